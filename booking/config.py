@@ -1,0 +1,43 @@
+"""Settings read from the environment; SQLite under instance/ by default."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def database_url(instance_path: str) -> str:
+    """The configured database, or a SQLite file under the instance folder."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver named.
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix):]
+        return url
+    return "sqlite:///" + str(Path(instance_path) / "booking.sqlite")
+
+
+class Config:
+    """Defaults; every value can be overridden from the environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    DEBUG = _bool("FLASK_DEBUG", False)
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+    BABEL_DEFAULT_LOCALE = "ja"
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("BOOKING_TIMEZONE", "Asia/Tokyo")
+    LANGUAGES = ("ja", "en")
+    DEFAULT_TIMEZONE = os.environ.get("BOOKING_TIMEZONE", "Asia/Tokyo")
+    MAX_CONTENT_LENGTH = 1024 * 1024

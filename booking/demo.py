@@ -1,0 +1,135 @@
+"""Demo data of SPEC §1: the 32nd-floor studio, hot desks and event hall."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from booking.db import utcnow
+from booking.extensions import db
+from booking.models import Booking, OpeningPeriod, Space, User
+from booking.services import accounts
+from booking.services.bookings import BookingInput, request_booking
+
+DEMO_PASSWORD = "floor-demo-2026"
+DEMO_USERS = (
+    ("member@example.jp", "山田 花子", "株式会社サンプル", "company", "member"),
+    ("staff@example.jp", "佐藤 健", "県 デジタル推進課", "public", "staff"),
+    ("admin@example.jp", "管理者", "県 デジタル推進課", "public", "admin"),
+)
+WEEKDAYS = range(0, 5)
+
+SPACES = (
+    dict(
+        slug="tsulunos", name_ja="tsulunós スタジオ", name_en="tsulunós studio", kind="exclusive",
+        unit_count=1, slot_minutes=30, min_minutes=30, max_minutes=240, setup_minutes=30,
+        teardown_minutes=30, requires_approval=True, min_notice_minutes=24 * 60, max_days_ahead=90,
+        description_ja="ガラス張りの映像・配信スタジオ。照明とカメラの準備に前後30分を確保します。収録は見学ホールからご覧いただけます。",
+        description_en="A glass-walled video and broadcast studio. 30 minutes before and after each "
+        "booking are kept for lights and cameras. Visitors can watch recordings through the glass.",
+        hours={d: [(time(9), time(21))] for d in WEEKDAYS},
+    ),
+    dict(
+        slug="netsugen-desks", name_ja="NETSUGEN ホットデスク", name_en="NETSUGEN hot desks",
+        kind="pooled", unit_count=24, slot_minutes=30, min_minutes=60, max_minutes=540,
+        requires_approval=False, max_days_ahead=30,
+        description_ja="デジタルでアイデアをサービスにしたい方のための共創スペース。24席のフリーデスクを予約できます。",
+        description_en="A public–private co-creation space for turning ideas into services "
+        "with digital tools: 24 hot desks.",
+        hours={**{d: [(time(9), time(12)), (time(13), time(20))] for d in WEEKDAYS},
+               5: [(time(10), time(17))]},
+    ),
+    dict(
+        slug="netsugen-hall", name_ja="NETSUGEN イベントホール", name_en="NETSUGEN event hall",
+        kind="exclusive", unit_count=1, slot_minutes=30, min_minutes=60, max_minutes=600,
+        setup_minutes=60, teardown_minutes=60, requires_approval=True, min_notice_minutes=3 * 24 * 60,
+        max_days_ahead=180,
+        description_ja="トークイベント、ミートアップ、キックオフに使えるホール。前後60分の準備・撤収時間を含みます。",
+        description_en="A hall for talks, meet-ups and kick-off events. 60 minutes before and "
+        "after each event are kept for setting up and clearing.",
+        hours={**{d: [(time(9), time(21))] for d in WEEKDAYS}, 5: [(time(10), time(18))]},
+    ),
+)
+
+TITLES = {
+    "tsulunos": ["県政番組 収録", "施策紹介動画 撮影", "ライブ配信リハーサル", "インタビュー収録"],
+    "netsugen-desks": ["作業", "プロトタイプ開発", "データ分析", "打ち合わせ準備"],
+    "netsugen-hall": ["キックオフイベント", "オープンデータ勉強会", "ミートアップ", "スタートアップ交流会"],
+}
+
+
+def _ensure_users() -> list[User]:
+    users = []
+    for email, name, org, kind, role in DEMO_USERS:
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = accounts.register(accounts.Registration(
+                email=email, password=DEMO_PASSWORD, name=name, organisation=org,
+                org_kind=kind, role=role,
+            ))
+        users.append(user)
+    return users
+
+
+def _ensure_spaces() -> list[Space]:
+    spaces = []
+    for spec in SPACES:
+        fields = dict(spec)
+        hours = fields.pop("hours")
+        space = db.session.scalar(select(Space).where(Space.slug == fields["slug"]))
+        if space is None:
+            space = Space(**fields)
+            for weekday, periods in hours.items():
+                for open_time, close_time in periods:
+                    space.opening_hours.append(
+                        OpeningPeriod(weekday=weekday, open_time=open_time, close_time=close_time)
+                    )
+            db.session.add(space)
+            db.session.commit()
+        spaces.append(space)
+    return spaces
+
+
+def _seed_bookings(spaces: list[Space], member: User, today: date) -> int:
+    rng = random.Random(32)
+    made = 0
+    for offset in range(-14, 22):
+        day = today + timedelta(days=offset)
+        for space in spaces:
+            zone = ZoneInfo(space.timezone)
+            for _ in range(3 if space.is_pooled else 1):
+                hour = rng.choice([10, 13, 15, 17])
+                start = datetime.combine(day, time(hour), zone)
+                length = timedelta(hours=rng.choice([1, 2]))
+                data = BookingInput(
+                    space_id=space.id, start_dt=start, end_dt=start + length,
+                    title=rng.choice(TITLES.get(space.slug, ["予約"])),
+                    seats=rng.choice([1, 2, 4]) if space.is_pooled else 1,
+                    attendees=rng.choice([1, 5, 20]), is_public=rng.random() < 0.5,
+                )
+                outcome = request_booking(member, data, now=start - timedelta(days=5))
+                if outcome.booking is not None:
+                    made += 1
+                    if rng.random() < 0.7 and outcome.booking.status == "pending":
+                        _approve_directly(outcome.booking)
+    return made
+
+
+def _approve_directly(booking: Booking) -> None:
+    booking.status = "confirmed"
+    booking.sequence += 1
+    db.session.commit()
+
+
+def seed_demo(today: date | None = None) -> dict[str, int]:
+    """Create the demo spaces, accounts and a few weeks of bookings; safe to run twice."""
+    users = _ensure_users()
+    spaces = _ensure_spaces()
+    made = 0
+    if not db.session.scalar(select(func.count()).select_from(Booking)):
+        today = today or utcnow().astimezone(ZoneInfo("Asia/Tokyo")).date()
+        made = _seed_bookings(spaces, users[0], today)
+    return {"users": len(users), "spaces": len(spaces), "bookings": made}

@@ -1,0 +1,109 @@
+"""Plain values the rules work on: policy, holds, closures, requests, conflicts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation; the presentation layer translates it."""
+    return message
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A space's booking policy, as the rules need it."""
+
+    timezone: str = "Asia/Tokyo"
+    kind: str = "exclusive"
+    unit_count: int = 1
+    slot_minutes: int = 30
+    min_minutes: int = 30
+    max_minutes: int = 480
+    setup_minutes: int = 0
+    teardown_minutes: int = 0
+    min_notice_minutes: int = 0
+    max_days_ahead: int = 90
+    quota_active_bookings: int | None = None
+    quota_hours_per_week: int | None = None
+    opening: Mapping[int, tuple[tuple[time, time], ...]] = field(default_factory=dict)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_pooled(self) -> bool:
+        return self.kind == "pooled"
+
+    @property
+    def setup(self) -> timedelta:
+        return timedelta(minutes=self.setup_minutes)
+
+    @property
+    def teardown(self) -> timedelta:
+        return timedelta(minutes=self.teardown_minutes)
+
+
+@dataclass(frozen=True)
+class Hold:
+    """An active hold of one unit over an occupied interval (buffers included)."""
+
+    booking_id: int
+    user_id: int
+    unit_no: int
+    start_dt: datetime
+    end_dt: datetime
+
+
+@dataclass(frozen=True)
+class ClosedRange:
+    start_dt: datetime
+    end_dt: datetime
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a member asks for: an interval in UTC and a number of units."""
+
+    start_dt: datetime
+    end_dt: datetime
+    seats: int = 1
+    user_id: int = 0
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The member's own active bookings in this space (for quotas)."""
+
+    intervals: tuple[tuple[datetime, datetime], ...] = ()
+
+    def future_count(self, now: datetime) -> int:
+        return sum(1 for _start, end in self.intervals if end > now)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One broken rule: a stable code and a translatable message with its values."""
+
+    code: str
+    message: str
+    params: Mapping[str, str | int] = field(default_factory=dict)
+
+    def render(self) -> str:
+        """The untranslated message with its values filled in."""
+        return self.message % dict(self.params)
+
+
+OVERRIDABLE = frozenset({"notice", "horizon", "hours", "quota"})
+
+
+def local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants where a local calendar day starts and ends."""
+    start = datetime.combine(day, time(0), zone)
+    end = datetime.combine(day + timedelta(days=1), time(0), zone)
+    return start, end

@@ -1,0 +1,90 @@
+"""WTForms: the shape and format of input only; conflicts are the services' job."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from booking.views.helpers import ORG_KIND_LABELS
+
+PASSWORD_MIN = 10
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"),
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
+    org_kind = SelectField(
+        _l("Kind of organisation"),
+        choices=list(ORG_KIND_LABELS.items()),
+        default="individual",
+    )
+    locale = SelectField(
+        _l("Language"), choices=[("ja", "日本語"), ("en", "English")], default="ja"
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            DataRequired(),
+            Length(min=PASSWORD_MIN, max=1000,
+                   message=_l("Use at least %(min)d characters.", min=PASSWORD_MIN)),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Password again"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class BookingForm(FlaskForm):
+    day = DateField(_l("Date"), validators=[InputRequired(message=_l("Enter a date."))])
+    start_time = TimeField(_l("Start"), validators=[InputRequired(message=_l("Enter a start time."))])
+    end_time = TimeField(_l("End"), validators=[InputRequired(message=_l("Enter an end time."))])
+    seats = IntegerField(
+        _l("Desks"),
+        default=1,
+        validators=[Optional(), NumberRange(min=1, max=500, message=_l("Choose between %(min)s and %(max)s desks."))],
+    )
+    title = StringField(
+        _l("Title"), validators=[DataRequired(message=_l("Enter a title.")), Length(max=200)]
+    )
+    purpose = TextAreaField(_l("Purpose"), validators=[Optional(), Length(max=2000)])
+    attendees = IntegerField(
+        _l("Expected attendees"),
+        default=1,
+        validators=[Optional(), NumberRange(min=0, max=10000)],
+    )
+    is_public = BooleanField(_l("Show the title publicly (calendar and space page)"))
+
+    def validate_end_time(self, field: TimeField) -> None:
+        if self.start_time.data and field.data and field.data <= self.start_time.data:
+            raise ValidationError(_l("The end must be after the start."))

@@ -1,0 +1,250 @@
+"""Typed ORM rows and the invariants the database keeps."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from booking.db import UTCDateTime, utcnow
+from booking.domain.statuses import ACTIVE_STATUSES, BookingStatus
+from booking.extensions import db
+
+ROLES = ("member", "staff", "admin")
+ORG_KINDS = ("company", "npo", "research", "public", "individual")
+SPACE_KINDS = ("exclusive", "pooled")
+STATUSES = tuple(s.value for s in BookingStatus)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint(_in("org_kind", ORG_KINDS), name="org_kind"),
+        CheckConstraint(_in("locale", ("ja", "en")), name="locale"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    org_kind: Mapped[str] = mapped_column(String(20), default="individual")
+    role: Mapped[str] = mapped_column(String(10), default="member")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    locale: Mapped[str] = mapped_column(String(5), default="ja")
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses log-in when False
+        return self.is_enabled
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("staff", "admin")
+
+
+class Space(db.Model):
+    __tablename__ = "spaces"
+    __table_args__ = (
+        CheckConstraint(_in("kind", SPACE_KINDS), name="kind"),
+        CheckConstraint("unit_count >= 1", name="unit_count_positive"),
+        CheckConstraint("kind = 'pooled' OR unit_count = 1", name="exclusive_has_one_unit"),
+        CheckConstraint("slot_minutes > 0", name="slot_positive"),
+        CheckConstraint("min_minutes > 0 AND max_minutes >= min_minutes", name="duration_range"),
+        CheckConstraint("setup_minutes >= 0 AND teardown_minutes >= 0", name="buffers"),
+        CheckConstraint("min_notice_minutes >= 0", name="notice"),
+        CheckConstraint("max_days_ahead >= 1", name="horizon"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name_ja: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+    description_ja: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(10), default="exclusive")
+    unit_count: Mapped[int] = mapped_column(Integer, default=1)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Tokyo")
+    slot_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    min_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    max_minutes: Mapped[int] = mapped_column(Integer, default=480)
+    setup_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    teardown_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    close_on_holidays: Mapped[bool] = mapped_column(Boolean, default=True)
+    holiday_country: Mapped[str] = mapped_column(String(2), default="JP")
+    min_notice_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    max_days_ahead: Mapped[int] = mapped_column(Integer, default=90)
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    quota_active_bookings: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    quota_hours_per_week: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pending_holds: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    opening_hours: Mapped[list[OpeningPeriod]] = relationship(
+        back_populates="space", cascade="all, delete-orphan", order_by="OpeningPeriod.weekday"
+    )
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" and self.name_en else self.name_ja
+
+    def description(self, locale: str) -> str:
+        return self.description_en if locale == "en" and self.description_en else self.description_ja
+
+    @property
+    def is_pooled(self) -> bool:
+        return self.kind == "pooled"
+
+
+class OpeningPeriod(db.Model):
+    """One opening period of a weekday (0 = Monday); a day may have several."""
+
+    __tablename__ = "opening_periods"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        CheckConstraint("close_time > open_time", name="close_after_open"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(Integer)
+    open_time: Mapped[time] = mapped_column(Time)
+    close_time: Mapped[time] = mapped_column(Time)
+
+    space: Mapped[Space] = relationship(back_populates="opening_hours")
+
+
+class Closure(db.Model):
+    """A closed range for one space, or for every space when space_id is empty."""
+
+    __tablename__ = "closures"
+    __table_args__ = (CheckConstraint("end_dt > start_dt", name="end_after_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int | None] = mapped_column(
+        ForeignKey("spaces.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    start_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HolidayOpening(db.Model):
+    """A national holiday on which a space opens anyway."""
+
+    __tablename__ = "holiday_openings"
+    __table_args__ = (UniqueConstraint("space_id", "day_date", name="uq_holiday_openings_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    day_date: Mapped[date] = mapped_column(Date)
+
+
+def new_uid() -> str:
+    return f"{uuid.uuid4()}@floor-booking"
+
+
+class Booking(db.Model):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint("end_dt > start_dt", name="end_after_start"),
+        CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint("seats >= 1", name="seats_positive"),
+        CheckConstraint("attendees >= 0", name="attendees_non_negative"),
+        CheckConstraint("sequence >= 0", name="sequence_non_negative"),
+        Index("ix_bookings_space_start", "space_id", "start_dt"),
+        Index("ix_bookings_user_start", "user_id", "start_dt"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(120), unique=True, default=new_uid)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="RESTRICT"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    start_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    seats: Mapped[int] = mapped_column(Integer, default=1)
+    title: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    attendees: Mapped[int] = mapped_column(Integer, default=0)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(12))
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    override_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    space: Mapped[Space] = relationship()
+    user: Mapped[User] = relationship()
+    holds: Mapped[list[BookingHold]] = relationship(
+        back_populates="booking", cascade="all, delete-orphan", order_by="BookingHold.unit_no"
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def unit_numbers(self) -> list[int]:
+        return [hold.unit_no for hold in self.holds]
+
+
+class BookingHold(db.Model):
+    """One unit (the room, or one desk) a booking holds, over its occupied interval.
+
+    The occupied interval is the booking plus its setup and teardown buffers,
+    half-open [occupied_start, occupied_end). `is_active` is true while the booking
+    holds the unit. The database refuses two active holds of one unit whose
+    intervals overlap: an exclusion constraint on PostgreSQL, triggers on SQLite
+    (created by the migration).
+    """
+
+    __tablename__ = "booking_holds"
+    __table_args__ = (
+        CheckConstraint("occupied_end > occupied_start", name="end_after_start"),
+        CheckConstraint("unit_no >= 1", name="unit_positive"),
+        UniqueConstraint("booking_id", "unit_no", name="uq_booking_holds_booking_unit"),
+        Index("ix_booking_holds_space_start", "space_id", "occupied_start"),
+        ExcludeConstraint(
+            ("space_id", "="),
+            ("unit_no", "="),
+            (func.tstzrange(text("occupied_start"), text("occupied_end"), text("'[)'")), "&&"),
+            name="ex_booking_holds_no_overlap",
+            using="gist",
+            where=text("is_active"),
+        ).ddl_if(dialect="postgresql"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="RESTRICT"))
+    unit_no: Mapped[int] = mapped_column(Integer)
+    occupied_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    occupied_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    booking: Mapped[Booking] = relationship(back_populates="holds")

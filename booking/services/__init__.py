@@ -1,0 +1,25 @@
+"""Use cases. Each owns its transaction: lock → load → decide → write → commit."""
+
+
+class ServiceError(Exception):
+    """A refusal the user can act on; `message` is a translatable text."""
+
+    status_code = 400
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+
+class NotFound(ServiceError):
+    status_code = 404
+
+    def __init__(self) -> None:
+        super().__init__("Not found.")
+
+
+class Stale(ServiceError):
+    """The object changed since the user looked at it."""
+
+    status_code = 409

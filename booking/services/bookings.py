@@ -1,0 +1,160 @@
+"""Requesting, cancelling and listing bookings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from booking.db import utcnow
+from booking.domain.rules import check_request, occupied, pick_units
+from booking.domain.statuses import BookingStatus, can_transition, holds_units
+from booking.domain.values import N_, Conflict, Request, Usage
+from booking.extensions import db
+from booking.models import Booking, BookingHold, Space, User
+from booking.services import NotFound, ServiceError, Stale
+from booking.services.spaces import active_holds, closures_between, policy_of
+from booking.services.transactions import is_guard_refusal, run_write
+
+
+@dataclass(frozen=True)
+class BookingInput:
+    """A booking request as the form delivers it: instants in UTC."""
+
+    space_id: int
+    start_dt: datetime
+    end_dt: datetime
+    title: str
+    seats: int = 1
+    purpose: str = ""
+    attendees: int = 0
+    is_public: bool = False
+    units: tuple[int, ...] = ()
+
+
+@dataclass
+class Outcome:
+    booking: Booking | None = None
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.booking is not None
+
+
+def _usage(session: Session, space: Space, user_id: int, now: datetime) -> Usage:
+    rows = session.execute(
+        select(Booking.start_dt, Booking.end_dt).where(
+            Booking.space_id == space.id,
+            Booking.user_id == user_id,
+            Booking.status.in_(("pending", "confirmed")),
+            Booking.end_dt > now - timedelta(days=7),
+        )
+    )
+    return Usage(tuple((start, end) for start, end in rows))
+
+
+def _units_conflict(space: Space) -> Conflict:
+    if space.is_pooled:
+        return Conflict("capacity", N_("Those desks were just taken; please choose another time."))
+    return Conflict("overlap", N_("That time was just taken by another booking."))
+
+
+def _decide(
+    session: Session, member: User, data: BookingInput, now: datetime, locale: str
+) -> Outcome:
+    space = session.get(Space, data.space_id)
+    if space is None:
+        raise NotFound()
+    policy = policy_of(space)
+    request = Request(data.start_dt, data.end_dt, data.seats, member.id)
+    occupied_start, occupied_end = occupied(request, policy)
+    holds = active_holds(session, space, occupied_start, occupied_end)
+    closures = closures_between(session, space, policy, data.start_dt, data.end_dt, locale)
+    usage = _usage(session, space, member.id, now)
+    conflicts = check_request(request, policy, holds, closures, now, usage)
+    units = pick_units(request, policy, holds, data.units) if not conflicts else None
+    if conflicts or units is None:
+        return Outcome(conflicts=conflicts or [_units_conflict(space)])
+    status = BookingStatus.PENDING if space.requires_approval else BookingStatus.CONFIRMED
+    booking = Booking(
+        space=space, user=member, start_dt=data.start_dt, end_dt=data.end_dt,
+        seats=data.seats, title=data.title, purpose=data.purpose, attendees=data.attendees,
+        is_public=data.is_public, status=status.value, created_at=now, updated_at=now,
+    )
+    is_holding = holds_units(status, space.pending_holds)
+    for unit in units:
+        booking.holds.append(
+            BookingHold(space_id=space.id, unit_no=unit, occupied_start=occupied_start,
+                        occupied_end=occupied_end, is_active=is_holding)
+        )
+    session.add(booking)
+    session.flush()
+    return Outcome(booking=booking)
+
+
+def request_booking(
+    member: User, data: BookingInput, now: datetime | None = None, locale: str = "ja"
+) -> Outcome:
+    """Check every rule and, when all pass, store a pending or confirmed booking.
+
+    The check and the insert share one write transaction that holds the space's
+    lock; the database guard still has the last word, and its refusal comes back
+    as the same `overlap`/`capacity` conflict.
+    """
+    now = now or utcnow()
+    try:
+        return run_write(data.space_id, lambda s: _decide(s, member, data, now, locale))
+    except IntegrityError as error:
+        db.session.rollback()
+        if not is_guard_refusal(error):
+            raise
+        space = db.session.get(Space, data.space_id)
+        assert space is not None
+        return Outcome(conflicts=[_units_conflict(space)])
+
+
+def get_own_booking(member: User, booking_id: int) -> Booking:
+    """A booking of this member (staff may see any); anything else is not found."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or (booking.user_id != member.id and not member.is_staff):
+        raise NotFound()
+    return booking
+
+
+def cancel_booking(member: User, booking_id: int, now: datetime | None = None) -> Booking:
+    """Cancel a pending or confirmed booking before it starts, freeing its units."""
+    now = now or utcnow()
+    space_id = get_own_booking(member, booking_id).space_id
+
+    def work(session: Session) -> Booking:
+        booking = get_own_booking(member, booking_id)
+        if not can_transition(booking.status, BookingStatus.CANCELLED):
+            raise Stale(N_("This booking is already %(status)s."), status=booking.status)
+        if booking.start_dt <= now:
+            raise ServiceError(N_("A booking that has started can no longer be cancelled."))
+        booking.status = BookingStatus.CANCELLED.value
+        booking.cancelled_at = now
+        booking.updated_at = now
+        booking.sequence += 1
+        for hold in booking.holds:
+            hold.is_active = False
+        return booking
+
+    return run_write(space_id, work)
+
+
+def my_bookings(member: User, now: datetime | None = None) -> tuple[list[Booking], list[Booking]]:
+    """The member's upcoming and past bookings (upcoming soonest first)."""
+    now = now or utcnow()
+    rows = list(
+        db.session.scalars(
+            select(Booking).where(Booking.user_id == member.id).order_by(Booking.start_dt)
+        )
+    )
+    upcoming = [b for b in rows if b.end_dt > now]
+    past = [b for b in reversed(rows) if b.end_dt <= now]
+    return upcoming, past

@@ -1,0 +1,148 @@
+"""Reading spaces: their policy, closures and holidays as domain values, and the week grid."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+
+import holidays as holiday_calendars
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from booking.domain.grid import WeekGrid, build_week
+from booking.domain.rules import holiday_closures
+from booking.domain.values import ClosedRange, Hold, Policy
+from booking.extensions import db
+from booking.models import Booking, BookingHold, Closure, HolidayOpening, Space
+from booking.services import NotFound
+
+HOLIDAY_LANGUAGES = {"ja": "ja", "en": "en_US"}
+
+
+def list_spaces() -> list[Space]:
+    return list(db.session.scalars(select(Space).order_by(Space.id)))
+
+
+def get_space(slug: str) -> Space:
+    space = db.session.scalar(select(Space).where(Space.slug == slug))
+    if space is None:
+        raise NotFound()
+    return space
+
+
+def policy_of(space: Space) -> Policy:
+    """The domain's view of a space's policy."""
+    opening: dict[int, list[tuple[time, time]]] = defaultdict(list)
+    for period in space.opening_hours:
+        opening[period.weekday].append((period.open_time, period.close_time))
+    return Policy(
+        timezone=space.timezone,
+        kind=space.kind,
+        unit_count=space.unit_count,
+        slot_minutes=space.slot_minutes,
+        min_minutes=space.min_minutes,
+        max_minutes=space.max_minutes,
+        setup_minutes=space.setup_minutes,
+        teardown_minutes=space.teardown_minutes,
+        min_notice_minutes=space.min_notice_minutes,
+        max_days_ahead=space.max_days_ahead,
+        quota_active_bookings=space.quota_active_bookings,
+        quota_hours_per_week=space.quota_hours_per_week,
+        opening={day: tuple(periods) for day, periods in opening.items()},
+    )
+
+
+def longest_hold(space: Space) -> timedelta:
+    """An upper bound on one hold's length, so range queries stay index-bounded."""
+    return timedelta(minutes=space.max_minutes + space.setup_minutes + space.teardown_minutes)
+
+
+def active_holds(session: Session, space: Space, start_dt: datetime, end_dt: datetime) -> list[Hold]:
+    """Active holds of the space that overlap [start_dt, end_dt)."""
+    rows = session.execute(
+        select(BookingHold, Booking.user_id)
+        .join(Booking, Booking.id == BookingHold.booking_id)
+        .where(
+            BookingHold.space_id == space.id,
+            BookingHold.is_active.is_(True),
+            BookingHold.occupied_start < end_dt,
+            BookingHold.occupied_start >= start_dt - longest_hold(space),
+            BookingHold.occupied_end > start_dt,
+        )
+    )
+    return [
+        Hold(h.booking_id, user_id, h.unit_no, h.occupied_start, h.occupied_end)
+        for h, user_id in rows
+    ]
+
+
+def holidays_between(space: Space, first: date, last: date, locale: str) -> dict[date, str]:
+    """National holidays the space is closed on, minus the days it opens anyway."""
+    if not space.close_on_holidays:
+        return {}
+    calendar = holiday_calendars.country_holidays(
+        space.holiday_country,
+        years=range(first.year, last.year + 1),
+        language=HOLIDAY_LANGUAGES.get(locale, "ja"),
+    )
+    found = {day: str(name) for day, name in calendar.items() if first <= day <= last}
+    if found:
+        opened = db.session.scalars(
+            select(HolidayOpening.day_date).where(
+                HolidayOpening.space_id == space.id, HolidayOpening.day_date.in_(list(found))
+            )
+        )
+        for day in opened:
+            found.pop(day, None)
+    return found
+
+
+def closures_between(
+    session: Session, space: Space, policy: Policy, start_dt: datetime, end_dt: datetime, locale: str
+) -> list[ClosedRange]:
+    """Closures of this space or of every space, and closed holidays, overlapping the range."""
+    rows = session.scalars(
+        select(Closure).where(
+            or_(Closure.space_id == space.id, Closure.space_id.is_(None)),
+            Closure.start_dt < end_dt,
+            Closure.end_dt > start_dt,
+        )
+    )
+    closures = [ClosedRange(c.start_dt, c.end_dt, c.reason) for c in rows]
+    zone = policy.zone
+    first = start_dt.astimezone(zone).date()
+    last = end_dt.astimezone(zone).date()
+    closures += holiday_closures(holidays_between(space, first, last, locale), policy)
+    return closures
+
+
+def own_intervals(
+    session: Session, space: Space, user_id: int | None, start_dt: datetime, end_dt: datetime
+) -> list[tuple[datetime, datetime]]:
+    if user_id is None:
+        return []
+    rows = session.execute(
+        select(Booking.start_dt, Booking.end_dt).where(
+            Booking.space_id == space.id,
+            Booking.user_id == user_id,
+            Booking.status.in_(("pending", "confirmed")),
+            Booking.start_dt < end_dt,
+            Booking.end_dt > start_dt,
+        )
+    )
+    return [(start, end) for start, end in rows]
+
+
+def week_view(
+    space: Space, monday: date, viewer_id: int | None, now: datetime, locale: str
+) -> WeekGrid:
+    """The week grid of a space as one viewer sees it."""
+    policy = policy_of(space)
+    start_dt = datetime.combine(monday, time(0), policy.zone)
+    end_dt = datetime.combine(monday + timedelta(days=7), time(0), policy.zone)
+    session = db.session
+    margin = longest_hold(space)
+    holds = active_holds(session, space, start_dt - margin, end_dt + margin)
+    closures = closures_between(session, space, policy, start_dt, end_dt, locale)
+    own = own_intervals(session, space, viewer_id, start_dt, end_dt)
+    return build_week(policy, monday, holds, closures, own, now)

@@ -1,0 +1,1 @@
+"""Blueprints: parse → authorise → one service call → render or redirect."""

@@ -1,0 +1,58 @@
+"""Template helpers: local times, names in the viewer's language, status labels."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from flask_babel import get_locale, gettext, lazy_gettext
+
+from booking.domain.values import Conflict
+
+STATUS_LABELS = {
+    "pending": lazy_gettext("Pending approval"),
+    "confirmed": lazy_gettext("Confirmed"),
+    "rejected": lazy_gettext("Rejected"),
+    "cancelled": lazy_gettext("Cancelled"),
+}
+KIND_LABELS = {
+    "exclusive": lazy_gettext("Whole room"),
+    "pooled": lazy_gettext("Hot desks"),
+}
+ORG_KIND_LABELS = {
+    "company": lazy_gettext("Company"),
+    "npo": lazy_gettext("NPO"),
+    "research": lazy_gettext("Research"),
+    "public": lazy_gettext("Public body"),
+    "individual": lazy_gettext("Individual"),
+}
+WEEKDAYS = (
+    lazy_gettext("Mon"), lazy_gettext("Tue"), lazy_gettext("Wed"), lazy_gettext("Thu"),
+    lazy_gettext("Fri"), lazy_gettext("Sat"), lazy_gettext("Sun"),
+)
+
+
+def locale_code() -> str:
+    return str(get_locale() or "ja")
+
+
+def local(instant: datetime, zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return instant.astimezone(ZoneInfo(zone)).strftime(fmt)
+
+
+def day_label(day: date) -> str:
+    return f"{day.month}/{day.day} ({WEEKDAYS[day.weekday()]})"
+
+
+def conflict_message(conflict: Conflict) -> str:
+    """A rule's message in the viewer's language, with its values."""
+    return gettext(conflict.message, **conflict.params)
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        locale_code=locale_code, status_label=STATUS_LABELS.get, kind_label=KIND_LABELS.get,
+        org_kind_label=ORG_KIND_LABELS.get, day_label=day_label,
+    )
+    app.jinja_env.filters["local"] = local

@@ -1,0 +1,92 @@
+"""A space's week grid and its booking form."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from booking.db import utcnow
+from booking.domain.grid import week_start
+from booking.forms import BookingForm
+from booking.models import Space
+from booking.services import bookings, spaces
+from booking.views.helpers import conflict_message, locale_code
+
+bp = Blueprint("spaces", __name__, url_prefix="/spaces")
+
+
+def _week_arg(space: Space) -> date:
+    raw = request.args.get("week")
+    if raw is None:
+        return week_start(utcnow().astimezone(ZoneInfo(space.timezone)).date())
+    try:
+        return week_start(date.fromisoformat(raw))
+    except ValueError:
+        abort(400)
+
+
+@bp.get("/<slug>")
+def week(slug: str) -> str:
+    """The week grid of one space: free, taken, mine or closed per slot."""
+    space = spaces.get_space(slug)
+    monday = _week_arg(space)
+    viewer = current_user.id if current_user.is_authenticated else None
+    grid = spaces.week_view(space, monday, viewer, utcnow(), locale_code())
+    return render_template(
+        "spaces/week.html", space=space, grid=grid, monday=monday,
+        previous=monday - timedelta(days=7), following=monday + timedelta(days=7),
+    )
+
+
+def _prefill(form: BookingForm, space: Space) -> None:
+    raw = request.args.get("start")
+    if not raw:
+        return
+    try:
+        start = datetime.fromisoformat(raw)
+    except ValueError:
+        return
+    form.day.data = start.date()
+    form.start_time.data = start.time()
+    form.end_time.data = (start + timedelta(minutes=space.min_minutes)).time()
+
+
+def _booking_input(form: BookingForm, space: Space) -> bookings.BookingInput:
+    zone = ZoneInfo(space.timezone)
+    start = datetime.combine(form.day.data, form.start_time.data, zone)
+    end = datetime.combine(form.day.data, form.end_time.data, zone)
+    return bookings.BookingInput(
+        space_id=space.id, start_dt=start, end_dt=end, title=(form.title.data or "").strip(),
+        seats=(form.seats.data or 1) if space.is_pooled else 1,
+        purpose=(form.purpose.data or "").strip(), attendees=form.attendees.data or 0,
+        is_public=bool(form.is_public.data),
+    )
+
+
+@bp.route("/<slug>/book", methods=["GET", "POST"])
+@login_required
+def book(slug: str) -> str | Response | tuple[str, int]:
+    """Request a booking; refusals come back as form errors with the input kept."""
+    space = spaces.get_space(slug)
+    form = BookingForm()
+    if request.method == "GET":
+        _prefill(form, space)
+    if not form.validate_on_submit():
+        return render_template("bookings/form.html", space=space, form=form), (
+            422 if form.is_submitted() else 200)
+    outcome = bookings.request_booking(current_user, _booking_input(form, space), locale=locale_code())
+    if not outcome.ok:
+        form.form_errors.extend(conflict_message(c) for c in outcome.conflicts)
+        taken = any(c.code in ("overlap", "capacity") for c in outcome.conflicts)
+        return render_template("bookings/form.html", space=space, form=form), 409 if taken else 422
+    assert outcome.booking is not None
+    if outcome.booking.status == "pending":
+        flash(_("Your request was sent. Staff will review it."), "success")
+    else:
+        flash(_("Your booking is confirmed."), "success")
+    return redirect(url_for("bookings.detail", booking_id=outcome.booking.id))
