@@ -29,6 +29,16 @@ def _secret_key(app: Flask) -> str:
     raise RuntimeError("SECRET_KEY is not set: export SECRET_KEY or write instance/secret_key")
 
 
+def _secure_cookies(app: Flask, test_config: Mapping[str, Any]) -> bool:
+    """Secure cookies outside debug and tests; SESSION_COOKIE_SECURE=0 allows plain-http benchmarks."""
+    if "SESSION_COOKIE_SECURE" in test_config:
+        return bool(test_config["SESSION_COOKIE_SECURE"])
+    override = os.environ.get("SESSION_COOKIE_SECURE")
+    if override is not None:
+        return override.strip().lower() in {"1", "true", "yes", "on"}
+    return not (app.debug or app.testing)
+
+
 def select_locale() -> str:
     if current_user.is_authenticated:
         return str(current_user.locale)
@@ -49,7 +59,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", database_url(app.instance_path))
     app.config["SECRET_KEY"] = _secret_key(app)
-    app.config.setdefault("SESSION_COOKIE_SECURE", not (app.debug or app.testing))
+    app.config["SESSION_COOKIE_SECURE"] = _secure_cookies(app, test_config or {})
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     # Errors go to our error pages, never to a traceback or the debugger.
     app.config["PROPAGATE_EXCEPTIONS"] = app.config.get("PROPAGATE_EXCEPTIONS_IN_TESTS", False)

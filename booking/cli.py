@@ -8,21 +8,32 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from booking.extensions import db
-from booking.models import ROLES, Space
+from booking.models import ROLES, Space, User
 from booking.services import ServiceError, accounts
+
+
+def _print_demo_logins() -> None:
+    from booking.demo import DEMO_PASSWORD, DEMO_USERS
+
+    emails = [email for email, *_rest in DEMO_USERS]
+    existing = set(db.session.scalars(select(User.email).where(User.email.in_(emails))))
+    if existing:
+        click.echo("Demo logins:")
+    for email, _name, _org, _kind, role in DEMO_USERS:
+        if email in existing:
+            click.echo(f"  {role:<7} {email}  password: {DEMO_PASSWORD}")
 
 
 def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
         """Create the demo spaces, accounts and bookings (idempotent)."""
-        from booking.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
+        from booking.demo import seed_demo
 
         counts = seed_demo()
         click.echo(f"Demo data: {counts['spaces']} spaces, {counts['users']} accounts, "
                    f"{counts['bookings']} new bookings.")
-        for email, _name, _org, _kind, role in DEMO_USERS:
-            click.echo(f"  {role:<7} {email}  password: {DEMO_PASSWORD}")
+        _print_demo_logins()
 
     @app.cli.command("setup")
     def setup_command() -> None:
@@ -32,6 +43,7 @@ def register_cli(app: Flask) -> None:
             seed_demo_command.callback()  # type: ignore[misc]
         else:
             click.echo("Database is up to date; it already has data, so no demo data was added.")
+            _print_demo_logins()
 
     @app.cli.command("create-user")
     @click.option("--email", required=True)
