@@ -225,17 +225,21 @@ def check_units(request: Request, policy: Policy, holds: Sequence[Hold]) -> list
         "end": fmt_time(request.end_dt, policy),
     }
     later = next_free_start(request, policy, holds)
+    if later is not None:
+        params["next"] = fmt_time(later, policy)
+    # Whole sentences, not concatenated pieces, so that each one is a catalog entry.
     if policy.is_pooled:
         params |= {"free": len(free), "total": policy.unit_count, "seats": request.seats}
         message = N_("Only %(free)s of %(total)s desks are free %(start)s–%(end)s; you asked for %(seats)s.")
-        code = "capacity"
-    else:
-        message = N_("%(start)s–%(end)s overlaps another booking (setup and teardown included).")
-        code = "overlap"
+        if later is not None:
+            message = N_("Only %(free)s of %(total)s desks are free %(start)s–%(end)s; you asked for "
+                         "%(seats)s. The next possible start that day is %(next)s.")
+        return [Conflict("capacity", message, params)]
+    message = N_("%(start)s–%(end)s overlaps another booking (setup and teardown included).")
     if later is not None:
-        params["next"] = fmt_time(later, policy)
-        message = message + " " + N_("The next possible start that day is %(next)s.")
-    return [Conflict(code, message, params)]
+        message = N_("%(start)s–%(end)s overlaps another booking (setup and teardown included). "
+                     "The next possible start that day is %(next)s.")
+    return [Conflict("overlap", message, params)]
 
 
 def hours_in_any_week(intervals: Sequence[tuple[datetime, datetime]], new: tuple[datetime, datetime]) -> float:
