@@ -1,0 +1,124 @@
+"""Browser fixtures: the app on a real port, one Debian chromium per session, a page per test.
+
+The server thread serves the same app object the factories write through; Flask
+pushes a fresh app context (and so a fresh database session) for every request.
+CSRF stays enabled: the browser submits the real forms with their tokens.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from booking import create_app
+from booking.extensions import db
+from tests.conftest import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+TOKYO = ZoneInfo("Asia/Tokyo")
+TIMEOUT_MS = 10_000
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """Like the shared `app`, but without SERVER_NAME: the browser talks to 127.0.0.1:<port>."""
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": True,
+    })
+    app.instance_path = str(tmp_path)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app on a free local port in a background thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Debian chromium for the whole run."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser, live_server: str) -> Iterator[Callable[..., Page]]:
+    """Factory: a page in a fresh browser context (own cookies); options go to the context."""
+    contexts = []
+
+    def make(**options: Any) -> Page:
+        db.session.remove()  # the test's seeding transaction must not outlive the seeding
+        context = browser.new_context(base_url=live_server, locale="ja-JP", **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[..., Page]) -> Page:
+    return new_page()
+
+
+def next_week_day(weekday: int, weeks_ahead: int = 1) -> date:
+    """A day (0 = Monday) of next week, or later, in Tokyo: always in the future."""
+    today = datetime.now(TOKYO).date()
+    monday = today - timedelta(days=today.weekday()) + timedelta(weeks=weeks_ahead)
+    return monday + timedelta(days=weekday)
+
+
+def tokyo(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TOKYO)
+
+
+def slot(page: Page, day: date, hour: int, minute: int = 0) -> Any:
+    """The week-grid cell of a local slot start."""
+    return page.locator(f'td[data-start="{day.isoformat()}T{hour:02d}:{minute:02d}"]')
+
+
+def switch_to_english(page: Page) -> None:
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    """Log in through the form, in English so the labels do not depend on translations."""
+    page.goto("/login")
+    switch_to_english(page)
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("main").get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
