@@ -1,7 +1,20 @@
 """The week grid: what each slot of a space's week looks like to one viewer.
 
-A slot is `free` exactly when a booking of the minimum length starting there
-passes every rule but the member's quota; `taken` when only units are missing.
+The contract, which a property test holds the rules to: for the booking of the
+space's minimum length and one unit that starts at a cell,
+
+- `free`   exactly when `check_request` finds no conflict (quota aside: that is
+  the member's own limit, not the slot's);
+- `taken`  when units are missing (`overlap`/`capacity`) and no calendar or
+  time rule stands in the way;
+- `past`   when it is too early, too late or past (`past`/`notice`/`horizon`)
+  and nothing about the calendar does;
+- `closed` when the calendar refuses it (`grid`/`duration`/`hours`/`closed`);
+- `mine`   when the viewer already has a booking in the cell, whatever the rest.
+
+Cells exist for real local wall times only: none in the hour a spring clock
+change skips, and two in the hour an autumn change repeats (the second keyed by
+a time with `fold=1`, listed right after the first run in `times`).
 """
 
 from __future__ import annotations
@@ -11,16 +24,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from booking.domain.intervals import overlaps
-from booking.domain.rules import (
-    check_closed,
-    check_hours,
-    check_time_window,
-    free_units,
-    occupied,
-)
-from booking.domain.values import ClosedRange, Hold, Policy, Request
+from booking.domain.rules import check_request, free_units, occupied
+from booking.domain.values import ClosedRange, Hold, Policy, Request, as_utc
 
 FREE, TAKEN, MINE, CLOSED, PAST = "free", "taken", "mine", "closed", "past"
+
+CALENDAR_CODES = frozenset({"grid", "duration", "hours", "closed"})
+TIME_CODES = frozenset({"past", "notice", "horizon"})
+UNIT_CODES = frozenset({"overlap", "capacity"})
 
 
 @dataclass(frozen=True)
@@ -35,10 +46,11 @@ class Cell:
 class WeekGrid:
     days: tuple[date, ...]
     times: tuple[time, ...]
-    cells: dict[tuple[date, time], Cell]
+    cells: dict[tuple[date, time, int], Cell]
 
     def cell(self, day: date, at: time) -> Cell | None:
-        return self.cells.get((day, at))
+        """The cell of a local wall time; `at.fold` picks the second of a repeated hour."""
+        return self.cells.get((day, at, at.fold))
 
 
 def week_start(day: date) -> date:
@@ -59,12 +71,22 @@ def grid_times(policy: Policy) -> tuple[time, ...]:
     return tuple(time(m // 60, m % 60) for m in range(start, end, step))
 
 
+def local_slot_starts(day: date, at: time, policy: Policy) -> list[datetime]:
+    """The instants (UTC) showing wall time `at` on `day`: none, one, or two in a repeated hour."""
+    found = []
+    for fold in (0, 1):
+        local = datetime.combine(day, at.replace(fold=fold), policy.zone)
+        instant = as_utc(local)
+        back = instant.astimezone(policy.zone)
+        if back.replace(tzinfo=None) == local.replace(tzinfo=None) and instant not in found:
+            found.append(instant)
+    return found
+
+
 def local_slot_start(day: date, at: time, policy: Policy) -> datetime | None:
-    """The instant of a local wall time, or None where daylight saving skips it."""
-    local = datetime.combine(day, at, policy.zone)
-    if local.astimezone(policy.zone).replace(tzinfo=None) != local.replace(tzinfo=None):
-        return None
-    return local
+    """The first instant of a local wall time, or None where daylight saving skips it."""
+    starts = local_slot_starts(day, at, policy)
+    return starts[0] if starts else None
 
 
 def slot_state(
@@ -76,20 +98,29 @@ def slot_state(
     own: Sequence[tuple[datetime, datetime]],
     now: datetime,
 ) -> tuple[str, int]:
-    """The state of one slot and how many units are free for a booking there."""
-    slot = Request(request.start_dt, slot_end)
-    if check_hours(slot, policy) or check_closed(slot, policy, closures):
-        return CLOSED, 0
+    """The state of one slot and how many units a booking starting there would find."""
     if any(overlaps(request.start_dt, slot_end, a, b) for a, b in own):
         return MINE, 0
+    conflicts = check_request(request, policy, holds, closures, now, suggest=False)
+    codes = {c.code for c in conflicts} - {"quota"}
     free = len(free_units(holds, policy, *occupied(request, policy)))
-    if check_time_window(request, policy, now):
+    if codes & CALENDAR_CODES:
+        return CLOSED, 0
+    if codes & TIME_CODES:
         return PAST, free
-    if free < 1:
+    if codes & UNIT_CODES:
         return TAKEN, 0
-    if check_hours(request, policy) or check_closed(request, policy, closures):
-        return CLOSED, free
     return FREE, free
+
+
+def week_times(policy: Policy, days: Sequence[date]) -> tuple[time, ...]:
+    """The rows of the week: wall times, plus a second run for an hour a clock change repeats."""
+    times = list(grid_times(policy))
+    repeated = [at for at in times if any(len(local_slot_starts(d, at, policy)) == 2 for d in days)]
+    if repeated:
+        after = times.index(repeated[-1]) + 1
+        times[after:after] = [at.replace(fold=1) for at in repeated]
+    return tuple(times)
 
 
 def build_week(
@@ -105,16 +136,13 @@ def build_week(
     `own` are the viewer's active bookings (without buffers).
     """
     days = tuple(monday + timedelta(days=i) for i in range(7))
-    times = grid_times(policy)
     slot = timedelta(minutes=policy.slot_minutes)
     shortest = timedelta(minutes=policy.min_minutes)
-    cells: dict[tuple[date, time], Cell] = {}
+    cells: dict[tuple[date, time, int], Cell] = {}
     for day in days:
-        for at in times:
-            start = local_slot_start(day, at, policy)
-            if start is None:
-                continue
-            request = Request(start, start + shortest)
-            state, free = slot_state(request, start + slot, policy, holds, closures, own, now)
-            cells[(day, at)] = Cell(start, start + slot, state, free)
-    return WeekGrid(days, times, cells)
+        for at in grid_times(policy):
+            for fold, start in enumerate(local_slot_starts(day, at, policy)):
+                request = Request(start, start + shortest)
+                state, free = slot_state(request, start + slot, policy, holds, closures, own, now)
+                cells[(day, at, fold)] = Cell(start, start + slot, state, free)
+    return WeekGrid(days, week_times(policy, days), cells)

@@ -8,7 +8,7 @@ closures, the member's usage and `now`) and returns the conflicts it finds.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from booking.domain.intervals import overlap_length_seconds, overlaps
 from booking.domain.values import (
@@ -20,6 +20,8 @@ from booking.domain.values import (
     Policy,
     Request,
     Usage,
+    as_utc,
+    local_day_bounds,
 )
 
 RULE_CODES = (
@@ -49,27 +51,55 @@ def occupied(request: Request, policy: Policy) -> tuple[datetime, datetime]:
     return request.start_dt - policy.setup, request.end_dt + policy.teardown
 
 
+def past_grid_line(instant: datetime, policy: Policy) -> timedelta:
+    """How far a local wall time lies past the last slot boundary (zero when on the grid)."""
+    local = instant.astimezone(policy.zone)
+    wall = timedelta(hours=local.hour, minutes=local.minute, seconds=local.second,
+                     microseconds=local.microsecond)
+    return wall % timedelta(minutes=policy.slot_minutes)
+
+
+def is_on_grid(instant: datetime, policy: Policy) -> bool:
+    """Whether a local wall time is a whole number of slots after local midnight."""
+    return not past_grid_line(instant, policy)
+
+
+def grid_ceil(instant: datetime, policy: Policy) -> datetime:
+    """The first instant on the slot grid at or after `instant`."""
+    step = timedelta(minutes=policy.slot_minutes)
+    candidate = as_utc(instant) + (step - past_grid_line(instant, policy)) % step
+    while not is_on_grid(candidate, policy):  # a clock change moved the wall clock on the way
+        candidate = candidate.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return candidate
+
+
 def check_grid(request: Request, policy: Policy) -> list[Conflict]:
-    """Start and end lie on the space's slot grid (in local time)."""
+    """Start and end lie on the space's slot grid (in local wall time)."""
     slot = policy.slot_minutes
-    for instant in (request.start_dt, request.end_dt):
-        local = instant.astimezone(policy.zone)
-        if local.second or local.microsecond or (local.hour * 60 + local.minute) % slot:
-            return [
-                Conflict(
-                    "grid",
-                    N_("Start and end must be on the %(slot)s-minute grid (e.g. 10:00, 10:%(step)s)."),
-                    {"slot": slot, "step": f"{slot % 60:02d}" if slot < 60 else "00"},
-                )
-            ]
-    return []
+    off_grid = [i for i in (request.start_dt, request.end_dt) if not is_on_grid(i, policy)]
+    if not off_grid:
+        return []
+    if slot < 60 and 60 % slot == 0:
+        return [Conflict(
+            "grid",
+            N_("Start and end must be on the %(slot)s-minute grid (e.g. 10:00, 10:%(step)s)."),
+            {"slot": slot, "step": f"{slot:02d}"},
+        )]
+    after = grid_ceil(off_grid[0], policy)
+    before = after - timedelta(minutes=slot)
+    return [Conflict(
+        "grid",
+        N_("Start and end must be on the %(slot)s-minute grid; the nearest times are %(before)s and %(after)s."),
+        {"slot": slot, "before": fmt_time(before, policy), "after": fmt_time(after, policy)},
+    )]
 
 
 def check_duration(request: Request, policy: Policy) -> list[Conflict]:
-    """min ≤ length ≤ max."""
-    minutes = int((request.end_dt - request.start_dt).total_seconds() // 60)
-    if policy.min_minutes <= minutes <= policy.max_minutes:
+    """min ≤ length ≤ max, measured in real time (a night with a clock change included)."""
+    shortest, longest = timedelta(minutes=policy.min_minutes), timedelta(minutes=policy.max_minutes)
+    if shortest <= request.length <= longest:
         return []
+    minutes = int(request.length.total_seconds() // 60)
     return [
         Conflict(
             "duration",
@@ -80,12 +110,12 @@ def check_duration(request: Request, policy: Policy) -> list[Conflict]:
 
 
 def opening_periods(day: date, policy: Policy) -> list[tuple[datetime, datetime]]:
-    """The opening periods of one local day, as aware instants."""
+    """The opening periods of one local day, as instants in UTC, earliest first."""
     periods = policy.opening.get(day.weekday(), ())
     return [
         (
-            datetime.combine(day, open_time, policy.zone),
-            datetime.combine(day, close_time, policy.zone),
+            as_utc(datetime.combine(day, open_time, policy.zone)),
+            as_utc(datetime.combine(day, close_time, policy.zone)),
         )
         for open_time, close_time in sorted(periods)
     ]
@@ -114,62 +144,109 @@ def check_hours(request: Request, policy: Policy) -> list[Conflict]:
 
 def holiday_closures(holidays: dict[date, str], policy: Policy) -> list[ClosedRange]:
     """Whole local days closed for national holidays."""
-    closures = []
-    for day, name in sorted(holidays.items()):
-        start = datetime.combine(day, datetime.min.time(), policy.zone)
-        end = datetime.combine(day + timedelta(days=1), datetime.min.time(), policy.zone)
-        closures.append(ClosedRange(start, end, name))
-    return closures
+    return [
+        ClosedRange(*local_day_bounds(day, policy.zone), name)
+        for day, name in sorted(holidays.items())
+    ]
+
+
+def whole_local_days(closure: ClosedRange, policy: Policy) -> tuple[date, date] | None:
+    """The first and last local day of a closure made of whole days, else None."""
+    first = closure.start_dt.astimezone(policy.zone)
+    end = closure.end_dt.astimezone(policy.zone)
+    if first.time() != time(0) or end.time() != time(0):
+        return None
+    return first.date(), end.date() - timedelta(days=1)
+
+
+def closed_conflict(closure: ClosedRange, policy: Policy) -> Conflict:
+    days = whole_local_days(closure, policy)
+    if days is not None and days[0] == days[1]:
+        return Conflict(
+            "closed",
+            N_("The space is closed on %(day)s (%(reason)s)."),
+            {"day": days[0].isoformat(), "reason": closure.reason},
+        )
+    if days is not None:
+        return Conflict(
+            "closed",
+            N_("The space is closed from %(first)s to %(last)s (%(reason)s)."),
+            {"first": days[0].isoformat(), "last": days[1].isoformat(), "reason": closure.reason},
+        )
+    return Conflict(
+        "closed",
+        N_("The space is closed from %(start)s to %(end)s (%(reason)s)."),
+        {
+            "start": fmt_local(closure.start_dt, policy),
+            "end": fmt_local(closure.end_dt, policy),
+            "reason": closure.reason,
+        },
+    )
 
 
 def check_closed(
     request: Request, policy: Policy, closures: Iterable[ClosedRange]
 ) -> list[Conflict]:
-    """No overlap with a closure (closed holidays come in as closures too)."""
+    """No overlap with a closure (closed holidays come in as closures too); each one is named."""
+    return [
+        closed_conflict(c, policy)
+        for c in sorted(closures, key=lambda c: (c.start_dt, c.end_dt))
+        if overlaps(request.start_dt, request.end_dt, c.start_dt, c.end_dt)
+    ]
+
+
+def check_past(request: Request, policy: Policy, now: datetime) -> list[Conflict]:
+    """The booking does not start before `now`."""
+    if request.start_dt >= as_utc(now):
+        return []
     return [
         Conflict(
-            "closed",
-            N_("The space is closed from %(start)s to %(end)s (%(reason)s)."),
+            "past",
+            N_("%(start)s has already passed; choose a later time."),
+            {"start": fmt_local(request.start_dt, policy)},
+        )
+    ]
+
+
+def check_notice(request: Request, policy: Policy, now: datetime) -> list[Conflict]:
+    """The booking starts at least the minimum notice after `now` (a past start is `past` only)."""
+    now = as_utc(now)
+    earliest = now + timedelta(minutes=policy.min_notice_minutes)
+    if request.start_dt >= earliest or request.start_dt < now:
+        return []
+    return [
+        Conflict(
+            "notice",
+            N_("Bookings need %(minutes)s minutes of notice: start at %(earliest)s or later."),
             {
-                "start": fmt_local(c.start_dt, policy),
-                "end": fmt_local(c.end_dt, policy),
-                "reason": c.reason,
+                "minutes": policy.min_notice_minutes,
+                "earliest": fmt_local(grid_ceil(earliest, policy), policy),
             },
         )
-        for c in closures
-        if overlaps(request.start_dt, request.end_dt, c.start_dt, c.end_dt)
+    ]
+
+
+def check_horizon(request: Request, policy: Policy, now: datetime) -> list[Conflict]:
+    """The booking starts at most `max_days_ahead` local days after today."""
+    last_day = as_utc(now).astimezone(policy.zone).date() + timedelta(days=policy.max_days_ahead)
+    if request.start_dt.astimezone(policy.zone).date() <= last_day:
+        return []
+    return [
+        Conflict(
+            "horizon",
+            N_("Bookings open at most %(days)s days ahead: start on %(last_day)s or earlier."),
+            {"days": policy.max_days_ahead, "last_day": last_day.isoformat()},
+        )
     ]
 
 
 def check_time_window(request: Request, policy: Policy, now: datetime) -> list[Conflict]:
     """Not in the past, at least the minimum notice ahead, at most N days ahead."""
-    if request.start_dt < now:
-        return [
-            Conflict(
-                "past",
-                N_("%(start)s has already passed; choose a later time."),
-                {"start": fmt_local(request.start_dt, policy)},
-            )
-        ]
-    earliest = now + timedelta(minutes=policy.min_notice_minutes)
-    if request.start_dt < earliest:
-        return [
-            Conflict(
-                "notice",
-                N_("Bookings need %(minutes)s minutes of notice: start at %(earliest)s or later."),
-                {"minutes": policy.min_notice_minutes, "earliest": fmt_local(earliest, policy)},
-            )
-        ]
-    last_day = now.astimezone(policy.zone).date() + timedelta(days=policy.max_days_ahead)
-    if request.start_dt.astimezone(policy.zone).date() > last_day:
-        return [
-            Conflict(
-                "horizon",
-                N_("Bookings open at most %(days)s days ahead: start on %(last_day)s or earlier."),
-                {"days": policy.max_days_ahead, "last_day": last_day.isoformat()},
-            )
-        ]
-    return []
+    return [
+        *check_past(request, policy, now),
+        *check_notice(request, policy, now),
+        *check_horizon(request, policy, now),
+    ]
 
 
 def busy_units(holds: Iterable[Hold], start_dt: datetime, end_dt: datetime) -> set[int]:
@@ -190,32 +267,54 @@ def pick_units(
 ) -> list[int] | None:
     """Concrete units free for the whole booking, or None when too few are free.
 
-    `wanted` are the member's own choices; they are used when all are free.
+    `wanted` are the member's own choices: distinct units of this space, as many
+    as the seats asked for, all free; otherwise nothing is picked.
     """
+    if request.seats < 1:
+        return None
     free = free_units(holds, policy, *occupied(request, policy))
     if wanted:
         chosen = list(wanted)
-        return chosen if len(chosen) == request.seats and set(chosen) <= set(free) else None
+        is_exact = len(set(chosen)) == len(chosen) == request.seats
+        return chosen if is_exact and set(chosen) <= set(free) else None
     return free[: request.seats] if len(free) >= request.seats else None
 
 
-def next_free_start(request: Request, policy: Policy, holds: Sequence[Hold]) -> datetime | None:
-    """The earliest later start on the same local day where the same booking fits."""
-    length = request.end_dt - request.start_dt
+def next_free_start(
+    request: Request, policy: Policy, holds: Sequence[Hold], closures: Sequence[ClosedRange] = ()
+) -> datetime | None:
+    """The earliest later start on the same local day where the same booking fits.
+
+    It fits when it lies in an opening period, meets no closure and finds its units.
+    """
+    length = request.length
     day = request.start_dt.astimezone(policy.zone).date()
     step = timedelta(minutes=policy.slot_minutes)
-    for _open_dt, close_dt in opening_periods(day, policy):
-        candidate = max(request.start_dt + step, _open_dt)
+    for open_dt, close_dt in opening_periods(day, policy):
+        candidate = grid_ceil(max(request.start_dt + step, open_dt), policy)
         while candidate + length <= close_dt:
             moved = Request(candidate, candidate + length, request.seats, request.user_id)
-            if len(free_units(holds, policy, *occupied(moved, policy))) >= request.seats:
+            if not check_closed(moved, policy, closures) and not check_units(moved, policy, holds, suggest=False):
                 return candidate
             candidate += step
     return None
 
 
-def check_units(request: Request, policy: Policy, holds: Sequence[Hold]) -> list[Conflict]:
-    """`overlap` for an exclusive space, `capacity` for a pooled one."""
+def check_units(
+    request: Request,
+    policy: Policy,
+    holds: Sequence[Hold],
+    closures: Sequence[ClosedRange] = (),
+    suggest: bool = True,
+) -> list[Conflict]:
+    """`overlap` for an exclusive space, `capacity` for a pooled one.
+
+    Units count as free only when free for the whole occupied interval (buffers
+    included). With `suggest`, the message names the next start that day where
+    the same booking would fit.
+    """
+    if request.seats < 1:
+        return [Conflict("capacity", N_("Choose at least one desk."), {"seats": request.seats})]
     start_dt, end_dt = occupied(request, policy)
     free = free_units(holds, policy, start_dt, end_dt)
     if len(free) >= request.seats:
@@ -224,7 +323,7 @@ def check_units(request: Request, policy: Policy, holds: Sequence[Hold]) -> list
         "start": fmt_local(request.start_dt, policy),
         "end": fmt_time(request.end_dt, policy),
     }
-    later = next_free_start(request, policy, holds)
+    later = next_free_start(request, policy, holds, closures) if suggest else None
     if later is not None:
         params["next"] = fmt_time(later, policy)
     # Whole sentences, not concatenated pieces, so that each one is a catalog entry.
@@ -242,38 +341,51 @@ def check_units(request: Request, policy: Policy, holds: Sequence[Hold]) -> list
     return [Conflict("overlap", message, params)]
 
 
-def hours_in_any_week(intervals: Sequence[tuple[datetime, datetime]], new: tuple[datetime, datetime]) -> float:
-    """The most hours booked in any rolling 7 days that includes part of `new`."""
+def busiest_week(
+    intervals: Sequence[tuple[datetime, datetime]], new: tuple[datetime, datetime]
+) -> tuple[float, float]:
+    """Hours booked in the fullest rolling 7 days that include part of `new`, and new's share.
+
+    The booked time in a sliding window is piecewise linear in the window's start;
+    its maxima lie where a window starts with a booking or ends with one, so
+    those windows (and the two that just hold `new`) are the only candidates.
+    """
     week = timedelta(days=7)
     everything = [*intervals, new]
     starts = {s for s, _e in everything} | {e - week for _s, e in everything}
-    best = 0.0
+    best = (0.0, 0.0)  # (total, of which already booked before `new`), fullest first
     for window_start in starts:
         window_end = window_start + week
         if not overlaps(window_start, window_end, *new):
             continue
         total = sum(overlap_length_seconds(window_start, window_end, s, e) for s, e in everything)
-        best = max(best, total)
-    return best / 3600
+        best = max(best, (total, total - overlap_length_seconds(window_start, window_end, *new)))
+    return best[0] / 3600, (best[0] - best[1]) / 3600
+
+
+def hours_in_any_week(intervals: Sequence[tuple[datetime, datetime]], new: tuple[datetime, datetime]) -> float:
+    """The most hours booked in any rolling 7 days that includes part of `new`."""
+    return busiest_week(intervals, new)[0]
 
 
 def check_quota(request: Request, policy: Policy, usage: Usage, now: datetime) -> list[Conflict]:
-    """At most N active future bookings and H hours in any rolling 7 days."""
+    """At most N active future bookings and H hours in any rolling 7 days, per member and space."""
     conflicts = []
     limit = policy.quota_active_bookings
-    if limit is not None and usage.future_count(now) >= limit:
+    count = usage.future_count(as_utc(now))
+    if limit is not None and count >= limit:
         conflicts.append(
             Conflict(
                 "quota",
                 N_("You already have %(count)s upcoming bookings here; the limit is %(limit)s."),
-                {"count": usage.future_count(now), "limit": limit},
+                {"count": count, "limit": limit},
             )
         )
     hours_limit = policy.quota_hours_per_week
     if hours_limit is not None:
-        total = hours_in_any_week(usage.intervals, (request.start_dt, request.end_dt))
+        total, own_share = busiest_week(usage.intervals, (request.start_dt, request.end_dt))
         if total > hours_limit:
-            used = total - (request.end_dt - request.start_dt).total_seconds() / 3600
+            used = total - own_share
             conflicts.append(
                 Conflict(
                     "quota",
@@ -296,11 +408,14 @@ def check_request(
     now: datetime,
     usage: Usage | None = None,
     overrides: frozenset[str] = frozenset(),
+    suggest: bool = True,
 ) -> list[Conflict]:
     """Every violation of a booking request, in a stable order.
 
     `overrides` names rules a staff member chose to override; only the codes in
-    OVERRIDABLE can be dropped, the others always apply.
+    OVERRIDABLE can be dropped, the others always apply. Without `usage` the
+    member has no other bookings. `suggest=False` skips looking for a next free
+    start (the week grid asks for every slot and needs no hints).
     """
     if request.end_dt <= request.start_dt:
         return [Conflict("duration", N_("The end must be after the start."), {})]
@@ -310,7 +425,7 @@ def check_request(
         *check_hours(request, policy),
         *check_closed(request, policy, closures),
         *check_time_window(request, policy, now),
-        *check_units(request, policy, holds),
+        *check_units(request, policy, holds, closures, suggest),
         *check_quota(request, policy, usage or Usage(), now),
     ]
     dropped = overrides & OVERRIDABLE

@@ -4,13 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
 def N_(message: str) -> str:
     """Mark a message for translation; the presentation layer translates it."""
     return message
+
+
+def as_utc(instant: datetime) -> datetime:
+    """The same instant in UTC; naive datetimes are refused, never guessed."""
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError("the rules need aware datetimes")
+    return instant.astimezone(UTC)
+
+
+def _normalise(value: object, *names: str) -> None:
+    # Aware datetimes sharing one tzinfo compare and subtract as wall times (Python ignores
+    # the UTC offset and `fold` then), which is wrong across daylight saving switches.
+    # Every instant the rules see is therefore kept in UTC.
+    for name in names:
+        object.__setattr__(value, name, as_utc(getattr(value, name)))
 
 
 @dataclass(frozen=True)
@@ -58,12 +73,20 @@ class Hold:
     start_dt: datetime
     end_dt: datetime
 
+    def __post_init__(self) -> None:
+        _normalise(self, "start_dt", "end_dt")
+
 
 @dataclass(frozen=True)
 class ClosedRange:
+    """A closed range of a space (a closure, or a closed holiday), with its reason."""
+
     start_dt: datetime
     end_dt: datetime
     reason: str = ""
+
+    def __post_init__(self) -> None:
+        _normalise(self, "start_dt", "end_dt")
 
 
 @dataclass(frozen=True)
@@ -75,12 +98,23 @@ class Request:
     seats: int = 1
     user_id: int = 0
 
+    def __post_init__(self) -> None:
+        _normalise(self, "start_dt", "end_dt")
+
+    @property
+    def length(self) -> timedelta:
+        return self.end_dt - self.start_dt
+
 
 @dataclass(frozen=True)
 class Usage:
     """The member's own active bookings in this space (for quotas)."""
 
     intervals: tuple[tuple[datetime, datetime], ...] = ()
+
+    def __post_init__(self) -> None:
+        utc = tuple((as_utc(start), as_utc(end)) for start, end in self.intervals)
+        object.__setattr__(self, "intervals", utc)
 
     def future_count(self, now: datetime) -> int:
         return sum(1 for _start, end in self.intervals if end > now)
@@ -103,7 +137,7 @@ OVERRIDABLE = frozenset({"notice", "horizon", "hours", "quota"})
 
 
 def local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The instants where a local calendar day starts and ends."""
+    """The instants (in UTC) where a local calendar day starts and ends."""
     start = datetime.combine(day, time(0), zone)
     end = datetime.combine(day + timedelta(days=1), time(0), zone)
-    return start, end
+    return as_utc(start), as_utc(end)
