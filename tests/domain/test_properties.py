@@ -1,0 +1,226 @@
+"""Properties: the week grid agrees with the rules; unit counting agrees with a minute-by-minute oracle."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from booking.domain.grid import CLOSED, FREE, MINE, PAST, TAKEN, build_week
+from booking.domain.intervals import overlaps
+from booking.domain.rules import (
+    check_quota,
+    check_request,
+    check_units,
+    free_units,
+    occupied,
+    pick_units,
+)
+from booking.domain.values import ClosedRange, Hold, Policy, Request, Usage
+
+PROPERTY_SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+# An ordinary week, and the weeks of both daylight saving switches in Berlin (2026).
+MONDAYS = (date(2030, 6, 3), date(2026, 3, 23), date(2026, 10, 19))
+ZONES = ("Asia/Tokyo", "Europe/Berlin", "America/St_Johns")
+MINUTE = timedelta(minutes=1)
+
+
+@st.composite
+def opening_days(draw: st.DrawFn) -> dict[int, tuple[tuple[time, time], ...]]:
+    """Up to three non-overlapping periods per weekday, on a quarter-hour grid."""
+    opening = {}
+    for weekday in range(7):
+        count = draw(st.integers(0, 3))
+        marks = sorted(draw(st.sets(st.integers(0, 95), min_size=2 * count, max_size=2 * count)))
+        quarters = [time(m // 4, m % 4 * 15) for m in marks]
+        if quarters:
+            opening[weekday] = tuple(zip(quarters[::2], quarters[1::2], strict=True))
+    return opening
+
+
+@st.composite
+def policies(draw: st.DrawFn) -> Policy:
+    slot = draw(st.sampled_from((15, 30, 60)))
+    shortest = draw(st.one_of(st.integers(1, 4).map(lambda k: k * slot), st.integers(10, 120)))
+    is_pooled = draw(st.booleans())
+    return Policy(
+        timezone=draw(st.sampled_from(ZONES)),
+        kind="pooled" if is_pooled else "exclusive",
+        unit_count=draw(st.integers(1, 5)) if is_pooled else 1,
+        slot_minutes=slot,
+        min_minutes=shortest,
+        max_minutes=shortest + draw(st.integers(0, 4)) * slot,
+        setup_minutes=draw(st.sampled_from((0, 15, 30, 45))),
+        teardown_minutes=draw(st.sampled_from((0, 15, 30, 45))),
+        min_notice_minutes=draw(st.sampled_from((0, 30, 120, 1440))),
+        max_days_ahead=draw(st.integers(1, 10)),
+        opening=draw(opening_days()),
+    )
+
+
+def week_instants(monday: date, policy: Policy) -> st.SearchStrategy[datetime]:
+    """Instants from a day before the week to a day after it, on whole 5 minutes."""
+    first = datetime.combine(monday - timedelta(days=1), time(0), ZoneInfo(policy.timezone)).astimezone(UTC)
+    return st.integers(0, 9 * 24 * 12).map(lambda n: first + timedelta(minutes=5 * n))
+
+
+@st.composite
+def week_scenarios(draw: st.DrawFn) -> tuple[Policy, date, list[Hold], list[ClosedRange], datetime]:
+    policy = draw(policies())
+    monday = draw(st.sampled_from(MONDAYS))
+    instants = week_instants(monday, policy)
+    holds = []
+    for number in range(draw(st.integers(0, 8))):
+        start = draw(instants)
+        length = timedelta(minutes=draw(st.integers(1, 48)) * 15)
+        unit = draw(st.integers(1, policy.unit_count))
+        holds.append(Hold(number + 1, 2, unit, start, start + length))
+    closures = []
+    for _ in range(draw(st.integers(0, 2))):
+        start = draw(instants)
+        closures.append(ClosedRange(start, start + timedelta(minutes=draw(st.integers(1, 96)) * 15), "test"))
+    return policy, monday, holds, closures, draw(instants)
+
+
+def codes_for_cell(start_dt, policy, holds, closures, now):
+    request = Request(start_dt, start_dt + timedelta(minutes=policy.min_minutes), 1)
+    return {c.code for c in check_request(request, policy, holds, closures, now, suggest=False)}
+
+
+@PROPERTY_SETTINGS
+@given(week_scenarios())
+def test_every_cell_of_the_week_grid_says_what_the_rules_say(scenario):
+    policy, monday, holds, closures, now = scenario
+    grid = build_week(policy, monday, holds, closures, [], now)
+    for cell in grid.cells.values():
+        codes = codes_for_cell(cell.start_dt, policy, holds, closures, now)
+        assert cell.end_dt - cell.start_dt == timedelta(minutes=policy.slot_minutes)
+        assert (cell.state == FREE) == (not codes), (cell, codes)
+        if cell.state == TAKEN:
+            assert codes & {"overlap", "capacity"}, (cell, codes)
+        if cell.state in (CLOSED, PAST):
+            assert codes, (cell, codes)
+
+
+@PROPERTY_SETTINGS
+@given(week_scenarios(), st.data())
+def test_the_viewers_own_bookings_show_as_mine_and_nowhere_else(scenario, data):
+    policy, monday, holds, closures, now = scenario
+    own = [(h.start_dt, h.end_dt) for h in data.draw(st.lists(st.sampled_from(holds), max_size=2))] if holds else []
+    grid = build_week(policy, monday, holds, closures, own, now)
+    for cell in grid.cells.values():
+        is_in_own = any(overlaps(cell.start_dt, cell.end_dt, a, b) for a, b in own)
+        assert (cell.state == MINE) == is_in_own
+
+
+@PROPERTY_SETTINGS
+@given(week_scenarios())
+def test_every_cell_is_a_real_local_wall_time_of_its_row(scenario):
+    policy, monday, holds, closures, now = scenario
+    grid = build_week(policy, monday, holds, closures, [], now)
+    zone = ZoneInfo(policy.timezone)
+    for (day, at, fold), cell in grid.cells.items():
+        local = cell.start_dt.astimezone(zone)
+        assert (local.date(), local.time(), local.fold) == (day, at, fold)
+        assert grid.cell(day, at.replace(fold=fold)) is cell
+
+
+# --- units against a minute-by-minute oracle -----------------------------------------------
+
+BASE = datetime(2030, 6, 3, 0, 0, tzinfo=UTC)
+
+
+def busy_minutes(holds: list[Hold], unit: int, start: datetime, end: datetime) -> bool:
+    """Whether any minute of [start, end) is held on `unit`, counted one minute at a time."""
+    minute = start
+    while minute < end:
+        if any(h.unit_no == unit and h.start_dt <= minute < h.end_dt for h in holds):
+            return True
+        minute += MINUTE
+    return False
+
+
+@st.composite
+def unit_scenarios(draw: st.DrawFn) -> tuple[Policy, list[Hold], Request]:
+    units = draw(st.integers(1, 5))
+    policy = Policy(
+        kind="pooled" if units > 1 or draw(st.booleans()) else "exclusive",
+        unit_count=units,
+        setup_minutes=draw(st.integers(0, 30)),
+        teardown_minutes=draw(st.integers(0, 30)),
+    )
+    minutes = st.integers(0, 300)
+    holds = []
+    for number in range(draw(st.integers(0, 10))):
+        start = draw(minutes)
+        end = start + draw(st.integers(1, 120))
+        unit = draw(st.integers(1, units))
+        holds.append(Hold(number + 1, 2, unit, BASE + start * MINUTE, BASE + end * MINUTE))
+    start = draw(st.integers(30, 300))
+    end = start + draw(st.integers(1, 120))
+    seats = draw(st.integers(1, units + 1))
+    return policy, holds, Request(BASE + start * MINUTE, BASE + end * MINUTE, seats)
+
+
+@PROPERTY_SETTINGS
+@given(unit_scenarios(), st.data())
+def test_unit_counting_agrees_with_a_minute_by_minute_oracle(scenario, data):
+    policy, holds, request = scenario
+    start, end = occupied(request, policy)
+    oracle_free = [u for u in range(1, policy.unit_count + 1) if not busy_minutes(holds, u, start, end)]
+
+    assert free_units(holds, policy, start, end) == oracle_free
+    conflicts = check_units(request, policy, holds)
+    assert (conflicts == []) == (len(oracle_free) >= request.seats)
+    if conflicts and policy.is_pooled:
+        assert conflicts[0].params["free"] == len(oracle_free)
+
+    picked = pick_units(request, policy, holds)
+    if len(oracle_free) >= request.seats:
+        assert picked is not None and len(set(picked)) == request.seats
+        assert not any(busy_minutes(holds, u, start, end) for u in picked)
+    else:
+        assert picked is None
+
+    wanted = data.draw(st.lists(st.integers(1, policy.unit_count), min_size=1, max_size=request.seats + 1))
+    honoured = len(set(wanted)) == len(wanted) == request.seats and set(wanted) <= set(oracle_free)
+    assert (pick_units(request, policy, holds, wanted) == wanted) == honoured
+    assert (pick_units(request, policy, holds, wanted) is None) == (not honoured)
+
+
+# --- quota hours against sliding windows ---------------------------------------------------
+
+
+@st.composite
+def own_weeks(draw: st.DrawFn) -> tuple[list[tuple[datetime, datetime]], tuple[datetime, datetime]]:
+    """Disjoint own bookings over three weeks, on whole quarter hours, and one new one among them."""
+    marks = sorted(draw(st.sets(st.integers(0, 21 * 96), min_size=2, max_size=14)))
+    if len(marks) % 2:
+        marks.pop()
+    quarter = timedelta(minutes=15)
+    intervals = [(BASE + a * quarter, BASE + b * quarter) for a, b in zip(marks[::2], marks[1::2], strict=True)]
+    new = intervals.pop(draw(st.integers(0, len(intervals) - 1)))
+    return intervals, new
+
+
+@PROPERTY_SETTINGS
+@given(own_weeks(), st.integers(1, 60))
+def test_the_hours_quota_agrees_with_every_rolling_week_that_holds_the_new_booking(weeks, limit):
+    intervals, new = weeks
+    quarter, week = timedelta(minutes=15), timedelta(days=7)
+    fullest = 0.0
+    window = new[0] - week + quarter
+    while window < new[1]:
+        seconds = sum(
+            max(0.0, (min(window + week, e) - max(window, s)).total_seconds()) for s, e in [*intervals, new]
+        )
+        fullest = max(fullest, seconds / 3600)
+        window += quarter
+    conflicts = check_quota(Request(*new), Policy(quota_hours_per_week=limit), Usage(tuple(intervals)), BASE)
+    assert bool(conflicts) == (fullest > limit)
+    if conflicts:
+        assert conflicts[0].params["hours"] == f"{fullest:g}"
