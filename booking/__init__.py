@@ -102,9 +102,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from booking.views import auth, bookings, errors, main, spaces
+    from booking.views import account, auth, bookings, errors, feeds, main, spaces, staff
 
-    for module in (main, auth, spaces, bookings):
+    for module in (main, auth, spaces, bookings, staff, account, feeds):
         app.register_blueprint(module.bp)
     errors.register(app)
     from booking.views import helpers

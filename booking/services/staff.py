@@ -1,0 +1,265 @@
+"""The staff workflow: the approval queue, approving and rejecting requests.
+
+Approving and rejecting each run in the space's write transaction (the same
+lock as requesting and cancelling), so a decision is taken on what the booking
+and its neighbours are at that moment, never on what a page showed earlier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from booking.db import utcnow
+from booking.domain.rules import check_request, free_units, occupied
+from booking.domain.statuses import BookingStatus, can_transition, holds_units
+from booking.domain.values import N_, OVERRIDABLE, Conflict, Hold, Request, Usage
+from booking.extensions import db
+from booking.models import Booking, BookingHold, Space, User
+from booking.services import NotFound, ServiceError, Stale
+from booking.services.spaces import active_holds, closures_between, policy_of
+from booking.services.transactions import is_guard_refusal, run_write
+
+# Notice and horizon measure how far ahead the member asked; they were checked
+# when the request came in, and a slow decision must not turn them into a refusal.
+REQUEST_TIME_RULES = frozenset({"notice", "horizon"})
+AUTO_REJECT_NOTE = N_("Another request for the same time was approved.")
+NOTE_MAX = 2000
+
+STALE_MESSAGES = {
+    BookingStatus.CONFIRMED: N_("This request was already approved."),
+    BookingStatus.REJECTED: N_("This request was already rejected."),
+    BookingStatus.CANCELLED: N_("The member cancelled this request in the meantime."),
+}
+
+
+class Refused(ServiceError):
+    """Approving would break a rule; `conflicts` say which and what to change."""
+
+    status_code = 409
+
+    def __init__(self, conflicts: list[Conflict]) -> None:
+        super().__init__(N_("This request cannot be approved."))
+        self.conflicts = conflicts
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """A pending request and the bookings it competes with for the same units and time."""
+
+    booking: Booking
+    competing: list[Booking] = field(default_factory=list)
+
+    @property
+    def pending_rivals(self) -> list[Booking]:
+        return [b for b in self.competing if b.status == BookingStatus.PENDING]
+
+    @property
+    def confirmed_blockers(self) -> list[Booking]:
+        return [b for b in self.competing if b.status == BookingStatus.CONFIRMED]
+
+
+@dataclass(frozen=True)
+class Approval:
+    booking: Booking
+    auto_rejected: list[Booking] = field(default_factory=list)
+
+
+def get_booking(booking_id: int) -> Booking:
+    """Any booking, for staff; an unknown id is not found."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound()
+    return booking
+
+
+def competing_bookings(session: Session, booking: Booking) -> list[Booking]:
+    """Pending or confirmed bookings that want one of this booking's units at an overlapping time."""
+    if not booking.holds:
+        return []
+    first = booking.holds[0]
+    other = aliased(BookingHold)
+    ids = (
+        select(other.booking_id)
+        .where(
+            other.space_id == booking.space_id,
+            other.booking_id != booking.id,
+            other.unit_no.in_(booking.unit_numbers),
+            other.occupied_start < first.occupied_end,
+            other.occupied_end > first.occupied_start,
+        )
+        .scalar_subquery()
+    )
+    rows = session.scalars(
+        select(Booking)
+        .where(Booking.id.in_(ids), Booking.status.in_((BookingStatus.PENDING, BookingStatus.CONFIRMED)))
+        .order_by(Booking.created_at, Booking.id)
+    )
+    return list(rows)
+
+
+def approval_queue() -> list[QueueEntry]:
+    """Every pending request, oldest first, each with what it competes with."""
+    session = db.session
+    pending = session.scalars(
+        select(Booking)
+        .where(Booking.status == BookingStatus.PENDING)
+        .order_by(Booking.created_at, Booking.id)
+    )
+    return [QueueEntry(b, competing_bookings(session, b)) for b in pending]
+
+
+def _pending(session: Session, booking_id: int) -> Booking:
+    booking = session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound()
+    if booking.status != BookingStatus.PENDING:
+        raise Stale(STALE_MESSAGES.get(BookingStatus(booking.status), N_("This request was already decided.")))
+    return booking
+
+
+def _space_id(booking_id: int) -> int:
+    space_id = db.session.scalar(select(Booking.space_id).where(Booking.id == booking_id))
+    if space_id is None:
+        raise NotFound()
+    return space_id
+
+
+def _transition(booking: Booking, target: BookingStatus, now: datetime) -> None:
+    """Move the booking to `target`, setting its holds and its calendar sequence."""
+    if not can_transition(booking.status, target):
+        raise Stale(STALE_MESSAGES.get(BookingStatus(booking.status), N_("This request was already decided.")))
+    booking.status = target.value
+    booking.updated_at = now
+    booking.sequence += 1
+    is_holding = holds_units(target, booking.space.pending_holds)
+    for hold in booking.holds:
+        hold.is_active = is_holding
+
+
+def _usage_without(session: Session, booking: Booking, now: datetime) -> Usage:
+    rows = session.execute(
+        select(Booking.start_dt, Booking.end_dt).where(
+            Booking.space_id == booking.space_id,
+            Booking.user_id == booking.user_id,
+            Booking.id != booking.id,
+            Booking.status.in_((BookingStatus.PENDING, BookingStatus.CONFIRMED)),
+            Booking.end_dt > now - timedelta(days=7),
+        )
+    )
+    return Usage(tuple((start, end) for start, end in rows))
+
+
+def _taken_conflict(space: Space) -> Conflict:
+    if space.is_pooled:
+        return Conflict("capacity", N_("Too few desks are free at that time now; this request cannot be approved."))
+    return Conflict("overlap", N_("Another booking holds that time now; this request cannot be approved."))
+
+
+def _place_holds(booking: Booking, units: list[int], start_dt: datetime, end_dt: datetime) -> None:
+    """Give the booking exactly `units` over [start_dt, end_dt), keeping the units it already had."""
+    keep = [h for h in booking.holds if h.unit_no in units]
+    moving = [h for h in booking.holds if h.unit_no not in units]
+    kept = {h.unit_no for h in keep}
+    for hold, unit in zip(moving, [u for u in units if u not in kept], strict=True):
+        hold.unit_no = unit
+    for hold in booking.holds:
+        hold.occupied_start, hold.occupied_end = start_dt, end_dt
+
+
+def _checked_units(session: Session, booking: Booking, now: datetime, locale: str) -> list[int]:
+    """Re-check every rule for a pending booking; the units it may take, or Refused."""
+    space = booking.space
+    policy = policy_of(space)
+    request = Request(booking.start_dt, booking.end_dt, booking.seats, booking.user_id)
+    start_dt, end_dt = occupied(request, policy)
+    holds: list[Hold] = [h for h in active_holds(session, space, start_dt, end_dt) if h.booking_id != booking.id]
+    closures = closures_between(session, space, policy, booking.start_dt, booking.end_dt, locale)
+    overrides = REQUEST_TIME_RULES | (OVERRIDABLE if booking.override_reason else frozenset())
+    usage = _usage_without(session, booking, now)
+    conflicts = check_request(request, policy, holds, closures, now, usage, overrides)
+    if conflicts:
+        raise Refused(conflicts)
+    free = free_units(holds, policy, start_dt, end_dt)
+    wanted = booking.unit_numbers
+    if set(wanted) <= set(free):
+        return wanted
+    if len(free) < booking.seats:
+        raise Refused([_taken_conflict(space)])
+    return free[: booking.seats]
+
+
+def _outcompeted(session: Session, approved: Booking, locale: str) -> list[Booking]:
+    """Other pending requests of the space that no longer fit beside the approved booking."""
+    if approved.space.pending_holds:
+        return []  # their units are held already, so none can collide
+    policy = policy_of(approved.space)
+    losers = []
+    for rival in competing_bookings(session, approved):
+        if rival.status != BookingStatus.PENDING:
+            continue
+        request = Request(rival.start_dt, rival.end_dt, rival.seats, rival.user_id)
+        start_dt, end_dt = occupied(request, policy)
+        holds = active_holds(session, approved.space, start_dt, end_dt)
+        if len(free_units(holds, policy, start_dt, end_dt)) < rival.seats:
+            losers.append(rival)
+    return losers
+
+
+def _approve(session: Session, staff: User, booking_id: int, now: datetime, locale: str) -> Approval:
+    booking = _pending(session, booking_id)
+    if booking.start_dt <= now:
+        raise Refused([Conflict("past", N_("This request has already started; it can only be rejected."))])
+    units = _checked_units(session, booking, now, locale)
+    start_dt, end_dt = occupied(
+        Request(booking.start_dt, booking.end_dt, booking.seats), policy_of(booking.space)
+    )
+    _place_holds(booking, units, start_dt, end_dt)
+    _transition(booking, BookingStatus.CONFIRMED, now)
+    session.flush()  # the database guard has the last word here
+    losers = _outcompeted(session, booking, locale)
+    for rival in losers:
+        _transition(rival, BookingStatus.REJECTED, now)
+    return Approval(booking, losers)
+
+
+def approve(staff: User, booking_id: int, now: datetime | None = None, locale: str = "ja") -> Approval:
+    """Confirm a pending request after re-checking every rule under the space's lock.
+
+    Raises Stale when it was decided or cancelled meanwhile and Refused when a
+    rule (a new closure, a booking that took the time) stands in the way. Where
+    pending requests do not hold their units, the pending requests that no
+    longer fit are rejected with an automatic note.
+    """
+    now = now or utcnow()
+    space_id = _space_id(booking_id)
+    try:
+        return run_write(space_id, lambda s: _approve(s, staff, booking_id, now, locale))
+    except IntegrityError as error:
+        db.session.rollback()
+        if not is_guard_refusal(error):
+            raise
+        space = db.session.get(Space, space_id)
+        assert space is not None
+        raise Refused([_taken_conflict(space)]) from error
+
+
+def reject(staff: User, booking_id: int, note: str, now: datetime | None = None) -> Booking:
+    """Reject a pending request with a note the member will read."""
+    now = now or utcnow()
+    note = note.strip()
+    if not note:
+        raise ServiceError(N_("Write a note for the member: why the request is rejected."))
+    if len(note) > NOTE_MAX:
+        raise ServiceError(N_("The note is too long (at most %(max)s characters)."), max=NOTE_MAX)
+
+    def work(session: Session) -> Booking:
+        booking = _pending(session, booking_id)
+        _transition(booking, BookingStatus.REJECTED, now)
+        return booking
+
+    return run_write(_space_id(booking_id), work)

@@ -1,0 +1,105 @@
+"""Staff pages: the approval queue, decisions, and any booking with its history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from booking.db import utcnow
+from booking.extensions import login_manager
+from booking.services import ServiceError, Stale, staff
+from booking.views.helpers import conflict_message, locale_code
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def staff_required(view: F) -> F:
+    """Visitors are sent to sign in; signed-in members get 403."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_staff:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
+class RejectForm(FlaskForm):
+    note = TextAreaField(
+        _l("Note for the member"),
+        validators=[DataRequired(message=_l("Write a note for the member: why the request is rejected.")),
+                    Length(max=staff.NOTE_MAX)],
+    )
+
+
+def _flash_refusal(error: ServiceError) -> None:
+    if isinstance(error, staff.Refused):
+        flash(_(error.message) + " " + " ".join(conflict_message(c) for c in error.conflicts), "error")
+    else:
+        flash(_(error.message, **error.params), "error")
+
+
+@bp.get("")
+@bp.get("/requests")
+@staff_required
+def requests() -> str:
+    """Pending requests, oldest first, with what each competes with."""
+    return render_template("staff/requests.html", queue=staff.approval_queue(), now=utcnow(),
+                           form=RejectForm(formdata=None))
+
+
+@bp.get("/bookings/<int:booking_id>")
+@staff_required
+def booking(booking_id: int) -> str:
+    """One booking with its history, and the decision buttons while it is pending."""
+    found = staff.get_booking(booking_id)
+    return render_template("staff/booking.html", booking=found, now=utcnow(),
+                           form=RejectForm(formdata=None))
+
+
+@bp.post("/requests/<int:booking_id>/approve")
+@staff_required
+def approve(booking_id: int) -> Response:
+    """Approve a pending request after re-checking every rule."""
+    try:
+        approval = staff.approve(current_user, booking_id, locale=locale_code())
+    except (Stale, staff.Refused) as error:
+        _flash_refusal(error)
+        return redirect(url_for("staff.booking", booking_id=booking_id))
+    flash(_("The request was approved."), "success")
+    if approval.auto_rejected:
+        flash(_("%(count)s overlapping request(s) were rejected automatically.",
+                count=len(approval.auto_rejected)), "info")
+    return redirect(url_for("staff.requests"))
+
+
+@bp.route("/requests/<int:booking_id>/reject", methods=["GET", "POST"])
+@staff_required
+def reject(booking_id: int) -> str | Response | tuple[str, int]:
+    """Reject a pending request with a note the member will read."""
+    found = staff.get_booking(booking_id)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        return render_template("staff/reject.html", booking=found, form=form), (
+            422 if form.is_submitted() else 200)
+    try:
+        staff.reject(current_user, booking_id, form.note.data or "")
+    except ServiceError as error:
+        _flash_refusal(error)
+        return redirect(url_for("staff.booking", booking_id=booking_id))
+    flash(_("The request was rejected; the member can read your note."), "success")
+    return redirect(url_for("staff.requests"))

@@ -1,0 +1,259 @@
+"""Approving and rejecting requests through the staff service."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from booking.extensions import db
+from booking.models import Booking, Closure
+from booking.services import NotFound, ServiceError, Stale
+from booking.services import staff as staff_service
+from booking.services.bookings import BookingInput, cancel_booking, request_booking
+from tests.conftest import future_day
+
+DAY = future_day(5)
+
+
+def at(hour, minute=0):
+    """An instant on DAY, in UTC (the test spaces are open 00:00–12:00 UTC)."""
+    return DAY.replace(hour=hour, minute=minute)
+
+
+def fresh(booking):
+    db.session.expire_all()
+    return db.session.get(Booking, booking.id)
+
+
+@pytest.fixture
+def staff(create_user):
+    return create_user(role="staff", name="Staff Sato")
+
+
+@pytest.fixture
+def member(create_user):
+    return create_user(name="Member Suzuki")
+
+
+def ask(member, space, start, end, seats=1):
+    outcome = request_booking(member, BookingInput(space.id, start, end, "Kick-off", seats=seats))
+    assert outcome.ok, outcome.conflicts
+    return outcome.booking
+
+
+def test_approving_confirms_the_request_and_tells_calendars_it_changed(create_space, staff, member):
+    space = create_space(requires_approval=True)
+    booking = ask(member, space, at(2), at(3))
+    assert booking.status == "pending"
+
+    staff_service.approve(staff, booking.id)
+
+    approved = fresh(booking)
+    assert approved.status == "confirmed"
+    assert approved.sequence == 1
+    assert approved.updated_at > approved.created_at
+    assert all(h.is_active for h in approved.holds)
+
+
+def test_approving_activates_the_holds_where_pending_requests_do_not_hold(create_space, create_user, staff, member):
+    space = create_space(requires_approval=True, pending_holds=False)
+    booking = ask(member, space, at(2), at(3))
+    assert not any(h.is_active for h in booking.holds)
+
+    staff_service.approve(staff, booking.id)
+
+    assert all(h.is_active for h in fresh(booking).holds)
+    later = request_booking(create_user(), BookingInput(space.id, at(2), at(3), "Too late"))
+    assert [c.code for c in later.conflicts] == ["overlap"]
+
+
+def test_approving_rejects_the_overlapping_pending_requests_with_a_note(create_space, create_user, staff, member):
+    space = create_space(requires_approval=True, pending_holds=False)
+    chosen = ask(member, space, at(2), at(4))
+    overlapping = ask(create_user(), space, at(3), at(5))
+    back_to_back = ask(create_user(), space, at(4), at(5))
+    elsewhere = ask(create_user(), create_space(requires_approval=True, pending_holds=False), at(2), at(4))
+
+    approval = staff_service.approve(staff, chosen.id)
+
+    assert [b.id for b in approval.auto_rejected] == [overlapping.id]
+    assert fresh(overlapping).status == "rejected"
+    assert fresh(overlapping).sequence == 1
+    assert fresh(back_to_back).status == "pending"
+    assert fresh(elsewhere).status == "pending"
+
+
+def test_approving_desks_rejects_only_the_requests_that_no_longer_fit(create_space, create_user, staff, member):
+    space = create_space(kind="pooled", unit_count=4, requires_approval=True, pending_holds=False)
+    big = ask(member, space, at(2), at(4), seats=3)
+    small = ask(create_user(), space, at(2), at(4), seats=1)
+    too_big = ask(create_user(), space, at(3), at(5), seats=2)
+
+    approval = staff_service.approve(staff, big.id)
+
+    assert [b.id for b in approval.auto_rejected] == [too_big.id]
+    assert fresh(small).status == "pending"
+    staff_service.approve(staff, small.id)
+    assert sorted(fresh(big).unit_numbers + fresh(small).unit_numbers) == [1, 2, 3, 4]
+
+
+def test_approving_moves_a_desk_request_to_desks_that_are_still_free(create_space, create_user, staff, member):
+    space = create_space(kind="pooled", unit_count=3, requires_approval=True, pending_holds=False)
+    first = ask(member, space, at(2), at(4), seats=1)
+    second = ask(create_user(), space, at(2), at(4), seats=1)
+    assert first.unit_numbers == second.unit_numbers == [1]
+
+    staff_service.approve(staff, first.id)
+    staff_service.approve(staff, second.id)
+
+    assert fresh(first).unit_numbers == [1]
+    assert fresh(second).unit_numbers == [2]
+
+
+def test_a_closure_added_meanwhile_blocks_the_approval(create_space, staff, member):
+    space = create_space(requires_approval=True)
+    booking = ask(member, space, at(2), at(3))
+    db.session.add(Closure(space_id=space.id, start_dt=at(0), end_dt=at(12), reason="Building inspection"))
+    db.session.commit()
+
+    with pytest.raises(staff_service.Refused) as refusal:
+        staff_service.approve(staff, booking.id)
+
+    assert [c.code for c in refusal.value.conflicts] == ["closed"]
+    assert "Building inspection" in refusal.value.conflicts[0].render()
+    assert fresh(booking).status == "pending"
+
+
+def test_a_booking_confirmed_meanwhile_blocks_the_approval(create_space, create_booking, create_user, staff, member):
+    space = create_space(requires_approval=True, pending_holds=False)
+    booking = ask(member, space, at(2), at(3))
+    create_booking(space, create_user(), at(2, 30), at(3, 30), status="confirmed")
+
+    with pytest.raises(staff_service.Refused) as refusal:
+        staff_service.approve(staff, booking.id)
+
+    assert [c.code for c in refusal.value.conflicts] == ["overlap"]
+    assert fresh(booking).status == "pending"
+
+
+def test_a_refusal_by_the_database_guard_becomes_a_clear_overlap_message(
+    create_space, create_booking, create_user, staff, member, monkeypatch
+):
+    space = create_space(requires_approval=True, pending_holds=False)
+    booking = ask(member, space, at(2), at(3))
+    create_booking(space, create_user(), at(2), at(3), status="confirmed")
+    # Pretend the check saw nothing, as a racing writer on another host might.
+    monkeypatch.setattr(staff_service, "active_holds", lambda *args: [])
+
+    with pytest.raises(staff_service.Refused) as refusal:
+        staff_service.approve(staff, booking.id)
+
+    assert [c.code for c in refusal.value.conflicts] == ["overlap"]
+    assert fresh(booking).status == "pending"
+
+
+def test_a_request_that_has_started_cannot_be_approved(create_space, create_booking, staff, member):
+    space = create_space(requires_approval=True)
+    booking = create_booking(space, member, at(2), at(3), status="pending")
+
+    with pytest.raises(staff_service.Refused) as refusal:
+        staff_service.approve(staff, booking.id, now=at(2, 10))
+
+    assert [c.code for c in refusal.value.conflicts] == ["past"]
+    assert fresh(booking).status == "pending"
+
+
+def test_notice_that_ran_out_while_staff_decided_does_not_block_the_approval(create_space, staff, member):
+    space = create_space(requires_approval=True, min_notice_minutes=2 * 24 * 60)
+    booking = ask(member, space, at(2), at(3))
+
+    staff_service.approve(staff, booking.id, now=at(1))
+
+    assert fresh(booking).status == "confirmed"
+
+
+def test_the_request_itself_does_not_count_against_the_quota_when_approved(create_space, staff, member):
+    space = create_space(requires_approval=True, quota_active_bookings=1)
+    booking = ask(member, space, at(2), at(3))
+
+    staff_service.approve(staff, booking.id)
+
+    assert fresh(booking).status == "confirmed"
+
+
+def test_approving_a_request_the_member_cancelled_says_so(create_space, staff, member):
+    space = create_space(requires_approval=True)
+    booking = ask(member, space, at(2), at(3))
+    cancel_booking(member, booking.id)
+
+    with pytest.raises(Stale) as stale:
+        staff_service.approve(staff, booking.id)
+
+    assert stale.value.message == "The member cancelled this request in the meantime."
+    assert fresh(booking).status == "cancelled"
+
+
+def test_deciding_twice_says_the_request_was_already_decided(create_space, staff, member):
+    space = create_space(requires_approval=True)
+    booking = ask(member, space, at(2), at(3))
+    staff_service.approve(staff, booking.id)
+
+    with pytest.raises(Stale, match="already approved"):
+        staff_service.approve(staff, booking.id)
+    with pytest.raises(Stale, match="already approved"):
+        staff_service.reject(staff, booking.id, "Sorry")
+    assert fresh(booking).sequence == 1
+
+
+def test_rejecting_frees_the_time_for_someone_else(create_space, create_user, staff, member):
+    space = create_space(requires_approval=True)
+    booking = ask(member, space, at(2), at(3))
+
+    staff_service.reject(staff, booking.id, "The studio is reserved for the TV recording.")
+
+    rejected = fresh(booking)
+    assert rejected.status == "rejected"
+    assert rejected.sequence == 1
+    assert not any(h.is_active for h in rejected.holds)
+    assert request_booking(create_user(), BookingInput(space.id, at(2), at(3), "Next")).ok
+
+
+@pytest.mark.parametrize("note", ["", "   \n "])
+def test_rejecting_needs_a_note_for_the_member(create_space, staff, member, note):
+    space = create_space(requires_approval=True)
+    booking = ask(member, space, at(2), at(3))
+
+    with pytest.raises(ServiceError, match="note"):
+        staff_service.reject(staff, booking.id, note)
+
+    assert fresh(booking).status == "pending"
+
+
+def test_deciding_an_unknown_booking_is_not_found(staff):
+    with pytest.raises(NotFound):
+        staff_service.approve(staff, 999)
+    with pytest.raises(NotFound):
+        staff_service.reject(staff, 999, "No")
+
+
+def test_the_queue_lists_pending_requests_oldest_first_with_their_rivals(create_space, create_user, staff, member):
+    space = create_space(requires_approval=True, pending_holds=False)
+    first = ask(member, space, at(2), at(4))
+    second = ask(create_user(), space, at(3), at(5))
+    alone = ask(create_user(), space, at(8), at(9))
+    ask(create_user(), create_space(), at(2), at(4))  # confirmed at once, not in the queue
+
+    queue = staff_service.approval_queue()
+
+    assert [e.booking.id for e in queue] == [first.id, second.id, alone.id]
+    assert [b.id for b in queue[0].competing] == [second.id]
+    assert [b.id for b in queue[1].competing] == [first.id]
+    assert queue[2].competing == []
+
+
+def test_rejecting_stamps_the_booking_with_the_moment_of_the_decision(create_space, staff, member):
+    space = create_space(requires_approval=True)
+    booking = ask(member, space, at(2), at(3))
+    staff_service.reject(staff, booking.id, "No", now=at(2) - timedelta(days=1))
+    assert fresh(booking).updated_at == at(2) - timedelta(days=1)
