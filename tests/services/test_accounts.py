@@ -1,0 +1,60 @@
+"""Registering and signing in: unique e-mails, argon2 hashes, no hint about unknown e-mails."""
+
+from __future__ import annotations
+
+import pytest
+
+from booking.extensions import db
+from booking.services.accounts import EmailTaken, Registration, authenticate, register
+
+SECRET = "a long enough password"
+
+
+def sign_up(email: str = "Hanako@Example.JP", **fields) -> object:
+    return register(Registration(email=email, password=SECRET, name="  山田 花子 ", **fields))
+
+
+def test_registering_stores_a_lowercase_email_and_a_trimmed_name(app):
+    user = sign_up(organisation=" NPO Sample ", org_kind="npo", locale="en")
+    db.session.expire_all()
+    assert (user.email, user.name, user.organisation) == ("hanako@example.jp", "山田 花子", "NPO Sample")
+    assert (user.org_kind, user.locale, user.role) == ("npo", "en", "member")
+
+
+def test_an_argon2_hash_is_stored_and_never_the_password(app):
+    user = sign_up()
+    assert user.password_hash.startswith("$argon2id$")
+    assert SECRET not in user.password_hash
+
+
+def test_the_same_password_gets_a_different_hash_for_each_account(app):
+    assert sign_up("a@example.jp").password_hash != sign_up("b@example.jp").password_hash
+
+
+@pytest.mark.parametrize("again", ["hanako@example.jp", "HANAKO@EXAMPLE.JP", " Hanako@example.jp "])
+def test_an_email_is_taken_whatever_its_letter_case(app, again):
+    sign_up()
+    with pytest.raises(EmailTaken):
+        sign_up(again)
+
+
+def test_signing_in_ignores_the_letter_case_of_the_email(app):
+    user = sign_up()
+    assert authenticate("HANAKO@example.jp", SECRET) == user
+
+
+def test_a_wrong_password_gives_nobody(app):
+    sign_up()
+    assert authenticate("hanako@example.jp", SECRET + "!") is None
+
+
+def test_an_unknown_email_gives_nobody(app):
+    sign_up()
+    assert authenticate("taro@example.jp", SECRET) is None
+
+
+def test_a_disabled_account_cannot_sign_in(app):
+    user = sign_up()
+    user.is_enabled = False
+    db.session.commit()
+    assert authenticate("hanako@example.jp", SECRET) is None

@@ -1,0 +1,91 @@
+"""cancel_booking: frees the slot, only before the start, only one's own booking."""
+
+from __future__ import annotations
+
+import pytest
+
+from booking.extensions import db
+from booking.models import Booking
+from booking.services import NotFound, ServiceError, Stale
+from booking.services.bookings import cancel_booking, get_own_booking, my_bookings
+from tests.services.conftest import hours, tokyo_day
+
+START = tokyo_day(5) + hours(2)
+
+
+def status_of(booking_id: int) -> str:
+    db.session.expire_all()
+    booking = db.session.get(Booking, booking_id)
+    assert booking is not None
+    return booking.status
+
+
+def test_cancelling_frees_the_slot_for_another_member(create_user, create_space, ask):
+    room, member, other = create_space(), create_user(), create_user()
+    booking_id = ask(member, room, START, START + hours(1)).booking.id
+    assert not ask(other, room, START, START + hours(1)).ok
+
+    cancelled = cancel_booking(member, booking_id)
+
+    assert cancelled.status == "cancelled"
+    assert cancelled.cancelled_at is not None
+    assert cancelled.sequence == 1
+    assert [h.is_active for h in cancelled.holds] == [False]
+    assert ask(other, room, START, START + hours(1)).ok
+
+
+def test_cancelling_frees_the_desks_of_a_pooled_booking(create_user, create_space, ask):
+    desks, member, other = create_space(kind="pooled", unit_count=2), create_user(), create_user()
+    booking_id = ask(member, desks, START, START + hours(1), seats=2).booking.id
+    cancel_booking(member, booking_id)
+    assert ask(other, desks, START, START + hours(1), seats=2).booking.unit_numbers == [1, 2]
+
+
+def test_a_pending_request_can_be_cancelled(create_user, create_space, ask):
+    studio, member = create_space(requires_approval=True), create_user()
+    booking_id = ask(member, studio, START, START + hours(1)).booking.id
+    cancel_booking(member, booking_id)
+    assert status_of(booking_id) == "cancelled"
+
+
+def test_a_booking_that_has_started_cannot_be_cancelled(create_user, create_space, ask):
+    room, member = create_space(), create_user()
+    booking_id = ask(member, room, START, START + hours(1)).booking.id
+    with pytest.raises(ServiceError) as refused:
+        cancel_booking(member, booking_id, now=START + hours(0.5))
+    assert "started" in refused.value.message
+    assert status_of(booking_id) == "confirmed"
+
+
+def test_cancelling_twice_is_reported_as_stale(create_user, create_space, ask):
+    room, member = create_space(), create_user()
+    booking_id = ask(member, room, START, START + hours(1)).booking.id
+    cancel_booking(member, booking_id)
+    with pytest.raises(Stale):
+        cancel_booking(member, booking_id)
+
+
+def test_another_members_booking_is_not_found_and_stays_active(create_user, create_space, ask):
+    room, owner, stranger = create_space(), create_user(), create_user()
+    booking_id = ask(owner, room, START, START + hours(1)).booking.id
+    with pytest.raises(NotFound):
+        cancel_booking(stranger, booking_id)
+    with pytest.raises(NotFound):
+        get_own_booking(stranger, booking_id)
+    assert status_of(booking_id) == "confirmed"
+
+
+def test_an_unknown_booking_is_not_found(create_user):
+    with pytest.raises(NotFound):
+        cancel_booking(create_user(), 987654)
+
+
+def test_my_bookings_splits_upcoming_from_past(create_user, create_space, create_booking):
+    room, member = create_space(), create_user()
+    later = create_booking(room, member, START + hours(3), START + hours(4), title="later")
+    sooner = create_booking(room, member, START, START + hours(1), title="sooner")
+    old = create_booking(room, member, tokyo_day(-10), tokyo_day(-10) + hours(1), title="old")
+    create_booking(room, create_user(), START + hours(5), START + hours(6), title="someone else's")
+    upcoming, past = my_bookings(member)
+    assert [b.title for b in upcoming] == [sooner.title, later.title]
+    assert [b.title for b in past] == [old.title]

@@ -1,0 +1,46 @@
+"""The demo data of SPEC §1: the three spaces, created once however often it is seeded."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from booking.demo import seed_demo
+from booking.extensions import db
+from booking.models import Booking, OpeningPeriod, Space, User
+from tests.services.conftest import count
+
+
+def table_sizes() -> dict[str, int]:
+    return {model.__name__: count(model) for model in (User, Space, OpeningPeriod, Booking)}
+
+
+def test_seeding_twice_does_not_duplicate_anything_and_never_double_books(app):
+    first = seed_demo()
+    sizes = table_sizes()
+    second = seed_demo()
+    assert table_sizes() == sizes
+    assert first["bookings"] > 0 and second["bookings"] == 0
+    assert sizes["User"] == 3 and sizes["Space"] == 3
+    studio = db.session.scalar(select(Space).where(Space.slug == "tsulunos"))
+    active = [
+        b for b in db.session.scalars(select(Booking).where(Booking.space_id == studio.id)) if b.is_active
+    ]
+    intervals = sorted((h.occupied_start, h.occupied_end) for b in active for h in b.holds)
+    assert intervals, "the demo studio has bookings"
+    assert all(earlier[1] <= later[0] for earlier, later in zip(intervals, intervals[1:], strict=False))
+
+
+def test_the_demo_has_the_studio_the_desks_and_the_hall(app):
+    seed_demo()
+    spaces = {s.slug: s for s in db.session.scalars(select(Space))}
+    assert set(spaces) == {"tsulunos", "netsugen-desks", "netsugen-hall"}
+
+    studio, desks, hall = spaces["tsulunos"], spaces["netsugen-desks"], spaces["netsugen-hall"]
+    assert (studio.kind, studio.unit_count, studio.requires_approval) == ("exclusive", 1, True)
+    assert studio.setup_minutes > 0 and studio.teardown_minutes > 0
+    assert (desks.kind, desks.unit_count, desks.requires_approval) == ("pooled", 24, False)
+    assert (hall.kind, hall.unit_count, hall.requires_approval) == ("exclusive", 1, True)
+    assert hall.setup_minutes > 0 and hall.teardown_minutes > 0
+    assert all(s.timezone == "Asia/Tokyo" and s.description_ja and s.description_en for s in spaces.values())
+    monday = [(p.open_time.hour, p.close_time.hour) for p in desks.opening_hours if p.weekday == 0]
+    assert sorted(monday) == [(9, 12), (13, 20)]
