@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -84,7 +86,42 @@ class BookingForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0, max=10000)],
     )
     is_public = BooleanField(_l("Show the title publicly (calendar and space page)"))
+    override_notice = BooleanField(_l("Override the minimum notice"))
+    override_horizon = BooleanField(_l("Override how far ahead bookings open"))
+    override_hours = BooleanField(_l("Override the opening hours"))
+    override_quota = BooleanField(_l("Override the member's quota"))
+    override_reason = StringField(_l("Reason for the override"), validators=[Length(max=500)])
+
+    def __init__(self, *args: Any, can_override: bool = False, **kwargs: Any) -> None:
+        """Staff get the override fields; for anybody else they do not exist, so posting them does nothing."""
+        super().__init__(*args, **kwargs)
+        self.can_override = can_override
+        if not can_override:
+            for name in (*OVERRIDE_FIELDS.values(), "override_reason"):
+                delattr(self, name)
+
+    def chosen_overrides(self) -> frozenset[str]:
+        """The rule codes staff ticked (always empty for members)."""
+        if not self.can_override:
+            return frozenset()
+        return frozenset(code for code, name in OVERRIDE_FIELDS.items() if self[name].data)
+
+    def reason_text(self) -> str:
+        return (self.override_reason.data or "").strip() if self.can_override else ""
 
     def validate_end_time(self, field: TimeField) -> None:
         if self.start_time.data and field.data and field.data <= self.start_time.data:
             raise ValidationError(_l("The end must be after the start."))
+
+    def validate_override_reason(self, field: StringField) -> None:
+        if self.chosen_overrides() and not (field.data or "").strip():
+            raise ValidationError(_l("Say why the rules are overridden."))
+
+
+# The rules staff may override, and the checkbox of each.
+OVERRIDE_FIELDS = {
+    "notice": "override_notice",
+    "horizon": "override_horizon",
+    "hours": "override_hours",
+    "quota": "override_quota",
+}

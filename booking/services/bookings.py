@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from booking.db import utcnow
 from booking.domain.rules import check_request, occupied, pick_units
 from booking.domain.statuses import BookingStatus, can_transition, holds_units
-from booking.domain.values import N_, Conflict, Request, Usage
+from booking.domain.values import N_, OVERRIDABLE, Conflict, Request, Usage
 from booking.extensions import db
 from booking.models import Booking, BookingHold, Space, User
-from booking.services import NotFound, ServiceError, Stale
+from booking.services import NotFound, ServiceError, Stale, audit
 from booking.services.spaces import active_holds, closures_between, policy_of
 from booking.services.transactions import is_guard_refusal, run_write
 
@@ -63,8 +63,29 @@ def _units_conflict(space: Space) -> Conflict:
     return Conflict("overlap", N_("That time was just taken by another booking."))
 
 
+def checked_overrides(member: User, overrides: frozenset[str], reason: str) -> frozenset[str]:
+    """The rules staff may override, refused for anybody else and without a reason.
+
+    Only `notice`, `horizon`, `hours` and `quota` can be overridden; overlap,
+    capacity, closures, the past, the grid and the duration always apply.
+    """
+    overrides = frozenset(overrides)
+    if not overrides:
+        return overrides
+    if not member.is_staff:
+        raise ServiceError(N_("Only staff can override booking rules."))
+    if overrides - OVERRIDABLE:
+        raise ServiceError(
+            N_("These rules cannot be overridden: %(rules)s."), rules=", ".join(sorted(overrides - OVERRIDABLE))
+        )
+    if not reason.strip():
+        raise ServiceError(N_("Give a reason for overriding %(rules)s."), rules=", ".join(sorted(overrides)))
+    return overrides
+
+
 def _decide(
-    session: Session, member: User, data: BookingInput, now: datetime, locale: str
+    session: Session, member: User, data: BookingInput, now: datetime, locale: str,
+    overrides: frozenset[str] = frozenset(), override_reason: str = "",
 ) -> Outcome:
     space = session.get(Space, data.space_id)
     if space is None:
@@ -75,7 +96,7 @@ def _decide(
     holds = active_holds(session, space, occupied_start, occupied_end)
     closures = closures_between(session, space, policy, data.start_dt, data.end_dt, locale)
     usage = _usage(session, space, member.id, now)
-    conflicts = check_request(request, policy, holds, closures, now, usage)
+    conflicts = check_request(request, policy, holds, closures, now, usage, overrides)
     units = pick_units(request, policy, holds, data.units) if not conflicts else None
     if conflicts or units is None:
         return Outcome(conflicts=conflicts or [_units_conflict(space)])
@@ -84,6 +105,7 @@ def _decide(
         space=space, user=member, start_dt=data.start_dt, end_dt=data.end_dt,
         seats=data.seats, title=data.title, purpose=data.purpose, attendees=data.attendees,
         is_public=data.is_public, status=status.value, created_at=now, updated_at=now,
+        override_reason=override_reason.strip() if overrides else "",
     )
     is_holding = holds_units(status, space.pending_holds)
     for unit in units:
@@ -92,22 +114,35 @@ def _decide(
                         occupied_end=occupied_end, is_active=is_holding)
         )
     session.add(booking)
+    audit.record(session, booking, "overridden" if overrides else "requested", member, now, None,
+                 booking.override_reason)
     session.flush()
     return Outcome(booking=booking)
 
 
 def request_booking(
-    member: User, data: BookingInput, now: datetime | None = None, locale: str = "ja"
+    member: User,
+    data: BookingInput,
+    now: datetime | None = None,
+    locale: str = "ja",
+    *,
+    overrides: frozenset[str] = frozenset(),
+    override_reason: str = "",
 ) -> Outcome:
     """Check every rule and, when all pass, store a pending or confirmed booking.
 
     The check and the insert share one write transaction that holds the space's
     lock; the database guard still has the last word, and its refusal comes back
-    as the same `overlap`/`capacity` conflict.
+    as the same `overlap`/`capacity` conflict. Staff may name `overrides` (see
+    `checked_overrides`) with an `override_reason`, which is stored with the
+    booking; anybody else naming one gets a ServiceError, nothing is written.
     """
     now = now or utcnow()
+    overrides = checked_overrides(member, overrides, override_reason)
     try:
-        return run_write(data.space_id, lambda s: _decide(s, member, data, now, locale))
+        return run_write(
+            data.space_id, lambda s: _decide(s, member, data, now, locale, overrides, override_reason)
+        )
     except IntegrityError as error:
         db.session.rollback()
         if not is_guard_refusal(error):
@@ -136,12 +171,14 @@ def cancel_booking(member: User, booking_id: int, now: datetime | None = None) -
             raise Stale(N_("This booking is already %(status)s."), status=booking.status)
         if booking.start_dt <= now:
             raise ServiceError(N_("A booking that has started can no longer be cancelled."))
+        previous = booking.status
         booking.status = BookingStatus.CANCELLED.value
         booking.cancelled_at = now
         booking.updated_at = now
         booking.sequence += 1
         for hold in booking.holds:
             hold.is_active = False
+        audit.record(session, booking, "cancelled", member, now, previous)
         return booking
 
     return run_write(space_id, work)

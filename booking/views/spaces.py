@@ -73,13 +73,16 @@ def _booking_input(form: BookingForm, space: Space) -> bookings.BookingInput:
 def book(slug: str) -> str | Response | tuple[str, int]:
     """Request a booking; refusals come back as form errors with the input kept."""
     space = spaces.get_space(slug)
-    form = BookingForm()
+    form = BookingForm(can_override=current_user.is_staff)
     if request.method == "GET":
         _prefill(form, space)
     if not form.validate_on_submit():
         return render_template("bookings/form.html", space=space, form=form), (
             422 if form.is_submitted() else 200)
-    outcome = bookings.request_booking(current_user, _booking_input(form, space), locale=locale_code())
+    outcome = bookings.request_booking(
+        current_user, _booking_input(form, space), locale=locale_code(),
+        overrides=form.chosen_overrides(), override_reason=form.reason_text(),
+    )
     if not outcome.ok:
         form.form_errors.extend(conflict_message(c) for c in outcome.conflicts)
         taken = any(c.code in ("overlap", "capacity") for c in outcome.conflicts)
