@@ -7,6 +7,7 @@ CSRF stays enabled: the browser submits the real forms with their tokens.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
@@ -29,7 +30,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 TOKYO = ZoneInfo("Asia/Tokyo")
-TIMEOUT_MS = 10_000
+TIMEOUT_MS = 20_000  # the machine is shared: generous, yet a broken page still fails fast enough
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture
@@ -77,7 +79,6 @@ def new_page(browser: Browser, live_server: str) -> Iterator[Callable[..., Page]
     contexts = []
 
     def make(**options: Any) -> Page:
-        db.session.remove()  # the test's seeding transaction must not outlive the seeding
         context = browser.new_context(base_url=live_server, locale="ja-JP", **options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
@@ -122,3 +123,10 @@ def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("main").get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Save a full-page screenshot when E2E_SCREENSHOT_DIR is set (for looking at layouts)."""
+    folder = os.environ.get("E2E_SCREENSHOT_DIR")
+    if folder:
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
