@@ -20,6 +20,29 @@ POT := build/messages.pot
 # Keep in step with KEYWORDS in tests/test_i18n.py (Babel's defaults cover _, gettext, ngettext, N_).
 BABEL_KEYWORDS := -k lazy_gettext -k _l -k lazy_ngettext:1,2
 
+# pybabel update keeps a vanished message as obsolete (#~) but never reuses it; when the
+# same msgid comes back (a string moved or was briefly removed), take its translation back.
+define RESTORE_OBSOLETE
+import sys
+from babel.messages.pofile import read_po, write_po
+for path in sys.argv[1:]:
+    with open(path, "rb") as fileobj:
+        catalog = read_po(fileobj)
+    old = {(m.id, m.context): (key, m) for key, m in catalog.obsolete.items() if m.string}
+    restored = 0
+    for message in catalog:
+        key, previous = old.get((message.id, message.context), (None, None))
+        if message.id and not message.string and previous is not None:
+            message.string = previous.string
+            del catalog.obsolete[key]
+            restored += 1
+    if restored:
+        with open(path, "wb") as fileobj:
+            write_po(fileobj, catalog)
+        print(f"restored {restored} translation(s) from obsolete entries in {path}")
+endef
+export RESTORE_OBSOLETE
+
 .PHONY: help run test lint clean translations chromium
 
 help:
@@ -74,8 +97,9 @@ translations: $(VENV)/.installed
 		--project floor-booking --version 0.1.0 --output-file $(POT) .
 	for locale in $(LOCALES); do \
 		$(BIN)/pybabel update --input-file $(POT) --output-dir $(TRANSLATIONS) --locale $$locale \
-			--init-missing --no-fuzzy-matching --ignore-obsolete || exit 1; \
+			--init-missing --no-fuzzy-matching || exit 1; \
 	done
+	$(BIN)/python -c "$$RESTORE_OBSOLETE" $(CATALOGS)
 	$(BIN)/pybabel compile --directory $(TRANSLATIONS) --statistics
 	@echo "Fill in empty msgstr in the .po files, then run make translations again;"
 	@echo "tests/test_i18n.py lists what is still missing."
