@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
@@ -95,6 +95,17 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
 
 class Client(FlaskClient):
     """A test client that knows the CSRF token of its session."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        """Start every request with an empty `g`, as a real server does.
+
+        The `app` fixture keeps one app context for the whole test, so without this
+        Flask-Login's user, Flask-Babel's locale and Flask-WTF's token would leak
+        from one request into the next and hide a broken cookie or language switch.
+        """
+        if has_app_context():
+            vars(g._get_current_object()).clear()
+        return super().open(*args, **kwargs)
 
     def csrf_token(self) -> str:
         page = self.get("/login").get_data(as_text=True)
