@@ -178,6 +178,10 @@ class Booking(db.Model):
         CheckConstraint("sequence >= 0", name="sequence_non_negative"),
         Index("ix_bookings_space_start", "space_id", "start_dt"),
         Index("ix_bookings_user_start", "user_id", "start_dt"),
+        # Feed validators: max(updated_at) and count per space, per member, and overall.
+        Index("ix_bookings_space_updated", "space_id", "updated_at"),
+        Index("ix_bookings_user_updated", "user_id", "updated_at"),
+        Index("ix_bookings_updated", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -197,6 +201,12 @@ class Booking(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Serialized VEVENT per feed audience, rebuilt on every change (booking.services.feeds);
+    # ics_stamp names what they were built from, so a stale copy is never served.
+    ics_public: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
+    ics_member: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
+    ics_staff: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
+    ics_stamp: Mapped[str | None] = mapped_column(String(120), nullable=True, deferred=True)
 
     space: Mapped[Space] = relationship()
     user: Mapped[User] = relationship()
@@ -248,3 +258,30 @@ class BookingHold(db.Model):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     booking: Mapped[Booking] = relationship(back_populates="holds")
+
+
+FEED_KINDS = ("member", "staff")
+
+
+class FeedToken(db.Model):
+    """A secret feed address of one user; only the token's SHA-256 is stored.
+
+    The token is derived from `nonce` with the application's secret key, so the
+    account page can show the address again, while the database alone reveals no
+    working token. A new nonce replaces the hash and the old address stops working.
+    """
+
+    __tablename__ = "feed_tokens"
+    __table_args__ = (
+        CheckConstraint(_in("kind", FEED_KINDS), name="kind"),
+        UniqueConstraint("user_id", "kind", name="uq_feed_tokens_user_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    nonce: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()

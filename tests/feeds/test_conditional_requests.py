@@ -1,0 +1,129 @@
+"""Revalidation: calendar apps polling an unchanged feed get 304 from one cheap query."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from werkzeug.http import http_date, parse_date
+
+from booking.extensions import db
+from booking.services import feeds
+from booking.services.bookings import cancel_booking
+from tests.conftest import future_day
+from tests.feeds.conftest import counting_queries, token_for
+
+URL = "/spaces/studio/calendar.ics"
+
+
+def test_a_matching_etag_gets_304_without_a_body(client, space, member, book):
+    book(space, member)
+    first = client.get(URL)
+
+    again = client.get(URL, headers={"If-None-Match": first.headers["ETag"]})
+
+    assert again.status_code == 304
+    assert again.data == b""
+    assert again.headers["ETag"] == first.headers["ETag"]
+
+
+def test_an_unchanged_last_modified_gets_304(client, space, member, book):
+    book(space, member)
+    first = client.get(URL)
+
+    again = client.get(URL, headers={"If-Modified-Since": first.headers["Last-Modified"]})
+
+    assert again.status_code == 304
+
+
+def test_an_old_etag_gets_the_full_feed_even_with_a_current_date(client, space, member, book):
+    book(space, member)
+    first = client.get(URL)
+
+    again = client.get(URL, headers={"If-None-Match": '"something-else"',
+                                     "If-Modified-Since": first.headers["Last-Modified"]})
+
+    assert again.status_code == 200
+    assert again.data == first.data
+
+
+def test_304_is_decided_by_one_query_without_building_the_calendar(client, space, member, book,
+                                                                     monkeypatch):
+    book(space, member)
+    etag = client.get(URL).headers["ETag"]
+
+    def must_not_build(*_args, **_kwargs):
+        raise AssertionError("the calendar was built for a 304")
+
+    monkeypatch.setattr(feeds, "_events", must_not_build)
+    with counting_queries() as statements:
+        response = client.get(URL, headers={"If-None-Match": etag})
+
+    assert response.status_code == 304
+    assert len(statements) == 1
+
+
+@pytest.mark.parametrize("kind,path", [("member", "bookings.ics"), ("staff", "staff.ics")])
+def test_private_feeds_also_revalidate_with_one_query(client, space, create_user, book, kind, path):
+    user = create_user(role="staff")
+    book(space, user)
+    url = f"/feeds/{token_for(user, kind)}/{path}"
+    etag = client.get(url).headers["ETag"]
+
+    with counting_queries() as statements:
+        response = client.get(url, headers={"If-None-Match": etag})
+
+    assert response.status_code == 304
+    assert len(statements) == 1
+
+
+def test_a_change_gives_a_new_etag_and_a_later_last_modified(client, space, member, book):
+    booking = book(space, member, day=5)
+    first = client.get(URL)
+
+    cancel_booking(member, booking.id)
+    again = client.get(URL, headers={"If-None-Match": first.headers["ETag"]})
+
+    assert again.status_code == 200
+    assert again.headers["ETag"] != first.headers["ETag"]
+    assert parse_date(again.headers["Last-Modified"]) >= parse_date(first.headers["Last-Modified"])
+    assert b"STATUS:CANCELLED" in again.data
+
+
+def test_a_new_booking_changes_the_etag(client, space, member, book):
+    book(space, member, day=5)
+    etag = client.get(URL).headers["ETag"]
+
+    book(space, member, day=6)
+
+    assert client.get(URL, headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_the_next_day_changes_the_etag_because_the_window_slides(space, member, book):
+    book(space, member)
+
+    today = feeds.space_feed("studio")
+    tomorrow = feeds.space_feed("studio", now=future_day(1) + timedelta(hours=1))
+
+    assert today.etag != tomorrow.etag
+    assert tomorrow.last_modified >= today.last_modified
+
+
+def test_last_modified_never_goes_backwards_when_a_booking_leaves_the_window(space, member, book):
+    book(space, member, day=2)
+    newest = book(space, member, day=-50)
+    db.session.expire_all()
+
+    before = feeds.space_feed("studio")
+    later = feeds.space_feed("studio", now=future_day(20))
+
+    assert later.last_modified >= before.last_modified >= newest.updated_at.replace(microsecond=0)
+
+
+def test_if_modified_since_before_the_change_gets_the_full_feed(client, space, member, book):
+    book(space, member)
+    last_modified = parse_date(client.get(URL).headers["Last-Modified"])
+
+    response = client.get(URL, headers={"If-Modified-Since": http_date(last_modified - timedelta(seconds=1))})
+
+    assert response.status_code == 200

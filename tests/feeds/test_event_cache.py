@@ -1,0 +1,91 @@
+"""Each booking's stored events follow every change, whichever code makes it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from booking.extensions import db
+from booking.models import Booking
+from booking.services import feeds
+from booking.services.bookings import BookingInput, request_booking
+from tests.conftest import future_day
+from tests.feeds.conftest import parse, token_for
+
+
+def _space_feed():
+    return parse(feeds.space_feed("studio").build())
+
+
+def test_a_requested_booking_is_in_the_feeds_straight_away(client, space, member):
+    start = future_day(5) + timedelta(hours=1)
+    outcome = request_booking(member, BookingInput(space.id, start, start + timedelta(hours=1), "Recording",
+                                                   is_public=True))
+    assert outcome.ok
+
+    public = _space_feed()
+    mine = parse(client.get(f"/feeds/{token_for(member)}/bookings.ics").data)
+
+    assert public.summaries() == ["Recording"]
+    assert mine.summaries() == ["Recording"]
+
+
+def test_approving_without_touching_the_sequence_still_raises_it(space, member, book):
+    booking = book(space, member, status="pending")
+    before = feeds.space_feed("studio")
+    changed_before = booking.updated_at
+
+    booking.status = "confirmed"  # what any approval code does, maybe without raising SEQUENCE
+    db.session.commit()
+
+    event = _space_feed().event(booking.uid)
+    assert str(event["STATUS"]) == "CONFIRMED"
+    assert int(event["SEQUENCE"]) == 1
+    assert booking.updated_at > changed_before
+    assert feeds.space_feed("studio").etag != before.etag
+
+
+def test_a_renamed_booking_shows_its_new_title_with_a_raised_sequence(space, member, book):
+    booking = book(space, member, is_public=True, title="Draft title")
+
+    booking.title = "Final title"
+    db.session.commit()
+
+    event = _space_feed().event(booking.uid)
+    assert str(event["SUMMARY"]) == "Final title"
+    assert int(event["SEQUENCE"]) == 1
+
+
+def test_a_change_no_subscriber_sees_keeps_the_sequence(space, member, book):
+    booking = book(space, member)
+    etag = feeds.space_feed("studio").etag
+
+    booking.override_reason = "staff note"
+    db.session.commit()
+
+    assert booking.sequence == 0
+    assert feeds.space_feed("studio").etag == etag
+
+
+def test_a_stale_stored_event_is_rebuilt_for_the_feed_and_stored_again(space, member, book):
+    booking = book(space, member, is_public=True, title="Real title")
+    good_stamp = db.session.scalar(select(Booking.ics_stamp).where(Booking.id == booking.id))
+    db.session.execute(update(Booking.__table__).where(Booking.__table__.c.id == booking.id)
+                       .values(ics_public="BEGIN:VEVENT\r\nSUMMARY:stale\r\nEND:VEVENT\r\n", ics_stamp="old"))
+    db.session.commit()
+
+    feed = _space_feed()
+
+    assert feed.summaries() == ["Real title"]
+    assert db.session.scalar(select(Booking.ics_stamp).where(Booking.id == booking.id)) == good_stamp
+
+
+def test_bookings_without_stored_events_still_appear(space, member, book):
+    booking = book(space, member, is_public=True, title="From before the feeds")
+    table = Booking.__table__
+    db.session.execute(update(table).values(ics_public=None, ics_member=None, ics_staff=None, ics_stamp=None))
+    db.session.commit()
+
+    assert _space_feed().summaries() == ["From before the feeds"]
+    assert db.session.scalar(select(Booking.ics_public).where(Booking.id == booking.id)) is not None
