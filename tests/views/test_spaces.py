@@ -1,0 +1,153 @@
+"""The front page, the language switch, and a space's week grid."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+import pytest
+
+from tests.views.conftest import at, cell_states, input_value, monday_ahead, tokyo_today
+
+WEEKDAYS_9_TO_12 = {day: ((time(9), time(12)),) for day in range(5)}
+
+
+def slot(day, hour, minute=0) -> str:
+    return f"{day.isoformat()}T{hour:02d}:{minute:02d}"
+
+
+def test_the_front_page_lists_every_space_with_its_description_in_japanese(client, create_space):
+    create_space(name_ja="tsulunós スタジオ", description_ja="ガラス張りの映像スタジオ", slug="studio")
+    create_space(name_ja="ホットデスク", description_ja="24席のフリーデスク", kind="pooled", unit_count=24)
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="ja">' in page
+    for text in ("tsulunós スタジオ", "ガラス張りの映像スタジオ", "ホットデスク", "24席のフリーデスク", "ログイン"):
+        assert text in page
+    assert 'href="/spaces/studio"' in page
+
+
+def test_the_language_switch_gives_english(client, create_space):
+    create_space(name_ja="スタジオ", name_en="Studio", description_en="A glass-walled studio")
+    response = client.submit("/language", {"locale": "en", "next": "/"})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert "Studio" in page and "A glass-walled studio" in page and "Sign in" in page
+    assert "ログイン" not in page
+    client.submit("/language", {"locale": "ja"})
+    assert '<html lang="ja">' in client.get("/").get_data(as_text=True)
+
+
+def test_a_signed_in_members_language_is_remembered(client, create_user):
+    user = create_user(locale="ja")
+    client.login(user.email)
+    client.submit("/language", {"locale": "en"})
+    client.submit("/logout")
+    client.login(user.email)
+    assert '<html lang="en">' in client.get("/").get_data(as_text=True)
+
+
+def test_an_unknown_language_falls_back_to_japanese(client):
+    client.submit("/language", {"locale": "xx"})
+    assert '<html lang="ja">' in client.get("/").get_data(as_text=True)
+
+
+def test_the_language_switch_never_redirects_to_another_site(client):
+    response = client.submit("/language", {"locale": "en", "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/"
+
+
+def test_the_week_grid_shows_free_taken_mine_and_closed(client, create_user, create_space, create_booking):
+    space = create_space(slug="studio", hours=WEEKDAYS_9_TO_12, close_on_holidays=False)
+    member, other = create_user(), create_user()
+    monday = monday_ahead()
+    tuesday = monday + timedelta(days=1)
+    create_booking(space, other, at(monday, 10), at(monday, 11))
+    create_booking(space, member, at(tuesday, 10), at(tuesday, 11))
+    client.login(member.email)
+
+    states = cell_states(client.get(f"/spaces/studio?week={monday.isoformat()}").get_data(as_text=True))
+
+    assert states[slot(monday, 9)] == "free"
+    assert states[slot(monday, 10)] == states[slot(monday, 10, 30)] == "taken"
+    assert states[slot(monday, 11)] == "free"
+    assert states[slot(tuesday, 10)] == states[slot(tuesday, 10, 30)] == "mine"
+    assert states[slot(monday + timedelta(days=5), 10)] == "closed"
+    assert len(states) == 7 * 6
+
+
+def test_a_visitor_sees_every_booking_as_taken(client, create_user, create_space, create_booking):
+    space = create_space(slug="studio", hours=WEEKDAYS_9_TO_12)
+    monday = monday_ahead()
+    create_booking(space, create_user(), at(monday, 10), at(monday, 11))
+    states = cell_states(client.get(f"/spaces/studio?week={monday.isoformat()}").get_data(as_text=True))
+    assert states[slot(monday, 10)] == "taken"
+    assert "mine" not in states.values()
+
+
+def test_a_past_week_is_not_bookable(client, create_space):
+    create_space(slug="studio", hours=WEEKDAYS_9_TO_12)
+    last_week = monday_ahead(-1)
+    states = cell_states(client.get(f"/spaces/studio?week={last_week.isoformat()}").get_data(as_text=True))
+    assert states[slot(last_week, 9)] == "past"
+    assert "free" not in states.values()
+
+
+def test_a_pooled_week_shows_how_many_desks_are_free(client, create_user, create_space, create_booking):
+    space = create_space(slug="desks", kind="pooled", unit_count=4, hours=WEEKDAYS_9_TO_12)
+    monday = monday_ahead()
+    create_booking(space, create_user(), at(monday, 10), at(monday, 11), units=(1, 2, 3))
+    page = client.get(f"/spaces/desks?week={monday.isoformat()}").get_data(as_text=True)
+    assert cell_states(page)[slot(monday, 10)] == "free"
+    free_cell = page.split(f'data-start="{slot(monday, 10)}"', 1)[1].split("</td>", 1)[0]
+    assert "1" in free_cell and "4" not in free_cell
+
+
+def test_the_week_links_to_the_previous_and_next_weeks(client, create_space):
+    create_space(slug="studio")
+    monday = monday_ahead()
+    any_day_that_week = monday + timedelta(days=3)
+    page = client.get(f"/spaces/studio?week={any_day_that_week.isoformat()}").get_data(as_text=True)
+    assert f'href="/spaces/studio?week={(monday - timedelta(days=7)).isoformat()}"' in page
+    assert f'href="/spaces/studio?week={(monday + timedelta(days=7)).isoformat()}"' in page
+    assert slot(monday, 9) in cell_states(page)
+
+
+def test_without_a_week_the_grid_shows_the_current_week(client, create_space):
+    create_space(slug="studio")
+    today = tokyo_today()
+    states = cell_states(client.get("/spaces/studio").get_data(as_text=True))
+    assert slot(today, 9) in states
+
+
+def test_a_free_cell_links_to_the_booking_form_filled_in(client, create_user, create_space):
+    create_space(slug="studio", hours=WEEKDAYS_9_TO_12, min_minutes=60)
+    monday = monday_ahead()
+    client.login(create_user().email)
+    page = client.get(f"/spaces/studio?week={monday.isoformat()}").get_data(as_text=True)
+    link = f"/spaces/studio/book?start={slot(monday, 10)}"
+    assert f'href="{link}"' in page
+    form = client.get(link).get_data(as_text=True)
+    assert input_value(form, "day") == monday.isoformat()
+    assert input_value(form, "start_time") == "10:00"
+    assert input_value(form, "end_time") == "11:00"
+
+
+def test_an_unknown_space_is_not_found(client, create_user):
+    assert client.get("/spaces/no-such-space").status_code == 404
+    client.login(create_user().email)
+    assert client.get("/spaces/no-such-space/book").status_code == 404
+
+
+@pytest.mark.parametrize("week", ["2026-13-01", "2026-02-30", "next-week", "", "9" * 40])
+def test_a_malformed_week_is_a_bad_request(client, create_space, week):
+    create_space(slug="studio")
+    response = client.get(f"/spaces/studio?week={week}")
+    assert response.status_code == 400
+
+
+def test_a_malformed_prefill_start_leaves_the_form_empty(client, create_user, create_space):
+    create_space(slug="studio")
+    client.login(create_user().email)
+    response = client.get("/spaces/studio/book?start=tomorrow")
+    assert response.status_code == 200
+    assert input_value(response.get_data(as_text=True), "day") in (None, "")
