@@ -285,3 +285,36 @@ class FeedToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship()
+
+
+EVENT_ACTIONS = ("requested", "approved", "rejected", "cancelled", "overridden", "edited")
+
+
+class BookingEvent(db.Model):
+    """One entry of a booking's audit trail: who did what, when, and why.
+
+    Written in the same transaction as the change it records. `actor_id` is empty
+    for changes nobody made by hand; `from_status` is empty for the request itself.
+    """
+
+    __tablename__ = "booking_events"
+    __table_args__ = (
+        CheckConstraint(_in("action", EVENT_ACTIONS), name="action"),
+        CheckConstraint(_in("from_status", STATUSES), name="from_status"),
+        CheckConstraint(_in("to_status", STATUSES), name="to_status"),
+        Index("ix_booking_events_booking_at", "booking_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(12))
+    from_status: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    booking: Mapped[Booking] = relationship()
+    actor: Mapped[User | None] = relationship()

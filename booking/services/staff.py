@@ -20,14 +20,13 @@ from booking.domain.statuses import BookingStatus, can_transition, holds_units
 from booking.domain.values import N_, OVERRIDABLE, Conflict, Hold, Request, Usage
 from booking.extensions import db
 from booking.models import Booking, BookingHold, Space, User
-from booking.services import NotFound, ServiceError, Stale
+from booking.services import NotFound, ServiceError, Stale, audit
 from booking.services.spaces import active_holds, closures_between, policy_of
 from booking.services.transactions import is_guard_refusal, run_write
 
 # Notice and horizon measure how far ahead the member asked; they were checked
 # when the request came in, and a slow decision must not turn them into a refusal.
 REQUEST_TIME_RULES = frozenset({"notice", "horizon"})
-AUTO_REJECT_NOTE = N_("Another request for the same time was approved.")
 NOTE_MAX = 2000
 
 STALE_MESSAGES = {
@@ -129,16 +128,21 @@ def _space_id(booking_id: int) -> int:
     return space_id
 
 
-def _transition(booking: Booking, target: BookingStatus, now: datetime) -> None:
-    """Move the booking to `target`, setting its holds and its calendar sequence."""
+def _transition(
+    session: Session, booking: Booking, target: BookingStatus, staff: User, now: datetime, note: str = ""
+) -> None:
+    """Move the booking to `target`, set its holds and calendar sequence, and record it."""
     if not can_transition(booking.status, target):
         raise Stale(STALE_MESSAGES.get(BookingStatus(booking.status), N_("This request was already decided.")))
+    previous = booking.status
     booking.status = target.value
     booking.updated_at = now
     booking.sequence += 1
     is_holding = holds_units(target, booking.space.pending_holds)
     for hold in booking.holds:
         hold.is_active = is_holding
+    action = "approved" if target == BookingStatus.CONFIRMED else "rejected"
+    audit.record(session, booking, action, staff, now, previous, note)
 
 
 def _usage_without(session: Session, booking: Booking, now: datetime) -> Usage:
@@ -219,11 +223,11 @@ def _approve(session: Session, staff: User, booking_id: int, now: datetime, loca
         Request(booking.start_dt, booking.end_dt, booking.seats), policy_of(booking.space)
     )
     _place_holds(booking, units, start_dt, end_dt)
-    _transition(booking, BookingStatus.CONFIRMED, now)
+    _transition(session, booking, BookingStatus.CONFIRMED, staff, now)
     session.flush()  # the database guard has the last word here
     losers = _outcompeted(session, booking, locale)
     for rival in losers:
-        _transition(rival, BookingStatus.REJECTED, now)
+        _transition(session, rival, BookingStatus.REJECTED, staff, now, audit.AUTO_REJECT_NOTE)
     return Approval(booking, losers)
 
 
@@ -259,7 +263,7 @@ def reject(staff: User, booking_id: int, note: str, now: datetime | None = None)
 
     def work(session: Session) -> Booking:
         booking = _pending(session, booking_id)
-        _transition(booking, BookingStatus.REJECTED, now)
+        _transition(session, booking, BookingStatus.REJECTED, staff, now, note)
         return booking
 
     return run_write(_space_id(booking_id), work)

@@ -17,7 +17,8 @@ from wtforms.validators import DataRequired, Length
 
 from booking.db import utcnow
 from booking.extensions import login_manager
-from booking.services import ServiceError, Stale, staff
+from booking.models import Booking
+from booking.services import ServiceError, Stale, audit, staff
 from booking.views.helpers import conflict_message, locale_code
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -36,6 +37,32 @@ def staff_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return cast(F, wrapped)
+
+
+ACTION_LABELS = {
+    "requested": _l("Requested"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+    "cancelled": _l("Cancelled"),
+    "overridden": _l("Booked with an exception"),
+    "edited": _l("Edited"),
+}
+
+
+def shown_note(note: str) -> str:
+    """A trail note as the viewer reads it: the system's own notes translated, people's as written."""
+    return _(note) if note in audit.SYSTEM_NOTES else note
+
+
+@bp.app_template_global()
+def rejection_note(booking: Booking) -> str:
+    """The staff's note on a rejected booking, for the member's booking page."""
+    return shown_note(audit.rejection_note(booking))
+
+
+@bp.context_processor
+def trail_helpers() -> dict[str, Any]:
+    return {"action_label": ACTION_LABELS.get, "shown_note": shown_note}
 
 
 class RejectForm(FlaskForm):
@@ -67,8 +94,8 @@ def requests() -> str:
 def booking(booking_id: int) -> str:
     """One booking with its history, and the decision buttons while it is pending."""
     found = staff.get_booking(booking_id)
-    return render_template("staff/booking.html", booking=found, now=utcnow(),
-                           form=RejectForm(formdata=None))
+    return render_template("staff/booking.html", booking=found, events=audit.trail(booking_id),
+                           now=utcnow(), form=RejectForm(formdata=None))
 
 
 @bp.post("/requests/<int:booking_id>/approve")
