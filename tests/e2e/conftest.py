@@ -8,6 +8,7 @@ CSRF stays enabled: the browser submits the real forms with their tokens.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
@@ -116,13 +117,12 @@ def switch_to_english(page: Page) -> None:
 
 
 def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    """Log in through the form, in English so the labels do not depend on translations."""
+    """Log in through the (Japanese) form; members made with locale="en" then see English."""
     page.goto("/login")
-    switch_to_english(page)
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("main").get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.get_by_label("メールアドレス").fill(email)
+    page.get_by_label("パスワード", exact=True).fill(password)
+    page.get_by_role("main").get_by_role("button", name="ログイン").click()
+    expect(page.get_by_role("button", name=re.compile("^(Sign out|ログアウト)$"))).to_be_visible()
 
 
 def screenshot(page: Page, name: str) -> None:
