@@ -104,7 +104,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from booking.views import account, auth, bookings, errors, feeds, main, spaces, staff
+    from booking.views import DatabaseIdConverter, account, auth, bookings, errors, feeds, main, spaces, staff
+
+    app.url_map.converters["int"] = DatabaseIdConverter
 
     for module in (main, auth, spaces, bookings, staff, account, feeds):
         app.register_blueprint(module.bp)
