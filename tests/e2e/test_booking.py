@@ -58,6 +58,7 @@ def test_booking_desks_from_the_grid_confirms_them_and_shows_the_desk_numbers(
     expect(slot(page, wednesday, 10)).to_have_attribute("data-state", "mine")
     expect(slot(page, wednesday, 10, 30)).to_have_attribute("data-state", "mine")
     expect(slot(page, wednesday, 11)).to_have_attribute("data-state", "free")
+    screenshot(page, "week-grid-mine")
 
 
 def test_booking_a_space_that_needs_approval_shows_it_pending_and_holds_the_slot(
@@ -102,17 +103,18 @@ def test_an_overlapping_request_shows_why_and_keeps_the_typed_title_and_purpose(
     expect(page.get_by_role("main")).not_to_contain_text("Someone else's talk")
     slot(page, tuesday, 9).get_by_role("link").click()
     page.get_by_label("End", exact=True).fill("10:30")
-    page.get_by_label("Title", exact=True).fill("Open data meet-up")
+    page.get_by_label("Title", exact=True).fill("Open data <meet-up> & \"more\"")
     page.get_by_label("Purpose", exact=True).fill("Kick-off for the new data portal")
     page.get_by_role("button", name="Book").click()
 
     errors = page.get_by_role("main").get_by_role("alert")
     expect(errors).to_contain_text("This could not be booked:")
     expect(errors).to_contain_text("overlaps another booking")
-    expect(page.get_by_label("Title", exact=True)).to_have_value("Open data meet-up")
+    expect(page.get_by_label("Title", exact=True)).to_have_value("Open data <meet-up> & \"more\"")
     expect(page.get_by_label("Purpose", exact=True)).to_have_value("Kick-off for the new data portal")
     expect(page.get_by_label("Start", exact=True)).to_have_value("09:00")
     expect(page.get_by_label("End", exact=True)).to_have_value("10:30")
+    screenshot(page, "booking-refused")
 
     page.get_by_role("link", name="My bookings").click()
     expect(page.get_by_role("main")).to_contain_text("No upcoming bookings.")
