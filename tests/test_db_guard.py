@@ -67,10 +67,10 @@ def test_holds_that_only_touch_or_are_apart_are_allowed(room_and_members, create
     assert active_hold_count() == 2
 
 
-def test_a_core_insert_of_an_overlapping_hold_is_refused(room_and_members, create_booking):
-    room, first, _second = room_and_members
-    create_booking(room, first, h(10), h(12))
-    other = create_booking(room, first, h(20), h(21))
+def test_a_core_insert_of_an_overlapping_hold_is_refused(create_space, create_user, create_booking):
+    room, first = create_space(kind="pooled", unit_count=2), create_user()
+    create_booking(room, first, h(10), h(12), units=(1,))
+    other = create_booking(room, first, h(20), h(21), units=(2,))
     statement = insert(BookingHold).values(
         booking_id=other.id, space_id=room.id, unit_no=1, occupied_start=h(11),
         occupied_end=h(13), is_active=True,
