@@ -104,7 +104,7 @@ def test_another_members_booking_is_not_found_on_detail_and_cancel(
     assert status_of(theirs.id) == "confirmed"
 
 
-@pytest.mark.parametrize("booking_id", ["abc", "1.5", "-1", "0", "%00", "99999999999999999999"])
+@pytest.mark.parametrize("booking_id", ["abc", "1.5", "-1", "0", "1e3", "99999999999999999999"])
 def test_a_malformed_or_unknown_booking_id_is_not_found(client, member, booking_id):
     assert client.get(f"/bookings/{booking_id}").status_code == 404
     assert client.submit(f"/bookings/{booking_id}/cancel").status_code == 404
