@@ -85,7 +85,7 @@ def checked_overrides(member: User, overrides: frozenset[str], reason: str) -> f
 
 def _decide(
     session: Session, member: User, data: BookingInput, now: datetime, locale: str,
-    overrides: frozenset[str] = frozenset(), override_reason: str = "",
+    overrides: frozenset[str] = frozenset(), override_reason: str = "", booked_by: User | None = None,
 ) -> Outcome:
     space = session.get(Space, data.space_id)
     if space is None:
@@ -101,6 +101,8 @@ def _decide(
     if conflicts or units is None:
         return Outcome(conflicts=conflicts or [_units_conflict(space)])
     status = BookingStatus.PENDING if space.requires_approval else BookingStatus.CONFIRMED
+    if booked_by is not None:  # staff approve requests, so what they book needs no approval
+        status = BookingStatus.CONFIRMED
     booking = Booking(
         space=space, user=member, start_dt=data.start_dt, end_dt=data.end_dt,
         seats=data.seats, title=data.title, purpose=data.purpose, attendees=data.attendees,
@@ -114,7 +116,7 @@ def _decide(
                         occupied_end=occupied_end, is_active=is_holding)
         )
     session.add(booking)
-    audit.record(session, booking, "overridden" if overrides else "requested", member, now, None,
+    audit.record(session, booking, "overridden" if overrides else "requested", booked_by or member, now, None,
                  booking.override_reason)
     session.flush()
     return Outcome(booking=booking)
@@ -128,6 +130,7 @@ def request_booking(
     *,
     overrides: frozenset[str] = frozenset(),
     override_reason: str = "",
+    booked_by: User | None = None,
 ) -> Outcome:
     """Check every rule and, when all pass, store a pending or confirmed booking.
 
@@ -136,12 +139,17 @@ def request_booking(
     as the same `overlap`/`capacity` conflict. Staff may name `overrides` (see
     `checked_overrides`) with an `override_reason`, which is stored with the
     booking; anybody else naming one gets a ServiceError, nothing is written.
+    `booked_by` is the staff member booking for `member` (or blocking time for
+    themselves): the booking is confirmed at once and the overrides are theirs.
     """
     now = now or utcnow()
-    overrides = checked_overrides(member, overrides, override_reason)
+    if booked_by is not None and not booked_by.is_staff:
+        raise ServiceError(N_("Only staff can book for someone else."))
+    overrides = checked_overrides(booked_by or member, overrides, override_reason)
     try:
         return run_write(
-            data.space_id, lambda s: _decide(s, member, data, now, locale, overrides, override_reason)
+            data.space_id,
+            lambda s: _decide(s, member, data, now, locale, overrides, override_reason, booked_by),
         )
     except IntegrityError as error:
         db.session.rollback()

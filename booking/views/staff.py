@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -12,13 +14,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import EmailField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from booking.db import utcnow
 from booking.extensions import login_manager
-from booking.models import Booking
-from booking.services import ServiceError, Stale, audit, staff
+from booking.forms import BookingForm
+from booking.models import Booking, Space
+from booking.services import ServiceError, Stale, audit, spaces, staff
+from booking.services.bookings import BookingInput
 from booking.views.helpers import conflict_message, locale_code
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -73,6 +77,36 @@ class RejectForm(FlaskForm):
     )
 
 
+class StaffBookingForm(BookingForm):
+    member_email = EmailField(
+        _l("Member's e-mail (leave empty to block the time for staff)"),
+        validators=[Optional(), Email(check_deliverability=False), Length(max=254)],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+    override_reason = StringField(
+        _l("Reason (needed to block time or to override rules)"), validators=[Length(max=500)]
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, can_override=True, **kwargs)
+
+    def validate_override_reason(self, field: StringField) -> None:
+        super().validate_override_reason(field)
+        if not (self.member_email.data or "").strip() and not (field.data or "").strip():
+            raise ValidationError(_l("Say why the time is blocked."))
+
+    def booking_input(self, space: Space) -> BookingInput:
+        zone = ZoneInfo(space.timezone)
+        return BookingInput(
+            space_id=space.id, title=(self.title.data or "").strip(),
+            start_dt=datetime.combine(self.day.data, self.start_time.data, zone),
+            end_dt=datetime.combine(self.day.data, self.end_time.data, zone),
+            seats=(self.seats.data or 1) if space.is_pooled else 1,
+            purpose=(self.purpose.data or "").strip(), attendees=self.attendees.data or 0,
+            is_public=bool(self.is_public.data),
+        )
+
+
 def _flash_refusal(error: ServiceError) -> None:
     if isinstance(error, staff.Refused):
         flash(_(error.message) + " " + " ".join(conflict_message(c) for c in error.conflicts), "error")
@@ -86,7 +120,7 @@ def _flash_refusal(error: ServiceError) -> None:
 def requests() -> str:
     """Pending requests, oldest first, with what each competes with."""
     return render_template("staff/requests.html", queue=staff.approval_queue(), now=utcnow(),
-                           form=RejectForm(formdata=None))
+                           form=RejectForm(formdata=None), spaces=spaces.list_spaces())
 
 
 @bp.get("/bookings/<int:booking_id>")
@@ -130,3 +164,26 @@ def reject(booking_id: int) -> str | Response | tuple[str, int]:
         return redirect(url_for("staff.booking", booking_id=booking_id))
     flash(_("The request was rejected; the member can read your note."), "success")
     return redirect(url_for("staff.requests"))
+
+
+@bp.route("/spaces/<slug>/book", methods=["GET", "POST"])
+@staff_required
+def book(slug: str) -> str | Response | tuple[str, int]:
+    """Book a space for a member, or block it for staff; confirmed at once."""
+    space = spaces.get_space(slug)
+    form = StaffBookingForm()
+    if not form.validate_on_submit():
+        return render_template("staff/book.html", space=space, form=form), 422 if form.is_submitted() else 200
+    try:
+        outcome = staff.book_as_staff(current_user, form.booking_input(space), form.member_email.data or "",
+                                      form.reason_text(), form.chosen_overrides(), locale=locale_code())
+    except ServiceError as error:
+        form.form_errors.append(_(error.message, **error.params))
+        return render_template("staff/book.html", space=space, form=form), 422
+    if not outcome.ok:
+        form.form_errors.extend(conflict_message(c) for c in outcome.conflicts)
+        taken = any(c.code in ("overlap", "capacity") for c in outcome.conflicts)
+        return render_template("staff/book.html", space=space, form=form), 409 if taken else 422
+    assert outcome.booking is not None
+    flash(_("The booking is confirmed."), "success")
+    return redirect(url_for("staff.booking", booking_id=outcome.booking.id))

@@ -13,13 +13,18 @@ from booking.models import Booking
 from tests.conftest import future_day
 
 
-def staff_urls(app, booking_id):
-    """(method, url) for every rule of the staff blueprint."""
+def staff_urls(app, booking):
+    """(method, url) for every rule of the staff blueprint, filled with real ids.
+
+    A new URL argument fails here until the test learns a real value for it.
+    """
+    known = {"booking_id": booking.id, "slug": booking.space.slug}
     found = []
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("staff."):
             continue
-        values = {name: booking_id for name in rule.arguments}
+        assert rule.arguments <= set(known), f"teach the access test a value for {rule.arguments}"
+        values = {name: known[name] for name in rule.arguments}
         url = rule.build(values, append_unknown=False)[1]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             found.append((method, url))
@@ -40,15 +45,16 @@ def pending(create_space, create_user, create_booking):
 
 
 def test_the_staff_blueprint_has_the_pages_the_workflow_needs(app, pending):
-    urls = staff_urls(app, pending.id)
+    urls = staff_urls(app, pending)
     assert ("GET", "/staff/requests") in urls
     assert ("POST", f"/staff/requests/{pending.id}/approve") in urls
     assert ("POST", f"/staff/requests/{pending.id}/reject") in urls
     assert ("GET", f"/staff/bookings/{pending.id}") in urls
+    assert ("POST", f"/staff/spaces/{pending.space.slug}/book") in urls
 
 
 def test_visitors_are_sent_to_sign_in_from_every_staff_url(app, client, pending):
-    for method, url in staff_urls(app, pending.id):
+    for method, url in staff_urls(app, pending):
         response = client.get(url) if method == "GET" else client.submit(url, {"note": "x"})
         assert response.status_code == 302, (method, url)
         assert "/login" in response.headers["Location"], (method, url)
@@ -58,7 +64,7 @@ def test_visitors_are_sent_to_sign_in_from_every_staff_url(app, client, pending)
 def test_members_get_forbidden_on_every_staff_url_and_nothing_changes(app, client, create_user, pending):
     member = create_user()
     client.login(member.email)
-    for method, url in staff_urls(app, pending.id):
+    for method, url in staff_urls(app, pending):
         response = client.get(url) if method == "GET" else client.submit(url, {"note": "No."})
         assert response.status_code == 403, (method, url)
         assert "permission" in response.get_data(as_text=True).lower() or "権限" in response.get_data(
@@ -69,7 +75,7 @@ def test_members_get_forbidden_on_every_staff_url_and_nothing_changes(app, clien
 @pytest.mark.parametrize("role", ["staff", "admin"])
 def test_staff_and_admins_can_open_every_staff_page(app, client, create_user, pending, role):
     client.login(create_user(role=role).email)
-    for method, url in staff_urls(app, pending.id):
+    for method, url in staff_urls(app, pending):
         if method != "GET":
             continue
         response = client.get(url)
@@ -79,7 +85,7 @@ def test_staff_and_admins_can_open_every_staff_page(app, client, create_user, pe
 @pytest.mark.parametrize("role", ["staff", "admin"])
 def test_staff_and_admins_may_post_to_every_staff_url(app, client, create_user, pending, role):
     client.login(create_user(role=role).email)
-    for method, url in staff_urls(app, pending.id):
+    for method, url in staff_urls(app, pending):
         if method != "POST":
             continue
         response = client.submit(url, {"note": "Closed for a recording."})
