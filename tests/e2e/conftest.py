@@ -55,7 +55,9 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
 def live_server(app: Flask) -> Iterator[str]:
     """The app on a free local port in a background thread; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
+    # A short poll interval: shutdown() waits up to one interval, at the end of every test.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="e2e-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
