@@ -11,8 +11,9 @@ desk each, packed without overlap and written backwards in time from the end of 
 viewed week: the viewed week is equally full at every size, only the history behind it
 grows (1M bookings reach about eight years back). Bulk loading uses COPY on PostgreSQL
 and executemany batches on SQLite; the overlap guard stays on. For each size the
-script times `booking.services.spaces.week_view` and `GET /spaces/<slug>?week=...`
-through the test client, and shows the plan of the hold query (EXPLAIN on PostgreSQL,
+script times the hold query alone (`active_holds` for the week), the week grid
+(`booking.services.spaces.week_view`) and `GET /spaces/<slug>?week=...` through the
+test client, and shows the plan of the hold query (EXPLAIN on PostgreSQL,
 EXPLAIN QUERY PLAN on SQLite) and whether it uses ix_booking_holds_space_start.
 """
 
@@ -157,10 +158,13 @@ def measure(app: Flask, space: Space, monday: date, repeat: int) -> dict[str, An
     assert client.get(url).status_code == 200
     grid_ms = timed(lambda: week_view(space, monday, None, datetime.now(UTC), "ja"), repeat)
     page_ms = timed(lambda: client.get(url), repeat)
-    plan = hold_query_plan(space, monday)
     start_dt = datetime.combine(monday, datetime.min.time(), TOKYO)
-    holds = active_holds(db.session, space, start_dt, start_dt + timedelta(days=7))
-    return {"grid": grid_ms, "page": page_ms, "plan": plan, "uses_index": INDEX in plan, "holds": len(holds)}
+    end_dt = start_dt + timedelta(days=7)
+    query_ms = timed(lambda: active_holds(db.session, space, start_dt, end_dt), repeat)
+    plan = hold_query_plan(space, monday)
+    holds = active_holds(db.session, space, start_dt, end_dt)
+    return {"query": query_ms, "grid": grid_ms, "page": page_ms, "plan": plan, "uses_index": INDEX in plan,
+            "holds": len(holds)}
 
 
 def main() -> int:
@@ -197,10 +201,11 @@ def main() -> int:
             db.session.remove()
             db.engine.dispose()
     print(f"\nengine {engine_label(url)}, week of {monday}, {DESKS} desks, {args.repeat} runs each (median / worst ms)")
-    print(f"{'bookings':>10} {'seeded in':>10} {'history from':>13} {'holds in week':>13} {'week_view':>16} "
-          f"{'GET page':>16}  uses {INDEX}")
+    print(f"{'bookings':>10} {'seeded in':>10} {'history from':>13} {'holds in week':>13} {'hold query':>16} "
+          f"{'week_view':>16} {'GET page':>16}  uses {INDEX}")
     for size, seed_s, oldest, r in results:
         print(f"{size:>10,} {seed_s:>9.1f}s {oldest.isoformat():>13} {r['holds']:>13} "
+              f"{r['query'][0]:>7.1f} / {r['query'][1]:>6.1f} "
               f"{r['grid'][0]:>7.1f} / {r['grid'][1]:>6.1f} {r['page'][0]:>7.1f} / {r['page'][1]:>6.1f} "
               f" {'yes' if r['uses_index'] else 'NO'}")
     return 0 if all(r["uses_index"] for *_, r in results) else 1
