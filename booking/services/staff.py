@@ -105,7 +105,7 @@ def competing_bookings(session: Session, booking: Booking) -> list[Booking]:
 
 def approval_queue() -> list[QueueEntry]:
     """Every pending request, oldest first, each with what it competes with."""
-    session = db.session
+    session = db.session()
     pending = session.scalars(
         select(Booking)
         .where(Booking.status == BookingStatus.PENDING)
@@ -273,7 +273,7 @@ def reject(staff: User, booking_id: int, note: str, now: datetime | None = None)
 
 def find_member(email: str) -> User:
     """The enabled account with this e-mail, for booking on its behalf."""
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    user: User | None = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None or not user.is_enabled:
         raise ServiceError(N_("No account uses the e-mail address %(email)s."), email=email.strip())
     return user
