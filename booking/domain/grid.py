@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 
 from booking.domain.intervals import overlaps
 from booking.domain.rules import check_request, free_units, occupied
-from booking.domain.values import ClosedRange, Hold, Policy, Request, as_utc
+from booking.domain.values import ClosedRange, Hold, Policy, Request, as_utc, local_day_bounds
 
 FREE, TAKEN, MINE, CLOSED, PAST = "free", "taken", "mine", "closed", "past"
 
@@ -138,11 +138,21 @@ def build_week(
     days = tuple(monday + timedelta(days=i) for i in range(7))
     slot = timedelta(minutes=policy.slot_minutes)
     shortest = timedelta(minutes=policy.min_minutes)
+    # Each cell only needs what touches its own day (buffers and the longest probe included):
+    # filtering per day keeps a full week of a busy desk pool from costing cells × holds.
+    margin = policy.setup + policy.teardown + shortest + slot
     cells: dict[tuple[date, time, int], Cell] = {}
     for day in days:
+        day_start, day_end = local_day_bounds(day, policy.zone)
+        low, high = as_utc(day_start) - margin, as_utc(day_end) + margin
+        day_holds = [h for h in holds if overlaps(h.start_dt, h.end_dt, low, high)]
+        day_closures = [c for c in closures if overlaps(c.start_dt, c.end_dt, low, high)]
+        day_own = [(a, b) for a, b in own if overlaps(a, b, low, high)]
         for at in grid_times(policy):
             for fold, start in enumerate(local_slot_starts(day, at, policy)):
                 request = Request(start, start + shortest)
-                state, free = slot_state(request, start + slot, policy, holds, closures, own, now)
+                state, free = slot_state(
+                    request, start + slot, policy, day_holds, day_closures, day_own, now
+                )
                 cells[(day, at, fold)] = Cell(start, start + slot, state, free)
     return WeekGrid(days, week_times(policy, days), cells)
