@@ -8,11 +8,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from booking.domain.values import N_
 from booking.extensions import db
 from booking.models import User
-from booking.services import ServiceError
+from booking.services import NotFound, ServiceError
+from booking.services.transactions import run_write
 
 # OWASP's Argon2id recommendation: 19 MiB of memory, 2 iterations, 1 lane.
 hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -51,16 +53,18 @@ def register(data: Registration) -> User:
         org_kind=data.org_kind, locale=data.locale, role=data.role,
         password_hash=hash_password(data.password),
     )
-    session = db.session
-    if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise EmailTaken(N_("An account with this e-mail address already exists."))
-    session.add(user)
+
+    def work(session: Session) -> User:
+        if session.scalar(select(User.id).where(User.email == email)) is not None:
+            raise EmailTaken(N_("An account with this e-mail address already exists."))
+        session.add(user)
+        return user
+
     try:
-        session.commit()
+        return run_write(None, work)
     except IntegrityError as error:
-        session.rollback()
+        db.session.rollback()
         raise EmailTaken(N_("An account with this e-mail address already exists.")) from error
-    return user
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -74,12 +78,23 @@ def authenticate(email: str, password: str) -> User | None:
     if user is None or not user.is_enabled:
         return None
     if hasher.check_needs_rehash(stored):
-        user.password_hash = hash_password(password)
-        db.session.commit()
+        _update_user(user.id, password_hash=hash_password(password))
     return user
 
 
 def set_locale(user: User, locale: str) -> None:
     """Remember the member's preferred language."""
-    user.locale = locale
-    db.session.commit()
+    _update_user(user.id, locale=locale)
+
+
+def _update_user(user_id: int, **values: object) -> None:
+    """Change a user's columns in a write transaction (SQLite: BEGIN IMMEDIATE)."""
+
+    def work(session: Session) -> None:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound()
+        for name, value in values.items():
+            setattr(user, name, value)
+
+    run_write(None, work)
