@@ -178,10 +178,12 @@ class Booking(db.Model):
         CheckConstraint("sequence >= 0", name="sequence_non_negative"),
         Index("ix_bookings_space_start", "space_id", "start_dt"),
         Index("ix_bookings_user_start", "user_id", "start_dt"),
-        # Feed validators: max(updated_at) and count per space, per member, and overall.
+        # Feed validators: max(updated_at) and max(id) per space, per member, and overall.
         Index("ix_bookings_space_updated", "space_id", "updated_at"),
         Index("ix_bookings_user_updated", "user_id", "updated_at"),
         Index("ix_bookings_updated", "updated_at"),
+        Index("ix_bookings_space_newest", "space_id", "id"),
+        Index("ix_bookings_user_newest", "user_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

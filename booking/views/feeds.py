@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from flask import Blueprint, Response, abort, request
 from flask_login import current_user, login_required
+from werkzeug.http import http_date
 
 from booking.services import NotFound, bookings, feeds
 
 bp = Blueprint("feeds", __name__)
 
 ICS_TYPE = "text/calendar; charset=utf-8"
+
+
+_http_date = lru_cache(maxsize=1024)(http_date)
 
 
 def _is_fresh(feed: feeds.Feed) -> bool:
@@ -31,15 +36,14 @@ def serve(find: Callable[[], feeds.Feed]) -> Response:
         feed = find()
     except NotFound:
         abort(404)
-    response = Response(status=304) if _is_fresh(feed) else Response(feed.build(), content_type=ICS_TYPE)
-    response.set_etag(feed.etag)
-    response.last_modified = feed.last_modified
-    response.cache_control.no_cache = True
-    if feed.is_public:
-        response.cache_control.public = True
-    else:
-        response.cache_control.private = True
-    return response
+    headers = {
+        "ETag": f'"{feed.etag}"',
+        "Last-Modified": _http_date(feed.last_modified),
+        "Cache-Control": "no-cache, public" if feed.is_public else "no-cache, private",
+    }
+    if _is_fresh(feed):
+        return Response(status=304, headers=headers)
+    return Response(feed.build(), headers=headers, content_type=ICS_TYPE)
 
 
 @bp.get("/spaces/<slug>/calendar.ics")

@@ -38,10 +38,14 @@ def upgrade():
         batch_op.create_index('ix_bookings_space_updated', ['space_id', 'updated_at'], unique=False)
         batch_op.create_index('ix_bookings_user_updated', ['user_id', 'updated_at'], unique=False)
         batch_op.create_index('ix_bookings_updated', ['updated_at'], unique=False)
+        batch_op.create_index('ix_bookings_space_newest', ['space_id', 'id'], unique=False)
+        batch_op.create_index('ix_bookings_user_newest', ['user_id', 'id'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.drop_index('ix_bookings_user_newest')
+        batch_op.drop_index('ix_bookings_space_newest')
         batch_op.drop_index('ix_bookings_updated')
         batch_op.drop_index('ix_bookings_user_updated')
         batch_op.drop_index('ix_bookings_space_updated')

@@ -106,20 +106,41 @@ def token_for(user: User, kind: str = "member") -> str:
     return feed_tokens.renew_token(user, kind)
 
 
+class _Recorded:
+    """A DBAPI connection or cursor that notes every statement it executes."""
+
+    def __init__(self, wrapped: Any, statements: list[str]) -> None:
+        self._wrapped, self._statements = wrapped, statements
+
+    def cursor(self) -> _Recorded:
+        return _Recorded(self._wrapped.cursor(), self._statements)
+
+    def execute(self, statement: str, *args: Any) -> Any:
+        self._statements.append(statement)
+        return self._wrapped.execute(statement, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wrapped, name)
+
+
 @contextmanager
 def counting_queries() -> Iterator[list[str]]:
-    """The SQL statements run inside the block."""
+    """The SQL statements run inside the block (transaction control aside), ORM or raw DBAPI."""
     statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
+        if statement.split(None, 1)[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK"):
+            statements.append(statement)
 
     engine = db.engine
+    raw_connection = engine.raw_connection
     event.listen(engine, "before_cursor_execute", record)
+    engine.raw_connection = lambda: _Recorded(raw_connection(), statements)  # type: ignore[method-assign]
     try:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+        del engine.raw_connection
 
 
 def utc(dt: Any) -> datetime:

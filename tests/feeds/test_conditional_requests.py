@@ -60,7 +60,7 @@ def test_304_is_decided_by_one_query_without_building_the_calendar(client, space
         response = client.get(URL, headers={"If-None-Match": etag})
 
     assert response.status_code == 304
-    assert len(statements) == 1
+    assert len(statements) == 1, statements
 
 
 @pytest.mark.parametrize("kind,path", [("member", "bookings.ics"), ("staff", "staff.ics")])
@@ -74,7 +74,7 @@ def test_private_feeds_also_revalidate_with_one_query(client, space, create_user
         response = client.get(url, headers={"If-None-Match": etag})
 
     assert response.status_code == 304
-    assert len(statements) == 1
+    assert len(statements) == 1, statements
 
 
 def test_a_change_gives_a_new_etag_and_a_later_last_modified(client, space, member, book):
