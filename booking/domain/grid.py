@@ -10,7 +10,8 @@ space's minimum length and one unit that starts at a cell,
 - `past`   when it is too early, too late or past (`past`/`notice`/`horizon`)
   and nothing about the calendar does;
 - `closed` when the calendar refuses it (`grid`/`duration`/`hours`/`closed`);
-- `mine`   when the viewer already has a booking in the cell, whatever the rest.
+- `mine`   when the viewer already has a booking in the cell, whatever the rest;
+  its free count is non-zero only when a booking there would pass every rule.
 
 Cells exist for real local wall times only: none in the hour a spring clock
 change skips, and two in the hour an autumn change repeats (the second keyed by
@@ -99,11 +100,12 @@ def slot_state(
     now: datetime,
 ) -> tuple[str, int]:
     """The state of one slot and how many units a booking starting there would find."""
-    if any(overlaps(request.start_dt, slot_end, a, b) for a, b in own):
-        return MINE, 0
     conflicts = check_request(request, policy, holds, closures, now, suggest=False)
     codes = {c.code for c in conflicts} - {"quota"}
     free = len(free_units(holds, policy, *occupied(request, policy)))
+    if any(overlaps(request.start_dt, slot_end, a, b) for a, b in own):
+        # In a desk pool the viewer may book more desks here: say how many, when bookable.
+        return MINE, 0 if codes else free
     if codes & CALENDAR_CODES:
         return CLOSED, 0
     if codes & TIME_CODES:

@@ -112,3 +112,18 @@ def test_a_full_pooled_slot_is_taken():
 def test_each_cell_spans_one_slot_in_local_time():
     cell = build_week(policy(), MONDAY, [], [], [], EARLY).cell(MONDAY, time(9, 30))
     assert (cell.start_dt, cell.end_dt) == (at(9, 30), at(10))
+
+
+def test_a_pooled_slot_of_mine_still_says_how_many_more_desks_are_free():
+    desks = policy(kind="pooled", unit_count=4)
+    held = [hold(at(10), at(11), unit=1, user_id=1), hold(at(10), at(11), unit=2, booking_id=2)]
+    grid = build_week(desks, MONDAY, held, [], [(at(10), at(11))], EARLY)
+    ten = grid.cell(MONDAY, time(10))
+    assert (ten.state, ten.free_count) == (MINE, 2)
+
+
+def test_a_slot_of_mine_that_could_not_be_booked_again_shows_no_free_desks():
+    desks = policy(kind="pooled", unit_count=4, min_notice_minutes=24 * 60)
+    held = [hold(at(10), at(11), unit=1, user_id=1)]
+    grid = build_week(desks, MONDAY, held, [], [(at(10), at(11))], now=at(9))
+    assert (grid.cell(MONDAY, time(10)).state, grid.cell(MONDAY, time(10)).free_count) == (MINE, 0)
