@@ -19,6 +19,13 @@ from booking.services import NotFound, ServiceError, Stale, audit
 from booking.services.spaces import active_holds, closures_between, policy_of
 from booking.services.transactions import is_guard_refusal, run_write
 
+ALREADY = {
+    "cancelled": N_("This booking was already cancelled."),
+    "rejected": N_("This booking was already rejected."),
+    "confirmed": N_("This booking was already confirmed."),
+    "pending": N_("This booking is still waiting for approval."),
+}
+
 
 @dataclass(frozen=True)
 class BookingInput:
@@ -176,7 +183,7 @@ def cancel_booking(member: User, booking_id: int, now: datetime | None = None) -
     def work(session: Session) -> Booking:
         booking = get_own_booking(member, booking_id)
         if not can_transition(booking.status, BookingStatus.CANCELLED):
-            raise Stale(N_("This booking is already %(status)s."), status=booking.status)
+            raise Stale(ALREADY[booking.status])
         if booking.start_dt <= now:
             raise ServiceError(N_("A booking that has started can no longer be cancelled."))
         previous = booking.status
