@@ -98,7 +98,7 @@ def reserved_label() -> str:
 
     with force_locale("ja"):
         label = gettext("Reserved")
-    assert label in ("Reserved", "予約済み", "予約あり")
+    assert label in ("Reserved", "予約済み")
     return label
 
 
