@@ -104,11 +104,22 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from booking.views import DatabaseIdConverter, account, auth, bookings, errors, feeds, main, spaces, staff
+    from booking.views import (
+        DatabaseIdConverter,
+        account,
+        auth,
+        bookings,
+        errors,
+        feeds,
+        main,
+        spaces,
+        staff,
+        staff_admin,
+    )
 
     app.url_map.converters["int"] = DatabaseIdConverter
 
-    for module in (main, auth, spaces, bookings, staff, account, feeds):
+    for module in (main, auth, spaces, bookings, staff, staff_admin, account, feeds):
         app.register_blueprint(module.bp)
     errors.register(app)
     from booking.views import helpers

@@ -175,8 +175,12 @@ def get_own_booking(member: User, booking_id: int) -> Booking:
     return booking
 
 
-def cancel_booking(member: User, booking_id: int, now: datetime | None = None) -> Booking:
-    """Cancel a pending or confirmed booking before it starts, freeing its units."""
+def cancel_booking(member: User, booking_id: int, now: datetime | None = None, note: str = "") -> Booking:
+    """Cancel a pending or confirmed booking before it starts, freeing its units.
+
+    `member` is the booking's member, or staff cancelling anybody's booking;
+    `note` (staff's message to the member) is recorded on the audit entry.
+    """
     now = now or utcnow()
     space_id = get_own_booking(member, booking_id).space_id
 
@@ -193,7 +197,7 @@ def cancel_booking(member: User, booking_id: int, now: datetime | None = None) -
         booking.sequence += 1
         for hold in booking.holds:
             hold.is_active = False
-        audit.record(session, booking, "cancelled", member, now, previous)
+        audit.record(session, booking, "cancelled", member, now, previous, note.strip())
         return booking
 
     return run_write(space_id, work)

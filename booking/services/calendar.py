@@ -1,0 +1,156 @@
+"""The staff calendar: every space side by side, for one day (time slots) or one week (days).
+
+Times are wall times of one zone for the whole page: the first space's zone, or
+Asia/Tokyo when there is no space. Only active bookings (pending and confirmed)
+are shown; closures of a space or of all spaces mark the time they cover.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from math import gcd
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from booking.domain.grid import week_start
+from booking.domain.statuses import ACTIVE_STATUSES
+from booking.extensions import db
+from booking.models import Booking, Closure, Space
+
+DEFAULT_ZONE = "Asia/Tokyo"
+DEFAULT_HOURS = (time(9), time(18))
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass
+class DayCalendar:
+    """Rows are slot start times; `starting` has the bookings that begin in a slot (or before the first)."""
+
+    day: date
+    zone: ZoneInfo
+    spaces: list[Space]
+    times: list[time]
+    slot: timedelta
+    starting: dict[tuple[int, time], list[Booking]] = field(default_factory=dict)
+    busy: set[tuple[int, time]] = field(default_factory=set)
+    closed: dict[tuple[int, time], str] = field(default_factory=dict)
+    closures: list[Closure] = field(default_factory=list)
+
+
+@dataclass
+class WeekCalendar:
+    """Rows are the seven days from `monday`; each cell has the bookings touching that local day."""
+
+    monday: date
+    zone: ZoneInfo
+    spaces: list[Space]
+    days: list[date]
+    cells: dict[tuple[int, date], list[Booking]] = field(default_factory=dict)
+    closed: dict[tuple[int, date], list[str]] = field(default_factory=dict)
+
+
+def _spaces_and_zone() -> tuple[list[Space], ZoneInfo]:
+    spaces = list(db.session.scalars(select(Space).options(joinedload(Space.opening_hours)).order_by(Space.id))
+                  .unique())
+    return spaces, ZoneInfo(spaces[0].timezone if spaces else DEFAULT_ZONE)
+
+
+def _active_bookings(start_dt: datetime, end_dt: datetime) -> list[Booking]:
+    return list(db.session.scalars(
+        select(Booking).options(joinedload(Booking.user))
+        .where(Booking.status.in_([s.value for s in ACTIVE_STATUSES]),
+               Booking.start_dt < end_dt, Booking.end_dt > start_dt)
+        .order_by(Booking.start_dt, Booking.id)))
+
+
+def _closures(start_dt: datetime, end_dt: datetime) -> list[Closure]:
+    return list(db.session.scalars(
+        select(Closure).where(Closure.start_dt < end_dt, Closure.end_dt > start_dt).order_by(Closure.start_dt)))
+
+
+def _covers(closure: Closure, space: Space) -> bool:
+    return closure.space_id in (None, space.id)
+
+
+def _minutes(at: time) -> int:
+    return at.hour * 60 + at.minute
+
+
+def _row_range(day: date, spaces: list[Space], bookings: list[Booking], zone: ZoneInfo) -> tuple[int, int]:
+    """First and last minute of the day to show: the opening hours, widened to every booking."""
+    periods = [(_minutes(p.open_time), _minutes(p.close_time))
+               for s in spaces for p in s.opening_hours if p.weekday == day.weekday()]
+    first, last = (min(a for a, _ in periods), max(b for _, b in periods)) if periods else (
+        _minutes(DEFAULT_HOURS[0]), _minutes(DEFAULT_HOURS[1]))
+    for booking in bookings:
+        start = booking.start_dt.astimezone(zone)
+        end = booking.end_dt.astimezone(zone)
+        first = min(first, _minutes(start.time()) if start.date() == day else 0)
+        last = max(last, _minutes(end.time()) if end.date() == day else 1440)
+    return first, last
+
+
+def day_calendar(day: date | None, now: datetime) -> DayCalendar:
+    """Every space side by side for one local day (today when None), in slots of the finest slot length."""
+    spaces, zone = _spaces_and_zone()
+    day = day or now.astimezone(zone).date()
+    start_dt = datetime.combine(day, time(0), zone)
+    end_dt = datetime.combine(day + ONE_DAY, time(0), zone)
+    bookings = _active_bookings(start_dt, end_dt)
+    step = 60
+    for space in spaces:
+        step = gcd(step, space.slot_minutes)
+    first, last = _row_range(day, spaces, bookings, zone)
+    first -= first % step
+    times = [time(m // 60, m % 60) for m in range(first, last, step)]
+    calendar = DayCalendar(day, zone, spaces, times, timedelta(minutes=step),
+                           closures=_closures(start_dt, end_dt))
+    by_space = defaultdict(list)
+    for booking in bookings:
+        by_space[booking.space_id].append(booking)
+    for space in spaces:
+        _fill_day(calendar, space, by_space[space.id])
+    return calendar
+
+
+def _fill_day(calendar: DayCalendar, space: Space, bookings: list[Booking]) -> None:
+    for index, at in enumerate(calendar.times):
+        slot_start = datetime.combine(calendar.day, at, calendar.zone)
+        slot_end = slot_start + calendar.slot
+        key = (space.id, at)
+        for booking in bookings:
+            if booking.start_dt < slot_end and booking.end_dt > slot_start:
+                calendar.busy.add(key)
+                if booking.start_dt >= slot_start or index == 0:
+                    calendar.starting.setdefault(key, []).append(booking)
+        for closure in calendar.closures:
+            if _covers(closure, space) and closure.start_dt < slot_end and closure.end_dt > slot_start:
+                calendar.closed[key] = closure.reason
+
+
+def week_calendar(day: date | None, now: datetime) -> WeekCalendar:
+    """Every space side by side for the week (Monday to Sunday) holding `day` (this week when None)."""
+    spaces, zone = _spaces_and_zone()
+    monday = week_start(day or now.astimezone(zone).date())
+    days = [monday + ONE_DAY * n for n in range(7)]
+    start_dt = datetime.combine(monday, time(0), zone)
+    end_dt = datetime.combine(monday + 7 * ONE_DAY, time(0), zone)
+    bookings = _active_bookings(start_dt, end_dt)
+    closures = _closures(start_dt, end_dt)
+    calendar = WeekCalendar(monday, zone, spaces, days)
+    for day in days:
+        day_start = datetime.combine(day, time(0), zone)
+        day_end = datetime.combine(day + ONE_DAY, time(0), zone)
+        for space in spaces:
+            calendar.cells[(space.id, day)] = [
+                b for b in bookings if b.space_id == space.id and b.start_dt < day_end and b.end_dt > day_start]
+            reasons = [c.reason for c in closures
+                       if _covers(c, space) and c.start_dt < day_end and c.end_dt > day_start]
+            if reasons:
+                calendar.closed[(space.id, day)] = reasons
+    return calendar
+

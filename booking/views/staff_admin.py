@@ -1,0 +1,293 @@
+"""Staff management pages: spaces and their hours, closures, members, and the all-spaces calendar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from booking.db import utcnow
+from booking.extensions import login_manager
+from booking.forms_staff import (
+    ROLE_LABELS,
+    CancelHitForm,
+    ClosureForm,
+    HolidayOpeningForm,
+    HoursForm,
+    RoleForm,
+    SpaceForm,
+)
+from booking.services import ServiceError, Stale, admin_members, admin_spaces, calendar
+from booking.services.admin_spaces import InvalidInput
+from booking.views.helpers import locale_code
+from booking.views.staff import staff_required
+
+bp = Blueprint("staff_admin", __name__, url_prefix="/staff")
+F = TypeVar("F", bound=Callable[..., Any])
+MAX_PAGE = 100_000
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2200, 12, 31)
+Page = str | Response | tuple[str, int]
+
+
+def admin_required(view: F) -> F:
+    """Visitors are sent to sign in; members and staff get 403."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if current_user.role != "admin":
+            abort(403)
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
+@bp.context_processor
+def menu_helpers() -> dict[str, Any]:
+    return {"role_label": ROLE_LABELS.get, "one_day": timedelta(days=1), "one_week": timedelta(weeks=1)}
+
+
+def _refused(template: str, form: FlaskForm, **context: Any) -> tuple[str, int]:
+    return render_template(template, form=form, **context), 422 if form.is_submitted() else 200
+
+
+def _space_names() -> list[tuple[int, str]]:
+    return [(s.id, s.name(locale_code())) for s in admin_spaces.list_spaces()]
+
+
+@bp.get("/spaces")
+@staff_required
+def spaces() -> str:
+    """Every space with its main policy and links to edit it."""
+    return render_template("staff/spaces.html", spaces=admin_spaces.list_spaces())
+
+
+@bp.route("/spaces/new", methods=["GET", "POST"])
+@staff_required
+def new_space() -> Page:
+    """Create a space with its booking policy."""
+    form = SpaceForm()
+    if not form.validate_on_submit():
+        return _refused("staff/space_form.html", form, space=None)
+    try:
+        space = admin_spaces.create_space(form.space_input())
+    except InvalidInput as error:
+        form.show_errors(error)
+        return render_template("staff/space_form.html", form=form, space=None), 422
+    flash(_("The space was created. Set its opening hours next: it is closed until then."), "success")
+    return redirect(url_for("staff_admin.hours", space_id=space.id))
+
+
+@bp.route("/spaces/<int:space_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit_space(space_id: int) -> Page:
+    """Change every policy field of a space."""
+    space = admin_spaces.get_space(space_id)
+    form = SpaceForm(obj=space)
+    if not form.validate_on_submit():
+        return _refused("staff/space_form.html", form, space=space)
+    try:
+        admin_spaces.update_space(space_id, form.space_input())
+    except InvalidInput as error:
+        form.show_errors(error)
+        return render_template("staff/space_form.html", form=form, space=space), 422
+    flash(_("The space was saved."), "success")
+    return redirect(url_for("staff_admin.spaces"))
+
+
+def _hours_page(space: Any, form: HoursForm | None = None, holiday_form: HolidayOpeningForm | None = None,
+                status: int = 200) -> tuple[str, int]:
+    form = form or HoursForm(formdata=None, data=admin_spaces.hours_texts(space))
+    holiday_form = holiday_form or HolidayOpeningForm(formdata=None)
+    return render_template("staff/hours.html", space=space, form=form, holiday_form=holiday_form,
+                           openings=admin_spaces.holiday_openings(space),
+                           holiday_name=admin_spaces.holiday_name), status
+
+
+@bp.route("/spaces/<int:space_id>/hours", methods=["GET", "POST"])
+@staff_required
+def hours(space_id: int) -> Page:
+    """Weekly opening hours (several periods a day) and the holidays the space opens anyway."""
+    space = admin_spaces.get_space(space_id)
+    form = HoursForm(data=admin_spaces.hours_texts(space))
+    if not form.validate_on_submit():
+        return _hours_page(space, form, status=422 if form.is_submitted() else 200)
+    try:
+        admin_spaces.set_opening_hours(space_id, form.texts())
+    except InvalidInput as error:
+        form.show_errors(error)
+        return _hours_page(space, form, status=422)
+    flash(_("The opening hours were saved."), "success")
+    return redirect(url_for("staff_admin.hours", space_id=space_id))
+
+
+@bp.post("/spaces/<int:space_id>/holidays")
+@staff_required
+def add_holiday_opening(space_id: int) -> Page:
+    """Open the space on one national holiday."""
+    space = admin_spaces.get_space(space_id)
+    form = HolidayOpeningForm()
+    if not form.validate_on_submit():
+        return _hours_page(space, holiday_form=form, status=422)
+    try:
+        admin_spaces.add_holiday_opening(space_id, form.day.data)
+    except InvalidInput as error:
+        form.day.errors = [_(m, **p) for m, p in error.errors.values()]
+        return _hours_page(space, holiday_form=form, status=422)
+    flash(_("The space opens on that holiday."), "success")
+    return redirect(url_for("staff_admin.hours", space_id=space_id))
+
+
+@bp.post("/spaces/<int:space_id>/holidays/<int:opening_id>/delete")
+@staff_required
+def remove_holiday_opening(space_id: int, opening_id: int) -> Response:
+    """Close the space again on that holiday."""
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    admin_spaces.remove_holiday_opening(space_id, opening_id)
+    flash(_("The space is closed on that holiday again."), "success")
+    return redirect(url_for("staff_admin.hours", space_id=space_id))
+
+
+@bp.route("/closures", methods=["GET", "POST"])
+@staff_required
+def closures() -> Page:
+    """Upcoming closures, and a form to add one for a space or for all."""
+    form = ClosureForm(spaces=_space_names())
+    context = dict(closures=admin_spaces.upcoming_closures(), spaces={s.id: s for s in admin_spaces.list_spaces()},
+                   action_form=FlaskForm(formdata=None))
+    if not form.validate_on_submit():
+        return _refused("staff/closures.html", form, **context)
+    try:
+        closure = admin_spaces.add_closure(form.closure_input())
+    except InvalidInput as error:
+        form.show_errors(error)
+        return render_template("staff/closures.html", form=form, **context), 422
+    flash(_("The closure was added."), "success")
+    return redirect(url_for("staff_admin.closure_bookings", closure_id=closure.id))
+
+
+@bp.post("/closures/<int:closure_id>/delete")
+@staff_required
+def delete_closure(closure_id: int) -> Response:
+    """Remove a closure."""
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    admin_spaces.delete_closure(closure_id)
+    flash(_("The closure was removed."), "success")
+    return redirect(url_for("staff_admin.closures"))
+
+
+@bp.route("/closures/<int:closure_id>/bookings", methods=["GET", "POST"])
+@staff_required
+def closure_bookings(closure_id: int) -> Page:
+    """The active bookings a closure hits: cancel the chosen ones with a message, or keep them."""
+    closure = admin_spaces.get_closure(closure_id)
+    hit = admin_spaces.bookings_hit(closure)
+    form = CancelHitForm(booking_ids=[b.id for b in hit])
+    context = dict(closure=closure, hit=hit, space=closure.space_id and admin_spaces.get_space(closure.space_id))
+    if not form.validate_on_submit():
+        return _refused("staff/closure_bookings.html", form, **context)
+    try:
+        report = admin_spaces.cancel_hit_bookings(current_user, closure_id, form.booking_ids.data, form.message.data)
+    except (InvalidInput, Stale) as error:
+        form.form_errors.append(_(error.message, **error.params))
+        return render_template("staff/closure_bookings.html", form=form, **context), error.status_code
+    flash(_("%(count)s booking(s) were cancelled; the members get your message.", count=len(report.cancelled)),
+          "success")
+    if report.skipped:
+        flash(_("%(count)s booking(s) had changed meanwhile and were left as they are.", count=len(report.skipped)),
+              "info")
+    return redirect(url_for("staff_admin.closure_bookings", closure_id=closure_id))
+
+
+@bp.get("/members")
+@staff_required
+def members() -> str:
+    """Search members by name, e-mail or organisation."""
+    query = request.args.get("q", "")
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+    return render_template("staff/members.html", query=query, result=admin_members.search_members(query, page))
+
+
+@bp.get("/members/<int:user_id>")
+@staff_required
+def member(user_id: int) -> str:
+    """One account: details, future bookings, and (for admins) role and activation."""
+    user = admin_members.get_member(user_id)
+    return render_template("staff/member.html", user=user, bookings=admin_members.future_bookings(user_id),
+                           role_form=RoleForm(formdata=None, role=user.role), action_form=FlaskForm(formdata=None))
+
+
+@bp.post("/members/<int:user_id>/role")
+@admin_required
+def change_role(user_id: int) -> Response:
+    """Make an account a member, staff or admin."""
+    form = RoleForm()
+    if not form.validate_on_submit():
+        flash(_("Choose one of the roles."), "error")
+        return redirect(url_for("staff_admin.member", user_id=user_id))
+    _apply(lambda: admin_members.change_role(current_user, user_id, form.role.data), _("The role was changed."))
+    return redirect(url_for("staff_admin.member", user_id=user_id))
+
+
+@bp.post("/members/<int:user_id>/<any(deactivate, reactivate):action>")
+@admin_required
+def set_enabled(user_id: int, action: str) -> Response:
+    """Deactivate an account (it can no longer sign in) or reactivate it."""
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    enable = action == "reactivate"
+    _apply(lambda: admin_members.set_enabled(current_user, user_id, enable),
+           _("The account was reactivated.") if enable else _("The account was deactivated; it can no longer sign in."))
+    return redirect(url_for("staff_admin.member", user_id=user_id))
+
+
+def _apply(change: Callable[[], object], done: str) -> None:
+    try:
+        change()
+    except ServiceError as error:
+        if error.status_code in (403, 404):
+            raise
+        flash(_(error.message, **error.params), "error")
+    else:
+        flash(done, "success")
+
+
+@bp.get("/attention")
+@staff_required
+def attention() -> str:
+    """Future bookings of deactivated accounts, for staff to keep or cancel."""
+    return render_template("staff/attention.html", bookings=admin_members.deactivated_members_bookings())
+
+
+def _day_arg(raw: str) -> date | None:
+    """A YYYY-MM-DD query value; anything malformed or far off is a 400."""
+    if not raw:
+        return None
+    try:
+        chosen = date.fromisoformat(raw)
+    except ValueError:
+        abort(400)
+    if not FIRST_DAY <= chosen <= LAST_DAY or len(raw) != 10:
+        abort(400)
+    return chosen
+
+
+@bp.get("/calendar")
+@staff_required
+def calendar_page() -> str:
+    """Every space side by side for a day, or for a week with view=week."""
+    is_week = request.args.get("view") == "week" or "week" in request.args
+    chosen = _day_arg(request.args.get("week") or request.args.get("day") or "")
+    if is_week:
+        return render_template("staff/calendar_week.html", cal=calendar.week_calendar(chosen, utcnow()))
+    return render_template("staff/calendar_day.html", cal=calendar.day_calendar(chosen, utcnow()))
