@@ -76,22 +76,34 @@ def book_through_service(database_url: str, attempt: Attempt, barrier: Barrier, 
 
 
 def insert_without_lock(database_url: str, hold: DirectHold, barrier: Barrier, results: Queue) -> None:
-    """Insert one active hold with a bare INSERT in a plain transaction: no check, no lock."""
+    """Insert one active hold with a bare INSERT in a plain transaction: no check, no lock.
+
+    PostgreSQL may settle two simultaneous inserts checked against each other by the
+    exclusion constraint as a deadlock (40P01) rather than 23P01; like `run_write`, the
+    loser then tries again, and its second insert meets the guard.
+    """
     from sqlalchemy import insert
 
     from booking.extensions import db
     from booking.models import BookingHold
-    from booking.services.transactions import is_guard_refusal
+    from booking.services.transactions import is_guard_refusal, is_transient
 
     app = _app(database_url)
     with app.app_context():
         try:
             db.session.connection()  # connected before the start, so both insert at once
             barrier.wait(BARRIER_TIMEOUT_S)
-            db.session.execute(insert(BookingHold).values(
-                booking_id=hold.booking_id, space_id=hold.space_id, unit_no=hold.unit_no,
-                occupied_start=hold.start_dt, occupied_end=hold.end_dt, is_active=True))
-            db.session.commit()
+            for attempt in range(3):
+                try:
+                    db.session.execute(insert(BookingHold).values(
+                        booking_id=hold.booking_id, space_id=hold.space_id, unit_no=hold.unit_no,
+                        occupied_start=hold.start_dt, occupied_end=hold.end_dt, is_active=True))
+                    db.session.commit()
+                    break
+                except Exception as error:
+                    db.session.rollback()
+                    if not is_transient(error) or attempt == 2:
+                        raise
             _report(results, booking_id=hold.booking_id, ok=True, refused_by_guard=False, error=None)
         except Exception as error:
             db.session.rollback()
