@@ -20,6 +20,11 @@ DEMO_USERS = (
     ("staff@example.jp", "佐藤 健", "県 デジタル推進課", "public", "staff"),
     ("admin@example.jp", "管理者", "県 デジタル推進課", "public", "admin"),
 )
+# Other members whose bookings fill the demo week (their logins are not printed).
+OTHER_MEMBERS = (
+    ("npo@example.jp", "鈴木 一郎", "NPO法人 まちづくりラボ", "npo", "member"),
+    ("lab@example.jp", "高橋 美咲", "県立大学 情報科学研究室", "research", "member"),
+)
 WEEKDAYS = range(0, 5)
 
 SPACES = (
@@ -63,7 +68,7 @@ TITLES = {
 
 def _ensure_users() -> list[User]:
     users = []
-    for email, name, org, kind, role in DEMO_USERS:
+    for email, name, org, kind, role in DEMO_USERS + OTHER_MEMBERS:
         user = db.session.scalar(select(User).where(User.email == email))
         if user is None:
             user = accounts.register(accounts.Registration(
@@ -93,7 +98,7 @@ def _ensure_spaces() -> list[Space]:
     return spaces
 
 
-def _seed_bookings(spaces: list[Space], member: User, today: date) -> int:
+def _seed_bookings(spaces: list[Space], members: list[User], today: date) -> int:
     rng = random.Random(32)
     made = 0
     for offset in range(-14, 22):
@@ -110,6 +115,7 @@ def _seed_bookings(spaces: list[Space], member: User, today: date) -> int:
                     seats=rng.choice([1, 2, 4]) if space.is_pooled else 1,
                     attendees=rng.choice([1, 5, 20]), is_public=rng.random() < 0.5,
                 )
+                member = rng.choice(members)
                 outcome = request_booking(member, data, now=start - timedelta(days=5))
                 if outcome.booking is not None:
                     made += 1
@@ -131,5 +137,6 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
     made = 0
     if not db.session.scalar(select(func.count()).select_from(Booking)):
         today = today or utcnow().astimezone(ZoneInfo("Asia/Tokyo")).date()
-        made = _seed_bookings(spaces, users[0], today)
+        members = [u for u in users if u.role == "member"]
+        made = _seed_bookings(spaces, members, today)
     return {"users": len(users), "spaces": len(spaces), "bookings": made}

@@ -20,7 +20,11 @@ def test_seeding_twice_does_not_duplicate_anything_and_never_double_books(app):
     second = seed_demo()
     assert table_sizes() == sizes
     assert first["bookings"] > 0 and second["bookings"] == 0
-    assert sizes["User"] == 3 and sizes["Space"] == 3
+    assert sizes["User"] == 5 and sizes["Space"] == 3
+    roles = sorted(db.session.scalars(select(User.role)))
+    assert roles == ["admin", "member", "member", "member", "staff"]
+    owners = set(db.session.scalars(select(Booking.user_id)))
+    assert len(owners) == 3, "the demo week shows bookings of several members"
     studio = db.session.scalar(select(Space).where(Space.slug == "tsulunos"))
     active = [
         b for b in db.session.scalars(select(Booking).where(Booking.space_id == studio.id)) if b.is_active
