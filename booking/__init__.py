@@ -90,6 +90,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "strong"
+    from booking import mail
+    from booking.services import notifications  # noqa: F401 (its session hooks send mail after commits)
+
+    mail.init_app(app)
     with app.app_context():
         install_sqlite_hooks(db.engine)
 

@@ -41,3 +41,14 @@ class Config:
     LANGUAGES = ("ja", "en")
     DEFAULT_TIMEZONE = os.environ.get("BOOKING_TIMEZONE", "Asia/Tokyo")
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # E-mail (booking/mail.py): without MAIL_SERVER, messages are written to the log.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT") or 0)  # 0: 465 with SSL, else 25
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "no-reply@localhost")
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT") or 5)
+    MAIL_BACKGROUND = _bool("MAIL_BACKGROUND", True)  # send in a thread, so a slow server never delays a page
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")  # for links in e-mail

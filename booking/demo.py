@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from booking.db import utcnow
 from booking.extensions import db
 from booking.models import Booking, OpeningPeriod, Space, User
-from booking.services import accounts
+from booking.services import accounts, notifications
 from booking.services.bookings import BookingInput, request_booking
 
 DEMO_PASSWORD = "floor-demo-2026"
@@ -137,6 +137,7 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
     made = 0
     if not db.session.scalar(select(func.count()).select_from(Booking)):
         today = today or utcnow().astimezone(ZoneInfo("Asia/Tokyo")).date()
-        members = [u for u in users if u.role == "member"]
-        made = _seed_bookings(spaces, members, today)
+        with notifications.muted():  # demo accounts need no "booking confirmed" mail
+            members = [u for u in users if u.role == "member"]
+            made = _seed_bookings(spaces, members, today)
     return {"users": len(users), "spaces": len(spaces), "bookings": made}
