@@ -1,0 +1,142 @@
+"""The opening hours editor (several periods a day, strictly parsed) and holiday openings."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import pytest
+
+from booking.extensions import db
+from booking.models import HolidayOpening, Space
+from booking.services import ServiceError
+from booking.services.admin_spaces import parse_periods
+from tests.admin.conftest import fresh
+from tests.views.conftest import form_errors, input_value
+
+T = time
+
+
+@pytest.mark.parametrize("text, periods", [
+    ("", ()),
+    ("09:00-18:00", ((T(9), T(18)),)),
+    ("09:00-12:00, 13:00-18:00", ((T(9), T(12)), (T(13), T(18)))),
+    ("13:00-18:00,9:00-12:00", ((T(9), T(12)), (T(13), T(18)))),
+    ("09:00 - 12:00、 12:00-12:30", ((T(9), T(12)), (T(12), T(12, 30)))),
+    ("09:00–17:30", ((T(9), T(17, 30)),)),
+])
+def test_periods_are_read_in_order(text, periods):
+    assert parse_periods(text, 30) == periods
+
+
+@pytest.mark.parametrize("text, says", [
+    ("9-18", "09:00-12:00"),
+    ("09:00-12:00 13:00-18:00", "09:00-12:00"),
+    ("09:00-25:00", "25:00"),
+    ("09:00-09:61", "09:61"),
+    ("18:00-09:00", "18:00-09:00"),
+    ("09:00-09:00", "09:00-09:00"),
+    ("09:15-12:00", "30"),
+    ("09:00-13:00, 12:00-18:00", "overlap"),
+])
+def test_malformed_or_impossible_periods_say_what_is_wrong(text, says):
+    with pytest.raises(ServiceError) as raised:
+        parse_periods(text, 30)
+    assert says in raised.value.message % raised.value.params
+
+
+@pytest.fixture
+def space(create_space):
+    return create_space(slug="studio", hours={0: ((T(9), T(18)),)})
+
+
+def hours_form(**days):
+    return {f"day_{n}": days.get(f"day_{n}", "") for n in range(7)}
+
+
+def test_the_editor_shows_the_current_hours_one_line_per_weekday(staff_client, space):
+    page = staff_client.get(f"/staff/spaces/{space.id}/hours").get_data(as_text=True)
+    assert input_value(page, "day_0") == "09:00-18:00"
+    assert input_value(page, "day_1") is None or input_value(page, "day_1") == ""
+
+
+def test_saving_several_periods_a_day_replaces_the_week(staff_client, space):
+    form = hours_form(day_0="09:00-12:00, 13:00-18:00", day_5="10:00-16:00")
+
+    response = staff_client.submit(f"/staff/spaces/{space.id}/hours", form)
+
+    assert response.status_code == 302
+    periods = sorted((p.weekday, p.open_time, p.close_time) for p in fresh(Space, space.id).opening_hours)
+    assert periods == [(0, T(9), T(12)), (0, T(13), T(18)), (5, T(10), T(16))]
+    page = staff_client.get(f"/staff/spaces/{space.id}/hours").get_data(as_text=True)
+    assert input_value(page, "day_0") == "09:00-12:00, 13:00-18:00"
+
+
+def test_a_wrong_day_is_refused_with_every_line_kept_and_nothing_saved(staff_client, space):
+    form = hours_form(day_0="09:00-12:00, 11:00-18:00", day_2="10:00-16:00", day_3="9時から")
+
+    response = staff_client.submit(f"/staff/spaces/{space.id}/hours", form)
+
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert len(form_errors(page)) == 2
+    assert input_value(page, "day_2") == "10:00-16:00"
+    assert input_value(page, "day_3") == "9時から"
+    periods = [(p.weekday, p.open_time, p.close_time) for p in fresh(Space, space.id).opening_hours]
+    assert periods == [(0, T(9), T(18))]
+
+
+def test_hours_off_the_slot_grid_are_refused(staff_client, create_space):
+    space = create_space(slot_minutes=60, min_minutes=60)
+    response = staff_client.submit(f"/staff/spaces/{space.id}/hours", hours_form(day_1="09:30-18:00"))
+    assert response.status_code == 422
+    assert "60" in " ".join(form_errors(response.get_data(as_text=True)))
+
+
+def test_a_holiday_can_be_opened_and_closed_again(staff_client, create_space):
+    space = create_space(close_on_holidays=True, holiday_country="JP")
+    new_year = date(date.today().year + 1, 1, 1)
+
+    response = staff_client.submit(f"/staff/spaces/{space.id}/holidays", {"day": new_year.isoformat()})
+
+    assert response.status_code == 302
+    opening = db.session.query(HolidayOpening).one()
+    assert opening.day_date == new_year
+    page = staff_client.get(f"/staff/spaces/{space.id}/hours").get_data(as_text=True)
+    assert new_year.isoformat() in page and "New Year" in page
+
+    response = staff_client.submit(f"/staff/spaces/{space.id}/holidays/{opening.id}/delete")
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.query(HolidayOpening).count() == 0
+
+
+def test_a_day_that_is_no_holiday_or_already_open_is_refused_next_to_the_field(staff_client, create_space):
+    space = create_space(close_on_holidays=True, holiday_country="JP")
+    year = date.today().year + 1
+    url = f"/staff/spaces/{space.id}/holidays"
+
+    ordinary = staff_client.submit(url, {"day": f"{year}-06-10"})
+    staff_client.submit(url, {"day": f"{year}-01-01"})
+    again = staff_client.submit(url, {"day": f"{year}-01-01"})
+    garbage = staff_client.submit(url, {"day": "soon"})
+
+    for response in (ordinary, again, garbage):
+        assert response.status_code == 422
+        assert form_errors(response.get_data(as_text=True))
+    assert f"{year}-06-10" in " ".join(form_errors(ordinary.get_data(as_text=True)))
+    db.session.expire_all()
+    assert db.session.query(HolidayOpening).count() == 1
+
+
+def test_removing_an_opening_of_another_space_is_not_found(staff_client, create_space):
+    space, other = create_space(), create_space()
+    opening = HolidayOpening(space_id=other.id, day_date=date(2031, 1, 1))
+    db.session.add(opening)
+    db.session.commit()
+
+    response = staff_client.submit(f"/staff/spaces/{space.id}/holidays/{opening.id}/delete")
+
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.query(HolidayOpening).count() == 1

@@ -1,0 +1,156 @@
+"""Members: search and member pages for staff; roles and deactivation for admins only."""
+
+from __future__ import annotations
+
+import pytest
+
+from booking.models import User
+from tests.admin.conftest import fresh
+from tests.conftest import future_day
+
+START = future_day(4).replace(hour=2)
+
+
+def signed_in(client):
+    return client.get("/bookings").status_code == 200
+
+
+@pytest.fixture
+def people(create_user):
+    return [
+        create_user(name="Suzuki Hanako", email="hanako@npo.example.jp", organisation="NPO Kumamoto"),
+        create_user(name="Tanaka Ichiro", email="ichiro@lab.example.jp", organisation="Kumamoto University"),
+        create_user(name="山田 太郎", email="taro@pref.example.jp", organisation="熊本県庁"),
+    ]
+
+
+@pytest.mark.parametrize("query, found, hidden", [
+    ("suzuki", ["Suzuki Hanako"], ["Tanaka Ichiro", "山田 太郎"]),
+    ("LAB.EXAMPLE", ["Tanaka Ichiro"], ["Suzuki Hanako"]),
+    ("kumamoto", ["Suzuki Hanako", "Tanaka Ichiro"], ["山田 太郎"]),
+    ("熊本", ["山田 太郎"], ["Suzuki Hanako"]),
+    ("100%", [], ["Suzuki Hanako", "Tanaka Ichiro", "山田 太郎"]),
+    ("_", [], ["Suzuki Hanako", "Tanaka Ichiro", "山田 太郎"]),
+])
+def test_searching_finds_members_by_name_email_or_organisation_in_any_case(staff_client, people, query, found,
+                                                                           hidden):
+    page = staff_client.get("/staff/members", query_string={"q": query}).get_data(as_text=True)
+    for name in found:
+        assert name in page
+    for name in hidden:
+        assert name not in page
+
+
+def test_the_list_is_paginated(staff_client, create_user):
+    for n in range(30):
+        create_user(name=f"Kumamoto member {n:02d}")
+
+    first = staff_client.get("/staff/members?q=kumamoto+member").get_data(as_text=True)
+    second = staff_client.get("/staff/members?q=kumamoto+member&page=2").get_data(as_text=True)
+
+    assert "Kumamoto member 00" in first and "Kumamoto member 24" in first
+    assert "Kumamoto member 25" not in first and "Kumamoto member 25" in second
+    assert "page=2" in first and 'rel="next"' not in second
+
+
+@pytest.mark.parametrize("page", ["abc", "-5", "0", "99999999999999999999999", "3"])
+def test_a_strange_page_number_still_shows_a_page(staff_client, people, page):
+    assert staff_client.get(f"/staff/members?page={page}").status_code == 200
+
+
+def test_a_member_page_shows_their_future_bookings_only(staff_client, people, create_space, create_booking):
+    space = create_space(name_en="Studio")
+    member = people[0]
+    create_booking(space, member, START, START.replace(hour=3), title="Upcoming <talk>")
+    create_booking(space, member, future_day(-3), future_day(-3).replace(hour=1), title="Old talk")
+    create_booking(space, member, START.replace(hour=5), START.replace(hour=6), title="Called off",
+                   status="cancelled")
+
+    page = staff_client.get(f"/staff/members/{member.id}").get_data(as_text=True)
+
+    assert "hanako@npo.example.jp" in page and "NPO Kumamoto" in page
+    assert "Upcoming &lt;talk&gt;" in page
+    assert "Old talk" not in page and "Called off" not in page
+
+
+def test_staff_do_not_see_the_admin_controls(staff_client, people):
+    page = staff_client.get(f"/staff/members/{people[0].id}").get_data(as_text=True)
+    assert "/deactivate" not in page and "/role" not in page
+
+
+def test_an_admin_changes_a_role(admin_client, people):
+    member = people[0]
+    page = admin_client.get(f"/staff/members/{member.id}").get_data(as_text=True)
+    assert f"/staff/members/{member.id}/role" in page
+
+    response = admin_client.submit(f"/staff/members/{member.id}/role", {"role": "staff"})
+
+    assert response.status_code == 302
+    assert fresh(User, member.id).role == "staff"
+
+
+def test_an_unknown_role_is_refused_and_nothing_changes(admin_client, people):
+    response = admin_client.submit(f"/staff/members/{people[0].id}/role", {"role": "owner"}, follow_redirects=True)
+    assert 'class="flash error"' in response.get_data(as_text=True)
+    assert fresh(User, people[0].id).role == "member"
+
+
+def test_an_admin_cannot_demote_or_deactivate_themselves(admin_client, admin):
+    demote = admin_client.submit(f"/staff/members/{admin.id}/role", {"role": "member"}, follow_redirects=True)
+    deactivate = admin_client.submit(f"/staff/members/{admin.id}/deactivate", follow_redirects=True)
+
+    assert 'class="flash error"' in demote.get_data(as_text=True)
+    assert 'class="flash error"' in deactivate.get_data(as_text=True)
+    me = fresh(User, admin.id)
+    assert me.role == "admin" and me.is_enabled
+
+
+def test_staff_cannot_change_roles_or_accounts(staff_client, people):
+    member = people[0]
+    assert staff_client.submit(f"/staff/members/{member.id}/role", {"role": "admin"}).status_code == 403
+    assert staff_client.submit(f"/staff/members/{member.id}/deactivate").status_code == 403
+    assert fresh(User, member.id).role == "member" and fresh(User, member.id).is_enabled
+
+
+def test_unknown_members_are_not_found(admin_client):
+    assert admin_client.get("/staff/members/999").status_code == 404
+    assert admin_client.submit("/staff/members/999/role", {"role": "staff"}).status_code == 404
+    assert admin_client.submit("/staff/members/999/deactivate").status_code == 404
+    assert admin_client.submit("/staff/members/1/explode").status_code == 404
+
+
+def test_a_deactivated_member_cannot_sign_in_until_reactivated(app, client, admin, people):
+    member = people[0]
+    admin_client, member_client = client, app.test_client()  # two browsers
+    member_client.login(member.email)
+    assert signed_in(member_client)
+    admin_client.login(admin.email)
+
+    admin_client.submit(f"/staff/members/{member.id}/deactivate")
+
+    assert not fresh(User, member.id).is_enabled
+    assert not signed_in(member_client)  # the open session stops working too
+    assert member_client.login(member.email).status_code == 401
+    assert not signed_in(member_client)
+
+    admin_client.submit(f"/staff/members/{member.id}/reactivate")
+
+    assert member_client.login(member.email).status_code == 302
+    assert signed_in(member_client)
+
+
+def test_future_bookings_of_deactivated_members_need_attention(admin_client, people, create_space, create_booking):
+    space = create_space()
+    gone, staying = people[0], people[1]
+    create_booking(space, gone, START, START.replace(hour=3), title="Orphaned talk")
+    create_booking(space, staying, START.replace(hour=4), START.replace(hour=5), title="Normal talk")
+    assert "Orphaned talk" not in admin_client.get("/staff/attention").get_data(as_text=True)
+
+    admin_client.submit(f"/staff/members/{gone.id}/deactivate")
+
+    page = admin_client.get("/staff/attention").get_data(as_text=True)
+    assert "Orphaned talk" in page and "Suzuki Hanako" in page
+    assert "Normal talk" not in page
+    member_page = admin_client.get(f"/staff/members/{gone.id}").get_data(as_text=True)
+    assert "Orphaned talk" in member_page
+    assert "/reactivate" in member_page
