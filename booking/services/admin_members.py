@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from booking.db import utcnow
@@ -71,7 +71,7 @@ def get_member(user_id: int) -> User:
     return user
 
 
-def _active_future(now: datetime) -> list[object]:
+def _active_future(now: datetime) -> list[ColumnElement[bool]]:
     return [Booking.status.in_([s.value for s in ACTIVE_STATUSES]), Booking.end_dt > now]
 
 
