@@ -10,7 +10,7 @@ import pytest
 from booking.extensions import db
 from booking.models import Booking
 from booking.services import staff as staff_service
-from booking.services.bookings import BookingInput, request_booking
+from booking.services.bookings import BookingInput, cancel_booking, request_booking
 from tests.mail.conftest import DAY, calendars_of, text_of
 
 
@@ -127,3 +127,16 @@ def test_a_booking_cancelled_by_staff_says_the_staff_cancelled_it(client, inbox,
     assert message["Subject"] == "予約がキャンセルされました：Kick-off"
     assert "ご予約はスタッフによりキャンセルされました。" in text_of(message)
     assert inbox.to(staff.email) == []
+
+
+def test_a_booking_cancelled_by_staff_with_a_message_carries_the_message(inbox, create_user, create_space, staff):
+    studio = create_space()
+    member = create_user(locale="en")
+    booking = ask(member, studio)
+    inbox.messages.clear()
+
+    cancel_booking(staff, booking.id, note="The building is closed for an inspection that day.")
+
+    body = text_of(inbox.only_one_to(member.email))
+    assert "Your booking has been cancelled by the staff." in body
+    assert "Note from the staff: The building is closed for an inspection that day." in body
