@@ -242,12 +242,19 @@ def _first(query: Select[Any], **params: str) -> SimpleNamespace | None:
     values = {**compiled.params, **params}
     args = tuple(values[name] for name in compiled.positiontup) if compiled.positional else values
     connection = db.engine.raw_connection()
+    # On PostgreSQL, autocommit leaves no transaction open, so handing the connection
+    # back to the pool needs no ROLLBACK round trip: one round trip per poll.
+    autocommit = db.engine.dialect.name == "postgresql"
     try:
+        if autocommit:
+            connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
         cursor = connection.cursor()
         cursor.execute(compiled.string, args)
         row = cursor.fetchone()
         names = [column[0] for column in cursor.description]
     finally:
+        if autocommit:
+            connection.dbapi_connection.autocommit = False  # type: ignore[union-attr]
         connection.close()
     if row is None:
         return None
