@@ -23,14 +23,6 @@ from booking.config import database_url
 from booking.extensions import db
 from booking.models import OpeningPeriod, Space
 
-OVERLAPPING_ACTIVE_HOLDS = text("""
-    SELECT count(*) FROM booking_holds AS a
-    JOIN booking_holds AS b
-      ON a.space_id = b.space_id AND a.unit_no = b.unit_no AND a.id < b.id
-    WHERE a.is_active AND b.is_active
-      AND a.occupied_start < b.occupied_end AND b.occupied_start < a.occupied_end
-""")
-
 
 @contextmanager
 def fresh_database(suffix: str, keep: bool = False) -> Iterator[tuple[str, Path]]:

@@ -35,10 +35,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
-from benchmarks.fresh_db import OVERLAPPING_ACTIVE_HOLDS, add_space, engine_label, fresh_database, make_app, migrate
+from benchmarks.fresh_db import add_space, engine_label, fresh_database, make_app, migrate
 from booking.extensions import db
 from booking.models import User
 from booking.services.accounts import hash_password
+from booking.services.integrity import count_double_bookings
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "benchmark password"
@@ -175,7 +176,7 @@ def count_in_database(url: str, instance: Path) -> tuple[int, int]:
     with app.app_context():
         active = db.session.execute(text(
             "SELECT count(*) FROM bookings WHERE status IN ('pending', 'confirmed')")).scalar_one()
-        doubles = db.session.execute(OVERLAPPING_ACTIVE_HOLDS).scalar_one()
+        doubles = count_double_bookings(db.session)
         db.session.remove()
         db.engine.dispose()
     return active, doubles

@@ -79,12 +79,19 @@ def database_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+def app_config() -> dict[str, Any]:
+    """Extra settings for the test app; a folder's conftest overrides this to add its own."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, app_config: dict[str, Any]) -> Iterator[Flask]:
     app = create_app({
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret",
         "SERVER_NAME": "localhost",
+        **app_config,
     })
     app.instance_path = str(tmp_path)
     with app.app_context():

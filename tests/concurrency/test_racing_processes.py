@@ -14,7 +14,6 @@ tests with fully fresh interpreters.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
@@ -26,7 +25,9 @@ from sqlalchemy import text
 
 from booking.extensions import db
 from booking.models import Booking, Space, User
+from booking.services.integrity import count_double_bookings
 from tests.concurrency.racers import Attempt, DirectHold, book_through_service, insert_without_lock
+from tests.race_harness import race as run_race
 
 pytestmark = pytest.mark.slow
 
@@ -35,30 +36,9 @@ JOIN_TIMEOUT_S = 90
 START_METHOD = os.environ.get("RACE_START_METHOD", "forkserver")
 PRELOAD = ["__main__", "tests.concurrency.preload", "tests.concurrency.racers"]
 
-OVERLAPPING_ACTIVE_HOLDS = text("""
-    SELECT count(*) FROM booking_holds AS a
-    JOIN booking_holds AS b
-      ON a.space_id = b.space_id AND a.unit_no = b.unit_no AND a.id < b.id
-    WHERE a.is_active AND b.is_active
-      AND a.occupied_start < b.occupied_end AND b.occupied_start < a.occupied_end
-""")
-
-
 def race(target: Callable[..., None], database_url: str, jobs: Sequence[Any]) -> list[dict[str, Any]]:
-    """Run target(database_url, job, barrier, results) in one OS process per job."""
-    ctx = multiprocessing.get_context(START_METHOD)
-    if START_METHOD == "forkserver":
-        ctx.set_forkserver_preload(PRELOAD)
-    barrier = ctx.Barrier(len(jobs))
-    results = ctx.Queue()
-    racers = [ctx.Process(target=target, args=(database_url, job, barrier, results)) for job in jobs]
-    for racer in racers:
-        racer.start()
-    reports = [results.get(timeout=JOIN_TIMEOUT_S) for _ in racers]
-    for racer in racers:
-        racer.join(JOIN_TIMEOUT_S)
-        assert racer.exitcode == 0
-    return reports
+    """Race the jobs in OS processes started the way RACE_START_METHOD says."""
+    return run_race(target, database_url, jobs, START_METHOD, PRELOAD, JOIN_TIMEOUT_S)
 
 
 def local(day: date, hour: int, minute: int = 0) -> datetime:
@@ -71,7 +51,7 @@ def next_week() -> date:
 
 def overlapping_active_holds() -> int:
     db.session.rollback()
-    return db.session.execute(OVERLAPPING_ACTIVE_HOLDS).scalar_one()
+    return count_double_bookings(db.session)
 
 
 def active_units(space: Space) -> list[int]:

@@ -21,8 +21,6 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
-from booking import create_app
-from booking.extensions import db
 from tests.conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
@@ -36,19 +34,9 @@ expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """Like the shared `app`, but without SERVER_NAME: the browser talks to 127.0.0.1:<port>."""
-    app = create_app({
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "SECRET_KEY": "test-secret",
-        "WTF_CSRF_ENABLED": True,
-    })
-    app.instance_path = str(tmp_path)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+def app_config() -> dict[str, Any]:
+    """The shared `app` without SERVER_NAME: the browser talks to 127.0.0.1:<port>."""
+    return {"SERVER_NAME": None}
 
 
 @pytest.fixture

@@ -8,15 +8,11 @@ import socket
 import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from flask import Flask
 
-from booking import create_app
-from booking.extensions import db
 from tests.conftest import future_day
 
 DAY = future_day(5)  # midnight UTC: 09:00 in Tokyo, when the test spaces open
@@ -79,19 +75,9 @@ def mail_config(smtp_server: tuple[Inbox, int]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path, mail_config: dict[str, Any]) -> Iterator[Flask]:
-    app = create_app({
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "SECRET_KEY": "test-secret",
-        "SERVER_NAME": "localhost",
-        **mail_config,
-    })
-    app.instance_path = str(tmp_path)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+def app_config(mail_config: dict[str, Any]) -> dict[str, Any]:
+    """The shared `app`, sending to the test SMTP server."""
+    return mail_config
 
 
 def text_of(message: EmailMessage) -> str:

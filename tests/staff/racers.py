@@ -15,8 +15,9 @@ BARRIER_TIMEOUT_S = 60
 
 
 def approve_at_the_barrier(
-    database_url: str, staff_id: int, booking_id: int, barrier: Barrier, results: Queue
+    database_url: str, job: tuple[int, int], barrier: Barrier, results: Queue
 ) -> None:
+    staff_id, booking_id = job
     from booking import create_app
     from booking.extensions import db
     from booking.models import User

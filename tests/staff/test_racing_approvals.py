@@ -6,46 +6,25 @@ database (SQLite file or PostgreSQL), so nothing is shared but the database.
 
 from __future__ import annotations
 
-import multiprocessing
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import Booking
 from booking.services.bookings import BookingInput, request_booking
+from booking.services.integrity import count_double_bookings
 from tests.conftest import future_day
+from tests.race_harness import race
 from tests.staff.racers import approve_at_the_barrier
 
 pytestmark = pytest.mark.slow
 JOIN_TIMEOUT_S = 120
 
-OVERLAPPING_ACTIVE_HOLDS = text("""
-    SELECT count(*) FROM booking_holds AS a
-    JOIN booking_holds AS b
-      ON a.space_id = b.space_id AND a.unit_no = b.unit_no AND a.id < b.id
-    WHERE a.is_active AND b.is_active
-      AND a.occupied_start < b.occupied_end AND b.occupied_start < a.occupied_end
-""")
-
-
 def race_approvals(database_url, pairs):
     """One spawned process per (staff_id, booking_id); all approve at one barrier."""
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(len(pairs))
-    results = ctx.Queue()
-    racers = [
-        ctx.Process(target=approve_at_the_barrier, args=(database_url, staff_id, booking_id, barrier, results))
-        for staff_id, booking_id in pairs
-    ]
-    for racer in racers:
-        racer.start()
-    reports = [results.get(timeout=JOIN_TIMEOUT_S) for _ in racers]
-    for racer in racers:
-        racer.join(JOIN_TIMEOUT_S)
-        assert racer.exitcode == 0
-    return reports
+    return race(approve_at_the_barrier, database_url, pairs, timeout_s=JOIN_TIMEOUT_S)
 
 
 def test_three_staff_approving_overlapping_requests_at_once_confirm_exactly_one(
@@ -74,4 +53,4 @@ def test_three_staff_approving_overlapping_requests_at_once_confirm_exactly_one(
     statuses = dict(db.session.execute(select(Booking.id, Booking.status).where(Booking.id.in_(requests))).all())
     assert sorted(statuses.values()).count("confirmed") == 1
     assert statuses[winners[0]] == "confirmed"
-    assert db.session.execute(OVERLAPPING_ACTIVE_HOLDS).scalar_one() == 0
+    assert count_double_bookings(db.session) == 0
