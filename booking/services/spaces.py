@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 import holidays as holiday_calendars
 from sqlalchemy import or_, select
@@ -76,16 +77,25 @@ def active_holds(session: Session, space: Space, start_dt: datetime, end_dt: dat
     ]
 
 
+@lru_cache(maxsize=64)
+def national_holidays(country: str, year: int, language: str) -> dict[date, str]:
+    """A country's national holidays of one year (building the table costs milliseconds:
+    done once per process, not on every page and inside every booking's write lock)."""
+    calendar = holiday_calendars.country_holidays(country, years=year, language=language)
+    return {day: str(name) for day, name in calendar.items()}
+
+
 def holidays_between(space: Space, first: date, last: date, locale: str) -> dict[date, str]:
     """National holidays the space is closed on, minus the days it opens anyway."""
     if not space.close_on_holidays:
         return {}
-    calendar = holiday_calendars.country_holidays(
-        space.holiday_country,
-        years=range(first.year, last.year + 1),
-        language=HOLIDAY_LANGUAGES.get(locale, "ja"),
-    )
-    found = {day: str(name) for day, name in calendar.items() if first <= day <= last}
+    language = HOLIDAY_LANGUAGES.get(locale, "ja")
+    found = {
+        day: name
+        for year in range(first.year, last.year + 1)
+        for day, name in national_holidays(space.holiday_country, year, language).items()
+        if first <= day <= last
+    }
     if found:
         opened = db.session.scalars(
             select(HolidayOpening.day_date).where(
