@@ -23,6 +23,7 @@ from booking.extensions import db
 from booking.models import Booking, BookingHold, Closure, HolidayOpening, OpeningPeriod, Space, User
 from booking.services import NotFound, ServiceError, Stale
 from booking.services.bookings import cancel_booking
+from booking.services.spaces import national_holidays
 from booking.services.transactions import run_write
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
@@ -260,9 +261,7 @@ def set_opening_hours(space_id: int, texts: dict[int, str]) -> Space:
 
 
 def holiday_name(space: Space, day: date) -> str | None:
-    calendar = holiday_calendars.country_holidays(space.holiday_country, years=day.year, language="en_US")
-    name = calendar.get(day)
-    return str(name) if name else None
+    return national_holidays(space.holiday_country, day.year, "en_US").get(day)
 
 
 def holiday_openings(space: Space) -> list[HolidayOpening]:
