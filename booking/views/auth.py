@@ -63,4 +63,5 @@ def logout() -> Response:
     flash(_("You are signed out."), "info")
     response = redirect(url_for("main.index"))
     response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    response.headers["Cache-Control"] = "no-store"
     return response
