@@ -85,6 +85,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", database_url(app.instance_path))
     app.config["SECRET_KEY"] = _secret_key(app)
     _cookie_settings(app, test_config or {})
+    if not (app.debug or app.testing) and not os.environ.get("BASE_URL") and "BASE_URL" not in (test_config or {}):
+        app.logger.warning("BASE_URL is not set: links in pages, feeds and e-mail point to %s", app.config["BASE_URL"])
     # Errors go to our error pages, never to a traceback or the debugger.
     app.config["PROPAGATE_EXCEPTIONS"] = app.config.get("PROPAGATE_EXCEPTIONS_IN_TESTS", False)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
