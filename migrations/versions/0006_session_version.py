@@ -1,7 +1,7 @@
 """Session version: a per-user counter inside every session cookie; raising it ends all sessions.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-29 11:30:00
 
 Existing accounts start at version 1. Cookies issued before this revision carry a
