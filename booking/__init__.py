@@ -181,8 +181,12 @@ def _register_hooks(app: Flask) -> None:
 
 
 def _cache_and_transport_headers(app: Flask, response: Any) -> None:
-    """no-store on pages for a signed-in member (V8.2.1); HSTS outside debug (V9.1.1, V14.4.5)."""
-    if response.mimetype == "text/html" and current_user.is_authenticated:
+    """no-store on pages for a signed-in member (V8.2.1); HSTS outside debug (V9.1.1, V14.4.5).
+
+    "Signed in" is read from the session cookie, not from the database, so an error
+    page (the database unreachable, say) gets its headers as well.
+    """
+    if response.mimetype == "text/html" and "_user_id" in session:
         response.headers["Cache-Control"] = "no-store"
     if not app.debug:
         response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")
