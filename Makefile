@@ -73,9 +73,11 @@ $(INSTANCE)/secret_key: | $(BIN)/python
 %/LC_MESSAGES/messages.mo: %/LC_MESSAGES/messages.po | $(VENV)/.installed
 	$(BIN)/pybabel compile --domain messages --input-file $< --output-file $@ --locale $(notdir $*)
 
+# Debug mode: plain-http cookies, and setup may add the demo accounts. Links in pages and
+# e-mail follow the address served, unless BASE_URL is set.
 run: $(VENV)/.installed $(INSTANCE)/secret_key $(COMPILED)
-	$(FLASK) setup
-	$(FLASK) --debug run --no-debugger --host $(HOST) --port $(PORT)
+	BASE_URL="$${BASE_URL:-http://$(HOST):$(PORT)}" $(FLASK) --debug setup
+	BASE_URL="$${BASE_URL:-http://$(HOST):$(PORT)}" $(FLASK) --debug run --no-debugger --host $(HOST) --port $(PORT)
 
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \

@@ -129,7 +129,9 @@ def start_gunicorn(url: str, instance: Path, port: int, workers: int, app_spec: 
                    log_name: str = "gunicorn.log", extra_args: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
     """`gunicorn -w <workers>` sync workers on 127.0.0.1:<port>, once `ready_path` answers 200."""
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "benchmark-secret",
-           "BOOKING_INSTANCE_PATH": str(instance), "SESSION_COOKIE_SECURE": "0", **(extra_env or {})}
+           "BOOKING_INSTANCE_PATH": str(instance), "SESSION_COOKIE_SECURE": "0",
+           # wrk replays the sign-in cookie for the whole run and never takes the refreshed one
+           "SESSION_IDLE_MINUTES": "1440", **(extra_env or {})}
     log = open(instance / log_name, "wb")  # the child keeps it; closed at our exit
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",

@@ -85,6 +85,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", database_url(app.instance_path))
     app.config["SECRET_KEY"] = _secret_key(app)
     _cookie_settings(app, test_config or {})
+    if not (app.debug or app.testing) and not os.environ.get("BASE_URL") and "BASE_URL" not in (test_config or {}):
+        app.logger.warning("BASE_URL is not set: links in pages, feeds and e-mail point to %s", app.config["BASE_URL"])
     # Errors go to our error pages, never to a traceback or the debugger.
     app.config["PROPAGATE_EXCEPTIONS"] = app.config.get("PROPAGATE_EXCEPTIONS_IN_TESTS", False)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -179,8 +181,12 @@ def _register_hooks(app: Flask) -> None:
 
 
 def _cache_and_transport_headers(app: Flask, response: Any) -> None:
-    """no-store on pages for a signed-in member (V8.2.1); HSTS outside debug (V9.1.1, V14.4.5)."""
-    if response.mimetype == "text/html" and current_user.is_authenticated:
+    """no-store on pages for a signed-in member (V8.2.1); HSTS outside debug (V9.1.1, V14.4.5).
+
+    "Signed in" is read from the session cookie, not from the database, so an error
+    page (the database unreachable, say) gets its headers as well.
+    """
+    if response.mimetype == "text/html" and "_user_id" in session:
         response.headers["Cache-Control"] = "no-store"
     if not app.debug:
         response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")

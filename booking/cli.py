@@ -1,9 +1,14 @@
-"""Flask commands: `flask --app wsgi seed-demo`, `create-user`, `upgrade-and-seed`."""
+"""Flask commands: `flask --app wsgi setup`, `seed-demo --with-demo-accounts`, `create-user`.
+
+The demo accounts have a password published in the README, so they are made only on
+request: `setup` adds them in debug mode only (`make run`), and `seed-demo` refuses
+without `--with-demo-accounts`.
+"""
 
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
@@ -26,10 +31,16 @@ def _print_demo_logins() -> None:
 
 def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
-    def seed_demo_command() -> None:
-        """Create the demo spaces, accounts and bookings (idempotent)."""
+    @click.option("--with-demo-accounts", is_flag=True,
+                  help="Confirm: this creates accounts whose password is published in the README.")
+    def seed_demo_command(with_demo_accounts: bool) -> None:
+        """Create the demo spaces, accounts and bookings (idempotent); never on a real deployment."""
         from booking.demo import seed_demo
 
+        if not with_demo_accounts:
+            raise click.ClickException(
+                "seed-demo creates an admin, a staff and a member account whose password is published "
+                "in the README. Run it only on a demo or development database, with --with-demo-accounts.")
         counts = seed_demo()
         click.echo(f"Demo data: {counts['spaces']} spaces, {counts['users']} accounts, "
                    f"{counts['bookings']} new bookings.")
@@ -37,10 +48,14 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("setup")
     def setup_command() -> None:
-        """Upgrade the database to the newest migration; seed demo data when it is empty."""
+        """Upgrade the database to the newest migration; in debug mode, seed demo data when it is empty."""
         upgrade()
+        if not current_app.debug:
+            click.echo("Database is up to date. No demo data outside debug mode; create the first admin "
+                       "with: flask --app wsgi create-user --role admin --email … --name …")
+            return
         if not db.session.scalar(select(func.count()).select_from(Space)):
-            seed_demo_command.callback()  # type: ignore[misc]
+            seed_demo_command.callback(with_demo_accounts=True)  # type: ignore[misc]
         else:
             click.echo("Database is up to date; it already has data, so no demo data was added.")
             _print_demo_logins()

@@ -91,6 +91,7 @@ def app(database_url: str, tmp_path: Path, app_config: dict[str, Any]) -> Iterat
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret",
         "SERVER_NAME": "localhost",
+        "BASE_URL": "http://localhost",
         **app_config,
     })
     app.instance_path = str(tmp_path)

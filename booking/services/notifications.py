@@ -30,6 +30,7 @@ from booking.domain.values import N_
 from booking.models import Booking, BookingEvent, User
 from booking.services import audit, outbox
 from booking.services.feeds import booking_calendar
+from booking.urls import external_url
 
 log = logging.getLogger(__name__)
 
@@ -158,10 +159,7 @@ def _when(facts: Facts, locale: str) -> str:
 
 
 def _link(kind: str, booking_id: int) -> str:
-    base = str(current_app.config.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
-    path = current_app.url_map.bind("localhost").build(
-        LINKS.get(kind, "bookings.detail"), {"booking_id": booking_id})
-    return base + path
+    return external_url(LINKS.get(kind, "bookings.detail"), booking_id=booking_id)
 
 
 def _payload(notice: Notice) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from booking.models import FEED_KINDS
 from booking.services import feed_tokens, spaces
+from booking.urls import external_url
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -19,13 +20,13 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 def _links(tokens: dict[str, str | None]) -> dict[str, Any]:
     member, staff = tokens.get("member"), tokens.get("staff")
     links: dict[str, Any] = {
-        "member": url_for("feeds.member", token=member, _external=True) if member else None,
-        "staff": url_for("feeds.staff_all", token=staff, _external=True) if staff else None,
+        "member": external_url("feeds.member", token=member) if member else None,
+        "staff": external_url("feeds.staff_all", token=staff) if staff else None,
         "staff_spaces": [],
     }
     if staff:
         links["staff_spaces"] = [
-            {"space": s, "url": url_for("feeds.staff_space", token=staff, slug=s.slug, _external=True)}
+            {"space": s, "url": external_url("feeds.staff_space", token=staff, slug=s.slug)}
             for s in spaces.list_spaces()
         ]
     return links

@@ -35,7 +35,7 @@ def register() -> str | Response | tuple[str, int]:
     except accounts.EmailTaken as error:
         form.email.errors = [_(error.message)]
         return render_template("auth/register.html", form=form), 409
-    sessions.begin(user)
+    sessions.start(user)
     flash(_("Welcome! Your account is ready."), "success")
     return redirect(url_for("main.index"))
 
@@ -50,7 +50,7 @@ def login() -> str | Response | tuple[str, int]:
     if user is None:
         form.form_errors.append(_("The e-mail address or the password is wrong."))
         return render_template("auth/login.html", form=form), 401
-    sessions.begin(user)
+    sessions.start(user)
     return redirect(safe_next(request.args.get("next")))
 
 
@@ -59,8 +59,9 @@ def login() -> str | Response | tuple[str, int]:
 def logout() -> Response:
     """Sign out here and in every other browser of this account."""
     accounts.sign_out_everywhere(current_user)
-    sessions.end()
+    sessions.finish()
     flash(_("You are signed out."), "info")
     response = redirect(url_for("main.index"))
     response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    response.headers["Cache-Control"] = "no-store"
     return response

@@ -9,6 +9,7 @@ from flask import Flask
 from flask_babel import get_locale, gettext, lazy_gettext
 
 from booking.domain.values import Conflict
+from booking.urls import external_url
 
 STATUS_LABELS = {
     "pending": lazy_gettext("Pending approval"),
@@ -53,6 +54,6 @@ def conflict_message(conflict: Conflict) -> str:
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         locale_code=locale_code, status_label=STATUS_LABELS.get, kind_label=KIND_LABELS.get,
-        org_kind_label=ORG_KIND_LABELS.get, day_label=day_label,
+        org_kind_label=ORG_KIND_LABELS.get, day_label=day_label, external_url=external_url,
     )
     app.jinja_env.filters["local"] = local

@@ -53,7 +53,7 @@ def _clear_keeping(*names: str) -> None:
     g.pop("csrf_token", None)  # Flask-WTF caches the token of the old session here
 
 
-def begin(user: User) -> None:
+def start(user: User) -> None:
     """Sign `user` in with a new session: nothing of the previous one is kept but the language.
 
     The CSRF token is new too (V3.2.1: a new session token at authentication).
@@ -63,7 +63,7 @@ def begin(user: User) -> None:
     _stamp()
 
 
-def end() -> None:
+def finish() -> None:
     """Forget the signed-in user in this browser; the remember cookie is deleted too."""
     logout_user()
     _clear_keeping("_remember")  # Flask-Login deletes the remember cookie when it sees "clear"
@@ -85,7 +85,7 @@ def enforce_limits() -> None:
     if "_user_id" not in session:
         return
     if _is_expired():
-        end()
+        finish()
         flash(_("Your session has ended. Please sign in again."), "info")
         return
     now = now_seconds()

@@ -107,6 +107,7 @@ def test_a_remember_cookie_carries_the_session_version_too(app, browser, client,
     fresh = browser()
     fresh.set_cookie("remember_token", remembered, domain="localhost")
     assert is_signed_in(fresh)
+    assert is_signed_in(fresh)  # the session the cookie started passes the limits too
 
     client.login(member.email)
     client.submit("/logout")
