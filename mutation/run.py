@@ -28,6 +28,7 @@ import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "mutation"
@@ -36,24 +37,24 @@ LINKED = ("booking", "tests", "templates", "migrations")
 KILLED = {"killed", "timeout", "caught by type check"}
 
 
-def load_toml(path: Path) -> dict[str, object]:
+def load_toml(path: Path) -> dict[str, Any]:
     with open(path, "rb") as file:
         return tomllib.load(file)
 
 
-def passes() -> dict[str, dict[str, object]]:
-    return {name: dict(values) for name, values in load_toml(HERE / "passes.toml").items()}  # type: ignore[call-overload]
+def passes() -> dict[str, dict[str, Any]]:
+    return {name: dict(values) for name, values in load_toml(HERE / "passes.toml").items()}
 
 
 def equivalents() -> dict[str, str]:
-    return dict(load_toml(HERE / "equivalent.toml").get("mutants", {}))  # type: ignore[call-overload]
+    return dict(load_toml(HERE / "equivalent.toml").get("mutants", {}))
 
 
 def toml_list(values: list[str]) -> str:
     return "[" + ", ".join(f'"{v}"' for v in values) + "]"
 
 
-def stage(name: str, settings: dict[str, object], without: list[str] | None = None) -> Path:
+def stage(name: str, settings: dict[str, Any], without: list[str] | None = None) -> Path:
     """build/mutation/<name>/ with links to the sources and a pyproject.toml for this pass.
 
     `without` leaves more test files out, in a stage of its own (<name>-without): the
@@ -61,15 +62,15 @@ def stage(name: str, settings: dict[str, object], without: list[str] | None = No
     """
     folder = BUILD / (f"{name}-without" if without else name)
     if without:
-        settings = {**settings, "ignore": [*settings.get("ignore", []), *without]}  # type: ignore[list-item]
+        settings = {**settings, "ignore": [*settings.get("ignore", []), *without]}
     folder.mkdir(parents=True, exist_ok=True)
     for entry in LINKED:
         link = folder / entry
         if not link.is_symlink():
             link.symlink_to(ROOT / entry, target_is_directory=True)
-    only = list(settings["only_mutate"])  # type: ignore[call-overload]
-    tests = list(settings["tests"])  # type: ignore[call-overload]
-    ignored = [f"--ignore={path}" for path in settings.get("ignore", [])]  # type: ignore[attr-defined]
+    only = list(settings["only_mutate"])
+    tests = list(settings["tests"])
+    ignored = [f"--ignore={path}" for path in settings.get("ignore", [])]
     section = f"""
 [tool.mutmut]
 source_paths = ["booking"]
@@ -179,7 +180,7 @@ def main() -> int:
     parser.add_argument("--report-here", metavar="PASS", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.report_here:  # inside a pass's stage, where mutmut finds its configuration
-        return 0 if report(args.report_here, float(passes()[args.report_here]["target"])) else 1  # type: ignore[arg-type]
+        return 0 if report(args.report_here, float(passes()[args.report_here]["target"])) else 1
 
     ok = True
     for name, settings in passes().items():
