@@ -105,7 +105,8 @@ class FileScore:
 
     @property
     def survivors(self) -> list[str]:
-        return [m for m, s in self.statuses.items() if s not in KILLED and m not in self.equivalent]
+        return [m for m, s in self.statuses.items()
+                if s not in KILLED and s != "not checked" and m not in self.equivalent]
 
     @property
     def score(self) -> float:

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.domain.quota import check_quota
+from booking.domain.grid import local_slot_start
+from booking.domain.quota import busiest_week, check_quota, hours_in_any_week
 from booking.domain.rules import (
     check_closed,
     check_grid,
@@ -299,3 +300,50 @@ def test_instants_in_any_zone_are_kept_in_utc():
     tokyo_ten = at(10)
     assert Request(tokyo_ten, at(11)).start_dt.tzinfo is UTC
     assert Request(tokyo_ten, at(11)).start_dt == datetime(2030, 6, 3, 1, tzinfo=UTC)
+
+
+# --- found by the first mutation run -----------------------------------------------------------
+
+
+def test_chosen_desks_may_be_every_free_desk():
+    pool = policy(kind="pooled", unit_count=2)
+    assert pick_units(request(at(10), at(11), seats=2), pool, [], wanted=(1, 2)) == [1, 2]
+
+
+def test_the_next_possible_start_is_found_on_the_local_day_of_a_morning_booking():
+    # 08:00 in Tokyo is 23:00 UTC the day before: the hint must search the Tokyo day.
+    early = policy(opening={d: ((time(8), time(12)),) for d in range(7)})
+    taken = [hold(at(8), at(9))]
+    assert next_free_start(request(at(8), at(9)), early, taken) == as_utc(at(9))
+
+
+def test_the_next_possible_start_is_never_earlier_than_the_requested_one():
+    taken = [hold(at(10, 30), at(11))]
+    assert next_free_start(request(at(10, 30), at(11)), policy(), taken) == as_utc(at(11))
+
+
+def test_the_next_possible_start_needs_as_many_free_desks_as_were_asked_for():
+    pool = policy(kind="pooled", unit_count=3)
+    taken = [hold(at(10), at(11), unit=1), hold(at(10), at(11), unit=2, booking_id=101),
+             hold(at(11), at(12), unit=1, booking_id=102)]
+    wish = request(at(10), at(11), seats=2, user_id=1)
+    assert next_free_start(wish, pool, taken) == as_utc(at(11))
+
+
+def test_a_single_half_hour_booking_makes_half_an_hour_in_its_week():
+    half_hour = (as_utc(at(10)), as_utc(at(10, 30)))
+    assert hours_in_any_week((), half_hour) == 0.5
+    assert busiest_week((), half_hour) == (0.5, 0.5)
+
+
+def test_the_busiest_week_reports_the_new_bookings_share_of_it():
+    booked = ((as_utc(at(9)), as_utc(at(11))),)
+    assert busiest_week(booked, (as_utc(at(13)), as_utc(at(14)))) == (3.0, 1.0)
+
+
+def test_the_first_wall_time_of_a_slot_is_its_first_instant_or_none_in_the_spring_gap():
+    berlin = Policy(timezone="Europe/Berlin")
+    assert local_slot_start(SPRING_SUNDAY, time(2, 30), berlin) is None
+    assert local_slot_start(SPRING_SUNDAY, time(3), berlin) == datetime(2026, 3, 29, 1, tzinfo=UTC)
+    autumn = date(2026, 10, 25)
+    assert local_slot_start(autumn, time(2, 30), berlin) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
