@@ -123,18 +123,21 @@ def test_grid_ceil_across_the_autumn_switch_finds_the_first_grid_line_of_the_rep
 def test_a_closure_of_one_whole_day_is_named_by_its_day():
     closure = ClosedRange(at(0), at(0, day=1), "inventory")
     conflicts = check_closed(request(at(10), at(11)), policy(), [closure])
+    assert codes(conflicts) == ["closed"]
     assert conflicts[0].render() == "The space is closed on 2030-06-03 (inventory)."
 
 
 def test_a_closure_of_several_whole_days_is_named_by_its_first_and_last_day():
     closure = ClosedRange(at(0), at(0, day=3), "renovation")
     conflicts = check_closed(request(at(10, day=1), at(11, day=1)), policy(), [closure])
+    assert codes(conflicts) == ["closed"]
     assert conflicts[0].render() == "The space is closed from 2030-06-03 to 2030-06-05 (renovation)."
 
 
 def test_a_closure_starting_at_midnight_but_ending_in_the_day_is_named_by_its_times():
     closure = ClosedRange(at(0), at(12), "cleaning")
     conflicts = check_closed(request(at(10), at(11)), policy(), [closure])
+    assert codes(conflicts) == ["closed"]
     assert conflicts[0].render() == "The space is closed from 2030-06-03 00:00 to 2030-06-03 12:00 (cleaning)."
 
 
@@ -297,9 +300,13 @@ def test_naive_datetimes_are_refused_everywhere_the_rules_take_an_instant():
 
 
 def test_instants_in_any_zone_are_kept_in_utc():
-    tokyo_ten = at(10)
-    assert Request(tokyo_ten, at(11)).start_dt.tzinfo is UTC
-    assert Request(tokyo_ten, at(11)).start_dt == datetime(2030, 6, 3, 1, tzinfo=UTC)
+    ten, eleven = at(10), at(11)
+    for value in (Request(ten, eleven), Hold(1, 1, 1, ten, eleven), ClosedRange(ten, eleven)):
+        assert (value.start_dt.tzinfo, value.end_dt.tzinfo) == (UTC, UTC)
+        assert value.start_dt == datetime(2030, 6, 3, 1, tzinfo=UTC)
+        assert value.end_dt == datetime(2030, 6, 3, 2, tzinfo=UTC)
+    usage = Usage(((ten, eleven),))
+    assert [(a.tzinfo, b.tzinfo) for a, b in usage.intervals] == [(UTC, UTC)]
 
 
 # --- found by the first mutation run -----------------------------------------------------------
