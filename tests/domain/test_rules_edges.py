@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.domain.grid import local_slot_start
+from booking.domain.grid import CLOSED, FREE, MINE, build_week, local_slot_start
 from booking.domain.quota import busiest_week, check_quota, hours_in_any_week
 from booking.domain.rules import (
     check_closed,
@@ -354,3 +354,30 @@ def test_the_first_wall_time_of_a_slot_is_its_first_instant_or_none_in_the_sprin
     assert local_slot_start(SPRING_SUNDAY, time(3), berlin) == datetime(2026, 3, 29, 1, tzinfo=UTC)
     autumn = date(2026, 10, 25)
     assert local_slot_start(autumn, time(2, 30), berlin) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+
+
+def test_grid_ceil_across_the_spring_jump_from_an_instant_with_seconds():
+    # 01:59:30.5 CET: the next whole minute, 02:00 CET, is already 03:00 CEST, on the 45-minute grid.
+    berlin_45 = Policy(timezone="Europe/Berlin", slot_minutes=45)
+    instant = datetime(2026, 3, 29, 0, 59, 30, 500_000, tzinfo=UTC)
+    assert grid_ceil(instant, berlin_45) == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+
+
+# --- the week grid: closed cells and the member's own quota --------------------------------
+
+
+def test_a_closed_cell_offers_no_desks():
+    pool = policy(kind="pooled", unit_count=4)
+    grid = build_week(pool, MONDAY, [], [], [], at(9, day=-7))
+    lunch = grid.cell(MONDAY, time(12))
+    assert (lunch.state, lunch.free_count) == (CLOSED, 0)
+
+
+def test_the_members_own_quota_does_not_change_what_their_cell_offers():
+    # The grid is the slot's view: a quota the viewer has used up is told at booking time.
+    pool = policy(kind="pooled", unit_count=4, quota_hours_per_week=0)
+    mine = [(as_utc(at(10)), as_utc(at(11)))]
+    grid = build_week(pool, MONDAY, [hold(at(10), at(11), user_id=1)], [], mine, at(9, day=-7))
+    cell = grid.cell(MONDAY, time(10))
+    assert (cell.state, cell.free_count) == (MINE, 3)
+    assert grid.cell(MONDAY, time(9)).state == FREE
