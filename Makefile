@@ -43,13 +43,14 @@ for path in sys.argv[1:]:
 endef
 export RESTORE_OBSOLETE
 
-.PHONY: help run test lint clean translations chromium wrk bench
+.PHONY: help run test lint clean translations chromium wrk bench mutation
 
 help:
 	@echo "make run           create .venv, migrate + seed instance/, serve on http://$(HOST):$(PORT)"
 	@echo "make test          ruff + the whole pytest suite (installs Debian chromium if missing)"
 	@echo "make lint          ruff, and mypy (strict) on booking/domain"
 	@echo "make bench         quick benchmark of every page against two reference apps (installs Debian wrk if missing)"
+	@echo "make mutation      mutmut on booking/domain and the booking write path: score per file, survivors (minutes)"
 	@echo "make translations  re-extract messages, update and compile the catalogs"
 	@echo "make clean         remove .venv, caches and build files (instance/ is kept)"
 
@@ -97,6 +98,10 @@ wrk:
 
 bench: $(VENV)/.installed wrk $(COMPILED)
 	$(BIN)/python -m benchmarks.run_all --quick $(BENCH_ARGS)
+
+# Not part of `make test`: it takes many minutes. MUTATION_ARGS="--pass domain", "--survivors", ...
+mutation: $(VENV)/.installed-test $(COMPILED)
+	$(BIN)/python mutation/run.py $(MUTATION_ARGS)
 
 test: $(VENV)/.installed-test chromium $(COMPILED)
 	$(BIN)/ruff check .

@@ -285,7 +285,7 @@ class Target:
 
 def run_wrk(port: int, target: Target, seconds: float, connections: int, folder: Path) -> Load:
     threads = connections if target.posts else min(2, connections)
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "60s",
                "--latency"]
     for name, value in target.headers.items():
         command += ["-H", f"{name}: {value}"]
@@ -320,7 +320,7 @@ def run_python(port: int, target: Target, seconds: float, connections: int, _fol
                 body, method = urlencode(form(n)), "POST"
             n += 1
             started = time.perf_counter()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             try:
                 conn.request(method, target.path, body=body, headers=headers)
                 status = conn.getresponse()

@@ -66,11 +66,23 @@ def is_on_grid(instant: datetime, policy: Policy) -> bool:
 
 
 def grid_ceil(instant: datetime, policy: Policy) -> datetime:
-    """The first instant on the slot grid at or after `instant`."""
+    """The first instant (UTC) on the slot grid at or after the aware `instant`.
+
+    Without a clock change on the way this is the next grid line of the wall clock.
+    When the UTC offset changes before it, the wall clock jumps, and a grid line may
+    lie inside the jump (Berlin, 45-minute grid: 01:50 CET is followed by 03:00 CEST,
+    on the grid); whole minutes from `instant` are then tried in turn.
+    """
     step = timedelta(minutes=policy.slot_minutes)
-    candidate = as_utc(instant) + (step - past_grid_line(instant, policy)) % step
-    while not is_on_grid(candidate, policy):  # a clock change moved the wall clock on the way
-        candidate = candidate.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    start = as_utc(instant)
+    candidate = start + (step - past_grid_line(start, policy)) % step
+    if candidate.astimezone(policy.zone).utcoffset() == start.astimezone(policy.zone).utcoffset():
+        return candidate
+    candidate = start.replace(second=0, microsecond=0)
+    if candidate < start:
+        candidate += timedelta(minutes=1)
+    while not is_on_grid(candidate, policy):
+        candidate += timedelta(minutes=1)
     return candidate
 
 
