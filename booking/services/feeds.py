@@ -41,7 +41,7 @@ from booking.services.transactions import run_write
 
 log = logging.getLogger(__name__)
 
-GONE = ("cancelled", "rejected")
+GONE = ("cancelled", "rejected", "expired")
 STAFF_ROLES = ("staff", "admin")
 ACTIVE = ("pending", "confirmed")
 COLUMNS = {"public": Booking.ics_public, "member": Booking.ics_member, "staff": Booking.ics_staff}

@@ -50,6 +50,9 @@ ACTION_LABELS = {
     "cancelled": _l("Cancelled"),
     "overridden": _l("Booked with an exception"),
     "edited": _l("Edited"),
+    "proposed": _l("Change asked for"),
+    "declined": _l("Change declined"),
+    "expired": _l("Expired"),
 }
 
 
