@@ -35,6 +35,7 @@ STALE_MESSAGES = {
     BookingStatus.CONFIRMED: N_("This request was already approved."),
     BookingStatus.REJECTED: N_("This request was already rejected."),
     BookingStatus.CANCELLED: N_("The member cancelled this request in the meantime."),
+    BookingStatus.EXPIRED: N_("This request expired before anyone decided on it."),
 }
 
 

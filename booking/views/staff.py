@@ -184,7 +184,7 @@ def book(slug: str) -> str | Response | tuple[str, int]:
         form.form_errors.append(_(error.message, **error.params))
         return render_template("staff/book.html", space=space, form=form), 422
     if not outcome.ok:
-        form.form_errors.extend(conflict_message(c) for c in outcome.conflicts)
+        form.form_errors.extend(conflict_message(c) for c in outcome.messages)
         taken = any(c.code in ("overlap", "capacity") for c in outcome.conflicts)
         return render_template("staff/book.html", space=space, form=form), 409 if taken else 422
     assert outcome.booking is not None
