@@ -224,6 +224,7 @@ def cancel_booking(member: User, booking_id: int, now: datetime | None = None, n
         booking.status = BookingStatus.CANCELLED.value
         booking.cancelled_at = now
         booking.updated_at = now
+        booking.proposed_start_dt = booking.proposed_end_dt = booking.proposed_seats = booking.proposed_at = None
         booking.sequence += 1
         for hold in booking.holds:
             hold.is_active = False

@@ -26,7 +26,7 @@ def list_spaces() -> list[Space]:
 
 
 def get_space(slug: str) -> Space:
-    space = db.session.scalar(select(Space).where(Space.slug == slug))
+    space: Space | None = db.session.scalar(select(Space).where(Space.slug == slug))
     if space is None:
         raise NotFound()
     return space
@@ -151,7 +151,7 @@ def week_view(
     policy = policy_of(space)
     start_dt = datetime.combine(monday, time(0), policy.zone)
     end_dt = datetime.combine(monday + timedelta(days=7), time(0), policy.zone)
-    session = db.session
+    session = db.session()
     margin = longest_hold(space)
     holds = active_holds(session, space, start_dt - margin, end_dt + margin)
     closures = closures_between(session, space, policy, start_dt, end_dt, locale)
@@ -173,7 +173,7 @@ def free_starts(
     start_dt = datetime.combine(day, time(0), policy.zone)
     end_dt = datetime.combine(day + timedelta(days=SEARCH_DAYS + 1), time(0), policy.zone)
     margin = longest_hold(space)
-    session = db.session
+    session = db.session()
     holds = [h for h in active_holds(session, space, start_dt - margin, end_dt + margin)
              if h.booking_id != without_booking]
     closures = closures_between(session, space, policy, start_dt, end_dt, locale)
