@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from booking.db import utcnow
 from booking.domain.rules import check_request, free_units, occupied
@@ -115,21 +117,25 @@ def _checked_units(
 def _move(session: Session, booking: Booking, start_dt: datetime, end_dt: datetime, units: list[int]) -> None:
     """Replace the booking's holds by holds of `units` at the new time, in the caller's transaction.
 
-    The old holds are deleted and flushed first, so neither the unique (booking, unit)
-    constraint nor the overlap guard ever sees old and new together.
+    The old holds are deleted at once (a plain DELETE), the new ones are inserted
+    at the caller's next flush: neither the unique (booking, unit) constraint nor
+    the overlap guard ever sees old and new together, and the booking row itself
+    is written once (so the feeds raise its SEQUENCE once).
     """
     space = booking.space
     occupied_start, occupied_end = occupied(Request(start_dt, end_dt, len(units)), policy_of(space))
-    for hold in list(booking.holds):
-        booking.holds.remove(hold)
-    session.flush()
+    old = list(booking.holds)
+    session.execute(delete(BookingHold).where(BookingHold.booking_id == booking.id),
+                    execution_options={"synchronize_session": False})
+    for hold in old:
+        session.expunge(hold)
+    set_committed_value(booking, "holds", [])
     is_holding = holds_units(booking.status, space.pending_holds)
     for unit in units:
         booking.holds.append(BookingHold(space_id=space.id, unit_no=unit, occupied_start=occupied_start,
                                          occupied_end=occupied_end, is_active=is_holding))
     booking.start_dt, booking.end_dt, booking.seats = start_dt, end_dt, len(units)
     _clear_proposal(booking)
-    session.flush()  # the database guard has the last word here
 
 
 def _clear_proposal(booking: Booking) -> None:
@@ -240,6 +246,7 @@ def _approve_change(session: Session, staff: User, booking_id: int, now: datetim
     booking.sequence += 1
     booking.updated_at = now
     audit.record(session, booking, "edited", staff, now, booking.status, edit_note(before, snapshot(booking)))
+    session.flush()  # the database guard has the last word here
     return booking
 
 

@@ -31,7 +31,7 @@ from booking import mail
 from booking.domain.values import N_
 from booking.models import Booking, BookingEvent, User
 from booking.services import audit
-from booking.services.feeds import booking_calendar
+from booking.services.feeds import booking_calendar, booking_update
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +46,14 @@ SUBJECTS = {
     "approved": N_("Booking approved: %(title)s"),
     "rejected": N_("Booking request declined: %(title)s"),
     "cancelled": N_("Booking cancelled: %(title)s"),
+    "updated": N_("Booking changed: %(title)s"),
+    "change_received": N_("Change request received: %(title)s"),
+    "change_waiting": N_("Change to approve: %(title)s"),
+    "change_declined": N_("Change declined: %(title)s"),
+    "expired": N_("Booking request expired: %(title)s"),
 }
 # Who reads the link: members their own booking page, staff the staff page of it.
-LINKS = {"waiting": "staff.booking"}
+LINKS = {"waiting": "staff.booking", "change_waiting": "staff.booking"}
 _muted: ContextVar[bool] = ContextVar("booking_mail_muted", default=False)
 
 
@@ -75,6 +80,8 @@ class Facts:
     member_name: str
     member_org: str
     purpose: str
+    proposed_start_dt: datetime | None = None
+    proposed_end_dt: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,7 @@ class Notice:
     note: str = ""
     by_staff: bool = False
     calendar: bytes | None = None
+    method: str = "PUBLISH"
 
 
 @contextmanager
@@ -108,6 +116,7 @@ def _facts(booking: Booking) -> Facts:
         timezone=space.timezone, space_ja=space.name("ja"), space_en=space.name("en"),
         is_pooled=space.is_pooled, units=tuple(booking.unit_numbers), member_name=member.name,
         member_org=member.organisation, purpose=booking.purpose or "",
+        proposed_start_dt=booking.proposed_start_dt, proposed_end_dt=booking.proposed_end_dt,
     )
 
 
@@ -120,7 +129,7 @@ def _staff(session: Session, except_id: int) -> list[User]:
 
 
 def notices_for(session: Session, entry: BookingEvent) -> list[Notice]:
-    """The mails one audit entry calls for (none for an edit or an unknown action)."""
+    """The mails one audit entry calls for (none for an unknown action)."""
     booking = entry.booking
     member = booking.user
     notice = Notice(kind="", recipient=_recipient(member), facts=_facts(booking))
@@ -138,6 +147,26 @@ def notices_for(session: Session, entry: BookingEvent) -> list[Notice]:
     if entry.action == "cancelled":
         by_staff = entry.actor is not None and entry.actor.id != member.id
         return [replace(notice, kind="cancelled", by_staff=by_staff, note=entry.note if by_staff else "")]
+    return _change_notices(session, entry, notice)
+
+
+def _change_notices(session: Session, entry: BookingEvent, notice: Notice) -> list[Notice]:
+    booking, member = entry.booking, entry.booking.user
+    by_staff = entry.actor is not None and entry.actor.id != member.id
+    if entry.action == "edited":
+        if booking.status != "confirmed":
+            return [replace(notice, kind="updated", by_staff=by_staff)]
+        organizer = str(current_app.config.get("MAIL_DEFAULT_SENDER") or "no-reply@localhost")
+        return [replace(notice, kind="updated", by_staff=by_staff, calendar=booking_update(booking, organizer),
+                        method="REQUEST")]
+    if entry.action == "proposed":
+        waiting = [replace(notice, kind="change_waiting", recipient=_recipient(staff))
+                   for staff in _staff(session, member.id)]
+        return [replace(notice, kind="change_received"), *waiting]
+    if entry.action == "declined":
+        return [replace(notice, kind="change_declined", note=entry.note)]
+    if entry.action == "expired":
+        return [replace(notice, kind="expired", note=entry.note)]
     return []
 
 
@@ -161,17 +190,20 @@ def _link(kind: str, booking_id: int) -> str:
 def render(notice: Notice) -> mail.Mail:
     """The mail of one notice, in its recipient's language."""
     facts, locale = notice.facts, notice.recipient.locale
+    proposed = ""
+    if facts.proposed_start_dt is not None and facts.proposed_end_dt is not None:
+        proposed = _when(replace(facts, start_dt=facts.proposed_start_dt, end_dt=facts.proposed_end_dt), locale)
     with force_locale(locale):
         note = _(notice.note) if notice.note in audit.SYSTEM_NOTES else notice.note
         body = current_app.jinja_env.get_template(f"mail/{notice.kind}.txt").render(
             notice=notice, facts=facts, note=note, when=_when(facts, locale),
             space=facts.space_en if locale == "en" else facts.space_ja,
-            link=_link(notice.kind, facts.booking_id),
+            link=_link(notice.kind, facts.booking_id), proposed_when=proposed,
         )
         subject = _(SUBJECTS[notice.kind], title=facts.title)
     attachments: tuple[mail.Attachment, ...] = ()
     if notice.calendar is not None:
-        attachments = (mail.Attachment("booking.ics", "text/calendar", notice.calendar, (("method", "PUBLISH"),)),)
+        attachments = (mail.Attachment("booking.ics", "text/calendar", notice.calendar, (("method", notice.method),)),)
     return mail.Mail(to=notice.recipient.email, subject=subject, body=body.strip() + "\n", attachments=attachments)
 
 
