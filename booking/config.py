@@ -52,3 +52,5 @@ class Config:
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT") or 5)
     MAIL_BACKGROUND = _bool("MAIL_BACKGROUND", True)  # send in a thread, so a slow server never delays a page
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")  # for links in e-mail
+    # Whom a deactivated member is told to contact (an address or a desk); empty: the floor's reception.
+    STAFF_CONTACT = os.environ.get("STAFF_CONTACT", "")

@@ -72,6 +72,8 @@ class SpaceForm(ServiceErrorsMixin, FlaskForm):
     max_days_ahead = _number(_l("Bookable up to (days ahead)"), 1, 1000, default=90)
     requires_approval = BooleanField(_l("Requests need staff approval"))
     pending_holds = BooleanField(_l("Pending requests hold their time"), default=True)
+    request_deadline_hours = _number(_l("Undecided requests expire this many hours before their start"), 0, 720,
+                                     default=24)
     quota_active_bookings = _number(_l("Most future bookings per member (empty: no limit)"), 1, 1000,
                                     optional=True)
     quota_hours_per_week = _number(_l("Most hours per member in 7 days (empty: no limit)"), 1, 168,

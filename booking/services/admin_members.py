@@ -1,8 +1,9 @@
 """Staff look after members: search them, see their bookings; admins change roles and deactivate.
 
 A deactivated account cannot sign in (`User.is_active` follows `is_enabled`), and
-the session of one already signed in stops working at its next request. Its
-future bookings stay as they are and are listed for staff to decide on.
+the session of one already signed in stops working at its next request. In the
+same step the admin may cancel its future bookings with a message to the member;
+those kept are listed (要対応) for staff to decide on later.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from booking.domain.values import N_
 from booking.extensions import db
 from booking.models import ROLES, Booking, User
 from booking.services import NotFound, ServiceError
+from booking.services.admin_spaces import MESSAGE_MAX, InvalidInput
+from booking.services.bookings import cancel_booking
 from booking.services.transactions import run_write
 
 PER_PAGE = 25
@@ -123,3 +126,40 @@ def set_enabled(admin: User, user_id: int, enabled: bool) -> User:
         return user
 
     return run_write(None, work)
+
+
+@dataclass(frozen=True)
+class ExitReport:
+    """What deactivating did: the account, the bookings cancelled, and those that changed meanwhile."""
+
+    user: User
+    cancelled: list[Booking]
+    skipped: list[int]
+
+
+def deactivate(admin: User, user_id: int, cancel_future: bool = False, message: str = "",
+               now: datetime | None = None) -> ExitReport:
+    """Deactivate an account and, when asked, cancel its future bookings with `message` to the member.
+
+    The account is deactivated first (it can no longer sign in or book); each
+    cancellation then runs in its own space's write transaction through
+    `cancel_booking`, and one that started or was cancelled meanwhile is skipped
+    and reported. Cancelling needs a message (at most MESSAGE_MAX characters):
+    the member reads it in the cancellation e-mail. Admins only (Forbidden).
+    """
+    now = now or utcnow()
+    message = message.strip()
+    if cancel_future and not message:
+        raise InvalidInput({"message": (N_("Write a message to the member."), {})})
+    if len(message) > MESSAGE_MAX:
+        raise InvalidInput({"message": (N_("The message is too long (at most %(max)s characters)."),
+                                        {"max": MESSAGE_MAX})})
+    user = set_enabled(admin, user_id, False)
+    cancelled, skipped = [], []
+    if cancel_future:
+        for booking in future_bookings(user_id, now):
+            try:
+                cancelled.append(cancel_booking(admin, booking.id, now, note=message))
+            except ServiceError:
+                skipped.append(booking.id)
+    return ExitReport(user, cancelled, skipped)

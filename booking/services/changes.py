@@ -16,7 +16,7 @@ to staff in the queue, approved (`approve_change`, re-checked again) or declined
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +50,8 @@ class BookingChange:
     is_public: bool
     seats: int = 1
     units: tuple[int, ...] = ()
+    purpose: str | None = None  # None: keep what the booking says
+    attendees: int | None = None
 
 
 def snapshot(booking: Booking) -> dict[str, Any]:
@@ -58,6 +60,7 @@ def snapshot(booking: Booking) -> dict[str, Any]:
         "start": booking.start_dt.isoformat(), "end": booking.end_dt.isoformat(),
         "seats": booking.seats, "units": booking.unit_numbers,
         "title": booking.title, "is_public": booking.is_public,
+        "purpose": booking.purpose, "attendees": booking.attendees,
     }
 
 
@@ -178,6 +181,10 @@ def _change(session: Session, actor: User, booking_id: int, change: BookingChang
         else:
             _move(session, booking, change.start_dt, change.end_dt, units)
     booking.title, booking.is_public = change.title, change.is_public
+    if change.purpose is not None:
+        booking.purpose = change.purpose
+    if change.attendees is not None:
+        booking.attendees = change.attendees
     after = snapshot(booking)
     if after != before:
         booking.sequence += 1
@@ -206,7 +213,7 @@ def change_booking(
     title = change.title.strip()
     if not title or len(title) > TITLE_MAX:
         raise ServiceError(N_("Enter a title (at most %(max)s characters)."), max=TITLE_MAX)
-    change = BookingChange(change.start_dt, change.end_dt, title, change.is_public, change.seats, change.units)
+    change = replace(change, title=title)
     space_id = get_own_booking(actor, booking_id).space_id
     try:
         outcome = run_write(space_id, lambda s: _change(s, actor, booking_id, change, now, locale))
