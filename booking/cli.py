@@ -1,4 +1,4 @@
-"""Flask commands: `flask --app wsgi seed-demo`, `create-user`, `upgrade-and-seed`."""
+"""Flask commands: `flask --app wsgi seed-demo`, `create-user`, `setup`, `expire-requests`."""
 
 from __future__ import annotations
 
@@ -58,3 +58,11 @@ def register_cli(app: Flask) -> None:
         except ServiceError as error:
             raise click.ClickException(error.message) from error
         click.echo(f"Created {user.role} {user.email}")
+
+    @app.cli.command("expire-requests")
+    def expire_requests_command() -> None:
+        """Expire every request still pending at its space's deadline (what the scheduled job runs)."""
+        from booking.services.expiry import expire_due_requests
+
+        expired = expire_due_requests()
+        click.echo(f"Expired {len(expired)} request(s).")

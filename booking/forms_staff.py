@@ -163,3 +163,15 @@ ROLE_LABELS = {"member": _l("Member"), "staff": _l("Staff"), "admin": _l("Admin"
 
 class RoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=list(ROLE_LABELS.items()))
+
+
+class DeactivateForm(ServiceErrorsMixin, FlaskForm):
+    """Deactivate an account and, in the same step, cancel its future bookings with a message."""
+
+    cancel_future = BooleanField(_l("Also cancel this member's future bookings"), default=True)
+    message = TextAreaField(_l("Message to the member (sent with each cancellation)"), filters=[_strip],
+                            validators=[Length(max=MESSAGE_MAX)])
+
+    def validate_message(self, field: TextAreaField) -> None:
+        if self.cancel_future.data and not field.data:
+            raise ValidationError(_l("Write a message to the member."))

@@ -130,7 +130,12 @@ def test_a_deactivated_member_cannot_sign_in_until_reactivated(app, client, admi
 
     assert not fresh(User, member.id).is_enabled
     assert not signed_in(member_client)  # the open session stops working too
-    assert member_client.login(member.email).status_code == 401
+    with_password = member_client.login(member.email)  # told why, and whom to contact
+    assert with_password.status_code == 403
+    assert "deactivated" in with_password.get_data(as_text=True) or "無効" in with_password.get_data(as_text=True)
+    without = member_client.login(member.email, "not the password")  # learns nothing
+    assert without.status_code == 401
+    assert "deactivated" not in without.get_data(as_text=True) and "無効" not in without.get_data(as_text=True)
     assert not signed_in(member_client)
 
     admin_client.submit(f"/staff/members/{member.id}/reactivate")
