@@ -328,7 +328,7 @@ def staff_feed(token: str, slug: str | None = None, now: datetime | None = None)
     return _feed("staff", name, zone, scope, window, validators)
 
 
-def booking_update(booking: Booking, organizer: str) -> bytes:
+def booking_update(booking: Booking, organizer: str, organizer_name: str = "") -> bytes:
     """One booking as an iTIP REQUEST (RFC 5546 §3.2.2): what an update e-mail attaches.
 
     The same UID and the booking's current (raised) SEQUENCE, so calendar clients
@@ -339,7 +339,10 @@ def booking_update(booking: Booking, organizer: str) -> bytes:
     calendar.pop("method", None)
     calendar.add("method", "REQUEST")
     for event in calendar.walk("VEVENT"):
-        event.add("organizer", vCalAddress(f"mailto:{organizer}"))
+        sender = vCalAddress(f"mailto:{organizer}")
+        if organizer_name:
+            sender.params["CN"] = vText(ical.clean_text(organizer_name))
+        event.add("organizer", sender)
         attendee = vCalAddress(f"mailto:{booking.user.email}")
         attendee.params["CN"] = vText(ical.clean_text(booking.user.name))
         attendee.params["ROLE"] = "REQ-PARTICIPANT"

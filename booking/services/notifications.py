@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime
+from email.utils import parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -156,9 +157,9 @@ def _change_notices(session: Session, entry: BookingEvent, notice: Notice) -> li
     if entry.action == "edited":
         if booking.status != "confirmed":
             return [replace(notice, kind="updated", by_staff=by_staff)]
-        organizer = str(current_app.config.get("MAIL_DEFAULT_SENDER") or "no-reply@localhost")
-        return [replace(notice, kind="updated", by_staff=by_staff, calendar=booking_update(booking, organizer),
-                        method="REQUEST")]
+        name, address = parseaddr(str(current_app.config.get("MAIL_DEFAULT_SENDER") or ""))
+        calendar = booking_update(booking, address or "no-reply@localhost", name)
+        return [replace(notice, kind="updated", by_staff=by_staff, calendar=calendar, method="REQUEST")]
     if entry.action == "proposed":
         waiting = [replace(notice, kind="change_waiting", recipient=_recipient(staff))
                    for staff in _staff(session, member.id)]
