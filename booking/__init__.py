@@ -90,8 +90,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "strong"
-    from booking import mail
-    from booking.services import notifications  # noqa: F401 (its session hooks send mail after commits)
+    from booking import (
+        delivery,  # noqa: F401 (outbox rows are delivered after their commit)
+        mail,
+    )
 
     mail.init_app(app)
     with app.app_context():
@@ -119,11 +121,12 @@ def _register_blueprints(app: Flask) -> None:
         spaces,
         staff,
         staff_admin,
+        staff_mail,
     )
 
     app.url_map.converters["int"] = DatabaseIdConverter
 
-    for module in (main, auth, spaces, bookings, staff, staff_admin, account, feeds):
+    for module in (main, auth, spaces, bookings, staff, staff_admin, staff_mail, account, feeds):
         app.register_blueprint(module.bp)
     errors.register(app)
     from booking.views import helpers
