@@ -1,7 +1,7 @@
 """Bookings that change and requests that expire.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-29 11:30:00
 
 - spaces.request_deadline_hours: a request still pending this many hours before
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008'
-down_revision = '0004'  # chained after main's 0004 (outbox) when merging main
+down_revision = '0006'  # chained after main's last migration when merging main
 branch_labels = None
 depends_on = None
 
