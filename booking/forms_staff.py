@@ -175,3 +175,11 @@ class DeactivateForm(ServiceErrorsMixin, FlaskForm):
     def validate_message(self, field: TextAreaField) -> None:
         if self.cancel_future.data and not field.data:
             raise ValidationError(_l("Write a message to the member."))
+
+
+class CancelMemberBookingsForm(ServiceErrorsMixin, FlaskForm):
+    """要対応: cancel a deactivated member's future bookings with one message."""
+
+    message = TextAreaField(_l("Message to the member (sent with each cancellation)"), filters=[_strip],
+                            validators=[DataRequired(message=_l("Write a message to the member.")),
+                                        Length(max=MESSAGE_MAX)])

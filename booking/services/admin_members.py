@@ -170,18 +170,40 @@ def deactivate(admin: User, user_id: int, cancel_future: bool = False, message: 
     the member reads it in the cancellation e-mail. Admins only (Forbidden).
     """
     now = now or utcnow()
+    if cancel_future:
+        _checked_message(message)
+    user = set_enabled(admin, user_id, False)
+    if not cancel_future:
+        return ExitReport(user, [], [])
+    return cancel_future_bookings(admin, user_id, message, now)
+
+
+def _checked_message(message: str) -> str:
     message = message.strip()
-    if cancel_future and not message:
+    if not message:
         raise InvalidInput({"message": (N_("Write a message to the member."), {})})
     if len(message) > MESSAGE_MAX:
         raise InvalidInput({"message": (N_("The message is too long (at most %(max)s characters)."),
                                         {"max": MESSAGE_MAX})})
-    user = set_enabled(admin, user_id, False)
+    return message
+
+
+def cancel_future_bookings(staff: User, user_id: int, message: str, now: datetime | None = None) -> ExitReport:
+    """Cancel every future booking of a member with `message` (staff only; needs a message).
+
+    What 要対応 offers for a deactivated account whose bookings were kept. Each
+    cancellation runs in its own space's write transaction (`cancel_booking`);
+    one that started or was cancelled meanwhile is skipped and reported.
+    """
+    now = now or utcnow()
+    if not staff.is_staff:
+        raise Forbidden(N_("Only staff can cancel a member's bookings."))
+    message = _checked_message(message)
+    user = get_member(user_id)
     cancelled, skipped = [], []
-    if cancel_future:
-        for booking in future_bookings(user_id, now):
-            try:
-                cancelled.append(cancel_booking(admin, booking.id, now, note=message))
-            except ServiceError:
-                skipped.append(booking.id)
+    for booking in future_bookings(user_id, now):
+        try:
+            cancelled.append(cancel_booking(staff, booking.id, now, note=message))
+        except ServiceError:
+            skipped.append(booking.id)
     return ExitReport(user, cancelled, skipped)

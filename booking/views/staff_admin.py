@@ -18,6 +18,7 @@ from booking.extensions import login_manager
 from booking.forms_staff import (
     ROLE_LABELS,
     CancelHitForm,
+    CancelMemberBookingsForm,
     ClosureForm,
     DeactivateForm,
     HolidayOpeningForm,
@@ -297,7 +298,36 @@ def _apply(change: Callable[[], object], done: str) -> None:
 @staff_required
 def attention() -> str:
     """Future bookings of deactivated accounts, for staff to keep or cancel."""
-    return render_template("staff/attention.html", bookings=admin_members.deactivated_members_bookings())
+    return _attention_page()[0]
+
+
+def _attention_page(form: CancelMemberBookingsForm | None = None, user_id: int | None = None,
+                    status: int = 200) -> tuple[str, int]:
+    by_member: dict[int, list[Any]] = {}
+    for booking in admin_members.deactivated_members_bookings():
+        by_member.setdefault(booking.user_id, []).append(booking)
+    return render_template("staff/attention.html", groups=list(by_member.values()),
+                           form=form or CancelMemberBookingsForm(formdata=None), failed_user_id=user_id), status
+
+
+@bp.post("/attention/members/<int:user_id>/cancel")
+@staff_required
+def cancel_member_bookings(user_id: int) -> Response | tuple[str, int]:
+    """Cancel every future booking of a (deactivated) member, with a message to them."""
+    form = CancelMemberBookingsForm()
+    if not form.validate_on_submit():
+        return _attention_page(form, user_id, 422)
+    try:
+        report = admin_members.cancel_future_bookings(current_user, user_id, form.message.data or "")
+    except InvalidInput as error:
+        form.show_errors(error)
+        return _attention_page(form, user_id, 422)
+    flash(_("%(count)s booking(s) were cancelled; the member gets your message.", count=len(report.cancelled)),
+          "success")
+    if report.skipped:
+        flash(_("%(count)s booking(s) had changed meanwhile and were left as they are.", count=len(report.skipped)),
+              "info")
+    return redirect(url_for("staff_admin.attention"))
 
 
 def _day_arg(raw: str) -> date | None:

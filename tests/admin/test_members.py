@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from booking.models import User
+from booking.models import Booking, User
 from tests.admin.conftest import fresh
 from tests.conftest import future_day
 
@@ -159,3 +159,21 @@ def test_future_bookings_of_deactivated_members_need_attention(admin_client, peo
     member_page = admin_client.get(f"/staff/members/{gone.id}").get_data(as_text=True)
     assert "Orphaned talk" in member_page
     assert "/reactivate" in member_page
+
+
+def test_attention_cancels_a_deactivated_members_bookings_with_a_message(
+        admin_client, people, create_space, create_booking):
+    gone = people[0]
+    kept = create_booking(create_space(), gone, START, START.replace(hour=3), title="Orphaned talk")
+    admin_client.submit(f"/staff/members/{gone.id}/deactivate")
+
+    refused = admin_client.submit(f"/staff/attention/members/{gone.id}/cancel", {"message": "  "})
+    assert refused.status_code == 422
+    assert "Orphaned talk" in refused.get_data(as_text=True)
+    assert fresh(Booking, kept.id).status == "confirmed"
+
+    done = admin_client.submit(f"/staff/attention/members/{gone.id}/cancel", {"message": "Your contract ended."},
+                               follow_redirects=True)
+    assert done.status_code == 200
+    assert fresh(Booking, kept.id).status == "cancelled"
+    assert "Orphaned talk" not in admin_client.get("/staff/attention").get_data(as_text=True)
