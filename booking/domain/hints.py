@@ -8,12 +8,13 @@ caller passes the holds and closures of the days it may look at.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from booking.domain.intervals import overlaps
 from booking.domain.rules import check_request, fmt_time, grid_ceil, opening_periods
-from booking.domain.values import N_, ClosedRange, Conflict, Hold, Policy, Request
+from booking.domain.values import N_, ClosedRange, Conflict, Hold, Policy, Request, local_day_bounds
 
 # Rules that say whether a start is free for this booking; quota is the member's own limit
 # and the length is the request's own (both stay what they were).
@@ -77,11 +78,18 @@ def free_starts_near(
     """
     length = request.length
     day = request.start_dt.astimezone(policy.zone).date()
+    # Each candidate only needs what touches its own local day (buffers and its length included).
+    margin = policy.setup + policy.teardown + length + timedelta(minutes=policy.slot_minutes)
 
-    def free(start: datetime) -> bool:
-        moved = Request(start, start + length, request.seats, request.user_id)
-        return fits(moved, policy, holds, closures, now)
+    def free_on(on_day: date) -> Callable[[datetime], bool]:
+        day_start, day_end = local_day_bounds(on_day, policy.zone)
+        low, high = day_start - margin, day_end + margin
+        day_holds = [h for h in holds if overlaps(h.start_dt, h.end_dt, low, high)]
+        day_closures = [c for c in closures if overlaps(c.start_dt, c.end_dt, low, high)]
+        return lambda start: fits(Request(start, start + length, request.seats, request.user_id),
+                                  policy, day_holds, day_closures, now)
 
+    free = free_on(day)
     starts = [s for s in day_starts(day, length, policy) if s != request.start_dt]
     before = next((s for s in reversed(starts) if s < request.start_dt and free(s)), None)
     after = next((s for s in starts if s > request.start_dt and free(s)), None)
@@ -89,6 +97,7 @@ def free_starts_near(
         return FreeStarts(before=before, after=after)
     for offset in range(1, search_days + 1):
         later = day + timedelta(days=offset)
+        free = free_on(later)
         first = next((s for s in day_starts(later, length, policy) if free(s)), None)
         if first is not None:
             return FreeStarts(first_free_day=later, first_free_start=first)
