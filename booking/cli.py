@@ -1,4 +1,5 @@
-"""Flask commands: `flask --app wsgi setup`, `seed-demo --with-demo-accounts`, `create-user`.
+"""Flask commands: `flask --app wsgi setup`, `seed-demo --with-demo-accounts`, `create-user`,
+`expire-requests`.
 
 The demo accounts have a password published in the README, so they are made only on
 request: `setup` adds them in debug mode only (`make run`), and `seed-demo` refuses
@@ -73,3 +74,11 @@ def register_cli(app: Flask) -> None:
         except ServiceError as error:
             raise click.ClickException(error.message) from error
         click.echo(f"Created {user.role} {user.email}")
+
+    @app.cli.command("expire-requests")
+    def expire_requests_command() -> None:
+        """Expire every request still pending at its space's deadline (what the scheduled job runs)."""
+        from booking.services.expiry import expire_due_requests
+
+        expired = expire_due_requests()
+        click.echo(f"Expired {len(expired)} request(s).")

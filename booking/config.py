@@ -61,3 +61,5 @@ class Config:
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES") or 30)
     SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS") or 12)
     REMEMBER_COOKIE_DURATION = timedelta(days=30)  # ASVS V3.3.2 L1; no page sets one today
+    # Whom a deactivated member is told to contact (an address or a desk); empty: the floor's reception.
+    STAFF_CONTACT = os.environ.get("STAFF_CONTACT", "")

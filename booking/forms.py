@@ -125,3 +125,26 @@ OVERRIDE_FIELDS = {
     "hours": "override_hours",
     "quota": "override_quota",
 }
+
+
+class EditBookingForm(BookingForm):
+    """The booking form for changing a booking, with the desks a member may pick in a pool."""
+
+    units = StringField(_l("Desk numbers (optional, e.g. 3, 4; empty: any free desks)"),
+                        validators=[Optional(), Length(max=200)])
+
+    def validate_units(self, field: StringField) -> None:
+        try:
+            self.unit_numbers()
+        except ValueError as error:
+            raise ValidationError(_l("List desk numbers separated by commas, e.g. 3, 4.")) from error
+        if self.unit_numbers() and len(self.unit_numbers()) != (self.seats.data or 1):
+            raise ValidationError(_l("Name as many desks as you book, or leave this empty."))
+
+    def unit_numbers(self) -> tuple[int, ...]:
+        """The chosen desk numbers; ValueError when the text is not a list of positive numbers."""
+        parts = [p.strip() for p in (self.units.data or "").replace("、", ",").split(",") if p.strip()]
+        numbers = tuple(int(p) for p in parts)
+        if any(n < 1 or n > 100_000 for n in numbers):
+            raise ValueError("desk numbers start at 1")
+        return numbers

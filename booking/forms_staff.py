@@ -72,6 +72,8 @@ class SpaceForm(ServiceErrorsMixin, FlaskForm):
     max_days_ahead = _number(_l("Bookable up to (days ahead)"), 1, 1000, default=90)
     requires_approval = BooleanField(_l("Requests need staff approval"))
     pending_holds = BooleanField(_l("Pending requests hold their time"), default=True)
+    request_deadline_hours = _number(_l("Undecided requests expire this many hours before their start"), 0, 720,
+                                     default=24)
     quota_active_bookings = _number(_l("Most future bookings per member (empty: no limit)"), 1, 1000,
                                     optional=True)
     quota_hours_per_week = _number(_l("Most hours per member in 7 days (empty: no limit)"), 1, 168,
@@ -161,3 +163,23 @@ ROLE_LABELS = {"member": _l("Member"), "staff": _l("Staff"), "admin": _l("Admin"
 
 class RoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=list(ROLE_LABELS.items()))
+
+
+class DeactivateForm(ServiceErrorsMixin, FlaskForm):
+    """Deactivate an account and, in the same step, cancel its future bookings with a message."""
+
+    cancel_future = BooleanField(_l("Also cancel this member's future bookings"), default=True)
+    message = TextAreaField(_l("Message to the member (sent with each cancellation)"), filters=[_strip],
+                            validators=[Length(max=MESSAGE_MAX)])
+
+    def validate_message(self, field: TextAreaField) -> None:
+        if self.cancel_future.data and not field.data:
+            raise ValidationError(_l("Write a message to the member."))
+
+
+class CancelMemberBookingsForm(ServiceErrorsMixin, FlaskForm):
+    """要対応: cancel a deactivated member's future bookings with one message."""
+
+    message = TextAreaField(_l("Message to the member (sent with each cancellation)"), filters=[_strip],
+                            validators=[DataRequired(message=_l("Write a message to the member.")),
+                                        Length(max=MESSAGE_MAX)])

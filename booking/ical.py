@@ -25,6 +25,7 @@ ICAL_STATUS = {
     "confirmed": "CONFIRMED",
     "cancelled": "CANCELLED",
     "rejected": "CANCELLED",
+    "expired": "CANCELLED",
 }
 # Control characters other than TAB and LF are not allowed in TEXT values.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

@@ -88,6 +88,7 @@ class Space(db.Model):
         CheckConstraint("setup_minutes >= 0 AND teardown_minutes >= 0", name="buffers"),
         CheckConstraint("min_notice_minutes >= 0", name="notice"),
         CheckConstraint("max_days_ahead >= 1", name="horizon"),
+        CheckConstraint("request_deadline_hours >= 0", name="request_deadline"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -112,6 +113,8 @@ class Space(db.Model):
     quota_active_bookings: Mapped[int | None] = mapped_column(Integer, nullable=True)
     quota_hours_per_week: Mapped[int | None] = mapped_column(Integer, nullable=True)
     pending_holds: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A request still pending this many hours before its start expires (domain.statuses.request_deadline).
+    request_deadline_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     opening_hours: Mapped[list[OpeningPeriod]] = relationship(
@@ -186,6 +189,7 @@ class Booking(db.Model):
         CheckConstraint("seats >= 1", name="seats_positive"),
         CheckConstraint("attendees >= 0", name="attendees_non_negative"),
         CheckConstraint("sequence >= 0", name="sequence_non_negative"),
+        CheckConstraint("proposed_end_dt > proposed_start_dt", name="proposal_end_after_start"),
         Index("ix_bookings_space_start", "space_id", "start_dt"),
         Index("ix_bookings_user_start", "user_id", "start_dt"),
         # Feed validators: max(updated_at) and max(id) per space, per member, and overall.
@@ -213,6 +217,12 @@ class Booking(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A change of time waiting for staff (spaces that need approval); the booking keeps
+    # its confirmed time and units until staff approve it (booking.services.changes).
+    proposed_start_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    proposed_end_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    proposed_seats: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Serialized VEVENT per feed audience, rebuilt on every change (booking.services.feeds);
     # ics_stamp names what they were built from, so a stale copy is never served.
     ics_public: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
@@ -229,6 +239,10 @@ class Booking(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def has_proposal(self) -> bool:
+        return self.proposed_start_dt is not None
 
     @property
     def unit_numbers(self) -> list[int]:
@@ -299,7 +313,8 @@ class FeedToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-EVENT_ACTIONS = ("requested", "approved", "rejected", "cancelled", "overridden", "edited")
+EVENT_ACTIONS = ("requested", "approved", "rejected", "cancelled", "overridden", "edited",
+                 "proposed", "declined", "expired")
 
 
 class BookingEvent(db.Model):

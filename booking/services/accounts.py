@@ -45,6 +45,12 @@ class EmailTaken(ServiceError):
     status_code = 409
 
 
+class AccountDeactivated(ServiceError):
+    """The password was right but the account is deactivated (only ever said to its owner)."""
+
+    status_code = 403
+
+
 def register(data: Registration) -> User:
     """Create an account; the e-mail is unique regardless of letter case."""
     email = normalise_email(data.email)
@@ -68,15 +74,22 @@ def register(data: Registration) -> User:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The enabled user with this e-mail and password, or None (same work either way)."""
+    """The enabled user with this e-mail and password, or None (same work either way).
+
+    Raises AccountDeactivated only after the password was verified, so somebody
+    without the password learns nothing about the account (the answer and the
+    work are those of a wrong password).
+    """
     user: User | None = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     stored = user.password_hash if user is not None else _DUMMY_HASH
     try:
         hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return None
-    if user is None or not user.is_enabled:
+    if user is None:
         return None
+    if not user.is_enabled:
+        raise AccountDeactivated(N_("This account has been deactivated. To use it again, contact %(contact)s."))
     if hasher.check_needs_rehash(stored):
         _update_user(user.id, password_hash=hash_password(password))
     return user

@@ -1,8 +1,9 @@
 """Staff look after members: search them, see their bookings; admins change roles and deactivate.
 
 A deactivated account cannot sign in (`User.is_active` follows `is_enabled`), and
-every session of it ends at its next request, as after a role change. Its
-future bookings stay as they are and are listed for staff to decide on.
+every session of it ends at its next request, as after a role change. In the
+same step the admin may cancel its future bookings with a message to the member;
+those kept are listed (要対応) for staff to decide on later.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from booking.extensions import db
 from booking.models import ROLES, STAFF_ROLES, Booking, User
 from booking.services import NotFound, ServiceError
 from booking.services.accounts import end_sessions
+from booking.services.admin_spaces import MESSAGE_MAX, InvalidInput
+from booking.services.bookings import cancel_booking
 from booking.services.feed_tokens import revoke_tokens
 from booking.services.transactions import run_write
 
@@ -145,3 +148,62 @@ def set_enabled(admin: User, user_id: int, enabled: bool) -> User:
         return user
 
     return run_write(None, work)
+
+
+@dataclass(frozen=True)
+class ExitReport:
+    """What deactivating did: the account, the bookings cancelled, and those that changed meanwhile."""
+
+    user: User
+    cancelled: list[Booking]
+    skipped: list[int]
+
+
+def deactivate(admin: User, user_id: int, cancel_future: bool = False, message: str = "",
+               now: datetime | None = None) -> ExitReport:
+    """Deactivate an account and, when asked, cancel its future bookings with `message` to the member.
+
+    The account is deactivated first (it can no longer sign in or book); each
+    cancellation then runs in its own space's write transaction through
+    `cancel_booking`, and one that started or was cancelled meanwhile is skipped
+    and reported. Cancelling needs a message (at most MESSAGE_MAX characters):
+    the member reads it in the cancellation e-mail. Admins only (Forbidden).
+    """
+    now = now or utcnow()
+    if cancel_future:
+        _checked_message(message)
+    user = set_enabled(admin, user_id, False)
+    if not cancel_future:
+        return ExitReport(user, [], [])
+    return cancel_future_bookings(admin, user_id, message, now)
+
+
+def _checked_message(message: str) -> str:
+    message = message.strip()
+    if not message:
+        raise InvalidInput({"message": (N_("Write a message to the member."), {})})
+    if len(message) > MESSAGE_MAX:
+        raise InvalidInput({"message": (N_("The message is too long (at most %(max)s characters)."),
+                                        {"max": MESSAGE_MAX})})
+    return message
+
+
+def cancel_future_bookings(staff: User, user_id: int, message: str, now: datetime | None = None) -> ExitReport:
+    """Cancel every future booking of a member with `message` (staff only; needs a message).
+
+    What 要対応 offers for a deactivated account whose bookings were kept. Each
+    cancellation runs in its own space's write transaction (`cancel_booking`);
+    one that started or was cancelled meanwhile is skipped and reported.
+    """
+    now = now or utcnow()
+    if not staff.is_staff:
+        raise Forbidden(N_("Only staff can cancel a member's bookings."))
+    message = _checked_message(message)
+    user = get_member(user_id)
+    cancelled, skipped = [], []
+    for booking in future_bookings(user_id, now):
+        try:
+            cancelled.append(cancel_booking(staff, booking.id, now, note=message))
+        except ServiceError:
+            skipped.append(booking.id)
+    return ExitReport(user, cancelled, skipped)

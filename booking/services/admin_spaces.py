@@ -66,6 +66,7 @@ class SpaceInput:
     quota_active_bookings: int | None = None
     quota_hours_per_week: int | None = None
     pending_holds: bool = True
+    request_deadline_hours: int = 24
     close_on_holidays: bool = True
     holiday_country: str = "JP"
 

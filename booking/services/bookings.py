@@ -10,13 +10,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking.db import utcnow
+from booking.domain.grid import UNIT_CODES
+from booking.domain.hints import hint_conflict
 from booking.domain.rules import check_request, occupied, pick_units
 from booking.domain.statuses import BookingStatus, can_transition, holds_units
 from booking.domain.values import N_, OVERRIDABLE, Conflict, Request, Usage
 from booking.extensions import db
 from booking.models import Booking, BookingHold, Space, User
 from booking.services import NotFound, ServiceError, Stale, audit
-from booking.services.spaces import active_holds, closures_between, policy_of
+from booking.services.spaces import active_holds, closures_between, free_starts, policy_of
 from booking.services.transactions import is_guard_refusal, run_write
 
 ALREADY = {
@@ -24,6 +26,7 @@ ALREADY = {
     "rejected": N_("This booking was already rejected."),
     "confirmed": N_("This booking was already confirmed."),
     "pending": N_("This booking is still waiting for approval."),
+    "expired": N_("This request expired: staff did not decide on it in time."),
 }
 
 
@@ -46,10 +49,19 @@ class BookingInput:
 class Outcome:
     booking: Booking | None = None
     conflicts: list[Conflict] = field(default_factory=list)
+    # Where the same booking would fit instead (code `hint`), on a collision only.
+    hint: Conflict | None = None
+    # A change of time now waits for staff; the booking keeps its old time meanwhile.
+    is_proposal: bool = False
 
     @property
     def ok(self) -> bool:
         return self.booking is not None
+
+    @property
+    def messages(self) -> list[Conflict]:
+        """The conflicts, then the hint: everything the form shows on a refusal."""
+        return [*self.conflicts, *([self.hint] if self.hint is not None else [])]
 
 
 def _usage(session: Session, space: Space, user_id: int, now: datetime) -> Usage:
@@ -103,7 +115,7 @@ def _decide(
     holds = active_holds(session, space, occupied_start, occupied_end)
     closures = closures_between(session, space, policy, data.start_dt, data.end_dt, locale)
     usage = _usage(session, space, member.id, now)
-    conflicts = check_request(request, policy, holds, closures, now, usage, overrides)
+    conflicts = check_request(request, policy, holds, closures, now, usage, overrides, suggest=False)
     units = pick_units(request, policy, holds, data.units) if not conflicts else None
     if conflicts or units is None:
         return Outcome(conflicts=conflicts or [_units_conflict(space)])
@@ -154,7 +166,7 @@ def request_booking(
         raise ServiceError(N_("Only staff can book for someone else."))
     overrides = checked_overrides(booked_by or member, overrides, override_reason)
     try:
-        return run_write(
+        outcome = run_write(
             data.space_id,
             lambda s: _decide(s, member, data, now, locale, overrides, override_reason, booked_by),
         )
@@ -164,7 +176,25 @@ def request_booking(
             raise
         space = db.session.get(Space, data.space_id)
         assert space is not None
-        return Outcome(conflicts=[_units_conflict(space)])
+        outcome = Outcome(conflicts=[_units_conflict(space)])
+    return with_hints(outcome, data.space_id, Request(data.start_dt, data.end_dt, data.seats, member.id),
+                      now, locale)
+
+
+def with_hints(outcome: Outcome, space_id: int, request: Request, now: datetime, locale: str,
+               without_booking: int | None = None) -> Outcome:
+    """Set the `hint` (nearest free starts both ways, or the first free day) of a collision.
+
+    Runs after the write transaction, outside the space's lock; only a refusal
+    for `overlap` or `capacity` gets a hint.
+    """
+    if outcome.ok or not any(c.code in UNIT_CODES for c in outcome.conflicts):
+        return outcome
+    space = db.session.get(Space, space_id)
+    if space is None or request.end_dt <= request.start_dt:
+        return outcome
+    outcome.hint = hint_conflict(free_starts(space, request, now, locale, without_booking), policy_of(space))
+    return outcome
 
 
 def get_own_booking(member: User, booking_id: int) -> Booking:
@@ -194,6 +224,7 @@ def cancel_booking(member: User, booking_id: int, now: datetime | None = None, n
         booking.status = BookingStatus.CANCELLED.value
         booking.cancelled_at = now
         booking.updated_at = now
+        booking.proposed_start_dt = booking.proposed_end_dt = booking.proposed_seats = booking.proposed_at = None
         booking.sequence += 1
         for hold in booking.holds:
             hold.is_active = False

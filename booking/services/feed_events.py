@@ -58,6 +58,7 @@ def _status_word(status: str) -> str:
         "confirmed": _("confirmed"),
         "cancelled": _("cancelled"),
         "rejected": _("rejected"),
+        "expired": _("expired (not decided in time)"),
     }
     return words[status]
 

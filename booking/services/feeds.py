@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from icalendar import Calendar, vCalAddress, vText
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, true, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload, selectinload
@@ -41,7 +42,7 @@ from booking.services.transactions import run_write
 
 log = logging.getLogger(__name__)
 
-GONE = ("cancelled", "rejected")
+GONE = ("cancelled", "rejected", "expired")
 STAFF_ROLES = ("staff", "admin")
 ACTIVE = ("pending", "confirmed")
 COLUMNS = {"public": Booking.ics_public, "member": Booking.ics_member, "staff": Booking.ics_staff}
@@ -325,6 +326,29 @@ def staff_feed(token: str, slug: str | None = None, now: datetime | None = None)
     window = Window.around(now or utcnow(), zone)
     validators = _validators(window, row.latest, row.newest, ("staff", row.id, key))
     return _feed("staff", name, zone, scope, window, validators)
+
+
+def booking_update(booking: Booking, organizer: str, organizer_name: str = "") -> bytes:
+    """One booking as an iTIP REQUEST (RFC 5546 §3.2.2): what an update e-mail attaches.
+
+    The same UID and the booking's current (raised) SEQUENCE, so calendar clients
+    replace the event they have; ORGANIZER is the system's sender address and
+    ATTENDEE the member, as RFC 5546 requires for METHOD:REQUEST.
+    """
+    calendar = Calendar.from_ical(booking_calendar(booking))
+    calendar.pop("method", None)
+    calendar.add("method", "REQUEST")
+    for event in calendar.walk("VEVENT"):
+        sender = vCalAddress(f"mailto:{organizer}")
+        if organizer_name:
+            sender.params["CN"] = vText(ical.clean_text(organizer_name))
+        event.add("organizer", sender)
+        attendee = vCalAddress(f"mailto:{booking.user.email}")
+        attendee.params["CN"] = vText(ical.clean_text(booking.user.name))
+        attendee.params["ROLE"] = "REQ-PARTICIPANT"
+        attendee.params["PARTSTAT"] = "ACCEPTED" if booking.status == "confirmed" else "TENTATIVE"
+        event.add("attendee", attendee)
+    return bytes(calendar.to_ical())
 
 
 def booking_calendar(booking: Booking) -> bytes:

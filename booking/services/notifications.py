@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
+from email.utils import parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session
 from booking.domain.values import N_
 from booking.models import Booking, BookingEvent, User
 from booking.services import audit, outbox
-from booking.services.feeds import booking_calendar
+from booking.services.feeds import booking_calendar, booking_update
 from booking.urls import external_url
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,14 @@ SUBJECTS = {
     "approved": N_("Booking approved: %(title)s"),
     "rejected": N_("Booking request declined: %(title)s"),
     "cancelled": N_("Booking cancelled: %(title)s"),
+    "updated": N_("Booking changed: %(title)s"),
+    "change_received": N_("Change request received: %(title)s"),
+    "change_waiting": N_("Change to approve: %(title)s"),
+    "change_declined": N_("Change declined: %(title)s"),
+    "expired": N_("Booking request expired: %(title)s"),
 }
 # Who reads the link: members their own booking page, staff the staff page of it.
-LINKS = {"waiting": "staff.booking"}
+LINKS = {"waiting": "staff.booking", "change_waiting": "staff.booking"}
 _muted: ContextVar[bool] = ContextVar("booking_mail_muted", default=False)
 
 
@@ -73,6 +79,8 @@ class Facts:
     member_name: str
     member_org: str
     purpose: str
+    proposed_start_dt: datetime | None = None
+    proposed_end_dt: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,7 @@ class Notice:
     note: str = ""
     by_staff: bool = False
     calendar: bytes | None = None
+    method: str = "PUBLISH"
 
 
 @contextmanager
@@ -106,6 +115,7 @@ def _facts(booking: Booking) -> Facts:
         timezone=space.timezone, space_ja=space.name("ja"), space_en=space.name("en"),
         is_pooled=space.is_pooled, units=tuple(booking.unit_numbers), member_name=member.name,
         member_org=member.organisation, purpose=booking.purpose or "",
+        proposed_start_dt=booking.proposed_start_dt, proposed_end_dt=booking.proposed_end_dt,
     )
 
 
@@ -127,7 +137,7 @@ def _calendar(booking: Booking) -> bytes | None:
 
 
 def notices_for(session: Session, entry: BookingEvent) -> list[Notice]:
-    """The mails one audit entry calls for (none for an edit or an unknown action)."""
+    """The mails one audit entry calls for (none for an unknown action)."""
     booking = entry.booking
     member = booking.user
     notice = Notice(kind="", recipient=_recipient(member), facts=_facts(booking))
@@ -145,6 +155,36 @@ def notices_for(session: Session, entry: BookingEvent) -> list[Notice]:
     if entry.action == "cancelled":
         by_staff = entry.actor is not None and entry.actor.id != member.id
         return [replace(notice, kind="cancelled", by_staff=by_staff, note=entry.note if by_staff else "")]
+    return _change_notices(session, entry, notice)
+
+
+def _update_calendar(booking: Booking) -> bytes | None:
+    """The RFC 5546 REQUEST an update attaches; a booking whose calendar cannot be built still gets its mail."""
+    name, address = parseaddr(str(current_app.config.get("MAIL_DEFAULT_SENDER") or ""))
+    try:
+        return booking_update(booking, address or "no-reply@localhost", name)
+    except Exception:
+        log.exception("could not build the calendar update of booking %s for its e-mail", booking.id)
+        return None
+
+
+def _change_notices(session: Session, entry: BookingEvent, notice: Notice) -> list[Notice]:
+    """Mails for changes (`edited`, `proposed`, `declined`) and for an `expired` request."""
+    booking, member = entry.booking, entry.booking.user
+    by_staff = entry.actor is not None and entry.actor.id != member.id
+    if entry.action == "edited":
+        if booking.status != "confirmed":
+            return [replace(notice, kind="updated", by_staff=by_staff)]
+        return [replace(notice, kind="updated", by_staff=by_staff, calendar=_update_calendar(booking),
+                        method="REQUEST")]
+    if entry.action == "proposed":
+        waiting = [replace(notice, kind="change_waiting", recipient=_recipient(staff))
+                   for staff in _staff(session, member.id)]
+        return [replace(notice, kind="change_received"), *waiting]
+    if entry.action == "declined":
+        return [replace(notice, kind="change_declined", note=entry.note)]
+    if entry.action == "expired":
+        return [replace(notice, kind="expired", note=entry.note)]
     return []
 
 
@@ -162,30 +202,45 @@ def _link(kind: str, booking_id: int) -> str:
     return external_url(LINKS.get(kind, "bookings.detail"), booking_id=booking_id)
 
 
+def _iso(instant: datetime | None) -> str | None:
+    return instant.isoformat() if instant is not None else None
+
+
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
 def _payload(notice: Notice) -> dict[str, Any]:
     facts = asdict(notice.facts)
     facts.update(start_dt=notice.facts.start_dt.isoformat(), end_dt=notice.facts.end_dt.isoformat(),
-                 units=list(notice.facts.units))
-    return {"name": notice.recipient.name, "facts": facts, "note": notice.note, "by_staff": notice.by_staff}
+                 units=list(notice.facts.units), proposed_start_dt=_iso(notice.facts.proposed_start_dt),
+                 proposed_end_dt=_iso(notice.facts.proposed_end_dt))
+    return {"name": notice.recipient.name, "facts": facts, "note": notice.note, "by_staff": notice.by_staff,
+            "method": notice.method if notice.calendar is not None else ""}
 
 
 def _notice(kind: str, payload: dict[str, Any], locale: str) -> Notice:
     stored = dict(payload["facts"])
     facts = Facts(**{**stored, "start_dt": datetime.fromisoformat(stored["start_dt"]),
-                     "end_dt": datetime.fromisoformat(stored["end_dt"]), "units": tuple(stored["units"])})
+                     "end_dt": datetime.fromisoformat(stored["end_dt"]), "units": tuple(stored["units"]),
+                     "proposed_start_dt": _instant(stored.get("proposed_start_dt")),
+                     "proposed_end_dt": _instant(stored.get("proposed_end_dt"))})
     recipient = Recipient(email="", name=str(payload["name"]), locale=locale)
     return Notice(kind=kind, recipient=recipient, facts=facts, note=str(payload["note"]),
-                  by_staff=bool(payload["by_staff"]))
+                  by_staff=bool(payload["by_staff"]), method=str(payload.get("method") or ""))
 
 
 def render(notice: Notice) -> tuple[str, str]:
     """(subject, body) of one notice, in its recipient's language (the locale in force)."""
     facts, locale = notice.facts, notice.recipient.locale
     note = _(notice.note) if notice.note in audit.SYSTEM_NOTES else notice.note
+    proposed = ""
+    if facts.proposed_start_dt is not None and facts.proposed_end_dt is not None:
+        proposed = _when(replace(facts, start_dt=facts.proposed_start_dt, end_dt=facts.proposed_end_dt), locale)
     body = current_app.jinja_env.get_template(f"mail/{notice.kind}.txt").render(
         notice=notice, facts=facts, note=note, when=_when(facts, locale),
         space=facts.space_en if locale == "en" else facts.space_ja,
-        link=_link(notice.kind, facts.booking_id),
+        link=_link(notice.kind, facts.booking_id), proposed_when=proposed,
     )
     subject = _(SUBJECTS[notice.kind], title=facts.title)
     return subject, body.strip() + "\n"
@@ -204,7 +259,7 @@ for _kind in SUBJECTS:
 def enqueue(session: Session, notices: list[Notice]) -> None:
     """Record the notices' mails in the session's transaction (booking/services/outbox.py)."""
     for notice in notices:
-        attachments = [] if notice.calendar is None else [outbox.calendar_attachment(notice.calendar)]
+        attachments = [] if notice.calendar is None else [outbox.calendar_attachment(notice.calendar, notice.method)]
         outbox.enqueue(session, kind=f"booking.{notice.kind}", to=notice.recipient.email,
                        locale=notice.recipient.locale, payload=_payload(notice), attachments=attachments)
 

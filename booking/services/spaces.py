@@ -11,8 +11,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from booking.domain.grid import WeekGrid, build_week
+from booking.domain.hints import SEARCH_DAYS, FreeStarts, free_starts_near
 from booking.domain.rules import holiday_closures
-from booking.domain.values import ClosedRange, Hold, Policy
+from booking.domain.values import ClosedRange, Hold, Policy, Request
 from booking.extensions import db
 from booking.models import Booking, BookingHold, Closure, HolidayOpening, Space
 from booking.services import NotFound
@@ -25,7 +26,7 @@ def list_spaces() -> list[Space]:
 
 
 def get_space(slug: str) -> Space:
-    space = db.session.scalar(select(Space).where(Space.slug == slug))
+    space: Space | None = db.session.scalar(select(Space).where(Space.slug == slug))
     if space is None:
         raise NotFound()
     return space
@@ -150,9 +151,30 @@ def week_view(
     policy = policy_of(space)
     start_dt = datetime.combine(monday, time(0), policy.zone)
     end_dt = datetime.combine(monday + timedelta(days=7), time(0), policy.zone)
-    session = db.session
+    session = db.session()
     margin = longest_hold(space)
     holds = active_holds(session, space, start_dt - margin, end_dt + margin)
     closures = closures_between(session, space, policy, start_dt, end_dt, locale)
     own = own_intervals(session, space, viewer_id, start_dt, end_dt)
     return build_week(policy, monday, holds, closures, own, now)
+
+
+def free_starts(
+    space: Space, request: Request, now: datetime, locale: str, without_booking: int | None = None
+) -> FreeStarts:
+    """Where `request` would fit instead (see `domain.hints.free_starts_near`), read outside any lock.
+
+    Loads the holds and closures of the asked local day and the SEARCH_DAYS after it;
+    `without_booking` leaves that booking's own holds out (a booking being changed).
+    Instants are UTC. Takes a few milliseconds: call it after the write transaction.
+    """
+    policy = policy_of(space)
+    day = request.start_dt.astimezone(policy.zone).date()
+    start_dt = datetime.combine(day, time(0), policy.zone)
+    end_dt = datetime.combine(day + timedelta(days=SEARCH_DAYS + 1), time(0), policy.zone)
+    margin = longest_hold(space)
+    session = db.session()
+    holds = [h for h in active_holds(session, space, start_dt - margin, end_dt + margin)
+             if h.booking_id != without_booking]
+    closures = closures_between(session, space, policy, start_dt, end_dt, locale)
+    return free_starts_near(request, policy, holds, closures, now)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -23,6 +23,7 @@ from booking.models import Booking, BookingHold, Space, User
 from booking.services import NotFound, ServiceError, Stale, audit
 from booking.services.accounts import normalise_email
 from booking.services.bookings import BookingInput, Outcome, request_booking
+from booking.services.expiry import deadline_of
 from booking.services.spaces import active_holds, closures_between, policy_of
 from booking.services.transactions import is_guard_refusal, run_write
 
@@ -35,6 +36,7 @@ STALE_MESSAGES = {
     BookingStatus.CONFIRMED: N_("This request was already approved."),
     BookingStatus.REJECTED: N_("This request was already rejected."),
     BookingStatus.CANCELLED: N_("The member cancelled this request in the meantime."),
+    BookingStatus.EXPIRED: N_("This request expired before anyone decided on it."),
 }
 
 
@@ -50,10 +52,27 @@ class Refused(ServiceError):
 
 @dataclass(frozen=True)
 class QueueEntry:
-    """A pending request and the bookings it competes with for the same units and time."""
+    """A pending request (or a confirmed booking's proposed change) and what it competes with.
+
+    `deadline` is when it expires undecided (UTC), `asked_at` when the member asked.
+    """
 
     booking: Booking
     competing: list[Booking] = field(default_factory=list)
+    deadline: datetime | None = None
+    asked_at: datetime | None = None
+
+    @property
+    def is_change(self) -> bool:
+        return self.booking.status == BookingStatus.CONFIRMED
+
+    def waited(self, now: datetime) -> timedelta:
+        """How long the member has been waiting for a decision."""
+        return max(timedelta(0), now - (self.asked_at or self.booking.created_at))
+
+    def left(self, now: datetime) -> timedelta:
+        """How long staff have left to decide (zero once the deadline passed)."""
+        return max(timedelta(0), (self.deadline or now) - now)
 
     @property
     def pending_rivals(self) -> list[Booking]:
@@ -104,14 +123,23 @@ def competing_bookings(session: Session, booking: Booking) -> list[Booking]:
 
 
 def approval_queue() -> list[QueueEntry]:
-    """Every pending request, oldest first, each with what it competes with."""
+    """Every pending request and proposed change, most urgent (earliest deadline) first.
+
+    Each request comes with what it competes with; ties go to the one asked first.
+    """
     session = db.session()
-    pending = session.scalars(
+    waiting = session.scalars(
         select(Booking)
-        .where(Booking.status == BookingStatus.PENDING)
+        .where(or_(Booking.status == BookingStatus.PENDING,
+                   (Booking.status == BookingStatus.CONFIRMED) & Booking.proposed_start_dt.is_not(None)))
         .order_by(Booking.created_at, Booking.id)
     )
-    return [QueueEntry(b, competing_bookings(session, b)) for b in pending]
+    entries = []
+    for b in waiting:
+        is_change = b.status == BookingStatus.CONFIRMED
+        entries.append(QueueEntry(b, [] if is_change else competing_bookings(session, b), deadline_of(b),
+                                  b.proposed_at if is_change else b.created_at))
+    return sorted(entries, key=lambda e: (e.deadline or e.booking.start_dt, e.asked_at or e.booking.created_at))
 
 
 def _pending(session: Session, booking_id: int) -> Booking:

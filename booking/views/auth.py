@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -46,7 +46,12 @@ def login() -> str | Response | tuple[str, int]:
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), 422 if form.is_submitted() else 200
-    user = accounts.authenticate(form.email.data or "", form.password.data or "")
+    try:
+        user = accounts.authenticate(form.email.data or "", form.password.data or "")
+    except accounts.AccountDeactivated as error:
+        contact = current_app.config.get("STAFF_CONTACT") or _("the floor's reception desk")
+        form.form_errors.append(_(error.message, contact=contact))
+        return render_template("auth/login.html", form=form), error.status_code
     if user is None:
         form.form_errors.append(_("The e-mail address or the password is wrong."))
         return render_template("auth/login.html", form=form), 401

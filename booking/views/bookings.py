@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from booking.db import utcnow
-from booking.services import bookings
+from booking.forms import EditBookingForm
+from booking.models import Booking
+from booking.services import ServiceError, bookings, changes
+from booking.views.helpers import conflict_message, locale_code
 
 bp = Blueprint("bookings", __name__, url_prefix="/bookings")
 
@@ -41,3 +47,50 @@ def cancel(booking_id: int) -> Response:
     bookings.cancel_booking(current_user, booking_id)
     flash(_("The booking was cancelled."), "success")
     return redirect(url_for("bookings.mine"))
+
+
+def _filled(booking: Booking) -> EditBookingForm:
+    zone = ZoneInfo(booking.space.timezone)
+    start, end = booking.start_dt.astimezone(zone), booking.end_dt.astimezone(zone)
+    return EditBookingForm(formdata=None, day=start.date(), start_time=start.time(), end_time=end.time(),
+                           seats=booking.seats, title=booking.title, purpose=booking.purpose,
+                           attendees=booking.attendees, is_public=booking.is_public,
+                           units=", ".join(str(u) for u in booking.unit_numbers))
+
+
+def _change(form: EditBookingForm, booking: Booking) -> changes.BookingChange:
+    space = booking.space
+    zone = ZoneInfo(space.timezone)
+    return changes.BookingChange(
+        start_dt=datetime.combine(form.day.data, form.start_time.data, zone),
+        end_dt=datetime.combine(form.day.data, form.end_time.data, zone),
+        title=(form.title.data or "").strip(), is_public=bool(form.is_public.data),
+        seats=(form.seats.data or 1) if space.is_pooled else 1,
+        units=form.unit_numbers() if space.is_pooled else (),
+        purpose=(form.purpose.data or "").strip(), attendees=form.attendees.data or 0,
+    )
+
+
+@bp.route("/<int:booking_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(booking_id: int) -> str | Response | tuple[str, int]:
+    """Change the time, desks, title or public flag of a future booking; refusals keep the input."""
+    booking = bookings.get_own_booking(current_user, booking_id)
+    form = EditBookingForm() if request.method == "POST" else _filled(booking)
+    page = {"booking": booking, "space": booking.space, "form": form}
+    if not form.validate_on_submit():
+        return render_template("bookings/edit.html", **page), 422 if form.is_submitted() else 200
+    try:
+        outcome = changes.change_booking(current_user, booking_id, _change(form, booking), locale=locale_code())
+    except ServiceError as error:
+        form.form_errors.append(_(error.message, **error.params))
+        return render_template("bookings/edit.html", **page), error.status_code
+    if not outcome.ok:
+        form.form_errors.extend(conflict_message(c) for c in outcome.messages)
+        taken = any(c.code in ("overlap", "capacity") for c in outcome.conflicts)
+        return render_template("bookings/edit.html", **page), 409 if taken else 422
+    if outcome.is_proposal:
+        flash(_("Your change was sent to the staff. Your booking stays as it is until they approve it."), "success")
+    else:
+        flash(_("Your booking was changed."), "success")
+    return redirect(url_for("bookings.detail", booking_id=booking_id))

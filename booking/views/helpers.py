@@ -16,6 +16,7 @@ STATUS_LABELS = {
     "confirmed": lazy_gettext("Confirmed"),
     "rejected": lazy_gettext("Rejected"),
     "cancelled": lazy_gettext("Cancelled"),
+    "expired": lazy_gettext("Expired"),
 }
 KIND_LABELS = {
     "exclusive": lazy_gettext("Whole room"),

@@ -84,7 +84,7 @@ def book(slug: str) -> str | Response | tuple[str, int]:
         overrides=form.chosen_overrides(), override_reason=form.reason_text(),
     )
     if not outcome.ok:
-        form.form_errors.extend(conflict_message(c) for c in outcome.conflicts)
+        form.form_errors.extend(conflict_message(c) for c in outcome.messages)
         taken = any(c.code in ("overlap", "capacity") for c in outcome.conflicts)
         return render_template("bookings/form.html", space=space, form=form), 409 if taken else 422
     assert outcome.booking is not None

@@ -21,9 +21,9 @@ from booking.db import utcnow
 from booking.extensions import login_manager
 from booking.forms import BookingForm
 from booking.models import Booking, Space
-from booking.services import ServiceError, Stale, audit, spaces, staff
+from booking.services import ServiceError, Stale, audit, changes, spaces, staff
 from booking.services.bookings import BookingInput
-from booking.views.helpers import conflict_message, locale_code
+from booking.views.helpers import conflict_message, local, locale_code
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -50,11 +50,38 @@ ACTION_LABELS = {
     "cancelled": _l("Cancelled"),
     "overridden": _l("Booked with an exception"),
     "edited": _l("Edited"),
+    "proposed": _l("Change asked for"),
+    "declined": _l("Change declined"),
+    "expired": _l("Expired"),
 }
 
 
-def shown_note(note: str) -> str:
-    """A trail note as the viewer reads it: the system's own notes translated, people's as written."""
+FIELD_LABELS = {
+    "start": _l("Start"), "end": _l("End"), "seats": _l("Desks"), "units": _l("Desk numbers"),
+    "title": _l("Title"), "is_public": _l("Public title"), "purpose": _l("Purpose"),
+    "attendees": _l("Expected attendees"),
+}
+
+
+def _shown_value(name: str, value: Any, zone: str) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if name in ("start", "end"):
+        return local(datetime.fromisoformat(value), zone)
+    if name == "is_public":
+        return _("Yes") if value else _("No")
+    if name == "units":
+        return ", ".join(str(unit) for unit in value)
+    return str(value)
+
+
+def shown_note(note: str, zone: str = "Asia/Tokyo", action: str = "") -> str:
+    """A trail note as the viewer reads it: an edit's values before → after, system notes translated."""
+    edit = changes.read_edit_note(note) if action in ("edited", "proposed") else None
+    if edit is not None:
+        before, after = edit
+        return "; ".join(f"{FIELD_LABELS.get(name, name)}: {_shown_value(name, before.get(name), zone)} → "
+                         f"{_shown_value(name, value, zone)}" for name, value in after.items())
     return _(note) if note in audit.SYSTEM_NOTES else note
 
 
@@ -75,6 +102,10 @@ class RejectForm(FlaskForm):
         validators=[DataRequired(message=_l("Write a note for the member: why the request is rejected.")),
                     Length(max=staff.NOTE_MAX)],
     )
+
+
+class DeclineChangeForm(FlaskForm):
+    note = TextAreaField(_l("Note for the member (optional)"), validators=[Length(max=staff.NOTE_MAX)])
 
 
 class StaffBookingForm(BookingForm):
@@ -120,7 +151,8 @@ def _flash_refusal(error: ServiceError) -> None:
 def requests() -> str:
     """Pending requests, oldest first, with what each competes with."""
     return render_template("staff/requests.html", queue=staff.approval_queue(), now=utcnow(),
-                           form=RejectForm(formdata=None), spaces=spaces.list_spaces())
+                           form=RejectForm(formdata=None), spaces=spaces.list_spaces(),
+                           decline_form=DeclineChangeForm(formdata=None))
 
 
 @bp.get("/bookings/<int:booking_id>")
@@ -129,7 +161,8 @@ def booking(booking_id: int) -> str:
     """One booking with its history, and the decision buttons while it is pending."""
     found = staff.get_booking(booking_id)
     return render_template("staff/booking.html", booking=found, events=audit.trail(booking_id),
-                           now=utcnow(), form=RejectForm(formdata=None))
+                           now=utcnow(), form=RejectForm(formdata=None),
+                           decline_form=DeclineChangeForm(formdata=None))
 
 
 @bp.post("/requests/<int:booking_id>/approve")
@@ -166,6 +199,38 @@ def reject(booking_id: int) -> str | Response | tuple[str, int]:
     return redirect(url_for("staff.requests"))
 
 
+@bp.post("/changes/<int:booking_id>/approve")
+@staff_required
+def approve_change(booking_id: int) -> Response:
+    """Move a booking to the time its member asked for, after re-checking every rule."""
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        changes.approve_change(current_user, booking_id, locale=locale_code())
+    except (Stale, staff.Refused) as error:
+        _flash_refusal(error)
+        return redirect(url_for("staff.booking", booking_id=booking_id))
+    flash(_("The change was approved; the member gets the updated booking."), "success")
+    return redirect(url_for("staff.requests"))
+
+
+@bp.post("/changes/<int:booking_id>/decline")
+@staff_required
+def decline_change(booking_id: int) -> Response:
+    """Decline a proposed change; the booking stays as it was."""
+    form = DeclineChangeForm()
+    if not form.validate_on_submit():
+        flash(_("The note is too long (at most %(max)s characters).", max=staff.NOTE_MAX), "error")
+        return redirect(url_for("staff.booking", booking_id=booking_id))
+    try:
+        changes.decline_change(current_user, booking_id, form.note.data or "")
+    except ServiceError as error:
+        _flash_refusal(error)
+        return redirect(url_for("staff.booking", booking_id=booking_id))
+    flash(_("The change was declined; the booking stays as it was."), "success")
+    return redirect(url_for("staff.requests"))
+
+
 @bp.route("/spaces/<slug>/book", methods=["GET", "POST"])
 @staff_required
 def book(slug: str) -> str | Response | tuple[str, int]:
@@ -181,7 +246,7 @@ def book(slug: str) -> str | Response | tuple[str, int]:
         form.form_errors.append(_(error.message, **error.params))
         return render_template("staff/book.html", space=space, form=form), 422
     if not outcome.ok:
-        form.form_errors.extend(conflict_message(c) for c in outcome.conflicts)
+        form.form_errors.extend(conflict_message(c) for c in outcome.messages)
         taken = any(c.code in ("overlap", "capacity") for c in outcome.conflicts)
         return render_template("staff/book.html", space=space, form=form), 409 if taken else 422
     assert outcome.booking is not None

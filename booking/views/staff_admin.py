@@ -18,7 +18,9 @@ from booking.extensions import login_manager
 from booking.forms_staff import (
     ROLE_LABELS,
     CancelHitForm,
+    CancelMemberBookingsForm,
     ClosureForm,
+    DeactivateForm,
     HolidayOpeningForm,
     HoursForm,
     RoleForm,
@@ -222,9 +224,14 @@ def members() -> str:
 @staff_required
 def member(user_id: int) -> str:
     """One account: details, future bookings, and (for admins) role and activation."""
+    return _member_page(user_id)[0]
+
+
+def _member_page(user_id: int, deactivate_form: DeactivateForm | None = None, status: int = 200) -> tuple[str, int]:
     user = admin_members.get_member(user_id)
     return render_template("staff/member.html", user=user, bookings=admin_members.future_bookings(user_id),
-                           role_form=RoleForm(formdata=None, role=user.role), action_form=FlaskForm(formdata=None))
+                           role_form=RoleForm(formdata=None, role=user.role), action_form=FlaskForm(formdata=None),
+                           deactivate_form=deactivate_form or DeactivateForm(formdata=None)), status
 
 
 @bp.post("/members/<int:user_id>/role")
@@ -239,15 +246,40 @@ def change_role(user_id: int) -> Response:
     return redirect(url_for("staff_admin.member", user_id=user_id))
 
 
-@bp.post("/members/<int:user_id>/<any(deactivate, reactivate):action>")
+@bp.post("/members/<int:user_id>/reactivate")
 @admin_required
-def set_enabled(user_id: int, action: str) -> Response:
-    """Deactivate an account (it can no longer sign in) or reactivate it."""
+def set_enabled(user_id: int) -> Response:
+    """Reactivate an account."""
     if not FlaskForm().validate_on_submit():
         abort(400)
-    enable = action == "reactivate"
-    _apply(lambda: admin_members.set_enabled(current_user, user_id, enable),
-           _("The account was reactivated.") if enable else _("The account was deactivated; it can no longer sign in."))
+    _apply(lambda: admin_members.set_enabled(current_user, user_id, True), _("The account was reactivated."))
+    return redirect(url_for("staff_admin.member", user_id=user_id))
+
+
+@bp.post("/members/<int:user_id>/deactivate")
+@admin_required
+def deactivate(user_id: int) -> Response | tuple[str, int]:
+    """Deactivate an account and, when ticked, cancel its future bookings with a message to the member."""
+    form = DeactivateForm()
+    if not form.validate_on_submit():
+        return _member_page(user_id, form, 422)
+    try:
+        report = admin_members.deactivate(current_user, user_id, bool(form.cancel_future.data), form.message.data or "")
+    except InvalidInput as error:
+        form.show_errors(error)
+        return _member_page(user_id, form, 422)
+    except ServiceError as error:
+        if error.status_code in (403, 404):
+            raise
+        flash(_(error.message, **error.params), "error")
+        return redirect(url_for("staff_admin.member", user_id=user_id))
+    flash(_("The account was deactivated; it can no longer sign in."), "success")
+    if report.cancelled:
+        flash(_("%(count)s booking(s) were cancelled; the member gets your message.", count=len(report.cancelled)),
+              "success")
+    if report.skipped:
+        flash(_("%(count)s booking(s) had changed meanwhile and were left as they are.", count=len(report.skipped)),
+              "info")
     return redirect(url_for("staff_admin.member", user_id=user_id))
 
 
@@ -266,7 +298,36 @@ def _apply(change: Callable[[], object], done: str) -> None:
 @staff_required
 def attention() -> str:
     """Future bookings of deactivated accounts, for staff to keep or cancel."""
-    return render_template("staff/attention.html", bookings=admin_members.deactivated_members_bookings())
+    return _attention_page()[0]
+
+
+def _attention_page(form: CancelMemberBookingsForm | None = None, user_id: int | None = None,
+                    status: int = 200) -> tuple[str, int]:
+    by_member: dict[int, list[Any]] = {}
+    for booking in admin_members.deactivated_members_bookings():
+        by_member.setdefault(booking.user_id, []).append(booking)
+    return render_template("staff/attention.html", groups=list(by_member.values()),
+                           form=form or CancelMemberBookingsForm(formdata=None), failed_user_id=user_id), status
+
+
+@bp.post("/attention/members/<int:user_id>/cancel")
+@staff_required
+def cancel_member_bookings(user_id: int) -> Response | tuple[str, int]:
+    """Cancel every future booking of a (deactivated) member, with a message to them."""
+    form = CancelMemberBookingsForm()
+    if not form.validate_on_submit():
+        return _attention_page(form, user_id, 422)
+    try:
+        report = admin_members.cancel_future_bookings(current_user, user_id, form.message.data or "")
+    except InvalidInput as error:
+        form.show_errors(error)
+        return _attention_page(form, user_id, 422)
+    flash(_("%(count)s booking(s) were cancelled; the member gets your message.", count=len(report.cancelled)),
+          "success")
+    if report.skipped:
+        flash(_("%(count)s booking(s) had changed meanwhile and were left as they are.", count=len(report.skipped)),
+              "info")
+    return redirect(url_for("staff_admin.attention"))
 
 
 def _day_arg(raw: str) -> date | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from booking.models import User
+from booking.models import Booking, User
 from tests.admin.conftest import fresh
 from tests.conftest import future_day
 
@@ -130,7 +130,12 @@ def test_a_deactivated_member_cannot_sign_in_until_reactivated(app, client, admi
 
     assert not fresh(User, member.id).is_enabled
     assert not signed_in(member_client)  # the open session stops working too
-    assert member_client.login(member.email).status_code == 401
+    with_password = member_client.login(member.email)  # told why, and whom to contact
+    assert with_password.status_code == 403
+    assert "deactivated" in with_password.get_data(as_text=True) or "無効" in with_password.get_data(as_text=True)
+    without = member_client.login(member.email, "not the password")  # learns nothing
+    assert without.status_code == 401
+    assert "deactivated" not in without.get_data(as_text=True) and "無効" not in without.get_data(as_text=True)
     assert not signed_in(member_client)
 
     admin_client.submit(f"/staff/members/{member.id}/reactivate")
@@ -154,3 +159,21 @@ def test_future_bookings_of_deactivated_members_need_attention(admin_client, peo
     member_page = admin_client.get(f"/staff/members/{gone.id}").get_data(as_text=True)
     assert "Orphaned talk" in member_page
     assert "/reactivate" in member_page
+
+
+def test_attention_cancels_a_deactivated_members_bookings_with_a_message(
+        admin_client, people, create_space, create_booking):
+    gone = people[0]
+    kept = create_booking(create_space(), gone, START, START.replace(hour=3), title="Orphaned talk")
+    admin_client.submit(f"/staff/members/{gone.id}/deactivate")
+
+    refused = admin_client.submit(f"/staff/attention/members/{gone.id}/cancel", {"message": "  "})
+    assert refused.status_code == 422
+    assert "Orphaned talk" in refused.get_data(as_text=True)
+    assert fresh(Booking, kept.id).status == "confirmed"
+
+    done = admin_client.submit(f"/staff/attention/members/{gone.id}/cancel", {"message": "Your contract ended."},
+                               follow_redirects=True)
+    assert done.status_code == 200
+    assert fresh(Booking, kept.id).status == "cancelled"
+    assert "Orphaned talk" not in admin_client.get("/staff/attention").get_data(as_text=True)

@@ -18,7 +18,7 @@ def space_form(**overrides):
         "kind": "exclusive", "unit_count": "1", "timezone": "Asia/Tokyo",
         "slot_minutes": "30", "min_minutes": "60", "max_minutes": "240",
         "setup_minutes": "15", "teardown_minutes": "30", "min_notice_minutes": "1440",
-        "max_days_ahead": "120", "requires_approval": "y", "pending_holds": "y",
+        "max_days_ahead": "120", "requires_approval": "y", "pending_holds": "y", "request_deadline_hours": "48",
         "quota_active_bookings": "3", "quota_hours_per_week": "", "close_on_holidays": "y",
         "holiday_country": "jp",
     }
@@ -52,6 +52,7 @@ def test_creating_a_space_stores_every_policy_field_and_leads_to_its_hours(staff
     assert (space.setup_minutes, space.teardown_minutes) == (15, 30)
     assert (space.min_notice_minutes, space.max_days_ahead) == (1440, 120)
     assert space.requires_approval and space.pending_holds and space.close_on_holidays
+    assert space.request_deadline_hours == 48
     assert (space.quota_active_bookings, space.quota_hours_per_week) == (3, None)
     assert space.holiday_country == "JP"
     assert space.opening_hours == []

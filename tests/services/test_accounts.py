@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from booking.extensions import db
-from booking.services.accounts import EmailTaken, Registration, authenticate, register
+from booking.services.accounts import AccountDeactivated, EmailTaken, Registration, authenticate, register
 
 SECRET = "a long enough password"
 
@@ -53,8 +53,10 @@ def test_an_unknown_email_gives_nobody(app):
     assert authenticate("taro@example.jp", SECRET) is None
 
 
-def test_a_disabled_account_cannot_sign_in(app):
+def test_a_disabled_account_cannot_sign_in_and_only_its_owner_learns_why(app):
     user = sign_up()
     user.is_enabled = False
     db.session.commit()
-    assert authenticate("hanako@example.jp", SECRET) is None
+    with pytest.raises(AccountDeactivated):
+        authenticate("hanako@example.jp", SECRET)
+    assert authenticate("hanako@example.jp", "not the secret") is None

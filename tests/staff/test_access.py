@@ -16,7 +16,7 @@ from tests.conftest import future_day
 
 STAFF_BLUEPRINTS = ("staff.", "staff_admin.")
 # Changing roles and accounts is for admins: staff get 403 there too.
-ADMIN_ONLY = {"staff_admin.change_role", "staff_admin.set_enabled"}
+ADMIN_ONLY = {"staff_admin.change_role", "staff_admin.set_enabled", "staff_admin.deactivate"}
 
 
 def staff_urls(app, booking, admin_only=None):

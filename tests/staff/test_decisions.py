@@ -237,7 +237,7 @@ def test_deciding_an_unknown_booking_is_not_found(staff):
         staff_service.reject(staff, 999, "No")
 
 
-def test_the_queue_lists_pending_requests_oldest_first_with_their_rivals(create_space, create_user, staff, member):
+def test_the_queue_lists_pending_requests_most_urgent_first_with_their_rivals(create_space, create_user, staff, member):
     space = create_space(requires_approval=True, pending_holds=False)
     first = ask(member, space, at(2), at(4))
     second = ask(create_user(), space, at(3), at(5))

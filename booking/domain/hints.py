@@ -1,0 +1,121 @@
+"""Where a refused booking would fit instead: the nearest free starts both ways, or the first free day.
+
+`free_starts_near` is the one place that answers "when could I have this
+instead?": the booking form shows its answer when a request collides, and the
+landing page may ask it for any length and number of desks. It is pure: the
+caller passes the holds and closures of the days it may look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from booking.domain.intervals import overlaps
+from booking.domain.rules import check_request, fmt_time, grid_ceil, opening_periods
+from booking.domain.values import N_, ClosedRange, Conflict, Hold, Policy, Request, local_day_bounds
+
+# Rules that say whether a start is free for this booking; quota is the member's own limit
+# and the length is the request's own (both stay what they were).
+SLOT_CODES = frozenset({"grid", "hours", "closed", "past", "notice", "horizon", "overlap", "capacity"})
+SEARCH_DAYS = 14
+
+
+@dataclass(frozen=True)
+class FreeStarts:
+    """The nearest free starts (UTC) on the asked day, and the first free local day after it.
+
+    `first_free_day` is only looked for when the asked day has no free start at all.
+    """
+
+    before: datetime | None = None
+    after: datetime | None = None
+    first_free_day: date | None = None
+    first_free_start: datetime | None = None
+
+    @property
+    def found(self) -> bool:
+        return any(v is not None for v in (self.before, self.after, self.first_free_day))
+
+
+def fits(request: Request, policy: Policy, holds: Sequence[Hold], closures: Sequence[ClosedRange],
+         now: datetime) -> bool:
+    """Whether this booking could start where it is asked: open, not closed, in time, units free."""
+    conflicts = check_request(request, policy, holds, closures, now, suggest=False)
+    return not any(c.code in SLOT_CODES for c in conflicts)
+
+
+def day_starts(day: date, length: timedelta, policy: Policy) -> list[datetime]:
+    """Every grid start (UTC) on a local day where a booking of `length` ends inside the same period."""
+    step = timedelta(minutes=policy.slot_minutes)
+    starts = []
+    for open_dt, close_dt in opening_periods(day, policy):
+        candidate = grid_ceil(open_dt, policy)
+        while candidate + length <= close_dt:
+            starts.append(candidate)
+            candidate += step
+    return starts
+
+
+def free_starts_near(
+    request: Request,
+    policy: Policy,
+    holds: Sequence[Hold],
+    closures: Sequence[ClosedRange],
+    now: datetime,
+    search_days: int = SEARCH_DAYS,
+) -> FreeStarts:
+    """The nearest free starts before and after `request.start_dt` on its local day.
+
+    A start is free when the same booking (same length, same number of units)
+    would pass every rule there except quota (see `SLOT_CODES`). When the day has
+    no free start, the following local days (at most `search_days`, bounded by the
+    space's horizon through the `horizon` rule) are searched for the first free
+    one and its earliest start. `holds` and `closures` must cover every day looked
+    at (the caller loads them; the booking being changed is left out of `holds`).
+    Instants are UTC; days are the space's local days.
+    """
+    length = request.length
+    day = request.start_dt.astimezone(policy.zone).date()
+    # Each candidate only needs what touches its own local day (buffers and its length included).
+    margin = policy.setup + policy.teardown + length + timedelta(minutes=policy.slot_minutes)
+
+    def free_on(on_day: date) -> Callable[[datetime], bool]:
+        day_start, day_end = local_day_bounds(on_day, policy.zone)
+        low, high = day_start - margin, day_end + margin
+        day_holds = [h for h in holds if overlaps(h.start_dt, h.end_dt, low, high)]
+        day_closures = [c for c in closures if overlaps(c.start_dt, c.end_dt, low, high)]
+        return lambda start: fits(Request(start, start + length, request.seats, request.user_id),
+                                  policy, day_holds, day_closures, now)
+
+    free = free_on(day)
+    starts = [s for s in day_starts(day, length, policy) if s != request.start_dt]
+    before = next((s for s in reversed(starts) if s < request.start_dt and free(s)), None)
+    after = next((s for s in starts if s > request.start_dt and free(s)), None)
+    if before is not None or after is not None:
+        return FreeStarts(before=before, after=after)
+    for offset in range(1, search_days + 1):
+        later = day + timedelta(days=offset)
+        free = free_on(later)
+        first = next((s for s in day_starts(later, length, policy) if free(s)), None)
+        if first is not None:
+            return FreeStarts(first_free_day=later, first_free_start=first)
+    return FreeStarts()
+
+
+def hint_conflict(hints: FreeStarts, policy: Policy) -> Conflict | None:
+    """The sentence shown with a refusal (code `hint`), or None when nothing free was found."""
+    if hints.before is not None and hints.after is not None:
+        return Conflict("hint", N_("Free starts that day: %(before)s (earlier) or %(after)s (later)."),
+                        {"before": fmt_time(hints.before, policy), "after": fmt_time(hints.after, policy)})
+    if hints.before is not None:
+        return Conflict("hint", N_("The nearest free start that day is %(before)s (earlier)."),
+                        {"before": fmt_time(hints.before, policy)})
+    if hints.after is not None:
+        return Conflict("hint", N_("The nearest free start that day is %(after)s (later)."),
+                        {"after": fmt_time(hints.after, policy)})
+    if hints.first_free_day is not None and hints.first_free_start is not None:
+        return Conflict("hint", N_("That day is full; the first day with a free time is %(day)s (from %(start)s)."),
+                        {"day": hints.first_free_day.isoformat(), "start": fmt_time(hints.first_free_start, policy)})
+    return None

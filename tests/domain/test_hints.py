@@ -1,0 +1,63 @@
+"""Hints both ways: the nearest free starts before and after on the day, else the first free day."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from booking.domain.hints import FreeStarts, free_starts_near, hint_conflict
+from booking.domain.values import ClosedRange
+from tests.domain.builders import EARLY, MONDAY, at, hold, policy, request
+
+ROOM = policy()  # weekdays 09:00–12:00 and 13:00–18:00
+DESKS = policy(kind="pooled", unit_count=2)
+
+
+def test_an_earlier_free_start_is_named_when_only_the_earlier_side_is_free():
+    """The old hint looked only later the same day; here only the morning is free."""
+    holds = [hold(at(13), at(18))]
+    found = free_starts_near(request(at(14), at(15)), ROOM, holds, [], EARLY)
+    assert found == FreeStarts(before=at(11), after=None)
+    assert hint_conflict(found, ROOM).render() == "The nearest free start that day is 11:00 (earlier)."
+
+
+def test_both_sides_are_named_and_breaks_and_closures_are_respected():
+    holds = [hold(at(10), at(11, 30))]
+    closures = [ClosedRange(at(13), at(14), "Cleaning")]
+    found = free_starts_near(request(at(10, 30), at(11, 30)), ROOM, holds, closures, EARLY)
+    # 09:00–10:00 fits before; 11:30–12:30 would cross the lunch break; 13:00 is closed.
+    assert (found.before, found.after) == (at(9), at(14))
+    assert hint_conflict(found, ROOM).params == {"before": "09:00", "after": "14:00"}
+
+
+def test_a_full_day_names_the_first_free_day_skipping_the_weekend():
+    friday = 4
+    holds = [hold(at(9, day=friday), at(12, day=friday)), hold(at(13, day=friday), at(18, day=friday))]
+    found = free_starts_near(request(at(10, day=friday), at(11, day=friday)), ROOM, holds, [], EARLY)
+    assert (found.before, found.after) == (None, None)
+    assert found.first_free_day == MONDAY + timedelta(days=7)
+    assert found.first_free_start == at(9, day=7)
+    assert "first day with a free time is " + (MONDAY + timedelta(days=7)).isoformat() in hint_conflict(
+        found, ROOM).render()
+
+
+def test_desks_count_the_seats_asked_for():
+    holds = [hold(at(9), at(12), unit=1), hold(at(10), at(11), unit=2)]
+    one = free_starts_near(request(at(10), at(11), seats=1), DESKS, holds, [], EARLY)
+    two = free_starts_near(request(at(10), at(11), seats=2), DESKS, holds, [], EARLY)
+    assert (one.before, one.after) == (at(9), at(11))  # desk 2 is free then
+    assert (two.before, two.after) == (None, at(13))
+
+
+def test_the_past_and_the_minimum_notice_are_not_hinted():
+    now = at(11)
+    holds = [hold(at(11), at(12))]
+    found = free_starts_near(request(at(11), at(12)), policy(min_notice_minutes=0), holds, [], now)
+    assert found.before is None  # 09:00 and 10:00 are past
+    assert found.after == at(13)
+
+
+def test_nothing_free_within_the_search_gives_no_hint():
+    closed = [ClosedRange(at(0), at(0, day=30), "Renovation")]
+    found = free_starts_near(request(at(10), at(11)), ROOM, [], closed, EARLY, search_days=14)
+    assert found == FreeStarts() and not found.found
+    assert hint_conflict(found, ROOM) is None

@@ -1,0 +1,109 @@
+"""Requests expire at their space's deadline: own status, holds released, trail, queue by urgency."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from booking.domain.statuses import request_deadline
+from booking.extensions import db
+from booking.models import Booking, BookingEvent
+from booking.services import Stale
+from booking.services import staff as staff_service
+from booking.services.changes import BookingChange, change_booking
+from booking.services.expiry import expire_due_requests
+from tests.services.conftest import tokyo_day
+
+DAY = tokyo_day(6)
+
+
+def at(hour: int, day=DAY):
+    return day.replace(hour=hour)
+
+
+def fresh(booking):
+    db.session.expire_all()
+    return db.session.get(Booking, booking.id)
+
+
+@pytest.fixture
+def member(create_user):
+    return create_user(name="Member Mori")
+
+
+@pytest.fixture
+def staff(create_user):
+    return create_user(role="staff", name="Staff Sato")
+
+
+def test_the_deadline_is_hours_before_the_start_but_never_before_the_request_arrives():
+    start = at(5)
+    assert request_deadline(start, start - timedelta(days=3), 24) == start - timedelta(hours=24)
+    assert request_deadline(start, start - timedelta(hours=2), 24) == start  # short notice: until the start
+    assert request_deadline(start, start - timedelta(days=3), 0) == start
+
+
+def test_a_request_still_pending_at_the_deadline_expires_and_frees_its_time(ask, create_space, member):
+    hall = create_space(requires_approval=True, request_deadline_hours=24)
+    booking = ask(member, hall, at(2), at(3), now=at(2) - timedelta(days=3)).booking
+    deadline = at(2) - timedelta(hours=24)
+
+    assert expire_due_requests(deadline - timedelta(seconds=1)) == []
+    assert fresh(booking).status == "pending"
+    assert expire_due_requests(deadline) == [booking.id]
+
+    gone = fresh(booking)
+    assert gone.status == "expired" and gone.sequence == 1 and gone.updated_at == deadline
+    assert not any(h.is_active for h in gone.holds)
+    event = db.session.scalars(db.select(BookingEvent).where(BookingEvent.booking_id == booking.id)
+                               .order_by(BookingEvent.id.desc())).first()
+    assert (event.action, event.actor_id, event.from_status, event.to_status) == ("expired", None, "pending", "expired")
+    assert expire_due_requests(deadline + timedelta(hours=1)) == []  # nothing twice
+    assert ask(member, hall, at(2), at(3), now=deadline).ok  # the time is free again
+
+
+def test_expiry_is_distinct_from_rejection_and_cannot_be_approved_afterwards(ask, create_space, member, staff):
+    hall = create_space(requires_approval=True, request_deadline_hours=1)
+    booking = ask(member, hall, at(2), at(3), now=at(0) - timedelta(days=1)).booking
+    expire_due_requests(at(1))
+    with pytest.raises(Stale):
+        staff_service.approve(staff, booking.id, now=at(1))
+    assert fresh(booking).status == "expired"
+
+
+def test_a_decided_request_is_left_alone(ask, create_space, member, staff):
+    hall = create_space(requires_approval=True)
+    booking = ask(member, hall, at(2), at(3), now=at(2) - timedelta(days=3)).booking
+    staff_service.approve(staff, booking.id, now=at(2) - timedelta(days=2))
+    assert expire_due_requests(at(1)) == []
+    assert fresh(booking).status == "confirmed"
+
+
+def test_a_proposed_change_past_its_deadline_is_dropped_and_the_booking_stays(ask, create_space, member, staff):
+    hall = create_space(requires_approval=True, request_deadline_hours=24)
+    booking = ask(member, hall, at(2), at(3), now=at(2) - timedelta(days=5)).booking
+    staff_service.approve(staff, booking.id, now=at(2) - timedelta(days=5))
+    later = at(2) + timedelta(days=1)
+    change = BookingChange(later, later + timedelta(hours=1), booking.title, False)
+    assert change_booking(member, booking.id, change, now=at(2) - timedelta(days=4)).is_proposal
+
+    expire_due_requests(later - timedelta(hours=24))
+
+    after = fresh(booking)
+    assert (after.status, after.start_dt, after.proposed_start_dt) == ("confirmed", at(2), None)
+
+
+def test_the_queue_puts_the_most_urgent_first_and_says_how_long_each_waited(ask, create_space, create_user, staff):
+    hall = create_space(requires_approval=True, request_deadline_hours=24)
+    now = at(0) - timedelta(days=2)
+    early_asked_late_start = ask(create_user(), hall, at(8, DAY + timedelta(days=3)), at(9, DAY + timedelta(days=3)),
+                                 now=now - timedelta(hours=5)).booking
+    late_asked_soon = ask(create_user(), hall, at(2), at(3), now=now - timedelta(hours=1)).booking
+
+    queue = staff_service.approval_queue()
+
+    assert [e.booking.id for e in queue] == [late_asked_soon.id, early_asked_late_start.id]
+    assert queue[0].deadline == at(2) - timedelta(hours=24)
+    assert queue[0].waited(now) == timedelta(hours=1)
+    assert queue[1].waited(now) == timedelta(hours=5)

@@ -1,0 +1,64 @@
+"""The change page: prefilled, bad input kept with a message next to the field, others' bookings not found."""
+
+from __future__ import annotations
+
+import html
+
+from booking.extensions import db
+from booking.models import Booking
+from tests.views.conftest import FIELD_ERROR_RE, at, monday_ahead
+
+DAY = monday_ahead()
+
+
+def form_of(booking, **changes):
+    values = {"day": DAY.isoformat(), "start_time": "10:00", "end_time": "11:00", "title": booking.title,
+              "attendees": "2", "seats": str(booking.seats), "units": ""}
+    values.update(changes)
+    return values
+
+
+def test_the_change_page_is_prefilled_and_bad_desk_numbers_are_refused_next_to_the_field(
+        client, create_user, create_space, create_booking):
+    member = create_user(locale="en")
+    desks = create_space(kind="pooled", unit_count=4)
+    booking = create_booking(desks, member, at(DAY, 10), at(DAY, 11), units=(2,), title="Writing <day>")
+    client.login(member.email)
+
+    page = client.get(f"/bookings/{booking.id}/edit").get_data(as_text=True)
+    assert 'value="10:00"' in page and 'value="2"' in page and "Writing &lt;day&gt;" in page
+
+    response = client.submit(f"/bookings/{booking.id}/edit", form_of(booking, units="two, 3", title="Kept"))
+
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert [html.unescape(e) for e in FIELD_ERROR_RE.findall(text)] == [
+        "List desk numbers separated by commas, e.g. 3, 4."]
+    assert 'value="Kept"' in text and 'value="two, 3"' in text
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).title == "Writing <day>"
+
+
+def test_a_member_moves_desks_through_the_page(client, create_user, create_space, create_booking):
+    member = create_user(locale="en")
+    desks = create_space(kind="pooled", unit_count=4)
+    booking = create_booking(desks, member, at(DAY, 10), at(DAY, 11), units=(2,))
+    client.login(member.email)
+
+    response = client.submit(f"/bookings/{booking.id}/edit", form_of(booking, units="4", start_time="12:00",
+                                                                      end_time="13:00"))
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    moved = db.session.get(Booking, booking.id)
+    assert (moved.unit_numbers, moved.start_dt) == ([4], at(DAY, 12))
+
+
+def test_somebody_elses_booking_is_not_found_and_nothing_changes(client, create_user, create_space, create_booking):
+    owner, other = create_user(), create_user(locale="en")
+    booking = create_booking(create_space(), owner, at(DAY, 10), at(DAY, 11))
+    client.login(other.email)
+    assert client.get(f"/bookings/{booking.id}/edit").status_code == 404
+    assert client.submit(f"/bookings/{booking.id}/edit", form_of(booking, title="Mine now")).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).title == "Test booking"
