@@ -53,6 +53,17 @@ class WeekGrid:
         """The cell of a local wall time; `at.fold` picks the second of a repeated hour."""
         return self.cells.get((day, at, at.fold))
 
+    def repeated_start(self, at: time) -> datetime | None:
+        """For a row whose wall time a clock change repeats, the start (UTC) of its cell on that day.
+
+        The week page labels such rows with that cell's UTC offset, so the two
+        runs of the repeated hour read differently; other rows give None.
+        """
+        for day in self.days:
+            if (day, at.replace(fold=1), 1) in self.cells and (day, at, at.fold) in self.cells:
+                return self.cells[(day, at, at.fold)].start_dt
+        return None
+
 
 def week_start(day: date) -> date:
     """The Monday of the week that holds `day`."""

@@ -9,6 +9,7 @@ from flask import Flask
 from flask_babel import get_locale, gettext, lazy_gettext
 
 from booking.domain.values import Conflict
+from booking.domain.wallclock import utc_offset_label
 
 STATUS_LABELS = {
     "pending": lazy_gettext("Pending approval"),
@@ -41,6 +42,10 @@ def local(instant: datetime, zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return instant.astimezone(ZoneInfo(zone)).strftime(fmt)
 
 
+def utc_offset(instant: datetime, zone: str) -> str:
+    return utc_offset_label(instant, ZoneInfo(zone))
+
+
 def day_label(day: date) -> str:
     return f"{day.month}/{day.day} ({WEEKDAYS[day.weekday()]})"
 
@@ -56,3 +61,4 @@ def register(app: Flask) -> None:
         org_kind_label=ORG_KIND_LABELS.get, day_label=day_label,
     )
     app.jinja_env.filters["local"] = local
+    app.jinja_env.filters["utc_offset"] = utc_offset
