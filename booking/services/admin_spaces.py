@@ -13,16 +13,17 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays as holiday_calendars
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from booking.db import utcnow
 from booking.domain.statuses import ACTIVE_STATUSES
 from booking.domain.values import N_
 from booking.extensions import db
-from booking.models import Booking, BookingHold, Closure, HolidayOpening, OpeningPeriod, Space, User
+from booking.models import Booking, Closure, HolidayOpening, OpeningPeriod, Space, User
 from booking.services import NotFound, ServiceError, Stale
 from booking.services.bookings import cancel_booking
+from booking.services.policy_changes import NO_VICTIMS, Resolution, save_change
 from booking.services.spaces import national_holidays
 from booking.services.transactions import run_write
 
@@ -140,15 +141,6 @@ def create_space(data: SpaceInput) -> Space:
     return run_write(None, work)
 
 
-def _highest_unit_in_use(session: Session, space_id: int, now: datetime) -> int:
-    highest = session.scalar(
-        select(func.max(BookingHold.unit_no)).where(
-            BookingHold.space_id == space_id, BookingHold.is_active.is_(True), BookingHold.occupied_end > now
-        )
-    )
-    return int(highest or 0)
-
-
 def _grid_errors(space: Space, slot_minutes: int) -> dict[str, tuple[str, dict[str, object]]]:
     for period in space.opening_hours:
         for at in (period.open_time, period.close_time):
@@ -159,32 +151,27 @@ def _grid_errors(space: Space, slot_minutes: int) -> dict[str, tuple[str, dict[s
     return {}
 
 
-def update_space(space_id: int, data: SpaceInput, now: datetime | None = None) -> Space:
-    """Change a space's policy; future bookings keep the units and times they have.
+def update_space(staff: User, space_id: int, data: SpaceInput, resolution: Resolution = NO_VICTIMS,
+                 now: datetime | None = None) -> Space:
+    """Change a space's policy, resolving the future bookings it breaks (see `policy_changes`).
 
-    Refused when fewer units would remain than future bookings already hold, or
-    when the opening hours would fall off a new slot grid.
+    Refused when the opening hours would fall off a new slot grid; raises
+    VictimsToResolve when bookings break and `resolution` does not say what
+    happens to each (fewer desks or longer buffers: move or cancel; the other
+    rules: keep as an override or cancel).
     """
-    now = now or utcnow()
     if errors := policy_errors(data):
         raise InvalidInput(errors)
 
-    def work(session: Session) -> Space:
-        space = session.get(Space, space_id)
-        if space is None:
-            raise NotFound()
+    def change(session: Session, space: Space) -> None:
         _refuse_taken_slug(session, data.slug, space_id)
-        in_use = _highest_unit_in_use(session, space_id, now)
-        if data.unit_count < in_use:
-            raise InvalidInput({"unit_count": (
-                N_("Future bookings hold unit %(unit)s; keep at least %(unit)s units."), {"unit": in_use})})
         if errors := _grid_errors(space, data.slot_minutes):
             raise InvalidInput(errors)
         for name, value in asdict(data).items():
             setattr(space, name, value)
-        return space
 
-    return run_write(space_id, work)
+    save_change(staff, space_id, change, resolution, now)
+    return get_space(space_id)
 
 
 def parse_periods(text: str, slot_minutes: int) -> Periods:
@@ -230,8 +217,12 @@ def hours_texts(space: Space) -> dict[str, str]:
     return {f"day_{n}": format_periods(space, n) for n in range(7)}
 
 
-def set_opening_hours(space_id: int, texts: dict[int, str]) -> Space:
-    """Replace the weekly opening hours: weekday (0 = Monday) → "09:00-12:00, 13:00-18:00"."""
+def set_opening_hours(staff: User, space_id: int, texts: dict[int, str],
+                      resolution: Resolution = NO_VICTIMS) -> Space:
+    """Replace the weekly opening hours: weekday (0 = Monday) → "09:00-12:00, 13:00-18:00".
+
+    Bookings outside the new hours are victims (see `policy_changes.save_change`).
+    """
     space = get_space(space_id)
     errors: dict[str, tuple[str, dict[str, object]]] = {}
     week: dict[int, Periods] = {}
@@ -243,10 +234,7 @@ def set_opening_hours(space_id: int, texts: dict[int, str]) -> Space:
     if errors:
         raise InvalidInput(errors)
 
-    def work(session: Session) -> Space:
-        locked = session.get(Space, space_id)
-        if locked is None:
-            raise NotFound()
+    def change(session: Session, locked: Space) -> None:
         if locked.slot_minutes != space.slot_minutes:
             raise Stale(N_("The slot length changed meanwhile; please check the hours again."))
         locked.opening_hours.clear()
@@ -255,9 +243,9 @@ def set_opening_hours(space_id: int, texts: dict[int, str]) -> Space:
             for open_time, close_time in periods:
                 locked.opening_hours.append(
                     OpeningPeriod(weekday=weekday, open_time=open_time, close_time=close_time))
-        return locked
 
-    return run_write(space_id, work)
+    save_change(staff, space_id, change, resolution)
+    return get_space(space_id)
 
 
 def holiday_name(space: Space, day: date) -> str | None:
@@ -289,16 +277,20 @@ def add_holiday_opening(space_id: int, day: date) -> HolidayOpening:
     return run_write(space_id, work)
 
 
-def remove_holiday_opening(space_id: int, opening_id: int) -> None:
-    """Close the space again on that holiday; an unknown id is not found."""
-    def work(session: Session) -> None:
+def remove_holiday_opening(staff: User, space_id: int, opening_id: int,
+                           resolution: Resolution = NO_VICTIMS) -> None:
+    """Close the space again on that holiday; an unknown id is not found.
+
+    Bookings on that day are victims (see `policy_changes.save_change`).
+    """
+    def change(session: Session, _space: Space) -> None:
         removed = session.execute(delete(HolidayOpening).where(
             HolidayOpening.id == opening_id, HolidayOpening.space_id == space_id))
         if not removed.rowcount:  # type: ignore[attr-defined]
             raise NotFound()
 
     get_space(space_id)
-    run_write(space_id, work)
+    save_change(staff, space_id, change, resolution)
 
 
 @dataclass(frozen=True)

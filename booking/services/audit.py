@@ -16,9 +16,10 @@ from booking.extensions import db
 from booking.models import Booking, BookingEvent, User
 
 AUTO_REJECT_NOTE = N_("Another request for the same time was approved.")
+MOVED_NOTE = N_("Desks re-picked after a policy change.")
 # Notes the system writes itself: stored as their English source and shown
 # translated. Anything else is a person's text and is shown as written.
-SYSTEM_NOTES = frozenset({AUTO_REJECT_NOTE})
+SYSTEM_NOTES = frozenset({AUTO_REJECT_NOTE, MOVED_NOTE})
 
 
 def record(

@@ -58,7 +58,7 @@ def conflict_message(conflict: Conflict) -> str:
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         locale_code=locale_code, status_label=STATUS_LABELS.get, kind_label=KIND_LABELS.get,
-        org_kind_label=ORG_KIND_LABELS.get, day_label=day_label,
+        org_kind_label=ORG_KIND_LABELS.get, day_label=day_label, conflict_message=conflict_message,
     )
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["utc_offset"] = utc_offset
