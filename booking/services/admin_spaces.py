@@ -218,7 +218,7 @@ def hours_texts(space: Space) -> dict[str, str]:
 
 
 def set_opening_hours(staff: User, space_id: int, texts: dict[int, str],
-                      resolution: Resolution = NO_VICTIMS) -> Space:
+                      resolution: Resolution = NO_VICTIMS, now: datetime | None = None) -> Space:
     """Replace the weekly opening hours: weekday (0 = Monday) → "09:00-12:00, 13:00-18:00".
 
     Bookings outside the new hours are victims (see `policy_changes.save_change`).
@@ -244,7 +244,7 @@ def set_opening_hours(staff: User, space_id: int, texts: dict[int, str],
                 locked.opening_hours.append(
                     OpeningPeriod(weekday=weekday, open_time=open_time, close_time=close_time))
 
-    save_change(staff, space_id, change, resolution)
+    save_change(staff, space_id, change, resolution, now)
     return get_space(space_id)
 
 
@@ -278,7 +278,7 @@ def add_holiday_opening(space_id: int, day: date) -> HolidayOpening:
 
 
 def remove_holiday_opening(staff: User, space_id: int, opening_id: int,
-                           resolution: Resolution = NO_VICTIMS) -> None:
+                           resolution: Resolution = NO_VICTIMS, now: datetime | None = None) -> None:
     """Close the space again on that holiday; an unknown id is not found.
 
     Bookings on that day are victims (see `policy_changes.save_change`).
@@ -290,7 +290,7 @@ def remove_holiday_opening(staff: User, space_id: int, opening_id: int,
             raise NotFound()
 
     get_space(space_id)
-    save_change(staff, space_id, change, resolution)
+    save_change(staff, space_id, change, resolution, now)
 
 
 @dataclass(frozen=True)
