@@ -71,13 +71,19 @@ def week_start(day: date) -> date:
 
 
 def grid_times(policy: Policy) -> tuple[time, ...]:
-    """Every slot start from the earliest opening to the latest closing of the week."""
+    """Every slot start from the earliest opening to the latest closing of the week.
+
+    All day when a period runs past midnight.
+    """
     periods = [p for day_periods in policy.opening.values() for p in day_periods]
     if not periods:
         return ()
+    step = policy.slot_minutes
+    if any(close_time <= open_time for open_time, close_time in periods):
+        # A period runs past midnight: its days are open late and the next days early.
+        return tuple(time(m // 60, m % 60) for m in range(0, 24 * 60, step))
     first = min(open_time for open_time, _ in periods)
     last = max(close_time for _, close_time in periods)
-    step = policy.slot_minutes
     start = (first.hour * 60 + first.minute) // step * step
     end = last.hour * 60 + last.minute
     return tuple(time(m // 60, m % 60) for m in range(start, end, step))

@@ -174,12 +174,23 @@ def update_space(staff: User, space_id: int, data: SpaceInput, resolution: Resol
     return get_space(space_id)
 
 
+def _minutes(at: time) -> int:
+    return at.hour * 60 + at.minute
+
+
+def _close_minutes(open_time: time, close_time: time) -> int:
+    """Minutes after the opening day's midnight at which a period closes (past 1440: the next day)."""
+    return _minutes(close_time) + (1440 if close_time <= open_time else 0)
+
+
 def parse_periods(text: str, slot_minutes: int) -> Periods:
     """Parse "09:00-12:00, 13:00-18:00" into periods, strictly.
 
-    Raises ServiceError naming what is wrong: a malformed period, an impossible
-    time, a close not after the open, a time off the slot grid, or two periods
-    that overlap. An empty text is a closed day.
+    A close at or before the open is on the next day: "09:00-24:00" runs to
+    midnight, "22:00-02:00" overnight (stored with `close_next_day`). Raises
+    ServiceError naming what is wrong: a malformed period, an impossible time,
+    a period of no length, a time off the slot grid, or two periods that
+    overlap. An empty text is a closed day.
     """
     periods = []
     for part in (p.strip() for p in text.replace("、", ",").split(",")):
@@ -189,24 +200,41 @@ def parse_periods(text: str, slot_minutes: int) -> Periods:
         if not match:
             raise ServiceError(N_("Write periods like 09:00-12:00, 13:00-18:00 (not \"%(part)s\")."), part=part)
         h1, m1, h2, m2 = (int(g) for g in match.groups())
-        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-            raise ServiceError(N_("%(part)s is not a time of day (00:00 to 23:59)."), part=part)
-        open_time, close_time = time(h1, m1), time(h2, m2)
-        if close_time <= open_time:
-            raise ServiceError(N_("In %(part)s the closing time must come after the opening time."), part=part)
+        if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
+            raise ServiceError(N_("%(part)s is not a time of day (00:00 to 24:00)."), part=part)
+        open_time, close_time = time(h1, m1), time(h2 % 24, m2)
+        if close_time == open_time and h2 != 24:
+            raise ServiceError(N_("In %(part)s the closing time must differ from the opening time "
+                                  "(write 00:00-24:00 for a whole day)."), part=part)
         if (h1 * 60 + m1) % slot_minutes or (h2 * 60 + m2) % slot_minutes:
             raise ServiceError(N_("%(part)s is not on the %(slot)s-minute grid."), part=part, slot=slot_minutes)
         periods.append((open_time, close_time))
     periods.sort()
-    for (_a, first_close), (second_open, _b) in zip(periods, periods[1:], strict=False):
-        if second_open < first_close:
+    for (first_open, first_close), (second_open, _b) in zip(periods, periods[1:], strict=False):
+        if _minutes(second_open) < _close_minutes(first_open, first_close):
             raise ServiceError(N_("Two periods of the same day overlap; write them as one."))
     return tuple(periods)
 
 
+def overnight_errors(week: dict[int, Periods]) -> dict[str, tuple[str, dict[str, object]]]:
+    """Days whose first period opens before the previous day's overnight period closes."""
+    errors: dict[str, tuple[str, dict[str, object]]] = {}
+    for weekday, periods in week.items():
+        overnight = [(a, b) for a, b in periods if b <= a]
+        following = week.get((weekday + 1) % 7, ())
+        if overnight and following and _minutes(following[0][0]) < _minutes(overnight[-1][1]):
+            errors[f"day_{(weekday + 1) % 7}"] = (
+                N_("This day opens at %(open)s, before the previous day's period ends at %(close)s."),
+                {"open": following[0][0].strftime("%H:%M"), "close": overnight[-1][1].strftime("%H:%M")})
+    return errors
+
+
 def format_periods(space: Space, weekday: int) -> str:
+    def close(period: OpeningPeriod) -> str:
+        return "24:00" if period.close_next_day and period.close_time == time(0) else f"{period.close_time:%H:%M}"
+
     return ", ".join(
-        f"{p.open_time:%H:%M}-{p.close_time:%H:%M}"
+        f"{p.open_time:%H:%M}-{close(p)}"
         for p in sorted(space.opening_hours, key=lambda p: p.open_time)
         if p.weekday == weekday
     )
@@ -231,7 +259,7 @@ def set_opening_hours(staff: User, space_id: int, texts: dict[int, str],
             week[weekday] = parse_periods(texts.get(weekday, ""), space.slot_minutes)
         except ServiceError as error:
             errors[f"day_{weekday}"] = (error.message, error.params)
-    if errors:
+    if errors := errors or overnight_errors(week):
         raise InvalidInput(errors)
 
     def change(session: Session, locked: Space) -> None:
@@ -241,8 +269,9 @@ def set_opening_hours(staff: User, space_id: int, texts: dict[int, str],
         session.flush()
         for weekday, periods in week.items():
             for open_time, close_time in periods:
-                locked.opening_hours.append(
-                    OpeningPeriod(weekday=weekday, open_time=open_time, close_time=close_time))
+                locked.opening_hours.append(OpeningPeriod(
+                    weekday=weekday, open_time=open_time, close_time=close_time,
+                    close_next_day=close_time <= open_time))
 
     save_change(staff, space_id, change, resolution, now)
     return get_space(space_id)

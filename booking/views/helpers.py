@@ -9,7 +9,7 @@ from flask import Flask
 from flask_babel import get_locale, gettext, lazy_gettext
 
 from booking.domain.values import Conflict
-from booking.domain.wallclock import utc_offset_label
+from booking.domain.wallclock import is_repeated_instant, utc_offset_label
 
 STATUS_LABELS = {
     "pending": lazy_gettext("Pending approval"),
@@ -42,6 +42,19 @@ def local(instant: datetime, zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return instant.astimezone(ZoneInfo(zone)).strftime(fmt)
 
 
+def local_span(start: datetime, end: datetime, zone: str) -> str:
+    """"2030-06-07 10:00–11:00", the end's date too when it is on a later day, and the UTC
+    offset of a time the clocks show twice."""
+    tz = ZoneInfo(zone)
+
+    def wall(instant: datetime, fmt: str) -> str:
+        text = instant.astimezone(tz).strftime(fmt)
+        return f"{text} ({utc_offset_label(instant, tz)})" if is_repeated_instant(instant, tz) else text
+
+    same_day = start.astimezone(tz).date() == end.astimezone(tz).date()
+    return f"{wall(start, '%Y-%m-%d %H:%M')}–{wall(end, '%H:%M' if same_day else '%Y-%m-%d %H:%M')}"
+
+
 def utc_offset(instant: datetime, zone: str) -> str:
     return utc_offset_label(instant, ZoneInfo(zone))
 
@@ -62,3 +75,4 @@ def register(app: Flask) -> None:
     )
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["utc_offset"] = utc_offset
+    app.jinja_env.globals["local_span"] = local_span
