@@ -59,3 +59,22 @@ def test_an_ordinary_event_keeps_its_local_time_with_the_zone(client, create_spa
 
     assert str(feed.event(booking.uid)["DTSTART"].params["TZID"]) == "America/New_York"
     assert feed.vevents[0].dtstart.value.astimezone(UTC) == start
+
+
+def test_a_stay_over_two_days_reads_alike_in_every_parser(client, create_space, member, create_booking):
+    space = create_space(slug="hall", timezone="America/New_York", max_minutes=2 * 1440,
+                         hours={d: ((time(0), time(0)),) for d in range(7)})
+    # In winter: vobject reads this zone's summer-time offset wrongly from icalendar's VTIMEZONE
+    # (its RDATE lists; the VTIMEZONE is issue 11's), which is not what this test is about.
+    january = date(datetime.now(UTC).year + 1, 1, 15)
+    start = datetime.combine(january, time(22), ZoneInfo("America/New_York")).astimezone(UTC)
+    booking = create_booking(space, member, start, start + timedelta(days=2))  # 22:00 to 22:00 two days later
+    client.login(member.email, PASSWORD)
+
+    feed = parse(client.get(f"/bookings/{booking.id}/calendar.ics").data)
+
+    event, vevent = feed.event(booking.uid), feed.vevents[0]
+    assert utc(event["DTEND"]) - utc(event["DTSTART"]) == timedelta(days=2)
+    assert (vevent.dtstart.value.astimezone(UTC), vevent.dtend.value.astimezone(UTC)) == (
+        start, start + timedelta(days=2))
+    assert str(event["DTSTART"].params["TZID"]) == "America/New_York"
