@@ -27,6 +27,7 @@ def test_clearing_saturday_lists_the_saturday_bookings_and_keeps_them_with_a_rea
     booked = [create_booking(desks, member, saturday_at(10), saturday_at(12), units=(n,), title=f"Desk day {n}")
               for n in range(1, 6)]
     form = {**HOURS, "day_5": ""}
+    staff_client.submit("/language", {"locale": "en"})
 
     response = staff_client.submit(f"/staff/spaces/{desks.id}/hours", form)
 

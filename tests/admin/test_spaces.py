@@ -147,6 +147,7 @@ def test_fewer_desks_than_future_bookings_hold_lists_the_booking_before_saving(
     start = future_day(3).replace(hour=2)
     booking = create_booking(desks, create_user(), start, start.replace(hour=4), units=(8,))
     form = space_form(slug=desks.slug, kind="pooled", unit_count="5")
+    staff_client.submit("/language", {"locale": "en"})
 
     response = staff_client.submit(f"/staff/spaces/{desks.id}/edit", form)
 
