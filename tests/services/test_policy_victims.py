@@ -204,3 +204,11 @@ def test_buffers_that_shift_from_teardown_to_setup_reshape_back_to_back_holds(
 
     assert [(h.occupied_start, h.occupied_end) for b in (first, second) for h in fresh(b).holds] == [
         (local(SATURDAY, 9, 30), local(SATURDAY, 11)), (local(SATURDAY, 11), local(SATURDAY, 12))]
+
+
+def test_a_change_whose_victims_went_away_meanwhile_saves(create_space, create_booking, staff, member):
+    room = create_space(hours=NINE_TO_SIX)
+    late = create_booking(room, member, local(SATURDAY, 16), local(SATURDAY, 17), status="cancelled")
+    hours = {n: "09:00-15:00" for n in range(7)}
+    admin_spaces.set_opening_hours(staff, room.id, hours, Resolution({late.id: "cancel"}, message="x"), now=NOW)
+    assert admin_spaces.hours_texts(db.session.get(Space, room.id))["day_5"] == "09:00-15:00"
