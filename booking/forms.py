@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -28,6 +30,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from booking.domain.wallclock import NonexistentTime, is_repeated, utc_offset_label, wall_instant
 from booking.views.helpers import ORG_KIND_LABELS
 
 PASSWORD_MIN = 10
@@ -71,6 +74,14 @@ class BookingForm(FlaskForm):
     day = DateField(_l("Date"), validators=[InputRequired(message=_l("Enter a date."))])
     start_time = TimeField(_l("Start"), validators=[InputRequired(message=_l("Enter a start time."))])
     end_time = TimeField(_l("End"), validators=[InputRequired(message=_l("Enter an end time."))])
+    end_day = DateField(_l("End date (empty: the same day)"), validators=[Optional()])
+    # Which occurrence of a wall time the autumn clock change repeats (0 = the first).
+    start_fold = SelectField(_l("Which start, if the clocks show it twice"), coerce=int, default=0,
+                             choices=[(0, _l("the first (before the clocks go back)")),
+                                      (1, _l("the second (after the clocks go back)"))])
+    end_fold = SelectField(_l("Which end, if the clocks show it twice"), coerce=int, default=0,
+                           choices=[(0, _l("the first (before the clocks go back)")),
+                                    (1, _l("the second (after the clocks go back)"))])
     seats = IntegerField(
         _l("Desks"),
         default=1,
@@ -92,10 +103,14 @@ class BookingForm(FlaskForm):
     override_quota = BooleanField(_l("Override the member's quota"))
     override_reason = StringField(_l("Reason for the override"), validators=[Length(max=500)])
 
-    def __init__(self, *args: Any, can_override: bool = False, **kwargs: Any) -> None:
-        """Staff get the override fields; for anybody else they do not exist, so posting them does nothing."""
+    def __init__(self, *args: Any, can_override: bool = False, zone: str = "Asia/Tokyo", **kwargs: Any) -> None:
+        """Staff get the override fields; for anybody else they do not exist, so posting them does nothing.
+
+        `zone` is the space's time zone: the day and times are its wall times.
+        """
         super().__init__(*args, **kwargs)
         self.can_override = can_override
+        self.zone = ZoneInfo(zone)
         if not can_override:
             for name in (*OVERRIDE_FIELDS.values(), "override_reason"):
                 delattr(self, name)
@@ -109,9 +124,51 @@ class BookingForm(FlaskForm):
     def reason_text(self) -> str:
         return (self.override_reason.data or "").strip() if self.can_override else ""
 
+    @property
+    def has_clock_changes(self) -> bool:
+        """Whether the space's zone changes its clocks (then the form asks which repeated time is meant)."""
+        year = date.today().year
+        return len({datetime(year, month, 1, tzinfo=self.zone).utcoffset() for month in (1, 7)}) > 1
+
+    def _instant(self, day: date | None, at: time | None, fold: int | None) -> datetime | None:
+        if day is None or at is None:
+            return None
+        try:
+            return wall_instant(day, at, self.zone, fold or 0)
+        except NonexistentTime as gap:
+            raise ValidationError(_l(
+                "%(time)s does not exist on %(day)s: the clocks jump forward. The first valid time is %(first)s.",
+                time=at.strftime("%H:%M"), day=day.isoformat(), first=gap.first_valid.strftime("%H:%M"))) from None
+
+    def validate_start_time(self, field: TimeField) -> None:
+        self._instant(self.day.data, field.data, self.start_fold.data)
+
     def validate_end_time(self, field: TimeField) -> None:
-        if self.start_time.data and field.data and field.data <= self.start_time.data:
+        end = self._instant(self.end_day.data or self.day.data, field.data, self.end_fold.data)
+        try:
+            start = self._instant(self.day.data, self.start_time.data, self.start_fold.data)
+        except ValidationError:
+            return  # the start field says what is wrong
+        if start is not None and end is not None and end <= start:
             raise ValidationError(_l("The end must be after the start."))
+
+    def instants(self) -> tuple[datetime, datetime]:
+        """Start and end as instants (UTC), after validation."""
+        start = self._instant(self.day.data, self.start_time.data, self.start_fold.data)
+        end = self._instant(self.end_day.data or self.day.data, self.end_time.data, self.end_fold.data)
+        assert start is not None and end is not None
+        return start, end
+
+    def repeated_hint(self, which: str) -> str | None:
+        """Both UTC offsets when the chosen start or end is a wall time the clocks show twice."""
+        day = (self.end_day.data or self.day.data) if which == "end" else self.day.data
+        at = self[f"{which}_time"].data
+        if day is None or at is None or not is_repeated(day, at, self.zone):
+            return None
+        first, second = (wall_instant(day, at, self.zone, fold) for fold in (0, 1))
+        return str(_l("%(time)s happens twice on %(day)s: first at %(first)s, then at %(second)s.",
+                      time=at.strftime("%H:%M"), day=day.isoformat(),
+                      first=utc_offset_label(first, self.zone), second=utc_offset_label(second, self.zone)))
 
     def validate_override_reason(self, field: StringField) -> None:
         if self.chosen_overrides() and not (field.data or "").strip():

@@ -26,6 +26,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking.services.admin_spaces import MESSAGE_MAX, ClosureInput, InvalidInput, SpaceInput
+from booking.services.policy_changes import CHOICES, Resolution
 from booking.views.helpers import KIND_LABELS, WEEKDAYS
 
 
@@ -156,6 +157,18 @@ class CancelHitForm(ServiceErrorsMixin, FlaskForm):
     def __init__(self, *args: Any, booking_ids: list[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.booking_ids.choices = [(i, str(i)) for i in booking_ids]
+
+
+def resolution_from(formdata: Any) -> Resolution:
+    """What staff chose for the bookings a policy change breaks: victim_<booking id> = keep / move / cancel."""
+    choices = {}
+    for name in formdata:
+        booking_id = name.removeprefix("victim_")
+        if name.startswith("victim_") and booking_id.isdigit() and len(booking_id) < 12:
+            if (choice := formdata.get(name)) in CHOICES:
+                choices[int(booking_id)] = choice
+    return Resolution(choices, (formdata.get("victims_reason") or "").strip(),
+                      (formdata.get("victims_message") or "").strip())
 
 
 ROLE_LABELS = {"member": _l("Member"), "staff": _l("Staff"), "admin": _l("Admin")}

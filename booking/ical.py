@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, vDuration
 
+from booking.domain.wallclock import is_repeated_instant
+
 PRODID = "-//Co-creation floor//Floor booking//EN"
 FOOTER = "END:VCALENDAR\r\n"
 ICAL_STATUS = {
@@ -66,8 +68,11 @@ def render_event(values: EventValues) -> str:
     event.add("created", values.created_at.astimezone(UTC))
     event.add("last-modified", values.changed_at.astimezone(UTC))
     event.add("sequence", values.sequence)
-    event.add("dtstart", values.start_dt.astimezone(zone))
-    event.add("dtend", values.end_dt.astimezone(zone))
+    # RFC 5545 §3.3.5 reads a repeated local time with a TZID as its first occurrence, so an
+    # event that starts or ends in the hour an autumn clock change repeats is written in UTC.
+    written = UTC if any(is_repeated_instant(i, zone) for i in (values.start_dt, values.end_dt)) else zone
+    event.add("dtstart", values.start_dt.astimezone(written))
+    event.add("dtend", values.end_dt.astimezone(written))
     event.add("status", ICAL_STATUS[values.status])
     event.add("transp", "TRANSPARENT" if ICAL_STATUS[values.status] == "CANCELLED" else "OPAQUE")
     event.add("summary", clean_text(values.summary))

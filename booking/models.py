@@ -133,12 +133,19 @@ class Space(db.Model):
 
 
 class OpeningPeriod(db.Model):
-    """One opening period of a weekday (0 = Monday); a day may have several."""
+    """One opening period of a weekday (0 = Monday); a day may have several.
+
+    With `close_next_day` it closes on the following day, at or before its opening
+    time of day: 09:00-24:00 closes at 00:00 next day, 22:00-02:00 runs overnight.
+    """
 
     __tablename__ = "opening_periods"
     __table_args__ = (
         CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
-        CheckConstraint("close_time > open_time", name="close_after_open"),
+        CheckConstraint(
+            "(close_next_day AND close_time <= open_time) OR (NOT close_next_day AND close_time > open_time)",
+            name="close_after_open",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -146,6 +153,7 @@ class OpeningPeriod(db.Model):
     weekday: Mapped[int] = mapped_column(Integer)
     open_time: Mapped[time] = mapped_column(Time)
     close_time: Mapped[time] = mapped_column(Time)
+    close_next_day: Mapped[bool] = mapped_column(Boolean, default=False)
 
     space: Mapped[Space] = relationship(back_populates="opening_hours")
 

@@ -183,7 +183,8 @@ def create_space(app: Flask) -> Callable[..., Space]:
         for weekday, periods in hours.items():
             for open_time, close_time in periods:
                 space.opening_hours.append(
-                    OpeningPeriod(weekday=weekday, open_time=open_time, close_time=close_time)
+                    OpeningPeriod(weekday=weekday, open_time=open_time, close_time=close_time,
+                                  close_next_day=close_time <= open_time)
                 )
         db.session.add(space)
         db.session.commit()

@@ -53,6 +53,17 @@ class WeekGrid:
         """The cell of a local wall time; `at.fold` picks the second of a repeated hour."""
         return self.cells.get((day, at, at.fold))
 
+    def repeated_start(self, at: time) -> datetime | None:
+        """For a row whose wall time a clock change repeats, the start (UTC) of its cell on that day.
+
+        The week page labels such rows with that cell's UTC offset, so the two
+        runs of the repeated hour read differently; other rows give None.
+        """
+        for day in self.days:
+            if (day, at.replace(fold=1), 1) in self.cells and (day, at, at.fold) in self.cells:
+                return self.cells[(day, at, at.fold)].start_dt
+        return None
+
 
 def week_start(day: date) -> date:
     """The Monday of the week that holds `day`."""
@@ -60,13 +71,19 @@ def week_start(day: date) -> date:
 
 
 def grid_times(policy: Policy) -> tuple[time, ...]:
-    """Every slot start from the earliest opening to the latest closing of the week."""
+    """Every slot start from the earliest opening to the latest closing of the week.
+
+    All day when a period runs past midnight.
+    """
     periods = [p for day_periods in policy.opening.values() for p in day_periods]
     if not periods:
         return ()
+    step = policy.slot_minutes
+    if any(close_time <= open_time for open_time, close_time in periods):
+        # A period runs past midnight: its days are open late and the next days early.
+        return tuple(time(m // 60, m % 60) for m in range(0, 24 * 60, step))
     first = min(open_time for open_time, _ in periods)
     last = max(close_time for _, close_time in periods)
-    step = policy.slot_minutes
     start = (first.hour * 60 + first.minute) // step * step
     end = last.hour * 60 + last.minute
     return tuple(time(m // 60, m % 60) for m in range(start, end, step))

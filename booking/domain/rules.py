@@ -122,16 +122,46 @@ def check_duration(request: Request, policy: Policy) -> list[Conflict]:
     ]
 
 
+def closing_day(day: date, open_time: time, close_time: time) -> date:
+    """The local day a period that opens on `day` closes: the next one when close ≤ open."""
+    return day + timedelta(days=1) if close_time <= open_time else day
+
+
 def opening_periods(day: date, policy: Policy) -> list[tuple[datetime, datetime]]:
-    """The opening periods of one local day, as instants in UTC, earliest first."""
+    """The opening periods that open on one local day, as instants in UTC, earliest first.
+
+    A period whose close is at or before its open closes on the next day
+    (09:00-00:00 is open until midnight, 22:00-02:00 runs overnight).
+    """
     periods = policy.opening.get(day.weekday(), ())
     return [
         (
             as_utc(datetime.combine(day, open_time, policy.zone)),
-            as_utc(datetime.combine(day, close_time, policy.zone)),
+            as_utc(datetime.combine(closing_day(day, open_time, close_time), close_time, policy.zone)),
         )
         for open_time, close_time in sorted(periods)
     ]
+
+
+def open_spans(first: date, last: date, policy: Policy) -> list[tuple[datetime, datetime]]:
+    """The opening periods of local days first…last, those that join across midnight made one.
+
+    A period of one day and a period of a later day join when the later one opens
+    as or before the earlier one closes (a space open around the clock is one span); periods of the same
+    day that touch stay apart, as they always have.
+    """
+    periods = sorted(
+        (start, end, first + timedelta(days=n))
+        for n in range((last - first).days + 1)
+        for start, end in opening_periods(first + timedelta(days=n), policy)
+    )
+    spans: list[tuple[datetime, datetime, date]] = []
+    for start, end, day in periods:
+        if spans and start <= spans[-1][1] and day != spans[-1][2]:
+            spans[-1] = (spans[-1][0], end, day)
+        else:
+            spans.append((start, end, day))
+    return [(start, end) for start, end, _day in spans]
 
 
 def describe_periods(periods: Sequence[tuple[datetime, datetime]], policy: Policy) -> str:
@@ -139,11 +169,13 @@ def describe_periods(periods: Sequence[tuple[datetime, datetime]], policy: Polic
 
 
 def check_hours(request: Request, policy: Policy) -> list[Conflict]:
-    """The booking lies inside one opening period of its local day."""
+    """The booking lies inside one opening period, or in periods that join across midnight."""
     day = request.start_dt.astimezone(policy.zone).date()
-    periods = opening_periods(day, policy)
-    if any(a <= request.start_dt and request.end_dt <= b for a, b in periods):
+    last = request.end_dt.astimezone(policy.zone).date()
+    spans = open_spans(day - timedelta(days=1), last, policy)
+    if any(a <= request.start_dt and request.end_dt <= b for a, b in spans):
         return []
+    periods = opening_periods(day, policy)
     if not periods:
         return [Conflict("hours", N_("The space is not open on %(day)s."), {"day": day.isoformat()})]
     return [

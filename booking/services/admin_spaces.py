@@ -13,16 +13,17 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays as holiday_calendars
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from booking.db import utcnow
 from booking.domain.statuses import ACTIVE_STATUSES
 from booking.domain.values import N_
 from booking.extensions import db
-from booking.models import Booking, BookingHold, Closure, HolidayOpening, OpeningPeriod, Space, User
+from booking.models import Booking, Closure, HolidayOpening, OpeningPeriod, Space, User
 from booking.services import NotFound, ServiceError, Stale
 from booking.services.bookings import cancel_booking
+from booking.services.policy_changes import NO_VICTIMS, Resolution, save_change
 from booking.services.spaces import national_holidays
 from booking.services.transactions import run_write
 
@@ -141,15 +142,6 @@ def create_space(data: SpaceInput) -> Space:
     return run_write(None, work)
 
 
-def _highest_unit_in_use(session: Session, space_id: int, now: datetime) -> int:
-    highest = session.scalar(
-        select(func.max(BookingHold.unit_no)).where(
-            BookingHold.space_id == space_id, BookingHold.is_active.is_(True), BookingHold.occupied_end > now
-        )
-    )
-    return int(highest or 0)
-
-
 def _grid_errors(space: Space, slot_minutes: int) -> dict[str, tuple[str, dict[str, object]]]:
     for period in space.opening_hours:
         for at in (period.open_time, period.close_time):
@@ -160,40 +152,46 @@ def _grid_errors(space: Space, slot_minutes: int) -> dict[str, tuple[str, dict[s
     return {}
 
 
-def update_space(space_id: int, data: SpaceInput, now: datetime | None = None) -> Space:
-    """Change a space's policy; future bookings keep the units and times they have.
+def update_space(staff: User, space_id: int, data: SpaceInput, resolution: Resolution = NO_VICTIMS,
+                 now: datetime | None = None) -> Space:
+    """Change a space's policy, resolving the future bookings it breaks (see `policy_changes`).
 
-    Refused when fewer units would remain than future bookings already hold, or
-    when the opening hours would fall off a new slot grid.
+    Refused when the opening hours would fall off a new slot grid; raises
+    VictimsToResolve when bookings break and `resolution` does not say what
+    happens to each (fewer desks or longer buffers: move or cancel; the other
+    rules: keep as an override or cancel).
     """
-    now = now or utcnow()
     if errors := policy_errors(data):
         raise InvalidInput(errors)
 
-    def work(session: Session) -> Space:
-        space = session.get(Space, space_id)
-        if space is None:
-            raise NotFound()
+    def change(session: Session, space: Space) -> None:
         _refuse_taken_slug(session, data.slug, space_id)
-        in_use = _highest_unit_in_use(session, space_id, now)
-        if data.unit_count < in_use:
-            raise InvalidInput({"unit_count": (
-                N_("Future bookings hold unit %(unit)s; keep at least %(unit)s units."), {"unit": in_use})})
         if errors := _grid_errors(space, data.slot_minutes):
             raise InvalidInput(errors)
         for name, value in asdict(data).items():
             setattr(space, name, value)
-        return space
 
-    return run_write(space_id, work)
+    save_change(staff, space_id, change, resolution, now)
+    return get_space(space_id)
+
+
+def _minutes(at: time) -> int:
+    return at.hour * 60 + at.minute
+
+
+def _close_minutes(open_time: time, close_time: time) -> int:
+    """Minutes after the opening day's midnight at which a period closes (past 1440: the next day)."""
+    return _minutes(close_time) + (1440 if close_time <= open_time else 0)
 
 
 def parse_periods(text: str, slot_minutes: int) -> Periods:
     """Parse "09:00-12:00, 13:00-18:00" into periods, strictly.
 
-    Raises ServiceError naming what is wrong: a malformed period, an impossible
-    time, a close not after the open, a time off the slot grid, or two periods
-    that overlap. An empty text is a closed day.
+    A close at or before the open is on the next day: "09:00-24:00" runs to
+    midnight, "22:00-02:00" overnight (stored with `close_next_day`). Raises
+    ServiceError naming what is wrong: a malformed period, an impossible time,
+    a period of no length, a time off the slot grid, or two periods that
+    overlap. An empty text is a closed day.
     """
     periods = []
     for part in (p.strip() for p in text.replace("、", ",").split(",")):
@@ -203,24 +201,41 @@ def parse_periods(text: str, slot_minutes: int) -> Periods:
         if not match:
             raise ServiceError(N_("Write periods like 09:00-12:00, 13:00-18:00 (not \"%(part)s\")."), part=part)
         h1, m1, h2, m2 = (int(g) for g in match.groups())
-        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-            raise ServiceError(N_("%(part)s is not a time of day (00:00 to 23:59)."), part=part)
-        open_time, close_time = time(h1, m1), time(h2, m2)
-        if close_time <= open_time:
-            raise ServiceError(N_("In %(part)s the closing time must come after the opening time."), part=part)
+        if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
+            raise ServiceError(N_("%(part)s is not a time of day (00:00 to 24:00)."), part=part)
+        open_time, close_time = time(h1, m1), time(h2 % 24, m2)
+        if close_time == open_time and h2 != 24:
+            raise ServiceError(N_("In %(part)s the closing time must differ from the opening time "
+                                  "(write 00:00-24:00 for a whole day)."), part=part)
         if (h1 * 60 + m1) % slot_minutes or (h2 * 60 + m2) % slot_minutes:
             raise ServiceError(N_("%(part)s is not on the %(slot)s-minute grid."), part=part, slot=slot_minutes)
         periods.append((open_time, close_time))
     periods.sort()
-    for (_a, first_close), (second_open, _b) in zip(periods, periods[1:], strict=False):
-        if second_open < first_close:
+    for (first_open, first_close), (second_open, _b) in zip(periods, periods[1:], strict=False):
+        if _minutes(second_open) < _close_minutes(first_open, first_close):
             raise ServiceError(N_("Two periods of the same day overlap; write them as one."))
     return tuple(periods)
 
 
+def overnight_errors(week: dict[int, Periods]) -> dict[str, tuple[str, dict[str, object]]]:
+    """Days whose first period opens before the previous day's overnight period closes."""
+    errors: dict[str, tuple[str, dict[str, object]]] = {}
+    for weekday, periods in week.items():
+        overnight = [(a, b) for a, b in periods if b <= a]
+        following = week.get((weekday + 1) % 7, ())
+        if overnight and following and _minutes(following[0][0]) < _minutes(overnight[-1][1]):
+            errors[f"day_{(weekday + 1) % 7}"] = (
+                N_("This day opens at %(open)s, before the previous day's period ends at %(close)s."),
+                {"open": following[0][0].strftime("%H:%M"), "close": overnight[-1][1].strftime("%H:%M")})
+    return errors
+
+
 def format_periods(space: Space, weekday: int) -> str:
+    def close(period: OpeningPeriod) -> str:
+        return "24:00" if period.close_next_day and period.close_time == time(0) else f"{period.close_time:%H:%M}"
+
     return ", ".join(
-        f"{p.open_time:%H:%M}-{p.close_time:%H:%M}"
+        f"{p.open_time:%H:%M}-{close(p)}"
         for p in sorted(space.opening_hours, key=lambda p: p.open_time)
         if p.weekday == weekday
     )
@@ -231,8 +246,12 @@ def hours_texts(space: Space) -> dict[str, str]:
     return {f"day_{n}": format_periods(space, n) for n in range(7)}
 
 
-def set_opening_hours(space_id: int, texts: dict[int, str]) -> Space:
-    """Replace the weekly opening hours: weekday (0 = Monday) → "09:00-12:00, 13:00-18:00"."""
+def set_opening_hours(staff: User, space_id: int, texts: dict[int, str],
+                      resolution: Resolution = NO_VICTIMS, now: datetime | None = None) -> Space:
+    """Replace the weekly opening hours: weekday (0 = Monday) → "09:00-12:00, 13:00-18:00".
+
+    Bookings outside the new hours are victims (see `policy_changes.save_change`).
+    """
     space = get_space(space_id)
     errors: dict[str, tuple[str, dict[str, object]]] = {}
     week: dict[int, Periods] = {}
@@ -241,24 +260,22 @@ def set_opening_hours(space_id: int, texts: dict[int, str]) -> Space:
             week[weekday] = parse_periods(texts.get(weekday, ""), space.slot_minutes)
         except ServiceError as error:
             errors[f"day_{weekday}"] = (error.message, error.params)
-    if errors:
+    if errors := errors or overnight_errors(week):
         raise InvalidInput(errors)
 
-    def work(session: Session) -> Space:
-        locked = session.get(Space, space_id)
-        if locked is None:
-            raise NotFound()
+    def change(session: Session, locked: Space) -> None:
         if locked.slot_minutes != space.slot_minutes:
             raise Stale(N_("The slot length changed meanwhile; please check the hours again."))
         locked.opening_hours.clear()
         session.flush()
         for weekday, periods in week.items():
             for open_time, close_time in periods:
-                locked.opening_hours.append(
-                    OpeningPeriod(weekday=weekday, open_time=open_time, close_time=close_time))
-        return locked
+                locked.opening_hours.append(OpeningPeriod(
+                    weekday=weekday, open_time=open_time, close_time=close_time,
+                    close_next_day=close_time <= open_time))
 
-    return run_write(space_id, work)
+    save_change(staff, space_id, change, resolution, now)
+    return get_space(space_id)
 
 
 def holiday_name(space: Space, day: date) -> str | None:
@@ -290,16 +307,20 @@ def add_holiday_opening(space_id: int, day: date) -> HolidayOpening:
     return run_write(space_id, work)
 
 
-def remove_holiday_opening(space_id: int, opening_id: int) -> None:
-    """Close the space again on that holiday; an unknown id is not found."""
-    def work(session: Session) -> None:
+def remove_holiday_opening(staff: User, space_id: int, opening_id: int,
+                           resolution: Resolution = NO_VICTIMS, now: datetime | None = None) -> None:
+    """Close the space again on that holiday; an unknown id is not found.
+
+    Bookings on that day are victims (see `policy_changes.save_change`).
+    """
+    def change(session: Session, _space: Space) -> None:
         removed = session.execute(delete(HolidayOpening).where(
             HolidayOpening.id == opening_id, HolidayOpening.space_id == space_id))
         if not removed.rowcount:  # type: ignore[attr-defined]
             raise NotFound()
 
     get_space(space_id)
-    run_write(space_id, work)
+    save_change(staff, space_id, change, resolution, now)
 
 
 @dataclass(frozen=True)

@@ -220,18 +220,23 @@ def cancel_booking(member: User, booking_id: int, now: datetime | None = None, n
             raise Stale(ALREADY[booking.status])
         if booking.start_dt <= now:
             raise ServiceError(N_("A booking that has started can no longer be cancelled."))
-        previous = booking.status
-        booking.status = BookingStatus.CANCELLED.value
-        booking.cancelled_at = now
-        booking.updated_at = now
-        booking.proposed_start_dt = booking.proposed_end_dt = booking.proposed_seats = booking.proposed_at = None
-        booking.sequence += 1
-        for hold in booking.holds:
-            hold.is_active = False
-        audit.record(session, booking, "cancelled", member, now, previous, note.strip())
-        return booking
+        return mark_cancelled(session, booking, member, now, note)
 
     return run_write(space_id, work)
+
+
+def mark_cancelled(session: Session, booking: Booking, actor: User, now: datetime, note: str = "") -> Booking:
+    """Cancel a booking inside the caller's transaction: status, units freed, SEQUENCE raised, audit (and so mail)."""
+    previous = booking.status
+    booking.status = BookingStatus.CANCELLED.value
+    booking.cancelled_at = now
+    booking.updated_at = now
+    booking.proposed_start_dt = booking.proposed_end_dt = booking.proposed_seats = booking.proposed_at = None
+    booking.sequence += 1
+    for hold in booking.holds:
+        hold.is_active = False
+    audit.record(session, booking, "cancelled", actor, now, previous, note.strip())
+    return booking
 
 
 def my_bookings(member: User, now: datetime | None = None) -> tuple[list[Booking], list[Booking]]:

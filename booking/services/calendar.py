@@ -82,8 +82,11 @@ def _minutes(at: time) -> int:
 
 def _row_range(day: date, spaces: list[Space], bookings: list[Booking], zone: ZoneInfo) -> tuple[int, int]:
     """First and last minute of the day to show: the opening hours, widened to every booking."""
-    periods = [(_minutes(p.open_time), _minutes(p.close_time))
+    # A period past midnight runs to the end of its day, and from the start of the next.
+    periods = [(_minutes(p.open_time), 1440 if p.close_next_day else _minutes(p.close_time))
                for s in spaces for p in s.opening_hours if p.weekday == day.weekday()]
+    periods += [(0, _minutes(p.close_time)) for s in spaces for p in s.opening_hours
+                if p.close_next_day and p.weekday == (day.weekday() - 1) % 7]
     first, last = (min(a for a, _ in periods), max(b for _, b in periods)) if periods else (
         _minutes(DEFAULT_HOURS[0]), _minutes(DEFAULT_HOURS[1]))
     for booking in bookings:

@@ -26,7 +26,7 @@ from booking.db import utcnow
 from booking.models import Booking, Space, User, new_uid
 
 # Bump when the rendering changes: every stored event is then rebuilt on first use.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"  # 2: events in a repeated hour written in UTC
 # Changes to these are what a subscriber sees (times, status, texts, place).
 VISIBLE = ("start_dt", "end_dt", "status", "title", "purpose", "attendees", "is_public",
            "space_id", "seats", "user_id")

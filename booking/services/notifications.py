@@ -28,6 +28,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from booking.domain.values import N_
+from booking.domain.wallclock import is_repeated_instant, utc_offset_label
 from booking.models import Booking, BookingEvent, User
 from booking.services import audit, outbox
 from booking.services.feeds import booking_calendar, booking_update
@@ -192,10 +193,13 @@ def _when(facts: Facts, locale: str) -> str:
     zone = ZoneInfo(facts.timezone)
     start, end = facts.start_dt.astimezone(zone), facts.end_dt.astimezone(zone)
     first = format_date(start.date(), "full", locale=locale)
+    # A wall time the clocks show twice gets its UTC offset, so nobody has to guess which one.
+    begins, ends = (f"{t:%H:%M}" + (f" {utc_offset_label(t, zone)}" if is_repeated_instant(t, zone) else "")
+                    for t in (start, end))
     if end.date() == start.date():
-        return f"{first} {start:%H:%M}–{end:%H:%M} ({facts.timezone})"
+        return f"{first} {begins}–{ends} ({facts.timezone})"
     last = format_date(end.date(), "full", locale=locale)
-    return f"{first} {start:%H:%M} – {last} {end:%H:%M} ({facts.timezone})"
+    return f"{first} {begins} – {last} {ends} ({facts.timezone})"
 
 
 def _link(kind: str, booking_id: int) -> str:

@@ -9,6 +9,7 @@ from flask import Flask
 from flask_babel import get_locale, gettext, lazy_gettext
 
 from booking.domain.values import Conflict
+from booking.domain.wallclock import is_repeated_instant, utc_offset_label
 from booking.urls import external_url
 
 STATUS_LABELS = {
@@ -43,6 +44,23 @@ def local(instant: datetime, zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return instant.astimezone(ZoneInfo(zone)).strftime(fmt)
 
 
+def local_span(start: datetime, end: datetime, zone: str) -> str:
+    """"2030-06-07 10:00–11:00", the end's date too when it is on a later day, and the UTC
+    offset of a time the clocks show twice."""
+    tz = ZoneInfo(zone)
+
+    def wall(instant: datetime, fmt: str) -> str:
+        text = instant.astimezone(tz).strftime(fmt)
+        return f"{text} ({utc_offset_label(instant, tz)})" if is_repeated_instant(instant, tz) else text
+
+    same_day = start.astimezone(tz).date() == end.astimezone(tz).date()
+    return f"{wall(start, '%Y-%m-%d %H:%M')}–{wall(end, '%H:%M' if same_day else '%Y-%m-%d %H:%M')}"
+
+
+def utc_offset(instant: datetime, zone: str) -> str:
+    return utc_offset_label(instant, ZoneInfo(zone))
+
+
 def day_label(day: date) -> str:
     return f"{day.month}/{day.day} ({WEEKDAYS[day.weekday()]})"
 
@@ -56,5 +74,8 @@ def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         locale_code=locale_code, status_label=STATUS_LABELS.get, kind_label=KIND_LABELS.get,
         org_kind_label=ORG_KIND_LABELS.get, day_label=day_label, external_url=external_url,
+        conflict_message=conflict_message,
     )
     app.jinja_env.filters["local"] = local
+    app.jinja_env.filters["utc_offset"] = utc_offset
+    app.jinja_env.globals["local_span"] = local_span

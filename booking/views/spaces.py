@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from booking.db import utcnow
 from booking.domain.grid import week_start
+from booking.domain.wallclock import NonexistentTime, wall_instant
 from booking.forms import BookingForm
 from booking.models import Space
 from booking.services import bookings, spaces
@@ -51,15 +52,21 @@ def _prefill(form: BookingForm, space: Space) -> None:
         start = datetime.fromisoformat(raw)
     except ValueError:
         return
-    form.day.data = start.date()
-    form.start_time.data = start.time()
-    form.end_time.data = (start + timedelta(minutes=space.min_minutes)).time()
+    fold = 1 if request.args.get("fold") == "1" else 0
+    zone = ZoneInfo(space.timezone)
+    try:
+        start_dt = wall_instant(start.date(), start.time(), zone, fold)
+    except NonexistentTime:
+        return
+    end = (start_dt + timedelta(minutes=space.min_minutes)).astimezone(zone)
+    form.day.data, form.start_time.data, form.start_fold.data = start.date(), start.time(), fold
+    form.end_time.data, form.end_fold.data = end.time().replace(fold=0), end.fold
+    if end.date() != start.date():
+        form.end_day.data = end.date()
 
 
 def _booking_input(form: BookingForm, space: Space) -> bookings.BookingInput:
-    zone = ZoneInfo(space.timezone)
-    start = datetime.combine(form.day.data, form.start_time.data, zone)
-    end = datetime.combine(form.day.data, form.end_time.data, zone)
+    start, end = form.instants()
     return bookings.BookingInput(
         space_id=space.id, start_dt=start, end_dt=end, title=(form.title.data or "").strip(),
         seats=(form.seats.data or 1) if space.is_pooled else 1,
@@ -73,7 +80,7 @@ def _booking_input(form: BookingForm, space: Space) -> bookings.BookingInput:
 def book(slug: str) -> str | Response | tuple[str, int]:
     """Request a booking; refusals come back as form errors with the input kept."""
     space = spaces.get_space(slug)
-    form = BookingForm(can_override=current_user.is_staff)
+    form = BookingForm(can_override=current_user.is_staff, zone=space.timezone)
     if request.method == "GET":
         _prefill(form, space)
     if not form.validate_on_submit():

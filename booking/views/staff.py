@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -127,11 +126,9 @@ class StaffBookingForm(BookingForm):
             raise ValidationError(_l("Say why the time is blocked."))
 
     def booking_input(self, space: Space) -> BookingInput:
-        zone = ZoneInfo(space.timezone)
+        start_dt, end_dt = self.instants()
         return BookingInput(
-            space_id=space.id, title=(self.title.data or "").strip(),
-            start_dt=datetime.combine(self.day.data, self.start_time.data, zone),
-            end_dt=datetime.combine(self.day.data, self.end_time.data, zone),
+            space_id=space.id, title=(self.title.data or "").strip(), start_dt=start_dt, end_dt=end_dt,
             seats=(self.seats.data or 1) if space.is_pooled else 1,
             purpose=(self.purpose.data or "").strip(), attendees=self.attendees.data or 0,
             is_public=bool(self.is_public.data),
@@ -236,7 +233,7 @@ def decline_change(booking_id: int) -> Response:
 def book(slug: str) -> str | Response | tuple[str, int]:
     """Book a space for a member, or block it for staff; confirmed at once."""
     space = spaces.get_space(slug)
-    form = StaffBookingForm()
+    form = StaffBookingForm(zone=space.timezone)
     if not form.validate_on_submit():
         return render_template("staff/book.html", space=space, form=form), 422 if form.is_submitted() else 200
     try:

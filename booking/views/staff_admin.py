@@ -25,9 +25,11 @@ from booking.forms_staff import (
     HoursForm,
     RoleForm,
     SpaceForm,
+    resolution_from,
 )
-from booking.services import ServiceError, Stale, admin_members, admin_spaces, calendar
+from booking.services import ServiceError, Stale, admin_members, admin_spaces, calendar, policy_changes
 from booking.services.admin_spaces import InvalidInput
+from booking.services.policy_changes import VictimsToResolve
 from booking.views.helpers import locale_code
 from booking.views.staff import staff_required
 
@@ -97,7 +99,9 @@ def edit_space(space_id: int) -> Page:
     if not form.validate_on_submit():
         return _refused("staff/space_form.html", form, space=space)
     try:
-        admin_spaces.update_space(space_id, form.space_input())
+        admin_spaces.update_space(current_user, space_id, form.space_input(), resolution_from(request.form))
+    except VictimsToResolve as error:
+        return _with_victims("staff/space_form.html", error, form=form, space=space)
     except InvalidInput as error:
         form.show_errors(error)
         return render_template("staff/space_form.html", form=form, space=space), 422
@@ -105,13 +109,21 @@ def edit_space(space_id: int) -> Page:
     return redirect(url_for("staff_admin.spaces"))
 
 
+def _with_victims(template: str, error: VictimsToResolve, **context: Any) -> tuple[str, int]:
+    """The change's page again, listing the bookings it breaks with a choice for each."""
+    return render_template(template, victims=policy_changes.victim_rows(error.victims),
+                           victims_error=_(error.message, **error.params), **context), error.status_code
+
+
 def _hours_page(space: Any, form: HoursForm | None = None, holiday_form: HolidayOpeningForm | None = None,
-                status: int = 200) -> tuple[str, int]:
+                status: int = 200, victims: VictimsToResolve | None = None) -> tuple[str, int]:
     form = form or HoursForm(formdata=None, data=admin_spaces.hours_texts(space))
     holiday_form = holiday_form or HolidayOpeningForm(formdata=None)
-    return render_template("staff/hours.html", space=space, form=form, holiday_form=holiday_form,
-                           openings=admin_spaces.holiday_openings(space),
-                           holiday_name=admin_spaces.holiday_name), status
+    context = dict(space=space, form=form, holiday_form=holiday_form, openings=admin_spaces.holiday_openings(space),
+                   holiday_name=admin_spaces.holiday_name)
+    if victims is not None:
+        return _with_victims("staff/hours.html", victims, **context)
+    return render_template("staff/hours.html", **context), status
 
 
 @bp.route("/spaces/<int:space_id>/hours", methods=["GET", "POST"])
@@ -123,7 +135,9 @@ def hours(space_id: int) -> Page:
     if not form.validate_on_submit():
         return _hours_page(space, form, status=422 if form.is_submitted() else 200)
     try:
-        admin_spaces.set_opening_hours(space_id, form.texts())
+        admin_spaces.set_opening_hours(current_user, space_id, form.texts(), resolution_from(request.form))
+    except VictimsToResolve as error:
+        return _hours_page(space, form, victims=error)
     except InvalidInput as error:
         form.show_errors(error)
         return _hours_page(space, form, status=422)
@@ -150,11 +164,16 @@ def add_holiday_opening(space_id: int) -> Page:
 
 @bp.post("/spaces/<int:space_id>/holidays/<int:opening_id>/delete")
 @staff_required
-def remove_holiday_opening(space_id: int, opening_id: int) -> Response:
-    """Close the space again on that holiday."""
-    if not FlaskForm().validate_on_submit():
+def remove_holiday_opening(space_id: int, opening_id: int) -> Page:
+    """Close the space again on that holiday, after saying what happens to the bookings on it."""
+    form = FlaskForm()
+    if not form.validate_on_submit():
         abort(400)
-    admin_spaces.remove_holiday_opening(space_id, opening_id)
+    try:
+        admin_spaces.remove_holiday_opening(current_user, space_id, opening_id, resolution_from(request.form))
+    except VictimsToResolve as error:
+        return _with_victims("staff/holiday_removal.html", error, form=form,
+                             space=admin_spaces.get_space(space_id))
     flash(_("The space is closed on that holiday again."), "success")
     return redirect(url_for("staff_admin.hours", space_id=space_id))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time, timedelta
 
 import pytest
@@ -97,3 +98,10 @@ def test_a_booking_over_midnight_shows_from_the_start_of_the_next_day(staff_clie
     next_day = (LOCAL + timedelta(days=1)).isoformat()
     page = staff_client.get(f"/staff/calendar?day={next_day}").get_data(as_text=True)
     assert "Overnight" in page and ">00:00<" in page
+
+
+def test_a_night_space_shows_its_late_evening_and_the_next_morning(staff_client, create_space):
+    create_space(name_en="Bar", hours={d: ((time(22), time(2)),) for d in range(7)})
+    page = staff_client.get(f"/staff/calendar?day={LOCAL.isoformat()}").get_data(as_text=True)
+    rows = re.findall(r'<th scope="row"[^>]*>\s*(\d\d:\d\d)', page)
+    assert rows[0] == "00:00" and rows[-1] == "23:30"

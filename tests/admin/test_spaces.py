@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from booking.extensions import db
-from booking.models import Space
+from booking.models import Booking, Space
 from tests.admin.conftest import fresh
 from tests.conftest import future_day
 from tests.views.conftest import form_errors, input_value
@@ -142,17 +142,26 @@ def test_a_slug_another_space_uses_is_refused(staff_client, create_space):
     assert space_count() == 1
 
 
-def test_fewer_desks_than_future_bookings_hold_is_refused(staff_client, create_space, create_user, create_booking):
+def test_fewer_desks_than_future_bookings_hold_lists_the_booking_before_saving(
+        staff_client, create_space, create_user, create_booking):
     desks = create_space(kind="pooled", unit_count=10)
     start = future_day(3).replace(hour=2)
-    create_booking(desks, create_user(), start, start.replace(hour=4), units=(8,))
+    booking = create_booking(desks, create_user(), start, start.replace(hour=4), units=(8,))
     form = space_form(slug=desks.slug, kind="pooled", unit_count="5")
+    staff_client.submit("/language", {"locale": "en"})
 
     response = staff_client.submit(f"/staff/spaces/{desks.id}/edit", form)
 
-    assert response.status_code == 422
-    assert "8" in " ".join(form_errors(response.get_data(as_text=True)))
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert f'data-booking="{booking.id}"' in page and "Move it to desk 1" in page
     assert fresh(Space, desks.id).unit_count == 10
+
+    response = staff_client.submit(f"/staff/spaces/{desks.id}/edit", {**form, f"victim_{booking.id}": "move"})
+
+    assert response.status_code == 302
+    assert fresh(Space, desks.id).unit_count == 5
+    assert fresh(Booking, booking.id).unit_numbers == [1]
 
 
 def test_a_slot_length_the_opening_hours_do_not_fit_is_refused(staff_client, create_space):

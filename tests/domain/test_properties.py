@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from booking.domain.grid import CLOSED, FREE, MINE, PAST, TAKEN, build_week
 from booking.domain.intervals import overlaps
 from booking.domain.rules import (
+    check_hours,
     check_quota,
     check_request,
     check_units,
@@ -23,9 +24,10 @@ from booking.domain.values import ClosedRange, Hold, Policy, Request, Usage
 PROPERTY_SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-# An ordinary week, and the weeks of both daylight saving switches in Berlin (2026).
-MONDAYS = (date(2030, 6, 3), date(2026, 3, 23), date(2026, 10, 19))
-ZONES = ("Asia/Tokyo", "Europe/Berlin", "America/St_Johns")
+# An ordinary week, and the weeks of both daylight saving switches in Berlin (2026) and New York (2027).
+MONDAYS = (date(2030, 6, 3), date(2026, 3, 23), date(2026, 10, 19), date(2027, 3, 8), date(2027, 11, 1))
+ZONES = ("Asia/Tokyo", "Europe/Berlin", "America/St_Johns", "America/New_York")
+AROUND_THE_CLOCK = {weekday: ((time(0), time(0)),) for weekday in range(7)}
 MINUTE = timedelta(minutes=1)
 
 
@@ -38,14 +40,19 @@ def opening_days(draw: st.DrawFn) -> dict[int, tuple[tuple[time, time], ...]]:
         marks = sorted(draw(st.sets(st.integers(0, 95), min_size=2 * count, max_size=2 * count)))
         quarters = [time(m // 4, m % 4 * 15) for m in marks]
         if quarters:
-            opening[weekday] = tuple(zip(quarters[::2], quarters[1::2], strict=True))
+            periods = list(zip(quarters[::2], quarters[1::2], strict=True))
+            if draw(st.booleans()):  # the last period runs past midnight (or to 24:00)
+                overnight = draw(st.integers(0, marks[-2]))
+                periods[-1] = (periods[-1][0], time(overnight // 4, overnight % 4 * 15))
+            opening[weekday] = tuple(periods)
     return opening
 
 
 @st.composite
 def policies(draw: st.DrawFn) -> Policy:
     slot = draw(st.sampled_from((15, 30, 60)))
-    shortest = draw(st.one_of(st.integers(1, 4).map(lambda k: k * slot), st.integers(10, 120)))
+    shortest = draw(st.one_of(st.integers(1, 4).map(lambda k: k * slot), st.integers(10, 120),
+                              st.integers(20, 40).map(lambda k: k * 60)))  # overnight and multi-day probes
     is_pooled = draw(st.booleans())
     return Policy(
         timezone=draw(st.sampled_from(ZONES)),
@@ -58,7 +65,7 @@ def policies(draw: st.DrawFn) -> Policy:
         teardown_minutes=draw(st.sampled_from((0, 15, 30, 45))),
         min_notice_minutes=draw(st.sampled_from((0, 30, 120, 1440))),
         max_days_ahead=draw(st.integers(1, 10)),
-        opening=draw(opening_days()),
+        opening=draw(st.one_of(opening_days(), st.just(AROUND_THE_CLOCK))),
     )
 
 
@@ -224,3 +231,56 @@ def test_the_hours_quota_agrees_with_every_rolling_week_that_holds_the_new_booki
     assert bool(conflicts) == (fullest > limit)
     if conflicts:
         assert conflicts[0].params["hours"] == f"{fullest:g}"
+
+
+# --- overnight and multi-day stays against a quarter-hour oracle ------------------------------
+
+
+@st.composite
+def night_scenarios(draw: st.DrawFn) -> tuple[Policy, Request]:
+    """At most one period a day (some past midnight or around the clock) and a request of up to three days."""
+    opening = {}
+    for weekday in range(7):
+        if draw(st.booleans()):
+            opens, closes = draw(st.integers(0, 95)), draw(st.integers(0, 95))
+            opening[weekday] = ((time(opens // 4, opens % 4 * 15), time(closes // 4, closes % 4 * 15)),)
+    policy = Policy(timezone=draw(st.sampled_from(ZONES)), slot_minutes=15, min_minutes=15, max_minutes=3 * 1440,
+                    opening=opening, max_days_ahead=3650)
+    first = datetime.combine(draw(st.sampled_from(MONDAYS)), time(0), ZoneInfo(policy.timezone)).astimezone(UTC)
+    start = first + timedelta(minutes=15 * draw(st.integers(0, 7 * 96)))
+    return policy, Request(start, start + timedelta(minutes=15 * draw(st.integers(1, 3 * 96))))
+
+
+def is_open_at(instant: datetime, policy: Policy) -> bool:
+    """Whether some period, of that local day or the one before, holds the instant (walked by wall time)."""
+    zone = ZoneInfo(policy.timezone)
+    local_day = instant.astimezone(zone).date()
+    for day in (local_day - timedelta(days=1), local_day):
+        for opens, closes in policy.opening.get(day.weekday(), ()):
+            start = datetime.combine(day, opens, zone).astimezone(UTC)
+            end_day = day + timedelta(days=1) if closes <= opens else day
+            end = datetime.combine(end_day, closes, zone).astimezone(UTC)
+            if start <= instant < end:
+                return True
+    return False
+
+
+@PROPERTY_SETTINGS
+@given(night_scenarios())
+def test_an_overnight_or_multi_day_stay_passes_the_hours_rule_exactly_when_every_quarter_is_open(scenario):
+    policy, request = scenario
+    quarter = timedelta(minutes=15)
+    instants = [request.start_dt + n * quarter for n in range(int(request.length / quarter))]
+    assert (check_hours(request, policy) == []) == all(is_open_at(i, policy) for i in instants)
+
+
+@PROPERTY_SETTINGS
+@given(st.sampled_from(ZONES), st.sampled_from(MONDAYS), st.integers(0, 7 * 48), st.integers(1, 6 * 48))
+def test_a_space_open_around_the_clock_takes_stays_of_any_length_up_to_its_maximum(zone, monday, offset, halves):
+    policy = Policy(timezone=zone, opening=AROUND_THE_CLOCK, min_minutes=30, max_minutes=3 * 1440,
+                    max_days_ahead=3650)
+    first = datetime.combine(monday, time(0), ZoneInfo(zone)).astimezone(UTC) + timedelta(minutes=30 * offset)
+    request = Request(first, first + timedelta(minutes=30 * halves))
+    codes = {c.code for c in check_request(request, policy, [], [], first - timedelta(days=1), suggest=False)}
+    assert "hours" not in codes
+    assert ("duration" in codes) == (request.length > timedelta(minutes=policy.max_minutes))
