@@ -129,6 +129,9 @@ def _register_blueprints(app: Flask) -> None:
     from booking.views import helpers
 
     helpers.register(app)
+    from booking import limits
+
+    limits.init_app(app)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -150,6 +150,7 @@ def create_user(app: Flask) -> Callable[..., User]:
         values: dict[str, Any] = dict(
             email=f"member{n}@example.jp", name=f"Member {n}", organisation="Test Org",
             org_kind="company", role="member", locale="ja", password_hash=_HASH["hash"],
+            email_verified_at=datetime.now(UTC),
         )
         values.update(overrides)
         user = User(**values)
