@@ -60,28 +60,33 @@ def signed_in_account() -> str:
     return str(current_user.get_id() or "none")
 
 
-def _failed(response: Response) -> bool:
-    """Only refused attempts count: a member who signs in at once uses up nothing."""
+def _refused(response: Response) -> bool:
+    """A refused attempt: a member who signs in at once uses up nothing."""
     return response.status_code in (401, 422)
+
+
+def _done(response: Response) -> bool:
+    """An accepted form (it redirects): typing errors never use up a limit that sends mail."""
+    return response.status_code in (302, 303)
 
 
 @dataclass(frozen=True)
 class Rule:
     setting: str
     key: Callable[[], str]
-    only_failures: bool = False
+    counts: Callable[[Response], bool] | None = None  # which answers count; None: every POST
 
 
 # Each named limit is one or more rules; every rule counts separately.
 LIMITS: dict[str, tuple[Rule, ...]] = {
-    "sign_in": (Rule("RATELIMIT_SIGN_IN_ACCOUNT", account_and_address, only_failures=True),
-                Rule("RATELIMIT_SIGN_IN_ADDRESS", client_address, only_failures=True)),
-    "register": (Rule("RATELIMIT_REGISTER", client_address),
-                 Rule("RATELIMIT_MAIL_PER_ACCOUNT", account)),
-    "password_reset": (Rule("RATELIMIT_PASSWORD_RESET", client_address),
-                       Rule("RATELIMIT_MAIL_PER_ACCOUNT", account)),
-    "second_factor": (Rule("RATELIMIT_SECOND_FACTOR", pending_account, only_failures=True),),
-    "account_mail": (Rule("RATELIMIT_MAIL_PER_ACCOUNT", signed_in_account),),
+    "sign_in": (Rule("RATELIMIT_SIGN_IN_ACCOUNT", account_and_address, _refused),
+                Rule("RATELIMIT_SIGN_IN_ADDRESS", client_address, _refused)),
+    "register": (Rule("RATELIMIT_REGISTER", client_address, _done),
+                 Rule("RATELIMIT_MAIL_PER_ACCOUNT", account, _done)),
+    "password_reset": (Rule("RATELIMIT_PASSWORD_RESET", client_address, _done),
+                       Rule("RATELIMIT_MAIL_PER_ACCOUNT", account, _done)),
+    "second_factor": (Rule("RATELIMIT_SECOND_FACTOR", pending_account, _refused),),
+    "account_mail": (Rule("RATELIMIT_MAIL_PER_ACCOUNT", signed_in_account, _done),),
     "anonymous_form": (Rule("RATELIMIT_ANONYMOUS_FORM", client_address),),
 }
 
@@ -128,7 +133,7 @@ def init_app(app: Flask) -> Limiter:
             for rule in LIMITS[name]:
                 view = limiter.limit(
                     str(config[rule.setting]), key_func=rule.key, methods=["POST"],
-                    deduct_when=_failed if rule.only_failures else None,
+                    deduct_when=rule.counts,
                     scope=f"{name}:{rule.setting}",
                 )(view)
         app.view_functions[endpoint] = view
