@@ -100,8 +100,10 @@ def calendar_header(
     calendar.add("calscale", "GREGORIAN")
     if method:
         calendar.add("method", method)
-    calendar.add("name", clean_text(name))
-    calendar.add("x-wr-calname", clean_text(name))
+    # NAME is one line: icalendar leaves a line break in it unescaped and then refuses to write it.
+    title = " ".join(clean_text(name).split())
+    calendar.add("name", title)
+    calendar.add("x-wr-calname", title)
     calendar.add("x-wr-timezone", default_zone)
     if refresh is not None:
         calendar.add("refresh-interval", vDuration(refresh), parameters={"VALUE": "DURATION"})

@@ -1,22 +1,22 @@
-"""The account e-mails: verification link, "already registered" notice, reset link, password changed.
+"""The account e-mails (verification link, "already registered" notice, reset link, password
+changed), written to the outbox in the transaction that calls for them.
 
-Services call `send` after their commit. It is the one place account mail
-leaves the application, so moving it to the outbox changes only `send`.
+The payload holds the recipient's name and, for a link, only the nonce: the
+renderer derives the link's secret with the app's secret key at delivery
+(booking.services.account_tokens.derive), so the outbox never stores a working link.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
-from booking import mail
 from booking.domain.values import N_
-
-log = logging.getLogger(__name__)
+from booking.models import User
+from booking.services import account_tokens, outbox
 
 SUBJECTS = {
     "verify": N_("Please confirm your e-mail address"),
@@ -24,47 +24,38 @@ SUBJECTS = {
     "reset": N_("Reset your password"),
     "password_changed": N_("Your password was changed"),
 }
+# The page a mailed link opens, for the kinds that carry one.
+LINKS = {"verify": "auth.verify_email", "reset": "auth.reset_password"}
 
 
-@dataclass(frozen=True)
-class AccountMail:
-    """One account e-mail: `kind` names the template mail/account_<kind>.txt."""
-
-    kind: str
-    to: str
-    name: str
-    locale: str
-    path: str = ""  # the link's path (with its secret), made absolute with BASE_URL
+def enqueue(session: Session, kind: str, user: User, nonce: str = "") -> None:
+    """Add the account mail `kind` for `user` to the caller's transaction."""
+    outbox.enqueue(session, kind=f"account.{kind}", to=user.email, locale=user.locale,
+                   payload={"name": user.name, "nonce": nonce})
 
 
-def _absolute(path: str) -> str:
+def _absolute(endpoint: str, **values: str) -> str:
     base = str(current_app.config.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
-    return base + path
+    return base + str(current_app.url_map.bind("localhost").build(endpoint, values))
 
 
-def link_path(endpoint: str, **values: str) -> str:
-    """The path of an endpoint, built without a request (services run outside one too)."""
-    return str(current_app.url_map.bind("localhost").build(endpoint, values))
+def render(kind: str, payload: dict[str, Any]) -> tuple[str, str]:
+    """(subject, body) in the locale in force (the outbox sets the recipient's)."""
+    link = ""
+    if kind in LINKS:
+        secret = account_tokens.derive(str(current_app.config["SECRET_KEY"]), kind, str(payload["nonce"]))
+        link = _absolute(LINKS[kind], token=secret)
+    body = current_app.jinja_env.get_template(f"mail/account_{kind}.txt").render(
+        name=payload["name"], link=link, sign_in=_absolute("auth.login"),
+        forgot=_absolute("auth.forgot_password"),
+        hours=current_app.config["VERIFY_LINK_HOURS"], minutes=current_app.config["RESET_LINK_MINUTES"],
+    )
+    return _(SUBJECTS[kind]), body.strip() + "\n"
 
 
-def render(item: AccountMail) -> mail.Mail:
-    """The message in the recipient's language."""
-    with force_locale(item.locale):
-        body = current_app.jinja_env.get_template(f"mail/account_{item.kind}.txt").render(
-            name=item.name, link=_absolute(item.path) if item.path else "",
-            sign_in=_absolute(link_path("auth.login")), forgot=_absolute(link_path("auth.forgot_password")),
-            hours=current_app.config["VERIFY_LINK_HOURS"], minutes=current_app.config["RESET_LINK_MINUTES"],
-        )
-        subject = _(SUBJECTS[item.kind])
-    return mail.Mail(to=item.to, subject=subject, body=body.strip() + "\n")
+def _register(kind: str) -> None:
+    outbox.renderer(f"account.{kind}")(lambda payload, _locale: render(kind, payload))
 
 
-def send(items: list[AccountMail]) -> None:
-    """Render and send (never raises: a mail problem is logged, the user's action stands)."""
-    rendered = []
-    for item in items:
-        try:
-            rendered.append(render(item))
-        except Exception:
-            log.exception("could not render the %s e-mail", item.kind)
-    mail.send(rendered)
+for _kind in SUBJECTS:
+    _register(_kind)

@@ -1,14 +1,18 @@
 """Secrets mailed or shown to one user: verification links, reset links, recovery codes.
 
-Only the SHA-256 of a secret is stored (the secrets are random, 256 bits for
-links, so a plain hash is enough: nothing to brute-force). A secret works once:
-using it sets `used_at` with a guarded UPDATE, so two requests racing with the
-same link cannot both succeed. Source: OWASP ASVS 4.0.3 V2.3.1, V2.5.x, V2.6.
+Only the SHA-256 of a secret is stored. A mailed link's secret is derived from a
+random nonce with the application's secret key (HMAC-SHA-256), and the outbox
+row keeps only the nonce: the database alone (tokens and outbox) reveals no
+working link, as with feed tokens. A secret works once: using it sets `used_at`
+with a guarded UPDATE, so two requests racing with the same link cannot both
+succeed. Source: OWASP ASVS 4.0.3 V2.3.1, V2.5.x, V2.6.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
 
@@ -23,19 +27,30 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def issue(session: Session, user: User, purpose: str, now: datetime, lifetime: timedelta | None) -> str:
-    """A new secret for `user`; returns it in clear (to mail or show once).
+def derive(key: str, purpose: str, nonce: str) -> str:
+    """The link secret of a nonce: HMAC-SHA-256 with the app's secret key, URL-safe base64 (43 characters)."""
+    mac = hmac.new(key.encode("utf-8"), f"{purpose}:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
 
-    A new reset link replaces every earlier one of the user (ASVS V2.5.x: a newer
-    link invalidates the older).
-    """
-    if purpose == "reset":
-        revoke(session, user.id, "reset")
-    secret = secrets.token_urlsafe(32)
-    session.add(AccountToken(user_id=user.id, purpose=purpose, token_hash=digest(secret), created_at=now,
+
+def store(session: Session, user_id: int, purpose: str, secret: str, now: datetime,
+          lifetime: timedelta | None = None) -> None:
+    """Keep the hash of `secret` for the user (expiring after `lifetime` when given)."""
+    session.add(AccountToken(user_id=user_id, purpose=purpose, token_hash=digest(secret), created_at=now,
                              expires_at=now + lifetime if lifetime is not None else None))
     session.flush()
-    return secret
+
+
+def issue(session: Session, user: User, purpose: str, now: datetime, lifetime: timedelta, key: str) -> str:
+    """A new link secret for `user`; returns its nonce (see `derive`).
+
+    A new link replaces every earlier one of the same purpose (ASVS V2.5.x: a
+    newer reset link invalidates the older).
+    """
+    revoke(session, user.id, purpose)
+    nonce = secrets.token_urlsafe(16)
+    store(session, user.id, purpose, derive(key, purpose, nonce), now, lifetime)
+    return nonce
 
 
 def usable(session: Session, secret: str, purpose: str, now: datetime) -> AccountToken | None:
@@ -48,10 +63,13 @@ def usable(session: Session, secret: str, purpose: str, now: datetime) -> Accoun
     return token
 
 
-def consume(session: Session, secret: str, purpose: str, now: datetime) -> User | None:
-    """Use a secret up: its user, or None when it is unknown, used, expired or replaced."""
+def consume(session: Session, secret: str, purpose: str, now: datetime, user_id: int | None = None) -> User | None:
+    """Use a secret up: its user, or None when it is unknown, used, expired or replaced.
+
+    With `user_id`, only a secret of that user counts (recovery codes).
+    """
     token = usable(session, secret, purpose, now)
-    if token is None:
+    if token is None or (user_id is not None and token.user_id != user_id):
         return None
     marked = session.execute(
         update(AccountToken).where(AccountToken.id == token.id, AccountToken.used_at.is_(None))

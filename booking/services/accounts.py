@@ -3,7 +3,7 @@
 Password rule: booking.domain.passwords (ASVS V2.1). Registration answers the
 same whether or not the address is taken (ASVS V2.2/V3: no account
 enumeration): a new address gets a verification link, a taken one a notice.
-Mail goes out after the commit through booking.services.account_mail.
+Mail is written to the outbox in the same transaction (booking.services.account_mail).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,9 +23,7 @@ from booking.domain.passwords import password_problem
 from booking.domain.values import N_
 from booking.extensions import db
 from booking.models import User
-from booking.services import NotFound, ServiceError, account_tokens
-from booking.services.account_mail import AccountMail, link_path
-from booking.services.account_mail import send as send_mail
+from booking.services import NotFound, ServiceError, account_mail, account_tokens
 from booking.services.transactions import run_write
 
 # OWASP's Argon2id recommendation: 19 MiB of memory, 2 iterations, 1 lane.
@@ -111,23 +109,35 @@ def register(data: Registration, now: datetime | None = None) -> None:
     now = now or utcnow()
     email = normalise_email(data.email)
     user = _new_user(data, email, None)
-    lifetime = timedelta(hours=current_app.config["VERIFY_LINK_HOURS"])
 
-    def work(session: Session) -> AccountMail:
+    def work(session: Session) -> None:
         existing = session.scalar(select(User).where(User.email == email))
         if existing is not None:
-            return AccountMail("already_registered", existing.email, existing.name, existing.locale)
+            account_mail.enqueue(session, "already_registered", existing)
+            return
         session.add(user)
         session.flush()
-        secret = account_tokens.issue(session, user, "verify", now, lifetime)
-        return AccountMail("verify", email, user.name, user.locale, link_path("auth.verify_email", token=secret))
+        account_mail.enqueue(session, "verify", user, _link_nonce(session, user, "verify", now))
 
     try:
-        message = run_write(None, work)
+        run_write(None, work)
     except IntegrityError:
-        db.session.rollback()  # registered by a concurrent request a moment ago
-        message = AccountMail("already_registered", email, data.name, data.locale)
-    send_mail([message])
+        db.session.rollback()  # registered by a concurrent request a moment ago: tell the owner
+        run_write(None, lambda session: _notice_taken(session, email))
+
+
+def _notice_taken(session: Session, email: str) -> None:
+    existing = session.scalar(select(User).where(User.email == email))
+    if existing is not None:
+        account_mail.enqueue(session, "already_registered", existing)
+
+
+def _link_nonce(session: Session, user: User, purpose: str, now: datetime) -> str:
+    """A new verification or reset link for `user` (older ones of the purpose die); its nonce."""
+    config = current_app.config
+    lifetime = (timedelta(hours=config["VERIFY_LINK_HOURS"]) if purpose == "verify"
+                else timedelta(minutes=config["RESET_LINK_MINUTES"]))
+    return account_tokens.issue(session, user, purpose, now, lifetime, str(config["SECRET_KEY"]))
 
 
 def verify_email(secret: str, now: datetime | None = None) -> bool:
@@ -145,27 +155,23 @@ def verify_email(secret: str, now: datetime | None = None) -> bool:
 
 
 def resend_verification(user: User, now: datetime | None = None) -> None:
-    """A fresh verification link for a signed-in member who has not verified yet."""
+    """A fresh verification link for a signed-in member who has not verified yet (older links die)."""
     if user.is_verified:
         return
     now = now or utcnow()
-    lifetime = timedelta(hours=current_app.config["VERIFY_LINK_HOURS"])
 
-    def work(session: Session) -> AccountMail:
+    def work(session: Session) -> None:
         fresh = session.get(User, user.id)
         if fresh is None:
             raise NotFound()
-        account_tokens.revoke(session, fresh.id, "verify")
-        secret = account_tokens.issue(session, fresh, "verify", now, lifetime)
-        return AccountMail("verify", fresh.email, fresh.name, fresh.locale,
-                           link_path("auth.verify_email", token=secret))
+        account_mail.enqueue(session, "verify", fresh, _link_nonce(session, fresh, "verify", now))
 
-    send_mail([run_write(None, work)])
+    run_write(None, work)
 
 
 def authenticate(email: str, password: str) -> User | None:
     """The enabled user with this e-mail and password, or None (same work either way)."""
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    user: User | None = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     stored = user.password_hash if user is not None else _DUMMY_HASH
     if not _matches(stored, password) or user is None or not user.is_enabled:
         return None
@@ -182,28 +188,30 @@ def _matches(stored: str, password: str) -> bool:
 
 
 def _set_password(session: Session, user: User, password: str) -> None:
-    """New hash; every reset link dies (ASVS V2.5.x), and every other session ends."""
+    """New hash; every reset link dies (ASVS V2.5.x) and every session ends (V3.3.3)."""
     user.password_hash = hash_password(password)
     account_tokens.revoke(session, user.id, "reset")
+    end_sessions(session, user)
+    account_mail.enqueue(session, "password_changed", user)
 
 
 def change_password(user: User, current: str, new: str) -> None:
     """Change the signed-in user's password; raises WrongPassword unless `current` is right.
 
-    Raises WeakPassword when `new` breaks the rule. The owner is told by mail.
+    Raises WeakPassword when `new` breaks the rule. Every session of the account
+    ends (the caller signs this browser in again); the owner is told by mail.
     """
     if not _matches(user.password_hash, current):
         raise WrongPassword(N_("The current password is wrong."))
     require_strong(new, user.email, user.name)
 
-    def work(session: Session) -> AccountMail:
+    def work(session: Session) -> None:
         fresh = session.get(User, user.id)
         if fresh is None:
             raise NotFound()
         _set_password(session, fresh, new)
-        return AccountMail("password_changed", fresh.email, fresh.name, fresh.locale)
 
-    send_mail([run_write(None, work)])
+    run_write(None, work)
 
 
 def request_password_reset(email: str, now: datetime | None = None) -> None:
@@ -213,18 +221,13 @@ def request_password_reset(email: str, now: datetime | None = None) -> None:
     """
     now = now or utcnow()
     email = normalise_email(email)
-    lifetime = timedelta(minutes=current_app.config["RESET_LINK_MINUTES"])
 
-    def work(session: Session) -> AccountMail | None:
+    def work(session: Session) -> None:
         user = session.scalar(select(User).where(User.email == email))
-        if user is None or not user.is_enabled:
-            return None
-        secret = account_tokens.issue(session, user, "reset", now, lifetime)
-        return AccountMail("reset", user.email, user.name, user.locale,
-                           link_path("auth.reset_password", token=secret))
+        if user is not None and user.is_enabled:
+            account_mail.enqueue(session, "reset", user, _link_nonce(session, user, "reset", now))
 
-    message = run_write(None, work)
-    send_mail([message] if message is not None else [])
+    run_write(None, work)
 
 
 def reset_link_works(secret: str, now: datetime | None = None) -> bool:
@@ -235,9 +238,10 @@ def reset_link_works(secret: str, now: datetime | None = None) -> bool:
 def reset_password(secret: str, new: str, now: datetime | None = None) -> bool:
     """Set a new password with a reset link; False when the link is unknown, used, expired or replaced.
 
-    The link proves the mailbox, so the address counts as verified. An admin's
-    second factor stays as it is: signing in still asks for the code.
-    Raises WeakPassword when `new` breaks the rule (the link stays usable).
+    The link proves the mailbox, so the address counts as verified. Every
+    session of the account ends. An admin's second factor stays as it is:
+    signing in still asks for the code. Raises WeakPassword when `new` breaks
+    the rule (the link stays usable).
     """
     now = now or utcnow()
     token = account_tokens.usable(db.session, secret, "reset", now)
@@ -246,19 +250,54 @@ def reset_password(secret: str, new: str, now: datetime | None = None) -> bool:
     require_strong(new, token.user.email, token.user.name)
     db.session.rollback()
 
-    def work(session: Session) -> AccountMail | None:
+    def work(session: Session) -> bool:
         user = account_tokens.consume(session, secret, "reset", now)
         if user is None or not user.is_enabled:
-            return None
+            return False
         _set_password(session, user, new)
         user.email_verified_at = user.email_verified_at or now
-        return AccountMail("password_changed", user.email, user.name, user.locale)
+        return True
 
-    message = run_write(None, work)
-    if message is None:
-        return False
-    send_mail([message])
-    return True
+    return run_write(None, work)
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every session of `user`, in every browser, inside the caller's write transaction.
+
+    Raises the account's session version with one UPDATE (`session_version + 1` in SQL,
+    so two concurrent calls both count). Session and remember cookies carry the version
+    they were issued with (`User.get_id()` gives "<id>:<version>", Flask-Login's
+    alternative id) and `user_for_session` refuses any other version, so once the
+    transaction commits every cookie issued before it stops working at its next request.
+    Called on logout, deactivation, reactivation, role change and password change
+    (OWASP ASVS 4.0.3 V3.3.1, V3.3.3).
+    """
+    session.execute(update(User).where(User.id == user.id)
+                    .values(session_version=User.session_version + 1))
+    if user in session:
+        session.expire(user, ["session_version"])
+
+
+def sign_out_everywhere(user: User) -> None:
+    """Logout: end every session of `user` (this browser's and all others), in one transaction."""
+    run_write(None, lambda session: end_sessions(session, user))
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The enabled account a session id "<id>:<version>" names, or None.
+
+    None for anything malformed, an unknown or deactivated account, or a version
+    other than the account's current one (a session ended by `end_sessions`).
+    """
+    user_id, _colon, version = session_id.partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()):
+        return None
+    if len(user_id) > 18 or len(version) > 18:
+        return None
+    user: User | None = db.session.get(User, int(user_id))
+    if user is None or not user.is_enabled or user.session_version != int(version):
+        return None
+    return user
 
 
 def set_locale(user: User, locale: str) -> None:

@@ -14,6 +14,7 @@ from booking.forms import ChangePasswordForm
 from booking.limits import limited
 from booking.models import FEED_KINDS
 from booking.services import accounts, feed_tokens, spaces
+from booking.views import sessions
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -54,7 +55,8 @@ def change_password() -> str | Response | tuple[str, int]:
     except accounts.WrongPassword as error:
         form.current.errors = [_(error.message)]
         return render_template("account/password.html", form=form), 422
-    flash(_("Your password was changed."), "success")
+    sessions.begin(current_user._get_current_object())  # every other session ended with the change
+    flash(_("Your password was changed. Every other browser was signed out."), "success")
     return redirect(url_for("account.show"))
 
 

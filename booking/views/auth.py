@@ -6,14 +6,20 @@ import logging
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from booking.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from booking.limits import limited
 from booking.services import accounts
+from booking.views import sessions
 from booking.views.errors import render_error
-from booking.views.main import _safe_next
+from booking.views.redirects import safe_next
+
+# Logout asks the browser to drop what it cached of signed-in pages (and any storage).
+# Not "cookies": that would clear every cookie of the registrable domain, other sites
+# of the same office included; the response itself replaces this site's cookies.
+CLEAR_SITE_DATA = '"cache", "storage"'
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
@@ -63,17 +69,20 @@ def login() -> str | Response | tuple[str, int]:
                     request.remote_addr, request.user_agent.string[:200])
         form.form_errors.append(_("The e-mail address or the password is wrong."))
         return render_template("auth/login.html", form=form), 401
-    login_user(user)
-    return redirect(_safe_next(request.args.get("next")))
+    sessions.begin(user)
+    return redirect(safe_next(request.args.get("next")))
 
 
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    """Sign out."""
-    logout_user()
+    """Sign out here and in every other browser of this account."""
+    accounts.sign_out_everywhere(current_user)
+    sessions.end()
     flash(_("You are signed out."), "info")
-    return redirect(url_for("main.index"))
+    response = redirect(url_for("main.index"))
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -103,7 +112,7 @@ def reset_password(token: str) -> str | Response | tuple[str, int]:
         return render_template("auth/reset.html", form=form), 422
     if not changed:
         return _dead_reset_link()
-    logout_user()
+    sessions.end()
     flash(_("Your password was changed. Please sign in with the new one."), "success")
     return redirect(url_for("auth.login"))
 

@@ -1,7 +1,7 @@
 """Account security: e-mail verification, password reset and recovery tokens, admin TOTP.
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0006
 Create Date: 2026-11-29 11:40:00
 
 Accounts that exist before this revision count as verified (their e-mail was
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0007'
-down_revision = '0003'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

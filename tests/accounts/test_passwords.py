@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from click.testing import CliRunner
@@ -9,7 +10,7 @@ from sqlalchemy import select
 
 from booking.db import utcnow
 from booking.extensions import db
-from booking.models import AccountToken, User
+from booking.models import AccountToken, OutboxMessage, User
 from booking.services import accounts
 from booking.services.account_tokens import digest
 from tests.accounts.conftest import NEW_PASSWORD, link_in
@@ -141,3 +142,29 @@ def test_mail_bodies_never_contain_the_password(client, inbox, create_user):
     member = create_user()
     choose(client, ask_for_reset(client, inbox, member.email))
     assert all(NEW_PASSWORD not in text_of(m) for m in inbox.wait_for(2))
+
+
+def test_the_outbox_keeps_no_working_link(client, inbox, create_user):
+    member = create_user()
+    secret = ask_for_reset(client, inbox, member.email).rsplit("/", 1)[1]
+    payloads = [json.dumps(row.payload) for row in db.session.scalars(select(OutboxMessage))]
+    assert payloads and all(secret not in payload for payload in payloads)
+
+
+def test_changing_the_password_signs_out_every_other_browser_but_this_one(app, client, inbox, create_user):
+    member = create_user()
+    other_browser = app.test_client()
+    other_browser.login(member.email)
+    client.login(member.email)
+    assert other_browser.get("/bookings").status_code == 200
+    client.submit("/account/password", {"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert client.get("/bookings").status_code == 200
+    assert other_browser.get("/bookings").status_code == 302
+
+
+def test_a_reset_signs_out_every_browser(app, client, inbox, create_user):
+    member = create_user()
+    signed_in = app.test_client()
+    signed_in.login(member.email)
+    choose(client, ask_for_reset(client, inbox, member.email))
+    assert signed_in.get("/bookings").status_code == 302
