@@ -121,7 +121,7 @@ def init_app(app: Flask) -> Limiter:
     limiter = Limiter(
         key_func=client_address,
         storage_uri=_storage_uri(str(config.get("RATELIMIT_STORAGE_URI") or "")),
-        storage_options={"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        storage_options={"socket_connect_timeout": 0.5, "socket_timeout": 0.5},  # type: ignore[dict-item]
         headers_enabled=False,  # Retry-After goes on the 429 page only (booking.views.errors)
         key_prefix=str(config.get("RATELIMIT_KEY_PREFIX") or "booking"),
         strategy="fixed-window",
@@ -129,14 +129,14 @@ def init_app(app: Flask) -> Limiter:
     )
     limiter.init_app(app)
     for endpoint, view in list(app.view_functions.items()):
+        wrapped: Any = view
         for name in getattr(view, ATTR, ()):
             for rule in LIMITS[name]:
-                view = limiter.limit(
+                wrapped = limiter.limit(
                     str(config[rule.setting]), key_func=rule.key, methods=["POST"],
-                    deduct_when=rule.counts,
-                    scope=f"{name}:{rule.setting}",
-                )(view)
-        app.view_functions[endpoint] = view
+                    deduct_when=rule.counts, scope=f"{name}:{rule.setting}",
+                )(wrapped)
+        app.view_functions[endpoint] = wrapped
     app.extensions["booking_limiter"] = limiter
     return limiter
 

@@ -15,9 +15,10 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from booking.models import AccountToken, User
 
@@ -53,9 +54,9 @@ def issue(session: Session, user: User, purpose: str, now: datetime, lifetime: t
     return nonce
 
 
-def usable(session: Session, secret: str, purpose: str, now: datetime) -> AccountToken | None:
+def usable(session: Session | scoped_session[Any], secret: str, purpose: str, now: datetime) -> AccountToken | None:
     """The unused, unexpired token of this purpose matching `secret`, or None."""
-    token = session.scalar(select(AccountToken).where(
+    token: AccountToken | None = session.scalar(select(AccountToken).where(
         AccountToken.token_hash == digest(secret), AccountToken.purpose == purpose,
         AccountToken.used_at.is_(None)))
     if token is None or (token.expires_at is not None and token.expires_at <= now):

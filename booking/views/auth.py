@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from booking.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from booking.limits import limited
 from booking.services import accounts
-from booking.views import sessions
+from booking.views import second_factor, sessions
 from booking.views.errors import render_error
 from booking.views.redirects import safe_next
 
@@ -69,6 +69,8 @@ def login() -> str | Response | tuple[str, int]:
                     request.remote_addr, request.user_agent.string[:200])
         form.form_errors.append(_("The e-mail address or the password is wrong."))
         return render_template("auth/login.html", form=form), 401
+    if user.needs_totp and user.totp_secret:
+        return second_factor.await_code(user, request.args.get("next"))
     sessions.begin(user)
     return redirect(safe_next(request.args.get("next")))
 
