@@ -43,7 +43,7 @@ for path in sys.argv[1:]:
 endef
 export RESTORE_OBSOLETE
 
-.PHONY: help run test lint clean translations chromium wrk bench mutation
+.PHONY: help run test lint clean translations chromium redis wrk bench mutation
 
 help:
 	@echo "make run           create .venv, migrate + seed instance/, serve on http://$(HOST):$(PORT)"
@@ -103,7 +103,20 @@ bench: $(VENV)/.installed wrk $(COMPILED)
 mutation: $(VENV)/.installed-test $(COMPILED)
 	$(BIN)/python mutation/run.py $(MUTATION_ARGS)
 
-test: $(VENV)/.installed-test chromium $(COMPILED)
+# The rate-limit tests count in a real Redis on 127.0.0.1:6379: install Debian's and start it
+# (without persistence) when nothing answers there.
+redis:
+	@if ! command -v redis-server >/dev/null; then \
+		echo "Installing Debian redis-server for the rate-limit tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server; \
+	fi
+	@if ! $(BIN)/python -c 'import redis; redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()' 2>/dev/null; then \
+		echo "Starting redis-server on 127.0.0.1:6379"; \
+		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no; \
+	fi
+
+test: $(VENV)/.installed-test chromium redis $(COMPILED)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

@@ -141,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
         errors,
         feeds,
         main,
+        second_factor,
         spaces,
         staff,
         staff_admin,
@@ -149,13 +150,17 @@ def _register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = DatabaseIdConverter
 
-    for module in (main, auth, spaces, bookings, staff, staff_admin, staff_mail, account, feeds):
+    for module in (main, auth, second_factor, spaces, bookings, staff, staff_admin, staff_mail, account, feeds):
         app.register_blueprint(module.bp)
     errors.register(app)
     from booking.views import helpers, sessions
 
     helpers.register(app)
     sessions.register(app)
+    second_factor.register(app)
+    from booking import limits
+
+    limits.init_app(app)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -69,10 +69,10 @@ def register_cli(app: Flask) -> None:
     def create_user_command(email: str, name: str, role: str, password: str) -> None:
         """Create an account (for example the first admin of a new deployment)."""
         try:
-            user = accounts.register(accounts.Registration(email=email, password=password,
-                                                           name=name, role=role))
+            user = accounts.create_account(accounts.Registration(email=email, password=password,
+                                                                 name=name, role=role))
         except ServiceError as error:
-            raise click.ClickException(error.message) from error
+            raise click.ClickException(error.message % error.params if error.params else error.message) from error
         click.echo(f"Created {user.role} {user.email}")
 
     @app.cli.command("expire-requests")

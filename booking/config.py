@@ -63,3 +63,17 @@ class Config:
     REMEMBER_COOKIE_DURATION = timedelta(days=30)  # ASVS V3.3.2 L1; no page sets one today
     # Whom a deactivated member is told to contact (an address or a desk); empty: the floor's reception.
     STAFF_CONTACT = os.environ.get("STAFF_CONTACT", "")
+    # Abuse limits (booking/limits.py, README "Abuse limits"): Flask-Limiter's notation.
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "booking")
+    RATELIMIT_SIGN_IN_ACCOUNT = os.environ.get("RATELIMIT_SIGN_IN_ACCOUNT", "5 per minute;20 per hour")
+    RATELIMIT_SIGN_IN_ADDRESS = os.environ.get("RATELIMIT_SIGN_IN_ADDRESS", "60 per minute;600 per hour")
+    RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "20 per hour")
+    RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "20 per hour")
+    RATELIMIT_MAIL_PER_ACCOUNT = os.environ.get("RATELIMIT_MAIL_PER_ACCOUNT", "3 per hour")
+    RATELIMIT_SECOND_FACTOR = os.environ.get("RATELIMIT_SECOND_FACTOR", "5 per minute;20 per hour")
+    RATELIMIT_ANONYMOUS_FORM = os.environ.get("RATELIMIT_ANONYMOUS_FORM", "30 per minute;300 per hour")
+    # Lifetimes of the links mailed for verification and password reset.
+    VERIFY_LINK_HOURS = int(os.environ.get("VERIFY_LINK_HOURS") or 72)
+    RESET_LINK_MINUTES = int(os.environ.get("RESET_LINK_MINUTES") or 60)

@@ -71,7 +71,7 @@ def _ensure_users() -> list[User]:
     for email, name, org, kind, role in DEMO_USERS + OTHER_MEMBERS:
         user = db.session.scalar(select(User).where(User.email == email))
         if user is None:
-            user = accounts.register(accounts.Registration(
+            user = accounts.create_account(accounts.Registration(
                 email=email, password=DEMO_PASSWORD, name=name, organisation=org,
                 org_kind=kind, role=role,
             ))

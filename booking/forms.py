@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -30,10 +31,31 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from booking.domain.passwords import password_problem
 from booking.domain.wallclock import NonexistentTime, is_repeated, utc_offset_label, wall_instant
 from booking.views.helpers import ORG_KIND_LABELS
 
-PASSWORD_MIN = 10
+
+class StrongPassword:
+    """The rule of booking.domain.passwords; the form's e-mail and name (and `form.known_words`) count as known."""
+
+    def __call__(self, form: FlaskForm, field: PasswordField) -> None:
+        known = [str(form[name].data or "") for name in ("email", "name") if name in form]
+        known += list(getattr(form, "known_words", ()))
+        problem = password_problem(field.data or "", known)
+        if problem is not None:
+            raise ValidationError(gettext(problem.message, **problem.params))
+
+
+def new_password_field() -> PasswordField:
+    return PasswordField(_l("Password"), validators=[DataRequired(), StrongPassword()])
+
+
+def confirm_field() -> PasswordField:
+    return PasswordField(
+        _l("Password again"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
 
 
 class LoginForm(FlaskForm):
@@ -56,18 +78,30 @@ class RegisterForm(FlaskForm):
     locale = SelectField(
         _l("Language"), choices=[("ja", "日本語"), ("en", "English")], default="ja"
     )
-    password = PasswordField(
-        _l("Password"),
-        validators=[
-            DataRequired(),
-            Length(min=PASSWORD_MIN, max=1000,
-                   message=_l("Use at least %(min)d characters.", min=PASSWORD_MIN)),
-        ],
+    password = new_password_field()
+    confirm = confirm_field()
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1000)])
+    password = new_password_field()
+    confirm = confirm_field()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"),
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
     )
-    confirm = PasswordField(
-        _l("Password again"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
-    )
+
+
+class ResetPasswordForm(FlaskForm):
+    password = new_password_field()
+    confirm = confirm_field()
+
+
+class OneTimeCodeForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
 
 
 class BookingForm(FlaskForm):

@@ -9,6 +9,7 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -60,6 +61,12 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(5), default="ja")
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Empty until the owner opens the link mailed at registration; only then may they book.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Admins' second factor (RFC 6238): the base32 secret, and the last time step accepted,
+    # so one code never works twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     # Part of every session cookie's user id; raising it ends every session of the account
     # (booking.services.accounts.end_sessions).
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
@@ -71,6 +78,15 @@ class User(UserMixin, db.Model):
     def get_id(self) -> str:
         """Flask-Login's alternative id "<id>:<session_version>", kept in session and remember cookies."""
         return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def needs_totp(self) -> bool:
+        """Admins sign in with a one-time code as well as the password."""
+        return self.role == "admin"
 
     @property
     def is_staff(self) -> bool:
@@ -353,6 +369,35 @@ class BookingEvent(db.Model):
 
     booking: Mapped[Booking] = relationship()
     actor: Mapped[User | None] = relationship()
+
+
+TOKEN_PURPOSES = ("verify", "reset", "recovery")
+
+
+class AccountToken(db.Model):
+    """A secret sent to or shown to one user; only its SHA-256 is stored.
+
+    `verify`: the e-mail verification link; `reset`: a password reset link (a newer
+    one or a password change deletes the older ones); `recovery`: an admin's
+    one-time recovery code for a lost authenticator. Each works once (`used_at`)
+    and, where `expires_at` is set, only until then.
+    """
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (
+        CheckConstraint(_in("purpose", TOKEN_PURPOSES), name="purpose"),
+        Index("ix_account_tokens_user_purpose", "user_id", "purpose"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(10))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    user: Mapped[User] = relationship()
 
 
 OUTBOX_STATUSES = ("pending", "sent", "failed")

@@ -10,17 +10,20 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time as clock
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from booking import create_app
+from booking.domain.totp import time_step
 from booking.extensions import db
 from booking.models import Booking, BookingHold, OpeningPeriod, Space, User
 from booking.services.accounts import hash_password
@@ -127,7 +130,11 @@ class Client(FlaskClient):
         return self.post(url, data=payload, **kwargs)
 
     def login(self, email: str, password: str = PASSWORD) -> Any:
-        return self.submit("/login", {"email": email, "password": password})
+        """Sign in; an admin is asked for a code, which the test authenticator gives."""
+        response = self.submit("/login", {"email": email, "password": password})
+        if response.status_code == 302 and response.headers["Location"].endswith("/login/code"):
+            response = self.submit("/login/code", {"code": totp_code(email)})
+        return response
 
 
 @pytest.fixture
@@ -137,6 +144,18 @@ def client(app: Flask) -> Client:
 
 
 _HASH: dict[str, str] = {}
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the test admins' authenticator app
+
+
+def totp_code(email: str) -> str:
+    """A code the app accepts now: for the step after the last one this admin used (waits if needed)."""
+    db.session.expire_all()
+    user = db.session.scalar(select(User).where(User.email == email))
+    assert user is not None and user.totp_secret
+    step = max(time_step(clock.time()) - 1, (user.totp_last_step or 0) + 1)
+    while step > time_step(clock.time()) + 1:
+        clock.sleep(0.2)
+    return pyotp.TOTP(user.totp_secret).generate_otp(step)
 
 
 @pytest.fixture
@@ -151,7 +170,10 @@ def create_user(app: Flask) -> Callable[..., User]:
         values: dict[str, Any] = dict(
             email=f"member{n}@example.jp", name=f"Member {n}", organisation="Test Org",
             org_kind="company", role="member", locale="ja", password_hash=_HASH["hash"],
+            email_verified_at=datetime.now(UTC),
         )
+        if values["role"] == "admin" or overrides.get("role") == "admin":
+            values["totp_secret"] = TOTP_SECRET
         values.update(overrides)
         user = User(**values)
         db.session.add(user)

@@ -162,6 +162,8 @@ def request_booking(
     themselves): the booking is confirmed at once and the overrides are theirs.
     """
     now = now or utcnow()
+    if booked_by is None and not member.is_verified:
+        raise ServiceError(N_("Please confirm your e-mail address before booking."))
     if booked_by is not None and not booked_by.is_staff:
         raise ServiceError(N_("Only staff can book for someone else."))
     overrides = checked_overrides(booked_by or member, overrides, override_reason)

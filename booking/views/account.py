@@ -10,9 +10,12 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from booking.forms import ChangePasswordForm
+from booking.limits import limited
 from booking.models import FEED_KINDS
-from booking.services import feed_tokens, spaces
+from booking.services import accounts, feed_tokens, spaces
 from booking.urls import external_url
+from booking.views import sessions
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -38,6 +41,36 @@ def show() -> str:
     """The signed-in member's account and their calendar feed addresses."""
     links = _links(feed_tokens.tokens_of(current_user))
     return render_template("account/show.html", links=links, form=FlaskForm())
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> str | Response | tuple[str, int]:
+    """Change the password; the current one is required."""
+    form = ChangePasswordForm()
+    form.known_words = (current_user.email, current_user.name)
+    if not form.validate_on_submit():
+        return render_template("account/password.html", form=form), 422 if form.is_submitted() else 200
+    try:
+        accounts.change_password(current_user, form.current.data or "", form.password.data or "")
+    except accounts.WrongPassword as error:
+        form.current.errors = [_(error.message)]
+        return render_template("account/password.html", form=form), 422
+    sessions.start(current_user._get_current_object())  # every other session ended with the change
+    flash(_("Your password was changed. Every other browser was signed out."), "success")
+    return redirect(url_for("account.show"))
+
+
+@bp.post("/verify")
+@login_required
+@limited("account_mail")
+def resend_verification() -> Response:
+    """Send the e-mail verification link again."""
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    accounts.resend_verification(current_user)
+    flash(_("We sent a new link to %(email)s. Links sent before no longer work.", email=current_user.email), "success")
+    return redirect(url_for("account.show"))
 
 
 @bp.post("/feed-token")

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_babel import get_locale, gettext, lazy_gettext
 
+from booking.domain.passwords import MIN_LENGTH
 from booking.domain.values import Conflict
 from booking.domain.wallclock import is_repeated_instant, utc_offset_label
 from booking.urls import external_url
@@ -70,8 +71,14 @@ def conflict_message(conflict: Conflict) -> str:
     return gettext(conflict.message, **conflict.params)
 
 
+def password_hint() -> str:
+    return gettext("At least %(min)d characters, and not a common password: a phrase of several "
+                   "unrelated words is strong and easy to remember.", min=MIN_LENGTH)
+
+
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(
+        password_hint=password_hint,
         locale_code=locale_code, status_label=STATUS_LABELS.get, kind_label=KIND_LABELS.get,
         org_kind_label=ORG_KIND_LABELS.get, day_label=day_label, external_url=external_url,
         conflict_message=conflict_message,

@@ -80,6 +80,8 @@ def _booking_input(form: BookingForm, space: Space) -> bookings.BookingInput:
 def book(slug: str) -> str | Response | tuple[str, int]:
     """Request a booking; refusals come back as form errors with the input kept."""
     space = spaces.get_space(slug)
+    if not current_user.is_verified:
+        return render_template("bookings/verify_first.html"), 403
     form = BookingForm(can_override=current_user.is_staff, zone=space.timezone)
     if request.method == "GET":
         _prefill(form, space)

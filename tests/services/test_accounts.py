@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from booking.extensions import db
-from booking.services.accounts import AccountDeactivated, EmailTaken, Registration, authenticate, register
+from booking.services.accounts import AccountDeactivated, EmailTaken, Registration, authenticate, create_account
 
 SECRET = "a long enough password"
 
 
 def sign_up(email: str = "Hanako@Example.JP", **fields) -> object:
-    return register(Registration(email=email, password=SECRET, name="  山田 花子 ", **fields))
+    return create_account(Registration(email=email, password=SECRET, name="  山田 花子 ", **fields))
 
 
 def test_registering_stores_a_lowercase_email_and_a_trimmed_name(app):

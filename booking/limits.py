@@ -1,0 +1,207 @@
+"""Abuse limits (Flask-Limiter): sign-in, registration, password reset, second factor, anonymous forms.
+
+Views declare which limits apply with `@limited("sign_in")`; `init_app` builds
+one Limiter per app from the settings and wraps the marked views. Each limit is
+a setting holding Flask-Limiter's notation ("5 per minute;20 per hour"), so
+tests and benchmarks can raise them, and RATELIMIT_ENABLED=0 turns all off.
+
+The client address is `request.remote_addr`: behind a trusted proxy that is
+the address the proxy saw (ProxyFix, set up by the trusted-proxy setting), so a
+forged X-Forwarded-For header never starts a fresh count. Counts live in
+memory, or in Redis when RATELIMIT_STORAGE_URI names it, so that every worker
+and host shares them; while Redis cannot be reached the app goes on counting in
+its own memory and logs it (`FallbackRedisStorage`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, request, session
+from flask.wrappers import Response
+from flask_limiter import Limiter
+from flask_login import current_user
+from limits.storage import MemoryStorage, RedisStorage, Storage
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+ATTR = "booking_rate_limits"
+
+
+def client_address() -> str:
+    """The client's address as the trusted proxies report it (see the module docstring)."""
+    return request.remote_addr or "unknown"
+
+
+def _form_email() -> str:
+    return (request.form.get("email") or "").strip().lower()[:254]
+
+
+def account_and_address() -> str:
+    """The e-mail typed into the form and the client address: one count per account and client."""
+    return f"{_form_email()}|{client_address()}"
+
+
+def account() -> str:
+    """The e-mail typed into the form: caps the mail one address can be sent."""
+    return _form_email()
+
+
+def pending_account() -> str:
+    """The account waiting for its second factor (see booking.views.second_factor)."""
+    return str(session.get("totp_user_id", "none"))
+
+
+def signed_in_account() -> str:
+    return str(current_user.get_id() or "none")
+
+
+def _refused(response: Response) -> bool:
+    """A refused attempt: a member who signs in at once uses up nothing."""
+    return response.status_code in (401, 422)
+
+
+def _done(response: Response) -> bool:
+    """An accepted form (it redirects): typing errors never use up a limit that sends mail."""
+    return response.status_code in (302, 303)
+
+
+@dataclass(frozen=True)
+class Rule:
+    setting: str
+    key: Callable[[], str]
+    counts: Callable[[Response], bool] | None = None  # which answers count; None: every POST
+
+
+# Each named limit is one or more rules; every rule counts separately.
+LIMITS: dict[str, tuple[Rule, ...]] = {
+    "sign_in": (Rule("RATELIMIT_SIGN_IN_ACCOUNT", account_and_address, _refused),
+                Rule("RATELIMIT_SIGN_IN_ADDRESS", client_address, _refused)),
+    "register": (Rule("RATELIMIT_REGISTER", client_address, _done),
+                 Rule("RATELIMIT_MAIL_PER_ACCOUNT", account, _done)),
+    "password_reset": (Rule("RATELIMIT_PASSWORD_RESET", client_address, _done),
+                       Rule("RATELIMIT_MAIL_PER_ACCOUNT", account, _done)),
+    "second_factor": (Rule("RATELIMIT_SECOND_FACTOR", pending_account, _refused),),
+    "account_mail": (Rule("RATELIMIT_MAIL_PER_ACCOUNT", signed_in_account, _done),),
+    "anonymous_form": (Rule("RATELIMIT_ANONYMOUS_FORM", client_address),),
+}
+
+
+def limited(*names: str) -> Callable[[F], F]:
+    """Mark a view for the named limits of LIMITS; they count POST requests only."""
+    unknown = set(names) - set(LIMITS)
+    if unknown:
+        raise ValueError(f"unknown rate limits: {sorted(unknown)}")
+
+    def mark(view: F) -> F:
+        setattr(view, ATTR, (*getattr(view, ATTR, ()), *names))
+        return view
+
+    return mark
+
+
+anonymous_form = limited("anonymous_form")
+
+
+def _storage_uri(uri: str) -> str:
+    """Redis URLs go through FallbackRedisStorage, so an outage never stops the app."""
+    for scheme in ("redis", "rediss"):
+        if uri.startswith(f"{scheme}://"):
+            return f"fallback+{uri}"
+    return uri or "memory://"
+
+
+def init_app(app: Flask) -> Limiter:
+    """Build this app's Limiter and wrap every view marked with `limited`."""
+    config = app.config
+    limiter = Limiter(
+        key_func=client_address,
+        storage_uri=_storage_uri(str(config.get("RATELIMIT_STORAGE_URI") or "")),
+        storage_options={"socket_connect_timeout": 0.5, "socket_timeout": 0.5},  # type: ignore[dict-item]
+        headers_enabled=False,  # Retry-After goes on the 429 page only (booking.views.errors)
+        key_prefix=str(config.get("RATELIMIT_KEY_PREFIX") or "booking"),
+        strategy="fixed-window",
+        enabled=bool(config.get("RATELIMIT_ENABLED", True)),
+    )
+    limiter.init_app(app)
+    for endpoint, view in list(app.view_functions.items()):
+        wrapped: Any = view
+        for name in getattr(view, ATTR, ()):
+            for rule in LIMITS[name]:
+                wrapped = limiter.limit(
+                    str(config[rule.setting]), key_func=rule.key, methods=["POST"],
+                    deduct_when=rule.counts, scope=f"{name}:{rule.setting}",
+                )(wrapped)
+        app.view_functions[endpoint] = wrapped
+    app.extensions["booking_limiter"] = limiter
+    return limiter
+
+
+def retry_after_seconds() -> int:
+    """Seconds until the limit this request broke lets the client try again (at least 1)."""
+    limiter: Limiter | None = current_app.extensions.get("booking_limiter")
+    breached = limiter.current_limit if limiter is not None else None
+    if breached is None:
+        return 60
+    return max(1, int(breached.reset_at - time.time()))
+
+
+class FallbackRedisStorage(Storage):
+    """Redis, and the process's memory while Redis cannot be reached.
+
+    After a failure, Redis is tried again every RETRY_SECONDS; each switch is
+    logged. Counts made in memory stay there (a short outage forgets little).
+    """
+
+    STORAGE_SCHEME = ["fallback+redis", "fallback+rediss"]
+    RETRY_SECONDS = 30.0
+
+    def __init__(self, uri: str, wrap_exceptions: bool = False, **options: Any) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions)
+        self.uri = uri.removeprefix("fallback+")
+        self.redis = RedisStorage(self.uri, **options)
+        self.memory = MemoryStorage()
+        self.down_until = 0.0
+
+    @property
+    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
+        return ()  # nothing escapes: every Redis error falls back to memory
+
+    def _call(self, method: str, *args: Any) -> Any:
+        if time.monotonic() >= self.down_until:
+            try:
+                result = getattr(self.redis, method)(*args)
+            except self.redis.base_exceptions as error:
+                log.error("rate-limit storage %s unreachable (%s): counting in memory, retrying in %.0f s",
+                          self.uri, type(error).__name__, self.RETRY_SECONDS)
+                self.down_until = time.monotonic() + self.RETRY_SECONDS
+            else:
+                if self.down_until:
+                    log.warning("rate-limit storage %s reachable again", self.uri)
+                    self.down_until = 0.0
+                return result
+        return getattr(self.memory, method)(*args)
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        return int(self._call("incr", key, expiry, amount))
+
+    def get(self, key: str) -> int:
+        return int(self._call("get", key))
+
+    def get_expiry(self, key: str) -> float:
+        return float(self._call("get_expiry", key))
+
+    def check(self) -> bool:
+        return bool(self._call("check"))
+
+    def reset(self) -> int | None:
+        self.memory.reset()
+        result = self._call("reset")
+        return None if result is None else int(result)
+
+    def clear(self, key: str) -> None:
+        self._call("clear", key)

@@ -1,0 +1,121 @@
+"""Admins' TOTP (ASVS V2.7/V2.8, V2.6 recovery codes): enrolment, codes used once, reset never bypasses it."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+from sqlalchemy import select
+
+from booking.domain.totp import time_step
+from booking.extensions import db
+from booking.models import AccountToken, User
+from tests.accounts.conftest import NEW_PASSWORD, link_in
+from tests.conftest import PASSWORD, TOTP_SECRET, totp_code
+
+CODES_RE = re.compile(r"<li><code>([a-z2-7-]+)</code></li>")
+
+
+def password_step(client, email: str, password: str = PASSWORD):
+    return client.submit("/login", {"email": email, "password": password})
+
+
+def signed_in(client) -> bool:
+    return client.get("/bookings").status_code == 200
+
+
+def test_an_admin_needs_the_code_after_the_password(client, create_user):
+    admin = create_user(role="admin")
+    response = password_step(client, admin.email)
+    assert response.headers["Location"] == "/login/code"
+    assert not signed_in(client)
+    assert client.get("/staff/requests").status_code == 302
+    assert client.submit("/login/code", {"code": totp_code(admin.email)}).status_code == 302
+    assert signed_in(client)
+
+
+def test_a_member_is_not_asked_for_a_code(client, create_user):
+    assert client.login(create_user().email).headers["Location"] == "/"
+
+
+def test_a_code_is_accepted_only_once(app, client, create_user):
+    admin = create_user(role="admin")
+    code = totp_code(admin.email)
+    password_step(client, admin.email)
+    assert client.submit("/login/code", {"code": code}).status_code == 302
+    thief = app.test_client()
+    password_step(thief, admin.email)
+    replay = thief.submit("/login/code", {"code": code})
+    assert replay.status_code == 401
+    assert not signed_in(thief)
+
+
+def test_a_wrong_code_is_refused_and_guessing_meets_the_limit(client, create_user):
+    admin = create_user(role="admin")
+    password_step(client, admin.email)
+    codes = [client.submit("/login/code", {"code": f"{n:06d}"}).status_code for n in range(6)]
+    assert codes[:5] == [401] * 5 and codes[5] == 429
+
+
+def test_a_recovery_code_signs_in_once(client, create_user):
+    admin = create_user(role="admin", totp_secret=None)
+    client.login(admin.email)
+    codes = enrol(client, admin.email)
+    client.submit("/logout")
+    password_step(client, admin.email)
+    assert client.submit("/login/code", {"code": codes[0].upper()}).status_code == 302
+    client.submit("/logout")
+    password_step(client, admin.email)
+    assert client.submit("/login/code", {"code": codes[0]}).status_code == 401
+
+
+def enrol(client, email: str) -> list[str]:
+    page = client.get("/account/two-factor").get_data(as_text=True)
+    assert 'src="data:image/svg+xml' in page
+    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)
+    wrong = client.submit("/account/two-factor", {"code": "000000"})
+    assert wrong.status_code == 422
+    done = client.submit("/account/two-factor", {"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200
+    codes = CODES_RE.findall(done.get_data(as_text=True))
+    assert len(codes) == 10 and len(set(codes)) == 10
+    return codes
+
+
+def test_an_admin_without_an_authenticator_is_sent_to_set_one_up(client, create_user):
+    admin = create_user(role="admin", totp_secret=None)
+    client.login(admin.email)
+    for page in ("/staff/requests", "/bookings", "/"):
+        assert client.get(page).headers["Location"] == "/account/two-factor"
+    codes = enrol(client, admin.email)
+    assert client.get("/staff/requests").status_code == 200
+    stored = db.session.scalars(select(AccountToken.token_hash).where(AccountToken.purpose == "recovery")).all()
+    assert len(stored) == 10 and not any(code.replace("-", "") in stored for code in codes)
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).totp_secret
+
+
+def test_the_replayed_enrolment_code_cannot_sign_in(client, create_user, app):
+    admin = create_user(role="admin", totp_secret=None)
+    client.login(admin.email)
+    page = client.get("/account/two-factor").get_data(as_text=True)
+    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)
+    code = pyotp.TOTP(secret).now()
+    client.submit("/account/two-factor", {"code": code})
+    other = app.test_client()
+    password_step(other, admin.email)
+    if time_step(time.time()) == time_step(time.time() + 0.5):  # same step: the code is still fresh
+        assert other.submit("/login/code", {"code": code}).status_code == 401
+
+
+def test_a_password_reset_never_skips_the_code(client, inbox, create_user):
+    admin = create_user(role="admin")
+    client.submit("/password/forgot", {"email": admin.email})
+    link = link_in(inbox.wait_for(1)[0])
+    client.submit(link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert not signed_in(client)
+    assert password_step(client, admin.email, NEW_PASSWORD).headers["Location"] == "/login/code"
+    assert not signed_in(client)
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).totp_secret == TOTP_SECRET
