@@ -74,7 +74,7 @@ $(INSTANCE)/secret_key: | $(BIN)/python
 
 run: $(VENV)/.installed $(INSTANCE)/secret_key $(COMPILED)
 	$(FLASK) setup
-	$(FLASK) --debug run --no-debugger --host $(HOST) --port $(PORT)
+	BOOKING_JOBS_THREAD=1 $(FLASK) --debug run --no-debugger --host $(HOST) --port $(PORT)
 
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \

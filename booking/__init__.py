@@ -75,6 +75,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from booking.cli import register_cli
 
     register_cli(app)
+    from booking import jobs
+
+    jobs.init_app(app)
     return app
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -20,7 +21,7 @@ from flask_babel import force_locale
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, SessionTransaction
 
-from booking import mail
+from booking import jobs, mail
 from booking.db import utcnow
 from booking.services import (
     notifications,  # noqa: F401 (registers the booking renderers)
@@ -29,11 +30,13 @@ from booking.services import (
 from booking.services.transactions import run_write
 
 log = logging.getLogger(__name__)
+BATCH = 50
+KEEP_SENT = timedelta(days=30)
 _threads: set[threading.Thread] = set()
 _threads_lock = threading.Lock()
 
 
-def deliver_due(app: Flask, ids: Sequence[int] | None = None, limit: int = 50) -> int:
+def deliver_due(app: Flask, ids: Sequence[int] | None = None, limit: int = BATCH) -> int:
     """Claim due messages (only `ids` when given), build and send them, record the outcome.
 
     Returns how many were claimed. Never raises for a database that refuses the claim
@@ -53,6 +56,19 @@ def deliver_due(app: Flask, ids: Sequence[int] | None = None, limit: int = 50) -
         except Exception:
             log.exception("could not record the outcome of %d e-mail(s); they are sent again later", len(outcomes))
         return len(claimed)
+
+
+@jobs.job("mail.deliver")
+def deliver_job(app: Flask, _due_at: datetime) -> None:
+    """Each tick, on every runner: send what is due, batch after batch, until a batch is short."""
+    while deliver_due(app) >= BATCH:
+        pass
+
+
+@jobs.job("mail.forget_sent", every=timedelta(hours=1))
+def forget_sent_job(app: Flask, due_at: datetime) -> None:
+    """Hourly, once across runners: delete sent messages older than KEEP_SENT (30 days)."""
+    run_write(None, lambda session: outbox.forget_sent(session, due_at - KEEP_SENT))
 
 
 def _send(app: Flask, claimed: list[outbox.Claimed]) -> dict[int, str]:

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from booking.db import utcnow
@@ -208,3 +208,10 @@ def outbox_counts() -> dict[str, int]:
 def put_back(message_id: int) -> bool:
     """Queue a failed message again (staff's retry button); delivered right after the commit."""
     return run_write(None, lambda session: retry(session, message_id, utcnow()))
+
+
+def forget_sent(session: Session, before: datetime) -> int:
+    """Delete messages sent before `before` (UTC); returns how many. Failed ones stay for staff."""
+    result = session.execute(delete(OutboxMessage).where(OutboxMessage.status == "sent",
+                                                         OutboxMessage.sent_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)
