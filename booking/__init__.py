@@ -63,11 +63,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     # Errors go to our error pages, never to a traceback or the debugger.
     app.config["PROPAGATE_EXCEPTIONS"] = app.config.get("PROPAGATE_EXCEPTIONS_IN_TESTS", False)
+    # A copy: the default dict is Config's own, shared by every app of the process.
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # A copy: the default dict is Config's own, shared by every app of the process.
-        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-        options.setdefault("connect_args", {"timeout": 30})
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+        options.setdefault("connect_args", {"timeout": 1.5})  # the busy timeout; see booking/db.py
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # An unreachable server gives a 503 within seconds, not a worker hung in connect().
+        options.setdefault("connect_args", {"connect_timeout": 3})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
     _init_extensions(app)
     _register_blueprints(app)

@@ -1,8 +1,18 @@
-"""Write transactions that serialise writers per space, with bounded retries."""
+"""Write transactions that serialise writers per space, with bounded retries.
+
+Retries are bounded in count and in time. On SQLite a try waits at most the busy
+timeout (1.5 s, booking/db.py) for the write lock; the write keeps trying while other
+writers are committing (the WAL file changes: the lock is busy, not stuck), and
+gives up once nobody has committed for STALL_S, or after LIMIT_S in all. So a lock
+held elsewhere (a backup, a stuck process) answers a 503 (booking/views/errors.py)
+within about 3 s, while a crowd of writers is served in turn; no request outlives
+gunicorn's 30-second worker timeout.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -11,6 +21,7 @@ from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from booking.db import sqlite_immediate
@@ -23,6 +34,12 @@ T = TypeVar("T")
 TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03"}
 OVERLAP_SQLSTATE = "23P01"
 SQLITE_GUARD_MESSAGE = "booking_holds_overlap"
+STALL_S = 2.5  # no commit by anyone for this long while we wait: the lock is stuck
+LIMIT_S = 20.0  # no new try after this long in all (gunicorn kills a worker at 30 s)
+# PostgreSQL classes: 08 connection exception, 53 insufficient resources (53100 disk full),
+# 57P01–57P03 shut down or starting up (PostgreSQL manual, appendix A).
+UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "53", "57P")
+SQLITE_UNAVAILABLE = ("locked", "busy", "disk is full", "disk i/o error", "unable to open")
 
 
 def _sqlstate(error: DBAPIError) -> str | None:
@@ -44,6 +61,40 @@ def is_transient(error: Exception) -> bool:
         return True
     text = str(error.orig).lower()
     return isinstance(error, OperationalError) and ("locked" in text or "busy" in text)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether the database could not serve now (locked, full, down, connection lost): a 503.
+
+    True for a connection SQLAlchemy invalidated, an exhausted pool, PostgreSQL's
+    connection, resource and shutdown SQLSTATEs or a connection refused (no SQLSTATE),
+    retried transient refusals, and SQLite's busy, locked, full and I/O errors.
+    """
+    if isinstance(error, PoolTimeout):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated or is_transient(error):
+        return True
+    sqlstate = _sqlstate(error)
+    if sqlstate is not None:
+        return sqlstate.startswith(UNAVAILABLE_SQLSTATE_PREFIXES)
+    text = str(error.orig).lower()
+    if "sqlite" in type(error.orig).__module__:
+        return any(words in text for words in SQLITE_UNAVAILABLE)
+    return isinstance(error, OperationalError)
+
+
+def _commit_marker() -> tuple[int, int] | None:
+    """On SQLite, the WAL file's (mtime, size): it changes whenever a writer commits. None elsewhere."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return None
+    try:
+        stat = os.stat(url.database + "-wal")
+    except OSError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
 
 
 @contextmanager
@@ -70,15 +121,26 @@ def write_transaction(space_id: int | None) -> Iterator[Session]:
             sqlite_immediate.reset(token)
 
 
-def run_write(space_id: int | None, work: Callable[[Session], T], attempts: int = 6) -> T:
-    """Run `work` in a write transaction, retrying transient refusals."""
+def run_write(space_id: int | None, work: Callable[[Session], T], attempts: int = 10) -> T:
+    """Run `work` in a write transaction, retrying transient refusals.
+
+    At most `attempts` tries; no new try after LIMIT_S seconds, nor on SQLite once no
+    other writer has committed for STALL_S. Then the last DBAPIError is raised
+    (is_unavailable(error) is true for it: the caller answers 503).
+    """
+    started = last_progress = time.monotonic()
+    marker = _commit_marker()
     for attempt in range(1, attempts + 1):
         try:
             with write_transaction(space_id) as session:
                 return work(session)
         except DBAPIError as error:
             db.session.rollback()
-            if not is_transient(error) or attempt == attempts:
+            now, seen = time.monotonic(), _commit_marker()
+            if seen != marker:
+                marker, last_progress = seen, now
+            stalled = marker is not None and now - last_progress > STALL_S
+            if not is_transient(error) or attempt == attempts or stalled or now - started > LIMIT_S:
                 raise
             log.info("retrying a write after %s (attempt %d)", type(error).__name__, attempt)
             time.sleep(random.uniform(0.01, 0.05) * attempt)
