@@ -17,6 +17,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import Token
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -107,7 +108,7 @@ def write_transaction(space_id: int | None) -> Iterator[Session]:
     session = db.session()
     if session.in_transaction():
         session.commit()
-    token = sqlite_immediate.set(True)
+    token: Token[bool] | None = sqlite_immediate.set(True)
     try:
         with session.begin():
             session.connection()
