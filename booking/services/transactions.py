@@ -17,7 +17,6 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import Token
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -108,17 +107,18 @@ def write_transaction(space_id: int | None) -> Iterator[Session]:
     session = db.session()
     if session.in_transaction():
         session.commit()
-    token: Token[bool] | None = sqlite_immediate.set(True)
+    token = sqlite_immediate.set(True)
+    is_reset = False
     try:
         with session.begin():
             session.connection()
             sqlite_immediate.reset(token)
-            token = None
+            is_reset = True
             if space_id is not None and session.get_bind().dialect.name == "postgresql":
                 session.execute(select(Space.id).where(Space.id == space_id).with_for_update())
             yield session
     finally:
-        if token is not None:
+        if not is_reset:
             sqlite_immediate.reset(token)
 
 
