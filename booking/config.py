@@ -54,4 +54,5 @@ class Config:
     # Job runner (booking/jobs.py): a thread in the serving process under `make run`.
     JOBS_THREAD = _bool("BOOKING_JOBS_THREAD", False)
     JOBS_TICK_SECONDS = float(os.environ.get("BOOKING_JOBS_TICK") or 1)
+    OUTBOX_BACKOFF_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_SECONDS") or 30)  # doubles per attempt
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")  # for links in e-mail

@@ -54,7 +54,7 @@ def deliver_due(app: Flask, ids: Sequence[int] | None = None, limit: int = BATCH
             return 0
         outcomes = _send(app, claimed)
         try:
-            run_write(None, lambda session: outbox.settle(session, outcomes, utcnow()))
+            run_write(None, lambda session: outbox.settle(session, outcomes, utcnow(), _first_backoff(app)))
         except Exception:
             log.exception("could not record the outcome of %d e-mail(s); they are sent again later", len(outcomes))
         return len(claimed)
@@ -65,7 +65,7 @@ def _deliver_locally(app: Flask, ids: Sequence[int] | None, limit: int) -> int:
 
     def work(session: Session) -> int:
         claimed = outbox.claim(session, utcnow(), limit, ids)
-        outbox.settle(session, _send(app, claimed), utcnow())
+        outbox.settle(session, _send(app, claimed), utcnow(), _first_backoff(app))
         return len(claimed)
 
     try:
@@ -73,6 +73,10 @@ def _deliver_locally(app: Flask, ids: Sequence[int] | None, limit: int) -> int:
     except Exception as error:
         log.warning("could not deliver outbox messages: %s", error)
         return 0
+
+
+def _first_backoff(app: Flask) -> timedelta:
+    return timedelta(seconds=float(app.config.get("OUTBOX_BACKOFF_SECONDS") or 30))
 
 
 @jobs.job("mail.deliver")
