@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -55,4 +56,12 @@ class Config:
     JOBS_THREAD = _bool("BOOKING_JOBS_THREAD", False)
     JOBS_TICK_SECONDS = float(os.environ.get("BOOKING_JOBS_TICK") or 1)
     OUTBOX_BACKOFF_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_SECONDS") or 30)  # doubles per attempt
-    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")  # for links in e-mail
+    # The site's public address: every absolute link (pages, feeds, e-mail) starts with it,
+    # never with the Host header of a request.
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES") or 0)
+    # Signed-in sessions end after this long without a request, and this long after sign-in.
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES") or 30)
+    SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS") or 12)
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)  # ASVS V3.3.2 L1; no page sets one today

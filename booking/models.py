@@ -30,6 +30,7 @@ from booking.domain.statuses import ACTIVE_STATUSES, BookingStatus
 from booking.extensions import db
 
 ROLES = ("member", "staff", "admin")
+STAFF_ROLES = ("staff", "admin")
 ORG_KINDS = ("company", "npo", "research", "public", "individual")
 SPACE_KINDS = ("exclusive", "pooled")
 STATUSES = tuple(s.value for s in BookingStatus)
@@ -59,10 +60,17 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(5), default="ja")
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session cookie's user id; raising it ends every session of the account
+    # (booking.services.accounts.end_sessions).
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses log-in when False
         return self.is_enabled
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative id "<id>:<session_version>", kept in session and remember cookies."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_staff(self) -> bool:
