@@ -43,11 +43,11 @@ for path in sys.argv[1:]:
 endef
 export RESTORE_OBSOLETE
 
-.PHONY: help run test lint clean translations chromium wrk bench
+.PHONY: help run test lint clean translations chromium wrk bench postgres-bin
 
 help:
 	@echo "make run           create .venv, migrate + seed instance/, serve on http://$(HOST):$(PORT)"
-	@echo "make test          ruff + the whole pytest suite (installs Debian chromium if missing)"
+	@echo "make test          ruff + the whole pytest suite (installs Debian chromium and postgresql if missing)"
 	@echo "make lint          ruff, and mypy (strict) on booking/domain"
 	@echo "make bench         quick benchmark of every page against two reference apps (installs Debian wrk if missing)"
 	@echo "make translations  re-extract messages, update and compile the catalogs"
@@ -84,6 +84,15 @@ chromium:
 		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	fi
 
+# tests/faults restarts a throwaway PostgreSQL cluster of its own: it needs initdb and pg_ctl
+# (the server package; its own cluster on 5432 is never used by the tests).
+postgres-bin:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "Installing Debian postgresql for the fault tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; \
+	fi
+
 # The benchmark falls back to a Python client when wrk cannot be installed.
 wrk:
 	@if ! command -v wrk >/dev/null; then \
@@ -96,7 +105,7 @@ wrk:
 bench: $(VENV)/.installed wrk $(COMPILED)
 	$(BIN)/python -m benchmarks.run_all --quick $(BENCH_ARGS)
 
-test: $(VENV)/.installed-test chromium $(COMPILED)
+test: $(VENV)/.installed-test chromium postgres-bin $(COMPILED)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
