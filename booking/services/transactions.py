@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
@@ -70,8 +70,8 @@ def is_unavailable(error: BaseException) -> bool:
     connection, resource and shutdown SQLSTATEs or a connection refused (no SQLSTATE),
     retried transient refusals, and SQLite's busy, locked, full and I/O errors.
     """
-    if isinstance(error, PoolTimeout):
-        return True
+    if isinstance(error, PoolTimeout | PendingRollbackError):
+        return True  # PendingRollbackError: a session still holding a connection that just failed
     if not isinstance(error, DBAPIError):
         return False
     if error.connection_invalidated or is_transient(error):

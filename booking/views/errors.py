@@ -44,7 +44,10 @@ def register(app: Flask) -> None:
                                     "Please reload the page and try again."))
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
+    def http_error(error: HTTPException) -> Any:
+        original = getattr(error, "original_exception", None)
+        if isinstance(error, InternalServerError) and original is not None and is_unavailable(original):
+            return unavailable()  # raised where no handler runs (a hook, another handler)
         return render_error(error.code or 500)
 
     @app.errorhandler(ServiceError)
@@ -60,7 +63,12 @@ def register(app: Flask) -> None:
         if is_unavailable(error):
             return _retry_or_unavailable(error)
         log.exception("unhandled error", exc_info=error)
-        return render_error(InternalServerError.code)
+        _rollback()
+        try:
+            return render_error(InternalServerError.code)
+        except Exception:
+            login_manager._update_request_context_with_user()  # the page without the account
+            return render_error(InternalServerError.code)
 
 
 def _retry_or_unavailable(error: Exception) -> Any:

@@ -93,6 +93,7 @@ def test_a_gunicorn_worker_killed_mid_writes_loses_nothing(app, database_url, tm
             load.wait_for(45, timeout=60)
         answers_normally(port, emails[7])
 
+    print(f"\nkill -9 of a gunicorn worker: statuses {dict(load.statuses)}")
     # A sync worker serves one request at a time: at most the one it was writing is dropped.
     assert_nothing_lost(load.statuses, dropped_allowed=1)
     assert load.statuses[302] > 0
@@ -163,6 +164,9 @@ def sqlite_lock_under_load(app, database_url, tmp_path, smtp_server):
 
     writes = [(status, seconds) for status, seconds, done in prober.writes if done < released]
     reads = [(status, seconds) for status, seconds, done in prober.reads if done < released]
+    print(f"\nSQLite lock 35 s: load statuses {dict(load.statuses)}; probe writes {len(writes)} "
+          f"(max {max(s for _, s in writes):.2f} s), reads {len(reads)} "
+          f"(median {sorted(s for _, s in reads)[len(reads) // 2]:.3f} s, max {max(s for _, s in reads):.3f} s)")
     assert len(writes) >= 5 and {status for status, _ in writes} == {503}
     assert max(seconds for _, seconds in writes) < 5
     assert len(reads) >= 5 and {status for status, _ in reads} == {200}
@@ -201,6 +205,7 @@ def postgres_restart_under_load(tmp_path, smtp_server):
                     load.wait_for(before + 20, timeout=60)
                 answers_normally(port, emails[5])
 
+            print(f"\nPostgreSQL stopped 2 s and started: statuses {dict(load.statuses)}; probe while down {down[0]}")
             db.session.remove()
             db.engine.dispose()  # the test's own pooled connections died with the restart
             assert down[0] == 503 and "数秒後にもう一度お試しください。" in down[1]  # a visitor: Japanese
@@ -234,11 +239,13 @@ def test_mail_sent_while_the_smtp_server_is_down_is_all_delivered_after_it_retur
         assert inbox.messages == []
         controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
         controller.start()
+        back = time.monotonic()
         try:
             db.session.rollback()
             wanted = {f"<{u}@floor.example.jp>" for u in db.session.scalars(db.select(OutboxMessage.message_uuid))}
             assert len(wanted) == 8
             received = {m["Message-ID"] for m in inbox.wait_for(8, timeout=60)}
+            print(f"\nSMTP down, 8 bookings, SMTP back: all 8 delivered {time.monotonic() - back:.1f} s later")
             answers_normally(port, emails[1])
             statuses = settled_statuses(wanted)
         finally:
