@@ -5,16 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, current_app, g, has_request_context, render_template
+from flask import Flask, current_app, g, render_template
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from booking.extensions import db, login_manager
+from booking.extensions import login_manager
+from booking.resilience import discard_failed_session, has_committed, is_dead_connection
 from booking.services import ServiceError
 from booking.services.transactions import is_unavailable
 
@@ -63,7 +61,7 @@ def register(app: Flask) -> None:
         if is_unavailable(error):
             return _retry_or_unavailable(error)
         log.exception("unhandled error", exc_info=error)
-        _rollback()
+        discard_failed_session()
         try:
             return render_error(InternalServerError.code)
         except Exception:
@@ -77,24 +75,17 @@ def _retry_or_unavailable(error: Exception) -> Any:
     A retry is safe only while this request has committed nothing; SQLAlchemy has
     already invalidated the pool's stale connections, so no per-request ping is needed.
     """
-    _rollback()
-    dead = isinstance(error, DBAPIError) and error.connection_invalidated
-    if dead and not g.get("db_committed") and not g.get("db_retried"):
+    discard_failed_session()
+    if is_dead_connection(error) and not has_committed() and not g.get("db_retried"):
         g.db_retried = True
-        log.warning("retrying %s once on a fresh database connection: %s", type(error).__name__, error.orig)
+        log.warning("retrying %s once on a fresh database connection: %s", type(error).__name__,
+                    getattr(error, "orig", error))
         try:
             return current_app.preprocess_request() or current_app.dispatch_request()
         except Exception as again:
             return current_app.handle_user_exception(again)
     log.warning("database unavailable, answering 503: %s", getattr(error, "orig", error))
     return unavailable()
-
-
-def _rollback() -> None:
-    try:
-        db.session.rollback()
-    except Exception:
-        db.session.close()
 
 
 def unavailable() -> tuple[str, int, dict[str, str]]:
@@ -110,9 +101,3 @@ def unavailable() -> tuple[str, int, dict[str, str]]:
         log.exception("could not render the 503 page")
         page, code = "Service unavailable. Please try again in a few seconds.", 503
     return page, code, {"Retry-After": str(RETRY_AFTER_S)}
-
-
-@event.listens_for(Session, "after_commit")
-def _note_commit(_session: Session) -> None:
-    if has_request_context():
-        g.db_committed = True

@@ -170,9 +170,9 @@ def sqlite_lock_under_load(app, database_url, tmp_path, smtp_server):
     assert len(writes) >= 5 and {status for status, _ in writes} == {503}
     assert max(seconds for _, seconds in writes) < 5
     assert len(reads) >= 5 and {status for status, _ in reads} == {200}
-    # Within 1 s; the slowest read may exceed it only by the scheduling noise of a shared 2-core CI box.
+    # Reads never wait for the lock: a read that did would take the 1.5 s busy timeout or fail.
     read_times = sorted(seconds for _, seconds in reads)
-    assert read_times[int(len(read_times) * 0.9)] < 1 and read_times[-1] < 2, read_times
+    assert read_times[len(read_times) // 2] < 1 and read_times[-1] < 1.5, read_times
     assert_nothing_lost(load.statuses)
     assert load.statuses[503] > 0
     deliver_everything(app, inbox)
