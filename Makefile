@@ -43,11 +43,11 @@ for path in sys.argv[1:]:
 endef
 export RESTORE_OBSOLETE
 
-.PHONY: help run test lint clean translations chromium redis wrk bench mutation
+.PHONY: help run test lint clean translations chromium redis wrk bench mutation postgres-bin
 
 help:
 	@echo "make run           create .venv, migrate + seed instance/, serve on http://$(HOST):$(PORT)"
-	@echo "make test          ruff + the whole pytest suite (installs Debian chromium if missing)"
+	@echo "make test          ruff + the whole pytest suite (installs Debian chromium and postgresql if missing)"
 	@echo "make lint          ruff, and mypy (strict) on booking/domain"
 	@echo "make bench         quick benchmark of every page against two reference apps (installs Debian wrk if missing)"
 	@echo "make mutation      mutmut on booking/domain and the booking write path: score per file, survivors (minutes)"
@@ -78,13 +78,22 @@ $(INSTANCE)/secret_key: | $(BIN)/python
 # e-mail follow the address served, unless BASE_URL is set.
 run: $(VENV)/.installed $(INSTANCE)/secret_key $(COMPILED)
 	BASE_URL="$${BASE_URL:-http://$(HOST):$(PORT)}" $(FLASK) --debug setup
-	BASE_URL="$${BASE_URL:-http://$(HOST):$(PORT)}" $(FLASK) --debug run --no-debugger --host $(HOST) --port $(PORT)
+	BASE_URL="$${BASE_URL:-http://$(HOST):$(PORT)}" BOOKING_JOBS_THREAD=1 $(FLASK) --debug run --no-debugger --host $(HOST) --port $(PORT)
 
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		echo "Installing Debian chromium for the browser tests"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+
+# tests/faults restarts a throwaway PostgreSQL cluster of its own: it needs initdb and pg_ctl
+# (the server package; its own cluster on 5432 is never used by the tests).
+postgres-bin:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "Installing Debian postgresql for the fault tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; \
 	fi
 
 # The benchmark falls back to a Python client when wrk cannot be installed.
@@ -116,7 +125,7 @@ redis:
 		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no; \
 	fi
 
-test: $(VENV)/.installed-test chromium redis $(COMPILED)
+test: $(VENV)/.installed-test chromium redis postgres-bin $(COMPILED)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

@@ -89,11 +89,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.logger.warning("BASE_URL is not set: links in pages, feeds and e-mail point to %s", app.config["BASE_URL"])
     # Errors go to our error pages, never to a traceback or the debugger.
     app.config["PROPAGATE_EXCEPTIONS"] = app.config.get("PROPAGATE_EXCEPTIONS_IN_TESTS", False)
+    # A copy: the default dict is Config's own, shared by every app of the process.
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # A copy: the default dict is Config's own, shared by every app of the process.
-        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-        options.setdefault("connect_args", {"timeout": 30})
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+        options.setdefault("connect_args", {"timeout": 1.5})  # the busy timeout; see booking/db.py
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # An unreachable server gives a 503 within seconds, not a worker hung in connect().
+        options.setdefault("connect_args", {"connect_timeout": 3})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
     _trust_proxies(app)
     _init_extensions(app)
@@ -102,6 +105,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from booking.cli import register_cli
 
     register_cli(app)
+    from booking import jobs
+
+    jobs.init_app(app)
     return app
 
 

@@ -52,6 +52,10 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "no-reply@localhost")
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT") or 5)
     MAIL_BACKGROUND = _bool("MAIL_BACKGROUND", True)  # send in a thread, so a slow server never delays a page
+    # Job runner (booking/jobs.py): a thread in the serving process under `make run`.
+    JOBS_THREAD = _bool("BOOKING_JOBS_THREAD", False)
+    JOBS_TICK_SECONDS = float(os.environ.get("BOOKING_JOBS_TICK") or 1)
+    OUTBOX_BACKOFF_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_SECONDS") or 30)  # doubles per attempt
     # The site's public address: every absolute link (pages, feeds, e-mail) starts with it,
     # never with the Host header of a request.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")

@@ -53,6 +53,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+SQLITE_BUSY_TIMEOUT_MS = 1500
+
 # Set while a service opens a write transaction: on SQLite the next BEGIN becomes
 # BEGIN IMMEDIATE, which takes the database write lock up front, so two writers
 # never both read "free" and then both insert. Readers keep a plain deferred BEGIN.
@@ -72,7 +74,9 @@ def install_sqlite_hooks(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        # Short on purpose: a writer waits at most 1.5 s per try, and run_write retries only
+        # while others commit, so a lock held elsewhere gives a quick 503, not a 30 s hang.
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

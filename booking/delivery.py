@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -20,7 +21,7 @@ from flask_babel import force_locale
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, SessionTransaction
 
-from booking import mail
+from booking import jobs, mail
 from booking.db import utcnow
 from booking.services import (
     notifications,  # noqa: F401 (registers the booking renderers)
@@ -29,17 +30,21 @@ from booking.services import (
 from booking.services.transactions import run_write
 
 log = logging.getLogger(__name__)
+BATCH = 50
+KEEP_SENT = timedelta(days=30)
 _threads: set[threading.Thread] = set()
 _threads_lock = threading.Lock()
 
 
-def deliver_due(app: Flask, ids: Sequence[int] | None = None, limit: int = 50) -> int:
+def deliver_due(app: Flask, ids: Sequence[int] | None = None, limit: int = BATCH) -> int:
     """Claim due messages (only `ids` when given), build and send them, record the outcome.
 
     Returns how many were claimed. Never raises for a database that refuses the claim
     or the outcome (a busy SQLite, PostgreSQL down): the lease lets a later run retry.
     """
     with app.app_context():
+        if not app.config.get("MAIL_SERVER"):
+            return _deliver_locally(app, ids, limit)
         try:
             claimed = run_write(None, lambda session: outbox.claim(session, utcnow(), limit, ids), attempts=2)
         except Exception as error:
@@ -49,10 +54,42 @@ def deliver_due(app: Flask, ids: Sequence[int] | None = None, limit: int = 50) -
             return 0
         outcomes = _send(app, claimed)
         try:
-            run_write(None, lambda session: outbox.settle(session, outcomes, utcnow()))
+            run_write(None, lambda session: outbox.settle(session, outcomes, utcnow(), _first_backoff(app)))
         except Exception:
             log.exception("could not record the outcome of %d e-mail(s); they are sent again later", len(outcomes))
         return len(claimed)
+
+
+def _deliver_locally(app: Flask, ids: Sequence[int] | None, limit: int) -> int:
+    """Without a server "sending" is writing to the log or the test list: one transaction, no lease."""
+
+    def work(session: Session) -> int:
+        claimed = outbox.claim(session, utcnow(), limit, ids)
+        outbox.settle(session, _send(app, claimed), utcnow(), _first_backoff(app))
+        return len(claimed)
+
+    try:
+        return run_write(None, work, attempts=2)
+    except Exception as error:
+        log.warning("could not deliver outbox messages: %s", error)
+        return 0
+
+
+def _first_backoff(app: Flask) -> timedelta:
+    return timedelta(seconds=float(app.config.get("OUTBOX_BACKOFF_SECONDS") or 30))
+
+
+@jobs.job("mail.deliver")
+def deliver_job(app: Flask, _due_at: datetime) -> None:
+    """Each tick, on every runner: send what is due, batch after batch, until a batch is short."""
+    while deliver_due(app) >= BATCH:
+        pass
+
+
+@jobs.job("mail.forget_sent", every=timedelta(hours=1))
+def forget_sent_job(app: Flask, due_at: datetime) -> None:
+    """Hourly, once across runners: delete sent messages older than KEEP_SENT (30 days)."""
+    run_write(None, lambda session: outbox.forget_sent(session, due_at - KEEP_SENT))
 
 
 def _send(app: Flask, claimed: list[outbox.Claimed]) -> dict[int, str]:

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from booking.db import utcnow
@@ -154,14 +154,17 @@ def claim(session: Session, now: datetime, limit: int = 50, ids: Sequence[int] |
     return claimed
 
 
-def backoff(attempts: int) -> timedelta:
-    """The wait after the `attempts`-th failure: 30 s, 1 min, 2 min, … at most 1 h."""
-    doubled: timedelta = BACKOFF_FIRST * 2 ** max(attempts - 1, 0)
+def backoff(attempts: int, first: timedelta = BACKOFF_FIRST) -> timedelta:
+    """The wait after the `attempts`-th failure: 30 s (`first`), 1 min, 2 min, … at most 1 h."""
+    doubled: timedelta = first * 2 ** max(attempts - 1, 0)
     return min(doubled, BACKOFF_LAST)
 
 
-def settle(session: Session, outcomes: dict[int, str], now: datetime) -> None:
-    """Record what became of claimed messages: {id: ""} sent, {id: reason} failed this time."""
+def settle(session: Session, outcomes: dict[int, str], now: datetime, first: timedelta = BACKOFF_FIRST) -> None:
+    """Record what became of claimed messages: {id: ""} sent, {id: reason} failed this time.
+
+    A failed one is due again after backoff(attempts, first), or failed for good at MAX_ATTEMPTS.
+    """
     for row in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(list(outcomes)))):
         reason = outcomes[row.id]
         if not reason:
@@ -169,7 +172,7 @@ def settle(session: Session, outcomes: dict[int, str], now: datetime) -> None:
         elif row.attempts >= MAX_ATTEMPTS:
             row.status, row.last_error = "failed", reason[:2000]
         else:
-            row.due_at, row.last_error = now + backoff(row.attempts), reason[:2000]
+            row.due_at, row.last_error = now + backoff(row.attempts, first), reason[:2000]
 
 
 def failed(session: Session, limit: int = 200) -> list[OutboxMessage]:
@@ -208,3 +211,10 @@ def outbox_counts() -> dict[str, int]:
 def put_back(message_id: int) -> bool:
     """Queue a failed message again (staff's retry button); delivered right after the commit."""
     return run_write(None, lambda session: retry(session, message_id, utcnow()))
+
+
+def forget_sent(session: Session, before: datetime) -> int:
+    """Delete messages sent before `before` (UTC); returns how many. Failed ones stay for staff."""
+    result = session.execute(delete(OutboxMessage).where(OutboxMessage.status == "sent",
+                                                         OutboxMessage.sent_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,8 +1,18 @@
-"""Write transactions that serialise writers per space, with bounded retries."""
+"""Write transactions that serialise writers per space, with bounded retries.
+
+Retries are bounded in count and in time. On SQLite a try waits at most the busy
+timeout (1.5 s, booking/db.py) for the write lock; the write keeps trying while other
+writers are committing (the WAL file changes: the lock is busy, not stuck), and
+gives up once nobody has committed for STALL_S, or after LIMIT_S (25 s) in all. So a lock
+held elsewhere (a backup, a stuck process) answers a 503 (booking/views/errors.py)
+within about 3 s, while a crowd of writers is served in turn; no request outlives
+gunicorn's 30-second worker timeout.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -10,7 +20,8 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, PendingRollbackError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from booking.db import sqlite_immediate
@@ -23,6 +34,12 @@ T = TypeVar("T")
 TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03"}
 OVERLAP_SQLSTATE = "23P01"
 SQLITE_GUARD_MESSAGE = "booking_holds_overlap"
+STALL_S = 2.5  # no commit for this long, and the lock not held by one of ours: it is stuck
+LIMIT_S = 25.0  # no new try after this long in all (gunicorn kills a worker at 30 s)
+# PostgreSQL classes: 08 connection exception, 53 insufficient resources (53100 disk full),
+# 57P01–57P03 shut down or starting up (PostgreSQL manual, appendix A).
+UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "53", "57P")
+SQLITE_UNAVAILABLE = ("locked", "busy", "disk is full", "disk i/o error", "unable to open")
 
 
 def _sqlstate(error: DBAPIError) -> str | None:
@@ -46,6 +63,74 @@ def is_transient(error: Exception) -> bool:
     return isinstance(error, OperationalError) and ("locked" in text or "busy" in text)
 
 
+def is_unavailable(error: BaseException) -> bool:
+    """Whether the database could not serve now (locked, full, down, connection lost): a 503.
+
+    True for a connection SQLAlchemy invalidated, an exhausted pool, PostgreSQL's
+    connection, resource and shutdown SQLSTATEs or a connection refused (no SQLSTATE),
+    retried transient refusals, and SQLite's busy, locked, full and I/O errors.
+    """
+    if isinstance(error, PoolTimeout | PendingRollbackError):
+        return True  # PendingRollbackError: a session still holding a connection that just failed
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated or is_transient(error):
+        return True
+    sqlstate = _sqlstate(error)
+    if sqlstate is not None:
+        return sqlstate.startswith(UNAVAILABLE_SQLSTATE_PREFIXES)
+    text = str(error.orig).lower()
+    if "sqlite" in type(error.orig).__module__:
+        return any(words in text for words in SQLITE_UNAVAILABLE)
+    return isinstance(error, OperationalError)
+
+
+def _sqlite_path() -> str | None:
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return str(url.database)
+
+
+def _mtime(path: str) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
+
+
+def _commit_marker() -> tuple[int, ...] | None:
+    """On SQLite, what changes when a writer commits or one of ours takes the lock; None elsewhere.
+
+    The WAL file's mtime and size change with every commit; `-writer-in` / `-writer-out`
+    are touched when one of our writers takes and releases the write lock, so a writer of
+    ours that holds it (busy, not stuck) is told from a lock held by another program.
+    """
+    path = _sqlite_path()
+    if path is None:
+        return None
+    try:
+        wal = os.stat(path + "-wal")
+        size = wal.st_size
+    except OSError:
+        size = 0
+    return (_mtime(path + "-wal"), size, _mtime(path + "-writer-in"), _mtime(path + "-writer-out"))
+
+
+def _is_ours_holding(marker: tuple[int, ...] | None) -> bool:
+    return marker is not None and marker[2] > marker[3]
+
+
+def _touch(suffix: str) -> None:
+    path = _sqlite_path()
+    if path is not None:
+        try:
+            with open(path + suffix, "a"):
+                os.utime(path + suffix)
+        except OSError:
+            pass  # only a hint for waiting writers; never a reason to fail a write
+
+
 @contextmanager
 def write_transaction(space_id: int | None) -> Iterator[Session]:
     """One write transaction holding the space's write lock until commit.
@@ -57,28 +142,44 @@ def write_transaction(space_id: int | None) -> Iterator[Session]:
     if session.in_transaction():
         session.commit()
     token = sqlite_immediate.set(True)
+    is_reset = is_holding = False
     try:
         with session.begin():
             session.connection()
             sqlite_immediate.reset(token)
-            token = None
+            is_reset = True
+            _touch("-writer-in")
+            is_holding = True
             if space_id is not None and session.get_bind().dialect.name == "postgresql":
                 session.execute(select(Space.id).where(Space.id == space_id).with_for_update())
             yield session
     finally:
-        if token is not None:
+        if not is_reset:
             sqlite_immediate.reset(token)
+        if is_holding:
+            _touch("-writer-out")
 
 
-def run_write(space_id: int | None, work: Callable[[Session], T], attempts: int = 6) -> T:
-    """Run `work` in a write transaction, retrying transient refusals."""
+def run_write(space_id: int | None, work: Callable[[Session], T], attempts: int = 20) -> T:
+    """Run `work` in a write transaction, retrying transient refusals.
+
+    At most `attempts` tries; no new try after LIMIT_S seconds, nor on SQLite once no
+    other writer has committed for STALL_S. Then the last DBAPIError is raised
+    (is_unavailable(error) is true for it: the caller answers 503).
+    """
+    started = last_progress = time.monotonic()
+    marker = _commit_marker()
     for attempt in range(1, attempts + 1):
         try:
             with write_transaction(space_id) as session:
                 return work(session)
         except DBAPIError as error:
             db.session.rollback()
-            if not is_transient(error) or attempt == attempts:
+            now, seen = time.monotonic(), _commit_marker()
+            if seen != marker:
+                marker, last_progress = seen, now
+            stalled = marker is not None and not _is_ours_holding(seen) and now - last_progress > STALL_S
+            if not is_transient(error) or attempt == attempts or stalled or now - started > LIMIT_S:
                 raise
             log.info("retrying a write after %s (attempt %d)", type(error).__name__, attempt)
             time.sleep(random.uniform(0.01, 0.05) * attempt)

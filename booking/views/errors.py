@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, g, render_template, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from booking.extensions import login_manager
 from booking.limits import retry_after_seconds
+from booking.resilience import discard_failed_session, has_committed, is_dead_connection
 from booking.services import ServiceError
+from booking.services.transactions import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +28,9 @@ MESSAGES = {
     409: _l("This changed in the meantime. Please reload and try again."),
     413: _l("What you sent is too large."),
     429: _l("Too many attempts. Please wait a moment and try again."),
+    503: _l("The service is busy or under maintenance for a moment. Please try again in a few seconds."),
 }
+RETRY_AFTER_S = 5
 
 
 def render_error(code: int, message: str | None = None) -> tuple[str, int]:
@@ -46,7 +53,10 @@ def register(app: Flask) -> None:
         return (*render_error(429, message), {"Retry-After": str(seconds)})
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
+    def http_error(error: HTTPException) -> Any:
+        original = getattr(error, "original_exception", None)
+        if isinstance(error, InternalServerError) and original is not None and is_unavailable(original):
+            return unavailable()  # raised where no handler runs (a hook, another handler)
         return render_error(error.code or 500)
 
     @app.errorhandler(ServiceError)
@@ -56,8 +66,49 @@ def register(app: Flask) -> None:
         return render_error(error.status_code, gettext(error.message, **error.params))
 
     @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> tuple[str, int]:
+    def unexpected(error: Exception) -> Any:
         if isinstance(error, HTTPException):
             return http_error(error)
+        if is_unavailable(error):
+            return _retry_or_unavailable(error)
         log.exception("unhandled error", exc_info=error)
-        return render_error(InternalServerError.code)
+        discard_failed_session()
+        try:
+            return render_error(InternalServerError.code)
+        except Exception:
+            login_manager._update_request_context_with_user()  # the page without the account
+            return render_error(InternalServerError.code)
+
+
+def _retry_or_unavailable(error: Exception) -> Any:
+    """Run the request once more on a fresh connection when a pooled one was dead, else 503.
+
+    A retry is safe only while this request has committed nothing; SQLAlchemy has
+    already invalidated the pool's stale connections, so no per-request ping is needed.
+    """
+    discard_failed_session()
+    if is_dead_connection(error) and not has_committed() and not g.get("db_retried"):
+        g.db_retried = True
+        log.warning("retrying %s once on a fresh database connection: %s", type(error).__name__,
+                    getattr(error, "orig", error))
+        try:
+            return current_app.preprocess_request() or current_app.dispatch_request()
+        except Exception as again:
+            return current_app.handle_user_exception(again)
+    log.warning("database unavailable, answering 503: %s", getattr(error, "orig", error))
+    return unavailable()
+
+
+def unavailable() -> tuple[str, int, dict[str, str]]:
+    """The translated 503 page with Retry-After, rendered without touching the database."""
+    try:
+        get_locale()  # the viewer's language, while their account may still be at hand
+    except Exception:
+        pass  # it needed the database: the session's or the default language then
+    login_manager._update_request_context_with_user()  # anonymous: loading the user needs the database
+    try:
+        page, code = render_error(503)
+    except Exception:
+        log.exception("could not render the 503 page")
+        page, code = "Service unavailable. Please try again in a few seconds.", 503
+    return page, code, {"Retry-After": str(RETRY_AFTER_S)}
