@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, request, session
+from flask import Flask, session
 from flask_login import current_user
 
 from booking.config import Config, database_url
@@ -126,19 +126,13 @@ def _register_blueprints(app: Flask) -> None:
     for module in (main, auth, spaces, bookings, staff, staff_admin, account, feeds):
         app.register_blueprint(module.bp)
     errors.register(app)
-    from booking.views import helpers
+    from booking.views import helpers, params
 
     helpers.register(app)
+    params.register(app)
 
 
 def _register_hooks(app: Flask) -> None:
-    @app.before_request
-    def refuse_nul_bytes() -> None:
-        """NUL is never meant and PostgreSQL text cannot hold it (a 500 otherwise): 400."""
-        fields = request.values.items(multi=True)
-        if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in fields):
-            abort(400)
-
     @app.after_request
     def security_headers(response: Any) -> Any:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, vDuration
 
+from booking.domain.bounds import one_line
+
 PRODID = "-//Co-creation floor//Floor booking//EN"
 FOOTER = "END:VCALENDAR\r\n"
 ICAL_STATUS = {
@@ -100,8 +102,9 @@ def calendar_header(
     calendar.add("calscale", "GREGORIAN")
     if method:
         calendar.add("method", method)
-    calendar.add("name", clean_text(name))
-    calendar.add("x-wr-calname", clean_text(name))
+    # A calendar's name is one line; icalendar does not escape a line break in X-WR-CALNAME.
+    calendar.add("name", one_line(name))
+    calendar.add("x-wr-calname", one_line(name))
     calendar.add("x-wr-timezone", default_zone)
     if refresh is not None:
         calendar.add("refresh-interval", vDuration(refresh), parameters={"VALUE": "DURATION"})
