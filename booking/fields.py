@@ -106,24 +106,18 @@ class ClockField(OneValue, TimeField):
 
 
 class NumberField(OneValue, IntegerField):
-    """A whole number from `low` to `high`; anything else is a field error."""
+    """A whole number from `low` to `high` (NumberRange, with `message` if given); else a field error."""
 
     def __init__(self, label: Any = None, validators: list[Any] | None = None, *, low: int, high: int,
                  message: Any = None, **kwargs: Any) -> None:
-        message = message or _l("Enter a whole number from %(min)s to %(max)s.", min=low, max=high)
         super().__init__(label, [*(validators or []), NumberRange(min=low, max=high, message=message)], **kwargs)
-        self.low, self.high = low, high
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        # int() reads up to 4300 digits; a number that long is past the range anyway.
+        # int() reads up to 4300 digits; a number that long is past any range anyway.
         if len(valuelist) == 1 and len(str(valuelist[0]).strip()) > 20:
             self.data = None
-            raise ValueError(_l("Enter a whole number from %(min)s to %(max)s.", min=self.low, max=self.high))
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(_l("Enter a whole number from %(min)s to %(max)s.",
-                                min=self.low, max=self.high)) from error
+            raise ValueError(self.gettext("Not a valid integer value."))
+        super().process_formdata(valuelist)
 
 
 class ChoiceField(OneValue, SelectField):

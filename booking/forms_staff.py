@@ -31,7 +31,8 @@ from booking.views.helpers import KIND_LABELS, WEEKDAYS
 
 def _number(label: Any, low: int, high: int, default: int | None = None, optional: bool = False) -> NumberField:
     first = Optional() if optional else InputRequired(message=_l("Enter a number."))
-    return NumberField(label, default=default, validators=[first], low=low, high=high)
+    message = _l("Enter a whole number from %(min)s to %(max)s.", min=low, max=high)
+    return NumberField(label, default=default, validators=[first], low=low, high=high, message=message)
 
 
 class ServiceErrorsMixin:
