@@ -19,10 +19,10 @@ from flask import Flask
 from flask_wtf import FlaskForm
 from hypothesis import strategies as st
 from werkzeug.routing import AnyConverter, IntegerConverter
+from wtforms import BooleanField, DateField, EmailField, IntegerField, TimeField
 from wtforms.fields.core import UnboundField
 
 import booking
-from booking import fields as shared
 
 VIEWS = Path(booking.__file__).parent / "views"
 MARKER = "<b id=hx>"  # never rendered by the app itself: seeing it unescaped is an echo
@@ -57,9 +57,8 @@ RAW_VALUES = [Raw("%FF%FE"), Raw("%C3%28"), Raw("%00"), Raw("%ED%A0%80"), Raw("%
 
 
 def kind_of(field_class: type) -> str:
-    """The kind of value a field takes, from its class (shared fields first, WTForms bases after)."""
-    for base, kind in ((shared.DayField, "date"), (shared.ClockField, "time"), (shared.NumberField, "int"),
-                       (shared.EmailLineField, "email")):
+    """The kind of value a field takes, from the WTForms class it is built on."""
+    for base, kind in ((DateField, "date"), (TimeField, "time"), (IntegerField, "int"), (EmailField, "email")):
         if issubclass(field_class, base):
             return kind
     return "text"
@@ -115,7 +114,7 @@ def baseline(day: str) -> dict[str, str]:
                 value = NAMED_BASELINE[name]
             elif re.fullmatch(r"day_\d", name):
                 value = "09:00-18:00"
-            elif issubclass(unbound.field_class, shared.CheckField):
+            elif issubclass(unbound.field_class, BooleanField):
                 value = "y" if default else ""
             elif default is not None and not callable(default):
                 value = str(default)
