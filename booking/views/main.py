@@ -6,6 +6,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from booking.domain.bounds import is_single_line
 from booking.services import accounts, spaces
 
 bp = Blueprint("main", __name__)
@@ -18,7 +19,8 @@ def index() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and is_single_line(target)):
         return target
     return url_for("main.index")
 

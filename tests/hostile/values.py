@@ -31,7 +31,8 @@ MARKER = "<b id=hx>"  # never rendered by the app itself: seeing it unescaped is
 COMMON = [
     "", " ", "\u3000", "a\nb", "a\r\nb", "\r", "\x01\x02", "\x1b[31m", "\x7f", "\x85", "\u2028", "\u202eevil",
     "\ufeff", f"{MARKER}hostile</b>", f"\"'>{MARKER}", "{{7*7}}", "%s%n", "../../etc/passwd", "\\",
-    "Robert'); DROP TABLE users;--", "x" * 300, "あ" * 3000, "😀" * 60, "null", "true", "[]",
+    "Robert'); DROP TABLE users;--", "/\r\nSet-Cookie: hx=1", "/%0d%0aX: 1", "//evil.example",
+    "x" * 300, "あ" * 3000, "😀" * 60, "null", "true", "[]",
 ]
 KIND_VALUES = {
     "date": ["0001-01-01", "9999-12-31", "0000-00-00", "1999-12-31", "2101-01-01", "2030-02-30", "2030-13-01",

@@ -185,3 +185,11 @@ def test_a_search_longer_than_a_search_is_a_bad_request(client, create_user):
     client.login(create_user(role="staff").email)
     assert client.get("/staff/members?q=" + "a" * 201).status_code == 400
     assert client.get("/staff/members?q=" + "a" * 200).status_code == 200
+
+
+@pytest.mark.parametrize("target", ["/\r\nSet-Cookie: hx=1", "/bookings\nx", "/\x1b"])
+def test_a_language_switch_never_redirects_to_a_target_with_a_line_break(client, target):
+    response = client.submit("/language", {"locale": "en", "next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert "Set-Cookie: hx" not in str(response.headers)
