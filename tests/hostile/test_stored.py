@@ -73,21 +73,6 @@ def signed_in(app, email: str) -> Client:
     return client
 
 
-def get_urls(app, known) -> list[str]:
-    """Each GET route once per combination of seeded values for its variables (ids 1 and 2, both tokens)."""
-    urls = []
-    for rule, method in values.routes(app):
-        if method != "GET":
-            continue
-        arguments = sorted(next(r for r in app.url_map.iter_rules() if r.rule == rule).arguments)
-        combos = [{}]
-        for name in arguments:
-            choices = known["id"] if "<int:" + name in rule else known.get(name, ["x"])
-            combos = [{**c, name: v} for c in combos for v in choices]
-        urls += [values.fill(rule, combo) for combo in combos]
-    return urls
-
-
 def check_page(response, url: str) -> None:
     assert response.status_code < 500, (url, response.status_code)
     body = response.get_data()
@@ -107,7 +92,7 @@ def test_every_page_feed_file_and_mail_shows_hostile_stored_text(app, stored, sm
                     "/staff/members?q=Kick", f"/spaces/studio?week={day}"]
     for email in ("member@hx.jp", "staff@hx.jp"):
         client = signed_in(app, email)
-        for url in get_urls(app, stored["known"]) + with_queries:
+        for url in values.get_urls(app, stored["known"]) + with_queries:
             response = client.get(url)
             check_page(response, url)
             shown += response.status_code == 200

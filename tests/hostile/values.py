@@ -8,9 +8,12 @@ touching this file.
 
 from __future__ import annotations
 
+import html
 import importlib
+import inspect
 import pkgutil
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote_plus
@@ -149,6 +152,18 @@ def read_names() -> tuple[dict[str, str], dict[str, str]]:
     return query, form
 
 
+def query_names_read_by(app: Flask, rule: str) -> set[str]:
+    """The query names a route's view reads: in its source or in its module's functions it calls."""
+    view = inspect.unwrap(app.view_functions[next(r for r in app.url_map.iter_rules() if r.rule == rule).endpoint])
+    module = sys.modules[view.__module__]
+    source = inspect.getsource(view)
+    for called in set(re.findall(r"\b(\w+)\(", source)):
+        helper = getattr(module, called, None)
+        if inspect.isfunction(helper) and helper.__module__ == module.__name__:
+            source += inspect.getsource(helper)
+    return {name for name in read_names()[0] if f'"{name}"' in source}
+
+
 def routes(app: Flask) -> list[tuple[str, str]]:
     """Every (rule, method) the app answers, static files aside."""
     found = set()
@@ -191,3 +206,57 @@ def fill(rule: str, values: dict[str, str | Raw]) -> str:
         return value.text if isinstance(value, Raw) else quote_plus(value).replace("+", "%20")
 
     return re.sub(r"<(?:[^<>]*:)?(\w+)>", one, rule)
+
+
+def get_urls(app: Flask, known: dict[str, list[str]]) -> list[str]:
+    """Each GET route once per combination of seeded values for its variables."""
+    urls = []
+    for rule, method in routes(app):
+        if method != "GET":
+            continue
+        arguments = sorted(next(r for r in app.url_map.iter_rules() if r.rule == rule).arguments)
+        combos: list[dict[str, str | Raw]] = [{}]
+        for name in arguments:
+            choices = known["id"] if "<int:" + name in rule else known.get(name, ["x"])
+            combos = [{**c, name: v} for c in combos for v in choices]
+        urls += [fill(rule, combo) for combo in combos]
+    return urls
+
+
+FORM_RE = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S | re.I)
+ACTION_RE = re.compile(r'\baction="([^"]*)"')
+NAME_RE = re.compile(r'<(?:input|select|textarea)\b[^>]*\bname="([^"]+)"')
+
+# The table: the worst values of each kind, each sent once to each field a route's form has.
+TABLE = {
+    "date": ["0001-01-01", "9999-12-31", "1999-12-31", "2101-01-01", "2030-02-30", "２０３０-０１-０７"],
+    "time": ["24:00", "23:60", "-01:00", "１０:００"],
+    "int": ["-1", "2147483648", "9" * 5000, "NaN", "١٢"],
+    "datetime": ["0001-01-01T00:00", "9999-12-31T23:59", "2030-01-07T10:00+14:00"],
+    "email": ["a\n@example.jp", "a@" + "x" * 300 + ".jp"],
+    "text": [],
+}
+TABLE_COMMON: list[str | Raw] = ["a\nb", "\x01\x1b", f"\"'>{MARKER}", "x" * 6000, Raw("%FF%FE"),
+                                 "/\r\nSet-Cookie: hx=1"]
+
+
+def form_targets(app: Flask, pages: dict[str, str]) -> dict[str, set[str]]:
+    """POST rule → the field names of the forms on our pages that post to it (url → HTML in `pages`)."""
+    from urllib.parse import urlsplit
+
+    from werkzeug.exceptions import HTTPException
+
+    adapter = app.url_map.bind("localhost")
+    found: dict[str, set[str]] = {}
+    for url, page in pages.items():
+        for attributes, body in FORM_RE.findall(page):
+            if 'method="post"' not in attributes.lower():
+                continue
+            action = ACTION_RE.search(attributes)
+            target = urlsplit(html.unescape(action.group(1)) if action and action.group(1) else url).path
+            try:
+                rule, _args = adapter.match(target, method="POST", return_rule=True)
+            except HTTPException:
+                continue
+            found.setdefault(rule.rule, set()).update(set(NAME_RE.findall(body)) - {"csrf_token"})
+    return found
