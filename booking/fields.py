@@ -33,6 +33,8 @@ from wtforms.validators import Length, NumberRange, ValidationError
 
 from booking.domain.bounds import FIRST_DAY, LAST_DAY, clean_multiline, is_single_line, is_supported_day
 
+# WTForms' own message, translated by its own catalogue (a name, so Babel does not extract it).
+NOT_AN_INTEGER = "Not a valid integer value."
 NOT_ONE_LINE = _l("Use a single line, without line breaks or control characters.")
 
 
@@ -116,7 +118,7 @@ class NumberField(OneValue, IntegerField):
         # int() reads up to 4300 digits; a number that long is past any range anyway.
         if len(valuelist) == 1 and len(str(valuelist[0]).strip()) > 20:
             self.data = None
-            raise ValueError(self.gettext("Not a valid integer value."))
+            raise ValueError(self.gettext(NOT_AN_INTEGER))
         super().process_formdata(valuelist)
 
 

@@ -221,7 +221,8 @@ def test_every_field_of_every_form_and_every_query_value_refuses_the_worst_value
                 try:
                     check(world, "admin", method, path, pairs)
                 except AssertionError as error:
-                    failures.append(str(error))
+                    shown = value.text if isinstance(value, values.Raw) else value[:40]
+                    failures.append(f"{method} {path} {name}={shown!r}: {str(error).splitlines()[-1]}")
                     restore(world)
     print(f"hostile input table: {sent} requests")
     assert sent > 300
