@@ -73,16 +73,12 @@ def world(app, create_user, create_space, create_booking):
     known = {"id": ["1", "2", "3", "4"], "slug": ["studio", "desks"],
              "token": [feed_tokens.renew_token(users["member"], "member"),
                        feed_tokens.renew_token(users["staff"], "staff")]}
-    clients, cookies, tokens = {}, {}, {}
     app.test_client_class = Client
+    world = {"users": users, "known": known, "clients": {role: app.test_client() for role in ROLES},
+             "cookies": {}, "tokens": {}, "cookie_name": app.config["SESSION_COOKIE_NAME"]}
     for role in ROLES:
-        client = app.test_client()
-        if role != "visitor":
-            assert client.login(users[role].email, PASSWORD).status_code == 302
-        tokens[role] = client.csrf_token()
-        cookies[role] = client.get_cookie("session")
-        clients[role] = client
-    return {"users": users, "known": known, "clients": clients, "cookies": cookies, "tokens": tokens}
+        sign_in(world, role, users[role] if role != "visitor" else None)
+    return world
 
 
 def row_counts() -> tuple[int, ...]:
@@ -92,12 +88,25 @@ def row_counts() -> tuple[int, ...]:
 
 
 def restore(world) -> None:
-    """Undo what an accepted request may have done to the role accounts (a role change, a deactivation)."""
+    """Undo what an accepted request may have done to the role accounts, and sign them in again if it ended
+    their sessions (a logout, a role change, a deactivation)."""
     db.session.rollback()
     for role, user in world["users"].items():
         db.session.execute(update(User).where(User.id == user.id).values(
             role=role if role != "visitor" else "member", is_enabled=True))
     db.session.commit()
+    for role, user in world["users"].items():
+        if role != "visitor" and as_role(world, role).get("/account").status_code != 200:
+            sign_in(world, role, user)
+
+
+def sign_in(world, role: str, user) -> None:
+    client = world["clients"][role]
+    client.delete_cookie(world["cookie_name"])
+    if user is not None:
+        assert client.login(user.email, PASSWORD).status_code == 302
+    world["tokens"][role] = client.csrf_token()
+    world["cookies"][role] = client.get_cookie(world["cookie_name"])
 
 
 def pairs_for(data, method: str, token: str) -> list[tuple[str, str | values.Raw]]:
@@ -123,9 +132,9 @@ def as_role(world, role: str):
     """The role's client with its signed-in session put back (a request may have signed it out)."""
     client = world["clients"][role]
     cookie = world["cookies"][role]
-    client.delete_cookie("session")
+    client.delete_cookie(world["cookie_name"])
     if cookie is not None:
-        client.set_cookie("session", cookie.value, domain=cookie.domain)
+        client.set_cookie(world["cookie_name"], cookie.value, domain=cookie.domain)
     return client
 
 
