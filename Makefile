@@ -8,6 +8,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
+# Every dependency (runtime and test extra) pinned with hashes; `make lock` regenerates it.
+LOCK := requirements.lock
+# uv resolves the lock, pip-audit checks it; both live in their own venv, outside the project's.
+TOOLS := .venv-tools
+UV_VERSION := 0.13.9
+PIP_AUDIT_VERSION := 2.10.1
 INSTANCE := $(or $(BOOKING_INSTANCE_PATH),instance)
 HOST ?= 127.0.0.1
 PORT ?= 5000
@@ -43,7 +49,7 @@ for path in sys.argv[1:]:
 endef
 export RESTORE_OBSOLETE
 
-.PHONY: help run test lint clean translations chromium redis wrk bench mutation postgres-bin
+.PHONY: help run test lint clean translations chromium redis wrk bench mutation postgres-bin lock audit
 
 help:
 	@echo "make run           create .venv, migrate + seed instance/, serve on http://$(HOST):$(PORT)"
@@ -51,20 +57,35 @@ help:
 	@echo "make lint          ruff, and mypy (strict) on booking/domain"
 	@echo "make bench         quick benchmark of every page against two reference apps (installs Debian wrk if missing)"
 	@echo "make mutation      mutmut on booking/domain and the booking write path: score per file, survivors (minutes)"
+	@echo "make lock          re-resolve $(LOCK) (pinned, with hashes) from pyproject.toml"
+	@echo "make audit         check $(LOCK) for known vulnerabilities (pip-audit)"
 	@echo "make translations  re-extract messages, update and compile the catalogs"
 	@echo "make clean         remove .venv, caches and build files (instance/ is kept)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Stamps: reinstall only when pyproject.toml changed.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Stamps: reinstall only when pyproject.toml or the lock changed. The locked set (runtime and
+# test extra, every file checked against its hash) goes in first, then the project without
+# dependencies, so nothing unpinned slips in.
+$(VENV)/.installed $(VENV)/.installed-test &: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(VENV)/.installed $(VENV)/.installed-test
+
+$(TOOLS)/.installed:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION) pip-audit==$(PIP_AUDIT_VERSION)
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $@ $(VENV)/.installed
+# Keeps the versions already in the lock where pyproject.toml still allows them (uv prefers
+# the pins of an existing output file), so re-running it after a merge only adds what is new.
+lock: $(TOOLS)/.installed
+	$(TOOLS)/bin/uv pip compile pyproject.toml --extra test --generate-hashes --python-version 3.11 \
+		--quiet --output-file $(LOCK)
+
+audit: $(TOOLS)/.installed
+	$(TOOLS)/bin/pip-audit --strict --disable-pip --require-hashes --progress-spinner off -r $(LOCK)
 
 $(INSTANCE)/secret_key: | $(BIN)/python
 	mkdir -p $(INSTANCE)
@@ -147,5 +168,5 @@ translations: $(VENV)/.installed
 	@echo "tests/test_i18n.py lists what is still missing."
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, request, session
+from flask import Flask, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -159,9 +159,10 @@ def _register_blueprints(app: Flask) -> None:
     for module in (main, auth, second_factor, spaces, bookings, staff, staff_admin, staff_mail, account, feeds):
         app.register_blueprint(module.bp)
     errors.register(app)
-    from booking.views import helpers, sessions
+    from booking.views import helpers, params, sessions
 
     helpers.register(app)
+    params.register(app)
     sessions.register(app)
     second_factor.register(app)
     from booking import limits
@@ -170,13 +171,6 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    @app.before_request
-    def refuse_nul_bytes() -> None:
-        """NUL is never meant and PostgreSQL text cannot hold it (a 500 otherwise): 400."""
-        fields = request.values.items(multi=True)
-        if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in fields):
-            abort(400)
-
     @app.after_request
     def security_headers(response: Any) -> Any:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

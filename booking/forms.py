@@ -9,37 +9,28 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    EmailField,
-    IntegerField,
-    PasswordField,
-    SelectField,
-    StringField,
-    TextAreaField,
-    TimeField,
-)
-from wtforms.validators import (
-    DataRequired,
-    Email,
-    EqualTo,
-    InputRequired,
-    Length,
-    NumberRange,
-    Optional,
-    ValidationError,
-)
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Optional, ValidationError
 
 from booking.domain.passwords import password_problem
 from booking.domain.wallclock import NonexistentTime, is_repeated, utc_offset_label, wall_instant
+from booking.fields import (
+    CheckField,
+    ChoiceField,
+    ClockField,
+    DayField,
+    EmailLineField,
+    LineField,
+    NumberField,
+    SecretField,
+    TextField,
+)
 from booking.views.helpers import ORG_KIND_LABELS
 
 
 class StrongPassword:
     """The rule of booking.domain.passwords; the form's e-mail and name (and `form.known_words`) count as known."""
 
-    def __call__(self, form: FlaskForm, field: PasswordField) -> None:
+    def __call__(self, form: FlaskForm, field: SecretField) -> None:
         known = [str(form[name].data or "") for name in ("email", "name") if name in form]
         known += list(getattr(form, "known_words", ()))
         problem = password_problem(field.data or "", known)
@@ -47,35 +38,32 @@ class StrongPassword:
             raise ValidationError(gettext(problem.message, **problem.params))
 
 
-def new_password_field() -> PasswordField:
-    return PasswordField(_l("Password"), validators=[DataRequired(), StrongPassword()])
+def new_password_field() -> SecretField:
+    return SecretField(_l("Password"), validators=[DataRequired(), StrongPassword()])
 
 
-def confirm_field() -> PasswordField:
-    return PasswordField(
+def confirm_field() -> SecretField:
+    return SecretField(
         _l("Password again"),
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
+    email = EmailLineField(_l("E-mail"), validators=[DataRequired()])
+    password = SecretField(_l("Password"), validators=[DataRequired()])
 
 
 class RegisterForm(FlaskForm):
-    email = EmailField(
-        _l("E-mail"),
-        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
-    )
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
-    org_kind = SelectField(
+    email = EmailLineField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False)])
+    name = LineField(_l("Name"), validators=[DataRequired()], max_length=100)
+    organisation = LineField(_l("Organisation"), validators=[Optional()], max_length=200)
+    org_kind = ChoiceField(
         _l("Kind of organisation"),
         choices=list(ORG_KIND_LABELS.items()),
         default="individual",
     )
-    locale = SelectField(
+    locale = ChoiceField(
         _l("Language"), choices=[("ja", "日本語"), ("en", "English")], default="ja"
     )
     password = new_password_field()
@@ -83,15 +71,15 @@ class RegisterForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1000)])
+    current = SecretField(_l("Current password"), validators=[DataRequired()])
     password = new_password_field()
     confirm = confirm_field()
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(
+    email = EmailLineField(
         _l("E-mail"),
-        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+        validators=[DataRequired(), Email(check_deliverability=False)],
     )
 
 
@@ -101,41 +89,34 @@ class ResetPasswordForm(FlaskForm):
 
 
 class OneTimeCodeForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
+    code = LineField(_l("Code"), validators=[DataRequired()], max_length=40)
 
 
 class BookingForm(FlaskForm):
-    day = DateField(_l("Date"), validators=[InputRequired(message=_l("Enter a date."))])
-    start_time = TimeField(_l("Start"), validators=[InputRequired(message=_l("Enter a start time."))])
-    end_time = TimeField(_l("End"), validators=[InputRequired(message=_l("Enter an end time."))])
-    end_day = DateField(_l("End date (empty: the same day)"), validators=[Optional()])
+    day = DayField(_l("Date"), validators=[InputRequired(message=_l("Enter a date."))])
+    start_time = ClockField(_l("Start"), validators=[InputRequired(message=_l("Enter a start time."))])
+    end_time = ClockField(_l("End"), validators=[InputRequired(message=_l("Enter an end time."))])
+    end_day = DayField(_l("End date (empty: the same day)"), validators=[Optional()])
     # Which occurrence of a wall time the autumn clock change repeats (0 = the first).
-    start_fold = SelectField(_l("Which start, if the clocks show it twice"), coerce=int, default=0,
+    start_fold = ChoiceField(_l("Which start, if the clocks show it twice"), coerce=int, default=0,
                              choices=[(0, _l("the first (before the clocks go back)")),
                                       (1, _l("the second (after the clocks go back)"))])
-    end_fold = SelectField(_l("Which end, if the clocks show it twice"), coerce=int, default=0,
+    end_fold = ChoiceField(_l("Which end, if the clocks show it twice"), coerce=int, default=0,
                            choices=[(0, _l("the first (before the clocks go back)")),
                                     (1, _l("the second (after the clocks go back)"))])
-    seats = IntegerField(
-        _l("Desks"),
-        default=1,
-        validators=[Optional(), NumberRange(min=1, max=500, message=_l("Choose between %(min)s and %(max)s desks."))],
+    seats = NumberField(
+        _l("Desks"), default=1, validators=[Optional()], low=1, high=500,
+        message=_l("Choose between %(min)s and %(max)s desks."),
     )
-    title = StringField(
-        _l("Title"), validators=[DataRequired(message=_l("Enter a title.")), Length(max=200)]
-    )
-    purpose = TextAreaField(_l("Purpose"), validators=[Optional(), Length(max=2000)])
-    attendees = IntegerField(
-        _l("Expected attendees"),
-        default=1,
-        validators=[Optional(), NumberRange(min=0, max=10000)],
-    )
-    is_public = BooleanField(_l("Show the title publicly (calendar and space page)"))
-    override_notice = BooleanField(_l("Override the minimum notice"))
-    override_horizon = BooleanField(_l("Override how far ahead bookings open"))
-    override_hours = BooleanField(_l("Override the opening hours"))
-    override_quota = BooleanField(_l("Override the member's quota"))
-    override_reason = StringField(_l("Reason for the override"), validators=[Length(max=500)])
+    title = LineField(_l("Title"), validators=[DataRequired(message=_l("Enter a title."))], max_length=200)
+    purpose = TextField(_l("Purpose"), validators=[Optional()], max_length=2000)
+    attendees = NumberField(_l("Expected attendees"), default=1, validators=[Optional()], low=0, high=10000)
+    is_public = CheckField(_l("Show the title publicly (calendar and space page)"))
+    override_notice = CheckField(_l("Override the minimum notice"))
+    override_horizon = CheckField(_l("Override how far ahead bookings open"))
+    override_hours = CheckField(_l("Override the opening hours"))
+    override_quota = CheckField(_l("Override the member's quota"))
+    override_reason = LineField(_l("Reason for the override"), max_length=500)
 
     def __init__(self, *args: Any, can_override: bool = False, zone: str = "Asia/Tokyo", **kwargs: Any) -> None:
         """Staff get the override fields; for anybody else they do not exist, so posting them does nothing.
@@ -174,10 +155,10 @@ class BookingForm(FlaskForm):
                 "%(time)s does not exist on %(day)s: the clocks jump forward. The first valid time is %(first)s.",
                 time=at.strftime("%H:%M"), day=day.isoformat(), first=gap.first_valid.strftime("%H:%M"))) from None
 
-    def validate_start_time(self, field: TimeField) -> None:
+    def validate_start_time(self, field: ClockField) -> None:
         self._instant(self.day.data, field.data, self.start_fold.data)
 
-    def validate_end_time(self, field: TimeField) -> None:
+    def validate_end_time(self, field: ClockField) -> None:
         end = self._instant(self.end_day.data or self.day.data, field.data, self.end_fold.data)
         try:
             start = self._instant(self.day.data, self.start_time.data, self.start_fold.data)
@@ -204,7 +185,7 @@ class BookingForm(FlaskForm):
                       time=at.strftime("%H:%M"), day=day.isoformat(),
                       first=utc_offset_label(first, self.zone), second=utc_offset_label(second, self.zone)))
 
-    def validate_override_reason(self, field: StringField) -> None:
+    def validate_override_reason(self, field: LineField) -> None:
         if self.chosen_overrides() and not (field.data or "").strip():
             raise ValidationError(_l("Say why the rules are overridden."))
 
@@ -221,10 +202,10 @@ OVERRIDE_FIELDS = {
 class EditBookingForm(BookingForm):
     """The booking form for changing a booking, with the desks a member may pick in a pool."""
 
-    units = StringField(_l("Desk numbers (optional, e.g. 3, 4; empty: any free desks)"),
-                        validators=[Optional(), Length(max=200)])
+    units = LineField(_l("Desk numbers (optional, e.g. 3, 4; empty: any free desks)"),
+                      validators=[Optional()], max_length=200)
 
-    def validate_units(self, field: StringField) -> None:
+    def validate_units(self, field: LineField) -> None:
         try:
             self.unit_numbers()
         except ValueError as error:

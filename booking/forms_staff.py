@@ -12,32 +12,28 @@ from typing import Any
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    IntegerField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-    TimeField,
-)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from booking.fields import (
+    CheckField,
+    ChoiceField,
+    ChoicesField,
+    ClockField,
+    DayField,
+    LineField,
+    NumberField,
+    TextField,
+)
 from booking.services.admin_spaces import MESSAGE_MAX, ClosureInput, InvalidInput, SpaceInput
 from booking.services.policy_changes import CHOICES, Resolution
 from booking.views.helpers import KIND_LABELS, WEEKDAYS
 
 
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
-def _number(label: Any, low: int, high: int, default: int | None = None, optional: bool = False) -> IntegerField:
+def _number(label: Any, low: int, high: int, default: int | None = None, optional: bool = False) -> NumberField:
     first = Optional() if optional else InputRequired(message=_l("Enter a number."))
     message = _l("Enter a whole number from %(min)s to %(max)s.", min=low, max=high)
-    return IntegerField(label, default=default, validators=[first, NumberRange(min=low, max=high, message=message)])
+    return NumberField(label, default=default, validators=[first], low=low, high=high, message=message)
 
 
 class ServiceErrorsMixin:
@@ -54,16 +50,15 @@ class ServiceErrorsMixin:
 
 
 class SpaceForm(ServiceErrorsMixin, FlaskForm):
-    slug = StringField(_l("Address name (slug)"), filters=[_strip],
-                       validators=[DataRequired(message=_l("Enter a slug.")), Length(max=60)])
-    name_ja = StringField(_l("Name (Japanese)"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
-    name_en = StringField(_l("Name (English)"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
-    description_ja = TextAreaField(_l("Description (Japanese)"), validators=[Length(max=5000)])
-    description_en = TextAreaField(_l("Description (English)"), validators=[Length(max=5000)])
-    kind = SelectField(_l("Kind"), choices=list(KIND_LABELS.items()), default="exclusive")
+    slug = LineField(_l("Address name (slug)"), validators=[DataRequired(message=_l("Enter a slug."))],
+                     max_length=60)
+    name_ja = LineField(_l("Name (Japanese)"), validators=[DataRequired()], max_length=120)
+    name_en = LineField(_l("Name (English)"), validators=[DataRequired()], max_length=120)
+    description_ja = TextField(_l("Description (Japanese)"), max_length=5000)
+    description_en = TextField(_l("Description (English)"), max_length=5000)
+    kind = ChoiceField(_l("Kind"), choices=list(KIND_LABELS.items()), default="exclusive")
     unit_count = _number(_l("Units (desks or seats; 1 for a whole room)"), 1, 1000, default=1)
-    timezone = StringField(_l("Time zone"), default="Asia/Tokyo", filters=[_strip],
-                           validators=[DataRequired(), Length(max=64)])
+    timezone = LineField(_l("Time zone"), default="Asia/Tokyo", validators=[DataRequired()], max_length=64)
     slot_minutes = _number(_l("Slot length (minutes)"), 1, 1440, default=30)
     min_minutes = _number(_l("Shortest booking (minutes)"), 1, 10080, default=30)
     max_minutes = _number(_l("Longest booking (minutes)"), 1, 10080, default=480)
@@ -71,18 +66,18 @@ class SpaceForm(ServiceErrorsMixin, FlaskForm):
     teardown_minutes = _number(_l("Teardown buffer (minutes)"), 0, 1440, default=0)
     min_notice_minutes = _number(_l("Minimum notice (minutes)"), 0, 525600, default=0)
     max_days_ahead = _number(_l("Bookable up to (days ahead)"), 1, 1000, default=90)
-    requires_approval = BooleanField(_l("Requests need staff approval"))
-    pending_holds = BooleanField(_l("Pending requests hold their time"), default=True)
+    requires_approval = CheckField(_l("Requests need staff approval"))
+    pending_holds = CheckField(_l("Pending requests hold their time"), default=True)
     request_deadline_hours = _number(_l("Undecided requests expire this many hours before their start"), 0, 720,
                                      default=24)
     quota_active_bookings = _number(_l("Most future bookings per member (empty: no limit)"), 1, 1000,
                                     optional=True)
     quota_hours_per_week = _number(_l("Most hours per member in 7 days (empty: no limit)"), 1, 168,
                                    optional=True)
-    close_on_holidays = BooleanField(_l("Closed on national holidays"), default=True)
-    holiday_country = StringField(_l("Holiday calendar (country code)"), default="JP",
-                                  filters=[_strip, lambda v: v.upper() if isinstance(v, str) else v],
-                                  validators=[DataRequired(), Length(min=2, max=2)])
+    close_on_holidays = CheckField(_l("Closed on national holidays"), default=True)
+    holiday_country = LineField(_l("Holiday calendar (country code)"), default="JP",
+                                filters=[lambda v: v.upper() if isinstance(v, str) else v],
+                                validators=[DataRequired(), Length(min=2)], max_length=2)
 
     def space_input(self) -> SpaceInput:
         values = {name: self[name].data for name in SpaceInput.__dataclass_fields__}
@@ -94,13 +89,13 @@ class SpaceForm(ServiceErrorsMixin, FlaskForm):
 class HoursForm(ServiceErrorsMixin, FlaskForm):
     """One line per weekday: "09:00-12:00, 13:00-18:00"; empty for a closed day."""
 
-    day_0 = StringField(WEEKDAYS[0], validators=[Length(max=300)])
-    day_1 = StringField(WEEKDAYS[1], validators=[Length(max=300)])
-    day_2 = StringField(WEEKDAYS[2], validators=[Length(max=300)])
-    day_3 = StringField(WEEKDAYS[3], validators=[Length(max=300)])
-    day_4 = StringField(WEEKDAYS[4], validators=[Length(max=300)])
-    day_5 = StringField(WEEKDAYS[5], validators=[Length(max=300)])
-    day_6 = StringField(WEEKDAYS[6], validators=[Length(max=300)])
+    day_0 = LineField(WEEKDAYS[0], max_length=300)
+    day_1 = LineField(WEEKDAYS[1], max_length=300)
+    day_2 = LineField(WEEKDAYS[2], max_length=300)
+    day_3 = LineField(WEEKDAYS[3], max_length=300)
+    day_4 = LineField(WEEKDAYS[4], max_length=300)
+    day_5 = LineField(WEEKDAYS[5], max_length=300)
+    day_6 = LineField(WEEKDAYS[6], max_length=300)
 
     def days(self) -> list[Any]:
         return [self[f"day_{n}"] for n in range(7)]
@@ -110,24 +105,24 @@ class HoursForm(ServiceErrorsMixin, FlaskForm):
 
 
 class HolidayOpeningForm(FlaskForm):
-    day = DateField(_l("Holiday on which the space opens anyway"),
-                    validators=[InputRequired(message=_l("Enter a date."))])
+    day = DayField(_l("Holiday on which the space opens anyway"),
+                   validators=[InputRequired(message=_l("Enter a date."))])
 
 
 class ClosureForm(ServiceErrorsMixin, FlaskForm):
-    space = SelectField(_l("Space"), default="all")
-    start_day = DateField(_l("From (date)"), validators=[InputRequired(message=_l("Enter a date."))])
-    start_time = TimeField(_l("From (time)"), validators=[InputRequired(message=_l("Enter a time."))])
-    end_day = DateField(_l("Until (date)"), validators=[InputRequired(message=_l("Enter a date."))])
-    end_time = TimeField(_l("Until (time)"), validators=[InputRequired(message=_l("Enter a time."))])
-    reason = StringField(_l("Reason (members see it)"), filters=[_strip],
-                         validators=[DataRequired(message=_l("Give a reason.")), Length(max=200)])
+    space = ChoiceField(_l("Space"), default="all")
+    start_day = DayField(_l("From (date)"), validators=[InputRequired(message=_l("Enter a date."))])
+    start_time = ClockField(_l("From (time)"), validators=[InputRequired(message=_l("Enter a time."))])
+    end_day = DayField(_l("Until (date)"), validators=[InputRequired(message=_l("Enter a date."))])
+    end_time = ClockField(_l("Until (time)"), validators=[InputRequired(message=_l("Enter a time."))])
+    reason = LineField(_l("Reason (members see it)"), validators=[DataRequired(message=_l("Give a reason."))],
+                       max_length=200)
 
     def __init__(self, *args: Any, spaces: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.space.choices = [("all", _l("All spaces")), *((str(i), name) for i, name in spaces)]
 
-    def validate_end_time(self, field: TimeField) -> None:
+    def validate_end_time(self, field: ClockField) -> None:
         if not (self.start_day.data and self.start_time.data and self.end_day.data and field.data):
             return
         start = datetime.combine(self.start_day.data, self.start_time.data)
@@ -146,13 +141,13 @@ class ClosureForm(ServiceErrorsMixin, FlaskForm):
 class CancelHitForm(ServiceErrorsMixin, FlaskForm):
     """Which of the bookings a closure hits to cancel, and the one message their members get."""
 
-    booking_ids = SelectMultipleField(
+    booking_ids = ChoicesField(
         _l("Bookings to cancel"), coerce=int, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
         validators=[DataRequired(message=_l("Choose the bookings to cancel."))],
     )
-    message = TextAreaField(_l("Message to the members"), filters=[_strip],
-                            validators=[DataRequired(message=_l("Write a message to the members.")),
-                                        Length(max=MESSAGE_MAX)])
+    message = TextField(_l("Message to the members"),
+                        validators=[DataRequired(message=_l("Write a message to the members."))],
+                        max_length=MESSAGE_MAX)
 
     def __init__(self, *args: Any, booking_ids: list[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -175,17 +170,16 @@ ROLE_LABELS = {"member": _l("Member"), "staff": _l("Staff"), "admin": _l("Admin"
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=list(ROLE_LABELS.items()))
+    role = ChoiceField(_l("Role"), choices=list(ROLE_LABELS.items()))
 
 
 class DeactivateForm(ServiceErrorsMixin, FlaskForm):
     """Deactivate an account and, in the same step, cancel its future bookings with a message."""
 
-    cancel_future = BooleanField(_l("Also cancel this member's future bookings"), default=True)
-    message = TextAreaField(_l("Message to the member (sent with each cancellation)"), filters=[_strip],
-                            validators=[Length(max=MESSAGE_MAX)])
+    cancel_future = CheckField(_l("Also cancel this member's future bookings"), default=True)
+    message = TextField(_l("Message to the member (sent with each cancellation)"), max_length=MESSAGE_MAX)
 
-    def validate_message(self, field: TextAreaField) -> None:
+    def validate_message(self, field: TextField) -> None:
         if self.cancel_future.data and not field.data:
             raise ValidationError(_l("Write a message to the member."))
 
@@ -193,6 +187,5 @@ class DeactivateForm(ServiceErrorsMixin, FlaskForm):
 class CancelMemberBookingsForm(ServiceErrorsMixin, FlaskForm):
     """要対応: cancel a deactivated member's future bookings with one message."""
 
-    message = TextAreaField(_l("Message to the member (sent with each cancellation)"), filters=[_strip],
-                            validators=[DataRequired(message=_l("Write a message to the member.")),
-                                        Length(max=MESSAGE_MAX)])
+    message = TextField(_l("Message to the member (sent with each cancellation)"),
+                        validators=[DataRequired(message=_l("Write a message to the member."))], max_length=MESSAGE_MAX)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, vDuration
 
+from booking.domain.bounds import one_line
 from booking.domain.wallclock import is_repeated_instant
 
 PRODID = "-//Co-creation floor//Floor booking//EN"
@@ -106,8 +107,8 @@ def calendar_header(
     calendar.add("calscale", "GREGORIAN")
     if method:
         calendar.add("method", method)
-    # NAME is one line: icalendar leaves a line break in it unescaped and then refuses to write it.
-    title = " ".join(clean_text(name).split())
+    # A calendar's name is one line; icalendar does not escape a line break in X-WR-CALNAME.
+    title = one_line(clean_text(name))
     calendar.add("name", title)
     calendar.add("x-wr-calname", title)
     calendar.add("x-wr-timezone", default_zone)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -17,18 +17,16 @@ from booking.forms import BookingForm
 from booking.models import Space
 from booking.services import bookings, spaces
 from booking.views.helpers import conflict_message, locale_code
+from booking.views.params import day_arg, suggested_instant_arg
 
 bp = Blueprint("spaces", __name__, url_prefix="/spaces")
 
 
 def _week_arg(space: Space) -> date:
-    raw = request.args.get("week")
-    if raw is None:
-        return week_start(utcnow().astimezone(ZoneInfo(space.timezone)).date())
-    try:
-        return week_start(date.fromisoformat(raw))
-    except ValueError:
+    if "week" in request.args and not request.args["week"]:
         abort(400)
+    chosen = day_arg("week") or utcnow().astimezone(ZoneInfo(space.timezone)).date()
+    return week_start(chosen)
 
 
 @bp.get("/<slug>")
@@ -45,12 +43,8 @@ def week(slug: str) -> str:
 
 
 def _prefill(form: BookingForm, space: Space) -> None:
-    raw = request.args.get("start")
-    if not raw:
-        return
-    try:
-        start = datetime.fromisoformat(raw)
-    except ValueError:
+    start = suggested_instant_arg("start")
+    if start is None:
         return
     fold = 1 if request.args.get("fold") == "1" else 0
     zone = ZoneInfo(space.timezone)
@@ -68,9 +62,9 @@ def _prefill(form: BookingForm, space: Space) -> None:
 def _booking_input(form: BookingForm, space: Space) -> bookings.BookingInput:
     start, end = form.instants()
     return bookings.BookingInput(
-        space_id=space.id, start_dt=start, end_dt=end, title=(form.title.data or "").strip(),
+        space_id=space.id, start_dt=start, end_dt=end, title=form.title.data or "",
         seats=(form.seats.data or 1) if space.is_pooled else 1,
-        purpose=(form.purpose.data or "").strip(), attendees=form.attendees.data or 0,
+        purpose=form.purpose.data or "", attendees=form.attendees.data or 0,
         is_public=bool(form.is_public.data),
     )
 

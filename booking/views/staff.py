@@ -13,11 +13,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import EmailField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Optional, ValidationError
 
 from booking.db import utcnow
 from booking.extensions import login_manager
+from booking.fields import EmailLineField, LineField, TextField
 from booking.forms import BookingForm
 from booking.models import Booking, Space
 from booking.services import ServiceError, Stale, audit, changes, spaces, staff
@@ -96,31 +96,28 @@ def trail_helpers() -> dict[str, Any]:
 
 
 class RejectForm(FlaskForm):
-    note = TextAreaField(
+    note = TextField(
         _l("Note for the member"),
-        validators=[DataRequired(message=_l("Write a note for the member: why the request is rejected.")),
-                    Length(max=staff.NOTE_MAX)],
+        validators=[DataRequired(message=_l("Write a note for the member: why the request is rejected."))],
+        max_length=staff.NOTE_MAX,
     )
 
 
 class DeclineChangeForm(FlaskForm):
-    note = TextAreaField(_l("Note for the member (optional)"), validators=[Length(max=staff.NOTE_MAX)])
+    note = TextField(_l("Note for the member (optional)"), max_length=staff.NOTE_MAX)
 
 
 class StaffBookingForm(BookingForm):
-    member_email = EmailField(
+    member_email = EmailLineField(
         _l("Member's e-mail (leave empty to block the time for staff)"),
-        validators=[Optional(), Email(check_deliverability=False), Length(max=254)],
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[Optional(), Email(check_deliverability=False)],
     )
-    override_reason = StringField(
-        _l("Reason (needed to block time or to override rules)"), validators=[Length(max=500)]
-    )
+    override_reason = LineField(_l("Reason (needed to block time or to override rules)"), max_length=500)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, can_override=True, **kwargs)
 
-    def validate_override_reason(self, field: StringField) -> None:
+    def validate_override_reason(self, field: LineField) -> None:
         super().validate_override_reason(field)
         if not (self.member_email.data or "").strip() and not (field.data or "").strip():
             raise ValidationError(_l("Say why the time is blocked."))
@@ -128,9 +125,9 @@ class StaffBookingForm(BookingForm):
     def booking_input(self, space: Space) -> BookingInput:
         start_dt, end_dt = self.instants()
         return BookingInput(
-            space_id=space.id, title=(self.title.data or "").strip(), start_dt=start_dt, end_dt=end_dt,
+            space_id=space.id, title=self.title.data or "", start_dt=start_dt, end_dt=end_dt,
             seats=(self.seats.data or 1) if space.is_pooled else 1,
-            purpose=(self.purpose.data or "").strip(), attendees=self.attendees.data or 0,
+            purpose=self.purpose.data or "", attendees=self.attendees.data or 0,
             is_public=bool(self.is_public.data),
         )
 

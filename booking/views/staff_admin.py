@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
@@ -31,12 +31,12 @@ from booking.services import ServiceError, Stale, admin_members, admin_spaces, c
 from booking.services.admin_spaces import InvalidInput
 from booking.services.policy_changes import VictimsToResolve
 from booking.views.helpers import locale_code
+from booking.views.params import day_arg, page_arg, text_arg
 from booking.views.staff import staff_required
 
 bp = Blueprint("staff_admin", __name__, url_prefix="/staff")
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_PAGE = 100_000
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2200, 12, 31)
 Page = str | Response | tuple[str, int]
 
 
@@ -234,8 +234,7 @@ def closure_bookings(closure_id: int) -> Page:
 @staff_required
 def members() -> str:
     """Search members by name, e-mail or organisation."""
-    query = request.args.get("q", "")
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+    query, page = text_arg("q"), page_arg("page", MAX_PAGE)
     return render_template("staff/members.html", query=query, result=admin_members.search_members(query, page))
 
 
@@ -349,25 +348,12 @@ def cancel_member_bookings(user_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("staff_admin.attention"))
 
 
-def _day_arg(raw: str) -> date | None:
-    """A YYYY-MM-DD query value; anything malformed or far off is a 400."""
-    if not raw:
-        return None
-    try:
-        chosen = date.fromisoformat(raw)
-    except ValueError:
-        abort(400)
-    if not FIRST_DAY <= chosen <= LAST_DAY or len(raw) != 10:
-        abort(400)
-    return chosen
-
-
 @bp.get("/calendar")
 @staff_required
 def calendar_page() -> str:
     """Every space side by side for a day, or for a week with view=week."""
     is_week = request.args.get("view") == "week" or "week" in request.args
-    chosen = _day_arg(request.args.get("week") or request.args.get("day") or "")
+    chosen = day_arg("week") or day_arg("day")
     if is_week:
         return render_template("staff/calendar_week.html", cal=calendar.week_calendar(chosen, utcnow()))
     return render_template("staff/calendar_day.html", cal=calendar.day_calendar(chosen, utcnow()))

@@ -1,0 +1,59 @@
+"""What input the system accepts at all: the supported range of dates and numbers, and clean text.
+
+Every value from a URL, a query string or a form is checked against these before
+any rule sees it, so the rules (and the database, Python's `datetime`, iCalendar)
+never meet a year 1 or 9999, a number past a column's size, or a control character
+in a one-line title.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+# The years the floor can be booked in: wide enough for any real booking, and far from
+# the edges of `datetime` (years 1 and 9999), where converting to UTC or adding a day overflows.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+
+# The largest value of a PostgreSQL INTEGER column (and of every id).
+MAX_INTEGER = 2**31 - 1
+
+# C0 controls, DEL, C1 controls, and the Unicode line and paragraph separators: none of them
+# belongs in a one-line value (RFC 5545 §3.3.11 forbids the controls in TEXT; a line break
+# in a mail header or a CSV cell splits the record).
+_LINE_BREAKS = "\n\r\u0085\u2028\u2029"
+_NOT_IN_A_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# In multi-line text only line feeds stay; tabs become spaces and other controls go.
+_DROPPED_FROM_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]")
+_ANY_NEWLINE = re.compile(r"\r\n|[\r\u0085\u2028\u2029]")
+
+
+def is_supported_day(day: date) -> bool:
+    """True when `day` lies within FIRST_DAY..LAST_DAY (inclusive)."""
+    return FIRST_DAY <= day <= LAST_DAY
+
+
+def is_single_line(text: str) -> bool:
+    """True when `text` has no line break and no control character (TAB included)."""
+    return _NOT_IN_A_LINE.search(text) is None
+
+
+def has_line_break(text: str) -> bool:
+    return any(mark in text for mark in _LINE_BREAKS)
+
+
+def clean_multiline(text: str) -> str:
+    """Multi-line text as stored: every line break a LF, TAB a space, other controls dropped."""
+    text = _ANY_NEWLINE.sub("\n", text).replace("\t", " ")
+    return _DROPPED_FROM_TEXT.sub("", text)
+
+
+def one_line(text: str) -> str:
+    """A stored value that should be one line, shown safely: breaks become spaces, controls go.
+
+    For values written before input was checked (or straight into the database);
+    new input with a break or a control character is refused instead.
+    """
+    text = _ANY_NEWLINE.sub(" ", text).replace("\n", " ").replace("\t", " ")
+    return _NOT_IN_A_LINE.sub("", text)
