@@ -23,6 +23,7 @@ from booking.extensions import db
 from booking.models import Booking, BookingHold, Closure, HolidayOpening, OpeningPeriod, Space, User
 from booking.services import NotFound, ServiceError, Stale
 from booking.services.bookings import cancel_booking
+from booking.services.feeds import rebuild_events
 from booking.services.spaces import national_holidays
 from booking.services.transactions import run_write
 
@@ -184,7 +185,9 @@ def update_space(space_id: int, data: SpaceInput, now: datetime | None = None) -
             setattr(space, name, value)
         return space
 
-    return run_write(space_id, work)
+    space = run_write(space_id, work)
+    rebuild_events(space_id, now)  # the events show the space's name and time zone
+    return space
 
 
 def parse_periods(text: str, slot_minutes: int) -> Periods:
