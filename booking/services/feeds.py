@@ -97,11 +97,25 @@ def _window(day: date, zone: str, days_back: int, days_ahead: int, cancelled_day
 
 
 @dataclass(frozen=True)
+class Body:
+    """A feed's bytes with the validators of exactly what they show."""
+
+    data: bytes
+    etag: str
+    last_modified: datetime | None
+
+
+@dataclass(frozen=True)
 class Feed:
+    """A feed's validators (from one cheap query) and how to build its body."""
+
     etag: str
     last_modified: datetime | None
     is_public: bool
-    build: Callable[[], bytes]
+    body: Callable[[], Body]
+
+    def build(self) -> bytes:
+        return self.body().data
 
 
 def refresh_interval() -> timedelta:
@@ -232,14 +246,40 @@ def rebuild_events(space_id: int, now: datetime | None = None, chunk: int = 200)
         after = last
 
 
-def _feed(audience: str, name: Callable[[], str], zone: str, scope: Scope, window: Window,
-          validators: tuple[str, datetime | None]) -> Feed:
-    def build() -> bytes:
-        events, zones = _events(audience, scope, window)
-        return ical.assemble(ical.calendar_header(name(), zones, zone, refresh_interval(), years=window.years),
-                             events)
+def _snapshot() -> Session:
+    """The session, reading from one snapshot (PostgreSQL: REPEATABLE READ; SQLite's read transaction is one)."""
+    session = db.session()
+    if not session.in_transaction() and db.engine.dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    return session
 
-    return Feed(etag=validators[0], last_modified=validators[1], is_public=audience == "public", build=build)
+
+def _version_now(session: Session, scope: Scope) -> int:
+    if scope.space_id is not None:
+        return int(session.scalar(select(Space.feed_version).where(Space.id == scope.space_id)) or 0)
+    return int(session.scalar(select(func.coalesce(func.sum(Space.feed_version), 0))) or 0)
+
+
+def _feed(audience: str, name: Callable[[], str], zone: str, scope: Scope, window: Window, version: int,
+          etag_of: Callable[[int], str], changed: datetime | None) -> Feed:
+    """A feed whose body, when built, is read in one snapshot together with its counter.
+
+    A change may commit between the validators' query and the body's: then the body
+    goes out with the ETag of the counter it was read with, and no Last-Modified.
+    """
+    def body() -> Body:
+        session = _snapshot()
+        try:
+            seen = _version_now(session, scope)
+            events, zones = _events(audience, scope, window)
+        finally:
+            session.rollback()
+        header = ical.calendar_header(name(), zones, zone, refresh_interval(), years=window.years)
+        if seen == version:
+            return Body(ical.assemble(header, events), etag_of(version), changed)
+        return Body(ical.assemble(header, events), etag_of(seen), None)
+
+    return Feed(etag=etag_of(version), last_modified=changed, is_public=audience == "public", body=body)
 
 
 SPACES, USERS, TOKENS = Space.__table__, User.__table__, FeedToken.__table__
@@ -327,9 +367,9 @@ def space_feed(slug: str, now: datetime | None = None) -> Feed:
     now = now or utcnow()
     window = Window.around(now, row.timezone)
     name = _name(row, feed_locale())
-    etag = _etag(window, row.version, ("space", row.id, name, row.timezone, statuses))
+    key = ("space", row.id, name, row.timezone, statuses)
     return _feed("public", lambda: name, row.timezone, Scope(space_id=row.id, statuses=statuses), window,
-                 (etag, last_modified(row.changed_at, window, now)))
+                 row.version, lambda version: _etag(window, version, key), last_modified(row.changed_at, window, now))
 
 
 def _owner(token: str, kind: str, slug: str | None = None) -> Any:
@@ -359,8 +399,9 @@ def member_feed(token: str, now: datetime | None = None) -> Feed:
     row = _owner(token, "member")
     zone = current_app.config["DEFAULT_TIMEZONE"]
     window = Window.around(now or utcnow(), zone)
-    etag = _etag(window, row.version, ("member", row.id, zone))
-    return _feed("member", _translated(N_("My bookings")), zone, Scope(user_id=row.id), window, (etag, None))
+    key = ("member", row.id, zone)
+    return _feed("member", _translated(N_("My bookings")), zone, Scope(user_id=row.id), window, row.version,
+                 lambda version: _etag(window, version, key), None)
 
 
 def staff_feed(token: str, slug: str | None = None, now: datetime | None = None) -> Feed:
@@ -376,9 +417,10 @@ def staff_feed(token: str, slug: str | None = None, now: datetime | None = None)
         key += f"|{space_name}"
         name = _translated(N_("All bookings: %(space)s"), space=space_name)
     window = Window.around(now, zone)
-    etag = _etag(window, row.version, ("staff", row.id, key))
     changed = last_modified(row.changed_at, window, now) if slug is not None else None
-    return _feed("staff", name, zone, scope, window, (etag, changed))
+    parts = ("staff", row.id, key)
+    return _feed("staff", name, zone, scope, window, row.version, lambda version: _etag(window, version, parts),
+                 changed)
 
 
 def booking_calendar(booking: Booking) -> bytes:

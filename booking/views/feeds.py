@@ -44,7 +44,11 @@ def serve(find: Callable[[], feeds.Feed]) -> Response:
         headers["Last-Modified"] = _http_date(feed.last_modified)
     if _is_fresh(feed):
         return Response(status=304, headers=headers)
-    return Response(feed.build(), headers=headers, content_type=ICS_TYPE)
+    body = feed.body()
+    headers["ETag"] = f'"{body.etag}"'
+    if body.last_modified is None:
+        headers.pop("Last-Modified", None)
+    return Response(body.data, headers=headers, content_type=ICS_TYPE)
 
 
 @bp.get("/spaces/<slug>/calendar.ics")
