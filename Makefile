@@ -43,12 +43,13 @@ for path in sys.argv[1:]:
 endef
 export RESTORE_OBSOLETE
 
-.PHONY: help run test lint clean translations chromium
+.PHONY: help run test lint clean translations chromium wrk bench
 
 help:
 	@echo "make run           create .venv, migrate + seed instance/, serve on http://$(HOST):$(PORT)"
 	@echo "make test          ruff + the whole pytest suite (installs Debian chromium if missing)"
 	@echo "make lint          ruff, and mypy (strict) on booking/domain"
+	@echo "make bench         quick benchmark of every page against two reference apps (installs Debian wrk if missing)"
 	@echo "make translations  re-extract messages, update and compile the catalogs"
 	@echo "make clean         remove .venv, caches and build files (instance/ is kept)"
 
@@ -82,6 +83,18 @@ chromium:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	fi
+
+# The benchmark falls back to a Python client when wrk cannot be installed.
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+		echo "Installing Debian wrk for the benchmarks"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk \
+			|| echo "wrk could not be installed: the benchmark uses its Python client"; \
+	fi
+
+bench: $(VENV)/.installed wrk $(COMPILED)
+	$(BIN)/python -m benchmarks.run_all --quick $(BENCH_ARGS)
 
 test: $(VENV)/.installed-test chromium $(COMPILED)
 	$(BIN)/ruff check .

@@ -124,24 +124,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_gunicorn(url: str, instance: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_gunicorn(url: str, instance: Path, port: int, workers: int, app_spec: str = "wsgi:app",
+                   extra_env: dict[str, str] | None = None, ready_path: str = "/login",
+                   log_name: str = "gunicorn.log", extra_args: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
+    """`gunicorn -w <workers>` sync workers on 127.0.0.1:<port>, once `ready_path` answers 200."""
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "benchmark-secret",
-           "BOOKING_INSTANCE_PATH": str(instance), "SESSION_COOKIE_SECURE": "0"}
-    log = open(instance / "gunicorn.log", "wb")  # the child keeps it; closed at our exit
+           "BOOKING_INSTANCE_PATH": str(instance), "SESSION_COOKIE_SECURE": "0", **(extra_env or {})}
+    log = open(instance / log_name, "wb")  # the child keeps it; closed at our exit
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--timeout", "120", "wsgi:app"],
+         "--timeout", "120", *extra_args, app_spec],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if Browser(port).request("GET", "/login")[0] == 200:
+            if Browser(port).request("GET", ready_path)[0] == 200:
                 return server
         except OSError:
             time.sleep(0.2)
     server.terminate()
-    raise RuntimeError(f"gunicorn did not answer; see {instance / 'gunicorn.log'}")
+    raise RuntimeError(f"gunicorn did not answer; see {instance / log_name}")
 
 
 def random_form(rng: random.Random, first_day: date, days: int) -> tuple[str, dict[str, str]]:

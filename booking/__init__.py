@@ -10,11 +10,13 @@ from typing import Any
 
 from flask import Flask, abort, request, session
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from booking.config import Config, database_url
 from booking.extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
+HSTS_SECONDS = 365 * 24 * 3600  # one year; no includeSubDomains: other sites may share the domain
 
 
 def _secret_key(app: Flask) -> str:
@@ -39,6 +41,29 @@ def _secure_cookies(app: Flask, test_config: Mapping[str, Any]) -> bool:
     return not (app.debug or app.testing)
 
 
+def _cookie_settings(app: Flask, test_config: Mapping[str, Any]) -> None:
+    """Secure cookies carry the `__Host-` prefix: only over https, for this host, path / (V3.4)."""
+    secure = _secure_cookies(app, test_config)
+    app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure
+    if secure:
+        for setting, name in (("SESSION_COOKIE_NAME", "session"), ("REMEMBER_COOKIE_NAME", "remember_token")):
+            if setting not in test_config:
+                app.config[setting] = "__Host-" + name
+        app.config["SESSION_COOKIE_DOMAIN"] = app.config["REMEMBER_COOKIE_DOMAIN"] = None
+        app.config["SESSION_COOKIE_PATH"] = app.config["REMEMBER_COOKIE_PATH"] = "/"
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the client address and scheme from their headers.
+
+    Only X-Forwarded-For and X-Forwarded-Proto: the host never comes from a request
+    (links are built from BASE_URL).
+    """
+    count = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+
+
 def select_locale() -> str:
     if current_user.is_authenticated:
         return str(current_user.locale)
@@ -59,8 +84,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", database_url(app.instance_path))
     app.config["SECRET_KEY"] = _secret_key(app)
-    app.config["SESSION_COOKIE_SECURE"] = _secure_cookies(app, test_config or {})
-    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+    _cookie_settings(app, test_config or {})
     # Errors go to our error pages, never to a traceback or the debugger.
     app.config["PROPAGATE_EXCEPTIONS"] = app.config.get("PROPAGATE_EXCEPTIONS_IN_TESTS", False)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -69,6 +93,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         options.setdefault("connect_args", {"timeout": 30})
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
+    _trust_proxies(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_hooks(app)
@@ -89,22 +114,20 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
-    login_manager.session_protection = "strong"
-    from booking import mail
-    from booking.services import notifications  # noqa: F401 (its session hooks send mail after commits)
+    # booking.views.sessions binds the session to the browser, not to its network address.
+    login_manager.session_protection = None
+    from booking import (
+        delivery,  # noqa: F401 (outbox rows are delivered after their commit)
+        mail,
+    )
 
     mail.init_app(app)
     with app.app_context():
         install_sqlite_hooks(db.engine)
 
-    from booking.models import User
+    from booking.services.accounts import user_for_session
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        if not user_id.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.is_enabled else None
+    login_manager.user_loader(user_for_session)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -119,16 +142,18 @@ def _register_blueprints(app: Flask) -> None:
         spaces,
         staff,
         staff_admin,
+        staff_mail,
     )
 
     app.url_map.converters["int"] = DatabaseIdConverter
 
-    for module in (main, auth, spaces, bookings, staff, staff_admin, account, feeds):
+    for module in (main, auth, spaces, bookings, staff, staff_admin, staff_mail, account, feeds):
         app.register_blueprint(module.bp)
     errors.register(app)
-    from booking.views import helpers
+    from booking.views import helpers, sessions
 
     helpers.register(app)
+    sessions.register(app)
 
 
 def _register_hooks(app: Flask) -> None:
@@ -149,4 +174,13 @@ def _register_hooks(app: Flask) -> None:
             "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
             "frame-ancestors 'none'",
         )
+        _cache_and_transport_headers(app, response)
         return response
+
+
+def _cache_and_transport_headers(app: Flask, response: Any) -> None:
+    """no-store on pages for a signed-in member (V8.2.1); HSTS outside debug (V9.1.1, V14.4.5)."""
+    if response.mimetype == "text/html" and current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
+    if not app.debug:
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -51,4 +52,12 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "no-reply@localhost")
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT") or 5)
     MAIL_BACKGROUND = _bool("MAIL_BACKGROUND", True)  # send in a thread, so a slow server never delays a page
-    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")  # for links in e-mail
+    # The site's public address: every absolute link (pages, feeds, e-mail) starts with it,
+    # never with the Host header of a request.
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES") or 0)
+    # Signed-in sessions end after this long without a request, and this long after sign-in.
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES") or 30)
+    SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS") or 12)
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)  # ASVS V3.3.2 L1; no page sets one today

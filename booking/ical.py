@@ -172,8 +172,10 @@ def calendar_header(
     calendar.add("calscale", "GREGORIAN")
     if method:
         calendar.add("method", method)
-    calendar.add("name", vText(clean_text(name)))
-    calendar.add("x-wr-calname", vText(clean_text(name)))
+    # NAME is one line: a line break in a calendar's name is folded to a space.
+    title = " ".join(clean_text(name).split())
+    calendar.add("name", vText(title))
+    calendar.add("x-wr-calname", vText(title))
     if is_zone(default_zone):
         calendar.add("x-wr-timezone", default_zone)
     if refresh is not None:

@@ -1,8 +1,9 @@
 """Sending e-mail: over SMTP when MAIL_SERVER is set, else to the log (or, in tests, to a list).
 
-Nothing here may break or slow down the request that wanted the mail: the
-connection times out after MAIL_TIMEOUT seconds, every failure is logged and
-swallowed, and by default the SMTP conversation runs in a background thread.
+This module only builds and sends; what to send and when lives in the outbox
+(booking/services/outbox.py, booking/delivery.py), which retries what fails here.
+The connection times out after MAIL_TIMEOUT seconds and every failure is reported
+to the caller, never raised.
 """
 
 from __future__ import annotations
@@ -10,17 +11,14 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
-from flask import Flask, current_app
+from flask import Flask
 
 log = logging.getLogger(__name__)
-_threads: set[threading.Thread] = set()
-_threads_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -85,15 +83,19 @@ def init_app(app: Flask) -> None:
     log.info("MAIL_SERVER is not set: e-mail is written to this log instead of being sent")
 
 
-def build(mail: Mail, sender: str) -> EmailMessage:
-    """The MIME message: UTF-8 text, and any attachments."""
+def sender_domain(sender: str) -> str:
+    """The domain of the From address ("localhost" when it has none), for Message-IDs."""
+    return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+
+
+def build(mail: Mail, sender: str, message_id: str | None = None) -> EmailMessage:
+    """The MIME message: UTF-8 text, and any attachments; `message_id` keeps retries one message."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = mail.to
     message["Subject"] = " ".join(mail.subject.split())  # never a line break in a header
     message["Date"] = formatdate(localtime=False, usegmt=True)
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    message["Message-ID"] = make_msgid(domain=domain)
+    message["Message-ID"] = message_id or make_msgid(domain=sender_domain(sender))
     message.set_content(mail.body, cte="7bit" if mail.body.isascii() else "base64")
     for attachment in mail.attachments:
         maintype, subtype = attachment.content_type.split("/", 1)
@@ -102,23 +104,34 @@ def build(mail: Mail, sender: str) -> EmailMessage:
     return message
 
 
-def send(mails: Sequence[Mail]) -> None:
-    """Send the messages, or print or collect them when no server is configured; never raises."""
-    if not mails:
-        return
-    try:
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        settings = Settings.of(app)
-        messages = [build(mail, settings.sender) for mail in mails]
-    except Exception:
-        log.exception("could not prepare %d e-mail(s)", len(mails))
-        return
+def send(app: Flask, messages: Sequence[EmailMessage]) -> list[str]:
+    """Send built messages over one SMTP connection, or log/collect them without a server.
+
+    Returns one entry per message: "" when the server accepted it, else why not
+    (a refused connection fails them all). Never raises; blocks at most about
+    MAIL_TIMEOUT seconds per network step.
+    """
+    if not messages:
+        return []
+    settings = Settings.of(app)
     if not settings.server:
-        _keep(app, messages)
-    elif settings.background:
-        _start(settings, messages)
-    else:
-        _deliver(settings, messages)
+        _keep(app, list(messages))
+        return [""] * len(messages)
+    outcomes: list[str] = []
+    try:
+        with _connect(settings) as smtp:
+            for message in messages:
+                try:
+                    smtp.send_message(message)
+                    outcomes.append("")
+                except smtplib.SMTPException as error:
+                    log.warning("the server refused the e-mail %s: %s", message["Message-ID"], error)
+                    outcomes.append(f"{type(error).__name__}: {error}")
+    except Exception as error:
+        log.warning("could not send through %s:%s: %s", settings.server, settings.port, error)
+        reason = f"{type(error).__name__}: {error}"
+        outcomes += [reason] * (len(messages) - len(outcomes))
+    return outcomes
 
 
 def _keep(app: Flask, messages: list[EmailMessage]) -> None:
@@ -140,21 +153,6 @@ def readable(message: EmailMessage) -> str:
     return "\n".join(lines)
 
 
-def _start(settings: Settings, messages: list[EmailMessage]) -> None:
-    thread = threading.Thread(target=_deliver, args=(settings, messages), name="mail", daemon=True)
-    with _threads_lock:
-        _threads.add(thread)
-    thread.start()
-
-
-def wait_for_sending(timeout: float = 10) -> None:
-    """Wait for background sending to finish (tests; a command before it exits)."""
-    with _threads_lock:
-        pending = list(_threads)
-    for thread in pending:
-        thread.join(timeout)
-
-
 def _connect(settings: Settings) -> smtplib.SMTP:
     if settings.use_ssl:
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(settings.server, settings.port, timeout=settings.timeout,
@@ -170,19 +168,3 @@ def _connect(settings: Settings) -> smtplib.SMTP:
         smtp.close()
         raise
     return smtp
-
-
-def _deliver(settings: Settings, messages: list[EmailMessage]) -> None:
-    """One SMTP connection for the batch; a refused recipient does not stop the others."""
-    try:
-        with _connect(settings) as smtp:
-            for message in messages:
-                try:
-                    smtp.send_message(message)
-                except smtplib.SMTPException:
-                    log.exception("could not send the e-mail %r to %s", message["Subject"], message["To"])
-    except Exception:
-        log.exception("could not send %d e-mail(s) through %s:%s", len(messages), settings.server, settings.port)
-    finally:
-        with _threads_lock:
-            _threads.discard(threading.current_thread())

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
+from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -28,6 +30,7 @@ from booking.domain.statuses import ACTIVE_STATUSES, BookingStatus
 from booking.extensions import db
 
 ROLES = ("member", "staff", "admin")
+STAFF_ROLES = ("staff", "admin")
 ORG_KINDS = ("company", "npo", "research", "public", "individual")
 SPACE_KINDS = ("exclusive", "pooled")
 STATUSES = tuple(s.value for s in BookingStatus)
@@ -57,10 +60,17 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(5), default="ja")
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session cookie's user id; raising it ends every session of the account
+    # (booking.services.accounts.end_sessions).
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses log-in when False
         return self.is_enabled
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative id "<id>:<session_version>", kept in session and remember cookies."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_staff(self) -> bool:
@@ -325,3 +335,47 @@ class BookingEvent(db.Model):
 
     booking: Mapped[Booking] = relationship()
     actor: Mapped[User | None] = relationship()
+
+
+OUTBOX_STATUSES = ("pending", "sent", "failed")
+
+
+class OutboxMessage(db.Model):
+    """One e-mail to send, written in the same transaction as the change that calls for it.
+
+    `payload` is what the renderer of `kind` needs to build the mail in `locale`;
+    `attachments` are [{"filename", "content_type", "params", "data" (base64)}].
+    A pending message is due at `due_at` (UTC); a claimed one is leased by moving
+    `due_at` forward, so a worker that dies leaves it to be claimed again.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint(_in("status", OUTBOX_STATUSES), name="status"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+        Index("ix_outbox_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    recipient: Mapped[str] = mapped_column(String(254))
+    locale: Mapped[str] = mapped_column(String(5))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    message_uuid: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: uuid.uuid4().hex)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class JobSchedule(db.Model):
+    """When a scheduled job (booking/jobs.py) is next due; claiming a due time moves it on."""
+
+    __tablename__ = "job_schedule"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -69,7 +69,7 @@ def register(data: Registration) -> User:
 
 def authenticate(email: str, password: str) -> User | None:
     """The enabled user with this e-mail and password, or None (same work either way)."""
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    user: User | None = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     stored = user.password_hash if user is not None else _DUMMY_HASH
     try:
         hasher.verify(stored, password)
@@ -79,6 +79,45 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if hasher.check_needs_rehash(stored):
         _update_user(user.id, password_hash=hash_password(password))
+    return user
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every session of `user`, in every browser, inside the caller's write transaction.
+
+    Raises the account's session version with one UPDATE (`session_version + 1` in SQL,
+    so two concurrent calls both count). Session and remember cookies carry the version
+    they were issued with (`User.get_id()` gives "<id>:<version>", Flask-Login's
+    alternative id) and `user_for_session` refuses any other version, so once the
+    transaction commits every cookie issued before it stops working at its next request.
+    Called on logout, deactivation, reactivation, role change and password change
+    (OWASP ASVS 4.0.3 V3.3.1, V3.3.3).
+    """
+    session.execute(update(User).where(User.id == user.id)
+                    .values(session_version=User.session_version + 1))
+    if user in session:
+        session.expire(user, ["session_version"])
+
+
+def sign_out_everywhere(user: User) -> None:
+    """Logout: end every session of `user` (this browser's and all others), in one transaction."""
+    run_write(None, lambda session: end_sessions(session, user))
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The enabled account a session id "<id>:<version>" names, or None.
+
+    None for anything malformed, an unknown or deactivated account, or a version
+    other than the account's current one (a session ended by `end_sessions`).
+    """
+    user_id, _colon, version = session_id.partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()):
+        return None
+    if len(user_id) > 18 or len(version) > 18:
+        return None
+    user: User | None = db.session.get(User, int(user_id))
+    if user is None or not user.is_enabled or user.session_version != int(version):
+        return None
     return user
 
 

@@ -1,7 +1,7 @@
 """Staff look after members: search them, see their bookings; admins change roles and deactivate.
 
 A deactivated account cannot sign in (`User.is_active` follows `is_enabled`), and
-the session of one already signed in stops working at its next request. Its
+every session of it ends at its next request, as after a role change. Its
 future bookings stay as they are and are listed for staff to decide on.
 """
 
@@ -17,8 +17,10 @@ from booking.db import utcnow
 from booking.domain.statuses import ACTIVE_STATUSES
 from booking.domain.values import N_
 from booking.extensions import db
-from booking.models import ROLES, Booking, User
+from booking.models import ROLES, STAFF_ROLES, Booking, User
 from booking.services import NotFound, ServiceError
+from booking.services.accounts import end_sessions
+from booking.services.feed_tokens import revoke_tokens
 from booking.services.transactions import run_write
 
 PER_PAGE = 25
@@ -103,23 +105,43 @@ def _admin_changing_other(session: Session, admin: User, user_id: int) -> User:
 
 
 def change_role(admin: User, user_id: int, role: str) -> User:
-    """Make an account a member, staff or admin (admins only, never their own account)."""
+    """Make an account a member, staff or admin (admins only, never their own account).
+
+    A real change ends every session of the account (their pages change with the role);
+    losing the staff role deletes the staff feed token for good. Raises Forbidden,
+    NotFound or ServiceError (unknown role, own account).
+    """
     if role not in ROLES:
         raise ServiceError(N_("Unknown role."))
 
     def work(session: Session) -> User:
         user = _admin_changing_other(session, admin, user_id)
+        if user.role == role:
+            return user
+        if role not in STAFF_ROLES:
+            revoke_tokens(session, user.id, ("staff",))
         user.role = role
+        end_sessions(session, user)
         return user
 
     return run_write(None, work)
 
 
 def set_enabled(admin: User, user_id: int, enabled: bool) -> User:
-    """Deactivate or reactivate an account (admins only, never their own account)."""
+    """Deactivate or reactivate an account (admins only, never their own account).
+
+    Either change ends every session of the account; deactivation deletes its feed
+    tokens for good, so reactivating never brings an old feed address back. Raises
+    Forbidden, NotFound or ServiceError (own account).
+    """
     def work(session: Session) -> User:
         user = _admin_changing_other(session, admin, user_id)
+        if user.is_enabled == enabled:
+            return user
+        if not enabled:
+            revoke_tokens(session, user.id)
         user.is_enabled = enabled
+        end_sessions(session, user)
         return user
 
     return run_write(None, work)

@@ -15,10 +15,11 @@ import hmac
 import secrets
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from booking.extensions import db
-from booking.models import FeedToken, User
+from booking.models import FEED_KINDS, FeedToken, User
 from booking.services import NotFound
 from booking.services.transactions import run_write
 
@@ -68,6 +69,15 @@ def renew_token(user: User, kind: str) -> str:
 
     run_write(None, work)
     return token
+
+
+def revoke_tokens(session: Session, user_id: int, kinds: tuple[str, ...] = FEED_KINDS) -> None:
+    """Delete the user's tokens of these kinds inside the caller's write transaction.
+
+    The row (and its nonce) is gone, so the old address never works again, even after a
+    reactivation or a new promotion to staff: only `renew_token` makes a new, different one.
+    """
+    session.execute(delete(FeedToken).where(FeedToken.user_id == user_id, FeedToken.kind.in_(kinds)))
 
 
 def is_well_formed(token: str) -> bool:

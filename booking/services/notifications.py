@@ -1,12 +1,12 @@
-"""E-mail for every booking transition, built from the audit trail and sent after the commit.
+"""E-mail for every booking transition, recorded in the outbox from the audit trail.
 
 Every service records its transitions with `audit.record`, so a session hook that
 watches new BookingEvent rows gives every service (and any future one) its mail:
-`after_flush` notes the events a flush wrote, `after_flush_postexec` copies what
-the mails will say (the recipients, the booking, the .ics), `after_commit` renders
-the mails in each recipient's language and hands them to `booking.mail`, and a
-rollback forgets them. So a refused booking or a rolled-back transaction sends
-nothing, and a failing mail server can never undo a booking.
+`after_flush` notes the events a flush wrote, and `after_flush_postexec` enqueues
+what the mails will say (the recipients, their language, the booking facts, the
+.ics) as outbox rows in the same transaction. A refused booking or a rolled-back
+transaction leaves no message; a committed one is delivered by booking/delivery.py,
+which renders it with the renderers registered here, in the recipient's language.
 """
 
 from __future__ import annotations
@@ -15,28 +15,25 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from flask import current_app, has_app_context
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
-from booking import mail
 from booking.domain.values import N_
 from booking.models import Booking, BookingEvent, User
-from booking.services import audit
+from booking.services import audit, outbox
 from booking.services.feeds import booking_calendar
 
 log = logging.getLogger(__name__)
 
 NEW_EVENTS = "booking_mail_events"
-PENDING = "booking_mail_notices"
 STAFF_ROLES = ("staff", "admin")
 CREATED = ("requested", "overridden")
 SUBJECTS = {
@@ -119,6 +116,15 @@ def _staff(session: Session, except_id: int) -> list[User]:
     return list(rows)
 
 
+def _calendar(booking: Booking) -> bytes | None:
+    """The .ics to attach; a booking whose calendar cannot be built still gets its mail."""
+    try:
+        return booking_calendar(booking)
+    except Exception:
+        log.exception("could not build the calendar of booking %s for its e-mail", booking.id)
+        return None
+
+
 def notices_for(session: Session, entry: BookingEvent) -> list[Notice]:
     """The mails one audit entry calls for (none for an edit or an unknown action)."""
     booking = entry.booking
@@ -130,9 +136,9 @@ def notices_for(session: Session, entry: BookingEvent) -> list[Notice]:
                        for staff in _staff(session, member.id)]
             return [replace(notice, kind="received"), *waiting]
         if entry.to_status == "confirmed":
-            return [replace(notice, kind="confirmed", calendar=booking_calendar(booking))]
+            return [replace(notice, kind="confirmed", calendar=_calendar(booking))]
     if entry.action == "approved":
-        return [replace(notice, kind="approved", calendar=booking_calendar(booking))]
+        return [replace(notice, kind="approved", calendar=_calendar(booking))]
     if entry.action == "rejected":
         return [replace(notice, kind="rejected", note=entry.note)]
     if entry.action == "cancelled":
@@ -158,40 +164,51 @@ def _link(kind: str, booking_id: int) -> str:
     return base + path
 
 
-def render(notice: Notice) -> mail.Mail:
-    """The mail of one notice, in its recipient's language."""
+def _payload(notice: Notice) -> dict[str, Any]:
+    facts = asdict(notice.facts)
+    facts.update(start_dt=notice.facts.start_dt.isoformat(), end_dt=notice.facts.end_dt.isoformat(),
+                 units=list(notice.facts.units))
+    return {"name": notice.recipient.name, "facts": facts, "note": notice.note, "by_staff": notice.by_staff}
+
+
+def _notice(kind: str, payload: dict[str, Any], locale: str) -> Notice:
+    stored = dict(payload["facts"])
+    facts = Facts(**{**stored, "start_dt": datetime.fromisoformat(stored["start_dt"]),
+                     "end_dt": datetime.fromisoformat(stored["end_dt"]), "units": tuple(stored["units"])})
+    recipient = Recipient(email="", name=str(payload["name"]), locale=locale)
+    return Notice(kind=kind, recipient=recipient, facts=facts, note=str(payload["note"]),
+                  by_staff=bool(payload["by_staff"]))
+
+
+def render(notice: Notice) -> tuple[str, str]:
+    """(subject, body) of one notice, in its recipient's language (the locale in force)."""
     facts, locale = notice.facts, notice.recipient.locale
-    with force_locale(locale):
-        note = _(notice.note) if notice.note in audit.SYSTEM_NOTES else notice.note
-        body = current_app.jinja_env.get_template(f"mail/{notice.kind}.txt").render(
-            notice=notice, facts=facts, note=note, when=_when(facts, locale),
-            space=facts.space_en if locale == "en" else facts.space_ja,
-            link=_link(notice.kind, facts.booking_id),
-        )
-        subject = _(SUBJECTS[notice.kind], title=facts.title)
-    attachments: tuple[mail.Attachment, ...] = ()
-    if notice.calendar is not None:
-        attachments = (mail.Attachment("booking.ics", "text/calendar", notice.calendar, (("method", "PUBLISH"),)),)
-    return mail.Mail(to=notice.recipient.email, subject=subject, body=body.strip() + "\n", attachments=attachments)
+    note = _(notice.note) if notice.note in audit.SYSTEM_NOTES else notice.note
+    body = current_app.jinja_env.get_template(f"mail/{notice.kind}.txt").render(
+        notice=notice, facts=facts, note=note, when=_when(facts, locale),
+        space=facts.space_en if locale == "en" else facts.space_ja,
+        link=_link(notice.kind, facts.booking_id),
+    )
+    subject = _(SUBJECTS[notice.kind], title=facts.title)
+    return subject, body.strip() + "\n"
 
 
-def deliver(notices: list[Notice]) -> None:
-    """Render and send; a mail that cannot be rendered is logged and the others still go."""
-    mails = []
+def _register(kind: str) -> None:
+    @outbox.renderer(f"booking.{kind}")
+    def _render(payload: dict[str, Any], locale: str) -> tuple[str, str]:
+        return render(_notice(kind, payload, locale))
+
+
+for _kind in SUBJECTS:
+    _register(_kind)
+
+
+def enqueue(session: Session, notices: list[Notice]) -> None:
+    """Record the notices' mails in the session's transaction (booking/services/outbox.py)."""
     for notice in notices:
-        try:
-            mails.append(render(notice))
-        except Exception:
-            log.exception("could not render the %s e-mail for booking %s", notice.kind, notice.facts.booking_id)
-    mail.send(mails)
-
-
-def _inside(tag: SessionTransaction | None, transaction: SessionTransaction) -> bool:
-    while tag is not None:
-        if tag is transaction:
-            return True
-        tag = tag.parent
-    return False
+        attachments = [] if notice.calendar is None else [outbox.calendar_attachment(notice.calendar)]
+        outbox.enqueue(session, kind=f"booking.{notice.kind}", to=notice.recipient.email,
+                       locale=notice.recipient.locale, payload=_payload(notice), attachments=attachments)
 
 
 @event.listens_for(Session, "after_flush")
@@ -202,7 +219,7 @@ def _note_new_events(session: Session, _context: Any) -> None:
 
 
 @event.listens_for(Session, "after_flush_postexec")
-def _copy_notices(session: Session, _context: Any) -> None:
+def _enqueue_notices(session: Session, _context: Any) -> None:
     entries = session.info.pop(NEW_EVENTS, None)
     if not entries or _muted.get() or not has_app_context():
         return
@@ -212,29 +229,9 @@ def _copy_notices(session: Session, _context: Any) -> None:
     except Exception:
         log.exception("could not prepare the e-mail for %d booking change(s)", len(entries))
         return
-    tag = session.get_nested_transaction()
-    session.info.setdefault(PENDING, []).extend((tag, notice) for notice in notices)
-
-
-@event.listens_for(Session, "after_commit")
-def _send_committed(session: Session) -> None:
-    if session.get_nested_transaction() is not None:
-        return  # a savepoint was released; the enclosing transaction decides
-    pending = session.info.pop(PENDING, None)
-    if pending and has_app_context():
-        deliver([notice for _tag, notice in pending])
+    enqueue(session, notices)
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back(session: Session, previous: SessionTransaction) -> None:
+def _forget_rolled_back(session: Session, _previous: Any) -> None:
     session.info.pop(NEW_EVENTS, None)
-    pending = session.info.get(PENDING)
-    if not pending:
-        return
-    savepoint: SessionTransaction | None = previous
-    while savepoint is not None and not savepoint.nested:
-        savepoint = savepoint.parent
-    if savepoint is None:
-        session.info.pop(PENDING, None)
-    else:
-        session.info[PENDING] = [(tag, n) for tag, n in pending if not _inside(tag, savepoint)]

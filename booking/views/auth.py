@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from booking.forms import LoginForm, RegisterForm
 from booking.services import accounts
-from booking.views.main import _safe_next
+from booking.views import sessions
+from booking.views.redirects import safe_next
+
+# Logout asks the browser to drop what it cached of signed-in pages (and any storage).
+# Not "cookies": that would clear every cookie of the registrable domain, other sites
+# of the same office included; the response itself replaces this site's cookies.
+CLEAR_SITE_DATA = '"cache", "storage"'
 
 bp = Blueprint("auth", __name__)
 
@@ -29,7 +35,7 @@ def register() -> str | Response | tuple[str, int]:
     except accounts.EmailTaken as error:
         form.email.errors = [_(error.message)]
         return render_template("auth/register.html", form=form), 409
-    login_user(user)
+    sessions.begin(user)
     flash(_("Welcome! Your account is ready."), "success")
     return redirect(url_for("main.index"))
 
@@ -44,14 +50,17 @@ def login() -> str | Response | tuple[str, int]:
     if user is None:
         form.form_errors.append(_("The e-mail address or the password is wrong."))
         return render_template("auth/login.html", form=form), 401
-    login_user(user)
-    return redirect(_safe_next(request.args.get("next")))
+    sessions.begin(user)
+    return redirect(safe_next(request.args.get("next")))
 
 
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    """Sign out."""
-    logout_user()
+    """Sign out here and in every other browser of this account."""
+    accounts.sign_out_everywhere(current_user)
+    sessions.end()
     flash(_("You are signed out."), "info")
-    return redirect(url_for("main.index"))
+    response = redirect(url_for("main.index"))
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from booking.services import accounts, spaces
+from booking.views.redirects import safe_next
 
 bp = Blueprint("main", __name__)
 
@@ -15,12 +16,6 @@ bp = Blueprint("main", __name__)
 def index() -> str:
     """The spaces of the floor with their descriptions."""
     return render_template("spaces/index.html", spaces=spaces.list_spaces())
-
-
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.index")
 
 
 @bp.post("/language")
@@ -32,4 +27,4 @@ def set_language() -> Response:
     session["locale"] = locale
     if current_user.is_authenticated:
         accounts.set_locale(current_user, locale)
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))

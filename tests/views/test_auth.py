@@ -107,7 +107,7 @@ def test_the_session_cookie_is_secure_outside_debug_and_testing(database_url, tm
     app.instance_path = str(tmp_path)
     try:
         response = app.test_client().get("/login")
-        cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
+        cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("__Host-session="))
         assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     finally:
         with app.app_context():

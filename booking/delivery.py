@@ -1,0 +1,123 @@
+"""Delivering the outbox: right after the commit that wrote a message, and by the job runner.
+
+After a commit that enqueued messages, the serving process tries them at once:
+inline when MAIL_BACKGROUND is off or there is no MAIL_SERVER (the log or the test
+list), else in a short-lived thread, so a slow mail server never delays a page.
+Whatever that attempt leaves (a server down, a message that cannot be built, a
+process killed) the job runner's "mail" job sends when it is due again; see
+booking/services/outbox.py for the states and the backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from flask_babel import force_locale
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session, SessionTransaction
+
+from booking import mail
+from booking.db import utcnow
+from booking.services import (
+    notifications,  # noqa: F401 (registers the booking renderers)
+    outbox,
+)
+from booking.services.transactions import run_write
+
+log = logging.getLogger(__name__)
+_threads: set[threading.Thread] = set()
+_threads_lock = threading.Lock()
+
+
+def deliver_due(app: Flask, ids: Sequence[int] | None = None, limit: int = 50) -> int:
+    """Claim due messages (only `ids` when given), build and send them, record the outcome.
+
+    Returns how many were claimed. Never raises for a database that refuses the claim
+    or the outcome (a busy SQLite, PostgreSQL down): the lease lets a later run retry.
+    """
+    with app.app_context():
+        try:
+            claimed = run_write(None, lambda session: outbox.claim(session, utcnow(), limit, ids), attempts=2)
+        except Exception as error:
+            log.warning("could not claim outbox messages: %s", error)
+            return 0
+        if not claimed:
+            return 0
+        outcomes = _send(app, claimed)
+        try:
+            run_write(None, lambda session: outbox.settle(session, outcomes, utcnow()))
+        except Exception:
+            log.exception("could not record the outcome of %d e-mail(s); they are sent again later", len(outcomes))
+        return len(claimed)
+
+
+def _send(app: Flask, claimed: list[outbox.Claimed]) -> dict[int, str]:
+    settings = mail.Settings.of(app)
+    domain = mail.sender_domain(settings.sender)
+    outcomes: dict[int, str] = {}
+    built = []
+    for message in claimed:
+        try:
+            built.append((message.id, _build(message, settings.sender, domain)))
+        except Exception as error:
+            log.exception("could not build the e-mail %s (%s)", message.id, message.kind)
+            outcomes[message.id] = f"could not build: {type(error).__name__}: {error}"
+    results = mail.send(app, [message for _id, message in built])
+    outcomes.update({message_id: result for (message_id, _m), result in zip(built, results, strict=True)})
+    return outcomes
+
+
+def _build(message: outbox.Claimed, sender: str, domain: str) -> Any:
+    with force_locale(message.locale):
+        subject, body = outbox.renderer_for(message.kind)(message.payload, message.locale)
+    draft = mail.Mail(to=message.recipient, subject=subject, body=body, attachments=message.attachments)
+    return mail.build(draft, sender, message_id=f"<{message.message_uuid}@{domain}>")
+
+
+def kick(app: Flask, ids: list[int]) -> None:
+    """Try just-committed messages now: inline without a server or MAIL_BACKGROUND, else in a thread."""
+    if not app.config.get("MAIL_SERVER") or not app.config.get("MAIL_BACKGROUND", True):
+        deliver_due(app, ids)
+        return
+    thread = threading.Thread(target=_deliver_in_thread, args=(app, ids), name="mail", daemon=True)
+    with _threads_lock:
+        _threads.add(thread)
+    thread.start()
+
+
+def _deliver_in_thread(app: Flask, ids: list[int]) -> None:
+    try:
+        deliver_due(app, ids)
+    finally:
+        with _threads_lock:
+            _threads.discard(threading.current_thread())
+
+
+def wait_for_sending(timeout: float = 10) -> None:
+    """Wait for the after-commit threads to finish (tests; a command before it exits)."""
+    with _threads_lock:
+        pending = list(_threads)
+    for thread in pending:
+        thread.join(timeout)
+
+
+@event.listens_for(Session, "after_commit")
+def _deliver_committed(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint was released; the enclosing transaction decides
+    rows = session.info.pop(outbox.ENQUEUED, None)
+    if not rows or not has_app_context():
+        return
+    ids = [int(state.identity[0]) for state in map(inspect, rows) if state.identity]
+    if ids:
+        kick(current_app._get_current_object(), ids)  # type: ignore[attr-defined]
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous: SessionTransaction) -> None:
+    if previous.parent is None and not previous.nested:
+        session.info.pop(outbox.ENQUEUED, None)

@@ -1,0 +1,99 @@
+"""Signed-in sessions: started fresh at sign-in, ended everywhere at logout, limited in time.
+
+The session is Flask's signed cookie. Besides Flask-Login's user id ("<id>:<version>",
+see `booking.services.accounts.end_sessions`) it carries when the member signed in
+(`_auth_at`), when they were last seen (`_seen_at`, rewritten at most once a minute)
+and a digest of the browser's User-Agent (`_browser`). Every request checks them from
+the cookie alone, without a database write (OWASP ASVS 4.0.3 V3.3.2; the limits are
+ASVS's L2 figures, 30 minutes idle and 12 hours in all, by default):
+
+- more than SESSION_IDLE_MINUTES since `_seen_at`, or SESSION_MAX_HOURS since `_auth_at`,
+  or another browser → signed out, with a message on the next page;
+- the network address is deliberately not part of it: a phone that moves from Wi-Fi to
+  mobile data keeps its session (Flask-Login's "strong" protection would end it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from flask import Flask, current_app, flash, g, request, session
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user, user_loaded_from_cookie
+
+from booking.models import User
+
+AUTH_AT, SEEN_AT, BROWSER = "_auth_at", "_seen_at", "_browser"
+SEEN_RESOLUTION_SECONDS = 60  # `_seen_at` is rewritten at most this often (one cookie, no database)
+KEPT_ACROSS_SIGN_IN = ("locale",)
+
+
+def now_seconds() -> int:
+    """The clock sessions are measured with: whole seconds since the epoch (UTC)."""
+    return int(time.time())
+
+
+def _browser() -> str:
+    agent = request.headers.get("User-Agent", "")
+    return hashlib.sha256(agent.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def _stamp() -> None:
+    now = now_seconds()
+    session[AUTH_AT] = now
+    session[SEEN_AT] = now
+    session[BROWSER] = _browser()
+
+
+def _clear_keeping(*names: str) -> None:
+    kept = {name: session[name] for name in (*KEPT_ACROSS_SIGN_IN, *names) if name in session}
+    session.clear()
+    session.update(kept)
+    g.pop("csrf_token", None)  # Flask-WTF caches the token of the old session here
+
+
+def begin(user: User) -> None:
+    """Sign `user` in with a new session: nothing of the previous one is kept but the language.
+
+    The CSRF token is new too (V3.2.1: a new session token at authentication).
+    """
+    _clear_keeping()
+    login_user(user)
+    _stamp()
+
+
+def end() -> None:
+    """Forget the signed-in user in this browser; the remember cookie is deleted too."""
+    logout_user()
+    _clear_keeping("_remember")  # Flask-Login deletes the remember cookie when it sees "clear"
+
+
+def _is_expired() -> bool:
+    config = current_app.config
+    now = now_seconds()
+    auth_at, seen_at = session.get(AUTH_AT), session.get(SEEN_AT)
+    if not isinstance(auth_at, int) or not isinstance(seen_at, int):
+        return True
+    return (now - seen_at > int(config["SESSION_IDLE_MINUTES"]) * 60
+            or now - auth_at > int(config["SESSION_MAX_HOURS"]) * 3600
+            or session.get(BROWSER) != _browser())
+
+
+def enforce_limits() -> None:
+    """Before each request: end a signed-in session that is too old, idle or in another browser."""
+    if "_user_id" not in session:
+        return
+    if _is_expired():
+        end()
+        flash(_("Your session has ended. Please sign in again."), "info")
+        return
+    now = now_seconds()
+    if now - int(session[SEEN_AT]) >= SEEN_RESOLUTION_SECONDS:
+        session[SEEN_AT] = now
+
+
+def register(app: Flask) -> None:
+    app.before_request(enforce_limits)
+    # A remember cookie (Flask-Login) signs in anew: the limits count from there.
+    user_loaded_from_cookie.connect(lambda _app, user=None: _stamp(), app, weak=False)
