@@ -78,6 +78,11 @@ def render_event(values: EventValues) -> str:
     DTSTAMP and LAST-MODIFIED are the booking's last change, not the time of the
     request, so the same booking always renders to the same bytes.
     """
+    return str(event_component(values).to_ical().decode("utf-8"))
+
+
+def event_component(values: EventValues) -> Event:
+    """The VEVENT of `values` as an `icalendar` component (times in the event's zone, or UTC)."""
     zone = zone_of(values.timezone)
     event = Event()
     event.add("uid", values.uid)
@@ -93,7 +98,7 @@ def render_event(values: EventValues) -> str:
     event.add("location", clean_text(values.location))
     if values.description:
         event.add("description", clean_text(values.description))
-    return str(event.to_ical().decode("utf-8"))
+    return event
 
 
 def _offset(zone: ZoneInfo, instant: datetime) -> timedelta:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
+from email.utils import parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,10 +27,11 @@ from flask_babel import gettext as _
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from booking import itip
 from booking.domain.values import N_
 from booking.models import Booking, BookingEvent, User
 from booking.services import audit, outbox
-from booking.services.feeds import booking_calendar
+from booking.services.feed_events import event_values
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,7 @@ class Notice:
     note: str = ""
     by_staff: bool = False
     calendar: bytes | None = None
+    method: str = itip.REQUEST
 
 
 @contextmanager
@@ -116,13 +119,26 @@ def _staff(session: Session, except_id: int) -> list[User]:
     return list(rows)
 
 
-def _calendar(booking: Booking) -> bytes | None:
-    """The .ics to attach; a booking whose calendar cannot be built still gets its mail."""
+def organizer() -> itip.Party:
+    """The mailbox calendar messages come from: CALENDAR_ORGANIZER, else MAIL_DEFAULT_SENDER."""
+    config = current_app.config
+    name, email = parseaddr(str(config.get("CALENDAR_ORGANIZER") or config.get("MAIL_DEFAULT_SENDER") or ""))
+    return itip.Party(email or "no-reply@localhost", str(config.get("CALENDAR_ORGANIZER_NAME") or name))
+
+
+def _with_calendar(notice: Notice, booking: Booking) -> Notice:
+    """The notice with the booking's iTIP message (RFC 5546) in the recipient's language.
+
+    A booking whose calendar cannot be built still gets its mail, without one.
+    """
     try:
-        return booking_calendar(booking)
+        member = booking.user
+        values = event_values(booking, booking.space, member, notice.recipient.locale, "member")
+        method, data = itip.message(values, organizer(), itip.Party(member.email, member.name))
     except Exception:
         log.exception("could not build the calendar of booking %s for its e-mail", booking.id)
-        return None
+        return notice
+    return replace(notice, calendar=data, method=method)
 
 
 def notices_for(session: Session, entry: BookingEvent) -> list[Notice]:
@@ -136,14 +152,15 @@ def notices_for(session: Session, entry: BookingEvent) -> list[Notice]:
                        for staff in _staff(session, member.id)]
             return [replace(notice, kind="received"), *waiting]
         if entry.to_status == "confirmed":
-            return [replace(notice, kind="confirmed", calendar=_calendar(booking))]
+            return [_with_calendar(replace(notice, kind="confirmed"), booking)]
     if entry.action == "approved":
-        return [replace(notice, kind="approved", calendar=_calendar(booking))]
+        return [_with_calendar(replace(notice, kind="approved"), booking)]
     if entry.action == "rejected":
-        return [replace(notice, kind="rejected", note=entry.note)]
+        return [_with_calendar(replace(notice, kind="rejected", note=entry.note), booking)]
     if entry.action == "cancelled":
         by_staff = entry.actor is not None and entry.actor.id != member.id
-        return [replace(notice, kind="cancelled", by_staff=by_staff, note=entry.note if by_staff else "")]
+        cancelled = replace(notice, kind="cancelled", by_staff=by_staff, note=entry.note if by_staff else "")
+        return [_with_calendar(cancelled, booking)]
     return []
 
 
@@ -206,7 +223,8 @@ for _kind in SUBJECTS:
 def enqueue(session: Session, notices: list[Notice]) -> None:
     """Record the notices' mails in the session's transaction (booking/services/outbox.py)."""
     for notice in notices:
-        attachments = [] if notice.calendar is None else [outbox.calendar_attachment(notice.calendar)]
+        attachments = [] if notice.calendar is None else [
+            outbox.calendar_attachment(notice.calendar, method=notice.method, filename="booking.ics")]
         outbox.enqueue(session, kind=f"booking.{notice.kind}", to=notice.recipient.email,
                        locale=notice.recipient.locale, payload=_payload(notice), attachments=attachments)
 

@@ -1,7 +1,7 @@
 """Feed change counters: spaces.feed_version and spaces.feed_changed_at.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0006
 Create Date: 2026-11-29 11:30:00
 
 Every change a feed shows raises its space's counter in the same write
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
