@@ -96,7 +96,11 @@ wrk:
 bench: $(VENV)/.installed wrk $(COMPILED)
 	$(BIN)/python -m benchmarks.run_all --quick $(BENCH_ARGS)
 
-test: $(VENV)/.installed-test chromium $(COMPILED)
+# ical.js (Thunderbird's parser) for the calendar tests, at the versions package-lock.json pins.
+tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
+	npm ci --prefix tests/js --no-audit --no-fund
+
+test: $(VENV)/.installed-test chromium $(COMPILED) tests/js/node_modules/.package-lock.json
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

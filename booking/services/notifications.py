@@ -126,15 +126,20 @@ def organizer() -> itip.Party:
     return itip.Party(email or "no-reply@localhost", str(config.get("CALENDAR_ORGANIZER_NAME") or name))
 
 
+def calendar_message(booking: Booking, locale: str) -> tuple[str, bytes]:
+    """(METHOD, bytes) of the booking's iTIP message to its member, as it stands, in `locale`."""
+    member = booking.user
+    values = event_values(booking, booking.space, member, locale, "member")
+    return itip.message(values, organizer(), itip.Party(member.email, member.name))
+
+
 def _with_calendar(notice: Notice, booking: Booking) -> Notice:
     """The notice with the booking's iTIP message (RFC 5546) in the recipient's language.
 
     A booking whose calendar cannot be built still gets its mail, without one.
     """
     try:
-        member = booking.user
-        values = event_values(booking, booking.space, member, notice.recipient.locale, "member")
-        method, data = itip.message(values, organizer(), itip.Party(member.email, member.name))
+        method, data = calendar_message(booking, notice.recipient.locale)
     except Exception:
         log.exception("could not build the calendar of booking %s for its e-mail", booking.id)
         return notice
