@@ -81,8 +81,8 @@ class Window:
     @classmethod
     def around(cls, now: datetime, zone: str) -> Window:
         day = now.astimezone(ical.zone_of(zone)).date()
-        return _window(day, zone, _setting("FEED_DAYS_BACK", 60), _setting("FEED_DAYS_AHEAD", 365),
-                       _setting("FEED_CANCELLED_DAYS", 30))
+        return _window(day, zone, _setting("FEED_DAYS_BACK", 14), _setting("FEED_DAYS_AHEAD", 365),
+                       _setting("FEED_CANCELLED_DAYS", 14))
 
 
 @lru_cache(maxsize=256)
@@ -219,7 +219,7 @@ def rebuild_events(space_id: int, now: datetime | None = None, chunk: int = 200)
     Returns how many bookings were re-rendered.
     """
     now = now or utcnow()
-    days_back = max(_setting("FEED_DAYS_BACK", 60), _setting("FEED_CANCELLED_DAYS", 30)) + 1
+    days_back = max(_setting("FEED_DAYS_BACK", 14), _setting("FEED_CANCELLED_DAYS", 14)) + 1
     since = now - timedelta(days=days_back)
     locale = feed_locale()
     done, after = 0, 0
