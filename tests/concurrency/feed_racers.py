@@ -1,6 +1,10 @@
-"""Racers for the feed validator race: slow and quick changes of one space, and a feed poller.
+"""Racers for the feed validator race: a slow and a quick change of one space, and a feed poller.
 
-Each runs in its own OS process with its own app and engine (see racers.py).
+Each runs in its own OS process with its own app and engine (see racers.py). They
+coordinate through multiprocessing events instead of sleeps, so the order holds on a
+loaded machine: the slow racer reads its clock first, the quick one commits, the poller
+serves the feed (with a Last-Modified) after that commit, and only then does the slow
+change commit, with its older clock reading.
 """
 
 from __future__ import annotations
@@ -11,30 +15,36 @@ import traceback
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
+from typing import Any
 
 from tests.concurrency.racers import BARRIER_TIMEOUT_S, _app, _report
+
+WAIT_S = 60
 
 
 @dataclass(frozen=True)
 class Change:
-    """Cancel a booking: read the clock after `clock_after_s`, then call the service `wait_s` later."""
+    """Cancel a booking with a clock read before the barrier; first wait for `wait_for`, then set `done`."""
 
     booking_id: int
     member_id: int
-    clock_after_s: float
-    wait_s: float
+    wait_for: Any  # multiprocessing Event, or None
+    done: Any
 
 
 @dataclass(frozen=True)
 class Poll:
-    """GET the feed at `url` every few milliseconds for `duration_s`."""
+    """GET the feed until `stop` is set; set `served` once a response begun after `first` was set
+    went out with a Last-Modified."""
 
     url: str
-    duration_s: float
+    first: Any
+    served: Any
+    stop: Any
 
 
 def change(database_url: str, job: Change, barrier: Barrier, results: Queue) -> None:
-    """A request whose clock is read before it waits for the space's lock, as every service's is."""
+    """A request whose clock is read long before it gets the space's lock, as every service's is."""
     from booking.db import utcnow
     from booking.extensions import db
     from booking.models import User
@@ -45,15 +55,16 @@ def change(database_url: str, job: Change, barrier: Barrier, results: Queue) -> 
         try:
             member = db.session.get(User, job.member_id)
             db.session.rollback()
-            barrier.wait(BARRIER_TIMEOUT_S)
-            time.sleep(job.clock_after_s)
             now = utcnow()
-            time.sleep(job.wait_s)
+            barrier.wait(BARRIER_TIMEOUT_S)
+            if job.wait_for is not None:
+                assert job.wait_for.wait(WAIT_S), "the poller never served the first change"
             cancel_booking(member, job.booking_id, now=now)
             _report(results, kind="change", error=None)
         except Exception:
             _report(results, kind="change", error=traceback.format_exc())
         finally:
+            job.done.set()
             db.session.remove()
             db.engine.dispose()
 
@@ -63,19 +74,25 @@ def poll(database_url: str, job: Poll, barrier: Barrier, results: Queue) -> None
     from booking.extensions import db
 
     app = _app(database_url)
-    seen = []
+    seen: list[tuple[str, str | None, str]] = []
     with app.app_context():
         try:
             client = app.test_client()
             barrier.wait(BARRIER_TIMEOUT_S)
-            until = time.monotonic() + job.duration_s
-            while time.monotonic() < until:
+            deadline = time.monotonic() + WAIT_S
+            after_stop = 3  # a few more responses once the last change committed
+            while after_stop and time.monotonic() < deadline:
+                stopping = job.stop.is_set()
+                after_first = job.first.is_set()
                 response = client.get(job.url)
                 db.session.remove()  # as at the end of every request of a real server
                 assert response.status_code == 200
                 seen.append((response.headers["ETag"], response.headers.get("Last-Modified"),
                              hashlib.sha256(response.data).hexdigest()))
-                time.sleep(0.01)
+                if after_first and seen[-1][1] is not None:
+                    job.served.set()
+                after_stop -= stopping
+                time.sleep(0.02)
             _report(results, kind="poll", seen=seen, error=None)
         except Exception:
             _report(results, kind="poll", seen=seen, error=traceback.format_exc())

@@ -1,16 +1,18 @@
 """The lock-order race of the feed validators, with real processes.
 
 A slow request reads the clock, then waits (as if for the space's lock) while a
-quick one changes the same space and commits; a poller serves the feed in
-between. When the slow change commits, with a clock reading older than the one
-already served, every validator a client holds must still lead to a 200: the
-validators come from a counter raised, and a time read, under the space's lock.
+quick one changes the same space and commits; a poller serves the feed, with a
+Last-Modified, in between (the racers wait for each other through events). When
+the slow change commits, with a clock reading older than the one already served,
+every validator a client holds must still lead to a 200: the validators come from
+a counter raised, and a time read, under the space's lock.
 Runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -42,10 +44,12 @@ def test_a_change_committed_after_an_older_clock_reading_still_changes_every_val
     quick = create_booking(space, quick_member, start, start + timedelta(hours=1))
     slow = create_booking(space, slow_member, start + timedelta(hours=2), start + timedelta(hours=3))
     url = "/spaces/raced/calendar.ics"
+    context = multiprocessing.get_context(START_METHOD)
+    served, quick_done, slow_done = context.Event(), context.Event(), context.Event()
     jobs = [
-        Change(slow.id, slow_member.id, clock_after_s=0.0, wait_s=1.4),  # older clock, commits last
-        Change(quick.id, quick_member.id, clock_after_s=0.2, wait_s=0.0),
-        Poll(url, duration_s=2.4),
+        Change(slow.id, slow_member.id, wait_for=served, done=slow_done),  # older clock, commits last
+        Change(quick.id, quick_member.id, wait_for=None, done=quick_done),
+        Poll(url, first=quick_done, served=served, stop=slow_done),
     ]
 
     reports = race(_dispatch, database_url, jobs, START_METHOD, PRELOAD, 90)
@@ -53,7 +57,7 @@ def test_a_change_committed_after_an_older_clock_reading_still_changes_every_val
     assert not [r["error"] for r in reports if r["error"]], [r["error"] for r in reports if r["error"]][0]
     seen = next(r["seen"] for r in reports if r["kind"] == "poll")
     bodies = [digest for _etag, _date, digest in seen]
-    assert len(set(bodies)) == 3, "the poller saw the feed before, between and after the two changes"
+    assert len(set(bodies)) >= 2, "the poller saw the feed between and after the two changes"
     for (etag_a, _, body_a), (etag_b, _, body_b) in zip(seen, seen[1:], strict=False):
         assert (etag_a == etag_b) == (body_a == body_b)
     db.session.remove()  # no snapshot from before the race
