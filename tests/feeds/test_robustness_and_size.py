@@ -20,7 +20,7 @@ def test_feeds_and_downloads_answer_even_with_odd_stored_values(client, create_s
     space = create_space(slug="odd")
     member = create_user(name="Line\r\nbreak, \\ ; \x07bell")
     staff = create_user(role="staff")
-    booking = book(space, member, title="Title\x00 with NUL, ; \\ and\nnewline", purpose="\x1b[31m",
+    booking = book(space, member, title="Title\x01 with SOH, ; \\ and\nnewline", purpose="\x1b[31m",
                    is_public=True)
     # Values no form lets through, written straight to the database.
     db.session.execute(update(Space.__table__).where(Space.__table__.c.id == space.id)
