@@ -146,7 +146,11 @@ redis:
 		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no; \
 	fi
 
-test: $(VENV)/.installed-test chromium redis postgres-bin $(COMPILED)
+# ical.js (Thunderbird's parser) for the calendar tests, at the versions package-lock.json pins.
+tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
+	npm ci --prefix tests/js --no-audit --no-fund
+
+test: $(VENV)/.installed-test chromium redis postgres-bin $(COMPILED) tests/js/node_modules/.package-lock.json
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

@@ -116,7 +116,7 @@ def cold_build(url: str, slug: str, runs: int = 7) -> tuple[float, float, int]:
         db.session.commit()
         db.session.remove()
         started = time.perf_counter()
-        feeds.space_feed(slug).build()  # renders every event, then stores them again
+        feeds.space_feed(slug).build()  # renders every event in memory (GETs never store)
         unstored = (time.perf_counter() - started) * 1000
     return statistics.median(timings), unstored, len(body)
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import ROLES, Space, User
-from booking.services import ServiceError, accounts
+from booking.services import ServiceError, accounts, feeds
 
 
 def _print_demo_logins() -> None:
@@ -82,3 +82,9 @@ def register_cli(app: Flask) -> None:
 
         expired = expire_due_requests()
         click.echo(f"Expired {len(expired)} request(s).")
+
+    @app.cli.command("rebuild-feed-events")
+    def rebuild_feed_events_command() -> None:
+        """Store fresh feed events where they are stale (after changing FEED_LOCALE or renaming members)."""
+        for space_id in db.session.scalars(select(Space.id).order_by(Space.id)).all():
+            click.echo(f"space {space_id}: {feeds.rebuild_events(space_id)} events rebuilt")

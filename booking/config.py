@@ -56,6 +56,15 @@ class Config:
     JOBS_THREAD = _bool("BOOKING_JOBS_THREAD", False)
     JOBS_TICK_SECONDS = float(os.environ.get("BOOKING_JOBS_TICK") or 1)
     OUTBOX_BACKOFF_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_SECONDS") or 30)  # doubles per attempt
+    # Calendar feeds (booking/services/feeds.py): the window of local days they show, how long a
+    # cancelled booking stays in them, and how often apps are asked to poll. At these values
+    # the demo desk feed at full load stays well under Google Calendar's 1 MB (README).
+    FEED_DAYS_BACK = int(os.environ.get("FEED_DAYS_BACK") or 14)
+    FEED_DAYS_AHEAD = int(os.environ.get("FEED_DAYS_AHEAD") or 365)
+    FEED_CANCELLED_DAYS = int(os.environ.get("FEED_CANCELLED_DAYS") or 14)
+    FEED_REFRESH_MINUTES = int(os.environ.get("FEED_REFRESH_MINUTES") or 60)
+    # ORGANIZER of the calendar objects in e-mail (RFC 5546); default: MAIL_DEFAULT_SENDER.
+    CALENDAR_ORGANIZER = os.environ.get("CALENDAR_ORGANIZER", "")
     # The site's public address: every absolute link (pages, feeds, e-mail) starts with it,
     # never with the Host header of a request.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")

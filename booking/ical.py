@@ -5,6 +5,11 @@ serialized VEVENTs, and a footer. Events are rendered one at a time so callers c
 keep each event's text and assemble a feed by concatenation. Every text value goes
 through the `icalendar` library, which escapes commas, semicolons, backslashes and
 newlines and folds lines at 75 octets without splitting a UTF-8 character.
+
+Time zones: every TZID an event uses gets a VTIMEZONE with one observance per
+transition (no multi-valued RDATE, which ical.js and vobject read only the first
+value of), covering the years the calendar needs. A zone name that is not a known
+IANA zone never fails a feed: its events are written in UTC instead.
 """
 
 from __future__ import annotations
@@ -12,11 +17,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Event, Timezone, vDuration
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vDuration, vText
 
 from booking.domain.bounds import one_line
 from booking.domain.wallclock import is_repeated_instant
@@ -56,13 +61,33 @@ class EventValues:
     description: str = ""
 
 
+@lru_cache(maxsize=256)
+def is_zone(name: str) -> bool:
+    """Whether `name` is an IANA time zone this machine knows."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        return False
+    return True
+
+
+def zone_of(name: str) -> tzinfo:
+    """The zone of that name, or UTC for a name that is not one (never raises)."""
+    return ZoneInfo(name) if is_zone(name) else UTC
+
+
 def render_event(values: EventValues) -> str:
     """One VEVENT, CRLF-terminated.
 
     DTSTAMP and LAST-MODIFIED are the booking's last change, not the time of the
     request, so the same booking always renders to the same bytes.
     """
-    zone = ZoneInfo(values.timezone)
+    return str(event_component(values).to_ical().decode("utf-8"))
+
+
+def event_component(values: EventValues) -> Event:
+    """The VEVENT of `values` as an `icalendar` component (times in the event's zone, or UTC)."""
+    zone = zone_of(values.timezone)
     event = Event()
     event.add("uid", values.uid)
     event.add("dtstamp", values.changed_at.astimezone(UTC))
@@ -80,13 +105,63 @@ def render_event(values: EventValues) -> str:
     event.add("location", clean_text(values.location))
     if values.description:
         event.add("description", clean_text(values.description))
-    return event.to_ical().decode("utf-8")
+    return event
 
 
-@lru_cache(maxsize=64)
-def timezone_block(zone: str) -> str:
-    """A full VTIMEZONE for an IANA zone, built once per process."""
-    return Timezone.from_tzid(zone).to_ical().decode("utf-8")
+def _offset(zone: ZoneInfo, instant: datetime) -> timedelta:
+    return instant.astimezone(zone).utcoffset() or timedelta(0)
+
+
+def transitions(zone: ZoneInfo, start: datetime, end: datetime) -> list[datetime]:
+    """The UTC instants in [start, end) at which the zone's UTC offset changes (to the second)."""
+    found = []
+    day = start
+    while day < end:
+        following = min(day + timedelta(days=1), end)
+        if _offset(zone, day) != _offset(zone, following):
+            low, high = day, following  # offset(low) differs from offset(high)
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                if _offset(zone, middle) == _offset(zone, low):
+                    low = middle
+                else:
+                    high = middle
+            found.append(high.replace(microsecond=0))
+        day = following
+    return found
+
+
+def _observance(zone: ZoneInfo, at: datetime, before: timedelta) -> TimezoneStandard | TimezoneDaylight:
+    local = at.astimezone(zone)
+    is_daylight = bool(local.dst())
+    observance = TimezoneDaylight() if is_daylight else TimezoneStandard()
+    # RFC 5545 §3.6.5: DTSTART is the local time in the offset in force before the onset.
+    observance.add("dtstart", (at + before).replace(tzinfo=None))
+    observance.add("tzoffsetfrom", before)
+    observance.add("tzoffsetto", local.utcoffset() or timedelta(0))
+    observance.add("tzname", local.tzname() or "")
+    return observance
+
+
+@lru_cache(maxsize=256)
+def timezone_block(zone: str, first_year: int, last_year: int) -> str:
+    """A VTIMEZONE for an IANA zone, valid from 1 January of `first_year` to the end of `last_year`.
+
+    One STANDARD or DAYLIGHT per transition, each with a single DTSTART, so every
+    parser (icalendar, vobject, ical.js, libical) reads every transition.
+    """
+    tz = ZoneInfo(zone)
+    start = datetime(first_year, 1, 1, tzinfo=UTC) - timedelta(days=1)
+    end = datetime(last_year + 1, 1, 1, tzinfo=UTC) + timedelta(days=1)
+    block = Timezone()
+    block.add("tzid", zone)
+    initial = _offset(tz, start)
+    block.add_component(_observance(tz, start, initial))
+    previous = initial
+    for at in transitions(tz, start, end):
+        block.add_component(_observance(tz, at, previous))
+        previous = _offset(tz, at)
+    return str(block.to_ical().decode("utf-8"))
 
 
 def calendar_header(
@@ -95,11 +170,13 @@ def calendar_header(
     default_zone: str,
     refresh: timedelta | None = timedelta(hours=1),
     method: str | None = None,
+    years: tuple[int, int] | None = None,
 ) -> str:
-    """BEGIN:VCALENDAR, the calendar's properties and its VTIMEZONEs.
+    """BEGIN:VCALENDAR, the calendar's properties and a VTIMEZONE for every known zone in `zones`.
 
     Subscription feeds carry no METHOD and say how often to poll (`refresh`); a
-    single event to import says PUBLISH and nothing about polling.
+    single event to import says PUBLISH and nothing about polling. `years` are the
+    first and last year the events fall in (default: this year and the next).
     """
     calendar = Calendar()
     calendar.add("version", "2.0")
@@ -107,18 +184,21 @@ def calendar_header(
     calendar.add("calscale", "GREGORIAN")
     if method:
         calendar.add("method", method)
-    # A calendar's name is one line; icalendar does not escape a line break in X-WR-CALNAME.
+    # A calendar's name is one line: a line break in it is folded to a space.
     title = one_line(clean_text(name))
-    calendar.add("name", title)
-    calendar.add("x-wr-calname", title)
-    calendar.add("x-wr-timezone", default_zone)
+    calendar.add("name", vText(title))
+    calendar.add("x-wr-calname", vText(title))
+    if is_zone(default_zone):
+        calendar.add("x-wr-timezone", default_zone)
     if refresh is not None:
         calendar.add("refresh-interval", vDuration(refresh), parameters={"VALUE": "DURATION"})
         calendar.add("x-published-ttl", vDuration(refresh))
     text = calendar.to_ical().decode("utf-8")
     assert text.endswith(FOOTER)
-    blocks = "".join(timezone_block(zone) for zone in sorted(set(zones) | {default_zone}))
-    return text[: -len(FOOTER)] + blocks
+    this_year = datetime.now(UTC).year
+    first, last = years or (this_year, this_year + 1)
+    known = sorted(zone for zone in set(zones) | {default_zone} if is_zone(zone))
+    return str(text)[: -len(FOOTER)] + "".join(timezone_block(zone, first, last) for zone in known)
 
 
 def assemble(header: str, events: Iterable[str]) -> bytes:

@@ -132,6 +132,11 @@ class Space(db.Model):
     # A request still pending this many hours before its start expires (domain.statuses.request_deadline).
     request_deadline_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The feeds' change counter: raised in the same write transaction as every change a
+    # feed of this space shows (booking.services.feed_events); feed_changed_at is the
+    # time of the last raise, taken under the space's lock, and never goes backwards.
+    feed_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    feed_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     opening_hours: Mapped[list[OpeningPeriod]] = relationship(
         back_populates="space", cascade="all, delete-orphan", order_by="OpeningPeriod.weekday"

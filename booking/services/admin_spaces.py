@@ -23,6 +23,7 @@ from booking.extensions import db
 from booking.models import Booking, Closure, HolidayOpening, OpeningPeriod, Space, User
 from booking.services import NotFound, ServiceError, Stale
 from booking.services.bookings import cancel_booking
+from booking.services.feeds import rebuild_events
 from booking.services.policy_changes import NO_VICTIMS, Resolution, save_change
 from booking.services.spaces import national_holidays
 from booking.services.transactions import run_write
@@ -172,6 +173,7 @@ def update_space(staff: User, space_id: int, data: SpaceInput, resolution: Resol
             setattr(space, name, value)
 
     save_change(staff, space_id, change, resolution, now)
+    rebuild_events(space_id, now)  # the events show the space's name and time zone
     return get_space(space_id)
 
 

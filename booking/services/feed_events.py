@@ -1,24 +1,33 @@
-"""Each booking's serialized VEVENTs, one per feed audience, kept fresh on every flush.
+"""Each booking's serialized VEVENTs, one per feed audience, and the feeds' change counters.
 
 Rendering an event with `icalendar` costs about half a millisecond, far too much to
 repeat for every event of every feed request. So whenever a booking is created or
 changed, a `before_flush` hook renders its three views (public, member, staff) and
-stores them on the row with a stamp of what they were built from; a feed is then
-assembled by concatenation. The hook also raises SEQUENCE and `updated_at` when a
-change a subscriber would see did not raise them itself, so every service (and any
-future one) keeps the calendars right.
+stores them on the row with a stamp of what they were built from (the booking's
+change, the language, and a digest of the space's and member's rendered values);
+a feed is then assembled by concatenation. The hook also raises SEQUENCE and
+`updated_at` when a change a subscriber would see did not raise them itself, so
+every service (and any future one) keeps the calendars right.
+
+The same hook raises the change counter (`Space.feed_version`) of every space whose
+feeds the flush changes: a booking's visible change, the space's name, time zone,
+kind or pending-holds rule, a member's name, organisation or e-mail. It locks those
+space rows (in id order) and reads the clock only then, so counters and change
+times follow commit order; the feeds' validators come from them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from booking import ical
@@ -26,10 +35,15 @@ from booking.db import utcnow
 from booking.models import Booking, Space, User, new_uid
 
 # Bump when the rendering changes: every stored event is then rebuilt on first use.
-FORMAT_VERSION = "2"  # 2: events in a repeated hour written in UTC
+FORMAT_VERSION = "3"  # 2: a repeated hour in UTC; 3: stamps carry what the event renders
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 # Changes to these are what a subscriber sees (times, status, texts, place).
 VISIBLE = ("start_dt", "end_dt", "status", "title", "purpose", "attendees", "is_public",
            "space_id", "seats", "user_id")
+# What a space's or member's feeds show of them (names, zone, desk lines, statuses shown).
+SPACE_RENDERED = ("name_ja", "name_en", "timezone", "kind", "pending_holds")
+USER_RENDERED = ("name", "organisation", "email")
 
 
 @dataclass(frozen=True)
@@ -46,10 +60,25 @@ def feed_locale() -> str:
     return str(config.get("FEED_LOCALE") or config.get("BABEL_DEFAULT_LOCALE") or "ja")
 
 
-def stamp_of(updated_at: datetime, sequence: int, status: str, locale: str) -> str:
-    """What a stored rendering was built from; a different stamp means it is stale."""
-    instant = updated_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%f")
-    return f"{FORMAT_VERSION}|{locale}|{instant}|{sequence}|{status}"
+def render_key(space_name: str, timezone: str, kind: str, user_name: str, organisation: str, email: str) -> str:
+    """A 16-hex digest of what an event shows of its space (in the feeds' language) and member."""
+    text = "\0".join((space_name, timezone, kind, user_name, organisation, email))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def key_of(space: Space, user: User, locale: str) -> str:
+    return render_key(space.name(locale), space.timezone, space.kind, user.name, user.organisation or "",
+                      user.email)
+
+
+def stamp_of(updated_at: datetime, sequence: int, status: str, locale: str, key: str) -> str:
+    """What a stored rendering was built from; a different stamp means it is stale (at most 80 chars).
+
+    The change time as integer microseconds since 1970 (strftime costs several times more,
+    and every row of every feed body is checked).
+    """
+    instant = (updated_at - EPOCH) // MICROSECOND
+    return f"{FORMAT_VERSION}|{locale}|{instant}|{sequence}|{status}|{key}"
 
 
 def _status_word(status: str) -> str:
@@ -60,7 +89,7 @@ def _status_word(status: str) -> str:
         "rejected": _("rejected"),
         "expired": _("expired (not decided in time)"),
     }
-    return words[status]
+    return str(words[status])
 
 
 def _member_lines(booking: Booking, space: Space) -> list[str]:
@@ -80,25 +109,36 @@ def _staff_lines(user: User) -> list[str]:
     return [_("Member: %(name)s", name=who), _("E-mail: %(email)s", email=user.email)]
 
 
-def render_booking(booking: Booking, space: Space, user: User, locale: str) -> Rendered:
-    """The public, member and staff VEVENTs of one booking, in the feeds' language."""
+def event_values(booking: Booking, space: Space, user: User, locale: str, audience: str) -> ical.EventValues:
+    """What one audience's VEVENT of a booking shows ("public", "member" or "staff")."""
     with force_locale(locale):
-        base = dict(
+        base = ical.EventValues(
             uid=booking.uid, start_dt=booking.start_dt, end_dt=booking.end_dt,
             timezone=space.timezone, status=booking.status, sequence=booking.sequence,
             created_at=booking.created_at, changed_at=booking.updated_at,
-            location=space.name(locale),
+            location=space.name(locale), summary=booking.title,
         )
-        public_title = booking.title if booking.is_public else _("Reserved")
+        if audience == "public":
+            return base if booking.is_public else replace(base, summary=_("Reserved"))
         member_lines = _member_lines(booking, space)
+        if audience == "member":
+            return replace(base, description="\n".join(member_lines))
         staff_lines = _staff_lines(user) + member_lines
+        return replace(base, summary=f"{booking.title} — {user.name}", description="\n".join(staff_lines))
+
+
+def render_one(booking: Booking, space: Space, user: User, locale: str, audience: str) -> str:
+    """One audience's VEVENT of a booking, in the feeds' language."""
+    return ical.render_event(event_values(booking, space, user, locale, audience))
+
+
+def render_booking(booking: Booking, space: Space, user: User, locale: str) -> Rendered:
+    """The public, member and staff VEVENTs of one booking, in the feeds' language."""
     return Rendered(
-        public=ical.render_event(ical.EventValues(summary=public_title, **base)),
-        member=ical.render_event(
-            ical.EventValues(summary=booking.title, description="\n".join(member_lines), **base)),
-        staff=ical.render_event(ical.EventValues(
-            summary=f"{booking.title} — {user.name}", description="\n".join(staff_lines), **base)),
-        stamp=stamp_of(booking.updated_at, booking.sequence, booking.status, locale),
+        public=render_one(booking, space, user, locale, "public"),
+        member=render_one(booking, space, user, locale, "member"),
+        staff=render_one(booking, space, user, locale, "staff"),
+        stamp=stamp_of(booking.updated_at, booking.sequence, booking.status, locale, key_of(space, user, locale)),
     )
 
 
@@ -119,25 +159,35 @@ def _fill_defaults(booking: Booking, now: datetime) -> None:
         booking.updated_at = booking.created_at
 
 
-def _raise_for_subscribers(booking: Booking, now: datetime) -> bool:
-    """Raise SEQUENCE and updated_at when a visible change did not; False if nothing visible changed."""
-    attrs = inspect(booking).attrs
-    visible = any(attrs[name].history.has_changes() for name in VISIBLE)
-    if not visible and not attrs.holds.history.has_changes():
-        return False
+def _is_visibly_changed(booking: Booking) -> bool:
+    attrs: Any = inspect(booking).attrs
+    return any(attrs[name].history.has_changes() for name in VISIBLE) or attrs.holds.history.has_changes()
+
+
+def _raise_for_subscribers(booking: Booking, now: datetime) -> None:
+    """Raise SEQUENCE and updated_at when a visible change did not raise them itself."""
+    attrs: Any = inspect(booking).attrs
     if not attrs.sequence.history.has_changes():
         booking.sequence = (booking.sequence or 0) + 1
     if not attrs.updated_at.history.has_changes():
         booking.updated_at = now
-    return True
 
 
 def refresh(session: Session, booking: Booking, now: datetime, is_new: bool) -> None:
-    """Bring one booking's stored events up to date with its values."""
+    """Bring one booking's stored events up to date with its values.
+
+    `now` is the clock read under the space's lock: no change time of the
+    booking may lie after it (a caller's `now` from before the lock, or a demo's
+    invented one, is pulled back to it).
+    """
     if is_new:
         _fill_defaults(booking, now)
-    elif not _raise_for_subscribers(booking, now):
-        return
+    else:
+        _raise_for_subscribers(booking, now)
+    if booking.updated_at > now:
+        booking.updated_at = now
+    if booking.created_at > booking.updated_at:
+        booking.created_at = booking.updated_at
     space = booking.space or session.get(Space, booking.space_id)
     user = booking.user or session.get(User, booking.user_id)
     if space is None or user is None:
@@ -145,10 +195,69 @@ def refresh(session: Session, booking: Booking, now: datetime, is_new: bool) -> 
     store(booking, render_booking(booking, space, user, feed_locale()))
 
 
+def _space_ids(booking: Booking) -> set[int]:
+    ids = {booking.space.id if booking.space is not None else booking.space_id}
+    ids.update(inspect(booking).attrs.space_id.history.deleted or ())
+    return {i for i in ids if i is not None}
+
+
+def _has_changes(obj: object, names: Iterable[str]) -> bool:
+    attrs: Any = inspect(obj).attrs
+    return any(attrs[name].history.has_changes() for name in names)
+
+
+def next_change_time(previous: datetime | None, clock: datetime) -> datetime:
+    """A space's next change time: the clock, but at least one whole second after the last one.
+
+    HTTP dates have whole seconds (RFC 9110 §5.6.7), so two changes must never share
+    one; under a burst of changes the time may run ahead of the clock, and the feeds
+    then send no Last-Modified until the clock has passed it.
+    """
+    if previous is None:
+        return clock
+    return max(clock, previous.replace(microsecond=0) + timedelta(seconds=1))
+
+
+def raise_feed_versions(session: Session, space_ids: set[int]) -> datetime:
+    """Lock the spaces (in id order), raise their counters; the clock read under the locks (UTC)."""
+    table = Space.__table__
+    rows = session.execute(
+        select(table.c.id, table.c.feed_changed_at).where(table.c.id.in_(sorted(space_ids)))
+        .order_by(table.c.id).with_for_update()
+    ).all()
+    clock = utcnow()
+    for row in rows:
+        previous = row.feed_changed_at
+        if isinstance(previous, str):  # SQLite through a Core select of the bare column
+            previous = datetime.fromisoformat(previous)
+        if previous is not None and previous.tzinfo is None:
+            previous = previous.replace(tzinfo=UTC)
+        session.execute(update(table).where(table.c.id == row.id).values(
+            feed_version=table.c.feed_version + 1, feed_changed_at=next_change_time(previous, clock)))
+    return clock
+
+
+def _spaces_of_member(session: Session, user: User) -> set[int]:
+    if user.id is None:
+        return set()
+    return set(session.scalars(select(Booking.space_id).where(Booking.user_id == user.id).distinct()))
+
+
 @event.listens_for(Session, "before_flush")
 def _refresh_changed_bookings(session: Session, _context: Any, _instances: Any) -> None:
-    now = utcnow()
-    for booking in [obj for obj in session.new if isinstance(obj, Booking)]:
-        refresh(session, booking, now, is_new=True)
-    for booking in [obj for obj in session.dirty if isinstance(obj, Booking)]:
-        refresh(session, booking, now, is_new=False)
+    new = [obj for obj in session.new if isinstance(obj, Booking)]
+    dirty = [obj for obj in session.dirty if isinstance(obj, Booking) and _is_visibly_changed(obj)]
+    space_ids: set[int] = set()
+    with session.no_autoflush:
+        for booking in new + dirty:
+            space_ids |= _space_ids(booking)
+        for obj in session.dirty:
+            if isinstance(obj, Space) and obj.id is not None and _has_changes(obj, SPACE_RENDERED):
+                space_ids.add(obj.id)
+            elif isinstance(obj, User) and _has_changes(obj, USER_RENDERED):
+                space_ids |= _spaces_of_member(session, obj)
+        clock = raise_feed_versions(session, space_ids) if space_ids else utcnow()
+        for booking in new:
+            refresh(session, booking, clock, is_new=True)
+        for booking in dirty:
+            refresh(session, booking, clock, is_new=False)

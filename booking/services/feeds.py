@@ -1,12 +1,17 @@
 """The calendar feeds: validators from one cheap query, the body only when needed.
 
 Each feed function runs one query that finds what the URL names (space, token
-owner) together with max(updated_at) and max(id) of the bookings in scope (two
-index look-ups: any change raises the first, any new booking the second), and
-returns a `Feed` whose ETag and Last-Modified come from those values and the
-window's day. The view answers 304 from them; only otherwise does it call
-`Feed.build`, which concatenates the bookings' stored events between a header
-and a footer.
+owner) together with the change counters of the spaces in scope
+(`Space.feed_version`, raised in the same write transaction as every change a
+feed shows; see `feed_events`). A feed of one space takes its space's counter and
+change time; a feed over every space (member, staff) the sum of all counters,
+which rises whenever any of them does, and no Last-Modified (change times of
+different spaces are not ordered by commit). The view answers 304 from these;
+only otherwise does it call `Feed.build`, which concatenates the bookings' stored
+events between a header and a footer. An event whose stamp no longer matches
+(space renamed, member renamed, language changed) is rendered in memory for the
+response; GETs never write. `rebuild_events` stores the new renderings after such
+a change, in short write transactions of its own.
 """
 
 from __future__ import annotations
@@ -20,15 +25,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, lru_cache
 from types import SimpleNamespace
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from icalendar import Calendar, vCalAddress, vText
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, true, update
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, true
+from sqlalchemy.orm import Session, joinedload, selectinload, undefer
 
 from booking import ical
 from booking.db import utcnow
@@ -36,7 +38,16 @@ from booking.domain.values import N_
 from booking.extensions import db
 from booking.models import Booking, FeedToken, Space, User
 from booking.services import NotFound
-from booking.services.feed_events import FORMAT_VERSION, Rendered, feed_locale, render_booking, stamp_of
+from booking.services.feed_events import (
+    FORMAT_VERSION,
+    feed_locale,
+    key_of,
+    render_booking,
+    render_key,
+    render_one,
+    stamp_of,
+    store,
+)
 from booking.services.feed_tokens import hash_token, is_well_formed
 from booking.services.transactions import run_write
 
@@ -62,16 +73,21 @@ class Window:
     end_dt: datetime
     gone_since: datetime
 
+    @property
+    def years(self) -> tuple[int, int]:
+        """The first and last calendar year the window touches (UTC), for its VTIMEZONEs."""
+        return self.start_dt.year, self.end_dt.year
+
     @classmethod
     def around(cls, now: datetime, zone: str) -> Window:
-        day = now.astimezone(ZoneInfo(zone)).date()
-        return _window(day, zone, _setting("FEED_DAYS_BACK", 60), _setting("FEED_DAYS_AHEAD", 365),
-                       _setting("FEED_CANCELLED_DAYS", 30))
+        day = now.astimezone(ical.zone_of(zone)).date()
+        return _window(day, zone, _setting("FEED_DAYS_BACK", 14), _setting("FEED_DAYS_AHEAD", 365),
+                       _setting("FEED_CANCELLED_DAYS", 14))
 
 
 @lru_cache(maxsize=256)
 def _window(day: date, zone: str, days_back: int, days_ahead: int, cancelled_days: int) -> Window:
-    midnight = datetime.combine(day, time(), ZoneInfo(zone)).astimezone(UTC)
+    midnight = datetime.combine(day, time(), ical.zone_of(zone)).astimezone(UTC)
     return Window(
         day=day, day_start=midnight,
         start_dt=midnight - timedelta(days=days_back),
@@ -81,61 +97,52 @@ def _window(day: date, zone: str, days_back: int, days_ahead: int, cancelled_day
 
 
 @dataclass(frozen=True)
-class Feed:
+class Body:
+    """A feed's bytes with the validators of exactly what they show."""
+
+    data: bytes
     etag: str
-    last_modified: datetime
+    last_modified: datetime | None
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A feed's validators (from one cheap query) and how to build its body."""
+
+    etag: str
+    last_modified: datetime | None
     is_public: bool
-    build: Callable[[], bytes]
+    body: Callable[[], Body]
+
+    def build(self) -> bytes:
+        return self.body().data
 
 
 def refresh_interval() -> timedelta:
     return timedelta(minutes=_setting("FEED_REFRESH_MINUTES", 60))
 
 
-def _validators(window: Window, latest: datetime | None, newest: int | None, key: Sequence[object]
-                ) -> tuple[str, datetime]:
-    """A strong ETag and a Last-Modified that never goes backwards."""
-    parts = (FORMAT_VERSION, feed_locale(), window, refresh_interval(), latest, newest, *key)
-    return _validators_of(parts, window.day_start, latest)
+def _etag(window: Window, version: int, key: Sequence[object]) -> str:
+    """A strong ETag from everything the body depends on: counters, window day, settings, language."""
+    return _etag_of((FORMAT_VERSION, feed_locale(), window, refresh_interval(), version, *key))
 
 
 @lru_cache(maxsize=4096)
-def _validators_of(parts: tuple[object, ...], day_start: datetime, latest: datetime | None) -> tuple[str, datetime]:
+def _etag_of(parts: tuple[object, ...]) -> str:
     # Calendar apps poll an unchanged feed with the same values over and over.
-    etag = hashlib.sha256("|".join(map(str, parts)).encode("utf-8")).hexdigest()[:32]
-    # The window slides daily; the day's start counts as a change of the feed.
-    last_modified = max(latest or day_start, day_start)
-    return etag, last_modified.replace(microsecond=0)
+    return hashlib.sha256("|".join(map(str, parts)).encode("utf-8")).hexdigest()[:32]
 
 
-def _rerender(ids: list[int], locale: str) -> dict[int, Rendered]:
-    bookings = db.session.scalars(
-        select(Booking).where(Booking.id.in_(ids))
-        .options(joinedload(Booking.space), joinedload(Booking.user), selectinload(Booking.holds))
-    )
-    return {b.id: render_booking(b, b.space, b.user, locale) for b in bookings}
+def last_modified(changed_at: datetime | None, window: Window, now: datetime) -> datetime | None:
+    """Last-Modified of a one-space feed (UTC, whole seconds), or None when it cannot be trusted yet.
 
-
-def _write_back(rows: list[Any], renders: dict[int, Rendered]) -> None:
-    """Store events rendered on the fly, unless the booking changed meanwhile (best effort)."""
-    table = Booking.__table__
-
-    def work(session: Any) -> None:
-        for row in rows:
-            rendered = renders[row.id]
-            session.execute(
-                update(table)
-                .where(table.c.id == row.id, table.c.updated_at == row.updated_at,
-                       table.c.sequence == row.sequence, table.c.status == row.status)
-                .values(ics_public=rendered.public, ics_member=rendered.member,
-                        ics_staff=rendered.staff, ics_stamp=rendered.stamp)
-            )
-
-    try:
-        run_write(None, work)
-    except DBAPIError:
-        db.session.rollback()
-        log.warning("could not store %d re-rendered feed events", len(rows), exc_info=True)
+    The space's last change time (taken under its lock, at least one second after
+    the one before) or the start of the window's day, whichever is later: both
+    only grow. Not sent while that falls in the current second or later (RFC 9110
+    §8.8.2.1: a date in the same second as a later change would hide that change).
+    """
+    stamp = max(changed_at or window.day_start, window.day_start).replace(microsecond=0)
+    return stamp if stamp < now.replace(microsecond=0) else None
 
 
 @dataclass(frozen=True)
@@ -155,68 +162,150 @@ class Scope:
 
 
 def _events(audience: str, scope: Scope, window: Window) -> tuple[list[str], set[str]]:
+    """The audience's events of the scope in the window, and the time zones they use.
+
+    Stored events whose stamp does not match what they would render now are
+    rendered in memory; an event that cannot be rendered is left out and logged.
+    """
     column = COLUMNS[audience]
     rows = db.session.execute(
         select(Booking.id, column.label("ics"), Booking.ics_stamp, Booking.updated_at, Booking.sequence,
-               Booking.status, Space.timezone)
-        .join(Space, Space.id == Booking.space_id)
+               Booking.status, Booking.space_id, Booking.user_id, Space.timezone, Space.name_ja,
+               Space.name_en, Space.kind, User.name, User.organisation, User.email)
+        .join(Space, Space.id == Booking.space_id).join(User, User.id == Booking.user_id)
         .where(scope.where(), Booking.start_dt < window.end_dt, Booking.end_dt > window.start_dt,
                or_(Booking.status.in_(scope.statuses),
                    and_(Booking.status.in_(GONE), Booking.updated_at >= window.gone_since)))
         .order_by(Booking.start_dt, Booking.id)
     ).all()
     locale = feed_locale()
-    stale = [r for r in rows if r.ics is None
-             or r.ics_stamp != stamp_of(r.updated_at, r.sequence, r.status, locale)]
-    renders = _rerender([r.id for r in stale], locale) if stale else {}
-    events = [getattr(renders[r.id], audience) if r.id in renders else r.ics for r in rows]
-    if stale:
-        _write_back([r for r in stale if r.id in renders], renders)
-    return events, {r.timezone for r in rows}
+    keys: dict[tuple[int, int], str] = {}
+
+    def expected(row: Any) -> str:
+        pair = (row.space_id, row.user_id)
+        if pair not in keys:
+            space_name = row.name_en if locale == "en" and row.name_en else row.name_ja
+            keys[pair] = render_key(space_name, row.timezone, row.kind, row.name, row.organisation or "",
+                                    row.email)
+        return stamp_of(row.updated_at, row.sequence, row.status, locale, keys[pair])
+
+    stale = {r.id for r in rows if r.ics is None or r.ics_stamp != expected(r)}
+    renders = _render_in_memory(sorted(stale), locale, audience) if stale else {}
+    events = [renders.get(r.id, "") if r.id in stale else r.ics for r in rows]
+    zones = {r.timezone for r, text in zip(rows, events, strict=True) if text and ical.is_zone(r.timezone)}
+    return [text for text in events if text], zones
 
 
-def _feed(audience: str, name: Callable[[], str], zone: str, scope: Scope, window: Window,
-          validators: tuple[str, datetime]) -> Feed:
-    def build() -> bytes:
-        events, zones = _events(audience, scope, window)
-        return ical.assemble(ical.calendar_header(name(), zones, zone, refresh_interval()), events)
+def _render_in_memory(ids: list[int], locale: str, audience: str) -> dict[int, str]:
+    bookings = db.session.scalars(
+        select(Booking).where(Booking.id.in_(ids))
+        .options(joinedload(Booking.space), joinedload(Booking.user), selectinload(Booking.holds))
+    )
+    renders = {}
+    for booking in bookings:
+        try:
+            renders[booking.id] = render_one(booking, booking.space, booking.user, locale, audience)
+        except Exception:
+            log.exception("could not render booking %s for a feed; left out", booking.id)
+    return renders
 
-    return Feed(etag=validators[0], last_modified=validators[1], is_public=audience == "public", build=build)
+
+def rebuild_events(space_id: int, now: datetime | None = None, chunk: int = 200) -> int:
+    """Store fresh events for the space's bookings a feed can still show whose stamps are stale.
+
+    Runs after the change that made them stale has committed, in write
+    transactions of at most `chunk` bookings each, so no lock is held for long and
+    no GET ever waits; until it is done, feeds render the stale ones in memory.
+    Returns how many bookings were re-rendered.
+    """
+    now = now or utcnow()
+    days_back = max(_setting("FEED_DAYS_BACK", 14), _setting("FEED_CANCELLED_DAYS", 14)) + 1
+    since = now - timedelta(days=days_back)
+    locale = feed_locale()
+    done, after = 0, 0
+    while True:
+        def work(session: Session, after: int = after) -> tuple[int, int | None]:
+            bookings = list(session.scalars(
+                select(Booking).where(Booking.space_id == space_id, Booking.end_dt > since, Booking.id > after)
+                .order_by(Booking.id).limit(chunk)
+                .options(joinedload(Booking.space), joinedload(Booking.user), selectinload(Booking.holds),
+                         undefer(Booking.ics_stamp))
+            ))
+            count = 0
+            for booking in bookings:
+                key = key_of(booking.space, booking.user, locale)
+                if booking.ics_stamp != stamp_of(booking.updated_at, booking.sequence, booking.status, locale, key):
+                    store(booking, render_booking(booking, booking.space, booking.user, locale))
+                    count += 1
+            return count, (bookings[-1].id if len(bookings) == chunk else None)
+
+        count, last = run_write(space_id, work)
+        done += count
+        if last is None:
+            return done
+        after = last
 
 
-BOOKINGS, SPACES, USERS, TOKENS = (Booking.__table__, Space.__table__, User.__table__,
-                                   FeedToken.__table__)
+def _snapshot() -> Session:
+    """The session, reading from one snapshot (PostgreSQL: REPEATABLE READ; SQLite's read transaction is one)."""
+    session = db.session()
+    if not session.in_transaction() and db.engine.dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    return session
 
 
-def _aggregate_columns(scope: ColumnElement[bool]) -> tuple[Any, Any]:
-    return (select(func.max(BOOKINGS.c.updated_at)).where(scope).scalar_subquery(),
-            select(func.max(BOOKINGS.c.id)).where(scope).scalar_subquery())
+def _version_now(session: Session, scope: Scope) -> int:
+    if scope.space_id is not None:
+        return int(session.scalar(select(Space.feed_version).where(Space.id == scope.space_id)) or 0)
+    return int(session.scalar(select(func.coalesce(func.sum(Space.feed_version), 0))) or 0)
+
+
+def _feed(audience: str, name: Callable[[], str], zone: str, scope: Scope, window: Window, version: int,
+          etag_of: Callable[[int], str], changed: datetime | None) -> Feed:
+    """A feed whose body, when built, is read in one snapshot together with its counter.
+
+    A change may commit between the validators' query and the body's: then the body
+    goes out with the ETag of the counter it was read with, and no Last-Modified.
+    """
+    def body() -> Body:
+        session = _snapshot()
+        try:
+            seen = _version_now(session, scope)
+            events, zones = _events(audience, scope, window)
+        finally:
+            session.rollback()
+        header = ical.calendar_header(name(), zones, zone, refresh_interval(), years=window.years)
+        if seen == version:
+            return Body(ical.assemble(header, events), etag_of(version), changed)
+        return Body(ical.assemble(header, events), etag_of(seen), None)
+
+    return Feed(etag=etag_of(version), last_modified=changed, is_public=audience == "public", body=body)
+
+
+SPACES, USERS, TOKENS = Space.__table__, User.__table__, FeedToken.__table__
 
 
 @cache
 def _space_query() -> Select[Any]:
-    latest, newest = _aggregate_columns(BOOKINGS.c.space_id == SPACES.c.id)
     return (select(SPACES.c.id, SPACES.c.name_ja, SPACES.c.name_en, SPACES.c.timezone,
-                   SPACES.c.pending_holds, latest.label("latest"), newest.label("newest"))
+                   SPACES.c.pending_holds, SPACES.c.feed_version.label("version"),
+                   SPACES.c.feed_changed_at.label("changed_at"))
             .where(SPACES.c.slug == bindparam("slug")))
 
 
 @cache
 def _owner_query(kind: str, per_space: bool) -> Select[Any]:
-    if kind == "member":
-        scope = BOOKINGS.c.user_id == USERS.c.id
-    else:
-        scope = BOOKINGS.c.space_id == SPACES.c.id if per_space else true()
-    latest, newest = _aggregate_columns(scope)
-    query = (select(TOKENS.c.token_hash, USERS.c.id, USERS.c.is_enabled, USERS.c.role,
-                    latest.label("latest"), newest.label("newest"))
+    query = (select(TOKENS.c.token_hash, USERS.c.id, USERS.c.is_enabled, USERS.c.role)
              .join_from(TOKENS, USERS, USERS.c.id == TOKENS.c.user_id)
              .where(TOKENS.c.token_hash == bindparam("digest"), TOKENS.c.kind == kind))
     if per_space:
-        query = (query.add_columns(SPACES.c.id.label("space_id"), SPACES.c.name_ja, SPACES.c.name_en,
-                                   SPACES.c.timezone)
-                 .join(SPACES, SPACES.c.slug == bindparam("slug")))
-    return query
+        return (query.add_columns(SPACES.c.id.label("space_id"), SPACES.c.name_ja, SPACES.c.name_en,
+                                  SPACES.c.timezone, SPACES.c.feed_version.label("version"),
+                                  SPACES.c.feed_changed_at.label("changed_at"))
+                .join(SPACES, SPACES.c.slug == bindparam("slug")))
+    # Counters only grow, so their sum changes whenever any of them does.
+    total = select(func.coalesce(func.sum(SPACES.c.feed_version), 0)).scalar_subquery()
+    return query.add_columns(total.label("version"))
 
 
 @cache
@@ -260,7 +349,8 @@ def _first(query: Select[Any], **params: str) -> SimpleNamespace | None:
     if row is None:
         return None
     found = SimpleNamespace(**dict(zip(names, row, strict=True)))
-    found.latest = _instant(found.latest)
+    found.changed_at = _instant(getattr(found, "changed_at", None))
+    found.version = int(found.version)
     return found
 
 
@@ -274,11 +364,12 @@ def space_feed(slug: str, now: datetime | None = None) -> Feed:
     if row is None:
         raise NotFound()
     statuses = ACTIVE if row.pending_holds else ("confirmed",)
-    window = Window.around(now or utcnow(), row.timezone)
+    now = now or utcnow()
+    window = Window.around(now, row.timezone)
     name = _name(row, feed_locale())
-    validators = _validators(window, row.latest, row.newest, ("space", row.id, name, row.timezone, statuses))
+    key = ("space", row.id, name, row.timezone, statuses)
     return _feed("public", lambda: name, row.timezone, Scope(space_id=row.id, statuses=statuses), window,
-                 validators)
+                 row.version, lambda version: _etag(window, version, key), last_modified(row.changed_at, window, now))
 
 
 def _owner(token: str, kind: str, slug: str | None = None) -> Any:
@@ -298,23 +389,25 @@ def _owner(token: str, kind: str, slug: str | None = None) -> Any:
 def _translated(message: str, **params: str) -> Callable[[], str]:
     def name() -> str:
         with force_locale(feed_locale()):
-            return _(message, **params)
+            return str(_(message, **params))
 
     return name
 
 
 def member_feed(token: str, now: datetime | None = None) -> Feed:
-    """A member's own bookings in every space, with their details."""
+    """A member's own bookings in every space, with their details (no Last-Modified: spans spaces)."""
     row = _owner(token, "member")
     zone = current_app.config["DEFAULT_TIMEZONE"]
     window = Window.around(now or utcnow(), zone)
-    validators = _validators(window, row.latest, row.newest, ("member", row.id))
-    return _feed("member", _translated(N_("My bookings")), zone, Scope(user_id=row.id), window, validators)
+    key = ("member", row.id, zone)
+    return _feed("member", _translated(N_("My bookings")), zone, Scope(user_id=row.id), window, row.version,
+                 lambda version: _etag(window, version, key), None)
 
 
 def staff_feed(token: str, slug: str | None = None, now: datetime | None = None) -> Feed:
     """Every booking of every space (or of one), with the members' names; staff only."""
     row = _owner(token, "staff", slug)
+    now = now or utcnow()
     if slug is None:
         zone, scope, key = current_app.config["DEFAULT_TIMEZONE"], Scope(), "all"
         name = _translated(N_("All bookings"))
@@ -323,32 +416,11 @@ def staff_feed(token: str, slug: str | None = None, now: datetime | None = None)
         space_name = _name(row, feed_locale())
         key += f"|{space_name}"
         name = _translated(N_("All bookings: %(space)s"), space=space_name)
-    window = Window.around(now or utcnow(), zone)
-    validators = _validators(window, row.latest, row.newest, ("staff", row.id, key))
-    return _feed("staff", name, zone, scope, window, validators)
-
-
-def booking_update(booking: Booking, organizer: str, organizer_name: str = "") -> bytes:
-    """One booking as an iTIP REQUEST (RFC 5546 §3.2.2): what an update e-mail attaches.
-
-    The same UID and the booking's current (raised) SEQUENCE, so calendar clients
-    replace the event they have; ORGANIZER is the system's sender address and
-    ATTENDEE the member, as RFC 5546 requires for METHOD:REQUEST.
-    """
-    calendar = Calendar.from_ical(booking_calendar(booking))
-    calendar.pop("method", None)
-    calendar.add("method", "REQUEST")
-    for event in calendar.walk("VEVENT"):
-        sender = vCalAddress(f"mailto:{organizer}")
-        if organizer_name:
-            sender.params["CN"] = vText(ical.clean_text(organizer_name))
-        event.add("organizer", sender)
-        attendee = vCalAddress(f"mailto:{booking.user.email}")
-        attendee.params["CN"] = vText(ical.clean_text(booking.user.name))
-        attendee.params["ROLE"] = "REQ-PARTICIPANT"
-        attendee.params["PARTSTAT"] = "ACCEPTED" if booking.status == "confirmed" else "TENTATIVE"
-        event.add("attendee", attendee)
-    return bytes(calendar.to_ical())
+    window = Window.around(now, zone)
+    changed = last_modified(row.changed_at, window, now) if slug is not None else None
+    parts = ("staff", row.id, key)
+    return _feed("staff", name, zone, scope, window, row.version, lambda version: _etag(window, version, parts),
+                 changed)
 
 
 def booking_calendar(booking: Booking) -> bytes:
@@ -356,5 +428,6 @@ def booking_calendar(booking: Booking) -> bytes:
     locale = feed_locale()
     rendered = render_booking(booking, booking.space, booking.user, locale)
     zone = booking.space.timezone
-    header = ical.calendar_header(booking.title, [zone], zone, refresh=None, method="PUBLISH")
+    years = (booking.start_dt.year, booking.end_dt.year)
+    header = ical.calendar_header(booking.title, [zone], zone, refresh=None, method="PUBLISH", years=years)
     return ical.assemble(header, [rendered.member])

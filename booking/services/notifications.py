@@ -27,11 +27,12 @@ from flask_babel import gettext as _
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from booking import itip
 from booking.domain.values import N_
 from booking.domain.wallclock import is_repeated_instant, utc_offset_label
 from booking.models import Booking, BookingEvent, User
 from booking.services import audit, outbox
-from booking.services.feeds import booking_calendar, booking_update
+from booking.services.feed_events import event_values
 from booking.urls import external_url
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class Notice:
     note: str = ""
     by_staff: bool = False
     calendar: bytes | None = None
-    method: str = "PUBLISH"
+    method: str = itip.REQUEST
 
 
 @contextmanager
@@ -128,13 +129,31 @@ def _staff(session: Session, except_id: int) -> list[User]:
     return list(rows)
 
 
-def _calendar(booking: Booking) -> bytes | None:
-    """The .ics to attach; a booking whose calendar cannot be built still gets its mail."""
+def organizer() -> itip.Party:
+    """The mailbox calendar messages come from: CALENDAR_ORGANIZER, else MAIL_DEFAULT_SENDER."""
+    config = current_app.config
+    name, email = parseaddr(str(config.get("CALENDAR_ORGANIZER") or config.get("MAIL_DEFAULT_SENDER") or ""))
+    return itip.Party(email or "no-reply@localhost", str(config.get("CALENDAR_ORGANIZER_NAME") or name))
+
+
+def calendar_message(booking: Booking, locale: str) -> tuple[str, bytes]:
+    """(METHOD, bytes) of the booking's iTIP message to its member, as it stands, in `locale`."""
+    member = booking.user
+    values = event_values(booking, booking.space, member, locale, "member")
+    return itip.message(values, organizer(), itip.Party(member.email, member.name))
+
+
+def _with_calendar(notice: Notice, booking: Booking) -> Notice:
+    """The notice with the booking's iTIP message (RFC 5546) in the recipient's language.
+
+    A booking whose calendar cannot be built still gets its mail, without one.
+    """
     try:
-        return booking_calendar(booking)
+        method, data = calendar_message(booking, notice.recipient.locale)
     except Exception:
         log.exception("could not build the calendar of booking %s for its e-mail", booking.id)
-        return None
+        return notice
+    return replace(notice, calendar=data, method=method)
 
 
 def notices_for(session: Session, entry: BookingEvent) -> list[Notice]:
@@ -148,25 +167,16 @@ def notices_for(session: Session, entry: BookingEvent) -> list[Notice]:
                        for staff in _staff(session, member.id)]
             return [replace(notice, kind="received"), *waiting]
         if entry.to_status == "confirmed":
-            return [replace(notice, kind="confirmed", calendar=_calendar(booking))]
+            return [_with_calendar(replace(notice, kind="confirmed"), booking)]
     if entry.action == "approved":
-        return [replace(notice, kind="approved", calendar=_calendar(booking))]
+        return [_with_calendar(replace(notice, kind="approved"), booking)]
     if entry.action == "rejected":
-        return [replace(notice, kind="rejected", note=entry.note)]
+        return [_with_calendar(replace(notice, kind="rejected", note=entry.note), booking)]
     if entry.action == "cancelled":
         by_staff = entry.actor is not None and entry.actor.id != member.id
-        return [replace(notice, kind="cancelled", by_staff=by_staff, note=entry.note if by_staff else "")]
+        cancelled = replace(notice, kind="cancelled", by_staff=by_staff, note=entry.note if by_staff else "")
+        return [_with_calendar(cancelled, booking)]
     return _change_notices(session, entry, notice)
-
-
-def _update_calendar(booking: Booking) -> bytes | None:
-    """The RFC 5546 REQUEST an update attaches; a booking whose calendar cannot be built still gets its mail."""
-    name, address = parseaddr(str(current_app.config.get("MAIL_DEFAULT_SENDER") or ""))
-    try:
-        return booking_update(booking, address or "no-reply@localhost", name)
-    except Exception:
-        log.exception("could not build the calendar update of booking %s for its e-mail", booking.id)
-        return None
 
 
 def _change_notices(session: Session, entry: BookingEvent, notice: Notice) -> list[Notice]:
@@ -176,8 +186,7 @@ def _change_notices(session: Session, entry: BookingEvent, notice: Notice) -> li
     if entry.action == "edited":
         if booking.status != "confirmed":
             return [replace(notice, kind="updated", by_staff=by_staff)]
-        return [replace(notice, kind="updated", by_staff=by_staff, calendar=_update_calendar(booking),
-                        method="REQUEST")]
+        return [_with_calendar(replace(notice, kind="updated", by_staff=by_staff), booking)]
     if entry.action == "proposed":
         waiting = [replace(notice, kind="change_waiting", recipient=_recipient(staff))
                    for staff in _staff(session, member.id)]
@@ -185,7 +194,7 @@ def _change_notices(session: Session, entry: BookingEvent, notice: Notice) -> li
     if entry.action == "declined":
         return [replace(notice, kind="change_declined", note=entry.note)]
     if entry.action == "expired":
-        return [replace(notice, kind="expired", note=entry.note)]
+        return [_with_calendar(replace(notice, kind="expired", note=entry.note), booking)]
     return []
 
 
@@ -263,7 +272,8 @@ for _kind in SUBJECTS:
 def enqueue(session: Session, notices: list[Notice]) -> None:
     """Record the notices' mails in the session's transaction (booking/services/outbox.py)."""
     for notice in notices:
-        attachments = [] if notice.calendar is None else [outbox.calendar_attachment(notice.calendar, notice.method)]
+        attachments = [] if notice.calendar is None else [
+            outbox.calendar_attachment(notice.calendar, method=notice.method, filename="booking.ics")]
         outbox.enqueue(session, kind=f"booking.{notice.kind}", to=notice.recipient.email,
                        locale=notice.recipient.locale, payload=_payload(notice), attachments=attachments)
 

@@ -92,7 +92,7 @@ def renderer_for(kind: str) -> Renderer:
 
 def calendar_attachment(ics: bytes, method: str = "PUBLISH", filename: str = "booking.ics") -> Attachment:
     """An iCalendar object as a mail attachment (text/calendar; method=… per RFC 6047)."""
-    return Attachment(filename, "text/calendar", ics, (("method", method),))
+    return Attachment(filename, "text/calendar", ics, (("method", method), ("charset", "utf-8")))
 
 
 def enqueue(

@@ -24,7 +24,7 @@ def _is_fresh(feed: feeds.Feed) -> bool:
     if request.if_none_match:
         return request.if_none_match.contains_weak(feed.etag)
     since = request.if_modified_since
-    return since is not None and feed.last_modified <= since
+    return since is not None and feed.last_modified is not None and feed.last_modified <= since
 
 
 def serve(find: Callable[[], feeds.Feed]) -> Response:
@@ -38,12 +38,17 @@ def serve(find: Callable[[], feeds.Feed]) -> Response:
         abort(404)
     headers = {
         "ETag": f'"{feed.etag}"',
-        "Last-Modified": _http_date(feed.last_modified),
         "Cache-Control": "no-cache, public" if feed.is_public else "no-cache, private",
     }
+    if feed.last_modified is not None:
+        headers["Last-Modified"] = _http_date(feed.last_modified)
     if _is_fresh(feed):
         return Response(status=304, headers=headers)
-    return Response(feed.build(), headers=headers, content_type=ICS_TYPE)
+    body = feed.body()
+    headers["ETag"] = f'"{body.etag}"'
+    if body.last_modified is None:
+        headers.pop("Last-Modified", None)
+    return Response(body.data, headers=headers, content_type=ICS_TYPE)
 
 
 @bp.get("/spaces/<slug>/calendar.ics")

@@ -143,6 +143,24 @@ def counting_queries() -> Iterator[list[str]]:
         del engine.raw_connection
 
 
+def next_second() -> None:
+    """Wait until the clock has left the second of every space's last change (and the current one).
+
+    Feeds omit Last-Modified until then; a burst of changes may have set a change time
+    up to a few seconds ahead (one whole second apart each).
+    """
+    import time
+    from datetime import UTC
+
+    from sqlalchemy import func, select
+
+    newest = db.session.scalar(select(func.max(Space.feed_changed_at)))
+    db.session.rollback()
+    until = max(newest.timestamp() if newest is not None else 0.0, time.time())
+    time.sleep(max(0.0, int(until) + 1.02 - time.time()))
+    assert datetime.now(UTC).timestamp() > until
+
+
 def utc(dt: Any) -> datetime:
     """A parsed DTSTART/DTEND/DTSTAMP value as an aware UTC datetime."""
     from datetime import UTC

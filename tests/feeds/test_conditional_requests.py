@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 from werkzeug.http import http_date, parse_date
 
 from booking.extensions import db
+from booking.models import Space
 from booking.services import feeds
 from booking.services.bookings import cancel_booking
 from tests.conftest import future_day
-from tests.feeds.conftest import counting_queries, token_for
+from tests.feeds.conftest import counting_queries, next_second, token_for
 
 URL = "/spaces/studio/calendar.ics"
 
@@ -29,6 +31,7 @@ def test_a_matching_etag_gets_304_without_a_body(client, space, member, book):
 
 def test_an_unchanged_last_modified_gets_304(client, space, member, book):
     book(space, member)
+    next_second()
     first = client.get(URL)
 
     again = client.get(URL, headers={"If-Modified-Since": first.headers["Last-Modified"]})
@@ -38,6 +41,7 @@ def test_an_unchanged_last_modified_gets_304(client, space, member, book):
 
 def test_an_old_etag_gets_the_full_feed_even_with_a_current_date(client, space, member, book):
     book(space, member)
+    next_second()
     first = client.get(URL)
 
     again = client.get(URL, headers={"If-None-Match": '"something-else"',
@@ -79,9 +83,11 @@ def test_private_feeds_also_revalidate_with_one_query(client, space, create_user
 
 def test_a_change_gives_a_new_etag_and_a_later_last_modified(client, space, member, book):
     booking = book(space, member, day=5)
+    next_second()
     first = client.get(URL)
 
     cancel_booking(member, booking.id)
+    next_second()
     again = client.get(URL, headers={"If-None-Match": first.headers["ETag"]})
 
     assert again.status_code == 200
@@ -102,6 +108,7 @@ def test_a_new_booking_changes_the_etag(client, space, member, book):
 def test_the_next_day_changes_the_etag_because_the_window_slides(space, member, book):
     book(space, member)
 
+    next_second()
     today = feeds.space_feed("studio")
     tomorrow = feeds.space_feed("studio", now=future_day(1) + timedelta(hours=1))
 
@@ -111,8 +118,9 @@ def test_the_next_day_changes_the_etag_because_the_window_slides(space, member, 
 
 def test_last_modified_never_goes_backwards_when_a_booking_leaves_the_window(space, member, book):
     book(space, member, day=2)
-    newest = book(space, member, day=-50)
+    newest = book(space, member, day=-12)
     db.session.expire_all()
+    next_second()
 
     before = feeds.space_feed("studio")
     later = feeds.space_feed("studio", now=future_day(20))
@@ -122,8 +130,29 @@ def test_last_modified_never_goes_backwards_when_a_booking_leaves_the_window(spa
 
 def test_if_modified_since_before_the_change_gets_the_full_feed(client, space, member, book):
     book(space, member)
+    next_second()
     last_modified = parse_date(client.get(URL).headers["Last-Modified"])
 
     response = client.get(URL, headers={"If-Modified-Since": http_date(last_modified - timedelta(seconds=1))})
 
     assert response.status_code == 200
+
+
+def test_no_last_modified_while_the_newest_change_is_in_the_current_second(space, member, book):
+    book(space, member)
+    changed_at = db.session.scalar(select(Space.feed_changed_at).where(Space.id == space.id))
+
+    assert feeds.space_feed("studio", now=changed_at).last_modified is None
+    later = feeds.space_feed("studio", now=changed_at.replace(microsecond=0) + timedelta(seconds=1))
+    assert later.last_modified == changed_at.replace(microsecond=0)
+
+
+def test_feeds_over_every_space_send_no_last_modified(client, space, member, book):
+    book(space, member)
+    next_second()
+
+    response = client.get(f"/feeds/{token_for(member)}/bookings.ics")
+
+    assert "Last-Modified" not in response.headers
+    assert client.get(f"/feeds/{token_for(member)}/bookings.ics",
+                      headers={"If-Modified-Since": http_date(future_day(30))}).status_code == 200

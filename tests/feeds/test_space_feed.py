@@ -104,25 +104,25 @@ def test_event_stamps_are_the_bookings_last_change_so_the_body_is_stable(client,
     assert int(event["SEQUENCE"]) == 0
 
 
-def test_a_cancelled_booking_stays_as_cancelled_with_a_raised_sequence_for_30_days(space, member, book):
+def test_a_cancelled_booking_stays_as_cancelled_with_a_raised_sequence_for_14_days(space, member, book):
     booking = book(space, member, day=40)
     cancel_booking(member, booking.id)
     db.session.expire_all()
 
     soon = parse(feeds.space_feed("studio").build())
-    after_29_days = parse(feeds.space_feed("studio", now=future_day(29)).build())
-    after_31_days = parse(feeds.space_feed("studio", now=future_day(31)).build())
+    after_13_days = parse(feeds.space_feed("studio", now=future_day(13)).build())
+    after_15_days = parse(feeds.space_feed("studio", now=future_day(15)).build())
 
     event = soon.event(booking.uid)
     assert str(event["STATUS"]) == "CANCELLED"
     assert int(event["SEQUENCE"]) == 1
-    assert [str(e["UID"]) for e in after_29_days.events] == [booking.uid]
-    assert after_31_days.events == []
+    assert [str(e["UID"]) for e in after_13_days.events] == [booking.uid]
+    assert after_15_days.events == []
 
 
-def test_the_window_reaches_60_days_back_and_365_ahead(space, member, book):
-    old = book(space, member, day=-59)
-    too_old = book(space, member, day=-62)
+def test_the_window_reaches_14_days_back_and_365_ahead(space, member, book):
+    old = book(space, member, day=-13)
+    too_old = book(space, member, day=-16)
     far = book(space, member, day=364)
     too_far = book(space, member, day=368)
 
@@ -159,4 +159,4 @@ def test_the_feed_is_served_inline_and_uncompressed(client, space, member, book)
     assert "Content-Disposition" not in response.headers
     assert "Content-Encoding" not in response.headers
     assert response.data.startswith(b"BEGIN:VCALENDAR\r\n")
-    assert response.headers["ETag"] and response.headers["Last-Modified"]
+    assert response.headers["ETag"]

@@ -79,7 +79,9 @@ def test_rejecting_sends_the_member_the_staff_note(client, inbox, create_user, s
     assert message["Subject"] == "Booking request declined: Kick-off"
     body = text_of(message)
     assert "Note from the staff: The hall is set up for an exhibition that week." in body
-    assert calendars_of(message) == []
+    [attachment] = calendars_of(message)
+    assert attachment.get_param("method") == "CANCEL"
+    assert "STATUS:CANCELLED" in attachment.get_content()
 
 
 def test_a_request_rejected_automatically_explains_why_in_the_members_language(
@@ -111,7 +113,8 @@ def test_cancelling_tells_the_member_it_is_cancelled(client, inbox, create_user,
     message = inbox.only_one_to(member.email)
     assert message["Subject"] == "Booking cancelled: Kick-off"
     assert "Your booking has been cancelled as you asked." in text_of(message)
-    assert calendars_of(message) == []
+    [attachment] = calendars_of(message)
+    assert attachment.get_param("method") == "CANCEL"
 
 
 def test_a_booking_cancelled_by_staff_says_the_staff_cancelled_it(client, inbox, create_user, create_space, staff):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
+from werkzeug.http import parse_date
 
 from booking.demo import seed_demo
 from booking.extensions import db
@@ -48,3 +51,16 @@ def test_the_demo_has_the_studio_the_desks_and_the_hall(app):
     assert all(s.timezone == "Asia/Tokyo" and s.description_ja and s.description_en for s in spaces.values())
     monday = [(p.open_time.hour, p.close_time.hour) for p in desks.opening_hours if p.weekday == 0]
     assert sorted(monday) == [(9, 12), (13, 20)]
+
+
+def test_no_demo_change_time_lies_in_the_future(app, client):
+    seed_demo()
+    before = datetime.now(UTC)
+    db.session.rollback()
+    times = [t for row in db.session.execute(select(Booking.created_at, Booking.updated_at)) for t in row]
+    times += [t for t in db.session.scalars(select(Space.feed_changed_at)) if t is not None]
+    assert times and max(times) <= before
+    for slug in ("tsulunos", "netsugen-desks", "netsugen-hall"):
+        response = client.get(f"/spaces/{slug}/calendar.ics")
+        if "Last-Modified" in response.headers:
+            assert parse_date(response.headers["Last-Modified"]) <= parse_date(response.headers["Date"])

@@ -1,0 +1,62 @@
+"""Calendar objects for e-mail (iTIP, RFC 5546), built from plain values: no Flask, no database.
+
+A confirmed booking goes to its member as METHOD:REQUEST; a cancelled or
+rejected one as METHOD:CANCEL with the same UID, a higher SEQUENCE and
+STATUS:CANCELLED, so Gmail, Outlook and Apple Mail update or remove the event
+already in the calendar (RFC 5546 §3.2.2 and §3.2.5). ORGANIZER is the
+deployment's mailbox; the member is the one ATTENDEE, with RSVP=FALSE: nobody is
+asked to answer. The MIME part must carry `method=` equal to METHOD (RFC 6047 §2.4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from icalendar import vCalAddress, vText
+
+from booking import ical
+
+REQUEST = "REQUEST"
+CANCEL = "CANCEL"
+
+
+@dataclass(frozen=True)
+class Party:
+    """A mailbox and the name shown for it."""
+
+    email: str
+    name: str = ""
+
+    def address(self, role: str | None = None) -> vCalAddress:
+        address = vCalAddress(f"mailto:{self.email}")
+        if self.name:
+            address.params["CN"] = vText(ical.clean_text(" ".join(self.name.split())))
+        if role is not None:
+            address.params["ROLE"] = role
+            address.params["PARTSTAT"] = "ACCEPTED"
+            address.params["RSVP"] = "FALSE"
+        return address
+
+
+def method_for(status: str) -> str:
+    """REQUEST for a pending or confirmed booking, CANCEL for a cancelled or rejected one."""
+    return CANCEL if ical.ICAL_STATUS[status] == "CANCELLED" else REQUEST
+
+
+def message(values: ical.EventValues, organizer: Party, attendee: Party) -> tuple[str, bytes]:
+    """(METHOD, the VCALENDAR bytes) of one booking for its attendee, as it stands now.
+
+    `values.sequence` must be higher than in any message sent before for the same
+    UID (the booking's SEQUENCE rises with every visible change). Raises KeyError
+    for an unknown status.
+    """
+    method = method_for(values.status)
+    if method == CANCEL:
+        values = replace(values, status="cancelled")
+    event = ical.event_component(values)
+    event.add("organizer", organizer.address())
+    event.add("attendee", attendee.address(role="REQ-PARTICIPANT"))
+    years = (values.start_dt.year, values.end_dt.year)
+    header = ical.calendar_header(values.summary, [values.timezone], values.timezone, refresh=None,
+                                  method=method, years=years)
+    return method, ical.assemble(header, [event.to_ical().decode("utf-8")])

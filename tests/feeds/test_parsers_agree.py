@@ -1,0 +1,144 @@
+"""Every feed kind and every mail's calendar object, read by icalendar, vobject and ical.js.
+
+Spaces in Asia/Tokyo and Europe/Berlin with bookings on both sides of each of
+Berlin's next two daylight-saving switches (and on the switch days); every parser
+must find each event at the UTC instants the database holds. ical.js is
+Thunderbird's parser (npm, pinned in tests/js/package-lock.json; `make test`
+installs it), run with the machine's Node.js.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+import vobject
+
+from booking import ical
+from booking.models import Booking
+from booking.services import feed_tokens
+from booking.services.notifications import calendar_message
+
+READER = Path(__file__).resolve().parents[1] / "js" / "read_ics.mjs"
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def read_with_ical_js(raws: list[bytes]) -> list[dict[str, Any]]:
+    """What ical.js reads in each calendar (one Node process for all of them)."""
+    payload = json.dumps([raw.decode("utf-8") for raw in raws]).encode("utf-8")
+    done = subprocess.run(["node", str(READER)], input=payload, capture_output=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    return list(json.loads(done.stdout))
+
+
+def instants(raw: bytes, by_ical_js: dict[str, Any]) -> dict[str, dict[str, tuple[datetime, datetime]]]:
+    """Each parser's {UID: (start, end)} in UTC (`by_ical_js`: what ical.js read of `raw`)."""
+    calendar = icalendar.Calendar.from_ical(raw)
+    by_icalendar = {str(e["UID"]): (e.decoded("DTSTART").astimezone(UTC), e.decoded("DTEND").astimezone(UTC))
+                    for e in calendar.walk("VEVENT")}
+    vcalendar = vobject.readOne(raw.decode("utf-8"))
+    by_vobject = {v.uid.value: (v.dtstart.value.astimezone(UTC), v.dtend.value.astimezone(UTC))
+                  for v in getattr(vcalendar, "vevent_list", [])}
+    found_by_ical_js = {e["uid"]: (datetime.fromtimestamp(e["start"]["utc"], UTC),
+                                   datetime.fromtimestamp(e["end"]["utc"], UTC))
+                        for e in by_ical_js["events"]}
+    return {"icalendar": by_icalendar, "vobject": by_vobject, "ical.js": found_by_ical_js}
+
+
+def tzids_used(raw: bytes) -> set[str]:
+    calendar = icalendar.Calendar.from_ical(raw)
+    return {str(e["DTSTART"].params["TZID"]) for e in calendar.walk("VEVENT") if "TZID" in e["DTSTART"].params}
+
+
+def tzids_defined(raw: bytes) -> set[str]:
+    return {str(z["TZID"]) for z in icalendar.Calendar.from_ical(raw).walk("VTIMEZONE")}
+
+
+@pytest.fixture
+def around_switches(create_space, create_user, create_booking) -> dict[str, Any]:
+    """Bookings at 10:00 local two days before, on, and two days after Berlin's next two switches."""
+    tokyo = create_space(slug="tokyo", timezone="Asia/Tokyo")
+    berlin = create_space(slug="berlin", timezone="Europe/Berlin", name_ja="Halle, 1; \\ Berlin")
+    member = create_user(name="Anna, B.", locale="en")
+    staff = create_user(role="staff")
+    now = datetime.now(UTC)
+    switches = ical.transitions(BERLIN, now + timedelta(days=3), now + timedelta(days=360))[:2]
+    assert len(switches) == 2
+    bookings: list[Booking] = []
+    for switch in switches:
+        for shift in (-2, 0, 2):
+            day = switch.astimezone(BERLIN).date() + timedelta(days=shift)
+            for space in (tokyo, berlin):
+                start = datetime.combine(day, time(10), ZoneInfo(space.timezone))
+                bookings.append(create_booking(space, member, start, start + timedelta(hours=2),
+                                               title=f"{space.slug} {day}", is_public=True))
+    return {"tokyo": tokyo, "berlin": berlin, "member": member, "staff": staff, "bookings": bookings}
+
+
+def assert_parsers_agree(cases: list[tuple[bytes, list[Booking]]]) -> list[dict[str, Any]]:
+    """Each calendar read by all three parsers finds exactly its bookings' UTC instants; ical.js's readings."""
+    readings = read_with_ical_js([raw for raw, _bookings in cases])
+    for (raw, bookings), by_ical_js in zip(cases, readings, strict=True):
+        assert not raw.startswith(b"\xef\xbb\xbf")
+        assert tzids_used(raw) <= tzids_defined(raw)
+        assert set(by_ical_js["timezones"]) == tzids_defined(raw)
+        expected = {b.uid: (b.start_dt, b.end_dt) for b in bookings}
+        for parser, found in instants(raw, by_ical_js).items():
+            assert found == expected, f"{parser} reads other instants than the database holds"
+    return readings
+
+
+def test_every_feed_kind_reads_the_same_in_every_parser(client, around_switches):
+    bookings = around_switches["bookings"]
+    member_token = feed_tokens.renew_token(around_switches["member"], "member")
+    staff_token = feed_tokens.renew_token(around_switches["staff"], "staff")
+    by_space = {slug: [b for b in bookings if b.space.slug == slug] for slug in ("tokyo", "berlin")}
+    feeds = [
+        ("/spaces/tokyo/calendar.ics", by_space["tokyo"]),
+        ("/spaces/berlin/calendar.ics", by_space["berlin"]),
+        (f"/feeds/{member_token}/bookings.ics", bookings),
+        (f"/feeds/{staff_token}/staff.ics", bookings),
+        (f"/feeds/{staff_token}/staff/berlin.ics", by_space["berlin"]),
+    ]
+    cases = []
+    for url, expected in feeds:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        cases.append((response.data, expected))
+    assert_parsers_agree(cases)
+    berlin_feed = client.get("/spaces/berlin/calendar.ics").data
+    locations = {str(e["LOCATION"]) for e in icalendar.Calendar.from_ical(berlin_feed).walk("VEVENT")}
+    assert locations == {"Halle, 1; \\ Berlin"}
+
+
+def test_the_single_booking_download_reads_the_same_in_every_parser(client, around_switches):
+    client.login(around_switches["member"].email)
+    cases = []
+    for booking in around_switches["bookings"]:
+        response = client.get(f"/bookings/{booking.id}/calendar.ics")
+        assert response.status_code == 200
+        cases.append((response.data, [booking]))
+    assert_parsers_agree(cases)
+
+
+@pytest.mark.parametrize("status,method", [("confirmed", "REQUEST"), ("cancelled", "CANCEL"), ("rejected", "CANCEL")])
+def test_each_mail_calendar_object_reads_the_same_in_every_parser(around_switches, status, method):
+    cases = []
+    for booking in around_switches["bookings"]:
+        booking.status = status
+        found_method, raw = calendar_message(booking, "en")
+        assert found_method == method
+        cases.append((raw, [booking]))
+    for read, booking in zip(assert_parsers_agree(cases), around_switches["bookings"], strict=True):
+        assert read["method"] == method
+        [event] = read["events"]
+        assert event["status"] == ("CONFIRMED" if method == "REQUEST" else "CANCELLED")
+        assert event["attendees"] == [{"value": f"mailto:{booking.user.email}", "rsvp": "FALSE"}]
+        assert event["organizer"].startswith("mailto:")
+        assert event["location"] == booking.space.name("en")
