@@ -10,7 +10,8 @@ import pytest
 from booking.extensions import db
 from booking.models import Booking, BookingEvent
 from booking.services import NotFound, ServiceError
-from booking.services.bookings import BookingInput, request_booking
+from booking.services import bookings as booking_service
+from booking.services.bookings import BookingInput, cancel_booking, my_bookings, request_booking
 from tests.services.conftest import hours, written
 
 # A fixed clock: 2030-06-03 is a Monday; midnight UTC is 09:00 in Tokyo.
@@ -214,3 +215,29 @@ def test_the_hours_quota_counts_a_booking_that_ended_within_the_last_seven_days(
     outcome = request_booking(member, BookingInput(two_hour_space.id, later, later + hours(2), "Again"),
                               now=NOW + hours(3))
     assert codes(outcome) == ["quota"]
+
+
+# --- found by the first mutation run of the services pass -----------------------------------
+
+
+def test_a_refusal_by_the_database_guard_says_the_time_was_just_taken(create_user, create_space, create_booking,
+                                                                      monkeypatch):
+    room = create_space()
+    create_booking(room, create_user(), MONDAY_TEN, MONDAY_TEN + hours(1))
+    monkeypatch.setattr(booking_service, "active_holds", lambda *args: [])
+    outcome = ask(create_user(), room, MONDAY_TEN, MONDAY_TEN + hours(1))
+    assert [c.render() for c in outcome.conflicts] == ["That time was just taken by another booking."]
+
+
+def test_a_cancellation_without_a_note_records_an_empty_note(create_user, create_space):
+    member = create_user()
+    outcome = ask(member, create_space(), MONDAY_TEN, MONDAY_TEN + hours(1))
+    cancel_booking(member, outcome.booking.id, now=NOW)
+    assert [(e.action, e.note) for e in events(outcome.booking.id)] == [("requested", ""), ("cancelled", "")]
+
+
+def test_a_booking_ending_exactly_now_is_listed_as_past(create_user, create_space, create_booking):
+    member, room = create_user(), create_space()
+    ended = create_booking(room, member, NOW - hours(1), NOW)
+    upcoming, past = my_bookings(member, now=NOW)
+    assert (upcoming, [b.id for b in past]) == ([], [ended.id])
