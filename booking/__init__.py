@@ -127,6 +127,7 @@ def _init_extensions(app: Flask) -> None:
     from booking import (
         delivery,  # noqa: F401 (outbox rows are delivered after their commit)
         mail,
+        schedules,  # noqa: F401 (registers the scheduled booking jobs)
     )
 
     mail.init_app(app)
