@@ -80,7 +80,8 @@ def seed(url: str, events: int) -> str:
     slug = f"bench-{events}-{int(time.time())}"
     with _app(url).app_context():
         space = Space(slug=slug, name_ja=f"ベンチ {events}", name_en=f"Bench {events}", kind="exclusive")
-        user = User(email=f"{slug}@example.jp", name="ベンチ 太郎", password_hash=hash_password("x" * 12))
+        user = User(email=f"{slug}@example.jp", name="ベンチ 太郎", password_hash=hash_password("x" * 12),
+                    email_verified_at=datetime.now(UTC))
         db.session.add_all([space, user])
         db.session.commit()
         first = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)

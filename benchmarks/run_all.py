@@ -122,10 +122,12 @@ def seed_product(app: Flask, url: str) -> Fixture:
     today = datetime.now(TOKYO).date()
     monday = week_start(today) + timedelta(days=7)
     password_hash = hash_password(PASSWORD)
+    verified = datetime.now(UTC)
     logging.getLogger("booking.mail").setLevel(logging.WARNING)  # the seeding's mail is not worth reading
     with app.app_context():
         desks = add_space(slug="desks", kind="pooled", unit_count=week_bench.DESKS)
-        history = User(email="history@example.jp", name="History", password_hash=password_hash)
+        history = User(email="history@example.jp", name="History", password_hash=password_hash,
+                       email_verified_at=verified)
         db.session.add(history)
         db.session.commit()
         # 24 desks × 14 one-hour slots × 7 days: the viewed week fully booked (ids 1…2352).
@@ -135,9 +137,12 @@ def seed_product(app: Flask, url: str) -> Fixture:
         studio = add_space(slug="studio", kind="exclusive", setup_minutes=30, teardown_minutes=30)
         hall = add_space(slug="hall", kind="exclusive", requires_approval=True)
         post = add_space(slug="post", kind="exclusive", max_days_ahead=3650)
-        member = User(email="member@example.jp", name="ベンチ 花子", password_hash=password_hash)
-        staff = User(email="staff@example.jp", name="ベンチ 職員", password_hash=password_hash, role="staff")
-        posters = [User(email=f"poster{n}@example.jp", name=f"Poster {n}", password_hash=password_hash)
+        member = User(email="member@example.jp", name="ベンチ 花子", password_hash=password_hash,
+                      email_verified_at=verified)
+        staff = User(email="staff@example.jp", name="ベンチ 職員", password_hash=password_hash, role="staff",
+                     email_verified_at=verified)
+        posters = [User(email=f"poster{n}@example.jp", name=f"Poster {n}", password_hash=password_hash,
+                        email_verified_at=verified)
                    for n in range(POSTERS)]
         db.session.add_all([member, staff, *posters])
         db.session.commit()

@@ -181,7 +181,8 @@ def main() -> int:
         migrate(app)
         with app.app_context():
             space = add_space(slug="desks", kind="pooled", unit_count=DESKS)
-            member = User(email="history@example.jp", name="History", password_hash="x")
+            member = User(email="history@example.jp", name="History", password_hash="x",
+                          email_verified_at=datetime.now(UTC))
             db.session.add(member)
             db.session.commit()
             monday = week_start(datetime.now(TOKYO).date())
