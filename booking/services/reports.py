@@ -24,6 +24,9 @@ from booking.models import ORG_KINDS, Booking, BookingEvent, Space, User
 from booking.services.spaces import closures_between, policy_of
 
 DECISIONS = ("approved", "rejected", "expired", "cancelled")
+# Cancellations by notice given: under a day, under a week, a week or more before the start.
+NOTICE_BUCKETS = ("day", "week", "longer")
+HOME_ZONE = "Asia/Tokyo"  # the office's own calendar, for counts that belong to no space (new members)
 
 
 class seconds_between(FunctionElement[float]):  # noqa: N801 (an SQL function name)
@@ -103,6 +106,8 @@ class Report:
     kinds: list[KindFigures] = field(default_factory=list)
     decisions: dict[str, int] = field(default_factory=dict)
     median_lead_minutes: float | None = None
+    new_members: int = 0
+    cancellations: dict[str, int] = field(default_factory=dict)
     # (weekday 0=Monday, hour) -> (booked unit-minutes, open unit-minutes), over all chosen spaces
     heatmap: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
 
@@ -190,6 +195,31 @@ def _decisions(session: Session, spaces: list[Space], filters: Filters, report: 
     report.median_lead_minutes = median_minutes(lead_times)
 
 
+def _cancellations(session: Session, spaces: list[Space], filters: Filters, report: Report) -> None:
+    """Bookings cancelled in the period, grouped in SQL by the notice they gave (NOTICE_BUCKETS)."""
+    for space in spaces:
+        start_dt, end_dt = filters.period.bounds(space.timezone)
+        notice = seconds_between(Booking.cancelled_at, Booking.start_dt)
+        bucket = case((notice < 86400, "day"), (notice < 7 * 86400, "week"), else_="longer")
+        where = [Booking.space_id == space.id, Booking.status == "cancelled",
+                 Booking.cancelled_at >= start_dt, Booking.cancelled_at < end_dt]
+        if filters.org_kind:
+            where.append(User.org_kind == filters.org_kind)
+        rows = session.execute(select(bucket, func.count(Booking.id)).join(User, User.id == Booking.user_id)
+                               .where(*where).group_by(bucket))
+        for name, n in rows:
+            report.cancellations[name] = report.cancellations.get(name, 0) + int(n)
+
+
+def _new_members(session: Session, filters: Filters) -> int:
+    """Member accounts created in the period (local days in HOME_ZONE), of the kind if one is chosen."""
+    start_dt, end_dt = filters.period.bounds(HOME_ZONE)
+    where = [User.role == "member", User.created_at >= start_dt, User.created_at < end_dt]
+    if filters.org_kind:
+        where.append(User.org_kind == filters.org_kind)
+    return int(session.scalar(select(func.count(User.id)).where(*where)) or 0)
+
+
 def build_report(session: Session, filters: Filters, locale: str = "ja") -> Report:
     """All figures for the filters; read-only.
 
@@ -209,6 +239,8 @@ def build_report(session: Session, filters: Filters, locale: str = "ja") -> Repo
             row.members += members
     report.kinds = [row for row in kinds.values() if not filters.org_kind or row.org_kind == filters.org_kind]
     _decisions(session, spaces, filters, report)
+    _cancellations(session, spaces, filters, report)
+    report.new_members = _new_members(session, filters)
     return report
 
 

@@ -64,6 +64,9 @@ def filters_of(form: ReportForm) -> Filters:
 DECISION_LABELS = (("approved", _l("Approved")), ("rejected", _l("Rejected")), ("expired", _l("Expired")),
                    ("cancelled", _l("Cancelled")))
 
+NOTICE_LABELS = (("day", _l("Less than a day before the start")), ("week", _l("One to seven days before")),
+                 ("longer", _l("A week or more before")))
+
 
 def chart_context(report: reports.Report, locale: str) -> dict[str, object]:
     """Bar rows (label, length 0–1, number shown) and heatmap hours for the template."""
@@ -74,7 +77,7 @@ def chart_context(report: reports.Report, locale: str) -> dict[str, object]:
              for row in report.kinds]
     hours = sorted({hour for (_day, hour), (used, opened) in report.heatmap.items() if used or opened})
     return {"occupancy_chart": occupancy, "kind_chart": kinds, "hours": hours,
-            "decision_labels": DECISION_LABELS, "weekdays": WEEKDAYS}
+            "decision_labels": DECISION_LABELS, "notice_labels": NOTICE_LABELS, "weekdays": WEEKDAYS}
 
 
 @bp.route("/reports")

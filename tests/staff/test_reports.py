@@ -214,3 +214,26 @@ def test_times_are_in_the_space_zone(create_space, create_user, create_booking):
     rows = reports.booking_rows(db.session, Filters(JUNE))
     header, body = exports.booking_table(rows, "ja", ["x"] * 12)
     assert body[0][2] == datetime(2026, 6, 1, 10, 0) and body[0][4] == "Europe/Berlin"
+
+
+def test_cancellations_are_grouped_by_the_notice_given(create_space, create_user, create_booking):
+    space = create_space()
+    member = create_user()
+    for n, notice in enumerate((timedelta(hours=2), timedelta(days=3), timedelta(days=3, hours=5),
+                                timedelta(days=20))):
+        booking = create_booking(space, member, tokyo(25, 10 + n), tokyo(25, 11 + n), status="cancelled")
+        booking.cancelled_at = booking.start_dt - notice
+    db.session.commit()
+    report = reports.build_report(db.session, Filters(JUNE))
+    # The one cancelled 20 days ahead was cancelled on 5 June: still in the period.
+    assert report.cancellations == {"day": 1, "week": 2, "longer": 1}
+    assert reports.build_report(db.session, Filters(Period.month(2026, 5))).cancellations == {}
+
+
+def test_new_members_count_accounts_created_in_the_period(create_user):
+    create_user(created_at=tokyo(1, 0), org_kind="research")
+    create_user(created_at=tokyo(30, 23), org_kind="company")
+    create_user(created_at=datetime(2026, 7, 1, 0, tzinfo=TOKYO))
+    create_user(created_at=tokyo(15, 12), role="staff")
+    assert reports.build_report(db.session, Filters(JUNE)).new_members == 2
+    assert reports.build_report(db.session, Filters(JUNE, org_kind="research")).new_members == 1
