@@ -110,6 +110,8 @@ class Report:
     cancellations: dict[str, int] = field(default_factory=dict)
     # (weekday 0=Monday, hour) -> (booked unit-minutes, open unit-minutes), over all chosen spaces
     heatmap: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+    # The 12 months up to the period's last one: (month, booked unit-hours, occupancy), oldest first.
+    trend: list[tuple[Period, float, float | None]] = field(default_factory=list)
 
     @property
     def decision_total(self) -> int:
@@ -164,6 +166,30 @@ def _space_figures(session: Session, space: Space, filters: Filters, locale: str
         occupancy=occupancy(booked_minutes, open_minutes),
         peak_units=peak_units(booked, start_dt, end_dt) if space.is_pooled else None,
     )
+
+
+def _month_usage(session: Session, spaces: list[Space], filters: Filters, locale: str,
+                 month: Period) -> tuple[float, float | None]:
+    """Booked unit-hours (SQL) and occupancy of one month over the chosen spaces."""
+    booked = opened = 0
+    scoped = Filters(month, filters.space_ids, filters.org_kind)
+    for space in spaces:
+        start_dt, end_dt = month.bounds(space.timezone)
+        seconds = session.scalar(select(func.coalesce(func.sum(_clipped_seconds(start_dt, end_dt)), 0.0))
+                                 .join(User, User.id == Booking.user_id).where(*_booked_in(space, scoped)))
+        booked += round(float(seconds or 0) / 60)
+        policy = policy_of(space)
+        opened += open_unit_minutes(policy, closures_between(session, space, policy, start_dt, end_dt, locale),
+                                    start_dt, end_dt)
+    return booked / 60, occupancy(booked, opened)
+
+
+def _trend(session: Session, spaces: list[Space], filters: Filters, locale: str) -> list[tuple[Period, float,
+                                                                                              float | None]]:
+    last = filters.period.last
+    months = [Period.month(last.year + (last.month - 1 - back) // 12, (last.month - 1 - back) % 12 + 1)
+              for back in range(11, -1, -1)]
+    return [(month, *_month_usage(session, spaces, filters, locale, month)) for month in months]
 
 
 def _kind_rows(session: Session, space: Space, filters: Filters) -> list[tuple[str, int, float, int, int]]:
@@ -241,6 +267,7 @@ def build_report(session: Session, filters: Filters, locale: str = "ja") -> Repo
     _decisions(session, spaces, filters, report)
     _cancellations(session, spaces, filters, report)
     report.new_members = _new_members(session, filters)
+    report.trend = _trend(session, spaces, filters, locale)
     return report
 
 

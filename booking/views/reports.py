@@ -76,7 +76,9 @@ def chart_context(report: reports.Report, locale: str) -> dict[str, object]:
     kinds = [(str(ORG_KIND_LABELS[row.org_kind]), row.booked_hours / longest, f"{row.booked_hours:.1f}")
              for row in report.kinds]
     hours = sorted({hour for (_day, hour), (used, opened) in report.heatmap.items() if used or opened})
-    return {"occupancy_chart": occupancy, "kind_chart": kinds, "hours": hours,
+    trend = [(f"{month.first:%Y-%m}", min(value or 0.0, 1.0), "—" if value is None else f"{100 * value:.1f}")
+             for month, _hours, value in report.trend]
+    return {"occupancy_chart": occupancy, "trend_chart": trend, "kind_chart": kinds, "hours": hours,
             "decision_labels": DECISION_LABELS, "notice_labels": NOTICE_LABELS, "weekdays": WEEKDAYS}
 
 

@@ -237,3 +237,13 @@ def test_new_members_count_accounts_created_in_the_period(create_user):
     create_user(created_at=tokyo(15, 12), role="staff")
     assert reports.build_report(db.session, Filters(JUNE)).new_members == 2
     assert reports.build_report(db.session, Filters(JUNE, org_kind="research")).new_members == 1
+
+
+def test_the_trend_shows_the_twelve_months_up_to_the_period(floor):
+    studio, desks = floor
+    report = reports.build_report(db.session, Filters(Period.month(2026, 7)))
+    assert [f"{month.first:%Y-%m}" for month, _h, _o in report.trend][::11] == ["2025-08", "2026-07"]
+    june = {f"{month.first:%Y-%m}": (hours, value) for month, hours, value in report.trend}["2026-06"]
+    assert june[0] == 18 + 12
+    assert june[1] == pytest.approx(30 * 60 / (29 * 9 * 60 + 4 * 30 * 9 * 60))
+    assert report.trend[-1][1] == 1  # 1 July 00:00–01:00 of the booking across midnight
