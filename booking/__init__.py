@@ -148,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
         errors,
         feeds,
         main,
+        reports,
         second_factor,
         spaces,
         staff,
@@ -157,7 +158,8 @@ def _register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = DatabaseIdConverter
 
-    for module in (main, auth, second_factor, spaces, bookings, staff, staff_admin, staff_mail, account, feeds):
+    for module in (main, auth, second_factor, spaces, bookings, staff, staff_admin, staff_mail, reports,
+                   account, feeds):
         app.register_blueprint(module.bp)
     errors.register(app)
     from booking.views import helpers, params, sessions

@@ -189,3 +189,30 @@ class CancelMemberBookingsForm(ServiceErrorsMixin, FlaskForm):
 
     message = TextField(_l("Message to the member (sent with each cancellation)"),
                         validators=[DataRequired(message=_l("Write a message to the member."))], max_length=MESSAGE_MAX)
+
+
+class ReportForm(FlaskForm):
+    """Filters of the usage figures (read from the query string: no CSRF, nothing is written)."""
+
+    class Meta:
+        csrf = False
+
+    period = ChoiceField(_l("Period"), default="month", choices=[
+        ("month", _l("Month")), ("fiscal", _l("Fiscal year (April–March)")), ("range", _l("Any range")),
+    ])
+    year = NumberField(_l("Year (fiscal year: the April it starts)"), [Optional()], low=2000, high=2100)
+    month = NumberField(_l("Month"), [Optional()], low=1, high=12)
+    first = DayField(_l("From"), [Optional()])
+    last = DayField(_l("To"), [Optional()])
+    spaces = ChoicesField(_l("Spaces"), coerce=int, choices=[])
+    org_kind = ChoiceField(_l("Organisation kind"), default="", choices=[])
+
+    def validate_last(self, field: Any) -> None:
+        if self.period.data != "range":
+            return
+        if self.first.data is None or field.data is None:
+            raise ValidationError(gettext("Give both the first and the last day."))
+        if field.data < self.first.data:
+            raise ValidationError(gettext("The last day must not be before the first."))
+        if (field.data - self.first.data).days > 366 * 2:
+            raise ValidationError(gettext("Choose at most two years."))

@@ -447,3 +447,26 @@ class JobSchedule(db.Model):
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+EXPORT_KINDS = ("bookings", "figures")
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+class ExportLog(db.Model):
+    """One export a staff member downloaded: who, what (with its filters), when (SPEC §2 privacy)."""
+
+    __tablename__ = "export_log"
+    __table_args__ = (
+        CheckConstraint(_in("kind", EXPORT_KINDS), name="kind"),
+        CheckConstraint(_in("file_format", EXPORT_FORMATS), name="file_format"),
+        Index("ix_export_log_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(10))
+    file_format: Mapped[str] = mapped_column(String(5))
+    filters: Mapped[str] = mapped_column(Text, default="")
+    row_count: Mapped[int] = mapped_column(Integer, default=0)

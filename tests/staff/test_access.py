@@ -14,7 +14,7 @@ from booking.extensions import db
 from booking.models import Booking, Closure, HolidayOpening, User
 from tests.conftest import future_day
 
-STAFF_BLUEPRINTS = ("staff.", "staff_admin.")
+STAFF_BLUEPRINTS = ("staff.", "staff_admin.", "reports.")
 # Changing roles and accounts is for admins: staff get 403 there too.
 ADMIN_ONLY = {"staff_admin.change_role", "staff_admin.set_enabled", "staff_admin.deactivate"}
 
@@ -32,7 +32,7 @@ def staff_urls(app, booking, admin_only=None):
     db.session.commit()
     known = {"booking_id": booking.id, "slug": booking.space.slug, "space_id": booking.space_id,
              "closure_id": closure.id, "opening_id": opening.id, "user_id": booking.user_id,
-             "action": "deactivate"}
+             "action": "deactivate", "kind": "bookings", "file_format": "csv"}
     found = []
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith(STAFF_BLUEPRINTS):

@@ -1,0 +1,144 @@
+"""Exports for staff: bookings and usage figures as CSV (UTF-8 with BOM) or Excel .xlsx.
+
+CSV starts with a byte order mark, so Excel in Japan reads UTF-8 rather than Shift_JIS
+(the mojibake of chatwoot#15684, lightdash#15226). A text cell starting with = + - @
+(or TAB / CR) is neutralised with a leading apostrophe in CSV (OWASP "CSV Injection");
+in xlsx every text cell is written as a string cell, never a formula. Times are local
+to the space: text "YYYY-MM-DD HH:MM" in CSV, real date-time cells in xlsx (naive,
+as Excel has no zones; a column names the zone). Every export is logged (ExportLog).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook, load_workbook
+from sqlalchemy.orm import Session
+
+from booking.models import Booking, ExportLog, Space, User
+from booking.services.reports import Filters, Report
+
+Cell = str | int | float | datetime | None
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_TYPE = "text/csv; charset=utf-8"
+
+
+def neutralise(value: str) -> str:
+    """A CSV text cell that a spreadsheet will not run as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def local_time(instant: datetime, zone: str) -> datetime:
+    """The wall time of `instant` in `zone`, naive (for a spreadsheet cell)."""
+    return instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+
+
+def to_csv(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
+    """UTF-8 with BOM, CRLF line ends (RFC 4180); times as local "YYYY-MM-DD HH:MM"."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([neutralise(h) for h in header])
+    for row in rows:
+        writer.writerow([_csv_cell(value) for value in row])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _csv_cell(value: Cell) -> str | int | float:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, str):
+        return neutralise(value)
+    return value
+
+
+def to_xlsx(title: str, header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
+    """One sheet; text as string cells (never formulas), date-times as date-time cells."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title[:31]
+    for r, row in enumerate([list(header), *rows], start=1):
+        for c, value in enumerate(row, start=1):
+            cell = sheet.cell(row=r, column=c)
+            cell.value = value
+            if isinstance(value, str):
+                cell.data_type = "s"
+            elif isinstance(value, datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def read_xlsx(data: bytes) -> list[list[Any]]:
+    """The first sheet's values, row by row (for tests and checks)."""
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet is not None
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def booking_table(rows: Sequence[tuple[Booking, Space, User]], locale: str,
+                  header: Sequence[str]) -> tuple[list[str], list[list[Cell]]]:
+    """Header and rows of a bookings export (member names: staff only, SPEC §2)."""
+    body: list[list[Cell]] = [
+        [b.id, space.name(locale), local_time(b.start_dt, space.timezone), local_time(b.end_dt, space.timezone),
+         space.timezone, b.seats, b.title, b.status, user.name, user.organisation, user.org_kind,
+         local_time(b.created_at, space.timezone)]
+        for b, space, user in rows
+    ]
+    return list(header), body
+
+
+def figures_table(report: Report, locale: str) -> list[list[Cell]]:
+    """One row per space: bookings, booked hours, open hours, occupancy (0–1), peak desks."""
+    return [
+        [row.space.name(locale), row.bookings, round(row.booked_hours, 2), round(row.open_hours, 2),
+         None if row.occupancy is None else round(row.occupancy, 4), row.peak_units]
+        for row in report.spaces
+    ]
+
+
+def log_export(session: Session, user: User, kind: str, file_format: str, filters: Filters,
+               row_count: int, at: datetime) -> ExportLog:
+    """Record who exported what, when; the caller commits."""
+    described = json.dumps({
+        "first": filters.period.first.isoformat(), "last": filters.period.last.isoformat(),
+        "spaces": list(filters.space_ids), "org_kind": filters.org_kind,
+    }, sort_keys=True)
+    entry = ExportLog(user_id=user.id, at=at, kind=kind, file_format=file_format, filters=described,
+                      row_count=row_count)
+    session.add(entry)
+    return entry
+
+
+def export(user: User, kind: str, file_format: str, filters: Filters, locale: str,
+           header: Sequence[str], now: datetime) -> bytes:
+    """Build one export (kind "bookings" or "figures", format "csv" or "xlsx") and log it in one transaction.
+
+    `header` are the column titles in the viewer's language. Raises ValueError for an
+    unknown kind or format.
+    """
+    from booking.services.reports import booking_rows, build_report
+    from booking.services.transactions import run_write
+
+    if kind not in ("bookings", "figures") or file_format not in ("csv", "xlsx"):
+        raise ValueError(f"unknown export {kind}.{file_format}")
+
+    def work(session: Session) -> bytes:
+        if kind == "bookings":
+            _header, rows = booking_table(booking_rows(session, filters), locale, header)
+        else:
+            rows = figures_table(build_report(session, filters, locale), locale)
+        log_export(session, session.merge(user), kind, file_format, filters, len(rows), now)
+        return to_csv(header, rows) if file_format == "csv" else to_xlsx(kind, header, rows)
+
+    return run_write(None, work)

@@ -1,0 +1,109 @@
+"""Staff pages: usage figures with charts, and exports of bookings and figures (CSV, xlsx)."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from booking.db import utcnow
+from booking.forms_staff import ReportForm
+from booking.models import ORG_KINDS
+from booking.services import exports, reports
+from booking.services.reports import Filters, Period
+from booking.views.helpers import ORG_KIND_LABELS, WEEKDAYS, locale_code
+from booking.views.staff import staff_required
+
+bp = Blueprint("reports", __name__, url_prefix="/staff")
+HOME_ZONE = ZoneInfo("Asia/Tokyo")
+
+BOOKING_HEADER = (
+    _l("Booking no."), _l("Space"), _l("Start"), _l("End"), _l("Time zone"), _l("Desks"), _l("Title"),
+    _l("Status"), _l("Member"), _l("Organisation"), _l("Organisation kind"), _l("Requested at"),
+)
+FIGURES_HEADER = (
+    _l("Space"), _l("Bookings"), _l("Booked hours"), _l("Open hours"), _l("Occupancy (0–1)"),
+    _l("Peak desks in use"),
+)
+FORMATS = {"csv": exports.CSV_TYPE, "xlsx": exports.XLSX_TYPE}
+
+
+def report_form() -> ReportForm:
+    """The filter form, read from the query string, with today's month as the default."""
+    form = ReportForm(request.args if request.args else None)
+    form.spaces.choices = reports.space_choices(locale_code())
+    form.org_kind.choices = [("", _l("All")), *((kind, ORG_KIND_LABELS[kind]) for kind in ORG_KINDS)]
+    today = utcnow().astimezone(HOME_ZONE).date()
+    if form.year.data is None:
+        form.year.data = today.year if form.period.data != "fiscal" else fiscal_year_of(today)
+    if form.month.data is None:
+        form.month.data = today.month
+    return form
+
+
+def fiscal_year_of(day: date) -> int:
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def filters_of(form: ReportForm) -> Filters:
+    """The filters the form asks for (its defaults where a field is wrong)."""
+    year, month = form.year.data or 2000, form.month.data or 1
+    if form.period.data == "fiscal":
+        period = Period.fiscal_year(year)
+    elif form.period.data == "range" and form.first.data and form.last.data and not form.last.errors:
+        period = Period(form.first.data, form.last.data)
+    else:
+        period = Period.month(year, month)
+    return Filters(period, tuple(form.spaces.data or ()), form.org_kind.data or "")
+
+
+DECISION_LABELS = (("approved", _l("Approved")), ("rejected", _l("Rejected")), ("expired", _l("Expired")),
+                   ("cancelled", _l("Cancelled")))
+
+NOTICE_LABELS = (("day", _l("Less than a day before the start")), ("week", _l("One to seven days before")),
+                 ("longer", _l("A week or more before")))
+
+
+def chart_context(report: reports.Report, locale: str) -> dict[str, object]:
+    """Bar rows (label, length 0–1, number shown) and heatmap hours for the template."""
+    occupancy = [(row.space.name(locale), min(row.occupancy or 0.0, 1.0),
+                  "—" if row.occupancy is None else f"{100 * row.occupancy:.1f}") for row in report.spaces]
+    longest = max((row.booked_hours for row in report.kinds), default=0.0) or 1.0
+    kinds = [(str(ORG_KIND_LABELS[row.org_kind]), row.booked_hours / longest, f"{row.booked_hours:.1f}")
+             for row in report.kinds]
+    hours = sorted({hour for (_day, hour), (used, opened) in report.heatmap.items() if used or opened})
+    trend = [(f"{month.first:%Y-%m}", min(value or 0.0, 1.0), "—" if value is None else f"{100 * value:.1f}")
+             for month, _hours, value in report.trend]
+    return {"occupancy_chart": occupancy, "trend_chart": trend, "kind_chart": kinds, "hours": hours,
+            "decision_labels": DECISION_LABELS, "notice_labels": NOTICE_LABELS, "weekdays": WEEKDAYS}
+
+
+@bp.route("/reports")
+@staff_required
+def index() -> str | tuple[str, int]:
+    """Usage figures of the chosen spaces, period and organisation kind."""
+    form = report_form()
+    is_valid = form.validate()
+    report = reports.figures(filters_of(form), locale_code())
+    page = render_template("staff/reports.html", form=form, report=report, kind_label=ORG_KIND_LABELS.get,
+                           **chart_context(report, locale_code()))
+    return page if is_valid else (page, 400)
+
+
+@bp.route("/reports/<any(bookings, figures):kind>.<any(csv, xlsx):file_format>")
+@staff_required
+def export(kind: str, file_format: str) -> Response:
+    """Download bookings or figures for the filters (staff only; every export is logged)."""
+    form = report_form()
+    if not form.validate():
+        abort(400)
+    filters = filters_of(form)
+    header = [str(h) for h in (BOOKING_HEADER if kind == "bookings" else FIGURES_HEADER)]
+    data = exports.export(current_user, kind, file_format, filters, locale_code(), header, utcnow())
+    name = f"{kind}-{filters.period.first.isoformat()}-{filters.period.last.isoformat()}.{file_format}"
+    return Response(data, mimetype=FORMATS[file_format],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,249 @@
+"""Usage figures and exports: figures from SQL agree with the domain, exports round-trip, access."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from booking.domain.usage import Booked, booked_unit_minutes
+from booking.extensions import db
+from booking.models import BookingEvent, Closure, ExportLog
+from booking.services import exports, reports
+from booking.services.reports import Filters, Period
+from tests.conftest import PASSWORD
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+BERLIN = ZoneInfo("Europe/Berlin")
+JUNE = Period.month(2026, 6)
+
+
+def tokyo(day: int, hour: int, month: int = 6) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=TOKYO)
+
+
+@pytest.fixture
+def floor(create_space, create_user, create_booking):
+    """A studio (09–18 daily) and a pool of 4 desks, bookings in June 2026 by two kinds of organisation."""
+    nine_to_six = {d: ((time(9), time(18)),) for d in range(7)}
+    studio = create_space(hours=nine_to_six, requires_approval=True)
+    desks = create_space(kind="pooled", unit_count=4, hours=nine_to_six)
+    company = create_user(org_kind="company", organisation="株式会社テスト")
+    npo = create_user(org_kind="npo", organisation="NPO みらい")
+    create_booking(studio, company, tokyo(1, 10), tokyo(1, 12), title="=HYPERLINK(\"http://x\")")
+    create_booking(studio, npo, tokyo(2, 9), tokyo(2, 18), title="共創ワークショップ")
+    create_booking(studio, npo, tokyo(3, 9), tokyo(3, 10), status="cancelled")
+    # Straddles the end of the month: only the June part counts.
+    create_booking(studio, company, tokyo(30, 17), datetime(2026, 7, 1, 1, tzinfo=TOKYO))
+    create_booking(desks, company, tokyo(1, 9), tokyo(1, 13), units=(1, 2))
+    create_booking(desks, npo, tokyo(1, 11), tokyo(1, 15), units=(3,))
+    db.session.add(Closure(space_id=studio.id, start_dt=tokyo(10, 0), end_dt=tokyo(11, 0), reason="点検"))
+    db.session.commit()
+    return studio, desks
+
+
+def test_figures_per_space_follow_hours_closures_and_clip_to_the_period(floor):
+    studio, desks = floor
+    report = reports.build_report(db.session, Filters(JUNE))
+    by_space = {row.space.id: row for row in report.spaces}
+    assert by_space[studio.id].bookings == 3
+    assert by_space[studio.id].booked_hours == 2 + 9 + 7  # 30 June 17:00 to midnight
+    assert by_space[studio.id].open_hours == 29 * 9
+    assert by_space[studio.id].occupancy == pytest.approx(18 / (29 * 9))
+    assert by_space[studio.id].peak_units is None
+    assert by_space[desks.id].booked_hours == 8 + 4
+    assert by_space[desks.id].open_hours == 4 * 30 * 9
+    assert by_space[desks.id].peak_units == 3
+
+
+def test_sql_booked_hours_agree_with_the_domain(floor):
+    studio, _desks = floor
+    start_dt, end_dt = JUNE.bounds(studio.timezone)
+    confirmed = [Booked(b.start_dt, b.end_dt, b.seats) for b in studio_bookings(studio) if b.status == "confirmed"]
+    report = reports.build_report(db.session, Filters(JUNE, (studio.id,)))
+    assert report.spaces[0].booked_hours * 60 == booked_unit_minutes(confirmed, start_dt, end_dt)
+
+
+def studio_bookings(space):
+    from booking.models import Booking
+    return list(db.session.scalars(select(Booking).where(Booking.space_id == space.id)))
+
+
+def test_figures_by_organisation_kind_and_the_kind_filter(floor):
+    report = reports.build_report(db.session, Filters(JUNE))
+    kinds = {row.org_kind: row for row in report.kinds}
+    assert (kinds["company"].bookings, kinds["company"].booked_hours) == (3, 2 + 7 + 8)
+    assert (kinds["npo"].bookings, kinds["npo"].booked_hours, kinds["npo"].members) == (2, 9 + 4, 2)
+    only_npo = reports.build_report(db.session, Filters(JUNE, org_kind="npo"))
+    assert [row.org_kind for row in only_npo.kinds] == ["npo"]
+    assert sum(row.bookings for row in only_npo.spaces) == 2
+
+
+def test_decision_shares_and_median_lead_time(floor, create_booking, create_user):
+    studio, _desks = floor
+    member = create_user()
+    lead_hours = (1, 3, 8)
+    for n, (action, hours) in enumerate(zip(("approved", "approved", "rejected"), lead_hours, strict=True)):
+        booking = create_booking(studio, member, tokyo(20 + n, 10), tokyo(20 + n, 11), status="confirmed")
+        booking.created_at = tokyo(5, 9)
+        db.session.add(BookingEvent(booking=booking, action=action, from_status="pending", to_status="confirmed",
+                                    at=tokyo(5, 9) + timedelta(hours=hours)))
+    db.session.commit()
+    report = reports.build_report(db.session, Filters(JUNE, (studio.id,)))
+    assert report.decisions == {"approved": 2, "rejected": 1}
+    assert report.share("approved") == pytest.approx(2 / 3)
+    assert report.median_lead_minutes == 3 * 60
+
+
+def test_the_heatmap_counts_local_hours(floor):
+    _studio, desks = floor
+    report = reports.build_report(db.session, Filters(JUNE, (desks.id,)))
+    monday = date(2026, 6, 1).weekday()
+    assert report.heatmap[(monday, 11)] == (3 * 60, 4 * 60 * 5)  # five Mondays in June 2026
+    assert (monday, 8) not in report.heatmap
+
+
+def test_a_fiscal_year_runs_april_to_march():
+    assert Period.fiscal_year(2026) == Period(date(2026, 4, 1), date(2027, 3, 31))
+    assert Period.month(2026, 12) == Period(date(2026, 12, 1), date(2026, 12, 31))
+
+
+def test_open_hours_across_the_berlin_clock_change(create_space):
+    space = create_space(timezone="Europe/Berlin", hours={d: ((time(0), time(0)),) for d in range(7)})
+    report = reports.build_report(db.session, Filters(Period.month(2026, 3), (space.id,)))
+    assert report.spaces[0].open_hours == 31 * 24 - 1
+
+
+def read_csv(data: bytes) -> list[list[str]]:
+    assert data.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_csv_has_a_bom_keeps_japanese_and_neutralises_formulas():
+    data = exports.to_csv(["名前", "=cmd"], [["共創", datetime(2026, 6, 1, 9)], ["+1", "-2"], ["@x", 3]])
+    assert read_csv(data) == [["名前", "'=cmd"], ["共創", "2026-06-01 09:00"], ["'+1", "'-2"], ["'@x", "3"]]
+
+
+def test_xlsx_keeps_text_as_text_and_times_as_datetimes():
+    data = exports.to_xlsx("bookings", ["名前", "開始"], [["=SUM(A1:A2)", datetime(2026, 6, 1, 9, 30)]])
+    from openpyxl import load_workbook
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet["A2"].data_type == "s"
+    assert exports.read_xlsx(data) == [["名前", "開始"], ["=SUM(A1:A2)", datetime(2026, 6, 1, 9, 30)]]
+
+
+def login(client, create_user, role):
+    user = create_user(role=role)
+    client.login(user.email, PASSWORD)
+    return user
+
+
+def test_members_get_403_on_the_page_and_the_exports(client, create_user, floor):
+    login(client, create_user, "member")
+    for url in ("/staff/reports", "/staff/reports/bookings.csv", "/staff/reports/figures.xlsx"):
+        assert client.get(url).status_code == 403
+    assert db.session.scalar(select(ExportLog.id)) is None
+
+
+def test_visitors_are_sent_to_sign_in(client, floor):
+    response = client.get("/staff/reports")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_staff_see_tables_and_a_chart_with_a_text_alternative(client, create_user, floor):
+    login(client, create_user, "staff")
+    page = client.get("/staff/reports?period=month&year=2026&month=6").get_data(as_text=True)
+    assert '<svg role="img"' in page and "<desc" in page and "<caption>" in page
+    assert "スペース" in page and "2026-06-30" in page
+
+
+def test_a_wrong_filter_is_a_message_next_to_the_field(client, create_user, floor):
+    login(client, create_user, "staff")
+    response = client.get("/staff/reports?period=range&first=2026-06-10&last=2026-06-01")
+    assert response.status_code == 400
+    assert 'class="error"' in response.get_data(as_text=True)
+
+
+def test_the_bookings_csv_round_trips_and_is_logged(client, create_user, floor):
+    staff = login(client, create_user, "staff")
+    response = client.get("/staff/reports/bookings.csv?period=month&year=2026&month=6")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    rows = read_csv(response.data)
+    assert len(rows) == 1 + 6
+    titles = [row[6] for row in rows[1:]]
+    assert "共創ワークショップ" in titles and "'=HYPERLINK(\"http://x\")" in titles
+    assert rows[0][0] == "予約番号"
+    entry = db.session.scalar(select(ExportLog))
+    assert (entry.user_id, entry.kind, entry.file_format, entry.row_count) == (staff.id, "bookings", "csv", 6)
+    assert json.loads(entry.filters)["first"] == "2026-06-01"
+
+
+def test_the_bookings_xlsx_has_local_times_and_string_titles(client, create_user, floor):
+    login(client, create_user, "staff")
+    response = client.get("/staff/reports/bookings.xlsx?period=month&year=2026&month=6")
+    rows = exports.read_xlsx(response.data)
+    first = rows[1]
+    assert first[2] == datetime(2026, 6, 1, 9, 0)  # the desks at 09:00 Tokyo, the earliest booking
+    assert "=HYPERLINK(\"http://x\")" in [row[6] for row in rows[1:]]
+    assert db.session.scalar(select(ExportLog.file_format)) == "xlsx"
+
+
+def test_the_figures_export_matches_the_page(client, create_user, floor):
+    studio, _desks = floor
+    login(client, create_user, "staff")
+    rows = read_csv(client.get("/staff/reports/figures.csv?period=month&year=2026&month=6").data)
+    assert rows[1][:4] == [studio.name_ja, "3", "18.0", "261.0"]
+
+
+def test_exports_are_english_for_an_english_viewer(client, create_user, floor):
+    user = create_user(role="staff", locale="en")
+    client.login(user.email, PASSWORD)
+    rows = read_csv(client.get("/staff/reports/figures.csv?period=month&year=2026&month=6").data)
+    assert rows[0][0] == "Space"
+
+
+def test_times_are_in_the_space_zone(create_space, create_user, create_booking):
+    space = create_space(timezone="Europe/Berlin")
+    member = create_user()
+    create_booking(space, member, datetime(2026, 6, 1, 8, tzinfo=UTC), datetime(2026, 6, 1, 9, tzinfo=UTC))
+    rows = reports.booking_rows(db.session, Filters(JUNE))
+    header, body = exports.booking_table(rows, "ja", ["x"] * 12)
+    assert body[0][2] == datetime(2026, 6, 1, 10, 0) and body[0][4] == "Europe/Berlin"
+
+
+def test_cancellations_are_grouped_by_the_notice_given(create_space, create_user, create_booking):
+    space = create_space()
+    member = create_user()
+    for n, notice in enumerate((timedelta(hours=2), timedelta(days=3), timedelta(days=3, hours=5),
+                                timedelta(days=20))):
+        booking = create_booking(space, member, tokyo(25, 10 + n), tokyo(25, 11 + n), status="cancelled")
+        booking.cancelled_at = booking.start_dt - notice
+    db.session.commit()
+    report = reports.build_report(db.session, Filters(JUNE))
+    # The one cancelled 20 days ahead was cancelled on 5 June: still in the period.
+    assert report.cancellations == {"day": 1, "week": 2, "longer": 1}
+    assert reports.build_report(db.session, Filters(Period.month(2026, 5))).cancellations == {}
+
+
+def test_new_members_count_accounts_created_in_the_period(create_user):
+    create_user(created_at=tokyo(1, 0), org_kind="research")
+    create_user(created_at=tokyo(30, 23), org_kind="company")
+    create_user(created_at=datetime(2026, 7, 1, 0, tzinfo=TOKYO))
+    create_user(created_at=tokyo(15, 12), role="staff")
+    assert reports.build_report(db.session, Filters(JUNE)).new_members == 2
+    assert reports.build_report(db.session, Filters(JUNE, org_kind="research")).new_members == 1
+
+
+def test_the_trend_shows_the_twelve_months_up_to_the_period(floor):
+    studio, desks = floor
+    report = reports.build_report(db.session, Filters(Period.month(2026, 7)))
+    assert [f"{month.first:%Y-%m}" for month, _h, _o in report.trend][::11] == ["2025-08", "2026-07"]
+    june = {f"{month.first:%Y-%m}": (hours, value) for month, hours, value in report.trend}["2026-06"]
+    assert june[0] == 18 + 12
+    assert june[1] == pytest.approx(30 * 60 / (29 * 9 * 60 + 4 * 30 * 9 * 60))
+    assert report.trend[-1][1] == 1  # 1 July 00:00–01:00 of the booking across midnight
