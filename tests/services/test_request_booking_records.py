@@ -46,6 +46,7 @@ def events(booking_id: int) -> list[BookingEvent]:
 
 def test_every_field_of_the_request_is_stored_with_the_booking(create_user, create_space):
     member, pool = create_user(), create_space(kind="pooled", unit_count=6)
+    before = datetime.now(UTC)
     outcome = ask(member, pool, MONDAY_TEN, MONDAY_TEN + hours(2), title="Hackathon", seats=3,
                   purpose="Open data workshop", attendees=3, is_public=True)
     booking = stored(outcome.booking.id)
@@ -53,7 +54,8 @@ def test_every_field_of_the_request_is_stored_with_the_booking(create_user, crea
         "Hackathon", 3, "Open data workshop", 3, True)
     assert (booking.space_id, booking.user_id, booking.status) == (pool.id, member.id, "confirmed")
     assert (booking.start_dt, booking.end_dt) == (MONDAY_TEN, MONDAY_TEN + hours(2))
-    assert (booking.created_at, booking.updated_at) == (NOW, NOW)
+    # Change times are the clock read under the space's lock (issue 11), never the rules' `now`.
+    assert before <= booking.created_at == booking.updated_at <= datetime.now(UTC)
     assert booking.override_reason == ""
     assert sorted(h.unit_no for h in booking.holds) == [1, 2, 3]
     assert all(h.space_id == pool.id and h.is_active for h in booking.holds)
