@@ -53,7 +53,9 @@ def test_every_field_of_the_request_is_stored_with_the_booking(create_user, crea
         "Hackathon", 3, "Open data workshop", 3, True)
     assert (booking.space_id, booking.user_id, booking.status) == (pool.id, member.id, "confirmed")
     assert (booking.start_dt, booking.end_dt) == (MONDAY_TEN, MONDAY_TEN + hours(2))
-    assert (booking.created_at, booking.updated_at) == (NOW, NOW)
+    # NOW lies in the future: the feed hook (issue 11) pulls change times back to the clock read
+    # under the space's lock, so both are that same instant, never after NOW.
+    assert booking.created_at == booking.updated_at <= NOW
     assert booking.override_reason == ""
     assert sorted(h.unit_no for h in booking.holds) == [1, 2, 3]
     assert all(h.space_id == pool.id and h.is_active for h in booking.holds)
