@@ -89,3 +89,19 @@ def test_my_bookings_splits_upcoming_from_past(create_user, create_space, create
     upcoming, past = my_bookings(member)
     assert [b.title for b in upcoming] == [sooner.title, later.title]
     assert [b.title for b in past] == [old.title]
+
+
+@pytest.mark.parametrize(("status", "message"), [
+    ("cancelled", "This booking was already cancelled."),
+    ("rejected", "This booking was already rejected."),
+    ("expired", "This request expired: staff did not decide on it in time."),
+])
+def test_cancelling_a_decided_booking_says_what_became_of_it_and_changes_nothing(
+    status, message, create_user, create_space, create_booking
+):
+    member = create_user()
+    booking = create_booking(create_space(), member, START, START + hours(1), status=status)
+    with pytest.raises(Stale) as refused:
+        cancel_booking(member, booking.id)
+    assert refused.value.message == message
+    assert status_of(booking.id) == status
