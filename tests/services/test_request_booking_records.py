@@ -243,3 +243,14 @@ def test_a_booking_ending_exactly_now_is_listed_as_past(create_user, create_spac
     ended = create_booking(room, member, NOW - hours(1), NOW)
     upcoming, past = my_bookings(member, now=NOW)
     assert (upcoming, [b.id for b in past]) == ([], [ended.id])
+
+
+def test_the_hours_quota_counts_a_booking_that_ended_six_and_a_half_days_ago(
+    create_user, two_hour_space, create_booking
+):
+    # Two hours ending 6 days 20 hours ago; one more hour from 10:00 today: the rolling 7 days
+    # starting with the old booking end at 11:00 and hold three hours.
+    member = create_user()
+    old_start = NOW - timedelta(days=7) + hours(2)
+    create_booking(two_hour_space, member, old_start, old_start + hours(2))
+    assert codes(ask(member, two_hour_space, NOW + hours(1), NOW + hours(2))) == ["quota"]
