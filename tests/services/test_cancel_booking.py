@@ -127,3 +127,12 @@ def test_a_cancellation_is_recorded_as_done_by_the_member_who_cancelled(create_u
                                   .order_by(BookingEvent.id.desc())).first() for b in (mine, theirs)}
     assert (last[mine].action, last[mine].actor_id, last[mine].from_status) == ("cancelled", member.id, "confirmed")
     assert (last[theirs].actor_id, last[theirs].note) == (staff.id, "Room closed")
+
+
+def test_cancelling_raises_the_sequence_of_an_already_changed_booking_by_one(create_user, create_space,
+                                                                             create_booking):
+    member = create_user()
+    booking = create_booking(create_space(), member, START, START + hours(1), sequence=2)
+    cancel_booking(member, booking.id)
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).sequence == 3
