@@ -254,3 +254,15 @@ def test_the_hours_quota_counts_a_booking_that_ended_six_and_a_half_days_ago(
     old_start = NOW - timedelta(days=7) + hours(2)
     create_booking(two_hour_space, member, old_start, old_start + hours(2))
     assert codes(ask(member, two_hour_space, NOW + hours(1), NOW + hours(2))) == ["quota"]
+
+
+def test_a_booking_that_ended_seven_days_ago_or_earlier_adds_no_quota_refusal_to_a_past_request(
+    create_user, two_hour_space, create_booking
+):
+    # Refused as past anyway; the form lists every refusal, and hours the member booked more
+    # than 7 days ago count in no quota.
+    member, now = create_user(), NOW + hours(10)
+    create_booking(two_hour_space, member, now - timedelta(days=7) - hours(4), now - timedelta(days=7))
+    outcome = request_booking(member, BookingInput(two_hour_space.id, now - hours(5), now - hours(4), "Late"),
+                              now=now)
+    assert "past" in codes(outcome) and "quota" not in codes(outcome)
