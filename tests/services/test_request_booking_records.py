@@ -266,3 +266,11 @@ def test_a_booking_that_ended_seven_days_ago_or_earlier_adds_no_quota_refusal_to
     outcome = request_booking(member, BookingInput(two_hour_space.id, now - hours(5), now - hours(4), "Late"),
                               now=now)
     assert "past" in codes(outcome) and "quota" not in codes(outcome)
+
+
+def test_a_member_naming_an_override_is_told_only_staff_can_and_nothing_is_written(create_user, create_space):
+    with pytest.raises(ServiceError) as refused:
+        ask(create_user(), create_space(), MONDAY_TEN, MONDAY_TEN + hours(1),
+            overrides=frozenset({"notice"}), override_reason="Urgent")
+    assert refused.value.message == "Only staff can override booking rules."
+    assert written() == (0, 0)
