@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from booking.extensions import db
-from booking.models import Booking
+from booking.models import Booking, BookingEvent
 from booking.services import NotFound, ServiceError, Stale
 from booking.services.bookings import cancel_booking, get_own_booking, my_bookings
 from tests.services.conftest import hours, tokyo_day
@@ -89,3 +89,50 @@ def test_my_bookings_splits_upcoming_from_past(create_user, create_space, create
     upcoming, past = my_bookings(member)
     assert [b.title for b in upcoming] == [sooner.title, later.title]
     assert [b.title for b in past] == [old.title]
+
+
+@pytest.mark.parametrize(("status", "message"), [
+    ("cancelled", "This booking was already cancelled."),
+    ("rejected", "This booking was already rejected."),
+    ("expired", "This request expired: staff did not decide on it in time."),
+])
+def test_cancelling_a_decided_booking_says_what_became_of_it_and_changes_nothing(
+    status, message, create_user, create_space, create_booking
+):
+    member = create_user()
+    booking = create_booking(create_space(), member, START, START + hours(1), status=status)
+    with pytest.raises(Stale) as refused:
+        cancel_booking(member, booking.id)
+    assert refused.value.message == message
+    assert status_of(booking.id) == status
+
+
+def test_a_booking_starting_exactly_now_cannot_be_cancelled(create_user, create_space, ask):
+    member = create_user()
+    booking_id = ask(member, create_space(), START, START + hours(1)).booking.id
+    with pytest.raises(ServiceError) as refused:
+        cancel_booking(member, booking_id, now=START)
+    assert refused.value.message == "A booking that has started can no longer be cancelled."
+    assert status_of(booking_id) == "confirmed"
+
+
+def test_a_cancellation_is_recorded_as_done_by_the_member_who_cancelled(create_user, create_space, ask):
+    member, staff = create_user(), create_user(role="staff")
+    mine = ask(member, create_space(), START, START + hours(1)).booking.id
+    theirs = ask(member, create_space(), START, START + hours(1)).booking.id
+    cancel_booking(member, mine)
+    cancel_booking(staff, theirs, note="Room closed")
+    db.session.expire_all()
+    last = {b: db.session.scalars(db.select(BookingEvent).where(BookingEvent.booking_id == b)
+                                  .order_by(BookingEvent.id.desc())).first() for b in (mine, theirs)}
+    assert (last[mine].action, last[mine].actor_id, last[mine].from_status) == ("cancelled", member.id, "confirmed")
+    assert (last[theirs].actor_id, last[theirs].note) == (staff.id, "Room closed")
+
+
+def test_cancelling_raises_the_sequence_of_an_already_changed_booking_by_one(create_user, create_space,
+                                                                             create_booking):
+    member = create_user()
+    booking = create_booking(create_space(), member, START, START + hours(1), sequence=2)
+    cancel_booking(member, booking.id)
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).sequence == 3

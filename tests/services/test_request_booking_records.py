@@ -243,3 +243,34 @@ def test_a_booking_ending_exactly_now_is_listed_as_past(create_user, create_spac
     ended = create_booking(room, member, NOW - hours(1), NOW)
     upcoming, past = my_bookings(member, now=NOW)
     assert (upcoming, [b.id for b in past]) == ([], [ended.id])
+
+
+def test_the_hours_quota_counts_a_booking_that_ended_six_and_a_half_days_ago(
+    create_user, two_hour_space, create_booking
+):
+    # Two hours ending 6 days 20 hours ago; one more hour from 10:00 today: the rolling 7 days
+    # starting with the old booking end at 11:00 and hold three hours.
+    member = create_user()
+    old_start = NOW - timedelta(days=7) + hours(2)
+    create_booking(two_hour_space, member, old_start, old_start + hours(2))
+    assert codes(ask(member, two_hour_space, NOW + hours(1), NOW + hours(2))) == ["quota"]
+
+
+def test_a_booking_that_ended_seven_days_ago_or_earlier_adds_no_quota_refusal_to_a_past_request(
+    create_user, two_hour_space, create_booking
+):
+    # Refused as past anyway; the form lists every refusal, and hours the member booked more
+    # than 7 days ago count in no quota.
+    member, now = create_user(), NOW + hours(10)
+    create_booking(two_hour_space, member, now - timedelta(days=7) - hours(4), now - timedelta(days=7))
+    outcome = request_booking(member, BookingInput(two_hour_space.id, now - hours(5), now - hours(4), "Late"),
+                              now=now)
+    assert "past" in codes(outcome) and "quota" not in codes(outcome)
+
+
+def test_a_member_naming_an_override_is_told_only_staff_can_and_nothing_is_written(create_user, create_space):
+    with pytest.raises(ServiceError) as refused:
+        ask(create_user(), create_space(), MONDAY_TEN, MONDAY_TEN + hours(1),
+            overrides=frozenset({"notice"}), override_reason="Urgent")
+    assert refused.value.message == "Only staff can override booking rules."
+    assert written() == (0, 0)
