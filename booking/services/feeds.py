@@ -215,8 +215,9 @@ def _events(audience: str, scope: Scope, window: Window) -> tuple[list[str], set
     keys = _render_keys(session, {(r.space_id, r.user_id) for r in rows}, locale) if rows else {}
     stale = set()
     for booking_id, ics, stamp, updated_at, sequence, status, space_id, user_id in rows:
-        if ics is None or stamp != stamp_of(_instant(updated_at), sequence, status, locale,
-                                            keys[space_id, user_id][0]):
+        changed_at = _instant(updated_at)
+        if ics is None or changed_at is None or stamp != stamp_of(changed_at, sequence, status, locale,
+                                                                  keys[space_id, user_id][0]):
             stale.add(booking_id)
     renders = _render_in_memory(sorted(stale), locale, audience) if stale else {}
     events = [renders.get(r.id, "") if r.id in stale else r.ics for r in rows]
