@@ -142,3 +142,66 @@ def test_each_mail_calendar_object_reads_the_same_in_every_parser(around_switche
         assert event["attendees"] == [{"value": f"mailto:{booking.user.email}", "rsvp": "FALSE"}]
         assert event["organizer"].startswith("mailto:")
         assert event["location"] == booking.space.name("en")
+
+
+REPEATED_HOUR = {"America/New_York": 1, "Europe/Berlin": 2}  # local hour that the autumn switch repeats
+
+
+def _next_fall_back(zone: ZoneInfo) -> datetime:
+    """The next autumn switch in `zone` (UTC), at least a week from now."""
+    now = datetime.now(UTC)
+    switches = ical.transitions(zone, now + timedelta(days=7), now + timedelta(days=360))
+    return next(s for s in switches if (s - timedelta(hours=3)).astimezone(zone).utcoffset()
+                > (s + timedelta(hours=3)).astimezone(zone).utcoffset())
+
+
+@pytest.mark.parametrize("zone_name", sorted(REPEATED_HOUR))
+def test_events_in_the_repeated_hour_read_the_same_in_every_parser(
+    client, create_space, create_user, create_booking, zone_name
+):
+    """Issue 15's fold-hour events (written in UTC) through ical.js too, in every feed kind and in mail."""
+    zone = ZoneInfo(zone_name)
+    day = _next_fall_back(zone).astimezone(zone).date()
+    hour = REPEATED_HOUR[zone_name]
+
+    def local(h: int, minute: int, fold: int = 0) -> datetime:
+        return datetime.combine(day, time(h, minute, fold=fold), zone).astimezone(UTC)
+
+    assert local(hour, 0, fold=1) - local(hour, 0) == timedelta(hours=1)  # really the repeated hour
+    spans = {
+        "starts-first-run": (local(hour, 0), local(hour, 30)),
+        "starts-second-run": (local(hour, 0, fold=1), local(hour, 30, fold=1)),
+        "ends-first-run": (local(hour - 1, 30), local(hour, 15)),
+        "first-to-second-run": (local(hour, 45), local(hour, 15, fold=1)),
+        "ends-second-run": (local(hour - 1, 0), local(hour, 45, fold=1)),
+    }
+    member = create_user(locale="en")
+    staff = create_user(role="staff")
+    # One space per kind of span, so that no two bookings of a space overlap.
+    spaces = {group: create_space(slug=f"night-{group}", timezone=zone_name) for group in ("start", "end", "span")}
+    groups = {"starts-first-run": "start", "starts-second-run": "start", "ends-first-run": "end",
+              "first-to-second-run": "end", "ends-second-run": "span"}
+    bookings = [create_booking(spaces[groups[name]], member, start, end, title=name, is_public=True)
+                for name, (start, end) in spans.items()]
+    member_token = feed_tokens.renew_token(member, "member")
+    staff_token = feed_tokens.renew_token(staff, "staff")
+    cases = []
+    for group, space in spaces.items():
+        in_space = [b for b in bookings if groups[b.title] == group]
+        for url in (f"/spaces/{space.slug}/calendar.ics", f"/feeds/{staff_token}/staff/{space.slug}.ics"):
+            response = client.get(url)
+            assert response.status_code == 200, url
+            cases.append((response.data, in_space))
+    for url in (f"/feeds/{member_token}/bookings.ics", f"/feeds/{staff_token}/staff.ics"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        cases.append((response.data, bookings))
+    client.login(member.email)
+    for booking in bookings:
+        response = client.get(f"/bookings/{booking.id}/calendar.ics")
+        assert response.status_code == 200
+        cases.append((response.data, [booking]))
+        for status in ("confirmed", "cancelled"):
+            booking.status = status
+            cases.append((calendar_message(booking, "en")[1], [booking]))
+    assert_parsers_agree(cases)
