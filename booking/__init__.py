@@ -149,6 +149,7 @@ def _register_blueprints(app: Flask) -> None:
         feeds,
         main,
         second_factor,
+        series,
         spaces,
         staff,
         staff_admin,
@@ -157,7 +158,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = DatabaseIdConverter
 
-    for module in (main, auth, second_factor, spaces, bookings, staff, staff_admin, staff_mail, account, feeds):
+    for module in (main, auth, second_factor, spaces, bookings, series, staff, staff_admin, staff_mail, account, feeds):
         app.register_blueprint(module.bp)
     errors.register(app)
     from booking.views import helpers, params, sessions
