@@ -26,6 +26,7 @@ from booking.domain.values import N_, Conflict, Hold, Request
 from booking.extensions import db
 from booking.models import Booking, BookingSeries, Space, User
 from booking.services import NotFound, ServiceError, Stale
+from booking.services import staff as staff_service
 from booking.services.bookings import BookingInput, _decide, check_booking, checked_overrides, mark_cancelled
 from booking.services.spaces import policy_of
 from booking.services.transactions import is_guard_refusal, run_write
@@ -240,3 +241,53 @@ def cancel_occurrences(
         return [mark_cancelled(session, b, member, now, note) for b in cancellable]
 
     return run_write(space_id, work)
+
+
+@dataclass
+class Decision:
+    """What staff's decision did to one occurrence: `result` is approved, rejected, refused or stale."""
+
+    booking_id: int
+    result: str
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+def pending_occurrences(staff: User, series_id: int) -> list[Booking]:
+    """The occurrences of a series still waiting for staff, oldest first (staff only)."""
+    if not staff.is_staff:
+        raise NotFound()
+    series = get_series(staff, series_id)
+    return [b for b in series.bookings if b.status == BookingStatus.PENDING.value]
+
+
+def decide_series(
+    staff: User, series_id: int, approve_ids: Collection[int], note: str, now: datetime | None = None,
+    locale: str = "ja",
+) -> list[Decision]:
+    """Decide a series as one request: approve the occurrences `approve_ids`, reject the other pending ones.
+
+    Each approval re-checks its occurrence under the space's lock (staff.approve);
+    one that now breaks a rule is `refused` with its conflicts and stays pending,
+    one decided meanwhile is `stale`. The rejected ones carry `note`, which is
+    required when any are rejected (staff.reject raises ServiceError without it).
+    """
+    pending = pending_occurrences(staff, series_id)
+    rejected = [b.id for b in pending if b.id not in approve_ids]
+    if rejected and not note.strip():
+        raise ServiceError(N_("Write a note for the member: why the request is rejected."))
+    decisions = []
+    for booking_id in [b.id for b in pending if b.id in approve_ids]:
+        try:
+            staff_service.approve(staff, booking_id, now, locale)
+            decisions.append(Decision(booking_id, "approved"))
+        except staff_service.Refused as refused:
+            decisions.append(Decision(booking_id, "refused", refused.conflicts))
+        except Stale:
+            decisions.append(Decision(booking_id, "stale"))
+    for booking_id in rejected:
+        try:
+            staff_service.reject(staff, booking_id, note, now)
+            decisions.append(Decision(booking_id, "rejected"))
+        except Stale:
+            decisions.append(Decision(booking_id, "stale"))
+    return decisions

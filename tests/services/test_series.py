@@ -14,7 +14,14 @@ from booking.domain.recurrence import Freq, RecurrenceRule
 from booking.extensions import db
 from booking.models import Booking, BookingEvent, BookingSeries, Closure
 from booking.services import NotFound, ServiceError, Stale
-from booking.services.series import Scope, SeriesInput, book_series, cancel_occurrences, preview_series
+from booking.services.series import (
+    Scope,
+    SeriesInput,
+    book_series,
+    cancel_occurrences,
+    decide_series,
+    preview_series,
+)
 from tests.conftest import future_day
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -161,3 +168,25 @@ def test_preview_and_booking_agree(app, create_user, create_space, create_bookin
     booked = book_series(member, data, [i.day for i in preview])
     assert [(i.day, codes([i])) for i in booked.items] == [(i.day, codes([i])) for i in preview]
     assert [i.booking is not None for i in booked.items] == [i.is_free for i in preview]
+
+
+def test_staff_approve_some_dates_of_a_series_and_reject_the_rest_with_a_note(
+    create_user, create_space, create_booking
+):
+    member, staff = create_user(), create_user(role="staff")
+    studio = create_space(requires_approval=True, pending_holds=False)
+    outcome = book_series(member, weekly(studio.id, count=3), [FIRST + timedelta(weeks=n) for n in range(3)])
+    ids = [b.id for b in outcome.booked]
+    assert outcome.series is not None and [b.status for b in outcome.booked] == ["pending"] * 3
+    # a closure arrives on the first date after the request: approving it is refused, it stays pending
+    db.session.add(Closure(space_id=studio.id, start_dt=at(FIRST, 0), end_dt=at(FIRST, 23), reason="点検"))
+    db.session.commit()
+    with pytest.raises(ServiceError):
+        decide_series(staff, outcome.series.id, ids[:2], note="")
+    decisions = decide_series(staff, outcome.series.id, ids[:2], note="その週は別番組です")
+    assert [(d.booking_id, d.result, [c.code for c in d.conflicts]) for d in decisions] == [
+        (ids[0], "refused", ["closed"]), (ids[1], "approved", []), (ids[2], "rejected", [])]
+    db.session.expire_all()
+    assert [db.session.get(Booking, i).status for i in ids] == ["pending", "confirmed", "rejected"]
+    with pytest.raises(NotFound):
+        decide_series(member, outcome.series.id, ids, note="")
