@@ -70,3 +70,8 @@ class CancelSeriesForm(FlaskForm):
     scope = ChoiceField(_l("Cancel"), default="one", choices=[
         ("one", _l("only this date")), ("following", _l("this and all following dates")),
         ("all", _l("every date of the series"))])
+
+
+class DecideSeriesForm(FlaskForm):
+    approve = ChoicesField(_l("Approve"), choices=[], coerce=int, validators=[Optional()])
+    note = LineField(_l("Note for the dates not approved"), max_length=1000)

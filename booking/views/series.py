@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from booking.forms_series import CancelSeriesForm, SeriesForm
+from booking.forms_series import CancelSeriesForm, DecideSeriesForm, SeriesForm
 from booking.models import Space
 from booking.services import series, spaces
 from booking.views.helpers import locale_code
+from booking.views.staff import staff_required
 
 bp = Blueprint("series", __name__, url_prefix="/series")
 
@@ -75,3 +76,19 @@ def cancel(booking_id: int) -> Response:
         done = series.cancel_occurrences(current_user, booking_id, series.Scope(form.scope.data))
         flash(_("%(count)s dates were cancelled.", count=len(done)), "success")
     return redirect(url_for("bookings.mine"))
+
+
+@bp.route("/<int:series_id>/decide", methods=["GET", "POST"])
+@staff_required
+def decide(series_id: int) -> str | Response:
+    """Staff: approve some dates of a series (each re-checked) and reject the others with a note."""
+    pending = series.pending_occurrences(current_user, series_id)
+    form = DecideSeriesForm()
+    form.approve.choices = [(b.id, b.id) for b in pending]
+    if not form.validate_on_submit():
+        return render_template("series/decide.html", form=form, pending=pending, series_id=series_id)
+    decisions = series.decide_series(current_user, series_id, set(form.approve.data or ()), form.note.data or "",
+                                     locale=locale_code())
+    counts = {r: sum(d.result == r for d in decisions) for r in ("approved", "rejected", "refused")}
+    flash(_("Approved %(approved)s, rejected %(rejected)s, could not approve %(refused)s.", **counts), "success")
+    return redirect(url_for("staff.requests"))

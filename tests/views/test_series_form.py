@@ -100,3 +100,24 @@ def test_someone_elses_series_date_cannot_be_cancelled(client, member, create_sp
     assert response.status_code == 404
     db.session.expire_all()
     assert db.session.get(Booking, other.id).status == "confirmed"
+
+
+def test_staff_decide_a_series_from_the_queue(client, create_user, create_space):
+    member, staff = create_user(), create_user(role="staff", locale="en")
+    studio = create_space(requires_approval=True)
+    client.login(member.email)
+    client.submit(f"/series/{studio.slug}/new", typed(dates=[(MONDAY + timedelta(weeks=n)).isoformat()
+                                                            for n in range(3)], book="1", count="3"))
+    rows = list(db.session.scalars(select(Booking).order_by(Booking.start_dt)))
+    assert [b.status for b in rows] == ["pending"] * 3 and rows[0].title == "週次収録"
+    client.submit("/logout")
+    client.login(staff.email)
+    queue = client.get("/staff/requests").get_data(as_text=True)
+    assert f"/series/{rows[0].series_id}/decide" in queue
+    page = client.submit(f"/series/{rows[0].series_id}/decide", {"approve": [rows[0].id, rows[2].id], "note": "重複"})
+    assert page.status_code == 302
+    db.session.expire_all()
+    assert [db.session.get(Booking, b.id).status for b in rows] == ["confirmed", "rejected", "confirmed"]
+    client.submit("/logout")
+    client.login(member.email)
+    assert client.get(f"/series/{rows[0].series_id}/decide").status_code == 403
