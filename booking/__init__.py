@@ -150,6 +150,7 @@ def _register_blueprints(app: Flask) -> None:
         main,
         reports,
         second_factor,
+        series,
         spaces,
         staff,
         staff_admin,
@@ -158,7 +159,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = DatabaseIdConverter
 
-    for module in (main, auth, second_factor, spaces, bookings, staff, staff_admin, staff_mail, reports,
+    for module in (main, auth, second_factor, spaces, bookings, series, staff, staff_admin, staff_mail, reports,
                    account, feeds):
         app.register_blueprint(module.bp)
     errors.register(app)

@@ -258,9 +258,14 @@ class Booking(db.Model):
     ics_member: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
     ics_staff: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
     ics_stamp: Mapped[str | None] = mapped_column(String(120), nullable=True, deferred=True)
+    # The recurring series this booking is one occurrence of (booking.services.series).
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("booking_series.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
 
     space: Mapped[Space] = relationship()
     user: Mapped[User] = relationship()
+    series: Mapped[BookingSeries | None] = relationship(back_populates="bookings")
     holds: Mapped[list[BookingHold]] = relationship(
         back_populates="booking", cascade="all, delete-orphan", order_by="BookingHold.unit_no"
     )
@@ -276,6 +281,24 @@ class Booking(db.Model):
     @property
     def unit_numbers(self) -> list[int]:
         return [hold.unit_no for hold in self.holds]
+
+
+class BookingSeries(db.Model):
+    """A recurring series (SPEC §4): the rule a member chose; each occurrence is an ordinary Booking."""
+
+    __tablename__ = "booking_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="RESTRICT"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    title: Mapped[str] = mapped_column(String(200))
+    # RFC 5545 RRULE value with local times (booking.domain.recurrence.RecurrenceRule.as_rrule)
+    rrule: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    space: Mapped[Space] = relationship()
+    user: Mapped[User] = relationship()
+    bookings: Mapped[list[Booking]] = relationship(back_populates="series", order_by="Booking.start_dt")
 
 
 class BookingHold(db.Model):

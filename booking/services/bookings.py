@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -14,9 +15,9 @@ from booking.domain.grid import UNIT_CODES
 from booking.domain.hints import hint_conflict
 from booking.domain.rules import check_request, occupied, pick_units
 from booking.domain.statuses import BookingStatus, can_transition, holds_units
-from booking.domain.values import N_, OVERRIDABLE, Conflict, Request, Usage
+from booking.domain.values import N_, OVERRIDABLE, Conflict, Hold, Request, Usage
 from booking.extensions import db
-from booking.models import Booking, BookingHold, Space, User
+from booking.models import Booking, BookingHold, BookingSeries, Space, User
 from booking.services import NotFound, ServiceError, Stale, audit
 from booking.services.spaces import active_holds, closures_between, free_starts, policy_of
 from booking.services.transactions import is_guard_refusal, run_write
@@ -102,23 +103,44 @@ def checked_overrides(member: User, overrides: frozenset[str], reason: str) -> f
     return overrides
 
 
+def check_booking(
+    session: Session, space: Space, member: User, data: BookingInput, now: datetime, locale: str,
+    overrides: frozenset[str] = frozenset(), extra_holds: Sequence[Hold] = (),
+    extra_usage: Sequence[tuple[datetime, datetime]] = (),
+) -> tuple[list[Conflict], list[int] | None]:
+    """Every rule of SPEC §5 for one booking: (conflicts, the units it would get, or None when refused).
+
+    The one place a booking is judged: `_decide` books on its answer, and a series
+    preview (booking.services.series) asks it for each occurrence, passing as
+    `extra_holds` and `extra_usage` the earlier occurrences it would book.
+    """
+    policy = policy_of(space)
+    request = Request(data.start_dt, data.end_dt, data.seats, member.id)
+    occupied_start, occupied_end = occupied(request, policy)
+    holds = [*active_holds(session, space, occupied_start, occupied_end), *extra_holds]
+    closures = closures_between(session, space, policy, data.start_dt, data.end_dt, locale)
+    usage = _usage(session, space, member.id, now)
+    usage = Usage((*usage.intervals, *extra_usage))
+    conflicts = check_request(request, policy, holds, closures, now, usage, overrides, suggest=False)
+    units = pick_units(request, policy, holds, data.units) if not conflicts else None
+    if conflicts or units is None:
+        return conflicts or [_units_conflict(space)], None
+    return [], units
+
+
 def _decide(
     session: Session, member: User, data: BookingInput, now: datetime, locale: str,
     overrides: frozenset[str] = frozenset(), override_reason: str = "", booked_by: User | None = None,
+    series: BookingSeries | None = None,
 ) -> Outcome:
     space = session.get(Space, data.space_id)
     if space is None:
         raise NotFound()
+    conflicts, units = check_booking(session, space, member, data, now, locale, overrides)
+    if units is None:
+        return Outcome(conflicts=conflicts)
     policy = policy_of(space)
-    request = Request(data.start_dt, data.end_dt, data.seats, member.id)
-    occupied_start, occupied_end = occupied(request, policy)
-    holds = active_holds(session, space, occupied_start, occupied_end)
-    closures = closures_between(session, space, policy, data.start_dt, data.end_dt, locale)
-    usage = _usage(session, space, member.id, now)
-    conflicts = check_request(request, policy, holds, closures, now, usage, overrides, suggest=False)
-    units = pick_units(request, policy, holds, data.units) if not conflicts else None
-    if conflicts or units is None:
-        return Outcome(conflicts=conflicts or [_units_conflict(space)])
+    occupied_start, occupied_end = occupied(Request(data.start_dt, data.end_dt, data.seats, member.id), policy)
     status = BookingStatus.PENDING if space.requires_approval else BookingStatus.CONFIRMED
     if booked_by is not None:  # staff approve requests, so what they book needs no approval
         status = BookingStatus.CONFIRMED
@@ -126,7 +148,7 @@ def _decide(
         space=space, user=member, start_dt=data.start_dt, end_dt=data.end_dt,
         seats=data.seats, title=data.title, purpose=data.purpose, attendees=data.attendees,
         is_public=data.is_public, status=status.value, created_at=now, updated_at=now,
-        override_reason=override_reason.strip() if overrides else "",
+        override_reason=override_reason.strip() if overrides else "", series=series,
     )
     is_holding = holds_units(status, space.pending_holds)
     for unit in units:

@@ -1,0 +1,293 @@
+"""Recurring series (SPEC §4): preview every occurrence, book the chosen ones, cancel some or all.
+
+Each occurrence is an ordinary Booking (its own UID, status, units, audit trail,
+feed event) linked to a BookingSeries. Preview and booking judge an occurrence
+with the same function as a single booking (`bookings.check_booking`); the
+preview counts the earlier occurrences it would book as taken (their units and
+their quota), which is what booking them one after another in one transaction does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from booking.db import utcnow
+from booking.domain.recurrence import MISSING_MESSAGES, Occurrence, RecurrenceRule, occurrences
+from booking.domain.rules import occupied
+from booking.domain.statuses import BookingStatus, can_transition
+from booking.domain.values import N_, Conflict, Hold, Request
+from booking.extensions import db
+from booking.models import Booking, BookingSeries, Space, User
+from booking.services import NotFound, ServiceError, Stale
+from booking.services import staff as staff_service
+from booking.services.bookings import BookingInput, _decide, check_booking, checked_overrides, mark_cancelled
+from booking.services.spaces import policy_of
+from booking.services.transactions import is_guard_refusal, run_write
+
+# Staff and members see this code on an occurrence the calendar lacks.
+NO_SUCH_DATE = "no_such_date"
+
+
+@dataclass(frozen=True)
+class SeriesInput:
+    """A series as the form delivers it: local date of the first day, local wall times, the rule.
+
+    `end_days` is how many local days after its start day an occurrence ends (0 = same day).
+    """
+
+    space_id: int
+    title: str
+    first_day: date
+    start_time: time
+    end_time: time
+    rule: RecurrenceRule
+    end_days: int = 0
+    seats: int = 1
+    purpose: str = ""
+    attendees: int = 0
+    is_public: bool = False
+
+
+@dataclass
+class OccurrenceOutcome:
+    """One occurrence and its fate: free (no conflicts), refused (conflicts), or booked."""
+
+    occurrence: Occurrence
+    conflicts: list[Conflict] = field(default_factory=list)
+    booking: Booking | None = None
+
+    @property
+    def day(self) -> date:
+        return self.occurrence.day
+
+    @property
+    def is_free(self) -> bool:
+        return not self.conflicts
+
+
+@dataclass
+class SeriesOutcome:
+    """What happened to each occurrence, in date order; `series` is None when nothing was booked."""
+
+    items: list[OccurrenceOutcome]
+    series: BookingSeries | None = None
+
+    @property
+    def booked(self) -> list[Booking]:
+        return [i.booking for i in self.items if i.booking is not None]
+
+
+class Scope(StrEnum):
+    """Which occurrences a cancellation reaches."""
+
+    ONE = "one"
+    FOLLOWING = "following"
+    ALL = "all"
+
+
+def _space(session: Session, space_id: int) -> Space:
+    space = session.get(Space, space_id)
+    if space is None:
+        raise NotFound()
+    return space
+
+
+def occurrences_of(data: SeriesInput, space: Space) -> list[Occurrence]:
+    """The occurrences of `data` in the space's time zone (see recurrence.occurrences)."""
+    return occurrences(data.rule, data.first_day, data.start_time, data.end_time, data.end_days,
+                       policy_of(space).zone)
+
+
+def _input(data: SeriesInput, occurrence: Occurrence) -> BookingInput:
+    assert occurrence.start_dt is not None and occurrence.end_dt is not None
+    return BookingInput(data.space_id, occurrence.start_dt, occurrence.end_dt, data.title, data.seats,
+                        data.purpose, data.attendees, data.is_public)
+
+
+def _missing(occurrence: Occurrence) -> list[Conflict]:
+    assert occurrence.missing is not None
+    return [Conflict(NO_SUCH_DATE, MISSING_MESSAGES[occurrence.missing], dict(occurrence.params))]
+
+
+def preview_series(
+    member: User, data: SeriesInput, now: datetime | None = None, locale: str = "ja",
+    overrides: frozenset[str] = frozenset(), override_reason: str = "",
+) -> list[OccurrenceOutcome]:
+    """Every occurrence with its outcome under every rule of SPEC §5, nothing written.
+
+    An occurrence that would be booked counts for the later ones: its units are
+    taken (a booking longer than the repeat interval meets its own next
+    occurrence) and it counts against the member's quota. Raises ServiceError for
+    overrides the member may not use (see bookings.checked_overrides).
+    """
+    now = now or utcnow()
+    overrides = checked_overrides(member, overrides, override_reason)
+    session: Session = db.session()
+    space = _space(session, data.space_id)
+    policy = policy_of(space)
+    taken: list[Hold] = []
+    usage: list[tuple[datetime, datetime]] = []
+    items = []
+    for occurrence in occurrences_of(data, space):
+        if occurrence.missing is not None:
+            items.append(OccurrenceOutcome(occurrence, _missing(occurrence)))
+            continue
+        single = _input(data, occurrence)
+        conflicts, units = check_booking(session, space, member, single, now, locale, overrides, taken, usage)
+        if units is not None:
+            start_dt, end_dt = occupied(Request(single.start_dt, single.end_dt, single.seats, member.id), policy)
+            taken.extend(Hold(0, member.id, unit, start_dt, end_dt) for unit in units)
+            usage.append((single.start_dt, single.end_dt))
+        items.append(OccurrenceOutcome(occurrence, conflicts))
+    return items
+
+
+def _book(
+    session: Session, member: User, data: SeriesInput, days: Collection[date], now: datetime, locale: str,
+    overrides: frozenset[str], override_reason: str,
+) -> SeriesOutcome:
+    space = _space(session, data.space_id)
+    series = BookingSeries(space=space, user=member, title=data.title, rrule=data.rule.as_rrule(), created_at=now)
+    items = []
+    for occurrence in occurrences_of(data, space):
+        if occurrence.day not in days:
+            continue
+        if occurrence.missing is not None:
+            items.append(OccurrenceOutcome(occurrence, _missing(occurrence)))
+            continue
+        outcome = _decide(session, member, _input(data, occurrence), now, locale, overrides, override_reason,
+                          series=series)
+        items.append(OccurrenceOutcome(occurrence, outcome.conflicts, outcome.booking))
+    # The series joins the session with its first booking, so without one nothing is written.
+    return SeriesOutcome(items, series if any(i.booking is not None for i in items) else None)
+
+
+def book_series(
+    member: User, data: SeriesInput, days: Collection[date], now: datetime | None = None, locale: str = "ja",
+    *, overrides: frozenset[str] = frozenset(), override_reason: str = "",
+) -> SeriesOutcome:
+    """Book the occurrences on the local dates `days`, each as an ordinary booking, in one transaction.
+
+    Runs under the space's lock: each chosen occurrence is checked and booked in
+    date order, so one taken since the preview is reported with its conflict and
+    the others are still booked. Dates not in the series are ignored. Raises
+    ServiceError for an unverified member or forbidden overrides.
+    """
+    now = now or utcnow()
+    if not member.is_verified:
+        raise ServiceError(N_("Please confirm your e-mail address before booking."))
+    if not days:
+        raise ServiceError(N_("Choose at least one date to book."))
+    overrides = checked_overrides(member, overrides, override_reason)
+
+    def work(session: Session) -> SeriesOutcome:
+        return _book(session, member, data, frozenset(days), now, locale, overrides, override_reason)
+
+    try:
+        return run_write(data.space_id, work)
+    except IntegrityError as error:
+        # The lock makes this rare; a second run sees what the guard saw and reports it.
+        db.session.rollback()
+        if not is_guard_refusal(error):
+            raise
+        return run_write(data.space_id, work)
+
+
+def get_series(member: User, series_id: int) -> BookingSeries:
+    """A series of this member (staff may see any); anything else is not found."""
+    series = db.session.get(BookingSeries, series_id)
+    if series is None or (series.user_id != member.id and not member.is_staff):
+        raise NotFound()
+    return series
+
+
+def cancel_occurrences(
+    member: User, booking_id: int, scope: Scope, now: datetime | None = None, note: str = "",
+) -> list[Booking]:
+    """Cancel one occurrence, it and all following ones, or every occurrence of its series.
+
+    Only occurrences that have not started and can still be cancelled are
+    cancelled (the rest are left as they are); returns those cancelled, oldest
+    first. Raises NotFound for somebody else's booking, Stale when nothing is
+    left to cancel.
+    """
+    now = now or utcnow()
+    first = db.session.get(Booking, booking_id)
+    if first is None or (first.user_id != member.id and not member.is_staff):
+        raise NotFound()
+    space_id, series_id, start_dt = first.space_id, first.series_id, first.start_dt
+    if series_id is None and scope is not Scope.ONE:
+        raise NotFound()
+
+    def work(session: Session) -> list[Booking]:
+        if scope is Scope.ONE:
+            chosen = [b for b in [session.get(Booking, booking_id)] if b is not None]
+        else:
+            query = select(Booking).where(Booking.series_id == series_id).order_by(Booking.start_dt)
+            if scope is Scope.FOLLOWING:
+                query = query.where(Booking.start_dt >= start_dt)
+            chosen = list(session.scalars(query))
+        cancellable = [b for b in chosen
+                       if can_transition(b.status, BookingStatus.CANCELLED) and b.start_dt > now]
+        if not cancellable:
+            raise Stale(N_("Nothing left to cancel: these dates have started or were already cancelled."))
+        return [mark_cancelled(session, b, member, now, note) for b in cancellable]
+
+    return run_write(space_id, work)
+
+
+@dataclass
+class Decision:
+    """What staff's decision did to one occurrence: `result` is approved, rejected, refused or stale."""
+
+    booking_id: int
+    result: str
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+def pending_occurrences(staff: User, series_id: int) -> list[Booking]:
+    """The occurrences of a series still waiting for staff, oldest first (staff only)."""
+    if not staff.is_staff:
+        raise NotFound()
+    series = get_series(staff, series_id)
+    return [b for b in series.bookings if b.status == BookingStatus.PENDING.value]
+
+
+def decide_series(
+    staff: User, series_id: int, approve_ids: Collection[int], note: str, now: datetime | None = None,
+    locale: str = "ja",
+) -> list[Decision]:
+    """Decide a series as one request: approve the occurrences `approve_ids`, reject the other pending ones.
+
+    Each approval re-checks its occurrence under the space's lock (staff.approve);
+    one that now breaks a rule is `refused` with its conflicts and stays pending,
+    one decided meanwhile is `stale`. The rejected ones carry `note`, which is
+    required when any are rejected (staff.reject raises ServiceError without it).
+    """
+    pending = pending_occurrences(staff, series_id)
+    rejected = [b.id for b in pending if b.id not in approve_ids]
+    if rejected and not note.strip():
+        raise ServiceError(N_("Write a note for the member: why the request is rejected."))
+    decisions = []
+    for booking_id in [b.id for b in pending if b.id in approve_ids]:
+        try:
+            staff_service.approve(staff, booking_id, now, locale)
+            decisions.append(Decision(booking_id, "approved"))
+        except staff_service.Refused as refused:
+            decisions.append(Decision(booking_id, "refused", refused.conflicts))
+        except Stale:
+            decisions.append(Decision(booking_id, "stale"))
+    for booking_id in rejected:
+        try:
+            staff_service.reject(staff, booking_id, note, now)
+            decisions.append(Decision(booking_id, "rejected"))
+        except Stale:
+            decisions.append(Decision(booking_id, "stale"))
+    return decisions

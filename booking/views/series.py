@@ -1,0 +1,94 @@
+"""Recurring series: the form, the preview with a checkbox per date, booking, and cancelling."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from booking.forms_series import CancelSeriesForm, DecideSeriesForm, SeriesForm
+from booking.models import Space
+from booking.services import series, spaces
+from booking.views.helpers import locale_code
+from booking.views.staff import staff_required
+
+bp = Blueprint("series", __name__, url_prefix="/series")
+
+
+def _input(form: SeriesForm, space: Space) -> series.SeriesInput:
+    assert form.parsed_rule is not None
+    return series.SeriesInput(
+        space_id=space.id, title=(form.title.data or "").strip(), first_day=form.day.data,
+        start_time=form.start_time.data, end_time=form.end_time.data, rule=form.parsed_rule,
+        end_days=1 if form.end_time.data <= form.start_time.data else 0, is_public=bool(form.is_public.data),
+    )
+
+
+def _preview(form: SeriesForm, space: Space) -> tuple[str, int]:
+    items = series.preview_series(current_user, _input(form, space), locale=locale_code())
+    form.dates.data = [i.day.isoformat() for i in items if i.is_free]
+    return render_template("series/form.html", space=space, form=form, items=items), 200
+
+
+def _days(values: list[str] | tuple[str, ...]) -> set[date]:
+    chosen = set()
+    for value in values:
+        try:
+            chosen.add(date.fromisoformat(value))
+        except ValueError:
+            continue  # not a date of this series: booking ignores it like any other
+    return chosen
+
+
+@bp.route("/<slug>/new", methods=["GET", "POST"])
+@login_required
+def new(slug: str) -> str | Response | tuple[str, int]:
+    """Describe a series, preview every date, then book the ticked ones."""
+    space = spaces.get_space(slug)
+    form = SeriesForm()
+    form.dates.choices = [(d, d) for d in request.form.getlist("dates")]
+    if not form.validate_on_submit():
+        return render_template("series/form.html", space=space, form=form, items=None), (
+            422 if form.is_submitted() else 200)
+    if "book" not in request.form:
+        return _preview(form, space)
+    chosen = _days(form.dates.data or ())
+    if not chosen:
+        form.form_errors.append(_("Choose at least one date to book."))
+        return render_template("series/form.html", space=space, form=form, items=None), 422
+    outcome = series.book_series(current_user, _input(form, space), chosen, locale=locale_code())
+    lost = [i for i in outcome.items if i.booking is None]
+    flash(_("%(count)s dates were booked.", count=len(outcome.booked)), "success")
+    if lost:
+        return render_template("series/form.html", space=space, form=form, items=lost, lost=True), 409
+    return redirect(url_for("bookings.mine"))
+
+
+@bp.post("/cancel/<int:booking_id>")
+@login_required
+def cancel(booking_id: int) -> Response:
+    """Cancel one date of a series, it and the following ones, or the whole series."""
+    form = CancelSeriesForm()
+    if form.validate_on_submit():
+        done = series.cancel_occurrences(current_user, booking_id, series.Scope(form.scope.data))
+        flash(_("%(count)s dates were cancelled.", count=len(done)), "success")
+    return redirect(url_for("bookings.mine"))
+
+
+@bp.route("/<int:series_id>/decide", methods=["GET", "POST"])
+@staff_required
+def decide(series_id: int) -> str | Response:
+    """Staff: approve some dates of a series (each re-checked) and reject the others with a note."""
+    pending = series.pending_occurrences(current_user, series_id)
+    form = DecideSeriesForm()
+    form.approve.choices = [(b.id, b.id) for b in pending]
+    if not form.validate_on_submit():
+        return render_template("series/decide.html", form=form, pending=pending, series_id=series_id)
+    decisions = series.decide_series(current_user, series_id, set(form.approve.data or ()), form.note.data or "",
+                                     locale=locale_code())
+    counts = {r: sum(d.result == r for d in decisions) for r in ("approved", "rejected", "refused")}
+    flash(_("Approved %(approved)s, rejected %(rejected)s, could not approve %(refused)s.", **counts), "success")
+    return redirect(url_for("staff.requests"))

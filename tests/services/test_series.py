@@ -1,0 +1,192 @@
+"""Recurring series: the preview tells every occurrence's fate; booking books the chosen free ones."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from booking.domain.recurrence import Freq, RecurrenceRule
+from booking.extensions import db
+from booking.models import Booking, BookingEvent, BookingSeries, Closure
+from booking.services import NotFound, ServiceError, Stale
+from booking.services.series import (
+    Scope,
+    SeriesInput,
+    book_series,
+    cancel_occurrences,
+    decide_series,
+    preview_series,
+)
+from tests.conftest import future_day
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+FIRST = future_day(8).astimezone(TOKYO).date()
+
+
+def at(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), TOKYO)
+
+
+def weekly(space_id: int, count: int = 4, start: int = 10, end: int = 12, **fields: object) -> SeriesInput:
+    rule = RecurrenceRule(Freq.WEEKLY, weekdays=(FIRST.weekday(),), count=count)
+    return SeriesInput(space_id, "Weekly recording", FIRST, time(start), time(end), rule, **fields)  # type: ignore[arg-type]
+
+
+def codes(items: list) -> list[list[str]]:
+    return [[c.code for c in item.conflicts] for item in items]
+
+
+def test_preview_names_each_conflict_and_writes_nothing(create_user, create_space, create_booking):
+    member, studio = create_user(), create_space()
+    create_booking(studio, create_user(), at(FIRST + timedelta(weeks=1), 11), at(FIRST + timedelta(weeks=1), 13))
+    db.session.add(Closure(space_id=studio.id, start_dt=at(FIRST + timedelta(weeks=2), 0),
+                           end_dt=at(FIRST + timedelta(weeks=2), 23), reason="床の張り替え"))
+    db.session.commit()
+    items = preview_series(member, weekly(studio.id))
+    assert [i.day for i in items] == [FIRST + timedelta(weeks=n) for n in range(4)]
+    assert codes(items) == [[], ["overlap"], ["closed"], []]
+    assert "床の張り替え" in items[2].conflicts[0].render()
+    assert db.session.scalar(select(BookingSeries.id)) is None
+
+
+def test_booking_the_chosen_dates_makes_ordinary_linked_bookings(create_user, create_space):
+    member, studio = create_user(), create_space()
+    chosen = [FIRST, FIRST + timedelta(weeks=2), FIRST + timedelta(weeks=3)]
+    outcome = book_series(member, weekly(studio.id), chosen)
+    assert outcome.series is not None and outcome.series.rrule.startswith("FREQ=WEEKLY;BYDAY=")
+    bookings = list(db.session.scalars(select(Booking).order_by(Booking.start_dt)))
+    assert [b.start_dt.astimezone(TOKYO).date() for b in bookings] == chosen
+    assert {b.series_id for b in bookings} == {outcome.series.id}
+    assert len({b.uid for b in bookings}) == 3 and {b.status for b in bookings} == {"confirmed"}
+    trail = db.session.scalars(select(BookingEvent.booking_id).where(BookingEvent.action == "requested"))
+    assert sorted(trail) == sorted(b.id for b in bookings)
+
+
+def test_an_occurrence_taken_after_the_preview_is_reported_and_the_others_booked(
+    create_user, create_space, create_booking
+):
+    member, studio = create_user(), create_space()
+    data = weekly(studio.id, count=3)
+    assert codes(preview_series(member, data)) == [[], [], []]
+    lost = FIRST + timedelta(weeks=1)
+    create_booking(studio, create_user(), at(lost, 10), at(lost, 11))
+    outcome = book_series(member, data, [i.day for i in preview_series(member, data)])
+    assert codes(outcome.items) == [[], ["overlap"], []]
+    assert len(outcome.booked) == 2 and outcome.items[1].booking is None
+
+
+def test_a_booking_longer_than_the_interval_meets_its_own_next_occurrence(create_user, create_space):
+    member = create_user()
+    hall = create_space(hours={d: ((time(0), time(0)),) for d in range(7)}, max_minutes=60 * 24 * 9)
+    data = weekly(hall.id, count=3, start=9, end=9, end_days=8)
+    assert codes(preview_series(member, data)) == [[], ["overlap"], []]
+    assert codes(book_series(member, data, [i.day for i in preview_series(member, data)]).items) == [
+        [], ["overlap"], []]
+
+
+def test_quota_is_per_occurrence_and_the_preview_shows_which_exceed(create_user, create_space):
+    member, studio = create_user(), create_space(quota_active_bookings=2)
+    assert codes(preview_series(member, weekly(studio.id, count=3))) == [[], [], ["quota"]]
+
+
+def test_a_date_the_month_lacks_is_no_such_date_and_never_booked(create_user, create_space):
+    member, studio = create_user(), create_space(max_days_ahead=14)
+    rule = RecurrenceRule(Freq.MONTHLY, month_day=31, count=3)
+    first = date(FIRST.year + 1, 1, 31)
+    data = SeriesInput(studio.id, "Month end", first, time(10), time(11), rule)
+    items = preview_series(member, data)
+    assert [(i.day.month, [c.code for c in i.conflicts]) for i in items] == [
+        (1, ["horizon"]), (2, ["no_such_date"]), (3, ["horizon"]), (4, ["no_such_date"]), (5, ["horizon"])]
+
+
+def test_staff_override_the_horizon_with_a_reason(create_user, create_space):
+    staff, studio = create_user(role="staff"), create_space(max_days_ahead=14)
+    assert codes(preview_series(staff, weekly(studio.id))) == [[], ["horizon"], ["horizon"], ["horizon"]]
+    with pytest.raises(ServiceError):
+        preview_series(staff, weekly(studio.id), overrides=frozenset({"horizon"}))
+    items = preview_series(staff, weekly(studio.id), overrides=frozenset({"horizon"}), override_reason="季節番組")
+    assert codes(items) == [[], [], [], []]
+    with pytest.raises(ServiceError):
+        preview_series(create_user(), weekly(studio.id), overrides=frozenset({"horizon"}), override_reason="x")
+
+
+def test_cancel_one_following_and_all(create_user, create_space):
+    member, studio = create_user(), create_space()
+    booked = book_series(member, weekly(studio.id, count=5), [FIRST + timedelta(weeks=n) for n in range(5)]).booked
+    ids = [b.id for b in booked]
+    assert [b.id for b in cancel_occurrences(member, ids[1], Scope.ONE)] == [ids[1]]
+    assert [b.id for b in cancel_occurrences(member, ids[3], Scope.FOLLOWING)] == ids[3:]
+    assert [b.id for b in cancel_occurrences(member, ids[2], Scope.ALL)] == [ids[0], ids[2]]
+    with pytest.raises(Stale):
+        cancel_occurrences(member, ids[0], Scope.ALL)
+    with pytest.raises(NotFound):
+        cancel_occurrences(create_user(), ids[0], Scope.ONE)
+    db.session.expire_all()
+    assert {b.status for b in db.session.scalars(select(Booking))} == {"cancelled"}
+
+
+def test_a_cancelled_date_can_be_booked_again(create_user, create_space):
+    member, studio = create_user(), create_space()
+    first = book_series(member, weekly(studio.id, count=2), [FIRST, FIRST + timedelta(weeks=1)]).booked
+    cancel_occurrences(member, first[1].id, Scope.ONE)
+    again = book_series(member, weekly(studio.id, count=2), [FIRST + timedelta(weeks=1)])
+    assert codes(again.items) == [[]] and len(again.booked) == 1
+
+
+def test_nothing_chosen_is_refused(create_user, create_space):
+    with pytest.raises(ServiceError):
+        book_series(create_user(), weekly(create_space().id), [])
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    taken=st.lists(st.tuples(st.integers(0, 9), st.integers(9, 19)), max_size=6),
+    start=st.integers(9, 18),
+    length=st.integers(1, 3),
+    interval=st.integers(1, 2),
+    quota=st.sampled_from([None, 2, 4]),
+    hours_limit=st.sampled_from([None, 3, 6]),
+)
+def test_preview_and_booking_agree(app, create_user, create_space, create_booking, taken, start, length,
+                                   interval, quota, hours_limit):
+    member = create_user()
+    space = create_space(quota_active_bookings=quota, quota_hours_per_week=hours_limit, max_days_ahead=40)
+    other = create_user()
+    for week, hour in taken:
+        day = FIRST + timedelta(weeks=week)
+        if not db.session.scalars(select(Booking).where(Booking.space_id == space.id,
+                                                        Booking.start_dt == at(day, hour))).first():
+            create_booking(space, other, at(day, hour), at(day, hour + 1))
+    rule = RecurrenceRule(Freq.WEEKLY, interval, weekdays=(FIRST.weekday(), (FIRST.weekday() + 2) % 7), count=8)
+    data = SeriesInput(space.id, "Property", FIRST, time(start), time(min(start + length, 21)), rule)
+    preview = preview_series(member, data)
+    booked = book_series(member, data, [i.day for i in preview])
+    assert [(i.day, codes([i])) for i in booked.items] == [(i.day, codes([i])) for i in preview]
+    assert [i.booking is not None for i in booked.items] == [i.is_free for i in preview]
+
+
+def test_staff_approve_some_dates_of_a_series_and_reject_the_rest_with_a_note(
+    create_user, create_space, create_booking
+):
+    member, staff = create_user(), create_user(role="staff")
+    studio = create_space(requires_approval=True, pending_holds=False)
+    outcome = book_series(member, weekly(studio.id, count=3), [FIRST + timedelta(weeks=n) for n in range(3)])
+    ids = [b.id for b in outcome.booked]
+    assert outcome.series is not None and [b.status for b in outcome.booked] == ["pending"] * 3
+    # a closure arrives on the first date after the request: approving it is refused, it stays pending
+    db.session.add(Closure(space_id=studio.id, start_dt=at(FIRST, 0), end_dt=at(FIRST, 23), reason="点検"))
+    db.session.commit()
+    with pytest.raises(ServiceError):
+        decide_series(staff, outcome.series.id, ids[:2], note="")
+    decisions = decide_series(staff, outcome.series.id, ids[:2], note="その週は別番組です")
+    assert [(d.booking_id, d.result, [c.code for c in d.conflicts]) for d in decisions] == [
+        (ids[0], "refused", ["closed"]), (ids[1], "approved", []), (ids[2], "rejected", [])]
+    db.session.expire_all()
+    assert [db.session.get(Booking, i).status for i in ids] == ["pending", "confirmed", "rejected"]
+    with pytest.raises(NotFound):
+        decide_series(member, outcome.series.id, ids, note="")

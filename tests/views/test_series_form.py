@@ -1,0 +1,123 @@
+"""The series form: preview with a checkbox per date, book the ticked ones, cancel this and following."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from booking.extensions import db
+from booking.models import Booking
+from tests.views.conftest import at, monday_ahead
+
+MONDAY = monday_ahead()
+
+
+def typed(**overrides):
+    values = {"day": MONDAY.isoformat(), "start_time": "10:00", "end_time": "11:00", "title": "週次収録",
+              "repeat": "weekly", "interval": "1", "weekdays": ["0"], "count": "4", "preview": "1"}
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture
+def member(client, create_user):
+    user = create_user(locale="en")
+    client.login(user.email)
+    return user
+
+
+def test_preview_lists_every_date_with_its_outcome_and_writes_nothing(client, member, create_space, create_booking,
+                                                                     create_user):
+    studio = create_space()
+    taken = MONDAY + timedelta(weeks=1)
+    create_booking(studio, create_user(), at(taken, 10), at(taken, 11))
+    page = client.submit(f"/series/{studio.slug}/new", typed())
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for n in range(4):
+        assert (MONDAY + timedelta(weeks=n)).isoformat() in html
+    assert "overlaps another booking" in html
+    assert html.count('name="dates"') == 4 and len(re.findall(r'name="dates"[^>]*checked>', html)) == 3
+    assert db.session.scalar(select(Booking.id).where(Booking.user_id == member.id)) is None
+
+
+def test_booking_the_ticked_dates_skips_the_rest_then_cancel_following(client, member, create_space):
+    studio = create_space()
+    ticked = [(MONDAY + timedelta(weeks=n)).isoformat() for n in (0, 1, 3)]
+    response = client.submit(f"/series/{studio.slug}/new", typed(dates=ticked, book="1"))
+    assert response.status_code == 302
+    rows = list(db.session.scalars(select(Booking).where(Booking.user_id == member.id).order_by(Booking.start_dt)))
+    assert [b.start_dt.astimezone(at(MONDAY, 0).tzinfo).date().isoformat() for b in rows] == ticked
+    detail = client.get(f"/bookings/{rows[1].id}").get_data(as_text=True)
+    assert "part of a series" in detail
+    client.submit(f"/series/cancel/{rows[1].id}", {"scope": "following"})
+    db.session.expire_all()
+    assert [b.status for b in db.session.scalars(select(Booking).order_by(Booking.start_dt))] == [
+        "confirmed", "cancelled", "cancelled"]
+
+
+def test_a_date_taken_since_the_preview_is_named(client, member, create_space, create_booking, create_user):
+    studio = create_space()
+    lost = MONDAY + timedelta(weeks=2)
+    create_booking(studio, create_user(), at(lost, 10), at(lost, 11))
+    dates = [(MONDAY + timedelta(weeks=n)).isoformat() for n in range(3)]
+    page = client.submit(f"/series/{studio.slug}/new", typed(dates=dates, book="1", count="3"))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 409 and lost.isoformat() in html and "2 dates were booked" in html
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"count": ""}, "Give either a number of dates or an end date."),
+        ({"weekdays": []}, "Choose at least one weekday."),
+        ({"count": "999"}, "Choose between 1 and 366."),
+        ({"until": "2000-01-01", "count": ""}, "The end date must not be before the first date."),
+        ({"dates": ["not-a-date"], "book": "1"}, "Choose at least one date to book."),
+    ],
+)
+def test_bad_input_is_named_next_to_the_field_and_kept(client, member, create_space, overrides, message):
+    studio = create_space()
+    page = client.submit(f"/series/{studio.slug}/new", typed(**overrides))
+    assert page.status_code in (400, 422) and message in page.get_data(as_text=True)
+    assert "週次収録" in page.get_data(as_text=True)
+    assert db.session.scalar(select(Booking.id)) is None
+
+
+def test_japanese_is_the_default(client, create_user, create_space):
+    user = create_user()
+    client.login(user.email)
+    page = client.get(f"/series/{create_space().slug}/new").get_data(as_text=True)
+    assert "プレビュー" in page
+
+
+def test_someone_elses_series_date_cannot_be_cancelled(client, member, create_space, create_booking, create_user):
+    other = create_booking(create_space(), create_user(), at(MONDAY, 10), at(MONDAY, 11))
+    response = client.submit(f"/series/cancel/{other.id}", {"scope": "all"})
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Booking, other.id).status == "confirmed"
+
+
+def test_staff_decide_a_series_from_the_queue(client, create_user, create_space):
+    member, staff = create_user(), create_user(role="staff", locale="en")
+    studio = create_space(requires_approval=True)
+    client.login(member.email)
+    client.submit(f"/series/{studio.slug}/new", typed(dates=[(MONDAY + timedelta(weeks=n)).isoformat()
+                                                            for n in range(3)], book="1", count="3"))
+    rows = list(db.session.scalars(select(Booking).order_by(Booking.start_dt)))
+    assert [b.status for b in rows] == ["pending"] * 3 and rows[0].title == "週次収録"
+    client.submit("/logout")
+    client.login(staff.email)
+    queue = client.get("/staff/requests").get_data(as_text=True)
+    assert f"/series/{rows[0].series_id}/decide" in queue
+    page = client.submit(f"/series/{rows[0].series_id}/decide", {"approve": [rows[0].id, rows[2].id], "note": "重複"})
+    assert page.status_code == 302
+    db.session.expire_all()
+    assert [db.session.get(Booking, b.id).status for b in rows] == ["confirmed", "rejected", "confirmed"]
+    client.submit("/logout")
+    client.login(member.email)
+    assert client.get(f"/series/{rows[0].series_id}/decide").status_code == 403
