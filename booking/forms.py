@@ -92,6 +92,14 @@ class OneTimeCodeForm(FlaskForm):
     code = LineField(_l("Code"), validators=[DataRequired()], max_length=40)
 
 
+class ReplaceAuthenticatorForm(OneTimeCodeForm):
+    """Replacing an authenticator: the new app's code, and proof of the old one and of the password."""
+
+    current_code = LineField(_l("Code from the app you use now (or a recovery code)"),
+                             validators=[DataRequired()], max_length=40)
+    password = SecretField(_l("Password"), validators=[DataRequired()])
+
+
 class BookingForm(FlaskForm):
     day = DayField(_l("Date"), validators=[InputRequired(message=_l("Enter a date."))])
     start_time = ClockField(_l("Start"), validators=[InputRequired(message=_l("Enter a start time."))])
