@@ -204,3 +204,12 @@ def test_the_form_needs_a_signed_in_member(client, create_space):
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     assert client.submit("/spaces/room/book", typed()).status_code == 302
     assert written() == (0, 0)
+
+
+def test_too_many_desks_states_the_range_of_the_space(client, create_space, member):
+    create_space(slug="desks", kind="pooled", unit_count=24, hours=MORNINGS)
+    response = client.submit("/spaces/desks/book", typed(seats="999"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Choose between 1 and 24 desks." in form_errors(page)
+    assert written() == (0, 0)
