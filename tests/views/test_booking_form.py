@@ -82,7 +82,7 @@ def add_other_booking(space, create_booking, create_user):
 # name, space settings, what is typed differently, what the error must say, and the status.
 REFUSALS = [
     ("grid", {}, {"start_time": "10:15"}, "on the 30-minute grid", 422),
-    ("too long", {"max_minutes": 60}, {"end_time": "12:00"}, "lasts 30 to 60 minutes; this one lasts 120", 422),
+    ("too long", {"max_minutes": 60}, {"end_time": "12:00"}, "this one lasts 120 minutes.", 422),
     ("hours", {}, {"start_time": "11:30", "end_time": "12:30"}, "open 09:00–12:00", 422),
     ("weekend", {}, {"day": (MONDAY + timedelta(days=5)).isoformat()}, "not open on", 422),
     ("notice", {"min_notice_minutes": 60 * 24 * 60}, {}, "minutes of notice", 422),
