@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, NumberRange, Optional, ValidationError
 
 from booking.domain.passwords import password_problem
 from booking.domain.wallclock import NonexistentTime, is_repeated, utc_offset_label, wall_instant
@@ -92,6 +92,14 @@ class OneTimeCodeForm(FlaskForm):
     code = LineField(_l("Code"), validators=[DataRequired()], max_length=40)
 
 
+class ReplaceAuthenticatorForm(OneTimeCodeForm):
+    """Replacing an authenticator: the new app's code, and proof of the old one and of the password."""
+
+    current_code = LineField(_l("Code from the app you use now (or a recovery code)"),
+                             validators=[DataRequired()], max_length=40)
+    password = SecretField(_l("Password"), validators=[DataRequired()])
+
+
 class BookingForm(FlaskForm):
     day = DayField(_l("Date"), validators=[InputRequired(message=_l("Enter a date."))])
     start_time = ClockField(_l("Start"), validators=[InputRequired(message=_l("Enter a start time."))])
@@ -118,14 +126,23 @@ class BookingForm(FlaskForm):
     override_quota = CheckField(_l("Override the member's quota"))
     override_reason = LineField(_l("Reason for the override"), max_length=500)
 
-    def __init__(self, *args: Any, can_override: bool = False, zone: str = "Asia/Tokyo", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, can_override: bool = False, zone: str = "Asia/Tokyo", desks: int | None = None,
+                 **kwargs: Any) -> None:
         """Staff get the override fields; for anybody else they do not exist, so posting them does nothing.
 
-        `zone` is the space's time zone: the day and times are its wall times.
+        `zone` is the space's time zone: the day and times are its wall times. `desks` is the
+        desk count of a desk pool (spaces.unit_count): `seats` then ranges over 1..desks, and
+        its error states that range.
         """
         super().__init__(*args, **kwargs)
         self.can_override = can_override
         self.zone = ZoneInfo(zone)
+        self.desks = desks
+        if desks is not None:
+            self.seats.validators = [
+                *(v for v in self.seats.validators if not isinstance(v, NumberRange)),
+                NumberRange(min=1, max=desks, message=_l("Choose between %(min)s and %(max)s desks.")),
+            ]
         if not can_override:
             for name in (*OVERRIDE_FIELDS.values(), "override_reason"):
                 delattr(self, name)
@@ -190,6 +207,11 @@ class BookingForm(FlaskForm):
             raise ValidationError(_l("Say why the rules are overridden."))
 
 
+def desk_count(space: Any) -> int | None:
+    """The `desks` a booking form takes for `space`: its unit count for a desk pool, else None."""
+    return int(space.unit_count) if space.is_pooled else None
+
+
 # The rules staff may override, and the checkbox of each.
 OVERRIDE_FIELDS = {
     "notice": "override_notice",
@@ -210,6 +232,8 @@ class EditBookingForm(BookingForm):
             self.unit_numbers()
         except ValueError as error:
             raise ValidationError(_l("List desk numbers separated by commas, e.g. 3, 4.")) from error
+        if self.desks is not None and any(n > self.desks for n in self.unit_numbers()):
+            raise ValidationError(_l("This space has desks 1 to %(max)s.", max=self.desks))
         if self.unit_numbers() and len(self.unit_numbers()) != (self.seats.data or 1):
             raise ValidationError(_l("Name as many desks as you book, or leave this empty."))
 

@@ -26,7 +26,7 @@ from booking.fields import (
     TextField,
 )
 from booking.services.admin_spaces import MESSAGE_MAX, ClosureInput, InvalidInput, SpaceInput
-from booking.services.policy_changes import CHOICES, Resolution
+from booking.services.policy_changes import CHOICES, TEXT_MAX, Resolution
 from booking.views.helpers import KIND_LABELS, WEEKDAYS
 
 
@@ -154,16 +154,32 @@ class CancelHitForm(ServiceErrorsMixin, FlaskForm):
         self.booking_ids.choices = [(i, str(i)) for i in booking_ids]
 
 
+class VictimsTextForm(FlaskForm):
+    """The two texts of the victims fieldset (staff/_victims.html), inside a form that checks CSRF itself."""
+
+    class Meta:
+        csrf = False
+
+    victims_reason = LineField(_l("Why kept bookings may break the new policy"), max_length=TEXT_MAX)
+    victims_message = TextField(_l("Message to the members whose bookings are cancelled"), max_length=TEXT_MAX)
+
+
 def resolution_from(formdata: Any) -> Resolution:
-    """What staff chose for the bookings a policy change breaks: victim_<booking id> = keep / move / cancel."""
+    """What staff chose for the bookings a policy change breaks: victim_<booking id> = keep / move / cancel.
+
+    The reason and the message go through the bounded fields (VictimsTextForm); their errors ride
+    along in `Resolution.field_errors`, and the service refuses the change (422) when there are any.
+    """
+    texts = VictimsTextForm(formdata=formdata)
+    texts.validate()
     choices = {}
     for name in formdata:
         booking_id = name.removeprefix("victim_")
         if name.startswith("victim_") and booking_id.isdigit() and len(booking_id) < 12:
             if (choice := formdata.get(name)) in CHOICES:
                 choices[int(booking_id)] = choice
-    return Resolution(choices, (formdata.get("victims_reason") or "").strip(),
-                      (formdata.get("victims_message") or "").strip())
+    return Resolution(choices, texts.victims_reason.data or "", texts.victims_message.data or "",
+                      {name: list(errors) for name, errors in texts.errors.items()})
 
 
 ROLE_LABELS = {"member": _l("Member"), "staff": _l("Staff"), "admin": _l("Admin")}

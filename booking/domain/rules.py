@@ -116,7 +116,7 @@ def check_duration(request: Request, policy: Policy) -> list[Conflict]:
     return [
         Conflict(
             "duration",
-            N_("A booking here lasts %(min)s to %(max)s minutes; this one lasts %(length)s."),
+            N_("A booking here lasts %(min)s to %(max)s minutes; this one lasts %(length)s minutes."),
             {"min": policy.min_minutes, "max": policy.max_minutes, "length": minutes},
         )
     ]

@@ -193,6 +193,11 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def password_is_right(user: User, password: str) -> bool:
+    """Whether `password` is the account's password (argon2 verify: constant time in the hash)."""
+    return _matches(user.password_hash, password)
+
+
 def _matches(stored: str, password: str) -> bool:
     try:
         return hasher.verify(stored, password)

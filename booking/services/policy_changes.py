@@ -47,10 +47,14 @@ class VictimsToResolve(ServiceError):
 
     status_code = 409
 
-    def __init__(self, victims: list[Victim], message: str = "", **params: object) -> None:
+    def __init__(self, victims: list[Victim], message: str = "", *,
+                 field_errors: Mapping[str, Sequence[object]] | None = None, **params: object) -> None:
         super().__init__(message or N_("This change breaks the bookings below. Choose what happens to each "
                                        "and save again; nothing was saved yet."), **params)
         self.victims = victims
+        self.field_errors = dict(field_errors or {})
+        if self.field_errors:
+            self.status_code = 422
 
 
 @dataclass(frozen=True)
@@ -58,11 +62,14 @@ class Resolution:
     """What staff chose for each victim they were shown: booking id → keep / move / cancel.
 
     `reason` is recorded with kept bookings; `message` goes to the members whose bookings are cancelled.
+    `field_errors` holds the form's errors for those two texts (field name → messages, already
+    in the user's language, from the bounded fields of booking/fields.py): any error refuses the change.
     """
 
     choices: Mapping[int, str] = field(default_factory=dict)
     reason: str = ""
     message: str = ""
+    field_errors: Mapping[str, Sequence[object]] = field(default_factory=dict)
 
 
 NO_VICTIMS = Resolution()
@@ -144,6 +151,9 @@ def _check(victims: Sequence[Victim], resolution: Resolution) -> None:
     choices = resolution.choices
     if not victims:
         return  # whatever staff saw before has gone meanwhile: nothing is left to resolve
+    if resolution.field_errors:
+        raise VictimsToResolve(list(victims), N_("Correct the fields marked below; nothing was saved yet."),
+                               field_errors=resolution.field_errors)
     if set(choices) != {v.booking_id for v in victims}:
         if not choices:
             raise VictimsToResolve(list(victims))

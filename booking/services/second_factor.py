@@ -22,7 +22,7 @@ from booking.domain.totp import matching_step
 from booking.domain.values import N_
 from booking.extensions import db
 from booking.models import AccountToken, User
-from booking.services import NotFound, ServiceError, account_tokens
+from booking.services import NotFound, ServiceError, account_tokens, accounts
 from booking.services.transactions import run_write
 
 ISSUER = "Floor booking"
@@ -32,7 +32,13 @@ RECOVERY_GROUPS, RECOVERY_GROUP_LENGTH = 5, 5
 
 
 class WrongCode(ServiceError):
+    """A code or password is not right; `field` names the form field it belongs to."""
+
     status_code = 422
+
+    def __init__(self, message: str, field: str = "code", **params: object) -> None:
+        super().__init__(message, **params)
+        self.field = field
 
 
 def new_secret() -> str:
@@ -59,14 +65,24 @@ def _normalised_recovery(code: str) -> str:
     return "".join(code.split()).replace("-", "").lower()
 
 
-def enrol(user: User, secret: str, code: str, now_ts: float, now: datetime | None = None) -> list[str]:
+def enrol(user: User, secret: str, code: str, now_ts: float, now: datetime | None = None, *,
+          current_code: str = "", password: str = "") -> list[str]:
     """Store `secret` once `code` from the new authenticator proves it works; returns new recovery codes.
 
-    Replaces any earlier authenticator and recovery codes. Raises WrongCode.
+    Replaces any earlier authenticator and recovery codes, but only with the account's
+    password and a code of the current authenticator (or an unused recovery code), so a
+    session alone cannot swap the second factor (ASVS 4.0.3 V2.7, V3.7.1). Raises WrongCode
+    (its `field` says which input was wrong); nothing is changed then.
     """
     step = matching_step(secret, code, now_ts, None)
     if step is None:
         raise WrongCode(N_("This code is not right. Check the time on your phone and try the newest code."))
+    if user.totp_secret:
+        if not accounts.password_is_right(user, password):
+            raise WrongCode(N_("The current password is wrong."), field="password")
+        if check(user.id, current_code, now_ts, now) is None:
+            raise WrongCode(N_("This code is not right, or was already used. Wait for the next code and try again."),
+                            field="current_code")
     now = now or utcnow()
     codes = [_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
 

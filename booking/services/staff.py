@@ -300,10 +300,15 @@ def reject(staff: User, booking_id: int, note: str, now: datetime | None = None)
 
 
 def find_member(email: str) -> User:
-    """The enabled account with this e-mail, for booking on its behalf."""
+    """The enabled account with this e-mail, for booking on its behalf.
+
+    Raises ServiceError when no account has the address, or when its account is deactivated.
+    """
     user: User | None = db.session.scalar(select(User).where(User.email == normalise_email(email)))
-    if user is None or not user.is_enabled:
+    if user is None:
         raise ServiceError(N_("No account uses the e-mail address %(email)s."), email=email.strip())
+    if not user.is_enabled:
+        raise ServiceError(N_("The account %(email)s is deactivated: it cannot be booked for."), email=email.strip())
     return user
 
 

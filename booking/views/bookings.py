@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from booking.db import utcnow
-from booking.forms import EditBookingForm
+from booking.forms import EditBookingForm, desk_count
 from booking.models import Booking
 from booking.services import ServiceError, bookings, changes
 from booking.views.helpers import conflict_message, locale_code
@@ -52,8 +52,8 @@ def cancel(booking_id: int) -> Response:
 def _filled(booking: Booking) -> EditBookingForm:
     zone = ZoneInfo(booking.space.timezone)
     start, end = booking.start_dt.astimezone(zone), booking.end_dt.astimezone(zone)
-    return EditBookingForm(formdata=None, day=start.date(), start_time=start.time(), end_time=end.time(),
-                           seats=booking.seats, title=booking.title, purpose=booking.purpose,
+    return EditBookingForm(formdata=None, desks=desk_count(booking.space), day=start.date(), start_time=start.time(),
+                           end_time=end.time(), seats=booking.seats, title=booking.title, purpose=booking.purpose,
                            attendees=booking.attendees, is_public=booking.is_public,
                            units=", ".join(str(u) for u in booking.unit_numbers))
 
@@ -76,7 +76,7 @@ def _change(form: EditBookingForm, booking: Booking) -> changes.BookingChange:
 def edit(booking_id: int) -> str | Response | tuple[str, int]:
     """Change the time, desks, title or public flag of a future booking; refusals keep the input."""
     booking = bookings.get_own_booking(current_user, booking_id)
-    form = EditBookingForm() if request.method == "POST" else _filled(booking)
+    form = EditBookingForm(desks=desk_count(booking.space)) if request.method == "POST" else _filled(booking)
     page = {"booking": booking, "space": booking.space, "form": form}
     if not form.validate_on_submit():
         return render_template("bookings/edit.html", **page), 422 if form.is_submitted() else 200

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from booking.forms import OneTimeCodeForm
+from booking.forms import OneTimeCodeForm, ReplaceAuthenticatorForm
 from booking.limits import limited
 from booking.models import User
 from booking.services import second_factor
@@ -60,19 +60,22 @@ def code() -> str | Response | tuple[str, int]:
 @bp.route("/account/two-factor", methods=["GET", "POST"])
 @login_required
 def enrol() -> str | Response | tuple[str, int]:
-    """Set up (or replace) the authenticator app: scan the QR code, confirm with a code."""
+    """Set up (or, with the password and a current code, replace) the authenticator app."""
     secret = session.get(ENROL_SECRET) or second_factor.new_secret()
     session[ENROL_SECRET] = secret
-    form = OneTimeCodeForm()
+    form = ReplaceAuthenticatorForm() if current_user.totp_secret else OneTimeCodeForm()
     uri = second_factor.enrolment_uri(secret, current_user.email)
     page = {"form": form, "secret": secret, "qr": second_factor.qr_code(uri),
             "left": second_factor.recovery_codes_left(current_user) if current_user.totp_secret else None}
     if not form.validate_on_submit():
         return render_template("account/two_factor.html", **page), 422 if form.is_submitted() else 200
     try:
-        codes = second_factor.enrol(current_user, secret, form.code.data or "", time.time())
+        proof = form if isinstance(form, ReplaceAuthenticatorForm) else None
+        codes = second_factor.enrol(current_user, secret, form.code.data or "", time.time(),
+                                    current_code=(proof.current_code.data or "") if proof else "",
+                                    password=(proof.password.data or "") if proof else "")
     except second_factor.WrongCode as error:
-        form.code.errors = [_(error.message)]
+        form[error.field].errors = [_(error.message)]
         return render_template("account/two_factor.html", **page), 422
     session.pop(ENROL_SECRET, None)
     return render_template("account/recovery_codes.html", codes=codes)

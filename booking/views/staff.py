@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Email, Optional, ValidationError
 from booking.db import utcnow
 from booking.extensions import login_manager
 from booking.fields import EmailLineField, LineField, TextField
-from booking.forms import BookingForm
+from booking.forms import BookingForm, desk_count
 from booking.models import Booking, Space
 from booking.services import ServiceError, Stale, audit, changes, spaces, staff
 from booking.services.bookings import BookingInput
@@ -230,7 +230,7 @@ def decline_change(booking_id: int) -> Response:
 def book(slug: str) -> str | Response | tuple[str, int]:
     """Book a space for a member, or block it for staff; confirmed at once."""
     space = spaces.get_space(slug)
-    form = StaffBookingForm(zone=space.timezone)
+    form = StaffBookingForm(zone=space.timezone, desks=desk_count(space))
     if not form.validate_on_submit():
         return render_template("staff/book.html", space=space, form=form), 422 if form.is_submitted() else 200
     try:

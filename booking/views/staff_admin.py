@@ -112,7 +112,8 @@ def edit_space(space_id: int) -> Page:
 def _with_victims(template: str, error: VictimsToResolve, **context: Any) -> tuple[str, int]:
     """The change's page again, listing the bookings it breaks with a choice for each."""
     return render_template(template, victims=policy_changes.victim_rows(error.victims),
-                           victims_error=_(error.message, **error.params), **context), error.status_code
+                           victims_error=_(error.message, **error.params),
+                           victims_field_errors=error.field_errors, **context), error.status_code
 
 
 def _hours_page(space: Any, form: HoursForm | None = None, holiday_form: HolidayOpeningForm | None = None,

@@ -119,3 +119,34 @@ def test_a_password_reset_never_skips_the_code(client, inbox, create_user):
     assert not signed_in(client)
     db.session.expire_all()
     assert db.session.get(User, admin.id).totp_secret == TOTP_SECRET
+
+
+def test_replacing_an_authenticator_needs_the_password_and_a_current_code(client, create_user):
+    admin = create_user(role="admin")
+    password_step(client, admin.email)
+    client.submit("/login/code", {"code": totp_code(admin.email)})
+    page = client.get("/account/two-factor").get_data(as_text=True)
+    assert 'name="current_code"' in page and 'name="password"' in page
+    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)
+
+    session_only = client.submit("/account/two-factor", {"code": pyotp.TOTP(secret).now()})
+    wrong_password = client.submit("/account/two-factor", {
+        "code": pyotp.TOTP(secret).now(), "current_code": pyotp.TOTP(TOTP_SECRET).now(), "password": "not it"})
+
+    assert session_only.status_code == 422 and wrong_password.status_code == 422
+    assert "現在のパスワードが正しくありません" in wrong_password.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).totp_secret == TOTP_SECRET
+    assert not db.session.scalars(select(AccountToken.id).where(AccountToken.purpose == "recovery")).all()
+
+    recovery_free = client.submit("/account/two-factor", {
+        "code": pyotp.TOTP(secret).now(), "current_code": "abcde-abcde-abcde-abcde-abcde", "password": PASSWORD})
+    assert recovery_free.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).totp_secret == TOTP_SECRET
+
+    done = client.submit("/account/two-factor", {
+        "code": pyotp.TOTP(secret).now(), "current_code": totp_code(admin.email), "password": PASSWORD})
+    assert done.status_code == 200 and len(CODES_RE.findall(done.get_data(as_text=True))) == 10
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).totp_secret == secret

@@ -69,3 +69,32 @@ def test_removing_a_holiday_opening_with_a_booking_on_it_asks_first_then_cancels
     db.session.expire_all()
     assert db.session.get(HolidayOpening, opening_id) is None
     assert fresh(Booking, booking.id).status == "cancelled"
+
+
+def test_victims_reason_and_message_go_through_the_bounded_fields(
+        staff_client, create_space, create_user, create_booking):
+    desks = create_space(kind="pooled", unit_count=24, hours=NINE_TO_SIX)
+    booked = create_booking(desks, create_user(), saturday_at(10), saturday_at(12), units=(1,))
+    form = {**HOURS, "day_5": "", f"victim_{booked.id}": "keep"}
+    url = f"/staff/spaces/{desks.id}/hours"
+    staff_client.submit("/language", {"locale": "en"})
+
+    broken = staff_client.submit(url, {**form, "victims_reason": "Told them\nin person\x07"})
+
+    assert broken.status_code == 422
+    page = broken.get_data(as_text=True)
+    assert 'id="victims_reason-error"' in page and "Use a single line" in page
+    assert len(fresh(Space, desks.id).opening_hours) == 7
+    assert not fresh(Booking, booked.id).override_reason
+
+    long = staff_client.submit(url, {**form, "victims_reason": "x" * 2001})
+    assert long.status_code == 422 and 'id="victims_reason-error"' in long.get_data(as_text=True)
+    assert len(fresh(Space, desks.id).opening_hours) == 7
+
+    staff_client.submit("/language", {"locale": "ja"})
+    in_japanese = staff_client.submit(url, {**form, "victims_reason": "a\tb"})
+    assert in_japanese.status_code == 422 and "改行" in in_japanese.get_data(as_text=True)
+
+    saved = staff_client.submit(url, {**form, "victims_reason": "  Told them in person  "})
+    assert saved.status_code == 302
+    assert fresh(Booking, booked.id).override_reason == "Told them in person"

@@ -77,7 +77,7 @@ def test_too_short_or_too_long_says_the_allowed_range_and_the_length(start, end,
     conflicts = check_duration(request(start, end), policy(min_minutes=60, max_minutes=180))
     assert codes(conflicts) == ["duration"]
     assert conflicts[0].render() == (
-        f"A booking here lasts 60 to 180 minutes; this one lasts {length}."
+        f"A booking here lasts 60 to 180 minutes; this one lasts {length} minutes."
     )
 
 

@@ -10,6 +10,7 @@ from werkzeug.http import parse_date
 from booking.demo import seed_demo
 from booking.extensions import db
 from booking.models import Booking, OpeningPeriod, Space, User
+from booking.services.expiry import deadline_of
 from tests.services.conftest import count
 
 
@@ -64,3 +65,10 @@ def test_no_demo_change_time_lies_in_the_future(app, client):
         response = client.get(f"/spaces/{slug}/calendar.ics")
         if "Last-Modified" in response.headers:
             assert parse_date(response.headers["Last-Modified"]) <= parse_date(response.headers["Date"])
+
+
+def test_every_seeded_request_waits_for_a_deadline_after_now(app):
+    seed_demo()
+    now = datetime.now(UTC)
+    pending = db.session.scalars(select(Booking).where(Booking.status == "pending")).all()
+    assert pending and all(deadline_of(b) > now for b in pending)

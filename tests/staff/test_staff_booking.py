@@ -138,3 +138,15 @@ def test_a_member_cannot_book_for_someone_else(create_space, create_user):
         request_booking(other, BookingInput(space.id, DAY.replace(hour=2), DAY.replace(hour=3), "X"), booked_by=member)
 
     assert bookings_count() == 0
+
+
+def test_a_staff_booking_for_a_deactivated_member_says_the_account_is_deactivated(
+        staff_client, studio, create_user):
+    create_user(email="gone@example.jp", is_enabled=False)
+
+    response = staff_client.submit("/staff/spaces/studio/book", local_form(10, 12, member_email="gone@example.jp"))
+
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "gone@example.jp のアカウントは利用停止中" in page
+    assert bookings_count() == 0

@@ -82,7 +82,7 @@ def add_other_booking(space, create_booking, create_user):
 # name, space settings, what is typed differently, what the error must say, and the status.
 REFUSALS = [
     ("grid", {}, {"start_time": "10:15"}, "on the 30-minute grid", 422),
-    ("too long", {"max_minutes": 60}, {"end_time": "12:00"}, "lasts 30 to 60 minutes; this one lasts 120", 422),
+    ("too long", {"max_minutes": 60}, {"end_time": "12:00"}, "this one lasts 120 minutes.", 422),
     ("hours", {}, {"start_time": "11:30", "end_time": "12:30"}, "open 09:00–12:00", 422),
     ("weekend", {}, {"day": (MONDAY + timedelta(days=5)).isoformat()}, "not open on", 422),
     ("notice", {"min_notice_minutes": 60 * 24 * 60}, {}, "minutes of notice", 422),
@@ -203,4 +203,13 @@ def test_the_form_needs_a_signed_in_member(client, create_space):
     response = client.get("/spaces/room/book")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     assert client.submit("/spaces/room/book", typed()).status_code == 302
+    assert written() == (0, 0)
+
+
+def test_too_many_desks_states_the_range_of_the_space(client, create_space, member):
+    create_space(slug="desks", kind="pooled", unit_count=24, hours=MORNINGS)
+    response = client.submit("/spaces/desks/book", typed(seats="999"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Choose between 1 and 24 desks." in form_errors(page)
     assert written() == (0, 0)

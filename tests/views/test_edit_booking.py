@@ -62,3 +62,20 @@ def test_somebody_elses_booking_is_not_found_and_nothing_changes(client, create_
     assert client.submit(f"/bookings/{booking.id}/edit", form_of(booking, title="Mine now")).status_code == 404
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).title == "Test booking"
+
+
+def test_a_desk_number_past_the_pool_is_a_field_error_naming_the_desks(
+        client, create_user, create_space, create_booking):
+    member = create_user(locale="en")
+    desks = create_space(kind="pooled", unit_count=24)
+    booking = create_booking(desks, member, at(DAY, 10), at(DAY, 11), units=(2,))
+    client.login(member.email)
+
+    response = client.submit(f"/bookings/{booking.id}/edit", form_of(booking, units="999"))
+
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert [html.unescape(e) for e in FIELD_ERROR_RE.findall(text)] == ["This space has desks 1 to 24."]
+    assert "just taken" not in text and 'value="999"' in text
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).unit_numbers == [2]
