@@ -50,7 +50,9 @@ def refuse_malformed() -> None:
     if request.files:
         abort(400)
     for key, value in request.args.items(multi=True):
-        if not (_is_clean(key, single_line=True) and _is_clean(value, single_line=True)):
+        # A hostile `next` falls back to the home page instead (safe_next, issue 12), so a
+        # member who followed a doctored sign-in link can still sign in.
+        if not (_is_clean(key, single_line=True) and _is_clean(value, single_line=key != "next")):
             abort(400)
     # Form values may hold line breaks (multi-line fields); the fields judge the rest.
     for key, value in request.form.items(multi=True):

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import Booking, Closure, HolidayOpening, User
+from tests.conftest import PASSWORD
 from tests.views.conftest import form_errors, input_value, tokyo_today, written
 
 DAY = (tokyo_today() + timedelta(days=14)).isoformat()
@@ -159,10 +160,18 @@ def test_bytes_that_are_not_utf8_are_a_bad_request(client, room, create_user):
     assert written() == (0, 0)
 
 
-@pytest.mark.parametrize("query", ["q=a%0Ab", "q=%1B", "next=/%0D%0ASet-Cookie:x=1"])
+@pytest.mark.parametrize("query", ["q=a%0Ab", "q=%1B", "week=/%0D%0ASet-Cookie:x=1"])
 def test_a_control_character_in_a_query_is_a_bad_request(client, create_user, query):
     client.login(create_user(role="staff").email)
     assert client.get(f"/staff/members?{query}").status_code == 400
+
+
+def test_a_sign_in_link_with_a_line_break_in_next_signs_in_and_goes_home(client, create_user):
+    user = create_user()
+    response = client.submit("/login?next=/%0D%0ASet-Cookie:x=1", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert "Set-Cookie: x=1" not in str(response.headers)
 
 
 def test_an_uploaded_file_is_a_bad_request(client, room, create_user):
