@@ -34,7 +34,7 @@ from booking.models import Booking, BookingHold, Space, User
 from booking.services import NotFound, ServiceError, Stale, audit
 from booking.services.bookings import ALREADY, Outcome, _units_conflict, get_own_booking, with_hints
 from booking.services.spaces import active_holds, closures_between, policy_of
-from booking.services.staff import NOTE_MAX, REQUEST_TIME_RULES, Refused, _usage_without
+from booking.services.staff import NOTE_MAX, REQUEST_TIME_RULES, Refused, _usage_without, run_decision
 from booking.services.transactions import is_guard_refusal, run_write
 
 TITLE_MAX = 200
@@ -268,15 +268,7 @@ def approve_change(staff: User, booking_id: int, now: datetime | None = None, lo
     if not staff.is_staff:
         raise ServiceError(N_("Only staff can decide on changes."))
     space_id = get_own_booking(staff, booking_id).space_id
-    try:
-        return run_write(space_id, lambda s: _approve_change(s, staff, booking_id, now, locale))
-    except IntegrityError as error:
-        db.session.rollback()
-        if not is_guard_refusal(error):
-            raise
-        space = db.session.get(Space, space_id)
-        assert space is not None
-        raise Refused([_units_conflict(space)]) from error
+    return run_decision(space_id, lambda s: _approve_change(s, staff, booking_id, now, locale), _units_conflict)
 
 
 def decline_change(staff: User, booking_id: int, note: str = "", now: datetime | None = None) -> Booking:

@@ -7,8 +7,10 @@ and its neighbours are at that moment, never on what a page showed earlier.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +31,7 @@ from booking.services.transactions import is_guard_refusal, run_write
 
 # Notice and horizon measure how far ahead the member asked; they were checked
 # when the request came in, and a slow decision must not turn them into a refusal.
+T = TypeVar("T")
 REQUEST_TIME_RULES = frozenset({"notice", "horizon"})
 NOTE_MAX = 2000
 
@@ -271,15 +274,23 @@ def approve(staff: User, booking_id: int, now: datetime | None = None, locale: s
     """
     now = now or utcnow()
     space_id = _space_id(booking_id)
+    return run_decision(space_id, lambda s: _approve(s, staff, booking_id, now, locale), _taken_conflict)
+
+
+def run_decision(space_id: int, work: Callable[[Session], T], conflict_of: Callable[[Space], Conflict]) -> T:
+    """run_write for a staff decision: a database guard refusal becomes Refused([conflict_of(space)]).
+
+    Raises Refused for an overlap the database refused, and whatever `work` raises.
+    """
     try:
-        return run_write(space_id, lambda s: _approve(s, staff, booking_id, now, locale))
+        return run_write(space_id, work)
     except IntegrityError as error:
         db.session.rollback()
         if not is_guard_refusal(error):
             raise
         space = db.session.get(Space, space_id)
         assert space is not None
-        raise Refused([_taken_conflict(space)]) from error
+        raise Refused([conflict_of(space)]) from error
 
 
 def reject(staff: User, booking_id: int, note: str, now: datetime | None = None) -> Booking:
