@@ -148,14 +148,23 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the test admins' authenticat
 
 
 def totp_code(email: str) -> str:
-    """A code the app accepts now: for the step after the last one this admin used (waits if needed)."""
-    db.session.expire_all()
-    user = db.session.scalar(select(User).where(User.email == email))
-    assert user is not None and user.totp_secret
-    step = max(time_step(clock.time()) - 1, (user.totp_last_step or 0) + 1)
+    """A code the app accepts now and for the next half minute at least.
+
+    The step is the current one (or the one after the last this admin used, waiting
+    for it to come round); never the previous one, which the server stops accepting
+    if a 30-second boundary passes between making the code and checking it. The
+    last step is read on a connection of its own, so a session snapshot taken
+    before another sign-in cannot hide it.
+    """
+    with db.engine.connect() as connection:
+        row = connection.execute(
+            select(User.totp_secret, User.totp_last_step).where(User.email == email)).one()
+    secret, last_step = row
+    assert secret
+    step = max(time_step(clock.time()), (last_step or 0) + 1)
     while step > time_step(clock.time()) + 1:
         clock.sleep(0.2)
-    return pyotp.TOTP(user.totp_secret).generate_otp(step)
+    return pyotp.TOTP(secret).generate_otp(step)
 
 
 @pytest.fixture
