@@ -206,6 +206,53 @@ class HolidayOpening(db.Model):
     day_date: Mapped[date] = mapped_column(Date)
 
 
+class SpaceVersion(db.Model):
+    """What made a space open, in force from `valid_from` until the next version of the space.
+
+    Written in the transaction of every change of opening hours, unit count, time zone
+    or holiday rules (booking.services.space_history), so usage figures of a past
+    period use the rules of that time, not today's. `opening` is [[weekday, "HH:MM",
+    "HH:MM"], ...]; `holiday_openings` the ISO days of holidays it opened on anyway.
+    """
+
+    __tablename__ = "space_versions"
+    __table_args__ = (
+        CheckConstraint("unit_count >= 1", name="unit_count_positive"),
+        CheckConstraint("max_minutes > 0", name="max_minutes_positive"),
+        UniqueConstraint("space_id", "valid_from", name="uq_space_versions_space_from"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    timezone: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(10))
+    unit_count: Mapped[int] = mapped_column(Integer)
+    max_minutes: Mapped[int] = mapped_column(Integer)
+    close_on_holidays: Mapped[bool] = mapped_column(Boolean)
+    holiday_country: Mapped[str] = mapped_column(String(2))
+    opening: Mapped[list[list[Any]]] = mapped_column(JSON)
+    holiday_openings: Mapped[list[str]] = mapped_column(JSON)
+
+
+class ClosureRemoval(db.Model):
+    """A closure staff removed: it stays in force for usage figures up to `removed_at`."""
+
+    __tablename__ = "closure_removals"
+    __table_args__ = (
+        CheckConstraint("end_dt > start_dt", name="end_after_start"),
+        Index("ix_closure_removals_space_start", "space_id", "start_dt"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    closure_id: Mapped[int] = mapped_column(Integer)
+    space_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), nullable=True)
+    start_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    removed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 def new_uid() -> str:
     return f"{uuid.uuid4()}@floor-booking"
 
@@ -472,7 +519,7 @@ class JobSchedule(db.Model):
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-EXPORT_KINDS = ("bookings", "figures")
+EXPORT_KINDS = ("bookings", "figures", "members")
 EXPORT_FORMATS = ("csv", "xlsx")
 
 

@@ -25,6 +25,7 @@ from booking.services import NotFound, ServiceError, Stale
 from booking.services.bookings import cancel_booking
 from booking.services.feeds import rebuild_events
 from booking.services.policy_changes import NO_VICTIMS, Resolution, save_change
+from booking.services.space_history import keep_baseline, record_removal, record_version
 from booking.services.spaces import national_holidays
 from booking.services.transactions import run_write
 
@@ -138,6 +139,7 @@ def create_space(data: SpaceInput) -> Space:
         space = Space(**asdict(data))
         session.add(space)
         session.flush()
+        record_version(session, space, utcnow())
         return space
 
     return run_write(None, work)
@@ -169,8 +171,10 @@ def update_space(staff: User, space_id: int, data: SpaceInput, resolution: Resol
         _refuse_taken_slug(session, data.slug, space_id)
         if errors := _grid_errors(space, data.slot_minutes):
             raise InvalidInput(errors)
+        keep_baseline(session, space)
         for name, value in asdict(data).items():
             setattr(space, name, value)
+        record_version(session, space, utcnow())
 
     save_change(staff, space_id, change, resolution, now)
     rebuild_events(space_id, now)  # the events show the space's name and time zone
@@ -268,6 +272,7 @@ def set_opening_hours(staff: User, space_id: int, texts: dict[int, str],
     def change(session: Session, locked: Space) -> None:
         if locked.slot_minutes != space.slot_minutes:
             raise Stale(N_("The slot length changed meanwhile; please check the hours again."))
+        keep_baseline(session, locked)
         locked.opening_hours.clear()
         session.flush()
         for weekday, periods in week.items():
@@ -275,6 +280,7 @@ def set_opening_hours(staff: User, space_id: int, texts: dict[int, str],
                 locked.opening_hours.append(OpeningPeriod(
                     weekday=weekday, open_time=open_time, close_time=close_time,
                     close_next_day=close_time <= open_time))
+        record_version(session, locked, utcnow())
 
     save_change(staff, space_id, change, resolution, now)
     return get_space(space_id)
@@ -301,9 +307,13 @@ def add_holiday_opening(space_id: int, day: date) -> HolidayOpening:
             HolidayOpening.space_id == space_id, HolidayOpening.day_date == day))
         if taken is not None:
             raise InvalidInput({"day": (N_("The space already opens on %(day)s."), {"day": day.isoformat()})})
+        locked = session.get(Space, space_id)
+        assert locked is not None
+        keep_baseline(session, locked)
         opening = HolidayOpening(space_id=space_id, day_date=day)
         session.add(opening)
         session.flush()
+        record_version(session, locked, utcnow())
         return opening
 
     return run_write(space_id, work)
@@ -315,11 +325,13 @@ def remove_holiday_opening(staff: User, space_id: int, opening_id: int,
 
     Bookings on that day are victims (see `policy_changes.save_change`).
     """
-    def change(session: Session, _space: Space) -> None:
+    def change(session: Session, space: Space) -> None:
+        keep_baseline(session, space)
         removed = session.execute(delete(HolidayOpening).where(
             HolidayOpening.id == opening_id, HolidayOpening.space_id == space_id))
         if not removed.rowcount:  # type: ignore[attr-defined]
             raise NotFound()
+        record_version(session, space, utcnow())
 
     get_space(space_id)
     save_change(staff, space_id, change, resolution, now)
@@ -380,8 +392,11 @@ def delete_closure(closure_id: int) -> None:
     space_id = get_closure(closure_id).space_id
 
     def work(session: Session) -> None:
-        if not session.execute(delete(Closure).where(Closure.id == closure_id)).rowcount:  # type: ignore[attr-defined]
+        closure = session.get(Closure, closure_id)
+        if closure is None:
             raise NotFound()
+        record_removal(session, closure, utcnow())
+        session.delete(closure)
 
     run_write(space_id, work)
 

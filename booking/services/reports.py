@@ -1,8 +1,10 @@
 """Usage figures for staff (SPEC §2 "exports and usage figures"): per space, per organisation kind, decisions.
 
-Counts and booked hours are grouped in SQL (GROUP BY space, organisation kind, action);
-open time, peak desks and the weekday × hour heatmap come from the domain
-(booking.domain.usage) over the space's opening hours, closures and closed holidays.
+Counts, booked hours, peak desks and the booked side of the weekday × hour heatmap are
+grouped in SQL (booking.services.report_sql); bookings are never loaded into Python.
+Open time comes from the domain (booking.domain.usage) over the rules in force at each
+instant (booking.domain.history: versions of opening hours, unit counts and holiday
+rules, and closures as they stood), so changing today's hours leaves past figures alone.
 A period is a run of local calendar days, first…last inclusive, read in each space's
 own time zone; "booked" means confirmed bookings, their time clipped to the period.
 """
@@ -12,40 +14,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Float, and_, case, distinct, func, literal, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import ColumnElement, and_, case, distinct, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import FunctionElement
 
-from booking.db import UTCDateTime
-from booking.domain.usage import Booked, heatmap, median_minutes, occupancy, open_unit_minutes, peak_units
-from booking.domain.values import local_day_bounds
+from booking.domain.history import RulesVersion, closures_in_force, in_force
+from booking.domain.usage import heatmap, local_hours, median_minutes, occupancy, open_unit_minutes
+from booking.domain.values import ClosedRange, Policy, local_day_bounds
 from booking.models import ORG_KINDS, Booking, BookingEvent, Space, User
-from booking.services.spaces import closures_between, policy_of
+from booking.services.report_sql import booked_by_hour, clipped_seconds, load_hours, peak_level, seconds_between
+from booking.services.space_history import closures_of, versions_of
+from booking.services.spaces import HOLIDAY_LANGUAGES, national_holidays, policy_of
 
 DECISIONS = ("approved", "rejected", "expired", "cancelled")
 # Cancellations by notice given: under a day, under a week, a week or more before the start.
 NOTICE_BUCKETS = ("day", "week", "longer")
 HOME_ZONE = "Asia/Tokyo"  # the office's own calendar, for counts that belong to no space (new members)
-
-
-class seconds_between(FunctionElement[float]):  # noqa: N801 (an SQL function name)
-    """SQL: seconds from the first instant to the second (both UTC columns or literals)."""
-
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(seconds_between, "sqlite")
-def _seconds_sqlite(element: seconds_between, compiler: object, **kw: object) -> str:
-    a, b = list(element.clauses)
-    return f"((julianday({compiler.process(b, **kw)}) - julianday({compiler.process(a, **kw)})) * 86400.0)"  # type: ignore[attr-defined]
-
-
-@compiles(seconds_between, "postgresql")
-def _seconds_pg(element: seconds_between, compiler: object, **kw: object) -> str:
-    a, b = list(element.clauses)
-    return f"EXTRACT(EPOCH FROM ({compiler.process(b, **kw)} - {compiler.process(a, **kw)}))"  # type: ignore[attr-defined]
+# A booking that started before a period can reach into it by at most this much: the form's
+# ceiling for a space's longest booking (forms_staff.SpaceForm.max_minutes), unless a
+# version of the space allowed longer. Keeps every range query bounded by the start index.
+LONGEST_BOOKING = timedelta(minutes=10080)
 
 
 @dataclass(frozen=True)
@@ -128,76 +115,123 @@ def chosen_spaces(session: Session, filters: Filters) -> list[Space]:
     return list(session.scalars(query))
 
 
-def _clipped_seconds(start_dt: datetime, end_dt: datetime) -> ColumnElement[float]:
-    lo, hi = literal(start_dt, UTCDateTime), literal(end_dt, UTCDateTime)
-    a = case((Booking.start_dt < lo, lo), else_=Booking.start_dt)
-    b = case((Booking.end_dt > hi, hi), else_=Booking.end_dt)
-    return seconds_between(a, b) * Booking.seats
+@dataclass(frozen=True)
+class SpaceRules:
+    """A space with the versions of its rules, read once per report."""
+
+    space: Space
+    policy: Policy
+    versions: list[RulesVersion]
+
+    @property
+    def longest(self) -> timedelta:
+        longest = max([self.policy.max_minutes, *(v.policy.max_minutes for v in self.versions)])
+        return max(LONGEST_BOOKING, timedelta(minutes=longest))
 
 
-def _booked_in(space: Space, filters: Filters) -> list[ColumnElement[bool]]:
-    start_dt, end_dt = filters.period.bounds(space.timezone)
-    where = [Booking.space_id == space.id, Booking.status == "confirmed",
-             Booking.start_dt < end_dt, Booking.end_dt > start_dt]
-    if filters.org_kind:
-        where.append(User.org_kind == filters.org_kind)
+def rules_of(session: Session, space: Space) -> SpaceRules:
+    policy = policy_of(space)
+    return SpaceRules(space, policy, versions_of(session, space, policy))
+
+
+def _booked_in(rules: SpaceRules, period: Period, org_kind: str) -> list[ColumnElement[bool]]:
+    """Confirmed bookings of the space overlapping the period (the start index bounds both ends)."""
+    start_dt, end_dt = period.bounds(rules.space.timezone)
+    where = [Booking.space_id == rules.space.id, Booking.status == "confirmed",
+             Booking.start_dt < end_dt, Booking.start_dt >= start_dt - rules.longest, Booking.end_dt > start_dt]
+    if org_kind:
+        where.append(User.org_kind == org_kind)
     return where
 
 
-def _space_figures(session: Session, space: Space, filters: Filters, locale: str,
+def _with_user(org_kind: str) -> list[tuple[object, ColumnElement[bool]]]:
+    return [(User, User.id == Booking.user_id)] if org_kind else []
+
+
+def _holidays(version: RulesVersion, start_dt: datetime, end_dt: datetime, locale: str) -> dict[date, str]:
+    if not version.close_on_holidays:
+        return {}
+    zone = version.policy.zone
+    first, last = start_dt.astimezone(zone).date() - timedelta(days=1), end_dt.astimezone(zone).date()
+    language = HOLIDAY_LANGUAGES.get(locale, "ja")
+    return {day: name for year in range(first.year, last.year + 1)
+            for day, name in national_holidays(version.holiday_country, year, language).items()
+            if first <= day <= last}
+
+
+def open_parts(session: Session, rules: SpaceRules, start_dt: datetime, end_dt: datetime,
+               locale: str) -> list[tuple[Policy, list[ClosedRange], datetime, datetime]]:
+    """[start_dt, end_dt) cut by the versions in force: each part's policy and closures as they stood."""
+    current, removed = closures_of(session, rules.space, start_dt, end_dt)
+    closures = closures_in_force(current, removed)
+    return [(version.policy, closures + version.closed_holidays(_holidays(version, a, z, locale)), a, z)
+            for version, a, z in in_force(rules.versions, start_dt, end_dt)]
+
+
+def open_minutes(session: Session, rules: SpaceRules, period: Period, locale: str) -> int:
+    """Open unit-minutes of the period, under the rules in force at each instant."""
+    start_dt, end_dt = period.bounds(rules.space.timezone)
+    return sum(open_unit_minutes(policy, closures, a, z)
+               for policy, closures, a, z in open_parts(session, rules, start_dt, end_dt, locale))
+
+
+def _space_figures(session: Session, rules: SpaceRules, filters: Filters, locale: str,
                    report: Report) -> SpaceFigures:
+    space = rules.space
     start_dt, end_dt = filters.period.bounds(space.timezone)
-    where = _booked_in(space, filters)
-    count, seconds = session.execute(
-        select(func.count(Booking.id), func.coalesce(func.sum(_clipped_seconds(start_dt, end_dt)), 0.0))
-        .join(User, User.id == Booking.user_id).where(*where)
-    ).one()
-    policy = policy_of(space)
-    closures = closures_between(session, space, policy, start_dt, end_dt, locale)
-    open_minutes = open_unit_minutes(policy, closures, start_dt, end_dt)
-    booked = [Booked(a, b, n) for a, b, n in session.execute(
-        select(Booking.start_dt, Booking.end_dt, Booking.seats).join(User, User.id == Booking.user_id).where(*where))]
-    for key, (used, opened) in heatmap(policy, closures, booked, start_dt, end_dt).items():
+    where, joins = _booked_in(rules, filters.period, filters.org_kind), _with_user(filters.org_kind)
+    query = select(func.count(Booking.id), func.coalesce(func.sum(clipped_seconds(start_dt, end_dt)), 0.0))
+    for target, on in joins:
+        query = query.join(target, on)  # type: ignore[arg-type]
+    count, seconds = session.execute(query.where(*where)).one()
+    opened = 0
+    for policy, closures, a, z in open_parts(session, rules, start_dt, end_dt, locale):
+        opened += open_unit_minutes(policy, closures, a, z)
+        for key, (_none, minutes) in heatmap(policy, closures, [], a, z).items():
+            old = report.heatmap.get(key, (0, 0))
+            report.heatmap[key] = (old[0], old[1] + minutes)
+    load_hours(session, local_hours(rules.policy, start_dt, end_dt))
+    for key, used in booked_by_hour(session, where, joins).items():
         old = report.heatmap.get(key, (0, 0))
-        report.heatmap[key] = (old[0] + used, old[1] + opened)
+        report.heatmap[key] = (old[0] + round(used / 60), old[1])
     booked_minutes = round(float(seconds) / 60)
     return SpaceFigures(
-        space=space, bookings=int(count), booked_hours=booked_minutes / 60, open_hours=open_minutes / 60,
-        occupancy=occupancy(booked_minutes, open_minutes),
-        peak_units=peak_units(booked, start_dt, end_dt) if space.is_pooled else None,
+        space=space, bookings=int(count), booked_hours=booked_minutes / 60, open_hours=opened / 60,
+        occupancy=occupancy(booked_minutes, opened),
+        peak_units=peak_level(session, where, start_dt, end_dt, joins) if space.is_pooled else None,
     )
 
 
-def _month_usage(session: Session, spaces: list[Space], filters: Filters, locale: str,
+def _month_usage(session: Session, spaces: list[SpaceRules], filters: Filters, locale: str,
                  month: Period) -> tuple[float, float | None]:
     """Booked unit-hours (SQL) and occupancy of one month over the chosen spaces."""
     booked = opened = 0
-    scoped = Filters(month, filters.space_ids, filters.org_kind)
-    for space in spaces:
-        start_dt, end_dt = month.bounds(space.timezone)
-        seconds = session.scalar(select(func.coalesce(func.sum(_clipped_seconds(start_dt, end_dt)), 0.0))
-                                 .join(User, User.id == Booking.user_id).where(*_booked_in(space, scoped)))
+    for rules in spaces:
+        start_dt, end_dt = month.bounds(rules.space.timezone)
+        query = select(func.coalesce(func.sum(clipped_seconds(start_dt, end_dt)), 0.0))
+        for target, on in _with_user(filters.org_kind):
+            query = query.join(target, on)  # type: ignore[arg-type]
+        seconds = session.scalar(query.where(*_booked_in(rules, month, filters.org_kind)))
         booked += round(float(seconds or 0) / 60)
-        policy = policy_of(space)
-        opened += open_unit_minutes(policy, closures_between(session, space, policy, start_dt, end_dt, locale),
-                                    start_dt, end_dt)
+        opened += open_minutes(session, rules, month, locale)
     return booked / 60, occupancy(booked, opened)
 
 
-def _trend(session: Session, spaces: list[Space], filters: Filters, locale: str) -> list[tuple[Period, float,
-                                                                                              float | None]]:
+def _trend(session: Session, spaces: list[SpaceRules], filters: Filters, locale: str) -> list[tuple[Period, float,
+                                                                                                  float | None]]:
     last = filters.period.last
     months = [Period.month(last.year + (last.month - 1 - back) // 12, (last.month - 1 - back) % 12 + 1)
               for back in range(11, -1, -1)]
     return [(month, *_month_usage(session, spaces, filters, locale, month)) for month in months]
 
 
-def _kind_rows(session: Session, space: Space, filters: Filters) -> list[tuple[str, int, float, int, int]]:
-    start_dt, end_dt = filters.period.bounds(space.timezone)
+def _kind_rows(session: Session, rules: SpaceRules, filters: Filters) -> list[tuple[str, int, float, int, int]]:
+    start_dt, end_dt = filters.period.bounds(rules.space.timezone)
     rows = session.execute(
-        select(User.org_kind, func.count(Booking.id), func.sum(_clipped_seconds(start_dt, end_dt)),
+        select(User.org_kind, func.count(Booking.id), func.sum(clipped_seconds(start_dt, end_dt)),
                func.count(distinct(func.nullif(User.organisation, ""))), func.count(distinct(User.id)))
-        .join(User, User.id == Booking.user_id).where(*_booked_in(space, filters)).group_by(User.org_kind)
+        .join(User, User.id == Booking.user_id).where(*_booked_in(rules, filters.period, filters.org_kind))
+        .group_by(User.org_kind)
     )
     return [(kind, int(n), float(s or 0), int(orgs), int(members)) for kind, n, s, orgs, members in rows]
 
@@ -254,10 +288,11 @@ def build_report(session: Session, filters: Filters, locale: str = "ja") -> Repo
     """
     report = Report(filters)
     spaces = chosen_spaces(session, filters)
+    rules = [rules_of(session, space) for space in spaces]
     kinds = {kind: KindFigures(kind) for kind in ORG_KINDS}
-    for space in spaces:
-        report.spaces.append(_space_figures(session, space, filters, locale, report))
-        for kind, n, seconds, orgs, members in _kind_rows(session, space, filters):
+    for space_rules in rules:
+        report.spaces.append(_space_figures(session, space_rules, filters, locale, report))
+        for kind, n, seconds, orgs, members in _kind_rows(session, space_rules, filters):
             row = kinds[kind]
             row.bookings += n
             row.booked_hours += round(seconds / 60) / 60
@@ -267,7 +302,7 @@ def build_report(session: Session, filters: Filters, locale: str = "ja") -> Repo
     _decisions(session, spaces, filters, report)
     _cancellations(session, spaces, filters, report)
     report.new_members = _new_members(session, filters)
-    report.trend = _trend(session, spaces, filters, locale)
+    report.trend = _trend(session, rules, filters, locale)
     return report
 
 

@@ -1,0 +1,151 @@
+"""The SQL of the usage figures that both engines run alike: time arithmetic, heatmap, peak.
+
+SQLite has no time-zone data, so the local hours are cut by the domain
+(`usage.local_hours`, correct across clock changes) and handed to the database as a
+temporary table of UTC spans, each with its local weekday and hour; the database
+clips every booking to those spans and sums them per (weekday, hour). Bookings are
+never loaded into Python for the figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Float,
+    Integer,
+    MetaData,
+    Table,
+    and_,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import FunctionElement
+
+from booking.db import UTCDateTime
+from booking.domain.usage import Span
+from booking.models import Booking
+
+# The longest local-hour piece: an hour repeated when clocks go back is one piece of two hours.
+LONGEST_PIECE_HOURS = 3
+
+HOURS = Table(
+    "report_hours", MetaData(),
+    Column("start_dt", UTCDateTime), Column("end_dt", UTCDateTime), Column("weekday", Integer),
+    Column("hour", Integer),
+)
+_CREATE = {
+    "sqlite": ("CREATE TEMP TABLE IF NOT EXISTS report_hours "
+               "(start_dt TEXT NOT NULL, end_dt TEXT NOT NULL, weekday INTEGER NOT NULL, hour INTEGER NOT NULL)",
+               "CREATE INDEX IF NOT EXISTS temp.ix_report_hours_start ON report_hours (start_dt)"),
+    "postgresql": ("CREATE TEMP TABLE IF NOT EXISTS report_hours (start_dt timestamptz NOT NULL, "
+                   "end_dt timestamptz NOT NULL, weekday integer NOT NULL, hour integer NOT NULL) "
+                   "ON COMMIT DELETE ROWS",
+                   "CREATE INDEX IF NOT EXISTS ix_report_hours_start ON report_hours (start_dt)"),
+}
+
+
+class seconds_between(FunctionElement[float]):  # noqa: N801 (an SQL function name)
+    """SQL: seconds from the first instant to the second (both UTC columns or literals)."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(seconds_between, "sqlite")
+def _seconds_sqlite(element: seconds_between, compiler: object, **kw: object) -> str:
+    a, b = list(element.clauses)
+    return f"((julianday({compiler.process(b, **kw)}) - julianday({compiler.process(a, **kw)})) * 86400.0)"  # type: ignore[attr-defined]
+
+
+@compiles(seconds_between, "postgresql")
+def _seconds_pg(element: seconds_between, compiler: object, **kw: object) -> str:
+    a, b = list(element.clauses)
+    return f"EXTRACT(EPOCH FROM ({compiler.process(b, **kw)} - {compiler.process(a, **kw)}))"  # type: ignore[attr-defined]
+
+
+class hours_before(FunctionElement[datetime]):  # noqa: N801 (an SQL function name)
+    """SQL: an instant some whole hours earlier (SQLite: text without fraction, fine as a lower bound)."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+
+
+@compiles(hours_before, "sqlite")
+def _before_sqlite(element: hours_before, compiler: object, **kw: object) -> str:
+    instant, hours = list(element.clauses)
+    return f"datetime({compiler.process(instant, **kw)}, '-' || {compiler.process(hours, **kw)} || ' hours')"  # type: ignore[attr-defined]
+
+
+@compiles(hours_before, "postgresql")
+def _before_pg(element: hours_before, compiler: object, **kw: object) -> str:
+    instant, hours = list(element.clauses)
+    return f"({compiler.process(instant, **kw)} - make_interval(hours => {compiler.process(hours, **kw)}))"  # type: ignore[attr-defined]
+
+
+def clipped(start_dt: datetime | ColumnElement[datetime], end_dt: datetime | ColumnElement[datetime]
+            ) -> tuple[ColumnElement[datetime], ColumnElement[datetime]]:
+    """A booking's start and end, clipped to [start_dt, end_dt) (instants or columns)."""
+    lo = literal(start_dt, UTCDateTime) if isinstance(start_dt, datetime) else start_dt
+    hi = literal(end_dt, UTCDateTime) if isinstance(end_dt, datetime) else end_dt
+    return (case((Booking.start_dt < lo, lo), else_=Booking.start_dt),
+            case((Booking.end_dt > hi, hi), else_=Booking.end_dt))
+
+
+def clipped_seconds(start_dt: datetime, end_dt: datetime) -> ColumnElement[float]:
+    """Seconds of a booking inside [start_dt, end_dt), times the units it holds."""
+    return seconds_between(*clipped(start_dt, end_dt)) * Booking.seats
+
+
+def load_hours(session: Session, pieces: Sequence[tuple[int, int, Span]]) -> None:
+    """Fill this transaction's report_hours with the local-hour pieces (weekday, hour, UTC span)."""
+    dialect = session.get_bind().dialect.name
+    for statement in _CREATE[dialect]:
+        session.execute(text(statement))
+    session.execute(HOURS.delete())
+    if pieces:
+        session.execute(insert(HOURS), [{"start_dt": a, "end_dt": z, "weekday": day, "hour": hour}
+                                        for day, hour, (a, z) in pieces])
+    if dialect == "postgresql":
+        session.execute(text("ANALYZE report_hours"))
+
+
+def booked_by_hour(session: Session, where: Sequence[ColumnElement[bool]],
+                   joins: Sequence[tuple[object, ColumnElement[bool]]] = ()) -> dict[tuple[int, int], float]:
+    """Booked unit-seconds per (weekday, hour) of the pieces in report_hours, for bookings matching `where`."""
+    k = HOURS.c
+    a, z = clipped(k.start_dt, k.end_dt)
+    query = select(k.weekday, k.hour, func.sum(seconds_between(a, z) * Booking.seats)).select_from(Booking)
+    for target, on in joins:
+        query = query.join(target, on)  # type: ignore[arg-type]
+    query = query.join(HOURS, and_(k.start_dt < Booking.end_dt, k.end_dt > Booking.start_dt,
+                                   k.start_dt > hours_before(Booking.start_dt, LONGEST_PIECE_HOURS)))
+    rows = session.execute(query.where(*where).group_by(k.weekday, k.hour))
+    return {(int(day), int(hour)): float(seconds or 0) for day, hour, seconds in rows}
+
+
+def peak_level(session: Session, where: Sequence[ColumnElement[bool]], start_dt: datetime, end_dt: datetime,
+               joins: Sequence[tuple[object, ColumnElement[bool]]] = ()) -> int:
+    """The most units held at one instant of [start_dt, end_dt): a running sum over starts and ends.
+
+    At one instant ends come before starts, so back-to-back bookings do not add up.
+    """
+    a, z = clipped(start_dt, end_dt)
+    starts = select(a.label("at"), Booking.seats.label("delta")).select_from(Booking)
+    ends = select(z.label("at"), (-Booking.seats).label("delta")).select_from(Booking)
+    for target, on in joins:
+        starts, ends = starts.join(target, on), ends.join(target, on)  # type: ignore[arg-type]
+    events = union_all(starts.where(*where), ends.where(*where)).subquery()
+    level = func.sum(events.c.delta).over(order_by=(events.c.at, events.c.delta), rows=(None, 0))
+    levels = select(level.label("level")).subquery()
+    return int(session.scalar(select(func.coalesce(func.max(levels.c.level), 0))) or 0)
