@@ -1,4 +1,4 @@
-"""Exports for staff: bookings and usage figures as CSV (UTF-8 with BOM) or Excel .xlsx.
+"""Exports for staff: bookings, members and usage figures as CSV (UTF-8 with BOM) or Excel .xlsx.
 
 CSV starts with a byte order mark, so Excel in Japan reads UTF-8 rather than Shift_JIS
 (the mojibake of chatwoot#15684, lightdash#15226). A text cell starting with = + - @
@@ -19,9 +19,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook, load_workbook
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.models import Booking, ExportLog, Space, User
+from booking.models import EXPORT_FORMATS, EXPORT_KINDS, Booking, ExportLog, Space, User
 from booking.services.reports import Filters, Report
 
 Cell = str | int | float | datetime | None
@@ -107,6 +108,28 @@ def figures_table(report: Report, locale: str) -> list[list[Cell]]:
     ]
 
 
+def member_table(session: Session, filters: Filters) -> list[list[Cell]]:
+    """One row per member account (of the chosen kind): who they are, and their use in the period.
+
+    Bookings and booked hours count confirmed bookings of the chosen spaces, grouped in SQL;
+    times are Tokyo wall times (the office's own calendar, reports.HOME_ZONE).
+    """
+    from booking.services.reports import HOME_ZONE, member_usage
+
+    usage = member_usage(session, filters)
+    query = select(User).where(User.role == "member").order_by(User.id)
+    if filters.org_kind:
+        query = query.where(User.org_kind == filters.org_kind)
+    rows: list[list[Cell]] = []
+    for user in session.scalars(query):
+        count, minutes = usage.get(user.id, (0, 0))
+        rows.append([user.id, user.name, user.email, user.organisation, user.org_kind,
+                     local_time(user.created_at, HOME_ZONE),
+                     None if user.email_verified_at is None else local_time(user.email_verified_at, HOME_ZONE),
+                     1 if user.is_enabled else 0, count, round(minutes / 60, 2)])
+    return rows
+
+
 def log_export(session: Session, user: User, kind: str, file_format: str, filters: Filters,
                row_count: int, at: datetime) -> ExportLog:
     """Record who exported what, when; the caller commits."""
@@ -122,7 +145,7 @@ def log_export(session: Session, user: User, kind: str, file_format: str, filter
 
 def export(user: User, kind: str, file_format: str, filters: Filters, locale: str,
            header: Sequence[str], now: datetime) -> bytes:
-    """Build one export (kind "bookings" or "figures", format "csv" or "xlsx") and log it in one transaction.
+    """Build one export (kind "bookings", "members" or "figures"; format "csv" or "xlsx"), logged in one transaction.
 
     `header` are the column titles in the viewer's language. Raises ValueError for an
     unknown kind or format.
@@ -130,12 +153,14 @@ def export(user: User, kind: str, file_format: str, filters: Filters, locale: st
     from booking.services.reports import booking_rows, build_report
     from booking.services.transactions import run_write
 
-    if kind not in ("bookings", "figures") or file_format not in ("csv", "xlsx"):
+    if kind not in EXPORT_KINDS or file_format not in EXPORT_FORMATS:
         raise ValueError(f"unknown export {kind}.{file_format}")
 
     def work(session: Session) -> bytes:
         if kind == "bookings":
             _header, rows = booking_table(booking_rows(session, filters), locale, header)
+        elif kind == "members":
+            rows = member_table(session, filters)
         else:
             rows = figures_table(build_report(session, filters, locale), locale)
         log_export(session, session.merge(user), kind, file_format, filters, len(rows), now)

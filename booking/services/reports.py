@@ -306,6 +306,21 @@ def build_report(session: Session, filters: Filters, locale: str = "ja") -> Repo
     return report
 
 
+def member_usage(session: Session, filters: Filters) -> dict[int, tuple[int, int]]:
+    """Per member id: confirmed bookings and booked unit-minutes in the period, over the chosen spaces (SQL)."""
+    usage: dict[int, tuple[int, int]] = {}
+    for space in chosen_spaces(session, filters):
+        rules = rules_of(session, space)
+        start_dt, end_dt = filters.period.bounds(space.timezone)
+        query = (select(Booking.user_id, func.count(Booking.id), func.sum(clipped_seconds(start_dt, end_dt)))
+                 .join(User, User.id == Booking.user_id)
+                 .where(*_booked_in(rules, filters.period, filters.org_kind)).group_by(Booking.user_id))
+        for user_id, count, seconds in session.execute(query):
+            old = usage.get(user_id, (0, 0))
+            usage[user_id] = (old[0] + int(count), old[1] + round(float(seconds or 0) / 60))
+    return usage
+
+
 def booking_rows(session: Session, filters: Filters) -> list[tuple[Booking, Space, User]]:
     """Bookings of the chosen spaces that overlap the period (any status), earliest first."""
     rows: list[tuple[Booking, Space, User]] = []

@@ -29,6 +29,12 @@ FIGURES_HEADER = (
     _l("Space"), _l("Bookings"), _l("Booked hours"), _l("Open hours"), _l("Occupancy (0–1)"),
     _l("Peak desks in use"),
 )
+MEMBER_HEADER = (
+    _l("Member no."), _l("Name"), _l("E-mail"), _l("Organisation"), _l("Organisation kind"), _l("Registered at"),
+    _l("E-mail verified at"), _l("Account enabled (1 = yes)"), _l("Bookings in the period"),
+    _l("Booked hours in the period"),
+)
+HEADERS = {"bookings": BOOKING_HEADER, "members": MEMBER_HEADER, "figures": FIGURES_HEADER}
 FORMATS = {"csv": exports.CSV_TYPE, "xlsx": exports.XLSX_TYPE}
 
 
@@ -94,15 +100,15 @@ def index() -> str | tuple[str, int]:
     return page if is_valid else (page, 400)
 
 
-@bp.route("/reports/<any(bookings, figures):kind>.<any(csv, xlsx):file_format>")
+@bp.route("/reports/<any(bookings, members, figures):kind>.<any(csv, xlsx):file_format>")
 @staff_required
 def export(kind: str, file_format: str) -> Response:
-    """Download bookings or figures for the filters (staff only; every export is logged)."""
+    """Download bookings, members or figures for the filters (staff only; every export is logged)."""
     form = report_form()
     if not form.validate():
         abort(400)
     filters = filters_of(form)
-    header = [str(h) for h in (BOOKING_HEADER if kind == "bookings" else FIGURES_HEADER)]
+    header = [str(h) for h in HEADERS[kind]]
     data = exports.export(current_user, kind, file_format, filters, locale_code(), header, utcnow())
     name = f"{kind}-{filters.period.first.isoformat()}-{filters.period.last.isoformat()}.{file_format}"
     return Response(data, mimetype=FORMATS[file_format],

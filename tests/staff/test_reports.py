@@ -247,3 +247,39 @@ def test_the_trend_shows_the_twelve_months_up_to_the_period(floor):
     assert june[0] == 18 + 12
     assert june[1] == pytest.approx(30 * 60 / (29 * 9 * 60 + 4 * 30 * 9 * 60))
     assert report.trend[-1][1] == 1  # 1 July 00:00–01:00 of the booking across midnight
+
+
+def test_the_members_csv_has_a_bom_neutralises_formulas_counts_use_and_is_logged(client, create_user, floor):
+    studio, _desks = floor
+    hostile = create_user(name="=cmd|' /C calc'!A0", organisation="@SUM(1)", org_kind="company")
+    staff = login(client, create_user, "staff")
+    response = client.get("/staff/reports/members.csv?period=month&year=2026&month=6")
+    assert response.status_code == 200 and response.data.startswith(b"\xef\xbb\xbf")
+    rows = read_csv(response.data)
+    assert rows[0][:3] == ["会員番号", "氏名", "メールアドレス"]
+    by_org = {row[3]: row for row in rows[1:]}
+    assert set(by_org) == {"株式会社テスト", "NPO みらい", "'@SUM(1)"}  # members only: no staff account
+    assert by_org["株式会社テスト"][8:] == ["3", "17.0"]  # 2 h studio, 7 h of the night to 1 July, 2 desks × 4 h
+    assert by_org["NPO みらい"][8:] == ["2", "13.0"]
+    assert by_org["'@SUM(1)"][1] == "'=cmd|' /C calc'!A0" and by_org["'@SUM(1)"][8:] == ["0", "0.0"]
+    entry = db.session.scalar(select(ExportLog))
+    assert (entry.user_id, entry.kind, entry.file_format, entry.row_count) == (staff.id, "members", "csv", 3)
+    assert hostile.email in {row[2] for row in rows[1:]}
+
+
+def test_the_members_xlsx_keeps_names_as_text_and_follows_the_kind_filter(client, create_user, floor):
+    create_user(name="=HYPERLINK(\"http://x\")", org_kind="research", organisation="大学")
+    user = create_user(role="staff", locale="en")
+    client.login(user.email, PASSWORD)
+    response = client.get("/staff/reports/members.xlsx?period=month&year=2026&month=6&org_kind=research")
+    rows = exports.read_xlsx(response.data)
+    assert rows[0][0] == "Member no." and len(rows) == 2
+    assert rows[1][1] == "=HYPERLINK(\"http://x\")" and isinstance(rows[1][5], datetime)
+    assert db.session.scalar(select(ExportLog.kind)) == "members"
+
+
+def test_members_cannot_export_members(client, create_user, floor):
+    login(client, create_user, "member")
+    assert client.get("/staff/reports/members.csv").status_code == 403
+    assert client.get("/staff/reports/members.xlsx").status_code == 403
+    assert db.session.scalar(select(ExportLog.id)) is None
