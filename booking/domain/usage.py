@@ -111,7 +111,9 @@ def peak_units(bookings: Iterable[Booked], start_dt: datetime, end_dt: datetime)
 def local_hours(policy: Policy, start_dt: datetime, end_dt: datetime) -> list[tuple[int, int, Span]]:
     """[start_dt, end_dt) cut where the local hour changes: (weekday 0=Monday, hour, span UTC).
 
-    A repeated autumn hour gives two pieces with the same key; a skipped spring hour none.
+    A repeated autumn hour gives two pieces with the same key (merged when adjacent);
+    a skipped spring hour none. Steps a whole local hour at a time, and by quarters
+    through an hour in which the UTC offset changes.
     """
     zone = policy.zone
     pieces: list[tuple[int, int, Span]] = []
@@ -120,7 +122,10 @@ def local_hours(policy: Policy, start_dt: datetime, end_dt: datetime) -> list[tu
     while at < end_dt:
         local = at.astimezone(zone)
         key = (local.weekday(), local.hour)
-        step = at + QUARTER - timedelta(minutes=at.minute % 15, seconds=at.second, microseconds=at.microsecond)
+        step = at + timedelta(hours=1) - timedelta(minutes=local.minute, seconds=local.second,
+                                                   microseconds=local.microsecond)
+        if step.astimezone(zone).utcoffset() != local.utcoffset():
+            step = at + QUARTER - timedelta(minutes=at.minute % 15, seconds=at.second, microseconds=at.microsecond)
         nxt = min(step, end_dt)
         if pieces and pieces[-1][:2] == key and pieces[-1][2][1] == at:
             pieces[-1] = (*key, (pieces[-1][2][0], nxt))
@@ -128,6 +133,16 @@ def local_hours(policy: Policy, start_dt: datetime, end_dt: datetime) -> list[tu
             pieces.append((*key, (at, nxt)))
         at = nxt
     return pieces
+
+
+def minutes_by_hour(pieces: Sequence[tuple[int, int, Span]],
+                    spans: Iterable[tuple[Span, int]]) -> dict[tuple[int, int], int]:
+    """Minutes of each (span, units) inside each local-hour piece of `local_hours`, times units, per key."""
+    starts = [piece[2][0] for piece in pieces]
+    cells: dict[tuple[int, int], int] = {}
+    for span, units in spans:
+        _spread(cells, pieces, starts, span, units)
+    return cells
 
 
 def _spread(cells: dict[tuple[int, int], int], pieces: Sequence[tuple[int, int, Span]],

@@ -44,9 +44,11 @@ HOURS = Table(
     Column("start_dt", UTCDateTime), Column("end_dt", UTCDateTime), Column("weekday", Integer),
     Column("hour", Integer),
 )
+# On SQLite the spans are DATETIME (numeric affinity) like the bookings' columns: with TEXT the
+# affinities differ and the join could not use the index's upper bound (one year scanned per booking).
 _CREATE = {
-    "sqlite": ("CREATE TEMP TABLE IF NOT EXISTS report_hours "
-               "(start_dt TEXT NOT NULL, end_dt TEXT NOT NULL, weekday INTEGER NOT NULL, hour INTEGER NOT NULL)",
+    "sqlite": ("CREATE TEMP TABLE IF NOT EXISTS report_hours (start_dt DATETIME NOT NULL, "
+               "end_dt DATETIME NOT NULL, weekday INTEGER NOT NULL, hour INTEGER NOT NULL)",
                "CREATE INDEX IF NOT EXISTS temp.ix_report_hours_start ON report_hours (start_dt)"),
     "postgresql": ("CREATE TEMP TABLE IF NOT EXISTS report_hours (start_dt timestamptz NOT NULL, "
                    "end_dt timestamptz NOT NULL, weekday integer NOT NULL, hour integer NOT NULL) "

@@ -18,7 +18,15 @@ from sqlalchemy import ColumnElement, and_, case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from booking.domain.history import RulesVersion, closures_in_force, in_force
-from booking.domain.usage import heatmap, local_hours, median_minutes, occupancy, open_unit_minutes
+from booking.domain.usage import (
+    local_hours,
+    median_minutes,
+    minutes,
+    minutes_by_hour,
+    occupancy,
+    open_time,
+    open_unit_minutes,
+)
 from booking.domain.values import ClosedRange, Policy, local_day_bounds
 from booking.models import ORG_KINDS, Booking, BookingEvent, Space, User
 from booking.services.report_sql import booked_by_hour, clipped_seconds, load_hours, peak_level, seconds_between
@@ -184,13 +192,15 @@ def _space_figures(session: Session, rules: SpaceRules, filters: Filters, locale
     for target, on in joins:
         query = query.join(target, on)  # type: ignore[arg-type]
     count, seconds = session.execute(query.where(*where)).one()
-    opened = 0
-    for policy, closures, a, z in open_parts(session, rules, start_dt, end_dt, locale):
-        opened += open_unit_minutes(policy, closures, a, z)
-        for key, (_none, minutes) in heatmap(policy, closures, [], a, z).items():
-            old = report.heatmap.get(key, (0, 0))
-            report.heatmap[key] = (old[0], old[1] + minutes)
-    load_hours(session, local_hours(rules.policy, start_dt, end_dt))
+    pieces = local_hours(rules.policy, start_dt, end_dt)
+    open_spans = [(span, policy.unit_count)
+                  for policy, closures, a, z in open_parts(session, rules, start_dt, end_dt, locale)
+                  for span in open_time(policy, closures, a, z)]
+    opened = sum(units * minutes(b - a) for (a, b), units in open_spans)
+    for key, open_minutes_ in minutes_by_hour(pieces, open_spans).items():
+        old = report.heatmap.get(key, (0, 0))
+        report.heatmap[key] = (old[0], old[1] + open_minutes_)
+    load_hours(session, pieces)
     for key, used in booked_by_hour(session, where, joins).items():
         old = report.heatmap.get(key, (0, 0))
         report.heatmap[key] = (old[0] + round(used / 60), old[1])
