@@ -274,6 +274,8 @@ class Booking(db.Model):
         Index("ix_bookings_updated", "updated_at"),
         Index("ix_bookings_space_newest", "space_id", "id"),
         Index("ix_bookings_user_newest", "user_id", "id"),
+        # Usage figures: cancellations of a space by when they happened.
+        Index("ix_bookings_space_cancelled", "space_id", "cancelled_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -429,6 +431,8 @@ class BookingEvent(db.Model):
         CheckConstraint(_in("from_status", STATUSES), name="from_status"),
         CheckConstraint(_in("to_status", STATUSES), name="to_status"),
         Index("ix_booking_events_booking_at", "booking_id", "at"),
+        # Usage figures: decisions of a period.
+        Index("ix_booking_events_action_at", "action", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

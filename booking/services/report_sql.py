@@ -22,7 +22,6 @@ from sqlalchemy import (
     and_,
     case,
     func,
-    insert,
     literal,
     select,
     text,
@@ -39,6 +38,7 @@ from booking.models import Booking
 # The longest local-hour piece: an hour repeated when clocks go back is one piece of two hours.
 LONGEST_PIECE_HOURS = 3
 
+SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S.%f"  # UTC, naive: how booking.db.UTCDateTime stores an instant on SQLite
 HOURS = Table(
     "report_hours", MetaData(),
     Column("start_dt", UTCDateTime), Column("end_dt", UTCDateTime), Column("weekday", Integer),
@@ -110,16 +110,29 @@ def clipped_seconds(start_dt: datetime, end_dt: datetime) -> ColumnElement[float
 
 
 def load_hours(session: Session, pieces: Sequence[tuple[int, int, Span]]) -> None:
-    """Fill this transaction's report_hours with the local-hour pieces (weekday, hour, UTC span)."""
+    """Fill this transaction's report_hours with the local-hour pieces (weekday, hour, UTC span).
+
+    Spaces in one zone share the pieces of a period: loaded once per transaction.
+    """
+    connection = session.connection()  # one per transaction: the rows live as long as it
+    key = (connection, tuple(pieces[:1]), tuple(pieces[-1:]), len(pieces))
+    loaded = session.info.get("report_hours")
+    if loaded is not None and loaded[0] is connection and loaded[1:] == key[1:]:
+        return
     dialect = session.get_bind().dialect.name
     for statement in _CREATE[dialect]:
         session.execute(text(statement))
     session.execute(HOURS.delete())
-    if pieces:
-        session.execute(insert(HOURS), [{"start_dt": a, "end_dt": z, "weekday": day, "hour": hour}
-                                        for day, hour, (a, z) in pieces])
-    if dialect == "postgresql":
-        session.execute(text("ANALYZE report_hours"))
+    if dialect == "sqlite":  # the text UTCDateTime stores, bound without a TypeDecorator per value
+        rows = [(a.strftime(SQLITE_INSTANT), z.strftime(SQLITE_INSTANT), day, hour) for day, hour, (a, z) in pieces]
+        connection.exec_driver_sql("INSERT INTO report_hours VALUES (?, ?, ?, ?)", rows)
+    else:  # one statement: four arrays unnested
+        columns = list(zip(*[(a, z, day, hour) for day, hour, (a, z) in pieces], strict=True)) or [(), (), (), ()]
+        connection.exec_driver_sql(
+            "INSERT INTO report_hours SELECT * FROM unnest(%s::timestamptz[], %s::timestamptz[], %s::int[], %s::int[])",
+            tuple(list(column) for column in columns))
+        connection.exec_driver_sql("ANALYZE report_hours")
+    session.info["report_hours"] = key
 
 
 def booked_by_hour(session: Session, where: Sequence[ColumnElement[bool]],

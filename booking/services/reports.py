@@ -11,16 +11,17 @@ own time zone; "booked" means confirmed bookings, their time clipped to the peri
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from booking.domain.history import RulesVersion, closures_in_force, in_force
 from booking.domain.usage import (
     local_hours,
-    median_minutes,
     minutes,
     minutes_by_hour,
     occupancy,
@@ -246,23 +247,34 @@ def _kind_rows(session: Session, rules: SpaceRules, filters: Filters) -> list[tu
     return [(kind, int(n), float(s or 0), int(orgs), int(members)) for kind, n, s, orgs, members in rows]
 
 
+def _decided_in(spaces: list[Space], filters: Filters) -> list[ColumnElement[bool]]:
+    """Decision events of the chosen spaces inside the period (each space's own local days)."""
+    in_period = [and_(Booking.space_id == space.id, BookingEvent.at >= bounds[0], BookingEvent.at < bounds[1])
+                 for space in spaces for bounds in [filters.period.bounds(space.timezone)]]
+    where = [or_(*in_period) if in_period else false(), BookingEvent.action.in_(DECISIONS)]
+    if filters.org_kind:
+        where.append(User.org_kind == filters.org_kind)
+    return where
+
+
 def _decisions(session: Session, spaces: list[Space], filters: Filters, report: Report) -> None:
-    lead_times: list[timedelta] = []
-    for space in spaces:
-        start_dt, end_dt = filters.period.bounds(space.timezone)
-        where = [Booking.space_id == space.id, BookingEvent.at >= start_dt, BookingEvent.at < end_dt,
-                 BookingEvent.action.in_(DECISIONS)]
-        if filters.org_kind:
-            where.append(User.org_kind == filters.org_kind)
-        joined = (select(BookingEvent.action, func.count(BookingEvent.id))
-                  .join(Booking, Booking.id == BookingEvent.booking_id).join(User, User.id == Booking.user_id))
-        for action, n in session.execute(joined.where(*where).group_by(BookingEvent.action)):
-            report.decisions[action] = report.decisions.get(action, 0) + int(n)
-        decided = (select(Booking.created_at, BookingEvent.at).join(Booking, Booking.id == BookingEvent.booking_id)
-                   .join(User, User.id == Booking.user_id)
-                   .where(*where, BookingEvent.action.in_(("approved", "rejected"))))
-        lead_times += [decided_at - requested_at for requested_at, decided_at in session.execute(decided)]
-    report.median_lead_minutes = median_minutes(lead_times)
+    """Decisions by action, and the median lead time from request to approval or rejection, in SQL."""
+    where = _decided_in(spaces, filters)
+
+    def joined(*columns: Any) -> Select[Any]:
+        return (select(*columns).select_from(BookingEvent).join(Booking, Booking.id == BookingEvent.booking_id)
+                .join(User, User.id == Booking.user_id).where(*where))
+
+    for action, n in session.execute(joined(BookingEvent.action, func.count(BookingEvent.id))
+                                     .group_by(BookingEvent.action)):
+        report.decisions[action] = int(n)
+    lead = seconds_between(Booking.created_at, BookingEvent.at)
+    decided = BookingEvent.action.in_(("approved", "rejected"))
+    count = int(session.scalar(joined(func.count(BookingEvent.id)).where(decided)) or 0)
+    if count:
+        middle = session.scalars(joined(lead.label("lead")).where(decided).order_by(lead)
+                                 .offset((count - 1) // 2).limit(2 - count % 2))
+        report.median_lead_minutes = statistics.fmean(float(seconds) for seconds in middle) / 60
 
 
 def _cancellations(session: Session, spaces: list[Space], filters: Filters, report: Report) -> None:

@@ -1,5 +1,6 @@
 """Usage history: space_versions (opening rules in force from a time on), closure_removals,
-and the members export in export_log.
+the members export in export_log, and the indexes the usage figures read by (cancellations
+of a space by time, decisions by time).
 
 Every existing space gets one version holding its current rules, in force since the
 epoch: figures of past periods keep today's rules until the first change is recorded.
@@ -96,10 +97,18 @@ def upgrade():
     with op.batch_alter_table('export_log', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_export_log_kind'), type_='check')
         batch_op.create_check_constraint(op.f('ck_export_log_kind'), "kind IN ('bookings', 'figures', 'members')")
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.create_index('ix_bookings_space_cancelled', ['space_id', 'cancelled_at'], unique=False)
+    with op.batch_alter_table('booking_events', schema=None) as batch_op:
+        batch_op.create_index('ix_booking_events_action_at', ['action', 'at'], unique=False)
     _backfill()
 
 
 def downgrade():
+    with op.batch_alter_table('booking_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_booking_events_action_at')
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.drop_index('ix_bookings_space_cancelled')
     op.execute("DELETE FROM export_log WHERE kind = 'members'")
     with op.batch_alter_table('export_log', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_export_log_kind'), type_='check')

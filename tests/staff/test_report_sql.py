@@ -58,3 +58,15 @@ def test_back_to_back_bookings_do_not_add_up_in_the_peak(create_space, create_us
     create_booking(desks, member, noon + timedelta(hours=1), noon + timedelta(hours=3), units=(4,))
     report = reports.build_report(db.session, Filters(Period.month(2026, 6)))
     assert report.spaces[0].peak_units == 4
+
+
+def test_spaces_in_different_zones_each_count_their_own_local_hours(create_space, create_user, create_booking):
+    tokyo = create_space(timezone="Asia/Tokyo", hours=ROUND_THE_CLOCK)
+    berlin = create_space(timezone="Europe/Berlin", hours=ROUND_THE_CLOCK)
+    again = create_space(timezone="Asia/Tokyo", hours=ROUND_THE_CLOCK)
+    member = create_user()
+    start = datetime(2026, 6, 10, 1, tzinfo=UTC)  # a Wednesday: 10:00 in Tokyo, 03:00 in Berlin
+    for space in (tokyo, berlin, again):
+        create_booking(space, member, start, start + timedelta(hours=1))
+    report = reports.build_report(db.session, Filters(Period.month(2026, 6)))
+    assert {key: used for key, (used, _open) in report.heatmap.items() if used} == {(2, 10): 120, (2, 3): 60}
