@@ -6,6 +6,7 @@ Run on demand (not part of pytest), from the repository root:
     .venv/bin/python -m benchmarks.run_all                  # the full form
     .venv/bin/python -m benchmarks.run_all \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/booking_bench
+    .venv/bin/python -m benchmarks.run_all --reports [--database-url ...]   # usage figures, 1M bookings
 
 It migrates a fresh database (SQLite: a temporary file; PostgreSQL: a new database named
 after the given one plus `_bench`, dropped afterwards), seeds the spaces and bookings the
@@ -54,6 +55,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from benchmarks import feeds as feed_bench
+from benchmarks import reports as report_bench
 from benchmarks import week_view as week_bench
 from benchmarks.baseline import REFERENCE_ROWS, seed_reference_rows
 from benchmarks.fresh_db import add_space, engine_label, fresh_database, make_app, migrate
@@ -573,7 +575,13 @@ def main() -> int:
     parser.add_argument("--first-port", type=int, default=0, help="serve on this port and the next two "
                         "(default: free ports)")
     parser.add_argument("--load-tool", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--reports", action="store_true", help="instead: the usage figures page for one "
+                        "fiscal year over 1,000,000 bookings (benchmarks/reports.py; about ten minutes)")
+    parser.add_argument("--report-bookings", type=int, default=report_bench.BOOKINGS,
+                        help="bookings of history for --reports")
     args = parser.parse_args()
+    if args.reports:
+        return report_bench.run(args.database_url, args.report_bookings, args.rounds or 5)
     seconds = args.seconds or (2.0 if args.quick else 5.0)
     rounds = args.rounds or (1 if args.quick else 3)
     use_wrk = args.load_tool == "wrk" or (args.load_tool == "auto" and shutil.which("wrk") is not None)
