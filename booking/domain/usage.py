@@ -13,7 +13,6 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from statistics import median
 
 from booking.domain.rules import open_spans
 from booking.domain.values import ClosedRange, Policy, as_utc
@@ -173,9 +172,3 @@ def heatmap(
     for b in bookings:
         _spread(booked, pieces, starts, (b.start_dt, b.end_dt), b.units)
     return {key: (booked.get(key, 0), opened.get(key, 0)) for key in opened.keys() | booked.keys()}
-
-
-def median_minutes(lengths: Iterable[timedelta]) -> float | None:
-    """The median of `lengths` in minutes, None for none."""
-    values = [length.total_seconds() / 60 for length in lengths]
-    return float(median(values)) if values else None
