@@ -271,22 +271,45 @@ def decide_series(
     one decided meanwhile is `stale`. The rejected ones carry `note`, which is
     required when any are rejected (staff.reject raises ServiceError without it).
     """
+    now = now or utcnow()
     pending = pending_occurrences(staff, series_id)
     rejected = [b.id for b in pending if b.id not in approve_ids]
-    if rejected and not note.strip():
+    note = note.strip()
+    if rejected and not note:
         raise ServiceError(N_("Write a note for the member: why the request is rejected."))
+    if len(note) > staff_service.NOTE_MAX:
+        raise ServiceError(N_("The note is too long (at most %(max)s characters)."), max=staff_service.NOTE_MAX)
+    if not pending:
+        return []
+    approved = [b.id for b in pending if b.id in approve_ids]
+    # One transaction, so the member gets one mail for the whole decision (series_mail.py).
+    return run_write(pending[0].space_id,
+                     lambda session: _decide_all(session, staff, approved, rejected, note, now, locale))
+
+
+def _decide_all(
+    session: Session, staff: User, approved: list[int], rejected: list[int], note: str, now: datetime, locale: str,
+) -> list[Decision]:
     decisions = []
-    for booking_id in [b.id for b in pending if b.id in approve_ids]:
+    for booking_id in approved:
         try:
-            staff_service.approve(staff, booking_id, now, locale)
+            with session.begin_nested():  # a refused approval leaves the others in place
+                staff_service._approve(session, staff, booking_id, now, locale)
             decisions.append(Decision(booking_id, "approved"))
         except staff_service.Refused as refused:
             decisions.append(Decision(booking_id, "refused", refused.conflicts))
         except Stale:
             decisions.append(Decision(booking_id, "stale"))
+        except IntegrityError as error:
+            if not is_guard_refusal(error):
+                raise
+            booking = session.get(Booking, booking_id)
+            assert booking is not None
+            decisions.append(Decision(booking_id, "refused", [staff_service._taken_conflict(booking.space)]))
     for booking_id in rejected:
         try:
-            staff_service.reject(staff, booking_id, note, now)
+            booking = staff_service._pending(session, booking_id)
+            staff_service._transition(session, booking, BookingStatus.REJECTED, staff, now, note)
             decisions.append(Decision(booking_id, "rejected"))
         except Stale:
             decisions.append(Decision(booking_id, "stale"))
