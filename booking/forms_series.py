@@ -75,3 +75,9 @@ class CancelSeriesForm(FlaskForm):
 class DecideSeriesForm(FlaskForm):
     approve = ChoicesField(_l("Approve"), choices=[], coerce=int, validators=[Optional()])
     note = LineField(_l("Note for the dates not approved"), max_length=1000)
+
+
+class ChangeSeriesForm(FlaskForm):
+    start_time = ClockField(_l("Start"), validators=[InputRequired(message=_l("Enter a start time."))])
+    end_time = ClockField(_l("End"), validators=[InputRequired(message=_l("Enter an end time."))])
+    title = LineField(_l("Title"), validators=[DataRequired(message=_l("Enter a title."))], max_length=200)

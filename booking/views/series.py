@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from booking.forms_series import CancelSeriesForm, DecideSeriesForm, SeriesForm
+from booking.forms_series import CancelSeriesForm, ChangeSeriesForm, DecideSeriesForm, SeriesForm
 from booking.models import Space
-from booking.services import series, spaces
+from booking.services import bookings, series, series_changes, spaces
 from booking.views.helpers import locale_code
 from booking.views.staff import staff_required
 
@@ -76,6 +77,35 @@ def cancel(booking_id: int) -> Response:
         done = series.cancel_occurrences(current_user, booking_id, series.Scope(form.scope.data))
         flash(_("%(count)s dates were cancelled.", count=len(done)), "success")
     return redirect(url_for("bookings.mine"))
+
+
+def _change(form: ChangeSeriesForm) -> series_changes.SeriesChange:
+    start, end = form.start_time.data, form.end_time.data
+    return series_changes.SeriesChange(start, end, form.title.data or "", end_days=1 if end <= start else 0)
+
+
+@bp.route("/change/<int:booking_id>", methods=["GET", "POST"])
+@login_required
+def change(booking_id: int) -> str | Response | tuple[str, int]:
+    """Change the time or title of this date and all following ones: preview, then confirm."""
+    booking = bookings.get_own_booking(current_user, booking_id)
+    form = ChangeSeriesForm(obj=booking) if request.method == "GET" else ChangeSeriesForm()
+    if request.method == "GET":
+        zone = ZoneInfo(booking.space.timezone)
+        form.start_time.data = booking.start_dt.astimezone(zone).time()
+        form.end_time.data = booking.end_dt.astimezone(zone).time()
+    if not form.validate_on_submit():
+        return render_template("series/change.html", booking=booking, form=form, items=None), (
+            422 if form.is_submitted() else 200)
+    if "confirm" not in request.form:
+        items = series_changes.preview_change(current_user, booking_id, _change(form), locale=locale_code())
+        return render_template("series/change.html", booking=booking, form=form, items=items), 200
+    items = series_changes.change_following(current_user, booking_id, _change(form), locale=locale_code())
+    kept = [i for i in items if i.conflicts]
+    flash(_("%(count)s dates were changed.", count=len(items) - len(kept)), "success")
+    if kept:
+        return render_template("series/change.html", booking=booking, form=form, items=kept, done=True), 409
+    return redirect(url_for("bookings.detail", booking_id=booking_id))
 
 
 @bp.route("/<int:series_id>/decide", methods=["GET", "POST"])

@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import Booking
+from booking.services.series import book_series
+from tests.services.test_series import FIRST, weekly
 from tests.views.conftest import at, monday_ahead
 
 MONDAY = monday_ahead()
@@ -121,3 +123,35 @@ def test_staff_decide_a_series_from_the_queue(client, create_user, create_space)
     client.submit("/logout")
     client.login(member.email)
     assert client.get(f"/series/{rows[0].series_id}/decide").status_code == 403
+
+
+def test_change_following_previews_the_conflicts_then_changes_the_free_dates(
+        client, member, create_space, create_booking, create_user):
+    studio = create_space()
+    ticked = [(MONDAY + timedelta(weeks=n)).isoformat() for n in range(3)]
+    client.submit(f"/series/{studio.slug}/new", typed(dates=ticked, book="1"))
+    rows = list(db.session.scalars(select(Booking).where(Booking.user_id == member.id).order_by(Booking.start_dt)))
+    assert "Change the time or title of this and all following dates" in client.get(
+        f"/bookings/{rows[1].id}").get_data(as_text=True)
+    form = client.get(f"/series/change/{rows[1].id}").get_data(as_text=True)
+    assert 'value="10:00"' in form and 'value="11:00"' in form
+    create_booking(studio, create_user(), at(MONDAY + timedelta(weeks=2), 14), at(MONDAY + timedelta(weeks=2), 15))
+    values = {"start_time": "14:00", "end_time": "15:00", "title": "Afternoon", "preview": "1"}
+    preview = client.submit(f"/series/change/{rows[1].id}", values)
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "Preview of the change" in html
+    assert "overlaps another booking" in html and ticked[0] not in html
+    db.session.expire_all()
+    assert {b.title for b in rows} == {"週次収録"}
+    done = client.submit(f"/series/change/{rows[1].id}", {**values, "confirm": "1"})
+    assert done.status_code == 409 and "Dates that kept their time" in done.get_data(as_text=True)
+    db.session.expire_all()
+    assert [(b.start_dt.astimezone(at(MONDAY, 0).tzinfo).hour, b.title) for b in rows] == [
+        (10, "週次収録"), (14, "Afternoon"), (10, "Afternoon")]
+
+
+def test_change_following_of_someone_elses_booking_is_not_found(client, member, create_space, create_user):
+    other = book_series(create_user(), weekly(create_space().id, count=1), [FIRST]).booked[0]
+    assert client.get(f"/series/change/{other.id}").status_code == 404
+    assert client.submit(f"/series/change/{other.id}", {"start_time": "11:00", "end_time": "12:00",
+                                                       "title": "x", "confirm": "1"}).status_code == 404
