@@ -244,6 +244,40 @@ def cancel_occurrences(
 
 
 @dataclass
+class SeriesRequest:
+    """The pending requests of one series, shown and decided as one request (date order)."""
+
+    series: BookingSeries
+    entries: list[staff_service.QueueEntry]
+
+    @property
+    def booking(self) -> Booking:
+        return self.entries[0].booking
+
+
+def grouped_queue(entries: list[staff_service.QueueEntry]) -> list[staff_service.QueueEntry | SeriesRequest]:
+    """The approval queue with each series' pending requests as one SeriesRequest.
+
+    A series takes the place of its most urgent request; changes of time and a
+    series with a single pending request stay single entries.
+    """
+    groups: dict[int, list[staff_service.QueueEntry]] = {}
+    for entry in entries:
+        if entry.booking.series_id is not None and not entry.is_change:
+            groups.setdefault(entry.booking.series_id, []).append(entry)
+    result: list[staff_service.QueueEntry | SeriesRequest] = []
+    for entry in entries:
+        group = groups.get(entry.booking.series_id or 0, [])
+        if len(group) < 2 or entry.is_change:
+            result.append(entry)
+        elif entry is group[0]:
+            series = entry.booking.series
+            assert series is not None
+            result.append(SeriesRequest(series, sorted(group, key=lambda e: e.booking.start_dt)))
+    return result
+
+
+@dataclass
 class Decision:
     """What staff's decision did to one occurrence: `result` is approved, rejected, refused or stale."""
 

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from booking.forms_series import CancelSeriesForm, ChangeSeriesForm, DecideSeriesForm, SeriesForm
 from booking.models import Space
-from booking.services import bookings, series, series_changes, spaces
+from booking.services import ServiceError, bookings, series, series_changes, spaces
 from booking.views.helpers import locale_code
 from booking.views.staff import staff_required
 
@@ -117,8 +117,12 @@ def decide(series_id: int) -> str | Response:
     form.approve.choices = [(b.id, b.id) for b in pending]
     if not form.validate_on_submit():
         return render_template("series/decide.html", form=form, pending=pending, series_id=series_id)
-    decisions = series.decide_series(current_user, series_id, set(form.approve.data or ()), form.note.data or "",
-                                     locale=locale_code())
+    approve = set() if "reject_all" in request.form else set(form.approve.data or ())
+    try:
+        decisions = series.decide_series(current_user, series_id, approve, form.note.data or "", locale=locale_code())
+    except ServiceError as error:
+        form.form_errors.append(_(error.message, **error.params))
+        return render_template("series/decide.html", form=form, pending=pending, series_id=series_id)
     counts = {r: sum(d.result == r for d in decisions) for r in ("approved", "rejected", "refused")}
     flash(_("Approved %(approved)s, rejected %(rejected)s, could not approve %(refused)s.", **counts), "success")
     return redirect(url_for("staff.requests"))
