@@ -10,7 +10,7 @@ their quota), which is what booking them one after another in one transaction do
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from enum import StrEnum
 
@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking.db import utcnow
-from booking.domain.recurrence import MISSING_MESSAGES, Occurrence, RecurrenceRule, occurrences
+from booking.domain.recurrence import MISSING_MESSAGES, Missing, Occurrence, RecurrenceRule, occurrence_on, occurrences
 from booking.domain.rules import occupied
 from booking.domain.statuses import BookingStatus, can_transition
 from booking.domain.values import N_, Conflict, Hold, Request
@@ -33,6 +33,8 @@ from booking.services.transactions import is_guard_refusal, run_write
 
 # Staff and members see this code on an occurrence the calendar lacks.
 NO_SUCH_DATE = "no_such_date"
+# A date that does not exist cannot be moved to another time.
+CALENDAR_LACKS = (Missing.NO_SUCH_DAY, Missing.NO_FIFTH_WEEKDAY)
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class SeriesInput:
     """A series as the form delivers it: local date of the first day, local wall times, the rule.
 
     `end_days` is how many local days after its start day an occurrence ends (0 = same day).
+    `moved` gives single dates other local wall times: (day, start, end); an end
+    not after the start means the next day.
     """
 
     space_id: int
@@ -53,6 +57,7 @@ class SeriesInput:
     purpose: str = ""
     attendees: int = 0
     is_public: bool = False
+    moved: tuple[tuple[date, time, time], ...] = ()
 
 
 @dataclass
@@ -100,9 +105,25 @@ def _space(session: Session, space_id: int) -> Space:
 
 
 def occurrences_of(data: SeriesInput, space: Space) -> list[Occurrence]:
-    """The occurrences of `data` in the space's time zone (see recurrence.occurrences)."""
-    return occurrences(data.rule, data.first_day, data.start_time, data.end_time, data.end_days,
-                       policy_of(space).zone)
+    """The occurrences of `data` in the space's time zone (see recurrence.occurrences), moved dates moved."""
+    zone = policy_of(space).zone
+    found = occurrences(data.rule, data.first_day, data.start_time, data.end_time, data.end_days, zone)
+    moved = {day: (start, end) for day, start, end in data.moved}
+    result = []
+    for occurrence in found:
+        times = moved.get(occurrence.day)
+        if times is None or occurrence.missing in CALENDAR_LACKS:
+            result.append(occurrence)
+        else:
+            start, end = times
+            result.append(occurrence_on(occurrence.day, start, end, 1 if end <= start else 0, zone))
+    return result
+
+
+def movable_days(data: SeriesInput, space: Space) -> list[date]:
+    """The dates of the series that exist in the calendar: those that may get other times."""
+    plain = replace(data, moved=())
+    return [o.day for o in occurrences_of(plain, space) if o.missing not in CALENDAR_LACKS]
 
 
 def _input(data: SeriesInput, occurrence: Occurrence) -> BookingInput:

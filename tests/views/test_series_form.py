@@ -155,3 +155,50 @@ def test_change_following_of_someone_elses_booking_is_not_found(client, member, 
     assert client.get(f"/series/change/{other.id}").status_code == 404
     assert client.submit(f"/series/change/{other.id}", {"start_time": "11:00", "end_time": "12:00",
                                                        "title": "x", "confirm": "1"}).status_code == 404
+
+
+def test_one_date_at_another_time_is_previewed_and_booked_at_that_time(client, member, create_space, create_booking,
+                                                                       create_user):
+    studio = create_space()
+    moved = MONDAY + timedelta(weeks=1)
+    create_booking(studio, create_user(), at(moved, 10), at(moved, 11))
+    key = f"{moved:%Y%m%d}"
+    first = client.submit(f"/series/{studio.slug}/new", typed(count="3")).get_data(as_text=True)
+    assert f'name="start_{key}"' in first and "overlaps another booking" in first
+    again = client.submit(f"/series/{studio.slug}/new", typed(count="3", **{f"start_{key}": "13:00",
+                                                                          f"end_{key}": "14:00"}))
+    html = again.get_data(as_text=True)
+    assert "overlaps another booking" not in html and f"{moved.isoformat()} 13:00–14:00" in html
+    assert len(re.findall(r'name="dates"[^>]*checked>', html)) == 3
+    dates = [(MONDAY + timedelta(weeks=n)).isoformat() for n in range(3)]
+    client.submit(f"/series/{studio.slug}/new", typed(count="3", dates=dates, book="1",
+                                                      **{f"start_{key}": "13:00", f"end_{key}": "14:00"}))
+    rows = list(db.session.scalars(select(Booking).where(Booking.user_id == member.id).order_by(Booking.start_dt)))
+    assert [(b.start_dt, b.end_dt) for b in rows] == [
+        (at(MONDAY, 10), at(MONDAY, 11)), (at(moved, 13), at(moved, 14)),
+        (at(MONDAY + timedelta(weeks=2), 10), at(MONDAY + timedelta(weeks=2), 11))]
+
+
+def test_desks_purpose_and_attendees_reach_every_date(client, member, create_space):
+    desks = create_space(kind="pooled", unit_count=6)
+    dates = [(MONDAY + timedelta(weeks=n)).isoformat() for n in range(2)]
+    too_many = client.submit(f"/series/{desks.slug}/new", typed(count="2", seats="7"))
+    assert too_many.status_code == 422 and "Choose between 1 and 6 desks." in too_many.get_data(as_text=True)
+    client.submit(f"/series/{desks.slug}/new", typed(count="2", seats="3", purpose="ハッカソン", attendees="12",
+                                                     dates=dates, book="1"))
+    rows = list(db.session.scalars(select(Booking).where(Booking.user_id == member.id)))
+    assert [(b.seats, len(b.unit_numbers), b.purpose, b.attendees) for b in rows] == [(3, 3, "ハッカソン", 12)] * 2
+
+
+def test_staff_override_the_horizon_on_the_series_form_and_members_cannot(client, create_user, create_space):
+    studio = create_space(max_days_ahead=16)
+    member = create_user(locale="en")
+    client.login(member.email)
+    page = client.submit(f"/series/{studio.slug}/new", typed(override_horizon="y", override_reason="x"))
+    assert "override_horizon" not in page.get_data(as_text=True)
+    assert "Bookings open at most 16 days ahead" in page.get_data(as_text=True)
+    client.submit("/logout")
+    client.login(create_user(role="staff", locale="en").email)
+    asked = typed(override_horizon="y", override_reason="Season recording")
+    html = client.submit(f"/series/{studio.slug}/new", asked).get_data(as_text=True)
+    assert 'name="override_horizon"' in html and len(re.findall(r'name="dates"[^>]*checked>', html)) == 4
