@@ -27,6 +27,10 @@ Booking POST: 8 signed-in members post the booking form for slots that never con
 every response must be a redirect. The time each write transaction holds the space's
 write lock (from the lock taken to the commit done) is recorded by the product's
 processes and shown as median and p99.
+
+Series (benchmarks/series.py): after the table, the benchmark process previews and books
+12-date weekly series against the same database, 10 (quick) or 30 of them; the time per
+series and the write lock held while booking one, as median and p99.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ from sqlalchemy.engine import make_url
 
 from benchmarks import feeds as feed_bench
 from benchmarks import reports as report_bench
+from benchmarks import series as series_bench
 from benchmarks import week_view as week_bench
 from benchmarks.baseline import REFERENCE_ROWS, seed_reference_rows
 from benchmarks.fresh_db import add_space, engine_label, fresh_database, make_app, migrate
@@ -651,6 +656,7 @@ def main() -> int:
                   f"{' + its PostgreSQL backends' if meter.admin is not None else ''}), from /proc\n")
             ordered = [(t.name, results[t.name]) for t in [*targets[:7], posts.target(0), *targets[7:]]]
             print_table(ordered, lock_ms, meter.admin is not None)
+            series_bench.print_rows(series_bench.measure(app, fixture.member, 10 if args.quick else 30))
             failed = any(s.bad for samples in results.values() for s in samples)
         finally:
             for server in servers.values():

@@ -26,6 +26,7 @@ from booking.db import utcnow
 from booking.services import (
     notifications,  # noqa: F401 (registers the booking renderers)
     outbox,
+    series_mail,  # noqa: F401 (registers the series renderer)
 )
 from booking.services.transactions import run_write
 

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date, time
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms.validators import DataRequired, InputRequired, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from booking.domain.recurrence import MAX_OCCURRENCES, Freq, InvalidRule, RecurrenceRule
-from booking.fields import CheckField, ChoiceField, ChoicesField, ClockField, DayField, LineField, NumberField
+from booking.fields import (
+    CheckField,
+    ChoiceField,
+    ChoicesField,
+    ClockField,
+    DayField,
+    LineField,
+    NumberField,
+    TextField,
+)
+from booking.forms import OVERRIDE_FIELDS
 
 WEEKDAYS = [(0, _l("Monday")), (1, _l("Tuesday")), (2, _l("Wednesday")), (3, _l("Thursday")),
             (4, _l("Friday")), (5, _l("Saturday")), (6, _l("Sunday"))]
@@ -32,11 +43,39 @@ class SeriesForm(FlaskForm):
                         message=_l("Choose between %(min)s and %(max)s."))
     until = DayField(_l("Until (inclusive)"), validators=[Optional()])
     dates = ChoicesField(_l("Dates to book"), choices=[], validators=[Optional()])
+    seats = NumberField(_l("Desks"), default=1, validators=[Optional()], low=1, high=500,
+                        message=_l("Choose between %(min)s and %(max)s desks."))
+    purpose = TextField(_l("Purpose"), validators=[Optional()], max_length=2000)
+    attendees = NumberField(_l("Expected attendees"), default=1, validators=[Optional()], low=0, high=10000)
     is_public = CheckField(_l("Show the title publicly (calendar and space page)"))
+    override_notice = CheckField(_l("Override the minimum notice"))
+    override_horizon = CheckField(_l("Override how far ahead bookings open"))
+    override_hours = CheckField(_l("Override the opening hours"))
+    override_quota = CheckField(_l("Override the member's quota"))
+    override_reason = LineField(_l("Reason for the override"), max_length=500)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, can_override: bool = False, desks: int | None = None, **kwargs: Any) -> None:
+        """As BookingForm: staff get the override fields, a desk pool bounds `seats` by its desks."""
         super().__init__(*args, **kwargs)
         self.parsed_rule: RecurrenceRule | None = None
+        self.can_override = can_override
+        if desks is not None:
+            self.seats.validators = [
+                *(v for v in self.seats.validators if not isinstance(v, NumberRange)),
+                NumberRange(min=1, max=desks, message=_l("Choose between %(min)s and %(max)s desks.")),
+            ]
+        if not can_override:
+            for name in (*OVERRIDE_FIELDS.values(), "override_reason"):
+                delattr(self, name)
+
+    def chosen_overrides(self) -> frozenset[str]:
+        """The rule codes staff ticked (always empty for members)."""
+        if not self.can_override:
+            return frozenset()
+        return frozenset(code for code, name in OVERRIDE_FIELDS.items() if self[name].data)
+
+    def reason_text(self) -> str:
+        return (self.override_reason.data or "").strip() if self.can_override else ""
 
     def validate(self, extra_validators: Any = None) -> bool:
         """The fields, then the rule they make (one of count and until, weekdays for a weekly rule)."""
@@ -75,3 +114,32 @@ class CancelSeriesForm(FlaskForm):
 class DecideSeriesForm(FlaskForm):
     approve = ChoicesField(_l("Approve"), choices=[], coerce=int, validators=[Optional()])
     note = LineField(_l("Note for the dates not approved"), max_length=1000)
+
+
+class ChangeSeriesForm(FlaskForm):
+    start_time = ClockField(_l("Start"), validators=[InputRequired(message=_l("Enter a start time."))])
+    end_time = ClockField(_l("End"), validators=[InputRequired(message=_l("Enter an end time."))])
+    title = LineField(_l("Title"), validators=[DataRequired(message=_l("Enter a title."))], max_length=200)
+
+
+class DateTimesForm(FlaskForm):
+    """The start and end of one date of a preview (`start_YYYYMMDD`, `end_YYYYMMDD`), made per preview."""
+
+
+def date_times_form(days: list[date]) -> Any:
+    """A form with a start and an end time field for each of `days` (both optional)."""
+    fields = {}
+    for day in days:
+        fields[f"start_{day:%Y%m%d}"] = ClockField(_l("Start"), validators=[Optional()])
+        fields[f"end_{day:%Y%m%d}"] = ClockField(_l("End"), validators=[Optional()])
+    return type("DateTimes", (DateTimesForm,), fields)(meta={"csrf": False})
+
+
+def moved_dates(form: Any, days: list[date], start: time, end: time) -> tuple[tuple[date, time, time], ...]:
+    """The dates whose times were changed in `form` (date_times_form), as SeriesInput.moved wants them."""
+    moved = []
+    for day in days:
+        new_start, new_end = form[f"start_{day:%Y%m%d}"].data, form[f"end_{day:%Y%m%d}"].data
+        if new_start is not None and new_end is not None and (new_start, new_end) != (start, end):
+            moved.append((day, new_start, new_end))
+    return tuple(moved)

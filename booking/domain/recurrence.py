@@ -166,7 +166,8 @@ def _monthly_dates(rule: RecurrenceRule, first: date) -> list[tuple[date, Missin
     return result
 
 
-def _timed(day: date, start: time, end: time, end_days: int, zone: ZoneInfo) -> Occurrence:
+def occurrence_on(day: date, start: time, end: time, end_days: int, zone: ZoneInfo) -> Occurrence:
+    """The occurrence on local `day` from `start` to `end` `end_days` days later, or DST_GAP missing."""
     end_day = day + timedelta(days=end_days)
     for wall_day, wall in ((day, start), (end_day, end)):
         if not exists(wall_day, wall, zone):
@@ -205,7 +206,7 @@ def occurrences(
                                          (("month", f"{day:%Y-%m}"), ("day", str(rule.month_day)))))
             continue
         counted += 1
-        result.append(_timed(day, start, end, end_days, zone))
+        result.append(occurrence_on(day, start, end, end_days, zone))
         if len(result) >= MAX_OCCURRENCES:
             break
     return result

@@ -38,6 +38,7 @@ from booking.urls import external_url
 log = logging.getLogger(__name__)
 
 NEW_EVENTS = "booking_mail_events"
+SERIES_NOTICES = "booking_series_notices"
 STAFF_ROLES = ("staff", "admin")
 CREATED = ("requested", "overridden")
 SUBJECTS = {
@@ -83,6 +84,7 @@ class Facts:
     purpose: str
     proposed_start_dt: datetime | None = None
     proposed_end_dt: datetime | None = None
+    series_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def _facts(booking: Booking) -> Facts:
         is_pooled=space.is_pooled, units=tuple(booking.unit_numbers), member_name=member.name,
         member_org=member.organisation, purpose=booking.purpose or "",
         proposed_start_dt=booking.proposed_start_dt, proposed_end_dt=booking.proposed_end_dt,
+        series_id=booking.series_id,
     )
 
 
@@ -296,9 +299,25 @@ def _enqueue_notices(session: Session, _context: Any) -> None:
     except Exception:
         log.exception("could not prepare the e-mail for %d booking change(s)", len(entries))
         return
-    enqueue(session, notices)
+    # Occurrences of a series wait for the commit: one series action is one mail (series_mail.py).
+    session.info.setdefault(SERIES_NOTICES, []).extend(n for n in notices if n.facts.series_id is not None)
+    enqueue(session, [n for n in notices if n.facts.series_id is None])
+
+
+@event.listens_for(Session, "before_commit")
+def _enqueue_series_notices(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the series' mails wait for the real commit
+    session.flush()  # what the last changes call for is noted before the series' mails are made
+    notices = session.info.pop(SERIES_NOTICES, None)
+    if notices:
+        from booking.services import series_mail  # it renders with this module's helpers
+
+        series_mail.enqueue_grouped(session, notices)
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back(session: Session, _previous: Any) -> None:
+def _forget_rolled_back(session: Session, previous: Any) -> None:
     session.info.pop(NEW_EVENTS, None)
+    if not previous.nested:
+        session.info.pop(SERIES_NOTICES, None)

@@ -10,7 +10,7 @@ their quota), which is what booking them one after another in one transaction do
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from enum import StrEnum
 
@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking.db import utcnow
-from booking.domain.recurrence import MISSING_MESSAGES, Occurrence, RecurrenceRule, occurrences
+from booking.domain.recurrence import MISSING_MESSAGES, Missing, Occurrence, RecurrenceRule, occurrence_on, occurrences
 from booking.domain.rules import occupied
 from booking.domain.statuses import BookingStatus, can_transition
 from booking.domain.values import N_, Conflict, Hold, Request
@@ -33,6 +33,8 @@ from booking.services.transactions import is_guard_refusal, run_write
 
 # Staff and members see this code on an occurrence the calendar lacks.
 NO_SUCH_DATE = "no_such_date"
+# A date that does not exist cannot be moved to another time.
+CALENDAR_LACKS = (Missing.NO_SUCH_DAY, Missing.NO_FIFTH_WEEKDAY)
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class SeriesInput:
     """A series as the form delivers it: local date of the first day, local wall times, the rule.
 
     `end_days` is how many local days after its start day an occurrence ends (0 = same day).
+    `moved` gives single dates other local wall times: (day, start, end); an end
+    not after the start means the next day.
     """
 
     space_id: int
@@ -53,6 +57,7 @@ class SeriesInput:
     purpose: str = ""
     attendees: int = 0
     is_public: bool = False
+    moved: tuple[tuple[date, time, time], ...] = ()
 
 
 @dataclass
@@ -100,9 +105,25 @@ def _space(session: Session, space_id: int) -> Space:
 
 
 def occurrences_of(data: SeriesInput, space: Space) -> list[Occurrence]:
-    """The occurrences of `data` in the space's time zone (see recurrence.occurrences)."""
-    return occurrences(data.rule, data.first_day, data.start_time, data.end_time, data.end_days,
-                       policy_of(space).zone)
+    """The occurrences of `data` in the space's time zone (see recurrence.occurrences), moved dates moved."""
+    zone = policy_of(space).zone
+    found = occurrences(data.rule, data.first_day, data.start_time, data.end_time, data.end_days, zone)
+    moved = {day: (start, end) for day, start, end in data.moved}
+    result = []
+    for occurrence in found:
+        times = moved.get(occurrence.day)
+        if times is None or occurrence.missing in CALENDAR_LACKS:
+            result.append(occurrence)
+        else:
+            start, end = times
+            result.append(occurrence_on(occurrence.day, start, end, 1 if end <= start else 0, zone))
+    return result
+
+
+def movable_days(data: SeriesInput, space: Space) -> list[date]:
+    """The dates of the series that exist in the calendar: those that may get other times."""
+    plain = replace(data, moved=())
+    return [o.day for o in occurrences_of(plain, space) if o.missing not in CALENDAR_LACKS]
 
 
 def _input(data: SeriesInput, occurrence: Occurrence) -> BookingInput:
@@ -244,6 +265,40 @@ def cancel_occurrences(
 
 
 @dataclass
+class SeriesRequest:
+    """The pending requests of one series, shown and decided as one request (date order)."""
+
+    series: BookingSeries
+    entries: list[staff_service.QueueEntry]
+
+    @property
+    def booking(self) -> Booking:
+        return self.entries[0].booking
+
+
+def grouped_queue(entries: list[staff_service.QueueEntry]) -> list[staff_service.QueueEntry | SeriesRequest]:
+    """The approval queue with each series' pending requests as one SeriesRequest.
+
+    A series takes the place of its most urgent request; changes of time and a
+    series with a single pending request stay single entries.
+    """
+    groups: dict[int, list[staff_service.QueueEntry]] = {}
+    for entry in entries:
+        if entry.booking.series_id is not None and not entry.is_change:
+            groups.setdefault(entry.booking.series_id, []).append(entry)
+    result: list[staff_service.QueueEntry | SeriesRequest] = []
+    for entry in entries:
+        group = groups.get(entry.booking.series_id or 0, [])
+        if len(group) < 2 or entry.is_change:
+            result.append(entry)
+        elif entry is group[0]:
+            series = entry.booking.series
+            assert series is not None
+            result.append(SeriesRequest(series, sorted(group, key=lambda e: e.booking.start_dt)))
+    return result
+
+
+@dataclass
 class Decision:
     """What staff's decision did to one occurrence: `result` is approved, rejected, refused or stale."""
 
@@ -271,22 +326,45 @@ def decide_series(
     one decided meanwhile is `stale`. The rejected ones carry `note`, which is
     required when any are rejected (staff.reject raises ServiceError without it).
     """
+    now = now or utcnow()
     pending = pending_occurrences(staff, series_id)
     rejected = [b.id for b in pending if b.id not in approve_ids]
-    if rejected and not note.strip():
+    note = note.strip()
+    if rejected and not note:
         raise ServiceError(N_("Write a note for the member: why the request is rejected."))
+    if len(note) > staff_service.NOTE_MAX:
+        raise ServiceError(N_("The note is too long (at most %(max)s characters)."), max=staff_service.NOTE_MAX)
+    if not pending:
+        return []
+    approved = [b.id for b in pending if b.id in approve_ids]
+    # One transaction, so the member gets one mail for the whole decision (series_mail.py).
+    return run_write(pending[0].space_id,
+                     lambda session: _decide_all(session, staff, approved, rejected, note, now, locale))
+
+
+def _decide_all(
+    session: Session, staff: User, approved: list[int], rejected: list[int], note: str, now: datetime, locale: str,
+) -> list[Decision]:
     decisions = []
-    for booking_id in [b.id for b in pending if b.id in approve_ids]:
+    for booking_id in approved:
         try:
-            staff_service.approve(staff, booking_id, now, locale)
+            with session.begin_nested():  # a refused approval leaves the others in place
+                staff_service._approve(session, staff, booking_id, now, locale)
             decisions.append(Decision(booking_id, "approved"))
         except staff_service.Refused as refused:
             decisions.append(Decision(booking_id, "refused", refused.conflicts))
         except Stale:
             decisions.append(Decision(booking_id, "stale"))
+        except IntegrityError as error:
+            if not is_guard_refusal(error):
+                raise
+            booking = session.get(Booking, booking_id)
+            assert booking is not None
+            decisions.append(Decision(booking_id, "refused", [staff_service._taken_conflict(booking.space)]))
     for booking_id in rejected:
         try:
-            staff_service.reject(staff, booking_id, note, now)
+            booking = staff_service._pending(session, booking_id)
+            staff_service._transition(session, booking, BookingStatus.REJECTED, staff, now, note)
             decisions.append(Decision(booking_id, "rejected"))
         except Stale:
             decisions.append(Decision(booking_id, "stale"))

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from booking.forms_series import CancelSeriesForm, DecideSeriesForm, SeriesForm
+from booking.forms import desk_count
+from booking.forms_series import (
+    CancelSeriesForm,
+    ChangeSeriesForm,
+    DecideSeriesForm,
+    SeriesForm,
+    date_times_form,
+    moved_dates,
+)
 from booking.models import Space
-from booking.services import series, spaces
+from booking.services import ServiceError, bookings, series, series_changes, spaces
 from booking.views.helpers import locale_code
 from booking.views.staff import staff_required
 
@@ -19,18 +29,31 @@ bp = Blueprint("series", __name__, url_prefix="/series")
 
 
 def _input(form: SeriesForm, space: Space) -> series.SeriesInput:
+    """The series the form describes, with the dates given other times in the preview moved."""
     assert form.parsed_rule is not None
-    return series.SeriesInput(
+    start, end = form.start_time.data, form.end_time.data
+    data = series.SeriesInput(
         space_id=space.id, title=(form.title.data or "").strip(), first_day=form.day.data,
-        start_time=form.start_time.data, end_time=form.end_time.data, rule=form.parsed_rule,
-        end_days=1 if form.end_time.data <= form.start_time.data else 0, is_public=bool(form.is_public.data),
+        start_time=start, end_time=end, rule=form.parsed_rule, end_days=1 if end <= start else 0,
+        seats=(form.seats.data or 1) if space.is_pooled else 1, purpose=form.purpose.data or "",
+        attendees=form.attendees.data or 0, is_public=bool(form.is_public.data),
     )
+    days = series.movable_days(data, space)
+    form.times = date_times_form(days)
+    return replace(data, moved=moved_dates(form.times, days, start, end))
 
 
-def _preview(form: SeriesForm, space: Space) -> tuple[str, int]:
-    items = series.preview_series(current_user, _input(form, space), locale=locale_code())
+def _render(space: Space, form: SeriesForm, items: object, status: int, lost: bool = False) -> tuple[str, int]:
+    if not hasattr(form, "times"):
+        form.times = date_times_form([])
+    return render_template("series/form.html", space=space, form=form, items=items, lost=lost), status
+
+
+def _preview(form: SeriesForm, space: Space, data: series.SeriesInput) -> tuple[str, int]:
+    items = series.preview_series(current_user, data, locale=locale_code(), overrides=form.chosen_overrides(),
+                                  override_reason=form.reason_text())
     form.dates.data = [i.day.isoformat() for i in items if i.is_free]
-    return render_template("series/form.html", space=space, form=form, items=items), 200
+    return _render(space, form, items, 200)
 
 
 def _days(values: list[str] | tuple[str, ...]) -> set[date]:
@@ -46,24 +69,25 @@ def _days(values: list[str] | tuple[str, ...]) -> set[date]:
 @bp.route("/<slug>/new", methods=["GET", "POST"])
 @login_required
 def new(slug: str) -> str | Response | tuple[str, int]:
-    """Describe a series, preview every date, then book the ticked ones."""
+    """Describe a series, preview every date (other times for single dates), then book the ticked ones."""
     space = spaces.get_space(slug)
-    form = SeriesForm()
+    form = SeriesForm(can_override=current_user.is_staff, desks=desk_count(space))
     form.dates.choices = [(d, d) for d in request.form.getlist("dates")]
     if not form.validate_on_submit():
-        return render_template("series/form.html", space=space, form=form, items=None), (
-            422 if form.is_submitted() else 200)
+        return _render(space, form, None, 422 if form.is_submitted() else 200)
+    data = _input(form, space)
     if "book" not in request.form:
-        return _preview(form, space)
+        return _preview(form, space, data)
     chosen = _days(form.dates.data or ())
     if not chosen:
         form.form_errors.append(_("Choose at least one date to book."))
-        return render_template("series/form.html", space=space, form=form, items=None), 422
-    outcome = series.book_series(current_user, _input(form, space), chosen, locale=locale_code())
+        return _render(space, form, None, 422)
+    outcome = series.book_series(current_user, data, chosen, locale=locale_code(),
+                                 overrides=form.chosen_overrides(), override_reason=form.reason_text())
     lost = [i for i in outcome.items if i.booking is None]
     flash(_("%(count)s dates were booked.", count=len(outcome.booked)), "success")
     if lost:
-        return render_template("series/form.html", space=space, form=form, items=lost, lost=True), 409
+        return _render(space, form, lost, 409, lost=True)
     return redirect(url_for("bookings.mine"))
 
 
@@ -78,6 +102,35 @@ def cancel(booking_id: int) -> Response:
     return redirect(url_for("bookings.mine"))
 
 
+def _change(form: ChangeSeriesForm) -> series_changes.SeriesChange:
+    start, end = form.start_time.data, form.end_time.data
+    return series_changes.SeriesChange(start, end, form.title.data or "", end_days=1 if end <= start else 0)
+
+
+@bp.route("/change/<int:booking_id>", methods=["GET", "POST"])
+@login_required
+def change(booking_id: int) -> str | Response | tuple[str, int]:
+    """Change the time or title of this date and all following ones: preview, then confirm."""
+    booking = bookings.get_own_booking(current_user, booking_id)
+    form = ChangeSeriesForm(obj=booking) if request.method == "GET" else ChangeSeriesForm()
+    if request.method == "GET":
+        zone = ZoneInfo(booking.space.timezone)
+        form.start_time.data = booking.start_dt.astimezone(zone).time()
+        form.end_time.data = booking.end_dt.astimezone(zone).time()
+    if not form.validate_on_submit():
+        return render_template("series/change.html", booking=booking, form=form, items=None), (
+            422 if form.is_submitted() else 200)
+    if "confirm" not in request.form:
+        items = series_changes.preview_change(current_user, booking_id, _change(form), locale=locale_code())
+        return render_template("series/change.html", booking=booking, form=form, items=items), 200
+    items = series_changes.change_following(current_user, booking_id, _change(form), locale=locale_code())
+    kept = [i for i in items if i.conflicts]
+    flash(_("%(count)s dates were changed.", count=len(items) - len(kept)), "success")
+    if kept:
+        return render_template("series/change.html", booking=booking, form=form, items=kept, done=True), 409
+    return redirect(url_for("bookings.detail", booking_id=booking_id))
+
+
 @bp.route("/<int:series_id>/decide", methods=["GET", "POST"])
 @staff_required
 def decide(series_id: int) -> str | Response:
@@ -87,8 +140,12 @@ def decide(series_id: int) -> str | Response:
     form.approve.choices = [(b.id, b.id) for b in pending]
     if not form.validate_on_submit():
         return render_template("series/decide.html", form=form, pending=pending, series_id=series_id)
-    decisions = series.decide_series(current_user, series_id, set(form.approve.data or ()), form.note.data or "",
-                                     locale=locale_code())
+    approve = set() if "reject_all" in request.form else set(form.approve.data or ())
+    try:
+        decisions = series.decide_series(current_user, series_id, approve, form.note.data or "", locale=locale_code())
+    except ServiceError as error:
+        form.form_errors.append(_(error.message, **error.params))
+        return render_template("series/decide.html", form=form, pending=pending, series_id=series_id)
     counts = {r: sum(d.result == r for d in decisions) for r in ("approved", "rejected", "refused")}
     flash(_("Approved %(approved)s, rejected %(rejected)s, could not approve %(refused)s.", **counts), "success")
     return redirect(url_for("staff.requests"))

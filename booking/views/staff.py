@@ -19,8 +19,9 @@ from booking.db import utcnow
 from booking.extensions import login_manager
 from booking.fields import EmailLineField, LineField, TextField
 from booking.forms import BookingForm, desk_count
+from booking.forms_series import DecideSeriesForm
 from booking.models import Booking, Space
-from booking.services import ServiceError, Stale, audit, changes, spaces, staff
+from booking.services import ServiceError, Stale, audit, changes, series, spaces, staff
 from booking.services.bookings import BookingInput
 from booking.views.helpers import conflict_message, local, locale_code
 
@@ -144,9 +145,9 @@ def _flash_refusal(error: ServiceError) -> None:
 @staff_required
 def requests() -> str:
     """Pending requests, oldest first, with what each competes with."""
-    return render_template("staff/requests.html", queue=staff.approval_queue(), now=utcnow(),
+    return render_template("staff/requests.html", queue=series.grouped_queue(staff.approval_queue()), now=utcnow(),
                            form=RejectForm(formdata=None), spaces=spaces.list_spaces(),
-                           decline_form=DeclineChangeForm(formdata=None))
+                           decline_form=DeclineChangeForm(formdata=None), series_form=DecideSeriesForm(formdata=None))
 
 
 @bp.get("/bookings/<int:booking_id>")

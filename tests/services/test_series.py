@@ -190,3 +190,14 @@ def test_staff_approve_some_dates_of_a_series_and_reject_the_rest_with_a_note(
     assert [db.session.get(Booking, i).status for i in ids] == ["pending", "confirmed", "rejected"]
     with pytest.raises(NotFound):
         decide_series(member, outcome.series.id, ids, note="")
+
+
+def test_a_moved_date_is_judged_and_booked_at_its_own_time(create_user, create_space, create_booking):
+    member, studio = create_user(), create_space()
+    second = FIRST + timedelta(weeks=1)
+    create_booking(studio, create_user(), at(second, 10), at(second, 11))
+    data = weekly(studio.id, count=3, moved=((second, time(14), time(16)),))
+    assert codes(preview_series(member, data)) == [[], [], []]
+    booked = book_series(member, data, [FIRST + timedelta(weeks=n) for n in range(3)]).booked
+    assert [(b.start_dt, b.end_dt) for b in booked][1] == (at(second, 14), at(second, 16))
+    assert [b.start_dt for b in booked][::2] == [at(FIRST, 10), at(FIRST + timedelta(weeks=2), 10)]

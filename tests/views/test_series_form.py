@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import Booking
+from booking.services.series import book_series
+from tests.services.test_series import FIRST, weekly
 from tests.views.conftest import at, monday_ahead
 
 MONDAY = monday_ahead()
@@ -121,3 +123,82 @@ def test_staff_decide_a_series_from_the_queue(client, create_user, create_space)
     client.submit("/logout")
     client.login(member.email)
     assert client.get(f"/series/{rows[0].series_id}/decide").status_code == 403
+
+
+def test_change_following_previews_the_conflicts_then_changes_the_free_dates(
+        client, member, create_space, create_booking, create_user):
+    studio = create_space()
+    ticked = [(MONDAY + timedelta(weeks=n)).isoformat() for n in range(3)]
+    client.submit(f"/series/{studio.slug}/new", typed(dates=ticked, book="1"))
+    rows = list(db.session.scalars(select(Booking).where(Booking.user_id == member.id).order_by(Booking.start_dt)))
+    assert "Change the time or title of this and all following dates" in client.get(
+        f"/bookings/{rows[1].id}").get_data(as_text=True)
+    form = client.get(f"/series/change/{rows[1].id}").get_data(as_text=True)
+    assert 'value="10:00"' in form and 'value="11:00"' in form
+    create_booking(studio, create_user(), at(MONDAY + timedelta(weeks=2), 14), at(MONDAY + timedelta(weeks=2), 15))
+    values = {"start_time": "14:00", "end_time": "15:00", "title": "Afternoon", "preview": "1"}
+    preview = client.submit(f"/series/change/{rows[1].id}", values)
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "Preview of the change" in html
+    assert "overlaps another booking" in html and ticked[0] not in html
+    db.session.expire_all()
+    assert {b.title for b in rows} == {"週次収録"}
+    done = client.submit(f"/series/change/{rows[1].id}", {**values, "confirm": "1"})
+    assert done.status_code == 409 and "Dates that kept their time" in done.get_data(as_text=True)
+    db.session.expire_all()
+    assert [(b.start_dt.astimezone(at(MONDAY, 0).tzinfo).hour, b.title) for b in rows] == [
+        (10, "週次収録"), (14, "Afternoon"), (10, "Afternoon")]
+
+
+def test_change_following_of_someone_elses_booking_is_not_found(client, member, create_space, create_user):
+    other = book_series(create_user(), weekly(create_space().id, count=1), [FIRST]).booked[0]
+    assert client.get(f"/series/change/{other.id}").status_code == 404
+    assert client.submit(f"/series/change/{other.id}", {"start_time": "11:00", "end_time": "12:00",
+                                                       "title": "x", "confirm": "1"}).status_code == 404
+
+
+def test_one_date_at_another_time_is_previewed_and_booked_at_that_time(client, member, create_space, create_booking,
+                                                                       create_user):
+    studio = create_space()
+    moved = MONDAY + timedelta(weeks=1)
+    create_booking(studio, create_user(), at(moved, 10), at(moved, 11))
+    key = f"{moved:%Y%m%d}"
+    first = client.submit(f"/series/{studio.slug}/new", typed(count="3")).get_data(as_text=True)
+    assert f'name="start_{key}"' in first and "overlaps another booking" in first
+    again = client.submit(f"/series/{studio.slug}/new", typed(count="3", **{f"start_{key}": "13:00",
+                                                                          f"end_{key}": "14:00"}))
+    html = again.get_data(as_text=True)
+    assert "overlaps another booking" not in html and f"{moved.isoformat()} 13:00–14:00" in html
+    assert len(re.findall(r'name="dates"[^>]*checked>', html)) == 3
+    dates = [(MONDAY + timedelta(weeks=n)).isoformat() for n in range(3)]
+    client.submit(f"/series/{studio.slug}/new", typed(count="3", dates=dates, book="1",
+                                                      **{f"start_{key}": "13:00", f"end_{key}": "14:00"}))
+    rows = list(db.session.scalars(select(Booking).where(Booking.user_id == member.id).order_by(Booking.start_dt)))
+    assert [(b.start_dt, b.end_dt) for b in rows] == [
+        (at(MONDAY, 10), at(MONDAY, 11)), (at(moved, 13), at(moved, 14)),
+        (at(MONDAY + timedelta(weeks=2), 10), at(MONDAY + timedelta(weeks=2), 11))]
+
+
+def test_desks_purpose_and_attendees_reach_every_date(client, member, create_space):
+    desks = create_space(kind="pooled", unit_count=6)
+    dates = [(MONDAY + timedelta(weeks=n)).isoformat() for n in range(2)]
+    too_many = client.submit(f"/series/{desks.slug}/new", typed(count="2", seats="7"))
+    assert too_many.status_code == 422 and "Choose between 1 and 6 desks." in too_many.get_data(as_text=True)
+    client.submit(f"/series/{desks.slug}/new", typed(count="2", seats="3", purpose="ハッカソン", attendees="12",
+                                                     dates=dates, book="1"))
+    rows = list(db.session.scalars(select(Booking).where(Booking.user_id == member.id)))
+    assert [(b.seats, len(b.unit_numbers), b.purpose, b.attendees) for b in rows] == [(3, 3, "ハッカソン", 12)] * 2
+
+
+def test_staff_override_the_horizon_on_the_series_form_and_members_cannot(client, create_user, create_space):
+    studio = create_space(max_days_ahead=16)
+    member = create_user(locale="en")
+    client.login(member.email)
+    page = client.submit(f"/series/{studio.slug}/new", typed(override_horizon="y", override_reason="x"))
+    assert "override_horizon" not in page.get_data(as_text=True)
+    assert "Bookings open at most 16 days ahead" in page.get_data(as_text=True)
+    client.submit("/logout")
+    client.login(create_user(role="staff", locale="en").email)
+    asked = typed(override_horizon="y", override_reason="Season recording")
+    html = client.submit(f"/series/{studio.slug}/new", asked).get_data(as_text=True)
+    assert 'name="override_horizon"' in html and len(re.findall(r'name="dates"[^>]*checked>', html)) == 4

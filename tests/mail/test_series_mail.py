@@ -1,0 +1,117 @@
+"""One mail per series action, listing the dates, with one RFC 5546 object per occurrence attached.
+
+Through the whole pipeline (service, outbox, SMTP): booking, cancelling and deciding a
+series send each recipient one message; each attachment is the same object a single
+booking's mail carries (the occurrence's UID and SEQUENCE, METHOD matching the MIME part).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+
+from booking.domain.recurrence import Freq, RecurrenceRule
+from booking.services.series import Scope, SeriesInput, book_series, cancel_occurrences, decide_series
+from tests.mail.conftest import calendars_of, text_of
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+FIRST = (datetime.now(TOKYO) + timedelta(days=8)).date()
+
+
+def weekly(space_id: int, count: int = 3) -> SeriesInput:
+    rule = RecurrenceRule(Freq.WEEKLY, weekdays=(FIRST.weekday(),), count=count)
+    return SeriesInput(space_id, "Weekly recording", FIRST, time(10), time(12), rule)
+
+
+def days(count: int = 3) -> list:
+    return [FIRST + timedelta(weeks=n) for n in range(count)]
+
+
+def events_of(message) -> list[tuple[str, icalendar.Event]]:
+    found = []
+    for part in calendars_of(message):
+        calendar = icalendar.Calendar.from_ical(part.get_content())
+        assert part.get_param("method") == str(calendar["METHOD"])
+        [event] = calendar.walk("VEVENT")
+        found.append((str(calendar["METHOD"]), event))
+    return found
+
+
+def test_booking_a_series_sends_one_mail_listing_every_date_with_one_event_each(inbox, create_user, create_space):
+    member = create_user(locale="en")
+    studio = create_space(name_en="Studio")
+    inbox.messages.clear()
+    outcome = book_series(member, weekly(studio.id), days())
+    message = inbox.only_one_to(member.email)
+    assert "Series confirmed: Weekly recording (3 dates)" == message["Subject"]
+    text = text_of(message)
+    for day in days():
+        assert day.strftime("%B") in text and f" {day.day}, {day.year}" in text
+    events = events_of(message)
+    assert [m for m, _ in events] == ["REQUEST"] * 3
+    assert [str(e["UID"]) for _, e in events] == [b.uid for b in outcome.booked]
+    assert len(inbox.messages) == 1
+
+
+def test_a_series_request_sends_one_mail_to_the_member_and_one_to_each_staff_member(
+        inbox, create_user, create_space):
+    member = create_user(locale="ja")
+    staff = [create_user(role="staff", locale="en"), create_user(role="admin", locale="ja")]
+    hall = create_space(requires_approval=True)
+    inbox.messages.clear()
+    outcome = book_series(member, weekly(hall.id), days())
+    assert outcome.series is not None
+    inbox.wait_for(3)
+    assert "3" in inbox.only_one_to(member.email)["Subject"]
+    to_staff = inbox.only_one_to(staff[0].email)
+    assert to_staff["Subject"] == "New series request to approve: Weekly recording (3 dates)"
+    assert f"/series/{outcome.series.id}/decide" in text_of(to_staff)
+    inbox.only_one_to(staff[1].email)
+    assert len(inbox.messages) == 3
+
+
+def test_cancelling_this_and_following_sends_one_cancellation_for_those_dates(inbox, create_user, create_space):
+    member = create_user(locale="en")
+    outcome = book_series(member, weekly(create_space().id, count=4), days(4))
+    inbox.messages.clear()
+    cancel_occurrences(member, outcome.booked[1].id, Scope.FOLLOWING)
+    message = inbox.only_one_to(member.email)
+    assert message["Subject"] == "Series dates cancelled: Weekly recording (3 dates)"
+    events = events_of(message)
+    assert [(m, str(e["STATUS"])) for m, e in events] == [("CANCEL", "CANCELLED")] * 3
+    assert [str(e["UID"]) for _, e in events] == [b.uid for b in outcome.booked[1:]]
+    assert len(inbox.messages) == 1
+
+
+def test_cancelling_one_date_is_the_single_booking_mail(inbox, create_user, create_space):
+    member = create_user(locale="en")
+    outcome = book_series(member, weekly(create_space().id), days())
+    inbox.messages.clear()
+    cancel_occurrences(member, outcome.booked[0].id, Scope.ONE)
+    message = inbox.only_one_to(member.email)
+    assert message["Subject"] == "Booking cancelled: Weekly recording"
+    assert [str(e["UID"]) for _, e in events_of(message)] == [outcome.booked[0].uid]
+
+
+@pytest.mark.parametrize("locale", ["en", "ja"])
+def test_a_staff_decision_on_a_series_is_one_mail_with_approved_and_declined_dates(
+        inbox, create_user, create_space, locale):
+    member, staff = create_user(locale=locale), create_user(role="staff")
+    hall = create_space(requires_approval=True, pending_holds=False)
+    outcome = book_series(member, weekly(hall.id), days())
+    assert outcome.series is not None
+    ids = [b.id for b in outcome.booked]
+    inbox.messages.clear()
+    decide_series(staff, outcome.series.id, ids[:2], note="Another programme that week")
+    message = inbox.only_one_to(member.email)
+    text = text_of(message)
+    assert "Another programme that week" in text
+    approved, declined = ("These dates were approved:", "These dates were declined:") if locale == "en" else (
+        "次の日程が承認されました:", "次の日程はお断りしました:")
+    assert text.index(approved) < text.index(declined)
+    assert [(m, str(e["UID"])) for m, e in events_of(message)] == [
+        ("REQUEST", outcome.booked[0].uid), ("REQUEST", outcome.booked[1].uid), ("CANCEL", outcome.booked[2].uid)]
+    assert len(inbox.messages) == 1

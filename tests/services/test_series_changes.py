@@ -1,0 +1,102 @@
+"""Changing the time or title of this and all following occurrences: previewed, then re-checked under the lock."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from booking.extensions import db
+from booking.models import Booking, BookingEvent, OutboxMessage
+from booking.services import NotFound, ServiceError
+from booking.services.series import Scope, book_series, cancel_occurrences, decide_series
+from booking.services.series_changes import SeriesChange, change_following, preview_change
+from tests.services.test_series import FIRST, TOKYO, at, weekly
+
+
+def book(member, space, count=4):
+    return book_series(member, weekly(space.id, count=count), [FIRST + timedelta(weeks=n) for n in range(count)]).booked
+
+
+def local_hours(booking_ids):
+    db.session.expire_all()
+    rows = [db.session.get(Booking, i) for i in booking_ids]
+    return [(b.start_dt.astimezone(TOKYO).hour, b.end_dt.astimezone(TOKYO).hour, b.title) for b in rows]
+
+
+def test_preview_shows_each_following_date_and_its_conflict_and_changes_nothing(
+        create_user, create_space, create_booking):
+    member, studio = create_user(), create_space()
+    booked = book(member, studio)
+    ids = [b.id for b in booked]
+    create_booking(studio, create_user(), at(FIRST + timedelta(weeks=2), 13), at(FIRST + timedelta(weeks=2), 14))
+    outbox_before = len(db.session.scalars(select(OutboxMessage)).all())
+    items = preview_change(member, ids[1], SeriesChange(time(12), time(14), "Evening recording"))
+    assert [i.booking_id for i in items] == ids[1:]
+    assert [[c.code for c in i.conflicts] for i in items] == [[], ["overlap"], []]
+    assert [i.new_start_dt for i in items] == [at(FIRST + timedelta(weeks=n), 12) for n in (1, 2, 3)]
+    assert local_hours(ids) == [(10, 12, "Weekly recording")] * 4
+    assert len(db.session.scalars(select(OutboxMessage)).all()) == outbox_before
+
+
+def test_change_moves_the_free_dates_keeps_the_conflicting_one_and_retitles_all(
+        create_user, create_space, create_booking):
+    member, studio = create_user(), create_space()
+    ids = [b.id for b in book(member, studio)]
+    uids = [db.session.get(Booking, i).uid for i in ids]
+    create_booking(studio, create_user(), at(FIRST + timedelta(weeks=2), 13), at(FIRST + timedelta(weeks=2), 14))
+    db.session.rollback()
+    outbox_before = len(db.session.scalars(select(OutboxMessage)).all())
+    items = change_following(member, ids[1], SeriesChange(time(12), time(14), "Evening recording"))
+    assert [i.is_moved for i in items] == [True, False, True]
+    assert local_hours(ids) == [(10, 12, "Weekly recording"), (12, 14, "Evening recording"),
+                                (10, 12, "Evening recording"), (12, 14, "Evening recording")]
+    assert [db.session.get(Booking, i).uid for i in ids] == uids
+    edited = db.session.scalars(select(BookingEvent.booking_id).where(BookingEvent.action == "edited"))
+    assert sorted(edited) == ids[1:]
+    # one mail for the whole change
+    assert len(db.session.scalars(select(OutboxMessage)).all()) == outbox_before + 1
+
+
+def test_a_date_taken_between_preview_and_change_keeps_its_time(create_user, create_space, create_booking):
+    member, studio = create_user(), create_space()
+    ids = [b.id for b in book(member, studio, count=2)]
+    change = SeriesChange(time(14), time(15), "Weekly recording")
+    assert [i.conflicts for i in preview_change(member, ids[0], change)] == [[], []]
+    create_booking(studio, create_user(), at(FIRST, 14), at(FIRST, 15))
+    items = change_following(member, ids[0], change)
+    assert [[c.code for c in i.conflicts] for i in items] == [["overlap"], []]
+    assert local_hours(ids) == [(10, 12, "Weekly recording"), (14, 15, "Weekly recording")]
+
+
+def test_dates_cancelled_or_of_another_member_are_not_changed(create_user, create_space):
+    member, studio = create_user(), create_space()
+    ids = [b.id for b in book(member, studio, count=3)]
+    cancel_occurrences(member, ids[1], Scope.ONE)
+    items = change_following(member, ids[0], SeriesChange(time(11), time(12), "Moved"))
+    assert [i.booking_id for i in items] == [ids[0], ids[2]]
+    with pytest.raises(NotFound):
+        preview_change(create_user(), ids[0], SeriesChange(time(11), time(12), "Mine now"))
+    with pytest.raises(ServiceError):
+        preview_change(member, ids[0], SeriesChange(time(11), time(12), "  "))
+
+
+def test_outside_opening_hours_is_refused_like_a_single_change(create_user, create_space):
+    member, studio = create_user(), create_space()
+    ids = [b.id for b in book(member, studio, count=2)]
+    items = preview_change(member, ids[0], SeriesChange(time(6), time(7), "Dawn"))
+    assert [[c.code for c in i.conflicts] for i in items] == [["hours"], ["hours"]]
+
+
+def test_a_member_change_in_an_approval_space_becomes_a_proposal_per_date(create_user, create_space):
+    member, staff = create_user(), create_user(role="staff")
+    hall = create_space(requires_approval=True)
+    outcome = book_series(member, weekly(hall.id, count=2), [FIRST, FIRST + timedelta(weeks=1)])
+    ids = [b.id for b in outcome.booked]
+    decide_series(staff, outcome.series.id, ids, note="")
+    items = change_following(member, ids[0], SeriesChange(time(13), time(14), "Weekly recording"))
+    assert [i.is_proposal for i in items] == [True, True]
+    db.session.expire_all()
+    assert [db.session.get(Booking, i).proposed_start_dt for i in ids] == [
+        at(FIRST, 13), at(FIRST + timedelta(weeks=1), 13)]
