@@ -163,7 +163,7 @@ def _note_moves(session: Session, _context: Any) -> None:
     for booking in session.dirty:
         if not isinstance(booking, Booking):
             continue
-        state = inspect(booking)
+        state: Any = inspect(booking)
         is_moved = any(state.attrs[name].history.has_changes() for name in WATCHED)
         is_ended = state.attrs.status.history.has_changes() and booking.status not in ("confirmed", "pending")
         if is_moved or is_ended:

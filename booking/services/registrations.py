@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -75,7 +75,7 @@ def is_seat_refusal(error: Exception) -> bool:
 def find_by_secret(secret: str) -> Registration:
     """The registration a personal link names; NotFound for any other secret."""
     wanted = hashlib.sha256(secret.encode("utf-8")).hexdigest()
-    found = db.session.scalar(select(Registration).where(Registration.token_hash == wanted))
+    found: Registration | None = db.session.scalar(select(Registration).where(Registration.token_hash == wanted))
     if found is None or not hmac.compare_digest(found.token_hash, wanted):
         raise NotFound()
     return found
@@ -84,7 +84,7 @@ def find_by_secret(secret: str) -> Registration:
 def visible_event(session: Session, event_id: int, lock: bool = False) -> PublicEvent:
     """A published event whose booking is still on; NotFound otherwise."""
     query = select(PublicEvent).where(PublicEvent.id == event_id).execution_options(populate_existing=True)
-    event = session.scalar(query.with_for_update() if lock and _is_postgres(session) else query)
+    event: PublicEvent | None = session.scalar(query.with_for_update() if lock and _is_postgres(session) else query)
     if event is None or event.status != "published" or event.booking.status != "confirmed":
         raise NotFound()
     return event
@@ -291,8 +291,12 @@ def expire_offers(key: str, now: datetime | None = None) -> int:
     db.session.rollback()
     lapsed = 0
     for registration_id, event_id, space_id in due:
-        lapsed += run_write(space_id, lambda s, r=registration_id, e=event_id: _lapse(s, r, e, key, now))
+        lapsed += run_write(space_id, _lapser(int(registration_id), int(event_id), key, now))
     return lapsed
+
+
+def _lapser(registration_id: int, event_id: int, key: str, now: datetime) -> Callable[[Session], int]:
+    return lambda session: _lapse(session, registration_id, event_id, key, now)
 
 
 def _lapse(session: Session, registration_id: int, event_id: int, key: str, now: datetime) -> int:

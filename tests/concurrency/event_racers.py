@@ -6,8 +6,17 @@ import traceback
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
+from typing import Any
 
-from tests.concurrency.racers import BARRIER_TIMEOUT_S, _app, _report
+from tests.concurrency.racers import BARRIER_TIMEOUT_S, _report
+
+
+def _app(database_url: str) -> Any:
+    """The racer's app; mail is left to the outbox (a closed port), so no racer renders mail under the lock."""
+    from booking import create_app
+
+    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "race",
+                       "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": 9, "MAIL_BACKGROUND": True})
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,8 @@ def seats(event_id: int) -> tuple[int, int]:
 def test_forty_processes_for_thirty_seats_leave_thirty_registered_and_ten_waiting(event, database_url):
     reports = race(register_through_service, database_url, [Registering(event.id, n) for n in range(40)])
 
-    assert [r["error"] for r in reports if r["error"]] == []
+    errors = [r["error"] for r in reports if r["error"]]
+    assert errors == [], errors[0]
     statuses = sorted(r["status"] for r in reports)
     assert statuses == ["registered"] * 30 + ["waiting"] * 10
     assert seats(event.id) == (30, 30)
