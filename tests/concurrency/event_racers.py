@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import traceback
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
@@ -52,7 +53,7 @@ def register_through_service(database_url: str, job: Registering, barrier: Barri
 def insert_registration_without_lock(database_url: str, job: Registering, barrier: Barrier, results: Queue) -> None:
     """Insert a seated registration with a bare INSERT in a plain transaction: no service, no lock."""
     from sqlalchemy import insert
-    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.exc import IntegrityError, OperationalError
 
     from booking.db import utcnow
     from booking.extensions import db
@@ -70,13 +71,20 @@ def insert_registration_without_lock(database_url: str, job: Registering, barrie
             with db.engine.connect():
                 pass  # connected before the barrier, like the booking racers
             barrier.wait(BARRIER_TIMEOUT_S)
-            try:
-                with db.engine.begin() as conn:
-                    conn.execute(insert(Registration.__table__).values(**row))
-                _report(results, number=job.number, ok=True, refused_by_guard=False, error=None)
-            except IntegrityError as error:
-                _report(results, number=job.number, ok=False, refused_by_guard=is_seat_refusal(error),
-                        error=str(error.orig))
+            for _attempt in range(400):  # SQLite: a busy database is waited for, never a result
+                try:
+                    with db.engine.begin() as conn:
+                        conn.execute(insert(Registration.__table__).values(**row))
+                    _report(results, number=job.number, ok=True, refused_by_guard=False, error=None)
+                except IntegrityError as error:
+                    _report(results, number=job.number, ok=False, refused_by_guard=is_seat_refusal(error),
+                            error=str(error.orig))
+                except OperationalError as error:
+                    if "locked" not in str(error.orig):
+                        raise
+                    time.sleep(0.05)
+                    continue
+                break
         except Exception:
             _report(results, number=job.number, ok=False, refused_by_guard=False, error=traceback.format_exc())
         finally:
