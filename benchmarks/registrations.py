@@ -25,7 +25,7 @@ from booking.extensions import db
 from booking.models import Booking, BookingHold, PublicEvent, Registration, User
 
 CLIENTS = 16
-CAPACITY = 300
+CAPACITY = 20  # small, so even a --quick run fills it and the waiting list grows
 # run_all.py gives the product server this limit, so one address may post the whole run.
 ANONYMOUS_FORM_LIMIT = "100000 per minute"
 
