@@ -237,7 +237,7 @@ def edit(booking_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     if data is None:
         return render_template("events/form.html", form=form, booking=booking,
                                rows=range(1, AGENDA_ROWS + 1)), 422 if form.is_submitted() else 200
-    saved = public_events.save_event(current_user, booking_id, data)
+    saved = public_events.save_event(current_user, booking_id, data, key=_key())
     if not saved.ok:
         form.form_errors.extend(_(p.message, **dict(p.params)) for p in saved.problems)
         return render_template("events/form.html", form=form, booking=booking, rows=range(1, AGENDA_ROWS + 1)), 422

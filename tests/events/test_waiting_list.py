@@ -116,3 +116,38 @@ def test_moving_the_booking_mails_everyone_the_calendar_update_with_a_higher_seq
     assert new["METHOD"] == "REQUEST" and new_event["UID"] == old_event["UID"]
     assert int(new_event["SEQUENCE"]) > int(old_event["SEQUENCE"])
     assert new_event.decoded("DTSTART") == old_event.decoded("DTSTART") + timedelta(hours=1)
+
+
+def test_raising_the_capacity_seats_the_waiting_list(app, hall, create_user):
+    from booking.services import public_events
+
+    event = soon_event(hall, create_user, hours_ahead=24 * 10)
+    for email in ("a@example.jp", "b@example.jp", "c@example.jp"):
+        service.register(event.id, visitor(email), KEY)
+    assert status("c@example.jp") == "waiting"
+    staff = create_user(role="staff")
+    current = db.session.get(PublicEvent, event.id)
+    data = public_events.EventInput(
+        title_ja=current.title_ja, capacity=3, registration_opens_at=current.registration_opens_at,
+        registration_closes_at=current.registration_closes_at)
+
+    saved = public_events.save_event(staff, current.booking_id, data, key=KEY)
+
+    assert saved.ok
+    assert status("c@example.jp") == "registered"
+    assert kinds("c@example.jp")[-1] == "registration.promoted"
+
+
+def test_the_database_refuses_a_capacity_below_the_seats_taken(app, hall, create_user):
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    event = soon_event(hall, create_user, hours_ahead=24 * 10)
+    for email in ("a@example.jp", "b@example.jp"):
+        service.register(event.id, visitor(email), KEY)
+    current = db.session.get(PublicEvent, event.id)
+    current.capacity = 1
+    with pytest.raises(IntegrityError) as refused:
+        db.session.commit()
+    db.session.rollback()
+    assert service.is_seat_refusal(refused.value)
