@@ -59,6 +59,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from benchmarks import feeds as feed_bench
+from benchmarks import registrations as registration_bench
 from benchmarks import reports as report_bench
 from benchmarks import series as series_bench
 from benchmarks import week_view as week_bench
@@ -602,6 +603,7 @@ def main() -> int:
         app = make_app(url, instance)
         migrate(app)
         fixture = seed_product(app, url)
+        event_id = registration_bench.seed_event(app, datetime.now(UTC).replace(microsecond=0) + timedelta(days=20))
         reference_engine = create_engine(url)
         seed_reference_rows(reference_engine)
         reference_engine.dispose()
@@ -614,7 +616,9 @@ def main() -> int:
             for name, port, spec, extra in (
                 ("hello", ports[0], "benchmarks.baseline:hello_app()", {}),
                 ("query", ports[1], "benchmarks.baseline:one_query_app()", {}),
-                ("product", ports[2], "benchmarks.run_all:product_app()", {"BENCH_LOCK_LOG": str(lock_log)}),
+                ("product", ports[2], "benchmarks.run_all:product_app()",
+                 {"BENCH_LOCK_LOG": str(lock_log),
+                  "RATELIMIT_ANONYMOUS_FORM": registration_bench.ANONYMOUS_FORM_LIMIT}),
             ):
                 application_name = f"bench-{name}"
                 server_url = with_application_name(url, application_name)
@@ -657,7 +661,10 @@ def main() -> int:
             ordered = [(t.name, results[t.name]) for t in [*targets[:7], posts.target(0), *targets[7:]]]
             print_table(ordered, lock_ms, meter.admin is not None)
             series_bench.print_rows(series_bench.measure(app, fixture.member, 10 if args.quick else 30))
-            failed = any(s.bad for samples in results.values() for s in samples)
+            registered = registration_bench.run(app, ports[2], event_id, seconds * rounds)
+            print("\n" + registration_bench.report(registered, engine_label(url)))
+            failed = any(s.bad for samples in results.values() for s in samples) or registered.over_capacity > 0 \
+                or registered.failed > 0
         finally:
             for server in servers.values():
                 server.process.terminate()

@@ -146,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
         auth,
         bookings,
         errors,
+        events,
         feeds,
         main,
         reports,
@@ -160,7 +161,7 @@ def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter
 
     for module in (main, auth, second_factor, spaces, bookings, series, staff, staff_admin, staff_mail, reports,
-                   account, feeds):
+                   account, feeds, events):
         app.register_blueprint(module.bp)
     errors.register(app)
     from booking.views import helpers, params, sessions
