@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_babel import get_locale, gettext, lazy_gettext
 
+from booking.dates import format_day, format_span, format_when
 from booking.domain.passwords import MIN_LENGTH
 from booking.domain.values import Conflict
-from booking.domain.wallclock import is_repeated_instant, utc_offset_label
+from booking.domain.wallclock import utc_offset_label
 from booking.urls import external_url
 
 STATUS_LABELS = {
@@ -41,21 +42,20 @@ def locale_code() -> str:
     return str(get_locale() or "ja")
 
 
-def local(instant: datetime, zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def local(instant: datetime, zone: str, fmt: str | None = None) -> str:
+    """A local date and time for people (booking.dates, the viewer's locale); `fmt` for machine values."""
+    if fmt is None:
+        return format_when(instant, zone, locale_code())
     return instant.astimezone(ZoneInfo(zone)).strftime(fmt)
 
 
 def local_span(start: datetime, end: datetime, zone: str) -> str:
-    """"2030-06-07 10:00–11:00", the end's date too when it is on a later day, and the UTC
-    offset of a time the clocks show twice."""
-    tz = ZoneInfo(zone)
+    """2026年12月2日(水) 15:00–17:00 / Wed 2 Dec 2026, 15:00–17:00 (booking.dates.format_span)."""
+    return format_span(start, end, zone, locale_code())
 
-    def wall(instant: datetime, fmt: str) -> str:
-        text = instant.astimezone(tz).strftime(fmt)
-        return f"{text} ({utc_offset_label(instant, tz)})" if is_repeated_instant(instant, tz) else text
 
-    same_day = start.astimezone(tz).date() == end.astimezone(tz).date()
-    return f"{wall(start, '%Y-%m-%d %H:%M')}–{wall(end, '%H:%M' if same_day else '%Y-%m-%d %H:%M')}"
+def local_day(day: date, short: bool = False) -> str:
+    return format_day(day, locale_code(), short)
 
 
 def utc_offset(instant: datetime, zone: str) -> str:
@@ -63,7 +63,8 @@ def utc_offset(instant: datetime, zone: str) -> str:
 
 
 def day_label(day: date) -> str:
-    return f"{day.month}/{day.day} ({WEEKDAYS[day.weekday()]})"
+    """A grid column's day without the year: 12月2日(水) / Wed 2 Dec."""
+    return format_day(day, locale_code(), short=True)
 
 
 def conflict_message(conflict: Conflict) -> str:
@@ -86,3 +87,4 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["utc_offset"] = utc_offset
     app.jinja_env.globals["local_span"] = local_span
+    app.jinja_env.filters["day"] = local_day

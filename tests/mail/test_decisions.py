@@ -76,7 +76,7 @@ def test_rejecting_sends_the_member_the_staff_note(client, inbox, create_user, s
     client.submit(f"/staff/requests/{booking.id}/reject", {"note": "The hall is set up for an exhibition that week."})
 
     message = inbox.only_one_to(member.email)
-    assert message["Subject"] == "Booking request declined: Kick-off"
+    assert message["Subject"] == "Booking request rejected: Kick-off"
     body = text_of(message)
     assert "Note from the staff: The hall is set up for an exhibition that week." in body
     [attachment] = calendars_of(message)
@@ -127,7 +127,7 @@ def test_a_booking_cancelled_by_staff_says_the_staff_cancelled_it(client, inbox,
     client.submit(f"/bookings/{booking.id}/cancel")
 
     message = inbox.only_one_to(member.email)
-    assert message["Subject"] == "予約がキャンセルされました：Kick-off"
+    assert message["Subject"] == "予約が取り消されました：Kick-off"
     assert "ご予約はスタッフによりキャンセルされました。" in text_of(message)
     assert inbox.to(staff.email) == []
 
