@@ -128,7 +128,7 @@ def test_a_booking_cancelled_by_staff_says_the_staff_cancelled_it(client, inbox,
 
     message = inbox.only_one_to(member.email)
     assert message["Subject"] == "予約が取り消されました：Kick-off"
-    assert "ご予約はスタッフによりキャンセルされました。" in text_of(message)
+    assert "ご予約はスタッフにより取り消されました。" in text_of(message)
     assert inbox.to(staff.email) == []
 
 
