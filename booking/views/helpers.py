@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from flask_babel import get_locale, gettext, lazy_gettext
+from flask_babel import get_locale, gettext, lazy_gettext, ngettext
 
 from booking.dates import format_day, format_span, format_when
 from booking.domain.passwords import MIN_LENGTH
@@ -77,14 +78,29 @@ def password_hint() -> str:
                    "unrelated words is strong and easy to remember.", min=MIN_LENGTH)
 
 
+def minutes_text(minutes: int) -> str:
+    """A length in plain words: 30分 / 1時間30分 / 2日 (30 min / 1 h 30 min / 2 days)."""
+    days, rest = divmod(int(minutes), 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(ngettext("%(num)d day", "%(num)d days", days))
+    if hours:
+        parts.append(gettext("%(hours)d h", hours=hours))
+    if mins or not parts:
+        parts.append(gettext("%(minutes)d min", minutes=mins))
+    return ("" if locale_code() == "ja" else " ").join(parts)
+
+
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         password_hint=password_hint,
         locale_code=locale_code, status_label=STATUS_LABELS.get, kind_label=KIND_LABELS.get,
         org_kind_label=ORG_KIND_LABELS.get, day_label=day_label, external_url=external_url,
-        conflict_message=conflict_message,
+        conflict_message=conflict_message, minutes_text=minutes_text,
     )
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["utc_offset"] = utc_offset
     app.jinja_env.globals["local_span"] = local_span
     app.jinja_env.filters["day"] = local_day
+    app.jinja_env.filters["hash_id"] = lambda text: hashlib.sha256(str(text).encode()).hexdigest()[:10]
