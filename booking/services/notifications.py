@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from booking import itip
 from booking.dates import format_span
+from booking.domain.undo import undo_deadline
 from booking.domain.values import N_
 from booking.models import Booking, BookingEvent, User
 from booking.services import audit, outbox
@@ -92,6 +93,8 @@ class Notice:
     by_staff: bool = False
     calendar: bytes | None = None
     method: str = itip.REQUEST
+    # Not sent before this instant (UTC): a member's own cancellation waits out its undo window.
+    not_before: datetime | None = None
 
 
 @contextmanager
@@ -172,7 +175,8 @@ def notices_for(session: Session, entry: BookingEvent) -> list[Notice]:
         return [_with_calendar(replace(notice, kind="rejected", note=entry.note), booking)]
     if entry.action == "cancelled":
         by_staff = entry.actor is not None and entry.actor.id != member.id
-        cancelled = replace(notice, kind="cancelled", by_staff=by_staff, note=entry.note if by_staff else "")
+        cancelled = replace(notice, kind="cancelled", by_staff=by_staff, note=entry.note if by_staff else "",
+                            not_before=None if by_staff else undo_deadline(entry.at))
         return [_with_calendar(cancelled, booking)]
     return _change_notices(session, entry, notice)
 
@@ -265,7 +269,8 @@ def enqueue(session: Session, notices: list[Notice]) -> None:
         attachments = [] if notice.calendar is None else [
             outbox.calendar_attachment(notice.calendar, method=notice.method, filename="booking.ics")]
         outbox.enqueue(session, kind=f"booking.{notice.kind}", to=notice.recipient.email,
-                       locale=notice.recipient.locale, payload=_payload(notice), attachments=attachments)
+                       locale=notice.recipient.locale, payload=_payload(notice), attachments=attachments,
+                       now=notice.not_before)
 
 
 @event.listens_for(Session, "after_flush")

@@ -52,6 +52,7 @@ ACTION_LABELS = {
     "proposed": _l("Change asked for"),
     "declined": _l("Change rejected"),
     "expired": _l("Expired"),
+    "restored": _l("Cancellation undone"),
 }
 
 
