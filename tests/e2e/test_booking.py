@@ -33,7 +33,7 @@ def test_booking_desks_from_the_grid_confirms_them_and_shows_the_desk_numbers(
 
     sign_in(page, member.email)
     open_next_week(page, "Desks")
-    expect(page.get_by_role("main")).to_contain_text(f"Week of {next_week_day(0).isoformat()}")
+    expect(page.get_by_role("main")).to_contain_text(f"Week of {shown_day(next_week_day(0), 'en')}")
     expect(slot(page, wednesday, 10)).to_have_attribute("data-state", "free")
     expect(slot(page, wednesday, 10)).to_contain_text("4 free")
     screenshot(page, "week-grid")

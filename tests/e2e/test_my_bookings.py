@@ -41,7 +41,7 @@ def test_cancelling_from_my_bookings_marks_it_cancelled_and_frees_the_slot(
     expect(rehearsal.get_by_role("link", name="Cancel")).to_have_count(0)
     page.get_by_role("button", name="Undo the cancellation").click()
     expect(page.get_by_role("status")).to_have_text("The cancellation was undone; your booking is back.")
-    page.get_by_role("link", name="My bookings").click()
+    page.get_by_role("link", name="My bookings", exact=True).click()
     expect(rehearsal).to_contain_text("Confirmed")
     rehearsal.get_by_role("link", name="Cancel").click()
     page.get_by_role("button", name="Yes, cancel this booking").click()
@@ -63,8 +63,11 @@ def test_the_week_grid_books_without_javascript(new_page: Callable[..., Page], c
     sign_in(page, member.email)
     page.get_by_role("navigation").get_by_role("link", name="Spaces").click()
     page.get_by_role("main").get_by_role("link", name="Desks").first.click()
-    page.get_by_role("link", name="Next week").click()
-    page.get_by_role("link", name="Next week").click()
+    # The space opens on its first day with a free start (issue 16); weeks follow from there.
+    for _ in range(3):
+        if slot(page, wednesday, 16).count():
+            break
+        page.get_by_role("link", name="Next week").click()
     expect(slot(page, wednesday, 16)).to_contain_text("3 free")
     slot(page, wednesday, 16).get_by_role("link").click()
 
