@@ -191,20 +191,31 @@ class Availability:
     free_tomorrow: int
 
 
-def availability(space: Space, now: datetime, locale: str) -> Availability:
-    """The first free start (`domain.hints.next_free_start`, the refusal hints' search) and the
-    free starts of today and tomorrow, from one read of the next SEARCH_DAYS days."""
-    policy = policy_of(space)
-    today = now.astimezone(policy.zone).date()
-    start_dt = datetime.combine(today, time(0), policy.zone)
-    end_dt = datetime.combine(today + timedelta(days=SEARCH_DAYS + 1), time(0), policy.zone)
+def _holds_and_closures(space: Space, policy: Policy, first: date, days: int,
+                        locale: str) -> tuple[list[Hold], list[ClosedRange]]:
+    start_dt = datetime.combine(first, time(0), policy.zone)
+    end_dt = datetime.combine(first + timedelta(days=days), time(0), policy.zone)
     margin = longest_hold(space)
     session = db.session()
     holds = active_holds(session, space, start_dt - margin, end_dt + margin)
-    closures = closures_between(session, space, policy, start_dt, end_dt, locale)
-    return Availability(
-        next_start=next_free_start(policy, holds, closures, now),
-        today=today,
-        free_today=free_start_count(today, policy, holds, closures, now),
-        free_tomorrow=free_start_count(today + timedelta(days=1), policy, holds, closures, now),
-    )
+    return holds, closures_between(session, space, policy, start_dt, end_dt, locale)
+
+
+def availability(space: Space, now: datetime, locale: str) -> Availability:
+    """The first free start (`domain.hints.next_free_start`, the refusal hints' search) and the
+    free starts of today and tomorrow.
+
+    Reads two days first; the next SEARCH_DAYS only when neither has a free start (the
+    search stops at the first free day, so it never needs what lies beyond it).
+    """
+    policy = policy_of(space)
+    today = now.astimezone(policy.zone).date()
+    holds, closures = _holds_and_closures(space, policy, today, 2, locale)
+    free_today = free_start_count(today, policy, holds, closures, now)
+    free_tomorrow = free_start_count(today + timedelta(days=1), policy, holds, closures, now)
+    if free_today or free_tomorrow:
+        next_start = next_free_start(policy, holds, closures, now, search_days=1)
+    else:
+        holds, closures = _holds_and_closures(space, policy, today, SEARCH_DAYS + 1, locale)
+        next_start = next_free_start(policy, holds, closures, now)
+    return Availability(next_start=next_start, today=today, free_today=free_today, free_tomorrow=free_tomorrow)
