@@ -44,19 +44,15 @@ def detail(booking_id: int) -> str:
     return render_template("bookings/detail.html", booking=booking, now=utcnow(), form=FlaskForm())
 
 
-@bp.get("/<int:booking_id>/cancel")
+# One rule for both methods: with two, an id the converter refuses would answer 405, not 404.
+@bp.route("/<int:booking_id>/cancel", methods=["GET", "POST"])
 @login_required
-def confirm_cancel(booking_id: int) -> str:
-    """Ask once more before cancelling, and say what will happen."""
-    booking = bookings.get_own_booking(current_user, booking_id)
-    return render_template("bookings/cancel.html", booking=booking, now=utcnow(), form=FlaskForm(),
-                           undo_minutes=int(UNDO_WINDOW.total_seconds() // 60))
-
-
-@bp.post("/<int:booking_id>/cancel")
-@login_required
-def cancel(booking_id: int) -> Response:
-    """Cancel one booking before it starts; the member may undo it for a few minutes."""
+def cancel(booking_id: int) -> str | Response:
+    """GET: ask once more and say what will happen; POST: cancel (the member may undo it for a few minutes)."""
+    if request.method == "GET":
+        booking = bookings.get_own_booking(current_user, booking_id)
+        return render_template("bookings/cancel.html", booking=booking, now=utcnow(), form=FlaskForm(),
+                               undo_minutes=int(UNDO_WINDOW.total_seconds() // 60))
     form = FlaskForm()
     if not form.validate_on_submit():
         return redirect(url_for("bookings.detail", booking_id=booking_id))

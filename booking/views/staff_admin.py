@@ -276,17 +276,12 @@ def set_enabled(user_id: int) -> Response:
     return redirect(url_for("staff_admin.member", user_id=user_id))
 
 
-@bp.get("/members/<int:user_id>/deactivate")
-@admin_required
-def confirm_deactivate(user_id: int) -> tuple[str, int]:
-    """Ask once more: what deactivating this account does, with the choice for its future bookings."""
-    return _member_page(user_id, template="staff/deactivate.html")
-
-
-@bp.post("/members/<int:user_id>/deactivate")
+@bp.route("/members/<int:user_id>/deactivate", methods=["GET", "POST"])
 @admin_required
 def deactivate(user_id: int) -> Response | tuple[str, int]:
-    """Deactivate an account and, when ticked, cancel its future bookings with a message to the member."""
+    """GET: what deactivating does, with the choice for future bookings; POST: deactivate (and cancel them)."""
+    if request.method == "GET":
+        return _member_page(user_id, template="staff/deactivate.html")
     form = DeactivateForm()
     if not form.validate_on_submit():
         return _member_page(user_id, form, 422, template="staff/deactivate.html")
