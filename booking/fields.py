@@ -7,6 +7,9 @@
 - `DayField`: a date within FIRST_DAY..LAST_DAY (booking.domain.bounds).
 - `NumberField`: a whole number within the range the field states.
 - Every field takes exactly one value: a field sent twice is a malformed request (400).
+- Every message is the product's own (ja/en), naming the field or its real limit: a required
+  field, a length, a range, an unreadable date, time, number or choice never shows WTForms'
+  generic text (tests/test_glossary.py posts bad input to every form and checks).
 
 tests/test_form_fields.py checks that every form in the code uses only these.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -29,17 +33,77 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import Length, NumberRange, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    StopValidation,
+    ValidationError,
+)
 
 from booking.domain.bounds import FIRST_DAY, LAST_DAY, clean_multiline, is_single_line, is_supported_day
 
-# WTForms' own message, translated by its own catalogue (a name, so Babel does not extract it).
-NOT_AN_INTEGER = "Not a valid integer value."
 NOT_ONE_LINE = _l("Use a single line, without line breaks or control characters.")
+NOT_A_DATE = _l("Enter a date as year-month-day, e.g. 2026-12-02.")
+NOT_A_TIME = _l("Enter a time as hours:minutes, e.g. 15:00.")
+NOT_A_CHOICE = _l("Choose one of the listed options.")
+NOT_AN_EMAIL = _l("Enter an e-mail address such as name@example.jp.")
+TOO_LONG = _l("“%(label)s” takes at most %(max)d characters; this has %(length)d.")
+TOO_SHORT = _l("“%(label)s” takes at least %(min)d characters; this has %(length)d.")
+OUT_OF_RANGE = _l("Enter a whole number from %(min)s to %(max)s.")
+NOT_FILLED_IN = _l("Fill in “%(label)s”.")
+
+
+class FilledIn:
+    """DataRequired/InputRequired without a message of its own: the product's message naming the field."""
+
+    def __init__(self, inner: DataRequired | InputRequired) -> None:
+        self.inner = inner
+        self.field_flags = inner.field_flags
+
+    def __call__(self, form: Any, field: Any) -> None:
+        try:
+            self.inner(form, field)
+        except StopValidation:
+            raise StopValidation(gettext(NOT_FILLED_IN, label=field.label.text)) from None
+
+
+class WithinLength(Length):
+    """Length with the product's message: the field's name, its limit and the length typed."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        length = len(field.data or "")
+        if length >= self.min and (self.max == -1 or length <= self.max):
+            return
+        message = TOO_LONG if self.max != -1 and length > self.max else TOO_SHORT
+        raise ValidationError(gettext(message, label=field.label.text, min=self.min, max=self.max, length=length))
+
+
+def worded(validator: Any) -> Any:
+    """The validator with the product's message where WTForms would show its generic one."""
+    if isinstance(validator, DataRequired | InputRequired) and validator.message is None:
+        return FilledIn(validator)
+    if type(validator) is Length and validator.message is None:
+        return WithinLength(validator.min, validator.max)
+    if isinstance(validator, NumberRange) and validator.message is None:
+        return NumberRange(validator.min, validator.max, OUT_OF_RANGE)
+    if isinstance(validator, Email) and validator.message is None:
+        validator.message = NOT_AN_EMAIL
+    return validator
 
 
 class OneValue:
-    """Mixin: a field posted more than once was not sent by our form: 400."""
+    """Mixin: a field posted more than once was not sent by our form: 400. Messages are worded (`worded`)."""
+
+    @property
+    def validators(self) -> list[Any]:
+        return list(self.__dict__.get("_worded_validators", ()))
+
+    @validators.setter
+    def validators(self, value: Any) -> None:
+        self.__dict__["_worded_validators"] = [worded(v) for v in value or ()]
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if len(valuelist) > 1:
@@ -96,7 +160,10 @@ class DayField(OneValue, DateField):
     """A date (YYYY-MM-DD) within FIRST_DAY..LAST_DAY; outside it is a field error."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        super().process_formdata(valuelist)
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(str(NOT_A_DATE)) from None
         if self.data is not None and not is_supported_day(self.data):
             self.data = None
             raise ValueError(_l("Choose a date from %(first)s to %(last)s.",
@@ -106,6 +173,12 @@ class DayField(OneValue, DateField):
 class ClockField(OneValue, TimeField):
     """A time of day (HH:MM)."""
 
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(str(NOT_A_TIME)) from None
+
 
 class NumberField(OneValue, IntegerField):
     """A whole number from `low` to `high` (NumberRange, with `message` if given); else a field error."""
@@ -114,20 +187,58 @@ class NumberField(OneValue, IntegerField):
                  message: Any = None, **kwargs: Any) -> None:
         super().__init__(label, [*(validators or []), NumberRange(min=low, max=high, message=message)], **kwargs)
 
+    def not_a_number(self) -> str:
+        """The range message of the field's current range (a form may narrow it, e.g. to a space's desks)."""
+        ranges = [v for v in self.validators if isinstance(v, NumberRange)]
+        if not ranges:
+            return str(_l("Enter a whole number."))
+        limit = ranges[-1]
+        message = limit.message or OUT_OF_RANGE
+        return str(message % {"min": limit.min, "max": limit.max})
+
     def process_formdata(self, valuelist: list[Any]) -> None:
         # int() reads up to 4300 digits; a number that long is past any range anyway.
         if len(valuelist) == 1 and len(str(valuelist[0]).strip()) > 20:
             self.data = None
-            raise ValueError(self.gettext(NOT_AN_INTEGER))
-        super().process_formdata(valuelist)
+            raise ValueError(self.not_a_number())
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(self.not_a_number()) from None
 
 
 class ChoiceField(OneValue, SelectField):
     """One of the listed choices."""
 
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(str(NOT_A_CHOICE)) from None
+
+    def pre_validate(self, form: Any) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(str(NOT_A_CHOICE)) from None
+
 
 class ChoicesField(SelectMultipleField):
     """Any of the listed choices (the one field that takes several values)."""
+
+    validators = OneValue.validators
+
+    def pre_validate(self, form: Any) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(str(NOT_A_CHOICE)) from None
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(str(NOT_A_CHOICE)) from None
 
 
 class CheckField(OneValue, BooleanField):

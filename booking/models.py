@@ -421,7 +421,7 @@ class FeedToken(db.Model):
 
 
 EVENT_ACTIONS = ("requested", "approved", "rejected", "cancelled", "overridden", "edited",
-                 "proposed", "declined", "expired")
+                 "proposed", "declined", "expired", "restored")
 
 
 class BookingEvent(db.Model):

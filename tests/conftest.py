@@ -12,7 +12,7 @@ import re
 import shutil
 import time as clock
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -263,3 +263,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if skipped and exitstatus == 0:
         reporter.write_line(f"CI: {skipped} test(s) skipped; failing the run.", red=True)
         session.exitstatus = 1
+
+
+def shown_day(day: date, locale: str = "ja") -> str:
+    """A day as pages and mail show it: 2026年12月2日(水) / Wed 2 Dec 2026 (then ", 15:00")."""
+    if locale == "ja":
+        return f"{day.year}年{day.month}月{day.day}日({'月火水木金土日'[day.weekday()]})"
+    return f"{day:%a} {day.day} {day:%b %Y}"

@@ -119,3 +119,33 @@ def hint_conflict(hints: FreeStarts, policy: Policy) -> Conflict | None:
         return Conflict("hint", N_("That day is full; the first day with a free time is %(day)s (from %(start)s)."),
                         {"day": hints.first_free_day.isoformat(), "start": fmt_time(hints.first_free_start, policy)})
     return None
+
+
+def shortest_probe(start_dt: datetime, policy: Policy) -> Request:
+    """The booking the availability questions ask about: the space's shortest, of one unit."""
+    return Request(start_dt, start_dt + timedelta(minutes=policy.min_minutes))
+
+
+def next_free_start(policy: Policy, holds: Sequence[Hold], closures: Sequence[ClosedRange], now: datetime,
+                    search_days: int = SEARCH_DAYS) -> datetime | None:
+    """Where a space's page opens: the first start (UTC) from `now` on where its shortest booking fits.
+
+    Today if anything is left today, else the first free day's earliest start, as
+    `free_starts_near` answers a refused request (the same search, asked from the
+    start of today's local day); None when nothing is free within `search_days`.
+    """
+    today = now.astimezone(policy.zone).date()
+    day_start = local_day_bounds(today, policy.zone)[0]
+    probe = shortest_probe(day_start, policy)
+    if fits(probe, policy, holds, closures, now):
+        return probe.start_dt
+    hints = free_starts_near(probe, policy, holds, closures, now, search_days)
+    return hints.after or hints.first_free_start
+
+
+def free_start_count(day: date, policy: Policy, holds: Sequence[Hold], closures: Sequence[ClosedRange],
+                     now: datetime) -> int:
+    """How many starts of a local day the space's shortest booking of one unit could take."""
+    length = timedelta(minutes=policy.min_minutes)
+    return sum(1 for start in day_starts(day, length, policy)
+               if fits(shortest_probe(start, policy), policy, holds, closures, now))

@@ -19,17 +19,16 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from booking import itip
+from booking.dates import format_span
+from booking.domain.undo import undo_deadline
 from booking.domain.values import N_
-from booking.domain.wallclock import is_repeated_instant, utc_offset_label
 from booking.models import Booking, BookingEvent, User
 from booking.services import audit, outbox
 from booking.services.feed_events import event_values
@@ -46,12 +45,12 @@ SUBJECTS = {
     "waiting": N_("New booking request to approve: %(title)s"),
     "confirmed": N_("Booking confirmed: %(title)s"),
     "approved": N_("Booking approved: %(title)s"),
-    "rejected": N_("Booking request declined: %(title)s"),
+    "rejected": N_("Booking request rejected: %(title)s"),
     "cancelled": N_("Booking cancelled: %(title)s"),
     "updated": N_("Booking changed: %(title)s"),
     "change_received": N_("Change request received: %(title)s"),
     "change_waiting": N_("Change to approve: %(title)s"),
-    "change_declined": N_("Change declined: %(title)s"),
+    "change_declined": N_("Change rejected: %(title)s"),
     "expired": N_("Booking request expired: %(title)s"),
 }
 # Who reads the link: members their own booking page, staff the staff page of it.
@@ -96,6 +95,8 @@ class Notice:
     by_staff: bool = False
     calendar: bytes | None = None
     method: str = itip.REQUEST
+    # Not sent before this instant (UTC): a member's own cancellation waits out its undo window.
+    not_before: datetime | None = None
 
 
 @contextmanager
@@ -177,7 +178,8 @@ def notices_for(session: Session, entry: BookingEvent) -> list[Notice]:
         return [_with_calendar(replace(notice, kind="rejected", note=entry.note), booking)]
     if entry.action == "cancelled":
         by_staff = entry.actor is not None and entry.actor.id != member.id
-        cancelled = replace(notice, kind="cancelled", by_staff=by_staff, note=entry.note if by_staff else "")
+        cancelled = replace(notice, kind="cancelled", by_staff=by_staff, note=entry.note if by_staff else "",
+                            not_before=None if by_staff else undo_deadline(entry.at))
         return [_with_calendar(cancelled, booking)]
     return _change_notices(session, entry, notice)
 
@@ -202,16 +204,8 @@ def _change_notices(session: Session, entry: BookingEvent, notice: Notice) -> li
 
 
 def _when(facts: Facts, locale: str) -> str:
-    zone = ZoneInfo(facts.timezone)
-    start, end = facts.start_dt.astimezone(zone), facts.end_dt.astimezone(zone)
-    first = format_date(start.date(), "full", locale=locale)
-    # A wall time the clocks show twice gets its UTC offset, so nobody has to guess which one.
-    begins, ends = (f"{t:%H:%M}" + (f" {utc_offset_label(t, zone)}" if is_repeated_instant(t, zone) else "")
-                    for t in (start, end))
-    if end.date() == start.date():
-        return f"{first} {begins}–{ends} ({facts.timezone})"
-    last = format_date(end.date(), "full", locale=locale)
-    return f"{first} {begins} – {last} {ends} ({facts.timezone})"
+    """The booking's time as the pages show it (booking.dates), with its time zone."""
+    return f"{format_span(facts.start_dt, facts.end_dt, facts.timezone, locale)} ({facts.timezone})"
 
 
 def _link(kind: str, booking_id: int) -> str:
@@ -278,7 +272,8 @@ def enqueue(session: Session, notices: list[Notice]) -> None:
         attachments = [] if notice.calendar is None else [
             outbox.calendar_attachment(notice.calendar, method=notice.method, filename="booking.ics")]
         outbox.enqueue(session, kind=f"booking.{notice.kind}", to=notice.recipient.email,
-                       locale=notice.recipient.locale, payload=_payload(notice), attachments=attachments)
+                       locale=notice.recipient.locale, payload=_payload(notice), attachments=attachments,
+                       now=notice.not_before)
 
 
 @event.listens_for(Session, "after_flush")

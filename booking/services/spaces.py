@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
@@ -11,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from booking.domain.grid import WeekGrid, build_week
-from booking.domain.hints import SEARCH_DAYS, FreeStarts, free_starts_near
+from booking.domain.hints import SEARCH_DAYS, FreeStarts, free_start_count, free_starts_near, next_free_start
 from booking.domain.rules import holiday_closures
 from booking.domain.values import ClosedRange, Hold, Policy, Request
 from booking.extensions import db
@@ -178,3 +179,43 @@ def free_starts(
              if h.booking_id != without_booking]
     closures = closures_between(session, space, policy, start_dt, end_dt, locale)
     return free_starts_near(request, policy, holds, closures, now)
+
+
+@dataclass(frozen=True)
+class Availability:
+    """A space at a glance: where its page opens and how many starts are free today and tomorrow."""
+
+    next_start: datetime | None
+    today: date
+    free_today: int
+    free_tomorrow: int
+
+
+def _holds_and_closures(space: Space, policy: Policy, first: date, days: int,
+                        locale: str) -> tuple[list[Hold], list[ClosedRange]]:
+    start_dt = datetime.combine(first, time(0), policy.zone)
+    end_dt = datetime.combine(first + timedelta(days=days), time(0), policy.zone)
+    margin = longest_hold(space)
+    session = db.session()
+    holds = active_holds(session, space, start_dt - margin, end_dt + margin)
+    return holds, closures_between(session, space, policy, start_dt, end_dt, locale)
+
+
+def availability(space: Space, now: datetime, locale: str) -> Availability:
+    """The first free start (`domain.hints.next_free_start`, the refusal hints' search) and the
+    free starts of today and tomorrow.
+
+    Reads two days first; the next SEARCH_DAYS only when neither has a free start (the
+    search stops at the first free day, so it never needs what lies beyond it).
+    """
+    policy = policy_of(space)
+    today = now.astimezone(policy.zone).date()
+    holds, closures = _holds_and_closures(space, policy, today, 2, locale)
+    free_today = free_start_count(today, policy, holds, closures, now)
+    free_tomorrow = free_start_count(today + timedelta(days=1), policy, holds, closures, now)
+    if free_today or free_tomorrow:
+        next_start = next_free_start(policy, holds, closures, now, search_days=1)
+    else:
+        holds, closures = _holds_and_closures(space, policy, today, SEARCH_DAYS + 1, locale)
+        next_start = next_free_start(policy, holds, closures, now)
+    return Availability(next_start=next_start, today=today, free_today=free_today, free_tomorrow=free_tomorrow)

@@ -80,6 +80,10 @@ def renew_feed() -> Response:
     kind = request.form.get("kind", "")
     if not FlaskForm().validate_on_submit() or kind not in FEED_KINDS:
         abort(400)
+    had_one = feed_tokens.current_token(current_user, kind) is not None
     feed_tokens.renew_token(current_user, kind)
-    flash(_("Your feed address is ready. Any previous address no longer works."), "success")
+    if had_one:
+        flash(_("Your new feed address is ready. The previous address no longer works."), "success")
+    else:
+        flash(_("Your feed address is ready."), "success")
     return redirect(url_for("account.show") + ("#staff-feed" if kind == "staff" else "#my-feed"))

@@ -12,12 +12,19 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from booking.db import utcnow
+from booking.domain.undo import UNDO_WINDOW, undo_deadline
 from booking.forms import EditBookingForm, desk_count
 from booking.models import Booking
-from booking.services import ServiceError, bookings, changes
+from booking.services import ServiceError, bookings, changes, undo
 from booking.views.helpers import conflict_message, locale_code
 
 bp = Blueprint("bookings", __name__, url_prefix="/bookings")
+
+
+@bp.app_template_global()
+def undo_until(booking: Booking) -> datetime | None:
+    """Until when the member may undo this cancellation (see booking.domain.undo)."""
+    return undo_deadline(booking.cancelled_at) if booking.cancelled_at is not None else None
 
 
 @bp.get("")
@@ -26,7 +33,7 @@ def mine() -> str:
     """Upcoming and past bookings of the signed-in member."""
     upcoming, past = bookings.my_bookings(current_user)
     return render_template("bookings/mine.html", upcoming=upcoming, past=past, now=utcnow(),
-                           form=FlaskForm())
+                           form=FlaskForm(), undoable=undo.undoable(current_user))
 
 
 @bp.get("/<int:booking_id>")
@@ -37,16 +44,37 @@ def detail(booking_id: int) -> str:
     return render_template("bookings/detail.html", booking=booking, now=utcnow(), form=FlaskForm())
 
 
-@bp.post("/<int:booking_id>/cancel")
+# One rule for both methods: with two, an id the converter refuses would answer 405, not 404.
+@bp.route("/<int:booking_id>/cancel", methods=["GET", "POST"])
 @login_required
-def cancel(booking_id: int) -> Response:
-    """Cancel one booking before it starts."""
+def cancel(booking_id: int) -> str | Response:
+    """GET: ask once more and say what will happen; POST: cancel (the member may undo it for a few minutes)."""
+    if request.method == "GET":
+        booking = bookings.get_own_booking(current_user, booking_id)
+        return render_template("bookings/cancel.html", booking=booking, now=utcnow(), form=FlaskForm(),
+                               undo_minutes=int(UNDO_WINDOW.total_seconds() // 60))
     form = FlaskForm()
     if not form.validate_on_submit():
         return redirect(url_for("bookings.detail", booking_id=booking_id))
     bookings.cancel_booking(current_user, booking_id)
-    flash(_("The booking was cancelled."), "success")
+    flash(_("The booking was cancelled. You can undo this for %(minutes)s minutes.",
+            minutes=int(UNDO_WINDOW.total_seconds() // 60)), "success")
     return redirect(url_for("bookings.mine"))
+
+
+@bp.post("/<int:booking_id>/undo")
+@login_required
+def undo_cancel(booking_id: int) -> Response:
+    """Take back one's own cancellation while the window is open and the time still free."""
+    if not FlaskForm().validate_on_submit():
+        return redirect(url_for("bookings.mine"))
+    try:
+        undo.undo_cancellation(current_user, booking_id)
+    except undo.CannotUndo as error:
+        flash(_(error.message, **error.params), "error")
+        return redirect(url_for("bookings.mine"))
+    flash(_("The cancellation was undone; your booking is back."), "success")
+    return redirect(url_for("bookings.detail", booking_id=booking_id))
 
 
 def _filled(booking: Booking) -> EditBookingForm:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from flask_babel import get_locale, gettext, lazy_gettext
+from flask_babel import get_locale, gettext, lazy_gettext, ngettext
 
+from booking.dates import format_day, format_span, format_when
 from booking.domain.passwords import MIN_LENGTH
 from booking.domain.values import Conflict
-from booking.domain.wallclock import is_repeated_instant, utc_offset_label
+from booking.domain.wallclock import utc_offset_label
 from booking.urls import external_url
 
 STATUS_LABELS = {
@@ -41,21 +43,20 @@ def locale_code() -> str:
     return str(get_locale() or "ja")
 
 
-def local(instant: datetime, zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def local(instant: datetime, zone: str, fmt: str | None = None) -> str:
+    """A local date and time for people (booking.dates, the viewer's locale); `fmt` for machine values."""
+    if fmt is None:
+        return format_when(instant, zone, locale_code())
     return instant.astimezone(ZoneInfo(zone)).strftime(fmt)
 
 
 def local_span(start: datetime, end: datetime, zone: str) -> str:
-    """"2030-06-07 10:00–11:00", the end's date too when it is on a later day, and the UTC
-    offset of a time the clocks show twice."""
-    tz = ZoneInfo(zone)
+    """2026年12月2日(水) 15:00–17:00 / Wed 2 Dec 2026, 15:00–17:00 (booking.dates.format_span)."""
+    return format_span(start, end, zone, locale_code())
 
-    def wall(instant: datetime, fmt: str) -> str:
-        text = instant.astimezone(tz).strftime(fmt)
-        return f"{text} ({utc_offset_label(instant, tz)})" if is_repeated_instant(instant, tz) else text
 
-    same_day = start.astimezone(tz).date() == end.astimezone(tz).date()
-    return f"{wall(start, '%Y-%m-%d %H:%M')}–{wall(end, '%H:%M' if same_day else '%Y-%m-%d %H:%M')}"
+def local_day(day: date, short: bool = False) -> str:
+    return format_day(day, locale_code(), short)
 
 
 def utc_offset(instant: datetime, zone: str) -> str:
@@ -63,7 +64,8 @@ def utc_offset(instant: datetime, zone: str) -> str:
 
 
 def day_label(day: date) -> str:
-    return f"{day.month}/{day.day} ({WEEKDAYS[day.weekday()]})"
+    """A grid column's day without the year: 12月2日(水) / Wed 2 Dec."""
+    return format_day(day, locale_code(), short=True)
 
 
 def conflict_message(conflict: Conflict) -> str:
@@ -76,13 +78,29 @@ def password_hint() -> str:
                    "unrelated words is strong and easy to remember.", min=MIN_LENGTH)
 
 
+def minutes_text(minutes: int) -> str:
+    """A length in plain words: 30分 / 1時間30分 / 2日 (30 min / 1 h 30 min / 2 days)."""
+    days, rest = divmod(int(minutes), 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(ngettext("%(num)d day", "%(num)d days", days))
+    if hours:
+        parts.append(gettext("%(hours)d h", hours=hours))
+    if mins or not parts:
+        parts.append(gettext("%(minutes)d min", minutes=mins))
+    return ("" if locale_code() == "ja" else " ").join(parts)
+
+
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         password_hint=password_hint,
         locale_code=locale_code, status_label=STATUS_LABELS.get, kind_label=KIND_LABELS.get,
         org_kind_label=ORG_KIND_LABELS.get, day_label=day_label, external_url=external_url,
-        conflict_message=conflict_message,
+        conflict_message=conflict_message, minutes_text=minutes_text,
     )
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["utc_offset"] = utc_offset
     app.jinja_env.globals["local_span"] = local_span
+    app.jinja_env.filters["day"] = local_day
+    app.jinja_env.filters["hash_id"] = lambda text: hashlib.sha256(str(text).encode()).hexdigest()[:10]

@@ -6,7 +6,9 @@ from flask import Blueprint, redirect, render_template, request, session
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from booking.db import utcnow
 from booking.services import accounts, spaces
+from booking.views.helpers import locale_code
 from booking.views.redirects import safe_next
 
 bp = Blueprint("main", __name__)
@@ -14,8 +16,11 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def index() -> str:
-    """The spaces of the floor with their descriptions."""
-    return render_template("spaces/index.html", spaces=spaces.list_spaces())
+    """The spaces of the floor with their descriptions and today's and tomorrow's availability."""
+    listed = spaces.list_spaces()
+    now = utcnow()
+    glance = {space.id: spaces.availability(space, now, locale_code()) for space in listed}
+    return render_template("spaces/index.html", spaces=listed, glance=glance)
 
 
 @bp.post("/language")

@@ -22,23 +22,30 @@ from booking.views.params import day_arg, suggested_instant_arg
 bp = Blueprint("spaces", __name__, url_prefix="/spaces")
 
 
-def _week_arg(space: Space) -> date:
+def _week_arg() -> date | None:
+    """The Monday of the week asked for, or None when none is asked."""
     if "week" in request.args and not request.args["week"]:
         abort(400)
-    chosen = day_arg("week") or utcnow().astimezone(ZoneInfo(space.timezone)).date()
-    return week_start(chosen)
+    chosen = day_arg("week")
+    return week_start(chosen) if chosen is not None else None
 
 
 @bp.get("/<slug>")
 def week(slug: str) -> str:
-    """The week grid of one space: free, taken, mine or closed per slot."""
+    """Seven days of one space, from its first day with a free start unless a week is asked."""
     space = spaces.get_space(slug)
-    monday = _week_arg(space)
+    now = utcnow()
+    first = _week_arg()
+    glance = None if first is not None else spaces.availability(space, now, locale_code())
+    if glance is not None:
+        start = glance.next_start
+        first = start.astimezone(ZoneInfo(space.timezone)).date() if start is not None else glance.today
+    assert first is not None
     viewer = current_user.id if current_user.is_authenticated else None
-    grid = spaces.week_view(space, monday, viewer, utcnow(), locale_code())
+    grid = spaces.week_view(space, first, viewer, now, locale_code())
     return render_template(
-        "spaces/week.html", space=space, grid=grid, monday=monday,
-        previous=monday - timedelta(days=7), following=monday + timedelta(days=7),
+        "spaces/week.html", space=space, grid=grid, monday=first, glance=glance,
+        previous=first - timedelta(days=7), following=first + timedelta(days=7),
         events=public_events.listed(space_id=space.id)[0],
     )
 

@@ -51,8 +51,9 @@ ACTION_LABELS = {
     "overridden": _l("Booked with an exception"),
     "edited": _l("Edited"),
     "proposed": _l("Change asked for"),
-    "declined": _l("Change declined"),
+    "declined": _l("Change rejected"),
     "expired": _l("Expired"),
+    "restored": _l("Cancellation undone"),
 }
 
 
@@ -222,7 +223,7 @@ def decline_change(booking_id: int) -> Response:
     except ServiceError as error:
         _flash_refusal(error)
         return redirect(url_for("staff.booking", booking_id=booking_id))
-    flash(_("The change was declined; the booking stays as it was."), "success")
+    flash(_("The change was rejected; the booking stays as it was."), "success")
     return redirect(url_for("staff.requests"))
 
 

@@ -246,9 +246,10 @@ def member(user_id: int) -> str:
     return _member_page(user_id)[0]
 
 
-def _member_page(user_id: int, deactivate_form: DeactivateForm | None = None, status: int = 200) -> tuple[str, int]:
+def _member_page(user_id: int, deactivate_form: DeactivateForm | None = None, status: int = 200,
+                 template: str = "staff/member.html") -> tuple[str, int]:
     user = admin_members.get_member(user_id)
-    return render_template("staff/member.html", user=user, bookings=admin_members.future_bookings(user_id),
+    return render_template(template, user=user, bookings=admin_members.future_bookings(user_id),
                            role_form=RoleForm(formdata=None, role=user.role), action_form=FlaskForm(formdata=None),
                            deactivate_form=deactivate_form or DeactivateForm(formdata=None)), status
 
@@ -275,13 +276,15 @@ def set_enabled(user_id: int) -> Response:
     return redirect(url_for("staff_admin.member", user_id=user_id))
 
 
-@bp.post("/members/<int:user_id>/deactivate")
+@bp.route("/members/<int:user_id>/deactivate", methods=["GET", "POST"])
 @admin_required
 def deactivate(user_id: int) -> Response | tuple[str, int]:
-    """Deactivate an account and, when ticked, cancel its future bookings with a message to the member."""
+    """GET: what deactivating does, with the choice for future bookings; POST: deactivate (and cancel them)."""
+    if request.method == "GET":
+        return _member_page(user_id, template="staff/deactivate.html")
     form = DeactivateForm()
     if not form.validate_on_submit():
-        return _member_page(user_id, form, 422)
+        return _member_page(user_id, form, 422, template="staff/deactivate.html")
     try:
         report = admin_members.deactivate(current_user, user_id, bool(form.cancel_future.data), form.message.data or "")
     except InvalidInput as error:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from booking.domain.hints import FreeStarts, free_starts_near, hint_conflict
+from booking.domain.hints import FreeStarts, free_start_count, free_starts_near, hint_conflict, next_free_start
 from booking.domain.values import ClosedRange
 from tests.domain.builders import EARLY, MONDAY, at, hold, policy, request
 
@@ -61,3 +61,25 @@ def test_nothing_free_within_the_search_gives_no_hint():
     found = free_starts_near(request(at(10), at(11)), ROOM, [], closed, EARLY, search_days=14)
     assert found == FreeStarts() and not found.found
     assert hint_conflict(found, ROOM) is None
+
+
+# Where a space's page opens (issue 16): the same search as the refusal hints, asked from today.
+
+def test_a_space_opens_today_at_the_next_free_start_when_today_has_one():
+    now = at(10, 10)  # Monday 10:10: 09:00–10:00 is past, 10:00 has started
+    holds = [hold(at(10, 30), at(12))]
+    assert next_free_start(ROOM, holds, [], now) == at(13)
+    assert free_start_count(MONDAY, ROOM, holds, [], now) == 10  # 13:00 … 17:30 on the 30-minute grid
+
+
+def test_a_full_day_opens_on_the_first_day_with_a_free_start():
+    friday = 4
+    now = at(8, day=friday)
+    holds = [hold(at(9, day=friday), at(12, day=friday)), hold(at(13, day=friday), at(18, day=friday))]
+    assert next_free_start(ROOM, holds, [], now) == at(9, day=7)  # the weekend is closed
+    assert free_start_count(MONDAY + timedelta(days=friday), ROOM, holds, [], now) == 0
+
+
+def test_nothing_free_within_the_search_gives_none():
+    closures = [ClosedRange(at(0), at(0, day=30), "Renovation")]
+    assert next_free_start(ROOM, [], closures, at(8)) is None

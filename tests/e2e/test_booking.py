@@ -7,6 +7,7 @@ from datetime import time
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.conftest import shown_day
 from tests.e2e.conftest import next_week_day, screenshot, sign_in, slot, tokyo
 
 pytestmark = pytest.mark.e2e
@@ -32,7 +33,7 @@ def test_booking_desks_from_the_grid_confirms_them_and_shows_the_desk_numbers(
 
     sign_in(page, member.email)
     open_next_week(page, "Desks")
-    expect(page.get_by_role("main")).to_contain_text(f"Week of {next_week_day(0).isoformat()}")
+    expect(page.get_by_role("main")).to_contain_text(f"Week of {shown_day(next_week_day(0), 'en')}")
     expect(slot(page, wednesday, 10)).to_have_attribute("data-state", "free")
     expect(slot(page, wednesday, 10)).to_contain_text("4 free")
     screenshot(page, "week-grid")
@@ -51,7 +52,7 @@ def test_booking_desks_from_the_grid_confirms_them_and_shows_the_desk_numbers(
     expect(page.get_by_role("heading", name="Prototype sprint")).to_be_visible()
     expect(detail(page, "Status")).to_have_text("Confirmed")
     expect(detail(page, "Desks")).to_have_text("1, 2")
-    expect(detail(page, "When")).to_contain_text(f"{wednesday.isoformat()} 10:00–11:00")
+    expect(detail(page, "When")).to_contain_text(f"{shown_day(wednesday, 'en')}, 10:00–11:00")
     screenshot(page, "booking-detail")
 
     open_next_week(page, "Desks")

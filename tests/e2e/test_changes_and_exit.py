@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from booking.extensions import db
 from booking.models import Booking
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, shown_day
 from tests.e2e.conftest import next_week_day, sign_in, slot, tokyo
 
 pytestmark = pytest.mark.e2e
@@ -44,7 +44,7 @@ def test_a_member_changes_a_booking_after_a_refusal_that_names_free_starts_both_
     page.get_by_role("button", name="Save the change").click()
 
     expect(page.get_by_role("status")).to_have_text("Your booking was changed.")
-    expect(page.get_by_role("main")).to_contain_text(f"{tuesday.isoformat()} 15:00–17:00")
+    expect(page.get_by_role("main")).to_contain_text(f"{shown_day(tuesday, 'en')}, 15:00–17:00")
     expect(page.get_by_role("heading", name="Podcast, longer")).to_be_visible()
     page.goto(f"/spaces/{slug}?week={tuesday.isoformat()}")
     expect(slot(page, tuesday, 10)).to_have_attribute("data-state", "free")
@@ -66,11 +66,14 @@ def test_an_admin_deactivates_a_member_cancelling_the_future_bookings_and_the_me
     staff_page = new_page()
     sign_in(staff_page, admin.email)
     staff_page.goto(f"/staff/members/{leaving_id}")
+    # Deactivating asks once more on its own page, which says what will happen (issue 16).
+    staff_page.get_by_role("link", name="Deactivate the account…").click()
+    expect(staff_page.get_by_role("main")).to_contain_text("can no longer sign in")
     expect(staff_page.get_by_label("Also cancel this member's future bookings")).to_be_checked()
-    staff_page.get_by_role("button", name="Deactivate the account").click()
-    expect(staff_page.get_by_text("Write a message to the member.")).to_be_visible()  # nothing written yet
+    staff_page.get_by_role("button", name="Yes, deactivate the account").click()
+    expect(staff_page.get_by_text("Write a message to the member.").first).to_be_visible()  # nothing written yet
     staff_page.get_by_label("Message to the member").fill("Your membership ended; thank you.")
-    staff_page.get_by_role("button", name="Deactivate the account").click()
+    staff_page.get_by_role("button", name="Yes, deactivate the account").click()
     expect(staff_page.get_by_role("status").first).to_contain_text("The account was deactivated")
     expect(staff_page.get_by_role("main")).to_contain_text("1 booking(s) were cancelled")
     db.session.rollback()

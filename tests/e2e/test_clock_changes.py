@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from booking.extensions import db
 from booking.models import Booking
+from tests.conftest import shown_day
 from tests.e2e.conftest import screenshot, sign_in
 from tests.views.test_clock_changes import AUTUMN, NEW_YORK
 
@@ -39,7 +40,7 @@ def test_booking_the_second_one_oclock_of_the_repeated_hour(page: Page, create_s
     page.get_by_role("button", name="Book").click()
 
     expect(page.get_by_role("status")).to_have_text("Your booking is confirmed.")
-    expect(page.get_by_role("main")).to_contain_text(f"{AUTUMN.isoformat()} 01:00 (UTC-05:00)–01:30 (UTC-05:00)")
+    expect(page.get_by_role("main")).to_contain_text(f"{shown_day(AUTUMN, 'en')}, 01:00 (UTC-05:00)–01:30 (UTC-05:00)")
     db.session.rollback()  # end the test's read snapshot: the server wrote meanwhile
     booking = db.session.scalars(db.select(Booking)).one()
     assert booking.start_dt == datetime.combine(AUTUMN, time(1, fold=1), NEW_YORK).astimezone(UTC)

@@ -55,5 +55,5 @@ def test_staff_day_view_names_its_date_once(new_page: Callable[..., Page], creat
     sign_in(page, staff.email)
     page.goto(f"/staff/calendar?day={thursday.isoformat()}")
     heading = page.get_by_role("heading", level=1)
-    label = f"{thursday.year}/{thursday.month}/{thursday.day} (木)"
-    expect(heading).to_have_text(f"カレンダー: {label}")
+    label = f"{thursday.year}年{thursday.month}月{thursday.day}日(木)"
+    expect(heading).to_have_text(f"{label}のカレンダー")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.conftest import shown_day
 from tests.e2e.conftest import next_week_day, sign_in, slot, tokyo
 
 pytestmark = pytest.mark.e2e
@@ -36,7 +37,10 @@ def test_staff_approve_a_studio_request_and_the_member_sees_it_confirmed(
     sign_in(member_page, member.email)
     member_page.get_by_role("navigation").get_by_role("link", name="スペース一覧").click()
     member_page.get_by_role("main").get_by_role("link", name="スタジオ").first.click()
-    member_page.get_by_role("link", name="翌週").click()
+    for _ in range(3):  # the space opens on its first free day (issue 16); weeks follow from there
+        if slot(member_page, thursday, 14).count():
+            break
+        member_page.get_by_role("link", name="翌週").click()
     slot(member_page, thursday, 14).get_by_role("link").click()
     member_page.get_by_label("件名", exact=True).fill("番組収録")
     member_page.get_by_label("利用目的", exact=True).fill("地域の情報番組")
@@ -52,7 +56,7 @@ def test_staff_approve_a_studio_request_and_the_member_sees_it_confirmed(
     expect(request).to_have_count(1)
     expect(detail(request, "利用者")).to_contain_text("山田 花子 (サンプル放送)")
     expect(detail(request, "利用者")).to_contain_text(member.email)
-    expect(request).to_contain_text(f"{thursday.isoformat()} 14:00–15:00")
+    expect(request).to_contain_text(f"{shown_day(thursday)} 14:00–15:00")
     expect(detail(request, "利用目的")).to_have_text("地域の情報番組")
     request.get_by_role("button", name="承認する").click()
     expect(staff_page.get_by_role("status")).to_have_text("申請を承認しました。")
@@ -79,12 +83,16 @@ def test_staff_reject_a_request_with_a_note_the_member_reads(
     request = staff_page.locator("section.request").filter(has_text="Podcast pilot")
     expect(detail(request, "Member")).to_contain_text("Hana Yamada")
     # Blank is not a note: the browser lets spaces through, the server asks again on its own page.
-    request.get_by_label("Note for the member").fill("   ")
-    request.get_by_role("button", name="Reject").click()
+    # Rejecting asks once more on its own page, which says what will happen (issue 16).
+    request.get_by_role("link", name="Reject…").click()
     expect(staff_page.get_by_role("heading", name="Reject a request")).to_be_visible()
+    expect(staff_page.get_by_role("main")).to_contain_text("the member gets an e-mail with your note")
+    staff_page.get_by_label("Note for the member").fill("   ")
+    staff_page.get_by_role("button", name="Reject this request").click()
     expect(staff_page.get_by_role("alert")).to_have_text("Write a note for the member: why the request is rejected.")
+    expect(staff_page.locator("#error-summary")).to_be_focused()
     staff_page.get_by_label("Note for the member").fill(note)
-    staff_page.get_by_role("button", name="Reject").click()
+    staff_page.get_by_role("button", name="Reject this request").click()
     expect(staff_page.get_by_role("status")).to_have_text("The request was rejected; the member can read your note.")
     expect(staff_page.get_by_role("main")).to_contain_text("No requests are waiting.")
 
@@ -126,11 +134,11 @@ def test_a_closure_lists_the_booking_it_hits_staff_cancel_it_and_the_grid_shows_
     expect(staff_page.get_by_role("status")).to_have_text("The closure was added.")
     expect(staff_page.get_by_role("heading", name="Bookings the closure hits")).to_be_visible()
     expect(staff_page.get_by_role("main")).to_contain_text(
-        f"Event hall: {tuesday.isoformat()} 09:00 – {tuesday.isoformat()} 13:00 (Floor maintenance)"
+        f"Event hall: {shown_day(tuesday, 'en')}, 09:00 – {shown_day(tuesday, 'en')}, 13:00 (Floor maintenance)"
     )
     hits = staff_page.locator("ul.hit li")
     expect(hits).to_have_count(1)
-    expect(hits).to_contain_text(f"{tuesday.isoformat()} 10:00–12:00")
+    expect(hits).to_contain_text(f"{shown_day(tuesday, 'en')}, 10:00–12:00")
     expect(hits).to_contain_text("Hackathon kick-off")
     expect(hits).to_contain_text("Ken Suzuki")
     expect(hits).to_contain_text("Confirmed")

@@ -8,7 +8,7 @@ from tests.conftest import PASSWORD
 
 # "8–24 hours" in English, "8～24時間" in Japanese: Google's refresh delay is spelled out.
 GOOGLE_DELAY = re.compile(r"8\s*[–～-]\s*24")
-FEED_URL = re.compile(r'value="(https?://[^"]+/feeds/([A-Za-z0-9_-]+)/bookings\.ics)"')
+FEED_URL = re.compile(r'>(https?://[^"<]+/feeds/([A-Za-z0-9_-]+)/bookings\.ics)</textarea>')
 
 
 def _feed_address(page: str) -> tuple[str, str]:
@@ -101,5 +101,5 @@ def test_a_space_page_offers_to_subscribe_to_its_feed(client, space):
     page = client.get("/spaces/studio").get_data(as_text=True)
 
     assert 'href="webcal://localhost/spaces/studio/calendar.ics"' in page
-    assert 'value="http://localhost/spaces/studio/calendar.ics"' in page
+    assert '>http://localhost/spaces/studio/calendar.ics</textarea>' in page  # full width, read-only
     assert GOOGLE_DELAY.search(page)

@@ -89,7 +89,7 @@ def test_a_proposed_change_tells_staff_and_a_declined_one_tells_the_member(
     decline_change(staff, booking.id, "The hall is taken for a rehearsal.")
 
     declined = inbox.only_one_to("aki@example.jp")
-    assert declined["Subject"] == "Change declined: Kick-off"
+    assert declined["Subject"] == "Change rejected: Kick-off"
     assert "The hall is taken for a rehearsal." in text_of(declined)
 
 

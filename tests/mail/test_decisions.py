@@ -6,9 +6,13 @@ from datetime import timedelta
 
 import icalendar
 import pytest
+from sqlalchemy import select
 
+from booking.db import utcnow
+from booking.delivery import deliver_due
+from booking.domain.undo import UNDO_WINDOW
 from booking.extensions import db
-from booking.models import Booking
+from booking.models import Booking, OutboxMessage
 from booking.services import staff as staff_service
 from booking.services.bookings import BookingInput, cancel_booking, request_booking
 from tests.mail.conftest import DAY, calendars_of, text_of
@@ -76,7 +80,7 @@ def test_rejecting_sends_the_member_the_staff_note(client, inbox, create_user, s
     client.submit(f"/staff/requests/{booking.id}/reject", {"note": "The hall is set up for an exhibition that week."})
 
     message = inbox.only_one_to(member.email)
-    assert message["Subject"] == "Booking request declined: Kick-off"
+    assert message["Subject"] == "Booking request rejected: Kick-off"
     body = text_of(message)
     assert "Note from the staff: The hall is set up for an exhibition that week." in body
     [attachment] = calendars_of(message)
@@ -99,7 +103,7 @@ def test_a_request_rejected_automatically_explains_why_in_the_members_language(
     assert "同じ時間帯の別の申請が承認されました。" in text_of(message)
 
 
-def test_cancelling_tells_the_member_it_is_cancelled(client, inbox, create_user, create_space):
+def test_cancelling_tells_the_member_it_is_cancelled(app, client, inbox, create_user, create_space):
     studio = create_space()
     member = create_user(locale="en")
     booking = ask(member, studio)
@@ -110,6 +114,13 @@ def test_cancelling_tells_the_member_it_is_cancelled(client, inbox, create_user,
 
     assert response.status_code == 302
     assert db.session.get(Booking, booking.id).status == "cancelled"
+    # The mail waits out the member's undo window (issue 16), then goes like any other.
+    assert inbox.to(member.email) == []
+    waiting = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "booking.cancelled")).one()
+    assert waiting.status == "pending" and waiting.due_at > utcnow() + UNDO_WINDOW - timedelta(minutes=1)
+    waiting.due_at = utcnow()  # the window has closed
+    db.session.commit()
+    deliver_due(app)
     message = inbox.only_one_to(member.email)
     assert message["Subject"] == "Booking cancelled: Kick-off"
     assert "Your booking has been cancelled as you asked." in text_of(message)
@@ -127,8 +138,8 @@ def test_a_booking_cancelled_by_staff_says_the_staff_cancelled_it(client, inbox,
     client.submit(f"/bookings/{booking.id}/cancel")
 
     message = inbox.only_one_to(member.email)
-    assert message["Subject"] == "予約がキャンセルされました：Kick-off"
-    assert "ご予約はスタッフによりキャンセルされました。" in text_of(message)
+    assert message["Subject"] == "予約が取り消されました：Kick-off"
+    assert "ご予約はスタッフにより取り消されました。" in text_of(message)
     assert inbox.to(staff.email) == []
 
 

@@ -64,7 +64,7 @@ def test_a_request_tells_an_english_member_in_english(client, inbox, create_user
     assert "Dear Alice Smith," in body
     assert "Space: Event hall" in body
     assert "10:00–11:00 (Asia/Tokyo)" in body
-    assert "another e-mail when it is approved or declined" in body
+    assert "another e-mail when it is approved or rejected" in body
 
 
 def test_every_enabled_staff_member_hears_of_a_waiting_request_in_their_language(

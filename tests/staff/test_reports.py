@@ -159,7 +159,7 @@ def test_staff_see_tables_and_a_chart_with_a_text_alternative(client, create_use
     login(client, create_user, "staff")
     page = client.get("/staff/reports?period=month&year=2026&month=6").get_data(as_text=True)
     assert '<svg role="img"' in page and "<desc" in page and "<caption>" in page
-    assert "スペース" in page and "2026-06-30" in page
+    assert "スペース" in page and "2026年6月30日(火)" in page
 
 
 def test_a_wrong_filter_is_a_message_next_to_the_field(client, create_user, floor):

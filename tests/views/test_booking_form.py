@@ -50,7 +50,7 @@ def test_a_booking_is_confirmed_and_shown_on_its_page(client, create_space, memb
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Your booking is confirmed." in page
     assert "Open data study group" in page and "Confirmed" in page
-    assert f"{MONDAY.isoformat()} 10:00–11:00" in page
+    assert f"{MONDAY:%a} {MONDAY.day} {MONDAY:%b %Y}, 10:00–11:00" in page
 
 
 def test_a_request_for_a_space_with_approval_is_pending(client, create_space, member):
@@ -156,18 +156,18 @@ def test_several_refusals_are_shown_together(client, create_space, member):
 @pytest.mark.parametrize(
     ("changes", "field_message"),
     [
-        ({"day": "2026-02-30"}, "Not a valid date value."),
-        ({"day": "next tuesday"}, "Not a valid date value."),
-        ({"start_time": "25:00"}, "Not a valid time value."),
-        ({"end_time": "9"}, "Not a valid time value."),
+        ({"day": "2026-02-30"}, "Enter a date as year-month-day, e.g. 2026-12-02."),
+        ({"day": "next tuesday"}, "Enter a date as year-month-day, e.g. 2026-12-02."),
+        ({"start_time": "25:00"}, "Enter a time as hours:minutes, e.g. 15:00."),
+        ({"end_time": "9"}, "Enter a time as hours:minutes, e.g. 15:00."),
         ({"start_time": "11:00", "end_time": "10:00"}, "The end must be after the start."),
         ({"start_time": "10:00", "end_time": "10:00"}, "The end must be after the start."),
         ({"day": ""}, "Enter a date."),
         ({"title": ""}, "Enter a title."),
-        ({"title": "x" * 201}, "Field cannot be longer than 200 characters."),
-        ({"purpose": "y" * 2001}, "Field cannot be longer than 2000 characters."),
-        ({"attendees": "many"}, "Not a valid integer value."),
-        ({"attendees": "-1"}, "Number must be between 0 and 10000."),
+        ({"title": "x" * 201}, "“Title” takes at most 200 characters; this has 201."),
+        ({"purpose": "y" * 2001}, "“Purpose” takes at most 2000 characters; this has 2001."),
+        ({"attendees": "many"}, "Expected attendees: a number of people from 0 to 10000."),
+        ({"attendees": "-1"}, "Expected attendees: a number of people from 0 to 10000."),
     ],
     ids=["30 February", "words for a date", "hour 25", "bare hour", "reversed", "empty range",
          "no date", "no title", "huge title", "huge purpose", "words for attendees", "negative attendees"],

@@ -12,6 +12,7 @@ import pytest
 from booking.extensions import db
 from booking.models import Booking
 from booking.services.notifications import Facts, _when
+from tests.conftest import shown_day
 from tests.views.conftest import form_errors, written
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -93,7 +94,7 @@ def test_the_week_shows_both_one_oclocks_with_their_offsets_and_distinct_links(c
 def test_the_repeated_hour_in_the_mail_text_carries_its_offset():
     second = datetime.combine(AUTUMN, time(1, fold=1), NEW_YORK).astimezone(UTC)
     facts = Facts(1, "t", second, second + timedelta(hours=2), "America/New_York", "s", "s", False, (), "m", "", "")
-    assert "01:00 UTC-05:00–03:00 (America/New_York)" in _when(facts, "en")
+    assert "01:00 (UTC-05:00)–03:00 (America/New_York)" in _when(facts, "en")
 
 
 def test_a_booking_past_midnight_is_made_with_the_end_date_and_shown_with_both_dates(client, member, create_space):
@@ -103,7 +104,7 @@ def test_a_booking_past_midnight_is_made_with_the_end_date_and_shown_with_both_d
     response = client.submit("/spaces/bar/book", typed(friday, "23:00", "01:30", end_day=saturday.isoformat()))
     assert response.status_code == 302, form_errors(response.get_data(as_text=True))
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert f"{friday.isoformat()} 23:00–{saturday.isoformat()} 01:30" in page
+    assert f"{shown_day(friday, 'en')}, 23:00 – {shown_day(saturday, 'en')}, 01:30" in page
     same_day = client.submit("/spaces/bar/book", typed(friday, "23:00", "01:30"))
     assert same_day.status_code == 422
     assert "The end must be after the start." in form_errors(same_day.get_data(as_text=True))

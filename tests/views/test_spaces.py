@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+import re
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -99,7 +101,8 @@ def test_a_pooled_week_shows_how_many_desks_are_free(client, create_user, create
     page = client.get(f"/spaces/desks?week={monday.isoformat()}").get_data(as_text=True)
     assert cell_states(page)[slot(monday, 10)] == "free"
     free_cell = page.split(f'data-start="{slot(monday, 10)}"', 1)[1].split("</td>", 1)[0]
-    assert "1" in free_cell and "4" not in free_cell
+    visible = re.sub(r"<[^>]+>", "", free_cell.split(">", 1)[1])
+    assert "1" in visible and "4" not in visible
 
 
 def test_the_week_links_to_the_previous_and_next_weeks(client, create_space):
@@ -112,11 +115,12 @@ def test_the_week_links_to_the_previous_and_next_weeks(client, create_space):
     assert slot(monday, 9) in cell_states(page)
 
 
-def test_without_a_week_the_grid_shows_the_current_week(client, create_space):
-    create_space(slug="studio")
-    today = tokyo_today()
+def test_without_a_week_the_grid_starts_today_while_today_has_a_free_start(client, create_space):
+    create_space(slug="studio")  # open 09:00–21:00 every day, bookings of 30 minutes
+    now = datetime.now(ZoneInfo("Asia/Tokyo"))
+    first = now.date() if now.time() < time(20, 30) else now.date() + timedelta(days=1)
     states = cell_states(client.get("/spaces/studio").get_data(as_text=True))
-    assert slot(today, 9) in states
+    assert min(states)[:10] == first.isoformat()
 
 
 def test_a_free_cell_links_to_the_booking_form_filled_in(client, create_user, create_space):
@@ -151,3 +155,25 @@ def test_a_malformed_prefill_start_leaves_the_form_empty(client, create_user, cr
     response = client.get("/spaces/studio/book?start=tomorrow")
     assert response.status_code == 200
     assert input_value(response.get_data(as_text=True), "day") in (None, "")
+
+
+def test_a_space_opens_on_its_first_day_with_a_free_start(client, create_space):
+    """Issue 16: not on the current week when it has nothing free, but where something is bookable."""
+    today = tokyo_today()
+    open_day = today + timedelta(days=3)
+    create_space(slug="weekly", hours={open_day.weekday(): ((time(9), time(12)),)})
+    page = client.get("/spaces/weekly").get_data(as_text=True)
+    states = cell_states(page)
+    first_column = min(key for key in states)[:10]
+    assert first_column == open_day.isoformat()
+    assert states[f"{open_day.isoformat()}T09:00"] == "free"
+    assert f"{open_day.month}月{open_day.day}日" in page and "いちばん早い空きで予約" in page
+    asked = cell_states(client.get(f"/spaces/weekly?week={today.isoformat()}").get_data(as_text=True))
+    assert min(asked)[:10] == (today - timedelta(days=today.weekday())).isoformat()
+
+
+def test_the_spaces_page_shows_todays_and_tomorrows_free_starts(client, create_space):
+    create_space(name_ja="毎日", hours={d: ((time(0), time(23, 30)),) for d in range(7)})
+    page = client.get("/").get_data(as_text=True)
+    assert "今日" in page and "明日" in page and "いちばん早い空き" in page
+    assert "空き47枠" in page  # tomorrow: 00:00 … 23:00 every 30 minutes

@@ -1,0 +1,81 @@
+"""Confirm before destroying (issue 16, point 3): cancel, reject and deactivate ask once more,
+saying what will happen, without JavaScript; a member's own cancellation can be undone."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from booking.extensions import db
+from booking.models import Booking
+from tests.views.conftest import at, monday_ahead
+
+MONDAY = monday_ahead()
+
+
+@pytest.fixture
+def member(client, create_user):
+    user = create_user(locale="en")
+    client.login(user.email)
+    return user
+
+
+def status_of(booking_id: int) -> str:
+    db.session.expire_all()
+    return db.session.get(Booking, booking_id).status
+
+
+def sequence_in_feed(client, slug: str, uid: str) -> int:
+    body = client.get(f"/spaces/{slug}/calendar.ics").get_data(as_text=True).replace("\r\n ", "")
+    event = next(e for e in body.split("BEGIN:VEVENT")[1:] if f"UID:{uid}" in e)
+    return int(re.search(r"SEQUENCE:(\d+)", event).group(1))
+
+
+def test_cancel_asks_once_more_and_says_what_happens(client, create_space, create_booking, member):
+    booking = create_booking(create_space(slug="room"), member, at(MONDAY, 10), at(MONDAY, 11), title="Recording")
+    listing = client.get("/bookings").get_data(as_text=True)
+    assert f'href="/bookings/{booking.id}/cancel"' in listing
+    assert f'action="/bookings/{booking.id}/cancel"' not in listing
+
+    page = client.get(f"/bookings/{booking.id}/cancel").get_data(as_text=True)
+    assert "Cancel this booking?" in page and "What happens" in page and "undo" in page
+    assert f'<form method="post" action="/bookings/{booking.id}/cancel"' in page
+    assert status_of(booking.id) == "confirmed"
+
+
+def test_a_member_undoes_a_cancellation_and_the_feed_shows_it_again_with_a_higher_sequence(
+        client, create_space, create_booking, member):
+    booking = create_booking(create_space(slug="room"), member, at(MONDAY, 10), at(MONDAY, 11), title="Recording")
+    uid = booking.uid
+    before = sequence_in_feed(client, "room", uid)
+    client.submit(f"/bookings/{booking.id}/cancel")
+    assert status_of(booking.id) == "cancelled"
+    cancelled = sequence_in_feed(client, "room", uid)
+    listing = client.get("/bookings").get_data(as_text=True)
+    assert "Undo the cancellation" in listing and f'action="/bookings/{booking.id}/undo"' in listing
+
+    response = client.submit(f"/bookings/{booking.id}/undo")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/bookings/{booking.id}")
+    assert status_of(booking.id) == "confirmed"
+    assert before < cancelled < sequence_in_feed(client, "room", uid)
+    assert "Undo the cancellation" not in client.get("/bookings").get_data(as_text=True)
+
+
+def test_staff_reject_from_a_page_that_says_what_happens(staff_client, create_space, create_user, create_booking):
+    booking = create_booking(create_space(requires_approval=True), create_user(), at(MONDAY, 10), at(MONDAY, 11),
+                             status="pending")
+    queue = staff_client.get("/staff/requests").get_data(as_text=True)
+    assert f'href="/staff/requests/{booking.id}/reject"' in queue and 'name="note"' not in queue
+    page = staff_client.get(f"/staff/requests/{booking.id}/reject").get_data(as_text=True)
+    assert "メッセージ付きのメール" in page and 'rows="8"' in page
+    assert status_of(booking.id) == "pending"
+
+
+def test_deactivating_asks_once_more(admin_client, create_user, app):
+    user = create_user(name="Hanako")
+    member_page = admin_client.get(f"/staff/members/{user.id}").get_data(as_text=True)
+    assert f'href="/staff/members/{user.id}/deactivate"' in member_page
+    assert f'action="/staff/members/{user.id}/deactivate"' not in member_page
+    page = admin_client.get(f"/staff/members/{user.id}/deactivate").get_data(as_text=True)
+    assert "以後ログインできません" in page and f'action="/staff/members/{user.id}/deactivate"' in page

@@ -1,0 +1,128 @@
+"""Keyboard and screen-reader use of the booking path (issue 16, point 5).
+
+- A member books a desk with the keyboard only, counting every key press (< 20).
+- Every grid link's accessible name starts with its visible text, then the space, date and time.
+- The first Tab reaches the skip link; after a failed submit focus is on the error summary.
+- State is shown by a mark and text as well as colour; phone screenshots of the path are kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from booking.extensions import db
+from booking.models import Booking
+from tests.e2e.conftest import screenshot, sign_in
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"width": 320, "height": 640}
+
+
+class Keys:
+    """The keyboard, counting presses (a typed character counts as one)."""
+
+    def __init__(self, page: Page) -> None:
+        self.page, self.count = page, 0
+
+    def press(self, key: str, times: int = 1) -> None:
+        for _ in range(times):
+            self.page.keyboard.press(key)
+            self.count += 1
+
+    def type(self, text: str) -> None:
+        self.page.keyboard.type(text)
+        self.count += len(text)
+
+    def focused(self) -> str:
+        return str(self.page.evaluate("document.activeElement.textContent.trim() || document.activeElement.name"))
+
+
+def test_a_member_books_a_desk_with_fewer_than_20_key_presses(
+        new_page: Callable[..., Page], create_space, create_user):
+    desks = create_space(slug="desks", name_ja="ホットデスク", name_en="Hot desks", kind="pooled", unit_count=24)
+    member = create_user(name="山田 花子")
+    page = new_page(viewport=PHONE)
+    sign_in(page, member.email)
+    page.goto("/spaces/desks")
+    screenshot(page, "phone-1-space-day-view")
+    keys = Keys(page)
+
+    keys.press("Tab")
+    assert keys.focused() == "本文へ移動"
+    keys.press("Enter")
+    keys.press("Tab")
+    assert keys.focused() == "いちばん早い空きで予約"
+    keys.press("Enter")
+    page.wait_for_url(re.compile(r"/spaces/desks/book\?start="))
+    screenshot(page, "phone-2-booking-form")
+    keys.press("Tab")
+    keys.press("Enter")
+    keys.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "title"
+    keys.type("企画会議")
+    keys.press("Enter")
+    expect(page.get_by_role("status").filter(has_text="確定")).to_be_visible()
+    screenshot(page, "phone-3-booked")
+
+    db.session.rollback()
+    booking = db.session.scalars(db.select(Booking).where(Booking.user_id == member.id)).one()
+    assert (booking.title, booking.status, booking.space_id) == ("企画会議", "confirmed", desks.id)
+    assert keys.count < 20, keys.count
+
+
+def test_grid_links_are_named_by_their_visible_text_then_space_date_and_time(
+        new_page: Callable[..., Page], create_space):
+    create_space(slug="studio", name_ja="スタジオ")
+    page = new_page()
+    page.goto("/spaces/studio")
+    links = page.locator("table.week td.free a")
+    assert links.count() > 20
+    for index in (0, links.count() - 1):
+        link = links.nth(index)
+        visible = " ".join(link.inner_text().replace("○", "").split())
+        name = link.get_attribute("aria-label")
+        start = link.locator("xpath=..").get_attribute("data-start")
+        day, time = start.split("T")
+        month_day = f"{int(day[5:7])}月{int(day[8:10])}日"
+        assert name.startswith(visible + " スタジオ "), name
+        assert month_day in name and name.endswith(time.lstrip("0") if time.startswith("0") else time), name
+    # State is a mark and a word, never colour alone: taken/closed/past cells carry text.
+    for state in ("closed", "past"):
+        cells = page.locator(f"table.week td.{state}")
+        if cells.count():
+            assert cells.first.inner_text().strip() != ""
+
+
+def test_focus_goes_to_the_error_summary_after_a_failed_submit(
+        new_page: Callable[..., Page], create_space, create_user):
+    create_space(slug="studio", name_ja="スタジオ")
+    member = create_user()
+    page = new_page(viewport=PHONE)
+    sign_in(page, member.email)
+    page.goto("/spaces/studio/book")
+    page.locator("main form.booking button[type=submit]").click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("件名")
+    screenshot(page, "phone-4-form-errors")
+    summary.get_by_role("link").first.click()
+    assert page.evaluate("document.activeElement.tagName") in ("INPUT", "TEXTAREA", "SELECT")
+
+
+def test_feed_addresses_are_full_width_read_only_fields_with_a_copy_button(
+        new_page: Callable[..., Page], create_space):
+    create_space(slug="studio")
+    page = new_page(viewport=PHONE)
+    page.goto("/spaces/studio")
+    field = page.locator("textarea.feed-url")
+    expect(field).to_have_attribute("readonly", "")
+    assert field.input_value().endswith("/spaces/studio/calendar.ics")
+    box = field.bounding_box()
+    assert box is not None and box["width"] >= 320 - 2 * 16 - 4
+    expect(page.get_by_role("button", name="アドレスをコピー")).to_be_visible()

@@ -1,0 +1,96 @@
+"""Undoing one's own cancellation (issue 16, point 3): only while the window is open and the time free.
+
+The cancellation's e-mail waits in the outbox until the window closes and is dropped on
+undo; the restored booking reaches calendars with a higher SEQUENCE.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from booking.db import utcnow
+from booking.domain.undo import UNDO_WINDOW
+from booking.extensions import db
+from booking.models import Booking, OutboxMessage
+from booking.services.bookings import cancel_booking
+from booking.services.undo import CannotUndo, undo_cancellation, undoable
+from tests.services.conftest import hours, tokyo_day
+
+START = tokyo_day(5) + hours(2)
+
+
+def cancellation_mail(booking_id: int) -> list[OutboxMessage]:
+    db.session.rollback()
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "booking.cancelled"))
+    return [row for row in rows if row.payload["facts"]["booking_id"] == booking_id]
+
+
+def test_undoing_restores_the_booking_with_its_desks_and_a_higher_sequence(create_user, create_space, ask):
+    room, member = create_space(), create_user()
+    booking_id = ask(member, room, START, START + hours(1)).booking.id
+    cancelled = cancel_booking(member, booking_id)
+    sequence_cancelled = cancelled.sequence
+
+    restored = undo_cancellation(member, booking_id)
+
+    assert restored.status == "confirmed" and restored.cancelled_at is None
+    assert [h.is_active for h in restored.holds] == [True]
+    assert restored.sequence > sequence_cancelled
+
+
+def test_the_cancellation_mail_waits_for_the_window_and_is_dropped_on_undo(create_user, create_space, ask):
+    room, member = create_space(), create_user()
+    booking_id = ask(member, room, START, START + hours(1)).booking.id
+    before = utcnow()
+    cancel_booking(member, booking_id)
+    [waiting] = cancellation_mail(booking_id)
+    assert waiting.status == "pending" and waiting.due_at >= before + UNDO_WINDOW
+
+    undo_cancellation(member, booking_id)
+    assert cancellation_mail(booking_id) == []
+
+
+def test_a_staff_cancellation_is_mailed_at_once_and_cannot_be_undone_by_the_member(create_user, create_space, ask):
+    room, member, staff = create_space(), create_user(), create_user(role="staff")
+    booking_id = ask(member, room, START, START + hours(1)).booking.id
+    before = utcnow()
+    cancel_booking(staff, booking_id, note="Maintenance")
+    [mail] = cancellation_mail(booking_id)
+    assert mail.due_at < before + UNDO_WINDOW
+    assert undoable(member) == []
+    with pytest.raises(CannotUndo):
+        undo_cancellation(member, booking_id)
+
+
+def test_no_undo_once_someone_else_took_the_time(create_user, create_space, ask):
+    room, member, other = create_space(), create_user(), create_user()
+    booking_id = ask(member, room, START, START + hours(1)).booking.id
+    cancel_booking(member, booking_id)
+    assert ask(other, room, START, START + hours(1)).ok
+    with pytest.raises(CannotUndo) as refused:
+        undo_cancellation(member, booking_id)
+    assert "booked this time meanwhile" in refused.value.message
+    db.session.rollback()
+    assert db.session.get(Booking, booking_id).status == "cancelled"
+    assert len(cancellation_mail(booking_id)) == 1
+
+
+def test_no_undo_after_the_window(create_user, create_space, ask):
+    room, member = create_space(), create_user()
+    booking_id = ask(member, room, START, START + hours(1)).booking.id
+    cancel_booking(member, booking_id)
+    assert [b.id for b in undoable(member)] == [booking_id]
+    later = utcnow() + UNDO_WINDOW + hours(0.01)
+    assert undoable(member, now=later) == []
+    with pytest.raises(CannotUndo) as refused:
+        undo_cancellation(member, booking_id, now=later)
+    assert "passed" in refused.value.message
+
+
+def test_a_pooled_booking_is_restored_on_its_own_desks(create_user, create_space, ask):
+    desks, member = create_space(kind="pooled", unit_count=3), create_user()
+    booking_id = ask(member, desks, START, START + hours(1), seats=2).booking.id
+    cancel_booking(member, booking_id)
+    restored = undo_cancellation(member, booking_id)
+    assert sorted(restored.unit_numbers) == [1, 2]

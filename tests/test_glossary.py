@@ -1,0 +1,113 @@
+"""One term per concept (booking/translations/glossary.toml), and no generic form-library text.
+
+The glossary lists, per concept, the Japanese and English term and their forbidden variants.
+These tests fail on a forbidden variant in the catalogue or the templates, on a message that
+names a concept in English but not in its Japanese translation, on an untranslated copy of an
+English message, and on any WTForms message reaching a form of this product.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from werkzeug.datastructures import MultiDict
+from wtforms.fields.core import UnboundField
+
+from tests.hostile.values import form_classes
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "booking" / "translations"
+GLOSSARY = tomllib.loads((TRANSLATIONS / "glossary.toml").read_text(encoding="utf-8"))["term"]
+WTFORMS_JA = Path(__import__("wtforms").__file__).parent / "locale" / "ja" / "LC_MESSAGES" / "wtforms.po"
+
+
+def _text(value: str | tuple[str, ...]) -> str:
+    return value if isinstance(value, str) else " ".join(value)
+
+
+def _messages() -> list[tuple[str, str]]:
+    with open(TRANSLATIONS / "ja" / "LC_MESSAGES" / "messages.po", "rb") as fileobj:
+        catalog = read_po(fileobj, locale="ja")
+    return [(_text(m.id), _text(m.string)) for m in catalog if m.id]
+
+
+MESSAGES = _messages()
+TEMPLATES = {path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8")
+             for path in (ROOT / "templates").rglob("*") if path.is_file()}
+
+
+def _word(term: str) -> re.Pattern[str]:
+    return re.compile(r"\b" + re.escape(term), re.IGNORECASE)
+
+
+@pytest.mark.parametrize("term", GLOSSARY, ids=lambda t: t["en"])
+def test_no_forbidden_variant_in_the_catalogue_or_the_templates(term):
+    found = [(msgid, text) for msgid, text in MESSAGES for bad in term["forbidden_ja"] if bad in text]
+    found += [(msgid, bad) for msgid, _ in MESSAGES for bad in term["forbidden_en"] if _word(bad).search(msgid)]
+    found += [(name, bad) for name, text in TEMPLATES.items() for bad in term["forbidden_ja"] if bad in text]
+    assert found == [], f"use {term['ja']!r} / {term['en']!r} for: {term['concept']}"
+
+
+@pytest.mark.parametrize("term", GLOSSARY, ids=lambda t: t["en"])
+def test_a_message_naming_a_concept_uses_its_japanese_term(term):
+    accepted = [term["ja"], *term.get("ja_also", [])]
+    found = [(msgid, text) for msgid, text in MESSAGES
+             if _word(term["en"]).search(msgid) and not any(a in text for a in accepted)]
+    assert found == []
+
+
+def test_no_message_is_left_as_its_english_copy():
+    copied = [msgid for msgid, text in MESSAGES if text == msgid and re.search(r"[A-Za-z]{3}", msgid)
+              and msgid not in {"English", "NPO"}]
+    assert copied == []
+
+
+def test_the_glossary_catches_what_it_forbids():
+    rejection = next(t for t in GLOSSARY if t["en"] == "reject")
+    assert any(bad in "この予約は不承認です" for bad in rejection["forbidden_ja"])
+    assert _word("reject").search("Reject the change") and not _word("reject").search("projector")
+
+
+def _library_messages() -> set[str]:
+    """Every message WTForms ships (English) and its Japanese translation."""
+    with open(WTFORMS_JA, "rb") as fileobj:
+        catalog = read_po(fileobj, locale="ja")
+    found = set()
+    for message in catalog:
+        if message.id:
+            found |= {_text(message.id), _text(message.string)}
+    return {m for m in found if m}
+
+
+LIBRARY = _library_messages()
+# Forms that need to know what they choose from.
+REQUIRED_ARGUMENTS = {"ClosureForm": {"spaces": [(1, "Studio")]}, "CancelHitForm": {"booking_ids": [1, 2]}}
+BAD_VALUES = ("", "x" * 6000, "not-a-value", "-5", "99999999", "2026-02-30", "25:99")
+
+
+def _bad_posts(form_class):
+    names = [name for name in dir(form_class) if isinstance(getattr(form_class, name, None), UnboundField)]
+    for value in BAD_VALUES:
+        yield MultiDict({name: value for name in names})
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+@pytest.mark.parametrize("form_class", form_classes(), ids=lambda cls: cls.__qualname__)
+def test_no_form_shows_a_generic_library_message(app, form_class, locale):
+    shown = set()
+    for data in _bad_posts(form_class):
+        with app.test_request_context("/", method="POST", headers={"Accept-Language": locale}):
+            from flask_babel import refresh
+
+            refresh()
+            form = form_class(formdata=data, meta={"csrf": False}, **REQUIRED_ARGUMENTS.get(form_class.__name__, {}))
+            form.validate()
+            for errors in form.errors.values():
+                shown |= {str(e) for e in (errors if isinstance(errors, list) else [errors])}
+    leaked = sorted(e for e in shown if e in LIBRARY or any(e.startswith(m.split("%")[0]) and "%" in m
+                                                            and len(m.split("%")[0]) > 8 for m in LIBRARY))
+    assert leaked == [], "word these in booking/fields.py (the product's own messages)"
