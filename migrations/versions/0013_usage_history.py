@@ -6,7 +6,7 @@ Every existing space gets one version holding its current rules, in force since 
 epoch: figures of past periods keep today's rules until the first change is recorded.
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-11-29 14:30:00
 """
 from datetime import UTC, datetime
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0013'
-down_revision = '0010'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

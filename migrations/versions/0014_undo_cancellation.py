@@ -1,7 +1,7 @@
 """A member may undo their own cancellation: the trail action `restored`.
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0013
 Create Date: 2026-11-29 15:00:00
 
 Only the CHECK of booking_events.action changes. SQLite cannot alter a CHECK, and
@@ -12,7 +12,7 @@ import sqlalchemy as sa  # noqa: F401
 from alembic import op
 
 revision = '0014'
-down_revision = '0010'  # the integrator re-chains after main's last migration
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
