@@ -13,7 +13,7 @@ from booking.models import Booking, BookingEvent
 from booking.services import Stale
 from booking.services import staff as staff_service
 from booking.services.changes import BookingChange, change_booking
-from booking.services.expiry import expire_due_requests
+from booking.services.expiry import deadline_of, expire_due_requests
 from tests.services.conftest import tokyo_day
 
 DAY = tokyo_day(6)
@@ -93,6 +93,19 @@ def test_a_proposed_change_past_its_deadline_is_dropped_and_the_booking_stays(as
 
     after = fresh(booking)
     assert (after.status, after.start_dt, after.proposed_start_dt) == ("confirmed", at(2), None)
+
+
+def test_a_proposed_change_is_due_hours_before_the_proposed_start_not_the_booked_one(ask, create_space, member,
+                                                                                     staff):
+    hall = create_space(requires_approval=True, request_deadline_hours=24)
+    booking = ask(member, hall, at(2), at(3), now=at(2) - timedelta(days=5)).booking
+    staff_service.approve(staff, booking.id, now=at(2) - timedelta(days=5))
+    assert deadline_of(fresh(booking)) == at(2) - timedelta(hours=24)  # confirmed, nothing proposed: its own start
+    later = at(2) + timedelta(days=1)
+    change = BookingChange(later, later + timedelta(hours=1), booking.title, False)
+    assert change_booking(member, booking.id, change, now=at(2) - timedelta(days=4)).is_proposal
+
+    assert deadline_of(fresh(booking)) == later - timedelta(hours=24)
 
 
 def test_the_queue_puts_the_most_urgent_first_and_says_how_long_each_waited(ask, create_space, create_user, staff):
