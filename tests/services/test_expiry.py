@@ -123,3 +123,19 @@ def test_the_queue_puts_the_most_urgent_first_and_says_how_long_each_waited(ask,
     an_hour_later = max(e.booking.created_at for e in queue) + timedelta(hours=1)
     assert timedelta(minutes=59) <= queue[1].waited(an_hour_later) <= timedelta(hours=1, seconds=5)
     assert queue[0].waited(an_hour_later) == timedelta(hours=1)
+
+
+def test_expiry_raises_the_sequence_by_one_and_dates_the_trail_entry_at_the_run(ask, create_space, member):
+    hall = create_space(requires_approval=True, request_deadline_hours=24)
+    booking = ask(member, hall, at(2), at(3), now=at(2) - timedelta(days=3)).booking
+    stored = fresh(booking)
+    stored.sequence = 2  # an earlier change was already sent to calendars as SEQUENCE 2
+    db.session.commit()
+    run_at = at(2) - timedelta(hours=20)
+
+    assert expire_due_requests(run_at) == [booking.id]
+
+    assert fresh(booking).sequence == 3
+    event = db.session.scalars(db.select(BookingEvent).where(BookingEvent.booking_id == booking.id,
+                                                             BookingEvent.action == "expired")).one()
+    assert event.at == run_at
