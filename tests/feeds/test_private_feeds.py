@@ -144,3 +144,9 @@ def test_staff_have_a_member_feed_and_a_staff_feed_and_members_only_a_member_fee
                                             "staff": feed_tokens.current_token(staff, "staff")}
     assert feed_tokens.tokens_of(member) == {"member": feed_tokens.current_token(member, "member")}
     assert None not in feed_tokens.tokens_of(staff).values()
+
+
+def test_a_renewed_token_keeps_a_nonce_that_fits_its_column(member):
+    feed_tokens.renew_token(member, "member")
+    nonce = db.session.scalars(select(FeedToken.nonce).where(FeedToken.user_id == member.id)).one()
+    assert len(nonce) == FeedToken.__table__.c.nonce.type.length  # PostgreSQL refuses a longer one

@@ -10,7 +10,7 @@ from booking.db import utcnow
 from booking.domain.statuses import request_deadline
 from booking.extensions import db
 from booking.models import Booking, BookingEvent
-from booking.services import Stale
+from booking.services import Stale, audit
 from booking.services import staff as staff_service
 from booking.services.changes import BookingChange, change_booking
 from booking.services.expiry import deadline_of, expire_due_requests
@@ -93,6 +93,9 @@ def test_a_proposed_change_past_its_deadline_is_dropped_and_the_booking_stays(as
 
     after = fresh(booking)
     assert (after.status, after.start_dt, after.proposed_start_dt) == ("confirmed", at(2), None)
+    dropped = db.session.scalars(db.select(BookingEvent).where(BookingEvent.booking_id == booking.id)
+                                 .order_by(BookingEvent.id.desc())).first()
+    assert (dropped.action, dropped.actor_id, dropped.note) == ("declined", None, audit.CHANGE_EXPIRED_NOTE)
 
 
 def test_a_proposed_change_is_due_hours_before_the_proposed_start_not_the_booked_one(ask, create_space, member,
