@@ -177,3 +177,28 @@ def test_recovery_codes_left_counts_only_the_accounts_own_unused_codes(app, crea
     assert second_factor.check(first.id, codes[first.id][0], time.time()) is not None
 
     assert (second_factor.recovery_codes_left(first), second_factor.recovery_codes_left(second)) == (count - 1, count)
+
+
+def test_a_deactivated_account_signs_in_with_neither_a_code_nor_a_recovery_code(app, create_user):
+    member = create_user()
+    secret = pyotp.random_base32()
+    earlier = time.time() - 30  # enrolled with the previous code, so the current one is still unused
+    [recovery, *_rest] = second_factor.enrol(member, secret, pyotp.TOTP(secret).at(earlier), earlier)
+    stored = db.session.get(User, member.id)
+    stored.is_enabled = False
+    db.session.commit()
+
+    assert second_factor.check(member.id, pyotp.TOTP(secret).now(), time.time()) is None
+    assert second_factor.check(member.id, recovery, time.time()) is None
+
+
+def test_a_recovery_code_signs_in_only_the_account_it_was_made_for(app, create_user):
+    first, second = create_user(), create_user()
+    codes = {}
+    for user in (first, second):
+        secret = pyotp.random_base32()
+        codes[user.id] = second_factor.enrol(user, secret, pyotp.TOTP(secret).now(), time.time())
+
+    assert second_factor.check(second.id, codes[first.id][0], time.time()) is None
+    assert second_factor.recovery_codes_left(first) == len(codes[first.id])  # not used up by the attempt
+    assert second_factor.check(first.id, codes[first.id][0], time.time()) is not None
