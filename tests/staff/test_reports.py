@@ -247,3 +247,14 @@ def test_the_trend_shows_the_twelve_months_up_to_the_period(floor):
     assert june[0] == 18 + 12
     assert june[1] == pytest.approx(30 * 60 / (29 * 9 * 60 + 4 * 30 * 9 * 60))
     assert report.trend[-1][1] == 1  # 1 July 00:00–01:00 of the booking across midnight
+
+
+def test_the_figures_table_rounds_occupancy_to_four_places_and_hours_to_two(floor):
+    studio, desks = floor
+    report = reports.build_report(db.session, Filters(JUNE))
+
+    rows = {row[0]: row for row in exports.figures_table(report, "en")}
+
+    studio_row = rows[studio.name("en")]
+    assert studio_row[1:] == [3, 18, 261, round(18 / 261, 4), None]
+    assert rows[desks.name("en")][1:] == [2, 12, 1080, round(12 / 1080, 4), 3]
