@@ -177,3 +177,17 @@ def test_renaming_a_member_changes_the_staff_feed_of_the_spaces_they_booked_and_
     assert after == {**versions, "studio": versions["studio"] + 1}
     response = client.get(url, headers={"If-None-Match": etag})
     assert response.status_code == 200 and b"Renamed Member" in response.data
+
+
+def test_a_body_read_after_a_change_carries_the_etag_it_was_read_with_and_no_last_modified(
+        space, member, book, monkeypatch):
+    booking = book(space, member)
+    next_second()
+    feed = feeds.space_feed("studio")
+    # A change commits between the validators' query and the body's snapshot: the counter has moved.
+    monkeypatch.setattr(feeds, "_version_now", lambda _session, _scope: 10**6)
+
+    body = feed.body()
+
+    assert body.etag != feed.etag and body.last_modified is None
+    assert body.data.startswith(b"BEGIN:VCALENDAR") and f"UID:{booking.uid}".encode() in body.data
