@@ -8,6 +8,7 @@ from sqlalchemy import select
 from booking.extensions import db
 from booking.models import Booking, FeedToken, User
 from booking.services import ServiceError, admin_members, feed_tokens
+from booking.services.admin_members import Forbidden
 from tests.admin.conftest import fresh
 from tests.conftest import future_day
 
@@ -200,3 +201,15 @@ def test_losing_the_staff_role_deletes_only_that_accounts_staff_feed_token(creat
     db.session.expire_all()
     kinds = sorted(db.session.execute(select(FeedToken.user_id, FeedToken.kind)).all())
     assert kinds == sorted([(leaving.id, "member"), (staying.id, "staff")])
+
+
+def test_only_an_admin_changes_roles_and_never_their_own(create_user):
+    admin, staff = create_user(role="admin"), create_user(role="staff")
+
+    with pytest.raises(Forbidden) as forbidden:
+        admin_members.change_role(staff, admin.id, "member")
+    assert forbidden.value.message == "Only admins can change roles and accounts."
+    with pytest.raises(ServiceError) as own:
+        admin_members.change_role(admin, admin.id, "member")
+    assert own.value.message == "You cannot change your own role or deactivate yourself; ask another admin."
+    assert (fresh(User, admin.id).role, fresh(User, staff.id).role) == ("admin", "staff")

@@ -223,3 +223,11 @@ def test_the_summary_counts_every_status_and_a_retry_starts_the_attempts_afresh(
     assert run_write(None, put_back) == ("pending", 0, now)  # all its attempts again, due at once
     sent = _stored("sent", now)
     assert not run_write(None, lambda session: outbox.retry(session, sent, now))  # only failed ones go back
+
+
+def test_a_calendar_attachment_is_text_calendar_with_its_method_publish_unless_told():
+    published = outbox.calendar_attachment(b"BEGIN:VCALENDAR")
+    cancelled = outbox.calendar_attachment(b"BEGIN:VCALENDAR", "CANCEL")
+    assert (published.filename, published.content_type) == ("booking.ics", "text/calendar")
+    assert dict(published.params) == {"method": "PUBLISH", "charset": "utf-8"}
+    assert dict(cancelled.params)["method"] == "CANCEL"
