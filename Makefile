@@ -56,7 +56,7 @@ help:
 	@echo "make test          ruff + the whole pytest suite (installs Debian chromium and postgresql if missing)"
 	@echo "make lint          ruff, and mypy (strict) on booking/domain"
 	@echo "make bench         quick benchmark of every page against two reference apps (installs Debian wrk if missing)"
-	@echo "make mutation      mutmut on booking/domain and the booking write path: score per file, survivors (minutes)"
+	@echo "make mutation      mutmut on booking/domain and booking/services: score per file, survivors (minutes)"
 	@echo "make lock          re-resolve $(LOCK) (pinned, with hashes) from pyproject.toml"
 	@echo "make audit         check $(LOCK) for known vulnerabilities (pip-audit)"
 	@echo "make translations  re-extract messages, update and compile the catalogs"

@@ -6,11 +6,13 @@ import re
 import time
 
 import pyotp
+import pytest
 from sqlalchemy import select
 
 from booking.domain.totp import time_step
 from booking.extensions import db
 from booking.models import AccountToken, User
+from booking.services import second_factor
 from tests.accounts.conftest import NEW_PASSWORD, link_in
 from tests.conftest import PASSWORD, TOTP_SECRET, totp_code
 
@@ -150,3 +152,53 @@ def test_replacing_an_authenticator_needs_the_password_and_a_current_code(client
     assert done.status_code == 200 and len(CODES_RE.findall(done.get_data(as_text=True))) == 10
     db.session.expire_all()
     assert db.session.get(User, admin.id).totp_secret == secret
+
+
+def test_a_wrong_enrolment_code_is_refused_with_the_advice_and_nothing_is_stored(app, create_user):
+    member = create_user()
+    secret = pyotp.random_base32()
+    wrong = f"{(int(pyotp.TOTP(secret).now()) + 1) % 1_000_000:06d}"
+    with pytest.raises(second_factor.WrongCode) as refused:
+        second_factor.enrol(member, secret, wrong, time.time())
+    assert refused.value.message == "This code is not right. Check the time on your phone and try the newest code."
+    db.session.expire_all()
+    assert db.session.get(User, member.id).totp_secret is None
+
+
+def test_recovery_codes_left_counts_only_the_accounts_own_unused_codes(app, create_user):
+    first, second = create_user(), create_user()
+    codes = {}
+    for user in (first, second):
+        secret = pyotp.random_base32()
+        codes[user.id] = second_factor.enrol(user, secret, pyotp.TOTP(secret).now(), time.time())
+    count = len(codes[first.id])
+    assert second_factor.recovery_codes_left(first) == second_factor.recovery_codes_left(second) == count
+
+    assert second_factor.check(first.id, codes[first.id][0], time.time()) is not None
+
+    assert (second_factor.recovery_codes_left(first), second_factor.recovery_codes_left(second)) == (count - 1, count)
+
+
+def test_a_deactivated_account_signs_in_with_neither_a_code_nor_a_recovery_code(app, create_user):
+    member = create_user()
+    secret = pyotp.random_base32()
+    earlier = time.time() - 30  # enrolled with the previous code, so the current one is still unused
+    [recovery, *_rest] = second_factor.enrol(member, secret, pyotp.TOTP(secret).at(earlier), earlier)
+    stored = db.session.get(User, member.id)
+    stored.is_enabled = False
+    db.session.commit()
+
+    assert second_factor.check(member.id, pyotp.TOTP(secret).now(), time.time()) is None
+    assert second_factor.check(member.id, recovery, time.time()) is None
+
+
+def test_a_recovery_code_signs_in_only_the_account_it_was_made_for(app, create_user):
+    first, second = create_user(), create_user()
+    codes = {}
+    for user in (first, second):
+        secret = pyotp.random_base32()
+        codes[user.id] = second_factor.enrol(user, secret, pyotp.TOTP(secret).now(), time.time())
+
+    assert second_factor.check(second.id, codes[first.id][0], time.time()) is None
+    assert second_factor.recovery_codes_left(first) == len(codes[first.id])  # not used up by the attempt
+    assert second_factor.check(first.id, codes[first.id][0], time.time()) is not None

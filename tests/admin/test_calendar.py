@@ -9,6 +9,7 @@ import pytest
 
 from booking.extensions import db
 from booking.models import Closure
+from booking.services.calendar import week_calendar
 from tests.conftest import future_day
 
 DAY = future_day(6)  # midnight UTC = 09:00 in Tokyo, on the same date
@@ -105,3 +106,13 @@ def test_a_night_space_shows_its_late_evening_and_the_next_morning(staff_client,
     page = staff_client.get(f"/staff/calendar?day={LOCAL.isoformat()}").get_data(as_text=True)
     rows = re.findall(r'<th scope="row"[^>]*>\s*(\d\d:\d\d)', page)
     assert rows[0] == "00:00" and rows[-1] == "23:30"
+
+
+def test_the_week_marks_a_closure_on_its_own_day_and_space_only(app, floor):
+    studio, desks = floor
+    db.session.add(Closure(space_id=studio.id, start_dt=at(6), end_dt=at(8), reason="Inspection"))
+    db.session.commit()
+
+    week = week_calendar(LOCAL, DAY)
+
+    assert week.closed == {(studio.id, LOCAL): ["Inspection"]}

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
-from booking.models import Booking, User
+from booking.extensions import db
+from booking.models import Booking, FeedToken, User
+from booking.services import ServiceError, admin_members, feed_tokens
+from booking.services.admin_members import Forbidden
 from tests.admin.conftest import fresh
 from tests.conftest import future_day
 
@@ -177,3 +181,35 @@ def test_attention_cancels_a_deactivated_members_bookings_with_a_message(
     assert done.status_code == 200
     assert fresh(Booking, kept.id).status == "cancelled"
     assert "Orphaned talk" not in admin_client.get("/staff/attention").get_data(as_text=True)
+
+
+def test_an_unknown_role_is_refused_by_name_and_nothing_changes(create_user):
+    admin, member = create_user(role="admin"), create_user()
+    with pytest.raises(ServiceError) as refused:
+        admin_members.change_role(admin, member.id, "owner")
+    assert refused.value.message == "Unknown role."
+    assert fresh(User, member.id).role == "member"
+
+
+def test_losing_the_staff_role_deletes_only_that_accounts_staff_feed_token(create_user):
+    admin, leaving, staying = create_user(role="admin"), create_user(role="staff"), create_user(role="staff")
+    for user, kind in ((leaving, "member"), (leaving, "staff"), (staying, "staff")):
+        feed_tokens.renew_token(user, kind)
+
+    admin_members.change_role(admin, leaving.id, "member")
+
+    db.session.expire_all()
+    kinds = sorted(db.session.execute(select(FeedToken.user_id, FeedToken.kind)).all())
+    assert kinds == sorted([(leaving.id, "member"), (staying.id, "staff")])
+
+
+def test_only_an_admin_changes_roles_and_never_their_own(create_user):
+    admin, staff = create_user(role="admin"), create_user(role="staff")
+
+    with pytest.raises(Forbidden) as forbidden:
+        admin_members.change_role(staff, admin.id, "member")
+    assert forbidden.value.message == "Only admins can change roles and accounts."
+    with pytest.raises(ServiceError) as own:
+        admin_members.change_role(admin, admin.id, "member")
+    assert own.value.message == "You cannot change your own role or deactivate yourself; ask another admin."
+    assert (fresh(User, admin.id).role, fresh(User, staff.id).role) == ("admin", "staff")

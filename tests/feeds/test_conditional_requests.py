@@ -156,3 +156,38 @@ def test_feeds_over_every_space_send_no_last_modified(client, space, member, boo
     assert "Last-Modified" not in response.headers
     assert client.get(f"/feeds/{token_for(member)}/bookings.ics",
                       headers={"If-Modified-Since": http_date(future_day(30))}).status_code == 200
+
+
+def test_renaming_a_member_changes_the_staff_feed_of_the_spaces_they_booked_and_no_other(
+        client, space, member, create_space, create_user, book):
+    hall = create_space(slug="hall")
+    staff = create_user(role="staff")
+    book(space, member)
+    book(hall, create_user(name="Someone Else"))
+    url = f"/feeds/{token_for(staff, 'staff')}/staff.ics"
+    etag = client.get(url).headers["ETag"]
+    db.session.expire_all()
+    versions = dict(db.session.execute(select(Space.slug, Space.feed_version)).all())
+
+    member.name = "Renamed Member"  # shown in staff feeds: the versions of the spaces it appears in rise
+    db.session.commit()
+
+    db.session.expire_all()
+    after = dict(db.session.execute(select(Space.slug, Space.feed_version)).all())
+    assert after == {**versions, "studio": versions["studio"] + 1}
+    response = client.get(url, headers={"If-None-Match": etag})
+    assert response.status_code == 200 and b"Renamed Member" in response.data
+
+
+def test_a_body_read_after_a_change_carries_the_etag_it_was_read_with_and_no_last_modified(
+        space, member, book, monkeypatch):
+    booking = book(space, member)
+    next_second()
+    feed = feeds.space_feed("studio")
+    # A change commits between the validators' query and the body's snapshot: the counter has moved.
+    monkeypatch.setattr(feeds, "_version_now", lambda _session, _scope: 10**6)
+
+    body = feed.body()
+
+    assert body.etag != feed.etag and body.last_modified is None
+    assert body.data.startswith(b"BEGIN:VCALENDAR") and f"UID:{booking.uid}".encode() in body.data

@@ -125,3 +125,28 @@ def test_a_staff_member_who_becomes_a_member_loses_the_staff_feed(client, create
     db.session.commit()
 
     assert client.get(f"/feeds/{token}/staff.ics").status_code == 404
+
+
+def test_only_a_token_of_exactly_the_token_length_is_well_formed():
+    token = "A-_" + "b" * (feed_tokens.TOKEN_LENGTH - 3)
+    assert feed_tokens.is_well_formed(token)
+    assert not feed_tokens.is_well_formed(token[:-1])  # one character short: refused before any query
+    assert not feed_tokens.is_well_formed(token + "c")
+    assert not feed_tokens.is_well_formed(token[:-1] + "/")
+
+
+def test_staff_have_a_member_feed_and_a_staff_feed_and_members_only_a_member_feed(member, create_user):
+    staff = create_user(role="staff")
+    for user, kind in ((staff, "member"), (staff, "staff"), (member, "member")):
+        token_for(user, kind)
+
+    assert feed_tokens.tokens_of(staff) == {"member": feed_tokens.current_token(staff, "member"),
+                                            "staff": feed_tokens.current_token(staff, "staff")}
+    assert feed_tokens.tokens_of(member) == {"member": feed_tokens.current_token(member, "member")}
+    assert None not in feed_tokens.tokens_of(staff).values()
+
+
+def test_a_renewed_token_keeps_a_nonce_that_fits_its_column(member):
+    feed_tokens.renew_token(member, "member")
+    nonce = db.session.scalars(select(FeedToken.nonce).where(FeedToken.user_id == member.id)).one()
+    assert len(nonce) == FeedToken.__table__.c.nonce.type.length  # PostgreSQL refuses a longer one

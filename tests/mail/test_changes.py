@@ -108,3 +108,20 @@ def test_an_expired_request_is_mailed_and_leaves_tentative_in_the_feed(client, i
     assert str(event["STATUS"]) == "CANCELLED"
     db.session.expire_all()
     assert int(event["SEQUENCE"]) == db.session.get(Booking, booking.id).sequence
+
+
+def test_the_change_mail_says_whether_the_member_or_the_staff_changed_the_booking(
+        inbox, create_space, member, staff):
+    room = create_space(name_en="Studio")
+    booking = ask(member, room)
+    inbox.messages.clear()
+
+    later = DAY + timedelta(hours=3)
+    assert change_booking(member, booking.id, BookingChange(later, later + timedelta(hours=1), "Kick-off", False)).ok
+    own = text_of(inbox.only_one_to("aki@example.jp"))
+    assert "Your booking was changed as you asked." in own and "The staff changed" not in own
+    inbox.messages.clear()
+
+    later = DAY + timedelta(hours=5)
+    assert change_booking(staff, booking.id, BookingChange(later, later + timedelta(hours=1), "Kick-off", False)).ok
+    assert "The staff changed your booking." in text_of(inbox.only_one_to("aki@example.jp"))

@@ -186,3 +186,48 @@ def test_a_mail_that_cannot_be_built_is_an_attempt_with_its_reason(app, inbox, c
 @pytest.mark.parametrize(("attempts", "seconds"), [(1, 30), (2, 60), (3, 120), (7, 1920), (8, 3600), (20, 3600)])
 def test_the_backoff_doubles_from_thirty_seconds_up_to_an_hour(attempts, seconds):
     assert outbox.backoff(attempts) == timedelta(seconds=seconds)
+
+
+def _stored(status, sent_at=None, attempts=0):
+    row = OutboxMessage(kind="test.broken", recipient="someone@example.jp", locale="en", payload={}, attachments=[],
+                        status=status, attempts=attempts, sent_at=sent_at)
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
+def test_forgetting_sent_mail_deletes_only_what_was_sent_before_the_cut(app):
+    now = utcnow()
+    old_sent = _stored("sent", now - timedelta(days=40))
+    recent_sent = _stored("sent", now - timedelta(days=2))
+    failed = _stored("failed", attempts=outbox.MAX_ATTEMPTS)
+
+    assert run_write(None, lambda session: outbox.forget_sent(session, now - timedelta(days=30))) == 1
+
+    assert old_sent not in [m.id for m in messages()]
+    assert [m.id for m in messages()] == [recent_sent, failed]
+
+
+def test_the_summary_counts_every_status_and_a_retry_starts_the_attempts_afresh(app):
+    assert outbox.outbox_counts() == {"pending": 0, "sent": 0, "failed": 0}
+    failed = _stored("failed", attempts=outbox.MAX_ATTEMPTS)
+    _stored("sent", utcnow())
+    assert outbox.outbox_counts() == {"pending": 0, "sent": 1, "failed": 1}
+    now = utcnow()
+
+    def put_back(session):
+        assert outbox.retry(session, failed, now)
+        row = session.get(OutboxMessage, failed)
+        return row.status, row.attempts, row.due_at
+
+    assert run_write(None, put_back) == ("pending", 0, now)  # all its attempts again, due at once
+    sent = _stored("sent", now)
+    assert not run_write(None, lambda session: outbox.retry(session, sent, now))  # only failed ones go back
+
+
+def test_a_calendar_attachment_is_text_calendar_with_its_method_publish_unless_told():
+    published = outbox.calendar_attachment(b"BEGIN:VCALENDAR")
+    cancelled = outbox.calendar_attachment(b"BEGIN:VCALENDAR", "CANCEL")
+    assert (published.filename, published.content_type) == ("booking.ics", "text/calendar")
+    assert dict(published.params) == {"method": "PUBLISH", "charset": "utf-8"}
+    assert dict(cancelled.params)["method"] == "CANCEL"

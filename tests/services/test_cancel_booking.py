@@ -136,3 +136,13 @@ def test_cancelling_raises_the_sequence_of_an_already_changed_booking_by_one(cre
     cancel_booking(member, booking.id)
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).sequence == 3
+
+
+def test_someone_elses_booking_is_simply_not_found(create_user, create_space, ask):
+    room, member, other = create_space(), create_user(), create_user()
+    booking_id = ask(member, room, START, START + hours(1)).booking.id
+
+    with pytest.raises(NotFound) as refused:
+        cancel_booking(other, booking_id)
+    assert (refused.value.message, refused.value.status_code) == ("Not found.", 404)
+    assert status_of(booking_id) == "confirmed"

@@ -214,3 +214,14 @@ def test_a_pending_request_is_changed_directly_and_stays_pending(ask, create_spa
     assert outcome.ok and not outcome.is_proposal
     after = fresh(booking)
     assert (after.status, after.start_dt) == ("pending", at(3))
+
+
+def test_only_staff_decide_on_a_change_and_the_member_is_told_so(ask, create_space, member):
+    room = create_space()
+    booking = ask(member, room, at(1), at(2)).booking
+
+    for decide in (lambda: approve_change(member, booking.id), lambda: decline_change(member, booking.id, "no")):
+        with pytest.raises(ServiceError) as refused:
+            decide()
+        assert refused.value.message == "Only staff can decide on changes."
+    assert [e.action for e in trail(booking)] == ["requested"]

@@ -10,10 +10,10 @@ from booking.db import utcnow
 from booking.domain.statuses import request_deadline
 from booking.extensions import db
 from booking.models import Booking, BookingEvent
-from booking.services import Stale
+from booking.services import Stale, audit
 from booking.services import staff as staff_service
 from booking.services.changes import BookingChange, change_booking
-from booking.services.expiry import expire_due_requests
+from booking.services.expiry import deadline_of, expire_due_requests
 from tests.services.conftest import tokyo_day
 
 DAY = tokyo_day(6)
@@ -93,6 +93,22 @@ def test_a_proposed_change_past_its_deadline_is_dropped_and_the_booking_stays(as
 
     after = fresh(booking)
     assert (after.status, after.start_dt, after.proposed_start_dt) == ("confirmed", at(2), None)
+    dropped = db.session.scalars(db.select(BookingEvent).where(BookingEvent.booking_id == booking.id)
+                                 .order_by(BookingEvent.id.desc())).first()
+    assert (dropped.action, dropped.actor_id, dropped.note) == ("declined", None, audit.CHANGE_EXPIRED_NOTE)
+
+
+def test_a_proposed_change_is_due_hours_before_the_proposed_start_not_the_booked_one(ask, create_space, member,
+                                                                                     staff):
+    hall = create_space(requires_approval=True, request_deadline_hours=24)
+    booking = ask(member, hall, at(2), at(3), now=at(2) - timedelta(days=5)).booking
+    staff_service.approve(staff, booking.id, now=at(2) - timedelta(days=5))
+    assert deadline_of(fresh(booking)) == at(2) - timedelta(hours=24)  # confirmed, nothing proposed: its own start
+    later = at(2) + timedelta(days=1)
+    change = BookingChange(later, later + timedelta(hours=1), booking.title, False)
+    assert change_booking(member, booking.id, change, now=at(2) - timedelta(days=4)).is_proposal
+
+    assert deadline_of(fresh(booking)) == later - timedelta(hours=24)
 
 
 def test_the_queue_puts_the_most_urgent_first_and_says_how_long_each_waited(ask, create_space, create_user, staff):
@@ -110,3 +126,19 @@ def test_the_queue_puts_the_most_urgent_first_and_says_how_long_each_waited(ask,
     an_hour_later = max(e.booking.created_at for e in queue) + timedelta(hours=1)
     assert timedelta(minutes=59) <= queue[1].waited(an_hour_later) <= timedelta(hours=1, seconds=5)
     assert queue[0].waited(an_hour_later) == timedelta(hours=1)
+
+
+def test_expiry_raises_the_sequence_by_one_and_dates_the_trail_entry_at_the_run(ask, create_space, member):
+    hall = create_space(requires_approval=True, request_deadline_hours=24)
+    booking = ask(member, hall, at(2), at(3), now=at(2) - timedelta(days=3)).booking
+    stored = fresh(booking)
+    stored.sequence = 2  # an earlier change was already sent to calendars as SEQUENCE 2
+    db.session.commit()
+    run_at = at(2) - timedelta(hours=20)
+
+    assert expire_due_requests(run_at) == [booking.id]
+
+    assert fresh(booking).sequence == 3
+    event = db.session.scalars(db.select(BookingEvent).where(BookingEvent.booking_id == booking.id,
+                                                             BookingEvent.action == "expired")).one()
+    assert event.at == run_at

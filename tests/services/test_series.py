@@ -188,6 +188,9 @@ def test_staff_approve_some_dates_of_a_series_and_reject_the_rest_with_a_note(
         (ids[0], "refused", ["closed"]), (ids[1], "approved", []), (ids[2], "rejected", [])]
     db.session.expire_all()
     assert [db.session.get(Booking, i).status for i in ids] == ["pending", "confirmed", "rejected"]
+    rejection = db.session.scalars(select(BookingEvent).where(BookingEvent.booking_id == ids[2],
+                                                              BookingEvent.to_status == "rejected")).one()
+    assert (rejection.actor_id, rejection.note) == (staff.id, "その週は別番組です")  # the deciding staff, on the trail
     with pytest.raises(NotFound):
         decide_series(member, outcome.series.id, ids, note="")
 

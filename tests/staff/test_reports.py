@@ -283,3 +283,14 @@ def test_members_cannot_export_members(client, create_user, floor):
     assert client.get("/staff/reports/members.csv").status_code == 403
     assert client.get("/staff/reports/members.xlsx").status_code == 403
     assert db.session.scalar(select(ExportLog.id)) is None
+
+
+def test_the_figures_table_rounds_occupancy_to_four_places_and_hours_to_two(floor):
+    studio, desks = floor
+    report = reports.build_report(db.session, Filters(JUNE))
+
+    rows = {row[0]: row for row in exports.figures_table(report, "en")}
+
+    studio_row = rows[studio.name("en")]
+    assert studio_row[1:] == [3, 18, 261, round(18 / 261, 4), None]
+    assert rows[desks.name("en")][1:] == [2, 12, 1080, round(12 / 1080, 4), 3]

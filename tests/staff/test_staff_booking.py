@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from booking.extensions import db
 from booking.models import Booking, Closure
 from booking.services import ServiceError, audit
+from booking.services import staff as staff_service
 from booking.services.bookings import BookingInput, request_booking
 from tests.conftest import future_day
 
@@ -150,3 +151,10 @@ def test_a_staff_booking_for_a_deactivated_member_says_the_account_is_deactivate
     page = response.get_data(as_text=True)
     assert "gone@example.jp のアカウントは利用停止中" in page
     assert bookings_count() == 0
+
+
+def test_booking_for_an_unknown_address_names_the_address_it_looked_for(app):
+    with pytest.raises(ServiceError) as refused:
+        staff_service.find_member("  nobody@example.jp ")
+    assert refused.value.message == "No account uses the e-mail address %(email)s."
+    assert refused.value.params == {"email": "nobody@example.jp"}
