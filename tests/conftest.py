@@ -432,3 +432,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if skipped and exitstatus == 0:
         reporter.write_line(f"CI: {skipped} test(s) skipped; failing the run.", red=True)
         session.exitstatus = 1
+
+
+# Under pytest-xdist (`make test` runs two workers): the tests that start many OS processes
+# (race tests, real gunicorn and PostgreSQL fault tests, all marked slow) run one at a time on
+# one worker, so two of them never compete for the two cores and miss their timeouts;
+# --dist loadgroup hands that group out first, being the biggest. The longest single tests
+# follow at the front of the queue, so no worker is left with a long one at the end.
+PROCESS_GROUP = "real-processes"
+LONGEST_FIRST = ("tests/hostile/test_requests.py", "tests/services/test_demo.py", "tests/security/test_demo_data.py",
+                 "tests/mail/test_delivery.py", "tests/feeds/test_validator_properties.py", "tests/jobs/test_runner.py",
+                 "tests/accounts/test_verification.py", "tests/feeds/test_robustness_and_size.py",
+                 "tests/hostile/test_stored.py", "tests/services/test_series.py", "tests/e2e/")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.xdist_group(PROCESS_GROUP))
+    if WORKER:  # the workers collect; the order they report is the order work is handed out
+        items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))
