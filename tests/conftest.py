@@ -435,11 +435,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 # Under pytest-xdist (`make test` runs two workers): the tests that start many OS processes
-# (race tests, real gunicorn and PostgreSQL fault tests, all marked slow) run one at a time on
-# one worker, so two of them never compete for the two cores and miss their timeouts;
-# --dist loadgroup hands that group out first, being the biggest. The longest single tests
-# follow at the front of the queue, so no worker is left with a long one at the end.
+# (race tests, real gunicorn and PostgreSQL fault tests: the modules marked slow) run one at
+# a time on one worker, so two of them never compete for the two cores and miss their
+# timeouts. That group is handed out first, being the biggest unit of work; the workers'
+# collection puts the longest single tests next, so no worker ends the run alone with a
+# long one. (xdist's own --dist loadgroup cannot do it with pytest 9.2: it renames the node
+# ids through an attribute pytest no longer reads, so its groups come out empty.)
 PROCESS_GROUP = "real-processes"
+PROCESS_TESTS = ("tests/concurrency/test_racing_", "tests/concurrency/test_feed_validator_race.py",
+                 "tests/staff/test_racing_approvals.py", "tests/faults/test_real_processes.py")
 LONGEST_FIRST = ("tests/hostile/test_requests.py", "tests/services/test_demo.py", "tests/security/test_demo_data.py",
                  "tests/mail/test_delivery.py", "tests/feeds/test_validator_properties.py", "tests/jobs/test_runner.py",
                  "tests/accounts/test_verification.py", "tests/feeds/test_robustness_and_size.py",
@@ -447,8 +451,23 @@ LONGEST_FIRST = ("tests/hostile/test_requests.py", "tests/services/test_demo.py"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.get_closest_marker("slow"):
-            item.add_marker(pytest.mark.xdist_group(PROCESS_GROUP))
+    strays = [item.nodeid for item in items
+              if item.get_closest_marker("slow") and not item.nodeid.startswith(PROCESS_TESTS)]
+    if strays:
+        raise pytest.UsageError(f"marked slow but not in PROCESS_TESTS of tests/conftest.py: {strays[:5]}")
     if WORKER:  # the workers collect; the order they report is the order work is handed out
         items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: unknown with -p no:xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With --dist loadgroup: one unit of work for PROCESS_TESTS, one for every other test."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ProcessesTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return PROCESS_GROUP if nodeid.startswith(PROCESS_TESTS) else nodeid
+
+    return ProcessesTogether(config, log)
