@@ -30,6 +30,7 @@ from flask.testing import FlaskClient
 from jinja2 import BytecodeCache, Environment
 from jinja2.bccache import Bucket
 from sqlalchemy import Engine, create_engine, make_url, select, text
+from sqlalchemy.pool import NullPool
 from werkzeug.routing.rules import Rule
 
 from booking import create_app
@@ -157,9 +158,12 @@ def _on_server(url: str, statement: str) -> None:
         conn.execute(statement)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def worker_database() -> Iterator[None]:
-    """This xdist worker's own PostgreSQL database, fresh for the session and dropped after it."""
+    """This xdist worker's own PostgreSQL database, fresh for the session and dropped after it.
+
+    Autouse: tests/test_migrations.py reaches the server through PG_URL without a database_url.
+    """
     if PG_URL == BASE_PG_URL:
         yield
         return
@@ -176,7 +180,8 @@ def cleaning_engine(worker_database: None) -> Iterator[Engine | None]:
     if not PG_URL:
         yield None
         return
-    engine = create_engine(PG_URL, pool_size=1)
+    # No pool: some fault tests end every connection to the database (as a restart does).
+    engine = create_engine(PG_URL, poolclass=NullPool)
     yield engine
     engine.dispose()
 
