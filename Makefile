@@ -17,6 +17,12 @@ PIP_AUDIT_VERSION := 2.10.1
 INSTANCE := $(or $(BOOKING_INSTANCE_PATH),instance)
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# `make test` runs the suite in this many pytest-xdist workers (0: in one process). Most of
+# the suite's time is waiting (the browser, real processes, sleeps), which workers overlap;
+# tests/conftest.py gives each worker its own PostgreSQL database and SQLite files, and
+# keeps the tests that start many processes together in one worker (--dist loadgroup).
+# Extra pytest options go in PYTEST_ADDOPTS, e.g. PYTEST_ADDOPTS=--durations=40 make test.
+TEST_WORKERS ?= 2
 
 TRANSLATIONS := booking/translations
 LOCALES := ja
@@ -152,7 +158,7 @@ tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
 
 test: $(VENV)/.installed-test chromium redis postgres-bin $(COMPILED) tests/js/node_modules/.package-lock.json
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses $(TEST_WORKERS) --dist loadgroup
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

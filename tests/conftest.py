@@ -3,6 +3,11 @@
 The suite runs on SQLite by default. With TEST_DATABASE_URL set (PostgreSQL), the
 same tests run there: the schema is migrated once, and every table is emptied after
 each test. With CI set, a skipped test fails the run.
+
+Under pytest-xdist (`-n 2`, as `make test` runs) every worker is a process of its own
+with a database of its own: PostgreSQL `<TEST_DATABASE_URL's database>_gw0`, `_gw1`…,
+created at the start of the worker's session and dropped at its end; SQLite files and
+every server port were per test already (tmp_path, port 0).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 import time as clock
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,21 +24,115 @@ from typing import Any
 
 import pyotp
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, select, text
+from jinja2 import BytecodeCache, Environment
+from jinja2.bccache import Bucket
+from sqlalchemy import Engine, create_engine, make_url, select, text
+from sqlalchemy.pool import NullPool
+from werkzeug.routing.rules import Rule
 
 from booking import create_app
 from booking.domain.totp import time_step
 from booking.extensions import db
 from booking.models import Booking, BookingHold, OpeningPeriod, Space, User
+from booking.services import accounts
 from booking.services.accounts import hash_password
 
-PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1"… in a pytest-xdist worker, else ""
+BASE_PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def worker_database_url(url: str, worker: str) -> str:
+    """The PostgreSQL database of one xdist worker: `<name>_<worker>` next to `<name>`."""
+    if not url or not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+PG_URL = worker_database_url(BASE_PG_URL, WORKER)
 PASSWORD = "correct horse battery"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-TABLES = ("registrations", "agenda_items", "public_events", "outbox", "job_schedule", "booking_holds", "bookings",
-          "holiday_openings", "closures", "opening_periods", "spaces", "users")
+
+
+
+_compile_builder = Rule._compile_builder
+_BUILDERS: dict[tuple[Any, ...], Any] = {}
+
+
+def _same_builder(rule: Rule, append_unknown: bool = True) -> Any:
+    """Werkzeug's URL builder of a rule, compiled once per run instead of once per app.
+
+    Every test makes its own app (create_app), and compiling the builders of its ~300
+    rules (Python code generated through `ast` and `compile`) was 80 % of create_app:
+    0.1–0.5 s a test. The builder is plain code made from the rule's text, defaults and
+    converters, bound to its rule at each call; equal inputs give equal code, so the same
+    code is reused for the equal rule of the next app. Test-only: the product is untouched.
+    """
+    key = (rule.rule, rule.host, rule.subdomain, append_unknown, tuple(rule._trace),
+           repr(sorted((rule.defaults or {}).items())),
+           tuple((name, type(conv), conv.regex) for name, conv in rule._converters.items()))
+    builder = _BUILDERS.get(key)
+    if builder is None:
+        builder = _BUILDERS[key] = _compile_builder(rule, append_unknown)
+    return builder
+
+
+Rule._compile_builder = _same_builder  # type: ignore[method-assign]
+
+
+class _SharedTemplateCode(BytecodeCache):
+    """Jinja's compiled templates, kept in memory for every app of the run.
+
+    Each app has its own Jinja environment, so each test compiled again every template
+    it rendered (lexing, parsing, code generation: a third of the CPU time of page tests).
+    Jinja's own bytecode cache checks the template's source checksum on every load; the
+    key also holds the environment's settings that change the generated code.
+    """
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def get_bucket(self, environment: Environment, name: str, filename: str | None, source: str) -> Bucket:
+        settings = (sorted(environment.extensions), environment.trim_blocks, environment.lstrip_blocks,
+                    environment.optimized, getattr(environment, "newstyle_gettext", None),
+                    environment.block_start_string, environment.variable_start_string)
+        bucket = Bucket(environment, repr((self.get_cache_key(name, filename), settings)),
+                        self.get_source_checksum(source))
+        self.load_bytecode(bucket)
+        return bucket
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self.code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CODE = _SharedTemplateCode()
+_create_jinja_environment = Flask.create_jinja_environment
+
+
+def _jinja_environment_sharing_code(app: Flask) -> Any:
+    environment = _create_jinja_environment(app)
+    environment.bytecode_cache = _TEMPLATE_CODE
+    return environment
+
+
+Flask.create_jinja_environment = _jinja_environment_sharing_code  # type: ignore[method-assign]
+
+# Argon2 at the production cost (19 MiB, 2 passes) is 60–250 ms a hash or check here, and
+# the suite signs in some hundreds of times. Tests of this process hash and check with the
+# cheapest parameters instead: the same code paths (argon2id, verify, needs-rehash) at a
+# cost of below a millisecond. Real server processes (tests/faults) keep the production
+# cost; what they check is hashed with PRODUCTION_HASHER.
+PRODUCTION_HASHER = accounts.hasher
+accounts.hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+accounts._DUMMY_HASH = accounts.hasher.hash("not a password of anyone")
 
 
 def engine_name() -> str:
@@ -50,8 +150,60 @@ def migrate_to_head(url: str, instance: Path) -> None:
         db.engine.dispose()
 
 
+def _on_server(url: str, statement: str) -> None:
+    """Run CREATE/DROP DATABASE on the server of `url` (connected to that URL's database)."""
+    import psycopg
+
+    admin = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(statement)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def worker_database() -> Iterator[None]:
+    """This xdist worker's own PostgreSQL database, fresh for the session and dropped after it.
+
+    Autouse: tests/test_migrations.py reaches the server through PG_URL without a database_url.
+    """
+    if PG_URL == BASE_PG_URL:
+        yield
+        return
+    name = make_url(PG_URL).database
+    _on_server(BASE_PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _on_server(BASE_PG_URL, f'CREATE DATABASE "{name}"')
+    yield
+    _on_server(BASE_PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+def cleaning_engine(worker_database: None) -> Iterator[Engine | None]:
+    """One engine for emptying the PostgreSQL tables after each test (None on SQLite)."""
+    if not PG_URL:
+        yield None
+        return
+    # No pool: some fault tests end every connection to the database (as a restart does).
+    engine = create_engine(PG_URL, poolclass=NullPool)
+    yield engine
+    engine.dispose()
+
+
+def empty_every_table(engine: Engine) -> None:
+    """What TRUNCATE … RESTART IDENTITY did, in a tenth of its time on tables of a few rows.
+
+    TRUNCATE gives every table new files, 0.1–0.7 s per test here; DELETE of the few rows
+    a test wrote, children first, and every sequence back to 1 leave the same empty state.
+    """
+    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        for name in tables:
+            conn.execute(text(f'DELETE FROM "{name}"'))
+        conn.execute(text(
+            "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'S' AND n.nspname = current_schema()"))
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory, worker_database: None) -> str:
     """A database at head: a SQLite template file to copy, or the PostgreSQL URL."""
     if PG_URL:
         engine = create_engine(PG_URL)
@@ -61,24 +213,47 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
         migrate_to_head(PG_URL, tmp_path_factory.mktemp("pg-instance"))
         return PG_URL
     folder = tmp_path_factory.mktemp("template")
-    path = folder / "template.sqlite"
+    path = sqlite_folder() / "template.sqlite"
     migrate_to_head(f"sqlite:///{path}", folder)
     return str(path)
 
 
+_SQLITE_FOLDER: list[Path] = []
+
+
+def sqlite_folder() -> Path:
+    """Where this process keeps its SQLite test databases: in memory-backed /dev/shm when it has room.
+
+    A SQLite commit and a close in WAL mode wait for fsync: on the shared disk that was
+    20–40 ms each, seconds per test file. The databases are the same files with the same
+    WAL and locks, only in tmpfs (Linux). Removed at the end of the session.
+    """
+    if not _SQLITE_FOLDER:
+        shm = Path("/dev/shm")
+        roomy = shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 1 << 30
+        _SQLITE_FOLDER.append(Path(tempfile.mkdtemp(prefix="booking-tests-", dir=shm if roomy else None)))
+    return _SQLITE_FOLDER[0]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_sqlite_folder() -> Iterator[None]:
+    yield
+    for folder in _SQLITE_FOLDER:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
-def database_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
+def database_url(migrated_template: str, cleaning_engine: Engine | None, tmp_path: Path) -> Iterator[str]:
     """A fresh database at head for one test."""
-    if PG_URL:
+    if cleaning_engine is not None:
         yield PG_URL
-        engine = create_engine(PG_URL)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+        empty_every_table(cleaning_engine)
         return
-    path = tmp_path / "test.sqlite"
+    folder = Path(tempfile.mkdtemp(dir=sqlite_folder()))
+    path = folder / "test.sqlite"
     shutil.copyfile(migrated_template, path)
     yield f"sqlite:///{path}"
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -270,3 +445,42 @@ def shown_day(day: date, locale: str = "ja") -> str:
     if locale == "ja":
         return f"{day.year}年{day.month}月{day.day}日({'月火水木金土日'[day.weekday()]})"
     return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+# Under pytest-xdist (`make test` runs two workers): the tests that start many OS processes
+# (race tests, real gunicorn and PostgreSQL fault tests: the modules marked slow) run one at
+# a time on one worker, so two of them never compete for the two cores and miss their
+# timeouts. That group is handed out first, being the biggest unit of work; the workers'
+# collection puts the longest single tests next, so no worker ends the run alone with a
+# long one. (xdist's own --dist loadgroup cannot do it with pytest 9.2: it renames the node
+# ids through an attribute pytest no longer reads, so its groups come out empty.)
+PROCESS_GROUP = "real-processes"
+PROCESS_TESTS = ("tests/concurrency/test_racing_", "tests/concurrency/test_feed_validator_race.py",
+                 "tests/staff/test_racing_approvals.py", "tests/faults/test_real_processes.py")
+LONGEST_FIRST = ("tests/hostile/test_requests.py", "tests/services/test_demo.py", "tests/security/test_demo_data.py",
+                 "tests/mail/test_delivery.py", "tests/feeds/test_validator_properties.py", "tests/jobs/test_runner.py",
+                 "tests/accounts/test_verification.py", "tests/feeds/test_robustness_and_size.py",
+                 "tests/hostile/test_stored.py", "tests/services/test_series.py", "tests/e2e/")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    strays = [item.nodeid for item in items
+              if item.get_closest_marker("slow") and not item.nodeid.startswith(PROCESS_TESTS)]
+    if strays:
+        raise pytest.UsageError(f"marked slow but not in PROCESS_TESTS of tests/conftest.py: {strays[:5]}")
+    if WORKER:  # the workers collect; the order they report is the order work is handed out
+        items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: unknown with -p no:xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With --dist loadgroup: one unit of work for PROCESS_TESTS, one for every other test."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ProcessesTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return PROCESS_GROUP if nodeid.startswith(PROCESS_TESTS) else nodeid
+
+    return ProcessesTogether(config, log)

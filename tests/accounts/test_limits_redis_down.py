@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -31,12 +32,13 @@ def test_an_unreachable_redis_is_logged_and_the_limits_still_hold_in_memory(clie
 
 
 def test_redis_is_tried_again_after_a_while_and_used_when_back():
+    key = f"wt13-test-retry-{uuid.uuid4().hex}"  # its own key: other runs (workers, worktrees) share the Redis
     storage = FallbackRedisStorage("fallback+redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
-    assert storage.incr("wt13-test-retry", 60) == 1 and storage.incr("wt13-test-retry", 60) == 2  # in memory
+    assert storage.incr(key, 60) == 1 and storage.incr(key, 60) == 2  # in memory
     storage.redis = FallbackRedisStorage("fallback+redis://127.0.0.1:6379/0").redis
-    assert storage.incr("wt13-test-retry", 60) == 3  # still memory until the retry time
+    assert storage.incr(key, 60) == 3  # still memory until the retry time
     storage.down_until = 0.0
     try:
-        assert storage.incr("wt13-test-retry", 60) == 1  # Redis again
+        assert storage.incr(key, 60) == 1  # Redis again
     finally:
-        storage.redis.clear("wt13-test-retry")
+        storage.redis.clear(key)

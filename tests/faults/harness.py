@@ -28,8 +28,8 @@ from sqlalchemy import text
 from benchmarks.race_http import PASSWORD, TOKYO, Browser, random_form
 from booking.extensions import db
 from booking.models import Booking, OutboxMessage, User
-from booking.services.accounts import hash_password
 from booking.services.integrity import count_double_bookings
+from tests.conftest import PRODUCTION_HASHER
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -110,8 +110,8 @@ def worker_pids(master: subprocess.Popen[bytes]) -> list[int]:
 
 
 def seed_members(count: int) -> list[str]:
-    """Members who sign in with benchmarks.race_http.PASSWORD, in English."""
-    password_hash = hash_password(PASSWORD)
+    """Members who sign in with benchmarks.race_http.PASSWORD, in English (hashed as production does)."""
+    password_hash = PRODUCTION_HASHER.hash(PASSWORD)
     emails = [f"loader{n}@example.jp" for n in range(count)]
     db.session.add_all(User(email=e, name=e, password_hash=password_hash, locale="en",
                              email_verified_at=datetime.now(UTC)) for e in emails)
