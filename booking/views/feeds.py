@@ -83,8 +83,8 @@ class Revalidation:
 
     Calendar apps poll every subscribed feed, and nearly every poll ends in 304. A feed
     needs no session, no signed-in user and no locale negotiation, so this answers from
-    the validators' one query inside a bare app context, with the headers `serve` and
-    the app's after_request hook would give it. Anything else (no validator, a changed
+    the validators' one query inside a bare app context, with the headers `serve`, the
+    app's after_request hook and werkzeug would give it. Anything else (no validator, a changed
     feed, an unknown space or token, a query string, a path of odd shape) goes on to
     Flask unchanged, which gives the body, the 404 or the 400.
     """
@@ -115,7 +115,9 @@ class Revalidation:
             return None
         if not _is_fresh_for(feed, environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")):
             return None
-        return [(name, value) for name, value in _validator_headers(feed).items()] + self.extra
+        headers = _validator_headers(feed)
+        headers.pop("Last-Modified", None)  # as werkzeug drops it from Flask's 304 (an entity header)
+        return [*headers.items(), *self.extra]
 
 
 def register(app: Flask) -> None:
