@@ -265,9 +265,8 @@ def check_closed(
     request: Request, policy: Policy, closures: Iterable[ClosedRange], detail: bool = True
 ) -> list[Conflict]:
     """No overlap with a closure (closed holidays come in as closures too); each one is named."""
-    if not detail:
-        hit = any(overlaps(request.start_dt, request.end_dt, c.start_dt, c.end_dt) for c in closures)
-        return [BARE["closed"]] if hit else []
+    if not detail:  # one code per closure met, as with messages
+        return [BARE["closed"] for c in closures if overlaps(request.start_dt, request.end_dt, c.start_dt, c.end_dt)]
     return [
         closed_conflict(c, policy)
         for c in sorted(closures, key=lambda c: (c.start_dt, c.end_dt))
