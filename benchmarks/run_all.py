@@ -95,7 +95,12 @@ def product_app() -> Flask:
 
 
 def record_write_lock_times(log_path: Path) -> None:
-    """Wrap transactions.write_transaction: append ms from lock taken to commit done, one a line."""
+    """Wrap transactions.write_transaction: append "ms space|other" from lock taken to commit done, one a line.
+
+    "space" is a transaction holding a space's lock (the booking itself); "other" one without
+    (the mail outbox's claim and outcome after the commit), which on SQLite holds the
+    database's write lock as well.
+    """
     from booking.services import transactions
 
     original = transactions.write_transaction
@@ -107,7 +112,7 @@ def record_write_lock_times(log_path: Path) -> None:
             yield session
         held_ms = (time.perf_counter() - taken) * 1000  # left: committed
         with open(log_path, "a") as log:
-            log.write(f"{held_ms:.3f}\n")
+            log.write(f"{held_ms:.3f} {'space' if space_id is not None else 'other'}\n")
 
     transactions.write_transaction = timed
 
@@ -455,6 +460,7 @@ def get_targets(fixture: Fixture, port: int) -> list[Target]:
                as_staff),
         Target("staff calendar day", "product", f"/staff/calendar?day={fixture.week.isoformat()}", as_staff),
         Target("staff calendar week", "product", f"/staff/calendar{week}", as_staff),
+        Target("staff reports", "product", "/staff/reports", as_staff),
         Target(f"feed full GET, {FEED_EVENTS} events", "product", feed),
         Target("feed 304", "product", feed, {"If-None-Match": headers["ETag"]}),
     ]
@@ -549,7 +555,8 @@ def cell(value: float) -> str:
     return f"{value:>7.1f}" if value == value else " " * 7
 
 
-def print_table(rows: list[tuple[str, list[Sample]]], lock_ms: list[float], show_db: bool) -> None:
+def print_table(rows: list[tuple[str, list[Sample]]], lock_ms: list[float], show_db: bool,
+                other_ms: list[float] | None = None) -> None:
     by_name = dict(rows)
     hello_cpu = median([s.cpu_ms + s.db_ms for s in by_name["hello-world (reference)"]])
     query_cpu = median([s.cpu_ms + s.db_ms for s in by_name["one query + table (reference)"]])
@@ -563,6 +570,10 @@ def print_table(rows: list[tuple[str, list[Sample]]], lock_ms: list[float], show
         print(f"{name:<34} {rate:>7.{0 if rate >= 10 else 1}f} {cpu:>7.2f}{db_cell} "
               f"{cell(median([s.p50 for s in samples]))} {cell(median([s.p99 for s in samples]))} "
               f"{cpu / query_cpu:>9.1f} {cpu / hello_cpu:>8.1f} {sum(s.bad for s in samples):>4}")
+    if other_ms:
+        ordered = sorted(other_ms)
+        print(f"other write transactions (mail outbox) per booking POST: {len(ordered) / max(len(lock_ms), 1):.1f}, "
+              f"median {median(ordered):.2f} ms, p99 {ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]:.2f} ms")
     if lock_ms:
         ordered = sorted(lock_ms)
         print(f"write lock held per booking POST: median {median(ordered):.2f} ms, "
@@ -635,6 +646,7 @@ def main() -> int:
             post_name = posts.target(0).name
             results[post_name] = []
             lock_ms: list[float] = []
+            other_ms: list[float] = []
             day_offset = 0
             for round_no in range(-1, rounds):  # round -1 warms every page in every worker up
                 for target in [*targets[:7], posts.target(day_offset), *targets[7:]]:
@@ -646,7 +658,9 @@ def main() -> int:
                         results[target.name].append(sample)
                     if target.posts:
                         if round_no >= 0:
-                            lock_ms += [float(line) for line in lock_log.read_text().split()]
+                            for line in lock_log.read_text().splitlines():
+                                held, kind = line.split()
+                                (lock_ms if kind == "space" else other_ms).append(float(held))
                         day_offset += sample.answered // SLOTS_A_DAY + 2
             print(f"\nengine {engine_label(url)}: {durability(url)}")
             print(f"gunicorn -w {args.workers} sync workers per server; {'wrk' if use_wrk else 'Python client'} "
@@ -659,7 +673,7 @@ def main() -> int:
             print("CPU-ms = server CPU per request (gunicorn master + workers"
                   f"{' + its PostgreSQL backends' if meter.admin is not None else ''}), from /proc\n")
             ordered = [(t.name, results[t.name]) for t in [*targets[:7], posts.target(0), *targets[7:]]]
-            print_table(ordered, lock_ms, meter.admin is not None)
+            print_table(ordered, lock_ms, meter.admin is not None, other_ms)
             series_bench.print_rows(series_bench.measure(app, fixture.member, 10 if args.quick else 30))
             registered = registration_bench.run(app, ports[2], event_id, seconds * rounds)
             print("\n" + registration_bench.report(registered, engine_label(url)))

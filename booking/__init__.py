@@ -17,6 +17,14 @@ from booking.extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 HSTS_SECONDS = 365 * 24 * 3600  # one year; no includeSubDomains: other sites may share the domain
+# On every response (the feeds' bare 304s in booking/views/feeds.py send them too).
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+                                "frame-ancestors 'none'"),
+)
 
 
 def _secret_key(app: Flask) -> str:
@@ -167,6 +175,7 @@ def _register_blueprints(app: Flask) -> None:
     from booking.views import helpers, params, sessions
 
     helpers.register(app)
+    feeds.register(app)
     params.register(app)
     sessions.register(app)
     second_factor.register(app)
@@ -178,14 +187,8 @@ def _register_blueprints(app: Flask) -> None:
 def _register_hooks(app: Flask) -> None:
     @app.after_request
     def security_headers(response: Any) -> Any:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-            "frame-ancestors 'none'",
-        )
+        for name, value in SECURITY_HEADERS:
+            response.headers.setdefault(name, value)
         _cache_and_transport_headers(app, response)
         return response
 

@@ -63,15 +63,20 @@ def deliver_due(app: Flask, ids: Sequence[int] | None = None, limit: int = BATCH
 
 
 def _deliver_locally(app: Flask, ids: Sequence[int] | None, limit: int) -> int:
-    """Without a server "sending" is writing to the log or the test list: one transaction, no lease."""
+    """Without a server "sending" is writing to the log or the test list.
 
-    def work(session: Session) -> int:
-        claimed = outbox.claim(session, utcnow(), limit, ids)
-        outbox.settle(session, _send(app, claimed), utcnow(), _first_backoff(app))
-        return len(claimed)
-
+    Claim and outcome are two short write transactions; building the messages (templates,
+    calendar attachments) happens between them, holding no write lock: on SQLite every
+    write transaction holds the whole database's, so building inside one made every
+    booking POST wait for another POST's mail.
+    """
     try:
-        return run_write(None, work, attempts=2)
+        claimed = run_write(None, lambda session: outbox.claim(session, utcnow(), limit, ids), attempts=2)
+        if not claimed:
+            return 0
+        outcomes = _send(app, claimed)
+        run_write(None, lambda session: outbox.settle(session, outcomes, utcnow(), _first_backoff(app)), attempts=2)
+        return len(claimed)
     except Exception as error:
         log.warning("could not deliver outbox messages: %s", error)
         return 0

@@ -20,6 +20,7 @@ a time with `fold=1`, listed right after the first run in `times`).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -117,7 +118,8 @@ def slot_state(
     now: datetime,
 ) -> tuple[str, int]:
     """The state of one slot and how many units a booking starting there would find."""
-    conflicts = check_request(request, policy, holds, closures, now, suggest=False)
+    # Codes only: the grid shows states, so no rule builds a message it would throw away.
+    conflicts = check_request(request, policy, holds, closures, now, suggest=False, detail=False)
     codes = {c.code for c in conflicts} - {"quota"}
     free = len(free_units(holds, policy, *occupied(request, policy)))
     if any(overlaps(request.start_dt, slot_end, a, b) for a, b in own):
@@ -134,8 +136,14 @@ def slot_state(
 
 def week_times(policy: Policy, days: Sequence[date]) -> tuple[time, ...]:
     """The rows of the week: wall times, plus a second run for an hour a clock change repeats."""
-    times = list(grid_times(policy))
+    times = grid_times(policy)
     repeated = [at for at in times if any(len(local_slot_starts(d, at, policy)) == 2 for d in days)]
+    return _with_repeated(times, repeated)
+
+
+def _with_repeated(grid: Sequence[time], repeated: Sequence[time]) -> tuple[time, ...]:
+    """The wall times, with a second run (fold=1) of the repeated ones right after the first."""
+    times = list(grid)
     if repeated:
         after = times.index(repeated[-1]) + 1
         times[after:after] = [at.replace(fold=1) for at in repeated]
@@ -161,17 +169,31 @@ def build_week(
     # filtering per day keeps a full week of a busy desk pool from costing cells × holds.
     margin = policy.setup + policy.teardown + shortest + slot
     cells: dict[tuple[date, time, int], Cell] = {}
+    times = grid_times(policy)
+    repeated: set[time] = set()
     for day in days:
         day_start, day_end = local_day_bounds(day, policy.zone)
         low, high = as_utc(day_start) - margin, as_utc(day_end) + margin
-        day_holds = [h for h in holds if overlaps(h.start_dt, h.end_dt, low, high)]
+        day_holds = sorted((h for h in holds if overlaps(h.start_dt, h.end_dt, low, high)),
+                           key=lambda h: h.start_dt)
+        hold_starts = [h.start_dt for h in day_holds]
+        longest = max((h.end_dt - h.start_dt for h in day_holds), default=timedelta(0))
         day_closures = [c for c in closures if overlaps(c.start_dt, c.end_dt, low, high)]
         day_own = [(a, b) for a, b in own if overlaps(a, b, low, high)]
-        for at in grid_times(policy):
-            for fold, start in enumerate(local_slot_starts(day, at, policy)):
+        for at in times:
+            # Each slot's local start is computed once: its count also tells a repeated hour.
+            starts = local_slot_starts(day, at, policy)
+            if len(starts) == 2:
+                repeated.add(at)
+            for fold, start in enumerate(starts):
                 request = Request(start, start + shortest)
+                # Only holds that overlap the probe's occupied interval can matter to its rules:
+                # found by bisection in the day's holds, sorted by start (none lasts over `longest`).
+                occupied_start, occupied_end = occupied(request, policy)
+                cell_holds = day_holds[bisect_left(hold_starts, occupied_start - longest):
+                                       bisect_left(hold_starts, occupied_end)]
                 state, free = slot_state(
-                    request, start + slot, policy, day_holds, day_closures, day_own, now
+                    request, start + slot, policy, cell_holds, day_closures, day_own, now
                 )
                 cells[(day, at, fold)] = Cell(start, start + slot, state, free)
-    return WeekGrid(days, week_times(policy, days), cells)
+    return WeekGrid(days, _with_repeated(times, [at for at in times if at in repeated]), cells)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
+from typing import cast
+from zoneinfo import ZoneInfo
 
 from booking.domain.intervals import overlaps
 from booking.domain.quota import check_quota
@@ -37,6 +39,8 @@ RULE_CODES = (
     "capacity",
     "quota",
 )
+# A conflict that carries its code only (`detail=False`): the week grid reads codes, never messages.
+BARE = {code: Conflict(code, "") for code in RULE_CODES}
 
 
 def fmt_local(instant: datetime, policy: Policy) -> str:
@@ -86,12 +90,14 @@ def grid_ceil(instant: datetime, policy: Policy) -> datetime:
     return candidate
 
 
-def check_grid(request: Request, policy: Policy) -> list[Conflict]:
+def check_grid(request: Request, policy: Policy, detail: bool = True) -> list[Conflict]:
     """Start and end lie on the space's slot grid (in local wall time)."""
     slot = policy.slot_minutes
     off_grid = [i for i in (request.start_dt, request.end_dt) if not is_on_grid(i, policy)]
     if not off_grid:
         return []
+    if not detail:
+        return [BARE["grid"]]
     if slot < 60 and 60 % slot == 0:
         return [Conflict(
             "grid",
@@ -107,11 +113,13 @@ def check_grid(request: Request, policy: Policy) -> list[Conflict]:
     )]
 
 
-def check_duration(request: Request, policy: Policy) -> list[Conflict]:
+def check_duration(request: Request, policy: Policy, detail: bool = True) -> list[Conflict]:
     """min ≤ length ≤ max, measured in real time (a night with a clock change included)."""
     shortest, longest = timedelta(minutes=policy.min_minutes), timedelta(minutes=policy.max_minutes)
     if shortest <= request.length <= longest:
         return []
+    if not detail:
+        return [BARE["duration"]]
     minutes = int(request.length.total_seconds() // 60)
     return [
         Conflict(
@@ -133,17 +141,39 @@ def opening_periods(day: date, policy: Policy) -> list[tuple[datetime, datetime]
     A period whose close is at or before its open closes on the next day
     (09:00-00:00 is open until midnight, 22:00-02:00 runs overnight).
     """
-    periods = policy.opening.get(day.weekday(), ())
+    key = ("opening_periods", day)
+    found = policy.memo.get(key)
+    if found is None:
+        periods = policy.opening.get(day.weekday(), ())
+        found = policy.memo[key] = tuple(_opening_instants(day, periods, policy.zone))
+    return list(cast(tuple[tuple[datetime, datetime], ...], found))
+
+
+def _opening_instants(day: date, periods: Iterable[tuple[time, time]], zone: ZoneInfo
+                      ) -> list[tuple[datetime, datetime]]:
     return [
         (
-            as_utc(datetime.combine(day, open_time, policy.zone)),
-            as_utc(datetime.combine(closing_day(day, open_time, close_time), close_time, policy.zone)),
+            as_utc(datetime.combine(day, open_time, zone)),
+            as_utc(datetime.combine(closing_day(day, open_time, close_time), close_time, zone)),
         )
         for open_time, close_time in sorted(periods)
     ]
 
 
 def open_spans(first: date, last: date, policy: Policy) -> list[tuple[datetime, datetime]]:
+    """The opening periods of local days first…last, those that join across midnight made one.
+
+    Kept in the policy's memo (a policy never changes): the week grid asks for the same
+    days once per cell.
+    """
+    key = ("open_spans", first, last)
+    found = policy.memo.get(key)
+    if found is None:
+        found = policy.memo[key] = tuple(_open_spans(first, last, policy))
+    return list(cast(tuple[tuple[datetime, datetime], ...], found))
+
+
+def _open_spans(first: date, last: date, policy: Policy) -> list[tuple[datetime, datetime]]:
     """The opening periods of local days first…last, those that join across midnight made one.
 
     A period of one day and a period of a later day join when the later one opens
@@ -168,13 +198,15 @@ def describe_periods(periods: Sequence[tuple[datetime, datetime]], policy: Polic
     return ", ".join(f"{fmt_time(a, policy)}–{fmt_time(b, policy)}" for a, b in periods)
 
 
-def check_hours(request: Request, policy: Policy) -> list[Conflict]:
+def check_hours(request: Request, policy: Policy, detail: bool = True) -> list[Conflict]:
     """The booking lies inside one opening period, or in periods that join across midnight."""
     day = request.start_dt.astimezone(policy.zone).date()
     last = request.end_dt.astimezone(policy.zone).date()
     spans = open_spans(day - timedelta(days=1), last, policy)
     if any(a <= request.start_dt and request.end_dt <= b for a, b in spans):
         return []
+    if not detail:
+        return [BARE["hours"]]
     periods = opening_periods(day, policy)
     if not periods:
         return [Conflict("hours", N_("The space is not open on %(day)s."), {"day": day.isoformat()})]
@@ -230,9 +262,11 @@ def closed_conflict(closure: ClosedRange, policy: Policy) -> Conflict:
 
 
 def check_closed(
-    request: Request, policy: Policy, closures: Iterable[ClosedRange]
+    request: Request, policy: Policy, closures: Iterable[ClosedRange], detail: bool = True
 ) -> list[Conflict]:
     """No overlap with a closure (closed holidays come in as closures too); each one is named."""
+    if not detail:  # one code per closure met, as with messages
+        return [BARE["closed"] for c in closures if overlaps(request.start_dt, request.end_dt, c.start_dt, c.end_dt)]
     return [
         closed_conflict(c, policy)
         for c in sorted(closures, key=lambda c: (c.start_dt, c.end_dt))
@@ -240,10 +274,12 @@ def check_closed(
     ]
 
 
-def check_past(request: Request, policy: Policy, now: datetime) -> list[Conflict]:
+def check_past(request: Request, policy: Policy, now: datetime, detail: bool = True) -> list[Conflict]:
     """The booking does not start before `now`."""
     if request.start_dt >= as_utc(now):
         return []
+    if not detail:
+        return [BARE["past"]]
     return [
         Conflict(
             "past",
@@ -253,12 +289,14 @@ def check_past(request: Request, policy: Policy, now: datetime) -> list[Conflict
     ]
 
 
-def check_notice(request: Request, policy: Policy, now: datetime) -> list[Conflict]:
+def check_notice(request: Request, policy: Policy, now: datetime, detail: bool = True) -> list[Conflict]:
     """The booking starts at least the minimum notice after `now` (a past start is `past` only)."""
     now = as_utc(now)
     earliest = now + timedelta(minutes=policy.min_notice_minutes)
     if request.start_dt >= earliest or request.start_dt < now:
         return []
+    if not detail:
+        return [BARE["notice"]]
     return [
         Conflict(
             "notice",
@@ -271,11 +309,13 @@ def check_notice(request: Request, policy: Policy, now: datetime) -> list[Confli
     ]
 
 
-def check_horizon(request: Request, policy: Policy, now: datetime) -> list[Conflict]:
+def check_horizon(request: Request, policy: Policy, now: datetime, detail: bool = True) -> list[Conflict]:
     """The booking starts at most `max_days_ahead` local days after today."""
     last_day = as_utc(now).astimezone(policy.zone).date() + timedelta(days=policy.max_days_ahead)
     if request.start_dt.astimezone(policy.zone).date() <= last_day:
         return []
+    if not detail:
+        return [BARE["horizon"]]
     return [
         Conflict(
             "horizon",
@@ -285,12 +325,12 @@ def check_horizon(request: Request, policy: Policy, now: datetime) -> list[Confl
     ]
 
 
-def check_time_window(request: Request, policy: Policy, now: datetime) -> list[Conflict]:
+def check_time_window(request: Request, policy: Policy, now: datetime, detail: bool = True) -> list[Conflict]:
     """Not in the past, at least the minimum notice ahead, at most N days ahead."""
     return [
-        *check_past(request, policy, now),
-        *check_notice(request, policy, now),
-        *check_horizon(request, policy, now),
+        *check_past(request, policy, now, detail),
+        *check_notice(request, policy, now, detail),
+        *check_horizon(request, policy, now, detail),
     ]
 
 
@@ -351,6 +391,7 @@ def check_units(
     holds: Sequence[Hold],
     closures: Sequence[ClosedRange] = (),
     suggest: bool = True,
+    detail: bool = True,
 ) -> list[Conflict]:
     """`overlap` for an exclusive space, `capacity` for a pooled one.
 
@@ -364,6 +405,8 @@ def check_units(
     free = free_units(holds, policy, start_dt, end_dt)
     if len(free) >= request.seats:
         return []
+    if not detail:
+        return [BARE["capacity" if policy.is_pooled else "overlap"]]
     params: dict[str, str | int] = {
         "start": fmt_local(request.start_dt, policy),
         "end": fmt_time(request.end_dt, policy),
@@ -397,23 +440,25 @@ def check_request(
     usage: Usage | None = None,
     overrides: frozenset[str] = frozenset(),
     suggest: bool = True,
+    detail: bool = True,
 ) -> list[Conflict]:
     """Every violation of a booking request, in a stable order.
 
     `overrides` names rules a staff member chose to override; only the codes in
     OVERRIDABLE can be dropped, the others always apply. Without `usage` the
     member has no other bookings. `suggest=False` skips looking for a next free
-    start (the week grid asks for every slot and needs no hints).
+    start (the week grid asks for every slot and needs no hints); `detail=False`
+    gives each conflict its code only, with no message (the week grid shows none).
     """
     if request.end_dt <= request.start_dt:
         return [Conflict("duration", N_("The end must be after the start."), {})]
     conflicts = [
-        *check_grid(request, policy),
-        *check_duration(request, policy),
-        *check_hours(request, policy),
-        *check_closed(request, policy, closures),
-        *check_time_window(request, policy, now),
-        *check_units(request, policy, holds, closures, suggest),
+        *check_grid(request, policy, detail),
+        *check_duration(request, policy, detail),
+        *check_hours(request, policy, detail),
+        *check_closed(request, policy, closures, detail),
+        *check_time_window(request, policy, now, detail),
+        *check_units(request, policy, holds, closures, suggest, detail),
         *check_quota(request, policy, usage or Usage(), now),
     ]
     dropped = overrides & OVERRIDABLE

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 
@@ -15,6 +16,8 @@ def N_(message: str) -> str:
 
 def as_utc(instant: datetime) -> datetime:
     """The same instant in UTC; naive datetimes are refused, never guessed."""
+    if instant.tzinfo is UTC:
+        return instant  # the common case (rows from the database, instants already converted)
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError("the rules need aware datetimes")
     return instant.astimezone(UTC)
@@ -46,9 +49,15 @@ class Policy:
     quota_hours_per_week: int | None = None
     opening: Mapping[int, tuple[tuple[time, time], ...]] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def zone(self) -> ZoneInfo:
+        # Read for every instant the rules convert: looked up once per policy, not per use.
         return ZoneInfo(self.timezone)
+
+    @cached_property
+    def memo(self) -> dict[object, object]:
+        """Values the rules derive from this policy alone (it never changes), kept for its lifetime."""
+        return {}
 
     @property
     def is_pooled(self) -> bool:

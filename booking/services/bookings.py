@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -65,13 +65,28 @@ class Outcome:
         return [*self.conflicts, *([self.hint] if self.hint is not None else [])]
 
 
-def _usage(session: Session, space: Space, user_id: int, now: datetime) -> Usage:
+def _usage(session: Session, space: Space, user_id: int, now: datetime, request: Request) -> Usage:
+    """What the quota rule needs of the member's bookings here, and nothing when the space has no quota.
+
+    A count limit needs the active bookings not yet over; an hours limit those within
+    7 days of the request (and ended less than 7 days ago). The cost follows the quota, not the member's history.
+    """
+    needed = []
+    if space.quota_active_bookings is not None:
+        needed.append(Booking.end_dt > now)
+    if space.quota_hours_per_week is not None:
+        week = timedelta(days=7)
+        # Hours booked more than 7 days before now count in no quota (a past request included).
+        since = max(now, request.start_dt) - week
+        needed.append(and_(Booking.end_dt > since, Booking.start_dt < request.end_dt + week))
+    if not needed:
+        return Usage()
     rows = session.execute(
         select(Booking.start_dt, Booking.end_dt).where(
             Booking.space_id == space.id,
             Booking.user_id == user_id,
             Booking.status.in_(("pending", "confirmed")),
-            Booking.end_dt > now - timedelta(days=7),
+            or_(*needed),
         )
     )
     return Usage(tuple((start, end) for start, end in rows))
@@ -119,7 +134,7 @@ def check_booking(
     occupied_start, occupied_end = occupied(request, policy)
     holds = [*active_holds(session, space, occupied_start, occupied_end), *extra_holds]
     closures = closures_between(session, space, policy, data.start_dt, data.end_dt, locale)
-    usage = _usage(session, space, member.id, now)
+    usage = _usage(session, space, member.id, now, request)
     usage = Usage((*usage.intervals, *extra_usage))
     conflicts = check_request(request, policy, holds, closures, now, usage, overrides, suggest=False)
     units = pick_units(request, policy, holds, data.units) if not conflicts else None

@@ -19,12 +19,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, lru_cache
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
 from flask_babel import force_locale
@@ -296,7 +298,13 @@ def _feed(audience: str, name: Callable[[], str], zone: str, scope: Scope, windo
     A change may commit between the validators' query and the body's: then the body
     goes out with the ETag of the counter it was read with, and no Last-Modified.
     """
+    key = (audience, scope, etag_of(version))
+
     def body() -> Body:
+        cache = body_cache()
+        cached = cache.get(key)
+        if cached is not None:  # the same validator: the very bytes built for it before
+            return Body(cached, key[2], changed)
         session = _snapshot()
         try:
             seen = _version_now(session, scope)
@@ -305,10 +313,57 @@ def _feed(audience: str, name: Callable[[], str], zone: str, scope: Scope, windo
             session.rollback()
         header = ical.calendar_header(name(), zones, zone, refresh_interval(), years=window.years)
         if seen == version:
-            return Body(ical.assemble(header, events), etag_of(version), changed)
+            data = ical.assemble(header, events)
+            cache.put(key, data)
+            return Body(data, etag_of(version), changed)
         return Body(ical.assemble(header, events), etag_of(seen), None)
 
     return Feed(etag=etag_of(version), last_modified=changed, is_public=audience == "public", body=body)
+
+
+class BodyCache:
+    """Full feed bodies of this process, keyed by (audience, scope, ETag), least recently used out first.
+
+    The ETag is a digest of everything a body depends on (the counters raised with every
+    change a feed shows, the window's day, the language, the settings), so an entry is
+    right for as long as its key is asked for; entries of old validators simply age out.
+    At most `max_bytes` of bodies are kept; a body over a quarter of that is not kept.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.entries: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...]) -> bytes | None:
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[object, ...], data: bytes) -> None:
+        if len(data) > self.max_bytes // 4:
+            return
+        with self.lock:
+            previous = self.entries.pop(key, None)
+            if previous is not None:
+                self.size -= len(previous)
+            self.entries[key] = data
+            self.size += len(data)
+            while self.size > self.max_bytes:
+                _key, dropped = self.entries.popitem(last=False)
+                self.size -= len(dropped)
+
+
+def body_cache() -> BodyCache:
+    """This app's cache of feed bodies (FEED_CACHE_BYTES, default 16 MiB per process)."""
+    extensions = current_app.extensions
+    found = extensions.get("booking_feed_bodies")
+    if found is None:
+        found = extensions["booking_feed_bodies"] = BodyCache(_setting("FEED_CACHE_BYTES", 16 * 1024 * 1024))
+    return cast(BodyCache, found)
 
 
 @cache

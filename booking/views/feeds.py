@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import Any
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Flask, Response, abort, request
 from flask_login import current_user, login_required
-from werkzeug.http import http_date
+from werkzeug.http import http_date, parse_date, parse_etags
 
+from booking import HSTS_SECONDS, SECURITY_HEADERS
 from booking.services import NotFound, bookings, feeds
 
 bp = Blueprint("feeds", __name__)
@@ -20,11 +23,25 @@ _http_date = lru_cache(maxsize=1024)(http_date)
 
 
 def _is_fresh(feed: feeds.Feed) -> bool:
+    return _is_fresh_for(feed, request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since"))
+
+
+def _is_fresh_for(feed: feeds.Feed, if_none_match: str | None, if_modified_since: str | None) -> bool:
     """RFC 9110: If-None-Match decides when present, else If-Modified-Since."""
-    if request.if_none_match:
-        return request.if_none_match.contains_weak(feed.etag)
-    since = request.if_modified_since
+    if if_none_match:
+        return parse_etags(if_none_match).contains_weak(feed.etag)
+    since = parse_date(if_modified_since)
     return since is not None and feed.last_modified is not None and feed.last_modified <= since
+
+
+def _validator_headers(feed: feeds.Feed) -> dict[str, str]:
+    headers = {
+        "ETag": f'"{feed.etag}"',
+        "Cache-Control": "no-cache, public" if feed.is_public else "no-cache, private",
+    }
+    if feed.last_modified is not None:
+        headers["Last-Modified"] = _http_date(feed.last_modified)
+    return headers
 
 
 def serve(find: Callable[[], feeds.Feed]) -> Response:
@@ -36,12 +53,7 @@ def serve(find: Callable[[], feeds.Feed]) -> Response:
         feed = find()
     except NotFound:
         abort(404)
-    headers = {
-        "ETag": f'"{feed.etag}"',
-        "Cache-Control": "no-cache, public" if feed.is_public else "no-cache, private",
-    }
-    if feed.last_modified is not None:
-        headers["Last-Modified"] = _http_date(feed.last_modified)
+    headers = _validator_headers(feed)
     if _is_fresh(feed):
         return Response(status=304, headers=headers)
     body = feed.body()
@@ -49,6 +61,67 @@ def serve(find: Callable[[], feeds.Feed]) -> Response:
     if body.last_modified is None:
         headers.pop("Last-Modified", None)
     return Response(body.data, headers=headers, content_type=ICS_TYPE)
+
+
+# The feed addresses the fast path answers: nothing else (queries, odd characters) skips Flask.
+FAST_PATHS = re.compile(
+    r"^/(?:spaces/(?P<space>[a-z0-9-]{1,60})/calendar\.ics"
+    r"|feeds/(?P<token>[A-Za-z0-9_-]{1,100})/(?:(?P<member>bookings)|(?P<staff>staff)(?:/(?P<slug>[a-z0-9-]{1,60}))?)\.ics)$"
+)
+
+
+def _find(match: re.Match[str]) -> feeds.Feed:
+    if match["space"]:
+        return feeds.space_feed(match["space"])
+    if match["member"]:
+        return feeds.member_feed(match["token"])
+    return feeds.staff_feed(match["token"], match["slug"])
+
+
+class Revalidation:
+    """WSGI in front of Flask: a calendar app's conditional GET of an unchanged feed gets its 304 here.
+
+    Calendar apps poll every subscribed feed, and nearly every poll ends in 304. A feed
+    needs no session, no signed-in user and no locale negotiation, so this answers from
+    the validators' one query inside a bare app context, with the headers `serve`, the
+    app's after_request hook and werkzeug would give it. Anything else (no validator, a changed
+    feed, an unknown space or token, a query string, a path of odd shape) goes on to
+    Flask unchanged, which gives the body, the 404 or the 400.
+    """
+
+    def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.extra = [*SECURITY_HEADERS, *([] if app.debug else
+                                           [("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")])]
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if (environ.get("REQUEST_METHOD") in ("GET", "HEAD") and not environ.get("QUERY_STRING")
+                and (environ.get("HTTP_IF_NONE_MATCH") or environ.get("HTTP_IF_MODIFIED_SINCE"))):
+            match = FAST_PATHS.match(environ.get("PATH_INFO", ""))
+            if match is not None:
+                headers = self.not_modified(match, environ)
+                if headers is not None:
+                    start_response("304 NOT MODIFIED", headers)
+                    return []
+        return self.wsgi_app(environ, start_response)
+
+    def not_modified(self, match: re.Match[str], environ: dict[str, Any]) -> list[tuple[str, str]] | None:
+        """The 304's headers when the client's copy is current, else None (Flask answers)."""
+        try:
+            with self.app.app_context():
+                feed = _find(match)
+        except Exception:  # not found, or the database unavailable: Flask gives the 404 or 503 page
+            return None
+        if not _is_fresh_for(feed, environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")):
+            return None
+        headers = _validator_headers(feed)
+        headers.pop("Last-Modified", None)  # as werkzeug drops it from Flask's 304 (an entity header)
+        return [*headers.items(), *self.extra]
+
+
+def register(app: Flask) -> None:
+    app.wsgi_app = Revalidation(app, app.wsgi_app)  # type: ignore[method-assign]
 
 
 @bp.get("/spaces/<slug>/calendar.ics")

@@ -115,6 +115,31 @@ def test_every_cell_of_the_week_grid_says_what_the_rules_say(scenario):
 
 @PROPERTY_SETTINGS
 @given(week_scenarios(), st.data())
+def test_codes_only_the_rules_find_the_same_codes_in_the_same_order(scenario, data):
+    # The grid's fast path (detail=False) is the same rule code with the messages left out.
+    policy, monday, holds, closures, now = scenario
+    start = data.draw(week_instants(monday, policy))
+    length = timedelta(minutes=data.draw(st.integers(1, 24)) * 15)
+    request = Request(start, start + length, data.draw(st.integers(0, 3)))
+    full = check_request(request, policy, holds, closures, now, suggest=False)
+    bare = check_request(request, policy, holds, closures, now, suggest=False, detail=False)
+    assert [c.code for c in bare] == [c.code for c in full]
+
+
+@PROPERTY_SETTINGS
+@given(week_scenarios())
+def test_every_cell_counts_the_units_free_among_all_the_weeks_holds(scenario):
+    # The grid hands each cell only the holds near it: the count must be the one all holds give.
+    policy, monday, holds, closures, now = scenario
+    grid = build_week(policy, monday, holds, closures, [], now)
+    for cell in grid.cells.values():
+        request = Request(cell.start_dt, cell.start_dt + timedelta(minutes=policy.min_minutes))
+        if cell.state in (FREE, PAST):
+            assert cell.free_count == len(free_units(holds, policy, *occupied(request, policy))), cell
+
+
+@PROPERTY_SETTINGS
+@given(week_scenarios(), st.data())
 def test_the_viewers_own_bookings_show_as_mine_and_nowhere_else(scenario, data):
     policy, monday, holds, closures, now = scenario
     own = [(h.start_dt, h.end_dt) for h in data.draw(st.lists(st.sampled_from(holds), max_size=2))] if holds else []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -110,7 +110,8 @@ def test_the_next_day_changes_the_etag_because_the_window_slides(space, member, 
 
     next_second()
     today = feeds.space_feed("studio")
-    tomorrow = feeds.space_feed("studio", now=future_day(1) + timedelta(hours=1))
+    # A day after now, not a fixed hour of tomorrow (UTC): from 15:00 UTC that is still today in Tokyo.
+    tomorrow = feeds.space_feed("studio", now=datetime.now(UTC) + timedelta(days=1))
 
     assert today.etag != tomorrow.etag
     assert tomorrow.last_modified >= today.last_modified

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -102,6 +103,41 @@ class TestWithoutAMailServer:
         [message] = app.extensions["outbox"]
         assert message["To"] == member.email
         assert "Your booking is confirmed." in text_of(message)
+
+    def test_the_mail_is_built_while_no_write_transaction_holds_the_lock(self, app, create_user, create_space,
+                                                                        monkeypatch):
+        # On SQLite every write transaction holds the database's write lock: building the mail
+        # (templates, calendar) inside one made the next booking wait for it (issue 21).
+        from booking.services import transactions
+
+        holding = [0]
+        seen: list[int] = []
+        original_write, original_build = transactions.write_transaction, delivery._build
+
+        @contextmanager
+        def counted(space_id):
+            with original_write(space_id) as session:
+                holding[0] += 1
+                try:
+                    yield session
+                finally:
+                    holding[0] -= 1
+
+        def build(*args, **kwargs):
+            seen.append(holding[0])
+            return original_build(*args, **kwargs)
+
+        monkeypatch.setattr(transactions, "write_transaction", counted)
+        monkeypatch.setattr(delivery, "_build", build)
+        studio = create_space()
+        member = create_user(locale="en")
+
+        request_booking(member, BookingInput(studio.id, DAY + timedelta(hours=1), DAY + timedelta(hours=2), "Kick-off"))
+
+        assert seen == [0]
+        [message] = app.extensions["outbox"]
+        assert "Your booking is confirmed." in text_of(message)
+        assert db.session.scalar(db.select(OutboxMessage.status)) == "sent"
 
     def test_seeding_the_demo_data_sends_no_mail(self, app):
         from booking.demo import seed_demo
