@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from booking.extensions import db
 from booking.services import feeds
 from booking.services.bookings import cancel_booking
-from tests.conftest import future_day
 from tests.feeds.conftest import parse, reserved_label, utc
 
 URL = "/spaces/studio/calendar.ics"
@@ -110,8 +109,11 @@ def test_a_cancelled_booking_stays_as_cancelled_with_a_raised_sequence_for_14_da
     db.session.expire_all()
 
     soon = parse(feeds.space_feed("studio").build())
-    after_13_days = parse(feeds.space_feed("studio", now=future_day(13)).build())
-    after_15_days = parse(feeds.space_feed("studio", now=future_day(15)).build())
+    # Whole days after the cancellation, not UTC midnights: the window counts the space's
+    # local days, and Tokyo's day starts at 15:00 UTC.
+    cancelled = datetime.now(UTC)
+    after_13_days = parse(feeds.space_feed("studio", now=cancelled + timedelta(days=13)).build())
+    after_15_days = parse(feeds.space_feed("studio", now=cancelled + timedelta(days=15)).build())
 
     event = soon.event(booking.uid)
     assert str(event["STATUS"]) == "CANCELLED"
