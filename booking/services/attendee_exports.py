@@ -1,0 +1,66 @@
+"""The attendee list of one event as CSV (UTF-8 with BOM) or xlsx, through the report exports.
+
+The cells go through booking/services/exports.py: CSV text starting with = + - @
+(or TAB / CR) gets a leading apostrophe, xlsx text is always a string cell, times are
+local to the space. Staff only; every export is logged (ExportLog kind "attendees").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from booking.domain.checkin import display_code
+from booking.models import ExportLog
+from booking.services.exports import Cell, local_time, to_csv, to_xlsx
+
+
+@dataclass(frozen=True)
+class AttendeeRow:
+    """One registration as the list and the exports show it."""
+
+    registration_id: int
+    name: str
+    email: str
+    organisation: str
+    org_kind: str
+    party_size: int
+    status: str
+    registered_at: datetime
+    code: str
+    checked_in_at: datetime | None
+
+
+def attendee_cells(rows: Sequence[AttendeeRow], zone: str, status_label: dict[str, str],
+                   kind_label: dict[str, str]) -> list[list[Cell]]:
+    """The body of an attendee export: one row per registration, times local to `zone`."""
+    return [
+        [row.registration_id, row.name, row.email, row.organisation, kind_label.get(row.org_kind, row.org_kind),
+         row.party_size, row.party_size - 1, status_label.get(row.status, row.status),
+         local_time(row.registered_at, zone), display_code(row.code) if row.code else "",
+         None if row.checked_in_at is None else local_time(row.checked_in_at, zone)]
+        for row in rows
+    ]
+
+
+def render(file_format: str, title: str, header: Sequence[str], body: Sequence[Sequence[Cell]]) -> bytes:
+    """CSV or xlsx bytes; ValueError for another format."""
+    if file_format == "csv":
+        return to_csv(header, body)
+    if file_format == "xlsx":
+        return to_xlsx(title, header, body)
+    raise ValueError(f"unknown format {file_format}")
+
+
+def log_attendee_export(session: Session, user_id: int, event_id: int, file_format: str, query: str,
+                        row_count: int, at: datetime) -> ExportLog:
+    """Record who exported which event's attendees, when; the caller commits."""
+    described = json.dumps({"event": event_id, "search": query}, sort_keys=True, ensure_ascii=False)
+    entry = ExportLog(user_id=user_id, at=at, kind="attendees", file_format=file_format, filters=described,
+                      row_count=row_count)
+    session.add(entry)
+    return entry
