@@ -105,6 +105,7 @@ class Space(db.Model):
         CheckConstraint("min_notice_minutes >= 0", name="notice"),
         CheckConstraint("max_days_ahead >= 1", name="horizon"),
         CheckConstraint("request_deadline_hours >= 0", name="request_deadline"),
+        CheckConstraint("max_people IS NULL OR max_people >= 1", name="max_people_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,6 +132,11 @@ class Space(db.Model):
     pending_holds: Mapped[bool] = mapped_column(Boolean, default=True)
     # A request still pending this many hours before its start expires (domain.statuses.request_deadline).
     request_deadline_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    # Public events (SPEC §9): the most people the space may admit (an event's capacity is
+    # bounded by it; empty: no event here takes registrations), and whether members may
+    # propose an event on their own booking (staff approve it before it is published).
+    max_people: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    members_may_host_events: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The feeds' change counter: raised in the same write transaction as every change a
     # feed of this space shows (booking.services.feed_events); feed_changed_at is the
@@ -493,3 +499,153 @@ class ExportLog(db.Model):
     file_format: Mapped[str] = mapped_column(String(5))
     filters: Mapped[str] = mapped_column(Text, default="")
     row_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+EVENT_STATUSES = ("pending", "published", "withdrawn")
+REGISTRATION_STATUSES = ("registered", "offered", "waiting", "cancelled", "expired")
+# Registrations in these statuses hold seats: public_events.seats_taken counts exactly their
+# party sizes (kept by database triggers), and a CHECK keeps it within the capacity.
+SEAT_HOLDING_STATUSES = ("registered", "offered")
+
+
+class PublicEvent(db.Model):
+    """The public face of one booking (SPEC §9): what visitors see and register for.
+
+    Not the audit trail's BookingEvent. The event takes place at its booking's time
+    and space; `status` says whether visitors see it (a member's proposal waits for
+    staff as `pending`). `seats_taken` is kept by triggers on `registrations`
+    (migration 0012) and can never pass `capacity`: the database has the last word,
+    as for desks. `sequence` is the calendar SEQUENCE of the event's own VEVENT,
+    raised on every change registrants are told about.
+    """
+
+    __tablename__ = "public_events"
+    __table_args__ = (
+        CheckConstraint(_in("status", EVENT_STATUSES), name="status"),
+        CheckConstraint("capacity >= 1", name="capacity_positive"),
+        CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"),
+        CheckConstraint("registration_closes_at > registration_opens_at", name="registration_window"),
+        CheckConstraint("sequence >= 0", name="sequence_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(120), unique=True, default=new_uid)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="RESTRICT"), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="published")
+    title_ja: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    description_ja: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    organiser: Mapped[str] = mapped_column(String(200), default="")
+    capacity: Mapped[int] = mapped_column(Integer)
+    seats_taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    fee_ja: Mapped[str] = mapped_column(String(100), default="無料")
+    fee_en: Mapped[str] = mapped_column(String(100), default="Free")
+    registration_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    registration_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepts_walk_ins: Mapped[bool] = mapped_column(Boolean, default=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    booking: Mapped[Booking] = relationship()
+    agenda_items: Mapped[list[AgendaItem]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="AgendaItem.start_dt"
+    )
+
+    def title(self, locale: str) -> str:
+        return self.title_en if locale == "en" and self.title_en else self.title_ja
+
+    def description(self, locale: str) -> str:
+        return self.description_en if locale == "en" and self.description_en else self.description_ja
+
+    def fee(self, locale: str) -> str:
+        return self.fee_en if locale == "en" and self.fee_en else self.fee_ja
+
+    @property
+    def seats_left(self) -> int:
+        return max(0, self.capacity - self.seats_taken)
+
+
+class AgendaItem(db.Model):
+    """One item of an event's agenda: it starts at `start_dt` and lasts `minutes`, inside the booking."""
+
+    __tablename__ = "agenda_items"
+    __table_args__ = (
+        CheckConstraint("minutes >= 1", name="minutes_positive"),
+        Index("ix_agenda_items_event_start", "event_id", "start_dt"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("public_events.id", ondelete="CASCADE"))
+    start_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    minutes: Mapped[int] = mapped_column(Integer)
+    title_ja: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    speakers: Mapped[str] = mapped_column(String(300), default="")
+
+    event: Mapped[PublicEvent] = relationship(back_populates="agenda_items")
+
+    def title(self, locale: str) -> str:
+        return self.title_en if locale == "en" and self.title_en else self.title_ja
+
+
+class Registration(db.Model):
+    """One person's registration for a public event, for themselves and `party_size - 1` companions.
+
+    One per address per event. `registered` and `offered` hold seats (see
+    SEAT_HOLDING_STATUSES); `waiting` is on the waiting list in `queued_at` order;
+    `offered` is a promotion that must be confirmed by `offer_expires_at`;
+    `expired` an offer nobody confirmed. Only the SHA-256 of the personal link's
+    token is stored. `sequence` is added to the event's for this person's calendar
+    object, so a cancellation and a later re-registration each raise it.
+    """
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        CheckConstraint(_in("status", REGISTRATION_STATUSES), name="status"),
+        CheckConstraint("party_size >= 1", name="party_size_positive"),
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+        CheckConstraint(_in("org_kind", ORG_KINDS), name="org_kind"),
+        CheckConstraint(_in("locale", ("ja", "en")), name="locale"),
+        CheckConstraint("sequence >= 0", name="sequence_non_negative"),
+        UniqueConstraint("event_id", "email", name="uq_registrations_event_email"),
+        Index("ix_registrations_event_status_queued", "event_id", "status", "queued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("public_events.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(100))
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    org_kind: Mapped[str] = mapped_column(String(20), default="individual")
+    party_size: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(10))
+    locale: Mapped[str] = mapped_column(String(5), default="ja")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the person was last told that the freed seats were too few for their party.
+    passed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    event: Mapped[PublicEvent] = relationship()
+    user: Mapped[User | None] = relationship()
+
+    @property
+    def companions(self) -> int:
+        return self.party_size - 1
+
+    @property
+    def holds_seats(self) -> bool:
+        return self.status in SEAT_HOLDING_STATUSES

@@ -31,8 +31,8 @@ from booking.services.accounts import hash_password
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 PASSWORD = "correct horse battery"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-TABLES = ("outbox", "job_schedule", "booking_holds", "bookings", "holiday_openings", "closures", "opening_periods",
-          "spaces", "users")
+TABLES = ("registrations", "agenda_items", "public_events", "outbox", "job_schedule", "booking_holds", "bookings",
+          "holiday_openings", "closures", "opening_periods", "spaces", "users")
 
 
 def engine_name() -> str:
