@@ -372,7 +372,9 @@ class FeedToken(db.Model):
 
 
 EVENT_ACTIONS = ("requested", "approved", "rejected", "cancelled", "overridden", "edited",
-                 "proposed", "declined", "expired")
+                 "proposed", "declined", "expired",
+                 # the public event on the booking (issue 19): its attendees exported, mailed, or it withdrawn
+                 "exported", "mailed", "withdrawn")
 
 
 class BookingEvent(db.Model):
@@ -478,7 +480,7 @@ class JobSchedule(db.Model):
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-EXPORT_KINDS = ("bookings", "figures")
+EXPORT_KINDS = ("bookings", "figures", "attendees")
 EXPORT_FORMATS = ("csv", "xlsx")
 
 

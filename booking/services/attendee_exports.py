@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from booking.domain.checkin import display_code
-from booking.models import ExportLog
+from booking.models import ExportLog, PublicEvent, User
 from booking.services.exports import Cell, local_time, to_csv, to_xlsx
 
 
@@ -64,3 +64,31 @@ def log_attendee_export(session: Session, user_id: int, event_id: int, file_form
                       row_count=row_count)
     session.add(entry)
     return entry
+
+
+def export_event(user_id: int, event_id: int, file_format: str, query: str, header: Sequence[str],
+                 status_label: dict[str, str], kind_label: dict[str, str]) -> bytes:
+    """The event's attendees (matching `query`) as CSV or xlsx, logged in the export log and the
+    booking's audit trail in the same transaction. ValueError for an unknown format."""
+    from booking.db import utcnow
+    from booking.services import NotFound, audit
+    from booking.services.attendance import attendees
+    from booking.services.transactions import run_write
+
+    if file_format not in ("csv", "xlsx"):
+        raise ValueError(f"unknown format {file_format}")
+
+    def work(session: Session) -> bytes:
+        found = session.get(PublicEvent, event_id)
+        if found is None:
+            raise NotFound()
+        rows = attendees(event_id, query)
+        body = attendee_cells(rows, found.booking.space.timezone, status_label, kind_label)
+        now, staff = utcnow(), session.get(User, user_id)
+        log_attendee_export(session, user_id, event_id, file_format, query, len(rows), now)
+        audit.record(session, found.booking, "exported", staff, now, found.booking.status,
+                     f"{file_format} ({len(rows)})")
+        return render(file_format, "attendees", header, body)
+
+    return run_write(None, work)
+
