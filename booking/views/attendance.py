@@ -24,7 +24,7 @@ EXPORT_HEADER = (
     _l("Accompanying"), _l("Status"), _l("Registered at"), _l("Check-in code"), _l("Checked in at"),
 )
 STATUS_LABELS = {
-    "registered": _l("Registered"), "offered": _l("Seat offered"), "waiting": _l("Waiting list"),
+    "registered": _l("Registered (has a seat)"), "offered": _l("Seat offered"), "waiting": _l("Waiting list"),
     "cancelled": _l("Cancelled"), "expired": _l("Offer expired"),
 }
 OUTCOME_MESSAGES = {

@@ -15,6 +15,7 @@ from booking.db import utcnow
 from booking.extensions import db
 from booking.models import Booking, PublicEvent, Registration, Space, User
 from tests.conftest import future_day
+from tests.mail.conftest import inbox, mail_config, smtp_server  # noqa: F401 (fixtures for the mail tests)
 
 
 @pytest.fixture
