@@ -11,7 +11,7 @@ from flask import Flask
 
 from booking import jobs
 from booking.db import utcnow
-from booking.services.event_mail import send_reminders
+from booking.services.attendee_mail import send_reminders
 from booking.services.retention import anonymise_due
 
 REMINDER_EVERY = timedelta(minutes=10)

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from booking.db import utcnow
 from booking.domain.checkin import Outcome, normalise_code
 from booking.forms_attendance import CodeForm, MessageForm, TapForm, WalkInForm, WithdrawForm
-from booking.services import ServiceError, attendance, attendee_exports, event_mail
+from booking.services import ServiceError, attendance, attendee_exports, attendee_mail
 from booking.services.exports import CSV_TYPE, XLSX_TYPE
 from booking.views.helpers import ORG_KIND_LABELS
 from booking.views.params import text_arg
@@ -75,8 +75,8 @@ def message(event_id: int) -> Response:
     if not form.validate():
         flash(_("Please write a subject and a message."), "error")
         return redirect(url_for(".attendees", event_id=event_id))
-    count = event_mail.mail_registrants(event_id, current_user, form.subject.data or "", form.body.data or "",
-                                        event_mail.Audience(include_waiting=bool(form.include_waiting.data)))
+    count = attendee_mail.mail_registrants(event_id, current_user, form.subject.data or "", form.body.data or "",
+                                        attendee_mail.Audience(include_waiting=bool(form.include_waiting.data)))
     flash(_("The message goes to %(count)s people.", count=count), "success")
     return redirect(url_for(".attendees", event_id=event_id))
 
@@ -90,7 +90,8 @@ def withdraw(event_id: int) -> Response:
         flash(_("Tick the box to confirm cancelling the event."), "error")
         return redirect(url_for(".attendees", event_id=event_id))
     try:
-        told = event_mail.withdraw_event(event_id, current_user, form.note.data or "", form.booking.data == "release")
+        told = attendee_mail.withdraw_event(event_id, current_user, form.note.data or "",
+                                            release_booking=form.booking.data == "release")
     except ServiceError as error:
         flash(_(error.message), "error")
         return redirect(url_for(".attendees", event_id=event_id))

@@ -1,4 +1,4 @@
-"""Factories for public events and registrations (issue 18's rows), written directly."""
+"""Fixtures of the event's-day tests (issue 19): events and registrations written directly, the SMTP server."""
 
 from __future__ import annotations
 

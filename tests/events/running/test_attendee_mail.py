@@ -15,7 +15,7 @@ from booking.domain.checkin import display_code
 from booking.extensions import db
 from booking.models import Booking, BookingEvent, Registration
 from booking.models_attendance import AttendeePass
-from booking.services import ServiceError, event_mail
+from booking.services import ServiceError, attendee_mail
 from tests.mail.conftest import calendars_of, text_of
 
 ZONES = ("Asia/Tokyo", "Asia/Kolkata", "Europe/Berlin", "America/New_York", "America/Los_Angeles",
@@ -95,7 +95,7 @@ def test_no_reminder_for_a_registration_made_after_the_reminder_time(app, inbox,
     register(event, email="late@example.jp", now=datetime.now(UTC) - timedelta(minutes=1))
     inbox.messages.clear()
 
-    assert event_mail.send_reminders(datetime.now(UTC)) == 0
+    assert attendee_mail.send_reminders(datetime.now(UTC)) == 0
 
 
 def test_staff_message_reaches_seated_registrants_and_optionally_the_waiting_list_and_is_audited(
@@ -108,15 +108,16 @@ def test_staff_message_reaches_seated_registrants_and_optionally_the_waiting_lis
     register(event, email="c@example.jp", status="cancelled")
     inbox.messages.clear()
 
-    told = event_mail.mail_registrants(event.id, staff, "会場変更のお知らせ", "3階の会議室に変わりました。",
-                                       event_mail.Audience(include_waiting=False))
+    told = attendee_mail.mail_registrants(event.id, staff, "会場変更のお知らせ", "3階の会議室に変わりました。",
+                                       attendee_mail.Audience(include_waiting=False))
     assert told == 2
     inbox.wait_for(2)
     assert sorted(m["To"] for m in inbox.messages) == ["a@example.jp", "b@example.jp"]
     assert inbox.only_one_to("a@example.jp")["Subject"] == "会場変更のお知らせ"
     assert "3階の会議室に変わりました。" in text_of(inbox.only_one_to("b@example.jp"))
 
-    assert event_mail.mail_registrants(event.id, staff, "Hi", "All", event_mail.Audience(include_waiting=True)) == 3
+    everyone = attendee_mail.Audience(include_waiting=True)
+    assert attendee_mail.mail_registrants(event.id, staff, "Hi", "All", everyone) == 3
     db.session.rollback()
     trail = db.session.scalars(select(BookingEvent).where(BookingEvent.booking_id == event.booking_id,
                                                           BookingEvent.action == "mailed")).all()
@@ -133,7 +134,7 @@ def test_cancelling_the_event_tells_everyone_with_a_calendar_cancel_and_releases
     register(event, email="gone@example.jp", status="cancelled")
     inbox.messages.clear()
 
-    told = event_mail.withdraw_event(event.id, staff, "Speaker is ill.", release_booking=release)
+    told = attendee_mail.withdraw_event(event.id, staff, "Speaker is ill.", release_booking=release)
 
     assert told == 2
     inbox.wait_for(2 + release)
@@ -151,4 +152,4 @@ def test_cancelling_the_event_tells_everyone_with_a_calendar_cancel_and_releases
     actions = db.session.scalars(select(BookingEvent.action).where(BookingEvent.booking_id == event.booking_id)).all()
     assert "withdrawn" in actions
     with pytest.raises(ServiceError):
-        event_mail.withdraw_event(event.id, staff, "", release_booking=False)
+        attendee_mail.withdraw_event(event.id, staff, "", release_booking=False)

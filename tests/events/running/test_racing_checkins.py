@@ -15,12 +15,12 @@ from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models_attendance import AttendeePass
-from tests.events.checkin_racers import Scan, scan_code
+from tests.events.running.checkin_racers import Scan, scan_code
 from tests.race_harness import race
 
 pytestmark = pytest.mark.slow
 START_METHOD = os.environ.get("RACE_START_METHOD", "forkserver")
-PRELOAD = ["__main__", "tests.concurrency.preload", "tests.events.checkin_racers"]
+PRELOAD = ["__main__", "tests.concurrency.preload", "tests.events.running.checkin_racers"]
 
 
 def code_of(registration):
