@@ -148,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
         auth,
         bookings,
         errors,
+        events,
         feeds,
         main,
         reports,
@@ -162,7 +163,7 @@ def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter
 
     for module in (main, auth, second_factor, spaces, bookings, series, staff, staff_admin, staff_mail, reports,
-                   account, feeds, attendance):
+                   account, feeds, events, attendance):
         app.register_blueprint(module.bp)
     errors.register(app)
     from booking.views import helpers, params, sessions

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from booking import jobs, mail
 from booking.db import utcnow
 from booking.services import (
+    event_mail,  # noqa: F401 (registers the public event renderers)
     notifications,  # noqa: F401 (registers the booking renderers)
     outbox,
 )

@@ -15,7 +15,7 @@ from booking.domain.grid import week_start
 from booking.domain.wallclock import NonexistentTime, wall_instant
 from booking.forms import BookingForm, desk_count
 from booking.models import Space
-from booking.services import bookings, spaces
+from booking.services import bookings, public_events, spaces
 from booking.views.helpers import conflict_message, locale_code
 from booking.views.params import day_arg, suggested_instant_arg
 
@@ -39,6 +39,7 @@ def week(slug: str) -> str:
     return render_template(
         "spaces/week.html", space=space, grid=grid, monday=monday,
         previous=monday - timedelta(days=7), following=monday + timedelta(days=7),
+        events=public_events.listed(space_id=space.id)[0],
     )
 
 

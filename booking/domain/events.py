@@ -1,0 +1,155 @@
+"""Public events and their registrations (SPEC §9): pure rules, values in, decisions out.
+
+Seats: a registration for a party of `party_size` people (the registrant and their
+companions) takes that many seats, all or none. A party that does not fit as a whole
+waits, as a whole. When seats come free, the earliest waiting parties that fit are
+promoted, in queue order; a larger party earlier in the queue keeps its place (and is
+told why it was passed over). Within PROMOTION_NOTICE of the start a promotion is an
+offer that must be confirmed by a deadline, after which the seats pass on.
+
+Nothing here reads the clock or a database: the services pass `now` and the rows' values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from booking.domain.values import N_, as_utc
+
+PROMOTION_NOTICE = timedelta(hours=48)
+OFFER_HOURS = 12  # how long a late promotion waits for its confirmation (never past the start)
+MAX_PARTY = 10  # the registrant and at most nine companions
+REGISTERED = "registered"
+WAITING = "waiting"
+OFFERED = "offered"
+
+
+@dataclass(frozen=True)
+class EventProblem:
+    """A reason an event cannot be saved as given: a stable code and a message (translated at the edge)."""
+
+    code: str
+    message: str
+    field: str = ""
+    params: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class AgendaSlot:
+    """One agenda item's time: it starts at `start_dt` and lasts `minutes`."""
+
+    start_dt: datetime
+    minutes: int
+
+    @property
+    def end_dt(self) -> datetime:
+        return self.start_dt + timedelta(minutes=self.minutes)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One entry of the waiting list, in queue order."""
+
+    registration_id: int
+    party_size: int
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """What freeing seats does to the waiting list: who moves up, and who is passed over (too large)."""
+
+    promoted: tuple[int, ...]
+    passed_over: tuple[int, ...]
+
+
+def placement(capacity: int, seats_taken: int, party_size: int) -> str:
+    """`registered` when the whole party fits in the free seats, else `waiting` (never split)."""
+    if party_size < 1:
+        raise ValueError("a party has at least one person")
+    return REGISTERED if seats_taken + party_size <= capacity else WAITING
+
+
+def promote(free_seats: int, queue: Sequence[Waiting]) -> Promotion:
+    """The earliest waiting parties that fit in `free_seats`, in queue order.
+
+    A party too large for the seats still free when its turn comes keeps its place
+    and is listed in `passed_over`; later, smaller parties may move up past it.
+    """
+    promoted: list[int] = []
+    passed: list[int] = []
+    for entry in queue:
+        if entry.party_size <= free_seats:
+            promoted.append(entry.registration_id)
+            free_seats -= entry.party_size
+        elif free_seats > 0:
+            passed.append(entry.registration_id)
+    return Promotion(tuple(promoted), tuple(passed))
+
+
+def needs_confirmation(now: datetime, event_start: datetime) -> bool:
+    """Whether a promotion at `now` must be confirmed: the event starts within PROMOTION_NOTICE."""
+    return as_utc(event_start) - as_utc(now) <= PROMOTION_NOTICE
+
+
+def offer_deadline(now: datetime, event_start: datetime) -> datetime:
+    """Until when a late promotion waits for its confirmation: OFFER_HOURS, and never past the start."""
+    return min(as_utc(now) + timedelta(hours=OFFER_HOURS), as_utc(event_start))
+
+
+def change_fits(capacity: int, seats_taken: int, old_size: int, new_size: int) -> bool:
+    """Whether a seated party may change from `old_size` to `new_size` people (growing needs free seats)."""
+    return seats_taken - old_size + new_size <= capacity
+
+
+def is_registration_open(now: datetime, opens_at: datetime, closes_at: datetime, event_start: datetime) -> bool:
+    """Registration is open in [opens_at, closes_at), and never once the event has started."""
+    now = as_utc(now)
+    return as_utc(opens_at) <= now < min(as_utc(closes_at), as_utc(event_start))
+
+
+def agenda_problems(booking_start: datetime, booking_end: datetime,
+                    slots: Sequence[AgendaSlot]) -> list[EventProblem]:
+    """What is wrong with an agenda: items outside the booking, or items that overlap each other.
+
+    Items are half-open [start, start + minutes); back-to-back items are fine.
+    """
+    start, end = as_utc(booking_start), as_utc(booking_end)
+    problems: list[EventProblem] = []
+    for number, slot in enumerate(slots, start=1):
+        if as_utc(slot.start_dt) < start or as_utc(slot.end_dt) > end:
+            problems.append(EventProblem("agenda_outside", N_("Agenda item %(number)s lies outside the booking."),
+                                         f"agenda-{number}", (("number", number),)))
+    ordered = sorted(enumerate(slots, start=1), key=lambda item: as_utc(item[1].start_dt))
+    for (_, first), (number, second) in zip(ordered, ordered[1:], strict=False):
+        if as_utc(second.start_dt) < as_utc(first.end_dt):
+            problems.append(EventProblem("agenda_overlap", N_("Agenda item %(number)s overlaps the one before it."),
+                                         f"agenda-{number}", (("number", number),)))
+    return problems
+
+
+def capacity_problems(capacity: int, max_people: int | None, seats_taken: int) -> list[EventProblem]:
+    """A capacity must be at least 1, within the space's maximum, and not below the seats already given."""
+    if capacity < 1:
+        return [EventProblem("capacity", N_("The capacity must be at least 1."), "capacity")]
+    if max_people is None:
+        return [EventProblem("max_people", N_("This space has no maximum number of people set; "
+                                              "staff set it before events take registrations."), "capacity")]
+    if capacity > max_people:
+        return [EventProblem("max_people", N_("This space admits at most %(limit)s people."), "capacity",
+                             (("limit", max_people),))]
+    if capacity < seats_taken:
+        return [EventProblem("seats_taken", N_("%(taken)s seats are already taken."), "capacity",
+                             (("taken", seats_taken),))]
+    return []
+
+
+def window_problems(opens_at: datetime, closes_at: datetime, event_end: datetime) -> list[EventProblem]:
+    """Registration opens before it closes, and closes no later than the event ends."""
+    if as_utc(closes_at) <= as_utc(opens_at):
+        return [EventProblem("window", N_("Registration must close after it opens."), "registration_closes")]
+    if as_utc(closes_at) > as_utc(event_end):
+        return [EventProblem("window", N_("Registration must close by the end of the event."),
+                             "registration_closes")]
+    return []

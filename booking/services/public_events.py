@@ -1,0 +1,153 @@
+"""Turning a booking into a public event, and finding the events visitors may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booking.db import utcnow
+from booking.domain import events as rules
+from booking.domain.values import N_
+from booking.extensions import db
+from booking.models import AgendaItem, Booking, PublicEvent, User
+from booking.services import NotFound, ServiceError
+from booking.services.transactions import run_write
+
+
+@dataclass(frozen=True)
+class AgendaInput:
+    start_dt: datetime
+    minutes: int
+    title_ja: str
+    title_en: str = ""
+    speakers: str = ""
+
+
+@dataclass(frozen=True)
+class EventInput:
+    """What the event form gives; instants are aware (UTC)."""
+
+    title_ja: str
+    capacity: int
+    registration_opens_at: datetime
+    registration_closes_at: datetime
+    title_en: str = ""
+    description_ja: str = ""
+    description_en: str = ""
+    organiser: str = ""
+    fee_ja: str = "無料"
+    fee_en: str = "Free"
+    accepts_walk_ins: bool = True
+    agenda: tuple[AgendaInput, ...] = field(default_factory=tuple)
+
+
+@dataclass
+class Saved:
+    event: PublicEvent | None = None
+    problems: list[rules.EventProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.event is not None
+
+
+def may_host(user: User, booking: Booking) -> bool:
+    """Staff may make any booking public; a member only their own, where the space allows it."""
+    return user.is_staff or (booking.user_id == user.id and booking.space.members_may_host_events)
+
+
+def editable_booking(user: User, booking_id: int) -> Booking:
+    """The booking `user` may put an event on; NotFound otherwise."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or not may_host(user, booking):
+        raise NotFound()
+    return booking
+
+
+def event_of(booking_id: int) -> PublicEvent | None:
+    return db.session.scalar(select(PublicEvent).where(PublicEvent.booking_id == booking_id))
+
+
+def save_event(user: User, booking_id: int, data: EventInput, now: datetime | None = None) -> Saved:
+    """Create or update the public event of a booking, checked under the space's lock.
+
+    The agenda must fit inside the booking, the capacity within the space's
+    maximum number of people and not below the seats already given, and
+    registration must close after it opens and by the end of the event. A member's
+    event waits for staff (`pending`); staff's is published at once.
+    """
+    now = now or utcnow()
+    space_id = editable_booking(user, booking_id).space_id
+    return run_write(space_id, lambda s: _save(s, user, booking_id, data, now))
+
+
+def _save(session: Session, user: User, booking_id: int, data: EventInput, now: datetime) -> Saved:
+    booking = editable_booking(user, booking_id)
+    if booking.status not in ("confirmed", "pending"):
+        raise ServiceError(N_("Only a pending or confirmed booking can carry a public event."))
+    event = event_of(booking_id)
+    taken = event.seats_taken if event is not None else 0
+    slots = [rules.AgendaSlot(item.start_dt, item.minutes) for item in data.agenda]
+    problems = [*rules.capacity_problems(data.capacity, booking.space.max_people, taken),
+                *rules.window_problems(data.registration_opens_at, data.registration_closes_at, booking.end_dt),
+                *rules.agenda_problems(booking.start_dt, booking.end_dt, slots)]
+    if problems:
+        return Saved(problems=problems)
+    if event is None:
+        event = PublicEvent(booking=booking, created_by_id=user.id, created_at=now, sequence=0,
+                            status="published" if user.is_staff else "pending")
+        session.add(event)
+    else:
+        event.sequence += 1
+    for name in ("title_ja", "title_en", "description_ja", "description_en", "organiser", "capacity",
+                 "fee_ja", "fee_en", "registration_opens_at", "registration_closes_at", "accepts_walk_ins"):
+        setattr(event, name, getattr(data, name))
+    event.updated_at = now
+    event.agenda_items = [AgendaItem(start_dt=a.start_dt, minutes=a.minutes, title_ja=a.title_ja,
+                                     title_en=a.title_en, speakers=a.speakers) for a in data.agenda]
+    booking.is_public = True
+    session.flush()
+    return Saved(event=event)
+
+
+def publish(staff: User, event_id: int, now: datetime | None = None) -> PublicEvent:
+    """Staff approve a member's event: visitors see it from now on."""
+    if not staff.is_staff:
+        raise NotFound()
+    now = now or utcnow()
+    event = db.session.get(PublicEvent, event_id)
+    if event is None:
+        raise NotFound()
+
+    def work(session: Session) -> PublicEvent:
+        current = session.get(PublicEvent, event_id, populate_existing=True)
+        assert current is not None
+        current.status, current.updated_at = "published", now
+        return current
+
+    return run_write(event.booking.space_id, work)
+
+
+
+def listed(now: datetime | None = None, space_id: int | None = None) -> tuple[list[PublicEvent], list[PublicEvent]]:
+    """Published events of confirmed bookings: upcoming (soonest first) and past (latest first)."""
+    now = now or utcnow()
+    query = select(PublicEvent).join(Booking).where(PublicEvent.status == "published",
+                                                    Booking.status == "confirmed")
+    if space_id is not None:
+        query = query.where(Booking.space_id == space_id)
+    rows = list(db.session.scalars(query.order_by(Booking.start_dt)))
+    upcoming = [e for e in rows if e.booking.end_dt > now]
+    past = [e for e in reversed(rows) if e.booking.end_dt <= now]
+    return upcoming, past
+
+
+def public_event(event_id: int) -> PublicEvent:
+    """A published event visitors may see (its booking confirmed, or cancelled: shown as cancelled)."""
+    event = db.session.get(PublicEvent, event_id)
+    if event is None or event.status != "published":
+        raise NotFound()
+    return event

@@ -1,0 +1,240 @@
+"""Public events: the list, an event's page with its registration form, personal links, feeds."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from booking.db import utcnow
+from booking.domain.wallclock import wall_instant
+from booking.forms_events import AGENDA_ROWS, EventForm, MemberRegistrationForm, PartyForm, RegistrationForm
+from booking.limits import anonymous_form
+from booking.models import PublicEvent
+from booking.services import NotFound, ServiceError, event_feeds, public_events, registrations
+from booking.urls import external_url
+from booking.views.feeds import ICS_TYPE, serve
+from booking.views.helpers import locale_code
+
+bp = Blueprint("events", __name__)
+
+
+def _key() -> str:
+    return str(current_app.config["SECRET_KEY"])
+
+
+@bp.get("/events")
+def index() -> str:
+    """Upcoming and past public events."""
+    upcoming, past = public_events.listed()
+    return render_template("events/index.html", upcoming=upcoming, past=past[:20])
+
+
+def _forms() -> tuple[RegistrationForm | None, MemberRegistrationForm | None]:
+    if current_user.is_authenticated:
+        return None, MemberRegistrationForm(prefix="m")
+    return RegistrationForm(), None
+
+
+@bp.get("/events/<int:event_id>")
+def detail(event_id: int) -> str:
+    """One event: when, where, agenda, seats left (never who) and the registration form."""
+    event = public_events.public_event(event_id)
+    form, member_form = _forms()
+    return render_template("events/detail.html", event=event, form=form, member_form=member_form)
+
+
+def _input(form: RegistrationForm | None,
+           member_form: MemberRegistrationForm | None) -> registrations.RegistrationInput | None:
+    chosen = form or member_form
+    assert chosen is not None
+    if not chosen.validate_on_submit():
+        return None
+    if form is not None:
+        return registrations.RegistrationInput(
+            name=form.name.data or "", email=form.email.data or "", organisation=form.organisation.data or "",
+            org_kind=form.org_kind.data or "individual", companions=form.companions.data or 0,
+            consent=bool(form.consent.data), locale=locale_code())
+    assert member_form is not None
+    return registrations.RegistrationInput(
+        name=current_user.name, email=current_user.email, organisation=current_user.organisation or "",
+        org_kind=current_user.org_kind, companions=member_form.companions.data or 0,
+        consent=bool(member_form.consent.data), locale=locale_code())
+
+
+@bp.post("/events/<int:event_id>/register")
+@anonymous_form
+def register(event_id: int) -> str | WerkzeugResponse | tuple[str, int]:
+    """Register (or join the waiting list); an address already registered gets its link mailed again."""
+    event = public_events.public_event(event_id)
+    form, member_form = _forms()
+    data = _input(form, member_form)
+    if data is None:
+        return render_template("events/detail.html", event=event, form=form, member_form=member_form), 422
+    member = current_user._get_current_object() if current_user.is_authenticated else None
+    try:
+        registrations.register(event_id, data, _key(), member=member)
+    except ServiceError as refusal:
+        flash(_(refusal.message, **refusal.params), "error")
+        return redirect(url_for("events.detail", event_id=event_id))
+    return render_template("events/sent.html", event=event, email=data.email)
+
+
+@bp.route("/events/r/<secret>", methods=["GET", "POST"])
+def registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
+    """A registration behind its personal link: see it, change the party, cancel, or confirm an offer."""
+    try:
+        found = registrations.find_by_secret(secret)
+    except NotFound:
+        abort(404)
+    form = PartyForm(data={"companions": found.companions} if request.method == "GET" else None)
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        if action not in ("change", "cancel", "confirm"):
+            abort(400)
+        try:
+            if action == "change" and form.validate_on_submit():
+                registrations.change_party(secret, form.companions.data or 0, _key())
+                flash(_("Your registration has been changed."), "success")
+            elif action == "cancel" and form.validate_on_submit():
+                registrations.cancel(secret, _key())
+                flash(_("Your registration has been cancelled."), "success")
+            elif action == "confirm" and form.validate_on_submit():
+                registrations.confirm_offer(secret, _key())
+                flash(_("Your seats are confirmed."), "success")
+            else:
+                return render_template("events/registration.html", registration=found, form=form,
+                                       secret=secret), 422
+        except ServiceError as refusal:
+            flash(_(refusal.message, **refusal.params), "error")
+        return redirect(url_for("events.registration", secret=secret))
+    return render_template("events/registration.html", registration=found, form=form, secret=secret)
+
+
+@bp.get("/events.ics")
+def feed() -> Response:
+    """The public events feed for calendar apps."""
+    return serve(event_feeds.events_feed)
+
+
+@bp.get("/events/<int:event_id>.ics")
+def calendar(event_id: int) -> Response:
+    """One event as a calendar file to import."""
+    try:
+        data = event_feeds.event_calendar(event_id)
+    except NotFound:
+        abort(404)
+    response = Response(data, content_type=ICS_TYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="event-{event_id}.ics"'
+    return response
+
+
+REGISTRATION_STATUSES = {
+    "registered": _l("Registered"),
+    "offered": _l("Seats offered: please confirm"),
+    "waiting": _l("On the waiting list"),
+    "cancelled": _l("Cancelled"),
+    "expired": _l("Offer lapsed"),
+}
+
+
+def event_json_ld(event: PublicEvent, locale: str) -> dict[str, Any]:
+    """schema.org Event of a public event (seats left as remainingAttendeeCapacity, never names)."""
+    booking, space = event.booking, event.booking.space
+    status = "EventScheduled" if booking.status == "confirmed" else "EventCancelled"
+    return {
+        "@context": "https://schema.org", "@type": "Event", "name": event.title(locale),
+        "description": event.description(locale), "startDate": booking.start_dt.astimezone(
+            ZoneInfo(space.timezone)).isoformat(), "endDate": booking.end_dt.astimezone(
+            ZoneInfo(space.timezone)).isoformat(),
+        "eventStatus": f"https://schema.org/{status}",
+        "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
+        "location": {"@type": "Place", "name": space.name(locale),
+                     "url": external_url("spaces.week", slug=space.slug)},
+        "organizer": {"@type": "Organization", "name": event.organiser or space.name(locale)},
+        "maximumAttendeeCapacity": event.capacity, "remainingAttendeeCapacity": event.seats_left,
+        "isAccessibleForFree": event.fee_ja in ("無料", "") or event.fee_en.lower() == "free",
+        "offers": {"@type": "Offer", "price": "0" if event.fee_ja in ("無料", "") else event.fee(locale),
+                   "priceCurrency": "JPY", "url": external_url("events.detail", event_id=event.id),
+                   "availability": "https://schema.org/" + ("InStock" if event.seats_left else "SoldOut")},
+        "url": external_url("events.detail", event_id=event.id),
+        "subEvent": [{"@type": "Event", "name": item.title(locale), "startDate": item.start_dt.astimezone(
+            ZoneInfo(space.timezone)).isoformat(), "duration": f"PT{item.minutes}M"}
+            for item in event.agenda_items],
+    }
+
+
+@bp.app_context_processor
+def _helpers() -> dict[str, Any]:
+    return {"event_json_ld": event_json_ld, "now": utcnow(),
+            "registration_status": lambda status: str(REGISTRATION_STATUSES.get(status, status))}
+
+
+def _event_input(form: EventForm, zone: str, booking_start: datetime) -> public_events.EventInput | None:
+    opens, closes = form.instant("opens", zone), form.instant("closes", zone)
+    if opens is None or closes is None:
+        return None
+    day = booking_start.astimezone(ZoneInfo(zone)).date()
+    agenda = []
+    for _number, clock, minutes, title_ja, title_en, speakers in form.agenda_rows():
+        start = wall_instant(day, clock, ZoneInfo(zone)) if isinstance(clock, time) else booking_start
+        agenda.append(public_events.AgendaInput(start, minutes, title_ja, title_en, speakers))
+    return public_events.EventInput(
+        title_ja=form.title_ja.data or "", title_en=form.title_en.data or "",
+        description_ja=form.description_ja.data or "", description_en=form.description_en.data or "",
+        organiser=form.organiser.data or "", capacity=form.capacity.data or 0,
+        fee_ja=form.fee_ja.data or "無料", fee_en=form.fee_en.data or "Free",
+        registration_opens_at=opens, registration_closes_at=closes,
+        accepts_walk_ins=bool(form.accepts_walk_ins.data), agenda=tuple(agenda))
+
+
+def _prefilled(event: PublicEvent | None, zone: str, booking: Any) -> EventForm:
+    if event is None or request.method == "POST":
+        form = EventForm()
+        if request.method == "GET":
+            opens = utcnow().astimezone(ZoneInfo(zone))
+            closes = booking.start_dt.astimezone(ZoneInfo(zone))
+            form.opens_day.data, form.opens_time.data = opens.date(), opens.time().replace(second=0, microsecond=0)
+            form.closes_day.data, form.closes_time.data = closes.date(), closes.time()
+            form.title_ja.data = booking.title
+        return form
+    local = ZoneInfo(zone)
+    form = EventForm(obj=event)
+    form.opens_day.data = event.registration_opens_at.astimezone(local).date()
+    form.opens_time.data = event.registration_opens_at.astimezone(local).time()
+    form.closes_day.data = event.registration_closes_at.astimezone(local).date()
+    form.closes_time.data = event.registration_closes_at.astimezone(local).time()
+    for n, item in enumerate(event.agenda_items, start=1):
+        form[f"agenda_{n}_time"].data = item.start_dt.astimezone(local).time()
+        form[f"agenda_{n}_minutes"].data = item.minutes
+        form[f"agenda_{n}_title_ja"].data, form[f"agenda_{n}_title_en"].data = item.title_ja, item.title_en
+        form[f"agenda_{n}_speakers"].data = item.speakers
+    return form
+
+
+@bp.route("/bookings/<int:booking_id>/event", methods=["GET", "POST"])
+@login_required
+def edit(booking_id: int) -> str | WerkzeugResponse | tuple[str, int]:
+    """Turn a booking into a public event, or change it (staff; members where the space allows it)."""
+    booking = public_events.editable_booking(current_user, booking_id)
+    zone = booking.space.timezone
+    form = _prefilled(public_events.event_of(booking_id), zone, booking)
+    data = _event_input(form, zone, booking.start_dt) if form.validate_on_submit() else None
+    if data is None:
+        return render_template("events/form.html", form=form, booking=booking,
+                               rows=range(1, AGENDA_ROWS + 1)), 422 if form.is_submitted() else 200
+    saved = public_events.save_event(current_user, booking_id, data)
+    if not saved.ok:
+        form.form_errors.extend(_(p.message, **dict(p.params)) for p in saved.problems)
+        return render_template("events/form.html", form=form, booking=booking, rows=range(1, AGENDA_ROWS + 1)), 422
+    assert saved.event is not None
+    flash(_("The event is saved.") if saved.event.status == "published"
+          else _("The event is saved and waits for staff approval."), "success")
+    return redirect(url_for("events.detail", event_id=saved.event.id) if saved.event.status == "published"
+                    else url_for("bookings.detail", booking_id=booking_id))

@@ -1,0 +1,123 @@
+"""Public events: seats for whole parties, waiting-list promotion, late offers, agenda and window rules."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from booking.domain.events import (
+    AgendaSlot,
+    Waiting,
+    agenda_problems,
+    capacity_problems,
+    change_fits,
+    is_registration_open,
+    needs_confirmation,
+    offer_deadline,
+    placement,
+    promote,
+    window_problems,
+)
+from tests.domain.builders import at
+
+
+@pytest.mark.parametrize(("taken", "party", "expected"), [
+    (0, 1, "registered"), (29, 1, "registered"), (30, 1, "waiting"),
+    (27, 3, "registered"), (28, 3, "waiting"), (0, 30, "registered"), (0, 31, "waiting"),
+])
+def test_a_party_is_registered_only_when_it_fits_as_a_whole(taken, party, expected):
+    assert placement(30, taken, party) == expected
+
+
+def test_a_party_has_at_least_one_person():
+    with pytest.raises(ValueError):
+        placement(30, 0, 0)
+
+
+def test_freed_seats_go_to_the_earliest_waiting_parties_that_fit():
+    queue = [Waiting(1, 1), Waiting(2, 2), Waiting(3, 1)]
+    assert promote(3, queue).promoted == (1, 2)
+    assert promote(4, queue).promoted == (1, 2, 3)
+
+
+def test_a_party_too_large_keeps_its_place_and_is_passed_over():
+    queue = [Waiting(1, 3), Waiting(2, 1), Waiting(3, 2)]
+    result = promote(2, queue)
+    assert result.promoted == (2,)
+    assert result.passed_over == (1, 3)
+
+
+def test_nobody_is_passed_over_when_no_seat_is_left():
+    result = promote(1, [Waiting(1, 1), Waiting(2, 4)])
+    assert result.promoted == (1,)
+    assert result.passed_over == ()
+
+
+def test_no_free_seat_promotes_nobody():
+    assert promote(0, [Waiting(1, 1)]).promoted == ()
+
+
+def test_promotion_within_48_hours_of_the_start_needs_confirmation():
+    start = at(17, day=2)
+    assert needs_confirmation(start - timedelta(hours=48), start)
+    assert needs_confirmation(start - timedelta(hours=1), start)
+    assert not needs_confirmation(start - timedelta(hours=48, minutes=1), start)
+
+
+def test_an_offer_waits_twelve_hours_but_never_past_the_start():
+    start = at(17, day=2)
+    assert offer_deadline(start - timedelta(hours=40), start) == start - timedelta(hours=28)
+    assert offer_deadline(start - timedelta(hours=2), start) == start
+
+
+@pytest.mark.parametrize(("taken", "old", "new", "fits"), [
+    (30, 3, 2, True), (30, 3, 4, False), (28, 3, 5, True), (28, 3, 6, False),
+])
+def test_a_seated_party_grows_only_into_free_seats(taken, old, new, fits):
+    assert change_fits(30, taken, old, new) is fits
+
+
+def test_registration_is_open_in_its_window_and_never_after_the_start():
+    opens, closes, start = at(9), at(12), at(11)
+    assert not is_registration_open(at(8), opens, closes, start)
+    assert is_registration_open(at(9), opens, closes, start)
+    assert not is_registration_open(at(11), opens, closes, start)
+
+
+KICK_OFF = (at(17), at(18, 45))
+
+
+def test_the_kick_off_agenda_fits_inside_its_booking():
+    slots = [AgendaSlot(at(17), 20), AgendaSlot(at(17, 20), 50), AgendaSlot(at(18, 15), 30)]
+    assert agenda_problems(*KICK_OFF, slots) == []
+
+
+@pytest.mark.parametrize(("start", "minutes"), [
+    (at(16, 30), 20),  # begins before the booking
+    (at(18, 30), 30),  # ends after the booking
+])
+def test_an_agenda_item_outside_the_booking_is_named(start, minutes):
+    problems = agenda_problems(*KICK_OFF, [AgendaSlot(at(17), 10), AgendaSlot(start, minutes)])
+    assert [(p.code, p.field) for p in problems] == [("agenda_outside", "agenda-2")]
+
+
+def test_overlapping_agenda_items_are_named_but_back_to_back_ones_are_fine():
+    assert agenda_problems(*KICK_OFF, [AgendaSlot(at(17), 20), AgendaSlot(at(17, 20), 20)]) == []
+    problems = agenda_problems(*KICK_OFF, [AgendaSlot(at(17), 30), AgendaSlot(at(17, 20), 20)])
+    assert [p.code for p in problems] == ["agenda_overlap"]
+
+
+@pytest.mark.parametrize(("capacity", "max_people", "taken", "code"), [
+    (30, 80, 0, None), (80, 80, 0, None), (81, 80, 0, "max_people"), (0, 80, 0, "capacity"),
+    (10, 80, 12, "seats_taken"), (10, None, 0, "max_people"),
+])
+def test_capacity_is_bounded_by_the_space_and_the_seats_given(capacity, max_people, taken, code):
+    problems = capacity_problems(capacity, max_people, taken)
+    assert [p.code for p in problems] == ([] if code is None else [code])
+
+
+def test_registration_closes_after_it_opens_and_by_the_end_of_the_event():
+    assert window_problems(at(9), at(17), at(18, 45)) == []
+    assert [p.code for p in window_problems(at(9), at(9), at(18, 45))] == ["window"]
+    assert [p.code for p in window_problems(at(9), at(19), at(18, 45))] == ["window"]
