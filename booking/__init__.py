@@ -148,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
         auth,
         bookings,
         errors,
+        event_privacy,
         events,
         feeds,
         main,
@@ -163,7 +164,7 @@ def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter
 
     for module in (main, auth, second_factor, spaces, bookings, series, staff, staff_admin, staff_mail, reports,
-                   account, feeds, events, attendance):
+                   account, feeds, events, attendance, event_privacy):
         app.register_blueprint(module.bp)
     errors.register(app)
     from booking.views import helpers, params, sessions

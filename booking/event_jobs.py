@@ -11,6 +11,7 @@ from flask import Flask
 
 from booking import jobs
 from booking.db import utcnow
+from booking.services import checkin_mail  # noqa: F401 (check-in codes in issue 18's confirmations)
 from booking.services.attendee_mail import send_reminders
 from booking.services.retention import anonymise_due
 

@@ -61,8 +61,9 @@ def new_pass(registration: Registration) -> AttendeePass:
 
 @event.listens_for(Session, "before_flush")
 def _give_passes(session: Session, _context: Any, _instances: Any) -> None:
+    given = {id(obj.registration) for obj in session.new if isinstance(obj, AttendeePass)}
     for obj in list(session.new):
-        if isinstance(obj, Registration):
+        if isinstance(obj, Registration) and id(obj) not in given:
             session.add(new_pass(obj))
 
 
@@ -76,6 +77,10 @@ def get_event(event_id: int) -> PublicEvent:
 
 def pass_of(session: Session, registration_id: int) -> AttendeePass | None:
     return session.get(AttendeePass, registration_id)
+
+
+def pass_for(registration_id: int) -> AttendeePass | None:
+    return db.session.get(AttendeePass, registration_id)
 
 
 def attendees(event_id: int, query: str = "") -> list[AttendeeRow]:

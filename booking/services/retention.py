@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from booking.models import Booking, PublicEvent, Registration
 from booking.models_attendance import EventRecord, WalkIn
+from booking.services import ServiceError
 from booking.services.attendance import tally_of
 from booking.services.transactions import run_write
 
@@ -63,5 +64,28 @@ def anonymise_due(now: datetime, retention_days: int) -> int:
         for found in due:
             anonymise_event(session, found, now)
         return len(due)
+
+    return run_write(None, work)
+
+
+def delete_registration(secret: str, key: str) -> int:
+    """A registrant deletes their registration through their personal link: a registration still
+    holding or waiting for seats is cancelled first (seats pass on, as issue 18's cancel does),
+    then what names the person is removed. Returns the event's id; NotFound for a dead link."""
+    from booking.services import registrations
+
+    registration = registrations.find_by_secret(secret)
+    event_id, registration_id = registration.event_id, registration.id
+    if registration.status in ("registered", "offered", "waiting"):
+        try:
+            registrations.cancel(secret, key)
+        except ServiceError:
+            pass  # the event is over or withdrawn: nothing to give back, only data to remove
+
+    def work(session: Session) -> int:
+        current = session.get(Registration, registration_id, populate_existing=True)
+        if current is not None:
+            forget_person(current)
+        return event_id
 
     return run_write(None, work)
