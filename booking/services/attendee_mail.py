@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +21,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing import BuildError
 
-from booking import ical, itip
 from booking.db import utcnow
 from booking.domain.checkin import display_code, is_reminder_due
 from booking.domain.values import N_
@@ -30,7 +28,7 @@ from booking.extensions import db
 from booking.mail import Attachment
 from booking.models import Booking, PublicEvent, Registration, User
 from booking.models_attendance import AttendeePass
-from booking.services import NotFound, ServiceError, audit, outbox
+from booking.services import NotFound, ServiceError, audit, event_mail, outbox
 from booking.services.attendance import new_pass
 from booking.services.bookings import mark_cancelled
 from booking.services.checkin_qr import door_link, qr_png
@@ -60,22 +58,9 @@ class Audience:
         return (*SEATED, "waiting") if self.include_waiting else SEATED
 
 
-def _organizer() -> itip.Party:
-    config = current_app.config
-    name, email = parseaddr(str(config.get("CALENDAR_ORGANIZER") or config.get("MAIL_DEFAULT_SENDER") or ""))
-    return itip.Party(email or "no-reply@localhost", name)
-
-
 def calendar_for(found: PublicEvent, registration: Registration, status: str = "confirmed") -> tuple[str, bytes]:
-    """(METHOD, bytes) of the event's calendar object for one registrant, in their language."""
-    booking, locale = found.booking, registration.locale
-    values = ical.EventValues(
-        uid=found.uid, start_dt=booking.start_dt, end_dt=booking.end_dt, timezone=booking.space.timezone,
-        status=status, sequence=found.sequence + registration.sequence, created_at=found.created_at,
-        changed_at=found.updated_at, summary=found.title(locale), location=booking.space.name(locale),
-        description=found.description(locale),
-    )
-    return itip.message(values, _organizer(), itip.Party(registration.email, registration.name))
+    """(METHOD, bytes) of the event's calendar object for one registrant (issue 18's iTIP message)."""
+    return event_mail.calendar_message(found, registration, cancelled=status == "cancelled")
 
 
 def _facts(found: PublicEvent, registration: Registration, code: str) -> dict[str, Any]:
