@@ -31,15 +31,15 @@ from booking.models_attendance import AttendeePass
 from booking.services import NotFound, ServiceError, audit, event_mail, outbox
 from booking.services.attendance import new_pass
 from booking.services.bookings import mark_cancelled
-from booking.services.checkin_qr import door_link, qr_png
+from booking.services.checkin_mail import qr_attachment
 from booking.services.transactions import run_write
-from booking.urls import base_url, external_url
+from booking.urls import external_url
 
 SUBJECTS = {
     "reminder": N_("Reminder: %(title)s is tomorrow"),
     "withdrawn": N_("Event cancelled: %(title)s"),
 }
-PUBLIC_PAGE = "events.show"  # issue 18's event page
+PUBLIC_PAGE = "events.detail"  # issue 18's event page
 SEATED = ("registered", "offered")
 TOLD_OF_WITHDRAWAL = ("registered", "offered", "waiting")
 NOT_PUBLISHED = N_("This event has already been cancelled.")
@@ -84,8 +84,7 @@ def _attachments(found: PublicEvent, registration: Registration, code: str, stat
     method, data = calendar_for(found, registration, status)
     files = [outbox.calendar_attachment(data, method=method, filename="event.ics")]
     if code and status != "cancelled":
-        link = door_link(base_url(), external_url("attendance.door", event_id=found.id)[len(base_url()):], code)
-        files.append(Attachment("checkin-code.png", "image/png", qr_png(link)))
+        files.append(qr_attachment(code))
     return files
 
 

@@ -24,8 +24,7 @@ from booking.models import OutboxMessage, Registration
 from booking.models_attendance import AttendeePass
 from booking.services import event_mail, outbox
 from booking.services.attendance import new_pass
-from booking.services.checkin_qr import door_link, qr_png
-from booking.urls import base_url, external_url
+from booking.services.checkin_qr import qr_png, qr_text
 
 CODE_KINDS = ("registration.registered", "registration.promoted", "registration.changed", "registration.link",
               "event.updated")
@@ -53,10 +52,9 @@ def _pass(session: Session, registration: Registration) -> AttendeePass:
     return found
 
 
-def qr_attachment(event_id: int, code: str) -> Attachment:
-    """The QR image of a code: the door page's link with the code, as a PNG."""
-    door = external_url("attendance.door", event_id=event_id)[len(base_url()):]
-    return Attachment("checkin-code.png", "image/png", qr_png(door_link(base_url(), door, code)))
+def qr_attachment(code: str) -> Attachment:
+    """The QR image of a code, as a PNG attachment."""
+    return Attachment("checkin-code.png", "image/png", qr_png(qr_text(code)))
 
 
 @event.listens_for(Session, "before_flush")
@@ -72,7 +70,7 @@ def _add_codes(session: Session, _context: Any, _instances: Any) -> None:
             continue
         code = _pass(session, registration).code
         row.payload = {**payload, "checkin_code": display_code(code)}
-        row.attachments = [*row.attachments, outbox.stored_attachment(qr_attachment(int(payload["event_id"]), code))]
+        row.attachments = [*row.attachments, outbox.stored_attachment(qr_attachment(code))]
 
 
 def _with_code(original: outbox.Renderer) -> outbox.Renderer:

@@ -13,8 +13,7 @@ from booking.domain.checkin import display_code
 from booking.forms_attendance import TapForm
 from booking.models import Registration
 from booking.services import NotFound, attendance, retention
-from booking.services.checkin_qr import door_link, qr_svg_data_uri
-from booking.urls import base_url, external_url
+from booking.services.checkin_qr import qr_svg_data_uri, qr_text
 
 bp = Blueprint("event_privacy", __name__)
 
@@ -45,8 +44,7 @@ def checkin_of(registration: Registration) -> dict[str, Any] | None:
     found = attendance.pass_for(registration.id)
     if found is None:
         return None
-    door = external_url("attendance.door", event_id=registration.event_id)[len(base_url()):]
-    return {"code": display_code(found.code), "qr": qr_svg_data_uri(door_link(base_url(), door, found.code))}
+    return {"code": display_code(found.code), "qr": qr_svg_data_uri(qr_text(found.code))}
 
 
 @bp.app_context_processor
