@@ -54,6 +54,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from benchmarks import feeds as feed_bench
+from benchmarks import registrations as registration_bench
 from benchmarks import week_view as week_bench
 from benchmarks.baseline import REFERENCE_ROWS, seed_reference_rows
 from benchmarks.fresh_db import add_space, engine_label, fresh_database, make_app, migrate
@@ -589,6 +590,7 @@ def main() -> int:
         app = make_app(url, instance)
         migrate(app)
         fixture = seed_product(app, url)
+        event_id = registration_bench.seed_event(app, datetime.now(UTC).replace(microsecond=0) + timedelta(days=20))
         reference_engine = create_engine(url)
         seed_reference_rows(reference_engine)
         reference_engine.dispose()
@@ -601,7 +603,9 @@ def main() -> int:
             for name, port, spec, extra in (
                 ("hello", ports[0], "benchmarks.baseline:hello_app()", {}),
                 ("query", ports[1], "benchmarks.baseline:one_query_app()", {}),
-                ("product", ports[2], "benchmarks.run_all:product_app()", {"BENCH_LOCK_LOG": str(lock_log)}),
+                ("product", ports[2], "benchmarks.run_all:product_app()",
+                 {"BENCH_LOCK_LOG": str(lock_log),
+                  "RATELIMIT_ANONYMOUS_FORM": registration_bench.ANONYMOUS_FORM_LIMIT}),
             ):
                 application_name = f"bench-{name}"
                 server_url = with_application_name(url, application_name)
@@ -643,7 +647,10 @@ def main() -> int:
                   f"{' + its PostgreSQL backends' if meter.admin is not None else ''}), from /proc\n")
             ordered = [(t.name, results[t.name]) for t in [*targets[:7], posts.target(0), *targets[7:]]]
             print_table(ordered, lock_ms, meter.admin is not None)
-            failed = any(s.bad for samples in results.values() for s in samples)
+            registered = registration_bench.run(app, ports[2], event_id, seconds * rounds)
+            print("\n" + registration_bench.report(registered, engine_label(url)))
+            failed = any(s.bad for samples in results.values() for s in samples) or registered.over_capacity > 0 \
+                or registered.failed > 0
         finally:
             for server in servers.values():
                 server.process.terminate()

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from booking.db import utcnow
 from booking.extensions import db
 from booking.models import Booking, OpeningPeriod, Space, User
-from booking.services import accounts, notifications
+from booking.services import accounts, notifications, public_events
 from booking.services.bookings import BookingInput, request_booking
 from booking.services.expiry import deadline_of
 
@@ -52,7 +52,7 @@ SPACES = (
     ),
     dict(
         slug="netsugen-hall", name_ja="NETSUGEN イベントホール", name_en="NETSUGEN event hall",
-        kind="exclusive", unit_count=1, slot_minutes=30, min_minutes=60, max_minutes=600,
+        kind="exclusive", unit_count=1, slot_minutes=15, min_minutes=60, max_minutes=600, max_people=80,
         setup_minutes=60, teardown_minutes=60, requires_approval=True, min_notice_minutes=3 * 24 * 60,
         max_days_ahead=180,
         description_ja="トークイベント、ミートアップ、キックオフに使えるホール。前後60分の準備・撤収時間を含みます。",
@@ -131,6 +131,48 @@ def _seed_bookings(spaces: list[Space], members: list[User], today: date) -> int
     return made
 
 
+KICK_OFF_AGENDA = (
+    # (start, minutes, title ja, title en, speakers)
+    (time(17, 0), 20, "開会セレモニー（協定締結・記念撮影・ビデオメッセージ）",
+     "Opening ceremony (signing, photos, video greetings)", ""),
+    (time(17, 20), 50, "トークセッション：4市町のオフィス長が語る", "Talk: the four office heads",
+     "各市町サテライトオフィス長"),
+    (time(18, 15), 30, "交流会", "Meet-up", ""),
+)
+
+
+def _next_tuesday(today: date) -> date:
+    ahead = (1 - today.weekday()) % 7
+    return today + timedelta(days=ahead if ahead >= 4 else ahead + 7)
+
+
+def _seed_kick_off(hall: Space, host: User, today: date) -> None:
+    """The Tuesday 17:00–18:45 kick-off of four municipalities' satellite offices, as a public event."""
+    zone = ZoneInfo(hall.timezone)
+    day = _next_tuesday(today)
+    start = datetime.combine(day, time(17), zone)
+    data = BookingInput(space_id=hall.id, start_dt=start, end_dt=datetime.combine(day, time(18, 45), zone),
+                        title="サテライトオフィス合同キックオフ", attendees=60, is_public=True)
+    outcome = request_booking(host, data, now=start - timedelta(days=5))
+    if outcome.booking is None:
+        return
+    if outcome.booking.status == "pending":
+        _approve_directly(outcome.booking)
+    now = utcnow()
+    agenda = tuple(public_events.AgendaInput(datetime.combine(day, at, zone), minutes, title_ja, title_en, who)
+                   for at, minutes, title_ja, title_en, who in KICK_OFF_AGENDA)
+    public_events.save_event(host, outcome.booking.id, public_events.EventInput(
+        title_ja="4市町サテライトオフィス 合同キックオフ", title_en="Joint kick-off of four municipalities' "
+        "satellite offices",
+        description_ja="4つの市町がこのフロアにサテライトオフィスを開設します。協定締結とトーク、交流会を行います。"
+        "参加無料・事前申込制、当日参加も歓迎します。",
+        description_en="Four municipalities open satellite offices on this floor: a signing, a talk and a "
+        "meet-up. Free of charge; please register beforehand; walk-ins welcome on the day.",
+        organiser="4市町合同（県 デジタル推進課 協力）", capacity=60, fee_ja="無料", fee_en="Free",
+        registration_opens_at=now - timedelta(days=1), registration_closes_at=start,
+        accepts_walk_ins=True, agenda=agenda), now=now)
+
+
 def _approve_directly(booking: Booking) -> None:
     booking.status = "confirmed"
     booking.sequence += 1
@@ -161,6 +203,9 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
         today = today or utcnow().astimezone(ZoneInfo("Asia/Tokyo")).date()
         with notifications.muted():  # demo accounts need no "booking confirmed" mail
             members = [u for u in users if u.role == "member"]
-            made = _seed_bookings(spaces, members, today)
+            hall = next(space for space in spaces if space.slug == "netsugen-hall")
+            staff = next(user for user in users if user.role == "staff")
+            _seed_kick_off(hall, staff, today)  # first, so the random bookings leave its slot free
+            made = _seed_bookings(spaces, members, today) + 1
         _settle_change_times(spaces)
     return {"users": len(users), "spaces": len(spaces), "bookings": made}

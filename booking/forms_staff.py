@@ -74,6 +74,9 @@ class SpaceForm(ServiceErrorsMixin, FlaskForm):
                                     optional=True)
     quota_hours_per_week = _number(_l("Most hours per member in 7 days (empty: no limit)"), 1, 168,
                                    optional=True)
+    max_people = _number(_l("Most people admitted at once (public events; empty: no registrations)"), 1, 100000,
+                         optional=True)
+    members_may_host_events = CheckField(_l("Members may propose public events on their bookings"))
     close_on_holidays = CheckField(_l("Closed on national holidays"), default=True)
     holiday_country = LineField(_l("Holiday calendar (country code)"), default="JP",
                                 filters=[lambda v: v.upper() if isinstance(v, str) else v],

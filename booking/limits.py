@@ -60,6 +60,11 @@ def signed_in_account() -> str:
     return str(current_user.get_id() or "none")
 
 
+def registrant() -> str:
+    """Who a public event registration mails: the address typed, or the signed-in member."""
+    return _form_email() or f"member:{signed_in_account()}"
+
+
 def _refused(response: Response) -> bool:
     """A refused attempt: a member who signs in at once uses up nothing."""
     return response.status_code in (401, 422)
@@ -88,6 +93,9 @@ LIMITS: dict[str, tuple[Rule, ...]] = {
     "second_factor": (Rule("RATELIMIT_SECOND_FACTOR", pending_account, _refused),),
     "account_mail": (Rule("RATELIMIT_MAIL_PER_ACCOUNT", signed_in_account, _done),),
     "anonymous_form": (Rule("RATELIMIT_ANONYMOUS_FORM", client_address),),
+    # A registration mails its address (again, for one already registered): capped per address too.
+    "event_registration": (Rule("RATELIMIT_ANONYMOUS_FORM", client_address),
+                           Rule("RATELIMIT_MAIL_PER_ACCOUNT", registrant, _done)),
 }
 
 

@@ -26,3 +26,11 @@ def expire_requests_job(app: Flask, _due_at: datetime) -> None:
     stopped for a while still expires everything that is due when it comes back.
     """
     expire_due_requests(utcnow())
+
+
+@jobs.job("events.expire_offers", every=EXPIRY_EVERY)
+def expire_offers_job(app: Flask, _due_at: datetime) -> None:
+    """Once a minute: seats offered from a waiting list and not confirmed by their deadline pass on."""
+    from booking.services.registrations import expire_offers
+
+    expire_offers(str(app.config["SECRET_KEY"]), utcnow())

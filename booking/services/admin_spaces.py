@@ -71,6 +71,8 @@ class SpaceInput:
     request_deadline_hours: int = 24
     close_on_holidays: bool = True
     holiday_country: str = "JP"
+    max_people: int | None = None
+    members_may_host_events: bool = False
 
 
 def is_time_zone(name: str) -> bool:

@@ -71,20 +71,21 @@ def event_of(booking_id: int) -> PublicEvent | None:
     return db.session.scalar(select(PublicEvent).where(PublicEvent.booking_id == booking_id))
 
 
-def save_event(user: User, booking_id: int, data: EventInput, now: datetime | None = None) -> Saved:
+def save_event(user: User, booking_id: int, data: EventInput, now: datetime | None = None, key: str = "") -> Saved:
     """Create or update the public event of a booking, checked under the space's lock.
 
     The agenda must fit inside the booking, the capacity within the space's
     maximum number of people and not below the seats already given, and
     registration must close after it opens and by the end of the event. A member's
-    event waits for staff (`pending`); staff's is published at once.
+    event waits for staff (`pending`); staff's is published at once. A larger
+    capacity seats the waiting list at once (`key` signs the links in their mail).
     """
     now = now or utcnow()
     space_id = editable_booking(user, booking_id).space_id
-    return run_write(space_id, lambda s: _save(s, user, booking_id, data, now))
+    return run_write(space_id, lambda s: _save(s, user, booking_id, data, now, key))
 
 
-def _save(session: Session, user: User, booking_id: int, data: EventInput, now: datetime) -> Saved:
+def _save(session: Session, user: User, booking_id: int, data: EventInput, now: datetime, key: str) -> Saved:
     booking = editable_booking(user, booking_id)
     if booking.status not in ("confirmed", "pending"):
         raise ServiceError(N_("Only a pending or confirmed booking can carry a public event."))
@@ -110,6 +111,10 @@ def _save(session: Session, user: User, booking_id: int, data: EventInput, now: 
                                      title_en=a.title_en, speakers=a.speakers) for a in data.agenda]
     booking.is_public = True
     session.flush()
+    if event.status == "published" and booking.status == "confirmed":
+        from booking.services.registrations import promote_waiting
+
+        promote_waiting(session, event, key, now)
     return Saved(event=event)
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from booking.db import utcnow
 from booking.domain.wallclock import wall_instant
 from booking.forms_events import AGENDA_ROWS, EventForm, MemberRegistrationForm, PartyForm, RegistrationForm
-from booking.limits import anonymous_form
+from booking.limits import limited
 from booking.models import PublicEvent
 from booking.services import NotFound, ServiceError, event_feeds, public_events, registrations
 from booking.urls import external_url
@@ -69,7 +69,7 @@ def _input(form: RegistrationForm | None,
 
 
 @bp.post("/events/<int:event_id>/register")
-@anonymous_form
+@limited("event_registration")
 def register(event_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     """Register (or join the waiting list); an address already registered gets its link mailed again."""
     event = public_events.public_event(event_id)
@@ -83,7 +83,15 @@ def register(event_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     except ServiceError as refusal:
         flash(_(refusal.message, **refusal.params), "error")
         return redirect(url_for("events.detail", event_id=event_id))
-    return render_template("events/sent.html", event=event, email=data.email)
+    session["registered_email"] = data.email
+    return redirect(url_for("events.sent", event_id=event_id))
+
+
+@bp.get("/events/<int:event_id>/sent")
+def sent(event_id: int) -> str:
+    """Where a registration lands: the mail with the personal link is on its way."""
+    event = public_events.public_event(event_id)
+    return render_template("events/sent.html", event=event, email=session.pop("registered_email", ""))
 
 
 @bp.route("/events/r/<secret>", methods=["GET", "POST"])
@@ -229,7 +237,7 @@ def edit(booking_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     if data is None:
         return render_template("events/form.html", form=form, booking=booking,
                                rows=range(1, AGENDA_ROWS + 1)), 422 if form.is_submitted() else 200
-    saved = public_events.save_event(current_user, booking_id, data)
+    saved = public_events.save_event(current_user, booking_id, data, key=_key())
     if not saved.ok:
         form.form_errors.extend(_(p.message, **dict(p.params)) for p in saved.problems)
         return render_template("events/form.html", form=form, booking=booking, rows=range(1, AGENDA_ROWS + 1)), 422

@@ -49,7 +49,8 @@ def status_of(email):
 def test_a_visitor_registers_with_two_companions_and_gets_the_calendar_and_a_personal_link(client, kick_off):
     response = register(client, kick_off, "aiko@example.jp", companions=2)
 
-    assert response.status_code == 200
+    assert response.status_code == 302
+    assert "aiko@example.jp" in client.get(response.headers["Location"]).get_data(as_text=True)
     [mail] = mails("aiko@example.jp")
     assert mail.kind == "registration.registered"
     calendar = calendar_of(mail)

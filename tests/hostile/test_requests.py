@@ -40,7 +40,7 @@ ROUTES = values.routes(_DISCOVERY)
 FIELDS = values.form_fields()
 QUERY_NAMES, RAW_FORM_NAMES = values.read_names()
 POST_NAMES = {**FIELDS, **RAW_FORM_NAMES}
-BASELINE = {**values.baseline(DAY), "locale": "ja", "next": "/", "kind": "member"}
+BASELINE = {**values.baseline(DAY), "locale": "ja", "next": "/", "kind": "member", "action": "change"}
 
 
 def test_discovery_finds_the_routes_forms_and_query_names():

@@ -28,7 +28,7 @@ def test_seeding_twice_does_not_duplicate_anything_and_never_double_books(app):
     roles = sorted(db.session.scalars(select(User.role)))
     assert roles == ["admin", "member", "member", "member", "staff"]
     owners = set(db.session.scalars(select(Booking.user_id)))
-    assert len(owners) == 3, "the demo week shows bookings of several members"
+    assert len(owners) == 4, "the demo week shows bookings of three members, and staff's kick-off"
     studio = db.session.scalar(select(Space).where(Space.slug == "tsulunos"))
     active = [
         b for b in db.session.scalars(select(Booking).where(Booking.space_id == studio.id)) if b.is_active
@@ -72,3 +72,20 @@ def test_every_seeded_request_waits_for_a_deadline_after_now(app):
     now = datetime.now(UTC)
     pending = db.session.scalars(select(Booking).where(Booking.status == "pending")).all()
     assert pending and all(deadline_of(b) > now for b in pending)
+
+
+def test_the_demo_has_the_kick_off_in_the_hall_as_a_public_event(app):
+    from zoneinfo import ZoneInfo
+
+    from booking.models import PublicEvent
+
+    seed_demo()
+    [event] = db.session.scalars(select(PublicEvent))
+    zone = ZoneInfo("Asia/Tokyo")
+    start, end = event.booking.start_dt.astimezone(zone), event.booking.end_dt.astimezone(zone)
+    assert (start.weekday(), start.strftime("%H:%M"), end.strftime("%H:%M")) == (1, "17:00", "18:45")
+    assert event.booking.space.slug == "netsugen-hall" and event.booking.status == "confirmed"
+    assert [(item.start_dt.astimezone(zone).strftime("%H:%M"), item.minutes) for item in event.agenda_items] == [
+        ("17:00", 20), ("17:20", 50), ("18:15", 30)]
+    assert event.fee_ja == "無料" and event.accepts_walk_ins and event.status == "published"
+    assert event.created_at <= datetime.now(UTC) and event.updated_at <= datetime.now(UTC)
