@@ -134,6 +134,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = None
     from booking import (
         delivery,  # noqa: F401 (outbox rows are delivered after their commit)
+        event_jobs,  # noqa: F401 (registers the reminder and retention jobs of events)
         mail,
         schedules,  # noqa: F401 (registers the scheduled booking jobs)
     )
@@ -151,9 +152,11 @@ def _register_blueprints(app: Flask) -> None:
     from booking.views import (
         DatabaseIdConverter,
         account,
+        attendance,
         auth,
         bookings,
         errors,
+        event_privacy,
         events,
         feeds,
         main,
@@ -169,7 +172,7 @@ def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter
 
     for module in (main, auth, second_factor, spaces, bookings, series, staff, staff_admin, staff_mail, reports,
-                   account, feeds, events):
+                   account, feeds, events, attendance, event_privacy):
         app.register_blueprint(module.bp)
     errors.register(app)
     from booking.views import helpers, params, sessions

@@ -421,7 +421,9 @@ class FeedToken(db.Model):
 
 
 EVENT_ACTIONS = ("requested", "approved", "rejected", "cancelled", "overridden", "edited",
-                 "proposed", "declined", "expired", "restored")
+                 "proposed", "declined", "expired", "restored",
+                 # the public event on the booking (issue 19): its attendees exported, mailed, or it withdrawn
+                 "exported", "mailed", "withdrawn")
 
 
 class BookingEvent(db.Model):
@@ -529,7 +531,7 @@ class JobSchedule(db.Model):
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-EXPORT_KINDS = ("bookings", "figures", "members")
+EXPORT_KINDS = ("bookings", "figures", "members", "attendees")
 EXPORT_FORMATS = ("csv", "xlsx")
 
 

@@ -127,6 +127,11 @@ def _stored(attachment: Attachment) -> dict[str, Any]:
             "params": [list(p) for p in attachment.params], "data": base64.b64encode(attachment.data).decode()}
 
 
+def stored_attachment(attachment: Attachment) -> dict[str, Any]:
+    """An attachment as an outbox row keeps it (to add one to a row not yet written)."""
+    return _stored(attachment)
+
+
 def _attachment(stored: dict[str, Any]) -> Attachment:
     params = tuple((str(k), str(v)) for k, v in stored.get("params", []))
     return Attachment(stored["filename"], stored["content_type"], base64.b64decode(stored["data"]), params)

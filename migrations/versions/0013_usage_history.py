@@ -6,7 +6,7 @@ Every existing space gets one version holding its current rules, in force since 
 epoch: figures of past periods keep today's rules until the first change is recorded.
 
 Revision ID: 0013
-Revises: 0012
+Revises: 0017
 Create Date: 2026-11-29 14:30:00
 """
 from datetime import UTC, datetime
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0013'
-down_revision = '0012'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
@@ -96,7 +96,8 @@ def upgrade():
         batch_op.create_index('ix_closure_removals_space_start', ['space_id', 'start_dt'], unique=False)
     with op.batch_alter_table('export_log', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_export_log_kind'), type_='check')
-        batch_op.create_check_constraint(op.f('ck_export_log_kind'), "kind IN ('bookings', 'figures', 'members')")
+        batch_op.create_check_constraint(op.f('ck_export_log_kind'),
+                                         "kind IN ('bookings', 'figures', 'members', 'attendees')")
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.create_index('ix_bookings_space_cancelled', ['space_id', 'cancelled_at'], unique=False)
     with op.batch_alter_table('booking_events', schema=None) as batch_op:
@@ -112,7 +113,7 @@ def downgrade():
     op.execute("DELETE FROM export_log WHERE kind = 'members'")
     with op.batch_alter_table('export_log', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_export_log_kind'), type_='check')
-        batch_op.create_check_constraint(op.f('ck_export_log_kind'), "kind IN ('bookings', 'figures')")
+        batch_op.create_check_constraint(op.f('ck_export_log_kind'), "kind IN ('bookings', 'figures', 'attendees')")
     with op.batch_alter_table('closure_removals', schema=None) as batch_op:
         batch_op.drop_index('ix_closure_removals_space_start')
     op.drop_table('closure_removals')

@@ -17,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 OLD_ACTIONS = ('requested', 'approved', 'rejected', 'cancelled', 'overridden', 'edited',
-               'proposed', 'declined', 'expired')
+               'proposed', 'declined', 'expired', 'exported', 'mailed', 'withdrawn')
 NEW_ACTIONS = (*OLD_ACTIONS, 'restored')
 
 

@@ -1,0 +1,166 @@
+"""Check-in at the door: the code on a confirmation, what a scan may do, and the day's counts.
+
+A check-in code is eight characters of Crockford's base32 (no I, L, O or U, so
+nothing reads as another character): seven random ones and a check character, shown
+as `ABCD-EFGH`. Typing is forgiving (lower case, spaces, hyphens, O for 0, I and L
+for 1); the check character catches a single mistyped character and most swapped
+neighbours, so the door says "not a valid code" rather than "unknown". A scanner may
+read the whole QR text (a link with `code=`), which is accepted too.
+
+The rules are pure: the services pass the registration's state and the clock.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from booking.domain.values import as_utc
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+DATA_LENGTH = 7
+CODE_LENGTH = DATA_LENGTH + 1
+RANDOM_BYTES = 5  # 40 bits, of which the 35 of seven characters are used
+_WEIGHTS = (1, 3, 5, 7, 9, 11, 13)  # odd: invertible mod 32, so one wrong character always shows
+_TYPOS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_IN_LINK = re.compile(r"[?&]code=([^&#\s]+)")
+
+
+def check_character(data: str) -> str:
+    """The check character of seven code characters (weighted sum mod 32)."""
+    total = sum(weight * ALPHABET.index(char) for weight, char in zip(_WEIGHTS, data, strict=True))
+    return ALPHABET[total % 32]
+
+
+def new_code(random_bytes: bytes) -> str:
+    """A code from at least RANDOM_BYTES random bytes (the caller draws them: the domain has no randomness)."""
+    if len(random_bytes) < RANDOM_BYTES:
+        raise ValueError("a check-in code needs 5 random bytes")
+    number = int.from_bytes(random_bytes[:RANDOM_BYTES], "big") >> (RANDOM_BYTES * 8 - DATA_LENGTH * 5)
+    data = "".join(ALPHABET[(number >> (5 * (DATA_LENGTH - 1 - i))) & 31] for i in range(DATA_LENGTH))
+    return data + check_character(data)
+
+
+def display_code(code: str) -> str:
+    """`ABCD-EFGH`: two groups of four, easier to read out and type."""
+    return f"{code[:4]}-{code[4:]}"
+
+
+def normalise_code(typed: str) -> str | None:
+    """The code someone typed or a scanner read, as stored; None when it cannot be a code.
+
+    Accepts a QR link (`…?code=ABCD-EFGH`), any case, full-width characters, spaces and
+    hyphens, and the characters people confuse (O/0, I/L/1). A wrong check character gives None.
+    """
+    text = unicodedata.normalize("NFKC", typed[:200])  # full-width letters from a Japanese IME
+    found = _IN_LINK.search(text)
+    text = found.group(1) if found else text
+    cleaned = re.sub(r"[\s\-‐-―ー]", "", text).upper().translate(_TYPOS)
+    if len(cleaned) != CODE_LENGTH or any(char not in ALPHABET for char in cleaned):
+        return None
+    return cleaned if check_character(cleaned[:DATA_LENGTH]) == cleaned[DATA_LENGTH] else None
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"
+    ALREADY = "already"  # checked in before: the door is told when, never twice
+    CANCELLED = "cancelled"  # the registration was cancelled: refused
+    WAITING = "waiting"  # still on the waiting list: no seat, refused
+    UNKNOWN = "unknown"  # no registration of this event has the code
+
+
+def checkin_outcome(status: str | None, checked_in_at: datetime | None) -> Outcome:
+    """What a scan of a registration in `status` (None: not found) does.
+
+    Only a registered (confirmed) party that has not checked in yet is let in.
+    """
+    if status is None:
+        return Outcome.UNKNOWN
+    if status == "cancelled":
+        return Outcome.CANCELLED
+    if status != "registered":
+        return Outcome.WAITING
+    if checked_in_at is not None:
+        return Outcome.ALREADY
+    return Outcome.ACCEPTED
+
+
+@dataclass(frozen=True)
+class Party:
+    """One registration as the counts see it."""
+
+    status: str  # "registered", "waiting", "cancelled", … (issue 18's statuses)
+    companions: int
+    checked_in: bool
+
+    @property
+    def persons(self) -> int:
+        return 1 + self.companions
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The counts of one event, in persons (a party is its registrant and companions)."""
+
+    registered: int
+    companions: int
+    waiting: int
+    checked_in: int
+    walk_ins: int
+
+    @property
+    def no_shows(self) -> int:
+        """Registered persons who did not check in (final once the event is over)."""
+        return self.registered - self.checked_in
+
+    @property
+    def present(self) -> int:
+        return self.checked_in + self.walk_ins
+
+
+def tally(parties: list[Party], walk_ins: int) -> Tally:
+    """Counts of registered (with companions), waiting, checked in and walk-in persons."""
+    registered = [p for p in parties if p.status == "registered"]
+    return Tally(
+        registered=sum(p.persons for p in registered),
+        companions=sum(p.companions for p in registered),
+        waiting=sum(p.persons for p in parties if p.status == "waiting"),
+        checked_in=sum(p.persons for p in registered if p.checked_in),
+        walk_ins=walk_ins,
+    )
+
+
+def anonymise_at(event_end: datetime, retention_days: int) -> datetime:
+    """When the attendees' personal data of an event ending at `event_end` is removed."""
+    if retention_days < 0:
+        raise ValueError("retention cannot be negative")
+    return as_utc(event_end) + timedelta(days=retention_days)
+
+
+def is_due_for_anonymising(event_end: datetime, retention_days: int, now: datetime) -> bool:
+    return as_utc(now) >= anonymise_at(event_end, retention_days)
+
+
+REMINDER_TIME = time(10)  # local time on the day before
+
+
+def reminder_at(event_start: datetime, zone: str, at: time = REMINDER_TIME) -> datetime:
+    """The instant the reminder of an event goes out: `at` local time on the day before (UTC)."""
+    local_zone = ZoneInfo(zone)
+    day_before: date = as_utc(event_start).astimezone(local_zone).date() - timedelta(days=1)
+    return datetime.combine(day_before, at, local_zone).astimezone(as_utc(event_start).tzinfo)
+
+
+def is_reminder_due(event_start: datetime, zone: str, registered_at: datetime, now: datetime,
+                    at: time = REMINDER_TIME) -> bool:
+    """Whether a registration gets its reminder now.
+
+    From `at` on the local day before until the start; a registration made after
+    that moment has just had its confirmation, so it gets none.
+    """
+    send_at = reminder_at(event_start, zone, at)
+    return send_at <= as_utc(now) < as_utc(event_start) and as_utc(registered_at) < send_at

@@ -1,0 +1,91 @@
+"""Attendee data does not stay: an event's personal data is removed a set time after it ends.
+
+Removing keeps the rows and their counts (status, party size, organisation kind,
+check-in time) and blanks what names a person: name, address, organisation, the
+member link and the personal link (its hash is replaced, so the link stops
+working). Walk-ins lose their names too. The event's counts are written to
+`event_records` at that moment, for the usage figures. A registrant who deletes
+their registration through their link gets the same treatment at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from booking.models import Booking, PublicEvent, Registration
+from booking.models_attendance import EventRecord, WalkIn
+from booking.services import ServiceError
+from booking.services.attendance import tally_of
+from booking.services.transactions import run_write
+
+BATCH = 20  # events per run: a long backlog is worked off over several runs
+
+
+def forget_person(registration: Registration) -> None:
+    """Blank what identifies the registrant; counts and statuses stay."""
+    registration.name = ""
+    registration.email = f"deleted-{registration.id}@invalid"
+    registration.organisation = ""
+    registration.user_id = None
+    registration.token_hash = hashlib.sha256(secrets.token_bytes(32)).hexdigest()
+
+
+def anonymise_event(session: Session, found: PublicEvent, now: datetime) -> EventRecord:
+    """Keep the event's counts and remove its attendees' personal data (the caller's transaction)."""
+    counts = tally_of(session, found.id)
+    record = session.get(EventRecord, found.id) or EventRecord(event_id=found.id)
+    record.registered, record.companions, record.waiting = counts.registered, counts.companions, counts.waiting
+    record.checked_in, record.walk_ins, record.anonymised_at = counts.checked_in, counts.walk_ins, now
+    session.add(record)
+    for registration in session.scalars(select(Registration).where(Registration.event_id == found.id)):
+        forget_person(registration)
+    session.execute(update(WalkIn).where(WalkIn.event_id == found.id).values(name="", organisation="")
+                    .execution_options(synchronize_session=False))
+    return record
+
+
+def anonymise_due(now: datetime, retention_days: int) -> int:
+    """Remove the personal data of every event that ended `retention_days` ago or longer; how many."""
+    if retention_days < 0:
+        raise ValueError("retention cannot be negative")
+
+    def work(session: Session) -> int:
+        ended_before = now - timedelta(days=retention_days)  # domain.checkin.anonymise_at, as a query
+        due = list(session.scalars(
+            select(PublicEvent).join(Booking, Booking.id == PublicEvent.booking_id)
+            .outerjoin(EventRecord, EventRecord.event_id == PublicEvent.id)
+            .where(EventRecord.event_id.is_(None), Booking.end_dt <= ended_before)
+            .order_by(Booking.end_dt).limit(BATCH)))
+        for found in due:
+            anonymise_event(session, found, now)
+        return len(due)
+
+    return run_write(None, work)
+
+
+def delete_registration(secret: str, key: str) -> int:
+    """A registrant deletes their registration through their personal link: a registration still
+    holding or waiting for seats is cancelled first (seats pass on, as issue 18's cancel does),
+    then what names the person is removed. Returns the event's id; NotFound for a dead link."""
+    from booking.services import registrations
+
+    registration = registrations.find_by_secret(secret)
+    event_id, registration_id = registration.event_id, registration.id
+    if registration.status in ("registered", "offered", "waiting"):
+        try:
+            registrations.cancel(secret, key)
+        except ServiceError:
+            pass  # the event is over or withdrawn: nothing to give back, only data to remove
+
+    def work(session: Session) -> int:
+        current = session.get(Registration, registration_id, populate_existing=True)
+        if current is not None:
+            forget_person(current)
+        return event_id
+
+    return run_write(None, work)

@@ -1,0 +1,46 @@
+// The door page's camera: where the browser has BarcodeDetector (Chrome on Android, for
+// example), a button opens the camera and a QR code read fills in the code and submits it.
+// Elsewhere the button stays hidden and the code is typed; the page works without this file.
+(function () {
+  "use strict";
+  var button = document.getElementById("scan-button");
+  var video = document.getElementById("scan-video");
+  var help = document.getElementById("scan-help");
+  var input = document.getElementById("code");
+  var form = document.getElementById("code-form");
+  if (!button || !video || !input || !form) { return; }
+  if (!("BarcodeDetector" in window) || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { return; }
+  button.hidden = false;
+  var stream = null;
+
+  function stop() {
+    if (stream) { stream.getTracks().forEach(function (track) { track.stop(); }); }
+    stream = null;
+    video.hidden = true;
+    help.hidden = true;
+  }
+
+  button.addEventListener("click", function () {
+    if (stream) { stop(); return; }
+    var detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (media) {
+      stream = media;
+      video.srcObject = media;
+      video.hidden = false;
+      help.hidden = false;
+      return video.play();
+    }).then(function look() {
+      if (!stream) { return; }
+      detector.detect(video).then(function (codes) {
+        if (codes.length && codes[0].rawValue) {
+          input.value = codes[0].rawValue;
+          stop();
+          form.submit();
+        } else {
+          window.setTimeout(look, 200);
+        }
+      }).catch(function () { window.setTimeout(look, 500); });
+    }).catch(function () { stop(); button.hidden = true; });
+  });
+  input.focus();
+}());

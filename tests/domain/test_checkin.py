@@ -1,0 +1,139 @@
+"""Check-in codes, what a scan does, the counts of an event, retention and reminder timing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from booking.domain.checkin import (
+    ALPHABET,
+    CODE_LENGTH,
+    Outcome,
+    Party,
+    anonymise_at,
+    checkin_outcome,
+    display_code,
+    is_due_for_anonymising,
+    is_reminder_due,
+    new_code,
+    normalise_code,
+    reminder_at,
+    tally,
+)
+
+CODE = new_code(bytes([0x12, 0x34, 0x56, 0x78, 0x9A]))
+
+
+def test_a_code_is_eight_unambiguous_characters_shown_in_two_groups():
+    assert len(CODE) == CODE_LENGTH
+    assert set(CODE) <= set(ALPHABET)
+    assert not set(CODE) & set("ILOU")
+    assert display_code(CODE) == f"{CODE[:4]}-{CODE[4:]}"
+
+
+def test_a_code_needs_five_random_bytes():
+    with pytest.raises(ValueError):
+        new_code(b"1234")
+
+
+@given(st.binary(min_size=5, max_size=5))
+def test_every_new_code_reads_back_as_itself(random_bytes):
+    code = new_code(random_bytes)
+    assert normalise_code(code) == code
+    assert normalise_code(display_code(code).lower()) == code
+
+
+@pytest.mark.parametrize("typed", [
+    "{d}", "{lower}", " {d} ", "{spaced}", "{fullwidth}", "https://booking.example.jp/staff/events/3/door?code={d}",
+    "{d_katakana_dash}",
+])
+def test_typing_is_forgiving(typed):
+    shown = display_code(CODE)
+    text = typed.format(d=shown, lower=shown.lower(), spaced=" ".join(CODE),
+                        fullwidth=shown.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)}),
+                        d_katakana_dash=shown.replace("-", "ー"))
+    assert normalise_code(text) == CODE
+
+
+def test_confusable_letters_read_as_the_digits():
+    code = next(new_code(bytes([n, 0, 0, 0, n])) for n in range(256) if "0" in new_code(bytes([n, 0, 0, 0, n])))
+    assert normalise_code(code.replace("0", "O")) == code
+
+
+@given(st.binary(min_size=5, max_size=5), st.integers(0, CODE_LENGTH - 1), st.integers(1, 31))
+def test_one_mistyped_character_is_never_a_valid_code(random_bytes, position, shift):
+    code = new_code(random_bytes)
+    wrong = ALPHABET[(ALPHABET.index(code[position]) + shift) % 32]
+    assert normalise_code(code[:position] + wrong + code[position + 1:]) is None
+
+
+@pytest.mark.parametrize("typed", ["", "ABC", "ABCDEFGHJ", "ABCD-EFG!", "ＡＢＣ", "x" * 10_000])
+def test_what_cannot_be_a_code_is_none(typed):
+    assert normalise_code(typed) is None
+
+
+@pytest.mark.parametrize(("status", "checked_in_at", "outcome"), [
+    ("registered", None, Outcome.ACCEPTED),
+    ("registered", datetime(2026, 12, 1, tzinfo=UTC), Outcome.ALREADY),
+    ("cancelled", None, Outcome.CANCELLED),
+    ("cancelled", datetime(2026, 12, 1, tzinfo=UTC), Outcome.CANCELLED),
+    ("waiting", None, Outcome.WAITING),
+    (None, None, Outcome.UNKNOWN),
+])
+def test_only_a_registered_party_not_yet_in_is_accepted(status, checked_in_at, outcome):
+    assert checkin_outcome(status, checked_in_at) == outcome
+
+
+def test_counts_are_persons_with_companions_and_no_shows_are_registered_not_checked_in():
+    parties = [Party("registered", 2, True), Party("registered", 0, False), Party("registered", 1, False),
+               Party("waiting", 1, False), Party("cancelled", 3, False)]
+    counts = tally(parties, walk_ins=4)
+    assert (counts.registered, counts.companions, counts.waiting) == (6, 3, 2)
+    assert (counts.checked_in, counts.walk_ins, counts.no_shows, counts.present) == (3, 4, 3, 7)
+
+
+def test_an_empty_event_counts_nothing():
+    counts = tally([], walk_ins=0)
+    assert (counts.registered, counts.no_shows, counts.present) == (0, 0, 0)
+
+
+END = datetime(2026, 12, 1, 9, 45, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("now", "due"), [
+    (END + timedelta(days=30) - timedelta(seconds=1), False),
+    (END + timedelta(days=30), True),
+    (END + timedelta(days=400), True),
+])
+def test_attendee_data_is_removed_the_retention_period_after_the_end(now, due):
+    assert is_due_for_anonymising(END, 30, now) is due
+
+
+def test_retention_cannot_be_negative():
+    with pytest.raises(ValueError):
+        anonymise_at(END, -1)
+
+
+START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # Tuesday 17:00 in Tokyo
+
+
+def test_the_reminder_goes_at_ten_local_time_the_day_before():
+    assert reminder_at(START, "Asia/Tokyo") == datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
+    assert reminder_at(START, "Europe/Berlin") == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+EARLY = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("now", "registered_at", "due"), [
+    (datetime(2026, 11, 30, 0, 59, tzinfo=UTC), EARLY, False),
+    (datetime(2026, 11, 30, 1, 0, tzinfo=UTC), EARLY, True),
+    (START - timedelta(minutes=1), EARLY, True),
+    (START, EARLY, False),
+    (datetime(2026, 11, 30, 3, 0, tzinfo=UTC), datetime(2026, 11, 30, 2, 0, tzinfo=UTC), False),
+])
+def test_a_reminder_is_due_from_the_day_before_until_the_start_for_earlier_registrations(now, registered_at, due):
+    assert is_reminder_due(START, "Asia/Tokyo", registered_at, now) is due

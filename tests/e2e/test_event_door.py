@@ -1,0 +1,76 @@
+"""The door page on a phone (320 px): a typed code checks a party in, a name is found and
+checked in with one tap, a check-in is undone, a walk-in counted; the page never scrolls sideways."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from booking.domain.checkin import display_code
+from booking.extensions import db
+from booking.models_attendance import AttendeePass
+from tests.e2e.conftest import sign_in
+from tests.events.running.conftest import create_event, register  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.e2e
+
+NARROW = {"width": 320, "height": 640}
+
+
+def code_of(registration):
+    return db.session.scalar(select(AttendeePass.code).where(AttendeePass.registration_id == registration.id))
+
+
+def fits(page: Page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 320, f"the door page is {width} px wide at 320 px"
+
+
+def test_door_page_at_320_px_code_typed_name_search_one_tap_and_undo(
+        new_page: Callable[..., Page], create_event, register, create_user):  # noqa: F811
+    staff = create_user(role="staff")
+    event = create_event(title_ja="4自治体サテライトオフィス合同キックオフ・ミートアップ")
+    hanako = register(event, name="山田 花子", organisation="渋谷区サテライトオフィス", party_size=3)
+    register(event, name="佐藤 一郎", organisation="株式会社サンプル")
+    page = new_page(viewport=NARROW)
+    sign_in(page, staff.email)
+    page.goto(f"/staff/events/{event.id}/door")
+    fits(page)
+
+    # A typed code, as people read it out (lower case, no hyphen).
+    page.get_by_label("受付コード").fill(code_of(hanako).lower())
+    page.get_by_role("button", name="受付", exact=True).click()
+    result = page.locator("#scan-result")
+    expect(result).to_contain_text("受付済み")
+    expect(result).to_contain_text("山田 花子")
+    expect(page.locator("#count-checked-in")).to_have_text("3")
+    fits(page)
+
+    # The same code again: told, not counted twice.
+    page.get_by_label("受付コード").fill(display_code(code_of(hanako)))
+    page.get_by_role("button", name="受付", exact=True).click()
+    expect(page.locator("#scan-result")).to_contain_text("受付済みです")
+    expect(page.locator("#count-checked-in")).to_have_text("3")
+
+    # Undo the scan from the banner.
+    page.locator("#scan-result").get_by_role("button", name="取り消す").click()
+    expect(page.locator("#count-checked-in")).to_have_text("0")
+
+    # Find a name and check in with one tap, then undo from the list.
+    page.get_by_label("名前で探す").fill("佐藤")
+    page.get_by_role("button", name="検索").click()
+    page.get_by_role("button", name="佐藤 一郎さんを受付").click()
+    expect(page.locator("#count-checked-in")).to_have_text("1")
+    fits(page)
+    page.get_by_label("名前で探す").fill("佐藤")
+    page.get_by_role("button", name="検索").click()
+    page.get_by_role("button", name="佐藤 一郎さんの受付を取り消す").click()
+    expect(page.locator("#count-checked-in")).to_have_text("0")
+
+    # A walk-in, counted with one tap.
+    page.get_by_role("button", name="当日参加 +1").click()
+    expect(page.locator("#count-walk-ins")).to_have_text("1")
+    fits(page)

@@ -1,0 +1,128 @@
+"""Check-in at the door, walk-ins and counts, through the services on a real database."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from booking.domain.checkin import Outcome, display_code
+from booking.extensions import db
+from booking.models_attendance import AttendeePass
+from booking.services import ServiceError, attendance
+
+
+def code_of(registration):
+    return db.session.scalar(select(AttendeePass.code).where(AttendeePass.registration_id == registration.id))
+
+
+def test_every_registration_gets_its_own_check_in_code(create_event, register):
+    event = create_event()
+    first, second = register(event), register(event)
+    assert code_of(first) and code_of(second) and code_of(first) != code_of(second)
+
+
+def test_a_code_checks_the_party_in_once_and_then_says_already(create_event, register, create_user):
+    event, staff = create_event(), create_user(role="staff")
+    guest = register(event, name="山田 花子", party_size=3)
+
+    first = attendance.check_in_code(event.id, display_code(code_of(guest)).lower(), staff.id)
+    second = attendance.check_in_code(event.id, code_of(guest), staff.id)
+
+    assert (first.outcome, first.name, first.party_size) == (Outcome.ACCEPTED, "山田 花子", 3)
+    assert first.checked_in_at is not None
+    assert second.outcome == Outcome.ALREADY
+    assert second.checked_in_at == first.checked_in_at
+    assert attendance.counts(event.id).checked_in == 3
+
+
+@pytest.mark.parametrize(("status", "outcome"), [("cancelled", Outcome.CANCELLED), ("waiting", Outcome.WAITING),
+                                                 ("offered", Outcome.WAITING), ("expired", Outcome.WAITING)])
+def test_a_registration_without_a_seat_is_refused_at_the_door(create_event, register, create_user, status, outcome):
+    event, staff = create_event(), create_user(role="staff")
+    guest = register(event, status=status)
+
+    scan = attendance.check_in_code(event.id, code_of(guest), staff.id)
+
+    assert scan.outcome == outcome
+    db.session.rollback()
+    assert db.session.get(AttendeePass, guest.id).checked_in_at is None
+
+
+def test_a_code_of_another_event_or_a_mistyped_code_is_unknown(create_event, register, create_user):
+    staff = create_user(role="staff")
+    event, other = create_event(), create_event()
+    elsewhere = register(other)
+    code = code_of(elsewhere)
+    wrong = code[:-1] + ("0" if code[-1] != "0" else "1")
+
+    assert attendance.check_in_code(event.id, code, staff.id).outcome == Outcome.UNKNOWN
+    assert attendance.check_in_code(event.id, wrong, staff.id).outcome == Outcome.UNKNOWN
+    assert attendance.check_in_code(event.id, "", staff.id).outcome == Outcome.UNKNOWN
+
+
+def test_undo_takes_the_check_in_back_and_the_code_works_again(create_event, register, create_user):
+    event, staff = create_event(), create_user(role="staff")
+    guest = register(event)
+    attendance.check_in(event.id, guest.id, staff.id)
+
+    attendance.undo_check_in(event.id, guest.id)
+
+    assert attendance.counts(event.id).checked_in == 0
+    assert attendance.check_in_code(event.id, code_of(guest), staff.id).outcome == Outcome.ACCEPTED
+
+
+def test_checking_in_by_name_is_one_call_and_a_registration_of_another_event_is_not_found(
+        create_event, register, create_user):
+    event, other, staff = create_event(), create_event(), create_user(role="staff")
+    guest, stranger = register(event, name="佐藤 一郎"), register(other)
+
+    assert [row.name for row in attendance.attendees(event.id, "佐藤")] == ["佐藤 一郎"]
+    assert attendance.check_in(event.id, guest.id, staff.id).outcome == Outcome.ACCEPTED
+    with pytest.raises(ServiceError):
+        attendance.check_in(event.id, stranger.id, staff.id)
+
+
+def test_search_matches_name_organisation_or_address_and_treats_wildcards_as_text(create_event, register):
+    event = create_event()
+    register(event, name="田中 太郎", organisation="渋谷区", email="taro@example.jp")
+    register(event, name="100% 本気", organisation="NPO法人", email="npo@example.jp")
+
+    assert [r.name for r in attendance.attendees(event.id, "渋谷")] == ["田中 太郎"]
+    assert [r.name for r in attendance.attendees(event.id, "TARO@")] == ["田中 太郎"]
+    assert [r.name for r in attendance.attendees(event.id, "%")] == ["100% 本気"]
+    assert len(attendance.attendees(event.id, "")) == 2
+
+
+def test_counts_are_persons_registered_waiting_checked_in_walk_ins_and_no_shows(create_event, register, create_user):
+    event, staff = create_event(), create_user(role="staff")
+    came = register(event, party_size=3)
+    register(event, party_size=1)
+    register(event, party_size=2, status="waiting")
+    register(event, party_size=4, status="cancelled")
+    attendance.check_in(event.id, came.id, staff.id)
+    attendance.add_walk_in(event.id, staff.id, "飛び入り 太郎", "個人")
+    attendance.add_walk_in(event.id, staff.id)
+
+    counts = attendance.counts(event.id)
+
+    assert (counts.registered, counts.companions, counts.waiting) == (4, 2, 2)
+    assert (counts.checked_in, counts.walk_ins, counts.no_shows) == (3, 2, 1)
+
+
+def test_walk_ins_are_refused_when_the_event_does_not_accept_them(create_event, create_user):
+    event, staff = create_event(accepts_walk_ins=False), create_user(role="staff")
+    with pytest.raises(ServiceError):
+        attendance.add_walk_in(event.id, staff.id)
+    assert attendance.counts(event.id).walk_ins == 0
+
+
+def test_the_last_walk_in_can_be_taken_back_and_not_more_than_were_counted(create_event, create_user):
+    event, staff = create_event(), create_user(role="staff")
+    attendance.add_walk_in(event.id, staff.id, "一人目")
+    attendance.add_walk_in(event.id, staff.id, "二人目")
+
+    assert attendance.undo_walk_in(event.id).walk_ins == 1
+    assert [w.name for w in attendance.recent_walk_ins(event.id)] == ["一人目"]
+    attendance.undo_walk_in(event.id)
+    with pytest.raises(ServiceError):
+        attendance.undo_walk_in(event.id)

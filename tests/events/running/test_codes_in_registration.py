@@ -1,0 +1,94 @@
+"""Issue 18's registration meets issue 19: the confirmation carries the code and QR, the personal
+page shows them, the registrant deletes their registration through the link, the form links the notice."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from booking.domain.checkin import Outcome, normalise_code
+from booking.extensions import db
+from booking.models import Registration
+from booking.models_attendance import AttendeePass
+from booking.services import attendance, registrations
+from booking.services.registrations import RegistrationInput
+from tests.conftest import future_day
+from tests.events.factories import make_event
+from tests.mail.conftest import text_of
+
+KEY = "test-secret"
+LINK_RE = re.compile(r"https://booking\.example\.jp(/events/r/[A-Za-z0-9_-]+)")
+CODE_RE = re.compile(r"([0-9A-Z]{4}-[0-9A-Z]{4})")
+
+
+@pytest.fixture
+def app_config(mail_config):
+    return {**mail_config, "RATELIMIT_ENABLED": False}
+
+
+def test_a_confirmation_carries_the_check_in_code_and_its_qr_and_the_code_checks_in(
+        app, inbox, create_space, create_user):
+    hall = create_space(max_people=80)
+    staff = create_user(role="staff")
+    start = future_day(10) + timedelta(hours=8)
+    event = make_event(hall, staff, start, start + timedelta(hours=2), capacity=2)
+    inbox.messages.clear()
+
+    done = registrations.register(event.id, RegistrationInput(
+        name="山田 花子", email="hanako@example.jp", companions=1, consent=True, locale="ja"), KEY)
+    registrations.register(event.id, RegistrationInput(name="Anna", email="anna@example.jp", consent=True,
+                                                       locale="en"), KEY)
+    inbox.wait_for(2)
+
+    confirmation = inbox.only_one_to("hanako@example.jp")
+    code = CODE_RE.search(text_of(confirmation).split("受付コード：")[1]).group(1)
+    stored = db.session.scalar(select(AttendeePass.code).where(
+        AttendeePass.registration_id == done.registration.id))
+    assert normalise_code(code) == stored
+    assert [p.get_content_type() for p in confirmation.iter_attachments()].count("image/png") == 1
+    waiting = inbox.only_one_to("anna@example.jp")  # on the waiting list: no code, no QR
+    assert "check-in code" not in text_of(waiting).lower()
+    assert "image/png" not in [p.get_content_type() for p in waiting.iter_attachments()]
+    assert attendance.check_in_code(event.id, code, staff.id).outcome == Outcome.ACCEPTED
+
+
+def test_the_personal_page_shows_the_code_and_deleting_cancels_promotes_and_forgets(
+        app, inbox, client, create_space, create_user):
+    hall = create_space(max_people=80)
+    start = future_day(10) + timedelta(hours=8)
+    event = make_event(hall, create_user(role="staff"), start, start + timedelta(hours=2), capacity=1)
+    inbox.messages.clear()
+    registrations.register(event.id, RegistrationInput(name="山田 花子", email="hanako@example.jp", consent=True,
+                                                       organisation="渋谷区"), KEY)
+    registrations.register(event.id, RegistrationInput(name="待ち 次郎", email="jiro@example.jp", consent=True), KEY)
+    inbox.wait_for(2)
+    link = LINK_RE.search(text_of(inbox.only_one_to("hanako@example.jp"))).group(1)
+
+    page = client.get(link).get_data(as_text=True)
+    assert 'src="data:image/svg+xml' in page and CODE_RE.search(page.split("checkin-code")[1])
+    assert "/events/privacy" in page
+
+    response = client.submit(f"{link}/delete")
+
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/events/{event.id}")
+    db.session.rollback()
+    people = {r.email: r for r in db.session.scalars(select(Registration).where(Registration.event_id == event.id))}
+    assert "hanako@example.jp" not in people
+    gone = next(r for r in people.values() if r.email.endswith("@invalid"))
+    assert (gone.name, gone.organisation, gone.status) == ("", "", "cancelled")
+    assert people["jiro@example.jp"].status in ("registered", "offered")
+    assert client.get(link).status_code == 404
+
+
+def test_the_registration_form_links_the_privacy_notice_with_the_retention(client, create_space, create_user):
+    hall = create_space(max_people=80)
+    start = future_day(10) + timedelta(hours=8)
+    event = make_event(hall, create_user(role="staff"), start, start + timedelta(hours=2))
+
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert 'href="/events/privacy"' in page
+    notice = client.get("/events/privacy").get_data(as_text=True)
+    assert "30" in notice

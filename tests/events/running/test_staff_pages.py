@@ -1,0 +1,131 @@
+"""The staff pages of an event's day: staff only, the door's flows, exports logged and audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import select
+
+from booking.domain.checkin import display_code
+from booking.extensions import db
+from booking.models import BookingEvent, ExportLog
+from booking.models_attendance import AttendeePass
+from booking.services.exports import read_xlsx
+
+
+def code_of(registration):
+    return db.session.scalar(select(AttendeePass.code).where(AttendeePass.registration_id == registration.id))
+
+
+PAGES = ["/staff/events/", "/staff/events/{id}/attendees", "/staff/events/{id}/attendees.csv",
+         "/staff/events/{id}/attendees.xlsx", "/staff/events/{id}/door"]
+POSTS = ["/staff/events/{id}/message", "/staff/events/{id}/withdraw", "/staff/events/{id}/door/code",
+         "/staff/events/{id}/door/{r}/in", "/staff/events/{id}/door/{r}/undo", "/staff/events/{id}/walk-ins",
+         "/staff/events/{id}/walk-ins/undo"]
+
+
+@pytest.mark.parametrize("url", PAGES + POSTS)
+def test_attendee_data_and_the_door_are_for_staff_only(client, create_event, register, create_user, url):
+    event = create_event()
+    guest = register(event, name="秘密 花子")
+    path = url.format(id=event.id, r=guest.id)
+    method = client.submit if url in POSTS else client.get
+
+    visitor = method(path)
+    assert visitor.status_code == 302 and "/login" in visitor.headers["Location"]
+    member = create_user()
+    client.login(member.email)
+    response = method(path)
+    assert response.status_code == 403
+    assert "秘密 花子" not in response.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.get(AttendeePass, guest.id).checked_in_at is None
+
+
+@pytest.fixture
+def staff_client(client, create_user):
+    staff = create_user(role="staff", locale="en")
+    client.login(staff.email)
+    client.staff = staff
+    return client
+
+
+def test_the_door_checks_a_typed_code_in_shows_the_name_and_can_undo(staff_client, create_event, register):
+    event = create_event()
+    guest = register(event, name="山田 花子", party_size=2)
+
+    response = staff_client.submit(f"/staff/events/{event.id}/door/code",
+                                   {"code": display_code(code_of(guest)).lower()}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "受付済み" in page or "Checked in" in page
+    assert "山田 花子" in page
+    again = staff_client.submit(f"/staff/events/{event.id}/door/code", {"code": code_of(guest)},
+                                follow_redirects=True).get_data(as_text=True)
+    assert "Already checked in" in again or "受付済みです" in again
+
+    staff_client.submit(f"/staff/events/{event.id}/door/{guest.id}/undo")
+    db.session.rollback()
+    assert db.session.get(AttendeePass, guest.id).checked_in_at is None
+
+
+def test_the_door_refuses_a_cancelled_registration(staff_client, create_event, register):
+    event = create_event()
+    guest = register(event, status="cancelled")
+    page = staff_client.submit(f"/staff/events/{event.id}/door/code", {"code": code_of(guest)},
+                               follow_redirects=True).get_data(as_text=True)
+    assert "この申込は取り消されています" in page or "registration was cancelled" in page
+
+
+def test_a_qr_link_opened_on_a_staff_phone_fills_the_code_but_checks_nobody_in(staff_client, create_event,
+                                                                                register):
+    event = create_event()
+    guest = register(event)
+    shown = display_code(code_of(guest))
+    page = staff_client.get(f"/staff/events/{event.id}/door?code={shown}").get_data(as_text=True)
+    assert f'value="{shown}"' in page
+    db.session.rollback()
+    assert db.session.get(AttendeePass, guest.id).checked_in_at is None
+
+
+def test_the_attendee_csv_is_logged_and_on_the_audit_trail(staff_client, create_event, register):
+    event = create_event()
+    register(event, name="=cmd|' /C calc'!A0", organisation="株式会社テスト")
+
+    response = staff_client.get(f"/staff/events/{event.id}/attendees.csv")
+
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[1][1] == "'=cmd|' /C calc'!A0" and rows[1][3] == "株式会社テスト"
+    db.session.rollback()
+    [entry] = db.session.scalars(select(ExportLog)).all()
+    assert (entry.kind, entry.file_format, entry.row_count, entry.user_id) == ("attendees", "csv", 1,
+                                                                              staff_client.staff.id)
+    trail = db.session.scalars(select(BookingEvent).where(BookingEvent.booking_id == event.booking_id)).all()
+    assert [(e.action, e.actor_id) for e in trail] == [("exported", staff_client.staff.id)]
+
+
+def test_the_attendee_xlsx_round_trips_the_search(staff_client, create_event, register):
+    event = create_event()
+    register(event, name="佐藤 一郎")
+    register(event, name="鈴木 二郎")
+    rows = read_xlsx(staff_client.get(f"/staff/events/{event.id}/attendees.xlsx?q=佐藤").data)
+    assert [row[1] for row in rows[1:]] == ["佐藤 一郎"]
+
+
+def test_the_attendee_page_shows_counts_and_searches(staff_client, create_event, register):
+    event = create_event()
+    register(event, name="佐藤 一郎", party_size=3)
+    register(event, name="鈴木 二郎", status="waiting")
+    page = staff_client.get(f"/staff/events/{event.id}/attendees?q=佐藤").get_data(as_text=True)
+    assert "佐藤 一郎" in page and "鈴木 二郎" not in page
+    assert 'id="count-registered">3<' in page
+
+
+def test_walk_ins_are_counted_at_the_door(staff_client, create_event):
+    event = create_event()
+    staff_client.submit(f"/staff/events/{event.id}/walk-ins", {"name": "飛び入り", "organisation": ""})
+    page = staff_client.get(f"/staff/events/{event.id}/door").get_data(as_text=True)
+    assert 'id="count-walk-ins">1<' in page
