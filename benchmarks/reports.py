@@ -70,7 +70,7 @@ _COLUMNS = """
 _SOURCE = {
     "sqlite": "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < {total}) "
               "SELECT {columns} FROM seq",
-    "postgresql": "SELECT {columns} FROM generate_series(1, {total}) AS n",
+    "postgresql": "SELECT {columns} FROM generate_series(1::bigint, {total}) AS n",
 }
 
 
