@@ -78,7 +78,7 @@ def _at(minutes: str, dialect: str) -> str:
     """SQL for FIRST plus a number of minutes, as the UTC column type stores it."""
     if dialect == "sqlite":
         return f"strftime('%Y-%m-%d %H:%M:%S', '{FIRST:%Y-%m-%d %H:%M:%S}', {minutes} || ' minutes') || '.000000'"
-    return f"(TIMESTAMPTZ '{FIRST.isoformat()}' + make_interval(mins => {minutes}))"
+    return f"(TIMESTAMPTZ '{FIRST.isoformat()}' + make_interval(mins => ({minutes})::int))"
 
 
 def insert_bookings(dialect: str, space_ids: dict[str, int], total: int) -> None:
