@@ -151,7 +151,7 @@ def backend_cpu_s(app: Flask) -> float:
             return 0.0
         with db.engine.connect() as conn:
             pids = list(conn.scalars(text(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")))
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")))  # the pooled one too
     total = 0
     for pid in pids:
         try:
