@@ -70,7 +70,7 @@ _COLUMNS = """
 _SOURCE = {
     "sqlite": "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < {total}) "
               "SELECT {columns} FROM seq",
-    "postgresql": "SELECT {columns} FROM generate_series(1, {total}) AS n",
+    "postgresql": "SELECT {columns} FROM generate_series(1::bigint, {total}) AS n",
 }
 
 
@@ -78,7 +78,7 @@ def _at(minutes: str, dialect: str) -> str:
     """SQL for FIRST plus a number of minutes, as the UTC column type stores it."""
     if dialect == "sqlite":
         return f"strftime('%Y-%m-%d %H:%M:%S', '{FIRST:%Y-%m-%d %H:%M:%S}', {minutes} || ' minutes') || '.000000'"
-    return f"(TIMESTAMPTZ '{FIRST.isoformat()}' + make_interval(mins => {minutes}))"
+    return f"(TIMESTAMPTZ '{FIRST.isoformat()}' + make_interval(mins => ({minutes})::int))"
 
 
 def insert_bookings(dialect: str, space_ids: dict[str, int], total: int) -> None:
@@ -151,7 +151,7 @@ def backend_cpu_s(app: Flask) -> float:
             return 0.0
         with db.engine.connect() as conn:
             pids = list(conn.scalars(text(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")))
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")))  # the pooled one too
     total = 0
     for pid in pids:
         try:

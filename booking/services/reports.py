@@ -14,6 +14,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, false, func, or_, select
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from booking.domain.history import RulesVersion, closures_in_force, in_force
 from booking.domain.usage import (
+    Span,
     local_hours,
     minutes,
     minutes_by_hour,
@@ -184,16 +186,20 @@ def open_minutes(session: Session, rules: SpaceRules, period: Period, locale: st
                for policy, closures, a, z in open_parts(session, rules, start_dt, end_dt, locale))
 
 
-def _space_figures(session: Session, rules: SpaceRules, filters: Filters, locale: str,
-                   report: Report) -> SpaceFigures:
+@lru_cache(maxsize=32)
+def hour_pieces(zone: str, start_dt: datetime, end_dt: datetime) -> tuple[tuple[int, int, Span], ...]:
+    """The local hours of a period in a zone (the same for every space there, and for every page view)."""
+    return tuple(local_hours(Policy(timezone=zone), start_dt, end_dt))
+
+
+def _space_figures(session: Session, rules: SpaceRules, filters: Filters, locale: str, report: Report,
+                   kind_rows: list[tuple[str, int, float, int, int]]) -> SpaceFigures:
+    """The space's row of figures; its bookings and booked time are the sums of its rows per kind."""
     space = rules.space
     start_dt, end_dt = filters.period.bounds(space.timezone)
     where, joins = _booked_in(rules, filters.period, filters.org_kind), _with_user(filters.org_kind)
-    query = select(func.count(Booking.id), func.coalesce(func.sum(clipped_seconds(start_dt, end_dt)), 0.0))
-    for target, on in joins:
-        query = query.join(target, on)  # type: ignore[arg-type]
-    count, seconds = session.execute(query.where(*where)).one()
-    pieces = local_hours(rules.policy, start_dt, end_dt)
+    count, seconds = sum(row[1] for row in kind_rows), sum(row[2] for row in kind_rows)
+    pieces = hour_pieces(space.timezone, start_dt, end_dt)
     open_spans = [(span, policy.unit_count)
                   for policy, closures, a, z in open_parts(session, rules, start_dt, end_dt, locale)
                   for span in open_time(policy, closures, a, z)]
@@ -313,8 +319,9 @@ def build_report(session: Session, filters: Filters, locale: str = "ja") -> Repo
     rules = [rules_of(session, space) for space in spaces]
     kinds = {kind: KindFigures(kind) for kind in ORG_KINDS}
     for space_rules in rules:
-        report.spaces.append(_space_figures(session, space_rules, filters, locale, report))
-        for kind, n, seconds, orgs, members in _kind_rows(session, space_rules, filters):
+        kind_rows = _kind_rows(session, space_rules, filters)
+        report.spaces.append(_space_figures(session, space_rules, filters, locale, report, kind_rows))
+        for kind, n, seconds, orgs, members in kind_rows:
             row = kinds[kind]
             row.bookings += n
             row.booked_hours += round(seconds / 60) / 60

@@ -100,6 +100,8 @@ def upgrade():
                                          "kind IN ('bookings', 'figures', 'members', 'attendees')")
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.create_index('ix_bookings_space_cancelled', ['space_id', 'cancelled_at'], unique=False)
+        batch_op.create_index('ix_bookings_usage', ['space_id', 'start_dt', 'end_dt', 'status', 'seats', 'user_id'],
+                              unique=False)
     with op.batch_alter_table('booking_events', schema=None) as batch_op:
         batch_op.create_index('ix_booking_events_action_at', ['action', 'at'], unique=False)
     _backfill()
@@ -109,6 +111,7 @@ def downgrade():
     with op.batch_alter_table('booking_events', schema=None) as batch_op:
         batch_op.drop_index('ix_booking_events_action_at')
     with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.drop_index('ix_bookings_usage')
         batch_op.drop_index('ix_bookings_space_cancelled')
     op.execute("DELETE FROM export_log WHERE kind = 'members'")
     with op.batch_alter_table('export_log', schema=None) as batch_op:
