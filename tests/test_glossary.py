@@ -44,11 +44,19 @@ def _word(term: str) -> re.Pattern[str]:
     return re.compile(r"\b" + re.escape(term), re.IGNORECASE)
 
 
+def _plain(text: str, term: dict) -> str:
+    """The text without the term's compounds that name another concept (キャンセル待ち is the waiting list)."""
+    for compound in term.get("compounds", []):
+        text = text.replace(compound, "")
+    return text
+
+
 @pytest.mark.parametrize("term", GLOSSARY, ids=lambda t: t["en"])
 def test_no_forbidden_variant_in_the_catalogue_or_the_templates(term):
-    found = [(msgid, text) for msgid, text in MESSAGES for bad in term["forbidden_ja"] if bad in text]
+    found = [(msgid, text) for msgid, text in MESSAGES for bad in term["forbidden_ja"] if bad in _plain(text, term)]
     found += [(msgid, bad) for msgid, _ in MESSAGES for bad in term["forbidden_en"] if _word(bad).search(msgid)]
-    found += [(name, bad) for name, text in TEMPLATES.items() for bad in term["forbidden_ja"] if bad in text]
+    found += [(name, bad) for name, text in TEMPLATES.items() for bad in term["forbidden_ja"]
+              if bad in _plain(text, term)]
     assert found == [], f"use {term['ja']!r} / {term['en']!r} for: {term['concept']}"
 
 
@@ -70,6 +78,8 @@ def test_the_glossary_catches_what_it_forbids():
     rejection = next(t for t in GLOSSARY if t["en"] == "reject")
     assert any(bad in "この予約は不承認です" for bad in rejection["forbidden_ja"])
     assert _word("reject").search("Reject the change") and not _word("reject").search("projector")
+    cancel = next(t for t in GLOSSARY if t["en"] == "cancel")
+    assert "キャンセル" not in _plain("キャンセル待ち", cancel) and "キャンセル" in _plain("キャンセルしました", cancel)
 
 
 def _library_messages() -> set[str]:

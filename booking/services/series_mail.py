@@ -32,7 +32,7 @@ SUBJECTS = {
     "waiting": N_("New series request to approve: %(title)s (%(count)s dates)"),
     "confirmed": N_("Series confirmed: %(title)s (%(count)s dates)"),
     "approved": N_("Series approved: %(title)s (%(count)s dates)"),
-    "rejected": N_("Series request declined: %(title)s (%(count)s dates)"),
+    "rejected": N_("Series request rejected: %(title)s (%(count)s dates)"),
     "cancelled": N_("Series dates cancelled: %(title)s (%(count)s dates)"),
     "updated": N_("Series changed: %(title)s (%(count)s dates)"),
     "expired": N_("Series request expired: %(title)s (%(count)s dates)"),
@@ -43,13 +43,13 @@ HEADINGS = {
     "waiting": N_("These dates are waiting for approval:"),
     "confirmed": N_("These dates are booked:"),
     "approved": N_("These dates were approved:"),
-    "rejected": N_("These dates were declined:"),
+    "rejected": N_("These dates were rejected:"),
     "cancelled": N_("These dates were cancelled:"),
     "updated": N_("These dates were changed:"),
     "expired": N_("These requests expired without a decision:"),
     "change_received": N_("Your change of these dates waits for the staff:"),
     "change_waiting": N_("A change of these dates waits for approval:"),
-    "change_declined": N_("The change of these dates was declined:"),
+    "change_declined": N_("The change of these dates was rejected:"),
 }
 
 

@@ -12,8 +12,14 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+from flask import current_app
+from sqlalchemy import select
 
+from booking.db import utcnow
+from booking.delivery import deliver_due
 from booking.domain.recurrence import Freq, RecurrenceRule
+from booking.extensions import db
+from booking.models import OutboxMessage
 from booking.services.series import Scope, SeriesInput, book_series, cancel_occurrences, decide_series
 from tests.mail.conftest import calendars_of, text_of
 
@@ -49,7 +55,7 @@ def test_booking_a_series_sends_one_mail_listing_every_date_with_one_event_each(
     assert "Series confirmed: Weekly recording (3 dates)" == message["Subject"]
     text = text_of(message)
     for day in days():
-        assert day.strftime("%B") in text and f" {day.day}, {day.year}" in text
+        assert f"{day:%a} {day.day} {day:%b} {day.year}" in text  # Tue 8 Dec 2026 (issue 16's date format)
     events = events_of(message)
     assert [m for m, _ in events] == ["REQUEST"] * 3
     assert [str(e["UID"]) for _, e in events] == [b.uid for b in outcome.booked]
@@ -91,6 +97,12 @@ def test_cancelling_one_date_is_the_single_booking_mail(inbox, create_user, crea
     outcome = book_series(member, weekly(create_space().id), days())
     inbox.messages.clear()
     cancel_occurrences(member, outcome.booked[0].id, Scope.ONE)
+    # The mail waits out the member's undo window (issue 16), then goes like any other.
+    assert inbox.to(member.email) == []
+    waiting = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "booking.cancelled")).one()
+    waiting.due_at = utcnow()  # the window has closed
+    db.session.commit()
+    deliver_due(current_app._get_current_object())
     message = inbox.only_one_to(member.email)
     assert message["Subject"] == "Booking cancelled: Weekly recording"
     assert [str(e["UID"]) for _, e in events_of(message)] == [outcome.booked[0].uid]
@@ -109,7 +121,7 @@ def test_a_staff_decision_on_a_series_is_one_mail_with_approved_and_declined_dat
     message = inbox.only_one_to(member.email)
     text = text_of(message)
     assert "Another programme that week" in text
-    approved, declined = ("These dates were approved:", "These dates were declined:") if locale == "en" else (
+    approved, declined = ("These dates were approved:", "These dates were rejected:") if locale == "en" else (
         "次の日程が承認されました:", "次の日程はお断りしました:")
     assert text.index(approved) < text.index(declined)
     assert [(m, str(e["UID"])) for m, e in events_of(message)] == [
