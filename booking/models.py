@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import expression
 
 from booking.db import UTCDateTime, utcnow
 from booking.domain.statuses import ACTIVE_STATUSES, BookingStatus
@@ -136,7 +137,7 @@ class Space(db.Model):
     # bounded by it; empty: no event here takes registrations), and whether members may
     # propose an event on their own booking (staff approve it before it is published).
     max_people: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    members_may_host_events: Mapped[bool] = mapped_column(Boolean, default=False)
+    members_may_host_events: Mapped[bool] = mapped_column(Boolean, default=False, server_default=expression.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The feeds' change counter: raised in the same write transaction as every change a
     # feed of this space shows (booking.services.feed_events); feed_changed_at is the

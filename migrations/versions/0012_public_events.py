@@ -103,14 +103,20 @@ def upgrade():
         batch_op.create_index('ix_registrations_event_status_queued', ['event_id', 'status', 'queued_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_registrations_user_id'), ['user_id'], unique=False)
 
-    with op.batch_alter_table('spaces', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('max_people', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('members_may_host_events', sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
-        batch_op.create_check_constraint(batch_op.f('ck_spaces_max_people_positive'),
-                                         'max_people IS NULL OR max_people >= 1')
-    with op.batch_alter_table('spaces', schema=None) as batch_op:
-        batch_op.alter_column('members_may_host_events', server_default=None)
+    # Never a batch rebuild of `spaces` on SQLite: dropping the old table under
+    # PRAGMA foreign_keys=ON cascades into opening periods, bookings and holds (see 0008).
+    # SQLite's ALTER TABLE ADD COLUMN takes the CHECK with the column instead.
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE spaces ADD COLUMN max_people INTEGER '
+                   'CONSTRAINT ck_spaces_max_people_positive CHECK (max_people IS NULL OR max_people >= 1)')
+        op.add_column('spaces', sa.Column('members_may_host_events', sa.Boolean(), nullable=False,
+                                          server_default=sa.false()))
+    else:
+        op.add_column('spaces', sa.Column('max_people', sa.Integer(), nullable=True))
+        op.add_column('spaces', sa.Column('members_may_host_events', sa.Boolean(), nullable=False,
+                                          server_default=sa.false()))
+        op.create_check_constraint(op.f('ck_spaces_max_people_positive'), 'spaces',
+                                   'max_people IS NULL OR max_people >= 1')
 
     _create_seat_counter()
 
