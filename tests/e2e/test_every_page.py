@@ -30,6 +30,7 @@ from booking.extensions import db
 from booking.models import BookingSeries, Closure
 from tests.conftest import PASSWORD, totp_code
 from tests.e2e.conftest import TIMEOUT_MS, next_week_day, tokyo
+from tests.events.factories import make_event
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +41,7 @@ PHONE = {"width": 320, "height": 640}
 # Not pages: calendars, exports and files.
 NOT_PAGES = re.compile(r"\.ics$|\.<any|^/static/")
 # Reached only with a secret from an e-mail; tests/accounts opens them with real tokens.
-MAILED_TOKEN_PAGES = {"/password/reset/<token>", "/verify/<token>"}
+MAILED_TOKEN_PAGES = {"/password/reset/<token>", "/verify/<token>", "/events/r/<secret>"}
 AXE_OPTIONS = {"rules": {"label-content-name-mismatch": {"enabled": True}}, "resultTypes": ["violations"]}
 
 
@@ -81,7 +82,10 @@ def floor(app: Flask, create_space, create_user, create_booking) -> dict[str, An
                       end_dt=tokyo(thursday + timedelta(days=20), 18), reason="設備点検")
     db.session.add(closure)
     db.session.commit()
-    values = {"slug": studio.slug, "booking_id": mine.id, "space_id": studio.id, "user_id": member.id,
+    kick_off = thursday + timedelta(days=5)
+    event = make_event(studio, staff, tokyo(kick_off, 17), tokyo(kick_off, 18, 45))
+    values = {"event_id": event.id, "event_booking_id": event.booking_id,
+              "slug": studio.slug, "booking_id": mine.id, "space_id": studio.id, "user_id": member.id,
               "series_id": series.id, "closure_id": closure.id, "reason": "register"}
     return {"member": member, "staff": staff, "admin": admin, "values": values, "pending": pending[0].id}
 
@@ -89,6 +93,8 @@ def floor(app: Flask, create_space, create_user, create_booking) -> dict[str, An
 def url(rule: str, values: dict[str, Any], floor: dict[str, Any]) -> str:
     if rule == "/staff/requests/<int:booking_id>/reject":
         return f"/staff/requests/{floor['pending']}/reject"
+    if rule == "/bookings/<int:booking_id>/event":  # the event form, on the event's own booking
+        return f"/bookings/{values['event_booking_id']}/event"
     if rule == "/staff/bookings/<int:booking_id>":
         return f"/staff/bookings/{floor['pending']}"
     path = re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule)
@@ -104,7 +110,7 @@ VISITOR_ONLY = ("/login", "/register", "/password/forgot", "/mail-sent/")
 def role_of(rule: str) -> str:
     if rule.startswith(ADMIN_ONLY):
         return "admin"
-    if rule.startswith(("/staff", "/series/<int")):
+    if rule.startswith(("/staff", "/series/<int")) or rule == "/bookings/<int:booking_id>/event":
         return "staff"
     if rule.startswith(VISITOR_ONLY) or rule in ("/", "/spaces/<slug>"):
         return "visitor"
