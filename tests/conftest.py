@@ -456,7 +456,8 @@ def shown_day(day: date, locale: str = "ja") -> str:
 # ids through an attribute pytest no longer reads, so its groups come out empty.)
 PROCESS_GROUP = "real-processes"
 PROCESS_TESTS = ("tests/concurrency/test_racing_", "tests/concurrency/test_feed_validator_race.py",
-                 "tests/staff/test_racing_approvals.py", "tests/faults/test_real_processes.py")
+                 "tests/staff/test_racing_approvals.py", "tests/faults/test_real_processes.py",
+                 "tests/events/running/test_racing_checkins.py")
 LONGEST_FIRST = ("tests/hostile/test_requests.py", "tests/services/test_demo.py", "tests/security/test_demo_data.py",
                  "tests/mail/test_delivery.py", "tests/feeds/test_validator_properties.py", "tests/jobs/test_runner.py",
                  "tests/accounts/test_verification.py", "tests/feeds/test_robustness_and_size.py",
