@@ -127,3 +127,16 @@ def test_an_unknown_link_is_not_found(client, kick_off):
 def test_events_list_and_space_page_show_the_event(client, kick_off):
     assert "サテライトオフィス合同キックオフ" in client.get("/events").get_data(as_text=True)
     assert "サテライトオフィス合同キックオフ" in client.get("/spaces/hall").get_data(as_text=True)
+
+
+def test_the_registrants_page_names_the_status_not_a_date(client, kick_off):
+    register(client, kick_off, "aiko@example.jp")
+    page = client.get(link_of(mails("aiko@example.jp")[0])).get_data(as_text=True)
+    assert "申込済み" in page and "登録日時" not in page
+
+
+def test_a_missing_event_says_not_found_in_japanese(client, kick_off):
+    response = client.get(f"/events/{kick_off.id + 999}")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "Not found." not in page and "見つかりません" in page
