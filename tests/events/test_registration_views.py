@@ -140,3 +140,16 @@ def test_a_missing_event_says_not_found_in_japanese(client, kick_off):
     assert response.status_code == 404
     page = response.get_data(as_text=True)
     assert "Not found." not in page and "見つかりません" in page
+
+
+def test_a_missing_booking_event_is_not_found_in_the_viewers_language(client, create_user):
+    from tests.conftest import PASSWORD
+
+    japanese = create_user(role="staff")
+    client.login(japanese.email, PASSWORD)
+    response = client.get("/bookings/77/event")
+    assert response.status_code == 404 and "見つかりません。" in response.get_data(as_text=True)
+    client.get("/logout")
+    english = create_user(role="staff", locale="en")
+    client.login(english.email, PASSWORD)
+    assert "Not found." in client.get("/bookings/77/event").get_data(as_text=True)
