@@ -221,17 +221,28 @@ class ReportForm(FlaskForm):
     ])
     year = NumberField(_l("Year (fiscal year: the April it starts)"), [Optional()], low=2000, high=2100)
     month = NumberField(_l("Month"), [Optional()], low=1, high=12)
-    first = DayField(_l("From"), [Optional()])
-    last = DayField(_l("To"), [Optional()])
+    first = DayField(_l("First day"), [Optional()])
+    last = DayField(_l("Last day"), [Optional()])
     spaces = ChoicesField(_l("Spaces"), coerce=int, choices=[])
     org_kind = ChoiceField(_l("Organisation kind"), default="", choices=[])
 
-    def validate_last(self, field: Any) -> None:
-        if self.period.data != "range":
-            return
-        if self.first.data is None or field.data is None:
-            raise ValidationError(gettext("Give both the first and the last day."))
-        if field.data < self.first.data:
-            raise ValidationError(gettext("The last day must not be before the first."))
-        if (field.data - self.first.data).days > 366 * 2:
-            raise ValidationError(gettext("Choose at most two years."))
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The fields, then the range as a whole: both ends given, in order, at most two years.
+
+        Checked here rather than in an inline validator, which Optional() would skip for an
+        empty end (the page then showed the current month without a word).
+        """
+        is_valid: bool = super().validate(extra_validators)
+        if self.period.data != "range" or self.first.errors or self.last.errors:
+            return is_valid
+        if self.first.data is None:
+            self.first.errors = [*self.first.errors, gettext("Give both the first and the last day.")]
+        elif self.last.data is None:
+            self.last.errors = [*self.last.errors, gettext("Give both the first and the last day.")]
+        elif self.last.data < self.first.data:
+            self.last.errors = [*self.last.errors, gettext("The last day must not be before the first.")]
+        elif (self.last.data - self.first.data).days > 366 * 2:
+            self.last.errors = [*self.last.errors, gettext("Choose at most two years.")]
+        else:
+            return is_valid
+        return False

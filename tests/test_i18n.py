@@ -20,7 +20,8 @@ from flask_babel import refresh
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG_DIR = ROOT / "booking" / "translations" / "ja" / "LC_MESSAGES"
 # Keep in step with BABEL_KEYWORDS in the Makefile.
-KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None, "lazy_ngettext": (1, 2)}
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None, "lazy_ngettext": (1, 2),
+            "lazy_pgettext": ((1, "c"), 2)}
 PLACEHOLDER_RE = re.compile(r"%(?:\((\w+)\))?[#0 +-]*\d*(?:\.\d+)?([diouxXeEfFgGcrsa%])")
 
 

@@ -1,5 +1,7 @@
 """Use cases. Each owns its transaction: lock → load → decide → write → commit."""
 
+from booking.domain.values import N_
+
 
 class ServiceError(Exception):
     """A refusal the user can act on; `message` is a translatable text."""
@@ -16,7 +18,7 @@ class NotFound(ServiceError):
     status_code = 404
 
     def __init__(self) -> None:
-        super().__init__("Not found.")
+        super().__init__(N_("Not found."))
 
 
 class Stale(ServiceError):

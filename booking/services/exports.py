@@ -2,7 +2,9 @@
 
 CSV starts with a byte order mark, so Excel in Japan reads UTF-8 rather than Shift_JIS
 (the mojibake of chatwoot#15684, lightdash#15226). A text cell starting with = + - @
-(or TAB / CR) is neutralised with a leading apostrophe in CSV (OWASP "CSV Injection");
+(or TAB / CR) is neutralised with a leading apostrophe in CSV (OWASP "CSV Injection"),
+also when the sign is full-width or small (＝ ＋ － ＠ ﹦ …, which spreadsheets with
+Japanese input read as the ASCII sign) or comes after leading blanks (spaces, U+3000, NBSP);
 in xlsx every text cell is written as a string cell, never a formula. Times are local
 to the space: text "YYYY-MM-DD HH:MM" in CSV, real date-time cells in xlsx (naive,
 as Excel has no zones; a column names the zone). Every export is logged (ExportLog).
@@ -13,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -26,14 +29,24 @@ from booking.models import EXPORT_FORMATS, EXPORT_KINDS, Booking, ExportLog, Spa
 from booking.services.reports import Filters, Report
 
 Cell = str | int | float | datetime | None
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_SIGNS = frozenset("=+-@\u2212")  # U+2212 MINUS SIGN: NFKC keeps it, spreadsheets read it as -
+CONTROL_STARTS = ("\t", "\r", "\n")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
 
 
 def neutralise(value: str) -> str:
-    """A CSV text cell that a spreadsheet will not run as a formula."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    """A CSV text cell that a spreadsheet will not run as a formula.
+
+    The first non-blank character is compared in its NFKC form, so ＝ (U+FF1D) and ﹦ (U+FE66)
+    count as =; a cell starting with TAB, CR or LF is neutralised whatever follows.
+    """
+    if value.startswith(CONTROL_STARTS):
+        return "'" + value
+    rest = value.lstrip()
+    if rest and unicodedata.normalize("NFKC", rest[0])[:1] in FORMULA_SIGNS:
+        return "'" + value
+    return value
 
 
 def local_time(instant: datetime, zone: str) -> datetime:

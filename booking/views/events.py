@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -144,7 +145,7 @@ def calendar(event_id: int) -> Response:
 
 
 REGISTRATION_STATUSES = {
-    "registered": _l("Registered"),
+    "registered": lazy_pgettext("registration status", "Registered"),
     "offered": _l("Seats offered: please confirm"),
     "waiting": _l("On the waiting list"),
     "cancelled": _l("Cancelled"),

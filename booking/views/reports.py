@@ -56,11 +56,13 @@ def fiscal_year_of(day: date) -> int:
 
 
 def filters_of(form: ReportForm) -> Filters:
-    """The filters the form asks for (its defaults where a field is wrong)."""
-    year, month = form.year.data or 2000, form.month.data or 1
+    """The filters of a validated form (year, month and days are then within their ranges)."""
+    year, month = form.year.data, form.month.data
+    assert year is not None and month is not None, "report_form fills in the defaults"
     if form.period.data == "fiscal":
         period = Period.fiscal_year(year)
-    elif form.period.data == "range" and form.first.data and form.last.data and not form.last.errors:
+    elif form.period.data == "range":
+        assert form.first.data is not None and form.last.data is not None, "ReportForm.validate checks both"
         period = Period(form.first.data, form.last.data)
     else:
         period = Period.month(year, month)
@@ -91,13 +93,18 @@ def chart_context(report: reports.Report, locale: str) -> dict[str, object]:
 @bp.route("/reports")
 @staff_required
 def index() -> str | tuple[str, int]:
-    """Usage figures of the chosen spaces, period and organisation kind."""
+    """Usage figures of the chosen spaces, period and organisation kind.
+
+    A wrong filter (a month 13, a year outside 2000–2100, a range without an end…) is a 400
+    with the message next to its field and no figures: figures of some other period would
+    look like an answer.
+    """
     form = report_form()
-    is_valid = form.validate()
+    if not form.validate():
+        return render_template("staff/reports.html", form=form, report=None), 400
     report = reports.figures(filters_of(form), locale_code())
-    page = render_template("staff/reports.html", form=form, report=report, kind_label=ORG_KIND_LABELS.get,
+    return render_template("staff/reports.html", form=form, report=report, kind_label=ORG_KIND_LABELS.get,
                            **chart_context(report, locale_code()))
-    return page if is_valid else (page, 400)
 
 
 @bp.route("/reports/<any(bookings, members, figures):kind>.<any(csv, xlsx):file_format>")
@@ -111,5 +118,5 @@ def export(kind: str, file_format: str) -> Response:
     header = [str(h) for h in HEADERS[kind]]
     data = exports.export(current_user, kind, file_format, filters, locale_code(), header, utcnow())
     name = f"{kind}-{filters.period.first.isoformat()}-{filters.period.last.isoformat()}.{file_format}"
-    return Response(data, mimetype=FORMATS[file_format],
+    return Response(data, content_type=FORMATS[file_format],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

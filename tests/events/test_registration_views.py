@@ -127,3 +127,29 @@ def test_an_unknown_link_is_not_found(client, kick_off):
 def test_events_list_and_space_page_show_the_event(client, kick_off):
     assert "サテライトオフィス合同キックオフ" in client.get("/events").get_data(as_text=True)
     assert "サテライトオフィス合同キックオフ" in client.get("/spaces/hall").get_data(as_text=True)
+
+
+def test_the_registrants_page_names_the_status_not_a_date(client, kick_off):
+    register(client, kick_off, "aiko@example.jp")
+    page = client.get(link_of(mails("aiko@example.jp")[0])).get_data(as_text=True)
+    assert "申込済み" in page and "登録日時" not in page
+
+
+def test_a_missing_event_says_not_found_in_japanese(client, kick_off):
+    response = client.get(f"/events/{kick_off.id + 999}")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "Not found." not in page and "見つかりません" in page
+
+
+def test_a_missing_booking_event_is_not_found_in_the_viewers_language(client, create_user):
+    from tests.conftest import PASSWORD
+
+    japanese = create_user(role="staff")
+    client.login(japanese.email, PASSWORD)
+    response = client.get("/bookings/77/event")
+    assert response.status_code == 404 and "見つかりません。" in response.get_data(as_text=True)
+    client.get("/logout")
+    english = create_user(role="staff", locale="en")
+    client.login(english.email, PASSWORD)
+    assert "Not found." in client.get("/bookings/77/event").get_data(as_text=True)

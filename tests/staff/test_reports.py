@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -294,3 +295,74 @@ def test_the_figures_table_rounds_occupancy_to_four_places_and_hours_to_two(floo
     studio_row = rows[studio.name("en")]
     assert studio_row[1:] == [3, 18, 261, round(18 / 261, 4), None]
     assert rows[desks.name("en")][1:] == [2, 12, 1080, round(12 / 1080, 4), 3]
+
+
+BAD_FILTERS = {
+    "period=month&year=2026&month=13": "month",
+    "period=month&year=2026&month=0": "month",
+    "period=month&year=1&month=1": "year",
+    "period=month&year=9999&month=12": "year",
+    "period=month&year=abc&month=1": "year",
+    "period=month&year=2026&month=1.5": "month",
+    "period=fiscal&year=1": "year",
+    "period=fiscal&year=99999999999999999999999": "year",
+    "period=range&first=0001-01-01&last=2026-01-31": "first",
+    "period=range&first=2026-01-01&last=9999-12-31": "last",
+    "period=range&first=2026-02-30&last=2026-03-01": "first",
+    "period=range&first=2026-01-01": "last",
+    "period=range&first=2026-01-01&last=": "last",
+    "period=range&last=2026-01-31": "first",
+    "period=range&first=2026-01-10&last=2026-01-01": "last",
+    "period=decade": "period",
+    "period=month&spaces=abc": "spaces",
+    "period=month&spaces=99999999999999999999": "spaces",
+    "period=month&org_kind=nobody": "org_kind",
+}
+
+
+@pytest.mark.parametrize("query", BAD_FILTERS)
+def test_every_wrong_filter_is_a_400_with_a_message_at_its_field(client, create_user, floor, query):
+    login(client, create_user, "staff")
+    response = client.get(f"/staff/reports?{query}")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    field = BAD_FILTERS[query]
+    assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', page) or re.search(
+        rf'aria-invalid="true"[^>]*id="{field}"', page), page
+    assert 'class="error"' in page
+    for name in ("bookings.csv", "members.xlsx", "figures.csv"):
+        assert client.get(f"/staff/reports/{name}?{query}").status_code == 400
+    assert db.session.scalar(select(ExportLog.id)) is None
+
+
+def test_a_range_without_an_end_says_so_in_both_languages(client, create_user, floor):
+    login(client, create_user, "staff")
+    page = client.get("/staff/reports?period=range&first=2026-01-01").get_data(as_text=True)
+    assert "終了日" in page and "宛先" not in page
+    user = create_user(role="staff", locale="en")
+    client.get("/logout")
+    client.login(user.email, PASSWORD)
+    page = client.get("/staff/reports?period=range&first=2026-01-01").get_data(as_text=True)
+    assert "Give both the first and the last day." in page
+
+
+def test_every_export_names_its_charset_once(client, create_user, floor):
+    login(client, create_user, "staff")
+    for kind in ("bookings", "members", "figures"):
+        response = client.get(f"/staff/reports/{kind}.csv?period=month&year=2026&month=6")
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+@pytest.mark.parametrize("text", [
+    "＝HYPERLINK(\"http://x\")", "＋1", "－2", "＠SUM(A1)", " =1+1", "\t=1", "\r=1", "\n=1", "　＝1", " \t-3",
+    "\u00a0=1", "﹦1", "﹢1", "﹣1", "﹫x",
+])
+def test_full_width_and_padded_formula_starts_are_neutralised(text):
+    assert exports.neutralise(text) == "'" + text
+    rows = read_csv(exports.to_csv(["h"], [[text]]))
+    assert rows[1][0] == "'" + text
+
+
+def test_plain_text_is_left_alone():
+    for text in ("共創", "a-b", "1", "", "  text"):
+        assert exports.neutralise(text) == text

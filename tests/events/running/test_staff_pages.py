@@ -95,7 +95,7 @@ def test_the_attendee_csv_is_logged_and_on_the_audit_trail(staff_client, create_
 
     response = staff_client.get(f"/staff/events/{event.id}/attendees.csv")
 
-    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[1][1] == "'=cmd|' /C calc'!A0" and rows[1][3] == "株式会社テスト"
