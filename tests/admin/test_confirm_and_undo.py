@@ -121,5 +121,5 @@ def test_rejecting_a_confirmed_booking_goes_to_the_booking_with_a_message(staff_
     booking = create_booking(create_space(), create_user(), at(MONDAY, 10), at(MONDAY, 11))
     response = staff_client.get(f"/staff/requests/{booking.id}/reject")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/staff/bookings/{booking.id}")
-    assert "承認待ちの申請だけ" in staff_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "お断りできるのは承認待ちの申請だけ" in staff_client.get(response.headers["Location"]).get_data(as_text=True)
     assert status_of(booking.id) == "confirmed"
