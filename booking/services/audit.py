@@ -19,9 +19,10 @@ AUTO_REJECT_NOTE = N_("Another request for the same time was approved.")
 EXPIRED_NOTE = N_("Staff did not decide on this request before its deadline.")
 CHANGE_EXPIRED_NOTE = N_("Staff did not decide on this change before its deadline; the booking stays as it was.")
 MOVED_NOTE = N_("Desks re-picked after a policy change.")
+SERIES_CANCEL_NOTE = N_("Cancelled together with other dates of its series.")
 # Notes the system writes itself: stored as their English source and shown
 # translated. Anything else is a person's text and is shown as written.
-SYSTEM_NOTES = frozenset({AUTO_REJECT_NOTE, EXPIRED_NOTE, CHANGE_EXPIRED_NOTE, MOVED_NOTE})
+SYSTEM_NOTES = frozenset({AUTO_REJECT_NOTE, EXPIRED_NOTE, CHANGE_EXPIRED_NOTE, MOVED_NOTE, SERIES_CANCEL_NOTE})
 
 
 def record(

@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 
 from booking import itip
 from booking.dates import format_span
-from booking.domain.undo import undo_deadline
+from booking.domain.undo import cancellation_is_final, undo_deadline
 from booking.domain.values import N_
-from booking.models import Booking, BookingEvent, User
+from booking.models import Booking, BookingEvent, PublicEvent, User
 from booking.services import audit, outbox
 from booking.services.feed_events import event_values
 from booking.urls import external_url
@@ -178,8 +178,12 @@ def notices_for(session: Session, entry: BookingEvent) -> list[Notice]:
         return [_with_calendar(replace(notice, kind="rejected", note=entry.note), booking)]
     if entry.action == "cancelled":
         by_staff = entry.actor is not None and entry.actor.id != member.id
+        # A final cancellation (booking.domain.undo) cannot be undone, so its mail need not wait.
+        final = cancellation_is_final(
+            session.scalar(select(PublicEvent.id).where(PublicEvent.booking_id == booking.id)) is not None,
+            entry.note == audit.SERIES_CANCEL_NOTE)
         cancelled = replace(notice, kind="cancelled", by_staff=by_staff, note=entry.note if by_staff else "",
-                            not_before=None if by_staff else undo_deadline(entry.at))
+                            not_before=None if by_staff or final else undo_deadline(entry.at))
         return [_with_calendar(cancelled, booking)]
     return _change_notices(session, entry, notice)
 

@@ -25,7 +25,7 @@ from booking.domain.statuses import BookingStatus, can_transition
 from booking.domain.values import N_, Conflict, Hold, Request
 from booking.extensions import db
 from booking.models import Booking, BookingSeries, Space, User
-from booking.services import NotFound, ServiceError, Stale
+from booking.services import NotFound, ServiceError, Stale, audit
 from booking.services import staff as staff_service
 from booking.services.bookings import BookingInput, _decide, check_booking, checked_overrides, mark_cancelled
 from booking.services.spaces import policy_of
@@ -229,6 +229,28 @@ def get_series(member: User, series_id: int) -> BookingSeries:
     return series
 
 
+def _cancellable(session: Session, booking_id: int, series_id: int | None, start_dt: datetime, scope: Scope,
+                 now: datetime) -> list[Booking]:
+    if scope is Scope.ONE:
+        chosen = [b for b in [session.get(Booking, booking_id)] if b is not None]
+    else:
+        query = select(Booking).where(Booking.series_id == series_id).order_by(Booking.start_dt)
+        if scope is Scope.FOLLOWING:
+            query = query.where(Booking.start_dt >= start_dt)
+        chosen = list(session.scalars(query))
+    return [b for b in chosen if can_transition(b.status, BookingStatus.CANCELLED) and b.start_dt > now]
+
+
+def occurrences_to_cancel(member: User, booking_id: int, scope: Scope, now: datetime | None = None) -> list[Booking]:
+    """The dates `cancel_occurrences` would cancel now (for its confirmation page), oldest first."""
+    first = db.session.get(Booking, booking_id)
+    if first is None or (first.user_id != member.id and not member.is_staff):
+        raise NotFound()
+    if first.series_id is None and scope is not Scope.ONE:
+        raise NotFound()
+    return _cancellable(db.session(), booking_id, first.series_id, first.start_dt, scope, now or utcnow())
+
+
 def cancel_occurrences(
     member: User, booking_id: int, scope: Scope, now: datetime | None = None, note: str = "",
 ) -> list[Booking]:
@@ -248,18 +270,12 @@ def cancel_occurrences(
         raise NotFound()
 
     def work(session: Session) -> list[Booking]:
-        if scope is Scope.ONE:
-            chosen = [b for b in [session.get(Booking, booking_id)] if b is not None]
-        else:
-            query = select(Booking).where(Booking.series_id == series_id).order_by(Booking.start_dt)
-            if scope is Scope.FOLLOWING:
-                query = query.where(Booking.start_dt >= start_dt)
-            chosen = list(session.scalars(query))
-        cancellable = [b for b in chosen
-                       if can_transition(b.status, BookingStatus.CANCELLED) and b.start_dt > now]
+        cancellable = _cancellable(session, booking_id, series_id, start_dt, scope, now)
         if not cancellable:
             raise Stale(N_("Nothing left to cancel: these dates have started or were already cancelled."))
-        return [mark_cancelled(session, b, member, now, note) for b in cancellable]
+        # Several dates go in one mail at once, so they are cancelled for good (booking.domain.undo).
+        marked = note or (audit.SERIES_CANCEL_NOTE if len(cancellable) > 1 else "")
+        return [mark_cancelled(session, b, member, now, marked) for b in cancellable]
 
     return run_write(space_id, work)
 

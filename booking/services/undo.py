@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from booking.db import utcnow
 from booking.domain.intervals import overlaps
 from booking.domain.statuses import holds_units
-from booking.domain.undo import UNDO_WINDOW, undo_refusal
+from booking.domain.undo import UNDO_WINDOW, cancellation_is_final, undo_refusal
 from booking.domain.values import N_
 from booking.extensions import db
-from booking.models import Booking, BookingEvent, BookingHold, OutboxMessage, User
+from booking.models import Booking, BookingEvent, BookingHold, OutboxMessage, PublicEvent, Registration, User
 from booking.services import ServiceError, audit
 from booking.services.bookings import get_own_booking
 from booking.services.transactions import run_write
@@ -38,8 +38,32 @@ def _cancellation(session: Session, booking: Booking) -> BookingEvent | None:
     return event
 
 
+def carries_event(session: Session, booking_id: int) -> bool:
+    """Whether a public event (booking.domain.undo: its cancellation is final) belongs to this booking."""
+    return session.scalar(select(PublicEvent.id).where(PublicEvent.booking_id == booking_id)) is not None
+
+
+def told_with_event(booking_id: int) -> int | None:
+    """How many registrants are mailed if this booking is cancelled (None: it carries no public event)."""
+    session = db.session()
+    event_id = session.scalar(select(PublicEvent.id).where(PublicEvent.booking_id == booking_id))
+    if event_id is None:
+        return None
+    return len(list(session.scalars(select(Registration.id).where(
+        Registration.event_id == event_id, Registration.status.in_(("registered", "offered", "waiting"))))))
+
+
+def _with_series(event: BookingEvent | None) -> bool:
+    return event is not None and event.note == audit.SERIES_CANCEL_NOTE
+
+
+def can_undo_later(member: User, booking: Booking) -> bool:
+    """Whether `member`, cancelling this (still active) booking now, could undo it: pages promise it only then."""
+    return booking.user_id == member.id and not cancellation_is_final(carries_event(db.session(), booking.id), False)
+
+
 def undoable(member: User, now: datetime | None = None) -> list[Booking]:
-    """The member's bookings they cancelled themselves within the undo window, soonest first."""
+    """The member's bookings they cancelled themselves within the undo window and may undo, soonest first."""
     now = now or utcnow()
     rows = db.session.scalars(
         select(Booking).where(Booking.user_id == member.id, Booking.status == "cancelled",
@@ -49,7 +73,8 @@ def undoable(member: User, now: datetime | None = None) -> list[Booking]:
     found = []
     for booking in rows:
         event = _cancellation(session, booking)
-        if event is not None and event.actor_id == member.id:
+        if (event is not None and event.actor_id == member.id
+                and not cancellation_is_final(carries_event(session, booking.id), _with_series(event))):
             found.append(booking)
     return found
 
@@ -92,7 +117,11 @@ def undo_cancellation(member: User, booking_id: int, now: datetime | None = None
         booking = get_own_booking(member, booking_id)
         event = _cancellation(session, booking)
         by_member = event is not None and event.actor_id == member.id
-        refusal = undo_refusal(booking.status, by_member, booking.cancelled_at, booking.start_dt, at)
+        last = audit.trail(booking.id)
+        restored = bool(last) and last[-1].action == "restored" and last[-1].actor_id == member.id
+        refusal = undo_refusal(booking.status, by_member, booking.cancelled_at, booking.start_dt, at,
+                               restored=restored, carries_event=carries_event(session, booking.id),
+                               with_series=_with_series(event))
         if refusal is not None:
             raise CannotUndo(refusal)
         assert event is not None and event.from_status is not None

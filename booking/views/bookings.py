@@ -52,13 +52,20 @@ def cancel(booking_id: int) -> str | Response:
     if request.method == "GET":
         booking = bookings.get_own_booking(current_user, booking_id)
         return render_template("bookings/cancel.html", booking=booking, now=utcnow(), form=FlaskForm(),
-                               undo_minutes=int(UNDO_WINDOW.total_seconds() // 60))
+                               undo_minutes=int(UNDO_WINDOW.total_seconds() // 60),
+                               can_undo=undo.can_undo_later(current_user, booking),
+                               registrants=undo.told_with_event(booking.id))
     form = FlaskForm()
     if not form.validate_on_submit():
         return redirect(url_for("bookings.detail", booking_id=booking_id))
+    # Promise an undo only to whom it is offered (booking.domain.undo): never staff, never for an event.
+    can_undo = undo.can_undo_later(current_user, bookings.get_own_booking(current_user, booking_id))
     bookings.cancel_booking(current_user, booking_id)
-    flash(_("The booking was cancelled. You can undo this for %(minutes)s minutes.",
-            minutes=int(UNDO_WINDOW.total_seconds() // 60)), "success")
+    if can_undo:
+        flash(_("The booking was cancelled. You can undo this for %(minutes)s minutes.",
+                minutes=int(UNDO_WINDOW.total_seconds() // 60)), "success")
+    else:
+        flash(_("The booking was cancelled."), "success")
     return redirect(url_for("bookings.mine"))
 
 

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from booking.domain.undo import UNDO_WINDOW
 from booking.forms import desk_count
 from booking.forms_series import (
     CancelSeriesForm,
@@ -21,7 +22,7 @@ from booking.forms_series import (
     moved_dates,
 )
 from booking.models import Space
-from booking.services import ServiceError, bookings, series, series_changes, spaces
+from booking.services import ServiceError, bookings, series, series_changes, spaces, undo
 from booking.views.helpers import locale_code
 from booking.views.staff import staff_required
 
@@ -91,14 +92,27 @@ def new(slug: str) -> str | Response | tuple[str, int]:
     return redirect(url_for("bookings.mine"))
 
 
-@bp.post("/cancel/<int:booking_id>")
+# One rule for both methods, as for single bookings: GET asks, POST cancels.
+@bp.route("/cancel/<int:booking_id>", methods=["GET", "POST"])
 @login_required
-def cancel(booking_id: int) -> Response:
-    """Cancel one date of a series, it and the following ones, or the whole series."""
-    form = CancelSeriesForm()
-    if form.validate_on_submit():
-        done = series.cancel_occurrences(current_user, booking_id, series.Scope(form.scope.data))
-        flash(_("%(count)s dates were cancelled.", count=len(done)), "success")
+def cancel(booking_id: int) -> str | Response:
+    """GET: the dates a scope would cancel and what follows; POST: cancel them (several dates for good)."""
+    form = CancelSeriesForm(request.args) if request.method == "GET" else CancelSeriesForm()
+    if form.scope.data not in {value for value, _label in form.scope.choices}:
+        form.scope.data = "one"
+    scope = series.Scope(form.scope.data)
+    if request.method == "GET":
+        booking = bookings.get_own_booking(current_user, booking_id)
+        dates = series.occurrences_to_cancel(current_user, booking_id, scope)
+        return render_template("series/cancel.html", booking=booking, dates=dates, form=form, scope=scope.value,
+                               undo_minutes=int(UNDO_WINDOW.total_seconds() // 60),
+                               can_undo=len(dates) == 1 and undo.can_undo_later(current_user, dates[0]))
+    if not form.validate_on_submit():
+        return redirect(url_for("bookings.detail", booking_id=booking_id))
+    done = series.cancel_occurrences(current_user, booking_id, scope)
+    flash(_("%(count)s dates were cancelled.", count=len(done)), "success")
+    if len(done) > 1:
+        flash(_("Dates cancelled together cannot be undone; the e-mail listing them is sent now."), "info")
     return redirect(url_for("bookings.mine"))
 
 
@@ -136,6 +150,9 @@ def change(booking_id: int) -> str | Response | tuple[str, int]:
 def decide(series_id: int) -> str | Response:
     """Staff: approve some dates of a series (each re-checked) and reject the others with a note."""
     pending = series.pending_occurrences(current_user, series_id)
+    if not pending:
+        flash(_("No date of this series waits for a decision any more."), "info")
+        return redirect(url_for("staff.requests"))
     form = DecideSeriesForm()
     form.approve.choices = [(b.id, b.id) for b in pending]
     if not form.validate_on_submit():

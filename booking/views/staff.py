@@ -22,7 +22,7 @@ from booking.forms import BookingForm, desk_count
 from booking.forms_series import DecideSeriesForm
 from booking.models import Booking, Space
 from booking.services import ServiceError, Stale, audit, changes, series, spaces, staff
-from booking.services.bookings import BookingInput
+from booking.services.bookings import ALREADY, BookingInput
 from booking.views.helpers import conflict_message, local, locale_code
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -182,6 +182,9 @@ def approve(booking_id: int) -> Response:
 def reject(booking_id: int) -> str | Response | tuple[str, int]:
     """Reject a pending request with a note the member will read."""
     found = staff.get_booking(booking_id)
+    if found.status != "pending":
+        flash(_("Only a pending request can be rejected. %(state)s", state=_(ALREADY.get(found.status, ""))), "error")
+        return redirect(url_for("staff.booking", booking_id=booking_id))
     form = RejectForm()
     if not form.validate_on_submit():
         return render_template("staff/reject.html", booking=found, form=form), (

@@ -79,3 +79,47 @@ def test_deactivating_asks_once_more(admin_client, create_user, app):
     assert f'action="/staff/members/{user.id}/deactivate"' not in member_page
     page = admin_client.get(f"/staff/members/{user.id}/deactivate").get_data(as_text=True)
     assert "以後ログインできません" in page and f'action="/staff/members/{user.id}/deactivate"' in page
+
+
+def test_staff_cancelling_a_members_booking_are_promised_no_undo(staff_client, create_space, create_user,
+                                                                 create_booking):
+    booking = create_booking(create_space(slug="room"), create_user(), at(MONDAY, 10), at(MONDAY, 11))
+    page = staff_client.get(f"/bookings/{booking.id}/cancel").get_data(as_text=True)
+    assert "5分間" not in page and "元に戻せません" in page
+    staff_client.submit(f"/bookings/{booking.id}/cancel")
+    assert status_of(booking.id) == "cancelled"
+    after = staff_client.get("/bookings").get_data(as_text=True)
+    assert "予約を取り消しました" in after and "元に戻せます" not in after
+
+
+def test_the_cancel_page_of_a_booking_with_a_public_event_tells_who_is_mailed(client, create_space, member):
+    from booking.services import registrations
+    from tests.events.factories import make_event
+
+    event = make_event(create_space(slug="hall", max_people=80), member, at(MONDAY, 10), at(MONDAY, 11))
+    for email in ("a@example.jp", "b@example.jp"):
+        registrations.register(event.id, registrations.RegistrationInput(
+            name=email, email=email, companions=0, consent=True), "key")
+    page = client.get(f"/bookings/{event.booking_id}/cancel").get_data(as_text=True)
+    assert "public event of this booking is cancelled too: 2 registered people" in page
+    assert "cannot be undone" in page and "you can undo" not in page
+    client.submit(f"/bookings/{event.booking_id}/cancel")
+    listing = client.get("/bookings").get_data(as_text=True)
+    assert "Undo the cancellation" not in listing and "You can undo" not in listing
+
+
+def test_a_second_undo_click_says_the_booking_is_already_back(client, create_space, create_booking, member):
+    booking = create_booking(create_space(slug="room"), member, at(MONDAY, 10), at(MONDAY, 11))
+    client.submit(f"/bookings/{booking.id}/cancel")
+    client.submit(f"/bookings/{booking.id}/undo")
+    client.submit(f"/bookings/{booking.id}/undo")
+    assert "already undone" in client.get("/bookings").get_data(as_text=True)
+
+
+def test_rejecting_a_confirmed_booking_goes_to_the_booking_with_a_message(staff_client, create_space, create_user,
+                                                                          create_booking):
+    booking = create_booking(create_space(), create_user(), at(MONDAY, 10), at(MONDAY, 11))
+    response = staff_client.get(f"/staff/requests/{booking.id}/reject")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/staff/bookings/{booking.id}")
+    assert "お断りできるのは承認待ちの申請だけ" in staff_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert status_of(booking.id) == "confirmed"

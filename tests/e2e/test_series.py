@@ -70,7 +70,12 @@ def test_create_preview_skip_book_then_cancel_this_and_following(
     booked.filter(has_text=shown(dates[2])).get_by_role("link", name="Weekly recording", exact=True).click()
     page.get_by_label("This date is part of a series. Cancel").select_option("following")
     page.get_by_role("button", name="Cancel dates").click()
-    expect(page.get_by_role("status")).to_have_text("2 dates were cancelled.")
+    # The confirmation page names the dates and says they cannot be undone, before anything changes.
+    expect(page.get_by_role("heading", name="Cancel these dates?")).to_be_visible()
+    expect(page.get_by_role("main").get_by_role("listitem")).to_have_count(2)
+    expect(page.get_by_text("cannot be undone")).to_be_visible()
+    page.get_by_role("button", name="Yes, cancel these 2 dates").click()
+    expect(page.get_by_role("status").first).to_have_text("2 dates were cancelled.")
     fits(page, width)
 
     db.session.rollback()

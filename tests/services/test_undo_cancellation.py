@@ -6,6 +6,8 @@ undo; the restored booking reaches calendars with a higher SEQUENCE.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -94,3 +96,73 @@ def test_a_pooled_booking_is_restored_on_its_own_desks(create_user, create_space
     cancel_booking(member, booking_id)
     restored = undo_cancellation(member, booking_id)
     assert sorted(restored.unit_numbers) == [1, 2]
+
+
+def test_a_second_undo_says_the_booking_is_already_back(create_user, create_space, ask):
+    room, member = create_space(), create_user()
+    booking_id = ask(member, room, START, START + hours(1)).booking.id
+    cancel_booking(member, booking_id)
+    undo_cancellation(member, booking_id)
+    with pytest.raises(CannotUndo) as refused:
+        undo_cancellation(member, booking_id)
+    assert refused.value.message == "This cancellation was already undone; your booking is back."
+
+
+def test_a_booking_with_a_public_event_is_cancelled_for_good_and_everyone_is_mailed_at_once(
+        create_user, create_space):
+    from booking.models import PublicEvent, Registration
+    from booking.services import registrations
+    from booking.services.undo import can_undo_later, told_with_event
+    from tests.events.factories import make_event
+
+    hall, host = create_space(slug="hall", max_people=80), create_user()
+    event = make_event(hall, host, START, START + hours(1))
+    booking_id = event.booking_id
+    registrations.register(event.id, registrations.RegistrationInput(
+        name="Visitor", email="visitor@example.jp", companions=0, consent=True), "key")
+    booking = db.session.get(Booking, booking_id)
+    assert not can_undo_later(host, booking) and told_with_event(booking_id) == 1
+    before = utcnow()
+
+    cancel_booking(host, booking_id)
+
+    [own] = cancellation_mail(booking_id)
+    assert own.due_at < before + UNDO_WINDOW
+    told = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "visitor@example.jp",
+                                                          OutboxMessage.kind == "event.cancelled")).all()
+    assert len(told) == 1
+    assert undoable(host) == []
+    with pytest.raises(CannotUndo):
+        undo_cancellation(host, booking_id)
+    db.session.rollback()
+    assert db.session.get(Booking, booking_id).status == "cancelled"
+    assert db.session.scalar(select(Registration.status)) == "registered"
+    assert db.session.get(PublicEvent, event.id) is not None
+
+
+def test_dates_cancelled_together_as_a_series_cannot_be_undone(create_user, create_space):
+    from booking.services.series import Scope, book_series, cancel_occurrences
+    from tests.services.test_series import FIRST, weekly
+
+    studio, member = create_space(), create_user()
+    ids = [b.id for b in book_series(member, weekly(studio.id, count=3),
+                                     [FIRST + timedelta(weeks=n) for n in range(3)]).booked]
+    cancel_occurrences(member, ids[1], Scope.FOLLOWING)
+    assert undoable(member) == []
+    with pytest.raises(CannotUndo) as refused:
+        undo_cancellation(member, ids[1])
+    assert "series" in refused.value.message
+    db.session.rollback()
+    assert db.session.get(Booking, ids[1]).status == "cancelled"
+
+
+def test_one_date_of_a_series_cancelled_alone_can_be_undone(create_user, create_space):
+    from booking.services.series import Scope, book_series, cancel_occurrences
+    from tests.services.test_series import FIRST, weekly
+
+    studio, member = create_space(), create_user()
+    ids = [b.id for b in book_series(member, weekly(studio.id, count=2),
+                                     [FIRST + timedelta(weeks=n) for n in range(2)]).booked]
+    cancel_occurrences(member, ids[0], Scope.ONE)
+    assert [b.id for b in undoable(member)] == [ids[0]]
+    assert undo_cancellation(member, ids[0]).status == "confirmed"

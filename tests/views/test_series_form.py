@@ -202,3 +202,40 @@ def test_staff_override_the_horizon_on_the_series_form_and_members_cannot(client
     asked = typed(override_horizon="y", override_reason="Season recording")
     html = client.submit(f"/series/{studio.slug}/new", asked).get_data(as_text=True)
     assert 'name="override_horizon"' in html and len(re.findall(r'name="dates"[^>]*checked>', html)) == 4
+
+
+def test_cancelling_several_dates_asks_first_names_them_and_promises_no_undo(client, member, create_space):
+    studio = create_space()
+    ticked = [(MONDAY + timedelta(weeks=n)).isoformat() for n in range(3)]
+    client.submit(f"/series/{studio.slug}/new", typed(dates=ticked, book="1", count="3"))
+    rows = list(db.session.scalars(select(Booking).where(Booking.user_id == member.id).order_by(Booking.start_dt)))
+    detail = client.get(f"/bookings/{rows[1].id}").get_data(as_text=True)
+    assert f'<form method="get" action="/series/cancel/{rows[1].id}"' in detail
+
+    page = client.get(f"/series/cancel/{rows[1].id}?scope=following")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Cancel these dates?" in html and "cannot be undone" in html
+    assert html.count("<li>") >= 2 and "Yes, cancel these 2 dates" in html and 'value="following"' in html
+    assert "you can undo" not in html
+    db.session.expire_all()
+    assert [b.status for b in db.session.scalars(select(Booking).order_by(Booking.start_dt))] == ["confirmed"] * 3
+
+    response = client.submit(f"/series/cancel/{rows[1].id}", {"scope": "following"})
+    assert response.status_code == 302
+    listing = client.get("/bookings").get_data(as_text=True)
+    assert "cannot be undone" in listing and "Undo the cancellation" not in listing
+    refused = client.submit(f"/bookings/{rows[1].id}/undo")
+    assert refused.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Booking, rows[1].id).status == "cancelled"
+
+
+def test_deciding_a_series_with_nothing_pending_goes_back_to_the_queue(client, create_user, create_space):
+    member, staff = create_user(), create_user(role="staff", locale="en")
+    studio = create_space()
+    series_id = book_series(member, weekly(studio.id, count=2), [FIRST + timedelta(weeks=n) for n in range(2)]
+                            ).booked[0].series_id
+    client.login(staff.email)
+    response = client.get(f"/series/{series_id}/decide")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/staff/requests")
+    assert "No date of this series waits for a decision" in client.get("/staff/requests").get_data(as_text=True)
