@@ -48,3 +48,56 @@ def test_a_move_the_agenda_would_not_fit_is_refused_and_nothing_moves(kick_off, 
     db.session.rollback()
     assert db.session.get(Booking, booking_id).start_dt == start
     assert min(i.start_dt for i in db.session.scalars(select(AgendaItem))) == start
+
+
+def test_staff_cannot_publish_an_event_on_a_pending_booking_and_visitors_never_see_it(
+        client, hall, create_user, create_booking):
+    from booking.services import public_events
+
+    start = kick_start()
+    hall.members_may_host_events = True
+    booking = create_booking(hall, create_user(), start, start + timedelta(hours=2), title="仮予約", status="pending")
+    staff = create_user(role="staff")
+    data = public_events.EventInput(title_ja="仮のイベント", capacity=5,
+                                    registration_opens_at=start - timedelta(days=5), registration_closes_at=start)
+
+    saved = public_events.save_event(staff, booking.id, data)
+
+    assert not saved.ok and [p.code for p in saved.problems] == ["booking_pending"]
+    member_saved = public_events.save_event(booking.user, booking.id, data)  # a member's proposal waits
+    assert member_saved.ok and member_saved.event.status == "pending"
+    event_id = member_saved.event.id
+    with pytest.raises(ServiceError):
+        public_events.publish(staff, event_id)
+    db.session.rollback()
+    event = db.session.get(PublicEvent, event_id)
+    assert event.status == "pending"
+    event.status = "published"  # as rows published before this rule
+    db.session.commit()
+    assert client.get(f"/events/{event_id}").status_code == 404
+    assert client.get(f"/events/{event_id}.ics").status_code == 404
+    assert event.uid not in client.get("/events.ics").get_data(as_text=True)
+
+
+def kick_start():
+    from tests.conftest import future_day
+
+    return future_day(12) + timedelta(hours=1)
+
+
+def test_a_withdrawn_event_stays_visible_as_cancelled_on_its_page_and_in_the_feeds(client, kick_off, create_user):
+    from booking.services.attendee_mail import withdraw_event
+
+    sequence = kick_off.sequence
+    withdraw_event(kick_off.id, create_user(role="staff"), "台風のため", release_booking=False)
+
+    page = client.get(f"/events/{kick_off.id}")
+    assert page.status_code == 200 and "中止" in page.get_data(as_text=True)
+    assert 'action="/events/' not in page.get_data(as_text=True)
+    single = client.get(f"/events/{kick_off.id}.ics")
+    assert single.status_code == 200
+    feed = client.get("/events.ics").get_data(as_text=True)
+    for text in (single.get_data(as_text=True), feed):
+        unfolded = text.replace("\r\n ", "")
+        assert kick_off.uid in unfolded and "STATUS:CANCELLED" in unfolded
+        assert f"SEQUENCE:{sequence + 1}" in unfolded
