@@ -98,6 +98,11 @@ def offer_deadline(now: datetime, event_start: datetime) -> datetime:
     return min(as_utc(now) + timedelta(hours=OFFER_HOURS), as_utc(event_start))
 
 
+def party_can_ever_fit(capacity: int, party_size: int) -> bool:
+    """Whether a party could ever be seated: never when it is larger than the whole event."""
+    return party_size <= capacity
+
+
 def change_fits(capacity: int, seats_taken: int, old_size: int, new_size: int) -> bool:
     """Whether a seated party may change from `old_size` to `new_size` people (growing needs free seats)."""
     return seats_taken - old_size + new_size <= capacity

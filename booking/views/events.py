@@ -80,6 +80,11 @@ def register(event_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     member = current_user._get_current_object() if current_user.is_authenticated else None
     try:
         registrations.register(event_id, data, _key(), member=member)
+    except registrations.PartyTooLarge as refusal:
+        chosen = form or member_form
+        assert chosen is not None
+        chosen.companions.errors = [*chosen.companions.errors, _(refusal.message, **refusal.params)]
+        return render_template("events/detail.html", event=event, form=form, member_form=member_form), 422
     except ServiceError as refusal:
         flash(_(refusal.message, **refusal.params), "error")
         return redirect(url_for("events.detail", event_id=event_id))
@@ -108,7 +113,12 @@ def registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
             abort(400)
         try:
             if action == "change" and form.validate_on_submit():
-                registrations.change_party(secret, form.companions.data or 0, _key())
+                try:
+                    registrations.change_party(secret, form.companions.data or 0, _key())
+                except registrations.PartyTooLarge as refusal:
+                    form.companions.errors = [*form.companions.errors, _(refusal.message, **refusal.params)]
+                    return render_template("events/registration.html", registration=found, form=form,
+                                           secret=secret), 422
                 flash(_("Your registration has been changed."), "success")
             elif action == "cancel" and form.validate_on_submit():
                 registrations.cancel(secret, _key())

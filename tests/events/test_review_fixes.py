@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from booking.extensions import db
-from booking.models import AgendaItem, Booking, PublicEvent
+from booking.models import AgendaItem, Booking, PublicEvent, Registration
 from booking.services import ServiceError
 from booking.services.changes import BookingChange, change_booking
 
@@ -101,3 +101,28 @@ def test_a_withdrawn_event_stays_visible_as_cancelled_on_its_page_and_in_the_fee
         unfolded = text.replace("\r\n ", "")
         assert kick_off.uid in unfolded and "STATUS:CANCELLED" in unfolded
         assert f"SEQUENCE:{sequence + 1}" in unfolded
+
+
+def test_a_party_larger_than_the_event_is_refused_next_to_the_companions_field(client, kick_off):
+    from tests.events.test_registration_views import register
+
+    response = register(client, kick_off, "big@example.jp", companions=5)  # 6 people, 3 seats
+
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "席は全部で3席" in page and "同行者は2名まで" in page
+    db.session.rollback()
+    assert db.session.scalar(select(Registration).where(Registration.email == "big@example.jp")) is None
+
+
+def test_growing_a_party_beyond_the_event_through_the_link_is_refused_next_to_the_field(client, kick_off):
+    from tests.events.test_registration_views import link_of, mails, register
+
+    register(client, kick_off, "one@example.jp")
+    link = link_of(mails("one@example.jp")[0])
+
+    response = client.submit(link, {"action": "change", "companions": "3"})
+
+    assert response.status_code == 422 and "席は全部で3席" in response.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.scalar(select(Registration.party_size).where(Registration.email == "one@example.jp")) == 1
