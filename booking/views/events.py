@@ -6,7 +6,19 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -93,15 +105,32 @@ def register(event_id: int) -> str | WerkzeugResponse | tuple[str, int]:
 
 
 @bp.get("/events/<int:event_id>/sent")
-def sent(event_id: int) -> str:
-    """Where a registration lands: the mail with the personal link is on its way."""
+def sent(event_id: int) -> str | WerkzeugResponse:
+    """Where a registration lands: the mail with the personal link is on its way.
+
+    Opened without a registration just made (no address to name), it is the event's page.
+    """
     event = public_events.public_event(event_id)
-    return render_template("events/sent.html", event=event, email=session.pop("registered_email", ""))
+    email = session.pop("registered_email", "")
+    if not email:
+        return redirect(url_for("events.detail", event_id=event_id))
+    return render_template("events/sent.html", event=event, email=email)
+
+
+def _private(response: WerkzeugResponse) -> WerkzeugResponse:
+    """The personal page holds personal data behind a secret URL: never cached, never sent on as a referrer."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.route("/events/r/<secret>", methods=["GET", "POST"])
-def registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
+def registration(secret: str) -> WerkzeugResponse:
     """A registration behind its personal link: see it, change the party, cancel, or confirm an offer."""
+    return _private(make_response(_registration(secret)))
+
+
+def _registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
     try:
         found = registrations.find_by_secret(secret)
     except NotFound:

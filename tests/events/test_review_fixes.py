@@ -126,3 +126,36 @@ def test_growing_a_party_beyond_the_event_through_the_link_is_refused_next_to_th
     assert response.status_code == 422 and "席は全部で3席" in response.get_data(as_text=True)
     db.session.rollback()
     assert db.session.scalar(select(Registration.party_size).where(Registration.email == "one@example.jp")) == 1
+
+
+def test_turning_walk_ins_off_in_the_event_form_hides_the_door_form(client, hall, create_user, create_booking):
+    from tests.events.test_event_form import form, hall_booking
+
+    booking = hall_booking(hall, create_user, create_booking)
+    client.login(create_user(role="staff").email)
+    values = form(booking.start_dt)
+    del values["accepts_walk_ins"]
+
+    assert client.submit(f"/bookings/{booking.id}/event", values).status_code == 302
+    db.session.rollback()
+    event = db.session.scalar(select(PublicEvent))
+    assert event.accepts_walk_ins is False
+    assert "door-walk-in" not in client.get(f"/staff/events/{event.id}/door").get_data(as_text=True)
+
+
+def test_the_sent_page_opened_directly_is_the_event_page(client, kick_off):
+    response = client.get(f"/events/{kick_off.id}/sent")
+
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/events/{kick_off.id}")
+
+
+def test_the_personal_page_is_never_cached_nor_sent_on_as_a_referrer(client, kick_off):
+    from tests.events.test_registration_views import link_of, mails, register
+
+    register(client, kick_off, "private@example.jp")
+    client.get("/")  # the sign-in state of the visitor does not matter
+    response = client.get(link_of(mails("private@example.jp")[0]))
+
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Referrer-Policy"] == "no-referrer"

@@ -146,3 +146,13 @@ def test_the_door_refuses_a_code_days_before_the_event_and_says_why(staff_client
     assert "イベント当日" in page or "check-in opens on the event's day" in page
     db.session.rollback()
     assert db.session.get(AttendeePass, guest.id).checked_in_at is None
+
+
+def test_the_door_has_no_walk_in_form_when_the_event_takes_none_and_refuses_one(staff_client, create_event):
+    event = create_event(accepts_walk_ins=False)
+
+    page = staff_client.get(f"/staff/events/{event.id}/door").get_data(as_text=True)
+    assert "door-walk-in" not in page and f"/staff/events/{event.id}/walk-ins" not in page
+    staff_client.submit(f"/staff/events/{event.id}/walk-ins", {"name": "飛び入り", "organisation": ""})
+    page = staff_client.get(f"/staff/events/{event.id}/door").get_data(as_text=True)
+    assert 'id="count-walk-ins">0<' in page
