@@ -82,6 +82,14 @@ def secret_of(key: str, registration: Registration) -> str:
     return link_secret(key, registration.event_id, registration.email, registration.created_at)
 
 
+def member_registration(event_id: int, member: User) -> Registration | None:
+    """The member's own active registration of the event (made with their account or their address)."""
+    return db.session.scalars(select(Registration).where(
+        Registration.event_id == event_id, Registration.status.in_(ACTIVE),
+        (Registration.user_id == member.id) | (Registration.email == member.email.strip().lower()),
+    ).order_by(Registration.id)).first()
+
+
 def is_seat_refusal(error: Exception) -> bool:
     """Whether the database refused a write that would seat more people than the capacity."""
     return isinstance(error, IntegrityError) and SEAT_GUARD in str(error.orig)

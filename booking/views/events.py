@@ -54,12 +54,23 @@ def _forms() -> tuple[RegistrationForm | None, MemberRegistrationForm | None]:
     return RegistrationForm(), None
 
 
+def _mine(event_id: int) -> tuple[Any, str]:
+    """A signed-in member's own registration of the event and the secret of its page, if they have one."""
+    if not current_user.is_authenticated:
+        return None, ""
+    mine = registrations.member_registration(event_id, current_user)
+    return (mine, registrations.secret_of(_key(), mine)) if mine is not None else (None, "")
+
+
 @bp.get("/events/<int:event_id>")
 def detail(event_id: int) -> str:
-    """One event: when, where, agenda, seats left (never who) and the registration form."""
+    """One event: when, where, agenda, seats left (never who) and the registration form,
+    or for a member already registered, their registration and the link to manage it."""
     event = public_events.public_event(event_id)
     form, member_form = _forms()
-    return render_template("events/detail.html", event=event, form=form, member_form=member_form)
+    mine, secret = _mine(event_id)
+    return render_template("events/detail.html", event=event, form=form, member_form=member_form,
+                           mine=mine, mine_secret=secret)
 
 
 def _input(form: RegistrationForm | None,

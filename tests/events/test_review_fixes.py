@@ -159,3 +159,17 @@ def test_the_personal_page_is_never_cached_nor_sent_on_as_a_referrer(client, kic
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_member_already_registered_sees_their_registration_and_its_link_not_the_form(
+        client, kick_off, create_user):
+    member = create_user(name="会員 一郎")
+    client.login(member.email)
+    client.submit(f"/events/{kick_off.id}/register", {"m-companions": "1", "m-consent": "y"})
+
+    page = client.get(f"/events/{kick_off.id}").get_data(as_text=True)
+
+    assert "登録済み" in page or "You are registered" in page
+    assert 'href="/events/r/' in page and 'action="/events/' not in page
+    link = page.split('href="/events/r/', 1)[1].split('"', 1)[0]
+    assert client.get(f"/events/r/{link}").status_code == 200
