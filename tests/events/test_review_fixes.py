@@ -173,3 +173,20 @@ def test_a_member_already_registered_sees_their_registration_and_its_link_not_th
     assert 'href="/events/r/' in page and 'action="/events/' not in page
     link = page.split('href="/events/r/', 1)[1].split('"', 1)[0]
     assert client.get(f"/events/r/{link}").status_code == 200
+
+
+def test_a_members_proposed_move_the_agenda_would_not_fit_is_refused_when_proposed(hall, create_user):
+    from tests.events.factories import make_event
+
+    start = kick_start() + timedelta(hours=7)  # 17:00 in Tokyo
+    event = _with_agenda(make_event(hall, create_user(), start, start + timedelta(hours=2)))
+    booking = event.booking
+    booking.space.requires_approval = True
+    db.session.commit()
+    later = booking.start_dt + timedelta(days=1)
+
+    with pytest.raises(ServiceError):
+        change_booking(booking.user, booking.id, BookingChange(later, later + timedelta(hours=1), "Kick-off", True))
+
+    db.session.rollback()
+    assert db.session.get(Booking, booking.id).proposed_start_dt is None
