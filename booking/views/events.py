@@ -96,6 +96,9 @@ def _input(form: RegistrationForm | None,
 def register(event_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     """Register (or join the waiting list); an address already registered gets its link mailed again."""
     event = public_events.public_event(event_id)
+    if event.is_cancelled:  # shown as cancelled: nobody registers any more
+        flash(_("This event has been cancelled."), "error")
+        return redirect(url_for("events.detail", event_id=event_id))
     form, member_form = _forms()
     data = _input(form, member_form)
     if data is None:
@@ -108,6 +111,9 @@ def register(event_id: int) -> str | WerkzeugResponse | tuple[str, int]:
         assert chosen is not None
         chosen.companions.errors = [*chosen.companions.errors, _(refusal.message, **refusal.params)]
         return render_template("events/detail.html", event=event, form=form, member_form=member_form), 422
+    except NotFound:  # withdrawn or ended meanwhile
+        flash(_("Registration for this event is not open."), "error")
+        return redirect(url_for("events.detail", event_id=event_id))
     except ServiceError as refusal:
         flash(_(refusal.message, **refusal.params), "error")
         return redirect(url_for("events.detail", event_id=event_id))

@@ -190,3 +190,18 @@ def test_a_members_proposed_move_the_agenda_would_not_fit_is_refused_when_propos
 
     db.session.rollback()
     assert db.session.get(Booking, booking.id).proposed_start_dt is None
+
+
+def test_registering_for_a_withdrawn_event_says_it_was_cancelled_in_the_visitors_language(
+        client, kick_off, create_user):
+    from booking.services.attendee_mail import withdraw_event
+    from tests.events.test_registration_views import register
+
+    withdraw_event(kick_off.id, create_user(role="staff"), "", release_booking=False)
+
+    response = register(client, kick_off, "late@example.jp")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+
+    assert "Not found." not in page and page.count("このイベントは中止になりました。") >= 1
+    db.session.rollback()
+    assert db.session.scalar(select(Registration)) is None
