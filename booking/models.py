@@ -625,6 +625,11 @@ class PublicEvent(db.Model):
     def seats_left(self) -> int:
         return max(0, self.capacity - self.seats_taken)
 
+    @property
+    def is_cancelled(self) -> bool:
+        """Withdrawn by staff, or its booking no longer on: shown (and fed) as cancelled."""
+        return self.status == "withdrawn" or self.booking.status != "confirmed"
+
 
 class AgendaItem(db.Model):
     """One item of an event's agenda: it starts at `start_dt` and lasts `minutes`, inside the booking."""

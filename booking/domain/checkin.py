@@ -71,6 +71,31 @@ class Outcome(StrEnum):
     CANCELLED = "cancelled"  # the registration was cancelled: refused
     WAITING = "waiting"  # still on the waiting list: no seat, refused
     UNKNOWN = "unknown"  # no registration of this event has the code
+    NOT_TODAY = "not_today"  # outside the event's day: the door is not open yet, or no longer
+
+
+DOOR_OPENS_BEFORE = timedelta(hours=3)
+
+
+def door_window(event_start: datetime, event_end: datetime, zone: str) -> tuple[datetime, datetime]:
+    """When the door accepts check-ins: [opens, closes), in UTC.
+
+    It opens DOOR_OPENS_BEFORE the start, but never before the local midnight of the
+    event's day, and closes at the end of that local day (or at the end of an
+    event running past midnight).
+    """
+    local_zone = ZoneInfo(zone)
+    start, end = as_utc(event_start), as_utc(event_end)
+    day = start.astimezone(local_zone).date()
+    midnight = datetime.combine(day, time(0), local_zone).astimezone(start.tzinfo)
+    day_end = datetime.combine(day + timedelta(days=1), time(0), local_zone).astimezone(start.tzinfo)
+    return max(start - DOOR_OPENS_BEFORE, midnight), max(day_end, end)
+
+
+def is_door_open(event_start: datetime, event_end: datetime, zone: str, now: datetime) -> bool:
+    """Whether a check-in at `now` is allowed: only on the event's day (see door_window)."""
+    opens, closes = door_window(event_start, event_end, zone)
+    return opens <= as_utc(now) < closes
 
 
 def checkin_outcome(status: str | None, checked_in_at: datetime | None) -> Outcome:

@@ -98,6 +98,11 @@ def offer_deadline(now: datetime, event_start: datetime) -> datetime:
     return min(as_utc(now) + timedelta(hours=OFFER_HOURS), as_utc(event_start))
 
 
+def party_can_ever_fit(capacity: int, party_size: int) -> bool:
+    """Whether a party could ever be seated: never when it is larger than the whole event."""
+    return party_size <= capacity
+
+
 def change_fits(capacity: int, seats_taken: int, old_size: int, new_size: int) -> bool:
     """Whether a seated party may change from `old_size` to `new_size` people (growing needs free seats)."""
     return seats_taken - old_size + new_size <= capacity
@@ -153,3 +158,17 @@ def window_problems(opens_at: datetime, closes_at: datetime, event_end: datetime
         return [EventProblem("window", N_("Registration must close by the end of the event."),
                              "registration_closes")]
     return []
+
+
+def shifted_agenda(old_start: datetime, new_start: datetime, new_end: datetime,
+                   slots: Sequence[AgendaSlot]) -> list[AgendaSlot] | None:
+    """The agenda moved with its booking: every item by the booking's start offset.
+
+    None when the moved agenda would not fit the new booking (a shorter booking):
+    the move must then be refused, an agenda always lies inside its booking.
+    """
+    offset = as_utc(new_start) - as_utc(old_start)
+    moved = [AgendaSlot(as_utc(slot.start_dt) + offset, slot.minutes) for slot in slots]
+    if any(problem.code == "agenda_outside" for problem in agenda_problems(new_start, new_end, moved)):
+        return None
+    return moved

@@ -23,7 +23,7 @@ from sqlalchemy import case, delete, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from booking.db import utcnow
-from booking.domain.checkin import Outcome, Tally, checkin_outcome, new_code, normalise_code
+from booking.domain.checkin import Outcome, Tally, checkin_outcome, is_door_open, new_code, normalise_code
 from booking.domain.values import N_
 from booking.extensions import db
 from booking.models import Booking, PublicEvent, Registration
@@ -138,7 +138,7 @@ def _scan(session: Session, registration: Registration, outcome: Outcome) -> Sca
                 attendee_pass.checked_in_at if attendee_pass else None)
 
 
-def _admit(session: Session, registration: Registration, staff_id: int) -> Scan:
+def _admit(session: Session, registration: Registration, staff_id: int, now: datetime | None) -> Scan:
     """Check the registration in unless it is not allowed or already done (decided by the UPDATE)."""
     if session.get(AttendeePass, registration.id) is None:
         session.add(new_pass(registration))
@@ -146,6 +146,10 @@ def _admit(session: Session, registration: Registration, staff_id: int) -> Scan:
     attendee_pass = session.get(AttendeePass, registration.id, populate_existing=True)
     assert attendee_pass is not None
     outcome = checkin_outcome(registration.status, attendee_pass.checked_in_at)
+    booking = registration.event.booking
+    if outcome == Outcome.ACCEPTED and not is_door_open(booking.start_dt, booking.end_dt,
+                                                        booking.space.timezone, now or utcnow()):
+        outcome = Outcome.NOT_TODAY
     if outcome != Outcome.ACCEPTED:
         return _scan(session, registration, outcome)
     is_registered = select(Registration.id).where(Registration.id == registration.id,
@@ -154,7 +158,7 @@ def _admit(session: Session, registration: Registration, staff_id: int) -> Scan:
         update(AttendeePass)
         .where(AttendeePass.registration_id == registration.id, AttendeePass.checked_in_at.is_(None),
                AttendeePass.registration_id.in_(is_registered))
-        .values(checked_in_at=utcnow(), checked_in_by_id=staff_id)
+        .values(checked_in_at=now or utcnow(), checked_in_by_id=staff_id)
         .execution_options(synchronize_session=False)
     )
     if int(getattr(result, "rowcount", 0) or 0) == 1:
@@ -174,8 +178,8 @@ def describe(event_id: int, outcome: Outcome, registration_id: int | None) -> Sc
                 attendee_pass.checked_in_at if attendee_pass else None)
 
 
-def check_in_code(event_id: int, typed: str, staff_id: int) -> Scan:
-    """Check in whoever's code was typed or scanned at this event's door."""
+def check_in_code(event_id: int, typed: str, staff_id: int, now: datetime | None = None) -> Scan:
+    """Check in whoever's code was typed or scanned at this event's door (only on the event's day)."""
     code = normalise_code(typed)
     if code is None:
         return Scan(Outcome.UNKNOWN)
@@ -186,19 +190,19 @@ def check_in_code(event_id: int, typed: str, staff_id: int) -> Scan:
             .where(AttendeePass.code == code, Registration.event_id == event_id)).first()
         if registration is None:
             return Scan(Outcome.UNKNOWN)
-        return _admit(session, registration, staff_id)
+        return _admit(session, registration, staff_id, now)
 
     return run_write(None, work)
 
 
-def check_in(event_id: int, registration_id: int, staff_id: int) -> Scan:
-    """Check in one registration found by name (one tap)."""
+def check_in(event_id: int, registration_id: int, staff_id: int, now: datetime | None = None) -> Scan:
+    """Check in one registration found by name (one tap), only on the event's day."""
 
     def work(session: Session) -> Scan:
         registration = session.get(Registration, registration_id)
         if registration is None or registration.event_id != event_id:
             raise NotFound()
-        return _admit(session, registration, staff_id)
+        return _admit(session, registration, staff_id, now)
 
     return run_write(None, work)
 

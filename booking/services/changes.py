@@ -20,17 +20,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from booking.db import utcnow
+from booking.domain import events as event_rules
 from booking.domain.rules import check_request, free_units, occupied
 from booking.domain.statuses import BookingStatus, holds_units
 from booking.domain.values import N_, Conflict, Request
 from booking.extensions import db
-from booking.models import Booking, BookingHold, Space, User
+from booking.models import AgendaItem, Booking, BookingHold, PublicEvent, Space, User
 from booking.services import NotFound, ServiceError, Stale, audit
 from booking.services.bookings import ALREADY, Outcome, _units_conflict, get_own_booking, with_hints
 from booking.services.spaces import active_holds, closures_between, policy_of
@@ -126,6 +127,7 @@ def _move(session: Session, booking: Booking, start_dt: datetime, end_dt: dateti
     is written once (so the feeds raise its SEQUENCE once).
     """
     space = booking.space
+    _move_agenda(session, booking, start_dt, end_dt)
     occupied_start, occupied_end = occupied(Request(start_dt, end_dt, len(units)), policy_of(space))
     old = list(booking.holds)
     session.execute(delete(BookingHold).where(BookingHold.booking_id == booking.id),
@@ -139,6 +141,27 @@ def _move(session: Session, booking: Booking, start_dt: datetime, end_dt: dateti
                                          occupied_end=occupied_end, is_active=is_holding))
     booking.start_dt, booking.end_dt, booking.seats = start_dt, end_dt, len(units)
     _clear_proposal(booking)
+
+
+def _moved_agenda(session: Session, booking: Booking, start_dt: datetime,
+                  end_dt: datetime) -> list[tuple[AgendaItem, datetime]]:
+    """The agenda items of the booking's public event with their starts after the move (ServiceError when
+    the moved agenda would not fit the booking)."""
+    event = session.scalar(select(PublicEvent).where(PublicEvent.booking_id == booking.id))
+    if event is None or not event.agenda_items:
+        return []
+    slots = [event_rules.AgendaSlot(item.start_dt, item.minutes) for item in event.agenda_items]
+    moved = event_rules.shifted_agenda(booking.start_dt, start_dt, end_dt, slots)
+    if moved is None:
+        raise ServiceError(N_("The public event's agenda would no longer fit the booking: "
+                              "shorten the agenda in the event form first."))
+    return [(item, slot.start_dt) for item, slot in zip(event.agenda_items, moved, strict=True)]
+
+
+def _move_agenda(session: Session, booking: Booking, start_dt: datetime, end_dt: datetime) -> None:
+    """Shift the agenda of the booking's public event with it, or refuse a move it would not fit."""
+    for item, new_start in _moved_agenda(session, booking, start_dt, end_dt):
+        item.start_dt = new_start
 
 
 def _clear_proposal(booking: Booking) -> None:
@@ -176,6 +199,7 @@ def _change(session: Session, actor: User, booking_id: int, change: BookingChang
         is_proposal = (booking.space.requires_approval and booking.status == BookingStatus.CONFIRMED
                        and not actor.is_staff)
         if is_proposal:
+            _moved_agenda(session, booking, change.start_dt, change.end_dt)  # refused now, not at approval
             booking.proposed_start_dt, booking.proposed_end_dt = change.start_dt, change.end_dt
             booking.proposed_seats, booking.proposed_at = change.seats, now
         else:

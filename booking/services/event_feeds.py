@@ -19,9 +19,9 @@ from booking import ical
 from booking.db import utcnow
 from booking.extensions import db
 from booking.models import Booking, PublicEvent, Space
-from booking.services import NotFound
 from booking.services.feed_events import feed_locale
 from booking.services.feeds import Body, Feed, Window, _etag, last_modified, refresh_interval
+from booking.services.public_events import SHOWN, public_event
 from booking.urls import external_url
 
 DEFAULT_ZONE = "Asia/Tokyo"
@@ -35,7 +35,7 @@ def _values(event: PublicEvent, locale: str) -> ical.EventValues:
               + (f" ({item.speakers})" if item.speakers else "") for item in event.agenda_items]
     return ical.EventValues(
         uid=event.uid, start_dt=booking.start_dt, end_dt=booking.end_dt, timezone=space.timezone,
-        status="confirmed" if booking.status == "confirmed" else "cancelled", sequence=event.sequence,
+        status="cancelled" if event.is_cancelled else "confirmed", sequence=event.sequence,
         created_at=event.created_at, changed_at=max(event.updated_at, booking.updated_at),
         summary=event.title(locale), location=space.name(locale), description="\n".join(lines),
     )
@@ -48,9 +48,11 @@ def render_event(event: PublicEvent, locale: str) -> str:
 
 
 def _window_query(window: Window):  # type: ignore[no-untyped-def]
+    is_live = (PublicEvent.status == "published") & (Booking.status == "confirmed")
     return (select(PublicEvent).join(Booking).where(
-        PublicEvent.status == "published", Booking.end_dt > window.start_dt, Booking.start_dt < window.end_dt,
-        (Booking.status == "confirmed") | (Booking.updated_at >= window.gone_since)))
+        PublicEvent.status.in_(SHOWN), Booking.status != "pending",
+        Booking.end_dt > window.start_dt, Booking.start_dt < window.end_dt,
+        is_live | (Booking.updated_at >= window.gone_since) | (PublicEvent.updated_at >= window.gone_since)))
 
 
 def events_feed(now: datetime | None = None) -> Feed:
@@ -83,9 +85,7 @@ def events_feed(now: datetime | None = None) -> Feed:
 
 def event_calendar(event_id: int) -> bytes:
     """One published event as a calendar to import (METHOD:PUBLISH)."""
-    event = db.session.get(PublicEvent, event_id)
-    if event is None or event.status != "published":
-        raise NotFound()
+    event = public_event(event_id)
     locale = feed_locale()
     space: Space = event.booking.space
     with force_locale(locale):

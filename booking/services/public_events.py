@@ -16,6 +16,9 @@ from booking.models import AgendaItem, Booking, PublicEvent, User
 from booking.services import NotFound, ServiceError
 from booking.services.transactions import run_write
 
+NOT_CONFIRMED = N_("Only an event on a confirmed booking can be published: approve the booking first.")
+SHOWN = ("published", "withdrawn")  # a withdrawn event stays visible, as cancelled
+
 
 @dataclass(frozen=True)
 class AgendaInput:
@@ -95,6 +98,8 @@ def _save(session: Session, user: User, booking_id: int, data: EventInput, now: 
     problems = [*rules.capacity_problems(data.capacity, booking.space.max_people, taken),
                 *rules.window_problems(data.registration_opens_at, data.registration_closes_at, booking.end_dt),
                 *rules.agenda_problems(booking.start_dt, booking.end_dt, slots)]
+    if user.is_staff and booking.status != "confirmed":  # staff's event is published at once: not on a pending one
+        problems.insert(0, rules.EventProblem("booking_pending", NOT_CONFIRMED))
     if problems:
         return Saved(problems=problems)
     if event is None:
@@ -130,6 +135,8 @@ def publish(staff: User, event_id: int, now: datetime | None = None) -> PublicEv
     def work(session: Session) -> PublicEvent:
         current = session.get(PublicEvent, event_id, populate_existing=True)
         assert current is not None
+        if current.booking.status != "confirmed":
+            raise ServiceError(NOT_CONFIRMED)
         current.status, current.updated_at = "published", now
         return current
 
@@ -151,8 +158,9 @@ def listed(now: datetime | None = None, space_id: int | None = None) -> tuple[li
 
 
 def public_event(event_id: int) -> PublicEvent:
-    """A published event visitors may see (its booking confirmed, or cancelled: shown as cancelled)."""
+    """An event visitors may see: published on a confirmed booking, or cancelled (withdrawn by staff,
+    or its booking ended: shown as cancelled). Never one whose booking still waits for approval."""
     event = db.session.get(PublicEvent, event_id)
-    if event is None or event.status != "published":
+    if event is None or event.status not in SHOWN or event.booking.status == "pending":
         raise NotFound()
     return event

@@ -36,6 +36,21 @@ SEAT_GUARD = "seats_within_capacity"
 ACTIVE = ("registered", "offered", "waiting")
 
 
+class PartyTooLarge(ServiceError):
+    """A party larger than the event's capacity: it could never be seated, not even from the waiting list."""
+
+    field = "companions"
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__(N_("This event has %(capacity)s seats in all: come with at most %(most)s "
+                            "accompanying people."), capacity=capacity, most=capacity - 1)
+
+
+def _check_party(capacity: int, party_size: int) -> None:
+    if not rules.party_can_ever_fit(capacity, party_size):
+        raise PartyTooLarge(capacity)
+
+
 @dataclass(frozen=True)
 class RegistrationInput:
     """What a visitor (or a signed-in member) gives to register."""
@@ -65,6 +80,14 @@ def link_secret(key: str, event_id: int, email: str, created_at: datetime) -> st
 
 def secret_of(key: str, registration: Registration) -> str:
     return link_secret(key, registration.event_id, registration.email, registration.created_at)
+
+
+def member_registration(event_id: int, member: User) -> Registration | None:
+    """The member's own active registration of the event (made with their account or their address)."""
+    return db.session.scalars(select(Registration).where(
+        Registration.event_id == event_id, Registration.status.in_(ACTIVE),
+        (Registration.user_id == member.id) | (Registration.email == member.email.strip().lower()),
+    ).order_by(Registration.id)).first()
 
 
 def is_seat_refusal(error: Exception) -> bool:
@@ -145,6 +168,7 @@ def _register(session: Session, event_id: int, data: RegistrationInput, key: str
         event_mail.enqueue(session, "registration.link", existing, key)
         return Registered(existing, existed=True)
     party = data.companions + 1
+    _check_party(event.capacity, party)
     status = rules.WAITING if must_wait else rules.placement(event.capacity, event.seats_taken, party)
     registration = existing or Registration(event=event, email=email, created_at=now, sequence=0)
     if existing is not None:
@@ -182,6 +206,7 @@ def change_party(secret: str, companions: int, key: str, now: datetime | None = 
         if current.status not in ACTIVE:
             raise Stale(N_("This registration was cancelled."))
         new_size = companions + 1
+        _check_party(event.capacity, new_size)
         if current.holds_seats and not rules.change_fits(event.capacity, event.seats_taken,
                                                          current.party_size, new_size):
             raise ServiceError(N_("Only %(free)s more seats are free."), free=event.seats_left)

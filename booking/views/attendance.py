@@ -33,6 +33,7 @@ OUTCOME_MESSAGES = {
     Outcome.CANCELLED: _l("Refused: this registration was cancelled"),
     Outcome.WAITING: _l("Refused: no seat (waiting list)"),
     Outcome.UNKNOWN: _l("Not a code of this event"),
+    Outcome.NOT_TODAY: _l("Refused: check-in opens on the event's day, 3 hours before the start"),
 }
 
 

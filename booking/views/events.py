@@ -6,7 +6,19 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
@@ -43,12 +55,23 @@ def _forms() -> tuple[RegistrationForm | None, MemberRegistrationForm | None]:
     return RegistrationForm(), None
 
 
+def _mine(event_id: int) -> tuple[Any, str]:
+    """A signed-in member's own registration of the event and the secret of its page, if they have one."""
+    if not current_user.is_authenticated:
+        return None, ""
+    mine = registrations.member_registration(event_id, current_user)
+    return (mine, registrations.secret_of(_key(), mine)) if mine is not None else (None, "")
+
+
 @bp.get("/events/<int:event_id>")
 def detail(event_id: int) -> str:
-    """One event: when, where, agenda, seats left (never who) and the registration form."""
+    """One event: when, where, agenda, seats left (never who) and the registration form,
+    or for a member already registered, their registration and the link to manage it."""
     event = public_events.public_event(event_id)
     form, member_form = _forms()
-    return render_template("events/detail.html", event=event, form=form, member_form=member_form)
+    mine, secret = _mine(event_id)
+    return render_template("events/detail.html", event=event, form=form, member_form=member_form,
+                           mine=mine, mine_secret=secret)
 
 
 def _input(form: RegistrationForm | None,
@@ -74,6 +97,9 @@ def _input(form: RegistrationForm | None,
 def register(event_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     """Register (or join the waiting list); an address already registered gets its link mailed again."""
     event = public_events.public_event(event_id)
+    if event.is_cancelled:  # shown as cancelled: nobody registers any more
+        flash(_("This event has been cancelled."), "error")
+        return redirect(url_for("events.detail", event_id=event_id))
     form, member_form = _forms()
     data = _input(form, member_form)
     if data is None:
@@ -81,6 +107,14 @@ def register(event_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     member = current_user._get_current_object() if current_user.is_authenticated else None
     try:
         registrations.register(event_id, data, _key(), member=member)
+    except registrations.PartyTooLarge as refusal:
+        chosen = form or member_form
+        assert chosen is not None
+        chosen.companions.errors = [*chosen.companions.errors, _(refusal.message, **refusal.params)]
+        return render_template("events/detail.html", event=event, form=form, member_form=member_form), 422
+    except NotFound:  # withdrawn or ended meanwhile
+        flash(_("Registration for this event is not open."), "error")
+        return redirect(url_for("events.detail", event_id=event_id))
     except ServiceError as refusal:
         flash(_(refusal.message, **refusal.params), "error")
         return redirect(url_for("events.detail", event_id=event_id))
@@ -89,15 +123,32 @@ def register(event_id: int) -> str | WerkzeugResponse | tuple[str, int]:
 
 
 @bp.get("/events/<int:event_id>/sent")
-def sent(event_id: int) -> str:
-    """Where a registration lands: the mail with the personal link is on its way."""
+def sent(event_id: int) -> str | WerkzeugResponse:
+    """Where a registration lands: the mail with the personal link is on its way.
+
+    Opened without a registration just made (no address to name), it is the event's page.
+    """
     event = public_events.public_event(event_id)
-    return render_template("events/sent.html", event=event, email=session.pop("registered_email", ""))
+    email = session.pop("registered_email", "")
+    if not email:
+        return redirect(url_for("events.detail", event_id=event_id))
+    return render_template("events/sent.html", event=event, email=email)
+
+
+def _private(response: WerkzeugResponse) -> WerkzeugResponse:
+    """The personal page holds personal data behind a secret URL: never cached, never sent on as a referrer."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.route("/events/r/<secret>", methods=["GET", "POST"])
-def registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
+def registration(secret: str) -> WerkzeugResponse:
     """A registration behind its personal link: see it, change the party, cancel, or confirm an offer."""
+    return _private(make_response(_registration(secret)))
+
+
+def _registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
     try:
         found = registrations.find_by_secret(secret)
     except NotFound:
@@ -109,7 +160,12 @@ def registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
             abort(400)
         try:
             if action == "change" and form.validate_on_submit():
-                registrations.change_party(secret, form.companions.data or 0, _key())
+                try:
+                    registrations.change_party(secret, form.companions.data or 0, _key())
+                except registrations.PartyTooLarge as refusal:
+                    form.companions.errors = [*form.companions.errors, _(refusal.message, **refusal.params)]
+                    return render_template("events/registration.html", registration=found, form=form,
+                                           secret=secret), 422
                 flash(_("Your registration has been changed."), "success")
             elif action == "cancel" and form.validate_on_submit():
                 registrations.cancel(secret, _key())

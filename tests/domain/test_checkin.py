@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -137,3 +138,18 @@ EARLY = datetime(2026, 11, 1, tzinfo=UTC)
 ])
 def test_a_reminder_is_due_from_the_day_before_until_the_start_for_earlier_registrations(now, registered_at, due):
     assert is_reminder_due(START, "Asia/Tokyo", registered_at, now) is due
+
+
+def test_the_door_opens_three_hours_before_the_start_and_closes_at_the_end_of_the_local_day():
+    from booking.domain.checkin import is_door_open
+
+    tokyo = ZoneInfo("Asia/Tokyo")
+    start = datetime(2026, 12, 10, 17, 0, tzinfo=tokyo)
+    end = start + timedelta(hours=2)
+    assert not is_door_open(start, end, "Asia/Tokyo", start - timedelta(days=9))
+    assert not is_door_open(start, end, "Asia/Tokyo", start - timedelta(hours=3, seconds=1))
+    assert is_door_open(start, end, "Asia/Tokyo", start - timedelta(hours=3))
+    assert is_door_open(start, end, "Asia/Tokyo", datetime(2026, 12, 10, 23, 59, tzinfo=tokyo))
+    assert not is_door_open(start, end, "Asia/Tokyo", datetime(2026, 12, 11, 0, 0, tzinfo=tokyo))
+    early = datetime(2026, 12, 10, 1, 0, tzinfo=tokyo)  # never the evening before
+    assert not is_door_open(early, early + timedelta(hours=1), "Asia/Tokyo", early - timedelta(hours=2))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -14,8 +15,15 @@ from flask import Flask
 from booking.db import utcnow
 from booking.extensions import db
 from booking.models import Booking, PublicEvent, Registration, Space, User
-from tests.conftest import future_day
 from tests.mail.conftest import inbox, mail_config, smtp_server  # noqa: F401 (fixtures for the mail tests)
+
+
+def starting_soon(zone: str = "Asia/Tokyo") -> datetime:
+    """A start a minute from now, on today's local date: the event's day, its door open."""
+    now = utcnow().replace(microsecond=0)
+    local = now.astimezone(ZoneInfo(zone))
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(0), ZoneInfo(zone)).astimezone(now.tzinfo)
+    return min(now + timedelta(minutes=1), now + (midnight - now) / 2)
 
 
 @pytest.fixture
@@ -24,7 +32,7 @@ def create_event(app: Flask, create_space: Callable[..., Space], create_user: Ca
     """Factory: create_event(start_dt=..., capacity=30, accepts_walk_ins=True) on a hall booking."""
 
     def make(**overrides: Any) -> PublicEvent:
-        start = overrides.pop("start_dt", future_day(7) + timedelta(hours=8))  # 17:00 in Tokyo
+        start = overrides.pop("start_dt", starting_soon())  # the door is open: check-ins are accepted
         end = overrides.pop("end_dt", start + timedelta(minutes=105))
         space = overrides.pop("space", None) or create_space(max_people=80)
         host = overrides.pop("host", None) or create_user(role="staff")

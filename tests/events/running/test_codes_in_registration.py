@@ -52,7 +52,7 @@ def test_a_confirmation_carries_the_check_in_code_and_its_qr_and_the_code_checks
     waiting = inbox.only_one_to("anna@example.jp")  # on the waiting list: no code, no QR
     assert "check-in code" not in text_of(waiting).lower()
     assert "image/png" not in [p.get_content_type() for p in waiting.iter_attachments()]
-    assert attendance.check_in_code(event.id, code, staff.id).outcome == Outcome.ACCEPTED
+    assert attendance.check_in_code(event.id, code, staff.id, now=start).outcome == Outcome.ACCEPTED
 
 
 def test_the_personal_page_shows_the_code_and_deleting_cancels_promotes_and_forgets(

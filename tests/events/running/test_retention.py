@@ -34,7 +34,7 @@ def test_the_job_removes_personal_data_of_events_past_retention_and_keeps_the_co
     register(old, name="欠席 太郎", email="absent@example.jp")
     register(old, name="待ち 次郎", email="wait@example.jp", status="waiting")
     kept = register(recent, name="最近 三郎", email="recent@example.jp")
-    attendance.check_in(old.id, came.id, staff.id)
+    attendance.check_in(old.id, came.id, staff.id, now=old.booking.start_dt)  # at the door, that day
     attendance.add_walk_in(old.id, staff.id, "飛び入り 四郎", "個人事業")
     before = attendance.counts(old.id)
 

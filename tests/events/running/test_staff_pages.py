@@ -129,3 +129,30 @@ def test_walk_ins_are_counted_at_the_door(staff_client, create_event):
     staff_client.submit(f"/staff/events/{event.id}/walk-ins", {"name": "飛び入り", "organisation": ""})
     page = staff_client.get(f"/staff/events/{event.id}/door").get_data(as_text=True)
     assert 'id="count-walk-ins">1<' in page
+
+
+def test_the_door_refuses_a_code_days_before_the_event_and_says_why(staff_client, create_event, register):
+    from datetime import timedelta
+
+    from tests.conftest import future_day
+
+    start = future_day(9) + timedelta(hours=8)
+    event = create_event(start_dt=start, end_dt=start + timedelta(hours=2))
+    guest = register(event, name="早すぎ 太郎")
+
+    page = staff_client.submit(f"/staff/events/{event.id}/door/code", {"code": code_of(guest)},
+                               follow_redirects=True).get_data(as_text=True)
+
+    assert "イベント当日" in page or "check-in opens on the event's day" in page
+    db.session.rollback()
+    assert db.session.get(AttendeePass, guest.id).checked_in_at is None
+
+
+def test_the_door_has_no_walk_in_form_when_the_event_takes_none_and_refuses_one(staff_client, create_event):
+    event = create_event(accepts_walk_ins=False)
+
+    page = staff_client.get(f"/staff/events/{event.id}/door").get_data(as_text=True)
+    assert "door-walk-in" not in page and f"/staff/events/{event.id}/walk-ins" not in page
+    staff_client.submit(f"/staff/events/{event.id}/walk-ins", {"name": "飛び入り", "organisation": ""})
+    page = staff_client.get(f"/staff/events/{event.id}/door").get_data(as_text=True)
+    assert 'id="count-walk-ins">0<' in page
