@@ -196,13 +196,8 @@ def change_party(secret: str, companions: int, key: str, now: datetime | None = 
     if not 0 <= companions < rules.MAX_PARTY:
         raise ServiceError(N_("At most %(count)s accompanying people."), count=rules.MAX_PARTY - 1)
     now = now or utcnow()
-    registration = find_by_secret(secret)
-    event_id, registration_id = registration.event_id, registration.id
 
-    def work(session: Session) -> Registration:
-        event = visible_event(session, event_id, lock=True)
-        current = session.get(Registration, registration_id, populate_existing=True)
-        assert current is not None
+    def work(session: Session, event: PublicEvent, current: Registration) -> Registration:
         if current.status not in ACTIVE:
             raise Stale(N_("This registration was cancelled."))
         new_size = companions + 1
@@ -221,21 +216,16 @@ def change_party(secret: str, companions: int, key: str, now: datetime | None = 
         promote_waiting(session, event, key, now)
         return current
 
-    return run_write(_space_of(event_id), work)
+    return _under_event_lock(secret, work)
 
 
 def cancel(secret: str, key: str, now: datetime | None = None) -> Registration:
     """Cancel the registration behind a personal link; freed seats go to the waiting list."""
     now = now or utcnow()
-    registration = find_by_secret(secret)
-    event_id, registration_id = registration.event_id, registration.id
 
-    def work(session: Session) -> Registration:
+    def work(session: Session, event: PublicEvent, current: Registration) -> Registration:
         from booking.services import event_mail
 
-        event = visible_event(session, event_id, lock=True)
-        current = session.get(Registration, registration_id, populate_existing=True)
-        assert current is not None
         if current.status not in ACTIVE:
             raise Stale(N_("This registration was already cancelled."))
         current.status, current.cancelled_at, current.updated_at = "cancelled", now, now
@@ -246,21 +236,16 @@ def cancel(secret: str, key: str, now: datetime | None = None) -> Registration:
         promote_waiting(session, event, key, now)
         return current
 
-    return run_write(_space_of(event_id), work)
+    return _under_event_lock(secret, work)
 
 
 def confirm_offer(secret: str, key: str, now: datetime | None = None) -> Registration:
     """Take up an offered seat before its deadline: the registration becomes `registered`."""
     now = now or utcnow()
-    registration = find_by_secret(secret)
-    event_id, registration_id = registration.event_id, registration.id
 
-    def work(session: Session) -> Registration:
+    def work(session: Session, event: PublicEvent, current: Registration) -> Registration:
         from booking.services import event_mail
 
-        visible_event(session, event_id, lock=True)
-        current = session.get(Registration, registration_id, populate_existing=True)
-        assert current is not None
         if current.status != "offered" or current.offer_expires_at is None or current.offer_expires_at <= now:
             raise Stale(N_("This offer is no longer open."))
         current.status, current.offer_expires_at, current.updated_at = "registered", None, now
@@ -268,7 +253,22 @@ def confirm_offer(secret: str, key: str, now: datetime | None = None) -> Registr
         event_mail.enqueue(session, "registration.registered", current, key)
         return current
 
-    return run_write(_space_of(event_id), work)
+    return _under_event_lock(secret, work)
+
+
+def _under_event_lock(secret: str, work: Callable[[Session, PublicEvent, Registration], Registration]) -> Registration:
+    """Run `work` in one write transaction holding the event's space lock, on the fresh
+    event and registration behind a personal link (NotFound for an unknown link)."""
+    registration = find_by_secret(secret)
+    event_id, registration_id = registration.event_id, registration.id
+
+    def locked(session: Session) -> Registration:
+        event = visible_event(session, event_id, lock=True)
+        current = session.get(Registration, registration_id, populate_existing=True)
+        assert current is not None
+        return work(session, event, current)
+
+    return run_write(_space_of(event_id), locked)
 
 
 def promote_waiting(session: Session, event: PublicEvent, key: str, now: datetime) -> list[Registration]:
