@@ -100,7 +100,40 @@ class ReplaceAuthenticatorForm(OneTimeCodeForm):
     password = SecretField(_l("Password"), validators=[DataRequired()])
 
 
-class BookingForm(FlaskForm):
+def fit_desks_and_overrides(form: Any, desks: int | None) -> None:
+    """Bound `seats` by a desk pool's desks, and drop the staff override fields for members.
+
+    For forms with `seats`, the fields of OVERRIDE_FIELDS and `override_reason`, whose
+    `can_override` is already set (BookingForm, SeriesForm).
+    """
+    if desks is not None:
+        form.seats.validators = [
+            *(v for v in form.seats.validators if not isinstance(v, NumberRange)),
+            NumberRange(min=1, max=desks, message=_l("Choose between %(min)s and %(max)s desks.")),
+        ]
+    if not form.can_override:
+        for name in (*OVERRIDE_FIELDS.values(), "override_reason"):
+            delattr(form, name)
+
+
+class OverrideChoices:
+    """What staff chose to override on a booking form, and why (empty for members)."""
+
+    can_override: bool
+
+    def chosen_overrides(self) -> frozenset[str]:
+        """The rule codes staff ticked (always empty for members)."""
+        if not self.can_override:
+            return frozenset()
+        return frozenset(code for code, name in OVERRIDE_FIELDS.items() if self[name].data)  # type: ignore[index]
+
+    def reason_text(self) -> str:
+        if not self.can_override:
+            return ""
+        return (self.override_reason.data or "").strip()  # type: ignore[attr-defined]
+
+
+class BookingForm(OverrideChoices, FlaskForm):
     day = DayField(_l("Date"), validators=[InputRequired(message=_l("Enter a date."))])
     start_time = ClockField(_l("Start"), validators=[InputRequired(message=_l("Enter a start time."))])
     end_time = ClockField(_l("End"), validators=[InputRequired(message=_l("Enter an end time."))])
@@ -139,23 +172,7 @@ class BookingForm(FlaskForm):
         self.can_override = can_override
         self.zone = ZoneInfo(zone)
         self.desks = desks
-        if desks is not None:
-            self.seats.validators = [
-                *(v for v in self.seats.validators if not isinstance(v, NumberRange)),
-                NumberRange(min=1, max=desks, message=_l("Choose between %(min)s and %(max)s desks.")),
-            ]
-        if not can_override:
-            for name in (*OVERRIDE_FIELDS.values(), "override_reason"):
-                delattr(self, name)
-
-    def chosen_overrides(self) -> frozenset[str]:
-        """The rule codes staff ticked (always empty for members)."""
-        if not self.can_override:
-            return frozenset()
-        return frozenset(code for code, name in OVERRIDE_FIELDS.items() if self[name].data)
-
-    def reason_text(self) -> str:
-        return (self.override_reason.data or "").strip() if self.can_override else ""
+        fit_desks_and_overrides(self, desks)
 
     @property
     def has_clock_changes(self) -> bool:

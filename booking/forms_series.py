@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Optional
 
 from booking.domain.recurrence import MAX_OCCURRENCES, Freq, InvalidRule, RecurrenceRule
 from booking.fields import (
@@ -20,7 +20,7 @@ from booking.fields import (
     NumberField,
     TextField,
 )
-from booking.forms import OVERRIDE_FIELDS
+from booking.forms import OverrideChoices, fit_desks_and_overrides
 
 WEEKDAYS = [(0, _l("Monday")), (1, _l("Tuesday")), (2, _l("Wednesday")), (3, _l("Thursday")),
             (4, _l("Friday")), (5, _l("Saturday")), (6, _l("Sunday"))]
@@ -29,7 +29,7 @@ REPEATS = [("weekly", _l("Weekly")), ("monthly_date", _l("Monthly on the same da
 ORDINALS = [(1, _l("1st")), (2, _l("2nd")), (3, _l("3rd")), (4, _l("4th")), (5, _l("5th")), (-1, _l("last"))]
 
 
-class SeriesForm(FlaskForm):
+class SeriesForm(OverrideChoices, FlaskForm):
     day = DayField(_l("First date"), validators=[InputRequired(message=_l("Enter a date."))])
     start_time = ClockField(_l("Start"), validators=[InputRequired(message=_l("Enter a start time."))])
     end_time = ClockField(_l("End"), validators=[InputRequired(message=_l("Enter an end time."))])
@@ -59,23 +59,7 @@ class SeriesForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.parsed_rule: RecurrenceRule | None = None
         self.can_override = can_override
-        if desks is not None:
-            self.seats.validators = [
-                *(v for v in self.seats.validators if not isinstance(v, NumberRange)),
-                NumberRange(min=1, max=desks, message=_l("Choose between %(min)s and %(max)s desks.")),
-            ]
-        if not can_override:
-            for name in (*OVERRIDE_FIELDS.values(), "override_reason"):
-                delattr(self, name)
-
-    def chosen_overrides(self) -> frozenset[str]:
-        """The rule codes staff ticked (always empty for members)."""
-        if not self.can_override:
-            return frozenset()
-        return frozenset(code for code, name in OVERRIDE_FIELDS.items() if self[name].data)
-
-    def reason_text(self) -> str:
-        return (self.override_reason.data or "").strip() if self.can_override else ""
+        fit_desks_and_overrides(self, desks)
 
     def validate(self, extra_validators: Any = None) -> bool:
         """The fields, then the rule they make (one of count and until, weekdays for a weekly rule)."""
