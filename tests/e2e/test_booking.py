@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import shown_day
-from tests.e2e.conftest import next_week_day, screenshot, sign_in, slot, tokyo
+from tests.e2e.conftest import next_week_day, screenshot, show_week_of, sign_in, slot, tokyo
 
 pytestmark = pytest.mark.e2e
 
@@ -20,8 +20,9 @@ def detail(page: Page, term: str):
 
 def open_next_week(page: Page, space_name: str) -> None:
     page.get_by_role("navigation").get_by_role("link", name="Spaces").click()
-    page.get_by_role("main").get_by_role("link", name=space_name).first.click()
-    page.get_by_role("link", name="Next week").click()
+    with page.expect_navigation():
+        page.get_by_role("main").get_by_role("link", name=space_name).first.click()
+    show_week_of(page, next_week_day(0), next_label="Next week")
 
 
 def test_booking_desks_from_the_grid_confirms_them_and_shows_the_desk_numbers(

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import shown_day
-from tests.e2e.conftest import next_week_day, sign_in, slot, tokyo
+from tests.e2e.conftest import next_week_day, show_week_of, sign_in, slot, tokyo
 
 pytestmark = pytest.mark.e2e
 
@@ -62,12 +62,9 @@ def test_the_week_grid_books_without_javascript(new_page: Callable[..., Page], c
 
     sign_in(page, member.email)
     page.get_by_role("navigation").get_by_role("link", name="Spaces").click()
-    page.get_by_role("main").get_by_role("link", name="Desks").first.click()
-    # The space opens on its first day with a free start (issue 16); weeks follow from there.
-    for _ in range(3):
-        if slot(page, wednesday, 16).count():
-            break
-        page.get_by_role("link", name="Next week").click()
+    with page.expect_navigation():
+        page.get_by_role("main").get_by_role("link", name="Desks").first.click()
+    show_week_of(page, wednesday, next_label="Next week")
     expect(slot(page, wednesday, 16)).to_contain_text("3 free")
     slot(page, wednesday, 16).get_by_role("link").click()
 

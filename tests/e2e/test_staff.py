@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import shown_day
-from tests.e2e.conftest import next_week_day, sign_in, slot, tokyo
+from tests.e2e.conftest import next_week_day, show_week_of, sign_in, slot, tokyo
 
 pytestmark = pytest.mark.e2e
 
@@ -36,11 +36,9 @@ def test_staff_approve_a_studio_request_and_the_member_sees_it_confirmed(
     member_page = new_page()
     sign_in(member_page, member.email)
     member_page.get_by_role("navigation").get_by_role("link", name="スペース一覧").click()
-    member_page.get_by_role("main").get_by_role("link", name="スタジオ").first.click()
-    for _ in range(3):  # the space opens on its first free day (issue 16); weeks follow from there
-        if slot(member_page, thursday, 14).count():
-            break
-        member_page.get_by_role("link", name="翌週").click()
+    with member_page.expect_navigation():
+        member_page.get_by_role("main").get_by_role("link", name="スタジオ").first.click()
+    show_week_of(member_page, thursday)
     slot(member_page, thursday, 14).get_by_role("link").click()
     member_page.get_by_label("件名", exact=True).fill("番組収録")
     member_page.get_by_label("利用目的", exact=True).fill("地域の情報番組")
