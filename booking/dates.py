@@ -7,16 +7,19 @@ The locale is a plain argument, so services (mail) and views (pages) share it wi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 
+from booking.domain.values import YearMonth
 from booking.domain.wallclock import is_repeated_instant, utc_offset_label
 
 DAY_PATTERNS = {"ja": "y年M月d日(E)", "en": "EEE d MMM y"}
 SHORT_DAY_PATTERNS = {"ja": "M月d日(E)", "en": "EEE d MMM"}
 WHEN_PATTERNS = {"ja": "y年M月d日(E) H:mm", "en": "EEE d MMM y, HH:mm"}
+MONTH_PATTERNS = {"ja": "y年M月", "en": "MMMM y"}
 
 
 def _language(locale: str) -> str:
@@ -51,3 +54,31 @@ def format_span(start: datetime, end: datetime, zone: str, locale: str) -> str:
     if start.astimezone(tz).date() == end.astimezone(tz).date():
         return f"{format_when(start, zone, locale)}–{_clock(end, tz)}"
     return f"{format_when(start, zone, locale)} – {format_when(end, zone, locale)}"
+
+
+def format_month(month: YearMonth, locale: str) -> str:
+    """2026年2月 / February 2026."""
+    language = _language(locale)
+    return format_date(date(month.year, month.month, 1), MONTH_PATTERNS[language], locale=language)
+
+
+def localise(params: Mapping[str, object], locale: str) -> dict[str, object]:
+    """A message's values with every date written for people, the rest unchanged.
+
+    A `date` becomes format_day, an aware `datetime` (on the space's clock, as the rules give
+    it) format_when in its own zone, a YearMonth format_month. Messages of booking.domain and
+    the services carry dates typed, so that no ISO date reaches a page or a mail.
+    """
+    return {key: _localised(value, locale) for key, value in params.items()}
+
+
+def _localised(value: object, locale: str) -> object:
+    if isinstance(value, datetime):
+        zone = value.tzinfo
+        # The rules give local instants (ZoneInfo); anything else is shown in UTC, never guessed.
+        return format_when(value, zone.key if isinstance(zone, ZoneInfo) else "UTC", locale)
+    if isinstance(value, date):
+        return format_day(value, locale)
+    if isinstance(value, YearMonth):
+        return format_month(value, locale)
+    return value

@@ -16,10 +16,11 @@ tests/test_form_fields.py checks that every form in the code uses only these.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import abort
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -43,6 +44,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from booking.dates import format_day
 from booking.domain.bounds import FIRST_DAY, LAST_DAY, clean_multiline, is_single_line, is_supported_day
 
 NOT_ONE_LINE = _l("Use a single line, without line breaks or control characters.")
@@ -55,6 +57,11 @@ TOO_SHORT = _l("“%(label)s” takes at least %(min)d characters; this has %(le
 OUT_OF_RANGE = _l("Enter a whole number from %(min)s to %(max)s.")
 NOT_FILLED_IN = _l("Fill in “%(label)s”.")
 
+
+
+def shown_day(day: date) -> str:
+    """A date inside a field's message, in the viewer's language (booking.dates.format_day)."""
+    return format_day(day, str(get_locale() or "ja"))
 
 class FilledIn:
     """DataRequired/InputRequired without a message of its own: the product's message naming the field."""
@@ -167,7 +174,7 @@ class DayField(OneValue, DateField):
         if self.data is not None and not is_supported_day(self.data):
             self.data = None
             raise ValueError(_l("Choose a date from %(first)s to %(last)s.",
-                                first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat()))
+                                first=shown_day(FIRST_DAY), last=shown_day(LAST_DAY)))
 
 
 class ClockField(OneValue, TimeField):

@@ -23,6 +23,7 @@ from booking.fields import (
     NumberField,
     SecretField,
     TextField,
+    shown_day,
 )
 from booking.views.helpers import ORG_KIND_LABELS
 
@@ -188,7 +189,7 @@ class BookingForm(OverrideChoices, FlaskForm):
         except NonexistentTime as gap:
             raise ValidationError(_l(
                 "%(time)s does not exist on %(day)s: the clocks jump forward. The first valid time is %(first)s.",
-                time=at.strftime("%H:%M"), day=day.isoformat(), first=gap.first_valid.strftime("%H:%M"))) from None
+                time=at.strftime("%H:%M"), day=shown_day(day), first=gap.first_valid.strftime("%H:%M"))) from None
 
     def validate_start_time(self, field: ClockField) -> None:
         self._instant(self.day.data, field.data, self.start_fold.data)
@@ -217,7 +218,7 @@ class BookingForm(OverrideChoices, FlaskForm):
             return None
         first, second = (wall_instant(day, at, self.zone, fold) for fold in (0, 1))
         return str(_l("%(time)s happens twice on %(day)s: first at %(first)s, then at %(second)s.",
-                      time=at.strftime("%H:%M"), day=day.isoformat(),
+                      time=at.strftime("%H:%M"), day=shown_day(day),
                       first=utc_offset_label(first, self.zone), second=utc_offset_label(second, self.zone)))
 
     def validate_override_reason(self, field: LineField) -> None:

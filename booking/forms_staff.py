@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from booking.dates import localise
 from booking.fields import (
     CheckField,
     ChoiceField,
@@ -42,7 +43,7 @@ class ServiceErrorsMixin:
     def show_errors(self, error: InvalidInput) -> None:
         for name, (message, params) in error.errors.items():
             field = getattr(self, name, None)
-            text = gettext(message, **params)
+            text = gettext(message, **localise(params, str(get_locale() or "ja")))
             if field is None:
                 self.form_errors.append(text)  # type: ignore[attr-defined]
             else:

@@ -117,7 +117,7 @@ def hint_conflict(hints: FreeStarts, policy: Policy) -> Conflict | None:
                         {"after": fmt_time(hints.after, policy)})
     if hints.first_free_day is not None and hints.first_free_start is not None:
         return Conflict("hint", N_("That day is full; the first day with a free time is %(day)s (from %(start)s)."),
-                        {"day": hints.first_free_day.isoformat(), "start": fmt_time(hints.first_free_start, policy)})
+                        {"day": hints.first_free_day, "start": fmt_time(hints.first_free_start, policy)})
     return None
 
 

@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from booking.domain.values import N_
+from booking.domain.values import N_, MessageValue, YearMonth
 from booking.domain.wallclock import exists
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -115,7 +115,7 @@ class Occurrence:
     start_dt: datetime | None
     end_dt: datetime | None
     missing: Missing | None = None
-    params: tuple[tuple[str, str], ...] = ()
+    params: tuple[tuple[str, MessageValue], ...] = ()
 
 
 def nth_weekday(year: int, month: int, weekday: int, ordinal: int) -> date | None:
@@ -172,7 +172,7 @@ def occurrence_on(day: date, start: time, end: time, end_days: int, zone: ZoneIn
     for wall_day, wall in ((day, start), (end_day, end)):
         if not exists(wall_day, wall, zone):
             return Occurrence(day, None, None, Missing.DST_GAP,
-                              (("time", wall.strftime("%H:%M")), ("day", wall_day.isoformat())))
+                              (("time", wall.strftime("%H:%M")), ("day", wall_day)))
     start_dt = datetime.combine(day, start, zone).astimezone(ZoneInfo("UTC"))
     end_dt = datetime.combine(end_day, end, zone).astimezone(ZoneInfo("UTC"))
     return Occurrence(day, start_dt, end_dt)
@@ -203,7 +203,7 @@ def occurrences(
         if lacking is not None:
             if day >= first:
                 result.append(Occurrence(day, None, None, lacking,
-                                         (("month", f"{day:%Y-%m}"), ("day", str(rule.month_day)))))
+                                         (("month", YearMonth(day.year, day.month)), ("day", str(rule.month_day)))))
             continue
         counted += 1
         result.append(occurrence_on(day, start, end, end_days, zone))

@@ -20,6 +20,7 @@ from booking.domain.values import (
     ClosedRange,
     Conflict,
     Hold,
+    MessageValue,
     Policy,
     Request,
     Usage,
@@ -43,8 +44,9 @@ RULE_CODES = (
 BARE = {code: Conflict(code, "") for code in RULE_CODES}
 
 
-def fmt_local(instant: datetime, policy: Policy) -> str:
-    return instant.astimezone(policy.zone).strftime("%Y-%m-%d %H:%M")
+def local_instant(instant: datetime, policy: Policy) -> datetime:
+    """The instant on the space's clock, for a message (shown per locale by booking.dates.localise)."""
+    return instant.astimezone(policy.zone)
 
 
 def fmt_time(instant: datetime, policy: Policy) -> str:
@@ -209,12 +211,12 @@ def check_hours(request: Request, policy: Policy, detail: bool = True) -> list[C
         return [BARE["hours"]]
     periods = opening_periods(day, policy)
     if not periods:
-        return [Conflict("hours", N_("The space is not open on %(day)s."), {"day": day.isoformat()})]
+        return [Conflict("hours", N_("The space is not open on %(day)s."), {"day": day})]
     return [
         Conflict(
             "hours",
             N_("On %(day)s the space is open %(periods)s; choose a time inside one period."),
-            {"day": day.isoformat(), "periods": describe_periods(periods, policy)},
+            {"day": day, "periods": describe_periods(periods, policy)},
         )
     ]
 
@@ -242,20 +244,20 @@ def closed_conflict(closure: ClosedRange, policy: Policy) -> Conflict:
         return Conflict(
             "closed",
             N_("The space is closed on %(day)s (%(reason)s)."),
-            {"day": days[0].isoformat(), "reason": closure.reason},
+            {"day": days[0], "reason": closure.reason},
         )
     if days is not None:
         return Conflict(
             "closed",
             N_("The space is closed from %(first)s to %(last)s (%(reason)s)."),
-            {"first": days[0].isoformat(), "last": days[1].isoformat(), "reason": closure.reason},
+            {"first": days[0], "last": days[1], "reason": closure.reason},
         )
     return Conflict(
         "closed",
         N_("The space is closed from %(start)s to %(end)s (%(reason)s)."),
         {
-            "start": fmt_local(closure.start_dt, policy),
-            "end": fmt_local(closure.end_dt, policy),
+            "start": local_instant(closure.start_dt, policy),
+            "end": local_instant(closure.end_dt, policy),
             "reason": closure.reason,
         },
     )
@@ -284,7 +286,7 @@ def check_past(request: Request, policy: Policy, now: datetime, detail: bool = T
         Conflict(
             "past",
             N_("%(start)s has already passed; choose a later time."),
-            {"start": fmt_local(request.start_dt, policy)},
+            {"start": local_instant(request.start_dt, policy)},
         )
     ]
 
@@ -303,7 +305,7 @@ def check_notice(request: Request, policy: Policy, now: datetime, detail: bool =
             N_("Bookings need %(minutes)s minutes of notice: start at %(earliest)s or later."),
             {
                 "minutes": policy.min_notice_minutes,
-                "earliest": fmt_local(grid_ceil(earliest, policy), policy),
+                "earliest": local_instant(grid_ceil(earliest, policy), policy),
             },
         )
     ]
@@ -320,7 +322,7 @@ def check_horizon(request: Request, policy: Policy, now: datetime, detail: bool 
         Conflict(
             "horizon",
             N_("Bookings open at most %(days)s days ahead: start on %(last_day)s or earlier."),
-            {"days": policy.max_days_ahead, "last_day": last_day.isoformat()},
+            {"days": policy.max_days_ahead, "last_day": last_day},
         )
     ]
 
@@ -407,8 +409,8 @@ def check_units(
         return []
     if not detail:
         return [BARE["capacity" if policy.is_pooled else "overlap"]]
-    params: dict[str, str | int] = {
-        "start": fmt_local(request.start_dt, policy),
+    params: dict[str, MessageValue] = {
+        "start": local_instant(request.start_dt, policy),
         "end": fmt_time(request.end_dt, policy),
     }
     later = next_free_start(request, policy, holds, closures) if suggest else None

@@ -14,6 +14,30 @@ def N_(message: str) -> str:
     return message
 
 
+# A value in a message. A `date` or a local (aware) `datetime` stays typed until the page or
+# mail shows it: booking.dates.localise writes it per locale (2026年12月4日(金) / Fri 4 Dec 2026).
+@dataclass(frozen=True)
+class YearMonth:
+    """A calendar month in a message ("2026年2月" / "February 2026" once shown)."""
+
+    year: int
+    month: int
+
+
+MessageValue = str | int | date | YearMonth
+
+
+def plain_value(value: MessageValue) -> str | int:
+    """A message value for logs and untranslated text: dates as ISO 8601 (2026-12-04, 2026-12-04 15:00)."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, YearMonth):
+        return f"{value.year:04d}-{value.month:02d}"
+    return value
+
+
 def as_utc(instant: datetime) -> datetime:
     """The same instant in UTC; naive datetimes are refused, never guessed."""
     if instant.tzinfo is UTC:
@@ -135,11 +159,11 @@ class Conflict:
 
     code: str
     message: str
-    params: Mapping[str, str | int] = field(default_factory=dict)
+    params: Mapping[str, MessageValue] = field(default_factory=dict)
 
     def render(self) -> str:
-        """The untranslated message with its values filled in."""
-        return self.message % dict(self.params)
+        """The untranslated message with its values filled in (dates as ISO 8601, for logs and tests)."""
+        return self.message % {key: plain_value(value) for key, value in self.params.items()}
 
 
 OVERRIDABLE = frozenset({"notice", "horizon", "hours", "quota"})

@@ -302,13 +302,13 @@ def add_holiday_opening(space_id: int, day: date) -> HolidayOpening:
     space = get_space(space_id)
     if holiday_name(space, day) is None:
         raise InvalidInput({"day": (N_("%(day)s is not a national holiday (%(country)s)."),
-                                    {"day": day.isoformat(), "country": space.holiday_country})})
+                                    {"day": day, "country": space.holiday_country})})
 
     def work(session: Session) -> HolidayOpening:
         taken = session.scalar(select(HolidayOpening).where(
             HolidayOpening.space_id == space_id, HolidayOpening.day_date == day))
         if taken is not None:
-            raise InvalidInput({"day": (N_("The space already opens on %(day)s."), {"day": day.isoformat()})})
+            raise InvalidInput({"day": (N_("The space already opens on %(day)s."), {"day": day})})
         locked = session.get(Space, space_id)
         assert locked is not None
         keep_baseline(session, locked)

@@ -12,15 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing import BuildError
 
+from booking.dates import format_span
 from booking.db import utcnow
 from booking.domain.checkin import display_code, is_reminder_due
 from booking.domain.values import N_
@@ -98,10 +97,10 @@ def enqueue_to(session: Session, kind: str, found: PublicEvent, registration: Re
 
 
 def _when(payload: dict[str, Any], locale: str) -> str:
-    zone = ZoneInfo(str(payload["timezone"]))
-    start = datetime.fromisoformat(payload["start_dt"]).astimezone(zone)
-    end = datetime.fromisoformat(payload["end_dt"]).astimezone(zone)
-    return f"{format_date(start.date(), 'full', locale=locale)} {start:%H:%M}–{end:%H:%M} ({zone.key})"
+    zone = str(payload["timezone"])
+    start = datetime.fromisoformat(payload["start_dt"])
+    end = datetime.fromisoformat(payload["end_dt"])
+    return f"{format_span(start, end, zone, locale)} ({zone})"
 
 
 def render(kind: str, payload: dict[str, Any], locale: str) -> tuple[str, str]:

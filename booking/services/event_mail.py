@@ -19,9 +19,7 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import event as sa_event
@@ -29,6 +27,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from booking import ical, itip
+from booking.dates import format_span, format_when
 from booking.domain.values import N_
 from booking.models import Booking, PublicEvent, Registration
 from booking.services import outbox
@@ -117,11 +116,10 @@ def enqueue(session: Session, kind: str, registration: Registration, key: str = 
 
 
 def _when(payload: dict[str, Any], locale: str) -> str:
-    zone = ZoneInfo(str(payload["timezone"]))
-    start = datetime.fromisoformat(str(payload["start_dt"])).astimezone(zone)
-    end = datetime.fromisoformat(str(payload["end_dt"])).astimezone(zone)
-    day = format_date(start.date(), "full", locale=locale)
-    return f"{day} {start:%H:%M}–{end:%H:%M} ({payload['timezone']})"
+    zone = str(payload["timezone"])
+    start = datetime.fromisoformat(str(payload["start_dt"]))
+    end = datetime.fromisoformat(str(payload["end_dt"]))
+    return f"{format_span(start, end, zone, locale)} ({zone})"
 
 
 def render(kind: str, payload: dict[str, Any], locale: str) -> tuple[str, str]:
@@ -133,8 +131,8 @@ def render(kind: str, payload: dict[str, Any], locale: str) -> tuple[str, str]:
                          datetime.fromisoformat(str(payload["created_at"])))
     deadline = ""
     if payload.get("offer_expires_at"):
-        zone = ZoneInfo(str(payload["timezone"]))
-        deadline = f"{datetime.fromisoformat(str(payload['offer_expires_at'])).astimezone(zone):%Y-%m-%d %H:%M}"
+        expires_at = datetime.fromisoformat(str(payload["offer_expires_at"]))
+        deadline = format_when(expires_at, str(payload["timezone"]), locale)
     body = current_app.jinja_env.get_template("mail/registration.txt").render(
         kind=kind.split(".", 1)[1] if kind.startswith("registration.") else kind, payload=payload, title=title,
         when=_when(payload, locale), space=payload["space_en"] if locale == "en" else payload["space_ja"],

@@ -14,6 +14,7 @@ from booking.limits import limited
 from booking.services import accounts
 from booking.views import second_factor, sessions
 from booking.views.errors import render_error
+from booking.views.helpers import error_message
 from booking.views.redirects import safe_next
 
 # Logout asks the browser to drop what it cached of signed-in pages (and any storage).
@@ -116,7 +117,7 @@ def reset_password(token: str) -> str | Response | tuple[str, int]:
     try:
         changed = accounts.reset_password(token, form.password.data or "")
     except accounts.WeakPassword as error:
-        form.password.errors = [_(error.message, **error.params)]
+        form.password.errors = [error_message(error)]
         return render_template("auth/reset.html", form=form), 422
     if not changed:
         return _dead_reset_link()

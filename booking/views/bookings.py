@@ -16,7 +16,7 @@ from booking.domain.undo import UNDO_WINDOW, undo_deadline
 from booking.forms import EditBookingForm, desk_count
 from booking.models import Booking
 from booking.services import ServiceError, bookings, changes, undo
-from booking.views.helpers import conflict_message, locale_code
+from booking.views.helpers import conflict_message, error_message, locale_code
 
 bp = Blueprint("bookings", __name__, url_prefix="/bookings")
 
@@ -78,7 +78,7 @@ def undo_cancel(booking_id: int) -> Response:
     try:
         undo.undo_cancellation(current_user, booking_id)
     except undo.CannotUndo as error:
-        flash(_(error.message, **error.params), "error")
+        flash(error_message(error), "error")
         return redirect(url_for("bookings.mine"))
     flash(_("The cancellation was undone; your booking is back."), "success")
     return redirect(url_for("bookings.detail", booking_id=booking_id))
@@ -118,7 +118,7 @@ def edit(booking_id: int) -> str | Response | tuple[str, int]:
     try:
         outcome = changes.change_booking(current_user, booking_id, _change(form, booking), locale=locale_code())
     except ServiceError as error:
-        form.form_errors.append(_(error.message, **error.params))
+        form.form_errors.append(error_message(error))
         return render_template("bookings/edit.html", **page), error.status_code
     if not outcome.ok:
         form.form_errors.extend(conflict_message(c) for c in outcome.messages)

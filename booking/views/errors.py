@@ -17,6 +17,7 @@ from booking.limits import retry_after_seconds
 from booking.resilience import discard_failed_session, has_committed, is_dead_connection
 from booking.services import ServiceError
 from booking.services.transactions import is_unavailable
+from booking.views.helpers import error_message
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +62,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError) -> tuple[str, int]:
-        from flask_babel import gettext
 
-        return render_error(error.status_code, gettext(error.message, **error.params))
+        return render_error(error.status_code, error_message(error))
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Any:

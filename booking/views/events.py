@@ -33,7 +33,7 @@ from booking.models import PublicEvent
 from booking.services import NotFound, ServiceError, event_feeds, public_events, registrations
 from booking.urls import external_url
 from booking.views.feeds import ICS_TYPE, serve
-from booking.views.helpers import locale_code
+from booking.views.helpers import error_message, locale_code
 
 bp = Blueprint("events", __name__)
 
@@ -110,13 +110,13 @@ def register(event_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     except registrations.PartyTooLarge as refusal:
         chosen = form or member_form
         assert chosen is not None
-        chosen.companions.errors = [*chosen.companions.errors, _(refusal.message, **refusal.params)]
+        chosen.companions.errors = [*chosen.companions.errors, error_message(refusal)]
         return render_template("events/detail.html", event=event, form=form, member_form=member_form), 422
     except NotFound:  # withdrawn or ended meanwhile
         flash(_("Registration for this event is not open."), "error")
         return redirect(url_for("events.detail", event_id=event_id))
     except ServiceError as refusal:
-        flash(_(refusal.message, **refusal.params), "error")
+        flash(error_message(refusal), "error")
         return redirect(url_for("events.detail", event_id=event_id))
     session["registered_email"] = data.email
     return redirect(url_for("events.sent", event_id=event_id))
@@ -163,7 +163,7 @@ def _registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
                 try:
                     registrations.change_party(secret, form.companions.data or 0, _key())
                 except registrations.PartyTooLarge as refusal:
-                    form.companions.errors = [*form.companions.errors, _(refusal.message, **refusal.params)]
+                    form.companions.errors = [*form.companions.errors, error_message(refusal)]
                     return render_template("events/registration.html", registration=found, form=form,
                                            secret=secret), 422
                 flash(_("Your registration has been changed."), "success")
@@ -177,7 +177,7 @@ def _registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
                 return render_template("events/registration.html", registration=found, form=form,
                                        secret=secret), 422
         except ServiceError as refusal:
-            flash(_(refusal.message, **refusal.params), "error")
+            flash(error_message(refusal), "error")
         return redirect(url_for("events.registration", secret=secret))
     return render_template("events/registration.html", registration=found, form=form, secret=secret)
 
@@ -296,7 +296,7 @@ def edit(booking_id: int) -> str | WerkzeugResponse | tuple[str, int]:
                                rows=range(1, AGENDA_ROWS + 1)), 422 if form.is_submitted() else 200
     saved = public_events.save_event(current_user, booking_id, data, key=_key())
     if not saved.ok:
-        form.form_errors.extend(_(p.message, **dict(p.params)) for p in saved.problems)
+        form.form_errors.extend(error_message(p) for p in saved.problems)
         return render_template("events/form.html", form=form, booking=booking, rows=range(1, AGENDA_ROWS + 1)), 422
     assert saved.event is not None
     flash(_("The event is saved.") if saved.event.status == "published"

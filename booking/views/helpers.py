@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, g
 from flask_babel import get_locale, get_translations, gettext, lazy_gettext, ngettext
 
-from booking.dates import format_day, format_span, format_when
+from booking.dates import format_day, format_span, format_when, localise
 from booking.domain.passwords import MIN_LENGTH
 from booking.domain.values import Conflict
 from booking.domain.wallclock import utc_offset_label
@@ -69,9 +70,19 @@ def day_label(day: date) -> str:
     return format_day(day, locale_code(), short=True)
 
 
+def message(text: str, params: Mapping[str, object] | None = None) -> str:
+    """A domain or service message in the viewer's language, its dates per locale (booking.dates)."""
+    return gettext(text, **localise(params or {}, locale_code()))
+
+
 def conflict_message(conflict: Conflict) -> str:
     """A rule's message in the viewer's language, with its values."""
-    return gettext(conflict.message, **conflict.params)
+    return message(conflict.message, conflict.params)
+
+
+def error_message(error: Any) -> str:
+    """A ServiceError (or a refusal with `message` and `params`) in the viewer's language."""
+    return message(error.message, dict(error.params))
 
 
 def password_hint() -> str:

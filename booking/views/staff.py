@@ -23,7 +23,7 @@ from booking.forms_series import DecideSeriesForm
 from booking.models import Booking, Space
 from booking.services import ServiceError, Stale, audit, changes, series, spaces, staff
 from booking.services.bookings import ALREADY, BookingInput
-from booking.views.helpers import conflict_message, local, locale_code
+from booking.views.helpers import conflict_message, error_message, local, locale_code
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -138,7 +138,7 @@ def _flash_refusal(error: ServiceError) -> None:
     if isinstance(error, staff.Refused):
         flash(_(error.message) + " " + " ".join(conflict_message(c) for c in error.conflicts), "error")
     else:
-        flash(_(error.message, **error.params), "error")
+        flash(error_message(error), "error")
 
 
 @bp.get("")
@@ -242,7 +242,7 @@ def book(slug: str) -> str | Response | tuple[str, int]:
         outcome = staff.book_as_staff(current_user, form.booking_input(space), form.member_email.data or "",
                                       form.reason_text(), form.chosen_overrides(), locale=locale_code())
     except ServiceError as error:
-        form.form_errors.append(_(error.message, **error.params))
+        form.form_errors.append(error_message(error))
         return render_template("staff/book.html", space=space, form=form), 422
     if not outcome.ok:
         form.form_errors.extend(conflict_message(c) for c in outcome.messages)

@@ -30,7 +30,7 @@ from booking.forms_staff import (
 from booking.services import ServiceError, Stale, admin_members, admin_spaces, calendar, policy_changes
 from booking.services.admin_spaces import InvalidInput
 from booking.services.policy_changes import VictimsToResolve
-from booking.views.helpers import locale_code
+from booking.views.helpers import error_message, locale_code, message
 from booking.views.params import day_arg, page_arg, text_arg
 from booking.views.staff import staff_required
 
@@ -112,7 +112,7 @@ def edit_space(space_id: int) -> Page:
 def _with_victims(template: str, error: VictimsToResolve, **context: Any) -> tuple[str, int]:
     """The change's page again, listing the bookings it breaks with a choice for each."""
     return render_template(template, victims=policy_changes.victim_rows(error.victims),
-                           victims_error=_(error.message, **error.params),
+                           victims_error=error_message(error),
                            victims_field_errors=error.field_errors, **context), error.status_code
 
 
@@ -157,7 +157,7 @@ def add_holiday_opening(space_id: int) -> Page:
     try:
         admin_spaces.add_holiday_opening(space_id, form.day.data)
     except InvalidInput as error:
-        form.day.errors = [_(m, **p) for m, p in error.errors.values()]
+        form.day.errors = [message(m, p) for m, p in error.errors.values()]
         return _hours_page(space, holiday_form=form, status=422)
     flash(_("The space opens on that holiday."), "success")
     return redirect(url_for("staff_admin.hours", space_id=space_id))
@@ -221,7 +221,7 @@ def closure_bookings(closure_id: int) -> Page:
     try:
         report = admin_spaces.cancel_hit_bookings(current_user, closure_id, form.booking_ids.data, form.message.data)
     except (InvalidInput, Stale) as error:
-        form.form_errors.append(_(error.message, **error.params))
+        form.form_errors.append(error_message(error))
         return render_template("staff/closure_bookings.html", form=form, **context), error.status_code
     flash(_("%(count)s booking(s) were cancelled; the members get your message.", count=len(report.cancelled)),
           "success")
@@ -293,7 +293,7 @@ def deactivate(user_id: int) -> Response | tuple[str, int]:
     except ServiceError as error:
         if error.status_code in (403, 404):
             raise
-        flash(_(error.message, **error.params), "error")
+        flash(error_message(error), "error")
         return redirect(url_for("staff_admin.member", user_id=user_id))
     flash(_("The account was deactivated; it can no longer sign in."), "success")
     if report.cancelled:
@@ -311,7 +311,7 @@ def _apply(change: Callable[[], object], done: str) -> None:
     except ServiceError as error:
         if error.status_code in (403, 404):
             raise
-        flash(_(error.message, **error.params), "error")
+        flash(error_message(error), "error")
     else:
         flash(done, "success")
 

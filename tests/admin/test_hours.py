@@ -129,7 +129,10 @@ def test_a_day_that_is_no_holiday_or_already_open_is_refused_next_to_the_field(s
     for response in (ordinary, again, garbage):
         assert response.status_code == 422
         assert form_errors(response.get_data(as_text=True))
-    assert f"{year}-06-10" in " ".join(form_errors(ordinary.get_data(as_text=True)))
+    errors = {name: " ".join(form_errors(response.get_data(as_text=True)))
+              for name, response in (("ordinary", ordinary), ("again", again))}
+    assert f"{shown_day(date(year, 6, 10))} は祝日ではありません" in errors["ordinary"]
+    assert f"{shown_day(date(year, 1, 1))} はすでに開館日" in errors["again"]
     db.session.expire_all()
     assert db.session.query(HolidayOpening).count() == 1
 

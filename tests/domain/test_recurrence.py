@@ -15,6 +15,7 @@ from booking.domain.recurrence import (
     nth_weekday,
     occurrences,
 )
+from booking.domain.values import YearMonth
 
 TOKYO, BERLIN = ZoneInfo("Asia/Tokyo"), ZoneInfo("Europe/Berlin")
 MO, TU, WE, TH, FR = range(5)
@@ -87,7 +88,7 @@ def test_missing_day_names_the_month_and_the_day() -> None:
     rule = RecurrenceRule(Freq.MONTHLY, month_day=30, count=2)
     february = occurrences(rule, date(2027, 1, 30), time(10), time(11), 0, TOKYO)[1]
     assert (february.start_dt, february.missing, dict(february.params)) == (
-        None, Missing.NO_SUCH_DAY, {"month": "2027-02", "day": "30"})
+        None, Missing.NO_SUCH_DAY, {"month": YearMonth(2027, 2), "day": "30"})
 
 
 def test_local_time_is_kept_across_both_clock_changes() -> None:
@@ -109,13 +110,13 @@ def test_a_wall_time_in_the_spring_gap_is_no_such_date_and_still_counts() -> Non
     result = occurrences(rule, date(2027, 3, 21), time(2, 30), time(4), 0, BERLIN)
     assert [(o.day, o.missing) for o in result] == [
         (date(2027, 3, 21), None), (date(2027, 3, 28), Missing.DST_GAP), (date(2027, 4, 4), None)]
-    assert dict(result[1].params) == {"time": "02:30", "day": "2027-03-28"}
+    assert dict(result[1].params) == {"time": "02:30", "day": date(2027, 3, 28)}
 
 
 def test_an_end_in_the_gap_of_the_next_day_is_no_such_date() -> None:
     result = occurrences(weekly(5, count=2), date(2027, 3, 20), time(20), time(2, 30), 1, BERLIN)
     assert [o.missing for o in result] == [None, Missing.DST_GAP]
-    assert dict(result[1].params)["day"] == "2027-03-28"
+    assert dict(result[1].params)["day"] == date(2027, 3, 28)
 
 
 def test_a_booking_longer_than_the_interval_gives_overlapping_occurrences() -> None:

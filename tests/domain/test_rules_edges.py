@@ -20,7 +20,7 @@ from booking.domain.rules import (
     next_free_start,
     pick_units,
 )
-from booking.domain.values import ClosedRange, Hold, Policy, Request, Usage, as_utc
+from booking.domain.values import ClosedRange, Hold, Policy, Request, Usage, as_utc, plain_value
 from tests.domain.builders import MONDAY, at, hold, policy, request
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -42,7 +42,7 @@ def test_a_booking_starting_exactly_now_needs_the_minimum_notice():
 
 def test_the_notice_message_rounds_the_earliest_start_up_to_the_grid():
     conflicts = check_time_window(request(at(10), at(11)), policy(min_notice_minutes=45), now=at(9, 50))
-    assert conflicts[0].params["earliest"] == "2030-06-03 11:00"
+    assert plain_value(conflicts[0].params["earliest"]) == "2030-06-03 11:00"
 
 
 def test_the_horizon_counts_from_todays_local_date_not_the_utc_date():

@@ -53,7 +53,7 @@ def typed(day: date, start: str, end: str, **more: str) -> dict[str, str]:
 def test_a_time_the_clocks_skip_is_refused_naming_the_first_valid_time(client, member, space):
     response = client.submit("/spaces/ny/book", typed(SPRING, "02:30", "03:30"))
     assert response.status_code == 422
-    assert f"02:30 does not exist on {SPRING.isoformat()}: the clocks jump forward. " \
+    assert f"02:30 does not exist on {shown_day(SPRING, 'en')}: the clocks jump forward. " \
            "The first valid time is 03:00." in form_errors(response.get_data(as_text=True))
     assert written() == (0, 0)
 
