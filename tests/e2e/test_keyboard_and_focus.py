@@ -1,6 +1,8 @@
 """Keyboard and screen-reader use of the booking path (issue 16, point 5).
 
 - A member books a desk with the keyboard only, counting every key press (< 20).
+- A member books a chosen slot (Thursday 14:00 next week) with the arrow keys, in the week
+  table and in the phone day view, counting every key press (< 20).
 - Every grid link's accessible name starts with its visible text, then the space, date and time.
 - The first Tab reaches the skip link; after a failed submit focus is on the error summary.
 - State is shown by a mark and text as well as colour; phone screenshots of the path are kept.
@@ -10,17 +12,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from booking.extensions import db
 from booking.models import Booking
-from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.conftest import TOKYO, next_week_day, screenshot, sign_in
 
 pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 320, "height": 640}
+WIDE = {"width": 1280, "height": 800}
 
 
 class Keys:
@@ -37,6 +41,16 @@ class Keys:
     def type(self, text: str) -> None:
         self.page.keyboard.type(text)
         self.count += len(text)
+
+    def focused_start(self) -> str:
+        """The slot start of the focused grid cell or day-view link ("" outside the grid)."""
+        return str(self.page.evaluate("""() => {
+            const focused = document.activeElement;
+            const cell = focused.closest('td[data-start]');
+            if (cell) return cell.dataset.start;
+            if (!focused.closest('.dayview') || !focused.href) return '';
+            return new URL(focused.href).searchParams.get('start') || '';
+        }"""))
 
     def focused(self) -> str:
         return str(self.page.evaluate("document.activeElement.textContent.trim() || document.activeElement.name"))
@@ -73,6 +87,95 @@ def test_a_member_books_a_desk_with_fewer_than_20_key_presses(
     booking = db.session.scalars(db.select(Booking).where(Booking.user_id == member.id)).one()
     assert (booking.title, booking.status, booking.space_id) == ("企画会議", "confirmed", desks.id)
     assert keys.count < 20, keys.count
+
+
+@pytest.mark.parametrize(("viewport", "across", "back", "forward"), [
+    (WIDE, "week table", "ArrowLeft", "ArrowRight"), (PHONE, "day view", "ArrowUp", "ArrowDown"),
+])
+def test_a_member_books_a_chosen_slot_with_the_arrow_keys_in_fewer_than_20_key_presses(
+        new_page: Callable[..., Page], create_space, create_user,
+        viewport: dict[str, int], across: str, back: str, forward: str):
+    studio = create_space(slug="studio", name_ja="スタジオ", name_en="Studio")
+    member = create_user(name="山田 花子")
+    thursday = next_week_day(3)
+    wanted = f"{thursday.isoformat()}T14:00"
+    page = new_page(viewport=viewport)
+    sign_in(page, member.email)
+    page.goto("/spaces/studio")
+    keys = Keys(page)
+
+    keys.press("Tab")
+    keys.press("Enter")  # the skip link
+    for _ in range(6):  # the first-free button and the week links come before the grid
+        keys.press("Tab")
+        if keys.focused_start():
+            break
+    assert keys.focused_start(), f"Tab never reached the {across}"
+    if not page.locator(f'td[data-start^="{thursday.isoformat()}T"], #day-{thursday.isoformat()}').count():
+        with page.expect_navigation():  # the space opened on this week
+            keys.press("PageDown")
+        expect(page.locator("nav.weeks")).to_be_visible()
+        assert keys.focused_start(), f"focus did not come back into the {across} of the next week"
+    keys.type("14")
+    assert keys.focused_start().endswith("T14:00"), keys.focused_start()
+    for _ in range(6):
+        focused_day = keys.focused_start()[:10]
+        if focused_day == thursday.isoformat():
+            break
+        keys.press(forward if focused_day < thursday.isoformat() else back)
+    assert keys.focused_start() == wanted
+    with page.expect_navigation():
+        keys.press("Enter")
+    assert f"start={wanted}" in page.url.replace("%3A", ":")
+    keys.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "title"
+    keys.type("企画会議")
+    keys.press("Enter")
+    expect(page.get_by_role("status").filter(has_text="確定")).to_be_visible()
+
+    db.session.rollback()
+    booking = db.session.scalars(db.select(Booking).where(Booking.user_id == member.id)).one()
+    assert (booking.title, booking.space_id) == ("企画会議", studio.id)
+    assert booking.start_dt.astimezone(TOKYO).strftime("%Y-%m-%dT%H:%M") == wanted
+    assert keys.count < 20, keys.count
+
+
+def test_the_week_grid_is_one_tab_stop_and_page_down_keeps_the_place(
+        new_page: Callable[..., Page], create_space):
+    create_space(slug="studio", name_ja="スタジオ")
+    page = new_page(viewport=WIDE)
+    page.goto("/spaces/studio")
+    keys = Keys(page)
+    assert page.locator('table.week [tabindex="0"]').count() == 1
+    assert page.locator("table.week").get_attribute("role") == "grid"
+    while not keys.focused_start():
+        keys.press("Tab")
+        assert keys.count < 40, "Tab never reached the grid"
+    keys.press("Control+End")
+    last = keys.focused_start()
+    keys.press("Control+Home")  # the first cell: Monday, first time
+    monday_start = keys.focused_start()
+    assert monday_start[11:] < last[11:] and monday_start[:10] < last[:10]
+    keys.press("Home")
+    assert keys.focused_start() == monday_start
+    keys.press("End")
+    sunday = keys.focused_start()[:10]
+    assert date.fromisoformat(sunday) - date.fromisoformat(monday_start[:10]) == timedelta(days=6)
+    keys.press("ArrowRight")  # the edge: stays on Sunday
+    keys.press("ArrowDown")
+    sunday_start = keys.focused_start()
+    assert sunday_start[:10] == sunday and sunday_start[11:] > monday_start[11:]
+    with page.expect_navigation():
+        keys.press("PageDown")
+    expect(page.locator("table.week")).to_have_attribute("role", "grid")
+    expected = (datetime.fromisoformat(sunday_start) + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
+    assert keys.focused_start() == expected
+    with page.expect_navigation():
+        keys.press("PageUp")
+    expect(page.locator("table.week")).to_have_attribute("role", "grid")
+    assert keys.focused_start() == sunday_start
+    keys.type("12")
+    assert keys.focused_start() == f"{sunday_start[:10]}T12:00"
 
 
 def test_grid_links_are_named_by_their_visible_text_then_space_date_and_time(
