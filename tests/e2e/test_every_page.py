@@ -8,28 +8,34 @@ signed in as the role that uses it, the browser checks that the page:
 - has 0 axe-core violations of any impact (all default rules, best practices included,
   plus the label-in-name rule `label-content-name-mismatch`), in Japanese and in English.
 
-One browser for the run, one server and two contexts (ja, en) per role. Phone screenshots
-(320×640, Japanese) go to E2E_SCREENSHOT_DIR when it is set.
+One server and one browser; per language, a signed-in context per role, and LANES pages
+loading at a time across the roles (Japanese first, then English: a member's language is
+stored on the account). Each page is loaded once: both widths are checked at that load and
+axe runs once, with all its rules, at 320 px. A last test breaks a page on purpose to prove
+that sideways scroll, console errors and axe violations each fail the check. Phone
+screenshots (320×640, Japanese) go to E2E_SCREENSHOT_DIR when it is set.
 """
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import os
 import re
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from booking.extensions import db
 from booking.models import BookingSeries, Closure
 from tests.conftest import PASSWORD, totp_code
-from tests.e2e.conftest import TIMEOUT_MS, next_week_day, tokyo
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, next_week_day, tokyo
 from tests.events.factories import make_event
 
 pytestmark = pytest.mark.e2e
@@ -42,6 +48,7 @@ PHONE = {"width": 320, "height": 640}
 NOT_PAGES = re.compile(r"\.ics$|\.<any|^/static/")
 # Reached only with a secret from an e-mail; tests/accounts opens them with real tokens.
 MAILED_TOKEN_PAGES = {"/password/reset/<token>", "/verify/<token>", "/events/r/<secret>"}
+LANES = 3  # pages loaded at a time: enough to overlap server, layout and axe on two cores
 AXE_OPTIONS = {"rules": {"label-content-name-mismatch": {"enabled": True}}, "resultTypes": ["violations"]}
 
 
@@ -117,20 +124,6 @@ def role_of(rule: str) -> str:
     return "member"
 
 
-def sign_in(page: Page, email: str, check: Callable[[Page, str], None] | None = None) -> None:
-    page.goto("/login")
-    page.locator("input[name=email]").fill(email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
-    if page.url.endswith("/login/code"):
-        if check is not None:
-            check(page, "/login/code")
-        page.locator("input[name=code]").fill(totp_code(email))
-        page.locator("main form button[type=submit]").click()
-    expect(page.locator("header form button.link").first).to_be_visible()
-
-
 class Watcher:
     """Console errors, failed requests and error responses of one page."""
 
@@ -147,16 +140,15 @@ class Watcher:
         return found
 
 
-def sideways(page: Page) -> int:
-    return int(page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+async def sideways(page: Page) -> int:
+    return int(await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
 
 
-def axe_violations(page: Page) -> list[str]:
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
-    found = page.evaluate("options => axe.run(document, options).then(r => r.violations.map("
-                          "v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map("
-                          "n => n.target.join(' ')).join(' | ')))", AXE_OPTIONS)
+async def axe_violations(page: Page) -> list[str]:
+    """Every axe-core rule at once (the script is in the page already: Pass.context adds it)."""
+    found = await page.evaluate("options => axe.run(document, options).then(r => r.violations.map("
+                                "v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map("
+                                "n => n.target.join(' ')).join(' | ')))", AXE_OPTIONS)
     return list(found)
 
 
@@ -164,67 +156,172 @@ def screenshot_name(role: str, path: str) -> str:
     return f"phone-{role}-" + (re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home")
 
 
-def wider_than_the_screen(page: Page) -> str:
+async def wider_than_the_screen(page: Page) -> str:
     """What sticks out on the right, for the failure message."""
-    return str(page.evaluate("""() => [...document.querySelectorAll('body *')]
+    return str(await page.evaluate("""() => [...document.querySelectorAll('body *')]
         .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
         .filter(e => !e.closest('.grid-wrap, .heatmap-wrap'))
         .slice(0, 4).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
                          + ' ' + Math.round(e.getBoundingClientRect().right) + 'px').join(', ')"""))
 
 
-def check(page: Page, path: str, watcher: Watcher, language: str, role: str, problems: list[str]) -> None:
-    """Both widths (at one load: the layout follows the viewport), then axe at 320 px."""
-    where = f"[{role} {language}] {path}"
-    for size in (WIDE, PHONE):
-        page.set_viewport_size(size)
-        overflow = sideways(page)
+async def check(page: Page, where: str, watcher: Watcher, role: str, language: str) -> list[str]:
+    """Both widths at one load (the layout follows the viewport), axe at 320 px, then the watcher.
+
+    The widths alternate from page to page (the one the last page ended on first), so each page
+    costs one viewport change; axe always runs at 320 px.
+    """
+    problems: list[str] = []
+    first = page.viewport_size or WIDE
+    for size in (first, PHONE if first == WIDE else WIDE):
+        if page.viewport_size != size:
+            await page.set_viewport_size(size)
+        overflow = await sideways(page)
         if overflow > 0:
             problems.append(f"{where}: scrolls sideways by {overflow}px at {size['width']}px: "
-                            f"{wider_than_the_screen(page)}")
-    folder = os.environ.get("E2E_SCREENSHOT_DIR")
-    if folder and language == "ja":
-        page.screenshot(path=str(Path(folder) / f"{screenshot_name(role, path)}.png"), full_page=True)
-    problems += [f"{where} at 320px: axe {v}" for v in axe_violations(page)]
-    page.set_viewport_size(WIDE)
-    problems += [f"{where}: {p}" for p in watcher.take()]
+                            f"{await wider_than_the_screen(page)}")
+        if size == PHONE:
+            folder = os.environ.get("E2E_SCREENSHOT_DIR")
+            if folder and language == "ja":
+                await page.screenshot(path=str(Path(folder) / f"{screenshot_name(role, where.split()[-1])}.png"),
+                                      full_page=True)
+            problems += [f"{where} at 320px: axe {v}" for v in await axe_violations(page)]
+    return problems + [f"{where}: {p}" for p in watcher.take()]
 
 
-def context_for(browser: Browser, base_url: str, language: str) -> BrowserContext:
-    context = browser.new_context(base_url=base_url, locale="ja-JP" if language == "ja" else "en-US",
-                                  viewport=WIDE, bypass_csp=True)  # bypass_csp: to inject axe-core only
-    context.set_default_timeout(TIMEOUT_MS)
-    return context
+@dataclass
+class Accounts:
+    """Who signs in: each role's e-mail, a TOTP code maker, and the sessions made so far."""
+
+    emails: dict[str, str]
+    code: Callable[[str], str]
+    signed_in: dict[str, Any] = field(default_factory=dict)
 
 
-def visit_as(role: str, browser: Browser, live_server: str, floor: dict[str, Any], rules: list[str]) -> list[str]:
-    problems: list[str] = []
-    for language in ("ja", "en"):
-        context = context_for(browser, live_server, language)
+class Pass:
+    """One language's visit of every page: a signed-in context per role, LANES pages at a time.
+
+    The roles and the lanes run side by side (one browser, one server); the two languages run
+    one after the other, since a signed-in member's language is stored on the account.
+    """
+
+    def __init__(self, browser: Browser, base_url: str, accounts: Accounts, language: str,
+                 extra_script: str | None = None) -> None:
+        self.browser, self.base_url, self.accounts, self.language = browser, base_url, accounts, language
+        self.extra_script = extra_script
+        self.problems: list[str] = []
+        self.contexts: dict[str, BrowserContext] = {}
+
+    async def context(self, role: str) -> BrowserContext:
+        context = await self.browser.new_context(
+            base_url=self.base_url, locale="ja-JP" if self.language == "ja" else "en-US",
+            viewport=WIDE, bypass_csp=True,  # bypass_csp: to add axe-core only
+            storage_state=self.accounts.signed_in.get(role))
+        context.set_default_timeout(TIMEOUT_MS)
+        # axe-core goes over the wire once per context, not once per page (half a second each).
+        await context.add_init_script(path=str(AXE))
+        if self.extra_script:
+            await context.add_init_script(script=self.extra_script)
+        return context
+
+    async def sign_in(self, role: str) -> None:
+        """A context for `role`, signed in (the admin's code page checked on the way) and in the language."""
+        context = self.contexts[role] = await self.context(role)
+        if role == "visitor" and self.language == "ja":
+            return
+        page = await context.new_page()
+        watcher = Watcher(page)
+        if role != "visitor" and role not in self.accounts.signed_in:
+            email = self.accounts.emails[role]
+            await page.goto("/login")
+            await page.locator("input[name=email]").fill(email)
+            await page.locator("input[name=password]").fill(PASSWORD)
+            await page.locator("main form button[type=submit]").click()
+            await page.wait_for_load_state()
+            if page.url.endswith("/login/code"):
+                if self.language == "ja":
+                    self.problems += await check(page, f"[{role} ja] /login/code", watcher, role, "ja")
+                await page.locator("input[name=code]").fill(self.accounts.code(email))
+                await page.locator("main form button[type=submit]").click()
+            await expect(page.locator("header form button.link").first).to_be_visible(timeout=TIMEOUT_MS)
+            # The next language reuses the session: no second sign-in, nor a wait for a new TOTP step.
+            self.accounts.signed_in[role] = await context.storage_state()
+        if self.language == "en":
+            await page.goto("/")
+            await page.get_by_role("button", name="English").click()
+            await expect(page.locator("html")).to_have_attribute("lang", "en", timeout=TIMEOUT_MS)
+        await page.close()
+
+    async def lane(self, jobs: asyncio.Queue[tuple[str, str]]) -> None:
+        pages: dict[str, tuple[Page, Watcher]] = {}
+        while not jobs.empty():
+            role, path = jobs.get_nowait()
+            if role not in pages:
+                page = await self.contexts[role].new_page()
+                pages[role] = (page, Watcher(page))
+            page, watcher = pages[role]
+            where = f"[{role} {self.language}] {path}"
+            response = await page.goto(path)
+            if response is None or response.status != 200:
+                self.problems.append(f"{where}: HTTP {response.status if response else 'no response'}")
+                watcher.take()
+                continue
+            self.problems += await check(page, where, watcher, role, self.language)
+
+    async def run(self, paths_by_role: dict[str, list[str]], lanes: int) -> list[str]:
         try:
-            page = context.new_page()
-            watcher = Watcher(page)
-            if role != "visitor":
-                code_check = functools.partial(check, watcher=watcher, language=language, role=role, problems=problems)
-                sign_in(page, floor[role].email, code_check if language == "ja" else None)
-            if language == "en":
-                page.goto("/")
-                page.get_by_role("button", name="English").click()
-                expect(page.locator("html")).to_have_attribute("lang", "en")
-            page.wait_for_load_state("load")
-            watcher.take()
-            for rule in rules:
-                path = url(rule, floor["values"], floor)
-                response = page.goto(path)
-                assert response is not None
-                if response.status != 200:
-                    problems.append(f"[{role} {language}] {path}: HTTP {response.status}")
-                    watcher.take()
-                    continue
-                check(page, path, watcher, language, role, problems)
+            await asyncio.gather(*(self.sign_in(role) for role in paths_by_role))
+            jobs: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+            for role, paths in paths_by_role.items():
+                for path in paths:
+                    jobs.put_nowait((role, path))
+            await asyncio.gather(*(self.lane(jobs) for _ in range(lanes)))
         finally:
-            context.close()
-    return problems
+            for context in self.contexts.values():
+                await context.close()
+        return self.problems
+
+
+def visit(app: Flask, base_url: str, floor: dict[str, Any], paths_by_role: dict[str, list[str]],
+          languages: tuple[str, ...] = ("ja", "en"), lanes: int = LANES, extra_script: str | None = None) -> list[str]:
+    """Every path as its role in each language; the problems found, each naming role, language and path.
+
+    Playwright's async API in a thread of its own: the session's sync browser (tests/e2e/conftest)
+    keeps an event loop marked as running on the test's thread.
+    """
+    def code(email: str) -> str:
+        with app.app_context():  # on the browser's thread
+            return totp_code(email)
+
+    accounts = Accounts({role: floor[role].email for role in ("member", "staff", "admin")}, code)
+
+    async def main() -> list[str]:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                problems: list[str] = []
+                for language in languages:
+                    one_pass = Pass(browser, base_url, accounts, language, extra_script)
+                    problems += await one_pass.run(paths_by_role, lanes)
+                return problems
+            finally:
+                await browser.close()
+
+    result: list[list[str]] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(asyncio.run(main()))
+        except BaseException as error:  # re-raised on the test's thread
+            failure.append(error)
+
+    thread = threading.Thread(target=run, name="every-page")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return result[0]
 
 
 @pytest.fixture
@@ -232,6 +329,7 @@ def pages_by_role(app: Flask) -> dict[str, list[str]]:
     by_role: dict[str, list[str]] = {"visitor": [], "member": [], "staff": [], "admin": []}
     for rule in sorted(html_pages(app) - MAILED_TOKEN_PAGES - {"/login/code"}):
         by_role[role_of(rule)].append(rule)
+    by_role["admin"].append("/staff/members")
     return by_role
 
 
@@ -241,10 +339,29 @@ def test_every_page_is_listed_for_a_role(app: Flask, pages_by_role: dict[str, li
     assert len(listed) >= 30
 
 
-@pytest.mark.parametrize("role", ["visitor", "member", "staff", "admin"])
 def test_every_page_fits_both_widths_without_errors_or_axe_violations(
-        role: str, browser: Browser, live_server: str, floor: dict[str, Any],
-        pages_by_role: dict[str, list[str]]) -> None:
-    rules = pages_by_role[role] if role != "admin" else pages_by_role["admin"] + ["/staff/members"]
-    problems = visit_as(role, browser, live_server, floor, rules)
+        app: Flask, live_server: str, floor: dict[str, Any], pages_by_role: dict[str, list[str]]) -> None:
+    paths = {role: [url(rule, floor["values"], floor) for rule in rules] for role, rules in pages_by_role.items()}
+    problems = visit(app, live_server, floor, paths)
     assert problems == [], "\n".join(problems)
+
+
+# A page made to break each check: 700 px wide content, a console error and an image without text.
+BROKEN = """document.addEventListener('DOMContentLoaded', () => {
+  const wide = document.createElement('div');
+  wide.style.cssText = 'width: 700px; height: 1px';
+  const picture = document.createElement('img');
+  picture.src = 'data:image/gif;base64,R0lGODlhAQABAAAAACw=';
+  document.querySelector('main').append(wide, picture);
+  console.error('broken on purpose');
+});"""
+
+
+def test_the_checks_fail_on_sideways_scroll_console_errors_and_axe_violations(
+        app: Flask, live_server: str, floor: dict[str, Any]) -> None:
+    problems = visit(app, live_server, floor, {"visitor": ["/login"]}, languages=("ja",), lanes=1, extra_script=BROKEN)
+    text = "\n".join(problems)
+    assert "[visitor ja] /login: scrolls sideways by" in text and "at 320px: div" in text, text
+    assert "at 1280px" not in text, text
+    assert "console error: broken on purpose" in text, text
+    assert "axe image-alt (critical)" in text, text
