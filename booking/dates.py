@@ -19,7 +19,7 @@ from booking.domain.wallclock import is_repeated_instant, utc_offset_label
 DAY_PATTERNS = {"ja": "y年M月d日(E)", "en": "EEE d MMM y"}
 SHORT_DAY_PATTERNS = {"ja": "M月d日(E)", "en": "EEE d MMM"}
 WHEN_PATTERNS = {"ja": "y年M月d日(E) H:mm", "en": "EEE d MMM y, HH:mm"}
-MONTH_PATTERNS = {"ja": "y年M月", "en": "MMMM y"}
+MONTH_PATTERNS = {"ja": "y年M月", "en": "MMM y"}
 
 
 def _language(locale: str) -> str:
@@ -57,7 +57,7 @@ def format_span(start: datetime, end: datetime, zone: str, locale: str) -> str:
 
 
 def format_month(month: YearMonth, locale: str) -> str:
-    """2026年2月 / February 2026."""
+    """2026年2月 / Feb 2026."""
     language = _language(locale)
     return format_date(date(month.year, month.month, 1), MONTH_PATTERNS[language], locale=language)
 

@@ -18,7 +18,7 @@ def N_(message: str) -> str:
 # mail shows it: booking.dates.localise writes it per locale (2026年12月4日(金) / Fri 4 Dec 2026).
 @dataclass(frozen=True)
 class YearMonth:
-    """A calendar month in a message ("2026年2月" / "February 2026" once shown)."""
+    """A calendar month in a message ("2026年2月" / "Feb 2026" once shown)."""
 
     year: int
     month: int

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 from flask import Flask, g
 from flask_babel import get_locale, get_translations, gettext, lazy_gettext, ngettext
 
-from booking.dates import format_day, format_span, format_when, localise
+from booking.dates import format_day, format_month, format_span, format_when, localise
 from booking.domain.passwords import MIN_LENGTH
-from booking.domain.values import Conflict
+from booking.domain.values import Conflict, YearMonth
 from booking.domain.wallclock import utc_offset_label
 from booking.urls import external_url
 
@@ -65,6 +65,11 @@ def utc_offset(instant: datetime, zone: str) -> str:
     return utc_offset_label(instant, ZoneInfo(zone))
 
 
+def month_label(day: date) -> str:
+    """The month of `day` for people: 2026年6月 / Jun 2026 (booking.dates.format_month)."""
+    return format_month(YearMonth(day.year, day.month), locale_code())
+
+
 def day_label(day: date) -> str:
     """A grid column's day without the year: 12月2日(水) / Wed 2 Dec."""
     return format_day(day, locale_code(), short=True)
@@ -108,7 +113,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         password_hint=password_hint,
         locale_code=locale_code, status_label=STATUS_LABELS.get, kind_label=KIND_LABELS.get,
-        org_kind_label=ORG_KIND_LABELS.get, day_label=day_label, external_url=external_url,
+        org_kind_label=ORG_KIND_LABELS.get, day_label=day_label, month_label=month_label, external_url=external_url,
         conflict_message=conflict_message, minutes_text=minutes_text,
     )
     app.jinja_env.filters["local"] = local

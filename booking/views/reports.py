@@ -15,7 +15,7 @@ from booking.forms_staff import ReportForm
 from booking.models import ORG_KINDS
 from booking.services import exports, reports
 from booking.services.reports import Filters, Period
-from booking.views.helpers import ORG_KIND_LABELS, WEEKDAYS, locale_code
+from booking.views.helpers import ORG_KIND_LABELS, WEEKDAYS, locale_code, month_label
 from booking.views.staff import staff_required
 
 bp = Blueprint("reports", __name__, url_prefix="/staff")
@@ -84,7 +84,7 @@ def chart_context(report: reports.Report, locale: str) -> dict[str, object]:
     kinds = [(str(ORG_KIND_LABELS[row.org_kind]), row.booked_hours / longest, f"{row.booked_hours:.1f}")
              for row in report.kinds]
     hours = sorted({hour for (_day, hour), (used, opened) in report.heatmap.items() if used or opened})
-    trend = [(f"{month.first:%Y-%m}", min(value or 0.0, 1.0), "—" if value is None else f"{100 * value:.1f}")
+    trend = [(month_label(month.first), min(value or 0.0, 1.0), "—" if value is None else f"{100 * value:.1f}")
              for month, _hours, value in report.trend]
     return {"occupancy_chart": occupancy, "trend_chart": trend, "kind_chart": kinds, "hours": hours,
             "decision_labels": DECISION_LABELS, "notice_labels": NOTICE_LABELS, "weekdays": WEEKDAYS}
