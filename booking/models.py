@@ -375,6 +375,8 @@ class BookingHold(db.Model):
         CheckConstraint("unit_no >= 1", name="unit_positive"),
         UniqueConstraint("booking_id", "unit_no", name="uq_booking_holds_booking_unit"),
         Index("ix_booking_holds_space_start", "space_id", "occupied_start"),
+        # SQLite's overlap trigger reads a unit's hold just before a new one's end (migration 0018).
+        Index("ix_booking_holds_unit_start", "space_id", "unit_no", "occupied_start"),
         ExcludeConstraint(
             ("space_id", "="),
             ("unit_no", "="),
