@@ -44,6 +44,8 @@ class BookingInput:
     attendees: int = 0
     is_public: bool = False
     units: tuple[int, ...] = ()
+    # The form's token (booking.fields.SubmitTokenField): a repeat returns the booking it made.
+    submit_token: str | None = None
 
 
 @dataclass
@@ -54,6 +56,8 @@ class Outcome:
     hint: Conflict | None = None
     # A change of time now waits for staff; the booking keeps its old time meanwhile.
     is_proposal: bool = False
+    # The same form was sent before: `booking` is what that POST made, nothing new was.
+    is_repeat: bool = False
 
     @property
     def ok(self) -> bool:
@@ -163,6 +167,9 @@ def _decide(
     space = session.get(Space, data.space_id)
     if space is None:
         raise NotFound()
+    earlier = submitted_booking(session, member.id, data.submit_token)
+    if earlier is not None:
+        return Outcome(booking=earlier, is_repeat=True)
     conflicts, units = check_booking(session, space, member, data, now, locale, overrides)
     if units is None:
         return Outcome(conflicts=conflicts)
@@ -189,6 +196,7 @@ def add_booking(
         seats=data.seats, title=data.title, purpose=data.purpose, attendees=data.attendees,
         is_public=data.is_public, status=status.value, created_at=now, updated_at=now,
         override_reason=override_reason.strip() if overrides else "", series=series,
+        submit_token=data.submit_token,
     )
     is_holding = holds_units(status, space.pending_holds)
     for unit in units:
@@ -237,6 +245,9 @@ def request_booking(
         )
     except IntegrityError as error:
         db.session.rollback()
+        earlier = submitted_booking(db.session(), member.id, data.submit_token)
+        if earlier is not None:  # the same form, sent again at once to another space's lock
+            return Outcome(booking=earlier, is_repeat=True)
         if not is_guard_refusal(error):
             raise
         space = db.session.get(Space, data.space_id)
@@ -244,6 +255,13 @@ def request_booking(
         outcome = Outcome(conflicts=[_units_conflict(space)])
     return with_hints(outcome, data.space_id, Request(data.start_dt, data.end_dt, data.seats, member.id),
                       now, locale)
+
+
+def submitted_booking(session: Session, member_id: int, token: str | None) -> Booking | None:
+    """The member's booking made by the form with this token, if any (None for no token)."""
+    if token is None:
+        return None
+    return session.scalar(select(Booking).where(Booking.user_id == member_id, Booking.submit_token == token))
 
 
 def with_hints(outcome: Outcome, space_id: int, request: Request, now: datetime, locale: str,

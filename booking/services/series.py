@@ -59,6 +59,8 @@ class SeriesInput:
     attendees: int = 0
     is_public: bool = False
     moved: tuple[tuple[date, time, time], ...] = ()
+    # The form's token (booking.fields.SubmitTokenField): a repeat returns the series it made.
+    submit_token: str | None = None
 
 
 @dataclass
@@ -84,6 +86,8 @@ class SeriesOutcome:
 
     items: list[OccurrenceOutcome]
     series: BookingSeries | None = None
+    # The same form was sent before: `series` is what that POST made, nothing new was.
+    is_repeat: bool = False
 
     @property
     def booked(self) -> list[Booking]:
@@ -198,7 +202,11 @@ def _book(
     overrides: frozenset[str], override_reason: str,
 ) -> SeriesOutcome:
     space = _space(session, data.space_id)
-    series = BookingSeries(space=space, user=member, title=data.title, rrule=data.rule.as_rrule(), created_at=now)
+    earlier = submitted_series(session, member.id, data.submit_token)
+    if earlier is not None:
+        return SeriesOutcome([], earlier, is_repeat=True)
+    series = BookingSeries(space=space, user=member, title=data.title, rrule=data.rule.as_rrule(), created_at=now,
+                           submit_token=data.submit_token)
     chosen = [o for o in occurrences_of(data, space) if o.day in days]
     items = []
     for occurrence, single, conflicts, units in _judged(session, space, member, data, chosen, now, locale,
@@ -237,11 +245,19 @@ def book_series(
     try:
         return run_write(data.space_id, work)
     except IntegrityError as error:
-        # The lock makes this rare; a second run sees what the guard saw and reports it.
+        # The lock makes this rare; a second run sees what the guard (or the token's index) saw.
         db.session.rollback()
-        if not is_guard_refusal(error):
+        if not is_guard_refusal(error) and submitted_series(db.session(), member.id, data.submit_token) is None:
             raise
         return run_write(data.space_id, work)
+
+
+def submitted_series(session: Session, member_id: int, token: str | None) -> BookingSeries | None:
+    """The member's series made by the form with this token, if any (None for no token)."""
+    if token is None:
+        return None
+    return session.scalar(select(BookingSeries).where(BookingSeries.user_id == member_id,
+                                                      BookingSeries.submit_token == token))
 
 
 def get_series(member: User, series_id: int) -> BookingSeries:
