@@ -30,7 +30,9 @@ processes and shown as median and p99.
 
 Series (benchmarks/series.py): after the table, the benchmark process previews and books
 12-date weekly series against the same database, 10 (quick) or 30 of them; the time per
-series and the write lock held while booking one, as median and p99.
+series and the write lock held while booking one, as median and p99. Then 52-date weekly
+series (a year of recordings) in a studio with 100,000 bookings of history, 2 (quick) or
+7 of them, against issue 17's targets (preview ≤ 200 ms, booking ≤ 500 ms, lock ≤ 150 ms).
 """
 
 from __future__ import annotations
@@ -675,6 +677,8 @@ def main() -> int:
             ordered = [(t.name, results[t.name]) for t in [*targets[:7], posts.target(0), *targets[7:]]]
             print_table(ordered, lock_ms, meter.admin is not None, other_ms)
             series_bench.print_rows(series_bench.measure(app, fixture.member, 10 if args.quick else 30))
+            series_bench.print_rows(series_bench.measure_year(app, fixture.member, 2 if args.quick else 7),
+                                    series_bench.YEAR, series_bench.HISTORY)
             registered = registration_bench.run(app, ports[2], event_id, seconds * rounds)
             print("\n" + registration_bench.report(registered, engine_label(url)))
             failed = any(s.bad for samples in results.values() for s in samples) or registered.over_capacity > 0 \

@@ -6,6 +6,8 @@
   TAB becomes a space, other control characters are dropped.
 - `DayField`: a date within FIRST_DAY..LAST_DAY (booking.domain.bounds).
 - `NumberField`: a whole number within the range the field states.
+- `SubmitTokenField`: a hidden random token per rendered form, so a repeated POST of one
+  form (a double click, a browser re-posting) is recognised and creates nothing twice.
 - Every field takes exactly one value: a field sent twice is a malformed request (400).
 - Every message is the product's own (ja/en), naming the field or its real limit: a required
   field, a length, a range, an unreadable date, time, number or choice never shows WTForms'
@@ -16,6 +18,8 @@ tests/test_form_fields.py checks that every form in the code uses only these.
 
 from __future__ import annotations
 
+import re
+import secrets
 from datetime import date
 from typing import Any
 
@@ -26,6 +30,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -252,5 +257,35 @@ class CheckField(OneValue, BooleanField):
     """A checkbox."""
 
 
+SUBMIT_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def new_submit_token() -> str:
+    """A fresh token for one rendered form: 128 random bits, URL-safe (22 characters)."""
+    return secrets.token_urlsafe(16)
+
+
+class SubmitTokenField(OneValue, HiddenField):
+    """The form's submission token: a new one when the form is first shown, the posted one after.
+
+    `data` is the token, or None when a POST carried none or one not of this shape
+    (an old page, a hand-made request): that POST is simply not deduplicated. The
+    service stores the token with what the POST created (unique per member), so a
+    repeat finds it instead of creating another.
+    """
+
+    def __init__(self, label: Any = None, validators: list[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(label, validators, default=new_submit_token, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if not (valuelist and isinstance(self.data, str) and SUBMIT_TOKEN.fullmatch(self.data)):
+            self.data = None
+
+    def _value(self) -> str:
+        # A form shown again after a POST without a token gets one from now on.
+        return self.data or new_submit_token()
+
+
 SHARED_FIELDS = (LineField, EmailLineField, SecretField, TextField, DayField, ClockField, NumberField,
-                 ChoiceField, ChoicesField, CheckField)
+                 ChoiceField, ChoicesField, CheckField, SubmitTokenField)

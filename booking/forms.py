@@ -22,6 +22,7 @@ from booking.fields import (
     LineField,
     NumberField,
     SecretField,
+    SubmitTokenField,
     TextField,
     shown_day,
 )
@@ -160,6 +161,7 @@ class BookingForm(OverrideChoices, FlaskForm):
     override_hours = CheckField(_l("Override the opening hours"))
     override_quota = CheckField(_l("Override the member's quota"))
     override_reason = LineField(_l("Reason for the override"), max_length=500)
+    submit_token = SubmitTokenField()
 
     def __init__(self, *args: Any, can_override: bool = False, zone: str = "Asia/Tokyo", desks: int | None = None,
                  **kwargs: Any) -> None:

@@ -18,6 +18,7 @@ from booking.fields import (
     DayField,
     LineField,
     NumberField,
+    SubmitTokenField,
     TextField,
 )
 from booking.forms import OverrideChoices, fit_desks_and_overrides
@@ -53,6 +54,7 @@ class SeriesForm(OverrideChoices, FlaskForm):
     override_hours = CheckField(_l("Override the opening hours"))
     override_quota = CheckField(_l("Override the member's quota"))
     override_reason = LineField(_l("Reason for the override"), max_length=500)
+    submit_token = SubmitTokenField()
 
     def __init__(self, *args: Any, can_override: bool = False, desks: int | None = None, **kwargs: Any) -> None:
         """As BookingForm: staff get the override fields, a desk pool bounds `seats` by its desks."""

@@ -24,6 +24,7 @@ from booking.fields import (
     DayField,
     LineField,
     NumberField,
+    SubmitTokenField,
     TextField,
 )
 from booking.services.admin_spaces import MESSAGE_MAX, ClosureInput, InvalidInput, SpaceInput
@@ -121,6 +122,7 @@ class ClosureForm(ServiceErrorsMixin, FlaskForm):
     end_time = ClockField(_l("Until (time)"), validators=[InputRequired(message=_l("Enter a time."))])
     reason = LineField(_l("Reason (members see it)"), validators=[DataRequired(message=_l("Give a reason."))],
                        max_length=200)
+    submit_token = SubmitTokenField()
 
     def __init__(self, *args: Any, spaces: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -138,7 +140,7 @@ class ClosureForm(ServiceErrorsMixin, FlaskForm):
             space_id=None if self.space.data == "all" else int(self.space.data),
             start_local=datetime.combine(self.start_day.data, self.start_time.data),
             end_local=datetime.combine(self.end_day.data, self.end_time.data),
-            reason=self.reason.data or "",
+            reason=self.reason.data or "", submit_token=self.submit_token.data,
         )
 
 

@@ -190,7 +190,10 @@ class Closure(db.Model):
     """A closed range for one space, or for every space when space_id is empty."""
 
     __tablename__ = "closures"
-    __table_args__ = (CheckConstraint("end_dt > start_dt", name="end_after_start"),)
+    __table_args__ = (
+        CheckConstraint("end_dt > start_dt", name="end_after_start"),
+        Index("uq_closures_submit_token", "submit_token", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     space_id: Mapped[int | None] = mapped_column(
@@ -200,6 +203,7 @@ class Closure(db.Model):
     end_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submit_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class HolidayOpening(db.Model):
@@ -285,6 +289,8 @@ class Booking(db.Model):
         # figures read of a space's bookings over a period, so their scans never visit the table.
         Index("ix_bookings_space_cancelled", "space_id", "cancelled_at"),
         Index("ix_bookings_usage", "space_id", "start_dt", "end_dt", "status", "seats", "user_id"),
+        # One booking per rendered form (booking.fields.SubmitTokenField); NULLs never clash.
+        Index("uq_bookings_user_submit_token", "user_id", "submit_token", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -316,6 +322,8 @@ class Booking(db.Model):
     ics_member: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
     ics_staff: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
     ics_stamp: Mapped[str | None] = mapped_column(String(120), nullable=True, deferred=True)
+    # The token of the form that created it (booking.fields.SubmitTokenField).
+    submit_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The recurring series this booking is one occurrence of (booking.services.series).
     series_id: Mapped[int | None] = mapped_column(
         ForeignKey("booking_series.id", ondelete="RESTRICT"), nullable=True, index=True
@@ -345,6 +353,7 @@ class BookingSeries(db.Model):
     """A recurring series (SPEC §4): the rule a member chose; each occurrence is an ordinary Booking."""
 
     __tablename__ = "booking_series"
+    __table_args__ = (Index("uq_booking_series_user_submit_token", "user_id", "submit_token", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="RESTRICT"))
@@ -353,6 +362,7 @@ class BookingSeries(db.Model):
     # RFC 5545 RRULE value with local times (booking.domain.recurrence.RecurrenceRule.as_rrule)
     rrule: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submit_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     space: Mapped[Space] = relationship()
     user: Mapped[User] = relationship()
@@ -375,6 +385,8 @@ class BookingHold(db.Model):
         CheckConstraint("unit_no >= 1", name="unit_positive"),
         UniqueConstraint("booking_id", "unit_no", name="uq_booking_holds_booking_unit"),
         Index("ix_booking_holds_space_start", "space_id", "occupied_start"),
+        # SQLite's overlap trigger reads a unit's hold just before a new one's end (migration 0018).
+        Index("ix_booking_holds_unit_start", "space_id", "unit_no", "occupied_start"),
         ExcludeConstraint(
             ("space_id", "="),
             ("unit_no", "="),

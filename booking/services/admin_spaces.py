@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays as holiday_calendars
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking.db import utcnow
@@ -347,6 +348,8 @@ class ClosureInput:
     start_local: datetime
     end_local: datetime
     reason: str
+    # The form's token (booking.fields.SubmitTokenField): a repeat returns the closure it made.
+    submit_token: str | None = None
 
 
 def closure_zone(space: Space | None) -> ZoneInfo:
@@ -381,12 +384,30 @@ def add_closure(data: ClosureInput) -> Closure:
     def work(session: Session) -> Closure:
         if data.space_id is None:
             _lock_every_space(session)
-        closure = Closure(space_id=data.space_id, start_dt=start_dt, end_dt=end_dt, reason=data.reason.strip())
+        earlier = _submitted_closure(session, data.submit_token)
+        if earlier is not None:
+            return earlier
+        closure = Closure(space_id=data.space_id, start_dt=start_dt, end_dt=end_dt, reason=data.reason.strip(),
+                          submit_token=data.submit_token)
         session.add(closure)
         session.flush()
         return closure
 
-    return run_write(data.space_id, work)
+    try:
+        return run_write(data.space_id, work)
+    except IntegrityError:
+        # The same form sent again at once for another space (or for all): its token's index refused it.
+        db.session.rollback()
+        earlier = _submitted_closure(db.session(), data.submit_token)
+        if earlier is None:
+            raise
+        return earlier
+
+
+def _submitted_closure(session: Session, token: str | None) -> Closure | None:
+    if token is None:
+        return None
+    return session.scalar(select(Closure).where(Closure.submit_token == token))
 
 
 def delete_closure(closure_id: int) -> None:

@@ -15,7 +15,7 @@ from booking.domain.grid import UNIT_CODES
 from booking.domain.hints import hint_conflict
 from booking.domain.rules import check_request, occupied, pick_units
 from booking.domain.statuses import BookingStatus, can_transition, holds_units
-from booking.domain.values import N_, OVERRIDABLE, Conflict, Hold, Request, Usage
+from booking.domain.values import N_, OVERRIDABLE, ClosedRange, Conflict, Hold, Policy, Request, Usage
 from booking.extensions import db
 from booking.models import Booking, BookingHold, BookingSeries, Space, User
 from booking.services import NotFound, ServiceError, Stale, audit
@@ -44,6 +44,8 @@ class BookingInput:
     attendees: int = 0
     is_public: bool = False
     units: tuple[int, ...] = ()
+    # The form's token (booking.fields.SubmitTokenField): a repeat returns the booking it made.
+    submit_token: str | None = None
 
 
 @dataclass
@@ -54,6 +56,8 @@ class Outcome:
     hint: Conflict | None = None
     # A change of time now waits for staff; the booking keeps its old time meanwhile.
     is_proposal: bool = False
+    # The same form was sent before: `booking` is what that POST made, nothing new was.
+    is_repeat: bool = False
 
     @property
     def ok(self) -> bool:
@@ -136,8 +140,20 @@ def check_booking(
     closures = closures_between(session, space, policy, data.start_dt, data.end_dt, locale)
     usage = _usage(session, space, member.id, now, request)
     usage = Usage((*usage.intervals, *extra_usage))
+    return judge_booking(space, policy, request, holds, closures, usage, now, overrides, data.units)
+
+
+def judge_booking(
+    space: Space, policy: Policy, request: Request, holds: Sequence[Hold], closures: Sequence[ClosedRange],
+    usage: Usage, now: datetime, overrides: frozenset[str], wanted_units: Sequence[int] = (),
+) -> tuple[list[Conflict], list[int] | None]:
+    """check_booking's verdict on facts already read: (conflicts, the units it would get, or None).
+
+    A series (booking.services.series) reads the holds, closures and usage of all its
+    dates at once and asks this for each date.
+    """
     conflicts = check_request(request, policy, holds, closures, now, usage, overrides, suggest=False)
-    units = pick_units(request, policy, holds, data.units) if not conflicts else None
+    units = pick_units(request, policy, holds, wanted_units) if not conflicts else None
     if conflicts or units is None:
         return conflicts or [_units_conflict(space)], None
     return [], units
@@ -151,9 +167,25 @@ def _decide(
     space = session.get(Space, data.space_id)
     if space is None:
         raise NotFound()
+    earlier = submitted_booking(session, member.id, data.submit_token)
+    if earlier is not None:
+        return Outcome(booking=earlier, is_repeat=True)
     conflicts, units = check_booking(session, space, member, data, now, locale, overrides)
     if units is None:
         return Outcome(conflicts=conflicts)
+    return Outcome(booking=add_booking(session, space, member, data, units, now, overrides, override_reason,
+                                       booked_by, series))
+
+
+def add_booking(
+    session: Session, space: Space, member: User, data: BookingInput, units: Sequence[int], now: datetime,
+    overrides: frozenset[str] = frozenset(), override_reason: str = "", booked_by: User | None = None,
+    series: BookingSeries | None = None, *, flush: bool = True,
+) -> Booking:
+    """Store a booking judged free on `units` (with its holds and audit entry) in the caller's transaction.
+
+    `flush=False` leaves the insert to the caller's next flush (a series flushes its dates once).
+    """
     policy = policy_of(space)
     occupied_start, occupied_end = occupied(Request(data.start_dt, data.end_dt, data.seats, member.id), policy)
     status = BookingStatus.PENDING if space.requires_approval else BookingStatus.CONFIRMED
@@ -164,6 +196,7 @@ def _decide(
         seats=data.seats, title=data.title, purpose=data.purpose, attendees=data.attendees,
         is_public=data.is_public, status=status.value, created_at=now, updated_at=now,
         override_reason=override_reason.strip() if overrides else "", series=series,
+        submit_token=data.submit_token,
     )
     is_holding = holds_units(status, space.pending_holds)
     for unit in units:
@@ -174,8 +207,9 @@ def _decide(
     session.add(booking)
     audit.record(session, booking, "overridden" if overrides else "requested", booked_by or member, now, None,
                  booking.override_reason)
-    session.flush()
-    return Outcome(booking=booking)
+    if flush:
+        session.flush()
+    return booking
 
 
 def request_booking(
@@ -211,6 +245,9 @@ def request_booking(
         )
     except IntegrityError as error:
         db.session.rollback()
+        earlier = submitted_booking(db.session(), member.id, data.submit_token)
+        if earlier is not None:  # the same form, sent again at once to another space's lock
+            return Outcome(booking=earlier, is_repeat=True)
         if not is_guard_refusal(error):
             raise
         space = db.session.get(Space, data.space_id)
@@ -218,6 +255,13 @@ def request_booking(
         outcome = Outcome(conflicts=[_units_conflict(space)])
     return with_hints(outcome, data.space_id, Request(data.start_dt, data.end_dt, data.seats, member.id),
                       now, locale)
+
+
+def submitted_booking(session: Session, member_id: int, token: str | None) -> Booking | None:
+    """The member's booking made by the form with this token, if any (None for no token)."""
+    if token is None:
+        return None
+    return session.scalar(select(Booking).where(Booking.user_id == member_id, Booking.submit_token == token))
 
 
 def with_hints(outcome: Outcome, space_id: int, request: Request, now: datetime, locale: str,

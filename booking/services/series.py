@@ -2,14 +2,14 @@
 
 Each occurrence is an ordinary Booking (its own UID, status, units, audit trail,
 feed event) linked to a BookingSeries. Preview and booking judge an occurrence
-with the same function as a single booking (`bookings.check_booking`); the
-preview counts the earlier occurrences it would book as taken (their units and
-their quota), which is what booking them one after another in one transaction does.
+with the same function as a single booking (`bookings.judge_booking`), on facts
+read once for all dates (series_facts); both count the earlier occurrences they
+would book as taken (their units and their quota).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -22,12 +22,13 @@ from booking.db import utcnow
 from booking.domain.recurrence import MISSING_MESSAGES, Missing, Occurrence, RecurrenceRule, occurrence_on, occurrences
 from booking.domain.rules import occupied
 from booking.domain.statuses import BookingStatus, can_transition
-from booking.domain.values import N_, Conflict, Hold, Request
+from booking.domain.values import N_, Conflict, Hold, Request, Usage
 from booking.extensions import db
 from booking.models import Booking, BookingSeries, Space, User
 from booking.services import NotFound, ServiceError, Stale, audit
 from booking.services import staff as staff_service
-from booking.services.bookings import BookingInput, _decide, check_booking, checked_overrides, mark_cancelled
+from booking.services.bookings import BookingInput, add_booking, checked_overrides, judge_booking, mark_cancelled
+from booking.services.series_facts import read_facts
 from booking.services.spaces import policy_of
 from booking.services.transactions import is_guard_refusal, run_write
 
@@ -58,6 +59,8 @@ class SeriesInput:
     attendees: int = 0
     is_public: bool = False
     moved: tuple[tuple[date, time, time], ...] = ()
+    # The form's token (booking.fields.SubmitTokenField): a repeat returns the series it made.
+    submit_token: str | None = None
 
 
 @dataclass
@@ -83,6 +86,8 @@ class SeriesOutcome:
 
     items: list[OccurrenceOutcome]
     series: BookingSeries | None = None
+    # The same form was sent before: `series` is what that POST made, nothing new was.
+    is_repeat: bool = False
 
     @property
     def booked(self) -> list[Booking]:
@@ -152,22 +157,44 @@ def preview_series(
     overrides = checked_overrides(member, overrides, override_reason)
     session: Session = db.session()
     space = _space(session, data.space_id)
+    return [OccurrenceOutcome(occurrence, conflicts)
+            for occurrence, _single, conflicts, _units in _judged(session, space, member, data,
+                                                                  occurrences_of(data, space), now, locale,
+                                                                  overrides)]
+
+
+def _judged(
+    session: Session, space: Space, member: User, data: SeriesInput, chosen: list[Occurrence], now: datetime,
+    locale: str, overrides: frozenset[str],
+) -> Iterator[tuple[Occurrence, BookingInput | None, list[Conflict], list[int] | None]]:
+    """Each chosen occurrence judged in date order: (occurrence, its booking input, conflicts, units or None).
+
+    The facts of all dates are read at once (series_facts); each earlier date judged
+    free counts for the later ones (its units taken, its hours in the quota).
+    """
     policy = policy_of(space)
+    singles = {o.day: _input(data, o) for o in chosen if o.missing is None}
+    requests = [Request(s.start_dt, s.end_dt, s.seats, member.id) for s in singles.values()]
+    spans = [occupied(r, policy) for r in requests]
+    facts = read_facts(session, space, policy, member.id, requests, spans, now, locale)
     taken: list[Hold] = []
     usage: list[tuple[datetime, datetime]] = []
-    items = []
-    for occurrence in occurrences_of(data, space):
-        if occurrence.missing is not None:
-            items.append(OccurrenceOutcome(occurrence, _missing(occurrence)))
+    for occurrence in chosen:
+        single = singles.get(occurrence.day) if occurrence.missing is None else None
+        if single is None:
+            yield occurrence, None, _missing(occurrence), None
             continue
-        single = _input(data, occurrence)
-        conflicts, units = check_booking(session, space, member, single, now, locale, overrides, taken, usage)
+        request = Request(single.start_dt, single.end_dt, single.seats, member.id)
+        start_dt, end_dt = occupied(request, policy)
+        holds = [*facts.holds_between(start_dt, end_dt), *taken]
+        closures = facts.closures_between(single.start_dt, single.end_dt)
+        own = Usage((*facts.usage_of(now, request).intervals, *usage))
+        conflicts, units = judge_booking(space, policy, request, holds, closures, own, now, overrides,
+                                         single.units)
         if units is not None:
-            start_dt, end_dt = occupied(Request(single.start_dt, single.end_dt, single.seats, member.id), policy)
             taken.extend(Hold(0, member.id, unit, start_dt, end_dt) for unit in units)
             usage.append((single.start_dt, single.end_dt))
-        items.append(OccurrenceOutcome(occurrence, conflicts))
-    return items
+        yield occurrence, single, conflicts, units
 
 
 def _book(
@@ -175,17 +202,21 @@ def _book(
     overrides: frozenset[str], override_reason: str,
 ) -> SeriesOutcome:
     space = _space(session, data.space_id)
-    series = BookingSeries(space=space, user=member, title=data.title, rrule=data.rule.as_rrule(), created_at=now)
+    earlier = submitted_series(session, member.id, data.submit_token)
+    if earlier is not None:
+        return SeriesOutcome([], earlier, is_repeat=True)
+    series = BookingSeries(space=space, user=member, title=data.title, rrule=data.rule.as_rrule(), created_at=now,
+                           submit_token=data.submit_token)
+    chosen = [o for o in occurrences_of(data, space) if o.day in days]
     items = []
-    for occurrence in occurrences_of(data, space):
-        if occurrence.day not in days:
-            continue
-        if occurrence.missing is not None:
-            items.append(OccurrenceOutcome(occurrence, _missing(occurrence)))
-            continue
-        outcome = _decide(session, member, _input(data, occurrence), now, locale, overrides, override_reason,
-                          series=series)
-        items.append(OccurrenceOutcome(occurrence, outcome.conflicts, outcome.booking))
+    for occurrence, single, conflicts, units in _judged(session, space, member, data, chosen, now, locale,
+                                                         overrides):
+        booking = None
+        if single is not None and units is not None:
+            booking = add_booking(session, space, member, single, units, now, overrides, override_reason,
+                                  series=series, flush=False)
+        items.append(OccurrenceOutcome(occurrence, conflicts, booking))
+    session.flush()  # one flush for every date: the feed events and the guard's checks in one go
     # The series joins the session with its first booking, so without one nothing is written.
     return SeriesOutcome(items, series if any(i.booking is not None for i in items) else None)
 
@@ -214,11 +245,19 @@ def book_series(
     try:
         return run_write(data.space_id, work)
     except IntegrityError as error:
-        # The lock makes this rare; a second run sees what the guard saw and reports it.
+        # The lock makes this rare; a second run sees what the guard (or the token's index) saw.
         db.session.rollback()
-        if not is_guard_refusal(error):
+        if not is_guard_refusal(error) and submitted_series(db.session(), member.id, data.submit_token) is None:
             raise
         return run_write(data.space_id, work)
+
+
+def submitted_series(session: Session, member_id: int, token: str | None) -> BookingSeries | None:
+    """The member's series made by the form with this token, if any (None for no token)."""
+    if token is None:
+        return None
+    return session.scalar(select(BookingSeries).where(BookingSeries.user_id == member_id,
+                                                      BookingSeries.submit_token == token))
 
 
 def get_series(member: User, series_id: int) -> BookingSeries:

@@ -38,6 +38,7 @@ def _input(form: SeriesForm, space: Space) -> series.SeriesInput:
         start_time=start, end_time=end, rule=form.parsed_rule, end_days=1 if end <= start else 0,
         seats=(form.seats.data or 1) if space.is_pooled else 1, purpose=form.purpose.data or "",
         attendees=form.attendees.data or 0, is_public=bool(form.is_public.data),
+        submit_token=form.submit_token.data,
     )
     days = series.movable_days(data, space)
     form.times = date_times_form(days)
@@ -85,6 +86,9 @@ def new(slug: str) -> str | Response | tuple[str, int]:
         return _render(space, form, None, 422)
     outcome = series.book_series(current_user, data, chosen, locale=locale_code(),
                                  overrides=form.chosen_overrides(), override_reason=form.reason_text())
+    if outcome.is_repeat:
+        flash(_("This form was already sent: the series it made is listed here."), "info")
+        return redirect(url_for("bookings.mine"))
     lost = [i for i in outcome.items if i.booking is None]
     flash(_("%(count)s dates were booked.", count=len(outcome.booked)), "success")
     if lost:

@@ -73,7 +73,7 @@ def _booking_input(form: BookingForm, space: Space) -> bookings.BookingInput:
         space_id=space.id, start_dt=start, end_dt=end, title=form.title.data or "",
         seats=(form.seats.data or 1) if space.is_pooled else 1,
         purpose=form.purpose.data or "", attendees=form.attendees.data or 0,
-        is_public=bool(form.is_public.data),
+        is_public=bool(form.is_public.data), submit_token=form.submit_token.data,
     )
 
 
@@ -99,7 +99,9 @@ def book(slug: str) -> str | Response | tuple[str, int]:
         taken = any(c.code in ("overlap", "capacity") for c in outcome.conflicts)
         return render_template("bookings/form.html", space=space, form=form), 409 if taken else 422
     assert outcome.booking is not None
-    if outcome.booking.status == "pending":
+    if outcome.is_repeat:
+        flash(_("This form was already sent: here is the booking it made."), "info")
+    elif outcome.booking.status == "pending":
         flash(_("Your request was sent. Staff will review it."), "success")
     else:
         flash(_("Your booking is confirmed."), "success")

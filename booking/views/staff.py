@@ -130,7 +130,7 @@ class StaffBookingForm(BookingForm):
             space_id=space.id, title=self.title.data or "", start_dt=start_dt, end_dt=end_dt,
             seats=(self.seats.data or 1) if space.is_pooled else 1,
             purpose=self.purpose.data or "", attendees=self.attendees.data or 0,
-            is_public=bool(self.is_public.data),
+            is_public=bool(self.is_public.data), submit_token=self.submit_token.data,
         )
 
 
@@ -249,5 +249,8 @@ def book(slug: str) -> str | Response | tuple[str, int]:
         taken = any(c.code in ("overlap", "capacity") for c in outcome.conflicts)
         return render_template("staff/book.html", space=space, form=form), 409 if taken else 422
     assert outcome.booking is not None
-    flash(_("The booking is confirmed."), "success")
+    if outcome.is_repeat:
+        flash(_("This form was already sent: here is the booking it made."), "info")
+    else:
+        flash(_("The booking is confirmed."), "success")
     return redirect(url_for("staff.booking", booking_id=outcome.booking.id))

@@ -1,6 +1,7 @@
 """Runs inside each racing OS process: a series booking or a single booking, released at one barrier.
 
-A job is a plain dict: {"kind": "series" | "book", "user_id", "space_id", ...}; each
+A job is a plain dict: {"kind": "series" | "book", "user_id", "space_id", ...} (with
+"submit_token", the token of the form it posts, for a double submit); each
 process reports {"kind", "booked": [local dates booked], "lost": [dates refused], "error"}.
 """
 
@@ -24,12 +25,14 @@ def _write(job: dict[str, Any]) -> tuple[list[str], list[str]]:
 
     user = db.session.get(User, job["user_id"])
     if job["kind"] == "book":
-        outcome = request_booking(user, BookingInput(job["space_id"], job["start_dt"], job["end_dt"], "Single"))
+        outcome = request_booking(user, BookingInput(job["space_id"], job["start_dt"], job["end_dt"], "Single",
+                                                     submit_token=job.get("submit_token")))
         day = job["start_dt"].date().isoformat()
         return ([day], []) if outcome.ok else ([], [day])
     first: date = job["first_day"]
     rule = RecurrenceRule(Freq.WEEKLY, weekdays=(first.weekday(),), count=job["count"])
-    data = SeriesInput(job["space_id"], "Series", first, job["start_time"], job["end_time"], rule)
+    data = SeriesInput(job["space_id"], "Series", first, job["start_time"], job["end_time"], rule,
+                       submit_token=job.get("submit_token"))
     result = book_series(user, data, [first.fromordinal(first.toordinal() + 7 * n) for n in range(job["count"])])
     return ([i.day.isoformat() for i in result.items if i.booking is not None],
             [i.day.isoformat() for i in result.items if i.booking is None])
