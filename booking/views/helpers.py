@@ -12,17 +12,18 @@ from flask_babel import get_locale, get_translations, gettext, lazy_gettext, nge
 
 from booking.dates import format_day, format_span, format_when
 from booking.domain.passwords import MIN_LENGTH
-from booking.domain.values import Conflict
+from booking.domain.values import N_, Conflict
 from booking.domain.wallclock import utc_offset_label
 from booking.urls import external_url
 
-STATUS_LABELS = {
-    "pending": lazy_gettext("Pending approval"),
-    "confirmed": lazy_gettext("Confirmed"),
-    "rejected": lazy_gettext("Rejected"),
-    "cancelled": lazy_gettext("Cancelled"),
-    "expired": lazy_gettext("Expired"),
+STATUS_TEXTS = {
+    "pending": N_("Pending approval"),
+    "confirmed": N_("Confirmed"),
+    "rejected": N_("Rejected"),
+    "cancelled": N_("Cancelled"),
+    "expired": N_("Expired"),
 }
+STATUS_LABELS = {status: lazy_gettext(text) for status, text in STATUS_TEXTS.items()}
 KIND_LABELS = {
     "exclusive": lazy_gettext("Whole room"),
     "pooled": lazy_gettext("Hot desks"),
@@ -69,6 +70,16 @@ def day_label(day: date) -> str:
     return format_day(day, locale_code(), short=True)
 
 
+def status_label(status: str) -> str | None:
+    """A booking status in the viewer's language (STATUS_LABELS' words), None for an unknown one.
+
+    Looked up in the request's catalog (`translations`): a lazy label costs Flask-Babel's
+    whole lookup each time it is printed, once per booking on the staff calendar.
+    """
+    text = STATUS_TEXTS.get(status)
+    return None if text is None else str(translations().ugettext(text))
+
+
 def conflict_message(conflict: Conflict) -> str:
     """A rule's message in the viewer's language, with its values."""
     return gettext(conflict.message, **conflict.params)
@@ -96,7 +107,7 @@ def minutes_text(minutes: int) -> str:
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         password_hint=password_hint,
-        locale_code=locale_code, status_label=STATUS_LABELS.get, kind_label=KIND_LABELS.get,
+        locale_code=locale_code, status_label=status_label, kind_label=KIND_LABELS.get,
         org_kind_label=ORG_KIND_LABELS.get, day_label=day_label, external_url=external_url,
         conflict_message=conflict_message, minutes_text=minutes_text,
     )
