@@ -15,7 +15,7 @@ from math import gcd
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy.orm import joinedload
 
 from booking.domain.grid import week_start
 from booking.domain.statuses import ACTIVE_STATUSES
@@ -25,9 +25,6 @@ from booking.models import Booking, Closure, Space, User
 DEFAULT_ZONE = "Asia/Tokyo"
 DEFAULT_HOURS = (time(9), time(18))
 ONE_DAY = timedelta(days=1)
-# The columns a calendar entry (templates/staff/_calendar_entry.html) and the row range read.
-ENTRY_COLUMNS = (Booking.id, Booking.space_id, Booking.user_id, Booking.start_dt, Booking.end_dt,
-                 Booking.title, Booking.status, Booking.seats)
 
 
 @dataclass
@@ -39,7 +36,7 @@ class DayCalendar:
     spaces: list[Space]
     times: list[time]
     slot: timedelta
-    starting: dict[tuple[int, time], list[Booking]] = field(default_factory=dict)
+    starting: dict[tuple[int, time], list[CalendarEntry]] = field(default_factory=dict)
     busy: set[tuple[int, time]] = field(default_factory=set)
     closed: dict[tuple[int, time], str] = field(default_factory=dict)
     closures: list[Closure] = field(default_factory=list)
@@ -53,7 +50,7 @@ class WeekCalendar:
     zone: ZoneInfo
     spaces: list[Space]
     days: list[date]
-    cells: dict[tuple[int, date], list[Booking]] = field(default_factory=dict)
+    cells: dict[tuple[int, date], list[CalendarEntry]] = field(default_factory=dict)
     closed: dict[tuple[int, date], list[str]] = field(default_factory=dict)
 
 
@@ -63,16 +60,31 @@ def _spaces_and_zone() -> tuple[list[Space], ZoneInfo]:
     return spaces, ZoneInfo(spaces[0].timezone if spaces else DEFAULT_ZONE)
 
 
-def _active_bookings(start_dt: datetime, end_dt: datetime) -> list[Booking]:
-    # Only what a calendar entry shows: a week of desks is thousands of rows, and loading
-    # whole bookings (their stored feed events among them) was a fifth of the week's time.
-    return list(db.session.scalars(
-        select(Booking)
-        .options(load_only(*ENTRY_COLUMNS, raiseload=True),
-                 joinedload(Booking.user).load_only(User.name, raiseload=True))
+@dataclass(frozen=True)
+class CalendarEntry:
+    """What the calendar shows of an active booking (templates/staff/_calendar_entry.html)."""
+
+    id: int
+    space_id: int
+    start_dt: datetime
+    end_dt: datetime
+    title: str
+    status: str
+    seats: int
+    member_name: str
+
+
+def _active_bookings(start_dt: datetime, end_dt: datetime) -> list[CalendarEntry]:
+    # Plain rows of the columns an entry shows: a week of desks is thousands of bookings, and
+    # loading them as whole ORM objects with their members was a fifth of the week's time.
+    rows = db.session.execute(
+        select(Booking.id, Booking.space_id, Booking.start_dt, Booking.end_dt, Booking.title, Booking.status,
+               Booking.seats, User.name)
+        .join(User, User.id == Booking.user_id)
         .where(Booking.status.in_([s.value for s in ACTIVE_STATUSES]),
                Booking.start_dt < end_dt, Booking.end_dt > start_dt)
-        .order_by(Booking.start_dt, Booking.id)))
+        .order_by(Booking.start_dt, Booking.id))
+    return [CalendarEntry(*row) for row in rows]
 
 
 def _closures(start_dt: datetime, end_dt: datetime) -> list[Closure]:
@@ -88,7 +100,7 @@ def _minutes(at: time) -> int:
     return at.hour * 60 + at.minute
 
 
-def _row_range(day: date, spaces: list[Space], bookings: list[Booking], zone: ZoneInfo) -> tuple[int, int]:
+def _row_range(day: date, spaces: list[Space], bookings: list[CalendarEntry], zone: ZoneInfo) -> tuple[int, int]:
     """First and last minute of the day to show: the opening hours, widened to every booking."""
     # A period past midnight runs to the end of its day, and from the start of the next.
     periods = [(_minutes(p.open_time), 1440 if p.close_next_day else _minutes(p.close_time))
@@ -128,7 +140,7 @@ def day_calendar(day: date | None, now: datetime) -> DayCalendar:
     return calendar
 
 
-def _fill_day(calendar: DayCalendar, space: Space, bookings: list[Booking]) -> None:
+def _fill_day(calendar: DayCalendar, space: Space, bookings: list[CalendarEntry]) -> None:
     slot_starts = [datetime.combine(calendar.day, at, calendar.zone) for at in calendar.times]
     for booking in bookings:
         # Slots are in time order: only those from the one holding the start to the one
