@@ -68,6 +68,36 @@ def seed_event(app: Flask, start: datetime) -> int:
     return event_id
 
 
+ATTENDEES = 150  # the staff attendee list and door of a second event (benchmarks/run_all.py)
+
+
+def seed_attendees(app: Flask, start: datetime, count: int = ATTENDEES) -> int:
+    """A second published event in its own hall with `count` registered people; returns its id.
+
+    The database triggers (migration 0012) count their seats into the event.
+    """
+    with app.app_context():
+        hall = add_space(slug="attendee-hall", kind="exclusive", max_people=count)
+        host = db.session.scalar(select(User).where(User.role == "staff"))
+        assert host is not None
+        booking = Booking(space_id=hall.id, user_id=host.id, start_dt=start, end_dt=start + timedelta(hours=2),
+                          title="Demo day", status="confirmed", is_public=True)
+        booking.holds.append(BookingHold(space_id=hall.id, unit_no=1, occupied_start=start,
+                                         occupied_end=start + timedelta(hours=2), is_active=True))
+        event = PublicEvent(booking=booking, title_ja="デモデイ", capacity=count, status="published",
+                            registration_opens_at=start - timedelta(days=60),
+                            registration_closes_at=start)
+        db.session.add(event)
+        db.session.add_all(Registration(event=event, email=f"attendee{n}@example.jp", name=f"参加者 {n}",
+                                        organisation=f"会社 {n % 17}", status="registered",
+                                        token_hash=f"{n:064x}", consented_at=start - timedelta(days=30))
+                           for n in range(count))
+        db.session.commit()
+        event_id = event.id
+        db.session.remove()
+    return event_id
+
+
 def _client(port: int, event_id: int, number: int, until: float, counts: list[int], lock: threading.Lock) -> None:
     browser, rng = Browser(port), random.Random(number)
     status, page = browser.request("GET", f"/events/{event_id}")

@@ -437,7 +437,7 @@ def cookie_header(browser: Browser) -> str:
     return "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
 
 
-def get_targets(fixture: Fixture, port: int) -> list[Target]:
+def get_targets(fixture: Fixture, port: int, attendee_event_id: int) -> list[Target]:
     """Every GET target, signed in as the member or the staff where the page needs it."""
     member, staff = Browser(port), Browser(port)
     member.login(fixture.member)
@@ -463,6 +463,10 @@ def get_targets(fixture: Fixture, port: int) -> list[Target]:
         Target("staff calendar day", "product", f"/staff/calendar?day={fixture.week.isoformat()}", as_staff),
         Target("staff calendar week", "product", f"/staff/calendar{week}", as_staff),
         Target("staff reports", "product", "/staff/reports", as_staff),
+        Target("staff members list", "product", "/staff/members", as_staff),
+        Target(f"staff attendees, {registration_bench.ATTENDEES} people", "product",
+               f"/staff/events/{attendee_event_id}/attendees", as_staff),
+        Target("staff event door", "product", f"/staff/events/{attendee_event_id}/door", as_staff),
         Target(f"feed full GET, {FEED_EVENTS} events", "product", feed),
         Target("feed 304", "product", feed, {"If-None-Match": headers["ETag"]}),
     ]
@@ -617,6 +621,8 @@ def main() -> int:
         migrate(app)
         fixture = seed_product(app, url)
         event_id = registration_bench.seed_event(app, datetime.now(UTC).replace(microsecond=0) + timedelta(days=20))
+        attendee_event_id = registration_bench.seed_attendees(
+            app, datetime.now(UTC).replace(microsecond=0) + timedelta(days=21))
         reference_engine = create_engine(url)
         seed_reference_rows(reference_engine)
         reference_engine.dispose()
@@ -642,7 +648,7 @@ def main() -> int:
                                          extra_args=("--access-logfile", str(access_log),
                                                      "--access-logformat", "%(s)s"))
                 servers[name] = Server(name, port, process, application_name, access_log)
-            targets = get_targets(fixture, ports[2])
+            targets = get_targets(fixture, ports[2], attendee_event_id)
             posts = PostSlots(fixture.post_first_day, sign_in_posters(fixture, ports[2]))
             results: dict[str, list[Sample]] = {t.name: [] for t in targets}
             post_name = posts.target(0).name

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 
 from booking.domain.values import YearMonth
 from booking.domain.wallclock import is_repeated_instant, utc_offset_label
@@ -20,6 +21,9 @@ DAY_PATTERNS = {"ja": "y年M月d日(E)", "en": "EEE d MMM y"}
 SHORT_DAY_PATTERNS = {"ja": "M月d日(E)", "en": "EEE d MMM"}
 WHEN_PATTERNS = {"ja": "y年M月d日(E) H:mm", "en": "EEE d MMM y, HH:mm"}
 MONTH_PATTERNS = {"ja": "y年M月", "en": "MMM y"}
+# WHEN_PATTERNS as the day (DAY_PATTERNS, formatted once per day and language) and the clock
+# after it: Babel's H is the hour without a leading zero, HH with one.
+CLOCK_AFTER_DAY = {"ja": " {hour}:{minute:02d}", "en": ", {hour:02d}:{minute:02d}"}
 
 
 def _language(locale: str) -> str:
@@ -28,7 +32,13 @@ def _language(locale: str) -> str:
 
 def format_day(day: date, locale: str, short: bool = False) -> str:
     """2026年12月2日(水) / Wed 2 Dec 2026; `short` leaves the year out (grid headers)."""
-    language = _language(locale)
+    return _formatted_day(day, _language(locale), short)
+
+
+@lru_cache(maxsize=4096)
+def _formatted_day(day: date, language: str, short: bool) -> str:
+    # Babel parses the pattern and looks the locale's names up on every call: a page listing
+    # hundreds of bookings spent most of its date formatting there (staff queue profile).
     patterns = SHORT_DAY_PATTERNS if short else DAY_PATTERNS
     return format_date(day, patterns[language], locale=language)
 
@@ -44,7 +54,8 @@ def format_when(instant: datetime, zone: str, locale: str) -> str:
     tz = ZoneInfo(zone)
     local = instant.astimezone(tz)
     language = _language(locale)
-    text = format_datetime(local.replace(tzinfo=None), WHEN_PATTERNS[language], locale=language)
+    text = _formatted_day(local.date(), language, False) + CLOCK_AFTER_DAY[language].format(
+        hour=local.hour, minute=local.minute)
     return f"{text} ({utc_offset_label(instant, tz)})" if is_repeated_instant(instant, tz) else text
 
 

@@ -86,7 +86,11 @@ def pass_for(registration_id: int) -> AttendeePass | None:
 def attendees(event_id: int, query: str = "") -> list[AttendeeRow]:
     """Registrations of the event (with their pass), in registration order; `query` searches name,
     organisation and address."""
-    statement = (select(Registration, AttendeePass)
+    # Plain rows of the shown columns: whole registrations and passes as ORM objects were half
+    # of the attendee page's time.
+    statement = (select(Registration.id, Registration.name, Registration.email, Registration.organisation,
+                        Registration.org_kind, Registration.party_size, Registration.status,
+                        Registration.created_at, AttendeePass.code, AttendeePass.checked_in_at)
                  .outerjoin(AttendeePass, AttendeePass.registration_id == Registration.id)
                  .where(Registration.event_id == event_id)
                  .order_by(Registration.created_at, Registration.id).limit(LIST_MAX))
@@ -96,11 +100,7 @@ def attendees(event_id: int, query: str = "") -> list[AttendeeRow]:
         statement = statement.where(or_(Registration.name.ilike(pattern, escape="\\"),
                                         Registration.organisation.ilike(pattern, escape="\\"),
                                         Registration.email.ilike(pattern, escape="\\")))
-    return [
-        AttendeeRow(r.id, r.name, r.email, r.organisation, r.org_kind, r.party_size, r.status, r.created_at,
-                    p.code if p else "", p.checked_in_at if p else None)
-        for r, p in db.session.execute(statement)
-    ]
+    return [AttendeeRow(*row[:8], row.code or "", row.checked_in_at) for row in db.session.execute(statement)]
 
 
 def tally_of(session: Session, event_id: int) -> Tally:

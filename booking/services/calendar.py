@@ -7,6 +7,7 @@ are shown; closures of a space or of all spaces mark the time they cover.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -19,7 +20,7 @@ from sqlalchemy.orm import joinedload
 from booking.domain.grid import week_start
 from booking.domain.statuses import ACTIVE_STATUSES
 from booking.extensions import db
-from booking.models import Booking, Closure, Space
+from booking.models import Booking, Closure, Space, User
 
 DEFAULT_ZONE = "Asia/Tokyo"
 DEFAULT_HOURS = (time(9), time(18))
@@ -35,7 +36,7 @@ class DayCalendar:
     spaces: list[Space]
     times: list[time]
     slot: timedelta
-    starting: dict[tuple[int, time], list[Booking]] = field(default_factory=dict)
+    starting: dict[tuple[int, time], list[CalendarEntry]] = field(default_factory=dict)
     busy: set[tuple[int, time]] = field(default_factory=set)
     closed: dict[tuple[int, time], str] = field(default_factory=dict)
     closures: list[Closure] = field(default_factory=list)
@@ -49,7 +50,7 @@ class WeekCalendar:
     zone: ZoneInfo
     spaces: list[Space]
     days: list[date]
-    cells: dict[tuple[int, date], list[Booking]] = field(default_factory=dict)
+    cells: dict[tuple[int, date], list[CalendarEntry]] = field(default_factory=dict)
     closed: dict[tuple[int, date], list[str]] = field(default_factory=dict)
 
 
@@ -59,12 +60,31 @@ def _spaces_and_zone() -> tuple[list[Space], ZoneInfo]:
     return spaces, ZoneInfo(spaces[0].timezone if spaces else DEFAULT_ZONE)
 
 
-def _active_bookings(start_dt: datetime, end_dt: datetime) -> list[Booking]:
-    return list(db.session.scalars(
-        select(Booking).options(joinedload(Booking.user))
+@dataclass(frozen=True)
+class CalendarEntry:
+    """What the calendar shows of an active booking (templates/staff/_calendar_entry.html)."""
+
+    id: int
+    space_id: int
+    start_dt: datetime
+    end_dt: datetime
+    title: str
+    status: str
+    seats: int
+    member_name: str
+
+
+def _active_bookings(start_dt: datetime, end_dt: datetime) -> list[CalendarEntry]:
+    # Plain rows of the columns an entry shows: a week of desks is thousands of bookings, and
+    # loading them as whole ORM objects with their members was a fifth of the week's time.
+    rows = db.session.execute(
+        select(Booking.id, Booking.space_id, Booking.start_dt, Booking.end_dt, Booking.title, Booking.status,
+               Booking.seats, User.name)
+        .join(User, User.id == Booking.user_id)
         .where(Booking.status.in_([s.value for s in ACTIVE_STATUSES]),
                Booking.start_dt < end_dt, Booking.end_dt > start_dt)
-        .order_by(Booking.start_dt, Booking.id)))
+        .order_by(Booking.start_dt, Booking.id))
+    return [CalendarEntry(*row) for row in rows]
 
 
 def _closures(start_dt: datetime, end_dt: datetime) -> list[Closure]:
@@ -80,7 +100,7 @@ def _minutes(at: time) -> int:
     return at.hour * 60 + at.minute
 
 
-def _row_range(day: date, spaces: list[Space], bookings: list[Booking], zone: ZoneInfo) -> tuple[int, int]:
+def _row_range(day: date, spaces: list[Space], bookings: list[CalendarEntry], zone: ZoneInfo) -> tuple[int, int]:
     """First and last minute of the day to show: the opening hours, widened to every booking."""
     # A period past midnight runs to the end of its day, and from the start of the next.
     periods = [(_minutes(p.open_time), 1440 if p.close_next_day else _minutes(p.close_time))
@@ -120,19 +140,27 @@ def day_calendar(day: date | None, now: datetime) -> DayCalendar:
     return calendar
 
 
-def _fill_day(calendar: DayCalendar, space: Space, bookings: list[Booking]) -> None:
-    for index, at in enumerate(calendar.times):
-        slot_start = datetime.combine(calendar.day, at, calendar.zone)
-        slot_end = slot_start + calendar.slot
-        key = (space.id, at)
-        for booking in bookings:
-            if booking.start_dt < slot_end and booking.end_dt > slot_start:
+def _fill_day(calendar: DayCalendar, space: Space, bookings: list[CalendarEntry]) -> None:
+    slot_starts = [datetime.combine(calendar.day, at, calendar.zone) for at in calendar.times]
+    for booking in bookings:
+        # Slots are in time order: only those from the one holding the start to the one
+        # holding the end can touch the booking (the profile's per-slot scan of every booking).
+        first = max(0, bisect_right(slot_starts, booking.start_dt) - 1)
+        for index in range(first, len(slot_starts)):
+            slot_start = slot_starts[index]
+            if slot_start >= booking.end_dt:
+                break
+            if booking.start_dt < slot_start + calendar.slot:
+                key = (space.id, calendar.times[index])
                 calendar.busy.add(key)
                 if booking.start_dt >= slot_start or index == 0:
                     calendar.starting.setdefault(key, []).append(booking)
+    for index, at in enumerate(calendar.times):
+        slot_start = slot_starts[index]
+        slot_end = slot_start + calendar.slot
         for closure in calendar.closures:
             if _covers(closure, space) and closure.start_dt < slot_end and closure.end_dt > slot_start:
-                calendar.closed[key] = closure.reason
+                calendar.closed[(space.id, at)] = closure.reason
 
 
 def week_calendar(day: date | None, now: datetime) -> WeekCalendar:
@@ -145,15 +173,25 @@ def week_calendar(day: date | None, now: datetime) -> WeekCalendar:
     bookings = _active_bookings(start_dt, end_dt)
     closures = _closures(start_dt, end_dt)
     calendar = WeekCalendar(monday, zone, spaces, days)
+    bounds = [(datetime.combine(day, time(0), zone), datetime.combine(day + ONE_DAY, time(0), zone))
+              for day in days]
     for day in days:
-        day_start = datetime.combine(day, time(0), zone)
-        day_end = datetime.combine(day + ONE_DAY, time(0), zone)
         for space in spaces:
-            calendar.cells[(space.id, day)] = [
-                b for b in bookings if b.space_id == space.id and b.start_dt < day_end and b.end_dt > day_start]
+            calendar.cells[(space.id, day)] = []
+    for booking in bookings:
+        # Each booking goes to the days it touches, instead of every cell scanning every booking.
+        first = max(0, (booking.start_dt.astimezone(zone).date() - monday).days - 1)
+        for index in range(first, 7):
+            day_start, day_end = bounds[index]
+            if day_start >= booking.end_dt:
+                break
+            if booking.start_dt < day_end and (booking.space_id, days[index]) in calendar.cells:
+                calendar.cells[(booking.space_id, days[index])].append(booking)
+    for index, day in enumerate(days):
+        day_start, day_end = bounds[index]
+        for space in spaces:
             reasons = [c.reason for c in closures
                        if _covers(c, space) and c.start_dt < day_end and c.end_dt > day_start]
             if reasons:
                 calendar.closed[(space.id, day)] = reasons
     return calendar
-

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from booking.db import utcnow
 from booking.domain.rules import check_request, free_units, occupied
@@ -128,21 +128,50 @@ def competing_bookings(session: Session, booking: Booking) -> list[Booking]:
 def approval_queue() -> list[QueueEntry]:
     """Every pending request and proposed change, most urgent (earliest deadline) first.
 
-    Each request comes with what it competes with; ties go to the one asked first.
+    Each request comes with what it competes with (as competing_bookings finds it); ties go
+    to the one asked first. Three queries whatever the length of the queue: the waiting
+    bookings with their spaces and members, the pairs (request, competing booking), and
+    the series of the requests that belong to one.
     """
     session = db.session()
-    waiting = session.scalars(
+    waiting = list(session.scalars(
         select(Booking)
+        .options(joinedload(Booking.space), joinedload(Booking.user), selectinload(Booking.series))
         .where(or_(Booking.status == BookingStatus.PENDING,
                    (Booking.status == BookingStatus.CONFIRMED) & Booking.proposed_start_dt.is_not(None)))
         .order_by(Booking.created_at, Booking.id)
-    )
+    ))
+    rivals = _competing_by_request(session)
     entries = []
     for b in waiting:
         is_change = b.status == BookingStatus.CONFIRMED
-        entries.append(QueueEntry(b, [] if is_change else competing_bookings(session, b), deadline_of(b),
+        entries.append(QueueEntry(b, [] if is_change else rivals.get(b.id, []), deadline_of(b),
                                   b.proposed_at if is_change else b.created_at))
     return sorted(entries, key=lambda e: (e.deadline or e.booking.start_dt, e.asked_at or e.booking.created_at))
+
+
+def _competing_by_request(session: Session) -> dict[int, list[Booking]]:
+    """competing_bookings of every pending request at once: {request id: bookings, oldest first}."""
+    mine, other = aliased(BookingHold), aliased(BookingHold)
+    pending_ids = select(Booking.id).where(Booking.status == BookingStatus.PENDING)
+    rows = session.execute(
+        select(mine.booking_id, Booking)
+        .select_from(mine)
+        .join(other, (other.space_id == mine.space_id) & (other.unit_no == mine.unit_no)
+              & (other.booking_id != mine.booking_id)
+              & (other.occupied_start < mine.occupied_end) & (other.occupied_end > mine.occupied_start))
+        .join(Booking, Booking.id == other.booking_id)
+        .where(mine.booking_id.in_(pending_ids),
+               Booking.status.in_((BookingStatus.PENDING, BookingStatus.CONFIRMED)))
+        .options(joinedload(Booking.user))
+        .order_by(Booking.created_at, Booking.id)
+    )
+    found: dict[int, list[Booking]] = {}
+    for request_id, rival in rows:
+        listed = found.setdefault(request_id, [])
+        if rival not in listed:  # a desk booking competes on each unit it shares
+            listed.append(rival)
+    return found
 
 
 def _pending(session: Session, booking_id: int) -> Booking:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -37,6 +40,11 @@ OUTCOME_MESSAGES = {
 }
 
 
+def translated(labels: Mapping[str, Any]) -> dict[str, str]:
+    """Lazy labels in the viewer's language, translated once per page instead of once per row."""
+    return {key: str(label) for key, label in labels.items()}
+
+
 @bp.route("/")
 @staff_required
 def index() -> str:
@@ -52,8 +60,8 @@ def attendees(event_id: int) -> str:
     return render_template("attendance/attendees.html", event=found, query=query,
                            rows=attendance.attendees(event_id, query), counts=attendance.counts(event_id),
                            record=attendance.record_of(event_id), message_form=MessageForm(),
-                           withdraw_form=WithdrawForm(), kind_label=ORG_KIND_LABELS.get,
-                           status_label=STATUS_LABELS.get)
+                           withdraw_form=WithdrawForm(), kind_label=translated(ORG_KIND_LABELS).get,
+                           status_label=translated(STATUS_LABELS).get)
 
 
 @bp.route("/<int:event_id>/attendees.<any(csv, xlsx):file_format>")
@@ -114,7 +122,7 @@ def door(event_id: int) -> str:
                            tap_form=TapForm(), walk_in_form=WalkInForm(), counts=attendance.counts(event_id),
                            rows=attendance.attendees(event_id, query) if query else [], last=last,
                            walk_ins=attendance.recent_walk_ins(event_id, 5), now=utcnow(),
-                           outcome_message=OUTCOME_MESSAGES.get, status_label=STATUS_LABELS.get)
+                           outcome_message=OUTCOME_MESSAGES.get, status_label=translated(STATUS_LABELS).get)
 
 
 def _last_scan(event_id: int) -> attendance.Scan | None:

@@ -13,17 +13,18 @@ from flask_babel import get_locale, get_translations, gettext, lazy_gettext, nge
 
 from booking.dates import format_day, format_month, format_span, format_when, localise
 from booking.domain.passwords import MIN_LENGTH
-from booking.domain.values import Conflict, YearMonth
+from booking.domain.values import N_, Conflict, YearMonth
 from booking.domain.wallclock import utc_offset_label
 from booking.urls import external_url
 
-STATUS_LABELS = {
-    "pending": lazy_gettext("Pending approval"),
-    "confirmed": lazy_gettext("Confirmed"),
-    "rejected": lazy_gettext("Rejected"),
-    "cancelled": lazy_gettext("Cancelled"),
-    "expired": lazy_gettext("Expired"),
+STATUS_TEXTS = {
+    "pending": N_("Pending approval"),
+    "confirmed": N_("Confirmed"),
+    "rejected": N_("Rejected"),
+    "cancelled": N_("Cancelled"),
+    "expired": N_("Expired"),
 }
+STATUS_LABELS = {status: lazy_gettext(text) for status, text in STATUS_TEXTS.items()}
 KIND_LABELS = {
     "exclusive": lazy_gettext("Whole room"),
     "pooled": lazy_gettext("Hot desks"),
@@ -80,6 +81,16 @@ def message(text: str, params: Mapping[str, object] | None = None) -> str:
     return gettext(text, **localise(params or {}, locale_code()))
 
 
+def status_label(status: str) -> str | None:
+    """A booking status in the viewer's language (STATUS_LABELS' words), None for an unknown one.
+
+    Looked up in the request's catalog (`translations`): a lazy label costs Flask-Babel's
+    whole lookup each time it is printed, once per booking on the staff calendar.
+    """
+    text = STATUS_TEXTS.get(status)
+    return None if text is None else str(translations().ugettext(text))
+
+
 def conflict_message(conflict: Conflict) -> str:
     """A rule's message in the viewer's language, with its values."""
     return message(conflict.message, conflict.params)
@@ -112,8 +123,9 @@ def minutes_text(minutes: int) -> str:
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         password_hint=password_hint,
-        locale_code=locale_code, status_label=STATUS_LABELS.get, kind_label=KIND_LABELS.get,
-        org_kind_label=ORG_KIND_LABELS.get, day_label=day_label, month_label=month_label, external_url=external_url,
+        locale_code=locale_code, status_label=status_label, kind_label=KIND_LABELS.get,
+        org_kind_label=ORG_KIND_LABELS.get, day_label=day_label, month_label=month_label,
+        external_url=external_url,
         conflict_message=conflict_message, minutes_text=minutes_text,
     )
     app.jinja_env.filters["local"] = local

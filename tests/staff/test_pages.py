@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from booking.extensions import db
@@ -57,6 +59,17 @@ def test_the_queue_shows_each_request_with_its_member_and_rivals(
     assert page.index("Podcast") < page.index("Interview")
     assert f'href="/staff/bookings/{first.id}"' in page
     assert page.count("Tanaka") == 2  # the second request, and as the rival of the first
+
+
+def test_every_approve_form_of_the_queue_carries_the_form_token(staff_client, space, member, create_user):
+    requests = [ask(member, space, at(2), at(4)), ask(create_user(), space, at(6), at(8), title="Interview")]
+
+    page = staff_client.get("/staff/requests").get_data(as_text=True)
+
+    for booking in requests:
+        form = re.search(rf'action="/staff/requests/{booking.id}/approve"[^>]*>(.*?)</form>', page, re.S)
+        assert form is not None
+        assert re.search(r'name="csrf_token" type="hidden" value="[^"]+"', form.group(1))
 
 
 def test_an_empty_queue_says_nothing_is_waiting(staff_client):
