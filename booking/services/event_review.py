@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from booking.db import utcnow
@@ -31,17 +31,19 @@ DECIDED = N_("This event proposal was already decided.")
 REVIEWED_BOOKINGS = ("pending", "confirmed")  # a proposal on a cancelled or rejected booking is moot
 
 
+def _waiting() -> Select[tuple[PublicEvent]]:
+    return (select(PublicEvent).join(Booking)
+            .where(PublicEvent.status == "pending", Booking.status.in_(REVIEWED_BOOKINGS)))
+
+
 def proposals() -> list[PublicEvent]:
     """Events members proposed that wait for staff, on bookings still pending or confirmed, oldest first."""
-    query = (select(PublicEvent).join(Booking)
-             .where(PublicEvent.status == "pending", Booking.status.in_(REVIEWED_BOOKINGS))
-             .order_by(PublicEvent.updated_at, PublicEvent.id))
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(_waiting().order_by(PublicEvent.updated_at, PublicEvent.id)))
 
 
 def proposal_count() -> int:
-    """How many proposals wait (the staff queue's notice)."""
-    return len(proposals())
+    """How many proposals wait (the notice on the staff queues): one COUNT, no rows loaded."""
+    return db.session.scalar(_waiting().with_only_columns(func.count(PublicEvent.id))) or 0
 
 
 def get_proposal(staff: User, event_id: int) -> PublicEvent:
@@ -56,14 +58,14 @@ def approve(staff: User, event_id: int, now: datetime | None = None) -> PublicEv
     """Publish a member's pending event. Raises Stale when it was decided meanwhile,
     ServiceError while its booking is not confirmed, NotFound for non-staff."""
     booking = get_proposal(staff, event_id).booking
-    now = now or utcnow()
 
     def work(session: Session) -> PublicEvent:
         event = _pending(session, event_id)
         if event.booking.status != "confirmed":
             raise ServiceError(NOT_CONFIRMED)
-        event.status, event.updated_at = "published", now
-        audit.record(session, event.booking, "published", session.merge(staff), now, event.booking.status)
+        at = now or utcnow()  # read under the lock
+        event.status, event.updated_at = "published", at
+        audit.record(session, event.booking, "published", session.merge(staff), at, event.booking.status)
         _mail(session, "proposal_approved", event, "")
         return event
 
@@ -79,12 +81,12 @@ def reject(staff: User, event_id: int, note: str, now: datetime | None = None) -
         raise ServiceError(NO_NOTE)
     if len(note) > NOTE_MAX:
         raise ServiceError(LONG_NOTE, max=NOTE_MAX)
-    now = now or utcnow()
 
     def work(session: Session) -> PublicEvent:
         event = _pending(session, event_id)
-        event.status, event.updated_at = "rejected", now
-        audit.record(session, event.booking, "turned_down", session.merge(staff), now, event.booking.status, note)
+        at = now or utcnow()  # read under the lock
+        event.status, event.updated_at = "rejected", at
+        audit.record(session, event.booking, "turned_down", session.merge(staff), at, event.booking.status, note)
         _mail(session, "proposal_rejected", event, note)
         return event
 

@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired
 
 from booking.fields import TextField
 from booking.models import PublicEvent
-from booking.services import ServiceError, event_review, public_events
+from booking.services import NotFound, ServiceError, event_review, public_events
 from booking.views.staff import staff_required
 
 bp = Blueprint("event_review", __name__, url_prefix="/staff/event-proposals")
@@ -41,6 +41,8 @@ def approve(event_id: int) -> Response:
         abort(400)
     try:
         event = event_review.approve(current_user, event_id)
+    except NotFound:
+        raise
     except ServiceError as refusal:
         flash(_(refusal.message, **refusal.params), "error")
         return redirect(url_for("event_review.index"))

@@ -166,6 +166,14 @@ def test_proposals_are_for_staff_only(client, proposal, member, method, url):
     assert actions(proposal) == []
 
 
+def test_an_unknown_proposal_is_a_404_for_staff(client, staff):
+    client.login(staff.email)
+
+    assert client.get("/staff/event-proposals/999999/reject").status_code == 404
+    assert client.submit("/staff/event-proposals/999999/approve").status_code == 404
+    assert client.submit("/staff/event-proposals/999999/reject", {"note": "x"}).status_code == 404
+
+
 def test_deciding_needs_the_forms_csrf_token(client, proposal, staff):
     client.login(staff.email)
 
