@@ -157,6 +157,7 @@ def _register_blueprints(app: Flask) -> None:
         bookings,
         errors,
         event_privacy,
+        event_review,
         events,
         feeds,
         main,
@@ -172,7 +173,7 @@ def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter
 
     for module in (main, auth, second_factor, spaces, bookings, series, staff, staff_admin, staff_mail, reports,
-                   account, feeds, events, attendance, event_privacy):
+                   account, feeds, events, attendance, event_privacy, event_review):
         app.register_blueprint(module.bp)
     errors.register(app)
     from booking.views import helpers, params, sessions

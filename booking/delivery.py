@@ -25,6 +25,7 @@ from booking import jobs, mail
 from booking.db import utcnow
 from booking.services import (
     event_mail,  # noqa: F401 (registers the public event renderers)
+    event_review_mail,  # noqa: F401 (registers the event proposal decisions' renderers)
     notifications,  # noqa: F401 (registers the booking renderers)
     outbox,
     series_mail,  # noqa: F401 (registers the series renderer)

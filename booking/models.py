@@ -438,7 +438,9 @@ class FeedToken(db.Model):
 EVENT_ACTIONS = ("requested", "approved", "rejected", "cancelled", "overridden", "edited",
                  "proposed", "declined", "expired", "restored",
                  # the public event on the booking (issue 19): its attendees exported, mailed, or it withdrawn
-                 "exported", "mailed", "withdrawn")
+                 "exported", "mailed", "withdrawn",
+                 # a member's proposed public event approved (published) or rejected by staff
+                 "published", "turned_down")
 
 
 class BookingEvent(db.Model):
@@ -569,7 +571,7 @@ class ExportLog(db.Model):
     row_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-EVENT_STATUSES = ("pending", "published", "withdrawn")
+EVENT_STATUSES = ("pending", "published", "withdrawn", "rejected")
 REGISTRATION_STATUSES = ("registered", "offered", "waiting", "cancelled", "expired")
 # Registrations in these statuses hold seats: public_events.seats_taken counts exactly their
 # party sizes (kept by database triggers), and a CHECK keeps it within the capacity.
@@ -581,7 +583,8 @@ class PublicEvent(db.Model):
 
     Not the audit trail's BookingEvent. The event takes place at its booking's time
     and space; `status` says whether visitors see it (a member's proposal waits for
-    staff as `pending`). `seats_taken` is kept by triggers on `registrations`
+    staff as `pending`; staff publish it or reject it, `rejected`, services.event_review).
+    `seats_taken` is kept by triggers on `registrations`
     (migration 0012) and can never pass `capacity`: the database has the last word,
     as for desks. `sequence` is the calendar SEQUENCE of the event's own VEVENT,
     raised on every change registrants are told about.

@@ -80,7 +80,8 @@ def save_event(user: User, booking_id: int, data: EventInput, now: datetime | No
     The agenda must fit inside the booking, the capacity within the space's
     maximum number of people and not below the seats already given, and
     registration must close after it opens and by the end of the event. A member's
-    event waits for staff (`pending`); staff's is published at once. A larger
+    event waits for staff (`pending`, also after a rejection; event_review decides);
+    staff's is published at once. A larger
     capacity seats the waiting list at once (`key` signs the links in their mail).
     """
     now = now or utcnow()
@@ -108,6 +109,8 @@ def _save(session: Session, user: User, booking_id: int, data: EventInput, now: 
         session.add(event)
     else:
         event.sequence += 1
+        if event.status == "rejected":  # the member changed a rejected proposal: staff look again
+            event.status = "pending"
     for name in ("title_ja", "title_en", "description_ja", "description_en", "organiser", "capacity",
                  "fee_ja", "fee_en", "registration_opens_at", "registration_closes_at", "accepts_walk_ins"):
         setattr(event, name, getattr(data, name))
@@ -121,27 +124,6 @@ def _save(session: Session, user: User, booking_id: int, data: EventInput, now: 
 
         promote_waiting(session, event, key, now)
     return Saved(event=event)
-
-
-def publish(staff: User, event_id: int, now: datetime | None = None) -> PublicEvent:
-    """Staff approve a member's event: visitors see it from now on."""
-    if not staff.is_staff:
-        raise NotFound()
-    now = now or utcnow()
-    event = db.session.get(PublicEvent, event_id)
-    if event is None:
-        raise NotFound()
-
-    def work(session: Session) -> PublicEvent:
-        current = session.get(PublicEvent, event_id, populate_existing=True)
-        assert current is not None
-        if current.booking.status != "confirmed":
-            raise ServiceError(NOT_CONFIRMED)
-        current.status, current.updated_at = "published", now
-        return current
-
-    return run_write(event.booking.space_id, work)
-
 
 
 def listed(now: datetime | None = None, space_id: int | None = None) -> tuple[list[PublicEvent], list[PublicEvent]]:

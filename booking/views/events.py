@@ -212,7 +212,7 @@ REGISTRATION_STATUSES = {
 def event_json_ld(event: PublicEvent, locale: str) -> dict[str, Any]:
     """schema.org Event of a public event (seats left as remainingAttendeeCapacity, never names)."""
     booking, space = event.booking, event.booking.space
-    status = "EventScheduled" if booking.status == "confirmed" else "EventCancelled"
+    status = "EventCancelled" if event.is_cancelled else "EventScheduled"
     return {
         "@context": "https://schema.org", "@type": "Event", "name": event.title(locale),
         "description": event.description(locale), "startDate": booking.start_dt.astimezone(
@@ -223,16 +223,23 @@ def event_json_ld(event: PublicEvent, locale: str) -> dict[str, Any]:
         "location": {"@type": "Place", "name": space.name(locale),
                      "url": external_url("spaces.week", slug=space.slug)},
         "organizer": {"@type": "Organization", "name": event.organiser or space.name(locale)},
-        "maximumAttendeeCapacity": event.capacity, "remainingAttendeeCapacity": event.seats_left,
+        "maximumAttendeeCapacity": event.capacity,
+        "remainingAttendeeCapacity": 0 if event.is_cancelled else event.seats_left,
         "isAccessibleForFree": event.fee_ja in ("無料", "") or event.fee_en.lower() == "free",
         "offers": {"@type": "Offer", "price": "0" if event.fee_ja in ("無料", "") else event.fee(locale),
                    "priceCurrency": "JPY", "url": external_url("events.detail", event_id=event.id),
-                   "availability": "https://schema.org/" + ("InStock" if event.seats_left else "SoldOut")},
+                   "availability": "https://schema.org/" + _availability(event)},
         "url": external_url("events.detail", event_id=event.id),
         "subEvent": [{"@type": "Event", "name": item.title(locale), "startDate": item.start_dt.astimezone(
             ZoneInfo(space.timezone)).isoformat(), "duration": f"PT{item.minutes}M"}
             for item in event.agenda_items],
     }
+
+
+def _availability(event: PublicEvent) -> str:
+    if event.is_cancelled:
+        return "Discontinued"
+    return "InStock" if event.seats_left else "SoldOut"
 
 
 @bp.app_context_processor

@@ -54,6 +54,11 @@ ACTION_LABELS = {
     "declined": _l("Change rejected"),
     "expired": _l("Expired"),
     "restored": _l("Cancellation undone"),
+    "exported": _l("Attendees exported"),
+    "mailed": _l("Attendees mailed"),
+    "withdrawn": _l("Event called off"),
+    "published": _l("Proposed event approved and published"),
+    "turned_down": _l("Proposed event rejected"),
 }
 
 

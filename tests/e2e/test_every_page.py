@@ -91,7 +91,9 @@ def floor(app: Flask, create_space, create_user, create_booking) -> dict[str, An
     db.session.commit()
     kick_off = thursday + timedelta(days=5)
     event = make_event(studio, staff, tokyo(kick_off, 17), tokyo(kick_off, 18, 45))
-    values = {"event_id": event.id, "event_booking_id": event.booking_id,
+    proposal = make_event(studio, member, tokyo(kick_off + timedelta(days=1), 17),
+                          tokyo(kick_off + timedelta(days=1), 18), status="pending", title_ja="利用者の勉強会")
+    values = {"event_id": event.id, "event_booking_id": event.booking_id, "proposal_id": proposal.id,
               "slug": studio.slug, "booking_id": mine.id, "space_id": studio.id, "user_id": member.id,
               "series_id": series.id, "closure_id": closure.id, "reason": "register"}
     return {"member": member, "staff": staff, "admin": admin, "values": values, "pending": pending[0].id}
@@ -104,6 +106,8 @@ def url(rule: str, values: dict[str, Any], floor: dict[str, Any]) -> str:
         return f"/bookings/{values['event_booking_id']}/event"
     if rule == "/staff/bookings/<int:booking_id>":
         return f"/staff/bookings/{floor['pending']}"
+    if rule == "/staff/event-proposals/<int:event_id>/reject":  # the confirmation, of a proposal still waiting
+        return f"/staff/event-proposals/{values['proposal_id']}/reject"
     path = re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule)
     return path
 

@@ -52,7 +52,7 @@ def test_a_move_the_agenda_would_not_fit_is_refused_and_nothing_moves(kick_off, 
 
 def test_staff_cannot_publish_an_event_on_a_pending_booking_and_visitors_never_see_it(
         client, hall, create_user, create_booking):
-    from booking.services import public_events
+    from booking.services import event_review, public_events
 
     start = kick_start()
     hall.members_may_host_events = True
@@ -68,7 +68,7 @@ def test_staff_cannot_publish_an_event_on_a_pending_booking_and_visitors_never_s
     assert member_saved.ok and member_saved.event.status == "pending"
     event_id = member_saved.event.id
     with pytest.raises(ServiceError):
-        public_events.publish(staff, event_id)
+        event_review.approve(staff, event_id)
     db.session.rollback()
     event = db.session.get(PublicEvent, event_id)
     assert event.status == "pending"

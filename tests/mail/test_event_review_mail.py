@@ -1,0 +1,38 @@
+"""The member's mail on staff's decision about a proposed event, through the real SMTP server,
+in the member's language, with staff's note as written."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from booking.services import event_review
+from tests.events.factories import make_event
+from tests.mail.conftest import DAY, text_of
+
+
+def test_the_member_reads_the_rejection_with_the_note_in_english_and_the_approval_in_japanese(
+        inbox, create_user, create_space):
+    hall = create_space(slug="hall", max_people=80, name_ja="イベントホール", name_en="Event hall",
+                        members_may_host_events=True)
+    english, japanese = create_user(name="Alex Smith", locale="en"), create_user(name="山田 花子", locale="ja")
+    staff = create_user(role="staff")
+    start = DAY + timedelta(hours=8)
+    turned = make_event(hall, english, start, start + timedelta(hours=2), status="pending",
+                        title_ja="英語の勉強会", title_en="English study group")
+    welcome = make_event(hall, japanese, start + timedelta(days=1), start + timedelta(days=1, hours=2),
+                         status="pending", title_ja="地域DX勉強会", title_en="Local DX study group")
+
+    event_review.reject(staff, turned.id, "The hall is closed for repairs that week.\n<b>Sorry.</b>")
+    event_review.approve(staff, welcome.id)
+
+    rejected = inbox.only_one_to(english.email)
+    assert rejected["Subject"] == "Your event was not published: English study group"
+    body = text_of(rejected)
+    assert "The hall is closed for repairs that week." in body and "<b>Sorry.</b>" in body
+    assert "Event hall" in body and f"https://booking.example.jp/bookings/{turned.booking_id}" in body
+    approved = inbox.only_one_to(japanese.email)
+    assert approved["Subject"] == "イベントを公開しました：地域DX勉強会"
+    body = text_of(approved)
+    assert "イベントホール" in body and f"https://booking.example.jp/events/{welcome.id}" in body
+    assert f"{(start + timedelta(days=1, hours=9)).day}日" in body  # the date as the pages show it (Tokyo)
+    assert staff.email not in (m["To"] for m in inbox.messages)
