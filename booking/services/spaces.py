@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 
 import holidays as holiday_calendars
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
-from booking.domain.grid import WeekGrid, build_week
+from booking.caches import BoundedCache
+from booking.db import UTCDateTime
+from booking.domain.grid import WeekFacts, WeekGrid, week_facts, week_grid
 from booking.domain.hints import SEARCH_DAYS, FreeStarts, free_start_count, free_starts_near, next_free_start
 from booking.domain.rules import holiday_closures
 from booking.domain.values import ClosedRange, Hold, Policy, Request
@@ -20,6 +25,9 @@ from booking.models import Booking, BookingHold, Closure, HolidayOpening, Space
 from booking.services import NotFound
 
 HOLIDAY_LANGUAGES = {"ja": "ja", "en": "en_US"}
+# Weeks kept per worker process (one fully booked desk week's facts: about 200 small values).
+MAX_CACHED_WEEKS = 512
+week_facts_cache: BoundedCache[WeekFacts] = BoundedCache(MAX_CACHED_WEEKS)
 
 
 def list_spaces() -> list[Space]:
@@ -60,13 +68,18 @@ def longest_hold(space: Space) -> timedelta:
     return timedelta(minutes=space.max_minutes + space.setup_minutes + space.teardown_minutes)
 
 
-def active_holds(session: Session, space: Space, start_dt: datetime, end_dt: datetime) -> list[Hold]:
-    """Active holds of the space that overlap [start_dt, end_dt)."""
+def active_hold_rows(session: Session, space: Space, start_dt: datetime, end_dt: datetime) -> list[tuple[Any, ...]]:
+    """Active holds of the space that overlap [start_dt, end_dt), as the driver returns them.
+
+    (booking_id, user_id, unit_no, occupied_start, occupied_end) with the instants not yet
+    converted (SQLite: text): cheap to compare and hash, so the week grid keys its cache by
+    them; `holds_of` makes them domain values.
+    """
     # Columns, not ORM rows: a fully booked desk week is 2,352 holds, and building an
     # identity-mapped BookingHold for each cost more than the query itself.
     rows = session.execute(
-        select(BookingHold.booking_id, Booking.user_id, BookingHold.unit_no, BookingHold.occupied_start,
-               BookingHold.occupied_end)
+        select(BookingHold.booking_id, Booking.user_id, BookingHold.unit_no,
+               type_coerce(BookingHold.occupied_start, NullType), type_coerce(BookingHold.occupied_end, NullType))
         .join(Booking, Booking.id == BookingHold.booking_id)
         .where(
             BookingHold.space_id == space.id,
@@ -76,7 +89,22 @@ def active_holds(session: Session, space: Space, start_dt: datetime, end_dt: dat
             BookingHold.occupied_end > start_dt,
         )
     )
-    return [Hold(*row) for row in rows]
+    return [tuple(row) for row in rows]
+
+
+def holds_of(session: Session, rows: Sequence[tuple[Any, ...]]) -> list[Hold]:
+    """Domain holds of `active_hold_rows`, instants converted as the UTCDateTime columns do."""
+    dialect = session.get_bind().dialect
+    convert = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    if convert is None:
+        return [Hold(*row) for row in rows]
+    return [Hold(booking_id, user_id, unit_no, convert(start), convert(end))
+            for booking_id, user_id, unit_no, start, end in rows]
+
+
+def active_holds(session: Session, space: Space, start_dt: datetime, end_dt: datetime) -> list[Hold]:
+    """Active holds of the space that overlap [start_dt, end_dt)."""
+    return holds_of(session, active_hold_rows(session, space, start_dt, end_dt))
 
 
 @lru_cache(maxsize=64)
@@ -148,16 +176,27 @@ def own_intervals(
 def week_view(
     space: Space, monday: date, viewer_id: int | None, now: datetime, locale: str
 ) -> WeekGrid:
-    """The week grid of a space as one viewer sees it."""
+    """The week grid of a space as one viewer sees it.
+
+    The clock-free part (`domain.grid.week_facts`, the calendar and unit rules of every
+    cell) is kept per worker for the same policy, week, holds, closures and own bookings:
+    all loaded here on every request, so a kept value is never stale. The time window
+    rules run on every request (`domain.grid.week_grid`).
+    """
     policy = policy_of(space)
     start_dt = datetime.combine(monday, time(0), policy.zone)
     end_dt = datetime.combine(monday + timedelta(days=7), time(0), policy.zone)
     session = db.session()
     margin = longest_hold(space)
-    holds = active_holds(session, space, start_dt - margin, end_dt + margin)
+    hold_rows = active_hold_rows(session, space, start_dt - margin, end_dt + margin)
     closures = closures_between(session, space, policy, start_dt, end_dt, locale)
     own = own_intervals(session, space, viewer_id, start_dt, end_dt)
-    return build_week(policy, monday, holds, closures, own, now)
+    key = (policy.key, monday, tuple(hold_rows), tuple(closures), tuple(own))
+    facts = week_facts_cache.get(key)
+    if facts is None:
+        facts = week_facts(policy, monday, holds_of(session, hold_rows), closures, own)
+        week_facts_cache.put(key, facts)
+    return week_grid(facts, policy, now)
 
 
 def free_starts(
