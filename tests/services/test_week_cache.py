@@ -40,9 +40,9 @@ def empty_cache():
     week_facts_cache.clear()
 
 
-def book(member, space, start: datetime, hours: int = 1):
+def book(member, space, start: datetime, hours: int = 1, now: datetime = NOW):
     outcome = request_booking(member, BookingInput(space_id=space.id, start_dt=start,
-                                                   end_dt=start + timedelta(hours=hours), title="Test"), now=NOW)
+                                                   end_dt=start + timedelta(hours=hours), title="Test"), now=now)
     assert outcome.ok, outcome.conflicts
     return outcome.booking
 
@@ -119,3 +119,33 @@ def test_the_cache_drops_the_least_recently_used_beyond_its_bound():
     assert cache.used == 8
     cache.put("huge", "x" * 11)
     assert cache.get("huge") is None and cache.used == 8
+
+
+def test_the_spaces_page_reads_all_spaces_at_once_and_says_what_each_space_alone_says(create_space, create_user):
+    from booking.domain.hints import free_start_count, next_free_start
+
+    studio, desks = create_space(), create_space(kind="pooled", unit_count=2, timezone="Europe/Berlin")
+    hall = create_space(min_notice_minutes=120, setup_minutes=30)
+    member = create_user()
+    now = datetime.now(UTC).replace(microsecond=0)
+    today = now.astimezone(TOKYO).date()
+    tomorrow_noon = local(today + timedelta(days=1), 12)
+    for space in (studio, hall):
+        book(member, space, tomorrow_noon.replace(hour=10), hours=2, now=now)
+    admin_spaces.add_closure(admin_spaces.ClosureInput(
+        space_id=None, start_local=tomorrow_noon.replace(tzinfo=None), end_local=tomorrow_noon.replace(
+            tzinfo=None, hour=15), reason="点検"))
+    found = spaces.availabilities([studio, desks, hall], now, "ja")
+    for space in (studio, desks, hall):
+        policy = policy_of(space)
+        day = now.astimezone(policy.zone).date()
+        start = datetime.combine(day, time(0), policy.zone)
+        end = start + timedelta(days=2)
+        margin = spaces.longest_hold(space)
+        holds = active_holds(spaces.db.session, space, start - margin, end + margin)
+        closures = closures_between(spaces.db.session, space, policy, start, end, "ja")
+        alone = found[space.id]
+        assert alone.free_today == free_start_count(day, policy, holds, closures, now)
+        assert alone.free_tomorrow == free_start_count(day + timedelta(days=1), policy, holds, closures, now)
+        assert alone.next_start == next_free_start(policy, holds, closures, now, search_days=1)
+        assert alone == spaces.availability(space, now, "ja")
