@@ -79,7 +79,8 @@ def longest_hold(space: Space) -> timedelta:
     return timedelta(minutes=space.max_minutes + space.setup_minutes + space.teardown_minutes)
 
 
-def active_hold_rows(session: Session, space: Space, start_dt: datetime, end_dt: datetime) -> list[tuple[Any, ...]]:
+def active_hold_rows(session: Session, space: Space, start_dt: datetime,
+                     end_dt: datetime) -> Sequence[tuple[Any, ...]]:
     """Active holds of the space that overlap [start_dt, end_dt), as the driver returns them.
 
     (booking_id, user_id, unit_no, occupied_start, occupied_end) with the instants not yet
@@ -100,7 +101,7 @@ def active_hold_rows(session: Session, space: Space, start_dt: datetime, end_dt:
             BookingHold.occupied_end > start_dt,
         )
     )
-    return [tuple(row) for row in rows]
+    return rows.all()  # rows compare and hash as tuples: no copy needed
 
 
 def holds_of(session: Session, rows: Sequence[tuple[Any, ...]]) -> list[Hold]:
