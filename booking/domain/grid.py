@@ -26,14 +26,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from booking.domain.intervals import overlaps
-from booking.domain.rules import check_request, free_units, occupied
+from booking.domain.rules import check_calendar, check_time_window, check_units, free_units, occupied
 from booking.domain.values import ClosedRange, Hold, Policy, Request, as_utc, local_day_bounds
 
 FREE, TAKEN, MINE, CLOSED, PAST = "free", "taken", "mine", "closed", "past"
 
+# The codes of each group of rules (`check_calendar`, `check_time_window`, `check_units`).
 CALENDAR_CODES = frozenset({"grid", "duration", "hours", "closed"})
 TIME_CODES = frozenset({"past", "notice", "horizon"})
 UNIT_CODES = frozenset({"overlap", "capacity"})
+
 
 
 @dataclass(frozen=True)
@@ -108,30 +110,50 @@ def local_slot_start(day: date, at: time, policy: Policy) -> datetime | None:
     return starts[0] if starts else None
 
 
-def slot_state(
-    request: Request,
-    slot_end: datetime,
-    policy: Policy,
-    holds: Sequence[Hold],
-    closures: Sequence[ClosedRange],
-    own: Sequence[tuple[datetime, datetime]],
-    now: datetime,
-) -> tuple[str, int]:
-    """The state of one slot and how many units a booking starting there would find."""
-    # Codes only: the grid shows states, so no rule builds a message it would throw away.
-    conflicts = check_request(request, policy, holds, closures, now, suggest=False, detail=False)
-    codes = {c.code for c in conflicts} - {"quota"}
-    free = len(free_units(holds, policy, *occupied(request, policy)))
-    if any(overlaps(request.start_dt, slot_end, a, b) for a, b in own):
+@dataclass(frozen=True)
+class SlotFacts:
+    """What the rules say of one cell's probe apart from the clock.
+
+    The probe is the booking of the space's minimum length and one unit starting at
+    the cell. `is_closed`: `check_calendar` finds a conflict; `is_taken`: `check_units`
+    does; `free_count`: units free for its whole occupied interval; `is_mine`: the viewer
+    has a booking in the cell.
+    """
+
+    key: tuple[date, time, int]
+    probe: Request
+    end_dt: datetime
+    is_closed: bool
+    is_taken: bool
+    free_count: int
+    is_mine: bool
+
+
+@dataclass(frozen=True)
+class WeekFacts:
+    """A week's rows and the clock-free facts of each of its cells (see `week_facts`)."""
+
+    days: tuple[date, ...]
+    times: tuple[time, ...]
+    slots: tuple[SlotFacts, ...]
+
+
+def slot_state(facts: SlotFacts, is_out_of_time: bool) -> tuple[str, int]:
+    """The state of one slot and how many units a booking starting there would find.
+
+    `is_out_of_time`: `check_time_window` finds a conflict for the probe (past, notice, horizon).
+    """
+    if facts.is_mine:
         # In a desk pool the viewer may book more desks here: say how many, when bookable.
-        return MINE, 0 if codes else free
-    if codes & CALENDAR_CODES:
+        is_refused = facts.is_closed or is_out_of_time or facts.is_taken
+        return MINE, 0 if is_refused else facts.free_count
+    if facts.is_closed:
         return CLOSED, 0
-    if codes & TIME_CODES:
-        return PAST, free
-    if codes & UNIT_CODES:
+    if is_out_of_time:
+        return PAST, facts.free_count
+    if facts.is_taken:
         return TAKEN, 0
-    return FREE, free
+    return FREE, facts.free_count
 
 
 def week_times(policy: Policy, days: Sequence[date]) -> tuple[time, ...]:
@@ -162,22 +184,52 @@ def build_week(
 
     `own` are the viewer's active bookings (without buffers).
     """
+    return week_grid(week_facts(policy, monday, holds, closures, own), policy, now)
+
+
+def week_grid(facts: WeekFacts, policy: Policy, now: datetime) -> WeekGrid:
+    """The grid of a week's clock-free facts at `now`: the time window rules run for each cell.
+
+    `check_request` is `check_calendar`, `check_time_window`, `check_units` and quota
+    (the member's own limit, not the slot's); the calendar and units are in `facts`.
+    """
+    cells = {}
+    for slot in facts.slots:
+        is_out_of_time = bool(check_time_window(slot.probe, policy, now, detail=False))
+        state, free = slot_state(slot, is_out_of_time)
+        cells[slot.key] = Cell(slot.probe.start_dt, slot.end_dt, state, free)
+    return WeekGrid(facts.days, facts.times, cells)
+
+
+def week_facts(
+    policy: Policy,
+    monday: date,
+    holds: Sequence[Hold],
+    closures: Sequence[ClosedRange],
+    own: Sequence[tuple[datetime, datetime]],
+) -> WeekFacts:
+    """What the clock-free rules say of every cell of seven local days from `monday`.
+
+    A pure function of its arguments (it reads no clock), so a caller may keep the
+    result for the same arguments; `week_grid` adds what depends on `now`.
+    """
     days = tuple(monday + timedelta(days=i) for i in range(7))
     slot = timedelta(minutes=policy.slot_minutes)
     shortest = timedelta(minutes=policy.min_minutes)
     # Each cell only needs what touches its own day (buffers and the longest probe included):
     # filtering per day keeps a full week of a busy desk pool from costing cells × holds.
     margin = policy.setup + policy.teardown + shortest + slot
-    cells: dict[tuple[date, time, int], Cell] = {}
+    # Only holds that overlap a probe's occupied interval can matter to its rules: found by
+    # bisection in the holds sorted by start (none lasts over `longest`).
+    sorted_holds = sorted(holds, key=lambda h: h.start_dt)
+    hold_starts = [h.start_dt for h in sorted_holds]
+    longest = max((h.end_dt - h.start_dt for h in sorted_holds), default=timedelta(0))
+    slots: list[SlotFacts] = []
     times = grid_times(policy)
     repeated: set[time] = set()
     for day in days:
         day_start, day_end = local_day_bounds(day, policy.zone)
         low, high = as_utc(day_start) - margin, as_utc(day_end) + margin
-        day_holds = sorted((h for h in holds if overlaps(h.start_dt, h.end_dt, low, high)),
-                           key=lambda h: h.start_dt)
-        hold_starts = [h.start_dt for h in day_holds]
-        longest = max((h.end_dt - h.start_dt for h in day_holds), default=timedelta(0))
         day_closures = [c for c in closures if overlaps(c.start_dt, c.end_dt, low, high)]
         day_own = [(a, b) for a, b in own if overlaps(a, b, low, high)]
         for at in times:
@@ -186,14 +238,15 @@ def build_week(
             if len(starts) == 2:
                 repeated.add(at)
             for fold, start in enumerate(starts):
-                request = Request(start, start + shortest)
-                # Only holds that overlap the probe's occupied interval can matter to its rules:
-                # found by bisection in the day's holds, sorted by start (none lasts over `longest`).
-                occupied_start, occupied_end = occupied(request, policy)
-                cell_holds = day_holds[bisect_left(hold_starts, occupied_start - longest):
-                                       bisect_left(hold_starts, occupied_end)]
-                state, free = slot_state(
-                    request, start + slot, policy, cell_holds, day_closures, day_own, now
-                )
-                cells[(day, at, fold)] = Cell(start, start + slot, state, free)
-    return WeekGrid(days, _with_repeated(times, [at for at in times if at in repeated]), cells)
+                probe = Request(start, start + shortest)
+                occupied_start, occupied_end = occupied(probe, policy)
+                cell_holds = sorted_holds[bisect_left(hold_starts, occupied_start - longest):
+                                          bisect_left(hold_starts, occupied_end)]
+                slots.append(SlotFacts(
+                    key=(day, at, fold), probe=probe, end_dt=start + slot,
+                    is_closed=bool(check_calendar(probe, policy, day_closures, detail=False)),
+                    is_taken=bool(check_units(probe, policy, cell_holds, suggest=False, detail=False)),
+                    free_count=len(free_units(cell_holds, policy, occupied_start, occupied_end)),
+                    is_mine=any(overlaps(start, start + slot, a, b) for a, b in day_own),
+                ))
+    return WeekFacts(days, _with_repeated(times, [at for at in times if at in repeated]), tuple(slots))

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from booking.domain.intervals import overlaps
-from booking.domain.rules import check_request, fmt_time, grid_ceil, opening_periods
+from booking.domain.rules import (
+    check_calendar,
+    check_request,
+    check_time_window,
+    check_units,
+    fmt_time,
+    grid_ceil,
+    opening_periods,
+)
 from booking.domain.values import N_, ClosedRange, Conflict, Hold, Policy, Request, local_day_bounds
 
 # Rules that say whether a start is free for this booking; quota is the member's own limit
@@ -42,7 +50,8 @@ class FreeStarts:
 def fits(request: Request, policy: Policy, holds: Sequence[Hold], closures: Sequence[ClosedRange],
          now: datetime) -> bool:
     """Whether this booking could start where it is asked: open, not closed, in time, units free."""
-    conflicts = check_request(request, policy, holds, closures, now, suggest=False)
+    # Codes only (detail=False): the same rules, with no message built for a question that needs none.
+    conflicts = check_request(request, policy, holds, closures, now, suggest=False, detail=False)
     return not any(c.code in SLOT_CODES for c in conflicts)
 
 
@@ -146,6 +155,28 @@ def next_free_start(policy: Policy, holds: Sequence[Hold], closures: Sequence[Cl
 def free_start_count(day: date, policy: Policy, holds: Sequence[Hold], closures: Sequence[ClosedRange],
                      now: datetime) -> int:
     """How many starts of a local day the space's shortest booking of one unit could take."""
+    return count_free_starts(day_start_facts(day, policy, holds, closures), policy, now)
+
+
+def day_start_facts(day: date, policy: Policy, holds: Sequence[Hold],
+                    closures: Sequence[ClosedRange]) -> tuple[tuple[Request, bool], ...]:
+    """Each start of a local day for the shortest booking of one unit, and whether the calendar
+    and the units let it be taken (`check_calendar`, `check_units`; codes in SLOT_CODES).
+
+    Clock-free: a caller may keep it for the same arguments; `count_free_starts` adds the
+    time window (`check_time_window`), so that the two make `fits` for every start.
+    """
     length = timedelta(minutes=policy.min_minutes)
-    return sum(1 for start in day_starts(day, length, policy)
-               if fits(shortest_probe(start, policy), policy, holds, closures, now))
+    facts = []
+    for start in day_starts(day, length, policy):
+        probe = shortest_probe(start, policy)
+        codes = [*check_calendar(probe, policy, closures, detail=False),
+                 *check_units(probe, policy, holds, suggest=False, detail=False)]
+        facts.append((probe, not any(c.code in SLOT_CODES for c in codes)))
+    return tuple(facts)
+
+
+def count_free_starts(facts: Sequence[tuple[Request, bool]], policy: Policy, now: datetime) -> int:
+    """How many of a day's starts (`day_start_facts`) are free at `now`."""
+    return sum(1 for probe, is_open in facts
+               if is_open and not check_time_window(probe, policy, now, detail=False))

@@ -431,8 +431,6 @@ def check_units(
     return [Conflict("overlap", message, params)]
 
 
-
-
 def check_request(
     request: Request,
     policy: Policy,
@@ -455,13 +453,27 @@ def check_request(
     if request.end_dt <= request.start_dt:
         return [Conflict("duration", N_("The end must be after the start."), {})]
     conflicts = [
-        *check_grid(request, policy, detail),
-        *check_duration(request, policy, detail),
-        *check_hours(request, policy, detail),
-        *check_closed(request, policy, closures, detail),
+        *check_calendar(request, policy, closures, detail),
         *check_time_window(request, policy, now, detail),
         *check_units(request, policy, holds, closures, suggest, detail),
         *check_quota(request, policy, usage or Usage(), now),
     ]
     dropped = overrides & OVERRIDABLE
     return [c for c in conflicts if c.code not in dropped]
+
+
+def check_calendar(
+    request: Request, policy: Policy, closures: Sequence[ClosedRange], detail: bool = True
+) -> list[Conflict]:
+    """The rules of the space's calendar: grid, duration, opening hours, closures (in that order).
+
+    With `check_time_window`, `check_units` and `check_quota` this is all of
+    `check_request`; the week grid runs the groups apart, the calendar and units once
+    per grid and the time window once per request (it alone reads the clock).
+    """
+    return [
+        *check_grid(request, policy, detail),
+        *check_duration(request, policy, detail),
+        *check_hours(request, policy, detail),
+        *check_closed(request, policy, closures, detail),
+    ]

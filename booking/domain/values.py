@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -82,6 +82,12 @@ class Policy:
     def memo(self) -> dict[object, object]:
         """Values the rules derive from this policy alone (it never changes), kept for its lifetime."""
         return {}
+
+    @cached_property
+    def key(self) -> tuple[object, ...]:
+        """Every value of the policy in one hashable tuple (`opening` as sorted weekday pairs)."""
+        values = [getattr(self, f.name) for f in fields(self) if f.name != "opening"]
+        return (*values, tuple(sorted(self.opening.items())))
 
     @property
     def is_pooled(self) -> bool:

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 
 import holidays as holiday_calendars
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select, type_coerce
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.types import NullType
 
-from booking.domain.grid import WeekGrid, build_week
-from booking.domain.hints import SEARCH_DAYS, FreeStarts, free_start_count, free_starts_near, next_free_start
+from booking.caches import BoundedCache
+from booking.db import UTCDateTime
+from booking.domain.grid import WeekFacts, WeekGrid, week_facts, week_grid
+from booking.domain.hints import (
+    SEARCH_DAYS,
+    FreeStarts,
+    count_free_starts,
+    day_start_facts,
+    free_starts_near,
+    next_free_start,
+)
 from booking.domain.rules import holiday_closures
 from booking.domain.values import ClosedRange, Hold, Policy, Request
 from booking.extensions import db
@@ -20,10 +32,17 @@ from booking.models import Booking, BookingHold, Closure, HolidayOpening, Space
 from booking.services import NotFound
 
 HOLIDAY_LANGUAGES = {"ja": "ja", "en": "en_US"}
+# Weeks kept per worker process (one fully booked desk week's facts: about 200 small values).
+MAX_CACHED_WEEKS = 512
+week_facts_cache: BoundedCache[WeekFacts] = BoundedCache(MAX_CACHED_WEEKS)
+# Days of free starts kept per worker (the spaces page reads two per space).
+MAX_CACHED_DAYS = 1024
+start_facts_cache: BoundedCache[tuple[tuple[Request, bool], ...]] = BoundedCache(MAX_CACHED_DAYS)
 
 
 def list_spaces() -> list[Space]:
-    return list(db.session.scalars(select(Space).order_by(Space.id)))
+    """Every space with its opening hours (one query for all, not one per space)."""
+    return list(db.session.scalars(select(Space).options(selectinload(Space.opening_hours)).order_by(Space.id)))
 
 
 def get_space(slug: str) -> Space:
@@ -60,13 +79,19 @@ def longest_hold(space: Space) -> timedelta:
     return timedelta(minutes=space.max_minutes + space.setup_minutes + space.teardown_minutes)
 
 
-def active_holds(session: Session, space: Space, start_dt: datetime, end_dt: datetime) -> list[Hold]:
-    """Active holds of the space that overlap [start_dt, end_dt)."""
+def active_hold_rows(session: Session, space: Space, start_dt: datetime,
+                     end_dt: datetime) -> Sequence[tuple[Any, ...]]:
+    """Active holds of the space that overlap [start_dt, end_dt), as the driver returns them.
+
+    (booking_id, user_id, unit_no, occupied_start, occupied_end) with the instants not yet
+    converted (SQLite: text): cheap to compare and hash, so the week grid keys its cache by
+    them; `holds_of` makes them domain values.
+    """
     # Columns, not ORM rows: a fully booked desk week is 2,352 holds, and building an
     # identity-mapped BookingHold for each cost more than the query itself.
     rows = session.execute(
-        select(BookingHold.booking_id, Booking.user_id, BookingHold.unit_no, BookingHold.occupied_start,
-               BookingHold.occupied_end)
+        select(BookingHold.booking_id, Booking.user_id, BookingHold.unit_no,
+               type_coerce(BookingHold.occupied_start, NullType), type_coerce(BookingHold.occupied_end, NullType))
         .join(Booking, Booking.id == BookingHold.booking_id)
         .where(
             BookingHold.space_id == space.id,
@@ -76,7 +101,23 @@ def active_holds(session: Session, space: Space, start_dt: datetime, end_dt: dat
             BookingHold.occupied_end > start_dt,
         )
     )
-    return [Hold(*row) for row in rows]
+    # Plain tuples: hashing and comparing 2,352 Row objects costs twice the copy and the tuples together.
+    return [tuple(row) for row in rows]
+
+
+def holds_of(session: Session, rows: Sequence[tuple[Any, ...]]) -> list[Hold]:
+    """Domain holds of `active_hold_rows`, instants converted as the UTCDateTime columns do."""
+    dialect = session.get_bind().dialect
+    convert: Callable[[Any], Any] | None = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    if convert is None:
+        return [Hold(*row) for row in rows]
+    return [Hold(booking_id, user_id, unit_no, convert(start), convert(end))
+            for booking_id, user_id, unit_no, start, end in rows]
+
+
+def active_holds(session: Session, space: Space, start_dt: datetime, end_dt: datetime) -> list[Hold]:
+    """Active holds of the space that overlap [start_dt, end_dt)."""
+    return holds_of(session, active_hold_rows(session, space, start_dt, end_dt))
 
 
 @lru_cache(maxsize=64)
@@ -148,16 +189,27 @@ def own_intervals(
 def week_view(
     space: Space, monday: date, viewer_id: int | None, now: datetime, locale: str
 ) -> WeekGrid:
-    """The week grid of a space as one viewer sees it."""
+    """The week grid of a space as one viewer sees it.
+
+    The clock-free part (`domain.grid.week_facts`, the calendar and unit rules of every
+    cell) is kept per worker for the same policy, week, holds, closures and own bookings:
+    all loaded here on every request, so a kept value is never stale. The time window
+    rules run on every request (`domain.grid.week_grid`).
+    """
     policy = policy_of(space)
     start_dt = datetime.combine(monday, time(0), policy.zone)
     end_dt = datetime.combine(monday + timedelta(days=7), time(0), policy.zone)
     session = db.session()
     margin = longest_hold(space)
-    holds = active_holds(session, space, start_dt - margin, end_dt + margin)
+    hold_rows = active_hold_rows(session, space, start_dt - margin, end_dt + margin)
     closures = closures_between(session, space, policy, start_dt, end_dt, locale)
     own = own_intervals(session, space, viewer_id, start_dt, end_dt)
-    return build_week(policy, monday, holds, closures, own, now)
+    key = (policy.key, monday, tuple(hold_rows), tuple(closures), tuple(own))
+    facts = week_facts_cache.get(key)
+    if facts is None:
+        facts = week_facts(policy, monday, holds_of(session, hold_rows), closures, own)
+        week_facts_cache.put(key, facts)
+    return week_grid(facts, policy, now)
 
 
 def free_starts(
@@ -201,21 +253,83 @@ def _holds_and_closures(space: Space, policy: Policy, first: date, days: int,
     return holds, closures_between(session, space, policy, start_dt, end_dt, locale)
 
 
+def _start_facts(day: date, policy: Policy, holds: list[Hold],
+                 closures: list[ClosedRange]) -> tuple[tuple[Request, bool], ...]:
+    """`domain.hints.day_start_facts`, kept per worker for the same policy, day, holds and closures."""
+    key = (policy.key, day, tuple(holds), tuple(closures))
+    found = start_facts_cache.get(key)
+    if found is None:
+        found = day_start_facts(day, policy, holds, closures)
+        start_facts_cache.put(key, found)
+    return found
+
+
 def availability(space: Space, now: datetime, locale: str) -> Availability:
     """The first free start (`domain.hints.next_free_start`, the refusal hints' search) and the
-    free starts of today and tomorrow.
+    free starts of today and tomorrow (see `availabilities`)."""
+    return availabilities([space], now, locale)[space.id]
 
-    Reads two days first; the next SEARCH_DAYS only when neither has a free start (the
-    search stops at the first free day, so it never needs what lies beyond it).
+
+def availabilities(listed: Sequence[Space], now: datetime, locale: str) -> dict[int, Availability]:
+    """`availability` of each space by id: the first free start (`domain.hints.next_free_start`,
+    the refusal hints' search) and the free starts of today and tomorrow.
+
+    Reads two days of every space first, with one query for the holds of all and one for
+    their closures; the next SEARCH_DAYS of a space only when neither day has a free start
+    (the search stops at the first free day, so it never needs what lies beyond it).
     """
-    policy = policy_of(space)
-    today = now.astimezone(policy.zone).date()
-    holds, closures = _holds_and_closures(space, policy, today, 2, locale)
-    free_today = free_start_count(today, policy, holds, closures, now)
-    free_tomorrow = free_start_count(today + timedelta(days=1), policy, holds, closures, now)
-    if free_today or free_tomorrow:
-        next_start = next_free_start(policy, holds, closures, now, search_days=1)
-    else:
-        holds, closures = _holds_and_closures(space, policy, today, SEARCH_DAYS + 1, locale)
-        next_start = next_free_start(policy, holds, closures, now)
-    return Availability(next_start=next_start, today=today, free_today=free_today, free_tomorrow=free_tomorrow)
+    found = {}
+    for space, (policy, today, holds, closures) in zip(listed, _two_days_of(listed, now, locale), strict=True):
+        free_today, free_tomorrow = (count_free_starts(_start_facts(day, policy, holds, closures), policy, now)
+                                     for day in (today, today + timedelta(days=1)))
+        if free_today or free_tomorrow:
+            next_start = next_free_start(policy, holds, closures, now, search_days=1)
+        else:
+            holds, closures = _holds_and_closures(space, policy, today, SEARCH_DAYS + 1, locale)
+            next_start = next_free_start(policy, holds, closures, now)
+        found[space.id] = Availability(next_start=next_start, today=today, free_today=free_today,
+                                       free_tomorrow=free_tomorrow)
+    return found
+
+
+def _two_days_of(listed: Sequence[Space], now: datetime, locale: str
+                 ) -> list[tuple[Policy, date, list[Hold], list[ClosedRange]]]:
+    """Each space's policy, local today, and the holds and closures `_holds_and_closures` gives
+    for today and tomorrow, read for all spaces at once (one query each) and then parted."""
+    if not listed:
+        return []
+    session = db.session()
+    policies = [policy_of(space) for space in listed]
+    todays = [now.astimezone(policy.zone).date() for policy in policies]
+    ranges = [(datetime.combine(today, time(0), policy.zone),
+               datetime.combine(today + timedelta(days=2), time(0), policy.zone))
+              for policy, today in zip(policies, todays, strict=True)]
+    margin = max(longest_hold(space) for space in listed)
+    first, last = min(r[0] for r in ranges) - margin, max(r[1] for r in ranges) + margin
+    ids = [space.id for space in listed]
+    hold_rows = session.execute(
+        select(BookingHold.space_id, BookingHold.booking_id, Booking.user_id, BookingHold.unit_no,
+               BookingHold.occupied_start, BookingHold.occupied_end)
+        .join(Booking, Booking.id == BookingHold.booking_id)
+        .where(BookingHold.space_id.in_(ids), BookingHold.is_active.is_(True),
+               BookingHold.occupied_start < last, BookingHold.occupied_start >= first - margin,
+               BookingHold.occupied_end > first)
+    ).all()
+    closure_rows = session.execute(
+        select(Closure.space_id, Closure.start_dt, Closure.end_dt, Closure.reason)
+        .where(or_(Closure.space_id.in_(ids), Closure.space_id.is_(None)),
+               Closure.start_dt < last, Closure.end_dt > first)
+    ).all()
+    parted = []
+    for space, policy, today, (start_dt, end_dt) in zip(listed, policies, todays, ranges, strict=True):
+        low, high = start_dt - longest_hold(space), end_dt + longest_hold(space)
+        # The same holds as active_holds(low, high): starting in [low - longest, high), ending after low.
+        holds = [Hold(*row[1:]) for row in hold_rows
+                 if row.space_id == space.id and low - longest_hold(space) <= row.occupied_start < high
+                 and row.occupied_end > low]
+        closures = [ClosedRange(row.start_dt, row.end_dt, row.reason) for row in closure_rows
+                    if row.space_id in (space.id, None) and row.start_dt < end_dt and row.end_dt > start_dt]
+        last_day = end_dt.astimezone(policy.zone).date()
+        closures += holiday_closures(holidays_between(space, today, last_day, locale), policy)
+        parted.append((policy, today, holds, closures))
+    return parted

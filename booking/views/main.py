@@ -18,8 +18,7 @@ bp = Blueprint("main", __name__)
 def index() -> str:
     """The spaces of the floor with their descriptions and today's and tomorrow's availability."""
     listed = spaces.list_spaces()
-    now = utcnow()
-    glance = {space.id: spaces.availability(space, now, locale_code()) for space in listed}
+    glance = spaces.availabilities(listed, utcnow(), locale_code())
     return render_template("spaces/index.html", spaces=listed, glance=glance)
 
 

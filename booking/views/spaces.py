@@ -18,6 +18,7 @@ from booking.models import Space
 from booking.services import bookings, public_events, spaces
 from booking.views.helpers import conflict_message, locale_code
 from booking.views.params import day_arg, suggested_instant_arg
+from booking.views.week_grid import grid_html
 
 bp = Blueprint("spaces", __name__, url_prefix="/spaces")
 
@@ -44,7 +45,7 @@ def week(slug: str) -> str:
     viewer = current_user.id if current_user.is_authenticated else None
     grid = spaces.week_view(space, first, viewer, now, locale_code())
     return render_template(
-        "spaces/week.html", space=space, grid=grid, monday=first, glance=glance,
+        "spaces/week.html", space=space, grid_html=grid_html(space, grid, first), monday=first, glance=glance,
         previous=first - timedelta(days=7), following=first + timedelta(days=7),
         events=public_events.listed(space_id=space.id)[0],
     )

@@ -1,0 +1,151 @@
+"""The week grid keeps its clock-free facts per input: never stale after a change, and the clock still counts."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from booking.caches import BoundedCache
+from booking.domain.grid import build_week
+from booking.services import admin_spaces, spaces
+from booking.services.bookings import BookingInput, cancel_booking, request_booking
+from booking.services.spaces import (
+    active_holds,
+    closures_between,
+    own_intervals,
+    policy_of,
+    week_facts_cache,
+    week_view,
+)
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+NOW = datetime(2030, 6, 2, 0, 0, tzinfo=UTC)  # Sunday 2030-06-02, 09:00 in Tokyo
+MONDAY = date(2030, 6, 3)
+
+
+def local(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), TOKYO)
+
+
+def state(grid, day: date, hour: int, minute: int = 0) -> str:
+    return grid.cell(day, time(hour, minute)).state
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    week_facts_cache.clear()
+    yield
+    week_facts_cache.clear()
+
+
+def book(member, space, start: datetime, hours: int = 1, now: datetime = NOW):
+    outcome = request_booking(member, BookingInput(space_id=space.id, start_dt=start,
+                                                   end_dt=start + timedelta(hours=hours), title="Test"), now=now)
+    assert outcome.ok, outcome.conflicts
+    return outcome.booking
+
+
+def test_a_booking_made_after_the_week_was_seen_shows_at_once_and_its_cancellation_too(create_space, create_user):
+    space, member, other = create_space(), create_user(), create_user()
+    assert state(week_view(space, MONDAY, other.id, NOW, "ja"), MONDAY, 10) == "free"
+    booking = book(member, space, local(MONDAY, 10))
+    assert state(week_view(space, MONDAY, other.id, NOW, "ja"), MONDAY, 10) == "taken"
+    cancel_booking(member, booking.id, now=NOW)
+    assert state(week_view(space, MONDAY, other.id, NOW, "ja"), MONDAY, 10) == "free"
+
+
+def test_each_viewer_sees_their_own_booking_as_mine_and_the_others_see_it_taken(create_space, create_user):
+    space, member, other = create_space(), create_user(), create_user()
+    book(member, space, local(MONDAY, 10))
+    assert state(week_view(space, MONDAY, member.id, NOW, "ja"), MONDAY, 10) == "mine"
+    assert state(week_view(space, MONDAY, other.id, NOW, "ja"), MONDAY, 10) == "taken"
+    assert state(week_view(space, MONDAY, member.id, NOW, "ja"), MONDAY, 10) == "mine"
+
+
+def test_a_closure_added_after_the_week_was_seen_closes_its_cells(create_space, create_user):
+    space = create_space()
+    assert state(week_view(space, MONDAY, None, NOW, "ja"), MONDAY, 10) == "free"
+    admin_spaces.add_closure(admin_spaces.ClosureInput(
+        space_id=space.id, start_local=datetime(2030, 6, 3, 10), end_local=datetime(2030, 6, 3, 12), reason="点検"))
+    assert state(week_view(space, MONDAY, None, NOW, "ja"), MONDAY, 10) == "closed"
+
+
+def test_a_kept_week_still_follows_the_clock(create_space):
+    space = create_space(min_notice_minutes=60)
+    assert state(week_view(space, MONDAY, None, NOW, "ja"), MONDAY, 10) == "free"
+    assert len(week_facts_cache) == 1
+    later = local(MONDAY, 9, 30).astimezone(UTC)
+    grid = week_view(space, MONDAY, None, later, "ja")
+    assert len(week_facts_cache) == 1  # the same facts, read again
+    assert state(grid, MONDAY, 9) == "past"  # passed
+    assert state(grid, MONDAY, 10) == "past"  # inside the hour of notice
+    assert state(grid, MONDAY, 10, 30) == "free"
+
+
+def test_a_changed_opening_is_a_new_policy_and_a_new_grid(create_space, create_user):
+    space = create_space()
+    assert state(week_view(space, MONDAY, None, NOW, "ja"), MONDAY, 10) == "free"
+    space.min_minutes = 120
+    grid = week_view(space, MONDAY, None, NOW, "ja")
+    assert state(grid, MONDAY, 20) == "closed"  # two hours from 20:00 pass the 21:00 close
+    space.min_minutes = 30
+    assert state(week_view(space, MONDAY, None, NOW, "ja"), MONDAY, 20) == "free"
+
+
+def test_the_kept_grid_is_the_grid_the_rules_build(create_space, create_user):
+    space = create_space(kind="pooled", unit_count=3, setup_minutes=30)
+    member = create_user()
+    book(member, space, local(MONDAY, 10))
+    week_view(space, MONDAY, member.id, NOW, "ja")
+    kept = week_view(space, MONDAY, member.id, NOW + timedelta(hours=30), "ja")
+    policy = policy_of(space)
+    start, end = local(MONDAY, 0), local(MONDAY + timedelta(days=7), 0)
+    margin = spaces.longest_hold(space)
+    fresh = build_week(policy, MONDAY, active_holds(spaces.db.session, space, start - margin, end + margin),
+                       closures_between(spaces.db.session, space, policy, start, end, "ja"),
+                       own_intervals(spaces.db.session, space, member.id, start, end), NOW + timedelta(hours=30))
+    assert kept == fresh
+
+
+def test_the_cache_drops_the_least_recently_used_beyond_its_bound():
+    cache: BoundedCache[str] = BoundedCache(10, size=len)
+    cache.put("a", "12345")
+    cache.put("b", "1234")
+    assert cache.get("a") == "12345"  # a is now the most recently used
+    cache.put("c", "123")
+    assert cache.get("b") is None and cache.get("a") == "12345" and cache.get("c") == "123"
+    assert cache.used == 8
+    cache.put("huge", "x" * 11)
+    assert cache.get("huge") is None and cache.used == 8
+
+
+def test_the_spaces_page_reads_all_spaces_at_once_and_says_what_each_space_alone_says(create_space, create_user):
+    from booking.domain.hints import free_start_count, next_free_start
+
+    studio, desks = create_space(), create_space(kind="pooled", unit_count=2, timezone="Europe/Berlin")
+    hall = create_space(min_notice_minutes=120, setup_minutes=30)
+    member = create_user()
+    now = datetime.now(UTC).replace(microsecond=0)
+    today = now.astimezone(TOKYO).date()
+    tomorrow_noon = local(today + timedelta(days=1), 12)
+    for space in (studio, hall):
+        book(member, space, tomorrow_noon.replace(hour=10), hours=2, now=now)
+    admin_spaces.add_closure(admin_spaces.ClosureInput(
+        space_id=None, start_local=tomorrow_noon.replace(tzinfo=None), end_local=tomorrow_noon.replace(
+            tzinfo=None, hour=15), reason="点検"))
+    found = spaces.availabilities([studio, desks, hall], now, "ja")
+    for space in (studio, desks, hall):
+        policy = policy_of(space)
+        day = now.astimezone(policy.zone).date()
+        start = datetime.combine(day, time(0), policy.zone)
+        end = start + timedelta(days=2)
+        margin = spaces.longest_hold(space)
+        holds = active_holds(spaces.db.session, space, start - margin, end + margin)
+        closures = closures_between(spaces.db.session, space, policy, start, end, "ja")
+        alone = found[space.id]
+        assert alone.free_today == free_start_count(day, policy, holds, closures, now)
+        assert alone.free_tomorrow == free_start_count(day + timedelta(days=1), policy, holds, closures, now)
+        assert alone.next_start == next_free_start(policy, holds, closures, now, search_days=1)
+        assert alone == spaces.availability(space, now, "ja")
