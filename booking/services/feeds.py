@@ -304,7 +304,8 @@ def _feed(audience: str, name: Callable[[], str], zone: str, scope: Scope, windo
     A change may commit between the validators' query and the body's: then the body
     goes out with the ETag of the counter it was read with, and no Last-Modified.
     """
-    key = (audience, scope, etag_of(version))
+    etag = etag_of(version)
+    key = (audience, scope, etag)
 
     def body() -> Body:
         cache = body_cache()
@@ -321,10 +322,10 @@ def _feed(audience: str, name: Callable[[], str], zone: str, scope: Scope, windo
         if seen == version:
             data = ical.assemble(header, events)
             cache.put(key, data)
-            return Body(data, etag_of(version), changed)
+            return Body(data, etag, changed)
         return Body(ical.assemble(header, events), etag_of(seen), None)
 
-    return Feed(etag=etag_of(version), last_modified=changed, is_public=audience == "public", body=body,
+    return Feed(etag=etag, last_modified=changed, is_public=audience == "public", body=body,
                 cache_key=key)
 
 

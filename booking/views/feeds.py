@@ -29,7 +29,8 @@ def _is_fresh(feed: feeds.Feed) -> bool:
 def _is_fresh_for(feed: feeds.Feed, if_none_match: str | None, if_modified_since: str | None) -> bool:
     """RFC 9110: If-None-Match decides when present, else If-Modified-Since."""
     if if_none_match:
-        return parse_etags(if_none_match).contains_weak(feed.etag)
+        # A calendar app sends back the one ETag it was given: no need to parse a list.
+        return if_none_match == f'"{feed.etag}"' or parse_etags(if_none_match).contains_weak(feed.etag)
     since = parse_date(if_modified_since)
     return since is not None and feed.last_modified is not None and feed.last_modified <= since
 
