@@ -96,23 +96,41 @@ def product_app() -> Flask:
     return create_app()
 
 
+COMMITS = "bench_commit_times"
+
+
 def record_write_lock_times(log_path: Path) -> None:
     """Wrap transactions.write_transaction: append "ms space|other" from lock taken to commit done, one a line.
 
     "space" is a transaction holding a space's lock (the booking itself); "other" one without
     (the mail outbox's claim and outcome after the commit), which on SQLite holds the
-    database's write lock as well.
+    database's write lock as well. The clock stops when the database has committed (the
+    first `after_commit` listener), not when the after-commit hooks are done: without a
+    MAIL_SERVER the outbox's own transactions run inline in one of them, after the lock
+    is given back, and are counted apart as "other".
     """
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
     from booking.services import transactions
 
     original = transactions.write_transaction
+
+    def committed(session: Session) -> None:
+        session.info.setdefault(COMMITS, []).append(time.perf_counter())
+
+    event.listen(Session, "after_commit", committed, insert=True)
 
     @contextmanager
     def timed(space_id: int | None) -> Iterator[Any]:
         with original(space_id) as session:  # entered: BEGIN IMMEDIATE / SELECT … FOR UPDATE done
             taken = time.perf_counter()
+            commits = session.info.setdefault(COMMITS, [])
+            depth = len(commits)  # this transaction's commit is the next one noted
             yield session
-        held_ms = (time.perf_counter() - taken) * 1000  # left: committed
+        done = commits[depth] if len(commits) > depth else time.perf_counter()
+        del commits[depth:]
+        held_ms = (done - taken) * 1000
         with open(log_path, "a") as log:
             log.write(f"{held_ms:.3f} {'space' if space_id is not None else 'other'}\n")
 

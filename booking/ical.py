@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -80,9 +80,43 @@ def render_event(values: EventValues) -> str:
     """One VEVENT, CRLF-terminated.
 
     DTSTAMP and LAST-MODIFIED are the booking's last change, not the time of the
-    request, so the same booking always renders to the same bytes.
+    request, so the same booking always renders to the same bytes. Everything but the
+    change times comes from a template kept per process (`event_template`): a service
+    renders it before taking a space's lock, and the render inside the lock only writes
+    the three time lines in.
     """
+    return with_change_times(event_template(without_change_times(values)), values)
+
+
+# The change times every template is rendered with. Each gives one line, found again by its
+# CRLF before and after: a CRLF followed by a property name cannot come from a value (line
+# breaks in text are escaped, folding adds a space).
+_TEMPLATE_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+_TIME_PROPERTIES = ("DTSTAMP", "CREATED", "LAST-MODIFIED")
+
+
+def without_change_times(values: EventValues) -> EventValues:
+    """`values` with the template's change times: the key of its template."""
+    return replace(values, created_at=_TEMPLATE_TIME, changed_at=_TEMPLATE_TIME)
+
+
+@lru_cache(maxsize=1024)
+def event_template(values: EventValues) -> str:
+    """The VEVENT of `values` as rendered with the template's change times (see `with_change_times`)."""
     return str(event_component(values).to_ical().decode("utf-8"))
+
+
+def _utc_stamp(instant: datetime) -> str:
+    """An instant as RFC 5545 UTC DATE-TIME text, whole seconds (as icalendar writes it)."""
+    return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def with_change_times(template: str, values: EventValues) -> str:
+    """A template (a VEVENT or a whole calendar) with the change times of `values` written in."""
+    changed, created = _utc_stamp(values.changed_at), _utc_stamp(values.created_at)
+    for name, stamp in zip(_TIME_PROPERTIES, (changed, created, changed), strict=True):
+        template = template.replace(f"\r\n{name}:19700101T000000Z\r\n", f"\r\n{name}:{stamp}\r\n", 1)
+    return template
 
 
 def event_component(values: EventValues) -> Event:

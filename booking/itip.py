@@ -11,6 +11,7 @@ asked to answer. The MIME part must carry `method=` equal to METHOD (RFC 6047 §
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from icalendar import vCalAddress, vText
 
@@ -48,8 +49,17 @@ def message(values: ical.EventValues, organizer: Party, attendee: Party) -> tupl
 
     `values.sequence` must be higher than in any message sent before for the same
     UID (the booking's SEQUENCE rises with every visible change). Raises KeyError
-    for an unknown status.
+    for an unknown status. Everything but the change times comes from a template kept
+    per process (see booking.ical.render_event), so a service can render it before
+    taking a space's lock.
     """
+    method, template = message_template(ical.without_change_times(values), organizer, attendee)
+    return method, ical.with_change_times(template, values).encode("utf-8")
+
+
+@lru_cache(maxsize=256)
+def message_template(values: ical.EventValues, organizer: Party, attendee: Party) -> tuple[str, str]:
+    """(METHOD, the message's text) with the change times of `values` (see ical.with_change_times)."""
     method = method_for(values.status)
     if method == CANCEL:
         values = replace(values, status="cancelled")
@@ -59,4 +69,4 @@ def message(values: ical.EventValues, organizer: Party, attendee: Party) -> tupl
     years = (values.start_dt.year, values.end_dt.year)
     header = ical.calendar_header(values.summary, [values.timezone], values.timezone, refresh=None,
                                   method=method, years=years)
-    return method, ical.assemble(header, [event.to_ical().decode("utf-8")])
+    return method, ical.assemble(header, [event.to_ical().decode("utf-8")]).decode("utf-8")

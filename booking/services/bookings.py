@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,10 +18,14 @@ from booking.domain.rules import check_request, occupied, pick_units
 from booking.domain.statuses import BookingStatus, can_transition, holds_units
 from booking.domain.values import N_, OVERRIDABLE, ClosedRange, Conflict, Hold, Policy, Request, Usage
 from booking.extensions import db
-from booking.models import Booking, BookingHold, BookingSeries, Space, User
+from booking.models import Booking, BookingHold, BookingSeries, Space, User, new_uid
 from booking.services import NotFound, ServiceError, Stale, audit
+from booking.services.feed_events import feed_locale, render_booking
+from booking.services.notifications import calendar_message
 from booking.services.spaces import active_holds, closures_between, free_starts, policy_of
 from booking.services.transactions import is_guard_refusal, run_write
+
+log = logging.getLogger(__name__)
 
 ALREADY = {
     "cancelled": N_("This booking was already cancelled."),
@@ -159,10 +164,50 @@ def judge_booking(
     return [], units
 
 
+def _status_of(space: Space, booked_by: User | None) -> BookingStatus:
+    """Pending where the space requires approval, except what staff book (they approve requests)."""
+    if space.requires_approval and booked_by is None:
+        return BookingStatus.PENDING
+    return BookingStatus.CONFIRMED
+
+
+def _render_ahead(member: User, data: BookingInput, uid: str, now: datetime, booked_by: User | None) -> None:
+    """Render, before the space's lock, the feed events and the mail's calendar the booking will get.
+
+    What is rendered here is kept per process (booking.ical.event_template,
+    booking.itip.message_template) under everything it shows but its change times, so
+    the renders inside the lock only write those in. The space and the desks are read
+    without the lock: when the booking turns out otherwise (another status, other
+    desks) the templates simply do not match and the lock's renders do the work.
+    """
+    space = db.session.get(Space, data.space_id)
+    if space is None:
+        return
+    try:
+        units = list(data.units)
+        if space.is_pooled and not units:
+            policy = policy_of(space)
+            request = Request(data.start_dt, data.end_dt, data.seats, member.id)
+            units = pick_units(request, policy, active_holds(db.session(), space, *occupied(request, policy)),
+                               ()) or []
+        status = _status_of(space, booked_by)
+        ahead = Booking(
+            uid=uid, space_id=space.id, user_id=member.id, start_dt=data.start_dt, end_dt=data.end_dt,
+            seats=data.seats, title=data.title, purpose=data.purpose, attendees=data.attendees,
+            is_public=data.is_public, status=status.value, sequence=0, created_at=now, updated_at=now,
+        )
+        ahead.holds.extend(BookingHold(unit_no=unit) for unit in units)
+        render_booking(ahead, space, member, feed_locale())
+        if status is BookingStatus.CONFIRMED:
+            calendar_message(ahead, member.locale or "ja", space, member)
+    except Exception:  # the renders inside the lock meet the same problem and deal with it
+        log.debug("could not render booking %s ahead of its lock", uid, exc_info=True)
+
+
 def _decide(
     session: Session, member: User, data: BookingInput, now: datetime, locale: str,
     overrides: frozenset[str] = frozenset(), override_reason: str = "", booked_by: User | None = None,
-    series: BookingSeries | None = None,
+    series: BookingSeries | None = None, uid: str | None = None,
 ) -> Outcome:
     space = session.get(Space, data.space_id)
     if space is None:
@@ -188,11 +233,9 @@ def add_booking(
     """
     policy = policy_of(space)
     occupied_start, occupied_end = occupied(Request(data.start_dt, data.end_dt, data.seats, member.id), policy)
-    status = BookingStatus.PENDING if space.requires_approval else BookingStatus.CONFIRMED
-    if booked_by is not None:  # staff approve requests, so what they book needs no approval
-        status = BookingStatus.CONFIRMED
+    status = _status_of(space, booked_by)
     booking = Booking(
-        space=space, user=member, start_dt=data.start_dt, end_dt=data.end_dt,
+        uid=uid, space=space, user=member, start_dt=data.start_dt, end_dt=data.end_dt,
         seats=data.seats, title=data.title, purpose=data.purpose, attendees=data.attendees,
         is_public=data.is_public, status=status.value, created_at=now, updated_at=now,
         override_reason=override_reason.strip() if overrides else "", series=series,
@@ -238,10 +281,12 @@ def request_booking(
     if booked_by is not None and not booked_by.is_staff:
         raise ServiceError(N_("Only staff can book for someone else."))
     overrides = checked_overrides(booked_by or member, overrides, override_reason)
+    uid = new_uid()
+    _render_ahead(member, data, uid, now, booked_by)
     try:
         outcome = run_write(
             data.space_id,
-            lambda s: _decide(s, member, data, now, locale, overrides, override_reason, booked_by),
+            lambda s: _decide(s, member, data, now, locale, overrides, override_reason, booked_by, uid=uid),
         )
     except IntegrityError as error:
         db.session.rollback()

@@ -29,7 +29,7 @@ from booking import itip
 from booking.dates import format_span
 from booking.domain.undo import cancellation_is_final, undo_deadline
 from booking.domain.values import N_
-from booking.models import Booking, BookingEvent, PublicEvent, User
+from booking.models import Booking, BookingEvent, PublicEvent, Space, User
 from booking.services import audit, outbox
 from booking.services.feed_events import event_values
 from booking.urls import external_url
@@ -140,10 +140,14 @@ def organizer() -> itip.Party:
     return itip.Party(email or "no-reply@localhost", str(config.get("CALENDAR_ORGANIZER_NAME") or name))
 
 
-def calendar_message(booking: Booking, locale: str) -> tuple[str, bytes]:
-    """(METHOD, bytes) of the booking's iTIP message to its member, as it stands, in `locale`."""
-    member = booking.user
-    values = event_values(booking, booking.space, member, locale, "member")
+def calendar_message(booking: Booking, locale: str, space: Space | None = None,
+                     member: User | None = None) -> tuple[str, bytes]:
+    """(METHOD, bytes) of the booking's iTIP message to its member, as it stands, in `locale`.
+
+    `space` and `member` default to the booking's own (a booking not yet stored passes them).
+    """
+    member = member or booking.user
+    values = event_values(booking, space or booking.space, member, locale, "member")
     return itip.message(values, organizer(), itip.Party(member.email, member.name))
 
 

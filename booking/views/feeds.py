@@ -29,7 +29,8 @@ def _is_fresh(feed: feeds.Feed) -> bool:
 def _is_fresh_for(feed: feeds.Feed, if_none_match: str | None, if_modified_since: str | None) -> bool:
     """RFC 9110: If-None-Match decides when present, else If-Modified-Since."""
     if if_none_match:
-        return parse_etags(if_none_match).contains_weak(feed.etag)
+        # A calendar app sends back the one ETag it was given: no need to parse a list.
+        return if_none_match == f'"{feed.etag}"' or parse_etags(if_none_match).contains_weak(feed.etag)
     since = parse_date(if_modified_since)
     return since is not None and feed.last_modified is not None and feed.last_modified <= since
 
@@ -79,14 +80,16 @@ def _find(match: re.Match[str]) -> feeds.Feed:
 
 
 class Revalidation:
-    """WSGI in front of Flask: a calendar app's conditional GET of an unchanged feed gets its 304 here.
+    """WSGI in front of Flask: a calendar app's poll of a feed this process has the answer to is answered here.
 
     Calendar apps poll every subscribed feed, and nearly every poll ends in 304. A feed
     needs no session, no signed-in user and no locale negotiation, so this answers from
     the validators' one query inside a bare app context, with the headers `serve`, the
-    app's after_request hook and werkzeug would give it. Anything else (no validator, a changed
-    feed, an unknown space or token, a query string, a path of odd shape) goes on to
-    Flask unchanged, which gives the body, the 404 or the 400.
+    app's after_request hook and werkzeug would give it: a 304 when the client's copy
+    is current, else the body when this process built it before for the same
+    validators (the body cache, keyed by the ETag, so never a stale one). Anything else
+    (a body not cached, an unknown space or token, a query string, a path of odd shape)
+    goes on to Flask unchanged, which gives the body, the 404 or the 400.
     """
 
     def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
@@ -96,28 +99,35 @@ class Revalidation:
                                            [("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")])]
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if (environ.get("REQUEST_METHOD") in ("GET", "HEAD") and not environ.get("QUERY_STRING")
-                and (environ.get("HTTP_IF_NONE_MATCH") or environ.get("HTTP_IF_MODIFIED_SINCE"))):
+        method = environ.get("REQUEST_METHOD")
+        if method in ("GET", "HEAD") and not environ.get("QUERY_STRING"):
             match = FAST_PATHS.match(environ.get("PATH_INFO", ""))
             if match is not None:
-                headers = self.not_modified(match, environ)
-                if headers is not None:
-                    start_response("304 NOT MODIFIED", headers)
-                    return []
+                answer = self.answer(match, environ)
+                if answer is not None:
+                    status, headers, body = answer
+                    start_response(status, headers)
+                    return [body] if body and method == "GET" else []
         return self.wsgi_app(environ, start_response)
 
-    def not_modified(self, match: re.Match[str], environ: dict[str, Any]) -> list[tuple[str, str]] | None:
-        """The 304's headers when the client's copy is current, else None (Flask answers)."""
+    def answer(self, match: re.Match[str], environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """(status, headers, body) of a 304 or of a cached body, else None (Flask answers)."""
+        if_none_match, if_modified_since = environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")
         try:
             with self.app.app_context():
                 feed = _find(match)
+                if (if_none_match or if_modified_since) and _is_fresh_for(feed, if_none_match, if_modified_since):
+                    headers = _validator_headers(feed)
+                    headers.pop("Last-Modified", None)  # as werkzeug drops it from Flask's 304 (an entity header)
+                    return "304 NOT MODIFIED", [*headers.items(), *self.extra], b""
+                body = feed.cached()
         except Exception:  # not found, or the database unavailable: Flask gives the 404 or 503 page
             return None
-        if not _is_fresh_for(feed, environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")):
+        if body is None:
             return None
         headers = _validator_headers(feed)
-        headers.pop("Last-Modified", None)  # as werkzeug drops it from Flask's 304 (an entity header)
-        return [*headers.items(), *self.extra]
+        headers.update({"Content-Type": ICS_TYPE, "Content-Length": str(len(body))})
+        return "200 OK", [*headers.items(), *self.extra], body
 
 
 def register(app: Flask) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import event
 
 from booking.extensions import db
 from booking.models import Booking, Space, User
-from booking.services import feed_tokens
+from booking.services import feed_tokens, feeds
 from tests.conftest import future_day
 
 
@@ -136,11 +136,13 @@ def counting_queries() -> Iterator[list[str]]:
     raw_connection = engine.raw_connection
     event.listen(engine, "before_cursor_execute", record)
     engine.raw_connection = lambda: _Recorded(raw_connection(), statements)  # type: ignore[method-assign]
+    feeds._drop_validator_connection()  # the validators' own connection is opened again, recorded
     try:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
         del engine.raw_connection
+        feeds._drop_validator_connection()
 
 
 def next_second() -> None:

@@ -111,6 +111,30 @@ def test_a_repeated_full_get_is_served_from_the_cache_and_a_change_makes_a_new_b
     assert changed.data != first.data
 
 
+def test_a_body_built_before_goes_out_without_flask_with_the_headers_flask_gives(client, space, member, book,
+                                                                              monkeypatch):
+    booking = book(space, member)
+    next_second()
+    first = client.get(URL)  # built by Flask, and kept
+    monkeypatch.setattr("flask.Flask.full_dispatch_request",
+                        lambda *_args: (_ for _ in ()).throw(AssertionError("the request went through Flask")))
+    with counting_queries() as statements:
+        again = client.get(URL)
+        head = client.head(URL)
+
+    assert again.status_code == head.status_code == 200
+    assert again.data == first.data and head.data == b""
+    assert len(statements) == 2  # the validators' query, once per request
+    assert "Set-Cookie" not in again.headers
+    for name in ("ETag", "Cache-Control", "Last-Modified", "Content-Type", "Content-Length",
+                 "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Content-Security-Policy"):
+        assert again.headers.get(name) == first.headers.get(name) == head.headers.get(name), name
+    monkeypatch.undo()
+    cancel_booking(member, booking.id)  # a new validator: never the kept body
+    changed = client.get(URL)
+    assert changed.headers["ETag"] != first.headers["ETag"] and changed.data != first.data
+
+
 def test_the_body_cache_keeps_at_most_its_cap_and_drops_the_least_recently_used():
     cache = feeds.BodyCache(max_bytes=160)
     for key in "abc":

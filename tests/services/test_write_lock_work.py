@@ -1,0 +1,112 @@
+"""What a booking request does while it holds the space's write lock (issue 21): no rendering.
+
+The feed events and the calendar of the confirmation mail are rendered before the lock
+is taken; inside it only the change times are written into those renderings.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from booking import ical
+from booking.extensions import db
+from booking.models import Booking, OutboxMessage
+from booking.services import bookings, transactions
+from booking.services.bookings import BookingInput, request_booking
+from booking.services.feed_events import feed_locale, render_booking
+from booking.services.notifications import calendar_message
+
+NOW = datetime(2030, 6, 3, 0, 0, tzinfo=UTC)  # a Monday; 09:00 in Tokyo
+MONDAY_TEN = NOW + timedelta(days=7, hours=1)
+
+
+@pytest.fixture
+def renders_in_lock(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The UIDs of the VEVENTs built from scratch while a space's write lock is held."""
+    built: list[str] = []
+    in_lock = [False]
+    original_transaction, original_component = transactions.write_transaction, ical.event_component
+
+    @contextmanager
+    def watched(space_id: int | None) -> Iterator[Any]:
+        with original_transaction(space_id) as session:
+            in_lock[0] = space_id is not None
+            try:
+                yield session
+            finally:
+                in_lock[0] = False
+
+    def component(values: ical.EventValues) -> Any:
+        if in_lock[0]:
+            built.append(values.uid)
+        return original_component(values)
+
+    monkeypatch.setattr(transactions, "write_transaction", watched)
+    monkeypatch.setattr(ical, "event_component", component)
+    return built
+
+
+def _book(member: Any, space: Any, **fields: Any) -> Booking:
+    data = BookingInput(space_id=space.id, start_dt=MONDAY_TEN, end_dt=MONDAY_TEN + timedelta(hours=1),
+                        title="Recording", **fields)
+    outcome = request_booking(member, data, now=NOW)
+    assert outcome.booking is not None, outcome.conflicts
+    db.session.expire_all()
+    return db.session.get(Booking, outcome.booking.id)  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("kind", ["exclusive", "pooled"])
+def test_a_confirmed_booking_renders_nothing_inside_the_lock(create_user, create_space, renders_in_lock, kind):
+    member = create_user()
+    space = create_space(kind=kind, unit_count=6 if kind == "pooled" else 1)
+
+    _book(member, space, seats=2 if kind == "pooled" else 1)
+
+    assert renders_in_lock == []
+
+
+def test_a_request_waiting_for_approval_renders_nothing_inside_the_lock(create_user, create_space,
+                                                                         renders_in_lock):
+    member, hall = create_user(), create_space(requires_approval=True)
+
+    assert _book(member, hall).status == "pending"
+    assert renders_in_lock == []
+
+
+def test_the_stored_events_and_the_mail_calendar_are_those_of_the_booking_as_stored(create_user, create_space):
+    member, pool = create_user(), create_space(kind="pooled", unit_count=6)
+
+    booking = _book(member, pool, seats=2, purpose="Hackathon", attendees=4)
+
+    rendered = render_booking(booking, booking.space, member, feed_locale())
+    assert (booking.ics_public, booking.ics_member, booking.ics_staff, booking.ics_stamp) == (
+        rendered.public, rendered.member, rendered.staff, rendered.stamp)
+    assert f"DTSTAMP:{booking.updated_at:%Y%m%dT%H%M%SZ}" in booking.ics_member
+    message = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.kind == "booking.confirmed")).one()
+    _method, expected = calendar_message(booking, member.locale or "ja")
+    assert base64.b64decode(message.attachments[0]["data"]) == expected
+
+
+def test_desks_guessed_otherwise_before_the_lock_do_not_reach_the_feeds(create_user, create_space, monkeypatch):
+    member, pool = create_user(), create_space(kind="pooled", unit_count=6)
+    real_pick, real_ahead = bookings.pick_units, bookings._render_ahead
+
+    def ahead(*args: Any) -> None:  # the render ahead of the lock guesses desks 5 and 6
+        monkeypatch.setattr(bookings, "pick_units", lambda *_args, **_kwargs: [5, 6])
+        try:
+            real_ahead(*args)
+        finally:
+            monkeypatch.setattr(bookings, "pick_units", real_pick)
+
+    monkeypatch.setattr(bookings, "_render_ahead", ahead)
+    booking = _book(member, pool, seats=2)
+
+    assert [h.unit_no for h in booking.holds] == [1, 2]
+    rendered = render_booking(booking, booking.space, member, feed_locale())
+    assert (booking.ics_member, booking.ics_staff) == (rendered.member, rendered.staff)
