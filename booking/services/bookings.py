@@ -219,23 +219,24 @@ def _decide(
     if units is None:
         return Outcome(conflicts=conflicts)
     return Outcome(booking=add_booking(session, space, member, data, units, now, overrides, override_reason,
-                                       booked_by, series))
+                                       booked_by, series, uid=uid))
 
 
 def add_booking(
     session: Session, space: Space, member: User, data: BookingInput, units: Sequence[int], now: datetime,
     overrides: frozenset[str] = frozenset(), override_reason: str = "", booked_by: User | None = None,
-    series: BookingSeries | None = None, *, flush: bool = True,
+    series: BookingSeries | None = None, *, flush: bool = True, uid: str | None = None,
 ) -> Booking:
     """Store a booking judged free on `units` (with its holds and audit entry) in the caller's transaction.
 
     `flush=False` leaves the insert to the caller's next flush (a series flushes its dates once).
+    `uid` is the one its feed events were rendered with ahead of the lock (a new one if None).
     """
     policy = policy_of(space)
     occupied_start, occupied_end = occupied(Request(data.start_dt, data.end_dt, data.seats, member.id), policy)
     status = _status_of(space, booked_by)
     booking = Booking(
-        uid=uid, space=space, user=member, start_dt=data.start_dt, end_dt=data.end_dt,
+        uid=uid or new_uid(), space=space, user=member, start_dt=data.start_dt, end_dt=data.end_dt,
         seats=data.seats, title=data.title, purpose=data.purpose, attendees=data.attendees,
         is_public=data.is_public, status=status.value, created_at=now, updated_at=now,
         override_reason=override_reason.strip() if overrides else "", series=series,
