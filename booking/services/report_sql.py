@@ -21,20 +21,24 @@ from sqlalchemy import (
     Table,
     and_,
     case,
+    column,
     func,
     literal,
     select,
     text,
     union_all,
+    values,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.sql.expression import CTE, FunctionElement
 
 from booking.db import UTCDateTime
 from booking.domain.usage import Span
 from booking.models import Booking
 
+# (space id, bucket number, start_dt, end_dt): one space's share of a period or of a month, in UTC.
+Bucket = tuple[int, int, datetime, datetime]
 # The longest local-hour piece: an hour repeated when clocks go back is one piece of two hours.
 LONGEST_PIECE_HOURS = 3
 
@@ -55,6 +59,15 @@ _CREATE = {
                    "ON COMMIT DELETE ROWS",
                    "CREATE INDEX IF NOT EXISTS ix_report_hours_start ON report_hours (start_dt)"),
 }
+
+
+def bucket_table(buckets: Sequence[Bucket]) -> CTE:
+    """The buckets as a VALUES table (space_id, bucket, start_dt, end_dt) to group by in one query.
+
+    A WITH clause, because SQLite has no column names on VALUES in FROM.
+    """
+    return values(column("space_id", Integer), column("bucket", Integer), column("start_dt", UTCDateTime),
+                  column("end_dt", UTCDateTime), name="buckets").data(list(buckets)).cte("buckets")
 
 
 class seconds_between(FunctionElement[float]):  # noqa: N801 (an SQL function name)

@@ -15,11 +15,12 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from booking.db import utcnow
 from booking.domain.history import RulesVersion, closures_in_force, in_force
 from booking.domain.usage import (
     Span,
@@ -32,6 +33,7 @@ from booking.domain.usage import (
 )
 from booking.domain.values import ClosedRange, Policy, local_day_bounds
 from booking.models import ORG_KINDS, Booking, BookingEvent, Space, User
+from booking.services.report_events import EventFigures, event_figures
 from booking.services.report_sql import booked_by_hour, clipped_seconds, load_hours, peak_level, seconds_between
 from booking.services.space_history import closures_of, versions_of
 from booking.services.spaces import HOLIDAY_LANGUAGES, national_holidays, policy_of
@@ -86,6 +88,7 @@ class SpaceFigures:
     open_hours: float = 0.0
     occupancy: float | None = None
     peak_units: int | None = None
+    events: EventFigures = field(default_factory=EventFigures)
 
 
 @dataclass
@@ -95,6 +98,15 @@ class KindFigures:
     booked_hours: float = 0.0
     organisations: int = 0
     members: int = 0
+
+
+class TrendMonth(NamedTuple):
+    """One month of the trend: booked unit-hours and occupancy over the chosen spaces, and its events."""
+
+    month: Period
+    booked_hours: float
+    occupancy: float | None
+    events: EventFigures
 
 
 @dataclass
@@ -108,8 +120,10 @@ class Report:
     cancellations: dict[str, int] = field(default_factory=dict)
     # (weekday 0=Monday, hour) -> (booked unit-minutes, open unit-minutes), over all chosen spaces
     heatmap: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
-    # The 12 months up to the period's last one: (month, booked unit-hours, occupancy), oldest first.
-    trend: list[tuple[Period, float, float | None]] = field(default_factory=list)
+    # Events held in the period over the chosen spaces (booking.services.report_events).
+    events: EventFigures = field(default_factory=EventFigures)
+    # The 12 months up to the period's last one, oldest first.
+    trend: list[TrendMonth] = field(default_factory=list)
 
     @property
     def decision_total(self) -> int:
@@ -234,12 +248,33 @@ def _month_usage(session: Session, spaces: list[SpaceRules], filters: Filters, l
     return booked / 60, occupancy(booked, opened)
 
 
-def _trend(session: Session, spaces: list[SpaceRules], filters: Filters, locale: str) -> list[tuple[Period, float,
-                                                                                                  float | None]]:
-    last = filters.period.last
-    months = [Period.month(last.year + (last.month - 1 - back) // 12, (last.month - 1 - back) % 12 + 1)
-              for back in range(11, -1, -1)]
-    return [(month, *_month_usage(session, spaces, filters, locale, month)) for month in months]
+def trend_months(period: Period) -> list[Period]:
+    """The 12 months up to the period's last one, oldest first."""
+    last = period.last
+    return [Period.month(last.year + (last.month - 1 - back) // 12, (last.month - 1 - back) % 12 + 1)
+            for back in range(11, -1, -1)]
+
+
+def _events(session: Session, report: Report, spaces: list[Space], now: datetime) -> list[EventFigures]:
+    """Event figures of the period per space and in total (one grouped query, bucket 0 the period,
+    1–12 the trend's months); returns the months' totals, oldest first."""
+    periods = [report.filters.period, *trend_months(report.filters.period)]
+    buckets = [(space.id, number, *period.bounds(space.timezone))
+               for space in spaces for number, period in enumerate(periods)]
+    found = event_figures(session, buckets, now, report.filters.org_kind)
+    months = [EventFigures() for _ in periods[1:]]
+    for row in report.spaces:
+        row.events = found.get((row.space.id, 0), EventFigures())
+        report.events.add(row.events)
+        for number, month in enumerate(months, start=1):
+            month.add(found.get((row.space.id, number), EventFigures()))
+    return months
+
+
+def _trend(session: Session, spaces: list[SpaceRules], filters: Filters, locale: str,
+           events: list[EventFigures]) -> list[TrendMonth]:
+    return [TrendMonth(month, *_month_usage(session, spaces, filters, locale, month), month_events)
+            for month, month_events in zip(trend_months(filters.period), events, strict=True)]
 
 
 def _kind_rows(session: Session, rules: SpaceRules, filters: Filters) -> list[tuple[str, int, float, int, int]]:
@@ -308,12 +343,14 @@ def _new_members(session: Session, filters: Filters) -> int:
     return int(session.scalar(select(func.count(User.id)).where(*where)) or 0)
 
 
-def build_report(session: Session, filters: Filters, locale: str = "ja") -> Report:
+def build_report(session: Session, filters: Filters, locale: str = "ja", now: datetime | None = None) -> Report:
     """All figures for the filters; read-only.
 
     Organisations are counted by their name (distinct non-empty names per kind and space,
-    summed over spaces); members by account. Raises nothing for an empty period.
+    summed over spaces); members by account. Events count once over by `now` (default:
+    the clock). Raises nothing for an empty period.
     """
+    now = now or utcnow()
     report = Report(filters)
     spaces = chosen_spaces(session, filters)
     rules = [rules_of(session, space) for space in spaces]
@@ -331,7 +368,8 @@ def build_report(session: Session, filters: Filters, locale: str = "ja") -> Repo
     _decisions(session, spaces, filters, report)
     _cancellations(session, spaces, filters, report)
     report.new_members = _new_members(session, filters)
-    report.trend = _trend(session, rules, filters, locale)
+    month_events = _events(session, report, spaces, now)
+    report.trend = _trend(session, rules, filters, locale, month_events)
     return report
 
 
@@ -364,12 +402,12 @@ def booking_rows(session: Session, filters: Filters) -> list[tuple[Booking, Spac
     return sorted(rows, key=lambda row: (row[0].start_dt, row[0].id))
 
 
-def figures(filters: Filters, locale: str = "ja") -> Report:
+def figures(filters: Filters, locale: str = "ja", now: datetime | None = None) -> Report:
     """build_report on the request's session (for the staff page)."""
     from booking.extensions import db
 
     session: Session = db.session()
-    return build_report(session, filters, locale)
+    return build_report(session, filters, locale, now)
 
 
 def space_choices(locale: str) -> list[tuple[int, str]]:
