@@ -34,7 +34,14 @@ from booking.domain.usage import (
 from booking.domain.values import ClosedRange, Policy, local_day_bounds
 from booking.models import ORG_KINDS, Booking, BookingEvent, Space, User
 from booking.services.report_events import EventFigures, event_figures
-from booking.services.report_sql import booked_by_hour, clipped_seconds, load_hours, peak_level, seconds_between
+from booking.services.report_sql import (
+    booked_by_hour,
+    clipped_seconds,
+    load_hours,
+    peak_level,
+    seconds_between,
+    without_jit,
+)
 from booking.services.space_history import closures_of, versions_of
 from booking.services.spaces import HOLIDAY_LANGUAGES, national_holidays, policy_of
 
@@ -351,6 +358,7 @@ def build_report(session: Session, filters: Filters, locale: str = "ja", now: da
     the clock). Raises nothing for an empty period.
     """
     now = now or utcnow()
+    without_jit(session)
     report = Report(filters)
     spaces = chosen_spaces(session, filters)
     rules = [rules_of(session, space) for space in spaces]
