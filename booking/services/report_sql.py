@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     ColumnElement,
     Float,
@@ -88,13 +89,13 @@ class seconds_between(FunctionElement[float]):  # noqa: N801 (an SQL function na
 
 
 @compiles(seconds_between, "sqlite")
-def _seconds_sqlite(element: seconds_between, compiler: object, **kw: object) -> str:
+def _seconds_sqlite(element: seconds_between | millis_between, compiler: object, **kw: object) -> str:
     a, b = list(element.clauses)
     return f"((julianday({compiler.process(b, **kw)}) - julianday({compiler.process(a, **kw)})) * 86400.0)"  # type: ignore[attr-defined]
 
 
 @compiles(seconds_between, "postgresql")
-def _seconds_pg(element: seconds_between, compiler: object, **kw: object) -> str:
+def _seconds_pg(element: seconds_between | millis_between, compiler: object, **kw: object) -> str:
     a, b = list(element.clauses)
     return f"EXTRACT(EPOCH FROM ({compiler.process(b, **kw)} - {compiler.process(a, **kw)}))"  # type: ignore[attr-defined]
 
@@ -156,6 +157,84 @@ def load_hours(session: Session, pieces: Sequence[tuple[int, int, Span]]) -> Non
             tuple(list(column) for column in columns))
         connection.exec_driver_sql("ANALYZE report_hours")
     session.info["report_hours"] = key
+
+
+class millis_between(FunctionElement[int]):  # noqa: N801 (an SQL function name)
+    """SQL: whole milliseconds from the first instant to the second, as an integer (exact sums)."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(millis_between, "sqlite")
+def _millis_sqlite(element: millis_between, compiler: object, **kw: object) -> str:
+    return f"CAST(round({_seconds_sqlite(element, compiler, **kw)} * 1000.0) AS INTEGER)"
+
+
+@compiles(millis_between, "postgresql")
+def _millis_pg(element: millis_between, compiler: object, **kw: object) -> str:
+    return f"CAST(round({_seconds_pg(element, compiler, **kw)} * 1000) AS BIGINT)"
+
+
+def booked_before(origin: datetime, where: Sequence[ColumnElement[bool]],
+                  joins: Sequence[tuple[object, ColumnElement[bool]]] = ()) -> CTE:
+    """Running sums over the bookings matching `where` and the pieces' bounds in report_hours.
+
+    One row per instant `at` (ms after `origin`) at which a booking starts or ends or a piece
+    begins or ends: `level`, the units held from then on, and `booked`, the booked unit-ms
+    before it, F(t) = t × Σ deltas − Σ deltas × at over the starts (+units) and ends (−units)
+    up to t. A piece's booked time is F(end) − F(start): grouped sums and one window over the
+    distinct instants, instead of a join of every booking with the hours it touches.
+    """
+    k = HOURS.c
+    per_booking = select(millis_between(literal(origin, UTCDateTime), Booking.start_dt).label("s"),
+                         millis_between(literal(origin, UTCDateTime), Booking.end_dt).label("e"),
+                         Booking.seats.label("n")).select_from(Booking)
+    for target, on in joins:
+        per_booking = per_booking.join(target, on)  # type: ignore[arg-type]
+    held = per_booking.where(*where).cte("held")
+    starts = select(held.c.s, func.sum(held.c.n), func.sum(held.c.n * held.c.s)).group_by(held.c.s)
+    ends = select(held.c.e, -func.sum(held.c.n), -func.sum(held.c.n * held.c.e)).group_by(held.c.e)
+    zero = literal(0, BigInteger)
+    bounds = [select(millis_between(literal(origin, UTCDateTime), column), zero, zero) for column in (k.start_dt,
+                                                                                                      k.end_dt)]
+    changes = union_all(starts, ends, *bounds).subquery("changes")
+    at, delta, weight = changes.c
+    instants = select(at.label("at"), func.sum(delta).label("delta"), func.sum(weight).label("weight")
+                      ).group_by(at).subquery("instants")
+    running = {"order_by": instants.c.at, "rows": (None, 0)}
+    level = func.sum(instants.c.delta).over(**running)  # type: ignore[arg-type]
+    return select(instants.c.at, level.label("level"),
+                  (instants.c.at * level - func.sum(instants.c.weight).over(**running)).label("booked")  # type: ignore[arg-type]
+                  ).cte("levels")
+
+
+def booked_and_peak(session: Session, where: Sequence[ColumnElement[bool]], start_dt: datetime, end_dt: datetime,
+                    joins: Sequence[tuple[object, ColumnElement[bool]]] = ()
+                    ) -> tuple[dict[tuple[int, int], float], int]:
+    """Booked unit-seconds per (weekday, hour) of the pieces in report_hours, and the most units held
+    at one instant of [start_dt, end_dt) (the pieces must cover it), for bookings matching `where`.
+
+    One query (booked_before); at an instant, ends and starts count together, so back-to-back
+    bookings do not add up in the peak.
+    """
+    k = HOURS.c
+    levels = booked_before(start_dt, where, joins)
+    first, last = levels.alias("first"), levels.alias("last")
+    peak = (select(func.coalesce(func.max(levels.c.level), 0))
+            .where(levels.c.at >= 0, levels.c.at < millis_between(literal(start_dt, UTCDateTime),
+                                                                   literal(end_dt, UTCDateTime)))
+            .scalar_subquery())
+    query = (select(k.weekday, k.hour, func.sum(last.c.booked - first.c.booked), peak).select_from(HOURS)
+             .join(first, first.c.at == millis_between(literal(start_dt, UTCDateTime), k.start_dt))
+             .join(last, last.c.at == millis_between(literal(start_dt, UTCDateTime), k.end_dt))
+             .group_by(k.weekday, k.hour))
+    cells: dict[tuple[int, int], float] = {}
+    highest = 0
+    for day, hour, booked, level in session.execute(query):
+        cells[(int(day), int(hour))] = int(booked or 0) / 1000
+        highest = int(level or 0)
+    return cells, highest
 
 
 def booked_by_hour(session: Session, where: Sequence[ColumnElement[bool]],

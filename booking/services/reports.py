@@ -35,10 +35,9 @@ from booking.domain.values import ClosedRange, Policy, local_day_bounds
 from booking.models import ORG_KINDS, Booking, BookingEvent, Space, User
 from booking.services.report_events import EventFigures, event_figures
 from booking.services.report_sql import (
-    booked_by_hour,
+    booked_and_peak,
     clipped_seconds,
     load_hours,
-    peak_level,
     seconds_between,
     without_jit,
 )
@@ -229,14 +228,14 @@ def _space_figures(session: Session, rules: SpaceRules, filters: Filters, locale
         old = report.heatmap.get(key, (0, 0))
         report.heatmap[key] = (old[0], old[1] + open_minutes_)
     load_hours(session, pieces)
-    for key, used in booked_by_hour(session, where, joins).items():
+    by_hour, peak = booked_and_peak(session, where, start_dt, end_dt, joins)
+    for key, used in by_hour.items():
         old = report.heatmap.get(key, (0, 0))
         report.heatmap[key] = (old[0] + round(used / 60), old[1])
     booked_minutes = round(float(seconds) / 60)
     return SpaceFigures(
         space=space, bookings=int(count), booked_hours=booked_minutes / 60, open_hours=opened / 60,
-        occupancy=occupancy(booked_minutes, opened),
-        peak_units=peak_level(session, where, start_dt, end_dt, joins) if space.is_pooled else None,
+        occupancy=occupancy(booked_minutes, opened), peak_units=peak if space.is_pooled else None,
     )
 
 
