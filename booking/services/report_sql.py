@@ -20,7 +20,6 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Table,
-    and_,
     case,
     column,
     func,
@@ -40,9 +39,6 @@ from booking.models import Booking
 
 # (space id, bucket number, start_dt, end_dt): one space's share of a period or of a month, in UTC.
 Bucket = tuple[int, int, datetime, datetime]
-# The longest local-hour piece: an hour repeated when clocks go back is one piece of two hours.
-LONGEST_PIECE_HOURS = 3
-
 SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S.%f"  # UTC, naive: how booking.db.UTCDateTime stores an instant on SQLite
 HOURS = Table(
     "report_hours", MetaData(),
@@ -98,25 +94,6 @@ def _seconds_sqlite(element: seconds_between | millis_between, compiler: object,
 def _seconds_pg(element: seconds_between | millis_between, compiler: object, **kw: object) -> str:
     a, b = list(element.clauses)
     return f"EXTRACT(EPOCH FROM ({compiler.process(b, **kw)} - {compiler.process(a, **kw)}))"  # type: ignore[attr-defined]
-
-
-class hours_before(FunctionElement[datetime]):  # noqa: N801 (an SQL function name)
-    """SQL: an instant some whole hours earlier (SQLite: text without fraction, fine as a lower bound)."""
-
-    type = UTCDateTime()
-    inherit_cache = True
-
-
-@compiles(hours_before, "sqlite")
-def _before_sqlite(element: hours_before, compiler: object, **kw: object) -> str:
-    instant, hours = list(element.clauses)
-    return f"datetime({compiler.process(instant, **kw)}, '-' || {compiler.process(hours, **kw)} || ' hours')"  # type: ignore[attr-defined]
-
-
-@compiles(hours_before, "postgresql")
-def _before_pg(element: hours_before, compiler: object, **kw: object) -> str:
-    instant, hours = list(element.clauses)
-    return f"({compiler.process(instant, **kw)} - make_interval(hours => {compiler.process(hours, **kw)}))"  # type: ignore[attr-defined]
 
 
 def clipped(start_dt: datetime | ColumnElement[datetime], end_dt: datetime | ColumnElement[datetime]
@@ -235,34 +212,3 @@ def booked_and_peak(session: Session, where: Sequence[ColumnElement[bool]], star
         cells[(int(day), int(hour))] = int(booked or 0) / 1000
         highest = int(level or 0)
     return cells, highest
-
-
-def booked_by_hour(session: Session, where: Sequence[ColumnElement[bool]],
-                   joins: Sequence[tuple[object, ColumnElement[bool]]] = ()) -> dict[tuple[int, int], float]:
-    """Booked unit-seconds per (weekday, hour) of the pieces in report_hours, for bookings matching `where`."""
-    k = HOURS.c
-    a, z = clipped(k.start_dt, k.end_dt)
-    query = select(k.weekday, k.hour, func.sum(seconds_between(a, z) * Booking.seats)).select_from(Booking)
-    for target, on in joins:
-        query = query.join(target, on)  # type: ignore[arg-type]
-    query = query.join(HOURS, and_(k.start_dt < Booking.end_dt, k.end_dt > Booking.start_dt,
-                                   k.start_dt > hours_before(Booking.start_dt, LONGEST_PIECE_HOURS)))
-    rows = session.execute(query.where(*where).group_by(k.weekday, k.hour))
-    return {(int(day), int(hour)): float(seconds or 0) for day, hour, seconds in rows}
-
-
-def peak_level(session: Session, where: Sequence[ColumnElement[bool]], start_dt: datetime, end_dt: datetime,
-               joins: Sequence[tuple[object, ColumnElement[bool]]] = ()) -> int:
-    """The most units held at one instant of [start_dt, end_dt): a running sum over starts and ends.
-
-    At one instant ends come before starts, so back-to-back bookings do not add up.
-    """
-    a, z = clipped(start_dt, end_dt)
-    starts = select(a.label("at"), Booking.seats.label("delta")).select_from(Booking)
-    ends = select(z.label("at"), (-Booking.seats).label("delta")).select_from(Booking)
-    for target, on in joins:
-        starts, ends = starts.join(target, on), ends.join(target, on)  # type: ignore[arg-type]
-    events = union_all(starts.where(*where), ends.where(*where)).subquery()
-    level = func.sum(events.c.delta).over(order_by=(events.c.at, events.c.delta), rows=(None, 0))
-    levels = select(level.label("level")).subquery()
-    return int(session.scalar(select(func.coalesce(func.max(levels.c.level), 0))) or 0)
