@@ -3,8 +3,9 @@
 SQLite has no time-zone data, so the local hours are cut by the domain
 (`usage.local_hours`, correct across clock changes) and handed to the database as a
 temporary table of UTC spans, each with its local weekday and hour; the database
-clips every booking to those spans and sums them per (weekday, hour). Bookings are
-never loaded into Python for the figures.
+sums the booked time of every span from running sums over the bookings' starts and
+ends (booked_before) and groups it per (weekday, hour). Bookings are never loaded
+into Python for the figures.
 """
 
 from __future__ import annotations
@@ -209,6 +210,7 @@ def booked_and_peak(session: Session, where: Sequence[ColumnElement[bool]], star
     cells: dict[tuple[int, int], float] = {}
     highest = 0
     for day, hour, booked, level in session.execute(query):
-        cells[(int(day), int(hour))] = int(booked or 0) / 1000
+        if booked:
+            cells[(int(day), int(hour))] = int(booked) / 1000
         highest = int(level or 0)
     return cells, highest
