@@ -239,19 +239,25 @@ def _space_figures(session: Session, rules: SpaceRules, filters: Filters, locale
     )
 
 
-def _month_usage(session: Session, spaces: list[SpaceRules], filters: Filters, locale: str,
-                 month: Period) -> tuple[float, float | None]:
-    """Booked unit-hours (SQL) and occupancy of one month over the chosen spaces."""
-    booked = opened = 0
-    for rules in spaces:
-        start_dt, end_dt = month.bounds(rules.space.timezone)
-        query = select(func.coalesce(func.sum(clipped_seconds(start_dt, end_dt)), 0.0))
-        for target, on in _with_user(filters.org_kind):
-            query = query.join(target, on)  # type: ignore[arg-type]
-        seconds = session.scalar(query.where(*_booked_in(rules, month, filters.org_kind)))
-        booked += round(float(seconds or 0) / 60)
-        opened += open_minutes(session, rules, month, locale)
-    return booked / 60, occupancy(booked, opened)
+def _booked_seconds(session: Session, rules: SpaceRules, month: Period, org_kind: str) -> float:
+    """Booked unit-seconds of the space in the month (SQL; each month its own range on the start index:
+    one query grouped over all months made PostgreSQL scan every booking, the ranges being unknown to it)."""
+    start_dt, end_dt = month.bounds(rules.space.timezone)
+    query = select(func.coalesce(func.sum(clipped_seconds(start_dt, end_dt)), 0.0))
+    for target, on in _with_user(org_kind):
+        query = query.join(target, on)  # type: ignore[arg-type]
+    return float(session.scalar(query.where(*_booked_in(rules, month, org_kind))) or 0)
+
+
+def _open_per_month(session: Session, rules: SpaceRules, months: list[Period], locale: str) -> list[int]:
+    """Open unit-minutes of each month: the rules in force read once over all the months, then cut."""
+    zone = rules.space.timezone
+    bounds = [month.bounds(zone) for month in months]
+    spans = [(span, policy.unit_count)
+             for policy, closures, a, z in open_parts(session, rules, bounds[0][0], bounds[-1][1], locale)
+             for span in open_time(policy, closures, a, z)]
+    return [sum(units * minutes(min(b, end_dt) - max(a, start_dt)) for (a, b), units in spans
+                if a < end_dt and start_dt < b) for start_dt, end_dt in bounds]
 
 
 def trend_months(period: Period) -> list[Period]:
@@ -279,8 +285,15 @@ def _events(session: Session, report: Report, spaces: list[Space], now: datetime
 
 def _trend(session: Session, spaces: list[SpaceRules], filters: Filters, locale: str,
            events: list[EventFigures]) -> list[TrendMonth]:
-    return [TrendMonth(month, *_month_usage(session, spaces, filters, locale, month), month_events)
-            for month, month_events in zip(trend_months(filters.period), events, strict=True)]
+    """Booked unit-hours and occupancy of each month over the chosen spaces (minutes rounded per space)."""
+    months = trend_months(filters.period)
+    opened = [_open_per_month(session, rules, months, locale) for rules in spaces]
+    trend = []
+    for number, (month, month_events) in enumerate(zip(months, events, strict=True), start=1):
+        booked = sum(round(_booked_seconds(session, rules, month, filters.org_kind) / 60) for rules in spaces)
+        open_ = sum(per_space[number - 1] for per_space in opened)
+        trend.append(TrendMonth(month, booked / 60, occupancy(booked, open_), month_events))
+    return trend
 
 
 def _kind_rows(session: Session, rules: SpaceRules, filters: Filters) -> list[tuple[str, int, float, int, int]]:
