@@ -50,17 +50,17 @@ class EventFigures:
         self.walk_ins += other.walk_ins
 
 
-def _live_counts() -> tuple[ColumnElement[int], ColumnElement[int], ColumnElement[int]]:
-    """Correlated to the outer PublicEvent row: registered persons, of them checked in, walk-ins."""
+def _live_counts(event_id: ColumnElement[int]) -> tuple[ColumnElement[int], ColumnElement[int], ColumnElement[int]]:
+    """Correlated to the outer event id: registered persons, of them checked in, walk-ins."""
     registered = (select(func.sum(Registration.party_size))
-                  .where(Registration.event_id == PublicEvent.id, Registration.status == "registered")
+                  .where(Registration.event_id == event_id, Registration.status == "registered")
                   .scalar_subquery())
     checked_in = (select(func.sum(Registration.party_size))
                   .join(AttendeePass, AttendeePass.registration_id == Registration.id)
-                  .where(Registration.event_id == PublicEvent.id, Registration.status == "registered",
+                  .where(Registration.event_id == event_id, Registration.status == "registered",
                          AttendeePass.checked_in_at.is_not(None))
                   .scalar_subquery())
-    walk_ins = select(func.count(WalkIn.id)).where(WalkIn.event_id == PublicEvent.id).scalar_subquery()
+    walk_ins = select(func.count(WalkIn.id)).where(WalkIn.event_id == event_id).scalar_subquery()
     return registered, checked_in, walk_ins
 
 
@@ -69,29 +69,35 @@ def event_figures(session: Session, buckets: Sequence[Bucket], now: datetime,
     """Per (space id, bucket number): the events held whose booking starts in the bucket's [start_dt, end_dt).
 
     One grouped query over all buckets (the period's and the trend's months); buckets
-    with no event are absent. Raises nothing for no buckets.
+    with no event are absent. The events held are read first (a materialised WITH over
+    public_events, each looking up its booking by key): joined from the buckets or the
+    bookings instead, SQLite walked every booking the buckets cover. Raises nothing for no buckets.
     """
     if not buckets:
         return {}
     table = bucket_table(buckets)
-    registered, checked_in, walk_ins = _live_counts()
+    of_booking = [Booking.id == PublicEvent.booking_id, Booking.status == "confirmed", Booking.end_dt <= now]
+    if org_kind:
+        of_booking.append(Booking.user_id.in_(select(User.id).where(User.org_kind == org_kind)))
+    events = (select(PublicEvent.id.label("event_id"),
+                     select(Booking.space_id).where(*of_booking).scalar_subquery().label("space_id"),
+                     select(Booking.start_dt).where(*of_booking).scalar_subquery().label("start_dt"))
+              .where(PublicEvent.status == "published").subquery("events"))
+    held = select(events).where(events.c.space_id.is_not(None)).cte("held").prefix_with("MATERIALIZED")
+    registered, checked_in, walk_ins = _live_counts(held.c.event_id)
 
     def kept(frozen: InstrumentedAttribute[int], live: ColumnElement[int]) -> ColumnElement[int]:
         return func.coalesce(func.sum(func.coalesce(frozen, live, 0)), 0)
 
     query = (
-        select(table.c.space_id, table.c.bucket, func.count(PublicEvent.id),
+        select(table.c.space_id, table.c.bucket, func.count(held.c.event_id),
                kept(EventRecord.registered, registered), kept(EventRecord.checked_in, checked_in),
                kept(EventRecord.walk_ins, walk_ins))
-        .select_from(table)
-        .join(Booking, and_(Booking.space_id == table.c.space_id, Booking.start_dt >= table.c.start_dt,
-                            Booking.start_dt < table.c.end_dt))
-        .join(PublicEvent, PublicEvent.booking_id == Booking.id)
-        .outerjoin(EventRecord, EventRecord.event_id == PublicEvent.id)
-        .where(PublicEvent.status == "published", Booking.status == "confirmed", Booking.end_dt <= now)
+        .select_from(held)
+        .join(table, and_(held.c.space_id == table.c.space_id, held.c.start_dt >= table.c.start_dt,
+                          held.c.start_dt < table.c.end_dt))
+        .outerjoin(EventRecord, EventRecord.event_id == held.c.event_id)
         .group_by(table.c.space_id, table.c.bucket)
     )
-    if org_kind:
-        query = query.join(User, User.id == Booking.user_id).where(User.org_kind == org_kind)
-    return {(int(space_id), int(bucket)): EventFigures(int(held), int(reg), int(checked), int(walked))
-            for space_id, bucket, held, reg, checked, walked in session.execute(query)}
+    return {(int(space_id), int(bucket)): EventFigures(int(n), int(reg), int(checked), int(walked))
+            for space_id, bucket, n, reg, checked, walked in session.execute(query)}
