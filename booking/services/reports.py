@@ -29,7 +29,6 @@ from booking.domain.usage import (
     minutes_by_hour,
     occupancy,
     open_time,
-    open_unit_minutes,
 )
 from booking.domain.values import ClosedRange, Policy, local_day_bounds
 from booking.models import ORG_KINDS, Booking, BookingEvent, Space, User
@@ -197,13 +196,6 @@ def open_parts(session: Session, rules: SpaceRules, start_dt: datetime, end_dt: 
     closures = closures_in_force(current, removed)
     return [(version.policy, closures + version.closed_holidays(_holidays(version, a, z, locale)), a, z)
             for version, a, z in in_force(rules.versions, start_dt, end_dt)]
-
-
-def open_minutes(session: Session, rules: SpaceRules, period: Period, locale: str) -> int:
-    """Open unit-minutes of the period, under the rules in force at each instant."""
-    start_dt, end_dt = period.bounds(rules.space.timezone)
-    return sum(open_unit_minutes(policy, closures, a, z)
-               for policy, closures, a, z in open_parts(session, rules, start_dt, end_dt, locale))
 
 
 @lru_cache(maxsize=32)
