@@ -11,7 +11,7 @@ into Python for the figures.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
@@ -42,21 +42,23 @@ from booking.models import Booking
 Bucket = tuple[int, int, datetime, datetime]
 SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S.%f"  # UTC, naive: how booking.db.UTCDateTime stores an instant on SQLite
 HOURS = Table(
-    "report_hours", MetaData(),
+    "report_pieces", MetaData(),
     Column("start_dt", UTCDateTime), Column("end_dt", UTCDateTime), Column("weekday", Integer),
-    Column("hour", Integer),
+    Column("hour", Integer), Column("start_ms", BigInteger), Column("end_ms", BigInteger),
 )
 # On SQLite the spans are DATETIME (numeric affinity) like the bookings' columns: with TEXT the
 # affinities differ and the join could not use the index's upper bound (one year scanned per booking).
+# start_ms / end_ms: the span in whole ms after the first piece's start, the instants the running
+# sums are keyed by (booked_before), so the join is on plain integer columns.
 _CREATE = {
-    "sqlite": ("CREATE TEMP TABLE IF NOT EXISTS report_hours (start_dt DATETIME NOT NULL, "
-               "end_dt DATETIME NOT NULL, weekday INTEGER NOT NULL, hour INTEGER NOT NULL)",
-               "CREATE INDEX IF NOT EXISTS temp.ix_report_hours_start ON report_hours (start_dt)"),
-    "postgresql": ("CREATE TEMP TABLE IF NOT EXISTS report_hours (start_dt timestamptz NOT NULL, "
-                   "end_dt timestamptz NOT NULL, weekday integer NOT NULL, hour integer NOT NULL) "
-                   "ON COMMIT DELETE ROWS",
-                   "CREATE INDEX IF NOT EXISTS ix_report_hours_start ON report_hours (start_dt)"),
+    "sqlite": ("CREATE TEMP TABLE IF NOT EXISTS report_pieces (start_dt DATETIME NOT NULL, "
+               "end_dt DATETIME NOT NULL, weekday INTEGER NOT NULL, hour INTEGER NOT NULL, "
+               "start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL)",),
+    "postgresql": ("CREATE TEMP TABLE IF NOT EXISTS report_pieces (start_dt timestamptz NOT NULL, "
+                   "end_dt timestamptz NOT NULL, weekday integer NOT NULL, hour integer NOT NULL, "
+                   "start_ms bigint NOT NULL, end_ms bigint NOT NULL) ON COMMIT DELETE ROWS",),
 }
+MILLISECOND = timedelta(milliseconds=1)
 
 
 def without_jit(session: Session) -> None:
@@ -112,29 +114,32 @@ def clipped_seconds(start_dt: datetime, end_dt: datetime) -> ColumnElement[float
 
 
 def load_hours(session: Session, pieces: Sequence[tuple[int, int, Span]]) -> None:
-    """Fill this transaction's report_hours with the local-hour pieces (weekday, hour, UTC span).
+    """Fill this transaction's report_pieces with the local-hour pieces (weekday, hour, UTC span).
 
     Spaces in one zone share the pieces of a period: loaded once per transaction.
     """
     connection = session.connection()  # one per transaction: the rows live as long as it
     key = (connection, tuple(pieces[:1]), tuple(pieces[-1:]), len(pieces))
-    loaded = session.info.get("report_hours")
+    loaded = session.info.get("report_pieces")
     if loaded is not None and loaded[0] is connection and loaded[1:] == key[1:]:
         return
     dialect = session.get_bind().dialect.name
     for statement in _CREATE[dialect]:
         session.execute(text(statement))
     session.execute(HOURS.delete())
+    origin = pieces[0][2][0] if pieces else None
     if dialect == "sqlite":  # the text UTCDateTime stores, bound without a TypeDecorator per value
-        rows = [(a.strftime(SQLITE_INSTANT), z.strftime(SQLITE_INSTANT), day, hour) for day, hour, (a, z) in pieces]
-        connection.exec_driver_sql("INSERT INTO report_hours VALUES (?, ?, ?, ?)", rows)
-    else:  # one statement: four arrays unnested
-        columns = list(zip(*[(a, z, day, hour) for day, hour, (a, z) in pieces], strict=True)) or [(), (), (), ()]
+        rows = [(a.strftime(SQLITE_INSTANT), z.strftime(SQLITE_INSTANT), day, hour, (a - origin) // MILLISECOND,
+                 (z - origin) // MILLISECOND) for day, hour, (a, z) in pieces if origin is not None]
+        connection.exec_driver_sql("INSERT INTO report_pieces VALUES (?, ?, ?, ?, ?, ?)", rows)
+    else:  # one statement: six arrays unnested
+        columns = list(zip(*[(a, z, day, hour, (a - origin) // MILLISECOND, (z - origin) // MILLISECOND)
+                             for day, hour, (a, z) in pieces if origin is not None], strict=True)) or [()] * 6
         connection.exec_driver_sql(
-            "INSERT INTO report_hours SELECT * FROM unnest(%s::timestamptz[], %s::timestamptz[], %s::int[], %s::int[])",
-            tuple(list(column) for column in columns))
-        connection.exec_driver_sql("ANALYZE report_hours")
-    session.info["report_hours"] = key
+            "INSERT INTO report_pieces SELECT * FROM unnest(%s::timestamptz[], %s::timestamptz[], %s::int[], "
+            "%s::int[], %s::bigint[], %s::bigint[])", tuple(list(column) for column in columns))
+        connection.exec_driver_sql("ANALYZE report_pieces")
+    session.info["report_pieces"] = key
 
 
 class millis_between(FunctionElement[int]):  # noqa: N801 (an SQL function name)
@@ -156,7 +161,7 @@ def _millis_pg(element: millis_between, compiler: object, **kw: object) -> str:
 
 def booked_before(origin: datetime, where: Sequence[ColumnElement[bool]],
                   joins: Sequence[tuple[object, ColumnElement[bool]]] = ()) -> CTE:
-    """Running sums over the bookings matching `where` and the pieces' bounds in report_hours.
+    """Running sums over the bookings matching `where` and the pieces' bounds in report_pieces.
 
     One row per instant `at` (ms after `origin`) at which a booking starts or ends or a piece
     begins or ends: `level`, the units held from then on, and `booked`, the booked unit-ms
@@ -174,8 +179,7 @@ def booked_before(origin: datetime, where: Sequence[ColumnElement[bool]],
     starts = select(held.c.s, func.sum(held.c.n), func.sum(held.c.n * held.c.s)).group_by(held.c.s)
     ends = select(held.c.e, -func.sum(held.c.n), -func.sum(held.c.n * held.c.e)).group_by(held.c.e)
     zero = literal(0, BigInteger)
-    bounds = [select(millis_between(literal(origin, UTCDateTime), column), zero, zero) for column in (k.start_dt,
-                                                                                                      k.end_dt)]
+    bounds = [select(column, zero, zero) for column in (k.start_ms, k.end_ms)]
     changes = union_all(starts, ends, *bounds).subquery("changes")
     at, delta, weight = changes.c
     instants = select(at.label("at"), func.sum(delta).label("delta"), func.sum(weight).label("weight")
@@ -190,8 +194,9 @@ def booked_before(origin: datetime, where: Sequence[ColumnElement[bool]],
 def booked_and_peak(session: Session, where: Sequence[ColumnElement[bool]], start_dt: datetime, end_dt: datetime,
                     joins: Sequence[tuple[object, ColumnElement[bool]]] = ()
                     ) -> tuple[dict[tuple[int, int], float], int]:
-    """Booked unit-seconds per (weekday, hour) of the pieces in report_hours, and the most units held
-    at one instant of [start_dt, end_dt) (the pieces must cover it), for bookings matching `where`.
+    """Booked unit-seconds per (weekday, hour) of the pieces in report_pieces, and the most units held
+    at one instant of [start_dt, end_dt) (the pieces must cover it, from start_dt on), for bookings
+    matching `where`.
 
     One query (booked_before); at an instant, ends and starts count together, so back-to-back
     bookings do not add up in the peak.
@@ -204,8 +209,7 @@ def booked_and_peak(session: Session, where: Sequence[ColumnElement[bool]], star
                                                                    literal(end_dt, UTCDateTime)))
             .scalar_subquery())
     query = (select(k.weekday, k.hour, func.sum(last.c.booked - first.c.booked), peak).select_from(HOURS)
-             .join(first, first.c.at == millis_between(literal(start_dt, UTCDateTime), k.start_dt))
-             .join(last, last.c.at == millis_between(literal(start_dt, UTCDateTime), k.end_dt))
+             .join(first, first.c.at == k.start_ms).join(last, last.c.at == k.end_ms)
              .group_by(k.weekday, k.hour))
     cells: dict[tuple[int, int], float] = {}
     highest = 0
