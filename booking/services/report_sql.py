@@ -53,10 +53,12 @@ HOURS = Table(
 _CREATE = {
     "sqlite": ("CREATE TEMP TABLE IF NOT EXISTS report_pieces (start_dt DATETIME NOT NULL, "
                "end_dt DATETIME NOT NULL, weekday INTEGER NOT NULL, hour INTEGER NOT NULL, "
-               "start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL)",),
+               "start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL)",
+               "CREATE INDEX IF NOT EXISTS temp.ix_report_pieces_start ON report_pieces (start_ms)"),
     "postgresql": ("CREATE TEMP TABLE IF NOT EXISTS report_pieces (start_dt timestamptz NOT NULL, "
                    "end_dt timestamptz NOT NULL, weekday integer NOT NULL, hour integer NOT NULL, "
-                   "start_ms bigint NOT NULL, end_ms bigint NOT NULL) ON COMMIT DELETE ROWS",),
+                   "start_ms bigint NOT NULL, end_ms bigint NOT NULL) ON COMMIT DELETE ROWS",
+                   "CREATE INDEX IF NOT EXISTS ix_report_pieces_start ON report_pieces (start_ms)"),
 }
 MILLISECOND = timedelta(milliseconds=1)
 
