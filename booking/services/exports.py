@@ -113,10 +113,13 @@ def booking_table(rows: Sequence[tuple[Booking, Space, User]], locale: str,
 
 
 def figures_table(report: Report, locale: str) -> list[list[Cell]]:
-    """One row per space: bookings, booked hours, open hours, occupancy (0–1), peak desks."""
+    """One row per space: bookings, booked hours, open hours, occupancy (0–1), peak desks; then its events
+    held, registered persons, checked in, walk-ins, attendance and no-shows (services.report_events)."""
     return [
         [row.space.name(locale), row.bookings, round(row.booked_hours, 2), round(row.open_hours, 2),
-         None if row.occupancy is None else round(row.occupancy, 4), row.peak_units]
+         None if row.occupancy is None else round(row.occupancy, 4), row.peak_units,
+         row.events.held, row.events.registered, row.events.checked_in, row.events.walk_ins,
+         row.events.attendance, row.events.no_shows]
         for row in report.spaces
     ]
 
@@ -175,7 +178,7 @@ def export(user: User, kind: str, file_format: str, filters: Filters, locale: st
         elif kind == "members":
             rows = member_table(session, filters)
         else:
-            rows = figures_table(build_report(session, filters, locale), locale)
+            rows = figures_table(build_report(session, filters, locale, now), locale)
         log_export(session, session.merge(user), kind, file_format, filters, len(rows), now)
         return to_csv(header, rows) if file_format == "csv" else to_xlsx(kind, header, rows)
 

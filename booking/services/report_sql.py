@@ -3,58 +3,83 @@
 SQLite has no time-zone data, so the local hours are cut by the domain
 (`usage.local_hours`, correct across clock changes) and handed to the database as a
 temporary table of UTC spans, each with its local weekday and hour; the database
-clips every booking to those spans and sums them per (weekday, hour). Bookings are
-never loaded into Python for the figures.
+sums the booked time of every span from running sums over the bookings' starts and
+ends (booked_before) and groups it per (weekday, hour). Bookings are never loaded
+into Python for the figures.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     ColumnElement,
     Float,
     Integer,
     MetaData,
     Table,
-    and_,
     case,
+    column,
     func,
     literal,
     select,
     text,
     union_all,
+    values,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.sql.expression import CTE, FunctionElement
 
 from booking.db import UTCDateTime
 from booking.domain.usage import Span
 from booking.models import Booking
 
-# The longest local-hour piece: an hour repeated when clocks go back is one piece of two hours.
-LONGEST_PIECE_HOURS = 3
-
+# (space id, bucket number, start_dt, end_dt): one space's share of a period or of a month, in UTC.
+Bucket = tuple[int, int, datetime, datetime]
 SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S.%f"  # UTC, naive: how booking.db.UTCDateTime stores an instant on SQLite
 HOURS = Table(
-    "report_hours", MetaData(),
+    "report_pieces", MetaData(),
     Column("start_dt", UTCDateTime), Column("end_dt", UTCDateTime), Column("weekday", Integer),
-    Column("hour", Integer),
+    Column("hour", Integer), Column("start_ms", BigInteger), Column("end_ms", BigInteger),
 )
 # On SQLite the spans are DATETIME (numeric affinity) like the bookings' columns: with TEXT the
 # affinities differ and the join could not use the index's upper bound (one year scanned per booking).
+# start_ms / end_ms: the span in whole ms after the first piece's start, the instants the running
+# sums are keyed by (booked_before), so the join is on plain integer columns.
 _CREATE = {
-    "sqlite": ("CREATE TEMP TABLE IF NOT EXISTS report_hours (start_dt DATETIME NOT NULL, "
-               "end_dt DATETIME NOT NULL, weekday INTEGER NOT NULL, hour INTEGER NOT NULL)",
-               "CREATE INDEX IF NOT EXISTS temp.ix_report_hours_start ON report_hours (start_dt)"),
-    "postgresql": ("CREATE TEMP TABLE IF NOT EXISTS report_hours (start_dt timestamptz NOT NULL, "
-                   "end_dt timestamptz NOT NULL, weekday integer NOT NULL, hour integer NOT NULL) "
-                   "ON COMMIT DELETE ROWS",
-                   "CREATE INDEX IF NOT EXISTS ix_report_hours_start ON report_hours (start_dt)"),
+    "sqlite": ("CREATE TEMP TABLE IF NOT EXISTS report_pieces (start_dt DATETIME NOT NULL, "
+               "end_dt DATETIME NOT NULL, weekday INTEGER NOT NULL, hour INTEGER NOT NULL, "
+               "start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL)",
+               "CREATE INDEX IF NOT EXISTS temp.ix_report_pieces_start ON report_pieces (start_ms)"),
+    "postgresql": ("CREATE TEMP TABLE IF NOT EXISTS report_pieces (start_dt timestamptz NOT NULL, "
+                   "end_dt timestamptz NOT NULL, weekday integer NOT NULL, hour integer NOT NULL, "
+                   "start_ms bigint NOT NULL, end_ms bigint NOT NULL) ON COMMIT DELETE ROWS",
+                   "CREATE INDEX IF NOT EXISTS ix_report_pieces_start ON report_pieces (start_ms)"),
 }
+MILLISECOND = timedelta(milliseconds=1)
+
+
+def without_jit(session: Session) -> None:
+    """PostgreSQL: no JIT compilation for the rest of this transaction (a no-op on SQLite).
+
+    The report's grouped joins cost enough to pass jit_above_cost, but they run in well under a
+    second: compiling them (inlining, optimisation, emission) took longer than running them.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
+
+
+def bucket_table(buckets: Sequence[Bucket]) -> CTE:
+    """The buckets as a VALUES table (space_id, bucket, start_dt, end_dt) to group by in one query.
+
+    A WITH clause, because SQLite has no column names on VALUES in FROM.
+    """
+    return values(column("space_id", Integer), column("bucket", Integer), column("start_dt", UTCDateTime),
+                  column("end_dt", UTCDateTime), name="buckets").data(list(buckets)).cte("buckets")
 
 
 class seconds_between(FunctionElement[float]):  # noqa: N801 (an SQL function name)
@@ -65,34 +90,15 @@ class seconds_between(FunctionElement[float]):  # noqa: N801 (an SQL function na
 
 
 @compiles(seconds_between, "sqlite")
-def _seconds_sqlite(element: seconds_between, compiler: object, **kw: object) -> str:
+def _seconds_sqlite(element: seconds_between | millis_between, compiler: object, **kw: object) -> str:
     a, b = list(element.clauses)
     return f"((julianday({compiler.process(b, **kw)}) - julianday({compiler.process(a, **kw)})) * 86400.0)"  # type: ignore[attr-defined]
 
 
 @compiles(seconds_between, "postgresql")
-def _seconds_pg(element: seconds_between, compiler: object, **kw: object) -> str:
+def _seconds_pg(element: seconds_between | millis_between, compiler: object, **kw: object) -> str:
     a, b = list(element.clauses)
     return f"EXTRACT(EPOCH FROM ({compiler.process(b, **kw)} - {compiler.process(a, **kw)}))"  # type: ignore[attr-defined]
-
-
-class hours_before(FunctionElement[datetime]):  # noqa: N801 (an SQL function name)
-    """SQL: an instant some whole hours earlier (SQLite: text without fraction, fine as a lower bound)."""
-
-    type = UTCDateTime()
-    inherit_cache = True
-
-
-@compiles(hours_before, "sqlite")
-def _before_sqlite(element: hours_before, compiler: object, **kw: object) -> str:
-    instant, hours = list(element.clauses)
-    return f"datetime({compiler.process(instant, **kw)}, '-' || {compiler.process(hours, **kw)} || ' hours')"  # type: ignore[attr-defined]
-
-
-@compiles(hours_before, "postgresql")
-def _before_pg(element: hours_before, compiler: object, **kw: object) -> str:
-    instant, hours = list(element.clauses)
-    return f"({compiler.process(instant, **kw)} - make_interval(hours => {compiler.process(hours, **kw)}))"  # type: ignore[attr-defined]
 
 
 def clipped(start_dt: datetime | ColumnElement[datetime], end_dt: datetime | ColumnElement[datetime]
@@ -110,57 +116,107 @@ def clipped_seconds(start_dt: datetime, end_dt: datetime) -> ColumnElement[float
 
 
 def load_hours(session: Session, pieces: Sequence[tuple[int, int, Span]]) -> None:
-    """Fill this transaction's report_hours with the local-hour pieces (weekday, hour, UTC span).
+    """Fill this transaction's report_pieces with the local-hour pieces (weekday, hour, UTC span).
 
     Spaces in one zone share the pieces of a period: loaded once per transaction.
     """
     connection = session.connection()  # one per transaction: the rows live as long as it
     key = (connection, tuple(pieces[:1]), tuple(pieces[-1:]), len(pieces))
-    loaded = session.info.get("report_hours")
+    loaded = session.info.get("report_pieces")
     if loaded is not None and loaded[0] is connection and loaded[1:] == key[1:]:
         return
     dialect = session.get_bind().dialect.name
     for statement in _CREATE[dialect]:
         session.execute(text(statement))
     session.execute(HOURS.delete())
+    origin = pieces[0][2][0] if pieces else None
     if dialect == "sqlite":  # the text UTCDateTime stores, bound without a TypeDecorator per value
-        rows = [(a.strftime(SQLITE_INSTANT), z.strftime(SQLITE_INSTANT), day, hour) for day, hour, (a, z) in pieces]
-        connection.exec_driver_sql("INSERT INTO report_hours VALUES (?, ?, ?, ?)", rows)
-    else:  # one statement: four arrays unnested
-        columns = list(zip(*[(a, z, day, hour) for day, hour, (a, z) in pieces], strict=True)) or [(), (), (), ()]
+        rows = [(a.strftime(SQLITE_INSTANT), z.strftime(SQLITE_INSTANT), day, hour, (a - origin) // MILLISECOND,
+                 (z - origin) // MILLISECOND) for day, hour, (a, z) in pieces if origin is not None]
+        connection.exec_driver_sql("INSERT INTO report_pieces VALUES (?, ?, ?, ?, ?, ?)", rows)
+    else:  # one statement: six arrays unnested
+        columns = list(zip(*[(a, z, day, hour, (a - origin) // MILLISECOND, (z - origin) // MILLISECOND)
+                             for day, hour, (a, z) in pieces if origin is not None], strict=True)) or [()] * 6
         connection.exec_driver_sql(
-            "INSERT INTO report_hours SELECT * FROM unnest(%s::timestamptz[], %s::timestamptz[], %s::int[], %s::int[])",
-            tuple(list(column) for column in columns))
-        connection.exec_driver_sql("ANALYZE report_hours")
-    session.info["report_hours"] = key
+            "INSERT INTO report_pieces SELECT * FROM unnest(%s::timestamptz[], %s::timestamptz[], %s::int[], "
+            "%s::int[], %s::bigint[], %s::bigint[])", tuple(list(column) for column in columns))
+        connection.exec_driver_sql("ANALYZE report_pieces")
+    session.info["report_pieces"] = key
 
 
-def booked_by_hour(session: Session, where: Sequence[ColumnElement[bool]],
-                   joins: Sequence[tuple[object, ColumnElement[bool]]] = ()) -> dict[tuple[int, int], float]:
-    """Booked unit-seconds per (weekday, hour) of the pieces in report_hours, for bookings matching `where`."""
-    k = HOURS.c
-    a, z = clipped(k.start_dt, k.end_dt)
-    query = select(k.weekday, k.hour, func.sum(seconds_between(a, z) * Booking.seats)).select_from(Booking)
-    for target, on in joins:
-        query = query.join(target, on)  # type: ignore[arg-type]
-    query = query.join(HOURS, and_(k.start_dt < Booking.end_dt, k.end_dt > Booking.start_dt,
-                                   k.start_dt > hours_before(Booking.start_dt, LONGEST_PIECE_HOURS)))
-    rows = session.execute(query.where(*where).group_by(k.weekday, k.hour))
-    return {(int(day), int(hour)): float(seconds or 0) for day, hour, seconds in rows}
+class millis_between(FunctionElement[int]):  # noqa: N801 (an SQL function name)
+    """SQL: whole milliseconds from the first instant to the second, as an integer (exact sums)."""
+
+    type = BigInteger()
+    inherit_cache = True
 
 
-def peak_level(session: Session, where: Sequence[ColumnElement[bool]], start_dt: datetime, end_dt: datetime,
-               joins: Sequence[tuple[object, ColumnElement[bool]]] = ()) -> int:
-    """The most units held at one instant of [start_dt, end_dt): a running sum over starts and ends.
+@compiles(millis_between, "sqlite")
+def _millis_sqlite(element: millis_between, compiler: object, **kw: object) -> str:
+    return f"CAST(round({_seconds_sqlite(element, compiler, **kw)} * 1000.0) AS INTEGER)"
 
-    At one instant ends come before starts, so back-to-back bookings do not add up.
+
+@compiles(millis_between, "postgresql")
+def _millis_pg(element: millis_between, compiler: object, **kw: object) -> str:
+    return f"CAST(round({_seconds_pg(element, compiler, **kw)} * 1000) AS BIGINT)"
+
+
+def booked_before(origin: datetime, where: Sequence[ColumnElement[bool]],
+                  joins: Sequence[tuple[object, ColumnElement[bool]]] = ()) -> CTE:
+    """Running sums over the bookings matching `where` and the pieces' bounds in report_pieces.
+
+    One row per instant `at` (ms after `origin`) at which a booking starts or ends or a piece
+    begins or ends: `level`, the units held from then on, and `booked`, the booked unit-ms
+    before it, F(t) = t × Σ deltas − Σ deltas × at over the starts (+units) and ends (−units)
+    up to t. A piece's booked time is F(end) − F(start): grouped sums and one window over the
+    distinct instants, instead of a join of every booking with the hours it touches.
     """
-    a, z = clipped(start_dt, end_dt)
-    starts = select(a.label("at"), Booking.seats.label("delta")).select_from(Booking)
-    ends = select(z.label("at"), (-Booking.seats).label("delta")).select_from(Booking)
+    k = HOURS.c
+    per_booking = select(millis_between(literal(origin, UTCDateTime), Booking.start_dt).label("s"),
+                         millis_between(literal(origin, UTCDateTime), Booking.end_dt).label("e"),
+                         Booking.seats.label("n")).select_from(Booking)
     for target, on in joins:
-        starts, ends = starts.join(target, on), ends.join(target, on)  # type: ignore[arg-type]
-    events = union_all(starts.where(*where), ends.where(*where)).subquery()
-    level = func.sum(events.c.delta).over(order_by=(events.c.at, events.c.delta), rows=(None, 0))
-    levels = select(level.label("level")).subquery()
-    return int(session.scalar(select(func.coalesce(func.max(levels.c.level), 0))) or 0)
+        per_booking = per_booking.join(target, on)  # type: ignore[arg-type]
+    held = per_booking.where(*where).cte("held")
+    starts = select(held.c.s, func.sum(held.c.n), func.sum(held.c.n * held.c.s)).group_by(held.c.s)
+    ends = select(held.c.e, -func.sum(held.c.n), -func.sum(held.c.n * held.c.e)).group_by(held.c.e)
+    zero = literal(0, BigInteger)
+    bounds = [select(column, zero, zero) for column in (k.start_ms, k.end_ms)]
+    changes = union_all(starts, ends, *bounds).subquery("changes")
+    at, delta, weight = changes.c
+    instants = select(at.label("at"), func.sum(delta).label("delta"), func.sum(weight).label("weight")
+                      ).group_by(at).subquery("instants")
+    running = {"order_by": instants.c.at, "rows": (None, 0)}
+    level = func.sum(instants.c.delta).over(**running)  # type: ignore[arg-type]
+    return select(instants.c.at, level.label("level"),
+                  (instants.c.at * level - func.sum(instants.c.weight).over(**running)).label("booked")  # type: ignore[arg-type]
+                  ).cte("levels")
+
+
+def booked_and_peak(session: Session, where: Sequence[ColumnElement[bool]], start_dt: datetime, end_dt: datetime,
+                    joins: Sequence[tuple[object, ColumnElement[bool]]] = ()
+                    ) -> tuple[dict[tuple[int, int], float], int]:
+    """Booked unit-seconds per (weekday, hour) of the pieces in report_pieces, and the most units held
+    at one instant of [start_dt, end_dt) (the pieces must cover it, from start_dt on), for bookings
+    matching `where`.
+
+    One query (booked_before); at an instant, ends and starts count together, so back-to-back
+    bookings do not add up in the peak.
+    """
+    k = HOURS.c
+    levels = booked_before(start_dt, where, joins)
+    first, last = levels.alias("first"), levels.alias("last")
+    peak = (select(func.coalesce(func.max(levels.c.level), 0))
+            .where(levels.c.at >= 0, levels.c.at < millis_between(literal(start_dt, UTCDateTime),
+                                                                   literal(end_dt, UTCDateTime)))
+            .scalar_subquery())
+    query = (select(k.weekday, k.hour, func.sum(last.c.booked - first.c.booked), peak).select_from(HOURS)
+             .join(first, first.c.at == k.start_ms).join(last, last.c.at == k.end_ms)
+             .group_by(k.weekday, k.hour))
+    cells: dict[tuple[int, int], float] = {}
+    highest = 0
+    for day, hour, booked, level in session.execute(query):
+        if booked:
+            cells[(int(day), int(hour))] = int(booked) / 1000
+        highest = int(level or 0)
+    return cells, highest

@@ -15,11 +15,12 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from booking.db import utcnow
 from booking.domain.history import RulesVersion, closures_in_force, in_force
 from booking.domain.usage import (
     Span,
@@ -28,11 +29,17 @@ from booking.domain.usage import (
     minutes_by_hour,
     occupancy,
     open_time,
-    open_unit_minutes,
 )
 from booking.domain.values import ClosedRange, Policy, local_day_bounds
 from booking.models import ORG_KINDS, Booking, BookingEvent, Space, User
-from booking.services.report_sql import booked_by_hour, clipped_seconds, load_hours, peak_level, seconds_between
+from booking.services.report_events import EventFigures, event_figures
+from booking.services.report_sql import (
+    booked_and_peak,
+    clipped_seconds,
+    load_hours,
+    seconds_between,
+    without_jit,
+)
 from booking.services.space_history import closures_of, versions_of
 from booking.services.spaces import HOLIDAY_LANGUAGES, national_holidays, policy_of
 
@@ -86,6 +93,7 @@ class SpaceFigures:
     open_hours: float = 0.0
     occupancy: float | None = None
     peak_units: int | None = None
+    events: EventFigures = field(default_factory=EventFigures)
 
 
 @dataclass
@@ -95,6 +103,15 @@ class KindFigures:
     booked_hours: float = 0.0
     organisations: int = 0
     members: int = 0
+
+
+class TrendMonth(NamedTuple):
+    """One month of the trend: booked unit-hours and occupancy over the chosen spaces, and its events."""
+
+    month: Period
+    booked_hours: float
+    occupancy: float | None
+    events: EventFigures
 
 
 @dataclass
@@ -108,8 +125,10 @@ class Report:
     cancellations: dict[str, int] = field(default_factory=dict)
     # (weekday 0=Monday, hour) -> (booked unit-minutes, open unit-minutes), over all chosen spaces
     heatmap: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
-    # The 12 months up to the period's last one: (month, booked unit-hours, occupancy), oldest first.
-    trend: list[tuple[Period, float, float | None]] = field(default_factory=list)
+    # Events held in the period over the chosen spaces (booking.services.report_events).
+    events: EventFigures = field(default_factory=EventFigures)
+    # The 12 months up to the period's last one, oldest first.
+    trend: list[TrendMonth] = field(default_factory=list)
 
     @property
     def decision_total(self) -> int:
@@ -179,13 +198,6 @@ def open_parts(session: Session, rules: SpaceRules, start_dt: datetime, end_dt: 
             for version, a, z in in_force(rules.versions, start_dt, end_dt)]
 
 
-def open_minutes(session: Session, rules: SpaceRules, period: Period, locale: str) -> int:
-    """Open unit-minutes of the period, under the rules in force at each instant."""
-    start_dt, end_dt = period.bounds(rules.space.timezone)
-    return sum(open_unit_minutes(policy, closures, a, z)
-               for policy, closures, a, z in open_parts(session, rules, start_dt, end_dt, locale))
-
-
 @lru_cache(maxsize=32)
 def hour_pieces(zone: str, start_dt: datetime, end_dt: datetime) -> tuple[tuple[int, int, Span], ...]:
     """The local hours of a period in a zone (the same for every space there, and for every page view)."""
@@ -208,38 +220,72 @@ def _space_figures(session: Session, rules: SpaceRules, filters: Filters, locale
         old = report.heatmap.get(key, (0, 0))
         report.heatmap[key] = (old[0], old[1] + open_minutes_)
     load_hours(session, pieces)
-    for key, used in booked_by_hour(session, where, joins).items():
+    by_hour, peak = booked_and_peak(session, where, start_dt, end_dt, joins)
+    for key, used in by_hour.items():
         old = report.heatmap.get(key, (0, 0))
         report.heatmap[key] = (old[0] + round(used / 60), old[1])
     booked_minutes = round(float(seconds) / 60)
     return SpaceFigures(
         space=space, bookings=int(count), booked_hours=booked_minutes / 60, open_hours=opened / 60,
-        occupancy=occupancy(booked_minutes, opened),
-        peak_units=peak_level(session, where, start_dt, end_dt, joins) if space.is_pooled else None,
+        occupancy=occupancy(booked_minutes, opened), peak_units=peak if space.is_pooled else None,
     )
 
 
-def _month_usage(session: Session, spaces: list[SpaceRules], filters: Filters, locale: str,
-                 month: Period) -> tuple[float, float | None]:
-    """Booked unit-hours (SQL) and occupancy of one month over the chosen spaces."""
-    booked = opened = 0
-    for rules in spaces:
-        start_dt, end_dt = month.bounds(rules.space.timezone)
-        query = select(func.coalesce(func.sum(clipped_seconds(start_dt, end_dt)), 0.0))
-        for target, on in _with_user(filters.org_kind):
-            query = query.join(target, on)  # type: ignore[arg-type]
-        seconds = session.scalar(query.where(*_booked_in(rules, month, filters.org_kind)))
-        booked += round(float(seconds or 0) / 60)
-        opened += open_minutes(session, rules, month, locale)
-    return booked / 60, occupancy(booked, opened)
+def _booked_seconds(session: Session, rules: SpaceRules, month: Period, org_kind: str) -> float:
+    """Booked unit-seconds of the space in the month (SQL; each month its own range on the start index:
+    one query grouped over all months made PostgreSQL scan every booking, the ranges being unknown to it)."""
+    start_dt, end_dt = month.bounds(rules.space.timezone)
+    query = select(func.coalesce(func.sum(clipped_seconds(start_dt, end_dt)), 0.0))
+    for target, on in _with_user(org_kind):
+        query = query.join(target, on)  # type: ignore[arg-type]
+    return float(session.scalar(query.where(*_booked_in(rules, month, org_kind))) or 0)
 
 
-def _trend(session: Session, spaces: list[SpaceRules], filters: Filters, locale: str) -> list[tuple[Period, float,
-                                                                                                  float | None]]:
-    last = filters.period.last
-    months = [Period.month(last.year + (last.month - 1 - back) // 12, (last.month - 1 - back) % 12 + 1)
-              for back in range(11, -1, -1)]
-    return [(month, *_month_usage(session, spaces, filters, locale, month)) for month in months]
+def _open_per_month(session: Session, rules: SpaceRules, months: list[Period], locale: str) -> list[int]:
+    """Open unit-minutes of each month: the rules in force read once over all the months, then cut."""
+    zone = rules.space.timezone
+    bounds = [month.bounds(zone) for month in months]
+    spans = [(span, policy.unit_count)
+             for policy, closures, a, z in open_parts(session, rules, bounds[0][0], bounds[-1][1], locale)
+             for span in open_time(policy, closures, a, z)]
+    return [sum(units * minutes(min(b, end_dt) - max(a, start_dt)) for (a, b), units in spans
+                if a < end_dt and start_dt < b) for start_dt, end_dt in bounds]
+
+
+def trend_months(period: Period) -> list[Period]:
+    """The 12 months up to the period's last one, oldest first."""
+    last = period.last
+    return [Period.month(last.year + (last.month - 1 - back) // 12, (last.month - 1 - back) % 12 + 1)
+            for back in range(11, -1, -1)]
+
+
+def _events(session: Session, report: Report, spaces: list[Space], now: datetime) -> list[EventFigures]:
+    """Event figures of the period per space and in total (one grouped query, bucket 0 the period,
+    1–12 the trend's months); returns the months' totals, oldest first."""
+    periods = [report.filters.period, *trend_months(report.filters.period)]
+    buckets = [(space.id, number, *period.bounds(space.timezone))
+               for space in spaces for number, period in enumerate(periods)]
+    found = event_figures(session, buckets, now, report.filters.org_kind)
+    months = [EventFigures() for _ in periods[1:]]
+    for row in report.spaces:
+        row.events = found.get((row.space.id, 0), EventFigures())
+        report.events.add(row.events)
+        for number, month in enumerate(months, start=1):
+            month.add(found.get((row.space.id, number), EventFigures()))
+    return months
+
+
+def _trend(session: Session, spaces: list[SpaceRules], filters: Filters, locale: str,
+           events: list[EventFigures]) -> list[TrendMonth]:
+    """Booked unit-hours and occupancy of each month over the chosen spaces (minutes rounded per space)."""
+    months = trend_months(filters.period)
+    opened = [_open_per_month(session, rules, months, locale) for rules in spaces]
+    trend = []
+    for number, (month, month_events) in enumerate(zip(months, events, strict=True), start=1):
+        booked = sum(round(_booked_seconds(session, rules, month, filters.org_kind) / 60) for rules in spaces)
+        open_ = sum(per_space[number - 1] for per_space in opened)
+        trend.append(TrendMonth(month, booked / 60, occupancy(booked, open_), month_events))
+    return trend
 
 
 def _kind_rows(session: Session, rules: SpaceRules, filters: Filters) -> list[tuple[str, int, float, int, int]]:
@@ -308,12 +354,15 @@ def _new_members(session: Session, filters: Filters) -> int:
     return int(session.scalar(select(func.count(User.id)).where(*where)) or 0)
 
 
-def build_report(session: Session, filters: Filters, locale: str = "ja") -> Report:
+def build_report(session: Session, filters: Filters, locale: str = "ja", now: datetime | None = None) -> Report:
     """All figures for the filters; read-only.
 
     Organisations are counted by their name (distinct non-empty names per kind and space,
-    summed over spaces); members by account. Raises nothing for an empty period.
+    summed over spaces); members by account. Events count once over by `now` (default:
+    the clock). Raises nothing for an empty period.
     """
+    now = now or utcnow()
+    without_jit(session)
     report = Report(filters)
     spaces = chosen_spaces(session, filters)
     rules = [rules_of(session, space) for space in spaces]
@@ -331,7 +380,8 @@ def build_report(session: Session, filters: Filters, locale: str = "ja") -> Repo
     _decisions(session, spaces, filters, report)
     _cancellations(session, spaces, filters, report)
     report.new_members = _new_members(session, filters)
-    report.trend = _trend(session, rules, filters, locale)
+    month_events = _events(session, report, spaces, now)
+    report.trend = _trend(session, rules, filters, locale, month_events)
     return report
 
 
@@ -364,12 +414,12 @@ def booking_rows(session: Session, filters: Filters) -> list[tuple[Booking, Spac
     return sorted(rows, key=lambda row: (row[0].start_dt, row[0].id))
 
 
-def figures(filters: Filters, locale: str = "ja") -> Report:
+def figures(filters: Filters, locale: str = "ja", now: datetime | None = None) -> Report:
     """build_report on the request's session (for the staff page)."""
     from booking.extensions import db
 
     session: Session = db.session()
-    return build_report(session, filters, locale)
+    return build_report(session, filters, locale, now)
 
 
 def space_choices(locale: str) -> list[tuple[int, str]]:

@@ -27,7 +27,8 @@ BOOKING_HEADER = (
 )
 FIGURES_HEADER = (
     _l("Space"), _l("Bookings"), _l("Booked hours"), _l("Open hours"), _l("Occupancy (0–1)"),
-    _l("Peak desks in use"),
+    _l("Peak desks in use"), _l("Events held"), _l("Registered persons"), _l("Checked in"), _l("Walk-ins"),
+    _l("Attendance"), _l("No-shows"),
 )
 MEMBER_HEADER = (
     _l("Member no."), _l("Name"), _l("E-mail"), _l("Organisation"), _l("Organisation kind"), _l("Registered at"),
@@ -84,10 +85,29 @@ def chart_context(report: reports.Report, locale: str) -> dict[str, object]:
     kinds = [(str(ORG_KIND_LABELS[row.org_kind]), row.booked_hours / longest, f"{row.booked_hours:.1f}")
              for row in report.kinds]
     hours = sorted({hour for (_day, hour), (used, opened) in report.heatmap.items() if used or opened})
-    trend = [(month_label(month.first), min(value or 0.0, 1.0), "—" if value is None else f"{100 * value:.1f}")
-             for month, _hours, value in report.trend]
+    trend = [(month_label(row.month.first), min(row.occupancy or 0.0, 1.0),
+              "—" if row.occupancy is None else f"{100 * row.occupancy:.1f}") for row in report.trend]
     return {"occupancy_chart": occupancy, "trend_chart": trend, "kind_chart": kinds, "hours": hours,
+            "event_chart": event_chart(report), "event_trend_chart": event_trend_chart(report),
             "decision_labels": DECISION_LABELS, "notice_labels": NOTICE_LABELS, "weekdays": WEEKDAYS}
+
+
+EVENT_LABELS = (("registered", _l("Registered persons")), ("checked_in", _l("Checked in")),
+                ("walk_ins", _l("Walk-ins")), ("attendance", _l("Attendance")), ("no_shows", _l("No-shows")))
+
+
+def event_chart(report: reports.Report) -> list[tuple[str, float, str]]:
+    """Bars of the period's event persons (registered, checked in, walk-ins, attendance, no-shows)."""
+    counts = [(str(label), getattr(report.events, name)) for name, label in EVENT_LABELS]
+    longest = max((count for _label, count in counts), default=0) or 1
+    return [(label, count / longest, str(count)) for label, count in counts]
+
+
+def event_trend_chart(report: reports.Report) -> list[tuple[str, float, str]]:
+    """Bars of attendance (persons present) per month of the trend."""
+    longest = max((row.events.attendance for row in report.trend), default=0) or 1
+    return [(month_label(row.month.first), row.events.attendance / longest, str(row.events.attendance))
+            for row in report.trend]
 
 
 @bp.route("/reports")
@@ -102,7 +122,7 @@ def index() -> str | tuple[str, int]:
     form = report_form()
     if not form.validate():
         return render_template("staff/reports.html", form=form, report=None), 400
-    report = reports.figures(filters_of(form), locale_code())
+    report = reports.figures(filters_of(form), locale_code(), utcnow())
     return render_template("staff/reports.html", form=form, report=report, kind_label=ORG_KIND_LABELS.get,
                            **chart_context(report, locale_code()))
 
