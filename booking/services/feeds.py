@@ -33,6 +33,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, String, and_, bindparam, func, or_, select, true, type_coerce
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, joinedload, selectinload, undefer
 
 from booking import ical
@@ -423,16 +424,22 @@ def _first(query: Select[Any], **params: str) -> SimpleNamespace | None:
     compiled = _compiled(query, db.engine.dialect.name)
     values = {**compiled.params, **params}
     args = tuple(values[name] for name in compiled.positiontup) if compiled.positional else values
-    connection = _validator_connection()
-    try:
-        cursor = connection.cursor()
-        cursor.execute(compiled.string, args)
-        row = cursor.fetchone()
-        names = [column[0] for column in cursor.description]
-        cursor.close()
-    except Exception:
-        _drop_validator_connection()  # a dead or broken connection: the next poll opens a new one
-        raise
+    for attempt in (1, 2):
+        connection = _validator_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(compiled.string, args)
+            row = cursor.fetchone()
+            names = [column[0] for column in cursor.description]
+            cursor.close()
+            break
+        except Exception as error:
+            lost = _connection_lost(error, connection)
+            _drop_validator_connection()  # a dead or broken connection: the next poll opens a new one
+            if lost is None:
+                raise
+            if attempt == 2 or not lost.connection_invalidated:
+                raise lost from error
     if row is None:
         return None
     found = SimpleNamespace(**dict(zip(names, row, strict=True)))
@@ -442,6 +449,29 @@ def _first(query: Select[Any], **params: str) -> SimpleNamespace | None:
 
 
 _held = threading.local()
+
+
+def _connection_lost(error: Exception, connection: Any) -> DBAPIError | None:
+    """The driver's error on a validator connection as SQLAlchemy's, or None when it is not the driver's.
+
+    This path runs on a bare DBAPI connection, so SQLAlchemy never sees the error and
+    neither invalidates its pool nor marks the error as a lost connection. When the
+    connection is gone (PostgreSQL restarted, a proxy cut it), the pool's other idle
+    connections are as dead, so the pool is replaced (`Engine.dispose(close=False)`, what
+    SQLAlchemy does itself on a disconnect) and the error comes back with
+    `connection_invalidated` set: the caller retries once, and a second failure is the
+    503 of `transactions.is_unavailable`.
+    """
+    engine = db.engine
+    dbapi = engine.dialect.loaded_dbapi
+    if not isinstance(error, dbapi.Error):
+        return None
+    dbapi_connection = getattr(connection, "dbapi_connection", None)
+    gone = engine.dialect.is_disconnect(error, dbapi_connection, None) or (
+        engine.dialect.name == "postgresql" and isinstance(error, dbapi.OperationalError))
+    if gone:
+        engine.dispose(close=False)
+    return DBAPIError(None, None, error, connection_invalidated=gone)
 
 
 def _validator_connection() -> Any:

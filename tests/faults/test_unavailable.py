@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, event, text
 from booking import create_app
 from booking.extensions import db
 from booking.models import Booking
+from booking.services import feeds
 from tests.conftest import future_day
 
 DAY = future_day(5)
@@ -158,6 +159,9 @@ def kill_pooled_connections(database_url):
         for record in list(db.engine.pool._pool.queue):
             if record.dbapi_connection is not None:
                 record.dbapi_connection.close()
+        held = getattr(feeds._held, "connection", None)  # the feed validators' own connection
+        if held is not None and held.dbapi_connection is not None:
+            held.dbapi_connection.close()
         return 0
     other = create_engine(database_url)
     with other.connect() as conn:
@@ -183,6 +187,28 @@ def test_a_dead_pooled_connection_is_replaced_and_the_request_retried_once(
     assert bookings() == 1
     retries = [r for r in caplog.records if "retrying" in r.getMessage()]
     assert 1 <= len(retries) <= 2
+
+
+def test_feed_polls_after_the_connections_died_are_answered_never_500(app, client, member, database_url):
+    """Calendar apps poll through the feeds' own connection (issue 21): a restart must not give them 500s.
+
+    Found by a break-it run: after pg_terminate_backend, each worker answered its next poll 500
+    (the bare driver's AdminShutdown was neither retried nor a 503, and the pool kept its dead
+    connections for the next try).
+    """
+    url = "/spaces/studio/calendar.ics"
+    first = client.get(url)
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+
+    answers = []
+    for _ in range(3):
+        kill_pooled_connections(database_url)
+        answers.append(client.get(url, headers={"If-None-Match": etag}).status_code)
+        kill_pooled_connections(database_url)
+        answers.append(client.get(url).status_code)
+
+    assert answers == [304, 200] * 3
 
 
 def test_a_database_that_is_down_answers_503_pages(tmp_path: Path, database_url):
