@@ -17,6 +17,8 @@ from booking.services import NotFound, ServiceError
 from booking.services.transactions import run_write
 
 NOT_CONFIRMED = N_("Only an event on a confirmed booking can be published: approve the booking first.")
+PUBLISHED_BY_STAFF = N_("This event is published, so staff make any further change to it. "
+                        "Please tell staff what should change.")
 SHOWN = ("published", "withdrawn")  # a withdrawn event stays visible, as cancelled
 
 
@@ -101,6 +103,8 @@ def _save(session: Session, user: User, booking_id: int, data: EventInput, now: 
                 *rules.agenda_problems(booking.start_dt, booking.end_dt, slots)]
     if user.is_staff and booking.status != "confirmed":  # staff's event is published at once: not on a pending one
         problems.insert(0, rules.EventProblem("booking_pending", NOT_CONFIRMED))
+    if not user.is_staff and event is not None and event.status == "published":
+        problems.insert(0, rules.EventProblem("published", PUBLISHED_BY_STAFF))
     if problems:
         return Saved(problems=problems)
     if event is None:

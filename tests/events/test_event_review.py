@@ -146,6 +146,22 @@ def test_a_member_who_changes_a_rejected_event_proposes_it_again(proposal, staff
     assert [e.id for e in event_review.proposals()] == [proposal.id]
 
 
+def test_once_published_a_members_event_is_changed_by_staff_only(proposal, staff, member):
+    """Found by a break-it run: a member retitled an approved event and it went live unreviewed."""
+    event_review.approve(staff, proposal.id)
+    start = proposal.booking.start_dt
+    data = public_events.EventInput(title_ja="別の題名", title_en="Another title", capacity=40,
+                                    registration_opens_at=start - timedelta(days=5), registration_closes_at=start)
+
+    refused = public_events.save_event(member, proposal.booking_id, data)
+    db.session.rollback()
+
+    assert not refused.ok and [p.code for p in refused.problems][:1] == ["published"]
+    assert db.session.get(PublicEvent, proposal.id).title_ja == "地域DX勉強会"
+    changed = public_events.save_event(staff, proposal.booking_id, data)
+    assert changed.ok and changed.event.title_ja == "別の題名" and changed.event.status == "published"
+
+
 # --- views ------------------------------------------------------------------------------------------
 
 PAGES = ["/staff/event-proposals", "/staff/event-proposals/{id}/reject"]
