@@ -19,11 +19,11 @@ from booking.domain.wallclock import is_repeated_instant, utc_offset_label
 
 DAY_PATTERNS = {"ja": "y年M月d日(E)", "en": "EEE d MMM y"}
 SHORT_DAY_PATTERNS = {"ja": "M月d日(E)", "en": "EEE d MMM"}
-WHEN_PATTERNS = {"ja": "y年M月d日(E) H:mm", "en": "EEE d MMM y, HH:mm"}
+WHEN_PATTERNS = {"ja": "y年M月d日(E) HH:mm", "en": "EEE d MMM y, HH:mm"}
 MONTH_PATTERNS = {"ja": "y年M月", "en": "MMM y"}
 # WHEN_PATTERNS as the day (DAY_PATTERNS, formatted once per day and language) and the clock
-# after it: Babel's H is the hour without a leading zero, HH with one.
-CLOCK_AFTER_DAY = {"ja": " {hour}:{minute:02d}", "en": ", {hour:02d}:{minute:02d}"}
+# after it. The hour has two digits in both languages, as in the grid, the forms and the end of a span.
+CLOCK_AFTER_DAY = {"ja": " {hour:02d}:{minute:02d}", "en": ", {hour:02d}:{minute:02d}"}
 
 
 def _language(locale: str) -> str:
