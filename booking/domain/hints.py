@@ -180,3 +180,14 @@ def count_free_starts(facts: Sequence[tuple[Request, bool]], policy: Policy, now
     """How many of a day's starts (`day_start_facts`) are free at `now`."""
     return sum(1 for probe, is_open in facts
                if is_open and not check_time_window(probe, policy, now, detail=False))
+
+
+def first_free_start(facts: Sequence[tuple[Request, bool]], policy: Policy, now: datetime) -> datetime | None:
+    """The earliest start (UTC) of `facts` (`day_start_facts` of consecutive days, in order) free at `now`.
+
+    Equal to `next_free_start` when `facts` are those of today and the days it searches,
+    built from the same holds and closures: a start is free when the calendar and the
+    units let it be taken and the time window (`check_time_window`) holds, as `fits` says.
+    """
+    return next((probe.start_dt for probe, is_open in facts
+                 if is_open and not check_time_window(probe, policy, now, detail=False)), None)

@@ -22,8 +22,8 @@ from booking.domain.hints import (
     FreeStarts,
     count_free_starts,
     day_start_facts,
+    first_free_start,
     free_starts_near,
-    next_free_start,
 )
 from booking.domain.rules import holiday_closures
 from booking.domain.values import ClosedRange, Hold, Policy, Request
@@ -38,6 +38,9 @@ week_facts_cache: BoundedCache[WeekFacts] = BoundedCache(MAX_CACHED_WEEKS)
 # Days of free starts kept per worker (the spaces page reads two per space).
 MAX_CACHED_DAYS = 1024
 start_facts_cache: BoundedCache[tuple[tuple[Request, bool], ...]] = BoundedCache(MAX_CACHED_DAYS)
+# Searches of SEARCH_DAYS + 1 days kept per worker (the open starts only; a full space has none).
+MAX_CACHED_SEARCHES = 256
+search_facts_cache: BoundedCache[tuple[tuple[Request, bool], ...]] = BoundedCache(MAX_CACHED_SEARCHES)
 
 
 def list_spaces() -> list[Space]:
@@ -243,14 +246,25 @@ class Availability:
     free_tomorrow: int
 
 
-def _holds_and_closures(space: Space, policy: Policy, first: date, days: int,
-                        locale: str) -> tuple[list[Hold], list[ClosedRange]]:
-    start_dt = datetime.combine(first, time(0), policy.zone)
-    end_dt = datetime.combine(first + timedelta(days=days), time(0), policy.zone)
+def _search_facts(space: Space, policy: Policy, today: date, locale: str) -> tuple[tuple[Request, bool], ...]:
+    """The open starts (`domain.hints.day_start_facts`) of today and the SEARCH_DAYS after it,
+    earliest first, kept per worker keyed by the space's raw hold rows and closures of those days
+    (the clock-free part of `next_free_start`'s search; `first_free_start` adds the time window)."""
+    start_dt = datetime.combine(today, time(0), policy.zone)
+    end_dt = datetime.combine(today + timedelta(days=SEARCH_DAYS + 1), time(0), policy.zone)
     margin = longest_hold(space)
     session = db.session()
-    holds = active_holds(session, space, start_dt - margin, end_dt + margin)
-    return holds, closures_between(session, space, policy, start_dt, end_dt, locale)
+    rows = active_hold_rows(session, space, start_dt - margin, end_dt + margin)
+    closures = closures_between(session, space, policy, start_dt, end_dt, locale)
+    key = (policy.key, today, tuple(rows), tuple(closures))
+    found = search_facts_cache.get(key)
+    if found is None:
+        holds = holds_of(session, rows)
+        found = tuple(fact for offset in range(SEARCH_DAYS + 1)
+                      for fact in day_start_facts(today + timedelta(days=offset), policy, holds, closures)
+                      if fact[1])
+        search_facts_cache.put(key, found)
+    return found
 
 
 def _start_facts(day: date, policy: Policy, holds: list[Hold],
@@ -280,13 +294,12 @@ def availabilities(listed: Sequence[Space], now: datetime, locale: str) -> dict[
     """
     found = {}
     for space, (policy, today, holds, closures) in zip(listed, _two_days_of(listed, now, locale), strict=True):
-        free_today, free_tomorrow = (count_free_starts(_start_facts(day, policy, holds, closures), policy, now)
-                                     for day in (today, today + timedelta(days=1)))
+        two_days = [_start_facts(day, policy, holds, closures) for day in (today, today + timedelta(days=1))]
+        free_today, free_tomorrow = (count_free_starts(facts, policy, now) for facts in two_days)
         if free_today or free_tomorrow:
-            next_start = next_free_start(policy, holds, closures, now, search_days=1)
+            next_start = first_free_start(two_days[0] + two_days[1], policy, now)
         else:
-            holds, closures = _holds_and_closures(space, policy, today, SEARCH_DAYS + 1, locale)
-            next_start = next_free_start(policy, holds, closures, now)
+            next_start = first_free_start(_search_facts(space, policy, today, locale), policy, now)
         found[space.id] = Availability(next_start=next_start, today=today, free_today=free_today,
                                        free_tomorrow=free_tomorrow)
     return found
@@ -294,7 +307,7 @@ def availabilities(listed: Sequence[Space], now: datetime, locale: str) -> dict[
 
 def _two_days_of(listed: Sequence[Space], now: datetime, locale: str
                  ) -> list[tuple[Policy, date, list[Hold], list[ClosedRange]]]:
-    """Each space's policy, local today, and the holds and closures `_holds_and_closures` gives
+    """Each space's policy, local today, and the holds and closures `active_holds` and `closures_between` give
     for today and tomorrow, read for all spaces at once (one query each) and then parted."""
     if not listed:
         return []
