@@ -82,6 +82,27 @@ def longest_hold(space: Space) -> timedelta:
     return timedelta(minutes=space.max_minutes + space.setup_minutes + space.teardown_minutes)
 
 
+# Built once, with bound values (composing them cost more than running them: profile line
+# 'sqlalchemy/sql/coercions.py:323(expect)').
+_SPACE_HOLDS = (
+    select(BookingHold.booking_id, Booking.user_id, BookingHold.unit_no,
+           type_coerce(BookingHold.occupied_start, NullType), type_coerce(BookingHold.occupied_end, NullType))
+    .join(Booking, Booking.id == BookingHold.booking_id)
+    .where(
+        BookingHold.space_id == bindparam("space_id"),
+        BookingHold.is_active.is_(True),
+        BookingHold.occupied_start < bindparam("end_dt"),
+        BookingHold.occupied_start >= bindparam("low"),
+        BookingHold.occupied_end > bindparam("start_dt"),
+    )
+)
+_SPACE_CLOSURES = select(Closure).where(
+    or_(Closure.space_id == bindparam("space_id"), Closure.space_id.is_(None)),
+    Closure.start_dt < bindparam("end_dt"),
+    Closure.end_dt > bindparam("start_dt"),
+)
+
+
 def active_hold_rows(session: Session, space: Space, start_dt: datetime,
                      end_dt: datetime) -> Sequence[tuple[Any, ...]]:
     """Active holds of the space that overlap [start_dt, end_dt), as the driver returns them.
@@ -92,18 +113,8 @@ def active_hold_rows(session: Session, space: Space, start_dt: datetime,
     """
     # Columns, not ORM rows: a fully booked desk week is 2,352 holds, and building an
     # identity-mapped BookingHold for each cost more than the query itself.
-    rows = session.execute(
-        select(BookingHold.booking_id, Booking.user_id, BookingHold.unit_no,
-               type_coerce(BookingHold.occupied_start, NullType), type_coerce(BookingHold.occupied_end, NullType))
-        .join(Booking, Booking.id == BookingHold.booking_id)
-        .where(
-            BookingHold.space_id == space.id,
-            BookingHold.is_active.is_(True),
-            BookingHold.occupied_start < end_dt,
-            BookingHold.occupied_start >= start_dt - longest_hold(space),
-            BookingHold.occupied_end > start_dt,
-        )
-    )
+    rows = session.execute(_SPACE_HOLDS, {"space_id": space.id, "end_dt": end_dt,
+                                          "low": start_dt - longest_hold(space), "start_dt": start_dt})
     # Plain tuples: hashing and comparing 2,352 Row objects costs twice the copy and the tuples together.
     return [tuple(row) for row in rows]
 
@@ -157,13 +168,7 @@ def closures_between(
     session: Session, space: Space, policy: Policy, start_dt: datetime, end_dt: datetime, locale: str
 ) -> list[ClosedRange]:
     """Closures of this space or of every space, and closed holidays, overlapping the range."""
-    rows = session.scalars(
-        select(Closure).where(
-            or_(Closure.space_id == space.id, Closure.space_id.is_(None)),
-            Closure.start_dt < end_dt,
-            Closure.end_dt > start_dt,
-        )
-    )
+    rows = session.scalars(_SPACE_CLOSURES, {"space_id": space.id, "end_dt": end_dt, "start_dt": start_dt})
     closures = [ClosedRange(c.start_dt, c.end_dt, c.reason) for c in rows]
     zone = policy.zone
     first = start_dt.astimezone(zone).date()
