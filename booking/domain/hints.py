@@ -16,13 +16,12 @@ from booking.domain.intervals import overlaps
 from booking.domain.rules import (
     check_calendar,
     check_request,
-    check_time_window,
     check_units,
     fmt_time,
     grid_ceil,
     opening_periods,
 )
-from booking.domain.values import N_, ClosedRange, Conflict, Hold, Policy, Request, local_day_bounds
+from booking.domain.values import N_, ClosedRange, Conflict, Hold, Policy, Request, as_utc, local_day_bounds
 
 # Rules that say whether a start is free for this booking; quota is the member's own limit
 # and the length is the request's own (both stay what they were).
@@ -178,5 +177,34 @@ def day_start_facts(day: date, policy: Policy, holds: Sequence[Hold],
 
 def count_free_starts(facts: Sequence[tuple[Request, bool]], policy: Policy, now: datetime) -> int:
     """How many of a day's starts (`day_start_facts`) are free at `now`."""
-    return sum(1 for probe, is_open in facts
-               if is_open and not check_time_window(probe, policy, now, detail=False))
+    in_window = time_window_test(policy, now)
+    return sum(1 for probe, is_open in facts if is_open and in_window(probe.start_dt))
+
+
+def first_free_start(facts: Sequence[tuple[Request, bool]], policy: Policy, now: datetime) -> datetime | None:
+    """The earliest start (UTC) of `facts` (`day_start_facts` of consecutive days, in order) free at `now`.
+
+    Equal to `next_free_start` when `facts` are those of today and the days it searches,
+    built from the same holds and closures: a start is free when the calendar and the
+    units let it be taken and the time window (`check_time_window`) holds, as `fits` says.
+    """
+    in_window = time_window_test(policy, now)
+    return next((probe.start_dt for probe, is_open in facts if is_open and in_window(probe.start_dt)), None)
+
+
+def time_window_test(policy: Policy, now: datetime) -> Callable[[datetime], bool]:
+    """Whether a start (UTC) passes `check_time_window` at `now`, for many starts at the cost of comparisons.
+
+    Not past and the minimum notice ahead is one bound (`check_past`, `check_notice`); the
+    horizon (`check_horizon`, local days) needs the local date only for starts less than
+    a day before its last day.
+    """
+    now, zone = as_utc(now), policy.zone
+    earliest = max(now, now + timedelta(minutes=policy.min_notice_minutes))
+    last_day = now.astimezone(zone).date() + timedelta(days=policy.max_days_ahead)
+    surely_inside = local_day_bounds(last_day - timedelta(days=1), zone)[0]
+
+    def in_window(start: datetime) -> bool:
+        return start >= earliest and (start < surely_inside or start.astimezone(zone).date() <= last_day)
+
+    return in_window

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 import holidays as holiday_calendars
-from sqlalchemy import or_, select, type_coerce
+from sqlalchemy import bindparam, or_, select, type_coerce
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.types import NullType
 
@@ -22,8 +22,8 @@ from booking.domain.hints import (
     FreeStarts,
     count_free_starts,
     day_start_facts,
+    first_free_start,
     free_starts_near,
-    next_free_start,
 )
 from booking.domain.rules import holiday_closures
 from booking.domain.values import ClosedRange, Hold, Policy, Request
@@ -38,6 +38,9 @@ week_facts_cache: BoundedCache[WeekFacts] = BoundedCache(MAX_CACHED_WEEKS)
 # Days of free starts kept per worker (the spaces page reads two per space).
 MAX_CACHED_DAYS = 1024
 start_facts_cache: BoundedCache[tuple[tuple[Request, bool], ...]] = BoundedCache(MAX_CACHED_DAYS)
+# Searches of SEARCH_DAYS + 1 days kept per worker (the open starts only; a full space has none).
+MAX_CACHED_SEARCHES = 256
+search_facts_cache: BoundedCache[tuple[tuple[Request, bool], ...]] = BoundedCache(MAX_CACHED_SEARCHES)
 
 
 def list_spaces() -> list[Space]:
@@ -79,6 +82,27 @@ def longest_hold(space: Space) -> timedelta:
     return timedelta(minutes=space.max_minutes + space.setup_minutes + space.teardown_minutes)
 
 
+# Built once, with bound values (composing them cost more than running them: profile line
+# 'sqlalchemy/sql/coercions.py:323(expect)').
+_SPACE_HOLDS = (
+    select(BookingHold.booking_id, Booking.user_id, BookingHold.unit_no,
+           type_coerce(BookingHold.occupied_start, NullType), type_coerce(BookingHold.occupied_end, NullType))
+    .join(Booking, Booking.id == BookingHold.booking_id)
+    .where(
+        BookingHold.space_id == bindparam("space_id"),
+        BookingHold.is_active.is_(True),
+        BookingHold.occupied_start < bindparam("end_dt"),
+        BookingHold.occupied_start >= bindparam("low"),
+        BookingHold.occupied_end > bindparam("start_dt"),
+    )
+)
+_SPACE_CLOSURES = select(Closure).where(
+    or_(Closure.space_id == bindparam("space_id"), Closure.space_id.is_(None)),
+    Closure.start_dt < bindparam("end_dt"),
+    Closure.end_dt > bindparam("start_dt"),
+)
+
+
 def active_hold_rows(session: Session, space: Space, start_dt: datetime,
                      end_dt: datetime) -> Sequence[tuple[Any, ...]]:
     """Active holds of the space that overlap [start_dt, end_dt), as the driver returns them.
@@ -89,18 +113,8 @@ def active_hold_rows(session: Session, space: Space, start_dt: datetime,
     """
     # Columns, not ORM rows: a fully booked desk week is 2,352 holds, and building an
     # identity-mapped BookingHold for each cost more than the query itself.
-    rows = session.execute(
-        select(BookingHold.booking_id, Booking.user_id, BookingHold.unit_no,
-               type_coerce(BookingHold.occupied_start, NullType), type_coerce(BookingHold.occupied_end, NullType))
-        .join(Booking, Booking.id == BookingHold.booking_id)
-        .where(
-            BookingHold.space_id == space.id,
-            BookingHold.is_active.is_(True),
-            BookingHold.occupied_start < end_dt,
-            BookingHold.occupied_start >= start_dt - longest_hold(space),
-            BookingHold.occupied_end > start_dt,
-        )
-    )
+    rows = session.execute(_SPACE_HOLDS, {"space_id": space.id, "end_dt": end_dt,
+                                          "low": start_dt - longest_hold(space), "start_dt": start_dt})
     # Plain tuples: hashing and comparing 2,352 Row objects costs twice the copy and the tuples together.
     return [tuple(row) for row in rows]
 
@@ -154,13 +168,7 @@ def closures_between(
     session: Session, space: Space, policy: Policy, start_dt: datetime, end_dt: datetime, locale: str
 ) -> list[ClosedRange]:
     """Closures of this space or of every space, and closed holidays, overlapping the range."""
-    rows = session.scalars(
-        select(Closure).where(
-            or_(Closure.space_id == space.id, Closure.space_id.is_(None)),
-            Closure.start_dt < end_dt,
-            Closure.end_dt > start_dt,
-        )
-    )
+    rows = session.scalars(_SPACE_CLOSURES, {"space_id": space.id, "end_dt": end_dt, "start_dt": start_dt})
     closures = [ClosedRange(c.start_dt, c.end_dt, c.reason) for c in rows]
     zone = policy.zone
     first = start_dt.astimezone(zone).date()
@@ -243,14 +251,25 @@ class Availability:
     free_tomorrow: int
 
 
-def _holds_and_closures(space: Space, policy: Policy, first: date, days: int,
-                        locale: str) -> tuple[list[Hold], list[ClosedRange]]:
-    start_dt = datetime.combine(first, time(0), policy.zone)
-    end_dt = datetime.combine(first + timedelta(days=days), time(0), policy.zone)
+def _search_facts(space: Space, policy: Policy, today: date, locale: str) -> tuple[tuple[Request, bool], ...]:
+    """The open starts (`domain.hints.day_start_facts`) of today and the SEARCH_DAYS after it,
+    earliest first, kept per worker keyed by the space's raw hold rows and closures of those days
+    (the clock-free part of `next_free_start`'s search; `first_free_start` adds the time window)."""
+    start_dt = datetime.combine(today, time(0), policy.zone)
+    end_dt = datetime.combine(today + timedelta(days=SEARCH_DAYS + 1), time(0), policy.zone)
     margin = longest_hold(space)
     session = db.session()
-    holds = active_holds(session, space, start_dt - margin, end_dt + margin)
-    return holds, closures_between(session, space, policy, start_dt, end_dt, locale)
+    rows = active_hold_rows(session, space, start_dt - margin, end_dt + margin)
+    closures = closures_between(session, space, policy, start_dt, end_dt, locale)
+    key = (policy.key, today, tuple(rows), tuple(closures))
+    found = search_facts_cache.get(key)
+    if found is None:
+        holds = holds_of(session, rows)
+        found = tuple(fact for offset in range(SEARCH_DAYS + 1)
+                      for fact in day_start_facts(today + timedelta(days=offset), policy, holds, closures)
+                      if fact[1])
+        search_facts_cache.put(key, found)
+    return found
 
 
 def _start_facts(day: date, policy: Policy, holds: list[Hold],
@@ -280,21 +299,37 @@ def availabilities(listed: Sequence[Space], now: datetime, locale: str) -> dict[
     """
     found = {}
     for space, (policy, today, holds, closures) in zip(listed, _two_days_of(listed, now, locale), strict=True):
-        free_today, free_tomorrow = (count_free_starts(_start_facts(day, policy, holds, closures), policy, now)
-                                     for day in (today, today + timedelta(days=1)))
+        two_days = [_start_facts(day, policy, holds, closures) for day in (today, today + timedelta(days=1))]
+        free_today, free_tomorrow = (count_free_starts(facts, policy, now) for facts in two_days)
         if free_today or free_tomorrow:
-            next_start = next_free_start(policy, holds, closures, now, search_days=1)
+            next_start = first_free_start(two_days[0] + two_days[1], policy, now)
         else:
-            holds, closures = _holds_and_closures(space, policy, today, SEARCH_DAYS + 1, locale)
-            next_start = next_free_start(policy, holds, closures, now)
+            next_start = first_free_start(_search_facts(space, policy, today, locale), policy, now)
         found[space.id] = Availability(next_start=next_start, today=today, free_today=free_today,
                                        free_tomorrow=free_tomorrow)
     return found
 
 
+# Built once: composing these per request cost more than running them (profile line
+# 'sqlalchemy/sql/coercions.py:323(expect)'); the bound values come with each execution.
+_LISTED_HOLDS = (
+    select(BookingHold.space_id, BookingHold.booking_id, Booking.user_id, BookingHold.unit_no,
+           BookingHold.occupied_start, BookingHold.occupied_end)
+    .join(Booking, Booking.id == BookingHold.booking_id)
+    .where(BookingHold.space_id.in_(bindparam("ids", expanding=True)), BookingHold.is_active.is_(True),
+           BookingHold.occupied_start < bindparam("last"), BookingHold.occupied_start >= bindparam("low"),
+           BookingHold.occupied_end > bindparam("first"))
+)
+_LISTED_CLOSURES = (
+    select(Closure.space_id, Closure.start_dt, Closure.end_dt, Closure.reason)
+    .where(or_(Closure.space_id.in_(bindparam("ids", expanding=True)), Closure.space_id.is_(None)),
+           Closure.start_dt < bindparam("last"), Closure.end_dt > bindparam("first"))
+)
+
+
 def _two_days_of(listed: Sequence[Space], now: datetime, locale: str
                  ) -> list[tuple[Policy, date, list[Hold], list[ClosedRange]]]:
-    """Each space's policy, local today, and the holds and closures `_holds_and_closures` gives
+    """Each space's policy, local today, and the holds and closures `active_holds` and `closures_between` give
     for today and tomorrow, read for all spaces at once (one query each) and then parted."""
     if not listed:
         return []
@@ -307,19 +342,9 @@ def _two_days_of(listed: Sequence[Space], now: datetime, locale: str
     margin = max(longest_hold(space) for space in listed)
     first, last = min(r[0] for r in ranges) - margin, max(r[1] for r in ranges) + margin
     ids = [space.id for space in listed]
-    hold_rows = session.execute(
-        select(BookingHold.space_id, BookingHold.booking_id, Booking.user_id, BookingHold.unit_no,
-               BookingHold.occupied_start, BookingHold.occupied_end)
-        .join(Booking, Booking.id == BookingHold.booking_id)
-        .where(BookingHold.space_id.in_(ids), BookingHold.is_active.is_(True),
-               BookingHold.occupied_start < last, BookingHold.occupied_start >= first - margin,
-               BookingHold.occupied_end > first)
-    ).all()
-    closure_rows = session.execute(
-        select(Closure.space_id, Closure.start_dt, Closure.end_dt, Closure.reason)
-        .where(or_(Closure.space_id.in_(ids), Closure.space_id.is_(None)),
-               Closure.start_dt < last, Closure.end_dt > first)
-    ).all()
+    hold_rows = session.execute(_LISTED_HOLDS, {"ids": ids, "last": last, "low": first - margin,
+                                                "first": first}).all()
+    closure_rows = session.execute(_LISTED_CLOSURES, {"ids": ids, "last": last, "first": first}).all()
     parted = []
     for space, policy, today, (start_dt, end_dt) in zip(listed, policies, todays, ranges, strict=True):
         low, high = start_dt - longest_hold(space), end_dt + longest_hold(space)

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from booking.domain.hints import FreeStarts, free_start_count, free_starts_near, hint_conflict, next_free_start
+from hypothesis import given
+from hypothesis import strategies as st
+
+from booking.domain.hints import (
+    FreeStarts,
+    free_start_count,
+    free_starts_near,
+    hint_conflict,
+    next_free_start,
+    time_window_test,
+)
+from booking.domain.rules import check_time_window
 from booking.domain.values import ClosedRange
 from tests.domain.builders import EARLY, MONDAY, at, hold, policy, request
 
@@ -83,3 +94,13 @@ def test_a_full_day_opens_on_the_first_day_with_a_free_start():
 def test_nothing_free_within_the_search_gives_none():
     closures = [ClosedRange(at(0), at(0, day=30), "Renovation")]
     assert next_free_start(ROOM, [], closures, at(8)) is None
+
+
+@given(st.sampled_from(["Asia/Tokyo", "America/Santiago", "Europe/Berlin", "Pacific/Chatham"]),
+       st.integers(0, 600), st.integers(0, 3), st.integers(-3 * 24 * 60, 6 * 24 * 60),
+       st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)))
+def test_the_time_window_test_says_what_check_time_window_says(zone, notice, days_ahead, minutes, now):
+    rules = policy(timezone=zone, min_notice_minutes=notice, max_days_ahead=days_ahead)
+    start = now + timedelta(minutes=minutes)
+    probe = request(start, start + timedelta(hours=1))
+    assert time_window_test(rules, now)(start) == (not check_time_window(probe, rules, now, detail=False))

@@ -149,3 +149,42 @@ def test_the_spaces_page_reads_all_spaces_at_once_and_says_what_each_space_alone
         assert alone.free_tomorrow == free_start_count(day + timedelta(days=1), policy, holds, closures, now)
         assert alone.next_start == next_free_start(policy, holds, closures, now, search_days=1)
         assert alone == spaces.availability(space, now, "ja")
+
+
+def test_a_space_full_today_and_tomorrow_opens_where_the_two_week_search_says(create_space, create_user):
+    from booking.domain.hints import SEARCH_DAYS, next_free_start
+
+    studio, desks = create_space(), create_space(kind="pooled", unit_count=1)
+    member = create_user()
+    now = datetime.now(UTC).replace(microsecond=0)
+    today = now.astimezone(TOKYO).date()
+    for space in (studio, desks):
+        admin_spaces.add_closure(admin_spaces.ClosureInput(
+            space_id=space.id, start_local=local(today, 0).replace(tzinfo=None),
+            end_local=local(today + timedelta(days=2), 0).replace(tzinfo=None), reason="改装"))
+        book(member, space, local(today + timedelta(days=2), 9), hours=3, now=now)
+
+    def alone(space):
+        policy = policy_of(space)
+        start = datetime.combine(today, time(0), policy.zone)
+        end = start + timedelta(days=SEARCH_DAYS + 1)
+        margin = spaces.longest_hold(space)
+        holds = active_holds(spaces.db.session, space, start - margin, end + margin)
+        closures = closures_between(spaces.db.session, space, policy, start, end, "ja")
+        return next_free_start(policy, holds, closures, now)
+
+    found = spaces.availabilities([studio, desks], now, "ja")
+    for space in (studio, desks):
+        assert found[space.id].free_today == found[space.id].free_tomorrow == 0
+        assert found[space.id].next_start is not None
+        assert found[space.id].next_start == alone(space)
+    # A new booking changes the answer at once: the kept search is keyed by the holds.
+    first = found[studio.id].next_start
+    book(member, studio, first.astimezone(TOKYO), hours=1, now=now)
+    again = spaces.availabilities([studio], now, "ja")[studio.id]
+    assert again.next_start == alone(studio) != first
+    # Closed for the whole search: nothing to open on.
+    admin_spaces.add_closure(admin_spaces.ClosureInput(
+        space_id=desks.id, start_local=local(today, 0).replace(tzinfo=None),
+        end_local=local(today + timedelta(days=SEARCH_DAYS + 2), 0).replace(tzinfo=None), reason="改装"))
+    assert spaces.availabilities([desks], now, "ja")[desks.id].next_start is None is alone(desks)

@@ -27,6 +27,20 @@ def test_the_front_page_lists_every_space_with_its_description_in_japanese(clien
     assert 'href="/spaces/studio"' in page
 
 
+def test_the_kept_policy_words_follow_an_edited_space_and_the_language(client, create_space):
+    from booking.extensions import db
+
+    space = create_space(description_ja="ガラス張り", description_en="Glass-walled", max_days_ahead=30)
+    assert "ガラス張り" in client.get("/").get_data(as_text=True)
+    space.max_days_ahead, space.description_ja = 60, "木の床"
+    db.session.commit()
+    page = client.get("/").get_data(as_text=True)
+    assert "木の床" in page and "ガラス張り" not in page and "60" in page
+    client.submit("/language", {"locale": "en"})
+    page = client.get("/").get_data(as_text=True)
+    assert "Glass-walled" in page and "Bookable up to 60 days ahead" in page
+
+
 def test_the_language_switch_gives_english(client, create_space):
     create_space(name_ja="スタジオ", name_en="Studio", description_en="A glass-walled studio")
     response = client.submit("/language", {"locale": "en", "next": "/"})
