@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, session
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import inspect
 from werkzeug.wrappers import Response
 
 from booking.caches import BoundedCache
@@ -25,7 +24,7 @@ policy_html_cache: BoundedCache[Markup] = BoundedCache(MAX_CACHED_POLICIES)
 
 def policy_html(space: Space) -> Markup:
     """spaces/_policy.html for one space in the viewer's language, rendered once per space and locale."""
-    key = (locale_code(), *(getattr(space, column.key) for column in inspect(Space).column_attrs))
+    key = (locale_code(), *spaces.settings_of(space))
     found = policy_html_cache.get(key)
     if found is None:
         found = Markup(render_template("spaces/_policy.html", space=space))
