@@ -140,12 +140,7 @@ def seed_history(space_id: int, user_ids: tuple[int, int], count: int, last_day:
             write = week_bench.copy_rows if is_postgres else week_bench.insert_rows
             write(conn, "bookings", week_bench.BOOKING_COLUMNS, bookings)
             write(conn, "booking_holds", week_bench.HOLD_COLUMNS, holds)
-    with db.engine.begin() as conn:
-        conn.execute(text("ANALYZE"))
-        if is_postgres:
-            for table in ("bookings", "booking_holds"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                  f"(SELECT max(id) FROM {table}))"))
+    week_bench.analyse_and_move_sequences(is_postgres)
 
 
 def measure_year(app: Flask, member_email: str, count: int, history: int = HISTORY) -> dict[str, list[float]]:

@@ -49,6 +49,16 @@ BOOKING_COLUMNS = ("id", "uid", "space_id", "user_id", "start_dt", "end_dt", "se
 HOLD_COLUMNS = ("id", "booking_id", "space_id", "unit_no", "occupied_start", "occupied_end", "is_active")
 
 
+def analyse_and_move_sequences(is_postgres: bool) -> None:
+    """After a bulk seed with explicit ids: planner statistics, and (PostgreSQL) id sequences past them."""
+    with db.engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+        if is_postgres:
+            for table in ("bookings", "booking_holds"):
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                  f"(SELECT max(id) FROM {table}))"))
+
+
 def slot_start(n: int, last_day: date) -> datetime:
     """Start of the n-th booking counting backwards from the last hour of last_day."""
     slot = n // DESKS
@@ -113,12 +123,7 @@ def seed(first: int, count: int, space_id: int, user_id: int, last_day: date) ->
             else:
                 insert_rows(conn, "bookings", BOOKING_COLUMNS, bookings)
                 insert_rows(conn, "booking_holds", HOLD_COLUMNS, holds)
-    with db.engine.begin() as conn:
-        conn.execute(text("ANALYZE"))
-        if is_postgres:
-            for table in ("bookings", "booking_holds"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                  f"(SELECT max(id) FROM {table}))"))
+    analyse_and_move_sequences(is_postgres)
 
 
 def timed(work: Callable[[], object], repeat: int) -> tuple[float, float]:
