@@ -24,10 +24,17 @@ from booking.domain.rules import occupied
 from booking.domain.statuses import BookingStatus, can_transition
 from booking.domain.values import N_, Conflict, Hold, Request, Usage
 from booking.extensions import db
-from booking.models import Booking, BookingSeries, Space, User
+from booking.models import Booking, BookingSeries, Space, User, new_uid
 from booking.services import NotFound, ServiceError, Stale, audit
 from booking.services import staff as staff_service
-from booking.services.bookings import BookingInput, add_booking, checked_overrides, judge_booking, mark_cancelled
+from booking.services.bookings import (
+    BookingInput,
+    _render_ahead,
+    add_booking,
+    checked_overrides,
+    judge_booking,
+    mark_cancelled,
+)
 from booking.services.series_facts import read_facts
 from booking.services.spaces import policy_of
 from booking.services.transactions import is_guard_refusal, run_write
@@ -197,9 +204,37 @@ def _judged(
         yield occurrence, single, conflicts, units
 
 
+def _render_series_ahead(
+    member: User, data: SeriesInput, days: Collection[date], now: datetime, locale: str, overrides: frozenset[str],
+) -> dict[date, str]:
+    """The UIDs of the chosen dates (local date -> UID), their feed events and mail calendars rendered first.
+
+    Before the space's lock, as a single booking does (bookings._render_ahead): the
+    renders under the lock then only write the change times into per-process
+    templates. A pooled space's desks are those a judgement without the lock gives;
+    a date that turns out otherwise just misses its template.
+    """
+    session: Session = db.session()
+    space = session.get(Space, data.space_id)
+    if space is None:
+        return {}
+    chosen = [o for o in occurrences_of(data, space) if o.day in days and o.missing is None]
+    uids = {o.day: new_uid() for o in chosen}
+    units: dict[date, list[int]] = {}
+    if space.is_pooled:
+        units = {o.day: u for o, _single, _conflicts, u in _judged(session, space, member, data, chosen, now,
+                                                                   locale, overrides) if u is not None}
+    for occurrence in chosen:
+        if space.is_pooled and occurrence.day not in units:
+            continue  # refused without the lock: most likely under it too, so not worth rendering
+        single = replace(_input(data, occurrence), units=tuple(units.get(occurrence.day, ())))
+        _render_ahead(member, single, uids[occurrence.day], now, None)
+    return uids
+
+
 def _book(
     session: Session, member: User, data: SeriesInput, days: Collection[date], now: datetime, locale: str,
-    overrides: frozenset[str], override_reason: str,
+    overrides: frozenset[str], override_reason: str, uids: dict[date, str],
 ) -> SeriesOutcome:
     space = _space(session, data.space_id)
     earlier = submitted_series(session, member.id, data.submit_token)
@@ -214,7 +249,7 @@ def _book(
         booking = None
         if single is not None and units is not None:
             booking = add_booking(session, space, member, single, units, now, overrides, override_reason,
-                                  series=series, flush=False)
+                                  series=series, flush=False, uid=uids.get(occurrence.day))
         items.append(OccurrenceOutcome(occurrence, conflicts, booking))
     session.flush()  # one flush for every date: the feed events and the guard's checks in one go
     # The series joins the session with its first booking, so without one nothing is written.
@@ -238,9 +273,11 @@ def book_series(
     if not days:
         raise ServiceError(N_("Choose at least one date to book."))
     overrides = checked_overrides(member, overrides, override_reason)
+    days = frozenset(days)
+    uids = _render_series_ahead(member, data, days, now, locale, overrides)
 
     def work(session: Session) -> SeriesOutcome:
-        return _book(session, member, data, frozenset(days), now, locale, overrides, override_reason)
+        return _book(session, member, data, days, now, locale, overrides, override_reason, uids)
 
     try:
         return run_write(data.space_id, work)
