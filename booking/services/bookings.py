@@ -20,7 +20,7 @@ from booking.domain.values import N_, OVERRIDABLE, ClosedRange, Conflict, Hold, 
 from booking.extensions import db
 from booking.models import Booking, BookingHold, BookingSeries, Space, User, new_uid
 from booking.services import NotFound, ServiceError, Stale, audit
-from booking.services.feed_events import feed_locale, render_booking
+from booking.services.feed_events import Rendered, feed_locale, render_booking
 from booking.services.notifications import calendar_message
 from booking.services.spaces import active_holds, closures_between, free_starts, policy_of
 from booking.services.transactions import is_guard_refusal, run_write
@@ -171,7 +171,9 @@ def _status_of(space: Space, booked_by: User | None) -> BookingStatus:
     return BookingStatus.CONFIRMED
 
 
-def _render_ahead(member: User, data: BookingInput, uid: str, now: datetime, booked_by: User | None) -> None:
+def _render_ahead(
+    member: User, data: BookingInput, uid: str, now: datetime, booked_by: User | None
+) -> Rendered | None:
     """Render, before the space's lock, the feed events and the mail's calendar the booking will get.
 
     What is rendered here is kept per process (booking.ical.event_template,
@@ -179,10 +181,12 @@ def _render_ahead(member: User, data: BookingInput, uid: str, now: datetime, boo
     the renders inside the lock only write those in. The space and the desks are read
     without the lock: when the booking turns out otherwise (another status, other
     desks) the templates simply do not match and the lock's renders do the work.
+    Returns the feed events rendered (None when they could not be): a caller that
+    knows the booking came out as guessed may store them (feed_events.store).
     """
     space = db.session.get(Space, data.space_id)
     if space is None:
-        return
+        return None
     try:
         units = list(data.units)
         if space.is_pooled and not units:
@@ -197,11 +201,13 @@ def _render_ahead(member: User, data: BookingInput, uid: str, now: datetime, boo
             is_public=data.is_public, status=status.value, sequence=0, created_at=now, updated_at=now,
         )
         ahead.holds.extend(BookingHold(unit_no=unit) for unit in units)
-        render_booking(ahead, space, member, feed_locale())
+        rendered = render_booking(ahead, space, member, feed_locale())
         if status is BookingStatus.CONFIRMED:
             calendar_message(ahead, member.locale or "ja", space, member)
+        return rendered
     except Exception:  # the renders inside the lock meet the same problem and deal with it
         log.debug("could not render booking %s ahead of its lock", uid, exc_info=True)
+        return None
 
 
 def _decide(

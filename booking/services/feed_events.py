@@ -178,7 +178,8 @@ def refresh(session: Session, booking: Booking, now: datetime, is_new: bool) -> 
 
     `now` is the clock read under the space's lock: no change time of the
     booking may lie after it (a caller's `now` from before the lock, or a demo's
-    invented one, is pulled back to it).
+    invented one, is pulled back to it). A new booking whose service stored events
+    rendered before the lock keeps them when their stamp is the one it would get.
     """
     if is_new:
         _fill_defaults(booking, now)
@@ -192,7 +193,11 @@ def refresh(session: Session, booking: Booking, now: datetime, is_new: bool) -> 
     user = booking.user or session.get(User, booking.user_id)
     if space is None or user is None:
         return  # the insert fails on its foreign key anyway
-    store(booking, render_booking(booking, space, user, feed_locale()))
+    locale = feed_locale()
+    if is_new and booking.ics_stamp is not None and booking.ics_stamp == stamp_of(
+            booking.updated_at, booking.sequence, booking.status, locale, key_of(space, user, locale)):
+        return  # its service stored the events rendered before the lock from these very values
+    store(booking, render_booking(booking, space, user, locale))
 
 
 def _space_ids(booking: Booking) -> set[int]:

@@ -35,6 +35,7 @@ from booking.services.bookings import (
     judge_booking,
     mark_cancelled,
 )
+from booking.services.feed_events import Rendered, store
 from booking.services.series_facts import read_facts
 from booking.services.spaces import policy_of
 from booking.services.transactions import is_guard_refusal, run_write
@@ -204,37 +205,48 @@ def _judged(
         yield occurrence, single, conflicts, units
 
 
+@dataclass(frozen=True)
+class _Ahead:
+    """What was prepared for one date before the lock: its UID, the desks guessed, its feed events."""
+
+    uid: str
+    units: tuple[int, ...]
+    rendered: Rendered | None
+
+
 def _render_series_ahead(
     member: User, data: SeriesInput, days: Collection[date], now: datetime, locale: str, overrides: frozenset[str],
-) -> dict[date, str]:
-    """The UIDs of the chosen dates (local date -> UID), their feed events and mail calendars rendered first.
+) -> dict[date, _Ahead]:
+    """Each chosen date's UID, feed events and mail calendar, prepared before the space's lock (by local date).
 
-    Before the space's lock, as a single booking does (bookings._render_ahead): the
-    renders under the lock then only write the change times into per-process
-    templates. A pooled space's desks are those a judgement without the lock gives;
-    a date that turns out otherwise just misses its template.
+    As a single booking does (bookings._render_ahead): the mail's renders under the
+    lock only write the change times into per-process templates, and a date booked
+    as guessed here stores these feed events as they are (_book). A pooled space's
+    desks are those a judgement without the lock gives.
     """
     session: Session = db.session()
     space = session.get(Space, data.space_id)
     if space is None:
         return {}
     chosen = [o for o in occurrences_of(data, space) if o.day in days and o.missing is None]
-    uids = {o.day: new_uid() for o in chosen}
-    units: dict[date, list[int]] = {}
+    units: dict[date, tuple[int, ...]] = {}
     if space.is_pooled:
-        units = {o.day: u for o, _single, _conflicts, u in _judged(session, space, member, data, chosen, now,
-                                                                   locale, overrides) if u is not None}
+        units = {o.day: tuple(u) for o, _single, _conflicts, u in _judged(session, space, member, data, chosen, now,
+                                                                          locale, overrides) if u is not None}
+    ahead = {}
     for occurrence in chosen:
-        if space.is_pooled and occurrence.day not in units:
-            continue  # refused without the lock: most likely under it too, so not worth rendering
-        single = replace(_input(data, occurrence), units=tuple(units.get(occurrence.day, ())))
-        _render_ahead(member, single, uids[occurrence.day], now, None)
-    return uids
+        uid = new_uid()
+        rendered = None
+        if not space.is_pooled or occurrence.day in units:  # one refused without the lock most likely is in it
+            single = replace(_input(data, occurrence), units=units.get(occurrence.day, ()))
+            rendered = _render_ahead(member, single, uid, now, None)
+        ahead[occurrence.day] = _Ahead(uid, units.get(occurrence.day, ()), rendered)
+    return ahead
 
 
 def _book(
     session: Session, member: User, data: SeriesInput, days: Collection[date], now: datetime, locale: str,
-    overrides: frozenset[str], override_reason: str, uids: dict[date, str],
+    overrides: frozenset[str], override_reason: str, ahead: dict[date, _Ahead],
 ) -> SeriesOutcome:
     space = _space(session, data.space_id)
     earlier = submitted_series(session, member.id, data.submit_token)
@@ -248,8 +260,12 @@ def _book(
                                                          overrides):
         booking = None
         if single is not None and units is not None:
+            prepared = ahead.get(occurrence.day)
             booking = add_booking(session, space, member, single, units, now, overrides, override_reason,
-                                  series=series, flush=False, uid=uids.get(occurrence.day))
+                                  series=series, flush=False, uid=prepared.uid if prepared else None)
+            if prepared and prepared.rendered and (not space.is_pooled or prepared.units == tuple(units)):
+                # Rendered from these values; the stamp still checks status and names (feed_events.refresh).
+                store(booking, prepared.rendered)
         items.append(OccurrenceOutcome(occurrence, conflicts, booking))
     session.flush()  # one flush for every date: the feed events and the guard's checks in one go
     # The series joins the session with its first booking, so without one nothing is written.
@@ -274,10 +290,10 @@ def book_series(
         raise ServiceError(N_("Choose at least one date to book."))
     overrides = checked_overrides(member, overrides, override_reason)
     days = frozenset(days)
-    uids = _render_series_ahead(member, data, days, now, locale, overrides)
+    ahead = _render_series_ahead(member, data, days, now, locale, overrides)
 
     def work(session: Session) -> SeriesOutcome:
-        return _book(session, member, data, days, now, locale, overrides, override_reason, uids)
+        return _book(session, member, data, days, now, locale, overrides, override_reason, ahead)
 
     try:
         return run_write(data.space_id, work)
