@@ -24,7 +24,7 @@ from booking.db import utcnow
 from booking.domain.recurrence import MISSING_MESSAGES, Missing, Occurrence, RecurrenceRule, occurrence_on, occurrences
 from booking.domain.rules import occupied
 from booking.domain.statuses import BookingStatus, can_transition
-from booking.domain.values import N_, Conflict, Hold, Request, Usage
+from booking.domain.values import N_, Conflict, Hold, Request
 from booking.extensions import db
 from booking.models import Booking, BookingSeries, Space, User, new_uid
 from booking.services import NotFound, ServiceError, Stale, audit
@@ -198,7 +198,7 @@ def _judged(
         start_dt, end_dt = occupied(request, policy)
         holds = [*facts.holds_between(start_dt, end_dt), *taken]
         closures = facts.closures_between(single.start_dt, single.end_dt)
-        own = Usage((*facts.usage_of(now, request).intervals, *usage))
+        own = facts.usage_of(now, request, usage)
         conflicts, units = judge_booking(space, policy, request, holds, closures, own, now, overrides,
                                          single.units)
         if units is not None:

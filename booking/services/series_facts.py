@@ -39,7 +39,8 @@ class SeriesFacts:
     holds: list[Hold]
     hold_starts: list[datetime]
     closures: list[ClosedRange]
-    own: list[tuple[datetime, datetime]]
+    own: list[tuple[datetime, datetime]]  # sorted by start
+    own_starts: list[datetime]
     longest: timedelta
     has_count_quota: bool
     has_hours_quota: bool
@@ -54,13 +55,22 @@ class SeriesFacts:
         """The closures (closed holidays included) that overlap [start_dt, end_dt)."""
         return [c for c in self.closures if overlaps(start_dt, end_dt, c.start_dt, c.end_dt)]
 
-    def usage_of(self, now: datetime, request: Request) -> Usage:
-        """The member's bookings `bookings._usage` would return for `request`."""
+    def usage_of(self, now: datetime, request: Request, also: Sequence[tuple[datetime, datetime]] = ()) -> Usage:
+        """The member's bookings `bookings._usage` would return for `request`, were `also` stored too.
+
+        `also` are bookings not yet stored (a series' earlier dates): the same predicates
+        choose among them. Without a count limit only bookings within a week of the
+        request qualify, found by bisection (none is longer than `longest`).
+        """
         since = max(now, request.start_dt) - WEEK
+        before = request.end_dt + WEEK
+        own: Sequence[tuple[datetime, datetime]] = self.own
+        if not self.has_count_quota:
+            own = own[bisect_left(self.own_starts, since - self.longest):bisect_left(self.own_starts, before)]
         return Usage(tuple(
-            (start, end) for start, end in self.own
+            (start, end) for start, end in (*own, *also)
             if (self.has_count_quota and end > now)
-            or (self.has_hours_quota and end > since and start < request.end_dt + WEEK)
+            or (self.has_hours_quota and end > since and start < before)
         ))
 
 
@@ -74,14 +84,15 @@ def read_facts(
     """
     longest = longest_hold(space)
     if not requests:
-        return SeriesFacts([], [], [], [], longest, False, False)
+        return SeriesFacts([], [], [], [], [], longest, False, False)
     holds = sorted(_holds_near(session, space, occupied_spans, longest), key=lambda h: h.start_dt)
     closures = closures_between(session, space, policy, min(r.start_dt for r in requests),
                                 max(r.end_dt for r in requests), locale)
     has_count = space.quota_active_bookings is not None
     has_hours = space.quota_hours_per_week is not None
-    own = _own_bookings(session, space, member_id, now, requests, longest, has_count, has_hours)
-    return SeriesFacts(holds, [h.start_dt for h in holds], closures, own, longest, has_count, has_hours)
+    own = sorted(_own_bookings(session, space, member_id, now, requests, longest, has_count, has_hours))
+    return SeriesFacts(holds, [h.start_dt for h in holds], closures, own, [start for start, _end in own], longest,
+                       has_count, has_hours)
 
 
 def _holds_near(
