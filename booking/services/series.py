@@ -10,13 +10,14 @@ would book as taken (their units and their quota).
 from __future__ import annotations
 
 import gc
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,7 +27,7 @@ from booking.domain.rules import occupied
 from booking.domain.statuses import BookingStatus, can_transition
 from booking.domain.values import N_, Conflict, Hold, Request
 from booking.extensions import db
-from booking.models import Booking, BookingSeries, Space, User, new_uid
+from booking.models import Booking, BookingEvent, BookingHold, BookingSeries, Space, User, new_uid
 from booking.services import NotFound, ServiceError, Stale, audit
 from booking.services import staff as staff_service
 from booking.services.bookings import (
@@ -287,9 +288,38 @@ def _book(
                 # Rendered from these values; the stamp still checks status and names (feed_events.refresh).
                 store(booking, prepared.rendered)
         items.append(OccurrenceOutcome(occurrence, conflicts, booking))
+    _numbered_on_sqlite(session, [i.booking for i in items if i.booking is not None])
     session.flush()  # one flush for every date: the feed events and the guard's checks in one go
     # The series joins the session with its first booking, so without one nothing is written.
     return SeriesOutcome(items, series if any(i.booking is not None for i in items) else None)
+
+
+def _numbered_on_sqlite(session: Session, bookings: list[Booking]) -> None:
+    """On SQLite, number the new bookings, their holds and trail entries (in date order) before the flush.
+
+    SQLite does not return the ids of a multi-row INSERT in a guaranteed order, so
+    SQLAlchemy sends one INSERT per row it must learn the id of: 156 statements for a
+    year of dates. SQLite's write lock is the whole database's (BEGIN IMMEDIATE), so
+    nobody else inserts meanwhile, and these tables have no AUTOINCREMENT: the ids
+    SQLite would pick are max(id) + 1 on, and with them given the flush sends one
+    executemany per table. PostgreSQL already batches (insertmanyvalues) and keeps its sequences.
+    """
+    if len(bookings) < 2 or session.get_bind().dialect.name != "sqlite":
+        return
+    order = {id(booking): n for n, booking in enumerate(bookings)}
+    entries = sorted((obj for obj in session.new if isinstance(obj, BookingEvent) and id(obj.booking) in order),
+                     key=lambda entry: order[id(entry.booking)])
+    holds = [hold for booking in bookings for hold in booking.holds]
+    others = [obj for obj in session.new if isinstance(obj, Booking | BookingHold | BookingEvent)]
+    if len(others) != len(bookings) + len(holds) + len(entries):
+        return  # rows not of these dates would take ids on their own: leave the numbering to SQLite
+    rows: tuple[tuple[Any, Sequence[Booking | BookingHold | BookingEvent]], ...] = (
+        (Booking.id, bookings), (BookingHold.id, holds), (BookingEvent.id, entries))
+    with session.no_autoflush:
+        for column, new in rows:
+            top = session.scalar(select(func.max(column))) or 0
+            for number, row in enumerate(new, top + 1):
+                row.id = number
 
 
 def book_series(

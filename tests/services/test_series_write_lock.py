@@ -17,12 +17,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from booking import ical
 from booking.domain.recurrence import Freq, RecurrenceRule
 from booking.extensions import db
-from booking.models import Booking, OutboxMessage, Space
+from booking.models import Booking, BookingEvent, OutboxMessage, Space
 from booking.services import feed_events, series, transactions
 from booking.services.feed_events import feed_locale, render_booking
 from booking.services.notifications import calendar_message
@@ -171,3 +172,30 @@ def test_a_collector_disabled_before_stays_disabled(create_user, create_space):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_dates_are_inserted_in_one_statement_per_table_with_ids_in_date_order(create_user, create_space,
+                                                                                 create_booking):
+    member, studio = create_user(), create_space()
+    create_booking(studio, create_user(), datetime.combine(FIRST, time(8), TOKYO),
+                   datetime.combine(FIRST, time(9), TOKYO))  # ids already taken before the series
+    inserts: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("INSERT INTO"):
+            inserts.append(statement.split()[2])
+
+    sa_event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        bookings = _booked(member, weekly(studio, count=12))
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", note)
+
+    assert sorted(inserts) == ["booking_events", "booking_holds", "booking_series", "bookings", "outbox"]
+    ids = [b.id for b in bookings]
+    assert ids == sorted(ids) and len(set(ids)) == 12
+    trail = db.session.execute(select(BookingEvent.booking_id, BookingEvent.id).where(BookingEvent.booking_id.in_(ids))
+                               .order_by(BookingEvent.id)).all()
+    assert [booking_id for booking_id, _id in trail] == ids
+    holds = [h.id for b in bookings for h in b.holds]
+    assert holds == sorted(holds)
