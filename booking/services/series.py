@@ -345,15 +345,15 @@ def book_series(
     def work(session: Session) -> SeriesOutcome:
         return _book(session, member, data, days, now, locale, overrides, override_reason, ahead)
 
-    try:
-        with _collection_deferred():
+    with _collection_deferred():
+        try:
             return run_write(data.space_id, work)
-    except IntegrityError as error:
-        # The lock makes this rare; a second run sees what the guard (or the token's index) saw.
-        db.session.rollback()
-        if not is_guard_refusal(error) and submitted_series(db.session(), member.id, data.submit_token) is None:
-            raise
-        return run_write(data.space_id, work)
+        except IntegrityError as error:
+            # The lock makes this rare; a second run sees what the guard (or the token's index) saw.
+            db.session.rollback()
+            if not is_guard_refusal(error) and submitted_series(db.session(), member.id, data.submit_token) is None:
+                raise
+            return run_write(data.space_id, work)
 
 
 def submitted_series(session: Session, member_id: int, token: str | None) -> BookingSeries | None:
