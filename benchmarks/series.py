@@ -48,29 +48,33 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 @contextmanager
-def lock_times(into: list[float]) -> Iterator[None]:
+def lock_times(into: list[float], cpu_into: list[float] | None = None) -> Iterator[None]:
     """Record ms from a space's lock taken to commit done of every write transaction inside.
 
     The commit's end is stamped by an after_commit listener that runs before the
     product's own (booking/delivery.py), so mail delivered inline after the commit
     (no MAIL_SERVER here) is not counted as lock time. Transactions without a space
-    (the mail outbox's, after the commit) are not recorded.
+    (the mail outbox's, after the commit) are not recorded. `cpu_into` gets the CPU
+    time of this thread over the same span (SQLite's work included, PostgreSQL's
+    server not): on a shared machine the wall time is mostly the scheduler's.
     """
     original = transactions.write_transaction
-    committed: list[float] = []
+    committed: list[tuple[float, float]] = []
 
     def stamp(_session: Session) -> None:
-        committed.append(clock.perf_counter())
+        committed.append((clock.perf_counter(), clock.thread_time()))
 
     @contextmanager
     def timed(space_id: int | None) -> Iterator[Any]:
         with original(space_id) as session:
-            taken, seen = clock.perf_counter(), len(committed)
+            taken, taken_cpu, seen = clock.perf_counter(), clock.thread_time(), len(committed)
             yield session
         # The first commit after the lock was taken is this one's (the outbox's come after it).
-        done = committed[seen] if len(committed) > seen else clock.perf_counter()
+        done, done_cpu = committed[seen] if len(committed) > seen else (clock.perf_counter(), clock.thread_time())
         if space_id is not None:
             into.append((done - taken) * 1000)
+            if cpu_into is not None:
+                cpu_into.append((done_cpu - taken_cpu) * 1000)
 
     transactions.write_transaction = timed
     event.listen(Session, "after_commit", stamp, insert=True)
@@ -88,7 +92,7 @@ def p99(values: list[float]) -> float:
 
 def measure(app: Flask, member_email: str, count: int) -> dict[str, list[float]]:
     """Preview, book, and lock-hold times (ms) of `count` 12-date weekly series."""
-    times: dict[str, list[float]] = {"preview": [], "book": [], "lock": []}
+    times: dict[str, list[float]] = {"preview": [], "book": [], "lock": [], "lock_cpu": []}
     logging.disable(logging.INFO)  # without MAIL_SERVER every series' mail is written to the log
     with app.app_context():
         space = add_space(slug="series-bench", kind="exclusive", max_days_ahead=3650)
@@ -145,7 +149,7 @@ def seed_history(space_id: int, user_ids: tuple[int, int], count: int, last_day:
 
 def measure_year(app: Flask, member_email: str, count: int, history: int = HISTORY) -> dict[str, list[float]]:
     """Preview, book, and lock-hold times (ms) of `count` 52-date weekly series in a studio with `history`."""
-    times: dict[str, list[float]] = {"preview": [], "book": [], "lock": []}
+    times: dict[str, list[float]] = {"preview": [], "book": [], "lock": [], "lock_cpu": []}
     if count > 7:
         raise ValueError("one weekday per series: at most 7")
     logging.disable(logging.INFO)
@@ -185,7 +189,7 @@ def _time_one(member: User, data: series.SeriesInput, times: dict[str, list[floa
         raise RuntimeError(f"{data.title}: {len(free)} of {expected} dates free: "
                            f"{[c.code for i in items for c in i.conflicts][:5]}")
     started = clock.perf_counter()
-    with lock_times(times["lock"]):
+    with lock_times(times["lock"], times["lock_cpu"]):
         outcome = series.book_series(member, data, free)
     times["book"].append((clock.perf_counter() - started) * 1000)
     if len(outcome.booked) != expected:
@@ -198,7 +202,8 @@ def print_rows(times: dict[str, list[float]], dates: int = OCCURRENCES, history:
     print(f"\nseries of {dates} weekly dates{behind}, in process, {count} series (ms per series):")
     for label, key in ((f"preview (every rule, {dates} dates)", "preview"),
                        (f"book ({dates} bookings, one mail)", "book"),
-                       ("write lock held while booking", "lock")):
+                       ("write lock held while booking", "lock"),
+                       ("  of which CPU of this process", "lock_cpu")):
         values = times[key]
         print(f"  {label:<34} median {statistics.median(values):>7.1f}  p99 {p99(values):>7.1f}")
 
