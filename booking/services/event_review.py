@@ -117,7 +117,8 @@ def _pending(session: Session, event_id: int) -> PublicEvent:
 def _mail(session: Session, kind: str, event: PublicEvent, note: str) -> None:
     booking, member = event.booking, event.booking.user
     payload: dict[str, Any] = {
-        "booking_id": booking.id, "event_id": event.id, "name": member.name, "note": note,
+        "booking_id": booking.id, "booking_status": booking.status, "event_id": event.id, "name": member.name,
+        "note": note,
         "title_ja": event.title("ja"), "title_en": event.title("en"),
         "start_dt": booking.start_dt.isoformat(), "end_dt": booking.end_dt.isoformat(),
         "timezone": booking.space.timezone, "space_ja": booking.space.name("ja"), "space_en": booking.space.name("en"),

@@ -2,7 +2,9 @@
 
 Rendered at delivery in the member's language: `events.proposal_approved` (the event is
 public, with its page) and `events.proposal_rejected` (staff's note, and the booking's
-page where the event can be changed and proposed again).
+page where the event can be changed and proposed again). The rejection says what the booking
+itself is (`booking_status` of the payload): still confirmed, or a request still waiting for
+approval; a message queued without it says only that the booking is not changed.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
+from booking.extensions import db
 from booking.services import event_review
 from tests.events.factories import make_event
 from tests.mail.conftest import DAY, text_of
@@ -36,3 +39,25 @@ def test_the_member_reads_the_rejection_with_the_note_in_english_and_the_approva
     assert "イベントホール" in body and f"https://booking.example.jp/events/{welcome.id}" in body
     assert f"{(start + timedelta(days=1, hours=9)).day}日" in body  # the date as the pages show it (Tokyo)
     assert staff.email not in (m["To"] for m in inbox.messages)
+
+
+@pytest.mark.parametrize("booking_status,locale,says,never", [
+    ("confirmed", "en", "Your booking itself stays confirmed.", "waits for the staff"),
+    ("confirmed", "ja", "ご予約そのものは確定のまま有効です。", "承認待ち"),
+    ("pending", "en", "Your booking request itself still waits for the staff's approval", "stays"),
+    ("pending", "ja", "ご予約のリクエストは引き続きスタッフの承認待ちです", "有効"),
+])
+def test_the_rejection_says_what_the_booking_itself_is(inbox, create_user, create_space, booking_status, locale,
+                                                        says, never):
+    hall = create_space(slug="hall", name_ja="イベントホール", name_en="Event hall", members_may_host_events=True)
+    member, staff = create_user(locale=locale), create_user(role="staff")
+    start = DAY + timedelta(hours=8)
+    event = make_event(hall, member, start, start + timedelta(hours=2), status="pending")
+    event.booking.status = booking_status
+    db.session.commit()
+
+    event_review.reject(staff, event.id, "Please add an English description.")
+
+    body = text_of(inbox.only_one_to(member.email))
+    assert says in body
+    assert never not in body
