@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from booking.db import utcnow
 from booking.domain import events as rules
@@ -135,15 +135,20 @@ def _save(session: Session, user: User, booking_id: int, data: EventInput, now: 
 
 
 def listed(now: datetime | None = None, space_id: int | None = None) -> tuple[list[PublicEvent], list[PublicEvent]]:
-    """Published events of confirmed bookings: upcoming (soonest first) and past (latest first)."""
+    """Events visitors may see (as `public_event`): upcoming, soonest first, and past, latest first.
+
+    Upcoming holds the cancelled ones too (withdrawn by staff, or their booking no longer on;
+    `PublicEvent.is_cancelled`) until their end has passed, so a visitor who saw an event
+    learns it is off; past holds only the events that took place.
+    """
     now = now or utcnow()
-    query = select(PublicEvent).join(Booking).where(PublicEvent.status == "published",
-                                                    Booking.status == "confirmed")
+    query = (select(PublicEvent).join(Booking).options(contains_eager(PublicEvent.booking))
+             .where(PublicEvent.status.in_(SHOWN), Booking.status != "pending"))
     if space_id is not None:
         query = query.where(Booking.space_id == space_id)
-    rows = list(db.session.scalars(query.order_by(Booking.start_dt)))
+    rows = list(db.session.scalars(query.order_by(Booking.start_dt, PublicEvent.id)))
     upcoming = [e for e in rows if e.booking.end_dt > now]
-    past = [e for e in reversed(rows) if e.booking.end_dt <= now]
+    past = [e for e in reversed(rows) if e.booking.end_dt <= now and not e.is_cancelled]
     return upcoming, past
 
 
