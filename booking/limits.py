@@ -1,4 +1,4 @@
-"""Abuse limits (Flask-Limiter): sign-in, registration, password reset, second factor, anonymous forms.
+"""Abuse limits (Flask-Limiter): sign-in, registration, password reset, second factor, anonymous forms, feeds.
 
 Views declare which limits apply with `@limited("sign_in")`; `init_app` builds
 one Limiter per app from the settings and wraps the marked views. Each limit is
@@ -11,6 +11,11 @@ forged X-Forwarded-For header never starts a fresh count. Counts live in
 memory, or in Redis when RATELIMIT_STORAGE_URI names it, so that every worker
 and host shares them; while Redis cannot be reached the app goes on counting in
 its own memory and logs it (`FallbackRedisStorage`).
+
+Feeds (RATELIMIT_FEED) count every GET and HEAD of one feed address from one client
+address, 304s included. They are counted by `hit_feed_limit` in front of Flask
+(booking.views.feeds.Revalidation), with this Limiter's strategy and storage, so a poll
+the fast path answers and one Flask answers use up the same count, exactly once.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from flask import Flask, current_app, request, session
 from flask.wrappers import Response
 from flask_limiter import Limiter
 from flask_login import current_user
+from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, RedisStorage, Storage
 
 log = logging.getLogger(__name__)
@@ -147,6 +153,35 @@ def init_app(app: Flask) -> Limiter:
         app.view_functions[endpoint] = wrapped
     app.extensions["booking_limiter"] = limiter
     return limiter
+
+
+FEED_SCOPE = "feed"
+
+
+def _feed_items(setting: str) -> list[RateLimitItem]:
+    return list(parse_many(setting))
+
+
+def hit_feed_limit(app: Flask, address: str, path: str) -> int | None:
+    """Count one request of the feed at `path` from client `address` against RATELIMIT_FEED.
+
+    Returns None while it is within every limit of the setting, else the seconds until
+    the first broken one lets the client in again (at least 1). Limits off
+    (RATELIMIT_ENABLED=0, or before init_app): always None, nothing counted.
+    """
+    limiter: Limiter | None = app.extensions.get("booking_limiter")
+    if limiter is None or not limiter.enabled:
+        return None
+    items = app.extensions.get("booking_feed_limits")
+    if items is None:
+        items = app.extensions["booking_feed_limits"] = _feed_items(str(app.config["RATELIMIT_FEED"]))
+    strategy = limiter.limiter
+    prefix = str(app.config.get("RATELIMIT_KEY_PREFIX") or "booking")
+    for item in items:
+        if not strategy.hit(item, prefix, FEED_SCOPE, address, path):
+            reset_at = strategy.get_window_stats(item, prefix, FEED_SCOPE, address, path).reset_time
+            return max(1, int(reset_at - time.time()))
+    return None
 
 
 def retry_after_seconds() -> int:
