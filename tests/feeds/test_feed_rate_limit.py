@@ -1,5 +1,6 @@
-"""RATELIMIT_FEED counts every poll of a feed address per client address in real Redis, also the polls
-the fast path answers before Flask (a 304, a cached body); over it, the 429 page with Retry-After."""
+"""RATELIMIT_FEED counts every poll of a feed address per client address, in real Redis or in the process's
+memory, also the polls the fast path answers before Flask (a 304, a cached body); over it, the 429 page
+with Retry-After."""
 
 from __future__ import annotations
 
@@ -18,11 +19,12 @@ OFFICE = {"REMOTE_ADDR": "203.0.113.7"}
 HOME = {"REMOTE_ADDR": "198.51.100.20"}
 
 
-@pytest.fixture
-def app_config() -> Iterator[dict[str, Any]]:
-    """Three polls a minute, counted in the machine's Redis under a key prefix of this test alone."""
+@pytest.fixture(params=["redis", "memory"])
+def app_config(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """Three polls a minute, counted in the machine's Redis under a key prefix of this test alone, or in memory."""
     prefix = f"feed-limit-test-{uuid.uuid4().hex}"
-    yield {"RATELIMIT_FEED": "3 per minute", "RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix,
+    storage = REDIS_URL if request.param == "redis" else "memory://"
+    yield {"RATELIMIT_FEED": "3 per minute", "RATELIMIT_STORAGE_URI": storage, "RATELIMIT_KEY_PREFIX": prefix,
            "TRUSTED_PROXIES": 1}
     connection = redis.Redis.from_url(REDIS_URL)
     keys = list(connection.scan_iter(match=f"*{prefix}*"))
@@ -56,8 +58,9 @@ def test_polls_answered_before_flask_count_and_the_next_one_gets_the_429_page(
     assert 1 <= int(over.headers["Retry-After"]) <= 60
     assert "試行回数が多すぎます" in over.get_data(as_text=True)
     connection = redis.Redis.from_url(REDIS_URL)
-    assert list(connection.scan_iter(match=f"*{app_config['RATELIMIT_KEY_PREFIX']}*feed*"))
+    in_redis = list(connection.scan_iter(match=f"*{app_config['RATELIMIT_KEY_PREFIX']}*feed*"))
     connection.close()
+    assert bool(in_redis) == app_config["RATELIMIT_STORAGE_URI"].startswith("redis")
     _refuse_flask(monkeypatch)
     assert client.get(URL, headers=etag, environ_base=HOME).status_code == 304  # another client: its own count
 
