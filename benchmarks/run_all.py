@@ -655,7 +655,8 @@ def main() -> int:
                 ("query", ports[1], "benchmarks.baseline:one_query_app()", {}),
                 ("product", ports[2], "benchmarks.run_all:product_app()",
                  {"BENCH_LOCK_LOG": str(lock_log),
-                  "RATELIMIT_ANONYMOUS_FORM": registration_bench.ANONYMOUS_FORM_LIMIT}),
+                  "RATELIMIT_ANONYMOUS_FORM": registration_bench.ANONYMOUS_FORM_LIMIT,
+                  "RATELIMIT_FEED": feed_bench.FEED_LIMIT}),
             ):
                 application_name = f"bench-{name}"
                 server_url = with_application_name(url, application_name)

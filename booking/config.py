@@ -87,6 +87,8 @@ class Config:
     RATELIMIT_MAIL_PER_ACCOUNT = os.environ.get("RATELIMIT_MAIL_PER_ACCOUNT", "3 per hour")
     RATELIMIT_SECOND_FACTOR = os.environ.get("RATELIMIT_SECOND_FACTOR", "5 per minute;20 per hour")
     RATELIMIT_ANONYMOUS_FORM = os.environ.get("RATELIMIT_ANONYMOUS_FORM", "30 per minute;300 per hour")
+    # Polls of one feed address from one client address (a calendar app polls every few minutes at most).
+    RATELIMIT_FEED = os.environ.get("RATELIMIT_FEED", "60 per minute;600 per hour")
     # Public events (issue 19): attendees' personal data is removed this many days after the event.
     EVENT_DATA_RETENTION_DAYS = int(os.environ.get("EVENT_DATA_RETENTION_DAYS") or 30)
     # Lifetimes of the links mailed for verification and password reset.

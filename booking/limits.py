@@ -1,4 +1,4 @@
-"""Abuse limits (Flask-Limiter): sign-in, registration, password reset, second factor, anonymous forms.
+"""Abuse limits (Flask-Limiter): sign-in, registration, password reset, second factor, anonymous forms, feeds.
 
 Views declare which limits apply with `@limited("sign_in")`; `init_app` builds
 one Limiter per app from the settings and wraps the marked views. Each limit is
@@ -11,20 +11,27 @@ forged X-Forwarded-For header never starts a fresh count. Counts live in
 memory, or in Redis when RATELIMIT_STORAGE_URI names it, so that every worker
 and host shares them; while Redis cannot be reached the app goes on counting in
 its own memory and logs it (`FallbackRedisStorage`).
+
+Feeds (RATELIMIT_FEED) count every GET and HEAD of one feed address from one client
+address, 304s included. They are counted by `hit_feed_limit` in front of Flask
+(booking.views.feeds.Revalidation), with this Limiter's strategy and storage, so a poll
+the fast path answers and one Flask answers use up the same count, exactly once.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, request, session
 from flask.wrappers import Response
 from flask_limiter import Limiter
 from flask_login import current_user
+from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, RedisStorage, Storage
 
 log = logging.getLogger(__name__)
@@ -147,6 +154,76 @@ def init_app(app: Flask) -> Limiter:
         app.view_functions[endpoint] = wrapped
     app.extensions["booking_limiter"] = limiter
     return limiter
+
+
+FEED_SCOPE = "feed"
+
+
+class LocalWindows:
+    """Fixed windows counted in this process's memory, for RATELIMIT_STORAGE_URI=memory://.
+
+    `limits`' MemoryStorage starts an expiry thread after nearly every count (every 10 ms
+    under load), which cut a sync worker's 304s to a fraction; feeds are polled far more
+    often than forms are posted, so they count here instead: a dict and a lock, ended
+    windows dropped whenever the dict reaches PRUNE_AT entries.
+    """
+
+    PRUNE_AT = 10_000
+
+    def __init__(self) -> None:
+        self.windows: dict[tuple[object, ...], list[float]] = {}  # key -> [window end (epoch s), count]
+        self.lock = threading.Lock()
+
+    def hit(self, item: RateLimitItem, key: tuple[str, ...], now: float) -> float | None:
+        """Count one hit within `item`; None while within it, else when its window ends (epoch seconds)."""
+        name = (item.amount, item.get_expiry(), *key)
+        with self.lock:
+            window = self.windows.get(name)
+            if window is None or now >= window[0]:
+                if len(self.windows) >= self.PRUNE_AT:
+                    self.windows = {k: w for k, w in self.windows.items() if w[0] > now}
+                window = self.windows[name] = [now + item.get_expiry(), 0]
+            if window[1] >= item.amount:
+                return window[0]
+            window[1] += 1
+            return None
+
+
+def _feed_state(app: Flask) -> tuple[list[RateLimitItem], LocalWindows]:
+    found = app.extensions.get("booking_feed_limits")
+    if found is None:
+        found = app.extensions["booking_feed_limits"] = (list(parse_many(str(app.config["RATELIMIT_FEED"]))),
+                                                         LocalWindows())
+    return cast(tuple[list[RateLimitItem], LocalWindows], found)
+
+
+def hit_feed_limit(app: Flask, address: str, path: str) -> int | None:
+    """Count one request of the feed at `path` from client `address` against RATELIMIT_FEED.
+
+    Returns None while it is within every limit of the setting, else the seconds until
+    the first broken one lets the client in again (at least 1). Counted in the Limiter's
+    storage (Redis: shared by every worker and host), or in this process (LocalWindows)
+    when that storage is memory. Limits off (RATELIMIT_ENABLED=0, or before init_app):
+    always None, nothing counted.
+    """
+    limiter: Limiter | None = app.extensions.get("booking_limiter")
+    if limiter is None or not limiter.enabled:
+        return None
+    items, local = _feed_state(app)
+    prefix = str(app.config.get("RATELIMIT_KEY_PREFIX") or "booking")
+    now = time.time()
+    if isinstance(limiter.storage, MemoryStorage):
+        for item in items:
+            ends = local.hit(item, (address, path), now)
+            if ends is not None:
+                return max(1, int(ends - now))
+        return None
+    strategy = limiter.limiter
+    for item in items:
+        if not strategy.hit(item, prefix, FEED_SCOPE, address, path):
+            reset_at = strategy.get_window_stats(item, prefix, FEED_SCOPE, address, path).reset_time
+            return max(1, int(reset_at - now))
+    return None
 
 
 def retry_after_seconds() -> int:

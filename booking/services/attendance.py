@@ -23,7 +23,15 @@ from sqlalchemy import case, delete, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from booking.db import utcnow
-from booking.domain.checkin import Outcome, Tally, checkin_outcome, is_door_open, new_code, normalise_code
+from booking.domain.checkin import (
+    Outcome,
+    Tally,
+    checkin_outcome,
+    door_window,
+    is_door_open,
+    new_code,
+    normalise_code,
+)
 from booking.domain.values import N_
 from booking.extensions import db
 from booking.models import Booking, PublicEvent, Registration
@@ -36,6 +44,8 @@ SEARCH_MAX = 100
 LIST_MAX = 2000
 NO_WALK_INS = N_("This event does not accept walk-ins.")
 NO_WALK_IN_TO_UNDO = N_("There is no walk-in to take back.")
+WALK_IN_TOO_EARLY = N_("Walk-ins are counted from the event's day on, 3 hours before the start at the "
+                       "earliest: nothing was counted.")
 
 
 @dataclass(frozen=True)
@@ -222,8 +232,14 @@ def undo_check_in(event_id: int, registration_id: int) -> Scan:
     return run_write(None, work)
 
 
-def add_walk_in(event_id: int, staff_id: int, name: str = "", organisation: str = "") -> Tally:
-    """Count one person who came without registering (name and organisation optional)."""
+def add_walk_in(event_id: int, staff_id: int, name: str = "", organisation: str = "",
+                now: datetime | None = None) -> Tally:
+    """Count one person who came without registering (name and organisation optional).
+
+    Raises ServiceError, writing nothing, when the event takes no walk-ins or when its
+    door has not opened yet (booking.domain.checkin.door_window: the event's day, at most
+    3 hours before the start); NotFound for an unknown event.
+    """
 
     def work(session: Session) -> Tally:
         found = session.get(PublicEvent, event_id)
@@ -231,7 +247,11 @@ def add_walk_in(event_id: int, staff_id: int, name: str = "", organisation: str 
             raise NotFound()
         if not found.accepts_walk_ins:
             raise ServiceError(NO_WALK_INS)
-        session.add(WalkIn(event_id=event_id, at=utcnow(), name=name.strip(), organisation=organisation.strip(),
+        at = now or utcnow()  # read under the lock
+        booking = found.booking
+        if at < door_window(booking.start_dt, booking.end_dt, booking.space.timezone)[0]:
+            raise ServiceError(WALK_IN_TOO_EARLY)
+        session.add(WalkIn(event_id=event_id, at=at, name=name.strip(), organisation=organisation.strip(),
                            recorded_by_id=staff_id))
         session.flush()
         return tally_of(session, event_id)

@@ -21,6 +21,7 @@ from booking.domain.values import N_
 from booking.extensions import db
 from booking.models import Booking, BookingEvent, PublicEvent, User
 from booking.services import NotFound, ServiceError, Stale, audit, outbox
+from booking.services.event_review_mail import event_facts
 from booking.services.public_events import NOT_CONFIRMED
 from booking.services.transactions import run_write
 
@@ -116,10 +117,6 @@ def _pending(session: Session, event_id: int) -> PublicEvent:
 
 def _mail(session: Session, kind: str, event: PublicEvent, note: str) -> None:
     booking, member = event.booking, event.booking.user
-    payload: dict[str, Any] = {
-        "booking_id": booking.id, "event_id": event.id, "name": member.name, "note": note,
-        "title_ja": event.title("ja"), "title_en": event.title("en"),
-        "start_dt": booking.start_dt.isoformat(), "end_dt": booking.end_dt.isoformat(),
-        "timezone": booking.space.timezone, "space_ja": booking.space.name("ja"), "space_en": booking.space.name("en"),
-    }
+    payload: dict[str, Any] = {**event_facts(event), "booking_status": booking.status, "name": member.name,
+                               "note": note}
     outbox.enqueue(session, kind=f"events.{kind}", to=member.email, locale=member.locale or "ja", payload=payload)

@@ -7,7 +7,9 @@ also when the sign is full-width or small (＝ ＋ － ＠ ﹦ …, which spread
 Japanese input read as the ASCII sign) or comes after leading blanks (spaces, U+3000, NBSP);
 in xlsx every text cell is written as a string cell, never a formula. Times are local
 to the space: text "YYYY-MM-DD HH:MM" in CSV, real date-time cells in xlsx (naive,
-as Excel has no zones; a column names the zone). Every export is logged (ExportLog).
+as Excel has no zones; a column names the zone). Statuses and organisation kinds are
+words in the viewer's language, as the pages show them (the view passes its labels;
+an unknown code stays as it is). Every export is logged (ExportLog).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import csv
 import io
 import json
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -100,13 +102,25 @@ def read_xlsx(data: bytes) -> list[list[Any]]:
     return [list(row) for row in sheet.iter_rows(values_only=True)]
 
 
-def booking_table(rows: Sequence[tuple[Booking, Space, User]], locale: str,
-                  header: Sequence[str]) -> tuple[list[str], list[list[Cell]]]:
-    """Header and rows of a bookings export (member names: staff only, SPEC §2)."""
+NO_LABELS: Mapping[str, str] = {}
+
+
+def _word(labels: Mapping[str, str], code: str | None) -> str | None:
+    return labels.get(code, code) if code is not None else None
+
+
+def booking_table(rows: Sequence[tuple[Booking, Space, User]], locale: str, header: Sequence[str],
+                  status_label: Mapping[str, str] = NO_LABELS,
+                  kind_label: Mapping[str, str] = NO_LABELS) -> tuple[list[str], list[list[Cell]]]:
+    """Header and rows of a bookings export (member names: staff only, SPEC §2).
+
+    `status_label` and `kind_label` map booking statuses and organisation kinds to words
+    in `locale` (e.g. "confirmed" -> "確定"); a code they lack is written as it is.
+    """
     body: list[list[Cell]] = [
         [b.id, space.name(locale), local_time(b.start_dt, space.timezone), local_time(b.end_dt, space.timezone),
-         space.timezone, b.seats, b.title, b.status, user.name, user.organisation, user.org_kind,
-         local_time(b.created_at, space.timezone)]
+         space.timezone, b.seats, b.title, _word(status_label, b.status), user.name, user.organisation,
+         _word(kind_label, user.org_kind), local_time(b.created_at, space.timezone)]
         for b, space, user in rows
     ]
     return list(header), body
@@ -124,11 +138,12 @@ def figures_table(report: Report, locale: str) -> list[list[Cell]]:
     ]
 
 
-def member_table(session: Session, filters: Filters) -> list[list[Cell]]:
+def member_table(session: Session, filters: Filters, kind_label: Mapping[str, str] = NO_LABELS) -> list[list[Cell]]:
     """One row per member account (of the chosen kind): who they are, and their use in the period.
 
     Bookings and booked hours count confirmed bookings of the chosen spaces, grouped in SQL;
-    times are Tokyo wall times (the office's own calendar, reports.HOME_ZONE).
+    times are Tokyo wall times (the office's own calendar, reports.HOME_ZONE); organisation
+    kinds are `kind_label`'s words.
     """
     from booking.services.reports import HOME_ZONE, member_usage
 
@@ -139,7 +154,7 @@ def member_table(session: Session, filters: Filters) -> list[list[Cell]]:
     rows: list[list[Cell]] = []
     for user in session.scalars(query):
         count, minutes = usage.get(user.id, (0, 0))
-        rows.append([user.id, user.name, user.email, user.organisation, user.org_kind,
+        rows.append([user.id, user.name, user.email, user.organisation, _word(kind_label, user.org_kind),
                      local_time(user.created_at, HOME_ZONE),
                      None if user.email_verified_at is None else local_time(user.email_verified_at, HOME_ZONE),
                      1 if user.is_enabled else 0, count, round(minutes / 60, 2)])
@@ -160,10 +175,12 @@ def log_export(session: Session, user: User, kind: str, file_format: str, filter
 
 
 def export(user: User, kind: str, file_format: str, filters: Filters, locale: str,
-           header: Sequence[str], now: datetime) -> bytes:
+           header: Sequence[str], now: datetime, status_label: Mapping[str, str] = NO_LABELS,
+           kind_label: Mapping[str, str] = NO_LABELS) -> bytes:
     """Build one export (kind "bookings", "members" or "figures"; format "csv" or "xlsx"), logged in one transaction.
 
-    `header` are the column titles in the viewer's language. Raises ValueError for an
+    `header` are the column titles, `status_label` and `kind_label` the words for booking
+    statuses and organisation kinds, in the viewer's language. Raises ValueError for an
     unknown kind or format.
     """
     from booking.services.reports import booking_rows, build_report
@@ -174,9 +191,9 @@ def export(user: User, kind: str, file_format: str, filters: Filters, locale: st
 
     def work(session: Session) -> bytes:
         if kind == "bookings":
-            _header, rows = booking_table(booking_rows(session, filters), locale, header)
+            _header, rows = booking_table(booking_rows(session, filters), locale, header, status_label, kind_label)
         elif kind == "members":
-            rows = member_table(session, filters)
+            rows = member_table(session, filters, kind_label)
         else:
             rows = figures_table(build_report(session, filters, locale, now), locale)
         log_export(session, session.merge(user), kind, file_format, filters, len(rows), now)

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
@@ -35,7 +35,9 @@ from booking.db import utcnow
 from booking.models import Booking, Space, User, new_uid
 
 # Bump when the rendering changes: every stored event is then rebuilt on first use.
-FORMAT_VERSION = "3"  # 2: a repeated hour in UTC; 3: stamps carry what the event renders
+# The feeds' validators follow it: the ETag digests it, and a migration raising every space's
+# counter and change time moves Last-Modified with each bump (4: migrations/versions/0021).
+FORMAT_VERSION = "4"  # 2: a repeated hour in UTC; 3: stamps carry what the event renders; 4: デスク番号
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 # Changes to these are what a subscriber sees (times, status, texts, place).
@@ -99,8 +101,9 @@ def _member_lines(booking: Booking, space: Space) -> list[str]:
     if booking.attendees:
         lines.append(_("Expected attendees: %(count)s", count=booking.attendees))
     if space.is_pooled and booking.holds:
-        desks = ", ".join(str(hold.unit_no) for hold in booking.holds)
-        lines.append(_("Desks: %(desks)s", desks=desks))
+        units = [str(hold.unit_no) for hold in booking.holds]
+        lines.append(ngettext("Desk number: %(desks)s", "Desk numbers: %(desks)s", len(units),
+                              desks=", ".join(units)))
     return lines
 
 

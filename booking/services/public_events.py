@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from booking.db import utcnow
 from booking.domain import events as rules
 from booking.domain.values import N_
 from booking.extensions import db
 from booking.models import AgendaItem, Booking, PublicEvent, User
-from booking.services import NotFound, ServiceError
+from booking.services import NotFound, ServiceError, event_review_mail
 from booking.services.transactions import run_write
 
 NOT_CONFIRMED = N_("Only an event on a confirmed booking can be published: approve the booking first.")
@@ -82,8 +82,8 @@ def save_event(user: User, booking_id: int, data: EventInput, now: datetime | No
     The agenda must fit inside the booking, the capacity within the space's
     maximum number of people and not below the seats already given, and
     registration must close after it opens and by the end of the event. A member's
-    event waits for staff (`pending`, also after a rejection; event_review decides);
-    staff's is published at once. A larger
+    event waits for staff (`pending`, also after a rejection; event_review decides) and
+    each enabled staff member gets a mail about it; staff's is published at once. A larger
     capacity seats the waiting list at once (`key` signs the links in their mail).
     """
     now = now or utcnow()
@@ -107,6 +107,8 @@ def _save(session: Session, user: User, booking_id: int, data: EventInput, now: 
         problems.insert(0, rules.EventProblem("published", PUBLISHED_BY_STAFF))
     if problems:
         return Saved(problems=problems)
+    # A member's new event, or a rejected one changed, goes (back) to staff: they get a mail.
+    proposed = not user.is_staff and (event is None or event.status == "rejected")
     if event is None:
         event = PublicEvent(booking=booking, created_by_id=user.id, created_at=now, sequence=0,
                             status="published" if user.is_staff else "pending")
@@ -123,6 +125,8 @@ def _save(session: Session, user: User, booking_id: int, data: EventInput, now: 
                                      title_en=a.title_en, speakers=a.speakers) for a in data.agenda]
     booking.is_public = True
     session.flush()
+    if proposed:
+        event_review_mail.notify_staff(session, event, user)
     if event.status == "published" and booking.status == "confirmed":
         from booking.services.registrations import promote_waiting
 
@@ -131,15 +135,20 @@ def _save(session: Session, user: User, booking_id: int, data: EventInput, now: 
 
 
 def listed(now: datetime | None = None, space_id: int | None = None) -> tuple[list[PublicEvent], list[PublicEvent]]:
-    """Published events of confirmed bookings: upcoming (soonest first) and past (latest first)."""
+    """Events visitors may see (as `public_event`): upcoming, soonest first, and past, latest first.
+
+    Upcoming holds the cancelled ones too (withdrawn by staff, or their booking no longer on;
+    `PublicEvent.is_cancelled`) until their end has passed, so a visitor who saw an event
+    learns it is off; past holds only the events that took place.
+    """
     now = now or utcnow()
-    query = select(PublicEvent).join(Booking).where(PublicEvent.status == "published",
-                                                    Booking.status == "confirmed")
+    query = (select(PublicEvent).join(Booking).options(contains_eager(PublicEvent.booking))
+             .where(PublicEvent.status.in_(SHOWN), Booking.status != "pending"))
     if space_id is not None:
         query = query.where(Booking.space_id == space_id)
-    rows = list(db.session.scalars(query.order_by(Booking.start_dt)))
+    rows = list(db.session.scalars(query.order_by(Booking.start_dt, PublicEvent.id)))
     upcoming = [e for e in rows if e.booking.end_dt > now]
-    past = [e for e in reversed(rows) if e.booking.end_dt <= now]
+    past = [e for e in reversed(rows) if e.booking.end_dt <= now and not e.is_cancelled]
     return upcoming, past
 
 

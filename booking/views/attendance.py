@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from booking.db import utcnow
 from booking.domain.checkin import Outcome, normalise_code
 from booking.forms_attendance import CodeForm, MessageForm, TapForm, WalkInForm, WithdrawForm
-from booking.services import ServiceError, attendance, attendee_exports, attendee_mail
+from booking.services import NotFound, ServiceError, attendance, attendee_exports, attendee_mail
 from booking.services.exports import CSV_TYPE, XLSX_TYPE
 from booking.views.helpers import ORG_KIND_LABELS
 from booking.views.params import text_arg
@@ -112,6 +112,10 @@ def withdraw(event_id: int) -> Response:
 @staff_required
 def door(event_id: int) -> str:
     """The door page (phone-sized): scan or type a code, find a name, count walk-ins."""
+    return _door_page(event_id, WalkInForm())
+
+
+def _door_page(event_id: int, walk_in_form: WalkInForm) -> str:
     found, query = attendance.get_event(event_id), text_arg("q")
     code_form = CodeForm()
     typed = text_arg("code")
@@ -119,7 +123,7 @@ def door(event_id: int) -> str:
         code_form.code.data = typed
     last = _last_scan(event_id)
     return render_template("attendance/door.html", event=found, query=query, code_form=code_form,
-                           tap_form=TapForm(), walk_in_form=WalkInForm(), counts=attendance.counts(event_id),
+                           tap_form=TapForm(), walk_in_form=walk_in_form, counts=attendance.counts(event_id),
                            rows=attendance.attendees(event_id, query) if query else [], last=last,
                            walk_ins=attendance.recent_walk_ins(event_id, 5), now=utcnow(),
                            outcome_message=OUTCOME_MESSAGES.get, status_label=translated(STATUS_LABELS).get)
@@ -169,8 +173,8 @@ def undo(event_id: int, registration_id: int) -> Response:
 
 @bp.route("/<int:event_id>/walk-ins", methods=["POST"])
 @staff_required
-def walk_in(event_id: int) -> Response:
-    """Count one walk-in (name and organisation optional)."""
+def walk_in(event_id: int) -> Response | tuple[str, int]:
+    """Count one walk-in (name and organisation optional); a refusal is shown next to the walk-in form."""
     form = WalkInForm()
     if not form.validate():
         flash(_("Name and organisation must be one line each."), "error")
@@ -178,9 +182,11 @@ def walk_in(event_id: int) -> Response:
     try:
         attendance.add_walk_in(event_id, current_user.id, form.name.data or "", form.organisation.data or "")
     except ServiceError as error:
-        flash(_(error.message), "error")
-    else:
-        flash(_("Walk-in counted."), "success")
+        if isinstance(error, NotFound):
+            raise
+        form.form_errors.append(_(error.message, **error.params))
+        return _door_page(event_id, form), 422
+    flash(_("Walk-in counted."), "success")
     return redirect(url_for(".door", event_id=event_id))
 
 

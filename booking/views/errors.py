@@ -39,6 +39,14 @@ def render_error(code: int, message: str | None = None) -> tuple[str, int]:
     return render_template("errors.html", code=code, message=text), code
 
 
+def too_many_requests(seconds: int) -> tuple[str, int, dict[str, str]]:
+    """The 429 page (translated) with Retry-After: `seconds` until the broken limit lets the client in."""
+    log.warning("rate limit reached: %s %s from %s", request.method, request.path, request.remote_addr)
+    message = _l("Too many attempts. Please wait %(minutes)d minute(s) and try again.",
+                 minutes=max(1, -(-seconds // 60)))
+    return (*render_error(429, message), {"Retry-After": str(seconds)})
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(_error: CSRFError) -> tuple[str, int]:
@@ -47,11 +55,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def too_many(_error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
-        seconds = retry_after_seconds()
-        log.warning("rate limit reached: %s %s from %s", request.method, request.path, request.remote_addr)
-        message = _l("Too many attempts. Please wait %(minutes)d minute(s) and try again.",
-                     minutes=max(1, -(-seconds // 60)))
-        return (*render_error(429, message), {"Retry-After": str(seconds)})
+        return too_many_requests(retry_after_seconds())
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:

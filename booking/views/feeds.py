@@ -10,13 +10,17 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, request
 from flask_login import current_user, login_required
 from werkzeug.http import http_date, parse_date, parse_etags
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from booking import HSTS_SECONDS, SECURITY_HEADERS
+from booking.limits import hit_feed_limit
 from booking.services import NotFound, bookings, feeds
+from booking.views.errors import too_many_requests
 
 bp = Blueprint("feeds", __name__)
 
 ICS_TYPE = "text/calendar; charset=utf-8"
+FEED_WAIT = "booking.feed_wait"  # environ: seconds to wait, set in front of Flask when RATELIMIT_FEED is used up
 
 
 _http_date = lru_cache(maxsize=1024)(http_date)
@@ -89,7 +93,9 @@ class Revalidation:
     is current, else the body when this process built it before for the same
     validators (the body cache, keyed by the ETag, so never a stale one). Anything else
     (a body not cached, an unknown space or token, a query string, a path of odd shape)
-    goes on to Flask unchanged, which gives the body, the 404 or the 400.
+    goes on to Flask unchanged, which gives the body, the 404 or the 400. Every GET or
+    HEAD of a feed address is counted here against RATELIMIT_FEED (booking.limits), once;
+    over it, Flask answers with the 429 page.
     """
 
     def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
@@ -100,14 +106,20 @@ class Revalidation:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
-        if method in ("GET", "HEAD") and not environ.get("QUERY_STRING"):
-            match = FAST_PATHS.match(environ.get("PATH_INFO", ""))
+        if method in ("GET", "HEAD"):
+            path = environ.get("PATH_INFO", "")
+            match = FAST_PATHS.match(path)
             if match is not None:
-                answer = self.answer(match, environ)
-                if answer is not None:
-                    status, headers, body = answer
-                    start_response(status, headers)
-                    return [body] if body and method == "GET" else []
+                # Every poll counts once, here, whoever answers it; over the limit Flask gives the 429 page.
+                wait = hit_feed_limit(self.app, environ.get("REMOTE_ADDR") or "unknown", path)
+                if wait is not None:
+                    environ[FEED_WAIT] = wait
+                elif not environ.get("QUERY_STRING"):
+                    answer = self.answer(match, environ)
+                    if answer is not None:
+                        status, headers, body = answer
+                        start_response(status, headers)
+                        return [body] if body and method == "GET" else []
         return self.wsgi_app(environ, start_response)
 
     def answer(self, match: re.Match[str], environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:
@@ -131,7 +143,19 @@ class Revalidation:
 
 
 def register(app: Flask) -> None:
-    app.wsgi_app = Revalidation(app, app.wsgi_app)  # type: ignore[method-assign]
+    """Put Revalidation in front of Flask, behind ProxyFix when proxies are trusted (client address, scheme)."""
+    outer = app.wsgi_app
+    if isinstance(outer, ProxyFix):
+        outer.app = Revalidation(app, outer.app)
+    else:
+        app.wsgi_app = Revalidation(app, outer)  # type: ignore[method-assign]
+
+
+@bp.before_request
+def _over_feed_limit() -> tuple[str, int, dict[str, str]] | None:
+    """The 429 page for a feed poll over RATELIMIT_FEED (counted in front of Flask, by Revalidation)."""
+    wait = request.environ.get(FEED_WAIT)
+    return too_many_requests(int(wait)) if wait is not None else None
 
 
 @bp.get("/spaces/<slug>/calendar.ics")

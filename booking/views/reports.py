@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, render_template, request
@@ -15,7 +17,7 @@ from booking.forms_staff import ReportForm
 from booking.models import ORG_KINDS
 from booking.services import exports, reports
 from booking.services.reports import Filters, Period
-from booking.views.helpers import ORG_KIND_LABELS, WEEKDAYS, locale_code, month_label
+from booking.views.helpers import ORG_KIND_LABELS, STATUS_LABELS, WEEKDAYS, locale_code, month_label
 from booking.views.staff import staff_required
 
 bp = Blueprint("reports", __name__, url_prefix="/staff")
@@ -127,6 +129,11 @@ def index() -> str | tuple[str, int]:
                            **chart_context(report, locale_code()))
 
 
+def _words(labels: Mapping[str, Any]) -> dict[str, str]:
+    """Codes to words in the viewer's language, for an export's status and kind columns."""
+    return {code: str(label) for code, label in labels.items()}
+
+
 @bp.route("/reports/<any(bookings, members, figures):kind>.<any(csv, xlsx):file_format>")
 @staff_required
 def export(kind: str, file_format: str) -> Response:
@@ -136,7 +143,8 @@ def export(kind: str, file_format: str) -> Response:
         abort(400)
     filters = filters_of(form)
     header = [str(h) for h in HEADERS[kind]]
-    data = exports.export(current_user, kind, file_format, filters, locale_code(), header, utcnow())
+    data = exports.export(current_user, kind, file_format, filters, locale_code(), header, utcnow(),
+                          _words(STATUS_LABELS), _words(ORG_KIND_LABELS))
     name = f"{kind}-{filters.period.first.isoformat()}-{filters.period.last.isoformat()}.{file_format}"
     return Response(data, content_type=FORMATS[file_format],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

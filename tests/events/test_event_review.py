@@ -276,11 +276,42 @@ def test_a_withdrawn_event_page_says_it_is_called_off_without_seats_window_or_fo
     assert json.loads(data)["eventStatus"] == "https://schema.org/EventCancelled"
 
 
-def test_a_withdrawn_event_is_not_listed_as_upcoming_on_events_nor_on_its_space(client, kick_off, create_user, hall):
-    event = _withdrawn(kick_off, create_user)
+@pytest.mark.parametrize("release_booking", [False, True])
+def test_a_withdrawn_event_stays_listed_marked_cancelled_in_words_on_events_and_its_space(
+        client, kick_off, create_user, hall, release_booking):
+    event = _withdrawn(kick_off, create_user, release_booking)
 
-    assert event.title_ja not in client.get("/events").get_data(as_text=True)
-    assert event.title_ja not in client.get(f"/spaces/{hall.slug}").get_data(as_text=True)
+    for url in ("/events", f"/spaces/{hall.slug}"):
+        page = client.get(url).get_data(as_text=True)
+        listing = page[page.index('<ul class="events">'):]
+        [item] = re.findall(r"<li>(.*?)</li>", listing[:listing.index("</ul>")], re.S)
+        assert event.title_ja in item and f'href="/events/{event.id}"' in item, url
+        assert '<span class="status cancelled">中止</span>' in item, url
+        assert "残り" not in item and "満席" not in item, url
+    with client.session_transaction() as session:
+        session["locale"] = "en"
+    assert '<span class="status cancelled">Cancelled</span>' in client.get("/events").get_data(as_text=True)
+
+
+def test_a_listed_cancelled_event_reads_cancelled_in_its_page_data_and_the_feed_too(client, kick_off, create_user):
+    event = _withdrawn(kick_off, create_user)
+    assert [e.id for e in public_events.listed()[0]] == [event.id]
+
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    [data] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+    [vevent] = [c for c in icalendar.Calendar.from_ical(client.get("/events.ics").data).walk("VEVENT")
+                if str(c["UID"]) == event.uid]
+
+    assert json.loads(data)["eventStatus"] == "https://schema.org/EventCancelled"
+    assert str(vevent["STATUS"]) == "CANCELLED"
+
+
+def test_a_cancelled_event_leaves_the_list_once_its_date_has_passed(kick_off, create_user):
+    event = _withdrawn(kick_off, create_user)
+    after = event.booking.end_dt + timedelta(minutes=1)
+
+    assert public_events.listed(now=event.booking.end_dt - timedelta(minutes=1))[0] == [event]
+    assert public_events.listed(now=after) == ([], [])
 
 
 def test_a_withdrawn_event_is_cancelled_in_its_ics_and_the_events_feed(client, kick_off, create_user):

@@ -40,7 +40,9 @@ ZONES = ("Asia/Tokyo", "Europe/Berlin", "America/New_York")
 
 @pytest.fixture
 def app_config() -> dict[str, Any]:
-    return {"FEED_DAYS_BACK": 3, "FEED_DAYS_AHEAD": 14, "FEED_CANCELLED_DAYS": 2}
+    # One client polls the same feeds through every example: no feed rate limit (booking.limits) here.
+    return {"FEED_DAYS_BACK": 3, "FEED_DAYS_AHEAD": 14, "FEED_CANCELLED_DAYS": 2,
+            "RATELIMIT_FEED": "1000000 per minute"}
 
 
 @dataclass

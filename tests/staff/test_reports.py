@@ -366,3 +366,27 @@ def test_full_width_and_padded_formula_starts_are_neutralised(text):
 def test_plain_text_is_left_alone():
     for text in ("共創", "a-b", "1", "", "  text"):
         assert exports.neutralise(text) == text
+
+
+def test_japanese_exports_write_status_and_organisation_kind_as_japanese_words(client, create_user, floor):
+    login(client, create_user, "staff")
+
+    bookings = read_csv(client.get("/staff/reports/bookings.csv?period=month&year=2026&month=6").data)
+    members = read_csv(client.get("/staff/reports/members.csv?period=month&year=2026&month=6").data)
+
+    assert {row[7] for row in bookings[1:]} == {"確定", "取り消し済み"}
+    assert {row[10] for row in bookings[1:]} == {"企業", "NPO"}
+    assert {row[4] for row in members[1:]} == {"企業", "NPO"}
+    raw = {"confirmed", "cancelled", "pending", "company", "npo"}
+    assert not raw & {cell for row in bookings[1:] + members[1:] for cell in row}
+
+
+def test_english_xlsx_exports_write_status_and_organisation_kind_as_english_words(client, create_user, floor):
+    client.login(create_user(role="staff", locale="en").email, PASSWORD)
+
+    bookings = exports.read_xlsx(client.get("/staff/reports/bookings.xlsx?period=month&year=2026&month=6").data)
+    members = exports.read_xlsx(client.get("/staff/reports/members.xlsx?period=month&year=2026&month=6").data)
+
+    assert {row[7] for row in bookings[1:]} == {"Confirmed", "Cancelled"}
+    assert {row[10] for row in bookings[1:]} == {"Company", "NPO"}
+    assert {row[4] for row in members[1:]} == {"Company", "NPO"}

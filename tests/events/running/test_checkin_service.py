@@ -116,6 +116,23 @@ def test_walk_ins_are_refused_when_the_event_does_not_accept_them(create_event, 
     assert attendance.counts(event.id).walk_ins == 0
 
 
+def test_walk_ins_are_refused_before_the_door_opens_and_counted_once_it_has(create_event, create_user):
+    from datetime import timedelta
+
+    from booking.domain.checkin import door_window
+    from tests.conftest import future_day
+
+    start = future_day(9) + timedelta(hours=8)
+    event, staff = create_event(start_dt=start, end_dt=start + timedelta(hours=2)), create_user(role="staff")
+    opens = door_window(start, start + timedelta(hours=2), "Asia/Tokyo")[0]
+
+    with pytest.raises(ServiceError) as refused:
+        attendance.add_walk_in(event.id, staff.id, "早すぎ", now=opens - timedelta(seconds=1))
+    assert refused.value.message == attendance.WALK_IN_TOO_EARLY
+    assert attendance.counts(event.id).walk_ins == 0
+    assert attendance.add_walk_in(event.id, staff.id, "ちょうど", now=opens).walk_ins == 1
+
+
 def test_the_last_walk_in_can_be_taken_back_and_not_more_than_were_counted(create_event, create_user):
     event, staff = create_event(), create_user(role="staff")
     attendance.add_walk_in(event.id, staff.id, "一人目")

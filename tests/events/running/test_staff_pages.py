@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 
 import pytest
@@ -156,3 +157,31 @@ def test_the_door_has_no_walk_in_form_when_the_event_takes_none_and_refuses_one(
     staff_client.submit(f"/staff/events/{event.id}/walk-ins", {"name": "飛び入り", "organisation": ""})
     page = staff_client.get(f"/staff/events/{event.id}/door").get_data(as_text=True)
     assert 'id="count-walk-ins">0<' in page
+
+
+@pytest.mark.parametrize("locale,says", [
+    ("en", "Walk-ins are counted from the event's day on"),
+    ("ja", "当日参加はイベント当日（開始3時間前から）に数えます"),
+])
+def test_a_walk_in_days_before_the_event_is_refused_next_to_the_form_and_nothing_is_counted(
+        client, create_user, create_event, locale, says):
+    from datetime import timedelta
+
+    from booking.models_attendance import WalkIn
+    from tests.conftest import future_day
+
+    client.login(create_user(role="staff", locale=locale).email)
+    start = future_day(9) + timedelta(hours=8)
+    event = create_event(start_dt=start, end_dt=start + timedelta(hours=2))
+
+    response = client.submit(f"/staff/events/{event.id}/walk-ins", {"name": "早すぎ 花子", "organisation": ""})
+
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    form = page[page.index('class="door-walk-in"'):]
+    form = form[:form.index("</form>")]
+    assert says in html.unescape(form) and 'role="alert"' in form
+    assert 'value="早すぎ 花子"' in form  # what staff typed is kept
+    assert 'id="count-walk-ins">0<' in page
+    db.session.rollback()
+    assert db.session.scalars(select(WalkIn)).all() == []
