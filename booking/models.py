@@ -289,6 +289,8 @@ class Booking(db.Model):
         # figures read of a space's bookings over a period, so their scans never visit the table.
         Index("ix_bookings_space_cancelled", "space_id", "cancelled_at"),
         Index("ix_bookings_usage", "space_id", "start_dt", "end_dt", "status", "seats", "user_id"),
+        # The approval queue: pending requests and proposed changes, found without reading the history.
+        Index("ix_bookings_waiting", "status", "proposed_start_dt"),
         # One booking per rendered form (booking.fields.SubmitTokenField); NULLs never clash.
         Index("uq_bookings_user_submit_token", "user_id", "submit_token", unique=True),
     )
