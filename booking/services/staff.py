@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
@@ -156,9 +156,15 @@ class QueuePage:
 
 
 def _waiting_condition() -> ColumnElement[bool]:
-    """Pending requests, and confirmed bookings with a proposed change."""
-    return or_(Booking.status == BookingStatus.PENDING,
-               (Booking.status == BookingStatus.CONFIRMED) & Booking.proposed_start_dt.is_not(None))
+    """Pending requests, and confirmed bookings with a proposed change.
+
+    Its first term is the predicate of the partial index ix_bookings_waiting (models.WAITING_BOOKINGS),
+    with 'pending' written in the SQL, not bound: that is how both engines see the index applies.
+    """
+    return and_(
+        or_(Booking.status == literal_column("'pending'"), Booking.proposed_start_dt.is_not(None)),
+        or_(Booking.status == BookingStatus.PENDING,
+            (Booking.status == BookingStatus.CONFIRMED) & Booking.proposed_start_dt.is_not(None)))
 
 
 def approval_queue() -> list[QueueEntry]:
