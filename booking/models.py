@@ -36,6 +36,10 @@ STAFF_ROLES = ("staff", "admin")
 ORG_KINDS = ("company", "npo", "research", "public", "individual")
 SPACE_KINDS = ("exclusive", "pooled")
 STATUSES = tuple(s.value for s in BookingStatus)
+# The approval queue's bookings (pending requests, proposed changes): the predicate of the
+# partial index ix_bookings_waiting. Only a query that states it with the literal 'pending'
+# (booking.services.staff._waiting_condition) can use that index.
+WAITING_BOOKINGS = "status = 'pending' OR proposed_start_dt IS NOT NULL"
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -289,6 +293,9 @@ class Booking(db.Model):
         # figures read of a space's bookings over a period, so their scans never visit the table.
         Index("ix_bookings_space_cancelled", "space_id", "cancelled_at"),
         Index("ix_bookings_usage", "space_id", "start_dt", "end_dt", "status", "seats", "user_id"),
+        # The approval queue: pending requests and proposed changes, found without reading the history.
+        Index("ix_bookings_waiting", "created_at", sqlite_where=text(WAITING_BOOKINGS),
+              postgresql_where=text(WAITING_BOOKINGS)),
         # One booking per rendered form (booking.fields.SubmitTokenField); NULLs never clash.
         Index("uq_bookings_user_submit_token", "user_id", "submit_token", unique=True),
     )

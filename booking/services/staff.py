@@ -12,13 +12,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from booking.db import utcnow
 from booking.domain.rules import check_request, free_units, occupied
-from booking.domain.statuses import BookingStatus, can_transition, holds_units
+from booking.domain.statuses import BookingStatus, can_transition, holds_units, request_deadline
 from booking.domain.values import N_, OVERRIDABLE, Conflict, Hold, Request, Usage
 from booking.extensions import db
 from booking.models import Booking, BookingHold, Space, User
@@ -125,6 +125,48 @@ def competing_bookings(session: Session, booking: Booking) -> list[Booking]:
     return list(rows)
 
 
+QUEUE_PAGE_SIZE = 10  # requests per page of the approval queue: each is a card with its decision forms
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the approval queue: `entries` in queue order, whole series included.
+
+    `total` counts requests as staff see them (a series with several pending dates is one),
+    `number` is the page shown (1-based, within 1…`pages`), `first` the position of its
+    first request in the whole queue (1-based; 0 when the queue is empty).
+    """
+
+    entries: list[QueueEntry]
+    total: int
+    number: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.total, self.number * self.size)
+
+
+def _waiting_condition() -> ColumnElement[bool]:
+    """Pending requests, and confirmed bookings with a proposed change.
+
+    Its first term is the predicate of the partial index ix_bookings_waiting (models.WAITING_BOOKINGS),
+    with 'pending' written in the SQL, not bound: that is how both engines see the index applies.
+    """
+    return and_(
+        or_(Booking.status == literal_column("'pending'"), Booking.proposed_start_dt.is_not(None)),
+        or_(Booking.status == BookingStatus.PENDING,
+            (Booking.status == BookingStatus.CONFIRMED) & Booking.proposed_start_dt.is_not(None)))
+
+
 def approval_queue() -> list[QueueEntry]:
     """Every pending request and proposed change, most urgent (earliest deadline) first.
 
@@ -133,15 +175,62 @@ def approval_queue() -> list[QueueEntry]:
     bookings with their spaces and members, the pairs (request, competing booking), and
     the series of the requests that belong to one.
     """
+    return _entries(db.session(), None)
+
+
+def approval_queue_page(number: int, size: int = QUEUE_PAGE_SIZE) -> QueuePage:
+    """Page `number` (1-based; clamped to the pages there are) of approval_queue(), `size` requests a page.
+
+    The order and the entries are approval_queue()'s; the pending requests of one series
+    count as one request (as series.grouped_queue shows them) and never straddle two pages.
+    Only the page's bookings are loaded with their members and rivals: the rest of the
+    queue is read as one row of ids and times each, to sort and count it.
+    """
     session = db.session()
-    waiting = list(session.scalars(
-        select(Booking)
-        .options(joinedload(Booking.space), joinedload(Booking.user), selectinload(Booking.series))
-        .where(or_(Booking.status == BookingStatus.PENDING,
-                   (Booking.status == BookingStatus.CONFIRMED) & Booking.proposed_start_dt.is_not(None)))
-        .order_by(Booking.created_at, Booking.id)
-    ))
-    rivals = _competing_by_request(session)
+    rows = session.execute(
+        select(Booking.id, Booking.status, Booking.series_id, Booking.start_dt, Booking.created_at,
+               Booking.proposed_start_dt, Booking.proposed_at, Space.request_deadline_hours)
+        .join(Space, Space.id == Booking.space_id)
+        .where(_waiting_condition())
+    ).all()
+    keyed = []
+    for row in rows:
+        is_change = row.status == BookingStatus.CONFIRMED
+        # deadline_of and QueueEntry.asked_at, from the row's values
+        if is_change and row.proposed_start_dt and row.proposed_at:
+            deadline = request_deadline(row.proposed_start_dt, row.proposed_at, row.request_deadline_hours)
+        else:
+            deadline = request_deadline(row.start_dt, row.created_at, row.request_deadline_hours)
+        asked = (row.proposed_at if is_change else row.created_at) or row.created_at
+        keyed.append(((deadline, asked, row.created_at, row.id), row.id, None if is_change else row.series_id))
+    keyed.sort(key=lambda item: item[0])
+    groups: dict[int, list[int]] = {}
+    for _key, booking_id, series_id in keyed:
+        if series_id is not None:
+            groups.setdefault(series_id, []).append(booking_id)
+    requests: list[list[int]] = []
+    for _key, booking_id, series_id in keyed:
+        group = groups.get(series_id or 0, [])
+        if len(group) < 2:
+            requests.append([booking_id])
+        elif booking_id == group[0]:
+            requests.append(group)
+    pages = max(1, -(-len(requests) // size))
+    number = min(max(1, number), pages)
+    shown = [i for request in requests[(number - 1) * size:number * size] for i in request]
+    return QueuePage(_entries(session, shown) if shown else [], len(requests), number, size)
+
+
+def _entries(session: Session, ids: list[int] | None) -> list[QueueEntry]:
+    """The queue entries of the waiting bookings `ids` (all when None), in queue order."""
+    query = (select(Booking)
+             .options(joinedload(Booking.space), joinedload(Booking.user), selectinload(Booking.series))
+             .where(_waiting_condition())
+             .order_by(Booking.created_at, Booking.id))
+    if ids is not None:
+        query = query.where(Booking.id.in_(ids))
+    waiting = list(session.scalars(query))
+    rivals = _competing_by_request(session, ids)
     entries = []
     for b in waiting:
         is_change = b.status == BookingStatus.CONFIRMED
@@ -150,28 +239,42 @@ def approval_queue() -> list[QueueEntry]:
     return sorted(entries, key=lambda e: (e.deadline or e.booking.start_dt, e.asked_at or e.booking.created_at))
 
 
-def _competing_by_request(session: Session) -> dict[int, list[Booking]]:
-    """competing_bookings of every pending request at once: {request id: bookings, oldest first}."""
+def _competing_by_request(session: Session, ids: list[int] | None = None) -> dict[int, list[Booking]]:
+    """competing_bookings of every pending request (or of the requests among `ids`) at once:
+    {request id: bookings, oldest first}.
+
+    Two queries: the pairs of overlapping holds, starting from the requests' own holds, then
+    the pending or confirmed bookings among the rivals. (Joined in one, the planner started
+    from every pending or confirmed booking, by their status index, to find a page's ten.)
+    """
     mine, other = aliased(BookingHold), aliased(BookingHold)
-    pending_ids = select(Booking.id).where(Booking.status == BookingStatus.PENDING)
-    rows = session.execute(
-        select(mine.booking_id, Booking)
+    requests = (select(Booking.id).where(Booking.status == BookingStatus.PENDING) if ids is None
+                else ids)
+    pairs = session.execute(
+        select(mine.booking_id, other.booking_id)
         .select_from(mine)
         .join(other, (other.space_id == mine.space_id) & (other.unit_no == mine.unit_no)
               & (other.booking_id != mine.booking_id)
               & (other.occupied_start < mine.occupied_end) & (other.occupied_end > mine.occupied_start))
-        .join(Booking, Booking.id == other.booking_id)
-        .where(mine.booking_id.in_(pending_ids),
-               Booking.status.in_((BookingStatus.PENDING, BookingStatus.CONFIRMED)))
+        .where(mine.booking_id.in_(requests))
+    ).all()
+    if not pairs:
+        return {}
+    rivals = {b.id: b for b in session.scalars(
+        select(Booking)
         .options(joinedload(Booking.user))
-        .order_by(Booking.created_at, Booking.id)
-    )
+        .where(Booking.id.in_({rival for _, rival in pairs}),
+               Booking.status.in_((BookingStatus.PENDING, BookingStatus.CONFIRMED)))
+    )}
     found: dict[int, list[Booking]] = {}
-    for request_id, rival in rows:
+    for request_id, rival_id in pairs:
+        rival = rivals.get(rival_id)
         listed = found.setdefault(request_id, [])
-        if rival not in listed:  # a desk booking competes on each unit it shares
+        if rival is not None and rival not in listed:  # a desk booking competes on each unit it shares
             listed.append(rival)
-    return found
+    for listed in found.values():
+        listed.sort(key=lambda b: (b.created_at, b.id))
+    return {request_id: listed for request_id, listed in found.items() if listed}
 
 
 def _pending(session: Session, booking_id: int) -> Booking:

@@ -24,9 +24,11 @@ from booking.models import Booking, Space
 from booking.services import ServiceError, Stale, audit, changes, series, spaces, staff
 from booking.services.bookings import ALREADY, BookingInput
 from booking.views.helpers import conflict_message, error_message, local, locale_code
+from booking.views.params import page_arg
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 F = TypeVar("F", bound=Callable[..., Any])
+MAX_QUEUE_PAGE = 100_000  # page numbers past the last page show the last page
 
 
 def staff_required(view: F) -> F:
@@ -150,9 +152,10 @@ def _flash_refusal(error: ServiceError) -> None:
 @bp.get("/requests")
 @staff_required
 def requests() -> str:
-    """Pending requests, oldest first, with what each competes with."""
-    return render_template("staff/requests.html", queue=series.grouped_queue(staff.approval_queue()), now=utcnow(),
-                           form=RejectForm(formdata=None), spaces=spaces.list_spaces(),
+    """Pending requests, most urgent first, a page at a time, with what each competes with."""
+    page = staff.approval_queue_page(page_arg("page", MAX_QUEUE_PAGE))
+    return render_template("staff/requests.html", queue=series.grouped_queue(page.entries), page=page,
+                           now=utcnow(), form=RejectForm(formdata=None), spaces=spaces.list_spaces(),
                            decline_form=DeclineChangeForm(formdata=None), series_form=DecideSeriesForm(formdata=None))
 
 

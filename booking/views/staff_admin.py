@@ -355,9 +355,10 @@ def cancel_member_bookings(user_id: int) -> Response | tuple[str, int]:
 @bp.get("/calendar")
 @staff_required
 def calendar_page() -> str:
-    """Every space side by side for a day, or for a week with view=week."""
+    """Every space side by side for a day, or for a week with view=week; one space's day list with space=slug."""
     is_week = request.args.get("view") == "week" or "week" in request.args
     chosen = day_arg("week") or day_arg("day")
     if is_week:
         return render_template("staff/calendar_week.html", cal=calendar.week_calendar(chosen, utcnow()))
-    return render_template("staff/calendar_day.html", cal=calendar.day_calendar(chosen, utcnow()))
+    cal = calendar.day_calendar(chosen, utcnow(), text_arg("space") or None)
+    return render_template("staff/calendar_day.html", cal=cal)

@@ -9,6 +9,7 @@ import pytest
 
 from booking.extensions import db
 from booking.models import Closure
+from booking.services.bookings import BookingInput, request_booking
 from booking.services.calendar import week_calendar
 from tests.conftest import future_day
 
@@ -116,3 +117,81 @@ def test_the_week_marks_a_closure_on_its_own_day_and_space_only(app, floor):
     week = week_calendar(LOCAL, DAY)
 
     assert week.closed == {(studio.id, LOCAL): ["Inspection"]}
+
+
+@pytest.fixture
+def busy_desks(floor, create_user, create_booking):
+    """Three desk bookings over 12:00–13:00 Tokyo (one pending), and one over 12:00–14:00."""
+    studio, desks = floor
+    names = ["Aoki Desk", "Baba Desk", "Chiba Desk"]
+    group = [create_booking(desks, create_user(name=name), at(3), at(4), title=f"Work {name}", units=(n + 3, n + 10),
+                            status="pending" if n == 2 else "confirmed")
+             for n, name in enumerate(names)]
+    longer = create_booking(desks, create_user(name="Long Desk"), at(3), at(5), title="Long session", units=(20,))
+    return desks, group, longer
+
+
+def entries_of(page):
+    return re.findall(r'<div class="cal-booking[^"]*">(.*?)</div>', page, re.S)
+
+
+@pytest.mark.parametrize("view", ["day={day}", "week={day}&view=week"])
+def test_a_pooled_space_shows_the_bookings_of_one_time_range_as_one_entry_with_its_desks(
+    staff_client, busy_desks, view
+):
+    desks, group, longer = busy_desks
+
+    page = staff_client.get(f"/staff/calendar?{view.format(day=LOCAL.isoformat())}").get_data(as_text=True)
+
+    grouped = [e for e in entries_of(page) if f"space={desks.slug}" in e]
+    assert len(grouped) == 1
+    entry = grouped[0]
+    assert "6 of 24 desks" in entry or "24席中6席" in entry
+    assert "12:00–13:00" in entry
+    assert "3 booking(s)" in entry or "予約 3 件" in entry
+    assert "2 confirmed" in entry or "確定 2 件" in entry
+    assert "1 pending approval" in entry or "承認待ち 1 件" in entry
+    assert f'day={LOCAL.isoformat()}' in entry and "#at-1200" in entry
+    for booking in group:  # each booking of the group is one click further, in the day list
+        assert f"/staff/bookings/{booking.id}" not in page and "Aoki Desk" not in page
+    assert f"/staff/bookings/{longer.id}" in page and "Long Desk" in page  # alone in its range: shown as itself
+    assert "Hackathon" in page  # alone in its range (10:00–11:00)
+
+
+def test_the_day_list_of_a_space_shows_each_of_its_bookings_on_its_own(staff_client, busy_desks):
+    desks, group, longer = busy_desks
+
+    page = staff_client.get(f"/staff/calendar?day={LOCAL.isoformat()}&space={desks.slug}").get_data(as_text=True)
+
+    for booking in [*group, longer]:
+        assert f'href="/staff/bookings/{booking.id}"' in page
+    for name in ("Aoki Desk", "Baba Desk", "Chiba Desk", "Long Desk", "Tanaka Ichiro"):
+        assert name in page
+    assert "TV &lt;recording&gt;" not in page  # the studio's booking: another space
+    header = page.split("<thead>")[1].split("</thead>")[0]
+    assert "デスク" in header and "スタジオ" not in header
+    assert 'id="at-1200"' in page
+    assert f'href="/staff/calendar?day={LOCAL.isoformat()}"' in page  # back to every space
+    assert f"day={(LOCAL + timedelta(days=1)).isoformat()}&amp;space={desks.slug}" in page
+
+
+def test_the_day_links_each_pooled_space_to_its_day_list(staff_client, busy_desks):
+    desks, _group, _longer = busy_desks
+    page = staff_client.get(f"/staff/calendar?day={LOCAL.isoformat()}").get_data(as_text=True)
+    header = page.split("<thead>")[1].split("</thead>")[0]
+    assert f'href="/staff/calendar?day={LOCAL.isoformat()}&amp;space={desks.slug}"' in header
+    assert header.count("<a ") == 1  # the studio is one booking at a time: nothing to condense
+
+
+def test_requests_of_an_exclusive_space_over_the_same_time_stay_apart(staff_client, floor, create_space,
+                                                                      create_user):
+    hall = create_space(name_en="Hall", requires_approval=True, pending_holds=False)
+    first, second = (request_booking(create_user(name=name), BookingInput(hall.id, at(6), at(7), title)).booking
+                     for name, title in (("Ueda", "First ask"), ("Endo", "Second ask")))
+    for view in (f"day={LOCAL.isoformat()}", f"week={LOCAL.isoformat()}&view=week"):
+        page = staff_client.get(f"/staff/calendar?{view}").get_data(as_text=True)
+        assert f"/staff/bookings/{first.id}" in page and f"/staff/bookings/{second.id}" in page
+
+
+def test_the_day_list_of_an_unknown_space_is_not_found(staff_client, floor):
+    assert staff_client.get(f"/staff/calendar?day={LOCAL.isoformat()}&space=nowhere").status_code == 404

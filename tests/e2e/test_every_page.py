@@ -31,9 +31,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from sqlalchemy import select
 
 from booking.extensions import db
-from booking.models import BookingSeries, Closure
+from booking.models import BookingSeries, Closure, Space
 from tests.conftest import PASSWORD, totp_code
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, next_week_day, tokyo
 from tests.events.factories import make_event
@@ -346,6 +347,24 @@ def test_every_page_is_listed_for_a_role(app: Flask, pages_by_role: dict[str, li
 def test_every_page_fits_both_widths_without_errors_or_axe_violations(
         app: Flask, live_server: str, floor: dict[str, Any], pages_by_role: dict[str, list[str]]) -> None:
     paths = {role: [url(rule, floor["values"], floor) for rule in rules] for role, rules in pages_by_role.items()}
+    problems = visit(app, live_server, floor, paths)
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_condensed_staff_calendar_its_day_list_and_a_second_queue_page_pass_the_same_checks(
+        app: Flask, live_server: str, floor: dict[str, Any], create_booking) -> None:
+    thursday = next_week_day(3, weeks_ahead=2)
+    desks = db.session.scalar(select(Space).where(Space.slug == "netsugen-desks"))
+    studio = db.session.scalar(select(Space).where(Space.slug == "tsulunos"))
+    for units, status in (((22, 23), "confirmed"), ((24,), "pending")):  # with the member's 10:00–12:00
+        create_booking(desks, floor["staff"], tokyo(thursday, 10), tokyo(thursday, 12), units=units,
+                       status=status, title="作業")
+    for days in range(1, 11):  # past ten requests: the queue has a second page
+        create_booking(studio, floor["member"], tokyo(thursday + timedelta(days=days), 8),
+                       tokyo(thursday + timedelta(days=days), 9), status="pending", title="収録の申請")
+    day = thursday.isoformat()
+    paths = {"staff": [f"/staff/calendar?day={day}", f"/staff/calendar?week={day}&view=week",
+                       f"/staff/calendar?day={day}&space=netsugen-desks", "/staff/requests?page=2"]}
     problems = visit(app, live_server, floor, paths)
     assert problems == [], "\n".join(problems)
 

@@ -177,3 +177,43 @@ def test_the_staff_page_of_a_started_request_offers_only_rejection(staff_client,
 
     assert f"/staff/requests/{booking.id}/approve" not in page
     assert f"/staff/requests/{booking.id}/reject" in page
+
+
+def request_ids_on(page):
+    return [int(i) for i in re.findall(r'<section class="request" id="request-(\d+)"', page)]
+
+
+@pytest.fixture
+def twelve_requests(space, create_user):
+    """Twelve requests, one an hour: the earliest start has the earliest deadline."""
+    member = create_user(name="Many Requests")
+    return [ask(member, space, at(n), at(n + 1), title=f"Request {n}").id for n in range(12)]
+
+
+def test_the_queue_shows_ten_requests_a_page_most_urgent_first_with_the_totals(staff_client, twelve_requests):
+    first = staff_client.get("/staff/requests").get_data(as_text=True)
+    second = staff_client.get("/staff/requests?page=2").get_data(as_text=True)
+
+    assert request_ids_on(first) == twelve_requests[:10]
+    assert request_ids_on(second) == twelve_requests[10:]
+    assert ("12 request(s) waiting, most urgent first: 1–10 shown." in first
+            or "承認待ち 12 件（期限の近い順）: 1–10 件目を表示" in first)
+    assert re.search(r'<a rel="next" href="/staff/requests\?page=2">', first)
+    assert 'rel="prev"' not in first
+    assert re.search(r'<a rel="prev" href="/staff/requests\?page=1">', second)
+    assert 'href="/staff/requests?page=3"' not in second
+
+
+def test_a_page_past_the_last_shows_the_last_and_a_malformed_page_the_first(staff_client, twelve_requests):
+    assert request_ids_on(staff_client.get("/staff/requests?page=99").get_data(as_text=True)) == twelve_requests[10:]
+    assert request_ids_on(staff_client.get("/staff/requests?page=" + "9" * 40).get_data(as_text=True)) \
+        == twelve_requests[10:]
+    for page in ("0", "-1", "two", ""):
+        assert request_ids_on(staff_client.get(f"/staff/requests?page={page}").get_data(as_text=True)) \
+            == twelve_requests[:10]
+
+
+def test_a_short_queue_has_no_pager(staff_client, space, member):
+    ask(member, space, at(2), at(4))
+    page = staff_client.get("/staff/requests").get_data(as_text=True)
+    assert 'rel="next"' not in page and "?page=" not in page

@@ -9,7 +9,7 @@ import pytest
 from booking.extensions import db
 from booking.models import Booking
 from booking.services.bookings import BookingInput, request_booking
-from booking.services.series import book_series
+from booking.services.series import book_series, grouped_queue
 from tests.services.test_series import FIRST, at, weekly
 
 
@@ -70,3 +70,25 @@ def test_a_series_with_one_pending_date_left_is_a_single_request(staff_client, c
     assert statuses(ids) == ["confirmed", "pending"]
     html = staff_client.get("/staff/requests").get_data(as_text=True)
     assert f'id="series-{series.id}"' not in html and f'action="/staff/requests/{ids[1]}/approve"' in html
+
+
+def test_a_series_counts_as_one_request_of_the_paged_queue_and_never_straddles_two_pages(app, create_user, hall):
+    from booking.services import staff as staff_service
+
+    series, ids = request_series(create_user(), hall, count=3)
+    singles = [request_booking(create_user(), BookingInput(hall.id, at(FIRST + timedelta(days=n), 15),
+                                                           at(FIRST + timedelta(days=n), 16), "Talk")).booking.id
+               for n in range(1, 4)]
+
+    pages = [staff_service.approval_queue_page(n, size=2) for n in (1, 2, 3)]
+
+    assert [p.total for p in pages] == [4, 4, 4] and [p.pages for p in pages] == [2, 2, 2]
+    assert pages[2].number == 2  # past the last page: the last page
+    shown = [[e.booking.id for e in p.entries] for p in pages[:2]]
+
+    def flat(queue):
+        return [e.booking.id for item in grouped_queue(queue) for e in getattr(item, "entries", [item])]
+
+    assert flat(pages[0].entries) + flat(pages[1].entries) == flat(staff_service.approval_queue())
+    assert any(set(ids) <= set(page) for page in shown)
+    assert sorted(shown[0] + shown[1]) == sorted(ids + singles)
