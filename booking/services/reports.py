@@ -289,13 +289,21 @@ def _trend(session: Session, spaces: list[SpaceRules], filters: Filters, locale:
 
 
 def _kind_rows(session: Session, rules: SpaceRules, filters: Filters) -> list[tuple[str, int, float, int, int]]:
+    """Per organisation kind: bookings, booked unit-seconds, distinct organisations, members (SQL).
+
+    The bookings are summed per member first (a hash over a few thousand members), then the
+    members per kind: grouped by kind directly, the two distinct counts sorted every booking.
+    """
     start_dt, end_dt = filters.period.bounds(rules.space.timezone)
-    rows = session.execute(
-        select(User.org_kind, func.count(Booking.id), func.sum(clipped_seconds(start_dt, end_dt)),
-               func.count(distinct(func.nullif(User.organisation, ""))), func.count(distinct(User.id)))
-        .join(User, User.id == Booking.user_id).where(*_booked_in(rules, filters.period, filters.org_kind))
-        .group_by(User.org_kind)
-    )
+    per_member = (select(Booking.user_id, func.count(Booking.id).label("n"),
+                         func.sum(clipped_seconds(start_dt, end_dt)).label("seconds"))
+                  .where(*_booked_in(rules, filters.period, "")).group_by(Booking.user_id).subquery("per_member"))
+    query = (select(User.org_kind, func.sum(per_member.c.n), func.sum(per_member.c.seconds),
+                    func.count(distinct(func.nullif(User.organisation, ""))), func.count(User.id))
+             .select_from(per_member).join(User, User.id == per_member.c.user_id).group_by(User.org_kind))
+    if filters.org_kind:
+        query = query.where(User.org_kind == filters.org_kind)
+    rows = session.execute(query)
     return [(kind, int(n), float(s or 0), int(orgs), int(members)) for kind, n, s, orgs, members in rows]
 
 
