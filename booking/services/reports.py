@@ -15,10 +15,11 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, distinct, false, func, null, or_, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import CTE
 
 from booking.db import utcnow
 from booking.domain.history import RulesVersion, closures_in_force, in_force
@@ -307,34 +308,56 @@ def _kind_rows(session: Session, rules: SpaceRules, filters: Filters) -> list[tu
     return [(kind, int(n), float(s or 0), int(orgs), int(members)) for kind, n, s, orgs, members in rows]
 
 
-def _decided_in(spaces: list[Space], filters: Filters) -> list[ColumnElement[bool]]:
-    """Decision events of the chosen spaces inside the period (each space's own local days)."""
-    in_period = [and_(Booking.space_id == space.id, BookingEvent.at >= bounds[0], BookingEvent.at < bounds[1])
-                 for space in spaces for bounds in [filters.period.bounds(space.timezone)]]
-    where = [or_(*in_period) if in_period else false(), BookingEvent.action.in_(DECISIONS)]
+def _decided(spaces: list[Space], filters: Filters) -> CTE:
+    """Decision events inside the period, each with its booking's request time (`created`, NULL unless
+    the booking is of a chosen space, inside that space's own local days, and of the chosen kind).
+
+    The booking is looked up by key for each event (a scalar subquery, materialised once): joined
+    instead, PostgreSQL hashed the events and scanned every booking to find theirs.
+    """
+    by_bounds: dict[tuple[datetime, datetime], list[int]] = {}
+    for space in spaces:
+        by_bounds.setdefault(filters.period.bounds(space.timezone), []).append(space.id)
+    in_period = [and_(Booking.space_id.in_(ids), BookingEvent.at >= a, BookingEvent.at < z)
+                 for (a, z), ids in by_bounds.items()]
+    of_booking: list[ColumnElement[bool]] = [Booking.id == BookingEvent.booking_id,
+                                             or_(*in_period) if in_period else false()]
     if filters.org_kind:
-        where.append(User.org_kind == filters.org_kind)
-    return where
+        of_booking.append(Booking.user_id.in_(select(User.id).where(User.org_kind == filters.org_kind)))
+    created = select(Booking.created_at).where(*of_booking).scalar_subquery()
+    first = min((a for a, _z in by_bounds), default=None)
+    last = max((z for _a, z in by_bounds), default=None)
+    where: list[ColumnElement[bool]] = [BookingEvent.action.in_(DECISIONS)]
+    if first is not None and last is not None:
+        where += [BookingEvent.at >= first, BookingEvent.at < last]
+    return (select(BookingEvent.action, BookingEvent.at, created.label("created")).where(*where)
+            .cte("decided").prefix_with("MATERIALIZED"))
 
 
 def _decisions(session: Session, spaces: list[Space], filters: Filters, report: Report) -> None:
-    """Decisions by action, and the median lead time from request to approval or rejection, in SQL."""
-    where = _decided_in(spaces, filters)
+    """Decisions by action, and the median lead time from request to approval or rejection, in SQL.
 
-    def joined(*columns: Any) -> Select[Any]:
-        return (select(*columns).select_from(BookingEvent).join(Booking, Booking.id == BookingEvent.booking_id)
-                .join(User, User.id == Booking.user_id).where(*where))
-
-    for action, n in session.execute(joined(BookingEvent.action, func.count(BookingEvent.id))
-                                     .group_by(BookingEvent.action)):
-        report.decisions[action] = int(n)
-    lead = seconds_between(Booking.created_at, BookingEvent.at)
-    decided = BookingEvent.action.in_(("approved", "rejected"))
-    count = int(session.scalar(joined(func.count(BookingEvent.id)).where(decided)) or 0)
-    if count:
-        middle = session.scalars(joined(lead.label("lead")).where(decided).order_by(lead)
-                                 .offset((count - 1) // 2).limit(2 - count % 2))
-        report.median_lead_minutes = statistics.fmean(float(seconds) for seconds in middle) / 60
+    One query: the counts per action, then the one or two middle lead times (seconds) of the
+    approvals and rejections, ranked by a window; the median is their mean.
+    """
+    decided = _decided(spaces, filters)
+    leads = (select(seconds_between(decided.c.created, decided.c.at).label("lead"))
+             .where(decided.c.created.is_not(None), decided.c.action.in_(("approved", "rejected")))
+             .subquery("leads"))
+    ranked = select(leads.c.lead, func.row_number().over(order_by=leads.c.lead).label("n"),
+                    func.count().over().label("c")).subquery("ranked")
+    counts = select(decided.c.action, func.count(decided.c.created), null()).group_by(decided.c.action)
+    middle = (select(null(), ranked.c.n, ranked.c.lead)
+              .where(or_(ranked.c.n == (ranked.c.c + 1) // 2, ranked.c.n == (ranked.c.c + 2) // 2)))
+    leads_found = []
+    for action, n, lead in session.execute(union_all(counts, middle)):
+        if action is not None:
+            if n:
+                report.decisions[action] = int(n)
+        else:
+            leads_found.append(float(lead))
+    if leads_found:
+        report.median_lead_minutes = statistics.fmean(leads_found) / 60
 
 
 def _cancellations(session: Session, spaces: list[Space], filters: Filters, report: Report) -> None:
