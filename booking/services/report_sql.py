@@ -25,6 +25,7 @@ from sqlalchemy import (
     column,
     func,
     literal,
+    null,
     select,
     text,
     union_all,
@@ -162,7 +163,7 @@ def _millis_pg(element: millis_between, compiler: object, **kw: object) -> str:
 
 
 def booked_before(origin: datetime, where: Sequence[ColumnElement[bool]],
-                  joins: Sequence[tuple[object, ColumnElement[bool]]] = ()) -> CTE:
+                  joins: Sequence[tuple[object, ColumnElement[bool]]] = (), marks: Sequence[int] = ()) -> CTE:
     """Running sums over the bookings matching `where` and the pieces' bounds in report_pieces.
 
     One row per instant `at` (ms after `origin`) at which a booking starts or ends or a piece
@@ -172,6 +173,7 @@ def booked_before(origin: datetime, where: Sequence[ColumnElement[bool]],
     distinct instants, instead of a join of every booking with the hours it touches. The
     bookings are grouped by their start and by their end as stored, and only those distinct
     instants converted to ms (bookings share the slot grid's instants: a tenth of the rows).
+    `marks` (ms after `origin`) are added as instants too, so F can be read at them.
     """
     k = HOURS.c
     per_booking = select(Booking.start_dt.label("s"), Booking.end_dt.label("e"), Booking.seats.label("n"))
@@ -184,6 +186,7 @@ def booked_before(origin: datetime, where: Sequence[ColumnElement[bool]],
     zero = literal(0, BigInteger)
     bookings_at = select(millis_between(literal(origin, UTCDateTime), grouped.c.t), grouped.c.d)
     bounds = [select(column, zero) for column in (k.start_ms, k.end_ms)]
+    bounds += [select(literal(mark, BigInteger), zero) for mark in sorted(set(marks))]
     changes = union_all(bookings_at, *bounds).subquery("changes")
     at, delta = changes.c
     instants = select(at.label("at"), func.sum(delta).label("delta"), func.sum(delta * at).label("weight")
@@ -196,17 +199,19 @@ def booked_before(origin: datetime, where: Sequence[ColumnElement[bool]],
 
 
 def booked_and_peak(session: Session, where: Sequence[ColumnElement[bool]], start_dt: datetime, end_dt: datetime,
-                    joins: Sequence[tuple[object, ColumnElement[bool]]] = ()
-                    ) -> tuple[dict[tuple[int, int], float], int]:
-    """Booked unit-seconds per (weekday, hour) of the pieces in report_pieces, and the most units held
-    at one instant of [start_dt, end_dt) (the pieces must cover it, from start_dt on), for bookings
-    matching `where`.
+                    joins: Sequence[tuple[object, ColumnElement[bool]]] = (), marks: Sequence[datetime] = ()
+                    ) -> tuple[dict[tuple[int, int], float], int, dict[datetime, int]]:
+    """Booked unit-seconds per (weekday, hour) of the pieces in report_pieces, the most units held
+    at one instant of [start_dt, end_dt) (the pieces must cover it, from start_dt on), and for each
+    of `marks` inside [start_dt, end_dt] the booked unit-ms from start_dt up to it, for bookings
+    matching `where` (so a month inside the period is F(its end) − F(its start), without a query).
 
     One query (booked_before); at an instant, ends and starts count together, so back-to-back
     bookings do not add up in the peak.
     """
     k = HOURS.c
-    levels = booked_before(start_dt, where, joins)
+    inside = {(mark - start_dt) // MILLISECOND: mark for mark in marks if start_dt <= mark <= end_dt}
+    levels = booked_before(start_dt, where, joins, list(inside))
     first, last = levels.alias("first"), levels.alias("last")
     peak = (select(func.coalesce(func.max(levels.c.level), 0))
             .where(levels.c.at >= 0, levels.c.at < millis_between(literal(start_dt, UTCDateTime),
@@ -215,10 +220,18 @@ def booked_and_peak(session: Session, where: Sequence[ColumnElement[bool]], star
     query = (select(k.weekday, k.hour, func.sum(last.c.booked - first.c.booked), peak).select_from(HOURS)
              .join(first, first.c.at == k.start_ms).join(last, last.c.at == k.end_ms)
              .group_by(k.weekday, k.hour))
+    if inside:
+        at_marks = select(literal(-1, BigInteger), levels.c.at, levels.c.booked, null()).where(
+            levels.c.at.in_(list(inside)))
+        query = union_all(query, at_marks)  # type: ignore[assignment]
     cells: dict[tuple[int, int], float] = {}
     highest = 0
+    before: dict[datetime, int] = {}
     for day, hour, booked, level in session.execute(query):
+        if day == -1:
+            before[inside[int(hour)]] = int(booked or 0)
+            continue
         if booked:
             cells[(int(day), int(hour))] = int(booked) / 1000
         highest = int(level or 0)
-    return cells, highest
+    return cells, highest, before

@@ -206,8 +206,12 @@ def hour_pieces(zone: str, start_dt: datetime, end_dt: datetime) -> tuple[tuple[
 
 
 def _space_figures(session: Session, rules: SpaceRules, filters: Filters, locale: str, report: Report,
-                   kind_rows: list[tuple[str, int, float, int, int]]) -> SpaceFigures:
-    """The space's row of figures; its bookings and booked time are the sums of its rows per kind."""
+                   kind_rows: list[tuple[str, int, float, int, int]],
+                   booked_at: dict[int, dict[datetime, int]]) -> SpaceFigures:
+    """The space's row of figures; its bookings and booked time are the sums of its rows per kind.
+
+    Stores in booked_at[space id] the booked unit-ms from the period's start up to each bound of
+    the trend's months inside the period (see _trend)."""
     space = rules.space
     start_dt, end_dt = filters.period.bounds(space.timezone)
     where, joins = _booked_in(rules, filters.period, filters.org_kind), _with_user(filters.org_kind)
@@ -221,7 +225,8 @@ def _space_figures(session: Session, rules: SpaceRules, filters: Filters, locale
         old = report.heatmap.get(key, (0, 0))
         report.heatmap[key] = (old[0], old[1] + open_minutes_)
     load_hours(session, pieces)
-    by_hour, peak = booked_and_peak(session, where, start_dt, end_dt, joins)
+    marks = [instant for month in trend_months(filters.period) for instant in month.bounds(space.timezone)]
+    by_hour, peak, booked_at[space.id] = booked_and_peak(session, where, start_dt, end_dt, joins, marks)
     for key, used in by_hour.items():
         old = report.heatmap.get(key, (0, 0))
         report.heatmap[key] = (old[0] + round(used / 60), old[1])
@@ -277,13 +282,25 @@ def _events(session: Session, report: Report, spaces: list[Space], now: datetime
 
 
 def _trend(session: Session, spaces: list[SpaceRules], filters: Filters, locale: str,
-           events: list[EventFigures]) -> list[TrendMonth]:
-    """Booked unit-hours and occupancy of each month over the chosen spaces (minutes rounded per space)."""
+           events: list[EventFigures], booked_at: dict[int, dict[datetime, int]]) -> list[TrendMonth]:
+    """Booked unit-hours and occupancy of each month over the chosen spaces (minutes rounded per space).
+
+    A month inside the period (all of them for a fiscal year) is read from the period's running
+    sums (booked_at, from _space_figures); the others are one query per space and month."""
     months = trend_months(filters.period)
     opened = [_open_per_month(session, rules, months, locale) for rules in spaces]
+
+    def booked_seconds(rules: SpaceRules, month: Period) -> float:
+        """From the period's running sums when the month lies inside the period, else queried."""
+        before = booked_at.get(rules.space.id, {})
+        start_dt, end_dt = month.bounds(rules.space.timezone)
+        if start_dt in before and end_dt in before:
+            return (before[end_dt] - before[start_dt]) / 1000
+        return _booked_seconds(session, rules, month, filters.org_kind)
+
     trend = []
     for number, (month, month_events) in enumerate(zip(months, events, strict=True), start=1):
-        booked = sum(round(_booked_seconds(session, rules, month, filters.org_kind) / 60) for rules in spaces)
+        booked = sum(round(booked_seconds(rules, month) / 60) for rules in spaces)
         open_ = sum(per_space[number - 1] for per_space in opened)
         trend.append(TrendMonth(month, booked / 60, occupancy(booked, open_), month_events))
     return trend
@@ -398,9 +415,10 @@ def build_report(session: Session, filters: Filters, locale: str = "ja", now: da
     spaces = chosen_spaces(session, filters)
     rules = [rules_of(session, space) for space in spaces]
     kinds = {kind: KindFigures(kind) for kind in ORG_KINDS}
+    booked_at: dict[int, dict[datetime, int]] = {}
     for space_rules in rules:
         kind_rows = _kind_rows(session, space_rules, filters)
-        report.spaces.append(_space_figures(session, space_rules, filters, locale, report, kind_rows))
+        report.spaces.append(_space_figures(session, space_rules, filters, locale, report, kind_rows, booked_at))
         for kind, n, seconds, orgs, members in kind_rows:
             row = kinds[kind]
             row.bookings += n
@@ -412,7 +430,7 @@ def build_report(session: Session, filters: Filters, locale: str = "ja", now: da
     _cancellations(session, spaces, filters, report)
     report.new_members = _new_members(session, filters)
     month_events = _events(session, report, spaces, now)
-    report.trend = _trend(session, rules, filters, locale, month_events)
+    report.trend = _trend(session, rules, filters, locale, month_events, booked_at)
     return report
 
 
