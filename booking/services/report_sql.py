@@ -211,14 +211,16 @@ def booked_and_peak(session: Session, where: Sequence[ColumnElement[bool]], star
                     ) -> tuple[dict[tuple[int, int], float], int, dict[datetime, int]]:
     """Booked unit-seconds per (weekday, hour) of the pieces in report_pieces, the most units held
     at one instant of [start_dt, end_dt) (the pieces must cover it, from start_dt on), and for each
-    of `marks` inside [start_dt, end_dt] the booked unit-ms from start_dt up to it, for bookings
-    matching `where` (so a month inside the period is F(its end) − F(its start), without a query).
+    of `marks` F(mark), the booked unit-ms before it counted from the bookings' starts, for bookings
+    matching `where`: the booked time between two marks is F(later) − F(earlier), provided `where`
+    takes in every booking overlapping them (bookings outside [start_dt, end_dt) add nothing to the
+    pieces or the peak).
 
     One query (booked_before); at an instant, ends and starts count together, so back-to-back
     bookings do not add up in the peak.
     """
     k = HOURS.c
-    inside = {(mark - start_dt) // MILLISECOND: mark for mark in marks if start_dt <= mark <= end_dt}
+    inside = {(mark - start_dt) // MILLISECOND: mark for mark in marks}
     levels = booked_before(start_dt, where, joins, list(inside))
     first, last = levels.alias("first"), levels.alias("last")
     peak = (select(func.coalesce(func.max(levels.c.level), 0))

@@ -210,11 +210,14 @@ def _space_figures(session: Session, rules: SpaceRules, filters: Filters, locale
                    booked_at: dict[int, dict[datetime, int]]) -> SpaceFigures:
     """The space's row of figures; its bookings and booked time are the sums of its rows per kind.
 
-    Stores in booked_at[space id] the booked unit-ms from the period's start up to each bound of
-    the trend's months inside the period (see _trend)."""
+    Stores in booked_at[space id] F at each bound of the trend's months (booked unit-ms before it,
+    report_sql.booked_and_peak), from the same query as the heatmap (see _trend)."""
     space = rules.space
     start_dt, end_dt = filters.period.bounds(space.timezone)
-    where, joins = _booked_in(rules, filters.period, filters.org_kind), _with_user(filters.org_kind)
+    months = trend_months(filters.period)
+    # The running sums take in the trend's months too, so that each month is read from them (_trend).
+    span = Period(min(filters.period.first, months[0].first), max(filters.period.last, months[-1].last))
+    where, joins = _booked_in(rules, span, filters.org_kind), _with_user(filters.org_kind)
     count, seconds = sum(row[1] for row in kind_rows), sum(row[2] for row in kind_rows)
     pieces = hour_pieces(space.timezone, start_dt, end_dt)
     open_spans = [(span, policy.unit_count)
@@ -225,7 +228,7 @@ def _space_figures(session: Session, rules: SpaceRules, filters: Filters, locale
         old = report.heatmap.get(key, (0, 0))
         report.heatmap[key] = (old[0], old[1] + open_minutes_)
     load_hours(session, pieces)
-    marks = [instant for month in trend_months(filters.period) for instant in month.bounds(space.timezone)]
+    marks = [instant for month in months for instant in month.bounds(space.timezone)]
     by_hour, peak, booked_at[space.id] = booked_and_peak(session, where, start_dt, end_dt, joins, marks)
     for key, used in by_hour.items():
         old = report.heatmap.get(key, (0, 0))
@@ -285,13 +288,13 @@ def _trend(session: Session, spaces: list[SpaceRules], filters: Filters, locale:
            events: list[EventFigures], booked_at: dict[int, dict[datetime, int]]) -> list[TrendMonth]:
     """Booked unit-hours and occupancy of each month over the chosen spaces (minutes rounded per space).
 
-    A month inside the period (all of them for a fiscal year) is read from the period's running
-    sums (booked_at, from _space_figures); the others are one query per space and month."""
+    Each month's booked time is read from the running sums of _space_figures (booked_at); a month
+    not found there would be one query per space and month."""
     months = trend_months(filters.period)
     opened = [_open_per_month(session, rules, months, locale) for rules in spaces]
 
     def booked_seconds(rules: SpaceRules, month: Period) -> float:
-        """From the period's running sums when the month lies inside the period, else queried."""
+        """From the running sums of _space_figures, else queried."""
         before = booked_at.get(rules.space.id, {})
         start_dt, end_dt = month.bounds(rules.space.timezone)
         if start_dt in before and end_dt in before:
