@@ -467,11 +467,13 @@ def booking_rows(session: Session, filters: Filters) -> list[tuple[Booking, Spac
 
 
 def figures(filters: Filters, locale: str = "ja", now: datetime | None = None) -> Report:
-    """build_report on the request's session (for the staff page)."""
+    """build_report on the request's session, kept per worker while its data is unchanged
+    (booking.services.report_cache; for the staff page)."""
     from booking.extensions import db
+    from booking.services.report_cache import kept_report
 
     session: Session = db.session()
-    return build_report(session, filters, locale, now)
+    return kept_report(session, filters, locale, now or utcnow())
 
 
 def space_choices(locale: str) -> list[tuple[int, str]]:
