@@ -16,11 +16,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import Select, String, bindparam, cast, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from booking.caches import BoundedCache
+from booking.db import UTCDateTime
 from booking.models import (
     Booking,
     BookingEvent,
@@ -50,15 +51,13 @@ def _count(column: InstrumentedAttribute[Any]) -> ScalarSelect[Any]:
     return select(func.count(column)).scalar_subquery()
 
 
-def data_version(session: Session, now: datetime) -> tuple[object, ...]:
-    """A value that changes with every row the figures read (see the module docstring), and with
-    the number of events over by `now` (UTC). One query, plus the spaces' rows."""
+def _version_query() -> Select[Any]:
     member = (cast(User.id, String) + ":" + User.org_kind + ":" + User.organisation + ":" + User.role + ":"
               + cast(User.created_at, String))
     members = select(func.count(User.id), func.aggregate_strings(member, ",")).subquery("members")
     over = (select(func.count(PublicEvent.id)).join(Booking, Booking.id == PublicEvent.booking_id)
-            .where(Booking.end_dt <= now).scalar_subquery())
-    row = session.execute(select(
+            .where(Booking.end_dt <= bindparam("now", type_=UTCDateTime)).scalar_subquery())
+    return select(
         _highest(Booking.id), _highest(Booking.updated_at), _highest(BookingEvent.id),
         members.c[0], members.c[1],
         _count(OpeningPeriod.id), _highest(OpeningPeriod.id), _count(Closure.id), _highest(Closure.id),
@@ -69,9 +68,18 @@ def data_version(session: Session, now: datetime) -> tuple[object, ...]:
         _count(AttendeePass.registration_id), _count(AttendeePass.checked_in_at), _highest(AttendeePass.checked_in_at),
         _count(WalkIn.id), _highest(WalkIn.id), _count(EventRecord.event_id), _highest(EventRecord.anonymised_at),
         over,
-    ).select_from(members)).one()
-    spaces = tuple(settings_of(space) for space in session.scalars(select(Space).order_by(Space.id)))
-    return (*row, spaces)
+    ).select_from(members)
+
+
+_VERSION = _version_query()  # built once: building it cost more than running it
+_SPACES = select(Space).order_by(Space.id)
+
+
+def data_version(session: Session, now: datetime) -> tuple[object, ...]:
+    """A value that changes with every row the figures read (see the module docstring), and with
+    the number of events over by `now` (UTC). One query, plus the spaces' rows."""
+    row = session.execute(_VERSION, {"now": now}).one()
+    return (*row, tuple(settings_of(space) for space in session.scalars(_SPACES)))
 
 
 def kept_report(session: Session, filters: Filters, locale: str, now: datetime) -> Report:

@@ -130,6 +130,8 @@ class Report:
     events: EventFigures = field(default_factory=EventFigures)
     # The 12 months up to the period's last one, oldest first.
     trend: list[TrendMonth] = field(default_factory=list)
+    # The page's rendering of these figures per locale, kept with a kept report (views.reports.figures_html).
+    rendered: dict[str, str] = field(default_factory=dict)
 
     @property
     def decision_total(self) -> int:
