@@ -55,8 +55,10 @@ def _version_query() -> Select[Any]:
     member = (cast(User.id, String) + ":" + User.org_kind + ":" + User.organisation + ":" + User.role + ":"
               + cast(User.created_at, String))
     members = select(func.count(User.id), func.aggregate_strings(member, ",")).subquery("members")
-    over = (select(func.count(PublicEvent.id)).join(Booking, Booking.id == PublicEvent.booking_id)
-            .where(Booking.end_dt <= bindparam("now", type_=UTCDateTime)).scalar_subquery())
+    # Each event looks up its booking's end by key: joined, SQLite walked every booking for the few events.
+    ended = select(Booking.end_dt).where(Booking.id == PublicEvent.booking_id).scalar_subquery()
+    over = (select(func.count(PublicEvent.id)).where(ended <= bindparam("now", type_=UTCDateTime))
+            .scalar_subquery())
     return select(
         _highest(Booking.id), _highest(Booking.updated_at), _highest(BookingEvent.id),
         members.c[0], members.c[1],
