@@ -10,6 +10,7 @@ from booking.models import Closure, PublicEvent
 from booking.services import reports
 from booking.services.report_cache import report_cache
 from booking.services.reports import Filters, Period
+from tests.conftest import PASSWORD
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 JUNE = Filters(Period.month(2026, 6))
@@ -61,3 +62,18 @@ def test_an_event_counts_once_it_is_over_and_not_before_even_when_figures_were_k
     assert reports.figures(JUNE, now=tokyo(2, 12)).events.held == 0
     assert reports.figures(JUNE, now=tokyo(2, 18)).events.held == 1
     assert reports.figures(JUNE, now=tokyo(2, 12)).events.held == 0
+
+
+def test_the_page_shows_kept_figures_until_a_booking_changes_them(client, create_space, create_user,
+                                                                   create_booking):
+    report_cache.clear()
+    staff = create_user(role="staff")
+    client.login(staff.email, PASSWORD)
+    studio = create_space(name_en="Studio", name_ja="スタジオ")
+    create_booking(studio, create_user(), tokyo(1, 10), tokyo(1, 12))
+    url = "/staff/reports?period=month&year=2026&month=6"
+    first = client.get(url).get_data(as_text=True)
+    assert client.get(url).get_data(as_text=True) == first
+    assert "<td>2.0</td>" in first and "<td>5.0</td>" not in first
+    create_booking(studio, create_user(), tokyo(3, 10), tokyo(3, 13))
+    assert "<td>5.0</td>" in client.get(url).get_data(as_text=True)
