@@ -15,10 +15,11 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, distinct, false, func, null, or_, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import CTE
 
 from booking.db import utcnow
 from booking.domain.history import RulesVersion, closures_in_force, in_force
@@ -129,6 +130,8 @@ class Report:
     events: EventFigures = field(default_factory=EventFigures)
     # The 12 months up to the period's last one, oldest first.
     trend: list[TrendMonth] = field(default_factory=list)
+    # The page's rendering of these figures per locale, kept with a kept report (views.reports.figures_html).
+    rendered: dict[str, str] = field(default_factory=dict)
 
     @property
     def decision_total(self) -> int:
@@ -205,11 +208,18 @@ def hour_pieces(zone: str, start_dt: datetime, end_dt: datetime) -> tuple[tuple[
 
 
 def _space_figures(session: Session, rules: SpaceRules, filters: Filters, locale: str, report: Report,
-                   kind_rows: list[tuple[str, int, float, int, int]]) -> SpaceFigures:
-    """The space's row of figures; its bookings and booked time are the sums of its rows per kind."""
+                   kind_rows: list[tuple[str, int, float, int, int]],
+                   booked_at: dict[int, dict[datetime, int]]) -> SpaceFigures:
+    """The space's row of figures; its bookings and booked time are the sums of its rows per kind.
+
+    Stores in booked_at[space id] F at each bound of the trend's months (booked unit-ms before it,
+    report_sql.booked_and_peak), from the same query as the heatmap (see _trend)."""
     space = rules.space
     start_dt, end_dt = filters.period.bounds(space.timezone)
-    where, joins = _booked_in(rules, filters.period, filters.org_kind), _with_user(filters.org_kind)
+    months = trend_months(filters.period)
+    # The running sums take in the trend's months too, so that each month is read from them (_trend).
+    span = Period(min(filters.period.first, months[0].first), max(filters.period.last, months[-1].last))
+    where, joins = _booked_in(rules, span, filters.org_kind), _with_user(filters.org_kind)
     count, seconds = sum(row[1] for row in kind_rows), sum(row[2] for row in kind_rows)
     pieces = hour_pieces(space.timezone, start_dt, end_dt)
     open_spans = [(span, policy.unit_count)
@@ -220,7 +230,8 @@ def _space_figures(session: Session, rules: SpaceRules, filters: Filters, locale
         old = report.heatmap.get(key, (0, 0))
         report.heatmap[key] = (old[0], old[1] + open_minutes_)
     load_hours(session, pieces)
-    by_hour, peak = booked_and_peak(session, where, start_dt, end_dt, joins)
+    marks = [instant for month in months for instant in month.bounds(space.timezone)]
+    by_hour, peak, booked_at[space.id] = booked_and_peak(session, where, start_dt, end_dt, joins, marks)
     for key, used in by_hour.items():
         old = report.heatmap.get(key, (0, 0))
         report.heatmap[key] = (old[0] + round(used / 60), old[1])
@@ -276,57 +287,99 @@ def _events(session: Session, report: Report, spaces: list[Space], now: datetime
 
 
 def _trend(session: Session, spaces: list[SpaceRules], filters: Filters, locale: str,
-           events: list[EventFigures]) -> list[TrendMonth]:
-    """Booked unit-hours and occupancy of each month over the chosen spaces (minutes rounded per space)."""
+           events: list[EventFigures], booked_at: dict[int, dict[datetime, int]]) -> list[TrendMonth]:
+    """Booked unit-hours and occupancy of each month over the chosen spaces (minutes rounded per space).
+
+    Each month's booked time is read from the running sums of _space_figures (booked_at); a month
+    not found there would be one query per space and month."""
     months = trend_months(filters.period)
     opened = [_open_per_month(session, rules, months, locale) for rules in spaces]
+
+    def booked_seconds(rules: SpaceRules, month: Period) -> float:
+        """From the running sums of _space_figures, else queried."""
+        before = booked_at.get(rules.space.id, {})
+        start_dt, end_dt = month.bounds(rules.space.timezone)
+        if start_dt in before and end_dt in before:
+            return (before[end_dt] - before[start_dt]) / 1000
+        return _booked_seconds(session, rules, month, filters.org_kind)
+
     trend = []
     for number, (month, month_events) in enumerate(zip(months, events, strict=True), start=1):
-        booked = sum(round(_booked_seconds(session, rules, month, filters.org_kind) / 60) for rules in spaces)
+        booked = sum(round(booked_seconds(rules, month) / 60) for rules in spaces)
         open_ = sum(per_space[number - 1] for per_space in opened)
         trend.append(TrendMonth(month, booked / 60, occupancy(booked, open_), month_events))
     return trend
 
 
 def _kind_rows(session: Session, rules: SpaceRules, filters: Filters) -> list[tuple[str, int, float, int, int]]:
+    """Per organisation kind: bookings, booked unit-seconds, distinct organisations, members (SQL).
+
+    The bookings are summed per member first (a hash over a few thousand members), then the
+    members per kind: grouped by kind directly, the two distinct counts sorted every booking.
+    """
     start_dt, end_dt = filters.period.bounds(rules.space.timezone)
-    rows = session.execute(
-        select(User.org_kind, func.count(Booking.id), func.sum(clipped_seconds(start_dt, end_dt)),
-               func.count(distinct(func.nullif(User.organisation, ""))), func.count(distinct(User.id)))
-        .join(User, User.id == Booking.user_id).where(*_booked_in(rules, filters.period, filters.org_kind))
-        .group_by(User.org_kind)
-    )
+    per_member = (select(Booking.user_id, func.count(Booking.id).label("n"),
+                         func.sum(clipped_seconds(start_dt, end_dt)).label("seconds"))
+                  .where(*_booked_in(rules, filters.period, "")).group_by(Booking.user_id).subquery("per_member"))
+    query = (select(User.org_kind, func.sum(per_member.c.n), func.sum(per_member.c.seconds),
+                    func.count(distinct(func.nullif(User.organisation, ""))), func.count(User.id))
+             .select_from(per_member).join(User, User.id == per_member.c.user_id).group_by(User.org_kind))
+    if filters.org_kind:
+        query = query.where(User.org_kind == filters.org_kind)
+    rows = session.execute(query)
     return [(kind, int(n), float(s or 0), int(orgs), int(members)) for kind, n, s, orgs, members in rows]
 
 
-def _decided_in(spaces: list[Space], filters: Filters) -> list[ColumnElement[bool]]:
-    """Decision events of the chosen spaces inside the period (each space's own local days)."""
-    in_period = [and_(Booking.space_id == space.id, BookingEvent.at >= bounds[0], BookingEvent.at < bounds[1])
-                 for space in spaces for bounds in [filters.period.bounds(space.timezone)]]
-    where = [or_(*in_period) if in_period else false(), BookingEvent.action.in_(DECISIONS)]
+def _decided(spaces: list[Space], filters: Filters) -> CTE:
+    """Decision events inside the period, each with its booking's request time (`created`, NULL unless
+    the booking is of a chosen space, inside that space's own local days, and of the chosen kind).
+
+    The booking is looked up by key for each event (a scalar subquery, materialised once): joined
+    instead, PostgreSQL hashed the events and scanned every booking to find theirs.
+    """
+    by_bounds: dict[tuple[datetime, datetime], list[int]] = {}
+    for space in spaces:
+        by_bounds.setdefault(filters.period.bounds(space.timezone), []).append(space.id)
+    in_period = [and_(Booking.space_id.in_(ids), BookingEvent.at >= a, BookingEvent.at < z)
+                 for (a, z), ids in by_bounds.items()]
+    of_booking: list[ColumnElement[bool]] = [Booking.id == BookingEvent.booking_id,
+                                             or_(*in_period) if in_period else false()]
     if filters.org_kind:
-        where.append(User.org_kind == filters.org_kind)
-    return where
+        of_booking.append(Booking.user_id.in_(select(User.id).where(User.org_kind == filters.org_kind)))
+    created = select(Booking.created_at).where(*of_booking).scalar_subquery()
+    first = min((a for a, _z in by_bounds), default=None)
+    last = max((z for _a, z in by_bounds), default=None)
+    where: list[ColumnElement[bool]] = [BookingEvent.action.in_(DECISIONS)]
+    if first is not None and last is not None:
+        where += [BookingEvent.at >= first, BookingEvent.at < last]
+    return (select(BookingEvent.action, BookingEvent.at, created.label("created")).where(*where)
+            .cte("decided").prefix_with("MATERIALIZED"))
 
 
 def _decisions(session: Session, spaces: list[Space], filters: Filters, report: Report) -> None:
-    """Decisions by action, and the median lead time from request to approval or rejection, in SQL."""
-    where = _decided_in(spaces, filters)
+    """Decisions by action, and the median lead time from request to approval or rejection, in SQL.
 
-    def joined(*columns: Any) -> Select[Any]:
-        return (select(*columns).select_from(BookingEvent).join(Booking, Booking.id == BookingEvent.booking_id)
-                .join(User, User.id == Booking.user_id).where(*where))
-
-    for action, n in session.execute(joined(BookingEvent.action, func.count(BookingEvent.id))
-                                     .group_by(BookingEvent.action)):
-        report.decisions[action] = int(n)
-    lead = seconds_between(Booking.created_at, BookingEvent.at)
-    decided = BookingEvent.action.in_(("approved", "rejected"))
-    count = int(session.scalar(joined(func.count(BookingEvent.id)).where(decided)) or 0)
-    if count:
-        middle = session.scalars(joined(lead.label("lead")).where(decided).order_by(lead)
-                                 .offset((count - 1) // 2).limit(2 - count % 2))
-        report.median_lead_minutes = statistics.fmean(float(seconds) for seconds in middle) / 60
+    One query: the counts per action, then the one or two middle lead times (seconds) of the
+    approvals and rejections, ranked by a window; the median is their mean.
+    """
+    decided = _decided(spaces, filters)
+    leads = (select(seconds_between(decided.c.created, decided.c.at).label("lead"))
+             .where(decided.c.created.is_not(None), decided.c.action.in_(("approved", "rejected")))
+             .subquery("leads"))
+    ranked = select(leads.c.lead, func.row_number().over(order_by=leads.c.lead).label("n"),
+                    func.count().over().label("c")).subquery("ranked")
+    counts = select(decided.c.action, func.count(decided.c.created), null()).group_by(decided.c.action)
+    middle = (select(null(), ranked.c.n, ranked.c.lead)
+              .where(or_(ranked.c.n == (ranked.c.c + 1) // 2, ranked.c.n == (ranked.c.c + 2) // 2)))
+    leads_found = []
+    for action, n, lead in session.execute(union_all(counts, middle)):
+        if action is not None:
+            if n:
+                report.decisions[action] = int(n)
+        else:
+            leads_found.append(float(lead))
+    if leads_found:
+        report.median_lead_minutes = statistics.fmean(leads_found) / 60
 
 
 def _cancellations(session: Session, spaces: list[Space], filters: Filters, report: Report) -> None:
@@ -367,9 +420,10 @@ def build_report(session: Session, filters: Filters, locale: str = "ja", now: da
     spaces = chosen_spaces(session, filters)
     rules = [rules_of(session, space) for space in spaces]
     kinds = {kind: KindFigures(kind) for kind in ORG_KINDS}
+    booked_at: dict[int, dict[datetime, int]] = {}
     for space_rules in rules:
         kind_rows = _kind_rows(session, space_rules, filters)
-        report.spaces.append(_space_figures(session, space_rules, filters, locale, report, kind_rows))
+        report.spaces.append(_space_figures(session, space_rules, filters, locale, report, kind_rows, booked_at))
         for kind, n, seconds, orgs, members in kind_rows:
             row = kinds[kind]
             row.bookings += n
@@ -381,7 +435,7 @@ def build_report(session: Session, filters: Filters, locale: str = "ja", now: da
     _cancellations(session, spaces, filters, report)
     report.new_members = _new_members(session, filters)
     month_events = _events(session, report, spaces, now)
-    report.trend = _trend(session, rules, filters, locale, month_events)
+    report.trend = _trend(session, rules, filters, locale, month_events, booked_at)
     return report
 
 
@@ -415,11 +469,13 @@ def booking_rows(session: Session, filters: Filters) -> list[tuple[Booking, Spac
 
 
 def figures(filters: Filters, locale: str = "ja", now: datetime | None = None) -> Report:
-    """build_report on the request's session (for the staff page)."""
+    """build_report on the request's session, kept per worker while its data is unchanged
+    (booking.services.report_cache; for the staff page)."""
     from booking.extensions import db
+    from booking.services.report_cache import kept_report
 
     session: Session = db.session()
-    return build_report(session, filters, locale, now)
+    return kept_report(session, filters, locale, now or utcnow())
 
 
 def space_choices(locale: str) -> list[tuple[int, str]]:

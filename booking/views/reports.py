@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from booking.db import utcnow
@@ -125,8 +126,19 @@ def index() -> str | tuple[str, int]:
     if not form.validate():
         return render_template("staff/reports.html", form=form, report=None), 400
     report = reports.figures(filters_of(form), locale_code(), utcnow())
-    return render_template("staff/reports.html", form=form, report=report, kind_label=ORG_KIND_LABELS.get,
-                           **chart_context(report, locale_code()))
+    return render_template("staff/reports.html", form=form, report=report,
+                           figures_html=figures_html(report, locale_code()))
+
+
+def figures_html(report: reports.Report, locale: str) -> Markup:
+    """The figures part of the page (tables, charts, heatmap): a function of the report and the locale
+    alone, so rendered once per kept report (services.report_cache) and locale, and kept with it."""
+    found = report.rendered.get(locale)
+    if found is None:
+        found = Markup(render_template("staff/_report_figures.html", report=report, kind_label=ORG_KIND_LABELS.get,
+                                       **chart_context(report, locale)))
+        report.rendered[locale] = found
+    return Markup(found)
 
 
 def _words(labels: Mapping[str, Any]) -> dict[str, str]:

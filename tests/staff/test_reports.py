@@ -250,6 +250,18 @@ def test_the_trend_shows_the_twelve_months_up_to_the_period(floor):
     assert report.trend[-1][1] == 1  # 1 July 00:00–01:00 of the booking across midnight
 
 
+@pytest.mark.parametrize("org_kind", ["", "npo"])
+def test_a_fiscal_years_trend_months_equal_the_figures_of_each_month(floor, org_kind):
+    year = reports.build_report(db.session, Filters(Period.fiscal_year(2026), org_kind=org_kind))
+    for month in year.trend:
+        alone = reports.build_report(db.session, Filters(month.month, org_kind=org_kind))
+        assert month.booked_hours == sum(row.booked_hours for row in alone.spaces)
+        assert month.occupancy == alone.trend[-1].occupancy
+    june = {f"{row.month.first:%Y-%m}": row.booked_hours for row in year.trend}
+    assert june["2026-06"] == ((18 + 12) if not org_kind else (9 + 4))
+    assert june["2026-07"] == (1 if not org_kind else 0)
+
+
 def test_the_members_csv_has_a_bom_neutralises_formulas_counts_use_and_is_logged(client, create_user, floor):
     studio, _desks = floor
     hostile = create_user(name="=cmd|' /C calc'!A0", organisation="@SUM(1)", org_kind="company")
