@@ -28,7 +28,7 @@ from booking.domain.hints import (
 from booking.domain.rules import holiday_closures
 from booking.domain.values import ClosedRange, Hold, Policy, Request
 from booking.extensions import db
-from booking.models import Booking, BookingHold, Closure, HolidayOpening, Space
+from booking.models import Booking, BookingHold, Closure, HolidayOpening, OpeningPeriod, Space
 from booking.services import NotFound
 
 HOLIDAY_LANGUAGES = {"ja": "ja", "en": "en_US"}
@@ -51,6 +51,49 @@ def settings_of(space: Space) -> tuple[object, ...]:
 def list_spaces() -> list[Space]:
     """Every space with its opening hours (one query for all, not one per space)."""
     return list(db.session.scalars(select(Space).options(selectinload(Space.opening_hours)).order_by(Space.id)))
+
+
+# Read as plain rows (profile line 'sqlalchemy/orm/strategies.py:3226(_load_for_path)': loading
+# Space rows with selectinload of their opening hours cost more than the rest of the spaces page).
+_SPACE_ROWS = select(*Space.__table__.c).order_by(Space.__table__.c.id)
+_OPENING_ROWS = select(*OpeningPeriod.__table__.c).order_by(
+    OpeningPeriod.__table__.c.space_id, OpeningPeriod.__table__.c.weekday, OpeningPeriod.__table__.c.id)
+# The spaces and their policies as `listed_spaces` builds them, per worker, keyed by the rows read.
+MAX_CACHED_LISTINGS = 8
+listing_cache: BoundedCache[tuple[list[Space], list[Policy]]] = BoundedCache(MAX_CACHED_LISTINGS)
+
+
+def listed_spaces() -> tuple[list[Space], list[Policy]]:
+    """Every space in id order with its opening hours, and the policy of each (`policy_of`).
+
+    Reads the spaces and their opening periods as plain rows (two queries) and builds the
+    spaces once per worker for the same rows: the spaces returned are transient (in no
+    session) and shared between requests, so callers only read them.
+    """
+    connection = db.session.connection()
+    space_rows = tuple(tuple(row) for row in connection.execute(_SPACE_ROWS))
+    opening_rows = tuple(tuple(row) for row in connection.execute(_OPENING_ROWS))
+    key = (space_rows, opening_rows)
+    found = listing_cache.get(key)
+    if found is None:
+        found = _build_listing(space_rows, opening_rows)
+        listing_cache.put(key, found)
+    return found
+
+
+def _build_listing(space_rows: Sequence[tuple[Any, ...]],
+                   opening_rows: Sequence[tuple[Any, ...]]) -> tuple[list[Space], list[Policy]]:
+    space_keys = [column.key for column in _SPACE_ROWS.selected_columns]
+    opening_keys = [column.key for column in _OPENING_ROWS.selected_columns]
+    periods: dict[int, list[OpeningPeriod]] = defaultdict(list)
+    for row in opening_rows:
+        values = dict(zip(opening_keys, row, strict=True))
+        periods[values["space_id"]].append(OpeningPeriod(**values))
+    listed = []
+    for row in space_rows:
+        values = dict(zip(space_keys, row, strict=True))
+        listed.append(Space(**values, opening_hours=periods[values["id"]]))
+    return listed, [policy_of(space) for space in listed]
 
 
 def get_space(slug: str) -> Space:
@@ -294,16 +337,19 @@ def availability(space: Space, now: datetime, locale: str) -> Availability:
     return availabilities([space], now, locale)[space.id]
 
 
-def availabilities(listed: Sequence[Space], now: datetime, locale: str) -> dict[int, Availability]:
+def availabilities(listed: Sequence[Space], now: datetime, locale: str,
+                   policies: Sequence[Policy] | None = None) -> dict[int, Availability]:
     """`availability` of each space by id: the first free start (`domain.hints.next_free_start`,
     the refusal hints' search) and the free starts of today and tomorrow.
 
     Reads two days of every space first, with one query for the holds of all and one for
     their closures; the next SEARCH_DAYS of a space only when neither day has a free start
     (the search stops at the first free day, so it never needs what lies beyond it).
+    `policies`, when given, are those of `listed` in order (`listed_spaces` gives both).
     """
     found = {}
-    for space, (policy, today, holds, closures) in zip(listed, _two_days_of(listed, now, locale), strict=True):
+    parted = _two_days_of(listed, now, locale, policies)
+    for space, (policy, today, holds, closures) in zip(listed, parted, strict=True):
         two_days = [_start_facts(day, policy, holds, closures) for day in (today, today + timedelta(days=1))]
         free_today, free_tomorrow = (count_free_starts(facts, policy, now) for facts in two_days)
         if free_today or free_tomorrow:
@@ -332,14 +378,15 @@ _LISTED_CLOSURES = (
 )
 
 
-def _two_days_of(listed: Sequence[Space], now: datetime, locale: str
+def _two_days_of(listed: Sequence[Space], now: datetime, locale: str, policies: Sequence[Policy] | None = None
                  ) -> list[tuple[Policy, date, list[Hold], list[ClosedRange]]]:
     """Each space's policy, local today, and the holds and closures `active_holds` and `closures_between` give
     for today and tomorrow, read for all spaces at once (one query each) and then parted."""
     if not listed:
         return []
     session = db.session()
-    policies = [policy_of(space) for space in listed]
+    if policies is None:
+        policies = [policy_of(space) for space in listed]
     todays = [now.astimezone(policy.zone).date() for policy in policies]
     ranges = [(datetime.combine(today, time(0), policy.zone),
                datetime.combine(today + timedelta(days=2), time(0), policy.zone))
