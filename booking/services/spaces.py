@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
@@ -299,20 +299,14 @@ class Availability:
     free_tomorrow: int
 
 
-def _search_facts(space: Space, policy: Policy, today: date, locale: str) -> tuple[tuple[Request, bool], ...]:
+def _search_facts(policy: Policy, today: date, holds: list[Hold],
+                  closures: list[ClosedRange]) -> tuple[tuple[Request, bool], ...]:
     """The open starts (`domain.hints.day_start_facts`) of today and the SEARCH_DAYS after it,
-    earliest first, kept per worker keyed by the space's raw hold rows and closures of those days
+    earliest first, kept per worker keyed by the space's holds and closures of those days
     (the clock-free part of `next_free_start`'s search; `first_free_start` adds the time window)."""
-    start_dt = datetime.combine(today, time(0), policy.zone)
-    end_dt = datetime.combine(today + timedelta(days=SEARCH_DAYS + 1), time(0), policy.zone)
-    margin = longest_hold(space)
-    session = db.session()
-    rows = active_hold_rows(session, space, start_dt - margin, end_dt + margin)
-    closures = closures_between(session, space, policy, start_dt, end_dt, locale)
-    key = (policy.key, today, tuple(rows), tuple(closures))
+    key = (policy.key, today, tuple(holds), tuple(closures))
     found = search_facts_cache.get(key)
     if found is None:
-        holds = holds_of(session, rows)
         found = tuple(fact for offset in range(SEARCH_DAYS + 1)
                       for fact in day_start_facts(today + timedelta(days=offset), policy, holds, closures)
                       if fact[1])
@@ -343,21 +337,30 @@ def availabilities(listed: Sequence[Space], now: datetime, locale: str,
     the refusal hints' search) and the free starts of today and tomorrow.
 
     Reads two days of every space first, with one query for the holds of all and one for
-    their closures; the next SEARCH_DAYS of a space only when neither day has a free start
-    (the search stops at the first free day, so it never needs what lies beyond it).
-    `policies`, when given, are those of `listed` in order (`listed_spaces` gives both).
+    their closures; the next SEARCH_DAYS of the spaces where neither day has a free start
+    (the search stops at the first free day, so it never needs what lies beyond it), again
+    one query each for all of them. `policies`, when given, are those of `listed` in order
+    (`listed_spaces` gives both).
     """
+    if policies is None:
+        policies = [policy_of(space) for space in listed]
+    todays = [now.astimezone(policy.zone).date() for policy in policies]
     found = {}
-    parted = _two_days_of(listed, now, locale, policies)
-    for space, (policy, today, holds, closures) in zip(listed, parted, strict=True):
+    searching = []
+    for n, (holds, closures) in enumerate(_days_of(listed, policies, todays, 2, locale)):
+        policy, today = policies[n], todays[n]
         two_days = [_start_facts(day, policy, holds, closures) for day in (today, today + timedelta(days=1))]
         free_today, free_tomorrow = (count_free_starts(facts, policy, now) for facts in two_days)
-        if free_today or free_tomorrow:
-            next_start = first_free_start(two_days[0] + two_days[1], policy, now)
-        else:
-            next_start = first_free_start(_search_facts(space, policy, today, locale), policy, now)
-        found[space.id] = Availability(next_start=next_start, today=today, free_today=free_today,
-                                       free_tomorrow=free_tomorrow)
+        next_start = first_free_start(two_days[0] + two_days[1], policy, now)
+        if next_start is None:
+            searching.append(n)
+        found[listed[n].id] = Availability(next_start=next_start, today=today, free_today=free_today,
+                                           free_tomorrow=free_tomorrow)
+    searched = _days_of([listed[n] for n in searching], [policies[n] for n in searching],
+                        [todays[n] for n in searching], SEARCH_DAYS + 1, locale)
+    for n, (holds, closures) in zip(searching, searched, strict=True):
+        facts = _search_facts(policies[n], todays[n], holds, closures)
+        found[listed[n].id] = replace(found[listed[n].id], next_start=first_free_start(facts, policies[n], now))
     return found
 
 
@@ -378,25 +381,23 @@ _LISTED_CLOSURES = (
 )
 
 
-def _two_days_of(listed: Sequence[Space], now: datetime, locale: str, policies: Sequence[Policy] | None = None
-                 ) -> list[tuple[Policy, date, list[Hold], list[ClosedRange]]]:
-    """Each space's policy, local today, and the holds and closures `active_holds` and `closures_between` give
-    for today and tomorrow, read for all spaces at once (one query each) and then parted."""
+def _days_of(listed: Sequence[Space], policies: Sequence[Policy], todays: Sequence[date], days: int,
+             locale: str) -> list[tuple[list[Hold], list[ClosedRange]]]:
+    """The holds and closures `active_holds` and `closures_between` give for each space's
+    `days` local days from its today, read for all spaces at once (one query each, as plain
+    rows) and then parted."""
     if not listed:
         return []
-    session = db.session()
-    if policies is None:
-        policies = [policy_of(space) for space in listed]
-    todays = [now.astimezone(policy.zone).date() for policy in policies]
+    connection = db.session.connection()
     ranges = [(datetime.combine(today, time(0), policy.zone),
-               datetime.combine(today + timedelta(days=2), time(0), policy.zone))
+               datetime.combine(today + timedelta(days=days), time(0), policy.zone))
               for policy, today in zip(policies, todays, strict=True)]
     margin = max(longest_hold(space) for space in listed)
     first, last = min(r[0] for r in ranges) - margin, max(r[1] for r in ranges) + margin
     ids = [space.id for space in listed]
-    hold_rows = session.execute(_LISTED_HOLDS, {"ids": ids, "last": last, "low": first - margin,
-                                                "first": first}).all()
-    closure_rows = session.execute(_LISTED_CLOSURES, {"ids": ids, "last": last, "first": first}).all()
+    hold_rows = connection.execute(_LISTED_HOLDS, {"ids": ids, "last": last, "low": first - margin,
+                                                   "first": first}).all()
+    closure_rows = connection.execute(_LISTED_CLOSURES, {"ids": ids, "last": last, "first": first}).all()
     parted = []
     for space, policy, today, (start_dt, end_dt) in zip(listed, policies, todays, ranges, strict=True):
         low, high = start_dt - longest_hold(space), end_dt + longest_hold(space)
@@ -408,5 +409,5 @@ def _two_days_of(listed: Sequence[Space], now: datetime, locale: str, policies: 
                     if row.space_id in (space.id, None) and row.start_dt < end_dt and row.end_dt > start_dt]
         last_day = end_dt.astimezone(policy.zone).date()
         closures += holiday_closures(holidays_between(space, today, last_day, locale), policy)
-        parted.append((policy, today, holds, closures))
+        parted.append((holds, closures))
     return parted
