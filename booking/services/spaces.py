@@ -53,11 +53,15 @@ def list_spaces() -> list[Space]:
     return list(db.session.scalars(select(Space).options(selectinload(Space.opening_hours)).order_by(Space.id)))
 
 
-# Read as plain rows (profile line 'sqlalchemy/orm/strategies.py:3226(_load_for_path)': loading
-# Space rows with selectinload of their opening hours cost more than the rest of the spaces page).
-_SPACE_ROWS = select(*Space.__table__.c).order_by(Space.__table__.c.id)
-_OPENING_ROWS = select(*OpeningPeriod.__table__.c).order_by(
-    OpeningPeriod.__table__.c.space_id, OpeningPeriod.__table__.c.weekday, OpeningPeriod.__table__.c.id)
+# Read as plain rows, one query (profile line 'sqlalchemy/orm/strategies.py:3226(_load_for_path)':
+# loading Space rows with selectinload of their opening hours cost more than the rest of the page).
+_SPACES = Space.__table__
+_PERIODS = OpeningPeriod.__table__
+_LISTING = (
+    select(*_SPACES.c, *_PERIODS.c)
+    .select_from(_SPACES.outerjoin(_PERIODS, _PERIODS.c.space_id == _SPACES.c.id))
+    .order_by(_SPACES.c.id, _PERIODS.c.weekday, _PERIODS.c.id)
+)
 # The spaces and their policies as `listed_spaces` builds them, per worker, keyed by the rows read.
 MAX_CACHED_LISTINGS = 8
 listing_cache: BoundedCache[tuple[list[Space], list[Policy]]] = BoundedCache(MAX_CACHED_LISTINGS)
@@ -66,34 +70,32 @@ listing_cache: BoundedCache[tuple[list[Space], list[Policy]]] = BoundedCache(MAX
 def listed_spaces() -> tuple[list[Space], list[Policy]]:
     """Every space in id order with its opening hours, and the policy of each (`policy_of`).
 
-    Reads the spaces and their opening periods as plain rows (two queries) and builds the
+    Reads the spaces with their opening periods as plain rows (one query) and builds the
     spaces once per worker for the same rows: the spaces returned are transient (in no
     session) and shared between requests, so callers only read them.
     """
-    connection = db.session.connection()
-    space_rows = tuple(tuple(row) for row in connection.execute(_SPACE_ROWS))
-    opening_rows = tuple(tuple(row) for row in connection.execute(_OPENING_ROWS))
-    key = (space_rows, opening_rows)
-    found = listing_cache.get(key)
+    rows = tuple(tuple(row) for row in db.session.connection().execute(_LISTING))
+    found = listing_cache.get(rows)
     if found is None:
-        found = _build_listing(space_rows, opening_rows)
-        listing_cache.put(key, found)
+        found = _build_listing(rows)
+        listing_cache.put(rows, found)
     return found
 
 
-def _build_listing(space_rows: Sequence[tuple[Any, ...]],
-                   opening_rows: Sequence[tuple[Any, ...]]) -> tuple[list[Space], list[Policy]]:
-    space_keys = [column.key for column in _SPACE_ROWS.selected_columns]
-    opening_keys = [column.key for column in _OPENING_ROWS.selected_columns]
-    periods: dict[int, list[OpeningPeriod]] = defaultdict(list)
-    for row in opening_rows:
-        values = dict(zip(opening_keys, row, strict=True))
-        periods[values["space_id"]].append(OpeningPeriod(**values))
-    listed = []
-    for row in space_rows:
-        values = dict(zip(space_keys, row, strict=True))
-        listed.append(Space(**values, opening_hours=periods[values["id"]]))
-    return listed, [policy_of(space) for space in listed]
+def _build_listing(rows: Sequence[tuple[Any, ...]]) -> tuple[list[Space], list[Policy]]:
+    space_keys = [column.key for column in _SPACES.c]
+    period_keys = [column.key for column in _PERIODS.c]
+    width = len(space_keys)
+    listed: dict[int, Space] = {}
+    for row in rows:
+        values = dict(zip(space_keys, row[:width], strict=True))
+        space = listed.get(values["id"])
+        if space is None:
+            space = listed[values["id"]] = Space(**values, opening_hours=[])
+        if row[width] is not None:  # the outer join's empty side: a space with no opening hours
+            space.opening_hours.append(OpeningPeriod(**dict(zip(period_keys, row[width:], strict=True))))
+    spaces = list(listed.values())
+    return spaces, [policy_of(space) for space in spaces]
 
 
 def get_space(slug: str) -> Space:
