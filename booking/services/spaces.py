@@ -7,10 +7,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import holidays as holiday_calendars
-from sqlalchemy import bindparam, inspect, or_, select, type_coerce
+from sqlalchemy import bindparam, or_, select, type_coerce
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.types import NullType
 
@@ -42,58 +42,70 @@ days_facts_cache: BoundedCache[list[tuple[tuple[tuple[Request, bool], ...], ...]
     MAX_CACHED_DAY_FACTS)
 
 
-def settings_of(space: Space) -> tuple[object, ...]:
-    """Every column of `space` in the mapper's order: a cache key that changes with any edit of the space."""
-    return tuple(getattr(space, column.key) for column in inspect(Space).column_attrs)
-
 def list_spaces() -> list[Space]:
     """Every space with its opening hours (one query for all, not one per space)."""
     return list(db.session.scalars(select(Space).options(selectinload(Space.opening_hours)).order_by(Space.id)))
 
 
-# Read as plain rows, one query (profile line 'sqlalchemy/orm/strategies.py:3226(_load_for_path)':
-# loading Space rows with selectinload of their opening hours cost more than the rest of the page).
+# Read as the driver returns them, one query (profile line 'sqlalchemy/orm/strategies.py:3226(_load_for_path)':
+# loading Space rows with selectinload of their opening hours cost more than the rest of the page;
+# then 'booking/db.py:48(process_result_value)' and the times' parsing of every row on every page).
 _SPACES = Space.__table__
 _PERIODS = OpeningPeriod.__table__
+_LISTED_COLUMNS = (*_SPACES.c, *_PERIODS.c)
 _LISTING = (
-    select(*_SPACES.c, *_PERIODS.c)
+    select(*(type_coerce(column, NullType) for column in _LISTED_COLUMNS))
     .select_from(_SPACES.outerjoin(_PERIODS, _PERIODS.c.space_id == _SPACES.c.id))
     .order_by(_SPACES.c.id, _PERIODS.c.weekday, _PERIODS.c.id)
 )
-# The spaces and their policies as `listed_spaces` builds them, per worker, keyed by the rows read.
+
+
+class Listing(NamedTuple):
+    """Every space in id order (transient: in no session, shared between requests: read only),
+    the policy of each (`policy_of`), and per space id its raw row: a key that changes with
+    any edit of the space."""
+
+    spaces: list[Space]
+    policies: list[Policy]
+    keys: dict[int, tuple[object, ...]]
+
+
+# The listings `listed_spaces` builds, per worker, keyed by the raw rows read.
 MAX_CACHED_LISTINGS = 8
-listing_cache: BoundedCache[tuple[list[Space], list[Policy]]] = BoundedCache(MAX_CACHED_LISTINGS)
+listing_cache: BoundedCache[Listing] = BoundedCache(MAX_CACHED_LISTINGS)
 
 
-def listed_spaces() -> tuple[list[Space], list[Policy]]:
-    """Every space in id order with its opening hours, and the policy of each (`policy_of`).
-
-    Reads the spaces with their opening periods as plain rows (one query) and builds the
-    spaces once per worker for the same rows: the spaces returned are transient (in no
-    session) and shared between requests, so callers only read them.
-    """
-    rows = tuple(tuple(row) for row in db.session.connection().execute(_LISTING))
+def listed_spaces() -> Listing:
+    """Every space with its opening hours and policy: one query, built once per worker for the same rows."""
+    session = db.session()
+    rows = tuple(tuple(row) for row in session.connection().execute(_LISTING))
     found = listing_cache.get(rows)
     if found is None:
-        found = _build_listing(rows)
+        found = _build_listing(session, rows)
         listing_cache.put(rows, found)
     return found
 
 
-def _build_listing(rows: Sequence[tuple[Any, ...]]) -> tuple[list[Space], list[Policy]]:
+def _build_listing(session: Session, rows: Sequence[tuple[Any, ...]]) -> Listing:
+    dialect = session.get_bind().dialect
+    converters = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in _LISTED_COLUMNS]
     space_keys = [column.key for column in _SPACES.c]
     period_keys = [column.key for column in _PERIODS.c]
     width = len(space_keys)
     listed: dict[int, Space] = {}
-    for row in rows:
+    keys: dict[int, tuple[object, ...]] = {}
+    for raw in rows:
+        row = [value if convert is None or value is None else convert(value)
+               for convert, value in zip(converters, raw, strict=True)]
         values = dict(zip(space_keys, row[:width], strict=True))
         space = listed.get(values["id"])
         if space is None:
             space = listed[values["id"]] = Space(**values, opening_hours=[])
+            keys[values["id"]] = raw[:width]
         if row[width] is not None:  # the outer join's empty side: a space with no opening hours
             space.opening_hours.append(OpeningPeriod(**dict(zip(period_keys, row[width:], strict=True))))
     spaces = list(listed.values())
-    return spaces, [policy_of(space) for space in spaces]
+    return Listing(spaces, [policy_of(space) for space in spaces], keys)
 
 
 def get_space(slug: str) -> Space:

@@ -24,9 +24,10 @@ MAX_CACHED_CARDS = 512
 card_html_cache: BoundedCache[Markup] = BoundedCache(MAX_CACHED_CARDS)
 
 
-def card_html(space: Space, seen: spaces.Availability) -> Markup:
-    """spaces/_card.html for one space in the viewer's language, rendered once per space, locale and availability."""
-    key = (locale_code(), seen, *spaces.settings_of(space))
+def card_html(space: Space, seen: spaces.Availability, settings: tuple[object, ...]) -> Markup:
+    """spaces/_card.html for one space in the viewer's language, rendered once per space, locale and
+    availability; `settings` stands for every column of the space (`spaces.Listing.keys`)."""
+    key = (locale_code(), seen, settings)
     found = card_html_cache.get(key)
     if found is None:
         found = Markup(render_template("spaces/_card.html", space=space, seen=seen))
@@ -37,9 +38,10 @@ def card_html(space: Space, seen: spaces.Availability) -> Markup:
 @bp.get("/")
 def index() -> str:
     """The spaces of the floor with their descriptions and today's and tomorrow's availability."""
-    listed, policies = spaces.listed_spaces()
-    glance = spaces.availabilities(listed, utcnow(), locale_code(), policies)
-    return render_template("spaces/index.html", spaces=listed, glance=glance, card_html=card_html)
+    listing = spaces.listed_spaces()
+    glance = spaces.availabilities(listing.spaces, utcnow(), locale_code(), listing.policies)
+    return render_template("spaces/index.html", spaces=listing.spaces, glance=glance, settings=listing.keys,
+                           card_html=card_html)
 
 
 @bp.post("/language")
