@@ -44,7 +44,15 @@ WEEKDAYS = (
 
 
 def locale_code() -> str:
-    return str(get_locale() or "ja")
+    """The request's locale code ("ja" or "en"), from Flask-Babel's context slot once it is chosen.
+
+    Pages ask for it many times (base.html twice, each date and table once): reading the slot
+    `babel_locale` that `get_locale` fills (and `force_locale` sets and restores) skips its
+    context and app lookups (profile line 'flask_babel/__init__.py:249(get_locale)', 9 to 30 calls a page).
+    """
+    context = getattr(g, "_flask_babel", None) if g else None
+    found = getattr(context, "babel_locale", None) if context is not None else None
+    return str(found or get_locale() or "ja")
 
 
 # The header's links (base.html), built once per worker and script root: url_for ran 8 times on
