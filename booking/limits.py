@@ -143,6 +143,7 @@ def init_app(app: Flask) -> Limiter:
         enabled=bool(config.get("RATELIMIT_ENABLED", True)),
     )
     limiter.init_app(app)
+    _check_posts_only(app, limiter)
     for endpoint, view in list(app.view_functions.items()):
         wrapped: Any = view
         for name in getattr(view, ATTR, ()):
@@ -224,6 +225,26 @@ def hit_feed_limit(app: Flask, address: str, path: str) -> int | None:
             reset_at = strategy.get_window_stats(item, prefix, FEED_SCOPE, address, path).reset_time
             return max(1, int(reset_at - now))
     return None
+
+
+def _check_posts_only(app: Flask, limiter: Limiter) -> None:
+    """Run Flask-Limiter's before-request check on POST requests only.
+
+    Every limit here counts POSTs (`limited` marks views with methods=["POST"]) and there
+    are no default or application-wide limits, so on any other method the check finds
+    nothing to count; skipping it saves its limit filtering on every page (profile line
+    'flask_limiter/_extension.py:1142(_check_request_limit)', 6 % of a signed-in page).
+    """
+    hooks = app.before_request_funcs.setdefault(None, [])
+    check = limiter._check_request_limit
+    if check not in hooks:
+        return
+
+    def check_posts() -> None:
+        if request.method == "POST":
+            check()
+
+    hooks[hooks.index(check)] = check_posts
 
 
 def retry_after_seconds() -> int:

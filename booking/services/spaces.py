@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import holidays as holiday_calendars
-from sqlalchemy import bindparam, inspect, or_, select, type_coerce
+from sqlalchemy import bindparam, or_, select, type_coerce
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.types import NullType
 
@@ -28,29 +28,84 @@ from booking.domain.hints import (
 from booking.domain.rules import holiday_closures
 from booking.domain.values import ClosedRange, Hold, Policy, Request
 from booking.extensions import db
-from booking.models import Booking, BookingHold, Closure, HolidayOpening, Space
+from booking.models import Booking, BookingHold, Closure, HolidayOpening, OpeningPeriod, Space
 from booking.services import NotFound
 
 HOLIDAY_LANGUAGES = {"ja": "ja", "en": "en_US"}
 # Weeks kept per worker process (one fully booked desk week's facts: about 200 small values).
 MAX_CACHED_WEEKS = 512
 week_facts_cache: BoundedCache[WeekFacts] = BoundedCache(MAX_CACHED_WEEKS)
-# Days of free starts kept per worker (the spaces page reads two per space).
-MAX_CACHED_DAYS = 1024
-start_facts_cache: BoundedCache[tuple[tuple[Request, bool], ...]] = BoundedCache(MAX_CACHED_DAYS)
-# Searches of SEARCH_DAYS + 1 days kept per worker (the open starts only; a full space has none).
-MAX_CACHED_SEARCHES = 256
-search_facts_cache: BoundedCache[tuple[tuple[Request, bool], ...]] = BoundedCache(MAX_CACHED_SEARCHES)
+# Each space's start facts of the days the spaces page reads (two, or a search's SEARCH_DAYS + 1),
+# per worker, keyed by the raw rows read and everything else they are made of (see `_days_facts`).
+MAX_CACHED_DAY_FACTS = 256
+days_facts_cache: BoundedCache[list[tuple[tuple[tuple[Request, bool], ...], ...]]] = BoundedCache(
+    MAX_CACHED_DAY_FACTS)
 
-
-
-def settings_of(space: Space) -> tuple[object, ...]:
-    """Every column of `space` in the mapper's order: a cache key that changes with any edit of the space."""
-    return tuple(getattr(space, column.key) for column in inspect(Space).column_attrs)
 
 def list_spaces() -> list[Space]:
     """Every space with its opening hours (one query for all, not one per space)."""
     return list(db.session.scalars(select(Space).options(selectinload(Space.opening_hours)).order_by(Space.id)))
+
+
+# Read as the driver returns them, one query (profile line 'sqlalchemy/orm/strategies.py:3226(_load_for_path)':
+# loading Space rows with selectinload of their opening hours cost more than the rest of the page;
+# then 'booking/db.py:48(process_result_value)' and the times' parsing of every row on every page).
+_SPACES = Space.__table__
+_PERIODS = OpeningPeriod.__table__
+_LISTED_COLUMNS = (*_SPACES.c, *_PERIODS.c)
+_LISTING = (
+    select(*(type_coerce(column, NullType) for column in _LISTED_COLUMNS))
+    .select_from(_SPACES.outerjoin(_PERIODS, _PERIODS.c.space_id == _SPACES.c.id))
+    .order_by(_SPACES.c.id, _PERIODS.c.weekday, _PERIODS.c.id)
+)
+
+
+class Listing(NamedTuple):
+    """Every space in id order (transient: in no session, shared between requests: read only),
+    the policy of each (`policy_of`), and per space id its raw row: a key that changes with
+    any edit of the space."""
+
+    spaces: list[Space]
+    policies: list[Policy]
+    keys: dict[int, tuple[object, ...]]
+
+
+# The listings `listed_spaces` builds, per worker, keyed by the raw rows read.
+MAX_CACHED_LISTINGS = 8
+listing_cache: BoundedCache[Listing] = BoundedCache(MAX_CACHED_LISTINGS)
+
+
+def listed_spaces() -> Listing:
+    """Every space with its opening hours and policy: one query, built once per worker for the same rows."""
+    session = db.session()
+    rows = tuple(tuple(row) for row in session.connection().execute(_LISTING))
+    found = listing_cache.get(rows)
+    if found is None:
+        found = _build_listing(session, rows)
+        listing_cache.put(rows, found)
+    return found
+
+
+def _build_listing(session: Session, rows: Sequence[tuple[Any, ...]]) -> Listing:
+    dialect = session.get_bind().dialect
+    converters = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in _LISTED_COLUMNS]
+    space_keys = [column.key for column in _SPACES.c]
+    period_keys = [column.key for column in _PERIODS.c]
+    width = len(space_keys)
+    listed: dict[int, Space] = {}
+    keys: dict[int, tuple[object, ...]] = {}
+    for raw in rows:
+        row = [value if convert is None or value is None else convert(value)
+               for convert, value in zip(converters, raw, strict=True)]
+        values = dict(zip(space_keys, row[:width], strict=True))
+        space = listed.get(values["id"])
+        if space is None:
+            space = listed[values["id"]] = Space(**values, opening_hours=[])
+            keys[values["id"]] = raw[:width]
+        if row[width] is not None:  # the outer join's empty side: a space with no opening hours
+            space.opening_hours.append(OpeningPeriod(**dict(zip(period_keys, row[width:], strict=True))))
+    spaces = list(listed.values())
+    return Listing(spaces, [policy_of(space) for space in spaces], keys)
 
 
 def get_space(slug: str) -> Space:
@@ -256,110 +311,128 @@ class Availability:
     free_tomorrow: int
 
 
-def _search_facts(space: Space, policy: Policy, today: date, locale: str) -> tuple[tuple[Request, bool], ...]:
-    """The open starts (`domain.hints.day_start_facts`) of today and the SEARCH_DAYS after it,
-    earliest first, kept per worker keyed by the space's raw hold rows and closures of those days
-    (the clock-free part of `next_free_start`'s search; `first_free_start` adds the time window)."""
-    start_dt = datetime.combine(today, time(0), policy.zone)
-    end_dt = datetime.combine(today + timedelta(days=SEARCH_DAYS + 1), time(0), policy.zone)
-    margin = longest_hold(space)
-    session = db.session()
-    rows = active_hold_rows(session, space, start_dt - margin, end_dt + margin)
-    closures = closures_between(session, space, policy, start_dt, end_dt, locale)
-    key = (policy.key, today, tuple(rows), tuple(closures))
-    found = search_facts_cache.get(key)
-    if found is None:
-        holds = holds_of(session, rows)
-        found = tuple(fact for offset in range(SEARCH_DAYS + 1)
-                      for fact in day_start_facts(today + timedelta(days=offset), policy, holds, closures)
-                      if fact[1])
-        search_facts_cache.put(key, found)
-    return found
-
-
-def _start_facts(day: date, policy: Policy, holds: list[Hold],
-                 closures: list[ClosedRange]) -> tuple[tuple[Request, bool], ...]:
-    """`domain.hints.day_start_facts`, kept per worker for the same policy, day, holds and closures."""
-    key = (policy.key, day, tuple(holds), tuple(closures))
-    found = start_facts_cache.get(key)
-    if found is None:
-        found = day_start_facts(day, policy, holds, closures)
-        start_facts_cache.put(key, found)
-    return found
-
-
 def availability(space: Space, now: datetime, locale: str) -> Availability:
     """The first free start (`domain.hints.next_free_start`, the refusal hints' search) and the
     free starts of today and tomorrow (see `availabilities`)."""
     return availabilities([space], now, locale)[space.id]
 
 
-def availabilities(listed: Sequence[Space], now: datetime, locale: str) -> dict[int, Availability]:
+def availabilities(listed: Sequence[Space], now: datetime, locale: str,
+                   policies: Sequence[Policy] | None = None) -> dict[int, Availability]:
     """`availability` of each space by id: the first free start (`domain.hints.next_free_start`,
     the refusal hints' search) and the free starts of today and tomorrow.
 
     Reads two days of every space first, with one query for the holds of all and one for
-    their closures; the next SEARCH_DAYS of a space only when neither day has a free start
-    (the search stops at the first free day, so it never needs what lies beyond it).
+    their closures (made for `listed` being one space or every space); the next SEARCH_DAYS of
+    a space only when neither day has a free start (the search stops at the first free day, so
+    it never needs what lies beyond it). `policies`, when given, are those of `listed` in order
+    (`listed_spaces` gives both).
     """
+    if policies is None:
+        policies = [policy_of(space) for space in listed]
+    todays = [now.astimezone(policy.zone).date() for policy in policies]
     found = {}
-    for space, (policy, today, holds, closures) in zip(listed, _two_days_of(listed, now, locale), strict=True):
-        two_days = [_start_facts(day, policy, holds, closures) for day in (today, today + timedelta(days=1))]
+    searching = []
+    for n, two_days in enumerate(_days_facts(listed, policies, todays, 2, locale)):
+        policy, today = policies[n], todays[n]
         free_today, free_tomorrow = (count_free_starts(facts, policy, now) for facts in two_days)
-        if free_today or free_tomorrow:
-            next_start = first_free_start(two_days[0] + two_days[1], policy, now)
-        else:
-            next_start = first_free_start(_search_facts(space, policy, today, locale), policy, now)
-        found[space.id] = Availability(next_start=next_start, today=today, free_today=free_today,
-                                       free_tomorrow=free_tomorrow)
+        next_start = first_free_start(two_days[0] + two_days[1], policy, now)
+        if next_start is None:
+            searching.append(n)
+        found[listed[n].id] = Availability(next_start=next_start, today=today, free_today=free_today,
+                                           free_tomorrow=free_tomorrow)
+    for n in searching:  # one space at a time: its rows only, over the search's days
+        days = _days_facts([listed[n]], [policies[n]], [todays[n]], SEARCH_DAYS + 1, locale)[0]
+        facts = [fact for day in days for fact in day]
+        found[listed[n].id] = replace(found[listed[n].id], next_start=first_free_start(facts, policies[n], now))
     return found
 
 
 # Built once: composing these per request cost more than running them (profile line
 # 'sqlalchemy/sql/coercions.py:323(expect)'); the bound values come with each execution.
-_LISTED_HOLDS = (
+# Two forms each: of one space, or of every space (the rows of spaces not asked for are left
+# out when parted); an expanding IN list was re-rendered on every execution (profile line
+# 'sqlalchemy/sql/compiler.py:2158(_process_parameters_for_postcompile)').
+_ANY_HOLDS = (
     select(BookingHold.space_id, BookingHold.booking_id, Booking.user_id, BookingHold.unit_no,
-           BookingHold.occupied_start, BookingHold.occupied_end)
+           type_coerce(BookingHold.occupied_start, NullType), type_coerce(BookingHold.occupied_end, NullType))
     .join(Booking, Booking.id == BookingHold.booking_id)
-    .where(BookingHold.space_id.in_(bindparam("ids", expanding=True)), BookingHold.is_active.is_(True),
+    .where(BookingHold.is_active.is_(True),
            BookingHold.occupied_start < bindparam("last"), BookingHold.occupied_start >= bindparam("low"),
            BookingHold.occupied_end > bindparam("first"))
 )
-_LISTED_CLOSURES = (
-    select(Closure.space_id, Closure.start_dt, Closure.end_dt, Closure.reason)
-    .where(or_(Closure.space_id.in_(bindparam("ids", expanding=True)), Closure.space_id.is_(None)),
-           Closure.start_dt < bindparam("last"), Closure.end_dt > bindparam("first"))
+_LISTED_HOLDS = {"one": _ANY_HOLDS.where(BookingHold.space_id == bindparam("space_id")), "all": _ANY_HOLDS}
+_ANY_CLOSURES = (
+    select(Closure.space_id, type_coerce(Closure.start_dt, NullType), type_coerce(Closure.end_dt, NullType),
+           Closure.reason)
+    .where(Closure.start_dt < bindparam("last"), Closure.end_dt > bindparam("first"))
 )
+_LISTED_CLOSURES = {
+    "one": _ANY_CLOSURES.where(or_(Closure.space_id == bindparam("space_id"), Closure.space_id.is_(None))),
+    "all": _ANY_CLOSURES,
+}
 
 
-def _two_days_of(listed: Sequence[Space], now: datetime, locale: str
-                 ) -> list[tuple[Policy, date, list[Hold], list[ClosedRange]]]:
-    """Each space's policy, local today, and the holds and closures `active_holds` and `closures_between` give
-    for today and tomorrow, read for all spaces at once (one query each) and then parted."""
+def _days_facts(listed: Sequence[Space], policies: Sequence[Policy], todays: Sequence[date], days: int,
+                locale: str) -> list[tuple[tuple[tuple[Request, bool], ...], ...]]:
+    """Each space's `domain.hints.day_start_facts` for its `days` local days from its today, from
+    the holds and closures `active_holds` and `closures_between` give for them.
+
+    Reads the holds and closures of one space, or of every space when `listed` has more (one
+    query each), as the driver returns them, and keeps the facts per worker keyed by those raw
+    rows, the spaces, their policies, todays and closed holidays: on a hit nothing is
+    converted, parted or checked (profile lines removed: 'booking/db.py:48(process_result_value)',
+    'domain/values.py(__post_init__)' of each hold, and the hashing of every Hold in the old
+    per-day cache keys).
+    """
     if not listed:
         return []
     session = db.session()
-    policies = [policy_of(space) for space in listed]
-    todays = [now.astimezone(policy.zone).date() for policy in policies]
+    connection = session.connection()
     ranges = [(datetime.combine(today, time(0), policy.zone),
-               datetime.combine(today + timedelta(days=2), time(0), policy.zone))
+               datetime.combine(today + timedelta(days=days), time(0), policy.zone))
               for policy, today in zip(policies, todays, strict=True)]
     margin = max(longest_hold(space) for space in listed)
     first, last = min(r[0] for r in ranges) - margin, max(r[1] for r in ranges) + margin
     ids = [space.id for space in listed]
-    hold_rows = session.execute(_LISTED_HOLDS, {"ids": ids, "last": last, "low": first - margin,
-                                                "first": first}).all()
-    closure_rows = session.execute(_LISTED_CLOSURES, {"ids": ids, "last": last, "first": first}).all()
-    parted = []
-    for space, policy, today, (start_dt, end_dt) in zip(listed, policies, todays, ranges, strict=True):
+    form, which = ("one", {"space_id": ids[0]}) if len(ids) == 1 else ("all", {})
+    hold_rows = tuple(tuple(row) for row in connection.execute(
+        _LISTED_HOLDS[form], {**which, "last": last, "low": first - margin, "first": first}))
+    closure_rows = tuple(tuple(row) for row in connection.execute(
+        _LISTED_CLOSURES[form], {**which, "last": last, "first": first}))
+    holidays = tuple(tuple(holidays_between(space, today, end_dt.astimezone(policy.zone).date(), locale).items())
+                     for space, policy, today, (_start, end_dt) in zip(listed, policies, todays, ranges, strict=True))
+    key = (days, tuple(ids), tuple(policy.key for policy in policies), tuple(todays), hold_rows, closure_rows,
+           holidays)
+    found = days_facts_cache.get(key)
+    if found is None:
+        found = _facts_of(session, listed, policies, todays, days, ranges, hold_rows, closure_rows, holidays)
+        days_facts_cache.put(key, found)
+    return found
+
+
+def _facts_of(session: Session, listed: Sequence[Space], policies: Sequence[Policy], todays: Sequence[date],
+              days: int, ranges: Sequence[tuple[datetime, datetime]], hold_rows: Sequence[tuple[Any, ...]],
+              closure_rows: Sequence[tuple[Any, ...]], holidays: Sequence[tuple[tuple[date, str], ...]]
+              ) -> list[tuple[tuple[tuple[Request, bool], ...], ...]]:
+    """`_days_facts` once its rows are read: instants converted as the UTCDateTime columns do, parted per space."""
+    dialect = session.get_bind().dialect
+    convert: Callable[[Any], Any] = (UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+                                     or (lambda value: value))
+    holds_read = [(space_id, Hold(booking_id, user_id, unit_no, convert(start), convert(end)))
+                  for space_id, booking_id, user_id, unit_no, start, end in hold_rows]
+    closures_read = [(space_id, ClosedRange(convert(start), convert(end), reason))
+                     for space_id, start, end, reason in closure_rows]
+    found = []
+    for n, space in enumerate(listed):
+        policy, today, (start_dt, end_dt) = policies[n], todays[n], ranges[n]
         low, high = start_dt - longest_hold(space), end_dt + longest_hold(space)
         # The same holds as active_holds(low, high): starting in [low - longest, high), ending after low.
-        holds = [Hold(*row[1:]) for row in hold_rows
-                 if row.space_id == space.id and low - longest_hold(space) <= row.occupied_start < high
-                 and row.occupied_end > low]
-        closures = [ClosedRange(row.start_dt, row.end_dt, row.reason) for row in closure_rows
-                    if row.space_id in (space.id, None) and row.start_dt < end_dt and row.end_dt > start_dt]
-        last_day = end_dt.astimezone(policy.zone).date()
-        closures += holiday_closures(holidays_between(space, today, last_day, locale), policy)
-        parted.append((policy, today, holds, closures))
-    return parted
+        holds = [hold for space_id, hold in holds_read
+                 if space_id == space.id and low - longest_hold(space) <= hold.start_dt < high and hold.end_dt > low]
+        closures = [closure for space_id, closure in closures_read
+                    if space_id in (space.id, None) and closure.start_dt < end_dt and closure.end_dt > start_dt]
+        closures += holiday_closures(dict(holidays[n]), policy)
+        found.append(tuple(day_start_facts(today + timedelta(days=offset), policy, holds, closures)
+                           for offset in range(days)))
+    return found

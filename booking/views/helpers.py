@@ -8,9 +8,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g
+from flask import Flask, g, request, url_for
 from flask_babel import get_locale, get_translations, gettext, lazy_gettext, ngettext
 
+from booking.caches import BoundedCache
 from booking.dates import format_day, format_month, format_span, format_when, localise
 from booking.domain.passwords import MIN_LENGTH
 from booking.domain.values import N_, Conflict, YearMonth
@@ -43,7 +44,31 @@ WEEKDAYS = (
 
 
 def locale_code() -> str:
-    return str(get_locale() or "ja")
+    """The request's locale code ("ja" or "en"), from Flask-Babel's context slot once it is chosen.
+
+    Pages ask for it many times (base.html twice, each date and table once): reading the slot
+    `babel_locale` that `get_locale` fills (and `force_locale` sets and restores) skips its
+    context and app lookups (profile line 'flask_babel/__init__.py:249(get_locale)', 9 to 30 calls a page).
+    """
+    context = getattr(g, "_flask_babel", None) if g else None
+    found = getattr(context, "babel_locale", None) if context is not None else None
+    return str(found or get_locale() or "ja")
+
+
+# The header's links (base.html), built once per worker and script root: url_for ran 8 times on
+# every page (profile line 'werkzeug/routing/map.py:828(build)'). Relative URLs of endpoints
+# without variables depend on nothing else of the request.
+site_urls: BoundedCache[str] = BoundedCache(64)
+
+
+def site_url(endpoint: str, **values: str) -> str:
+    """url_for(endpoint, **values) for links that are the same on every page (base.html)."""
+    key = (request.script_root, endpoint, *sorted(values.items()))
+    found = site_urls.get(key)
+    if found is None:
+        found = url_for(endpoint, **values)
+        site_urls.put(key, found)
+    return found
 
 
 def local(instant: datetime, zone: str, fmt: str | None = None) -> str:
@@ -126,7 +151,7 @@ def register(app: Flask) -> None:
         locale_code=locale_code, status_label=status_label, kind_label=KIND_LABELS.get,
         org_kind_label=ORG_KIND_LABELS.get, day_label=day_label, month_label=month_label,
         external_url=external_url,
-        conflict_message=conflict_message, minutes_text=minutes_text,
+        conflict_message=conflict_message, minutes_text=minutes_text, site_url=site_url,
     )
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["utc_offset"] = utc_offset

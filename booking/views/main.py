@@ -16,28 +16,32 @@ from booking.views.redirects import safe_next
 
 bp = Blueprint("main", __name__)
 
-# A space's policy in plain words (spaces/_policy.html) per worker, keyed by the locale and
-# every column of the space, so an edited space is rendered anew; nothing expires by the clock.
-MAX_CACHED_POLICIES = 256
-policy_html_cache: BoundedCache[Markup] = BoundedCache(MAX_CACHED_POLICIES)
+# Each space's card (spaces/_card.html: availability at a glance and the policy in plain
+# words) per worker, keyed by the locale, every column of the space and its availability
+# (which holds the local date), so an edited space or a changed availability is rendered
+# anew; nothing expires by the clock. Profile line removed: 'templates/spaces/index.html:28(block_content)'.
+MAX_CACHED_CARDS = 512
+card_html_cache: BoundedCache[Markup] = BoundedCache(MAX_CACHED_CARDS)
 
 
-def policy_html(space: Space) -> Markup:
-    """spaces/_policy.html for one space in the viewer's language, rendered once per space and locale."""
-    key = (locale_code(), *spaces.settings_of(space))
-    found = policy_html_cache.get(key)
+def card_html(space: Space, seen: spaces.Availability, settings: tuple[object, ...]) -> Markup:
+    """spaces/_card.html for one space in the viewer's language, rendered once per space, locale and
+    availability; `settings` stands for every column of the space (`spaces.Listing.keys`)."""
+    key = (locale_code(), seen, settings)
+    found = card_html_cache.get(key)
     if found is None:
-        found = Markup(render_template("spaces/_policy.html", space=space))
-        policy_html_cache.put(key, found)
+        found = Markup(render_template("spaces/_card.html", space=space, seen=seen))
+        card_html_cache.put(key, found)
     return found
 
 
 @bp.get("/")
 def index() -> str:
     """The spaces of the floor with their descriptions and today's and tomorrow's availability."""
-    listed = spaces.list_spaces()
-    glance = spaces.availabilities(listed, utcnow(), locale_code())
-    return render_template("spaces/index.html", spaces=listed, glance=glance, policy_html=policy_html)
+    listing = spaces.listed_spaces()
+    glance = spaces.availabilities(listing.spaces, utcnow(), locale_code(), listing.policies)
+    return render_template("spaces/index.html", spaces=listing.spaces, glance=glance, settings=listing.keys,
+                           card_html=card_html)
 
 
 @bp.post("/language")

@@ -60,3 +60,25 @@ def test_a_disabled_account_cannot_sign_in_and_only_its_owner_learns_why(app):
     with pytest.raises(AccountDeactivated):
         authenticate("hanako@example.jp", SECRET)
     assert authenticate("hanako@example.jp", "not the secret") is None
+
+
+def test_a_session_id_loads_its_account_into_the_session_as_a_read_would(app, create_user):
+    """user_for_session reads the row itself when the session holds no copy (the first read of a request)."""
+    from booking.models import User
+    from booking.services.accounts import user_for_session
+
+    member = create_user(name="花子", locale="en")
+    member_id, version = member.id, member.session_version
+    db.session.remove()
+    found = user_for_session(f"{member_id}:{version}")
+    assert found is not None
+    assert (found.name, found.locale, found.is_verified) == ("花子", "en", member.is_verified)
+    assert db.session.get(User, member_id) is found
+    assert not db.session.new and not db.session.dirty
+    found.name = "Hanako"
+    db.session.commit()
+    db.session.remove()
+    assert db.session.get(User, member_id).name == "Hanako"
+    db.session.remove()
+    assert user_for_session(f"{member_id}:{version + 1}") is None
+    assert user_for_session(f"{member_id + 1000}:1") is None

@@ -1,0 +1,95 @@
+"""CPU per request of a few pages in process, beside the one-query reference, and their profiles.
+
+Run on demand (not part of pytest), from the repository root:
+
+    .venv/bin/python -m benchmarks.page_profile                 # SQLite
+    PROFILE=spaces_list,booking_form .venv/bin/python -m benchmarks.page_profile   # and their profiles
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/NAME .venv/bin/python -m benchmarks.page_profile
+
+Seeds a fresh database as benchmarks/run_all.py does (its `seed_product`), then drives the
+pages through Flask's test client (no server, no sockets): the spaces list as a visitor
+without cookies (as wrk sends), the booking form, my bookings and the account page as the
+signed-in member, and the same template-less probes of the fixed cost (`_hello`: the app
+with no template; `_base`: an empty page on base.html, as a visitor and as the member).
+Each page is timed in 5 interleaved rounds of N/5 requests (N=500 by default) with
+`time.process_time`, the fastest round shown: the machine is shared, compare the ratios.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import logging
+import os
+import pstats
+import re
+import time
+
+from flask import render_template
+from flask_login import current_user
+from sqlalchemy import create_engine
+
+from benchmarks import run_all
+from benchmarks.baseline import one_query_app, seed_reference_rows
+from benchmarks.fresh_db import fresh_database, make_app, migrate
+from benchmarks.race_http import PASSWORD
+
+
+def main() -> None:
+    logging.disable(logging.WARNING)
+    requests = int(os.environ.get("N", "500"))
+    profiled = set(filter(None, os.environ.get("PROFILE", "").split(",")))
+    with fresh_database("pages") as (url, instance):
+        os.environ["BOOKING_INSTANCE_PATH"] = str(instance)
+        seeding = make_app(url, instance)
+        migrate(seeding)
+        fixture = run_all.seed_product(seeding, url)
+        engine = create_engine(url)
+        seed_reference_rows(engine)
+        engine.dispose()
+        os.environ["BENCH_DATABASE_URL"] = url
+        app = make_app(url, instance, WTF_CSRF_ENABLED=True)
+        bare = app.jinja_env.from_string('{% extends "base.html" %}')
+        app.add_url_rule("/_hello", "probe_hello", lambda: "ok")
+        app.add_url_rule("/_base", "probe_base", lambda: render_template(bare))
+        app.add_url_rule("/_user", "probe_user", lambda: str(current_user.is_authenticated))
+        visitor, member = app.test_client(use_cookies=False), app.test_client()
+        page = member.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        assert token
+        answer = member.post("/login", data={"csrf_token": token.group(1), "email": fixture.member,
+                                             "password": PASSWORD})
+        assert answer.status_code in (302, 303), answer.status_code
+        pages = [("one query (reference)", one_query_app().test_client(), "/?category=7"),
+                 ("spaces list", visitor, "/"), ("_hello (visitor)", visitor, "/_hello"),
+                 ("_base (visitor)", visitor, "/_base"), ("_base (member)", member, "/_base"),
+                 ("_user (member)", member, "/_user"), ("booking form", member, "/spaces/studio/book"),
+                 ("my bookings", member, "/bookings"), ("account", member, "/account")]
+        for name, client, path in pages:
+            for _ in range(20):
+                status = client.get(path).status_code
+                assert status == 200, (name, status)
+        fastest: dict[str, float] = {}
+        for _round in range(5):
+            for name, client, path in pages:
+                started = time.process_time()
+                for _ in range(requests // 5):
+                    client.get(path)
+                ms = (time.process_time() - started) * 1000 / (requests // 5)
+                fastest[name] = min(fastest.get(name, ms), ms)
+        reference = fastest[pages[0][0]]
+        print(f"{'page':24s} {'CPU-ms':>7s} {'÷ 1-query':>9s}")
+        for name, ms in fastest.items():
+            print(f"{name:24s} {ms:7.2f} {ms / reference:9.1f}")
+        for name, client, path in pages:
+            if name.split(" (")[0].replace(" ", "_") in profiled or name in profiled:
+                profile = cProfile.Profile()
+                profile.enable()
+                for _ in range(requests):
+                    client.get(path)
+                profile.disable()
+                print(f"\n--- {name} ({requests} requests)")
+                pstats.Stats(profile).sort_stats("cumulative").print_stats(50)
+
+
+if __name__ == "__main__":
+    main()
