@@ -29,10 +29,12 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from booking import ical
 from booking.db import utcnow
 from booking.models import Booking, Space, User, new_uid
+from booking.services.transactions import LOCKED_SPACE
 
 # Bump when the rendering changes: every stored event is then rebuilt on first use.
 FORMAT_VERSION = "3"  # 2: a repeated hour in UTC; 3: stamps carry what the event renders
@@ -219,22 +221,68 @@ def next_change_time(previous: datetime | None, clock: datetime) -> datetime:
 
 
 def raise_feed_versions(session: Session, space_ids: set[int]) -> datetime:
-    """Lock the spaces (in id order), raise their counters; the clock read under the locks (UTC)."""
+    """Lock the spaces (in id order), raise their counters; the clock read under the locks (UTC).
+
+    The space whose lock the write transaction holds (transactions.LOCKED_SPACE) is not
+    read again when the session has its row from this transaction, or raised it already
+    in this transaction: its last change time is known (profile line
+    'feed_events.py(raise_feed_versions)': one SELECT … FOR UPDATE less inside the lock).
+    """
     table = Space.__table__
-    rows = session.execute(
-        select(table.c.id, table.c.feed_changed_at).where(table.c.id.in_(sorted(space_ids)))
-        .order_by(table.c.id).with_for_update()
-    ).all()
+    known: dict[int, datetime | None] = {}
+    locked = session.info.get(LOCKED_SPACE)
+    if locked in space_ids:
+        previous = _locked_change_time(session, locked)
+        if previous is not _UNKNOWN:
+            known[locked] = previous  # type: ignore[assignment]
+    others = sorted(space_ids - known.keys())
+    rows: list[tuple[int, Any]] = []
+    if others:
+        rows = [(row.id, row.feed_changed_at) for row in session.execute(
+            select(table.c.id, table.c.feed_changed_at).where(table.c.id.in_(others))
+            .order_by(table.c.id).with_for_update()
+        )]
     clock = utcnow()
-    for row in rows:
-        previous = row.feed_changed_at
+    raised = _raised_here(session)
+    for space_id, previous in sorted([*known.items(), *rows], key=lambda pair: pair[0]):
         if isinstance(previous, str):  # SQLite through a Core select of the bare column
             previous = datetime.fromisoformat(previous)
         if previous is not None and previous.tzinfo is None:
             previous = previous.replace(tzinfo=UTC)
-        session.execute(update(table).where(table.c.id == row.id).values(
-            feed_version=table.c.feed_version + 1, feed_changed_at=next_change_time(previous, clock)))
+        changed_at = next_change_time(previous, clock)
+        session.execute(update(table).where(table.c.id == space_id).values(
+            feed_version=table.c.feed_version + 1, feed_changed_at=changed_at))
+        raised[space_id] = changed_at
     return clock
+
+
+_UNKNOWN = object()
+_RAISED = "feed_changed_at_raised"
+
+
+def _raised_here(session: Session) -> dict[int, datetime]:
+    """The change times this session's current transaction wrote, by space id."""
+    transaction = session.get_transaction()
+    held = session.info.get(_RAISED)
+    if held is None or held[0] is not transaction:
+        held = session.info[_RAISED] = (transaction, {})
+    raised: dict[int, datetime] = held[1]
+    return raised
+
+
+def _locked_change_time(session: Session, space_id: int) -> object:
+    """The locked space's feed_changed_at as this transaction knows it, or _UNKNOWN (then it is read)."""
+    raised = _raised_here(session)
+    if space_id in raised:
+        return raised[space_id]
+    space = session.identity_map.get(identity_key(Space, space_id))
+    if space is None:
+        return _UNKNOWN
+    state = inspect(space)
+    # Loaded in this transaction (a commit or rollback expires every row) and not changed in memory.
+    if "feed_changed_at" not in state.dict or state.attrs.feed_changed_at.history.has_changes():
+        return _UNKNOWN
+    return state.dict["feed_changed_at"]
 
 
 def _spaces_of_member(session: Session, user: User) -> set[int]:
