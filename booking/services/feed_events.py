@@ -22,6 +22,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
@@ -94,44 +95,67 @@ def _status_word(status: str) -> str:
     return str(words[status])
 
 
-def _member_lines(booking: Booking, space: Space) -> list[str]:
-    lines = [_("Status: %(status)s", status=_status_word(booking.status))]
-    if booking.purpose:
-        lines.append(_("Purpose: %(purpose)s", purpose=booking.purpose))
-    if booking.attendees:
-        lines.append(_("Expected attendees: %(count)s", count=booking.attendees))
-    if space.is_pooled and booking.holds:
-        desks = ", ".join(str(hold.unit_no) for hold in booking.holds)
-        lines.append(_("Desks: %(desks)s", desks=desks))
+def _member_lines(status: str, purpose: str, attendees: int, units: tuple[int, ...]) -> list[str]:
+    lines = [_("Status: %(status)s", status=_status_word(status))]
+    if purpose:
+        lines.append(_("Purpose: %(purpose)s", purpose=purpose))
+    if attendees:
+        lines.append(_("Expected attendees: %(count)s", count=attendees))
+    if units:
+        lines.append(_("Desks: %(desks)s", desks=", ".join(str(unit) for unit in units)))
     return lines
 
 
-def _staff_lines(user: User) -> list[str]:
-    who = f"{user.name} ({user.organisation})" if user.organisation else user.name
-    return [_("Member: %(name)s", name=who), _("E-mail: %(email)s", email=user.email)]
+def _staff_lines(name: str, organisation: str, email: str) -> list[str]:
+    who = f"{name} ({organisation})" if organisation else name
+    return [_("Member: %(name)s", name=who), _("E-mail: %(email)s", email=email)]
+
+
+def _shown(booking: Booking, space: Space, user: User, locale: str, audience: str) -> ical.EventValues:
+    """event_values with the template's change times, kept per process by everything the event shows.
+
+    Profile line 'feed_events.py(event_values)' inside the space's lock: the texts were
+    translated again (about 24 gettext calls per booking POST) for a booking whose events
+    were rendered before the lock; now those renders leave the values here.
+    """
+    units = tuple(hold.unit_no for hold in booking.holds) if space.is_pooled else ()
+    return _shown_values(
+        booking.uid, booking.start_dt, booking.end_dt, space.timezone, booking.status, booking.sequence,
+        space.name(locale), booking.title, booking.purpose or "", booking.attendees or 0, bool(booking.is_public),
+        units, user.name, user.organisation or "", user.email, locale, audience,
+    )
+
+
+@lru_cache(maxsize=1024)
+def _shown_values(
+    uid: str, start_dt: datetime, end_dt: datetime, timezone: str, status: str, sequence: int, location: str,
+    title: str, purpose: str, attendees: int, is_public: bool, units: tuple[int, ...], name: str,
+    organisation: str, email: str, locale: str, audience: str,
+) -> ical.EventValues:
+    with force_locale(locale):
+        base = ical.EventValues(
+            uid=uid, start_dt=start_dt, end_dt=end_dt, timezone=timezone, status=status, sequence=sequence,
+            created_at=ical.TEMPLATE_TIME, changed_at=ical.TEMPLATE_TIME, location=location, summary=title,
+        )
+        if audience == "public":
+            return base if is_public else replace(base, summary=_("Reserved"))
+        member_lines = _member_lines(status, purpose, attendees, units)
+        if audience == "member":
+            return replace(base, description="\n".join(member_lines))
+        staff_lines = _staff_lines(name, organisation, email) + member_lines
+        return replace(base, summary=f"{title} — {name}", description="\n".join(staff_lines))
 
 
 def event_values(booking: Booking, space: Space, user: User, locale: str, audience: str) -> ical.EventValues:
     """What one audience's VEVENT of a booking shows ("public", "member" or "staff")."""
-    with force_locale(locale):
-        base = ical.EventValues(
-            uid=booking.uid, start_dt=booking.start_dt, end_dt=booking.end_dt,
-            timezone=space.timezone, status=booking.status, sequence=booking.sequence,
-            created_at=booking.created_at, changed_at=booking.updated_at,
-            location=space.name(locale), summary=booking.title,
-        )
-        if audience == "public":
-            return base if booking.is_public else replace(base, summary=_("Reserved"))
-        member_lines = _member_lines(booking, space)
-        if audience == "member":
-            return replace(base, description="\n".join(member_lines))
-        staff_lines = _staff_lines(user) + member_lines
-        return replace(base, summary=f"{booking.title} — {user.name}", description="\n".join(staff_lines))
+    return replace(_shown(booking, space, user, locale, audience), created_at=booking.created_at,
+                   changed_at=booking.updated_at)
 
 
 def render_one(booking: Booking, space: Space, user: User, locale: str, audience: str) -> str:
-    """One audience's VEVENT of a booking, in the feeds' language."""
-    return ical.render_event(event_values(booking, space, user, locale, audience))
+    """One audience's VEVENT of a booking, in the feeds' language (as ical.render_event renders it)."""
+    template = ical.event_template(_shown(booking, space, user, locale, audience))
+    return ical.with_times(template, booking.created_at, booking.updated_at)
 
 
 def render_booking(booking: Booking, space: Space, user: User, locale: str) -> Rendered:
