@@ -137,11 +137,11 @@ def _touch(suffix: str) -> None:
 def write_transaction(space_id: int | None) -> Iterator[Session]:
     """One write transaction holding the space's write lock until commit.
 
-    PostgreSQL locks the space row (SELECT … FOR UPDATE), loading the space and its
-    opening hours with it, so the work finds them in the session (one round trip
-    inside the lock, not three); SQLite starts with BEGIN IMMEDIATE, taking the
-    database write lock before anything is read. `session.info[LOCKED_SPACE]` names
-    the locked space while the transaction lasts.
+    PostgreSQL locks the space row (SELECT … FOR UPDATE); SQLite starts with
+    BEGIN IMMEDIATE, taking the database write lock before anything is read. The
+    space and its opening hours are then read in one statement (on PostgreSQL the
+    locking one), so the work finds them in the session. `session.info[LOCKED_SPACE]`
+    names the locked space while the transaction lasts.
     """
     session = db.session()
     if session.in_transaction():
@@ -155,11 +155,11 @@ def write_transaction(space_id: int | None) -> Iterator[Session]:
             is_reset = True
             _touch("-writer-in")
             is_holding = True
-            if space_id is not None and session.get_bind().dialect.name == "postgresql":
-                session.scalars(
-                    select(Space).where(Space.id == space_id)
-                    .options(joinedload(Space.opening_hours)).with_for_update(of=Space)
-                ).unique().first()
+            if space_id is not None:
+                query = select(Space).where(Space.id == space_id).options(joinedload(Space.opening_hours))
+                if session.get_bind().dialect.name == "postgresql":
+                    query = query.with_for_update(of=Space)
+                session.scalars(query).unique().first()
             session.info[LOCKED_SPACE] = space_id
             yield session
     finally:
