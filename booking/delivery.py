@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from booking import jobs, mail
 from booking.db import utcnow
+from booking.models import OutboxMessage
 from booking.services import (
     event_mail,  # noqa: F401 (registers the public event renderers)
     event_review_mail,  # noqa: F401 (registers the event proposal decisions' renderers)
@@ -191,12 +192,13 @@ def _lease_to_this_process(session: Session, _context: Any, _instances: Any) -> 
 
     Profile line 'delivery.py(deliver_due)' -> 'outbox.py(claim)': a write transaction of its
     own after every booking POST (on SQLite holding the database's write lock, and a commit
-    to flush). What is copied here is what that claim copied out of the row.
+    to flush). What that claim copied out of the row is copied once the row is written
+    (`_copy_leased`), after every before_flush hook has had its say (check-in codes).
     """
     rows = session.info.get(outbox.ENQUEUED)
     if not rows or not has_app_context():
         return
-    leased = session.info.setdefault(LEASED, {})
+    leased: dict[OutboxMessage, outbox.Claimed | None] = session.info.setdefault(LEASED, {})
     now = utcnow()
     for row in rows:
         if row in leased or row not in session.new or row.due_at is not None:
@@ -204,8 +206,20 @@ def _lease_to_this_process(session: Session, _context: Any, _instances: Any) -> 
         row.attempts = 1
         row.due_at = now + outbox.LEASE
         row.message_uuid = row.message_uuid or uuid.uuid4().hex
-        leased[row] = (row.kind, row.recipient, row.locale, dict(row.payload),
-                       tuple(outbox.stored_to_attachment(a) for a in row.attachments), row.message_uuid)
+        leased[row] = None
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _copy_leased(session: Session, _context: Any) -> None:
+    leased: dict[OutboxMessage, outbox.Claimed | None] | None = session.info.get(LEASED)
+    if not leased:
+        return
+    for row, copied in leased.items():
+        state: Any = inspect(row)
+        if copied is None and state.persistent and state.identity:
+            leased[row] = outbox.Claimed(
+                int(state.identity[0]), row.kind, row.recipient, row.locale, dict(row.payload),
+                tuple(outbox.stored_to_attachment(a) for a in row.attachments), row.message_uuid, row.attempts)
 
 
 @event.listens_for(Session, "after_commit")
@@ -219,11 +233,11 @@ def _deliver_committed(session: Session) -> None:
     claimed, ids = [], []
     for row in rows:
         state = inspect(row)
-        if not state.identity:
+        if not state.identity or state.was_deleted:
             continue
-        if row in leased:
-            claimed.append(outbox.Claimed(int(state.identity[0]), *leased[row], attempts=1))
-        else:
+        if leased.get(row) is not None:
+            claimed.append(leased[row])
+        elif row not in leased:
             ids.append(int(state.identity[0]))
     if claimed or ids:
         kick(current_app._get_current_object(), ids, claimed)  # type: ignore[attr-defined]

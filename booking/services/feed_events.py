@@ -302,7 +302,7 @@ def _locked_change_time(session: Session, space_id: int) -> object:
     space = session.identity_map.get(identity_key(Space, space_id))
     if space is None:
         return _UNKNOWN
-    state = inspect(space)
+    state: Any = inspect(space)
     # Loaded in this transaction (a commit or rollback expires every row) and not changed in memory.
     if "feed_changed_at" not in state.dict or state.attrs.feed_changed_at.history.has_changes():
         return _UNKNOWN
