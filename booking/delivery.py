@@ -3,6 +3,10 @@
 After a commit that enqueued messages, the serving process tries them at once:
 inline when MAIL_BACKGROUND is off or there is no MAIL_SERVER (the log or the test
 list), else in a short-lived thread, so a slow mail server never delays a page.
+A message due at once is inserted already leased to that process (one attempt
+counted, due again when the lease runs out, as `outbox.claim` leaves it), so the
+attempt after the commit needs no claiming transaction, only the one recording
+the outcome.
 Whatever that attempt leaves (a server down, a message that cannot be built, a
 process killed) the job runner's "mail" job sends when it is due again; see
 booking/services/outbox.py for the states and the backoff.
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +28,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from booking import jobs, mail
 from booking.db import utcnow
+from booking.models import OutboxMessage
 from booking.services import (
     event_mail,  # noqa: F401 (registers the public event renderers)
     event_review_mail,  # noqa: F401 (registers the event proposal decisions' renderers)
@@ -123,20 +129,47 @@ def _build(message: outbox.Claimed, sender: str, domain: str) -> Any:
     return mail.build(draft, sender, message_id=f"<{message.message_uuid}@{domain}>")
 
 
-def kick(app: Flask, ids: list[int]) -> None:
-    """Try just-committed messages now: inline without a server or MAIL_BACKGROUND, else in a thread."""
+def deliver_leased(app: Flask, claimed: Sequence[outbox.Claimed]) -> int:
+    """Build and send messages leased to this process when they were inserted; record the outcome.
+
+    Returns how many were tried. Never raises: what could not be recorded is sent again
+    by the job runner once its lease runs out (with the same Message-ID).
+    """
+    with app.app_context():
+        outcomes = _send(app, list(claimed))
+        try:
+            run_write(None, lambda session: outbox.settle(session, outcomes, utcnow(), _first_backoff(app)),
+                      attempts=2)
+        except Exception:
+            log.exception("could not record the outcome of %d e-mail(s); they are sent again later", len(outcomes))
+        return len(claimed)
+
+
+def kick(app: Flask, ids: Sequence[int], leased: Sequence[outbox.Claimed] = ()) -> None:
+    """Try just-committed messages now: inline without a server or MAIL_BACKGROUND, else in a thread.
+
+    `leased` were inserted leased to this process (sent, then settled); `ids` are other
+    rows queued by the commit (a staff retry), claimed first.
+    """
     if not app.config.get("MAIL_SERVER") or not app.config.get("MAIL_BACKGROUND", True):
-        deliver_due(app, ids)
+        _deliver_now(app, ids, leased)
         return
-    thread = threading.Thread(target=_deliver_in_thread, args=(app, ids), name="mail", daemon=True)
+    thread = threading.Thread(target=_deliver_in_thread, args=(app, ids, leased), name="mail", daemon=True)
     with _threads_lock:
         _threads.add(thread)
     thread.start()
 
 
-def _deliver_in_thread(app: Flask, ids: list[int]) -> None:
-    try:
+def _deliver_now(app: Flask, ids: Sequence[int], leased: Sequence[outbox.Claimed]) -> None:
+    if leased:
+        deliver_leased(app, leased)
+    if ids:
         deliver_due(app, ids)
+
+
+def _deliver_in_thread(app: Flask, ids: Sequence[int], leased: Sequence[outbox.Claimed]) -> None:
+    try:
+        _deliver_now(app, ids, leased)
     finally:
         with _threads_lock:
             _threads.discard(threading.current_thread())
@@ -150,19 +183,68 @@ def wait_for_sending(timeout: float = 10) -> None:
         thread.join(timeout)
 
 
+LEASED = "outbox_leased"
+
+
+@event.listens_for(Session, "before_flush")
+def _lease_to_this_process(session: Session, _context: Any, _instances: Any) -> None:
+    """Insert the messages due at once already claimed by this process, which tries them after the commit.
+
+    Profile line 'delivery.py(deliver_due)' -> 'outbox.py(claim)': a write transaction of its
+    own after every booking POST (on SQLite holding the database's write lock, and a commit
+    to flush). What that claim copied out of the row is copied once the row is written
+    (`_copy_leased`), after every before_flush hook has had its say (check-in codes).
+    """
+    rows = session.info.get(outbox.ENQUEUED)
+    if not rows or not has_app_context():
+        return
+    leased: dict[OutboxMessage, outbox.Claimed | None] = session.info.setdefault(LEASED, {})
+    now = utcnow()
+    for row in rows:
+        if row in leased or row not in session.new or row.due_at is not None:
+            continue  # leased before, already written, or due later (an undo window)
+        row.attempts = 1
+        row.due_at = now + outbox.LEASE
+        row.message_uuid = row.message_uuid or uuid.uuid4().hex
+        leased[row] = None
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _copy_leased(session: Session, _context: Any) -> None:
+    leased: dict[OutboxMessage, outbox.Claimed | None] | None = session.info.get(LEASED)
+    if not leased:
+        return
+    for row, copied in leased.items():
+        state: Any = inspect(row)
+        if copied is None and state.persistent and state.identity:
+            leased[row] = outbox.Claimed(
+                int(state.identity[0]), row.kind, row.recipient, row.locale, dict(row.payload),
+                tuple(outbox.stored_to_attachment(a) for a in row.attachments), row.message_uuid, row.attempts)
+
+
 @event.listens_for(Session, "after_commit")
 def _deliver_committed(session: Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a savepoint was released; the enclosing transaction decides
     rows = session.info.pop(outbox.ENQUEUED, None)
+    leased = session.info.pop(LEASED, None) or {}
     if not rows or not has_app_context():
         return
-    ids = [int(state.identity[0]) for state in map(inspect, rows) if state.identity]
-    if ids:
-        kick(current_app._get_current_object(), ids)  # type: ignore[attr-defined]
+    claimed, ids = [], []
+    for row in rows:
+        state = inspect(row)
+        if not state.identity or state.was_deleted:
+            continue
+        if leased.get(row) is not None:
+            claimed.append(leased[row])
+        elif row not in leased:
+            ids.append(int(state.identity[0]))
+    if claimed or ids:
+        kick(current_app._get_current_object(), ids, claimed)  # type: ignore[attr-defined]
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_rolled_back(session: Session, previous: SessionTransaction) -> None:
     if previous.parent is None and not previous.nested:
         session.info.pop(outbox.ENQUEUED, None)
+        session.info.pop(LEASED, None)

@@ -91,7 +91,7 @@ def render_event(values: EventValues) -> str:
 # The change times every template is rendered with. Each gives one line, found again by its
 # CRLF before and after: a CRLF followed by a property name cannot come from a value (line
 # breaks in text are escaped, folding adds a space).
-_TEMPLATE_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+TEMPLATE_TIME = _TEMPLATE_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 _TIME_PROPERTIES = ("DTSTAMP", "CREATED", "LAST-MODIFIED")
 
 
@@ -113,7 +113,12 @@ def _utc_stamp(instant: datetime) -> str:
 
 def with_change_times(template: str, values: EventValues) -> str:
     """A template (a VEVENT or a whole calendar) with the change times of `values` written in."""
-    changed, created = _utc_stamp(values.changed_at), _utc_stamp(values.created_at)
+    return with_times(template, values.created_at, values.changed_at)
+
+
+def with_times(template: str, created_at: datetime, changed_at: datetime) -> str:
+    """A template with these change times written in (DTSTAMP and LAST-MODIFIED: `changed_at`)."""
+    changed, created = _utc_stamp(changed_at), _utc_stamp(created_at)
     for name, stamp in zip(_TIME_PROPERTIES, (changed, created, changed), strict=True):
         template = template.replace(f"\r\n{name}:19700101T000000Z\r\n", f"\r\n{name}:{stamp}\r\n", 1)
     return template

@@ -22,6 +22,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
@@ -29,10 +30,12 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from booking import ical
 from booking.db import utcnow
 from booking.models import Booking, Space, User, new_uid
+from booking.services.transactions import LOCKED_SPACE
 
 # Bump when the rendering changes: every stored event is then rebuilt on first use.
 # The feeds' validators follow it: the ETag digests it, and a migration raising every space's
@@ -94,45 +97,68 @@ def _status_word(status: str) -> str:
     return str(words[status])
 
 
-def _member_lines(booking: Booking, space: Space) -> list[str]:
-    lines = [_("Status: %(status)s", status=_status_word(booking.status))]
-    if booking.purpose:
-        lines.append(_("Purpose: %(purpose)s", purpose=booking.purpose))
-    if booking.attendees:
-        lines.append(_("Expected attendees: %(count)s", count=booking.attendees))
-    if space.is_pooled and booking.holds:
-        units = [str(hold.unit_no) for hold in booking.holds]
+def _member_lines(status: str, purpose: str, attendees: int, units: tuple[int, ...]) -> list[str]:
+    lines = [_("Status: %(status)s", status=_status_word(status))]
+    if purpose:
+        lines.append(_("Purpose: %(purpose)s", purpose=purpose))
+    if attendees:
+        lines.append(_("Expected attendees: %(count)s", count=attendees))
+    if units:
         lines.append(ngettext("Desk number: %(desks)s", "Desk numbers: %(desks)s", len(units),
-                              desks=", ".join(units)))
+                              desks=", ".join(str(unit) for unit in units)))
     return lines
 
 
-def _staff_lines(user: User) -> list[str]:
-    who = f"{user.name} ({user.organisation})" if user.organisation else user.name
-    return [_("Member: %(name)s", name=who), _("E-mail: %(email)s", email=user.email)]
+def _staff_lines(name: str, organisation: str, email: str) -> list[str]:
+    who = f"{name} ({organisation})" if organisation else name
+    return [_("Member: %(name)s", name=who), _("E-mail: %(email)s", email=email)]
+
+
+def _shown(booking: Booking, space: Space, user: User, locale: str, audience: str) -> ical.EventValues:
+    """event_values with the template's change times, kept per process by everything the event shows.
+
+    Profile line 'feed_events.py(event_values)' inside the space's lock: the texts were
+    translated again (about 24 gettext calls per booking POST) for a booking whose events
+    were rendered before the lock; now those renders leave the values here.
+    """
+    units = tuple(hold.unit_no for hold in booking.holds) if space.is_pooled else ()
+    return _shown_values(
+        booking.uid, booking.start_dt, booking.end_dt, space.timezone, booking.status, booking.sequence,
+        space.name(locale), booking.title, booking.purpose or "", booking.attendees or 0, bool(booking.is_public),
+        units, user.name, user.organisation or "", user.email, locale, audience,
+    )
+
+
+@lru_cache(maxsize=1024)
+def _shown_values(
+    uid: str, start_dt: datetime, end_dt: datetime, timezone: str, status: str, sequence: int, location: str,
+    title: str, purpose: str, attendees: int, is_public: bool, units: tuple[int, ...], name: str,
+    organisation: str, email: str, locale: str, audience: str,
+) -> ical.EventValues:
+    with force_locale(locale):
+        base = ical.EventValues(
+            uid=uid, start_dt=start_dt, end_dt=end_dt, timezone=timezone, status=status, sequence=sequence,
+            created_at=ical.TEMPLATE_TIME, changed_at=ical.TEMPLATE_TIME, location=location, summary=title,
+        )
+        if audience == "public":
+            return base if is_public else replace(base, summary=_("Reserved"))
+        member_lines = _member_lines(status, purpose, attendees, units)
+        if audience == "member":
+            return replace(base, description="\n".join(member_lines))
+        staff_lines = _staff_lines(name, organisation, email) + member_lines
+        return replace(base, summary=f"{title} — {name}", description="\n".join(staff_lines))
 
 
 def event_values(booking: Booking, space: Space, user: User, locale: str, audience: str) -> ical.EventValues:
     """What one audience's VEVENT of a booking shows ("public", "member" or "staff")."""
-    with force_locale(locale):
-        base = ical.EventValues(
-            uid=booking.uid, start_dt=booking.start_dt, end_dt=booking.end_dt,
-            timezone=space.timezone, status=booking.status, sequence=booking.sequence,
-            created_at=booking.created_at, changed_at=booking.updated_at,
-            location=space.name(locale), summary=booking.title,
-        )
-        if audience == "public":
-            return base if booking.is_public else replace(base, summary=_("Reserved"))
-        member_lines = _member_lines(booking, space)
-        if audience == "member":
-            return replace(base, description="\n".join(member_lines))
-        staff_lines = _staff_lines(user) + member_lines
-        return replace(base, summary=f"{booking.title} — {user.name}", description="\n".join(staff_lines))
+    return replace(_shown(booking, space, user, locale, audience), created_at=booking.created_at,
+                   changed_at=booking.updated_at)
 
 
 def render_one(booking: Booking, space: Space, user: User, locale: str, audience: str) -> str:
-    """One audience's VEVENT of a booking, in the feeds' language."""
-    return ical.render_event(event_values(booking, space, user, locale, audience))
+    """One audience's VEVENT of a booking, in the feeds' language (as ical.render_event renders it)."""
+    template = ical.event_template(_shown(booking, space, user, locale, audience))
+    return ical.with_times(template, booking.created_at, booking.updated_at)
 
 
 def render_booking(booking: Booking, space: Space, user: User, locale: str) -> Rendered:
@@ -227,22 +253,68 @@ def next_change_time(previous: datetime | None, clock: datetime) -> datetime:
 
 
 def raise_feed_versions(session: Session, space_ids: set[int]) -> datetime:
-    """Lock the spaces (in id order), raise their counters; the clock read under the locks (UTC)."""
+    """Lock the spaces (in id order), raise their counters; the clock read under the locks (UTC).
+
+    The space whose lock the write transaction holds (transactions.LOCKED_SPACE) is not
+    read again when the session has its row from this transaction, or raised it already
+    in this transaction: its last change time is known (profile line
+    'feed_events.py(raise_feed_versions)': one SELECT … FOR UPDATE less inside the lock).
+    """
     table = Space.__table__
-    rows = session.execute(
-        select(table.c.id, table.c.feed_changed_at).where(table.c.id.in_(sorted(space_ids)))
-        .order_by(table.c.id).with_for_update()
-    ).all()
+    known: dict[int, datetime | None] = {}
+    locked = session.info.get(LOCKED_SPACE)
+    if locked in space_ids:
+        previous = _locked_change_time(session, locked)
+        if previous is not _UNKNOWN:
+            known[locked] = previous  # type: ignore[assignment]
+    others = sorted(space_ids - known.keys())
+    rows: list[tuple[int, Any]] = []
+    if others:
+        rows = [(row.id, row.feed_changed_at) for row in session.execute(
+            select(table.c.id, table.c.feed_changed_at).where(table.c.id.in_(others))
+            .order_by(table.c.id).with_for_update()
+        )]
     clock = utcnow()
-    for row in rows:
-        previous = row.feed_changed_at
+    raised = _raised_here(session)
+    for space_id, previous in sorted([*known.items(), *rows], key=lambda pair: pair[0]):
         if isinstance(previous, str):  # SQLite through a Core select of the bare column
             previous = datetime.fromisoformat(previous)
         if previous is not None and previous.tzinfo is None:
             previous = previous.replace(tzinfo=UTC)
-        session.execute(update(table).where(table.c.id == row.id).values(
-            feed_version=table.c.feed_version + 1, feed_changed_at=next_change_time(previous, clock)))
+        changed_at = next_change_time(previous, clock)
+        session.execute(update(table).where(table.c.id == space_id).values(
+            feed_version=table.c.feed_version + 1, feed_changed_at=changed_at))
+        raised[space_id] = changed_at
     return clock
+
+
+_UNKNOWN = object()
+_RAISED = "feed_changed_at_raised"
+
+
+def _raised_here(session: Session) -> dict[int, datetime]:
+    """The change times this session's current transaction wrote, by space id."""
+    transaction = session.get_transaction()
+    held = session.info.get(_RAISED)
+    if held is None or held[0] is not transaction:
+        held = session.info[_RAISED] = (transaction, {})
+    raised: dict[int, datetime] = held[1]
+    return raised
+
+
+def _locked_change_time(session: Session, space_id: int) -> object:
+    """The locked space's feed_changed_at as this transaction knows it, or _UNKNOWN (then it is read)."""
+    raised = _raised_here(session)
+    if space_id in raised:
+        return raised[space_id]
+    space = session.identity_map.get(identity_key(Space, space_id))
+    if space is None:
+        return _UNKNOWN
+    state: Any = inspect(space)
+    # Loaded in this transaction (a commit or rollback expires every row) and not changed in memory.
+    if "feed_changed_at" not in state.dict or state.attrs.feed_changed_at.history.has_changes():
+        return _UNKNOWN
+    return state.dict["feed_changed_at"]
 
 
 def _spaces_of_member(session: Session, user: User) -> set[int]:

@@ -132,6 +132,11 @@ def stored_attachment(attachment: Attachment) -> dict[str, Any]:
     return _stored(attachment)
 
 
+def stored_to_attachment(stored: dict[str, Any]) -> Attachment:
+    """An attachment as a row keeps it, back as the mail takes it (the inverse of `stored_attachment`)."""
+    return _attachment(stored)
+
+
 def _attachment(stored: dict[str, Any]) -> Attachment:
     params = tuple((str(k), str(v)) for k, v in stored.get("params", []))
     return Attachment(stored["filename"], stored["content_type"], base64.b64decode(stored["data"]), params)

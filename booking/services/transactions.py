@@ -22,7 +22,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from booking.db import sqlite_immediate
 from booking.extensions import db
@@ -40,6 +40,8 @@ LIMIT_S = 25.0  # no new try after this long in all (gunicorn kills a worker at 
 # 57P01–57P03 shut down or starting up (PostgreSQL manual, appendix A).
 UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "53", "57P")
 SQLITE_UNAVAILABLE = ("locked", "busy", "disk is full", "disk i/o error", "unable to open")
+# session.info: the space whose lock this write transaction holds (its row read under the lock).
+LOCKED_SPACE = "locked_space_id"
 
 
 def _sqlstate(error: DBAPIError) -> str | None:
@@ -136,7 +138,10 @@ def write_transaction(space_id: int | None) -> Iterator[Session]:
     """One write transaction holding the space's write lock until commit.
 
     PostgreSQL locks the space row (SELECT … FOR UPDATE); SQLite starts with
-    BEGIN IMMEDIATE, taking the database write lock before anything is read.
+    BEGIN IMMEDIATE, taking the database write lock before anything is read. The
+    space and its opening hours are then read in one statement (on PostgreSQL the
+    locking one), so the work finds them in the session. `session.info[LOCKED_SPACE]`
+    names the locked space while the transaction lasts.
     """
     session = db.session()
     if session.in_transaction():
@@ -150,10 +155,15 @@ def write_transaction(space_id: int | None) -> Iterator[Session]:
             is_reset = True
             _touch("-writer-in")
             is_holding = True
-            if space_id is not None and session.get_bind().dialect.name == "postgresql":
-                session.execute(select(Space.id).where(Space.id == space_id).with_for_update())
+            if space_id is not None:
+                query = select(Space).where(Space.id == space_id).options(joinedload(Space.opening_hours))
+                if session.get_bind().dialect.name == "postgresql":
+                    query = query.with_for_update(of=Space)
+                session.scalars(query).unique().first()
+            session.info[LOCKED_SPACE] = space_id
             yield session
     finally:
+        session.info.pop(LOCKED_SPACE, None)
         if not is_reset:
             sqlite_immediate.reset(token)
         if is_holding:

@@ -36,9 +36,10 @@ def registry():
 def enqueue_many(count, to="member@example.jp"):
     def work(session):
         for n in range(count):
-            outbox.enqueue(session, kind="booking.cancelled", to=to, locale="en", payload=_payload(n))
-    # Committed without the after-commit attempt: the runner must do the sending.
-    delivery_kick, delivery.kick = delivery.kick, lambda app, ids: None
+            outbox.enqueue(session, kind="booking.cancelled", to=to, locale="en", payload=_payload(n), now=utcnow())
+    # Committed without the after-commit attempt (due now, so not leased to this process):
+    # the runner must do the sending.
+    delivery_kick, delivery.kick = delivery.kick, lambda app, ids, leased=(): None
     try:
         run_write(None, work)
     finally:

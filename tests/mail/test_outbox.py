@@ -103,10 +103,11 @@ def test_a_mail_the_server_refused_is_sent_later_with_the_same_message_id(
 def test_a_worker_that_died_after_sending_sends_again_under_the_same_message_id(
         app, inbox, create_user, create_space, monkeypatch):
     studio, member = create_space(), create_user(locale="en")
-    with monkeypatch.context() as patched:
-        patched.setattr(delivery, "kick", lambda app, ids: None)  # the change commits; nothing delivers yet
+    kept = []
+    with monkeypatch.context() as patched:  # the change commits, leased to this worker; nothing delivers yet
+        patched.setattr(delivery, "kick", lambda app, ids, leased=(): kept.extend(leased))
         book(member, studio)
-    [claimed] = run_write(None, lambda session: outbox.claim(session, utcnow()))
+    [claimed] = kept
     delivery._send(app, [claimed])  # accepted by the server; the worker dies before settling
 
     assert delivery.deliver_due(app) == 0  # the lease still holds

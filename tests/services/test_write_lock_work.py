@@ -13,11 +13,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event, select
 
 from booking import ical
 from booking.extensions import db
-from booking.models import Booking, OutboxMessage
-from booking.services import bookings, transactions
+from booking.models import Booking, OutboxMessage, Space
+from booking.services import bookings, feed_events, transactions
 from booking.services.bookings import BookingInput, request_booking
 from booking.services.feed_events import feed_locale, render_booking
 from booking.services.notifications import calendar_message
@@ -110,3 +111,76 @@ def test_desks_guessed_otherwise_before_the_lock_do_not_reach_the_feeds(create_u
     assert [h.unit_no for h in booking.holds] == [1, 2]
     rendered = render_booking(booking, booking.space, member, feed_locale())
     assert (booking.ics_member, booking.ics_staff) == (rendered.member, rendered.staff)
+
+
+@pytest.fixture
+def lock_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL run while a space's write lock is held (the lock's own statement included)."""
+    seen: list[str] = []
+    in_lock = [False]
+    original = transactions.write_transaction
+
+    def noted(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if in_lock[0]:
+            seen.append(" ".join(statement.split()))
+
+    @contextmanager
+    def watched(space_id: int | None) -> Iterator[Any]:
+        in_lock[0] = space_id is not None
+        try:
+            with original(space_id) as session:
+                yield session
+        finally:
+            in_lock[0] = False
+
+    event.listen(db.engine, "before_cursor_execute", noted)
+    monkeypatch.setattr(transactions, "write_transaction", watched)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", noted)
+
+
+def test_a_booking_reads_its_space_once_under_the_lock(create_user, create_space, lock_statements):
+    member, studio = create_user(), create_space()
+
+    _book(member, studio)
+
+    reads_of_spaces = [s for s in lock_statements if s.startswith("SELECT") and " FROM spaces" in s]
+    assert len(reads_of_spaces) == 1, reads_of_spaces  # not again for its feed counter, nor by id after the lock
+    assert any(s.startswith("UPDATE spaces SET feed_version") for s in lock_statements)
+
+
+def test_feed_change_times_raised_twice_in_one_locked_transaction_still_step_a_second(create_space):
+    studio = create_space()
+
+    def twice(session: Any) -> tuple[datetime, datetime]:
+        session.get(Space, studio.id)  # read under the lock, as a booking does
+        feed_events.raise_feed_versions(session, {studio.id})
+        first = session.scalar(select(Space.feed_changed_at).where(Space.id == studio.id))
+        feed_events.raise_feed_versions(session, {studio.id})
+        second = session.scalar(select(Space.feed_changed_at).where(Space.id == studio.id))
+        return first, second
+
+    first, second = transactions.run_write(studio.id, twice)
+
+    assert second - first.replace(microsecond=0) >= timedelta(seconds=1)
+
+
+def test_the_confirmation_is_sent_after_the_commit_without_a_transaction_to_claim_it(
+        create_user, create_space, monkeypatch):
+    member, studio = create_user(), create_space()
+    other_writes: list[None] = []
+    original = transactions.write_transaction
+
+    @contextmanager
+    def counted(space_id: int | None) -> Iterator[Any]:
+        if space_id is None:
+            other_writes.append(None)
+        with original(space_id) as session:
+            yield session
+
+    monkeypatch.setattr(transactions, "write_transaction", counted)
+    _book(member, studio)
+
+    assert len(other_writes) == 1  # recording that it was sent; it was leased in the booking's own INSERT
+    message = db.session.scalars(select(OutboxMessage)).one()
+    assert (message.status, message.attempts) == ("sent", 1)
