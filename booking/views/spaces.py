@@ -43,9 +43,9 @@ def week(slug: str) -> str:
         first = start.astimezone(ZoneInfo(space.timezone)).date() if start is not None else glance.today
     assert first is not None
     viewer = current_user.id if current_user.is_authenticated else None
-    grid = spaces.week_view(space, first, viewer, now, locale_code())
+    week_grid = spaces.week_of(space, first, viewer, now, locale_code())
     return render_template(
-        "spaces/week.html", space=space, grid_html=grid_html(space, grid, first), monday=first, glance=glance,
+        "spaces/week.html", space=space, grid_html=grid_html(space, week_grid, first), monday=first, glance=glance,
         previous=first - timedelta(days=7), following=first + timedelta(days=7),
         events=public_events.listed(space_id=space.id)[0],
     )
