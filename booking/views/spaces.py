@@ -47,7 +47,7 @@ def week(slug: str) -> str:
     return render_template(
         "spaces/week.html", space=space, grid_html=grid_html(space, week_grid, first), monday=first, glance=glance,
         previous=first - timedelta(days=7), following=first + timedelta(days=7),
-        events=public_events.listed(space_id=space.id)[0],
+        events=public_events.upcoming_in(space.id, now),
     )
 
 
