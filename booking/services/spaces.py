@@ -11,7 +11,7 @@ from typing import Any
 
 import holidays as holiday_calendars
 from sqlalchemy import String, bindparam, cast, func, inspect, or_, select, type_coerce
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.types import NullType
 
 from booking.caches import BoundedCache
@@ -53,8 +53,14 @@ def list_spaces() -> list[Space]:
     return list(db.session.scalars(select(Space).options(selectinload(Space.opening_hours)).order_by(Space.id)))
 
 
+# One query with the opening hours (policy_of reads them), built once: removes the profile lines
+# 'sqlalchemy/orm/strategies.py:1040(_emit_lazyload)' (a second query) and 'coercions.py:323(expect)'.
+_SPACE_BY_SLUG = select(Space).where(Space.slug == bindparam("slug")).options(joinedload(Space.opening_hours))
+
+
 def get_space(slug: str) -> Space:
-    space: Space | None = db.session.scalar(select(Space).where(Space.slug == slug))
+    """The space with this slug, its opening hours loaded; NotFound when there is none."""
+    space: Space | None = db.session.execute(_SPACE_BY_SLUG, {"slug": slug}).unique().scalar_one_or_none()
     if space is None:
         raise NotFound()
     return space

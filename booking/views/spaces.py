@@ -17,6 +17,7 @@ from booking.forms import BookingForm, desk_count
 from booking.models import Space
 from booking.services import bookings, public_events, spaces
 from booking.views.helpers import conflict_message, locale_code
+from booking.views.main import policy_html
 from booking.views.params import day_arg, suggested_instant_arg
 from booking.views.week_grid import grid_html
 
@@ -47,7 +48,7 @@ def week(slug: str) -> str:
     return render_template(
         "spaces/week.html", space=space, grid_html=grid_html(space, week_grid, first), monday=first, glance=glance,
         previous=first - timedelta(days=7), following=first + timedelta(days=7),
-        events=public_events.upcoming_in(space.id, now),
+        events=public_events.upcoming_in(space.id, now), policy_html=policy_html,
     )
 
 
