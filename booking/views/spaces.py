@@ -47,7 +47,7 @@ def week(slug: str) -> str:
     week_grid = spaces.week_of(space, first, viewer, now, locale_code())
     return render_template(
         "spaces/week.html", space=space, week_html=week_html(space, week_grid, first), glance=glance,
-        events=public_events.upcoming_in(space.id, now), policy_html=policy_html,
+        events=public_events.upcoming_in(space, now), policy_html=policy_html,
     )
 
 
