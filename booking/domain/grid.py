@@ -25,8 +25,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from booking.domain.hints import time_window_test
 from booking.domain.intervals import overlaps
-from booking.domain.rules import check_calendar, check_time_window, check_units, free_units, occupied
+from booking.domain.rules import check_calendar, check_units, free_units, occupied
 from booking.domain.values import ClosedRange, Hold, Policy, Request, as_utc, local_day_bounds
 
 FREE, TAKEN, MINE, CLOSED, PAST = "free", "taken", "mine", "closed", "past"
@@ -193,10 +194,24 @@ def week_grid(facts: WeekFacts, policy: Policy, now: datetime) -> WeekGrid:
     `check_request` is `check_calendar`, `check_time_window`, `check_units` and quota
     (the member's own limit, not the slot's); the calendar and units are in `facts`.
     """
+    return grid_in_window(facts, time_window_mask(facts, policy, now))
+
+
+def time_window_mask(facts: WeekFacts, policy: Policy, now: datetime) -> tuple[bool, ...]:
+    """For each slot of `facts`, in order, whether its probe passes `check_time_window` at `now`.
+
+    All the grid takes from the clock: the same facts and mask make the same grid, so a
+    caller may key a kept grid by them. Comparisons only (`domain.hints.time_window_test`).
+    """
+    in_window = time_window_test(policy, now)
+    return tuple(in_window(slot.probe.start_dt) for slot in facts.slots)
+
+
+def grid_in_window(facts: WeekFacts, in_window: Sequence[bool]) -> WeekGrid:
+    """The grid of a week's clock-free facts and its `time_window_mask`."""
     cells = {}
-    for slot in facts.slots:
-        is_out_of_time = bool(check_time_window(slot.probe, policy, now, detail=False))
-        state, free = slot_state(slot, is_out_of_time)
+    for slot, is_in_window in zip(facts.slots, in_window, strict=True):
+        state, free = slot_state(slot, not is_in_window)
         cells[slot.key] = Cell(slot.probe.start_dt, slot.end_dt, state, free)
     return WeekGrid(facts.days, facts.times, cells)
 

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 import holidays as holiday_calendars
-from sqlalchemy import bindparam, or_, select, type_coerce
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import String, bindparam, cast, func, inspect, or_, select, type_coerce
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.types import NullType
 
 from booking.caches import BoundedCache
 from booking.db import UTCDateTime
-from booking.domain.grid import WeekFacts, WeekGrid, week_facts, week_grid
+from booking.domain.grid import WeekFacts, WeekGrid, grid_in_window, time_window_mask, week_facts
 from booking.domain.hints import (
     SEARCH_DAYS,
     FreeStarts,
@@ -40,6 +40,11 @@ week_facts_cache: BoundedCache[WeekFacts] = BoundedCache(MAX_CACHED_WEEKS)
 MAX_CACHED_DAY_FACTS = 256
 days_facts_cache: BoundedCache[list[tuple[tuple[tuple[Request, bool], ...], ...]]] = BoundedCache(
     MAX_CACHED_DAY_FACTS)
+
+
+def settings_of(space: Space) -> tuple[object, ...]:
+    """Every column of `space` in the mapper's order: a cache key that changes with any edit of the space."""
+    return tuple(getattr(space, column.key) for column in inspect(Space).column_attrs)
 
 
 def list_spaces() -> list[Space]:
@@ -108,8 +113,14 @@ def _build_listing(session: Session, rows: Sequence[tuple[Any, ...]]) -> Listing
     return Listing(spaces, [policy_of(space) for space in spaces], keys)
 
 
+# One query with the opening hours (policy_of reads them), built once: removes the profile lines
+# 'sqlalchemy/orm/strategies.py:1040(_emit_lazyload)' (a second query) and 'coercions.py:323(expect)'.
+_SPACE_BY_SLUG = select(Space).where(Space.slug == bindparam("slug")).options(joinedload(Space.opening_hours))
+
+
 def get_space(slug: str) -> Space:
-    space: Space | None = db.session.scalar(select(Space).where(Space.slug == slug))
+    """The space with this slug, its opening hours loaded; NotFound when there is none."""
+    space: Space | None = db.session.execute(_SPACE_BY_SLUG, {"slug": slug}).unique().scalar_one_or_none()
     if space is None:
         raise NotFound()
     return space
@@ -179,6 +190,45 @@ def active_hold_rows(session: Session, space: Space, start_dt: datetime,
     return [tuple(row) for row in rows]
 
 
+# The same holds as _SPACE_HOLDS, one row per occupied interval with the units held over it
+# ("3,7,12"): a fully booked desk week is 98 rows, not 2,352 (profile line
+# 'sqlalchemy/orm/loading.py:239(<listcomp>)', a row object per hold, on every GET of it).
+_SPACE_HOLD_UNITS = (
+    select(type_coerce(BookingHold.occupied_start, NullType), type_coerce(BookingHold.occupied_end, NullType),
+           func.aggregate_strings(cast(BookingHold.unit_no, String), ","))
+    .where(
+        BookingHold.space_id == bindparam("space_id"),
+        BookingHold.is_active.is_(True),
+        BookingHold.occupied_start < bindparam("end_dt"),
+        BookingHold.occupied_start >= bindparam("low"),
+        BookingHold.occupied_end > bindparam("start_dt"),
+    )
+    .group_by(BookingHold.occupied_start, BookingHold.occupied_end)
+)
+
+
+def held_units(session: Session, space: Space, start_dt: datetime,
+               end_dt: datetime) -> tuple[tuple[Any, Any, str], ...]:
+    """Units of the space held over [start_dt, end_dt) by active holds, grouped by occupied interval.
+
+    (occupied_start, occupied_end, "unit,unit,…") per distinct interval, the instants as
+    the driver returns them (see `active_hold_rows`, which reads the same holds one row
+    each): few values to hash, so the week grid keys its cache by them.
+    """
+    rows = session.execute(_SPACE_HOLD_UNITS, {"space_id": space.id, "end_dt": end_dt,
+                                               "low": start_dt - longest_hold(space), "start_dt": start_dt})
+    return tuple((start, end, units) for start, end, units in rows)
+
+
+def unit_holds_of(session: Session, groups: Sequence[tuple[Any, Any, str]]) -> list[Hold]:
+    """One domain hold per unit of `held_units`, its booking and member ids 0.
+
+    For what reads of a hold only its unit and occupied interval (`domain.grid.week_facts`).
+    """
+    return holds_of(session, [(0, 0, int(unit), start, end)
+                              for start, end, units in groups for unit in units.split(",")])
+
+
 def holds_of(session: Session, rows: Sequence[tuple[Any, ...]]) -> list[Hold]:
     """Domain holds of `active_hold_rows`, instants converted as the UTCDateTime columns do."""
     dialect = session.get_bind().dialect
@@ -237,47 +287,76 @@ def closures_between(
     return closures
 
 
+# Built once, with bound values (profile line 'sqlalchemy/sql/coercions.py:323(expect)' under
+# own_intervals). The lower bound on the start keeps it an index range of the week: without it
+# the range ran from the space's first booking (ix_bookings_usage, space_id=? AND start_dt<?).
+_OWN_INTERVALS = select(Booking.start_dt, Booking.end_dt).where(
+    Booking.space_id == bindparam("space_id"),
+    Booking.user_id == bindparam("user_id"),
+    Booking.status.in_(("pending", "confirmed")),
+    Booking.start_dt < bindparam("end_dt"),
+    Booking.start_dt >= bindparam("low"),
+    Booking.end_dt > bindparam("start_dt"),
+)
+
+
 def own_intervals(
     session: Session, space: Space, user_id: int | None, start_dt: datetime, end_dt: datetime
 ) -> list[tuple[datetime, datetime]]:
+    """The viewer's pending and confirmed bookings of the space that overlap [start_dt, end_dt) (UTC instants).
+
+    Empty when nobody is signed in (`user_id` None). A booking is no longer than its holds (`longest_hold`).
+    """
     if user_id is None:
         return []
-    rows = session.execute(
-        select(Booking.start_dt, Booking.end_dt).where(
-            Booking.space_id == space.id,
-            Booking.user_id == user_id,
-            Booking.status.in_(("pending", "confirmed")),
-            Booking.start_dt < end_dt,
-            Booking.end_dt > start_dt,
-        )
-    )
+    rows = session.execute(_OWN_INTERVALS, {"space_id": space.id, "user_id": user_id, "end_dt": end_dt,
+                                            "low": start_dt - longest_hold(space), "start_dt": start_dt})
     return [(start, end) for start, end in rows]
 
 
-def week_view(
-    space: Space, monday: date, viewer_id: int | None, now: datetime, locale: str
-) -> WeekGrid:
-    """The week grid of a space as one viewer sees it.
+@dataclass(frozen=True)
+class KeptWeek:
+    """A week grid as one viewer sees it at one time: its clock-free facts, which slots the time
+    window lets through (`domain.grid.time_window_mask`), and a key of everything the grid shows."""
+
+    facts: WeekFacts
+    in_window: tuple[bool, ...]
+    key: Hashable
+
+    @property
+    def grid(self) -> WeekGrid:
+        return grid_in_window(self.facts, self.in_window)
+
+
+def week_of(space: Space, monday: date, viewer_id: int | None, now: datetime, locale: str) -> KeptWeek:
+    """The week grid of a space as one viewer sees it, with a key of all it shows.
 
     The clock-free part (`domain.grid.week_facts`, the calendar and unit rules of every
-    cell) is kept per worker for the same policy, week, holds, closures and own bookings:
-    all loaded here on every request, so a kept value is never stale. The time window
-    rules run on every request (`domain.grid.week_grid`).
+    cell) is kept per worker for the same policy, week, held units, closures and own
+    bookings: all loaded here on every request, so a kept value is never stale. The time
+    window rules run on every request (`domain.grid.time_window_mask`); the key is the
+    facts' key and that mask, so equal keys are equal grids.
     """
     policy = policy_of(space)
     start_dt = datetime.combine(monday, time(0), policy.zone)
     end_dt = datetime.combine(monday + timedelta(days=7), time(0), policy.zone)
     session = db.session()
     margin = longest_hold(space)
-    hold_rows = active_hold_rows(session, space, start_dt - margin, end_dt + margin)
+    groups = held_units(session, space, start_dt - margin, end_dt + margin)
     closures = closures_between(session, space, policy, start_dt, end_dt, locale)
     own = own_intervals(session, space, viewer_id, start_dt, end_dt)
-    key = (policy.key, monday, tuple(hold_rows), tuple(closures), tuple(own))
+    key = (policy.key, monday, groups, tuple(closures), tuple(own))
     facts = week_facts_cache.get(key)
     if facts is None:
-        facts = week_facts(policy, monday, holds_of(session, hold_rows), closures, own)
+        facts = week_facts(policy, monday, unit_holds_of(session, groups), closures, own)
         week_facts_cache.put(key, facts)
-    return week_grid(facts, policy, now)
+    in_window = time_window_mask(facts, policy, now)
+    return KeptWeek(facts, in_window, (key, in_window))
+
+
+def week_view(space: Space, monday: date, viewer_id: int | None, now: datetime, locale: str) -> WeekGrid:
+    """The week grid of a space as one viewer sees it (`week_of`)."""
+    return week_of(space, monday, viewer_id, now, locale).grid
 
 
 def free_starts(

@@ -17,8 +17,9 @@ from booking.forms import BookingForm, desk_count
 from booking.models import Space
 from booking.services import bookings, public_events, spaces
 from booking.views.helpers import conflict_message, locale_code
+from booking.views.main import policy_html
 from booking.views.params import day_arg, suggested_instant_arg
-from booking.views.week_grid import grid_html
+from booking.views.week_grid import week_html
 
 bp = Blueprint("spaces", __name__, url_prefix="/spaces")
 
@@ -43,11 +44,10 @@ def week(slug: str) -> str:
         first = start.astimezone(ZoneInfo(space.timezone)).date() if start is not None else glance.today
     assert first is not None
     viewer = current_user.id if current_user.is_authenticated else None
-    grid = spaces.week_view(space, first, viewer, now, locale_code())
+    week_grid = spaces.week_of(space, first, viewer, now, locale_code())
     return render_template(
-        "spaces/week.html", space=space, grid_html=grid_html(space, grid, first), monday=first, glance=glance,
-        previous=first - timedelta(days=7), following=first + timedelta(days=7),
-        events=public_events.listed(space_id=space.id)[0],
+        "spaces/week.html", space=space, week_html=week_html(space, week_grid, first), glance=glance,
+        events=public_events.upcoming_in(space, now), policy_html=policy_html,
     )
 
 

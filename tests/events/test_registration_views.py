@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 from icalendar import Calendar
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from booking.extensions import db
 from booking.models import OutboxMessage, Registration
 from booking.services import outbox
+from tests.events.factories import make_event
 
 LINK_RE = re.compile(r"(http://localhost/events/r/[A-Za-z0-9_-]+)")
 
@@ -127,6 +129,21 @@ def test_an_unknown_link_is_not_found(client, kick_off):
 def test_events_list_and_space_page_show_the_event(client, kick_off):
     assert "サテライトオフィス合同キックオフ" in client.get("/events").get_data(as_text=True)
     assert "サテライトオフィス合同キックオフ" in client.get("/spaces/hall").get_data(as_text=True)
+
+
+def test_the_space_page_lists_its_upcoming_events_soonest_first_and_no_other(client, kick_off, hall,
+                                                                             create_space, create_user):
+    host, studio = create_user(role="staff"), create_space(slug="studio", max_people=10)
+    start = kick_off.booking.start_dt
+    make_event(hall, host, start - timedelta(days=20), start - timedelta(days=20, hours=-1), title_ja="終わった会")
+    make_event(hall, host, start - timedelta(days=2), start - timedelta(days=2, hours=-1), title_ja="先の会")
+    make_event(studio, host, start, start + timedelta(hours=1), title_ja="別の部屋の会")
+    make_event(hall, host, start + timedelta(days=1), start + timedelta(days=1, hours=1), title_ja="下書きの会",
+               status="pending")
+    page = client.get("/spaces/hall").get_data(as_text=True)
+    listed = page[page.index('class="space-events"'):]
+    assert listed.index("先の会") < listed.index("サテライトオフィス合同キックオフ")
+    assert "終わった会" not in page and "別の部屋の会" not in page and "下書きの会" not in page
 
 
 def test_the_registrants_page_names_the_status_not_a_date(client, kick_off):

@@ -96,8 +96,13 @@ def test_a_changed_opening_is_a_new_policy_and_a_new_grid(create_space, create_u
 
 def test_the_kept_grid_is_the_grid_the_rules_build(create_space, create_user):
     space = create_space(kind="pooled", unit_count=3, setup_minutes=30)
-    member = create_user()
+    member, other = create_user(), create_user()
     book(member, space, local(MONDAY, 10))
+    # Holds of one interval on two units, and of another interval overlapping them: the grid
+    # reads the holds grouped by interval (`held_units`), the rules one by one.
+    book(other, space, local(MONDAY, 10))
+    book(other, space, local(MONDAY, 11), hours=2)
+    book(member, space, local(MONDAY + timedelta(days=6), 19))
     week_view(space, MONDAY, member.id, NOW, "ja")
     kept = week_view(space, MONDAY, member.id, NOW + timedelta(hours=30), "ja")
     policy = policy_of(space)

@@ -22,3 +22,13 @@ def test_the_same_week_in_another_language_is_rendered_in_that_language(client, 
     client.submit("/language", {"locale": "en"})
     page = client.get(url).get_data(as_text=True)
     assert 'aria-label="free Studio' in page and "空き" not in page
+
+
+def test_the_feed_address_under_the_kept_week_follows_the_base_url(app, client, create_space):
+    create_space(slug="studio")
+    url = f"/spaces/studio?week={monday_ahead().isoformat()}"
+    app.config["BASE_URL"] = "https://booking.example.jp"
+    assert "https://booking.example.jp/spaces/studio/calendar.ics" in client.get(url).get_data(as_text=True)
+    app.config["BASE_URL"] = "https://floor.example.org"
+    page = client.get(url).get_data(as_text=True)
+    assert "https://floor.example.org/spaces/studio/calendar.ics" in page and "booking.example.jp" not in page
