@@ -160,16 +160,16 @@ def listed(now: datetime | None = None, space_id: int | None = None) -> tuple[li
 # the desk week's page took 0.5 s with 1,000,000 bookings of history, 14 ms with 10,000).
 _UPCOMING_IN_SPACE = (
     select(PublicEvent).join(PublicEvent.booking).options(contains_eager(PublicEvent.booking))
-    .where(PublicEvent.status == "published", Booking.status == "confirmed",
+    .where(PublicEvent.status.in_(SHOWN), Booking.status != "pending",
            Booking.space_id == bindparam("space_id"), Booking.start_dt >= bindparam("low"),
            Booking.end_dt > bindparam("now"))
-    .order_by(Booking.start_dt)
+    .order_by(Booking.start_dt, PublicEvent.id)
 )
 
 
 def upcoming_in(space: Space, now: datetime) -> list[PublicEvent]:
-    """`listed(now, space.id)[0]`: the space's published events of confirmed bookings not ended at `now`
-    (UTC), soonest first, their bookings loaded; the past ones are not read (a booking is no longer
+    """`listed(now, space.id)[0]`: the space's events visitors may see (called-off ones too, marked as
+    such) not ended at `now` (UTC), soonest first, their bookings loaded; the past ones are not read (a booking is no longer
     than its holds, `services.spaces.longest_hold`)."""
     return list(db.session.scalars(_UPCOMING_IN_SPACE, {"space_id": space.id, "now": now,
                                                          "low": now - longest_hold(space)}))

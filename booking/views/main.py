@@ -35,6 +35,22 @@ def card_html(space: Space, seen: spaces.Availability, settings: tuple[object, .
     return found
 
 
+# The policy in plain words (spaces/_policy.html) on a space's week page, per worker, keyed by the
+# locale and every column of the space.
+MAX_CACHED_POLICIES = 256
+policy_html_cache: BoundedCache[Markup] = BoundedCache(MAX_CACHED_POLICIES)
+
+
+def policy_html(space: Space) -> Markup:
+    """spaces/_policy.html for one space in the viewer's language, rendered once per space and locale."""
+    key = (locale_code(), *spaces.settings_of(space))
+    found = policy_html_cache.get(key)
+    if found is None:
+        found = Markup(render_template("spaces/_policy.html", space=space))
+        policy_html_cache.put(key, found)
+    return found
+
+
 @bp.get("/")
 def index() -> str:
     """The spaces of the floor with their descriptions and today's and tomorrow's availability."""
