@@ -290,7 +290,7 @@ def test_a_withdrawn_event_stays_listed_marked_cancelled_in_words_on_events_and_
         assert "残り" not in item and "満席" not in item, url
     with client.session_transaction() as session:
         session["locale"] = "en"
-    assert '<span class="status cancelled">Cancelled</span>' in client.get("/events").get_data(as_text=True)
+    assert '<span class="status cancelled">Called off</span>' in client.get("/events").get_data(as_text=True)
 
 
 def test_a_listed_cancelled_event_reads_cancelled_in_its_page_data_and_the_feed_too(client, kick_off, create_user):
