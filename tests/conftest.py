@@ -34,6 +34,7 @@ from sqlalchemy.pool import NullPool
 from werkzeug.routing.rules import Rule
 
 from booking import create_app
+from booking.demo import DEADLINE_MARGIN
 from booking.domain.totp import time_step
 from booking.extensions import db
 from booking.models import Booking, BookingHold, OpeningPeriod, Space, User
@@ -430,7 +431,9 @@ def create_booking(app: Flask) -> Callable[..., Booking]:
 
 
 _DEMO_ROWS: dict[str, Any] = {}
-DEMO_ROWS_KEPT_S = 600  # a copy older than this is seeded afresh: the demo is laid out around "now"
+# A copy older than this is seeded afresh: the demo is laid out around "now". Half of the demo's
+# DEADLINE_MARGIN (1 h): a request it left waiting still has 30 minutes before its deadline.
+DEMO_ROWS_KEPT_S = DEADLINE_MARGIN.total_seconds() / 2
 
 
 @pytest.fixture
