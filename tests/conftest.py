@@ -4,7 +4,7 @@ The suite runs on SQLite by default. With TEST_DATABASE_URL set (PostgreSQL), th
 same tests run there: the schema is migrated once, and every table is emptied after
 each test. With CI set, a skipped test fails the run.
 
-Under pytest-xdist (`-n 2`, as `make test` runs) every worker is a process of its own
+Under pytest-xdist (`-n 3`, as `make test` runs) every worker is a process of its own
 with a database of its own: PostgreSQL `<TEST_DATABASE_URL's database>_gw0`, `_gw1`…,
 created at the start of the worker's session and dropped at its end; SQLite files and
 every server port were per test already (tmp_path, port 0).
@@ -494,7 +494,7 @@ def shown_day(day: date, locale: str = "ja") -> str:
     return f"{day:%a} {day.day} {day:%b %Y}"
 
 
-# Under pytest-xdist (`make test` runs two workers): the tests that start many OS processes
+# Under pytest-xdist (`make test` runs three workers): the tests that start many OS processes
 # (race tests, real gunicorn and PostgreSQL fault tests: the modules marked slow) run one at
 # a time on one worker, so two of them never compete for the two cores and miss their
 # timeouts. That group is handed out first, being the biggest unit of work; the workers'
