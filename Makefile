@@ -19,8 +19,8 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 # `make test` runs the suite in this many pytest-xdist workers (0: in one process). Most of
 # the suite's time is waiting (the browser, real processes, sleeps), which workers overlap:
-# with two, a whole SQLite run used ~350 s of CPU in 384 s on two cores (45 %); a third
-# worker fills the waits (SQLite 395 s, PostgreSQL 323 s, on a machine still loaded by others);
+# with two, a whole SQLite run used 260 s of CPU in 270 s on two cores (48 %); with three,
+# the same suite right after took 204 s (265 s of CPU). PostgreSQL with three: 323 s, loaded.
 # tests/conftest.py gives each worker its own PostgreSQL database and SQLite files, and
 # keeps the tests that start many processes together in one worker (--dist loadgroup).
 # Extra pytest options go in PYTEST_ADDOPTS, e.g. PYTEST_ADDOPTS=--durations=40 make test.
