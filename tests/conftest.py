@@ -4,7 +4,7 @@ The suite runs on SQLite by default. With TEST_DATABASE_URL set (PostgreSQL), th
 same tests run there: the schema is migrated once, and every table is emptied after
 each test. With CI set, a skipped test fails the run.
 
-Under pytest-xdist (`-n 2`, as `make test` runs) every worker is a process of its own
+Under pytest-xdist (`-n 3`, as `make test` runs) every worker is a process of its own
 with a database of its own: PostgreSQL `<TEST_DATABASE_URL's database>_gw0`, `_gw1`…,
 created at the start of the worker's session and dropped at its end; SQLite files and
 every server port were per test already (tmp_path, port 0).
@@ -29,11 +29,12 @@ from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from jinja2 import BytecodeCache, Environment
 from jinja2.bccache import Bucket
-from sqlalchemy import Engine, create_engine, make_url, select, text
+from sqlalchemy import Engine, Integer, create_engine, make_url, select, text
 from sqlalchemy.pool import NullPool
 from werkzeug.routing.rules import Rule
 
 from booking import create_app
+from booking.demo import DEADLINE_MARGIN
 from booking.domain.totp import time_step
 from booking.extensions import db
 from booking.models import Booking, BookingHold, OpeningPeriod, Space, User
@@ -429,6 +430,52 @@ def create_booking(app: Flask) -> Callable[..., Booking]:
     return make
 
 
+_DEMO_ROWS: dict[str, Any] = {}
+# A copy older than this is seeded afresh: the demo is laid out around "now". Half of the demo's
+# DEADLINE_MARGIN (1 h): a request it left waiting still has 30 minutes before its deadline.
+DEMO_ROWS_KEPT_S = DEADLINE_MARGIN.total_seconds() / 2
+
+
+@pytest.fixture
+def seeded_demo(app: Flask) -> None:
+    """This test's database holds the demo data of `booking.demo.seed_demo`, as just seeded.
+
+    seed_demo books some 140 requests through the booking service: 4–10 s, on every test
+    that reads the demo. The first such test of a process seeds; the rows of every table
+    are kept, and the next tests (on the same Tokyo day, within DEMO_ROWS_KEPT_S) get a copy
+    of them inserted table by table (and PostgreSQL's sequences moved past them), which is
+    the state the seeding left. Tests of the seeding itself (twice, no mail, the setup
+    command) call seed_demo, not this.
+    """
+    from zoneinfo import ZoneInfo
+
+    from booking.demo import seed_demo
+
+    tables = db.metadata.sorted_tables
+    day = datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    kept = _DEMO_ROWS.get("rows")
+    if kept is None or _DEMO_ROWS["day"] != day or clock.monotonic() - _DEMO_ROWS["at"] > DEMO_ROWS_KEPT_S:
+        assert seed_demo()["bookings"] > 0
+        db.session.commit()
+        rows = {table.name: [dict(row._mapping) for row in db.session.execute(select(table))] for table in tables}
+        db.session.rollback()
+        # Rows whose insert fires a counting trigger (registrations) would be counted twice: seed those afresh.
+        if not rows["registrations"]:
+            _DEMO_ROWS.update(rows=rows, day=day, at=clock.monotonic())
+        return
+    for table in tables:
+        if kept[table.name]:
+            db.session.execute(table.insert(), kept[table.name])
+    if engine_name() == "postgresql":
+        for table in tables:
+            key = list(table.primary_key.columns)
+            if len(key) == 1 and isinstance(key[0].type, Integer) and kept[table.name]:
+                db.session.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', '{key[0].name}'), "
+                    f"(SELECT max(\"{key[0].name}\") FROM \"{table.name}\"))"))
+    db.session.commit()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """In CI a skipped test is a failure: PostgreSQL and browser tests must really run."""
     if not os.environ.get("CI"):
@@ -447,7 +494,7 @@ def shown_day(day: date, locale: str = "ja") -> str:
     return f"{day:%a} {day.day} {day:%b %Y}"
 
 
-# Under pytest-xdist (`make test` runs two workers): the tests that start many OS processes
+# Under pytest-xdist (`make test` runs three workers): the tests that start many OS processes
 # (race tests, real gunicorn and PostgreSQL fault tests: the modules marked slow) run one at
 # a time on one worker, so two of them never compete for the two cores and miss their
 # timeouts. That group is handed out first, being the biggest unit of work; the workers'

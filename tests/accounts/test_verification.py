@@ -103,9 +103,6 @@ def test_asking_again_sends_a_new_link_and_the_old_one_stops_working(client, inb
     assert user("hana@example.jp").is_verified
 
 
-def test_the_demo_accounts_are_verified(app):
-    from booking.demo import seed_demo
-
-    seed_demo()
+def test_the_demo_accounts_are_verified(seeded_demo):
     db.session.expire_all()
     assert all(u.is_verified for u in db.session.scalars(select(User)))

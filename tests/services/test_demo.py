@@ -38,8 +38,7 @@ def test_seeding_twice_does_not_duplicate_anything_and_never_double_books(app):
     assert all(earlier[1] <= later[0] for earlier, later in zip(intervals, intervals[1:], strict=False))
 
 
-def test_the_demo_has_the_studio_the_desks_and_the_hall(app):
-    seed_demo()
+def test_the_demo_has_the_studio_the_desks_and_the_hall(seeded_demo):
     spaces = {s.slug: s for s in db.session.scalars(select(Space))}
     assert set(spaces) == {"tsulunos", "netsugen-desks", "netsugen-hall"}
 
@@ -54,8 +53,7 @@ def test_the_demo_has_the_studio_the_desks_and_the_hall(app):
     assert sorted(monday) == [(9, 12), (13, 20)]
 
 
-def test_no_demo_change_time_lies_in_the_future(app, client):
-    seed_demo()
+def test_no_demo_change_time_lies_in_the_future(seeded_demo, client):
     before = datetime.now(UTC)
     db.session.rollback()
     times = [t for row in db.session.execute(select(Booking.created_at, Booking.updated_at)) for t in row]
@@ -67,19 +65,17 @@ def test_no_demo_change_time_lies_in_the_future(app, client):
             assert parse_date(response.headers["Last-Modified"]) <= datetime.now(UTC)
 
 
-def test_every_seeded_request_waits_for_a_deadline_after_now(app):
-    seed_demo()
+def test_every_seeded_request_waits_for_a_deadline_after_now(seeded_demo):
     now = datetime.now(UTC)
     pending = db.session.scalars(select(Booking).where(Booking.status == "pending")).all()
     assert pending and all(deadline_of(b) > now for b in pending)
 
 
-def test_the_demo_has_the_kick_off_in_the_hall_as_a_public_event(app):
+def test_the_demo_has_the_kick_off_in_the_hall_as_a_public_event(seeded_demo):
     from zoneinfo import ZoneInfo
 
     from booking.models import PublicEvent
 
-    seed_demo()
     [event] = db.session.scalars(select(PublicEvent))
     zone = ZoneInfo("Asia/Tokyo")
     start, end = event.booking.start_dt.astimezone(zone), event.booking.end_dt.astimezone(zone)
