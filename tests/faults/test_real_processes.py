@@ -170,9 +170,9 @@ def sqlite_lock_under_load(app, database_url, tmp_path, smtp_server):
     assert len(writes) >= 5 and {status for status, _ in writes} == {503}
     assert max(seconds for _, seconds in writes) < 5
     assert len(reads) >= 5 and {status for status, _ in reads} == {200}
-    # Reads never wait for the lock: a read that did would take the 1.5 s busy timeout or fail.
-    read_times = sorted(seconds for _, seconds in reads)
-    assert read_times[len(read_times) // 2] < 1 and read_times[-1] < 1.5, read_times
+    # Reads never wait for the lock: every read done while it was held (35 s, far past the 1.5 s
+    # busy timeout) answered 200; one that waited would have ended in the timeout's 503. Their
+    # durations are printed above, not asserted: on a loaded machine a read alone can take 1.5 s.
     assert_nothing_lost(load.statuses)
     assert load.statuses[503] > 0
     deliver_everything(app, inbox)
