@@ -168,9 +168,9 @@ _UPCOMING_IN_SPACE = (
 
 
 def upcoming_in(space: Space, now: datetime) -> list[PublicEvent]:
-    """`listed(now, space.id)[0]`: the space's events visitors may see (called-off ones too, marked as
-    such) not ended at `now` (UTC), soonest first, their bookings loaded; the past ones are not read (a booking is no longer
-    than its holds, `services.spaces.longest_hold`)."""
+    """`listed(now, space.id)[0]`: the space's events visitors may see (called-off ones too, marked
+    as such) not ended at `now` (UTC), soonest first, their bookings loaded; the past ones are not
+    read (a booking is no longer than its holds, `services.spaces.longest_hold`)."""
     return list(db.session.scalars(_UPCOMING_IN_SPACE, {"space_id": space.id, "now": now,
                                                          "low": now - longest_hold(space)}))
 
