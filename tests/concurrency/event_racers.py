@@ -40,7 +40,7 @@ def register_through_service(database_url: str, job: Registering, barrier: Barri
     # The race is about seats: the mail stays in the outbox for the worker, so the racers'
     # writes are the registrations alone (40 racers, each also claiming and settling its mail
     # in the same database, would triple the writes SQLite serialises).
-    delivery.kick = lambda _app, _ids: None
+    delivery.kick = lambda _app, _ids, _leased=(): None
     with app.app_context():
         try:
             data = RegistrationInput(name=f"Racer {job.number}", email=f"racer{job.number}@example.jp",
