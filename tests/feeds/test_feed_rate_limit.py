@@ -78,3 +78,25 @@ def test_each_feed_address_and_each_client_behind_the_proxy_has_its_own_count(cl
 
     assert spaces == [200, 200, 200, 429]
     assert (mine, other) == (200, 200)
+
+
+def test_a_flood_of_distinct_feed_addresses_keeps_the_local_windows_bounded_and_the_recent_ones_counted(monkeypatch):
+    """Break-it run 2026-11-29: 16,000 made-up feed addresses grew the windows without bound and
+    copied them on every new one. Now the oldest windows go first, and a recent one keeps its count."""
+    from limits import parse
+
+    from booking.limits import LocalWindows
+
+    monkeypatch.setattr(LocalWindows, "MAX_WINDOWS", 50)
+    windows = LocalWindows()
+    limit = parse("3 per minute")
+    now = 1_000_000.0
+    for number in range(500):
+        assert windows.hit(limit, ("203.0.113.9", f"/feeds/T{number:08d}/bookings.ics"), now) is None
+    assert len(windows.windows) == 50
+    polled = ("198.51.100.7", "/feeds/real/bookings.ics")
+    for _ in range(3):
+        assert windows.hit(limit, polled, now + 1) is None
+    for number in range(49):  # fewer new addresses than the bound: the polled window stays
+        windows.hit(limit, ("203.0.113.9", f"/feeds/U{number:08d}/bookings.ics"), now + 2)
+    assert windows.hit(limit, polled, now + 3) == now + 1 + 60
