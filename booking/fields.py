@@ -50,7 +50,14 @@ from wtforms.validators import (
 )
 
 from booking.dates import format_day
-from booking.domain.bounds import FIRST_DAY, LAST_DAY, clean_multiline, is_single_line, is_supported_day
+from booking.domain.bounds import (
+    FIRST_DAY,
+    LAST_DAY,
+    clean_multiline,
+    has_visible_text,
+    is_single_line,
+    is_supported_day,
+)
 
 NOT_ONE_LINE = _l("Use a single line, without line breaks or control characters.")
 NOT_A_DATE = _l("Enter a date as year-month-day, e.g. 2026-12-02.")
@@ -124,7 +131,12 @@ class OneValue:
 
 
 def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+    """Surrounding spaces off; a value that shows nothing (spaces, zero-width or format characters
+    only) is an empty one, so a required field asks for it (bounds.has_visible_text)."""
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    return value if has_visible_text(value) else ""
 
 
 class LineField(OneValue, StringField):
@@ -165,7 +177,7 @@ class TextField(OneValue, TextAreaField):
     def __init__(self, label: Any = None, validators: list[Any] | None = None, *, max_length: int,
                  **kwargs: Any) -> None:
         super().__init__(label, [*(validators or []), Length(max=max_length)],
-                         filters=[lambda v: clean_multiline(v).strip() if isinstance(v, str) else v], **kwargs)
+                         filters=[lambda v: _strip(clean_multiline(v)) if isinstance(v, str) else v], **kwargs)
 
 
 class DayField(OneValue, DateField):

@@ -9,6 +9,7 @@ in a one-line title.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 # The years the floor can be booked in: wide enough for any real booking, and far from
@@ -22,10 +23,16 @@ MAX_INTEGER = 2**31 - 1
 # C0 controls, DEL, C1 controls, and the Unicode line and paragraph separators: none of them
 # belongs in a one-line value (RFC 5545 §3.3.11 forbids the controls in TEXT; a line break
 # in a mail header or a CSV cell splits the record).
+# The explicit directional embeddings, overrides and isolates (Unicode UAX #9 §2; CVE-2021-42574,
+# "Trojan Source") are refused too: they make a title or a mail subject read in another order
+# than it is written, and Japanese and English text never needs them.
 _LINE_BREAKS = "\n\r\u0085\u2028\u2029"
-_NOT_IN_A_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NOT_IN_A_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # In multi-line text only line feeds stay; tabs become spaces and other controls go.
-_DROPPED_FROM_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]")
+_DROPPED_FROM_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069]")
+# Characters that show nothing on their own: separators (Z*), controls (Cc) and format characters
+# (Cf: zero-width space and joiners, the directional marks, the byte order mark).
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
 _ANY_NEWLINE = re.compile(r"\r\n|[\r\u0085\u2028\u2029]")
 
 
@@ -37,6 +44,12 @@ def is_supported_day(day: date) -> bool:
 def is_single_line(text: str) -> bool:
     """True when `text` has no line break and no control character (TAB included)."""
     return _NOT_IN_A_LINE.search(text) is None
+
+
+def has_visible_text(text: str) -> bool:
+    """True when `text` has at least one character that shows something (not only spaces,
+    zero-width or format characters): a title of U+200B alone is no title."""
+    return any(unicodedata.category(char) not in _INVISIBLE_CATEGORIES for char in text)
 
 
 def has_line_break(text: str) -> bool:

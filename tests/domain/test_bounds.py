@@ -11,6 +11,7 @@ from booking.domain.bounds import (
     LAST_DAY,
     clean_multiline,
     has_line_break,
+    has_visible_text,
     is_single_line,
     is_supported_day,
     one_line,
@@ -53,3 +54,19 @@ def test_multiline_text_keeps_line_breaks_as_lf_and_drops_other_controls(text, c
 def test_a_stored_value_is_shown_on_one_line(text, shown):
     assert one_line(text) == shown
     assert not has_line_break(one_line(text))
+
+
+@pytest.mark.parametrize(("text", "visible"), [
+    ("\u202e\u200b", False),  # the break-it run's title: right-to-left override and a zero-width space
+    ("\u200b\u200c\u200d\ufeff", False), ("\u3000 \u00a0", False), ("", False), ("\u2066\u2069", False),
+    ("a", True), ("収録", True), ("\u200b収録", True), ("😀", True),
+])
+def test_a_value_of_invisible_characters_alone_shows_nothing(text, visible):
+    assert has_visible_text(text) is visible
+
+
+@pytest.mark.parametrize("text", ["\u202eevil", "a\u202ab", "x\u202d", "\u2066x\u2069", "\u2067x", "\u2068x"])
+def test_directional_overrides_and_isolates_are_not_in_a_line_and_dropped_from_text(text):
+    assert not is_single_line(text)
+    assert clean_multiline(text) == text.translate({code: None for code in [*range(0x202A, 0x202F),
+                                                                                *range(0x2066, 0x206A)]})

@@ -168,9 +168,11 @@ def test_several_refusals_are_shown_together(client, create_space, member):
         ({"purpose": "y" * 2001}, "“Purpose” takes at most 2000 characters; this has 2001."),
         ({"attendees": "many"}, "Expected attendees: a number of people from 0 to 10000."),
         ({"attendees": "-1"}, "Expected attendees: a number of people from 0 to 10000."),
+        ({"title": "\u202eevil"}, "Use a single line, without line breaks or control characters."),
     ],
     ids=["30 February", "words for a date", "hour 25", "bare hour", "reversed", "empty range",
-         "no date", "no title", "huge title", "huge purpose", "words for attendees", "negative attendees"],
+         "no date", "no title", "huge title", "huge purpose", "words for attendees", "negative attendees",
+         "right-to-left override"],
 )
 def test_malformed_input_gets_a_form_error_next_to_the_field(client, create_space, member, changes, field_message):
     create_space(slug="room", hours=MORNINGS)
@@ -181,6 +183,16 @@ def test_malformed_input_gets_a_form_error_next_to_the_field(client, create_spac
     assert field_message in form_errors(page)
     name = next(iter(changes))
     assert input_value(page, name) == sent[name]
+    assert written() == (0, 0)
+
+
+@pytest.mark.parametrize("title", ["\u202e\u200b", "\u200b\u200d", "\ufeff\u3000"])
+def test_a_title_of_invisible_characters_alone_is_no_title(client, create_space, member, title):
+    """Break-it run 2026-11-29: U+202E U+200B was booked with a blank title."""
+    create_space(slug="room", hours=MORNINGS)
+    response = client.submit("/spaces/room/book", typed(title=title))
+    assert response.status_code == 422
+    assert "Enter a title." in form_errors(response.get_data(as_text=True))
     assert written() == (0, 0)
 
 
