@@ -255,6 +255,8 @@ class EditBookingForm(BookingForm):
             raise ValidationError(_l("List desk numbers separated by commas, e.g. 3, 4.")) from error
         if self.desks is not None and any(n > self.desks for n in self.unit_numbers()):
             raise ValidationError(_l("This space has desks 1 to %(max)s.", max=self.desks))
+        if len(set(self.unit_numbers())) != len(self.unit_numbers()):
+            raise ValidationError(_l("Name each desk number only once."))
         if self.unit_numbers() and len(self.unit_numbers()) != (self.seats.data or 1):
             raise ValidationError(_l("Name as many desks as you book, or leave this empty."))
 

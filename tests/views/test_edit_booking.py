@@ -79,3 +79,20 @@ def test_a_desk_number_past_the_pool_is_a_field_error_naming_the_desks(
     assert "just taken" not in text and 'value="999"' in text
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).unit_numbers == [2]
+
+
+def test_a_desk_number_named_twice_is_a_field_error_not_a_conflict(client, create_user, create_space, create_booking):
+    """Break-it run 2026-11-29: seats 2 with desks "3,3" was answered 409 "Those desks were just taken"."""
+    member = create_user(locale="en")
+    desks = create_space(kind="pooled", unit_count=24)
+    booking = create_booking(desks, member, at(DAY, 10), at(DAY, 11), units=(2,))
+    client.login(member.email)
+
+    response = client.submit(f"/bookings/{booking.id}/edit", form_of(booking, seats="2", units="3, 3"))
+
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert [html.unescape(e) for e in FIELD_ERROR_RE.findall(text)] == ["Name each desk number only once."]
+    assert "just taken" not in text and 'value="3, 3"' in text
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).unit_numbers == [2]
