@@ -155,8 +155,20 @@ def requests() -> str:
     """Pending requests, most urgent first, a page at a time, with what each competes with."""
     page = staff.approval_queue_page(page_arg("page", MAX_QUEUE_PAGE))
     return render_template("staff/requests.html", queue=series.grouped_queue(page.entries), page=page,
+                           back_page=page.number if page.number > 1 else None,
                            now=utcnow(), form=RejectForm(formdata=None), spaces=spaces.list_spaces(),
                            decline_form=DeclineChangeForm(formdata=None), series_form=DecideSeriesForm(formdata=None))
+
+
+def _queue_page() -> int | None:
+    """The queue's page a decision was taken on (?page=, carried by the decision's form); None for page 1."""
+    number = page_arg("page", MAX_QUEUE_PAGE)
+    return number if number > 1 else None
+
+
+def _back_to_queue() -> Response:
+    """Back to the queue's page the decision was taken on, so staff working through page 2 stay there."""
+    return redirect(url_for("staff.requests", page=_queue_page()))
 
 
 @bp.get("/bookings/<int:booking_id>")
@@ -182,7 +194,7 @@ def approve(booking_id: int) -> Response:
     if approval.auto_rejected:
         flash(_("%(count)s overlapping request(s) were rejected automatically.",
                 count=len(approval.auto_rejected)), "info")
-    return redirect(url_for("staff.requests"))
+    return _back_to_queue()
 
 
 @bp.route("/requests/<int:booking_id>/reject", methods=["GET", "POST"])
@@ -195,7 +207,8 @@ def reject(booking_id: int) -> str | Response | tuple[str, int]:
         return redirect(url_for("staff.booking", booking_id=booking_id))
     form = RejectForm()
     if not form.validate_on_submit():
-        return render_template("staff/reject.html", booking=found, form=form), (
+        return render_template("staff/reject.html", booking=found, form=form,
+                               back_page=_queue_page()), (
             422 if form.is_submitted() else 200)
     try:
         staff.reject(current_user, booking_id, form.note.data or "")
@@ -203,7 +216,7 @@ def reject(booking_id: int) -> str | Response | tuple[str, int]:
         _flash_refusal(error)
         return redirect(url_for("staff.booking", booking_id=booking_id))
     flash(_("The request was rejected; the member can read your note."), "success")
-    return redirect(url_for("staff.requests"))
+    return _back_to_queue()
 
 
 @bp.post("/changes/<int:booking_id>/approve")
@@ -218,7 +231,7 @@ def approve_change(booking_id: int) -> Response:
         _flash_refusal(error)
         return redirect(url_for("staff.booking", booking_id=booking_id))
     flash(_("The change was approved; the member gets the updated booking."), "success")
-    return redirect(url_for("staff.requests"))
+    return _back_to_queue()
 
 
 @bp.post("/changes/<int:booking_id>/decline")
@@ -235,7 +248,7 @@ def decline_change(booking_id: int) -> Response:
         _flash_refusal(error)
         return redirect(url_for("staff.booking", booking_id=booking_id))
     flash(_("The change was rejected; the booking stays as it was."), "success")
-    return redirect(url_for("staff.requests"))
+    return _back_to_queue()
 
 
 @bp.route("/spaces/<slug>/book", methods=["GET", "POST"])

@@ -217,3 +217,22 @@ def test_a_short_queue_has_no_pager(staff_client, space, member):
     ask(member, space, at(2), at(4))
     page = staff_client.get("/staff/requests").get_data(as_text=True)
     assert 'rel="next"' not in page and "?page=" not in page
+
+
+def test_deciding_on_the_queues_second_page_returns_to_the_second_page(staff_client, twelve_requests):
+    """Break-it run 2026-11-29: approving or rejecting on page 2 led back to page 1."""
+    second = staff_client.get("/staff/requests?page=2").get_data(as_text=True)
+    approved, rejected = twelve_requests[10], twelve_requests[11]
+    assert f'action="/staff/requests/{approved}/approve?page=2"' in second
+    assert f'href="/staff/requests/{rejected}/reject?page=2"' in second
+
+    response = staff_client.submit(f"/staff/requests/{approved}/approve?page=2")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/staff/requests?page=2")
+
+    reject_page = staff_client.get(f"/staff/requests/{rejected}/reject?page=2").get_data(as_text=True)
+    assert f'action="/staff/requests/{rejected}/reject?page=2"' in reject_page
+    response = staff_client.submit(f"/staff/requests/{rejected}/reject?page=2", {"note": "The hall is taken."})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/staff/requests?page=2")
+
+    first = staff_client.get("/staff/requests").get_data(as_text=True)
+    assert "?page=" not in re.sub(r'<nav.*?</nav>', "", first, flags=re.S)  # page 1's forms carry no page
