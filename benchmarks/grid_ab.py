@@ -18,11 +18,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from sqlalchemy import create_engine
-
 from benchmarks import race_http, run_all
-from benchmarks.baseline import seed_reference_rows
-from benchmarks.fresh_db import fresh_database, make_app, migrate
+from benchmarks.fresh_db import fresh_database
 from benchmarks.race_http import Browser, free_port, start_gunicorn
 
 ROUNDS, SECONDS = int(os.environ.get("ROUNDS", 5)), float(os.environ.get("SECONDS", 3))
@@ -52,13 +49,7 @@ def main() -> int:
     else:
         os.environ.pop("DATABASE_URL", None)
     with fresh_database("ab") as (url, instance):
-        os.environ["BOOKING_INSTANCE_PATH"] = str(instance)
-        app = make_app(url, instance)
-        migrate(app)
-        fixture = run_all.seed_product(app, url)
-        engine = create_engine(url)
-        seed_reference_rows(engine)
-        engine.dispose()
+        app, fixture = run_all.seed_benchmark(url, instance)
         meter = run_all.CpuMeter(url)
         servers: dict[str, run_all.Server] = {}
         try:

@@ -21,11 +21,9 @@ import sys
 import time
 from collections.abc import Callable
 
-from sqlalchemy import create_engine
-
 from benchmarks import run_all
-from benchmarks.baseline import one_query_app, seed_reference_rows
-from benchmarks.fresh_db import fresh_database, make_app, migrate
+from benchmarks.baseline import one_query_app
+from benchmarks.fresh_db import fresh_database
 from benchmarks.race_http import PASSWORD
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -44,13 +42,7 @@ def cpu_ms(get: Callable[[], object], n: int) -> float:
 def main() -> int:
     runs = int(os.environ.get("RUNS", "200"))
     with fresh_database("gridprof") as (url, instance):
-        os.environ["BOOKING_INSTANCE_PATH"] = str(instance)
-        app = make_app(url, instance)
-        migrate(app)
-        fixture = run_all.seed_product(app, url)
-        engine = create_engine(url)
-        seed_reference_rows(engine)
-        engine.dispose()
+        app, fixture = run_all.seed_benchmark(url, instance)
         os.environ["BENCH_DATABASE_URL"] = url
         reference = one_query_app().test_client()
         client = app.test_client()

@@ -26,11 +26,10 @@ import time
 
 from flask import render_template
 from flask_login import current_user
-from sqlalchemy import create_engine
 
 from benchmarks import run_all
-from benchmarks.baseline import one_query_app, seed_reference_rows
-from benchmarks.fresh_db import fresh_database, make_app, migrate
+from benchmarks.baseline import one_query_app
+from benchmarks.fresh_db import fresh_database, make_app
 from benchmarks.race_http import PASSWORD
 
 
@@ -39,13 +38,7 @@ def main() -> None:
     requests = int(os.environ.get("N", "500"))
     profiled = set(filter(None, os.environ.get("PROFILE", "").split(",")))
     with fresh_database("pages") as (url, instance):
-        os.environ["BOOKING_INSTANCE_PATH"] = str(instance)
-        seeding = make_app(url, instance)
-        migrate(seeding)
-        fixture = run_all.seed_product(seeding, url)
-        engine = create_engine(url)
-        seed_reference_rows(engine)
-        engine.dispose()
+        seeding, fixture = run_all.seed_benchmark(url, instance)
         os.environ["BENCH_DATABASE_URL"] = url
         app = make_app(url, instance, WTF_CSRF_ENABLED=True)
         bare = app.jinja_env.from_string('{% extends "base.html" %}')

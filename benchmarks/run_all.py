@@ -150,6 +150,20 @@ class Fixture:
     post_first_day: date
 
 
+def seed_benchmark(url: str, instance: Path) -> tuple[Flask, Fixture]:
+    """Migrate the fresh database at `url`, seed the product's benchmark data (`seed_product`) and the
+    one-query reference's rows; returns the app that seeded it and the fixture. For the tools that
+    measure one page at a time (grid_ab, grid_profile, page_profile)."""
+    os.environ["BOOKING_INSTANCE_PATH"] = str(instance)
+    app = make_app(url, instance)
+    migrate(app)
+    fixture = seed_product(app, url)
+    engine = create_engine(url)
+    seed_reference_rows(engine)
+    engine.dispose()
+    return app, fixture
+
+
 def seed_product(app: Flask, url: str) -> Fixture:
     """Spaces and bookings for every target; see the module docstring of week_view for the desks."""
     today = datetime.now(TOKYO).date()
