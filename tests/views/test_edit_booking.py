@@ -96,3 +96,17 @@ def test_a_desk_number_named_twice_is_a_field_error_not_a_conflict(client, creat
     assert "just taken" not in text and 'value="3, 3"' in text
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).unit_numbers == [2]
+
+
+def test_the_booking_page_names_the_held_desks_by_their_glossary_term(client, create_user, create_space,
+                                                                      create_booking):
+    """Break-it run 2026-11-29: the desks held (numbers) were labelled デスク数, the term for a count."""
+    member = create_user(locale="ja")
+    desks = create_space(kind="pooled", unit_count=24)
+    booking = create_booking(desks, member, at(DAY, 10), at(DAY, 11), units=(2, 5))
+    client.login(member.email)
+
+    page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
+
+    assert "<dt>デスク番号</dt><dd>2, 5</dd>" in page
+    assert "デスク数</dt><dd>2, 5" not in page
