@@ -53,7 +53,7 @@ def test_booking_desks_from_the_grid_confirms_them_and_shows_the_desk_numbers(
     expect(page.get_by_role("status")).to_have_text("Your booking is confirmed.")
     expect(page.get_by_role("heading", name="Prototype sprint")).to_be_visible()
     expect(detail(page, "Status")).to_have_text("Confirmed")
-    expect(detail(page, "Desks")).to_have_text("1, 2")
+    expect(detail(page, "Desk numbers")).to_have_text("1, 2")
     expect(detail(page, "When")).to_contain_text(f"{shown_day(wednesday, 'en')}, 10:00–11:00")
     screenshot(page, "booking-detail")
 
