@@ -105,7 +105,7 @@ def hold_sqlite_lock(path, seconds):
     script = ("import sqlite3, sys, time\n"
               "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
               "c.execute('BEGIN IMMEDIATE')\nprint('locked', flush=True)\n"
-              "time.sleep(float(sys.argv[2]))\nc.rollback()\n")
+              "time.sleep(float(sys.argv[2]))\nprint('releasing', flush=True)\nc.rollback()\n")
     holder = subprocess.Popen([sys.executable, "-c", script, path, str(seconds)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
     return holder
@@ -156,8 +156,11 @@ def sqlite_lock_under_load(app, database_url, tmp_path, smtp_server):
             holder = hold_sqlite_lock(database_url.removeprefix("sqlite:///"), 35)
             thread = threading.Thread(target=prober.run, daemon=True)
             thread.start()
-            holder.wait(60)
+            # Taken as the holder says it lets go, before its rollback: a write answered after this
+            # may have got the lock (its process's exit, noticed by wait(), comes later still).
+            assert holder.stdout.readline().strip() == "releasing"
             released = time.monotonic()
+            holder.wait(60)
             prober.stopping.set()
             thread.join(30)
         answers_normally(port, emails[4])
