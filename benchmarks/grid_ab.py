@@ -72,11 +72,7 @@ def main() -> int:
                     if round_no >= 0:
                         results[name].append(sample.cpu_ms + sample.db_ms)
         finally:
-            for server in servers.values():
-                server.process.terminate()
-            for server in servers.values():
-                server.process.wait(30)
-            meter.close()
+            run_all.stop_servers(servers, meter)
     reference = statistics.median(results["one query"])
     print(f"engine {run_all.engine_label(url)}; {ROUNDS} interleaved rounds of {SECONDS:g} s, wrk -c8, "
           "gunicorn -w 2; CPU-ms per request (app + its database backends), median [min-max]")

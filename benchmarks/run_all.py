@@ -150,6 +150,15 @@ class Fixture:
     post_first_day: date
 
 
+def stop_servers(servers: dict[str, Server], meter: CpuMeter) -> None:
+    """Terminate every gunicorn of the run, wait for each (30 s at most), then close the CPU meter."""
+    for server in servers.values():
+        server.process.terminate()
+    for server in servers.values():
+        server.process.wait(30)
+    meter.close()
+
+
 def seed_benchmark(url: str, instance: Path) -> tuple[Flask, Fixture]:
     """Migrate the fresh database at `url`, seed the product's benchmark data (`seed_product`) and the
     one-query reference's rows; returns the app that seeded it and the fixture. For the tools that
@@ -729,11 +738,7 @@ def main() -> int:
             failed = any(s.bad for samples in results.values() for s in samples) or registered.over_capacity > 0 \
                 or registered.failed > 0
         finally:
-            for server in servers.values():
-                server.process.terminate()
-            for server in servers.values():
-                server.process.wait(30)
-            meter.close()
+            stop_servers(servers, meter)
     return 1 if failed else 0
 
 
