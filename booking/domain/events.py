@@ -21,6 +21,8 @@ from booking.domain.values import N_, as_utc
 PROMOTION_NOTICE = timedelta(hours=48)
 OFFER_HOURS = 12  # how long a late promotion waits for its confirmation (never past the start)
 MAX_PARTY = 10  # the registrant and at most nine companions
+# The events visitors see: a withdrawn event stays visible, as cancelled.
+SHOWN_STATUSES = ("published", "withdrawn")
 REGISTERED = "registered"
 WAITING = "waiting"
 OFFERED = "offered"

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from booking.domain.hints import time_window_test
+from booking.domain.hints import time_window_parts
 from booking.domain.intervals import overlaps
 from booking.domain.rules import check_calendar, check_units, free_units, occupied
 from booking.domain.values import ClosedRange, Hold, Policy, Request, as_utc, local_day_bounds
@@ -132,11 +132,13 @@ class SlotFacts:
 
 @dataclass(frozen=True)
 class WeekFacts:
-    """A week's rows and the clock-free facts of each of its cells (see `week_facts`)."""
+    """A week's rows and the clock-free facts of each of its cells (see `week_facts`);
+    `starts`: the probes' starts, ascending (`window_bounds` searches them)."""
 
     days: tuple[date, ...]
     times: tuple[time, ...]
     slots: tuple[SlotFacts, ...]
+    starts: tuple[datetime, ...]
 
 
 def slot_state(facts: SlotFacts, is_out_of_time: bool) -> tuple[str, int]:
@@ -197,14 +199,40 @@ def week_grid(facts: WeekFacts, policy: Policy, now: datetime) -> WeekGrid:
     return grid_in_window(facts, time_window_mask(facts, policy, now))
 
 
-def time_window_mask(facts: WeekFacts, policy: Policy, now: datetime) -> tuple[bool, ...]:
-    """For each slot of `facts`, in order, whether its probe passes `check_time_window` at `now`.
+def window_bounds(facts: WeekFacts, policy: Policy, now: datetime) -> tuple[int, int]:
+    """Which of the week's starts (`facts.starts`, ascending) pass `check_time_window` at `now`:
+    those from index `low` up to, not including, `high`.
 
-    All the grid takes from the clock: the same facts and mask make the same grid, so a
-    caller may key a kept grid by them. Comparisons only (`domain.hints.time_window_test`).
+    Both parts of the test (`domain.hints.time_window_parts`) are monotone in the start: one
+    bisection each stands for one test per cell, and the bounds only move when the clock
+    passes a slot's boundary, so a caller may key a kept grid by them, never by the clock.
     """
-    in_window = time_window_test(policy, now)
-    return tuple(in_window(slot.probe.start_dt) for slot in facts.slots)
+    earliest, is_within_horizon = time_window_parts(policy, now)
+    starts = facts.starts
+    low = high = bisect_left(starts, earliest)
+    end = len(starts)
+    while high < end:  # the first start from `low` on beyond the horizon
+        middle = (high + end) // 2
+        if is_within_horizon(starts[middle]):
+            high = middle + 1
+        else:
+            end = middle
+    return low, high
+
+
+def time_window_mask(facts: WeekFacts, policy: Policy, now: datetime) -> tuple[bool, ...]:
+    """For each slot of `facts`, in order, whether its probe passes `check_time_window` at `now`
+    (from `window_bounds`: the same bounds make the same mask)."""
+    return mask_of_bounds(facts, window_bounds(facts, policy, now))
+
+
+def mask_of_bounds(facts: WeekFacts, bounds: tuple[int, int]) -> tuple[bool, ...]:
+    """For each slot of `facts`, in order, whether its start lies within `window_bounds`."""
+    low, high = bounds
+    if low >= high:
+        return (False,) * len(facts.slots)
+    first, last = facts.starts[low], facts.starts[high - 1]
+    return tuple(first <= slot.probe.start_dt <= last for slot in facts.slots)
 
 
 def grid_in_window(facts: WeekFacts, in_window: Sequence[bool]) -> WeekGrid:
@@ -264,4 +292,5 @@ def week_facts(
                     free_count=len(free_units(cell_holds, policy, occupied_start, occupied_end)),
                     is_mine=any(overlaps(start, start + slot, a, b) for a, b in day_own),
                 ))
-    return WeekFacts(days, _with_repeated(times, [at for at in times if at in repeated]), tuple(slots))
+    return WeekFacts(days, _with_repeated(times, [at for at in times if at in repeated]), tuple(slots),
+                     tuple(sorted(slot.probe.start_dt for slot in slots)))

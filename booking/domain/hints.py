@@ -199,12 +199,23 @@ def time_window_test(policy: Policy, now: datetime) -> Callable[[datetime], bool
     horizon (`check_horizon`, local days) needs the local date only for starts less than
     a day before its last day.
     """
+    earliest, is_within_horizon = time_window_parts(policy, now)
+
+    def in_window(start: datetime) -> bool:
+        return start >= earliest and is_within_horizon(start)
+
+    return in_window
+
+
+def time_window_parts(policy: Policy, now: datetime) -> tuple[datetime, Callable[[datetime], bool]]:
+    """`time_window_test` in its two parts: the earliest start (UTC) not past and the minimum
+    notice ahead, and whether a start lies within the horizon (true up to a start, false after)."""
     now, zone = as_utc(now), policy.zone
     earliest = max(now, now + timedelta(minutes=policy.min_notice_minutes))
     last_day = now.astimezone(zone).date() + timedelta(days=policy.max_days_ahead)
     surely_inside = local_day_bounds(last_day - timedelta(days=1), zone)[0]
 
-    def in_window(start: datetime) -> bool:
-        return start >= earliest and (start < surely_inside or start.astimezone(zone).date() <= last_day)
+    def is_within_horizon(start: datetime) -> bool:
+        return start < surely_inside or start.astimezone(zone).date() <= last_day
 
-    return in_window
+    return earliest, is_within_horizon

@@ -20,7 +20,7 @@ from booking.services.transactions import run_write
 NOT_CONFIRMED = N_("Only an event on a confirmed booking can be published: approve the booking first.")
 PUBLISHED_BY_STAFF = N_("This event is published, so staff make any further change to it. "
                         "Please tell staff what should change.")
-SHOWN = ("published", "withdrawn")  # a withdrawn event stays visible, as cancelled
+SHOWN = rules.SHOWN_STATUSES  # a withdrawn event stays visible, as cancelled
 
 
 @dataclass(frozen=True)

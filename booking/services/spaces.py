@@ -10,13 +10,29 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 import holidays as holiday_calendars
-from sqlalchemy import String, bindparam, cast, func, inspect, or_, select, type_coerce
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    String,
+    bindparam,
+    cast,
+    func,
+    inspect,
+    literal_column,
+    null,
+    or_,
+    select,
+    text,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.types import NullType
 
 from booking.caches import BoundedCache
 from booking.db import UTCDateTime
-from booking.domain.grid import WeekFacts, WeekGrid, grid_in_window, time_window_mask, week_facts
+from booking.domain.events import SHOWN_STATUSES
+from booking.domain.grid import WeekFacts, WeekGrid, grid_in_window, mask_of_bounds, week_facts, window_bounds
 from booking.domain.hints import (
     SEARCH_DAYS,
     FreeStarts,
@@ -28,7 +44,7 @@ from booking.domain.hints import (
 from booking.domain.rules import holiday_closures
 from booking.domain.values import ClosedRange, Hold, Policy, Request
 from booking.extensions import db
-from booking.models import Booking, BookingHold, Closure, HolidayOpening, OpeningPeriod, Space
+from booking.models import Booking, BookingHold, Closure, HolidayOpening, OpeningPeriod, PublicEvent, Space
 from booking.services import NotFound
 
 HOLIDAY_LANGUAGES = {"ja": "ja", "en": "en_US"}
@@ -124,6 +140,41 @@ def get_space(slug: str) -> Space:
     if space is None:
         raise NotFound()
     return space
+
+
+# The week page's space, read as `listed_spaces` reads them, for one slug.
+_ONE_LISTED = _LISTING.where(_SPACES.c.slug == bindparam("slug"))
+
+
+class SpaceRead(NamedTuple):
+    """A space as the week page reads it: the space (transient, in no session, shared between
+    requests: read only) with its opening hours, its policy, and its raw row: a key that changes
+    with any edit of the space."""
+
+    space: Space
+    policy: Policy
+    key: tuple[object, ...]
+
+
+# Per worker, keyed by the raw rows read (the space's row and its opening periods).
+MAX_CACHED_SPACES = 64
+space_read_cache: BoundedCache[SpaceRead] = BoundedCache(MAX_CACHED_SPACES)
+
+
+def read_space(slug: str) -> SpaceRead:
+    """The space with this slug, its opening hours and policy, in one query of plain rows (no ORM
+    row built: profile line 'sqlalchemy/orm/loading.py:82(instances)' under get_space on every
+    week page); built once per worker for the same rows. NotFound when there is none."""
+    session = db.session()
+    rows = tuple(tuple(row) for row in session.connection().execute(_ONE_LISTED, {"slug": slug}))
+    if not rows:
+        raise NotFound()
+    found = space_read_cache.get(rows)
+    if found is None:
+        listing = _build_listing(session, rows)
+        found = SpaceRead(listing.spaces[0], listing.policies[0], rows[0][:len(_SPACES.c)])
+        space_read_cache.put(rows, found)
+    return found
 
 
 def policy_of(space: Space) -> Policy:
@@ -312,42 +363,101 @@ def own_intervals(
 
 @dataclass(frozen=True)
 class KeptWeek:
-    """A week grid as one viewer sees it at one time: its clock-free facts, which slots the time
-    window lets through (`domain.grid.time_window_mask`), and a key of everything the grid shows."""
+    """A week grid as one viewer sees it at one time: its clock-free facts, which of its starts
+    the time window lets through (`domain.grid.window_bounds`), a key of everything the grid
+    shows, and whether the space has public events not yet ended (`has_events`)."""
 
     facts: WeekFacts
-    in_window: tuple[bool, ...]
+    bounds: tuple[int, int]
     key: Hashable
+    has_events: bool = False
 
     @property
     def grid(self) -> WeekGrid:
-        return grid_in_window(self.facts, self.in_window)
+        return grid_in_window(self.facts, mask_of_bounds(self.facts, self.bounds))
 
 
-def week_of(space: Space, monday: date, viewer_id: int | None, now: datetime, locale: str) -> KeptWeek:
+# Everything a week grid is made of but the space and the clock, in one statement of plain rows
+# (profile lines removed: four statements' 'sqlalchemy/orm/session.py:2283(_execute_internal)' under
+# held_units, closures_between, own_intervals and public_events.upcoming_in on every GET of a week):
+# 'h' the units held per occupied interval (`held_units`), 'c' the closures (`closures_between`), 'o' the
+# viewer's own bookings (`own_intervals`), and one row 'e' counting the space's public events not yet
+# ended (`public_events.upcoming_in`: read only when there are some). Instants as the driver returns them.
+_WEEK_HOLDS: Select[Any, Any, Any, Any] = (
+    select(literal_column("'h'"), type_coerce(BookingHold.occupied_start, NullType),
+           type_coerce(BookingHold.occupied_end, NullType),
+           func.aggregate_strings(cast(BookingHold.unit_no, String), ","))
+    .where(BookingHold.space_id == bindparam("space_id"), BookingHold.is_active.is_(True),
+           BookingHold.occupied_start < bindparam("hold_end"), BookingHold.occupied_start >= bindparam("hold_low"),
+           BookingHold.occupied_end > bindparam("hold_start"))
+    .group_by(BookingHold.occupied_start, BookingHold.occupied_end)
+)
+_WEEK_CLOSURES: Select[Any, Any, Any, Any] = select(
+    literal_column("'c'"), type_coerce(Closure.start_dt, NullType), type_coerce(Closure.end_dt, NullType),
+    Closure.reason,
+).where(or_(Closure.space_id == bindparam("space_id"), Closure.space_id.is_(None)),
+        Closure.start_dt < bindparam("week_end"), Closure.end_dt > bindparam("week_start"))
+_WEEK_OWN: Select[Any, Any, Any, Any] = select(
+    literal_column("'o'"), type_coerce(Booking.start_dt, NullType), type_coerce(Booking.end_dt, NullType), null(),
+).where(Booking.space_id == bindparam("space_id"), Booking.user_id == bindparam("user_id"),
+        Booking.status.in_(("pending", "confirmed")), Booking.start_dt < bindparam("week_end"),
+        Booking.start_dt >= bindparam("own_low"), Booking.end_dt > bindparam("week_start"))
+_WEEK_EVENTS: Select[Any, Any, Any, Any] = (
+    select(literal_column("'e'"), null(), null(), cast(func.count(PublicEvent.id), String))
+    .select_from(PublicEvent).join(Booking, Booking.id == PublicEvent.booking_id)
+    .where(PublicEvent.status.in_(SHOWN_STATUSES), Booking.status != "pending",
+           Booking.space_id == bindparam("space_id"), Booking.start_dt >= bindparam("event_low"),
+           Booking.end_dt > bindparam("now"))
+)
+_WEEK_ROWS: CompoundSelect[Any, Any, Any, Any] = union_all(
+    _WEEK_HOLDS, _WEEK_CLOSURES, _WEEK_OWN, _WEEK_EVENTS).order_by(text("1, 2, 3, 4"))
+
+
+def week_of(space: Space, monday: date, viewer_id: int | None, now: datetime, locale: str,
+            policy: Policy | None = None) -> KeptWeek:
     """The week grid of a space as one viewer sees it, with a key of all it shows.
 
     The clock-free part (`domain.grid.week_facts`, the calendar and unit rules of every
-    cell) is kept per worker for the same policy, week, held units, closures and own
-    bookings: all loaded here on every request, so a kept value is never stale. The time
-    window rules run on every request (`domain.grid.time_window_mask`); the key is the
-    facts' key and that mask, so equal keys are equal grids.
+    cell) is kept per worker for the same policy, week, held units, closures, closed
+    holidays and own bookings: all read here on every request (one statement, and one
+    more for the days a closed holiday opens anyway), so a kept value is never stale. The
+    time window rules run on every request (`domain.grid.window_bounds`); the key is the
+    facts' key and those bounds, so equal keys are equal grids. `policy`: `policy_of(space)`
+    when the caller has it.
     """
-    policy = policy_of(space)
+    policy = policy or policy_of(space)
     start_dt = datetime.combine(monday, time(0), policy.zone)
     end_dt = datetime.combine(monday + timedelta(days=7), time(0), policy.zone)
     session = db.session()
     margin = longest_hold(space)
-    groups = held_units(session, space, start_dt - margin, end_dt + margin)
-    closures = closures_between(session, space, policy, start_dt, end_dt, locale)
-    own = own_intervals(session, space, viewer_id, start_dt, end_dt)
-    key = (policy.key, monday, groups, tuple(closures), tuple(own))
+    rows = session.connection().execute(_WEEK_ROWS, {
+        "space_id": space.id, "hold_start": start_dt - margin, "hold_end": end_dt + margin,
+        "hold_low": start_dt - 2 * margin, "week_start": start_dt, "week_end": end_dt,
+        "own_low": start_dt - margin, "user_id": viewer_id, "now": now, "event_low": now - margin,
+    }).all()
+    read = tuple(tuple(row) for row in rows if row[0] != "e")
+    has_events = any(row[0] == "e" and int(row[3]) > 0 for row in rows)
+    holidays = tuple(holidays_between(space, monday, monday + timedelta(days=6), locale).items())
+    key = (policy.key, monday, read, holidays)
     facts = week_facts_cache.get(key)
     if facts is None:
-        facts = week_facts(policy, monday, unit_holds_of(session, groups), closures, own)
+        facts = _week_facts_of(session, policy, monday, read, holidays)
         week_facts_cache.put(key, facts)
-    in_window = time_window_mask(facts, policy, now)
-    return KeptWeek(facts, in_window, (key, in_window))
+    bounds = window_bounds(facts, policy, now)
+    return KeptWeek(facts, bounds, (key, bounds), has_events)
+
+
+def _week_facts_of(session: Session, policy: Policy, monday: date, read: Sequence[tuple[Any, ...]],
+                   holidays: tuple[tuple[date, str], ...]) -> WeekFacts:
+    """`domain.grid.week_facts` of the rows `week_of` read, instants converted as the UTCDateTime columns do."""
+    dialect = session.get_bind().dialect
+    convert: Callable[[Any], Any] = (UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+                                     or (lambda value: value))
+    holds = unit_holds_of(session, [(start, end, units) for kind, start, end, units in read if kind == "h"])
+    closures = [ClosedRange(convert(start), convert(end), reason) for kind, start, end, reason in read if kind == "c"]
+    closures += holiday_closures(dict(holidays), policy)
+    own = [(convert(start), convert(end)) for kind, start, end, _none in read if kind == "o"]
+    return week_facts(policy, monday, holds, closures, own)
 
 
 def week_view(space: Space, monday: date, viewer_id: int | None, now: datetime, locale: str) -> WeekGrid:

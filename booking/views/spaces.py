@@ -17,9 +17,8 @@ from booking.forms import BookingForm, desk_count
 from booking.models import Space
 from booking.services import bookings, public_events, spaces
 from booking.views.helpers import conflict_message, locale_code
-from booking.views.main import policy_html
 from booking.views.params import day_arg, suggested_instant_arg
-from booking.views.week_grid import week_html
+from booking.views.week_grid import week_page
 
 bp = Blueprint("spaces", __name__, url_prefix="/spaces")
 
@@ -35,20 +34,18 @@ def _week_arg() -> date | None:
 @bp.get("/<slug>")
 def week(slug: str) -> str:
     """Seven days of one space, from its first day with a free start unless a week is asked."""
-    space = spaces.get_space(slug)
-    now = utcnow()
+    read = spaces.read_space(slug)
+    space, now = read.space, utcnow()
     first = _week_arg()
-    glance = None if first is not None else spaces.availability(space, now, locale_code())
+    glance = None if first is not None else spaces.availabilities([space], now, locale_code(), [read.policy])[space.id]
     if glance is not None:
         start = glance.next_start
-        first = start.astimezone(ZoneInfo(space.timezone)).date() if start is not None else glance.today
+        first = start.astimezone(read.policy.zone).date() if start is not None else glance.today
     assert first is not None
     viewer = current_user.id if current_user.is_authenticated else None
-    week_grid = spaces.week_of(space, first, viewer, now, locale_code())
-    return render_template(
-        "spaces/week.html", space=space, week_html=week_html(space, week_grid, first), glance=glance,
-        events=public_events.upcoming_in(space, now), policy_html=policy_html,
-    )
+    kept = spaces.week_of(space, first, viewer, now, locale_code(), read.policy)
+    events = public_events.upcoming_in(space, now) if kept.has_events else []
+    return week_page(read, kept, first, glance, events)
 
 
 def _prefill(form: BookingForm, space: Space) -> None:
