@@ -56,7 +56,9 @@ def main() -> None:
                  ("spaces list", visitor, "/"), ("_hello (visitor)", visitor, "/_hello"),
                  ("_base (visitor)", visitor, "/_base"), ("_base (member)", member, "/_base"),
                  ("_user (member)", member, "/_user"), ("booking form", member, "/spaces/studio/book"),
-                 ("my bookings", member, "/bookings"), ("account", member, "/account")]
+                 ("my bookings", member, "/bookings"), ("account", member, "/account"),
+                 *((f"week grid {slug}", member, f"/spaces/{slug}?week={fixture.week.isoformat()}")
+                   for slug in ("studio", "desks", "hall"))]
         for name, client, path in pages:
             for _ in range(20):
                 status = client.get(path).status_code

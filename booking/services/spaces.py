@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 import holidays as holiday_calendars
 from sqlalchemy import (
+    ColumnElement,
     CompoundSelect,
     Select,
     String,
@@ -386,7 +387,8 @@ class KeptWeek:
 _WEEK_HOLDS: Select[Any, Any, Any, Any] = (
     select(literal_column("'h'"), type_coerce(BookingHold.occupied_start, NullType),
            type_coerce(BookingHold.occupied_end, NullType),
-           func.aggregate_strings(cast(BookingHold.unit_no, String), ","))
+           # The separator written into the statement, not a value bound on every execution.
+           func.aggregate_strings(cast(BookingHold.unit_no, String), literal_column("','")))  # type: ignore[arg-type]
     .where(BookingHold.space_id == bindparam("space_id"), BookingHold.is_active.is_(True),
            BookingHold.occupied_start < bindparam("hold_end"), BookingHold.occupied_start >= bindparam("hold_low"),
            BookingHold.occupied_end > bindparam("hold_start"))
@@ -397,15 +399,19 @@ _WEEK_CLOSURES: Select[Any, Any, Any, Any] = select(
     Closure.reason,
 ).where(or_(Closure.space_id == bindparam("space_id"), Closure.space_id.is_(None)),
         Closure.start_dt < bindparam("week_end"), Closure.end_dt > bindparam("week_start"))
+# Status lists written into the statement: an expanding IN of bound values is rendered anew on
+# every execution (profile line 'sqlalchemy/sql/compiler.py:2158(_process_parameters_for_postcompile)').
+_ACTIVE_STATUSES: list[ColumnElement[Any]] = [literal_column(f"'{status}'") for status in ("pending", "confirmed")]
+_SHOWN_STATUSES: list[ColumnElement[Any]] = [literal_column(f"'{status}'") for status in SHOWN_STATUSES]
 _WEEK_OWN: Select[Any, Any, Any, Any] = select(
     literal_column("'o'"), type_coerce(Booking.start_dt, NullType), type_coerce(Booking.end_dt, NullType), null(),
 ).where(Booking.space_id == bindparam("space_id"), Booking.user_id == bindparam("user_id"),
-        Booking.status.in_(("pending", "confirmed")), Booking.start_dt < bindparam("week_end"),
+        Booking.status.in_(_ACTIVE_STATUSES), Booking.start_dt < bindparam("week_end"),
         Booking.start_dt >= bindparam("own_low"), Booking.end_dt > bindparam("week_start"))
 _WEEK_EVENTS: Select[Any, Any, Any, Any] = (
     select(literal_column("'e'"), null(), null(), cast(func.count(PublicEvent.id), String))
     .select_from(PublicEvent).join(Booking, Booking.id == PublicEvent.booking_id)
-    .where(PublicEvent.status.in_(SHOWN_STATUSES), Booking.status != "pending",
+    .where(PublicEvent.status.in_(_SHOWN_STATUSES), Booking.status != literal_column("'pending'"),
            Booking.space_id == bindparam("space_id"), Booking.start_dt >= bindparam("event_low"),
            Booking.end_dt > bindparam("now"))
 )

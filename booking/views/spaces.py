@@ -32,7 +32,7 @@ def _week_arg() -> date | None:
 
 
 @bp.get("/<slug>")
-def week(slug: str) -> str:
+def week(slug: str) -> bytes | str:
     """Seven days of one space, from its first day with a free start unless a week is asked."""
     read = spaces.read_space(slug)
     space, now = read.space, utcnow()
