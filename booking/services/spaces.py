@@ -443,7 +443,8 @@ def week_of(space: Space, monday: date, viewer_id: int | None, now: datetime, lo
     }).all()
     read = tuple(tuple(row) for row in rows if row[0] != "e")
     has_events = any(row[0] == "e" and int(row[3]) > 0 for row in rows)
-    holidays = tuple(holidays_between(space, monday, monday + timedelta(days=6), locale).items())
+    # The days closures_between reads holidays for: up to the local date of the week's end.
+    holidays = tuple(holidays_between(space, monday, end_dt.astimezone(policy.zone).date(), locale).items())
     key = (policy.key, monday, read, holidays)
     facts = week_facts_cache.get(key)
     if facts is None:
