@@ -156,7 +156,7 @@ def requests() -> str:
     page = staff.approval_queue_page(page_arg("page", MAX_QUEUE_PAGE))
     return render_template("staff/requests.html", queue=series.grouped_queue(page.entries), page=page,
                            back_page=page.number if page.number > 1 else None,
-                           now=utcnow(), form=RejectForm(formdata=None), spaces=spaces.list_spaces(),
+                           now=utcnow(), form=RejectForm(formdata=None), spaces=spaces.listed_spaces().spaces,
                            decline_form=DeclineChangeForm(formdata=None), series_form=DecideSeriesForm(formdata=None))
 
 
