@@ -7,14 +7,16 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms.validators import DataRequired, Email, Optional, ValidationError
 
+from booking.caches import BoundedCache
 from booking.db import utcnow
 from booking.extensions import login_manager
 from booking.fields import EmailLineField, LineField, TextField
@@ -97,6 +99,24 @@ def shown_note(note: str, zone: str = "Asia/Tokyo", action: str = "") -> str:
 def rejection_note(booking: Booking) -> str:
     """The staff's note on a rejected booking, for the member's booking page."""
     return shown_note(audit.rejection_note(booking))
+
+
+@bp.app_template_global()
+def staff_menu() -> Markup:
+    """The staff menu (templates/staff/_menu.html), rendered once per language and script root and kept per app.
+
+    It shows nothing else: ten links and their labels (profile line 'templates/staff/_menu.html:4(root)',
+    about a twentieth of the members list, the events list or the proposals page).
+    """
+    key = (locale_code(), request.script_root)
+    menus = current_app.extensions.get("booking_staff_menus")
+    if menus is None:  # bounded: the script root can come from a proxy's header
+        menus = current_app.extensions["booking_staff_menus"] = BoundedCache(16)
+    found = menus.get(key)
+    if found is None:
+        found = Markup(render_template("staff/_menu.html"))
+        menus.put(key, found)
+    return cast(Markup, found)
 
 
 @bp.context_processor
