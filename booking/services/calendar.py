@@ -14,19 +14,21 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from math import gcd
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload
 
 from booking.domain.grid import week_start
 from booking.domain.statuses import ACTIVE_STATUSES, BookingStatus
 from booking.extensions import db
 from booking.models import Booking, Closure, Space, User
 from booking.services import NotFound
+from booking.services.spaces import listed_spaces
 
 DEFAULT_ZONE = "Asia/Tokyo"
 DEFAULT_HOURS = (time(9), time(18))
@@ -49,7 +51,7 @@ class DayCalendar:
     starting: dict[tuple[int, time], list[CalendarEntry]] = field(default_factory=dict)
     busy: set[tuple[int, time]] = field(default_factory=set)
     closed: dict[tuple[int, time], str] = field(default_factory=dict)
-    closures: list[Closure] = field(default_factory=list)
+    closures: list[ClosureRow] = field(default_factory=list)
 
     @property
     def slugs(self) -> dict[int, str]:
@@ -74,10 +76,65 @@ class WeekCalendar:
         return {space.id: space.slug for space in self.spaces}
 
 
-def _spaces_and_zone() -> tuple[list[Space], ZoneInfo]:
-    spaces = list(db.session.scalars(select(Space).options(joinedload(Space.opening_hours)).order_by(Space.id))
-                  .unique())
-    return spaces, ZoneInfo(spaces[0].timezone if spaces else DEFAULT_ZONE)
+class ClosureRow(NamedTuple):
+    """What the calendar shows of a closure."""
+
+    id: int
+    space_id: int | None
+    start_dt: datetime
+    end_dt: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class CalendarScope:
+    """A calendar page before its bookings are read: the spaces, zone, period and closures it shows.
+
+    `day` is the day shown (the Monday for a week). `key` holds all the page is made of but
+    its bookings: every column of every space shown (its settings, names and slug) with its
+    opening hours, the closures, the period and the space asked for. The bookings are
+    stood for by each space's `feed_version`, one of those columns: the counter the same
+    write transaction raises on every change a staff feed shows (a booking's times, status,
+    title, desks or member, a member's name; booking.services.feed_events), read here before
+    the bookings. So two scopes with equal keys show the same bookings, as of their reading
+    or later, and a page rendered from one is the page of the other.
+    """
+
+    spaces: list[Space]
+    zone: ZoneInfo
+    day: date
+    is_week: bool
+    space_slug: str | None
+    closures: list[ClosureRow]
+    key: Hashable
+
+
+def calendar_scope(day: date | None, now: datetime, space_slug: str | None = None,
+                   is_week: bool = False) -> CalendarScope:
+    """What the day (or, `is_week`, the week holding `day`) shows: today's when `day` is None.
+
+    With `space_slug`, the day list of that one space (NotFound for an unknown slug).
+    The spaces are read as `listed_spaces` keeps them (shared, read only); two small
+    queries whatever the number of bookings.
+    """
+    listing = listed_spaces()
+    spaces = listing.spaces
+    zone = ZoneInfo(spaces[0].timezone if spaces else DEFAULT_ZONE)
+    if space_slug is not None and not is_week:
+        spaces = [s for s in spaces if s.slug == space_slug]
+        if not spaces:
+            raise NotFound()
+    else:
+        space_slug = None
+    day = day or now.astimezone(zone).date()
+    if is_week:
+        day = week_start(day)
+    length = 7 * ONE_DAY if is_week else ONE_DAY
+    closures = _closures(datetime.combine(day, time(0), zone), datetime.combine(day + length, time(0), zone))
+    hours = tuple(tuple((p.weekday, p.open_time, p.close_time, p.close_next_day) for p in s.opening_hours)
+                  for s in spaces)
+    key = (day, is_week, space_slug, zone.key, tuple(listing.keys[s.id] for s in spaces), hours, tuple(closures))
+    return CalendarScope(spaces, zone, day, is_week, space_slug, closures, key)
 
 
 @dataclass(frozen=True)
@@ -155,12 +212,13 @@ def _condensed_bookings(start_dt: datetime, end_dt: datetime, spaces: list[Space
     return entries
 
 
-def _closures(start_dt: datetime, end_dt: datetime) -> list[Closure]:
-    return list(db.session.scalars(
-        select(Closure).where(Closure.start_dt < end_dt, Closure.end_dt > start_dt).order_by(Closure.start_dt)))
+def _closures(start_dt: datetime, end_dt: datetime) -> list[ClosureRow]:
+    return [ClosureRow(*row) for row in db.session.execute(
+        select(Closure.id, Closure.space_id, Closure.start_dt, Closure.end_dt, Closure.reason)
+        .where(Closure.start_dt < end_dt, Closure.end_dt > start_dt).order_by(Closure.start_dt, Closure.id))]
 
 
-def _covers(closure: Closure, space: Space) -> bool:
+def _covers(closure: ClosureRow, space: Space) -> bool:
     return closure.space_id in (None, space.id)
 
 
@@ -192,15 +250,15 @@ def day_calendar(day: date | None, now: datetime, space_slug: str | None = None)
     (NotFound for an unknown slug). Otherwise a pooled space's bookings of one time range
     are one entry (_condensed_bookings).
     """
-    spaces, zone = _spaces_and_zone()
-    if space_slug is not None:
-        spaces = [s for s in spaces if s.slug == space_slug]
-        if not spaces:
-            raise NotFound()
-    day = day or now.astimezone(zone).date()
+    return day_calendar_of(calendar_scope(day, now, space_slug))
+
+
+def day_calendar_of(scope: CalendarScope) -> DayCalendar:
+    """The day calendar of `scope` (a day's, from calendar_scope), its bookings read now."""
+    spaces, zone, day = scope.spaces, scope.zone, scope.day
     start_dt = datetime.combine(day, time(0), zone)
     end_dt = datetime.combine(day + ONE_DAY, time(0), zone)
-    bookings = (_active_bookings(start_dt, end_dt, spaces[0].id) if space_slug is not None
+    bookings = (_active_bookings(start_dt, end_dt, spaces[0].id) if scope.space_slug is not None
                 else _condensed_bookings(start_dt, end_dt, spaces))
     step = 60
     for space in spaces:
@@ -208,8 +266,8 @@ def day_calendar(day: date | None, now: datetime, space_slug: str | None = None)
     first, last = _row_range(day, spaces, bookings, zone)
     first -= first % step
     times = [time(m // 60, m % 60) for m in range(first, last, step)]
-    calendar = DayCalendar(day, zone, spaces, times, timedelta(minutes=step), space_slug is not None,
-                           closures=_closures(start_dt, end_dt))
+    calendar = DayCalendar(day, zone, spaces, times, timedelta(minutes=step), scope.space_slug is not None,
+                           closures=scope.closures)
     by_space = defaultdict(list)
     for booking in bookings:
         by_space[booking.space_id].append(booking)
@@ -243,13 +301,16 @@ def _fill_day(calendar: DayCalendar, space: Space, bookings: list[CalendarEntry]
 
 def week_calendar(day: date | None, now: datetime) -> WeekCalendar:
     """Every space side by side for the week (Monday to Sunday) holding `day` (this week when None)."""
-    spaces, zone = _spaces_and_zone()
-    monday = week_start(day or now.astimezone(zone).date())
+    return week_calendar_of(calendar_scope(day, now, is_week=True))
+
+
+def week_calendar_of(scope: CalendarScope) -> WeekCalendar:
+    """The week calendar of `scope` (a week's, from calendar_scope), its bookings read now."""
+    spaces, zone, monday, closures = scope.spaces, scope.zone, scope.day, scope.closures
     days = [monday + ONE_DAY * n for n in range(7)]
     start_dt = datetime.combine(monday, time(0), zone)
     end_dt = datetime.combine(monday + 7 * ONE_DAY, time(0), zone)
     bookings = _condensed_bookings(start_dt, end_dt, spaces)
-    closures = _closures(start_dt, end_dt)
     calendar = WeekCalendar(monday, zone, spaces, days)
     bounds = [(datetime.combine(day, time(0), zone), datetime.combine(day + ONE_DAY, time(0), zone))
               for day in days]

@@ -42,9 +42,13 @@ def proposals() -> list[PublicEvent]:
     return list(db.session.scalars(_waiting().order_by(PublicEvent.updated_at, PublicEvent.id)))
 
 
+# Built once: the notice is on every staff queue page.
+_WAITING_COUNT = _waiting().with_only_columns(func.count(PublicEvent.id))
+
+
 def proposal_count() -> int:
     """How many proposals wait (the notice on the staff queues): one COUNT, no rows loaded."""
-    return db.session.scalar(_waiting().with_only_columns(func.count(PublicEvent.id))) or 0
+    return db.session.scalar(_WAITING_COUNT) or 0
 
 
 def get_proposal(staff: User, event_id: int) -> PublicEvent:

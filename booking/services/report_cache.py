@@ -31,13 +31,12 @@ from booking.models import (
     OpeningPeriod,
     PublicEvent,
     Registration,
-    Space,
     SpaceVersion,
     User,
 )
 from booking.models_attendance import AttendeePass, EventRecord, WalkIn
 from booking.services.reports import Filters, Report, build_report
-from booking.services.spaces import settings_of
+from booking.services.spaces import listed_spaces
 
 MAX_CACHED_REPORTS = 32  # filters × data versions; a report is a few kB (168 heatmap cells, 12 months)
 report_cache: BoundedCache[Report] = BoundedCache(MAX_CACHED_REPORTS)
@@ -74,14 +73,15 @@ def _version_query() -> Select[Any]:
 
 
 _VERSION = _version_query()  # built once: building it cost more than running it
-_SPACES = select(Space).order_by(Space.id)
 
 
 def data_version(session: Session, now: datetime) -> tuple[object, ...]:
     """A value that changes with every row the figures read (see the module docstring), and with
-    the number of events over by `now` (UTC). One query, plus the spaces' rows."""
+    the number of events over by `now` (UTC). One query, plus the spaces' rows as read by
+    `listed_spaces` (every column, raw; not loaded as ORM objects on each page: profile line
+    'booking/services/report_cache.py:80(data_version)')."""
     row = session.execute(_VERSION, {"now": now}).one()
-    return (*row, tuple(settings_of(space) for space in session.scalars(_SPACES)))
+    return (*row, tuple(listed_spaces().keys.values()))
 
 
 def kept_report(session: Session, filters: Filters, locale: str, now: datetime) -> Report:

@@ -479,7 +479,7 @@ def figures(filters: Filters, locale: str = "ja", now: datetime | None = None) -
 
 
 def space_choices(locale: str) -> list[tuple[int, str]]:
-    from booking.extensions import db
+    """Every space's id and name, for the filter form (from listed_spaces, kept per worker)."""
+    from booking.services.spaces import listed_spaces
 
-    session: Session = db.session()
-    return [(space.id, space.name(locale)) for space in chosen_spaces(session, Filters(Period.month(2000, 1)))]
+    return [(space.id, space.name(locale)) for space in listed_spaces().spaces]

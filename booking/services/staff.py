@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, and_, literal_column, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
@@ -178,6 +178,16 @@ def approval_queue() -> list[QueueEntry]:
     return _entries(db.session(), None)
 
 
+# Built once (the profile line 'sqlalchemy/sql/coercions.py:323(expect)': building the
+# statement on every request cost about as much as running it).
+_QUEUE_ORDER = (
+    select(Booking.id, Booking.status, Booking.series_id, Booking.start_dt, Booking.created_at,
+           Booking.proposed_start_dt, Booking.proposed_at, Space.request_deadline_hours)
+    .join(Space, Space.id == Booking.space_id)
+    .where(_waiting_condition())
+)
+
+
 def approval_queue_page(number: int, size: int = QUEUE_PAGE_SIZE) -> QueuePage:
     """Page `number` (1-based; clamped to the pages there are) of approval_queue(), `size` requests a page.
 
@@ -187,12 +197,7 @@ def approval_queue_page(number: int, size: int = QUEUE_PAGE_SIZE) -> QueuePage:
     queue is read as one row of ids and times each, to sort and count it.
     """
     session = db.session()
-    rows = session.execute(
-        select(Booking.id, Booking.status, Booking.series_id, Booking.start_dt, Booking.created_at,
-               Booking.proposed_start_dt, Booking.proposed_at, Space.request_deadline_hours)
-        .join(Space, Space.id == Booking.space_id)
-        .where(_waiting_condition())
-    ).all()
+    rows = session.execute(_QUEUE_ORDER).all()
     keyed = []
     for row in rows:
         is_change = row.status == BookingStatus.CONFIRMED
@@ -221,15 +226,19 @@ def approval_queue_page(number: int, size: int = QUEUE_PAGE_SIZE) -> QueuePage:
     return QueuePage(_entries(session, shown) if shown else [], len(requests), number, size)
 
 
+_WAITING_ENTRIES = (select(Booking)
+                    .options(joinedload(Booking.space), joinedload(Booking.user), selectinload(Booking.series))
+                    .where(_waiting_condition())
+                    .order_by(Booking.created_at, Booking.id))
+_WAITING_ENTRIES_AMONG = _WAITING_ENTRIES.where(Booking.id.in_(bindparam("ids", expanding=True)))
+
+
 def _entries(session: Session, ids: list[int] | None) -> list[QueueEntry]:
     """The queue entries of the waiting bookings `ids` (all when None), in queue order."""
-    query = (select(Booking)
-             .options(joinedload(Booking.space), joinedload(Booking.user), selectinload(Booking.series))
-             .where(_waiting_condition())
-             .order_by(Booking.created_at, Booking.id))
-    if ids is not None:
-        query = query.where(Booking.id.in_(ids))
-    waiting = list(session.scalars(query))
+    if ids is None:
+        waiting = list(session.scalars(_WAITING_ENTRIES))
+    else:
+        waiting = list(session.scalars(_WAITING_ENTRIES_AMONG, {"ids": ids}))
     rivals = _competing_by_request(session, ids)
     entries = []
     for b in waiting:
@@ -239,6 +248,21 @@ def _entries(session: Session, ids: list[int] | None) -> list[QueueEntry]:
     return sorted(entries, key=lambda e: (e.deadline or e.booking.start_dt, e.asked_at or e.booking.created_at))
 
 
+_MINE, _OTHER = aliased(BookingHold), aliased(BookingHold)
+_PAIRS = (select(_MINE.booking_id, _OTHER.booking_id)
+          .select_from(_MINE)
+          .join(_OTHER, (_OTHER.space_id == _MINE.space_id) & (_OTHER.unit_no == _MINE.unit_no)
+                & (_OTHER.booking_id != _MINE.booking_id)
+                & (_OTHER.occupied_start < _MINE.occupied_end) & (_OTHER.occupied_end > _MINE.occupied_start)))
+_PAIRS_OF_PENDING = _PAIRS.where(
+    _MINE.booking_id.in_(select(Booking.id).where(Booking.status == BookingStatus.PENDING)))
+_PAIRS_AMONG = _PAIRS.where(_MINE.booking_id.in_(bindparam("ids", expanding=True)))
+_RIVALS = (select(Booking)
+           .options(joinedload(Booking.user))
+           .where(Booking.id.in_(bindparam("ids", expanding=True)),
+                  Booking.status.in_((BookingStatus.PENDING, BookingStatus.CONFIRMED))))
+
+
 def _competing_by_request(session: Session, ids: list[int] | None = None) -> dict[int, list[Booking]]:
     """competing_bookings of every pending request (or of the requests among `ids`) at once:
     {request id: bookings, oldest first}.
@@ -246,26 +270,13 @@ def _competing_by_request(session: Session, ids: list[int] | None = None) -> dic
     Two queries: the pairs of overlapping holds, starting from the requests' own holds, then
     the pending or confirmed bookings among the rivals. (Joined in one, the planner started
     from every pending or confirmed booking, by their status index, to find a page's ten.)
+    The statements are built once (profile line 'sqlalchemy/sql/coercions.py:323(expect)').
     """
-    mine, other = aliased(BookingHold), aliased(BookingHold)
-    requests = (select(Booking.id).where(Booking.status == BookingStatus.PENDING) if ids is None
-                else ids)
-    pairs = session.execute(
-        select(mine.booking_id, other.booking_id)
-        .select_from(mine)
-        .join(other, (other.space_id == mine.space_id) & (other.unit_no == mine.unit_no)
-              & (other.booking_id != mine.booking_id)
-              & (other.occupied_start < mine.occupied_end) & (other.occupied_end > mine.occupied_start))
-        .where(mine.booking_id.in_(requests))
-    ).all()
+    pairs = (session.execute(_PAIRS_OF_PENDING) if ids is None
+             else session.execute(_PAIRS_AMONG, {"ids": ids})).all()
     if not pairs:
         return {}
-    rivals = {b.id: b for b in session.scalars(
-        select(Booking)
-        .options(joinedload(Booking.user))
-        .where(Booking.id.in_({rival for _, rival in pairs}),
-               Booking.status.in_((BookingStatus.PENDING, BookingStatus.CONFIRMED)))
-    )}
+    rivals = {b.id: b for b in session.scalars(_RIVALS, {"ids": sorted({rival for _, rival in pairs})})}
     found: dict[int, list[Booking]] = {}
     for request_id, rival_id in pairs:
         rival = rivals.get(rival_id)

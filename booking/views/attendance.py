@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from booking.caches import BoundedCache
 from booking.db import utcnow
 from booking.domain.checkin import Outcome, normalise_code
 from booking.forms_attendance import CodeForm, MessageForm, TapForm, WalkInForm, WithdrawForm
 from booking.services import NotFound, ServiceError, attendance, attendee_exports, attendee_mail
+from booking.services.attendee_exports import AttendeeRow
 from booking.services.exports import CSV_TYPE, XLSX_TYPE
-from booking.views.helpers import ORG_KIND_LABELS
+from booking.views.helpers import ORG_KIND_LABELS, locale_code
 from booking.views.params import text_arg
 from booking.views.staff import staff_required
 
@@ -57,11 +60,37 @@ def index() -> str:
 def attendees(event_id: int) -> str:
     """The attendee list with search and counts, exports, a message to all, and cancelling."""
     found, query = attendance.get_event(event_id), text_arg("q")
-    return render_template("attendance/attendees.html", event=found, query=query,
-                           rows=attendance.attendees(event_id, query), counts=attendance.counts(event_id),
+    table = attendee_table(attendance.attendees(event_id, query), found.booking.space.timezone, bool(query))
+    return render_template("attendance/attendees.html", event=found, query=query, attendee_table=table,
+                           counts=attendance.counts(event_id),
                            record=attendance.record_of(event_id), message_form=MessageForm(),
-                           withdraw_form=WithdrawForm(), kind_label=translated(ORG_KIND_LABELS).get,
-                           status_label=translated(STATUS_LABELS).get)
+                           withdraw_form=WithdrawForm())
+
+
+# Rendered attendee tables per app and worker, in characters: about 200 lists of 150 people.
+ATTENDEE_TABLE_CHARACTERS = 8_000_000
+
+
+def attendee_table(rows: list[AttendeeRow], zone: str, is_search: bool) -> Markup:
+    """The attendee list's table, rendered once per distinct list (templates/attendance/_attendee_table.html).
+
+    Keyed by the language, the zone, whether it is a search's answer and every row shown,
+    all read on every request, so a kept table is never stale and nothing expires by the
+    clock. Rendering 150 rows was half of the page (profile line
+    'templates/attendance/attendees.html:39(block_content)').
+    """
+    key = (locale_code(), zone, is_search, tuple(rows))
+    extensions = current_app.extensions
+    cache = extensions.get("booking_attendee_tables")
+    if cache is None:
+        cache = extensions["booking_attendee_tables"] = BoundedCache(ATTENDEE_TABLE_CHARACTERS, size=len)
+    found = cache.get(key)
+    if found is None:
+        found = Markup(render_template("attendance/_attendee_table.html", rows=rows, zone=zone, query=is_search,
+                                       kind_label=translated(ORG_KIND_LABELS).get,
+                                       status_label=translated(STATUS_LABELS).get))
+        cache.put(key, found)
+    return cast(Markup, found)
 
 
 @bp.route("/<int:event_id>/attendees.<any(csv, xlsx):file_format>")

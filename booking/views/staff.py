@@ -7,14 +7,16 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms.validators import DataRequired, Email, Optional, ValidationError
 
+from booking.caches import BoundedCache
 from booking.db import utcnow
 from booking.extensions import login_manager
 from booking.fields import EmailLineField, LineField, TextField
@@ -99,6 +101,24 @@ def rejection_note(booking: Booking) -> str:
     return shown_note(audit.rejection_note(booking))
 
 
+@bp.app_template_global()
+def staff_menu() -> Markup:
+    """The staff menu (templates/staff/_menu.html), rendered once per language and script root and kept per app.
+
+    It shows nothing else: ten links and their labels (profile line 'templates/staff/_menu.html:4(root)',
+    about a twentieth of the members list, the events list or the proposals page).
+    """
+    key = (locale_code(), request.script_root)
+    menus = current_app.extensions.get("booking_staff_menus")
+    if menus is None:  # bounded: the script root can come from a proxy's header
+        menus = current_app.extensions["booking_staff_menus"] = BoundedCache(16)
+    found = menus.get(key)
+    if found is None:
+        found = Markup(render_template("staff/_menu.html"))
+        menus.put(key, found)
+    return cast(Markup, found)
+
+
 @bp.context_processor
 def trail_helpers() -> dict[str, Any]:
     return {"action_label": ACTION_LABELS.get, "shown_note": shown_note}
@@ -156,7 +176,7 @@ def requests() -> str:
     page = staff.approval_queue_page(page_arg("page", MAX_QUEUE_PAGE))
     return render_template("staff/requests.html", queue=series.grouped_queue(page.entries), page=page,
                            back_page=page.number if page.number > 1 else None,
-                           now=utcnow(), form=RejectForm(formdata=None), spaces=spaces.list_spaces(),
+                           now=utcnow(), form=RejectForm(formdata=None), spaces=spaces.listed_spaces().spaces,
                            decline_form=DeclineChangeForm(formdata=None), series_form=DecideSeriesForm(formdata=None))
 
 

@@ -7,12 +7,14 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from booking.caches import BoundedCache
 from booking.db import utcnow
 from booking.extensions import login_manager
 from booking.forms_staff import (
@@ -352,13 +354,45 @@ def cancel_member_bookings(user_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("staff_admin.attention"))
 
 
+# Rendered calendars per app and worker, in characters: about 100 fully booked desk day lists.
+CALENDAR_CACHE_CHARACTERS = 16_000_000
+
+
+def _calendar_cache() -> BoundedCache[Markup]:
+    """This app's rendered calendars (per app, as the feed bodies are: its keys count on its database)."""
+    extensions = current_app.extensions
+    found = extensions.get("booking_staff_calendars")
+    if found is None:
+        found = extensions["booking_staff_calendars"] = BoundedCache(CALENDAR_CACHE_CHARACTERS, size=len)
+    return cast(BoundedCache[Markup], found)
+
+
+def calendar_html(scope: calendar.CalendarScope) -> Markup:
+    """The calendar's content (menu, links, table), rendered once per distinct calendar.
+
+    Keyed by the language, the script root of its links and `scope.key`, which holds all
+    the calendar is made of (its bookings by the spaces' change counters): a kept calendar
+    is never stale, and nothing expires by the clock. Rendering each booking's entry was
+    most of the page (profile line 'templates/staff/_calendar_entry.html:25(macro)').
+    """
+    key = (locale_code(), request.script_root, scope.key)
+    cache = _calendar_cache()
+    found = cache.get(key)
+    if found is None:
+        if scope.is_week:
+            found = Markup(render_template("staff/_calendar_week_body.html", cal=calendar.week_calendar_of(scope)))
+        else:
+            found = Markup(render_template("staff/_calendar_day_body.html", cal=calendar.day_calendar_of(scope)))
+        cache.put(key, found)
+    return found
+
+
 @bp.get("/calendar")
 @staff_required
 def calendar_page() -> str:
     """Every space side by side for a day, or for a week with view=week; one space's day list with space=slug."""
     is_week = request.args.get("view") == "week" or "week" in request.args
     chosen = day_arg("week") or day_arg("day")
-    if is_week:
-        return render_template("staff/calendar_week.html", cal=calendar.week_calendar(chosen, utcnow()))
-    cal = calendar.day_calendar(chosen, utcnow(), text_arg("space") or None)
-    return render_template("staff/calendar_day.html", cal=cal)
+    scope = calendar.calendar_scope(chosen, utcnow(), text_arg("space") or None, is_week)
+    return render_template(f"staff/calendar_{'week' if is_week else 'day'}.html", day=scope.day,
+                           body=calendar_html(scope))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
 from booking.extensions import db
-from booking.models import Booking, Closure
+from booking.models import Booking, Closure, User
 from booking.services.bookings import BookingInput, cancel_booking, request_booking
 from tests.conftest import future_day
 
@@ -236,3 +237,18 @@ def test_deciding_on_the_queues_second_page_returns_to_the_second_page(staff_cli
 
     first = staff_client.get("/staff/requests").get_data(as_text=True)
     assert "?page=" not in re.sub(r'<nav.*?</nav>', "", first, flags=re.S)  # page 1's forms carry no page
+
+
+def test_the_kept_staff_menu_is_in_the_language_of_each_page(staff_client):
+    """The menu is rendered once per language and kept: a staff member who changes language gets the other menu."""
+    japanese = staff_client.get("/staff/members").get_data(as_text=True)
+    staff = db.session.scalars(select(User).where(User.name == "Staff Sato")).one()
+    staff.locale = "en" if staff.locale == "ja" else "ja"
+    db.session.commit()
+
+    english = staff_client.get("/staff/members").get_data(as_text=True)
+
+    menu = re.compile(r'<nav class="staff-menu".*?</nav>', re.S)
+    assert ("承認待ちの申請" in menu.search(japanese).group()) != ("承認待ちの申請" in menu.search(english).group())
+    assert ("Requests to approve" in menu.search(japanese).group()) != (
+        "Requests to approve" in menu.search(english).group())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 
 import pytest
 from sqlalchemy import select
@@ -185,3 +186,24 @@ def test_a_walk_in_days_before_the_event_is_refused_next_to_the_form_and_nothing
     assert 'id="count-walk-ins">0<' in page
     db.session.rollback()
     assert db.session.scalars(select(WalkIn)).all() == []
+
+
+def test_the_kept_attendee_table_never_shows_a_list_that_changed(staff_client, create_event, register, app):
+    """The table is kept per distinct list; each change of a row or of the rows is on the next page."""
+    event = create_event()
+    guest = register(event, name="山田 花子")
+    path = f"/staff/events/{event.id}/attendees"
+    assert "山田 花子" in staff_client.get(path).get_data(as_text=True)
+    assert len(app.extensions["booking_attendee_tables"]) == 1
+
+    guest.name = "山田 改名"
+    db.session.commit()
+    assert "山田 改名" in staff_client.get(path).get_data(as_text=True)
+
+    staff_client.submit(f"/staff/events/{event.id}/door/{guest.id}/in")
+    checked_in = staff_client.get(path).get_data(as_text=True)
+    assert "山田 改名" in checked_in and not re.search(r"<td>\s*</td></tr>", checked_in.split("<tbody>")[1])
+
+    register(event, name="佐藤 次郎")
+    assert "佐藤 次郎" in staff_client.get(path).get_data(as_text=True)
+    assert "佐藤 次郎" not in staff_client.get(path + "?q=山田").get_data(as_text=True)
