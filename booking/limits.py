@@ -14,8 +14,9 @@ its own memory and logs it (`FallbackRedisStorage`).
 
 Feeds (RATELIMIT_FEED) count every GET and HEAD of one feed address from one client
 address, 304s included. They are counted by `hit_feed_limit` in front of Flask
-(booking.views.feeds.Revalidation), with this Limiter's strategy and storage, so a poll
-the fast path answers and one Flask answers use up the same count, exactly once.
+(booking.views.feeds.Revalidation), in this Limiter's storage (Redis: in batches, SharedWindows;
+memory: LocalWindows), so a poll the fast path answers and one Flask answers use up the same
+count, exactly once.
 """
 
 from __future__ import annotations
