@@ -447,7 +447,7 @@ class FallbackRedisStorage(Storage):
         if time.monotonic() < self.down_until:
             return None
         try:
-            client = self.redis.get_connection()
+            client: Any = self.redis.get_connection()  # redis.Redis (limits types it as a narrow protocol)
             script = self.__dict__.get("_add_hits") or self.__dict__.setdefault(
                 "_add_hits", client.register_script(self.ADD_HITS))
             pipeline = client.pipeline(transaction=False)

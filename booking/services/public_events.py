@@ -200,7 +200,7 @@ _PUBLIC_EVENT = (
 def public_event(event_id: int) -> PublicEvent:
     """An event visitors may see: published on a confirmed booking, or cancelled (withdrawn by staff,
     or its booking ended: shown as cancelled). Never one whose booking still waits for approval."""
-    event = db.session.scalar(_PUBLIC_EVENT, {"event_id": event_id})
+    event: PublicEvent | None = db.session.scalar(_PUBLIC_EVENT, {"event_id": event_id})
     if event is None or event.status not in SHOWN or event.booking.status == "pending":
         raise NotFound()
     return event
