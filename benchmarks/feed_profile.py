@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/feed_profile.py                       # SQLite in a temporary file
     URL=postgresql+psycopg://postgres@127.0.0.1:5432/<db> MIGRATE=1 .venv/bin/python benchmarks/feed_profile.py
     PROFILE=1 .venv/bin/python benchmarks/feed_profile.py             # plus cProfile of 100 full GETs
+    PROFILE=304 .venv/bin/python benchmarks/feed_profile.py           # plus cProfile of 1,000 304s
 
 Prints the median process CPU milliseconds of 200 GETs through Flask's test client
 (no HTTP server, so no socket noise): what one request costs the worker.
@@ -46,8 +47,9 @@ for _ in range(3):
 print("full GET cpu ms median", run(200))
 print("304 cpu ms median", run(200, {"If-None-Match": etag}))
 if os.environ.get("PROFILE"):
+    revalidate = os.environ["PROFILE"] == "304"
     profile = cProfile.Profile()
     profile.enable()
-    run(100)
+    run(1000, {"If-None-Match": etag}) if revalidate else run(100)
     profile.disable()
-    pstats.Stats(profile).sort_stats("cumulative").print_stats(35)
+    pstats.Stats(profile).sort_stats("tottime" if revalidate else "cumulative").print_stats(35)

@@ -3,13 +3,14 @@
 Run on demand (not part of pytest), from the repository root:
 
     .venv/bin/python -m benchmarks.page_profile                 # SQLite
-    PROFILE=spaces_list,booking_form .venv/bin/python -m benchmarks.page_profile   # and their profiles
+    PROFILE=spaces_list,events_list,event_page .venv/bin/python -m benchmarks.page_profile   # and their profiles
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/NAME .venv/bin/python -m benchmarks.page_profile
 
 Seeds a fresh database as benchmarks/run_all.py does (its `seed_product`), then drives the
 pages through Flask's test client (no server, no sockets): the spaces list as a visitor
 without cookies (as wrk sends), the booking form, my bookings and the account page as the
-signed-in member, and the same template-less probes of the fixed cost (`_hello`: the app
+signed-in member, the events list and an event page (150 registered) as a visitor as
+run_all seeds them, and the same template-less probes of the fixed cost (`_hello`: the app
 with no template; `_base`: an empty page on base.html, as a visitor and as the member).
 Each page is timed in 5 interleaved rounds of N/5 requests (N=500 by default) with
 `time.process_time`, the fastest round shown: the machine is shared, compare the ratios.
@@ -23,10 +24,12 @@ import os
 import pstats
 import re
 import time
+from datetime import UTC, datetime, timedelta
 
 from flask import render_template
 from flask_login import current_user
 
+from benchmarks import registrations as registration_bench
 from benchmarks import run_all
 from benchmarks.baseline import one_query_app
 from benchmarks.fresh_db import fresh_database, make_app
@@ -39,6 +42,9 @@ def main() -> None:
     profiled = set(filter(None, os.environ.get("PROFILE", "").split(",")))
     with fresh_database("pages") as (url, instance):
         seeding, fixture = run_all.seed_benchmark(url, instance)
+        soon = datetime.now(UTC).replace(microsecond=0)  # the two events of run_all, as it seeds them
+        registration_bench.seed_event(seeding, soon + timedelta(days=20))
+        attendee_event_id = registration_bench.seed_attendees(seeding, soon + timedelta(days=21))
         os.environ["BENCH_DATABASE_URL"] = url
         app = make_app(url, instance, WTF_CSRF_ENABLED=True)
         bare = app.jinja_env.from_string('{% extends "base.html" %}')
@@ -58,7 +64,9 @@ def main() -> None:
                  ("_user (member)", member, "/_user"), ("booking form", member, "/spaces/studio/book"),
                  ("my bookings", member, "/bookings"), ("account", member, "/account"),
                  *((f"week grid {slug}", member, f"/spaces/{slug}?week={fixture.week.isoformat()}")
-                   for slug in ("studio", "desks", "hall"))]
+                   for slug in ("studio", "desks", "hall")),
+                 ("events list (visitor)", visitor, "/events"),
+                 ("event page (visitor)", visitor, f"/events/{attendee_event_id}")]
         for name, client, path in pages:
             for _ in range(20):
                 status = client.get(path).status_code

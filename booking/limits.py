@@ -14,8 +14,9 @@ its own memory and logs it (`FallbackRedisStorage`).
 
 Feeds (RATELIMIT_FEED) count every GET and HEAD of one feed address from one client
 address, 304s included. They are counted by `hit_feed_limit` in front of Flask
-(booking.views.feeds.Revalidation), with this Limiter's strategy and storage, so a poll
-the fast path answers and one Flask answers use up the same count, exactly once.
+(booking.views.feeds.Revalidation), in this Limiter's storage (Redis: in batches, SharedWindows;
+memory: LocalWindows), so a poll the fast path answers and one Flask answers use up the same
+count, exactly once.
 """
 
 from __future__ import annotations
@@ -196,35 +197,138 @@ class LocalWindows:
             return None
 
 
-def _feed_state(app: Flask) -> tuple[list[RateLimitItem], LocalWindows]:
+class SharedWindows:
+    """Fixed windows counted in Redis, shared by every worker and host, each process sending its hits in batches.
+
+    Counting each poll in Redis (Flask-Limiter's strategy) cost a round trip per poll: it doubled
+    the CPU of a 304 on PostgreSQL (profile line 'booking/limits.py(hit_feed_limit)' with
+    'redis/commands/core.py(__call__)' under it: 263 us a 304 against 128 us counting in memory).
+    Here each process counts in its own memory and sends what it counted in one pipelined round
+    trip (INCRBY per window), once a window holds a batch of unsent hits (1/BATCH_SHARE of its
+    limit, at least one: limits under BATCH_SHARE hits are sent at every hit, so they stay exact)
+    or once the oldest unsent hit is FLUSH_SECONDS old. Each round trip brings back the shared
+    counts and when their windows end (a window starts at its first hit that reaches Redis, as
+    Flask-Limiter's fixed window does); a window is refused once the shared count last heard plus
+    this process's unsent hits reach the limit.
+
+    Tolerance: before it hears of other processes' hits, a process lets through at most one batch
+    more than the limit, so across P processes (every worker of every host) one client gets at
+    most limit + P x batch polls of a feed in a window (60 a minute, 4 workers: 72 at most); the
+    counts in Redis lag at most a batch or FLUSH_SECONDS per process. While Redis cannot be reached
+    the counts stay in this process (FallbackRedisStorage logs it and tries again every 30 s).
+    """
+
+    MAX_WINDOWS = LocalWindows.MAX_WINDOWS
+    BATCH_SHARE = 20
+    FLUSH_SECONDS = 1.0
+    # a window: [end (epoch s), shared count last heard, hits not sent yet, key, seconds it lasts]
+    END, KNOWN, UNSENT, KEY, EXPIRY = 0, 1, 2, 3, 4
+
+    def __init__(self, storage: FallbackRedisStorage, prefix: str) -> None:
+        self.storage = storage
+        self.prefix = prefix
+        self.windows: OrderedDict[tuple[object, ...], list[Any]] = OrderedDict()
+        self.unsent: dict[tuple[object, ...], list[Any]] = {}
+        self.oldest: float | None = None  # when the oldest unsent hit came
+        self.lock = threading.Lock()
+
+    def _window(self, item: RateLimitItem, key: tuple[str, ...], now: float) -> list[Any]:
+        name = (item.amount, item.get_expiry(), *key)
+        window = self.windows.get(name)
+        if window is None or now >= window[self.END]:
+            self.unsent.pop(name, None)  # hits of the window that ended: dropped
+            window = self.windows[name] = [now + item.get_expiry(), 0, 0, item.key_for(self.prefix, FEED_SCOPE, *key),
+                                           item.get_expiry()]
+            self.windows.move_to_end(name)
+            while len(self.windows) > self.MAX_WINDOWS:
+                self.unsent.pop(self.windows.popitem(last=False)[0], None)
+        return window
+
+    def hit(self, items: list[RateLimitItem], key: tuple[str, ...], now: float) -> float | None:
+        """Count one hit within every item; None while within all, else when the first broken window ends."""
+        with self.lock:
+            windows = [(item, self._window(item, key, now)) for item in items]
+            for item, window in windows:
+                if window[self.KNOWN] + window[self.UNSENT] >= item.amount:
+                    return float(window[self.END])
+            due = False
+            for item, window in windows:
+                window[self.UNSENT] += 1
+                self.unsent[(item.amount, item.get_expiry(), *key)] = window
+                due = due or window[self.UNSENT] >= max(1, item.amount // self.BATCH_SHARE)
+            if self.oldest is None:
+                self.oldest = now
+            due = due or now - self.oldest >= self.FLUSH_SECONDS
+        if not due:
+            return None
+        self.flush()
+        with self.lock:
+            for item, window in windows:
+                if window[self.KNOWN] > item.amount:
+                    return float(window[self.END])
+        return None
+
+    def flush(self) -> None:
+        """Send every unsent hit in one pipelined round trip and take back the shared counts."""
+        with self.lock:
+            sending = list(self.unsent.values())
+            counts = [window[self.UNSENT] for window in sending]
+            for window in sending:  # counted here at once, whatever Redis answers
+                window[self.KNOWN] += window[self.UNSENT]
+                window[self.UNSENT] = 0
+            self.unsent.clear()
+            self.oldest = None
+        if not sending:
+            return
+        sent_at = time.time()
+        shared = self.storage.send_counts([(window[self.KEY], count, window[self.EXPIRY])
+                                           for window, count in zip(sending, counts, strict=True)])
+        if shared is not None:
+            with self.lock:
+                for window, (total, lasts_ms) in zip(sending, shared, strict=True):
+                    window[self.KNOWN] = max(window[self.KNOWN], total)
+                    if lasts_ms > 0:
+                        window[self.END] = sent_at + lasts_ms / 1000
+
+
+def _feed_state(app: Flask, limiter: Limiter) -> tuple[list[RateLimitItem], LocalWindows | SharedWindows | None]:
+    """The feed limit's items and where this process counts them (None: the Limiter's own strategy)."""
     found = app.extensions.get("booking_feed_limits")
     if found is None:
+        storage = limiter.storage
+        counter: LocalWindows | SharedWindows | None = (
+            LocalWindows() if isinstance(storage, MemoryStorage)
+            else SharedWindows(storage, str(app.config.get("RATELIMIT_KEY_PREFIX") or "booking"))
+            if isinstance(storage, FallbackRedisStorage) else None)
         found = app.extensions["booking_feed_limits"] = (list(parse_many(str(app.config["RATELIMIT_FEED"]))),
-                                                         LocalWindows())
-    return cast(tuple[list[RateLimitItem], LocalWindows], found)
+                                                         counter)
+    return cast(tuple[list[RateLimitItem], LocalWindows | SharedWindows | None], found)
 
 
 def hit_feed_limit(app: Flask, address: str, path: str) -> int | None:
     """Count one request of the feed at `path` from client `address` against RATELIMIT_FEED.
 
     Returns None while it is within every limit of the setting, else the seconds until
-    the first broken one lets the client in again (at least 1). Counted in the Limiter's
-    storage (Redis: shared by every worker and host), or in this process (LocalWindows)
-    when that storage is memory. Limits off (RATELIMIT_ENABLED=0, or before init_app):
-    always None, nothing counted.
+    the first broken one lets the client in again (at least 1). Counted in Redis in
+    batches (SharedWindows: shared by every worker and host, within its stated tolerance),
+    or in this process (LocalWindows) when the Limiter's storage is memory. Limits off
+    (RATELIMIT_ENABLED=0, or before init_app): always None, nothing counted.
     """
     limiter: Limiter | None = app.extensions.get("booking_limiter")
     if limiter is None or not limiter.enabled:
         return None
-    items, local = _feed_state(app)
-    prefix = str(app.config.get("RATELIMIT_KEY_PREFIX") or "booking")
+    items, counter = _feed_state(app, limiter)
     now = time.time()
-    if isinstance(limiter.storage, MemoryStorage):
+    if isinstance(counter, SharedWindows):
+        ends = counter.hit(items, (address, path), now)
+        return None if ends is None else max(1, int(ends - now))
+    if isinstance(counter, LocalWindows):
         for item in items:
-            ends = local.hit(item, (address, path), now)
+            ends = counter.hit(item, (address, path), now)
             if ends is not None:
                 return max(1, int(ends - now))
         return None
+    prefix = str(app.config.get("RATELIMIT_KEY_PREFIX") or "booking")
     strategy = limiter.limiter
     for item in items:
         if not strategy.hit(item, prefix, FEED_SCOPE, address, path):
@@ -288,15 +392,21 @@ class FallbackRedisStorage(Storage):
             try:
                 result = getattr(self.redis, method)(*args)
             except self.redis.base_exceptions as error:
-                log.error("rate-limit storage %s unreachable (%s): counting in memory, retrying in %.0f s",
-                          self.uri, type(error).__name__, self.RETRY_SECONDS)
-                self.down_until = time.monotonic() + self.RETRY_SECONDS
+                self._unreachable(error)
             else:
-                if self.down_until:
-                    log.warning("rate-limit storage %s reachable again", self.uri)
-                    self.down_until = 0.0
+                self._reachable()
                 return result
         return getattr(self.memory, method)(*args)
+
+    def _unreachable(self, error: Exception) -> None:
+        log.error("rate-limit storage %s unreachable (%s): counting in memory, retrying in %.0f s",
+                  self.uri, type(error).__name__, self.RETRY_SECONDS)
+        self.down_until = time.monotonic() + self.RETRY_SECONDS
+
+    def _reachable(self) -> None:
+        if self.down_until:
+            log.warning("rate-limit storage %s reachable again", self.uri)
+            self.down_until = 0.0
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         return int(self._call("incr", key, expiry, amount))
@@ -317,3 +427,35 @@ class FallbackRedisStorage(Storage):
 
     def clear(self, key: str) -> None:
         self._call("clear", key)
+
+    # Adds hits to a window's count, starting the window (its expiry) with its first hit; returns the
+    # count and the milliseconds the window has left.
+    ADD_HITS = """
+        local count = redis.call('INCRBY', KEYS[1], ARGV[1])
+        local left = redis.call('PTTL', KEYS[1])
+        if left < 0 then
+            redis.call('EXPIRE', KEYS[1], ARGV[2])
+            left = ARGV[2] * 1000
+        end
+        return {count, left}
+    """
+
+    def send_counts(self, counts: list[tuple[str, int, int]]) -> list[tuple[int, int]] | None:
+        """Add each (key, hits, seconds a new window lasts) in one pipelined round trip: the new counts and
+        the milliseconds their windows have left, or None while Redis cannot be reached (SharedWindows
+        then keeps its counts in memory)."""
+        if time.monotonic() < self.down_until:
+            return None
+        try:
+            client: Any = self.redis.get_connection()  # redis.Redis (limits types it as a narrow protocol)
+            script = self.__dict__.get("_add_hits") or self.__dict__.setdefault(
+                "_add_hits", client.register_script(self.ADD_HITS))
+            pipeline = client.pipeline(transaction=False)
+            for key, hits, expiry in counts:
+                script(keys=[self.redis.prefixed_key(key)], args=[hits, expiry], client=pipeline)
+            answers = pipeline.execute()
+        except self.redis.base_exceptions as error:
+            self._unreachable(error)
+            return None
+        self._reachable()
+        return [(int(count), int(left)) for count, left in answers]

@@ -398,9 +398,21 @@ def _owner_query(kind: str, per_space: bool) -> Select[Any]:
     return query.add_columns(total.label("version"))
 
 
+@dataclass(frozen=True)
+class _Statement:
+    """A validator query compiled once: its SQL, its bound values, the order it takes them in, its columns."""
+
+    sql: str
+    params: dict[str, Any]
+    order: tuple[str, ...] | None  # positional drivers (SQLite's qmark): the names in order
+    columns: tuple[str, ...]
+
+
 @cache
-def _compiled(query: Select[Any], dialect: str) -> Any:
-    return query.compile(dialect=db.engine.dialect)
+def _compiled(query: Select[Any], dialect: str) -> _Statement:
+    compiled = query.compile(dialect=db.engine.dialect)
+    order = tuple(compiled.positiontup or ()) if compiled.positional else None
+    return _Statement(compiled.string, dict(compiled.params), order, tuple(query.selected_columns.keys()))
 
 
 def _instant(value: datetime | str | None) -> datetime | None:
@@ -417,21 +429,20 @@ def _first(query: Select[Any], **params: str) -> SimpleNamespace | None:
     Every poll of every subscribed calendar app runs this, and most end in 304, so
     it skips the ORM session and SQLAlchemy's execution layer (which cost several
     times the query itself) and the pool's checkout and reset (a third of a 304 in
-    cProfile); the SQL is still compiled from the statement, once. The connection
-    reads without a transaction (SQLite without BEGIN, PostgreSQL in autocommit), so
+    cProfile); the SQL, the order of its values and its column names are taken
+    from the statement once, and the thread keeps one cursor (the driver's
+    `cursor.description` built seven column objects a poll). The connection reads
+    without a transaction (SQLite without BEGIN, PostgreSQL in autocommit), so
     every poll sees the last commit of any process.
     """
-    compiled = _compiled(query, db.engine.dialect.name)
-    values = {**compiled.params, **params}
-    args = tuple(values[name] for name in compiled.positiontup) if compiled.positional else values
+    statement = _compiled(query, db.engine.dialect.name)
+    values = {**statement.params, **params}
+    args = tuple(values[name] for name in statement.order) if statement.order is not None else values
     for attempt in (1, 2):
-        connection = _validator_connection()
+        connection, cursor = _validator_connection()
         try:
-            cursor = connection.cursor()
-            cursor.execute(compiled.string, args)
-            row = cursor.fetchone()
-            names = [column[0] for column in cursor.description]
-            cursor.close()
+            cursor.execute(statement.sql, args)
+            rows = cursor.fetchall()  # to the end: SQLite keeps a statement stepped short of it open (a read snapshot)
             break
         except Exception as error:
             lost = _connection_lost(error, connection)
@@ -440,9 +451,9 @@ def _first(query: Select[Any], **params: str) -> SimpleNamespace | None:
                 raise
             if attempt == 2 or not lost.connection_invalidated:
                 raise lost from error
-    if row is None:
+    if not rows:
         return None
-    found = SimpleNamespace(**dict(zip(names, row, strict=True)))
+    found = SimpleNamespace(**dict(zip(statement.columns, rows[0], strict=True)))
     found.changed_at = _instant(getattr(found, "changed_at", None))
     found.version = int(found.version)
     return found
@@ -474,8 +485,9 @@ def _connection_lost(error: Exception, connection: Any) -> DBAPIError | None:
     return DBAPIError(None, None, error, connection_invalidated=gone)
 
 
-def _validator_connection() -> Any:
-    """This thread's DBAPI connection to the app's database for the validators, taken out of the pool once."""
+def _validator_connection() -> tuple[Any, Any]:
+    """This thread's DBAPI connection to the app's database for the validators, taken out of the pool once,
+    and its cursor."""
     engine = db.engine
     owner = getattr(_held, "engine", None)
     if owner is None or owner() is not engine:
@@ -484,14 +496,14 @@ def _validator_connection() -> Any:
         connection.detach()  # the pool forgets it; closing it closes the DBAPI connection
         if engine.dialect.name == "postgresql":
             connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
-        _held.engine, _held.connection = weakref.ref(engine), connection
-    return _held.connection
+        _held.engine, _held.connection, _held.cursor = weakref.ref(engine), connection, connection.cursor()
+    return _held.connection, _held.cursor
 
 
 def _drop_validator_connection() -> None:
     """Close this thread's validator connection; the next poll opens a new one."""
     connection = getattr(_held, "connection", None)
-    _held.engine = _held.connection = None
+    _held.engine = _held.connection = _held.cursor = None
     if connection is not None:
         try:
             connection.close()

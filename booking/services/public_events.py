@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from booking.db import utcnow
 from booking.domain import events as rules
@@ -135,6 +135,19 @@ def _save(session: Session, user: User, booking_id: int, data: EventInput, now: 
     return Saved(event=event)
 
 
+# The spaces come in the same query (the list names each event's space: one query per space when loaded on
+# first use), and the bookings by their ids from the events shown: joined only by status, SQLite read every
+# booking of every space ('SCAN bookings USING INDEX ix_bookings_usage', 3,394 rows for 2 events) and probed
+# each for an event, so the list grew with the booking history.
+_SHOWN_BOOKINGS = select(PublicEvent.booking_id).where(PublicEvent.status.in_(SHOWN))
+_LISTED = (
+    select(PublicEvent).join(Booking).join(Space, Space.id == Booking.space_id)
+    .options(contains_eager(PublicEvent.booking).contains_eager(Booking.space))
+    .where(Booking.id.in_(_SHOWN_BOOKINGS), PublicEvent.status.in_(SHOWN), Booking.status != "pending")
+    .order_by(Booking.start_dt, PublicEvent.id)
+)
+
+
 def listed(now: datetime | None = None, space_id: int | None = None) -> tuple[list[PublicEvent], list[PublicEvent]]:
     """Events visitors may see (as `public_event`): upcoming, soonest first, and past, latest first.
 
@@ -143,11 +156,10 @@ def listed(now: datetime | None = None, space_id: int | None = None) -> tuple[li
     learns it is off; past holds only the events that took place.
     """
     now = now or utcnow()
-    query = (select(PublicEvent).join(Booking).options(contains_eager(PublicEvent.booking))
-             .where(PublicEvent.status.in_(SHOWN), Booking.status != "pending"))
+    query = _LISTED
     if space_id is not None:
         query = query.where(Booking.space_id == space_id)
-    rows = list(db.session.scalars(query.order_by(Booking.start_dt, PublicEvent.id)))
+    rows = list(db.session.scalars(query))
     upcoming = [e for e in rows if e.booking.end_dt > now]
     past = [e for e in reversed(rows) if e.booking.end_dt <= now and not e.is_cancelled]
     return upcoming, past
@@ -175,10 +187,20 @@ def upcoming_in(space: Space, now: datetime) -> list[PublicEvent]:
                                                          "low": now - longest_hold(space)}))
 
 
+# The event with its booking and space in one query, its agenda in a second (four queries when each was
+# loaded on first use).
+_PUBLIC_EVENT = (
+    select(PublicEvent).join(PublicEvent.booking).join(Space, Space.id == Booking.space_id)
+    .options(contains_eager(PublicEvent.booking).contains_eager(Booking.space),
+             selectinload(PublicEvent.agenda_items))
+    .where(PublicEvent.id == bindparam("event_id"))
+)
+
+
 def public_event(event_id: int) -> PublicEvent:
     """An event visitors may see: published on a confirmed booking, or cancelled (withdrawn by staff,
     or its booking ended: shown as cancelled). Never one whose booking still waits for approval."""
-    event = db.session.get(PublicEvent, event_id)
+    event: PublicEvent | None = db.session.scalar(_PUBLIC_EVENT, {"event_id": event_id})
     if event is None or event.status not in SHOWN or event.booking.status == "pending":
         raise NotFound()
     return event

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from booking.db import utcnow
@@ -71,7 +72,24 @@ def detail(event_id: int) -> str:
     form, member_form = _forms()
     mine, secret = _mine(event_id)
     return render_template("events/detail.html", event=event, form=form, member_form=member_form,
-                           mine=mine, mine_secret=secret)
+                           mine=mine, mine_secret=secret, form_fields=visitor_fields(form) if form else None)
+
+
+def visitor_fields(form: RegistrationForm) -> Markup:
+    """The fields of a visitor's empty registration form, rendered once per app and language.
+
+    A GET's form is the same for every visitor of a language (no input, no errors, the CSRF
+    token goes in the hidden tag outside it), so its markup is kept keyed by the locale and the
+    path the app is served under, all it depends on besides the code: one entry per language. A form posted back
+    with errors is rendered afresh (profile line 'templates/_forms.html:12(macro)' with WTForms'
+    'render_field' under it: a quarter of the event page).
+    """
+    kept: dict[tuple[str, str], Markup] = current_app.extensions.setdefault("booking_visitor_fields", {})
+    key = (locale_code(), request.script_root)  # the privacy link is relative to where the app is served
+    found = kept.get(key)
+    if found is None:
+        found = kept[key] = Markup(render_template("events/_registration_fields.html", form=form))
+    return found
 
 
 def _input(form: RegistrationForm | None,
