@@ -24,6 +24,7 @@ from booking.domain.hints import (
     day_start_facts,
     first_free_start,
     free_starts_near,
+    is_never_open,
 )
 from booking.domain.rules import holiday_closures
 from booking.domain.values import ClosedRange, Hold, Policy, Request
@@ -401,12 +402,19 @@ def availabilities(listed: Sequence[Space], now: datetime, locale: str,
     their closures (made for `listed` being one space or every space); the next SEARCH_DAYS of
     a space only when neither day has a free start (the search stops at the first free day, so
     it never needs what lies beyond it). `policies`, when given, are those of `listed` in order
-    (`listed_spaces` gives both).
+    (`listed_spaces` gives both). A space with no opening hours at all (`is_never_open`) has no
+    free start and reads no rows (profile: two statements of the spaces page, the benchmark's
+    feed space searching 14 days on every request).
     """
     if policies is None:
         policies = [policy_of(space) for space in listed]
+    found = {space.id: Availability(next_start=None, today=now.astimezone(policy.zone).date(), free_today=0,
+                                    free_tomorrow=0)
+             for space, policy in zip(listed, policies, strict=True) if is_never_open(policy)}
+    if found:
+        kept = [n for n, policy in enumerate(policies) if not is_never_open(policy)]
+        listed, policies = [listed[n] for n in kept], [policies[n] for n in kept]
     todays = [now.astimezone(policy.zone).date() for policy in policies]
-    found = {}
     searching = []
     for n, two_days in enumerate(_days_facts(listed, policies, todays, 2, locale)):
         policy, today = policies[n], todays[n]
