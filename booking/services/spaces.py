@@ -128,6 +128,20 @@ def get_space(slug: str) -> Space:
     return space
 
 
+# The space's row alone, for pages that show its settings but not its opening hours (the booking
+# form): the join of `_SPACE_BY_SLUG` returned one row per opening period (seven for a space open
+# every day) and raised the form's database time over 72159f5's (0.40 -> 0.61 ms on PostgreSQL).
+_SPACE_ROW_BY_SLUG = select(Space).where(Space.slug == bindparam("slug"))
+
+
+def get_space_settings(slug: str) -> Space:
+    """The space with this slug, its opening hours read only if asked for; NotFound when there is none."""
+    space: Space | None = db.session.execute(_SPACE_ROW_BY_SLUG, {"slug": slug}).scalar_one_or_none()
+    if space is None:
+        raise NotFound()
+    return space
+
+
 def policy_of(space: Space) -> Policy:
     """The domain's view of a space's policy."""
     opening: dict[int, list[tuple[time, time]]] = defaultdict(list)

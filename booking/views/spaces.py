@@ -83,7 +83,8 @@ def _booking_input(form: BookingForm, space: Space) -> bookings.BookingInput:
 @login_required
 def book(slug: str) -> str | Response | tuple[str, int]:
     """Request a booking; refusals come back as form errors with the input kept."""
-    space = spaces.get_space(slug)
+    # A POST's rules read the opening hours inside the write lock: loaded here, before it. A GET needs none.
+    space = spaces.get_space(slug) if request.method == "POST" else spaces.get_space_settings(slug)
     if not current_user.is_verified:
         return render_template("bookings/verify_first.html"), 403
     form = BookingForm(can_override=current_user.is_staff, zone=space.timezone, desks=desk_count(space))

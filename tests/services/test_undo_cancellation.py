@@ -15,8 +15,7 @@ from booking.db import utcnow
 from booking.domain.undo import UNDO_WINDOW
 from booking.extensions import db
 from booking.models import Booking, OutboxMessage
-from booking.services.bookings import cancel_booking
-from booking.services.bookings import my_bookings
+from booking.services.bookings import cancel_booking, my_bookings
 from booking.services.undo import CannotUndo, undo_cancellation
 from booking.services.undo import undoable as undoable_read
 from tests.services.conftest import hours, tokyo_day
