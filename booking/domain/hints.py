@@ -54,6 +54,12 @@ def fits(request: Request, policy: Policy, holds: Sequence[Hold], closures: Sequ
     return not any(c.code in SLOT_CODES for c in conflicts)
 
 
+def is_never_open(policy: Policy) -> bool:
+    """Whether the space has no opening period on any weekday: then no day has a start
+    (`day_starts` is empty), so none is free, whatever the holds and closures."""
+    return not any(policy.opening.values())
+
+
 def day_starts(day: date, length: timedelta, policy: Policy) -> list[datetime]:
     """Every grid start (UTC) on a local day where a booking of `length` ends inside the same period."""
     step = timedelta(minutes=policy.slot_minutes)

@@ -31,9 +31,10 @@ def undo_until(booking: Booking) -> datetime | None:
 @login_required
 def mine() -> str:
     """Upcoming and past bookings of the signed-in member."""
-    upcoming, past = bookings.my_bookings(current_user)
-    return render_template("bookings/mine.html", upcoming=upcoming, past=past, now=utcnow(),
-                           form=FlaskForm(), undoable=undo.undoable(current_user))
+    now = utcnow()
+    upcoming, past = bookings.my_bookings(current_user, now)
+    return render_template("bookings/mine.html", upcoming=upcoming, past=past, now=now,
+                           form=FlaskForm(), undoable=undo.undoable(current_user, now, among=upcoming))
 
 
 @bp.get("/<int:booking_id>")

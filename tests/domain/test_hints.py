@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,7 +16,7 @@ from booking.domain.hints import (
     time_window_test,
 )
 from booking.domain.rules import check_time_window
-from booking.domain.values import ClosedRange
+from booking.domain.values import ClosedRange, Policy
 from tests.domain.builders import EARLY, MONDAY, at, hold, policy, request
 
 ROOM = policy()  # weekdays 09:00–12:00 and 13:00–18:00
@@ -104,3 +104,13 @@ def test_the_time_window_test_says_what_check_time_window_says(zone, notice, day
     start = now + timedelta(minutes=minutes)
     probe = request(start, start + timedelta(hours=1))
     assert time_window_test(rules, now)(start) == (not check_time_window(probe, rules, now, detail=False))
+
+
+def test_a_policy_with_no_opening_hours_is_never_open_and_no_day_has_a_start():
+    from booking.domain.hints import day_starts, is_never_open
+
+    closed = Policy(opening={weekday: () for weekday in range(7)})
+    assert is_never_open(Policy()) and is_never_open(closed)
+    assert all(day_starts(date(2030, 6, 3) + timedelta(days=n), timedelta(minutes=30), closed) == []
+               for n in range(7))
+    assert not is_never_open(Policy(opening={4: ((time(9), time(12)),)}))

@@ -15,11 +15,23 @@ from booking.db import utcnow
 from booking.domain.undo import UNDO_WINDOW
 from booking.extensions import db
 from booking.models import Booking, OutboxMessage
-from booking.services.bookings import cancel_booking
-from booking.services.undo import CannotUndo, undo_cancellation, undoable
+from booking.services.bookings import cancel_booking, my_bookings
+from booking.services.undo import CannotUndo, undo_cancellation
+from booking.services.undo import undoable as undoable_read
 from tests.services.conftest import hours, tokyo_day
 
 START = tokyo_day(5) + hours(2)
+
+
+def undoable(member, now=None):
+    """What `undo.undoable` reads, checked against the same answer from the member's upcoming bookings
+    (the my-bookings page's `among`): the two must never disagree."""
+    now = now or utcnow()
+    found = undoable_read(member, now)
+    db.session.expire_all()
+    among = undoable_read(member, now, among=my_bookings(member, now)[0])
+    assert [b.id for b in among] == [b.id for b in found]
+    return found
 
 
 def cancellation_mail(booking_id: int) -> list[OutboxMessage]:

@@ -193,3 +193,25 @@ def test_a_space_full_today_and_tomorrow_opens_where_the_two_week_search_says(cr
         space_id=desks.id, start_local=local(today, 0).replace(tzinfo=None),
         end_local=local(today + timedelta(days=SEARCH_DAYS + 2), 0).replace(tzinfo=None), reason="改装"))
     assert spaces.availabilities([desks], now, "ja")[desks.id].next_start is None is alone(desks)
+
+
+def test_a_space_with_no_opening_hours_has_nothing_free_until_it_opens(create_space):
+    from booking.domain.hints import next_free_start
+    from booking.models import OpeningPeriod
+
+    closed = create_space(hours={})
+    studio = create_space()
+    now = datetime.now(UTC).replace(microsecond=0)
+    listing = spaces.listed_spaces()
+    found = spaces.availabilities(listing.spaces, now, "ja", listing.policies)
+    assert (found[closed.id].next_start, found[closed.id].free_today, found[closed.id].free_tomorrow) == (None, 0, 0)
+    assert found[closed.id].today == now.astimezone(TOKYO).date()
+    assert next_free_start(policy_of(closed), [], [], now) is None
+    assert found[studio.id] == spaces.availability(studio, now, "ja")
+    for day in range(7):
+        closed.opening_hours.append(OpeningPeriod(weekday=day, open_time=time(0), close_time=time(0),
+                                                  close_next_day=True))
+    spaces.db.session.commit()
+    listing = spaces.listed_spaces()
+    opened = spaces.availabilities(listing.spaces, now, "ja", listing.policies)[closed.id]
+    assert opened.next_start is not None and opened.free_tomorrow == 48
