@@ -62,7 +62,7 @@ export RESTORE_OBSOLETE
 help:
 	@echo "make run           create .venv, migrate + seed instance/, serve on http://$(HOST):$(PORT)"
 	@echo "make test          ruff + the whole pytest suite (installs Debian chromium and postgresql if missing)"
-	@echo "make lint          ruff, and mypy (strict) on booking/domain"
+	@echo "make lint          ruff, and mypy (strict) on booking/domain and booking/services"
 	@echo "make bench         quick benchmark of every page against two reference apps (installs Debian wrk if missing)"
 	@echo "make mutation      mutmut on booking/domain and booking/services: score per file, survivors (minutes)"
 	@echo "make lock          re-resolve $(LOCK) (pinned, with hashes) from pyproject.toml"
@@ -164,7 +164,7 @@ test: $(VENV)/.installed-test chromium redis postgres-bin $(COMPILED) tests/js/n
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
-	$(BIN)/mypy --follow-imports=silent booking/domain
+	$(BIN)/mypy --follow-imports=silent booking/domain booking/services
 
 translations: $(VENV)/.installed
 	mkdir -p $(dir $(POT))
