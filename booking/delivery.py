@@ -226,11 +226,12 @@ def _copy_leased(session: Session, _context: Any) -> None:
 def _deliver_committed(session: Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a savepoint was released; the enclosing transaction decides
-    rows = session.info.pop(outbox.ENQUEUED, None)
+    rows = session.info.pop(outbox.ENQUEUED, None) or []
     leased = session.info.pop(LEASED, None) or {}
-    if not rows or not has_app_context():
+    claimed: list[outbox.Claimed] = session.info.pop(outbox.CLAIMED, None) or []
+    if not (rows or claimed) or not has_app_context():
         return
-    claimed, ids = [], []
+    ids = []
     for row in rows:
         state = inspect(row)
         if not state.identity or state.was_deleted:
@@ -247,4 +248,5 @@ def _deliver_committed(session: Session) -> None:
 def _forget_rolled_back(session: Session, previous: SessionTransaction) -> None:
     if previous.parent is None and not previous.nested:
         session.info.pop(outbox.ENQUEUED, None)
+        session.info.pop(outbox.CLAIMED, None)
         session.info.pop(LEASED, None)

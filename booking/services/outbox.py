@@ -54,6 +54,8 @@ from booking.services.transactions import run_write
 
 Renderer = Callable[[dict[str, Any], str], tuple[str, str]]
 ENQUEUED = "outbox_enqueued"
+# session.info: messages a service INSERTed already leased to this process (Claimed), tried after the commit.
+CLAIMED = "outbox_claimed"
 MAX_ATTEMPTS = 8  # 30 s … 1 h apart: about two hours of trying before staff are asked
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_LAST = timedelta(hours=1)
