@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from booking.db import utcnow
@@ -176,12 +176,19 @@ def settle(session: Session, outcomes: dict[int, str], now: datetime, first: tim
     """Record what became of claimed messages: {id: ""} sent, {id: reason} failed this time.
 
     A failed one is due again after backoff(attempts, first), or failed for good at MAX_ATTEMPTS.
+    The sent ones are one UPDATE, with no read first (profile line 'outbox.py(settle)': a
+    SELECT of every row and an UPDATE each).
     """
-    for row in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(list(outcomes)))):
+    sent = [message_id for message_id, reason in outcomes.items() if not reason]
+    if sent:
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(sent))
+                        .values(status="sent", sent_at=now, last_error="").execution_options(synchronize_session=False))
+    failed = [message_id for message_id, reason in outcomes.items() if reason]
+    if not failed:
+        return
+    for row in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(failed))):
         reason = outcomes[row.id]
-        if not reason:
-            row.status, row.sent_at, row.last_error = "sent", now, ""
-        elif row.attempts >= MAX_ATTEMPTS:
+        if row.attempts >= MAX_ATTEMPTS:
             row.status, row.last_error = "failed", reason[:2000]
         else:
             row.due_at, row.last_error = now + backoff(row.attempts, first), reason[:2000]
