@@ -18,7 +18,6 @@ is lost, sent by the job runner when the lease runs out.
 
 from __future__ import annotations
 
-import copy
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -145,8 +144,7 @@ def _inserted_id(result: Any) -> int:
 
 def _write_mail(session: Session, values: dict[str, Any], attachments: tuple[Any, ...], booking_id: int,
                 lease_from: datetime) -> outbox.Claimed:
-    payload = copy.deepcopy(values["payload"])
-    payload["facts"]["booking_id"] = booking_id
+    payload = {**values["payload"], "facts": {**values["payload"]["facts"], "booking_id": booking_id}}
     message_uuid = uuid.uuid4().hex
     row = {**values, "payload": payload, "message_uuid": message_uuid, "status": "pending", "attempts": 1,
            "due_at": lease_from + outbox.LEASE, "last_error": ""}
