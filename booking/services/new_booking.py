@@ -18,6 +18,7 @@ is lost, sent by the job runner when the lease runs out.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from booking.models import Booking, BookingEvent, BookingHold, OutboxMessage, Sp
 from booking.services import notifications, outbox
 from booking.services.feed_events import Rendered, feed_locale, render_booking
 
+log = logging.getLogger(__name__)
 _INSERT_BOOKING = insert(Booking.__table__)
 _INSERT_HOLD = insert(BookingHold.__table__)
 _INSERT_EVENT = insert(BookingEvent.__table__)
@@ -95,14 +97,26 @@ def prepare(space: Space, user: User, fields: Fields, status: str, units: Sequen
     )
     ahead.holds.extend(BookingHold(unit_no=unit) for unit in units)
     rendered = render_booking(ahead, space, user, feed_locale())
+    return Prepared(fields, status, tuple(units), changed_at, space_facts(space), rendered,
+                    _mails(ahead, space, user, staff))
+
+
+def _mails(ahead: Booking, space: Space, user: User, staff: Sequence[User]) -> tuple[tuple[dict[str, Any],
+                                                                                         tuple[Any, ...]], ...]:
+    """The outbox rows of the booking's mails; none, as the audit hook had it, when they cannot be built."""
+    if notifications.is_muted():
+        return ()
     mails = []
-    if not notifications.is_muted():
+    try:
         for notice in notifications.new_booking_notices(ahead, space, user, staff):
             values = notifications.outbox_values(notice)
             attachments = tuple(values["attachments"])
             values["attachments"] = [outbox.stored_attachment(a) for a in attachments]
             mails.append((values, attachments))
-    return Prepared(fields, status, tuple(units), changed_at, space_facts(space), rendered, tuple(mails))
+    except Exception:
+        log.exception("could not prepare the e-mail for booking %s", ahead.uid)
+        return ()
+    return tuple(mails)
 
 
 def is_as_prepared(prepared: Prepared, space: Space, status: str, units: Sequence[int], changed_at: datetime) -> bool:
