@@ -105,9 +105,9 @@ def record_write_lock_times(log_path: Path) -> None:
     "space" is a transaction holding a space's lock (the booking itself); "other" one without
     (the mail outbox's claim and outcome after the commit), which on SQLite holds the
     database's write lock as well. The clock stops when the database has committed (the
-    first `after_commit` listener), not when the after-commit hooks are done: without a
-    MAIL_SERVER the outbox's own transactions run inline in one of them, after the lock
-    is given back, and are counted apart as "other".
+    first `after_commit` listener), not when the after-commit hooks are done. The outbox's
+    own transactions (recording mail as sent, run by the process's mail thread after the
+    lock is given back, one per round of mail) are counted apart as "other".
     """
     from sqlalchemy import event
     from sqlalchemy.orm import Session

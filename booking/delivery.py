@@ -1,8 +1,10 @@
 """Delivering the outbox: right after the commit that wrote a message, and by the job runner.
 
 After a commit that enqueued messages, the serving process tries them at once:
-inline when MAIL_BACKGROUND is off or there is no MAIL_SERVER (the log or the test
-list), else in a short-lived thread, so a slow mail server never delays a page.
+inline when MAIL_BACKGROUND is off or in tests without a MAIL_SERVER (the test list),
+else by the process's mail thread, so a slow mail server never delays a page; the
+thread sends the mail of several commits in one round, recording their outcome in
+one transaction.
 A message due at once is inserted already leased to that process (one attempt
 counted, due again when the lease runs out, as `outbox.claim` leaves it), so the
 attempt after the commit needs no claiming transaction, only the one recording
@@ -15,7 +17,9 @@ booking/services/outbox.py for the states and the backoff.
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -41,8 +45,6 @@ from booking.services.transactions import run_write
 log = logging.getLogger(__name__)
 BATCH = 50
 KEEP_SENT = timedelta(days=30)
-_threads: set[threading.Thread] = set()
-_threads_lock = threading.Lock()
 
 
 def deliver_due(app: Flask, ids: Sequence[int] | None = None, limit: int = BATCH) -> int:
@@ -146,18 +148,16 @@ def deliver_leased(app: Flask, claimed: Sequence[outbox.Claimed]) -> int:
 
 
 def kick(app: Flask, ids: Sequence[int], leased: Sequence[outbox.Claimed] = ()) -> None:
-    """Try just-committed messages now: inline without a server or MAIL_BACKGROUND, else in a thread.
+    """Try just-committed messages now: inline in tests without a server or without MAIL_BACKGROUND,
+    else by this process's mail thread (`_Courier`).
 
     `leased` were inserted leased to this process (sent, then settled); `ids` are other
     rows queued by the commit (a staff retry), claimed first.
     """
-    if not app.config.get("MAIL_SERVER") or not app.config.get("MAIL_BACKGROUND", True):
+    if not app.config.get("MAIL_BACKGROUND", True) or (app.testing and not app.config.get("MAIL_SERVER")):
         _deliver_now(app, ids, leased)
         return
-    thread = threading.Thread(target=_deliver_in_thread, args=(app, ids, leased), name="mail", daemon=True)
-    with _threads_lock:
-        _threads.add(thread)
-    thread.start()
+    _courier.hand(app, ids, leased)
 
 
 def _deliver_now(app: Flask, ids: Sequence[int], leased: Sequence[outbox.Claimed]) -> None:
@@ -167,20 +167,76 @@ def _deliver_now(app: Flask, ids: Sequence[int], leased: Sequence[outbox.Claimed
         deliver_due(app, ids)
 
 
-def _deliver_in_thread(app: Flask, ids: Sequence[int], leased: Sequence[outbox.Claimed]) -> None:
-    try:
-        _deliver_now(app, ids, leased)
-    finally:
-        with _threads_lock:
-            _threads.discard(threading.current_thread())
+class _Courier:
+    """The process's one mail thread: it takes everything commits handed it since its last round,
+    sends it (over one SMTP connection) and records the outcome in one write transaction.
+
+    Profile line 'delivery.py(deliver_leased)' -> 'outbox.py(settle)': a write transaction
+    (and on SQLite the database's write lock and a flush to disk) after every booking POST,
+    inline in the request without a MAIL_SERVER. Under load a round now carries the mail of
+    several commits. Delivery stays at least once: the rows were leased when inserted, and
+    what a round cannot record is sent again by the job runner when the lease runs out.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._queue: list[tuple[Flask, list[int], list[outbox.Claimed]]] = []
+        self._rounds = 0  # rounds taken and not finished
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def hand(self, app: Flask, ids: Sequence[int], leased: Sequence[outbox.Claimed]) -> None:
+        with self._changed:
+            self._queue.append((app, list(ids), list(leased)))
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._pid = os.getpid()  # a forked worker starts its own
+                self._thread = threading.Thread(target=self._run, name="mail", daemon=True)
+                self._thread.start()
+            self._changed.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._queue:
+                    self._changed.wait()
+                taken, self._queue = self._queue, []
+                self._rounds += 1
+            try:
+                for app, ids, leased in _by_app(taken):
+                    _deliver_now(app, ids, leased)
+            except Exception:
+                log.exception("the mail thread failed a round; the job runner sends it when its lease runs out")
+            finally:
+                with self._changed:
+                    self._rounds -= 1
+                    self._changed.notify_all()
+
+    def wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._queue or self._rounds:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._changed.wait(left)
+
+
+def _by_app(taken: list[tuple[Flask, list[int], list[outbox.Claimed]]]) -> list[tuple[Flask, list[int],
+                                                                                      list[outbox.Claimed]]]:
+    grouped: dict[int, tuple[Flask, list[int], list[outbox.Claimed]]] = {}
+    for app, ids, leased in taken:
+        _app, all_ids, all_leased = grouped.setdefault(id(app), (app, [], []))
+        all_ids.extend(ids)
+        all_leased.extend(leased)
+    return list(grouped.values())
+
+
+_courier = _Courier()
 
 
 def wait_for_sending(timeout: float = 10) -> None:
-    """Wait for the after-commit threads to finish (tests; a command before it exits)."""
-    with _threads_lock:
-        pending = list(_threads)
-    for thread in pending:
-        thread.join(timeout)
+    """Wait until the mail thread has done what it was handed (tests; a command before it exits)."""
+    _courier.wait(timeout)
 
 
 LEASED = "outbox_leased"
@@ -226,11 +282,12 @@ def _copy_leased(session: Session, _context: Any) -> None:
 def _deliver_committed(session: Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a savepoint was released; the enclosing transaction decides
-    rows = session.info.pop(outbox.ENQUEUED, None)
+    rows = session.info.pop(outbox.ENQUEUED, None) or []
     leased = session.info.pop(LEASED, None) or {}
-    if not rows or not has_app_context():
+    claimed: list[outbox.Claimed] = session.info.pop(outbox.CLAIMED, None) or []
+    if not (rows or claimed) or not has_app_context():
         return
-    claimed, ids = [], []
+    ids = []
     for row in rows:
         state = inspect(row)
         if not state.identity or state.was_deleted:
@@ -247,4 +304,5 @@ def _deliver_committed(session: Session) -> None:
 def _forget_rolled_back(session: Session, previous: SessionTransaction) -> None:
     if previous.parent is None and not previous.nested:
         session.info.pop(outbox.ENQUEUED, None)
+        session.info.pop(outbox.CLAIMED, None)
         session.info.pop(LEASED, None)

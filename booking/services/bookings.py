@@ -19,8 +19,8 @@ from booking.domain.statuses import BookingStatus, can_transition, holds_units
 from booking.domain.values import N_, OVERRIDABLE, ClosedRange, Conflict, Hold, Policy, Request, Usage
 from booking.extensions import db
 from booking.models import Booking, BookingHold, BookingSeries, Space, User, new_uid
-from booking.services import NotFound, ServiceError, Stale, audit
-from booking.services.feed_events import Rendered, feed_locale, render_booking
+from booking.services import NotFound, ServiceError, Stale, audit, new_booking, notifications
+from booking.services.feed_events import Rendered, feed_locale, raise_feed_versions, render_booking
 from booking.services.notifications import calendar_message
 from booking.services.spaces import active_holds, closures_between, free_starts, policy_of
 from booking.services.transactions import is_guard_refusal, run_write
@@ -138,12 +138,21 @@ def check_booking(
     preview (booking.services.series) asks it for each occurrence, passing as
     `extra_holds` and `extra_usage` the earlier occurrences it would book.
     """
+    return _check(session, space, member.id, data, now, locale, overrides, extra_holds, extra_usage)
+
+
+def _check(
+    session: Session, space: Space, member_id: int, data: BookingInput, now: datetime, locale: str,
+    overrides: frozenset[str] = frozenset(), extra_holds: Sequence[Hold] = (),
+    extra_usage: Sequence[tuple[datetime, datetime]] = (),
+) -> tuple[list[Conflict], list[int] | None]:
+    """check_booking for a member known by id (under the lock the member's row is expired: no reload)."""
     policy = policy_of(space)
-    request = Request(data.start_dt, data.end_dt, data.seats, member.id)
+    request = Request(data.start_dt, data.end_dt, data.seats, member_id)
     occupied_start, occupied_end = occupied(request, policy)
     holds = [*active_holds(session, space, occupied_start, occupied_end), *extra_holds]
     closures = closures_between(session, space, policy, data.start_dt, data.end_dt, locale)
-    usage = _usage(session, space, member.id, now, request)
+    usage = _usage(session, space, member_id, now, request)
     usage = Usage((*usage.intervals, *extra_usage))
     return judge_booking(space, policy, request, holds, closures, usage, now, overrides, data.units)
 
@@ -210,22 +219,80 @@ def _render_ahead(
         return None
 
 
+def _fields(data: BookingInput, uid: str) -> new_booking.Fields:
+    return new_booking.Fields(uid, data.start_dt, data.end_dt, data.seats, data.title, data.purpose, data.attendees,
+                              data.is_public, data.submit_token)
+
+
+def _prepare_ahead(member: User, data: BookingInput, uid: str, now: datetime,
+                   booked_by: User | None) -> new_booking.Prepared | None:
+    """Build the booking's rows before the space's lock, from the space and its desks as read without it.
+
+    A pooled space's desks are guessed from the holds read now; when the lock finds
+    otherwise (other desks, another status, a renamed space) `_decide` builds them again.
+    """
+    space = db.session.get(Space, data.space_id)
+    if space is None:
+        return None
+    try:
+        units = list(data.units) if space.is_pooled else [1]
+        if space.is_pooled and not units:
+            policy = policy_of(space)
+            request = Request(data.start_dt, data.end_dt, data.seats, member.id)
+            units = pick_units(request, policy, active_holds(db.session(), space, *occupied(request, policy)),
+                               ()) or []
+        status = _status_of(space, booked_by)
+        return new_booking.prepare(space, member, _fields(data, uid), status.value, units, now,
+                                   _staff_told(db.session(), member.id, status))
+    except Exception:  # the lock builds them again and meets the same problem there
+        log.debug("could not prepare booking %s ahead of its lock", uid, exc_info=True)
+        return None
+
+
+def _staff_told(session: Session, member_id: int, status: BookingStatus) -> list[User]:
+    if status is not BookingStatus.PENDING or notifications.is_muted():
+        return []
+    return notifications.staff_to_tell(session, member_id)
+
+
+@dataclass(frozen=True)
+class _Written:
+    booking_id: int
+    prepared: new_booking.Prepared
+
+
 def _decide(
-    session: Session, member: User, data: BookingInput, now: datetime, locale: str,
-    overrides: frozenset[str] = frozenset(), override_reason: str = "", booked_by: User | None = None,
-    series: BookingSeries | None = None, uid: str | None = None,
-) -> Outcome:
+    session: Session, member: User, member_values: new_booking.Member, data: BookingInput, now: datetime,
+    locale: str, overrides: frozenset[str], override_reason: str, booked_by: User | None, actor_id: int,
+    ahead: new_booking.Prepared | None, uid: str,
+) -> Outcome | _Written:
+    """Judge the booking on what the lock reads and, when it is free, write the rows prepared ahead.
+
+    `member` (the ORM row, expired by the lock's commit) is read only when the rows must
+    be built again here; `member_values` are what was read of it before the lock.
+    """
     space = session.get(Space, data.space_id)
     if space is None:
         raise NotFound()
-    earlier = submitted_booking(session, member.id, data.submit_token)
+    earlier = submitted_booking(session, member_values.id, data.submit_token)
     if earlier is not None:
         return Outcome(booking=earlier, is_repeat=True)
-    conflicts, units = check_booking(session, space, member, data, now, locale, overrides)
+    conflicts, units = _check(session, space, member_values.id, data, now, locale, overrides)
     if units is None:
         return Outcome(conflicts=conflicts)
-    return Outcome(booking=add_booking(session, space, member, data, units, now, overrides, override_reason,
-                                       booked_by, series, uid=uid))
+    status = _status_of(space, booked_by)
+    clock = raise_feed_versions(session, {space.id})
+    changed_at = min(now, clock)  # no change time after the clock read under the lock (feed_events.refresh)
+    if ahead is None or not new_booking.is_as_prepared(ahead, space, status.value, units, changed_at):
+        ahead = new_booking.prepare(space, member, _fields(data, uid), status.value, units, changed_at,
+                                    _staff_told(session, member_values.id, status))
+    policy = policy_of(space)
+    held = occupied(Request(data.start_dt, data.end_dt, data.seats, member_values.id), policy)
+    note = override_reason.strip() if overrides else ""
+    booking_id = new_booking.write(
+        session, ahead, space, member_values, actor_id, "overridden" if overrides else "requested", note, now,
+        holds_units(status, space.pending_holds), held, clock, note)
+    return _Written(booking_id, ahead)
 
 
 def add_booking(
@@ -289,12 +356,21 @@ def request_booking(
         raise ServiceError(N_("Only staff can book for someone else."))
     overrides = checked_overrides(booked_by or member, overrides, override_reason)
     uid = new_uid()
-    _render_ahead(member, data, uid, now, booked_by)
+    ahead = _prepare_ahead(member, data, uid, now, booked_by)
+    member_values = new_booking.Member.of(member)
+    actor_id = (booked_by or member).id
     try:
-        outcome = run_write(
+        decided = run_write(
             data.space_id,
-            lambda s: _decide(s, member, data, now, locale, overrides, override_reason, booked_by, uid=uid),
+            lambda s: _decide(s, member, member_values, data, now, locale, overrides, override_reason, booked_by,
+                              actor_id, ahead, uid),
         )
+        if isinstance(decided, _Written):
+            outcome = Outcome(booking=new_booking.stored(db.session(), decided.booking_id, decided.prepared,
+                                                         data.space_id, member_values.id,
+                                                         override_reason.strip() if overrides else ""))
+        else:
+            outcome = decided
     except IntegrityError as error:
         db.session.rollback()
         earlier = submitted_booking(db.session(), member.id, data.submit_token)

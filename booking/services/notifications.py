@@ -12,7 +12,7 @@ which renders it with the renderers registered here, in the recipient's language
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, replace
@@ -162,6 +162,49 @@ def _with_calendar(notice: Notice, booking: Booking) -> Notice:
         log.exception("could not build the calendar of booking %s for its e-mail", booking.id)
         return notice
     return replace(notice, calendar=data, method=method)
+
+
+def new_booking_notices(booking: Booking, space: Space, member: User, staff: Sequence[User]) -> list[Notice]:
+    """The mails of a booking just requested, built before it is stored (`booking.id` is filled in later).
+
+    What `notices_for` gives for its `requested` entry: a confirmation with the calendar, or
+    the receipt and one request to approve for each of `staff` (`staff_to_tell`).
+    """
+    facts = Facts(
+        booking_id=0, title=booking.title, start_dt=booking.start_dt, end_dt=booking.end_dt,
+        timezone=space.timezone, space_ja=space.name("ja"), space_en=space.name("en"),
+        is_pooled=space.is_pooled, units=tuple(h.unit_no for h in booking.holds), member_name=member.name,
+        member_org=member.organisation, purpose=booking.purpose or "",
+    )
+    notice = Notice(kind="", recipient=_recipient(member), facts=facts)
+    if booking.status == "pending":
+        return [replace(notice, kind="received"),
+                *(replace(notice, kind="waiting", recipient=_recipient(s)) for s in staff)]
+    try:
+        method, data = calendar_message(booking, notice.recipient.locale, space, member)
+    except Exception:
+        log.exception("could not build the calendar of booking %s for its e-mail", booking.uid)
+        return [replace(notice, kind="confirmed")]
+    return [replace(notice, kind="confirmed", calendar=data, method=method)]
+
+
+def staff_to_tell(session: Session, member_id: int) -> list[User]:
+    """The staff told of a member's request waiting for approval (not the member)."""
+    return _staff(session, member_id)
+
+
+def outbox_values(notice: Notice) -> dict[str, Any]:
+    """The outbox row of one notice as `enqueue` writes it (`payload["facts"]["booking_id"]` still to fill)."""
+    attachments = [] if notice.calendar is None else [
+        outbox.calendar_attachment(notice.calendar, method=notice.method, filename="booking.ics")]
+    return {"kind": f"booking.{notice.kind}", "recipient": notice.recipient.email,
+            "locale": notice.recipient.locale if notice.recipient.locale in ("ja", "en") else "ja",
+            "payload": _payload(notice), "attachments": attachments}
+
+
+def is_muted() -> bool:
+    """Whether mail is off here (`muted`, or no app to render it with)."""
+    return _muted.get() or not has_app_context()
 
 
 def notices_for(session: Session, entry: BookingEvent) -> list[Notice]:

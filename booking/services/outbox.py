@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from booking.db import utcnow
@@ -54,6 +54,8 @@ from booking.services.transactions import run_write
 
 Renderer = Callable[[dict[str, Any], str], tuple[str, str]]
 ENQUEUED = "outbox_enqueued"
+# session.info: messages a service INSERTed already leased to this process (Claimed), tried after the commit.
+CLAIMED = "outbox_claimed"
 MAX_ATTEMPTS = 8  # 30 s … 1 h apart: about two hours of trying before staff are asked
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_LAST = timedelta(hours=1)
@@ -174,12 +176,19 @@ def settle(session: Session, outcomes: dict[int, str], now: datetime, first: tim
     """Record what became of claimed messages: {id: ""} sent, {id: reason} failed this time.
 
     A failed one is due again after backoff(attempts, first), or failed for good at MAX_ATTEMPTS.
+    The sent ones are one UPDATE, with no read first (profile line 'outbox.py(settle)': a
+    SELECT of every row and an UPDATE each).
     """
-    for row in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(list(outcomes)))):
+    sent = [message_id for message_id, reason in outcomes.items() if not reason]
+    if sent:
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(sent))
+                        .values(status="sent", sent_at=now, last_error="").execution_options(synchronize_session=False))
+    failed = [message_id for message_id, reason in outcomes.items() if reason]
+    if not failed:
+        return
+    for row in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(failed))):
         reason = outcomes[row.id]
-        if not reason:
-            row.status, row.sent_at, row.last_error = "sent", now, ""
-        elif row.attempts >= MAX_ATTEMPTS:
+        if row.attempts >= MAX_ATTEMPTS:
             row.status, row.last_error = "failed", reason[:2000]
         else:
             row.due_at, row.last_error = now + backoff(row.attempts, first), reason[:2000]

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, joinedload
@@ -127,10 +127,22 @@ def _touch(suffix: str) -> None:
     path = _sqlite_path()
     if path is not None:
         try:
-            with open(path + suffix, "a"):
-                os.utime(path + suffix)
+            os.utime(path + suffix)  # one system call inside the lock; the file is made once
+        except FileNotFoundError:
+            try:
+                with open(path + suffix, "a"):
+                    os.utime(path + suffix)
+            except OSError:
+                pass
         except OSError:
             pass  # only a hint for waiting writers; never a reason to fail a write
+
+
+# Built once (profile line 'transactions.py(write_transaction)': select(), joinedload() and the
+# comparison composed again on every write, inside the lock).
+_READ_SPACE = (select(Space).where(Space.id == bindparam("space_id"))
+               .options(joinedload(Space.opening_hours)))
+_LOCK_SPACE = _READ_SPACE.with_for_update(of=Space)
 
 
 @contextmanager
@@ -156,10 +168,9 @@ def write_transaction(space_id: int | None) -> Iterator[Session]:
             _touch("-writer-in")
             is_holding = True
             if space_id is not None:
-                query = select(Space).where(Space.id == space_id).options(joinedload(Space.opening_hours))
-                if session.get_bind().dialect.name == "postgresql":
-                    query = query.with_for_update(of=Space)
-                session.scalars(query).unique().first()
+                is_postgresql = session.get_bind().dialect.name == "postgresql"
+                query = _LOCK_SPACE if is_postgresql else _READ_SPACE
+                session.scalars(query, {"space_id": space_id}).unique().first()
             session.info[LOCKED_SPACE] = space_id
             yield session
     finally:

@@ -7,6 +7,7 @@ started in its own session and stopped by its own id when the test ends.
 from __future__ import annotations
 
 import glob
+import http.client
 import os
 import random
 import shutil
@@ -143,8 +144,8 @@ class Load:
             slug, form = random_form(rng, self.first_day, 3)
             try:
                 status, _page = browser.request("POST", f"/spaces/{slug}/book", {"csrf_token": token, **form})
-            except OSError:
-                status = 0  # the connection dropped
+            except (OSError, http.client.HTTPException):
+                status = 0  # the connection dropped (a worker killed between the headers and the body: IncompleteRead)
             with self.lock:
                 self.statuses[status] += 1
 

@@ -156,6 +156,7 @@ class TestWithoutAMailServer:
             member = create_user(locale="en", email="hanako@example.jp", name="Hanako")
             start = DAY + timedelta(hours=1)
             assert request_booking(member, BookingInput(studio.id, start, start + timedelta(hours=1), "Kick-off")).ok
+            delivery.wait_for_sending()  # written by the process's mail thread, as a server would be sent to
             db.session.remove()
             db.engine.dispose()
 

@@ -22,6 +22,7 @@ from booking.services import bookings, feed_events, transactions
 from booking.services.bookings import BookingInput, request_booking
 from booking.services.feed_events import feed_locale, render_booking
 from booking.services.notifications import calendar_message
+from tests.conftest import future_day
 
 NOW = datetime(2030, 6, 3, 0, 0, tzinfo=UTC)  # a Monday; 09:00 in Tokyo
 MONDAY_TEN = NOW + timedelta(days=7, hours=1)
@@ -96,16 +97,18 @@ def test_the_stored_events_and_the_mail_calendar_are_those_of_the_booking_as_sto
 
 def test_desks_guessed_otherwise_before_the_lock_do_not_reach_the_feeds(create_user, create_space, monkeypatch):
     member, pool = create_user(), create_space(kind="pooled", unit_count=6)
-    real_pick, real_ahead = bookings.pick_units, bookings._render_ahead
+    real_pick, real_ahead = bookings.pick_units, bookings._prepare_ahead
 
-    def ahead(*args: Any) -> None:  # the render ahead of the lock guesses desks 5 and 6
+    def ahead(*args: Any) -> Any:  # the rows built ahead of the lock guess desks 5 and 6
         monkeypatch.setattr(bookings, "pick_units", lambda *_args, **_kwargs: [5, 6])
         try:
-            real_ahead(*args)
+            prepared = real_ahead(*args)
         finally:
             monkeypatch.setattr(bookings, "pick_units", real_pick)
+        assert prepared is not None and prepared.units == (5, 6)
+        return prepared
 
-    monkeypatch.setattr(bookings, "_render_ahead", ahead)
+    monkeypatch.setattr(bookings, "_prepare_ahead", ahead)
     booking = _book(member, pool, seats=2)
 
     assert [h.unit_no for h in booking.holds] == [1, 2]
@@ -184,3 +187,50 @@ def test_the_confirmation_is_sent_after_the_commit_without_a_transaction_to_clai
     assert len(other_writes) == 1  # recording that it was sent; it was leased in the booking's own INSERT
     message = db.session.scalars(select(OutboxMessage)).one()
     assert (message.status, message.attempts) == ("sent", 1)
+
+
+def test_a_booking_writes_its_rows_without_reading_the_member_under_the_lock(create_user, create_space,
+                                                                          lock_statements):
+    member, studio = create_user(), create_space()
+    start = future_day(7) + timedelta(hours=1)  # 10:00 in Tokyo, booked at the real time (as a POST is)
+
+    outcome = request_booking(member, BookingInput(space_id=studio.id, start_dt=start,
+                                                   end_dt=start + timedelta(hours=1), title="Recording"))
+
+    assert outcome.booking is not None, outcome.conflicts
+    assert not [s for s in lock_statements if " FROM users" in s]  # the member was read before the lock
+    inserts = sorted(s.split()[2] for s in lock_statements if s.startswith("INSERT"))
+    assert inserts == ["booking_events", "booking_holds", "bookings", "outbox"]
+
+
+def test_a_space_renamed_while_the_booking_waits_for_the_lock_is_stored_with_its_new_name(
+        create_user, create_space, monkeypatch):
+    member, studio = create_user(), create_space(name_ja="旧スタジオ")
+    real_ahead = bookings._prepare_ahead
+
+    def ahead(*args: Any) -> Any:  # staff rename the space right after the rows were built
+        prepared = real_ahead(*args)
+        db.session.execute(db.update(Space).where(Space.id == studio.id).values(name_ja="新スタジオ"))
+        db.session.commit()
+        return prepared
+
+    monkeypatch.setattr(bookings, "_prepare_ahead", ahead)
+    booking = _book(member, studio)
+
+    assert "新スタジオ" in booking.ics_public and "旧スタジオ" not in booking.ics_public
+    message = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.kind == "booking.confirmed")).one()
+    assert message.payload["facts"]["space_ja"] == "新スタジオ"
+    assert message.payload["facts"]["booking_id"] == booking.id
+
+
+def test_a_request_for_approval_tells_every_enabled_staff_member_once(create_user, create_space):
+    member, hall = create_user(), create_space(requires_approval=True)
+    staff = [create_user(role="staff"), create_user(role="admin")]
+    create_user(role="staff", is_enabled=False)
+
+    booking = _book(member, hall)
+
+    kinds = db.session.execute(db.select(OutboxMessage.kind, OutboxMessage.recipient, OutboxMessage.payload)).all()
+    assert sorted((k, r) for k, r, _p in kinds) == sorted(
+        [("booking.received", member.email)] + [("booking.waiting", s.email) for s in staff])
+    assert {p["facts"]["booking_id"] for _k, _r, p in kinds} == {booking.id}

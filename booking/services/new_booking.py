@@ -1,0 +1,184 @@
+"""A new booking's rows: built before its space's write lock, written under it by a few Core statements.
+
+Profile of a booking POST (benchmarks/booking_profile.py under py-spy, issue 21): inside
+the lock the ORM flush of the booking, its hold, its trail entry and its mail took
+'sqlalchemy/orm/session.py(_flush)' 18 % of the POST, and its hooks rendered again what
+had been rendered ahead ('feed_events.py(_refresh_changed_bookings)',
+'notifications.py(_enqueue_notices)' with the mail's calendar). Now the feed events, the
+mails and their calendar are built here before the lock from the space and member as
+read then; under the lock the booking is judged on fresh holds, closures and usage, and
+when it comes out as prepared (same status, desks, space names and change time) four
+INSERTs and the feed counter's UPDATE are all that is left. When anything differs the
+rows are prepared again under the lock from what it reads, so nothing stale is stored.
+
+The outbox rows are written leased to this process, as booking/delivery.py leases the
+ORM's: the mail is tried right after the commit (`outbox.CLAIMED`) and, if that attempt
+is lost, sent by the job runner when the lease runs out.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, insert
+from sqlalchemy.orm import Session, make_transient_to_detached
+
+from booking.models import Booking, BookingEvent, BookingHold, OutboxMessage, Space, User
+from booking.services import notifications, outbox
+from booking.services.feed_events import Rendered, feed_locale, render_booking
+
+log = logging.getLogger(__name__)
+_INSERT_BOOKING = insert(Booking.__table__)
+_INSERT_HOLD = insert(BookingHold.__table__)
+_INSERT_EVENT = insert(BookingEvent.__table__)
+_INSERT_MAIL = insert(OutboxMessage.__table__)
+
+
+@dataclass(frozen=True)
+class Member:
+    """The member's values a booking shows, read before the lock (the lock's commit expires the row)."""
+
+    id: int
+    name: str
+    organisation: str
+    email: str
+    locale: str
+
+    @classmethod
+    def of(cls, user: User) -> Member:
+        return cls(user.id, user.name, user.organisation or "", user.email, user.locale or "ja")
+
+
+@dataclass(frozen=True)
+class Fields:
+    """The booking's own values (what the form gave, in UTC)."""
+
+    uid: str
+    start_dt: datetime
+    end_dt: datetime
+    seats: int
+    title: str
+    purpose: str
+    attendees: int
+    is_public: bool
+    submit_token: str | None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A booking's rows as they will be written, and what they were built from."""
+
+    fields: Fields
+    status: str
+    units: tuple[int, ...]
+    changed_at: datetime
+    space_facts: tuple[Any, ...]
+    rendered: Rendered
+    mails: tuple[tuple[dict[str, Any], tuple[Any, ...]], ...]  # (row values, attachments as the mail takes them)
+
+
+def space_facts(space: Space) -> tuple[Any, ...]:
+    """What the feed events and the mails show of a space; prepared rows are reused only when it is unchanged."""
+    return (space.id, space.name_ja, space.name_en, space.timezone, space.kind)
+
+
+def prepare(space: Space, user: User, fields: Fields, status: str, units: Sequence[int], changed_at: datetime,
+            staff: Sequence[User]) -> Prepared:
+    """Render the booking's feed events and build its mails (none when mail is muted)."""
+    ahead = Booking(
+        uid=fields.uid, space_id=space.id, user_id=user.id, start_dt=fields.start_dt, end_dt=fields.end_dt,
+        seats=fields.seats, title=fields.title, purpose=fields.purpose, attendees=fields.attendees,
+        is_public=fields.is_public, status=status, sequence=0, created_at=changed_at, updated_at=changed_at,
+    )
+    ahead.holds.extend(BookingHold(unit_no=unit) for unit in units)
+    rendered = render_booking(ahead, space, user, feed_locale())
+    return Prepared(fields, status, tuple(units), changed_at, space_facts(space), rendered,
+                    _mails(ahead, space, user, staff))
+
+
+def _mails(ahead: Booking, space: Space, user: User, staff: Sequence[User]) -> tuple[tuple[dict[str, Any],
+                                                                                         tuple[Any, ...]], ...]:
+    """The outbox rows of the booking's mails; none, as the audit hook had it, when they cannot be built."""
+    if notifications.is_muted():
+        return ()
+    mails = []
+    try:
+        for notice in notifications.new_booking_notices(ahead, space, user, staff):
+            values = notifications.outbox_values(notice)
+            attachments = tuple(values["attachments"])
+            values["attachments"] = [outbox.stored_attachment(a) for a in attachments]
+            mails.append((values, attachments))
+    except Exception:
+        log.exception("could not prepare the e-mail for booking %s", ahead.uid)
+        return ()
+    return tuple(mails)
+
+
+def is_as_prepared(prepared: Prepared, space: Space, status: str, units: Sequence[int], changed_at: datetime) -> bool:
+    """Whether what the lock found gives the rows `prepared` holds."""
+    return (prepared.status, prepared.units, prepared.changed_at, prepared.space_facts) == (
+        status, tuple(units), changed_at, space_facts(space))
+
+
+def write(session: Session, prepared: Prepared, space: Space, member: Member, actor_id: int, action: str,
+          note: str, at: datetime, is_holding: bool, occupied: tuple[datetime, datetime], lease_from: datetime,
+          override_reason: str) -> int:
+    """INSERT the booking, its holds, its trail entry and its mails (leased to this process); returns its id."""
+    fields, rendered = prepared.fields, prepared.rendered
+    booking_id = _inserted_id(session.execute(_INSERT_BOOKING, {
+        "uid": fields.uid, "space_id": space.id, "user_id": member.id, "start_dt": fields.start_dt,
+        "end_dt": fields.end_dt, "seats": fields.seats, "title": fields.title, "purpose": fields.purpose,
+        "attendees": fields.attendees, "is_public": fields.is_public, "status": prepared.status, "sequence": 0,
+        "override_reason": override_reason, "created_at": prepared.changed_at, "updated_at": prepared.changed_at,
+        "ics_public": rendered.public, "ics_member": rendered.member, "ics_staff": rendered.staff,
+        "ics_stamp": rendered.stamp, "submit_token": fields.submit_token,
+    }))
+    session.execute(_INSERT_HOLD, [
+        {"booking_id": booking_id, "space_id": space.id, "unit_no": unit, "occupied_start": occupied[0],
+         "occupied_end": occupied[1], "is_active": is_holding} for unit in prepared.units])
+    session.execute(_INSERT_EVENT, {"booking_id": booking_id, "actor_id": actor_id, "at": at, "action": action,
+                                    "from_status": None, "to_status": prepared.status, "note": note})
+    claimed = [_write_mail(session, values, attachments, booking_id, lease_from)
+               for values, attachments in prepared.mails]
+    if claimed:
+        session.info.setdefault(outbox.CLAIMED, []).extend(claimed)
+    return booking_id
+
+
+def _inserted_id(result: Any) -> int:
+    key = cast(CursorResult[Any], result).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def _write_mail(session: Session, values: dict[str, Any], attachments: tuple[Any, ...], booking_id: int,
+                lease_from: datetime) -> outbox.Claimed:
+    payload = {**values["payload"], "facts": {**values["payload"]["facts"], "booking_id": booking_id}}
+    message_uuid = uuid.uuid4().hex
+    row = {**values, "payload": payload, "message_uuid": message_uuid, "status": "pending", "attempts": 1,
+           "due_at": lease_from + outbox.LEASE, "last_error": ""}
+    mail_id = _inserted_id(session.execute(_INSERT_MAIL, row))
+    return outbox.Claimed(mail_id, values["kind"], values["recipient"], values["locale"], payload, attachments,
+                          message_uuid, 1)
+
+
+def stored(session: Session, booking_id: int, prepared: Prepared, space_id: int, member_id: int,
+           override_reason: str) -> Booking:
+    """The booking just committed as an ORM row of the session, from the values written (no SELECT)."""
+    fields = prepared.fields
+    booking = Booking(
+        id=booking_id, uid=fields.uid, space_id=space_id, user_id=member_id, start_dt=fields.start_dt,
+        end_dt=fields.end_dt, seats=fields.seats, title=fields.title, purpose=fields.purpose,
+        attendees=fields.attendees, is_public=fields.is_public, status=prepared.status, sequence=0,
+        override_reason=override_reason, created_at=prepared.changed_at, updated_at=prepared.changed_at,
+        cancelled_at=None, proposed_start_dt=None, proposed_end_dt=None, proposed_seats=None, proposed_at=None,
+        submit_token=fields.submit_token, series_id=None,
+    )
+    make_transient_to_detached(booking)
+    session.add(booking)
+    return booking
