@@ -7,6 +7,8 @@ real ones with real locks and processes.
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 
 import psycopg
@@ -15,7 +17,14 @@ import pytest
 from sqlalchemy.exc import DBAPIError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from booking.services.transactions import _is_ours_holding, is_guard_refusal, is_transient, is_unavailable
+from booking.services import transactions
+from booking.services.transactions import (
+    _is_ours_holding,
+    is_guard_refusal,
+    is_transient,
+    is_unavailable,
+    run_write,
+)
 
 
 def wrapped(orig: Exception, *, invalidated: bool = False) -> DBAPIError:
@@ -127,3 +136,61 @@ def test_an_error_that_is_not_the_databases_is_not_unavailable():
 ], ids=["no marker", "holding", "released same instant", "released"])
 def test_the_write_lock_counts_as_held_by_one_of_ours_only_between_taking_and_letting_go(marker, ours):
     assert _is_ours_holding(marker) is ours
+
+
+def _busy():
+    return wrapped(sqlite3.OperationalError("database is locked"))
+
+
+def test_a_write_refused_as_busy_is_tried_again_with_a_longer_pause_each_time_and_logged(app, monkeypatch, caplog):
+    pauses, calls = [], []
+    monkeypatch.setattr(transactions.random, "uniform", lambda low, high: high)
+    monkeypatch.setattr(transactions.time, "sleep", pauses.append)
+    caplog.set_level(logging.INFO, logger="booking.services.transactions")
+
+    def work(session):
+        calls.append(len(calls) + 1)
+        if len(calls) < 3:
+            raise _busy()
+        return "written"
+
+    assert run_write(None, work) == "written"
+    assert calls == [1, 2, 3]
+    assert pauses == [pytest.approx(0.05), pytest.approx(0.10)]
+    assert [r.getMessage() for r in caplog.records if r.name == "booking.services.transactions"] == [
+        "retrying a write after OperationalError (attempt 1)", "retrying a write after OperationalError (attempt 2)"]
+
+
+def test_a_write_busy_every_time_gives_up_after_its_number_of_attempts_with_the_last_error(app, monkeypatch):
+    monkeypatch.setattr(transactions.time, "sleep", lambda seconds: None)
+    calls = []
+
+    def work(session):
+        calls.append(1)
+        raise _busy()
+
+    with pytest.raises(DBAPIError) as refused:
+        run_write(None, work, attempts=3)
+    assert len(calls) == 3 and is_unavailable(refused.value)
+
+
+def test_a_write_refused_for_another_reason_is_not_tried_again(app):
+    calls = []
+
+    def work(session):
+        calls.append(1)
+        raise wrapped(SQLITE_UNIQUE)
+
+    with pytest.raises(DBAPIError):
+        run_write(None, work)
+    assert len(calls) == 1
+
+
+def test_a_write_on_sqlite_leaves_the_hint_files_other_writers_watch(app, database_url):
+    run_write(None, lambda session: None)
+
+    if not database_url.startswith("sqlite"):
+        assert transactions._sqlite_path() is None  # PostgreSQL: its row lock needs no hint
+        return
+    path = database_url.removeprefix("sqlite:///")
+    assert os.path.exists(path + "-writer-in") and os.path.exists(path + "-writer-out")
