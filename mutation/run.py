@@ -12,7 +12,7 @@ templates and the migrations, and the project's pyproject.toml with a [tool.mutm
 section made from the pass (only_mutate, tests), so a rule is mutated against the tests of
 its own layer only. mutmut copies all that into build/mutation/<pass>/mutants/ and keeps
 its results there: a second run tests only new or changed mutants. mutmut runs under
-`nice -n 10` with --max-children workers (default 1: the machine is shared).
+`nice -n 10` (--nice N) with --max-children workers (default 1: the machine is shared).
 
 --sample N tests, in each file, the first N mutants of a fixed shuffled order (seeded with
 the mutant's name), skipping those already checked: a second run with the same or a larger N
@@ -103,9 +103,9 @@ NO_CLEAN_RUN = (
 )
 
 
-def mutmut(folder: Path, *arguments: str, clean_run: bool = True) -> int:
+def mutmut(folder: Path, *arguments: str, clean_run: bool = True, niceness: int = 10) -> int:
     program = [str(Path(sys.executable).parent / "mutmut")] if clean_run else [sys.executable, "-c", NO_CLEAN_RUN]
-    command = ["nice", "-n", "10", *program, *arguments]
+    command = ["nice", "-n", str(niceness), *program, *arguments]
     print(f"$ (cd {folder.relative_to(ROOT)} && {' '.join(command)})", flush=True)
     return subprocess.run(command, cwd=folder).returncode
 
@@ -211,6 +211,8 @@ def main() -> int:
                         help="test only the first N mutants of each file in a fixed shuffled order (resumable)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a pass is below its target")
     parser.add_argument("--max-children", type=int, default=int(os.environ.get("MUTATION_CHILDREN", "1")))
+    parser.add_argument("--nice", type=int, default=10, metavar="N",
+                        help="run mutmut under nice -n N (default 10; 0 to compete as the other work does)")
     parser.add_argument("--without", action="append", default=[], metavar="TEST_FILE",
                         help="leave this test file out too (a separate stage: the score without it)")
     parser.add_argument("--report-here", metavar="PASS", help=argparse.SUPPRESS)
@@ -233,7 +235,7 @@ def main() -> int:
                 names = sample_of(folder, name, args.sample)
             if not ((args.survivors or args.sample) and not names):
                 mutmut(folder, "run", "--max-children", str(args.max_children), *names,
-                       clean_run=not args.no_clean_run)
+                       clean_run=not args.no_clean_run, niceness=args.nice)
         ok &= subprocess.run([sys.executable, str(Path(__file__).resolve()), "--report-here", name],
                              cwd=folder).returncode == 0
     return 1 if args.check and not ok else 0

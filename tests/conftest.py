@@ -249,6 +249,9 @@ def _remove_sqlite_folder() -> Iterator[None]:
     yield
     for folder in _SQLITE_FOLDER:
         shutil.rmtree(folder, ignore_errors=True)
+    # A second session in this process (mutmut runs its stats, then forks one per mutant)
+    # makes a folder of its own instead of reusing the one just removed.
+    _SQLITE_FOLDER.clear()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from booking.domain.values import N_
-from booking.services import outbox
+from booking.services import audit, outbox
 from booking.services.notifications import Notice, _link, _notice, _payload, _when, enqueue
 from booking.urls import external_url
 
@@ -85,9 +85,15 @@ def render(payload: dict[str, Any], locale: str) -> tuple[str, str]:
             else _link(first.kind, first.facts.booking_id))
     body = current_app.jinja_env.get_template("mail/series.txt").render(
         name=payload["name"], sections=sections, facts=first.facts, when=lambda n: _when(n.facts, locale),
-        note=next((n.note for n in notices if n.note), ""), by_staff=any(n.by_staff for n in notices),
+        note=_note(notices), by_staff=any(n.by_staff for n in notices),
         space=first.facts.space_en if locale == "en" else first.facts.space_ja, link=link,
         staff_side=staff_side, has_calendar=any(n.method for n in notices),
     )
     subject = SUBJECTS.get(kinds[0], MIXED_SUBJECT) if len(kinds) == 1 else MIXED_SUBJECT
     return _(subject, title=first.facts.title, count=len(notices)), body.strip() + "\n"
+
+
+def _note(notices: Sequence[Notice]) -> str:
+    """The first note of the group, a system note (an expiry, an automatic rejection) in the reader's language."""
+    note = next((n.note for n in notices if n.note), "")
+    return _(note) if note in audit.SYSTEM_NOTES else note

@@ -1,0 +1,64 @@
+"""Which messages a delivery worker leases, and in what order (booking.services.outbox.claim)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from booking.db import utcnow
+from booking.extensions import db
+from booking.models import OutboxMessage
+from booking.services import outbox
+from booking.services.transactions import run_write
+
+
+def _stored(due_at, status="pending", recipient="someone@example.jp"):
+    row = OutboxMessage(kind="booking.cancelled", recipient=recipient, locale="en", payload={}, attachments=[],
+                        status=status, attempts=outbox.MAX_ATTEMPTS if status == "failed" else 0, due_at=due_at)
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
+def _claim(now, **options):
+    return [c.id for c in run_write(None, lambda session: outbox.claim(session, now, **options))]
+
+
+def test_a_message_due_exactly_now_is_claimed_and_one_due_later_is_not(app):
+    now = utcnow()
+    due_now = _stored(now)
+    _stored(now + timedelta(seconds=1))
+
+    assert _claim(now) == [due_now]
+
+
+def test_sent_and_failed_messages_are_never_claimed_however_overdue(app):
+    now = utcnow()
+    _stored(now - timedelta(hours=1), status="sent")
+    _stored(now - timedelta(hours=1), status="failed")
+    pending = _stored(now - timedelta(minutes=1))
+
+    assert _claim(now) == [pending]
+
+
+def test_the_longest_due_message_is_claimed_first_and_of_those_due_together_the_first_written(app):
+    now = utcnow()
+    recent = _stored(now - timedelta(minutes=1))
+    overdue = _stored(now - timedelta(hours=2))
+    middle = _stored(now - timedelta(minutes=30))
+
+    assert _claim(now) == [overdue, middle, recent]
+    # their leases ran out together: now they are due at the same instant
+    assert _claim(now + outbox.LEASE) == [recent, overdue, middle]
+    assert _claim(now + 3 * outbox.LEASE, limit=1) == [recent]
+
+
+def test_a_worker_claims_at_most_fifty_messages_at_a_time(app):
+    now = utcnow()
+    db.session.add_all(
+        OutboxMessage(kind="booking.cancelled", recipient=f"m{n}@example.jp", locale="en", payload={},
+                      attachments=[], status="pending", attempts=0, due_at=now - timedelta(seconds=n))
+        for n in range(51))
+    db.session.commit()
+
+    assert len(_claim(now)) == 50
+    assert len(_claim(now)) == 1  # the one left is claimed by the next round
