@@ -52,7 +52,7 @@ def test_a_booking_whose_calendar_cannot_be_built_is_mailed_without_one_and_the_
     mail = inbox.only_one_to("aki@example.jp")
     assert mail["Subject"] == "Booking confirmed: Kick-off" and calendars_of(mail) == []
     [record] = [r for r in caplog.records if r.name == "booking.services.notifications"]
-    assert record.getMessage() == f"could not build the calendar of booking {booking.id} for its e-mail"
+    assert record.getMessage() == f"could not build the calendar of booking {booking.uid} for its e-mail"
 
 
 def test_the_mail_of_a_changed_confirmed_booking_says_its_attachment_updates_the_calendar_event(
