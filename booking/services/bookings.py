@@ -180,6 +180,17 @@ def _status_of(space: Space, booked_by: User | None) -> BookingStatus:
     return BookingStatus.CONFIRMED
 
 
+def _guessed_desks(space: Space, member: User, data: BookingInput) -> list[int]:
+    """The desk numbers asked for or, for a pooled space asked for none, those `pick_units` would choose
+    from the holds read now, without the lock (the lock checks them again); [] when none are free."""
+    units = list(data.units)
+    if space.is_pooled and not units:
+        policy = policy_of(space)
+        request = Request(data.start_dt, data.end_dt, data.seats, member.id)
+        units = pick_units(request, policy, active_holds(db.session(), space, *occupied(request, policy)), ()) or []
+    return units
+
+
 def _render_ahead(
     member: User, data: BookingInput, uid: str, now: datetime, booked_by: User | None
 ) -> Rendered | None:
@@ -197,12 +208,7 @@ def _render_ahead(
     if space is None:
         return None
     try:
-        units = list(data.units)
-        if space.is_pooled and not units:
-            policy = policy_of(space)
-            request = Request(data.start_dt, data.end_dt, data.seats, member.id)
-            units = pick_units(request, policy, active_holds(db.session(), space, *occupied(request, policy)),
-                               ()) or []
+        units = _guessed_desks(space, member, data)
         status = _status_of(space, booked_by)
         ahead = Booking(
             uid=uid, space_id=space.id, user_id=member.id, start_dt=data.start_dt, end_dt=data.end_dt,
@@ -235,12 +241,7 @@ def _prepare_ahead(member: User, data: BookingInput, uid: str, now: datetime,
     if space is None:
         return None
     try:
-        units = list(data.units) if space.is_pooled else [1]
-        if space.is_pooled and not units:
-            policy = policy_of(space)
-            request = Request(data.start_dt, data.end_dt, data.seats, member.id)
-            units = pick_units(request, policy, active_holds(db.session(), space, *occupied(request, policy)),
-                               ()) or []
+        units = _guessed_desks(space, member, data) if space.is_pooled else [1]
         status = _status_of(space, booked_by)
         return new_booking.prepare(space, member, _fields(data, uid), status.value, units, now,
                                    _staff_told(db.session(), member.id, status))
