@@ -100,6 +100,8 @@ def main() -> None:
                 stats.print_stats(int(os.environ.get("LINES", "50")))
                 if os.environ.get("CALLERS"):
                     stats.print_callers(os.environ["CALLERS"])
+                if os.environ.get("CALLEES"):
+                    stats.print_callees(os.environ["CALLEES"])
 
 
 if __name__ == "__main__":
