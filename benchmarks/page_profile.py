@@ -4,6 +4,8 @@ Run on demand (not part of pytest), from the repository root:
 
     .venv/bin/python -m benchmarks.page_profile                 # SQLite
     PROFILE=spaces_list,events_list,event_page .venv/bin/python -m benchmarks.page_profile   # and their profiles
+    PAGES=_base,_user PROFILE=_user SORT=tottime LINES=40 CALLERS=get_current_url \
+        .venv/bin/python -m benchmarks.page_profile    # only those pages; profile order, length, callers
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/NAME .venv/bin/python -m benchmarks.page_profile
 
 Seeds a fresh database as benchmarks/run_all.py does (its `seed_product`), then drives the
@@ -40,6 +42,7 @@ def main() -> None:
     logging.disable(logging.WARNING)
     requests = int(os.environ.get("N", "500"))
     profiled = set(filter(None, os.environ.get("PROFILE", "").split(",")))
+    only = set(filter(None, os.environ.get("PAGES", "").split(",")))
     with fresh_database("pages") as (url, instance):
         seeding, fixture = run_all.seed_benchmark(url, instance)
         soon = datetime.now(UTC).replace(microsecond=0)  # the two events of run_all, as it seeds them
@@ -67,6 +70,8 @@ def main() -> None:
                    for slug in ("studio", "desks", "hall")),
                  ("events list (visitor)", visitor, "/events"),
                  ("event page (visitor)", visitor, f"/events/{attendee_event_id}")]
+        pages = [page for page in pages
+                 if not only or page is pages[0] or page[0] in only or page[0].split(" (")[0] in only]
         for name, client, path in pages:
             for _ in range(20):
                 status = client.get(path).status_code
@@ -91,7 +96,12 @@ def main() -> None:
                     client.get(path)
                 profile.disable()
                 print(f"\n--- {name} ({requests} requests)")
-                pstats.Stats(profile).sort_stats("cumulative").print_stats(50)
+                stats = pstats.Stats(profile).sort_stats(os.environ.get("SORT", "cumulative"))
+                stats.print_stats(int(os.environ.get("LINES", "50")))
+                if os.environ.get("CALLERS"):
+                    stats.print_callers(os.environ["CALLERS"])
+                if os.environ.get("CALLEES"):
+                    stats.print_callees(os.environ["CALLEES"])
 
 
 if __name__ == "__main__":

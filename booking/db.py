@@ -81,8 +81,19 @@ def install_sqlite_hooks(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        verb = "BEGIN IMMEDIATE" if sqlite_immediate.get() else "BEGIN"
-        connection.exec_driver_sql(verb)
+        if sqlite_immediate.get():
+            # Through SQLAlchemy: a busy database raises its OperationalError, which run_write retries.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            # A reader's deferred BEGIN takes no lock and cannot be busy: sent on the DBAPI connection
+            # directly, not through the statement machinery (profile line
+            # 'sqlalchemy/engine/base.py:1738(exec_driver_sql)' under _on_begin, on every request that reads).
+            # Should the driver refuse (a connection closed under the pool), SQLAlchemy sends it again, so
+            # that the error is its own, classified as a disconnect and retried (booking.resilience).
+            try:
+                connection.connection.driver_connection.execute("BEGIN")
+            except Exception:
+                connection.exec_driver_sql("BEGIN")
 
 
 def utcnow() -> datetime:

@@ -320,6 +320,8 @@ def user_for_session(session_id: str) -> User | None:
 
 _USERS = User.__table__
 _USER_ROW = select(*_USERS.c).where(_USERS.c.id == bindparam("id"))
+_USER_COLUMNS = tuple(_USER_ROW.selected_columns.keys())
+_USER_MANAGER = User.__mapper__.class_manager
 
 
 def _user_by_id(user_id: int) -> User | None:
@@ -337,7 +339,11 @@ def _user_by_id(user_id: int) -> User | None:
     row = session.connection().execute(_USER_ROW, {"id": user_id}).one_or_none()
     if row is None:
         return None
-    user = User(**dict(zip(_USER_ROW.selected_columns.keys(), row, strict=True)))
+    # Filled as the ORM's loader fills an instance (its __dict__, no attribute events), then marked
+    # loaded by make_transient_to_detached: User(**values) set each column through its instrumented
+    # attribute (profile line "<sqlalchemy generated __init__ for class booking.models.User>", 21 -> 5.5 µs).
+    user: User = _USER_MANAGER.new_instance()
+    user.__dict__.update(zip(_USER_COLUMNS, row, strict=True))
     make_transient_to_detached(user)
     session.add(user)
     return user

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import re
+import secrets
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g, request, url_for
+from flask import Flask, current_app, g, render_template, request, url_for
 from flask_babel import get_locale, get_translations, gettext, lazy_gettext, ngettext
+from markupsafe import Markup, escape
 
 from booking.caches import BoundedCache
 from booking.dates import format_day, format_month, format_span, format_when, localise
@@ -69,6 +72,41 @@ def site_url(endpoint: str, **values: str) -> str:
         found = url_for(endpoint, **values)
         site_urls.put(key, found)
     return found
+
+
+# A slot of a kept header: characters no page text carries, with a per-process secret so that no text a
+# person typed (their name, the address asked for) can pose as one.
+_HEADER_SECRET = secrets.token_hex(8)
+_HEADER_SLOT = re.compile("\ue000" + _HEADER_SECRET + r"([a-z]+)\ue001")
+MAX_KEPT_HEADERS = 32  # bounded: the script root can come from a proxy's header
+
+
+def site_header(user: Any, page_request: Any, csrf_token: Callable[[], str]) -> Markup:
+    """The skip link and the site's header (templates/_site_header.html) for this request.
+
+    Rendered once per language, script root and kind of viewer (visitor, member, staff) and kept
+    per app, as slots where a request's own values go: the signed-in person's name, the CSRF
+    token and the address the language switch returns to. It shows nothing else of the viewer
+    or the request, so a kept header is never another viewer's. `user`, `page_request` and
+    `csrf_token` are the template's (booking.views.week_grid renders the layout with stand-ins
+    that know only is_authenticated, is_staff, name and full_path). Rendering it on every page
+    was profile line 'templates/base.html:4(root)' with ten gettext and twelve site_url calls.
+    """
+    signed_in = bool(user.is_authenticated)
+    is_staff = signed_in and bool(user.is_staff)
+    key = (locale_code(), request.script_root, signed_in, is_staff)
+    headers = current_app.extensions.get("booking_site_headers")
+    if headers is None:
+        headers = current_app.extensions["booking_site_headers"] = BoundedCache(MAX_KEPT_HEADERS)
+    parts = headers.get(key)
+    if parts is None:
+        slots = {name: Markup(f"\ue000{_HEADER_SECRET}{name}\ue001") for name in ("name", "csrf", "next")}
+        text = render_template("_site_header.html", signed_in=signed_in, is_staff=is_staff, **slots)
+        parts = tuple(_HEADER_SLOT.split(text.strip("\n")))
+        headers.put(key, parts)
+    values = {"csrf": escape(csrf_token()), "next": escape(page_request.full_path),
+              "name": escape(user.name) if signed_in else ""}
+    return Markup("".join(values[part] if n % 2 else part for n, part in enumerate(parts)))
 
 
 def local(instant: datetime, zone: str, fmt: str | None = None) -> str:
@@ -152,6 +190,7 @@ def register(app: Flask) -> None:
         org_kind_label=ORG_KIND_LABELS.get, day_label=day_label, month_label=month_label,
         external_url=external_url,
         conflict_message=conflict_message, minutes_text=minutes_text, site_url=site_url,
+        site_header=site_header,
     )
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["utc_offset"] = utc_offset

@@ -22,6 +22,7 @@ from booking.domain.bounds import is_single_line, is_supported_day
 # bytes are checked before parsing.
 REPLACEMENT = "\ufffd"
 URLENCODED = "application/x-www-form-urlencoded"
+FORM_TYPES = (URLENCODED, "multipart/form-data")  # the bodies werkzeug parses into request.form and .files
 MAX_QUERY_TEXT = 200
 
 
@@ -45,15 +46,22 @@ def refuse_malformed() -> None:
     """before_request: 400 for input no form or page of ours sends (see the module docstring)."""
     if not _is_clean(request.path, single_line=True) or not is_utf8_urlencoded(request.query_string):
         abort(400)
-    if request.mimetype == URLENCODED and not is_utf8_urlencoded(request.get_data(cache=True)):
+    if request.query_string:
+        for key, value in request.args.items(multi=True):
+            # A hostile `next` falls back to the home page instead (safe_next, issue 12), so a
+            # member who followed a doctored sign-in link can still sign in.
+            if not (_is_clean(key, single_line=True) and _is_clean(value, single_line=key != "next")):
+                abort(400)
+    mimetype = request.mimetype
+    if mimetype not in FORM_TYPES:
+        # Werkzeug parses no form and no file out of any other body: nothing below could be found
+        # (skipping it saves loading the empty form data on every GET: profile line
+        # 'flask/wrappers.py:197(_load_form_data)' under request.files).
+        return
+    if mimetype == URLENCODED and not is_utf8_urlencoded(request.get_data(cache=True)):
         abort(400)
     if request.files:
         abort(400)
-    for key, value in request.args.items(multi=True):
-        # A hostile `next` falls back to the home page instead (safe_next, issue 12), so a
-        # member who followed a doctored sign-in link can still sign in.
-        if not (_is_clean(key, single_line=True) and _is_clean(value, single_line=key != "next")):
-            abort(400)
     # Form values may hold line breaks (multi-line fields); the fields judge the rest.
     for key, value in request.form.items(multi=True):
         if not (_is_clean(key, single_line=True) and _is_clean(value, single_line=False)):
