@@ -27,6 +27,7 @@ import pstats
 import re
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import render_template
 from flask_login import current_user
@@ -72,36 +73,49 @@ def main() -> None:
                  ("event page (visitor)", visitor, f"/events/{attendee_event_id}")]
         pages = [page for page in pages
                  if not only or page is pages[0] or page[0] in only or page[0].split(" (")[0] in only]
-        for name, client, path in pages:
-            for _ in range(20):
-                status = client.get(path).status_code
-                assert status == 200, (name, status)
-        fastest: dict[str, float] = {}
-        for _round in range(5):
-            for name, client, path in pages:
-                started = time.process_time()
-                for _ in range(requests // 5):
-                    client.get(path)
-                ms = (time.process_time() - started) * 1000 / (requests // 5)
-                fastest[name] = min(fastest.get(name, ms), ms)
+        fastest = time_pages(pages, requests, warm_up=20)
         reference = fastest[pages[0][0]]
         print(f"{'page':24s} {'CPU-ms':>7s} {'÷ 1-query':>9s}")
         for name, ms in fastest.items():
             print(f"{name:24s} {ms:7.2f} {ms / reference:9.1f}")
         for name, client, path in pages:
             if name.split(" (")[0].replace(" ", "_") in profiled or name in profiled:
-                profile = cProfile.Profile()
-                profile.enable()
-                for _ in range(requests):
-                    client.get(path)
-                profile.disable()
-                print(f"\n--- {name} ({requests} requests)")
-                stats = pstats.Stats(profile).sort_stats(os.environ.get("SORT", "cumulative"))
-                stats.print_stats(int(os.environ.get("LINES", "50")))
-                if os.environ.get("CALLERS"):
-                    stats.print_callers(os.environ["CALLERS"])
-                if os.environ.get("CALLEES"):
-                    stats.print_callees(os.environ["CALLEES"])
+                profile_page(name, client, path, requests, lines=50)
+
+
+def time_pages(pages: list[tuple[str, Any, str]], requests: int, warm_up: int) -> dict[str, float]:
+    """CPU-ms per request of each (name, test client, path), the fastest of 5 interleaved rounds of
+    requests/5 GETs timed with `time.process_time`, after `warm_up` GETs that must answer 200."""
+    for name, client, path in pages:
+        for _ in range(warm_up):
+            status = client.get(path).status_code
+            assert status == 200, (name, status)
+    fastest: dict[str, float] = {}
+    for _round in range(5):
+        for name, client, path in pages:
+            started = time.process_time()
+            for _ in range(requests // 5):
+                client.get(path)
+            ms = (time.process_time() - started) * 1000 / (requests // 5)
+            fastest[name] = min(fastest.get(name, ms), ms)
+    return fastest
+
+
+def profile_page(name: str, client: Any, path: str, requests: int, lines: int) -> None:
+    """Print the cProfile of `requests` GETs of `path`: SORT (cumulative), LINES (`lines`), and the
+    CALLERS or CALLEES of a function if named."""
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(requests):
+        client.get(path)
+    profile.disable()
+    print(f"\n--- {name} ({requests} requests)")
+    stats = pstats.Stats(profile).sort_stats(os.environ.get("SORT", "cumulative"))
+    stats.print_stats(int(os.environ.get("LINES", str(lines))))
+    if os.environ.get("CALLERS"):
+        stats.print_callers(os.environ["CALLERS"])
+    if os.environ.get("CALLEES"):
+        stats.print_callees(os.environ["CALLEES"])
 
 
 if __name__ == "__main__":

@@ -18,12 +18,9 @@ profiles' order (cumulative by default), `LINES=n` their length (60).
 
 from __future__ import annotations
 
-import cProfile
 import logging
 import os
-import pstats
 import re
-import time
 from datetime import UTC, datetime, timedelta
 
 from flask import render_template
@@ -32,6 +29,7 @@ from benchmarks import registrations as registration_bench
 from benchmarks import run_all
 from benchmarks.baseline import one_query_app
 from benchmarks.fresh_db import engine_label, fresh_database, make_app
+from benchmarks.page_profile import profile_page, time_pages
 from benchmarks.race_http import PASSWORD
 
 
@@ -69,32 +67,14 @@ def main() -> None:
                  ("events", staff, "/staff/events/"),
                  ("proposals", staff, "/staff/event-proposals")]
         pages = [p for p in pages if not only or p[0] in only or p[0] in ("reference", "base")]
-        for name, client, path in pages:
-            for _ in range(10):
-                status = client.get(path).status_code
-                assert status == 200, (name, status)
-        fastest: dict[str, float] = {}
-        for _round in range(5):
-            for name, client, path in pages:
-                started = time.process_time()
-                for _ in range(requests // 5):
-                    client.get(path)
-                ms = (time.process_time() - started) * 1000 / (requests // 5)
-                fastest[name] = min(fastest.get(name, ms), ms)
+        fastest = time_pages(pages, requests, warm_up=10)
         reference = fastest["reference"]
         print(f"{engine_label(url)}: {'page':12s} {'CPU-ms':>7s} {'÷ 1-query':>9s}")
         for name, ms in fastest.items():
             print(f"{'':{len(engine_label(url))}s}  {name:12s} {ms:7.2f} {ms / reference:9.1f}")
         for name, client, path in pages:
             if name in profiled:
-                profile = cProfile.Profile()
-                profile.enable()
-                for _ in range(requests):
-                    client.get(path)
-                profile.disable()
-                print(f"\n--- {name} ({requests} requests)")
-                stats = pstats.Stats(profile).sort_stats(os.environ.get("SORT", "cumulative"))
-                stats.print_stats(int(os.environ.get("LINES", "60")))
+                profile_page(name, client, path, requests, lines=60)
 
 
 if __name__ == "__main__":
