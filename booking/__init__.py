@@ -121,8 +121,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from booking.db import install_sqlite_hooks
+    from booking.resilience import remove_session
 
     db.init_app(app)
+    app.teardown_appcontext(remove_session)  # runs before Flask-SQLAlchemy's (teardowns run last first)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,

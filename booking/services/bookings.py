@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from booking.db import utcnow
@@ -220,6 +220,8 @@ def _render_ahead(
         if status is BookingStatus.CONFIRMED:
             calendar_message(ahead, member.locale or "ja", space, member)
         return rendered
+    except DBAPIError:
+        raise  # the database is gone or refused: the request's error handling answers (retry or 503)
     except Exception:  # the renders inside the lock meet the same problem and deal with it
         log.debug("could not render booking %s ahead of its lock", uid, exc_info=True)
         return None
@@ -245,6 +247,8 @@ def _prepare_ahead(member: User, data: BookingInput, uid: str, now: datetime,
         status = _status_of(space, booked_by)
         return new_booking.prepare(space, member, _fields(data, uid), status.value, units, now,
                                    _staff_told(db.session(), member.id, status))
+    except DBAPIError:
+        raise  # as in _render_ahead
     except Exception:  # the lock builds them again and meets the same problem there
         log.debug("could not prepare booking %s ahead of its lock", uid, exc_info=True)
         return None
