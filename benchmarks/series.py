@@ -147,6 +147,27 @@ def seed_history(space_id: int, user_ids: tuple[int, int], count: int, last_day:
     week_bench.analyse_and_move_sequences(is_postgres)
 
 
+def _patient_setup_writes() -> None:
+    """On SQLite, let this process's own connections wait up to 30 s for the write lock.
+
+    run_all calls the year rows while its product servers are still up (their mail threads
+    and job runners write), and the product's 1.5 s busy timeout is meant for requests, which
+    retry; the bench's setup writes (closures, 100,000 rows of history) do not, and one run
+    of 2026-11-30 ended on "database is locked" inserting the closures. Set on every new
+    connection after the product's own listener, and the pool emptied so none is missed.
+    """
+    if db.engine.dialect.name != "sqlite" or event.contains(db.engine, "connect", _wait_long):
+        return
+    event.listen(db.engine, "connect", _wait_long)
+    db.engine.dispose()
+
+
+def _wait_long(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
 def measure_year(app: Flask, member_email: str, count: int, history: int = HISTORY) -> dict[str, list[float]]:
     """Preview, book, and lock-hold times (ms) of `count` 52-date weekly series in a studio with `history`."""
     times: dict[str, list[float]] = {"preview": [], "book": [], "lock": [], "lock_cpu": []}
@@ -154,6 +175,7 @@ def measure_year(app: Flask, member_email: str, count: int, history: int = HISTO
         raise ValueError("one weekday per series: at most 7")
     logging.disable(logging.INFO)
     with app.app_context():
+        _patient_setup_writes()
         space = add_space(slug="series-year", kind="exclusive", max_days_ahead=3650, quota_hours_per_week=40)
         member = db.session.scalar(select(User).where(User.email == member_email))
         other = db.session.scalar(select(User).where(User.email != member_email).order_by(User.id))
