@@ -18,10 +18,12 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, case, delete, event, func, or_, select, true, update
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import BindParameter
 
 from booking.db import utcnow
@@ -95,25 +97,46 @@ def pass_for(registration_id: int) -> AttendeePass | None:
     return db.session.get(AttendeePass, registration_id)
 
 
-# The attendee rows' two statements (all, searched), built once (profile line
+class ListedAttendee(NamedTuple):
+    """One registration as the attendee list and the door show it (the exports' AttendeeRow adds the
+    registration time and the code). A tuple: the kept pages hash and compare 150 of them at C speed."""
+
+    registration_id: int
+    name: str
+    email: str
+    organisation: str
+    org_kind: str
+    party_size: int
+    status: str
+    checked_in_at: datetime | None
+
+
+# The attendee rows' statements (listed, exported; each whole or searched), built once (profile line
 # 'sqlalchemy/sql/coercions.py:323(expect)', two dozen calls a list). Plain rows of the shown
-# columns: whole registrations and passes as ORM objects were half of the attendee page's time.
+# columns: whole registrations and passes as ORM objects were half of the attendee page's time, and
+# the registration time only the exports show was a third of the list's rows (its text parsed into
+# an aware datetime for each row: 'sqlalchemy/sql/type_api.py:2270(process)', 'db.py:48(process_result_value)').
 _EVENT_ID: BindParameter[int] = bindparam("event_id")
 _PATTERN: BindParameter[str] = bindparam("pattern")
-_ATTENDEES = (select(Registration.id, Registration.name, Registration.email, Registration.organisation,
-                     Registration.org_kind, Registration.party_size, Registration.status, Registration.created_at,
-                     func.coalesce(AttendeePass.code, ""), AttendeePass.checked_in_at)
-              .outerjoin(AttendeePass, AttendeePass.registration_id == Registration.id)
-              .where(Registration.event_id == _EVENT_ID)
-              .order_by(Registration.created_at, Registration.id).limit(LIST_MAX))
-_SEARCHED = _ATTENDEES.where(or_(Registration.name.ilike(_PATTERN, escape="\\"),
-                                 Registration.organisation.ilike(_PATTERN, escape="\\"),
-                                 Registration.email.ilike(_PATTERN, escape="\\")))
+_SHOWN = (Registration.id, Registration.name, Registration.email, Registration.organisation, Registration.org_kind,
+          Registration.party_size, Registration.status)
 
 
-def attendees(event_id: int, query: str = "") -> list[AttendeeRow]:
-    """Registrations of the event (with their pass), in registration order, at most LIST_MAX; `query`
-    searches name, organisation and address (its first SEARCH_MAX characters, case-insensitive)."""
+def _listing(*columns: Any) -> tuple[Select[Any], Select[Any]]:
+    """The event's registrations with their pass, in registration order: all of them, and those searched."""
+    every = (select(*columns).outerjoin(AttendeePass, AttendeePass.registration_id == Registration.id)
+             .where(Registration.event_id == _EVENT_ID)
+             .order_by(Registration.created_at, Registration.id).limit(LIST_MAX))
+    return every, every.where(or_(Registration.name.ilike(_PATTERN, escape="\\"),
+                                  Registration.organisation.ilike(_PATTERN, escape="\\"),
+                                  Registration.email.ilike(_PATTERN, escape="\\")))
+
+
+_LISTED = _listing(*_SHOWN, AttendeePass.checked_in_at)
+_EXPORTED = _listing(*_SHOWN, Registration.created_at, func.coalesce(AttendeePass.code, ""), AttendeePass.checked_in_at)
+
+
+def _rows(statements: tuple[Select[Any], Select[Any]], event_id: int, query: str) -> Sequence[Row[Any]]:
     words = query.strip()[:SEARCH_MAX]
     given: dict[str, object] = {"event_id": event_id}
     if words:
@@ -121,8 +144,18 @@ def attendees(event_id: int, query: str = "") -> list[AttendeeRow]:
     # Executed on the session's connection (Core) and fetched at once: the ORM's execution wrapped each
     # of the 150 rows in Python (profile line 'sqlalchemy/orm/loading.py:216(chunks)'), and iterating
     # fetched them one by one ('sqlite3.Cursor.fetchone').
-    result = db.session.connection().execute(_SEARCHED if words else _ATTENDEES, given)
-    return list(map(AttendeeRow._make, result.all()))
+    return db.session.connection().execute(statements[1] if words else statements[0], given).all()
+
+
+def attendees(event_id: int, query: str = "") -> list[ListedAttendee]:
+    """Registrations of the event (with their check-in), in registration order, at most LIST_MAX; `query`
+    searches name, organisation and address (its first SEARCH_MAX characters, case-insensitive)."""
+    return list(map(ListedAttendee._make, _rows(_LISTED, event_id, query)))
+
+
+def export_rows(event_id: int, query: str = "") -> list[AttendeeRow]:
+    """The same registrations as `attendees`, with their registration time (UTC) and check-in code."""
+    return list(map(AttendeeRow._make, _rows(_EXPORTED, event_id, query)))
 
 
 # The tally in one statement, built once: the persons of the event's registrations summed by
