@@ -242,11 +242,6 @@ def event_page(event_id: int) -> EventPage:
     return EventPage(*row[:10], counts=_tally(row[10:]))
 
 
-def record_of(event_id: int) -> EventRecord | None:
-    """The counts kept after the personal data went, if it has."""
-    return db.session.get(EventRecord, event_id)
-
-
 def _scan(session: Session, registration: Registration, outcome: Outcome) -> Scan:
     attendee_pass = session.get(AttendeePass, registration.id, populate_existing=True)
     return Scan(outcome, registration.id, registration.name, registration.party_size,
