@@ -15,12 +15,15 @@ one at a time).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, case, delete, event, func, or_, select, update
+from sqlalchemy import bindparam, case, delete, event, func, or_, select, true, update
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import BindParameter
 
 from booking.db import utcnow
@@ -35,7 +38,7 @@ from booking.domain.checkin import (
 )
 from booking.domain.values import N_
 from booking.extensions import db
-from booking.models import Booking, PublicEvent, Registration
+from booking.models import Booking, PublicEvent, Registration, Space
 from booking.models_attendance import AttendeePass, EventRecord, WalkIn
 from booking.services import NotFound, ServiceError
 from booking.services.attendee_exports import AttendeeRow
@@ -94,50 +97,98 @@ def pass_for(registration_id: int) -> AttendeePass | None:
     return db.session.get(AttendeePass, registration_id)
 
 
-def attendees(event_id: int, query: str = "") -> list[AttendeeRow]:
-    """Registrations of the event (with their pass), in registration order; `query` searches name,
-    organisation and address."""
-    # Plain rows of the shown columns: whole registrations and passes as ORM objects were half
-    # of the attendee page's time.
-    statement = (select(Registration.id, Registration.name, Registration.email, Registration.organisation,
-                        Registration.org_kind, Registration.party_size, Registration.status,
-                        Registration.created_at, AttendeePass.code, AttendeePass.checked_in_at)
-                 .outerjoin(AttendeePass, AttendeePass.registration_id == Registration.id)
-                 .where(Registration.event_id == event_id)
-                 .order_by(Registration.created_at, Registration.id).limit(LIST_MAX))
-    words = query.strip()[:SEARCH_MAX]
-    if words:
-        pattern = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        statement = statement.where(or_(Registration.name.ilike(pattern, escape="\\"),
-                                        Registration.organisation.ilike(pattern, escape="\\"),
-                                        Registration.email.ilike(pattern, escape="\\")))
-    return [AttendeeRow(*row[:8], row.code or "", row.checked_in_at) for row in db.session.execute(statement)]
+class ListedAttendee(NamedTuple):
+    """One registration as the attendee list and the door show it (the exports' AttendeeRow adds the
+    registration time and the code). A tuple: the kept pages hash and compare 150 of them at C speed."""
+
+    registration_id: int
+    name: str
+    email: str
+    organisation: str
+    org_kind: str
+    party_size: int
+    status: str
+    checked_in_at: datetime | None
 
 
-# The tally's three statements, built once (profile line 'sqlalchemy/sql/coercions.py:323(expect)':
-# building them cost about as much as running them, on the attendee list and the door).
+# The attendee rows' statements (listed, exported; each whole or searched), built once (profile line
+# 'sqlalchemy/sql/coercions.py:323(expect)', two dozen calls a list). Plain rows of the shown
+# columns: whole registrations and passes as ORM objects were half of the attendee page's time, and
+# the registration time only the exports show was a third of the list's rows (its text parsed into
+# an aware datetime for each row: 'sqlalchemy/sql/type_api.py:2270(process)', 'db.py:48(process_result_value)').
 _EVENT_ID: BindParameter[int] = bindparam("event_id")
-_PERSONS_BY_STATUS = (
-    select(Registration.status, func.coalesce(func.sum(Registration.party_size), 0),
-           func.coalesce(func.sum(case((AttendeePass.checked_in_at.is_not(None), Registration.party_size),
-                                       else_=0)), 0))
+_PATTERN: BindParameter[str] = bindparam("pattern")
+_SHOWN = (Registration.id, Registration.name, Registration.email, Registration.organisation, Registration.org_kind,
+          Registration.party_size, Registration.status)
+
+
+def _listing(*columns: Any) -> tuple[Select[Any], Select[Any]]:
+    """The event's registrations with their pass, in registration order: all of them, and those searched."""
+    every = (select(*columns).outerjoin(AttendeePass, AttendeePass.registration_id == Registration.id)
+             .where(Registration.event_id == _EVENT_ID)
+             .order_by(Registration.created_at, Registration.id).limit(LIST_MAX))
+    return every, every.where(or_(Registration.name.ilike(_PATTERN, escape="\\"),
+                                  Registration.organisation.ilike(_PATTERN, escape="\\"),
+                                  Registration.email.ilike(_PATTERN, escape="\\")))
+
+
+_LISTED = _listing(*_SHOWN, AttendeePass.checked_in_at)
+_EXPORTED = _listing(*_SHOWN, Registration.created_at, func.coalesce(AttendeePass.code, ""), AttendeePass.checked_in_at)
+
+
+def _rows(statements: tuple[Select[Any], Select[Any]], event_id: int, query: str) -> Sequence[Row[Any]]:
+    words = query.strip()[:SEARCH_MAX]
+    given: dict[str, object] = {"event_id": event_id}
+    if words:
+        given["pattern"] = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    # Executed on the session's connection (Core) and fetched at once: the ORM's execution wrapped each
+    # of the 150 rows in Python (profile line 'sqlalchemy/orm/loading.py:216(chunks)'), and iterating
+    # fetched them one by one ('sqlite3.Cursor.fetchone').
+    return db.session.connection().execute(statements[1] if words else statements[0], given).all()
+
+
+def attendees(event_id: int, query: str = "") -> list[ListedAttendee]:
+    """Registrations of the event (with their check-in), in registration order, at most LIST_MAX; `query`
+    searches name, organisation and address (its first SEARCH_MAX characters, case-insensitive)."""
+    return list(map(ListedAttendee._make, _rows(_LISTED, event_id, query)))
+
+
+def export_rows(event_id: int, query: str = "") -> list[AttendeeRow]:
+    """The same registrations as `attendees`, with their registration time (UTC) and check-in code."""
+    return list(map(AttendeeRow._make, _rows(_EXPORTED, event_id, query)))
+
+
+# The tally in one statement, built once: the persons of the event's registrations summed by
+# status in one aggregate row (an aggregate without GROUP BY always gives exactly one), and its
+# walk-ins counted beside it. Three statements built on every call were profile lines
+# 'sqlalchemy/sql/coercions.py:323(expect)' and then 'services/attendance.py:131(tally_of)'.
+_REGISTERED = Registration.status == "registered"
+_PERSONS = (
+    select(func.coalesce(func.sum(case((_REGISTERED, Registration.party_size), else_=0)), 0).label("registered"),
+           func.coalesce(func.sum(case((_REGISTERED & AttendeePass.checked_in_at.is_not(None),
+                                        Registration.party_size), else_=0)), 0).label("checked_in"),
+           func.coalesce(func.sum(case((Registration.status == "waiting", Registration.party_size), else_=0)),
+                         0).label("waiting"),
+           func.coalesce(func.sum(case((_REGISTERED, 1), else_=0)), 0).label("parties"))
     .outerjoin(AttendeePass, AttendeePass.registration_id == Registration.id)
-    .where(Registration.event_id == _EVENT_ID).group_by(Registration.status))
-_PARTIES = select(func.count()).select_from(Registration).where(
-    Registration.event_id == _EVENT_ID, Registration.status == "registered")
-_WALK_INS = select(func.count()).select_from(WalkIn).where(WalkIn.event_id == _EVENT_ID)
+    .where(Registration.event_id == _EVENT_ID).subquery("persons"))
+_WALK_INS = select(func.count()).select_from(WalkIn).where(WalkIn.event_id == _EVENT_ID).scalar_subquery()
+_TALLY_COLUMNS = (_PERSONS.c.registered, _PERSONS.c.checked_in, _PERSONS.c.waiting, _PERSONS.c.parties,
+                  _WALK_INS.label("walk_ins"))
+_TALLY = select(*_TALLY_COLUMNS)
+
+
+def _tally(counted: Sequence[Any]) -> Tally:
+    """The Tally of one row of _TALLY_COLUMNS (persons registered, checked in, waiting; parties; walk-ins)."""
+    registered, checked_in, waiting, parties, walk_ins = counted
+    return Tally(registered=int(registered), companions=int(registered) - int(parties), waiting=int(waiting),
+                 checked_in=int(checked_in), walk_ins=int(walk_ins))
 
 
 def tally_of(session: Session, event_id: int) -> Tally:
-    """The event's counts in persons, summed in SQL."""
-    given = {"event_id": event_id}
-    rows = session.execute(_PERSONS_BY_STATUS, given)
-    by_status = {status: (int(total), int(checked)) for status, total, checked in rows}
-    registered, checked_in = by_status.get("registered", (0, 0))
-    parties = session.scalar(_PARTIES, given) or 0
-    walk_ins = session.scalar(_WALK_INS, given) or 0
-    return Tally(registered=registered, companions=registered - int(parties),
-                 waiting=by_status.get("waiting", (0, 0))[0], checked_in=checked_in, walk_ins=int(walk_ins))
+    """The event's counts in persons, summed in SQL (one statement)."""
+    row = session.execute(_TALLY, {"event_id": event_id}).one()
+    return _tally(row)
 
 
 def counts(event_id: int) -> Tally:
@@ -145,9 +196,50 @@ def counts(event_id: int) -> Tally:
     return tally_of(db.session(), event_id)
 
 
-def record_of(event_id: int) -> EventRecord | None:
-    """The counts kept after the personal data went, if it has."""
-    return db.session.get(EventRecord, event_id)
+@dataclass(frozen=True)
+class EventPage:
+    """What the attendee list and the door show of an event besides its people: hashable, so
+    that it can be part of the key of a kept page. Times are aware UTC instants."""
+
+    id: int
+    title_ja: str
+    title_en: str
+    status: str
+    accepts_walk_ins: bool
+    start_dt: datetime
+    timezone: str
+    space_name_ja: str
+    space_name_en: str
+    anonymised_at: datetime | None  # when the personal data was removed (EventRecord), if it was
+    counts: Tally
+
+    def title(self, locale: str) -> str:
+        """The title in `locale` ("ja" or "en"), Japanese when there is no English one (as PublicEvent.title)."""
+        return self.title_en if locale == "en" and self.title_en else self.title_ja
+
+    def space_name(self, locale: str) -> str:
+        """The space's name in `locale`, Japanese when there is no English one (as Space.name)."""
+        return self.space_name_en if locale == "en" and self.space_name_en else self.space_name_ja
+
+
+_EVENT_PAGE = (
+    select(PublicEvent.id, PublicEvent.title_ja, PublicEvent.title_en, PublicEvent.status,
+           PublicEvent.accepts_walk_ins, Booking.start_dt, Space.timezone, Space.name_ja, Space.name_en,
+           EventRecord.anonymised_at, *_TALLY_COLUMNS)
+    .join(Booking, Booking.id == PublicEvent.booking_id).join(Space, Space.id == Booking.space_id)
+    .outerjoin(EventRecord, EventRecord.event_id == PublicEvent.id)
+    .join(_PERSONS, true())
+    .where(PublicEvent.id == _EVENT_ID))
+
+
+def event_page(event_id: int) -> EventPage:
+    """The event, its space, its counts and when its personal data went, in one statement
+    (the attendee list and the door read them in seven: the event, its booking and space by
+    lazy loads, the record, and the tally's three). Raises NotFound for an unknown event."""
+    row = db.session.connection().execute(_EVENT_PAGE, {"event_id": event_id}).one_or_none()
+    if row is None:
+        raise NotFound()
+    return EventPage(*row[:10], counts=_tally(row[10:]))
 
 
 def _scan(session: Session, registration: Registration, outcome: Outcome) -> Scan:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -19,9 +19,9 @@ from booking.models import ExportLog, PublicEvent, User
 from booking.services.exports import Cell, local_time, to_csv, to_xlsx
 
 
-@dataclass(frozen=True)
-class AttendeeRow:
-    """One registration as the list and the exports show it."""
+class AttendeeRow(NamedTuple):
+    """One registration as the exports show it (services.attendance.export_rows; the pages show a
+    ListedAttendee, without the registration time and the code)."""
 
     registration_id: int
     name: str
@@ -72,7 +72,7 @@ def export_event(user_id: int, event_id: int, file_format: str, query: str, head
     booking's audit trail in the same transaction. ValueError for an unknown format."""
     from booking.db import utcnow
     from booking.services import NotFound, audit
-    from booking.services.attendance import attendees
+    from booking.services.attendance import export_rows
     from booking.services.transactions import run_write
 
     if file_format not in ("csv", "xlsx"):
@@ -82,7 +82,7 @@ def export_event(user_id: int, event_id: int, file_format: str, query: str, head
         found = session.get(PublicEvent, event_id)
         if found is None:
             raise NotFound()
-        rows = attendees(event_id, query)
+        rows = export_rows(event_id, query)
         body = attendee_cells(rows, found.booking.space.timezone, status_label, kind_label)
         now, staff = utcnow(), session.get(User, user_id)
         log_attendee_export(session, user_id, event_id, file_format, query, len(rows), now)

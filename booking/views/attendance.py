@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from booking.caches import BoundedCache
-from booking.db import utcnow
 from booking.domain.checkin import Outcome, normalise_code
 from booking.forms_attendance import CodeForm, MessageForm, TapForm, WalkInForm, WithdrawForm
 from booking.services import NotFound, ServiceError, attendance, attendee_exports, attendee_mail
-from booking.services.attendee_exports import AttendeeRow
 from booking.services.exports import CSV_TYPE, XLSX_TYPE
-from booking.views.helpers import ORG_KIND_LABELS, locale_code
+from booking.views.helpers import ORG_KIND_LABELS
+from booking.views.kept import csrf_input, kept_body
 from booking.views.params import text_arg
 from booking.views.staff import staff_required
 
@@ -59,38 +57,23 @@ def index() -> str:
 @staff_required
 def attendees(event_id: int) -> str:
     """The attendee list with search and counts, exports, a message to all, and cancelling."""
-    found, query = attendance.get_event(event_id), text_arg("q")
-    table = attendee_table(attendance.attendees(event_id, query), found.booking.space.timezone, bool(query))
-    return render_template("attendance/attendees.html", event=found, query=query, attendee_table=table,
-                           counts=attendance.counts(event_id),
-                           record=attendance.record_of(event_id), message_form=MessageForm(),
-                           withdraw_form=WithdrawForm())
+    event, query = attendance.event_page(event_id), text_arg("q")
+    rows = attendance.attendees(event_id, query)
+    body = kept_body("booking_attendee_pages", KEPT_CHARACTERS, (event, query, tuple(rows)),
+                     lambda csrf: render_template(
+                         "attendance/_attendees_body.html", event=event, counts=event.counts, query=query,
+                         rows=rows, zone=event.timezone, csrf=csrf, message_form=MessageForm(),
+                         withdraw_form=WithdrawForm(), kind_label=translated(ORG_KIND_LABELS).get,
+                         status_label=translated(STATUS_LABELS).get))
+    return render_template("attendance/attendees.html", event=event, body=body)
 
 
-# Rendered attendee tables per app and worker, in characters: about 200 lists of 150 people.
-ATTENDEE_TABLE_CHARACTERS = 8_000_000
-
-
-def attendee_table(rows: list[AttendeeRow], zone: str, is_search: bool) -> Markup:
-    """The attendee list's table, rendered once per distinct list (templates/attendance/_attendee_table.html).
-
-    Keyed by the language, the zone, whether it is a search's answer and every row shown,
-    all read on every request, so a kept table is never stale and nothing expires by the
-    clock. Rendering 150 rows was half of the page (profile line
-    'templates/attendance/attendees.html:39(block_content)').
-    """
-    key = (locale_code(), zone, is_search, tuple(rows))
-    extensions = current_app.extensions
-    cache = extensions.get("booking_attendee_tables")
-    if cache is None:
-        cache = extensions["booking_attendee_tables"] = BoundedCache(ATTENDEE_TABLE_CHARACTERS, size=len)
-    found = cache.get(key)
-    if found is None:
-        found = Markup(render_template("attendance/_attendee_table.html", rows=rows, zone=zone, query=is_search,
-                                       kind_label=translated(ORG_KIND_LABELS).get,
-                                       status_label=translated(STATUS_LABELS).get))
-        cache.put(key, found)
-    return cast(Markup, found)
+# Kept bodies of the attendee list and of the door, per app and worker, in characters each: about 200
+# lists of 150 people. Keyed by the event's row, its counts, the search and every row shown, all read
+# on every request (booking/views/kept.py); rendering the body was nine tenths of the page once its
+# data was read (profile lines 'templates/attendance/attendees.html:39(block_content)' with
+# 'templates/_forms.html:12(macro)', and 'templates/attendance/door.html:32(block_content)').
+KEPT_CHARACTERS = 8_000_000
 
 
 @bp.route("/<int:event_id>/attendees.<any(csv, xlsx):file_format>")
@@ -141,21 +124,30 @@ def withdraw(event_id: int) -> Response:
 @staff_required
 def door(event_id: int) -> str:
     """The door page (phone-sized): scan or type a code, find a name, count walk-ins."""
-    return _door_page(event_id, WalkInForm())
+    return _door_page(event_id)
 
 
-def _door_page(event_id: int, walk_in_form: WalkInForm) -> str:
-    found, query = attendance.get_event(event_id), text_arg("q")
-    code_form = CodeForm()
-    typed = text_arg("code")
-    if typed and normalise_code(typed):
-        code_form.code.data = typed
+def _door_page(event_id: int, walk_in_form: WalkInForm | None = None) -> str:
+    """The door for this request; kept per distinct data unless `walk_in_form` comes back with a refusal."""
+    event, query, typed = attendance.event_page(event_id), text_arg("q"), text_arg("code")
+    typed = typed if typed and normalise_code(typed) else ""
     last = _last_scan(event_id)
-    return render_template("attendance/door.html", event=found, query=query, code_form=code_form,
-                           tap_form=TapForm(), walk_in_form=walk_in_form, counts=attendance.counts(event_id),
-                           rows=attendance.attendees(event_id, query) if query else [], last=last,
-                           walk_ins=attendance.recent_walk_ins(event_id, 5), now=utcnow(),
-                           outcome_message=OUTCOME_MESSAGES.get, status_label=translated(STATUS_LABELS).get)
+    rows = attendance.attendees(event_id, query) if query else []
+
+    def render(csrf: Markup) -> str:
+        code_form = CodeForm()
+        if typed:
+            code_form.code.data = typed
+        return render_template("attendance/_door_body.html", event=event, counts=event.counts, query=query,
+                               code_form=code_form, walk_in_form=walk_in_form or WalkInForm(), csrf=csrf,
+                               rows=rows, last=last, outcome_message=OUTCOME_MESSAGES.get,
+                               status_label=translated(STATUS_LABELS).get)
+
+    if walk_in_form is None:
+        body = kept_body("booking_door_pages", KEPT_CHARACTERS, (event, query, typed, last, tuple(rows)), render)
+    else:
+        body = Markup(render(csrf_input()))
+    return render_template("attendance/door.html", event=event, body=body)
 
 
 def _last_scan(event_id: int) -> attendance.Scan | None:

@@ -189,12 +189,12 @@ def test_a_walk_in_days_before_the_event_is_refused_next_to_the_form_and_nothing
 
 
 def test_the_kept_attendee_table_never_shows_a_list_that_changed(staff_client, create_event, register, app):
-    """The table is kept per distinct list; each change of a row or of the rows is on the next page."""
+    """The list is kept per distinct data; each change of a row or of the rows is on the next page."""
     event = create_event()
     guest = register(event, name="山田 花子")
     path = f"/staff/events/{event.id}/attendees"
     assert "山田 花子" in staff_client.get(path).get_data(as_text=True)
-    assert len(app.extensions["booking_attendee_tables"]) == 1
+    assert len(app.extensions["booking_attendee_pages"]) == 1
 
     guest.name = "山田 改名"
     db.session.commit()

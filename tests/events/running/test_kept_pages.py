@@ -1,0 +1,104 @@
+"""The attendee list and the door kept per distinct data (booking/views/kept.py): a check-in, a new
+registration, a cancellation and a walk-in each show on the next page; no event's or viewer's page
+reaches another; the one per-request part, the CSRF field, is each viewer's own."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import timedelta
+
+import pytest
+
+from booking.db import utcnow
+from booking.extensions import db
+from booking.forms_attendance import TapForm
+from booking.services import registrations
+from booking.views.kept import csrf_input
+from tests.conftest import without_csrf_tokens
+
+KEPT = ("booking_attendee_pages", "booking_door_pages")
+_HIDDEN_CSRF = re.compile(r'(<input id="csrf_token" name="csrf_token" type="hidden" value=")[^"]*"')
+
+
+def tokens_aside(page: str) -> str:
+    return _HIDDEN_CSRF.sub(r'\1TOKEN"', without_csrf_tokens(page))
+
+
+def kept_and_fresh(app, client, path: str) -> tuple[str, str]:
+    """The page as kept (asked twice, the second answer from the cache) and as rendered afresh."""
+    client.get(path)
+    kept = client.get(path).get_data(as_text=True)
+    for name in KEPT:
+        app.extensions.get(name, {}) and app.extensions[name].clear()
+    return tokens_aside(kept), tokens_aside(client.get(path).get_data(as_text=True))
+
+
+@pytest.fixture
+def staff_client(client, create_user):
+    client.login(create_user(role="staff", locale="en").email)
+    return client
+
+
+def test_the_csrf_field_of_a_kept_page_is_what_a_form_renders(app):
+    with app.test_request_context("/"):
+        assert str(csrf_input()) == str(TapForm().hidden_tag())
+
+
+@pytest.mark.parametrize("page", ["attendees", "door", "door?q=Hanako"])
+def test_a_check_in_a_registration_and_a_cancellation_each_show_on_the_kept_page(app, staff_client, create_event,
+                                                                                   register, page):
+    event, key = create_event(), str(app.config["SECRET_KEY"])
+    registered_at = utcnow().replace(microsecond=0) - timedelta(days=3)
+    secret = registrations.link_secret(key, event.id, "hanako@example.jp", registered_at)
+    hanako = register(event, name="Hanako", party_size=2, email="hanako@example.jp", now=registered_at,
+                      token_hash=hashlib.sha256(secret.encode()).hexdigest())
+    path = f"/staff/events/{event.id}/{page}"
+    seen = [kept_and_fresh(app, staff_client, path)]
+
+    staff_client.submit(f"/staff/events/{event.id}/door/{hanako.id}/in")
+    seen.append(kept_and_fresh(app, staff_client, path))
+    register(event, name="Hanako Two")
+    seen.append(kept_and_fresh(app, staff_client, path))
+    registrations.cancel(secret, key)
+    db.session.expire_all()
+    seen.append(kept_and_fresh(app, staff_client, path))
+    staff_client.submit(f"/staff/events/{event.id}/walk-ins", {"name": "", "organisation": ""})
+    seen.append(kept_and_fresh(app, staff_client, path))
+
+    assert all(kept == fresh for kept, fresh in seen)
+    assert len({kept for kept, _fresh in seen}) == len(seen)  # each change changed the page
+
+
+def test_a_kept_page_never_shows_another_events_people(app, staff_client, create_event, register):
+    first, second = create_event(), create_event()
+    register(first, name="Only First")
+    register(second, name="Only Second")
+    for page in ("attendees", "door?q=Only"):
+        assert "Only First" in staff_client.get(f"/staff/events/{first.id}/{page}").get_data(as_text=True)
+        other = staff_client.get(f"/staff/events/{second.id}/{page}").get_data(as_text=True)
+        assert "Only Second" in other and "Only First" not in other
+
+
+def test_each_viewer_gets_their_own_language_and_csrf_token_in_a_kept_page(app, client, create_user, create_event,
+                                                                          register):
+    event = create_event()
+    register(event, name="Hanako")
+    english, japanese = create_user(role="staff", locale="en"), create_user(role="staff", locale="ja")
+    other = app.test_client()
+    client.login(english.email)
+    other.login(japanese.email)
+    for page in ("attendees", "door"):
+        path = f"/staff/events/{event.id}/{page}"
+        mine, theirs = client.get(path).get_data(as_text=True), other.get(path).get_data(as_text=True)
+        assert 'lang="en"' in mine and 'lang="ja"' in theirs
+        assert "Search" in mine and "Search" not in theirs.split("<main")[1]
+        tokens = [set(re.findall(r'name="csrf_token"[^>]*value="([^"]*)"', text)) for text in (mine, theirs)]
+        assert [len(found) for found in tokens] == [1, 1]  # the body's forms carry the header's token
+        assert tokens[0] != tokens[1]
+
+    token = re.search(r'type="hidden" value="([^"]*)"', other.get(f"/staff/events/{event.id}/attendees")
+                      .get_data(as_text=True)).group(1)
+    answer = other.post(f"/staff/events/{event.id}/message", data={"csrf_token": token, "subject": "Hello",
+                                                                   "body": "See you"})
+    assert answer.status_code == 302  # the kept page's token is the viewer's own: accepted
