@@ -33,7 +33,7 @@ def renders_in_lock(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The UIDs of the VEVENTs built from scratch while a space's write lock is held."""
     built: list[str] = []
     in_lock = [False]
-    original_transaction, original_component = transactions.write_transaction, ical.event_component
+    original_transaction, original_component = transactions.write_transaction, ical.event_text
 
     @contextmanager
     def watched(space_id: int | None) -> Iterator[Any]:
@@ -44,13 +44,13 @@ def renders_in_lock(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             finally:
                 in_lock[0] = False
 
-    def component(values: ical.EventValues) -> Any:
+    def component(values: ical.EventValues, *args: Any) -> Any:
         if in_lock[0]:
             built.append(values.uid)
-        return original_component(values)
+        return original_component(values, *args)
 
     monkeypatch.setattr(transactions, "write_transaction", watched)
-    monkeypatch.setattr(ical, "event_component", component)
+    monkeypatch.setattr(ical, "event_text", component)
     return built
 
 
