@@ -15,10 +15,11 @@ The outbox rows are written leased to this process, as booking/delivery.py lease
 ORM's: the mail is tried right after the commit (`outbox.CLAIMED`) and, if that attempt
 is lost, sent by the job runner when the lease runs out.
 
-On PostgreSQL the four INSERTs are one statement (data-modifying CTEs; the holds' and
-trail's foreign keys and the exclusion constraint are checked at its end as before):
-profile line 'new_booking.py(write)' held the space's lock for four round trips to the
-server and four statements' executor start-up (`_write_postgresql`).
+On PostgreSQL the four INSERTs and the feed counter's UPDATE are one statement
+(data-modifying CTEs; the holds' and trail's foreign keys and the exclusion constraint
+are checked at its end as before): profile line 'new_booking.py(write)' held the space's
+lock for five round trips to the server and five statements' executor start-up
+(`_write_postgresql`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from booking.db import utcnow
 from booking.models import Booking, BookingEvent, BookingHold, OutboxMessage, Space, User
 from booking.services import notifications, outbox
-from booking.services.feed_events import Rendered, feed_locale, render_booking
+from booking.services.feed_events import RAISE_FEED, Rendered, feed_locale, render_booking
 
 log = logging.getLogger(__name__)
 _INSERT_BOOKING = insert(Booking.__table__)
@@ -134,8 +135,12 @@ def is_as_prepared(prepared: Prepared, space: Space, status: str, units: Sequenc
 
 def write(session: Session, prepared: Prepared, space: Space, member: Member, actor_id: int, action: str,
           note: str, at: datetime, is_holding: bool, occupied: tuple[datetime, datetime], lease_from: datetime,
-          override_reason: str) -> int:
-    """INSERT the booking, its holds, its trail entry and its mails (leased to this process); returns its id."""
+          override_reason: str, feed_updates: Sequence[dict[str, Any]] = ()) -> int:
+    """INSERT the booking, its holds, its trail entry and its mails (leased to this process); returns its id.
+
+    `feed_updates` are feed counter UPDATEs that feed_events.raise_feed_versions left to this
+    statement (its `deferred`; PostgreSQL only, where they are part of the one statement).
+    """
     fields, rendered = prepared.fields, prepared.rendered
     booking_row = {
         "uid": fields.uid, "space_id": space.id, "user_id": member.id, "start_dt": fields.start_dt,
@@ -147,8 +152,10 @@ def write(session: Session, prepared: Prepared, space: Space, member: Member, ac
     }
     if session.get_bind().dialect.name == "postgresql":
         booking_id, claimed = _write_postgresql(session, prepared, booking_row, actor_id, action, note, at,
-                                                is_holding, occupied, lease_from)
+                                                is_holding, occupied, lease_from, feed_updates)
     else:
+        for update in feed_updates:
+            session.execute(RAISE_FEED, update)
         booking_id = _inserted_id(session.execute(_INSERT_BOOKING, booking_row))
         claimed = _write_rows(session, prepared, booking_id, space.id, actor_id, action, note, at, is_holding,
                               occupied, lease_from)
@@ -174,15 +181,20 @@ _BOOKING_COLUMNS = ("uid", "space_id", "user_id", "start_dt", "end_dt", "seats",
                     "ics_member", "ics_staff", "ics_stamp", "submit_token")
 _MAIL_COLUMNS = ("kind", "recipient", "locale", "payload", "attachments", "message_uuid", "status", "attempts",
                  "due_at", "last_error", "created_at")
-_statements: dict[int, TextClause] = {}
+_statements: dict[tuple[int, int], TextClause] = {}
 
 
-def _postgresql_statement(mails: int) -> TextClause:
-    """The one INSERT … RETURNING of a booking with `mails` outbox rows (kept per count: the server prepares it)."""
-    statement = _statements.get(mails)
+def _postgresql_statement(mails: int, feed_updates: int) -> TextClause:
+    """The one INSERT … RETURNING of a booking with `mails` outbox rows and `feed_updates` feed counters
+    raised (kept per count, at most one per number of staff: the server prepares it)."""
+    statement = _statements.get((mails, feed_updates))
     if statement is not None:
         return statement
     parts = [
+        f"f{n} AS (UPDATE spaces SET feed_version = feed_version + 1, "
+        f"feed_changed_at = CAST(:feed_changed_at_{n} AS timestamptz) WHERE id = CAST(:feed_space_id_{n} AS integer))"
+        for n in range(feed_updates)
+    ] + [
         f"b AS (INSERT INTO bookings ({', '.join(_BOOKING_COLUMNS)}) "
         f"VALUES ({', '.join(':' + column for column in _BOOKING_COLUMNS)}) RETURNING id)",
         "h AS (INSERT INTO booking_holds (booking_id, space_id, unit_no, occupied_start, occupied_end, is_active) "
@@ -202,13 +214,13 @@ def _postgresql_statement(mails: int) -> TextClause:
                      f"FROM b RETURNING id)")
     mail_ids = "".join(f", m{n}.id" for n in range(mails))
     statement = text(f"WITH {', '.join(parts)} SELECT b.id{mail_ids} FROM b{''.join(f', m{n}' for n in range(mails))}")
-    _statements[mails] = statement
+    _statements[(mails, feed_updates)] = statement
     return statement
 
 
 def _write_postgresql(session: Session, prepared: Prepared, booking_row: dict[str, Any], actor_id: int,
                       action: str, note: str, at: datetime, is_holding: bool, occupied: tuple[datetime, datetime],
-                      lease_from: datetime) -> tuple[int, list[outbox.Claimed]]:
+                      lease_from: datetime, feed_updates: Sequence[dict[str, Any]]) -> tuple[int, list[outbox.Claimed]]:
     """`write`'s rows in one statement: (the booking's id, its mails as leased to this process)."""
     parameters = {**booking_row, "units": list(prepared.units), "occupied_start": occupied[0],
                   "occupied_end": occupied[1], "is_active": is_holding, "actor_id": actor_id, "at": at,
@@ -220,7 +232,9 @@ def _write_postgresql(session: Session, prepared: Prepared, booking_row: dict[st
                            f"locale_{n}": values["locale"], f"payload_{n}": json.dumps(values["payload"]),
                            f"attachments_{n}": json.dumps(values["attachments"]), f"message_uuid_{n}": uuids[n],
                            f"due_at_{n}": lease_from + outbox.LEASE, f"created_at_{n}": utcnow()})
-    row = session.execute(_postgresql_statement(len(prepared.mails)), parameters).one()
+    for n, update in enumerate(feed_updates):
+        parameters.update({f"feed_changed_at_{n}": update["changed_at"], f"feed_space_id_{n}": update["space_id"]})
+    row = session.execute(_postgresql_statement(len(prepared.mails), len(feed_updates)), parameters).one()
     booking_id = int(row[0])
     claimed = []
     for n, (values, attachments) in enumerate(prepared.mails):
