@@ -2,9 +2,11 @@
 
 A feed is a header (calendar properties and one VTIMEZONE per zone used), the
 serialized VEVENTs, and a footer. Events are rendered one at a time so callers can
-keep each event's text and assemble a feed by concatenation. Every text value goes
-through the `icalendar` library, which escapes commas, semicolons, backslashes and
-newlines and folds lines at 75 octets without splitting a UTF-8 character.
+keep each event's text and assemble a feed by concatenation. The VEVENTs and the
+calendar's own properties are written by booking/ical_text.py, byte for byte as the
+`icalendar` library writes them (escaping commas, semicolons, backslashes and newlines,
+folding lines at 75 octets without splitting a UTF-8 character); the VTIMEZONEs are
+built with `icalendar`, once per zone and years.
 
 Time zones: every TZID an event uses gets a VTIMEZONE with one observance per
 transition (no multi-valued RDATE, which ical.js and vobject read only the first
@@ -21,8 +23,9 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vDuration, vText
+from icalendar import Event, Timezone, TimezoneDaylight, TimezoneStandard, vDuration
 
+from booking import ical_text
 from booking.domain.bounds import one_line
 from booking.domain.wallclock import is_repeated_instant
 
@@ -103,7 +106,7 @@ def without_change_times(values: EventValues) -> EventValues:
 @lru_cache(maxsize=1024)
 def event_template(values: EventValues) -> str:
     """The VEVENT of `values` as rendered with the template's change times (see `with_change_times`)."""
-    return str(event_component(values).to_ical().decode("utf-8"))
+    return event_text(values)
 
 
 def _utc_stamp(instant: datetime) -> str:
@@ -122,6 +125,32 @@ def with_times(template: str, created_at: datetime, changed_at: datetime) -> str
     for name, stamp in zip(_TIME_PROPERTIES, (changed, created, changed), strict=True):
         template = template.replace(f"\r\n{name}:19700101T000000Z\r\n", f"\r\n{name}:{stamp}\r\n", 1)
     return template
+
+
+def event_text(values: EventValues, extra: Iterable[tuple[str, str]] = ()) -> str:
+    """The VEVENT of `values` as text, CRLF-terminated (times in the event's zone, or UTC), with the
+    `extra` properties (name with parameters, value as written) in their places (booking/ical_text.py).
+
+    The same bytes as `event_component(values).to_ical()`, without building the component.
+    """
+    cancelled = ICAL_STATUS[values.status] == "CANCELLED"
+    zone = values.timezone if is_zone(values.timezone) else None
+    if zone is not None and any(is_repeated_instant(i, ZoneInfo(zone)) for i in (values.start_dt, values.end_dt)):
+        zone = None  # written in UTC, as event_component explains
+    start = ("", ical_text.utc_stamp(values.start_dt)) if zone is None else ical_text.local_time(zone, values.start_dt)
+    end = ("", ical_text.utc_stamp(values.end_dt)) if zone is None else ical_text.local_time(zone, values.end_dt)
+    changed = ical_text.utc_stamp(values.changed_at)
+    properties = [
+        ("UID", ical_text.text(values.uid)), ("DTSTAMP", changed),
+        ("CREATED", ical_text.utc_stamp(values.created_at)), ("LAST-MODIFIED", changed),
+        ("SEQUENCE", str(int(values.sequence))), (f"DTSTART{start[0]}", start[1]), (f"DTEND{end[0]}", end[1]),
+        ("STATUS", ICAL_STATUS[values.status]), ("TRANSP", "TRANSPARENT" if cancelled else "OPAQUE"),
+        ("SUMMARY", ical_text.text(clean_text(values.summary))),
+        ("LOCATION", ical_text.text(clean_text(values.location))), *extra,
+    ]
+    if values.description:
+        properties.append(("DESCRIPTION", ical_text.text(clean_text(values.description))))
+    return ical_text.component("VEVENT", properties, ical_text.EVENT_ORDER)
 
 
 def event_component(values: EventValues) -> Event:
@@ -217,27 +246,27 @@ def calendar_header(
     single event to import says PUBLISH and nothing about polling. `years` are the
     first and last year the events fall in (default: this year and the next).
     """
-    calendar = Calendar()
-    calendar.add("version", "2.0")
-    calendar.add("prodid", PRODID)
-    calendar.add("calscale", "GREGORIAN")
-    if method:
-        calendar.add("method", method)
     # A calendar's name is one line: a line break in it is folded to a space.
-    title = one_line(clean_text(name))
-    calendar.add("name", vText(title))
-    calendar.add("x-wr-calname", vText(title))
+    title = ical_text.text(one_line(clean_text(name)))
+    properties = [("VERSION", "2.0"), ("PRODID", ical_text.text(PRODID)), ("CALSCALE", "GREGORIAN"),
+                  ("NAME", title), ("X-WR-CALNAME", title)]
+    if method:
+        properties.append(("METHOD", ical_text.text(method)))
     if is_zone(default_zone):
-        calendar.add("x-wr-timezone", default_zone)
+        properties.append(("X-WR-TIMEZONE", ical_text.text(default_zone)))
     if refresh is not None:
-        calendar.add("refresh-interval", vDuration(refresh), parameters={"VALUE": "DURATION"})
-        calendar.add("x-published-ttl", vDuration(refresh))
-    text = calendar.to_ical().decode("utf-8")
-    assert text.endswith(FOOTER)
+        duration = _duration(refresh)
+        properties += [("REFRESH-INTERVAL;VALUE=DURATION", duration), ("X-PUBLISHED-TTL", duration)]
+    text = "BEGIN:VCALENDAR\r\n" + ical_text.content_lines(properties, ical_text.CALENDAR_ORDER)
     this_year = datetime.now(UTC).year
     first, last = years or (this_year, this_year + 1)
     known = sorted(zone for zone in set(zones) | {default_zone} if is_zone(zone))
-    return str(text)[: -len(FOOTER)] + "".join(timezone_block(zone, first, last) for zone in known)
+    return text + "".join(timezone_block(zone, first, last) for zone in known)
+
+
+@lru_cache(maxsize=16)
+def _duration(length: timedelta) -> str:
+    return str(vDuration(length).to_ical().decode("ascii"))  # type: ignore[no-untyped-call]
 
 
 def assemble(header: str, events: Iterable[str]) -> bytes:

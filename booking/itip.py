@@ -13,9 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from icalendar import vCalAddress, vText
-
-from booking import ical
+from booking import ical, ical_text
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
@@ -28,15 +26,17 @@ class Party:
     email: str
     name: str = ""
 
-    def address(self, role: str | None = None) -> vCalAddress:
-        address = vCalAddress(f"mailto:{self.email}")
+    def address(self, name: str, role: str | None = None) -> tuple[str, str]:
+        """The property `name` (ORGANIZER, ATTENDEE) naming this mailbox: (name with parameters, value).
+
+        A `role` makes it a participant who accepted and is not asked to answer.
+        """
+        parameters = []
         if self.name:
-            address.params["CN"] = vText(ical.clean_text(" ".join(self.name.split())))
+            parameters.append(f"CN={ical_text.common_name(ical.clean_text(' '.join(self.name.split())))}")
         if role is not None:
-            address.params["ROLE"] = role
-            address.params["PARTSTAT"] = "ACCEPTED"
-            address.params["RSVP"] = "FALSE"
-        return address
+            parameters += ["PARTSTAT=ACCEPTED", f"ROLE={ical_text.parameter(role)}", "RSVP=FALSE"]
+        return ";".join((name, *parameters)), f"mailto:{self.email}"
 
 
 def method_for(status: str) -> str:
@@ -63,10 +63,9 @@ def message_template(values: ical.EventValues, organizer: Party, attendee: Party
     method = method_for(values.status)
     if method == CANCEL:
         values = replace(values, status="cancelled")
-    event = ical.event_component(values)
-    event.add("organizer", organizer.address())
-    event.add("attendee", attendee.address(role="REQ-PARTICIPANT"))
+    event = ical.event_text(values, (organizer.address("ORGANIZER"),
+                                     attendee.address("ATTENDEE", role="REQ-PARTICIPANT")))
     years = (values.start_dt.year, values.end_dt.year)
     header = ical.calendar_header(values.summary, [values.timezone], values.timezone, refresh=None,
                                   method=method, years=years)
-    return method, ical.assemble(header, [event.to_ical().decode("utf-8")]).decode("utf-8")
+    return method, ical.assemble(header, [event]).decode("utf-8")

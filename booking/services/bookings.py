@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -286,7 +287,9 @@ def _decide(
     if units is None:
         return Outcome(conflicts=conflicts)
     status = _status_of(space, booked_by)
-    clock = raise_feed_versions(session, {space.id})
+    # PostgreSQL: the feed counter's UPDATE goes with the INSERTs, one round trip (new_booking.write).
+    feed_updates: list[dict[str, Any]] | None = [] if session.get_bind().dialect.name == "postgresql" else None
+    clock = raise_feed_versions(session, {space.id}, feed_updates)
     changed_at = min(now, clock)  # no change time after the clock read under the lock (feed_events.refresh)
     if ahead is None or not new_booking.is_as_prepared(ahead, space, status.value, units, changed_at):
         ahead = new_booking.prepare(space, member, _fields(data, uid), status.value, units, changed_at,
@@ -296,7 +299,7 @@ def _decide(
     note = override_reason.strip() if overrides else ""
     booking_id = new_booking.write(
         session, ahead, space, member_values, actor_id, "overridden" if overrides else "requested", note, now,
-        holds_units(status, space.pending_holds), held, clock, note)
+        holds_units(status, space.pending_holds), held, clock, note, feed_updates or ())
     return _Written(booking_id, ahead)
 
 

@@ -254,12 +254,17 @@ def next_change_time(previous: datetime | None, clock: datetime) -> datetime:
 
 # Built once (profile line 'feed_events.py(raise_feed_versions)': update() composed on every write, in the lock).
 _SPACES = Space.__table__
-_RAISE_FEED = (update(_SPACES).where(_SPACES.c.id == bindparam("space_id"))
-               .values(feed_version=_SPACES.c.feed_version + 1, feed_changed_at=bindparam("changed_at")))
+RAISE_FEED = (update(_SPACES).where(_SPACES.c.id == bindparam("space_id"))
+              .values(feed_version=_SPACES.c.feed_version + 1, feed_changed_at=bindparam("changed_at")))
 
 
-def raise_feed_versions(session: Session, space_ids: set[int]) -> datetime:
+def raise_feed_versions(session: Session, space_ids: set[int],
+                        deferred: list[dict[str, Any]] | None = None) -> datetime:
     """Lock the spaces (in id order), raise their counters; the clock read under the locks (UTC).
+
+    With `deferred`, the counters' UPDATEs are not run but appended there as the parameters
+    of `RAISE_FEED` ({"space_id", "changed_at"}): the caller runs them in this transaction
+    (booking/services/new_booking.py makes them part of its one INSERT statement).
 
     The space whose lock the write transaction holds (transactions.LOCKED_SPACE) is not
     read again when the session has its row from this transaction, or raised it already
@@ -288,7 +293,10 @@ def raise_feed_versions(session: Session, space_ids: set[int]) -> datetime:
         if previous is not None and previous.tzinfo is None:
             previous = previous.replace(tzinfo=UTC)
         changed_at = next_change_time(previous, clock)
-        session.execute(_RAISE_FEED, {"space_id": space_id, "changed_at": changed_at})
+        if deferred is None:
+            session.execute(RAISE_FEED, {"space_id": space_id, "changed_at": changed_at})
+        else:
+            deferred.append({"space_id": space_id, "changed_at": changed_at})
         raised[space_id] = changed_at
     return clock
 

@@ -14,10 +14,17 @@ rows are prepared again under the lock from what it reads, so nothing stale is s
 The outbox rows are written leased to this process, as booking/delivery.py leases the
 ORM's: the mail is tried right after the commit (`outbox.CLAIMED`) and, if that attempt
 is lost, sent by the job runner when the lease runs out.
+
+On PostgreSQL the four INSERTs and the feed counter's UPDATE are one statement
+(data-modifying CTEs; the holds' and trail's foreign keys and the exclusion constraint
+are checked at its end as before): profile line 'new_booking.py(write)' held the space's
+lock for five round trips to the server and five statements' executor start-up
+(`_write_postgresql`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Sequence
@@ -25,12 +32,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, insert
+from sqlalchemy import CursorResult, TextClause, insert, text
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from booking.db import utcnow
 from booking.models import Booking, BookingEvent, BookingHold, OutboxMessage, Space, User
 from booking.services import notifications, outbox
-from booking.services.feed_events import Rendered, feed_locale, render_booking
+from booking.services.feed_events import RAISE_FEED, Rendered, feed_locale, render_booking
 
 log = logging.getLogger(__name__)
 _INSERT_BOOKING = insert(Booking.__table__)
@@ -127,27 +135,113 @@ def is_as_prepared(prepared: Prepared, space: Space, status: str, units: Sequenc
 
 def write(session: Session, prepared: Prepared, space: Space, member: Member, actor_id: int, action: str,
           note: str, at: datetime, is_holding: bool, occupied: tuple[datetime, datetime], lease_from: datetime,
-          override_reason: str) -> int:
-    """INSERT the booking, its holds, its trail entry and its mails (leased to this process); returns its id."""
+          override_reason: str, feed_updates: Sequence[dict[str, Any]] = ()) -> int:
+    """INSERT the booking, its holds, its trail entry and its mails (leased to this process); returns its id.
+
+    `feed_updates` are feed counter UPDATEs that feed_events.raise_feed_versions left to this
+    statement (its `deferred`; PostgreSQL only, where they are part of the one statement).
+    """
     fields, rendered = prepared.fields, prepared.rendered
-    booking_id = _inserted_id(session.execute(_INSERT_BOOKING, {
+    booking_row = {
         "uid": fields.uid, "space_id": space.id, "user_id": member.id, "start_dt": fields.start_dt,
         "end_dt": fields.end_dt, "seats": fields.seats, "title": fields.title, "purpose": fields.purpose,
         "attendees": fields.attendees, "is_public": fields.is_public, "status": prepared.status, "sequence": 0,
         "override_reason": override_reason, "created_at": prepared.changed_at, "updated_at": prepared.changed_at,
         "ics_public": rendered.public, "ics_member": rendered.member, "ics_staff": rendered.staff,
         "ics_stamp": rendered.stamp, "submit_token": fields.submit_token,
-    }))
-    session.execute(_INSERT_HOLD, [
-        {"booking_id": booking_id, "space_id": space.id, "unit_no": unit, "occupied_start": occupied[0],
-         "occupied_end": occupied[1], "is_active": is_holding} for unit in prepared.units])
-    session.execute(_INSERT_EVENT, {"booking_id": booking_id, "actor_id": actor_id, "at": at, "action": action,
-                                    "from_status": None, "to_status": prepared.status, "note": note})
-    claimed = [_write_mail(session, values, attachments, booking_id, lease_from)
-               for values, attachments in prepared.mails]
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        booking_id, claimed = _write_postgresql(session, prepared, booking_row, actor_id, action, note, at,
+                                                is_holding, occupied, lease_from, feed_updates)
+    else:
+        for update in feed_updates:
+            session.execute(RAISE_FEED, update)
+        booking_id = _inserted_id(session.execute(_INSERT_BOOKING, booking_row))
+        claimed = _write_rows(session, prepared, booking_id, space.id, actor_id, action, note, at, is_holding,
+                              occupied, lease_from)
     if claimed:
         session.info.setdefault(outbox.CLAIMED, []).extend(claimed)
     return booking_id
+
+
+def _write_rows(session: Session, prepared: Prepared, booking_id: int, space_id: int, actor_id: int, action: str,
+                note: str, at: datetime, is_holding: bool, occupied: tuple[datetime, datetime],
+                lease_from: datetime) -> list[outbox.Claimed]:
+    session.execute(_INSERT_HOLD, [
+        {"booking_id": booking_id, "space_id": space_id, "unit_no": unit, "occupied_start": occupied[0],
+         "occupied_end": occupied[1], "is_active": is_holding} for unit in prepared.units])
+    session.execute(_INSERT_EVENT, {"booking_id": booking_id, "actor_id": actor_id, "at": at, "action": action,
+                                    "from_status": None, "to_status": prepared.status, "note": note})
+    return [_write_mail(session, values, attachments, booking_id, lease_from)
+            for values, attachments in prepared.mails]
+
+
+_BOOKING_COLUMNS = ("uid", "space_id", "user_id", "start_dt", "end_dt", "seats", "title", "purpose", "attendees",
+                    "is_public", "status", "sequence", "override_reason", "created_at", "updated_at", "ics_public",
+                    "ics_member", "ics_staff", "ics_stamp", "submit_token")
+_MAIL_COLUMNS = ("kind", "recipient", "locale", "payload", "attachments", "message_uuid", "status", "attempts",
+                 "due_at", "last_error", "created_at")
+_statements: dict[tuple[int, int], TextClause] = {}
+
+
+def _postgresql_statement(mails: int, feed_updates: int) -> TextClause:
+    """The one INSERT … RETURNING of a booking with `mails` outbox rows and `feed_updates` feed counters
+    raised (kept per count, at most one per number of staff: the server prepares it)."""
+    statement = _statements.get((mails, feed_updates))
+    if statement is not None:
+        return statement
+    parts = [
+        f"f{n} AS (UPDATE spaces SET feed_version = feed_version + 1, "
+        f"feed_changed_at = CAST(:feed_changed_at_{n} AS timestamptz) WHERE id = CAST(:feed_space_id_{n} AS integer))"
+        for n in range(feed_updates)
+    ] + [
+        f"b AS (INSERT INTO bookings ({', '.join(_BOOKING_COLUMNS)}) "
+        f"VALUES ({', '.join(':' + column for column in _BOOKING_COLUMNS)}) RETURNING id)",
+        "h AS (INSERT INTO booking_holds (booking_id, space_id, unit_no, occupied_start, occupied_end, is_active) "
+        "SELECT b.id, CAST(:space_id AS integer), unit, CAST(:occupied_start AS timestamptz), "
+        "CAST(:occupied_end AS timestamptz), CAST(:is_active AS boolean) "
+        "FROM b, unnest(CAST(:units AS integer[])) AS unit)",
+        "e AS (INSERT INTO booking_events (booking_id, actor_id, at, action, from_status, to_status, note) "
+        "SELECT b.id, CAST(:actor_id AS integer), CAST(:at AS timestamptz), CAST(:action AS varchar), NULL, "
+        "CAST(:to_status AS varchar), CAST(:note AS text) FROM b)",
+    ]
+    for n in range(mails):
+        values = [f"CAST(:{column}_{n} AS varchar)" for column in ("kind", "recipient", "locale")] + [
+            f"CAST(jsonb_set(CAST(:payload_{n} AS jsonb), '{{facts,booking_id}}', to_jsonb(b.id)) AS json)",
+            f"CAST(:attachments_{n} AS json)", f"CAST(:message_uuid_{n} AS varchar)", "'pending'", "1",
+            f"CAST(:due_at_{n} AS timestamptz)", "''", f"CAST(:created_at_{n} AS timestamptz)"]
+        parts.append(f"m{n} AS (INSERT INTO outbox ({', '.join(_MAIL_COLUMNS)}) SELECT {', '.join(values)} "
+                     f"FROM b RETURNING id)")
+    mail_ids = "".join(f", m{n}.id" for n in range(mails))
+    statement = text(f"WITH {', '.join(parts)} SELECT b.id{mail_ids} FROM b{''.join(f', m{n}' for n in range(mails))}")
+    _statements[(mails, feed_updates)] = statement
+    return statement
+
+
+def _write_postgresql(session: Session, prepared: Prepared, booking_row: dict[str, Any], actor_id: int,
+                      action: str, note: str, at: datetime, is_holding: bool, occupied: tuple[datetime, datetime],
+                      lease_from: datetime, feed_updates: Sequence[dict[str, Any]]) -> tuple[int, list[outbox.Claimed]]:
+    """`write`'s rows in one statement: (the booking's id, its mails as leased to this process)."""
+    parameters = {**booking_row, "units": list(prepared.units), "occupied_start": occupied[0],
+                  "occupied_end": occupied[1], "is_active": is_holding, "actor_id": actor_id, "at": at,
+                  "action": action, "to_status": prepared.status, "note": note}
+    uuids = []
+    for n, (values, _attachments) in enumerate(prepared.mails):
+        uuids.append(uuid.uuid4().hex)
+        parameters.update({f"kind_{n}": values["kind"], f"recipient_{n}": values["recipient"],
+                           f"locale_{n}": values["locale"], f"payload_{n}": json.dumps(values["payload"]),
+                           f"attachments_{n}": json.dumps(values["attachments"]), f"message_uuid_{n}": uuids[n],
+                           f"due_at_{n}": lease_from + outbox.LEASE, f"created_at_{n}": utcnow()})
+    for n, update in enumerate(feed_updates):
+        parameters.update({f"feed_changed_at_{n}": update["changed_at"], f"feed_space_id_{n}": update["space_id"]})
+    row = session.execute(_postgresql_statement(len(prepared.mails), len(feed_updates)), parameters).one()
+    booking_id = int(row[0])
+    claimed = []
+    for n, (values, attachments) in enumerate(prepared.mails):
+        payload = {**values["payload"], "facts": {**values["payload"]["facts"], "booking_id": booking_id}}
+        claimed.append(outbox.Claimed(int(row[n + 1]), values["kind"], values["recipient"], values["locale"],
+                                      payload, attachments, uuids[n], 1))
+    return booking_id, claimed
 
 
 def _inserted_id(result: Any) -> int:

@@ -40,7 +40,7 @@ def in_lock(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     feed events are rendered (even from templates); and whether the collector was on."""
     seen: dict[str, Any] = {"built": [], "rendered": [], "collector_on": []}
     holding = [False]
-    original_transaction, original_component = transactions.write_transaction, ical.event_component
+    original_transaction, original_component = transactions.write_transaction, ical.event_text
     original_render = feed_events.render_booking
 
     @contextmanager
@@ -54,10 +54,10 @@ def in_lock(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
             finally:
                 holding[0] = False
 
-    def component(values: ical.EventValues) -> Any:
+    def component(values: ical.EventValues, *args: Any) -> Any:
         if holding[0]:
             seen["built"].append(values.uid)
-        return original_component(values)
+        return original_component(values, *args)
 
     def render(booking: Booking, *args: Any) -> Any:
         if holding[0]:
@@ -65,7 +65,7 @@ def in_lock(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         return original_render(booking, *args)
 
     monkeypatch.setattr(transactions, "write_transaction", watched)
-    monkeypatch.setattr(ical, "event_component", component)
+    monkeypatch.setattr(ical, "event_text", component)
     monkeypatch.setattr(feed_events, "render_booking", render)
     return seen
 
