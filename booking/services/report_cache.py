@@ -138,7 +138,22 @@ def data_version(session: Session, now: datetime) -> tuple[object, ...]:
     connection = session.connection()
     statement = _compiled(connection.dialect)
     value = statement.bind_now(now)
-    row = connection.exec_driver_sql(statement.sql, (value,) if statement.positional else {"now": value}).one()
+    parameters = (value,) if statement.positional else {"now": value}
+    # On the driver's connection, in the session's transaction: SQLAlchemy's result for a row of 29
+    # plain values cost as much as the query (profile line 'sqlalchemy/engine/cursor.py:914(_merge_cols_by_none)').
+    # Should the driver refuse, the statement goes again through SQLAlchemy, so that the error is its
+    # own, classified as a disconnect and retried where it is one (booking.resilience; as booking.db's BEGIN).
+    try:
+        driver = connection.connection.driver_connection
+        assert driver is not None, "the session's connection is open"
+        cursor = driver.cursor()
+        try:
+            cursor.execute(statement.sql, parameters)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    except Exception:
+        row = connection.exec_driver_sql(statement.sql, parameters).one()
     return tuple(row)
 
 
