@@ -6,17 +6,21 @@ that changes whenever one of those rows does: bookings (newest id, latest update
 trail entry, which every change of status writes), members (their kind, organisation, role and
 registration, one short string per member), opening hours, closures and their removals, the
 versions of a space's rules, holiday openings, events, registrations, check-ins, walk-ins and
-frozen counts; the spaces' own columns; and the number of events over by `now`. So a kept
+frozen counts; the spaces' own columns (every column as text, in the same query); and the number
+of events over by `now`. So a kept
 report is never stale, and nothing expires by the clock: `now` enters only through the data
 (events whose booking has ended). Each worker process has its own cache (booking.caches).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from functools import reduce
+from operator import add
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, String, bindparam, cast, func, select
+from sqlalchemy import Column, ColumnElement, Dialect, Select, String, bindparam, cast, func, literal_column, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.selectable import ScalarSelect
 
@@ -31,12 +35,12 @@ from booking.models import (
     OpeningPeriod,
     PublicEvent,
     Registration,
+    Space,
     SpaceVersion,
     User,
 )
 from booking.models_attendance import AttendeePass, EventRecord, WalkIn
 from booking.services.reports import Filters, Report, build_report
-from booking.services.spaces import listed_spaces
 
 MAX_CACHED_REPORTS = 32  # filters × data versions; a report is a few kB (168 heatmap cells, 12 months)
 report_cache: BoundedCache[Report] = BoundedCache(MAX_CACHED_REPORTS)
@@ -50,10 +54,32 @@ def _count(column: InstrumentedAttribute[Any]) -> ScalarSelect[Any]:
     return select(func.count(column)).scalar_subquery()
 
 
+def _text(value: str) -> ColumnElement[str]:
+    """A constant string written into the statement, not a parameter: the statement's only parameter is `now`."""
+    return literal_column(f"'{value}'", String)
+
+
+# aggregate_strings' separator, written into the text as well (its stub asks for a str, which it binds
+# as a parameter rendered at each execution).
+_COMMA: Any = _text(",")
+
+
+def _spaces_text() -> ScalarSelect[Any]:
+    """Every column of every space as one text: each value prefixed by its length and ":", "~" for
+    NULL, so that no two different rows read the same; rows separated by ",". """
+    def encoded(column: Column[Any]) -> ColumnElement[str]:
+        value = cast(column, String)
+        return func.coalesce(cast(func.length(value), String) + _text(":") + value, _text("~"))
+
+    row = reduce(add, (encoded(column) for column in Space.__table__.c))
+    return select(func.aggregate_strings(row, _COMMA)).scalar_subquery()
+
+
 def _version_query() -> Select[Any]:
-    member = (cast(User.id, String) + ":" + User.org_kind + ":" + User.organisation + ":" + User.role + ":"
+    colon = _text(":")
+    member = (cast(User.id, String) + colon + User.org_kind + colon + User.organisation + colon + User.role + colon
               + cast(User.created_at, String))
-    members = select(func.count(User.id), func.aggregate_strings(member, ",")).subquery("members")
+    members = select(func.count(User.id), func.aggregate_strings(member, _COMMA)).subquery("members")
     # Each event looks up its booking's end by key: joined, SQLite walked every booking for the few events.
     ended = select(Booking.end_dt).where(Booking.id == PublicEvent.booking_id).scalar_subquery()
     over = (select(func.count(PublicEvent.id)).where(ended <= bindparam("now", type_=UTCDateTime))
@@ -68,29 +94,78 @@ def _version_query() -> Select[Any]:
         _highest(Registration.id), _highest(Registration.updated_at),
         _count(AttendeePass.registration_id), _count(AttendeePass.checked_in_at), _highest(AttendeePass.checked_in_at),
         _count(WalkIn.id), _highest(WalkIn.id), _count(EventRecord.event_id), _highest(EventRecord.anonymised_at),
-        over,
+        over, _spaces_text(),
     ).select_from(members)
 
 
 _VERSION = _version_query()  # built once: building it cost more than running it
 
 
+class _Statement(NamedTuple):
+    """The version query compiled for one dialect, and how `now` is passed to its driver."""
+
+    sql: str
+    bind_now: Callable[[datetime], Any]
+    positional: bool
+
+
+_COMPILED: dict[str, _Statement] = {}  # per dialect name: at most the two engines the app runs on
+
+
+def _compiled(dialect: Dialect) -> _Statement:
+    """The SQL text of `_VERSION` for `dialect`, compiled once per process: its only parameter is `now`.
+
+    Run as text, the statement's cache key (27 subqueries) is neither built nor hashed on every page
+    view (profile lines 'sqlalchemy/sql/elements.py:695(_compile_w_cache)' and
+    'sqlalchemy/util/_collections.py:499(get)').
+    """
+    found = _COMPILED.get(dialect.name)
+    if found is None:
+        compiled = _VERSION.compile(dialect=dialect)
+        assert list(compiled.binds) == ["now"], "the version query's constants are written into its text"
+        to_driver = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+        found = _COMPILED[dialect.name] = _Statement(
+            compiled.string, to_driver or (lambda value: value), bool(compiled.positional))
+    return found
+
+
 def data_version(session: Session, now: datetime) -> tuple[object, ...]:
     """A value that changes with every row the figures read (see the module docstring), and with
-    the number of events over by `now` (UTC). One query, plus the spaces' rows as read by
-    `listed_spaces` (every column, raw; not loaded as ORM objects on each page: profile line
-    'booking/services/report_cache.py:80(data_version)')."""
-    row = session.execute(_VERSION, {"now": now}).one()
-    return (*row, tuple(listed_spaces().keys.values()))
+    the number of events over by `now` (UTC). One query on the session's connection, the spaces'
+    columns in it (profile lines 'booking/services/spaces.py:101(listed_spaces)', a second query,
+    and 'sqlalchemy/orm/loading.py:82(instances)': the ORM's path for a row of plain values), its
+    values as the driver returns them."""
+    connection = session.connection()
+    statement = _compiled(connection.dialect)
+    value = statement.bind_now(now)
+    parameters = (value,) if statement.positional else {"now": value}
+    # On the driver's connection, in the session's transaction: SQLAlchemy's result for a row of 29
+    # plain values cost as much as the query (profile line 'sqlalchemy/engine/cursor.py:914(_merge_cols_by_none)').
+    # Should the driver refuse, the statement goes again through SQLAlchemy, so that the error is its
+    # own, classified as a disconnect and retried where it is one (booking.resilience; as booking.db's BEGIN).
+    try:
+        driver = connection.connection.driver_connection
+        assert driver is not None, "the session's connection is open"
+        cursor = driver.cursor()
+        try:
+            cursor.execute(statement.sql, parameters)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    except Exception:
+        row = connection.exec_driver_sql(statement.sql, parameters).one()
+    return tuple(row)
 
 
-def kept_report(session: Session, filters: Filters, locale: str, now: datetime) -> Report:
-    """build_report, or the report kept for the same filters, locale and data version.
+def kept_report(session: Session, filters: Filters, locale: str, now: datetime,
+                version: tuple[object, ...] | None = None) -> Report:
+    """build_report, or the report kept for the same filters, locale and data version (`version`
+    when the caller has just read it with `data_version(session, now)`, else read here).
 
     A report is kept only if the data version read after building it is the one read before
     (a change committed meanwhile could be in it under the older version).
     """
-    version = data_version(session, now)
+    version = data_version(session, now) if version is None else version
     key = (filters, locale, version)
     found = report_cache.get(key)
     if found is None:

@@ -468,14 +468,26 @@ def booking_rows(session: Session, filters: Filters) -> list[tuple[Booking, Spac
     return sorted(rows, key=lambda row: (row[0].start_dt, row[0].id))
 
 
-def figures(filters: Filters, locale: str = "ja", now: datetime | None = None) -> Report:
+def figures(filters: Filters, locale: str = "ja", now: datetime | None = None,
+            version: tuple[object, ...] | None = None) -> Report:
     """build_report on the request's session, kept per worker while its data is unchanged
-    (booking.services.report_cache; for the staff page)."""
+    (booking.services.report_cache; for the staff page). `version`: `data_version(now)` when
+    the caller has just read it (one query less)."""
     from booking.extensions import db
     from booking.services.report_cache import kept_report
 
     session: Session = db.session()
-    return kept_report(session, filters, locale, now or utcnow())
+    return kept_report(session, filters, locale, now or utcnow(), version)
+
+
+def data_version(now: datetime) -> tuple[object, ...]:
+    """A value that changes with every row the figures read and with the number of events over by
+    `now` (UTC), read in one query on the request's session (report_cache.data_version): a key
+    for what is made of the figures, never stale."""
+    from booking.extensions import db
+    from booking.services import report_cache
+
+    return report_cache.data_version(db.session(), now)
 
 
 def space_choices(locale: str) -> list[tuple[int, str]]:

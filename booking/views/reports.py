@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from booking.caches import BoundedCache
 from booking.db import utcnow
 from booking.forms_staff import ReportForm
 from booking.models import ORG_KINDS
@@ -42,12 +43,18 @@ HEADERS = {"bookings": BOOKING_HEADER, "members": MEMBER_HEADER, "figures": FIGU
 FORMATS = {"csv": exports.CSV_TYPE, "xlsx": exports.XLSX_TYPE}
 
 
-def report_form() -> ReportForm:
-    """The filter form, read from the query string, with today's month as the default."""
+def local_today(now: datetime) -> date:
+    """The day it is at `now` (UTC) on the floor: the filters' default month and year."""
+    return now.astimezone(HOME_ZONE).date()
+
+
+def report_form(today: date | None = None) -> ReportForm:
+    """The filter form, read from the query string, with the month of `today` (local; by default
+    the day it is now) as the default."""
     form = ReportForm(request.args if request.args else None)
     form.spaces.choices = reports.space_choices(locale_code())
     form.org_kind.choices = [("", _l("All")), *((kind, ORG_KIND_LABELS[kind]) for kind in ORG_KINDS)]
-    today = utcnow().astimezone(HOME_ZONE).date()
+    today = today or local_today(utcnow())
     if form.year.data is None:
         form.year.data = today.year if form.period.data != "fiscal" else fiscal_year_of(today)
     if form.month.data is None:
@@ -115,19 +122,61 @@ def event_trend_chart(report: reports.Report) -> list[tuple[str, float, str]]:
 
 @bp.route("/reports")
 @staff_required
-def index() -> str | tuple[str, int]:
+def index() -> tuple[str, int]:
     """Usage figures of the chosen spaces, period and organisation kind.
 
     A wrong filter (a month 13, a year outside 2000–2100, a range without an end…) is a 400
     with the message next to its field and no figures: figures of some other period would
     look like an answer.
     """
-    form = report_form()
+    body, refused = report_body(utcnow())
+    return render_template("staff/reports.html", body=body, form=refused), 400 if refused else 200
+
+
+# Rendered page contents per app and worker, in characters (a month's page of a few spaces is about
+# 30,000; a fiscal year's of many spaces a few times that). Query strings longer than
+# MAX_KEPT_QUERY (their length is not counted) are rendered every time.
+REPORT_PAGE_CHARACTERS = 4_000_000
+MAX_KEPT_QUERY = 2_000
+
+
+def _report_pages() -> BoundedCache[Markup]:
+    """This app's rendered report pages (per app, as the staff calendars: their keys count on its database)."""
+    extensions = current_app.extensions
+    found = extensions.get("booking_report_pages")
+    if found is None:
+        found = extensions["booking_report_pages"] = BoundedCache(REPORT_PAGE_CHARACTERS, size=len)
+    return cast(BoundedCache[Markup], found)
+
+
+def report_body(now: datetime) -> tuple[Markup, ReportForm | None]:
+    """The page's content (menu, filter form, download links, figures), kept per app, and the form
+    when a filter is wrong (the page's error summary lists its errors).
+
+    The content is a function of the language, the script root of its links, the query string
+    (the filters as typed, and the download links' query), the day it is at `now` on the floor
+    (the default month) and the figures' data version (services.reports.data_version: every row
+    they read, the spaces' names among them, and the events over by `now`); that key holds all of
+    it, so a kept page is never stale, and nothing expires by the clock. It shows nothing of the
+    viewer. A page is kept only if the data version read after rendering is the one read before.
+    Building the form and rendering its fields was most of the page (profile line
+    'templates/_forms.html:12(macro)'). A wrong filter's page (400) is rendered every time.
+    """
+    version, today, locale = reports.data_version(now), local_today(now), locale_code()
+    key = (locale, request.script_root, request.query_string, today, version)
+    pages = _report_pages()
+    found = pages.get(key)
+    if found is not None:
+        return found, None
+    form = report_form(today)
     if not form.validate():
-        return render_template("staff/reports.html", form=form, report=None), 400
-    report = reports.figures(filters_of(form), locale_code(), utcnow())
-    return render_template("staff/reports.html", form=form, report=report,
-                           figures_html=figures_html(report, locale_code()))
+        return Markup(render_template("staff/_reports_body.html", form=form, report=None)), form
+    report = reports.figures(filters_of(form), locale, now, version)
+    found = Markup(render_template("staff/_reports_body.html", form=form, report=report,
+                                   figures_html=figures_html(report, locale)))
+    if len(request.query_string) <= MAX_KEPT_QUERY and reports.data_version(now) == version:
+        pages.put(key, found)
+    return found, None
 
 
 def figures_html(report: reports.Report, locale: str) -> Markup:

@@ -10,7 +10,7 @@ from booking.models import Booking, FeedToken, User
 from booking.services import ServiceError, admin_members, feed_tokens
 from booking.services.admin_members import Forbidden
 from tests.admin.conftest import fresh
-from tests.conftest import future_day
+from tests.conftest import future_day, without_csrf_tokens
 
 START = future_day(4).replace(hour=2)
 
@@ -213,3 +213,26 @@ def test_only_an_admin_changes_roles_and_never_their_own(create_user):
         admin_members.change_role(admin, admin.id, "member")
     assert own.value.message == "You cannot change your own role or deactivate yourself; ask another admin."
     assert (fresh(User, admin.id).role, fresh(User, staff.id).role) == ("admin", "staff")
+
+
+def test_a_kept_members_list_follows_a_changed_account_and_shows_each_viewer_their_own_header(
+        app, staff_client, admin, people):
+    first = staff_client.get("/staff/members").get_data(as_text=True)
+    assert without_csrf_tokens(staff_client.get("/staff/members").get_data(as_text=True)) == without_csrf_tokens(first)
+    people[0].organisation = "改称後の団体"
+    db.session.commit()
+    changed = staff_client.get("/staff/members").get_data(as_text=True)
+    assert "改称後の団体" in changed and "改称後の団体" not in first
+    admin_client = app.test_client()
+    admin_client.login(admin.email)
+    seen_by_admin = admin_client.get("/staff/members").get_data(as_text=True)
+    assert seen_by_admin[seen_by_admin.index("<h1>"):] == changed[changed.index("<h1>"):]
+    assert seen_by_admin[:seen_by_admin.index("<h1>")] != changed[:changed.index("<h1>")]
+
+
+def test_searching_treats_percent_underscore_and_slash_as_plain_characters(staff_client, create_user):
+    create_user(name="100% 出資_法人/本社", email="percent@example.jp")
+    create_user(name="100 出資 法人 本社", email="plain@example.jp")
+    for words in ("100%", "出資_法人", "法人/本社"):
+        page = staff_client.get("/staff/members", query_string={"q": words}).get_data(as_text=True)
+        assert "percent@example.jp" in page and "plain@example.jp" not in page

@@ -77,3 +77,38 @@ def test_the_page_shows_kept_figures_until_a_booking_changes_them(client, create
     assert "<td>2.0</td>" in first and "<td>5.0</td>" not in first
     create_booking(studio, create_user(), tokyo(3, 10), tokyo(3, 13))
     assert "<td>5.0</td>" in client.get(url).get_data(as_text=True)
+
+
+def test_a_kept_page_follows_a_renamed_space_and_the_day_it_is(client, create_space, create_user, create_booking,
+                                                               monkeypatch):
+    report_cache.clear()
+    client.login(create_user(role="staff").email, PASSWORD)
+    studio = create_space(name_en="Studio", name_ja="スタジオ")
+    create_booking(studio, create_user(), tokyo(1, 10), tokyo(1, 12))
+    monkeypatch.setattr("booking.views.reports.utcnow", lambda: NOW)
+    first = client.get("/staff/reports").get_data(as_text=True)
+    assert "スタジオ" in first and 'name="month" type="number" value="7"' in first
+
+    studio.name_ja = "収録スタジオ"  # a column no booking, trail entry or count follows
+    db.session.commit()
+    renamed = client.get("/staff/reports").get_data(as_text=True)
+    assert "収録スタジオ" in renamed and without_csrf_tokens(renamed) != without_csrf_tokens(first)
+
+    monkeypatch.setattr("booking.views.reports.utcnow", lambda: datetime(2026, 8, 1, 9, tzinfo=TOKYO))
+    assert 'name="month" type="number" value="8"' in client.get("/staff/reports").get_data(as_text=True)
+
+
+def test_a_kept_page_shows_each_viewer_their_own_header_and_the_same_figures(app, client, create_space, create_user,
+                                                                            create_booking):
+    report_cache.clear()
+    first_staff, second_staff = create_user(role="staff", name="職員 一"), create_user(role="admin", name="職員 二")
+    create_booking(create_space(), create_user(), tokyo(1, 10), tokyo(1, 12))
+    url = "/staff/reports?period=month&year=2026&month=6"
+    client.login(first_staff.email, PASSWORD)
+    seen_first = client.get(url).get_data(as_text=True)
+    other = app.test_client()
+    other.login(second_staff.email, PASSWORD)
+    seen_second = other.get(url).get_data(as_text=True)
+    assert "職員 一" in seen_first and "職員 一" not in seen_second and "職員 二" in seen_second
+    content = slice(seen_first.index("<h1>"), None)
+    assert seen_second[seen_second.index("<h1>"):] == seen_first[content]
