@@ -49,11 +49,13 @@ def _one(function: Any, column: InstrumentedAttribute[Any]) -> ScalarSelect[Any]
 
 
 def _spaces() -> ScalarSelect[Any]:
-    # NULL would swallow a row's whole string: written as a mark no column holds.
-    columns = [func.coalesce(cast(column, String), literal("\x00")) for column in Space.__table__.c]
+    # NULL would swallow a row's whole string: written as a mark no column holds (PostgreSQL's
+    # text takes no NUL). One bound value each for the mark and the separator, not one per column.
+    null, separator = literal("\x01", String), literal("\x1f", String)
+    columns = [func.coalesce(cast(column, String), null) for column in Space.__table__.c]
     row: ColumnElement[str] = columns[0]
     for column in columns[1:]:
-        row = row + literal("\x1f") + column
+        row = row + separator + column
     return select(func.aggregate_strings(row, "\x1e")).scalar_subquery()
 
 
