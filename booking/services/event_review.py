@@ -42,13 +42,17 @@ def proposals() -> list[PublicEvent]:
     return list(db.session.scalars(_waiting().order_by(PublicEvent.updated_at, PublicEvent.id)))
 
 
-# Built once: the notice is on every staff queue page.
-_WAITING_COUNT = _waiting().with_only_columns(func.count(PublicEvent.id))
+# Built once: the notice is on every staff queue page. Each proposal's booking is looked up by its
+# key: joined, SQLite's plan read every booking of the history through ix_bookings_usage to find
+# the few events (1.4 ms of the staff queue page's 4, profile line 'event_review.py:49(proposal_count)').
+_BOOKING_STATUS = select(Booking.status).where(Booking.id == PublicEvent.booking_id).scalar_subquery()
+WAITING_COUNT = select(func.count(PublicEvent.id)).where(
+    PublicEvent.status == "pending", _BOOKING_STATUS.in_(REVIEWED_BOOKINGS))
 
 
 def proposal_count() -> int:
     """How many proposals wait (the notice on the staff queues): one COUNT, no rows loaded."""
-    return db.session.scalar(_WAITING_COUNT) or 0
+    return db.session.connection().scalar(WAITING_COUNT) or 0  # Core: no ORM execution for one number
 
 
 def get_proposal(staff: User, event_id: int) -> PublicEvent:

@@ -23,8 +23,9 @@ from booking.fields import EmailLineField, LineField, TextField
 from booking.forms import BookingForm, desk_count
 from booking.forms_series import DecideSeriesForm
 from booking.models import Booking, Space
-from booking.services import ServiceError, Stale, audit, changes, series, spaces, staff
+from booking.services import ServiceError, Stale, audit, changes, spaces, staff
 from booking.services.bookings import ALREADY, BookingInput
+from booking.views import queue_page
 from booking.views.helpers import conflict_message, error_message, local, locale_code
 from booking.views.params import page_arg
 
@@ -173,11 +174,14 @@ def _flash_refusal(error: ServiceError) -> None:
 @staff_required
 def requests() -> str:
     """Pending requests, most urgent first, a page at a time, with what each competes with."""
-    page = staff.approval_queue_page(page_arg("page", MAX_QUEUE_PAGE))
-    return render_template("staff/requests.html", queue=series.grouped_queue(page.entries), page=page,
-                           back_page=page.number if page.number > 1 else None,
-                           now=utcnow(), form=RejectForm(formdata=None), spaces=spaces.listed_spaces().spaces,
-                           decline_form=DeclineChangeForm(formdata=None), series_form=DecideSeriesForm(formdata=None))
+    html = queue_page.queue_html(page_arg("page", MAX_QUEUE_PAGE), spaces.listed_spaces, _queue_hidden_tags)
+    return render_template("staff/requests.html", content=html)
+
+
+def _queue_hidden_tags() -> tuple[Markup, Markup, Markup]:
+    """The hidden fields of the queue's reject, decline-change and series forms."""
+    return (RejectForm(formdata=None).hidden_tag(), DeclineChangeForm(formdata=None).hidden_tag(),
+            DecideSeriesForm(formdata=None).hidden_tag())
 
 
 def _queue_page() -> int | None:

@@ -1,0 +1,174 @@
+"""The approval queue's kept pages (booking.views.queue_page): never stale, never another viewer's."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from flask_babel import force_locale, format_timedelta
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import update
+
+from booking.extensions import db
+from booking.models import Booking, Space
+from booking.services import staff as staff_service
+from booking.services.bookings import cancel_booking
+from booking.views import queue_page
+from tests.conftest import CSRF_RE, future_day, without_csrf_tokens
+from tests.staff.test_pages import ask
+
+DAY = future_day(5)
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def at(hour: int) -> datetime:
+    return DAY.replace(hour=hour)
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch):
+    """The queue's clock held still, so two views of one page differ only by what changed."""
+    monkeypatch.setattr("booking.views.queue_page.utcnow", lambda: NOW)
+
+
+@pytest.fixture
+def staff_user(create_user):
+    return create_user(role="staff", name="Staff Sato")
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.login(staff_user.email)
+    return client
+
+
+@pytest.fixture
+def space(create_space):
+    return create_space(requires_approval=True, pending_holds=False, name_ja="スタジオ", name_en="Studio")
+
+
+@pytest.fixture
+def member(create_user):
+    return create_user(name="Suzuki Hanako", organisation="NPO Kumamoto", email="hanako@example.jp")
+
+
+def tokenless(page: str) -> str:
+    """`page` with every CSRF token set aside (the decision forms' hidden fields too)."""
+    return CSRF_RE.sub("csrf_token TOKEN", without_csrf_tokens(page))
+
+
+def view(client, path="/staff/requests"):
+    answer = client.get(path)
+    assert answer.status_code == 200
+    return answer.get_data(as_text=True)
+
+
+def anew(app: Flask, client, path="/staff/requests"):
+    """The page as it renders with nothing kept."""
+    app.extensions["booking_kept_queues"].clear()
+    return view(client, path)
+
+
+def test_a_kept_queue_page_is_the_page_rendered_anew(app, staff_client, space, member, create_user):
+    for n in range(1, 13):
+        start = at(1) + timedelta(minutes=30 * n)
+        ask(member if n % 2 else create_user(), space, start, start + timedelta(minutes=30), title=f"Request {n}")
+    for path in ("/staff/requests", "/staff/requests?page=2"):
+        first = view(staff_client, path)
+        kept = view(staff_client, path)
+        assert len(app.extensions["booking_kept_queues"]) >= 1
+
+        assert tokenless(kept) == tokenless(first) == tokenless(anew(app, staff_client, path))
+    assert "Request 11" in kept and "Request 1<" not in kept
+
+
+def test_every_change_the_queue_shows_reaches_the_next_view(app, staff_client, space, member, create_user,
+                                                            create_booking, staff_user):
+    first = ask(member, space, at(2), at(4), title="Podcast")
+    second = ask(create_user(name="Tanaka"), space, at(6), at(8), title="Interview")
+    view(staff_client)
+
+    changes = {
+        "a new request": lambda: ask(create_user(), space, at(9), at(10), title="Late request"),
+        "a rival booked": lambda: create_booking(space, create_user(name="Rival Ito"), at(3), at(5),
+                                                 title="Confirmed rival"),
+        "a request approved": lambda: staff_service.approve(staff_user, second.id),
+        "a request cancelled": lambda: cancel_booking(first.user, first.id),
+        "a space renamed": lambda: _rename(space, "スタジオ改"),
+    }
+    for what, change in changes.items():
+        before = view(staff_client)
+        change()
+        db.session.expire_all()
+        after = view(staff_client)
+
+        assert after != before, what
+        assert tokenless(after) == tokenless(anew(app, staff_client)), what
+
+
+def _rename(space: Space, name: str) -> None:
+    db.session.execute(update(Space).where(Space.id == space.id).values(name_ja=name, name_en=name))
+    db.session.commit()
+
+
+def test_an_edited_rival_title_reaches_the_next_view(app, staff_client, space, member, create_booking, create_user):
+    ask(member, space, at(2), at(4), title="Podcast")
+    rival = create_booking(space, create_user(), at(3), at(5), title="Old title")
+    assert "Old title" in view(staff_client)
+
+    db.session.execute(update(Booking).where(Booking.id == rival.id)
+                       .values(title="New title", updated_at=datetime.now(UTC)))
+    db.session.commit()
+
+    assert "New title" in view(staff_client)
+
+
+def test_a_kept_page_follows_the_clock_to_a_requests_start(staff_client, space, member, create_booking, monkeypatch):
+    start = NOW + timedelta(hours=2)
+    booking = create_booking(space, member, start, start + timedelta(hours=1), status="pending")
+    approve = f"/staff/requests/{booking.id}/approve"
+
+    assert approve in view(staff_client)
+    monkeypatch.setattr("booking.views.queue_page.utcnow", lambda: start - timedelta(microseconds=1))
+    assert approve in view(staff_client)
+    monkeypatch.setattr("booking.views.queue_page.utcnow", lambda: start)
+    page = view(staff_client)
+    assert approve not in page and f"/staff/requests/{booking.id}/reject" in page
+
+
+def test_the_waiting_time_is_the_clocks_not_the_kept_pages(staff_client, space, member, create_booking, monkeypatch):
+    create_booking(space, member, NOW + timedelta(days=3), NOW + timedelta(days=3, hours=1), status="pending",
+                   created_at=NOW - timedelta(hours=5))
+    monkeypatch.setattr("booking.views.queue_page.utcnow", lambda: NOW)
+    assert re.search(r"(待ち時間|Waiting for) 5 (時間|hours)", view(staff_client))
+
+    monkeypatch.setattr("booking.views.queue_page.utcnow", lambda: NOW + timedelta(days=1))
+    assert re.search(r"(待ち時間|Waiting for) 1 (日|day)", view(staff_client))
+
+
+def test_each_staff_member_gets_the_csrf_token_of_their_own_session(app, staff_client, space, member, create_user):
+    booking = ask(member, space, at(2), at(4))
+    other = app.test_client()
+    other.login(create_user(role="staff", name="Staff Kato").email)
+
+    mine, theirs = view(staff_client), view(other)
+
+    assert tokenless(mine).replace("Staff Sato", "Staff Kato") == tokenless(theirs)
+    assert set(CSRF_RE.findall(mine)).isdisjoint(CSRF_RE.findall(theirs))
+    token = CSRF_RE.search(theirs).group(1)
+    answer = other.post(f"/staff/requests/{booking.id}/approve", data={"csrf_token": token})
+    assert answer.status_code in (302, 303)
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == "confirmed"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seconds=st.floats(min_value=0, max_value=3 * 365 * 86400, allow_nan=False))
+def test_a_kept_duration_reads_as_babel_formats_it(app, seconds):
+    with app.test_request_context():
+        for language in ("ja", "en"):
+            with force_locale(language):
+                assert queue_page.shown_duration(language, seconds) == format_timedelta(timedelta(seconds=seconds))
