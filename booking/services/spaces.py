@@ -37,9 +37,9 @@ from booking.domain.grid import WeekFacts, WeekGrid, grid_in_window, mask_of_bou
 from booking.domain.hints import (
     SEARCH_DAYS,
     FreeStarts,
-    count_free_starts,
     day_start_facts,
     first_free_start,
+    free_starts_by_day,
     free_starts_near,
     is_never_open,
 )
@@ -571,8 +571,7 @@ def availabilities(listed: Sequence[Space], now: datetime, locale: str,
     searching = []
     for n, two_days in enumerate(_days_facts(listed, policies, todays, 2, locale, versions)):
         policy, today = policies[n], todays[n]
-        free_today, free_tomorrow = (count_free_starts(facts, policy, now) for facts in two_days)
-        next_start = first_free_start(two_days[0] + two_days[1], policy, now)
+        (free_today, free_tomorrow), next_start = free_starts_by_day(two_days, policy, now)
         if next_start is None:
             searching.append(n)
         found[listed[n].id] = Availability(next_start=next_start, today=today, free_today=free_today,
