@@ -198,6 +198,24 @@ def first_free_start(facts: Sequence[tuple[Request, bool]], policy: Policy, now:
     return next((probe.start_dt for probe, is_open in facts if is_open and in_window(probe.start_dt)), None)
 
 
+def free_starts_by_day(days: Sequence[Sequence[tuple[Request, bool]]], policy: Policy, now: datetime
+                       ) -> tuple[list[int], datetime | None]:
+    """`count_free_starts` of each day's facts (`day_start_facts` of consecutive days, in order) and
+    `first_free_start` of them all, in one pass with one time window test (the spaces page ran the
+    window's set-up three times a space: profile line 'booking/domain/hints.py:216(time_window_parts)')."""
+    in_window = time_window_test(policy, now)
+    counts, first = [], None
+    for facts in days:
+        count = 0
+        for probe, is_open in facts:
+            if is_open and in_window(probe.start_dt):
+                count += 1
+                if first is None:
+                    first = probe.start_dt
+        counts.append(count)
+    return counts, first
+
+
 def time_window_test(policy: Policy, now: datetime) -> Callable[[datetime], bool]:
     """Whether a start (UTC) passes `check_time_window` at `now`, for many starts at the cost of comparisons.
 

@@ -54,8 +54,7 @@ def policy_html(space: Space) -> Markup:
 @bp.get("/")
 def index() -> str:
     """The spaces of the floor with their descriptions and today's and tomorrow's availability."""
-    listing = spaces.listed_spaces()
-    glance = spaces.availabilities(listing.spaces, utcnow(), locale_code(), listing.policies)
+    listing, glance = spaces.spaces_at_a_glance(utcnow(), locale_code())
     return render_template("spaces/index.html", spaces=listing.spaces, glance=glance, settings=listing.keys,
                            card_html=card_html)
 

@@ -9,7 +9,11 @@ from hypothesis import strategies as st
 
 from booking.domain.hints import (
     FreeStarts,
+    count_free_starts,
+    day_start_facts,
+    first_free_start,
     free_start_count,
+    free_starts_by_day,
     free_starts_near,
     hint_conflict,
     next_free_start,
@@ -89,6 +93,17 @@ def test_a_full_day_opens_on_the_first_day_with_a_free_start():
     holds = [hold(at(9, day=friday), at(12, day=friday)), hold(at(13, day=friday), at(18, day=friday))]
     assert next_free_start(ROOM, holds, [], now) == at(9, day=7)  # the weekend is closed
     assert free_start_count(MONDAY + timedelta(days=friday), ROOM, holds, [], now) == 0
+
+
+@given(st.integers(0, 23 * 60), st.integers(0, 600), st.integers(0, 2))
+def test_the_counts_by_day_are_count_free_starts_and_first_free_start(minutes, notice, days_ahead):
+    rules = policy(min_notice_minutes=notice, max_days_ahead=days_ahead)
+    holds = [hold(at(10, 30), at(12)), hold(at(14, day=1), at(16, day=1))]
+    days = [day_start_facts(MONDAY + timedelta(days=n), rules, holds, []) for n in range(2)]
+    now = at(0) + timedelta(minutes=minutes)
+    counts, first = free_starts_by_day(days, rules, now)
+    assert counts == [count_free_starts(facts, rules, now) for facts in days]
+    assert first == first_free_start(days[0] + days[1], rules, now)
 
 
 def test_nothing_free_within_the_search_gives_none():
