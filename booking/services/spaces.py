@@ -422,17 +422,25 @@ _WEEK_CLOSURES: Select[Any, Any, Any, Any] = select(
 # every execution (profile line 'sqlalchemy/sql/compiler.py:2158(_process_parameters_for_postcompile)').
 _ACTIVE_STATUSES: list[ColumnElement[Any]] = [literal_column(f"'{status}'") for status in ("pending", "confirmed")]
 _SHOWN_STATUSES: list[ColumnElement[Any]] = [literal_column(f"'{status}'") for status in SHOWN_STATUSES]
+# Both as a subquery that SQLite (no statistics) cannot read through ix_bookings_usage: joined as plain
+# conditions it read every booking of the space in the week for the own bookings, and every one of the
+# space not yet ended for the events (plan lines 'SEARCH bookings USING COVERING INDEX ix_bookings_usage
+# (space_id=? AND start_dt>?)': 0.59 ms of the desk week's statement, growing with the bookings ahead).
+# Now the viewer's bookings of the week (ix_bookings_user_start) and the public events, each booking found
+# by its id: 0.016 ms; PostgreSQL plans both so already.
+_VIEWERS_IN_WEEK = select(Booking.id).where(
+    Booking.user_id == bindparam("user_id"), Booking.start_dt < bindparam("week_end"),
+    Booking.start_dt >= bindparam("own_low"))
 _WEEK_OWN: Select[Any, Any, Any, Any] = select(
     literal_column("'o'"), type_coerce(Booking.start_dt, NullType), type_coerce(Booking.end_dt, NullType), null(),
-).where(Booking.space_id == bindparam("space_id"), Booking.user_id == bindparam("user_id"),
-        Booking.status.in_(_ACTIVE_STATUSES), Booking.start_dt < bindparam("week_end"),
-        Booking.start_dt >= bindparam("own_low"), Booking.end_dt > bindparam("week_start"))
+).where(Booking.id.in_(_VIEWERS_IN_WEEK), Booking.space_id == bindparam("space_id"),
+        Booking.status.in_(_ACTIVE_STATUSES), Booking.end_dt > bindparam("week_start"))
 _WEEK_EVENTS: Select[Any, Any, Any, Any] = (
     select(literal_column("'e'"), null(), null(), cast(func.count(PublicEvent.id), String))
-    .select_from(PublicEvent).join(Booking, Booking.id == PublicEvent.booking_id)
-    .where(PublicEvent.status.in_(_SHOWN_STATUSES), Booking.status != literal_column("'pending'"),
-           Booking.space_id == bindparam("space_id"), Booking.start_dt >= bindparam("event_low"),
-           Booking.end_dt > bindparam("now"))
+    .where(PublicEvent.status.in_(_SHOWN_STATUSES), select(Booking.id).where(
+        Booking.id == PublicEvent.booking_id, Booking.status != literal_column("'pending'"),
+        Booking.space_id == bindparam("space_id"), Booking.start_dt >= bindparam("event_low"),
+        Booking.end_dt > bindparam("now")).exists())
 )
 _WEEK_VERSION: Select[Any, Any, Any, Any] = select(
     literal_column("'v'"), null(), null(), cast(Space.feed_version, String),
