@@ -148,6 +148,8 @@ def main() -> int:
             order = list(sides) if round_no % 2 == 0 else list(reversed(sides))
             for side in order:
                 for name, ms in ask(sides[side]).items():
+                    if ms[1] < 0:  # a backend ended during the round and took its CPU along: no figure
+                        continue
                     fastest[side][name] = min(fastest[side].get(name, ms), ms)  # the round of least CPU
     finally:
         for process in sides.values():
