@@ -12,10 +12,11 @@ Starts one Python process per tree (this one, and the one in $BEFORE, each impor
 neither needs a migration the other lacks), then asks them in turn, ROUNDS (7) times, alternating
 which goes first, to time each page N (60) times through Flask's test client with
 `time.process_time`: the one-query reference (`benchmarks.baseline`), the spaces list as a
-visitor without cookies (as wrk sends it), and the booking form, my bookings and the account page
-as the signed-in member, CSRF on; on PostgreSQL the CPU of the process's backends is added
-(/proc/PID/schedstat), as run_all counts it. Prints the fastest round of each page, CPU-ms per request, its
-ratio to the same process's one-query page, and after ÷ before. The in-process figures leave
+visitor without cookies (as wrk sends it), and the booking form, my bookings, the account page
+and run_all's three week grids (studio, desks, hall) as the signed-in member, CSRF on; on
+PostgreSQL the CPU of the process's backends is added (/proc/PID/schedstat), as run_all counts
+it. Prints the fastest round of each page, CPU-ms per request, its ratio to the same process's
+one-query page, and after ÷ before. The in-process figures leave
 gunicorn and the sockets out; the fixed cost they add is the same on both sides.
 PROFILE=booking_form,account (page names, _ for spaces; SORT=tottime, LINES=60) prints each
 side's cProfile of those pages to stderr at the end (and to PROFILE_DIR/<side>-<page>.prof if set).
@@ -84,6 +85,8 @@ with fresh_database(sys.argv[1]) as (url, instance):
              ("spaces list", visitor, "/"), ("booking form", member, "/spaces/studio/book"),
              ("my bookings", member, "/bookings"), ("account", member, "/account"),
              ("_base (member)", member, "/_base")]
+    week = fixture.week.isoformat()  # run_all's three week grids, as the signed-in member
+    pages += [(f"week {slug}", member, f"/spaces/{slug}?week={week}") for slug in ("studio", "desks", "hall")]
     for name, client, path in pages:
         for _ in range(20):
             status = client.get(path).status_code
@@ -145,6 +148,8 @@ def main() -> int:
             order = list(sides) if round_no % 2 == 0 else list(reversed(sides))
             for side in order:
                 for name, ms in ask(sides[side]).items():
+                    if ms[1] < 0:  # a backend ended during the round and took its CPU along: no figure
+                        continue
                     fastest[side][name] = min(fastest[side].get(name, ms), ms)  # the round of least CPU
     finally:
         for process in sides.values():

@@ -120,7 +120,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from booking.db import install_sqlite_hooks
+    from booking.db import install_postgresql_hooks, install_sqlite_hooks
     from booking.resilience import remove_session
 
     db.init_app(app)
@@ -144,6 +144,7 @@ def _init_extensions(app: Flask) -> None:
     mail.init_app(app)
     with app.app_context():
         install_sqlite_hooks(db.engine)
+        install_postgresql_hooks(db.engine)
 
     from booking.services.accounts import user_for_session
 

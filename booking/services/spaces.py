@@ -413,9 +413,13 @@ class KeptWeek:
 # Everything a week grid is made of but the space and the clock, in one statement of plain rows
 # (profile lines removed: four statements' 'sqlalchemy/orm/session.py:2283(_execute_internal)' under
 # held_units, closures_between, own_intervals and public_events.upcoming_in on every GET of a week):
-# 'h' the units held per occupied interval (`held_units`), 'c' the closures (`closures_between`), 'o' the
-# viewer's own bookings (`own_intervals`), and one row 'e' counting the space's public events not yet
-# ended (`public_events.upcoming_in`: read only when there are some). Instants as the driver returns them.
+# 'v' the space's change counter (`Space.feed_version`), standing for its held units; 'c' the closures
+# (`closures_between`), 'o' the viewer's own bookings (`own_intervals`), and one row 'e' counting the
+# space's public events not yet ended (`public_events.upcoming_in`: read only when there are some).
+# Instants as the driver returns them. The held units ('h', `held_units`) are read by a second
+# statement only when the week's facts are not kept: reading and grouping every hold of the week on
+# every GET was most of the page's database time (PostgreSQL backend CPU of the fully booked desk week,
+# 2,352 holds: 1.2 of 1.3 ms prepared; the rows' hashing for the key in Python on both engines).
 _WEEK_HOLDS: Select[Any, Any, Any, Any] = (
     select(literal_column("'h'"), type_coerce(BookingHold.occupied_start, NullType),
            type_coerce(BookingHold.occupied_end, NullType),
@@ -435,20 +439,31 @@ _WEEK_CLOSURES: Select[Any, Any, Any, Any] = select(
 # every execution (profile line 'sqlalchemy/sql/compiler.py:2158(_process_parameters_for_postcompile)').
 _ACTIVE_STATUSES: list[ColumnElement[Any]] = [literal_column(f"'{status}'") for status in ("pending", "confirmed")]
 _SHOWN_STATUSES: list[ColumnElement[Any]] = [literal_column(f"'{status}'") for status in SHOWN_STATUSES]
+# Both as a subquery that SQLite (no statistics) cannot read through ix_bookings_usage: joined as plain
+# conditions it read every booking of the space in the week for the own bookings, and every one of the
+# space not yet ended for the events (plan lines 'SEARCH bookings USING COVERING INDEX ix_bookings_usage
+# (space_id=? AND start_dt>?)': 0.59 ms of the desk week's statement, growing with the bookings ahead).
+# Now the viewer's bookings of the week (ix_bookings_user_start) and the public events, each booking found
+# by its id: 0.016 ms; PostgreSQL plans both so already.
+_VIEWERS_IN_WEEK = select(Booking.id).where(
+    Booking.user_id == bindparam("user_id"), Booking.start_dt < bindparam("week_end"),
+    Booking.start_dt >= bindparam("own_low"))
 _WEEK_OWN: Select[Any, Any, Any, Any] = select(
     literal_column("'o'"), type_coerce(Booking.start_dt, NullType), type_coerce(Booking.end_dt, NullType), null(),
-).where(Booking.space_id == bindparam("space_id"), Booking.user_id == bindparam("user_id"),
-        Booking.status.in_(_ACTIVE_STATUSES), Booking.start_dt < bindparam("week_end"),
-        Booking.start_dt >= bindparam("own_low"), Booking.end_dt > bindparam("week_start"))
+).where(Booking.id.in_(_VIEWERS_IN_WEEK), Booking.space_id == bindparam("space_id"),
+        Booking.status.in_(_ACTIVE_STATUSES), Booking.end_dt > bindparam("week_start"))
 _WEEK_EVENTS: Select[Any, Any, Any, Any] = (
     select(literal_column("'e'"), null(), null(), cast(func.count(PublicEvent.id), String))
-    .select_from(PublicEvent).join(Booking, Booking.id == PublicEvent.booking_id)
-    .where(PublicEvent.status.in_(_SHOWN_STATUSES), Booking.status != literal_column("'pending'"),
-           Booking.space_id == bindparam("space_id"), Booking.start_dt >= bindparam("event_low"),
-           Booking.end_dt > bindparam("now"))
+    .where(PublicEvent.status.in_(_SHOWN_STATUSES), select(Booking.id).where(
+        Booking.id == PublicEvent.booking_id, Booking.status != literal_column("'pending'"),
+        Booking.space_id == bindparam("space_id"), Booking.start_dt >= bindparam("event_low"),
+        Booking.end_dt > bindparam("now")).exists())
 )
+_WEEK_VERSION: Select[Any, Any, Any, Any] = select(
+    literal_column("'v'"), null(), null(), cast(Space.feed_version, String),
+).where(Space.id == bindparam("space_id"))
 _WEEK_ROWS: CompoundSelect[Any, Any, Any, Any] = union_all(
-    _WEEK_HOLDS, _WEEK_CLOSURES, _WEEK_OWN, _WEEK_EVENTS).order_by(text("1, 2, 3, 4"))
+    _WEEK_VERSION, _WEEK_CLOSURES, _WEEK_OWN, _WEEK_EVENTS).order_by(text("1, 2, 3, 4"))
 
 
 def week_of(space: Space, monday: date, viewer_id: int | None, now: datetime, locale: str,
@@ -457,11 +472,16 @@ def week_of(space: Space, monday: date, viewer_id: int | None, now: datetime, lo
 
     The clock-free part (`domain.grid.week_facts`, the calendar and unit rules of every
     cell) is kept per worker for the same policy, week, held units, closures, closed
-    holidays and own bookings: all read here on every request (one statement, and one
-    more for the days a closed holiday opens anyway), so a kept value is never stale. The
-    time window rules run on every request (`domain.grid.window_bounds`); the key is the
-    facts' key and those bounds, so equal keys are equal grids. `policy`: `policy_of(space)`
-    when the caller has it.
+    holidays and own bookings, all read here on every request (one statement, and one
+    more for the days a closed holiday opens anyway) but the held units: those are stood
+    for by the space's `feed_version`, read in the same statement, which the write
+    transaction of every change of a hold raises (a booking made, moved, given other
+    desks, decided, cancelled, expired or restored: booking.services.feed_events, as the
+    staff calendar relies on it), and are read only to build facts not kept. So a kept
+    value is never stale: equal keys were read from equal data, the held units as of the
+    counter's reading or later. The time window rules run on every request
+    (`domain.grid.window_bounds`); the key is the facts' key and those bounds, so equal
+    keys are equal grids. `policy`: `policy_of(space)` when the caller has it.
     """
     policy = policy or policy_of(space)
     start_dt = datetime.combine(monday, time(0), policy.zone)
@@ -469,18 +489,21 @@ def week_of(space: Space, monday: date, viewer_id: int | None, now: datetime, lo
     session = db.session()
     margin = longest_hold(space)
     rows = session.connection().execute(_WEEK_ROWS, {
-        "space_id": space.id, "hold_start": start_dt - margin, "hold_end": end_dt + margin,
-        "hold_low": start_dt - 2 * margin, "week_start": start_dt, "week_end": end_dt,
-        "own_low": start_dt - margin, "user_id": viewer_id, "now": now, "event_low": now - margin,
+        "space_id": space.id, "week_start": start_dt, "week_end": end_dt, "own_low": start_dt - margin,
+        "user_id": viewer_id, "now": now, "event_low": now - margin,
     }).all()
     read = tuple(tuple(row) for row in rows if row[0] != "e")
     has_events = any(row[0] == "e" and int(row[3]) > 0 for row in rows)
     # The days closures_between reads holidays for: up to the local date of the week's end.
     holidays = tuple(holidays_between(space, monday, end_dt.astimezone(policy.zone).date(), locale).items())
-    key = (policy.key, monday, read, holidays)
+    # The space's id: its counter stands for its holds alone.
+    key = (space.id, policy.key, monday, read, holidays)
     facts = week_facts_cache.get(key)
     if facts is None:
-        facts = _week_facts_of(session, policy, monday, read, holidays)
+        held = session.connection().execute(_WEEK_HOLDS, {
+            "space_id": space.id, "hold_start": start_dt - margin, "hold_end": end_dt + margin,
+            "hold_low": start_dt - 2 * margin}).all()
+        facts = _week_facts_of(session, policy, monday, read + tuple(tuple(row) for row in held), holidays)
         week_facts_cache.put(key, facts)
     bounds = window_bounds(facts, policy, now)
     return KeptWeek(facts, bounds, (key, bounds), has_events)

@@ -5,12 +5,12 @@ Rendering the page cost most of a request once its data was read (cProfile of GE
 /spaces/studio?week=…, signed in: 'flask/templating.py:139(render_template)' with the
 layout around the grid, 'templates/base.html:4(root)'). The page is a pure function of
 what it reads: the space's row and opening hours, the week's grid (whose key,
-`services.spaces.KeptWeek.key`, holds the rows the grid is made of and which of its
-starts the clock lets through), the week, the glance at its first free time, the
-language, the script root its links start with, the BASE_URL of the feed's address,
-and whether the viewer is signed in and staff. All of them form the key, so a kept
-page is never stale: a booking, a closure, an edit of the space or the clock passing a
-slot's boundary changes the key. No wall-clock expiry.
+`services.spaces.KeptWeek.key`, holds the rows the grid is made of, the space's change
+counter standing for its holds, and which of its starts the clock lets through), the
+week, the glance at its first free time, the language, the script root its links start
+with, the BASE_URL of the feed's address, and whether the viewer is signed in and staff.
+All of them form the key, so a kept page is never stale: a booking, a closure, an edit
+of the space or the clock passing a slot's boundary changes the key. No wall-clock expiry.
 
 What differs per request is left out of the kept page as slots, filled in on each GET:
 the CSRF token, the signed-in person's name, the address the language switch returns

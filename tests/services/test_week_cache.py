@@ -19,6 +19,7 @@ from booking.services.spaces import (
     week_facts_cache,
     week_view,
 )
+from booking.services.staff import reject
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2030, 6, 2, 0, 0, tzinfo=UTC)  # Sunday 2030-06-02, 09:00 in Tokyo
@@ -62,6 +63,27 @@ def test_each_viewer_sees_their_own_booking_as_mine_and_the_others_see_it_taken(
     assert state(week_view(space, MONDAY, member.id, NOW, "ja"), MONDAY, 10) == "mine"
     assert state(week_view(space, MONDAY, other.id, NOW, "ja"), MONDAY, 10) == "taken"
     assert state(week_view(space, MONDAY, member.id, NOW, "ja"), MONDAY, 10) == "mine"
+
+
+def test_a_request_rejected_after_the_week_was_seen_frees_its_slot_at_once(create_space, create_user):
+    space = create_space(requires_approval=True)
+    member, other, staff = create_user(), create_user(), create_user(role="staff")
+    request = book(member, space, local(MONDAY, 10))
+    assert request.status == "pending"
+    assert state(week_view(space, MONDAY, other.id, NOW, "ja"), MONDAY, 10) != "free"  # pending requests hold
+    reject(staff, request.id, "Recording that day", now=NOW)
+    assert state(week_view(space, MONDAY, other.id, NOW, "ja"), MONDAY, 10) == "free"
+
+
+def test_two_spaces_alike_in_settings_and_change_count_each_show_their_own_holds(create_space, create_user):
+    first, second = create_space(slug="room-a"), create_space(slug="room-b")
+    member = create_user()
+    book(member, first, local(MONDAY, 10))
+    book(member, second, local(MONDAY, 14))
+    assert first.feed_version == second.feed_version  # the counter stands for the holds of one space
+    for space, taken, free in ((first, 10, 14), (second, 14, 10), (first, 10, 14)):
+        grid = week_view(space, MONDAY, None, NOW, "ja")
+        assert (state(grid, MONDAY, taken), state(grid, MONDAY, free)) == ("taken", "free")
 
 
 def test_a_closure_added_after_the_week_was_seen_closes_its_cells(create_space, create_user):
