@@ -113,9 +113,10 @@ def test_attendee_data_is_removed_the_retention_period_after_the_end(now, due):
     assert is_due_for_anonymising(END, 30, now) is due
 
 
-def test_retention_cannot_be_negative():
-    with pytest.raises(ValueError):
+def test_retention_cannot_be_negative_but_may_be_none_at_all():
+    with pytest.raises(ValueError, match="^retention cannot be negative$"):
         anonymise_at(END, -1)
+    assert anonymise_at(END, 0) == END
 
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # Tuesday 17:00 in Tokyo
@@ -153,3 +154,29 @@ def test_the_door_opens_three_hours_before_the_start_and_closes_at_the_end_of_th
     assert not is_door_open(start, end, "Asia/Tokyo", datetime(2026, 12, 11, 0, 0, tzinfo=tokyo))
     early = datetime(2026, 12, 10, 1, 0, tzinfo=tokyo)  # never the evening before
     assert not is_door_open(early, early + timedelta(hours=1), "Asia/Tokyo", early - timedelta(hours=2))
+
+
+def test_an_early_morning_events_door_opens_at_local_midnight_not_the_evening_before():
+    from booking.domain.checkin import door_window
+
+    tokyo = ZoneInfo("Asia/Tokyo")
+    start = datetime(2026, 12, 10, 1, 0, tzinfo=tokyo)
+    opens, closes = door_window(start, start + timedelta(hours=1), "Asia/Tokyo")
+    assert opens == datetime(2026, 12, 10, 0, 0, tzinfo=tokyo) and closes == datetime(2026, 12, 11, 0, 0, tzinfo=tokyo)
+    assert opens.tzinfo is UTC and closes.tzinfo is UTC
+
+
+def test_a_registration_made_at_the_reminder_instant_gets_no_reminder():
+    send_at = reminder_at(START, "Asia/Tokyo")
+    assert not is_reminder_due(START, "Asia/Tokyo", send_at, send_at + timedelta(minutes=1))
+    assert is_reminder_due(START, "Asia/Tokyo", send_at - timedelta(seconds=1), send_at)
+
+
+def test_the_reminder_time_of_day_can_be_chosen():
+    from datetime import time
+
+    evening = reminder_at(START, "Asia/Tokyo", time(18))
+    assert evening == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    early = datetime(2026, 11, 29, tzinfo=UTC)
+    assert not is_reminder_due(START, "Asia/Tokyo", early, evening - timedelta(seconds=1), time(18))
+    assert is_reminder_due(START, "Asia/Tokyo", early, evening, time(18))

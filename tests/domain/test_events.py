@@ -8,6 +8,7 @@ import pytest
 
 from booking.domain.events import (
     AgendaSlot,
+    EventProblem,
     Waiting,
     agenda_problems,
     capacity_problems,
@@ -15,8 +16,10 @@ from booking.domain.events import (
     is_registration_open,
     needs_confirmation,
     offer_deadline,
+    party_can_ever_fit,
     placement,
     promote,
+    shifted_agenda,
     window_problems,
 )
 from tests.domain.builders import at
@@ -121,3 +124,36 @@ def test_registration_closes_after_it_opens_and_by_the_end_of_the_event():
     assert window_problems(at(9), at(17), at(18, 45)) == []
     assert [p.code for p in window_problems(at(9), at(9), at(18, 45))] == ["window"]
     assert [p.code for p in window_problems(at(9), at(19), at(18, 45))] == ["window"]
+
+
+def test_registration_may_close_exactly_when_the_event_ends_and_says_which_field_is_wrong():
+    assert window_problems(at(9), at(18, 45), at(18, 45)) == []
+    assert window_problems(at(9), at(8), at(18, 45)) == [
+        EventProblem("window", "Registration must close after it opens.", "registration_closes")
+    ]
+    assert window_problems(at(9), at(18, 46), at(18, 45)) == [
+        EventProblem("window", "Registration must close by the end of the event.", "registration_closes")
+    ]
+
+
+@pytest.mark.parametrize(("capacity", "party", "fits"), [(30, 30, True), (30, 1, True), (30, 31, False)])
+def test_a_party_larger_than_the_whole_event_can_never_be_seated(capacity, party, fits):
+    assert party_can_ever_fit(capacity, party) is fits
+
+
+def test_a_moved_booking_moves_its_agenda_by_the_same_offset():
+    slots = [AgendaSlot(at(17), 20), AgendaSlot(at(17, 20), 50), AgendaSlot(at(18, 15), 30)]
+    moved = shifted_agenda(at(17), at(10, day=1), at(11, 45, day=1), slots)
+    assert moved == [AgendaSlot(at(10, day=1), 20), AgendaSlot(at(10, 20, day=1), 50),
+                     AgendaSlot(at(11, 15, day=1), 30)]
+
+
+def test_an_agenda_that_no_longer_fits_a_shorter_booking_refuses_the_move():
+    slots = [AgendaSlot(at(17), 20), AgendaSlot(at(18, 15), 30)]
+    assert shifted_agenda(at(17), at(10), at(11, 44), slots) is None
+    assert shifted_agenda(at(17), at(10), at(11, 45), slots) is not None
+
+
+def test_a_moved_agenda_keeps_overlaps_it_already_had():
+    slots = [AgendaSlot(at(17), 30), AgendaSlot(at(17, 20), 20)]
+    assert shifted_agenda(at(17), at(9), at(10), slots) == [AgendaSlot(at(9), 30), AgendaSlot(at(9, 20), 20)]

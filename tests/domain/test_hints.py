@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from booking.domain.hints import (
     FreeStarts,
+    day_start_facts,
+    first_free_start,
     free_start_count,
     free_starts_near,
     hint_conflict,
@@ -114,3 +116,13 @@ def test_a_policy_with_no_opening_hours_is_never_open_and_no_day_has_a_start():
     assert all(day_starts(date(2030, 6, 3) + timedelta(days=n), timedelta(minutes=30), closed) == []
                for n in range(7))
     assert not is_never_open(Policy(opening={4: ((time(9), time(12)),)}))
+
+
+def test_the_first_free_start_over_days_skips_taken_and_too_soon_starts():
+    holds = [hold(at(9), at(12)), hold(at(13), at(18)), hold(at(9, day=1), at(10, day=1), booking_id=101)]
+    facts = day_start_facts(MONDAY, ROOM, holds, []) + day_start_facts(MONDAY + timedelta(days=1), ROOM, holds, [])
+    assert first_free_start(facts, ROOM, EARLY) == at(10, day=1)
+    # at 10:10 on Tuesday with an hour of notice, 11:30 is the first start far enough ahead
+    assert first_free_start(facts, policy(min_notice_minutes=60), at(10, 10, day=1)) == at(11, 30, day=1)
+    assert first_free_start(facts, ROOM, at(18, day=1)) is None
+    assert first_free_start((), ROOM, EARLY) is None

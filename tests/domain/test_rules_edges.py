@@ -343,6 +343,13 @@ def test_a_single_half_hour_booking_makes_half_an_hour_in_its_week():
     assert busiest_week((), half_hour) == (0.5, 0.5)
 
 
+def test_the_busiest_week_counts_the_members_other_bookings_besides_the_new_one():
+    booked = [(as_utc(at(9)), as_utc(at(12)))]
+    new = (as_utc(at(10, day=1)), as_utc(at(12, day=1)))
+    assert hours_in_any_week(booked, new) == 5.0
+    assert busiest_week(booked, new) == (5.0, 2.0)
+
+
 def test_the_busiest_week_reports_the_new_bookings_share_of_it():
     booked = ((as_utc(at(9)), as_utc(at(11))),)
     assert busiest_week(booked, (as_utc(at(13)), as_utc(at(14)))) == (3.0, 1.0)
