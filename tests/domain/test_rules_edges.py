@@ -21,7 +21,7 @@ from booking.domain.rules import (
     pick_units,
 )
 from booking.domain.values import ClosedRange, Hold, Policy, Request, Usage, as_utc, plain_value
-from tests.domain.builders import MONDAY, at, hold, policy, request
+from tests.domain.builders import EARLY, MONDAY, at, hold, policy, request
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SPRING_SUNDAY = date(2026, 3, 29)  # 02:00 CET jumps to 03:00 CEST
@@ -388,3 +388,15 @@ def test_the_members_own_quota_does_not_change_what_their_cell_offers():
     cell = grid.cell(MONDAY, time(10))
     assert (cell.state, cell.free_count) == (MINE, 3)
     assert grid.cell(MONDAY, time(9)).state == FREE
+
+
+def test_the_busiest_week_finds_a_window_holding_only_the_end_of_the_new_booking():
+    """Bug found by mutation testing: own bookings that overlap (two desks at once) a week after the
+    new booking fill the windows holding its last minutes; the rolling 7 days [Mon 10:59, next Mon
+    10:59) hold 1 + 2 × 59 minutes, not the 1 hour of the window that starts with the new booking."""
+    desks = [(as_utc(at(10, day=7)), as_utc(at(11, day=7)))] * 2
+    new = (as_utc(at(10)), as_utc(at(11)))
+    total, own_share = busiest_week(desks, new)
+    assert round(total * 3600) == 2 * 3600 and own_share < 1 / 3600
+    conflicts = check_quota(request(at(10), at(11)), policy(quota_hours_per_week=1), Usage(tuple(desks)), EARLY)
+    assert [c.code for c in conflicts] == ["quota"]
