@@ -180,3 +180,9 @@ def test_the_reminder_time_of_day_can_be_chosen():
     early = datetime(2026, 11, 29, tzinfo=UTC)
     assert not is_reminder_due(START, "Asia/Tokyo", early, evening - timedelta(seconds=1), time(18))
     assert is_reminder_due(START, "Asia/Tokyo", early, evening, time(18))
+
+
+def test_the_reminder_day_is_the_day_before_on_the_local_calendar_not_the_utc_one():
+    early = datetime(2026, 12, 1, 7, 0, tzinfo=ZoneInfo("Asia/Tokyo"))  # still 30 November in UTC
+    send_at = reminder_at(early, "Asia/Tokyo")
+    assert send_at == datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo")) and send_at.tzinfo is UTC

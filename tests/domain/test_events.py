@@ -157,3 +157,36 @@ def test_an_agenda_that_no_longer_fits_a_shorter_booking_refuses_the_move():
 def test_a_moved_agenda_keeps_overlaps_it_already_had():
     slots = [AgendaSlot(at(17), 30), AgendaSlot(at(17, 20), 20)]
     assert shifted_agenda(at(17), at(9), at(10), slots) == [AgendaSlot(at(9), 30), AgendaSlot(at(9, 20), 20)]
+
+
+def test_a_party_of_nobody_is_refused():
+    with pytest.raises(ValueError, match="^a party has at least one person$"):
+        placement(30, 0, 0)
+
+
+def test_each_capacity_problem_says_what_is_wrong_with_its_number():
+    assert capacity_problems(1, 80, 1) == [] and capacity_problems(12, 12, 12) == []
+    assert capacity_problems(0, 80, 0) == [EventProblem("capacity", "The capacity must be at least 1.", "capacity")]
+    assert capacity_problems(10, None, 0) == [
+        EventProblem(
+            "max_people",
+            "This space has no maximum number of people set; staff set it before events take registrations.",
+            "capacity",
+        )
+    ]
+    assert capacity_problems(81, 80, 0) == [
+        EventProblem("max_people", "This space admits at most %(limit)s people.", "capacity", (("limit", 80),))
+    ]
+    assert capacity_problems(10, 80, 12) == [
+        EventProblem("seats_taken", "%(taken)s seats are already taken.", "capacity", (("taken", 12),))
+    ]
+
+
+def test_agenda_problems_name_the_item_by_its_number_as_given_even_out_of_order():
+    slots = [AgendaSlot(at(18), 30), AgendaSlot(at(17), 20), AgendaSlot(at(17, 10), 20), AgendaSlot(at(18, 40), 10)]
+    assert agenda_problems(*KICK_OFF, slots) == [
+        EventProblem("agenda_outside", "Agenda item %(number)s lies outside the booking.", "agenda-4",
+                     (("number", 4),)),
+        EventProblem("agenda_overlap", "Agenda item %(number)s overlaps the one before it.", "agenda-3",
+                     (("number", 3),)),
+    ]

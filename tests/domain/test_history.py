@@ -65,3 +65,8 @@ def test_a_version_keeps_its_start_in_utc():
 
     version = RulesVersion(datetime(2026, 6, 2, 9, tzinfo=ZoneInfo("Asia/Tokyo")), Policy())
     assert version.valid_from == at(2, 0) and version.valid_from.tzinfo is UTC
+
+
+def test_a_closure_removed_the_moment_it_began_never_closed_anything():
+    removed = [RemovedClosure(ClosedRange(at(5), at(7), "never"), removed_at=at(5))]
+    assert closures_in_force([], removed) == []

@@ -38,3 +38,17 @@ def test_sixty_four_characters_are_allowed_and_more_than_128_refused():
     assert password_problem((phrase * 2)[:MAX_LENGTH]) is None
     problem = password_problem(phrase * 3)
     assert problem is not None and problem.message == TOO_LONG
+
+
+def test_a_password_made_of_parts_of_the_users_address_is_refused():
+    address = "Zqvorbex.Kelmundra@Plixo.example"
+    assert password_problem("plixokelmundra") is None
+    problem = password_problem("plixokelmundra", [address])
+    assert problem is not None and problem.message == TOO_COMMON
+
+
+def test_known_words_are_split_at_spaces_at_signs_and_dots_lower_cased_and_three_letters_at_least():
+    from booking.domain.passwords import _pieces
+
+    assert _pieces(" Ozu Li.Kelmundra@Plixo.example ") == [
+        "ozu li.kelmundra@plixo.example", "ozu", "kelmundra", "plixo", "example"]
