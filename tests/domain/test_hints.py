@@ -126,3 +126,21 @@ def test_the_first_free_start_over_days_skips_taken_and_too_soon_starts():
     assert first_free_start(facts, policy(min_notice_minutes=60), at(10, 10, day=1)) == at(11, 30, day=1)
     assert first_free_start(facts, ROOM, at(18, day=1)) is None
     assert first_free_start((), ROOM, EARLY) is None
+
+
+def test_each_hint_names_its_free_starts_in_local_time():
+    from booking.domain.values import Conflict
+
+    assert hint_conflict(FreeStarts(before=at(9), after=at(14)), ROOM) == Conflict(
+        "hint", "Free starts that day: %(before)s (earlier) or %(after)s (later).",
+        {"before": "09:00", "after": "14:00"})
+    assert hint_conflict(FreeStarts(before=at(9, 30)), ROOM) == Conflict(
+        "hint", "The nearest free start that day is %(before)s (earlier).", {"before": "09:30"})
+    assert hint_conflict(FreeStarts(after=at(16)), ROOM) == Conflict(
+        "hint", "The nearest free start that day is %(after)s (later).", {"after": "16:00"})
+    later = MONDAY + timedelta(days=2)
+    assert hint_conflict(FreeStarts(first_free_day=later, first_free_start=at(13, day=2)), ROOM) == Conflict(
+        "hint", "That day is full; the first day with a free time is %(day)s (from %(start)s).",
+        {"day": later, "start": "13:00"})
+    assert hint_conflict(FreeStarts(first_free_day=later), ROOM) is None
+    assert hint_conflict(FreeStarts(), ROOM) is None
