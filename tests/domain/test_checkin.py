@@ -186,3 +186,31 @@ def test_the_reminder_day_is_the_day_before_on_the_local_calendar_not_the_utc_on
     early = datetime(2026, 12, 1, 7, 0, tzinfo=ZoneInfo("Asia/Tokyo"))  # still 30 November in UTC
     send_at = reminder_at(early, "Asia/Tokyo")
     assert send_at == datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo")) and send_at.tzinfo is UTC
+
+
+def test_a_code_carries_the_first_35_random_bits_most_significant_first():
+    from booking.domain.checkin import DATA_LENGTH
+
+    assert new_code(bytes(5))[:DATA_LENGTH] == "0000000"
+    assert new_code(b"\xff" * 5)[:DATA_LENGTH] == "ZZZZZZZ"
+    assert new_code(bytes([0b00001000, 0, 0, 0, 0]))[:DATA_LENGTH] == "1000000"
+    assert new_code(bytes([0, 0, 0, 0, 0b00100000]))[:DATA_LENGTH] == "0000001"
+    assert new_code(bytes([0, 0, 0, 0, 0b00011111]) + b"\xff")[:DATA_LENGTH] == "0000000"  # bits past 35 unused
+    number = 0x123456789A >> 5
+    assert new_code(bytes([0x12, 0x34, 0x56, 0x78, 0x9A])) == "".join(
+        ALPHABET[(number >> (5 * (6 - i))) & 31] for i in range(7)) + CODE[-1]
+
+
+def test_too_few_random_bytes_are_refused():
+    with pytest.raises(ValueError, match="^a check-in code needs 5 random bytes$"):
+        new_code(bytes(4))
+
+
+def test_the_check_character_needs_exactly_seven_characters():
+    from booking.domain.checkin import check_character
+
+    assert check_character(CODE[:7]) == CODE[7]
+    for wrong in (CODE[:6], CODE[:7] + "0"):
+        with pytest.raises(ValueError):
+            check_character(wrong)
+

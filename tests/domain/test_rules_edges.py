@@ -20,7 +20,7 @@ from booking.domain.rules import (
     next_free_start,
     pick_units,
 )
-from booking.domain.values import ClosedRange, Hold, Policy, Request, Usage, as_utc, plain_value
+from booking.domain.values import ClosedRange, Conflict, Hold, Policy, Request, Usage, as_utc, plain_value
 from tests.domain.builders import EARLY, MONDAY, at, hold, policy, request
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -400,3 +400,42 @@ def test_the_busiest_week_finds_a_window_holding_only_the_end_of_the_new_booking
     assert round(total * 3600) == 2 * 3600 and own_share < 1 / 3600
     conflicts = check_quota(request(at(10), at(11)), policy(quota_hours_per_week=1), Usage(tuple(desks)), EARLY)
     assert [c.code for c in conflicts] == ["quota"]
+
+
+def test_each_time_rule_explains_itself_by_default_and_gives_bare_codes_when_asked():
+    from booking.domain.rules import BARE, check_horizon, check_notice, check_past
+
+    notice = policy(min_notice_minutes=120, max_days_ahead=30)
+    late = request(at(10), at(11))
+    assert [c.render() for c in check_past(late, notice, at(10, 30))] == [
+        "2030-06-03 10:00 has already passed; choose a later time."]
+    assert [c.render() for c in check_notice(late, notice, at(9))] == [
+        "Bookings need 120 minutes of notice: start at 2030-06-03 11:00 or later."]
+    assert [c.render() for c in check_horizon(request(at(10, day=43), at(11, day=43)), notice, at(9))] == [
+        "Bookings open at most 30 days ahead: start on 2030-07-03 or earlier."]
+    assert [c.code for c in check_time_window(late, notice, at(9))] == ["notice"]
+    assert check_time_window(late, notice, at(9))[0].message != ""
+    assert check_time_window(late, notice, at(10, 30), detail=False) == [BARE["past"]]
+    assert check_time_window(late, notice, at(9), detail=False) == [BARE["notice"]]
+    far = request(at(10, day=43), at(11, day=43))
+    assert check_time_window(far, notice, at(9), detail=False) == [BARE["horizon"]]
+
+
+def test_a_request_explains_every_conflict_and_suggests_a_start_unless_told_otherwise():
+    held = [hold(at(10), at(11))]
+    closures = [ClosedRange(at(10, 30), at(11), "maintenance")]
+    assert [c.render() for c in check_request(request(at(10), at(11)), policy(), held, closures, EARLY)] == [
+        "The space is closed from 2030-06-03 10:30 to 2030-06-03 11:00 (maintenance).",
+        "2030-06-03 10:00–11:00 overlaps another booking (setup and teardown included). "
+        "The next possible start that day is 11:00.",
+    ]
+    assert [c.render() for c in check_request(request(at(10), at(11)), policy(), held, [], EARLY, suggest=False)] == [
+        "2030-06-03 10:00–11:00 overlaps another booking (setup and teardown included)."]
+    bare = check_request(request(at(10), at(11)), policy(), held, closures, at(10, 30), detail=False)
+    assert [(c.code, c.message, dict(c.params)) for c in bare] == [
+        ("closed", "", {}), ("past", "", {}), ("overlap", "", {})]
+
+
+def test_a_request_ending_when_it_starts_is_refused_as_a_duration():
+    assert check_request(request(at(10), at(10)), policy(), [], [], EARLY) == [
+        Conflict("duration", "The end must be after the start.", {})]

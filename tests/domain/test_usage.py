@@ -155,3 +155,11 @@ def test_minutes_are_counted_per_local_hour_times_units_and_only_inside_the_piec
     assert minutes_by_hour(pieces, spans) == {(0, 9): 30 * 2 + 15 * 3, (0, 10): 15 * 2, (0, 11): 60}
     assert minutes_by_hour(pieces, []) == {}
     assert minutes_by_hour(pieces, [((at(10), at(10)), 4)]) == {}
+
+
+def test_usage_keeps_booked_intervals_in_utc() -> None:
+    tokyo = ZoneInfo("Asia/Tokyo")
+    booked = Booked(datetime(2026, 12, 1, 9, tzinfo=tokyo), datetime(2026, 12, 1, 10, tzinfo=tokyo))
+    assert booked.start_dt == datetime(2026, 12, 1, 0, tzinfo=UTC)
+    assert booked.end_dt == datetime(2026, 12, 1, 1, tzinfo=UTC)
+    assert booked.start_dt.tzinfo is UTC and booked.end_dt.tzinfo is UTC
