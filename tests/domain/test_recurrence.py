@@ -211,3 +211,21 @@ def test_the_bounds_of_a_rule_are_allowed():
     assert weekly(0, 1, 2, 3, 4, 5, 6, count=2).weekdays == (0, 1, 2, 3, 4, 5, 6)
     assert RecurrenceRule(Freq.MONTHLY, month_day=1, count=2).month_day == 1
     assert RecurrenceRule(Freq.MONTHLY, month_day=31, count=2).month_day == 31
+
+
+@pytest.mark.parametrize("ordinal", [1, 2, 3, 4, 5, -1])
+def test_a_monthly_rule_takes_the_first_to_fifth_or_last_weekday(ordinal):
+    assert RecurrenceRule(Freq.MONTHLY, weekday=6, ordinal=ordinal, count=2).ordinal == ordinal
+
+
+@pytest.mark.parametrize(("weekday", "ordinal"), [(7, 1), (0, 0), (0, 6), (0, -2)])
+def test_a_monthly_rule_refuses_other_weekdays_and_ordinals(weekday, ordinal):
+    with pytest.raises(InvalidRule, match=MONTHLY_NEEDS):
+        RecurrenceRule(Freq.MONTHLY, weekday=weekday, ordinal=ordinal, count=2)
+
+
+@pytest.mark.parametrize(("start", "end"), [(time(10), time(10)), (time(10), time(9))])
+def test_occurrences_need_an_end_after_the_start(start, end):
+    with pytest.raises(InvalidRule) as refused:
+        occurrences(weekly(0, count=2), date(2027, 1, 4), start, end, 0, ZoneInfo("Asia/Tokyo"))
+    assert str(refused.value) == "the end must be after the start"
