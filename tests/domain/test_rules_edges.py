@@ -396,8 +396,9 @@ def test_the_busiest_week_finds_a_window_holding_only_the_end_of_the_new_booking
     10:59) hold 1 + 2 × 59 minutes, not the 1 hour of the window that starts with the new booking."""
     desks = [(as_utc(at(10, day=7)), as_utc(at(11, day=7)))] * 2
     new = (as_utc(at(10)), as_utc(at(11)))
-    total, own_share = busiest_week(desks, new)
-    assert round(total * 3600) == 2 * 3600 and own_share < 1 / 3600
+    hour = 3_600_000_000  # µs
+    # [Mon 10:59:59.999999, next Mon 10:59:59.999999): 1 µs of the new booking and 2 × (1 h − 1 µs)
+    assert busiest_week(desks, new) == ((2 * hour - 1) / hour, 1 / hour)
     conflicts = check_quota(request(at(10), at(11)), policy(quota_hours_per_week=1), Usage(tuple(desks)), EARLY)
     assert [c.code for c in conflicts] == ["quota"]
 
@@ -441,3 +442,23 @@ def test_a_request_explains_every_conflict_and_suggests_a_start_unless_told_othe
 def test_a_request_ending_when_it_starts_is_refused_as_a_duration():
     assert check_request(request(at(10), at(10)), policy(), [], [], EARLY) == [
         Conflict("duration", "The end must be after the start.", {})]
+
+
+def test_the_busiest_week_finds_a_window_holding_only_the_start_of_the_new_booking():
+    hour = 3_600_000_000  # µs
+    desks = [(as_utc(at(10, day=-7)), as_utc(at(11, day=-7)))] * 2
+    new = (as_utc(at(10)), as_utc(at(11)))
+    # [last Mon 10:00:00.000001, Mon 10:00:00.000001): 2 × (1 h − 1 µs) and 1 µs of the new booking;
+    # the week ending exactly when the new booking starts does not include it
+    assert busiest_week(desks, new) == ((2 * hour - 1) / hour, 1 / hour)
+
+
+def test_an_instant_whose_zone_gives_no_offset_is_refused():
+    from datetime import tzinfo
+
+    class NoOffset(tzinfo):
+        def utcoffset(self, dt):
+            return None
+
+    with pytest.raises(ValueError, match="^the rules need aware datetimes$"):
+        as_utc(datetime(2030, 1, 1, tzinfo=NoOffset()))
