@@ -3,6 +3,7 @@
     .venv/bin/python mutation/run.py                     # every pass of mutation/passes.toml
     .venv/bin/python mutation/run.py --pass domain       # one pass
     .venv/bin/python mutation/run.py --pass domain --file booking/domain/rules.py   # one file again
+    .venv/bin/python mutation/run.py --pass domain --mutants 'booking.domain.undo.x_undo_refusal__mutmut_*'
     .venv/bin/python mutation/run.py --survivors         # test the current survivors again
     .venv/bin/python mutation/run.py --report            # print the last results, run nothing
     .venv/bin/python mutation/run.py --pass services-feeds --sample 40   # 40 mutants a file (resumable)
@@ -14,12 +15,19 @@ its own layer only. mutmut copies all that into build/mutation/<pass>/mutants/ a
 its results there: a second run tests only new or changed mutants. mutmut runs under
 `nice -n 10` (--nice N) with --max-children workers (default 1: the machine is shared).
 
+build/ does not outlive a session, so every outcome is also recorded in mutation/ledger/<pass>.txt
+(committed; see mutation/ledger.py): before mutmut runs, the mutants the ledger records as killed,
+under the same function hash and mutant hash, are marked killed in mutmut's results and not tested
+again; survivors and changed mutants are. After the run (and on --report, which records what an
+interrupted run left behind) the ledger gets this session's outcomes. --fresh ignores it.
+
 --sample N tests, in each file, the first N mutants of a fixed shuffled order (seeded with
 the mutant's name), skipping those already checked: a second run with the same or a larger N
 resumes where the first stopped. On a busy machine this gives every file a score in minutes
 where the whole pass takes hours; the report then shows the score of the checked mutants.
 
-The report gives, per file: mutants, killed (a test failed, or the mutant timed out),
+The report reads the ledger merged with this session's outcomes (the same view --survivors and
+--sample use). It gives, per file: mutants, killed (a test failed, or the mutant timed out),
 survived, without tests, equivalent (listed in mutation/equivalent.toml), and the score =
 killed ÷ (mutants − equivalent); then every survivor that is not listed, with its diff.
 With --check the exit status is 1 when a pass is below its target.
@@ -28,6 +36,7 @@ With --check the exit status is 1 when a pass is below its target.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import subprocess
 import sys
@@ -36,11 +45,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ledger  # noqa: E402  (mutation/ is not a package: run.py is run as a script)
+
 ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "mutation"
 BUILD = ROOT / "build" / "mutation"
 LINKED = ("booking", "tests", "templates", "migrations")
-KILLED = {"killed", "timeout", "caught by type check"}
+KILLED = ledger.KILLED
+LEDGER = Path(os.environ.get("MUTATION_LEDGER", HERE / "ledger"))  # the variable: for the ledger's own tests
 
 
 def load_toml(path: Path) -> dict[str, Any]:
@@ -103,6 +116,29 @@ NO_CLEAN_RUN = (
 )
 
 
+# mutmut's first step alone (copy the code, write the mutants and their .meta files), so the ledger
+# can mark what it knows before mutmut tests anything; `mutmut run` then finds the mutants up to date.
+GENERATE = (
+    "import os; import mutmut.__main__ as m; m.set_mutant_under_test('mutant_generation'); "
+    "os.makedirs('mutants', exist_ok=True); m.copy_src_dir(); m.copy_also_copy_files(); "
+    "m.setup_source_paths(); m.store_lines_covered_by_tests(); m.create_mutants(1)"
+)
+
+
+def generate(folder: Path, niceness: int) -> None:
+    command = ["nice", "-n", str(niceness), sys.executable, "-c", GENERATE]
+    subprocess.run(command, cwd=folder, check=True, stdout=subprocess.DEVNULL)
+
+
+def here(folder: Path, action: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """Run this script's `action` inside a stage, where mutmut reads that pass's configuration."""
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--here", action, *arguments],
+                          cwd=folder, capture_output=action != "report", text=True)
+    if action != "report" and done.returncode != 0:
+        sys.exit(f"mutation/run.py --here {action} failed in {folder}:\n{done.stderr}")
+    return done
+
+
 def mutmut(folder: Path, *arguments: str, clean_run: bool = True, niceness: int = 10) -> int:
     program = [str(Path(sys.executable).parent / "mutmut")] if clean_run else [sys.executable, "-c", NO_CLEAN_RUN]
     command = ["nice", "-n", str(niceness), *program, *arguments]
@@ -140,19 +176,81 @@ class FileScore:
         return 100.0 * self.killed / counted if counted else 100.0
 
 
-def collect(listed: dict[str, str]) -> list[FileScore]:
-    """Read mutmut's results in the current folder (a pass's stage)."""
+def current_mutants() -> dict[str, dict[str, tuple[str, str]]]:
+    """Inside a stage: {file: {mutant: (function hash, mutant hash)}} of the generated mutants."""
+    from mutmut.mutation.data import MutantLineSpans, SourceFileMutationData
+    from mutmut.utils.file_utils import walk_mutatable_files
+    from mutmut.utils.format_utils import mangled_name_from_mutant_name
+
+    found = {}
+    for path in sorted(walk_mutatable_files()):
+        data = SourceFileMutationData(path=path)
+        data.load()
+        names = list(data.exit_code_by_key)
+        spans = MutantLineSpans.load(path)
+        if not names or spans is None:
+            continue
+        sources = spans.read_function_sources([name.rpartition(".")[2] for name in names])
+        found[str(path)] = {
+            name: (data.hash_by_function_name[mangled_name_from_mutant_name(name).rpartition(".")[2]],
+                   ledger.mutant_hash(source))
+            for name, source in zip(names, sources, strict=True)
+        }
+    return found
+
+
+def checked_now() -> dict[str, str]:
+    """Inside a stage: {mutant: status} of mutmut's results in build/ (this session's, and seeded)."""
     from mutmut.mutation.data import SourceFileMutationData
     from mutmut.stats import status_by_exit_code
     from mutmut.utils.file_utils import walk_mutatable_files
 
-    scores = []
-    for path in sorted(walk_mutatable_files()):
+    statuses = {}
+    for path in walk_mutatable_files():
         data = SourceFileMutationData(path=path)
         data.load()
-        statuses = {m: status_by_exit_code[code] for m, code in data.exit_code_by_key.items()}
+        statuses.update({m: status_by_exit_code[code] for m, code in data.exit_code_by_key.items()})
+    return statuses
+
+
+def seed(stage_name: str) -> int:
+    """Inside a stage: mark in mutmut's results the kills the ledger holds for unchanged mutants."""
+    from mutmut.mutation.data import SourceFileMutationData
+    from mutmut.utils.file_utils import walk_mutatable_files
+
+    exit_codes = {"killed": 1, "timeout": 36, "caught by type check": 37}
+    current = {m: h for mutants in current_mutants().values() for m, h in mutants.items()}
+    known = ledger.reusable(ledger.read(LEDGER / f"{stage_name}.txt"), current)
+    count = 0
+    for path in walk_mutatable_files():
+        data = SourceFileMutationData(path=path)
+        data.load()
+        fresh = [m for m, code in data.exit_code_by_key.items() if code is None and m in known]
+        for mutant in fresh:
+            data.exit_code_by_key[mutant] = exit_codes[known[mutant]]
+        if fresh:
+            data.save()
+            count += len(fresh)
+    return count
+
+
+def record(stage_name: str) -> dict[str, dict[str, str]]:
+    """Inside a stage: write this session's outcomes into the ledger; {file: {mutant: status}} merged."""
+    current = current_mutants()
+    everything = {m: h for mutants in current.values() for m, h in mutants.items()}
+    path = LEDGER / f"{stage_name}.txt"
+    merged = ledger.merge(ledger.read(path), everything, checked_now())
+    ledger.write(path, merged, f"mutation ledger of stage {stage_name} (mutation/run.py, mutation/ledger.py):\n"
+                               "mutant, function hash, mutant hash, status")
+    return {file: ledger.statuses(merged, mutants) for file, mutants in current.items()}
+
+
+def collect(listed: dict[str, str], stage_name: str) -> list[FileScore]:
+    """Inside a stage: the ledger merged with mutmut's results, recorded, per file."""
+    scores = []
+    for path, statuses in record(stage_name).items():
         if statuses:
-            scores.append(FileScore(str(path), statuses,
+            scores.append(FileScore(path, statuses,
                                     {m for m, s in statuses.items()
                                      if m in listed and s not in KILLED and s != "not checked"}))
     return scores
@@ -166,11 +264,12 @@ def changed_lines(name: str, path: str) -> str:
     return "\n".join("        " + line.rstrip() for line in lines)
 
 
-def report(name: str, target: float) -> bool:
+def report(name: str, stage_name: str, target: float) -> bool:
     """Print the pass's table and survivors; True when the pass reaches its target."""
     listed = equivalents()
-    scores = collect(listed)
-    print(f"\n== pass {name}: score per file (killed ÷ (mutants − equivalent)); target {target:g} %")
+    scores = collect(listed, stage_name)
+    print(f"\n== pass {name}: score per file (killed ÷ (mutants − equivalent)); target {target:g} %; "
+          f"outcomes of this and earlier sessions (mutation/ledger/{stage_name}.txt)")
     print(f"{'file':<40} {'mutants':>7} {'checked':>7} {'killed':>7} {'survived':>8} {'no tests':>8} "
           f"{'equiv.':>6} {'score':>7} {'of checked':>10}")
     for s in scores:
@@ -202,7 +301,11 @@ def report(name: str, target: float) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pass", dest="only_pass", choices=sorted(passes()))
-    parser.add_argument("--file", help="test every mutant of this file again (e.g. booking/domain/rules.py)")
+    parser.add_argument("--file", action="append", default=[],
+                        help="test every mutant of this file again (e.g. booking/domain/rules.py); repeatable")
+    parser.add_argument("--mutants", action="append", default=[], metavar="GLOB",
+                        help="test these mutants again, by mutmut name or glob "
+                             "(e.g. 'booking.services.accounts.x_set_locale__mutmut_*'); repeatable")
     parser.add_argument("--survivors", action="store_true", help="test the current survivors again")
     parser.add_argument("--report", action="store_true", help="print the last results only")
     parser.add_argument("--no-clean-run", action="store_true",
@@ -215,58 +318,64 @@ def main() -> int:
                         help="run mutmut under nice -n N (default 10; 0 to compete as the other work does)")
     parser.add_argument("--without", action="append", default=[], metavar="TEST_FILE",
                         help="leave this test file out too (a separate stage: the score without it)")
-    parser.add_argument("--report-here", metavar="PASS", help=argparse.SUPPRESS)
+    parser.add_argument("--fresh", action="store_true",
+                        help="test every mutant again, reusing no kill recorded in mutation/ledger/")
+    parser.add_argument("--here", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.report_here:  # inside a pass's stage, where mutmut finds its configuration
-        return 0 if report(args.report_here, float(passes()[args.report_here]["target"])) else 1
+    if args.here:  # inside a pass's stage, where mutmut finds its configuration
+        return inside(*args.here)
 
     ok = True
     for name, settings in passes().items():
         if args.only_pass and name != args.only_pass:
             continue
         folder = stage(name, settings, args.without)
+        generate(folder, args.nice)
         if not args.report:
+            if not args.fresh:
+                print(f"pass {name}: {here(folder, 'seed', folder.name).stdout.strip()} mutants marked killed from "
+                      f"mutation/ledger/{folder.name}.txt (earlier sessions), not tested again")
             names: list[str] = []
-            if args.file:
-                names = [args.file.removesuffix(".py").replace("/", ".") + ".*"]
+            if args.file or args.mutants:
+                names = [f.removesuffix(".py").replace("/", ".") + ".*" for f in args.file] + args.mutants
             elif args.survivors:
-                names = survivors_of(folder, name)
+                names = here(folder, "survivors", folder.name).stdout.split()
+                print(f"pass {name}: {len(names)} survivors to test again")
             elif args.sample:
-                names = sample_of(folder, name, args.sample)
+                names = here(folder, "sample", folder.name, str(args.sample)).stdout.split()
+                print(f"pass {name}: {len(names)} sampled mutants to test ({args.sample} a file)")
             if not ((args.survivors or args.sample) and not names):
                 mutmut(folder, "run", "--max-children", str(args.max_children), *names,
                        clean_run=not args.no_clean_run, niceness=args.nice)
-        ok &= subprocess.run([sys.executable, str(Path(__file__).resolve()), "--report-here", name],
-                             cwd=folder).returncode == 0
+        ok &= here(folder, "report", folder.name, name).returncode == 0
     return 1 if args.check and not ok else 0
 
 
-def survivors_of(folder: Path, name: str) -> list[str]:
-    found = subprocess.run(
-        [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); import run; "
-         "print('\\n'.join(m for s in run.collect(run.equivalents()) for m in s.survivors))", str(HERE)],
-        cwd=folder, capture_output=True, text=True, check=True).stdout.split()
-    print(f"pass {name}: {len(found)} survivors to test again")
-    return found
+def inside(action: str, stage_name: str, *rest: str) -> int:
+    """The steps that read mutmut's data, run in the stage folder (cwd) of `stage_name`."""
+    if action == "seed":
+        print(seed(stage_name))
+    elif action == "survivors":
+        print("\n".join(m for s in collect(equivalents(), stage_name) for m in s.survivors))
+    elif action == "sample":
+        print("\n".join(unchecked_sample(stage_name, int(rest[0]))))
+    elif action == "record":
+        record(stage_name)
+    elif action == "report":
+        return 0 if report(rest[0], stage_name, float(passes()[rest[0]]["target"])) else 1
+    return 0
 
 
-def sample_of(folder: Path, name: str, size: int) -> list[str]:
-    """The first `size` mutants of each file in a fixed shuffled order that are not checked yet."""
-    found = subprocess.run(
-        [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); import run; "
-         "print('\\n'.join(run.unchecked_sample(int(sys.argv[2]))))", str(HERE), str(size)],
-        cwd=folder, capture_output=True, text=True, check=True).stdout.split()
-    print(f"pass {name}: {len(found)} sampled mutants to test ({size} a file)")
-    return found
+def shuffled(mutant: str) -> str:
+    """The key of --sample's fixed shuffled order."""
+    return hashlib.sha256(mutant.encode()).hexdigest()
 
 
-def unchecked_sample(size: int) -> list[str]:
+def unchecked_sample(stage_name: str, size: int) -> list[str]:
     """Inside a stage: the sample of every file (see --sample), less the mutants already checked."""
-    import hashlib
-
     chosen = []
-    for s in collect({}):
-        order = sorted(s.statuses, key=lambda m: hashlib.sha256(m.encode()).hexdigest())
+    for s in collect({}, stage_name):
+        order = sorted(s.statuses, key=shuffled)
         chosen += [m for m in order[:size] if s.statuses[m] == "not checked"]
     return chosen
 

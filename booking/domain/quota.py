@@ -15,8 +15,9 @@ def busiest_week(
     """Hours booked in the fullest rolling 7 days that include part of `new`, and new's share.
 
     The booked time in a sliding window is piecewise linear in the window's start;
-    its maxima lie where a window starts with a booking or ends with one, so
-    those windows (and the two that just hold `new`) are the only candidates.
+    its maxima lie where a window starts with a booking or ends with one, or at
+    the ends of the range of windows that meet `new` (the windows holding only its
+    first or its last microsecond), so those are the only candidates.
     Each candidate's booked time is B(end) − B(start), where B(t) is the time booked
     before t, read from sorted starts and ends with running sums: O(n log n) in all,
     not a sum over every booking for every candidate.
@@ -34,14 +35,23 @@ def busiest_week(
         n_started, n_ended = bisect_left(starts, t), bisect_left(ends, t)
         return (n_started * t - start_sums[n_started]) - (n_ended * t - end_sums[n_ended])
 
+    def window(window_start: int) -> tuple[int, int]:
+        total = booked_before(window_start + week) - booked_before(window_start)
+        share = max(0, min(window_start + week, new_end) - max(window_start, new_start))
+        return total, total - share
+
     best = (0, 0)  # (total, of which already booked before `new`), fullest first
     for window_start in {s for s, _e in everything} | {e - week for _s, e in everything}:
-        window_end = window_start + week
-        if not (window_start < new_end and new_start < window_end):
-            continue
-        total = booked_before(window_end) - booked_before(window_start)
-        share = max(0, min(window_end, new_end) - max(window_start, new_start))
-        best = max(best, (total, total - share))
+        if window_start < new_end and new_start < window_start + week:
+            best = max(best, window(window_start))
+    # The windows that meet `new` start in (new_start − week, new_end). When the member's own
+    # bookings overlap each other (two desks at once), the booked time may grow towards either
+    # end of that range: the windows holding only the first or the last microsecond of `new`
+    # count too, when they are fuller (a tie keeps the window found above).
+    for window_start in (new_start - week + 1, new_end - 1):
+        edge = window(window_start)
+        if edge[0] > best[0]:
+            best = edge
     return best[0] / 3_600_000_000, (best[0] - best[1]) / 3_600_000_000
 
 

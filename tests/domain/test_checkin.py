@@ -113,9 +113,10 @@ def test_attendee_data_is_removed_the_retention_period_after_the_end(now, due):
     assert is_due_for_anonymising(END, 30, now) is due
 
 
-def test_retention_cannot_be_negative():
-    with pytest.raises(ValueError):
+def test_retention_cannot_be_negative_but_may_be_none_at_all():
+    with pytest.raises(ValueError, match="^retention cannot be negative$"):
         anonymise_at(END, -1)
+    assert anonymise_at(END, 0) == END
 
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # Tuesday 17:00 in Tokyo
@@ -153,3 +154,63 @@ def test_the_door_opens_three_hours_before_the_start_and_closes_at_the_end_of_th
     assert not is_door_open(start, end, "Asia/Tokyo", datetime(2026, 12, 11, 0, 0, tzinfo=tokyo))
     early = datetime(2026, 12, 10, 1, 0, tzinfo=tokyo)  # never the evening before
     assert not is_door_open(early, early + timedelta(hours=1), "Asia/Tokyo", early - timedelta(hours=2))
+
+
+def test_an_early_morning_events_door_opens_at_local_midnight_not_the_evening_before():
+    from booking.domain.checkin import door_window
+
+    tokyo = ZoneInfo("Asia/Tokyo")
+    start = datetime(2026, 12, 10, 1, 0, tzinfo=tokyo)
+    opens, closes = door_window(start, start + timedelta(hours=1), "Asia/Tokyo")
+    assert opens == datetime(2026, 12, 10, 0, 0, tzinfo=tokyo) and closes == datetime(2026, 12, 11, 0, 0, tzinfo=tokyo)
+    assert opens.tzinfo is UTC and closes.tzinfo is UTC
+
+
+def test_a_registration_made_at_the_reminder_instant_gets_no_reminder():
+    send_at = reminder_at(START, "Asia/Tokyo")
+    assert not is_reminder_due(START, "Asia/Tokyo", send_at, send_at + timedelta(minutes=1))
+    assert is_reminder_due(START, "Asia/Tokyo", send_at - timedelta(seconds=1), send_at)
+
+
+def test_the_reminder_time_of_day_can_be_chosen():
+    from datetime import time
+
+    evening = reminder_at(START, "Asia/Tokyo", time(18))
+    assert evening == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    early = datetime(2026, 11, 29, tzinfo=UTC)
+    assert not is_reminder_due(START, "Asia/Tokyo", early, evening - timedelta(seconds=1), time(18))
+    assert is_reminder_due(START, "Asia/Tokyo", early, evening, time(18))
+
+
+def test_the_reminder_day_is_the_day_before_on_the_local_calendar_not_the_utc_one():
+    early = datetime(2026, 12, 1, 7, 0, tzinfo=ZoneInfo("Asia/Tokyo"))  # still 30 November in UTC
+    send_at = reminder_at(early, "Asia/Tokyo")
+    assert send_at == datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo")) and send_at.tzinfo is UTC
+
+
+def test_a_code_carries_the_first_35_random_bits_most_significant_first():
+    from booking.domain.checkin import DATA_LENGTH
+
+    assert new_code(bytes(5))[:DATA_LENGTH] == "0000000"
+    assert new_code(b"\xff" * 5)[:DATA_LENGTH] == "ZZZZZZZ"
+    assert new_code(bytes([0b00001000, 0, 0, 0, 0]))[:DATA_LENGTH] == "1000000"
+    assert new_code(bytes([0, 0, 0, 0, 0b00100000]))[:DATA_LENGTH] == "0000001"
+    assert new_code(bytes([0, 0, 0, 0, 0b00011111]) + b"\xff")[:DATA_LENGTH] == "0000000"  # bits past 35 unused
+    number = 0x123456789A >> 5
+    assert new_code(bytes([0x12, 0x34, 0x56, 0x78, 0x9A])) == "".join(
+        ALPHABET[(number >> (5 * (6 - i))) & 31] for i in range(7)) + CODE[-1]
+
+
+def test_too_few_random_bytes_are_refused():
+    with pytest.raises(ValueError, match="^a check-in code needs 5 random bytes$"):
+        new_code(bytes(4))
+
+
+def test_the_check_character_needs_exactly_seven_characters():
+    from booking.domain.checkin import check_character
+
+    assert check_character(CODE[:7]) == CODE[7]
+    for wrong in (CODE[:6], CODE[:7] + "0"):
+        with pytest.raises(ValueError):
+            check_character(wrong)
+

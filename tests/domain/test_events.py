@@ -8,6 +8,7 @@ import pytest
 
 from booking.domain.events import (
     AgendaSlot,
+    EventProblem,
     Waiting,
     agenda_problems,
     capacity_problems,
@@ -15,8 +16,10 @@ from booking.domain.events import (
     is_registration_open,
     needs_confirmation,
     offer_deadline,
+    party_can_ever_fit,
     placement,
     promote,
+    shifted_agenda,
     window_problems,
 )
 from tests.domain.builders import at
@@ -121,3 +124,69 @@ def test_registration_closes_after_it_opens_and_by_the_end_of_the_event():
     assert window_problems(at(9), at(17), at(18, 45)) == []
     assert [p.code for p in window_problems(at(9), at(9), at(18, 45))] == ["window"]
     assert [p.code for p in window_problems(at(9), at(19), at(18, 45))] == ["window"]
+
+
+def test_registration_may_close_exactly_when_the_event_ends_and_says_which_field_is_wrong():
+    assert window_problems(at(9), at(18, 45), at(18, 45)) == []
+    assert window_problems(at(9), at(8), at(18, 45)) == [
+        EventProblem("window", "Registration must close after it opens.", "registration_closes")
+    ]
+    assert window_problems(at(9), at(18, 46), at(18, 45)) == [
+        EventProblem("window", "Registration must close by the end of the event.", "registration_closes")
+    ]
+
+
+@pytest.mark.parametrize(("capacity", "party", "fits"), [(30, 30, True), (30, 1, True), (30, 31, False)])
+def test_a_party_larger_than_the_whole_event_can_never_be_seated(capacity, party, fits):
+    assert party_can_ever_fit(capacity, party) is fits
+
+
+def test_a_moved_booking_moves_its_agenda_by_the_same_offset():
+    slots = [AgendaSlot(at(17), 20), AgendaSlot(at(17, 20), 50), AgendaSlot(at(18, 15), 30)]
+    moved = shifted_agenda(at(17), at(10, day=1), at(11, 45, day=1), slots)
+    assert moved == [AgendaSlot(at(10, day=1), 20), AgendaSlot(at(10, 20, day=1), 50),
+                     AgendaSlot(at(11, 15, day=1), 30)]
+
+
+def test_an_agenda_that_no_longer_fits_a_shorter_booking_refuses_the_move():
+    slots = [AgendaSlot(at(17), 20), AgendaSlot(at(18, 15), 30)]
+    assert shifted_agenda(at(17), at(10), at(11, 44), slots) is None
+    assert shifted_agenda(at(17), at(10), at(11, 45), slots) is not None
+
+
+def test_a_moved_agenda_keeps_overlaps_it_already_had():
+    slots = [AgendaSlot(at(17), 30), AgendaSlot(at(17, 20), 20)]
+    assert shifted_agenda(at(17), at(9), at(10), slots) == [AgendaSlot(at(9), 30), AgendaSlot(at(9, 20), 20)]
+
+
+def test_a_party_of_nobody_is_refused():
+    with pytest.raises(ValueError, match="^a party has at least one person$"):
+        placement(30, 0, 0)
+
+
+def test_each_capacity_problem_says_what_is_wrong_with_its_number():
+    assert capacity_problems(1, 80, 1) == [] and capacity_problems(12, 12, 12) == []
+    assert capacity_problems(0, 80, 0) == [EventProblem("capacity", "The capacity must be at least 1.", "capacity")]
+    assert capacity_problems(10, None, 0) == [
+        EventProblem(
+            "max_people",
+            "This space has no maximum number of people set; staff set it before events take registrations.",
+            "capacity",
+        )
+    ]
+    assert capacity_problems(81, 80, 0) == [
+        EventProblem("max_people", "This space admits at most %(limit)s people.", "capacity", (("limit", 80),))
+    ]
+    assert capacity_problems(10, 80, 12) == [
+        EventProblem("seats_taken", "%(taken)s seats are already taken.", "capacity", (("taken", 12),))
+    ]
+
+
+def test_agenda_problems_name_the_item_by_its_number_as_given_even_out_of_order():
+    slots = [AgendaSlot(at(18), 30), AgendaSlot(at(17), 20), AgendaSlot(at(17, 10), 20), AgendaSlot(at(18, 40), 10)]
+    assert agenda_problems(*KICK_OFF, slots) == [
+        EventProblem("agenda_outside", "Agenda item %(number)s lies outside the booking.", "agenda-4",
+                     (("number", 4),)),
+        EventProblem("agenda_overlap", "Agenda item %(number)s overlaps the one before it.", "agenda-3",
+                     (("number", 3),)),
+    ]

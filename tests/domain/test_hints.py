@@ -11,6 +11,7 @@ from booking.domain.hints import (
     FreeStarts,
     count_free_starts,
     day_start_facts,
+    day_starts,
     first_free_start,
     free_start_count,
     free_starts_by_day,
@@ -129,3 +130,61 @@ def test_a_policy_with_no_opening_hours_is_never_open_and_no_day_has_a_start():
     assert all(day_starts(date(2030, 6, 3) + timedelta(days=n), timedelta(minutes=30), closed) == []
                for n in range(7))
     assert not is_never_open(Policy(opening={4: ((time(9), time(12)),)}))
+
+
+def test_the_first_free_start_over_days_skips_taken_and_too_soon_starts():
+    holds = [hold(at(9), at(12)), hold(at(13), at(18)), hold(at(9, day=1), at(10, day=1), booking_id=101)]
+    facts = day_start_facts(MONDAY, ROOM, holds, []) + day_start_facts(MONDAY + timedelta(days=1), ROOM, holds, [])
+    assert first_free_start(facts, ROOM, EARLY) == at(10, day=1)
+    # at 10:10 on Tuesday with an hour of notice, 11:30 is the first start far enough ahead
+    assert first_free_start(facts, policy(min_notice_minutes=60), at(10, 10, day=1)) == at(11, 30, day=1)
+    assert first_free_start(facts, ROOM, at(18, day=1)) is None
+    assert first_free_start((), ROOM, EARLY) is None
+
+
+def test_each_hint_names_its_free_starts_in_local_time():
+    from booking.domain.values import Conflict
+
+    assert hint_conflict(FreeStarts(before=at(9), after=at(14)), ROOM) == Conflict(
+        "hint", "Free starts that day: %(before)s (earlier) or %(after)s (later).",
+        {"before": "09:00", "after": "14:00"})
+    assert hint_conflict(FreeStarts(before=at(9, 30)), ROOM) == Conflict(
+        "hint", "The nearest free start that day is %(before)s (earlier).", {"before": "09:30"})
+    assert hint_conflict(FreeStarts(after=at(16)), ROOM) == Conflict(
+        "hint", "The nearest free start that day is %(after)s (later).", {"after": "16:00"})
+    later = MONDAY + timedelta(days=2)
+    assert hint_conflict(FreeStarts(first_free_day=later, first_free_start=at(13, day=2)), ROOM) == Conflict(
+        "hint", "That day is full; the first day with a free time is %(day)s (from %(start)s).",
+        {"day": later, "start": "13:00"})
+    assert hint_conflict(FreeStarts(first_free_day=later), ROOM) is None
+    assert hint_conflict(FreeStarts(), ROOM) is None
+
+
+def test_day_starts_are_the_grid_starts_whose_booking_ends_inside_its_opening_period():
+    hour = timedelta(hours=1)
+    assert day_starts(MONDAY, hour, ROOM) == [at(9), at(9, 30), at(10), at(10, 30), at(11),
+                                              at(13), at(13, 30), at(14), at(14, 30), at(15), at(15, 30),
+                                              at(16), at(16, 30), at(17)]
+    assert day_starts(MONDAY + timedelta(days=5), hour, ROOM) == []  # Saturday: closed
+
+
+EARLY_MORNINGS = policy(opening={day: ((time(7), time(10)),) for day in range(7)})  # 07:00 Tokyo is 22:00 UTC
+
+
+def test_hints_look_on_the_spaces_local_day_not_the_utc_one():
+    holds = [hold(at(7), at(8))]
+    found = free_starts_near(request(at(7), at(8)), EARLY_MORNINGS, holds, [], EARLY)
+    assert found == FreeStarts(before=None, after=at(8))
+    assert next_free_start(EARLY_MORNINGS, holds, [], at(6)) == at(8)
+
+
+def test_the_first_free_day_is_searched_from_tomorrow_for_search_days_days():
+    full = [hold(at(7, day=n), at(10, day=n), booking_id=100 + n) for n in range(4)]
+    wish = request(at(7), at(8))
+    assert free_starts_near(wish, EARLY_MORNINGS, full[:1], [], EARLY) == FreeStarts(
+        first_free_day=MONDAY + timedelta(days=1), first_free_start=at(7, day=1))
+    assert free_starts_near(wish, EARLY_MORNINGS, full, [], EARLY, search_days=4) == FreeStarts(
+        first_free_day=MONDAY + timedelta(days=4), first_free_start=at(7, day=4))
+    assert free_starts_near(wish, EARLY_MORNINGS, full, [], EARLY, search_days=3) == FreeStarts()
+    assert next_free_start(EARLY_MORNINGS, full, [], at(6), search_days=3) is None
+    assert next_free_start(EARLY_MORNINGS, full, [], at(6), search_days=4) == at(7, day=4)

@@ -58,3 +58,15 @@ def test_holidays_close_unless_the_space_opened_on_them():
 def test_stored_opening_rows_become_the_policys_week():
     assert opening_of([[0, "13:00", "18:00"], [0, "09:00", "12:00"], [4, "22:00", "02:00"]]) == {
         0: ((time(9), time(12)), (time(13), time(18))), 4: ((time(22), time(2)),)}
+
+
+def test_a_version_keeps_its_start_in_utc():
+    from zoneinfo import ZoneInfo
+
+    version = RulesVersion(datetime(2026, 6, 2, 9, tzinfo=ZoneInfo("Asia/Tokyo")), Policy())
+    assert version.valid_from == at(2, 0) and version.valid_from.tzinfo is UTC
+
+
+def test_a_closure_removed_the_moment_it_began_never_closed_anything():
+    removed = [RemovedClosure(ClosedRange(at(5), at(7), "never"), removed_at=at(5))]
+    assert closures_in_force([], removed) == []

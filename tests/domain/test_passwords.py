@@ -37,4 +37,27 @@ def test_sixty_four_characters_are_allowed_and_more_than_128_refused():
     assert len(phrase) == 64 and password_problem(phrase) is None
     assert password_problem((phrase * 2)[:MAX_LENGTH]) is None
     problem = password_problem(phrase * 3)
-    assert problem is not None and problem.message == TOO_LONG
+    assert problem is not None and problem.message == TOO_LONG and problem.params == {"max": MAX_LENGTH}
+
+
+def test_a_password_made_of_parts_of_the_users_address_is_refused():
+    address = "Zqvorbex.Kelmundra@Plixo.example"
+    assert password_problem("plixokelmundra") is None
+    problem = password_problem("plixokelmundra", [address])
+    assert problem is not None and problem.message == TOO_COMMON
+
+
+def test_known_words_are_split_at_spaces_at_signs_and_dots_lower_cased_and_three_letters_at_least():
+    from booking.domain.passwords import _pieces
+
+    assert _pieces(" Ozu Li.Kelmundra@Plixo.example ") == [
+        "ozu li.kelmundra@plixo.example", "ozu", "kelmundra", "plixo", "example"]
+
+
+def test_a_password_zxcvbn_scores_exactly_three_is_accepted():
+    from zxcvbn import zxcvbn
+
+    known = "Zqvorbex.Kelmundra@Plixo.example"
+    words = ["zqvorbex.kelmundra@plixo.example", "zqvorbex", "kelmundra", "plixo", "example"]
+    assert zxcvbn("kelmundraplixo!", user_inputs=words)["score"] == 3
+    assert password_problem("kelmundraplixo!", [known]) is None

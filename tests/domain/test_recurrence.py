@@ -181,3 +181,51 @@ def test_open_ended_series_stop_at_the_cap() -> None:
 )
 def test_rule_as_rrule(rule: RecurrenceRule, text: str) -> None:
     assert rule.as_rrule() == text
+
+
+MONTHLY_NEEDS = "a monthly rule needs a month day or an ordinal weekday"
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        (lambda: weekly(0, interval=0, count=2), "interval must be at least 1"),
+        (lambda: weekly(0), "give exactly one of until and count"),
+        (lambda: weekly(0, count=2, until=date(2027, 1, 1)), "give exactly one of until and count"),
+        (lambda: weekly(0, count=0), "count must be 1–366"),
+        (lambda: weekly(0, count=367), "count must be 1–366"),
+        (lambda: weekly(count=2), "a weekly rule needs weekdays 0–6"),
+        (lambda: weekly(0, 7, count=2), "a weekly rule needs weekdays 0–6"),
+        (lambda: RecurrenceRule(Freq.MONTHLY, month_day=0, count=2), MONTHLY_NEEDS),
+        (lambda: RecurrenceRule(Freq.MONTHLY, month_day=32, count=2), MONTHLY_NEEDS),
+    ],
+)
+def test_a_rule_that_cannot_be_followed_is_refused_saying_why(rule, message):
+    with pytest.raises(InvalidRule) as refused:
+        rule()
+    assert str(refused.value) == message
+
+
+def test_the_bounds_of_a_rule_are_allowed():
+    assert weekly(0, count=1).count == 1 and weekly(0, count=366).count == 366
+    assert weekly(0, 1, 2, 3, 4, 5, 6, count=2).weekdays == (0, 1, 2, 3, 4, 5, 6)
+    assert RecurrenceRule(Freq.MONTHLY, month_day=1, count=2).month_day == 1
+    assert RecurrenceRule(Freq.MONTHLY, month_day=31, count=2).month_day == 31
+
+
+@pytest.mark.parametrize("ordinal", [1, 2, 3, 4, 5, -1])
+def test_a_monthly_rule_takes_the_first_to_fifth_or_last_weekday(ordinal):
+    assert RecurrenceRule(Freq.MONTHLY, weekday=6, ordinal=ordinal, count=2).ordinal == ordinal
+
+
+@pytest.mark.parametrize(("weekday", "ordinal"), [(7, 1), (0, 0), (0, 6), (0, -2)])
+def test_a_monthly_rule_refuses_other_weekdays_and_ordinals(weekday, ordinal):
+    with pytest.raises(InvalidRule, match=MONTHLY_NEEDS):
+        RecurrenceRule(Freq.MONTHLY, weekday=weekday, ordinal=ordinal, count=2)
+
+
+@pytest.mark.parametrize(("start", "end"), [(time(10), time(10)), (time(10), time(9))])
+def test_occurrences_need_an_end_after_the_start(start, end):
+    with pytest.raises(InvalidRule) as refused:
+        occurrences(weekly(0, count=2), date(2027, 1, 4), start, end, 0, ZoneInfo("Asia/Tokyo"))
+    assert str(refused.value) == "the end must be after the start"

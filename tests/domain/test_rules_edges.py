@@ -20,8 +20,8 @@ from booking.domain.rules import (
     next_free_start,
     pick_units,
 )
-from booking.domain.values import ClosedRange, Hold, Policy, Request, Usage, as_utc, plain_value
-from tests.domain.builders import MONDAY, at, hold, policy, request
+from booking.domain.values import ClosedRange, Conflict, Hold, Policy, Request, Usage, as_utc, plain_value
+from tests.domain.builders import EARLY, MONDAY, at, hold, policy, request
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SPRING_SUNDAY = date(2026, 3, 29)  # 02:00 CET jumps to 03:00 CEST
@@ -343,6 +343,13 @@ def test_a_single_half_hour_booking_makes_half_an_hour_in_its_week():
     assert busiest_week((), half_hour) == (0.5, 0.5)
 
 
+def test_the_busiest_week_counts_the_members_other_bookings_besides_the_new_one():
+    booked = [(as_utc(at(9)), as_utc(at(12)))]
+    new = (as_utc(at(10, day=1)), as_utc(at(12, day=1)))
+    assert hours_in_any_week(booked, new) == 5.0
+    assert busiest_week(booked, new) == (5.0, 2.0)
+
+
 def test_the_busiest_week_reports_the_new_bookings_share_of_it():
     booked = ((as_utc(at(9)), as_utc(at(11))),)
     assert busiest_week(booked, (as_utc(at(13)), as_utc(at(14)))) == (3.0, 1.0)
@@ -381,3 +388,77 @@ def test_the_members_own_quota_does_not_change_what_their_cell_offers():
     cell = grid.cell(MONDAY, time(10))
     assert (cell.state, cell.free_count) == (MINE, 3)
     assert grid.cell(MONDAY, time(9)).state == FREE
+
+
+def test_the_busiest_week_finds_a_window_holding_only_the_end_of_the_new_booking():
+    """Bug found by mutation testing: own bookings that overlap (two desks at once) a week after the
+    new booking fill the windows holding its last minutes; the rolling 7 days [Mon 10:59, next Mon
+    10:59) hold 1 + 2 × 59 minutes, not the 1 hour of the window that starts with the new booking."""
+    desks = [(as_utc(at(10, day=7)), as_utc(at(11, day=7)))] * 2
+    new = (as_utc(at(10)), as_utc(at(11)))
+    hour = 3_600_000_000  # µs
+    # [Mon 10:59:59.999999, next Mon 10:59:59.999999): 1 µs of the new booking and 2 × (1 h − 1 µs)
+    assert busiest_week(desks, new) == ((2 * hour - 1) / hour, 1 / hour)
+    conflicts = check_quota(request(at(10), at(11)), policy(quota_hours_per_week=1), Usage(tuple(desks)), EARLY)
+    assert [c.code for c in conflicts] == ["quota"]
+
+
+def test_each_time_rule_explains_itself_by_default_and_gives_bare_codes_when_asked():
+    from booking.domain.rules import BARE, check_horizon, check_notice, check_past
+
+    notice = policy(min_notice_minutes=120, max_days_ahead=30)
+    late = request(at(10), at(11))
+    assert [c.render() for c in check_past(late, notice, at(10, 30))] == [
+        "2030-06-03 10:00 has already passed; choose a later time."]
+    assert [c.render() for c in check_notice(late, notice, at(9))] == [
+        "Bookings need 120 minutes of notice: start at 2030-06-03 11:00 or later."]
+    assert [c.render() for c in check_horizon(request(at(10, day=43), at(11, day=43)), notice, at(9))] == [
+        "Bookings open at most 30 days ahead: start on 2030-07-03 or earlier."]
+    assert [c.code for c in check_time_window(late, notice, at(9))] == ["notice"]
+    assert check_time_window(late, notice, at(9))[0].message != ""
+    assert check_time_window(late, notice, at(10, 30), detail=False) == [BARE["past"]]
+    assert check_time_window(late, notice, at(9), detail=False) == [BARE["notice"]]
+    far = request(at(10, day=43), at(11, day=43))
+    assert check_time_window(far, notice, at(9), detail=False) == [BARE["horizon"]]
+
+
+def test_a_request_explains_every_conflict_and_suggests_a_start_unless_told_otherwise():
+    held = [hold(at(10), at(11))]
+    closures = [ClosedRange(at(10, 30), at(11), "maintenance")]
+    assert [c.render() for c in check_request(request(at(10), at(11)), policy(), held, closures, EARLY)] == [
+        "The space is closed from 2030-06-03 10:30 to 2030-06-03 11:00 (maintenance).",
+        "2030-06-03 10:00–11:00 overlaps another booking (setup and teardown included). "
+        "The next possible start that day is 11:00.",
+    ]
+    assert [c.render() for c in check_request(request(at(10), at(11)), policy(), held, [], EARLY, suggest=False)] == [
+        "2030-06-03 10:00–11:00 overlaps another booking (setup and teardown included)."]
+    notice = check_request(request(at(10), at(11)), policy(min_notice_minutes=120), [], [], at(9))
+    assert [c.render() for c in notice] == ["Bookings need 120 minutes of notice: start at 2030-06-03 11:00 or later."]
+    bare = check_request(request(at(10), at(11)), policy(), held, closures, at(10, 30), detail=False)
+    assert [(c.code, c.message, dict(c.params)) for c in bare] == [
+        ("closed", "", {}), ("past", "", {}), ("overlap", "", {})]
+
+
+def test_a_request_ending_when_it_starts_is_refused_as_a_duration():
+    assert check_request(request(at(10), at(10)), policy(), [], [], EARLY) == [
+        Conflict("duration", "The end must be after the start.", {})]
+
+
+def test_the_busiest_week_finds_a_window_holding_only_the_start_of_the_new_booking():
+    hour = 3_600_000_000  # µs
+    desks = [(as_utc(at(10, day=-7)), as_utc(at(11, day=-7)))] * 2
+    new = (as_utc(at(10)), as_utc(at(11)))
+    # [last Mon 10:00:00.000001, Mon 10:00:00.000001): 2 × (1 h − 1 µs) and 1 µs of the new booking;
+    # the week ending exactly when the new booking starts does not include it
+    assert busiest_week(desks, new) == ((2 * hour - 1) / hour, 1 / hour)
+
+
+def test_an_instant_whose_zone_gives_no_offset_is_refused():
+    from datetime import tzinfo
+
+    class NoOffset(tzinfo):
+        def utcoffset(self, dt):
+            return None
+
+    with pytest.raises(ValueError, match="^the rules need aware datetimes$"):
+        as_utc(datetime(2030, 1, 1, tzinfo=NoOffset()))

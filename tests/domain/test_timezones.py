@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.domain.grid import FREE, TAKEN, build_week
+from booking.domain.grid import FREE, TAKEN, build_week, week_times
 from booking.domain.rules import (
     check_duration,
     check_grid,
@@ -191,3 +191,23 @@ def test_the_horizon_counts_tokyo_days_not_utc_days():
     already_3_june = utc(2030, 6, 2, 15, 0)  # midnight in Tokyo: 30 days ahead
     assert codes(check_time_window(booking, tokyo_policy(), still_2_june)) == ["horizon"]
     assert check_time_window(booking, tokyo_policy(), already_3_june) == []
+
+
+def test_each_run_of_the_repeated_hour_starts_at_its_own_instant_and_other_rows_have_none():
+    grid = build_week(berlin_policy(), date(2026, 10, 19), [], [], [], EARLIER)
+    # (an instant in a repeated hour never equals one of another zone in Python: compared in UTC)
+    assert grid.repeated_start(time(2)) == utc(2026, 10, 25, 0)  # 02:00 CEST
+    assert grid.repeated_start(time(2, 30, fold=1)) == utc(2026, 10, 25, 1, 30)  # 02:30 CET
+    assert grid.repeated_start(time(1, 30)) is None and grid.repeated_start(time(3)) is None
+    ordinary = build_week(berlin_policy(), date(2026, 10, 12), [], [], [], EARLIER)
+    assert ordinary.repeated_start(time(2)) is None
+
+
+def test_the_week_rows_repeat_the_hour_a_clock_change_repeats_and_no_other():
+    autumn_week = [date(2026, 10, 19) + timedelta(days=n) for n in range(7)]
+    rows = week_times(berlin_policy(), autumn_week)
+    assert rows == build_week(berlin_policy(), date(2026, 10, 19), [], [], [], EARLIER).times
+    assert [(t, t.fold) for t in rows if t.fold] == [(time(2), 1), (time(2, 30), 1)]
+    ordinary = week_times(berlin_policy(), autumn_week[:6])
+    assert len(ordinary) == len(rows) - 2 and not any(t.fold for t in ordinary)
+    assert week_times(berlin_policy(), [SPRING_SUNDAY]) == ordinary

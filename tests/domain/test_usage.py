@@ -14,6 +14,8 @@ from booking.domain.usage import (
     Booked,
     booked_unit_minutes,
     heatmap,
+    local_hours,
+    minutes_by_hour,
     occupancy,
     open_unit_minutes,
     peak_units,
@@ -140,3 +142,24 @@ def test_a_closed_holiday_removes_the_whole_local_day() -> None:
     start, end = datetime(2026, 5, 4, tzinfo=tz), datetime(2026, 5, 6, tzinfo=tz)
     closed = holiday_closures({date(2026, 5, 4): "みどりの日"}, policy)
     assert open_unit_minutes(policy, closed, start, end) == 4 * 9 * 60
+
+
+def test_minutes_are_counted_per_local_hour_times_units_and_only_inside_the_pieces() -> None:
+    tokyo = ZoneInfo("Asia/Tokyo")
+
+    def at(hour: int, minute: int = 0) -> datetime:
+        return datetime(2026, 6, 8, hour, minute, tzinfo=tokyo).astimezone(UTC)  # a Monday
+
+    pieces = local_hours(Policy(timezone="Asia/Tokyo"), at(9), at(12))
+    spans = [((at(9, 30), at(10, 15)), 2), ((at(11), at(13)), 1), ((at(8), at(9, 15)), 3), ((at(13), at(14)), 5)]
+    assert minutes_by_hour(pieces, spans) == {(0, 9): 30 * 2 + 15 * 3, (0, 10): 15 * 2, (0, 11): 60}
+    assert minutes_by_hour(pieces, []) == {}
+    assert minutes_by_hour(pieces, [((at(10), at(10)), 4)]) == {}
+
+
+def test_usage_keeps_booked_intervals_in_utc() -> None:
+    tokyo = ZoneInfo("Asia/Tokyo")
+    booked = Booked(datetime(2026, 12, 1, 9, tzinfo=tokyo), datetime(2026, 12, 1, 10, tzinfo=tokyo))
+    assert booked.start_dt == datetime(2026, 12, 1, 0, tzinfo=UTC)
+    assert booked.end_dt == datetime(2026, 12, 1, 1, tzinfo=UTC)
+    assert booked.start_dt.tzinfo is UTC and booked.end_dt.tzinfo is UTC

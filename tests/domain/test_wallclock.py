@@ -87,3 +87,28 @@ def test_the_repeated_hour_lasts_two_real_hours_on_the_wall_clock():
     first_one = wall_instant(NY_AUTUMN, time(1), NEW_YORK, 0)
     two = wall_instant(NY_AUTUMN, time(2), NEW_YORK)
     assert two - first_one == timedelta(hours=2)
+
+
+def test_a_zone_at_utc_reads_utc_plus_zero():
+    assert utc_offset_label(datetime(2027, 1, 1, tzinfo=UTC), ZoneInfo("Europe/London")) == "UTC+00:00"
+
+
+def test_a_skipped_time_is_refused_with_a_message_naming_the_first_valid_time():
+    berlin = ZoneInfo("Europe/Berlin")
+    with pytest.raises(NonexistentTime) as refused:
+        wall_instant(date(2026, 3, 29), time(2, 30), berlin)
+    assert str(refused.value) == "2026-03-29 02:30 does not exist; the first valid time is 03:00"
+    assert refused.value.wall == datetime(2026, 3, 29, 2, 30, tzinfo=berlin)
+    assert refused.value.first_valid == datetime(2026, 3, 29, 3, 0, tzinfo=berlin)
+
+
+def test_a_skipped_time_is_not_a_repeated_one():
+    assert not is_repeated(date(2026, 3, 29), time(2, 30), ZoneInfo("Europe/Berlin"))
+
+
+def test_a_repeated_time_is_its_own_first_valid_time_and_reads_as_its_first_occurrence_by_default():
+    berlin = ZoneInfo("Europe/Berlin")
+    first = first_valid(date(2026, 10, 25), time(2, 30, fold=1), berlin)
+    assert first.tzinfo is berlin and first.astimezone(UTC) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    instant = wall_instant(date(2026, 10, 25), time(2, 30), berlin)
+    assert instant == datetime(2026, 10, 25, 0, 30, tzinfo=UTC) and instant.tzinfo is UTC

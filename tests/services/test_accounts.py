@@ -82,3 +82,69 @@ def test_a_session_id_loads_its_account_into_the_session_as_a_read_would(app, cr
     db.session.remove()
     assert user_for_session(f"{member_id}:{version + 1}") is None
     assert user_for_session(f"{member_id + 1000}:1") is None
+
+
+def test_a_members_language_choice_is_saved(app, create_user):
+    from booking.models import User
+    from booking.services.accounts import set_locale
+
+    member = create_user(locale="ja")
+    other = create_user(locale="ja")
+    set_locale(member, "en")
+    db.session.expire_all()
+    assert db.session.get(User, member.id).locale == "en"
+    assert db.session.get(User, other.id).locale == "ja"
+
+
+def test_choosing_a_language_for_an_account_removed_meanwhile_is_not_found(app, create_user):
+    from booking.models import User
+    from booking.services import NotFound
+    from booking.services.accounts import set_locale
+
+    gone = create_user()
+    db.session.delete(gone)
+    db.session.commit()
+    with pytest.raises(NotFound):
+        set_locale(User(id=gone.id), "en")
+
+
+def test_a_hash_with_old_argon2_settings_is_replaced_at_the_next_sign_in(app, create_user):
+    from argon2 import PasswordHasher
+
+    from booking.models import User
+    from booking.services.accounts import hasher
+
+    old = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(SECRET)
+    member = create_user(email="old@example.jp", password_hash=old)
+    assert authenticate("old@example.jp", SECRET) is not None
+    db.session.expire_all()
+    stored = db.session.get(User, member.id).password_hash
+    assert stored != old and not hasher.check_needs_rehash(stored) and hasher.verify(stored, SECRET)
+
+
+def test_a_sign_up_that_loses_the_race_for_its_address_sends_the_winner_a_notice_and_no_link(app, monkeypatch):
+    """Two sign-ups of one address at once: the later insert meets the unique e-mail, the owner is told."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import IntegrityError
+
+    from booking.models import OutboxMessage, User
+    from booking.services import accounts
+    from booking.services.accounts import register
+
+    real_run_write = accounts.run_write
+    raced = []
+
+    def racing(space_id, work):
+        if not raced:  # the other sign-up commits between this one's look-up and its insert
+            raced.append(True)
+            sign_up("hana@example.jp", locale="en")
+            raise IntegrityError("INSERT INTO users", {}, Exception("UNIQUE constraint failed: users.email"))
+        return real_run_write(space_id, work)
+
+    monkeypatch.setattr(accounts, "run_write", racing)
+    register(Registration(email="Hana@Example.jp", password=SECRET, name="Someone Else"))
+    db.session.expire_all()
+    assert db.session.scalars(select(User.email)).all() == ["hana@example.jp"]
+    sent = db.session.scalars(select(OutboxMessage)).all()
+    assert [(m.kind, m.recipient, m.locale, m.payload["name"]) for m in sent] == [
+        ("account.already_registered", "hana@example.jp", "en", "山田 花子")]

@@ -1,0 +1,179 @@
+"""The mutation ledger (mutation/ledger.py): which recorded outcomes a later session may reuse."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+ledger = _load("mutation_ledger", ROOT / "mutation" / "ledger.py")
+Entry = ledger.Entry
+
+F1, F2 = "aaaaaaaaaaaa", "bbbbbbbbbbbb"
+M1, M2 = "11111111", "22222222"
+NAME = "booking.domain.undo.x_undo_deadline__mutmut_1"
+OTHER = "booking.domain.undo.x_undo_deadline__mutmut_2"
+
+
+def test_the_ledger_is_one_sorted_line_per_mutant_and_reads_back_the_same():
+    entries = {OTHER: Entry(F1, M2, "no tests"), NAME: Entry(F1, M1, "killed")}
+    lines = ledger.format_lines(entries, "ledger of pass domain\nmutant, hashes, status")
+    assert lines == [
+        "# ledger of pass domain",
+        "# mutant, hashes, status",
+        f"{NAME} {F1} {M1} killed",
+        f"{OTHER} {F1} {M2} no-tests",
+    ]
+    assert ledger.parse(lines + ["", "  "]) == entries
+
+
+def test_a_ledger_line_without_four_fields_is_refused_with_its_number():
+    with pytest.raises(ValueError, match="line 2"):
+        ledger.parse(["# header", f"{NAME} {F1} killed"])
+
+
+def test_a_missing_ledger_reads_as_empty_and_a_written_one_reads_back(tmp_path):
+    path = tmp_path / "ledger" / "domain.txt"
+    assert ledger.read(path) == {}
+    ledger.write(path, {NAME: Entry(F1, M1, "caught by type check")}, "pass domain")
+    assert ledger.read(path) == {NAME: Entry(F1, M1, "caught by type check")}
+    assert path.read_text().endswith("caught-by-type-check\n")
+
+
+def test_the_mutant_hash_follows_the_mutated_source():
+    source = "def x_f__mutmut_1(a):\n    return a <= 1\n"
+    assert ledger.mutant_hash(source) == ledger.mutant_hash(source)
+    assert len(ledger.mutant_hash(source)) == 8
+    assert ledger.mutant_hash(source) != ledger.mutant_hash(source.replace("<=", "<"))
+
+
+@pytest.mark.parametrize("status", ["killed", "timeout", "caught by type check"])
+def test_a_recorded_kill_of_an_unchanged_mutant_is_reused(status):
+    assert ledger.reusable({NAME: Entry(F1, M1, status)}, {NAME: (F1, M1)}) == {NAME: status}
+
+
+@pytest.mark.parametrize("status", ["survived", "no tests", "suspicious", "segfault"])
+def test_a_recorded_survivor_is_tested_again(status):
+    assert ledger.reusable({NAME: Entry(F1, M1, status)}, {NAME: (F1, M1)}) == {}
+
+
+@pytest.mark.parametrize(
+    "current",
+    [
+        {NAME: (F2, M1)},  # the function changed
+        {NAME: (F1, M2)},  # same name, another mutation (renumbered)
+        {OTHER: (F1, M1)},  # the mutant is gone
+        {},
+    ],
+)
+def test_a_recorded_kill_of_a_changed_or_vanished_mutant_is_not_reused(current):
+    assert ledger.reusable({NAME: Entry(F1, M1, "killed")}, current) == {}
+
+
+def test_this_sessions_outcome_replaces_the_recorded_one_even_a_kill():
+    recorded = {NAME: Entry(F1, M1, "killed")}
+    assert ledger.merge(recorded, {NAME: (F1, M1)}, {NAME: "survived"}) == {NAME: Entry(F1, M1, "survived")}
+
+
+def test_a_mutant_not_tested_now_keeps_its_record_only_while_unchanged():
+    recorded = {NAME: Entry(F1, M1, "survived"), OTHER: Entry(F1, M2, "killed")}
+    current = {NAME: (F1, M1), OTHER: (F2, M2)}
+    merged = ledger.merge(recorded, current, {NAME: "not checked", OTHER: "not checked"})
+    assert merged == {NAME: Entry(F1, M1, "survived")}
+    assert ledger.statuses(merged, current) == {NAME: "survived", OTHER: "not checked"}
+
+
+def test_a_changed_mutant_tested_now_is_recorded_under_its_new_hashes():
+    recorded = {NAME: Entry(F1, M1, "killed")}
+    assert ledger.merge(recorded, {NAME: (F2, M2)}, {NAME: "killed"}) == {NAME: Entry(F2, M2, "killed")}
+
+
+def test_mutants_that_are_gone_leave_the_ledger():
+    recorded = {NAME: Entry(F1, M1, "killed"), OTHER: Entry(F1, M2, "killed")}
+    assert ledger.merge(recorded, {NAME: (F1, M1)}, {}) == {NAME: Entry(F1, M1, "killed")}
+
+
+MODULE = '''
+def is_due(deadline, now, grace=0):
+    """Whether the deadline has come."""
+    return deadline - grace <= now
+'''
+PYPROJECT = """
+[tool.mutmut]
+source_paths = ["pkg"]
+only_mutate = ["pkg/*"]
+pytest_add_cli_args_test_selection = ["tests"]
+use_git_change_detection = false
+"""
+
+
+@pytest.fixture
+def tiny_stage(tmp_path, monkeypatch):
+    """A stage with a one-function package, its mutants generated; run.py's steps run in it, in process."""
+    from mutmut.configuration import reset_config
+
+    stage = tmp_path / "stage"
+    (stage / "pkg").mkdir(parents=True)
+    (stage / "tests").mkdir()
+    (stage / "pkg" / "__init__.py").write_text("")
+    (stage / "pkg" / "due.py").write_text(MODULE)
+    (stage / "pyproject.toml").write_text(PYPROJECT)
+    run_py = _load("mutation_run", ROOT / "mutation" / "run.py")
+    subprocess.run([sys.executable, "-c", run_py.GENERATE], cwd=stage, check=True, capture_output=True)
+    monkeypatch.chdir(stage)
+    monkeypatch.setattr(run_py, "LEDGER", tmp_path / "ledger")
+    reset_config()
+    yield run_py
+    reset_config()
+
+
+def test_a_new_session_marks_recorded_kills_in_mutmuts_results_and_records_its_own(tiny_stage, tmp_path):
+    """run.py's steps on a one-function package: seed from the ledger, list, record (no test runs)."""
+    run_py, book = tiny_stage, tmp_path / "ledger" / "tiny.txt"
+    assert run_py.seed("tiny") == 0  # no ledger yet
+    assert run_py.unchecked_sample("tiny", 100) == sorted(run_py.checked_now(), key=run_py.shuffled)
+    first, second = sorted(run_py.checked_now())[:2]
+
+    # an earlier session killed the first mutant and saw the second survive
+    current = run_py.current_mutants()["pkg/due.py"]
+    ledger.write(book, {first: Entry(*current[first], "killed"), second: Entry(*current[second], "survived")}, "t")
+    assert run_py.seed("tiny") == 1
+    assert run_py.checked_now()[first] == "killed" and run_py.checked_now()[second] == "not checked"
+    assert [m for s in run_py.collect({}, "tiny") for m in s.survivors] == [second]
+    assert not {first, second} & set(run_py.unchecked_sample("tiny", 100))  # both checked, by the ledger
+    assert set(ledger.read(book)) == {first, second}
+
+    (tmp_path / "stage" / "pkg" / "due.py").write_text(MODULE.replace("<=", "<"))  # the function changes
+    subprocess.run([sys.executable, "-c", run_py.GENERATE], check=True, capture_output=True)
+    assert run_py.seed("tiny") == 0
+    run_py.record("tiny")
+    assert ledger.read(book) == {}
+    assert first in run_py.unchecked_sample("tiny", 100)
+
+
+def test_the_mutant_hash_is_taken_over_the_mutated_functions_generated_source(tiny_stage):
+    run_py = tiny_stage
+    current = run_py.current_mutants()["pkg/due.py"]
+    spans = json.loads(Path("mutants/pkg/due.py.spans").read_text())["spans"]
+    lines = Path("mutants/pkg/due.py").read_text().splitlines(keepends=True)
+    function_hash = json.loads(Path("mutants/pkg/due.py.meta").read_text())["hash_by_function_name"]["x_is_due"]
+    for name, hashes in current.items():
+        start, end = spans[name.rpartition(".")[2]]
+        assert hashes == (function_hash, ledger.mutant_hash("".join(lines[start - 1 : end])))
+    assert len(set(current.values())) == len(current) >= 3
