@@ -159,13 +159,6 @@ def slot_state(facts: SlotFacts, is_out_of_time: bool) -> tuple[str, int]:
     return FREE, facts.free_count
 
 
-def week_times(policy: Policy, days: Sequence[date]) -> tuple[time, ...]:
-    """The rows of the week: wall times, plus a second run for an hour a clock change repeats."""
-    times = grid_times(policy)
-    repeated = [at for at in times if any(len(local_slot_starts(d, at, policy)) == 2 for d in days)]
-    return _with_repeated(times, repeated)
-
-
 def _with_repeated(grid: Sequence[time], repeated: Sequence[time]) -> tuple[time, ...]:
     """The wall times, with a second run (fold=1) of the repeated ones right after the first."""
     times = list(grid)

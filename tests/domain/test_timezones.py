@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.domain.grid import FREE, TAKEN, build_week, week_times
+from booking.domain.grid import FREE, TAKEN, build_week
 from booking.domain.rules import (
     check_duration,
     check_grid,
@@ -204,10 +204,9 @@ def test_each_run_of_the_repeated_hour_starts_at_its_own_instant_and_other_rows_
 
 
 def test_the_week_rows_repeat_the_hour_a_clock_change_repeats_and_no_other():
-    autumn_week = [date(2026, 10, 19) + timedelta(days=n) for n in range(7)]
-    rows = week_times(berlin_policy(), autumn_week)
-    assert rows == build_week(berlin_policy(), date(2026, 10, 19), [], [], [], EARLIER).times
+    rows = build_week(berlin_policy(), date(2026, 10, 19), [], [], [], EARLIER).times
     assert [(t, t.fold) for t in rows if t.fold] == [(time(2), 1), (time(2, 30), 1)]
-    ordinary = week_times(berlin_policy(), autumn_week[:6])
+    ordinary = build_week(berlin_policy(), date(2026, 10, 12), [], [], [], EARLIER).times
     assert len(ordinary) == len(rows) - 2 and not any(t.fold for t in ordinary)
-    assert week_times(berlin_policy(), [SPRING_SUNDAY]) == ordinary
+    spring_monday = SPRING_SUNDAY - timedelta(days=6)
+    assert build_week(berlin_policy(), spring_monday, [], [], [], EARLIER).times == ordinary
