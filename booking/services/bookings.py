@@ -458,14 +458,3 @@ def mark_cancelled(session: Session, booking: Booking, actor: User, now: datetim
     return booking
 
 
-def my_bookings(member: User, now: datetime | None = None) -> tuple[list[Booking], list[Booking]]:
-    """The member's upcoming and past bookings (upcoming soonest first)."""
-    now = now or utcnow()
-    rows = list(
-        db.session.scalars(
-            select(Booking).where(Booking.user_id == member.id).order_by(Booking.start_dt)
-        )
-    )
-    upcoming = [b for b in rows if b.end_dt > now]
-    past = [b for b in reversed(rows) if b.end_dt <= now]
-    return upcoming, past

@@ -7,7 +7,6 @@ cancellation's e-mail, still waiting in the outbox until the undo window closes,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -63,24 +62,13 @@ def can_undo_later(member: User, booking: Booking) -> bool:
     return booking.user_id == member.id and not cancellation_is_final(carries_event(db.session(), booking.id), False)
 
 
-def undoable(member: User, now: datetime | None = None, among: Sequence[Booking] | None = None) -> list[Booking]:
-    """The member's bookings they cancelled themselves within the undo window and may undo, soonest first.
-
-    `among`: the member's upcoming bookings already read at `now` (`bookings.my_bookings`), looked
-    through instead of read again: the my-bookings page then needs no statement for it when
-    nothing was cancelled in the window (profile: its fourth statement; 72159f5 had three).
-    """
+def undoable(member: User, now: datetime | None = None) -> list[Booking]:
+    """The member's bookings they cancelled themselves within the undo window and may undo, soonest first."""
     now = now or utcnow()
-    rows: Iterable[Booking]
-    if among is None:
-        rows = db.session.scalars(
-            select(Booking).where(Booking.user_id == member.id, Booking.status == "cancelled",
-                                  Booking.cancelled_at > now - UNDO_WINDOW, Booking.start_dt > now)
-            .order_by(Booking.start_dt))
-    else:
-        rows = sorted((b for b in among if b.user_id == member.id and b.status == "cancelled"
-                       and b.cancelled_at is not None and b.cancelled_at > now - UNDO_WINDOW and b.start_dt > now),
-                      key=lambda b: b.start_dt)
+    rows = db.session.scalars(
+        select(Booking).where(Booking.user_id == member.id, Booking.status == "cancelled",
+                              Booking.cancelled_at > now - UNDO_WINDOW, Booking.start_dt > now)
+        .order_by(Booking.start_dt))
     session = db.session()
     found = []
     for booking in rows:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from booking.db import utcnow
 from booking.extensions import db
 from booking.models import Booking, BookingEvent
 from booking.services import NotFound, ServiceError, Stale
-from booking.services.bookings import cancel_booking, get_own_booking, my_bookings
+from booking.services.bookings import cancel_booking, get_own_booking
+from booking.services.my_bookings import my_bookings
 from tests.services.conftest import hours, tokyo_day
 
 START = tokyo_day(5) + hours(2)
@@ -86,7 +88,7 @@ def test_my_bookings_splits_upcoming_from_past(create_user, create_space, create
     sooner = create_booking(room, member, START, START + hours(1), title="sooner")
     old = create_booking(room, member, tokyo_day(-10), tokyo_day(-10) + hours(1), title="old")
     create_booking(room, create_user(), START + hours(5), START + hours(6), title="someone else's")
-    upcoming, past = my_bookings(member)
+    upcoming, past, _undoable = my_bookings(member, utcnow())
     assert [b.title for b in upcoming] == [sooner.title, later.title]
     assert [b.title for b in past] == [old.title]
 
