@@ -4,12 +4,19 @@
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/<db> .venv/bin/python -m benchmarks.booking_profile
     PROFILE=1 .venv/bin/python -m benchmarks.booking_profile       # plus cProfile of the POSTs
     HISTORY=2000 .venv/bin/python -m benchmarks.booking_profile    # the posters' bookings made first
+    MAIL_INLINE=1 .venv/bin/python -m benchmarks.booking_profile   # the mail built in the request (profiled)
 
 Seeds the data of benchmarks/run_all.py, signs the 8 posters in through Flask's test client
 (no HTTP server, so no socket noise) and posts run_all's non-conflicting booking forms,
 one poster after the other. Prints the median process CPU milliseconds per POST, the
 median time from the lock taken to the commit done (as run_all records it) and the SQL
-statements run inside the lock of one POST.
+statements run inside the lock of one POST. On PostgreSQL it adds the CPU of this process's
+backends (from /proc) per POST. The mail goes to the log through the process's mail thread,
+whose CPU only partly falls inside a POST's measured span and which cProfile does not see:
+MAIL_INLINE=1 builds and "sends" it in the request, so the figures cover the whole POST.
+The test client keeps each poster's session cookie and never follows the redirect, so the
+confirmation flashes would pile up in it (a cookie growing with every POST): they are
+taken out after each POST, outside the measured span, as a browser reading the next page does.
 """
 
 from __future__ import annotations
@@ -44,7 +51,7 @@ def main() -> None:
         fixture = run_all.seed_product(app, url)
         lock_log = Path(tempfile.mkdtemp()) / "lock.log"
         run_all.record_write_lock_times(lock_log)
-        app = make_app(url, instance)
+        app = make_app(url, instance, **({"MAIL_BACKGROUND": False} if os.environ.get("MAIL_INLINE") else {}))
         clients = []
         for email in fixture.posters:
             client = app.test_client()
@@ -67,6 +74,8 @@ def main() -> None:
             answer = client.post("/spaces/post/book", data=form)
             spent = (time.process_time() - started) * 1000
             assert answer.status_code in (302, 303), (answer.status_code, answer.get_data(as_text=True)[:2000])
+            with client.session_transaction() as session:
+                session.pop("_flashes", None)
             return spent
 
         history = int(os.environ.get("HISTORY") or 0)
@@ -75,13 +84,17 @@ def main() -> None:
         for _ in range(40):
             post()
         lock_log.write_text("")
+        backends = backend_pids(app, url)
+        backend_before = run_all.cpu_seconds(backends)
         with lock_cpu() as in_lock:
             spent = [post() for _ in range(POSTS)]
+        backend_ms = (run_all.cpu_seconds(backends) - backend_before) * 1000 / POSTS
         held = [float(line.split()[0]) for line in lock_log.read_text().splitlines() if line.endswith("space")]
         print(f"{run_all.engine_label(url)}: {POSTS} POSTs after {history} of history: "
               f"CPU median {statistics.median(spent):.2f} ms; lock median {statistics.median(held):.2f} ms, "
               f"p99 {sorted(held)[int(len(held) * 0.99)]:.2f} ms; CPU inside the lock median "
-              f"{statistics.median(in_lock):.2f} ms; calls inside the lock per POST {calls_in_lock(post):,}")
+              f"{statistics.median(in_lock):.2f} ms; PostgreSQL backends' CPU per POST {backend_ms:.2f} ms; "
+              f"calls inside the lock per POST {calls_in_lock(post):,}; calls per POST {calls_per_post(post):,}")
         with app.app_context():
             from booking.extensions import db
 
@@ -109,6 +122,22 @@ def main() -> None:
             stats = pstats.Stats(profile)
             stats.sort_stats("cumulative").print_stats(70)
             stats.sort_stats("tottime").print_stats(30)
+
+
+def backend_pids(app: Any, url: str) -> list[int]:
+    """The PostgreSQL backends serving this process's connections (none on SQLite)."""
+    if not url.startswith("postgresql"):
+        return []
+    from sqlalchemy import text
+
+    from booking.extensions import db
+
+    with app.app_context():
+        with db.engine.connect() as conn:
+            return [int(pid) for pid in conn.execute(text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND backend_type = 'client backend'")).scalars()] + [int(conn.execute(
+                    text("SELECT pg_backend_pid()")).scalar_one())]
 
 
 @contextmanager
@@ -141,6 +170,16 @@ def lock_cpu() -> Iterator[list[float]]:
     finally:
         transactions.write_transaction = original
         event.remove(Session, "after_commit", committed)
+
+
+def calls_per_post(post: Any, posts: int = 20) -> int:
+    """Python function calls of a whole POST, with MAIL_INLINE=1 its mail too (the machine's load does not move it)."""
+    profile = cProfile.Profile(time.process_time)
+    profile.enable()
+    for _ in range(posts):
+        post()
+    profile.disable()
+    return int(pstats.Stats(profile).total_calls) // posts  # type: ignore[attr-defined]
 
 
 def calls_in_lock(post: Any, posts: int = 20) -> int:

@@ -128,7 +128,7 @@ def _build(message: outbox.Claimed, sender: str, domain: str) -> Any:
     with force_locale(message.locale):
         subject, body = outbox.renderer_for(message.kind)(message.payload, message.locale)
     draft = mail.Mail(to=message.recipient, subject=subject, body=body, attachments=message.attachments)
-    return mail.build(draft, sender, message_id=f"<{message.message_uuid}@{domain}>")
+    return mail.compose(draft, sender, message_id=f"<{message.message_uuid}@{domain}>")
 
 
 def deliver_leased(app: Flask, claimed: Sequence[outbox.Claimed]) -> int:

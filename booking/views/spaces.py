@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from booking.db import utcnow
 from booking.domain.grid import week_start
 from booking.domain.wallclock import NonexistentTime, wall_instant
-from booking.forms import BookingForm, desk_count
+from booking.forms import BookingForm, booking_form, desk_count
 from booking.models import Space
 from booking.services import bookings, public_events, spaces
 from booking.views.form_html import booking_fields_html
@@ -84,7 +84,7 @@ def book(slug: str) -> str | Response | tuple[str, int]:
     space = spaces.get_space(slug) if request.method == "POST" else spaces.get_space_settings(slug)
     if not current_user.is_verified:
         return render_template("bookings/verify_first.html"), 403
-    form = BookingForm(can_override=current_user.is_staff, zone=space.timezone, desks=desk_count(space))
+    form = booking_form(current_user.is_staff, zone=space.timezone, desks=desk_count(space))
     if request.method == "GET":
         _prefill(form, space)
     if not form.validate_on_submit():
