@@ -10,7 +10,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
+
+from flask import current_app
 
 V = TypeVar("V")
 
@@ -54,3 +56,16 @@ class BoundedCache(Generic[V]):
         with self._lock:
             self._entries.clear()
             self.used = 0
+
+
+def app_cache(name: str, max_size: int, size: Callable[[V], int] | None = None) -> BoundedCache[V]:
+    """The current app's cache `name`, made on first use and kept in `app.extensions[name]`.
+
+    One per app and worker process, as the data its keys count on belongs to the app's database.
+    `max_size` and `size` are BoundedCache's (1 per value when `size` is None).
+    """
+    extensions = current_app.extensions
+    found = extensions.get(name)
+    if found is None:
+        found = extensions.setdefault(name, BoundedCache(max_size) if size is None else BoundedCache(max_size, size))
+    return cast(BoundedCache[V], found)

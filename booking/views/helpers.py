@@ -10,11 +10,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g, render_template, request, url_for
+from flask import Flask, g, render_template, request, url_for
 from flask_babel import get_locale, get_translations, gettext, lazy_gettext, ngettext
 from markupsafe import Markup, escape
 
-from booking.caches import BoundedCache
+from booking.caches import BoundedCache, app_cache
 from booking.dates import format_day, format_month, format_span, format_when, localise
 from booking.domain.passwords import MIN_LENGTH
 from booking.domain.values import N_, Conflict, YearMonth
@@ -95,9 +95,7 @@ def site_header(user: Any, page_request: Any, csrf_token: Callable[[], str]) -> 
     signed_in = bool(user.is_authenticated)
     is_staff = signed_in and bool(user.is_staff)
     key = (locale_code(), request.script_root, signed_in, is_staff)
-    headers = current_app.extensions.get("booking_site_headers")
-    if headers is None:
-        headers = current_app.extensions["booking_site_headers"] = BoundedCache(MAX_KEPT_HEADERS)
+    headers: BoundedCache[tuple[str, ...]] = app_cache("booking_site_headers", MAX_KEPT_HEADERS)
     parts = headers.get(key)
     if parts is None:
         slots = {name: Markup(f"\ue000{_HEADER_SECRET}{name}\ue001") for name in ("name", "csrf", "next")}

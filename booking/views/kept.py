@@ -14,11 +14,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Hashable
 
-from flask import current_app, request
+from flask import request
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from booking.caches import BoundedCache
+from booking.caches import BoundedCache, app_cache
 from booking.views.helpers import locale_code
 
 # Characters no page text carries, with a per-process secret so that no text a person typed can pose as it.
@@ -40,10 +40,8 @@ def kept_body(cache_name: str, max_characters: int, key: Hashable, render: Calla
     value the body shows besides the language, the script root and the token. Each cache
     (`app.extensions[cache_name]`) keeps at most `max_characters` of bodies per app and worker.
     """
-    caches = current_app.extensions
-    cache: BoundedCache[tuple[str, ...]] | None = caches.get(cache_name)
-    if cache is None:
-        cache = caches[cache_name] = BoundedCache(max_characters, size=lambda parts: sum(map(len, parts)))
+    cache: BoundedCache[tuple[str, ...]] = app_cache(cache_name, max_characters,
+                                                     size=lambda parts: sum(map(len, parts)))
     full_key = (locale_code(), request.script_root, key)
     parts = cache.get(full_key)
     if parts is None:

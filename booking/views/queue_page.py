@@ -30,12 +30,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from babel.dates import TIMEDELTA_UNITS
-from flask import current_app, render_template, request
+from flask import render_template, request
 from flask_babel import format_timedelta
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
-from booking.caches import BoundedCache
+from booking.caches import BoundedCache, app_cache
 from booking.db import utcnow
 from booking.services import series, staff
 from booking.services.queue_version import queue_version
@@ -74,13 +74,6 @@ class KeptQueue:
         return sum(map(len, self.parts))
 
 
-def _kept(cache_name: str, max_size: int, size: Callable[[object], int]) -> BoundedCache[object]:
-    found = current_app.extensions.get(cache_name)
-    if found is None:
-        found = current_app.extensions[cache_name] = BoundedCache(max_size, size)
-    return found
-
-
 def queue_html(number: int, listing: Callable[[], Listing],
                hidden_tags: Callable[[], tuple[Markup, Markup, Markup]]) -> Markup:
     """templates/staff/_queue.html (the queue page's content) for page `number` of the approval queue
@@ -90,7 +83,7 @@ def queue_html(number: int, listing: Callable[[], Listing],
     now = utcnow()
     version = queue_version()
     key = (locale_code(), request.script_root, number, version)
-    pages = _kept("booking_kept_queues", MAX_CACHED_BYTES, lambda kept: kept.size())  # type: ignore[attr-defined]
+    pages: BoundedCache[KeptQueue] = app_cache("booking_kept_queues", MAX_CACHED_BYTES, KeptQueue.size)
     kept = pages.get(key)
     if not isinstance(kept, KeptQueue) or kept.passed != bisect_right(kept.starts, now):
         kept = _render(number, now, listing(), version.proposals, hidden_tags)
@@ -122,7 +115,7 @@ def _render(number: int, now: datetime, listing: Listing, proposals: int,
 
 def _fill(kept: KeptQueue, now: datetime) -> list[str]:
     language, moment, token = locale_code(), now.timestamp(), str(escape(generate_csrf()))
-    texts = _kept("booking_duration_texts", MAX_CACHED_DURATIONS, lambda _text: 1)
+    texts: BoundedCache[object] = app_cache("booking_duration_texts", MAX_CACHED_DURATIONS)
     filled = list(kept.parts)
     for n in range(1, len(filled), 2):
         name = filled[n]
@@ -152,7 +145,7 @@ def duration_shown(seconds: float) -> tuple[str, int]:
 def shown_duration(language: str, seconds: float) -> str:
     """`timedelta(seconds=seconds) | timedeltaformat` in the request's language (`language`; `seconds` ≥ 0),
     formatted once per (language, unit, number) and kept per app."""
-    return _shown_duration(_kept("booking_duration_texts", MAX_CACHED_DURATIONS, lambda _text: 1), language, seconds)
+    return _shown_duration(app_cache("booking_duration_texts", MAX_CACHED_DURATIONS), language, seconds)
 
 
 def _shown_duration(texts: BoundedCache[object], language: str, seconds: float) -> str:

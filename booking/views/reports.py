@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from booking.caches import BoundedCache
+from booking.caches import BoundedCache, app_cache
 from booking.db import utcnow
 from booking.forms_staff import ReportForm
 from booking.models import ORG_KINDS
@@ -142,11 +142,7 @@ MAX_KEPT_QUERY = 2_000
 
 def _report_pages() -> BoundedCache[Markup]:
     """This app's rendered report pages (per app, as the staff calendars: their keys count on its database)."""
-    extensions = current_app.extensions
-    found = extensions.get("booking_report_pages")
-    if found is None:
-        found = extensions["booking_report_pages"] = BoundedCache(REPORT_PAGE_CHARACTERS, size=len)
-    return cast(BoundedCache[Markup], found)
+    return app_cache("booking_report_pages", REPORT_PAGE_CHARACTERS, size=len)
 
 
 def report_body(now: datetime) -> tuple[Markup, ReportForm | None]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,7 +16,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms.validators import DataRequired, Email, Optional, ValidationError
 
-from booking.caches import BoundedCache
+from booking.caches import BoundedCache, app_cache
 from booking.db import utcnow
 from booking.extensions import login_manager
 from booking.fields import EmailLineField, LineField, TextField
@@ -110,14 +110,13 @@ def staff_menu() -> Markup:
     about a twentieth of the members list, the events list or the proposals page).
     """
     key = (locale_code(), request.script_root)
-    menus = current_app.extensions.get("booking_staff_menus")
-    if menus is None:  # bounded: the script root can come from a proxy's header
-        menus = current_app.extensions["booking_staff_menus"] = BoundedCache(16)
+    # bounded: the script root can come from a proxy's header
+    menus: BoundedCache[Markup] = app_cache("booking_staff_menus", 16)
     found = menus.get(key)
     if found is None:
         found = Markup(render_template("staff/_menu.html"))
         menus.put(key, found)
-    return cast(Markup, found)
+    return found
 
 
 @bp.context_processor

@@ -7,14 +7,14 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from booking.caches import BoundedCache
+from booking.caches import BoundedCache, app_cache
 from booking.db import utcnow
 from booking.extensions import login_manager
 from booking.forms_staff import (
@@ -255,15 +255,12 @@ def members_html(query: str, result: admin_members.MemberPage) -> Markup:
     'templates/staff/members.html:28(block_content)').
     """
     key = (locale_code(), request.script_root, query, result)
-    extensions = current_app.extensions
-    cache = extensions.get("booking_member_lists")
-    if cache is None:
-        cache = extensions["booking_member_lists"] = BoundedCache(MEMBER_LIST_CHARACTERS, size=len)
+    cache: BoundedCache[Markup] = app_cache("booking_member_lists", MEMBER_LIST_CHARACTERS, size=len)
     found = cache.get(key)
     if found is None:
         found = Markup(render_template("staff/_members_body.html", query=query, result=result))
         cache.put(key, found)
-    return cast(Markup, found)
+    return found
 
 
 @bp.get("/members/<int:user_id>")
@@ -385,11 +382,7 @@ CALENDAR_CACHE_CHARACTERS = 16_000_000
 
 def _calendar_cache() -> BoundedCache[Markup]:
     """This app's rendered calendars (per app, as the feed bodies are: its keys count on its database)."""
-    extensions = current_app.extensions
-    found = extensions.get("booking_staff_calendars")
-    if found is None:
-        found = extensions["booking_staff_calendars"] = BoundedCache(CALENDAR_CACHE_CHARACTERS, size=len)
-    return cast(BoundedCache[Markup], found)
+    return app_cache("booking_staff_calendars", CALENDAR_CACHE_CHARACTERS, size=len)
 
 
 def calendar_html(scope: calendar.CalendarScope) -> Markup:
