@@ -137,6 +137,9 @@ class OverrideChoices:
 
 
 class BookingForm(OverrideChoices, FlaskForm):
+    # The error summary's heading (templates/_forms.html): a new booking's refusal says
+    # "This could not be booked:", every other form (a change included) "Please check:".
+    says_not_booked = True
     day = DayField(_l("Date"), validators=[InputRequired(message=_l("Enter a date."))])
     start_time = ClockField(_l("Start"), validators=[InputRequired(message=_l("Enter a start time."))])
     end_time = ClockField(_l("End"), validators=[InputRequired(message=_l("Enter an end time."))])
@@ -266,6 +269,8 @@ def booking_form(can_override: bool, **kwargs: Any) -> BookingForm:
 
 class EditBookingForm(BookingForm):
     """The booking form for changing a booking, with the desks a member may pick in a pool."""
+
+    says_not_booked = False
 
     units = LineField(_l("Desk numbers (optional, e.g. 3, 4; empty: any free desks)"),
                       validators=[Optional()], max_length=200)
