@@ -152,8 +152,7 @@ def _patient_setup_writes() -> None:
 
     run_all calls the year rows while its product servers are still up (their mail threads
     and job runners write), and the product's 1.5 s busy timeout is meant for requests, which
-    retry; the bench's setup writes (closures, 100,000 rows of history) do not, and one run
-    of 2026-11-30 ended on "database is locked" inserting the closures. Set on every new
+    retry; the bench's setup writes (closures, 100,000 rows of history) do not. Set on every new
     connection after the product's own listener, and the pool emptied so none is missed.
     """
     if db.engine.dialect.name != "sqlite" or event.contains(db.engine, "connect", _wait_long):
@@ -180,14 +179,18 @@ def measure_year(app: Flask, member_email: str, count: int, history: int = HISTO
         member = db.session.scalar(select(User).where(User.email == member_email))
         other = db.session.scalar(select(User).where(User.email != member_email).order_by(User.id))
         assert member is not None and other is not None
+        space_id, ids = space.id, (other.id, member.id)
+        # End the read: on SQLite in WAL mode a transaction that read before another process committed
+        # cannot start writing (SQLITE_BUSY_SNAPSHOT, at once, no busy wait); the servers' mail
+        # threads commit all the while, and the closures' INSERT failed so on 2026-11-30.
+        db.session.commit()
         today = datetime.now(TOKYO).date()
         for week in range(60):
             sunday = today + timedelta(days=6 - today.weekday() + 7 * week)
             night = datetime.combine(sunday, time(22, 30), TOKYO).astimezone(UTC)
-            db.session.add(Closure(space_id=space.id, start_dt=night, end_dt=night + timedelta(hours=1),
+            db.session.add(Closure(space_id=space_id, start_dt=night, end_dt=night + timedelta(hours=1),
                                    reason="点検"))
         db.session.commit()
-        space_id, ids = space.id, (other.id, member.id)
         db.session.remove()
         seed_history(space_id, ids, history, today + timedelta(days=400))
         member = db.session.scalar(select(User).where(User.email == member_email))
