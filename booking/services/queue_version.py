@@ -25,15 +25,14 @@ expires by the clock.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, String, cast, func, literal, literal_column, or_, select
-from sqlalchemy.orm import InstrumentedAttribute
-from sqlalchemy.sql.selectable import ScalarSelect
+from sqlalchemy import ColumnElement, func, literal_column, or_, select
 
 from booking.extensions import db
-from booking.models import Booking, BookingEvent, BookingHold, Space, User
+from booking.models import Booking, BookingEvent, BookingHold, User
 from booking.services.event_review import WAITING_COUNT
+from booking.services.report_cache import count_of, highest, spaces_text
 
 
 class QueueVersion(NamedTuple):
@@ -44,30 +43,15 @@ class QueueVersion(NamedTuple):
     proposals: int
 
 
-def _one(function: Any, column: InstrumentedAttribute[Any]) -> ScalarSelect[Any]:
-    return select(function(column)).scalar_subquery()
-
-
-def _spaces() -> ScalarSelect[Any]:
-    # NULL would swallow a row's whole string: written as a mark no column holds (PostgreSQL's
-    # text takes no NUL). One bound value each for the mark and the separator, not one per column.
-    null, separator = literal("\x01", String), literal("\x1f", String)
-    columns = [func.coalesce(cast(column, String), null) for column in Space.__table__.c]
-    row: ColumnElement[str] = columns[0]
-    for column in columns[1:]:
-        row = row + separator + column
-    return select(func.aggregate_strings(row, "\x1e")).scalar_subquery()
-
-
 _WAITING: ColumnElement[str] = literal_column("'pending'")
 # Built once: building it cost more than running it (as report_cache._VERSION).
 _VERSION = select(
-    _one(func.max, Booking.id), _one(func.max, Booking.updated_at),
+    highest(Booking.id), highest(Booking.updated_at),
     select(func.count(Booking.id)).where(or_(Booking.status == _WAITING, Booking.proposed_start_dt.is_not(None)))
     .scalar_subquery(),
-    _one(func.max, BookingEvent.id), _one(func.max, BookingHold.id),
-    _one(func.max, User.id), _one(func.count, User.id),
-    _spaces(), WAITING_COUNT.scalar_subquery(),
+    highest(BookingEvent.id), highest(BookingHold.id),
+    highest(User.id), count_of(User.id),
+    spaces_text(), WAITING_COUNT.scalar_subquery(),
 )
 
 

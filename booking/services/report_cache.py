@@ -46,11 +46,13 @@ MAX_CACHED_REPORTS = 32  # filters × data versions; a report is a few kB (168 h
 report_cache: BoundedCache[Report] = BoundedCache(MAX_CACHED_REPORTS)
 
 
-def _highest(column: InstrumentedAttribute[Any]) -> ScalarSelect[Any]:
+def highest(column: InstrumentedAttribute[Any]) -> ScalarSelect[Any]:
+    """The column's greatest value, as a scalar subquery (a part of a data version)."""
     return select(func.max(column)).scalar_subquery()
 
 
-def _count(column: InstrumentedAttribute[Any]) -> ScalarSelect[Any]:
+def count_of(column: InstrumentedAttribute[Any]) -> ScalarSelect[Any]:
+    """The number of non-NULL values of the column, as a scalar subquery (a part of a data version)."""
     return select(func.count(column)).scalar_subquery()
 
 
@@ -64,7 +66,7 @@ def _text(value: str) -> ColumnElement[str]:
 _COMMA: Any = _text(",")
 
 
-def _spaces_text() -> ScalarSelect[Any]:
+def spaces_text() -> ScalarSelect[Any]:
     """Every column of every space as one text: each value prefixed by its length and ":", "~" for
     NULL, so that no two different rows read the same; rows separated by ",". """
     def encoded(column: Column[Any]) -> ColumnElement[str]:
@@ -85,16 +87,17 @@ def _version_query() -> Select[Any]:
     over = (select(func.count(PublicEvent.id)).where(ended <= bindparam("now", type_=UTCDateTime))
             .scalar_subquery())
     return select(
-        _highest(Booking.id), _highest(Booking.updated_at), _highest(BookingEvent.id),
+        highest(Booking.id), highest(Booking.updated_at), highest(BookingEvent.id),
         members.c[0], members.c[1],
-        _count(OpeningPeriod.id), _highest(OpeningPeriod.id), _count(Closure.id), _highest(Closure.id),
-        _count(ClosureRemoval.id), _highest(ClosureRemoval.id), _count(SpaceVersion.id), _highest(SpaceVersion.id),
-        _count(HolidayOpening.id), _highest(HolidayOpening.id),
-        _count(PublicEvent.id), _highest(PublicEvent.updated_at), _count(Registration.id),
-        _highest(Registration.id), _highest(Registration.updated_at),
-        _count(AttendeePass.registration_id), _count(AttendeePass.checked_in_at), _highest(AttendeePass.checked_in_at),
-        _count(WalkIn.id), _highest(WalkIn.id), _count(EventRecord.event_id), _highest(EventRecord.anonymised_at),
-        over, _spaces_text(),
+        count_of(OpeningPeriod.id), highest(OpeningPeriod.id), count_of(Closure.id), highest(Closure.id),
+        count_of(ClosureRemoval.id), highest(ClosureRemoval.id), count_of(SpaceVersion.id), highest(SpaceVersion.id),
+        count_of(HolidayOpening.id), highest(HolidayOpening.id),
+        count_of(PublicEvent.id), highest(PublicEvent.updated_at), count_of(Registration.id),
+        highest(Registration.id), highest(Registration.updated_at),
+        count_of(AttendeePass.registration_id), count_of(AttendeePass.checked_in_at),
+        highest(AttendeePass.checked_in_at),
+        count_of(WalkIn.id), highest(WalkIn.id), count_of(EventRecord.event_id), highest(EventRecord.anonymised_at),
+        over, spaces_text(),
     ).select_from(members)
 
 
