@@ -1,12 +1,14 @@
-"""Pure renderer from booking values to iCalendar (RFC 5545 / RFC 7986) bytes.
+r"""Pure renderer from booking values to iCalendar (RFC 5545 / RFC 7986) bytes.
 
 A feed is a header (calendar properties and one VTIMEZONE per zone used), the
 serialized VEVENTs, and a footer. Events are rendered one at a time so callers can
 keep each event's text and assemble a feed by concatenation. The VEVENTs and the
-calendar's own properties are written by booking/ical_text.py, byte for byte as the
-`icalendar` library writes them (escaping commas, semicolons, backslashes and newlines,
-folding lines at 75 octets without splitting a UTF-8 character); the VTIMEZONEs are
-built with `icalendar`, once per zone and years.
+calendar's own properties are written by booking/ical_text.py, for ordinary text byte for
+byte as the `icalendar` library writes them (escaping backslashes first, then commas,
+semicolons and newlines, folding lines at 75 octets without splitting a UTF-8 character),
+and unlike it keeping a literal `\N` in a title as written; the VTIMEZONEs (no user text)
+are built with `icalendar`, once per zone and years. Every VEVENT of every feed and mail
+goes through `event_text`.
 
 Time zones: every TZID an event uses gets a VTIMEZONE with one observance per
 transition (no multi-valued RDATE, which ical.js and vobject read only the first
@@ -23,7 +25,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Event, Timezone, TimezoneDaylight, TimezoneStandard, vDuration
+from icalendar import Timezone, TimezoneDaylight, TimezoneStandard, vDuration
 
 from booking import ical_text
 from booking.domain.bounds import one_line
@@ -131,12 +133,15 @@ def event_text(values: EventValues, extra: Iterable[tuple[str, str]] = ()) -> st
     """The VEVENT of `values` as text, CRLF-terminated (times in the event's zone, or UTC), with the
     `extra` properties (name with parameters, value as written) in their places (booking/ical_text.py).
 
-    The same bytes as `event_component(values).to_ical()`, without building the component.
+    For ordinary text, the bytes `icalendar`'s Event.to_ical() writes for the same values
+    (tests/feeds/test_ical_text.py), without building the component.
     """
     cancelled = ICAL_STATUS[values.status] == "CANCELLED"
     zone = values.timezone if is_zone(values.timezone) else None
     if zone is not None and any(is_repeated_instant(i, ZoneInfo(zone)) for i in (values.start_dt, values.end_dt)):
-        zone = None  # written in UTC, as event_component explains
+        # RFC 5545 §3.3.5 reads a repeated local time with a TZID as its first occurrence, so an
+        # event that starts or ends in the hour an autumn clock change repeats is written in UTC.
+        zone = None
     start = ("", ical_text.utc_stamp(values.start_dt)) if zone is None else ical_text.local_time(zone, values.start_dt)
     end = ("", ical_text.utc_stamp(values.end_dt)) if zone is None else ical_text.local_time(zone, values.end_dt)
     changed = ical_text.utc_stamp(values.changed_at)
@@ -151,29 +156,6 @@ def event_text(values: EventValues, extra: Iterable[tuple[str, str]] = ()) -> st
     if values.description:
         properties.append(("DESCRIPTION", ical_text.text(clean_text(values.description))))
     return ical_text.component("VEVENT", properties, ical_text.EVENT_ORDER)
-
-
-def event_component(values: EventValues) -> Event:
-    """The VEVENT of `values` as an `icalendar` component (times in the event's zone, or UTC)."""
-    zone = zone_of(values.timezone)
-    event = Event()
-    event.add("uid", values.uid)
-    event.add("dtstamp", values.changed_at.astimezone(UTC))
-    event.add("created", values.created_at.astimezone(UTC))
-    event.add("last-modified", values.changed_at.astimezone(UTC))
-    event.add("sequence", values.sequence)
-    # RFC 5545 §3.3.5 reads a repeated local time with a TZID as its first occurrence, so an
-    # event that starts or ends in the hour an autumn clock change repeats is written in UTC.
-    written = UTC if any(is_repeated_instant(i, zone) for i in (values.start_dt, values.end_dt)) else zone
-    event.add("dtstart", values.start_dt.astimezone(written))
-    event.add("dtend", values.end_dt.astimezone(written))
-    event.add("status", ICAL_STATUS[values.status])
-    event.add("transp", "TRANSPARENT" if ICAL_STATUS[values.status] == "CANCELLED" else "OPAQUE")
-    event.add("summary", clean_text(values.summary))
-    event.add("location", clean_text(values.location))
-    if values.description:
-        event.add("description", clean_text(values.description))
-    return event
 
 
 def _offset(zone: ZoneInfo, instant: datetime) -> timedelta:

@@ -1,16 +1,25 @@
-"""RFC 5545 content lines written directly, for the calendar objects this product renders per booking.
+r"""RFC 5545 content lines written directly, for the calendar objects this product renders per booking.
 
 Profile of a booking POST (benchmarks/booking_profile.py, issue 21): building and
 serializing `icalendar` components took 28 % of its CPU ('icalendar/cal/component.py(to_ical)'
 with 'parser/string.py(_foldline)', and 'ical.py(event_component)' adding properties one
 object at a time) for four objects of a fixed shape: three VEVENTs and one iTIP message.
-This module writes those lines as text. It writes, byte for byte, what `icalendar` 7
-writes for the same properties (tests/feeds/test_ical_text.py compares the two on
-generated values and parses the result back), so stored events, feeds and their
-validators do not change: the same property order (icalendar's canonical order, then
-alphabetical), TEXT escaping (RFC 5545 §3.3.11), parameter quoting with RFC 6868
-escapes (sorted parameters), and folding at 75 octets without splitting a UTF-8
-character or an escape.
+This module writes those lines as text: the same property order as `icalendar` 7
+(its canonical order, then alphabetical), parameter quoting with RFC 6868 escapes
+(sorted parameters), and folding at 75 octets without splitting a UTF-8 character or an
+escape. For ordinary text these are the bytes `icalendar` writes (tests/feeds/test_ical_text.py
+compares the two on generated values and parses the result back).
+
+Where `icalendar` is wrong, this module is not (FORMAT_VERSION 5):
+- TEXT (RFC 5545 §3.3.11): every backslash is escaped first, then ; , and line breaks.
+  `icalendar` reads a literal `\N` in the value as a line break before escaping, so a title
+  `C:\New folder` or `\N` came out as two lines in every calendar app.
+- Parameter values (RFC 5545 §3.2, §3.1): they have no backslash escapes at all, yet
+  icalendar and ical.js both read backslash escapes in them (a CN `C:\New` was read as two
+  lines, `a\,b` lost its backslash, and icalendar read `trail\` as `trail:mailto`). So a
+  backslash in a parameter value is written as U+FF3C (＼, what Japanese fonts show for it
+  anyway), control characters other than TAB are dropped (line breaks become RFC 6868 ^n),
+  DQUOTE is RFC 6868's ^', and a value with , ; : is quoted.
 """
 
 from __future__ import annotations
@@ -27,31 +36,49 @@ FOLD_AT = 75  # octets per line, the line break excluded (RFC 5545 §3.1)
 _RFC_6868 = re.compile(r'\^|\r\n|\r|\n|"')
 _RFC_6868_ESCAPES = {"^": "^^", "\n": "^n", "\r": "^n", "\r\n": "^n", '"': "^'"}
 _QUOTABLE = re.compile("[,;:\u2019]")
+# RFC 5545 CONTROL (TAB is white space, allowed). CR and LF are handled before: \n or ^n.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+_NOT_IN_URI = re.compile("[\x00-\x20\x7f]")
+BACKSLASH_IN_PARAMETER = "\uff3c"  # FULLWIDTH REVERSE SOLIDUS: no parser reads it as an escape
 # Properties written first, in this order; the others follow alphabetically (as icalendar orders them).
 EVENT_ORDER = ("SUMMARY", "DTSTART", "DTEND", "DURATION", "DTSTAMP", "UID", "RECURRENCE-ID", "SEQUENCE")
 CALENDAR_ORDER = ("VERSION", "PRODID", "CALSCALE", "METHOD", "DESCRIPTION", "X-WR-CALDESC", "NAME", "X-WR-CALNAME")
 
 
 def text(value: str) -> str:
-    """A TEXT value escaped (RFC 5545 §3.3.11): backslash, semicolon, comma; every line break as \\n.
+    """A TEXT value escaped (RFC 5545 §3.3.11): the backslash first, then semicolon, comma, and every
+    line break as \\n; other control characters but TAB dropped.
 
-    As icalendar does, a literal `\\N` in the value is first read as a line break.
+    Every character of `value` is kept as itself: a literal `\\N` or `\\n` is written `\\\\N`,
+    `\\\\n` (unlike `icalendar`, which reads `\\N` as a line break).
     """
-    return (
-        value.replace("\\N", "\n")
-        .replace("\\", "\\\\")
+    escaped = (
+        value.replace("\\", "\\\\")
         .replace(";", "\\;")
         .replace(",", "\\,")
         .replace("\r\n", "\\n")
         .replace("\n", "\\n")
         .replace("\r", "\\n")
     )
+    return _CONTROL.sub("", escaped)
 
 
 def parameter(value: str, always_quote: bool = False) -> str:
-    """A parameter value: RFC 6868 escapes (^^, ^n, ^'), in double quotes when it holds , ; : or ’."""
+    """A parameter value: RFC 6868 escapes (^^, ^n, ^'), in double quotes when it holds , ; : or ’.
+
+    A parameter value has no backslash escapes (RFC 5545 §3.2) but parsers read them anyway,
+    so a backslash is written as ＼ (U+FF3C); control characters other than TAB, CR and LF
+    (which become ^n) are dropped, so the value is always a valid paramtext or quoted-string.
+    """
     escaped = _RFC_6868.sub(lambda match: _RFC_6868_ESCAPES[match.group(0)], value)
+    escaped = _CONTROL.sub("", escaped.replace("\\", BACKSLASH_IN_PARAMETER))
     return f'"{escaped}"' if always_quote or _QUOTABLE.search(escaped) else escaped
+
+
+def uri(value: str) -> str:
+    """A URI value (RFC 5545 §3.3.13): written as it is, without TEXT escapes; control characters
+    and spaces, which no URI holds (RFC 3986), percent-encoded."""
+    return _NOT_IN_URI.sub(lambda match: "".join(f"%{octet:02X}" for octet in match.group(0).encode()), value)
 
 
 def common_name(name: str) -> str:

@@ -32,8 +32,9 @@ class Party:
         A `role` makes it a participant who accepted and is not asked to answer.
         """
         parameters = []
-        if self.name:
-            parameters.append(f"CN={ical_text.common_name(ical.clean_text(' '.join(self.name.split())))}")
+        shown = ical.clean_text(" ".join(self.name.split()))  # a parameter value is one line
+        if shown:
+            parameters.append(f"CN={ical_text.common_name(shown)}")
         if role is not None:
             parameters += ["PARTSTAT=ACCEPTED", f"ROLE={ical_text.parameter(role)}", "RSVP=FALSE"]
         return ";".join((name, *parameters)), f"mailto:{self.email}"

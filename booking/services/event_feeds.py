@@ -15,7 +15,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from booking import ical
+from booking import ical, ical_text
 from booking.db import utcnow
 from booking.extensions import db
 from booking.models import Booking, PublicEvent, Space
@@ -42,9 +42,9 @@ def _values(event: PublicEvent, locale: str) -> ical.EventValues:
 
 
 def render_event(event: PublicEvent, locale: str) -> str:
-    component = ical.event_component(_values(event, locale))
-    component.add("url", external_url("events.detail", event_id=event.id))
-    return str(component.to_ical().decode("utf-8"))
+    """The event's VEVENT with its page's URL, written by the feeds' one writer (ical.event_text)."""
+    url = external_url("events.detail", event_id=event.id)
+    return ical.event_text(_values(event, locale), [("URL", ical_text.uri(url))])
 
 
 def _window_query(window: Window):  # type: ignore[no-untyped-def]

@@ -39,8 +39,10 @@ from booking.services.transactions import LOCKED_SPACE
 
 # Bump when the rendering changes: every stored event is then rebuilt on first use.
 # The feeds' validators follow it: the ETag digests it, and a migration raising every space's
-# counter and change time moves Last-Modified with each bump (4: migrations/versions/0021).
-FORMAT_VERSION = "4"  # 2: a repeated hour in UTC; 3: stamps carry what the event renders; 4: デスク番号
+# counter and change time moves Last-Modified with each bump (4: migrations/versions/0021, 5: 0023).
+# 2: a repeated hour in UTC; 3: stamps carry what the event renders; 4: デスク番号;
+# 5: a backslash in text escaped as itself (`\N` no longer a line break), none in parameters.
+FORMAT_VERSION = "5"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 # Changes to these are what a subscriber sees (times, status, texts, place).
