@@ -71,7 +71,7 @@ def test_0023_raises_every_space_and_the_change_time_of_every_shown_event(migrat
                          {"space": space_id, "user": user_id, "start": start, "end": start + timedelta(hours=1),
                           "yes": True, "uid": f"b{n}@floor", "at": past})
             booking_id = conn.scalar(text("SELECT max(id) FROM bookings"))
-            conn.execute(text(EVENT).bindparams(db.bindparam("at", type_=instant), db.bindparam("opens", type_=instant)),
+            conn.execute(text(EVENT).bindparams(*(db.bindparam(k, type_=instant) for k in ("at", "opens"))),
                          {"booking": booking_id, "uid": f"e{n}@floor", "yes": True, "status": status, "at": at,
                           "opens": past - timedelta(days=1)})
     before = utcnow().replace(microsecond=0)
