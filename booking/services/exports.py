@@ -5,7 +5,8 @@ CSV starts with a byte order mark, so Excel in Japan reads UTF-8 rather than Shi
 (or TAB / CR) is neutralised with a leading apostrophe in CSV (OWASP "CSV Injection"),
 also when the sign is full-width or small (＝ ＋ － ＠ ﹦ …, which spreadsheets with
 Japanese input read as the ASCII sign) or comes after leading blanks (spaces, U+3000, NBSP);
-in xlsx every text cell is written as a string cell, never a formula. Times are local
+in xlsx every text cell is written as a string cell, never a formula, without the control
+characters a worksheet may not hold. Times are local
 to the space: text "YYYY-MM-DD HH:MM" in CSV, real date-time cells in xlsx (naive,
 as Excel has no zones; a column names the zone). Statuses and organisation kinds are
 words in the viewer's language, as the pages show them (the view passes its labels;
@@ -24,6 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -85,7 +87,9 @@ def to_xlsx(title: str, header: Sequence[str], rows: Sequence[Sequence[Cell]]) -
     for r, row in enumerate([list(header), *rows], start=1):
         for c, value in enumerate(row, start=1):
             cell = sheet.cell(row=r, column=c)
-            cell.value = value
+            # A control character (say, from a name written before the forms dropped them) is not
+            # allowed in a worksheet: openpyxl refuses the whole file. It is dropped, as feeds do.
+            cell.value = ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
             if isinstance(value, str):
                 cell.data_type = "s"
             elif isinstance(value, datetime):

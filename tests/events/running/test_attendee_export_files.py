@@ -69,6 +69,13 @@ def test_the_xlsx_has_no_formula_cells():
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
 
 
+def test_control_characters_in_text_do_not_break_the_xlsx():
+    rows = [["a\x01b\x1fc", "tab\tand\nline"]]
+
+    assert read_xlsx(render("xlsx", "attendees", ["名前\x00", "メモ"], rows)) == [["名前", "メモ"],
+                                                                                  ["abc", "tab\tand\nline"]]
+
+
 def test_an_unknown_format_is_refused():
     with pytest.raises(ValueError):
         render("pdf", "attendees", HEADER, body())
