@@ -93,8 +93,9 @@ def _icalendar_message(values: ical.EventValues, organizer: itip.Party, attendee
     event = _icalendar_event(values)
     for name, party, role in (("organizer", organizer, None), ("attendee", attendee, "REQ-PARTICIPANT")):
         address = vCalAddress(f"mailto:{party.email}")
-        if party.name:
-            address.params["CN"] = vText(ical.clean_text(" ".join(party.name.split())))
+        shown = ical.clean_text(" ".join(party.name.split()))
+        if shown:  # a name of blanks only gets no CN (icalendar would write an empty one)
+            address.params["CN"] = vText(shown)
         if role is not None:
             address.params.update(ROLE=role, PARTSTAT="ACCEPTED", RSVP="FALSE")
         event.add(name, address)
