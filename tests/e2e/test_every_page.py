@@ -13,13 +13,13 @@ loading at a time across the roles (Japanese first, then English: a member's lan
 stored on the account). Each page is loaded once: both widths are checked at that load and
 axe runs once, with all its rules, at 320 px. A last test breaks a page on purpose to prove
 that sideways scroll, console errors and axe violations each fail the check. Phone
-screenshots (320×640, Japanese) go to E2E_SCREENSHOT_DIR when it is set.
+screenshots (Japanese, 320×640 as phone-<role>-<page>.png and 390×844 as …-390.png, where
+390 px is checked for sideways scroll as well) go to E2E_SCREENSHOT_DIR when it is set.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import threading
 from collections.abc import Callable
@@ -36,7 +36,7 @@ from sqlalchemy import select
 from booking.extensions import db
 from booking.models import BookingSeries, Closure, Space
 from tests.conftest import PASSWORD, totp_code
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, next_week_day, tokyo
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, WIDE_PHONE, next_week_day, screenshot_folder, tokyo
 from tests.events.factories import make_event
 
 pytestmark = pytest.mark.e2e
@@ -170,26 +170,33 @@ async def wider_than_the_screen(page: Page) -> str:
                          + ' ' + Math.round(e.getBoundingClientRect().right) + 'px').join(', ')"""))
 
 
+def widths(current: dict[str, int] | None, folder: Path | None, language: str) -> list[dict[str, int]]:
+    """The widths to check, the current one first: 1280 and 320, and 390 when phone screenshots are taken."""
+    sizes = [WIDE, PHONE] + ([WIDE_PHONE] if folder and language == "ja" else [])
+    return sorted(sizes, key=lambda size: size != current) if current in sizes else sizes
+
+
 async def check(page: Page, where: str, watcher: Watcher, role: str, language: str) -> list[str]:
-    """Both widths at one load (the layout follows the viewport), axe at 320 px, then the watcher.
+    """Every width at one load (the layout follows the viewport), axe at 320 px, then the watcher.
 
     The widths alternate from page to page (the one the last page ended on first), so each page
-    costs one viewport change; axe always runs at 320 px.
+    costs one viewport change (two with screenshots); axe always runs at 320 px. Screenshots
+    (Japanese) are taken at 320 and 390 px.
     """
     problems: list[str] = []
-    first = page.viewport_size or WIDE
-    for size in (first, PHONE if first == WIDE else WIDE):
+    folder = screenshot_folder()
+    name = screenshot_name(role, where.split()[-1])
+    for size in widths(page.viewport_size, folder, language):
         if page.viewport_size != size:
             await page.set_viewport_size(size)
         overflow = await sideways(page)
         if overflow > 0:
             problems.append(f"{where}: scrolls sideways by {overflow}px at {size['width']}px: "
                             f"{await wider_than_the_screen(page)}")
+        if folder and size != WIDE and language == "ja":
+            suffix = "" if size == PHONE else f"-{size['width']}"
+            await page.screenshot(path=str(folder / f"{name}{suffix}.png"), full_page=True)
         if size == PHONE:
-            folder = os.environ.get("E2E_SCREENSHOT_DIR")
-            if folder and language == "ja":
-                await page.screenshot(path=str(Path(folder) / f"{screenshot_name(role, where.split()[-1])}.png"),
-                                      full_page=True)
             problems += [f"{where} at 320px: axe {v}" for v in await axe_violations(page)]
     return problems + [f"{where}: {p}" for p in watcher.take()]
 
