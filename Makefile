@@ -25,6 +25,7 @@ PORT ?= 5000
 # keeps the tests that start many processes together in one worker (--dist loadgroup).
 # Extra pytest options go in PYTEST_ADDOPTS, e.g. PYTEST_ADDOPTS=--durations=40 make test.
 TEST_WORKERS ?= 3
+SCREENSHOTS := $(or $(E2E_SCREENSHOT_DIR),build/e2e-screenshots)
 
 TRANSLATIONS := booking/translations
 LOCALES := ja
@@ -61,7 +62,7 @@ export RESTORE_OBSOLETE
 
 help:
 	@echo "make run           create .venv, migrate + seed instance/, serve on http://$(HOST):$(PORT)"
-	@echo "make test          ruff + the whole pytest suite (installs Debian chromium and postgresql if missing)"
+	@echo "make test          ruff + the whole pytest suite (installs Debian chromium, a Japanese font and postgresql if missing)"
 	@echo "make lint          ruff, and mypy (strict) on booking/domain and booking/services"
 	@echo "make bench         quick benchmark of every page against two reference apps (installs Debian wrk if missing)"
 	@echo "make mutation      mutmut on booking/domain and booking/services: score per file, survivors (minutes)"
@@ -109,11 +110,19 @@ run: $(VENV)/.installed $(INSTANCE)/secret_key $(COMPILED)
 	BASE_URL="$${BASE_URL:-http://$(HOST):$(PORT)}" $(FLASK) --debug setup
 	BASE_URL="$${BASE_URL:-http://$(HOST):$(PORT)}" BOOKING_JOBS_THREAD=1 $(FLASK) --debug run --no-debugger --host $(HOST) --port $(PORT)
 
+# Chromium, and a Japanese font: without one every kanji is a box in the phone screenshots
+# (issue 16) and tests/e2e/test_japanese_font.py fails. Noto Sans CJK JP is in the pages' font
+# stack (and is Android's Japanese font); any font fontconfig lists for Japanese will do.
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		echo "Installing Debian chromium for the browser tests"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+	@if [ -z "$$(fc-list :lang=ja family 2>/dev/null)" ]; then \
+		echo "Installing Debian fonts-noto-cjk (Noto Sans CJK JP) for the browser tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y fonts-noto-cjk; \
 	fi
 
 # tests/faults restarts a throwaway PostgreSQL cluster of its own: it needs initdb and pg_ctl
@@ -158,9 +167,11 @@ redis:
 tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
 	npm ci --prefix tests/js --no-audit --no-fund
 
+# The browser tests' phone screenshots (320 and 390 px, Japanese) are kept here, this run's only.
 test: $(VENV)/.installed-test chromium redis postgres-bin $(COMPILED) tests/js/node_modules/.package-lock.json
 	$(BIN)/ruff check .
-	$(BIN)/pytest --numprocesses $(TEST_WORKERS) --dist loadgroup
+	rm -f $(SCREENSHOTS)/*.png
+	E2E_SCREENSHOT_DIR="$(SCREENSHOTS)" $(BIN)/pytest --numprocesses $(TEST_WORKERS) --dist loadgroup
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

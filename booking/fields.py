@@ -230,6 +230,13 @@ class NumberField(OneValue, IntegerField):
         except ValueError:
             raise ValueError(self.not_a_number()) from None
 
+    def pre_validate(self, form: Any) -> None:
+        # Typed but not a number: its message is there already; the range check would only say it
+        # again. (A blank one goes on to the chain, where Optional or InputRequired decides.)
+        if self.process_errors and self.raw_data and str(self.raw_data[0]).strip():
+            raise StopValidation()
+        super().pre_validate(form)
+
 
 class ChoiceField(OneValue, SelectField):
     """One of the listed choices."""

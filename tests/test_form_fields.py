@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from werkzeug.datastructures import MultiDict
 from wtforms import Form
 from wtforms.fields.core import UnboundField
+from wtforms.validators import Optional
 
 from booking import fields
 from tests.hostile.values import form_classes
@@ -31,3 +33,26 @@ def test_every_field_of_every_form_is_a_shared_bounded_field(form_class):
 def test_a_text_or_number_field_cannot_be_made_without_its_bounds(field_class):
     with pytest.raises(TypeError):
         field_class("Unbounded").bind(form=Form(), name="unbounded")
+
+
+@pytest.mark.parametrize("typed", ["abc", "1" * 30, "11"])
+def test_a_number_out_of_its_range_or_not_a_number_gets_one_message(app, typed):
+    """Not two (issue 16: the booking form said 参加予定人数は0～10000人… twice for 'abc')."""
+
+    class Attendees(Form):
+        attendees = fields.NumberField("Attendees", validators=[Optional()], low=0, high=10)
+
+    with app.test_request_context():
+        form = Attendees(formdata=MultiDict({"attendees": typed}))
+        assert not form.validate()
+        assert len(form.attendees.errors) == 1, form.attendees.errors
+
+
+@pytest.mark.parametrize("typed", ["", "  "])
+def test_a_blank_optional_number_is_no_error(app, typed):
+    class Attendees(Form):
+        attendees = fields.NumberField("Attendees", validators=[Optional()], low=0, high=10)
+
+    with app.test_request_context():
+        form = Attendees(formdata=MultiDict({"attendees": typed}))
+        assert form.validate(), form.attendees.errors

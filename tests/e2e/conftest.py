@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORD, totp_code
@@ -54,14 +54,18 @@ def live_server(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def playwright() -> Iterator[Playwright]:
+    """Playwright's driver for the whole run (a second browser, e.g. with other fonts, comes from it)."""
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
     """One headless Debian chromium for the whole run."""
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture
@@ -134,8 +138,30 @@ def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     expect(page.get_by_role("button", name=re.compile("^(Sign out|ログアウト)$"))).to_be_visible()
 
 
-def screenshot(page: Page, name: str) -> None:
-    """Save a full-page screenshot when E2E_SCREENSHOT_DIR is set (for looking at layouts)."""
+PHONE_WIDTH, WIDE_PHONE = 320, {"width": 390, "height": 844}
+
+
+def screenshot_folder() -> Path | None:
+    """Where screenshots go: E2E_SCREENSHOT_DIR (`make test` sets build/e2e-screenshots), else nowhere."""
     folder = os.environ.get("E2E_SCREENSHOT_DIR")
-    if folder:
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+    if not folder:
+        return None
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    return Path(folder)
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Save a full-page screenshot when E2E_SCREENSHOT_DIR is set (for looking at layouts).
+
+    A phone screenshot (320 px) is taken again at 390 px as `<name>-390.png`, and the viewport
+    goes back to 320 px (focus and page state are kept: only the layout follows the width).
+    """
+    folder = screenshot_folder()
+    if folder is None:
+        return
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    size = page.viewport_size
+    if size and size["width"] == PHONE_WIDTH:
+        page.set_viewport_size(WIDE_PHONE)
+        page.screenshot(path=str(folder / f"{name}-390.png"), full_page=True)
+        page.set_viewport_size(size)

@@ -7,19 +7,21 @@ signed in as the role that uses it, the browser checks that the page:
 - logs no console error and has no failed request (nor a 4xx/5xx response),
 - has 0 axe-core violations of any impact (all default rules, best practices included,
   plus the label-in-name rule `label-content-name-mismatch`), in Japanese and in English.
+- has no touch target under 44 px at 320 px (links, buttons, form controls, summaries; a tick
+  box with its label; a link inside running text is left out), in Japanese and in English.
 
 One server and one browser; per language, a signed-in context per role, and LANES pages
 loading at a time across the roles (Japanese first, then English: a member's language is
 stored on the account). Each page is loaded once: both widths are checked at that load and
 axe runs once, with all its rules, at 320 px. A last test breaks a page on purpose to prove
-that sideways scroll, console errors and axe violations each fail the check. Phone
-screenshots (320×640, Japanese) go to E2E_SCREENSHOT_DIR when it is set.
+that sideways scroll, console errors, axe violations and small targets each fail the check. Phone
+screenshots (Japanese, 320×640 as phone-<role>-<page>.png and 390×844 as …-390.png, where
+390 px is checked for sideways scroll as well) go to E2E_SCREENSHOT_DIR when it is set.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import threading
 from collections.abc import Callable
@@ -36,7 +38,7 @@ from sqlalchemy import select
 from booking.extensions import db
 from booking.models import BookingSeries, Closure, Space
 from tests.conftest import PASSWORD, totp_code
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, next_week_day, tokyo
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, WIDE_PHONE, next_week_day, screenshot_folder, tokyo
 from tests.events.factories import make_event
 
 pytestmark = pytest.mark.e2e
@@ -161,6 +163,29 @@ def screenshot_name(role: str, path: str) -> str:
     return f"phone-{role}-" + (re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home")
 
 
+# Touch targets under 44 px either way (issue 16; a tick box counts with its label), leaving out a
+# link inside running text (WCAG 2.5.8's inline exception: an inline link whose block holds more
+# text than the link).
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+    'a[href], button, input:not([type=hidden]), select, textarea, summary')]
+  .filter(e => e.getClientRects().length && !e.closest('.visually-hidden, .skip-link'))
+  .map(e => [e, (['checkbox', 'radio'].includes(e.type) && e.closest('label') || e).getBoundingClientRect()])
+  .filter(([e, r]) => r.width > 0 && (r.height < 44 || r.width < 44))
+  .filter(([e, r]) => {
+     if (e.tagName !== 'A' || getComputedStyle(e).display !== 'inline') return true;
+     const block = e.parentElement.closest('p, li, dd, td, div, span, h2, h3');
+     return !block || block.innerText.trim() === e.innerText.trim();
+  })
+  .map(([e, r]) => e.tagName.toLowerCase() + (e.type ? '[' + e.type + ']' : '')
+       + (e.className ? '.' + String(e.className).split(' ').join('.') : '')
+       + ' "' + (e.innerText || e.value || e.name || '').trim().slice(0, 16) + '" '
+       + Math.round(r.width) + 'x' + Math.round(r.height))"""
+
+
+async def small_targets(page: Page) -> list[str]:
+    return list(await page.evaluate(SMALL_TARGETS))
+
+
 async def wider_than_the_screen(page: Page) -> str:
     """What sticks out on the right, for the failure message."""
     return str(await page.evaluate("""() => [...document.querySelectorAll('body *')]
@@ -170,27 +195,35 @@ async def wider_than_the_screen(page: Page) -> str:
                          + ' ' + Math.round(e.getBoundingClientRect().right) + 'px').join(', ')"""))
 
 
+def widths(current: dict[str, int] | None, folder: Path | None, language: str) -> list[dict[str, int]]:
+    """The widths to check, the current one first: 1280 and 320, and 390 when phone screenshots are taken."""
+    sizes = [WIDE, PHONE] + ([WIDE_PHONE] if folder and language == "ja" else [])
+    return sorted(sizes, key=lambda size: size != current) if current in sizes else sizes
+
+
 async def check(page: Page, where: str, watcher: Watcher, role: str, language: str) -> list[str]:
-    """Both widths at one load (the layout follows the viewport), axe at 320 px, then the watcher.
+    """Every width at one load (the layout follows the viewport), axe at 320 px, then the watcher.
 
     The widths alternate from page to page (the one the last page ended on first), so each page
-    costs one viewport change; axe always runs at 320 px.
+    costs one viewport change (two with screenshots); axe always runs at 320 px. Screenshots
+    (Japanese) are taken at 320 and 390 px.
     """
     problems: list[str] = []
-    first = page.viewport_size or WIDE
-    for size in (first, PHONE if first == WIDE else WIDE):
+    folder = screenshot_folder()
+    name = screenshot_name(role, where.split()[-1])
+    for size in widths(page.viewport_size, folder, language):
         if page.viewport_size != size:
             await page.set_viewport_size(size)
         overflow = await sideways(page)
         if overflow > 0:
             problems.append(f"{where}: scrolls sideways by {overflow}px at {size['width']}px: "
                             f"{await wider_than_the_screen(page)}")
+        if folder and size != WIDE and language == "ja":
+            suffix = "" if size == PHONE else f"-{size['width']}"
+            await page.screenshot(path=str(folder / f"{name}{suffix}.png"), full_page=True)
         if size == PHONE:
-            folder = os.environ.get("E2E_SCREENSHOT_DIR")
-            if folder and language == "ja":
-                await page.screenshot(path=str(Path(folder) / f"{screenshot_name(role, where.split()[-1])}.png"),
-                                      full_page=True)
             problems += [f"{where} at 320px: axe {v}" for v in await axe_violations(page)]
+            problems += [f"{where} at 320px: small target {t}" for t in await small_targets(page)]
     return problems + [f"{where}: {p}" for p in watcher.take()]
 
 
@@ -369,18 +402,21 @@ def test_the_condensed_staff_calendar_its_day_list_and_a_second_queue_page_pass_
     assert problems == [], "\n".join(problems)
 
 
-# A page made to break each check: 700 px wide content, a console error and an image without text.
+# A page made to break each check: 700 px wide content, a console error, an image without text
+# and a link alone in a paragraph made 20 px tall.
 BROKEN = """document.addEventListener('DOMContentLoaded', () => {
   const wide = document.createElement('div');
   wide.style.cssText = 'width: 700px; height: 1px';
   const picture = document.createElement('img');
   picture.src = 'data:image/gif;base64,R0lGODlhAQABAAAAACw=';
-  document.querySelector('main').append(wide, picture);
+  const tiny = document.createElement('p');
+  tiny.innerHTML = '<a href="/login" style="display: inline-block; min-height: 0; height: 20px">tiny</a>';
+  document.querySelector('main').append(wide, picture, tiny);
   console.error('broken on purpose');
 });"""
 
 
-def test_the_checks_fail_on_sideways_scroll_console_errors_and_axe_violations(
+def test_the_checks_fail_on_sideways_scroll_console_errors_axe_violations_and_small_targets(
         app: Flask, live_server: str, floor: dict[str, Any]) -> None:
     problems = visit(app, live_server, floor, {"visitor": ["/login"]}, languages=("ja",), lanes=1, extra_script=BROKEN)
     text = "\n".join(problems)
@@ -388,3 +424,4 @@ def test_the_checks_fail_on_sideways_scroll_console_errors_and_axe_violations(
     assert "at 1280px" not in text, text
     assert "console error: broken on purpose" in text, text
     assert "axe image-alt (critical)" in text, text
+    assert 'small target a "tiny" ' in text and "x20" in text, text

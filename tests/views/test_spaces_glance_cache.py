@@ -40,7 +40,7 @@ def fresh_page_of(client) -> str:
 
 def glance(page: str, day: str) -> str:
     """What the one space's card says of 今日 or 明日 (or いちばん早い空き)."""
-    return re.search(rf"<dt>{day}</dt>\s*<dd>(.*?)</dd>", page).group(1)
+    return re.search(rf"<dt[^>]*>{day}</dt>\s*<dd[^>]*>(.*?)</dd>", page).group(1)
 
 
 def closure(space_id: int | None, day, start: int, end: int) -> admin_spaces.ClosureInput:
