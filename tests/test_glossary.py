@@ -21,7 +21,9 @@ from tests.hostile.values import form_classes
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "booking" / "translations"
-GLOSSARY = tomllib.loads((TRANSLATIONS / "glossary.toml").read_text(encoding="utf-8"))["term"]
+GLOSSARY_FILE = tomllib.loads((TRANSLATIONS / "glossary.toml").read_text(encoding="utf-8"))
+GLOSSARY = GLOSSARY_FILE["term"]
+PUNCTUATION = GLOSSARY_FILE["punctuation"]
 WTFORMS_JA = Path(__import__("wtforms").__file__).parent / "locale" / "ja" / "LC_MESSAGES" / "wtforms.po"
 
 
@@ -80,6 +82,42 @@ def test_the_glossary_catches_what_it_forbids():
     assert _word("reject").search("Reject the change") and not _word("reject").search("projector")
     cancel = next(t for t in GLOSSARY if t["en"] == "cancel")
     assert "キャンセル" not in _plain("キャンセル待ち", cancel) and "キャンセル" in _plain("キャンセルしました", cancel)
+
+
+# Where ASCII marks are data in Japanese text: times and their spans (15:00–17:00, 10:%(step)s),
+# addresses, the format 時:分 and a date's weekday 2日(水). Placeholders become a digit first.
+_JA_DATA = re.compile(r"\d\d:\d\d[–-]\d\d:\d\d|\d:\d|[a-z]+://|時:分|日\([月火水木金土日]\)")
+
+
+def _ja_punctuation_faults(text: str) -> list[str]:
+    """The ASCII marks and look-alikes that Japanese `text` should write as ：（）～."""
+    if text.isascii():
+        return []
+    plain = _JA_DATA.sub("", re.sub(r"%\(\w+\)[sd]", "0", text))
+    return [mark for mark in plain if mark in PUNCTUATION["ja_ascii"] or mark in PUNCTUATION["ja_forbidden"]]
+
+
+def test_japanese_text_uses_full_width_colons_brackets_and_tildes():
+    found = [(msgid, text) for msgid, text in MESSAGES if _ja_punctuation_faults(text)]
+    assert found == [], "glossary.toml [punctuation]: write ：（）～ in Japanese text"
+
+
+def test_english_text_uses_curly_quotes():
+    found = [msgid for msgid, _ in MESSAGES for mark in PUNCTUATION["en_forbidden"] if mark in msgid]
+    assert found == [], "glossary.toml [punctuation]: quote with “…” in English"
+
+
+@pytest.mark.parametrize(("text", "faults"), [
+    ("送信待ち: %(count)s 件", [":"]),
+    ("繰り返し予約：%(title)s(%(count)s 日程)", ["(", ")"]),
+    ("%(first)s–%(last)s 件目", ["–"]),
+    ("0〜1", ["〜"]),
+    ("開始・終了時刻は10:00、10:%(step)s（例：https://example.jp）", []),
+    ("時刻を「時:分」の形で（例：15:00）、2026年12月2日(水) 15:00–17:00", []),
+    ("Decide by: (soon)", []),
+])
+def test_the_punctuation_rule_tells_data_from_text(text, faults):
+    assert _ja_punctuation_faults(text) == faults
 
 
 def _library_messages() -> set[str]:

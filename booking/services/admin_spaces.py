@@ -206,9 +206,9 @@ def parse_periods(text: str, slot_minutes: int) -> Periods:
     for part in (p.strip() for p in text.replace("、", ",").split(",")):
         if not part:
             continue
-        match = PERIOD_RE.match(part.replace("–", "-").replace("〜", "-"))
+        match = PERIOD_RE.match(part.replace("–", "-").replace("〜", "-").replace("～", "-"))
         if not match:
-            raise ServiceError(N_("Write periods like 09:00-12:00, 13:00-18:00 (not \"%(part)s\")."), part=part)
+            raise ServiceError(N_("Write periods like 09:00-12:00, 13:00-18:00 (not “%(part)s”)."), part=part)
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
             raise ServiceError(N_("%(part)s is not a time of day (00:00 to 24:00)."), part=part)

@@ -101,7 +101,7 @@ def test_a_staff_note_that_reads_like_a_phrase_of_the_pages_reaches_the_member_a
 
 @pytest.mark.parametrize(("locale", "asked_for"), [
     ("en", r"New time asked for: \w{3} \d{1,2} \w{3} \d{4}, 14:00–15:00"),
-    ("ja", r"希望する新しい時間: \d{4}年\d{1,2}月"),
+    ("ja", r"希望する新しい時間：\d{4}年\d{1,2}月"),
 ])
 def test_staff_read_the_time_a_member_asks_for_in_their_own_language(
         inbox, create_user, create_space, member, locale, asked_for):

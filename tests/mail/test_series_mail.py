@@ -122,7 +122,7 @@ def test_a_staff_decision_on_a_series_is_one_mail_with_approved_and_declined_dat
     text = text_of(message)
     assert "Another programme that week" in text
     approved, declined = ("These dates were approved:", "These dates were rejected:") if locale == "en" else (
-        "次の日程が承認されました:", "次の日程はお断りしました:")
+        "次の日程が承認されました：", "次の日程はお断りしました：")
     assert text.index(approved) < text.index(declined)
     assert [(m, str(e["UID"])) for m, e in events_of(message)] == [
         ("REQUEST", outcome.booked[0].uid), ("REQUEST", outcome.booked[1].uid), ("CANCEL", outcome.booked[2].uid)]
