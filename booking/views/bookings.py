@@ -91,10 +91,7 @@ def cancel(booking_id: int) -> str | Response:
     # Promise an undo only to whom it is offered (booking.domain.undo): never staff, never for an event.
     can_undo = undo.can_undo_later(current_user, bookings.get_own_booking(current_user, booking_id))
     bookings.cancel_booking(current_user, booking_id)
-    if can_undo:
-        flash(_("The booking was cancelled. You can undo this for %(minutes)s minutes.",
-                minutes=int(UNDO_WINDOW.total_seconds() // 60)), "success")
-    else:
+    if not can_undo:  # otherwise "My bookings" says it once, beside its undo button
         flash(_("The booking was cancelled."), "success")
     return redirect(url_for("bookings.mine"))
 

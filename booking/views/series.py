@@ -114,7 +114,9 @@ def cancel(booking_id: int) -> str | Response:
     if not form.validate_on_submit():
         return redirect(url_for("bookings.detail", booking_id=booking_id))
     done = series.cancel_occurrences(current_user, booking_id, scope)
-    flash(_("%(count)s dates were cancelled.", count=len(done)), "success")
+    # One date the member may undo: "My bookings" says it once, beside its undo button.
+    if len(done) != 1 or not undo.can_undo_later(current_user, done[0]):
+        flash(_("%(count)s dates were cancelled.", count=len(done)), "success")
     if len(done) > 1:
         flash(_("Dates cancelled together cannot be undone; the e-mail listing them is sent now."), "info")
     return redirect(url_for("bookings.mine"))

@@ -36,7 +36,8 @@ def test_cancelling_from_my_bookings_marks_it_cancelled_and_frees_the_slot(
     expect(page.get_by_role("heading", name="Cancel this booking?")).to_be_visible()
     expect(page.get_by_role("main")).to_contain_text("the time becomes free for others")
     page.get_by_role("button", name="Yes, cancel this booking").click()
-    expect(page.get_by_role("status")).to_contain_text("The booking was cancelled.")
+    expect(page.get_by_role("status")).to_have_count(1)  # one message, beside its undo button
+    expect(page.get_by_role("status")).to_contain_text("You cancelled “Live rehearsal”")
     expect(rehearsal).to_contain_text("Cancelled")
     expect(rehearsal.get_by_role("link", name="Cancel")).to_have_count(0)
     page.get_by_role("button", name="Undo the cancellation").click()

@@ -61,10 +61,28 @@ def test_cancelling_before_the_start_frees_the_slot(client, create_space, create
     response = client.submit(f"/bookings/{booking.id}/cancel")
 
     assert response.status_code == 302 and response.headers["Location"] == "/bookings"
-    assert "The booking was cancelled." in client.get("/bookings").get_data(as_text=True)
+    assert "You cancelled" in client.get("/bookings").get_data(as_text=True)
     assert status_of(booking.id) == "cancelled"
     assert "Cancelled" in client.get(f"/bookings/{booking.id}").get_data(as_text=True)
     assert cell_states(client.get(week).get_data(as_text=True))[f"{MONDAY.isoformat()}T10:00"] == "free"
+
+
+@pytest.mark.parametrize(("locale", "said", "not_said"), [
+    ("en", "You cancelled “Talk”", ["The booking was cancelled", "You can undo"]),
+    ("ja", "「Talk」（", ["予約を取り消しました。", "分間は元に戻せます"]),
+])
+def test_cancelling_says_so_once_beside_the_undo_button(client, create_space, create_user, create_booking,
+                                                        locale, said, not_said):
+    member = create_user(locale=locale)
+    client.login(member.email)
+    booking = create_booking(create_space(slug="room"), member, at(MONDAY, 10), at(MONDAY, 11), title="Talk")
+
+    client.submit(f"/bookings/{booking.id}/cancel")
+    page = client.get("/bookings").get_data(as_text=True)
+
+    panel = page.split('class="confirm undo"')[1].split("</form>")[0]
+    assert said in panel and f'action="/bookings/{booking.id}/undo"' in page and 'type="submit"' in panel
+    assert 'class="flash' not in page and not [words for words in not_said if words in page]
 
 
 def test_a_booking_that_has_started_cannot_be_cancelled(client, create_space, create_booking, member):

@@ -45,7 +45,7 @@ def test_an_approval_a_cancellation_and_a_rename_show_on_the_next_view(app, clie
 
     staff_service.approve(staff, pending.id)
     client.submit(f"/bookings/{confirmed.id}/cancel")
-    assert "The booking was cancelled." in page_of(client)  # its one-time message, shown once
+    assert "You cancelled “Meet-up”" in page_of(client)  # said once, beside its undo button
     db.session.get(Booking, pending.id).title = "Talk <renamed>"
     db.session.commit()
 
