@@ -9,6 +9,7 @@ signed in as the role that uses it, the browser checks that the page:
   plus the label-in-name rule `label-content-name-mismatch`), in Japanese and in English.
 - has no touch target under 44 px at 320 px (links, buttons, form controls, summaries; a tick
   box with its label; a link inside running text is left out), in Japanese and in English.
+- has no separator 「·」 at the start of a line at 320 px (a list that wraps is a real list).
 
 One server and one browser; per language, a signed-in context per role, and LANES pages
 loading at a time across the roles (Japanese first, then English: a member's language is
@@ -186,6 +187,35 @@ async def small_targets(page: Page) -> list[str]:
     return list(await page.evaluate(SMALL_TARGETS))
 
 
+# A separator 「·」 that starts a line once links or words wrap (issue 16: at 320 px the queue's space
+# links did): it belongs between items, so such a list wraps as a real list (a flex gap) instead.
+SEPARATORS_AT_LINE_START = """() => {
+  const found = [], walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = node.data.indexOf('·'); i >= 0; i = node.data.indexOf('·', i + 1)) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const mark = range.getBoundingClientRect();
+      let block = node.parentElement;
+      while (block.parentElement && getComputedStyle(block).display.startsWith('inline')) {
+        block = block.parentElement;
+      }
+      const style = getComputedStyle(block), box = block.getBoundingClientRect();
+      const left = box.left + parseFloat(style.borderLeftWidth) + parseFloat(style.paddingLeft);
+      if (mark.width && mark.left - left < 1) {
+        found.push(block.tagName.toLowerCase() + ' "' + block.innerText.trim().slice(0, 30) + '"');
+      }
+    }
+  }
+  return found;
+}"""
+
+
+async def separators_at_line_start(page: Page) -> list[str]:
+    return list(await page.evaluate(SEPARATORS_AT_LINE_START))
+
+
 async def wider_than_the_screen(page: Page) -> str:
     """What sticks out on the right, for the failure message."""
     return str(await page.evaluate("""() => [...document.querySelectorAll('body *')]
@@ -224,6 +254,7 @@ async def check(page: Page, where: str, watcher: Watcher, role: str, language: s
         if size == PHONE:
             problems += [f"{where} at 320px: axe {v}" for v in await axe_violations(page)]
             problems += [f"{where} at 320px: small target {t}" for t in await small_targets(page)]
+            problems += [f"{where} at 320px: 「·」 starts a line in {t}" for t in await separators_at_line_start(page)]
     return problems + [f"{where}: {p}" for p in watcher.take()]
 
 
@@ -402,8 +433,8 @@ def test_the_condensed_staff_calendar_its_day_list_and_a_second_queue_page_pass_
     assert problems == [], "\n".join(problems)
 
 
-# A page made to break each check: 700 px wide content, a console error, an image without text
-# and a link alone in a paragraph made 20 px tall.
+# A page made to break each check: 700 px wide content, a console error, an image without text,
+# a link alone in a paragraph made 20 px tall and a separator pushed to the start of a line.
 BROKEN = """document.addEventListener('DOMContentLoaded', () => {
   const wide = document.createElement('div');
   wide.style.cssText = 'width: 700px; height: 1px';
@@ -411,7 +442,10 @@ BROKEN = """document.addEventListener('DOMContentLoaded', () => {
   picture.src = 'data:image/gif;base64,R0lGODlhAQABAAAAACw=';
   const tiny = document.createElement('p');
   tiny.innerHTML = '<a href="/login" style="display: inline-block; min-height: 0; height: 20px">tiny</a>';
-  document.querySelector('main').append(wide, picture, tiny);
+  const wrapped = document.createElement('p');
+  wrapped.style.cssText = 'width: 4ch';
+  wrapped.textContent = 'abcd · efgh';
+  document.querySelector('main').append(wide, picture, tiny, wrapped);
   console.error('broken on purpose');
 });"""
 
@@ -425,3 +459,4 @@ def test_the_checks_fail_on_sideways_scroll_console_errors_axe_violations_and_sm
     assert "console error: broken on purpose" in text, text
     assert "axe image-alt (critical)" in text, text
     assert 'small target a "tiny" ' in text and "x20" in text, text
+    assert '「·」 starts a line in p "abcd' in text, text
