@@ -107,6 +107,15 @@ def test_english_text_uses_curly_quotes():
     assert found == [], "glossary.toml [punctuation]: quote with “…” in English"
 
 
+# A translated label joined to a value in a template: {{ _("Door") }}: {{ title }} shows 受付: … in Japanese.
+_LABEL_THEN_COLON = re.compile(r"""_\(\s*(["'])(?:(?!\1).)+\1\s*\)\s*}}:""")
+
+
+def test_templates_join_a_label_and_its_value_through_the_catalogue():
+    found = [name for name, text in TEMPLATES.items() if _LABEL_THEN_COLON.search(text)]
+    assert found == [], 'write _("%(label)s: %(value)s", label=…, value=…): Japanese takes ：'
+
+
 @pytest.mark.parametrize(("text", "faults"), [
     ("送信待ち: %(count)s 件", [":"]),
     ("繰り返し予約：%(title)s(%(count)s 日程)", ["(", ")"]),
