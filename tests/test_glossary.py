@@ -116,6 +116,15 @@ def test_templates_join_a_label_and_its_value_through_the_catalogue():
     assert found == [], 'write _("%(label)s: %(value)s", label=…, value=…): Japanese takes ：'
 
 
+# A value put in brackets by a template: " ({{ x }})" stays ASCII in Japanese; {{ aside(x) }} writes （x）.
+_VALUE_IN_BRACKETS = re.compile(r"\(\{\{(?:(?!}}).)*}}\)")
+
+
+def test_templates_bracket_a_value_through_aside():
+    found = [name for name, text in TEMPLATES.items() if name.endswith(".html") and _VALUE_IN_BRACKETS.search(text)]
+    assert found == [], "write {{ aside(value) }}: （…） in Japanese, (…) in English"
+
+
 @pytest.mark.parametrize(("text", "faults"), [
     ("送信待ち: %(count)s 件", [":"]),
     ("繰り返し予約：%(title)s(%(count)s 日程)", ["(", ")"]),

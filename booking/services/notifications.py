@@ -255,8 +255,9 @@ def _change_notices(session: Session, entry: BookingEvent, notice: Notice) -> li
 
 
 def _when(facts: Facts, locale: str) -> str:
-    """The booking's time as the pages show it (booking.dates), with its time zone."""
-    return f"{format_span(facts.start_dt, facts.end_dt, facts.timezone, locale)} ({facts.timezone})"
+    """The booking's time as the pages show it (booking.dates), with its time zone in （） or ()."""
+    span = format_span(facts.start_dt, facts.end_dt, facts.timezone, locale)
+    return f"{span}（{facts.timezone}）" if locale == "ja" else f"{span} ({facts.timezone})"
 
 
 def _link(kind: str, booking_id: int) -> str:

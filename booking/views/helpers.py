@@ -182,6 +182,11 @@ def minutes_text(minutes: int) -> str:
     return ("" if locale_code() == "ja" else " ").join(parts)
 
 
+def aside(text: Any) -> Markup:
+    """An aside after a value: （…） in Japanese, " (…)" in English (glossary.toml [punctuation])."""
+    return (Markup("（%s）") if locale_code() == "ja" else Markup(" (%s)")) % (text,)
+
+
 class GlueSeparators(Extension):
     """A 「·」 between items stays on the line of the item before it, so a wrapped line never starts with it.
 
@@ -201,7 +206,7 @@ def register(app: Flask) -> None:
         org_kind_label=ORG_KIND_LABELS.get, day_label=day_label, month_label=month_label,
         external_url=external_url,
         conflict_message=conflict_message, minutes_text=minutes_text, site_url=site_url,
-        site_header=site_header,
+        site_header=site_header, aside=aside,
     )
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["utc_offset"] = utc_offset
