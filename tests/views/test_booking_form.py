@@ -227,3 +227,9 @@ def test_too_many_desks_states_the_range_of_the_space(client, create_space, memb
     assert response.status_code == 422
     assert "Choose between 1 and 24 desks." in form_errors(page)
     assert written() == (0, 0)
+
+
+def test_the_public_tick_box_sits_inside_its_label(client, create_space, member):
+    create_space(slug="room")
+    page = client.get("/spaces/room/book").get_data(as_text=True)
+    assert re.search(r'<label><input id="is_public"[^>]*type="checkbox"[^>]*> Show the title publicly', page)
