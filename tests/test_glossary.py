@@ -102,6 +102,12 @@ def test_japanese_text_uses_full_width_colons_brackets_and_tildes():
     assert found == [], "glossary.toml [punctuation]: write ：（）～ in Japanese text"
 
 
+def test_a_number_and_its_counter_are_written_together():
+    counter = re.compile(r"%\(\w+\)[sd] (?:" + "|".join(PUNCTUATION["ja_counters"]) + ")")
+    found = [text for _, text in MESSAGES if counter.search(text)]
+    assert found == [], "glossary.toml [punctuation]: 3件, not 3 件"
+
+
 def test_english_text_uses_curly_quotes():
     found = [msgid for msgid, _ in MESSAGES for mark in PUNCTUATION["en_forbidden"] if mark in msgid]
     assert found == [], "glossary.toml [punctuation]: quote with “…” in English"

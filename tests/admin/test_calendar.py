@@ -148,9 +148,9 @@ def test_a_pooled_space_shows_the_bookings_of_one_time_range_as_one_entry_with_i
     entry = grouped[0]
     assert "6 of 24 desks" in entry or "24席中6席" in entry
     assert "12:00–13:00" in entry
-    assert "3 booking(s)" in entry or "予約 3 件" in entry
-    assert "2 confirmed" in entry or "確定 2 件" in entry
-    assert "1 pending approval" in entry or "承認待ち 1 件" in entry
+    assert "3 booking(s)" in entry or "予約 3件" in entry
+    assert "2 confirmed" in entry or "確定 2件" in entry
+    assert "1 pending approval" in entry or "承認待ち 1件" in entry
     assert f'day={LOCAL.isoformat()}' in entry and "#at-1200" in entry
     for booking in group:  # each booking of the group is one click further, in the day list
         assert f"/staff/bookings/{booking.id}" not in page and "Aoki Desk" not in page

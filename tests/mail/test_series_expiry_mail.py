@@ -15,7 +15,7 @@ from tests.mail.test_series_mail import days, weekly
 @pytest.mark.parametrize(("locale", "subject", "reason"), [
     ("en", "Series request expired: Weekly recording (2 dates)",
      "Note from the staff: Staff did not decide on this request before its deadline."),
-    ("ja", "繰り返し予約の申請が期限切れになりました：Weekly recording（2 日程）",
+    ("ja", "繰り返し予約の申請が期限切れになりました：Weekly recording（2日程）",
      "スタッフからのメッセージ：期限までにスタッフがこの申請を判断しませんでした。"),
 ])
 def test_dates_of_a_series_expiring_together_are_one_mail_giving_the_reason_in_the_members_language(
