@@ -80,8 +80,10 @@ def _booking_input(form: BookingForm, space: Space) -> bookings.BookingInput:
 @login_required
 def book(slug: str) -> str | Response | tuple[str, int]:
     """Request a booking; refusals come back as form errors with the input kept."""
-    # A POST's rules read the opening hours inside the write lock: loaded here, before it. A GET needs none.
-    space = spaces.get_space(slug) if request.method == "POST" else spaces.get_space_settings(slug)
+    # A POST's rules read the opening hours inside the write lock: loaded here, before it. A GET reads the
+    # space as the week page does, plain rows and a shared read-only space built once per worker for them
+    # (profile line 'booking/services/spaces.py:205(get_space_settings)': the ORM's loading of the row).
+    space = spaces.get_space(slug) if request.method == "POST" else spaces.read_space(slug).space
     if not current_user.is_verified:
         return render_template("bookings/verify_first.html"), 403
     form = booking_form(current_user.is_staff, zone=space.timezone, desks=desk_count(space))
