@@ -670,6 +670,14 @@ _CLOSURE_COUNTERS = (select(func.count(Closure.id)).scalar_subquery(),
 _LISTING_AND_CLOSURES = _LISTING.add_columns(*_CLOSURE_COUNTERS)
 
 
+def listed_spaces_and_closure_counters() -> tuple[Listing, tuple[object, ...]]:
+    """`listed_spaces` and the closures' change counters (see `_CLOSURE_COUNTERS`), in one statement."""
+    session = db.session()
+    rows = tuple(tuple(row) for row in session.connection().execute(_LISTING_AND_CLOSURES))
+    counters = rows[0][-len(_CLOSURE_COUNTERS):] if rows else ()
+    return _listing_of(session, tuple(row[:-len(_CLOSURE_COUNTERS)] for row in rows)), counters
+
+
 def spaces_at_a_glance(now: datetime, locale: str) -> Glance:
     """Every space (`listed_spaces`) and its `Availability` at `now` (aware UTC) in one statement
     while nothing they are made of changes.
