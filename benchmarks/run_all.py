@@ -623,6 +623,10 @@ def print_table(rows: list[tuple[str, list[Sample]]], lock_ms: list[float], show
         print(f"{name:<34} {rate:>7.{0 if rate >= 10 else 1}f} {cpu:>7.2f}{db_cell} "
               f"{cell(median([s.p50 for s in samples]))} {cell(median([s.p99 for s in samples]))} "
               f"{cpu / query_cpu:>9.1f} {cpu / hello_cpu:>8.1f} {sum(s.bad for s in samples):>4}")
+    if "feed 304" in by_name:
+        hello_rate = median([s.rate for s in by_name["hello-world (reference)"]])
+        ratio = median([s.rate for s in by_name["feed 304"]]) / hello_rate
+        print(f"feed 304 rate ÷ hello-world's rate: {ratio:.2f}")
     if other_ms:
         ordered = sorted(other_ms)
         print(f"other write transactions (mail outbox) per booking POST: {len(ordered) / max(len(lock_ms), 1):.1f}, "
@@ -649,6 +653,8 @@ def main() -> int:
                         "fiscal year over 1,000,000 bookings (benchmarks/reports.py; about ten minutes)")
     parser.add_argument("--report-bookings", type=int, default=report_bench.BOOKINGS,
                         help="bookings of history for --reports")
+    parser.add_argument("--only", default="", help="comma-separated parts of target names: time only those "
+                        "(and the two references); skips the series and registration rows")
     args = parser.parse_args()
     if args.reports:
         return report_bench.run(args.database_url, args.report_bookings, args.rounds or 5)
@@ -697,7 +703,11 @@ def main() -> int:
                                                      "--access-logformat", "%(s)s"))
                 servers[name] = Server(name, port, process, application_name, access_log)
             targets = get_targets(fixture, ports[2], attendee_event_id)
+            only = [part.strip() for part in args.only.split(",") if part.strip()]
+            if only:
+                targets = [t for t in targets if t.server != "product" or any(part in t.name for part in only)]
             posts = PostSlots(fixture.post_first_day, sign_in_posters(fixture, ports[2]))
+            with_post = not only or any(part in posts.target(0).name for part in only)
             results: dict[str, list[Sample]] = {t.name: [] for t in targets}
             post_name = posts.target(0).name
             results[post_name] = []
@@ -705,7 +715,7 @@ def main() -> int:
             other_ms: list[float] = []
             day_offset = 0
             for round_no in range(-1, rounds):  # round -1 warms every page in every worker up
-                for target in [*targets[:7], posts.target(day_offset), *targets[7:]]:
+                for target in [*targets[:7], *([posts.target(day_offset)] if with_post else []), *targets[7:]]:
                     if target.posts:
                         lock_log.write_text("")
                     sample = measure(target, servers[target.server], meter, drive,
@@ -728,8 +738,11 @@ def main() -> int:
                   f"{FEED_EVENTS:,} feed events; week of {fixture.week}")
             print("CPU-ms = server CPU per request (gunicorn master + workers"
                   f"{' + its PostgreSQL backends' if meter.admin is not None else ''}), from /proc\n")
-            ordered = [(t.name, results[t.name]) for t in [*targets[:7], posts.target(0), *targets[7:]]]
+            ordered = [(t.name, results[t.name])
+                       for t in [*targets[:7], *([posts.target(0)] if with_post else []), *targets[7:]]]
             print_table(ordered, lock_ms, meter.admin is not None, other_ms)
+            if only:
+                return 1 if any(s.bad for samples in results.values() for s in samples) else 0
             series_bench.print_rows(series_bench.measure(app, fixture.member, 10 if args.quick else 30))
             series_bench.print_rows(series_bench.measure_year(app, fixture.member, 2 if args.quick else 7),
                                     series_bench.YEAR, series_bench.HISTORY)

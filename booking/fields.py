@@ -294,7 +294,9 @@ class SubmitTokenField(OneValue, HiddenField):
     """
 
     def __init__(self, label: Any = None, validators: list[Any] | None = None, **kwargs: Any) -> None:
-        super().__init__(label, validators, default=new_submit_token, **kwargs)
+        # A hidden field's label is never shown: without one WTForms translates a made-up label, which
+        # loads WTForms' own catalogue once per request (profile line 'flask_wtf/i18n.py(_get_translations)').
+        super().__init__("" if label is None else label, validators, default=new_submit_token, **kwargs)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         super().process_formdata(valuelist)

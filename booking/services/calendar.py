@@ -21,14 +21,14 @@ from math import gcd
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from booking.domain.grid import week_start
 from booking.domain.statuses import ACTIVE_STATUSES, BookingStatus
 from booking.extensions import db
 from booking.models import Booking, Closure, Space, User
 from booking.services import NotFound
-from booking.services.spaces import listed_spaces
+from booking.services.spaces import listed_spaces_and_closure_counters
 
 DEFAULT_ZONE = "Asia/Tokyo"
 DEFAULT_HOURS = (time(9), time(18))
@@ -88,11 +88,13 @@ class ClosureRow(NamedTuple):
 
 @dataclass(frozen=True)
 class CalendarScope:
-    """A calendar page before its bookings are read: the spaces, zone, period and closures it shows.
+    """A calendar page before its bookings and closures are read: the spaces, zone and period it shows.
 
     `day` is the day shown (the Monday for a week). `key` holds all the page is made of but
-    its bookings: every column of every space shown (its settings, names and slug) with its
-    opening hours, the closures, the period and the space asked for. The bookings are
+    its bookings and closures: every column of every space shown (its settings, names and slug)
+    with its opening hours, the period and the space asked for, and the closures' change
+    counters (a closure is only ever added or removed, and a removal is recorded: one of the two
+    counts rises with every change; services.spaces._CLOSURE_COUNTERS). The bookings are
     stood for by each space's `feed_version`, one of those columns: the counter the same
     write transaction raises on every change a staff feed shows (a booking's times, status,
     title, desks or member, a member's name; booking.services.feed_events), read here before
@@ -105,8 +107,14 @@ class CalendarScope:
     day: date
     is_week: bool
     space_slug: str | None
-    closures: list[ClosureRow]
     key: Hashable
+
+    @property
+    def closures(self) -> list[ClosureRow]:
+        """The closures touching the period, read now (only a page not kept reads them)."""
+        start_dt = datetime.combine(self.day, time(0), self.zone)
+        length = 7 * ONE_DAY if self.is_week else ONE_DAY
+        return _closures(start_dt, datetime.combine(self.day + length, time(0), self.zone))
 
 
 def calendar_scope(day: date | None, now: datetime, space_slug: str | None = None,
@@ -114,10 +122,10 @@ def calendar_scope(day: date | None, now: datetime, space_slug: str | None = Non
     """What the day (or, `is_week`, the week holding `day`) shows: today's when `day` is None.
 
     With `space_slug`, the day list of that one space (NotFound for an unknown slug).
-    The spaces are read as `listed_spaces` keeps them (shared, read only); two small
-    queries whatever the number of bookings.
+    The spaces are read as `listed_spaces` keeps them (shared, read only), with the closures'
+    change counters, in one query; the bookings and closures only when the page is rendered.
     """
-    listing = listed_spaces()
+    listing, closure_counters = listed_spaces_and_closure_counters()
     spaces = listing.spaces
     zone = ZoneInfo(spaces[0].timezone if spaces else DEFAULT_ZONE)
     if space_slug is not None and not is_week:
@@ -129,12 +137,10 @@ def calendar_scope(day: date | None, now: datetime, space_slug: str | None = Non
     day = day or now.astimezone(zone).date()
     if is_week:
         day = week_start(day)
-    length = 7 * ONE_DAY if is_week else ONE_DAY
-    closures = _closures(datetime.combine(day, time(0), zone), datetime.combine(day + length, time(0), zone))
     hours = tuple(tuple((p.weekday, p.open_time, p.close_time, p.close_next_day) for p in s.opening_hours)
                   for s in spaces)
-    key = (day, is_week, space_slug, zone.key, tuple(listing.keys[s.id] for s in spaces), hours, tuple(closures))
-    return CalendarScope(spaces, zone, day, is_week, space_slug, closures, key)
+    key = (day, is_week, space_slug, zone.key, tuple(listing.keys[s.id] for s in spaces), hours, closure_counters)
+    return CalendarScope(spaces, zone, day, is_week, space_slug, key)
 
 
 @dataclass(frozen=True)
@@ -212,10 +218,16 @@ def _condensed_bookings(start_dt: datetime, end_dt: datetime, spaces: list[Space
     return entries
 
 
+# Built once and run on the session's connection (profile line 'booking/services/calendar.py(_closures)':
+# building the statement and the ORM's execution around it cost more than the query).
+_CLOSURES = (select(Closure.id, Closure.space_id, Closure.start_dt, Closure.end_dt, Closure.reason)
+             .where(Closure.start_dt < bindparam("end_dt"), Closure.end_dt > bindparam("start_dt"))
+             .order_by(Closure.start_dt, Closure.id))
+
+
 def _closures(start_dt: datetime, end_dt: datetime) -> list[ClosureRow]:
-    return [ClosureRow(*row) for row in db.session.execute(
-        select(Closure.id, Closure.space_id, Closure.start_dt, Closure.end_dt, Closure.reason)
-        .where(Closure.start_dt < end_dt, Closure.end_dt > start_dt).order_by(Closure.start_dt, Closure.id))]
+    rows = db.session.connection().execute(_CLOSURES, {"start_dt": start_dt, "end_dt": end_dt})
+    return [ClosureRow(*row) for row in rows]
 
 
 def _covers(closure: ClosureRow, space: Space) -> bool:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, type_coerce
 from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.types import NullType
 
 from booking.db import utcnow
 from booking.domain import events as rules
@@ -195,6 +197,49 @@ _PUBLIC_EVENT = (
              selectinload(PublicEvent.agenda_items))
     .where(PublicEvent.id == bindparam("event_id"))
 )
+
+
+# Every column the event page shows (the event, its booking's status and times, its space's names, slug and
+# zone, the agenda), as the driver returns them: the key of the kept page (booking.views.events.detail).
+_EVENTS, _AGENDA = PublicEvent.__table__, AgendaItem.__table__
+_PAGE_FACTS = (
+    select(Booking.end_dt, *(type_coerce(column, NullType) for column in (
+        *_EVENTS.c, Booking.status, Booking.start_dt, Booking.end_dt, Space.slug, Space.name_ja, Space.name_en,
+        Space.timezone, *_AGENDA.c)))
+    .select_from(_EVENTS.join(Booking, Booking.id == _EVENTS.c.booking_id).join(Space, Space.id == Booking.space_id)
+                 .outerjoin(_AGENDA, _AGENDA.c.event_id == _EVENTS.c.id))
+    .where(_EVENTS.c.id == bindparam("event_id"))
+    .order_by(_AGENDA.c.start_dt, _AGENDA.c.id)
+)
+_EVENT_STATUS, _BOOKING_STATUS = 1 + list(_EVENTS.c.keys()).index("status"), 1 + len(_EVENTS.c)
+
+
+class PageFacts(NamedTuple):
+    """What an event's page shows, as read: `rows` (equal for equal pages), the booking's end (UTC), and
+    whether this request's later reads (`public_event`) see the same snapshot of the database."""
+
+    rows: tuple[tuple[object, ...], ...]
+    end_dt: datetime
+    is_snapshot: bool
+
+
+def page_facts(event_id: int) -> PageFacts:
+    """The raw rows of everything `public_event`'s page shows, one query; NotFound as `public_event`.
+
+    Read instead of the event itself when its rendered page is kept (profile line
+    'sqlalchemy/orm/strategies.py:3226(_load_for_path)' with the ORM's loading of the event, its
+    booking, space and agenda: a third of the event page). When the session has not read yet, its
+    transaction starts here as one snapshot (PostgreSQL: REPEATABLE READ; SQLite's read transaction
+    is one), so a `public_event` read after it shows exactly these rows.
+    """
+    session = db.session()
+    is_snapshot = not session.in_transaction()
+    if is_snapshot and session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    rows = tuple(tuple(row) for row in session.connection().execute(_PAGE_FACTS, {"event_id": event_id}))
+    if not rows or rows[0][_EVENT_STATUS] not in SHOWN or rows[0][_BOOKING_STATUS] == "pending":
+        raise NotFound()
+    return PageFacts(tuple(row[1:] for row in rows), rows[0][0], is_snapshot)
 
 
 def public_event(event_id: int) -> PublicEvent:

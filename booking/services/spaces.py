@@ -13,6 +13,7 @@ import holidays as holiday_calendars
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Integer,
     Select,
     String,
     bindparam,
@@ -161,8 +162,21 @@ def get_space(slug: str) -> Space:
     return space
 
 
-# The week page's space, read as `listed_spaces` reads them, for one slug.
-_ONE_LISTED = _LISTING.where(_SPACES.c.slug == bindparam("slug"))
+# The week page's space: its row as `listed_spaces` reads it and, in one text column, its opening
+# periods ("id,weekday,open,close,next_day" joined by ";"): one row instead of one per period, each
+# repeating the space's 28 columns (profile: the joined read of run_all's studio, 7 rows of 34
+# columns, 58 µs of SQLite per GET; the space's row and its periods apart, 10 + 10 µs).
+_COMMA: ColumnElement[str] = literal_column("','")
+_PERIODS_TEXT = func.aggregate_strings(
+    cast(_PERIODS.c.id, String) + _COMMA + cast(_PERIODS.c.weekday, String) + _COMMA
+    + cast(_PERIODS.c.open_time, String) + _COMMA + cast(_PERIODS.c.close_time, String) + _COMMA
+    + cast(cast(_PERIODS.c.close_next_day, Integer), String),
+    literal_column("';'"))  # type: ignore[arg-type]
+_ONE_LISTED = (
+    select(*(type_coerce(column, NullType) for column in _SPACES.c), _PERIODS_TEXT)
+    .select_from(_SPACES.outerjoin(_PERIODS, _PERIODS.c.space_id == _SPACES.c.id))
+    .where(_SPACES.c.slug == bindparam("slug")).group_by(_SPACES.c.id)
+)
 
 
 class SpaceRead(NamedTuple):
@@ -181,19 +195,32 @@ space_read_cache: BoundedCache[SpaceRead] = BoundedCache(MAX_CACHED_SPACES)
 
 
 def read_space(slug: str) -> SpaceRead:
-    """The space with this slug, its opening hours and policy, in one query of plain rows (no ORM
+    """The space with this slug, its opening hours and policy, in one query of one plain row (no ORM
     row built: profile line 'sqlalchemy/orm/loading.py:82(instances)' under get_space on every
-    week page); built once per worker for the same rows. NotFound when there is none."""
+    week page); built once per worker for the same row. NotFound when there is none."""
     session = db.session()
-    rows = tuple(tuple(row) for row in session.connection().execute(_ONE_LISTED, {"slug": slug}))
-    if not rows:
+    row = session.connection().execute(_ONE_LISTED, {"slug": slug}).first()
+    if row is None:
         raise NotFound()
-    found = space_read_cache.get(rows)
+    raw = tuple(row)
+    found = space_read_cache.get(raw)
     if found is None:
-        listing = _build_listing(session, rows)
-        found = SpaceRead(listing.spaces[0], listing.policies[0], rows[0][:len(_SPACES.c)])
-        space_read_cache.put(rows, found)
+        found = _space_read_of(session, raw)
+        space_read_cache.put(raw, found)
     return found
+
+
+def _space_read_of(session: Session, raw: tuple[Any, ...]) -> SpaceRead:
+    """The SpaceRead of `_ONE_LISTED`'s row: the space as `_build_listing` makes it, its periods parsed
+    from their text (times as the driver's text of a TIME: 'HH:MM:SS' or SQLite's 'HH:MM:SS.ffffff')."""
+    width = len(_SPACES.c)
+    space = _build_listing(session, [raw[:width] + (None,) * len(_PERIODS.c)]).spaces[0]
+    periods = [period.split(",") for period in (raw[width] or "").split(";") if period]
+    for period_id, weekday, open_time, close_time, next_day in sorted(periods, key=lambda p: (int(p[1]), int(p[0]))):
+        space.opening_hours.append(OpeningPeriod(
+            id=int(period_id), space_id=space.id, weekday=int(weekday), open_time=time.fromisoformat(open_time),
+            close_time=time.fromisoformat(close_time), close_next_day=bool(int(next_day))))
+    return SpaceRead(space, policy_of(space), raw[:width])
 
 
 # The space's row alone, for pages that show its settings but not its opening hours (the booking
@@ -430,34 +457,55 @@ _WEEK_HOLDS: Select[Any, Any, Any, Any] = (
            BookingHold.occupied_end > bindparam("hold_start"))
     .group_by(BookingHold.occupied_start, BookingHold.occupied_end)
 )
+
+
+def _opaque(name: str, type_: Any) -> ColumnElement[Any]:
+    """A bound value the planner does not look into, `(SELECT :name)`: the same estimate whatever the value.
+
+    PostgreSQL plans a prepared statement afresh on each execution (a custom plan) for as long
+    as the plans made with the values look cheaper than the one plan made without them (the
+    generic plan). For the week's statement they always did: its instants lie past the
+    statistics' last value, so every part was estimated at one row, and the statement was
+    planned on every GET (backend CPU per execution, run_all's studio week, one connection:
+    402 µs planned each time, 62 µs with the generic plan; profile line 'Planning Time: 1.388 ms'
+    of EXPLAIN ANALYZE). With the values behind a subquery both plans see the same unknowns,
+    the custom plan's charge for planning makes the generic one the cheaper, and from the
+    sixth execution on the connection the generic plan is used.
+    """
+    return select(bindparam(name, type_=type_)).scalar_subquery()
+
+
+_SPACE_ID = _opaque("space_id", BookingHold.space_id.type)
+_WEEK_START, _WEEK_END = _opaque("week_start", Booking.start_dt.type), _opaque("week_end", Booking.start_dt.type)
 _WEEK_CLOSURES: Select[Any, Any, Any, Any] = select(
     literal_column("'c'"), type_coerce(Closure.start_dt, NullType), type_coerce(Closure.end_dt, NullType),
     Closure.reason,
-).where(or_(Closure.space_id == bindparam("space_id"), Closure.space_id.is_(None)),
-        Closure.start_dt < bindparam("week_end"), Closure.end_dt > bindparam("week_start"))
+).where(or_(Closure.space_id == _SPACE_ID, Closure.space_id.is_(None)),
+        Closure.start_dt < _WEEK_END, Closure.end_dt > _WEEK_START)
 # Status lists written into the statement: an expanding IN of bound values is rendered anew on
 # every execution (profile line 'sqlalchemy/sql/compiler.py:2158(_process_parameters_for_postcompile)').
 _ACTIVE_STATUSES: list[ColumnElement[Any]] = [literal_column(f"'{status}'") for status in ("pending", "confirmed")]
 _SHOWN_STATUSES: list[ColumnElement[Any]] = [literal_column(f"'{status}'") for status in SHOWN_STATUSES]
-# Both as a subquery that SQLite (no statistics) cannot read through ix_bookings_usage: joined as plain
-# conditions it read every booking of the space in the week for the own bookings, and every one of the
-# space not yet ended for the events (plan lines 'SEARCH bookings USING COVERING INDEX ix_bookings_usage
-# (space_id=? AND start_dt>?)': 0.59 ms of the desk week's statement, growing with the bookings ahead).
-# Now the viewer's bookings of the week (ix_bookings_user_start) and the public events, each booking found
-# by its id: 0.016 ms; PostgreSQL plans both so already.
+# The viewer's bookings of the week: its ids found by ix_bookings_user_start (user_id, start_dt), which
+# covers that subquery on SQLite (plain conditions there read every booking of the week in all spaces
+# through the covering ix_bookings_usage, by a skip-scan: 571 µs a statement), then each booking by its
+# id. The space is compared as `space_id + 0`, which no index serves: PostgreSQL planned this part as
+# every booking of the space not yet ended joined with the viewer's bookings (growing with history).
 _VIEWERS_IN_WEEK = select(Booking.id).where(
-    Booking.user_id == bindparam("user_id"), Booking.start_dt < bindparam("week_end"),
-    Booking.start_dt >= bindparam("own_low"))
+    Booking.user_id == _opaque("user_id", Booking.user_id.type), Booking.start_dt < _WEEK_END,
+    Booking.start_dt >= _opaque("own_low", Booking.start_dt.type))
 _WEEK_OWN: Select[Any, Any, Any, Any] = select(
     literal_column("'o'"), type_coerce(Booking.start_dt, NullType), type_coerce(Booking.end_dt, NullType), null(),
-).where(Booking.id.in_(_VIEWERS_IN_WEEK), Booking.space_id == bindparam("space_id"),
-        Booking.status.in_(_ACTIVE_STATUSES), Booking.end_dt > bindparam("week_start"))
+).where(Booking.id.in_(_VIEWERS_IN_WEEK), Booking.space_id + literal_column("0") == _SPACE_ID,
+        Booking.status.in_(_ACTIVE_STATUSES), Booking.end_dt > _WEEK_START)
+# The public events, each with its booking found by id (SQLite, no statistics, read every booking of
+# the space not yet ended through ix_bookings_usage when this was a join).
 _WEEK_EVENTS: Select[Any, Any, Any, Any] = (
     select(literal_column("'e'"), null(), null(), cast(func.count(PublicEvent.id), String))
     .where(PublicEvent.status.in_(_SHOWN_STATUSES), select(Booking.id).where(
         Booking.id == PublicEvent.booking_id, Booking.status != literal_column("'pending'"),
-        Booking.space_id == bindparam("space_id"), Booking.start_dt >= bindparam("event_low"),
-        Booking.end_dt > bindparam("now")).exists())
+        Booking.space_id == _SPACE_ID, Booking.start_dt >= _opaque("event_low", Booking.start_dt.type),
+        Booking.end_dt > _opaque("now", Booking.end_dt.type)).exists())
 )
 _WEEK_VERSION: Select[Any, Any, Any, Any] = select(
     literal_column("'v'"), null(), null(), cast(Space.feed_version, String),
@@ -620,6 +668,14 @@ class Glance(NamedTuple):
 _CLOSURE_COUNTERS = (select(func.count(Closure.id)).scalar_subquery(),
                      select(func.count(ClosureRemoval.id)).scalar_subquery())
 _LISTING_AND_CLOSURES = _LISTING.add_columns(*_CLOSURE_COUNTERS)
+
+
+def listed_spaces_and_closure_counters() -> tuple[Listing, tuple[object, ...]]:
+    """`listed_spaces` and the closures' change counters (see `_CLOSURE_COUNTERS`), in one statement."""
+    session = db.session()
+    rows = tuple(tuple(row) for row in session.connection().execute(_LISTING_AND_CLOSURES))
+    counters = rows[0][-len(_CLOSURE_COUNTERS):] if rows else ()
+    return _listing_of(session, tuple(row[:-len(_CLOSURE_COUNTERS)] for row in rows)), counters
 
 
 def spaces_at_a_glance(now: datetime, locale: str) -> Glance:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,6 +36,7 @@ from booking.services import NotFound, ServiceError, event_feeds, public_events,
 from booking.urls import external_url
 from booking.views.feeds import ICS_TYPE, serve
 from booking.views.helpers import error_message, locale_code
+from booking.views.kept import csrf_input, kept_body
 
 bp = Blueprint("events", __name__)
 
@@ -68,11 +70,64 @@ def _mine(event_id: int) -> tuple[Any, str]:
 def detail(event_id: int) -> str:
     """One event: when, where, agenda, seats left (never who) and the registration form,
     or for a member already registered, their registration and the link to manage it."""
+    if not current_user.is_authenticated:
+        return render_template("events/detail.html", parts=_visitor_parts(event_id))
     event = public_events.public_event(event_id)
     form, member_form = _forms()
     mine, secret = _mine(event_id)
-    return render_template("events/detail.html", event=event, form=form, member_form=member_form,
-                           mine=mine, mine_secret=secret, form_fields=visitor_fields(form) if form else None)
+    return _page(event, form, member_form, mine=mine, mine_secret=secret)
+
+
+def _page(event: PublicEvent, form: RegistrationForm | None, member_form: MemberRegistrationForm | None,
+          **values: Any) -> str:
+    return render_template("events/detail.html", parts=page_parts(event, form, member_form, **values))
+
+
+PARTS = ("title", "head", "content")
+
+
+def page_parts(event: PublicEvent, form: RegistrationForm | None, member_form: MemberRegistrationForm | None,
+               *, mine: Any = None, mine_secret: str = "", form_fields: Markup | None = None,
+               hidden: Markup | None = None, is_over: bool | None = None) -> dict[str, Markup]:
+    """The event page's title, head and content (the blocks of templates/events/_detail_parts.html).
+
+    `hidden` stands for the registration form's hidden fields (else the form renders its own);
+    `is_over` is whether the event has ended (else read from the clock).
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    template = app.jinja_env.get_template("events/_detail_parts.html")
+    context: dict[str, Any] = dict(
+        event=event, locale=locale_code(), space=event.booking.space, is_cancelled=event.is_cancelled,
+        is_over=event.booking.end_dt <= utcnow() if is_over is None else is_over, form=form,
+        member_form=member_form, mine=mine, mine_secret=mine_secret, form_fields=form_fields, hidden=hidden)
+    app.update_template_context(context)
+    blocks = template.new_context(context)
+    return {name: Markup("".join(template.blocks[name](blocks))) for name in PARTS}
+
+
+# Visitors' event pages kept per app and worker, in characters (a page's parts are about 6,000): keyed by
+# the raw rows of everything they show (public_events.page_facts) and whether the event is over, plus
+# the language and script root (booking/views/kept.py). Reading the event as ORM objects was a third
+# of the page and rendering it most of the rest (profile lines 'sqlalchemy/orm/strategies.py:3226
+# (_load_for_path)', 'templates/events/detail.html:99(block_content)', 'views/events.py:53(_forms)').
+KEPT_EVENT_CHARACTERS = 4_000_000
+_PART_BREAK = f"\ue000{secrets.token_hex(8)}part\ue001"
+
+
+def _visitor_parts(event_id: int) -> dict[str, Markup]:
+    facts = public_events.page_facts(event_id)
+    is_over = facts.end_dt <= utcnow()
+
+    def render(csrf: Markup) -> str:
+        # In the snapshot page_facts read (when it began one), so the page shows exactly its rows.
+        form = RegistrationForm()
+        parts = page_parts(public_events.public_event(event_id), form, None, form_fields=visitor_fields(form),
+                           hidden=csrf, is_over=is_over)
+        return _PART_BREAK.join(parts[name] for name in PARTS)
+
+    text = (kept_body("booking_event_pages", KEPT_EVENT_CHARACTERS, ("event", facts.rows, is_over), render)
+            if facts.is_snapshot else render(csrf_input()))
+    return dict(zip(PARTS, map(Markup, text.split(_PART_BREAK)), strict=True))
 
 
 def visitor_fields(form: RegistrationForm) -> Markup:
@@ -121,7 +176,7 @@ def register(event_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     form, member_form = _forms()
     data = _input(form, member_form)
     if data is None:
-        return render_template("events/detail.html", event=event, form=form, member_form=member_form), 422
+        return _page(event, form, member_form), 422
     member = current_user._get_current_object() if current_user.is_authenticated else None
     try:
         registrations.register(event_id, data, _key(), member=member)
@@ -129,7 +184,7 @@ def register(event_id: int) -> str | WerkzeugResponse | tuple[str, int]:
         chosen = form or member_form
         assert chosen is not None
         chosen.companions.errors = [*chosen.companions.errors, error_message(refusal)]
-        return render_template("events/detail.html", event=event, form=form, member_form=member_form), 422
+        return _page(event, form, member_form), 422
     except NotFound:  # withdrawn or ended meanwhile
         flash(_("Registration for this event is not open."), "error")
         return redirect(url_for("events.detail", event_id=event_id))

@@ -16,7 +16,7 @@ from booking.domain.wallclock import NonexistentTime, wall_instant
 from booking.forms import BookingForm, booking_form, desk_count
 from booking.models import Space
 from booking.services import bookings, public_events, spaces
-from booking.views.form_html import booking_fields_html
+from booking.views.form_html import booking_form_body
 from booking.views.helpers import conflict_message, locale_code
 from booking.views.params import day_arg, suggested_instant_arg
 from booking.views.week_grid import week_page
@@ -80,8 +80,10 @@ def _booking_input(form: BookingForm, space: Space) -> bookings.BookingInput:
 @login_required
 def book(slug: str) -> str | Response | tuple[str, int]:
     """Request a booking; refusals come back as form errors with the input kept."""
-    # A POST's rules read the opening hours inside the write lock: loaded here, before it. A GET needs none.
-    space = spaces.get_space(slug) if request.method == "POST" else spaces.get_space_settings(slug)
+    # A POST's rules read the opening hours inside the write lock: loaded here, before it. A GET reads the
+    # space as the week page does, plain rows and a shared read-only space built once per worker for them
+    # (profile line 'booking/services/spaces.py:205(get_space_settings)': the ORM's loading of the row).
+    space = spaces.get_space(slug) if request.method == "POST" else spaces.read_space(slug).space
     if not current_user.is_verified:
         return render_template("bookings/verify_first.html"), 403
     form = booking_form(current_user.is_staff, zone=space.timezone, desks=desk_count(space))
@@ -89,7 +91,7 @@ def book(slug: str) -> str | Response | tuple[str, int]:
         _prefill(form, space)
     if not form.validate_on_submit():
         return render_template("bookings/form.html", space=space, form=form,
-                               booking_fields_html=booking_fields_html), 422 if form.is_submitted() else 200
+                               body=booking_form_body(form, space)), 422 if form.is_submitted() else 200
     outcome = bookings.request_booking(
         current_user, _booking_input(form, space), locale=locale_code(),
         overrides=form.chosen_overrides(), override_reason=form.reason_text(),
@@ -98,7 +100,7 @@ def book(slug: str) -> str | Response | tuple[str, int]:
         form.form_errors.extend(conflict_message(c) for c in outcome.messages)
         taken = any(c.code in ("overlap", "capacity") for c in outcome.conflicts)
         return render_template("bookings/form.html", space=space, form=form,
-                               booking_fields_html=booking_fields_html), 409 if taken else 422
+                               body=booking_form_body(form, space)), 409 if taken else 422
     assert outcome.booking is not None
     if outcome.is_repeat:
         flash(_("This form was already sent: here is the booking it made."), "info")

@@ -157,3 +157,20 @@ def test_the_kept_calendar_of_one_language_is_not_shown_in_the_other(staff_clien
 
     assert ("スタジオ" in japanese) != ("スタジオ" in english)
     assert ("Studio" in japanese) != ("Studio" in english)
+
+
+@pytest.mark.parametrize("view", ["day", "week"])
+def test_a_closure_removed_and_another_added_in_its_place_is_on_the_next_page(app, staff_client, floor, view):
+    from booking.services.admin_spaces import delete_closure
+
+    add_closure(floor)
+    db.session.commit()
+    closure_id = db.session.scalars(select(Closure.id).where(Closure.reason == "Lights broken")).one()
+    assert "Lights broken" in page(staff_client, view)
+
+    delete_closure(closure_id)  # the count of closures is back where it was before, so is its kept page's
+    db.session.add(Closure(space_id=floor[0].id, start_dt=at(4), end_dt=at(5), reason="Camera repair"))
+    db.session.commit()
+    after = page(staff_client, view)
+
+    assert "Camera repair" in after and "Lights broken" not in after

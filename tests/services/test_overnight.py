@@ -76,3 +76,20 @@ def test_a_two_day_event_in_a_hall_open_around_the_clock(create_space, create_us
     monday = FRIDAY - timedelta(days=4)
     grid = spaces.week_view(hall, monday, member.id, NOW, "en")
     assert {grid.cell(SATURDAY, time(h)).state for h in range(24)} == {"mine"}
+
+
+def test_the_week_pages_read_of_a_space_has_the_same_hours_and_policy_as_its_orm_row(create_space, staff):
+    split = create_space(hours={0: ((time(9), time(12)), (time(13, 30), time(18))), 2: ((time(8), time(20)),)})
+    overnight = create_space(hours={})
+    admin_spaces.set_opening_hours(staff, overnight.id, {n: "" for n in range(7)}
+                                   | {0: "09:00-24:00", 4: "22:00-02:00", 5: "02:00-24:00"}, now=NOW)
+    closed = create_space(hours={})
+    db.session.expire_all()
+    for space in (split, overnight, closed):
+        orm = spaces.get_space(space.slug)
+        read = spaces.read_space(space.slug)
+        hours = [(p.id, p.weekday, p.open_time, p.close_time, p.close_next_day) for p in orm.opening_hours]
+        assert [(p.id, p.weekday, p.open_time, p.close_time, p.close_next_day)
+                for p in read.space.opening_hours] == sorted(hours, key=lambda p: (p[1], p[0]))
+        assert read.policy == spaces.policy_of(orm)
+    assert spaces.read_space(closed.slug).space.opening_hours == []

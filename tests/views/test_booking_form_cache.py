@@ -96,3 +96,36 @@ def test_a_failed_submit_shows_its_errors_and_input_and_the_next_form_is_blank(c
     assert "Enter a title." in form_errors(page) and input_value(page, "start_time") == "10:00"
     blank = client.get("/spaces/room/book").get_data(as_text=True)
     assert form_errors(blank) == [] and input_value(blank, "start_time") in (None, "")
+
+
+def test_the_kept_bodys_hidden_fields_are_what_hidden_tag_renders(app, create_space, member):
+    from booking.forms import booking_form
+    from booking.views.form_html import hidden_fields
+
+    with app.test_request_context("/spaces/room/book"):
+        for can_override in (False, True):
+            form = booking_form(can_override, zone="Asia/Tokyo", desks=None)
+            assert str(hidden_fields(form)) == str(form.hidden_tag())
+
+
+def test_a_kept_form_body_shows_an_edited_approval_setting_at_once(client, create_space, member):
+    space = create_space(slug="room", requires_approval=False)
+    first = client.get("/spaces/room/book").get_data(as_text=True)  # kept
+    space.requires_approval = True
+    db.session.commit()
+
+    second = client.get("/spaces/room/book").get_data(as_text=True)
+
+    assert ">Book</button>" in first
+    assert ">Send request</button>" in second and "Staff approve requests for this space." in second
+
+
+def test_a_members_kept_form_is_never_a_staff_members(client, create_space, create_user, member):
+    create_space(slug="room")
+    client.get("/spaces/room/book")  # the member's form kept
+    client.get("/logout")
+    client.login(create_user(role="staff", locale="en").email)
+
+    page = client.get("/spaces/room/book").get_data(as_text=True)
+
+    assert 'name="override_reason"' in page
