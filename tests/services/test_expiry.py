@@ -142,3 +142,25 @@ def test_expiry_raises_the_sequence_by_one_and_dates_the_trail_entry_at_the_run(
     event = db.session.scalars(db.select(BookingEvent).where(BookingEvent.booking_id == booking.id,
                                                              BookingEvent.action == "expired")).one()
     assert event.at == run_at
+
+
+@pytest.mark.parametrize("kind", ["exclusive", "pooled"])
+def test_a_request_past_its_deadline_frees_its_time_for_the_next_booking_before_the_job_runs(
+        ask, create_space, create_user, member, kind):
+    hall = create_space(requires_approval=True, request_deadline_hours=24, pending_holds=True,
+                        **({"kind": "pooled", "unit_count": 2} if kind == "pooled" else {}))
+    seats = 2 if kind == "pooled" else 1
+    booking = ask(member, hall, at(2), at(3), seats=seats, now=at(2) - timedelta(days=3)).booking
+    deadline = at(2) - timedelta(hours=24)
+    other = create_user(name="Other Ono")
+
+    held = ask(other, hall, at(2), at(3), now=deadline - timedelta(seconds=1))
+    assert not held.ok and fresh(booking).status == "pending"  # still waiting for staff: it holds the time
+
+    taken = ask(other, hall, at(2), at(3), now=deadline)  # the job has not run
+
+    assert taken.ok, taken.conflicts
+    gone = fresh(booking)
+    assert gone.status == "expired" and not any(h.is_active for h in gone.holds)
+    assert [e.action for e in audit.trail(booking.id)][-1] == "expired"
+    assert booking.id not in expire_due_requests(deadline)  # nothing left of it for the job
