@@ -436,8 +436,9 @@ def cancel_booking(member: User, booking_id: int, now: datetime | None = None, n
 
     def work(session: Session) -> Booking:
         booking = get_own_booking(member, booking_id)
-        if not can_transition(booking.status, BookingStatus.CANCELLED):
-            raise Stale(ALREADY[booking.status])
+        status = booking.status_at(now)  # a request past its deadline has expired, written yet or not
+        if not can_transition(status, BookingStatus.CANCELLED):
+            raise Stale(ALREADY[status])
         if booking.start_dt <= now:
             raise ServiceError(N_("A booking that has started can no longer be cancelled."))
         return mark_cancelled(session, booking, member, now, note)

@@ -32,7 +32,7 @@ from booking.domain.statuses import BookingStatus, holds_units, is_proposal_open
 from booking.domain.values import N_, Conflict, Request
 from booking.extensions import db
 from booking.models import AgendaItem, Booking, BookingHold, PublicEvent, Space, User
-from booking.services import NotFound, ServiceError, Stale, audit
+from booking.services import NotFound, ServiceError, Stale, audit, expiry
 from booking.services.bookings import ALREADY, Outcome, _units_conflict, get_own_booking, with_hints
 from booking.services.spaces import active_holds, closures_between, policy_of
 from booking.services.staff import NOTE_MAX, REQUEST_TIME_RULES, Refused, _usage_without, run_decision
@@ -179,8 +179,8 @@ def _proposal(booking: Booking) -> dict[str, Any]:
 
 def _changeable(actor: User, booking_id: int, now: datetime) -> Booking:
     booking = get_own_booking(actor, booking_id)
-    if not booking.is_active:
-        raise Stale(ALREADY[booking.status])
+    if not booking.is_active_at(now):  # a request past its deadline has expired, written yet or not
+        raise Stale(ALREADY[booking.status_at(now)])
     if booking.start_dt <= now:
         raise ServiceError(N_("A booking that has started can no longer be changed."))
     return booking
@@ -192,6 +192,7 @@ def _change(session: Session, actor: User, booking_id: int, change: BookingChang
     before = snapshot(booking)
     is_proposal = False
     if _moves(booking, change):
+        expiry.expire_lapsed_in(session, booking.space, now)  # requests past their deadline hold nothing now
         units, conflicts = _checked_units(session, booking, change.start_dt, change.end_dt, change.seats,
                                           change.units, now, locale)
         if conflicts:

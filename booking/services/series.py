@@ -28,7 +28,7 @@ from booking.domain.statuses import BookingStatus, can_transition, status_at
 from booking.domain.values import N_, Conflict, Hold, Request
 from booking.extensions import db
 from booking.models import Booking, BookingEvent, BookingHold, BookingSeries, Space, User, new_uid
-from booking.services import NotFound, ServiceError, Stale, audit
+from booking.services import NotFound, ServiceError, Stale, audit, expiry
 from booking.services import staff as staff_service
 from booking.services.bookings import (
     BookingInput,
@@ -273,6 +273,7 @@ def _book(
     earlier = submitted_series(session, member.id, data.submit_token)
     if earlier is not None:
         return SeriesOutcome([], earlier, is_repeat=True)
+    expiry.expire_lapsed_in(session, space, now)  # requests past their deadline hold nothing at `now`
     series = BookingSeries(space=space, user=member, title=data.title, rrule=data.rule.as_rrule(), created_at=now,
                            submit_token=data.submit_token)
     chosen = [o for o in occurrences_of(data, space) if o.day in days]

@@ -74,7 +74,8 @@ class KeptQueue:
     passed: int
 
     def size(self) -> int:
-        return sum(map(len, self.parts))
+        # The boundaries are one instant per waiting request (a few hundred): counted like 64 characters each.
+        return sum(map(len, self.parts)) + 64 * len(self.boundaries)
 
 
 def queue_html(number: int, listing: Callable[[], Listing],

@@ -184,3 +184,18 @@ def test_a_proposed_change_past_its_deadline_can_no_longer_be_decided_before_the
         decline_change(staff, booking.id, now=deadline)
     assert booking.id not in [e.booking.id for e in staff_service.approval_queue(now=deadline)]
     assert (fresh(booking).start_dt, fresh(booking).proposed_start_dt) == (at(2), later)  # the job drops it
+
+
+def test_a_request_past_its_deadline_can_no_longer_be_cancelled_or_changed_by_its_member(ask, create_space, member):
+    from booking.services.bookings import cancel_booking
+
+    hall = create_space(requires_approval=True, request_deadline_hours=24)
+    booking = ask(member, hall, at(2), at(3), now=at(2) - timedelta(days=3)).booking
+    deadline = at(2) - timedelta(hours=24)
+    change = BookingChange(at(4), at(5), booking.title, False)
+
+    with pytest.raises(Stale, match="request expired"):
+        cancel_booking(member, booking.id, now=deadline)
+    with pytest.raises(Stale, match="request expired"):
+        change_booking(member, booking.id, change, now=deadline)
+    assert fresh(booking).status == "pending"  # left for the job, which tells the member
