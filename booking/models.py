@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import expression
 
 from booking.db import UTCDateTime, utcnow
-from booking.domain.statuses import ACTIVE_STATUSES, BookingStatus
+from booking.domain.statuses import ACTIVE_STATUSES, BookingStatus, is_proposal_open, status_at
 from booking.extensions import db
 
 ROLES = ("member", "staff", "admin")
@@ -354,6 +354,19 @@ class Booking(db.Model):
     @property
     def unit_numbers(self) -> list[int]:
         return [hold.unit_no for hold in self.holds]
+
+    def status_at(self, now: datetime) -> str:
+        """The status at `now`: a pending request past its deadline is expired (domain.statuses.status_at)."""
+        return status_at(self.status, self.start_dt, self.created_at, self.space.request_deadline_hours, now)
+
+    def is_active_at(self, now: datetime) -> bool:
+        """Whether the booking holds its slot at `now` (pending or confirmed, by status_at)."""
+        return self.status_at(now) in ACTIVE_STATUSES
+
+    def has_proposal_at(self, now: datetime) -> bool:
+        """Whether a proposed change still waits for staff at `now` (not past its deadline)."""
+        return self.status == BookingStatus.CONFIRMED and is_proposal_open(
+            self.proposed_start_dt, self.proposed_at, self.space.request_deadline_hours, now)
 
 
 class BookingSeries(db.Model):

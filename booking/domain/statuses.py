@@ -53,3 +53,23 @@ def request_deadline(start_dt: datetime, requested_at: datetime, hours_before: i
 def is_due(start_dt: datetime, requested_at: datetime, hours_before: int, now: datetime) -> bool:
     """Whether a pending request has reached its deadline at `now`."""
     return request_deadline(start_dt, requested_at, hours_before) <= now
+
+
+def status_at(status: str, start_dt: datetime, requested_at: datetime, hours_before: int, now: datetime) -> str:
+    """The status a booking has at `now`, whatever the database says yet.
+
+    A pending request whose deadline has passed is `expired` from that instant on: the
+    scheduled job (services.expiry) writes it within a minute or so, but every page, feed
+    and decision judges by the deadline and the request's `now`, never by that lag.
+    """
+    if status == BookingStatus.PENDING and is_due(start_dt, requested_at, hours_before, now):
+        return BookingStatus.EXPIRED.value
+    return str(status)
+
+
+def is_proposal_open(proposed_start_dt: datetime | None, proposed_at: datetime | None,
+                     hours_before: int, now: datetime) -> bool:
+    """Whether a confirmed booking's proposed change still waits for staff at `now` (not past its deadline)."""
+    if proposed_start_dt is None or proposed_at is None:
+        return False
+    return not is_due(proposed_start_dt, proposed_at, hours_before, now)

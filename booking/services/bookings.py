@@ -20,7 +20,7 @@ from booking.domain.statuses import BookingStatus, can_transition, holds_units
 from booking.domain.values import N_, OVERRIDABLE, ClosedRange, Conflict, Hold, Policy, Request, Usage
 from booking.extensions import db
 from booking.models import Booking, BookingHold, BookingSeries, Space, User, new_uid
-from booking.services import NotFound, ServiceError, Stale, audit, new_booking, notifications
+from booking.services import NotFound, ServiceError, Stale, audit, expiry, new_booking, notifications
 from booking.services.feed_events import Rendered, feed_locale, raise_feed_versions, render_booking
 from booking.services.notifications import calendar_message
 from booking.services.spaces import active_holds, closures_between, free_starts, policy_of
@@ -283,6 +283,7 @@ def _decide(
     earlier = submitted_booking(session, member_values.id, data.submit_token)
     if earlier is not None:
         return Outcome(booking=earlier, is_repeat=True)
+    expiry.expire_lapsed_in(session, space, now)  # requests past their deadline hold nothing at `now`
     conflicts, units = _check(session, space, member_values.id, data, now, locale, overrides)
     if units is None:
         return Outcome(conflicts=conflicts)
@@ -435,8 +436,9 @@ def cancel_booking(member: User, booking_id: int, now: datetime | None = None, n
 
     def work(session: Session) -> Booking:
         booking = get_own_booking(member, booking_id)
-        if not can_transition(booking.status, BookingStatus.CANCELLED):
-            raise Stale(ALREADY[booking.status])
+        status = booking.status_at(now)  # a request past its deadline has expired, written yet or not
+        if not can_transition(status, BookingStatus.CANCELLED):
+            raise Stale(ALREADY[status])
         if booking.start_dt <= now:
             raise ServiceError(N_("A booking that has started can no longer be cancelled."))
         return mark_cancelled(session, booking, member, now, note)

@@ -28,11 +28,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from booking.db import utcnow
 from booking.domain import events as event_rules
 from booking.domain.rules import check_request, free_units, occupied
-from booking.domain.statuses import BookingStatus, holds_units
+from booking.domain.statuses import BookingStatus, holds_units, is_proposal_open
 from booking.domain.values import N_, Conflict, Request
 from booking.extensions import db
 from booking.models import AgendaItem, Booking, BookingHold, PublicEvent, Space, User
-from booking.services import NotFound, ServiceError, Stale, audit
+from booking.services import NotFound, ServiceError, Stale, audit, expiry
 from booking.services.bookings import ALREADY, Outcome, _units_conflict, get_own_booking, with_hints
 from booking.services.spaces import active_holds, closures_between, policy_of
 from booking.services.staff import NOTE_MAX, REQUEST_TIME_RULES, Refused, _usage_without, run_decision
@@ -179,8 +179,8 @@ def _proposal(booking: Booking) -> dict[str, Any]:
 
 def _changeable(actor: User, booking_id: int, now: datetime) -> Booking:
     booking = get_own_booking(actor, booking_id)
-    if not booking.is_active:
-        raise Stale(ALREADY[booking.status])
+    if not booking.is_active_at(now):  # a request past its deadline has expired, written yet or not
+        raise Stale(ALREADY[booking.status_at(now)])
     if booking.start_dt <= now:
         raise ServiceError(N_("A booking that has started can no longer be changed."))
     return booking
@@ -192,6 +192,7 @@ def _change(session: Session, actor: User, booking_id: int, change: BookingChang
     before = snapshot(booking)
     is_proposal = False
     if _moves(booking, change):
+        expiry.expire_lapsed_in(session, booking.space, now)  # requests past their deadline hold nothing now
         units, conflicts = _checked_units(session, booking, change.start_dt, change.end_dt, change.seats,
                                           change.units, now, locale)
         if conflicts:
@@ -252,17 +253,21 @@ def change_booking(
     return with_hints(outcome, space_id, request, now, locale, without_booking=booking_id)
 
 
-def _with_proposal(session: Session, booking_id: int) -> Booking:
+def _with_proposal(session: Session, booking_id: int, now: datetime) -> Booking:
+    """The confirmed booking `booking_id` with a proposed change still open at `now`; Stale once decided,
+    withdrawn or past its deadline (dropped from that instant on, even before the expiry job clears it)."""
     booking = session.get(Booking, booking_id)
     if booking is None:
         raise NotFound()
     if not booking.has_proposal or booking.status != BookingStatus.CONFIRMED:
         raise Stale(N_("This change was already decided or withdrawn."))
+    if not is_proposal_open(booking.proposed_start_dt, booking.proposed_at, booking.space.request_deadline_hours, now):
+        raise Stale(N_("This change expired before anyone decided on it."))
     return booking
 
 
 def _approve_change(session: Session, staff: User, booking_id: int, now: datetime, locale: str) -> Booking:
-    booking = _with_proposal(session, booking_id)
+    booking = _with_proposal(session, booking_id, now)
     start_dt, end_dt = booking.proposed_start_dt, booking.proposed_end_dt
     assert start_dt is not None and end_dt is not None
     if start_dt <= now:
@@ -305,7 +310,7 @@ def decline_change(staff: User, booking_id: int, note: str = "", now: datetime |
         raise ServiceError(N_("The note is too long (at most %(max)s characters)."), max=NOTE_MAX)
 
     def work(session: Session) -> Booking:
-        booking = _with_proposal(session, booking_id)
+        booking = _with_proposal(session, booking_id, now)
         _clear_proposal(booking)
         booking.updated_at = now
         audit.record(session, booking, "declined", staff, now, booking.status, note)

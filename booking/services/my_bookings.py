@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 
-from booking.domain.statuses import ACTIVE_STATUSES
+from booking.domain.statuses import ACTIVE_STATUSES, status_at
 from booking.domain.undo import UNDO_WINDOW
 from booking.extensions import db
 from booking.models import Booking, Space, User
@@ -56,7 +56,7 @@ class MyBookings(NamedTuple):
 # Built once, with the member bound on each execution (profile line 'sqlalchemy/sql/coercions.py:323(expect)').
 _LINES = (
     select(Booking.id, Booking.title, Booking.status, Booking.start_dt, Booking.end_dt, Booking.cancelled_at,
-           Space.name_ja, Space.name_en, Space.timezone)
+           Space.name_ja, Space.name_en, Space.timezone, Booking.created_at, Space.request_deadline_hours)
     .join(Space, Space.id == Booking.space_id)
     .where(Booking.user_id == bindparam("user_id"))
     .order_by(Booking.start_dt, Booking.id)
@@ -64,7 +64,8 @@ _LINES = (
 
 
 def my_bookings(member: User, now: datetime) -> MyBookings:
-    """The member's bookings split at `now` (aware UTC): upcoming while they have not ended.
+    """The member's bookings split at `now` (aware UTC): upcoming while they have not ended; a request
+    past its staff deadline is `expired` from that instant on (domain.statuses.status_at).
 
     One statement; the undo window's checks (`undo.undoable`, a few more) run only when a
     booking the member cancelled within `UNDO_WINDOW` has not started yet.
@@ -72,7 +73,9 @@ def my_bookings(member: User, now: datetime) -> MyBookings:
     # On the session's connection: a Core select needs none of the ORM's result machinery
     # (profile line 'sqlalchemy/orm/context.py:347(orm_execute_statement)').
     rows = db.session.connection().execute(_LINES, {"user_id": member.id})
-    lines = [BookingLine(*row) for row in rows]
+    # A request past its deadline shows as expired at `now`, before the expiry job writes it (status_at).
+    lines = [BookingLine(id_, title, status_at(status, start_dt, created_at, hours, now), start_dt, *rest)
+             for id_, title, status, start_dt, *rest, created_at, hours in rows]
     upcoming = [line for line in lines if line.end_dt > now]
     past = [line for line in reversed(lines) if line.end_dt <= now]
     may_undo: list[BookingLine] = []

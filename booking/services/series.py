@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 from booking.db import utcnow
 from booking.domain.recurrence import MISSING_MESSAGES, Missing, Occurrence, RecurrenceRule, occurrence_on, occurrences
 from booking.domain.rules import occupied
-from booking.domain.statuses import BookingStatus, can_transition
+from booking.domain.statuses import BookingStatus, can_transition, status_at
 from booking.domain.values import N_, Conflict, Hold, Request
 from booking.extensions import db
 from booking.models import Booking, BookingEvent, BookingHold, BookingSeries, Space, User, new_uid
-from booking.services import NotFound, ServiceError, Stale, audit
+from booking.services import NotFound, ServiceError, Stale, audit, expiry
 from booking.services import staff as staff_service
 from booking.services.bookings import (
     BookingInput,
@@ -273,6 +273,7 @@ def _book(
     earlier = submitted_series(session, member.id, data.submit_token)
     if earlier is not None:
         return SeriesOutcome([], earlier, is_repeat=True)
+    expiry.expire_lapsed_in(session, space, now)  # requests past their deadline hold nothing at `now`
     series = BookingSeries(space=space, user=member, title=data.title, rrule=data.rule.as_rrule(), created_at=now,
                            submit_token=data.submit_token)
     chosen = [o for o in occurrences_of(data, space) if o.day in days]
@@ -466,12 +467,16 @@ class Decision:
     conflicts: list[Conflict] = field(default_factory=list)
 
 
-def pending_occurrences(staff: User, series_id: int) -> list[Booking]:
-    """The occurrences of a series still waiting for staff, oldest first (staff only)."""
+def pending_occurrences(staff: User, series_id: int, now: datetime | None = None) -> list[Booking]:
+    """The occurrences of a series still waiting for staff at `now`, oldest first (staff only): those past
+    their deadline are expired already (domain.statuses.status_at), whether or not the job has run."""
     if not staff.is_staff:
         raise NotFound()
+    now = now or utcnow()
     series = get_series(staff, series_id)
-    return [b for b in series.bookings if b.status == BookingStatus.PENDING.value]
+    hours = series.space.request_deadline_hours
+    return [b for b in series.bookings
+            if status_at(b.status, b.start_dt, b.created_at, hours, now) == BookingStatus.PENDING]
 
 
 def decide_series(
@@ -486,7 +491,7 @@ def decide_series(
     required when any are rejected (staff.reject raises ServiceError without it).
     """
     now = now or utcnow()
-    pending = pending_occurrences(staff, series_id)
+    pending = pending_occurrences(staff, series_id, now)
     rejected = [b.id for b in pending if b.id not in approve_ids]
     note = note.strip()
     if rejected and not note:
@@ -522,7 +527,7 @@ def _decide_all(
             decisions.append(Decision(booking_id, "refused", [staff_service._taken_conflict(booking.space)]))
     for booking_id in rejected:
         try:
-            booking = staff_service._pending(session, booking_id)
+            booking = staff_service._pending(session, booking_id, now)
             staff_service._transition(session, booking, BookingStatus.REJECTED, staff, now, note)
             decisions.append(Decision(booking_id, "rejected"))
         except Stale:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from booking.db import utcnow
 from booking.domain.rules import check_request, free_units, occupied
-from booking.domain.statuses import BookingStatus, can_transition, holds_units, request_deadline
+from booking.domain.statuses import BookingStatus, can_transition, holds_units, request_deadline, status_at
 from booking.domain.values import N_, OVERRIDABLE, Conflict, Hold, Request, Usage
 from booking.extensions import db
 from booking.models import Booking, BookingHold, Space, User
@@ -141,6 +141,10 @@ class QueuePage:
     total: int
     number: int
     size: int
+    # The deadlines of every request and change still waiting in the database, sorted, and how many had
+    # passed at the page's `now` (those are left out): the page stays as it is until the next one passes.
+    deadlines: tuple[datetime, ...] = ()
+    passed: int = 0
 
     @property
     def pages(self) -> int:
@@ -167,15 +171,17 @@ def _waiting_condition() -> ColumnElement[bool]:
             (Booking.status == BookingStatus.CONFIRMED) & Booking.proposed_start_dt.is_not(None)))
 
 
-def approval_queue() -> list[QueueEntry]:
-    """Every pending request and proposed change, most urgent (earliest deadline) first.
+def approval_queue(now: datetime | None = None) -> list[QueueEntry]:
+    """Every pending request and proposed change still open at `now`, most urgent (earliest deadline) first.
 
     Each request comes with what it competes with (as competing_bookings finds it); ties go
-    to the one asked first. Three queries whatever the length of the queue: the waiting
-    bookings with their spaces and members, the pairs (request, competing booking), and
-    the series of the requests that belong to one.
+    to the one asked first. Those past their deadline are left out: they expired at it, even
+    while the expiry job has not written that yet. Three queries whatever the length of the
+    queue: the waiting bookings with their spaces and members, the pairs (request, competing
+    booking), and the series of the requests that belong to one.
     """
-    return _entries(db.session(), None)
+    now = now or utcnow()
+    return [entry for entry in _entries(db.session(), None) if entry.deadline is None or entry.deadline > now]
 
 
 # Built once (the profile line 'sqlalchemy/sql/coercions.py:323(expect)': building the
@@ -188,17 +194,20 @@ _QUEUE_ORDER = (
 )
 
 
-def approval_queue_page(number: int, size: int = QUEUE_PAGE_SIZE) -> QueuePage:
-    """Page `number` (1-based; clamped to the pages there are) of approval_queue(), `size` requests a page.
+def approval_queue_page(number: int, size: int = QUEUE_PAGE_SIZE, now: datetime | None = None) -> QueuePage:
+    """Page `number` (1-based; clamped to the pages there are) of approval_queue(now), `size` requests a page.
 
     The order and the entries are approval_queue()'s; the pending requests of one series
     count as one request (as series.grouped_queue shows them) and never straddle two pages.
     Only the page's bookings are loaded with their members and rivals: the rest of the
-    queue is read as one row of ids and times each, to sort and count it.
+    queue is read as one row of ids and times each, to sort and count it. Requests past their
+    deadline at `now` are left out (expired, whether or not the job has written it yet).
     """
+    now = now or utcnow()
     session = db.session()
     rows = session.execute(_QUEUE_ORDER).all()
     keyed = []
+    deadlines = []
     for row in rows:
         is_change = row.status == BookingStatus.CONFIRMED
         # deadline_of and QueueEntry.asked_at, from the row's values
@@ -206,6 +215,9 @@ def approval_queue_page(number: int, size: int = QUEUE_PAGE_SIZE) -> QueuePage:
             deadline = request_deadline(row.proposed_start_dt, row.proposed_at, row.request_deadline_hours)
         else:
             deadline = request_deadline(row.start_dt, row.created_at, row.request_deadline_hours)
+        deadlines.append(deadline)
+        if deadline <= now:
+            continue
         asked = (row.proposed_at if is_change else row.created_at) or row.created_at
         keyed.append(((deadline, asked, row.created_at, row.id), row.id, None if is_change else row.series_id))
     keyed.sort(key=lambda item: item[0])
@@ -223,7 +235,8 @@ def approval_queue_page(number: int, size: int = QUEUE_PAGE_SIZE) -> QueuePage:
     pages = max(1, -(-len(requests) // size))
     number = min(max(1, number), pages)
     shown = [i for request in requests[(number - 1) * size:number * size] for i in request]
-    return QueuePage(_entries(session, shown) if shown else [], len(requests), number, size)
+    return QueuePage(_entries(session, shown) if shown else [], len(requests), number, size,
+                     tuple(sorted(deadlines)), len(rows) - len(keyed))
 
 
 _WAITING_ENTRIES = (select(Booking)
@@ -288,12 +301,15 @@ def _competing_by_request(session: Session, ids: list[int] | None = None) -> dic
     return {request_id: listed for request_id, listed in found.items() if listed}
 
 
-def _pending(session: Session, booking_id: int) -> Booking:
+def _pending(session: Session, booking_id: int, now: datetime) -> Booking:
+    """The pending request `booking_id`, still undecided at `now`; Stale once decided, cancelled or past its
+    deadline (expired from that instant on, even before the expiry job writes it: domain.statuses.status_at)."""
     booking = session.get(Booking, booking_id)
     if booking is None:
         raise NotFound()
-    if booking.status != BookingStatus.PENDING:
-        raise Stale(STALE_MESSAGES.get(BookingStatus(booking.status), N_("This request was already decided.")))
+    status = status_at(booking.status, booking.start_dt, booking.created_at, booking.space.request_deadline_hours, now)
+    if status != BookingStatus.PENDING:
+        raise Stale(STALE_MESSAGES.get(BookingStatus(status), N_("This request was already decided.")))
     return booking
 
 
@@ -391,7 +407,7 @@ def _outcompeted(session: Session, approved: Booking, locale: str) -> list[Booki
 
 
 def _approve(session: Session, staff: User, booking_id: int, now: datetime, locale: str) -> Approval:
-    booking = _pending(session, booking_id)
+    booking = _pending(session, booking_id, now)
     if booking.start_dt <= now:
         raise Refused([Conflict("past", N_("This request has already started; it can only be rejected."))])
     units = _checked_units(session, booking, now, locale)
@@ -446,7 +462,7 @@ def reject(staff: User, booking_id: int, note: str, now: datetime | None = None)
         raise ServiceError(N_("The note is too long (at most %(max)s characters)."), max=NOTE_MAX)
 
     def work(session: Session) -> Booking:
-        booking = _pending(session, booking_id)
+        booking = _pending(session, booking_id, now)
         _transition(session, booking, BookingStatus.REJECTED, staff, now, note)
         return booking
 

@@ -10,10 +10,12 @@ their deadlines, the page's entries and rivals) and 45 % in 'templates/staff/req
 - the bookings, their holds and trail, the members and the spaces, read as one version
   (booking.services.queue_version.queue_version);
 - the page asked for, the language and the script root its links start with;
-- which of the page's bookings have started by now (a request that has started can only be
-  rejected): the kept rendering records the starts of its bookings and how many had passed, and
-  is used only while the same number has passed, so the clock enters through the boundary it
-  crossed, never as a time to live.
+- which requests' deadlines have passed by now (a request past its deadline has expired, even
+  before the expiry job writes it, and leaves the queue: its count, its pages and its cards) and
+  which of the page's bookings have started: the kept rendering records those instants (every
+  waiting request's deadline and the page's starts) and how many had passed, and is used only
+  while the same number has passed, so the clock enters through the next boundary it crosses,
+  never as a time to live.
 
 What differs per request is left out as slots, filled in on each GET: the CSRF token of the
 decision forms, and the "… left" and "Waiting for …" durations, formatted through a table keyed
@@ -62,16 +64,18 @@ def _slot(name: str) -> Markup:
 @dataclass(frozen=True)
 class KeptQueue:
     """A rendered queue page: `parts` alternate text and slot names; `instants` are the POSIX seconds
-    the `u<n>`/`s<n>` slots count to or from; `starts` the sorted start instants (UTC) of the page's
-    bookings, of which `passed` had started when it was rendered."""
+    the `u<n>`/`s<n>` slots count to or from; `boundaries` the sorted instants (UTC) at which the page
+    changes (the deadlines of every waiting request, the starts of the page's bookings), of which
+    `passed` had passed when it was rendered."""
 
     parts: tuple[str, ...]
     instants: tuple[float, ...]
-    starts: tuple[datetime, ...]
+    boundaries: tuple[datetime, ...]
     passed: int
 
     def size(self) -> int:
-        return sum(map(len, self.parts))
+        # The boundaries are one instant per waiting request (a few hundred): counted like 64 characters each.
+        return sum(map(len, self.parts)) + 64 * len(self.boundaries)
 
 
 def queue_html(number: int, listing: Callable[[], Listing],
@@ -85,7 +89,7 @@ def queue_html(number: int, listing: Callable[[], Listing],
     key = (locale_code(), request.script_root, number, version)
     pages: BoundedCache[KeptQueue] = app_cache("booking_kept_queues", MAX_CACHED_BYTES, KeptQueue.size)
     kept = pages.get(key)
-    if not isinstance(kept, KeptQueue) or kept.passed != bisect_right(kept.starts, now):
+    if not isinstance(kept, KeptQueue) or kept.passed != bisect_right(kept.boundaries, now):
         kept = _render(number, now, listing(), version.proposals, hidden_tags)
         if queue_version() == version:  # kept only if nothing changed while it was rendered
             pages.put(key, kept)
@@ -94,7 +98,7 @@ def queue_html(number: int, listing: Callable[[], Listing],
 
 def _render(number: int, now: datetime, listing: Listing, proposals: int,
             hidden_tags: Callable[[], tuple[Markup, Markup, Markup]]) -> KeptQueue:
-    page = staff.approval_queue_page(number)
+    page = staff.approval_queue_page(number, now=now)
     instants: list[float] = []
 
     def counted(kind: str) -> Callable[[datetime], Markup]:
@@ -109,8 +113,8 @@ def _render(number: int, now: datetime, listing: Listing, proposals: int,
                            since=counted("s"), hidden=hidden, decline_hidden=decline_hidden,
                            series_hidden=series_hidden, spaces=listing.spaces, event_proposal_count=lambda: proposals)
     html = html.replace(generate_csrf(), _slot("csrf"))
-    starts = tuple(sorted(entry.booking.start_dt for entry in page.entries))
-    return KeptQueue(tuple(_SLOT.split(html)), tuple(instants), starts, bisect_right(starts, now))
+    boundaries = tuple(sorted((*page.deadlines, *(entry.booking.start_dt for entry in page.entries))))
+    return KeptQueue(tuple(_SLOT.split(html)), tuple(instants), boundaries, bisect_right(boundaries, now))
 
 
 def _fill(kept: KeptQueue, now: datetime) -> list[str]:

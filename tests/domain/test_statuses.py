@@ -6,7 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from booking.domain.statuses import ACTIVE_STATUSES, can_transition, holds_units, is_due, request_deadline
+from booking.domain.statuses import (
+    ACTIVE_STATUSES,
+    can_transition,
+    holds_units,
+    is_due,
+    is_proposal_open,
+    request_deadline,
+    status_at,
+)
 
 ALLOWED = {
     ("pending", "confirmed"),
@@ -86,3 +94,26 @@ def test_a_short_notice_request_is_due_only_at_its_start():
     requested_at = START - timedelta(hours=2)
     assert not is_due(START, requested_at, 24, START - timedelta(seconds=1))
     assert is_due(START, requested_at, 24, START)
+
+
+@pytest.mark.parametrize(
+    ("status", "now", "shown"),
+    [
+        ("pending", START - timedelta(hours=24, microseconds=1), "pending"),
+        ("pending", START - timedelta(hours=24), "expired"),  # the job may not have run yet
+        ("pending", START + timedelta(days=1), "expired"),
+        ("confirmed", START + timedelta(days=1), "confirmed"),
+        ("rejected", START - timedelta(hours=1), "rejected"),
+        ("cancelled", START - timedelta(hours=1), "cancelled"),
+        ("expired", START - timedelta(hours=1), "expired"),
+    ],
+)
+def test_a_pending_request_past_its_deadline_reads_as_expired_before_the_job_writes_it(status, now, shown):
+    assert status_at(status, START, START - timedelta(days=3), 24, now) == shown
+
+
+def test_a_proposed_change_is_open_until_its_deadline_only():
+    asked = START - timedelta(days=3)
+    assert is_proposal_open(START, asked, 24, START - timedelta(hours=24, microseconds=1))
+    assert not is_proposal_open(START, asked, 24, START - timedelta(hours=24))
+    assert not is_proposal_open(None, None, 24, asked)

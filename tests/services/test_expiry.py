@@ -12,7 +12,7 @@ from booking.extensions import db
 from booking.models import Booking, BookingEvent
 from booking.services import Stale, audit
 from booking.services import staff as staff_service
-from booking.services.changes import BookingChange, change_booking
+from booking.services.changes import BookingChange, approve_change, change_booking, decline_change
 from booking.services.expiry import deadline_of, expire_due_requests
 from tests.services.conftest import tokyo_day
 
@@ -142,3 +142,60 @@ def test_expiry_raises_the_sequence_by_one_and_dates_the_trail_entry_at_the_run(
     event = db.session.scalars(db.select(BookingEvent).where(BookingEvent.booking_id == booking.id,
                                                              BookingEvent.action == "expired")).one()
     assert event.at == run_at
+
+
+@pytest.mark.parametrize("kind", ["exclusive", "pooled"])
+def test_a_request_past_its_deadline_frees_its_time_for_the_next_booking_before_the_job_runs(
+        ask, create_space, create_user, member, kind):
+    hall = create_space(requires_approval=True, request_deadline_hours=24, pending_holds=True,
+                        **({"kind": "pooled", "unit_count": 2} if kind == "pooled" else {}))
+    seats = 2 if kind == "pooled" else 1
+    booking = ask(member, hall, at(2), at(3), seats=seats, now=at(2) - timedelta(days=3)).booking
+    deadline = at(2) - timedelta(hours=24)
+    other = create_user(name="Other Ono")
+
+    held = ask(other, hall, at(2), at(3), now=deadline - timedelta(seconds=1))
+    assert not held.ok and fresh(booking).status == "pending"  # still waiting for staff: it holds the time
+
+    taken = ask(other, hall, at(2), at(3), now=deadline)  # the job has not run
+
+    assert taken.ok, taken.conflicts
+    gone = fresh(booking)
+    assert gone.status == "expired" and not any(h.is_active for h in gone.holds)
+    assert [e.action for e in audit.trail(booking.id)][-1] == "expired"
+    assert booking.id not in expire_due_requests(deadline)  # nothing left of it for the job
+
+
+def test_a_proposed_change_past_its_deadline_can_no_longer_be_decided_before_the_job_drops_it(ask, create_space,
+                                                                                               member, staff):
+    hall = create_space(requires_approval=True, request_deadline_hours=24)
+    booking = ask(member, hall, at(2), at(3), now=at(2) - timedelta(days=5)).booking
+    staff_service.approve(staff, booking.id, now=at(2) - timedelta(days=5))
+    later = at(2) + timedelta(days=1)
+    change = BookingChange(later, later + timedelta(hours=1), booking.title, False)
+    assert change_booking(member, booking.id, change, now=at(2) - timedelta(days=4)).is_proposal
+    deadline = later - timedelta(hours=24)
+    stored = fresh(booking)
+    assert stored.has_proposal_at(deadline - timedelta(seconds=1)) and not stored.has_proposal_at(deadline)
+
+    with pytest.raises(Stale, match="expired before anyone decided"):
+        approve_change(staff, booking.id, now=deadline)
+    with pytest.raises(Stale, match="expired before anyone decided"):
+        decline_change(staff, booking.id, now=deadline)
+    assert booking.id not in [e.booking.id for e in staff_service.approval_queue(now=deadline)]
+    assert (fresh(booking).start_dt, fresh(booking).proposed_start_dt) == (at(2), later)  # the job drops it
+
+
+def test_a_request_past_its_deadline_can_no_longer_be_cancelled_or_changed_by_its_member(ask, create_space, member):
+    from booking.services.bookings import cancel_booking
+
+    hall = create_space(requires_approval=True, request_deadline_hours=24)
+    booking = ask(member, hall, at(2), at(3), now=at(2) - timedelta(days=3)).booking
+    deadline = at(2) - timedelta(hours=24)
+    change = BookingChange(at(4), at(5), booking.title, False)
+
+    with pytest.raises(Stale, match="request expired"):
+        cancel_booking(member, booking.id, now=deadline)
+    with pytest.raises(Stale, match="request expired"):
+        change_booking(member, booking.id, change, now=deadline)
+    assert fresh(booking).status == "pending"  # left for the job, which tells the member

@@ -157,15 +157,15 @@ def test_a_request_that_has_started_cannot_be_approved(create_space, create_book
     space = create_space(requires_approval=True)
     booking = create_booking(space, member, at(2), at(3), status="pending")
 
-    with pytest.raises(staff_service.Refused) as refusal:
+    # Its deadline is at its start at the latest (domain.statuses.request_deadline): it has expired.
+    with pytest.raises(Stale, match="expired before anyone decided"):
         staff_service.approve(staff, booking.id, now=at(2, 10))
 
-    assert [c.code for c in refusal.value.conflicts] == ["past"]
     assert fresh(booking).status == "pending"
 
 
 def test_notice_that_ran_out_while_staff_decided_does_not_block_the_approval(create_space, staff, member):
-    space = create_space(requires_approval=True, min_notice_minutes=2 * 24 * 60)
+    space = create_space(requires_approval=True, min_notice_minutes=2 * 24 * 60, request_deadline_hours=0)
     booking = ask(member, space, at(2), at(3))
 
     staff_service.approve(staff, booking.id, now=at(1))
@@ -263,5 +263,23 @@ def test_rejecting_stamps_the_booking_with_the_moment_of_the_decision(create_spa
 def test_a_decision_time_in_the_future_is_pulled_back_to_the_clock(create_space, staff, member):
     space = create_space(requires_approval=True)
     booking = ask(member, space, at(2), at(3))
-    staff_service.reject(staff, booking.id, "No", now=at(2) - timedelta(days=1))
+    staff_service.reject(staff, booking.id, "No", now=at(2) - timedelta(days=2))  # before its deadline
     assert fresh(booking).updated_at <= datetime.now(UTC)
+
+
+def test_a_request_past_its_deadline_can_no_longer_be_decided_before_the_job_expires_it(create_space, staff, member):
+    space = create_space(requires_approval=True, request_deadline_hours=24)
+    booking = ask(member, space, at(2), at(3))
+    deadline = at(2) - timedelta(hours=24)
+    assert booking.created_at < deadline
+
+    with pytest.raises(Stale, match="expired before anyone decided"):
+        staff_service.approve(staff, booking.id, now=deadline)
+    with pytest.raises(Stale, match="expired before anyone decided"):
+        staff_service.reject(staff, booking.id, "No", now=deadline + timedelta(minutes=1))
+    assert fresh(booking).status == "pending"  # the job writes `expired`: nothing was decided
+    assert booking.id not in [e.booking.id for e in staff_service.approval_queue(now=deadline)]
+    assert booking.id in [e.booking.id for e in staff_service.approval_queue(now=deadline - timedelta(seconds=1))]
+
+    staff_service.approve(staff, booking.id, now=deadline - timedelta(seconds=1))
+    assert fresh(booking).status == "confirmed"

@@ -168,7 +168,10 @@ def test_deciding_unknown_bookings_is_not_found(staff_client, url):
     assert staff_client.submit(url, {"note": "No"}).status_code == 404
 
 
-def test_the_staff_page_of_a_started_request_offers_only_rejection(staff_client, space, member, create_booking):
+def test_the_staff_page_of_a_started_request_shows_it_expired_with_no_decision(staff_client, space, member,
+                                                                               create_booking):
+    """No request outlives its start (domain.statuses.request_deadline): one still pending in the
+    database has expired, and the page says so before the expiry job writes it."""
     from datetime import UTC, datetime, timedelta
 
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
@@ -177,7 +180,8 @@ def test_the_staff_page_of_a_started_request_offers_only_rejection(staff_client,
     page = staff_client.get(f"/staff/bookings/{booking.id}").get_data(as_text=True)
 
     assert f"/staff/requests/{booking.id}/approve" not in page
-    assert f"/staff/requests/{booking.id}/reject" in page
+    assert f"/staff/requests/{booking.id}/reject" not in page
+    assert 'class="status expired"' in page
 
 
 def request_ids_on(page):

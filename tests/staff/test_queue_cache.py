@@ -126,17 +126,50 @@ def test_an_edited_rival_title_reaches_the_next_view(app, staff_client, space, m
     assert "New title" in view(staff_client)
 
 
-def test_a_kept_page_follows_the_clock_to_a_requests_start(staff_client, space, member, create_booking, monkeypatch):
-    start = NOW + timedelta(hours=2)
-    booking = create_booking(space, member, start, start + timedelta(hours=1), status="pending")
-    approve = f"/staff/requests/{booking.id}/approve"
+def clock_at(monkeypatch, instant: datetime) -> None:
+    monkeypatch.setattr("booking.views.queue_page.utcnow", lambda: instant)
+
+
+def test_a_kept_page_never_shows_a_request_as_decidable_after_its_deadline(app, staff_client, space, member,
+                                                                           create_booking, monkeypatch):
+    """The expiry job has not run: the database still says pending, the page must not."""
+    start = NOW + timedelta(days=3)
+    deadline = start - timedelta(hours=space.request_deadline_hours)
+    booking = create_booking(space, member, start, start + timedelta(hours=1), status="pending",
+                             created_at=NOW - timedelta(days=1), title="Late decision")
+    approve, reject = f"/staff/requests/{booking.id}/approve", f"/staff/requests/{booking.id}/reject"
 
     assert approve in view(staff_client)
-    monkeypatch.setattr("booking.views.queue_page.utcnow", lambda: start - timedelta(microseconds=1))
-    assert approve in view(staff_client)
-    monkeypatch.setattr("booking.views.queue_page.utcnow", lambda: start)
+    clock_at(monkeypatch, deadline - timedelta(microseconds=1))
     page = view(staff_client)
-    assert approve not in page and f"/staff/requests/{booking.id}/reject" in page
+    assert approve in page and re.search(r"(残り |\()1 (秒|second)", page)  # kept, and still a moment left
+    assert len(app.extensions["booking_kept_queues"]) == 1
+
+    clock_at(monkeypatch, deadline)
+    page = view(staff_client)
+    assert approve not in page and reject not in page and "Late decision" not in page
+    assert not re.search(r"\b0 (秒|seconds?)", page)
+    assert tokenless(page) == tokenless(anew(app, staff_client))
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == "pending"  # what the job has yet to write
+
+
+def test_a_deadline_passing_on_another_page_moves_the_kept_pages(app, staff_client, space, member, create_booking,
+                                                                  monkeypatch):
+    soon = NOW + timedelta(days=2)
+    create_booking(space, member, soon, soon + timedelta(hours=1), status="pending",
+                   created_at=NOW - timedelta(days=1), title="Most urgent")
+    for n in range(10):
+        start = NOW + timedelta(days=4, hours=n)
+        create_booking(space, member, start, start + timedelta(hours=1), status="pending",
+                       created_at=NOW - timedelta(days=1), title=f"Later {n}")
+    assert "Later 9" not in view(staff_client) and "Later 9" in view(staff_client, "/staff/requests?page=2")
+
+    clock_at(monkeypatch, soon - timedelta(hours=space.request_deadline_hours))
+    first = view(staff_client)
+    assert "Most urgent" not in first and "Later 9" in first
+    second = view(staff_client, "/staff/requests?page=2")  # one page left: clamped to it
+    assert "Most urgent" not in second and "Later 0" in second
 
 
 def test_the_waiting_time_is_the_clocks_not_the_kept_pages(staff_client, space, member, create_booking, monkeypatch):

@@ -103,3 +103,24 @@ def test_staff_booking_and_closure_forms_sent_twice_make_one_each(client, create
     again = client.submit("/staff/closures", closure)
     assert first.status_code == again.status_code == 302 and again.headers["Location"] == first.headers["Location"]
     assert count(Closure) == 1
+
+
+def test_back_and_resubmit_on_a_desk_pool_where_a_second_booking_would_fit_books_once(client, member,
+                                                                                      create_space):
+    """Back after booking, then the same form (the same token) again: the pool has room for a second
+    booking of the member, yet the repeat only shows the first."""
+    create_space(slug="desks", kind="pooled", unit_count=24)
+    token = token_on(client.get("/spaces/desks/book"))
+    values = booking_form(submit_token=token, seats="2")
+    first = client.submit("/spaces/desks/book", values)
+    again = client.submit("/spaces/desks/book", values)
+
+    assert first.status_code == again.status_code == 302
+    assert again.headers["Location"] == first.headers["Location"]
+    assert count(Booking) == 1
+    db.session.expire_all()
+    assert len(db.session.scalars(db.select(Booking)).one().unit_numbers) == 2
+    assert "This form was already sent" in client.get(again.headers["Location"]).get_data(as_text=True)
+    fresh = token_on(client.get("/spaces/desks/book"))  # a new form is a new booking
+    assert client.submit("/spaces/desks/book", booking_form(submit_token=fresh, seats="2")).status_code == 302
+    assert count(Booking) == 2
