@@ -33,7 +33,7 @@ CATALOGS := $(foreach l,$(LOCALES),$(TRANSLATIONS)/$(l)/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 POT := build/messages.pot
 # Keep in step with KEYWORDS in tests/test_i18n.py (Babel's defaults cover _, gettext, ngettext, N_).
-BABEL_KEYWORDS := -k lazy_gettext -k _l -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
+BABEL_KEYWORDS := -k lazy_gettext -k _l -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 -k N_plural:1,2
 
 # pybabel update keeps a vanished message as obsolete (#~) but never reuses it; when the
 # same msgid comes back (a string moved or was briefly removed), take its translation back.

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CATALOG_DIR = ROOT / "booking" / "translations" / "ja" / "LC_MESSAGES"
 # Keep in step with BABEL_KEYWORDS in the Makefile.
 KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None, "lazy_ngettext": (1, 2),
-            "lazy_pgettext": ((1, "c"), 2)}
+            "lazy_pgettext": ((1, "c"), 2), "N_plural": (1, 2)}
 PLACEHOLDER_RE = re.compile(r"%(?:\((\w+)\))?[#0 +-]*\d*(?:\.\d+)?([diouxXeEfFgGcrsa%])")
 
 
@@ -107,3 +107,42 @@ def test_pages_are_japanese_by_default_and_english_after_switching(client) -> No
     page = client.get("/").get_data(as_text=True)
     assert '<html lang="en">' in page
     assert "Sign in" in page and "ログイン" not in page
+
+
+# Placeholders that hold a number of things: a message that puts one before a noun needs
+# English plural forms (ngettext), so that it reads "1 booking" and "3 bookings". A range
+# (%(min)s to %(max)s desks) is plural whatever its ends.
+COUNT_RE = re.compile(r"%\((?:count|num|n|total|left|minutes|hours|seats|free|length)\)[ds]((?:\s+[a-z]+){1,2})")
+# Domain rules and service refusals still carry a single message (their Conflict and
+# ServiceError have no plural form yet); their counts are limits set by staff.
+SINGLE_FORM_FOR_NOW = {
+    "%(hours)s hours",  # a decimal (1.5 hours): plural in English whatever its value
+    "A booking here lasts %(min)s to %(max)s minutes; this one lasts %(length)s minutes.",
+    "At most %(count)s accompanying people.",
+    "Only %(free)s more seats are free.",
+    "Only %(free)s of %(total)s desks are free %(start)s–%(end)s; you asked for %(seats)s.",
+    "Only %(free)s of %(total)s desks are free %(start)s–%(end)s; you asked for %(seats)s. The next possible start "
+    "that day is %(next)s.",
+    "This would make %(hours)s hours within 7 days; the limit is %(limit)s hours (%(left)s left).",
+    "Bookings need %(minutes)s minutes of notice: start at %(earliest)s or later.",
+    "You already have %(count)s upcoming bookings here; the limit is %(limit)s.",
+}
+
+
+def _names_a_plural(words: str) -> bool:
+    return any(word == "people" or (word.endswith("s") and not word.endswith("ss")) for word in words.split())
+
+
+def test_english_messages_never_write_plurals_as_s_in_brackets(catalog: Catalog) -> None:
+    assert not [entry.id for entry in catalog if entry.id and any("(s)" in text for text in texts(entry.id))]
+
+
+def test_a_count_before_a_noun_is_a_plural_message(catalog: Catalog) -> None:
+    single = [entry.id for entry in catalog if isinstance(entry.id, str) and entry.id not in SINGLE_FORM_FOR_NOW
+              and any(_names_a_plural(match.group(1)) for match in COUNT_RE.finditer(entry.id))]
+    assert not single, f"use ngettext (or N_plural) for these: {single}"
+
+
+def test_japanese_has_one_plural_form(catalog: Catalog) -> None:
+    assert catalog.plural_forms == "nplurals=1; plural=0;"
+    assert all(len(texts(entry.string)) == 1 for entry in catalog if entry.id and entry.pluralizable)

@@ -14,6 +14,11 @@ def N_(message: str) -> str:
     return message
 
 
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a message with a count for translation as (singular, plural); shown with ngettext."""
+    return singular, plural
+
+
 # A value in a message. A `date` or a local (aware) `datetime` stays typed until the page or
 # mail shows it: booking.dates.localise writes it per locale (2026年12月4日(金) / Fri 4 Dec 2026).
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
-from booking.domain.values import N_
+from booking.domain.values import N_, N_plural
 from booking.services import audit, outbox
 from booking.services.notifications import Notice, _link, _notice, _payload, _when, enqueue
 from booking.urls import external_url
@@ -28,16 +29,25 @@ KIND = "booking.series"
 ORDER = ("confirmed", "approved", "received", "waiting", "updated", "change_received", "change_waiting",
          "change_declined", "rejected", "expired", "cancelled")
 SUBJECTS = {
-    "received": N_("Series request received: %(title)s (%(count)s dates)"),
-    "waiting": N_("New series request to approve: %(title)s (%(count)s dates)"),
-    "confirmed": N_("Series confirmed: %(title)s (%(count)s dates)"),
-    "approved": N_("Series approved: %(title)s (%(count)s dates)"),
-    "rejected": N_("Series request rejected: %(title)s (%(count)s dates)"),
-    "cancelled": N_("Series dates cancelled: %(title)s (%(count)s dates)"),
-    "updated": N_("Series changed: %(title)s (%(count)s dates)"),
-    "expired": N_("Series request expired: %(title)s (%(count)s dates)"),
+    "received": N_plural("Series request received: %(title)s (%(count)s date)",
+                         "Series request received: %(title)s (%(count)s dates)"),
+    "waiting": N_plural("New series request to approve: %(title)s (%(count)s date)",
+                        "New series request to approve: %(title)s (%(count)s dates)"),
+    "confirmed": N_plural("Series confirmed: %(title)s (%(count)s date)",
+                          "Series confirmed: %(title)s (%(count)s dates)"),
+    "approved": N_plural("Series approved: %(title)s (%(count)s date)",
+                         "Series approved: %(title)s (%(count)s dates)"),
+    "rejected": N_plural("Series request rejected: %(title)s (%(count)s date)",
+                         "Series request rejected: %(title)s (%(count)s dates)"),
+    "cancelled": N_plural("Series dates cancelled: %(title)s (%(count)s date)",
+                          "Series dates cancelled: %(title)s (%(count)s dates)"),
+    "updated": N_plural("Series changed: %(title)s (%(count)s date)",
+                        "Series changed: %(title)s (%(count)s dates)"),
+    "expired": N_plural("Series request expired: %(title)s (%(count)s date)",
+                        "Series request expired: %(title)s (%(count)s dates)"),
 }
-MIXED_SUBJECT = N_("Series decided: %(title)s (%(count)s dates)")
+MIXED_SUBJECT = N_plural("Series decided: %(title)s (%(count)s date)",
+                         "Series decided: %(title)s (%(count)s dates)")
 HEADINGS = {
     "received": N_("Your request for these dates was received; the staff will decide on it:"),
     "waiting": N_("These dates are waiting for approval:"),
@@ -90,7 +100,7 @@ def render(payload: dict[str, Any], locale: str) -> tuple[str, str]:
         staff_side=staff_side, has_calendar=any(n.method for n in notices),
     )
     subject = SUBJECTS.get(kinds[0], MIXED_SUBJECT) if len(kinds) == 1 else MIXED_SUBJECT
-    return _(subject, title=first.facts.title, count=len(notices)), body.strip() + "\n"
+    return ngettext(*subject, len(notices), title=first.facts.title, count=len(notices)), body.strip() + "\n"
 
 
 def _note(notices: Sequence[Notice]) -> str:

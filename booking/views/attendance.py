@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -98,7 +99,8 @@ def message(event_id: int) -> Response:
         return redirect(url_for(".attendees", event_id=event_id))
     count = attendee_mail.mail_registrants(event_id, current_user, form.subject.data or "", form.body.data or "",
                                         attendee_mail.Audience(include_waiting=bool(form.include_waiting.data)))
-    flash(_("The message goes to %(count)s people.", count=count), "success")
+    flash(ngettext("The message goes to %(count)s person.", "The message goes to %(count)s people.", count,
+                   count=count), "success")
     return redirect(url_for(".attendees", event_id=event_id))
 
 
@@ -116,7 +118,8 @@ def withdraw(event_id: int) -> Response:
     except ServiceError as error:
         flash(_(error.message), "error")
         return redirect(url_for(".attendees", event_id=event_id))
-    flash(_("The event is cancelled; %(count)s people are told.", count=told), "success")
+    flash(ngettext("The event is cancelled; %(count)s person is told.",
+                   "The event is cancelled; %(count)s people are told.", told, count=told), "success")
     return redirect(url_for(".attendees", event_id=event_id))
 
 

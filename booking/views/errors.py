@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, current_app, g, render_template, request
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
@@ -42,8 +42,10 @@ def render_error(code: int, message: str | None = None) -> tuple[str, int]:
 def too_many_requests(seconds: int) -> tuple[str, int, dict[str, str]]:
     """The 429 page (translated) with Retry-After: `seconds` until the broken limit lets the client in."""
     log.warning("rate limit reached: %s %s from %s", request.method, request.path, request.remote_addr)
-    message = _l("Too many attempts. Please wait %(minutes)d minute(s) and try again.",
-                 minutes=max(1, -(-seconds // 60)))
+    minutes = max(1, -(-seconds // 60))
+    message = lazy_ngettext("Too many attempts. Please wait %(minutes)d minute and try again.",
+                            "Too many attempts. Please wait %(minutes)d minutes and try again.", minutes,
+                            minutes=minutes)
     return (*render_error(429, message), {"Retry-After": str(seconds)})
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -90,7 +91,8 @@ def new(slug: str) -> str | Response | tuple[str, int]:
         flash(_("This form was already sent: the series it made is listed here."), "info")
         return redirect(url_for("bookings.mine"))
     lost = [i for i in outcome.items if i.booking is None]
-    flash(_("%(count)s dates were booked.", count=len(outcome.booked)), "success")
+    flash(ngettext("%(count)s date was booked.", "%(count)s dates were booked.", len(outcome.booked),
+                   count=len(outcome.booked)), "success")
     if lost:
         return _render(space, form, lost, 409, lost=True)
     return redirect(url_for("bookings.mine"))
@@ -116,7 +118,8 @@ def cancel(booking_id: int) -> str | Response:
     done = series.cancel_occurrences(current_user, booking_id, scope)
     # One date the member may undo: "My bookings" says it once, beside its undo button.
     if len(done) != 1 or not undo.can_undo_later(current_user, done[0]):
-        flash(_("%(count)s dates were cancelled.", count=len(done)), "success")
+        flash(ngettext("%(count)s date was cancelled.", "%(count)s dates were cancelled.", len(done),
+                       count=len(done)), "success")
     if len(done) > 1:
         flash(_("Dates cancelled together cannot be undone; the e-mail listing them is sent now."), "info")
     return redirect(url_for("bookings.mine"))
@@ -145,7 +148,8 @@ def change(booking_id: int) -> str | Response | tuple[str, int]:
         return render_template("series/change.html", booking=booking, form=form, items=items), 200
     items = series_changes.change_following(current_user, booking_id, _change(form), locale=locale_code())
     kept = [i for i in items if i.conflicts]
-    flash(_("%(count)s dates were changed.", count=len(items) - len(kept)), "success")
+    flash(ngettext("%(count)s date was changed.", "%(count)s dates were changed.", len(items) - len(kept),
+                   count=len(items) - len(kept)), "success")
     if kept:
         return render_template("series/change.html", booking=booking, form=form, items=kept, done=True), 409
     return redirect(url_for("bookings.detail", booking_id=booking_id))

@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -215,8 +216,9 @@ def approve(booking_id: int) -> Response:
         return redirect(url_for("staff.booking", booking_id=booking_id))
     flash(_("The request was approved."), "success")
     if approval.auto_rejected:
-        flash(_("%(count)s overlapping request(s) were rejected automatically.",
-                count=len(approval.auto_rejected)), "info")
+        flash(ngettext("%(count)s overlapping request was rejected automatically.",
+                       "%(count)s overlapping requests were rejected automatically.",
+                       len(approval.auto_rejected), count=len(approval.auto_rejected)), "info")
     return _back_to_queue()
 
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -225,10 +226,14 @@ def closure_bookings(closure_id: int) -> Page:
     except (InvalidInput, Stale) as error:
         form.form_errors.append(error_message(error))
         return render_template("staff/closure_bookings.html", form=form, **context), error.status_code
-    flash(_("%(count)s booking(s) were cancelled; the members get your message.", count=len(report.cancelled)),
+    flash(ngettext("%(count)s booking was cancelled; the members get your message.",
+                   "%(count)s bookings were cancelled; the members get your message.",
+                   len(report.cancelled), count=len(report.cancelled)),
           "success")
     if report.skipped:
-        flash(_("%(count)s booking(s) had changed meanwhile and were left as they are.", count=len(report.skipped)),
+        flash(ngettext("%(count)s booking had changed meanwhile and was left as it is.",
+                       "%(count)s bookings had changed meanwhile and were left as they are.",
+                       len(report.skipped), count=len(report.skipped)),
               "info")
     return redirect(url_for("staff_admin.closure_bookings", closure_id=closure_id))
 
@@ -321,10 +326,14 @@ def deactivate(user_id: int) -> Response | tuple[str, int]:
         return redirect(url_for("staff_admin.member", user_id=user_id))
     flash(_("The account was deactivated; it can no longer sign in."), "success")
     if report.cancelled:
-        flash(_("%(count)s booking(s) were cancelled; the member gets your message.", count=len(report.cancelled)),
+        flash(ngettext("%(count)s booking was cancelled; the member gets your message.",
+                   "%(count)s bookings were cancelled; the member gets your message.",
+                   len(report.cancelled), count=len(report.cancelled)),
               "success")
     if report.skipped:
-        flash(_("%(count)s booking(s) had changed meanwhile and were left as they are.", count=len(report.skipped)),
+        flash(ngettext("%(count)s booking had changed meanwhile and was left as it is.",
+                       "%(count)s bookings had changed meanwhile and were left as they are.",
+                       len(report.skipped), count=len(report.skipped)),
               "info")
     return redirect(url_for("staff_admin.member", user_id=user_id))
 
@@ -368,10 +377,14 @@ def cancel_member_bookings(user_id: int) -> Response | tuple[str, int]:
     except InvalidInput as error:
         form.show_errors(error)
         return _attention_page(form, user_id, 422)
-    flash(_("%(count)s booking(s) were cancelled; the member gets your message.", count=len(report.cancelled)),
+    flash(ngettext("%(count)s booking was cancelled; the member gets your message.",
+                   "%(count)s bookings were cancelled; the member gets your message.",
+                   len(report.cancelled), count=len(report.cancelled)),
           "success")
     if report.skipped:
-        flash(_("%(count)s booking(s) had changed meanwhile and were left as they are.", count=len(report.skipped)),
+        flash(ngettext("%(count)s booking had changed meanwhile and was left as it is.",
+                       "%(count)s bookings had changed meanwhile and were left as they are.",
+                       len(report.skipped), count=len(report.skipped)),
               "info")
     return redirect(url_for("staff_admin.attention"))
 

@@ -148,7 +148,7 @@ def test_a_pooled_space_shows_the_bookings_of_one_time_range_as_one_entry_with_i
     entry = grouped[0]
     assert "6 of 24 desks" in entry or "24席中6席" in entry
     assert "12:00–13:00" in entry
-    assert "3 booking(s)" in entry or "予約 3件" in entry
+    assert "3 bookings" in entry or "予約 3件" in entry
     assert "2 confirmed" in entry or "確定 2件" in entry
     assert "1 pending approval" in entry or "承認待ち 1件" in entry
     assert f'day={LOCAL.isoformat()}' in entry and "#at-1200" in entry

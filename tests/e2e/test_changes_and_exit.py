@@ -75,7 +75,7 @@ def test_an_admin_deactivates_a_member_cancelling_the_future_bookings_and_the_me
     staff_page.get_by_label("Message to the member").fill("Your membership ended; thank you.")
     staff_page.get_by_role("button", name="Yes, deactivate the account").click()
     expect(staff_page.get_by_role("status").first).to_contain_text("The account was deactivated")
-    expect(staff_page.get_by_role("main")).to_contain_text("1 booking(s) were cancelled")
+    expect(staff_page.get_by_role("main")).to_contain_text("1 booking was cancelled")
     db.session.rollback()
     assert db.session.get(Booking, booking_id).status == "cancelled"
 

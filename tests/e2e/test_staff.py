@@ -144,7 +144,7 @@ def test_a_closure_lists_the_booking_it_hits_staff_cancel_it_and_the_grid_shows_
     staff_page.get_by_label("Message to the members").fill("The hall floor is repaired that morning. Sorry!")
     staff_page.get_by_role("button", name="Cancel the chosen bookings and send the message").click()
     expect(staff_page.get_by_role("status")).to_have_text(
-        "1 booking(s) were cancelled; the members get your message."
+        "1 booking was cancelled; the members get your message."
     )
     expect(staff_page.get_by_role("main")).to_contain_text("No active booking is affected by this closure.")
     staff_page.get_by_role("link", name="Back to the closures").click()

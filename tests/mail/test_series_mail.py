@@ -127,3 +127,11 @@ def test_a_staff_decision_on_a_series_is_one_mail_with_approved_and_declined_dat
     assert [(m, str(e["UID"])) for m, e in events_of(message)] == [
         ("REQUEST", outcome.booked[0].uid), ("REQUEST", outcome.booked[1].uid), ("CANCEL", outcome.booked[2].uid)]
     assert len(inbox.messages) == 1
+
+
+
+def test_the_subject_says_several_dates_in_english(inbox, create_user, create_space):
+    member = create_user(locale="en")
+    inbox.messages.clear()
+    book_series(member, weekly(create_space().id, count=2), days(2))
+    assert inbox.only_one_to(member.email)["Subject"] == "Series confirmed: Weekly recording (2 dates)"
