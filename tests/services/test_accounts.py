@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.services.accounts import AccountDeactivated, EmailTaken, Registration, authenticate, create_account
@@ -148,3 +149,89 @@ def test_a_sign_up_that_loses_the_race_for_its_address_sends_the_winner_a_notice
     sent = db.session.scalars(select(OutboxMessage)).all()
     assert [(m.kind, m.recipient, m.locale, m.payload["name"]) for m in sent] == [
         ("account.already_registered", "hana@example.jp", "en", "山田 花子")]
+
+
+TAKEN = "An account with this e-mail address already exists."
+
+
+def test_a_taken_email_is_refused_with_a_message_that_says_so(app):
+    sign_up()
+    with pytest.raises(EmailTaken) as refused:
+        sign_up("hanako@example.jp")
+    assert refused.value.message == TAKEN
+
+
+def test_a_creation_that_loses_the_race_for_its_address_is_refused_with_the_same_message(app, monkeypatch):
+    """The look-up saw a free address, then the unique e-mail refused the insert: still EmailTaken, said plainly."""
+    from sqlalchemy.exc import IntegrityError
+
+    from booking.services import accounts
+
+    def losing(space_id, work):
+        raise IntegrityError("INSERT INTO users", {}, Exception("UNIQUE constraint failed: users.email"))
+
+    monkeypatch.setattr(accounts, "run_write", losing)
+    with pytest.raises(EmailTaken) as refused:
+        sign_up("hanako@example.jp")
+    assert refused.value.message == TAKEN
+
+
+# Strong for a stranger, easy for anyone who knows the account (booking.domain.passwords).
+FROM_EMAIL = ("kwazimodo.flarn@example.jp", "kwazimodoflarn")
+FROM_NAME = ("Zephyrine Quorvath", "zephyrinequorvath")
+
+
+def rows(model: type) -> int:
+    return int(db.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def known_word_cases() -> list[tuple[str, str, str]]:
+    """(e-mail, name, password) where the password is made of the e-mail address, then of the name."""
+    return [(FROM_EMAIL[0], "Ichiro Suzuki", FROM_EMAIL[1]), ("ichiro@example.jp", FROM_NAME[0], FROM_NAME[1])]
+
+
+@pytest.mark.parametrize("email, name, password", known_word_cases(), ids=["email", "name"])
+def test_an_account_is_not_created_with_a_password_made_of_its_email_or_name(app, email, name, password):
+    from booking.models import User
+    from booking.services.accounts import WeakPassword
+
+    with pytest.raises(WeakPassword):
+        create_account(Registration(email=email, password=password, name=name))
+    assert rows(User) == 0
+
+
+@pytest.mark.parametrize("email, name, password", known_word_cases(), ids=["email", "name"])
+def test_a_sign_up_is_refused_with_a_password_made_of_its_email_or_name(app, email, name, password):
+    from booking.models import OutboxMessage, User
+    from booking.services.accounts import WeakPassword, register
+
+    with pytest.raises(WeakPassword):
+        register(Registration(email=email, password=password, name=name))
+    assert rows(User) == rows(OutboxMessage) == 0
+
+
+@pytest.mark.parametrize("email, name, password", known_word_cases(), ids=["email", "name"])
+def test_a_new_password_made_of_the_members_email_or_name_is_refused(app, create_user, email, name, password):
+    from booking.services.accounts import WeakPassword, change_password, password_is_right
+    from tests.conftest import PASSWORD
+
+    member = create_user(email=email, name=name)
+    with pytest.raises(WeakPassword):
+        change_password(member, PASSWORD, password)
+    db.session.expire_all()
+    assert password_is_right(db.session.get(type(member), member.id), PASSWORD)
+
+
+def test_a_short_email_address_does_not_make_a_strong_password_weak(app, create_user):
+    """The rule judges the password; the address (here shorter than any password may be) is only a known word."""
+    from booking.models import User
+    from booking.services.accounts import change_password, password_is_right, register
+    from tests.conftest import PASSWORD
+
+    register(Registration(email="ab@x.jp", password=SECRET, name="Ab"))
+    create_account(Registration(email="cd@x.jp", password=SECRET, name="Cd"))
+    member = create_user(email="ef@x.jp", name="Ef")
+    change_password(member, PASSWORD, SECRET)
+    db.session.expire_all()
+    assert sorted(db.session.scalars(select(User.email)).all()) == ["ab@x.jp", "cd@x.jp", "ef@x.jp"]
+    assert password_is_right(db.session.get(User, member.id), SECRET)
