@@ -225,13 +225,100 @@ def test_a_new_password_made_of_the_members_email_or_name_is_refused(app, create
 def test_a_short_email_address_does_not_make_a_strong_password_weak(app, create_user):
     """The rule judges the password; the address (here shorter than any password may be) is only a known word."""
     from booking.models import User
-    from booking.services.accounts import change_password, password_is_right, register
+    from booking.services.accounts import change_password, password_is_right, register, reset_password
     from tests.conftest import PASSWORD
 
     register(Registration(email="ab@x.jp", password=SECRET, name="Ab"))
     create_account(Registration(email="cd@x.jp", password=SECRET, name="Cd"))
     member = create_user(email="ef@x.jp", name="Ef")
     change_password(member, PASSWORD, SECRET)
+    resetting = create_user(email="gh@x.jp", name="Gh")
+    assert reset_password(mailed_reset_secret(app, "gh@x.jp"), SECRET) is True
     db.session.expire_all()
-    assert sorted(db.session.scalars(select(User.email)).all()) == ["ab@x.jp", "cd@x.jp", "ef@x.jp"]
+    assert sorted(db.session.scalars(select(User.email)).all()) == ["ab@x.jp", "cd@x.jp", "ef@x.jp", "gh@x.jp"]
     assert password_is_right(db.session.get(User, member.id), SECRET)
+    assert password_is_right(db.session.get(User, resetting.id), SECRET)
+
+
+def mailed_reset_secret(app, email: str) -> str:
+    """Ask for a reset link for `email` and return the secret its mail carries."""
+    from booking.models import OutboxMessage
+    from booking.services.account_tokens import derive
+    from booking.services.accounts import request_password_reset
+
+    request_password_reset(email)
+    message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "account.reset")
+                                 .order_by(OutboxMessage.id.desc())).first()
+    assert message is not None
+    return derive(str(app.config["SECRET_KEY"]), "reset", message.payload["nonce"])
+
+
+def test_an_unknown_reset_link_changes_nothing_and_says_so(app, create_user):
+    from booking.services.accounts import password_is_right, reset_password
+    from tests.conftest import PASSWORD
+
+    member = create_user()
+    assert reset_password("not-a-link-anybody-was-sent", "a brand new long passphrase") is False
+    db.session.expire_all()
+    assert password_is_right(db.session.get(type(member), member.id), PASSWORD)
+
+
+def test_a_reset_link_of_an_account_deactivated_since_it_was_mailed_changes_nothing(app, create_user):
+    from booking.services.accounts import password_is_right, reset_password
+    from tests.conftest import PASSWORD
+
+    member = create_user()
+    secret = mailed_reset_secret(app, member.email)
+    member.is_enabled = False
+    db.session.commit()
+    assert reset_password(secret, "a brand new long passphrase") is False
+    db.session.expire_all()
+    assert password_is_right(db.session.get(type(member), member.id), PASSWORD)
+
+
+def test_a_password_reset_verifies_the_address_the_link_was_mailed_to(app, create_user):
+    from datetime import UTC, datetime
+
+    from booking.services.accounts import reset_password
+
+    member = create_user(email_verified_at=None)
+    secret = mailed_reset_secret(app, member.email)
+    now = datetime.now(UTC)
+    assert reset_password(secret, "a brand new long passphrase", now=now) is True
+    db.session.expire_all()
+    assert db.session.get(type(member), member.id).email_verified_at == now
+
+
+def test_a_password_reset_keeps_the_time_the_address_was_first_verified(app, create_user):
+    from datetime import UTC, datetime, timedelta
+
+    from booking.services.accounts import reset_password
+
+    first = datetime.now(UTC) - timedelta(days=30)
+    member = create_user(email_verified_at=first)
+    assert reset_password(mailed_reset_secret(app, member.email), "a brand new long passphrase") is True
+    db.session.expire_all()
+    assert db.session.get(type(member), member.id).email_verified_at == first
+
+
+@pytest.mark.parametrize("email, name, password", known_word_cases(), ids=["email", "name"])
+def test_a_reset_to_a_password_made_of_the_members_email_or_name_is_refused(app, create_user, email, name, password):
+    from booking.services.accounts import WeakPassword, password_is_right, reset_password
+    from tests.conftest import PASSWORD
+
+    member = create_user(email=email, name=name)
+    with pytest.raises(WeakPassword):
+        reset_password(mailed_reset_secret(app, email), password)
+    db.session.expire_all()
+    assert password_is_right(db.session.get(type(member), member.id), PASSWORD)
+
+
+def test_signing_out_ends_every_session_of_the_account(app, create_user):
+    from booking.services.accounts import sign_out_everywhere, user_for_session
+
+    member = create_user()
+    session_id = member.get_id()
+    assert user_for_session(session_id) is not None
+    sign_out_everywhere(member)
+    db.session.expire_all()
+    assert user_for_session(session_id) is None
