@@ -322,3 +322,28 @@ def test_signing_out_ends_every_session_of_the_account(app, create_user):
     sign_out_everywhere(member)
     db.session.expire_all()
     assert user_for_session(session_id) is None
+
+
+def test_a_link_used_by_another_request_after_this_one_read_it_works_only_once(app, create_user, monkeypatch):
+    """Two requests with one reset link at once: both find it unused; the guarded UPDATE lets only the first through."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from booking.models import AccountToken
+    from booking.services import account_tokens
+    from booking.services.transactions import run_write
+
+    member = create_user()
+    secret = mailed_reset_secret(app, member.email)
+    now = datetime.now(UTC)
+    real_usable = account_tokens.usable
+
+    def read_before_the_other_used_it(session, secret_, purpose, now_):
+        token = real_usable(session, secret_, purpose, now_)
+        session.execute(update(AccountToken).where(AccountToken.id == token.id).values(used_at=now_)
+                        .execution_options(synchronize_session=False))  # the other request, in between
+        return token
+
+    monkeypatch.setattr(account_tokens, "usable", read_before_the_other_used_it)
+    assert run_write(None, lambda session: account_tokens.consume(session, secret, "reset", now)) is None
