@@ -242,15 +242,10 @@ def test_a_short_email_address_does_not_make_a_strong_password_weak(app, create_
 
 def mailed_reset_secret(app, email: str) -> str:
     """Ask for a reset link for `email` and return the secret its mail carries."""
-    from booking.models import OutboxMessage
-    from booking.services.account_tokens import derive
     from booking.services.accounts import request_password_reset
 
     request_password_reset(email)
-    message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "account.reset")
-                                 .order_by(OutboxMessage.id.desc())).first()
-    assert message is not None
-    return derive(str(app.config["SECRET_KEY"]), "reset", message.payload["nonce"])
+    return mailed_reset_secret_only(app)
 
 
 def test_an_unknown_reset_link_changes_nothing_and_says_so(app, create_user):
@@ -347,3 +342,57 @@ def test_a_link_used_by_another_request_after_this_one_read_it_works_only_once(a
 
     monkeypatch.setattr(account_tokens, "usable", read_before_the_other_used_it)
     assert run_write(None, lambda session: account_tokens.consume(session, secret, "reset", now)) is None
+
+
+def test_an_account_is_created_with_the_role_asked_for(app):
+    assert sign_up("staff@example.jp", role="staff").role == "staff"
+    assert sign_up("admin@example.jp", role="admin").role == "admin"
+
+
+def test_a_reset_link_stops_working_at_the_end_of_its_lifetime(app, create_user):
+    from datetime import UTC, datetime, timedelta
+
+    from booking.services.accounts import request_password_reset, reset_link_works
+
+    member = create_user()
+    asked = datetime.now(UTC)
+    request_password_reset(member.email, now=asked)
+    secret = mailed_reset_secret_only(app)
+    end = asked + timedelta(minutes=app.config["RESET_LINK_MINUTES"])
+    assert reset_link_works(secret, end - timedelta(microseconds=1))
+    assert not reset_link_works(secret, end)
+
+
+def test_a_used_reset_link_no_longer_shows_its_form(app, create_user):
+    from booking.services.accounts import reset_link_works, reset_password
+
+    member = create_user()
+    secret = mailed_reset_secret(app, member.email)
+    assert reset_password(secret, "a brand new long passphrase") is True
+    assert not reset_link_works(secret)
+
+
+def test_a_secret_works_only_for_the_purpose_it_was_made_for(app, create_user):
+    """A recovery code, or a verification link's secret, is never a reset link."""
+    from datetime import UTC, datetime
+
+    from booking.services import account_tokens
+    from booking.services.accounts import reset_link_works, reset_password
+    from booking.services.transactions import run_write
+
+    member = create_user()
+    run_write(None, lambda session: account_tokens.store(session, member.id, "verify", "a-verify-secret",
+                                                         datetime.now(UTC)))
+    assert not reset_link_works("a-verify-secret")
+    assert reset_password("a-verify-secret", "a brand new long passphrase") is False
+
+
+def mailed_reset_secret_only(app) -> str:
+    """The secret of the newest reset mail in the outbox."""
+    from booking.models import OutboxMessage
+    from booking.services.account_tokens import derive
+
+    message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "account.reset")
+                                 .order_by(OutboxMessage.id.desc())).first()
+    assert message is not None
+    return derive(str(app.config["SECRET_KEY"]), "reset", message.payload["nonce"])
