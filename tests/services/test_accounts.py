@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -396,3 +398,50 @@ def mailed_reset_secret_only(app) -> str:
                                  .order_by(OutboxMessage.id.desc())).first()
     assert message is not None
     return derive(str(app.config["SECRET_KEY"]), "reset", message.payload["nonce"])
+
+
+def test_a_link_secret_is_43_url_safe_characters_without_padding():
+    from booking.services.account_tokens import derive
+
+    secret = derive("test-secret", "reset", "nonce-0")
+    assert secret == "VQMz2RuO5Y2RHBW8Pn8gzH0dDt0CQkkNx2jz6jdrkBM"
+    assert len(secret) == 43 and "=" not in secret
+
+
+def test_a_mailed_link_keeps_a_nonce_of_128_random_bits_in_the_outbox(app, create_user):
+    from booking.models import OutboxMessage
+    from booking.services.accounts import request_password_reset
+
+    member = create_user()
+    request_password_reset(member.email)
+    nonce = db.session.scalars(select(OutboxMessage.payload)).one()["nonce"]
+    assert len(nonce) == 22 and re.fullmatch(r"[A-Za-z0-9_-]+", nonce)  # 16 bytes, URL-safe base64
+
+
+def test_a_verification_link_works_for_its_hours_not_for_a_reset_links_minutes(app):
+    from datetime import UTC, datetime, timedelta
+
+    from booking.models import OutboxMessage
+    from booking.services.account_tokens import derive
+    from booking.services.accounts import register, verify_email
+
+    signed_up = datetime.now(UTC)
+    register(Registration(email="new@example.jp", password=SECRET, name="New"), now=signed_up)
+    nonce = db.session.scalars(select(OutboxMessage.payload)).one()["nonce"]
+    secret = derive(str(app.config["SECRET_KEY"]), "verify", nonce)
+    later = signed_up + timedelta(hours=app.config["VERIFY_LINK_HOURS"]) - timedelta(minutes=1)
+    assert later - signed_up > timedelta(minutes=app.config["RESET_LINK_MINUTES"])
+    assert verify_email(secret, now=later) is True
+
+
+@pytest.mark.parametrize("session_id", [
+    "abc:1", "1:abc", "1:١", "١:1", "9" * 19 + ":1", "1:" + "9" * 19, "1", ":1", "1:", "1:1:1", "-1:1", "1:-1",
+])
+def test_a_malformed_session_id_names_nobody(app, create_user, session_id):
+    """Only ASCII digits of at most 18 places on both sides (no int64 overflow reaches the database)."""
+    from booking.services.accounts import user_for_session
+
+    member = create_user()
+    assert member.get_id() == "1:1"
+    assert user_for_session(session_id) is None
+    assert user_for_session("1:1") is member
