@@ -445,3 +445,18 @@ def test_a_malformed_session_id_names_nobody(app, create_user, session_id):
     assert member.get_id() == "1:1"
     assert user_for_session(session_id) is None
     assert user_for_session("1:1") is member
+
+
+@pytest.mark.parametrize("base_url, sign_in", [
+    ("https://booking.example.jp/", "https://booking.example.jp/login"),
+    ("https://example.jp/BOX/", "https://example.jp/BOX/login"),
+    ("", "http://127.0.0.1:5000/login"),
+], ids=["trailing-slash", "path-ending-in-X", "unset"])
+def test_account_mail_links_start_at_the_base_url_once(app, base_url, sign_in):
+    """A trailing slash of BASE_URL gives no double slash; without BASE_URL, the dev server's address."""
+    from booking.services import account_mail
+
+    app.config["BASE_URL"] = base_url
+    with app.test_request_context():
+        _subject, body = account_mail.render("already_registered", {"name": "Hanako", "nonce": ""})
+    assert f"{sign_in}\n" in body
