@@ -8,7 +8,14 @@ import pytest
 from sqlalchemy import func, select
 
 from booking.extensions import db
-from booking.services.accounts import AccountDeactivated, EmailTaken, Registration, authenticate, create_account
+from booking.services.accounts import (
+    AccountDeactivated,
+    EmailTaken,
+    Registration,
+    authenticate,
+    create_account,
+    register,
+)
 
 SECRET = "a long enough password"
 
@@ -460,3 +467,32 @@ def test_account_mail_links_start_at_the_base_url_once(app, base_url, sign_in):
     with app.test_request_context():
         _subject, body = account_mail.render("already_registered", {"name": "Hanako", "nonce": ""})
     assert f"{sign_in}\n" in body
+
+
+def test_a_deactivated_owner_is_told_whom_to_contact(app):
+    user = sign_up()
+    user.is_enabled = False
+    db.session.commit()
+    with pytest.raises(AccountDeactivated) as refused:
+        authenticate("hanako@example.jp", SECRET)
+    assert refused.value.message == "This account has been deactivated. To use it again, contact %(contact)s."
+
+
+def test_asking_for_a_reset_link_leaves_the_other_secrets_of_the_account_alone(app, create_user):
+    """A new reset link replaces older reset links only: recovery codes and a verification link stay."""
+    import time
+
+    import pyotp
+
+    from booking.models import AccountToken
+    from booking.services import second_factor
+    from booking.services.accounts import request_password_reset
+
+    member = create_user()
+    secret = pyotp.random_base32()
+    codes = second_factor.enrol(member, secret, pyotp.TOTP(secret).now(), time.time())
+    register(Registration(email="new@example.jp", password=SECRET, name="New"))
+    request_password_reset(member.email)
+    request_password_reset("new@example.jp")
+    kept = db.session.scalars(select(AccountToken.purpose)).all()
+    assert sorted(kept) == ["recovery"] * len(codes) + ["reset", "reset", "verify"]
