@@ -496,3 +496,13 @@ def test_asking_for_a_reset_link_leaves_the_other_secrets_of_the_account_alone(a
     request_password_reset("new@example.jp")
     kept = db.session.scalars(select(AccountToken.purpose)).all()
     assert sorted(kept) == ["recovery"] * len(codes) + ["reset", "reset", "verify"]
+
+
+@pytest.mark.parametrize("kind", ["verify", "already_registered", "reset", "password_changed"])
+def test_every_account_mail_greets_its_recipient_by_name_and_ends_with_one_newline(app, kind):
+    from booking.services import account_mail
+
+    with app.test_request_context():
+        _subject, body = account_mail.render(kind, {"name": "山田 花子", "nonce": "a-nonce"})
+    assert "山田 花子" in body
+    assert body == body.strip() + "\n"
