@@ -268,7 +268,7 @@ def test_an_unknown_reset_link_changes_nothing_and_says_so(app, create_user):
 
 
 def test_a_reset_link_of_an_account_deactivated_since_it_was_mailed_changes_nothing(app, create_user):
-    from booking.services.accounts import password_is_right, reset_password
+    from booking.services.accounts import password_is_right, reset_link_works, reset_password
     from tests.conftest import PASSWORD
 
     member = create_user()
@@ -278,6 +278,7 @@ def test_a_reset_link_of_an_account_deactivated_since_it_was_mailed_changes_noth
     assert reset_password(secret, "a brand new long passphrase") is False
     db.session.expire_all()
     assert password_is_right(db.session.get(type(member), member.id), PASSWORD)
+    assert not reset_link_works(secret)  # used up by the refused attempt: its form is not shown again
 
 
 def test_a_password_reset_verifies_the_address_the_link_was_mailed_to(app, create_user):
