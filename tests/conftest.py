@@ -213,7 +213,10 @@ def empty_every_table(engine: Engine) -> None:
 
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory, worker_database: None) -> str:
-    """A database at head: a SQLite template file to copy, or the PostgreSQL URL."""
+    """A database at head: a SQLite template file to copy, or the PostgreSQL URL.
+
+    The SQLite template is migrated once per process (see sqlite_template), not once per session.
+    """
     if PG_URL:
         engine = create_engine(PG_URL)
         with engine.begin() as conn:
@@ -221,9 +224,28 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory, worker_database:
         engine.dispose()
         migrate_to_head(PG_URL, tmp_path_factory.mktemp("pg-instance"))
         return PG_URL
-    folder = tmp_path_factory.mktemp("template")
+    return sqlite_template(tmp_path_factory)
+
+
+_SQLITE_TEMPLATE: list[bytes] = []
+
+
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The SQLite file at head that every test copies, migrated once per process.
+
+    mutmut (mutation/run.py) runs one pytest session per mutant, in a fork of the process that
+    ran its stats and forced-fail sessions: migrating anew in each was 0.2 s of CPU per mutant
+    (half of it, for one that one quick test kills). The first session keeps the migrated file's
+    bytes; a later session of the process, or of a fork of it, writes them into its own folder.
+    The file is only ever copied, never opened, and migrations/ calls nothing in booking/ that
+    mutmut mutates, so the bytes are what a fresh migration gives.
+    """
     path = sqlite_folder() / "template.sqlite"
-    migrate_to_head(f"sqlite:///{path}", folder)
+    if _SQLITE_TEMPLATE:
+        path.write_bytes(_SQLITE_TEMPLATE[0])
+        return str(path)
+    migrate_to_head(f"sqlite:///{path}", tmp_path_factory.mktemp("template"))
+    _SQLITE_TEMPLATE.append(path.read_bytes())
     return str(path)
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime
+from urllib.parse import unquote
 
 import pyotp
 import pytest
+import segno
 from sqlalchemy import select
 
 from booking.domain.totp import time_step
@@ -202,3 +205,115 @@ def test_a_recovery_code_signs_in_only_the_account_it_was_made_for(app, create_u
     assert second_factor.check(second.id, codes[first.id][0], time.time()) is None
     assert second_factor.recovery_codes_left(first) == len(codes[first.id])  # not used up by the attempt
     assert second_factor.check(first.id, codes[first.id][0], time.time()) is not None
+
+
+# A fixed instant: codes are made for it and the ones after, so no test waits for the clock.
+AT = 1_790_000_010.0
+AT_TIME = datetime.fromtimestamp(AT, UTC)
+
+
+def enrolled_at(user: User, at: float = AT) -> tuple[str, list[str]]:
+    """Enrol a new authenticator with its code of `at`; (its secret, the recovery codes)."""
+    secret = pyotp.random_base32()
+    codes = second_factor.enrol(user, secret, pyotp.TOTP(secret).at(at), at, datetime.fromtimestamp(at, UTC))
+    return secret, codes
+
+
+def test_one_code_period_signs_in_two_admins_each_with_their_own_code(app, create_user):
+    """Using a step is recorded for the account that used it only."""
+    first, second = create_user(role="admin", totp_secret=None), create_user(role="admin", totp_secret=None)
+    secrets_ = {user.id: enrolled_at(user)[0] for user in (first, second)}
+    later = AT + 30
+    for user in (first, second):
+        assert second_factor.check(user.id, pyotp.TOTP(secrets_[user.id]).at(later), later) is not None
+
+
+def test_a_code_used_by_another_request_after_this_one_read_the_account_is_refused(app, create_user):
+    """Two requests with one code at once: both read the account before either stored the step.
+
+    The first stores it; the second's guarded UPDATE finds the step already stored and refuses.
+    """
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    admin = create_user(role="admin", totp_secret=None)
+    secret, _codes = enrolled_at(admin)
+    enrolled_step = time_step(AT)
+    later = AT + 30
+    code = pyotp.TOTP(secret).at(later)
+    assert second_factor.check(admin.id, code, later) is not None  # the other request, first
+
+    stale = db.session.get(User, admin.id)
+    db.session.refresh(stale)
+    set_committed_value(stale, "totp_last_step", enrolled_step)  # what this request read before that
+    assert second_factor.check(admin.id, code, later) is None
+
+
+def test_replacing_the_authenticator_makes_the_old_recovery_codes_stop_working(app, create_user):
+    admin = create_user(role="admin", totp_secret=None)
+    old_secret, old_codes = enrolled_at(admin)
+    later = AT + 60
+    new_secret = pyotp.random_base32()
+    new_codes = second_factor.enrol(db.session.get(User, admin.id), new_secret, pyotp.TOTP(new_secret).at(later),
+                                    later, AT_TIME, current_code=pyotp.TOTP(old_secret).at(later), password=PASSWORD)
+    assert second_factor.recovery_codes_left(admin) == len(new_codes)
+    assert second_factor.check(admin.id, old_codes[0], later) is None
+    assert second_factor.check(admin.id, new_codes[0], later) is not None
+
+
+def test_the_recovery_codes_are_recorded_as_made_at_the_enrolment(app, create_user):
+    member = create_user()
+    enrolled_at(member)
+    made = db.session.scalars(select(AccountToken.created_at).where(AccountToken.purpose == "recovery")).all()
+    assert len(made) == second_factor.RECOVERY_CODE_COUNT and set(made) == {AT_TIME}
+
+
+def test_a_wrong_password_when_replacing_the_authenticator_is_reported_at_the_password_field(app, create_user):
+    admin = create_user(role="admin", totp_secret=None)
+    old_secret, _codes = enrolled_at(admin)
+    later, new_secret = AT + 60, pyotp.random_base32()
+    with pytest.raises(second_factor.WrongCode) as refused:
+        second_factor.enrol(db.session.get(User, admin.id), new_secret, pyotp.TOTP(new_secret).at(later), later,
+                            current_code=pyotp.TOTP(old_secret).at(later), password="not the password")
+    assert (refused.value.field, refused.value.message) == ("password", "The current password is wrong.")
+
+
+def test_a_wrong_current_code_when_replacing_the_authenticator_is_reported_at_its_field(app, create_user):
+    admin = create_user(role="admin", totp_secret=None)
+    old_secret, _codes = enrolled_at(admin)
+    later, new_secret = AT + 60, pyotp.random_base32()
+    with pytest.raises(second_factor.WrongCode) as refused:
+        second_factor.enrol(db.session.get(User, admin.id), new_secret, pyotp.TOTP(new_secret).at(later), later,
+                            current_code=pyotp.TOTP(old_secret).at(AT), password=PASSWORD)  # already used
+    assert (refused.value.field, refused.value.message) == (
+        "current_code", "This code is not right, or was already used. Wait for the next code and try again.")
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).totp_secret == old_secret
+
+
+def test_a_recovery_code_typed_with_spaces_between_its_groups_works(app, create_user):
+    member = create_user()
+    _secret, codes = enrolled_at(member)
+    typed = " ".join(codes[0].upper().split("-"))
+    assert second_factor.check(member.id, typed, AT + 30) is not None
+
+
+def test_a_recovery_code_shows_its_25_random_characters_in_five_groups_of_five(app, monkeypatch):
+    alphabet = iter(second_factor.RECOVERY_ALPHABET)
+    monkeypatch.setattr(second_factor.secrets, "choice", lambda _letters: next(alphabet))
+    assert second_factor._recovery_code() == "abcde-fghij-klmno-pqrst-uvwxy"
+
+
+def test_the_authenticator_app_is_told_the_account_and_the_issuer():
+    uri = second_factor.enrolment_uri(TOTP_SECRET, "admin@example.jp")
+    assert uri == f"otpauth://totp/Floor%20booking:admin%40example.jp?secret={TOTP_SECRET}&issuer=Floor%20booking"
+
+
+def test_the_enrolment_qr_code_has_error_correction_m_5_px_modules_and_a_2_module_margin():
+    """Level M reads through 15 % damage; with an address of this length level L would fit a smaller code."""
+    uri = second_factor.enrolment_uri(TOTP_SECRET, "admin@example.jp")
+    wanted = segno.make(uri, error="M")
+    side = wanted.symbol_size(scale=5, border=2)[0]
+    svg = unquote(second_factor.qr_code(uri))
+    assert segno.make(uri).version < wanted.version
+    assert svg.startswith("data:image/svg+xml") and f"width='{side}' height='{side}'" in svg
+    assert "scale(5)" in svg

@@ -154,3 +154,18 @@ def test_a_booking_cancelled_by_staff_with_a_message_carries_the_message(inbox, 
     body = text_of(inbox.only_one_to(member.email))
     assert "Your booking has been cancelled by the staff." in body
     assert "Note from the staff: The building is closed for an inspection that day." in body
+
+
+@pytest.mark.parametrize("locale, space_line", [("ja", "イベントホール"), ("en", "Event hall")])
+def test_the_approval_names_the_space_in_the_members_language(client, inbox, create_user, staff, hall,
+                                                              locale, space_line):
+    member = create_user(locale=locale)
+    booking = ask(member, hall)
+    inbox.messages.clear()
+    client.login(staff.email)
+
+    client.submit(f"/staff/requests/{booking.id}/approve")
+
+    body = text_of(inbox.only_one_to(member.email))
+    assert space_line in body
+    assert body == body.strip() + "\n"

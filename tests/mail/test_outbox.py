@@ -232,3 +232,14 @@ def test_a_calendar_attachment_is_text_calendar_with_its_method_publish_unless_t
     assert (published.filename, published.content_type) == ("booking.ics", "text/calendar")
     assert dict(published.params) == {"method": "PUBLISH", "charset": "utf-8"}
     assert dict(cancelled.params)["method"] == "CANCEL"
+
+
+def test_a_new_message_has_no_error_recorded(app, create_user):
+    member = create_user(locale="en")
+
+    def enqueue_and_read(session):
+        outbox.enqueue(session, kind="booking.cancelled", to=member.email, locale="en", payload={})
+        session.flush()
+        return session.scalars(db.select(OutboxMessage.last_error)).one()
+
+    assert run_write(None, enqueue_and_read) == ""

@@ -1,0 +1,17 @@
+"""A booking form sent twice (a double click, a browser re-posting) books once and answers with that booking."""
+
+from __future__ import annotations
+
+from booking.extensions import db
+from tests.services.conftest import hours, tokyo_day, written
+
+
+def test_a_form_sent_twice_books_once_and_the_repeat_returns_the_first_booking(app, ask, create_user, create_space):
+    member, studio = create_user(), create_space()
+    start = tokyo_day() + hours(1)
+    first = ask(member, studio, start, start + hours(1), submit_token="form-token-1")
+    db.session.expire_all()
+    again = ask(member, studio, start, start + hours(1), submit_token="form-token-1")
+    assert first.ok and not first.is_repeat
+    assert again.is_repeat and again.booking is not None and again.booking.id == first.booking.id
+    assert written() == (1, 1)
