@@ -381,7 +381,7 @@ def request_booking(
             outcome = decided
     except IntegrityError as error:
         db.session.rollback()
-        earlier = submitted_booking(db.session(), member.id, data.submit_token)
+        earlier = submitted_booking(db.session(), member_values.id, data.submit_token)
         if earlier is not None:  # the same form, sent again at once to another space's lock
             return Outcome(booking=earlier, is_repeat=True)
         if not is_guard_refusal(error):
@@ -389,7 +389,8 @@ def request_booking(
         space = db.session.get(Space, data.space_id)
         assert space is not None
         outcome = Outcome(conflicts=[_units_conflict(space)])
-    return with_hints(outcome, data.space_id, Request(data.start_dt, data.end_dt, data.seats, member.id),
+    # member_values.id, not member.id: the lock's commit expired the row, and reading it again was a SELECT.
+    return with_hints(outcome, data.space_id, Request(data.start_dt, data.end_dt, data.seats, member_values.id),
                       now, locale)
 
 
