@@ -80,8 +80,10 @@ def _booking_input(form: BookingForm, space: Space) -> bookings.BookingInput:
 @login_required
 def book(slug: str) -> str | Response | tuple[str, int]:
     """Request a booking; refusals come back as form errors with the input kept."""
-    # A POST's rules read the opening hours inside the write lock: loaded here, before it. A GET needs none.
-    space = spaces.get_space(slug) if request.method == "POST" else spaces.get_space_settings(slug)
+    # The space's row alone, for a POST too: its rules read the opening hours with the space under the write
+    # lock (transactions.write_transaction), which expires what was read here (profile line
+    # 'spaces.py(get_space)': seven opening periods joined and made ORM rows for nothing).
+    space = spaces.get_space_settings(slug)
     if not current_user.is_verified:
         return render_template("bookings/verify_first.html"), 403
     form = booking_form(current_user.is_staff, zone=space.timezone, desks=desk_count(space))
