@@ -92,8 +92,10 @@ def book(slug: str) -> str | Response | tuple[str, int]:
     if not form.validate_on_submit():
         return render_template("bookings/form.html", space=space, form=form,
                                booking_fields_html=booking_fields_html), 422 if form.is_submitted() else 200
+    # The member itself, not the proxy: the service reads its fields about 60 times (feed events, mails,
+    # the values kept for the lock), each through Flask-Login's lookup (profile line 'flask_login/utils.py(_get_user)').
     outcome = bookings.request_booking(
-        current_user, _booking_input(form, space), locale=locale_code(),
+        current_user._get_current_object(), _booking_input(form, space), locale=locale_code(),
         overrides=form.chosen_overrides(), override_reason=form.reason_text(),
     )
     if not outcome.ok:
