@@ -286,7 +286,11 @@ class SubmitTokenField(OneValue, HiddenField):
     repeat finds it instead of creating another.
     """
 
-    def __init__(self, label: Any = None, validators: list[Any] | None = None, **kwargs: Any) -> None:
+    def __init__(self, label: Any = "", validators: list[Any] | None = None, **kwargs: Any) -> None:
+        # A label, though never shown: without one WTForms translates "Submit Token" for it, and
+        # Flask-WTF loads WTForms' message catalogue from disk for that, once per request
+        # (profile line 'flask_wtf/i18n.py(_get_translations)' -> 'babel/support.py(load)' binding
+        # the booking form of every POST; a successful POST translates nothing else of WTForms').
         super().__init__(label, validators, default=new_submit_token, **kwargs)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
