@@ -68,6 +68,7 @@ from benchmarks import week_view as week_bench
 from benchmarks.baseline import REFERENCE_ROWS, seed_reference_rows
 from benchmarks.fresh_db import add_space, engine_label, fresh_database, make_app, migrate
 from benchmarks.race_http import PASSWORD, Browser, free_port, start_gunicorn
+from booking import delivery
 from booking.domain.grid import week_start
 from booking.extensions import db
 from booking.models import User
@@ -214,6 +215,9 @@ def seed_product(app: Flask, url: str) -> Fixture:
         fixture = Fixture(week=monday, feed_slug="", member=member.email, staff=staff.email,
                           posters=[p.email for p in posters], post_first_day=today + timedelta(days=2))
         assert post.id
+        # The mail thread records its sent mail up to delivery.SETTLE_WITHIN_S later: on SQLite that write
+        # made the feed seeding's plain ORM commit fail at once (a stale WAL snapshot, no busy wait).
+        delivery.wait_for_sending()
         db.session.remove()
         db.engine.dispose()
     fixture.feed_slug = feed_bench.seed(url, FEED_EVENTS)

@@ -293,10 +293,12 @@ class SubmitTokenField(OneValue, HiddenField):
     repeat finds it instead of creating another.
     """
 
-    def __init__(self, label: Any = None, validators: list[Any] | None = None, **kwargs: Any) -> None:
-        # A hidden field's label is never shown: without one WTForms translates a made-up label, which
-        # loads WTForms' own catalogue once per request (profile line 'flask_wtf/i18n.py(_get_translations)').
-        super().__init__("" if label is None else label, validators, default=new_submit_token, **kwargs)
+    def __init__(self, label: Any = "", validators: list[Any] | None = None, **kwargs: Any) -> None:
+        # A label, though never shown: without one WTForms translates "Submit Token" for it, and
+        # Flask-WTF loads WTForms' message catalogue from disk for that, once per request
+        # (profile line 'flask_wtf/i18n.py(_get_translations)' -> 'babel/support.py(load)' binding
+        # the booking form of every POST; a successful POST translates nothing else of WTForms').
+        super().__init__(label, validators, default=new_submit_token, **kwargs)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         super().process_formdata(valuelist)

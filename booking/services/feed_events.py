@@ -34,6 +34,7 @@ from sqlalchemy.orm.util import identity_key
 
 from booking import ical
 from booking.db import utcnow
+from booking.domain.values import N_
 from booking.models import Booking, Space, User, new_uid
 from booking.services.transactions import LOCKED_SPACE
 
@@ -88,15 +89,19 @@ def stamp_of(updated_at: datetime, sequence: int, status: str, locale: str, key:
     return f"{FORMAT_VERSION}|{locale}|{instant}|{sequence}|{status}|{key}"
 
 
+# Translated one at a time (profile line 'feed_events.py(_status_word)' under a booking POST's
+# renders: all five were translated to show one, 40 % of the feed events' translation).
+_STATUS_WORDS = {
+    "pending": N_("pending approval"),
+    "confirmed": N_("confirmed"),
+    "cancelled": N_("cancelled"),
+    "rejected": N_("rejected"),
+    "expired": N_("expired (not decided in time)"),
+}
+
+
 def _status_word(status: str) -> str:
-    words = {
-        "pending": _("pending approval"),
-        "confirmed": _("confirmed"),
-        "cancelled": _("cancelled"),
-        "rejected": _("rejected"),
-        "expired": _("expired (not decided in time)"),
-    }
-    return str(words[status])
+    return str(_(_STATUS_WORDS[status]))
 
 
 def _member_lines(status: str, purpose: str, attendees: int, units: tuple[int, ...]) -> list[str]:

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from booking.db import utcnow
@@ -172,6 +172,13 @@ def backoff(attempts: int, first: timedelta = BACKOFF_FIRST) -> timedelta:
     return min(doubled, BACKOFF_LAST)
 
 
+# Built once (profile line 'outbox.py(settle)': update(), in_() and values() composed on every call
+# took 40 % of it).
+_MARK_SENT = (update(OutboxMessage).where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
+              .values(status="sent", sent_at=bindparam("sent_at"), last_error="")
+              .execution_options(synchronize_session=False))
+
+
 def settle(session: Session, outcomes: dict[int, str], now: datetime, first: timedelta = BACKOFF_FIRST) -> None:
     """Record what became of claimed messages: {id: ""} sent, {id: reason} failed this time.
 
@@ -181,8 +188,7 @@ def settle(session: Session, outcomes: dict[int, str], now: datetime, first: tim
     """
     sent = [message_id for message_id, reason in outcomes.items() if not reason]
     if sent:
-        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(sent))
-                        .values(status="sent", sent_at=now, last_error="").execution_options(synchronize_session=False))
+        session.execute(_MARK_SENT, {"ids": sent, "sent_at": now})
     failed = [message_id for message_id, reason in outcomes.items() if reason]
     if not failed:
         return

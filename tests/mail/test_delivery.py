@@ -88,6 +88,32 @@ class TestSendingInTheBackground:
         assert message["To"] == member.email
         assert message["Subject"] == "Booking confirmed: Kick-off"
 
+    def test_the_mail_of_several_bookings_is_recorded_as_sent_in_one_write(self, app, inbox, create_user,
+                                                                          create_space, monkeypatch):
+        # Profile line 'outbox.py(settle)': one more write transaction (on SQLite the database's
+        # write lock and a flush to disk) after every booking POST; now the mail thread's rounds share one.
+        from booking.services import outbox
+
+        monkeypatch.setattr(delivery, "SETTLE_WITHIN_S", 60)  # only wait_for_sending ends the batch
+        settled: list[list[int]] = []
+        original = outbox.settle
+        monkeypatch.setattr(outbox, "settle", lambda session, outcomes, *args: (
+            settled.append(sorted(outcomes)), original(session, outcomes, *args))[1])
+        studio = create_space()
+        member = create_user(locale="en")
+
+        for hour in (1, 3, 5):
+            request_booking(member, BookingInput(studio.id, DAY + timedelta(hours=hour),
+                                                 DAY + timedelta(hours=hour + 1), "Kick-off"))
+        inbox.wait_for(3)
+        delivery.wait_for_sending()
+
+        db.session.rollback()  # end the test's read snapshot, taken before the thread wrote
+        messages = list(db.session.scalars(db.select(OutboxMessage)))
+        assert {m.status for m in messages} == {"sent"} and len(messages) == 3
+        assert sorted(id_ for batch in settled for id_ in batch) == sorted(m.id for m in messages)
+        assert len(settled) == 1
+
 
 class TestWithoutAMailServer:
     @pytest.fixture

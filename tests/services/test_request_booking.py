@@ -143,6 +143,36 @@ def test_a_closure_of_the_space_or_of_every_space_is_refused(create_user, create
     assert written() == (1, 1)
 
 
+def test_the_locks_one_read_finds_the_holds_and_closures_the_two_reads_found(create_user, create_space,
+                                                                             create_booking):
+    # The booking POST reads both in one statement inside the space's lock (spaces.holds_and_closures).
+    from booking.services import spaces
+
+    room, hall = create_space(setup_minutes=30), create_space()
+    member = create_user()
+    create_booking(room, member, START, START + hours(1))
+    create_booking(room, member, START + hours(3), START + hours(4))
+    create_booking(hall, member, START, START + hours(1))
+    db.session.add_all([
+        Closure(space_id=room.id, start_dt=START + hours(1), end_dt=START + hours(2), reason="maintenance"),
+        Closure(space_id=None, start_dt=START - hours(1), end_dt=START + hours(5), reason="inspection"),
+        Closure(space_id=hall.id, start_dt=START, end_dt=START + hours(5), reason="hall only"),
+        Closure(space_id=room.id, start_dt=START + hours(6), end_dt=START + hours(7), reason="later"),
+    ])
+    db.session.commit()
+    policy = spaces.policy_of(room)
+    held = (START - hours(2), START + hours(3) + timedelta(minutes=30))
+    asked = (START + hours(1), START + hours(3))
+
+    holds, closures = spaces.holds_and_closures(db.session(), room, policy, *held, *asked, "ja")
+
+    assert sorted(holds, key=repr) == sorted(spaces.active_holds(db.session(), room, *held), key=repr)
+    assert len(holds) == 2
+    two_reads = spaces.closures_between(db.session(), room, policy, *asked, "ja")
+    assert sorted(closures, key=repr) == sorted(two_reads, key=repr)
+    assert sorted(c.reason for c in closures) == ["inspection", "maintenance"]
+
+
 def next_japanese_holiday() -> date:
     today = datetime.now(ZoneInfo("Asia/Tokyo")).date()
     calendar = holidays.country_holidays("JP", years=[today.year, today.year + 1])
@@ -175,7 +205,7 @@ def test_a_refusal_by_the_database_guard_becomes_an_overlap_conflict(
     # Pretend the rules saw no holds (as a racing writer would): the database still refuses.
     room = create_space()
     create_booking(room, create_user(), START, START + hours(1))
-    monkeypatch.setattr(booking_service, "active_holds", lambda *args: [])
+    monkeypatch.setattr(booking_service, "holds_and_closures", lambda *args: ([], []))
     outcome = ask(create_user(), room, START, START + hours(1))
     assert [c.code for c in outcome.conflicts] == ["overlap"]
     assert written() == (1, 1)
