@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from booking.db import utcnow
 from booking.domain.values import N_
@@ -37,17 +37,32 @@ def _waiting() -> Select[tuple[PublicEvent]]:
             .where(PublicEvent.status == "pending", Booking.status.in_(REVIEWED_BOOKINGS)))
 
 
-def proposals() -> list[PublicEvent]:
-    """Events members proposed that wait for staff, on bookings still pending or confirmed, oldest first."""
-    return list(db.session.scalars(_waiting().order_by(PublicEvent.updated_at, PublicEvent.id)))
-
-
 # Built once: the notice is on every staff queue page. Each proposal's booking is looked up by its
 # key: joined, SQLite's plan read every booking of the history through ix_bookings_usage to find
 # the few events (1.4 ms of the staff queue page's 4, profile line 'event_review.py:49(proposal_count)').
 _BOOKING_STATUS = select(Booking.status).where(Booking.id == PublicEvent.booking_id).scalar_subquery()
 WAITING_COUNT = select(func.count(PublicEvent.id)).where(
     PublicEvent.status == "pending", _BOOKING_STATUS.in_(REVIEWED_BOOKINGS))
+
+
+# Built once and run through Core, then the proposals' objects only when there are any: building
+# and running the ORM statement for a list that is usually empty was half the staff proposals page
+# (profile line 'services/event_review.py:40(proposals)', 0.46 s of 0.87 s in the view, 150 requests).
+_PROPOSAL_IDS = (select(PublicEvent.id).where(PublicEvent.status == "pending", _BOOKING_STATUS.in_(REVIEWED_BOOKINGS))
+                 .order_by(PublicEvent.updated_at, PublicEvent.id))
+
+
+def proposals() -> list[PublicEvent]:
+    """Events members proposed that wait for staff, on bookings still pending or confirmed, oldest first,
+    with their booking, space, member and agenda loaded (the page shows them all)."""
+    ids = list(db.session.connection().scalars(_PROPOSAL_IDS))
+    if not ids:
+        return []
+    loaded = {event.id: event for event in db.session.scalars(
+        select(PublicEvent).where(PublicEvent.id.in_(ids))
+        .options(joinedload(PublicEvent.booking).options(joinedload(Booking.space), joinedload(Booking.user)),
+                 selectinload(PublicEvent.agenda_items)))}
+    return [loaded[event_id] for event_id in ids if event_id in loaded]
 
 
 def proposal_count() -> int:
