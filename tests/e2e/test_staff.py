@@ -52,7 +52,7 @@ def test_staff_approve_a_studio_request_and_the_member_sees_it_confirmed(
     expect(staff_page.get_by_role("heading", name="承認待ちの申請")).to_be_visible()
     request = staff_page.locator("section.request").filter(has_text="番組収録")
     expect(request).to_have_count(1)
-    expect(detail(request, "利用者")).to_contain_text("山田 花子 (サンプル放送)")
+    expect(detail(request, "利用者")).to_contain_text("山田 花子（サンプル放送）")
     expect(detail(request, "利用者")).to_contain_text(member.email)
     expect(request).to_contain_text(f"{shown_day(thursday)} 14:00–15:00")
     expect(detail(request, "利用目的")).to_have_text("地域の情報番組")
