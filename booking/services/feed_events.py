@@ -129,31 +129,39 @@ def _shown(booking: Booking, space: Space, user: User, locale: str, audience: st
     were rendered before the lock; now those renders leave the values here.
     """
     units = tuple(hold.unit_no for hold in booking.holds) if space.is_pooled else ()
-    return _shown_values(
+    audiences = _shown_values(
         booking.uid, booking.start_dt, booking.end_dt, space.timezone, booking.status, booking.sequence,
         space.name(locale), booking.title, booking.purpose or "", booking.attendees or 0, bool(booking.is_public),
-        units, user.name, user.organisation or "", user.email, locale, audience,
+        units, user.name, user.organisation or "", user.email, locale,
     )
+    return audiences[_AUDIENCES[audience]]
 
 
+_AUDIENCES = {"public": 0, "member": 1, "staff": 2}
+
+
+# The three audiences' values of one booking at once, kept per process by everything they show: a
+# booking POST renders all three (render_booking), and one entry a booking took per audience had
+# three locale switches and the member's lines translated twice (profile lines
+# 'flask_babel/__init__.py(force_locale)' and 'feed_events.py(_member_lines)' under _shown_values).
 @lru_cache(maxsize=1024)
 def _shown_values(
     uid: str, start_dt: datetime, end_dt: datetime, timezone: str, status: str, sequence: int, location: str,
     title: str, purpose: str, attendees: int, is_public: bool, units: tuple[int, ...], name: str,
-    organisation: str, email: str, locale: str, audience: str,
-) -> ical.EventValues:
+    organisation: str, email: str, locale: str,
+) -> tuple[ical.EventValues, ical.EventValues, ical.EventValues]:
+    """The public, member and staff event values (as `_AUDIENCES` orders them) with the template's change times."""
     with force_locale(locale):
         base = ical.EventValues(
             uid=uid, start_dt=start_dt, end_dt=end_dt, timezone=timezone, status=status, sequence=sequence,
             created_at=ical.TEMPLATE_TIME, changed_at=ical.TEMPLATE_TIME, location=location, summary=title,
         )
-        if audience == "public":
-            return base if is_public else replace(base, summary=_("Reserved"))
+        public = base if is_public else replace(base, summary=_("Reserved"))
         member_lines = _member_lines(status, purpose, attendees, units)
-        if audience == "member":
-            return replace(base, description="\n".join(member_lines))
+        member = replace(base, description="\n".join(member_lines))
         staff_lines = _staff_lines(name, organisation, email) + member_lines
-        return replace(base, summary=f"{title} — {name}", description="\n".join(staff_lines))
+        staff = replace(base, summary=f"{title} — {name}", description="\n".join(staff_lines))
+    return public, member, staff
 
 
 def event_values(booking: Booking, space: Space, user: User, locale: str, audience: str) -> ical.EventValues:

@@ -238,3 +238,23 @@ def test_a_request_for_approval_tells_every_enabled_staff_member_once(create_use
     assert sorted((k, r) for k, r, _p in kinds) == sorted(
         [("booking.received", member.email)] + [("booking.waiting", s.email) for s in staff])
     assert {p["facts"]["booking_id"] for _k, _r, p in kinds} == {booking.id}
+
+
+def test_the_kept_event_values_follow_every_change_of_what_each_audience_is_shown(create_user, create_space):
+    member = create_user(name="Aiko", organisation="NPO Kumo")
+    booking = _book(member, create_space(), purpose="Hackathon", attendees=4)
+    locale = feed_locale()
+
+    def shown() -> tuple[str, str, str]:
+        rendered = render_booking(booking, booking.space, member, locale)
+        return rendered.public, rendered.member, rendered.staff
+
+    public, member_text, staff = shown()
+    assert "Recording" not in public and "Hackathon" in member_text and "Aiko" in staff
+    booking.purpose, booking.is_public = "Podcast", True
+    public, member_text, staff = shown()
+    assert "Recording" in public and "Podcast" in member_text and "Podcast" in staff
+    assert "Hackathon" not in member_text + staff
+    member.name = "Aiko Sato"
+    assert "Aiko Sato" in shown()[2]
+    db.session.rollback()
