@@ -23,7 +23,7 @@ import re
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, lru_cache
@@ -33,6 +33,8 @@ from typing import Any, cast
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from psycopg import errors, pq
+from psycopg.adapt import Transformer
 from sqlalchemy import ColumnElement, Engine, Select, String, and_, bindparam, func, or_, select, true, type_coerce
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, joinedload, selectinload, undefer
@@ -64,8 +66,8 @@ ACTIVE = ("pending", "confirmed")
 COLUMNS = {"public": Booking.ics_public, "member": Booking.ics_member, "staff": Booking.ics_staff}
 
 
-def _setting(name: str, default: int) -> int:
-    return int(current_app.config.get(name, default))
+def _setting(name: str, default: int, config: Mapping[str, Any] | None = None) -> int:
+    return int((current_app.config if config is None else config).get(name, default))
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,9 @@ class Window:
     @classmethod
     def around(cls, now: datetime, zone: str) -> Window:
         day = now.astimezone(ical.zone_of(zone)).date()
-        return _window(day, zone, _setting("FEED_DAYS_BACK", 14), _setting("FEED_DAYS_AHEAD", 365),
-                       _setting("FEED_CANCELLED_DAYS", 14))
+        config = current_app.config  # once: each proxied lookup cost as much as the setting's
+        return _window(day, zone, _setting("FEED_DAYS_BACK", 14, config), _setting("FEED_DAYS_AHEAD", 365, config),
+                       _setting("FEED_CANCELLED_DAYS", 14, config))
 
 
 @lru_cache(maxsize=256)
@@ -128,13 +131,14 @@ class Feed:
         return body_cache().get(self.cache_key) if self.cache_key is not None else None
 
 
-def refresh_interval() -> timedelta:
-    return timedelta(minutes=_setting("FEED_REFRESH_MINUTES", 60))
+def refresh_interval(config: Mapping[str, Any] | None = None) -> timedelta:
+    return timedelta(minutes=_setting("FEED_REFRESH_MINUTES", 60, config))
 
 
 def _etag(window: Window, version: int, key: Sequence[object]) -> str:
     """A strong ETag from everything the body depends on: counters, window day, settings, language."""
-    return _etag_of((FORMAT_VERSION, feed_locale(), window, refresh_interval(), version, *key))
+    config = current_app.config
+    return _etag_of((FORMAT_VERSION, feed_locale(config), window, refresh_interval(config), version, *key))
 
 
 @lru_cache(maxsize=4096)
@@ -452,9 +456,6 @@ def _rows_through_libpq(connection: Any, statement: _Statement, values: dict[str
     'psycopg/_queries.py(convert)', 'psycopg/cursor.py(fetchall)'). A failure raises psycopg's own
     error for the result, so `_connection_lost` reads it as it read the cursor's.
     """
-    from psycopg import errors, pq
-    from psycopg.adapt import Transformer
-
     assert statement.libpq is not None
     name, sql, order = statement.libpq
     driver = connection.dbapi_connection
