@@ -19,7 +19,7 @@ times follow commit order; the feeds' validators come from them.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -62,9 +62,9 @@ class Rendered:
     stamp: str
 
 
-def feed_locale() -> str:
-    """The language of every feed: the deployment's (the spaces') language."""
-    config = current_app.config
+def feed_locale(config: Mapping[str, Any] | None = None) -> str:
+    """The language of every feed: the deployment's (the spaces') language (`config`: the app's, when read already)."""
+    config = current_app.config if config is None else config
     return str(config.get("FEED_LOCALE") or config.get("BABEL_DEFAULT_LOCALE") or "ja")
 
 

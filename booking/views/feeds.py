@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, request
+from flask.globals import _cv_app
 from flask_login import current_user, login_required
 from werkzeug.http import http_date, parse_date, parse_etags
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from booking import HSTS_SECONDS, SECURITY_HEADERS
+from booking.extensions import db
 from booking.limits import hit_feed_limit
 from booking.services import NotFound, bookings, feeds
 from booking.views.errors import too_many_requests
@@ -83,6 +86,30 @@ def _find(match: re.Match[str]) -> feeds.Feed:
     return feeds.staff_feed(match["token"], match["slug"])
 
 
+@contextmanager
+def _validators_context(app: Flask) -> Iterator[None]:
+    """`app.app_context()` for the validators' query, without its teardown when nothing needs it.
+
+    The validators read through the thread's own DBAPI connection (services.feeds._first), not
+    the ORM session, and the app's teardowns (booking.resilience.remove_session, Flask-SQLAlchemy's)
+    only end that session: popping the context ran both, each looking up a session never made,
+    with Flask's blinker signals (profile line 'flask/ctx.py(pop)' under
+    'flask/app.py(do_teardown_appcontext)': a fifth of the fast path's Python). Should anything
+    have opened the session after all, the full teardown runs, as a popped context would.
+    No receiver listens to the app context signals (tests/feeds check it).
+    """
+    context = app.app_context()
+    token = _cv_app.set(context)
+    try:
+        yield
+    finally:
+        try:
+            if db.session.registry.has():
+                app.do_teardown_appcontext(None)
+        finally:
+            _cv_app.reset(token)
+
+
 class Revalidation:
     """WSGI in front of Flask: a calendar app's poll of a feed this process has the answer to is answered here.
 
@@ -126,7 +153,7 @@ class Revalidation:
         """(status, headers, body) of a 304 or of a cached body, else None (Flask answers)."""
         if_none_match, if_modified_since = environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")
         try:
-            with self.app.app_context():
+            with _validators_context(self.app):
                 feed = _find(match)
                 if (if_none_match or if_modified_since) and _is_fresh_for(feed, if_none_match, if_modified_since):
                     headers = _validator_headers(feed)
