@@ -233,7 +233,12 @@ class NumberField(OneValue, IntegerField):
     def pre_validate(self, form: Any) -> None:
         # Typed but not a number: its message is there already; the range check would only say it
         # again. (A blank one goes on to the chain, where Optional or InputRequired decides.)
+        # The message was written while the form was read, before the view narrowed the range
+        # (fit_desks_and_overrides: a space's desks); it is written again with the range now in
+        # force, so it names the field's real limits (issue 16: "abc" in a 24-desk space).
         if self.process_errors and self.raw_data and str(self.raw_data[0]).strip():
+            stale = set(self.process_errors)
+            self.errors = [e for e in self.errors if e not in stale] + [self.not_a_number()]
             raise StopValidation()
         super().pre_validate(form)
 

@@ -229,6 +229,18 @@ def test_too_many_desks_states_the_range_of_the_space(client, create_space, memb
     assert written() == (0, 0)
 
 
+@pytest.mark.parametrize("seats", ["abc", "1e3", "2.5"])
+def test_desks_that_are_not_a_whole_number_state_the_range_of_the_space(client, create_space, member, seats):
+    """Issue 16 (tester): 'abc' in a 24-desk space said "between 1 and 500"."""
+    create_space(slug="desks", kind="pooled", unit_count=24, hours=MORNINGS)
+    response = client.submit("/spaces/desks/book", typed(seats=seats))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Choose between 1 and 24 desks." in form_errors(page)
+    assert "500" not in form_errors(page)
+    assert written() == (0, 0)
+
+
 def test_the_public_tick_box_sits_inside_its_label(client, create_space, member):
     create_space(slug="room")
     page = client.get("/spaces/room/book").get_data(as_text=True)
