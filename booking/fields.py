@@ -61,6 +61,7 @@ from booking.domain.bounds import (
 
 NOT_ONE_LINE = _l("Use a single line, without line breaks or control characters.")
 NOT_A_DATE = _l("Enter a date as year-month-day, e.g. 2026-12-02.")
+NO_SUCH_DATE = _l("That date does not exist. Check the month and day.")
 NOT_A_TIME = _l("Enter a time as hours:minutes, e.g. 15:00.")
 NOT_A_CHOICE = _l("Choose one of the listed options.")
 NOT_AN_EMAIL = _l("Enter an e-mail address such as name@example.jp.")
@@ -187,6 +188,9 @@ class DayField(OneValue, DateField):
         try:
             super().process_formdata(valuelist)
         except ValueError:
+            # Written in the right shape but no such day (2026-02-30): say so, not "the format".
+            if valuelist and re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(valuelist[0]).strip()):
+                raise ValueError(str(NO_SUCH_DATE)) from None
             raise ValueError(str(NOT_A_DATE)) from None
         if self.data is not None and not is_supported_day(self.data):
             self.data = None

@@ -158,7 +158,7 @@ def test_several_refusals_are_shown_together(client, create_space, member):
 @pytest.mark.parametrize(
     ("changes", "field_message"),
     [
-        ({"day": "2026-02-30"}, "Enter a date as year-month-day, e.g. 2026-12-02."),
+        ({"day": "2026-02-30"}, "That date does not exist. Check the month and day."),
         ({"day": "next tuesday"}, "Enter a date as year-month-day, e.g. 2026-12-02."),
         ({"start_time": "25:00"}, "Enter a time as hours:minutes, e.g. 15:00."),
         ({"end_time": "9"}, "Enter a time as hours:minutes, e.g. 15:00."),
