@@ -23,7 +23,7 @@ import secrets
 from datetime import date
 from typing import Any
 
-from flask import abort
+from flask import abort, g, has_request_context
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -61,6 +61,7 @@ from booking.domain.bounds import (
 
 NOT_ONE_LINE = _l("Use a single line, without line breaks or control characters.")
 NOT_A_DATE = _l("Enter a date as year-month-day, e.g. 2026-12-02.")
+HAD_NUL = _l("This held a NUL character, which was removed. Check it and send the form again.")
 NO_SUCH_DATE = _l("That date does not exist. Check the month and day.")
 NOT_A_TIME = _l("Enter a time as hours:minutes, e.g. 15:00.")
 NOT_A_CHOICE = _l("Choose one of the listed options.")
@@ -129,6 +130,10 @@ class OneValue:
         if len(valuelist) > 1:
             abort(400)
         super().process_formdata(valuelist)  # type: ignore[misc]
+        # The request held a NUL in this field, dropped before (booking.views.params): the rest
+        # is kept in the field, and the field says what happened.
+        if valuelist and has_request_context() and self.name in g.get("nul_fields", ()):  # type: ignore[attr-defined]
+            raise ValueError(str(HAD_NUL))
 
 
 def _strip(value: Any) -> Any:
