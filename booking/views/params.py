@@ -55,9 +55,9 @@ def refuse_malformed() -> None:
             if not (_is_clean(key, single_line=True) and _is_clean(_no_nul(value), single_line=key != "next")):
                 abort(400)
         # A NUL in a value is dropped (a search for "a\x00b" is a search for "ab"), never a 400 page.
-        if any("\x00" in value for value in request.args.values()):
-            setattr(request._get_current_object(), "args", ImmutableMultiDict(
-                [(key, _no_nul(value)) for key, value in request.args.items(multi=True)]))
+        if any("\x00" in value for _key, value in request.args.items(multi=True)):
+            current = request._get_current_object()
+            current.args = ImmutableMultiDict([(key, _no_nul(value)) for key, value in current.args.items(multi=True)])
     mimetype = request.mimetype
     if mimetype not in FORM_TYPES:
         # Werkzeug parses no form and no file out of any other body: nothing below could be found
@@ -77,8 +77,8 @@ def refuse_malformed() -> None:
     with_nul = {key for key, value in request.form.items(multi=True) if "\x00" in value}
     if with_nul:
         g.nul_fields = frozenset(with_nul)
-        setattr(request._get_current_object(), "form", ImmutableMultiDict(
-            [(key, _no_nul(value)) for key, value in request.form.items(multi=True)]))
+        current = request._get_current_object()
+        current.form = ImmutableMultiDict([(key, _no_nul(value)) for key, value in current.form.items(multi=True)])
 
 
 def _no_nul(value: str) -> str:
