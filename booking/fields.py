@@ -23,7 +23,7 @@ import secrets
 from datetime import date
 from typing import Any
 
-from flask import abort
+from flask import abort, g, has_request_context
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -61,6 +61,8 @@ from booking.domain.bounds import (
 
 NOT_ONE_LINE = _l("Use a single line, without line breaks or control characters.")
 NOT_A_DATE = _l("Enter a date as year-month-day, e.g. 2026-12-02.")
+HAD_NUL = _l("This held a NUL character, which was removed. Check it and send the form again.")
+NO_SUCH_DATE = _l("That date does not exist. Check the month and day.")
 NOT_A_TIME = _l("Enter a time as hours:minutes, e.g. 15:00.")
 NOT_A_CHOICE = _l("Choose one of the listed options.")
 NOT_AN_EMAIL = _l("Enter an e-mail address such as name@example.jp.")
@@ -128,6 +130,10 @@ class OneValue:
         if len(valuelist) > 1:
             abort(400)
         super().process_formdata(valuelist)  # type: ignore[misc]
+        # The request held a NUL in this field, dropped before (booking.views.params): the rest
+        # is kept in the field, and the field says what happened.
+        if valuelist and has_request_context() and self.name in g.get("nul_fields", ()):  # type: ignore[attr-defined]
+            raise ValueError(str(HAD_NUL))
 
 
 def _strip(value: Any) -> Any:
@@ -187,6 +193,9 @@ class DayField(OneValue, DateField):
         try:
             super().process_formdata(valuelist)
         except ValueError:
+            # Written in the right shape but no such day (2026-02-30): say so, not "the format".
+            if valuelist and re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(valuelist[0]).strip()):
+                raise ValueError(str(NO_SUCH_DATE)) from None
             raise ValueError(str(NOT_A_DATE)) from None
         if self.data is not None and not is_supported_day(self.data):
             self.data = None
@@ -233,7 +242,12 @@ class NumberField(OneValue, IntegerField):
     def pre_validate(self, form: Any) -> None:
         # Typed but not a number: its message is there already; the range check would only say it
         # again. (A blank one goes on to the chain, where Optional or InputRequired decides.)
+        # The message was written while the form was read, before the view narrowed the range
+        # (fit_desks_and_overrides: a space's desks); it is written again with the range now in
+        # force, so it names the field's real limits (issue 16: "abc" in a 24-desk space).
         if self.process_errors and self.raw_data and str(self.raw_data[0]).strip():
+            stale = set(self.process_errors)
+            self.errors = [e for e in self.errors if e not in stale] + [self.not_a_number()]
             raise StopValidation()
         super().pre_validate(form)
 

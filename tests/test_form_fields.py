@@ -56,3 +56,17 @@ def test_a_blank_optional_number_is_no_error(app, typed):
     with app.test_request_context():
         form = Attendees(formdata=MultiDict({"attendees": typed}))
         assert form.validate(), form.attendees.errors
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ("2026-02-30", "NO_SUCH_DATE"), ("2026-13-01", "NO_SUCH_DATE"), ("2026/02/03", "NOT_A_DATE"),
+])
+def test_a_day_that_does_not_exist_is_told_apart_from_a_wrong_format(app, raw, message):
+    """Issue 16 (tester): day=2026-02-30 was told to use the format it already had."""
+    class DayForm(Form):
+        day = fields.DayField("Day")
+
+    with app.test_request_context():
+        form = DayForm(MultiDict({"day": raw}))
+        assert not form.validate()
+        assert form.day.errors == [str(getattr(fields, message))]

@@ -74,9 +74,18 @@ def undoable(member: User, now: datetime | None = None) -> list[Booking]:
     for booking in rows:
         event = _cancellation(session, booking)
         if (event is not None and event.actor_id == member.id
-                and not cancellation_is_final(carries_event(session, booking.id), _with_series(event))):
+                and not cancellation_is_final(carries_event(session, booking.id), _with_series(event))
+                and not _taken_meanwhile(session, booking, event)):
             found.append(booking)
     return found
+
+
+def _taken_meanwhile(session: Session, booking: Booking, event: BookingEvent) -> bool:
+    """Whether undoing would be refused because someone else booked the time meanwhile: then no
+    undo is offered (issue 16: the offer stayed beside "the booking stays cancelled")."""
+    if event.from_status is None:
+        return False
+    return holds_units(event.from_status, booking.space.pending_holds) and _units_taken(session, booking)
 
 
 def _units_taken(session: Session, booking: Booking) -> bool:

@@ -4,9 +4,28 @@
 // 3. The week grid and the phone day view move with the arrow keys (one Tab stop each).
 (function () {
   "use strict";
+  // The address may end in a fragment (the grid's links end in #main, and a form without an
+  // action posts back to it): the browser's jump to that fragment happens after this script and
+  // would take the focus. So the fragment is dropped from the address, and the focus is put back
+  // on the summary once the page has loaded if it is still on the body or the fragment's target.
   var summary = document.getElementById("error-summary");
-  if (summary && document.activeElement !== summary) {
-    summary.focus();
+  if (summary) {
+    var target = window.location.hash ? document.getElementById(window.location.hash.slice(1)) : null;
+    if (window.location.hash && window.history && window.history.replaceState) {
+      window.history.replaceState(window.history.state, "", window.location.pathname + window.location.search);
+    }
+    var toSummary = function () {
+      var active = document.activeElement;
+      if (active !== summary && (!active || active === document.body || active === target)) {
+        summary.focus();
+      }
+    };
+    if (document.activeElement !== summary) {
+      summary.focus();
+    }
+    window.addEventListener("load", toSummary);
+    window.addEventListener("pageshow", toSummary);
+    window.setTimeout(toSummary, 0);
   }
   document.querySelectorAll("button[data-copy]").forEach(function (button) {
     var field = document.getElementById(button.getAttribute("data-copy"));

@@ -1,7 +1,8 @@
 """Where URL input enters: one hook for the shape of every request, and bounded query values.
 
 `refuse_malformed` runs before every view: a request whose path, query or form holds
-bytes that are not UTF-8, a NUL, or (in the path or the query) any control character,
+bytes that are not UTF-8, a NUL in the path or a name, or (in the path or the query) any other
+control character (a NUL in a value is dropped: a form's field then says so),
 or that uploads a file, is a 400 before any view sees it. The `*_arg` helpers read one
 query value each: sent twice, malformed or outside the supported range is a 400
 (booking.domain.bounds has the range).
@@ -12,7 +13,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, abort, request
+from flask import Flask, abort, g, request
+from werkzeug.datastructures import ImmutableMultiDict
 
 from booking.domain.bounds import is_single_line, is_supported_day
 
@@ -50,8 +52,12 @@ def refuse_malformed() -> None:
         for key, value in request.args.items(multi=True):
             # A hostile `next` falls back to the home page instead (safe_next, issue 12), so a
             # member who followed a doctored sign-in link can still sign in.
-            if not (_is_clean(key, single_line=True) and _is_clean(value, single_line=key != "next")):
+            if not (_is_clean(key, single_line=True) and _is_clean(_no_nul(value), single_line=key != "next")):
                 abort(400)
+        # A NUL in a value is dropped (a search for "a\x00b" is a search for "ab"), never a 400 page.
+        if any("\x00" in value for _key, value in request.args.items(multi=True)):
+            current = request._get_current_object()
+            current.args = ImmutableMultiDict([(key, _no_nul(value)) for key, value in current.args.items(multi=True)])
     mimetype = request.mimetype
     if mimetype not in FORM_TYPES:
         # Werkzeug parses no form and no file out of any other body: nothing below could be found
@@ -64,8 +70,19 @@ def refuse_malformed() -> None:
         abort(400)
     # Form values may hold line breaks (multi-line fields); the fields judge the rest.
     for key, value in request.form.items(multi=True):
-        if not (_is_clean(key, single_line=True) and _is_clean(value, single_line=False)):
+        if not (_is_clean(key, single_line=True) and _is_clean(_no_nul(value), single_line=False)):
             abort(400)
+    # A NUL in a form value (issue 16): the value reaches its field without it, and the field says
+    # so beside itself (booking.fields.OneValue reads `g.nul_fields`), keeping the rest of the input.
+    with_nul = {key for key, value in request.form.items(multi=True) if "\x00" in value}
+    if with_nul:
+        g.nul_fields = frozenset(with_nul)
+        current = request._get_current_object()
+        current.form = ImmutableMultiDict([(key, _no_nul(value)) for key, value in current.form.items(multi=True)])
+
+
+def _no_nul(value: str) -> str:
+    return value.replace("\x00", "")
 
 
 def _one(name: str) -> str | None:

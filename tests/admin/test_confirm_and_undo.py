@@ -123,3 +123,29 @@ def test_rejecting_a_confirmed_booking_goes_to_the_booking_with_a_message(staff_
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/staff/bookings/{booking.id}")
     assert "お断りできるのは承認待ちの申請だけ" in staff_client.get(response.headers["Location"]).get_data(as_text=True)
     assert status_of(booking.id) == "confirmed"
+
+
+@pytest.mark.parametrize("status", ["expired", "rejected", "cancelled"])
+def test_the_cancel_page_of_a_booking_that_cannot_be_cancelled_is_headed_so(
+        client, create_space, create_booking, member, status):
+    """Issue 16 (tester): an expired request's page asked "Cancel this booking?" above "can no longer"."""
+    booking = create_booking(create_space(slug="room"), member, at(MONDAY, 10), at(MONDAY, 11), status=status)
+    page = client.get(f"/bookings/{booking.id}/cancel").get_data(as_text=True)
+    assert "Cancel this booking?" not in page
+    assert re.search(r"<h1>\s*This booking cannot be cancelled\s*</h1>", page)
+    assert "This booking can no longer be cancelled." in page and "Yes, cancel" not in page
+
+
+def test_after_an_undo_refused_because_the_time_was_taken_no_undo_is_offered(
+        client, create_space, create_booking, create_user, member):
+    """Issue 16 (tester): the page said the cancellation stays, and still offered the undo."""
+    room = create_space(slug="room")
+    booking = create_booking(room, member, at(MONDAY, 10), at(MONDAY, 11), title="Recording")
+    client.submit(f"/bookings/{booking.id}/cancel")
+    assert "Undo the cancellation" in client.get("/bookings").get_data(as_text=True)
+    create_booking(room, create_user(), at(MONDAY, 10), at(MONDAY, 11), title="Someone else")
+    client.submit(f"/bookings/{booking.id}/undo")
+    page = client.get("/bookings").get_data(as_text=True)
+    assert "booked this time meanwhile" in page
+    assert "Undo the cancellation" not in page and "You can undo" not in page
+    assert status_of(booking.id) == "cancelled"

@@ -232,6 +232,27 @@ def test_focus_goes_to_the_error_summary_after_a_failed_submit(
     assert page.evaluate("document.activeElement.tagName") in ("INPUT", "TEXTAREA", "SELECT")
 
 
+@pytest.mark.parametrize("viewport", [WIDE, PHONE])
+def test_focus_goes_to_the_error_summary_when_the_form_was_opened_from_the_grid_with_a_fragment(
+        new_page: Callable[..., Page], create_space, create_user, viewport):
+    """Issue 16 (tester): the grid's links end in #main; the jump to #main after a failed submit
+    must not take the focus from the error summary."""
+    clear_of_a_slot_start()
+    create_space(slug="studio", name_ja="スタジオ")
+    member = create_user()
+    page = new_page(viewport=viewport)
+    sign_in(page, member.email)
+    page.goto("/spaces/studio")
+    page.locator("main a[href*='/spaces/studio/book?start='][href$='#main']:visible").first.click()
+    page.wait_for_url(re.compile(r"/spaces/studio/book\?start=.*#main$"))
+    page.locator("main form.booking button[type=submit]").click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_visible()
+    page.wait_for_load_state("load")
+    expect(summary).to_be_focused()
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+
+
 def test_feed_addresses_are_full_width_read_only_fields_with_a_copy_button(
         new_page: Callable[..., Page], create_space):
     create_space(slug="studio")

@@ -89,6 +89,8 @@ def test_no_undo_once_someone_else_took_the_time(create_user, create_space, ask)
     db.session.rollback()
     assert db.session.get(Booking, booking_id).status == "cancelled"
     assert len(cancellation_mail(booking_id)) == 1
+    # Issue 16 (tester): the offer to undo stayed beside "the booking stays cancelled".
+    assert undoable(member) == []
 
 
 def test_no_undo_after_the_window(create_user, create_space, ask):

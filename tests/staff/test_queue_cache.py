@@ -205,3 +205,20 @@ def test_a_kept_duration_reads_as_babel_formats_it(app, seconds):
         for language in ("ja", "en"):
             with force_locale(language):
                 assert queue_page.shown_duration(language, seconds) == format_timedelta(timedelta(seconds=seconds))
+
+
+@pytest.mark.parametrize("hours", [0, 72])
+def test_a_changed_request_deadline_policy_reaches_the_kept_page_at_once(app, staff_client, space, member, hours):
+    """Issue 16 (tester, point 7): the deadlines shown are computed from the space's
+    request_deadline_hours; a kept page must never show the deadlines of the old policy."""
+    ask(member, space, at(10), at(12), title="Podcast")
+    before = view(staff_client)
+    assert view(staff_client) == before  # kept
+    db.session.execute(update(Space).where(Space.id == space.id).values(request_deadline_hours=hours))
+    db.session.commit()
+    db.session.expire_all()
+
+    after = view(staff_client)
+
+    assert tokenless(after) != tokenless(before)
+    assert tokenless(after) == tokenless(anew(app, staff_client))

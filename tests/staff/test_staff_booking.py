@@ -158,3 +158,17 @@ def test_booking_for_an_unknown_address_names_the_address_it_looked_for(app):
         staff_service.find_member("  nobody@example.jp ")
     assert refused.value.message == "No account uses the e-mail address %(email)s."
     assert refused.value.params == {"email": "nobody@example.jp"}
+
+
+@pytest.mark.parametrize("seats", ["abc", "1e3", "2.5"])
+def test_staff_desks_that_are_not_a_whole_number_state_the_range_of_the_space(
+        staff_client, create_space, create_user, seats):
+    """Issue 16 (tester): 'abc' in a 24-desk space said "between 1 and 500"."""
+    create_space(slug="desks", kind="pooled", unit_count=24)
+    member = create_user(email="m@example.jp")
+    response = staff_client.submit("/staff/spaces/desks/book",
+                                   local_form(10, 12, member_email=member.email, seats=seats))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert ("1～24" in text or "1 and 24" in text) and "1～500" not in text and "1 and 500" not in text
+    assert bookings_count() == 0

@@ -158,7 +158,7 @@ def test_several_refusals_are_shown_together(client, create_space, member):
 @pytest.mark.parametrize(
     ("changes", "field_message"),
     [
-        ({"day": "2026-02-30"}, "Enter a date as year-month-day, e.g. 2026-12-02."),
+        ({"day": "2026-02-30"}, "That date does not exist. Check the month and day."),
         ({"day": "next tuesday"}, "Enter a date as year-month-day, e.g. 2026-12-02."),
         ({"start_time": "25:00"}, "Enter a time as hours:minutes, e.g. 15:00."),
         ({"end_time": "9"}, "Enter a time as hours:minutes, e.g. 15:00."),
@@ -226,6 +226,18 @@ def test_too_many_desks_states_the_range_of_the_space(client, create_space, memb
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Choose between 1 and 24 desks." in form_errors(page)
+    assert written() == (0, 0)
+
+
+@pytest.mark.parametrize("seats", ["abc", "1e3", "2.5"])
+def test_desks_that_are_not_a_whole_number_state_the_range_of_the_space(client, create_space, member, seats):
+    """Issue 16 (tester): 'abc' in a 24-desk space said "between 1 and 500"."""
+    create_space(slug="desks", kind="pooled", unit_count=24, hours=MORNINGS)
+    response = client.submit("/spaces/desks/book", typed(seats=seats))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Choose between 1 and 24 desks." in form_errors(page)
+    assert "500" not in form_errors(page)
     assert written() == (0, 0)
 
 

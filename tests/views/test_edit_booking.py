@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 
+import pytest
+
 from booking.extensions import db
 from booking.models import Booking
 from tests.views.conftest import FIELD_ERROR_RE, at, monday_ahead
@@ -110,3 +112,19 @@ def test_the_booking_page_names_the_held_desks_by_their_glossary_term(client, cr
 
     assert "<dt>デスク番号</dt><dd>2, 5</dd>" in page
     assert "デスク数</dt><dd>2, 5" not in page
+
+
+@pytest.mark.parametrize("seats", ["abc", "1e3", "2.5"])
+def test_desks_that_are_not_a_whole_number_state_the_range_of_the_space_on_edit(
+        client, create_user, create_space, create_booking, seats):
+    """Issue 16 (tester): 'abc' in a 24-desk space said "between 1 and 500"."""
+    member = create_user(locale="en")
+    desks = create_space(kind="pooled", unit_count=24)
+    booking = create_booking(desks, member, at(DAY, 10), at(DAY, 11), units=(2,))
+    client.login(member.email)
+
+    response = client.submit(f"/bookings/{booking.id}/edit", form_of(booking, seats=seats, units=""))
+
+    assert response.status_code == 422
+    errors = [html.unescape(e) for e in FIELD_ERROR_RE.findall(response.get_data(as_text=True))]
+    assert "Choose between 1 and 24 desks." in errors and not any("500" in e for e in errors)
