@@ -81,6 +81,23 @@ def test_deactivating_asks_once_more(admin_client, create_user, app):
     assert "以後ログインできません" in page and f'action="/staff/members/{user.id}/deactivate"' in page
 
 
+def test_deactivating_leaves_the_future_bookings_unless_the_box_is_ticked(admin_client, create_space, create_user,
+                                                                          create_booking):
+    """The page says the future bookings stay unless the box is ticked: the box is shown unticked, and
+    sending the page as shown deactivates the account, keeps the bookings and asks for no message."""
+    user = create_user(name="Hanako")
+    booking = create_booking(create_space(slug="room"), user, at(MONDAY, 10), at(MONDAY, 11))
+    page = admin_client.get(f"/staff/members/{user.id}/deactivate").get_data(as_text=True)
+    box = re.search(r'<input[^>]*name="cancel_future"[^>]*>', page)
+    assert box is not None and "checked" not in box.group(0)
+
+    sent = admin_client.submit(f"/staff/members/{user.id}/deactivate", {"message": ""})
+
+    assert sent.status_code == 302
+    db.session.expire_all()
+    assert not user.is_active and status_of(booking.id) == "confirmed"
+
+
 def test_staff_cancelling_a_members_booking_are_promised_no_undo(staff_client, create_space, create_user,
                                                                  create_booking):
     booking = create_booking(create_space(slug="room"), create_user(), at(MONDAY, 10), at(MONDAY, 11))

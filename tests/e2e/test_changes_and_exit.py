@@ -69,7 +69,9 @@ def test_an_admin_deactivates_a_member_cancelling_the_future_bookings_and_the_me
     # Deactivating asks once more on its own page, which says what will happen (issue 16).
     staff_page.get_by_role("link", name="Deactivate the account…").click()
     expect(staff_page.get_by_role("main")).to_contain_text("can no longer sign in")
-    expect(staff_page.get_by_label("Also cancel this member's future bookings")).to_be_checked()
+    # The bookings stay unless the box is ticked, as the page says; ticking it asks for a message.
+    expect(staff_page.get_by_label("Also cancel this member's future bookings")).not_to_be_checked()
+    staff_page.get_by_label("Also cancel this member's future bookings").check()
     staff_page.get_by_role("button", name="Yes, deactivate the account").click()
     expect(staff_page.get_by_text("Write a message to the member.").first).to_be_visible()  # nothing written yet
     staff_page.get_by_label("Message to the member").fill("Your membership ended; thank you.")
