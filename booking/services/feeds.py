@@ -588,3 +588,12 @@ def booking_calendar(booking: Booking) -> bytes:
     years = (booking.start_dt.year, booking.end_dt.year)
     header = ical.calendar_header(booking.title, [zone], zone, refresh=None, method="PUBLISH", years=years)
     return ical.assemble(header, [rendered.member])
+
+
+def session_was_opened() -> bool:
+    """Whether this thread's ORM session exists (the feed fast path's teardown runs only then).
+
+    The validators read through the thread's own DBAPI connection, never the session; a view
+    asks here instead of touching the session itself (tests/test_architecture.py).
+    """
+    return bool(db.session.registry.has())

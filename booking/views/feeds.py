@@ -15,7 +15,6 @@ from werkzeug.http import http_date, parse_date, parse_etags
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from booking import HSTS_SECONDS, SECURITY_HEADERS
-from booking.extensions import db
 from booking.limits import hit_feed_limit
 from booking.services import NotFound, bookings, feeds
 from booking.views.errors import too_many_requests
@@ -104,7 +103,7 @@ def _validators_context(app: Flask) -> Iterator[None]:
         yield
     finally:
         try:
-            if db.session.registry.has():
+            if feeds.session_was_opened():
                 app.do_teardown_appcontext(None)
         finally:
             _cv_app.reset(token)
