@@ -73,3 +73,19 @@ def is_proposal_open(proposed_start_dt: datetime | None, proposed_at: datetime |
     if proposed_start_dt is None or proposed_at is None:
         return False
     return not is_due(proposed_start_dt, proposed_at, hours_before, now)
+
+
+def cancel_refusal(status: str, start_dt: datetime, end_dt: datetime, now: datetime) -> str | None:
+    """Why a booking cannot be cancelled at `now`, or None when it can.
+
+    `status` is the booking's status at `now` (`status_at`: a request past its deadline is
+    already expired); instants are aware. Returns 'cancelled', 'rejected' or 'expired' (the
+    status itself), 'ended' or 'started'; the cancel page heads itself with the reason
+    (services.bookings.cancel_booking refuses the same cases).
+    """
+    if status in ("cancelled", "rejected", "expired"):
+        return status
+    if end_dt <= now:
+        return "ended"
+    return "started" if start_dt <= now else None
+

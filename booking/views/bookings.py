@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from booking.caches import BoundedCache
 from booking.db import utcnow
+from booking.domain.statuses import cancel_refusal
 from booking.domain.undo import UNDO_WINDOW, undo_deadline
 from booking.forms import EditBookingForm, desk_count
 from booking.models import Booking
@@ -74,17 +75,6 @@ def detail(booking_id: int) -> str:
     return render_template("bookings/detail.html", booking=booking, now=utcnow(), form=FlaskForm())
 
 
-def why_not_cancellable(booking: Booking, now: datetime) -> str | None:
-    """Why the cancel page cannot cancel `booking` at `now` (its heading says so), or None when it can:
-    'cancelled', 'rejected' or 'expired' (its status at `now`), 'ended' or 'started'."""
-    status = booking.status_at(now)
-    if status in ("cancelled", "rejected", "expired"):
-        return status
-    if booking.end_dt <= now:
-        return "ended"
-    return "started" if booking.start_dt <= now else None
-
-
 # One rule for both methods: with two, an id the converter refuses would answer 405, not 404.
 @bp.route("/<int:booking_id>/cancel", methods=["GET", "POST"])
 @login_required
@@ -93,7 +83,7 @@ def cancel(booking_id: int) -> str | Response:
     if request.method == "GET":
         booking, now = bookings.get_own_booking(current_user, booking_id), utcnow()
         return render_template("bookings/cancel.html", booking=booking, now=now, form=FlaskForm(),
-                               reason=why_not_cancellable(booking, now),
+                               reason=cancel_refusal(booking.status_at(now), booking.start_dt, booking.end_dt, now),
                                undo_minutes=int(UNDO_WINDOW.total_seconds() // 60),
                                can_undo=undo.can_undo_later(current_user, booking),
                                registrants=undo.told_with_event(booking.id))

@@ -9,6 +9,7 @@ import pytest
 from booking.domain.statuses import (
     ACTIVE_STATUSES,
     can_transition,
+    cancel_refusal,
     holds_units,
     is_due,
     is_proposal_open,
@@ -117,3 +118,18 @@ def test_a_proposed_change_is_open_until_its_deadline_only():
     assert is_proposal_open(START, asked, 24, START - timedelta(hours=24, microseconds=1))
     assert not is_proposal_open(START, asked, 24, START - timedelta(hours=24))
     assert not is_proposal_open(None, None, 24, asked)
+
+
+@pytest.mark.parametrize(("status", "start_h", "end_h", "reason"), [
+    ("confirmed", 1, 2, None),
+    ("pending", 1, 2, None),
+    ("cancelled", 1, 2, "cancelled"),
+    ("rejected", 1, 2, "rejected"),
+    ("expired", 1, 2, "expired"),
+    ("confirmed", -1, 1, "started"),
+    ("confirmed", 0, 1, "started"),
+    ("confirmed", -2, 0, "ended"),
+])
+def test_the_cancel_refusal_names_why_a_booking_cannot_be_cancelled(status, start_h, end_h, reason):
+    now = datetime(2026, 12, 1, 3, tzinfo=UTC)
+    assert cancel_refusal(status, now + timedelta(hours=start_h), now + timedelta(hours=end_h), now) == reason
