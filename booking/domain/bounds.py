@@ -52,7 +52,9 @@ def typed_day(text: str) -> date | None:
     surrounding spaces are read as their ASCII forms (NFKC, as checkin.normalise_code reads codes).
     Whether the date is within FIRST_DAY..LAST_DAY is is_supported_day's question.
     """
-    text = unicodedata.normalize("NFKC", text[:40]).strip()
+    if len(text) > 40:  # ten characters and a few spaces at most; NFKC of a long text is work for nothing
+        return None
+    text = unicodedata.normalize("NFKC", text).strip()
     if not _ISO_DAY.fullmatch(text):
         return None
     try:

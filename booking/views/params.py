@@ -172,9 +172,9 @@ def suggested_instant_arg(name: str) -> datetime | None:
     raw = _one(name)
     if raw is None or not raw.strip():
         return None
-    text = unicodedata.normalize("NFKC", raw[:40]).strip()
+    text = unicodedata.normalize("NFKC", raw).strip() if len(raw) <= 40 else ""
     try:
-        chosen = datetime.fromisoformat(text) if text.isascii() and len(text) <= 32 else None
+        chosen = datetime.fromisoformat(text) if text.isascii() and 0 < len(text) <= 32 else None
     except ValueError:
         chosen = None
     if chosen is None or chosen.tzinfo is not None or not is_supported_day(chosen.date()):
@@ -185,7 +185,8 @@ def suggested_instant_arg(name: str) -> datetime | None:
 
 def page_arg(name: str, last: int) -> int:
     """A page number, 1 when absent or malformed, clamped to 1..last (full-width digits are read)."""
-    raw = unicodedata.normalize("NFKC", (_one(name) or "")[:40]).strip()
+    raw = _one(name) or ""
+    raw = unicodedata.normalize("NFKC", raw).strip() if len(raw) <= 40 else ""
     if not (raw.isascii() and raw.isdigit()):
         return 1
     if len(raw.lstrip("0")) > len(str(last)):
