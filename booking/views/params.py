@@ -209,14 +209,16 @@ def choice_arg(name: str, choices: Collection[str]) -> str | None:
     return raw if raw in choices else None
 
 
-def text_arg(name: str, max_length: int = MAX_QUERY_TEXT) -> str:
+def text_arg(name: str, max_length: int = MAX_QUERY_TEXT, *, is_search: bool = True) -> str:
     """A free-text query value (a search), stripped; "" when absent.
 
-    A longer one is cut to its first `max_length` characters, and the page says so.
+    A longer one is cut to its first `max_length` characters, and a search's page says so (a name,
+    such as a space's, is then simply one nothing has).
     """
     raw = _one(name) or ""
     if len(raw) > max_length:
-        _say_once(name, gettext(SEARCH_SHORTENED, max=max_length))
+        if is_search:
+            _say_once(name, gettext(SEARCH_SHORTENED, max=max_length))
         raw = raw[:max_length]
     return raw.strip()
 

@@ -423,7 +423,7 @@ def calendar_html(scope: calendar.CalendarScope) -> Markup:
 def calendar_page() -> str:
     """Every space side by side for a day, or for a week with view=week; one space's day list with space=slug."""
     is_week = request.args.get("view") == "week" or "week" in request.args
-    chosen, slug, now = day_arg("week") or day_arg("day"), text_arg("space") or None, utcnow()
+    chosen, slug, now = day_arg("week") or day_arg("day"), text_arg("space", is_search=False) or None, utcnow()
     try:
         scope = calendar.calendar_scope(chosen, now, slug, is_week)
     except NotFound:

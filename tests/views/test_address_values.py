@@ -249,3 +249,9 @@ def test_any_text_as_a_week_opens_the_page(client, world, text):
     assert "<table" in page and len(flashes(page)) <= 1
     if typed_day(text) is not None and 2000 <= typed_day(text).year <= 2100:
         assert not flashes(page)
+
+
+def test_a_long_space_name_is_an_unknown_space_not_a_cut_search(client, create_user, world):
+    sign_in(client, create_user, "staff", "en")
+    messages = flashes(get(client, "/staff/calendar?space=" + "x" * 5000))
+    assert len(messages) == 1 and messages[0].startswith("No space has the address name")
