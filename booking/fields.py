@@ -8,7 +8,8 @@
 - `NumberField`: a whole number within the range the field states.
 - `SubmitTokenField`: a hidden random token per rendered form, so a repeated POST of one
   form (a double click, a browser re-posting) is recognised and creates nothing twice.
-- Every field takes exactly one value: a field sent twice is a malformed request (400).
+- Every field takes exactly one value: a field posted twice is a malformed request (400); in a
+  query string (a filter form read on GET) the first value counts.
 - Every message is the product's own (ja/en), naming the field or its real limit: a required
   field, a length, a range, an unreadable date, time, number or choice never shows WTForms'
   generic text (tests/test_glossary.py posts bad input to every form and checks).
@@ -20,10 +21,11 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from datetime import date
 from typing import Any
 
-from flask import abort, g, has_request_context
+from flask import abort, g, has_request_context, request
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -128,12 +130,20 @@ class OneValue:
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if len(valuelist) > 1:
-            abort(400)
+            if not _is_read_from_address():
+                abort(400)
+            # A filter form read from the query (reports, a series' cancel scope): a person may
+            # edit the address, so the first value counts, as everywhere in the query (views.params).
+            valuelist = valuelist[:1]
         super().process_formdata(valuelist)  # type: ignore[misc]
         # The request held a NUL in this field, dropped before (booking.views.params): the rest
         # is kept in the field, and the field says what happened.
         if valuelist and has_request_context() and self.name in g.get("nul_fields", ()):  # type: ignore[attr-defined]
             raise ValueError(str(HAD_NUL))
+
+
+def _is_read_from_address() -> bool:
+    return has_request_context() and request.method in ("GET", "HEAD")
 
 
 def _strip(value: Any) -> Any:
@@ -187,9 +197,14 @@ class TextField(OneValue, TextAreaField):
 
 
 class DayField(OneValue, DateField):
-    """A date (YYYY-MM-DD) within FIRST_DAY..LAST_DAY; outside it is a field error."""
+    """A date (YYYY-MM-DD) within FIRST_DAY..LAST_DAY; outside it is a field error.
+
+    Full-width digits and hyphens from a Japanese IME are read as ASCII (NFKC), as in an address
+    (booking.domain.bounds.typed_day).
+    """
 
     def process_formdata(self, valuelist: list[Any]) -> None:
+        valuelist = [unicodedata.normalize("NFKC", v[:40]) if isinstance(v, str) else v for v in valuelist]
         try:
             super().process_formdata(valuelist)
         except ValueError:

@@ -41,6 +41,28 @@ def is_supported_day(day: date) -> bool:
     return FIRST_DAY <= day <= LAST_DAY
 
 
+# A date as the pages write it in their links (ISO 8601's calendar date, ASCII digits only).
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def typed_day(text: str) -> date | None:
+    """The YYYY-MM-DD date in `text`, or None when it holds none (2026-02-30, 2026-13-01, "tomorrow").
+
+    Full-width digits and hyphens, as a Japanese IME types them (２０２６－０１－０１), and
+    surrounding spaces are read as their ASCII forms (NFKC, as checkin.normalise_code reads codes).
+    Whether the date is within FIRST_DAY..LAST_DAY is is_supported_day's question.
+    """
+    if len(text) > 40:  # ten characters and a few spaces at most; NFKC of a long text is work for nothing
+        return None
+    text = unicodedata.normalize("NFKC", text).strip()
+    if not _ISO_DAY.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def is_single_line(text: str) -> bool:
     """True when `text` has no line break and no control character (TAB included)."""
     return _NOT_IN_A_LINE.search(text) is None

@@ -19,7 +19,7 @@ from booking.services import NotFound, ServiceError, attendance, attendee_export
 from booking.services.exports import CSV_TYPE, XLSX_TYPE
 from booking.views.helpers import ORG_KIND_LABELS
 from booking.views.kept import csrf_input, kept_body
-from booking.views.params import text_arg
+from booking.views.params import choice_arg, id_arg, text_arg
 from booking.views.staff import staff_required
 
 bp = Blueprint("attendance", __name__, url_prefix="/staff/events")
@@ -75,6 +75,7 @@ def attendees(event_id: int) -> str:
 # data was read (profile lines 'templates/attendance/attendees.html:39(block_content)' with
 # 'templates/_forms.html:12(macro)', and 'templates/attendance/door.html:32(block_content)').
 KEPT_CHARACTERS = 8_000_000
+OUTCOMES = frozenset(o.value for o in Outcome)
 
 
 @bp.route("/<int:event_id>/attendees.<any(csv, xlsx):file_format>")
@@ -154,10 +155,10 @@ def _door_page(event_id: int, walk_in_form: WalkInForm | None = None) -> str:
 
 
 def _last_scan(event_id: int) -> attendance.Scan | None:
-    outcome, registration = text_arg("outcome", 20), text_arg("r", 12)
-    if outcome not in {o.value for o in Outcome}:
+    outcome = choice_arg("outcome", OUTCOMES)
+    if outcome is None:
         return None
-    return attendance.describe(event_id, Outcome(outcome), int(registration) if registration.isdigit() else None)
+    return attendance.describe(event_id, Outcome(outcome), id_arg("r"))
 
 
 def _back(event_id: int, scan: attendance.Scan) -> Response:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -194,10 +194,14 @@ def _words(labels: Mapping[str, Any]) -> dict[str, str]:
 @bp.route("/reports/<any(bookings, members, figures):kind>.<any(csv, xlsx):file_format>")
 @staff_required
 def export(kind: str, file_format: str) -> Response:
-    """Download bookings, members or figures for the filters (staff only; every export is logged)."""
+    """Download bookings, members or figures for the filters (staff only; every export is logged).
+
+    With a wrong filter (an edited address), the report page with the same filters, where each
+    message stands next to its field: a download cannot show one.
+    """
     form = report_form()
     if not form.validate():
-        abort(400)
+        return redirect(url_for(".index", **request.args.to_dict(flat=False)))
     filters = filters_of(form)
     header = [str(h) for h in HEADERS[kind]]
     data = exports.export(current_user, kind, file_format, filters, locale_code(), header, utcnow(),

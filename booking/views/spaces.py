@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -25,9 +25,7 @@ bp = Blueprint("spaces", __name__, url_prefix="/spaces")
 
 
 def _week_arg() -> date | None:
-    """The Monday of the week asked for, or None when none is asked."""
-    if "week" in request.args and not request.args["week"]:
-        abort(400)
+    """The Monday of the week asked for, or None when none is asked (or it is no date: params.day_arg)."""
     chosen = day_arg("week")
     return week_start(chosen) if chosen is not None else None
 

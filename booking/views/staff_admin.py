@@ -30,7 +30,7 @@ from booking.forms_staff import (
     SpaceForm,
     resolution_from,
 )
-from booking.services import ServiceError, Stale, admin_members, admin_spaces, calendar, policy_changes
+from booking.services import NotFound, ServiceError, Stale, admin_members, admin_spaces, calendar, policy_changes
 from booking.services.admin_spaces import InvalidInput
 from booking.services.policy_changes import VictimsToResolve
 from booking.views.helpers import error_message, locale_code, message
@@ -423,7 +423,11 @@ def calendar_html(scope: calendar.CalendarScope) -> Markup:
 def calendar_page() -> str:
     """Every space side by side for a day, or for a week with view=week; one space's day list with space=slug."""
     is_week = request.args.get("view") == "week" or "week" in request.args
-    chosen = day_arg("week") or day_arg("day")
-    scope = calendar.calendar_scope(chosen, utcnow(), text_arg("space") or None, is_week)
+    chosen, slug, now = day_arg("week") or day_arg("day"), text_arg("space", is_search=False) or None, utcnow()
+    try:
+        scope = calendar.calendar_scope(chosen, now, slug, is_week)
+    except NotFound:
+        flash(_("No space has the address name “%(value)s”, so every space is shown.", value=slug), "info")
+        scope = calendar.calendar_scope(chosen, now, None, is_week)
     return render_template(f"staff/calendar_{'week' if is_week else 'day'}.html", day=scope.day,
                            body=calendar_html(scope))

@@ -88,8 +88,11 @@ def test_a_calendar_without_spaces_says_so(staff_client):
     "day=tomorrow", "day=2026-02-30", "day=9999-12-31", "week=0001-01-01&view=week", "day=20260101",
     "day=" + "1" * 500,
 ])
-def test_a_malformed_date_is_a_bad_request(staff_client, query):
-    assert staff_client.get(f"/staff/calendar?{query}").status_code == 400
+def test_a_malformed_date_shows_today_and_says_so(staff_client, query):
+    """Issue 16: the calendar of today (or this week), with a message, never a 400 page."""
+    response = staff_client.get(f"/staff/calendar?{query}")
+    assert response.status_code == 200
+    assert "通常の日付を表示しています。" in response.get_data(as_text=True)
 
 
 def test_a_booking_over_midnight_shows_from_the_start_of_the_next_day(staff_client, create_space, create_user,
@@ -193,5 +196,7 @@ def test_requests_of_an_exclusive_space_over_the_same_time_stay_apart(staff_clie
         assert f"/staff/bookings/{first.id}" in page and f"/staff/bookings/{second.id}" in page
 
 
-def test_the_day_list_of_an_unknown_space_is_not_found(staff_client, floor):
-    assert staff_client.get(f"/staff/calendar?day={LOCAL.isoformat()}&space=nowhere").status_code == 404
+def test_the_day_list_of_an_unknown_space_shows_every_space_and_says_so(staff_client, floor):
+    response = staff_client.get(f"/staff/calendar?day={LOCAL.isoformat()}&space=nowhere")
+    assert response.status_code == 200
+    assert "アドレス名「nowhere」のスペースはないため" in response.get_data(as_text=True)

@@ -15,6 +15,7 @@ from booking.domain.bounds import (
     is_single_line,
     is_supported_day,
     one_line,
+    typed_day,
 )
 
 
@@ -24,6 +25,18 @@ from booking.domain.bounds import (
 ])
 def test_only_days_of_the_supported_years_are_accepted(day, supported):
     assert is_supported_day(day) is supported
+
+
+@pytest.mark.parametrize(("text", "day"), [
+    ("2026-01-01", date(2026, 1, 1)), (" 2026-01-01 ", date(2026, 1, 1)), ("２０２６－０１－０１", date(2026, 1, 1)),
+    ("２０２６-０１-０１", date(2026, 1, 1)), ("\u30002026-01-01", date(2026, 1, 1)),
+    ("9999-12-31", date(9999, 12, 31)),
+    ("2026-02-30", None), ("2026-13-01", None), ("0000-01-01", None), ("99999-01-01", None), ("2026-1-1", None),
+    ("20260101", None), ("2026-W01-1", None), ("2026-01-01T10:00", None), ("٢٠٢٦-٠١-٠١", None), ("", None),
+    ("tomorrow", None), ("2026-01-01" + " " * 50 + "x", None),
+])
+def test_a_typed_day_is_an_iso_date_in_ascii_or_full_width_digits(text, day):
+    assert typed_day(text) == day
 
 
 @pytest.mark.parametrize(("text", "single"), [

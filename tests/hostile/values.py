@@ -134,9 +134,10 @@ def baseline(day: str) -> dict[str, str]:
     return found
 
 
-QUERY_CALL = re.compile(r"\b(day_arg|page_arg|text_arg|suggested_instant_arg)\(\"(\w+)\"")
+QUERY_CALL = re.compile(r"\b(day_arg|page_arg|text_arg|suggested_instant_arg|id_arg|choice_arg)\(\"(\w+)\"")
 RAW_READ = re.compile(r"request\.(args|form)\.get\(\"(\w+)\"")
-HELPER_KIND = {"day_arg": "date", "page_arg": "int", "text_arg": "text", "suggested_instant_arg": "datetime"}
+HELPER_KIND = {"day_arg": "date", "page_arg": "int", "text_arg": "text", "suggested_instant_arg": "datetime",
+               "id_arg": "int", "choice_arg": "text"}
 
 
 def read_names() -> tuple[dict[str, str], dict[str, str]]:
