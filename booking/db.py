@@ -116,6 +116,13 @@ def install_postgresql_hooks(engine: Engine) -> None:
     the two are the same to the database, and the rollback that follows finds nothing to roll
     back and leaves psycopg's statements in place. Any error on that COMMIT is left to the
     rollback to meet and report as it always did.
+
+    The rollback hook runs inside SQLAlchemy's own rollback, so it must never raise: on a
+    connection that died in its transaction (PostgreSQL stopped, a backend terminated), which
+    SQLAlchemy has invalidated, reading `connection.info` raises PendingRollbackError. That made
+    the session's rollback fail, the request's session was closed instead, its signed-in account
+    detached, and the retry on a fresh connection met DetachedInstanceError: a 500 (CI, the
+    database stopped under load; tests/faults/test_connection_dies_mid_request.py).
     """
     if engine.dialect.name != "postgresql":
         return
@@ -131,10 +138,12 @@ def install_postgresql_hooks(engine: Engine) -> None:
 
     @event.listens_for(engine, "rollback")
     def _on_rollback(connection: Any) -> None:
-        if connection.info.get(_HAS_WRITTEN, True):
-            return
-        connection.info[_HAS_WRITTEN] = True
+        if connection.closed or connection.invalidated:
+            return  # a dead connection: SQLAlchemy sends no ROLLBACK, there is nothing to keep
         try:
+            if connection.info.get(_HAS_WRITTEN, True):
+                return
+            connection.info[_HAS_WRITTEN] = True
             driver = connection.connection.driver_connection
             if driver.info.transaction_status == _IN_TRANSACTION:
                 driver.commit()

@@ -29,11 +29,20 @@ def has_committed() -> bool:
 
 
 def discard_failed_session() -> None:
-    """Roll the request's session back after a failure; close it if even that fails."""
+    """Roll the request's session back after a failure; close it if even that fails, and end it
+    without its ROLLBACK (invalidated) if closing fails too. Never raises: the error pages call it.
+
+    Closing detaches the session's rows (the signed-in account among them): whatever runs the
+    request again loads them anew (booking.views.errors).
+    """
     try:
         db.session.rollback()
-    except Exception:
-        db.session.close()
+    except Exception as error:
+        log.warning("could not roll back the request's session: %r", error)
+        try:
+            db.session.close()
+        except Exception:
+            db.session().invalidate()  # Session.invalidate: scoped_session does not proxy it
 
 
 def remove_session(_error: BaseException | None = None) -> None:
@@ -47,7 +56,7 @@ def remove_session(_error: BaseException | None = None) -> None:
     """
     try:
         db.session.remove()
-    except DBAPIError as error:
+    except Exception as error:  # a teardown that raised would turn the answer given into a bare 500
         log.warning("the request's database connection died before its end: %s", getattr(error, "orig", error))
         db.session().invalidate()  # Session.invalidate: scoped_session does not proxy it
         db.session.remove()

@@ -91,10 +91,14 @@ def _retry_or_unavailable(error: Exception) -> Any:
 
     A retry is safe only while this request has committed nothing; SQLAlchemy has
     already invalidated the pool's stale connections, so no per-request ping is needed.
+    The retry loads the signed-in account again, as a new request would: the one Flask-Login
+    keeps from the first run belongs to the failed session (expired, or detached if that
+    session had to be closed, when reading it raised DetachedInstanceError: a 500).
     """
     discard_failed_session()
     if is_dead_connection(error) and not has_committed() and not g.get("db_retried"):
         g.db_retried = True
+        g.pop("_login_user", None)  # Flask-Login's cache of the account (flask_login.utils._get_user)
         log.warning("retrying %s once on a fresh database connection: %s", type(error).__name__,
                     getattr(error, "orig", error))
         try:

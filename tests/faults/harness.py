@@ -10,6 +10,7 @@ import glob
 import http.client
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -103,6 +104,31 @@ def job_runner(database_url: str, instance: Path, **extra: str) -> Iterator[subp
     finally:
         stop(worker)
         log.close()
+
+
+SERVER_ERRORS = ("unhandled error", "could not render the 503 page", "Error handling request", "Exception on ")
+# The app's entries "[2026-…,123] LEVEL in …" and gunicorn's "[2026-… +0000] [pid] [LEVEL] …".
+_LOG_ENTRY = re.compile(r"^\[\d{4}-\d\d-\d\d ")
+
+
+def server_errors(instance: Path, log_name: str = "gunicorn.log") -> str:
+    """The server's errors that answer 500 (ours: "unhandled error", "could not render the 503 page";
+    Flask's and gunicorn's own), each entry with its traceback, for an assertion's message."""
+    entries, current = [], None
+    try:
+        lines = (instance / log_name).read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    for line in lines:
+        if _LOG_ENTRY.match(line):
+            current = [line] if any(marker in line for marker in SERVER_ERRORS) else None
+            if current is not None:
+                entries.append(current)
+        elif current is not None:
+            current.append(line)
+    if not entries:
+        return ""
+    return f"\n{len(entries)} server error(s) in {log_name}:\n" + "\n".join("\n".join(e) for e in entries)
 
 
 def worker_pids(master: subprocess.Popen[bytes]) -> list[int]:
