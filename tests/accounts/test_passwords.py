@@ -174,7 +174,8 @@ def test_a_reset_signs_out_every_browser(app, client, inbox, create_user):
 
 def test_a_link_that_is_not_one_offers_the_next_step_in_both_languages(client):
     for language, words in (("ja", "新しい再設定リンクを依頼する"), ("en", "Ask for a new link")):
-        page = client.get(f"/password/reset/abc?lang={language}")
+        client.submit("/language", {"locale": language})
+        page = client.get("/password/reset/abc")
         assert page.status_code == 400 and words in page.get_data(as_text=True)
-    page = client.get("/verify/abc?lang=ja")
+    page = client.get("/verify/abc")
     assert page.status_code == 400 and 'href="/login"' in page.get_data(as_text=True)
