@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.csrf.core import CSRFTokenField
+from wtforms.fields import HiddenField
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, NumberRange, Optional, ValidationError
 
 from booking.domain.passwords import password_problem
@@ -136,7 +138,31 @@ class OverrideChoices:
         return (self.override_reason.data or "").strip()  # type: ignore[attr-defined]
 
 
+class _TokenSignedWhenShown(CSRFTokenField):
+    """Flask-WTF's CSRF field, whose token is signed when the form is rendered, not when it is bound.
+
+    Profile line 'flask_wtf/csrf.py:25(generate_csrf)' under 'wtforms/csrf/core.py(process)' of a
+    booking POST: the field signed a fresh token (an HMAC and a timestamp) for the page, and a POST
+    that succeeds answers with a redirect that never shows it. Checking the posted token is unchanged
+    (`pre_validate`, CSRFProtect before the view); a page showing the form signs it as before.
+    """
+
+    def process(self, *args: Any, **kwargs: Any) -> None:
+        HiddenField.process(self, *args, **kwargs)
+
+    @property
+    def current_token(self) -> str:
+        return str(self.csrf_impl.generate_csrf_token(self))
+
+
+class _LazyTokenCSRF(FlaskForm.Meta.csrf_class):  # type: ignore[misc]
+    field_class = _TokenSignedWhenShown
+
+
 class BookingForm(OverrideChoices, FlaskForm):
+    class Meta:
+        csrf_class = _LazyTokenCSRF
+
     # The error summary's heading (templates/_forms.html): a new booking's refusal says
     # "This could not be booked:", every other form (a change included) "Please check:".
     says_not_booked = True
