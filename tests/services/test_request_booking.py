@@ -205,7 +205,7 @@ def test_a_refusal_by_the_database_guard_becomes_an_overlap_conflict(
     # Pretend the rules saw no holds (as a racing writer would): the database still refuses.
     room = create_space()
     create_booking(room, create_user(), START, START + hours(1))
-    monkeypatch.setattr(booking_service, "holds_and_closures", lambda *args: ([], []))
+    monkeypatch.setattr(booking_service, "holds_closures_and_waiting", lambda *args: ([], [], []))
     outcome = ask(create_user(), room, START, START + hours(1))
     assert [c.code for c in outcome.conflicts] == ["overlap"]
     assert written() == (1, 1)
