@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import threading
 import weakref
 from collections import OrderedDict
@@ -32,7 +33,7 @@ from typing import Any, cast
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, String, and_, bindparam, func, or_, select, true, type_coerce
+from sqlalchemy import ColumnElement, Engine, Select, String, and_, bindparam, func, or_, select, true, type_coerce
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, joinedload, selectinload, undefer
 
@@ -406,13 +407,72 @@ class _Statement:
     params: dict[str, Any]
     order: tuple[str, ...] | None  # positional drivers (SQLite's qmark): the names in order
     columns: tuple[str, ...]
+    libpq: tuple[bytes, bytes, tuple[str, ...]] | None = None  # PostgreSQL: (name, SQL with $n, names in order)
+
+
+_PYFORMAT = re.compile(r"%\((\w+)\)s")
+
+
+def _libpq_form(sql: str) -> tuple[bytes, bytes, tuple[str, ...]]:
+    """A psycopg (pyformat) statement as libpq takes it: its prepared statement's name, `$n` SQL, names in order."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match[1] not in names:
+            names.append(match[1])
+        return f"${names.index(match[1]) + 1}"
+
+    text = _PYFORMAT.sub(number, sql).replace("%%", "%")
+    name = "booking_validators_" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return name.encode("ascii"), text.encode("utf-8"), tuple(names)
 
 
 @cache
 def _compiled(query: Select[Any], dialect: str) -> _Statement:
     compiled = query.compile(dialect=db.engine.dialect)
     order = tuple(compiled.positiontup or ()) if compiled.positional else None
-    return _Statement(compiled.string, dict(compiled.params), order, tuple(query.selected_columns.keys()))
+    libpq = _libpq_form(compiled.string) if db.engine.dialect.driver == "psycopg" else None
+    return _Statement(compiled.string, dict(compiled.params), order, tuple(query.selected_columns.keys()), libpq)
+
+
+def _libpq_text(value: Any) -> bytes | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise TypeError(f"a validator query takes text and integers only, not {type(value).__name__}")
+    return str(value).encode("utf-8")
+
+
+def _rows_through_libpq(connection: Any, statement: _Statement, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The statement's rows straight from libpq, prepared once per connection, typed by psycopg's own loaders.
+
+    psycopg's cursor (its prepared-statement bookkeeping, query conversion, generator-driven
+    wait and result selection) cost more Python than the rest of a 304 together (profile lines
+    'psycopg/_cursor_base.py(_maybe_prepare_gen)', '(_execute_gen)', 'psycopg/connection.py(wait)',
+    'psycopg/_queries.py(convert)', 'psycopg/cursor.py(fetchall)'). A failure raises psycopg's own
+    error for the result, so `_connection_lost` reads it as it read the cursor's.
+    """
+    from psycopg import errors, pq
+    from psycopg.adapt import Transformer
+
+    assert statement.libpq is not None
+    name, sql, order = statement.libpq
+    driver = connection.dbapi_connection
+    pgconn = driver.pgconn
+    prepared: set[bytes] = _held.prepared
+    if name not in prepared:
+        result = pgconn.prepare(name, sql)
+        if result.status != pq.ExecStatus.COMMAND_OK:
+            raise errors.error_from_result(result, encoding=driver.info.encoding)
+        prepared.add(name)
+    result = pgconn.exec_prepared(name, [_libpq_text(values[key]) for key in order])
+    if result.status != pq.ExecStatus.TUPLES_OK:
+        raise errors.error_from_result(result, encoding=driver.info.encoding)
+    transformer = _held.transformer
+    if transformer is None:
+        transformer = _held.transformer = Transformer(driver)
+    transformer.set_pgresult(result)
+    return cast(list[tuple[Any, ...]], transformer.load_rows(0, result.ntuples, tuple))
 
 
 def _instant(value: datetime | str | None) -> datetime | None:
@@ -435,14 +495,18 @@ def _first(query: Select[Any], **params: str) -> SimpleNamespace | None:
     without a transaction (SQLite without BEGIN, PostgreSQL in autocommit), so
     every poll sees the last commit of any process.
     """
-    statement = _compiled(query, db.engine.dialect.name)
+    engine = db.engine
+    statement = _compiled(query, engine.dialect.name)
     values = {**statement.params, **params}
     args = tuple(values[name] for name in statement.order) if statement.order is not None else values
     for attempt in (1, 2):
-        connection, cursor = _validator_connection()
+        connection, cursor = _validator_connection(engine)
         try:
-            cursor.execute(statement.sql, args)
-            rows = cursor.fetchall()  # to the end: SQLite keeps a statement stepped short of it open (a read snapshot)
+            if statement.libpq is not None:
+                rows = _rows_through_libpq(connection, statement, values)
+            else:
+                cursor.execute(statement.sql, args)
+                rows = cursor.fetchall()  # to the end: SQLite keeps a statement stepped short of it open (a snapshot)
             break
         except Exception as error:
             lost = _connection_lost(error, connection)
@@ -485,10 +549,10 @@ def _connection_lost(error: Exception, connection: Any) -> DBAPIError | None:
     return DBAPIError(None, None, error, connection_invalidated=gone)
 
 
-def _validator_connection() -> tuple[Any, Any]:
+def _validator_connection(engine: Engine | None = None) -> tuple[Any, Any]:
     """This thread's DBAPI connection to the app's database for the validators, taken out of the pool once,
     and its cursor."""
-    engine = db.engine
+    engine = engine or db.engine
     owner = getattr(_held, "engine", None)
     if owner is None or owner() is not engine:
         _drop_validator_connection()
@@ -497,6 +561,7 @@ def _validator_connection() -> tuple[Any, Any]:
         if engine.dialect.name == "postgresql":
             connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
         _held.engine, _held.connection, _held.cursor = weakref.ref(engine), connection, connection.cursor()
+        _held.prepared, _held.transformer = set(), None  # libpq's prepared statements live with their connection
     return _held.connection, _held.cursor
 
 
