@@ -23,7 +23,7 @@ import re
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, lru_cache
@@ -64,8 +64,9 @@ ACTIVE = ("pending", "confirmed")
 COLUMNS = {"public": Booking.ics_public, "member": Booking.ics_member, "staff": Booking.ics_staff}
 
 
-def _setting(name: str, default: int) -> int:
-    return int(current_app.config.get(name, default))
+def _setting(name: str, default: int, config: Mapping[str, Any] | None = None) -> int:
+    """An integer setting of the app (`config`: its config, when a caller has it at hand already)."""
+    return int((current_app.config if config is None else config).get(name, default))
 
 
 @dataclass(frozen=True)
@@ -84,10 +85,11 @@ class Window:
         return self.start_dt.year, self.end_dt.year
 
     @classmethod
-    def around(cls, now: datetime, zone: str) -> Window:
+    def around(cls, now: datetime, zone: str, config: Mapping[str, Any] | None = None) -> Window:
+        config = current_app.config if config is None else config
         day = now.astimezone(ical.zone_of(zone)).date()
-        return _window(day, zone, _setting("FEED_DAYS_BACK", 14), _setting("FEED_DAYS_AHEAD", 365),
-                       _setting("FEED_CANCELLED_DAYS", 14))
+        return _window(day, zone, _setting("FEED_DAYS_BACK", 14, config), _setting("FEED_DAYS_AHEAD", 365, config),
+                       _setting("FEED_CANCELLED_DAYS", 14, config))
 
 
 @lru_cache(maxsize=256)
@@ -128,13 +130,14 @@ class Feed:
         return body_cache().get(self.cache_key) if self.cache_key is not None else None
 
 
-def refresh_interval() -> timedelta:
-    return timedelta(minutes=_setting("FEED_REFRESH_MINUTES", 60))
+def refresh_interval(config: Mapping[str, Any] | None = None) -> timedelta:
+    return timedelta(minutes=_setting("FEED_REFRESH_MINUTES", 60, config))
 
 
-def _etag(window: Window, version: int, key: Sequence[object]) -> str:
+def _etag(window: Window, version: int, key: Sequence[object], config: Mapping[str, Any] | None = None) -> str:
     """A strong ETag from everything the body depends on: counters, window day, settings, language."""
-    return _etag_of((FORMAT_VERSION, feed_locale(), window, refresh_interval(), version, *key))
+    config = current_app.config if config is None else config
+    return _etag_of((FORMAT_VERSION, feed_locale(config), window, refresh_interval(config), version, *key))
 
 
 @lru_cache(maxsize=4096)
@@ -587,11 +590,13 @@ def space_feed(slug: str, now: datetime | None = None) -> Feed:
         raise NotFound()
     statuses = ACTIVE if row.pending_holds else ("confirmed",)
     now = now or utcnow()
-    window = Window.around(now, row.timezone)
-    name = _name(row, feed_locale())
+    config = current_app.config  # once: each proxied read of it cost as much as the setting it read
+    window = Window.around(now, row.timezone, config)
+    name = _name(row, feed_locale(config))
     key = ("space", row.id, name, row.timezone, statuses)
     return _feed("public", lambda: name, row.timezone, Scope(space_id=row.id, statuses=statuses), window,
-                 row.version, lambda version: _etag(window, version, key), last_modified(row.changed_at, window, now))
+                 row.version, lambda version: _etag(window, version, key, config),
+                 last_modified(row.changed_at, window, now))
 
 
 def _owner(token: str, kind: str, slug: str | None = None) -> Any:
@@ -619,30 +624,32 @@ def _translated(message: str, **params: str) -> Callable[[], str]:
 def member_feed(token: str, now: datetime | None = None) -> Feed:
     """A member's own bookings in every space, with their details (no Last-Modified: spans spaces)."""
     row = _owner(token, "member")
-    zone = current_app.config["DEFAULT_TIMEZONE"]
-    window = Window.around(now or utcnow(), zone)
+    config = current_app.config
+    zone = config["DEFAULT_TIMEZONE"]
+    window = Window.around(now or utcnow(), zone, config)
     key = ("member", row.id, zone)
     return _feed("member", _translated(N_("My bookings")), zone, Scope(user_id=row.id), window, row.version,
-                 lambda version: _etag(window, version, key), None)
+                 lambda version: _etag(window, version, key, config), None)
 
 
 def staff_feed(token: str, slug: str | None = None, now: datetime | None = None) -> Feed:
     """Every booking of every space (or of one), with the members' names; staff only."""
     row = _owner(token, "staff", slug)
     now = now or utcnow()
+    config = current_app.config
     if slug is None:
-        zone, scope, key = current_app.config["DEFAULT_TIMEZONE"], Scope(), "all"
+        zone, scope, key = config["DEFAULT_TIMEZONE"], Scope(), "all"
         name = _translated(N_("All bookings"))
     else:
         zone, scope, key = row.timezone, Scope(space_id=row.space_id), f"{row.space_id}|{row.timezone}"
-        space_name = _name(row, feed_locale())
+        space_name = _name(row, feed_locale(config))
         key += f"|{space_name}"
         name = _translated(N_("All bookings: %(space)s"), space=space_name)
-    window = Window.around(now, zone)
+    window = Window.around(now, zone, config)
     changed = last_modified(row.changed_at, window, now) if slug is not None else None
     parts = ("staff", row.id, key)
-    return _feed("staff", name, zone, scope, window, row.version, lambda version: _etag(window, version, parts),
-                 changed)
+    return _feed("staff", name, zone, scope, window, row.version,
+                 lambda version: _etag(window, version, parts, config), changed)
 
 
 def booking_calendar(booking: Booking) -> bytes:
