@@ -140,6 +140,12 @@ def _etag(window: Window, version: int, key: Sequence[object], config: Mapping[s
     return _etag_of((FORMAT_VERSION, feed_locale(config), window, refresh_interval(config), version, *key))
 
 
+def _settings(config: Mapping[str, Any]) -> tuple[str, int, int, int, int]:
+    """What a feed's validators take from the settings: language, days back, ahead, cancelled, refresh minutes."""
+    return (feed_locale(config), _setting("FEED_DAYS_BACK", 14, config), _setting("FEED_DAYS_AHEAD", 365, config),
+            _setting("FEED_CANCELLED_DAYS", 14, config), _setting("FEED_REFRESH_MINUTES", 60, config))
+
+
 @lru_cache(maxsize=4096)
 def _etag_of(parts: tuple[object, ...]) -> str:
     # Calendar apps poll an unchanged feed with the same values over and over.
@@ -387,6 +393,9 @@ def _space_query() -> Select[Any]:
             .where(SPACES.c.slug == bindparam("slug")))
 
 
+SPACE_ZONE = list(_space_query().selected_columns.keys()).index("timezone")  # in its row, as the driver gives it
+
+
 @cache
 def _owner_query(kind: str, per_space: bool) -> Select[Any]:
     query = (select(TOKENS.c.token_hash, USERS.c.id, USERS.c.is_enabled, USERS.c.role)
@@ -487,7 +496,20 @@ def _instant(value: datetime | str | None) -> datetime | None:
 
 
 def _first(query: Select[Any], **params: str) -> SimpleNamespace | None:
-    """The validators' one query, straight on a DBAPI connection of this thread.
+    """The validators' one row by column name (`_first_values`), its change time as an aware instant, or None."""
+    values = _first_values(query, **params)
+    return None if values is None else _row(query, values)
+
+
+def _row(query: Select[Any], values: tuple[Any, ...]) -> SimpleNamespace:
+    found = SimpleNamespace(**dict(zip(_compiled(query, db.engine.dialect.name).columns, values, strict=True)))
+    found.changed_at = _instant(getattr(found, "changed_at", None))
+    found.version = int(found.version)
+    return found
+
+
+def _first_values(query: Select[Any], **params: str) -> tuple[Any, ...] | None:
+    """The validators' one query, straight on a DBAPI connection of this thread: its first row as the driver gave it.
 
     Every poll of every subscribed calendar app runs this, and most end in 304, so
     it skips the ORM session and SQLAlchemy's execution layer (which cost several
@@ -518,12 +540,7 @@ def _first(query: Select[Any], **params: str) -> SimpleNamespace | None:
                 raise
             if attempt == 2 or not lost.connection_invalidated:
                 raise lost from error
-    if not rows:
-        return None
-    found = SimpleNamespace(**dict(zip(statement.columns, rows[0], strict=True)))
-    found.changed_at = _instant(getattr(found, "changed_at", None))
-    found.version = int(found.version)
-    return found
+    return tuple(rows[0]) if rows else None
 
 
 _held = threading.local()
@@ -585,18 +602,42 @@ def _name(row: Any, locale: str) -> str:
 
 def space_feed(slug: str, now: datetime | None = None) -> Feed:
     """A space's public feed: titles of public bookings only, never who booked or why."""
-    row = _first(_space_query(), slug=slug)
-    if row is None:
+    values = _first_values(_space_query(), slug=slug)
+    if values is None:
         raise NotFound()
-    statuses = ACTIVE if row.pending_holds else ("confirmed",)
     now = now or utcnow()
-    config = current_app.config  # once: each proxied read of it cost as much as the setting it read
-    window = Window.around(now, row.timezone, config)
-    name = _name(row, feed_locale(config))
+    day = now.astimezone(ical.zone_of(values[SPACE_ZONE])).date()
+    without, with_date = _space_feeds(values, day, _settings(current_app.config))
+    stamp = with_date.last_modified
+    return with_date if stamp is not None and stamp < now.replace(microsecond=0) else without
+
+
+@lru_cache(maxsize=1024)
+def _space_feeds(values: tuple[Any, ...], day: date, settings: tuple[str, int, int, int, int]) -> tuple[Feed, Feed]:
+    """A space's feed for its validators' row, the window's day and the settings, without and with Last-Modified.
+
+    Everything a space feed's validators depend on is in the arguments (the row holds the
+    space's counter and change time, raised with every change the feed shows), so each poll
+    of an unchanged feed finds the same two feeds here instead of building its window, name,
+    ETag and body recipe anew (profile lines 'services/feeds.py(around)', '(_etag)',
+    '(_feed)', '(last_modified)'). Which one a poll gets is `last_modified`'s rule: not while
+    the change time is in the current second.
+    """
+    row = _row(_space_query(), values)
+    locale, days_back, days_ahead, cancelled_days, refresh_minutes = settings
+    statuses = ACTIVE if row.pending_holds else ("confirmed",)
+    window = _window(day, row.timezone, days_back, days_ahead, cancelled_days)
+    name = _name(row, locale)
     key = ("space", row.id, name, row.timezone, statuses)
-    return _feed("public", lambda: name, row.timezone, Scope(space_id=row.id, statuses=statuses), window,
-                 row.version, lambda version: _etag(window, version, key, config),
-                 last_modified(row.changed_at, window, now))
+    refresh = timedelta(minutes=refresh_minutes)
+
+    def etag_of(version: int) -> str:
+        return _etag_of((FORMAT_VERSION, locale, window, refresh, version, *key))
+
+    stamp = max(row.changed_at or window.day_start, window.day_start).replace(microsecond=0)
+    scope = Scope(space_id=row.id, statuses=statuses)
+    return (_feed("public", lambda: name, row.timezone, scope, window, row.version, etag_of, None),
+            _feed("public", lambda: name, row.timezone, scope, window, row.version, etag_of, stamp))
 
 
 def _owner(token: str, kind: str, slug: str | None = None) -> Any:
