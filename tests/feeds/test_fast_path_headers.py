@@ -65,11 +65,11 @@ def test_a_session_opened_inside_the_fast_paths_context_is_ended_by_the_app_tear
     ended = []
     remove = db.session.remove
     monkeypatch.setattr(db.session, "remove", lambda: ended.append(True) or remove())
-    with feed_views._validators_context(app):
+    with feed_views._ValidatorsContext(app):
         db.session()  # opens the context's session
     assert ended  # the app's teardown ran
     ended.clear()
-    with feed_views._validators_context(app):
+    with feed_views._ValidatorsContext(app):
         pass
     assert not ended
 
