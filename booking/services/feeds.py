@@ -455,6 +455,16 @@ def _libpq_text(value: Any) -> bytes | None:
     return str(value).encode("utf-8")
 
 
+@cache
+def _psycopg() -> tuple[Any, Any, Any]:
+    """psycopg's errors, pq and Transformer, imported once (an import statement in `_rows_through_libpq` ran
+    importlib's '_handle_fromlist' at every poll); not at the top, so SQLite alone needs no psycopg."""
+    from psycopg import errors, pq
+    from psycopg.adapt import Transformer
+
+    return errors, pq, Transformer
+
+
 def _rows_through_libpq(connection: Any, statement: _Statement, values: dict[str, Any]) -> list[tuple[Any, ...]]:
     """The statement's rows straight from libpq, prepared once per connection, typed by psycopg's own loaders.
 
@@ -464,9 +474,7 @@ def _rows_through_libpq(connection: Any, statement: _Statement, values: dict[str
     'psycopg/_queries.py(convert)', 'psycopg/cursor.py(fetchall)'). A failure raises psycopg's own
     error for the result, so `_connection_lost` reads it as it read the cursor's.
     """
-    from psycopg import errors, pq
-    from psycopg.adapt import Transformer
-
+    errors, pq, Transformer = _psycopg()
     assert statement.libpq is not None
     name, sql, order = statement.libpq
     driver = connection.dbapi_connection
