@@ -107,24 +107,10 @@ use_git_change_detection = false
     return folder
 
 
-# mutmut run from a small program, so two things can be set before it starts:
-# - each mutant's pytest session ends without pytest's last-gasp `gc.collect()` (the unraisable-
-#   exception plugin's gc_collect_harder, at unconfigure): the child exits right after it, and an
-#   exception raised in a `__del__` during a test is still reported at that test's teardown;
-# - the cyclic collector runs on younger objects less often (threshold 700 -> 20,000): every test
-#   builds an app, an engine and their SQL, and the young collections of all that were a sixth of
-#   a test's CPU time. Nothing in the code under test depends on when a collection happens.
-# With --no-clean-run, also without mutmut's "clean tests" run (every selected test once more,
-# unmutated), which the stats run has just done when it ran.
-RUNNER = (
-    "import gc, sys; import _pytest.unraisableexception as u; u.gc_collect_harder = lambda iterations: None; "
-    "gc.set_threshold(20000, 10, 10); {clean}"
-    "from mutmut.__main__ import cli; sys.argv[0] = 'mutmut'; cli()"
-)
-NO_CLEAN_RUN = (
-    "from mutmut.workers import isolation as i; "
-    "i.ForkServerRunner.run_clean_tests = i.ForkRunner.run_clean_tests = lambda self, tests: 0; "
-)
+# mutmut runs from a small program that first makes each mutant's test session cheaper without
+# changing its verdict (mutation/quick.py: compiled SQL shared between the tests' engines, no
+# end-of-session gc), and with --no-clean-run skips mutmut's run of the unmutated tests.
+RUNNER = "import sys; sys.path.insert(0, {here!r}); import quick; quick.main(clean_run={clean})"
 
 
 # mutmut's first step alone (copy the code, write the mutants and their .meta files), so the ledger
@@ -151,7 +137,7 @@ def here(folder: Path, action: str, *arguments: str) -> subprocess.CompletedProc
 
 
 def mutmut(folder: Path, *arguments: str, clean_run: bool = True, niceness: int = 10) -> int:
-    program = [sys.executable, "-c", RUNNER.format(clean="" if clean_run else NO_CLEAN_RUN)]
+    program = [sys.executable, "-c", RUNNER.format(here=str(HERE), clean=clean_run)]
     command = ["nice", "-n", str(niceness), *program, *arguments]
     print(f"$ (cd {folder.relative_to(ROOT)} && {' '.join(command)})", flush=True)
     return subprocess.run(command, cwd=folder).returncode
