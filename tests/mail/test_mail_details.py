@@ -130,3 +130,12 @@ def test_calendar_messages_come_from_the_organizer_else_the_sender_else_no_reply
     app.config.update({"CALENDAR_ORGANIZER_NAME": "", **settings})
 
     assert notifications.organizer() == notifications.itip.Party(email, name)
+
+
+def test_a_booking_mail_ends_with_the_footer_and_one_line_break(inbox, create_space, member):
+    ask(member, create_space())
+
+    body = text_of(inbox.only_one_to("aki@example.jp"))
+
+    assert body.endswith("\n--\nThis message was sent automatically by the booking system. "
+                         "Please do not reply to it.\n")
