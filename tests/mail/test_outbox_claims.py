@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from booking.db import utcnow
@@ -79,6 +80,7 @@ def test_two_workers_claiming_at_once_never_lease_the_same_message(app):
     with Session(db.engine) as one, Session(db.engine) as other:
         leased = [c.id for c in outbox.claim(one, now, limit=1)]
         one.flush()
+        other.execute(text("SET LOCAL lock_timeout = '5s'"))  # waiting for `one` would be the failure
         assert [c.id for c in outbox.claim(other, now)] == [second]
         other.rollback()
         one.commit()
