@@ -14,6 +14,8 @@ section made from the pass (only_mutate, tests), so a rule is mutated against th
 its own layer only. mutmut copies all that into build/mutation/<pass>/mutants/ and keeps
 its results there: a second run tests only new or changed mutants. mutmut runs under
 `nice -n 10` (--nice N) with --max-children workers (default 1: the machine is shared).
+It runs from mutation/quick.py, which makes each mutant's test session cheaper without changing
+its verdict (compiled SQL shared between the tests' engines, no end-of-session gc).
 
 build/ does not outlive a session, so every outcome is also recorded in mutation/ledger/<pass>.txt
 (committed; see mutation/ledger.py): before mutmut runs, the mutants the ledger records as killed,
