@@ -74,6 +74,25 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+WEEK_DAYS = 7
+
+
+def neighbour_weeks(first: date, today: date) -> tuple[date | None, date]:
+    """The first days of the seven days before and after those starting at `first` (a space's page).
+
+    A space's page shows the seven days from any day (its first free day by default, or the
+    day asked for), so the steps are exactly seven days from the first day shown, never
+    realigned to a Monday: no day repeats or is skipped. Going back never shows only days
+    already past: when the seven days before would start before `today`, they start on
+    `today` instead (so today up to the first day shown is one step away), and when the days
+    shown already start on or before `today` there is no earlier window (None).
+    """
+    following = first + timedelta(days=WEEK_DAYS)
+    if first <= today:
+        return None, following
+    return max(first - timedelta(days=WEEK_DAYS), today), following
+
+
 def grid_times(policy: Policy) -> tuple[time, ...]:
     """Every slot start from the earliest opening to the latest closing of the week.
 
