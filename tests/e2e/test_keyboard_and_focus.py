@@ -312,3 +312,19 @@ def test_feed_addresses_are_full_width_read_only_fields_with_a_copy_button(
     box = field.bounding_box()
     assert box is not None and box["width"] >= 320 - 2 * 16 - 4
     expect(page.get_by_role("button", name="アドレスをコピー")).to_be_visible()
+
+
+def test_a_free_desk_cells_mark_stands_apart_from_its_count(new_page: Callable[..., Page], create_space):
+    """bk16 18: at 1280 px the flex link dropped the space, showing 「○24 free」 under one underline."""
+    create_space(slug="desks", kind="pooled", unit_count=24, name_ja="デスク", name_en="Desks")
+    page = new_page(viewport=WIDE)
+    page.goto("/spaces/desks")
+    gap = page.evaluate("""() => {
+        const link = document.querySelector('table.week td.free a');
+        const mark = link.querySelector('span[aria-hidden]').getBoundingClientRect();
+        const words = document.createRange();
+        words.selectNodeContents(link.lastChild);
+        return words.getBoundingClientRect().left - mark.right;
+    }""")
+    assert gap >= 3, gap
+    screenshot(page, "desk-grid-1280")
