@@ -137,3 +137,13 @@ def test_every_cell_is_named_with_its_state_the_space_the_date_and_the_time(clie
     assert f'aria-label="taken, Studio, {en(tuesday, "Tue")}, 10:00"' in page
     assert f'aria-label="／ closed, Studio, {en(saturday, "Sat")}, 09:00"' in page
     assert f'aria-label="free, Studio, {en(tuesday, "Tue")}, 09:00"' in page
+
+
+def test_a_past_desk_cell_is_named_by_its_visible_mark_and_count_first(client, create_space, monkeypatch, monday):
+    """WCAG 2.5.3: 「－ 4」 is what the cell shows, so its name starts with it."""
+    monkeypatch.setattr("booking.views.spaces.utcnow", lambda: at(monday, 11))
+    create_space(slug="desks", kind="pooled", unit_count=4, name_ja="デスク", name_en="Desks")
+    client.submit("/language", {"locale": "en"})
+    page = client.get(f"/spaces/desks?week={monday.isoformat()}").get_data(as_text=True)
+    day = f'Mon {monday.day} {monday.strftime("%b")} {monday.year}'
+    assert f'aria-label="－ 4 not bookable, Desks, {day}, 09:00"' in page
