@@ -328,3 +328,26 @@ def test_a_free_desk_cells_mark_stands_apart_from_its_count(new_page: Callable[.
     }""")
     assert gap >= 3, gap
     screenshot(page, "desk-grid-1280")
+
+
+def test_page_down_into_seven_days_with_nothing_free_lands_on_the_days_heading_on_a_phone(
+        new_page: Callable[..., Page], create_space):
+    """bk16 3: the day view of seven days without a free time has no link to come back to; the
+    focus lands on the heading of the same weekday (never the body) and PageUp still goes back."""
+    today = datetime.now(TOKYO).date()
+    open_day = today + timedelta(days=2)
+    create_space(slug="studio", name_ja="スタジオ", max_days_ahead=5,  # the next seven days: all beyond it
+                 hours={open_day.weekday(): ((dt_time(9), dt_time(12)),)})
+    page = new_page(viewport={"width": 390, "height": 844})
+    page.goto("/spaces/studio")
+    keys = Keys(page)
+    while not keys.focused_start():
+        keys.press("Tab")
+        assert keys.count < 40, "Tab never reached the day view"
+    with page.expect_navigation():
+        keys.press("PageDown")
+    expect(page.locator("nav.weeks")).to_be_visible()
+    assert page.evaluate("document.activeElement.id") == f"day-{(open_day + timedelta(days=7)).isoformat()}"
+    with page.expect_navigation():
+        keys.press("PageUp")
+    assert keys.focused_start().startswith(open_day.isoformat())
