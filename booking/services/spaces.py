@@ -593,9 +593,11 @@ _WEEK_ROWS: CompoundSelect[Any, Any, Any, Any] = union_all(
     _WEEK_VERSION, _WEEK_CLOSURES, _WEEK_OWN, _WEEK_EVENTS).order_by(text("1, 2, 3, 4"))
 
 
-def week_of(space: Space, monday: date, viewer_id: int | None, now: datetime, locale: str,
+def week_of(space: Space, first_day: date, viewer_id: int | None, now: datetime, locale: str,
             policy: Policy | None = None) -> KeptWeek:
-    """The week grid of a space as one viewer sees it, with a key of all it shows.
+    """The week grid of a space as one viewer sees it, with a key of all it shows: the seven
+    local days from `first_day`, any day (the space page starts on its first free day or the day
+    asked for, `domain.grid.neighbour_weeks`), read and keyed by that day.
 
     The clock-free part (`domain.grid.week_facts`, the calendar and unit rules of every
     cell) is kept per worker for the same policy, week, held units, closures, closed
@@ -611,8 +613,8 @@ def week_of(space: Space, monday: date, viewer_id: int | None, now: datetime, lo
     keys are equal grids. `policy`: `policy_of(space)` when the caller has it.
     """
     policy = policy or policy_of(space)
-    start_dt = datetime.combine(monday, time(0), policy.zone)
-    end_dt = datetime.combine(monday + timedelta(days=7), time(0), policy.zone)
+    start_dt = datetime.combine(first_day, time(0), policy.zone)
+    end_dt = datetime.combine(first_day + timedelta(days=7), time(0), policy.zone)
     session = db.session()
     margin = longest_hold(space)
     rows = session.connection().execute(_WEEK_ROWS, {
@@ -622,21 +624,21 @@ def week_of(space: Space, monday: date, viewer_id: int | None, now: datetime, lo
     read = tuple(tuple(row) for row in rows if row[0] != "e")
     has_events = any(row[0] == "e" and int(row[3]) > 0 for row in rows)
     # The days closures_between reads holidays for: up to the local date of the week's end.
-    holidays = tuple(holidays_between(space, monday, end_dt.astimezone(policy.zone).date(), locale).items())
+    holidays = tuple(holidays_between(space, first_day, end_dt.astimezone(policy.zone).date(), locale).items())
     # The space's id: its counter stands for its holds alone.
-    key = (space.id, policy.key, monday, read, holidays)
+    key = (space.id, policy.key, first_day, read, holidays)
     facts = week_facts_cache.get(key)
     if facts is None:
         held = session.connection().execute(_WEEK_HOLDS, {
             "space_id": space.id, "hold_start": start_dt - margin, "hold_end": end_dt + margin,
             "hold_low": start_dt - 2 * margin}).all()
-        facts = _week_facts_of(session, policy, monday, read + tuple(tuple(row) for row in held), holidays)
+        facts = _week_facts_of(session, policy, first_day, read + tuple(tuple(row) for row in held), holidays)
         week_facts_cache.put(key, facts)
     bounds = window_bounds(facts, policy, now)
     return KeptWeek(facts, bounds, (key, bounds), has_events)
 
 
-def _week_facts_of(session: Session, policy: Policy, monday: date, read: Sequence[tuple[Any, ...]],
+def _week_facts_of(session: Session, policy: Policy, first_day: date, read: Sequence[tuple[Any, ...]],
                    holidays: tuple[tuple[date, str], ...]) -> WeekFacts:
     """`domain.grid.week_facts` of the rows `week_of` read, instants converted as the UTCDateTime columns do."""
     dialect = session.get_bind().dialect
@@ -646,12 +648,12 @@ def _week_facts_of(session: Session, policy: Policy, monday: date, read: Sequenc
     closures = [ClosedRange(convert(start), convert(end), reason) for kind, start, end, reason in read if kind == "c"]
     closures += holiday_closures(dict(holidays), policy)
     own = [(convert(start), convert(end)) for kind, start, end, _none in read if kind == "o"]
-    return week_facts(policy, monday, holds, closures, own)
+    return week_facts(policy, first_day, holds, closures, own)
 
 
-def week_view(space: Space, monday: date, viewer_id: int | None, now: datetime, locale: str) -> WeekGrid:
+def week_view(space: Space, first_day: date, viewer_id: int | None, now: datetime, locale: str) -> WeekGrid:
     """The week grid of a space as one viewer sees it (`week_of`)."""
-    return week_of(space, monday, viewer_id, now, locale).grid
+    return week_of(space, first_day, viewer_id, now, locale).grid
 
 
 def free_starts(
