@@ -117,8 +117,21 @@ def worded(validator: Any) -> Any:
     return validator
 
 
+def typed_text(value: Any) -> Any:
+    """What a person typed into a date, time, number, code or e-mail field, read as ASCII where a
+    Japanese IME wrote it full-width (２０２６－１２－１４, １０：００, ａ＠ｅｘａｍｐｌｅ．ｊｐ): NFKC.
+    Free text (titles, names, notes) is never passed through this: it is stored as typed."""
+    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
+
+
 class OneValue:
-    """Mixin: a field posted more than once was not sent by our form: 400. Messages are worded (`worded`)."""
+    """Mixin: a field posted more than once was not sent by our form: 400. Messages are worded (`worded`).
+
+    A field whose `is_typed_data` is true (dates, times, numbers, e-mail addresses, codes, hours)
+    reads full-width input as ASCII (`typed_text`), in this one place for every form.
+    """
+
+    is_typed_data = False
 
     @property
     def validators(self) -> list[Any]:
@@ -135,6 +148,8 @@ class OneValue:
             # A filter form read from the query (reports, a series' cancel scope): a person may
             # edit the address, so the first value counts, as everywhere in the query (views.params).
             valuelist = valuelist[:1]
+        if self.is_typed_data:
+            valuelist = [typed_text(v[:1000] if isinstance(v, str) else v) for v in valuelist]
         super().process_formdata(valuelist)  # type: ignore[misc]
         # The request held a NUL in this field, dropped before (booking.views.params): the rest
         # is kept in the field, and the field says what happened.
@@ -156,12 +171,17 @@ def _strip(value: Any) -> Any:
 
 
 class LineField(OneValue, StringField):
-    """One line of text, surrounding spaces stripped, at most `max_length` characters."""
+    """One line of text, surrounding spaces stripped, at most `max_length` characters.
+
+    `typed=True` for a line that holds data rather than words (a code, desk numbers, hours, a
+    country code): full-width input is read as ASCII (`typed_text`); other lines keep what was typed.
+    """
 
     def __init__(self, label: Any = None, validators: list[Any] | None = None, *, max_length: int,
-                 filters: tuple[Any, ...] | list[Any] = (), **kwargs: Any) -> None:
+                 filters: tuple[Any, ...] | list[Any] = (), typed: bool = False, **kwargs: Any) -> None:
         super().__init__(label, [*(validators or []), Length(max=max_length)],
                          filters=[_strip, *filters], **kwargs)
+        self.is_typed_data = typed
 
     def pre_validate(self, form: Any) -> None:
         if self.data and not is_single_line(self.data):
@@ -169,7 +189,9 @@ class LineField(OneValue, StringField):
 
 
 class EmailLineField(OneValue, EmailField):
-    """An e-mail address: one line, stripped, at most 254 characters (RFC 5321)."""
+    """An e-mail address: one line, stripped, at most 254 characters (RFC 5321); full-width read as ASCII."""
+
+    is_typed_data = True
 
     def __init__(self, label: Any = None, validators: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(label, [*(validators or []), Length(max=254)], filters=[_strip], **kwargs)
@@ -199,12 +221,14 @@ class TextField(OneValue, TextAreaField):
 class DayField(OneValue, DateField):
     """A date (YYYY-MM-DD) within FIRST_DAY..LAST_DAY; outside it is a field error.
 
-    Full-width digits and hyphens from a Japanese IME are read as ASCII (NFKC), as in an address
-    (booking.domain.bounds.typed_day).
+    Full-width digits and hyphens from a Japanese IME are read as ASCII (NFKC, `typed_text`), as in
+    an address (booking.domain.bounds.typed_day).
     """
 
+    is_typed_data = True
+
     def process_formdata(self, valuelist: list[Any]) -> None:
-        valuelist = [unicodedata.normalize("NFKC", v[:40]) if isinstance(v, str) else v for v in valuelist]
+        valuelist = [typed_text(v[:40]) if isinstance(v, str) else v for v in valuelist]
         try:
             super().process_formdata(valuelist)
         except ValueError:
@@ -219,7 +243,9 @@ class DayField(OneValue, DateField):
 
 
 class ClockField(OneValue, TimeField):
-    """A time of day (HH:MM)."""
+    """A time of day (HH:MM); full-width １０：００ read as 10:00."""
+
+    is_typed_data = True
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         try:
@@ -229,7 +255,10 @@ class ClockField(OneValue, TimeField):
 
 
 class NumberField(OneValue, IntegerField):
-    """A whole number from `low` to `high` (NumberRange, with `message` if given); else a field error."""
+    """A whole number from `low` to `high` (NumberRange, with `message` if given); else a field error.
+    Full-width digits (１２) are read as ASCII."""
+
+    is_typed_data = True
 
     def __init__(self, label: Any = None, validators: list[Any] | None = None, *, low: int, high: int,
                  message: Any = None, **kwargs: Any) -> None:

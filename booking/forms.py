@@ -91,14 +91,14 @@ class ResetPasswordForm(FlaskForm):
 
 
 class OneTimeCodeForm(FlaskForm):
-    code = LineField(_l("Code"), validators=[DataRequired()], max_length=40)
+    code = LineField(_l("Code"), validators=[DataRequired()], max_length=40, typed=True)
 
 
 class ReplaceAuthenticatorForm(OneTimeCodeForm):
     """Replacing an authenticator: the new app's code, and proof of the old one and of the password."""
 
     current_code = LineField(_l("Code from the app you use now (or a recovery code)"),
-                             validators=[DataRequired()], max_length=40)
+                             validators=[DataRequired()], max_length=40, typed=True)
     password = SecretField(_l("Password"), validators=[DataRequired()])
 
 
@@ -273,7 +273,7 @@ class EditBookingForm(BookingForm):
     says_not_booked = False
 
     units = LineField(_l("Desk numbers (optional, e.g. 3, 4; empty: any free desks)"),
-                      validators=[Optional()], max_length=200)
+                      validators=[Optional()], max_length=200, typed=True)
 
     def validate_units(self, field: LineField) -> None:
         try:
