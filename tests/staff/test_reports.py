@@ -269,7 +269,7 @@ def test_the_members_csv_has_a_bom_neutralises_formulas_counts_use_and_is_logged
     response = client.get("/staff/reports/members.csv?period=month&year=2026&month=6")
     assert response.status_code == 200 and response.data.startswith(b"\xef\xbb\xbf")
     rows = read_csv(response.data)
-    assert rows[0][:3] == ["会員番号", "氏名", "メールアドレス"]
+    assert rows[0][:3] == ["利用者番号", "氏名", "メールアドレス"]
     by_org = {row[3]: row for row in rows[1:]}
     assert set(by_org) == {"株式会社テスト", "NPO みらい", "'@SUM(1)"}  # members only: no staff account
     assert by_org["株式会社テスト"][8:] == ["3", "17.0"]  # 2 h studio, 7 h of the night to 1 July, 2 desks × 4 h
