@@ -68,10 +68,13 @@ NO_SUCH_DATE = _l("That date does not exist. Check the month and day.")
 NOT_A_TIME = _l("Enter a time as hours:minutes, e.g. 15:00.")
 NOT_A_CHOICE = _l("Choose one of the listed options.")
 NOT_AN_EMAIL = _l("Enter an e-mail address such as name@example.jp.")
-TOO_LONG = _l("“%(label)s” takes at most %(max)d characters; this has %(length)d.")
-TOO_SHORT = _l("“%(label)s” takes at least %(min)d characters; this has %(length)d.")
+# A field's own message never names the field: the label is above it, and the error summary
+# writes 「label：message」 (templates/_error_summary.html; break-it report 16, item 7).
+TOO_LONG = _l("At most %(max)d characters, please; this has %(length)d.")
+TOO_SHORT = _l("At least %(min)d characters, please; this has %(length)d.")
 OUT_OF_RANGE = _l("Enter a whole number from %(min)s to %(max)s.")
-NOT_FILLED_IN = _l("Fill in “%(label)s”.")
+NOT_FILLED_IN = _l("Fill in this field.")
+NOT_TICKED = _l("Tick this box to go on.")
 
 
 
@@ -80,7 +83,7 @@ def shown_day(day: date) -> str:
     return format_day(day, str(get_locale() or "ja"))
 
 class FilledIn:
-    """DataRequired/InputRequired without a message of its own: the product's message naming the field."""
+    """DataRequired/InputRequired without a message of its own: the product's one message for an empty field."""
 
     def __init__(self, inner: DataRequired | InputRequired) -> None:
         self.inner = inner
@@ -90,18 +93,18 @@ class FilledIn:
         try:
             self.inner(form, field)
         except StopValidation:
-            raise StopValidation(gettext(NOT_FILLED_IN, label=field.label.text)) from None
+            raise StopValidation(str(NOT_TICKED if field.type == "CheckField" else NOT_FILLED_IN)) from None
 
 
 class WithinLength(Length):
-    """Length with the product's message: the field's name, its limit and the length typed."""
+    """Length with the product's message: its limit and the length typed."""
 
     def __call__(self, form: Any, field: Any) -> None:
         length = len(field.data or "")
         if length >= self.min and (self.max == -1 or length <= self.max):
             return
         message = TOO_LONG if self.max != -1 and length > self.max else TOO_SHORT
-        raise ValidationError(gettext(message, label=field.label.text, min=self.min, max=self.max, length=length))
+        raise ValidationError(gettext(message, min=self.min, max=self.max, length=length))
 
 
 def worded(validator: Any) -> Any:

@@ -158,7 +158,7 @@ class BookingForm(OverrideChoices, FlaskForm):
     title = LineField(_l("Title"), validators=[DataRequired(message=_l("Enter a title."))], max_length=200)
     purpose = TextField(_l("Purpose"), validators=[Optional()], max_length=2000)
     attendees = NumberField(_l("Expected attendees"), default=1, validators=[Optional()], low=0, high=10000,
-                            message=_l("Expected attendees: a number of people from %(min)s to %(max)s."))
+                            message=_l("A number of people from %(min)s to %(max)s."))
     is_public = CheckField(_l("Show the title publicly (calendar and space page)"))
     override_notice = CheckField(_l("Override the minimum notice"))
     override_horizon = CheckField(_l("Override how far ahead bookings open"))
