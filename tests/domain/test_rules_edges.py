@@ -433,7 +433,8 @@ def test_a_request_explains_every_conflict_and_suggests_a_start_unless_told_othe
     assert [c.render() for c in check_request(request(at(10), at(11)), policy(), held, [], EARLY, suggest=False)] == [
         "2030-06-03 10:00–11:00 overlaps another booking (setup and teardown included)."]
     notice = check_request(request(at(10), at(11)), policy(min_notice_minutes=120), [], [], at(9))
-    assert [c.render() for c in notice] == ["Bookings close 2 h before their start: start at 2030-06-03 11:00 or later."]
+    assert [c.render() for c in notice] == [
+        "Bookings close 2 h before their start: start at 2030-06-03 11:00 or later."]
     bare = check_request(request(at(10), at(11)), policy(), held, closures, at(10, 30), detail=False)
     assert [(c.code, c.message, dict(c.params)) for c in bare] == [
         ("closed", "", {}), ("past", "", {}), ("overlap", "", {})]
