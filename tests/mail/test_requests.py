@@ -89,7 +89,7 @@ def test_every_enabled_staff_member_hears_of_a_waiting_request_in_their_language
     assert f"https://booking.example.jp/staff/bookings/{booking_id}" in body
     japanese = inbox.only_one_to(sato.email)
     assert japanese["Subject"] == "承認待ちの予約申請があります：Open data study group"
-    assert "申込者：Suzuki (Prefecture Lab)" in text_of(japanese)
+    assert "申請者：Suzuki (Prefecture Lab)" in text_of(japanese)
 
 
 def test_a_booking_without_approval_is_confirmed_by_mail_with_its_calendar_event(
