@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
-from booking.domain.values import YearMonth
+from booking.domain.values import Minutes, YearMonth, duration_text
 from booking.domain.wallclock import is_repeated_instant, utc_offset_label
 
 DAY_PATTERNS = {"ja": "y年M月d日(E)", "en": "EEE d MMM y"}
@@ -88,7 +88,22 @@ def localise(params: Mapping[str, object], locale: str) -> dict[str, object]:
     return {key: _localised(value, locale) for key, value in params.items()}
 
 
+def format_duration(minutes: int, locale: str) -> str:
+    """A length of time, the one way every page, form, refusal and mail writes it (both languages):
+    30分 / 1時間 / 1時間30分 / 1日2時間 (30 min / 1 h / 1 h 30 min / 1 day 2 h)."""
+    if _language(locale) != "ja":
+        return duration_text(minutes)
+    days, rest = divmod(int(minutes), 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days}日"] if days else []
+    parts += [f"{hours}時間"] if hours else []
+    parts += [f"{mins}分"] if mins or not parts else []
+    return "".join(parts)
+
+
 def _localised(value: object, locale: str) -> object:
+    if isinstance(value, Minutes):
+        return format_duration(value, locale)
     if isinstance(value, datetime):
         zone = value.tzinfo
         # The rules give local instants (ZoneInfo); anything else is shown in UTC, never guessed.

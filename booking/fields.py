@@ -68,10 +68,13 @@ NO_SUCH_DATE = _l("That date does not exist. Check the month and day.")
 NOT_A_TIME = _l("Enter a time as hours:minutes, e.g. 15:00.")
 NOT_A_CHOICE = _l("Choose one of the listed options.")
 NOT_AN_EMAIL = _l("Enter an e-mail address such as name@example.jp.")
-TOO_LONG = _l("“%(label)s” takes at most %(max)d characters; this has %(length)d.")
-TOO_SHORT = _l("“%(label)s” takes at least %(min)d characters; this has %(length)d.")
+# A field's own message never names the field: the label is above it, and the error summary
+# writes 「label：message」 (templates/_error_summary.html; break-it report 16, item 7).
+TOO_LONG = _l("At most %(max)d characters, please; this has %(length)d.")
+TOO_SHORT = _l("At least %(min)d characters, please; this has %(length)d.")
 OUT_OF_RANGE = _l("Enter a whole number from %(min)s to %(max)s.")
-NOT_FILLED_IN = _l("Fill in “%(label)s”.")
+NOT_FILLED_IN = _l("Fill in this field.")
+NOT_TICKED = _l("Tick this box to go on.")
 
 
 
@@ -80,7 +83,7 @@ def shown_day(day: date) -> str:
     return format_day(day, str(get_locale() or "ja"))
 
 class FilledIn:
-    """DataRequired/InputRequired without a message of its own: the product's message naming the field."""
+    """DataRequired/InputRequired without a message of its own: the product's one message for an empty field."""
 
     def __init__(self, inner: DataRequired | InputRequired) -> None:
         self.inner = inner
@@ -90,18 +93,18 @@ class FilledIn:
         try:
             self.inner(form, field)
         except StopValidation:
-            raise StopValidation(gettext(NOT_FILLED_IN, label=field.label.text)) from None
+            raise StopValidation(str(NOT_TICKED if field.type == "CheckField" else NOT_FILLED_IN)) from None
 
 
 class WithinLength(Length):
-    """Length with the product's message: the field's name, its limit and the length typed."""
+    """Length with the product's message: its limit and the length typed."""
 
     def __call__(self, form: Any, field: Any) -> None:
         length = len(field.data or "")
         if length >= self.min and (self.max == -1 or length <= self.max):
             return
         message = TOO_LONG if self.max != -1 and length > self.max else TOO_SHORT
-        raise ValidationError(gettext(message, label=field.label.text, min=self.min, max=self.max, length=length))
+        raise ValidationError(gettext(message, min=self.min, max=self.max, length=length))
 
 
 def worded(validator: Any) -> Any:
@@ -117,8 +120,21 @@ def worded(validator: Any) -> Any:
     return validator
 
 
+def typed_text(value: Any) -> Any:
+    """What a person typed into a date, time, number, code or e-mail field, read as ASCII where a
+    Japanese IME wrote it full-width (２０２６－１２－１４, １０：００, ａ＠ｅｘａｍｐｌｅ．ｊｐ): NFKC.
+    Free text (titles, names, notes) is never passed through this: it is stored as typed."""
+    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
+
+
 class OneValue:
-    """Mixin: a field posted more than once was not sent by our form: 400. Messages are worded (`worded`)."""
+    """Mixin: a field posted more than once was not sent by our form: 400. Messages are worded (`worded`).
+
+    A field whose `is_typed_data` is true (dates, times, numbers, e-mail addresses, codes, hours)
+    reads full-width input as ASCII (`typed_text`), in this one place for every form.
+    """
+
+    is_typed_data = False
 
     @property
     def validators(self) -> list[Any]:
@@ -135,6 +151,8 @@ class OneValue:
             # A filter form read from the query (reports, a series' cancel scope): a person may
             # edit the address, so the first value counts, as everywhere in the query (views.params).
             valuelist = valuelist[:1]
+        if self.is_typed_data:
+            valuelist = [typed_text(v[:1000] if isinstance(v, str) else v) for v in valuelist]
         super().process_formdata(valuelist)  # type: ignore[misc]
         # The request held a NUL in this field, dropped before (booking.views.params): the rest
         # is kept in the field, and the field says what happened.
@@ -156,12 +174,17 @@ def _strip(value: Any) -> Any:
 
 
 class LineField(OneValue, StringField):
-    """One line of text, surrounding spaces stripped, at most `max_length` characters."""
+    """One line of text, surrounding spaces stripped, at most `max_length` characters.
+
+    `typed=True` for a line that holds data rather than words (a code, desk numbers, hours, a
+    country code): full-width input is read as ASCII (`typed_text`); other lines keep what was typed.
+    """
 
     def __init__(self, label: Any = None, validators: list[Any] | None = None, *, max_length: int,
-                 filters: tuple[Any, ...] | list[Any] = (), **kwargs: Any) -> None:
+                 filters: tuple[Any, ...] | list[Any] = (), typed: bool = False, **kwargs: Any) -> None:
         super().__init__(label, [*(validators or []), Length(max=max_length)],
                          filters=[_strip, *filters], **kwargs)
+        self.is_typed_data = typed
 
     def pre_validate(self, form: Any) -> None:
         if self.data and not is_single_line(self.data):
@@ -169,7 +192,9 @@ class LineField(OneValue, StringField):
 
 
 class EmailLineField(OneValue, EmailField):
-    """An e-mail address: one line, stripped, at most 254 characters (RFC 5321)."""
+    """An e-mail address: one line, stripped, at most 254 characters (RFC 5321); full-width read as ASCII."""
+
+    is_typed_data = True
 
     def __init__(self, label: Any = None, validators: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(label, [*(validators or []), Length(max=254)], filters=[_strip], **kwargs)
@@ -199,12 +224,14 @@ class TextField(OneValue, TextAreaField):
 class DayField(OneValue, DateField):
     """A date (YYYY-MM-DD) within FIRST_DAY..LAST_DAY; outside it is a field error.
 
-    Full-width digits and hyphens from a Japanese IME are read as ASCII (NFKC), as in an address
-    (booking.domain.bounds.typed_day).
+    Full-width digits and hyphens from a Japanese IME are read as ASCII (NFKC, `typed_text`), as in
+    an address (booking.domain.bounds.typed_day).
     """
 
+    is_typed_data = True
+
     def process_formdata(self, valuelist: list[Any]) -> None:
-        valuelist = [unicodedata.normalize("NFKC", v[:40]) if isinstance(v, str) else v for v in valuelist]
+        valuelist = [typed_text(v[:40]) if isinstance(v, str) else v for v in valuelist]
         try:
             super().process_formdata(valuelist)
         except ValueError:
@@ -219,7 +246,9 @@ class DayField(OneValue, DateField):
 
 
 class ClockField(OneValue, TimeField):
-    """A time of day (HH:MM)."""
+    """A time of day (HH:MM); full-width １０：００ read as 10:00."""
+
+    is_typed_data = True
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         try:
@@ -229,7 +258,10 @@ class ClockField(OneValue, TimeField):
 
 
 class NumberField(OneValue, IntegerField):
-    """A whole number from `low` to `high` (NumberRange, with `message` if given); else a field error."""
+    """A whole number from `low` to `high` (NumberRange, with `message` if given); else a field error.
+    Full-width digits (１２) are read as ASCII."""
+
+    is_typed_data = True
 
     def __init__(self, label: Any = None, validators: list[Any] | None = None, *, low: int, high: int,
                  message: Any = None, **kwargs: Any) -> None:

@@ -93,14 +93,14 @@ class ResetPasswordForm(FlaskForm):
 
 
 class OneTimeCodeForm(FlaskForm):
-    code = LineField(_l("Code"), validators=[DataRequired()], max_length=40)
+    code = LineField(_l("Code"), validators=[DataRequired()], max_length=40, typed=True)
 
 
 class ReplaceAuthenticatorForm(OneTimeCodeForm):
     """Replacing an authenticator: the new app's code, and proof of the old one and of the password."""
 
     current_code = LineField(_l("Code from the app you use now (or a recovery code)"),
-                             validators=[DataRequired()], max_length=40)
+                             validators=[DataRequired()], max_length=40, typed=True)
     password = SecretField(_l("Password"), validators=[DataRequired()])
 
 
@@ -215,7 +215,7 @@ class BookingForm(OverrideChoices, FlaskForm):
     title = LineField(_l("Title"), validators=[DataRequired(message=_l("Enter a title."))], max_length=200)
     purpose = TextField(_l("Purpose"), validators=[Optional()], max_length=2000)
     attendees = NumberField(_l("Expected attendees"), default=1, validators=[Optional()], low=0, high=10000,
-                            message=_l("Expected attendees: a number of people from %(min)s to %(max)s."))
+                            message=_l("A number of people from %(min)s to %(max)s."))
     is_public = CheckField(_l("Show the title publicly (calendar and space page)"))
     override_notice = CheckField(_l("Override the minimum notice"))
     override_horizon = CheckField(_l("Override how far ahead bookings open"))
@@ -330,7 +330,7 @@ class EditBookingForm(BookingForm):
     says_not_booked = False
 
     units = LineField(_l("Desk numbers (optional, e.g. 3, 4; empty: any free desks)"),
-                      validators=[Optional()], max_length=200)
+                      validators=[Optional()], max_length=200, typed=True)
 
     def validate_units(self, field: LineField) -> None:
         try:

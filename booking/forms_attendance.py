@@ -10,7 +10,7 @@ from booking.fields import CheckField, ChoiceField, LineField, TextField
 
 
 class CodeForm(FlaskForm):
-    code = LineField(_l("Check-in code"), [DataRequired()], max_length=200)
+    code = LineField(_l("Check-in code"), [DataRequired()], max_length=200, typed=True)
 
 
 class TapForm(FlaskForm):

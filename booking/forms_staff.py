@@ -60,7 +60,7 @@ class SpaceForm(ServiceErrorsMixin, FlaskForm):
     description_en = TextField(_l("Description (English)"), max_length=5000)
     kind = ChoiceField(_l("Kind"), choices=list(KIND_LABELS.items()), default="exclusive")
     unit_count = _number(_l("Units (desks or seats; 1 for a whole room)"), 1, 1000, default=1)
-    timezone = LineField(_l("Time zone"), default="Asia/Tokyo", validators=[DataRequired()], max_length=64)
+    timezone = LineField(_l("Time zone"), default="Asia/Tokyo", validators=[DataRequired()], max_length=64, typed=True)
     slot_minutes = _number(_l("Slot length (minutes)"), 1, 1440, default=30)
     min_minutes = _number(_l("Shortest booking (minutes)"), 1, 10080, default=30)
     max_minutes = _number(_l("Longest booking (minutes)"), 1, 10080, default=480)
@@ -82,7 +82,7 @@ class SpaceForm(ServiceErrorsMixin, FlaskForm):
     close_on_holidays = CheckField(_l("Closed on national holidays"), default=True)
     holiday_country = LineField(_l("Holiday calendar (country code)"), default="JP",
                                 filters=[lambda v: v.upper() if isinstance(v, str) else v],
-                                validators=[DataRequired(), Length(min=2)], max_length=2)
+                                validators=[DataRequired(), Length(min=2)], max_length=2, typed=True)
 
     def space_input(self) -> SpaceInput:
         values = {name: self[name].data for name in SpaceInput.__dataclass_fields__}
@@ -94,13 +94,13 @@ class SpaceForm(ServiceErrorsMixin, FlaskForm):
 class HoursForm(ServiceErrorsMixin, FlaskForm):
     """One line per weekday: "09:00-12:00, 13:00-18:00"; empty for a closed day."""
 
-    day_0 = LineField(WEEKDAYS[0], max_length=300)
-    day_1 = LineField(WEEKDAYS[1], max_length=300)
-    day_2 = LineField(WEEKDAYS[2], max_length=300)
-    day_3 = LineField(WEEKDAYS[3], max_length=300)
-    day_4 = LineField(WEEKDAYS[4], max_length=300)
-    day_5 = LineField(WEEKDAYS[5], max_length=300)
-    day_6 = LineField(WEEKDAYS[6], max_length=300)
+    day_0 = LineField(WEEKDAYS[0], max_length=300, typed=True)
+    day_1 = LineField(WEEKDAYS[1], max_length=300, typed=True)
+    day_2 = LineField(WEEKDAYS[2], max_length=300, typed=True)
+    day_3 = LineField(WEEKDAYS[3], max_length=300, typed=True)
+    day_4 = LineField(WEEKDAYS[4], max_length=300, typed=True)
+    day_5 = LineField(WEEKDAYS[5], max_length=300, typed=True)
+    day_6 = LineField(WEEKDAYS[6], max_length=300, typed=True)
 
     def days(self) -> list[Any]:
         return [self[f"day_{n}"] for n in range(7)]

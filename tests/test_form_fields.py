@@ -70,3 +70,53 @@ def test_a_day_that_does_not_exist_is_told_apart_from_a_wrong_format(app, raw, m
         form = DayForm(MultiDict({"day": raw}))
         assert not form.validate()
         assert form.day.errors == [str(getattr(fields, message))]
+
+
+# Issue 16 (break-it report, item 10): a Japanese IME types full-width. Dates were read, but times,
+# hours, e-mail addresses and numbers were refused. Every typed-data field reads them (fields.typed_text).
+FULL_WIDTH = [
+    ("booking.forms", "RegisterForm", "email", "ａ＠ｅｘａｍｐｌｅ．ｊｐ", "a@example.jp"),
+    ("booking.forms", "LoginForm", "email", "ａ＠ｅｘａｍｐｌｅ．ｊｐ", "a@example.jp"),
+    ("booking.forms", "ForgotPasswordForm", "email", "ａ＠ｅｘａｍｐｌｅ．ｊｐ", "a@example.jp"),
+    ("booking.forms_events", "RegistrationForm", "email", "ａ＠ｅｘａｍｐｌｅ．ｊｐ", "a@example.jp"),
+    ("booking.forms", "BookingForm", "start_time", "１０：００", "10:00"),
+    ("booking.forms", "BookingForm", "day", "２０２６－１２－１４", "2026-12-14"),
+    ("booking.forms", "BookingForm", "attendees", "１２", "12"),
+    ("booking.forms_staff", "ClosureForm", "start_time", "１０：００", "10:00"),
+    ("booking.forms_staff", "HoursForm", "day_0", "１０：００－１２：００", "10:00-12:00"),
+    ("booking.forms", "OneTimeCodeForm", "code", "１２３４５６", "123456"),
+]
+
+
+@pytest.mark.parametrize(("module", "form_name", "name", "typed", "read"), FULL_WIDTH,
+                         ids=[f"{f}.{n}" for _, f, n, _, _ in FULL_WIDTH])
+def test_full_width_input_is_read_as_ascii_in_every_typed_field(app, module, form_name, name, typed, read):
+    import importlib
+
+    form_class = getattr(importlib.import_module(module), form_name)
+    with app.test_request_context("/", method="POST"):
+        form = form_class(formdata=MultiDict({name: typed}), meta={"csrf": False},
+                          **({"spaces": [(1, "Studio")]} if form_name == "ClosureForm" else {}))
+        field = form[name]
+        assert field.process_errors == []
+        shown = field.data.strftime("%H:%M") if hasattr(field.data, "hour") else (
+            field.data.isoformat() if hasattr(field.data, "isoformat") else str(field.data))
+        assert shown == read
+
+
+@pytest.mark.parametrize("form_class", FORMS, ids=lambda cls: cls.__qualname__)
+def test_every_date_time_number_and_e_mail_field_reads_full_width(form_class):
+    kinds = (fields.DayField, fields.ClockField, fields.NumberField, fields.EmailLineField)
+    unread = [name for name in dir(form_class)
+              if isinstance(unbound := getattr(form_class, name, None), UnboundField)
+              and issubclass(unbound.field_class, kinds) and not unbound.field_class.is_typed_data]
+    assert unread == []
+
+
+def test_free_text_keeps_what_was_typed(app):
+    class Titled(Form):
+        title = fields.LineField("Title", max_length=50)
+
+    with app.test_request_context():
+        form = Titled(MultiDict({"title": "ＡＢＣ　１２３"}))
+        assert form.title.data == "ＡＢＣ　１２３"

@@ -62,11 +62,14 @@ def test_no_forbidden_variant_in_the_catalogue_or_the_templates(term):
     assert found == [], f"use {term['ja']!r} / {term['en']!r} for: {term['concept']}"
 
 
+_PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
+
+
 @pytest.mark.parametrize("term", GLOSSARY, ids=lambda t: t["en"])
 def test_a_message_naming_a_concept_uses_its_japanese_term(term):
     accepted = [term["ja"], *term.get("ja_also", [])]
     found = [(msgid, text) for msgid, text in MESSAGES
-             if _word(term["en"]).search(msgid) and not any(a in text for a in accepted)]
+             if _word(term["en"]).search(_PLACEHOLDER.sub("", msgid)) and not any(a in text for a in accepted)]
     assert found == []
 
 
@@ -80,6 +83,15 @@ def test_the_glossary_catches_what_it_forbids():
     rejection = next(t for t in GLOSSARY if t["en"] == "reject")
     assert any(bad in "この予約は不承認です" for bad in rejection["forbidden_ja"])
     assert _word("reject").search("Reject the change") and not _word("reject").search("projector")
+    member = next(t for t in GLOSSARY if t["en"] == "member")
+    assert any(bad in "このメンバーの今後の予約" for bad in member["forbidden_ja"])
+    assert any(bad in "会員のメールアドレス" for bad in member["forbidden_ja"])
+    notice = next(t for t in GLOSSARY if t["en"] == "minimum notice")
+    assert all(bad in notice["forbidden_ja"] for bad in ("受付締切", "申込期限"))
+    hours = next(t for t in GLOSSARY if t["en"] == "opening hours")
+    assert all(bad in hours["forbidden_ja"] for bad in ("利用可能時間", "営業時間"))
+    required = next(t for t in GLOSSARY if t["en"] == "fill in")
+    assert any(bad in "「氏名」をご入力ください。" for bad in required["forbidden_ja"])
     cancel = next(t for t in GLOSSARY if t["en"] == "cancel")
     assert "キャンセル" not in _plain("キャンセル待ち", cancel) and "キャンセル" in _plain("キャンセルしました", cancel)
 
@@ -183,3 +195,41 @@ def test_no_form_shows_a_generic_library_message(app, form_class, locale):
     leaked = sorted(e for e in shown if e in LIBRARY or any(e.startswith(m.split("%")[0]) and "%" in m
                                                             and len(m.split("%")[0]) > 8 for m in LIBRARY))
     assert leaked == [], "word these in booking/fields.py (the product's own messages)"
+
+
+def _names(message: str, label: str) -> bool:
+    """The message starts with the label, or quotes it (“Title” takes…, 「件名」を…)."""
+    return message.startswith(label) or f"“{label}”" in message or f"「{label}」" in message
+
+
+def _label_repeats(app, form_class, locale):
+    """(field label, message) where a field's message names the field's own label."""
+    found = set()
+    for data in _bad_posts(form_class):
+        with app.test_request_context("/", method="POST"):
+            from flask_babel import force_locale
+
+            with force_locale(locale):
+                form = form_class(formdata=data, meta={"csrf": False},
+                                  **REQUIRED_ARGUMENTS.get(form_class.__name__, {}))
+                form.validate()
+                for name, errors in form.errors.items():
+                    if not name or name not in form or not isinstance(errors, list):
+                        continue
+                    label = str(form[name].label.text).strip().casefold()
+                    found |= {(label, str(e)) for e in errors if label and _names(str(e).casefold(), label)}
+    return sorted(found)
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+@pytest.mark.parametrize("form_class", form_classes(), ids=lambda cls: cls.__qualname__)
+def test_no_field_message_repeats_the_label_the_error_summary_puts_before_it(app, form_class, locale):
+    """Break-it report 16, item 7: "Expected attendees: Expected attendees: a number of people…".
+    templates/_error_summary.html writes 「label：message」, so a message never names its own field."""
+    assert _label_repeats(app, form_class, locale) == []
+
+
+def test_the_label_rule_catches_the_reported_repeat():
+    assert _names("expected attendees: a number of people from 0 to 10000.", "expected attendees")
+    assert _names("「氏名」を入力してください。", "氏名")
+    assert not _names("enter a date as year-month-day, e.g. 2026-12-02.", "date")

@@ -21,6 +21,7 @@ from booking.domain.values import (
     Conflict,
     Hold,
     MessageValue,
+    Minutes,
     Policy,
     Request,
     Usage,
@@ -126,8 +127,8 @@ def check_duration(request: Request, policy: Policy, detail: bool = True) -> lis
     return [
         Conflict(
             "duration",
-            N_("A booking here lasts %(min)s to %(max)s minutes; this one lasts %(length)s minutes."),
-            {"min": policy.min_minutes, "max": policy.max_minutes, "length": minutes},
+            N_("A booking here lasts from %(min)s to %(max)s; this one lasts %(length)s."),
+            {"min": Minutes(policy.min_minutes), "max": Minutes(policy.max_minutes), "length": Minutes(minutes)},
         )
     ]
 
@@ -302,9 +303,9 @@ def check_notice(request: Request, policy: Policy, now: datetime, detail: bool =
     return [
         Conflict(
             "notice",
-            N_("Bookings need %(minutes)s minutes of notice: start at %(earliest)s or later."),
+            N_("Bookings close %(notice)s before their start: start at %(earliest)s or later."),
             {
-                "minutes": policy.min_notice_minutes,
+                "notice": Minutes(policy.min_notice_minutes),
                 "earliest": local_instant(grid_ceil(earliest, policy), policy),
             },
         )

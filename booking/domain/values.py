@@ -29,7 +29,22 @@ class YearMonth:
     month: int
 
 
+class Minutes(int):
+    """A length of time in a message, in whole minutes. Every page, form, refusal and mail writes
+    it the same way (booking.dates.format_duration: 1時間30分 / 1 h 30 min), never as a bare number."""
+
+
 MessageValue = str | int | date | YearMonth
+
+
+def duration_text(minutes: int) -> str:
+    """A length in English for logs and untranslated text (Conflict.render): 30 min, 1 h 30 min, 2 days."""
+    days, rest = divmod(int(minutes), 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days} day" + ("s" if days != 1 else "")] if days else []
+    parts += [f"{hours} h"] if hours else []
+    parts += [f"{mins} min"] if mins or not parts else []
+    return " ".join(parts)
 
 
 def plain_value(value: MessageValue) -> str | int:
@@ -40,6 +55,8 @@ def plain_value(value: MessageValue) -> str | int:
         return value.isoformat()
     if isinstance(value, YearMonth):
         return f"{value.year:04d}-{value.month:02d}"
+    if isinstance(value, Minutes):
+        return duration_text(value)
     return value
 
 

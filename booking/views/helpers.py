@@ -11,12 +11,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g, render_template, request, url_for
-from flask_babel import get_locale, get_translations, gettext, lazy_gettext, ngettext
+from flask_babel import get_locale, get_translations, gettext, lazy_gettext
 from jinja2.ext import Extension
 from markupsafe import Markup, escape
 
 from booking.caches import BoundedCache, app_cache
-from booking.dates import format_day, format_month, format_span, format_when, localise
+from booking.dates import format_day, format_duration, format_month, format_span, format_when, localise
 from booking.domain.passwords import MIN_LENGTH
 from booking.domain.values import N_, Conflict, YearMonth
 from booking.domain.wallclock import utc_offset_label
@@ -169,17 +169,9 @@ def password_hint() -> str:
 
 
 def minutes_text(minutes: int) -> str:
-    """A length in plain words: 30分 / 1時間30分 / 2日 (30 min / 1 h 30 min / 2 days)."""
-    days, rest = divmod(int(minutes), 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = []
-    if days:
-        parts.append(ngettext("%(num)d day", "%(num)d days", days))
-    if hours:
-        parts.append(gettext("%(hours)d h", hours=hours))
-    if mins or not parts:
-        parts.append(gettext("%(minutes)d min", minutes=mins))
-    return ("" if locale_code() == "ja" else " ").join(parts)
+    """A length in plain words: 30分 / 1時間30分 / 2日 (30 min / 1 h 30 min / 2 days), as every
+    refusal and mail writes it (booking.dates.format_duration)."""
+    return format_duration(minutes, locale_code())
 
 
 def aside(text: Any) -> Markup:

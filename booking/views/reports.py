@@ -125,12 +125,15 @@ def event_trend_chart(report: reports.Report) -> list[tuple[str, float, str]]:
 def index() -> tuple[str, int]:
     """Usage figures of the chosen spaces, period and organisation kind.
 
-    A wrong filter (a month 13, a year outside 2000–2100, a range without an end…) is a 400
-    with the message next to its field and no figures: figures of some other period would
-    look like an answer.
+    A wrong filter (a month 13, a year outside 2000–2100, a range without an end…) is the page
+    (200, as every page with a form to correct) with its error summary below the heading, the
+    message next to its field and no figures: figures of some other period would look like an
+    answer.
     """
-    body, refused = report_body(utcnow())
-    return render_template("staff/reports.html", body=body, form=refused), 400 if refused else 200
+    body, _refused = report_body(utcnow())
+    # The error summary is part of the body, below the heading (not above the staff menu, where
+    # base.html draws a `form`'s summary).
+    return render_template("staff/reports.html", body=body), 200
 
 
 # Rendered page contents per app and worker, in characters (a month's page of a few spaces is about
@@ -156,7 +159,7 @@ def report_body(now: datetime) -> tuple[Markup, ReportForm | None]:
     it, so a kept page is never stale, and nothing expires by the clock. It shows nothing of the
     viewer. A page is kept only if the data version read after rendering is the one read before.
     Building the form and rendering its fields was most of the page (profile line
-    'templates/_forms.html:12(macro)'). A wrong filter's page (400) is rendered every time.
+    'templates/_forms.html:12(macro)'). A wrong filter's page is rendered every time.
     """
     version, today, locale = reports.data_version(now), local_today(now), locale_code()
     key = (locale, request.script_root, request.query_string, today, version)

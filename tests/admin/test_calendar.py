@@ -200,3 +200,23 @@ def test_the_day_list_of_an_unknown_space_shows_every_space_and_says_so(staff_cl
     response = staff_client.get(f"/staff/calendar?day={LOCAL.isoformat()}&space=nowhere")
     assert response.status_code == 200
     assert "アドレス名「nowhere」のスペースはないため" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("locale", "day_heading", "week_heading"), [
+    ("ja", "{day}のカレンダー", "{day}の週のカレンダー"),
+    ("en", "Calendar for {day}", "Calendar for the week of {day}"),
+])
+def test_the_day_and_the_week_headings_follow_one_pattern(staff_client, floor, locale, day_heading, week_heading):
+    """Break-it report 16, item 8: 「…のカレンダー」 for the day, 「カレンダー：… の週」 for the week."""
+    from booking.dates import format_day
+
+    monday = LOCAL - timedelta(days=LOCAL.weekday())
+    staff_client.submit("/language", {"locale": locale})
+    day_page = staff_client.get(f"/staff/calendar?day={LOCAL.isoformat()}")
+    week_page = staff_client.get(f"/staff/calendar?week={monday.isoformat()}&view=week")
+
+    def heading(page):
+        return re.sub(r"<[^>]+>", "", page.get_data(as_text=True).split("<h1>")[1].split("</h1>")[0]).strip()
+
+    assert heading(day_page) == day_heading.format(day=format_day(LOCAL, locale))
+    assert heading(week_page) == week_heading.format(day=format_day(monday, locale))

@@ -37,7 +37,7 @@ def codes(conflicts):
 def test_a_booking_starting_exactly_now_needs_the_minimum_notice():
     conflicts = check_time_window(request(at(10), at(11)), policy(min_notice_minutes=60), now=at(10))
     assert codes(conflicts) == ["notice"]
-    assert conflicts[0].render() == "Bookings need 60 minutes of notice: start at 2030-06-03 11:00 or later."
+    assert conflicts[0].render() == "Bookings close 1 h before their start: start at 2030-06-03 11:00 or later."
 
 
 def test_the_notice_message_rounds_the_earliest_start_up_to_the_grid():
@@ -107,7 +107,7 @@ def test_the_earliest_start_after_the_spring_switch_is_the_first_grid_line_the_w
     assert grid_ceil(now + timedelta(hours=1), berlin_45) == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
     start = datetime.combine(SPRING_SUNDAY, time(1, 30), BERLIN)
     conflicts = check_time_window(Request(start, start + timedelta(minutes=90)), berlin_45, now)
-    assert conflicts[0].render() == "Bookings need 60 minutes of notice: start at 2026-03-29 03:00 or later."
+    assert conflicts[0].render() == "Bookings close 1 h before their start: start at 2026-03-29 03:00 or later."
 
 
 def test_grid_ceil_across_the_autumn_switch_finds_the_first_grid_line_of_the_repeated_hour():
@@ -411,7 +411,7 @@ def test_each_time_rule_explains_itself_by_default_and_gives_bare_codes_when_ask
     assert [c.render() for c in check_past(late, notice, at(10, 30))] == [
         "2030-06-03 10:00 has already passed; choose a later time."]
     assert [c.render() for c in check_notice(late, notice, at(9))] == [
-        "Bookings need 120 minutes of notice: start at 2030-06-03 11:00 or later."]
+        "Bookings close 2 h before their start: start at 2030-06-03 11:00 or later."]
     assert [c.render() for c in check_horizon(request(at(10, day=43), at(11, day=43)), notice, at(9))] == [
         "Bookings open at most 30 days ahead: start on 2030-07-03 or earlier."]
     assert [c.code for c in check_time_window(late, notice, at(9))] == ["notice"]
@@ -433,7 +433,8 @@ def test_a_request_explains_every_conflict_and_suggests_a_start_unless_told_othe
     assert [c.render() for c in check_request(request(at(10), at(11)), policy(), held, [], EARLY, suggest=False)] == [
         "2030-06-03 10:00–11:00 overlaps another booking (setup and teardown included)."]
     notice = check_request(request(at(10), at(11)), policy(min_notice_minutes=120), [], [], at(9))
-    assert [c.render() for c in notice] == ["Bookings need 120 minutes of notice: start at 2030-06-03 11:00 or later."]
+    assert [c.render() for c in notice] == [
+        "Bookings close 2 h before their start: start at 2030-06-03 11:00 or later."]
     bare = check_request(request(at(10), at(11)), policy(), held, closures, at(10, 30), detail=False)
     assert [(c.code, c.message, dict(c.params)) for c in bare] == [
         ("closed", "", {}), ("past", "", {}), ("overlap", "", {})]

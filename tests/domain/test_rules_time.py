@@ -71,13 +71,13 @@ def test_lengths_from_minimum_to_maximum_are_accepted(start, end):
 
 
 @pytest.mark.parametrize(
-    ("start", "end", "length"), [(at(10), at(10, 30), 30), (at(10), at(13, 30), 210)]
+    ("start", "end", "length"), [(at(10), at(10, 30), "30 min"), (at(10), at(13, 30), "3 h 30 min")]
 )
 def test_too_short_or_too_long_says_the_allowed_range_and_the_length(start, end, length):
     conflicts = check_duration(request(start, end), policy(min_minutes=60, max_minutes=180))
     assert codes(conflicts) == ["duration"]
     assert conflicts[0].render() == (
-        f"A booking here lasts 60 to 180 minutes; this one lasts {length} minutes."
+        f"A booking here lasts from 1 h to 3 h; this one lasts {length}."
     )
 
 
@@ -170,7 +170,7 @@ def test_too_little_notice_says_the_earliest_possible_start():
     conflicts = check_time_window(request(at(10), at(11)), policy(min_notice_minutes=120), now=at(9))
     assert codes(conflicts) == ["notice"]
     assert conflicts[0].render() == (
-        "Bookings need 120 minutes of notice: start at 2030-06-03 11:00 or later."
+        "Bookings close 2 h before their start: start at 2030-06-03 11:00 or later."
     )
 
 

@@ -76,7 +76,7 @@ def test_a_visitor_registers_changes_and_cancels_and_the_next_person_moves_up(
     expect(page.locator(".party")).to_have_text("2")
     assert status_of("next@example.jp") == "waiting"  # one seat free, a party of two waits
 
-    page.get_by_role("button", name="申込みを取り消す").click()
+    page.get_by_role("button", name="申込を取り消す").click()
     expect(page.locator(".registration-status")).to_have_text("取り消し済み")
     fits(page)
     assert status_of("next@example.jp") == "registered"

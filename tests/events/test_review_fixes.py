@@ -169,7 +169,7 @@ def test_a_member_already_registered_sees_their_registration_and_its_link_not_th
 
     page = client.get(f"/events/{kick_off.id}").get_data(as_text=True)
 
-    assert "登録済み" in page or "You are registered" in page
+    assert "申込済み" in page or "You are registered" in page
     assert 'href="/events/r/' in page and 'action="/events/' not in page
     link = page.split('href="/events/r/', 1)[1].split('"', 1)[0]
     assert client.get(f"/events/r/{link}").status_code == 200

@@ -45,7 +45,7 @@ def test_the_member_reads_the_rejection_with_the_note_in_english_and_the_approva
     ("confirmed", "en", "Your booking itself stays confirmed.", "waits for the staff"),
     ("confirmed", "ja", "ご予約そのものは確定のまま有効です。", "承認待ち"),
     ("pending", "en", "Your booking request itself still waits for the staff's approval", "stays"),
-    ("pending", "ja", "ご予約のリクエストは引き続きスタッフの承認待ちです", "有効"),
+    ("pending", "ja", "ご予約の申請は引き続きスタッフの承認待ちです", "有効"),
 ])
 def test_the_rejection_says_what_the_booking_itself_is(inbox, create_user, create_space, booking_status, locale,
                                                         says, never):

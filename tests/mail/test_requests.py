@@ -41,7 +41,7 @@ def test_a_request_tells_a_japanese_member_in_japanese_that_it_arrived(client, i
 
     assert response.status_code == 302
     message = inbox.only_one_to(member.email)
-    assert message["Subject"] == "予約リクエストを受け付けました：Open data study group"
+    assert message["Subject"] == "予約申請を受け付けました：Open data study group"
     assert message["From"] == "Floor booking <booking@floor.example.jp>"
     body = text_of(message)
     assert "鈴木 花子 様" in body
@@ -88,8 +88,8 @@ def test_every_enabled_staff_member_hears_of_a_waiting_request_in_their_language
     assert "Purpose: Monthly meet-up" in body
     assert f"https://booking.example.jp/staff/bookings/{booking_id}" in body
     japanese = inbox.only_one_to(sato.email)
-    assert japanese["Subject"] == "承認待ちの予約リクエストがあります：Open data study group"
-    assert "申込者：Suzuki (Prefecture Lab)" in text_of(japanese)
+    assert japanese["Subject"] == "承認待ちの予約申請があります：Open data study group"
+    assert "申請者：Suzuki (Prefecture Lab)" in text_of(japanese)
 
 
 def test_a_booking_without_approval_is_confirmed_by_mail_with_its_calendar_event(
