@@ -56,13 +56,13 @@ def worker_database_url(url: str, worker: str) -> str:
 PG_URL = worker_database_url(BASE_PG_URL, WORKER)
 PASSWORD = "correct horse battery"
 
-_CSRF_VALUE = re.compile(r'name="csrf_token" value="[^"]*"')
+_CSRF_VALUE = re.compile(r'name="csrf_token"([^>]*?) value="[^"]*"')  # any attributes between (type="hidden")
 
 
 def without_csrf_tokens(page: str) -> str:
     """`page` with its forms' CSRF token values set aside: Flask-WTF signs each with the second it
     was made in, so two renderings of one page a second apart differ only there."""
-    return _CSRF_VALUE.sub('name="csrf_token" value="TOKEN"', page)
+    return _CSRF_VALUE.sub(r'name="csrf_token"\1 value="TOKEN"', page)
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
