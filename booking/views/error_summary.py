@@ -8,8 +8,9 @@ is drawn after the content, and each field's place is where its `id="…"` is in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from flask_babel import gettext as _
@@ -36,14 +37,22 @@ def _messages(errors: Any) -> Iterator[str]:
         yield str(errors)
 
 
-@pass_context
-def failed_forms(context: Context) -> list[Form]:
-    """The forms in the page's context that came back with errors (each once)."""
+def failed_forms(values: Mapping[str, Any]) -> list[Form]:
+    """The forms among a template's values that came back with errors (each once)."""
     found: list[Form] = []
-    for value in context.get_all().values():
+    for value in values.values():
         if isinstance(value, Form) and value.errors and all(value is not seen for seen in found):
             found.append(value)
     return found
+
+
+def _victims_items(values: Mapping[str, Any]) -> Iterator[tuple[str, SummaryItem]]:
+    """A policy change's page listing the bookings it breaks (templates/staff/_victims.html)."""
+    if values.get("victims_error"):
+        yield "victims", SummaryItem(str(values["victims_error"]), "victims")
+    for name, messages in (values.get("victims_field_errors") or {}).items():
+        for message in messages:
+            yield name, SummaryItem(str(message), name)
 
 
 def _items(form: Form) -> Iterator[tuple[str, SummaryItem]]:
@@ -58,10 +67,13 @@ def _items(form: Form) -> Iterator[tuple[str, SummaryItem]]:
                 yield "", SummaryItem(message)
 
 
-def summary_items(forms: Iterable[Form], content: str) -> list[SummaryItem]:
-    """The errors of `forms`, in the order their fields appear in `content` (the page's markup)."""
+@pass_context
+def summary_items(context: Context, content: str) -> list[SummaryItem]:
+    """The errors of the page's forms, in the order their fields appear in `content` (its markup)."""
+    values = context.get_all()
+    pairs = chain((pair for form in failed_forms(values) for pair in _items(form)), _victims_items(values))
     placed: list[tuple[int, int, SummaryItem]] = []
-    for anchor, item in (pair for form in forms for pair in _items(form)):
+    for anchor, item in pairs:
         where = content.find(f'id="{anchor}"') if anchor else -1
         placed.append((where if where >= 0 or not anchor else len(content), len(placed), item))
     return [item for _where, _order, item in sorted(placed, key=lambda entry: entry[:2])]

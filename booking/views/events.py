@@ -35,7 +35,7 @@ from booking.models import PublicEvent
 from booking.services import NotFound, ServiceError, event_feeds, public_events, registrations
 from booking.urls import external_url
 from booking.views.feeds import ICS_TYPE, serve
-from booking.views.helpers import error_message, locale_code
+from booking.views.helpers import error_message, locale_code, shown_at
 from booking.views.kept import csrf_input, kept_body
 
 bp = Blueprint("events", __name__)
@@ -80,7 +80,10 @@ def detail(event_id: int) -> str:
 
 def _page(event: PublicEvent, form: RegistrationForm | None, member_form: MemberRegistrationForm | None,
           **values: Any) -> str:
-    return render_template("events/detail.html", parts=page_parts(event, form, member_form, **values))
+    # After a refusal the page is shown at the form's address: the language switch goes back to the event.
+    shown_at(url_for("events.detail", event_id=event.id))
+    return render_template("events/detail.html", parts=page_parts(event, form, member_form, **values),
+                           failed=form or member_form)
 
 
 PARTS = ("title", "head", "content")
@@ -163,6 +166,12 @@ def _input(form: RegistrationForm | None,
         name=current_user.name, email=current_user.email, organisation=current_user.organisation or "",
         org_kind=current_user.org_kind, companions=member_form.companions.data or 0,
         consent=bool(member_form.consent.data), locale=locale_code())
+
+
+@bp.get("/events/<int:event_id>/register")
+def register_page(event_id: int) -> WerkzeugResponse:
+    """The registration form's address opened again (reloaded, or the language switched): the event."""
+    return redirect(url_for("events.detail", event_id=event_id))
 
 
 @bp.post("/events/<int:event_id>/register")

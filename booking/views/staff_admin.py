@@ -33,7 +33,7 @@ from booking.forms_staff import (
 from booking.services import NotFound, ServiceError, Stale, admin_members, admin_spaces, calendar, policy_changes
 from booking.services.admin_spaces import InvalidInput
 from booking.services.policy_changes import VictimsToResolve
-from booking.views.helpers import error_message, locale_code, message
+from booking.views.helpers import error_message, locale_code, message, shown_at
 from booking.views.params import day_arg, page_arg, text_arg
 from booking.views.staff import staff_required
 
@@ -127,6 +127,8 @@ def _hours_page(space: Any, form: HoursForm | None = None, holiday_form: Holiday
                    holiday_name=admin_spaces.holiday_name)
     if victims is not None:
         return _with_victims("staff/hours.html", victims, **context)
+    if status != 200:
+        shown_at(url_for("staff_admin.hours", space_id=space.id))
     return render_template("staff/hours.html", **context), status
 
 
@@ -146,6 +148,13 @@ def hours(space_id: int) -> Page:
         form.show_errors(error)
         return _hours_page(space, form, status=422)
     flash(_("The opening hours were saved."), "success")
+    return redirect(url_for("staff_admin.hours", space_id=space_id))
+
+
+@bp.get("/spaces/<int:space_id>/holidays")
+@staff_required
+def holidays_page(space_id: int) -> Response:
+    """The holiday form's address opened again (reloaded, or the language switched): the hours page."""
     return redirect(url_for("staff_admin.hours", space_id=space_id))
 
 
@@ -358,11 +367,20 @@ def attention() -> str:
 
 def _attention_page(form: CancelMemberBookingsForm | None = None, user_id: int | None = None,
                     status: int = 200) -> tuple[str, int]:
+    if status != 200:
+        shown_at(url_for("staff_admin.attention"))
     by_member: dict[int, list[Any]] = {}
     for booking in admin_members.deactivated_members_bookings():
         by_member.setdefault(booking.user_id, []).append(booking)
     return render_template("staff/attention.html", groups=list(by_member.values()),
                            form=form or CancelMemberBookingsForm(formdata=None), failed_user_id=user_id), status
+
+
+@bp.get("/attention/members/<int:user_id>/cancel")
+@staff_required
+def attention_cancel_page(user_id: int) -> Response:
+    """The cancelling form's address opened again (reloaded, or the language switched): its page."""
+    return redirect(url_for("staff_admin.attention"))
 
 
 @bp.post("/attention/members/<int:user_id>/cancel")
