@@ -476,9 +476,11 @@ def find_member(email: str) -> User:
     """
     user: User | None = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
-        raise ServiceError(N_("No account uses the e-mail address %(email)s."), email=email.strip())
+        raise ServiceError(N_("No account uses the e-mail address %(email)s."), field="member_email",
+                           email=email.strip())
     if not user.is_enabled:
-        raise ServiceError(N_("The account %(email)s is deactivated: it cannot be booked for."), email=email.strip())
+        raise ServiceError(N_("The account %(email)s is deactivated: it cannot be booked for."), field="member_email",
+                           email=email.strip())
     return user
 
 
@@ -500,7 +502,7 @@ def book_as_staff(
     owner = find_member(member_email) if member_email.strip() else staff
     if owner is staff:
         if not reason:
-            raise ServiceError(N_("Say why the time is blocked."))
+            raise ServiceError(N_("Say why the time is blocked."), field="override_reason")
         data = replace(data, purpose=data.purpose or reason)
     return request_booking(owner, data, locale=locale, overrides=overrides, override_reason=reason,
                            booked_by=staff)

@@ -169,6 +169,16 @@ def error_message(error: Any) -> str:
     return message(error.message, dict(error.params))
 
 
+def show_refusal(form: Any, error: Any) -> None:
+    """A service's refusal on the form: beside its field when it names one the form has, else above the fields."""
+    text = error_message(error)
+    name = getattr(error, "field", None)
+    if name and name in form:
+        form[name].errors = [*form[name].errors, text]
+    else:
+        form.form_errors.append(text)
+
+
 def password_hint() -> str:
     return gettext("At least %(min)d characters, and not a common password: a phrase of several "
                    "unrelated words is strong and easy to remember.", min=MIN_LENGTH)

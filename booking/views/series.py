@@ -24,7 +24,7 @@ from booking.forms_series import (
 )
 from booking.models import Space
 from booking.services import ServiceError, bookings, series, series_changes, spaces, undo
-from booking.views.helpers import error_message, locale_code
+from booking.views.helpers import locale_code, show_refusal
 from booking.views.staff import staff_required
 
 bp = Blueprint("series", __name__, url_prefix="/series")
@@ -171,7 +171,7 @@ def decide(series_id: int) -> str | Response:
     try:
         decisions = series.decide_series(current_user, series_id, approve, form.note.data or "", locale=locale_code())
     except ServiceError as error:
-        form.form_errors.append(error_message(error))
+        show_refusal(form, error)
         return render_template("series/decide.html", form=form, pending=pending, series_id=series_id)
     counts = {r: sum(d.result == r for d in decisions) for r in ("approved", "rejected", "refused")}
     flash(_("Approved %(approved)s, rejected %(rejected)s, could not approve %(refused)s.", **counts), "success")

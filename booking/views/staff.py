@@ -27,7 +27,7 @@ from booking.models import Booking, Space
 from booking.services import ServiceError, Stale, audit, changes, spaces, staff
 from booking.services.bookings import ALREADY, BookingInput
 from booking.views import queue_page
-from booking.views.helpers import conflict_message, error_message, local, locale_code
+from booking.views.helpers import conflict_message, error_message, local, locale_code, show_refusal
 from booking.views.params import page_arg
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -288,7 +288,7 @@ def book(slug: str) -> str | Response | tuple[str, int]:
         outcome = staff.book_as_staff(current_user, form.booking_input(space), form.member_email.data or "",
                                       form.reason_text(), form.chosen_overrides(), locale=locale_code())
     except ServiceError as error:
-        form.form_errors.append(error_message(error))
+        show_refusal(form, error)
         return render_template("staff/book.html", space=space, form=form), 422
     if not outcome.ok:
         form.form_errors.extend(conflict_message(c) for c in outcome.messages)

@@ -33,7 +33,7 @@ from booking.forms_staff import (
 from booking.services import NotFound, ServiceError, Stale, admin_members, admin_spaces, calendar, policy_changes
 from booking.services.admin_spaces import InvalidInput
 from booking.services.policy_changes import VictimsToResolve
-from booking.views.helpers import error_message, locale_code, message, shown_at
+from booking.views.helpers import error_message, locale_code, message, show_refusal, shown_at
 from booking.views.params import day_arg, page_arg, text_arg
 from booking.views.staff import staff_required
 
@@ -233,7 +233,7 @@ def closure_bookings(closure_id: int) -> Page:
     try:
         report = admin_spaces.cancel_hit_bookings(current_user, closure_id, form.booking_ids.data, form.message.data)
     except (InvalidInput, Stale) as error:
-        form.form_errors.append(error_message(error))
+        show_refusal(form, error)
         return render_template("staff/closure_bookings.html", form=form, **context), error.status_code
     flash(ngettext("%(count)s booking was cancelled; the members get your message.",
                    "%(count)s bookings were cancelled; the members get your message.",
