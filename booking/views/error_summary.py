@@ -3,7 +3,8 @@
 Every form of a page that comes back with errors is found in the template's context, whatever
 its name, and its errors are listed in the order their fields appear on the page: the summary
 is drawn after the content, and each field's place is where its `id="…"` is in that markup
-(errors of no field, such as a refused rule, come first, as their box opens the form).
+(errors of no field, such as a refused rule, come first, as their box opens the form). A series
+preview's refused dates are there too, one line per refusal (booking/views/series_groups.py).
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ def _items(form: Form) -> Iterator[tuple[str, SummaryItem]]:
 def summary_items(context: Context, content: str) -> list[SummaryItem]:
     """The errors of the page's forms, in the order their fields appear in `content` (its markup)."""
     values = context.get_all()
-    pairs = chain((pair for form in failed_forms(values) for pair in _items(form)), _victims_items(values))
+    groups = ((group.anchor, SummaryItem(group.text, group.anchor)) for group in values.get("refusal_groups") or ())
+    pairs = chain((pair for form in failed_forms(values) for pair in _items(form)), _victims_items(values), groups)
     placed: list[tuple[int, int, SummaryItem]] = []
     for anchor, item in pairs:
         where = content.find(f'id="{anchor}"') if anchor else -1

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -25,6 +27,7 @@ from booking.forms_series import (
 from booking.models import Space
 from booking.services import ServiceError, bookings, series, series_changes, spaces, undo
 from booking.views.helpers import locale_code, show_refusal
+from booking.views.series_groups import free_items, refusal_groups
 from booking.views.staff import staff_required
 
 bp = Blueprint("series", __name__, url_prefix="/series")
@@ -46,10 +49,12 @@ def _input(form: SeriesForm, space: Space) -> series.SeriesInput:
     return replace(data, moved=moved_dates(form.times, days, start, end))
 
 
-def _render(space: Space, form: SeriesForm, items: object, status: int, lost: bool = False) -> tuple[str, int]:
+def _render(space: Space, form: SeriesForm, items: Sequence[Any] | None, status: int,
+            lost: bool = False) -> tuple[str, int]:
     if not hasattr(form, "times"):
         form.times = date_times_form([])
-    return render_template("series/form.html", space=space, form=form, items=items, lost=lost), status
+    return render_template("series/form.html", space=space, form=form, items=items, lost=lost,
+                           free=free_items(items), refusal_groups=refusal_groups(items)), status
 
 
 def _preview(form: SeriesForm, space: Space, data: series.SeriesInput) -> tuple[str, int]:
