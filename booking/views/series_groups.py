@@ -35,7 +35,7 @@ class RefusalGroup:
             return _("%(day)s: %(reasons)s", day=first, reasons=reasons)
         return ngettext("%(count)s date (%(first)s to %(last)s): %(reasons)s",
                         "%(count)s dates (%(first)s to %(last)s): %(reasons)s",
-                        len(self.items), first=first, last=last, reasons=reasons)
+                        len(self.items), count=len(self.items), first=first, last=last, reasons=reasons)
 
 
 def refusal_groups(items: Iterable[Any] | None) -> list[RefusalGroup]:

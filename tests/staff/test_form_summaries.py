@@ -61,7 +61,8 @@ def test_a_refused_holiday_opening_shows_the_summary_and_its_address_leads_back(
 def test_refused_opening_hours_show_the_summary(staff_client, create_space):
     space = create_space()
 
-    response = staff_client.submit(f"/staff/spaces/{space.id}/hours", {**{f"day_{n}": "" for n in range(7)}, "day_0": "09:00-25:00", "day_2": "9-18"})
+    typed = {**{f"day_{n}": "" for n in range(7)}, "day_0": "09:00-25:00", "day_2": "9-18"}
+    response = staff_client.submit(f"/staff/spaces/{space.id}/hours", typed)
 
     page = response.get_data(as_text=True)
     assert response.status_code == 422
