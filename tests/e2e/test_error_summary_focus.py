@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from tests.conftest import future_day
 from tests.e2e.conftest import sign_in
 from tests.events.factories import make_event
+from tests.events.running.conftest import create_event  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -101,3 +102,33 @@ def test_a_refused_holiday_opening_focuses_the_summary_and_survives_reload_and_s
     summary_has_focus(page)
     no_405_after_reload_and_switch(page, "English")
     assert page.url.endswith(f"/staff/spaces/{space.id}/hours")
+
+
+def test_a_wrong_code_at_the_door_gives_the_focus_back_to_the_code_field(
+        new_page: Callable[..., Page], create_event, create_user):  # noqa: F811
+    event = create_event()
+    page = new_page(viewport=NARROW)
+    sign_in(page, create_user(role="staff").email)
+    page.goto(f"/staff/events/{event.id}/door")
+
+    page.get_by_label("受付コード").fill("ZZZZ-ZZZZ")
+    with page.expect_navigation():
+        page.get_by_label("受付コード").press("Enter")
+
+    expect(page.locator("#scan-result")).to_be_visible()
+    expect(page.get_by_label("受付コード")).to_be_focused()
+
+
+def test_a_refused_walk_in_focuses_the_summary_not_the_code_field(
+        new_page: Callable[..., Page], create_event, create_user):  # noqa: F811
+    event = create_event()
+    page = new_page(viewport=NARROW)
+    sign_in(page, create_user(role="staff").email)
+    page.goto(f"/staff/events/{event.id}/door")
+    # Longer than the field takes (its maxlength stops typing, not a paste by a script).
+    page.evaluate("document.querySelector('form[action$=\"/walk-ins\"] input[name=name]').value = 'あ'.repeat(150)")
+    with page.expect_navigation():
+        page.locator("form[action$='/walk-ins'] button[type=submit]").click()
+
+    summary_has_focus(page)
+    no_405_after_reload_and_switch(page, "English")
