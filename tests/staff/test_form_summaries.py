@@ -77,3 +77,30 @@ def test_the_summary_is_on_top_of_the_staff_menu_and_names_no_field_twice(staff_
 
     assert len(re.findall(r'href="#title"', page)) == 1
     assert is_summary_first(page)
+
+
+def test_a_too_long_decline_note_is_kept_beside_its_field_on_the_booking(staff_client, create_space, create_user):
+    from datetime import timedelta
+
+    from booking.services import staff as staff_service
+    from booking.services.bookings import BookingInput, request_booking
+    from booking.services.changes import BookingChange, change_booking
+    from tests.conftest import future_day
+
+    hall = create_space(requires_approval=True)
+    member = create_user()
+    start = future_day(8)
+    booking = request_booking(member, BookingInput(hall.id, start, start + timedelta(hours=1), "Kick-off")).booking
+    staff_service.approve(create_user(role="staff"), booking.id)
+    later = start + timedelta(hours=3)
+    assert change_booking(member, booking.id, BookingChange(later, later + timedelta(hours=1), "Kick-off",
+                                                            False)).is_proposal
+
+    response = staff_client.submit(f"/staff/changes/{booking.id}/decline", {"note": "x" * 2001})
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert summary_targets(page) == [f"decline-{booking.id}"]
+    assert f'aria-describedby="decline-{booking.id}-errors"' in page and "x" * 2001 in page
+    opened_again = staff_client.get(f"/staff/changes/{booking.id}/decline")
+    assert opened_again.headers["Location"].endswith(f"/staff/bookings/{booking.id}")
