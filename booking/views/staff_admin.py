@@ -152,9 +152,10 @@ def hours(space_id: int) -> Page:
 
 
 @bp.get("/spaces/<int:space_id>/holidays")
+@bp.get("/spaces/<int:space_id>/holidays/<int:opening_id>/delete")
 @staff_required
-def holidays_page(space_id: int) -> Response:
-    """The holiday form's address opened again (reloaded, or the language switched): the hours page."""
+def holidays_page(space_id: int, opening_id: int | None = None) -> Response:
+    """A holiday form's address opened again (reloaded, or the language switched): the hours page."""
     return redirect(url_for("staff_admin.hours", space_id=space_id))
 
 
@@ -185,6 +186,7 @@ def remove_holiday_opening(space_id: int, opening_id: int) -> Page:
     try:
         admin_spaces.remove_holiday_opening(current_user, space_id, opening_id, resolution_from(request.form))
     except VictimsToResolve as error:
+        shown_at(url_for("staff_admin.hours", space_id=space_id))
         return _with_victims("staff/holiday_removal.html", error, form=form,
                              space=admin_spaces.get_space(space_id))
     flash(_("The space is closed on that holiday again."), "success")
