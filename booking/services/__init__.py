@@ -9,12 +9,18 @@ class ServiceError(Exception):
     status_code = 400
     field: str | None = None
 
-    def __init__(self, message: str, *, field: str | None = None, **params: object) -> None:
+    def __init__(self, message: str, **params: object) -> None:
         super().__init__(message)
         self.message = message
         self.params = params
-        if field is not None:
-            self.field = field
+
+
+class InputRefused(ServiceError):
+    """A refusal about one input of the form, named `field`: shown beside it."""
+
+    def __init__(self, field: str, message: str, **params: object) -> None:
+        super().__init__(message, **params)
+        self.field = field
 
 
 class NotFound(ServiceError):

@@ -32,10 +32,10 @@ class RefusalGroup:
         reasons = " ".join(self.reasons)
         first, last = local_day(self.items[0].day), local_day(self.items[-1].day)
         if len(self.items) == 1:
-            return _("%(day)s: %(reasons)s", day=first, reasons=reasons)
-        return ngettext("%(count)s date (%(first)s to %(last)s): %(reasons)s",
+            return str(_("%(day)s: %(reasons)s", day=first, reasons=reasons))
+        return str(ngettext("%(count)s date (%(first)s to %(last)s): %(reasons)s",
                         "%(count)s dates (%(first)s to %(last)s): %(reasons)s",
-                        len(self.items), count=len(self.items), first=first, last=last, reasons=reasons)
+                        len(self.items), count=len(self.items), first=first, last=last, reasons=reasons))
 
 
 def refusal_groups(items: Iterable[Any] | None) -> list[RefusalGroup]:
