@@ -82,17 +82,6 @@ def _attendees_page(event_id: int, message_form: MessageForm | None = None,
                            failed=message_form or withdraw_form)
 
 
-@bp.get("/<int:event_id>/message")
-@bp.get("/<int:event_id>/withdraw")
-@bp.get("/<int:event_id>/walk-ins")
-@bp.get("/<int:event_id>/door/code")
-@staff_required
-def page_of_form(event_id: int) -> Response:
-    """A form's address opened again (reloaded, or the language switched after a refusal): its page."""
-    on_door = request.path.endswith(("/walk-ins", "/door/code"))
-    return redirect(url_for(".door" if on_door else ".attendees", event_id=event_id))
-
-
 # Kept bodies of the attendee list and of the door, per app and worker, in characters each: about 200
 # lists of 150 people. Keyed by the event's row, its counts, the search and every row shown, all read
 # on every request (booking/views/kept.py); rendering the body was nine tenths of the page once its
@@ -114,10 +103,14 @@ def export(event_id: int, file_format: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="attendees-{found.id}.{file_format}"'})
 
 
-@bp.route("/<int:event_id>/message", methods=["POST"])
+# One rule for both methods (an id the converter refuses is 404, not 405); GET: the address opened
+# again after a refusal (reloaded, or the language switched) leads to the form's page.
+@bp.route("/<int:event_id>/message", methods=["GET", "POST"])
 @staff_required
 def message(event_id: int) -> Response | tuple[str, int]:
     """Send staff's message to every registrant (through the outbox)."""
+    if request.method == "GET":
+        return redirect(url_for(".attendees", event_id=event_id))
     form = MessageForm()
     if not form.validate():
         return _attendees_page(event_id, message_form=form), 422
@@ -128,10 +121,12 @@ def message(event_id: int) -> Response | tuple[str, int]:
     return redirect(url_for(".attendees", event_id=event_id))
 
 
-@bp.route("/<int:event_id>/withdraw", methods=["POST"])
+@bp.route("/<int:event_id>/withdraw", methods=["GET", "POST"])
 @staff_required
 def withdraw(event_id: int) -> Response | tuple[str, int]:
     """Cancel the event: everyone is told; the booking is kept or released as chosen."""
+    if request.method == "GET":
+        return redirect(url_for(".attendees", event_id=event_id))
     form = WithdrawForm()
     if not form.validate():
         return _attendees_page(event_id, withdraw_form=form), 422
@@ -188,10 +183,12 @@ def _back(event_id: int, scan: attendance.Scan) -> Response:
     return redirect(url_for(".door", event_id=event_id, outcome=scan.outcome.value, r=scan.registration_id or ""))
 
 
-@bp.route("/<int:event_id>/door/code", methods=["POST"])
+@bp.route("/<int:event_id>/door/code", methods=["GET", "POST"])
 @staff_required
 def scan_code(event_id: int) -> Response:
     """Check in the party whose code was typed or scanned."""
+    if request.method == "GET":
+        return redirect(url_for(".door", event_id=event_id))
     attendance.get_event(event_id)
     form = CodeForm()
     if not form.validate():
@@ -219,10 +216,12 @@ def undo(event_id: int, registration_id: int) -> Response:
     return redirect(url_for(".door", event_id=event_id))
 
 
-@bp.route("/<int:event_id>/walk-ins", methods=["POST"])
+@bp.route("/<int:event_id>/walk-ins", methods=["GET", "POST"])
 @staff_required
 def walk_in(event_id: int) -> Response | tuple[str, int]:
     """Count one walk-in (name and organisation optional); a refusal is shown next to the walk-in form."""
+    if request.method == "GET":
+        return redirect(url_for(".door", event_id=event_id))
     form = WalkInForm()
     if not form.validate():
         return _door_page(event_id, form), 422

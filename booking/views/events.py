@@ -168,16 +168,14 @@ def _input(form: RegistrationForm | None,
         consent=bool(member_form.consent.data), locale=locale_code())
 
 
-@bp.get("/events/<int:event_id>/register")
-def register_page(event_id: int) -> WerkzeugResponse:
-    """The registration form's address opened again (reloaded, or the language switched): the event."""
-    return redirect(url_for("events.detail", event_id=event_id))
-
-
-@bp.post("/events/<int:event_id>/register")
+# One rule for both methods (an id the converter refuses is 404, not 405); GET: the address opened
+# again after a refusal (reloaded, or the language switched) leads to the form's page.
+@bp.route("/events/<int:event_id>/register", methods=["GET", "POST"])
 @limited("event_registration")
 def register(event_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     """Register (or join the waiting list); an address already registered gets its link mailed again."""
+    if request.method == "GET":
+        return redirect(url_for("events.detail", event_id=event_id))
     event = public_events.public_event(event_id)
     if event.is_cancelled:  # shown as cancelled: nobody registers any more
         flash(_("This event has been cancelled."), "error")

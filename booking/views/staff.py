@@ -265,17 +265,14 @@ def approve_change(booking_id: int) -> Response:
     return _back_to_queue()
 
 
-@bp.get("/changes/<int:booking_id>/decline")
-@staff_required
-def decline_change_page(booking_id: int) -> Response:
-    """The decline form's address opened again (reloaded, or the language switched): the booking."""
-    return redirect(url_for("staff.booking", booking_id=booking_id))
-
-
-@bp.post("/changes/<int:booking_id>/decline")
+# One rule for both methods (an id the converter refuses is 404, not 405); GET: the address opened
+# again after a refusal (reloaded, or the language switched) leads to the form's page.
+@bp.route("/changes/<int:booking_id>/decline", methods=["GET", "POST"])
 @staff_required
 def decline_change(booking_id: int) -> Response | tuple[str, int]:
     """Decline a proposed change; the booking stays as it was."""
+    if request.method == "GET":
+        return redirect(url_for("staff.booking", booking_id=booking_id))
     form = DeclineChangeForm()
     if not form.validate_on_submit():
         return _booking_page(booking_id, form), 422

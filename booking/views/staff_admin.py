@@ -151,18 +151,14 @@ def hours(space_id: int) -> Page:
     return redirect(url_for("staff_admin.hours", space_id=space_id))
 
 
-@bp.get("/spaces/<int:space_id>/holidays")
-@bp.get("/spaces/<int:space_id>/holidays/<int:opening_id>/delete")
-@staff_required
-def holidays_page(space_id: int, opening_id: int | None = None) -> Response:
-    """A holiday form's address opened again (reloaded, or the language switched): the hours page."""
-    return redirect(url_for("staff_admin.hours", space_id=space_id))
-
-
-@bp.post("/spaces/<int:space_id>/holidays")
+# One rule for both methods (an id the converter refuses is 404, not 405); GET: the address opened
+# again after a refusal (reloaded, or the language switched) leads to the form's page.
+@bp.route("/spaces/<int:space_id>/holidays", methods=["GET", "POST"])
 @staff_required
 def add_holiday_opening(space_id: int) -> Page:
     """Open the space on one national holiday."""
+    if request.method == "GET":
+        return redirect(url_for("staff_admin.hours", space_id=space_id))
     space = admin_spaces.get_space(space_id)
     form = HolidayOpeningForm()
     if not form.validate_on_submit():
@@ -176,10 +172,12 @@ def add_holiday_opening(space_id: int) -> Page:
     return redirect(url_for("staff_admin.hours", space_id=space_id))
 
 
-@bp.post("/spaces/<int:space_id>/holidays/<int:opening_id>/delete")
+@bp.route("/spaces/<int:space_id>/holidays/<int:opening_id>/delete", methods=["GET", "POST"])
 @staff_required
 def remove_holiday_opening(space_id: int, opening_id: int) -> Page:
     """Close the space again on that holiday, after saying what happens to the bookings on it."""
+    if request.method == "GET":
+        return redirect(url_for("staff_admin.hours", space_id=space_id))
     form = FlaskForm()
     if not form.validate_on_submit():
         abort(400)
@@ -378,17 +376,14 @@ def _attention_page(form: CancelMemberBookingsForm | None = None, user_id: int |
                            form=form or CancelMemberBookingsForm(formdata=None), failed_user_id=user_id), status
 
 
-@bp.get("/attention/members/<int:user_id>/cancel")
-@staff_required
-def attention_cancel_page(user_id: int) -> Response:
-    """The cancelling form's address opened again (reloaded, or the language switched): its page."""
-    return redirect(url_for("staff_admin.attention"))
-
-
-@bp.post("/attention/members/<int:user_id>/cancel")
+# One rule for both methods (an id the converter refuses is 404, not 405); GET: the address opened
+# again after a refusal (reloaded, or the language switched) leads to the form's page.
+@bp.route("/attention/members/<int:user_id>/cancel", methods=["GET", "POST"])
 @staff_required
 def cancel_member_bookings(user_id: int) -> Response | tuple[str, int]:
     """Cancel every future booking of a (deactivated) member, with a message to them."""
+    if request.method == "GET":
+        return redirect(url_for("staff_admin.attention"))
     form = CancelMemberBookingsForm()
     if not form.validate_on_submit():
         return _attention_page(form, user_id, 422)
