@@ -369,6 +369,8 @@ def _attention_page(form: CancelMemberBookingsForm | None = None, user_id: int |
                     status: int = 200) -> tuple[str, int]:
     if status != 200:
         shown_at(url_for("staff_admin.attention"))
+    if form is not None and user_id is not None:  # the message field of this member's form on the page
+        form.message.id = f"message-{user_id}"
     by_member: dict[int, list[Any]] = {}
     for booking in admin_members.deactivated_members_bookings():
         by_member.setdefault(booking.user_id, []).append(booking)
