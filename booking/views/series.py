@@ -27,7 +27,7 @@ from booking.forms_series import (
 from booking.models import Space
 from booking.services import ServiceError, bookings, series, series_changes, spaces, undo
 from booking.views.helpers import locale_code, show_refusal
-from booking.views.series_groups import free_items, refusal_groups
+from booking.views.series_groups import refusal_groups, table_items
 from booking.views.staff import staff_required
 
 bp = Blueprint("series", __name__, url_prefix="/series")
@@ -53,8 +53,9 @@ def _render(space: Space, form: SeriesForm, items: Sequence[Any] | None, status:
             lost: bool = False) -> tuple[str, int]:
     if not hasattr(form, "times"):
         form.times = date_times_form([])
+    groups = refusal_groups(items)
     return render_template("series/form.html", space=space, form=form, items=items, lost=lost,
-                           free=free_items(items), refusal_groups=refusal_groups(items)), status
+                           rows=table_items(items, groups), refusal_groups=groups), status
 
 
 def _preview(form: SeriesForm, space: Space, data: series.SeriesInput) -> tuple[str, int]:

@@ -3,7 +3,8 @@
 All weekdays for a year, with bookings open 30 days ahead, refuse some 250 dates with the same
 words: listed one row each that was a page of 97,000 px at 320 px wide. Dates whose refusals
 read the same are one group instead: a line in the error summary ("349 dates (… to …): …")
-and a closed disclosure holding their rows, so each can still be ticked or given another time.
+and, from FOLD_FROM dates, a closed disclosure holding their rows (each can still be ticked or
+given another time). Fewer stay rows of the table in date order, the summary linking to the first.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from flask_babel import ngettext
 
 from booking.views.helpers import conflict_message, local_day
 
+FOLD_FROM = 5  # dates with the same refusal; fewer are read as easily in the table
+
 
 @dataclass(frozen=True)
 class RefusalGroup:
@@ -24,7 +27,16 @@ class RefusalGroup:
 
     reasons: tuple[str, ...]
     items: tuple[Any, ...]
-    anchor: str
+    number: int
+
+    @property
+    def is_folded(self) -> bool:
+        return len(self.items) >= FOLD_FROM
+
+    @property
+    def anchor(self) -> str:
+        """The disclosure of a folded group, else the row of its first date."""
+        return f"refused-{self.number}" if self.is_folded else f"day-{self.items[0].day.isoformat()}"
 
     @property
     def text(self) -> str:
@@ -44,9 +56,10 @@ def refusal_groups(items: Iterable[Any] | None) -> list[RefusalGroup]:
     for item in items or ():
         if not item.is_free:
             grouped.setdefault(tuple(conflict_message(c) for c in item.conflicts), []).append(item)
-    return [RefusalGroup(reasons, tuple(found), f"refused-{n}")
-            for n, (reasons, found) in enumerate(grouped.items(), start=1)]
+    return [RefusalGroup(reasons, tuple(found), n) for n, (reasons, found) in enumerate(grouped.items(), start=1)]
 
 
-def free_items(items: Sequence[Any] | None) -> list[Any]:
-    return [item for item in items or () if item.is_free]
+def table_items(items: Sequence[Any] | None, groups: Sequence[RefusalGroup]) -> list[Any]:
+    """The preview's rows in date order, but for the dates of folded groups."""
+    folded = {id(item) for group in groups if group.is_folded for item in group.items}
+    return [item for item in items or () if id(item) not in folded]
