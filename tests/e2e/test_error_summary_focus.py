@@ -132,3 +132,26 @@ def test_a_refused_walk_in_focuses_the_summary_not_the_code_field(
 
     summary_has_focus(page)
     no_405_after_reload_and_switch(page, "English")
+
+
+def test_a_series_of_a_year_of_weekdays_previews_as_a_page_a_phone_can_read(
+        new_page: Callable[..., Page], create_space, create_user):
+    studio = create_space(max_days_ahead=30)
+    page = new_page(viewport=NARROW)
+    sign_in(page, create_user(locale="en").email)
+    page.goto(f"/series/{studio.slug}/new")
+    page.get_by_label("First date").fill(future_day(2).date().isoformat())
+    page.get_by_label("Start", exact=True).fill("10:00")
+    page.get_by_label("End", exact=True).fill("11:00")
+    page.get_by_label("Title", exact=True).fill("Desk days")
+    for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"):
+        page.get_by_label(day).check()
+    page.get_by_label("Number of dates").fill("366")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Preview").click()
+
+    summary_has_focus(page)
+    expect(page.locator("#error-summary li", has_text="Bookings open at most 30 days ahead")).to_have_count(1)
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 20_000, height  # was 97,173 px with a row per date
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
