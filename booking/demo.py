@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -12,6 +12,7 @@ from booking.db import utcnow
 from booking.extensions import db
 from booking.models import Booking, OpeningPeriod, Space, User
 from booking.services import accounts, notifications, public_events
+from booking.services import staff as staff_service
 from booking.services.bookings import BookingInput, request_booking
 from booking.services.expiry import deadline_of
 
@@ -101,7 +102,7 @@ def _ensure_spaces() -> list[Space]:
     return spaces
 
 
-def _seed_bookings(spaces: list[Space], members: list[User], today: date) -> int:
+def _seed_bookings(spaces: list[Space], members: list[User], staff: User, today: date) -> int:
     rng = random.Random(32)
     made = 0
     for offset in range(-14, 22):
@@ -119,7 +120,8 @@ def _seed_bookings(spaces: list[Space], members: list[User], today: date) -> int
                     attendees=rng.choice([1, 5, 20]), is_public=rng.random() < 0.5,
                 )
                 member = rng.choice(members)
-                outcome = request_booking(member, data, now=start - timedelta(days=5))
+                requested = _requested_at(start, rng)
+                outcome = request_booking(member, data, now=requested)
                 if outcome.booking is not None:
                     made += 1
                     # Requests already in the past were decided long ago; upcoming ones may wait,
@@ -127,8 +129,14 @@ def _seed_bookings(spaces: list[Space], members: list[User], today: date) -> int
                     is_past = offset < 0
                     is_late = deadline_of(outcome.booking) <= utcnow() + DEADLINE_MARGIN
                     if outcome.booking.status == "pending" and (is_past or is_late or rng.random() < 0.7):
-                        _approve_directly(outcome.booking)
+                        _approve(staff, outcome.booking, requested, rng)
     return made
+
+
+def _requested_at(start: datetime, rng: random.Random) -> datetime:
+    """When a demo booking was asked for (UTC): five days before it starts, or, for one starting
+    within five days from now, a few hours to three days ago; never after now."""
+    return min(start.astimezone(UTC) - timedelta(days=5), utcnow() - timedelta(minutes=rng.randint(60, 72 * 60)))
 
 
 KICK_OFF_AGENDA = (
@@ -153,11 +161,12 @@ def _seed_kick_off(hall: Space, host: User, today: date) -> None:
     start = datetime.combine(day, time(17), zone)
     data = BookingInput(space_id=hall.id, start_dt=start, end_dt=datetime.combine(day, time(18, 45), zone),
                         title="サテライトオフィス合同キックオフ", attendees=60, is_public=True)
-    outcome = request_booking(host, data, now=start - timedelta(days=5))
+    requested = _requested_at(start, random.Random(19))
+    outcome = request_booking(host, data, now=requested)
     if outcome.booking is None:
         return
     if outcome.booking.status == "pending":
-        _approve_directly(outcome.booking)
+        _approve(host, outcome.booking, requested, random.Random(19))
     now = utcnow()
     agenda = tuple(public_events.AgendaInput(datetime.combine(day, at, zone), minutes, title_ja, title_en, who)
                    for at, minutes, title_ja, title_en, who in KICK_OFF_AGENDA)
@@ -173,10 +182,11 @@ def _seed_kick_off(hall: Space, host: User, today: date) -> None:
         accepts_walk_ins=True, agenda=agenda), now=now)
 
 
-def _approve_directly(booking: Booking) -> None:
-    booking.status = "confirmed"
-    booking.sequence += 1
-    db.session.commit()
+def _approve(staff: User, booking: Booking, requested: datetime, rng: random.Random) -> None:
+    """Staff approve the request through the service, one to thirty hours after it came in (never
+    after now), so the trail and the usage figures' decision times read like real use."""
+    decided = min(requested + timedelta(minutes=rng.randint(60, 30 * 60)), utcnow() - timedelta(minutes=1))
+    staff_service.approve(staff, booking.id, now=decided)
 
 
 def _settle_change_times(spaces: list[Space]) -> None:
@@ -206,6 +216,6 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
             hall = next(space for space in spaces if space.slug == "netsugen-hall")
             staff = next(user for user in users if user.role == "staff")
             _seed_kick_off(hall, staff, today)  # first, so the random bookings leave its slot free
-            made = _seed_bookings(spaces, members, today) + 1
+            made = _seed_bookings(spaces, members, staff, today) + 1
         _settle_change_times(spaces)
     return {"users": len(users), "spaces": len(spaces), "bookings": made}

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.csrf.core import CSRFTokenField
+from wtforms.fields import HiddenField
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, NumberRange, Optional, ValidationError
 
 from booking.domain.passwords import password_problem
@@ -136,7 +138,62 @@ class OverrideChoices:
         return (self.override_reason.data or "").strip()  # type: ignore[attr-defined]
 
 
+class _TokenSignedWhenShown(CSRFTokenField):
+    """Flask-WTF's CSRF field, whose token is signed when the form is rendered, not when it is bound.
+
+    Profile line 'flask_wtf/csrf.py:25(generate_csrf)' under 'wtforms/csrf/core.py(process)' of a
+    booking POST: the field signed a fresh token (an HMAC and a timestamp) for the page, and a POST
+    that succeeds answers with a redirect that never shows it. Checking the posted token is unchanged
+    (`pre_validate`, CSRFProtect before the view); a page showing the form signs it as before.
+    """
+
+    def process(self, *args: Any, **kwargs: Any) -> None:
+        HiddenField.process(self, *args, **kwargs)
+
+    @property
+    def current_token(self) -> str:
+        return str(self.csrf_impl.generate_csrf_token(self))
+
+
+class _LazyTokenCSRF(FlaskForm.Meta.csrf_class):  # type: ignore[misc]
+    field_class = _TokenSignedWhenShown
+
+
+# Each booking form field as built once per worker from its class's definition, copied for every form:
+# profile line 'wtforms/form.py:20(__init__)' with 'wtforms/meta.py:14(bind_field)' of a booking POST,
+# 13 fields constructed (labels, flags, the validators checked and worded again) to hold the same values
+# each time. The key is the definition (the class's UnboundField), the name, prefix and translations it
+# is bound with, so the cache holds at most one field per definition; a copy gets its own form, meta and
+# render_kw, and the values a form sets (data, errors, validators, choices) are its own attributes.
+_bound_fields: dict[tuple[Any, ...], Any] = {}
+
+
+def _bound_copy(form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+    """A field of `form` as `UnboundField.bind` makes it, from the kept field of the same definition."""
+    name = options.get("name")
+    if getattr(type(form), str(name), None) is not unbound_field:  # the CSRF field: one definition per form
+        return unbound_field.bind(form=form, **options)
+    key = (unbound_field, name, options.get("prefix", ""), options.get("translations"))
+    kept = _bound_fields.get(key)
+    if kept is None:
+        kept = unbound_field.bind(form=form, **options)
+        kept._form = kept.meta = None
+        _bound_fields[key] = kept
+    field = object.__new__(type(kept))  # Field.__new__ would make an UnboundField (what copy.copy calls)
+    field.__dict__.update(kept.__dict__)
+    field._form, field.meta = form, form.meta
+    if field.render_kw is not None:
+        field.render_kw = dict(field.render_kw)
+    return field
+
+
 class BookingForm(OverrideChoices, FlaskForm):
+    class Meta:
+        csrf_class = _LazyTokenCSRF
+
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+            return _bound_copy(form, unbound_field, options)
+
     # The error summary's heading (templates/_forms.html): a new booking's refusal says
     # "This could not be booked:", every other form (a change included) "Please check:".
     says_not_booked = True

@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar.timezone import tzid_from_tzinfo
@@ -92,7 +93,9 @@ def fold(line: str) -> str:
     A line ending in a backslash or caret carries that character to the next line
     (an escape is never split), as icalendar does.
     """
-    if len(line) < FOLD_AT and (line.isascii() or len(line.encode("utf-8")) < FOLD_AT):
+    if line.isascii():
+        return _fold_ascii(line)
+    if len(line.encode("utf-8")) < FOLD_AT:
         return line
     parts: list[str] = []
     current: list[str] = []
@@ -114,6 +117,24 @@ def fold(line: str) -> str:
     return "\r\n ".join(parts)
 
 
+def _fold_ascii(line: str) -> str:
+    """`fold` of an ASCII line, by slices: one octet a character, so each part is 74 characters, or 73 when
+    the 74th is a backslash or caret, which begins the next part instead (profile line
+    'ical_text.py(fold)' under the booking POST's feed events and calendar: a loop over every character)."""
+    if len(line) < FOLD_AT:
+        return line
+    parts = []
+    start = 0
+    while len(line) - start >= FOLD_AT:
+        end = start + FOLD_AT - 1
+        if line[end - 1] in "\\^":
+            end -= 1
+        parts.append(line[start:end])
+        start = end
+    parts.append(line[start:])
+    return "\r\n ".join(parts)
+
+
 def component(name: str, properties: Iterable[tuple[str, str]], first: tuple[str, ...] = ()) -> str:
     """BEGIN, the properties (name with its parameters, value already written) and END, CRLF-terminated.
 
@@ -125,16 +146,26 @@ def component(name: str, properties: Iterable[tuple[str, str]], first: tuple[str
 
 def content_lines(properties: Iterable[tuple[str, str]], first: tuple[str, ...] = ()) -> str:
     """The properties as folded content lines, each CRLF-terminated, in `component`'s order."""
-    rank = {key: index for index, key in enumerate(first)}
-    ordered = sorted(
-        properties,
-        key=lambda item: (rank.get(_name(item[0]), len(rank)), "" if _name(item[0]) in rank else _name(item[0])),
-    )
-    return "".join(f"{fold(f'{key}:{value}')}\r\n" for key, value in ordered)
+    rank = _ranks(first)
+    last = len(rank)
+    ordered = []
+    # Each property's name found once (profile line 'ical_text.py(<lambda>)': the sort key split it three
+    # times); its position keeps properties of one name, and of equal rank, in their order.
+    for index, (key, value) in enumerate(properties):
+        name = key.partition(";")[0]
+        place = rank.get(name)
+        ordered.append(((last, name, index) if place is None else (place, "", index), key, value))
+    ordered.sort(key=_first)
+    return "".join(f"{fold(f'{key}:{value}')}\r\n" for _place, key, value in ordered)
 
 
-def _name(key: str) -> str:
-    return key.partition(";")[0]
+def _first(item: tuple[Any, ...]) -> Any:
+    return item[0]
+
+
+@lru_cache(maxsize=16)
+def _ranks(first: tuple[str, ...]) -> dict[str, int]:
+    return {key: index for index, key in enumerate(first)}
 
 
 def utc_stamp(instant: datetime) -> str:

@@ -14,6 +14,8 @@ section made from the pass (only_mutate, tests), so a rule is mutated against th
 its own layer only. mutmut copies all that into build/mutation/<pass>/mutants/ and keeps
 its results there: a second run tests only new or changed mutants. mutmut runs under
 `nice -n 10` (--nice N) with --max-children workers (default 1: the machine is shared).
+It runs from mutation/quick.py, which makes each mutant's test session cheaper without changing
+its verdict (compiled SQL shared between the tests' engines, no end-of-session gc).
 
 build/ does not outlive a session, so every outcome is also recorded in mutation/ledger/<pass>.txt
 (committed; see mutation/ledger.py): before mutmut runs, the mutants the ledger records as killed,
@@ -107,13 +109,10 @@ use_git_change_detection = false
     return folder
 
 
-# mutmut without its "clean tests" run (every selected test once more, unmutated), which the
-# stats run has just done when it ran; on a busy machine that saves minutes per pass.
-NO_CLEAN_RUN = (
-    "import sys; from mutmut.workers import isolation as i; "
-    "i.ForkServerRunner.run_clean_tests = i.ForkRunner.run_clean_tests = lambda self, tests: 0; "
-    "from mutmut.__main__ import cli; sys.argv[0] = 'mutmut'; cli()"
-)
+# mutmut runs from a small program that first makes each mutant's test session cheaper without
+# changing its verdict (mutation/quick.py: compiled SQL shared between the tests' engines, no
+# end-of-session gc), and with --no-clean-run skips mutmut's run of the unmutated tests.
+RUNNER = "import sys; sys.path.insert(0, {here!r}); import quick; quick.main(clean_run={clean})"
 
 
 # mutmut's first step alone (copy the code, write the mutants and their .meta files), so the ledger
@@ -140,7 +139,7 @@ def here(folder: Path, action: str, *arguments: str) -> subprocess.CompletedProc
 
 
 def mutmut(folder: Path, *arguments: str, clean_run: bool = True, niceness: int = 10) -> int:
-    program = [str(Path(sys.executable).parent / "mutmut")] if clean_run else [sys.executable, "-c", NO_CLEAN_RUN]
+    program = [sys.executable, "-c", RUNNER.format(here=str(HERE), clean=clean_run)]
     command = ["nice", "-n", str(niceness), *program, *arguments]
     print(f"$ (cd {folder.relative_to(ROOT)} && {' '.join(command)})", flush=True)
     return subprocess.run(command, cwd=folder).returncode

@@ -74,6 +74,25 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+WEEK_DAYS = 7
+
+
+def neighbour_weeks(first: date, today: date) -> tuple[date | None, date]:
+    """The first days of the seven days before and after those starting at `first` (a space's page).
+
+    A space's page shows the seven days from any day (its first free day by default, or the
+    day asked for), so the steps are exactly seven days from the first day shown, never
+    realigned to a Monday: no day repeats or is skipped. Going back never shows only days
+    already past: when the seven days before would start before `today`, they start on
+    `today` instead (so today up to the first day shown is one step away), and when the days
+    shown already start on or before `today` there is no earlier window (None).
+    """
+    following = first + timedelta(days=WEEK_DAYS)
+    if first <= today:
+        return None, following
+    return max(first - timedelta(days=WEEK_DAYS), today), following
+
+
 def grid_times(policy: Policy) -> tuple[time, ...]:
     """Every slot start from the earliest opening to the latest closing of the week.
 
@@ -170,17 +189,17 @@ def _with_repeated(grid: Sequence[time], repeated: Sequence[time]) -> tuple[time
 
 def build_week(
     policy: Policy,
-    monday: date,
+    first_day: date,
     holds: Sequence[Hold],
     closures: Sequence[ClosedRange],
     own: Sequence[tuple[datetime, datetime]],
     now: datetime,
 ) -> WeekGrid:
-    """The grid of seven local days from `monday` for one viewer.
+    """The grid of seven local days from `first_day` for one viewer.
 
     `own` are the viewer's active bookings (without buffers).
     """
-    return week_grid(week_facts(policy, monday, holds, closures, own), policy, now)
+    return week_grid(week_facts(policy, first_day, holds, closures, own), policy, now)
 
 
 def week_grid(facts: WeekFacts, policy: Policy, now: datetime) -> WeekGrid:
@@ -239,17 +258,17 @@ def grid_in_window(facts: WeekFacts, in_window: Sequence[bool]) -> WeekGrid:
 
 def week_facts(
     policy: Policy,
-    monday: date,
+    first_day: date,
     holds: Sequence[Hold],
     closures: Sequence[ClosedRange],
     own: Sequence[tuple[datetime, datetime]],
 ) -> WeekFacts:
-    """What the clock-free rules say of every cell of seven local days from `monday`.
+    """What the clock-free rules say of every cell of seven local days from `first_day`.
 
     A pure function of its arguments (it reads no clock), so a caller may keep the
     result for the same arguments; `week_grid` adds what depends on `now`.
     """
-    days = tuple(monday + timedelta(days=i) for i in range(7))
+    days = tuple(first_day + timedelta(days=i) for i in range(7))
     slot = timedelta(minutes=policy.slot_minutes)
     shortest = timedelta(minutes=policy.min_minutes)
     # Each cell only needs what touches its own day (buffers and the longest probe included):

@@ -23,7 +23,13 @@ from booking.models import Booking, BookingHold, BookingSeries, Space, User, new
 from booking.services import NotFound, ServiceError, Stale, audit, expiry, new_booking, notifications
 from booking.services.feed_events import Rendered, feed_locale, raise_feed_versions, render_booking
 from booking.services.notifications import calendar_message
-from booking.services.spaces import active_holds, free_starts, holds_and_closures, policy_of
+from booking.services.spaces import (
+    active_holds,
+    free_starts,
+    holds_and_closures,
+    holds_closures_and_waiting,
+    policy_of,
+)
 from booking.services.transactions import is_guard_refusal, run_write
 
 log = logging.getLogger(__name__)
@@ -145,15 +151,24 @@ def check_booking(
 def _check(
     session: Session, space: Space, member_id: int, data: BookingInput, now: datetime, locale: str,
     overrides: frozenset[str] = frozenset(), extra_holds: Sequence[Hold] = (),
-    extra_usage: Sequence[tuple[datetime, datetime]] = (),
+    extra_usage: Sequence[tuple[datetime, datetime]] = (), *, expire_lapsed: bool = False,
 ) -> tuple[list[Conflict], list[int] | None]:
-    """check_booking for a member known by id (under the lock the member's row is expired: no reload)."""
+    """check_booking for a member known by id (under the lock the member's row is expired: no reload).
+
+    `expire_lapsed` (under the space's lock): requests past their deadline at `now` are expired
+    first (expiry.expire_lapsed_in), found by the same statement as the holds and closures.
+    """
     policy = policy_of(space)
     request = Request(data.start_dt, data.end_dt, data.seats, member_id)
     occupied_start, occupied_end = occupied(request, policy)
     # One statement for both (inside the lock a round trip less on PostgreSQL).
-    holds, closures = holds_and_closures(session, space, policy, occupied_start, occupied_end, data.start_dt,
-                                         data.end_dt, locale)
+    reads = (session, space, policy, occupied_start, occupied_end, data.start_dt, data.end_dt, locale)
+    if not expire_lapsed:
+        holds, closures = holds_and_closures(*reads)
+    else:
+        holds, closures, waiting = holds_closures_and_waiting(*reads, expiry.lapsing_horizon(space, now))
+        if expiry.expire_lapsed_among(session, space, waiting, now):  # their holds stopped holding: read again
+            holds, closures = holds_and_closures(*reads)
     holds = [*holds, *extra_holds]
     usage = _usage(session, space, member_id, now, request)
     usage = Usage((*usage.intervals, *extra_usage))
@@ -285,8 +300,8 @@ def _decide(
     earlier = submitted_booking(session, member_values.id, data.submit_token)
     if earlier is not None:
         return Outcome(booking=earlier, is_repeat=True)
-    expiry.expire_lapsed_in(session, space, now)  # requests past their deadline hold nothing at `now`
-    conflicts, units = _check(session, space, member_values.id, data, now, locale, overrides)
+    # Requests past their deadline hold nothing at `now` (expiry.expire_lapsed_in, in the rules' one read).
+    conflicts, units = _check(session, space, member_values.id, data, now, locale, overrides, expire_lapsed=True)
     if units is None:
         return Outcome(conflicts=conflicts)
     status = _status_of(space, booked_by)

@@ -14,7 +14,7 @@ expired) or expired (and the approval finds it already decided): never both.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, literal_column, or_, select
@@ -25,6 +25,7 @@ from booking.domain.statuses import BookingStatus, is_due, request_deadline
 from booking.extensions import db
 from booking.models import Booking, Space
 from booking.services import audit
+from booking.services.spaces import Waiting
 from booking.services.transactions import run_write
 
 
@@ -74,12 +75,30 @@ def expire_lapsed_in(session: Session, space: Space, now: datetime) -> list[int]
     """Inside a write transaction under `space`'s lock: expire its requests already past their deadline at
     `now`, as the scheduled job would, so a booking judged at `now` finds their slots free (SPEC §4: the
     job may lag; the deadline does not). Returns the ids expired; one indexed query when none is due."""
-    horizon = now + timedelta(hours=max(0, space.request_deadline_hours))
+    horizon = lapsing_horizon(space, now)
     session.flush()  # what an ORM query's autoflush did: the query sees this transaction's changes
     ids = list(session.connection().execute(_LAPSED, {"space_id": space.id, "horizon": horizon}).scalars())
     if not ids:
         return []
     expired = _expire_space(session, ids, now)
+    session.flush()  # the holds stop holding before the rules and the database guard look
+    return expired
+
+
+def lapsing_horizon(space: Space, now: datetime) -> datetime:
+    """The latest start of a request of `space` that can be past its deadline at `now` (the deadline is
+    hours before the start)."""
+    return now + timedelta(hours=max(0, space.request_deadline_hours))
+
+
+def expire_lapsed_among(session: Session, space: Space, waiting: Sequence[Waiting], now: datetime) -> list[int]:
+    """`expire_lapsed_in` for the space's pending requests starting by `lapsing_horizon`, read already under
+    the lock (spaces.holds_closures_and_waiting): no statement at all when none is past its deadline."""
+    hours = space.request_deadline_hours
+    due = sorted(w.booking_id for w in waiting if is_due(w.start_dt, w.requested_at, hours, now))
+    if not due:
+        return []
+    expired = _expire_space(session, due, now)
     session.flush()  # the holds stop holding before the rules and the database guard look
     return expired
 

@@ -19,10 +19,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, lru_cache
@@ -32,7 +33,7 @@ from typing import Any, cast
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, String, and_, bindparam, func, or_, select, true, type_coerce
+from sqlalchemy import ColumnElement, Engine, Select, String, and_, bindparam, func, or_, select, true, type_coerce
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, joinedload, selectinload, undefer
 
@@ -63,8 +64,9 @@ ACTIVE = ("pending", "confirmed")
 COLUMNS = {"public": Booking.ics_public, "member": Booking.ics_member, "staff": Booking.ics_staff}
 
 
-def _setting(name: str, default: int) -> int:
-    return int(current_app.config.get(name, default))
+def _setting(name: str, default: int, config: Mapping[str, Any] | None = None) -> int:
+    """An integer setting of the app (`config`: its config, when a caller has it at hand already)."""
+    return int((current_app.config if config is None else config).get(name, default))
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,11 @@ class Window:
         return self.start_dt.year, self.end_dt.year
 
     @classmethod
-    def around(cls, now: datetime, zone: str) -> Window:
+    def around(cls, now: datetime, zone: str, config: Mapping[str, Any] | None = None) -> Window:
+        config = current_app.config if config is None else config
         day = now.astimezone(ical.zone_of(zone)).date()
-        return _window(day, zone, _setting("FEED_DAYS_BACK", 14), _setting("FEED_DAYS_AHEAD", 365),
-                       _setting("FEED_CANCELLED_DAYS", 14))
+        return _window(day, zone, _setting("FEED_DAYS_BACK", 14, config), _setting("FEED_DAYS_AHEAD", 365, config),
+                       _setting("FEED_CANCELLED_DAYS", 14, config))
 
 
 @lru_cache(maxsize=256)
@@ -127,13 +130,20 @@ class Feed:
         return body_cache().get(self.cache_key) if self.cache_key is not None else None
 
 
-def refresh_interval() -> timedelta:
-    return timedelta(minutes=_setting("FEED_REFRESH_MINUTES", 60))
+def refresh_interval(config: Mapping[str, Any] | None = None) -> timedelta:
+    return timedelta(minutes=_setting("FEED_REFRESH_MINUTES", 60, config))
 
 
-def _etag(window: Window, version: int, key: Sequence[object]) -> str:
+def _etag(window: Window, version: int, key: Sequence[object], config: Mapping[str, Any] | None = None) -> str:
     """A strong ETag from everything the body depends on: counters, window day, settings, language."""
-    return _etag_of((FORMAT_VERSION, feed_locale(), window, refresh_interval(), version, *key))
+    config = current_app.config if config is None else config
+    return _etag_of((FORMAT_VERSION, feed_locale(config), window, refresh_interval(config), version, *key))
+
+
+def _settings(config: Mapping[str, Any]) -> tuple[str, int, int, int, int]:
+    """What a feed's validators take from the settings: language, days back, ahead, cancelled, refresh minutes."""
+    return (feed_locale(config), _setting("FEED_DAYS_BACK", 14, config), _setting("FEED_DAYS_AHEAD", 365, config),
+            _setting("FEED_CANCELLED_DAYS", 14, config), _setting("FEED_REFRESH_MINUTES", 60, config))
 
 
 @lru_cache(maxsize=4096)
@@ -383,6 +393,9 @@ def _space_query() -> Select[Any]:
             .where(SPACES.c.slug == bindparam("slug")))
 
 
+SPACE_ZONE = list(_space_query().selected_columns.keys()).index("timezone")  # in its row, as the driver gives it
+
+
 @cache
 def _owner_query(kind: str, per_space: bool) -> Select[Any]:
     query = (select(TOKENS.c.token_hash, USERS.c.id, USERS.c.is_enabled, USERS.c.role)
@@ -406,13 +419,80 @@ class _Statement:
     params: dict[str, Any]
     order: tuple[str, ...] | None  # positional drivers (SQLite's qmark): the names in order
     columns: tuple[str, ...]
+    libpq: tuple[bytes, bytes, tuple[str, ...]] | None = None  # PostgreSQL: (name, SQL with $n, names in order)
+
+
+_PYFORMAT = re.compile(r"%\((\w+)\)s")
+
+
+def _libpq_form(sql: str) -> tuple[bytes, bytes, tuple[str, ...]]:
+    """A psycopg (pyformat) statement as libpq takes it: its prepared statement's name, `$n` SQL, names in order."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match[1] not in names:
+            names.append(match[1])
+        return f"${names.index(match[1]) + 1}"
+
+    text = _PYFORMAT.sub(number, sql).replace("%%", "%")
+    name = "booking_validators_" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return name.encode("ascii"), text.encode("utf-8"), tuple(names)
 
 
 @cache
 def _compiled(query: Select[Any], dialect: str) -> _Statement:
     compiled = query.compile(dialect=db.engine.dialect)
     order = tuple(compiled.positiontup or ()) if compiled.positional else None
-    return _Statement(compiled.string, dict(compiled.params), order, tuple(query.selected_columns.keys()))
+    libpq = _libpq_form(compiled.string) if db.engine.dialect.driver == "psycopg" else None
+    return _Statement(compiled.string, dict(compiled.params), order, tuple(query.selected_columns.keys()), libpq)
+
+
+def _libpq_text(value: Any) -> bytes | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise TypeError(f"a validator query takes text and integers only, not {type(value).__name__}")
+    return str(value).encode("utf-8")
+
+
+@cache
+def _psycopg() -> tuple[Any, Any, Any]:
+    """psycopg's errors, pq and Transformer, imported once (an import statement in `_rows_through_libpq` ran
+    importlib's '_handle_fromlist' at every poll); not at the top, so SQLite alone needs no psycopg."""
+    from psycopg import errors, pq
+    from psycopg.adapt import Transformer
+
+    return errors, pq, Transformer
+
+
+def _rows_through_libpq(connection: Any, statement: _Statement, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The statement's rows straight from libpq, prepared once per connection, typed by psycopg's own loaders.
+
+    psycopg's cursor (its prepared-statement bookkeeping, query conversion, generator-driven
+    wait and result selection) cost more Python than the rest of a 304 together (profile lines
+    'psycopg/_cursor_base.py(_maybe_prepare_gen)', '(_execute_gen)', 'psycopg/connection.py(wait)',
+    'psycopg/_queries.py(convert)', 'psycopg/cursor.py(fetchall)'). A failure raises psycopg's own
+    error for the result, so `_connection_lost` reads it as it read the cursor's.
+    """
+    errors, pq, Transformer = _psycopg()
+    assert statement.libpq is not None
+    name, sql, order = statement.libpq
+    driver = connection.dbapi_connection
+    pgconn = driver.pgconn
+    prepared: set[bytes] = _held.prepared
+    if name not in prepared:
+        result = pgconn.prepare(name, sql)
+        if result.status != pq.ExecStatus.COMMAND_OK:
+            raise errors.error_from_result(result, encoding=driver.info.encoding)
+        prepared.add(name)
+    result = pgconn.exec_prepared(name, [_libpq_text(values[key]) for key in order])
+    if result.status != pq.ExecStatus.TUPLES_OK:
+        raise errors.error_from_result(result, encoding=driver.info.encoding)
+    transformer = _held.transformer
+    if transformer is None:
+        transformer = _held.transformer = Transformer(driver)
+    transformer.set_pgresult(result)
+    return cast(list[tuple[Any, ...]], transformer.load_rows(0, result.ntuples, tuple))
 
 
 def _instant(value: datetime | str | None) -> datetime | None:
@@ -424,7 +504,20 @@ def _instant(value: datetime | str | None) -> datetime | None:
 
 
 def _first(query: Select[Any], **params: str) -> SimpleNamespace | None:
-    """The validators' one query, straight on a DBAPI connection of this thread.
+    """The validators' one row by column name (`_first_values`), its change time as an aware instant, or None."""
+    values = _first_values(query, **params)
+    return None if values is None else _row(query, values)
+
+
+def _row(query: Select[Any], values: tuple[Any, ...]) -> SimpleNamespace:
+    found = SimpleNamespace(**dict(zip(_compiled(query, db.engine.dialect.name).columns, values, strict=True)))
+    found.changed_at = _instant(getattr(found, "changed_at", None))
+    found.version = int(found.version)
+    return found
+
+
+def _first_values(query: Select[Any], **params: str) -> tuple[Any, ...] | None:
+    """The validators' one query, straight on a DBAPI connection of this thread: its first row as the driver gave it.
 
     Every poll of every subscribed calendar app runs this, and most end in 304, so
     it skips the ORM session and SQLAlchemy's execution layer (which cost several
@@ -435,14 +528,18 @@ def _first(query: Select[Any], **params: str) -> SimpleNamespace | None:
     without a transaction (SQLite without BEGIN, PostgreSQL in autocommit), so
     every poll sees the last commit of any process.
     """
-    statement = _compiled(query, db.engine.dialect.name)
+    engine = db.engine
+    statement = _compiled(query, engine.dialect.name)
     values = {**statement.params, **params}
     args = tuple(values[name] for name in statement.order) if statement.order is not None else values
     for attempt in (1, 2):
-        connection, cursor = _validator_connection()
+        connection, cursor = _validator_connection(engine)
         try:
-            cursor.execute(statement.sql, args)
-            rows = cursor.fetchall()  # to the end: SQLite keeps a statement stepped short of it open (a read snapshot)
+            if statement.libpq is not None:
+                rows = _rows_through_libpq(connection, statement, values)
+            else:
+                cursor.execute(statement.sql, args)
+                rows = cursor.fetchall()  # to the end: SQLite keeps a statement stepped short of it open (a snapshot)
             break
         except Exception as error:
             lost = _connection_lost(error, connection)
@@ -451,12 +548,7 @@ def _first(query: Select[Any], **params: str) -> SimpleNamespace | None:
                 raise
             if attempt == 2 or not lost.connection_invalidated:
                 raise lost from error
-    if not rows:
-        return None
-    found = SimpleNamespace(**dict(zip(statement.columns, rows[0], strict=True)))
-    found.changed_at = _instant(getattr(found, "changed_at", None))
-    found.version = int(found.version)
-    return found
+    return tuple(rows[0]) if rows else None
 
 
 _held = threading.local()
@@ -485,10 +577,10 @@ def _connection_lost(error: Exception, connection: Any) -> DBAPIError | None:
     return DBAPIError(None, None, error, connection_invalidated=gone)
 
 
-def _validator_connection() -> tuple[Any, Any]:
+def _validator_connection(engine: Engine | None = None) -> tuple[Any, Any]:
     """This thread's DBAPI connection to the app's database for the validators, taken out of the pool once,
     and its cursor."""
-    engine = db.engine
+    engine = engine or db.engine
     owner = getattr(_held, "engine", None)
     if owner is None or owner() is not engine:
         _drop_validator_connection()
@@ -497,6 +589,7 @@ def _validator_connection() -> tuple[Any, Any]:
         if engine.dialect.name == "postgresql":
             connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
         _held.engine, _held.connection, _held.cursor = weakref.ref(engine), connection, connection.cursor()
+        _held.prepared, _held.transformer = set(), None  # libpq's prepared statements live with their connection
     return _held.connection, _held.cursor
 
 
@@ -517,16 +610,42 @@ def _name(row: Any, locale: str) -> str:
 
 def space_feed(slug: str, now: datetime | None = None) -> Feed:
     """A space's public feed: titles of public bookings only, never who booked or why."""
-    row = _first(_space_query(), slug=slug)
-    if row is None:
+    values = _first_values(_space_query(), slug=slug)
+    if values is None:
         raise NotFound()
-    statuses = ACTIVE if row.pending_holds else ("confirmed",)
     now = now or utcnow()
-    window = Window.around(now, row.timezone)
-    name = _name(row, feed_locale())
+    day = now.astimezone(ical.zone_of(values[SPACE_ZONE])).date()
+    without, with_date = _space_feeds(values, day, _settings(current_app.config))
+    stamp = with_date.last_modified
+    return with_date if stamp is not None and stamp < now.replace(microsecond=0) else without
+
+
+@lru_cache(maxsize=1024)
+def _space_feeds(values: tuple[Any, ...], day: date, settings: tuple[str, int, int, int, int]) -> tuple[Feed, Feed]:
+    """A space's feed for its validators' row, the window's day and the settings, without and with Last-Modified.
+
+    Everything a space feed's validators depend on is in the arguments (the row holds the
+    space's counter and change time, raised with every change the feed shows), so each poll
+    of an unchanged feed finds the same two feeds here instead of building its window, name,
+    ETag and body recipe anew (profile lines 'services/feeds.py(around)', '(_etag)',
+    '(_feed)', '(last_modified)'). Which one a poll gets is `last_modified`'s rule: not while
+    the change time is in the current second.
+    """
+    row = _row(_space_query(), values)
+    locale, days_back, days_ahead, cancelled_days, refresh_minutes = settings
+    statuses = ACTIVE if row.pending_holds else ("confirmed",)
+    window = _window(day, row.timezone, days_back, days_ahead, cancelled_days)
+    name = _name(row, locale)
     key = ("space", row.id, name, row.timezone, statuses)
-    return _feed("public", lambda: name, row.timezone, Scope(space_id=row.id, statuses=statuses), window,
-                 row.version, lambda version: _etag(window, version, key), last_modified(row.changed_at, window, now))
+    refresh = timedelta(minutes=refresh_minutes)
+
+    def etag_of(version: int) -> str:
+        return _etag_of((FORMAT_VERSION, locale, window, refresh, version, *key))
+
+    stamp = max(row.changed_at or window.day_start, window.day_start).replace(microsecond=0)
+    scope = Scope(space_id=row.id, statuses=statuses)
+    return (_feed("public", lambda: name, row.timezone, scope, window, row.version, etag_of, None),
+            _feed("public", lambda: name, row.timezone, scope, window, row.version, etag_of, stamp))
 
 
 def _owner(token: str, kind: str, slug: str | None = None) -> Any:
@@ -554,30 +673,32 @@ def _translated(message: str, **params: str) -> Callable[[], str]:
 def member_feed(token: str, now: datetime | None = None) -> Feed:
     """A member's own bookings in every space, with their details (no Last-Modified: spans spaces)."""
     row = _owner(token, "member")
-    zone = current_app.config["DEFAULT_TIMEZONE"]
-    window = Window.around(now or utcnow(), zone)
+    config = current_app.config
+    zone = config["DEFAULT_TIMEZONE"]
+    window = Window.around(now or utcnow(), zone, config)
     key = ("member", row.id, zone)
     return _feed("member", _translated(N_("My bookings")), zone, Scope(user_id=row.id), window, row.version,
-                 lambda version: _etag(window, version, key), None)
+                 lambda version: _etag(window, version, key, config), None)
 
 
 def staff_feed(token: str, slug: str | None = None, now: datetime | None = None) -> Feed:
     """Every booking of every space (or of one), with the members' names; staff only."""
     row = _owner(token, "staff", slug)
     now = now or utcnow()
+    config = current_app.config
     if slug is None:
-        zone, scope, key = current_app.config["DEFAULT_TIMEZONE"], Scope(), "all"
+        zone, scope, key = config["DEFAULT_TIMEZONE"], Scope(), "all"
         name = _translated(N_("All bookings"))
     else:
         zone, scope, key = row.timezone, Scope(space_id=row.space_id), f"{row.space_id}|{row.timezone}"
-        space_name = _name(row, feed_locale())
+        space_name = _name(row, feed_locale(config))
         key += f"|{space_name}"
         name = _translated(N_("All bookings: %(space)s"), space=space_name)
-    window = Window.around(now, zone)
+    window = Window.around(now, zone, config)
     changed = last_modified(row.changed_at, window, now) if slug is not None else None
     parts = ("staff", row.id, key)
-    return _feed("staff", name, zone, scope, window, row.version, lambda version: _etag(window, version, parts),
-                 changed)
+    return _feed("staff", name, zone, scope, window, row.version,
+                 lambda version: _etag(window, version, parts, config), changed)
 
 
 def booking_calendar(booking: Booking) -> bytes:

@@ -12,6 +12,7 @@ which renders it with the renderers registered here, in the recipient's language
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -21,11 +22,13 @@ from email.utils import parseaddr
 from typing import Any
 
 from flask import current_app, has_app_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from booking import itip
+from booking.caches import BoundedCache
 from booking.dates import format_span
 from booking.domain.undo import cancellation_is_final, undo_deadline
 from booking.domain.values import N_
@@ -305,13 +308,76 @@ def render(notice: Notice) -> tuple[str, str]:
     proposed = ""
     if facts.proposed_start_dt is not None and facts.proposed_end_dt is not None:
         proposed = _when(replace(facts, start_dt=facts.proposed_start_dt, end_dt=facts.proposed_end_dt), locale)
-    body = current_app.jinja_env.get_template(f"mail/{notice.kind}.txt").render(
-        notice=notice, facts=facts, note=note, when=_when(facts, locale),
-        space=facts.space_en if locale == "en" else facts.space_ja,
-        link=_link(notice.kind, facts.booking_id), proposed_when=proposed,
-    )
+    texts = {"name": notice.recipient.name, "title": facts.title, "member_name": facts.member_name,
+             "member_org": facts.member_org, "purpose": facts.purpose, "note": note, "when": _when(facts, locale),
+             "space": facts.space_en if locale == "en" else facts.space_ja,
+             "link": _link(notice.kind, facts.booking_id), "proposed_when": proposed}
     subject = _(SUBJECTS[notice.kind], title=facts.title)
-    return subject, body.strip() + "\n"
+    return subject, _body(notice, texts).strip() + "\n"
+
+
+def _template_body(notice: Notice, texts: dict[str, str]) -> str:
+    """The mail template of the notice's kind rendered with `texts` (as `render` names them)."""
+    facts = replace(notice.facts, title=texts["title"], member_name=texts["member_name"],
+                    member_org=texts["member_org"], purpose=texts["purpose"])
+    return current_app.jinja_env.get_template(f"mail/{notice.kind}.txt").render(
+        notice=replace(notice, recipient=replace(notice.recipient, name=texts["name"]), facts=facts),
+        facts=facts, note=texts["note"], when=texts["when"], space=texts["space"], link=texts["link"],
+        proposed_when=texts["proposed_when"],
+    )
+
+
+# Each kind of booking mail rendered once with stand-ins for its texts (names, title, time, link, …), kept
+# per process by everything else its template reads: the kind, the language in force, which texts are
+# empty, by_staff, the calendar method, and the desks. A mail's body is that rendering with its texts
+# written in, one pass, so a text is never read as a stand-in. A template that reads anything else of the
+# booking (its instants, its id, …) meets `_Unread`, which refuses, and is rendered in full as before.
+# Profile line 'jinja2/environment.py:1275(render)' under notifications.render (two includes and about
+# ten gettext calls per mail) for every booking POST's confirmation. tests/mail/test_mail_bodies.py holds
+# both ways equal for every kind.
+MAX_KEPT_BODIES = 512
+_kept_bodies: BoundedCache[tuple[str, ...]] = BoundedCache(MAX_KEPT_BODIES)
+_STAND_IN = "\x00{}\x00"
+_STAND_INS = re.compile("\x00([0-9]+)\x00")
+
+
+class _Unread:
+    """A stand-in for a value the kept bodies are not keyed by: any use of it in a template fails."""
+
+    def _refuse(self, *_args: Any) -> Any:
+        raise _NotKept()
+
+    __str__ = __bool__ = __iter__ = __len__ = __html__ = __getattr__ = __eq__ = __hash__ = _refuse
+
+
+class _NotKept(Exception):
+    pass
+
+
+_UNREAD = _Unread()
+_UNREAD_FACTS: dict[str, Any] = {name: _UNREAD for name in (
+    "booking_id", "start_dt", "end_dt", "timezone", "space_ja", "space_en", "proposed_start_dt", "proposed_end_dt",
+    "series_id")}
+
+
+def _body(notice: Notice, texts: dict[str, str]) -> str:
+    names = tuple(texts)
+    key = (notice.kind, str(get_locale()), notice.recipient.locale, tuple(bool(texts[n]) for n in names),
+           notice.by_staff, notice.method, notice.calendar is not None, notice.facts.is_pooled, notice.facts.units)
+    parts = _kept_bodies.get(key)
+    if parts is None:
+        stand_ins = {n: _STAND_IN.format(i) if texts[n] else "" for i, n in enumerate(names)}
+        unread: Any = _UNREAD
+        shown = replace(notice, facts=replace(notice.facts, **_UNREAD_FACTS), note=unread, not_before=unread,
+                        calendar=None if notice.calendar is None else unread,
+                        recipient=replace(notice.recipient, email=unread))
+        try:
+            parts = tuple(_STAND_INS.split(_template_body(shown, stand_ins)))
+        except _NotKept:
+            return _template_body(notice, texts)
+        _kept_bodies.put(key, parts)
+    # split() alternates text and the number of a stand-in.
+    return "".join(part if index % 2 == 0 else texts[names[int(part)]] for index, part in enumerate(parts))
 
 
 def _register(kind: str) -> None:

@@ -398,17 +398,40 @@ def closures_between(
 # the booking POST reads both inside its space's write lock, and on PostgreSQL each was a round trip
 # there (profile line 'spaces.py(closures_between)' under bookings.py(_check), the lock's second read).
 # A closure row is (None, None, None, start, end, reason); a hold's reason is NULL.
-_HOLDS_AND_CLOSURES: CompoundSelect[Any] = union_all(
+_HOLDS = (
     select(BookingHold.booking_id, Booking.user_id, BookingHold.unit_no,
            type_coerce(BookingHold.occupied_start, NullType), type_coerce(BookingHold.occupied_end, NullType),
            null().label("reason"))
     .join(Booking, Booking.id == BookingHold.booking_id)
-    .where(*_ACTIVE_OVERLAPPING),
+    .where(*_ACTIVE_OVERLAPPING)
+)
+_CLOSURES = (
     select(null(), null(), null(), type_coerce(Closure.start_dt, NullType), type_coerce(Closure.end_dt, NullType),
            Closure.reason)
     .where(or_(Closure.space_id == bindparam("space_id"), Closure.space_id.is_(None)),
-           Closure.start_dt < bindparam("closures_end"), Closure.end_dt > bindparam("closures_start")),
+           Closure.start_dt < bindparam("closures_end"), Closure.end_dt > bindparam("closures_start"))
 )
+_HOLDS_AND_CLOSURES: CompoundSelect[Any] = union_all(_HOLDS, _CLOSURES)
+# The same and, as rows (id, NULL, NULL, start, requested at, NULL) told from a hold by their NULL unit, the
+# space's pending requests starting by :horizon (a superset of those past their deadline, as
+# expiry.expire_lapsed_in reads them; 'pending' written in the SQL for the partial index ix_bookings_waiting).
+# Profile line 'expiry.py(expire_lapsed_in)' inside the booking POST's lock: a statement of its own, which
+# on PostgreSQL was a round trip more under the lock, to find nothing on nearly every POST.
+_HOLDS_CLOSURES_AND_WAITING: CompoundSelect[Any] = union_all(
+    _HOLDS, _CLOSURES,
+    select(Booking.id, null(), null(), type_coerce(Booking.start_dt, NullType),
+           type_coerce(Booking.created_at, NullType), null())
+    .where(Booking.status == literal_column("'pending'"), Booking.space_id == bindparam("space_id"),
+           Booking.start_dt <= bindparam("horizon")),
+)
+
+
+class Waiting(NamedTuple):
+    """A pending request as the lock's read finds it (expiry decides whether it is past its deadline)."""
+
+    booking_id: int
+    start_dt: datetime
+    requested_at: datetime
 
 
 def holds_and_closures(session: Session, space: Space, policy: Policy, occupied_start: datetime,
@@ -416,18 +439,38 @@ def holds_and_closures(session: Session, space: Space, policy: Policy, occupied_
                        locale: str) -> tuple[list[Hold], list[ClosedRange]]:
     """`active_holds` over [occupied_start, occupied_end) and `closures_between` over [start_dt, end_dt),
     read by one statement."""
-    rows = session.execute(_HOLDS_AND_CLOSURES, {
+    holds, closures, _waiting = _lock_read(session, _HOLDS_AND_CLOSURES, space, policy, occupied_start,
+                                           occupied_end, start_dt, end_dt, locale, {})
+    return holds, closures
+
+
+def holds_closures_and_waiting(session: Session, space: Space, policy: Policy, occupied_start: datetime,
+                               occupied_end: datetime, start_dt: datetime, end_dt: datetime, locale: str,
+                               horizon: datetime) -> tuple[list[Hold], list[ClosedRange], list[Waiting]]:
+    """`holds_and_closures`, and the space's pending requests starting by `horizon`, read by one statement."""
+    return _lock_read(session, _HOLDS_CLOSURES_AND_WAITING, space, policy, occupied_start, occupied_end, start_dt,
+                      end_dt, locale, {"horizon": horizon})
+
+
+def _lock_read(session: Session, statement: CompoundSelect[Any], space: Space, policy: Policy,
+               occupied_start: datetime, occupied_end: datetime, start_dt: datetime, end_dt: datetime, locale: str,
+               extra: dict[str, Any]) -> tuple[list[Hold], list[ClosedRange], list[Waiting]]:
+    rows = session.execute(statement, {
         "space_id": space.id, "end_dt": occupied_end, "low": occupied_start - longest_hold(space),
-        "start_dt": occupied_start, "closures_start": start_dt, "closures_end": end_dt}).all()
+        "start_dt": occupied_start, "closures_start": start_dt, "closures_end": end_dt, **extra}).all()
     dialect = session.get_bind().dialect
     convert: Callable[[Any], Any] = (UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
                                      or (lambda value: value))
-    holds = [Hold(booking_id, user_id, unit_no, convert(start), convert(end))
-             for booking_id, user_id, unit_no, start, end, _reason in rows if booking_id is not None]
-    closures = [ClosedRange(convert(start), convert(end), reason)
-                for booking_id, _user, _unit, start, end, reason in rows if booking_id is None]
+    holds, closures, waiting = [], [], []
+    for booking_id, user_id, unit_no, start, end, reason in rows:
+        if booking_id is None:
+            closures.append(ClosedRange(convert(start), convert(end), reason))
+        elif unit_no is None:
+            waiting.append(Waiting(booking_id, convert(start), convert(end)))
+        else:
+            holds.append(Hold(booking_id, user_id, unit_no, convert(start), convert(end)))
     first, last = start_dt.astimezone(policy.zone).date(), end_dt.astimezone(policy.zone).date()
-    return holds, closures + holiday_closures(holidays_between(space, first, last, locale), policy)
+    return holds, closures + holiday_closures(holidays_between(space, first, last, locale), policy), waiting
 
 
 # Built once, with bound values (profile line 'sqlalchemy/sql/coercions.py:323(expect)' under
@@ -550,9 +593,11 @@ _WEEK_ROWS: CompoundSelect[Any, Any, Any, Any] = union_all(
     _WEEK_VERSION, _WEEK_CLOSURES, _WEEK_OWN, _WEEK_EVENTS).order_by(text("1, 2, 3, 4"))
 
 
-def week_of(space: Space, monday: date, viewer_id: int | None, now: datetime, locale: str,
+def week_of(space: Space, first_day: date, viewer_id: int | None, now: datetime, locale: str,
             policy: Policy | None = None) -> KeptWeek:
-    """The week grid of a space as one viewer sees it, with a key of all it shows.
+    """The week grid of a space as one viewer sees it, with a key of all it shows: the seven
+    local days from `first_day`, any day (the space page starts on its first free day or the day
+    asked for, `domain.grid.neighbour_weeks`), read and keyed by that day.
 
     The clock-free part (`domain.grid.week_facts`, the calendar and unit rules of every
     cell) is kept per worker for the same policy, week, held units, closures, closed
@@ -568,8 +613,8 @@ def week_of(space: Space, monday: date, viewer_id: int | None, now: datetime, lo
     keys are equal grids. `policy`: `policy_of(space)` when the caller has it.
     """
     policy = policy or policy_of(space)
-    start_dt = datetime.combine(monday, time(0), policy.zone)
-    end_dt = datetime.combine(monday + timedelta(days=7), time(0), policy.zone)
+    start_dt = datetime.combine(first_day, time(0), policy.zone)
+    end_dt = datetime.combine(first_day + timedelta(days=7), time(0), policy.zone)
     session = db.session()
     margin = longest_hold(space)
     rows = session.connection().execute(_WEEK_ROWS, {
@@ -579,21 +624,21 @@ def week_of(space: Space, monday: date, viewer_id: int | None, now: datetime, lo
     read = tuple(tuple(row) for row in rows if row[0] != "e")
     has_events = any(row[0] == "e" and int(row[3]) > 0 for row in rows)
     # The days closures_between reads holidays for: up to the local date of the week's end.
-    holidays = tuple(holidays_between(space, monday, end_dt.astimezone(policy.zone).date(), locale).items())
+    holidays = tuple(holidays_between(space, first_day, end_dt.astimezone(policy.zone).date(), locale).items())
     # The space's id: its counter stands for its holds alone.
-    key = (space.id, policy.key, monday, read, holidays)
+    key = (space.id, policy.key, first_day, read, holidays)
     facts = week_facts_cache.get(key)
     if facts is None:
         held = session.connection().execute(_WEEK_HOLDS, {
             "space_id": space.id, "hold_start": start_dt - margin, "hold_end": end_dt + margin,
             "hold_low": start_dt - 2 * margin}).all()
-        facts = _week_facts_of(session, policy, monday, read + tuple(tuple(row) for row in held), holidays)
+        facts = _week_facts_of(session, policy, first_day, read + tuple(tuple(row) for row in held), holidays)
         week_facts_cache.put(key, facts)
     bounds = window_bounds(facts, policy, now)
     return KeptWeek(facts, bounds, (key, bounds), has_events)
 
 
-def _week_facts_of(session: Session, policy: Policy, monday: date, read: Sequence[tuple[Any, ...]],
+def _week_facts_of(session: Session, policy: Policy, first_day: date, read: Sequence[tuple[Any, ...]],
                    holidays: tuple[tuple[date, str], ...]) -> WeekFacts:
     """`domain.grid.week_facts` of the rows `week_of` read, instants converted as the UTCDateTime columns do."""
     dialect = session.get_bind().dialect
@@ -603,12 +648,12 @@ def _week_facts_of(session: Session, policy: Policy, monday: date, read: Sequenc
     closures = [ClosedRange(convert(start), convert(end), reason) for kind, start, end, reason in read if kind == "c"]
     closures += holiday_closures(dict(holidays), policy)
     own = [(convert(start), convert(end)) for kind, start, end, _none in read if kind == "o"]
-    return week_facts(policy, monday, holds, closures, own)
+    return week_facts(policy, first_day, holds, closures, own)
 
 
-def week_view(space: Space, monday: date, viewer_id: int | None, now: datetime, locale: str) -> WeekGrid:
+def week_view(space: Space, first_day: date, viewer_id: int | None, now: datetime, locale: str) -> WeekGrid:
     """The week grid of a space as one viewer sees it (`week_of`)."""
-    return week_of(space, monday, viewer_id, now, locale).grid
+    return week_of(space, first_day, viewer_id, now, locale).grid
 
 
 def free_starts(

@@ -53,8 +53,9 @@
 //                Ctrl+Home/End first/last cell;
 //   day view:    ←/→ previous/next free time, ↑/↓ previous/next day (nearest time), Home/End
 //                first/last time of the day;
-//   both:        digits jump to a time (1, 4 → 14:00), PageUp/PageDown previous/next week
-//                (focus comes back to the same place), Enter follows a free time's link.
+//   both:        digits jump to a time (1, 4 → 14:00), PageUp/PageDown the seven days before/after
+//                (focus comes back on the same weekday and time: the days shown move by seven, or
+//                back to today, so the column may differ), Enter follows a free time's link.
 // The links to the form end in #main, so after the page loads the first Tab reaches its first field.
 (function () {
   "use strict";
@@ -82,12 +83,43 @@
     return digits.indexOf(typed) === 0 || digits.replace(/^0/, "").indexOf(typed) === 0;
   }
 
-  function remember(view, row, column) {
+  function weekdayOf(isoDay) {
+    return isoDay ? new Date(isoDay + "T00:00:00Z").getUTCDay() : -1;
+  }
+
+  // Where the focus was, as a weekday and a time: the next page finds the same place in its days.
+  function remember(view, where) {
     try {
-      sessionStorage.setItem(STORE, JSON.stringify({path: location.pathname, view: view, row: row, column: column}));
+      sessionStorage.setItem(STORE, JSON.stringify({path: location.pathname, view: view,
+                                                    weekday: weekdayOf(where.day), time: where.time}));
     } catch (ignored) {
       // storage off: the new week starts on its first free time
     }
+  }
+
+  // PageUp/PageDown: the seven days before/after, remembering the place (`where()`: {day, time}).
+  function pageKey(event, view, where) {
+    var key = event.key;
+    if ((key !== "PageDown" && key !== "PageUp") || event.ctrlKey || event.altKey || event.metaKey) {
+      return false;  // Ctrl+PageDown: the browser's next tab
+    }
+    var link = weekLink(key === "PageDown" ? "next" : "prev");
+    if (link) {
+      event.preventDefault();
+      remember(view, where());
+      location.href = link.href;
+    }
+    return true;
+  }
+
+  // The index of the first of `days` (ISO dates) on the weekday remembered, or -1.
+  function sameWeekday(days, saved) {
+    for (var n = 0; n < days.length; n += 1) {
+      if (weekdayOf(days[n]) === saved.weekday) {
+        return n;
+      }
+    }
+    return -1;
   }
 
   function recalled() {
@@ -105,10 +137,11 @@
   }
 
   // A grid of targets: rows of focusable elements (a row may be empty in the day view).
-  function Roving(rows, view, onMove) {
+  function Roving(rows, view, onMove, where) {
     this.rows = rows;
     this.view = view;
     this.onMove = onMove;
+    this.where = where;
     this.typed = "";
     this.typedAt = 0;
     this.row = 0;
@@ -148,13 +181,8 @@
       return;
     }
     var key = event.key;
-    if ((key === "PageDown" || key === "PageUp") && !event.ctrlKey) {  // Ctrl+PageDown: the browser's next tab
-      var link = weekLink(key === "PageDown" ? "next" : "prev");
-      if (link) {
-        event.preventDefault();
-        remember(this.view, this.row, this.column);
-        location.href = link.href;
-      }
+    var self = this;
+    if (pageKey(event, this.view, function () { return self.where(self.row, self.column); })) {
       return;
     }
     if (/^[0-9]$/.test(key) && !event.ctrlKey) {
@@ -227,6 +255,9 @@
       var header = tr.querySelector("th");
       return header ? header.textContent.trim().slice(0, 5) : "";
     });
+    var days = Array.prototype.map.call(table.querySelectorAll("thead th[data-day]"), function (th) {
+      return th.getAttribute("data-day");
+    });
     var width = rows[0].length;
     var roving = new Roving(rows, "week", {
       ArrowRight: function () { this.place(this.row, Math.min(this.column + 1, width - 1), true); },
@@ -243,10 +274,21 @@
           }
         }
       }
-    });
+    }, function (row, column) { return {day: days[column], time: times[row]}; });
     var first = earliest(rows, function (target) { return target.tagName === "A"; }) || [0, 0];
-    if (saved && roving.target(saved.row, saved.column)) {
-      first = [saved.row, saved.column];
+    var column = saved ? sameWeekday(days, saved) : -1;
+    if (column >= 0) {
+      // The row of the same time, or the next later one (another week may open at other times).
+      var row = times.length - 1;
+      for (var r = 0; r < times.length; r += 1) {
+        if (times[r] >= saved.time) {
+          row = r;
+          break;
+        }
+      }
+      first = [row, Math.min(column, rows[row].length - 1)];
+    } else {
+      saved = null;
     }
     // The cells are interactive now: a grid, so screen readers hand the arrow keys to it.
     table.setAttribute("role", "grid");
@@ -270,12 +312,45 @@
     return best;
   }
 
+  // Seven days without a free time: PageUp/PageDown still move, and coming back lands on the
+  // heading of the day remembered (made focusable for it), never on the page's body.
+  function emptyDayView(view, sections, days, saved) {
+    view.addEventListener("keydown", function (event) {
+      var heading = event.target.closest ? event.target.closest("section.day") : null;
+      pageKey(event, "day", function () {
+        return {day: heading ? heading.getAttribute("data-day") : days[0], time: saved ? saved.time : ""};
+      });
+    });
+    var row = saved ? sameWeekday(days, saved) : -1;
+    var title = row >= 0 ? sections[row].querySelector("h2") : null;
+    if (title) {
+      title.setAttribute("tabindex", "-1");
+      title.focus();
+    }
+  }
+
+  // The day nearest to `row` with free times (later days first), or -1.
+  function nearestFilled(rows, row) {
+    for (var distance = 0; distance < rows.length; distance += 1) {
+      if (rows[row + distance] && rows[row + distance].length) {
+        return row + distance;
+      }
+      if (rows[row - distance] && rows[row - distance].length) {
+        return row - distance;
+      }
+    }
+    return -1;
+  }
+
   function dayView(view, saved) {
-    var rows = Array.prototype.map.call(view.querySelectorAll("section.day"), function (section) {
+    var sections = Array.prototype.slice.call(view.querySelectorAll("section.day"));
+    var days = sections.map(function (section) { return section.getAttribute("data-day"); });
+    var rows = sections.map(function (section) {
       return Array.prototype.slice.call(section.querySelectorAll("ul.slots a"));
     });
     var filled = firstFilled(rows);
     if (!filled) {
+      emptyDayView(view, sections, days, saved);
       return;
     }
     function nextDay(from, step) {
@@ -321,11 +396,13 @@
           }
         }
       }
-    });
+    }, function (row, column) { return {day: days[row], time: timeOf(rows[row][column])}; });
     var first = earliest(rows, function () { return true; }) || filled;
-    if (saved && rows[saved.row] && rows[saved.row].length) {
-      first = [saved.row, Math.min(saved.column, rows[saved.row].length - 1)];
-    } else if (saved) {
+    // The same weekday (or the nearest day with free times) at the nearest time.
+    var row = saved ? nearestFilled(rows, Math.max(sameWeekday(days, saved), 0)) : -1;
+    if (row >= 0) {
+      first = [row, nearestByTime(rows[row], saved.time || "")];
+    } else {
       saved = null;
     }
     roving.start(view, first);

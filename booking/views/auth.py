@@ -52,7 +52,8 @@ def verify_email(token: str) -> Response | tuple[str, int]:
     """Open the link mailed at registration: the address is confirmed, booking opens."""
     if not accounts.verify_email(token):
         return render_error(400, _("This link does not work: it was already used, has expired, "
-                                   "or a newer one was sent. Sign in to ask for a new one."))
+                                   "or a newer one was sent. Sign in to ask for a new one."),
+                            next_step=(url_for("auth.login"), _("Sign in")))
     flash(_("Thank you: your e-mail address is confirmed. You can book now."), "success")
     return redirect(url_for("main.index") if current_user.is_authenticated else url_for("auth.login"))
 
@@ -128,4 +129,5 @@ def reset_password(token: str) -> str | Response | tuple[str, int]:
 
 def _dead_reset_link() -> tuple[str, int]:
     return render_error(400, _("This reset link does not work: it was already used, has expired, "
-                               "or a newer one was sent. Please ask for a new link."))
+                               "or a newer one was sent. Please ask for a new link."),
+                        next_step=(url_for("auth.forgot_password"), _("Ask for a new link")))

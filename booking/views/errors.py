@@ -34,9 +34,12 @@ MESSAGES = {
 RETRY_AFTER_S = 5
 
 
-def render_error(code: int, message: str | None = None) -> tuple[str, int]:
+def render_error(code: int, message: str | None = None,
+                 next_step: tuple[str, str] | None = None) -> tuple[str, int]:
+    """The error page: `message` (or the code's own), and `next_step` (address, link text), the
+    one thing to do next, offered before the way back to the spaces."""
     text = message or MESSAGES.get(code, _l("Something went wrong on our side. Please try again."))
-    return render_template("errors.html", code=code, message=text), code
+    return render_template("errors.html", code=code, message=text, next_step=next_step), code
 
 
 def too_many_requests(seconds: int) -> tuple[str, int, dict[str, str]]:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -85,8 +84,7 @@ def _find(match: re.Match[str]) -> feeds.Feed:
     return feeds.staff_feed(match["token"], match["slug"])
 
 
-@contextmanager
-def _validators_context(app: Flask) -> Iterator[None]:
+class _ValidatorsContext:
     """`app.app_context()` for the validators' query, without its teardown when nothing needs it.
 
     The validators read through the thread's own DBAPI connection (services.feeds._first), not
@@ -95,18 +93,25 @@ def _validators_context(app: Flask) -> Iterator[None]:
     with Flask's blinker signals (profile line 'flask/ctx.py(pop)' under
     'flask/app.py(do_teardown_appcontext)': a fifth of the fast path's Python). Should anything
     have opened the session after all, the full teardown runs, as a popped context would.
-    No receiver listens to the app context signals (tests/feeds check it).
+    No receiver listens to the app context signals (tests/feeds check it). A class, not a
+    @contextmanager generator: contextlib's wrapper and the generator's two resumptions were
+    profile lines 'contextlib.py(__enter__)', '(__exit__)', '(helper)', '(__init__)'.
     """
-    context = app.app_context()
-    token = _cv_app.set(context)
-    try:
-        yield
-    finally:
+
+    __slots__ = ("app", "token")
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def __enter__(self) -> None:
+        self.token = _cv_app.set(self.app.app_context())
+
+    def __exit__(self, *_exc: object) -> None:
         try:
             if feeds.session_was_opened():
-                app.do_teardown_appcontext(None)
+                self.app.do_teardown_appcontext(None)
         finally:
-            _cv_app.reset(token)
+            _cv_app.reset(self.token)
 
 
 class Revalidation:
@@ -152,7 +157,7 @@ class Revalidation:
         """(status, headers, body) of a 304 or of a cached body, else None (Flask answers)."""
         if_none_match, if_modified_since = environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")
         try:
-            with _validators_context(self.app):
+            with _ValidatorsContext(self.app):
                 feed = _find(match)
                 if (if_none_match or if_modified_since) and _is_fresh_for(feed, if_none_match, if_modified_since):
                     headers = _validator_headers(feed)

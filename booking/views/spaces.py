@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from booking.db import utcnow
-from booking.domain.grid import week_start
+from booking.domain.grid import neighbour_weeks
 from booking.domain.wallclock import NonexistentTime, wall_instant
 from booking.forms import BookingForm, booking_form, desk_count
 from booking.models import Space
@@ -24,18 +24,13 @@ from booking.views.week_grid import week_page
 bp = Blueprint("spaces", __name__, url_prefix="/spaces")
 
 
-def _week_arg() -> date | None:
-    """The Monday of the week asked for, or None when none is asked (or it is no date: params.day_arg)."""
-    chosen = day_arg("week")
-    return week_start(chosen) if chosen is not None else None
-
-
 @bp.get("/<slug>")
 def week(slug: str) -> bytes | str:
-    """Seven days of one space, from its first day with a free start unless a week is asked."""
+    """Seven days of one space: from the day asked for (`?week=`), else from its first day with a free start."""
     read = spaces.read_space(slug)
     space, now = read.space, utcnow()
-    first = _week_arg()
+    today = now.astimezone(read.policy.zone).date()
+    first = day_arg("week")  # None when none is asked, or it is no date (params.day_arg)
     glance = None if first is not None else spaces.availabilities([space], now, locale_code(), [read.policy])[space.id]
     if glance is not None:
         start = glance.next_start
@@ -44,7 +39,7 @@ def week(slug: str) -> bytes | str:
     viewer = current_user.id if current_user.is_authenticated else None
     kept = spaces.week_of(space, first, viewer, now, locale_code(), read.policy)
     events = public_events.upcoming_in(space, now) if kept.has_events else []
-    return week_page(read, kept, first, glance, events)
+    return week_page(read, kept, first, neighbour_weeks(first, today), glance, events)
 
 
 def _prefill(form: BookingForm, space: Space) -> None:

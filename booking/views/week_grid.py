@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask import render_template, request, session
@@ -73,20 +73,25 @@ class _StandIn:
         raise RuntimeError(f"the kept week page does not know {self._what}.{name}: make it a slot or part of the key")
 
 
-def week_page(read: SpaceRead, week: KeptWeek, monday: date, glance: Availability | None,
-              events: list[PublicEvent]) -> bytes | str:
-    """spaces/week.html for this request: kept per distinct page, per-request parts filled in."""
+def week_page(read: SpaceRead, week: KeptWeek, first: date, steps: tuple[date | None, date],
+              glance: Availability | None, events: list[PublicEvent]) -> bytes | str:
+    """spaces/week.html for this request: kept per distinct page, per-request parts filled in.
+
+    `first` is the first of the seven days shown; `steps` the first days of the seven days
+    before (None: none offered) and after (`domain.grid.neighbour_weeks`).
+    """
     events_html = Markup(render_template("spaces/_events.html", events=events)) if events else Markup("")
     if "_flashes" in session:
-        return _render(read, week, monday, glance, events_html)
+        return _render(read, week, first, steps, glance, events_html)
     is_signed_in = bool(current_user.is_authenticated)
     is_staff = is_signed_in and bool(current_user.is_staff)
-    key = (locale_code(), request.script_root, base_url(), read.key, monday, week.key, glance, is_signed_in,
+    # The steps are part of the key: the one back depends on today, not only on the first day shown.
+    key = (locale_code(), request.script_root, base_url(), read.key, first, steps, week.key, glance, is_signed_in,
            is_staff)
     parts = pages.get(key)
     if parts is None:
         viewer = _StandIn("current_user", is_authenticated=is_signed_in, is_staff=is_staff, name=_slot("name"))
-        page = _render(read, week, monday, glance, _slot("events"), current_user=viewer,
+        page = _render(read, week, first, steps, glance, _slot("events"), current_user=viewer,
                        request=_StandIn("request", full_path=_slot("next")), csrf_token=lambda: _slot("csrf"))
         # Text between slots as bytes, slot names (every second part) as they are.
         parts = tuple(part if n % 2 else part.encode() for n, part in enumerate(_SLOT.split(page)))
@@ -96,8 +101,9 @@ def week_page(read: SpaceRead, week: KeptWeek, monday: date, glance: Availabilit
     return b"".join(values[part].encode() if isinstance(part, str) else part for part in parts)
 
 
-def _render(read: SpaceRead, week: KeptWeek, monday: date, glance: Availability | None, events_html: Markup,
-            **layout: object) -> str:
-    return render_template("spaces/week.html", space=read.space, grid=week.grid, monday=monday,
-                           previous=monday - timedelta(days=7), following=monday + timedelta(days=7),
-                           glance=glance, events_html=events_html, policy_html=policy_html, **layout)
+def _render(read: SpaceRead, week: KeptWeek, first: date, steps: tuple[date | None, date],
+            glance: Availability | None, events_html: Markup, **layout: object) -> str:
+    grid = week.grid
+    return render_template("spaces/week.html", space=read.space, grid=grid, first=first, last=grid.days[-1],
+                           previous=steps[0], following=steps[1], glance=glance, events_html=events_html,
+                           policy_html=policy_html, **layout)

@@ -51,7 +51,9 @@ def test_a_reset_link_works_only_once(client, inbox, create_user):
     member = create_user()
     link = ask_for_reset(client, inbox, member.email)
     choose(client, link)
-    assert client.get(link).status_code == 400
+    dead = client.get(link)
+    assert dead.status_code == 400
+    assert 'href="/password/forgot"' in dead.get_data(as_text=True), "the page offers a new link"
     assert choose(client, link, "another fine passphrase here").status_code == 400
     assert signs_in(client, member.email, NEW_PASSWORD)
 
@@ -168,3 +170,12 @@ def test_a_reset_signs_out_every_browser(app, client, inbox, create_user):
     signed_in.login(member.email)
     choose(client, ask_for_reset(client, inbox, member.email))
     assert signed_in.get("/bookings").status_code == 302
+
+
+def test_a_link_that_is_not_one_offers_the_next_step_in_both_languages(client):
+    for language, words in (("ja", "新しい再設定リンクを依頼する"), ("en", "Ask for a new link")):
+        client.submit("/language", {"locale": language})
+        page = client.get("/password/reset/abc")
+        assert page.status_code == 400 and words in page.get_data(as_text=True)
+    page = client.get("/verify/abc")
+    assert page.status_code == 400 and 'href="/login"' in page.get_data(as_text=True)

@@ -240,3 +240,9 @@ def test_searching_treats_percent_underscore_and_slash_as_plain_characters(staff
     for words in ("100%", "出資_法人", "法人/本社"):
         page = staff_client.get("/staff/members", query_string={"q": words}).get_data(as_text=True)
         assert "percent@example.jp" in page and "plain@example.jp" not in page
+
+
+def test_a_search_nobody_matches_finds_no_account_and_counts_none(create_user):
+    create_user(name="Mori Aki")
+    found = admin_members.search_members("nobody-like-this")
+    assert (found.members, found.total) == ((), 0)

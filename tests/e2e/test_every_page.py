@@ -482,7 +482,9 @@ BROKEN = """document.addEventListener('DOMContentLoaded', () => {
   box.style.cssText = 'overflow-x: auto; width: 100px';
   box.innerHTML = '<div style="width: 300px; height: 1px"></div>';
   const wrapped = document.createElement('p');
-  wrapped.style.cssText = 'width: 4ch';
+  // Each word on a line of its own whatever the font: no box is narrower, and no word is broken
+  // (the site's overflow-wrap would split 'abcd' in a wide Japanese font and keep the dot after it).
+  wrapped.style.cssText = 'width: 1px; overflow-wrap: normal; word-break: normal';
   wrapped.textContent = 'abcd · efgh';
   document.querySelector('main').append(wide, picture, tiny, wrapped, box);
   console.error('broken on purpose');

@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -192,6 +193,53 @@ def test_the_week_grid_is_one_tab_stop_and_page_down_keeps_the_place(
     assert keys.focused_start() == f"{sunday_start[:10]}T12:00"
 
 
+@pytest.mark.parametrize(("viewport", "view"), [(WIDE, "week table"), ({"width": 390, "height": 844}, "day view")])
+def test_page_up_and_down_step_seven_days_and_focus_comes_back_on_the_same_weekday_and_time(
+        new_page: Callable[..., Page], create_space, viewport: dict[str, int], view: str):
+    """bk16 3: after PageDown/PageUp the focus is back in the grid (never on the body), on the same
+    weekday and time, also when the days shown moved back to today (another column)."""
+    today = datetime.now(TOKYO).date()
+    open_day = today + timedelta(days=3)  # the space opens mid-week: its first free day
+    create_space(slug="studio", name_ja="スタジオ", hours={open_day.weekday(): ((dt_time(9), dt_time(12)),)})
+    page = new_page(viewport=viewport)
+    page.goto("/spaces/studio")
+    keys = Keys(page)
+    while not keys.focused_start():
+        keys.press("Tab")
+        assert keys.count < 40, f"Tab never reached the {view}"
+    keys.type("10")
+    start = f"{open_day.isoformat()}T10:00"
+    assert keys.focused_start() == start
+    steps = [("PageDown", open_day + timedelta(days=7), open_day + timedelta(days=7)),
+             ("PageUp", open_day, open_day),
+             ("PageUp", today, open_day)]  # back to today, not a week of past days: the fourth column
+    for key, first_shown, focused_day in steps:
+        with page.expect_navigation():
+            keys.press(key)
+        assert f"week={first_shown.isoformat()}" in page.url
+        expect(page.locator("nav.weeks")).to_be_visible()
+        assert keys.focused_start() == f"{focused_day.isoformat()}T10:00", (key, view, keys.focused_start())
+    name = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    assert name.startswith(("空き", "10:00 空き")) and "スタジオ、" in name and f"{open_day.day}日" in name
+    assert page.locator("nav.weeks a[rel=prev]").count() == 0  # today is shown: nothing earlier
+    keys.press("PageUp")
+    assert keys.focused_start() == f"{open_day.isoformat()}T10:00"
+
+
+def test_every_week_cell_that_takes_the_focus_is_named_with_its_date_and_time(
+        new_page: Callable[..., Page], create_space):
+    """bk16 3: the roving focus reaches closed and past cells too; their names say where they are."""
+    create_space(slug="studio", name_ja="スタジオ", name_en="Studio")
+    page = new_page(viewport=WIDE)
+    page.goto("/spaces/studio")
+    for state in ("closed", "past", "taken", "free"):
+        for cell in page.locator(f"table.week td.{state}[data-start]").all()[:3]:
+            target = cell.locator("a") if state == "free" else cell
+            day, at = cell.get_attribute("data-start").split("T")
+            name = target.get_attribute("aria-label")
+            assert "、スタジオ、" in name and f"{int(day[5:7])}月{int(day[8:10])}日" in name and at in name, name
+
+
 def test_grid_links_are_named_by_their_visible_text_then_space_date_and_time(
         new_page: Callable[..., Page], create_space):
     create_space(slug="studio", name_ja="スタジオ")
@@ -206,7 +254,7 @@ def test_grid_links_are_named_by_their_visible_text_then_space_date_and_time(
         start = link.locator("xpath=..").get_attribute("data-start")
         day, time = start.split("T")
         month_day = f"{int(day[5:7])}月{int(day[8:10])}日"
-        assert name.startswith(visible + " スタジオ "), name
+        assert name.startswith(visible + "、スタジオ、"), name
         assert month_day in name and name.endswith(time.lstrip("0") if time.startswith("0") else time), name
     # State is a mark and a word, never colour alone: taken/closed/past cells carry text.
     for state in ("closed", "past"):
@@ -264,3 +312,42 @@ def test_feed_addresses_are_full_width_read_only_fields_with_a_copy_button(
     box = field.bounding_box()
     assert box is not None and box["width"] >= 320 - 2 * 16 - 4
     expect(page.get_by_role("button", name="アドレスをコピー")).to_be_visible()
+
+
+def test_a_free_desk_cells_mark_stands_apart_from_its_count(new_page: Callable[..., Page], create_space):
+    """bk16 18: at 1280 px the flex link dropped the space, showing 「○24 free」 under one underline."""
+    create_space(slug="desks", kind="pooled", unit_count=24, name_ja="デスク", name_en="Desks")
+    page = new_page(viewport=WIDE)
+    page.goto("/spaces/desks")
+    gap = page.evaluate("""() => {
+        const link = document.querySelector('table.week td.free a');
+        const mark = link.querySelector('span[aria-hidden]').getBoundingClientRect();
+        const words = document.createRange();
+        words.selectNodeContents(link.lastChild);
+        return words.getBoundingClientRect().left - mark.right;
+    }""")
+    assert gap >= 3, gap
+    screenshot(page, "desk-grid-1280")
+
+
+def test_page_down_into_seven_days_with_nothing_free_lands_on_the_days_heading_on_a_phone(
+        new_page: Callable[..., Page], create_space):
+    """bk16 3: the day view of seven days without a free time has no link to come back to; the
+    focus lands on the heading of the same weekday (never the body) and PageUp still goes back."""
+    today = datetime.now(TOKYO).date()
+    open_day = today + timedelta(days=2)
+    create_space(slug="studio", name_ja="スタジオ", max_days_ahead=5,  # the next seven days: all beyond it
+                 hours={open_day.weekday(): ((dt_time(9), dt_time(12)),)})
+    page = new_page(viewport={"width": 390, "height": 844})
+    page.goto("/spaces/studio")
+    keys = Keys(page)
+    while not keys.focused_start():
+        keys.press("Tab")
+        assert keys.count < 40, "Tab never reached the day view"
+    with page.expect_navigation():
+        keys.press("PageDown")
+    expect(page.locator("nav.weeks")).to_be_visible()
+    assert page.evaluate("document.activeElement.id") == f"day-{(open_day + timedelta(days=7)).isoformat()}"
+    with page.expect_navigation():
+        keys.press("PageUp")
+    assert keys.focused_start().startswith(open_day.isoformat())

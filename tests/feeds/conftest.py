@@ -136,12 +136,20 @@ def counting_queries() -> Iterator[list[str]]:
     raw_connection = engine.raw_connection
     event.listen(engine, "before_cursor_execute", record)
     engine.raw_connection = lambda: _Recorded(raw_connection(), statements)  # type: ignore[method-assign]
+    through_libpq = feeds._rows_through_libpq  # PostgreSQL's validators go to libpq, past the cursor
+
+    def recorded_libpq(connection: Any, statement: Any, values: Any) -> Any:
+        statements.append(statement.sql)
+        return through_libpq(connection, statement, values)
+
+    feeds._rows_through_libpq = recorded_libpq  # type: ignore[assignment]
     feeds._drop_validator_connection()  # the validators' own connection is opened again, recorded
     try:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
         del engine.raw_connection
+        feeds._rows_through_libpq = through_libpq  # type: ignore[assignment]
         feeds._drop_validator_connection()
 
 

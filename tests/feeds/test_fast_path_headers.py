@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import appcontext_popped, appcontext_pushed, appcontext_tearing_down
 
 from booking.extensions import db
+from booking.services import feeds
 from booking.views import feeds as feed_views
 from tests.feeds.conftest import next_second
 
@@ -63,11 +65,11 @@ def test_a_session_opened_inside_the_fast_paths_context_is_ended_by_the_app_tear
     ended = []
     remove = db.session.remove
     monkeypatch.setattr(db.session, "remove", lambda: ended.append(True) or remove())
-    with feed_views._validators_context(app):
+    with feed_views._ValidatorsContext(app):
         db.session()  # opens the context's session
     assert ended  # the app's teardown ran
     ended.clear()
-    with feed_views._validators_context(app):
+    with feed_views._ValidatorsContext(app):
         pass
     assert not ended
 
@@ -75,3 +77,25 @@ def test_a_session_opened_inside_the_fast_paths_context_is_ended_by_the_app_tear
 def test_nothing_listens_to_the_app_context_signals_the_fast_path_does_not_send(app):
     assert not appcontext_pushed.receivers and not appcontext_popped.receivers
     assert not appcontext_tearing_down.receivers
+
+
+def test_a_validator_query_reads_the_same_row_through_libpq_as_through_the_cursor(app, space, member, book):
+    book(space, member)
+    statement = feeds._compiled(feeds._space_query(), db.engine.dialect.name)
+    if statement.libpq is None:
+        pytest.skip("libpq is PostgreSQL's")
+    values = {**statement.params, "slug": "studio"}
+    connection, cursor = feeds._validator_connection()
+    cursor.execute(statement.sql, values)
+    through_cursor = cursor.fetchall()
+    for _ in range(2):  # prepared at the first, reused at the second
+        assert feeds._rows_through_libpq(connection, statement, values) == through_cursor != []
+    assert feeds._rows_through_libpq(connection, statement, {**values, "slug": "nowhere"}) == []
+
+
+def test_the_libpq_form_numbers_each_name_once_in_its_first_place():
+    name, sql, order = feeds._libpq_form("SELECT %(a)s::INTEGER, 100%% FROM t WHERE x = %(b)s AND y = %(a)s")
+    assert sql == b"SELECT $1::INTEGER, 100% FROM t WHERE x = $2 AND y = $1"
+    assert order == ("a", "b") and name.startswith(b"booking_validators_")
+    with pytest.raises(TypeError):
+        feeds._libpq_text(True)

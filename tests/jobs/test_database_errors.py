@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import sys
+from types import SimpleNamespace
 
 import psycopg
 import psycopg.errors as pg
@@ -17,6 +19,8 @@ import pytest
 from sqlalchemy.exc import DBAPIError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from booking import create_app
+from booking.extensions import db
 from booking.services import transactions
 from booking.services.transactions import (
     _is_ours_holding,
@@ -194,3 +198,86 @@ def test_a_write_on_sqlite_leaves_the_hint_files_other_writers_watch(app, databa
         return
     path = database_url.removeprefix("sqlite:///")
     assert os.path.exists(path + "-writer-in") and os.path.exists(path + "-writer-out")
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///", "sqlite:///:memory:"],
+                         ids=["in memory", "temporary file", "named in memory"])
+def test_a_write_on_a_database_without_a_file_watches_and_leaves_no_hint_files(url, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # where a hint file named after an empty or in-memory database would appear
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t"})
+    with app.app_context():
+        assert run_write(None, lambda session: "written") == "written"
+        assert transactions._commit_marker() is None
+        db.engine.dispose()
+    assert list(tmp_path.iterdir()) == []
+
+
+def _scratch(path: str) -> sqlite3.Connection:
+    """A connection of another program to the test database (autocommit), with a table of its own."""
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("CREATE TABLE IF NOT EXISTS scratch (blob BLOB)")
+    return other
+
+
+def _sqlite_file(database_url: str) -> str | None:
+    """The test database's file; None on PostgreSQL, where writers wait on a row lock, not on a WAL file."""
+    return database_url.removeprefix("sqlite:///") if database_url.startswith("sqlite") else None
+
+
+def test_a_commit_is_seen_by_the_wal_growing_even_when_its_mtime_did_not_move(app, database_url):
+    """Two commits within one tick of the file system's clock leave the WAL's mtime alone: its size tells."""
+    path = _sqlite_file(database_url)
+    if path is None:
+        return
+    other = _scratch(path)
+    before = transactions._commit_marker()
+    wal = os.stat(path + "-wal")
+    other.execute("INSERT INTO scratch VALUES (randomblob(8000))")
+    os.utime(path + "-wal", ns=(wal.st_atime_ns, wal.st_mtime_ns))
+    assert os.stat(path + "-wal").st_size > wal.st_size
+    assert transactions._commit_marker() != before
+    other.close()
+
+
+def test_a_commit_is_seen_by_the_wal_mtime_when_it_rewrote_the_wal_in_place(app, database_url):
+    """After a checkpoint the next commit writes the WAL from its start again: same size, a new mtime."""
+    path = _sqlite_file(database_url)
+    if path is None:
+        return
+    other = _scratch(path)
+    other.execute("INSERT INTO scratch VALUES (randomblob(8000))")
+    other.execute("PRAGMA wal_checkpoint(RESTART)")
+    size = os.stat(path + "-wal").st_size
+    os.utime(path + "-wal", ns=(10**9, 10**9))  # long ago: any write moves it
+    before = transactions._commit_marker()
+    other.execute("INSERT INTO scratch VALUES (randomblob(8000))")
+    assert os.stat(path + "-wal").st_size == size
+    assert transactions._commit_marker() != before
+    other.close()
+
+
+def test_a_write_waiting_on_a_lock_another_program_holds_gives_up_once_nobody_committed_for_a_while(
+    app, database_url, monkeypatch
+):
+    """Busy while nobody commits and no writer of ours holds the lock: stuck, a 503 after STALL_S, not 25 s."""
+    path = _sqlite_file(database_url)
+    if path is None:
+        return
+    # Each try waits 1 ms for the lock, not 1.5 s (booking.db the module: the package's `db` is the extension).
+    monkeypatch.setattr(sys.modules["booking.db"], "SQLITE_BUSY_TIMEOUT_MS", 1)
+    db.engine.dispose()
+    ticks = iter(range(1000))  # a clock that moves one second each time it is read
+    monkeypatch.setattr(transactions, "time", SimpleNamespace(monotonic=lambda: float(next(ticks)),
+                                                              sleep=lambda seconds: None))
+    other = _scratch(path)
+    other.execute("BEGIN IMMEDIATE")
+    tries = []
+    try:
+        with pytest.raises(DBAPIError) as refused:
+            run_write(None, lambda session: tries.append(1))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert is_unavailable(refused.value)
+    # read at the start (0 s), then after each failed try: 1 s, 2 s, 3 s > STALL_S = 2.5 s
+    assert next(ticks) == 4 and tries == []

@@ -7,6 +7,7 @@ from datetime import timedelta
 import icalendar
 import pytest
 
+from booking.services import staff as staff_service
 from booking.services.bookings import BookingInput, request_booking
 from tests.mail.conftest import DAY, calendars_of, text_of
 
@@ -38,3 +39,16 @@ def test_one_desk_is_a_desk_number_in_english(inbox, create_user, create_space):
     request_booking(member, BookingInput(desks.id, start, start + timedelta(hours=1), "Hot desk", units=(7,)))
 
     assert "Desk number: 7" in text_of(inbox.only_one_to(member.email))
+
+
+def test_the_approval_of_a_desk_request_names_its_desks(inbox, create_user, create_space):
+    desks = create_space(slug="desks", kind="pooled", unit_count=24, requires_approval=True)
+    member = create_user(locale="en")
+    start = DAY + timedelta(hours=1)
+    outcome = request_booking(member, BookingInput(desks.id, start, start + timedelta(hours=1), "Hot desk",
+                                                   seats=2, units=(5, 6)))
+    inbox.messages.clear()
+
+    staff_service.approve(create_user(role="staff"), outcome.booking.id)
+
+    assert "Desk numbers: 5, 6" in text_of(inbox.only_one_to(member.email))

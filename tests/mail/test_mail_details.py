@@ -130,3 +130,32 @@ def test_calendar_messages_come_from_the_organizer_else_the_sender_else_no_reply
     app.config.update({"CALENDAR_ORGANIZER_NAME": "", **settings})
 
     assert notifications.organizer() == notifications.itip.Party(email, name)
+
+
+def test_a_booking_mail_ends_with_the_footer_and_one_line_break(inbox, create_space, member):
+    ask(member, create_space())
+
+    body = text_of(inbox.only_one_to("aki@example.jp"))
+
+    assert body.endswith("\n--\nThis message was sent automatically by the booking system. "
+                         "Please do not reply to it.\n")
+
+
+def test_an_approval_whose_calendar_cannot_be_built_is_mailed_without_one_and_the_log_names_the_booking(
+        inbox, create_space, create_user, member, monkeypatch, caplog):
+    booking = ask(member, create_space(requires_approval=True))
+    inbox.messages.clear()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no calendar today")
+
+    monkeypatch.setattr(notifications, "calendar_message", broken)
+    caplog.set_level(logging.ERROR, logger="booking.services.notifications")
+
+    staff_service.approve(create_user(role="staff"), booking.id)
+
+    mail = inbox.only_one_to("aki@example.jp")
+    assert mail["Subject"] == "Booking approved: Kick-off" and calendars_of(mail) == []
+    [record] = [r for r in caplog.records if r.name == "booking.services.notifications"]
+    assert record.getMessage() == f"could not build the calendar of booking {booking.id} for its e-mail"
+    assert record.exc_info is not None and str(record.exc_info[1]) == "no calendar today"

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
 from booking.db import utcnow
 from booking.extensions import db
 from booking.models import OutboxMessage
 from booking.services import outbox
 from booking.services.transactions import run_write
+from tests.conftest import engine_name
 
 
 def _stored(due_at, status="pending", recipient="someone@example.jp"):
@@ -62,3 +66,33 @@ def test_a_worker_claims_at_most_fifty_messages_at_a_time(app):
 
     assert len(_claim(now)) == 50
     assert len(_claim(now)) == 1  # the one left is claimed by the next round
+
+
+def test_two_workers_claiming_at_once_never_lease_the_same_message(app):
+    """PostgreSQL: a message another worker's open transaction is leasing is skipped, not read twice.
+
+    (SQLite has one writer at a time: the second worker's BEGIN IMMEDIATE waits for the first.)
+    """
+    if engine_name() != "postgresql":
+        return  # SQLite: claims run in write transactions begun IMMEDIATE, so two never overlap
+    now = utcnow()
+    first, second = _stored(now - timedelta(minutes=2)), _stored(now - timedelta(minutes=1))
+    with Session(db.engine) as one, Session(db.engine) as other:
+        leased = [c.id for c in outbox.claim(one, now, limit=1)]
+        one.flush()
+        other.execute(text("SET LOCAL lock_timeout = '5s'"))  # waiting for `one` would be the failure
+        assert [c.id for c in outbox.claim(other, now)] == [second]
+        other.rollback()
+        one.commit()
+    assert leased == [first]
+
+
+def test_of_messages_due_together_the_first_written_is_claimed_first_whatever_order_the_table_keeps(app):
+    """PostgreSQL keeps a row whose due time moved after the others, in the table and its index alike."""
+    now = utcnow()
+    first, second = _stored(now - timedelta(minutes=2)), _stored(now - timedelta(minutes=1))
+    db.session.get(OutboxMessage, first).due_at = now - timedelta(minutes=1)  # due together now
+    db.session.commit()
+
+    assert _claim(now, limit=1) == [first]
+    assert _claim(now) == [second]

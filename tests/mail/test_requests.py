@@ -184,3 +184,14 @@ def test_a_rolled_back_savepoint_sends_nothing_but_the_rest_of_the_transaction_d
     assert titles == {"Kept", "Released"}
     assert sorted(m["Subject"] for m in inbox.messages) == [
         "Booking confirmed: Kept", "Booking confirmed: Released"]
+
+
+def test_a_staff_members_own_request_is_announced_to_the_other_staff_not_to_themselves(
+        inbox, create_user, hall):
+    asking, other = create_user(role="staff", locale="en"), create_user(role="staff", locale="en")
+    start = DAY + timedelta(hours=1)
+    outcome = request_booking(asking, BookingInput(hall.id, start, start + timedelta(hours=1), "Rehearsal"))
+    assert outcome.ok and outcome.booking.status == "pending"
+
+    assert inbox.only_one_to(asking.email)["Subject"] == "Booking request received: Rehearsal"
+    assert inbox.only_one_to(other.email)["Subject"] == "New booking request to approve: Rehearsal"

@@ -7,6 +7,7 @@ booking's mail carries (the occurrence's UID and SEQUENCE, METHOD matching the M
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -135,3 +136,19 @@ def test_the_subject_says_several_dates_in_english(inbox, create_user, create_sp
     inbox.messages.clear()
     book_series(member, weekly(create_space().id, count=2), days(2))
     assert inbox.only_one_to(member.email)["Subject"] == "Series confirmed: Weekly recording (2 dates)"
+
+
+@pytest.mark.parametrize(("purpose", "line"), [("Monthly programme", "Purpose: Monthly programme"), ("", None)],
+                         ids=["with a purpose", "without one"])
+def test_the_staff_mail_of_a_series_request_names_the_member_their_organisation_and_any_purpose(
+        inbox, create_user, create_space, purpose, line):
+    member = create_user(name="Mori Aki", organisation="Prefecture Lab")
+    staff = create_user(role="staff", locale="en")
+    hall = create_space(requires_approval=True)
+    inbox.messages.clear()
+    book_series(member, replace(weekly(hall.id), purpose=purpose), days())
+
+    inbox.wait_for(2)
+    lines = text_of(inbox.only_one_to(staff.email)).splitlines()
+    assert "Requested by: Mori Aki (Prefecture Lab)" in lines
+    assert [text for text in lines if text.startswith("Purpose")] == ([line] if line else [])

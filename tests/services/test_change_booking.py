@@ -9,7 +9,7 @@ import pytest
 
 from booking.extensions import db
 from booking.models import Booking, BookingEvent, Closure
-from booking.services import NotFound, ServiceError, Stale
+from booking.services import NotFound, ServiceError, Stale, changes
 from booking.services import staff as staff_service
 from booking.services.changes import BookingChange, approve_change, change_booking, decline_change
 from booking.services.integrity import count_double_bookings
@@ -225,3 +225,20 @@ def test_only_staff_decide_on_a_change_and_the_member_is_told_so(ask, create_spa
             decide()
         assert refused.value.message == "Only staff can decide on changes."
     assert [e.action for e in trail(booking)] == ["requested"]
+
+
+def test_a_change_the_database_guard_refuses_says_the_time_was_just_taken_and_keeps_the_booking(
+    ask, create_space, create_user, create_booking, member, monkeypatch
+):
+    # Pretend the rules saw no other hold (as a racing writer would): the database still refuses.
+    room = create_space()
+    booking = ask(member, room, at(1), at(2)).booking
+    create_booking(room, create_user(), at(3), at(4))
+    monkeypatch.setattr(changes, "active_holds", lambda *args: [])
+
+    outcome = change_booking(member, booking.id, moved(booking, at(3), at(4)))
+
+    assert [c.render() for c in outcome.conflicts] == ["That time was just taken by another booking."]
+    after = fresh(booking)
+    assert (after.start_dt, after.end_dt, after.sequence) == (at(1), at(2), 0)
+    assert count_double_bookings(db.session()) == 0

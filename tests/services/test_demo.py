@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.http import parse_date
 
 from booking.demo import seed_demo
@@ -63,6 +63,42 @@ def test_no_demo_change_time_lies_in_the_future(seeded_demo, client):
         response = client.get(f"/spaces/{slug}/calendar.ics")
         if "Last-Modified" in response.headers:  # the test client sends no Date header: the clock is the server's
             assert parse_date(response.headers["Last-Modified"]) <= datetime.now(UTC)
+
+
+# Columns that name a time to come (what is booked, when mail or a job is due, when something expires
+# or opens); every other time column records when something happened, which cannot be after now.
+SCHEDULED = {"start_dt", "end_dt", "occupied_start", "occupied_end", "proposed_start_dt", "proposed_end_dt",
+             "valid_from", "due_at", "expires_at", "offer_expires_at", "registration_opens_at",
+             "registration_closes_at"}
+
+
+def test_nothing_in_the_demo_happened_in_the_future(seeded_demo):
+    """Every recorded time (requests, decisions in the trail, changes, events) is before now, so the
+    usage figures (median decision time) and the booking histories read like real use."""
+    from booking.db import UTCDateTime
+
+    now = datetime.now(UTC)
+    db.session.rollback()
+    checked = []
+    for table in db.metadata.sorted_tables:
+        for column in table.columns:
+            if isinstance(column.type, UTCDateTime) and column.name not in SCHEDULED:
+                latest = db.session.scalar(select(func.max(column)))
+                checked.append(f"{table.name}.{column.name}")
+                assert latest is None or latest <= now, f"{table.name}.{column.name} = {latest} is after {now}"
+    assert "booking_events.at" in checked and "bookings.created_at" in checked
+
+
+def test_the_demo_requests_were_decided_by_staff_with_a_trail(seeded_demo):
+    """Requests that needed approval and were confirmed carry staff's decision in the trail, after the request."""
+    from booking.models import BookingEvent
+
+    decided = db.session.execute(
+        select(BookingEvent.booking_id, BookingEvent.at, Booking.created_at)
+        .join(Booking, Booking.id == BookingEvent.booking_id)
+        .where(BookingEvent.action == "approved")).all()
+    assert len(decided) >= 10
+    assert all(created < at for _, at, created in decided)
 
 
 def test_every_seeded_request_waits_for_a_deadline_after_now(seeded_demo):

@@ -199,3 +199,31 @@ def test_a_request_past_its_deadline_can_no_longer_be_cancelled_or_changed_by_it
     with pytest.raises(Stale, match="request expired"):
         change_booking(member, booking.id, change, now=deadline)
     assert fresh(booking).status == "pending"  # left for the job, which tells the member
+
+
+def test_the_lock_finds_requests_past_their_deadline_with_its_one_read_of_holds_and_closures(
+        ask, create_space, create_user, member):
+    from sqlalchemy import event
+
+    hall = create_space(requires_approval=True, request_deadline_hours=24, pending_holds=True)
+    lapsing = ask(member, hall, at(2), at(3), now=at(2) - timedelta(days=3)).booking
+    waiting = ask(member, hall, at(2, DAY + timedelta(days=2)), at(3, DAY + timedelta(days=2)),
+                  now=at(2) - timedelta(days=3)).booking
+    deadline = at(2) - timedelta(hours=24)
+    statements: list[str] = []
+
+    def noted(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", noted)
+    try:
+        nothing_due = ask(create_user(), hall, at(5), at(6), now=deadline - timedelta(seconds=1))
+        reads_then = [s for s in statements if "'pending'" in s and s.startswith("SELECT")]
+        statements.clear()
+        taken = ask(create_user(), hall, at(2), at(3), now=deadline)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", noted)
+    assert nothing_due.ok and taken.ok, taken.conflicts
+    assert len(reads_then) == 1 and "booking_holds" in reads_then[0] and "closures" in reads_then[0]
+    assert fresh(lapsing).status == "expired" and not any(h.is_active for h in fresh(lapsing).holds)
+    assert fresh(waiting).status == "pending" and all(h.is_active for h in fresh(waiting).holds)

@@ -205,8 +205,26 @@ def test_a_refusal_by_the_database_guard_becomes_an_overlap_conflict(
     # Pretend the rules saw no holds (as a racing writer would): the database still refuses.
     room = create_space()
     create_booking(room, create_user(), START, START + hours(1))
-    monkeypatch.setattr(booking_service, "holds_and_closures", lambda *args: ([], []))
+    monkeypatch.setattr(booking_service, "holds_closures_and_waiting", lambda *args: ([], [], []))
     outcome = ask(create_user(), room, START, START + hours(1))
     assert [c.code for c in outcome.conflicts] == ["overlap"]
     assert written() == (1, 1)
     assert len(db.session.scalars(select(BookingHold)).all()) == 1
+
+
+def test_checking_a_booking_names_its_conflicts_or_the_desks_it_would_get_and_writes_nothing(
+    create_user, create_space, create_booking
+):
+    desks = create_space(kind="pooled", unit_count=3)
+    create_booking(desks, create_user(), START, START + hours(2), units=(1,))
+    member = create_user()
+
+    def check(seats: int):
+        data = booking_service.BookingInput(space_id=desks.id, start_dt=START, end_dt=START + hours(1),
+                                            title="Check", seats=seats)
+        return booking_service.check_booking(db.session(), desks, member, data, START - hours(48), "en")
+
+    assert check(2) == ([], [2, 3])
+    conflicts, units = check(3)
+    assert ([c.code for c in conflicts], units) == (["capacity"], None)
+    assert written() == (1, 1)

@@ -227,7 +227,8 @@ def test_a_refusal_by_the_database_guard_says_the_time_was_just_taken(create_use
                                                                       monkeypatch):
     room = create_space()
     create_booking(room, create_user(), MONDAY_TEN, MONDAY_TEN + hours(1))
-    monkeypatch.setattr(booking_service, "holds_and_closures", lambda *args: ([], []))  # the rules see no hold
+    # The rules see no hold.
+    monkeypatch.setattr(booking_service, "holds_closures_and_waiting", lambda *args: ([], [], []))
     outcome = ask(create_user(), room, MONDAY_TEN, MONDAY_TEN + hours(1))
     assert [c.render() for c in outcome.conflicts] == ["That time was just taken by another booking."]
 

@@ -404,3 +404,11 @@ def test_english_xlsx_exports_write_status_and_organisation_kind_as_english_word
     assert {row[7] for row in bookings[1:]} == {"Confirmed", "Cancelled"}
     assert {row[10] for row in bookings[1:]} == {"Company", "NPO"}
     assert {row[4] for row in members[1:]} == {"Company", "NPO"}
+
+
+def test_the_member_table_gives_booked_hours_to_two_decimals(create_space, create_user, create_booking):
+    space = create_space(slot_minutes=10, min_minutes=10)
+    member = create_user()
+    create_booking(space, member, tokyo(3, 10), tokyo(3, 10) + timedelta(minutes=20), status="confirmed")
+    [row] = exports.member_table(db.session, Filters(JUNE))
+    assert (row[0], row[-2], row[-1]) == (member.id, 1, 0.33)

@@ -245,3 +245,31 @@ def test_the_public_tick_box_sits_inside_its_label(client, create_space, member)
     create_space(slug="room")
     page = client.get("/spaces/room/book").get_data(as_text=True)
     assert re.search(r'<label><input id="is_public"[^>]*type="checkbox"[^>]*> Show the title publicly', page)
+
+
+def test_a_refused_booking_shows_its_form_again_with_a_token_that_is_accepted(client, create_space, member):
+    create_space(slug="room", hours=MORNINGS)
+    refused = client.submit("/spaces/room/book", typed(title=""))
+    assert refused.status_code == 422
+    token = re.search(r'<input id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)">',
+                      refused.get_data(as_text=True))
+    assert token is not None
+    response = client.post("/spaces/room/book", data={"csrf_token": token.group(1), **typed()})
+    assert response.status_code == 302
+    assert written() == (1, 1)
+
+
+def test_a_booking_post_signs_no_csrf_token_for_its_redirect(client, create_space, member, monkeypatch):
+    import flask_wtf.csrf
+
+    create_space(slug="room", hours=MORNINGS)
+    token = client.csrf_token()
+    signed = []
+    original = flask_wtf.csrf.generate_csrf
+    monkeypatch.setattr(flask_wtf.csrf, "generate_csrf", lambda *a, **k: signed.append(1) or original(*a, **k))
+    response = client.post("/spaces/room/book", data={"csrf_token": token, **typed()})
+    assert response.status_code == 302
+    assert signed == []
+    forged = client.post("/spaces/room/book", data={"csrf_token": token[:-2] + "xx", **typed(day="")})
+    assert forged.status_code == 400
+    assert written() == (1, 1)

@@ -18,10 +18,10 @@ def test_a_booking_made_after_the_page_was_seen_shows_on_the_next_view(client, c
 def test_the_same_week_in_another_language_is_rendered_in_that_language(client, create_space):
     create_space(slug="studio", name_ja="スタジオ", name_en="Studio")
     url = f"/spaces/studio?week={monday_ahead().isoformat()}"
-    assert 'aria-label="空き スタジオ' in client.get(url).get_data(as_text=True)
+    assert 'aria-label="空き、スタジオ' in client.get(url).get_data(as_text=True)
     client.submit("/language", {"locale": "en"})
     page = client.get(url).get_data(as_text=True)
-    assert 'aria-label="free Studio' in page and "空き" not in page
+    assert 'aria-label="free, Studio' in page and "空き" not in page
 
 
 def test_the_feed_address_under_the_kept_week_follows_the_base_url(app, client, create_space):

@@ -1,0 +1,78 @@
+"""A booking mail's body is its template rendered once per shape with stand-ins, the texts written in
+(notifications._body): the same text as rendering the template with them, for every kind."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask_babel import force_locale
+
+from booking import itip
+from booking.services import audit, notifications
+
+START = datetime(2026, 12, 10, 1, tzinfo=UTC)
+FACTS = notifications.Facts(
+    booking_id=41, title="Open data study", start_dt=START, end_dt=START + timedelta(hours=1),
+    timezone="Asia/Tokyo", space_ja="スタジオ", space_en="Studio", is_pooled=False, units=(1,),
+    member_name="Mori Aki", member_org="NPO Hikari", purpose="Monthly meet-up",
+)
+SHAPES = [
+    {},
+    {"member_org": "", "purpose": ""},
+    {"title": "100% %(name)s {{ x }} \\N 日本語、テスト", "member_name": "  Ann ", "purpose": "two\nlines"},
+    {"is_pooled": True, "units": (3, 4)},
+    {"is_pooled": True, "units": (7,), "proposed_start_dt": START + timedelta(days=1),
+     "proposed_end_dt": START + timedelta(days=1, hours=2)},
+]
+NOTICES = [
+    {}, {"note": "Please use the side door."}, {"note": audit.EXPIRED_NOTE}, {"by_staff": True},
+    {"calendar": b"BEGIN:VCALENDAR", "method": itip.CANCEL}, {"calendar": b"BEGIN:VCALENDAR", "method": itip.REQUEST},
+]
+
+
+def rendered_in_full(monkeypatch, notice):
+    with monkeypatch.context() as patched:
+        patched.setattr(notifications, "_body", notifications._template_body)
+        return notifications.render(notice)
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+@pytest.mark.parametrize("kind", sorted(notifications.SUBJECTS))
+def test_every_kind_reads_as_its_template_renders_it(app, monkeypatch, kind, locale):
+    with app.test_request_context(), force_locale(locale):
+        for facts in SHAPES:
+            for extra in NOTICES:
+                notice = notifications.Notice(kind=kind, facts=replace(FACTS, **facts), **extra,
+                                              recipient=notifications.Recipient("m@example.jp", "Mori Aki", locale))
+                for _ in range(2):  # the first renders the shape, the second reads it kept
+                    assert notifications.render(notice) == rendered_in_full(monkeypatch, notice)
+
+
+def test_each_mail_shows_its_own_booking_though_the_shape_is_kept(app):
+    with app.test_request_context(), force_locale("en"):
+        first = notifications.Notice(kind="confirmed", facts=FACTS,
+                                     recipient=notifications.Recipient("a@example.jp", "Ann", "en"))
+        second = replace(first, recipient=replace(first.recipient, name="Ben"),
+                         facts=replace(FACTS, booking_id=42, title="Kick-off", start_dt=START + timedelta(days=1),
+                                       end_dt=START + timedelta(days=1, hours=2)))
+        one, other = notifications.render(first)[1], notifications.render(second)[1]
+    assert "Dear Ann," in one and "Open data study" in one and "/bookings/41" in one
+    assert "Dear Ben," in other and "Kick-off" in other and "/bookings/42" in other
+    assert "Ann" not in other and "Open data study" not in other and "/bookings/41" not in other
+    assert "Fri 11 Dec 2026" in other and "Thu 10 Dec 2026" in one
+
+
+def test_a_template_reading_more_of_the_booking_is_rendered_in_full(app, monkeypatch):
+    with app.test_request_context(), force_locale("en"):
+        reading = app.jinja_env.from_string(
+            "{{ facts.start_dt.year }} #{{ facts.booking_id }} {{ notice.recipient.name }}")
+        monkeypatch.setattr(app.jinja_env, "get_template", lambda _name: reading)
+        notifications._kept_bodies.clear()  # the shape of "updated" as the real template renders it
+        notice = notifications.Notice(kind="updated", facts=FACTS,
+                                      recipient=notifications.Recipient("a@example.jp", "Ann", "en"))
+        assert notifications.render(notice)[1] == "2026 #41 Ann\n"
+        assert notifications.render(replace(notice, facts=replace(FACTS, booking_id=7)))[1] == "2026 #7 Ann\n"
+        assert len(notifications._kept_bodies) == 0
+    notifications._kept_bodies.clear()
