@@ -50,6 +50,7 @@ from wtforms.validators import (
     StopValidation,
     ValidationError,
 )
+from wtforms.widgets import DateInput, TextInput, TimeInput
 
 from booking.dates import format_day
 from booking.domain.bounds import (
@@ -221,14 +222,41 @@ class TextField(OneValue, TextAreaField):
                          filters=[lambda v: _strip(clean_multiline(v)) if isinstance(v, str) else v], **kwargs)
 
 
+class ShownAsTyped:
+    """A date or time input that keeps showing what was typed when the browser could not show it.
+
+    An `<input type="date">` (or time) holding a value that is not a real date in ISO form
+    (2026-02-30, 25:00) is shown empty by the browser, beside the message about it. Such a value
+    is rendered as `type="text"`, so the person sees what they typed and corrects it; a value
+    read all the same (full-width digits from an IME) is shown as read, in the browser's picker.
+    """
+
+    def __init__(self, widget: Any, shape: str) -> None:
+        self.widget = widget
+        self.input_type = widget.input_type
+        self.shape = re.compile(shape)
+
+    def __call__(self, field: Any, **kwargs: Any) -> Any:
+        typed = field.raw_data[0] if field.raw_data else ""
+        if not isinstance(typed, str) or not typed or (field.data is not None and self.shape.fullmatch(typed)):
+            return self.widget(field, **kwargs)
+        if field.data is not None:  # read all the same (full-width digits): the picker shows the value read
+            return self.widget(field, value=field.data.strftime(field.format[0]), **kwargs)
+        for picker_only in ("step", "min", "max"):
+            kwargs.pop(picker_only, None)
+        return TextInput()(field, autocomplete="off", **kwargs)
+
+
 class DayField(OneValue, DateField):
     """A date (YYYY-MM-DD) within FIRST_DAY..LAST_DAY; outside it is a field error.
 
     Full-width digits and hyphens from a Japanese IME are read as ASCII (NFKC, `typed_text`), as in
-    an address (booking.domain.bounds.typed_day).
+    an address (booking.domain.bounds.typed_day). What the browser cannot show is shown as typed
+    (ShownAsTyped).
     """
 
     is_typed_data = True
+    widget = ShownAsTyped(DateInput(), r"\d{4}-\d{2}-\d{2}")
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         valuelist = [typed_text(v[:40]) if isinstance(v, str) else v for v in valuelist]
@@ -246,9 +274,11 @@ class DayField(OneValue, DateField):
 
 
 class ClockField(OneValue, TimeField):
-    """A time of day (HH:MM); full-width １０：００ read as 10:00."""
+    """A time of day (HH:MM); full-width １０：００ read as 10:00; what the browser cannot show is
+    shown as typed (ShownAsTyped)."""
 
     is_typed_data = True
+    widget = ShownAsTyped(TimeInput(), r"\d{2}:\d{2}(:\d{2})?")
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         try:

@@ -22,7 +22,7 @@ from booking.domain.statuses import BookingStatus, can_transition, holds_units, 
 from booking.domain.values import N_, OVERRIDABLE, Conflict, Hold, Request, Usage
 from booking.extensions import db
 from booking.models import Booking, BookingHold, Space, User
-from booking.services import NotFound, ServiceError, Stale, audit
+from booking.services import InputRefused, NotFound, ServiceError, Stale, audit
 from booking.services.accounts import normalise_email
 from booking.services.bookings import BookingInput, Outcome, request_booking
 from booking.services.expiry import deadline_of
@@ -476,9 +476,10 @@ def find_member(email: str) -> User:
     """
     user: User | None = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
-        raise ServiceError(N_("No account uses the e-mail address %(email)s."), email=email.strip())
+        raise InputRefused("member_email", N_("No account uses the e-mail address %(email)s."), email=email.strip())
     if not user.is_enabled:
-        raise ServiceError(N_("The account %(email)s is deactivated: it cannot be booked for."), email=email.strip())
+        raise InputRefused("member_email", N_("The account %(email)s is deactivated: it cannot be booked for."),
+                           email=email.strip())
     return user
 
 
@@ -500,7 +501,7 @@ def book_as_staff(
     owner = find_member(member_email) if member_email.strip() else staff
     if owner is staff:
         if not reason:
-            raise ServiceError(N_("Say why the time is blocked."))
+            raise InputRefused("override_reason", N_("Say why the time is blocked."))
         data = replace(data, purpose=data.purpose or reason)
     return request_booking(owner, data, locale=locale, overrides=overrides, override_reason=reason,
                            booked_by=staff)

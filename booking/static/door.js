@@ -9,6 +9,9 @@
   var input = document.getElementById("code");
   var form = document.getElementById("code-form");
   if (!button || !video || !input || !form) { return; }
+  // Ready for the next code, also after a refused one (on a phone the page would otherwise start at its
+  // top with the focus nowhere); after a refused walk-in the error summary has the focus instead.
+  if (!document.getElementById("error-summary")) { input.focus(); }
   if (!("BarcodeDetector" in window) || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { return; }
   button.hidden = false;
   var stream = null;
@@ -42,5 +45,4 @@
       }).catch(function () { window.setTimeout(look, 500); });
     }).catch(function () { stop(); button.hidden = true; });
   });
-  input.focus();
 }());

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -17,7 +17,7 @@ from booking.domain.checkin import Outcome, normalise_code
 from booking.forms_attendance import CodeForm, MessageForm, TapForm, WalkInForm, WithdrawForm
 from booking.services import NotFound, ServiceError, attendance, attendee_exports, attendee_mail
 from booking.services.exports import CSV_TYPE, XLSX_TYPE
-from booking.views.helpers import ORG_KIND_LABELS
+from booking.views.helpers import ORG_KIND_LABELS, shown_at
 from booking.views.kept import csrf_input, kept_body
 from booking.views.params import choice_arg, id_arg, text_arg
 from booking.views.staff import staff_required
@@ -58,15 +58,28 @@ def index() -> str:
 @staff_required
 def attendees(event_id: int) -> str:
     """The attendee list with search and counts, exports, a message to all, and cancelling."""
+    return _attendees_page(event_id)
+
+
+def _attendees_page(event_id: int, message_form: MessageForm | None = None,
+                    withdraw_form: WithdrawForm | None = None) -> str:
+    """The attendee list for this request; kept per distinct data unless a form comes back with errors."""
     event, query = attendance.event_page(event_id), text_arg("q")
     rows = attendance.attendees(event_id, query)
-    body = kept_body("booking_attendee_pages", KEPT_CHARACTERS, (event, query, tuple(rows)),
-                     lambda csrf: render_template(
-                         "attendance/_attendees_body.html", event=event, counts=event.counts, query=query,
-                         rows=rows, zone=event.timezone, csrf=csrf, message_form=MessageForm(),
-                         withdraw_form=WithdrawForm(), kind_label=translated(ORG_KIND_LABELS).get,
-                         status_label=translated(STATUS_LABELS).get))
-    return render_template("attendance/attendees.html", event=event, body=body)
+
+    def render(csrf: Markup) -> str:
+        return render_template(
+            "attendance/_attendees_body.html", event=event, counts=event.counts, query=query,
+            rows=rows, zone=event.timezone, csrf=csrf, message_form=message_form or MessageForm(formdata=None),
+            withdraw_form=withdraw_form or WithdrawForm(formdata=None), kind_label=translated(ORG_KIND_LABELS).get,
+            status_label=translated(STATUS_LABELS).get)
+
+    if message_form is None and withdraw_form is None:
+        body = kept_body("booking_attendee_pages", KEPT_CHARACTERS, (event, query, tuple(rows)), render)
+        return render_template("attendance/attendees.html", event=event, body=body)
+    shown_at(url_for(".attendees", event_id=event_id))
+    return render_template("attendance/attendees.html", event=event, body=Markup(render(csrf_input())),
+                           failed=message_form or withdraw_form)
 
 
 # Kept bodies of the attendee list and of the door, per app and worker, in characters each: about 200
@@ -90,14 +103,17 @@ def export(event_id: int, file_format: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="attendees-{found.id}.{file_format}"'})
 
 
-@bp.route("/<int:event_id>/message", methods=["POST"])
+# One rule for both methods (an id the converter refuses is 404, not 405); GET: the address opened
+# again after a refusal (reloaded, or the language switched) leads to the form's page.
+@bp.route("/<int:event_id>/message", methods=["GET", "POST"])
 @staff_required
-def message(event_id: int) -> Response:
+def message(event_id: int) -> Response | tuple[str, int]:
     """Send staff's message to every registrant (through the outbox)."""
+    if request.method == "GET":
+        return redirect(url_for(".attendees", event_id=event_id))
     form = MessageForm()
     if not form.validate():
-        flash(_("Please write a subject and a message."), "error")
-        return redirect(url_for(".attendees", event_id=event_id))
+        return _attendees_page(event_id, message_form=form), 422
     count = attendee_mail.mail_registrants(event_id, current_user, form.subject.data or "", form.body.data or "",
                                         attendee_mail.Audience(include_waiting=bool(form.include_waiting.data)))
     flash(ngettext("The message goes to %(count)s person.", "The message goes to %(count)s people.", count,
@@ -105,20 +121,21 @@ def message(event_id: int) -> Response:
     return redirect(url_for(".attendees", event_id=event_id))
 
 
-@bp.route("/<int:event_id>/withdraw", methods=["POST"])
+@bp.route("/<int:event_id>/withdraw", methods=["GET", "POST"])
 @staff_required
-def withdraw(event_id: int) -> Response:
+def withdraw(event_id: int) -> Response | tuple[str, int]:
     """Cancel the event: everyone is told; the booking is kept or released as chosen."""
+    if request.method == "GET":
+        return redirect(url_for(".attendees", event_id=event_id))
     form = WithdrawForm()
     if not form.validate():
-        flash(_("Tick the box to confirm cancelling the event."), "error")
-        return redirect(url_for(".attendees", event_id=event_id))
+        return _attendees_page(event_id, withdraw_form=form), 422
     try:
         told = attendee_mail.withdraw_event(event_id, current_user, form.note.data or "",
                                             release_booking=form.booking.data == "release")
     except ServiceError as error:
-        flash(_(error.message), "error")
-        return redirect(url_for(".attendees", event_id=event_id))
+        form.form_errors.append(_(error.message, **error.params))
+        return _attendees_page(event_id, withdraw_form=form), 409
     flash(ngettext("The event is cancelled; %(count)s person is told.",
                    "The event is cancelled; %(count)s people are told.", told, count=told), "success")
     return redirect(url_for(".attendees", event_id=event_id))
@@ -151,7 +168,8 @@ def _door_page(event_id: int, walk_in_form: WalkInForm | None = None) -> str:
         body = kept_body("booking_door_pages", KEPT_CHARACTERS, (event, query, typed, last, tuple(rows)), render)
     else:
         body = Markup(render(csrf_input()))
-    return render_template("attendance/door.html", event=event, body=body)
+        shown_at(url_for(".door", event_id=event_id))
+    return render_template("attendance/door.html", event=event, body=body, failed=walk_in_form)
 
 
 def _last_scan(event_id: int) -> attendance.Scan | None:
@@ -165,10 +183,12 @@ def _back(event_id: int, scan: attendance.Scan) -> Response:
     return redirect(url_for(".door", event_id=event_id, outcome=scan.outcome.value, r=scan.registration_id or ""))
 
 
-@bp.route("/<int:event_id>/door/code", methods=["POST"])
+@bp.route("/<int:event_id>/door/code", methods=["GET", "POST"])
 @staff_required
 def scan_code(event_id: int) -> Response:
     """Check in the party whose code was typed or scanned."""
+    if request.method == "GET":
+        return redirect(url_for(".door", event_id=event_id))
     attendance.get_event(event_id)
     form = CodeForm()
     if not form.validate():
@@ -196,14 +216,15 @@ def undo(event_id: int, registration_id: int) -> Response:
     return redirect(url_for(".door", event_id=event_id))
 
 
-@bp.route("/<int:event_id>/walk-ins", methods=["POST"])
+@bp.route("/<int:event_id>/walk-ins", methods=["GET", "POST"])
 @staff_required
 def walk_in(event_id: int) -> Response | tuple[str, int]:
     """Count one walk-in (name and organisation optional); a refusal is shown next to the walk-in form."""
+    if request.method == "GET":
+        return redirect(url_for(".door", event_id=event_id))
     form = WalkInForm()
     if not form.validate():
-        flash(_("Name and organisation must be one line each."), "error")
-        return redirect(url_for(".door", event_id=event_id))
+        return _door_page(event_id, form), 422
     try:
         attendance.add_walk_in(event_id, current_user.id, form.name.data or "", form.organisation.data or "")
     except ServiceError as error:

@@ -20,7 +20,7 @@ from booking.forms import EditBookingForm, desk_count
 from booking.models import Booking
 from booking.services import ServiceError, bookings, changes, my_bookings, undo
 from booking.services.my_bookings import BookingLine
-from booking.views.helpers import conflict_message, error_message, locale_code
+from booking.views.helpers import conflict_message, error_message, locale_code, show_refusal
 
 bp = Blueprint("bookings", __name__, url_prefix="/bookings")
 
@@ -147,7 +147,7 @@ def edit(booking_id: int) -> str | Response | tuple[str, int]:
     try:
         outcome = changes.change_booking(current_user, booking_id, _change(form, booking), locale=locale_code())
     except ServiceError as error:
-        form.form_errors.append(error_message(error))
+        show_refusal(form, error)
         return render_template("bookings/edit.html", **page), error.status_code
     if not outcome.ok:
         form.form_errors.extend(conflict_message(c) for c in outcome.messages)

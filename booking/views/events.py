@@ -35,7 +35,7 @@ from booking.models import PublicEvent
 from booking.services import NotFound, ServiceError, event_feeds, public_events, registrations
 from booking.urls import external_url
 from booking.views.feeds import ICS_TYPE, serve
-from booking.views.helpers import error_message, locale_code
+from booking.views.helpers import error_message, locale_code, shown_at
 from booking.views.kept import csrf_input, kept_body
 
 bp = Blueprint("events", __name__)
@@ -80,7 +80,10 @@ def detail(event_id: int) -> str:
 
 def _page(event: PublicEvent, form: RegistrationForm | None, member_form: MemberRegistrationForm | None,
           **values: Any) -> str:
-    return render_template("events/detail.html", parts=page_parts(event, form, member_form, **values))
+    # After a refusal the page is shown at the form's address: the language switch goes back to the event.
+    shown_at(url_for("events.detail", event_id=event.id))
+    return render_template("events/detail.html", parts=page_parts(event, form, member_form, **values),
+                           failed=form or member_form)
 
 
 PARTS = ("title", "head", "content")
@@ -165,10 +168,14 @@ def _input(form: RegistrationForm | None,
         consent=bool(member_form.consent.data), locale=locale_code())
 
 
-@bp.post("/events/<int:event_id>/register")
+# One rule for both methods (an id the converter refuses is 404, not 405); GET: the address opened
+# again after a refusal (reloaded, or the language switched) leads to the form's page.
+@bp.route("/events/<int:event_id>/register", methods=["GET", "POST"])
 @limited("event_registration")
 def register(event_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     """Register (or join the waiting list); an address already registered gets its link mailed again."""
+    if request.method == "GET":
+        return redirect(url_for("events.detail", event_id=event_id))
     event = public_events.public_event(event_id)
     if event.is_cancelled:  # shown as cancelled: nobody registers any more
         flash(_("This event has been cancelled."), "error")

@@ -21,6 +21,7 @@ from booking.domain.passwords import MIN_LENGTH
 from booking.domain.values import N_, Conflict, YearMonth
 from booking.domain.wallclock import utc_offset_label
 from booking.urls import external_url
+from booking.views.error_summary import summary_items
 
 STATUS_TEXTS = {
     "pending": N_("Pending approval"),
@@ -103,9 +104,14 @@ def site_header(user: Any, page_request: Any, csrf_token: Callable[[], str]) -> 
         text = render_template("_site_header.html", signed_in=signed_in, is_staff=is_staff, **slots)
         parts = tuple(_HEADER_SLOT.split(text.strip("\n")))
         headers.put(key, parts)
-    values = {"csrf": escape(csrf_token()), "next": escape(page_request.full_path),
+    values = {"csrf": escape(csrf_token()), "next": escape(g.get("page_url") or page_request.full_path),
               "name": escape(user.name) if signed_in else ""}
     return Markup("".join(values[part] if n % 2 else part for n, part in enumerate(parts)))
+
+
+def shown_at(page_url: str) -> None:
+    """This response (a refused POST) is the page at `page_url`: where the language switch returns to."""
+    g.page_url = page_url
 
 
 def local(instant: datetime, zone: str, fmt: str | None = None) -> str:
@@ -163,6 +169,16 @@ def error_message(error: Any) -> str:
     return message(error.message, dict(error.params))
 
 
+def show_refusal(form: Any, error: Any) -> None:
+    """A service's refusal on the form: beside its field when it names one the form has, else above the fields."""
+    text = error_message(error)
+    name = getattr(error, "field", None)
+    if name and name in form:
+        form[name].errors = [*form[name].errors, text]
+    else:
+        form.form_errors.append(text)
+
+
 def password_hint() -> str:
     return gettext("At least %(min)d characters, and not a common password: a phrase of several "
                    "unrelated words is strong and easy to remember.", min=MIN_LENGTH)
@@ -198,7 +214,7 @@ def register(app: Flask) -> None:
         org_kind_label=ORG_KIND_LABELS.get, day_label=day_label, month_label=month_label,
         external_url=external_url,
         conflict_message=conflict_message, minutes_text=minutes_text, site_url=site_url,
-        site_header=site_header, aside=aside,
+        site_header=site_header, aside=aside, summary_items=summary_items,
     )
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["utc_offset"] = utc_offset

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -24,7 +26,8 @@ from booking.forms_series import (
 )
 from booking.models import Space
 from booking.services import ServiceError, bookings, series, series_changes, spaces, undo
-from booking.views.helpers import error_message, locale_code
+from booking.views.helpers import locale_code, show_refusal
+from booking.views.series_groups import refusal_groups, table_items
 from booking.views.staff import staff_required
 
 bp = Blueprint("series", __name__, url_prefix="/series")
@@ -46,10 +49,13 @@ def _input(form: SeriesForm, space: Space) -> series.SeriesInput:
     return replace(data, moved=moved_dates(form.times, days, start, end))
 
 
-def _render(space: Space, form: SeriesForm, items: object, status: int, lost: bool = False) -> tuple[str, int]:
+def _render(space: Space, form: SeriesForm, items: Sequence[Any] | None, status: int,
+            lost: bool = False) -> tuple[str, int]:
     if not hasattr(form, "times"):
         form.times = date_times_form([])
-    return render_template("series/form.html", space=space, form=form, items=items, lost=lost), status
+    groups = refusal_groups(items)
+    return render_template("series/form.html", space=space, form=form, items=items, lost=lost,
+                           rows=table_items(items, groups), refusal_groups=groups), status
 
 
 def _preview(form: SeriesForm, space: Space, data: series.SeriesInput) -> tuple[str, int]:
@@ -171,7 +177,7 @@ def decide(series_id: int) -> str | Response:
     try:
         decisions = series.decide_series(current_user, series_id, approve, form.note.data or "", locale=locale_code())
     except ServiceError as error:
-        form.form_errors.append(error_message(error))
+        show_refusal(form, error)
         return render_template("series/decide.html", form=form, pending=pending, series_id=series_id)
     counts = {r: sum(d.result == r for d in decisions) for r in ("approved", "rejected", "refused")}
     flash(_("Approved %(approved)s, rejected %(rejected)s, could not approve %(refused)s.", **counts), "success")

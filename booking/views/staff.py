@@ -27,7 +27,7 @@ from booking.models import Booking, Space
 from booking.services import ServiceError, Stale, audit, changes, spaces, staff
 from booking.services.bookings import ALREADY, BookingInput
 from booking.views import queue_page
-from booking.views.helpers import conflict_message, error_message, local, locale_code
+from booking.views.helpers import conflict_message, error_message, local, locale_code, show_refusal, shown_at
 from booking.views.params import page_arg
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -199,10 +199,16 @@ def _back_to_queue() -> Response:
 @staff_required
 def booking(booking_id: int) -> str:
     """One booking with its history, and the decision buttons while it is pending."""
-    found = staff.get_booking(booking_id)
-    return render_template("staff/booking.html", booking=found, events=audit.trail(booking_id),
-                           now=utcnow(), form=RejectForm(formdata=None),
-                           decline_form=DeclineChangeForm(formdata=None))
+    return _booking_page(booking_id)
+
+
+def _booking_page(booking_id: int, decline_form: DeclineChangeForm | None = None) -> str:
+    if decline_form is not None:  # refused: the note's field is the one on this page
+        decline_form.note.id = f"decline-{booking_id}"
+        shown_at(url_for("staff.booking", booking_id=booking_id))
+    return render_template("staff/booking.html", booking=staff.get_booking(booking_id),
+                           events=audit.trail(booking_id), now=utcnow(), form=RejectForm(formdata=None),
+                           decline_form=decline_form or DeclineChangeForm(formdata=None))
 
 
 @bp.post("/requests/<int:booking_id>/approve")
@@ -259,14 +265,17 @@ def approve_change(booking_id: int) -> Response:
     return _back_to_queue()
 
 
-@bp.post("/changes/<int:booking_id>/decline")
+# One rule for both methods (an id the converter refuses is 404, not 405); GET: the address opened
+# again after a refusal (reloaded, or the language switched) leads to the form's page.
+@bp.route("/changes/<int:booking_id>/decline", methods=["GET", "POST"])
 @staff_required
-def decline_change(booking_id: int) -> Response:
+def decline_change(booking_id: int) -> Response | tuple[str, int]:
     """Decline a proposed change; the booking stays as it was."""
+    if request.method == "GET":
+        return redirect(url_for("staff.booking", booking_id=booking_id))
     form = DeclineChangeForm()
     if not form.validate_on_submit():
-        flash(_("The note is too long (at most %(max)s characters).", max=staff.NOTE_MAX), "error")
-        return redirect(url_for("staff.booking", booking_id=booking_id))
+        return _booking_page(booking_id, form), 422
     try:
         changes.decline_change(current_user, booking_id, form.note.data or "")
     except ServiceError as error:
@@ -288,7 +297,7 @@ def book(slug: str) -> str | Response | tuple[str, int]:
         outcome = staff.book_as_staff(current_user, form.booking_input(space), form.member_email.data or "",
                                       form.reason_text(), form.chosen_overrides(), locale=locale_code())
     except ServiceError as error:
-        form.form_errors.append(error_message(error))
+        show_refusal(form, error)
         return render_template("staff/book.html", space=space, form=form), 422
     if not outcome.ok:
         form.form_errors.extend(conflict_message(c) for c in outcome.messages)

@@ -33,7 +33,7 @@ from booking.forms_staff import (
 from booking.services import NotFound, ServiceError, Stale, admin_members, admin_spaces, calendar, policy_changes
 from booking.services.admin_spaces import InvalidInput
 from booking.services.policy_changes import VictimsToResolve
-from booking.views.helpers import error_message, locale_code, message
+from booking.views.helpers import error_message, locale_code, message, show_refusal, shown_at
 from booking.views.params import day_arg, page_arg, text_arg
 from booking.views.staff import staff_required
 
@@ -127,6 +127,8 @@ def _hours_page(space: Any, form: HoursForm | None = None, holiday_form: Holiday
                    holiday_name=admin_spaces.holiday_name)
     if victims is not None:
         return _with_victims("staff/hours.html", victims, **context)
+    if status != 200:
+        shown_at(url_for("staff_admin.hours", space_id=space.id))
     return render_template("staff/hours.html", **context), status
 
 
@@ -149,10 +151,14 @@ def hours(space_id: int) -> Page:
     return redirect(url_for("staff_admin.hours", space_id=space_id))
 
 
-@bp.post("/spaces/<int:space_id>/holidays")
+# One rule for both methods (an id the converter refuses is 404, not 405); GET: the address opened
+# again after a refusal (reloaded, or the language switched) leads to the form's page.
+@bp.route("/spaces/<int:space_id>/holidays", methods=["GET", "POST"])
 @staff_required
 def add_holiday_opening(space_id: int) -> Page:
     """Open the space on one national holiday."""
+    if request.method == "GET":
+        return redirect(url_for("staff_admin.hours", space_id=space_id))
     space = admin_spaces.get_space(space_id)
     form = HolidayOpeningForm()
     if not form.validate_on_submit():
@@ -166,16 +172,19 @@ def add_holiday_opening(space_id: int) -> Page:
     return redirect(url_for("staff_admin.hours", space_id=space_id))
 
 
-@bp.post("/spaces/<int:space_id>/holidays/<int:opening_id>/delete")
+@bp.route("/spaces/<int:space_id>/holidays/<int:opening_id>/delete", methods=["GET", "POST"])
 @staff_required
 def remove_holiday_opening(space_id: int, opening_id: int) -> Page:
     """Close the space again on that holiday, after saying what happens to the bookings on it."""
+    if request.method == "GET":
+        return redirect(url_for("staff_admin.hours", space_id=space_id))
     form = FlaskForm()
     if not form.validate_on_submit():
         abort(400)
     try:
         admin_spaces.remove_holiday_opening(current_user, space_id, opening_id, resolution_from(request.form))
     except VictimsToResolve as error:
+        shown_at(url_for("staff_admin.hours", space_id=space_id))
         return _with_victims("staff/holiday_removal.html", error, form=form,
                              space=admin_spaces.get_space(space_id))
     flash(_("The space is closed on that holiday again."), "success")
@@ -224,7 +233,7 @@ def closure_bookings(closure_id: int) -> Page:
     try:
         report = admin_spaces.cancel_hit_bookings(current_user, closure_id, form.booking_ids.data, form.message.data)
     except (InvalidInput, Stale) as error:
-        form.form_errors.append(error_message(error))
+        show_refusal(form, error)
         return render_template("staff/closure_bookings.html", form=form, **context), error.status_code
     flash(ngettext("%(count)s booking was cancelled; the members get your message.",
                    "%(count)s bookings were cancelled; the members get your message.",
@@ -358,6 +367,10 @@ def attention() -> str:
 
 def _attention_page(form: CancelMemberBookingsForm | None = None, user_id: int | None = None,
                     status: int = 200) -> tuple[str, int]:
+    if status != 200:
+        shown_at(url_for("staff_admin.attention"))
+    if form is not None and user_id is not None:  # the message field of this member's form on the page
+        form.message.id = f"message-{user_id}"
     by_member: dict[int, list[Any]] = {}
     for booking in admin_members.deactivated_members_bookings():
         by_member.setdefault(booking.user_id, []).append(booking)
@@ -365,10 +378,14 @@ def _attention_page(form: CancelMemberBookingsForm | None = None, user_id: int |
                            form=form or CancelMemberBookingsForm(formdata=None), failed_user_id=user_id), status
 
 
-@bp.post("/attention/members/<int:user_id>/cancel")
+# One rule for both methods (an id the converter refuses is 404, not 405); GET: the address opened
+# again after a refusal (reloaded, or the language switched) leads to the form's page.
+@bp.route("/attention/members/<int:user_id>/cancel", methods=["GET", "POST"])
 @staff_required
 def cancel_member_bookings(user_id: int) -> Response | tuple[str, int]:
     """Cancel every future booking of a (deactivated) member, with a message to them."""
+    if request.method == "GET":
+        return redirect(url_for("staff_admin.attention"))
     form = CancelMemberBookingsForm()
     if not form.validate_on_submit():
         return _attention_page(form, user_id, 422)

@@ -11,6 +11,7 @@ from booking.services import ServiceError, admin_members, feed_tokens
 from booking.services.admin_members import Forbidden
 from tests.admin.conftest import fresh
 from tests.conftest import future_day, without_csrf_tokens
+from tests.summary_html import summary_targets
 
 START = future_day(4).replace(hour=2)
 
@@ -174,6 +175,9 @@ def test_attention_cancels_a_deactivated_members_bookings_with_a_message(
     refused = admin_client.submit(f"/staff/attention/members/{gone.id}/cancel", {"message": "  "})
     assert refused.status_code == 422
     assert "Orphaned talk" in refused.get_data(as_text=True)
+    assert summary_targets(refused.get_data(as_text=True)) == [f"message-{gone.id}"]
+    assert f'aria-describedby="message-{gone.id}-errors"' in refused.get_data(as_text=True)
+    assert admin_client.get(f"/staff/attention/members/{gone.id}/cancel").headers["Location"].endswith("/attention")
     assert fresh(Booking, kept.id).status == "confirmed"
 
     done = admin_client.submit(f"/staff/attention/members/{gone.id}/cancel", {"message": "Your contract ended."},

@@ -9,6 +9,7 @@ from booking.extensions import db
 from booking.models import Booking, HolidayOpening, Space
 from booking.services import admin_spaces
 from tests.admin.conftest import fresh, status_of
+from tests.summary_html import summary_items, summary_targets
 from tests.views.conftest import monday_ahead
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -34,11 +35,13 @@ def test_clearing_saturday_lists_the_saturday_bookings_and_keeps_them_with_a_rea
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert all(f'data-booking="{b.id}"' in page for b in booked) and "Member Mori" in page
+    assert summary_targets(page) == ["victims"]  # the error summary opens the page and links to the list
     assert len(fresh(Space, desks.id).opening_hours) == 7
 
     keep = {f"victim_{b.id}": "keep" for b in booked}
     refused = staff_client.submit(f"/staff/spaces/{desks.id}/hours", {**form, **keep})
     assert refused.status_code == 409 and "Say why" in refused.get_data(as_text=True)
+    assert any("Say why" in text for _target, text in summary_items(refused.get_data(as_text=True)))
 
     saved = staff_client.submit(f"/staff/spaces/{desks.id}/hours",
                                 {**form, **keep, "victims_reason": "Told them in person"})
@@ -61,6 +64,9 @@ def test_removing_a_holiday_opening_with_a_booking_on_it_asks_first_then_cancels
 
     assert response.status_code == 409
     assert "New Year talk" in response.get_data(as_text=True)
+    assert summary_targets(response.get_data(as_text=True)) == ["victims"]
+    assert f'name="next" value="/staff/spaces/{hall.id}/hours"' in response.get_data(as_text=True)
+    assert staff_client.get(url).headers["Location"].endswith(f"/staff/spaces/{hall.id}/hours")
     assert db.session.get(HolidayOpening, opening_id) is not None
 
     done = staff_client.submit(url, {f"victim_{booking.id}": "cancel", "victims_message": "Closed for the holiday"})

@@ -1,0 +1,65 @@
+"""A series preview's refused dates, grouped by identical refusal (templates/series/form.html).
+
+All weekdays for a year, with bookings open 30 days ahead, refuse some 250 dates with the same
+words: listed one row each that was a page of 97,000 px at 320 px wide. Dates whose refusals
+read the same are one group instead: a line in the error summary ("349 dates (… to …): …")
+and, from FOLD_FROM dates, a closed disclosure holding their rows (each can still be ticked or
+given another time). Fewer stay rows of the table in date order, the summary linking to the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from booking.views.helpers import conflict_message, local_day
+
+FOLD_FROM = 5  # dates with the same refusal; fewer are read as easily in the table
+
+
+@dataclass(frozen=True)
+class RefusalGroup:
+    """Refused dates of one preview whose refusals read the same, in date order."""
+
+    reasons: tuple[str, ...]
+    items: tuple[Any, ...]
+    number: int
+
+    @property
+    def is_folded(self) -> bool:
+        return len(self.items) >= FOLD_FROM
+
+    @property
+    def anchor(self) -> str:
+        """The disclosure of a folded group, else the row of its first date."""
+        return f"refused-{self.number}" if self.is_folded else f"day-{self.items[0].day.isoformat()}"
+
+    @property
+    def text(self) -> str:
+        """"349 dates (Fri 1 Jan 2027 to Fri 31 Dec 2027): …", or for one date "Fri 1 Jan 2027: …"."""
+        reasons = " ".join(self.reasons)
+        first, last = local_day(self.items[0].day), local_day(self.items[-1].day)
+        if len(self.items) == 1:
+            return str(_("%(day)s: %(reasons)s", day=first, reasons=reasons))
+        return str(ngettext("%(count)s date (%(first)s to %(last)s): %(reasons)s",
+                        "%(count)s dates (%(first)s to %(last)s): %(reasons)s",
+                        len(self.items), count=len(self.items), first=first, last=last, reasons=reasons))
+
+
+def refusal_groups(items: Iterable[Any] | None) -> list[RefusalGroup]:
+    """The refused items of a preview grouped by the words of their refusals, in the order of their first date."""
+    grouped: dict[tuple[str, ...], list[Any]] = {}
+    for item in items or ():
+        if not item.is_free:
+            grouped.setdefault(tuple(conflict_message(c) for c in item.conflicts), []).append(item)
+    return [RefusalGroup(reasons, tuple(found), n) for n, (reasons, found) in enumerate(grouped.items(), start=1)]
+
+
+def table_items(items: Sequence[Any] | None, groups: Sequence[RefusalGroup]) -> list[Any]:
+    """The preview's rows in date order, but for the dates of folded groups."""
+    folded = {id(item) for group in groups if group.is_folded for item in group.items}
+    return [item for item in items or () if id(item) not in folded]
