@@ -63,9 +63,18 @@ def _items(form: Form) -> Iterator[tuple[str, SummaryItem]]:
                 yield "", SummaryItem(_("This form expired or was not sent from this site. Please send it again."))
             elif name and name in form:
                 field = form[name]
-                yield field.id, SummaryItem(message, field.id, str(field.label.text))
+                # A tick box's label is a sentence (「…に同意します。」): its full stop would stand before the colon.
+                yield field.id, SummaryItem(message, field.id, str(field.label.text).rstrip("。."))
             else:
                 yield "", SummaryItem(message)
+
+
+def form_summary(form: Form) -> list[SummaryItem]:
+    """The errors of one form, in the order of its fields: for a page part rendered apart from its
+    page (the usage figures' kept body), where the page's content is not at hand."""
+    order = {field.id: n for n, field in enumerate(form)}
+    items = list(_items(form))
+    return [item for _, item in sorted(items, key=lambda pair: (order.get(pair[0], -1) if pair[0] else -1))]
 
 
 @pass_context

@@ -21,7 +21,7 @@ from booking.domain.passwords import MIN_LENGTH
 from booking.domain.values import N_, Conflict, YearMonth
 from booking.domain.wallclock import utc_offset_label
 from booking.urls import external_url
-from booking.views.error_summary import summary_items
+from booking.views.error_summary import form_summary, summary_items
 
 STATUS_TEXTS = {
     "pending": N_("Pending approval"),
@@ -214,7 +214,7 @@ def register(app: Flask) -> None:
         org_kind_label=ORG_KIND_LABELS.get, day_label=day_label, month_label=month_label,
         external_url=external_url,
         conflict_message=conflict_message, minutes_text=minutes_text, site_url=site_url,
-        site_header=site_header, aside=aside, summary_items=summary_items,
+        site_header=site_header, aside=aside, summary_items=summary_items, form_summary=form_summary,
     )
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["utc_offset"] = utc_offset

@@ -3,7 +3,7 @@ fields, and the form's POST-only address, reloaded or left by the language switc
 
 from __future__ import annotations
 
-from tests.summary_html import field_is_invalid, is_in_page_order, is_summary_first, summary_targets
+from tests.summary_html import field_is_invalid, is_in_page_order, is_summary_first, summary_items, summary_targets
 
 
 def test_a_failed_registration_opens_with_a_summary_in_the_order_of_the_form(client, kick_off):
@@ -17,6 +17,8 @@ def test_a_failed_registration_opens_with_a_summary_in_the_order_of_the_form(cli
     assert is_in_page_order(page, targets)
     assert is_summary_first(page)
     assert field_is_invalid(page, "email", "")
+    # Break-it round 2: the consent label is a sentence; its full stop stood before the colon (「。：」).
+    assert not [text for _target, text in summary_items(page) if "。：" in text or ".:" in text]
 
 
 def test_the_language_switch_of_a_failed_registration_goes_back_to_the_event(client, kick_off):

@@ -18,6 +18,7 @@ from booking.models import BookingEvent, Closure, ExportLog
 from booking.services import exports, reports
 from booking.services.reports import Filters, Period
 from tests.conftest import PASSWORD
+from tests.summary_html import summary_targets
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -348,6 +349,8 @@ def test_every_wrong_filter_is_the_page_with_a_message_at_its_field_and_no_figur
     assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', page) or re.search(
         rf'aria-invalid="true"[^>]*id="{field}"', page), page
     assert 'class="error"' in page
+    # Break-it round 2: the summary was drawn with no items; it lists the message, a link to its field.
+    assert field in summary_targets(page), page
     for name in ("bookings.csv", "members.xlsx", "figures.csv"):
         # A download cannot show a message: it leads to the report page, where each stands at its field.
         response = client.get(f"/staff/reports/{name}?{query}")
