@@ -50,7 +50,7 @@ from wtforms.validators import (
     StopValidation,
     ValidationError,
 )
-from wtforms.widgets import DateInput, TextInput, TimeInput
+from wtforms.widgets import DateInput, NumberInput, TextInput, TimeInput
 
 from booking.dates import format_day
 from booking.domain.bounds import (
@@ -223,7 +223,7 @@ class TextField(OneValue, TextAreaField):
 
 
 class ShownAsTyped:
-    """A date or time input that keeps showing what was typed when the browser could not show it.
+    """A date, time or number input that keeps showing what was typed when the browser could not show it.
 
     An `<input type="date">` (or time) holding a value that is not a real date in ISO form
     (2026-02-30, 25:00) is shown empty by the browser, beside the message about it. Such a value
@@ -234,14 +234,15 @@ class ShownAsTyped:
     def __init__(self, widget: Any, shape: str) -> None:
         self.widget = widget
         self.input_type = widget.input_type
-        self.shape = re.compile(shape)
+        self.shape = re.compile(shape, re.ASCII)  # \d: ASCII digits only, not full-width ones
 
     def __call__(self, field: Any, **kwargs: Any) -> Any:
         typed = field.raw_data[0] if field.raw_data else ""
         if not isinstance(typed, str) or not typed or (field.data is not None and self.shape.fullmatch(typed)):
             return self.widget(field, **kwargs)
         if field.data is not None:  # read all the same (full-width digits): the picker shows the value read
-            return self.widget(field, value=field.data.strftime(field.format[0]), **kwargs)
+            read = field.data.strftime(field.format[0]) if hasattr(field.data, "strftime") else str(field.data)
+            return self.widget(field, value=read, **kwargs)
         for picker_only in ("step", "min", "max"):
             kwargs.pop(picker_only, None)
         return TextInput()(field, autocomplete="off", **kwargs)
@@ -289,9 +290,11 @@ class ClockField(OneValue, TimeField):
 
 class NumberField(OneValue, IntegerField):
     """A whole number from `low` to `high` (NumberRange, with `message` if given); else a field error.
-    Full-width digits (１２) are read as ASCII."""
+    Full-width digits (１２) are read as ASCII; what the browser cannot show (abc) is shown as typed
+    (ShownAsTyped: an `<input type="number">` holding it is shown empty)."""
 
     is_typed_data = True
+    widget = ShownAsTyped(NumberInput(), r"-?\d+")
 
     def __init__(self, label: Any = None, validators: list[Any] | None = None, *, low: int, high: int,
                  message: Any = None, **kwargs: Any) -> None:

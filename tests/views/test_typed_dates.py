@@ -59,3 +59,21 @@ def test_an_empty_form_keeps_the_pickers(staff_client, create_space):
     page = staff_client.get(f"/spaces/{space.slug}/book").get_data(as_text=True)
 
     assert 'type="date"' in input_tag(page, "day") and 'type="time"' in input_tag(page, "start_time")
+
+
+def test_a_number_that_is_none_is_kept_as_typed_and_full_width_digits_as_read(staff_client, create_space):
+    """Break-it round 2: 「abc」 for attendees came back as an empty number field beside its message."""
+    space = create_space(slug="studio")
+
+    page = staff_client.submit(f"/spaces/{space.slug}/book", {
+        "title": "Recording", "day": "2026-12-14", "start_time": "10:00", "end_time": "12:00",
+        "attendees": "abc"}).get_data(as_text=True)
+    attendees = input_tag(page, "attendees")
+    assert 'type="text"' in attendees and 'value="abc"' in attendees and 'aria-invalid="true"' in attendees
+    assert "min=" not in attendees and "max=" not in attendees
+
+    page = staff_client.submit(f"/spaces/{space.slug}/book", {
+        "title": "", "day": "2026-12-14", "start_time": "10:00", "end_time": "12:00",
+        "attendees": "１２"}).get_data(as_text=True)
+    attendees = input_tag(page, "attendees")
+    assert 'type="number"' in attendees and 'value="12"' in attendees
