@@ -48,3 +48,20 @@ def test_japanese_counts_dates_with_their_counter(client, create_user, create_sp
     page = client.submit(f"/series/{studio.slug}/new", every_weekday(40)).get_data(as_text=True)
 
     assert re.search(r"\d+件の日程（[^）]+～[^）]+）：", page)
+
+
+def test_closed_days_beyond_the_horizon_are_one_line_naming_these_days(client, member, create_space):  # noqa: F811
+    """Break-it round 2: every Sunday past the horizon got a line of its own, since its refusal named
+    its own date ("The space is not open on Sun 3 Jan 2027."); they are one group, "these days"."""
+    from datetime import time
+    weekdays_only = {day: ((time(9), time(18)),) for day in range(5)}
+    studio = create_space(max_days_ahead=30, hours=weekdays_only)
+
+    page = client.submit(f"/series/{studio.slug}/new", typed(weekdays=[str(d) for d in range(7)],
+                                                             count="366")).get_data(as_text=True)
+
+    lines = [text for _target, text in summary_items(page) if "not open on these days" in text]
+    closed_and_far = [line for line in lines if "30 days ahead" in line]
+    assert len(lines) == 2 and len(closed_and_far) == 1, summary_items(page)  # weekends within 30 days, and after
+    assert int(re.match(r"(\d+) dates \(", closed_and_far[0]).group(1)) > 90
+    assert len(summary_items(page)) < 8, summary_items(page)
