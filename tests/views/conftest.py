@@ -7,6 +7,7 @@ import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from booking.domain.grid import week_start
@@ -61,3 +62,16 @@ def written() -> tuple[int, int]:
 
     db.session.expire_all()
     return count(Booking), count(BookingHold)
+
+
+@pytest.fixture
+def empty_week_caches():
+    """The kept week pages and week facts emptied before and after a test that reads them."""
+    from booking.services import spaces
+    from booking.views import week_grid
+
+    week_grid.pages.clear()
+    spaces.week_facts_cache.clear()
+    yield
+    week_grid.pages.clear()
+    spaces.week_facts_cache.clear()

@@ -9,8 +9,6 @@ from datetime import date, time, timedelta
 import pytest
 
 from booking.domain.grid import neighbour_weeks
-from booking.services import spaces
-from booking.views import week_grid
 from tests.views.conftest import at, cell_states, monday_ahead
 
 TODAY = date(2030, 6, 3)
@@ -28,12 +26,8 @@ def test_the_neighbour_weeks_step_seven_days_and_never_back_into_the_past(first,
 
 
 @pytest.fixture(autouse=True)
-def empty_caches():
-    week_grid.pages.clear()
-    spaces.week_facts_cache.clear()
-    yield
-    week_grid.pages.clear()
-    spaces.week_facts_cache.clear()
+def empty_caches(empty_week_caches):
+    """Every test here starts and ends with the week caches empty (tests/views/conftest.py)."""
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 from booking.extensions import db
 from booking.models import OpeningPeriod
-from booking.services import admin_spaces, spaces
+from booking.services import admin_spaces
 from booking.views import week_grid
 from tests.conftest import CSRF_RE, without_csrf_tokens
 from tests.events.factories import make_event
@@ -18,12 +18,8 @@ from tests.views.conftest import at, cell_states, monday_ahead
 
 
 @pytest.fixture(autouse=True)
-def empty_caches():
-    week_grid.pages.clear()
-    spaces.week_facts_cache.clear()
-    yield
-    week_grid.pages.clear()
-    spaces.week_facts_cache.clear()
+def empty_caches(empty_week_caches):
+    """Every test here starts and ends with the week caches empty (tests/views/conftest.py)."""
 
 
 def page_of(client, url: str) -> str:
