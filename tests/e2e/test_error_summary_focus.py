@@ -104,12 +104,18 @@ def test_a_refused_holiday_opening_focuses_the_summary_and_survives_reload_and_s
     assert page.url.endswith(f"/staff/spaces/{space.id}/hours")
 
 
-def test_a_wrong_code_at_the_door_gives_the_focus_back_to_the_code_field(
-        new_page: Callable[..., Page], create_event, create_user):  # noqa: F811
+def door_on_a_phone(new_page: Callable[..., Page], create_event, create_user) -> Page:  # noqa: F811
+    """A staff member at a new event's door page, at 320 px."""
     event = create_event()
     page = new_page(viewport=NARROW)
     sign_in(page, create_user(role="staff").email)
     page.goto(f"/staff/events/{event.id}/door")
+    return page
+
+
+def test_a_wrong_code_at_the_door_gives_the_focus_back_to_the_code_field(
+        new_page: Callable[..., Page], create_event, create_user):  # noqa: F811
+    page = door_on_a_phone(new_page, create_event, create_user)
 
     page.get_by_label("受付コード").fill("ZZZZ-ZZZZ")
     with page.expect_navigation():
@@ -121,10 +127,7 @@ def test_a_wrong_code_at_the_door_gives_the_focus_back_to_the_code_field(
 
 def test_a_refused_walk_in_focuses_the_summary_not_the_code_field(
         new_page: Callable[..., Page], create_event, create_user):  # noqa: F811
-    event = create_event()
-    page = new_page(viewport=NARROW)
-    sign_in(page, create_user(role="staff").email)
-    page.goto(f"/staff/events/{event.id}/door")
+    page = door_on_a_phone(new_page, create_event, create_user)
     # Longer than the field takes (its maxlength stops typing, not a paste by a script).
     page.evaluate("document.querySelector('form[action$=\"/walk-ins\"] input[name=name]').value = 'あ'.repeat(150)")
     with page.expect_navigation():
