@@ -28,6 +28,10 @@ every response must be a redirect. The time each write transaction holds the spa
 write lock (from the lock taken to the commit done) is recorded by the product's
 processes and shown as median and p99.
 
+Feeds: a space's (1,000 events), a member's by token (50 bookings over 50 weeks, about 32 in its
+window) and the staff feed of every space (the whole seeded floor, about 3,400 events, 1.6 MB),
+each a full GET and a 304; under the table, each 304's rate ÷ hello-world's rate (issue 21: ≥ 0.7).
+
 Series (benchmarks/series.py): after the table, the benchmark process previews and books
 12-date weekly series against the same database, 10 (quick) or 30 of them; the time per
 series and the write lock held while booking one, as median and p99. Then 52-date weekly
