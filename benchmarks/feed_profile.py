@@ -4,6 +4,7 @@
     URL=postgresql+psycopg://postgres@127.0.0.1:5432/<db> MIGRATE=1 .venv/bin/python benchmarks/feed_profile.py
     PROFILE=1 .venv/bin/python benchmarks/feed_profile.py             # plus cProfile of 100 full GETs
     PROFILE=304 .venv/bin/python benchmarks/feed_profile.py           # plus cProfile of 1,000 304s
+    KIND=member|staff .venv/bin/python benchmarks/feed_profile.py     # that feed instead of the space's
 
 Prints the median process CPU milliseconds of 200 GETs through Flask's test client
 (no HTTP server, so no socket noise): what one request costs the worker.
@@ -13,23 +14,15 @@ import os
 import pstats
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks import feeds as bf  # noqa: E402
+from benchmarks.feed_setup import prepare  # noqa: E402
 
-url = os.environ.get("URL") or f"sqlite:///{tempfile.mkdtemp()}/p.db"
-if "sqlite" in url or os.environ.get("MIGRATE"):
-    bf.migrate(url)
-slug = bf.seed(url, 1000)
-app = bf._app(url)
-client = app.test_client()
-path = f"/spaces/{slug}/calendar.ics"
-first = client.get(path)
-assert first.status_code == 200, first.status_code
-etag = first.headers["ETag"]
+prepared = prepare(1000)
+client = prepared.app.test_client()
+path, etag = prepared.path, prepared.etag
 
 
 def run(n, headers=None):

@@ -2,6 +2,7 @@
 
     URL=postgresql+psycopg://postgres@127.0.0.1:5432/<db> MIGRATE=1 .venv/bin/python benchmarks/feed_wsgi_profile.py
     PROFILE=1 URL=... .venv/bin/python benchmarks/feed_wsgi_profile.py   # plus cProfile (CPU time) of 5,000 304s
+    KIND=member|staff .venv/bin/python benchmarks/feed_wsgi_profile.py   # that feed instead of the space's
 
 Prints microseconds of process CPU per request, three rounds of 5,000 each: what the fast
 path in front of Flask (booking.views.feeds.Revalidation) costs beside benchmarks.baseline's hello app.
@@ -10,21 +11,15 @@ import cProfile
 import os
 import pstats
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks import feeds as bf  # noqa: E402
 from benchmarks.baseline import hello_app  # noqa: E402
+from benchmarks.feed_setup import prepare  # noqa: E402
 
-url = os.environ.get("URL") or f"sqlite:///{tempfile.mkdtemp()}/p.db"
-if "sqlite" in url or os.environ.get("MIGRATE"):
-    bf.migrate(url)
-slug = bf.seed(url, 50)
-app = bf._app(url)
-path = f"/spaces/{slug}/calendar.ics"
-etag = app.test_client().get(path).headers["ETag"]
+prepared = prepare(50)
+app, path, etag = prepared.app, prepared.path, prepared.etag
 
 
 def environ(where, extra):

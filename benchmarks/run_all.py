@@ -28,6 +28,10 @@ every response must be a redirect. The time each write transaction holds the spa
 write lock (from the lock taken to the commit done) is recorded by the product's
 processes and shown as median and p99.
 
+Feeds: a space's (1,000 events), a member's by token (50 bookings over 50 weeks, about 32 in its
+window) and the staff feed of every space (the whole seeded floor, about 3,400 events, 1.6 MB),
+each a full GET and a 304; under the table, each 304's rate ÷ hello-world's rate (issue 21: ≥ 0.7).
+
 Series (benchmarks/series.py): after the table, the benchmark process previews and books
 12-date weekly series against the same database, 10 (quick) or 30 of them; the time per
 series and the write lock held while booking one, as median and p99. Then 52-date weekly
@@ -82,6 +86,7 @@ SLOTS_A_DAY = 28  # 30-minute slots, 08:00–22:00
 STUDIO_BOOKINGS_A_DAY = 4  # 28 in a week
 PENDING_REQUESTS = 12
 FEED_EVENTS = 1000
+MEMBER_FEED_BOOKINGS = 50  # one a week, 20 weeks back to 30 ahead (the feed's window shows about 32)
 
 
 # --- the product as gunicorn serves it -------------------------------------------------
@@ -149,6 +154,8 @@ class Fixture:
     staff: str
     posters: list[str]
     post_first_day: date
+    member_feed_token: str = ""  # a member with MEMBER_FEED_BOOKINGS bookings over time
+    staff_feed_token: str = ""  # the staff user's feed of every space
 
 
 def stop_servers(servers: dict[str, Server], meter: CpuMeter) -> None:
@@ -221,7 +228,39 @@ def seed_product(app: Flask, url: str) -> Fixture:
         db.session.remove()
         db.engine.dispose()
     fixture.feed_slug = feed_bench.seed(url, FEED_EVENTS)
+    with app.app_context():
+        fixture.member_feed_token, fixture.staff_feed_token = seed_private_feeds(monday, fixture.staff)
+        db.session.remove()
+        db.engine.dispose()
     return fixture
+
+
+def seed_private_feeds(monday: date, staff_email: str) -> tuple[str, str]:
+    """A member with MEMBER_FEED_BOOKINGS bookings over time and their feed token, and the staff user's token.
+
+    One booking a week on Saturday evening in the studio or the hall (never in the viewed week, so
+    the week and calendar targets see the same data), every tenth cancelled; written as rows, as
+    benchmarks/feeds.py seeds the space feed (the past ones could not be requested any more).
+    """
+    from booking.models import Booking, Space
+    from booking.services.feed_tokens import renew_token
+
+    spaces = list(db.session.scalars(db.select(Space).where(Space.slug.in_(("studio", "hall"))).order_by(Space.id)))
+    member = User(email="feed-member@example.jp", name="ベンチ 購読者", organisation="ベンチ株式会社",
+                  password_hash=hash_password(PASSWORD), email_verified_at=datetime.now(UTC))
+    db.session.add(member)
+    weeks = [week for week in range(-20, MEMBER_FEED_BOOKINGS - 19) if week != 0]
+    for n, week in enumerate(weeks):
+        start = datetime.combine(monday + timedelta(days=7 * week + 5), datetime.min.time(), TOKYO)
+        start = (start + timedelta(hours=19)).astimezone(UTC)
+        db.session.add(Booking(space=spaces[n % len(spaces)], user=member, start_dt=start,
+                               end_dt=start + timedelta(hours=1), title=f"定例 {n}", purpose="benchmark",
+                               attendees=4, is_public=n % 3 == 0,
+                               status="cancelled" if n % 10 == 9 else "confirmed"))
+    db.session.commit()
+    staff = db.session.scalar(db.select(User).where(User.email == staff_email))
+    assert staff is not None and len(weeks) == MEMBER_FEED_BOOKINGS
+    return renew_token(member, "member"), renew_token(staff, "staff")
 
 
 def book(member: User, space_id: int, start: datetime, length: timedelta, title: str) -> None:
@@ -491,8 +530,13 @@ def get_targets(fixture: Fixture, port: int, attendee_event_id: int) -> list[Tar
     as_staff = {"Cookie": cookie_header(staff)}
     week = f"?week={fixture.week.isoformat()}"
     feed = f"/spaces/{fixture.feed_slug}/calendar.ics"
-    status, headers, _body = feed_bench.get(port, feed)
-    assert status == 200, status
+    member_feed = f"/feeds/{fixture.member_feed_token}/bookings.ics"
+    staff_feed = f"/feeds/{fixture.staff_feed_token}/staff.ics"
+    etags = {}
+    for path in (feed, member_feed, staff_feed):
+        status, headers, _body = feed_bench.get(port, path)
+        assert status == 200, (path, status)
+        etags[path] = {"If-None-Match": headers["ETag"]}
     return [
         Target("hello-world (reference)", "hello", "/"),
         Target("one query + table (reference)", "query", "/?category=7"),
@@ -519,7 +563,11 @@ def get_targets(fixture: Fixture, port: int, attendee_event_id: int) -> list[Tar
         Target("events list (visitor)", "product", "/events"),
         Target("event page (visitor)", "product", f"/events/{attendee_event_id}"),
         Target(f"feed full GET, {FEED_EVENTS} events", "product", feed),
-        Target("feed 304", "product", feed, {"If-None-Match": headers["ETag"]}),
+        Target("feed 304", "product", feed, etags[feed]),
+        Target(f"member feed full GET, {MEMBER_FEED_BOOKINGS} bookings", "product", member_feed),
+        Target("member feed 304", "product", member_feed, etags[member_feed]),
+        Target("staff feed full GET, every space", "product", staff_feed),
+        Target("staff feed 304", "product", staff_feed, etags[staff_feed]),
     ]
 
 
@@ -627,10 +675,10 @@ def print_table(rows: list[tuple[str, list[Sample]]], lock_ms: list[float], show
         print(f"{name:<34} {rate:>7.{0 if rate >= 10 else 1}f} {cpu:>7.2f}{db_cell} "
               f"{cell(median([s.p50 for s in samples]))} {cell(median([s.p99 for s in samples]))} "
               f"{cpu / query_cpu:>9.1f} {cpu / hello_cpu:>8.1f} {sum(s.bad for s in samples):>4}")
-    if "feed 304" in by_name:
-        hello_rate = median([s.rate for s in by_name["hello-world (reference)"]])
-        ratio = median([s.rate for s in by_name["feed 304"]]) / hello_rate
-        print(f"feed 304 rate ÷ hello-world's rate: {ratio:.2f}")
+    hello_rate = median([s.rate for s in by_name["hello-world (reference)"]])
+    for name in ("feed 304", "member feed 304", "staff feed 304"):
+        if name in by_name:
+            print(f"{name} rate ÷ hello-world's rate: {median([s.rate for s in by_name[name]]) / hello_rate:.2f}")
     if other_ms:
         ordered = sorted(other_ms)
         print(f"other write transactions (mail outbox) per booking POST: {len(ordered) / max(len(lock_ms), 1):.1f}, "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 
 from flask import current_app
@@ -25,6 +26,7 @@ from booking.services.transactions import run_write
 
 TOKEN_BYTES = 24
 TOKEN_LENGTH = 32  # base64url characters of TOKEN_BYTES
+_TOKEN_SHAPE = re.compile(rf"[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}")
 
 
 def hash_token(token: str) -> str:
@@ -81,10 +83,12 @@ def revoke_tokens(session: Session, user_id: int, kinds: tuple[str, ...] = FEED_
 
 
 def is_well_formed(token: str) -> bool:
-    """Cheap shape check before any query: anything else cannot be a token."""
-    if len(token) != TOKEN_LENGTH:
-        return False
-    return all(c.isascii() and (c.isalnum() or c in "-_") for c in token)
+    """Cheap shape check before any query: anything else cannot be a token.
+
+    One compiled pattern, not a generator over the characters (profile line
+    'feed_tokens.py(<genexpr>)': a third of a private feed's 304 in cProfile).
+    """
+    return _TOKEN_SHAPE.fullmatch(token) is not None
 
 
 def tokens_of(user: User) -> dict[str, str | None]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, lru_cache
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from flask import current_app
 from flask_babel import force_locale
@@ -140,10 +140,16 @@ def _etag(window: Window, version: int, key: Sequence[object], config: Mapping[s
     return _etag_of((FORMAT_VERSION, feed_locale(config), window, refresh_interval(config), version, *key))
 
 
-def _settings(config: Mapping[str, Any]) -> tuple[str, int, int, int, int]:
-    """What a feed's validators take from the settings: language, days back, ahead, cancelled, refresh minutes."""
+Settings = tuple[str, int, int, int, int, str]
+SETTINGS_ZONE: Final = 5  # where the time zone of the feeds over every space is in Settings
+
+
+def _settings(config: Mapping[str, Any]) -> Settings:
+    """What a feed's validators take from the settings: language, days back, ahead, cancelled, refresh minutes,
+    and the time zone of the feeds over every space."""
     return (feed_locale(config), _setting("FEED_DAYS_BACK", 14, config), _setting("FEED_DAYS_AHEAD", 365, config),
-            _setting("FEED_CANCELLED_DAYS", 14, config), _setting("FEED_REFRESH_MINUTES", 60, config))
+            _setting("FEED_CANCELLED_DAYS", 14, config), _setting("FEED_REFRESH_MINUTES", 60, config),
+            str(config["DEFAULT_TIMEZONE"]))
 
 
 @lru_cache(maxsize=4096)
@@ -411,6 +417,12 @@ def _owner_query(kind: str, per_space: bool) -> Select[Any]:
     return query.add_columns(total.label("version"))
 
 
+# Where the owner's checks and the per-space time zone are in the owner queries' rows, as the driver gives them.
+OWNER_HASH, OWNER_ENABLED, OWNER_ROLE = (list(_owner_query("member", False).selected_columns.keys()).index(name)
+                                         for name in ("token_hash", "is_enabled", "role"))
+OWNER_SPACE_ZONE = list(_owner_query("staff", True).selected_columns.keys()).index("timezone")
+
+
 @dataclass(frozen=True)
 class _Statement:
     """A validator query compiled once: its SQL, its bound values, the order it takes them in, its columns."""
@@ -501,12 +513,6 @@ def _instant(value: datetime | str | None) -> datetime | None:
         return None
     instant = datetime.fromisoformat(value) if isinstance(value, str) else value
     return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
-
-
-def _first(query: Select[Any], **params: str) -> SimpleNamespace | None:
-    """The validators' one row by column name (`_first_values`), its change time as an aware instant, or None."""
-    values = _first_values(query, **params)
-    return None if values is None else _row(query, values)
 
 
 def _row(query: Select[Any], values: tuple[Any, ...]) -> SimpleNamespace:
@@ -613,92 +619,122 @@ def space_feed(slug: str, now: datetime | None = None) -> Feed:
     values = _first_values(_space_query(), slug=slug)
     if values is None:
         raise NotFound()
+    return _current("space", values, values[SPACE_ZONE], now)
+
+
+def member_feed(token: str, now: datetime | None = None) -> Feed:
+    """A member's own bookings in every space, with their details (no Last-Modified: spans spaces)."""
+    values = _owner(token, "member")
+    return _current("member", values, current_app.config["DEFAULT_TIMEZONE"], now)
+
+
+def staff_feed(token: str, slug: str | None = None, now: datetime | None = None) -> Feed:
+    """Every booking of every space (or of one), with the members' names; staff only."""
+    values = _owner(token, "staff", slug)
+    if slug is None:
+        return _current("staff", values, current_app.config["DEFAULT_TIMEZONE"], now)
+    return _current("staff-space", values, values[OWNER_SPACE_ZONE], now)
+
+
+def _owner(token: str, kind: str, slug: str | None = None) -> tuple[Any, ...]:
+    """The validators' row of the enabled owner of this token (found by its hash, confirmed in constant time), or
+    NotFound. Checked at every poll, before any memo: a renewed or revoked token, a disabled account or a lost
+    staff role is refused at once."""
+    if not is_well_formed(token):
+        raise NotFound()
+    digest = hash_token(token)
+    params = {"digest": digest} if slug is None else {"digest": digest, "slug": slug}
+    values = _first_values(_owner_query(kind, slug is not None), **params)
+    if values is None or not hmac.compare_digest(values[OWNER_HASH], digest) or not values[OWNER_ENABLED]:
+        raise NotFound()
+    if kind == "staff" and values[OWNER_ROLE] not in STAFF_ROLES:
+        raise NotFound()
+    return values
+
+
+def _current(kind: str, values: tuple[Any, ...], zone: str, now: datetime | None) -> Feed:
+    """The feed of this kind for its validators' row as of `now`: from `_feeds`, with Last-Modified by its rule."""
     now = now or utcnow()
-    day = now.astimezone(ical.zone_of(values[SPACE_ZONE])).date()
-    without, with_date = _space_feeds(values, day, _settings(current_app.config))
+    day = now.astimezone(ical.zone_of(zone)).date()
+    without, with_date = _feeds(kind, values, day, _settings(current_app.config))
     stamp = with_date.last_modified
     return with_date if stamp is not None and stamp < now.replace(microsecond=0) else without
 
 
 @lru_cache(maxsize=1024)
-def _space_feeds(values: tuple[Any, ...], day: date, settings: tuple[str, int, int, int, int]) -> tuple[Feed, Feed]:
-    """A space's feed for its validators' row, the window's day and the settings, without and with Last-Modified.
+def _feeds(kind: str, values: tuple[Any, ...], day: date, settings: Settings) -> tuple[Feed, Feed]:
+    """A feed of this kind for its validators' row, the window's day and the settings, without and with
+    Last-Modified (the same one twice where it has none).
 
-    Everything a space feed's validators depend on is in the arguments (the row holds the
-    space's counter and change time, raised with every change the feed shows), so each poll
-    of an unchanged feed finds the same two feeds here instead of building its window, name,
-    ETag and body recipe anew (profile lines 'services/feeds.py(around)', '(_etag)',
-    '(_feed)', '(last_modified)'). Which one a poll gets is `last_modified`'s rule: not while
-    the change time is in the current second.
+    Everything a feed's validators depend on is in the arguments (the row holds the
+    counters and change time raised with every change the feed shows, and the owner's
+    token hash, state and role), so each poll of an unchanged feed finds the same two
+    feeds here instead of building its window, name, ETag and body recipe anew (profile
+    lines 'services/feeds.py(around)', '(_etag)', '(_feed)', '(last_modified)'). Which one
+    a poll gets is `last_modified`'s rule: not while the change time is in the current second.
     """
+    return _BUILDERS[kind](values, day, settings)
+
+
+def _space_feeds(values: tuple[Any, ...], day: date, settings: Settings) -> tuple[Feed, Feed]:
     row = _row(_space_query(), values)
-    locale, days_back, days_ahead, cancelled_days, refresh_minutes = settings
+    locale = settings[0]
     statuses = ACTIVE if row.pending_holds else ("confirmed",)
-    window = _window(day, row.timezone, days_back, days_ahead, cancelled_days)
     name = _name(row, locale)
     key = ("space", row.id, name, row.timezone, statuses)
+    scope = Scope(space_id=row.id, statuses=statuses)
+    return _pair("public", lambda: name, row.timezone, scope, row, day, settings, key)
+
+
+def _member_feeds(values: tuple[Any, ...], day: date, settings: Settings) -> tuple[Feed, Feed]:
+    row = _row(_owner_query("member", False), values)
+    zone = settings[SETTINGS_ZONE]
+    name = _translated(N_("My bookings"), settings[0])
+    return _pair("member", name, zone, Scope(user_id=row.id), row, day, settings, ("member", row.id, zone))
+
+
+def _staff_feeds(values: tuple[Any, ...], day: date, settings: Settings) -> tuple[Feed, Feed]:
+    row = _row(_owner_query("staff", False), values)
+    name = _translated(N_("All bookings"), settings[0])
+    return _pair("staff", name, settings[SETTINGS_ZONE], Scope(), row, day, settings, ("staff", row.id, "all"))
+
+
+def _staff_space_feeds(values: tuple[Any, ...], day: date, settings: Settings) -> tuple[Feed, Feed]:
+    row = _row(_owner_query("staff", True), values)
+    space_name = _name(row, settings[0])
+    name = _translated(N_("All bookings: %(space)s"), settings[0], space=space_name)
+    key = ("staff", row.id, f"{row.space_id}|{row.timezone}|{space_name}")
+    return _pair("staff", name, row.timezone, Scope(space_id=row.space_id), row, day, settings, key)
+
+
+def _pair(audience: str, name: Callable[[], str], zone: str, scope: Scope, row: SimpleNamespace, day: date,
+          settings: Settings, key: tuple[object, ...]) -> tuple[Feed, Feed]:
+    """The feed without and with Last-Modified; a feed over every space (no change time in its row) has none."""
+    locale, days_back, days_ahead, cancelled_days, refresh_minutes, _zone = settings
+    window = _window(day, zone, days_back, days_ahead, cancelled_days)
     refresh = timedelta(minutes=refresh_minutes)
 
     def etag_of(version: int) -> str:
         return _etag_of((FORMAT_VERSION, locale, window, refresh, version, *key))
 
+    without = _feed(audience, name, zone, scope, window, row.version, etag_of, None)
+    if scope.space_id is None:
+        return without, without
     stamp = max(row.changed_at or window.day_start, window.day_start).replace(microsecond=0)
-    scope = Scope(space_id=row.id, statuses=statuses)
-    return (_feed("public", lambda: name, row.timezone, scope, window, row.version, etag_of, None),
-            _feed("public", lambda: name, row.timezone, scope, window, row.version, etag_of, stamp))
+    return without, _feed(audience, name, zone, scope, window, row.version, etag_of, stamp)
 
 
-def _owner(token: str, kind: str, slug: str | None = None) -> Any:
-    """The enabled owner of this token with the validators of their feed, or NotFound."""
-    if not is_well_formed(token):
-        raise NotFound()
-    digest = hash_token(token)
-    params = {"digest": digest} if slug is None else {"digest": digest, "slug": slug}
-    row = _first(_owner_query(kind, slug is not None), **params)
-    if row is None or not hmac.compare_digest(row.token_hash, digest) or not row.is_enabled:
-        raise NotFound()
-    if kind == "staff" and row.role not in STAFF_ROLES:
-        raise NotFound()
-    return row
+_BUILDERS: dict[str, Callable[[tuple[Any, ...], date, Settings], tuple[Feed, Feed]]] = {
+    "space": _space_feeds, "member": _member_feeds, "staff": _staff_feeds, "staff-space": _staff_space_feeds,
+}
 
 
-def _translated(message: str, **params: str) -> Callable[[], str]:
+def _translated(message: str, locale: str, **params: str) -> Callable[[], str]:
     def name() -> str:
-        with force_locale(feed_locale()):
+        with force_locale(locale):
             return str(_(message, **params))
 
     return name
-
-
-def member_feed(token: str, now: datetime | None = None) -> Feed:
-    """A member's own bookings in every space, with their details (no Last-Modified: spans spaces)."""
-    row = _owner(token, "member")
-    config = current_app.config
-    zone = config["DEFAULT_TIMEZONE"]
-    window = Window.around(now or utcnow(), zone, config)
-    key = ("member", row.id, zone)
-    return _feed("member", _translated(N_("My bookings")), zone, Scope(user_id=row.id), window, row.version,
-                 lambda version: _etag(window, version, key, config), None)
-
-
-def staff_feed(token: str, slug: str | None = None, now: datetime | None = None) -> Feed:
-    """Every booking of every space (or of one), with the members' names; staff only."""
-    row = _owner(token, "staff", slug)
-    now = now or utcnow()
-    config = current_app.config
-    if slug is None:
-        zone, scope, key = config["DEFAULT_TIMEZONE"], Scope(), "all"
-        name = _translated(N_("All bookings"))
-    else:
-        zone, scope, key = row.timezone, Scope(space_id=row.space_id), f"{row.space_id}|{row.timezone}"
-        space_name = _name(row, feed_locale(config))
-        key += f"|{space_name}"
-        name = _translated(N_("All bookings: %(space)s"), space=space_name)
-    window = Window.around(now, zone, config)
-    changed = last_modified(row.changed_at, window, now) if slug is not None else None
-    parts = ("staff", row.id, key)
-    return _feed("staff", name, zone, scope, window, row.version,
-                 lambda version: _etag(window, version, parts, config), changed)
 
 
 def booking_calendar(booking: Booking) -> bytes:

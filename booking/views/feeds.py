@@ -87,7 +87,7 @@ def _find(match: re.Match[str]) -> feeds.Feed:
 class _ValidatorsContext:
     """`app.app_context()` for the validators' query, without its teardown when nothing needs it.
 
-    The validators read through the thread's own DBAPI connection (services.feeds._first), not
+    The validators read through the thread's own DBAPI connection (services.feeds._first_values), not
     the ORM session, and the app's teardowns (booking.resilience.remove_session, Flask-SQLAlchemy's)
     only end that session: popping the context ran both, each looking up a session never made,
     with Flask's blinker signals (profile line 'flask/ctx.py(pop)' under

@@ -136,6 +136,8 @@ def test_only_a_token_of_exactly_the_token_length_is_well_formed():
     assert not feed_tokens.is_well_formed(token[:-1])  # one character short: refused before any query
     assert not feed_tokens.is_well_formed(token + "c")
     assert not feed_tokens.is_well_formed(token[:-1] + "/")
+    for odd in ("é", "１", "\n", " "):  # letters and digits outside ASCII, a line end, a space
+        assert not feed_tokens.is_well_formed(token[:-1] + odd)
 
 
 def test_staff_have_a_member_feed_and_a_staff_feed_and_members_only_a_member_feed(member, create_user):
