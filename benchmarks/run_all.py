@@ -709,8 +709,9 @@ def main() -> int:
                         "(and the two references); skips the series and registration rows")
     args = parser.parse_args()
     # Without MAIL_SERVER the app writes every e-mail to its log; the series' and registrations' mail,
-    # sent by the outbox threads of this process, would fill the output between the figures.
-    logging.getLogger("booking.mail").setLevel(logging.WARNING)
+    # sent by the outbox threads of this process, would fill the output between the figures. A filter,
+    # not a level: booking.mail.init_app sets the level back to INFO for every app made after this.
+    logging.getLogger("booking.mail").addFilter(lambda record: record.levelno >= logging.WARNING)
     if args.reports:
         return report_bench.run(args.database_url, args.report_bookings, args.rounds or 5)
     seconds = args.seconds or (2.0 if args.quick else 5.0)

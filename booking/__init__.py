@@ -88,9 +88,37 @@ def select_locale() -> Locale | str:
     return _LOCALES[chosen if chosen in ("ja", "en") else "ja"]
 
 
+# At most this many functions keep their answer in BookingFlask.ensure_sync (hooks and views: about 60).
+MAX_SYNC_CHECKED = 1024
+
+
+class BookingFlask(Flask):
+    """Flask, with each hook's and view's "is it a coroutine?" answered once per function.
+
+    Flask asks `inspect.iscoroutinefunction` of every before/after/teardown hook and the view
+    on every request (profile line 'inspect.py:391(_has_code_flag)': 23 calls per booking
+    POST). A function's kind never changes, so the answer is kept per function (bounded).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._synced: dict[Any, Any] = {}
+
+    def ensure_sync(self, func: Any) -> Any:
+        try:
+            found = self._synced.get(func)
+        except TypeError:  # an unhashable callable: asked every time, as Flask does
+            return super().ensure_sync(func)
+        if found is None:
+            found = super().ensure_sync(func)
+            if len(self._synced) < MAX_SYNC_CHECKED:
+                self._synced[func] = found
+        return found
+
+
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; `test_config` overrides the environment."""
-    app = Flask(
+    app = BookingFlask(
         __name__,
         instance_path=os.environ.get("BOOKING_INSTANCE_PATH", str(ROOT / "instance")),
         template_folder=str(ROOT / "templates"),

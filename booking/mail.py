@@ -89,8 +89,12 @@ def init_app(app: Flask) -> None:
     log.info("MAIL_SERVER is not set: e-mail is written to this log instead of being sent")
 
 
+@lru_cache(maxsize=64)
 def sender_domain(sender: str) -> str:
-    """The domain of the From address ("localhost" when it has none), for Message-IDs."""
+    """The domain of the From address ("localhost" when it has none), for Message-IDs.
+
+    Kept per address (profile line 'email/utils.py(parseaddr)' under delivery._send: the header
+    parser run again for the one MAIL_DEFAULT_SENDER on every round of the mail thread)."""
     return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
 
 

@@ -25,9 +25,9 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from flask import current_app
-from flask_babel import force_locale, ngettext
-from flask_babel import gettext as _
+from babel import support
+from flask import current_app, has_app_context
+from flask_babel import force_locale, get_babel, get_translations
 from sqlalchemy import bindparam, event, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -100,25 +100,42 @@ _STATUS_WORDS = {
 }
 
 
-def _status_word(status: str) -> str:
-    return str(_(_STATUS_WORDS[status]))
+@lru_cache(maxsize=32)
+def _catalogue(locale: str, directories: tuple[str, ...], domain: str) -> Any:
+    with force_locale(locale):
+        return get_translations()
 
 
-def _member_lines(status: str, purpose: str, attendees: int, units: tuple[int, ...]) -> list[str]:
-    lines = [_("Status: %(status)s", status=_status_word(status))]
+def _translations(locale: str) -> Any:
+    """What flask_babel's gettext reads in `locale`, fetched once per locale and catalogue
+    (its directories and domain) instead of a locale switch and a lookup per text (profile lines
+    'flask_babel/__init__.py(force_locale)' and '(get_translations)' under _shown_values). Texts
+    are then formatted as flask_babel formats them: `translated % variables`."""
+    if not has_app_context():
+        return support.NullTranslations()  # what flask_babel translates with outside an app
+    babel = get_babel()
+    return _catalogue(locale, tuple(babel.translation_directories), str(babel.default_domain))
+
+
+def _status_word(texts: Any, status: str) -> str:
+    return str(texts.ugettext(_STATUS_WORDS[status]))
+
+
+def _member_lines(texts: Any, status: str, purpose: str, attendees: int, units: tuple[int, ...]) -> list[str]:
+    lines = [texts.ugettext("Status: %(status)s") % {"status": _status_word(texts, status)}]
     if purpose:
-        lines.append(_("Purpose: %(purpose)s", purpose=purpose))
+        lines.append(texts.ugettext("Purpose: %(purpose)s") % {"purpose": purpose})
     if attendees:
-        lines.append(_("Expected attendees: %(count)s", count=attendees))
+        lines.append(texts.ugettext("Expected attendees: %(count)s") % {"count": attendees})
     if units:
-        lines.append(ngettext("Desk number: %(desks)s", "Desk numbers: %(desks)s", len(units),
-                              desks=", ".join(str(unit) for unit in units)))
+        lines.append(texts.ungettext("Desk number: %(desks)s", "Desk numbers: %(desks)s", len(units))
+                     % {"desks": ", ".join(str(unit) for unit in units), "num": len(units)})
     return lines
 
 
-def _staff_lines(name: str, organisation: str, email: str) -> list[str]:
+def _staff_lines(texts: Any, name: str, organisation: str, email: str) -> list[str]:
     who = f"{name} ({organisation})" if organisation else name
-    return [_("Member: %(name)s", name=who), _("E-mail: %(email)s", email=email)]
+    return [texts.ugettext("Member: %(name)s") % {"name": who}, texts.ugettext("E-mail: %(email)s") % {"email": email}]
 
 
 def _shown(booking: Booking, space: Space, user: User, locale: str, audience: str) -> ical.EventValues:
@@ -151,16 +168,16 @@ def _shown_values(
     organisation: str, email: str, locale: str,
 ) -> tuple[ical.EventValues, ical.EventValues, ical.EventValues]:
     """The public, member and staff event values (as `_AUDIENCES` orders them) with the template's change times."""
-    with force_locale(locale):
-        base = ical.EventValues(
-            uid=uid, start_dt=start_dt, end_dt=end_dt, timezone=timezone, status=status, sequence=sequence,
-            created_at=ical.TEMPLATE_TIME, changed_at=ical.TEMPLATE_TIME, location=location, summary=title,
-        )
-        public = base if is_public else replace(base, summary=_("Reserved"))
-        member_lines = _member_lines(status, purpose, attendees, units)
-        member = replace(base, description="\n".join(member_lines))
-        staff_lines = _staff_lines(name, organisation, email) + member_lines
-        staff = replace(base, summary=f"{title} — {name}", description="\n".join(staff_lines))
+    texts = _translations(locale)
+    base = ical.EventValues(
+        uid=uid, start_dt=start_dt, end_dt=end_dt, timezone=timezone, status=status, sequence=sequence,
+        created_at=ical.TEMPLATE_TIME, changed_at=ical.TEMPLATE_TIME, location=location, summary=title,
+    )
+    public = base if is_public else replace(base, summary=texts.ugettext("Reserved"))
+    member_lines = _member_lines(texts, status, purpose, attendees, units)
+    member = replace(base, description="\n".join(member_lines))
+    staff_lines = _staff_lines(texts, name, organisation, email) + member_lines
+    staff = replace(base, summary=f"{title} — {name}", description="\n".join(staff_lines))
     return public, member, staff
 
 

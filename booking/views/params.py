@@ -47,10 +47,14 @@ MAX_QUERY_TEXT = 200
 
 
 def is_utf8_urlencoded(raw: bytes) -> bool:
-    """True when every key and value of `raw` (k=v&k=v, percent-encoded) decodes as UTF-8."""
+    """True when every key and value of `raw` (k=v&k=v, percent-encoded) decodes as UTF-8.
+
+    The body is unquoted and decoded whole: no escape spans a literal "&", and UTF-8 is valid
+    exactly when each piece between its ASCII "&" and "=" bytes is (profile line
+    'urllib/parse.py:659(unquote_to_bytes)', once per key and value of a booking POST before).
+    """
     try:
-        for pair in raw.split(b"&"):
-            unquote_to_bytes(pair.replace(b"+", b" ")).decode("utf-8")
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
         return False
     return True
@@ -79,12 +83,15 @@ def refuse_malformed() -> None:
     if request.files:
         abort(400)
     # Form values may hold line breaks (multi-line fields); the fields judge the rest.
-    for key, value in request.form.items(multi=True):
-        if not (_is_clean(key, single_line=True) and _is_clean(_no_nul(value), single_line=False)):
-            abort(400)
     # A NUL in a form value (issue 16): the value reaches its field without it, and the field says
     # so beside itself (booking.fields.OneValue reads `g.nul_fields`), keeping the rest of the input.
-    with_nul = {key for key, value in request.form.items(multi=True) if "\x00" in value}
+    with_nul: set[str] = set()
+    for key, value in request.form.items(multi=True):
+        if "\x00" in value:
+            with_nul.add(key)
+            value = _no_nul(value)
+        if not (_is_clean(key, single_line=True) and _is_clean(value, single_line=False)):
+            abort(400)
     if with_nul:
         g.nul_fields = frozenset(with_nul)
         current = request._get_current_object()

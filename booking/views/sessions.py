@@ -16,13 +16,18 @@ ASVS's L2 figures, 30 minutes idle and 12 hours in all, by default):
 from __future__ import annotations
 
 import hashlib
+import hmac
 import time
 from typing import Any
 
 from flask import Flask, current_app, flash, g, request, session
+from flask.json import dumps as flask_json_dumps
+from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user, user_loaded_from_cookie
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.signer import HMACAlgorithm
 
 from booking.models import User
 
@@ -95,24 +100,107 @@ def enforce_limits() -> None:
         session[SEEN_AT] = now
 
 
+class _Sha1HMAC(HMACAlgorithm):
+    """HMAC-SHA1 in one call of the C implementation: the same signature as itsdangerous's.
+
+    Flask and itsdangerous name SHA-1 by a Python function (`_lazy_sha1`), which sends
+    `hmac.new` down its pure-Python path (profile line 'hmac.py:71(_init_old)': two per cookie
+    read or written, the key derivation and the signature).
+    """
+
+    def get_signature(self, key: bytes, value: bytes) -> bytes:
+        return hmac.digest(key, value, "sha1")
+
+
+# Derived signing keys per (secret key, salt): at most a few keys (SECRET_KEY and its fallbacks).
+MAX_DERIVED_KEYS = 16
+_derived_keys: dict[tuple[bytes, bytes, str], bytes] = {}
+
+
+class _KeptKeySigner(TimestampSigner):
+    """itsdangerous's TimestampSigner with each secret key's derived key computed once per process.
+
+    The signer derives the key again for every cookie read or written (an HMAC of the salt);
+    the derived key is a function of the secret key, the salt and the derivation alone, and is
+    kept under those (a new SECRET_KEY derives its own).
+    """
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        raw = self.secret_keys[-1] if secret_key is None else secret_key
+        key = (raw.encode("utf-8") if isinstance(raw, str) else raw, self.salt, self.key_derivation)
+        found = _derived_keys.get(key)
+        if found is None:
+            found = super().derive_key(secret_key)
+            if len(_derived_keys) < MAX_DERIVED_KEYS:
+                _derived_keys[key] = found
+        return found
+
+
+class _Unsupported(Exception):
+    """A session value the fast writer leaves to Flask's tagged serializer."""
+
+
+class _PlainTaggedJSON(TaggedJSONSerializer):
+    """Flask's tagged JSON, written directly for the values sessions here hold.
+
+    Strings, numbers, booleans and None as they are; a tuple (the flashes) as {" t": [...]},
+    lists and dicts walked. Anything else (bytes, Markup, UUID, datetime, a dict that looks
+    like a tag) goes through Flask's own walk, which asks every tag of every value (profile
+    line 'flask/json/tag.py:289(tag)', ten calls of eight checks per cookie written). Reading
+    is Flask's. tests/security/test_session_cookie.py compares both writers.
+    """
+
+    def dumps(self, value: Any) -> str:
+        try:
+            tagged = self._plain(value)
+        except _Unsupported:
+            return super().dumps(value)
+        return flask_json_dumps(tagged, separators=(",", ":"))
+
+    def _plain(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is str or kind is int or kind is bool or kind is float or value is None:
+            return value
+        if kind is tuple:
+            return {" t": [self._plain(item) for item in value]}
+        if kind is list:
+            return [self._plain(item) for item in value]
+        if kind is dict and not (len(value) == 1 and next(iter(value)) in self.tags):
+            return {key: self._plain(item) for key, item in value.items()}
+        raise _Unsupported
+
+
 class CookieSessions(SecureCookieSessionInterface):
     """Flask's signed cookie sessions, with the signing serializer made once per set of keys.
 
     Flask builds a new URLSafeTimedSerializer for every request (profile line
     'flask/sessions.py:303(get_signing_serializer)' under open_session, about a fifth of it).
     The serializer holds nothing but its keys and settings, so one serves every request with
-    the same SECRET_KEY and SECRET_KEY_FALLBACKS; a change of either makes a new one.
+    the same SECRET_KEY and SECRET_KEY_FALLBACKS; a change of either makes a new one. It
+    signs with `_KeptKeySigner` and `_Sha1HMAC` and writes with `_PlainTaggedJSON`: the same
+    cookies as Flask's, read by Flask's as well.
     """
+
+    serializer = _PlainTaggedJSON()
 
     def __init__(self) -> None:
         self._kept: tuple[tuple[Any, ...], Any] | None = None
 
     def get_signing_serializer(self, app: Flask) -> Any:
-        key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()), self.salt)
+        if not app.secret_key:
+            return None
+        fallbacks = tuple(app.config.get("SECRET_KEY_FALLBACKS") or ())
+        key = (app.secret_key, fallbacks, self.salt)
         kept = self._kept
         if kept is not None and kept[0] == key:
             return kept[1]
-        made = super().get_signing_serializer(app)
+        is_sha1 = self.digest_method().name == "sha1"
+        made = URLSafeTimedSerializer(
+            [*fallbacks, app.secret_key],  # the current key last, as Flask orders them
+            salt=self.salt, serializer=self.serializer, signer=_KeptKeySigner,
+            signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method,
+                           **({"algorithm": _Sha1HMAC(self.digest_method)} if is_sha1 else {})},
+        )
         self._kept = (key, made)
         return made
 

@@ -102,3 +102,24 @@ def test_a_nul_byte_in_a_booking_title_or_purpose_is_a_field_message_and_writes_
     assert FIELD_ERROR in page
     assert ('value="Kickoff"' if field == "title" else "Plans</textarea>") in page
     assert written() == (0, 0)
+
+
+@pytest.mark.parametrize(("raw", "is_utf8"), [
+    (b"", True), (b"a=1&b=%E6%97%A5", True), (b"t=%E6%97&u=%A5", False), (b"t=%E6%97%26%A5", False),
+    (b"a%2&6=x", True), (b"k=%FF", False), (b"%C3=%A9", False), (b"x=%C3%A9+%C3%A9&y=", True),
+    ("名=日本".encode(), True), (b"a=\xff", False), (b"a=%2", True),
+])
+def test_a_urlencoded_body_is_utf8_as_each_of_its_keys_and_values_is(raw: bytes, is_utf8: bool) -> None:
+    from urllib.parse import unquote_to_bytes
+
+    from booking.views.params import is_utf8_urlencoded
+
+    def each(pair: bytes) -> bool:
+        try:
+            for part in pair.split(b"="):
+                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True
+
+    assert is_utf8_urlencoded(raw) is is_utf8 is all(each(pair) for pair in raw.split(b"&"))
