@@ -21,8 +21,6 @@ import time
 from typing import Any
 
 from flask import Flask, current_app, flash, g, request, session
-from flask.json import dumps as flask_json_dumps
-from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user, user_loaded_from_cookie
@@ -136,40 +134,6 @@ class _KeptKeySigner(TimestampSigner):
         return found
 
 
-class _Unsupported(Exception):
-    """A session value the fast writer leaves to Flask's tagged serializer."""
-
-
-class _PlainTaggedJSON(TaggedJSONSerializer):
-    """Flask's tagged JSON, written directly for the values sessions here hold.
-
-    Strings, numbers, booleans and None as they are; a tuple (the flashes) as {" t": [...]},
-    lists and dicts walked. Anything else (bytes, Markup, UUID, datetime, a dict that looks
-    like a tag) goes through Flask's own walk, which asks every tag of every value (profile
-    line 'flask/json/tag.py:289(tag)', ten calls of eight checks per cookie written). Reading
-    is Flask's. tests/security/test_session_cookie.py compares both writers.
-    """
-
-    def dumps(self, value: Any) -> str:
-        try:
-            tagged = self._plain(value)
-        except _Unsupported:
-            return super().dumps(value)
-        return flask_json_dumps(tagged, separators=(",", ":"))
-
-    def _plain(self, value: Any) -> Any:
-        kind = type(value)
-        if kind is str or kind is int or kind is bool or kind is float or value is None:
-            return value
-        if kind is tuple:
-            return {" t": [self._plain(item) for item in value]}
-        if kind is list:
-            return [self._plain(item) for item in value]
-        if kind is dict and not (len(value) == 1 and next(iter(value)) in self.tags):
-            return {key: self._plain(item) for key, item in value.items()}
-        raise _Unsupported
-
-
 class CookieSessions(SecureCookieSessionInterface):
     """Flask's signed cookie sessions, with the signing serializer made once per set of keys.
 
@@ -177,11 +141,9 @@ class CookieSessions(SecureCookieSessionInterface):
     'flask/sessions.py:303(get_signing_serializer)' under open_session, about a fifth of it).
     The serializer holds nothing but its keys and settings, so one serves every request with
     the same SECRET_KEY and SECRET_KEY_FALLBACKS; a change of either makes a new one. It
-    signs with `_KeptKeySigner` and `_Sha1HMAC` and writes with `_PlainTaggedJSON`: the same
-    cookies as Flask's, read by Flask's as well.
+    signs with `_KeptKeySigner` and `_Sha1HMAC`: the same cookies as Flask's, read by Flask's
+    as well. The values are written by Flask's own tagged JSON serializer.
     """
-
-    serializer = _PlainTaggedJSON()
 
     def __init__(self) -> None:
         self._kept: tuple[tuple[Any, ...], Any] | None = None
