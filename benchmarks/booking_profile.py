@@ -156,8 +156,8 @@ def lock_cpu() -> Iterator[list[float]]:
             spent.append((time.process_time() - started.pop()) * 1000)
 
     @contextmanager
-    def timed(space_id: int | None) -> Iterator[Any]:
-        with original(space_id) as session:
+    def timed(space_id: int | None, **options: Any) -> Iterator[Any]:
+        with original(space_id, **options) as session:
             if space_id is not None:
                 started.append(time.process_time())
             yield session
@@ -201,8 +201,8 @@ def profile_lock(post: Any, posts: int = POSTS, show: bool = True) -> cProfile.P
         profile.disable()
 
     @contextmanager
-    def profiled(space_id: int | None) -> Any:
-        with original(space_id) as session:
+    def profiled(space_id: int | None, **options: Any) -> Any:
+        with original(space_id, **options) as session:
             if space_id is not None:
                 profile.enable()
             yield session

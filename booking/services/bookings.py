@@ -30,7 +30,7 @@ from booking.services.spaces import (
     holds_closures_and_waiting,
     policy_of,
 )
-from booking.services.transactions import is_guard_refusal, run_write
+from booking.services.transactions import is_guard_refusal, locked_space, run_write
 
 log = logging.getLogger(__name__)
 
@@ -294,9 +294,10 @@ def _decide(
     `member` (the ORM row, expired by the lock's commit) is read only when the rows must
     be built again here; `member_values` are what was read of it before the lock.
     """
-    space = session.get(Space, data.space_id)
-    if space is None:
+    locked = locked_space(session)  # run_write(shared_space=True): the space as one plain row, no ORM load
+    if locked is None:
         raise NotFound()
+    space = locked.read.space
     earlier = submitted_booking(session, member_values.id, data.submit_token)
     if earlier is not None:
         return Outcome(booking=earlier, is_repeat=True)
@@ -307,13 +308,12 @@ def _decide(
     status = _status_of(space, booked_by)
     # PostgreSQL: the feed counter's UPDATE goes with the INSERTs, one round trip (new_booking.write).
     feed_updates: list[dict[str, Any]] | None = [] if session.get_bind().dialect.name == "postgresql" else None
-    clock = raise_feed_versions(session, {space.id}, feed_updates)
+    clock = raise_feed_versions(session, {space.id}, feed_updates, {space.id: locked.feed_changed_at})
     changed_at = min(now, clock)  # no change time after the clock read under the lock (feed_events.refresh)
     if ahead is None or not new_booking.is_as_prepared(ahead, space, status.value, units, changed_at):
         ahead = new_booking.prepare(space, member, _fields(data, uid), status.value, units, changed_at,
                                     _staff_told(session, member_values.id, status))
-    policy = policy_of(space)
-    held = occupied(Request(data.start_dt, data.end_dt, data.seats, member_values.id), policy)
+    held = occupied(Request(data.start_dt, data.end_dt, data.seats, member_values.id), locked.read.policy)
     note = override_reason.strip() if overrides else ""
     booking_id = new_booking.write(
         session, ahead, space, member_values, actor_id, "overridden" if overrides else "requested", note, now,
@@ -390,6 +390,7 @@ def request_booking(
             data.space_id,
             lambda s: _decide(s, member, member_values, data, now, locale, overrides, override_reason, booked_by,
                               actor_id, ahead, uid),
+            shared_space=True,
         )
         if isinstance(decided, _Written):
             outcome = Outcome(booking=new_booking.stored(db.session(), decided.booking_id, decided.prepared,

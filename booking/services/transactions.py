@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, joinedload
 from booking.db import sqlite_immediate
 from booking.extensions import db
 from booking.models import Space
+from booking.services.spaces import LockedSpace, read_locked_space
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -146,14 +147,16 @@ _LOCK_SPACE = _READ_SPACE.with_for_update(of=Space)
 
 
 @contextmanager
-def write_transaction(space_id: int | None) -> Iterator[Session]:
+def write_transaction(space_id: int | None, *, shared_space: bool = False) -> Iterator[Session]:
     """One write transaction holding the space's write lock until commit.
 
     PostgreSQL locks the space row (SELECT … FOR UPDATE); SQLite starts with
     BEGIN IMMEDIATE, taking the database write lock before anything is read. The
     space and its opening hours are then read in one statement (on PostgreSQL the
     locking one), so the work finds them in the session. `session.info[LOCKED_SPACE]`
-    names the locked space while the transaction lasts.
+    names the locked space while the transaction lasts. With `shared_space` the space
+    is read as one plain row instead and not put in the session: `locked_space(session)`
+    gives it (spaces.read_locked_space: shared, read only), or None when there is no such space.
     """
     session = db.session()
     if session.in_transaction():
@@ -169,19 +172,33 @@ def write_transaction(space_id: int | None) -> Iterator[Session]:
             is_holding = True
             if space_id is not None:
                 is_postgresql = session.get_bind().dialect.name == "postgresql"
-                query = _LOCK_SPACE if is_postgresql else _READ_SPACE
-                session.scalars(query, {"space_id": space_id}).unique().first()
+                if shared_space:
+                    session.info[_SHARED_SPACE] = read_locked_space(session, space_id, for_update=is_postgresql)
+                else:
+                    query = _LOCK_SPACE if is_postgresql else _READ_SPACE
+                    session.scalars(query, {"space_id": space_id}).unique().first()
             session.info[LOCKED_SPACE] = space_id
             yield session
     finally:
         session.info.pop(LOCKED_SPACE, None)
+        session.info.pop(_SHARED_SPACE, None)
         if not is_reset:
             sqlite_immediate.reset(token)
         if is_holding:
             _touch("-writer-out")
 
 
-def run_write(space_id: int | None, work: Callable[[Session], T], attempts: int = 20) -> T:
+_SHARED_SPACE = "locked_shared_space"
+
+
+def locked_space(session: Session) -> LockedSpace | None:
+    """The space a `shared_space` write transaction read under its lock (None when there is none)."""
+    found: LockedSpace | None = session.info.get(_SHARED_SPACE)
+    return found
+
+
+def run_write(space_id: int | None, work: Callable[[Session], T], attempts: int = 20, *,
+              shared_space: bool = False) -> T:
     """Run `work` in a write transaction, retrying transient refusals.
 
     At most `attempts` tries; no new try after LIMIT_S seconds, nor on SQLite once no
@@ -192,7 +209,7 @@ def run_write(space_id: int | None, work: Callable[[Session], T], attempts: int 
     marker = _commit_marker()
     for attempt in range(1, attempts + 1):
         try:
-            with write_transaction(space_id) as session:
+            with write_transaction(space_id, shared_space=shared_space) as session:
                 return work(session)
         except DBAPIError as error:
             db.session.rollback()

@@ -37,8 +37,8 @@ def renders_in_lock(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     original_transaction, original_component = transactions.write_transaction, ical.event_text
 
     @contextmanager
-    def watched(space_id: int | None) -> Iterator[Any]:
-        with original_transaction(space_id) as session:
+    def watched(space_id: int | None, **options: Any) -> Iterator[Any]:
+        with original_transaction(space_id, **options) as session:
             in_lock[0] = space_id is not None
             try:
                 yield session
@@ -129,10 +129,10 @@ def lock_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             seen.append(" ".join(statement.split()))
 
     @contextmanager
-    def watched(space_id: int | None) -> Iterator[Any]:
+    def watched(space_id: int | None, **options: Any) -> Iterator[Any]:
         in_lock[0] = space_id is not None
         try:
-            with original(space_id) as session:
+            with original(space_id, **options) as session:
                 yield session
         finally:
             in_lock[0] = False
@@ -176,10 +176,10 @@ def test_the_confirmation_is_sent_after_the_commit_without_a_transaction_to_clai
     original = transactions.write_transaction
 
     @contextmanager
-    def counted(space_id: int | None) -> Iterator[Any]:
+    def counted(space_id: int | None, **options: Any) -> Iterator[Any]:
         if space_id is None:
             other_writes.append(None)
-        with original(space_id) as session:
+        with original(space_id, **options) as session:
             yield session
 
     monkeypatch.setattr(transactions, "write_transaction", counted)
