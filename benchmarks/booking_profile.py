@@ -5,6 +5,7 @@
     PROFILE=1 .venv/bin/python -m benchmarks.booking_profile       # plus cProfile of the POSTs
     HISTORY=2000 .venv/bin/python -m benchmarks.booking_profile    # the posters' bookings made first
     MAIL_INLINE=1 .venv/bin/python -m benchmarks.booking_profile   # the mail built in the request (profiled)
+    SUBMIT_TOKENS=1 .venv/bin/python -m benchmarks.booking_profile # each form with its token, as a browser's
 
 Seeds the data of benchmarks/run_all.py, signs the 8 posters in through Flask's test client
 (no HTTP server, so no socket noise) and posts run_all's non-conflicting booking forms,
@@ -25,6 +26,7 @@ import cProfile
 import os
 import pstats
 import re
+import secrets
 import statistics
 import tempfile
 import time
@@ -41,6 +43,7 @@ from benchmarks.race_http import PASSWORD
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 POSTS = int(os.environ.get("POSTS") or 200)
+SUBMIT_TOKENS = bool(os.environ.get("SUBMIT_TOKENS"))
 
 
 def main() -> None:
@@ -70,6 +73,8 @@ def main() -> None:
             index = n % len(clients)
             client, token = clients[index]
             form = posts.builder(state["day"], index, token)(n // len(clients))
+            if SUBMIT_TOKENS:  # as a browser sends the form: its token, new for each form shown
+                form["submit_token"] = secrets.token_urlsafe(16)
             started = time.process_time()
             answer = client.post("/spaces/post/book", data=form)
             spent = (time.process_time() - started) * 1000
