@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -415,11 +415,20 @@ def request_booking(
                       now, locale)
 
 
+# Built once, of the table's columns, run on the connection; the booking is loaded only when there is one
+# (profile line 'bookings.py(submitted_booking)' inside the lock of every POST of the booking form, which
+# always sends its token: select(Booking) composed and an ORM query run to find nothing, nearly always).
+_BOOKINGS = Booking.__table__
+_SUBMITTED = select(_BOOKINGS.c.id).where(_BOOKINGS.c.user_id == bindparam("user_id"),
+                                          _BOOKINGS.c.submit_token == bindparam("token"))
+
+
 def submitted_booking(session: Session, member_id: int, token: str | None) -> Booking | None:
     """The member's booking made by the form with this token, if any (None for no token)."""
     if token is None:
         return None
-    return session.scalar(select(Booking).where(Booking.user_id == member_id, Booking.submit_token == token))
+    booking_id = session.connection().execute(_SUBMITTED, {"user_id": member_id, "token": token}).scalar()
+    return None if booking_id is None else session.get(Booking, booking_id)
 
 
 def with_hints(outcome: Outcome, space_id: int, request: Request, now: datetime, locale: str,
