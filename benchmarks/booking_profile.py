@@ -5,6 +5,7 @@
     PROFILE=1 .venv/bin/python -m benchmarks.booking_profile       # plus cProfile of the POSTs
     HISTORY=2000 .venv/bin/python -m benchmarks.booking_profile    # the posters' bookings made first
     MAIL_INLINE=1 .venv/bin/python -m benchmarks.booking_profile   # the mail built in the request (profiled)
+    SUBMIT_TOKENS=1 .venv/bin/python -m benchmarks.booking_profile # each form with its token, as a browser's
 
 Seeds the data of benchmarks/run_all.py, signs the 8 posters in through Flask's test client
 (no HTTP server, so no socket noise) and posts run_all's non-conflicting booking forms,
@@ -25,6 +26,7 @@ import cProfile
 import os
 import pstats
 import re
+import secrets
 import statistics
 import tempfile
 import time
@@ -41,6 +43,7 @@ from benchmarks.race_http import PASSWORD
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 POSTS = int(os.environ.get("POSTS") or 200)
+SUBMIT_TOKENS = bool(os.environ.get("SUBMIT_TOKENS"))
 
 
 def main() -> None:
@@ -70,6 +73,8 @@ def main() -> None:
             index = n % len(clients)
             client, token = clients[index]
             form = posts.builder(state["day"], index, token)(n // len(clients))
+            if SUBMIT_TOKENS:  # as a browser sends the form: its token, new for each form shown
+                form["submit_token"] = secrets.token_urlsafe(16)
             started = time.process_time()
             answer = client.post("/spaces/post/book", data=form)
             spent = (time.process_time() - started) * 1000
@@ -156,8 +161,8 @@ def lock_cpu() -> Iterator[list[float]]:
             spent.append((time.process_time() - started.pop()) * 1000)
 
     @contextmanager
-    def timed(space_id: int | None) -> Iterator[Any]:
-        with original(space_id) as session:
+    def timed(space_id: int | None, **options: Any) -> Iterator[Any]:
+        with original(space_id, **options) as session:
             if space_id is not None:
                 started.append(time.process_time())
             yield session
@@ -201,8 +206,8 @@ def profile_lock(post: Any, posts: int = POSTS, show: bool = True) -> cProfile.P
         profile.disable()
 
     @contextmanager
-    def profiled(space_id: int | None) -> Any:
-        with original(space_id) as session:
+    def profiled(space_id: int | None, **options: Any) -> Any:
+        with original(space_id, **options) as session:
             if space_id is not None:
                 profile.enable()
             yield session

@@ -128,8 +128,8 @@ def record_write_lock_times(log_path: Path) -> None:
     event.listen(Session, "after_commit", committed, insert=True)
 
     @contextmanager
-    def timed(space_id: int | None) -> Iterator[Any]:
-        with original(space_id) as session:  # entered: BEGIN IMMEDIATE / SELECT … FOR UPDATE done
+    def timed(space_id: int | None, **options: Any) -> Iterator[Any]:
+        with original(space_id, **options) as session:  # entered: BEGIN IMMEDIATE / SELECT … FOR UPDATE done
             taken = time.perf_counter()
             commits = session.info.setdefault(COMMITS, [])
             depth = len(commits)  # this transaction's commit is the next one noted

@@ -65,8 +65,8 @@ def lock_times(into: list[float], cpu_into: list[float] | None = None) -> Iterat
         committed.append((clock.perf_counter(), clock.thread_time()))
 
     @contextmanager
-    def timed(space_id: int | None) -> Iterator[Any]:
-        with original(space_id) as session:
+    def timed(space_id: int | None, **options: Any) -> Iterator[Any]:
+        with original(space_id, **options) as session:
             taken, taken_cpu, seen = clock.perf_counter(), clock.thread_time(), len(committed)
             yield session
         # The first commit after the lock was taken is this one's (the outbox's come after it).

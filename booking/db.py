@@ -56,6 +56,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 SQLITE_BUSY_TIMEOUT_MS = 1500
 
+
+def sqlite_busy_timeout_s() -> float:
+    """How long a writer waits for SQLite's write lock per try, in seconds (also for its turn among ours)."""
+    return SQLITE_BUSY_TIMEOUT_MS / 1000
+
 # Set while a service opens a write transaction: on SQLite the next BEGIN becomes
 # BEGIN IMMEDIATE, which takes the database write lock up front, so two writers
 # never both read "free" and then both insert. Readers keep a plain deferred BEGIN.

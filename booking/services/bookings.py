@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,7 +30,7 @@ from booking.services.spaces import (
     holds_closures_and_waiting,
     policy_of,
 )
-from booking.services.transactions import is_guard_refusal, run_write
+from booking.services.transactions import is_guard_refusal, locked_space, run_write
 
 log = logging.getLogger(__name__)
 
@@ -294,9 +294,10 @@ def _decide(
     `member` (the ORM row, expired by the lock's commit) is read only when the rows must
     be built again here; `member_values` are what was read of it before the lock.
     """
-    space = session.get(Space, data.space_id)
-    if space is None:
+    locked = locked_space(session)  # run_write(shared_space=True): the space as one plain row, no ORM load
+    if locked is None:
         raise NotFound()
+    space = locked.read.space
     earlier = submitted_booking(session, member_values.id, data.submit_token)
     if earlier is not None:
         return Outcome(booking=earlier, is_repeat=True)
@@ -305,19 +306,20 @@ def _decide(
     if units is None:
         return Outcome(conflicts=conflicts)
     status = _status_of(space, booked_by)
-    # PostgreSQL: the feed counter's UPDATE goes with the INSERTs, one round trip (new_booking.write).
-    feed_updates: list[dict[str, Any]] | None = [] if session.get_bind().dialect.name == "postgresql" else None
-    clock = raise_feed_versions(session, {space.id}, feed_updates)
+    # The feed counter's UPDATE goes with the INSERTs (new_booking.write): on PostgreSQL in their one statement,
+    # on SQLite on the connection before them (profile line 'feed_events.py(raise_feed_versions)' ->
+    # 'sqlalchemy/orm/session.py(execute)').
+    feed_updates: list[dict[str, Any]] = []
+    clock = raise_feed_versions(session, {space.id}, feed_updates, {space.id: locked.feed_changed_at})
     changed_at = min(now, clock)  # no change time after the clock read under the lock (feed_events.refresh)
     if ahead is None or not new_booking.is_as_prepared(ahead, space, status.value, units, changed_at):
         ahead = new_booking.prepare(space, member, _fields(data, uid), status.value, units, changed_at,
                                     _staff_told(session, member_values.id, status))
-    policy = policy_of(space)
-    held = occupied(Request(data.start_dt, data.end_dt, data.seats, member_values.id), policy)
+    held = occupied(Request(data.start_dt, data.end_dt, data.seats, member_values.id), locked.read.policy)
     note = override_reason.strip() if overrides else ""
     booking_id = new_booking.write(
         session, ahead, space, member_values, actor_id, "overridden" if overrides else "requested", note, now,
-        holds_units(status, space.pending_holds), held, clock, note, feed_updates or ())
+        holds_units(status, space.pending_holds), held, clock, note, feed_updates)
     return _Written(booking_id, ahead)
 
 
@@ -390,6 +392,7 @@ def request_booking(
             data.space_id,
             lambda s: _decide(s, member, member_values, data, now, locale, overrides, override_reason, booked_by,
                               actor_id, ahead, uid),
+            shared_space=True,
         )
         if isinstance(decided, _Written):
             outcome = Outcome(booking=new_booking.stored(db.session(), decided.booking_id, decided.prepared,
@@ -412,11 +415,20 @@ def request_booking(
                       now, locale)
 
 
+# Built once, of the table's columns, run on the connection; the booking is loaded only when there is one
+# (profile line 'bookings.py(submitted_booking)' inside the lock of every POST of the booking form, which
+# always sends its token: select(Booking) composed and an ORM query run to find nothing, nearly always).
+_BOOKINGS = Booking.__table__
+_SUBMITTED = select(_BOOKINGS.c.id).where(_BOOKINGS.c.user_id == bindparam("user_id"),
+                                          _BOOKINGS.c.submit_token == bindparam("token"))
+
+
 def submitted_booking(session: Session, member_id: int, token: str | None) -> Booking | None:
     """The member's booking made by the form with this token, if any (None for no token)."""
     if token is None:
         return None
-    return session.scalar(select(Booking).where(Booking.user_id == member_id, Booking.submit_token == token))
+    booking_id = session.connection().execute(_SUBMITTED, {"user_id": member_id, "token": token}).scalar()
+    return None if booking_id is None else session.get(Booking, booking_id)
 
 
 def with_hints(outcome: Outcome, space_id: int, request: Request, now: datetime, locale: str,

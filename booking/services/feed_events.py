@@ -291,7 +291,8 @@ RAISE_FEED = (update(_SPACES).where(_SPACES.c.id == bindparam("space_id"))
 
 
 def raise_feed_versions(session: Session, space_ids: set[int],
-                        deferred: list[dict[str, Any]] | None = None) -> datetime:
+                        deferred: list[dict[str, Any]] | None = None,
+                        read: dict[int, datetime | None] | None = None) -> datetime:
     """Lock the spaces (in id order), raise their counters; the clock read under the locks (UTC).
 
     With `deferred`, the counters' UPDATEs are not run but appended there as the parameters
@@ -302,12 +303,16 @@ def raise_feed_versions(session: Session, space_ids: set[int],
     read again when the session has its row from this transaction, or raised it already
     in this transaction: its last change time is known (profile line
     'feed_events.py(raise_feed_versions)': one SELECT … FOR UPDATE less inside the lock).
+    `read` gives the change times of locked spaces as read in this transaction
+    (transactions.locked_space), used unless this transaction raised them since.
     """
     table = Space.__table__
     known: dict[int, datetime | None] = {}
     locked = session.info.get(LOCKED_SPACE)
     if locked in space_ids:
         previous = _locked_change_time(session, locked)
+        if previous is _UNKNOWN and read is not None and locked in read:
+            previous = read[locked]
         if previous is not _UNKNOWN:
             known[locked] = previous  # type: ignore[assignment]
     others = sorted(space_ids - known.keys())

@@ -141,8 +141,8 @@ class TestWithoutAMailServer:
         original_write, original_build = transactions.write_transaction, delivery._build
 
         @contextmanager
-        def counted(space_id):
-            with original_write(space_id) as session:
+        def counted(space_id, **options):
+            with original_write(space_id, **options) as session:
                 holding[0] += 1
                 try:
                     yield session

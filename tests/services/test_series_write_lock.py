@@ -44,8 +44,8 @@ def in_lock(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     original_render = feed_events.render_booking
 
     @contextmanager
-    def watched(space_id: int | None) -> Iterator[Any]:
-        with original_transaction(space_id) as session:
+    def watched(space_id: int | None, **options: Any) -> Iterator[Any]:
+        with original_transaction(space_id, **options) as session:
             holding[0] = space_id is not None
             if holding[0]:
                 seen["collector_on"].append(gc.isenabled())

@@ -19,7 +19,7 @@ from sqlalchemy import event, select
 from booking import ical
 from booking.extensions import db
 from booking.models import Booking, OutboxMessage, Space
-from booking.services import bookings, feed_events, transactions
+from booking.services import NotFound, bookings, feed_events, transactions
 from booking.services.bookings import BookingInput, request_booking
 from booking.services.feed_events import feed_locale, render_booking
 from booking.services.notifications import calendar_message
@@ -37,8 +37,8 @@ def renders_in_lock(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     original_transaction, original_component = transactions.write_transaction, ical.event_text
 
     @contextmanager
-    def watched(space_id: int | None) -> Iterator[Any]:
-        with original_transaction(space_id) as session:
+    def watched(space_id: int | None, **options: Any) -> Iterator[Any]:
+        with original_transaction(space_id, **options) as session:
             in_lock[0] = space_id is not None
             try:
                 yield session
@@ -129,10 +129,10 @@ def lock_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             seen.append(" ".join(statement.split()))
 
     @contextmanager
-    def watched(space_id: int | None) -> Iterator[Any]:
+    def watched(space_id: int | None, **options: Any) -> Iterator[Any]:
         in_lock[0] = space_id is not None
         try:
-            with original(space_id) as session:
+            with original(space_id, **options) as session:
                 yield session
         finally:
             in_lock[0] = False
@@ -176,10 +176,10 @@ def test_the_confirmation_is_sent_after_the_commit_without_a_transaction_to_clai
     original = transactions.write_transaction
 
     @contextmanager
-    def counted(space_id: int | None) -> Iterator[Any]:
+    def counted(space_id: int | None, **options: Any) -> Iterator[Any]:
         if space_id is None:
             other_writes.append(None)
-        with original(space_id) as session:
+        with original(space_id, **options) as session:
             yield session
 
     monkeypatch.setattr(transactions, "write_transaction", counted)
@@ -258,3 +258,33 @@ def test_the_kept_event_values_follow_every_change_of_what_each_audience_is_show
     member.name = "Aiko Sato"
     assert "Aiko Sato" in shown()[2]
     db.session.rollback()
+
+
+def test_the_space_read_under_the_lock_follows_every_edit_of_the_space(create_user, create_space):
+    """The lock's space is built once per worker for its row (spaces.locked_space_cache): an edit is a new row."""
+    member, studio = create_user(), create_space()
+    assert _book(member, studio).status == "confirmed"
+
+    db.session.get(Space, studio.id).requires_approval = True  # type: ignore[union-attr]
+    db.session.commit()
+    later = BookingInput(space_id=studio.id, start_dt=MONDAY_TEN + timedelta(hours=2),
+                         end_dt=MONDAY_TEN + timedelta(hours=3), title="Recording")
+    assert request_booking(member, later, now=NOW).booking.status == "pending"  # type: ignore[union-attr]
+
+    space = db.session.get(Space, studio.id)
+    assert space is not None
+    for period in space.opening_hours:
+        if period.weekday == MONDAY_TEN.weekday():
+            db.session.delete(period)
+    db.session.commit()
+    closed = BookingInput(space_id=studio.id, start_dt=MONDAY_TEN + timedelta(hours=4),
+                          end_dt=MONDAY_TEN + timedelta(hours=5), title="Recording")
+    assert [c.code for c in request_booking(member, closed, now=NOW).conflicts] == ["hours"]
+
+
+def test_a_booking_of_a_space_that_is_gone_is_not_found(create_user, create_space):
+    member = create_user()
+    data = BookingInput(space_id=999_999, start_dt=MONDAY_TEN, end_dt=MONDAY_TEN + timedelta(hours=1), title="X")
+
+    with pytest.raises(NotFound):
+        request_booking(member, data, now=NOW)

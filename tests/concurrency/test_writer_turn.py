@@ -1,0 +1,69 @@
+"""On SQLite our writers take turns by a flock before BEGIN IMMEDIATE (transactions._take_turn), so one
+waiting for another is let in as soon as the other's transaction ends, not after SQLite's busy sleeps."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+import threading
+
+import pytest
+
+from booking.extensions import db
+from booking.services.transactions import run_write
+
+
+def _turn_file(database_url: str) -> str:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL writers wait on the space's row lock")
+    return database_url.removeprefix("sqlite:///") + "-writer-turn"
+
+
+def _held_turn(path: str) -> int:
+    """The turn taken as another process of ours takes it (its own open file)."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    return descriptor
+
+
+def test_a_write_waits_for_the_writer_whose_turn_it_is_and_goes_on_when_it_ends(app, database_url):
+    holder = _held_turn(_turn_file(database_url))
+    written = threading.Event()
+
+    def write() -> None:
+        with app.app_context():
+            run_write(None, lambda session: written.set())
+            db.session.remove()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert not written.wait(0.2)  # still waiting for its turn
+    finally:
+        os.close(holder)
+    writer.join(10)
+    assert written.is_set() and not writer.is_alive()
+
+
+def test_a_turn_held_past_the_busy_timeout_is_not_waited_for_any_longer(app, database_url, monkeypatch):
+    """A writer of ours stuck with the turn but not the database lock (say, stopped before BEGIN) stops no one."""
+    holder = _held_turn(_turn_file(database_url))
+    monkeypatch.setattr(sys.modules["booking.db"], "SQLITE_BUSY_TIMEOUT_MS", 1)
+    try:
+        assert run_write(None, lambda session: "written") == "written"
+    finally:
+        os.close(holder)
+
+
+def test_a_write_gives_its_turn_back_when_it_fails(app, database_url):
+    path = _turn_file(database_url)
+
+    with pytest.raises(ZeroDivisionError):
+        run_write(None, lambda session: 1 / 0)
+
+    descriptor = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError if still held
+    finally:
+        os.close(descriptor)
