@@ -155,6 +155,22 @@ def test_a_cancellation_waits_out_the_undo_window_though_another_booking_carries
     assert waiting.status == "pending" and waiting.due_at > utcnow() + UNDO_WINDOW - timedelta(minutes=1)
 
 
+def test_a_members_own_cancellation_mail_has_no_note_from_the_staff(app, inbox, create_user, create_space):
+    studio = create_space()
+    member = create_user(locale="en")
+    booking = ask(member, studio)
+    inbox.messages.clear()
+    cancel_booking(member, booking.id)
+    waiting = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "booking.cancelled")).one()
+    waiting.due_at = utcnow()  # the undo window has closed
+    db.session.commit()
+
+    deliver_due(app)
+
+    text = text_of(inbox.only_one_to(member.email))
+    assert "Your booking has been cancelled as you asked." in text and "Note from the staff" not in text
+
+
 def test_a_booking_cancelled_by_staff_says_the_staff_cancelled_it(client, inbox, create_user, create_space, staff):
     studio = create_space()
     member = create_user(locale="ja")

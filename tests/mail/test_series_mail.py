@@ -105,6 +105,14 @@ def test_cancelling_this_and_following_sends_one_cancellation_for_those_dates(in
     assert len(inbox.messages) == 1
 
 
+def test_a_member_cancelling_the_rest_of_their_series_gets_no_note_from_the_staff(inbox, create_user, create_space):
+    member = create_user(locale="en")
+    outcome = book_series(member, weekly(create_space().id, count=4), days(4))
+    inbox.messages.clear()
+    cancel_occurrences(member, outcome.booked[1].id, Scope.FOLLOWING)
+    assert "Note from the staff" not in text_of(inbox.only_one_to(member.email))
+
+
 def test_cancelling_one_date_is_the_single_booking_mail(inbox, create_user, create_space):
     member = create_user(locale="en")
     outcome = book_series(member, weekly(create_space().id), days())
