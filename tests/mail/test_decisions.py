@@ -59,6 +59,17 @@ def test_approving_sends_the_member_the_approval_with_the_booking_as_a_calendar_
     assert inbox.to(staff.email) == []
 
 
+def test_the_calendar_file_of_a_decision_is_named_booking_ics(inbox, create_user, staff, hall):
+    member = create_user(locale="en")
+    booking = ask(member, hall)
+    inbox.messages.clear()
+
+    staff_service.approve(staff, booking.id)
+
+    [attachment] = calendars_of(inbox.only_one_to(member.email))
+    assert attachment.get_filename() == "booking.ics"
+
+
 def test_a_japanese_member_reads_the_approval_in_japanese(client, inbox, create_user, staff, hall):
     member = create_user(locale="ja")
     booking = ask(member, hall)
