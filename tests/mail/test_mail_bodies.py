@@ -142,3 +142,15 @@ def test_one_notice_rendered_in_each_language_in_force_reads_as_its_template_ren
             with force_locale(locale):
                 assert notifications.render(notice) == rendered_in_full(monkeypatch, notice)
     notifications._kept_bodies.clear()
+
+
+def test_each_request_to_approve_names_its_own_member_and_organisation(app):
+    with app.test_request_context(), force_locale("en"):
+        notifications._kept_bodies.clear()
+        staff = notifications.Recipient("staff@example.jp", "Sato", "en")
+        first = notifications.Notice(kind="waiting", facts=FACTS, recipient=staff)
+        second = replace(first, facts=replace(FACTS, member_name="Ben Ito", member_org="Prefecture Lab"))
+        one, other = notifications.render(first)[1], notifications.render(second)[1]
+    assert "Requested by: Mori Aki (NPO Hikari)" in one
+    assert "Requested by: Ben Ito (Prefecture Lab)" in other and "NPO Hikari" not in other
+    notifications._kept_bodies.clear()
