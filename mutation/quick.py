@@ -29,7 +29,6 @@ Profiled (one services mutant, 0.25–0.5 CPU-s when the first test kills it; a 
 from __future__ import annotations
 
 import gc
-import os
 import sys
 from typing import Any
 
@@ -87,19 +86,28 @@ def _product_caches() -> list[Any]:
     return found
 
 
-def pytest_runtest_setup(item: Any) -> None:
-    """A pytest hook (this module is a plugin, see fresh_caches): empty the product's caches first."""
-    for cache in _product_caches():
-        if callable(getattr(type(cache), "cache_clear", None)):
-            cache.cache_clear()
-        else:
-            cache.clear()
+class _FreshCaches:
+    """A pytest plugin: the product's caches emptied before each test."""
+
+    def pytest_runtest_setup(self, item: Any) -> None:
+        for cache in _product_caches():
+            if callable(getattr(type(cache), "cache_clear", None)):
+                cache.cache_clear()
+            else:
+                cache.clear()
 
 
 def fresh_caches() -> None:
-    """Load this module as a pytest plugin in every session mutmut runs (stats and mutants)."""
-    plugins = [p for p in os.environ.get("PYTEST_PLUGINS", "").split(",") if p]
-    os.environ["PYTEST_PLUGINS"] = ",".join([*plugins, "quick"])
+    """Every pytest session mutmut runs (stats, mutants, listing) gets the _FreshCaches plugin."""
+    from mutmut.runners.harness import PytestRunner
+
+    execute_pytest = PytestRunner.execute_pytest
+
+    def with_fresh_caches(self: Any, params: list[str], **kwargs: Any) -> int:
+        kwargs["plugins"] = [*kwargs.get("plugins", []), _FreshCaches()]
+        return int(execute_pytest(self, params, **kwargs))
+
+    PytestRunner.execute_pytest = with_fresh_caches  # type: ignore[method-assign]
 
 
 def without_last_gc() -> None:
