@@ -1,4 +1,5 @@
-"""What mutation/run.py sets up in the mutmut process before mutmut starts: less work per mutant, same verdicts.
+"""What mutation/run.py sets up in the mutmut process before mutmut starts: less work per mutant, same verdicts,
+and every test starting with the product's process-wide caches empty.
 
 mutmut forks one child per mutant from this process; each child runs a pytest session of the
 tests that reached the mutated function, and every test builds an app with an engine of its own.
@@ -14,6 +15,13 @@ Profiled (one services mutant, 0.25–0.5 CPU-s when the first test kills it; a 
 - pytest's end-of-session `gc.collect()` (the unraisable-exception plugin's gc_collect_harder, at
   unconfigure): the child exits right after it, and an exception raised in a `__del__` during a
   test is still reported at that test's teardown;
+- (not a saving: a correction) the product's caches that live as long as the process (BoundedCache
+  instances and functools caches at module level in booking/: the kept mail bodies, the feed event
+  values, the week facts, …) were filled by the stats run in the mutmut process, and every mutant's
+  session is a fork of it: a mutated function behind such a cache was never called in the fork
+  (notifications._template_body behind _kept_bodies survived tests that kill it), and the stats
+  tied it only to the test that first filled each entry. `fresh_caches` empties them before every
+  test, in the stats run and in each mutant's session, as a test of its own process would find them;
 - the cyclic collector's young collections of every app, engine and statement the tests build
   (threshold 700 -> 20,000). Nothing in the code under test depends on when a collection happens.
 """
@@ -21,6 +29,7 @@ Profiled (one services mutant, 0.25–0.5 CPU-s when the first test kills it; a 
 from __future__ import annotations
 
 import gc
+import sys
 from typing import Any
 
 
@@ -64,6 +73,43 @@ def share_compiled_sql() -> None:
     create.create_engine = create_engine
 
 
+def _product_caches() -> list[Any]:
+    from booking.caches import BoundedCache
+
+    found = []
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "booking" or name.startswith("booking.")):
+            continue
+        for value in list(vars(module).values()):
+            if isinstance(value, BoundedCache) or callable(getattr(type(value), "cache_clear", None)):
+                found.append(value)
+    return found
+
+
+class _FreshCaches:
+    """A pytest plugin: the product's caches emptied before each test."""
+
+    def pytest_runtest_setup(self, item: Any) -> None:
+        for cache in _product_caches():
+            if callable(getattr(type(cache), "cache_clear", None)):
+                cache.cache_clear()
+            else:
+                cache.clear()
+
+
+def fresh_caches() -> None:
+    """Every pytest session mutmut runs (stats, mutants, listing) gets the _FreshCaches plugin."""
+    from mutmut.runners.harness import PytestRunner
+
+    execute_pytest = PytestRunner.execute_pytest
+
+    def with_fresh_caches(self: Any, params: list[str], **kwargs: Any) -> int:
+        kwargs["plugins"] = [*kwargs.get("plugins", []), _FreshCaches()]
+        return int(execute_pytest(self, params, **kwargs))
+
+    PytestRunner.execute_pytest = with_fresh_caches  # type: ignore[method-assign]
+
+
 def without_last_gc() -> None:
     import _pytest.unraisableexception as unraisable
 
@@ -83,11 +129,11 @@ def without_clean_run() -> None:
 
 def main(clean_run: bool) -> None:
     share_compiled_sql()
+    fresh_caches()
     without_last_gc()
     gc.set_threshold(20_000, 10, 10)
     if not clean_run:
         without_clean_run()
-    import sys
 
     from mutmut.__main__ import cli
 

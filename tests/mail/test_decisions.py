@@ -15,6 +15,7 @@ from booking.extensions import db
 from booking.models import Booking, OutboxMessage
 from booking.services import staff as staff_service
 from booking.services.bookings import BookingInput, cancel_booking, request_booking
+from tests.events.factories import make_event
 from tests.mail.conftest import DAY, calendars_of, text_of
 
 
@@ -56,6 +57,17 @@ def test_approving_sends_the_member_the_approval_with_the_booking_as_a_calendar_
     assert str(event["STATUS"]) == "CONFIRMED"
     assert event.decoded("DTSTART") == DAY + timedelta(hours=1)
     assert inbox.to(staff.email) == []
+
+
+def test_the_calendar_file_of_a_decision_is_named_booking_ics(inbox, create_user, staff, hall):
+    member = create_user(locale="en")
+    booking = ask(member, hall)
+    inbox.messages.clear()
+
+    staff_service.approve(staff, booking.id)
+
+    [attachment] = calendars_of(inbox.only_one_to(member.email))
+    assert attachment.get_filename() == "booking.ics"
 
 
 def test_a_japanese_member_reads_the_approval_in_japanese(client, inbox, create_user, staff, hall):
@@ -126,6 +138,48 @@ def test_cancelling_tells_the_member_it_is_cancelled(app, client, inbox, create_
     assert "Your booking has been cancelled as you asked." in text_of(message)
     [attachment] = calendars_of(message)
     assert attachment.get_param("method") == "CANCEL"
+
+
+def test_cancelling_a_booking_that_carries_a_public_event_is_mailed_at_once(inbox, create_user, create_space):
+    host = create_user(locale="en")
+    event = make_event(create_space(), host, DAY + timedelta(hours=8), DAY + timedelta(hours=10))
+
+    cancel_booking(host, event.booking_id)
+
+    # Registrants may have been told already: the cancellation is final, so its mail need not wait.
+    message = inbox.only_one_to(host.email)
+    assert message["Subject"] == "Booking cancelled: Kick-off"
+
+
+def test_a_cancellation_waits_out_the_undo_window_though_another_booking_carries_an_event(
+        inbox, create_user, create_space):
+    studio = create_space()
+    make_event(studio, create_user(), DAY + timedelta(hours=8), DAY + timedelta(hours=10))
+    member = create_user(locale="en")
+    booking = ask(member, studio)
+    inbox.messages.clear()
+
+    cancel_booking(member, booking.id)
+
+    assert inbox.to(member.email) == []
+    waiting = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "booking.cancelled")).one()
+    assert waiting.status == "pending" and waiting.due_at > utcnow() + UNDO_WINDOW - timedelta(minutes=1)
+
+
+def test_a_members_own_cancellation_mail_has_no_note_from_the_staff(app, inbox, create_user, create_space):
+    studio = create_space()
+    member = create_user(locale="en")
+    booking = ask(member, studio)
+    inbox.messages.clear()
+    cancel_booking(member, booking.id)
+    waiting = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "booking.cancelled")).one()
+    waiting.due_at = utcnow()  # the undo window has closed
+    db.session.commit()
+
+    deliver_due(app)
+
+    text = text_of(inbox.only_one_to(member.email))
+    assert "Your booking has been cancelled as you asked." in text and "Note from the staff" not in text
 
 
 def test_a_booking_cancelled_by_staff_says_the_staff_cancelled_it(client, inbox, create_user, create_space, staff):

@@ -76,3 +76,81 @@ def test_a_template_reading_more_of_the_booking_is_rendered_in_full(app, monkeyp
         assert notifications.render(replace(notice, facts=replace(FACTS, booking_id=7)))[1] == "2026 #7 Ann\n"
         assert len(notifications._kept_bodies) == 0
     notifications._kept_bodies.clear()
+
+
+@pytest.mark.parametrize(("source", "field", "values"), [
+    ("{{ notice.recipient.email }}", "email", ("a@example.jp", "b@example.jp")),
+    ("{{ notice.note }}", "note", ("Side door", "Main door")),
+    ("{{ notice.not_before }}", "not_before", (START, START + timedelta(minutes=5))),
+    ("{{ notice.calendar.decode() }}", "calendar", (b"BEGIN:VCALENDAR A", b"BEGIN:VCALENDAR B")),
+])
+def test_a_template_reading_more_of_the_notice_is_rendered_in_full(app, monkeypatch, source, field, values):
+    with app.test_request_context(), force_locale("en"):
+        monkeypatch.setattr(app.jinja_env, "get_template", lambda _name: app.jinja_env.from_string(source))
+        notifications._kept_bodies.clear()
+        notice = notifications.Notice(kind="updated", facts=FACTS,
+                                      recipient=notifications.Recipient("a@example.jp", "Ann", "en"))
+        for value in values:
+            changed = (replace(notice, recipient=replace(notice.recipient, email=value)) if field == "email"
+                       else replace(notice, **{field: value}))
+            shown = value.decode() if isinstance(value, bytes) else value
+            assert notifications.render(changed)[1] == f"{shown}\n"
+        assert len(notifications._kept_bodies) == 0
+    notifications._kept_bodies.clear()
+
+
+def test_a_template_may_ask_whether_the_mail_carries_a_calendar(app, monkeypatch):
+    with app.test_request_context(), force_locale("en"):
+        asking = app.jinja_env.from_string("{{ 'without' if notice.calendar is none else 'with' }}")
+        monkeypatch.setattr(app.jinja_env, "get_template", lambda _name: asking)
+        notifications._kept_bodies.clear()
+        notice = notifications.Notice(kind="updated", facts=FACTS,
+                                      recipient=notifications.Recipient("a@example.jp", "Ann", "en"))
+        for _ in range(2):
+            assert notifications.render(notice)[1] == "without\n"
+            assert notifications.render(replace(notice, calendar=b"BEGIN:VCALENDAR"))[1] == "with\n"
+    notifications._kept_bodies.clear()
+
+
+def test_a_second_mail_of_the_same_shape_is_not_rendered_from_its_template_again(app, monkeypatch):
+    rendered = []
+
+    def counted(notice, texts):
+        rendered.append(notice.kind)
+        return notifications_template_body(notice, texts)
+
+    notifications_template_body = notifications._template_body
+    with app.test_request_context(), force_locale("en"):
+        notifications._kept_bodies.clear()
+        monkeypatch.setattr(notifications, "_template_body", counted)
+        first = notifications.Notice(kind="confirmed", facts=FACTS,
+                                     recipient=notifications.Recipient("a@example.jp", "Ann", "en"))
+        notifications.render(first)
+        other = notifications.render(replace(first, recipient=replace(first.recipient, name="Ben"),
+                                             facts=replace(FACTS, booking_id=42, title="Kick-off")))[1]
+    assert rendered == ["confirmed"] and "Dear Ben," in other and "Kick-off" in other
+    notifications._kept_bodies.clear()
+
+
+@pytest.mark.parametrize("kind", ["confirmed", "waiting"])
+def test_one_notice_rendered_in_each_language_in_force_reads_as_its_template_renders_it(app, monkeypatch, kind):
+    notice = notifications.Notice(kind=kind, facts=FACTS,
+                                  recipient=notifications.Recipient("a@example.jp", "Ann", "en"))
+    with app.test_request_context():
+        notifications._kept_bodies.clear()
+        for locale in ("ja", "en", "ja"):
+            with force_locale(locale):
+                assert notifications.render(notice) == rendered_in_full(monkeypatch, notice)
+    notifications._kept_bodies.clear()
+
+
+def test_each_request_to_approve_names_its_own_member_and_organisation(app):
+    with app.test_request_context(), force_locale("en"):
+        notifications._kept_bodies.clear()
+        staff = notifications.Recipient("staff@example.jp", "Sato", "en")
+        first = notifications.Notice(kind="waiting", facts=FACTS, recipient=staff)
+        second = replace(first, facts=replace(FACTS, member_name="Ben Ito", member_org="Prefecture Lab"))
+        one, other = notifications.render(first)[1], notifications.render(second)[1]
+    assert "Requested by: Mori Aki (NPO Hikari)" in one
+    assert "Requested by: Ben Ito (Prefecture Lab)" in other and "NPO Hikari" not in other
+    notifications._kept_bodies.clear()

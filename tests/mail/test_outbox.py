@@ -243,3 +243,32 @@ def test_a_new_message_has_no_error_recorded(app, create_user):
         return session.scalars(db.select(OutboxMessage.last_error)).one()
 
     assert run_write(None, enqueue_and_read) == ""
+
+
+def test_a_message_enqueued_for_later_has_had_no_attempt_yet(app, create_user):
+    member = create_user(locale="en")
+    later = utcnow() + timedelta(minutes=30)
+
+    run_write(None, lambda session: outbox.enqueue(session, kind="booking.cancelled", to=member.email,
+                                                   locale="en", payload={}, now=later))
+
+    [message] = messages()
+    assert (message.status, message.attempts, message.due_at) == ("pending", 0, later)
+
+
+@pytest.mark.parametrize("attempts", [1, outbox.MAX_ATTEMPTS])
+def test_a_failure_reason_is_kept_to_its_first_2000_characters(app, attempts):
+    message_id = _stored("pending", attempts=attempts)
+
+    run_write(None, lambda session: outbox.settle(session, {message_id: "x" * 2500}, utcnow()))
+
+    assert len(db.session.get(OutboxMessage, message_id).last_error) == 2000
+
+
+def test_a_failed_attempt_waits_the_first_backoff_the_caller_gives(app):
+    message_id = _stored("pending", attempts=1)
+    now = utcnow()
+
+    run_write(None, lambda session: outbox.settle(session, {message_id: "refused"}, now, first=timedelta(minutes=5)))
+
+    assert db.session.get(OutboxMessage, message_id).due_at == now + timedelta(minutes=5)

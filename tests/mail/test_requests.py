@@ -8,8 +8,8 @@ import icalendar
 import pytest
 
 from booking.extensions import db
-from booking.models import Booking
-from booking.services import audit
+from booking.models import Booking, OutboxMessage
+from booking.services import audit, notifications
 from booking.services.bookings import BookingInput, request_booking
 from booking.services.transactions import run_write
 from tests.mail.conftest import DAY, calendars_of, text_of
@@ -111,6 +111,40 @@ def test_a_booking_without_approval_is_confirmed_by_mail_with_its_calendar_event
     event = icalendar.Calendar.from_ical(attachment.get_content()).walk("VEVENT")[0]
     assert str(event["UID"]) == booking.uid
     assert event.decoded("DTSTART") == booking.start_dt
+
+
+def test_a_request_without_a_purpose_gives_staff_no_purpose_line(client, inbox, create_user, hall):
+    staff = create_user(role="staff", locale="en")
+    member = create_user(locale="en")
+    client.login(member.email)
+
+    client.submit("/spaces/hall/book", form(purpose=""))
+
+    body = text_of(inbox.only_one_to(staff.email))
+    assert "Requested by:" in body and "Purpose" not in body
+
+
+def test_a_booking_confirmed_at_once_carries_its_calendar_as_a_request(client, inbox, create_user, studio):
+    member = create_user(locale="en")
+    client.login(member.email)
+
+    client.submit("/spaces/studio/book", form())
+
+    [attachment] = calendars_of(inbox.only_one_to(member.email))
+    assert attachment.get_param("method") == "REQUEST"
+    assert str(icalendar.Calendar.from_ical(attachment.get_content())["METHOD"]) == "REQUEST"
+
+
+def test_a_booking_made_while_mail_is_muted_writes_no_mail(create_user, studio):
+    create_user(role="staff")
+    member = create_user(locale="en")
+
+    with notifications.muted():
+        start = DAY + timedelta(hours=1)
+        outcome = request_booking(member, BookingInput(studio.id, start, start + timedelta(hours=1), "Quiet"))
+
+    assert outcome.ok
+    assert db.session.scalars(db.select(OutboxMessage)).all() == []
 
 
 def test_a_title_arrives_exactly_as_typed(client, inbox, create_user, studio):

@@ -80,6 +80,18 @@ def test_a_series_request_sends_one_mail_to_the_member_and_one_to_each_staff_mem
     assert len(inbox.messages) == 3
 
 
+def test_a_staff_members_own_series_request_goes_to_the_other_staff_to_approve_not_to_them(
+        inbox, create_user, create_space):
+    requester, other = create_user(role="staff", locale="en"), create_user(role="staff", locale="en")
+    hall = create_space(requires_approval=True)
+    inbox.messages.clear()
+    outcome = book_series(requester, weekly(hall.id), days())
+    assert [b.status for b in outcome.booked] == ["pending"] * 3
+    inbox.wait_for(2)
+    assert inbox.only_one_to(requester.email)["Subject"] == "Series request received: Weekly recording (3 dates)"
+    assert inbox.only_one_to(other.email)["Subject"] == "New series request to approve: Weekly recording (3 dates)"
+
+
 def test_cancelling_this_and_following_sends_one_cancellation_for_those_dates(inbox, create_user, create_space):
     member = create_user(locale="en")
     outcome = book_series(member, weekly(create_space().id, count=4), days(4))
@@ -91,6 +103,14 @@ def test_cancelling_this_and_following_sends_one_cancellation_for_those_dates(in
     assert [(m, str(e["STATUS"])) for m, e in events] == [("CANCEL", "CANCELLED")] * 3
     assert [str(e["UID"]) for _, e in events] == [b.uid for b in outcome.booked[1:]]
     assert len(inbox.messages) == 1
+
+
+def test_a_member_cancelling_the_rest_of_their_series_gets_no_note_from_the_staff(inbox, create_user, create_space):
+    member = create_user(locale="en")
+    outcome = book_series(member, weekly(create_space().id, count=4), days(4))
+    inbox.messages.clear()
+    cancel_occurrences(member, outcome.booked[1].id, Scope.FOLLOWING)
+    assert "Note from the staff" not in text_of(inbox.only_one_to(member.email))
 
 
 def test_cancelling_one_date_is_the_single_booking_mail(inbox, create_user, create_space):
