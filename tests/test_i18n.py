@@ -116,13 +116,11 @@ COUNT_RE = re.compile(r"%\((?:count|num|n|total|left|minutes|hours|seats|free|le
 # Domain rules and service refusals still carry a single message (their Conflict and
 # ServiceError have no plural form yet); their counts are limits set by staff.
 SINGLE_FORM_FOR_NOW = {
-    "%(hours)s hours",  # a decimal (1.5 hours): plural in English whatever its value
     "At most %(count)s accompanying people.",
     "Only %(free)s more seats are free.",
     "Only %(free)s of %(total)s desks are free %(start)s–%(end)s; you asked for %(seats)s.",
     "Only %(free)s of %(total)s desks are free %(start)s–%(end)s; you asked for %(seats)s. The next possible start "
     "that day is %(next)s.",
-    "This would make %(hours)s hours within 7 days; the limit is %(limit)s hours (%(left)s left).",
     "You already have %(count)s upcoming bookings here; the limit is %(limit)s.",
 }
 

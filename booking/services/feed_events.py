@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from booking import ical
+from booking.dates import with_aside
 from booking.db import utcnow
 from booking.domain.values import N_
 from booking.models import Booking, Space, User, new_uid
@@ -116,8 +117,8 @@ def _member_lines(status: str, purpose: str, attendees: int, units: tuple[int, .
     return lines
 
 
-def _staff_lines(name: str, organisation: str, email: str) -> list[str]:
-    who = f"{name} ({organisation})" if organisation else name
+def _staff_lines(name: str, organisation: str, email: str, locale: str) -> list[str]:
+    who = with_aside(name, organisation, locale)
     return [_("Member: %(name)s", name=who), _("E-mail: %(email)s", email=email)]
 
 
@@ -159,7 +160,7 @@ def _shown_values(
         public = base if is_public else replace(base, summary=_("Reserved"))
         member_lines = _member_lines(status, purpose, attendees, units)
         member = replace(base, description="\n".join(member_lines))
-        staff_lines = _staff_lines(name, organisation, email) + member_lines
+        staff_lines = _staff_lines(name, organisation, email, locale) + member_lines
         staff = replace(base, summary=f"{title} — {name}", description="\n".join(staff_lines))
     return public, member, staff
 

@@ -16,7 +16,7 @@ from jinja2.ext import Extension
 from markupsafe import Markup, escape
 
 from booking.caches import BoundedCache, app_cache
-from booking.dates import format_day, format_duration, format_month, format_span, format_when, localise
+from booking.dates import format_day, format_duration, format_month, format_span, format_when, localise, with_aside
 from booking.domain.passwords import MIN_LENGTH
 from booking.domain.values import N_, Conflict, YearMonth
 from booking.domain.wallclock import utc_offset_label
@@ -195,6 +195,11 @@ def aside(text: Any) -> Markup:
     return (Markup("（%s）") if locale_code() == "ja" else Markup(" (%s)")) % (text,)
 
 
+def text_aside(text: Any, aside: Any) -> str:
+    """aside() for plain text (mail): （…） in Japanese, " (…)" in English, nothing for an empty aside."""
+    return with_aside(str(text), str(aside or ""), locale_code())
+
+
 class GlueSeparators(Extension):
     """A 「·」 between items stays on the line of the item before it, so a wrapped line never starts with it.
 
@@ -214,7 +219,8 @@ def register(app: Flask) -> None:
         org_kind_label=ORG_KIND_LABELS.get, day_label=day_label, month_label=month_label,
         external_url=external_url,
         conflict_message=conflict_message, minutes_text=minutes_text, site_url=site_url,
-        site_header=site_header, aside=aside, summary_items=summary_items, form_summary=form_summary,
+        site_header=site_header, aside=aside, text_aside=text_aside, summary_items=summary_items,
+        form_summary=form_summary,
     )
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["utc_offset"] = utc_offset
