@@ -84,13 +84,14 @@ _HEADER_SLOT = re.compile("\ue000" + _HEADER_SECRET + r"([a-z]+)\ue001")
 MAX_KEPT_HEADERS = 32  # bounded: the script root can come from a proxy's header
 
 
-def site_header(user: Any, page_request: Any, csrf_token: Callable[[], str], failed: bool = False) -> Markup:
+def site_header(user: Any, page_request: Any, csrf_token: Callable[[], str], failed_form: str = "") -> Markup:
     """The skip link and the site's header (templates/_site_header.html) for this request.
 
     Rendered once per language, script root and kind of viewer (visitor, member, staff) and kept
     per app, as slots where a request's own values go: the signed-in person's name, the CSRF
-    token and the language switch's address and hidden values (after a refused form, `failed`,
-    the switch sends the typed values again: booking.views.language). It shows nothing else of the viewer
+    token and the language switch's address and hidden values (on a page showing a refused form,
+    `failed_form` is its content, and the switch sends the typed values of its fields again:
+    booking.views.language). It shows nothing else of the viewer
     or the request, so a kept header is never another viewer's. `user`, `page_request` and
     `csrf_token` are the template's (booking.views.week_grid renders the layout with stand-ins
     that know only is_authenticated, is_staff, name and full_path). Rendering it on every page
@@ -109,7 +110,7 @@ def site_header(user: Any, page_request: Any, csrf_token: Callable[[], str], fai
         headers.put(key, parts)
     next_url = escape(g.get("page_url") or page_request.full_path)
     values = {"csrf": escape(csrf_token()), "name": escape(user.name) if signed_in else "",
-              **header_switch(failed, next_url, site_url("main.set_language"))}
+              **header_switch(failed_form, next_url, site_url("main.set_language"))}
     return Markup("".join(values[part] if n % 2 else part for n, part in enumerate(parts)))
 
 

@@ -39,6 +39,7 @@ CSRF_FIELD = "csrf_token"  # Flask-WTF's, checked by CSRFProtect before any view
 # Values a page never writes back: passwords (password, current, confirm), one-time and check-in
 # codes, the CSRF and submission tokens. tests/views/test_language_switch.py checks every form's
 # SecretField, SubmitTokenField and code field against it.
+_FIELD_NAME = re.compile(r'\bname="([^"]+)"')
 _SECRET = re.compile(r"password|passcode|secret|token|code|^current$|^confirm$", re.IGNORECASE)
 
 
@@ -52,12 +53,13 @@ def is_replay() -> bool:
 
 
 
-def kept_inputs() -> Markup:
-    """Hidden inputs with this POST's values but secrets, for the header's language switch."""
+def kept_inputs(page: str) -> Markup:
+    """Hidden inputs with this POST's values of the fields `page` shows (but secrets), for the switch."""
+    shown = set(_FIELD_NAME.findall(page))
     return Markup("").join(
         Markup('<input type="hidden" name="{}{}" value="{}">').format(KEPT_PREFIX, name, value)
         for name, value in request.form.items(multi=True)
-        if not is_secret(name) and name not in (LANGUAGE_FIELD, NEXT_FIELD)
+        if str(escape(name)) in shown and not is_secret(name)
     )
 
 
@@ -98,11 +100,12 @@ def replay_would_write(_error: WriteRefused) -> Response:
     return redirect(safe_next(request.form.get(NEXT_FIELD)), 303)
 
 
-def header_switch(failed: bool, next_url: Markup, plain_action: str) -> dict[str, Markup]:
+def header_switch(failed_form: str, next_url: Markup, plain_action: str) -> dict[str, Markup]:
     """The slots of the header's language switch: a plain switch to `plain_action` (/language), or,
-    on a page that shows a refused POST's form (`failed`), a replay of that form."""
-    if failed and request.method == "POST":
-        hidden = kept_inputs() + Markup('<input type="hidden" name="{}" value="{}">').format(NEXT_FIELD, next_url)
+    on a page that shows a refused POST's form (`failed_form`: the page's content), a replay of it."""
+    if failed_form and request.method == "POST":
+        back = Markup('<input type="hidden" name="{}" value="{}">').format(NEXT_FIELD, next_url)
+        hidden = kept_inputs(failed_form) + back
         return {"action": escape(switch_action()), "kept": hidden, "field": Markup(LANGUAGE_FIELD)}
     hidden = Markup('<input type="hidden" name="next" value="{}">').format(next_url)
     return {"action": escape(plain_action), "kept": hidden, "field": Markup("locale")}

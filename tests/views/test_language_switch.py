@@ -167,3 +167,11 @@ def test_a_replay_refuses_exactly_the_statements_that_write(statement, writes):
     from booking.db import _WRITE_STATEMENT
 
     assert bool(_WRITE_STATEMENT.search(statement)) is writes
+
+
+def test_the_switch_keeps_only_the_fields_the_page_shows(client, event):
+    """A posted name the form does not have (a member's forged staff override) is not echoed."""
+    refused = client.submit(f"/events/{event.id}/register", {"name": "山田 花子", "override_horizon": "y"})
+    _action, fields = switch_of(refused.get_data(as_text=True))
+    assert (f"{KEPT_PREFIX}name", "山田 花子") in fields
+    assert not any("override" in name for name, _ in fields)
