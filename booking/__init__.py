@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from flask import Flask, session
+from flask import Flask, g, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -80,7 +80,13 @@ _LOCALES = {code: Locale.parse(code) for code in ("ja", "en")}
 
 
 def select_locale() -> Locale | str:
-    """The request's language: the member's own, else the visitor's choice in the session, else Japanese."""
+    """The request's language: the member's own, else the visitor's choice in the session, else Japanese.
+
+    A language switch that replays a refused form (booking.views.language) chose it in this request.
+    """
+    replayed = g.get("language_replay")
+    if replayed:
+        return _LOCALES[replayed]
     if current_user.is_authenticated:
         code = str(current_user.locale)
         return _LOCALES.get(code) or code
@@ -226,6 +232,9 @@ def _register_blueprints(app: Flask) -> None:
     from booking import limits
 
     limits.init_app(app)
+    from booking.views import language
+
+    language.register(app)  # after the CSRF, session and limit checks
 
 
 def _register_hooks(app: Flask) -> None:

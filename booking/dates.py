@@ -43,10 +43,22 @@ def _formatted_day(day: date, language: str, short: bool) -> str:
     return format_date(day, patterns[language], locale=language)
 
 
-def _clock(instant: datetime, zone: ZoneInfo) -> str:
+def with_aside(text: str, aside: str, locale: str) -> str:
+    """A value and an aside about it: 15:00（Asia/Tokyo） in Japanese, 15:00 (Asia/Tokyo) in English.
+
+    The one place a name, a time zone or an offset is put in brackets after a value for people
+    (glossary.toml [punctuation]: Japanese text writes （）); tests/test_glossary.py fails on an
+    ASCII bracket built around a value anywhere else. An empty aside leaves the value alone.
+    """
+    if not aside:
+        return text
+    return f"{text}（{aside}）" if _language(locale) == "ja" else f"{text} ({aside})"
+
+
+def _clock(instant: datetime, zone: ZoneInfo, language: str) -> str:
     text = instant.astimezone(zone).strftime("%H:%M")
     # A wall time the clocks show twice gets its UTC offset, so nobody has to guess which one.
-    return f"{text} ({utc_offset_label(instant, zone)})" if is_repeated_instant(instant, zone) else text
+    return with_aside(text, utc_offset_label(instant, zone), language) if is_repeated_instant(instant, zone) else text
 
 
 @lru_cache(maxsize=8192)
@@ -61,14 +73,19 @@ def format_when(instant: datetime, zone: str, locale: str) -> str:
     language = _language(locale)
     text = _formatted_day(local.date(), language, False) + CLOCK_AFTER_DAY[language].format(
         hour=local.hour, minute=local.minute)
-    return f"{text} ({utc_offset_label(instant, tz)})" if is_repeated_instant(instant, tz) else text
+    return with_aside(text, utc_offset_label(instant, tz), language) if is_repeated_instant(instant, tz) else text
+
+
+def format_span_in_zone(start: datetime, end: datetime, zone: str, locale: str) -> str:
+    """format_span with its time zone as an aside: 2026年12月2日(水) 15:00–17:00（Asia/Tokyo）, as mail writes it."""
+    return with_aside(format_span(start, end, zone, locale), zone, locale)
 
 
 def format_span(start: datetime, end: datetime, zone: str, locale: str) -> str:
     """2026年12月2日(水) 15:00–17:00; the end's date too when it falls on a later local day."""
     tz = ZoneInfo(zone)
     if start.astimezone(tz).date() == end.astimezone(tz).date():
-        return f"{format_when(start, zone, locale)}–{_clock(end, tz)}"
+        return f"{format_when(start, zone, locale)}–{_clock(end, tz, _language(locale))}"
     return f"{format_when(start, zone, locale)} – {format_when(end, zone, locale)}"
 
 

@@ -1,9 +1,12 @@
-"""Declarative base, UTC instants, the SQLite write-transaction hook, and the PostgreSQL hook that
-lets a request that only read keep its connection's prepared statements."""
+"""Declarative base, UTC instants, the SQLite write-transaction hook, the PostgreSQL hook that
+lets a request that only read keep its connection's prepared statements, and the refusal of writes
+while a request may only read (a language switch's replay of a form: booking.views.language)."""
 
 from __future__ import annotations
 
 import contextvars
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -161,3 +164,28 @@ _IN_TRANSACTION = 2  # psycopg.pq.TransactionStatus.INTRANS: idle inside a trans
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# A statement that changes data: INSERT, UPDATE, DELETE… and a WITH whose body writes (new_booking's CTE).
+# SELECT … FOR UPDATE and BEGIN IMMEDIATE lock without writing.
+_WRITE_STATEMENT = re.compile(
+    r"^\s*(?:INSERT|UPDATE|DELETE|REPLACE|MERGE|TRUNCATE|DROP|ALTER)\b"
+    r"|^\s*WITH\b.*\b(?:INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM)\b", re.IGNORECASE | re.DOTALL)
+_write_refusals: list[Callable[[], bool]] = []
+
+
+class WriteRefused(Exception):
+    """A statement that writes was issued while writes are refused: it never reached the database."""
+
+
+def refuse_writes_while(is_refused: Callable[[], bool]) -> None:
+    """Refuse every statement that writes, on every engine, while `is_refused()` (added once)."""
+    if is_refused not in _write_refusals:
+        _write_refusals.append(is_refused)
+    if not event.contains(Engine, "before_cursor_execute", _refuse_writes):
+        event.listen(Engine, "before_cursor_execute", _refuse_writes)
+
+
+def _refuse_writes(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+    if any(refused() for refused in _write_refusals) and _WRITE_STATEMENT.search(statement):
+        raise WriteRefused(statement.split(None, 1)[0])

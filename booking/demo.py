@@ -45,7 +45,7 @@ SPACES = (
         slug="netsugen-desks", name_ja="NETSUGEN ホットデスク", name_en="NETSUGEN hot desks",
         kind="pooled", unit_count=24, slot_minutes=30, min_minutes=60, max_minutes=540,
         requires_approval=False, max_days_ahead=30,
-        description_ja="デジタルでアイデアをサービスにしたい方のための共創スペース。24席のフリーデスクを予約できます。",
+        description_ja="デジタルでアイデアをサービスにしたい方のための共創スペース。フリーデスク24台を予約できます。",
         description_en="A public–private co-creation space for turning ideas into services "
         "with digital tools: 24 hot desks.",
         hours={**{d: [(time(9), time(12)), (time(13), time(20))] for d in WEEKDAYS},

@@ -18,7 +18,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
     (date(2026, 12, 4), "2026年12月4日(金)", "Fri 4 Dec 2026"),
     (datetime(2026, 12, 4, 15, 0, tzinfo=TOKYO), "2026年12月4日(金) 15:00", "Fri 4 Dec 2026, 15:00"),
     (datetime(2026, 12, 4, 6, 0, tzinfo=UTC), "2026年12月4日(金) 06:00", "Fri 4 Dec 2026, 06:00"),
-    (datetime(2026, 10, 25, 2, 30, tzinfo=BERLIN), "2026年10月25日(日) 02:30 (UTC+02:00)",
+    (datetime(2026, 10, 25, 2, 30, tzinfo=BERLIN), "2026年10月25日(日) 02:30（UTC+02:00）",
      "Sun 25 Oct 2026, 02:30 (UTC+02:00)"),
     (YearMonth(2027, 2), "2027年2月", "Feb 2027"),
     ("maintenance", "maintenance", "maintenance"),

@@ -8,6 +8,7 @@ English message, and on any WTForms message reaching a form of this product.
 
 from __future__ import annotations
 
+import ast
 import re
 import tomllib
 from pathlib import Path
@@ -69,8 +70,31 @@ _PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 def test_a_message_naming_a_concept_uses_its_japanese_term(term):
     accepted = [term["ja"], *term.get("ja_also", [])]
     found = [(msgid, text) for msgid, text in MESSAGES
-             if _word(term["en"]).search(_PLACEHOLDER.sub("", msgid)) and not any(a in text for a in accepted)]
+             if _names_concept(msgid, term) and not any(a in text for a in accepted)]
     assert found == []
+
+
+def _names_concept(msgid: str, term: dict) -> bool:
+    """The English message names the term's concept (not a phrase of except_en: “reception desk”)."""
+    text = _PLACEHOLDER.sub("", msgid)
+    for phrase in term.get("except_en", []):
+        text = re.sub(re.escape(phrase), "", text, flags=re.IGNORECASE)
+    return bool(_word(term["en"]).search(text))
+
+
+@pytest.mark.parametrize("term", [t for t in GLOSSARY if t.get("forbidden_ja_beside")], ids=lambda t: t["en"])
+def test_a_message_naming_a_concept_never_uses_the_word_of_another(term):
+    """Last sessions' report: desk counts were 24席中6席 beside デスク数; 席 is an event's seat."""
+    found = [(msgid, text) for msgid, text in MESSAGES if _names_concept(msgid, term)
+             and not any(_word(other).search(msgid) for other in term.get("unless_en", []))
+             and any(bad in text for bad in term["forbidden_ja_beside"])]
+    assert found == [], f"write {term['ja']!r}: {term['concept']}"
+
+
+def test_the_desk_rule_catches_a_seat_counter():
+    desk = next(t for t in GLOSSARY if t["en"] == "desk")
+    assert _names_concept("%(count)s of %(total)s desks", desk) and not _names_concept("the reception desk", desk)
+    assert any(bad in "24席中6席" for bad in desk["forbidden_ja_beside"])
 
 
 def test_no_message_is_left_as_its_english_copy():
@@ -120,6 +144,44 @@ def test_a_number_and_its_counter_are_written_together():
     assert found == [], "glossary.toml [punctuation]: 3件, not 3 件"
 
 
+# A value beside Japanese text: no space between them (「%(name)sの開館時間」, 「時刻は%(zone)sです」).
+_JA_CHAR = r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e「」、。・]"
+_SPACED_VALUE = re.compile(r"%\(\w+\)[sd] +" + _JA_CHAR + "|" + _JA_CHAR + r" +%\(\w+\)[sd]")
+
+
+def test_no_space_between_a_value_and_the_japanese_around_it():
+    """Last sessions' report: 「%(name)s の開館時間」; Japanese puts no space before a particle."""
+    found = [text for _, text in MESSAGES if _SPACED_VALUE.search(text)]
+    assert found == [], "glossary.toml [punctuation]: 「%(name)sの開館時間」, not 「%(name)s の開館時間」"
+
+
+@pytest.mark.parametrize(("text", "spaced"), [
+    ("%(name)s の開館時間", True), ("時刻は %(zone)s です。", True), ("承認待ち %(count)s件", True),
+    ("%(name)sの開館時間", False), ("%(page)s / %(pages)sページ", False), ("終日は 00:00-24:00 と書きます", False),
+])
+def test_the_spacing_rule_tells_a_spaced_value(text, spaced):
+    assert bool(_SPACED_VALUE.search(text)) is spaced
+
+
+# A length written by hand: 「%(slot)s分単位」, "%(slot)s-minute grid", "%(hours)s hours".
+_HAND_DURATION_JA = re.compile(r"%\(\w+\)[sd](?:分|時間)")
+_HAND_DURATION_EN = re.compile(r"%\(\w+\)[sd][- ](?:minutes?|min|hours?|h)\b")
+
+
+def test_a_length_of_time_is_written_by_format_duration():
+    """Last sessions' report: 「%(slot)s分単位」 / "%(slot)s-minute grid" wrote 60分, not 1時間.
+    Pass Minutes(…) in a message's values, or minutes_text(…) in a template (booking.dates.format_duration)."""
+    found = [(msgid, text) for msgid, text in MESSAGES
+             if _HAND_DURATION_JA.search(text) or _HAND_DURATION_EN.search(msgid)]
+    assert found == []
+
+
+def test_the_duration_rule_catches_the_reported_grid_message():
+    assert _HAND_DURATION_EN.search("Start and end must be on the %(slot)s-minute grid.")
+    assert _HAND_DURATION_JA.search("%(slot)s分単位でご指定ください")
+    assert not _HAND_DURATION_JA.search("%(days)s日先まで") and not _HAND_DURATION_EN.search("%(count)s days ahead")
+
+
 def test_english_text_uses_curly_quotes():
     found = [msgid for msgid, _ in MESSAGES for mark in PUNCTUATION["en_forbidden"] if mark in msgid]
     assert found == [], "glossary.toml [punctuation]: quote with “…” in English"
@@ -139,8 +201,68 @@ _VALUE_IN_BRACKETS = re.compile(r"\(\{\{(?:(?!}}).)*}}\)")
 
 
 def test_templates_bracket_a_value_through_aside():
-    found = [name for name, text in TEMPLATES.items() if name.endswith(".html") and _VALUE_IN_BRACKETS.search(text)]
-    assert found == [], "write {{ aside(value) }}: （…） in Japanese, (…) in English"
+    found = [name for name, text in TEMPLATES.items() if _VALUE_IN_BRACKETS.search(text)]
+    assert found == [], "write {{ aside(value) }} (pages) or {{ text_aside(value, aside) }} (mail): （…） in Japanese"
+
+
+# A bracket as a string of its own in a template's expression: name ~ " (" ~ organisation ~ ")".
+_BRACKET_LITERAL = re.compile(r"""(["'])\s?[(\[]\s?\1|(["'])\s?[)\]]\s?\2""")
+
+
+def test_mail_and_pages_build_no_bracket_around_a_value():
+    """Last sessions' report: mail wrote 「申請者: 山田 (株式会社サンプル)」, the organisation in ASCII brackets."""
+    found = [name for name, text in TEMPLATES.items() if _BRACKET_LITERAL.search(text)]
+    assert found == [], "write text_aside(name, organisation) (mail) or aside(…) (pages): （…） in Japanese"
+
+
+# Brackets around a value built in Python that no person reads: SQL, the technical log of a mail,
+# and the trail notes stored as data (booking.views.staff shows them through the catalogue).
+_CODE_BRACKETS_ALLOWED = {
+    ("booking/dates.py", "f'{text} ({aside})'"),
+    ("booking/mail.py", "f'[attachment: {a.filename} ({a.content_type})]'"),
+    ("booking/mail.py", "f'[attachment: {part.get_filename()} ({part.get_content_type()})]'"),
+    ("booking/models.py", "f'{column} IN ({quoted})'"),
+    ("booking/services/attendee_exports.py", "f'{file_format} ({len(rows)})'"),
+    ("booking/services/attendee_mail.py", "f'{subject} ({len(people)})'"),
+    ("booking/services/new_booking.py", None),
+    ("booking/services/report_sql.py", None),
+}
+
+
+def _bracketed_values_in_code() -> list[tuple[str, str]]:
+    """f-strings and concatenations of booking/ that put a value in ASCII brackets: f"{a} ({b})", "(" + b + ")"."""
+    opens, closes = re.compile(r"[(\[]\s*$"), re.compile(r"^\s*[)\]]")
+    found = []
+    for path in sorted((ROOT / "booking").rglob("*.py")):
+        name = path.relative_to(ROOT).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.JoinedStr):
+                parts = node.values
+                hit = any(isinstance(a, ast.Constant) and isinstance(b, ast.FormattedValue)
+                          and isinstance(c, ast.Constant) and opens.search(a.value) and closes.search(c.value)
+                          for a, b, c in zip(parts, parts[1:], parts[2:], strict=False))
+            elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+                hit = any(isinstance(side, ast.Constant) and isinstance(side.value, str)
+                          and re.fullmatch(r"\s*[()\[\]]\s*", side.value) for side in (node.left, node.right))
+            else:
+                continue
+            text = ast.unparse(node)
+            if hit and (name, text) not in _CODE_BRACKETS_ALLOWED and (name, None) not in _CODE_BRACKETS_ALLOWED:
+                found.append((name, text))
+    return found
+
+
+def test_code_brackets_a_value_through_with_aside():
+    """Mail times wrote 「…15:00–17:00 (Asia/Tokyo)」 and the staff feed 「山田 (株式会社サンプル)」 from code."""
+    assert _bracketed_values_in_code() == [], "use booking.dates.with_aside (（…） in Japanese, (…) in English)"
+
+
+def test_with_aside_writes_full_width_brackets_in_japanese():
+    from booking.dates import with_aside
+
+    assert with_aside("山田 花子", "株式会社サンプル", "ja") == "山田 花子（株式会社サンプル）"
+    assert with_aside("Hanako", "Sample Ltd", "en") == "Hanako (Sample Ltd)"
+    assert with_aside("Hanako", "", "ja") == "Hanako"
 
 
 @pytest.mark.parametrize(("text", "faults"), [

@@ -6,7 +6,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from booking.domain.values import N_, Conflict, Policy, Request, Usage, as_utc
+from booking.domain.values import N_, Conflict, Minutes, Policy, Request, Usage, as_utc
 
 
 def busiest_week(
@@ -96,12 +96,17 @@ def check_quota(request: Request, policy: Policy, usage: Usage, now: datetime) -
             conflicts.append(
                 Conflict(
                     "quota",
-                    N_("This would make %(hours)s hours within 7 days; the limit is %(limit)s hours (%(left)s left)."),
+                    N_("This would make %(total)s within 7 days; the limit is %(limit)s (%(left)s left)."),
                     {
-                        "hours": f"{total:g}",
-                        "limit": hours_limit,
-                        "left": f"{max(0.0, hours_limit - used):g}",
+                        "total": _in_minutes(total),
+                        "limit": _in_minutes(hours_limit),
+                        "left": _in_minutes(max(0.0, hours_limit - used)),
                     },
                 )
             )
     return conflicts
+
+
+def _in_minutes(hours: float) -> Minutes:
+    """A number of hours as a length for a message (1.5 → 1時間30分 / 1 h 30 min)."""
+    return Minutes(round(hours * 60))

@@ -104,15 +104,15 @@ def check_grid(request: Request, policy: Policy, detail: bool = True) -> list[Co
     if slot < 60 and 60 % slot == 0:
         return [Conflict(
             "grid",
-            N_("Start and end must be on the %(slot)s-minute grid (e.g. 10:00, 10:%(step)s)."),
-            {"slot": slot, "step": f"{slot:02d}"},
+            N_("Start and end must be on the %(slot)s grid (e.g. 10:00, 10:%(step)s)."),
+            {"slot": Minutes(slot), "step": f"{slot:02d}"},
         )]
     after = grid_ceil(off_grid[0], policy)
     before = after - timedelta(minutes=slot)
     return [Conflict(
         "grid",
-        N_("Start and end must be on the %(slot)s-minute grid; the nearest times are %(before)s and %(after)s."),
-        {"slot": slot, "before": fmt_time(before, policy), "after": fmt_time(after, policy)},
+        N_("Start and end must be on the %(slot)s grid; the nearest times are %(before)s and %(after)s."),
+        {"slot": Minutes(slot), "before": fmt_time(before, policy), "after": fmt_time(after, policy)},
     )]
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from booking.db import utcnow
 from booking.domain.statuses import ACTIVE_STATUSES
-from booking.domain.values import N_
+from booking.domain.values import N_, Minutes
 from booking.extensions import db
 from booking.models import Booking, Closure, HolidayOpening, OpeningPeriod, Space, User
 from booking.services import NotFound, ServiceError, Stale
@@ -105,8 +105,8 @@ def policy_errors(data: SpaceInput) -> dict[str, tuple[str, dict[str, object]]]:
     else:
         for name in ("min_minutes", "max_minutes"):
             if getattr(data, name) % data.slot_minutes:
-                errors[name] = (N_("Use a multiple of the slot length (%(slot)s minutes)."),
-                                {"slot": data.slot_minutes})
+                errors[name] = (N_("Use a multiple of the slot length (%(slot)s)."),
+                                {"slot": Minutes(data.slot_minutes)})
     if "max_minutes" not in errors and data.max_minutes < data.min_minutes:
         errors["max_minutes"] = (N_("The longest booking cannot be shorter than the shortest."), {})
     if data.close_on_holidays and not is_holiday_country(data.holiday_country):
@@ -153,8 +153,8 @@ def _grid_errors(space: Space, slot_minutes: int) -> dict[str, tuple[str, dict[s
         for at in (period.open_time, period.close_time):
             if (at.hour * 60 + at.minute) % slot_minutes:
                 return {"slot_minutes": (
-                    N_("The opening hours (%(time)s) are not on a %(slot)s-minute grid; change them first."),
-                    {"time": at.strftime("%H:%M"), "slot": slot_minutes})}
+                    N_("The opening hours (%(time)s) are not on the %(slot)s grid; change them first."),
+                    {"time": at.strftime("%H:%M"), "slot": Minutes(slot_minutes)})}
     return {}
 
 
@@ -217,7 +217,7 @@ def parse_periods(text: str, slot_minutes: int) -> Periods:
             raise ServiceError(N_("In %(part)s the closing time must differ from the opening time "
                                   "(write 00:00-24:00 for a whole day)."), part=part)
         if (h1 * 60 + m1) % slot_minutes or (h2 * 60 + m2) % slot_minutes:
-            raise ServiceError(N_("%(part)s is not on the %(slot)s-minute grid."), part=part, slot=slot_minutes)
+            raise ServiceError(N_("%(part)s is not on the %(slot)s grid."), part=part, slot=Minutes(slot_minutes))
         periods.append((open_time, close_time))
     periods.sort()
     for (first_open, first_close), (second_open, _b) in zip(periods, periods[1:], strict=False):

@@ -67,9 +67,10 @@ def log_attendee_export(session: Session, user_id: int, event_id: int, file_form
 
 
 def export_event(user_id: int, event_id: int, file_format: str, query: str, header: Sequence[str],
-                 status_label: dict[str, str], kind_label: dict[str, str]) -> bytes:
+                 status_label: dict[str, str], kind_label: dict[str, str], *, sheet_title: str) -> bytes:
     """The event's attendees (matching `query`) as CSV or xlsx, logged in the export log and the
-    booking's audit trail in the same transaction. ValueError for an unknown format."""
+    booking's audit trail in the same transaction. `header`, the labels and `sheet_title` are in
+    the viewer's language. ValueError for an unknown format."""
     from booking.db import utcnow
     from booking.services import NotFound, audit
     from booking.services.attendance import export_rows
@@ -88,7 +89,7 @@ def export_event(user_id: int, event_id: int, file_format: str, query: str, head
         log_attendee_export(session, user_id, event_id, file_format, query, len(rows), now)
         audit.record(session, found.booking, "exported", staff, now, found.booking.status,
                      f"{file_format} ({len(rows)})")
-        return render(file_format, "attendees", header, body)
+        return render(file_format, sheet_title, header, body)
 
     return run_write(None, work)
 

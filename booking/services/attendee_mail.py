@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing import BuildError
 
-from booking.dates import format_span
+from booking.dates import format_span_in_zone
 from booking.db import utcnow
 from booking.domain.checkin import display_code, is_reminder_due
 from booking.domain.values import N_
@@ -100,7 +100,7 @@ def _when(payload: dict[str, Any], locale: str) -> str:
     zone = str(payload["timezone"])
     start = datetime.fromisoformat(payload["start_dt"])
     end = datetime.fromisoformat(payload["end_dt"])
-    return f"{format_span(start, end, zone, locale)} ({zone})"
+    return format_span_in_zone(start, end, zone, locale)
 
 
 def render(kind: str, payload: dict[str, Any], locale: str) -> tuple[str, str]:

@@ -9,16 +9,17 @@ unchanged feed builds nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from booking import ical, ical_text
+from booking.dates import with_aside
 from booking.db import utcnow
 from booking.extensions import db
-from booking.models import Booking, PublicEvent, Space
+from booking.models import AgendaItem, Booking, PublicEvent, Space
 from booking.services.feed_events import feed_locale
 from booking.services.feeds import Body, Feed, Window, _etag, last_modified, refresh_interval
 from booking.services.public_events import SHOWN, public_event
@@ -27,12 +28,16 @@ from booking.urls import external_url
 DEFAULT_ZONE = "Asia/Tokyo"
 
 
+def _agenda_line(item: AgendaItem, zone: tzinfo, locale: str) -> str:
+    """17:00 開会セレモニー（各市町長） / 17:00 Opening ceremony (the mayors)."""
+    return with_aside(f"{item.start_dt.astimezone(zone):%H:%M} {item.title(locale)}", item.speakers or "", locale)
+
+
 def _values(event: PublicEvent, locale: str) -> ical.EventValues:
     booking, space = event.booking, event.booking.space
     zone = ical.zone_of(space.timezone)
     lines = [event.description(locale)] if event.description(locale) else []
-    lines += [f"{item.start_dt.astimezone(zone):%H:%M} {item.title(locale)}"
-              + (f" ({item.speakers})" if item.speakers else "") for item in event.agenda_items]
+    lines += [_agenda_line(item, zone, locale) for item in event.agenda_items]
     return ical.EventValues(
         uid=event.uid, start_dt=booking.start_dt, end_dt=booking.end_dt, timezone=space.timezone,
         status="cancelled" if event.is_cancelled else "confirmed", sequence=event.sequence,

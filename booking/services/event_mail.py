@@ -27,7 +27,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from booking import ical, itip
-from booking.dates import format_span, format_when
+from booking.dates import format_span_in_zone, format_when
 from booking.domain.values import N_
 from booking.models import Booking, PublicEvent, Registration
 from booking.services import outbox
@@ -119,7 +119,7 @@ def _when(payload: dict[str, Any], locale: str) -> str:
     zone = str(payload["timezone"])
     start = datetime.fromisoformat(str(payload["start_dt"]))
     end = datetime.fromisoformat(str(payload["end_dt"]))
-    return f"{format_span(start, end, zone, locale)} ({zone})"
+    return format_span_in_zone(start, end, zone, locale)
 
 
 def render(kind: str, payload: dict[str, Any], locale: str) -> tuple[str, str]:

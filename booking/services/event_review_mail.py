@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.dates import format_span
+from booking.dates import format_span_in_zone
 from booking.domain.values import N_
 from booking.models import PublicEvent, User
 from booking.services import outbox
@@ -40,7 +40,7 @@ def render(kind: str, payload: dict[str, Any], locale: str) -> tuple[str, str]:
     """(subject, body) of a message about a proposed event in `locale` (the locale in force)."""
     title = str(payload["title_en"] if locale == "en" else payload["title_ja"])
     start, end = datetime.fromisoformat(payload["start_dt"]), datetime.fromisoformat(payload["end_dt"])
-    when = f"{format_span(start, end, payload['timezone'], locale)} ({payload['timezone']})"
+    when = format_span_in_zone(start, end, payload["timezone"], locale)
     body = current_app.jinja_env.get_template(f"mail/event_{kind}.txt").render(
         p=payload, title=title, when=when, space=payload["space_en"] if locale == "en" else payload["space_ja"],
         event_link=external_url("events.detail", event_id=payload["event_id"]),

@@ -180,11 +180,12 @@ def log_export(session: Session, user: User, kind: str, file_format: str, filter
 
 def export(user: User, kind: str, file_format: str, filters: Filters, locale: str,
            header: Sequence[str], now: datetime, status_label: Mapping[str, str] = NO_LABELS,
-           kind_label: Mapping[str, str] = NO_LABELS) -> bytes:
+           kind_label: Mapping[str, str] = NO_LABELS, *, sheet_title: str) -> bytes:
     """Build one export (kind "bookings", "members" or "figures"; format "csv" or "xlsx"), logged in one transaction.
 
     `header` are the column titles, `status_label` and `kind_label` the words for booking
-    statuses and organisation kinds, in the viewer's language. Raises ValueError for an
+    statuses and organisation kinds, and `sheet_title` the xlsx sheet's name, in the viewer's
+    language. Raises ValueError for an
     unknown kind or format.
     """
     from booking.services.reports import booking_rows, build_report
@@ -201,6 +202,6 @@ def export(user: User, kind: str, file_format: str, filters: Filters, locale: st
         else:
             rows = figures_table(build_report(session, filters, locale, now), locale)
         log_export(session, session.merge(user), kind, file_format, filters, len(rows), now)
-        return to_csv(header, rows) if file_format == "csv" else to_xlsx(kind, header, rows)
+        return to_csv(header, rows) if file_format == "csv" else to_xlsx(sheet_title, header, rows)
 
     return run_write(None, work)

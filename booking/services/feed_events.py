@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from booking import ical
+from booking.dates import with_aside
 from booking.db import utcnow
 from booking.domain.values import N_
 from booking.models import Booking, Space, User, new_uid
@@ -133,8 +134,8 @@ def _member_lines(texts: Any, status: str, purpose: str, attendees: int, units: 
     return lines
 
 
-def _staff_lines(texts: Any, name: str, organisation: str, email: str) -> list[str]:
-    who = f"{name} ({organisation})" if organisation else name
+def _staff_lines(texts: Any, name: str, organisation: str, email: str, locale: str) -> list[str]:
+    who = with_aside(name, organisation, locale)
     return [texts.ugettext("Member: %(name)s") % {"name": who}, texts.ugettext("E-mail: %(email)s") % {"email": email}]
 
 
@@ -176,7 +177,7 @@ def _shown_values(
     public = base if is_public else replace(base, summary=texts.ugettext("Reserved"))
     member_lines = _member_lines(texts, status, purpose, attendees, units)
     member = replace(base, description="\n".join(member_lines))
-    staff_lines = _staff_lines(texts, name, organisation, email) + member_lines
+    staff_lines = _staff_lines(texts, name, organisation, email, locale) + member_lines
     staff = replace(base, summary=f"{title} — {name}", description="\n".join(staff_lines))
     return public, member, staff
 

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from booking import itip
 from booking.caches import BoundedCache
-from booking.dates import format_span
+from booking.dates import format_span_in_zone
 from booking.domain.undo import cancellation_is_final, undo_deadline
 from booking.domain.values import N_
 from booking.models import Booking, BookingEvent, PublicEvent, Space, User
@@ -259,8 +259,7 @@ def _change_notices(session: Session, entry: BookingEvent, notice: Notice) -> li
 
 def _when(facts: Facts, locale: str) -> str:
     """The booking's time as the pages show it (booking.dates), with its time zone in （） or ()."""
-    span = format_span(facts.start_dt, facts.end_dt, facts.timezone, locale)
-    return f"{span}（{facts.timezone}）" if locale == "ja" else f"{span} ({facts.timezone})"
+    return format_span_in_zone(facts.start_dt, facts.end_dt, facts.timezone, locale)
 
 
 def _link(kind: str, booking_id: int) -> str:

@@ -98,7 +98,8 @@ def export(event_id: int, file_format: str) -> Response:
     found, query = attendance.get_event(event_id), text_arg("q")
     data = attendee_exports.export_event(
         current_user.id, found.id, file_format, query, [str(h) for h in EXPORT_HEADER],
-        {k: str(v) for k, v in STATUS_LABELS.items()}, {k: str(v) for k, v in ORG_KIND_LABELS.items()})
+        {k: str(v) for k, v in STATUS_LABELS.items()}, {k: str(v) for k, v in ORG_KIND_LABELS.items()},
+        sheet_title=_("Attendee list"))
     return Response(data, content_type=FORMATS[file_format],
                     headers={"Content-Disposition": f'attachment; filename="attendees-{found.id}.{file_format}"'})
 

@@ -6,12 +6,13 @@ import logging
 from typing import Any
 
 from flask import Flask, current_app, g, render_template, request
-from flask_babel import get_locale, lazy_ngettext
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from booking.dates import format_duration
 from booking.extensions import login_manager
 from booking.limits import retry_after_seconds
 from booking.resilience import discard_failed_session, has_committed, is_dead_connection
@@ -46,9 +47,8 @@ def too_many_requests(seconds: int) -> tuple[str, int, dict[str, str]]:
     """The 429 page (translated) with Retry-After: `seconds` until the broken limit lets the client in."""
     log.warning("rate limit reached: %s %s from %s", request.method, request.path, request.remote_addr)
     minutes = max(1, -(-seconds // 60))
-    message = lazy_ngettext("Too many attempts. Please wait %(minutes)d minute and try again.",
-                            "Too many attempts. Please wait %(minutes)d minutes and try again.", minutes,
-                            minutes=minutes)
+    message = _l("Too many attempts. Please wait %(duration)s and try again.",
+                  duration=format_duration(minutes, str(get_locale() or "ja")))
     return (*render_error(429, message), {"Retry-After": str(seconds)})
 
 

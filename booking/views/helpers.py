@@ -16,12 +16,13 @@ from jinja2.ext import Extension
 from markupsafe import Markup, escape
 
 from booking.caches import BoundedCache, app_cache
-from booking.dates import format_day, format_duration, format_month, format_span, format_when, localise
+from booking.dates import format_day, format_duration, format_month, format_span, format_when, localise, with_aside
 from booking.domain.passwords import MIN_LENGTH
 from booking.domain.values import N_, Conflict, YearMonth
 from booking.domain.wallclock import utc_offset_label
 from booking.urls import external_url
 from booking.views.error_summary import form_summary, summary_items
+from booking.views.language import header_switch
 
 STATUS_TEXTS = {
     "pending": N_("Pending approval"),
@@ -83,12 +84,14 @@ _HEADER_SLOT = re.compile("\ue000" + _HEADER_SECRET + r"([a-z]+)\ue001")
 MAX_KEPT_HEADERS = 32  # bounded: the script root can come from a proxy's header
 
 
-def site_header(user: Any, page_request: Any, csrf_token: Callable[[], str]) -> Markup:
+def site_header(user: Any, page_request: Any, csrf_token: Callable[[], str], failed_form: str = "") -> Markup:
     """The skip link and the site's header (templates/_site_header.html) for this request.
 
     Rendered once per language, script root and kind of viewer (visitor, member, staff) and kept
     per app, as slots where a request's own values go: the signed-in person's name, the CSRF
-    token and the address the language switch returns to. It shows nothing else of the viewer
+    token and the language switch's address and hidden values (on a page showing a refused form,
+    `failed_form` is its content, and the switch sends the typed values of its fields again:
+    booking.views.language). It shows nothing else of the viewer
     or the request, so a kept header is never another viewer's. `user`, `page_request` and
     `csrf_token` are the template's (booking.views.week_grid renders the layout with stand-ins
     that know only is_authenticated, is_staff, name and full_path). Rendering it on every page
@@ -100,12 +103,14 @@ def site_header(user: Any, page_request: Any, csrf_token: Callable[[], str]) -> 
     headers: BoundedCache[tuple[str, ...]] = app_cache("booking_site_headers", MAX_KEPT_HEADERS)
     parts = headers.get(key)
     if parts is None:
-        slots = {name: Markup(f"\ue000{_HEADER_SECRET}{name}\ue001") for name in ("name", "csrf", "next")}
+        slots = {name: Markup(f"\ue000{_HEADER_SECRET}{name}\ue001")
+                 for name in ("name", "csrf", "action", "kept", "field")}
         text = render_template("_site_header.html", signed_in=signed_in, is_staff=is_staff, **slots)
         parts = tuple(_HEADER_SLOT.split(text.strip("\n")))
         headers.put(key, parts)
-    values = {"csrf": escape(csrf_token()), "next": escape(g.get("page_url") or page_request.full_path),
-              "name": escape(user.name) if signed_in else ""}
+    next_url = escape(g.get("page_url") or page_request.full_path)
+    values = {"csrf": escape(csrf_token()), "name": escape(user.name) if signed_in else "",
+              **header_switch(failed_form, next_url, site_url("main.set_language"))}
     return Markup("".join(values[part] if n % 2 else part for n, part in enumerate(parts)))
 
 
@@ -195,6 +200,11 @@ def aside(text: Any) -> Markup:
     return (Markup("（%s）") if locale_code() == "ja" else Markup(" (%s)")) % (text,)
 
 
+def text_aside(text: Any, aside: Any) -> str:
+    """aside() for plain text (mail): （…） in Japanese, " (…)" in English, nothing for an empty aside."""
+    return with_aside(str(text), str(aside or ""), locale_code())
+
+
 class GlueSeparators(Extension):
     """A 「·」 between items stays on the line of the item before it, so a wrapped line never starts with it.
 
@@ -214,7 +224,8 @@ def register(app: Flask) -> None:
         org_kind_label=ORG_KIND_LABELS.get, day_label=day_label, month_label=month_label,
         external_url=external_url,
         conflict_message=conflict_message, minutes_text=minutes_text, site_url=site_url,
-        site_header=site_header, aside=aside, summary_items=summary_items, form_summary=form_summary,
+        site_header=site_header, aside=aside, text_aside=text_aside, summary_items=summary_items,
+        form_summary=form_summary,
     )
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["utc_offset"] = utc_offset

@@ -38,6 +38,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from booking.caches import BoundedCache, app_cache
+from booking.dates import format_duration
 from booking.db import utcnow
 from booking.services import series, staff
 from booking.services.queue_version import queue_version
@@ -157,6 +158,19 @@ def _shown_duration(texts: BoundedCache[object], language: str, seconds: float) 
     key = (language, *duration_shown(delta.total_seconds()))
     text = texts.get(key)
     if not isinstance(text, str):
-        text = format_timedelta(delta)
+        text = _duration_text(language, *key[1:], delta)
         texts.put(key, text)
     return text
+
+
+# Babel's rounded units that are whole minutes: written as every length is (booking.dates.format_duration).
+_UNIT_MINUTES = {"minute": 1, "hour": 60, "day": 24 * 60}
+
+
+def _duration_text(language: str, unit: str, number: int, delta: timedelta) -> str:
+    """5時間 / 5 h, 2日 / 2 days (format_duration); seconds, weeks and beyond as Babel words them,
+    a number glued to its Japanese counter (2週間, never 2 週間: glossary.toml [punctuation])."""
+    if unit in _UNIT_MINUTES:
+        return format_duration(number * _UNIT_MINUTES[unit], language)
+    text = format_timedelta(delta)
+    return re.sub(r"(\d) (?=[^\x00-\x7f])", r"\1", text) if language == "ja" else text

@@ -40,6 +40,8 @@ MEMBER_HEADER = (
     _l("Booked hours in the period"),
 )
 HEADERS = {"bookings": BOOKING_HEADER, "members": MEMBER_HEADER, "figures": FIGURES_HEADER}
+# The name of an xlsx file's sheet, which a spreadsheet shows on its tab.
+SHEET_TITLES = {"bookings": _l("Booking list"), "members": _l("Member list"), "figures": _l("Usage figures")}
 FORMATS = {"csv": exports.CSV_TYPE, "xlsx": exports.XLSX_TYPE}
 
 
@@ -208,7 +210,7 @@ def export(kind: str, file_format: str) -> Response:
     filters = filters_of(form)
     header = [str(h) for h in HEADERS[kind]]
     data = exports.export(current_user, kind, file_format, filters, locale_code(), header, utcnow(),
-                          _words(STATUS_LABELS), _words(ORG_KIND_LABELS))
+                          _words(STATUS_LABELS), _words(ORG_KIND_LABELS), sheet_title=str(SHEET_TITLES[kind]))
     name = f"{kind}-{filters.period.first.isoformat()}-{filters.period.last.isoformat()}.{file_format}"
     return Response(data, content_type=FORMATS[file_format],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

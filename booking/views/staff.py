@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
@@ -87,13 +88,35 @@ def _shown_value(name: str, value: Any, zone: str) -> str:
     return str(value)
 
 
+# The note of an export or a message to attendees, as stored: "csv (12)", "Subject (12)"
+# (services.attendee_exports, services.attendee_mail); shown through the catalogue.
+_COUNTED_NOTE = re.compile(r"(.*) \((\d+)\)", re.S)
+
+
+def _counted_note(note: str, action: str) -> str | None:
+    """An export's or a message's note in the viewer's language, None for another note."""
+    counted = _COUNTED_NOTE.fullmatch(note) if action in ("exported", "mailed") else None
+    if counted is None:
+        return None
+    what, count = counted.group(1), int(counted.group(2))
+    if action == "exported":
+        return ngettext("%(format)s, %(count)s registration", "%(format)s, %(count)s registrations", count,
+                        format=what, count=count)
+    return ngettext("“%(subject)s” to %(count)s recipient", "“%(subject)s” to %(count)s recipients", count,
+                    subject=what, count=count)
+
+
 def shown_note(note: str, zone: str = "Asia/Tokyo", action: str = "") -> str:
     """A trail note as the viewer reads it: an edit's values before → after, system notes translated."""
     edit = changes.read_edit_note(note) if action in ("edited", "proposed") else None
     if edit is not None:
         before, after = edit
-        return "; ".join(f"{FIELD_LABELS.get(name, name)}: {_shown_value(name, before.get(name), zone)} → "
-                         f"{_shown_value(name, value, zone)}" for name, value in after.items())
+        return "; ".join(_("%(label)s: %(before)s → %(after)s", label=FIELD_LABELS.get(name, name),
+                           before=_shown_value(name, before.get(name), zone), after=_shown_value(name, value, zone))
+                         for name, value in after.items())
+    counted = _counted_note(note, action)
+    if counted is not None:
+        return counted
     return _(note) if note in audit.SYSTEM_NOTES else note
 
 

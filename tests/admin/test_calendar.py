@@ -149,11 +149,11 @@ def test_a_pooled_space_shows_the_bookings_of_one_time_range_as_one_entry_with_i
     grouped = [e for e in entries_of(page) if f"space={desks.slug}" in e]
     assert len(grouped) == 1
     entry = grouped[0]
-    assert "6 of 24 desks" in entry or "24席中6席" in entry
+    assert "6 of 24 desks" in entry or "デスク24台中6台" in entry
     assert "12:00–13:00" in entry
-    assert "3 bookings" in entry or "予約 3件" in entry
-    assert "2 confirmed" in entry or "確定 2件" in entry
-    assert "1 pending approval" in entry or "承認待ち 1件" in entry
+    assert "3 bookings" in entry or "予約3件" in entry
+    assert "2 confirmed" in entry or "確定2件" in entry
+    assert "1 pending approval" in entry or "承認待ち1件" in entry
     assert f'day={LOCAL.isoformat()}' in entry and "#at-1200" in entry
     for booking in group:  # each booking of the group is one click further, in the day list
         assert f"/staff/bookings/{booking.id}" not in page and "Aoki Desk" not in page

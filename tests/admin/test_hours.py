@@ -95,7 +95,7 @@ def test_hours_off_the_slot_grid_are_refused(staff_client, create_space):
     space = create_space(slot_minutes=60, min_minutes=60)
     response = staff_client.submit(f"/staff/spaces/{space.id}/hours", hours_form(day_1="09:30-18:00"))
     assert response.status_code == 422
-    assert "60" in " ".join(form_errors(response.get_data(as_text=True)))
+    assert "1時間単位" in " ".join(form_errors(response.get_data(as_text=True)))  # format_duration, not 60分
 
 
 def test_a_holiday_can_be_opened_and_closed_again(staff_client, create_space):
@@ -132,8 +132,8 @@ def test_a_day_that_is_no_holiday_or_already_open_is_refused_next_to_the_field(s
         assert form_errors(response.get_data(as_text=True))
     errors = {name: " ".join(form_errors(response.get_data(as_text=True)))
               for name, response in (("ordinary", ordinary), ("again", again))}
-    assert f"{shown_day(date(year, 6, 10))} は祝日ではありません" in errors["ordinary"]
-    assert f"{shown_day(date(year, 1, 1))} はすでに開館日" in errors["again"]
+    assert f"{shown_day(date(year, 6, 10))}は祝日ではありません" in errors["ordinary"]
+    assert f"{shown_day(date(year, 1, 1))}はすでに開館日" in errors["again"]
     db.session.expire_all()
     assert db.session.query(HolidayOpening).count() == 1
 

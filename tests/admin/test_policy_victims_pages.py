@@ -65,7 +65,7 @@ def test_removing_a_holiday_opening_with_a_booking_on_it_asks_first_then_cancels
     assert response.status_code == 409
     assert "New Year talk" in response.get_data(as_text=True)
     assert summary_targets(response.get_data(as_text=True)) == ["victims"]
-    assert f'name="next" value="/staff/spaces/{hall.id}/hours"' in response.get_data(as_text=True)
+    assert f'name="_next" value="/staff/spaces/{hall.id}/hours"' in response.get_data(as_text=True)
     assert staff_client.get(url).headers["Location"].endswith(f"/staff/spaces/{hall.id}/hours")
     assert db.session.get(HolidayOpening, opening_id) is not None
 

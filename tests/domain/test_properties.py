@@ -255,7 +255,7 @@ def test_the_hours_quota_agrees_with_every_rolling_week_that_holds_the_new_booki
     conflicts = check_quota(Request(*new), Policy(quota_hours_per_week=limit), Usage(tuple(intervals)), BASE)
     assert bool(conflicts) == (fullest > limit)
     if conflicts:
-        assert conflicts[0].params["hours"] == f"{fullest:g}"
+        assert conflicts[0].params["total"] == round(fullest * 60)
 
 
 # --- overnight and multi-day stays against a quarter-hour oracle ------------------------------

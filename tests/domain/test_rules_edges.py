@@ -69,15 +69,15 @@ def test_the_horizon_reads_the_start_on_the_local_day_of_the_space():
 
 @pytest.mark.parametrize(
     ("slot", "start", "end", "before", "after"),
-    [(45, at(10), at(10, 45), "09:45", "10:30"), (90, at(10), at(11, 30), "09:00", "10:30"),
-     (45, at(9), at(10, 40), "10:30", "11:15")],
+    [("45 min", at(10), at(10, 45), "09:45", "10:30"), ("1 h 30 min", at(10), at(11, 30), "09:00", "10:30"),
+     ("45 min", at(9), at(10, 40), "10:30", "11:15")],
     ids=["45, start off", "90, start off", "45, end off"],
 )
 def test_a_grid_that_does_not_divide_the_hour_names_the_nearest_times(slot, start, end, before, after):
-    conflicts = check_grid(request(start, end), policy(slot_minutes=slot))
+    conflicts = check_grid(request(start, end), policy(slot_minutes={"45 min": 45, "1 h 30 min": 90}[slot]))
     assert codes(conflicts) == ["grid"]
     assert conflicts[0].render() == (
-        f"Start and end must be on the {slot}-minute grid; the nearest times are {before} and {after}."
+        f"Start and end must be on the {slot} grid; the nearest times are {before} and {after}."
     )
 
 
@@ -89,7 +89,7 @@ def test_times_a_whole_number_of_45_minute_slots_after_midnight_are_on_the_grid(
 def test_an_hour_grid_names_the_nearest_times_as_well():
     conflicts = check_grid(request(at(10, 30), at(12)), policy(slot_minutes=60))
     assert conflicts[0].render() == (
-        "Start and end must be on the 60-minute grid; the nearest times are 10:00 and 11:00."
+        "Start and end must be on the 1 h grid; the nearest times are 10:00 and 11:00."
     )
 
 
@@ -243,7 +243,7 @@ def test_the_quota_counts_the_rolling_week_that_ends_with_the_new_booking():
     usage = Usage(((at(9), at(13)),))
     conflicts = check_quota(request(at(10, day=7), at(12, day=7)), two_hours, usage, now=at(8))
     assert codes(conflicts) == ["quota"]
-    assert conflicts[0].render() == "This would make 3 hours within 7 days; the limit is 2 hours (1 left)."
+    assert conflicts[0].render() == "This would make 3 h within 7 days; the limit is 2 h (1 h left)."
 
 
 def test_the_quota_allows_exactly_the_limit():
@@ -256,7 +256,7 @@ def test_the_quota_says_nothing_is_left_when_the_week_is_already_over_the_limit(
     one_hour = policy(quota_hours_per_week=1)
     usage = Usage(((at(9), at(11)),))
     conflicts = check_quota(request(at(13), at(14)), one_hour, usage, now=at(8))
-    assert conflicts[0].params == {"hours": "3", "limit": 1, "left": "0"}
+    assert conflicts[0].params == {"total": 180, "limit": 60, "left": 0}  # Minutes: 3 h, 1 h, 0 min
 
 
 def test_the_quota_on_upcoming_bookings_refuses_at_the_limit_and_says_the_count():

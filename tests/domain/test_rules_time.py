@@ -46,7 +46,7 @@ def test_times_on_the_half_hour_grid_are_accepted(start, end):
 def test_times_off_the_grid_are_refused_with_the_slot_length(start, end):
     conflicts = check_grid(request(start, end), policy())
     assert codes(conflicts) == ["grid"]
-    assert conflicts[0].render() == "Start and end must be on the 30-minute grid (e.g. 10:00, 10:30)."
+    assert conflicts[0].render() == "Start and end must be on the 30 min grid (e.g. 10:00, 10:30)."
 
 
 def test_a_quarter_hour_grid_accepts_quarter_past():

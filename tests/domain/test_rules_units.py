@@ -165,7 +165,7 @@ def test_hours_in_a_rolling_week_say_how_many_hours_are_left():
     conflicts = check_quota(request(at(10), at(12)), limited, usage, EARLY)
     assert codes(conflicts) == ["quota"]
     assert conflicts[0].render() == (
-        "This would make 5 hours within 7 days; the limit is 4 hours (1 left)."
+        "This would make 5 h within 7 days; the limit is 4 h (1 h left)."
     )
 
 

@@ -21,10 +21,13 @@ def test_a_failed_registration_opens_with_a_summary_in_the_order_of_the_form(cli
     assert not [text for _target, text in summary_items(page) if "。：" in text or ".:" in text]
 
 
-def test_the_language_switch_of_a_failed_registration_goes_back_to_the_event(client, kick_off):
+def test_the_language_switch_of_a_failed_registration_sends_the_form_again(client, kick_off):
+    """It used to go back to the event without the typed values; now it sends them again
+    (tests/views/test_language_switch.py), and names the event page for when it cannot."""
     page = client.submit(f"/events/{kick_off.id}/register", {"name": ""}).get_data(as_text=True)
 
-    assert f'name="next" value="/events/{kick_off.id}"' in page
+    assert f'action="/events/{kick_off.id}/register" class="inline lang"' in page
+    assert f'name="_next" value="/events/{kick_off.id}"' in page
     switched = client.submit("/language", {"locale": "en", "next": f"/events/{kick_off.id}"})
     assert client.get(switched.headers["Location"]).status_code == 200
 

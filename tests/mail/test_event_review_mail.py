@@ -86,7 +86,7 @@ def test_each_active_staff_member_reads_of_a_members_proposal_in_their_language_
     assert to_japanese["Subject"] == "承認待ちの公開イベント：地域DX勉強会"
     assert to_english["Subject"] == "Public event to approve: Local DX study group"
     body = text_of(to_japanese)
-    assert link in body and "提案 太郎 (渋谷区)" in body and "イベントホール" in body
+    assert link in body and "提案 太郎（渋谷区）" in body and "イベントホール" in body
     assert link in text_of(to_english) and "Event hall" in text_of(to_english)
     assert inbox.to(away.email) == [] and inbox.to(member.email) == []
 

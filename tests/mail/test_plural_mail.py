@@ -20,8 +20,8 @@ def test_a_series_subject_counts_its_dates(app, locale, count, subject):
 
 
 @pytest.mark.parametrize(("minutes", "hours", "reset_words", "verify_words"), [
-    (1, 1, "for 1 minute;", "for 1 hour."),
-    (30, 48, "for 30 minutes;", "for 48 hours."),
+    (1, 1, "for 1 min;", "for 1 h."),
+    (30, 48, "for 30 min;", "for 2 days."),
 ])
 def test_the_account_links_say_how_long_they_work_in_english(app, minutes, hours, reset_words, verify_words):
     app.config.update(RESET_LINK_MINUTES=minutes, VERIFY_LINK_HOURS=hours)

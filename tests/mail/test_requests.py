@@ -44,7 +44,7 @@ def test_a_request_tells_a_japanese_member_in_japanese_that_it_arrived(client, i
     assert message["Subject"] == "予約申請を受け付けました：Open data study group"
     assert message["From"] == "Floor booking <booking@floor.example.jp>"
     body = text_of(message)
-    assert "鈴木 花子 様" in body
+    assert "鈴木 花子様" in body
     assert "スペース：イベントホール" in body
     assert f"{DAY.year}年{DAY.month}月{DAY.day}日" in body and "10:00–11:00（Asia/Tokyo）" in body
     booking_id = db.session.scalar(db.select(Booking.id))
@@ -89,7 +89,7 @@ def test_every_enabled_staff_member_hears_of_a_waiting_request_in_their_language
     assert f"https://booking.example.jp/staff/bookings/{booking_id}" in body
     japanese = inbox.only_one_to(sato.email)
     assert japanese["Subject"] == "承認待ちの予約申請があります：Open data study group"
-    assert "申請者：Suzuki (Prefecture Lab)" in text_of(japanese)
+    assert "申請者：Suzuki（Prefecture Lab）" in text_of(japanese)  # full-width brackets in Japanese
 
 
 def test_a_booking_without_approval_is_confirmed_by_mail_with_its_calendar_event(

@@ -85,7 +85,7 @@ def test_the_hours_quota_can_be_overridden_too(create_space, staff, create_booki
     later = NEXT_WEEK + timedelta(days=1)
     refused = ask(staff, space, later, later + timedelta(hours=2))
     assert codes(refused) == ["quota"]
-    assert "(1 left)" in refused.conflicts[0].render()
+    assert "(1 h left)" in refused.conflicts[0].render()
     overridden = ask(staff, space, later, later + timedelta(hours=2),
                      overrides=frozenset({"quota"}), override_reason=REASON)
     assert overridden.ok

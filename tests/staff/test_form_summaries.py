@@ -52,7 +52,7 @@ def test_a_refused_holiday_opening_shows_the_summary_and_its_address_leads_back(
     assert response.status_code == 422
     assert [target for target, _text in summary_items(page)] == ["day"]
     assert is_summary_first(page)
-    assert f'name="next" value="/staff/spaces/{space.id}/hours"' in page  # the language switch
+    assert f'name="_next" value="/staff/spaces/{space.id}/hours"' in page  # the language switch
     opened_again = staff_client.get(f"/staff/spaces/{space.id}/holidays")
     assert opened_again.status_code == 302
     assert opened_again.headers["Location"].endswith(f"/staff/spaces/{space.id}/hours")

@@ -202,7 +202,7 @@ def test_the_queue_shows_ten_requests_a_page_most_urgent_first_with_the_totals(s
     assert request_ids_on(first) == twelve_requests[:10]
     assert request_ids_on(second) == twelve_requests[10:]
     assert ("12 requests waiting, most urgent first: 1–10 shown." in first
-            or "承認待ち 12件（期限の近い順）：1～10件目を表示" in first)
+            or "承認待ち12件（期限の近い順）：1～10件目を表示" in first)
     assert re.search(r'<a rel="next" href="/staff/requests\?page=2">', first)
     assert 'rel="prev"' not in first
     assert re.search(r'<a rel="prev" href="/staff/requests\?page=1">', second)

@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
+from booking.caches import BoundedCache
+from booking.dates import format_duration
 from booking.extensions import db
 from booking.models import Booking, Space
 from booking.services import staff as staff_service
@@ -142,7 +144,7 @@ def test_a_kept_page_never_shows_a_request_as_decidable_after_its_deadline(app, 
     assert approve in view(staff_client)
     clock_at(monkeypatch, deadline - timedelta(microseconds=1))
     page = view(staff_client)
-    assert approve in page and re.search(r"(残り |\()1 (秒|second)", page)  # kept, and still a moment left
+    assert approve in page and re.search(r"(残り|\()1 ?(秒|second)", page)  # kept, and still a moment left
     assert len(app.extensions["booking_kept_queues"]) == 1
 
     clock_at(monkeypatch, deadline)
@@ -176,10 +178,10 @@ def test_the_waiting_time_is_the_clocks_not_the_kept_pages(staff_client, space, 
     create_booking(space, member, NOW + timedelta(days=3), NOW + timedelta(days=3, hours=1), status="pending",
                    created_at=NOW - timedelta(hours=5))
     monkeypatch.setattr("booking.views.queue_page.utcnow", lambda: NOW)
-    assert re.search(r"(待ち時間|Waiting for) 5 (時間|hours)", view(staff_client))
+    assert re.search(r"(待ち時間：|Waiting for )5(時間| h)", view(staff_client))
 
     monkeypatch.setattr("booking.views.queue_page.utcnow", lambda: NOW + timedelta(days=1))
-    assert re.search(r"(待ち時間|Waiting for) 1 (日|day)", view(staff_client))
+    assert re.search(r"(待ち時間：|Waiting for )1(日| day)", view(staff_client))
 
 
 def test_each_staff_member_gets_the_csrf_token_of_their_own_session(app, staff_client, space, member, create_user):
@@ -200,11 +202,20 @@ def test_each_staff_member_gets_the_csrf_token_of_their_own_session(app, staff_c
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seconds=st.floats(min_value=0, max_value=3 * 365 * 86400, allow_nan=False))
-def test_a_kept_duration_reads_as_babel_formats_it(app, seconds):
+def test_a_kept_duration_reads_as_it_is_formatted_anew(app, seconds):
+    """Kept per (language, unit, number): the same text as a fresh formatting, minutes, hours and days
+    through format_duration (5時間 / 5 h), a Japanese number glued to its counter (glossary.toml)."""
     with app.test_request_context():
         for language in ("ja", "en"):
             with force_locale(language):
-                assert queue_page.shown_duration(language, seconds) == format_timedelta(timedelta(seconds=seconds))
+                fresh = queue_page._shown_duration(BoundedCache(4), language, seconds)
+                assert queue_page.shown_duration(language, seconds) == fresh
+                unit, number = queue_page.duration_shown(seconds)
+                if unit in ("minute", "hour", "day"):
+                    assert fresh == format_duration(number * {"minute": 1, "hour": 60, "day": 1440}[unit], language)
+                elif language == "en":
+                    assert fresh == format_timedelta(timedelta(seconds=seconds))
+                assert language == "en" or not re.search(r"\d ", fresh)
 
 
 @pytest.mark.parametrize("hours", [0, 72])

@@ -149,7 +149,7 @@ def test_a_staff_booking_for_a_deactivated_member_says_the_account_is_deactivate
 
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "gone@example.jp のアカウントは利用停止中" in page
+    assert "gone@example.jpのアカウントは利用停止中" in page
     assert bookings_count() == 0
 
 

@@ -81,7 +81,7 @@ def add_other_booking(space, create_booking, create_user):
 
 # name, space settings, what is typed differently, what the error must say, and the status.
 REFUSALS = [
-    ("grid", {}, {"start_time": "10:15"}, "on the 30-minute grid", 422),
+    ("grid", {}, {"start_time": "10:15"}, "on the 30 min grid", 422),
     ("too long", {"max_minutes": 60}, {"end_time": "12:00"}, "this one lasts 2 h.", 422),
     ("hours", {}, {"start_time": "11:30", "end_time": "12:30"}, "open 09:00–12:00", 422),
     ("weekend", {}, {"day": (MONDAY + timedelta(days=5)).isoformat()}, "not open on", 422),
@@ -152,7 +152,7 @@ def test_several_refusals_are_shown_together(client, create_space, member):
     create_space(slug="room", hours=MORNINGS, max_minutes=60)
     page = client.submit("/spaces/room/book", typed(start_time="10:15", end_time="12:45")).get_data(as_text=True)
     errors = " ".join(form_errors(page))
-    assert "30-minute grid" in errors and "lasts from 30 min to 1 h" in errors and "open 09:00–12:00" in errors
+    assert "30 min grid" in errors and "lasts from 30 min to 1 h" in errors and "open 09:00–12:00" in errors
 
 
 @pytest.mark.parametrize(

@@ -31,10 +31,10 @@ def test_a_space_s_desk_range_stays_with_its_own_form(app):
     narrow = bound(app, TYPED, desks=24)
     wide = bound(app, TYPED, desks=40)
     unbounded = bound(app, TYPED)
-    assert [str(e) for e in narrow.seats.errors] == ["1～24席の範囲でお選びください。"]
+    assert [str(e) for e in narrow.seats.errors] == ["デスクは1～24台の範囲でお選びください。"]
     assert wide.seats.errors == []
     assert unbounded.seats.errors == []
-    assert [str(e) for e in bound(app, TYPED, desks=12).seats.errors] == ["1～12席の範囲でお選びください。"]
+    assert [str(e) for e in bound(app, TYPED, desks=12).seats.errors] == ["デスクは1～12台の範囲でお選びください。"]
 
 
 def test_staff_members_and_changes_get_their_own_fields(app):

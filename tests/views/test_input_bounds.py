@@ -20,7 +20,7 @@ DAY = (tokyo_today() + timedelta(days=14)).isoformat()
 ONE_LINE_EN = "Use a single line, without line breaks or control characters."
 ONE_LINE_JA = "改行や制御文字を含めず、1行で入力してください。"
 RANGE_EN = "Choose a date from Sat 1 Jan 2000 to Fri 31 Dec 2100."
-RANGE_JA = "2000年1月1日(土) から 2100年12月31日(金) までの日付を選んでください。"
+RANGE_JA = "2000年1月1日(土)から2100年12月31日(金)までの日付を選んでください。"
 
 
 def booking_fields(**overrides):

@@ -16,8 +16,8 @@ def test_the_front_page_counts_upcoming_bookings_in_english(client, create_space
 
 
 @pytest.mark.parametrize(("hours", "line"), [
-    (1, "At most 1 hour per member in any 7 days"),
-    (10, "At most 10 hours per member in any 7 days"),
+    (1, "At most 1 h per member in any 7 days"),
+    (10, "At most 10 h per member in any 7 days"),
 ])
 def test_the_front_page_counts_hours_in_english(client, create_space, hours, line):
     create_space(quota_hours_per_week=hours)

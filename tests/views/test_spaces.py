@@ -45,7 +45,7 @@ def test_the_policy_lines_use_each_languages_punctuation(client, create_space):
     """One message per line: no English ', ' or ': ' joined into the Japanese (issue 16, point 4)."""
     create_space(max_days_ahead=90, min_notice_minutes=1440, kind="pooled", unit_count=24)
     page = client.get("/").get_data(as_text=True)
-    assert "<li>90日先まで、開始の1日前まで予約できます</li>" in page and "：24席</li>" in page
+    assert "<li>90日先まで、開始の1日前まで予約できます</li>" in page and "：デスク24台</li>" in page
     client.submit("/language", {"locale": "en"})
     page = client.get("/").get_data(as_text=True)
     assert "<li>Bookable up to 90 days ahead, at least 1 day before the start</li>" in page

@@ -24,7 +24,7 @@ def test_an_empty_message_shows_the_summary_in_the_order_of_the_fields(staff_cli
     assert summary_targets(page) == ["subject", "body"]
     assert is_in_page_order(page, ["subject", "body"]) and is_summary_first(page)
     assert field_is_invalid(page, "subject", "")
-    assert f'name="next" value="/staff/events/{event.id}/attendees"' in page
+    assert f'name="_next" value="/staff/events/{event.id}/attendees"' in page
 
 
 def test_cancelling_without_the_tick_shows_the_summary(staff_client, create_event):
@@ -47,7 +47,7 @@ def test_a_walk_in_of_two_lines_shows_the_summary_on_the_door(staff_client, crea
     assert response.status_code == 422
     assert summary_targets(page) == ["name"]
     assert is_summary_first(page)
-    assert f'name="next" value="/staff/events/{event.id}/door"' in page
+    assert f'name="_next" value="/staff/events/{event.id}/door"' in page
 
 
 @pytest.mark.parametrize("form, page", [("message", "attendees"), ("withdraw", "attendees"),

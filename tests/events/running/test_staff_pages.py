@@ -207,3 +207,18 @@ def test_the_kept_attendee_table_never_shows_a_list_that_changed(staff_client, c
     register(event, name="佐藤 次郎")
     assert "佐藤 次郎" in staff_client.get(path).get_data(as_text=True)
     assert "佐藤 次郎" not in staff_client.get(path + "?q=山田").get_data(as_text=True)
+
+
+def test_a_japanese_attendee_xlsx_names_its_sheet_and_statuses_from_the_catalogue(client, create_user, create_event,
+                                                                                  register):
+    """Every word of the export comes from the catalogue: the sheet's tab, the header and the status."""
+    from openpyxl import load_workbook
+
+    client.login(create_user(role="staff", locale="ja").email)
+    event = create_event()
+    register(event, name="佐藤 一郎")
+    book = load_workbook(io.BytesIO(client.get(f"/staff/events/{event.id}/attendees.xlsx").data))
+    sheet = book.active
+    assert sheet is not None and sheet.title == "参加者一覧"
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert "申込済み" in rows[1] and not any(str(cell).isascii() and str(cell).isalpha() for cell in rows[0])
