@@ -10,7 +10,7 @@ This module writes those lines as text: the same property order as `icalendar` 7
 escape. For ordinary text these are the bytes `icalendar` writes (tests/feeds/test_ical_text.py
 compares the two on generated values and parses the result back).
 
-Where `icalendar` is wrong, this module is not (FORMAT_VERSION 5):
+Where `icalendar` is wrong, this module is not (FORMAT_VERSION 5 on):
 - TEXT (RFC 5545 §3.3.11): every backslash is escaped first, then ; , and line breaks.
   `icalendar` reads a literal `\N` in the value as a line break before escaping, so a title
   `C:\New folder` or `\N` came out as two lines in every calendar app.

@@ -41,10 +41,11 @@ from booking.services.transactions import LOCKED_SPACE
 
 # Bump when the rendering changes: every stored event is then rebuilt on first use.
 # The feeds' validators follow it: the ETag digests it, and a migration raising every space's
-# counter and change time moves Last-Modified with each bump (4: migrations/versions/0021, 5: 0023).
+# counter and change time moves Last-Modified with each bump (4: migrations/versions/0021, 5: 0023, 6: 0024).
 # 2: a repeated hour in UTC; 3: stamps carry what the event renders; 4: デスク番号;
-# 5: a backslash in text escaped as itself (`\N` no longer a line break), none in parameters.
-FORMAT_VERSION = "5"
+# 5: a backslash in text escaped as itself (`\N` no longer a line break), none in parameters;
+# 6: in Japanese, a member's organisation in full-width brackets (booking.dates.with_aside).
+FORMAT_VERSION = "6"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 # Changes to these are what a subscriber sees (times, status, texts, place).

@@ -1,5 +1,5 @@
-"""Migrations 0021 and 0023 move every feed's validators with the new text (FORMAT_VERSION 4, デスク番号;
-FORMAT_VERSION 5, a backslash written as itself)."""
+"""Migrations 0021, 0023 and 0024 move every feed's validators with the new text (FORMAT_VERSION 4, デスク番号;
+FORMAT_VERSION 5, a backslash written as itself; FORMAT_VERSION 6, full-width brackets around an organisation)."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def test_0023_raises_every_space_and_the_change_time_of_every_shown_event(migrat
                           "opens": past - timedelta(days=1)})
     before = utcnow().replace(microsecond=0)
 
-    upgrade()
+    upgrade(revision="0023")
 
     spaces = {space.slug: space for space in db.session.scalars(select(Space))}
     assert {slug: space.feed_version for slug, space in spaces.items()} == {"desks": 8, "ahead": 8, "never": 8}
@@ -86,3 +86,23 @@ def test_0023_raises_every_space_and_the_change_time_of_every_shown_event(migrat
     assert events["published"] >= before
     assert events["withdrawn"] == ahead.replace(microsecond=0) + timedelta(seconds=1)
     assert events["pending"] == past  # the review queue's order is left alone
+
+
+def test_0024_raises_every_space_and_leaves_the_events_alone(migration_app):  # noqa: F811
+    upgrade(revision="0023")
+    past = datetime(2026, 1, 1, 12, 0, 0, 500000, tzinfo=UTC)
+    ahead = utcnow() + timedelta(hours=1)
+    instant = Space.__table__.c.feed_changed_at.type
+    with db.engine.begin() as conn:
+        for slug, changed in (("desks", past), ("ahead", ahead), ("never", None)):
+            conn.execute(text(SPACE).bindparams(db.bindparam("created", type_=instant),
+                                                db.bindparam("changed", type_=instant)),
+                         {"slug": slug, "yes": True, "no": False, "created": past, "changed": changed})
+    before = utcnow().replace(microsecond=0)
+
+    upgrade(revision="0024")
+
+    spaces = {space.slug: space for space in db.session.scalars(select(Space))}
+    assert {slug: space.feed_version for slug, space in spaces.items()} == {"desks": 8, "ahead": 8, "never": 8}
+    assert spaces["desks"].feed_changed_at >= before and spaces["never"].feed_changed_at >= before
+    assert spaces["ahead"].feed_changed_at == ahead.replace(microsecond=0) + timedelta(seconds=1)
