@@ -1,0 +1,42 @@
+"""The member's and the staff's feeds show the days back and ahead, and the recent cancellations, the settings give."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from booking.db import utcnow
+from booking.extensions import db
+from booking.models import Booking
+from booking.services import feeds
+from tests.feeds.conftest import parse, token_for
+
+
+def cancelled_days_ago(booking: Booking, days: int) -> None:
+    table = Booking.__table__
+    db.session.execute(update(table).where(table.c.id == booking.id)
+                       .values(status="cancelled", updated_at=utcnow() - timedelta(days=days)))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("audience", ["member", "staff", "staff of the space"])
+def test_a_private_feed_shows_the_days_and_cancellations_the_settings_give(
+        app, space, member, create_user, book, audience):
+    app.config.update(FEED_DAYS_BACK=7, FEED_DAYS_AHEAD=30, FEED_CANCELLED_DAYS=3)
+    near, back = book(space, member, day=20), book(space, member, day=-5)
+    book(space, member, day=40)
+    book(space, member, day=-10)
+    just_cancelled, long_cancelled = book(space, member, day=10), book(space, member, day=11)
+    cancelled_days_ago(just_cancelled, 1)
+    cancelled_days_ago(long_cancelled, 6)
+    if audience == "member":
+        feed = feeds.member_feed(token_for(member))
+    else:
+        slug = "studio" if audience == "staff of the space" else None
+        feed = feeds.staff_feed(token_for(create_user(role="staff"), "staff"), slug)
+
+    uids = sorted(str(e["UID"]) for e in parse(feed.build()).events)
+
+    assert uids == sorted([near.uid, back.uid, just_cancelled.uid])
