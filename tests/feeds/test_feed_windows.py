@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
@@ -12,6 +13,8 @@ from booking.extensions import db
 from booking.models import Booking
 from booking.services import feeds
 from tests.feeds.conftest import parse, token_for
+
+TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def cancelled_days_ago(booking: Booking, days: int) -> None:
@@ -40,3 +43,16 @@ def test_a_private_feed_shows_the_days_and_cancellations_the_settings_give(
     uids = sorted(str(e["UID"]) for e in parse(feed.build()).events)
 
     assert uids == sorted([near.uid, back.uid, just_cancelled.uid])
+
+
+def test_a_feeds_days_are_the_local_days_of_its_time_zone(app, space, member, create_booking):
+    app.config.update(FEED_DAYS_BACK=1)
+    now = datetime(2027, 3, 10, 1, tzinfo=TOKYO)  # 9 March in UTC
+    before = create_booking(space, member, datetime(2027, 3, 8, 20, tzinfo=TOKYO),
+                            datetime(2027, 3, 8, 21, tzinfo=TOKYO))
+    inside = create_booking(space, member, datetime(2027, 3, 9, 0, tzinfo=TOKYO), datetime(2027, 3, 9, 1, tzinfo=TOKYO))
+
+    feed = feeds.member_feed(token_for(member), now=now.astimezone(UTC))
+
+    assert [str(e["UID"]) for e in parse(feed.build()).events] == [inside.uid]
+    assert before.uid not in feed.build().decode()
