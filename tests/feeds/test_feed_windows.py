@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 from sqlalchemy import update
 
@@ -56,3 +57,21 @@ def test_a_feeds_days_are_the_local_days_of_its_time_zone(app, space, member, cr
 
     assert [str(e["UID"]) for e in parse(feed.build()).events] == [inside.uid]
     assert before.uid not in feed.build().decode()
+
+
+@pytest.mark.parametrize(("locale", "names"), [
+    ("ja", ("マイ予約", "すべての予約", "すべての予約：tsulunós スタジオ")),
+    ("en", ("My bookings", "All bookings", "All bookings: tsulunós studio")),
+])
+def test_each_private_feed_is_named_and_zoned_in_the_feeds_language(app, space, member, create_user, locale, names):
+    app.config["FEED_LOCALE"] = locale
+    staff_token = token_for(create_user(role="staff"), "staff")
+    found = [feeds.member_feed(token_for(member)), feeds.staff_feed(staff_token),
+             feeds.staff_feed(staff_token, "studio")]
+
+    calendars = [icalendar.Calendar.from_ical(feed.build()) for feed in found]
+
+    assert tuple(str(c["X-WR-CALNAME"]) for c in calendars) == names
+    assert {str(c["X-WR-TIMEZONE"]) for c in calendars} == {"Asia/Tokyo"}
+    assert all(feed.etag for feed in found)
+    assert [feed.last_modified is not None for feed in found] == [False, False, True]
