@@ -75,3 +75,18 @@ def test_each_private_feed_is_named_and_zoned_in_the_feeds_language(app, space, 
     assert {str(c["X-WR-TIMEZONE"]) for c in calendars} == {"Asia/Tokyo"}
     assert all(feed.etag for feed in found)
     assert [feed.last_modified is not None for feed in found] == [False, False, True]
+
+
+def test_the_served_space_feed_follows_every_feed_setting(app, fetch, space, member, book):
+    app.config.update(FEED_DAYS_BACK=7, FEED_DAYS_AHEAD=30, FEED_CANCELLED_DAYS=3, FEED_REFRESH_MINUTES=30)
+    near, back = book(space, member, day=20), book(space, member, day=-5)
+    book(space, member, day=40)
+    book(space, member, day=-10)
+    just_cancelled, long_cancelled = book(space, member, day=10), book(space, member, day=11)
+    cancelled_days_ago(just_cancelled, 1)
+    cancelled_days_ago(long_cancelled, 6)
+
+    feed = fetch("/spaces/studio/calendar.ics")
+
+    assert sorted(str(e["UID"]) for e in feed.events) == sorted([near.uid, back.uid, just_cancelled.uid])
+    assert "REFRESH-INTERVAL;VALUE=DURATION:PT30M" in feed.text and "X-PUBLISHED-TTL:PT30M" in feed.text
