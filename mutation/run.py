@@ -15,7 +15,9 @@ its own layer only. mutmut copies all that into build/mutation/<pass>/mutants/ a
 its results there: a second run tests only new or changed mutants. mutmut runs under
 `nice -n 10` (--nice N) with --max-children workers (default 1: the machine is shared).
 It runs from mutation/quick.py, which makes each mutant's test session cheaper without changing
-its verdict (compiled SQL shared between the tests' engines, no end-of-session gc).
+its verdict (compiled SQL shared between the tests' engines, no end-of-session gc), and empties
+the product's process-wide caches before every test: each mutant's session is a fork of the
+stats run, whose cached results would otherwise hide a mutated function behind a cache.
 
 build/ does not outlive a session, so every outcome is also recorded in mutation/ledger/<pass>.txt
 (committed; see mutation/ledger.py): before mutmut runs, the mutants the ledger records as killed,

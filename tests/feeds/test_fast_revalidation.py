@@ -147,3 +147,12 @@ def test_the_body_cache_keeps_at_most_its_cap_and_drops_the_least_recently_used(
     assert cache.size == 160
     cache.put(("big",), b"w" * 41)  # over a quarter of the cap: not kept
     assert cache.get(("big",)) is None and cache.size == 160
+
+
+def test_a_body_put_again_under_its_key_counts_only_its_new_size():
+    cache = feeds.BodyCache(max_bytes=160)
+    for key in "abc":
+        cache.put((key,), key.encode() * 40)
+    cache.put(("a",), b"A" * 30)
+    assert cache.size == 110 and cache.get(("a",)) == b"A" * 30
+    assert all(cache.get((key,)) == key.encode() * 40 for key in "bc")
