@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, Email, Optional, ValidationError
 from booking.caches import BoundedCache, app_cache
 from booking.db import utcnow
 from booking.extensions import login_manager
-from booking.fields import EmailLineField, LineField, TextField
+from booking.fields import EmailLineField, Form, LineField, TextField
 from booking.forms import BookingForm, desk_count
 from booking.forms_series import DecideSeriesForm
 from booking.models import Booking, Space
@@ -148,7 +148,7 @@ def trail_helpers() -> dict[str, Any]:
     return {"action_label": ACTION_LABELS.get, "shown_note": shown_note}
 
 
-class RejectForm(FlaskForm):
+class RejectForm(Form):
     note = TextField(
         _l("Note for the member"),
         validators=[DataRequired(message=_l("Write a note for the member: why the request is rejected."))],
@@ -156,7 +156,7 @@ class RejectForm(FlaskForm):
     )
 
 
-class DeclineChangeForm(FlaskForm):
+class DeclineChangeForm(Form):
     note = TextField(_l("Note for the member (optional)"), max_length=staff.NOTE_MAX)
 
 
