@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from wtforms.validators import DataRequired, Email, Optional, ValidationError
 
 from booking.caches import BoundedCache, app_cache
+from booking.dates import join_list
 from booking.db import utcnow
 from booking.extensions import login_manager
 from booking.fields import EmailLineField, Form, LineField, TextField
@@ -84,7 +85,7 @@ def _shown_value(name: str, value: Any, zone: str) -> str:
     if name == "is_public":
         return _("Yes") if value else _("No")
     if name == "units":
-        return ", ".join(str(unit) for unit in value)
+        return join_list(value, locale_code())
     return str(value)
 
 
