@@ -303,6 +303,52 @@ def test_lists_for_people_are_joined_per_language_by_join_list():
     assert found == [], "write {{ items | listed }}"
 
 
+_TEMPLATE_RANGE = re.compile(r"}}\s?[–～〜]\s?{{")
+
+
+def _ranges_built_in_code() -> list[tuple[str, str]]:
+    """f-strings of booking/ that put a dash or a wave dash between two values: f"{a}–{b}"."""
+    found = []
+    for path in sorted((ROOT / "booking").rglob("*.py")):
+        name = path.relative_to(ROOT).as_posix()
+        if name in ("booking/dates.py", "booking/domain/values.py"):
+            continue  # format_range, and plain_value for logs
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.JoinedStr):
+                parts = node.values
+                if any(isinstance(a, ast.FormattedValue) and isinstance(b, ast.Constant)
+                       and re.fullmatch(r"\s?[–～〜]\s?", str(b.value)) and isinstance(c, ast.FormattedValue)
+                       for a, b, c in zip(parts, parts[1:], parts[2:], strict=False)):
+                    found.append((name, ast.unparse(node)))
+    return found
+
+
+def test_ranges_are_written_by_format_range():
+    """bk21 item 6: pages, mails and feeds wrote 10:00–11:00 in Japanese, the refusals 10:00～11:00, the
+    registration window 「… 23:06 – 2026年12月8日(火) 17:00」: one way, 「～」 in Japanese (glossary.toml)."""
+    assert _ranges_built_in_code() == [], "use booking.dates.format_range, or Range(...) in a message's values"
+    found = [name for name, text in TEMPLATES.items() if _TEMPLATE_RANGE.search(text)]
+    assert found == [], "write {{ time_range(first, last) }}"
+
+
+@pytest.mark.parametrize(("locale", "span", "window"), [
+    ("ja", "2026年12月2日(水) 10:00～11:00", "2026年11月29日(日) 23:06～2026年12月8日(火) 17:00"),
+    ("en", "Wed 2 Dec 2026, 10:00–11:00", "Sun 29 Nov 2026, 23:06 – Tue 8 Dec 2026, 17:00"),
+])
+def test_format_range_writes_one_style_per_language(locale, span, window):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from booking.dates import format_range, format_span, format_when
+
+    tokyo = ZoneInfo("Asia/Tokyo")
+    assert format_span(datetime(2026, 12, 2, 10, tzinfo=tokyo), datetime(2026, 12, 2, 11, tzinfo=tokyo),
+                       "Asia/Tokyo", locale) == span
+    opens, closes = datetime(2026, 11, 29, 23, 6, tzinfo=tokyo), datetime(2026, 12, 8, 17, tzinfo=tokyo)
+    assert format_range(format_when(opens, "Asia/Tokyo", locale), format_when(closes, "Asia/Tokyo", locale),
+                        locale) == window
+
+
 def test_the_list_rule_catches_the_reported_joins():
     tree = ast.parse('", ".join(str(u) for u in units)')
     call = tree.body[0].value  # type: ignore[attr-defined]
@@ -331,7 +377,7 @@ def test_the_hours_refusal_lists_the_opening_periods_with_japanese_commas():
     periods = [(datetime(2026, 12, 2, 0, tzinfo=UTC), datetime(2026, 12, 2, 3, tzinfo=UTC)),
                (datetime(2026, 12, 2, 4, tzinfo=UTC), datetime(2026, 12, 2, 11, tzinfo=UTC))]
     shown = localise({"periods": describe_periods(periods, policy)}, "ja")["periods"]
-    assert shown == "09:00–12:00、13:00–20:00"
+    assert shown == "09:00～12:00、13:00～20:00"
 
 
 def test_the_demo_data_writes_lengths_by_format_duration_and_the_glossary_terms():
@@ -360,7 +406,7 @@ def test_with_aside_writes_full_width_brackets_in_japanese():
     ("%(first)s–%(last)s 件目", ["–"]),
     ("0〜1", ["〜"]),
     ("開始・終了時刻は10:00、10:%(step)s（例：https://example.jp）", []),
-    ("時刻を「時:分」の形で（例：15:00）、2026年12月2日(水) 15:00–17:00", []),
+    ("時刻を「時:分」の形で（例：15:00）、2026年12月2日(水) 15:00～17:00", []),
     ("Decide by: (soon)", []),
 ])
 def test_the_punctuation_rule_tells_data_from_text(text, faults):

@@ -24,6 +24,7 @@ from booking.domain.values import (
     MessageValue,
     Minutes,
     Policy,
+    Range,
     Request,
     Usage,
     as_utc,
@@ -200,7 +201,7 @@ def _open_spans(first: date, last: date, policy: Policy) -> list[tuple[datetime,
 
 def describe_periods(periods: Sequence[tuple[datetime, datetime]], policy: Policy) -> Listed:
     """The opening periods of a day, a list joined per language when shown (booking.dates.join_list)."""
-    return Listed(f"{fmt_time(a, policy)}–{fmt_time(b, policy)}" for a, b in periods)
+    return Listed(Range((fmt_time(a, policy), fmt_time(b, policy))) for a, b in periods)
 
 
 def check_hours(request: Request, policy: Policy, detail: bool = True) -> list[Conflict]:

@@ -17,9 +17,11 @@ from markupsafe import Markup, escape
 
 from booking.caches import BoundedCache, app_cache
 from booking.dates import (
+    RANGE_MARKS,
     format_day,
     format_duration,
     format_month,
+    format_range,
     format_span,
     format_when,
     join_list,
@@ -144,6 +146,16 @@ def local_day(day: date, short: bool = False) -> str:
     return format_day(day, locale_code(), short)
 
 
+def time_range(first: object, last: object) -> str:
+    """A range in the viewer's language (booking.dates.format_range): 10:00～11:00 / 10:00–11:00."""
+    return format_range(first, last, locale_code())
+
+
+def range_mark() -> str:
+    """The mark between two ends of a range the page builds itself (two inputs): ～ / –."""
+    return RANGE_MARKS["ja" if locale_code() == "ja" else "en"]
+
+
 def listed(items: Iterable[object]) -> str:
     """A list for people in the viewer's language (booking.dates.join_list): 1、2、3 / 1, 2, 3."""
     return join_list(items, locale_code())
@@ -244,6 +256,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["utc_offset"] = utc_offset
     app.jinja_env.filters["listed"] = listed
+    app.jinja_env.globals["time_range"] = time_range
+    app.jinja_env.globals["range_mark"] = range_mark
     app.jinja_env.globals["local_span"] = local_span
     app.jinja_env.filters["day"] = local_day
     app.jinja_env.filters["hash_id"] = lambda text: hashlib.sha256(str(text).encode()).hexdigest()[:10]
