@@ -7,14 +7,14 @@ The locale is a plain argument, so services (mail) and views (pages) share it wi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
-from booking.domain.values import Minutes, YearMonth, duration_text
+from booking.domain.values import Listed, Minutes, Range, YearMonth, duration_text
 from booking.domain.wallclock import is_repeated_instant, utc_offset_label
 
 DAY_PATTERNS = {"ja": "y年M月d日(E)", "en": "EEE d MMM y"}
@@ -81,12 +81,25 @@ def format_span_in_zone(start: datetime, end: datetime, zone: str, locale: str) 
     return with_aside(format_span(start, end, zone, locale), zone, locale)
 
 
+RANGE_MARKS = {"ja": "～", "en": "–"}
+
+
+def format_range(first: object, last: object, locale: str) -> str:
+    """A range for people, the one way every page, refusal, mail and feed writes one: 10:00～11:00 in
+    Japanese (「～」, glossary.toml), 10:00–11:00 in English (spaced when its ends hold spaces)."""
+    first_text, last_text = str(first), str(last)
+    mark = RANGE_MARKS[_language(locale)]
+    return f"{first_text} {mark} {last_text}" if mark == "–" and " " in first_text + last_text else (
+        f"{first_text}{mark}{last_text}")
+
+
 def format_span(start: datetime, end: datetime, zone: str, locale: str) -> str:
-    """2026年12月2日(水) 15:00–17:00; the end's date too when it falls on a later local day."""
+    """2026年12月2日(水) 15:00～17:00 / Wed 2 Dec 2026, 15:00–17:00; the end's date too when it falls on a
+    later local day."""
     tz = ZoneInfo(zone)
     if start.astimezone(tz).date() == end.astimezone(tz).date():
-        return f"{format_when(start, zone, locale)}–{_clock(end, tz, _language(locale))}"
-    return f"{format_when(start, zone, locale)} – {format_when(end, zone, locale)}"
+        return format_when(start, zone, locale) + RANGE_MARKS[_language(locale)] + _clock(end, tz, _language(locale))
+    return format_range(format_when(start, zone, locale), format_when(end, zone, locale), locale)
 
 
 def format_month(month: YearMonth, locale: str) -> str:
@@ -118,7 +131,21 @@ def format_duration(minutes: int, locale: str) -> str:
     return "".join(parts)
 
 
+# How a list that people read is joined: 「、」 in Japanese, ", " in English.
+LIST_SEPARATORS = {"ja": "、", "en": ", "}
+
+
+def join_list(items: Iterable[object], locale: str) -> str:
+    """A list for people, the one way every page, refusal, mail and feed joins one (1、2、3 / 1, 2, 3);
+    tests/test_glossary.py fails on a list joined with a fixed separator elsewhere."""
+    return LIST_SEPARATORS[_language(locale)].join(str(item) for item in items)
+
+
 def _localised(value: object, locale: str) -> object:
+    if isinstance(value, Range):
+        return format_range(_localised(value[0], locale), _localised(value[1], locale), locale)
+    if isinstance(value, Listed):
+        return join_list((_localised(item, locale) for item in value), locale)
     if isinstance(value, Minutes):
         return format_duration(value, locale)
     if isinstance(value, datetime):

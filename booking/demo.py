@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from booking.dates import format_duration
 from booking.db import utcnow
 from booking.extensions import db
 from booking.models import Booking, OpeningPeriod, Space, User
@@ -36,9 +37,10 @@ SPACES = (
         slug="tsulunos", name_ja="tsulunós スタジオ", name_en="tsulunós studio", kind="exclusive",
         unit_count=1, slot_minutes=30, min_minutes=30, max_minutes=240, setup_minutes=30,
         teardown_minutes=30, requires_approval=True, min_notice_minutes=24 * 60, max_days_ahead=90,
-        description_ja="ガラス張りの映像・配信スタジオ。照明とカメラの準備に前後30分を確保します。収録は見学ホールからご覧いただけます。",
-        description_en="A glass-walled video and broadcast studio. 30 minutes before and after each "
-        "booking are kept for lights and cameras. Visitors can watch recordings through the glass.",
+        description_ja="ガラス張りの映像・配信スタジオ。"
+        f"照明とカメラの準備に前後{format_duration(30, 'ja')}を確保します。収録は見学ホールからご覧いただけます。",
+        description_en=f"A glass-walled video and broadcast studio. {format_duration(30, 'en')} before and after "
+        "each booking are kept for lights and cameras. Visitors can watch recordings through the glass.",
         hours={d: [(time(9), time(21))] for d in WEEKDAYS},
     ),
     dict(
@@ -56,9 +58,10 @@ SPACES = (
         kind="exclusive", unit_count=1, slot_minutes=15, min_minutes=60, max_minutes=600, max_people=80,
         setup_minutes=60, teardown_minutes=60, requires_approval=True, min_notice_minutes=3 * 24 * 60,
         max_days_ahead=180,
-        description_ja="トークイベント、ミートアップ、キックオフに使えるホール。前後60分の準備・撤収時間を含みます。",
-        description_en="A hall for talks, meet-ups and kick-off events. 60 minutes before and "
-        "after each event are kept for setting up and clearing.",
+        description_ja="トークイベント、ミートアップ、キックオフに使えるホール。"
+        f"前後{format_duration(60, 'ja')}の準備・片付け時間を含みます。",
+        description_en=f"A hall for talks, meet-ups and kick-off events. {format_duration(60, 'en')} before "
+        "and after each event are kept for setting up and clearing up.",
         hours={**{d: [(time(9), time(21))] for d in WEEKDAYS}, 5: [(time(10), time(18))]},
     ),
 )

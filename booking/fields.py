@@ -28,6 +28,7 @@ from typing import Any
 from flask import abort, g, has_request_context, request
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -205,12 +206,78 @@ class EmailLineField(OneValue, EmailField):
             raise ValidationError(NOT_ONE_LINE)
 
 
-class SecretField(OneValue, PasswordField):
+# A language switch after a refused form (booking.views.language) sends the typed values again, but
+# never a secret: the page does not write one back, and a replay's own secrets are not read.
+RETYPE_SECRET = _l("Type this again: it is not kept when the language is changed.")
+
+
+def is_language_replay() -> bool:
+    return has_request_context() and bool(g.get("language_replay"))
+
+
+class Secret:
+    """Mixin: a field whose value is a secret (a password, a one-time or check-in code, a token).
+
+    What it is, not what it is called: the language switch never writes its value into a page
+    (its name is noted for this request: `secret_names`), and on a switch's replay its posted
+    value is not read, so the replay can try no password or code; it asks for it again instead.
+    """
+
+    name: str
+    data: Any
+    asks_again = True  # on a replay, the field's message asks for it again (a token does not)
+
+    def process(self, formdata: Any, *args: Any, **kwargs: Any) -> None:
+        if has_request_context():
+            g.setdefault("secret_names", set()).add(self.name)
+        if formdata is not None and is_language_replay():
+            formdata = {}
+        super().process(formdata, *args, **kwargs)  # type: ignore[misc]
+
+    def pre_validate(self, form: Any) -> None:
+        if self.asks_again and is_language_replay():
+            raise StopValidation(RETYPE_SECRET)
+        super().pre_validate(form)  # type: ignore[misc]
+
+
+NOT_SENT = _l("The language was changed, and this form was not sent: check it and send it.")
+
+
+class Form(FlaskForm):
+    """Every form of the product: Flask-WTF's, which a language switch's replay never lets through.
+
+    A replay (booking.views.language) writes nothing; when its form would now succeed, the view runs
+    once more with `g.language_unsent` set, and the form comes back with what was typed and the
+    word that it was not sent, as any refused form does.
+    """
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = bool(super().validate(extra_validators))
+        if is_language_replay() and g.get("language_unsent"):
+            self.form_errors.append(str(NOT_SENT))
+            return False
+        return valid
+
+
+def secret_names() -> set[str]:
+    """The names of the secret fields (`Secret`) of the forms this request bound."""
+    return set(g.get("secret_names", ())) if has_request_context() else set()
+
+
+class SecretField(Secret, OneValue, PasswordField):
     """A password, taken as typed (spaces count), at most `max_length` characters."""
 
     def __init__(self, label: Any = None, validators: list[Any] | None = None, *, max_length: int = 1000,
                  **kwargs: Any) -> None:
         super().__init__(label, [*(validators or []), Length(max=max_length)], **kwargs)
+
+
+class CodeField(Secret, LineField):
+    """A one-time, recovery or check-in code: a secret line, full-width read as ASCII."""
+
+    def __init__(self, label: Any = None, validators: list[Any] | None = None, *, max_length: int,
+                 **kwargs: Any) -> None:
+        super().__init__(label, validators, max_length=max_length, typed=True, **kwargs)
 
 
 class TextField(OneValue, TextAreaField):
@@ -378,7 +445,7 @@ def new_submit_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-class SubmitTokenField(OneValue, HiddenField):
+class SubmitTokenField(Secret, OneValue, HiddenField):
     """The form's submission token: a new one when the form is first shown, the posted one after.
 
     `data` is the token, or None when a POST carried none or one not of this shape
@@ -386,6 +453,8 @@ class SubmitTokenField(OneValue, HiddenField):
     service stores the token with what the POST created (unique per member), so a
     repeat finds it instead of creating another.
     """
+
+    asks_again = False
 
     def __init__(self, label: Any = "", validators: list[Any] | None = None, **kwargs: Any) -> None:
         # A label, though never shown: without one WTForms translates "Submit Token" for it, and
@@ -404,5 +473,5 @@ class SubmitTokenField(OneValue, HiddenField):
         return self.data or new_submit_token()
 
 
-SHARED_FIELDS = (LineField, EmailLineField, SecretField, TextField, DayField, ClockField, NumberField,
+SHARED_FIELDS = (LineField, CodeField, EmailLineField, SecretField, TextField, DayField, ClockField, NumberField,
                  ChoiceField, ChoicesField, CheckField, SubmitTokenField)

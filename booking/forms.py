@@ -19,8 +19,10 @@ from booking.fields import (
     CheckField,
     ChoiceField,
     ClockField,
+    CodeField,
     DayField,
     EmailLineField,
+    Form,
     LineField,
     NumberField,
     SecretField,
@@ -53,12 +55,12 @@ def confirm_field() -> SecretField:
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailLineField(_l("E-mail"), validators=[DataRequired()])
     password = SecretField(_l("Password"), validators=[DataRequired()])
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     email = EmailLineField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False)])
     name = LineField(_l("Name"), validators=[DataRequired()], max_length=100)
     organisation = LineField(_l("Organisation"), validators=[Optional()], max_length=200)
@@ -74,33 +76,33 @@ class RegisterForm(FlaskForm):
     confirm = confirm_field()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current = SecretField(_l("Current password"), validators=[DataRequired()])
     password = new_password_field()
     confirm = confirm_field()
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailLineField(
         _l("E-mail"),
         validators=[DataRequired(), Email(check_deliverability=False)],
     )
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = new_password_field()
     confirm = confirm_field()
 
 
-class OneTimeCodeForm(FlaskForm):
-    code = LineField(_l("Code"), validators=[DataRequired()], max_length=40, typed=True)
+class OneTimeCodeForm(Form):
+    code = CodeField(_l("Code"), validators=[DataRequired()], max_length=40)
 
 
 class ReplaceAuthenticatorForm(OneTimeCodeForm):
     """Replacing an authenticator: the new app's code, and proof of the old one and of the password."""
 
-    current_code = LineField(_l("Code from the app you use now (or a recovery code)"),
-                             validators=[DataRequired()], max_length=40, typed=True)
+    current_code = CodeField(_l("Code from the app you use now (or a recovery code)"),
+                             validators=[DataRequired()], max_length=40)
     password = SecretField(_l("Password"), validators=[DataRequired()])
 
 
@@ -187,7 +189,7 @@ def _bound_copy(form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
     return field
 
 
-class BookingForm(OverrideChoices, FlaskForm):
+class BookingForm(OverrideChoices, Form):
     class Meta:
         csrf_class = _LazyTokenCSRF
 

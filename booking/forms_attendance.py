@@ -3,32 +3,31 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms.validators import DataRequired, InputRequired
 
-from booking.fields import CheckField, ChoiceField, LineField, TextField
+from booking.fields import CheckField, ChoiceField, CodeField, Form, LineField, TextField
 
 
-class CodeForm(FlaskForm):
-    code = LineField(_l("Check-in code"), [DataRequired()], max_length=200, typed=True)
+class CodeForm(Form):
+    code = CodeField(_l("Check-in code"), [DataRequired()], max_length=200)
 
 
-class TapForm(FlaskForm):
+class TapForm(Form):
     """Check in, undo, or take back a walk-in: a button and the CSRF token."""
 
 
-class WalkInForm(FlaskForm):
+class WalkInForm(Form):
     name = LineField(_l("Name (optional)"), max_length=100)
     organisation = LineField(_l("Organisation (optional)"), max_length=200)
 
 
-class MessageForm(FlaskForm):
+class MessageForm(Form):
     subject = LineField(_l("Subject"), [DataRequired()], max_length=150)
     body = TextField(_l("Message"), [DataRequired()], max_length=5000)
     include_waiting = CheckField(_l("Also to people on the waiting list"))
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     note = TextField(_l("Message to the registrants (optional)"), max_length=2000)
     booking = ChoiceField(_l("The booking of the space"), [InputRequired()],
                           choices=[("keep", _l("Keep the booking (the space stays reserved)")),

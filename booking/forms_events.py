@@ -6,7 +6,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms.validators import DataRequired, Email, InputRequired, Optional
 
 from booking.domain.bounds import MAX_INTEGER
@@ -18,6 +17,7 @@ from booking.fields import (
     ClockField,
     DayField,
     EmailLineField,
+    Form,
     LineField,
     NumberField,
     TextField,
@@ -32,7 +32,7 @@ def _companions() -> NumberField:
                        default=0, message=_l("From 0 to %(max)s accompanying people.", max=MAX_PARTY - 1))
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(Form):
     name = LineField(_l("Name"), validators=[DataRequired()], max_length=100)
     email = EmailLineField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False)])
     organisation = LineField(_l("Organisation"), validators=[Optional()], max_length=200)
@@ -42,7 +42,7 @@ class RegistrationForm(FlaskForm):
                          validators=[DataRequired(message=_l("Please agree to the privacy notice to register."))])
 
 
-class MemberRegistrationForm(FlaskForm):
+class MemberRegistrationForm(Form):
     """One click for a signed-in member: name, address and organisation come from the account."""
 
     companions = _companions()
@@ -50,11 +50,11 @@ class MemberRegistrationForm(FlaskForm):
                          validators=[DataRequired(message=_l("Please agree to the privacy notice to register."))])
 
 
-class PartyForm(FlaskForm):
+class PartyForm(Form):
     companions = _companions()
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     """Staff (or a member where the space allows it) turn a booking into a public event."""
 
     title_ja = LineField(_l("Title (Japanese)"), validators=[DataRequired()], max_length=200)

@@ -6,7 +6,6 @@ from datetime import date, time
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms.validators import DataRequired, InputRequired, Optional
 
 from booking.domain.recurrence import MAX_OCCURRENCES, Freq, InvalidRule, RecurrenceRule
@@ -16,6 +15,7 @@ from booking.fields import (
     ChoicesField,
     ClockField,
     DayField,
+    Form,
     LineField,
     NumberField,
     SubmitTokenField,
@@ -30,7 +30,7 @@ REPEATS = [("weekly", _l("Weekly")), ("monthly_date", _l("Monthly on the same da
 ORDINALS = [(1, _l("1st")), (2, _l("2nd")), (3, _l("3rd")), (4, _l("4th")), (5, _l("5th")), (-1, _l("last"))]
 
 
-class SeriesForm(OverrideChoices, FlaskForm):
+class SeriesForm(OverrideChoices, Form):
     day = DayField(_l("First date"), validators=[InputRequired(message=_l("Enter a date."))])
     start_time = ClockField(_l("Start"), validators=[InputRequired(message=_l("Enter a start time."))])
     end_time = ClockField(_l("End"), validators=[InputRequired(message=_l("Enter an end time."))])
@@ -91,24 +91,24 @@ class SeriesForm(OverrideChoices, FlaskForm):
         return RecurrenceRule(Freq.WEEKLY, interval, weekdays=tuple(self.weekdays.data or ()), **ends)
 
 
-class CancelSeriesForm(FlaskForm):
+class CancelSeriesForm(Form):
     scope = ChoiceField(_l("Cancel"), default="one", choices=[
         ("one", _l("only this date")), ("following", _l("this and all following dates")),
         ("all", _l("every date of the series"))])
 
 
-class DecideSeriesForm(FlaskForm):
+class DecideSeriesForm(Form):
     approve = ChoicesField(_l("Approve"), choices=[], coerce=int, validators=[Optional()])
     note = LineField(_l("Note for the dates not approved"), max_length=1000)
 
 
-class ChangeSeriesForm(FlaskForm):
+class ChangeSeriesForm(Form):
     start_time = ClockField(_l("Start"), validators=[InputRequired(message=_l("Enter a start time."))])
     end_time = ClockField(_l("End"), validators=[InputRequired(message=_l("Enter an end time."))])
     title = LineField(_l("Title"), validators=[DataRequired(message=_l("Enter a title."))], max_length=200)
 
 
-class DateTimesForm(FlaskForm):
+class DateTimesForm(Form):
     """The start and end of one date of a preview (`start_YYYYMMDD`, `end_YYYYMMDD`), made per preview."""
 
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -22,6 +21,7 @@ from booking.fields import (
     ChoicesField,
     ClockField,
     DayField,
+    Form,
     LineField,
     NumberField,
     SubmitTokenField,
@@ -51,7 +51,7 @@ class ServiceErrorsMixin:
                 field.errors = [*field.errors, text]
 
 
-class SpaceForm(ServiceErrorsMixin, FlaskForm):
+class SpaceForm(ServiceErrorsMixin, Form):
     slug = LineField(_l("Address name (slug)"), validators=[DataRequired(message=_l("Enter a slug."))],
                      max_length=60)
     name_ja = LineField(_l("Name (Japanese)"), validators=[DataRequired()], max_length=120)
@@ -91,7 +91,7 @@ class SpaceForm(ServiceErrorsMixin, FlaskForm):
         return SpaceInput(**values)
 
 
-class HoursForm(ServiceErrorsMixin, FlaskForm):
+class HoursForm(ServiceErrorsMixin, Form):
     """One line per weekday: "09:00-12:00, 13:00-18:00"; empty for a closed day."""
 
     day_0 = LineField(WEEKDAYS[0], max_length=300, typed=True)
@@ -109,12 +109,12 @@ class HoursForm(ServiceErrorsMixin, FlaskForm):
         return {n: self[f"day_{n}"].data or "" for n in range(7)}
 
 
-class HolidayOpeningForm(FlaskForm):
+class HolidayOpeningForm(Form):
     day = DayField(_l("Holiday on which the space opens anyway"),
                    validators=[InputRequired(message=_l("Enter a date."))])
 
 
-class ClosureForm(ServiceErrorsMixin, FlaskForm):
+class ClosureForm(ServiceErrorsMixin, Form):
     space = ChoiceField(_l("Space"), default="all")
     start_day = DayField(_l("From (date)"), validators=[InputRequired(message=_l("Enter a date."))])
     start_time = ClockField(_l("From (time)"), validators=[InputRequired(message=_l("Enter a time."))])
@@ -144,7 +144,7 @@ class ClosureForm(ServiceErrorsMixin, FlaskForm):
         )
 
 
-class CancelHitForm(ServiceErrorsMixin, FlaskForm):
+class CancelHitForm(ServiceErrorsMixin, Form):
     """Which of the bookings a closure hits to cancel, and the one message their members get."""
 
     booking_ids = ChoicesField(
@@ -160,7 +160,7 @@ class CancelHitForm(ServiceErrorsMixin, FlaskForm):
         self.booking_ids.choices = [(i, str(i)) for i in booking_ids]
 
 
-class VictimsTextForm(FlaskForm):
+class VictimsTextForm(Form):
     """The two texts of the victims fieldset (staff/_victims.html), inside a form that checks CSRF itself."""
 
     class Meta:
@@ -191,11 +191,11 @@ def resolution_from(formdata: Any) -> Resolution:
 ROLE_LABELS = {"member": _l("Member"), "staff": _l("Staff"), "admin": _l("Admin")}
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = ChoiceField(_l("Role"), choices=list(ROLE_LABELS.items()))
 
 
-class DeactivateForm(ServiceErrorsMixin, FlaskForm):
+class DeactivateForm(ServiceErrorsMixin, Form):
     """Deactivate an account and, in the same step, cancel its future bookings with a message."""
 
     # Unticked when shown: the page says the bookings stay unless the box is ticked, and deactivating
@@ -208,14 +208,14 @@ class DeactivateForm(ServiceErrorsMixin, FlaskForm):
             raise ValidationError(_l("Write a message to the member."))
 
 
-class CancelMemberBookingsForm(ServiceErrorsMixin, FlaskForm):
+class CancelMemberBookingsForm(ServiceErrorsMixin, Form):
     """要対応: cancel a deactivated member's future bookings with one message."""
 
     message = TextField(_l("Message to the member (sent with each cancellation)"),
                         validators=[DataRequired(message=_l("Write a message to the member."))], max_length=MESSAGE_MAX)
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     """Filters of the usage figures (read from the query string: no CSRF, nothing is written)."""
 
     class Meta:

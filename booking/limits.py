@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, request, session
 from flask.wrappers import Response
 from flask_limiter import Limiter
 from flask_login import current_user
@@ -82,6 +82,16 @@ def _refused(response: Response) -> bool:
 def _done(response: Response) -> bool:
     """An accepted form (it redirects): typing errors never use up a limit that sends mail."""
     return response.status_code in (302, 303)
+
+
+def _not_a_replay(counts: Callable[[Response], bool] | None) -> Callable[[Response], bool]:
+    """Which answers a rule counts, a language switch's replay never among them (it is no attempt:
+    booking.views.language); a limit already used up still refuses the replay before its view runs."""
+
+    def counted(response: Response) -> bool:
+        return not g.get("language_replay") and (counts is None or counts(response))
+
+    return counted
 
 
 @dataclass(frozen=True)
@@ -152,7 +162,7 @@ def init_app(app: Flask) -> Limiter:
             for rule in LIMITS[name]:
                 wrapped = limiter.limit(
                     str(config[rule.setting]), key_func=rule.key, methods=["POST"],
-                    deduct_when=rule.counts, scope=f"{name}:{rule.setting}",
+                    deduct_when=_not_a_replay(rule.counts), scope=f"{name}:{rule.setting}",
                 )(wrapped)
         app.view_functions[endpoint] = wrapped
     app.extensions["booking_limiter"] = limiter

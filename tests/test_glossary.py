@@ -257,6 +257,141 @@ def test_code_brackets_a_value_through_with_aside():
     assert _bracketed_values_in_code() == [], "use booking.dates.with_aside (（…） in Japanese, (…) in English)"
 
 
+# Lists joined in code that no person reads as text: SQL, logs and CLI output, and the values of
+# fields a person edits as data (desk numbers, opening periods typed back into a form).
+_CODE_LIST_JOINS_ALLOWED = {
+    ("booking/domain/values.py", None),  # plain_value: logs and untranslated text
+    ("booking/models.py", None),
+    ("booking/services/new_booking.py", None),
+    ("booking/jobs.py", None),
+    ("booking/services/admin_spaces.py", None),  # the opening-hours editor's field values
+    ("booking/views/bookings.py", None),  # the booking edit form's desk-number field value
+    ("booking/domain/recurrence.py", None),  # RRULE text
+    ("booking/itip.py", None),  # iCalendar parameters
+    ("booking/services/report_sql.py", None),
+    # A trail entry's changes, each itself holding a list (desk numbers): not yet per language (bk21 report).
+    ("booking/views/staff.py", "'; '.join"),
+}
+_LIST_SEPARATOR = re.compile(r"^\s*[,、;／/]\s*$")
+
+
+def _lists_joined_in_code() -> list[tuple[str, str]]:
+    """`", ".join(…)` (or 「、」, "; ", "/") in booking/: a list joined with a fixed separator."""
+    found = []
+    for path in sorted((ROOT / "booking").rglob("*.py")):
+        name = path.relative_to(ROOT).as_posix()
+        if name == "booking/dates.py" or (name, None) in _CODE_LIST_JOINS_ALLOWED:
+            continue  # booking.dates.join_list is the one place a list for people is joined
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join"
+                    and isinstance(node.func.value, ast.Constant) and isinstance(node.func.value.value, str)
+                    and _LIST_SEPARATOR.match(node.func.value.value)
+                    and (name, ast.unparse(node.func)) not in _CODE_LIST_JOINS_ALLOWED):
+                found.append((name, ast.unparse(node)))
+    return found
+
+
+_TEMPLATE_LIST_JOIN = re.compile(r"""\|\s*join\(\s*(["'])\s*[,、;/]\s*\1\s*\)""")
+
+
+def test_lists_for_people_are_joined_per_language_by_join_list():
+    """bk21 item 6: 「デスク番号：1, 2, 3, 4」 (feed), 「開館時間は09:00–12:00, 13:00–20:00」 (refusal),
+    「デスク1, 2」 (policy victims): Japanese joins with 「、」. Code uses booking.dates.join_list or
+    Listed (a message value), templates the `listed` filter."""
+    assert _lists_joined_in_code() == [], "use booking.dates.join_list, or Listed(...) in a message's values"
+    found = [name for name, text in TEMPLATES.items() if _TEMPLATE_LIST_JOIN.search(text)]
+    assert found == [], "write {{ items | listed }}"
+
+
+_TEMPLATE_RANGE = re.compile(r"}}\s?[–～〜]\s?{{")
+
+
+def _ranges_built_in_code() -> list[tuple[str, str]]:
+    """f-strings of booking/ that put a dash or a wave dash between two values: f"{a}–{b}"."""
+    found = []
+    for path in sorted((ROOT / "booking").rglob("*.py")):
+        name = path.relative_to(ROOT).as_posix()
+        if name in ("booking/dates.py", "booking/domain/values.py"):
+            continue  # format_range, and plain_value for logs
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.JoinedStr):
+                parts = node.values
+                if any(isinstance(a, ast.FormattedValue) and isinstance(b, ast.Constant)
+                       and re.fullmatch(r"\s?[–～〜]\s?", str(b.value)) and isinstance(c, ast.FormattedValue)
+                       for a, b, c in zip(parts, parts[1:], parts[2:], strict=False)):
+                    found.append((name, ast.unparse(node)))
+    return found
+
+
+def test_ranges_are_written_by_format_range():
+    """bk21 item 6: pages, mails and feeds wrote 10:00–11:00 in Japanese, the refusals 10:00～11:00, the
+    registration window 「… 23:06 – 2026年12月8日(火) 17:00」: one way, 「～」 in Japanese (glossary.toml)."""
+    assert _ranges_built_in_code() == [], "use booking.dates.format_range, or Range(...) in a message's values"
+    found = [name for name, text in TEMPLATES.items() if _TEMPLATE_RANGE.search(text)]
+    assert found == [], "write {{ time_range(first, last) }}"
+
+
+@pytest.mark.parametrize(("locale", "span", "window"), [
+    ("ja", "2026年12月2日(水) 10:00～11:00", "2026年11月29日(日) 23:06～2026年12月8日(火) 17:00"),
+    ("en", "Wed 2 Dec 2026, 10:00–11:00", "Sun 29 Nov 2026, 23:06 – Tue 8 Dec 2026, 17:00"),
+])
+def test_format_range_writes_one_style_per_language(locale, span, window):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from booking.dates import format_range, format_span, format_when
+
+    tokyo = ZoneInfo("Asia/Tokyo")
+    assert format_span(datetime(2026, 12, 2, 10, tzinfo=tokyo), datetime(2026, 12, 2, 11, tzinfo=tokyo),
+                       "Asia/Tokyo", locale) == span
+    opens, closes = datetime(2026, 11, 29, 23, 6, tzinfo=tokyo), datetime(2026, 12, 8, 17, tzinfo=tokyo)
+    assert format_range(format_when(opens, "Asia/Tokyo", locale), format_when(closes, "Asia/Tokyo", locale),
+                        locale) == window
+
+
+def test_the_list_rule_catches_the_reported_joins():
+    tree = ast.parse('", ".join(str(u) for u in units)')
+    call = tree.body[0].value  # type: ignore[attr-defined]
+    assert _LIST_SEPARATOR.match(call.func.value.value)
+    assert _TEMPLATE_LIST_JOIN.search("{{ booking.unit_numbers | join(', ') }}")
+    assert not _TEMPLATE_LIST_JOIN.search("{{ parts | join('') }}")
+
+
+@pytest.mark.parametrize(("locale", "shown"), [("ja", "1、2、3"), ("en", "1, 2, 3")])
+def test_join_list_and_listed_values_join_per_language(locale, shown):
+    from booking.dates import join_list, localise
+    from booking.domain.values import Listed
+
+    assert join_list([1, 2, 3], locale) == shown
+    assert localise({"units": Listed((1, 2, 3))}, locale) == {"units": shown}
+
+
+def test_the_hours_refusal_lists_the_opening_periods_with_japanese_commas():
+    from datetime import UTC, datetime
+
+    from booking.dates import localise
+    from booking.domain.rules import describe_periods
+    from booking.domain.values import Policy
+
+    policy = Policy(timezone="Asia/Tokyo")
+    periods = [(datetime(2026, 12, 2, 0, tzinfo=UTC), datetime(2026, 12, 2, 3, tzinfo=UTC)),
+               (datetime(2026, 12, 2, 4, tzinfo=UTC), datetime(2026, 12, 2, 11, tzinfo=UTC))]
+    shown = localise({"periods": describe_periods(periods, policy)}, "ja")["periods"]
+    assert shown == "09:00～12:00、13:00～20:00"
+
+
+def test_the_demo_data_writes_lengths_by_format_duration_and_the_glossary_terms():
+    """bk21 item 6: the hall's description said 「前後60分の準備・撤収時間」 / "60 minutes"."""
+    from booking.demo import SPACES
+
+    texts = [str(space[key]) for space in SPACES for key in ("description_ja", "description_en")]
+    # format_duration writes 1時間 / 1 h, never 60分 or "60 minutes"
+    assert not [text for text in texts if re.search(r"\d+ minutes?\b|(?<!\d)([6-9]\d|\d{3,})分", text)]
+    assert "前後1時間の準備・片付け時間" in " ".join(texts)
+    forbidden = [bad for term in GLOSSARY for bad in term["forbidden_ja"] for text in texts if bad in text]
+    assert forbidden == []
+
+
 def test_with_aside_writes_full_width_brackets_in_japanese():
     from booking.dates import with_aside
 
@@ -271,7 +406,7 @@ def test_with_aside_writes_full_width_brackets_in_japanese():
     ("%(first)s–%(last)s 件目", ["–"]),
     ("0〜1", ["〜"]),
     ("開始・終了時刻は10:00、10:%(step)s（例：https://example.jp）", []),
-    ("時刻を「時:分」の形で（例：15:00）、2026年12月2日(水) 15:00–17:00", []),
+    ("時刻を「時:分」の形で（例：15:00）、2026年12月2日(水) 15:00～17:00", []),
     ("Decide by: (soon)", []),
 ])
 def test_the_punctuation_rule_tells_data_from_text(text, faults):

@@ -20,9 +20,11 @@ from booking.domain.values import (
     ClosedRange,
     Conflict,
     Hold,
+    Listed,
     MessageValue,
     Minutes,
     Policy,
+    Range,
     Request,
     Usage,
     as_utc,
@@ -197,8 +199,9 @@ def _open_spans(first: date, last: date, policy: Policy) -> list[tuple[datetime,
     return [(start, end) for start, end, _day in spans]
 
 
-def describe_periods(periods: Sequence[tuple[datetime, datetime]], policy: Policy) -> str:
-    return ", ".join(f"{fmt_time(a, policy)}–{fmt_time(b, policy)}" for a, b in periods)
+def describe_periods(periods: Sequence[tuple[datetime, datetime]], policy: Policy) -> Listed:
+    """The opening periods of a day, a list joined per language when shown (booking.dates.join_list)."""
+    return Listed(Range((fmt_time(a, policy), fmt_time(b, policy))) for a, b in periods)
 
 
 def check_hours(request: Request, policy: Policy, detail: bool = True) -> list[Conflict]:

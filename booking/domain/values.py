@@ -34,7 +34,17 @@ class Minutes(int):
     it the same way (booking.dates.format_duration: 1時間30分 / 1 h 30 min), never as a bare number."""
 
 
-MessageValue = str | int | date | YearMonth
+class Listed(tuple[object, ...]):
+    """A list in a message (desk numbers, opening periods, rule codes). Every page, refusal, mail and
+    feed joins it the same way (booking.dates.join_list: 1、2、3 / 1, 2, 3), never with a fixed ", "."""
+
+
+class Range(tuple[object, object]):
+    """A range in a message (first, last), e.g. an opening period's clock times. Every page, refusal,
+    mail and feed writes it the same way (booking.dates.format_range: 09:00～12:00 / 09:00–12:00)."""
+
+
+MessageValue = str | int | date | YearMonth | Listed | Range
 
 
 def duration_text(minutes: int) -> str:
@@ -57,6 +67,10 @@ def plain_value(value: MessageValue) -> str | int:
         return f"{value.year:04d}-{value.month:02d}"
     if isinstance(value, Minutes):
         return duration_text(value)
+    if isinstance(value, Range):
+        return f"{plain_value(value[0])}–{plain_value(value[1])}"  # type: ignore[arg-type]
+    if isinstance(value, Listed):
+        return ", ".join(str(plain_value(item)) for item in value)  # type: ignore[arg-type]
     return value
 
 

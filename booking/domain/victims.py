@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from booking.domain.rules import check_request, occupied, pick_units
-from booking.domain.values import N_, ClosedRange, Conflict, Hold, Policy, Request
+from booking.domain.values import N_, ClosedRange, Conflict, Hold, Listed, Policy, Request
 
 UNIT_CODES = frozenset({"overlap", "capacity"})
 IGNORED = frozenset({"past", "quota"})
@@ -89,7 +89,7 @@ def _rule_codes(booking: Standing, side: Side, now: datetime) -> dict[str, Confl
 def _unit_conflict(booking: Standing, policy: Policy) -> Conflict:
     if policy.is_pooled:
         return Conflict("capacity", N_("Desk %(units)s is gone or taken for this time (buffers included)."),
-                        {"units": ", ".join(str(u) for u in booking.units)})
+                        {"units": Listed(booking.units)})
     return Conflict("overlap", N_("With the new setup and teardown it overlaps an earlier booking."), {})
 
 

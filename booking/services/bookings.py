@@ -17,7 +17,7 @@ from booking.domain.grid import UNIT_CODES
 from booking.domain.hints import hint_conflict
 from booking.domain.rules import check_request, occupied, pick_units
 from booking.domain.statuses import BookingStatus, can_transition, holds_units
-from booking.domain.values import N_, OVERRIDABLE, ClosedRange, Conflict, Hold, Policy, Request, Usage
+from booking.domain.values import N_, OVERRIDABLE, ClosedRange, Conflict, Hold, Listed, Policy, Request, Usage
 from booking.extensions import db
 from booking.models import Booking, BookingHold, BookingSeries, Space, User, new_uid
 from booking.services import NotFound, ServiceError, Stale, audit, expiry, new_booking, notifications
@@ -127,10 +127,10 @@ def checked_overrides(member: User, overrides: frozenset[str], reason: str) -> f
         raise ServiceError(N_("Only staff can override booking rules."))
     if overrides - OVERRIDABLE:
         raise ServiceError(
-            N_("These rules cannot be overridden: %(rules)s."), rules=", ".join(sorted(overrides - OVERRIDABLE))
+            N_("These rules cannot be overridden: %(rules)s."), rules=Listed(sorted(overrides - OVERRIDABLE))
         )
     if not reason.strip():
-        raise ServiceError(N_("Give a reason for overriding %(rules)s."), rules=", ".join(sorted(overrides)))
+        raise ServiceError(N_("Give a reason for overriding %(rules)s."), rules=Listed(sorted(overrides)))
     return overrides
 
 

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from booking import ical
-from booking.dates import with_aside
+from booking.dates import join_list, with_aside
 from booking.db import utcnow
 from booking.domain.values import N_
 from booking.models import Booking, Space, User, new_uid
@@ -123,7 +123,8 @@ def _status_word(texts: Any, status: str) -> str:
     return str(texts.ugettext(_STATUS_WORDS[status]))
 
 
-def _member_lines(texts: Any, status: str, purpose: str, attendees: int, units: tuple[int, ...]) -> list[str]:
+def _member_lines(texts: Any, status: str, purpose: str, attendees: int, units: tuple[int, ...],
+                  locale: str) -> list[str]:
     lines = [texts.ugettext("Status: %(status)s") % {"status": _status_word(texts, status)}]
     if purpose:
         lines.append(texts.ugettext("Purpose: %(purpose)s") % {"purpose": purpose})
@@ -131,7 +132,7 @@ def _member_lines(texts: Any, status: str, purpose: str, attendees: int, units: 
         lines.append(texts.ugettext("Expected attendees: %(count)s") % {"count": attendees})
     if units:
         lines.append(texts.ungettext("Desk number: %(desks)s", "Desk numbers: %(desks)s", len(units))
-                     % {"desks": ", ".join(str(unit) for unit in units), "num": len(units)})
+                     % {"desks": join_list(units, locale), "num": len(units)})
     return lines
 
 
@@ -176,7 +177,7 @@ def _shown_values(
         created_at=ical.TEMPLATE_TIME, changed_at=ical.TEMPLATE_TIME, location=location, summary=title,
     )
     public = base if is_public else replace(base, summary=texts.ugettext("Reserved"))
-    member_lines = _member_lines(texts, status, purpose, attendees, units)
+    member_lines = _member_lines(texts, status, purpose, attendees, units, locale)
     member = replace(base, description="\n".join(member_lines))
     staff_lines = _staff_lines(texts, name, organisation, email, locale) + member_lines
     staff = replace(base, summary=f"{title} — {name}", description="\n".join(staff_lines))

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms.validators import DataRequired
 
-from booking.fields import TextField
+from booking.fields import Form, TextField
 from booking.models import PublicEvent
 from booking.services import NotFound, ServiceError, event_review, public_events
 from booking.views.staff import staff_required
@@ -18,7 +18,7 @@ from booking.views.staff import staff_required
 bp = Blueprint("event_review", __name__, url_prefix="/staff/event-proposals")
 
 
-class RejectEventForm(FlaskForm):
+class RejectEventForm(Form):
     note = TextField(
         _l("Note for the member"),
         validators=[DataRequired(message=_l("Write a note for the member: why the event is not published."))],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +16,18 @@ from jinja2.ext import Extension
 from markupsafe import Markup, escape
 
 from booking.caches import BoundedCache, app_cache
-from booking.dates import format_day, format_duration, format_month, format_span, format_when, localise, with_aside
+from booking.dates import (
+    RANGE_MARKS,
+    format_day,
+    format_duration,
+    format_month,
+    format_range,
+    format_span,
+    format_when,
+    join_list,
+    localise,
+    with_aside,
+)
 from booking.domain.passwords import MIN_LENGTH
 from booking.domain.values import N_, Conflict, YearMonth
 from booking.domain.wallclock import utc_offset_label
@@ -135,6 +146,21 @@ def local_day(day: date, short: bool = False) -> str:
     return format_day(day, locale_code(), short)
 
 
+def time_range(first: object, last: object) -> str:
+    """A range in the viewer's language (booking.dates.format_range): 10:00～11:00 / 10:00–11:00."""
+    return format_range(first, last, locale_code())
+
+
+def range_mark() -> str:
+    """The mark between two ends of a range the page builds itself (two inputs): ～ / –."""
+    return RANGE_MARKS["ja" if locale_code() == "ja" else "en"]
+
+
+def listed(items: Iterable[object]) -> str:
+    """A list for people in the viewer's language (booking.dates.join_list): 1、2、3 / 1, 2, 3."""
+    return join_list(items, locale_code())
+
+
 def utc_offset(instant: datetime, zone: str) -> str:
     return utc_offset_label(instant, ZoneInfo(zone))
 
@@ -229,6 +255,9 @@ def register(app: Flask) -> None:
     )
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["utc_offset"] = utc_offset
+    app.jinja_env.filters["listed"] = listed
+    app.jinja_env.globals["time_range"] = time_range
+    app.jinja_env.globals["range_mark"] = range_mark
     app.jinja_env.globals["local_span"] = local_span
     app.jinja_env.filters["day"] = local_day
     app.jinja_env.filters["hash_id"] = lambda text: hashlib.sha256(str(text).encode()).hexdigest()[:10]

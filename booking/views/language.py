@@ -2,33 +2,40 @@
 
 After a refused POST the page shows the typed values and their messages. The header's language
 switch (templates/_site_header.html) is then a form to the same address as the refused one,
-carrying every typed value but secrets (passwords, codes, tokens: `is_secret`), each under its
+carrying every typed value but secrets (the fields that are `booking.fields.Secret`: passwords,
+codes, tokens), each under its
 name prefixed with `_kept_` (so that the page's own fields stay the only ones of their name), and
 the language chosen as `_language`. Before the view runs, `replay_in_language` remembers the
 language (in the session and the member's account), gives the form its values under their own
 names again and marks the request as a replay: the view reads them and answers in the new
 language, the same form with the same messages.
 
-A replay writes nothing: any INSERT, UPDATE or DELETE it would issue is refused before it reaches
-the database (booking.db.refuse_writes_while), and the page the switch was pressed on opens again, in the new
-language, with a word that the form was not sent (`replay_would_write`). That happens only when the
-form would now succeed (the time came free meanwhile); a refusal shows as a refusal.
+A replay reads no secret (its secret fields ask for it again) and writes nothing: any INSERT, UPDATE
+or DELETE it would issue is refused before it reaches the database (booking.db.refuse_writes_while).
+When the form would now succeed (the time came free meanwhile), the view runs once more and every
+form refuses (booking.fields.Form): the same form, its values kept, with a word that it was not sent
+(`replay_would_write`). A refusal shows as a refusal.
+
+A replay never counts against a rate limit (booking.limits counts no replay), yet a limit already
+used up refuses it as any POST: the switch is no way around a limit.
 """
 
 from __future__ import annotations
 
 import re
 
-from flask import Flask, flash, g, has_request_context, redirect, request, session
+from flask import Flask, current_app, flash, g, has_request_context, redirect, request, session
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user
 from flask_wtf.csrf import ValidationError, validate_csrf
 from markupsafe import Markup, escape
 from werkzeug.datastructures import ImmutableMultiDict
-from werkzeug.wrappers import Response
 
 from booking.db import WriteRefused, refuse_writes_while
+from booking.fields import secret_names
+from booking.resilience import discard_failed_session
 from booking.services import accounts
 from booking.views.redirects import safe_next
 
@@ -36,16 +43,16 @@ LANGUAGES = ("ja", "en")
 # The switch's own fields on a replay: the language chosen and the page it was pressed on.
 LANGUAGE_FIELD, NEXT_FIELD, KEPT_PREFIX = "_language", "_next", "_kept_"
 CSRF_FIELD = "csrf_token"  # Flask-WTF's, checked by CSRFProtect before any view
-# Values a page never writes back: passwords (password, current, confirm), one-time and check-in
-# codes, the CSRF and submission tokens. tests/views/test_language_switch.py checks every form's
-# SecretField, SubmitTokenField and code field against it.
+_OWN_FIELDS = (CSRF_FIELD, LANGUAGE_FIELD, NEXT_FIELD)
 _FIELD_NAME = re.compile(r'\bname="([^"]+)"')
-_SECRET = re.compile(r"password|passcode|secret|token|code|^current$|^confirm$", re.IGNORECASE)
+# A password input the page shows, whatever built it (a form's SecretField is noted when bound).
+_PASSWORD_INPUT = re.compile(r'<input\b(?=[^>]*\btype="password")[^>]*\bname="([^"]+)"')
 
 
 def is_secret(name: str) -> bool:
-    """Whether a form field's value must never be written into a page again."""
-    return bool(_SECRET.search(name))
+    """Whether this request's field `name` must never be written into a page again: a secret field
+    of a form it bound (booking.fields.Secret: passwords, codes, tokens) or the CSRF token."""
+    return name == CSRF_FIELD or name in secret_names()
 
 
 def is_replay() -> bool:
@@ -55,7 +62,7 @@ def is_replay() -> bool:
 
 def kept_inputs(page: str) -> Markup:
     """Hidden inputs with this POST's values of the fields `page` shows (but secrets), for the switch."""
-    shown = set(_FIELD_NAME.findall(page))
+    shown = set(_FIELD_NAME.findall(page)) - set(_PASSWORD_INPUT.findall(page))
     return Markup("").join(
         Markup('<input type="hidden" name="{}{}" value="{}">').format(KEPT_PREFIX, name, value)
         for name, value in request.form.items(multi=True)
@@ -85,16 +92,25 @@ def replay_in_language() -> None:
     current = request._get_current_object()  # type: ignore[attr-defined]
     # The kept values under their own names; a forged replay cannot try a password or a code
     # either: the view never sees one.
+    # (booking.fields.Secret reads no secret on a replay), nor is a value of the switch's own taken.
     kept = [(name.removeprefix(KEPT_PREFIX), value) for name, value in request.form.items(multi=True)
-            if name.startswith(KEPT_PREFIX)]
-    own = [(name, value) for name, value in request.form.items(multi=True)
-           if name in (CSRF_FIELD, LANGUAGE_FIELD, NEXT_FIELD)]
-    current.form = ImmutableMultiDict(own + [(name, value) for name, value in kept if not is_secret(name)])
+            if name.startswith(KEPT_PREFIX) and name.removeprefix(KEPT_PREFIX) not in _OWN_FIELDS]
+    own = [(name, value) for name, value in request.form.items(multi=True) if name in _OWN_FIELDS]
+    current.form = ImmutableMultiDict(own + kept)
 
 
-def replay_would_write(_error: WriteRefused) -> Response:
-    """The page the switch was pressed on, in the new language: the form was not sent again (the
-    request's transaction is rolled back when its session is removed)."""
+def replay_would_write(_error: WriteRefused) -> ResponseReturnValue:
+    """The same form in the new language, its values kept and a word that it was not sent: the view
+    runs once more, rolled back, and every form refuses (booking.fields.Form). Should it write all
+    the same (a view without a form), the page the switch was pressed on opens with that word."""
+    discard_failed_session()
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None and not g.get("language_unsent"):
+        g.language_unsent = True
+        try:
+            return current_app.ensure_sync(view)(**(request.view_args or {}))  # type: ignore[no-any-return]
+        except WriteRefused:
+            discard_failed_session()
     flash(_("The language was changed. Your form was not sent again: please check it and send it once more."),
           "info")
     return redirect(safe_next(request.form.get(NEXT_FIELD)), 303)

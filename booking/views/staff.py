@@ -19,9 +19,10 @@ from werkzeug.wrappers import Response
 from wtforms.validators import DataRequired, Email, Optional, ValidationError
 
 from booking.caches import BoundedCache, app_cache
+from booking.dates import join_list
 from booking.db import utcnow
 from booking.extensions import login_manager
-from booking.fields import EmailLineField, LineField, TextField
+from booking.fields import EmailLineField, Form, LineField, TextField
 from booking.forms import BookingForm, desk_count
 from booking.forms_series import DecideSeriesForm
 from booking.models import Booking, Space
@@ -84,7 +85,7 @@ def _shown_value(name: str, value: Any, zone: str) -> str:
     if name == "is_public":
         return _("Yes") if value else _("No")
     if name == "units":
-        return ", ".join(str(unit) for unit in value)
+        return join_list(value, locale_code())
     return str(value)
 
 
@@ -148,7 +149,7 @@ def trail_helpers() -> dict[str, Any]:
     return {"action_label": ACTION_LABELS.get, "shown_note": shown_note}
 
 
-class RejectForm(FlaskForm):
+class RejectForm(Form):
     note = TextField(
         _l("Note for the member"),
         validators=[DataRequired(message=_l("Write a note for the member: why the request is rejected."))],
@@ -156,7 +157,7 @@ class RejectForm(FlaskForm):
     )
 
 
-class DeclineChangeForm(FlaskForm):
+class DeclineChangeForm(Form):
     note = TextField(_l("Note for the member (optional)"), max_length=staff.NOTE_MAX)
 
 

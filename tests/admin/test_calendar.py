@@ -59,7 +59,7 @@ def test_the_week_shows_each_day_with_the_bookings_of_every_space(staff_client, 
 
     assert monday.isoformat() in page
     assert "TV &lt;recording&gt;" in page and "Hackathon" in page
-    assert "10:00–12:00" in page
+    assert "10:00～12:00" in page
     assert f"week={(monday + timedelta(days=7)).isoformat()}" in page
     assert f"week={(monday - timedelta(days=7)).isoformat()}" in page
     assert page.count('scope="row"') == 7
@@ -150,7 +150,7 @@ def test_a_pooled_space_shows_the_bookings_of_one_time_range_as_one_entry_with_i
     assert len(grouped) == 1
     entry = grouped[0]
     assert "6 of 24 desks" in entry or "デスク24台中6台" in entry
-    assert "12:00–13:00" in entry
+    assert "12:00～13:00" in entry
     assert "3 bookings" in entry or "予約3件" in entry
     assert "2 confirmed" in entry or "確定2件" in entry
     assert "1 pending approval" in entry or "承認待ち1件" in entry

@@ -76,7 +76,7 @@ def move_booking(floor):
     booking.start_dt, booking.end_dt = at(5), at(6)  # 14:00–15:00 Tokyo
     for hold in booking.holds:
         hold.occupied_start, hold.occupied_end = at(5), at(6)
-    return "14:00–15:00"
+    return "14:00～15:00"
 
 
 def rename_member(floor):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time
 
 from booking.domain.rules import check_request
-from booking.domain.values import ClosedRange, Conflict, Request
+from booking.domain.values import ClosedRange, Conflict, Listed, Request
 from booking.domain.victims import Side, Standing, Victim, find_victims
 from tests.domain.builders import EARLY, at, hold, policy
 
@@ -121,19 +121,19 @@ def test_a_pending_request_that_holds_no_time_neither_meets_nor_blocks_others():
 def test_a_booking_whose_desk_is_gone_moves_to_the_lowest_free_desk():
     bookings = [standing(1, 10, 11, (1,)), standing(2, 10, 11, (4,))]
     found = victims(bookings, pooled(4), pooled(3))
-    assert found == [Victim(2, (Conflict("capacity", CAPACITY, {"units": "4"}),), (2,))]
+    assert found == [Victim(2, (Conflict("capacity", CAPACITY, {"units": Listed((4,))}),), (2,))]
     assert found[0].must_move and found[0].can_move
 
 
 def test_a_booking_of_several_desks_moves_to_as_many_free_desks():
     bookings = [standing(1, 10, 11, (3,)), standing(2, 10, 11, (4, 5))]
     found = victims(bookings, pooled(5), pooled(4))
-    assert found == [Victim(2, (Conflict("capacity", CAPACITY, {"units": "4, 5"}),), (1, 2))]
+    assert found == [Victim(2, (Conflict("capacity", CAPACITY, {"units": Listed((4, 5))}),), (1, 2))]
 
 
 def test_a_booking_asking_for_more_desks_than_remain_is_reported_once_and_cannot_move():
     found = victims([standing(1, 10, 11, (1, 2, 3))], pooled(4), pooled(2))
-    assert found == [Victim(1, (Conflict("capacity", CAPACITY, {"units": "1, 2, 3"}),), ())]
+    assert found == [Victim(1, (Conflict("capacity", CAPACITY, {"units": Listed((1, 2, 3))}),), ())]
     assert found[0].must_move and not found[0].can_move
 
 
@@ -146,7 +146,7 @@ def test_a_moved_booking_takes_its_new_desk_from_bookings_made_after_it():
 def test_desks_free_again_after_a_booking_ends_take_a_later_booking():
     bookings = [standing(1, 10, 11, (1,)), standing(2, 11, 12, (3,))]
     found = victims(bookings, pooled(3), pooled(1))
-    assert found == [Victim(2, (Conflict("capacity", CAPACITY, {"units": "3"}),), (1,))]
+    assert found == [Victim(2, (Conflict("capacity", CAPACITY, {"units": Listed((3,))}),), (1,))]
 
 
 def test_a_moved_booking_keeps_its_new_desk_with_the_new_buffers():

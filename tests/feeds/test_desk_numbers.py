@@ -8,7 +8,7 @@ from flask import current_app
 from tests.feeds.conftest import token_for
 
 
-@pytest.mark.parametrize("locale,label", [("ja", "デスク番号：3, 4"), ("en", "Desk numbers: 3, 4")])
+@pytest.mark.parametrize("locale,label", [("ja", "デスク番号：3、4"), ("en", "Desk numbers: 3, 4")])
 def test_the_member_and_staff_feeds_label_the_desk_numbers(fetch, create_space, member, create_user, book,
                                                           locale, label):
     current_app.config["FEED_LOCALE"] = locale

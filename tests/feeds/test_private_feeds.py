@@ -27,7 +27,7 @@ def test_a_member_feed_shows_own_bookings_of_every_space_with_details(
     assert sorted(feed.summaries()) == ["Hot desk", "Kick-off", "Studio recording"]
     description = str(feed.event(mine.uid)["DESCRIPTION"])
     assert "利用目的：Episode 12" in description and "予定人数：3" in description
-    assert "デスク番号：3, 4" in str(feed.event(at_desks.uid)["DESCRIPTION"])
+    assert "デスク番号：3、4" in str(feed.event(at_desks.uid)["DESCRIPTION"])
     assert str(feed.event(in_hall.uid)["LOCATION"]) == "イベントホール"
     assert "Not mine" not in feed.text
     assert "METHOD" not in feed.calendar

@@ -82,7 +82,7 @@ def test_a_proposed_change_tells_staff_and_a_declined_one_tells_the_member(
     assert change_booking(member, booking.id, BookingChange(later, later + timedelta(hours=1), "Kick-off",
                                                             False)).is_proposal
     waiting = inbox.only_one_to("sato@floor.example.jp")
-    assert "14:00–15:00" in text_of(waiting) and "/staff/bookings/" in text_of(waiting)
+    assert "14:00～15:00" in text_of(waiting) and "/staff/bookings/" in text_of(waiting)
     assert "Mori Aki（Test Org）" in text_of(waiting)  # who asks for the change, and for which organisation
     assert calendars_of(inbox.only_one_to("aki@example.jp")) == []  # nothing changed in the calendar yet
     inbox.messages.clear()

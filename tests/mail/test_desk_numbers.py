@@ -12,7 +12,7 @@ from booking.services.bookings import BookingInput, request_booking
 from tests.mail.conftest import DAY, calendars_of, text_of
 
 
-@pytest.mark.parametrize("locale,label", [("ja", "デスク番号：3, 4"), ("en", "Desk numbers: 3, 4")])
+@pytest.mark.parametrize("locale,label", [("ja", "デスク番号：3、4"), ("en", "Desk numbers: 3, 4")])
 def test_a_confirmed_desk_booking_mail_labels_its_desk_numbers(inbox, create_user, create_space, locale, label):
     desks = create_space(slug="desks", name_ja="デスク", name_en="Desks", kind="pooled", unit_count=24)
     member = create_user(locale=locale)

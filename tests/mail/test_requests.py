@@ -46,7 +46,7 @@ def test_a_request_tells_a_japanese_member_in_japanese_that_it_arrived(client, i
     body = text_of(message)
     assert "鈴木 花子様" in body
     assert "スペース：イベントホール" in body
-    assert f"{DAY.year}年{DAY.month}月{DAY.day}日" in body and "10:00–11:00（Asia/Tokyo）" in body
+    assert f"{DAY.year}年{DAY.month}月{DAY.day}日" in body and "10:00～11:00（Asia/Tokyo）" in body
     booking_id = db.session.scalar(db.select(Booking.id))
     assert f"https://booking.example.jp/bookings/{booking_id}" in body
     assert calendars_of(message) == []

@@ -122,11 +122,11 @@ def test_a_booking_that_holds_no_desks_shows_no_numbers_nor_ics(client, create_s
         booking = create_booking(desks, member, at(MONDAY, 10), at(MONDAY, 11), status=state, units=(5, 6, 7))
     client.login(member.email)
     html = page(client, f"/bookings/{booking.id}")
-    assert "デスク番号" not in html and "5, 6, 7" not in html
+    assert "デスク番号" not in html and "5、6、7" not in html
     assert "カレンダーに追加" not in html and f"/bookings/{booking.id}/calendar.ics" not in html
     client.login(staff.email)
     staff_html = page(client, f"/staff/bookings/{booking.id}")
-    assert "デスク番号" not in staff_html.split("<h2>", 1)[0] and "5, 6, 7" not in staff_html
+    assert "デスク番号" not in staff_html.split("<h2>", 1)[0] and "5、6、7" not in staff_html
 
 
 @pytest.mark.parametrize("state", ["confirmed", "pending"])
@@ -137,6 +137,6 @@ def test_a_booking_that_holds_its_desks_shows_them_and_the_ics(client, create_sp
     booking = create_booking(desks, member, at(MONDAY, 10), at(MONDAY, 11), status=state, units=(5, 6, 7))
     client.login(member.email)
     html = page(client, f"/bookings/{booking.id}")
-    assert "デスク番号" in html and "5, 6, 7" in html and "カレンダーに追加" in html
+    assert "デスク番号" in html and "5、6、7" in html and "カレンダーに追加" in html
     client.login(staff.email)
-    assert "5, 6, 7" in page(client, f"/staff/bookings/{booking.id}")
+    assert "5、6、7" in page(client, f"/staff/bookings/{booking.id}")

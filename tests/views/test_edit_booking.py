@@ -110,7 +110,7 @@ def test_the_booking_page_names_the_held_desks_by_their_glossary_term(client, cr
 
     page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
 
-    assert "<dt>デスク番号</dt><dd>2, 5</dd>" in page
+    assert "<dt>デスク番号</dt><dd>2、5</dd>" in page
     assert "デスク数</dt><dd>2, 5" not in page
 
 

@@ -14,12 +14,14 @@ import re
 import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
+from wtforms import PasswordField
 from wtforms.fields.core import UnboundField
 
 from booking.extensions import db
-from booking.fields import SecretField, SubmitTokenField
+from booking.fields import CheckField, CodeField, Form, Secret, SecretField, SubmitTokenField
+from booking.forms_attendance import WithdrawForm
 from booking.models import Booking, OutboxMessage, Registration, User
-from booking.views.language import KEPT_PREFIX, is_secret
+from booking.views.language import KEPT_PREFIX
 from tests.conftest import PASSWORD
 from tests.events.factories import make_event
 from tests.hostile.values import form_classes
@@ -43,6 +45,12 @@ def press_switch(client, page: str):
     """Press the header's language switch of `page`."""
     action, fields = switch_of(page)
     return client.post(action, data=MultiDict(fields))
+
+
+def summary_texts(page: str) -> list[str]:
+    found = re.search(r'id="error-summary".*?</section>', page, re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", item)) for item in re.findall(r"<li>(.*?)</li>", found.group(0),
+                                                                              re.S)] if found else []
 
 
 def count(model: type) -> int:
@@ -90,7 +98,8 @@ def test_the_switch_never_writes_a_password_into_the_page(client):
     assert refused.status_code == 422 and "short-secret-1" not in page and "another-secret-2" not in page
     _action, fields = switch_of(page)
     assert (f"{KEPT_PREFIX}email", "hanako@example.jp") in fields
-    assert not any(is_secret(name.removeprefix(KEPT_PREFIX)) for name, _ in fields if name.startswith(KEPT_PREFIX))
+    kept = {name.removeprefix(KEPT_PREFIX) for name, _ in fields if name.startswith(KEPT_PREFIX)}
+    assert not kept & {"password", "confirm", "csrf_token"}
 
     switched = press_switch(client, page)
     page = switched.get_data(as_text=True)
@@ -123,16 +132,39 @@ def test_a_booking_refused_by_a_rule_is_shown_again_in_english_with_the_typed_va
     assert count(Booking) == 0
 
 
-def test_a_replay_that_would_now_succeed_writes_nothing_and_opens_the_page_in_the_new_language(client, event):
-    typed = {"name": "山田 花子", "email": "hanako@example.jp", "organisation": "", "companions": "0",
+def test_a_replay_that_would_now_succeed_writes_nothing_and_shows_the_same_form_with_its_values(client, event):
+    """bk21 item 2: it had redirected to the event page, an empty form."""
+    typed = {"name": "山田 花子", "email": "hanako@example.jp", "organisation": "川口市役所", "companions": "1",
              "org_kind": "individual", "consent": "y"}
     replay = client.submit(f"/events/{event.id}/register", {
         **{f"{KEPT_PREFIX}{name}": value for name, value in typed.items()},
         "_language": "en", "_next": f"/events/{event.id}"})
-    assert replay.status_code == 303 and replay.headers["Location"] == f"/events/{event.id}"
+    page = replay.get_data(as_text=True)
+    assert replay.status_code == 422 and '<html lang="en">' in page
+    assert "this form was not sent" in " ".join(form_errors(page) + summary_texts(page))
+    assert input_value(page, "name") == "山田 花子" and input_value(page, "organisation") == "川口市役所"
+    assert input_value(page, "email") == "hanako@example.jp" and input_value(page, "companions") == "1"
     assert count(Registration) == 0 and count(OutboxMessage) == 0
-    page = client.get(replay.headers["Location"]).get_data(as_text=True)
-    assert '<html lang="en">' in page and "was not sent again" in page
+
+    back = press_switch(client, page)  # the page's own switch keeps them too, and still sends nothing
+    assert '<html lang="ja">' in back.get_data(as_text=True) and input_value(back.get_data(as_text=True),
+                                                                              "name") == "山田 花子"
+    assert count(Registration) == 0
+
+
+def test_a_booking_that_came_free_is_shown_again_unsent_with_its_values(client, create_user, create_space):
+    create_space(slug="studio")
+    client.login(create_user(locale="ja").email)
+    typed = {"day": monday_ahead().isoformat(), "start_time": "10:00", "end_time": "11:00",
+             "title": "収録の打ち合わせ", "purpose": "台本の確認", "attendees": "3"}
+    replay = client.submit("/spaces/studio/book", {
+        **{f"{KEPT_PREFIX}{name}": value for name, value in typed.items()}, "_language": "en",
+        "_next": "/spaces/studio/book"})
+    page = replay.get_data(as_text=True)
+    assert replay.status_code == 422 and '<html lang="en">' in page
+    assert input_value(page, "title") == "収録の打ち合わせ" and input_value(page, "start_time") == "10:00"
+    assert "台本の確認" in page and "this form was not sent" in page
+    assert count(Booking) == 0
 
 
 def test_a_replay_without_a_valid_csrf_token_switches_nothing(client, event):
@@ -141,17 +173,52 @@ def test_a_replay_without_a_valid_csrf_token_switches_nothing(client, event):
     assert '<html lang="ja">' in client.get("/").get_data(as_text=True)
 
 
-def _field_names(kinds: tuple[type, ...]) -> set[str]:
-    return {name for form in form_classes() for name in dir(form)
-            if isinstance(field := getattr(form, name, None), UnboundField) and issubclass(field.field_class, kinds)}
+def _fields(form_class: type) -> dict[str, type]:
+    return {name: field.field_class for name in dir(form_class)
+            if isinstance(field := getattr(form_class, name, None), UnboundField)}
 
 
-def test_every_secret_field_of_every_form_is_kept_out_of_the_page():
-    secrets = _field_names((SecretField, SubmitTokenField)) | {name for name in _field_names((object,))
-                                                               if "code" in name}
-    assert secrets and all(is_secret(name) for name in secrets), sorted(n for n in secrets if not is_secret(n))
-    assert not any(is_secret(name) for name in ("name", "email", "title", "purpose", "organisation", "day",
-                                                "start_time", "companions", "note", "body", "subject"))
+def test_every_password_code_and_token_field_of_every_form_is_a_secret_by_its_class():
+    """bk21 item 3: secrets were told by name, and `confirm` matched a tick box. A new password, code or
+    token field must be a Secret (SecretField, CodeField, SubmitTokenField) to be kept out of pages."""
+    fields = [(form, name, kind) for form in form_classes() for name, kind in _fields(form).items()]
+    looks_secret = [(form.__name__, name) for form, name, kind in fields
+                    if (issubclass(kind, PasswordField) or re.search(r"password|code|token|secret", name))
+                    and not issubclass(kind, Secret)]
+    assert looks_secret == []
+    assert issubclass(_fields(WithdrawForm)["confirm"], CheckField)
+    assert not issubclass(_fields(WithdrawForm)["confirm"], Secret)
+    assert {SecretField, CodeField, SubmitTokenField} <= {kind for _form, _name, kind in fields}
+
+
+def test_every_form_refuses_an_unsent_replay():
+    """The word that a replay was not sent comes from the forms' base (booking.fields.Form)."""
+    assert [form.__name__ for form in form_classes() if not issubclass(form, Form)] == []
+
+
+def test_the_event_cancel_tick_box_is_kept_by_the_switch(client, create_user, event):
+    """bk21 item 3: `confirm` was taken for a password; a ticked box came back unticked."""
+    client.login(create_user(role="staff").email)
+    refused = client.submit(f"/staff/events/{event.id}/withdraw", {"note": "台風のため", "booking": "",
+                                                                   "confirm": "y"})
+    assert refused.status_code == 422
+    _action, fields = switch_of(refused.get_data(as_text=True))
+    assert (f"{KEPT_PREFIX}confirm", "y") in fields and (f"{KEPT_PREFIX}note", "台風のため") in fields
+    page = press_switch(client, refused.get_data(as_text=True)).get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="confirm"[^>]*checked', page) or re.search(
+        r'<input[^>]*checked[^>]*name="confirm"', page)
+
+
+def test_after_a_wrong_password_the_switch_asks_for_the_password_again_not_to_fill_it_in(client, create_user):
+    """bk21 item 3: the switched page said "Fill in this field." of a password that was typed."""
+    member = create_user(email="member@example.jp")
+    refused = client.submit("/login", {"email": member.email, "password": "wrong guess"})
+    assert refused.status_code == 401 and "wrong guess" not in refused.get_data(as_text=True)
+    switched = press_switch(client, refused.get_data(as_text=True))
+    page = switched.get_data(as_text=True)
+    assert '<html lang="en">' in page and input_value(page, "email") == member.email
+    assert "Type this again: it is not kept when the language is changed." in html.unescape(page)
+    assert "Fill in this field." not in html.unescape(page)
 
 
 @pytest.mark.parametrize(("statement", "writes"), [
