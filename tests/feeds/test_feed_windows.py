@@ -25,16 +25,23 @@ def cancelled_days_ago(booking: Booking, days: int) -> None:
     db.session.commit()
 
 
-@pytest.mark.parametrize("audience", ["member", "staff", "staff of the space"])
-def test_a_private_feed_shows_the_days_and_cancellations_the_settings_give(
-        app, space, member, create_user, book, audience):
-    app.config.update(FEED_DAYS_BACK=7, FEED_DAYS_AHEAD=30, FEED_CANCELLED_DAYS=3)
+def book_around_the_windows(space, member, book):
+    """Bookings 20 days ahead and 5 back (inside 7 back / 30 ahead), 40 ahead and 10 back (outside), and two
+    cancelled 10 and 11 days ahead, one day and six days ago (inside and outside 3 cancelled days)."""
     near, back = book(space, member, day=20), book(space, member, day=-5)
     book(space, member, day=40)
     book(space, member, day=-10)
     just_cancelled, long_cancelled = book(space, member, day=10), book(space, member, day=11)
     cancelled_days_ago(just_cancelled, 1)
     cancelled_days_ago(long_cancelled, 6)
+    return near, back, just_cancelled, long_cancelled
+
+
+@pytest.mark.parametrize("audience", ["member", "staff", "staff of the space"])
+def test_a_private_feed_shows_the_days_and_cancellations_the_settings_give(
+        app, space, member, create_user, book, audience):
+    app.config.update(FEED_DAYS_BACK=7, FEED_DAYS_AHEAD=30, FEED_CANCELLED_DAYS=3)
+    near, back, just_cancelled, long_cancelled = book_around_the_windows(space, member, book)
     if audience == "member":
         feed = feeds.member_feed(token_for(member))
     else:
@@ -79,12 +86,7 @@ def test_each_private_feed_is_named_and_zoned_in_the_feeds_language(app, space, 
 
 def test_the_served_space_feed_follows_every_feed_setting(app, fetch, space, member, book):
     app.config.update(FEED_DAYS_BACK=7, FEED_DAYS_AHEAD=30, FEED_CANCELLED_DAYS=3, FEED_REFRESH_MINUTES=30)
-    near, back = book(space, member, day=20), book(space, member, day=-5)
-    book(space, member, day=40)
-    book(space, member, day=-10)
-    just_cancelled, long_cancelled = book(space, member, day=10), book(space, member, day=11)
-    cancelled_days_ago(just_cancelled, 1)
-    cancelled_days_ago(long_cancelled, 6)
+    near, back, just_cancelled, long_cancelled = book_around_the_windows(space, member, book)
 
     feed = fetch("/spaces/studio/calendar.ics")
 

@@ -50,16 +50,29 @@ EVENT = """INSERT INTO public_events (booking_id, uid, title_ja, title_en, descr
   VALUES (:booking, :uid, 'T', 'T', '', '', '', 10, '', '', :opens, :at, :yes, :status, 0, :at, :at)"""
 
 
+def insert_three_spaces(conn, past: datetime, ahead: datetime) -> None:
+    """Spaces at feed_version 7 changed in the past, ahead of the clock and never."""
+    instant = Space.__table__.c.feed_changed_at.type
+    for slug, changed in (("desks", past), ("ahead", ahead), ("never", None)):
+        conn.execute(text(SPACE).bindparams(db.bindparam("created", type_=instant),
+                                            db.bindparam("changed", type_=instant)),
+                     {"slug": slug, "yes": True, "no": False, "created": past, "changed": changed})
+
+
+def assert_every_space_raised_once(before: datetime, ahead: datetime) -> None:
+    spaces = {space.slug: space for space in db.session.scalars(select(Space))}
+    assert {slug: space.feed_version for slug, space in spaces.items()} == {"desks": 8, "ahead": 8, "never": 8}
+    assert spaces["desks"].feed_changed_at >= before and spaces["never"].feed_changed_at >= before
+    assert spaces["ahead"].feed_changed_at == ahead.replace(microsecond=0) + timedelta(seconds=1)
+
+
 def test_0023_raises_every_space_and_the_change_time_of_every_shown_event(migration_app):  # noqa: F811
     upgrade(revision="0022")
     past = datetime(2026, 1, 1, 12, 0, 0, 500000, tzinfo=UTC)
     ahead = utcnow() + timedelta(hours=1)
     instant = Space.__table__.c.feed_changed_at.type
     with db.engine.begin() as conn:
-        for slug, changed in (("desks", past), ("ahead", ahead), ("never", None)):
-            conn.execute(text(SPACE).bindparams(db.bindparam("created", type_=instant),
-                                                db.bindparam("changed", type_=instant)),
-                         {"slug": slug, "yes": True, "no": False, "created": past, "changed": changed})
+        insert_three_spaces(conn, past, ahead)
         space_id = conn.scalar(text("SELECT id FROM spaces WHERE slug = 'desks'"))
         conn.execute(text("INSERT INTO users (email, name, organisation, org_kind, role, locale, password_hash,"
                           " is_enabled, created_at) VALUES ('m@example.jp', 'M', '', 'company', 'member', 'ja', 'x',"
@@ -78,10 +91,7 @@ def test_0023_raises_every_space_and_the_change_time_of_every_shown_event(migrat
 
     upgrade(revision="0023")
 
-    spaces = {space.slug: space for space in db.session.scalars(select(Space))}
-    assert {slug: space.feed_version for slug, space in spaces.items()} == {"desks": 8, "ahead": 8, "never": 8}
-    assert spaces["desks"].feed_changed_at >= before and spaces["never"].feed_changed_at >= before
-    assert spaces["ahead"].feed_changed_at == ahead.replace(microsecond=0) + timedelta(seconds=1)
+    assert_every_space_raised_once(before, ahead)
     events = {event.status: event.updated_at for event in db.session.scalars(select(PublicEvent))}
     assert events["published"] >= before
     assert events["withdrawn"] == ahead.replace(microsecond=0) + timedelta(seconds=1)
@@ -92,17 +102,10 @@ def test_0024_raises_every_space_and_leaves_the_events_alone(migration_app):  # 
     upgrade(revision="0023")
     past = datetime(2026, 1, 1, 12, 0, 0, 500000, tzinfo=UTC)
     ahead = utcnow() + timedelta(hours=1)
-    instant = Space.__table__.c.feed_changed_at.type
     with db.engine.begin() as conn:
-        for slug, changed in (("desks", past), ("ahead", ahead), ("never", None)):
-            conn.execute(text(SPACE).bindparams(db.bindparam("created", type_=instant),
-                                                db.bindparam("changed", type_=instant)),
-                         {"slug": slug, "yes": True, "no": False, "created": past, "changed": changed})
+        insert_three_spaces(conn, past, ahead)
     before = utcnow().replace(microsecond=0)
 
     upgrade(revision="0024")
 
-    spaces = {space.slug: space for space in db.session.scalars(select(Space))}
-    assert {slug: space.feed_version for slug, space in spaces.items()} == {"desks": 8, "ahead": 8, "never": 8}
-    assert spaces["desks"].feed_changed_at >= before and spaces["never"].feed_changed_at >= before
-    assert spaces["ahead"].feed_changed_at == ahead.replace(microsecond=0) + timedelta(seconds=1)
+    assert_every_space_raised_once(before, ahead)
