@@ -54,7 +54,7 @@ def test_staff_approve_a_studio_request_and_the_member_sees_it_confirmed(
     expect(request).to_have_count(1)
     expect(detail(request, "利用者")).to_contain_text("山田 花子（サンプル放送）")
     expect(detail(request, "利用者")).to_contain_text(member.email)
-    expect(request).to_contain_text(f"{shown_day(thursday)} 14:00–15:00")
+    expect(request).to_contain_text(f"{shown_day(thursday)} 14:00～15:00")
     expect(detail(request, "利用目的")).to_have_text("地域の情報番組")
     request.get_by_role("button", name="承認する").click()
     expect(staff_page.get_by_role("status")).to_have_text("申請を承認しました。")
