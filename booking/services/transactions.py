@@ -147,12 +147,17 @@ def _touch(suffix: str) -> None:
 # Waits for another writer of ours, between tries of the turn (seconds): short, as the lock is held for a
 # few milliseconds; SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25 ms … between its tries.
 _TURN_WAITS = (0.0001, 0.0002, 0.0004, 0.0008, 0.001)
+# How much of the busy timeout a writer spends waiting for its turn. What is left for BEGIN IMMEDIATE is the
+# whole busy timeout again, so a write that cannot get the lock answers within 1.25 of it per try, not twice
+# it (tests/faults/test_real_processes.py: writes get their 503 within 5 s while another process holds the lock).
+TURN_SHARE = 0.25
 
 
 def _take_turn() -> int | None:
     """On SQLite, wait for our other writers (every process and thread of this app) to let the write lock go:
     an exclusive flock on `<database>-writer-turn`, held until the transaction ends. Returns its descriptor,
-    or None (PostgreSQL, no file, or not had within the busy timeout: BEGIN IMMEDIATE then waits as before).
+    or None (PostgreSQL, no file, or not had within TURN_SHARE of the busy timeout: BEGIN IMMEDIATE then
+    waits as before).
 
     Profile of 8 concurrent booking POSTs on 2 workers: a writer finding the lock taken slept in SQLite's
     busy handler (1, 2, 5, 10 ms … per try, whatever the lock's holder did meanwhile), so the lock, held for
@@ -177,7 +182,7 @@ def _take_turn() -> int | None:
             break
         now = time.monotonic()
         if deadline is None:
-            deadline = now + sqlite_busy_timeout_s()
+            deadline = now + sqlite_busy_timeout_s() * TURN_SHARE
         elif now > deadline:
             break
         time.sleep(next(waits, _TURN_WAITS[-1]))

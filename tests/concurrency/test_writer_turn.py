@@ -7,6 +7,7 @@ import fcntl
 import os
 import sys
 import threading
+from types import SimpleNamespace
 
 import pytest
 
@@ -67,3 +68,22 @@ def test_a_write_gives_its_turn_back_when_it_fails(app, database_url):
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError if still held
     finally:
         os.close(descriptor)
+
+
+def test_a_turn_is_waited_for_a_quarter_of_the_busy_timeout_at_most(app, database_url, monkeypatch):
+    """A writer of ours that holds the turn while SQLite's lock is held elsewhere (another program, a stuck
+    transaction) keeps the next writer from BEGIN IMMEDIATE for TURN_SHARE of the busy timeout, not all of it:
+    the next writer's own BEGIN then waits the busy timeout, so its 503 comes after 1.25 of it per try."""
+    from booking.services import transactions
+
+    holder = _held_turn(_turn_file(database_url))
+    clock = {"now": 0.0}
+    monkeypatch.setattr(transactions, "time", SimpleNamespace(  # this module's clock only, not the process's
+        monotonic=lambda: clock["now"], sleep=lambda seconds: clock.update(now=clock["now"] + seconds)))
+    try:
+        assert transactions._take_turn() is None
+    finally:
+        os.close(holder)
+    busy = sys.modules["booking.db"].SQLITE_BUSY_TIMEOUT_MS / 1000
+    # Waited for the turn a while (the holder may let go any moment), but well short of the busy timeout.
+    assert busy / 10 <= clock["now"] <= busy / 3
