@@ -19,6 +19,7 @@ try:
 except ImportError:  # not on Windows: writers there wait in SQLite's busy handler only
     fcntl = None  # type: ignore[assignment]
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -195,6 +196,27 @@ def _give_turn(descriptor: int | None) -> None:
         os.close(descriptor)  # closing the only descriptor of the open file lets its flock go
 
 
+# The thread's writes that hold the turn now. A write begun inside another's (the outbox's settle that
+# the mail sent inline after a commit runs, booking/delivery.py) takes no turn of its own: its flock on a
+# new descriptor would wait for the one its own thread holds, TURN_SHARE of the busy timeout every time
+# (profile line 'transactions.py(_take_turn)' with 'time.sleep' under it: 310 tries per booking POST
+# with MAIL_BACKGROUND off, the turn and so every other writer kept waiting about 0.4 s).
+_turns = threading.local()
+
+
+@contextmanager
+def _turn() -> Iterator[None]:
+    """Hold the writer turn (on SQLite) unless this thread holds it already."""
+    depth: int = getattr(_turns, "depth", 0)
+    descriptor = _take_turn() if depth == 0 else None
+    _turns.depth = depth + 1
+    try:
+        yield
+    finally:
+        _turns.depth = depth
+        _give_turn(descriptor)
+
+
 # Built once (profile line 'transactions.py(write_transaction)': select(), joinedload() and the
 # comparison composed again on every write, inside the lock).
 _READ_SPACE = (select(Space).where(Space.id == bindparam("space_id"))
@@ -217,33 +239,32 @@ def write_transaction(space_id: int | None, *, shared_space: bool = False) -> It
     session = db.session()
     if session.in_transaction():
         session.commit()
-    token = sqlite_immediate.set(True)
-    is_reset = is_holding = False
-    turn = _take_turn()
-    try:
-        with session.begin():
-            session.connection()
-            sqlite_immediate.reset(token)
-            is_reset = True
-            _touch("-writer-in")
-            is_holding = True
-            if space_id is not None:
-                is_postgresql = session.get_bind().dialect.name == "postgresql"
-                if shared_space:
-                    session.info[_SHARED_SPACE] = read_locked_space(session, space_id, for_update=is_postgresql)
-                else:
-                    query = _LOCK_SPACE if is_postgresql else _READ_SPACE
-                    session.scalars(query, {"space_id": space_id}).unique().first()
-            session.info[LOCKED_SPACE] = space_id
-            yield session
-    finally:
-        session.info.pop(LOCKED_SPACE, None)
-        session.info.pop(_SHARED_SPACE, None)
-        if not is_reset:
-            sqlite_immediate.reset(token)
-        if is_holding:
-            _touch("-writer-out")
-        _give_turn(turn)
+    with _turn():
+        token = sqlite_immediate.set(True)
+        is_reset = is_holding = False
+        try:
+            with session.begin():
+                session.connection()
+                sqlite_immediate.reset(token)
+                is_reset = True
+                _touch("-writer-in")
+                is_holding = True
+                if space_id is not None:
+                    is_postgresql = session.get_bind().dialect.name == "postgresql"
+                    if shared_space:
+                        session.info[_SHARED_SPACE] = read_locked_space(session, space_id, for_update=is_postgresql)
+                    else:
+                        query = _LOCK_SPACE if is_postgresql else _READ_SPACE
+                        session.scalars(query, {"space_id": space_id}).unique().first()
+                session.info[LOCKED_SPACE] = space_id
+                yield session
+        finally:
+            session.info.pop(LOCKED_SPACE, None)
+            session.info.pop(_SHARED_SPACE, None)
+            if not is_reset:
+                sqlite_immediate.reset(token)
+            if is_holding:
+                _touch("-writer-out")
 
 
 _SHARED_SPACE = "locked_shared_space"

@@ -107,3 +107,38 @@ def test_a_turn_is_waited_for_a_quarter_of_the_busy_timeout_at_most(app, databas
     busy = sys.modules["booking.db"].SQLITE_BUSY_TIMEOUT_MS / 1000
     # Waited for the turn a while (the holder may let go any moment), but well short of the busy timeout.
     assert busy / 10 <= clock["now"] <= busy / 3
+
+
+def test_a_write_made_after_another_commits_in_its_thread_waits_for_no_turn(app, database_url, monkeypatch):
+    """The mail sent inline after a booking's commit records its outcome in a write of its own (booking/delivery.py,
+    MAIL_BACKGROUND off), while the booking's write still holds the turn: that write goes ahead at once instead of
+    waiting for its own thread's turn (and keeping every other writer waiting meanwhile)."""
+    from sqlalchemy import event
+
+    from booking.services import transactions
+
+    path = _turn_file(database_url)
+    if path is None:
+        return _no_turn_on_postgresql()
+    clock = {"now": 0.0}
+    monkeypatch.setattr(transactions, "time", SimpleNamespace(
+        monotonic=lambda: clock["now"], sleep=lambda seconds: clock.update(now=clock["now"] + seconds)))
+    settled: list[str] = []
+
+    def settle(_session: object) -> None:
+        with app.app_context():  # as delivery._settle: its own session
+            settled.append(run_write(None, lambda session: "settled"))
+            db.session.remove()
+
+    def book(session: object) -> str:
+        event.listen(session, "after_commit", settle, once=True)
+        return "booked"
+
+    assert run_write(None, book) == "booked"
+    assert settled == ["settled"]
+    assert clock["now"] == 0.0  # never slept for a turn
+    descriptor = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # both writes gave the turn back
+    finally:
+        os.close(descriptor)
