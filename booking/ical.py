@@ -136,6 +136,31 @@ def event_text(values: EventValues, extra: Iterable[tuple[str, str]] = ()) -> st
     For ordinary text, the bytes `icalendar`'s Event.to_ical() writes for the same values
     (tests/feeds/test_ical_text.py), without building the component.
     """
+    properties = [*_shared_properties(values), *_own_properties(values), *extra]
+    return ical_text.component("VEVENT", properties, ical_text.EVENT_ORDER)
+
+
+def event_texts(many: tuple[EventValues, ...]) -> tuple[str, ...]:
+    """`event_text` of each of `many`, values that differ at most in their summary and description (one
+    booking as its audiences see it): the lines they share are rendered once. Any other difference: each
+    is rendered alone.
+
+    Profile line 'feed_events.py(render_one)' of a booking POST: the public, member and staff VEVENTs
+    rendered one after the other, their UID, times, status and location lines three times over.
+    """
+    first = many[0]
+    if any(replace(values, summary=first.summary, description=first.description) != first for values in many):
+        return tuple(event_text(values) for values in many)
+    shared = ical_text.ordered_lines(_shared_properties(first), ical_text.EVENT_ORDER)
+    return tuple(
+        ical_text.component_of_lines("VEVENT", shared, ical_text.ordered_lines(
+            _own_properties(values), ical_text.EVENT_ORDER, start=len(shared)))
+        for values in many
+    )
+
+
+def _shared_properties(values: EventValues) -> list[tuple[str, str]]:
+    """The properties of `values` but its summary and description, in `event_text`'s order."""
     cancelled = ICAL_STATUS[values.status] == "CANCELLED"
     zone = values.timezone if is_zone(values.timezone) else None
     if zone is not None and any(is_repeated_instant(i, ZoneInfo(zone)) for i in (values.start_dt, values.end_dt)):
@@ -145,17 +170,21 @@ def event_text(values: EventValues, extra: Iterable[tuple[str, str]] = ()) -> st
     start = ("", ical_text.utc_stamp(values.start_dt)) if zone is None else ical_text.local_time(zone, values.start_dt)
     end = ("", ical_text.utc_stamp(values.end_dt)) if zone is None else ical_text.local_time(zone, values.end_dt)
     changed = ical_text.utc_stamp(values.changed_at)
-    properties = [
+    return [
         ("UID", ical_text.text(values.uid)), ("DTSTAMP", changed),
         ("CREATED", ical_text.utc_stamp(values.created_at)), ("LAST-MODIFIED", changed),
         ("SEQUENCE", str(int(values.sequence))), (f"DTSTART{start[0]}", start[1]), (f"DTEND{end[0]}", end[1]),
         ("STATUS", ICAL_STATUS[values.status]), ("TRANSP", "TRANSPARENT" if cancelled else "OPAQUE"),
-        ("SUMMARY", ical_text.text(clean_text(values.summary))),
-        ("LOCATION", ical_text.text(clean_text(values.location))), *extra,
+        ("LOCATION", ical_text.text(clean_text(values.location))),
     ]
+
+
+def _own_properties(values: EventValues) -> list[tuple[str, str]]:
+    """The summary and (when there is one) the description of `values`."""
+    own = [("SUMMARY", ical_text.text(clean_text(values.summary)))]
     if values.description:
-        properties.append(("DESCRIPTION", ical_text.text(clean_text(values.description))))
-    return ical_text.component("VEVENT", properties, ical_text.EVENT_ORDER)
+        own.append(("DESCRIPTION", ical_text.text(clean_text(values.description))))
+    return own
 
 
 def _offset(zone: ZoneInfo, instant: datetime) -> timedelta:

@@ -146,17 +146,32 @@ def component(name: str, properties: Iterable[tuple[str, str]], first: tuple[str
 
 def content_lines(properties: Iterable[tuple[str, str]], first: tuple[str, ...] = ()) -> str:
     """The properties as folded content lines, each CRLF-terminated, in `component`'s order."""
+    return "".join(line for _place, line in sorted(ordered_lines(properties, first), key=_first))
+
+
+def ordered_lines(properties: Iterable[tuple[str, str]], first: tuple[str, ...] = (),
+                  start: int = 0) -> list[tuple[tuple[int, str, int], str]]:
+    """(place, folded CRLF-terminated line) of each property: sorting by place gives `component`'s order.
+
+    `start` numbers these properties after that many others, so lines of two calls merge in order
+    (properties of one name keep the order of their calls, then of their positions).
+    """
     rank = _ranks(first)
     last = len(rank)
-    ordered = []
+    lines = []
     # Each property's name found once (profile line 'ical_text.py(<lambda>)': the sort key split it three
     # times); its position keeps properties of one name, and of equal rank, in their order.
-    for index, (key, value) in enumerate(properties):
+    for index, (key, value) in enumerate(properties, start):
         name = key.partition(";")[0]
         place = rank.get(name)
-        ordered.append(((last, name, index) if place is None else (place, "", index), key, value))
-    ordered.sort(key=_first)
-    return "".join(f"{fold(f'{key}:{value}')}\r\n" for _place, key, value in ordered)
+        lines.append(((last, name, index) if place is None else (place, "", index), f"{fold(f'{key}:{value}')}\r\n"))
+    return lines
+
+
+def component_of_lines(name: str, *parts: list[tuple[tuple[int, str, int], str]]) -> str:
+    """`component` of the lines `ordered_lines` gave for its properties, in one or more parts."""
+    merged = sorted((line for part in parts for line in part), key=_first)
+    return f"BEGIN:{name}\r\n{''.join(line for _place, line in merged)}END:{name}\r\n"
 
 
 def _first(item: tuple[Any, ...]) -> Any:

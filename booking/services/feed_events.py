@@ -148,13 +148,17 @@ def _shown(booking: Booking, space: Space, user: User, locale: str, audience: st
     translated again (about 24 gettext calls per booking POST) for a booking whose events
     were rendered before the lock; now those renders leave the values here.
     """
+    return _shown_all(booking, space, user, locale)[_AUDIENCES[audience]]
+
+
+def _shown_all(booking: Booking, space: Space, user: User,
+               locale: str) -> tuple[ical.EventValues, ical.EventValues, ical.EventValues]:
     units = tuple(hold.unit_no for hold in booking.holds) if space.is_pooled else ()
-    audiences = _shown_values(
+    return _shown_values(
         booking.uid, booking.start_dt, booking.end_dt, space.timezone, booking.status, booking.sequence,
         space.name(locale), booking.title, booking.purpose or "", booking.attendees or 0, bool(booking.is_public),
         units, user.name, user.organisation or "", user.email, locale,
     )
-    return audiences[_AUDIENCES[audience]]
 
 
 _AUDIENCES = {"public": 0, "member": 1, "staff": 2}
@@ -197,13 +201,21 @@ def render_one(booking: Booking, space: Space, user: User, locale: str, audience
 
 
 def render_booking(booking: Booking, space: Space, user: User, locale: str) -> Rendered:
-    """The public, member and staff VEVENTs of one booking, in the feeds' language."""
+    """The public, member and staff VEVENTs of one booking, in the feeds' language (each as render_one renders it)."""
+    public, member, staff = (ical.with_times(template, booking.created_at, booking.updated_at)
+                             for template in _audience_templates(_shown_all(booking, space, user, locale)))
     return Rendered(
-        public=render_one(booking, space, user, locale, "public"),
-        member=render_one(booking, space, user, locale, "member"),
-        staff=render_one(booking, space, user, locale, "staff"),
+        public=public, member=member, staff=staff,
         stamp=stamp_of(booking.updated_at, booking.sequence, booking.status, locale, key_of(space, user, locale)),
     )
+
+
+# The three audiences' VEVENTs rendered together, their shared lines once (ical.event_texts), kept per process
+# by the values they show, as ical.event_template keeps one (profile line 'feed_events.py(render_one)',
+# three per booking POST).
+@lru_cache(maxsize=1024)
+def _audience_templates(audiences: tuple[ical.EventValues, ical.EventValues, ical.EventValues]) -> tuple[str, ...]:
+    return ical.event_texts(audiences)
 
 
 def store(booking: Booking, rendered: Rendered) -> None:

@@ -175,3 +175,16 @@ def test_a_long_line_is_folded_before_its_75th_octet_without_splitting_a_charact
     assert folded.replace("\r\n ", "") == line
     assert all(len(part.encode()) <= 75 for part in folded.split("\r\n"))
     assert not any(part.endswith("\\") and not part.endswith("\\\\") for part in folded.split("\r\n"))
+
+
+@given(event_values(), st.lists(st.tuples(TEXT, TEXT), min_size=1, max_size=3))
+def test_events_differing_in_summary_and_description_are_written_as_each_alone(values, variants):
+    """ical.event_texts renders their shared lines once (a booking's public, member and staff events)."""
+    many = (values, *(replace(values, summary=summary, description=description) for summary, description in variants))
+
+    assert ical.event_texts(many) == tuple(ical.event_text(one) for one in many)
+
+
+@given(event_values(), event_values())
+def test_events_differing_in_more_are_written_as_each_alone_too(first, second):
+    assert ical.event_texts((first, second)) == (ical.event_text(first), ical.event_text(second))

@@ -50,8 +50,16 @@ def renders_in_lock(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             built.append(values.uid)
         return original_component(values, *args)
 
+    original_components = ical.event_texts
+
+    def components(many: tuple[ical.EventValues, ...]) -> Any:  # a booking's audiences rendered together
+        if in_lock[0]:
+            built.extend(values.uid for values in many)
+        return original_components(many)
+
     monkeypatch.setattr(transactions, "write_transaction", watched)
     monkeypatch.setattr(ical, "event_text", component)
+    monkeypatch.setattr(ical, "event_texts", components)
     return built
 
 
@@ -94,6 +102,20 @@ def test_the_stored_events_and_the_mail_calendar_are_those_of_the_booking_as_sto
     message = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.kind == "booking.confirmed")).one()
     _method, expected = calendar_message(booking, member.locale or "ja")
     assert base64.b64decode(message.attachments[0]["data"]) == expected
+
+
+def test_the_events_kept_per_process_follow_the_title_and_the_member_name(create_user, create_space):
+    """The audiences' rendered events are kept by the values they show (feed_events._audience_templates)."""
+    member, studio = create_user(name="山田 太郎"), create_space()
+    booking = _book(member, studio, is_public=True)
+    before = render_booking(booking, studio, member, feed_locale())
+
+    booking.title, member.name = "Mixing", "山田 花子"
+    after = render_booking(booking, studio, member, feed_locale())
+
+    assert "SUMMARY:Recording" in before.public and "SUMMARY:Mixing" in after.public
+    assert "SUMMARY:Mixing" in after.member and "山田 花子" in after.staff and "山田 花子" not in before.staff
+    assert after.member.replace("Mixing", "Recording") == before.member
 
 
 def test_desks_guessed_otherwise_before_the_lock_do_not_reach_the_feeds(create_user, create_space, monkeypatch):
