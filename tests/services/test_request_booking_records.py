@@ -276,3 +276,20 @@ def test_a_member_naming_an_override_is_told_only_staff_can_and_nothing_is_writt
             overrides=frozenset({"notice"}), override_reason="Urgent")
     assert refused.value.message == "Only staff can override booking rules."
     assert written() == (0, 0)
+
+
+def test_the_booking_returned_is_the_row_as_stored_and_can_be_changed(create_user, create_space):
+    member, studio = create_user(), create_space()
+    outcome = ask(member, studio, MONDAY_TEN, MONDAY_TEN + hours(1), purpose="Mix", attendees=3, is_public=True)
+    booking = outcome.booking
+    assert booking is not None and booking in db.session
+
+    columns = [column.key for column in Booking.__table__.columns]
+    returned = {name: getattr(booking, name) for name in columns}  # the deferred calendar columns load here
+    stored = db.session.execute(db.select(*Booking.__table__.columns).where(Booking.id == booking.id)).one()
+    assert returned == dict(zip(columns, stored, strict=True))
+    assert returned["ics_member"] and "SUMMARY:Recording" in returned["ics_member"]
+
+    cancel_booking(member, booking.id, now=NOW)
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == "cancelled"
