@@ -5,8 +5,10 @@ machine cannot move (issue 21 point 4: the CPU-ms of the pages drifted by ±30 %
     PYTHONHASHSEED=0 valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
         .venv/bin/python -m benchmarks.page_instructions FOLDER COUNT PAGE  # "I refs" on stderr
 
-PAGE is one of PATHS. Run with COUNT 5 and 35: (I refs at 35 − I refs at 5) / 30 is the page's
-instructions per request, the start-up and the 5 warm-up requests taken out. Fix PYTHONHASHSEED:
+PAGE is one of PATHS. WRK=1: a signed-in page is asked as run_all's wrk asks it, with the same
+cookie every time, a minute after sign-in (so each answer writes the session cookie again).
+Run with COUNT 5 and 35: (I refs at 35 − I refs at 5) / 30 is the page's instructions per
+request, the start-up and the 5 warm-up requests taken out. Fix PYTHONHASHSEED:
 with random hashing the same run varies by about ±5 % (dict probing). For an A/B against a tree
 without this file, run it by path from inside that tree (`cd OTHER && PYTHONPATH=. .venv/bin/python
 /path/to/benchmarks/page_instructions.py ...`): it then seeds and serves with that tree's code.
@@ -21,6 +23,7 @@ import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 PATHS = {"attendees": ("staff", "/staff/events/{event}/attendees"), "events": ("visitor", "/events"),
          "account": ("member", "/account"), "members": ("staff", "/staff/members"),
@@ -59,10 +62,26 @@ def run(folder: Path, count: int, page: str) -> None:
                                              "password": PASSWORD})
         assert answer.status_code in (302, 303), answer.status_code
     path = path.format(**fixture)
+    if os.environ.get("WRK") and who != "visitor":
+        client = _as_wrk_sends(app, client)
     for _ in range(5):
         assert client.get(path).status_code == 200, path
     for _ in range(count):
         client.get(path)
+
+
+def _as_wrk_sends(app: Any, signed_in: Any) -> Any:
+    """A client that sends the sign-in cookie as it is for every request, as run_all's wrk does, a
+    minute or more after it was made: the session's `_seen_at` is written again on every request."""
+    from booking.views import sessions
+
+    cookie = signed_in.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None, app.config["SESSION_COOKIE_NAME"]
+    started = sessions.now_seconds()
+    sessions.now_seconds = lambda: started + 2 * sessions.SEEN_RESOLUTION_SECONDS  # type: ignore[assignment]
+    client = app.test_client(use_cookies=False)
+    client.environ_base["HTTP_COOKIE"] = f"{cookie.key}={cookie.value}"
+    return client
 
 
 if __name__ == "__main__":
