@@ -38,6 +38,7 @@ def seed(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{folder}/bench.db"
     seeding, fixture = run_all.seed_benchmark(url, folder)
+    registrations.seed_event(seeding, datetime.now(UTC).replace(microsecond=0) + timedelta(days=20))  # as run_all
     event_id = registrations.seed_attendees(seeding, datetime.now(UTC).replace(microsecond=0) + timedelta(days=21))
     (folder / "fixture.json").write_text(json.dumps({
         "url": url, "staff": fixture.staff, "member": fixture.member, "event": event_id,
