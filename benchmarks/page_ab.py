@@ -18,6 +18,10 @@ PostgreSQL the CPU of the process's backends is added (/proc/PID/schedstat), as 
 it. Prints the fastest round of each page, CPU-ms per request, its ratio to the same process's
 one-query page, and after ÷ before. The in-process figures leave
 gunicorn and the sockets out; the fixed cost they add is the same on both sides.
+STAFF=1 adds run_all's staff and event pages (the staff attendees, door, events, proposals, week,
+desks list and members, the visitor's events list, an empty page for the staff member); PAGES=a,b
+times only the pages whose names contain a or b; FEEDS=1 GETs run_all's feeds (the space feed and,
+where the tree seeds them, the member's and the staff's) before each round, as run_all's rounds do.
 PROFILE=booking_form,account (page names, _ for spaces; SORT=tottime, LINES=60) prints each
 side's cProfile of those pages to stderr at the end (and to PROFILE_DIR/<side>-<page>.prof if set).
 """
@@ -87,13 +91,38 @@ with fresh_database(sys.argv[1]) as (url, instance):
              ("_base (member)", member, "/_base")]
     week = fixture.week.isoformat()  # run_all's three week grids, as the signed-in member
     pages += [(f"week {slug}", member, f"/spaces/{slug}?week={week}") for slug in ("studio", "desks", "hall")]
+    if os.environ.get("STAFF"):  # run_all's staff and event pages (STAFF=1)
+        from benchmarks import registrations
+        from datetime import UTC, datetime, timedelta
+        event_id = registrations.seed_attendees(make_app(url, instance), datetime.now(UTC).replace(microsecond=0)
+                                                + timedelta(days=21))
+        staff = app.test_client()
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', staff.get("/login").get_data(as_text=True))
+        answer = staff.post("/login", data={"csrf_token": token.group(1), "email": fixture.staff,
+                                            "password": PASSWORD})
+        assert answer.status_code in (302, 303), answer.status_code
+        pages += [("events list (visitor)", visitor, "/events"), ("_base (staff)", staff, "/_base"),
+                  ("staff attendees", staff, f"/staff/events/{event_id}/attendees"),
+                  ("staff door", staff, f"/staff/events/{event_id}/door"),
+                  ("staff events", staff, "/staff/events/"), ("staff proposals", staff, "/staff/event-proposals"),
+                  ("staff week", staff, f"/staff/calendar?week={week}"),
+                  ("staff desks", staff, f"/staff/calendar?day={week}&space=desks"),
+                  ("staff members", staff, "/staff/members")]
+    only = [part for part in os.environ.get("PAGES", "").split(",") if part]  # parts of page names
+    pages = [p for p in pages if not only or p is pages[0] or any(part in p[0] for part in only)]
     for name, client, path in pages:
         for _ in range(20):
             status = client.get(path).status_code
             assert status == 200, (name, status)
     print(json.dumps({"tree": os.path.dirname(os.path.dirname(booking.__file__))}), flush=True)
+    feeds = [f"/spaces/{fixture.feed_slug}/calendar.ics"]  # FEEDS=1: run_all's feed GETs before each round
+    tokens = ((getattr(fixture, "member_feed_token", ""), "bookings.ics"),
+              (getattr(fixture, "staff_feed_token", ""), "staff.ics"))  # main's run_all seeds them, 893b065's not
+    feeds += [f"/feeds/{token}/{name}" for token, name in tokens if token]
     for line in sys.stdin:
         times = {}
+        for path in feeds if os.environ.get("FEEDS") else ():
+            assert visitor.get(path).status_code == 200, path
         for name, client, path in pages:
             started, database = time.process_time(), backends_cpu(admin)
             for _ in range(int(line)):

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -179,13 +179,43 @@ class WriteRefused(Exception):
 
 
 def refuse_writes_while(is_refused: Callable[[], bool]) -> None:
-    """Refuse every statement that writes, on every engine, while `is_refused()` (added once)."""
+    """Refuse every statement that writes on a connection an ORM session begins a transaction on
+    while `is_refused()` (added once); `refuse_writes_on` adds a transaction already open.
+
+    Scoped to those connections: `is_refused` is asked once per transaction begun (the Session
+    class's 'after_begin'), and only a connection begun while it holds gets `_refuse_writes`,
+    which reads each of its statements. A normal request's statements are never looked at (the
+    listener that was on every Engine read each statement of every request: profile line
+    'booking/db.py(<genexpr>)', one per statement). The connection, with its listener, ends with
+    its checkout; `_refuse_writes` asks `is_refused` again, so it refuses nothing once that ends.
+    """
     if is_refused not in _write_refusals:
         _write_refusals.append(is_refused)
-    if not event.contains(Engine, "before_cursor_execute", _refuse_writes):
-        event.listen(Engine, "before_cursor_execute", _refuse_writes)
+    if not event.contains(Session, "after_begin", _watch_if_refused):
+        event.listen(Session, "after_begin", _watch_if_refused)
+
+
+def refuse_writes_on(session: Session) -> None:
+    """Refuse the writes of the transaction `session` has open now too (one begun before the refusal
+    started, which 'after_begin' did not see); nothing when it has none."""
+    if session.in_transaction():
+        _watch(session.connection())
+
+
+def _watch_if_refused(_session: Session, _transaction: Any, connection: Connection) -> None:
+    if _is_refused():
+        _watch(connection)
+
+
+def _watch(connection: Connection) -> None:
+    if not event.contains(connection, "before_cursor_execute", _refuse_writes):
+        event.listen(connection, "before_cursor_execute", _refuse_writes)
+
+
+def _is_refused() -> bool:
+    return any(refused() for refused in _write_refusals)
 
 
 def _refuse_writes(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
-    if any(refused() for refused in _write_refusals) and _WRITE_STATEMENT.search(statement):
+    if _is_refused() and _WRITE_STATEMENT.search(statement):
         raise WriteRefused(statement.split(None, 1)[0])

@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from booking.db import refuse_writes_on
 from booking.extensions import db
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,12 @@ def discard_failed_session() -> None:
             db.session.close()
         except Exception:
             db.session().invalidate()  # Session.invalidate: scoped_session does not proxy it
+
+
+def refuse_writes_from_now() -> None:
+    """The request's open transaction, if any, refuses writes as well (booking.db.refuse_writes_on):
+    a language switch's replay starts after the request has read (its signed-in account)."""
+    refuse_writes_on(db.session())
 
 
 def remove_session(_error: BaseException | None = None) -> None:

@@ -35,7 +35,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from booking.db import WriteRefused, refuse_writes_while
 from booking.fields import secret_names
-from booking.resilience import discard_failed_session
+from booking.resilience import discard_failed_session, refuse_writes_from_now
 from booking.services import accounts
 from booking.views.redirects import safe_next
 
@@ -88,6 +88,7 @@ def replay_in_language() -> None:
     if current_user.is_authenticated:
         accounts.set_locale(current_user, locale)
     g.language_replay = locale
+    refuse_writes_from_now()
     refresh()
     current = request._get_current_object()  # type: ignore[attr-defined]
     # The kept values under their own names; a forged replay cannot try a password or a code

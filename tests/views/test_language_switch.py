@@ -12,11 +12,14 @@ import html
 import re
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from werkzeug.datastructures import MultiDict
 from wtforms import PasswordField
 from wtforms.fields.core import UnboundField
 
+from booking.db import _refuse_writes as refusal_listener
 from booking.extensions import db
 from booking.fields import CheckField, CodeField, Form, Secret, SecretField, SubmitTokenField
 from booking.forms_attendance import WithdrawForm
@@ -242,3 +245,35 @@ def test_the_switch_keeps_only_the_fields_the_page_shows(client, event):
     _action, fields = switch_of(refused.get_data(as_text=True))
     assert (f"{KEPT_PREFIX}name", "山田 花子") in fields
     assert not any("override" in name for name, _ in fields)
+
+
+def _statements_watched(app) -> list[tuple[str, bool]]:
+    """(first word, watched by the write refusal) of every statement the app's engine runs from now on."""
+    seen: list[tuple[str, bool]] = []
+
+    def note(conn, _cursor, statement, *_args) -> None:
+        watched = sa_event.contains(conn, "before_cursor_execute", refusal_listener)
+        seen.append((statement.split(None, 1)[0].upper(), watched))
+
+    with app.app_context():
+        sa_event.listen(db.engine, "before_cursor_execute", note)
+    return seen
+
+
+def test_a_normal_request_has_none_of_its_statements_inspected(app, client, create_user, event):
+    """The refusal was a listener on every Engine, reading each statement of every request; now only a
+    connection begun in a replay (or open when it starts) carries it (booking.db.refuse_writes_while)."""
+    client.login(create_user(locale="ja").email)
+    seen = _statements_watched(app)
+    assert client.get(f"/events/{event.id}").status_code == 200
+    refused = client.submit(f"/events/{event.id}/register", {
+        "name": "山田 花子", "email": "hanako@example.jp", "organisation": "", "companions": "0"})
+    assert refused.status_code == 422
+    assert seen and not any(watched for _word, watched in seen)
+    assert not sa_event.contains(Engine, "before_cursor_execute", refusal_listener)
+
+    seen.clear()
+    replay = press_switch(client, refused.get_data(as_text=True))
+    assert replay.status_code == 422 and '<html lang="en">' in replay.get_data(as_text=True)
+    assert seen[-1] == ("SELECT", True)  # the view's reads ran on a watched connection
+    assert count(Registration) == 0
