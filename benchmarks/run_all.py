@@ -710,6 +710,9 @@ def main() -> int:
                         "fiscal year over 1,000,000 bookings (benchmarks/reports.py; about ten minutes)")
     parser.add_argument("--report-bookings", type=int, default=report_bench.BOOKINGS,
                         help="bookings of history for --reports")
+    parser.add_argument("--hash-seed", default="0", help="PYTHONHASHSEED of every server (default 0; "
+                        "'random' for Python's default): one worker's string hashing moved a page's CPU by "
+                        "15-45 %% between runs (benchmarks/results/hpages-2026-11-30.md), so A/B runs fix it")
     parser.add_argument("--only", default="", help="comma-separated parts of target names: time only those "
                         "(and the two references); skips the series and registration rows")
     args = parser.parse_args()
@@ -757,8 +760,9 @@ def main() -> int:
                 application_name = f"bench-{name}"
                 server_url = with_application_name(url, application_name)
                 access_log = instance / f"{name}-access.log"
+                seed = {} if args.hash_seed == "random" else {"PYTHONHASHSEED": args.hash_seed}
                 process = start_gunicorn(server_url, instance, port, args.workers, spec,
-                                         {"BENCH_DATABASE_URL": server_url, **extra},
+                                         {"BENCH_DATABASE_URL": server_url, **seed, **extra},
                                          ready_path="/", log_name=f"{name}.log",
                                          extra_args=("--access-logfile", str(access_log),
                                                      "--access-logformat", "%(s)s"))
@@ -796,6 +800,7 @@ def main() -> int:
             print(f"\nengine {engine_label(url)}: {durability(url)}")
             print(f"gunicorn -w {args.workers} sync workers per server; {'wrk' if use_wrk else 'Python client'} "
                   f"-c{args.connections} on 127.0.0.1, {rounds} interleaved round(s) of {seconds:g} s per target, "
+                  f"PYTHONHASHSEED={args.hash_seed}, "
                   f"medians shown; {os.cpu_count()} CPUs (shared: absolute figures are noisy, "
                   f"compare the ratios ÷ 1-query and ÷ hello between runs)")
             print(f"seeded in {seeded_s:.0f} s: reference table {REFERENCE_ROWS:,} rows; "
