@@ -93,3 +93,25 @@ def test_bookings_without_stored_events_still_appear(space, member, book):
     assert _space_feed().summaries() == ["From before the feeds"]
     feeds.rebuild_events(space.id)
     assert db.session.scalar(select(Booking.ics_public).where(Booking.id == booking.id)) is not None
+
+
+def test_a_stale_event_that_cannot_be_rendered_is_left_out_of_the_feed_and_logged_with_its_booking(
+        space, member, book, monkeypatch, caplog):
+    broken = book(space, member, is_public=True, title="Broken", day=7)
+    book(space, member, is_public=True, title="Fine", day=8)
+    db.session.execute(update(Booking.__table__).values(ics_stamp="old"))
+    db.session.commit()
+    render_one = feeds.render_one
+
+    def failing(booking, *args):
+        if booking.id == broken.id:
+            raise ValueError("cannot render")
+        return render_one(booking, *args)
+
+    monkeypatch.setattr(feeds, "render_one", failing)
+
+    assert _space_feed().summaries() == ["Fine"]
+
+    (record,) = [r for r in caplog.records if r.name == "booking.services.feeds"]
+    assert record.levelname == "ERROR" and record.exc_info is not None
+    assert record.getMessage() == f"could not render booking {broken.id} for a feed; left out"
