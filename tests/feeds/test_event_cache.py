@@ -115,3 +115,35 @@ def test_a_stale_event_that_cannot_be_rendered_is_left_out_of_the_feed_and_logge
     (record,) = [r for r in caplog.records if r.name == "booking.services.feeds"]
     assert record.levelname == "ERROR" and record.exc_info is not None
     assert record.getMessage() == f"could not render booking {broken.id} for a feed; left out"
+
+
+def test_a_feed_of_fresh_stored_events_renders_none_of_them_again(space, member, book, monkeypatch):
+    book(space, member, is_public=True, title="Stored")
+    rendered = []
+    monkeypatch.setattr(feeds, "_render_in_memory", lambda ids, *args: rendered.append(ids) or {})
+
+    assert _space_feed().summaries() == ["Stored"]
+    assert rendered == []
+
+
+def test_every_visible_change_raises_the_sequence_by_one_from_where_it_stands(space, member, book):
+    booking = book(space, member, is_public=True, title="First")
+    for title in ("Second", "Third"):
+        booking.title = title
+        db.session.commit()
+
+    assert booking.sequence == 2
+    assert int(_space_feed().event(booking.uid)["SEQUENCE"]) == 2
+
+
+def test_the_event_values_a_mail_attaches_carry_the_bookings_own_creation_and_change_times(space, member, book):
+    from booking.services import feed_events
+
+    booking = book(space, member, title="Mailed")
+    booking.title = "Mailed again"
+    db.session.commit()
+
+    values = feed_events.event_values(booking, space, member, "ja", "member")
+
+    assert values.created_at == booking.created_at and values.changed_at == booking.updated_at
+    assert booking.updated_at > booking.created_at
