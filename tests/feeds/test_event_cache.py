@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from booking.extensions import db
@@ -117,12 +118,17 @@ def test_a_stale_event_that_cannot_be_rendered_is_left_out_of_the_feed_and_logge
     assert record.getMessage() == f"could not render booking {broken.id} for a feed; left out"
 
 
-def test_a_feed_of_fresh_stored_events_renders_none_of_them_again(space, member, book, monkeypatch):
-    book(space, member, is_public=True, title="Stored")
+@pytest.mark.parametrize("locale", ["ja", "en"])
+def test_a_feed_of_fresh_stored_events_renders_none_of_them_again(
+        app, space, member, create_user, book, monkeypatch, locale):
+    app.config["FEED_LOCALE"] = locale
+    assert member.organisation  # a part of what the stamps digest, with or without one
+    book(space, member, is_public=True, title="Stored", day=7)
+    book(space, create_user(organisation=None), is_public=True, title="Also stored", day=8)
     rendered = []
     monkeypatch.setattr(feeds, "_render_in_memory", lambda ids, *args: rendered.append(ids) or {})
 
-    assert _space_feed().summaries() == ["Stored"]
+    assert _space_feed().summaries() == ["Stored", "Also stored"]
     assert rendered == []
 
 
