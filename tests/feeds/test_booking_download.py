@@ -37,3 +37,24 @@ def test_someone_elses_booking_cannot_be_downloaded(client, space, member, creat
     client.login(other.email, PASSWORD)
 
     assert client.get(f"/bookings/{booking.id}/calendar.ics").status_code == 404
+
+
+def test_one_booking_to_import_names_its_spaces_zone_carries_its_own_years_rules_and_says_nothing_of_polling(
+        app, create_space, member, create_booking):
+    from datetime import UTC, datetime
+
+    from booking.services import feeds
+
+    berlin = create_space(slug="berlin", timezone="Europe/Berlin")
+    year = datetime.now(UTC).year + 3  # past the default years of a header (this one and the next)
+    start = datetime(year, 7, 1, 8, tzinfo=UTC)
+    booking = create_booking(berlin, member, start, start.replace(hour=9))
+
+    calendar = parse(feeds.booking_calendar(booking)).calendar
+
+    assert str(calendar["X-WR-TIMEZONE"]) == "Europe/Berlin"
+    assert "REFRESH-INTERVAL" not in calendar and "X-PUBLISHED-TTL" not in calendar
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    (zone,) = calendar.walk("VTIMEZONE")
+    summer_starts = [o["DTSTART"].dt.year for o in zone.walk("DAYLIGHT")]
+    assert year in summer_starts and year - 3 not in summer_starts

@@ -192,3 +192,22 @@ def test_a_body_read_after_a_change_carries_the_etag_it_was_read_with_and_no_las
 
     assert body.etag != feed.etag and body.last_modified is None
     assert body.data.startswith(b"BEGIN:VCALENDAR") and f"UID:{booking.uid}".encode() in body.data
+
+
+def test_the_body_of_a_space_feed_whose_counter_never_moved_carries_its_validators_etag(space):
+    assert db.session.scalar(select(Space.feed_version).where(Space.id == space.id)) == 0
+    feed = feeds.space_feed("studio")
+
+    assert feed.body().etag == feed.etag
+
+
+@pytest.mark.parametrize("with_space", [True, False])
+def test_the_body_of_a_staff_feed_whose_counters_never_moved_carries_its_validators_etag(
+        create_user, create_space, with_space):
+    if with_space:
+        create_space(slug="studio")
+    feed = feeds.staff_feed(token_for(create_user(role="staff"), "staff"))
+
+    body = feed.body()
+
+    assert body.etag == feed.etag and body.last_modified is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from booking.extensions import db
@@ -93,3 +94,62 @@ def test_bookings_without_stored_events_still_appear(space, member, book):
     assert _space_feed().summaries() == ["From before the feeds"]
     feeds.rebuild_events(space.id)
     assert db.session.scalar(select(Booking.ics_public).where(Booking.id == booking.id)) is not None
+
+
+def test_a_stale_event_that_cannot_be_rendered_is_left_out_of_the_feed_and_logged_with_its_booking(
+        space, member, book, monkeypatch, caplog):
+    broken = book(space, member, is_public=True, title="Broken", day=7)
+    book(space, member, is_public=True, title="Fine", day=8)
+    db.session.execute(update(Booking.__table__).values(ics_stamp="old"))
+    db.session.commit()
+    render_one = feeds.render_one
+
+    def failing(booking, *args):
+        if booking.id == broken.id:
+            raise ValueError("cannot render")
+        return render_one(booking, *args)
+
+    monkeypatch.setattr(feeds, "render_one", failing)
+
+    assert _space_feed().summaries() == ["Fine"]
+
+    (record,) = [r for r in caplog.records if r.name == "booking.services.feeds"]
+    assert record.levelname == "ERROR" and record.exc_info is not None
+    assert record.getMessage() == f"could not render booking {broken.id} for a feed; left out"
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+def test_a_feed_of_fresh_stored_events_renders_none_of_them_again(
+        app, space, member, create_user, book, monkeypatch, locale):
+    app.config["FEED_LOCALE"] = locale
+    assert member.organisation  # a part of what the stamps digest, with or without one
+    book(space, member, is_public=True, title="Stored", day=7)
+    book(space, create_user(organisation=None), is_public=True, title="Also stored", day=8)
+    rendered = []
+    monkeypatch.setattr(feeds, "_render_in_memory", lambda ids, *args: rendered.append(ids) or {})
+
+    assert _space_feed().summaries() == ["Stored", "Also stored"]
+    assert rendered == []
+
+
+def test_every_visible_change_raises_the_sequence_by_one_from_where_it_stands(space, member, book):
+    booking = book(space, member, is_public=True, title="First")
+    for title in ("Second", "Third"):
+        booking.title = title
+        db.session.commit()
+
+    assert booking.sequence == 2
+    assert int(_space_feed().event(booking.uid)["SEQUENCE"]) == 2
+
+
+def test_the_event_values_a_mail_attaches_carry_the_bookings_own_creation_and_change_times(space, member, book):
+    from booking.services import feed_events
+
+    booking = book(space, member, title="Mailed")
+    booking.title = "Mailed again"
+    db.session.commit()
+
+    values = feed_events.event_values(booking, space, member, "ja", "member")
+
+    assert values.created_at == booking.created_at and values.changed_at == booking.updated_at
+    assert booking.updated_at > booking.created_at

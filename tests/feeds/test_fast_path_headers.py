@@ -101,3 +101,25 @@ def test_the_libpq_form_numbers_each_name_once_in_its_first_place():
     assert order == ("a", "b") and name.startswith(b"booking_validators_")
     with pytest.raises(TypeError):
         feeds._libpq_text(True)
+
+
+def test_a_libpq_statement_is_named_by_a_16_hex_digest_of_its_numbered_sql():
+    import hashlib
+
+    name, sql, _order = feeds._libpq_form("SELECT %(a)s WHERE b = 'あ'")
+    assert sql == "SELECT $1 WHERE b = 'あ'".encode()
+    assert name == b"booking_validators_" + hashlib.sha256(sql).hexdigest()[:16].encode("ascii")
+    assert feeds._libpq_form("SELECT %(a)s")[0] == feeds._libpq_form("SELECT %(b)s")[0] != name
+
+
+@pytest.mark.parametrize(("value", "sent"), [
+    ("studio", b"studio"), ("スタジオ", "スタジオ".encode()), (42, b"42"), (None, None),
+])
+def test_a_validator_query_sends_text_and_integers_to_libpq_as_utf8_text_and_none_as_null(value, sent):
+    assert feeds._libpq_text(value) == sent
+
+
+@pytest.mark.parametrize("value", [True, False, 1.5, b"studio"])
+def test_a_validator_query_refuses_any_value_but_text_and_integers_and_names_its_type(value):
+    with pytest.raises(TypeError, match=f"text and integers only, not {type(value).__name__}$"):
+        feeds._libpq_text(value)

@@ -92,3 +92,18 @@ def test_the_served_space_feed_follows_every_feed_setting(app, fetch, space, mem
 
     assert sorted(str(e["UID"]) for e in feed.events) == sorted([near.uid, back.uid, just_cancelled.uid])
     assert "REFRESH-INTERVAL;VALUE=DURATION:PT30M" in feed.text and "X-PUBLISHED-TTL:PT30M" in feed.text
+
+
+@pytest.mark.parametrize("slug", [None, "studio"])
+def test_a_staff_feeds_days_are_the_local_days_of_its_time_zone_as_of_the_time_given(
+        app, space, member, create_user, create_booking, slug):
+    app.config.update(FEED_DAYS_BACK=1)
+    now = datetime(2027, 3, 10, 1, tzinfo=TOKYO)  # 9 March in UTC
+    before = create_booking(space, member, datetime(2027, 3, 8, 20, tzinfo=TOKYO),
+                            datetime(2027, 3, 8, 21, tzinfo=TOKYO))
+    inside = create_booking(space, member, datetime(2027, 3, 9, 0, tzinfo=TOKYO), datetime(2027, 3, 9, 1, tzinfo=TOKYO))
+
+    feed = feeds.staff_feed(token_for(create_user(role="staff"), "staff"), slug, now=now.astimezone(UTC))
+
+    assert [str(e["UID"]) for e in parse(feed.build()).events] == [inside.uid]
+    assert before.uid not in feed.build().decode()

@@ -74,3 +74,14 @@ def test_rebuilding_in_english_leaves_the_events_already_rendered_in_english(app
 
     make_stale(stale)
     assert feeds.rebuild_events(space.id) == 1
+
+
+def test_rebuilding_in_chunks_reaches_every_booking_whatever_order_their_dates_and_last_writes_are_in(
+        space, member, book):
+    bookings = [book(space, member, day=20 - n) for n in range(5)]  # the later the booking, the earlier its date
+    for booking in reversed(bookings):  # written last to first
+        make_stale(booking)
+
+    assert feeds.rebuild_events(space.id, chunk=2) == 5
+
+    assert "old" not in stamps(*bookings)

@@ -162,3 +162,18 @@ def test_the_feed_is_served_inline_and_uncompressed(client, space, member, book)
     assert "Content-Encoding" not in response.headers
     assert response.data.startswith(b"BEGIN:VCALENDAR\r\n")
     assert response.headers["ETag"]
+
+
+def test_a_space_whose_pending_requests_hold_no_slot_still_shows_its_confirmed_bookings(
+        fetch, create_space, member, book):
+    space = create_space(slug="studio", pending_holds=False)
+    confirmed = book(space, member, day=7)
+    book(space, member, day=8, status="pending")
+
+    assert [str(e["UID"]) for e in fetch(URL).events] == [confirmed.uid]
+
+
+def test_a_space_feed_in_english_is_named_by_the_spaces_english_name(app, fetch, space):
+    app.config["FEED_LOCALE"] = "en"
+
+    assert str(fetch(URL).calendar["X-WR-CALNAME"]) == "tsulunós studio"

@@ -203,3 +203,28 @@ def test_a_moved_date_is_judged_and_booked_at_its_own_time(create_user, create_s
     booked = book_series(member, data, [FIRST + timedelta(weeks=n) for n in range(3)]).booked
     assert [(b.start_dt, b.end_dt) for b in booked][1] == (at(second, 14), at(second, 16))
     assert [b.start_dt for b in booked][::2] == [at(FIRST, 10), at(FIRST + timedelta(weeks=2), 10)]
+
+
+def test_a_series_decision_asks_for_a_note_when_rejecting_and_takes_one_of_at_most_the_note_limit(
+    create_user, create_space
+):
+    from booking.services import staff as staff_service
+
+    member, staff = create_user(), create_user(role="staff")
+    studio = create_space(requires_approval=True, pending_holds=False)
+    outcome = book_series(member, weekly(studio.id, count=2), [FIRST + timedelta(weeks=n) for n in range(2)])
+    assert outcome.series is not None
+    ids = [b.id for b in outcome.booked]
+    limit = staff_service.NOTE_MAX
+
+    with pytest.raises(ServiceError) as missing:
+        decide_series(staff, outcome.series.id, ids[:1], note="  ")
+    with pytest.raises(ServiceError) as too_long:
+        decide_series(staff, outcome.series.id, ids[:1], note="x" * (limit + 1))
+
+    assert (missing.value.message, missing.value.params) == (
+        "Write a note for the member: why the request is rejected.", {})
+    assert (too_long.value.message, too_long.value.params) == (
+        "The note is too long (at most %(max)s characters).", {"max": limit})
+    decisions = decide_series(staff, outcome.series.id, ids[:1], note="x" * limit)
+    assert [(d.booking_id, d.result) for d in decisions] == [(ids[0], "approved"), (ids[1], "rejected")]
