@@ -10,7 +10,7 @@ import pytest
 from booking.extensions import db
 from booking.models import Closure
 from booking.services.bookings import BookingInput, request_booking
-from booking.services.calendar import week_calendar
+from booking.services.calendar import day_calendar, week_calendar
 from tests.conftest import future_day
 
 DAY = future_day(6)  # midnight UTC = 09:00 in Tokyo, on the same date
@@ -220,3 +220,23 @@ def test_the_day_and_the_week_headings_follow_one_pattern(staff_client, floor, l
 
     assert heading(day_page) == day_heading.format(day=format_day(LOCAL, locale))
     assert heading(week_page) == week_heading.format(day=format_day(monday, locale))
+
+
+def test_the_day_has_a_row_for_every_start_on_the_finest_grid_its_spaces_share(app, create_space):
+    create_space(name_en="Studio", slot_minutes=30)
+    create_space(name_en="Hall", slot_minutes=45, min_minutes=45, max_minutes=450)
+
+    day = day_calendar(LOCAL, DAY)
+
+    assert day.slot == timedelta(minutes=15)  # 09:45 starts a hall slot, 09:30 a studio slot
+    assert {time(9, 15), time(9, 30), time(9, 45)} <= set(day.times)
+
+
+def test_requests_starting_together_are_listed_in_the_order_they_were_made(app, create_space, create_user):
+    hall = create_space(name_en="Hall", requires_approval=True, pending_holds=False)
+    longer, shorter = (request_booking(create_user(name=name), BookingInput(hall.id, at(6), end, name)).booking
+                       for name, end in (("Longer ask", at(8)), ("Shorter ask", at(7))))
+
+    day = day_calendar(LOCAL, DAY)
+
+    assert [entry.id for entry in day.starting[(hall.id, time(15))]] == [longer.id, shorter.id]

@@ -8,6 +8,7 @@ import pytest
 
 from booking.extensions import db
 from booking.models import Booking, BookingEvent, Closure
+from booking.services.admin_spaces import InvalidInput, cancel_hit_bookings
 from booking.services.bookings import BookingInput, request_booking
 from tests.admin.conftest import cancel_note, status_of
 from tests.conftest import future_day, shown_day
@@ -237,3 +238,15 @@ def test_staff_may_cancel_any_members_booking_with_a_note(app, create_user, stud
     assert status_of(booking.id) == "cancelled"
     assert cancel_note(booking.id) == "Sorry, a TV recording moved here."
     assert db.session.get(Booking, booking.id).holds[0].is_active is False
+
+
+
+def test_the_service_refuses_a_message_over_2000_characters_saying_the_limit(app, create_user, hit):
+    closure, first, _second = hit
+
+    with pytest.raises(InvalidInput) as refused:
+        cancel_hit_bookings(create_user(role="staff"), closure.id, [first.id], "x" * 2001)
+
+    message, params = refused.value.errors["message"]
+    assert message % params == "The message is too long (at most 2000 characters)."
+    assert status_of(first.id) == "confirmed"

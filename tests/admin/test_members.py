@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -246,3 +248,16 @@ def test_a_search_nobody_matches_finds_no_account_and_counts_none(create_user):
     create_user(name="Mori Aki")
     found = admin_members.search_members("nobody-like-this")
     assert (found.members, found.total) == ((), 0)
+
+
+def test_cancelling_a_members_future_bookings_dates_each_cancellation_at_the_time_given(
+        create_user, create_space, create_booking):
+    staff, member = create_user(role="staff"), create_user()
+    booking = create_booking(create_space(), member, START, START.replace(hour=3))
+    decided_at = START - timedelta(days=1, minutes=7)
+
+    report = admin_members.cancel_future_bookings(staff, member.id, "Your contract ended.", now=decided_at)
+
+    assert [b.id for b in report.cancelled] == [booking.id]
+    cancelled = fresh(Booking, booking.id)
+    assert (cancelled.status, cancelled.cancelled_at) == ("cancelled", decided_at)

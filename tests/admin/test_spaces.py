@@ -8,6 +8,7 @@ from booking.extensions import db
 from booking.models import Booking, Space
 from tests.admin.conftest import fresh
 from tests.conftest import future_day
+from tests.summary_html import summary_targets
 from tests.views.conftest import form_errors, input_value
 
 
@@ -186,3 +187,11 @@ def test_an_unknown_space_is_not_found(staff_client):
     assert staff_client.get("/staff/spaces/999/edit").status_code == 404
     assert staff_client.submit("/staff/spaces/999/edit", space_form()).status_code == 404
     assert staff_client.get("/staff/spaces/99999999999/hours").status_code == 404
+
+
+def test_an_unknown_time_zone_is_refused_next_to_the_time_zone_field(staff_client):
+    response = staff_client.submit("/staff/spaces/new", space_form(timezone="Mars/Olympus"))
+
+    assert response.status_code == 422
+    assert summary_targets(response.get_data(as_text=True)) == ["timezone"]
+    assert space_count() == 0

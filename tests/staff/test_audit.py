@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -134,3 +136,13 @@ def test_the_audit_table_agrees_with_the_model(app):
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
     assert [d for d in diff if "booking_events" in repr(d)] == []
+
+
+def test_the_trail_lists_entries_by_when_they_happened_not_by_when_they_were_written(create_space, staff, member):
+    booking = ask(member, create_space(), at(2), at(3))
+    requested_at = audit.trail(booking.id)[0].at
+    audit.record(db.session, booking, "edited", staff, requested_at + timedelta(minutes=5), "confirmed", "later")
+    audit.record(db.session, booking, "edited", staff, requested_at + timedelta(minutes=1), "confirmed", "earlier")
+    db.session.commit()
+
+    assert [e.note for e in audit.trail(booking.id)] == ["", "earlier", "later"]

@@ -139,6 +139,12 @@ def test_xlsx_keeps_text_as_text_and_times_as_datetimes():
     assert exports.read_xlsx(data) == [["名前", "開始"], ["=SUM(A1:A2)", datetime(2026, 6, 1, 9, 30)]]
 
 
+
+def test_xlsx_shows_times_as_date_hour_and_minute():
+    data = exports.to_xlsx("bookings", ["開始"], [[datetime(2026, 6, 1, 9, 30)]])
+    from openpyxl import load_workbook
+    assert load_workbook(io.BytesIO(data)).active["A2"].number_format == "yyyy-mm-dd hh:mm"
+
 def login(client, create_user, role):
     user = create_user(role=role)
     client.login(user.email, PASSWORD)
