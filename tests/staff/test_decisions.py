@@ -283,3 +283,14 @@ def test_a_request_past_its_deadline_can_no_longer_be_decided_before_the_job_exp
 
     staff_service.approve(staff, booking.id, now=deadline - timedelta(seconds=1))
     assert fresh(booking).status == "confirmed"
+
+
+def test_a_booking_the_member_cancelled_does_not_count_against_the_quota_when_approving(create_space, staff,
+                                                                                       member):
+    space = create_space(requires_approval=True, quota_active_bookings=1)
+    cancel_booking(member, ask(member, space, at(2), at(3)).id)
+    booking = ask(member, space, at(4), at(5))
+
+    staff_service.approve(staff, booking.id)
+
+    assert fresh(booking).status == "confirmed"

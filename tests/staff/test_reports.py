@@ -145,6 +145,17 @@ def test_xlsx_shows_times_as_date_hour_and_minute():
     from openpyxl import load_workbook
     assert load_workbook(io.BytesIO(data)).active["A2"].number_format == "yyyy-mm-dd hh:mm"
 
+
+def test_a_members_booked_hours_are_rounded_to_two_decimals(app, create_space, create_user, create_booking):
+    space = create_space(slot_minutes=10, min_minutes=10)
+    member = create_user()
+    start = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # 10:00 Tokyo
+    create_booking(space, member, start, start + timedelta(minutes=20))
+
+    rows = exports.member_table(db.session(), Filters(Period.month(2026, 6)))
+
+    assert [row[8:] for row in rows] == [[1, 0.33]]
+
 def login(client, create_user, role):
     user = create_user(role=role)
     client.login(user.email, PASSWORD)
