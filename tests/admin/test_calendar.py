@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -240,3 +241,22 @@ def test_requests_starting_together_are_listed_in_the_order_they_were_made(app, 
     day = day_calendar(LOCAL, DAY)
 
     assert [entry.id for entry in day.starting[(hall.id, time(15))]] == [longer.id, shorter.id]
+
+
+def test_the_day_list_of_a_space_shows_that_space_alone(app, floor):
+    _studio, desks = floor
+
+    day = day_calendar(LOCAL, DAY, desks.slug)
+
+    assert day.is_space_list and [space.id for space in day.spaces] == [desks.id]
+
+
+def test_the_week_marks_a_closure_on_any_of_its_days(app, floor):
+    studio, _desks = floor
+    monday = LOCAL - timedelta(days=LOCAL.weekday())
+    other = monday + timedelta(days=6 if LOCAL != monday + timedelta(days=6) else 5)
+    start = datetime.combine(other, time(10), ZoneInfo("Asia/Tokyo"))
+    db.session.add(Closure(space_id=studio.id, start_dt=start, end_dt=start + timedelta(hours=2), reason="Filming"))
+    db.session.commit()
+
+    assert week_calendar(LOCAL, DAY).closed == {(studio.id, other): ["Filming"]}

@@ -250,3 +250,13 @@ def test_the_service_refuses_a_message_over_2000_characters_saying_the_limit(app
     message, params = refused.value.errors["message"]
     assert message % params == "The message is too long (at most 2000 characters)."
     assert status_of(first.id) == "confirmed"
+
+
+def test_the_service_refuses_a_blank_message_asking_for_one(app, create_user, hit):
+    closure, first, _second = hit
+
+    with pytest.raises(InvalidInput) as refused:
+        cancel_hit_bookings(create_user(role="staff"), closure.id, [first.id], "   ")
+
+    assert refused.value.errors["message"] == ("Write a message to the members.", {})
+    assert status_of(first.id) == "confirmed"

@@ -261,3 +261,15 @@ def test_cancelling_a_members_future_bookings_dates_each_cancellation_at_the_tim
     assert [b.id for b in report.cancelled] == [booking.id]
     cancelled = fresh(Booking, booking.id)
     assert (cancelled.status, cancelled.cancelled_at) == ("cancelled", decided_at)
+
+
+def test_a_search_without_words_gives_the_first_page_of_every_account(people):
+    found = admin_members.search_members()
+    assert (found.page, found.total) == (1, 3)
+    assert [m.name for m in found.members] == sorted((p.name for p in people), key=str.lower)
+
+
+@pytest.mark.parametrize("query", ["", "kumamoto"])
+def test_a_page_past_the_last_shows_no_account_but_still_counts_the_matches(people, query):
+    found = admin_members.search_members(query, page=9)
+    assert (found.members, found.total, found.pages) == ((), 3 if not query else 2, 1)

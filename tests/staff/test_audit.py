@@ -146,3 +146,7 @@ def test_the_trail_lists_entries_by_when_they_happened_not_by_when_they_were_wri
     db.session.commit()
 
     assert [e.note for e in audit.trail(booking.id)] == ["", "earlier", "later"]
+
+
+def test_a_booking_that_was_not_rejected_has_no_rejection_note(create_space, member):
+    assert audit.rejection_note(ask(member, create_space(), at(2), at(3))) == ""

@@ -294,3 +294,23 @@ def test_a_booking_the_member_cancelled_does_not_count_against_the_quota_when_ap
     staff_service.approve(staff, booking.id)
 
     assert fresh(booking).status == "confirmed"
+
+
+@pytest.mark.parametrize(("kind", "units", "says"), [
+    ("exclusive", 1, "Another booking holds that time now; this request cannot be approved."),
+    ("pooled", 2, "Too few desks are free at that time now; this request cannot be approved."),
+])
+def test_a_decision_the_database_refuses_says_the_time_is_taken_now(create_space, create_user, create_booking,
+                                                                     kind, units, says):
+    space = create_space(kind=kind, unit_count=units)
+    create_booking(space, create_user(), at(2), at(3))
+    late = create_booking(space, create_user(), at(2), at(3), status="rejected")
+
+    def work(session):
+        session.get(Booking, late.id).holds[0].is_active = True  # the same desk, as a racing approval would
+        session.flush()
+
+    with pytest.raises(staff_service.Refused) as refused:
+        staff_service.run_decision(space.id, work, staff_service._taken_conflict)
+
+    assert [c.render() for c in refused.value.conflicts] == [says]

@@ -156,6 +156,16 @@ def test_a_members_booked_hours_are_rounded_to_two_decimals(app, create_space, c
 
     assert [row[8:] for row in rows] == [[1, 0.33]]
 
+
+def test_the_member_table_says_when_each_address_was_verified_and_whether_the_account_is_enabled(app, create_user):
+    verified_at = datetime(2026, 5, 31, 16, 30, tzinfo=UTC)  # 01:30 on 1 June in Tokyo
+    create_user(email_verified_at=verified_at)
+    create_user(email_verified_at=None, is_enabled=False)
+
+    rows = exports.member_table(db.session(), Filters(Period.month(2026, 6)))
+
+    assert [row[6:8] for row in rows] == [[datetime(2026, 6, 1, 1, 30), 1], [None, 0]]
+
 def login(client, create_user, role):
     user = create_user(role=role)
     client.login(user.email, PASSWORD)
