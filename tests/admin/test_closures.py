@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from booking.extensions import db
 from booking.models import Booking, BookingEvent, Closure
-from booking.services.admin_spaces import InvalidInput, cancel_hit_bookings
+from booking.services.admin_spaces import ClosureInput, InvalidInput, add_closure, cancel_hit_bookings
 from booking.services.bookings import BookingInput, request_booking
 from tests.admin.conftest import cancel_note, status_of
 from tests.conftest import future_day, shown_day
@@ -260,3 +261,23 @@ def test_the_service_refuses_a_blank_message_asking_for_one(app, create_user, hi
 
     assert refused.value.errors["message"] == ("Write a message to the members.", {})
     assert status_of(first.id) == "confirmed"
+
+
+def test_a_closure_of_a_space_in_another_zone_is_read_in_that_spaces_local_time(app, create_space):
+    berlin = create_space(slug="berlin", timezone="Europe/Berlin")
+    day = DAY.date()
+
+    closure = add_closure(ClosureInput(berlin.id, datetime.combine(day, time(10)), datetime.combine(day, time(12)),
+                                       "Inspection"))
+
+    assert closure.start_dt == datetime.combine(day, time(10), ZoneInfo("Europe/Berlin"))
+
+
+def test_a_closure_form_sent_twice_adds_one_closure(app, studio):
+    day = DAY.date()
+    data = ClosureInput(studio.id, datetime.combine(day, time(10)), datetime.combine(day, time(12)), "Inspection",
+                        submit_token="token-1")
+
+    first, again = add_closure(data), add_closure(data)
+
+    assert again.id == first.id and len(closures()) == 1

@@ -150,3 +150,16 @@ def test_removing_an_opening_of_another_space_is_not_found(staff_client, create_
     assert response.status_code == 404
     db.session.expire_all()
     assert db.session.query(HolidayOpening).count() == 1
+
+
+def test_opening_a_holiday_twice_is_refused_beside_the_day_field(app, create_space):
+    from booking.services.admin_spaces import InvalidInput, add_holiday_opening
+
+    space = create_space(close_on_holidays=True, holiday_country="JP")
+    new_year = date(date.today().year + 1, 1, 1)
+    add_holiday_opening(space.id, new_year)
+
+    with pytest.raises(InvalidInput) as refused:
+        add_holiday_opening(space.id, new_year)
+
+    assert list(refused.value.errors) == ["day"]

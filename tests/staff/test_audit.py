@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from booking.extensions import db
-from booking.models import Closure
+from booking.models import Booking, Closure
 from booking.services import audit
 from booking.services import staff as staff_service
 from booking.services.bookings import BookingInput, cancel_booking, request_booking
@@ -150,3 +150,18 @@ def test_the_trail_lists_entries_by_when_they_happened_not_by_when_they_were_wri
 
 def test_a_booking_that_was_not_rejected_has_no_rejection_note(create_space, member):
     assert audit.rejection_note(ask(member, create_space(), at(2), at(3))) == ""
+
+
+def test_each_rejected_booking_shows_its_own_rejection_note(create_space, staff, member):
+    space = create_space(requires_approval=True)
+    first, second = ask(member, space, at(2), at(3)), ask(member, space, at(4), at(5))
+    staff_service.reject(staff, first.id, "The studio is being repaired.")
+    staff_service.reject(staff, second.id, "Please ask for a shorter time.")
+
+    db.session.expire_all()
+    assert [audit.rejection_note(db.session.get(Booking, b.id)) for b in (first, second)] == [
+        "The studio is being repaired.", "Please ask for a shorter time."]
+
+
+def test_a_rejected_booking_without_a_recorded_rejection_has_no_note(create_space, member, create_booking):
+    assert audit.rejection_note(create_booking(create_space(), member, at(2), at(3), status="rejected")) == ""

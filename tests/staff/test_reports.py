@@ -166,6 +166,15 @@ def test_the_member_table_says_when_each_address_was_verified_and_whether_the_ac
 
     assert [row[6:8] for row in rows] == [[datetime(2026, 6, 1, 1, 30), 1], [None, 0]]
 
+
+def test_an_organisation_kind_without_a_label_is_shown_as_its_code(app, create_user):
+    create_user(org_kind="npo")
+    create_user(org_kind="company")
+
+    rows = exports.member_table(db.session(), Filters(Period.month(2026, 6)), kind_label={"npo": "NPO法人"})
+
+    assert [row[4] for row in rows] == ["NPO法人", "company"]
+
 def login(client, create_user, role):
     user = create_user(role=role)
     client.login(user.email, PASSWORD)
