@@ -260,3 +260,22 @@ def test_the_week_marks_a_closure_on_any_of_its_days(app, floor):
     db.session.commit()
 
     assert week_calendar(LOCAL, DAY).closed == {(studio.id, other): ["Filming"]}
+
+
+def test_the_day_starts_at_the_row_holding_a_booking_that_starts_between_two_rows(app, create_space, create_user,
+                                                                                   create_booking):
+    late = {d: ((time(14), time(20)),) for d in range(7)}
+    create_space(name_en="Studio", slot_minutes=60, min_minutes=60, hours=late)
+    chennai = create_space(name_en="Chennai", slot_minutes=60, min_minutes=60, hours=late, timezone="Asia/Kolkata")
+    start = datetime.combine(LOCAL, time(8), ZoneInfo("Asia/Kolkata"))  # 11:30 in Tokyo
+    create_booking(chennai, create_user(), start, start + timedelta(hours=1))
+
+    assert day_calendar(LOCAL, DAY).times[0] == time(11)
+
+
+def test_on_a_one_minute_grid_a_booking_from_the_day_before_starts_the_day_at_midnight(app, create_space,
+                                                                                       create_user, create_booking):
+    space = create_space(name_en="Hall", slot_minutes=1, min_minutes=1)
+    create_booking(space, create_user(), at(14), at(16))  # 23:00–01:00 in Tokyo
+
+    assert day_calendar(LOCAL + timedelta(days=1), DAY).times[0] == time(0)

@@ -131,6 +131,14 @@ def test_csv_has_a_bom_keeps_japanese_and_neutralises_formulas():
     assert read_csv(data) == [["名前", "'=cmd"], ["共創", "2026-06-01 09:00"], ["'+1", "'-2"], ["'@x", "3"]]
 
 
+
+def test_csv_neutralises_a_character_whose_nfkc_form_starts_with_a_formula_sign():
+    assert exports.neutralise("\u2a75SUM(A1)") == "'\u2a75SUM(A1)"  # ⩵ is "==" in NFKC
+
+
+def test_csv_writes_a_missing_value_as_an_empty_cell():
+    assert read_csv(exports.to_csv(["確認日時"], [[None]])) == [["確認日時"], [""]]
+
 def test_xlsx_keeps_text_as_text_and_times_as_datetimes():
     data = exports.to_xlsx("bookings", ["名前", "開始"], [["=SUM(A1:A2)", datetime(2026, 6, 1, 9, 30)]])
     from openpyxl import load_workbook
