@@ -279,3 +279,15 @@ def test_on_a_one_minute_grid_a_booking_from_the_day_before_starts_the_day_at_mi
     create_booking(space, create_user(), at(14), at(16))  # 23:00–01:00 in Tokyo
 
     assert day_calendar(LOCAL + timedelta(days=1), DAY).times[0] == time(0)
+
+
+def test_a_day_of_the_week_lists_its_bookings_by_start_whatever_order_they_were_made_in(app, create_space,
+                                                                                         create_user, create_booking):
+    studio = create_space(name_en="Studio")
+    member = create_user()
+    afternoon = create_booking(studio, member, at(6), at(7), title="Afternoon")
+    morning = create_booking(studio, member, at(1), at(2), title="Morning")
+
+    week = week_calendar(LOCAL, DAY)
+
+    assert [entry.id for entry in week.cells[(studio.id, LOCAL)]] == [morning.id, afternoon.id]
