@@ -291,3 +291,8 @@ def test_a_day_of_the_week_lists_its_bookings_by_start_whatever_order_they_were_
     week = week_calendar(LOCAL, DAY)
 
     assert [entry.id for entry in week.cells[(studio.id, LOCAL)]] == [morning.id, afternoon.id]
+
+
+def test_the_calendar_is_in_the_time_zone_of_the_floors_first_space(app, create_space):
+    create_space(name_en="Berlin studio", timezone="Europe/Berlin")
+    assert day_calendar(LOCAL, DAY).zone == ZoneInfo("Europe/Berlin")

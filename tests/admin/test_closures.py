@@ -9,7 +9,14 @@ import pytest
 
 from booking.extensions import db
 from booking.models import Booking, BookingEvent, Closure
-from booking.services.admin_spaces import ClosureInput, InvalidInput, add_closure, cancel_hit_bookings
+from booking.services.admin_spaces import (
+    ClosureInput,
+    InvalidInput,
+    add_closure,
+    bookings_hit,
+    cancel_hit_bookings,
+    upcoming_closures,
+)
 from booking.services.bookings import BookingInput, request_booking
 from tests.admin.conftest import cancel_note, status_of
 from tests.conftest import future_day, shown_day
@@ -281,3 +288,23 @@ def test_a_closure_form_sent_twice_adds_one_closure(app, studio):
     first, again = add_closure(data), add_closure(data)
 
     assert again.id == first.id and len(closures()) == 1
+
+
+def test_the_bookings_a_closure_hits_are_listed_by_start(app, studio, members, create_booking):
+    suzuki, tanaka = members
+    later = create_booking(studio, suzuki, at(3), at(4))
+    sooner = create_booking(studio, tanaka, at(1), at(2))
+    closure = Closure(space_id=studio.id, start_dt=at(0), end_dt=at(5), reason="Inspection")
+    db.session.add(closure)
+    db.session.commit()
+
+    assert [b.id for b in bookings_hit(closure)] == [sooner.id, later.id]
+
+
+def test_a_closure_ending_at_the_time_given_is_no_longer_upcoming(app, studio):
+    closure = Closure(space_id=studio.id, start_dt=at(1), end_dt=at(3), reason="Inspection")
+    db.session.add(closure)
+    db.session.commit()
+
+    assert upcoming_closures(now=at(3)) == []
+    assert upcoming_closures(now=at(3) - timedelta(microseconds=1)) == [closure]

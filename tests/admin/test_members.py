@@ -318,3 +318,19 @@ def test_deactivating_with_cancellation_dates_each_one_at_the_time_given(create_
     admin_members.deactivate(admin, member.id, cancel_future=True, message="Your contract ended.", now=decided_at)
 
     assert fresh(Booking, booking.id).cancelled_at == decided_at
+
+
+def test_a_booking_ending_at_the_time_given_is_no_longer_a_future_one(create_user, create_space, create_booking):
+    member = create_user()
+    booking = create_booking(create_space(), member, START, START.replace(hour=3))
+    assert admin_members.future_bookings(member.id, now=booking.end_dt) == []
+    assert admin_members.future_bookings(member.id, now=booking.end_dt - timedelta(microseconds=1)) == [booking]
+
+
+def test_the_bookings_of_deactivated_members_are_listed_soonest_first(admin, people, create_space, create_booking):
+    space, gone = create_space(), people[0]
+    later = create_booking(space, gone, START.replace(hour=5), START.replace(hour=6))
+    sooner = create_booking(space, gone, START, START.replace(hour=3))
+    admin_members.deactivate(admin, gone.id)
+
+    assert [b.id for b in admin_members.deactivated_members_bookings()] == [sooner.id, later.id]

@@ -114,3 +114,10 @@ def test_members_get_403_on_the_page_and_the_figures_with_events(client, create_
     for url in ("/staff/reports?period=month&year=2026&month=6", "/staff/reports/figures.csv",
                 "/staff/reports/figures.xlsx"):
         assert client.get(url).status_code == 403
+
+
+def test_the_figures_export_counts_the_events_held_by_the_time_given(events, create_user):
+    header = [f"column {n}" for n in range(12)]
+    data = exports.export(create_user(role="staff"), "figures", "csv", Filters(Period.month(2026, 7)), "ja", header,
+                          NOW, sheet_title="figures")
+    assert read_csv(data)[1][6] == "0"  # the 20 July event is still to come on 15 July
