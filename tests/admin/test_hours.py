@@ -163,3 +163,15 @@ def test_opening_a_holiday_twice_is_refused_beside_the_day_field(app, create_spa
         add_holiday_opening(space.id, new_year)
 
     assert list(refused.value.errors) == ["day"]
+
+
+def test_a_day_opening_before_the_night_ends_says_both_times(app, create_space, create_user):
+    from booking.services.admin_spaces import InvalidInput, set_opening_hours
+
+    space = create_space(hours={})
+    texts = {n: "" for n in range(7)} | {4: "22:00-04:00", 5: "03:00-12:00"}
+    with pytest.raises(InvalidInput) as refused:
+        set_opening_hours(create_user(role="staff"), space.id, texts)
+
+    message, params = refused.value.errors["day_5"]
+    assert message % params == "This day opens at 03:00, before the previous day's period ends at 04:00."
