@@ -314,3 +314,12 @@ def test_a_decision_the_database_refuses_says_the_time_is_taken_now(create_space
         staff_service.run_decision(space.id, work, staff_service._taken_conflict)
 
     assert [c.render() for c in refused.value.conflicts] == [says]
+
+
+def test_a_request_does_not_compete_with_one_for_a_later_time(create_space, create_user, member):
+    space = create_space(requires_approval=True, pending_holds=False)
+    request = ask(member, space, at(2), at(3))
+    ask(create_user(), space, at(4), at(5))
+    overlapping = ask(create_user(), space, at(2, 30), at(3, 30))
+
+    assert [b.id for b in staff_service.competing_bookings(db.session, fresh(request))] == [overlapping.id]
