@@ -323,3 +323,14 @@ def test_a_request_does_not_compete_with_one_for_a_later_time(create_space, crea
     overlapping = ask(create_user(), space, at(2, 30), at(3, 30))
 
     assert [b.id for b in staff_service.competing_bookings(db.session, fresh(request))] == [overlapping.id]
+
+
+def test_a_desk_request_lists_a_rival_sharing_two_of_its_desks_once(create_space, create_user, member):
+    desks = create_space(kind="pooled", unit_count=4, requires_approval=True, pending_holds=False)
+    request = request_booking(member, BookingInput(desks.id, at(2), at(3), "Kick-off", seats=2, units=(1, 2))).booking
+    rival = request_booking(create_user(), BookingInput(desks.id, at(2), at(3), "Rival", seats=2,
+                                                        units=(1, 2))).booking
+
+    [entry] = [e for e in staff_service.approval_queue() if e.booking.id == request.id]
+
+    assert [b.id for b in entry.competing] == [rival.id]

@@ -102,6 +102,19 @@ def test_decision_shares_and_median_lead_time(floor, create_booking, create_user
     assert report.median_lead_minutes == 3 * 60
 
 
+
+def test_the_kind_filter_counts_only_the_decisions_on_that_kinds_bookings(floor, create_booking, create_user):
+    studio, _desks = floor
+    for n, (kind, action) in enumerate((("company", "approved"), ("npo", "rejected"))):
+        booking = create_booking(studio, create_user(org_kind=kind), tokyo(20 + n, 10), tokyo(20 + n, 11))
+        db.session.add(BookingEvent(booking=booking, action=action, from_status="pending", to_status="confirmed",
+                                    at=tokyo(5, 9)))
+    db.session.commit()
+
+    report = reports.build_report(db.session, Filters(JUNE, (studio.id,), org_kind="npo"))
+
+    assert report.decisions == {"rejected": 1}
+
 def test_the_heatmap_counts_local_hours(floor):
     _studio, desks = floor
     report = reports.build_report(db.session, Filters(JUNE, (desks.id,)))
