@@ -334,3 +334,27 @@ def test_a_desk_request_lists_a_rival_sharing_two_of_its_desks_once(create_space
     [entry] = [e for e in staff_service.approval_queue() if e.booking.id == request.id]
 
     assert [b.id for b in entry.competing] == [rival.id]
+
+
+def test_the_queue_page_shows_the_most_urgent_request_first_whatever_order_they_were_asked_in(create_space, member):
+    space = create_space(requires_approval=True, pending_holds=False, request_deadline_hours=24)
+    ask(member, space, at(2) + timedelta(days=2), at(3) + timedelta(days=2))
+    urgent = ask(member, space, at(2), at(3))
+
+    page = staff_service.approval_queue_page(1, size=1)
+
+    assert ([e.booking.id for e in page.entries], page.total) == ([urgent.id], 2)
+
+
+def test_a_proposed_change_waits_in_the_queue_until_its_own_deadline(create_space, create_user, create_booking,
+                                                                     member):
+    space = create_space(requires_approval=True, request_deadline_hours=24)
+    booking = create_booking(space, member, at(2), at(3))
+    asked = datetime.now(UTC)
+    booking.proposed_start_dt, booking.proposed_end_dt, booking.proposed_at = at(4), at(5), asked
+    db.session.commit()
+
+    page = staff_service.approval_queue_page(1)
+
+    assert [e.booking.id for e in page.entries] == [booking.id]
+    assert page.deadlines == (at(4) - timedelta(hours=24),)
