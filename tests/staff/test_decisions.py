@@ -358,3 +358,16 @@ def test_a_proposed_change_waits_in_the_queue_until_its_own_deadline(create_spac
 
     assert [e.booking.id for e in page.entries] == [booking.id]
     assert page.deadlines == (at(4) - timedelta(hours=24),)
+
+
+def test_approving_is_refused_when_the_members_other_bookings_fill_the_quota(create_space, create_booking, staff,
+                                                                             member):
+    space = create_space(requires_approval=True, quota_active_bookings=1)
+    create_booking(space, member, at(2), at(3))
+    waiting = create_booking(space, member, at(4), at(5), status="pending")
+
+    with pytest.raises(staff_service.Refused) as refused:
+        staff_service.approve(staff, waiting.id)
+
+    assert [c.code for c in refused.value.conflicts] == ["quota"]
+    assert fresh(waiting).status == "pending"
