@@ -165,3 +165,10 @@ def test_each_rejected_booking_shows_its_own_rejection_note(create_space, staff,
 
 def test_a_rejected_booking_without_a_recorded_rejection_has_no_note(create_space, member, create_booking):
     assert audit.rejection_note(create_booking(create_space(), member, at(2), at(3), status="rejected")) == ""
+
+
+def test_an_entry_recorded_without_a_note_has_an_empty_note(create_space, member):
+    booking = ask(member, create_space(), at(2), at(3))
+    entry = audit.record(db.session, booking, "restored", member, at(1), "cancelled")
+    db.session.commit()
+    assert audit.trail(booking.id)[-1].note == entry.note == ""
