@@ -371,3 +371,14 @@ def test_approving_is_refused_when_the_members_other_bookings_fill_the_quota(cre
 
     assert [c.code for c in refused.value.conflicts] == ["quota"]
     assert fresh(waiting).status == "pending"
+
+
+def test_a_queue_entry_says_how_long_staff_have_left_to_decide_and_zero_once_its_deadline_passed(create_space,
+                                                                                                   member):
+    space = create_space(requires_approval=True, request_deadline_hours=24)
+    booking = ask(member, space, at(2) + timedelta(days=2), at(3) + timedelta(days=2))
+    [entry] = staff_service.approval_queue()
+
+    assert entry.deadline == at(2) + timedelta(days=1)
+    assert entry.left(at(2)) == timedelta(days=1) and entry.booking.id == booking.id
+    assert entry.left(at(2) + timedelta(days=3)) == timedelta(0)
