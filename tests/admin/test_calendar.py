@@ -296,3 +296,13 @@ def test_a_day_of_the_week_lists_its_bookings_by_start_whatever_order_they_were_
 def test_the_calendar_is_in_the_time_zone_of_the_floors_first_space(app, create_space):
     create_space(name_en="Berlin studio", timezone="Europe/Berlin")
     assert day_calendar(LOCAL, DAY).zone == ZoneInfo("Europe/Berlin")
+
+
+def test_a_closure_marks_only_its_own_slots_of_its_own_space(app, floor):
+    studio, desks = floor
+    db.session.add(Closure(space_id=studio.id, start_dt=at(6), end_dt=at(7), reason="Inspection"))
+    db.session.commit()
+
+    day = day_calendar(LOCAL, DAY)
+
+    assert day.closed == {(studio.id, time(15)): "Inspection", (studio.id, time(15, 30)): "Inspection"}

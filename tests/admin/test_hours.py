@@ -176,3 +176,7 @@ def test_a_day_opening_before_the_night_ends_says_both_times(app, create_space, 
 
     message, params = refused.value.errors["day_5"]
     assert message % params == "This day opens at 03:00, before the previous day's period ends at 04:00."
+
+
+def test_a_closing_time_on_a_45_minute_grid_is_accepted():
+    assert parse_periods("09:00-11:15", 45) == ((T(9), T(11, 15)),)

@@ -208,6 +208,7 @@ def policy(**overrides):
 
 @pytest.mark.parametrize(("overrides", "errors"), [
     ({"max_minutes": 30}, {"max_minutes": ("The longest booking cannot be shorter than the shortest.", {})}),
+    ({"max_minutes": 45}, {"max_minutes": ("Use a multiple of the slot length (%(slot)s).", {"slot": 30})}),
     ({"slot_minutes": 7, "min_minutes": 7, "max_minutes": 70},
      {"slot_minutes": ("The slot length must divide a day evenly (e.g. 15, 30 or 60).", {})}),
 ])

@@ -382,3 +382,23 @@ def test_a_queue_entry_says_how_long_staff_have_left_to_decide_and_zero_once_its
     assert entry.deadline == at(2) + timedelta(days=1)
     assert entry.left(at(2)) == timedelta(days=1) and entry.booking.id == booking.id
     assert entry.left(at(2) + timedelta(days=3)) == timedelta(0)
+
+
+def test_a_rejection_note_over_2000_characters_is_refused_saying_the_limit(create_space, staff, member):
+    booking = ask(member, create_space(requires_approval=True), at(2), at(3))
+
+    with pytest.raises(ServiceError) as refused:
+        staff_service.reject(staff, booking.id, "x" * 2001)
+
+    assert refused.value.message % refused.value.params == "The note is too long (at most 2000 characters)."
+    assert fresh(booking).status == "pending"
+
+
+def test_a_request_lists_its_rivals_oldest_first(create_space, create_user, member):
+    space = create_space(requires_approval=True, pending_holds=False)
+    request = ask(member, space, at(2), at(4))
+    rivals = [ask(create_user(), space, at(hour), at(hour + 1)) for hour in (3, 2)]
+
+    [entry] = [e for e in staff_service.approval_queue() if e.booking.id == request.id]
+
+    assert [b.id for b in entry.competing] == [b.id for b in rivals]
