@@ -209,6 +209,8 @@ def policy(**overrides):
 @pytest.mark.parametrize(("overrides", "errors"), [
     ({"max_minutes": 30}, {"max_minutes": ("The longest booking cannot be shorter than the shortest.", {})}),
     ({"max_minutes": 45}, {"max_minutes": ("Use a multiple of the slot length (%(slot)s).", {"slot": 30})}),
+    ({"close_on_holidays": True, "holiday_country": "XX"},
+     {"holiday_country": ("No holiday calendar is known for %(country)s.", {"country": "XX"})}),
     ({"slot_minutes": 7, "min_minutes": 7, "max_minutes": 70},
      {"slot_minutes": ("The slot length must divide a day evenly (e.g. 15, 30 or 60).", {})}),
 ])

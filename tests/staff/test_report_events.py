@@ -121,3 +121,15 @@ def test_the_figures_export_counts_the_events_held_by_the_time_given(events, cre
     data = exports.export(create_user(role="staff"), "figures", "csv", Filters(Period.month(2026, 7)), "ja", header,
                           NOW, sheet_title="figures")
     assert read_csv(data)[1][6] == "0"  # the 20 July event is still to come on 15 July
+
+
+def test_an_export_is_logged_at_the_time_given_and_an_unknown_kind_is_refused(events, create_user):
+    from sqlalchemy import select
+
+    from booking.models import ExportLog
+
+    staff = create_user(role="staff")
+    exports.export(staff, "figures", "csv", Filters(Period.month(2026, 6)), "ja", ["x"] * 12, NOW, sheet_title="f")
+    assert db.session.scalar(select(ExportLog.at)) == NOW
+    with pytest.raises(ValueError):
+        exports.export(staff, "secrets", "csv", Filters(Period.month(2026, 6)), "ja", [], NOW, sheet_title="f")
