@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from booking.extensions import db
 from booking.models import Closure
 from booking.services.bookings import BookingInput, request_booking
-from booking.services.calendar import week_calendar
+from booking.services.calendar import day_calendar, week_calendar
 from tests.conftest import future_day
 
 DAY = future_day(6)  # midnight UTC = 09:00 in Tokyo, on the same date
@@ -220,3 +221,88 @@ def test_the_day_and_the_week_headings_follow_one_pattern(staff_client, floor, l
 
     assert heading(day_page) == day_heading.format(day=format_day(LOCAL, locale))
     assert heading(week_page) == week_heading.format(day=format_day(monday, locale))
+
+
+def test_the_day_has_a_row_for_every_start_on_the_finest_grid_its_spaces_share(app, create_space):
+    create_space(name_en="Studio", slot_minutes=30)
+    create_space(name_en="Hall", slot_minutes=45, min_minutes=45, max_minutes=450)
+
+    day = day_calendar(LOCAL, DAY)
+
+    assert day.slot == timedelta(minutes=15)  # 09:45 starts a hall slot, 09:30 a studio slot
+    assert {time(9, 15), time(9, 30), time(9, 45)} <= set(day.times)
+
+
+def test_requests_starting_together_are_listed_in_the_order_they_were_made(app, create_space, create_user):
+    hall = create_space(name_en="Hall", requires_approval=True, pending_holds=False)
+    longer, shorter = (request_booking(create_user(name=name), BookingInput(hall.id, at(6), end, name)).booking
+                       for name, end in (("Longer ask", at(8)), ("Shorter ask", at(7))))
+
+    day = day_calendar(LOCAL, DAY)
+
+    assert [entry.id for entry in day.starting[(hall.id, time(15))]] == [longer.id, shorter.id]
+
+
+def test_the_day_list_of_a_space_shows_that_space_alone(app, floor):
+    _studio, desks = floor
+
+    day = day_calendar(LOCAL, DAY, desks.slug)
+
+    assert day.is_space_list and [space.id for space in day.spaces] == [desks.id]
+
+
+def test_the_week_marks_a_closure_on_any_of_its_days(app, floor):
+    studio, _desks = floor
+    monday = LOCAL - timedelta(days=LOCAL.weekday())
+    other = monday + timedelta(days=6 if LOCAL != monday + timedelta(days=6) else 5)
+    start = datetime.combine(other, time(10), ZoneInfo("Asia/Tokyo"))
+    db.session.add(Closure(space_id=studio.id, start_dt=start, end_dt=start + timedelta(hours=2), reason="Filming"))
+    db.session.commit()
+
+    assert week_calendar(LOCAL, DAY).closed == {(studio.id, other): ["Filming"]}
+
+
+def test_the_day_starts_at_the_row_holding_a_booking_that_starts_between_two_rows(app, create_space, create_user,
+                                                                                   create_booking):
+    late = {d: ((time(14), time(20)),) for d in range(7)}
+    create_space(name_en="Studio", slot_minutes=60, min_minutes=60, hours=late)
+    chennai = create_space(name_en="Chennai", slot_minutes=60, min_minutes=60, hours=late, timezone="Asia/Kolkata")
+    start = datetime.combine(LOCAL, time(8), ZoneInfo("Asia/Kolkata"))  # 11:30 in Tokyo
+    create_booking(chennai, create_user(), start, start + timedelta(hours=1))
+
+    assert day_calendar(LOCAL, DAY).times[0] == time(11)
+
+
+def test_on_a_one_minute_grid_a_booking_from_the_day_before_starts_the_day_at_midnight(app, create_space,
+                                                                                       create_user, create_booking):
+    space = create_space(name_en="Hall", slot_minutes=1, min_minutes=1)
+    create_booking(space, create_user(), at(14), at(16))  # 23:00–01:00 in Tokyo
+
+    assert day_calendar(LOCAL + timedelta(days=1), DAY).times[0] == time(0)
+
+
+def test_a_day_of_the_week_lists_its_bookings_by_start_whatever_order_they_were_made_in(app, create_space,
+                                                                                         create_user, create_booking):
+    studio = create_space(name_en="Studio")
+    member = create_user()
+    afternoon = create_booking(studio, member, at(6), at(7), title="Afternoon")
+    morning = create_booking(studio, member, at(1), at(2), title="Morning")
+
+    week = week_calendar(LOCAL, DAY)
+
+    assert [entry.id for entry in week.cells[(studio.id, LOCAL)]] == [morning.id, afternoon.id]
+
+
+def test_the_calendar_is_in_the_time_zone_of_the_floors_first_space(app, create_space):
+    create_space(name_en="Berlin studio", timezone="Europe/Berlin")
+    assert day_calendar(LOCAL, DAY).zone == ZoneInfo("Europe/Berlin")
+
+
+def test_a_closure_marks_only_its_own_slots_of_its_own_space(app, floor):
+    studio, desks = floor
+    db.session.add(Closure(space_id=studio.id, start_dt=at(6), end_dt=at(7), reason="Inspection"))
+    db.session.commit()
+
+    day = day_calendar(LOCAL, DAY)
+
+    assert day.closed == {(studio.id, time(15)): "Inspection", (studio.id, time(15, 30)): "Inspection"}

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from booking.extensions import db
 from booking.models import Booking, BookingEvent, Closure
+from booking.services.admin_spaces import (
+    ClosureInput,
+    InvalidInput,
+    add_closure,
+    bookings_hit,
+    cancel_hit_bookings,
+    upcoming_closures,
+)
 from booking.services.bookings import BookingInput, request_booking
 from tests.admin.conftest import cancel_note, status_of
 from tests.conftest import future_day, shown_day
@@ -237,3 +246,65 @@ def test_staff_may_cancel_any_members_booking_with_a_note(app, create_user, stud
     assert status_of(booking.id) == "cancelled"
     assert cancel_note(booking.id) == "Sorry, a TV recording moved here."
     assert db.session.get(Booking, booking.id).holds[0].is_active is False
+
+
+
+def test_the_service_refuses_a_message_over_2000_characters_saying_the_limit(app, create_user, hit):
+    closure, first, _second = hit
+
+    with pytest.raises(InvalidInput) as refused:
+        cancel_hit_bookings(create_user(role="staff"), closure.id, [first.id], "x" * 2001)
+
+    message, params = refused.value.errors["message"]
+    assert message % params == "The message is too long (at most 2000 characters)."
+    assert status_of(first.id) == "confirmed"
+
+
+def test_the_service_refuses_a_blank_message_asking_for_one(app, create_user, hit):
+    closure, first, _second = hit
+
+    with pytest.raises(InvalidInput) as refused:
+        cancel_hit_bookings(create_user(role="staff"), closure.id, [first.id], "   ")
+
+    assert refused.value.errors["message"] == ("Write a message to the members.", {})
+    assert status_of(first.id) == "confirmed"
+
+
+def test_a_closure_of_a_space_in_another_zone_is_read_in_that_spaces_local_time(app, create_space):
+    berlin = create_space(slug="berlin", timezone="Europe/Berlin")
+    day = DAY.date()
+
+    closure = add_closure(ClosureInput(berlin.id, datetime.combine(day, time(10)), datetime.combine(day, time(12)),
+                                       "Inspection"))
+
+    assert closure.start_dt == datetime.combine(day, time(10), ZoneInfo("Europe/Berlin"))
+
+
+def test_a_closure_form_sent_twice_adds_one_closure(app, studio):
+    day = DAY.date()
+    data = ClosureInput(studio.id, datetime.combine(day, time(10)), datetime.combine(day, time(12)), "Inspection",
+                        submit_token="token-1")
+
+    first, again = add_closure(data), add_closure(data)
+
+    assert again.id == first.id and len(closures()) == 1
+
+
+def test_the_bookings_a_closure_hits_are_listed_by_start(app, studio, members, create_booking):
+    suzuki, tanaka = members
+    later = create_booking(studio, suzuki, at(3), at(4))
+    sooner = create_booking(studio, tanaka, at(1), at(2))
+    closure = Closure(space_id=studio.id, start_dt=at(0), end_dt=at(5), reason="Inspection")
+    db.session.add(closure)
+    db.session.commit()
+
+    assert [b.id for b in bookings_hit(closure)] == [sooner.id, later.id]
+
+
+def test_a_closure_ending_at_the_time_given_is_no_longer_upcoming(app, studio):
+    closure = Closure(space_id=studio.id, start_dt=at(1), end_dt=at(3), reason="Inspection")
+    db.session.add(closure)
+    db.session.commit()
+
+    assert upcoming_closures(now=at(3)) == []
+    assert upcoming_closures(now=at(3) - timedelta(microseconds=1)) == [closure]

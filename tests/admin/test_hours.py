@@ -29,6 +29,7 @@ T = time
     ("22:00-02:00", ((T(22), T(2)),)),
     ("00:00-24:00", ((T(0), T(0)),)),
     ("09:00-12:00, 20:00-03:00", ((T(9), T(12)), (T(20), T(3)))),
+    ("09:00-12:00, , 13:00-18:00,", ((T(9), T(12)), (T(13), T(18)))),
 ])
 def test_periods_are_read_in_order(text, periods):
     assert parse_periods(text, 30) == periods
@@ -39,6 +40,7 @@ def test_periods_are_read_in_order(text, periods):
     ("09:00-12:00 13:00-18:00", "09:00-12:00"),
     ("09:00-25:00", "25:00"),
     ("09:00-09:61", "09:61"),
+    ("09:60-10:00", "09:60"),
     ("09:00-24:30", "24:30"),
     ("09:00-09:00", "09:00-09:00"),
     ("09:15-12:00", "30"),
@@ -149,3 +151,32 @@ def test_removing_an_opening_of_another_space_is_not_found(staff_client, create_
     assert response.status_code == 404
     db.session.expire_all()
     assert db.session.query(HolidayOpening).count() == 1
+
+
+def test_opening_a_holiday_twice_is_refused_beside_the_day_field(app, create_space):
+    from booking.services.admin_spaces import InvalidInput, add_holiday_opening
+
+    space = create_space(close_on_holidays=True, holiday_country="JP")
+    new_year = date(date.today().year + 1, 1, 1)
+    add_holiday_opening(space.id, new_year)
+
+    with pytest.raises(InvalidInput) as refused:
+        add_holiday_opening(space.id, new_year)
+
+    assert list(refused.value.errors) == ["day"]
+
+
+def test_a_day_opening_before_the_night_ends_says_both_times(app, create_space, create_user):
+    from booking.services.admin_spaces import InvalidInput, set_opening_hours
+
+    space = create_space(hours={})
+    texts = {n: "" for n in range(7)} | {4: "22:00-04:00", 5: "03:00-12:00"}
+    with pytest.raises(InvalidInput) as refused:
+        set_opening_hours(create_user(role="staff"), space.id, texts)
+
+    message, params = refused.value.errors["day_5"]
+    assert message % params == "This day opens at 03:00, before the previous day's period ends at 04:00."
+
+
+def test_a_closing_time_on_a_45_minute_grid_is_accepted():
+    assert parse_periods("09:00-11:15", 45) == ((T(9), T(11, 15)),)

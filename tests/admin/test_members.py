@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -246,3 +248,89 @@ def test_a_search_nobody_matches_finds_no_account_and_counts_none(create_user):
     create_user(name="Mori Aki")
     found = admin_members.search_members("nobody-like-this")
     assert (found.members, found.total) == ((), 0)
+
+
+def test_cancelling_a_members_future_bookings_dates_each_cancellation_at_the_time_given(
+        create_user, create_space, create_booking):
+    staff, member = create_user(role="staff"), create_user()
+    booking = create_booking(create_space(), member, START, START.replace(hour=3))
+    decided_at = START - timedelta(days=1, minutes=7)
+
+    report = admin_members.cancel_future_bookings(staff, member.id, "Your contract ended.", now=decided_at)
+
+    assert [b.id for b in report.cancelled] == [booking.id]
+    cancelled = fresh(Booking, booking.id)
+    assert (cancelled.status, cancelled.cancelled_at) == ("cancelled", decided_at)
+
+
+def test_a_search_without_words_gives_the_first_page_of_every_account(people):
+    found = admin_members.search_members()
+    assert (found.page, found.total) == (1, 3)
+    assert [m.name for m in found.members] == sorted((p.name for p in people), key=str.lower)
+
+
+@pytest.mark.parametrize("query", ["", "kumamoto"])
+def test_a_page_past_the_last_shows_no_account_but_still_counts_the_matches(people, query):
+    found = admin_members.search_members(query, page=9)
+    assert (found.members, found.total, found.pages) == ((), 3 if not query else 2, 1)
+
+
+def test_only_staff_may_cancel_a_members_bookings(create_user):
+    member, other = create_user(), create_user()
+    with pytest.raises(Forbidden) as forbidden:
+        admin_members.cancel_future_bookings(member, other.id, "Bye.")
+    assert forbidden.value.message == "Only staff can cancel a member's bookings."
+
+
+@pytest.mark.parametrize(("message", "refusal"), [
+    ("  ", ("Write a message to the member.", {})),
+    ("x" * 2001, ("The message is too long (at most %(max)s characters).", {"max": 2000})),
+])
+def test_cancelling_a_members_bookings_needs_a_message_of_at_most_2000_characters(create_user, message, refusal):
+    staff, member = create_user(role="staff"), create_user()
+    with pytest.raises(ServiceError) as refused:
+        admin_members.cancel_future_bookings(staff, member.id, message)
+    assert refused.value.errors == {"message": refusal}
+
+
+def test_a_message_of_exactly_2000_characters_is_sent(create_user, create_space, create_booking):
+    staff, member = create_user(role="staff"), create_user()
+    booking = create_booking(create_space(), member, START, START.replace(hour=3))
+    report = admin_members.cancel_future_bookings(staff, member.id, "x" * 2000)
+    assert [b.id for b in report.cancelled] == [booking.id]
+
+
+def test_only_bookings_still_to_come_at_the_time_given_are_cancelled(create_user, create_space, create_booking):
+    staff, member = create_user(role="staff"), create_user()
+    booking = create_booking(create_space(), member, START, START.replace(hour=3))
+
+    report = admin_members.cancel_future_bookings(staff, member.id, "Bye.", now=START + timedelta(days=1))
+
+    assert (report.cancelled, report.skipped) == ([], [])
+    assert fresh(Booking, booking.id).status == "confirmed"
+
+
+def test_deactivating_with_cancellation_dates_each_one_at_the_time_given(create_user, create_space, create_booking):
+    admin, member = create_user(role="admin"), create_user()
+    booking = create_booking(create_space(), member, START, START.replace(hour=3))
+    decided_at = START - timedelta(days=1, minutes=7)
+
+    admin_members.deactivate(admin, member.id, cancel_future=True, message="Your contract ended.", now=decided_at)
+
+    assert fresh(Booking, booking.id).cancelled_at == decided_at
+
+
+def test_a_booking_ending_at_the_time_given_is_no_longer_a_future_one(create_user, create_space, create_booking):
+    member = create_user()
+    booking = create_booking(create_space(), member, START, START.replace(hour=3))
+    assert admin_members.future_bookings(member.id, now=booking.end_dt) == []
+    assert admin_members.future_bookings(member.id, now=booking.end_dt - timedelta(microseconds=1)) == [booking]
+
+
+def test_the_bookings_of_deactivated_members_are_listed_soonest_first(admin, people, create_space, create_booking):
+    space, gone = create_space(), people[0]
+    later = create_booking(space, gone, START.replace(hour=5), START.replace(hour=6))
+    sooner = create_booking(space, gone, START, START.replace(hour=3))
+    admin_members.deactivate(admin, gone.id)
+
+    assert [b.id for b in admin_members.deactivated_members_bookings()] == [sooner.id, later.id]

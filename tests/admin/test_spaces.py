@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import Booking, Space
 from tests.admin.conftest import fresh
 from tests.conftest import future_day
+from tests.summary_html import summary_targets
 from tests.views.conftest import form_errors, input_value
 
 
@@ -186,3 +188,42 @@ def test_an_unknown_space_is_not_found(staff_client):
     assert staff_client.get("/staff/spaces/999/edit").status_code == 404
     assert staff_client.submit("/staff/spaces/999/edit", space_form()).status_code == 404
     assert staff_client.get("/staff/spaces/99999999999/hours").status_code == 404
+
+
+def test_an_unknown_time_zone_is_refused_next_to_the_time_zone_field(staff_client):
+    response = staff_client.submit("/staff/spaces/new", space_form(timezone="Mars/Olympus"))
+
+    assert response.status_code == 422
+    assert summary_targets(response.get_data(as_text=True)) == ["timezone"]
+    assert space_count() == 0
+
+
+def policy(**overrides):
+    from booking.services.admin_spaces import SpaceInput
+
+    values = {"slug": "hall", "name_ja": "ホール", "name_en": "Hall", "kind": "exclusive", "unit_count": 1,
+              "timezone": "Asia/Tokyo", "slot_minutes": 30, "min_minutes": 60, "max_minutes": 240}
+    return SpaceInput(**{**values, **overrides})
+
+
+@pytest.mark.parametrize(("overrides", "errors"), [
+    ({"max_minutes": 30}, {"max_minutes": ("The longest booking cannot be shorter than the shortest.", {})}),
+    ({"max_minutes": 45}, {"max_minutes": ("Use a multiple of the slot length (%(slot)s).", {"slot": 30})}),
+    ({"close_on_holidays": True, "holiday_country": "XX"},
+     {"holiday_country": ("No holiday calendar is known for %(country)s.", {"country": "XX"})}),
+    ({"slot_minutes": 7, "min_minutes": 7, "max_minutes": 70},
+     {"slot_minutes": ("The slot length must divide a day evenly (e.g. 15, 30 or 60).", {})}),
+])
+def test_each_policy_error_names_its_field_and_says_what_is_wrong(app, overrides, errors):
+    from booking.services.admin_spaces import policy_errors
+
+    assert policy_errors(policy(**overrides)) == errors
+
+
+def test_a_slug_another_space_uses_is_refused_next_to_the_slug_field(staff_client, create_space):
+    create_space(slug="event-hall")
+
+    response = staff_client.submit("/staff/spaces/new", space_form(slug="event-hall"))
+
+    assert response.status_code == 422
+    assert summary_targets(response.get_data(as_text=True)) == ["slug"]

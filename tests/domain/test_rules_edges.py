@@ -463,3 +463,10 @@ def test_an_instant_whose_zone_gives_no_offset_is_refused():
 
     with pytest.raises(ValueError, match="^the rules need aware datetimes$"):
         as_utc(datetime(2030, 1, 1, tzinfo=NoOffset()))
+
+
+def test_an_off_grid_request_gives_the_bare_grid_code_when_no_message_is_asked_for():
+    from booking.domain.rules import BARE
+
+    assert check_grid(request(at(10, 10), at(11)), policy(), detail=False) == [BARE["grid"]]
+    assert check_grid(request(at(10), at(11)), policy(), detail=False) == []

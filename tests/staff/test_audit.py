@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from booking.extensions import db
-from booking.models import Closure
+from booking.models import Booking, Closure
 from booking.services import audit
 from booking.services import staff as staff_service
 from booking.services.bookings import BookingInput, cancel_booking, request_booking
@@ -134,3 +136,39 @@ def test_the_audit_table_agrees_with_the_model(app):
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
     assert [d for d in diff if "booking_events" in repr(d)] == []
+
+
+def test_the_trail_lists_entries_by_when_they_happened_not_by_when_they_were_written(create_space, staff, member):
+    booking = ask(member, create_space(), at(2), at(3))
+    requested_at = audit.trail(booking.id)[0].at
+    audit.record(db.session, booking, "edited", staff, requested_at + timedelta(minutes=5), "confirmed", "later")
+    audit.record(db.session, booking, "edited", staff, requested_at + timedelta(minutes=1), "confirmed", "earlier")
+    db.session.commit()
+
+    assert [e.note for e in audit.trail(booking.id)] == ["", "earlier", "later"]
+
+
+def test_a_booking_that_was_not_rejected_has_no_rejection_note(create_space, member):
+    assert audit.rejection_note(ask(member, create_space(), at(2), at(3))) == ""
+
+
+def test_each_rejected_booking_shows_its_own_rejection_note(create_space, staff, member):
+    space = create_space(requires_approval=True)
+    first, second = ask(member, space, at(2), at(3)), ask(member, space, at(4), at(5))
+    staff_service.reject(staff, first.id, "The studio is being repaired.")
+    staff_service.reject(staff, second.id, "Please ask for a shorter time.")
+
+    db.session.expire_all()
+    assert [audit.rejection_note(db.session.get(Booking, b.id)) for b in (first, second)] == [
+        "The studio is being repaired.", "Please ask for a shorter time."]
+
+
+def test_a_rejected_booking_without_a_recorded_rejection_has_no_note(create_space, member, create_booking):
+    assert audit.rejection_note(create_booking(create_space(), member, at(2), at(3), status="rejected")) == ""
+
+
+def test_an_entry_recorded_without_a_note_has_an_empty_note(create_space, member):
+    booking = ask(member, create_space(), at(2), at(3))
+    entry = audit.record(db.session, booking, "restored", member, at(1), "cancelled")
+    db.session.commit()
+    assert audit.trail(booking.id)[-1].note == entry.note == ""

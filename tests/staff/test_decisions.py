@@ -283,3 +283,122 @@ def test_a_request_past_its_deadline_can_no_longer_be_decided_before_the_job_exp
 
     staff_service.approve(staff, booking.id, now=deadline - timedelta(seconds=1))
     assert fresh(booking).status == "confirmed"
+
+
+def test_a_booking_the_member_cancelled_does_not_count_against_the_quota_when_approving(create_space, staff,
+                                                                                       member):
+    space = create_space(requires_approval=True, quota_active_bookings=1)
+    cancel_booking(member, ask(member, space, at(2), at(3)).id)
+    booking = ask(member, space, at(4), at(5))
+
+    staff_service.approve(staff, booking.id)
+
+    assert fresh(booking).status == "confirmed"
+
+
+@pytest.mark.parametrize(("kind", "units", "says"), [
+    ("exclusive", 1, "Another booking holds that time now; this request cannot be approved."),
+    ("pooled", 2, "Too few desks are free at that time now; this request cannot be approved."),
+])
+def test_a_decision_the_database_refuses_says_the_time_is_taken_now(create_space, create_user, create_booking,
+                                                                     kind, units, says):
+    space = create_space(kind=kind, unit_count=units)
+    create_booking(space, create_user(), at(2), at(3))
+    late = create_booking(space, create_user(), at(2), at(3), status="rejected")
+
+    def work(session):
+        session.get(Booking, late.id).holds[0].is_active = True  # the same desk, as a racing approval would
+        session.flush()
+
+    with pytest.raises(staff_service.Refused) as refused:
+        staff_service.run_decision(space.id, work, staff_service._taken_conflict)
+
+    assert [c.render() for c in refused.value.conflicts] == [says]
+
+
+def test_a_request_does_not_compete_with_one_for_a_later_time(create_space, create_user, member):
+    space = create_space(requires_approval=True, pending_holds=False)
+    request = ask(member, space, at(2), at(3))
+    ask(create_user(), space, at(4), at(5))
+    overlapping = ask(create_user(), space, at(2, 30), at(3, 30))
+
+    assert [b.id for b in staff_service.competing_bookings(db.session, fresh(request))] == [overlapping.id]
+
+
+def test_a_desk_request_lists_a_rival_sharing_two_of_its_desks_once(create_space, create_user, member):
+    desks = create_space(kind="pooled", unit_count=4, requires_approval=True, pending_holds=False)
+    request = request_booking(member, BookingInput(desks.id, at(2), at(3), "Kick-off", seats=2, units=(1, 2))).booking
+    rival = request_booking(create_user(), BookingInput(desks.id, at(2), at(3), "Rival", seats=2,
+                                                        units=(1, 2))).booking
+
+    [entry] = [e for e in staff_service.approval_queue() if e.booking.id == request.id]
+
+    assert [b.id for b in entry.competing] == [rival.id]
+
+
+def test_the_queue_page_shows_the_most_urgent_request_first_whatever_order_they_were_asked_in(create_space, member):
+    space = create_space(requires_approval=True, pending_holds=False, request_deadline_hours=24)
+    ask(member, space, at(2) + timedelta(days=2), at(3) + timedelta(days=2))
+    urgent = ask(member, space, at(2), at(3))
+
+    page = staff_service.approval_queue_page(1, size=1)
+
+    assert ([e.booking.id for e in page.entries], page.total) == ([urgent.id], 2)
+
+
+def test_a_proposed_change_waits_in_the_queue_until_its_own_deadline(create_space, create_user, create_booking,
+                                                                     member):
+    space = create_space(requires_approval=True, request_deadline_hours=24)
+    booking = create_booking(space, member, at(2), at(3))
+    asked = datetime.now(UTC)
+    booking.proposed_start_dt, booking.proposed_end_dt, booking.proposed_at = at(4), at(5), asked
+    db.session.commit()
+
+    page = staff_service.approval_queue_page(1)
+
+    assert [e.booking.id for e in page.entries] == [booking.id]
+    assert page.deadlines == (at(4) - timedelta(hours=24),)
+
+
+def test_approving_is_refused_when_the_members_other_bookings_fill_the_quota(create_space, create_booking, staff,
+                                                                             member):
+    space = create_space(requires_approval=True, quota_active_bookings=1)
+    create_booking(space, member, at(2), at(3))
+    waiting = create_booking(space, member, at(4), at(5), status="pending")
+
+    with pytest.raises(staff_service.Refused) as refused:
+        staff_service.approve(staff, waiting.id)
+
+    assert [c.code for c in refused.value.conflicts] == ["quota"]
+    assert fresh(waiting).status == "pending"
+
+
+def test_a_queue_entry_says_how_long_staff_have_left_to_decide_and_zero_once_its_deadline_passed(create_space,
+                                                                                                   member):
+    space = create_space(requires_approval=True, request_deadline_hours=24)
+    booking = ask(member, space, at(2) + timedelta(days=2), at(3) + timedelta(days=2))
+    [entry] = staff_service.approval_queue()
+
+    assert entry.deadline == at(2) + timedelta(days=1)
+    assert entry.left(at(2)) == timedelta(days=1) and entry.booking.id == booking.id
+    assert entry.left(at(2) + timedelta(days=3)) == timedelta(0)
+
+
+def test_a_rejection_note_over_2000_characters_is_refused_saying_the_limit(create_space, staff, member):
+    booking = ask(member, create_space(requires_approval=True), at(2), at(3))
+
+    with pytest.raises(ServiceError) as refused:
+        staff_service.reject(staff, booking.id, "x" * 2001)
+
+    assert refused.value.message % refused.value.params == "The note is too long (at most 2000 characters)."
+    assert fresh(booking).status == "pending"
+
+
+def test_a_request_lists_its_rivals_oldest_first(create_space, create_user, member):
+    space = create_space(requires_approval=True, pending_holds=False)
+    request = ask(member, space, at(2), at(4))
+    rivals = [ask(create_user(), space, at(hour), at(hour + 1)) for hour in (3, 2)]
+
+    [entry] = [e for e in staff_service.approval_queue() if e.booking.id == request.id]
+
+    assert [b.id for b in entry.competing] == [b.id for b in rivals]

@@ -114,3 +114,22 @@ def test_members_get_403_on_the_page_and_the_figures_with_events(client, create_
     for url in ("/staff/reports?period=month&year=2026&month=6", "/staff/reports/figures.csv",
                 "/staff/reports/figures.xlsx"):
         assert client.get(url).status_code == 403
+
+
+def test_the_figures_export_counts_the_events_held_by_the_time_given(events, create_user):
+    header = [f"column {n}" for n in range(12)]
+    data = exports.export(create_user(role="staff"), "figures", "csv", Filters(Period.month(2026, 7)), "ja", header,
+                          NOW, sheet_title="figures")
+    assert read_csv(data)[1][6] == "0"  # the 20 July event is still to come on 15 July
+
+
+def test_an_export_is_logged_at_the_time_given_and_an_unknown_kind_is_refused(events, create_user):
+    from sqlalchemy import select
+
+    from booking.models import ExportLog
+
+    staff = create_user(role="staff")
+    exports.export(staff, "figures", "csv", Filters(Period.month(2026, 6)), "ja", ["x"] * 12, NOW, sheet_title="f")
+    assert db.session.scalar(select(ExportLog.at)) == NOW
+    with pytest.raises(ValueError):
+        exports.export(staff, "secrets", "csv", Filters(Period.month(2026, 6)), "ja", [], NOW, sheet_title="f")

@@ -102,6 +102,19 @@ def test_decision_shares_and_median_lead_time(floor, create_booking, create_user
     assert report.median_lead_minutes == 3 * 60
 
 
+
+def test_the_kind_filter_counts_only_the_decisions_on_that_kinds_bookings(floor, create_booking, create_user):
+    studio, _desks = floor
+    for n, (kind, action) in enumerate((("company", "approved"), ("npo", "rejected"))):
+        booking = create_booking(studio, create_user(org_kind=kind), tokyo(20 + n, 10), tokyo(20 + n, 11))
+        db.session.add(BookingEvent(booking=booking, action=action, from_status="pending", to_status="confirmed",
+                                    at=tokyo(5, 9)))
+    db.session.commit()
+
+    report = reports.build_report(db.session, Filters(JUNE, (studio.id,), org_kind="npo"))
+
+    assert report.decisions == {"rejected": 1}
+
 def test_the_heatmap_counts_local_hours(floor):
     _studio, desks = floor
     report = reports.build_report(db.session, Filters(JUNE, (desks.id,)))
@@ -131,6 +144,14 @@ def test_csv_has_a_bom_keeps_japanese_and_neutralises_formulas():
     assert read_csv(data) == [["名前", "'=cmd"], ["共創", "2026-06-01 09:00"], ["'+1", "'-2"], ["'@x", "3"]]
 
 
+
+def test_csv_neutralises_a_character_whose_nfkc_form_starts_with_a_formula_sign():
+    assert exports.neutralise("\u2a75SUM(A1)") == "'\u2a75SUM(A1)"  # ⩵ is "==" in NFKC
+
+
+def test_csv_writes_a_missing_value_as_an_empty_cell():
+    assert read_csv(exports.to_csv(["確認日時"], [[None]])) == [["確認日時"], [""]]
+
 def test_xlsx_keeps_text_as_text_and_times_as_datetimes():
     data = exports.to_xlsx("bookings", ["名前", "開始"], [["=SUM(A1:A2)", datetime(2026, 6, 1, 9, 30)]])
     from openpyxl import load_workbook
@@ -138,6 +159,42 @@ def test_xlsx_keeps_text_as_text_and_times_as_datetimes():
     assert sheet["A2"].data_type == "s"
     assert exports.read_xlsx(data) == [["名前", "開始"], ["=SUM(A1:A2)", datetime(2026, 6, 1, 9, 30)]]
 
+
+
+def test_xlsx_shows_times_as_date_hour_and_minute():
+    data = exports.to_xlsx("bookings", ["開始"], [[datetime(2026, 6, 1, 9, 30)]])
+    from openpyxl import load_workbook
+    assert load_workbook(io.BytesIO(data)).active["A2"].number_format == "yyyy-mm-dd hh:mm"
+
+
+def test_a_members_booked_hours_are_rounded_to_two_decimals(app, create_space, create_user, create_booking):
+    space = create_space(slot_minutes=10, min_minutes=10)
+    member = create_user()
+    start = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # 10:00 Tokyo
+    create_booking(space, member, start, start + timedelta(minutes=20))
+
+    rows = exports.member_table(db.session(), Filters(Period.month(2026, 6)))
+
+    assert [row[8:] for row in rows] == [[1, 0.33]]
+
+
+def test_the_member_table_says_when_each_address_was_verified_and_whether_the_account_is_enabled(app, create_user):
+    verified_at = datetime(2026, 5, 31, 16, 30, tzinfo=UTC)  # 01:30 on 1 June in Tokyo
+    create_user(email_verified_at=verified_at)
+    create_user(email_verified_at=None, is_enabled=False)
+
+    rows = exports.member_table(db.session(), Filters(Period.month(2026, 6)))
+
+    assert [row[6:8] for row in rows] == [[datetime(2026, 6, 1, 1, 30), 1], [None, 0]]
+
+
+def test_an_organisation_kind_without_a_label_is_shown_as_its_code(app, create_user):
+    create_user(org_kind="npo")
+    create_user(org_kind="company")
+
+    rows = exports.member_table(db.session(), Filters(Period.month(2026, 6)), kind_label={"npo": "NPO法人"})
+
+    assert [row[4] for row in rows] == ["NPO法人", "company"]
 
 def login(client, create_user, role):
     user = create_user(role=role)

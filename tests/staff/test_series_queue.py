@@ -8,6 +8,7 @@ import pytest
 
 from booking.extensions import db
 from booking.models import Booking
+from booking.services import staff as staff_service
 from booking.services.bookings import BookingInput, request_booking
 from booking.services.series import book_series, grouped_queue
 from tests.services.test_series import FIRST, at, weekly
@@ -92,3 +93,11 @@ def test_a_series_counts_as_one_request_of_the_paged_queue_and_never_straddles_t
     assert flat(pages[0].entries) + flat(pages[1].entries) == flat(staff_service.approval_queue())
     assert any(set(ids) <= set(page) for page in shown)
     assert sorted(shown[0] + shown[1]) == sorted(ids + singles)
+
+
+def test_a_series_of_two_pending_dates_is_one_request_of_the_queue_page(app, create_user, hall):
+    _series, ids = request_series(create_user(name="Mori"), hall, count=2)
+
+    page = staff_service.approval_queue_page(1)
+
+    assert page.total == 1 and sorted(e.booking.id for e in page.entries) == sorted(ids)

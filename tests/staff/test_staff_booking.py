@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import Booking, Closure
-from booking.services import ServiceError, audit
+from booking.services import InputRefused, ServiceError, audit
 from booking.services import staff as staff_service
 from booking.services.bookings import BookingInput, request_booking
 from tests.conftest import future_day
@@ -171,4 +171,14 @@ def test_staff_desks_that_are_not_a_whole_number_state_the_range_of_the_space(
     text = response.get_data(as_text=True)
     assert response.status_code == 422
     assert ("1～24" in text or "1 and 24" in text) and "1～500" not in text and "1 and 500" not in text
+    assert bookings_count() == 0
+
+
+def test_blocking_time_without_a_reason_is_refused_beside_the_reason_field(studio, staff):
+    data = BookingInput(studio.id, DAY.replace(hour=2), DAY.replace(hour=3), "Recording")
+
+    with pytest.raises(InputRefused) as refused:
+        staff_service.book_as_staff(staff, data, member_email="", reason="  ")
+
+    assert (refused.value.field, refused.value.message) == ("override_reason", "Say why the time is blocked.")
     assert bookings_count() == 0
