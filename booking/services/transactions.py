@@ -285,9 +285,9 @@ def _is_continuable(session: Session) -> bool:
     """
     if not session.in_transaction() or session.in_nested_transaction():
         return False
-    if session.get_bind().dialect.name != "postgresql":
-        return False  # asked before session.connection(), which would begin a read on SQLite only to commit it
-    return "isolation_level" not in session.connection().get_execution_options()
+    connection = session.connection()
+    return (connection.dialect.name == "postgresql"
+            and "isolation_level" not in connection.get_execution_options())
 
 
 @contextmanager
