@@ -24,6 +24,7 @@ from typing import Any
 
 import pyotp
 import pytest
+import vobject.icalendar
 from argon2 import PasswordHasher
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
@@ -565,3 +566,21 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             return PROCESS_GROUP if nodeid.startswith(PROCESS_TESTS) else nodeid
 
     return ProcessesTogether(config, log)
+
+
+_VOBJECT_ZONES = vars(vobject.icalendar)["__tzidMap"]  # vobject's process-wide TZID -> tzinfo registry
+_VOBJECT_ZONES_AT_IMPORT = dict(_VOBJECT_ZONES)
+
+
+@pytest.fixture(autouse=True)
+def vobject_reads_each_calendars_own_zones() -> Iterator[None]:
+    """Empty vobject's TZID registry after each test, as a calendar app starts with none.
+
+    vobject keeps the first VTIMEZONE it reads for a TZID for the rest of the process and reads
+    every later calendar's times with it, whatever VTIMEZONE that calendar carries. A one-booking
+    .ics (this year's rules only) read first by one test made vobject read another test's feed of
+    next year's bookings an hour off, depending on which tests an xdist worker ran before.
+    """
+    yield
+    _VOBJECT_ZONES.clear()
+    _VOBJECT_ZONES.update(_VOBJECT_ZONES_AT_IMPORT)
