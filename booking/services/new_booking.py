@@ -33,9 +33,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, CursorResult, TextClause, insert, text
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
-from booking.db import utcnow
+from booking.db import as_loaded, utcnow
 from booking.models import Booking, BookingEvent, BookingHold, OutboxMessage, Space, User
 from booking.services import notifications, outbox
 from booking.services.feed_events import RAISE_FEED, Rendered, feed_locale, render_booking
@@ -45,7 +45,6 @@ _INSERT_BOOKING = insert(Booking.__table__)
 _INSERT_HOLD = insert(BookingHold.__table__)
 _INSERT_EVENT = insert(BookingEvent.__table__)
 _INSERT_MAIL = insert(OutboxMessage.__table__)
-_BOOKING_MANAGER = Booking.__mapper__.class_manager
 
 
 @dataclass(frozen=True)
@@ -269,21 +268,15 @@ def stored(session: Session, booking_id: int, prepared: Prepared, space_id: int,
            override_reason: str) -> Booking:
     """The booking just committed as an ORM row of the session, from the values written (no SELECT).
 
-    Filled as the ORM's loader fills an instance (its __dict__, no attribute events), then marked
-    loaded, as accounts._user_by_id does: Booking(**values) set each of its 23 columns through its
-    instrumented attribute (profile line "<sqlalchemy generated __init__ for class booking.models.Booking>"
-    under 'new_booking.py(stored)', 35 -> 9 us). The deferred calendar columns stay unloaded, as before.
+    Filled as the ORM's loader fills an instance (booking.db.as_loaded, as accounts._user_by_id is);
+    the deferred calendar columns stay unloaded, as before.
     """
     fields = prepared.fields
-    booking: Booking = _BOOKING_MANAGER.new_instance()
-    booking.__dict__.update(
+    return as_loaded(session, Booking, dict(
         id=booking_id, uid=fields.uid, space_id=space_id, user_id=member_id, start_dt=fields.start_dt,
         end_dt=fields.end_dt, seats=fields.seats, title=fields.title, purpose=fields.purpose,
         attendees=fields.attendees, is_public=fields.is_public, status=prepared.status, sequence=0,
         override_reason=override_reason, created_at=prepared.changed_at, updated_at=prepared.changed_at,
         cancelled_at=None, proposed_start_dt=None, proposed_end_dt=None, proposed_seats=None, proposed_at=None,
         submit_token=fields.submit_token, series_id=None,
-    )
-    make_transient_to_detached(booking)
-    session.add(booking)
-    return booking
+    ))
