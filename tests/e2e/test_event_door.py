@@ -74,3 +74,40 @@ def test_door_page_at_320_px_code_typed_name_search_one_tap_and_undo(
     page.get_by_role("button", name="当日参加 +1").click()
     expect(page.locator("#count-walk-ins")).to_have_text("1")
     fits(page)
+
+
+def test_typing_a_name_while_the_door_page_loads_stays_in_the_name_field(
+        new_page: Callable[..., Page], create_event, register, create_user):  # noqa: F811
+    """door.js puts the focus on the code field once the page has loaded, unless the person is already
+    in another field: their typing must not move to the code field halfway (CI, a search sent empty)."""
+    staff = create_user(role="staff")
+    event = create_event()
+    register(event, name="佐藤 一郎")
+    page = new_page(viewport=NARROW)
+    sign_in(page, staff.email)
+    held = []
+    page.route("**/static/door.js*", lambda route: held.append(route))  # the script waits until the name is typed
+    page.goto(f"/staff/events/{event.id}/door", wait_until="commit")
+    search = page.get_by_label("名前で探す")
+    search.click()
+    page.keyboard.type("佐")
+    page.wait_for_function("() => true")  # lets the route handler run
+    assert held, "door.js was not requested"
+    held[0].continue_()
+    page.wait_for_load_state("load")
+    page.keyboard.type("藤")
+    expect(search).to_be_focused()
+    expect(search).to_have_value("佐藤")
+    expect(page.get_by_label("受付コード")).to_have_value("")
+    page.get_by_role("button", name="検索").click()
+    expect(page.get_by_role("button", name="佐藤 一郎さんを受付")).to_be_visible()
+
+
+def test_the_door_page_puts_the_focus_on_the_code_field_when_nothing_else_has_it(
+        new_page: Callable[..., Page], create_event, create_user):  # noqa: F811
+    staff = create_user(role="staff")
+    event = create_event()
+    page = new_page(viewport=NARROW)
+    sign_in(page, staff.email)
+    page.goto(f"/staff/events/{event.id}/door")
+    expect(page.get_by_label("受付コード")).to_be_focused()
