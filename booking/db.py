@@ -72,6 +72,11 @@ sqlite_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
+def _unicode_lower(value: Any) -> Any:
+    """SQL lower() on SQLite: text in Unicode lower case (str.lower); NULL and other types as given."""
+    return value.lower() if isinstance(value, str) else value
+
+
 def install_sqlite_hooks(engine: Engine) -> None:
     """Let this module, not pysqlite, emit BEGIN (the SQLAlchemy-documented recipe)."""
     if engine.dialect.name != "sqlite":
@@ -87,6 +92,13 @@ def install_sqlite_hooks(engine: Engine) -> None:
         # while others commit, so a lock held elsewhere gives a quick 503, not a 30 s hang.
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
+        # SQLite's own lower() (and so ILIKE, which SQLAlchemy writes as lower() LIKE lower()) folds only
+        # A-Z: a search for "ＡＢＣ" or "É" missed "ａｂｃ" and "é", which PostgreSQL finds. Python's folds
+        # what PostgreSQL's does in a UTF-8 database (Unicode case mapping); SQLite lets a connection's
+        # own function replace a built-in one (https://www.sqlite.org/appfunc.html). No index is built
+        # on lower(), and the e-mail CHECK (email = lower(email)) holds for addresses the services
+        # lowered in Python.
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

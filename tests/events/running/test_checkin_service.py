@@ -93,6 +93,18 @@ def test_search_matches_name_organisation_or_address_and_treats_wildcards_as_tex
     assert len(attendance.attendees(event.id, "")) == 2
 
 
+def test_search_finds_full_width_and_accented_letters_in_any_case(create_event, register):
+    """SQLite's own lower() folds only A-Z; the search must match as on PostgreSQL."""
+    event = create_event()
+    register(event, name="ＳＯＵＭＵ Ｋａｎａ", organisation="ｋｕｍａｍｏｔｏ", email="kana@example.jp")
+    register(event, name="Émile Dupont", organisation="Ville de Lyon", email="emile@example.fr")
+
+    assert [r.name for r in attendance.attendees(event.id, "ｓｏｕｍｕ")] == ["ＳＯＵＭＵ Ｋａｎａ"]
+    assert [r.name for r in attendance.attendees(event.id, "ＫＵＭＡＭＯＴＯ")] == ["ＳＯＵＭＵ Ｋａｎａ"]
+    assert [r.name for r in attendance.attendees(event.id, "émile")] == ["Émile Dupont"]
+    assert [r.name for r in attendance.attendees(event.id, "ÉMILE")] == ["Émile Dupont"]
+
+
 def test_counts_are_persons_registered_waiting_checked_in_walk_ins_and_no_shows(create_event, register, create_user):
     event, staff = create_event(), create_user(role="staff")
     came = register(event, party_size=3)
