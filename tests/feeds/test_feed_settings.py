@@ -101,3 +101,37 @@ def test_the_time_zone_covers_every_year_the_window_reaches(app, create_space, s
     text = feeds.space_feed(berlin.slug).build().decode()
 
     assert f"DTSTART:{year}03" in text and f"DTSTART:{year}10" in text  # that year's two clock changes
+
+
+@pytest.mark.parametrize("locale, name_en, expected", [
+    ("ja", "tsulunós studio", "tsulunós スタジオ"),
+    ("en", "tsulunós studio", "tsulunós studio"),
+    ("en", "", "tsulunós スタジオ"),  # no English name: the Japanese one
+])
+def test_a_space_feed_is_named_in_the_feeds_language(app, space, locale, name_en, expected):
+    app.config["FEED_LOCALE"] = locale
+    space.name_en = name_en
+    db.session.commit()
+
+    text = feeds.space_feed(space.slug).build().decode()
+
+    assert f"\r\nX-WR-CALNAME:{expected}\r\n" in text
+
+
+def test_stored_change_times_are_read_as_utc_whatever_the_servers_own_time_zone(
+        space, member, book, monkeypatch):
+    """SQLite hands back naive UTC text: read as local time on a server set to Tokyo, every stored
+    event would look stale and be rendered again for every feed request."""
+    import time
+
+    book(space, member, is_public=True, title="Stored")
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        rendered = []
+        monkeypatch.setattr(feeds, "_render_in_memory", lambda ids, *args: rendered.append(ids) or {})
+        assert parse(feeds.space_feed(space.slug).build()).summaries() == ["Stored"]
+        assert rendered == []
+    finally:
+        monkeypatch.undo()
+        time.tzset()
