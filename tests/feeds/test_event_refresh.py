@@ -61,7 +61,10 @@ def test_a_new_booking_gets_all_three_events_and_the_stamp_of_its_values(space, 
     assert "山田 花子" not in booking.ics_public and "山田 花子" not in booking.ics_member  # the member's own
 
 
-def test_events_rendered_before_the_lock_from_the_same_values_are_not_rendered_again(space, member, renders):
+@pytest.mark.parametrize("locale", ["ja", "en"])
+def test_events_rendered_before_the_lock_from_the_same_values_are_not_rendered_again(app, space, member, renders,
+                                                                                   locale):
+    app.config["FEED_LOCALE"] = locale
     now = utcnow()
     booking, rendered = _prerendered(space, member, now)
     renders.clear()
