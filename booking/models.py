@@ -302,7 +302,9 @@ class Booking(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(120), unique=True, default=new_uid)
-    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="RESTRICT"))
+    # active_history: a booking moved to another space after its row was expired (by any commit) still knows
+    # the space it left, whose feeds must drop it (feed_events._space_ids reads the old value from the history).
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="RESTRICT"), active_history=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     start_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     end_dt: Mapped[datetime] = mapped_column(UTCDateTime)

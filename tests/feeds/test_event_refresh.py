@@ -168,3 +168,39 @@ def test_a_new_booking_without_the_optional_values_gets_the_columns_defaults_for
     assert len(booking.uid) > 20
     columns = Booking.__table__.c
     assert (columns.purpose.default.arg, columns.attendees.default.arg, columns.seats.default.arg) == ("", 0, 1)
+
+
+def test_a_booking_written_with_ids_only_raises_its_spaces_feed(space, member):
+    from booking.services import feeds
+
+    before = feeds.space_feed(space.slug).etag
+    start = future_day(7) + timedelta(hours=1)
+    booking = Booking(space_id=space.id, user_id=member.id, start_dt=start, end_dt=start + timedelta(hours=1),
+                      title="Recording", status="confirmed", is_public=True)
+    db.session.add(booking)
+    db.session.commit()
+
+    feed = feeds.space_feed(space.slug)
+    assert feed.etag != before
+    assert booking.uid in feed.build().decode()
+
+
+def test_a_booking_moved_to_another_space_leaves_the_first_spaces_feed(space, member, create_space):
+    from booking.services import feeds
+
+    hall = create_space(slug="hall")
+    start = future_day(7) + timedelta(hours=1)
+    booking = Booking(space=space, user=member, start_dt=start, end_dt=start + timedelta(hours=1),
+                      title="Recording", status="confirmed", is_public=True)
+    db.session.add(booking)
+    db.session.commit()
+    studio_before, hall_before = feeds.space_feed(space.slug).etag, feeds.space_feed(hall.slug).etag
+
+    booking.space_id = hall.id
+    db.session.commit()
+
+    studio, moved_to = feeds.space_feed(space.slug), feeds.space_feed(hall.slug)
+    assert studio.etag != studio_before, "the space it left"
+    assert moved_to.etag != hall_before, "the space it moved to"
+    assert booking.uid not in studio.build().decode()
+    assert booking.uid in moved_to.build().decode()

@@ -135,3 +135,29 @@ def test_stored_change_times_are_read_as_utc_whatever_the_servers_own_time_zone(
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_an_event_missing_for_one_audience_is_rendered_although_its_stamp_is_current(space, member, book):
+    """A row whose public event is empty (written before that audience had one) but whose stamp is fresh."""
+    from sqlalchemy import update
+
+    from booking.models import Booking
+
+    booking = book(space, member, is_public=True, title="Recording")
+    table = Booking.__table__
+    db.session.execute(update(table).where(table.c.id == booking.id).values(ics_public=None))
+    db.session.commit()
+
+    assert parse(feeds.space_feed(space.slug).build()).summaries() == ["Recording"]
+
+
+def test_the_staff_feed_carries_the_time_zone_of_every_space_it_shows(space, member, book, create_space,
+                                                                       create_user):
+    berlin = create_space(slug="berlin", timezone="Europe/Berlin")
+    book(space, member, title="Tokyo")
+    book(berlin, member, title="Berlin")
+    staff = create_user(role="staff")
+
+    text = feeds.staff_feed(token_for(staff, "staff")).build().decode()
+
+    assert "TZID:Europe/Berlin\r\n" in text and "TZID:Asia/Tokyo\r\n" in text
