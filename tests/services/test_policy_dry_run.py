@@ -84,3 +84,20 @@ def test_an_edit_note_reads_back_as_its_before_and_after_values():
 ])
 def test_a_note_that_is_not_an_edit_reads_as_none(note):
     assert changes.read_edit_note(note) is None
+
+
+def test_victims_to_resolve_asks_staff_to_choose_by_default_as_a_conflict():
+    refusal = policy_changes.VictimsToResolve([Victim(7, ())])
+
+    assert refusal.message == ("This change breaks the bookings below. Choose what happens to each "
+                               "and save again; nothing was saved yet.")
+    assert (refusal.status_code, refusal.field_errors, refusal.params) == (409, {}, {})
+    assert [v.booking_id for v in refusal.victims] == [7]
+
+
+def test_victims_to_resolve_with_field_errors_is_unprocessable_and_keeps_its_own_message_and_values():
+    refusal = policy_changes.VictimsToResolve([], "Booking %(id)s cannot be kept as it is.",
+                                              field_errors={"reason": ["Too long"]}, id=7)
+
+    assert (refusal.message, refusal.params) == ("Booking %(id)s cannot be kept as it is.", {"id": 7})
+    assert (refusal.status_code, refusal.field_errors) == (422, {"reason": ["Too long"]})
