@@ -918,8 +918,9 @@ def _facts_of(session: Session, listed: Sequence[Space], policies: Sequence[Poli
         # The same holds as active_holds(low, high): starting in [low - longest, high), ending after low.
         holds = [hold for space_id, hold in holds_read
                  if space_id == space.id and low - longest_hold(space) <= hold.start_dt < high and hold.end_dt > low]
+        # Over the same margins: a day's last starts may run past its midnight (overnight opening hours).
         closures = [closure for space_id, closure in closures_read
-                    if space_id in (space.id, None) and closure.start_dt < end_dt and closure.end_dt > start_dt]
+                    if space_id in (space.id, None) and closure.start_dt < high and closure.end_dt > low]
         closures += holiday_closures(dict(holidays[n]), policy)
         found.append(tuple(day_start_facts(today + timedelta(days=offset), policy, holds, closures)
                            for offset in range(days)))

@@ -135,3 +135,16 @@ def test_the_same_rows_read_again_are_not_judged_again_and_new_rows_are(rooms, c
     create_booking(room, create_user(), at(MONDAY, 10), at(MONDAY, 11))
     after = spaces.availabilities([room], NOW, "ja")[room.id]
     assert len(judged) == 2 and after.free_today == first.free_today - 2
+
+
+def test_a_closure_after_midnight_takes_the_overnight_starts_of_the_day_before(create_space):
+    night = {day: ((time(22), time(2)),) for day in range(7)}  # 22:00 – 02:00 the next morning
+    room, untouched = create_space(hours=night, min_minutes=60), create_space(hours=night, min_minutes=60)
+    wednesday = MONDAY + timedelta(days=2)
+    closed(room, at(wednesday, 0), at(wednesday, 1))
+
+    found = spaces.availabilities([room, untouched], NOW, "ja")
+
+    # Tuesday's opening runs into Wednesday: 23:30, 00:00 and 00:30 (an hour each) meet the closure.
+    assert (found[untouched.id].free_tomorrow, found[room.id].free_tomorrow) == (7, 4)
+    assert found[room.id].free_today == found[untouched.id].free_today == 7
