@@ -79,3 +79,17 @@ def test_two_spaces_read_by_slug_are_each_their_own(create_space):
     assert spaces.read_space(studio.slug).space.name_en == "Studio"
     assert spaces.read_space(hall.slug).space.name_en == "Hall"
     assert spaces.read_space(studio.slug).space.name_en == "Studio"
+
+
+def test_every_space_is_listed_in_id_order_with_its_opening_hours(create_space):
+    from datetime import time
+
+    studio = create_space(name_en="Studio", hours={0: ((time(9), time(12)), (time(13), time(18)))})
+    hall = create_space(name_en="Hall", hours={})
+
+    listed = spaces.list_spaces()
+
+    assert [(s.id, s.name_en) for s in listed] == [(studio.id, "Studio"), (hall.id, "Hall")]
+    assert [(p.weekday, p.open_time, p.close_time) for p in listed[0].opening_hours] == [
+        (0, time(9), time(12)), (0, time(13), time(18))]
+    assert listed[1].opening_hours == []
