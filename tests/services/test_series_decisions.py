@@ -7,10 +7,11 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from booking.domain.recurrence import Freq, RecurrenceRule
 from booking.extensions import db
-from booking.models import Booking, Space
+from booking.models import Booking, BookingEvent, Space
 from booking.services import NotFound, series
 from booking.services import staff as staff_service
 from booking.services.bookings import cancel_booking
@@ -80,6 +81,9 @@ def test_a_date_the_database_refuses_is_refused_as_taken_and_the_other_dates_are
     assert decisions[0].conflicts[0].message == staff_service._taken_conflict(studio).message
     db.session.expire_all()
     assert [db.session.get(Booking, i).status for i in ids] == ["pending", "confirmed"]
+    approval = db.session.scalars(select(BookingEvent).where(BookingEvent.booking_id == ids[1],
+                                                             BookingEvent.to_status == "confirmed")).one()
+    assert approval.actor_id == staff.id  # the deciding staff, on the trail
 
 
 def test_a_desk_date_the_database_refuses_is_refused_for_too_few_desks(
