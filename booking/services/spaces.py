@@ -348,32 +348,8 @@ def active_hold_rows(session: Session, space: Space, start_dt: datetime,
     return [tuple(row) for row in rows]
 
 
-# The same holds as _SPACE_HOLDS, one row per occupied interval with the units held over it
-# ("3,7,12"): a fully booked desk week is 98 rows, not 2,352 (profile line
-# 'sqlalchemy/orm/loading.py:239(<listcomp>)', a row object per hold, on every GET of it).
-_SPACE_HOLD_UNITS = (
-    select(type_coerce(BookingHold.occupied_start, NullType), type_coerce(BookingHold.occupied_end, NullType),
-           func.aggregate_strings(cast(BookingHold.unit_no, String), ","))
-    .where(*_ACTIVE_OVERLAPPING)
-    .group_by(BookingHold.occupied_start, BookingHold.occupied_end)
-)
-
-
-def held_units(session: Session, space: Space, start_dt: datetime,
-               end_dt: datetime) -> tuple[tuple[Any, Any, str], ...]:
-    """Units of the space held over [start_dt, end_dt) by active holds, grouped by occupied interval.
-
-    (occupied_start, occupied_end, "unit,unit,…") per distinct interval, the instants as
-    the driver returns them (see `active_hold_rows`, which reads the same holds one row
-    each): few values to hash, so the week grid keys its cache by them.
-    """
-    rows = session.execute(_SPACE_HOLD_UNITS, {"space_id": space.id, "end_dt": end_dt,
-                                               "low": start_dt - longest_hold(space), "start_dt": start_dt})
-    return tuple((start, end, units) for start, end, units in rows)
-
-
 def unit_holds_of(session: Session, groups: Sequence[tuple[Any, Any, str]]) -> list[Hold]:
-    """One domain hold per unit of `held_units`, its booking and member ids 0.
+    """One domain hold per unit of the held units `_WEEK_HOLDS` reads, its booking and member ids 0.
 
     For what reads of a hold only its unit and occupied interval (`domain.grid.week_facts`).
     """
@@ -563,11 +539,11 @@ class KeptWeek:
 
 # Everything a week grid is made of but the space and the clock, in one statement of plain rows
 # (profile lines removed: four statements' 'sqlalchemy/orm/session.py:2283(_execute_internal)' under
-# held_units, closures_between, own_intervals and public_events.upcoming_in on every GET of a week):
+# the held units, closures_between, own_intervals and public_events.upcoming_in on every GET of a week):
 # 'v' the space's change counter (`Space.feed_version`), standing for its held units; 'c' the closures
 # (`closures_between`), 'o' the viewer's own bookings (`own_intervals`), and one row 'e' counting the
 # space's public events not yet ended (`public_events.upcoming_in`: read only when there are some).
-# Instants as the driver returns them. The held units ('h', `held_units`) are read by a second
+# Instants as the driver returns them. The held units ('h', `_WEEK_HOLDS`) are read by a second
 # statement only when the week's facts are not kept: reading and grouping every hold of the week on
 # every GET was most of the page's database time (PostgreSQL backend CPU of the fully booked desk week,
 # 2,352 holds: 1.2 of 1.3 ms prepared; the rows' hashing for the key in Python on both engines).
@@ -942,8 +918,9 @@ def _facts_of(session: Session, listed: Sequence[Space], policies: Sequence[Poli
         # The same holds as active_holds(low, high): starting in [low - longest, high), ending after low.
         holds = [hold for space_id, hold in holds_read
                  if space_id == space.id and low - longest_hold(space) <= hold.start_dt < high and hold.end_dt > low]
+        # Over the same margins: a day's last starts may run past its midnight (overnight opening hours).
         closures = [closure for space_id, closure in closures_read
-                    if space_id in (space.id, None) and closure.start_dt < end_dt and closure.end_dt > start_dt]
+                    if space_id in (space.id, None) and closure.start_dt < high and closure.end_dt > low]
         closures += holiday_closures(dict(holidays[n]), policy)
         found.append(tuple(day_start_facts(today + timedelta(days=offset), policy, holds, closures)
                            for offset in range(days)))
