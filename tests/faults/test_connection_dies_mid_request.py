@@ -129,11 +129,12 @@ RUN_AGAIN, UNAVAILABLE = "run again on a fresh connection", "503, never run agai
 # Where a booking POST's connection dies, and what the member gets, on PostgreSQL and on SQLite. A request
 # is run again only while it has sent no COMMIT (booking.resilience marks it just before one is sent): the
 # outcome of a COMMIT whose connection is lost is unknown, and running the booking again could book twice.
-# Both engines commit the request's read before the write transaction begins.
+# On PostgreSQL the request's read transaction becomes its write transaction (transactions._is_continuable),
+# so the booking's COMMIT is its first; SQLite commits the read before BEGIN IMMEDIATE.
 BOOKING_CONNECTION_DIES = {
     "while reading ahead of the lock": (the_desks_read_ahead_of_the_lock, "FROM users", RUN_AGAIN, RUN_AGAIN),
     "at the request's first COMMIT": (the_commit, "FROM users", UNAVAILABLE, UNAVAILABLE),
-    "under the lock, before the COMMIT": (the_booking_insert, "FROM users", UNAVAILABLE, UNAVAILABLE),
+    "under the lock, before the COMMIT": (the_booking_insert, "FROM users", RUN_AGAIN, UNAVAILABLE),
     "at the booking's COMMIT": (the_commit, "INSERT INTO bookings", UNAVAILABLE, UNAVAILABLE),
 }
 
