@@ -164,7 +164,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from booking.db import install_postgresql_hooks, install_sqlite_hooks
-    from booking.resilience import remove_session
+    from booking.resilience import install_commit_mark, remove_session
 
     db.init_app(app)
     app.teardown_appcontext(remove_session)  # runs before Flask-SQLAlchemy's (teardowns run last first)
@@ -188,6 +188,7 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         install_sqlite_hooks(db.engine)
         install_postgresql_hooks(db.engine)
+        install_commit_mark(db.engine)  # before the tests' and benchmarks' own listeners
 
     from booking.services.accounts import user_for_session
 

@@ -121,6 +121,12 @@ def install_sqlite_hooks(engine: Engine) -> None:
 _HAS_WRITTEN = "booking_has_written"
 
 
+def has_only_read(connection: Connection) -> bool:
+    """Whether the PostgreSQL transaction open on `connection` has sent nothing but plain SELECTs (no
+    FOR UPDATE or FOR SHARE either), as `install_postgresql_hooks` notes it; False when it was not noted."""
+    return connection.info.get(_HAS_WRITTEN) is False
+
+
 def install_postgresql_hooks(engine: Engine) -> None:
     """End a PostgreSQL transaction that only read with COMMIT, not ROLLBACK, so psycopg keeps its
     prepared statements.

@@ -1,7 +1,10 @@
 """What the error pages need to know about a failed database request, kept out of the views.
 
-A request may be run once more after a dead pooled connection only while it has
-committed nothing; `after_commit` marks the request when something was committed.
+A request may be run once more after a dead pooled connection only while it has sent no COMMIT:
+the engine's `commit` event marks the request just before each COMMIT goes to the database, since
+the outcome of a COMMIT whose connection is lost is unknown (it may have committed: run again, the
+request could book twice). A connection lost before any COMMIT was sent has committed nothing of
+this request (the server rolls its open transaction back), so running the request again is safe.
 """
 
 from __future__ import annotations
@@ -10,8 +13,8 @@ import logging
 
 from flask import g, has_request_context
 from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from booking.db import refuse_writes_on
 from booking.extensions import db
@@ -24,9 +27,13 @@ def is_dead_connection(error: BaseException) -> bool:
     return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 
-def has_committed() -> bool:
-    """Whether this request committed a transaction (so running it again could repeat it)."""
-    return bool(g.get("db_committed"))
+def may_have_committed() -> bool:
+    """Whether this request sent a COMMIT, whatever came of it (so running it again could repeat it).
+
+    A savepoint's RELEASE is no COMMIT (the transaction around it decides), and `g` is the request's
+    own: a new request, and the retry of one that sent none, start unmarked.
+    """
+    return bool(g.get(_COMMIT_SENT))
 
 
 def discard_failed_session() -> None:
@@ -69,7 +76,23 @@ def remove_session(_error: BaseException | None = None) -> None:
         db.session.remove()
 
 
-@event.listens_for(Session, "after_commit")
-def _note_commit(_session: Session) -> None:
+_COMMIT_SENT = "db_commit_sent"
+
+
+def install_commit_mark(engine: Engine) -> None:
+    """Mark the request before each COMMIT it sends on `engine` (see `may_have_committed`).
+
+    Before, not after: a mark set once the COMMIT succeeded (the session's `after_commit`) left a
+    COMMIT that lost its connection unmarked, and that request was run again (issue 21: with the
+    request's read transaction carried into its write transaction on PostgreSQL, the booking's own
+    COMMIT was the request's first). The connection's `commit` event runs just before SQLAlchemy
+    hands the COMMIT to the driver, for the ORM's transactions and Core's alike, and only for an
+    outermost transaction; booking.db's PostgreSQL rollback hook, which ends a transaction that only
+    read with the driver's COMMIT, sends nothing a retry could repeat and goes unmarked.
+    """
+    event.listen(engine, "commit", _note_commit_sent)
+
+
+def _note_commit_sent(_connection: Connection) -> None:
     if has_request_context():
-        g.db_committed = True
+        setattr(g, _COMMIT_SENT, True)

@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, Pending
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, joinedload
 
-from booking.db import sqlite_busy_timeout_s, sqlite_immediate
+from booking.db import has_only_read, sqlite_busy_timeout_s, sqlite_immediate
 from booking.extensions import db
 from booking.models import Space
 from booking.services.spaces import LockedSpace, read_locked_space
@@ -237,13 +237,16 @@ def write_transaction(space_id: int | None, *, shared_space: bool = False) -> It
     gives it (spaces.read_locked_space: shared, read only), or None when there is no such space.
     """
     session = db.session()
-    if session.in_transaction():
+    is_continued = _is_continuable(session)
+    if is_continued:
+        session.expire_all()  # what was read before the lock is read again under it, as after a commit
+    elif session.in_transaction():
         session.commit()
     with _turn():
         token = sqlite_immediate.set(True)
         is_reset = is_holding = False
         try:
-            with session.begin():
+            with _continued(session) if is_continued else session.begin():
                 session.connection()
                 sqlite_immediate.reset(token)
                 is_reset = True
@@ -268,6 +271,41 @@ def write_transaction(space_id: int | None, *, shared_space: bool = False) -> It
 
 
 _SHARED_SPACE = "locked_shared_space"
+
+
+def _is_continuable(session: Session) -> bool:
+    """Whether the read transaction the request has open can become the write transaction: on PostgreSQL at
+    READ COMMITTED (each statement, the lock's read among them, sees what is committed when it runs).
+
+    Profile line 'orm/session.py(commit)' under write_transaction: the booking POST's reads (its member, its
+    space) were committed before the write began again, a COMMIT and a BEGIN to the server and a pool
+    checkin and checkout more per POST. SQLite must end its read (a deferred transaction cannot take the write
+    lock safely once another writer committed), and a transaction set to another isolation level (a feed's
+    REPEATABLE READ), inside a savepoint, or that has written or has changes not yet flushed is committed as
+    before: its writes stay committed should the write fail, and expiring its rows would drop the unflushed.
+
+    The request's first COMMIT may now be the write's own: a connection lost at it is answered 503, never
+    run again, as booking.resilience marks the request before the COMMIT is sent (issue 21).
+    """
+    if not session.in_transaction() or session.in_nested_transaction():
+        return False
+    if session.get_bind().dialect.name != "postgresql":
+        return False  # asked before session.connection(), which would begin a read on SQLite only to commit it
+    if session.new or session.dirty or session.deleted:
+        return False
+    connection = session.connection()
+    return has_only_read(connection) and "isolation_level" not in connection.get_execution_options()
+
+
+@contextmanager
+def _continued(session: Session) -> Iterator[None]:
+    """As `session.begin()` for the transaction already open: commit at the end, roll back on an error."""
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
 
 
 def locked_space(session: Session) -> LockedSpace | None:

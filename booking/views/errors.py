@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from booking.dates import format_duration
 from booking.extensions import login_manager
 from booking.limits import retry_after_seconds
-from booking.resilience import discard_failed_session, has_committed, is_dead_connection
+from booking.resilience import discard_failed_session, is_dead_connection, may_have_committed
 from booking.services import ServiceError
 from booking.services.transactions import is_unavailable
 from booking.views.helpers import error_message
@@ -92,14 +92,14 @@ def register(app: Flask) -> None:
 def _retry_or_unavailable(error: Exception) -> Any:
     """Run the request once more on a fresh connection when a pooled one was dead, else 503.
 
-    A retry is safe only while this request has committed nothing; SQLAlchemy has
+    A retry is safe only while this request has sent no COMMIT (booking.resilience); SQLAlchemy has
     already invalidated the pool's stale connections, so no per-request ping is needed.
     The retry loads the signed-in account again, as a new request would: the one Flask-Login
     keeps from the first run belongs to the failed session (expired, or detached if that
     session had to be closed, when reading it raised DetachedInstanceError: a 500).
     """
     discard_failed_session()
-    if is_dead_connection(error) and not has_committed() and not g.get("db_retried"):
+    if is_dead_connection(error) and not may_have_committed() and not g.get("db_retried"):
         g.db_retried = True
         g.pop("_login_user", None)  # Flask-Login's cache of the account (flask_login.utils._get_user)
         log.warning("retrying %s once on a fresh database connection: %s", type(error).__name__,

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from booking.extensions import db
 from booking.models import Booking, User
 from booking.services import report_cache
+from booking.services.transactions import run_write
 from tests.conftest import future_day
 from tests.faults.test_unavailable import assert_unavailable
 
@@ -123,30 +124,87 @@ def test_a_page_whose_connection_dies_after_the_account_was_read_is_answered_on_
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-@pytest.mark.parametrize("dies_before", [the_desks_read_ahead_of_the_lock, the_commit])
-def test_a_booking_whose_connection_dies_before_the_lock_is_made_on_a_fresh_one(
-        app, client, member, database_url, dies_before):
-    # the_commit: the first COMMIT after the account was read ends the read transaction before the lock.
-    with connection_dies(database_url, dies_before) as killer:
+RUN_AGAIN, UNAVAILABLE = "run again on a fresh connection", "503, never run again"
+
+# Where a booking POST's connection dies, and what the member gets, on PostgreSQL and on SQLite. A request
+# is run again only while it has sent no COMMIT (booking.resilience marks it just before one is sent): the
+# outcome of a COMMIT whose connection is lost is unknown, and running the booking again could book twice.
+# On PostgreSQL the request's read transaction becomes its write transaction (transactions._is_continuable),
+# so the booking's COMMIT is its first; SQLite commits the read before BEGIN IMMEDIATE.
+BOOKING_CONNECTION_DIES = {
+    "while reading ahead of the lock": (the_desks_read_ahead_of_the_lock, "FROM users", RUN_AGAIN, RUN_AGAIN),
+    "at the request's first COMMIT": (the_commit, "FROM users", UNAVAILABLE, UNAVAILABLE),
+    "under the lock, before the COMMIT": (the_booking_insert, "FROM users", RUN_AGAIN, UNAVAILABLE),
+    "at the booking's COMMIT": (the_commit, "INSERT INTO bookings", UNAVAILABLE, UNAVAILABLE),
+}
+
+
+@pytest.mark.parametrize("case", list(BOOKING_CONNECTION_DIES))
+def test_a_booking_whose_connection_dies_is_run_again_before_any_commit_and_a_503_from_one_on(
+        app, client, member, database_url, case, caplog):
+    dies_before, after, on_postgresql, on_sqlite = BOOKING_CONNECTION_DIES[case]
+    with caplog.at_level(logging.WARNING), connection_dies(database_url, dies_before, after) as killer:
         response = client.submit("/spaces/desks/book", FORM)
 
     assert killer.killed == 1
-    assert response.status_code == 302
-    assert bookings() == 1
+    if (on_sqlite if killer.is_sqlite else on_postgresql) == RUN_AGAIN:
+        assert response.status_code == 302
+        assert bookings() == 1
+        assert [r for r in caplog.records if "retrying" in r.getMessage()]
+    else:
+        assert_unavailable(response)
+        assert bookings() == 0  # the COMMIT never reached the server; the member cannot know that
+        assert not [r for r in caplog.records if "retrying" in r.getMessage()]
+        assert client.submit("/spaces/desks/book", FORM).status_code == 302  # and normal service after
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-@pytest.mark.parametrize(("dies_before", "after"), [(the_booking_insert, "FROM users"),
-                                                    (the_commit, "INSERT INTO bookings")])
-def test_a_booking_whose_connection_dies_under_the_lock_is_a_503_and_nothing_is_written(
-        app, client, member, database_url, dies_before, after, caplog):
-    with caplog.at_level(logging.WARNING), connection_dies(database_url, dies_before, after) as killer:
-        response = client.submit("/spaces/studio/book", FORM)
+WRITE = text("UPDATE spaces SET name_en = 'Written once' WHERE slug = 'studio'")
+
+
+@pytest.fixture
+def write_then_read(app):
+    """Two forms whose page writes, then reads: one commits the write first (as a view that reads after its
+    service committed), the other only releases a savepoint, which commits nothing."""
+    def committed() -> str:
+        run_write(None, lambda session: session.execute(WRITE))
+        return str(db.session.scalar(text("SELECT 'read after the commit'")))
+
+    def released() -> str:
+        with db.session.begin_nested():
+            db.session.execute(WRITE)
+        return str(db.session.scalar(text("SELECT 'read after the savepoint'")))
+
+    app.add_url_rule("/test/commit-then-read", "commit_then_read", committed, methods=["POST"])
+    app.add_url_rule("/test/savepoint-then-read", "savepoint_then_read", released, methods=["POST"])
+
+
+def written_names() -> list[str]:
+    db.session.rollback()
+    return list(db.session.scalars(text("SELECT name_en FROM spaces WHERE name_en = 'Written once'")))
+
+
+def test_a_request_whose_connection_dies_after_its_commit_is_a_503_and_its_write_stands(
+        write_then_read, app, client, member, database_url, caplog):
+    with caplog.at_level(logging.WARNING), \
+            connection_dies(database_url, lambda s: "read after the commit" in s, "UPDATE spaces") as killer:
+        response = client.submit("/test/commit-then-read")
 
     assert killer.killed == 1
-    assert_unavailable(response)  # something (the read transaction before the lock) was committed: no retry
-    assert bookings() == 0
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert client.submit("/spaces/studio/book", FORM).status_code == 302  # and normal service after
+    assert_unavailable(response)
+    assert not [r for r in caplog.records if "retrying" in r.getMessage()]
+    assert written_names() == ["Written once"]
+
+
+def test_a_request_whose_connection_dies_after_releasing_a_savepoint_is_run_again(
+        write_then_read, app, client, member, database_url, caplog):
+    with caplog.at_level(logging.WARNING), \
+            connection_dies(database_url, lambda s: "read after the savepoint" in s, "UPDATE spaces") as killer:
+        response = client.submit("/test/savepoint-then-read")
+
+    assert killer.killed == 1
+    assert response.status_code == 200
+    assert [r for r in caplog.records if "retrying" in r.getMessage()]
 
 
 @pytest.mark.parametrize("url", ["/spaces/studio", "/bookings"])
