@@ -5,8 +5,11 @@ machine cannot move (issue 21 point 4: the CPU-ms of the pages drifted by ±30 %
     PYTHONHASHSEED=0 valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
         .venv/bin/python -m benchmarks.page_instructions FOLDER COUNT PAGE  # "I refs" on stderr
 
-PAGE is one of PATHS. WRK=1: a signed-in page is asked as run_all's wrk asks it, with the same
-cookie every time, a minute after sign-in (so each answer writes the session cookie again).
+PAGE is one of PATHS; `onequery` is the reference of benchmarks/baseline.py (its bare Flask app on the
+same file), the page every ratio of issue 21 divides by: count it the same way; `base` is an empty page
+on base.html for the signed-in staff member, the fixed cost every staff page pays.
+WRK=1: a signed-in page is asked as run_all's wrk asks it, with the same cookie every time, a minute
+after sign-in (so each answer writes the session cookie again).
 Run with COUNT 5 and 35: (I refs at 35 − I refs at 5) / 30 is the page's instructions per
 request, the start-up and the 5 warm-up requests taken out. Fix PYTHONHASHSEED:
 with random hashing the same run varies by about ±5 % (dict probing). For an A/B against a tree
@@ -28,7 +31,10 @@ from typing import Any
 PATHS = {"attendees": ("staff", "/staff/events/{event}/attendees"), "events": ("visitor", "/events"),
          "account": ("member", "/account"), "members": ("staff", "/staff/members"),
          "week": ("staff", "/staff/calendar?week={week}"), "mybookings": ("member", "/bookings"),
-         "door": ("staff", "/staff/events/{event}/door"), "staffevents": ("staff", "/staff/events/")}
+         "door": ("staff", "/staff/events/{event}/door"), "staffevents": ("staff", "/staff/events/"),
+         "day": ("staff", "/staff/calendar?day={week}"), "desks": ("staff", "/staff/calendar?day={week}&space=desks"),
+         "reports": ("staff", "/staff/reports"), "proposals": ("staff", "/staff/event-proposals"),
+         "onequery": ("reference", "/?category=7"), "base": ("staff", "/_base")}
 
 
 def seed(folder: Path) -> None:
@@ -53,17 +59,27 @@ def run(folder: Path, count: int, page: str) -> None:
     fixture = json.loads((folder / "fixture.json").read_text())
     os.environ["BOOKING_INSTANCE_PATH"] = str(folder)
     os.environ["BENCH_DATABASE_URL"] = fixture["url"]
-    app = make_app(fixture["url"], folder, WTF_CSRF_ENABLED=True)
     who, path = PATHS[page]
-    client = app.test_client(use_cookies=who != "visitor")
-    if who != "visitor":
+    if who == "reference":
+        from benchmarks.baseline import one_query_app
+
+        app = one_query_app()
+    else:
+        app = make_app(fixture["url"], folder, WTF_CSRF_ENABLED=True)
+        if page == "base":  # the fixed cost of a signed-in staff page: an empty page on base.html
+            from flask import render_template
+
+            bare = app.jinja_env.from_string('{% extends "base.html" %}')
+            app.add_url_rule("/_base", "probe_base", lambda: render_template(bare))
+    client = app.test_client(use_cookies=who not in ("visitor", "reference"))
+    if who not in ("visitor", "reference"):
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").get_data(as_text=True))
         assert token
         answer = client.post("/login", data={"csrf_token": token.group(1), "email": fixture[who],
                                              "password": PASSWORD})
         assert answer.status_code in (302, 303), answer.status_code
     path = path.format(**fixture)
-    if os.environ.get("WRK") and who != "visitor":
+    if os.environ.get("WRK") and who not in ("visitor", "reference"):
         client = _as_wrk_sends(app, client)
     for _ in range(5):
         assert client.get(path).status_code == 200, path

@@ -80,3 +80,20 @@ class EventRecord(db.Model):
     checked_in: Mapped[int] = mapped_column(Integer, default=0)
     walk_ins: Mapped[int] = mapped_column(Integer, default=0)
     anonymised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AttendeeListChange(db.Model):
+    """One write to an event's registrations or check-in passes, appended by database triggers
+    (migration 0025): how many there are and the newest id say whether the attendee list changed.
+
+    The staff's attendee list and door are kept per this pair (booking/views/attendance.py)
+    instead of per the 150 rows read on every view. Appended, never updated, so no two
+    writers wait on one row; the count only grows while the event exists (a change committed
+    late with a lower id still raises it), and ids are never reused (AUTOINCREMENT on SQLite).
+    """
+
+    __tablename__ = "attendee_list_changes"
+    __table_args__ = (Index("ix_attendee_list_changes_event_id", "event_id", "id"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("public_events.id", ondelete="CASCADE"))

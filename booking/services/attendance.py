@@ -39,7 +39,7 @@ from booking.domain.checkin import (
 from booking.domain.values import N_
 from booking.extensions import db
 from booking.models import Booking, PublicEvent, Registration, Space
-from booking.models_attendance import AttendeePass, EventRecord, WalkIn
+from booking.models_attendance import AttendeeListChange, AttendeePass, EventRecord, WalkIn
 from booking.services import NotFound, ServiceError
 from booking.services.attendee_exports import AttendeeRow
 from booking.services.transactions import run_write
@@ -212,6 +212,9 @@ class EventPage:
     space_name_en: str
     anonymised_at: datetime | None  # when the personal data was removed (EventRecord), if it was
     counts: Tally
+    # How many writes to the event's registrations and passes there were, and the newest one's id
+    # (AttendeeListChange, appended by triggers): any change to a row the list shows changes it.
+    list_version: tuple[int, int | None] = (0, None)
 
     def title(self, locale: str) -> str:
         """The title in `locale` ("ja" or "en"), Japanese when there is no English one (as PublicEvent.title)."""
@@ -222,24 +225,26 @@ class EventPage:
         return self.space_name_en if locale == "en" and self.space_name_en else self.space_name_ja
 
 
+_CHANGES = (select(func.count().label("changes"), func.max(AttendeeListChange.id).label("newest_change"))
+            .where(AttendeeListChange.event_id == _EVENT_ID).subquery("changes"))
 _EVENT_PAGE = (
     select(PublicEvent.id, PublicEvent.title_ja, PublicEvent.title_en, PublicEvent.status,
            PublicEvent.accepts_walk_ins, Booking.start_dt, Space.timezone, Space.name_ja, Space.name_en,
-           EventRecord.anonymised_at, *_TALLY_COLUMNS)
+           EventRecord.anonymised_at, *_TALLY_COLUMNS, *_CHANGES.c)
     .join(Booking, Booking.id == PublicEvent.booking_id).join(Space, Space.id == Booking.space_id)
     .outerjoin(EventRecord, EventRecord.event_id == PublicEvent.id)
-    .join(_PERSONS, true())
+    .join(_PERSONS, true()).join(_CHANGES, true())
     .where(PublicEvent.id == _EVENT_ID))
 
 
 def event_page(event_id: int) -> EventPage:
-    """The event, its space, its counts and when its personal data went, in one statement
-    (the attendee list and the door read them in seven: the event, its booking and space by
-    lazy loads, the record, and the tally's three). Raises NotFound for an unknown event."""
+    """The event, its space, its counts, when its personal data went and its list version, in one
+    statement (the attendee list and the door read them in seven: the event, its booking and
+    space by lazy loads, the record, and the tally's three). Raises NotFound for an unknown event."""
     row = db.session.connection().execute(_EVENT_PAGE, {"event_id": event_id}).one_or_none()
     if row is None:
         raise NotFound()
-    return EventPage(*row[:10], counts=_tally(row[10:]))
+    return EventPage(*row[:10], counts=_tally(row[10:15]), list_version=(int(row[15]), row[16]))
 
 
 def _scan(session: Session, registration: Registration, outcome: Outcome) -> Scan:

@@ -65,17 +65,17 @@ def _attendees_page(event_id: int, message_form: MessageForm | None = None,
                     withdraw_form: WithdrawForm | None = None) -> str:
     """The attendee list for this request; kept per distinct data unless a form comes back with errors."""
     event, query = attendance.event_page(event_id), text_arg("q")
-    rows = attendance.attendees(event_id, query)
 
     def render(csrf: Markup) -> str:
         return render_template(
             "attendance/_attendees_body.html", event=event, counts=event.counts, query=query,
-            rows=rows, zone=event.timezone, csrf=csrf, message_form=message_form or MessageForm(formdata=None),
+            rows=attendance.attendees(event_id, query), zone=event.timezone, csrf=csrf,
+            message_form=message_form or MessageForm(formdata=None),
             withdraw_form=withdraw_form or WithdrawForm(formdata=None), kind_label=translated(ORG_KIND_LABELS).get,
             status_label=translated(STATUS_LABELS).get)
 
     if message_form is None and withdraw_form is None:
-        body = kept_body("booking_attendee_pages", KEPT_CHARACTERS, (event, query, tuple(rows)), render)
+        body = kept_body("booking_attendee_pages", KEPT_CHARACTERS, (event, query), render)
         return render_template("attendance/attendees.html", event=event, body=body)
     shown_at(url_for(".attendees", event_id=event_id))
     return render_template("attendance/attendees.html", event=event, body=Markup(render(csrf_input())),
@@ -83,10 +83,13 @@ def _attendees_page(event_id: int, message_form: MessageForm | None = None,
 
 
 # Kept bodies of the attendee list and of the door, per app and worker, in characters each: about 200
-# lists of 150 people. Keyed by the event's row, its counts, the search and every row shown, all read
-# on every request (booking/views/kept.py); rendering the body was nine tenths of the page once its
-# data was read (profile lines 'templates/attendance/attendees.html:39(block_content)' with
-# 'templates/_forms.html:12(macro)', and 'templates/attendance/door.html:32(block_content)').
+# lists of 150 people. Keyed by the event's row, its counts and list version (the count and newest id
+# of the writes to its registrations and passes, which triggers log) and the search, all read in one
+# statement on every request (booking/views/kept.py); the rows are read only to render a body not kept
+# yet. Rendering the body was nine tenths of the page once its data was read (profile lines
+# 'templates/attendance/attendees.html:39(block_content)' with 'templates/_forms.html:12(macro)', and
+# 'templates/attendance/door.html:32(block_content)'); then reading the 150 rows for the key was
+# ('sqlite3.Cursor.fetchall', 'engine/result.py:970(all)', 'collections/__init__.py:442(_make)').
 KEPT_CHARACTERS = 8_000_000
 OUTCOMES = frozenset(o.value for o in Outcome)
 
@@ -154,7 +157,6 @@ def _door_page(event_id: int, walk_in_form: WalkInForm | None = None) -> str:
     event, query, typed = attendance.event_page(event_id), text_arg("q"), text_arg("code")
     typed = typed if typed and normalise_code(typed) else ""
     last = _last_scan(event_id)
-    rows = attendance.attendees(event_id, query) if query else []
 
     def render(csrf: Markup) -> str:
         code_form = CodeForm()
@@ -162,11 +164,12 @@ def _door_page(event_id: int, walk_in_form: WalkInForm | None = None) -> str:
             code_form.code.data = typed
         return render_template("attendance/_door_body.html", event=event, counts=event.counts, query=query,
                                code_form=code_form, walk_in_form=walk_in_form or WalkInForm(), csrf=csrf,
-                               rows=rows, last=last, outcome_message=OUTCOME_MESSAGES.get,
+                               rows=attendance.attendees(event_id, query) if query else [], last=last,
+                               outcome_message=OUTCOME_MESSAGES.get,
                                status_label=translated(STATUS_LABELS).get)
 
     if walk_in_form is None:
-        body = kept_body("booking_door_pages", KEPT_CHARACTERS, (event, query, typed, last, tuple(rows)), render)
+        body = kept_body("booking_door_pages", KEPT_CHARACTERS, (event, query, typed, last), render)
     else:
         body = Markup(render(csrf_input()))
         shown_at(url_for(".door", event_id=event_id))
