@@ -238,6 +238,19 @@ def as_loaded(session: Session, model: type[Model], values: Mapping[str, Any] | 
     return instance
 
 
+def unsaved(model: type[Model], values: Mapping[str, Any]) -> Model:
+    """A transient instance of `model` holding `values` (column or relationship name to value; a collection as
+    a plain list), for reading a row that is not written yet: rendering a booking's feed events and mail
+    before its write lock. Filled as `as_loaded` fills one, without attribute events: `model(**values)`
+    and appending to a relationship fire an event per attribute and a backref per appended row (profile line
+    '<sqlalchemy generated __init__ for class booking.models.Booking>' and 'sqlalchemy/orm/collections.py(extend)'
+    under 'new_booking.py(prepare)'). Never add it to a session: nothing about it is tracked.
+    """
+    instance: Model = model.__mapper__.class_manager.new_instance()
+    instance.__dict__.update(values)
+    return instance
+
+
 class DriverStatement:
     """A Core INSERT or UPDATE compiled once per dialect and run on the DBAPI connection itself.
 

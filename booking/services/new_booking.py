@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import Connection, TextClause, insert, text
 from sqlalchemy.orm import Session
 
-from booking.db import DriverStatement, as_loaded, utcnow
+from booking.db import DriverStatement, as_loaded, unsaved, utcnow
 from booking.models import Booking, BookingEvent, BookingHold, OutboxMessage, Space, User
 from booking.services import notifications, outbox
 from booking.services.feed_events import RAISE_FEED, Rendered, feed_locale, render_booking
@@ -94,12 +94,12 @@ def space_facts(space: Space) -> tuple[Any, ...]:
 def prepare(space: Space, user: User, fields: Fields, status: str, units: Sequence[int], changed_at: datetime,
             staff: Sequence[User]) -> Prepared:
     """Render the booking's feed events and build its mails (none when mail is muted)."""
-    ahead = Booking(
+    ahead = unsaved(Booking, dict(
         uid=fields.uid, space_id=space.id, user_id=user.id, start_dt=fields.start_dt, end_dt=fields.end_dt,
         seats=fields.seats, title=fields.title, purpose=fields.purpose, attendees=fields.attendees,
         is_public=fields.is_public, status=status, sequence=0, created_at=changed_at, updated_at=changed_at,
-    )
-    ahead.holds.extend(BookingHold(unit_no=unit) for unit in units)
+        holds=[unsaved(BookingHold, {"unit_no": unit}) for unit in units],
+    ))
     rendered = render_booking(ahead, space, user, feed_locale())
     return Prepared(fields, status, tuple(units), changed_at, space_facts(space), rendered,
                     _mails(ahead, space, user, staff))
