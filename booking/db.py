@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached
 from sqlalchemy.types import TypeDecorator
 
@@ -293,11 +294,26 @@ class DriverStatement:
         for name, fixed, process in parameters:
             value = values[name] if fixed is None else values.get(name, fixed)
             row.append(value if process is None else process(value))
+        driver: Any = connection.connection.driver_connection
         try:
-            cursor = connection.connection.driver_connection.execute(sql, row)  # type: ignore[union-attr]
-        except Exception:
+            cursor = driver.execute(sql, row)
+        except Exception as error:
+            if _has_lost_transaction(driver):
+                # SQLite rolled the whole transaction back (a full disk, an I/O error): sent again it would run
+                # outside any transaction, so the error is raised as SQLAlchemy's execute raises it (its class).
+                raise DBAPIError.instance(sql, row, error, connection.dialect.loaded_dbapi.Error,
+                                          dialect=connection.dialect) from error
             return _inserted(connection.execute(self.statement, dict(values)))
         return cursor.lastrowid  # type: ignore[no-any-return]
+
+
+def _has_lost_transaction(driver: Any) -> bool:
+    """Whether the driver's connection is open but no longer in the transaction it was in (False when it is
+    closed: sent again through SQLAlchemy, that error is classified as a lost connection)."""
+    try:
+        return not driver.in_transaction
+    except Exception:
+        return False
 
 
 def _is_watched(connection: Connection) -> bool:

@@ -3,15 +3,16 @@ stores, byte for byte, and fails as SQLAlchemy's would (the guard's refusal, a r
 
 from __future__ import annotations
 
+import sqlite3 as real_sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, insert, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from booking.db import DriverStatement, WriteRefused, _write_refusals, refuse_writes_on, refuse_writes_while
 from booking.extensions import db
-from booking.models import Booking, BookingHold, OutboxMessage
+from booking.models import Booking, BookingHold, OutboxMessage, Space
 from booking.services.transactions import is_guard_refusal
 from tests.conftest import future_day
 
@@ -126,3 +127,32 @@ def test_a_listener_on_the_statements_sees_each_one(create_space):
     finally:
         event.remove(db.engine, "before_cursor_execute", note)
     assert seen == ["UPDATE"]
+
+
+def test_a_statement_the_driver_refused_after_losing_the_transaction_is_not_sent_again(create_space, monkeypatch):
+    """SQLite rolls a whole transaction back on a full disk: sending the statement again would write it
+    outside any transaction (committed at once, whatever the request decides after)."""
+    if db.engine.dialect.name != "sqlite":
+        return  # the driver's path is SQLite's: elsewhere SQLAlchemy runs every statement (tested above)
+    space_id = create_space().id
+    connection = db.session.connection()
+    real = connection.connection.driver_connection
+    calls = []
+
+    class FullDisk:
+        in_transaction = False
+
+        def execute(self, sql, parameters):
+            calls.append(sql)
+            real.execute("ROLLBACK")  # as SQLite does on SQLITE_FULL
+            raise real_sqlite3.OperationalError("database or disk is full")
+
+    fairy = connection.connection
+    monkeypatch.setattr(type(fairy), "driver_connection", property(lambda _self: FullDisk()))
+    raise_feed = DriverStatement(text("UPDATE spaces SET feed_version = feed_version + 1 WHERE id = :space_id"))
+    with pytest.raises(OperationalError):
+        raise_feed.execute(connection, {"space_id": space_id})
+    monkeypatch.undo()
+    assert len(calls) == 1
+    db.session.rollback()
+    assert db.session.get(Space, space_id).feed_version == 0
