@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached
 from sqlalchemy.types import TypeDecorator
 
@@ -254,3 +255,90 @@ def as_loaded(session: Session, model: type[Model], values: Mapping[str, Any] | 
     make_transient_to_detached(instance)
     session.add(instance)
     return instance
+
+
+def unsaved(model: type[Model], values: Mapping[str, Any]) -> Model:
+    """A transient instance of `model` holding `values` (column or relationship name to value; a collection as
+    a plain list), for reading a row that is not written yet: rendering a booking's feed events and mail
+    before its write lock. Filled as `as_loaded` fills one, without attribute events: `model(**values)`
+    and appending to a relationship fire an event per attribute and a backref per appended row (profile line
+    '<sqlalchemy generated __init__ for class booking.models.Booking>' and 'sqlalchemy/orm/collections.py(extend)'
+    under 'new_booking.py(prepare)'). Never add it to a session: nothing about it is tracked.
+    """
+    instance: Model = model.__mapper__.class_manager.new_instance()
+    instance.__dict__.update(values)
+    return instance
+
+
+class DriverStatement:
+    """A Core INSERT or UPDATE compiled once per dialect and run on the DBAPI connection itself.
+
+    For the few statements a write lock is held for (booking/services/new_booking.py): the SQL
+    and each parameter's bind processor (the column types', UTCDateTime and JSON included) are
+    found once, so a run is the processors and the driver's execute, not SQLAlchemy's per
+    statement machinery (compiled-cache lookup, execution context, parameter processing, result
+    set-up: profile line 'sqlalchemy/engine/base.py(_execute_clauseelement)').
+
+    SQLAlchemy still runs it when anything listens to the connection's statements (the refusal
+    of writes above, a test or a benchmark counting them), and when the driver refuses it: a
+    statement the driver refused changed nothing (SQLite's statements are atomic), so it is sent
+    again through SQLAlchemy, which raises (and classifies) the error as its own, or runs it.
+    SQLite only: on another dialect `execute` is SQLAlchemy's.
+    """
+
+    def __init__(self, statement: Any, column_keys: Iterable[str] | None = None) -> None:
+        self.statement = statement
+        self.column_keys = None if column_keys is None else list(column_keys)  # an INSERT's columns given
+        self._compiled: dict[str, tuple[str, tuple[tuple[str, Any, Any], ...]]] = {}
+
+    def _for(self, dialect: Dialect) -> tuple[str, tuple[tuple[str, Any, Any], ...]]:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            compiled: Any = self.statement.compile(dialect=dialect, column_keys=self.column_keys)
+            fixed = compiled.params  # the statement's own values (feed_version + 1); None for a parameter
+            found = (compiled.string, tuple(
+                (name, fixed.get(name), compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+                for name in compiled.positiontup))
+            self._compiled[dialect.name] = found
+        return found
+
+    def execute(self, connection: Connection, values: Mapping[str, Any]) -> int | None:
+        """Run it with `values` (every parameter the statement has no value of); the new row's id
+        (the driver's lastrowid) for an INSERT."""
+        if connection.dialect.name != "sqlite" or _is_watched(connection):
+            return _inserted(connection.execute(self.statement, dict(values)))
+        sql, parameters = self._for(connection.dialect)
+        row = []
+        for name, fixed, process in parameters:
+            value = values[name] if fixed is None else values.get(name, fixed)
+            row.append(value if process is None else process(value))
+        driver: Any = connection.connection.driver_connection
+        try:
+            cursor = driver.execute(sql, row)
+        except Exception as error:
+            if _has_lost_transaction(driver):
+                # SQLite rolled the whole transaction back (a full disk, an I/O error): sent again it would run
+                # outside any transaction, so the error is raised as SQLAlchemy's execute raises it (its class).
+                raise DBAPIError.instance(sql, row, error, connection.dialect.loaded_dbapi.Error,
+                                          dialect=connection.dialect) from error
+            return _inserted(connection.execute(self.statement, dict(values)))
+        return cursor.lastrowid  # type: ignore[no-any-return]
+
+
+def _has_lost_transaction(driver: Any) -> bool:
+    """Whether the driver's connection is open but no longer in the transaction it was in (False when it is
+    closed: sent again through SQLAlchemy, that error is classified as a lost connection)."""
+    try:
+        return not driver.in_transaction
+    except Exception:
+        return False
+
+
+def _is_watched(connection: Connection) -> bool:
+    dispatch: Any = connection.dispatch
+    return bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
+
+
+def _inserted(result: Any) -> int | None:
+    key = result.inserted_primary_key if result.context.isinsert else None
+    return None if not key else int(key[0])

@@ -30,21 +30,17 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, CursorResult, TextClause, insert, text
+from sqlalchemy import Connection, TextClause, insert, text
 from sqlalchemy.orm import Session
 
-from booking.db import as_loaded, utcnow
+from booking.db import DriverStatement, as_loaded, unsaved, utcnow
 from booking.models import Booking, BookingEvent, BookingHold, OutboxMessage, Space, User
 from booking.services import notifications, outbox
 from booking.services.feed_events import RAISE_FEED, Rendered, feed_locale, render_booking
 
 log = logging.getLogger(__name__)
-_INSERT_BOOKING = insert(Booking.__table__)
-_INSERT_HOLD = insert(BookingHold.__table__)
-_INSERT_EVENT = insert(BookingEvent.__table__)
-_INSERT_MAIL = insert(OutboxMessage.__table__)
 
 
 @dataclass(frozen=True)
@@ -98,12 +94,12 @@ def space_facts(space: Space) -> tuple[Any, ...]:
 def prepare(space: Space, user: User, fields: Fields, status: str, units: Sequence[int], changed_at: datetime,
             staff: Sequence[User]) -> Prepared:
     """Render the booking's feed events and build its mails (none when mail is muted)."""
-    ahead = Booking(
+    ahead = unsaved(Booking, dict(
         uid=fields.uid, space_id=space.id, user_id=user.id, start_dt=fields.start_dt, end_dt=fields.end_dt,
         seats=fields.seats, title=fields.title, purpose=fields.purpose, attendees=fields.attendees,
         is_public=fields.is_public, status=status, sequence=0, created_at=changed_at, updated_at=changed_at,
-    )
-    ahead.holds.extend(BookingHold(unit_no=unit) for unit in units)
+        holds=[unsaved(BookingHold, {"unit_no": unit}) for unit in units],
+    ))
     rendered = render_booking(ahead, space, user, feed_locale())
     return Prepared(fields, status, tuple(units), changed_at, space_facts(space), rendered,
                     _mails(ahead, space, user, staff))
@@ -154,12 +150,13 @@ def write(session: Session, prepared: Prepared, space: Space, member: Member, ac
         booking_id, claimed = _write_postgresql(session, prepared, booking_row, actor_id, action, note, at,
                                                 is_holding, occupied, lease_from, feed_updates)
     else:
-        # On the session's connection, not through Session.execute: these Core statements need none of the
-        # ORM's execution (profile line 'sqlalchemy/orm/session.py(_execute_internal)', 5 times inside the lock).
+        # On the session's connection, not through Session.execute: these statements need none of the
+        # ORM's execution (profile line 'sqlalchemy/orm/session.py(_execute_internal)', 5 times inside the lock),
+        # nor Core's (booking.db.DriverStatement).
         connection = session.connection()
         for update in feed_updates:
-            connection.execute(RAISE_FEED, update)
-        booking_id = _inserted_id(connection.execute(_INSERT_BOOKING, booking_row))
+            _RAISE_FEED.execute(connection, update)
+        booking_id = _inserted_id(_INSERT_BOOKING, connection, booking_row)
         claimed = _write_rows(connection, prepared, booking_id, space.id, actor_id, action, note, at, is_holding,
                               occupied, lease_from)
     if claimed:
@@ -172,8 +169,9 @@ def _write_rows(connection: Connection, prepared: Prepared, booking_id: int, spa
                 lease_from: datetime) -> list[outbox.Claimed]:
     holds = [{"booking_id": booking_id, "space_id": space_id, "unit_no": unit, "occupied_start": occupied[0],
               "occupied_end": occupied[1], "is_active": is_holding} for unit in prepared.units]
-    connection.execute(_INSERT_HOLD, holds[0] if len(holds) == 1 else holds)
-    connection.execute(_INSERT_EVENT, {"booking_id": booking_id, "actor_id": actor_id, "at": at, "action": action,
+    for hold in holds:
+        _INSERT_HOLD.execute(connection, hold)
+    _INSERT_EVENT.execute(connection, {"booking_id": booking_id, "actor_id": actor_id, "at": at, "action": action,
                                        "from_status": None, "to_status": prepared.status, "note": note})
     return [_write_mail(connection, values, attachments, booking_id, lease_from)
             for values, attachments in prepared.mails]
@@ -185,6 +183,14 @@ _BOOKING_COLUMNS = ("uid", "space_id", "user_id", "start_dt", "end_dt", "seats",
 _MAIL_COLUMNS = ("kind", "recipient", "locale", "payload", "attachments", "message_uuid", "status", "attempts",
                  "due_at", "last_error", "created_at")
 _statements: dict[tuple[int, int], TextClause] = {}
+# SQLite: the rows' statements, each compiled once and run on the driver's connection (booking.db.DriverStatement).
+_INSERT_BOOKING = DriverStatement(insert(Booking.__table__), _BOOKING_COLUMNS)
+_INSERT_HOLD = DriverStatement(insert(BookingHold.__table__), (
+    "booking_id", "space_id", "unit_no", "occupied_start", "occupied_end", "is_active"))
+_INSERT_EVENT = DriverStatement(insert(BookingEvent.__table__), (
+    "booking_id", "actor_id", "at", "action", "from_status", "to_status", "note"))
+_INSERT_MAIL = DriverStatement(insert(OutboxMessage.__table__), _MAIL_COLUMNS)
+_RAISE_FEED = DriverStatement(RAISE_FEED)
 
 
 def _postgresql_statement(mails: int, feed_updates: int) -> TextClause:
@@ -247,19 +253,19 @@ def _write_postgresql(session: Session, prepared: Prepared, booking_row: dict[st
     return booking_id, claimed
 
 
-def _inserted_id(result: Any) -> int:
-    key = cast(CursorResult[Any], result).inserted_primary_key
-    assert key is not None
-    return int(key[0])
+def _inserted_id(statement: DriverStatement, connection: Connection, values: dict[str, Any]) -> int:
+    inserted = statement.execute(connection, values)
+    assert inserted is not None
+    return inserted
 
 
 def _write_mail(connection: Connection, values: dict[str, Any], attachments: tuple[Any, ...], booking_id: int,
                 lease_from: datetime) -> outbox.Claimed:
     payload = {**values["payload"], "facts": {**values["payload"]["facts"], "booking_id": booking_id}}
     message_uuid = uuid.uuid4().hex
-    row = {**values, "payload": payload, "message_uuid": message_uuid, "status": "pending", "attempts": 1,
-           "due_at": lease_from + outbox.LEASE, "last_error": ""}
-    mail_id = _inserted_id(connection.execute(_INSERT_MAIL, row))
+    row = {"created_at": utcnow(), **values, "payload": payload, "message_uuid": message_uuid, "status": "pending",
+           "attempts": 1, "due_at": lease_from + outbox.LEASE, "last_error": ""}
+    mail_id = _inserted_id(_INSERT_MAIL, connection, row)
     return outbox.Claimed(mail_id, values["kind"], values["recipient"], values["locale"], payload, attachments,
                           message_uuid, 1)
 
