@@ -14,6 +14,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from booking.config import Config, database_url
+from booking.db import POSTGRESQL_SESSION_OPTIONS
 from booking.extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,7 +147,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         options.setdefault("connect_args", {"timeout": 1.5})  # the busy timeout; see booking/db.py
     elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # An unreachable server gives a 503 within seconds, not a worker hung in connect().
-        options.setdefault("connect_args", {"connect_timeout": 3})
+        options.setdefault("connect_args", {"connect_timeout": 3, "options": POSTGRESQL_SESSION_OPTIONS})
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
     _trust_proxies(app)

@@ -59,6 +59,14 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 SQLITE_BUSY_TIMEOUT_MS = 1500
+# The product's PostgreSQL sessions, as libpq's startup `options` (no statement sent for them): no
+# parallel workers. Every statement of a page or a write reads a few rows by index, but a generic plan
+# (booking.services.spaces._opaque) estimates a bound range at 0.5 % of the table: at 1,000,000
+# bookings of history that is 5,000 rows, and the planner started two workers to read the week
+# grid's own bookings, which found none (profile line 'Gather … Workers Launched: 2 (actual
+# time=18.017..22.621 rows=0)' of EXPLAIN ANALYZE: the grid took 17.9 ms at 1M bookings, 1.2 ms at
+# 100k; 0.7 ms with no workers). A statement that does gain from workers asks for them with SET LOCAL.
+POSTGRESQL_SESSION_OPTIONS = "-c max_parallel_workers_per_gather=0"
 
 
 def sqlite_busy_timeout_s() -> float:
