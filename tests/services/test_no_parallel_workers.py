@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, event, make_url, text
 
 from booking.extensions import db
 from booking.models import Space
+from booking.services.report_sql import without_jit
 from booking.services.spaces import week_facts_cache, week_view
 from tests.conftest import engine_name
 
@@ -84,3 +85,27 @@ def test_the_product_plans_the_week_grid_without_parallel_workers_where_another_
     assert "Gather" in other_plan  # the database's settings do ask for workers
     assert "Gather" not in product_plan
     assert db.session.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
+
+
+def test_a_report_transaction_may_use_two_workers_without_jit_and_the_next_transaction_none(app: Any) -> None:
+    if engine_name() == "sqlite":  # nothing to set: SQLite has none of them, and is sent nothing
+        sent: list[str] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            sent.append(statement)
+
+        db.session.connection()
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            without_jit(db.session)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        assert sent == []
+        return
+    setting = "SELECT current_setting('{}')"
+    without_jit(db.session)
+    assert [db.session.scalar(text(setting.format(name)))
+            for name in ("max_parallel_workers_per_gather", "jit", "work_mem")] == ["2", "off", "32MB"]
+    db.session.rollback()
+    assert db.session.scalar(text(setting.format("max_parallel_workers_per_gather"))) == "0"
+    assert db.session.scalar(text(setting.format("work_mem"))) != "32MB"
