@@ -4,6 +4,7 @@
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/<db> .venv/bin/python -m benchmarks.booking_profile
     PROFILE=1 .venv/bin/python -m benchmarks.booking_profile       # plus cProfile of the POSTs
     HISTORY=2000 .venv/bin/python -m benchmarks.booking_profile    # the posters' bookings made first
+    SPACE_HISTORY=1000000 .venv/bin/python -m benchmarks.booking_profile  # the tables' history, in bulk
     MAIL_INLINE=1 .venv/bin/python -m benchmarks.booking_profile   # the mail built in the request (profiled)
     SUBMIT_TOKENS=1 .venv/bin/python -m benchmarks.booking_profile # each form with its token, as a browser's
 
@@ -32,6 +33,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,8 @@ def main() -> None:
         app = make_app(url, instance)
         migrate(app)
         fixture = run_all.seed_product(app, url)
+        table_history = int(os.environ.get("SPACE_HISTORY") or 0)
+        seed_table_history(app, table_history)
         lock_log = Path(tempfile.mkdtemp()) / "lock.log"
         run_all.record_write_lock_times(lock_log)
         app = make_app(url, instance, **({"MAIL_BACKGROUND": False} if os.environ.get("MAIL_INLINE") else {}))
@@ -95,7 +99,8 @@ def main() -> None:
             spent = [post() for _ in range(POSTS)]
         backend_ms = (run_all.cpu_seconds(backends) - backend_before) * 1000 / POSTS
         held = [float(line.split()[0]) for line in lock_log.read_text().splitlines() if line.endswith("space")]
-        print(f"{run_all.engine_label(url)}: {POSTS} POSTs after {history} of history: "
+        print(f"{run_all.engine_label(url)}: {POSTS} POSTs after {history} of history"
+              f"{f' and {table_history:,} in the tables' if table_history else ''}: "
               f"CPU median {statistics.median(spent):.2f} ms; lock median {statistics.median(held):.2f} ms, "
               f"p99 {sorted(held)[int(len(held) * 0.99)]:.2f} ms; CPU inside the lock median "
               f"{statistics.median(in_lock):.2f} ms; PostgreSQL backends' CPU per POST {backend_ms:.2f} ms; "
@@ -143,6 +148,27 @@ def backend_pids(app: Any, url: str) -> list[int]:
                 "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 " AND backend_type = 'client backend'")).scalars()] + [int(conn.execute(
                     text("SELECT pg_backend_pid()")).scalar_one())]
+
+
+def seed_table_history(app: Any, count: int) -> None:
+    """`count` more past bookings (and holds) of run_all's desks space by its History member, in bulk
+    (benchmarks.week_view.seed): ids from 1,000,001 and instants from about eight years before
+    run_all's week on, back in time, so they meet none of its bookings. The POSTs go to another
+    space; what grows is the tables every POST's statements are planned over."""
+    if not count:
+        return
+    from sqlalchemy import select
+
+    from benchmarks import week_view
+    from booking.extensions import db
+    from booking.models import Space, User
+
+    with app.app_context():
+        desks = db.session.scalar(select(Space).where(Space.slug == "desks"))
+        history = db.session.scalar(select(User).where(User.email == "history@example.jp"))
+        monday = week_view.week_start(datetime.now(week_view.TOKYO).date()) + timedelta(days=7)
+        week_view.seed(1_000_000, count, desks.id, history.id, monday + timedelta(days=6))
+        db.session.rollback()
 
 
 @contextmanager
