@@ -251,14 +251,13 @@ def _fields(data: BookingInput, uid: str) -> new_booking.Fields:
 
 
 def _prepare_ahead(member: User, data: BookingInput, uid: str, now: datetime,
-                   booked_by: User | None, known: Space | None = None) -> new_booking.Prepared | None:
+                   booked_by: User | None) -> new_booking.Prepared | None:
     """Build the booking's rows before the space's lock, from the space and its desks as read without it.
 
     A pooled space's desks are guessed from the holds read now; when the lock finds
     otherwise (other desks, another status, a renamed space) `_decide` builds them again.
-    `known` is the space as the caller read it ahead (read only), used when it is the booking's.
     """
-    space = known if known is not None and known.id == data.space_id else db.session.get(Space, data.space_id)
+    space = db.session.get(Space, data.space_id)
     if space is None:
         return None
     try:
@@ -367,7 +366,6 @@ def request_booking(
     overrides: frozenset[str] = frozenset(),
     override_reason: str = "",
     booked_by: User | None = None,
-    space: Space | None = None,
 ) -> Outcome:
     """Check every rule and, when all pass, store a pending or confirmed booking.
 
@@ -378,8 +376,6 @@ def request_booking(
     booking; anybody else naming one gets a ServiceError, nothing is written.
     `booked_by` is the staff member booking for `member` (or blocking time for
     themselves): the booking is confirmed at once and the overrides are theirs.
-    `space` is the space as the caller read it before the lock (spaces.read_space_ahead; read only):
-    the rows are prepared from it, and prepared again under the lock when the space read there differs.
     """
     now = now or utcnow()
     if booked_by is None and not member.is_verified:
@@ -388,7 +384,7 @@ def request_booking(
         raise ServiceError(N_("Only staff can book for someone else."))
     overrides = checked_overrides(booked_by or member, overrides, override_reason)
     uid = new_uid()
-    ahead = _prepare_ahead(member, data, uid, now, booked_by, space)
+    ahead = _prepare_ahead(member, data, uid, now, booked_by)
     member_values = new_booking.Member.of(member)
     actor_id = (booked_by or member).id
     try:

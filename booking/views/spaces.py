@@ -73,10 +73,12 @@ def _booking_input(form: BookingForm, space: Space) -> bookings.BookingInput:
 @login_required
 def book(slug: str) -> str | Response | tuple[str, int]:
     """Request a booking; refusals come back as form errors with the input kept."""
-    # A POST reads the space as its write lock will (one plain row, the space built once per worker for it,
-    # shared with the lock's read); a GET as the week page does (profile line
-    # 'booking/services/spaces.py(get_space_settings)': the ORM's loading of the row on every POST).
-    space = spaces.read_space_ahead(slug).space if request.method == "POST" else spaces.read_space(slug).space
+    # A POST reads the space's row alone: its rules read the opening hours with the space under the write
+    # lock (transactions.write_transaction), which expires what was read here (profile line
+    # 'spaces.py(get_space)': seven opening periods joined and made ORM rows for nothing). A GET reads the
+    # space as the week page does, plain rows and a shared read-only space built once per worker for them
+    # (profile line 'booking/services/spaces.py:205(get_space_settings)': the ORM's loading of the row).
+    space = spaces.get_space_settings(slug) if request.method == "POST" else spaces.read_space(slug).space
     if not current_user.is_verified:
         return render_template("bookings/verify_first.html"), 403
     form = booking_form(current_user.is_staff, zone=space.timezone, desks=desk_count(space))
@@ -89,7 +91,7 @@ def book(slug: str) -> str | Response | tuple[str, int]:
     # the values kept for the lock), each through Flask-Login's lookup (profile line 'flask_login/utils.py(_get_user)').
     outcome = bookings.request_booking(
         current_user._get_current_object(), _booking_input(form, space), locale=locale_code(),
-        overrides=form.chosen_overrides(), override_reason=form.reason_text(), space=space,
+        overrides=form.chosen_overrides(), override_reason=form.reason_text(),
     )
     if not outcome.ok:
         form.form_errors.extend(conflict_message(c) for c in outcome.messages)
