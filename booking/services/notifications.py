@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from email.utils import parseaddr
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -139,8 +140,16 @@ def _staff(session: Session, except_id: int) -> list[User]:
 def organizer() -> itip.Party:
     """The mailbox calendar messages come from: CALENDAR_ORGANIZER, else MAIL_DEFAULT_SENDER."""
     config = current_app.config
-    name, email = parseaddr(str(config.get("CALENDAR_ORGANIZER") or config.get("MAIL_DEFAULT_SENDER") or ""))
-    return itip.Party(email or "no-reply@localhost", str(config.get("CALENDAR_ORGANIZER_NAME") or name))
+    return _organizer(str(config.get("CALENDAR_ORGANIZER") or config.get("MAIL_DEFAULT_SENDER") or ""),
+                      str(config.get("CALENDAR_ORGANIZER_NAME") or ""))
+
+
+# Kept per process by the settings it is made of (profile line 'notifications.py(organizer)' ->
+# 'email/utils.py(parseaddr)': the same setting parsed again for every booking POST's confirmation).
+@lru_cache(maxsize=16)
+def _organizer(address: str, name_setting: str) -> itip.Party:
+    name, email = parseaddr(address)
+    return itip.Party(email or "no-reply@localhost", name_setting or name)
 
 
 def calendar_message(booking: Booking, locale: str, space: Space | None = None,

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.types import NullType
 
 from booking.caches import BoundedCache
-from booking.db import UTCDateTime
+from booking.db import utc_result_converter
 from booking.domain.events import SHOWN_STATUSES
 from booking.domain.grid import WeekFacts, WeekGrid, grid_in_window, mask_of_bounds, week_facts, window_bounds
 from booking.domain.hints import (
@@ -262,9 +262,7 @@ def read_locked_space(session: Session, space_id: int, *, for_update: bool) -> L
     if found is None:
         found = _space_read_of(session, key)
         locked_space_cache.put(key, found)
-    dialect = session.get_bind().dialect
-    convert = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
-    changed_at = raw[-1] if convert is None or raw[-1] is None else convert(raw[-1])
+    changed_at = None if raw[-1] is None else utc_result_converter(session.get_bind().dialect)(raw[-1])
     return LockedSpace(found, changed_at)
 
 
@@ -359,10 +357,7 @@ def unit_holds_of(session: Session, groups: Sequence[tuple[Any, Any, str]]) -> l
 
 def holds_of(session: Session, rows: Sequence[tuple[Any, ...]]) -> list[Hold]:
     """Domain holds of `active_hold_rows`, instants converted as the UTCDateTime columns do."""
-    dialect = session.get_bind().dialect
-    convert: Callable[[Any], Any] | None = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
-    if convert is None:
-        return [Hold(*row) for row in rows]
+    convert = utc_result_converter(session.get_bind().dialect)
     return [Hold(booking_id, user_id, unit_no, convert(start), convert(end))
             for booking_id, user_id, unit_no, start, end in rows]
 
@@ -485,8 +480,7 @@ def _lock_read(session: Session, statement: CompoundSelect[Any], space: Space, p
         "space_id": space.id, "end_dt": occupied_end, "low": occupied_start - longest_hold(space),
         "start_dt": occupied_start, "closures_start": start_dt, "closures_end": end_dt, **extra}).all()
     dialect = session.get_bind().dialect
-    convert: Callable[[Any], Any] = (UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
-                                     or (lambda value: value))
+    convert: Callable[[Any], Any] = utc_result_converter(dialect)
     holds, closures, waiting = [], [], []
     for booking_id, user_id, unit_no, start, end, reason in rows:
         if booking_id is None:
@@ -668,8 +662,7 @@ def _week_facts_of(session: Session, policy: Policy, first_day: date, read: Sequ
                    holidays: tuple[tuple[date, str], ...]) -> WeekFacts:
     """`domain.grid.week_facts` of the rows `week_of` read, instants converted as the UTCDateTime columns do."""
     dialect = session.get_bind().dialect
-    convert: Callable[[Any], Any] = (UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
-                                     or (lambda value: value))
+    convert: Callable[[Any], Any] = utc_result_converter(dialect)
     holds = unit_holds_of(session, [(start, end, units) for kind, start, end, units in read if kind == "h"])
     closures = [ClosedRange(convert(start), convert(end), reason) for kind, start, end, reason in read if kind == "c"]
     closures += holiday_closures(dict(holidays), policy)
@@ -910,8 +903,7 @@ def _facts_of(session: Session, listed: Sequence[Space], policies: Sequence[Poli
               ) -> list[tuple[tuple[tuple[Request, bool], ...], ...]]:
     """`_days_facts` once its rows are read: instants converted as the UTCDateTime columns do, parted per space."""
     dialect = session.get_bind().dialect
-    convert: Callable[[Any], Any] = (UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
-                                     or (lambda value: value))
+    convert: Callable[[Any], Any] = utc_result_converter(dialect)
     holds_read = [(space_id, Hold(booking_id, user_id, unit_no, convert(start), convert(end)))
                   for space_id, booking_id, user_id, unit_no, start, end in hold_rows]
     closures_read = [(space_id, ClosedRange(convert(start), convert(end), reason))

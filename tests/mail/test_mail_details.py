@@ -132,6 +132,22 @@ def test_calendar_messages_come_from_the_organizer_else_the_sender_else_no_reply
     assert notifications.organizer() == notifications.itip.Party(email, name)
 
 
+def test_the_organizer_setting_is_parsed_once_and_an_edit_of_it_is_seen_at_once(app, monkeypatch):
+    parsed: list[str] = []
+    real_parse = notifications.parseaddr
+    monkeypatch.setattr(notifications, "parseaddr", lambda text: parsed.append(text) or real_parse(text))
+    app.config.update(CALENDAR_ORGANIZER="Desk once <once@floor.example.jp>", CALENDAR_ORGANIZER_NAME="")
+
+    first, second = notifications.organizer(), notifications.organizer()
+
+    assert first == second == notifications.itip.Party("once@floor.example.jp", "Desk once")
+    assert len(parsed) == 1
+    app.config.update(CALENDAR_ORGANIZER="Desk twice <twice@floor.example.jp>")
+    assert notifications.organizer() == notifications.itip.Party("twice@floor.example.jp", "Desk twice")
+    app.config.update(CALENDAR_ORGANIZER_NAME="Reception")
+    assert notifications.organizer() == notifications.itip.Party("twice@floor.example.jp", "Reception")
+
+
 def test_a_booking_mail_ends_with_the_footer_and_one_line_break(inbox, create_space, member):
     ask(member, create_space())
 

@@ -310,3 +310,34 @@ def test_a_booking_of_a_space_that_is_gone_is_not_found(create_user, create_spac
 
     with pytest.raises(NotFound):
         request_booking(member, data, now=NOW)
+
+
+def test_the_rules_under_the_lock_take_the_policy_built_once_with_the_locked_space(
+        create_user, create_space, monkeypatch):
+    member, studio = create_user(), create_space()
+    _book(member, studio)  # the locked space and its policy built once for the space's row
+    built_in_lock: list[int] = []
+    in_lock = [False]
+    original_transaction, original_policy = transactions.write_transaction, bookings.policy_of
+
+    @contextmanager
+    def watched(space_id: int | None, **options: Any) -> Iterator[Any]:
+        with original_transaction(space_id, **options) as session:
+            in_lock[0] = space_id is not None
+            try:
+                yield session
+            finally:
+                in_lock[0] = False
+
+    def policy(space: Any) -> Any:
+        if in_lock[0]:
+            built_in_lock.append(space.id)
+        return original_policy(space)
+
+    monkeypatch.setattr(transactions, "write_transaction", watched)
+    monkeypatch.setattr(bookings, "policy_of", policy)
+    later = BookingInput(space_id=studio.id, start_dt=MONDAY_TEN + timedelta(hours=2),
+                         end_dt=MONDAY_TEN + timedelta(hours=3), title="Recording")
+
+    assert request_booking(member, later, now=NOW).booking is not None
+    assert built_in_lock == []
