@@ -24,14 +24,14 @@ def at(hour: int, minute: int = 0) -> datetime:
 
 
 @pytest.mark.parametrize(("now", "state", "instant"), [
-    (at(8, 59), rules.NOT_YET, at(9)),
-    (at(9), rules.OPEN, at(11)),
-    (at(10, 59), rules.OPEN, at(11)),
-    (at(11), rules.CLOSED, at(11)),
-    (at(11, 59), rules.CLOSED, at(11)),
-    (at(12), rules.STARTED, at(12)),
-    (at(13, 59), rules.STARTED, at(12)),
-    (at(14), rules.OVER, at(14)),
+    (at(8, 59), "not_yet", at(9)),
+    (at(9), "open", at(11)),
+    (at(10, 59), "open", at(11)),
+    (at(11), "closed", at(11)),
+    (at(11, 59), "closed", at(11)),
+    (at(12), "started", at(12)),
+    (at(13, 59), "started", at(12)),
+    (at(14), "over", at(14)),
 ])
 def test_the_registration_window_says_why_it_is_not_open_and_since_or_until_when(now, state, instant):
     window = rules.registration_window(now, at(9), at(11), at(12), at(14))
