@@ -159,3 +159,16 @@ def test_an_event_that_is_over_says_so(client, kick_off, monkeypatch):
     page = visit(client, f"/events/{kick_off.id}")
 
     assert FORM.format(id=kick_off.id) not in page and "に終了しました。申込は受け付けていません。" in page
+
+
+def test_a_signed_in_member_finds_no_form_after_closing_and_a_409_if_they_send_one(client, kick_off, create_user):
+    closed = datetime.now(UTC) - timedelta(minutes=5)
+    set_window(kick_off.id, closed - timedelta(days=10), closed)
+    client.login(create_user().email)
+
+    page = visit(client, f"/events/{kick_off.id}")
+    response = client.submit(f"/events/{kick_off.id}/register", {"m-companions": "0", "m-consent": "y"})
+
+    assert "アカウントで申し込む" not in page and "に締め切りました。" in page
+    assert response.status_code == 409 and "に締め切りました。" in response.get_data(as_text=True)
+    assert registrations() == []
