@@ -116,6 +116,40 @@ def is_registration_open(now: datetime, opens_at: datetime, closes_at: datetime,
     return as_utc(opens_at) <= now < min(as_utc(closes_at), as_utc(event_start))
 
 
+# Where an event's registration stands at a moment (registration_window): open, or why not.
+OPEN, NOT_YET, CLOSED, STARTED, OVER = "open", "not_yet", "closed", "started", "over"
+
+
+@dataclass(frozen=True)
+class RegistrationWindow:
+    """`state` at a moment and the instant that explains it: when registration opens (not yet),
+    closes (open), closed (closed), when the event started (started) or ended (over)."""
+
+    state: str
+    at: datetime
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == OPEN
+
+
+def registration_window(now: datetime, opens_at: datetime, closes_at: datetime, event_start: datetime,
+                        event_end: datetime) -> RegistrationWindow:
+    """Where registration stands at `now`: open exactly when `is_registration_open`, else why not and since
+    or until when. The event being over comes first, then its start, the closing time, the opening time.
+    A full event stays open: the party joins the waiting list."""
+    now = as_utc(now)
+    if now >= as_utc(event_end):
+        return RegistrationWindow(OVER, as_utc(event_end))
+    if now >= as_utc(event_start):
+        return RegistrationWindow(STARTED, as_utc(event_start))
+    if now >= as_utc(closes_at):
+        return RegistrationWindow(CLOSED, as_utc(closes_at))
+    if now < as_utc(opens_at):
+        return RegistrationWindow(NOT_YET, as_utc(opens_at))
+    return RegistrationWindow(OPEN, min(as_utc(closes_at), as_utc(event_start)))
+
+
 def agenda_problems(booking_start: datetime, booking_end: datetime,
                     slots: Sequence[AgendaSlot]) -> list[EventProblem]:
     """What is wrong with an agenda: items outside the booking, or items that overlap each other.

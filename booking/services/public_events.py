@@ -203,7 +203,8 @@ _PUBLIC_EVENT = (
 # zone, the agenda), as the driver returns them: the key of the kept page (booking.views.events.detail).
 _EVENTS, _AGENDA = PublicEvent.__table__, AgendaItem.__table__
 _PAGE_FACTS = (
-    select(Booking.end_dt, *(type_coerce(column, NullType) for column in (
+    select(Booking.end_dt, Booking.start_dt, PublicEvent.registration_opens_at, PublicEvent.registration_closes_at,
+           *(type_coerce(column, NullType) for column in (
         *_EVENTS.c, Booking.status, Booking.start_dt, Booking.end_dt, Space.slug, Space.name_ja, Space.name_en,
         Space.timezone, *_AGENDA.c)))
     .select_from(_EVENTS.join(Booking, Booking.id == _EVENTS.c.booking_id).join(Space, Space.id == Booking.space_id)
@@ -211,16 +212,21 @@ _PAGE_FACTS = (
     .where(_EVENTS.c.id == bindparam("event_id"))
     .order_by(_AGENDA.c.start_dt, _AGENDA.c.id)
 )
-_EVENT_STATUS, _BOOKING_STATUS = 1 + list(_EVENTS.c.keys()).index("status"), 1 + len(_EVENTS.c)
+_TYPED = 4  # the booking's end and start and the registration window, typed, before the raw rows
+_EVENT_STATUS, _BOOKING_STATUS = _TYPED + list(_EVENTS.c.keys()).index("status"), _TYPED + len(_EVENTS.c)
 
 
 class PageFacts(NamedTuple):
-    """What an event's page shows, as read: `rows` (equal for equal pages), the booking's end (UTC), and
-    whether this request's later reads (`public_event`) see the same snapshot of the database."""
+    """What an event's page shows, as read: `rows` (equal for equal pages), the booking's end (UTC),
+    whether this request's later reads (`public_event`) see the same snapshot of the database, and the
+    booking's start and the registration window (UTC) that, with the clock, say whether it is open."""
 
     rows: tuple[tuple[object, ...], ...]
     end_dt: datetime
     is_snapshot: bool
+    start_dt: datetime
+    registration_opens_at: datetime
+    registration_closes_at: datetime
 
 
 def page_facts(event_id: int) -> PageFacts:
@@ -239,7 +245,8 @@ def page_facts(event_id: int) -> PageFacts:
     rows = tuple(tuple(row) for row in session.connection().execute(_PAGE_FACTS, {"event_id": event_id}))
     if not rows or rows[0][_EVENT_STATUS] not in SHOWN or rows[0][_BOOKING_STATUS] == "pending":
         raise NotFound()
-    return PageFacts(tuple(row[1:] for row in rows), rows[0][0], is_snapshot)
+    first = rows[0]
+    return PageFacts(tuple(row[_TYPED:] for row in rows), first[0], is_snapshot, first[1], first[2], first[3])
 
 
 def public_event(event_id: int) -> PublicEvent:

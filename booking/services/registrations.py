@@ -46,6 +46,16 @@ class PartyTooLarge(ServiceError):
                             "accompanying people."), capacity=capacity, most=capacity - 1)
 
 
+class RegistrationClosed(ServiceError):
+    """Registration is not open at this moment: `window` says why and since or until when."""
+
+    status_code = 409
+
+    def __init__(self, window: rules.RegistrationWindow) -> None:
+        super().__init__(N_("Registration for this event is not open."))
+        self.window = window
+
+
 def _check_party(capacity: int, party_size: int) -> None:
     if not rules.party_can_ever_fit(capacity, party_size):
         raise PartyTooLarge(capacity)
@@ -158,9 +168,10 @@ def _register(session: Session, event_id: int, data: RegistrationInput, key: str
     from booking.services import event_mail
 
     event = visible_event(session, event_id, lock=True)
-    start = event.booking.start_dt
-    if not rules.is_registration_open(now, event.registration_opens_at, event.registration_closes_at, start):
-        raise ServiceError(N_("Registration for this event is not open."))
+    window = rules.registration_window(now, event.registration_opens_at, event.registration_closes_at,
+                                       event.booking.start_dt, event.booking.end_dt)
+    if not window.is_open:
+        raise RegistrationClosed(window)
     email = data.email.strip().lower()
     existing = session.scalar(select(Registration).where(
         Registration.event_id == event.id, Registration.email == email))

@@ -2,6 +2,11 @@
 // 1. After a failed submit, focus moves to the error summary (it also has autofocus).
 // 2. Copy buttons beside feed addresses (hidden until this script shows them).
 // 3. The week grid and the phone day view move with the arrow keys (one Tab stop each).
+// 4. A page that answers a search or an action taken from one marks where its answer starts
+//    (data-focus-first: the results' heading, or the outcome above them): the focus goes there, its top
+//    at the top of the window, so the results are in view and one Tab away (on a phone they were below
+//    the fold, behind the page's other fields). Never from a field the person is already in, nor from
+//    an error summary.
 (function () {
   "use strict";
   // The address may end in a fragment (the grid's links end in #main, and a form without an
@@ -26,6 +31,12 @@
     window.addEventListener("load", toSummary);
     window.addEventListener("pageshow", toSummary);
     window.setTimeout(toSummary, 0);
+  }
+  var first = document.querySelector("[data-focus-first]");
+  var here = document.activeElement;
+  if (first && !summary && (!here || here === document.body)) {
+    first.focus({preventScroll: true});
+    first.scrollIntoView({block: "start"});
   }
   document.querySelectorAll("button[data-copy]").forEach(function (button) {
     var field = document.getElementById(button.getAttribute("data-copy"));

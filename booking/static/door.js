@@ -12,7 +12,8 @@
   // Ready for the next code, also after a refused one (on a phone the page would otherwise start at its
   // top with the focus nowhere); after a refused walk-in the error summary has the focus instead. A field
   // the person already went to (typing a name while the page was still loading) keeps the focus: taking
-  // it would send the rest of their typing into the code field.
+  // it would send the rest of their typing into the code field. After a name search (or a check-in from
+  // one) app.js, which runs first, has put the focus on the results (data-focus-first), and it stays there.
   var active = document.activeElement;
   if (!document.getElementById("error-summary") && (!active || active === document.body)) { input.focus(); }
   if (!("BarcodeDetector" in window) || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { return; }

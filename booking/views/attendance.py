@@ -184,7 +184,10 @@ def _last_scan(event_id: int) -> attendance.Scan | None:
 
 
 def _back(event_id: int, scan: attendance.Scan) -> Response:
-    return redirect(url_for(".door", event_id=event_id, outcome=scan.outcome.value, r=scan.registration_id or ""))
+    """The door with the outcome; a check-in from a name search comes back to the same search (`q` of the
+    form's address), for the next person of a group."""
+    return redirect(url_for(".door", event_id=event_id, outcome=scan.outcome.value, r=scan.registration_id or "",
+                            q=text_arg("q") or None))
 
 
 @bp.route("/<int:event_id>/door/code", methods=["GET", "POST"])
@@ -217,7 +220,7 @@ def undo(event_id: int, registration_id: int) -> Response:
         abort(400)
     attendance.undo_check_in(event_id, registration_id)
     flash(_("The check-in was taken back."), "success")
-    return redirect(url_for(".door", event_id=event_id))
+    return redirect(url_for(".door", event_id=event_id, q=text_arg("q") or None))
 
 
 @bp.route("/<int:event_id>/walk-ins", methods=["GET", "POST"])

@@ -28,6 +28,8 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from booking.db import utcnow
+from booking.domain import events as rules
+from booking.domain.values import N_
 from booking.domain.wallclock import wall_instant
 from booking.forms_events import AGENDA_ROWS, EventForm, MemberRegistrationForm, PartyForm, RegistrationForm
 from booking.limits import limited
@@ -35,7 +37,7 @@ from booking.models import PublicEvent
 from booking.services import NotFound, ServiceError, event_feeds, public_events, registrations
 from booking.urls import external_url
 from booking.views.feeds import ICS_TYPE, serve
-from booking.views.helpers import error_message, locale_code, shown_at
+from booking.views.helpers import error_message, local, locale_code, shown_at
 from booking.views.kept import csrf_input, kept_body
 
 bp = Blueprint("events", __name__)
@@ -66,6 +68,27 @@ def _mine(event_id: int) -> tuple[Any, str]:
     return (mine, registrations.secret_of(_key(), mine)) if mine is not None else (None, "")
 
 
+# Why a visitor finds no registration form (rules.registration_window), with the instant that explains it.
+WINDOW_MESSAGES = {
+    rules.NOT_YET: N_("Registration opens on %(time)s."),
+    rules.CLOSED: N_("Registration closed on %(time)s."),
+    rules.STARTED: N_("Registration closed when the event began (%(time)s)."),
+    rules.OVER: N_("This event ended on %(time)s; registration is closed."),
+}
+
+
+def window_of(event: PublicEvent) -> rules.RegistrationWindow:
+    """Where the event's registration stands now."""
+    return rules.registration_window(utcnow(), event.registration_opens_at, event.registration_closes_at,
+                                     event.booking.start_dt, event.booking.end_dt)
+
+
+def window_message(window: rules.RegistrationWindow, zone: str) -> str:
+    """Why registration is not open and since or until when, in the viewer's language ("" when it is open)."""
+    text = WINDOW_MESSAGES.get(window.state)
+    return _(text, time=local(window.at, zone)) if text else ""
+
+
 @bp.get("/events/<int:event_id>")
 def detail(event_id: int) -> str:
     """One event: when, where, agenda, seats left (never who) and the registration form,
@@ -91,25 +114,29 @@ PARTS = ("title", "head", "content")
 
 def page_parts(event: PublicEvent, form: RegistrationForm | None, member_form: MemberRegistrationForm | None,
                *, mine: Any = None, mine_secret: str = "", form_fields: Markup | None = None,
-               hidden: Markup | None = None, is_over: bool | None = None) -> dict[str, Markup]:
+               hidden: Markup | None = None, window: rules.RegistrationWindow | None = None,
+               refused: bool = False) -> dict[str, Markup]:
     """The event page's title, head and content (the blocks of templates/events/_detail_parts.html).
 
     `hidden` stands for the registration form's hidden fields (else the form renders its own);
-    `is_over` is whether the event has ended (else read from the clock).
+    `window` is where registration stands (else read from the clock): the form is shown only while it
+    is open, or when `refused` (a POST refused: the form comes back with the input and the reason).
     """
+    window = window_of(event) if window is None else window
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     template = app.jinja_env.get_template("events/_detail_parts.html")
     context: dict[str, Any] = dict(
         event=event, locale=locale_code(), space=event.booking.space, is_cancelled=event.is_cancelled,
-        is_over=event.booking.end_dt <= utcnow() if is_over is None else is_over, form=form,
-        member_form=member_form, mine=mine, mine_secret=mine_secret, form_fields=form_fields, hidden=hidden)
+        window=window, closed_message=window_message(window, event.booking.space.timezone), refused=refused,
+        form=form, member_form=member_form, mine=mine, mine_secret=mine_secret, form_fields=form_fields, hidden=hidden)
     app.update_template_context(context)
     blocks = template.new_context(context)
     return {name: Markup("".join(template.blocks[name](blocks))) for name in PARTS}
 
 
 # Visitors' event pages kept per app and worker, in characters (a page's parts are about 6,000): keyed by
-# the raw rows of everything they show (public_events.page_facts) and whether the event is over, plus
+# the raw rows of everything they show (public_events.page_facts) and where registration stands (open, not
+# yet, closed, started, over: computed from the clock outside the kept page, never a time in the key), plus
 # the language and script root (booking/views/kept.py). Reading the event as ORM objects was a third
 # of the page and rendering it most of the rest (profile lines 'sqlalchemy/orm/strategies.py:3226
 # (_load_for_path)', 'templates/events/detail.html:99(block_content)', 'views/events.py:53(_forms)').
@@ -119,16 +146,17 @@ _PART_BREAK = f"\ue000{secrets.token_hex(8)}part\ue001"
 
 def _visitor_parts(event_id: int) -> dict[str, Markup]:
     facts = public_events.page_facts(event_id)
-    is_over = facts.end_dt <= utcnow()
+    window = rules.registration_window(utcnow(), facts.registration_opens_at, facts.registration_closes_at,
+                                       facts.start_dt, facts.end_dt)
 
     def render(csrf: Markup) -> str:
         # In the snapshot page_facts read (when it began one), so the page shows exactly its rows.
         form = RegistrationForm()
         parts = page_parts(public_events.public_event(event_id), form, None, form_fields=visitor_fields(form),
-                           hidden=csrf, is_over=is_over)
+                           hidden=csrf, window=window)
         return _PART_BREAK.join(parts[name] for name in PARTS)
 
-    text = (kept_body("booking_event_pages", KEPT_EVENT_CHARACTERS, ("event", facts.rows, is_over), render)
+    text = (kept_body("booking_event_pages", KEPT_EVENT_CHARACTERS, ("event", facts.rows, window.state), render)
             if facts.is_snapshot else render(csrf_input()))
     return dict(zip(PARTS, map(Markup, text.split(_PART_BREAK)), strict=True))
 
@@ -177,10 +205,10 @@ def register(event_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     if request.method == "GET":
         return redirect(url_for("events.detail", event_id=event_id))
     event = public_events.public_event(event_id)
-    if event.is_cancelled:  # shown as cancelled: nobody registers any more
-        flash(_("This event has been cancelled."), "error")
-        return redirect(url_for("events.detail", event_id=event_id))
     form, member_form = _forms()
+    window = window_of(event)
+    if event.is_cancelled or not window.is_open:  # checked before the input: its errors would not matter
+        return _refused(event, form, member_form, window)
     data = _input(form, member_form)
     if data is None:
         return _page(event, form, member_form), 422
@@ -192,14 +220,29 @@ def register(event_id: int) -> str | WerkzeugResponse | tuple[str, int]:
         assert chosen is not None
         chosen.companions.errors = [*chosen.companions.errors, error_message(refusal)]
         return _page(event, form, member_form), 422
-    except NotFound:  # withdrawn or ended meanwhile
-        flash(_("Registration for this event is not open."), "error")
-        return redirect(url_for("events.detail", event_id=event_id))
+    except registrations.RegistrationClosed as refusal:  # closed meanwhile
+        return _refused(event, form, member_form, refusal.window)
+    except NotFound:  # withdrawn meanwhile
+        return _refused(public_events.public_event(event_id), form, member_form, window)
     except ServiceError as refusal:
         flash(error_message(refusal), "error")
         return redirect(url_for("events.detail", event_id=event_id))
     session["registered_email"] = data.email
     return redirect(url_for("events.sent", event_id=event_id))
+
+
+def _refused(event: PublicEvent, form: RegistrationForm | None, member_form: MemberRegistrationForm | None,
+             window: rules.RegistrationWindow) -> tuple[str, int]:
+    """A registration refused because it is not open (cancelled, not yet, closed, begun, over): 409, the
+    reason above the form, the input kept, nothing written."""
+    chosen = form or member_form
+    assert chosen is not None
+    reason = (_("This event has been cancelled.") if event.is_cancelled
+              else window_message(window, event.booking.space.timezone))
+    chosen.form_errors.append(reason or _("Registration for this event is not open."))
+    shown_at(url_for("events.detail", event_id=event.id))
+    return render_template("events/detail.html", failed=chosen, parts=page_parts(
+        event, form, member_form, window=window, refused=True)), 409
 
 
 @bp.get("/events/<int:event_id>/sent")

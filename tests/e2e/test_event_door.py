@@ -111,3 +111,88 @@ def test_the_door_page_puts_the_focus_on_the_code_field_when_nothing_else_has_it
     sign_in(page, staff.email)
     page.goto(f"/staff/events/{event.id}/door")
     expect(page.get_by_label("受付コード")).to_be_focused()
+
+
+def in_view(page: Page, selector: str) -> bool:
+    """Whether the whole element is inside the window (not below the fold)."""
+    return page.evaluate("""selector => { const box = document.querySelector(selector).getBoundingClientRect();
+        return box.top >= 0 && box.bottom <= window.innerHeight; }""", selector)
+
+
+def test_a_name_search_puts_the_focus_on_its_results_in_view_and_a_check_in_keeps_the_search(
+        new_page: Callable[..., Page], create_event, register, create_user):  # noqa: F811
+    """Keyboard only at 320×640: after a name search the focus was on the code field (door.js) with the
+    results below the fold, five Tabs from the first 受付; a check-in from the results lost the search."""
+    staff = create_user(role="staff")
+    event = create_event()
+    register(event, name="佐藤 一郎", organisation="株式会社サンプル")
+    register(event, name="佐藤 花子", organisation="株式会社サンプル")
+    register(event, name="鈴木 次郎")
+    page = new_page(viewport=NARROW)
+    sign_in(page, staff.email)
+    page.goto(f"/staff/events/{event.id}/door")
+    expect(page.get_by_label("受付コード")).to_be_focused()  # the code flow as before
+    page.get_by_label("名前で探す").focus()
+    page.keyboard.press("Enter")  # an empty search: as before, too
+    page.wait_for_url("**/door?q=")
+    expect(page.get_by_label("受付コード")).to_be_focused()
+    assert page.locator("#door-results-title").count() == 0
+
+    page.get_by_label("名前で探す").focus()
+    page.keyboard.type("佐藤")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/door?q=*")
+
+    results = page.locator("#door-results-title")
+    expect(results).to_be_focused()
+    expect(results).to_have_text("「佐藤」の検索結果：2件")
+    page.keyboard.press("Tab")
+    first = page.get_by_role("button", name="佐藤 一郎さんを受付")
+    expect(first).to_be_focused()
+    assert in_view(page, "#door-results-title") and in_view(page, ".door-hit button")
+    fits(page)
+
+    page.keyboard.press("Enter")  # 受付 of the first result
+    page.wait_for_url("**/door?*outcome=accepted*")
+    assert "q=" in page.url
+    banner = page.locator("#scan-result")
+    expect(banner).to_be_focused()
+    expect(banner).to_contain_text("受付済み")
+    expect(banner).to_contain_text("佐藤 一郎")
+    expect(page.get_by_label("名前で探す")).to_have_value("佐藤")
+    expect(page.locator("#count-checked-in")).to_have_text("1")
+    assert in_view(page, "#scan-result")
+    # The next person of the group: past the banner's 取り消す, their 受付 (the first row is checked in).
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    second = page.get_by_role("button", name="佐藤 花子さんを受付")
+    expect(second).to_be_focused()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/door?*outcome=accepted*")
+    expect(page.locator("#count-checked-in")).to_have_text("2")
+    expect(page.get_by_label("名前で探す")).to_have_value("佐藤")
+    fits(page)
+
+
+def test_an_attendee_search_puts_the_focus_on_its_results_at_320_px(
+        new_page: Callable[..., Page], create_event, register, create_user):  # noqa: F811
+    staff = create_user(role="staff")
+    event = create_event()
+    register(event, name="佐藤 一郎", organisation="株式会社サンプル")
+    register(event, name="鈴木 次郎")
+    page = new_page(viewport=NARROW)
+    sign_in(page, staff.email)
+    page.goto(f"/staff/events/{event.id}/attendees")
+    page.get_by_label("氏名・所属・メールアドレスで検索").focus()
+    page.keyboard.type("佐藤")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/attendees?q=*")
+
+    results = page.locator("#attendee-results-title")
+    expect(results).to_be_focused()
+    expect(results).to_have_text("「佐藤」の検索結果：1件")
+    assert in_view(page, "#attendee-results-title")
+    page.keyboard.press("Tab")  # the download of what was found
+    expect(page.get_by_role("link", name="CSV")).to_be_focused()
+    assert "q=" in page.get_by_role("link", name="CSV").get_attribute("href")
