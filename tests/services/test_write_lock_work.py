@@ -29,21 +29,30 @@ NOW = datetime(2030, 6, 3, 0, 0, tzinfo=UTC)  # a Monday; 09:00 in Tokyo
 MONDAY_TEN = NOW + timedelta(days=7, hours=1)
 
 
-@pytest.fixture
-def renders_in_lock(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The UIDs of the VEVENTs built from scratch while a space's write lock is held."""
-    built: list[str] = []
+def watch_the_lock(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """A flag, `[True]` while a space's write lock is held (from the lock taken to the transaction's end)."""
     in_lock = [False]
-    original_transaction, original_component = transactions.write_transaction, ical.event_text
+    original = transactions.write_transaction
 
     @contextmanager
     def watched(space_id: int | None, **options: Any) -> Iterator[Any]:
-        with original_transaction(space_id, **options) as session:
+        with original(space_id, **options) as session:
             in_lock[0] = space_id is not None
             try:
                 yield session
             finally:
                 in_lock[0] = False
+
+    monkeypatch.setattr(transactions, "write_transaction", watched)
+    return in_lock
+
+
+@pytest.fixture
+def renders_in_lock(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The UIDs of the VEVENTs built from scratch while a space's write lock is held."""
+    built: list[str] = []
+    in_lock = watch_the_lock(monkeypatch)
+    original_component = ical.event_text
 
     def component(values: ical.EventValues, *args: Any) -> Any:
         if in_lock[0]:
@@ -57,7 +66,6 @@ def renders_in_lock(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             built.extend(values.uid for values in many)
         return original_components(many)
 
-    monkeypatch.setattr(transactions, "write_transaction", watched)
     monkeypatch.setattr(ical, "event_text", component)
     monkeypatch.setattr(ical, "event_texts", components)
     return built
@@ -317,24 +325,14 @@ def test_the_rules_under_the_lock_take_the_policy_built_once_with_the_locked_spa
     member, studio = create_user(), create_space()
     _book(member, studio)  # the locked space and its policy built once for the space's row
     built_in_lock: list[int] = []
-    in_lock = [False]
-    original_transaction, original_policy = transactions.write_transaction, bookings.policy_of
-
-    @contextmanager
-    def watched(space_id: int | None, **options: Any) -> Iterator[Any]:
-        with original_transaction(space_id, **options) as session:
-            in_lock[0] = space_id is not None
-            try:
-                yield session
-            finally:
-                in_lock[0] = False
+    in_lock = watch_the_lock(monkeypatch)
+    original_policy = bookings.policy_of
 
     def policy(space: Any) -> Any:
         if in_lock[0]:
             built_in_lock.append(space.id)
         return original_policy(space)
 
-    monkeypatch.setattr(transactions, "write_transaction", watched)
     monkeypatch.setattr(bookings, "policy_of", policy)
     later = BookingInput(space_id=studio.id, start_dt=MONDAY_TEN + timedelta(hours=2),
                          end_dt=MONDAY_TEN + timedelta(hours=3), title="Recording")
