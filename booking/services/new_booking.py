@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import Connection, TextClause, insert, text
 from sqlalchemy.orm import Session
 
-from booking.db import DriverStatement, as_loaded, unsaved, utcnow
+from booking.db import DriverStatement, as_loaded, unsaved
 from booking.models import Booking, BookingEvent, BookingHold, OutboxMessage, Space, User
 from booking.services import notifications, outbox
 from booking.services.feed_events import RAISE_FEED, Rendered, feed_locale, render_booking
@@ -136,6 +136,7 @@ def write(session: Session, prepared: Prepared, space: Space, member: Member, ac
 
     `feed_updates` are feed counter UPDATEs that feed_events.raise_feed_versions left to this
     statement (its `deferred`; PostgreSQL only, where they are part of the one statement).
+    `lease_from`: the clock read under the lock (UTC); the mails are created then and leased from then.
     """
     fields, rendered = prepared.fields, prepared.rendered
     booking_row = {
@@ -240,7 +241,7 @@ def _write_postgresql(session: Session, prepared: Prepared, booking_row: dict[st
         parameters.update({f"kind_{n}": values["kind"], f"recipient_{n}": values["recipient"],
                            f"locale_{n}": values["locale"], f"payload_{n}": json.dumps(values["payload"]),
                            f"attachments_{n}": json.dumps(values["attachments"]), f"message_uuid_{n}": uuids[n],
-                           f"due_at_{n}": lease_from + outbox.LEASE, f"created_at_{n}": utcnow()})
+                           f"due_at_{n}": lease_from + outbox.LEASE, f"created_at_{n}": lease_from})
     for n, update in enumerate(feed_updates):
         parameters.update({f"feed_changed_at_{n}": update["changed_at"], f"feed_space_id_{n}": update["space_id"]})
     # On the session's connection, as SQLite's statements are: Session.execute added nothing to a text()
@@ -267,7 +268,7 @@ def _write_mail(connection: Connection, values: dict[str, Any], attachments: tup
                 lease_from: datetime) -> outbox.Claimed:
     payload = {**values["payload"], "facts": {**values["payload"]["facts"], "booking_id": booking_id}}
     message_uuid = uuid.uuid4().hex
-    row = {"created_at": utcnow(), **values, "payload": payload, "message_uuid": message_uuid, "status": "pending",
+    row = {"created_at": lease_from, **values, "payload": payload, "message_uuid": message_uuid, "status": "pending",
            "attempts": 1, "due_at": lease_from + outbox.LEASE, "last_error": ""}
     mail_id = _inserted_id(_INSERT_MAIL, connection, row)
     return outbox.Claimed(mail_id, values["kind"], values["recipient"], values["locale"], payload, attachments,

@@ -19,7 +19,7 @@ from sqlalchemy import event, select
 from booking import ical
 from booking.extensions import db
 from booking.models import Booking, OutboxMessage, Space
-from booking.services import NotFound, bookings, feed_events, transactions
+from booking.services import NotFound, bookings, feed_events, outbox, transactions
 from booking.services.bookings import BookingInput, request_booking
 from booking.services.feed_events import feed_locale, render_booking
 from booking.services.notifications import calendar_message
@@ -339,3 +339,12 @@ def test_the_rules_under_the_lock_take_the_policy_built_once_with_the_locked_spa
 
     assert request_booking(member, later, now=NOW).booking is not None
     assert built_in_lock == []
+
+
+def test_a_bookings_mail_is_created_at_the_clock_read_under_the_lock_its_lease_starts_from(create_user,
+                                                                                          create_space):
+    member, studio = create_user(), create_space()
+    _book(member, studio)
+
+    message = db.session.scalars(select(OutboxMessage)).one()
+    assert message.created_at == message.due_at - outbox.LEASE
