@@ -310,3 +310,24 @@ def test_a_booking_of_a_space_that_is_gone_is_not_found(create_user, create_spac
 
     with pytest.raises(NotFound):
         request_booking(member, data, now=NOW)
+
+
+def test_a_desk_booking_next_to_taken_desks_renders_nothing_inside_the_lock(create_user, create_space,
+                                                                            create_booking, renders_in_lock):
+    member, pool = create_user(), create_space(kind="pooled", unit_count=6)
+    create_booking(pool, create_user(), MONDAY_TEN, MONDAY_TEN + timedelta(hours=1), units=(1, 2))
+
+    assert _book(member, pool, seats=2).unit_numbers == [3, 4]
+    assert renders_in_lock == []
+
+
+def test_staff_booking_for_a_member_where_requests_wait_renders_nothing_inside_the_lock(
+        create_user, create_space, renders_in_lock):
+    member, staff, hall = create_user(), create_user(role="staff"), create_space(requires_approval=True)
+    data = BookingInput(space_id=hall.id, start_dt=MONDAY_TEN, end_dt=MONDAY_TEN + timedelta(hours=1),
+                        title="Recording")
+
+    outcome = request_booking(member, data, now=NOW, booked_by=staff)
+
+    assert outcome.booking is not None and outcome.booking.status == "confirmed"
+    assert renders_in_lock == []
