@@ -351,3 +351,14 @@ def test_the_bookings_of_deactivated_members_are_listed_soonest_first(admin, peo
     admin_members.deactivate(admin, gone.id)
 
     assert [b.id for b in admin_members.deactivated_members_bookings()] == [sooner.id, later.id]
+
+
+def test_deactivating_an_account_deletes_its_feed_tokens_and_no_one_elses(create_user):
+    admin, leaving, staying = create_user(role="admin"), create_user(), create_user()
+    for user in (leaving, staying):
+        feed_tokens.renew_token(user, "member")
+
+    admin_members.set_enabled(admin, leaving.id, False)
+
+    db.session.expire_all()
+    assert db.session.execute(select(FeedToken.user_id)).scalars().all() == [staying.id]

@@ -331,3 +331,36 @@ def test_staff_booking_for_a_member_where_requests_wait_renders_nothing_inside_t
 
     assert outcome.booking is not None and outcome.booking.status == "confirmed"
     assert renders_in_lock == []
+
+
+def test_a_request_with_staff_to_tell_builds_its_mails_before_the_lock(create_user, create_space, monkeypatch):
+    from booking.services import notifications
+
+    member, hall = create_user(), create_space(requires_approval=True)
+    create_user(role="staff")
+    in_lock, built_in_lock = [False], []
+    original_transaction, original_notices = transactions.write_transaction, notifications.new_booking_notices
+
+    @contextmanager
+    def watched(space_id: int | None, **options: Any) -> Iterator[Any]:
+        with original_transaction(space_id, **options) as session:
+            in_lock[0] = space_id is not None
+            try:
+                yield session
+            finally:
+                in_lock[0] = False
+
+    def notices(*args: Any) -> Any:
+        if in_lock[0]:
+            built_in_lock.append(args[0].uid)
+        return original_notices(*args)
+
+    monkeypatch.setattr(transactions, "write_transaction", watched)
+    monkeypatch.setattr(notifications, "new_booking_notices", notices)
+
+    start = future_day(7) + timedelta(hours=1)  # booked at the real time: rows prepared at NOW are built again
+    outcome = request_booking(member, BookingInput(space_id=hall.id, start_dt=start, end_dt=start + timedelta(hours=1),
+                                                   title="Recording"))
+
+    assert outcome.booking is not None and outcome.booking.status == "pending"
+    assert built_in_lock == []

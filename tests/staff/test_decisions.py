@@ -402,3 +402,40 @@ def test_a_request_lists_its_rivals_oldest_first(create_space, create_user, memb
     [entry] = [e for e in staff_service.approval_queue() if e.booking.id == request.id]
 
     assert [b.id for b in entry.competing] == [b.id for b in rivals]
+
+
+def test_a_request_does_not_compete_with_one_starting_as_it_ends(create_space, create_user, member):
+    space = create_space(requires_approval=True, pending_holds=False)
+    request = ask(member, space, at(2), at(3))
+    ask(create_user(), space, at(3), at(4))
+
+    assert staff_service.competing_bookings(db.session, fresh(request)) == []
+
+
+def test_a_request_does_not_compete_with_one_ending_as_it_starts(create_space, create_user, member):
+    space = create_space(requires_approval=True, pending_holds=False)
+    request = ask(member, space, at(3), at(4))
+    ask(create_user(), space, at(2), at(3))
+
+    assert staff_service.competing_bookings(db.session, fresh(request)) == []
+
+
+def test_a_rejection_note_of_exactly_2000_characters_is_accepted(create_space, staff, member):
+    booking = ask(member, create_space(requires_approval=True), at(2), at(3))
+
+    staff_service.reject(staff, booking.id, "x" * 2000)
+
+    assert fresh(booking).status == "rejected"
+
+
+def test_a_proposed_change_of_a_confirmed_booking_waits_in_the_queue(create_space, staff, member):
+    from booking.services.changes import BookingChange, change_booking
+
+    room = create_space(requires_approval=True)
+    booking = ask(member, room, at(2), at(3))
+    staff_service.approve(staff, booking.id)
+    assert change_booking(member, booking.id, BookingChange(at(4), at(5), "Kick-off", False)).is_proposal
+
+    queue = staff_service.approval_queue()
+
+    assert [(e.booking.id, e.is_change) for e in queue] == [(booking.id, True)]

@@ -478,3 +478,22 @@ def test_the_member_table_gives_booked_hours_to_two_decimals(create_space, creat
     create_booking(space, member, tokyo(3, 10), tokyo(3, 10) + timedelta(minutes=20), status="confirmed")
     [row] = exports.member_table(db.session, Filters(JUNE))
     assert (row[0], row[-2], row[-1]) == (member.id, 1, 0.33)
+
+
+def test_the_bookings_export_names_the_space_in_the_exports_language(create_space, create_user, create_booking):
+    space = create_space(name_ja="スタジオ", name_en="Studio")
+    create_booking(space, create_user(), datetime(2026, 6, 1, 8, tzinfo=UTC), datetime(2026, 6, 1, 9, tzinfo=UTC))
+    rows = reports.booking_rows(db.session, Filters(JUNE))
+
+    names = [exports.booking_table(rows, locale, ["x"] * 12)[1][0][1] for locale in ("ja", "en")]
+
+    assert names == ["スタジオ", "Studio"]
+
+
+def test_a_space_never_open_in_the_period_has_no_occupancy_in_the_figures_table(create_space):
+    space = create_space(hours={})
+    report = reports.build_report(db.session, Filters(JUNE))
+
+    [row] = [row for row in exports.figures_table(report, "en") if row[0] == space.name("en")]
+
+    assert row[3:5] == [0, None]
