@@ -224,3 +224,12 @@ def test_two_periods_overlapping_by_half_an_hour_are_refused():
         parse_periods("09:00-12:30, 12:00-18:00", 30)
 
     assert raised.value.message == "Two periods of the same day overlap; write them as one."
+
+
+def test_the_hours_page_names_a_holiday_opening_by_its_english_name(app, create_space):
+    from booking.services.admin_spaces import holiday_name
+
+    space = create_space(close_on_holidays=True, holiday_country="JP")
+
+    assert holiday_name(space, date(2027, 1, 1)) == "New Year's Day"
+    assert holiday_name(space, date(2027, 1, 6)) is None

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from booking.domain.recurrence import Freq, RecurrenceRule
 from booking.extensions import db
@@ -340,3 +340,26 @@ def test_a_date_that_cannot_be_rendered_ahead_of_the_lock_is_logged_and_still_bo
 
     assert len(outcome.booked) == 1
     assert any(r.getMessage().startswith("could not render booking ") for r in caplog.records)
+
+
+def test_a_series_form_sent_at_once_to_a_second_space_books_again_under_its_lock_and_returns_the_first(
+        create_user, create_space, locked_spaces, monkeypatch):
+    from booking.services import series as series_service
+
+    member, studio, hall = create_user(), create_space(), create_space()
+    first = book_series(member, weekly(studio.id, count=1, submit_token="series-token"), [FIRST])
+    looked_up = series_service.submitted_series
+    calls = []
+
+    def not_yet_committed(*args):  # the hall's lock looks before the studio's series commits
+        calls.append(args)
+        return None if len(calls) == 1 else looked_up(*args)
+
+    monkeypatch.setattr(series_service, "submitted_series", not_yet_committed)
+    locked_spaces.clear()
+
+    again = book_series(member, weekly(hall.id, count=1, submit_token="series-token"), [FIRST])
+
+    assert again.is_repeat and again.series.id == first.series.id
+    assert locked_spaces[:2] == [hall.id, hall.id]  # the refused try, and the second under the lock again
+    assert db.session.scalar(select(func.count()).select_from(BookingSeries)) == 1

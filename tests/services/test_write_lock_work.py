@@ -333,11 +333,12 @@ def test_staff_booking_for_a_member_where_requests_wait_renders_nothing_inside_t
     assert renders_in_lock == []
 
 
-def test_a_request_with_staff_to_tell_builds_its_mails_before_the_lock(create_user, create_space, monkeypatch):
+def test_a_request_with_staff_to_tell_builds_its_receipt_and_staff_notice_before_the_lock(
+        create_user, create_space, monkeypatch):
     from booking.services import notifications
 
     member, hall = create_user(), create_space(requires_approval=True)
-    create_user(role="staff")
+    staff = create_user(role="staff")
     in_lock, built_in_lock = [False], []
     original_transaction, original_notices = transactions.write_transaction, notifications.new_booking_notices
 
@@ -364,3 +365,5 @@ def test_a_request_with_staff_to_tell_builds_its_mails_before_the_lock(create_us
 
     assert outcome.booking is not None and outcome.booking.status == "pending"
     assert built_in_lock == []
+    queued = db.session.execute(select(OutboxMessage.kind, OutboxMessage.recipient).order_by(OutboxMessage.id)).all()
+    assert [tuple(row) for row in queued] == [("booking.received", member.email), ("booking.waiting", staff.email)]

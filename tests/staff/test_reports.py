@@ -497,3 +497,20 @@ def test_a_space_never_open_in_the_period_has_no_occupancy_in_the_figures_table(
     [row] = [row for row in exports.figures_table(report, "en") if row[0] == space.name("en")]
 
     assert row[3:5] == [0, None]
+
+
+def test_the_export_log_records_the_period_the_spaces_and_the_kind_of_organisation(create_user, create_space):
+    staff, studio = create_user(role="staff"), create_space()
+    at = datetime(2026, 7, 1, tzinfo=UTC)
+
+    exports.log_export(db.session, staff, "bookings", "csv", Filters(JUNE, (studio.id,), "npo"), 0, at)
+    db.session.commit()
+
+    assert db.session.scalar(select(ExportLog.filters)) == json.dumps(
+        {"first": "2026-06-01", "last": "2026-06-30", "org_kind": "npo", "spaces": [studio.id]})
+
+
+def test_an_unknown_export_is_refused_naming_it(create_user):
+    with pytest.raises(ValueError, match=r"^unknown export guests\.pdf$"):
+        exports.export(create_user(role="staff"), "guests", "pdf", Filters(JUNE), "en", [],
+                       datetime(2026, 7, 1, tzinfo=UTC), sheet_title="x")
