@@ -233,3 +233,11 @@ def test_the_hours_page_names_a_holiday_opening_by_its_english_name(app, create_
 
     assert holiday_name(space, date(2027, 1, 1)) == "New Year's Day"
     assert holiday_name(space, date(2027, 1, 6)) is None
+
+
+def test_a_holiday_opening_is_named_in_english_whatever_the_country(app, create_space):
+    from booking.services.admin_spaces import holiday_name
+
+    space = create_space(close_on_holidays=True, holiday_country="DE")
+
+    assert holiday_name(space, date(2027, 1, 1)) == "New Year's Day"

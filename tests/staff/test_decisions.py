@@ -428,14 +428,16 @@ def test_a_rejection_note_of_exactly_2000_characters_is_accepted(create_space, s
     assert fresh(booking).status == "rejected"
 
 
-def test_a_proposed_change_of_a_confirmed_booking_waits_in_the_queue(create_space, staff, member):
+def test_a_proposed_change_waits_in_the_queue_asked_when_it_was_proposed(create_space, staff, member):
     from booking.services.changes import BookingChange, change_booking
 
     room = create_space(requires_approval=True)
     booking = ask(member, room, at(2), at(3))
     staff_service.approve(staff, booking.id)
-    assert change_booking(member, booking.id, BookingChange(at(4), at(5), "Kick-off", False)).is_proposal
+    proposed_at = fresh(booking).created_at + timedelta(minutes=5)
+    assert change_booking(member, booking.id, BookingChange(at(4), at(5), "Kick-off", False),
+                          now=proposed_at).is_proposal
 
     queue = staff_service.approval_queue()
 
-    assert [(e.booking.id, e.is_change) for e in queue] == [(booking.id, True)]
+    assert [(e.booking.id, e.is_change, e.asked_at) for e in queue] == [(booking.id, True, proposed_at)]
