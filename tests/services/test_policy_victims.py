@@ -250,6 +250,7 @@ def test_a_resolution_refused_says_what_to_correct(create_space, create_booking,
 
     assert (refused.value.message, refused.value.status_code) == (message, status)
     assert refused.value.params == {k: victim.id for k in params}
+    assert [v.booking_id for v in refused.value.victims] == [victim.id]
     assert fresh(victim).status == "confirmed"
 
 
@@ -281,3 +282,36 @@ def test_a_booking_moved_to_a_free_desk_holds_it(create_space, create_booking, c
     admin_spaces.update_space(staff, desks.id, two, Resolution({moving.id: "move"}), now=NOW)
 
     assert [(h.unit_no, h.is_active) for h in fresh(moving).holds] == [(1, True)]
+
+
+def test_victims_that_changed_meanwhile_are_shown_again_asking_to_choose_again(
+        create_space, create_booking, staff, member):
+    room = create_space(hours=NINE_TO_SIX)
+    late = create_booking(room, member, local(SATURDAY, 16), local(SATURDAY, 17))
+
+    with pytest.raises(VictimsToResolve) as refused:
+        admin_spaces.set_opening_hours(staff, room.id, {n: "09:00-15:00" for n in range(7)},
+                                       Resolution({late.id + 1: "cancel"}, message="x"), now=NOW)
+    db.session.rollback()
+
+    assert refused.value.message == "The bookings this change breaks changed meanwhile; please choose again."
+
+
+def test_a_reason_of_exactly_2000_characters_is_accepted(create_space, create_booking, staff, member):
+    room = create_space(hours=NINE_TO_SIX)
+    late = create_booking(room, member, local(SATURDAY, 16), local(SATURDAY, 17))
+
+    admin_spaces.set_opening_hours(staff, room.id, {n: "09:00-15:00" for n in range(7)},
+                                   Resolution({late.id: "keep"}, reason="x" * 2000), now=NOW)
+
+    assert fresh(late).override_reason == "x" * 2000
+
+
+def test_a_pending_request_the_change_breaks_is_a_victim_too(create_space, create_booking, staff, member):
+    room = create_space(hours=NINE_TO_SIX)
+    waiting = create_booking(room, member, local(SATURDAY, 16), local(SATURDAY, 17), status="pending")
+
+    found = victims_of(lambda: admin_spaces.set_opening_hours(staff, room.id, {n: "09:00-15:00" for n in range(7)},
+                                                              now=NOW))
+
+    assert found == {waiting.id: {"hours"}}

@@ -363,3 +363,13 @@ def test_a_series_form_sent_at_once_to_a_second_space_books_again_under_its_lock
     assert again.is_repeat and again.series.id == first.series.id
     assert locked_spaces[:2] == [hall.id, hall.id]  # the refused try, and the second under the lock again
     assert db.session.scalar(select(func.count()).select_from(BookingSeries)) == 1
+
+
+def test_staff_overriding_a_rule_for_a_series_store_the_reason_on_every_date(create_user, create_space):
+    staff, studio = create_user(role="staff"), create_space(max_days_ahead=14)
+
+    outcome = book_series(staff, weekly(studio.id, count=3), [FIRST + timedelta(weeks=n) for n in range(3)],
+                          overrides=frozenset({"horizon"}), override_reason="季節番組")
+
+    db.session.expire_all()
+    assert [db.session.get(Booking, b.id).override_reason for b in outcome.booked] == ["季節番組"] * 3
