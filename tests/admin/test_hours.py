@@ -241,3 +241,11 @@ def test_a_holiday_opening_is_named_in_english_whatever_the_country(app, create_
     space = create_space(close_on_holidays=True, holiday_country="DE")
 
     assert holiday_name(space, date(2027, 1, 1)) == "New Year's Day"
+
+
+def test_a_period_written_otherwise_is_shown_how_to_write_it():
+    with pytest.raises(ServiceError) as raised:
+        parse_periods("9-18", 30)
+
+    assert raised.value.message == "Write periods like 09:00-12:00, 13:00-18:00 (not “%(part)s”)."
+    assert raised.value.params == {"part": "9-18"}

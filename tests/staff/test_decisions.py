@@ -441,3 +441,18 @@ def test_a_proposed_change_waits_in_the_queue_asked_when_it_was_proposed(create_
     queue = staff_service.approval_queue()
 
     assert [(e.booking.id, e.is_change, e.asked_at) for e in queue] == [(booking.id, True, proposed_at)]
+
+
+def test_approving_raises_the_calendar_sequence_by_one_from_where_it_was(create_space, staff, member):
+    booking = ask(member, create_space(requires_approval=True), at(2), at(3))
+    stored = fresh(booking)
+    stored.sequence = 2  # calendars already have the request as SEQUENCE 2
+    db.session.commit()
+
+    staff_service.approve(staff, booking.id)
+
+    assert fresh(booking).sequence == 3
+
+
+def test_a_refused_approval_says_the_request_cannot_be_approved():
+    assert staff_service.Refused([]).message == "This request cannot be approved."

@@ -514,3 +514,23 @@ def test_an_unknown_export_is_refused_naming_it(create_user):
     with pytest.raises(ValueError, match=r"^unknown export guests\.pdf$"):
         exports.export(create_user(role="staff"), "guests", "pdf", Filters(JUNE), "en", [],
                        datetime(2026, 7, 1, tzinfo=UTC), sheet_title="x")
+
+
+def test_an_xlsx_sheet_title_is_cut_to_the_31_characters_spreadsheets_allow():
+    import openpyxl
+
+    data = exports.to_xlsx("x" * 40, ["a"], [["b"]])
+
+    assert openpyxl.load_workbook(io.BytesIO(data)).active.title == "x" * 31
+
+
+def test_the_figures_table_rounds_booked_and_open_hours_to_two_places(create_space, create_user, create_booking):
+    tokyo_zone = ZoneInfo("Asia/Tokyo")
+    room = create_space(slot_minutes=16, min_minutes=16, max_minutes=64, hours={0: ((time(8, 32), time(8, 48)),)})
+    monday = datetime(2026, 6, 1, 8, 32, tzinfo=tokyo_zone)
+    create_booking(room, create_user(), monday, monday + timedelta(minutes=16))
+    report = reports.build_report(db.session, Filters(JUNE))
+
+    [row] = [row for row in exports.figures_table(report, "en") if row[0] == room.name("en")]
+
+    assert row[2:4] == [round(16 / 60, 2), round(5 * 16 / 60, 2)]  # five Mondays in June 2026
