@@ -306,3 +306,19 @@ def test_a_closure_marks_only_its_own_slots_of_its_own_space(app, floor):
     day = day_calendar(LOCAL, DAY)
 
     assert day.closed == {(studio.id, time(15)): "Inspection", (studio.id, time(15, 30)): "Inspection"}
+
+
+def test_the_day_list_of_a_space_marks_busy_only_the_slots_of_its_own_bookings(app, floor):
+    _studio, desks = floor
+
+    day = day_calendar(LOCAL, DAY, desks.slug)
+
+    assert day.busy == {(desks.id, time(10)), (desks.id, time(10, 30))}  # the studio's 10:00–12:00 is not
+
+
+def test_the_week_of_a_day_two_weeks_ahead_is_that_days_week(app, floor):
+    later = LOCAL + timedelta(days=14)
+
+    week = week_calendar(later, DAY)
+
+    assert week.monday == later - timedelta(days=later.weekday()) and week.days[-1] == week.monday + timedelta(days=6)
