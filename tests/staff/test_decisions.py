@@ -456,3 +456,24 @@ def test_approving_raises_the_calendar_sequence_by_one_from_where_it_was(create_
 
 def test_a_refused_approval_says_the_request_cannot_be_approved():
     assert staff_service.Refused([]).message == "This request cannot be approved."
+
+
+def test_an_approval_answers_with_the_booking_it_approved(create_space, staff, member):
+    booking = ask(member, create_space(requires_approval=True), at(2), at(3))
+
+    approval = staff_service.approve(staff, booking.id)
+
+    assert (approval.booking.id, approval.booking.status, approval.auto_rejected) == (booking.id, "confirmed", [])
+
+
+def test_staff_blocking_a_holiday_are_told_its_name_in_their_language(create_space, staff):
+    from datetime import date, time
+    from zoneinfo import ZoneInfo
+
+    hall = create_space(close_on_holidays=True, holiday_country="JP")
+    new_year = datetime.combine(date(future_day(0).year + 1, 1, 1), time(10), ZoneInfo("Asia/Tokyo"))
+    data = BookingInput(hall.id, new_year, new_year + timedelta(hours=1), "Maintenance")
+
+    outcome = staff_service.book_as_staff(staff, data, reason="Lights", locale="en")
+
+    assert [c.params["reason"] for c in outcome.conflicts if c.code == "closed"] == ["New Year's Day"]
