@@ -356,3 +356,51 @@ def test_a_members_proposed_move_that_the_agenda_fits_is_proposed(create_space, 
 
     assert outcome.ok and outcome.is_proposal
     assert (fresh(event.booking).start_dt, fresh(event.booking).proposed_start_dt) == (at(1), at(5))
+
+
+def test_a_change_past_the_members_weekly_hours_is_refused(ask, create_space, member):
+    room = create_space(quota_hours_per_week=2)
+    ask(member, room, at(1), at(2))
+    booking = ask(member, room, at(3), at(4)).booking
+
+    outcome = change_booking(member, booking.id, moved(booking, at(3), at(5)))
+
+    assert [c.code for c in outcome.conflicts] == ["quota"]
+    assert fresh(booking).end_dt == at(4)
+
+
+def test_an_empty_title_is_refused_saying_the_limit(ask, create_space, member):
+    booking = ask(member, create_space(), at(1), at(2)).booking
+
+    with pytest.raises(ServiceError) as refused:
+        change_booking(member, booking.id, moved(booking, at(1), at(2), title="  "))
+
+    assert (refused.value.message, refused.value.params) == (
+        "Enter a title (at most %(max)s characters).", {"max": changes.TITLE_MAX})
+
+
+def test_changing_and_approving_a_change_run_under_the_spaces_write_lock(ask, create_space, member, staff,
+                                                                         monkeypatch):
+    from contextlib import contextmanager
+
+    from booking.services import transactions
+
+    room = create_space(requires_approval=True)
+    booking = ask(member, room, at(1), at(2)).booking
+    staff_service.approve(staff, booking.id)
+    locked = []
+    original = transactions.write_transaction
+
+    @contextmanager
+    def watched(space_id, **options):
+        locked.append(space_id)
+        with original(space_id, **options) as session:
+            yield session
+
+    monkeypatch.setattr(transactions, "write_transaction", watched)
+
+    assert change_booking(member, booking.id, moved(fresh(booking), at(4), at(5))).is_proposal
+    assert locked[:1] == [room.id]
+    locked.clear()
+    approve_change(staff, booking.id)
+    assert locked[:1] == [room.id]

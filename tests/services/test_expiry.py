@@ -316,3 +316,12 @@ def test_a_dropped_proposals_trail_entry_is_dated_at_the_run_and_leaves_the_book
     dropped = db.session.scalars(db.select(BookingEvent).where(BookingEvent.booking_id == booking.id,
                                                                BookingEvent.action == "declined")).one()
     assert (dropped.at, dropped.from_status, dropped.to_status) == (run_at, "confirmed", "confirmed")
+
+
+def test_the_trail_entry_of_an_expired_request_carries_the_expiry_note(ask, create_space, member):
+    hall = create_space(requires_approval=True, request_deadline_hours=24)
+    booking = ask(member, hall, at(2), at(3), now=at(2) - timedelta(days=3)).booking
+
+    expire_due_requests(at(2) - timedelta(hours=24))
+
+    assert [(e.action, e.note) for e in audit.trail(booking.id)][-1] == ("expired", audit.EXPIRED_NOTE)

@@ -373,3 +373,13 @@ def test_staff_overriding_a_rule_for_a_series_store_the_reason_on_every_date(cre
 
     db.session.expire_all()
     assert [db.session.get(Booking, b.id).override_reason for b in outcome.booked] == ["季節番組"] * 3
+
+
+def test_each_date_of_a_series_is_requested_on_the_trail_at_the_time_it_was_booked(create_user, create_space):
+    member, studio = create_user(), create_space()
+    now = datetime.combine(FIRST - timedelta(days=3), time(9), TOKYO)
+
+    booked = book_series(member, weekly(studio.id, count=2), [FIRST, FIRST + timedelta(weeks=1)], now=now).booked
+
+    events = db.session.scalars(select(BookingEvent).where(BookingEvent.booking_id.in_([b.id for b in booked]))).all()
+    assert [(e.action, e.at) for e in events] == [("requested", now), ("requested", now)]
