@@ -315,3 +315,16 @@ def test_a_pending_request_the_change_breaks_is_a_victim_too(create_space, creat
                                                               now=NOW))
 
     assert found == {waiting.id: {"hours"}}
+
+
+def test_a_message_over_2000_characters_is_refused_saying_the_limit(create_space, create_booking, staff, member):
+    room = create_space(hours=NINE_TO_SIX)
+    late = create_booking(room, member, local(SATURDAY, 16), local(SATURDAY, 17))
+
+    with pytest.raises(VictimsToResolve) as refused:
+        admin_spaces.set_opening_hours(staff, room.id, {n: "09:00-15:00" for n in range(7)},
+                                       Resolution({late.id: "cancel"}, message="x" * 2001), now=NOW)
+    db.session.rollback()
+
+    assert refused.value.message % refused.value.params == "The text is too long (at most 2000 characters)."
+    assert fresh(late).status == "confirmed"

@@ -383,3 +383,10 @@ def test_each_date_of_a_series_is_requested_on_the_trail_at_the_time_it_was_book
 
     events = db.session.scalars(select(BookingEvent).where(BookingEvent.booking_id.in_([b.id for b in booked]))).all()
     assert [(e.action, e.at) for e in events] == [("requested", now), ("requested", now)]
+
+
+def test_booking_a_series_with_no_date_chosen_asks_for_one(create_user, create_space):
+    with pytest.raises(ServiceError) as refused:
+        book_series(create_user(), weekly(create_space().id), [])
+
+    assert refused.value.message == "Choose at least one date to book."
