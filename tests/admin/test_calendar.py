@@ -306,3 +306,22 @@ def test_a_closure_marks_only_its_own_slots_of_its_own_space(app, floor):
     day = day_calendar(LOCAL, DAY)
 
     assert day.closed == {(studio.id, time(15)): "Inspection", (studio.id, time(15, 30)): "Inspection"}
+
+
+def test_the_day_list_of_a_space_shows_only_its_own_bookings_and_hours(app, floor, create_booking, create_user):
+    studio, desks = floor
+    early = datetime.combine(LOCAL, time(6), ZoneInfo("Asia/Tokyo"))
+    create_booking(studio, create_user(), early, early + timedelta(hours=1), title="Before the desks open")
+
+    day = day_calendar(LOCAL, DAY, desks.slug)
+
+    assert day.busy == {(desks.id, time(10)), (desks.id, time(10, 30))}  # the studio's 10:00–12:00 is not
+    assert day.times[0] == time(8)  # the desks open at 08:00; the studio's 06:00 is not theirs
+
+
+def test_the_week_of_a_day_two_weeks_ahead_is_that_days_week(app, floor):
+    later = LOCAL + timedelta(days=14)
+
+    week = week_calendar(later, DAY)
+
+    assert week.monday == later - timedelta(days=later.weekday()) and week.days[-1] == week.monday + timedelta(days=6)

@@ -308,3 +308,29 @@ def test_a_closure_ending_at_the_time_given_is_no_longer_upcoming(app, studio):
 
     assert upcoming_closures(now=at(3)) == []
     assert upcoming_closures(now=at(3) - timedelta(microseconds=1)) == [closure]
+
+
+def test_a_closure_ending_before_it_starts_is_refused_with_the_end_marked(app, studio):
+    day = DAY.date()
+    data = ClosureInput(studio.id, datetime.combine(day, time(12)), datetime.combine(day, time(10)), "Inspection")
+
+    with pytest.raises(InvalidInput) as refused:
+        add_closure(data)
+
+    assert refused.value.message == "Please check the marked fields."
+    assert refused.value.errors == {"end_day": ("The end must be after the start.", {})}
+    assert closures() == []
+
+
+def test_cancelling_a_booking_the_closure_no_longer_hits_asks_staff_to_choose_again(
+        app, create_user, create_booking, studio, members, hit):
+    from booking.services import Stale
+
+    closure, first, _second = hit
+    elsewhere = create_booking(studio, members[0], DAY + timedelta(days=1, hours=2), DAY + timedelta(days=1, hours=3))
+
+    with pytest.raises(Stale) as refused:
+        cancel_hit_bookings(create_user(role="staff"), closure.id, [first.id, elsewhere.id], "Closed for works")
+
+    assert refused.value.message == "The bookings this closure hits changed; please choose again."
+    assert (status_of(first.id), status_of(elsewhere.id)) == ("confirmed", "confirmed")

@@ -180,3 +180,72 @@ def test_a_day_opening_before_the_night_ends_says_both_times(app, create_space, 
 
 def test_a_closing_time_on_a_45_minute_grid_is_accepted():
     assert parse_periods("09:00-11:15", 45) == ((T(9), T(11, 15)),)
+
+
+def test_a_day_that_is_no_holiday_is_refused_beside_the_day_field(app, create_space):
+    from booking.services.admin_spaces import InvalidInput, add_holiday_opening
+
+    space = create_space(close_on_holidays=True, holiday_country="JP")
+    ordinary = date(date.today().year + 1, 1, 6)
+
+    with pytest.raises(InvalidInput) as refused:
+        add_holiday_opening(space.id, ordinary)
+
+    assert refused.value.errors == {"day": ("%(day)s is not a national holiday (%(country)s).",
+                                            {"day": ordinary, "country": "JP"})}
+
+
+def test_two_spaces_open_the_same_holiday_and_removing_one_opening_keeps_the_others(app, create_space, create_user):
+    from booking.services.admin_spaces import add_holiday_opening, remove_holiday_opening
+
+    studio, hall = (create_space(close_on_holidays=True, holiday_country="JP") for _ in range(2))
+    year = date.today().year + 1
+    new_year, foundation_day = date(year, 1, 1), date(year, 2, 11)
+    studio_new_year = add_holiday_opening(studio.id, new_year).id
+    hall_new_year = add_holiday_opening(hall.id, new_year).id  # the studio's opening that day is not the hall's
+    studio_foundation_day = add_holiday_opening(studio.id, foundation_day).id
+
+    remove_holiday_opening(create_user(role="staff"), studio.id, studio_foundation_day)
+
+    db.session.expire_all()
+    assert sorted(o.id for o in db.session.query(HolidayOpening)) == sorted([studio_new_year, hall_new_year])
+
+
+def test_a_period_closing_as_it_opens_says_how_to_write_a_whole_day():
+    with pytest.raises(ServiceError) as raised:
+        parse_periods("09:00-09:00", 30)
+
+    assert raised.value.message % raised.value.params == (
+        "In 09:00-09:00 the closing time must differ from the opening time (write 00:00-24:00 for a whole day).")
+
+
+def test_two_periods_overlapping_by_half_an_hour_are_refused():
+    with pytest.raises(ServiceError) as raised:
+        parse_periods("09:00-12:30, 12:00-18:00", 30)
+
+    assert raised.value.message == "Two periods of the same day overlap; write them as one."
+
+
+def test_the_hours_page_names_a_holiday_opening_by_its_english_name(app, create_space):
+    from booking.services.admin_spaces import holiday_name
+
+    space = create_space(close_on_holidays=True, holiday_country="JP")
+
+    assert holiday_name(space, date(2027, 1, 1)) == "New Year's Day"
+    assert holiday_name(space, date(2027, 1, 6)) is None
+
+
+def test_a_holiday_opening_is_named_in_english_whatever_the_country(app, create_space):
+    from booking.services.admin_spaces import holiday_name
+
+    space = create_space(close_on_holidays=True, holiday_country="DE")
+
+    assert holiday_name(space, date(2027, 1, 1)) == "New Year's Day"
+
+
+def test_a_period_written_otherwise_is_shown_how_to_write_it():
+    with pytest.raises(ServiceError) as raised:
+        parse_periods("9-18", 30)
+
+    assert raised.value.message == "Write periods like 09:00-12:00, 13:00-18:00 (not “%(part)s”)."
+    assert raised.value.params == {"part": "9-18"}

@@ -351,3 +351,33 @@ def test_the_bookings_of_deactivated_members_are_listed_soonest_first(admin, peo
     admin_members.deactivate(admin, gone.id)
 
     assert [b.id for b in admin_members.deactivated_members_bookings()] == [sooner.id, later.id]
+
+
+def test_deactivating_an_account_deletes_its_feed_tokens_and_no_one_elses(create_user):
+    admin, leaving, staying = create_user(role="admin"), create_user(), create_user()
+    for user in (leaving, staying):
+        feed_tokens.renew_token(user, "member")
+
+    admin_members.set_enabled(admin, leaving.id, False)
+
+    db.session.expire_all()
+    assert db.session.execute(select(FeedToken.user_id)).scalars().all() == [staying.id]
+
+
+def test_a_members_future_bookings_are_listed_soonest_first(create_user, create_space, create_booking):
+    member, space = create_user(), create_space()
+    later = create_booking(space, member, START.replace(hour=5), START.replace(hour=6))
+    sooner = create_booking(space, member, START, START.replace(hour=3))
+
+    assert admin_members.future_bookings(member.id, now=START - timedelta(days=1)) == [sooner, later]
+
+
+def test_deactivating_without_cancelling_reports_nothing_cancelled_and_keeps_the_bookings(
+        admin, people, create_space, create_booking):
+    gone = people[0]
+    booking = create_booking(create_space(), gone, START, START.replace(hour=3))
+
+    report = admin_members.deactivate(admin, gone.id)
+
+    assert (report.user.id, report.cancelled, report.skipped) == (gone.id, [], [])
+    assert fresh(Booking, booking.id).status == "confirmed"

@@ -227,3 +227,17 @@ def test_a_slug_another_space_uses_is_refused_next_to_the_slug_field(staff_clien
 
     assert response.status_code == 422
     assert summary_targets(response.get_data(as_text=True)) == ["slug"]
+
+
+def test_a_45_minute_slot_keeps_opening_hours_that_lie_on_its_grid(app, create_space, create_user):
+    from datetime import time
+
+    from booking.services.admin_spaces import update_space
+
+    room = create_space(slug="room", hours={d: ((time(9), time(10, 30)),) for d in range(7)})
+
+    update_space(create_user(role="staff"), room.id,
+                 policy(slug="room", slot_minutes=45, min_minutes=45, max_minutes=90))
+
+    db.session.expire_all()
+    assert db.session.get(Space, room.id).slot_minutes == 45

@@ -242,3 +242,165 @@ def test_a_change_the_database_guard_refuses_says_the_time_was_just_taken_and_ke
     after = fresh(booking)
     assert (after.start_dt, after.end_dt, after.sequence) == (at(1), at(2), 0)
     assert count_double_bookings(db.session()) == 0
+
+
+def test_a_booking_that_has_started_cannot_be_changed_and_the_member_is_told_why(ask, create_space, member):
+    room = create_space()
+    booking = ask(member, room, at(1), at(2)).booking
+
+    with pytest.raises(ServiceError) as refused:
+        change_booking(member, booking.id, moved(booking, at(5), at(6)), now=at(1, 30))
+
+    assert refused.value.message == "A booking that has started can no longer be changed."
+    assert fresh(booking).start_dt == at(1)
+
+
+def test_a_request_moved_where_requests_hold_nothing_still_holds_nothing(ask, create_space, create_user, member):
+    room = create_space(requires_approval=True, pending_holds=False)
+    booking = ask(member, room, at(1), at(2)).booking
+
+    assert change_booking(member, booking.id, moved(booking, at(3), at(4))).ok
+
+    after = fresh(booking)
+    assert (after.status, [(h.occupied_start, h.is_active) for h in after.holds]) == ("pending", [(at(3), False)])
+    assert ask(create_user(), room, at(3), at(4)).ok  # another member may still ask for that time
+
+
+def test_moving_a_booking_moves_its_public_events_agenda_with_it(create_space, create_user, staff):
+    from booking.models import AgendaItem
+    from tests.events.factories import make_event
+
+    hall = create_space()
+    event = make_event(hall, staff, at(1), at(3))
+    event.agenda_items = [AgendaItem(start_dt=at(1), minutes=30, title_ja="開会"),
+                          AgendaItem(start_dt=at(1, 30), minutes=60, title_ja="発表")]
+    db.session.commit()
+
+    outcome = change_booking(staff, event.booking_id, BookingChange(at(5), at(7), "Kick-off", True))
+
+    assert outcome.ok, outcome.conflicts
+    db.session.expire_all()
+    assert [(i.start_dt, i.minutes) for i in db.session.scalars(
+        db.select(AgendaItem).order_by(AgendaItem.start_dt))] == [(at(5), 30), (at(5, 30), 60)]
+
+
+def test_the_free_starts_named_after_a_refused_change_count_the_bookings_own_time_as_free(
+        ask, create_space, create_user, create_booking, member):
+    room = create_space()
+    booking = ask(member, room, at(3), at(4)).booking
+    create_booking(room, create_user(), at(4), at(6))
+
+    outcome = change_booking(member, booking.id, moved(booking, at(4), at(5)))
+
+    assert [c.code for c in outcome.conflicts] == ["overlap"]
+    assert outcome.hint is not None and outcome.hint.params == {"before": "12:00", "after": "15:00"}
+
+
+def test_the_trail_notes_a_change_of_attendees_and_a_proposal_with_their_values_before_and_after(
+        ask, create_space, member, staff):
+    room = create_space(requires_approval=True)
+    booking = ask(member, room, at(1), at(2), attendees=3).booking
+    staff_service.approve(staff, booking.id)
+
+    change_booking(member, booking.id, moved(fresh(booking), at(4), at(6), attendees=5))
+
+    edited, proposed = trail(fresh(booking))[-2:]
+    assert changes.read_edit_note(edited.note) == ({"attendees": 3}, {"attendees": 5})
+    assert proposed.action == "proposed" and changes.read_edit_note(proposed.note) == (
+        {"start": at(1).isoformat(), "end": at(2).isoformat()}, {"start": at(4).isoformat(), "end": at(6).isoformat()})
+
+
+def test_a_decided_proposal_and_a_too_long_note_are_refused_with_their_reasons(ask, create_space, member, staff):
+    room = create_space(requires_approval=True)
+    booking = ask(member, room, at(1), at(2)).booking
+    staff_service.approve(staff, booking.id)
+    change_booking(member, booking.id, moved(fresh(booking), at(4), at(5)))
+
+    with pytest.raises(ServiceError) as too_long:
+        decline_change(staff, booking.id, "x" * (staff_service.NOTE_MAX + 1))
+    decline_change(staff, booking.id, "No")
+    with pytest.raises(Stale) as decided:
+        approve_change(staff, booking.id)
+
+    assert (too_long.value.message, too_long.value.params) == (
+        "The note is too long (at most %(max)s characters).", {"max": staff_service.NOTE_MAX})
+    assert decided.value.message == "This change was already decided or withdrawn."
+
+
+def _event_with_agenda(space, host):
+    from booking.models import AgendaItem
+    from tests.events.factories import make_event
+
+    event = make_event(space, host, at(1), at(3))
+    event.agenda_items = [AgendaItem(start_dt=at(1), minutes=30, title_ja="開会"),
+                          AgendaItem(start_dt=at(1, 30), minutes=60, title_ja="発表")]
+    db.session.commit()
+    return event
+
+
+def test_a_move_the_agenda_would_not_fit_is_refused_with_what_to_do_first(create_space, staff):
+    event = _event_with_agenda(create_space(), staff)
+
+    with pytest.raises(ServiceError) as refused:
+        change_booking(staff, event.booking_id, BookingChange(at(5), at(6), "Kick-off", True))
+
+    assert refused.value.message == ("The public event's agenda would no longer fit the booking: "
+                                     "shorten the agenda in the event form first.")
+
+
+def test_a_members_proposed_move_that_the_agenda_fits_is_proposed(create_space, member):
+    hall = create_space(requires_approval=True)
+    event = _event_with_agenda(hall, member)
+
+    outcome = change_booking(member, event.booking_id, BookingChange(at(5), at(7), "Kick-off", True))
+
+    assert outcome.ok and outcome.is_proposal
+    assert (fresh(event.booking).start_dt, fresh(event.booking).proposed_start_dt) == (at(1), at(5))
+
+
+def test_a_change_past_the_members_weekly_hours_is_refused(ask, create_space, member):
+    room = create_space(quota_hours_per_week=2)
+    ask(member, room, at(1), at(2))
+    booking = ask(member, room, at(3), at(4)).booking
+
+    outcome = change_booking(member, booking.id, moved(booking, at(3), at(5)))
+
+    assert [c.code for c in outcome.conflicts] == ["quota"]
+    assert fresh(booking).end_dt == at(4)
+
+
+def test_an_empty_title_is_refused_saying_the_limit(ask, create_space, member):
+    booking = ask(member, create_space(), at(1), at(2)).booking
+
+    with pytest.raises(ServiceError) as refused:
+        change_booking(member, booking.id, moved(booking, at(1), at(2), title="  "))
+
+    assert (refused.value.message, refused.value.params) == (
+        "Enter a title (at most %(max)s characters).", {"max": changes.TITLE_MAX})
+
+
+def test_changing_and_approving_a_change_run_under_the_spaces_write_lock(ask, create_space, member, staff,
+                                                                         monkeypatch):
+    from contextlib import contextmanager
+
+    from booking.services import transactions
+
+    room = create_space(requires_approval=True)
+    booking = ask(member, room, at(1), at(2)).booking
+    staff_service.approve(staff, booking.id)
+    locked = []
+    original = transactions.write_transaction
+
+    @contextmanager
+    def watched(space_id, **options):
+        locked.append(space_id)
+        with original(space_id, **options) as session:
+            yield session
+
+    monkeypatch.setattr(transactions, "write_transaction", watched)
+
+    assert change_booking(member, booking.id, moved(fresh(booking), at(4), at(5))).is_proposal
+    assert locked[:1] == [room.id]
+    locked.clear()
+    approve_change(staff, booking.id)
+    assert locked[:1] == [room.id]

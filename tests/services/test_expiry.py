@@ -227,3 +227,101 @@ def test_the_lock_finds_requests_past_their_deadline_with_its_one_read_of_holds_
     assert len(reads_then) == 1 and "booking_holds" in reads_then[0] and "closures" in reads_then[0]
     assert fresh(lapsing).status == "expired" and not any(h.is_active for h in fresh(lapsing).holds)
     assert fresh(waiting).status == "pending" and all(h.is_active for h in fresh(waiting).holds)
+
+
+def test_a_short_notice_proposed_change_is_left_alone_until_its_proposed_start(ask, create_space, member, staff):
+    hall = create_space(requires_approval=True, request_deadline_hours=24)
+    booking = ask(member, hall, at(2), at(3), now=at(2) - timedelta(days=5)).booking
+    staff_service.approve(staff, booking.id, now=at(2) - timedelta(days=5))
+    change = BookingChange(at(5), at(6), booking.title, False)
+    assert change_booking(member, booking.id, change, now=at(0)).is_proposal  # asked 5 hours ahead: due at 5
+
+    assert expire_due_requests(at(1)) == []
+
+    after = fresh(booking)
+    assert (after.start_dt, after.proposed_start_dt) == (at(2), at(5))
+    assert [e.action for e in audit.trail(booking.id)][-1] == "proposed"
+
+
+def test_a_change_into_the_time_of_a_request_past_its_deadline_succeeds_before_the_job_runs(
+        ask, create_space, create_user, member):
+    hall = create_space(requires_approval=True, request_deadline_hours=24, pending_holds=True)
+    lapsing = ask(member, hall, at(2), at(3), now=at(2) - timedelta(days=3)).booking
+    other = ask(create_user(), hall, at(5), at(6), now=at(2) - timedelta(days=3)).booking
+    deadline = at(2) - timedelta(hours=24)
+
+    moved = change_booking(other.user, other.id, BookingChange(at(2), at(3), other.title, False), now=deadline)
+
+    assert moved.ok, moved.conflicts
+    assert fresh(lapsing).status == "expired" and not any(h.is_active for h in fresh(lapsing).holds)
+    assert (fresh(other).status, fresh(other).start_dt) == ("pending", at(2))
+
+
+def test_the_job_expires_each_spaces_requests_under_that_spaces_write_lock(ask, create_space, member, monkeypatch):
+    from contextlib import contextmanager
+
+    from booking.services import transactions
+
+    hall = create_space(requires_approval=True, request_deadline_hours=24)
+    booking = ask(member, hall, at(2), at(3), now=at(2) - timedelta(days=3)).booking
+    locked = []
+    original = transactions.write_transaction
+
+    @contextmanager
+    def watched(space_id, **options):
+        locked.append(space_id)
+        with original(space_id, **options) as session:
+            yield session
+
+    monkeypatch.setattr(transactions, "write_transaction", watched)
+
+    assert expire_due_requests(at(2) - timedelta(hours=24)) == [booking.id]
+    assert hall.id in locked  # (the mail that follows is written under no space's lock)
+
+
+def test_a_request_deleted_after_the_job_listed_it_does_not_keep_the_others_from_expiring(
+        ask, create_space, create_user, member, monkeypatch):
+    from booking.services import expiry
+
+    hall = create_space(requires_approval=True, request_deadline_hours=24)
+    deleted = ask(member, hall, at(2), at(3), now=at(2) - timedelta(days=3)).booking
+    kept = ask(create_user(), hall, at(4), at(5), now=at(2) - timedelta(days=3)).booking
+    deleted_id = deleted.id
+    listed = expiry._candidates
+
+    def listed_then_deleted(now):
+        found = listed(now)
+        db.session.delete(db.session.get(Booking, deleted_id))  # the member's account is deleted meanwhile
+        db.session.commit()
+        return found
+
+    monkeypatch.setattr(expiry, "_candidates", listed_then_deleted)
+
+    assert expire_due_requests(at(4) - timedelta(hours=24)) == [kept.id]
+    assert fresh(kept).status == "expired"
+
+
+def test_a_dropped_proposals_trail_entry_is_dated_at_the_run_and_leaves_the_booking_confirmed(
+        ask, create_space, member, staff):
+    hall = create_space(requires_approval=True, request_deadline_hours=24)
+    booking = ask(member, hall, at(2), at(3), now=at(2) - timedelta(days=5)).booking
+    staff_service.approve(staff, booking.id, now=at(2) - timedelta(days=5))
+    later = at(2) + timedelta(days=1)
+    change_booking(member, booking.id, BookingChange(later, later + timedelta(hours=1), booking.title, False),
+                   now=at(2) - timedelta(days=4))
+    run_at = later - timedelta(hours=20)
+
+    expire_due_requests(run_at)
+
+    dropped = db.session.scalars(db.select(BookingEvent).where(BookingEvent.booking_id == booking.id,
+                                                               BookingEvent.action == "declined")).one()
+    assert (dropped.at, dropped.from_status, dropped.to_status) == (run_at, "confirmed", "confirmed")
+
+
+def test_the_trail_entry_of_an_expired_request_carries_the_expiry_note(ask, create_space, member):
+    hall = create_space(requires_approval=True, request_deadline_hours=24)
+    booking = ask(member, hall, at(2), at(3), now=at(2) - timedelta(days=3)).booking
+
+    expire_due_requests(at(2) - timedelta(hours=24))
+
+    assert [(e.action, e.note) for e in audit.trail(booking.id)][-1] == ("expired", audit.EXPIRED_NOTE)

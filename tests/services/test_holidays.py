@@ -88,3 +88,17 @@ def test_the_week_grid_shows_the_holiday_closed_and_the_next_day_free(hall):
     grid = week_view(hall, LABOUR_THANKSGIVING, None, NOW, "ja")
     assert {grid.cell(LABOUR_THANKSGIVING, at).state for at in grid.times} == {CLOSED}
     assert grid.cell(date(2026, 11, 24), time(10)).state == FREE
+
+
+def test_a_booking_moved_to_the_early_morning_of_a_holiday_is_refused_as_closed(create_space, create_user):
+    from booking.services.changes import BookingChange, change_booking
+
+    early = create_space(close_on_holidays=True, holiday_country="JP",
+                         hours={d: ((time(5), time(22)),) for d in range(7)})
+    member = create_user()
+    booking = ask(member, early, date(2026, 11, 22)).booking
+    six = datetime.combine(LABOUR_THANKSGIVING, time(6), TOKYO)  # 21:00 UTC the day before
+
+    outcome = change_booking(member, booking.id, BookingChange(six, six.replace(hour=7), "Meet-up", False), now=NOW)
+
+    assert codes(outcome) == ["closed"]

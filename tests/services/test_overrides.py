@@ -181,3 +181,22 @@ def test_a_member_does_not_see_override_fields_and_forged_ones_are_ignored(clien
     assert response.status_code == 422
     assert "予約締切は開始の3日前です。" in response.get_data(as_text=True)  # the notice (4,320 minutes) refuses it
     assert written() == (0, 0)
+
+
+def test_staff_asked_why_they_override_are_told_which_rules_they_named(breaking, staff):
+    space, start, end = breaking("notice")
+
+    with pytest.raises(ServiceError) as refused:
+        ask(staff, space, start, end, overrides=frozenset({"notice", "hours"}), override_reason=" ")
+
+    assert refused.value.message == "Give a reason for overriding %(rules)s."
+    assert list(refused.value.params["rules"]) == ["hours", "notice"]
+
+
+def test_staff_naming_an_override_and_no_reason_at_all_are_refused(breaking, staff):
+    space, start, end = breaking("notice")
+
+    with pytest.raises(ServiceError):
+        ask(staff, space, start, end, overrides=frozenset({"notice"}))
+
+    assert written() == (0, 0)

@@ -101,3 +101,50 @@ def test_victims_to_resolve_with_field_errors_is_unprocessable_and_keeps_its_own
 
     assert (refusal.message, refusal.params) == ("Booking %(id)s cannot be kept as it is.", {"id": 7})
     assert (refusal.status_code, refusal.field_errors) == (422, {"reason": ["Too long"]})
+
+
+@pytest.mark.parametrize(("locale", "holiday"), [(None, "海の日"), ("en", "Marine Day")])
+def test_a_dry_run_names_the_holiday_a_victim_would_fall_on_in_the_given_language(
+        create_space, create_booking, member, locale, holiday):
+    from datetime import date, datetime, time
+    from zoneinfo import ZoneInfo
+
+    from booking.models import HolidayOpening
+
+    marine_day = date(2030, 7, 15)
+    hall = create_space(close_on_holidays=True, holiday_country="JP")
+    db.session.add(HolidayOpening(space_id=hall.id, day_date=marine_day))
+    db.session.commit()
+    start = datetime.combine(marine_day, time(10), ZoneInfo("Asia/Tokyo"))
+    on_holiday = create_booking(hall, member, start, start + timedelta(hours=1))
+
+    def no_opening(session, space: Space) -> None:
+        session.execute(db.delete(HolidayOpening).where(HolidayOpening.space_id == space.id))
+
+    now = datetime.combine(marine_day - timedelta(days=30), time(0), ZoneInfo("UTC"))
+    options = {} if locale is None else {"locale": locale}
+    [victim] = policy_changes.dry_run(hall.id, no_opening, now=now, **options)
+
+    assert victim.booking_id == on_holiday.id
+    assert [(c.code, c.params["reason"]) for c in victim.conflicts] == [("closed", holiday)]
+
+
+def test_a_dry_run_makes_its_change_under_the_spaces_write_lock(create_space, member, monkeypatch):
+    from contextlib import contextmanager
+
+    from booking.services import transactions
+
+    studio = create_space(max_minutes=240)
+    locked: list[int | None] = []
+    original = transactions.write_transaction
+
+    @contextmanager
+    def watched(space_id, **options):
+        locked.append(space_id)
+        with original(space_id, **options) as session:
+            yield session
+
+    monkeypatch.setattr(transactions, "write_transaction", watched)
+
+    assert policy_changes.dry_run(studio.id, shorter_limit) == []
+    assert locked == [studio.id]

@@ -212,3 +212,119 @@ def test_a_change_whose_victims_went_away_meanwhile_saves(create_space, create_b
     hours = {n: "09:00-15:00" for n in range(7)}
     admin_spaces.set_opening_hours(staff, room.id, hours, Resolution({late.id: "cancel"}, message="x"), now=NOW)
     assert admin_spaces.hours_texts(db.session.get(Space, room.id))["day_5"] == "09:00-15:00"
+
+
+def test_the_trail_names_the_staff_member_who_kept_or_cancelled_each_victim(
+        create_space, create_booking, staff, member):
+    room = create_space(hours=NINE_TO_SIX)
+    kept = create_booking(room, member, local(SATURDAY, 15), local(SATURDAY, 16))
+    cancelled = create_booking(room, member, local(SATURDAY, 16), local(SATURDAY, 17))
+    hours = {n: "09:00-15:00" for n in range(7)}
+
+    admin_spaces.set_opening_hours(staff, room.id, hours, Resolution(
+        {kept.id: "keep", cancelled.id: "cancel"}, reason="Told in person", message="We close at 15:00"), now=NOW)
+
+    events = db.session.execute(select(BookingEvent.booking_id, BookingEvent.action, BookingEvent.actor_id)
+                                .where(BookingEvent.action.in_(("overridden", "cancelled")))).all()
+    assert sorted(events) == sorted([(kept.id, "overridden", staff.id), (cancelled.id, "cancelled", staff.id)])
+
+
+@pytest.mark.parametrize(("resolution", "message", "params", "status"), [
+    ({"choice": "keep", "reason": "x"},
+     "Booking %(id)s cannot be kept as it is: nobody overrides overlap or capacity.", {"id": "victim"}, 409),
+    ({"choice": "cancel"}, "Write a message to the members whose bookings are cancelled.", {}, 409),
+    ({"choice": "cancel", "message": "Sorry", "field_errors": {"message": ["Too long"]}},
+     "Correct the fields marked below; nothing was saved yet.", {}, 422),
+])
+def test_a_resolution_refused_says_what_to_correct(create_space, create_booking, staff, member,
+                                                   resolution, message, params, status):
+    studio = create_space(hours=NINE_TO_SIX)
+    create_booking(studio, member, local(SATURDAY, 10), local(SATURDAY, 11))
+    victim = create_booking(studio, member, local(SATURDAY, 11), local(SATURDAY, 12))
+    chosen = Resolution({victim.id: resolution["choice"]}, reason=resolution.get("reason", ""),
+                        message=resolution.get("message", ""), field_errors=resolution.get("field_errors", {}))
+
+    with pytest.raises(VictimsToResolve) as refused:
+        admin_spaces.update_space(staff, studio.id, as_input(studio, setup_minutes=30), chosen, now=NOW)
+    db.session.rollback()
+
+    assert (refused.value.message, refused.value.status_code) == (message, status)
+    assert refused.value.params == {k: victim.id for k in params}
+    assert [v.booking_id for v in refused.value.victims] == [victim.id]
+    assert fresh(victim).status == "confirmed"
+
+
+def test_a_teardown_as_long_as_a_booking_extends_its_hold_by_that_much(create_space, create_booking, staff, member):
+    studio = create_space(hours=NINE_TO_SIX)
+    booking = create_booking(studio, member, local(SATURDAY, 10), local(SATURDAY, 11))
+
+    admin_spaces.update_space(staff, studio.id, as_input(studio, teardown_minutes=60), now=NOW)
+
+    assert [(h.occupied_start, h.occupied_end) for h in fresh(booking).holds] == [
+        (local(SATURDAY, 10), local(SATURDAY, 12))]
+
+
+def test_a_change_of_one_space_leaves_the_bookings_of_another_alone(create_space, create_booking, staff, member):
+    room, other = create_space(hours=NINE_TO_SIX), create_space(hours=NINE_TO_SIX)
+    elsewhere = create_booking(other, member, local(SATURDAY, 16), local(SATURDAY, 17))
+
+    admin_spaces.set_opening_hours(staff, room.id, {n: "09:00-15:00" for n in range(7)}, now=NOW)
+
+    assert admin_spaces.hours_texts(db.session.get(Space, room.id))["day_5"] == "09:00-15:00"
+    assert fresh(elsewhere).status == "confirmed" and fresh(elsewhere).override_reason == ""
+
+
+def test_a_booking_moved_to_a_free_desk_holds_it(create_space, create_booking, create_user, staff, member):
+    desks = create_space(kind="pooled", unit_count=3, hours=NINE_TO_SIX)
+    moving = create_booking(desks, member, local(SATURDAY, 10), local(SATURDAY, 12), units=(3,))
+    two = as_input(desks, unit_count=2)
+
+    admin_spaces.update_space(staff, desks.id, two, Resolution({moving.id: "move"}), now=NOW)
+
+    assert [(h.unit_no, h.is_active) for h in fresh(moving).holds] == [(1, True)]
+
+
+def test_victims_that_changed_meanwhile_are_shown_again_asking_to_choose_again(
+        create_space, create_booking, staff, member):
+    room = create_space(hours=NINE_TO_SIX)
+    late = create_booking(room, member, local(SATURDAY, 16), local(SATURDAY, 17))
+
+    with pytest.raises(VictimsToResolve) as refused:
+        admin_spaces.set_opening_hours(staff, room.id, {n: "09:00-15:00" for n in range(7)},
+                                       Resolution({late.id + 1: "cancel"}, message="x"), now=NOW)
+    db.session.rollback()
+
+    assert refused.value.message == "The bookings this change breaks changed meanwhile; please choose again."
+
+
+def test_a_reason_of_exactly_2000_characters_is_accepted(create_space, create_booking, staff, member):
+    room = create_space(hours=NINE_TO_SIX)
+    late = create_booking(room, member, local(SATURDAY, 16), local(SATURDAY, 17))
+
+    admin_spaces.set_opening_hours(staff, room.id, {n: "09:00-15:00" for n in range(7)},
+                                   Resolution({late.id: "keep"}, reason="x" * 2000), now=NOW)
+
+    assert fresh(late).override_reason == "x" * 2000
+
+
+def test_a_pending_request_the_change_breaks_is_a_victim_too(create_space, create_booking, staff, member):
+    room = create_space(hours=NINE_TO_SIX)
+    waiting = create_booking(room, member, local(SATURDAY, 16), local(SATURDAY, 17), status="pending")
+
+    found = victims_of(lambda: admin_spaces.set_opening_hours(staff, room.id, {n: "09:00-15:00" for n in range(7)},
+                                                              now=NOW))
+
+    assert found == {waiting.id: {"hours"}}
+
+
+def test_a_message_over_2000_characters_is_refused_saying_the_limit(create_space, create_booking, staff, member):
+    room = create_space(hours=NINE_TO_SIX)
+    late = create_booking(room, member, local(SATURDAY, 16), local(SATURDAY, 17))
+
+    with pytest.raises(VictimsToResolve) as refused:
+        admin_spaces.set_opening_hours(staff, room.id, {n: "09:00-15:00" for n in range(7)},
+                                       Resolution({late.id: "cancel"}, message="x" * 2001), now=NOW)
+    db.session.rollback()
+
+    assert refused.value.message % refused.value.params == "The text is too long (at most 2000 characters)."
+    assert fresh(late).status == "confirmed"

@@ -228,3 +228,18 @@ def test_checking_a_booking_names_its_conflicts_or_the_desks_it_would_get_and_wr
     conflicts, units = check(3)
     assert ([c.code for c in conflicts], units) == (["capacity"], None)
     assert written() == (1, 1)
+
+
+def test_a_member_who_has_not_confirmed_their_address_is_asked_to_first(create_space, create_user):
+    from booking.services import ServiceError
+    from booking.services.bookings import BookingInput, request_booking
+    from tests.services.conftest import tokyo_day, written
+
+    unverified, studio = create_user(email_verified_at=None), create_space()
+    start = tokyo_day() + timedelta(hours=1)
+
+    with pytest.raises(ServiceError) as refused:
+        request_booking(unverified, BookingInput(studio.id, start, start + timedelta(hours=1), "Meeting"))
+
+    assert refused.value.message == "Please confirm your e-mail address before booking."
+    assert written() == (0, 0)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from booking.domain.recurrence import Freq, RecurrenceRule
 from booking.extensions import db
@@ -228,3 +228,165 @@ def test_a_series_decision_asks_for_a_note_when_rejecting_and_takes_one_of_at_mo
         "The note is too long (at most %(max)s characters).", {"max": limit})
     decisions = decide_series(staff, outcome.series.id, ids[:1], note="x" * limit)
     assert [(d.booking_id, d.result) for d in decisions] == [(ids[0], "approved"), (ids[1], "rejected")]
+
+
+def test_a_public_series_books_public_dates(create_user, create_space):
+    member, studio = create_user(), create_space()
+
+    booked = book_series(member, weekly(studio.id, count=2, is_public=True), [FIRST, FIRST + timedelta(weeks=1)]).booked
+
+    db.session.expire_all()
+    assert [db.session.get(Booking, b.id).is_public for b in booked] == [True, True]
+
+
+def test_the_dates_to_cancel_are_shown_to_the_member_and_staff_and_to_nobody_else(create_user, create_space):
+    from booking.services.series import occurrences_to_cancel
+
+    member, studio = create_user(), create_space()
+    ids = [b.id for b in book_series(member, weekly(studio.id, count=3),
+                                     [FIRST + timedelta(weeks=n) for n in range(3)]).booked]
+
+    assert [b.id for b in occurrences_to_cancel(member, ids[1], Scope.FOLLOWING)] == ids[1:]
+    assert [b.id for b in occurrences_to_cancel(create_user(role="staff"), ids[0], Scope.ALL)] == ids
+    with pytest.raises(NotFound):
+        occurrences_to_cancel(create_user(), ids[0], Scope.ONE)
+    with pytest.raises(NotFound):
+        occurrences_to_cancel(member, 999_999, Scope.ONE)
+
+
+def test_a_single_booking_lists_itself_to_cancel_but_has_no_series_to_cancel(create_user, create_space):
+    from booking.services.bookings import BookingInput, request_booking
+    from booking.services.series import occurrences_to_cancel
+
+    member, studio = create_user(), create_space()
+    single = request_booking(member, BookingInput(studio.id, at(FIRST, 10), at(FIRST, 11), "Talk")).booking
+
+    assert [b.id for b in occurrences_to_cancel(member, single.id, Scope.ONE)] == [single.id]
+    with pytest.raises(NotFound):
+        occurrences_to_cancel(member, single.id, Scope.ALL)
+
+
+@pytest.fixture
+def locked_spaces(monkeypatch):
+    """The space ids of the write transactions begun (None: a transaction under no space's lock)."""
+    from contextlib import contextmanager
+
+    from booking.services import transactions
+
+    locked = []
+    original = transactions.write_transaction
+
+    @contextmanager
+    def watched(space_id, **options):
+        locked.append(space_id)
+        with original(space_id, **options) as session:
+            yield session
+
+    monkeypatch.setattr(transactions, "write_transaction", watched)
+    return locked
+
+
+def test_booking_and_deciding_a_series_run_under_its_spaces_write_lock(create_user, create_space, locked_spaces):
+    member, hall = create_user(), create_space(requires_approval=True)
+    outcome = book_series(member, weekly(hall.id, count=2), [FIRST, FIRST + timedelta(weeks=1)])
+    assert locked_spaces[:1] == [hall.id]
+    locked_spaces.clear()
+
+    decisions = decide_series(create_user(role="staff"), outcome.series.id, [b.id for b in outcome.booked], note="")
+
+    assert [d.result for d in decisions] == ["approved", "approved"]
+    assert locked_spaces[:1] == [hall.id]
+
+
+def test_the_dates_to_cancel_are_in_time_order_after_a_date_was_moved_past_the_others(create_user, create_space):
+    from booking.services.changes import BookingChange, change_booking
+    from booking.services.series import occurrences_to_cancel
+
+    member, studio = create_user(), create_space()
+    ids = [b.id for b in book_series(member, weekly(studio.id, count=3),
+                                     [FIRST + timedelta(weeks=n) for n in range(3)]).booked]
+    last_week = FIRST + timedelta(weeks=3)
+    assert change_booking(member, ids[0], BookingChange(at(last_week, 10), at(last_week, 12), "Weekly recording",
+                                                        False)).ok
+
+    assert [b.id for b in occurrences_to_cancel(member, ids[1], Scope.ALL)] == [ids[1], ids[2], ids[0]]
+
+
+def test_a_series_names_the_holiday_a_date_falls_on_in_the_language_of_the_request(create_user, create_space):
+    marine_day = date(2030, 7, 15)  # a Monday
+    hall = create_space(close_on_holidays=True, holiday_country="JP")
+    rule = RecurrenceRule(Freq.WEEKLY, weekdays=(marine_day.weekday(),), count=1)
+    data = SeriesInput(hall.id, "Talk", marine_day, time(10), time(11), rule)
+
+    outcome = book_series(create_user(), data, [marine_day], now=datetime(2030, 6, 3, tzinfo=TOKYO), locale="en")
+
+    assert [(c.code, c.params["reason"]) for c in outcome.items[0].conflicts] == [("closed", "Marine Day")]
+
+
+def test_a_date_that_cannot_be_rendered_ahead_of_the_lock_is_logged_and_still_booked(
+        create_user, create_space, monkeypatch, caplog):
+    import logging
+
+    from booking.services import bookings
+
+    def broken(*args):
+        raise ValueError("no template")
+
+    monkeypatch.setattr(bookings, "render_booking", broken)
+    studio = create_space()
+
+    with caplog.at_level(logging.DEBUG, logger=bookings.log.name):
+        outcome = book_series(create_user(), weekly(studio.id, count=1), [FIRST])
+
+    assert len(outcome.booked) == 1
+    assert any(r.getMessage().startswith("could not render booking ") for r in caplog.records)
+
+
+def test_a_series_form_sent_at_once_to_a_second_space_books_again_under_its_lock_and_returns_the_first(
+        create_user, create_space, locked_spaces, monkeypatch):
+    from booking.services import series as series_service
+
+    member, studio, hall = create_user(), create_space(), create_space()
+    first = book_series(member, weekly(studio.id, count=1, submit_token="series-token"), [FIRST])
+    looked_up = series_service.submitted_series
+    calls = []
+
+    def not_yet_committed(*args):  # the hall's lock looks before the studio's series commits
+        calls.append(args)
+        return None if len(calls) == 1 else looked_up(*args)
+
+    monkeypatch.setattr(series_service, "submitted_series", not_yet_committed)
+    locked_spaces.clear()
+
+    again = book_series(member, weekly(hall.id, count=1, submit_token="series-token"), [FIRST])
+
+    assert again.is_repeat and again.series.id == first.series.id
+    assert locked_spaces[:2] == [hall.id, hall.id]  # the refused try, and the second under the lock again
+    assert db.session.scalar(select(func.count()).select_from(BookingSeries)) == 1
+
+
+def test_staff_overriding_a_rule_for_a_series_store_the_reason_on_every_date(create_user, create_space):
+    staff, studio = create_user(role="staff"), create_space(max_days_ahead=14)
+
+    outcome = book_series(staff, weekly(studio.id, count=3), [FIRST + timedelta(weeks=n) for n in range(3)],
+                          overrides=frozenset({"horizon"}), override_reason="季節番組")
+
+    db.session.expire_all()
+    assert [db.session.get(Booking, b.id).override_reason for b in outcome.booked] == ["季節番組"] * 3
+
+
+def test_each_date_of_a_series_is_requested_on_the_trail_at_the_time_it_was_booked(create_user, create_space):
+    member, studio = create_user(), create_space()
+    now = datetime.combine(FIRST - timedelta(days=3), time(9), TOKYO)
+
+    booked = book_series(member, weekly(studio.id, count=2), [FIRST, FIRST + timedelta(weeks=1)], now=now).booked
+
+    events = db.session.scalars(select(BookingEvent).where(BookingEvent.booking_id.in_([b.id for b in booked]))).all()
+    assert [(e.action, e.at) for e in events] == [("requested", now), ("requested", now)]
+
+
+def test_booking_a_series_with_no_date_chosen_asks_for_one(create_user, create_space):
+    with pytest.raises(ServiceError) as refused:
+        book_series(create_user(), weekly(create_space().id), [])
+
+    assert refused.value.message == "Choose at least one date to book."

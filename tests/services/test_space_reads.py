@@ -93,3 +93,36 @@ def test_every_space_is_listed_in_id_order_with_its_opening_hours(create_space):
     assert [(p.weekday, p.open_time, p.close_time) for p in listed[0].opening_hours] == [
         (0, time(9), time(12)), (0, time(13), time(18))]
     assert listed[1].opening_hours == []
+
+
+def test_the_closure_counters_of_a_lone_space_open_one_period_a_week_are_read(create_space):
+    from datetime import time
+
+    create_space(hours={0: ((time(9), time(18)),)})  # one row of the listing's statement
+
+    listing, counters = spaces.listed_spaces_and_closure_counters()
+
+    assert len(listing.spaces) == 1 and counters == (0, 0)
+
+
+def test_the_glance_of_a_lone_space_open_one_period_a_week_and_of_no_spaces(app, create_space):
+    from datetime import UTC, datetime, time
+
+    now = datetime(2030, 6, 3, 0, 0, tzinfo=UTC)  # a Monday, 09:00 in Tokyo
+    assert spaces.spaces_at_a_glance(now, "ja").listing.spaces == []
+
+    studio = create_space(hours={0: ((time(9), time(18)),)})
+
+    glance = spaces.spaces_at_a_glance(now, "ja")
+
+    assert [space.id for space in glance.listing.spaces] == [studio.id]
+    assert glance.availability[studio.id].free_today > 0
+
+
+def test_a_space_read_twice_under_its_lock_unchanged_is_the_one_kept(create_space):
+    studio = create_space(name_en="Studio")
+
+    first = spaces.read_locked_space(db.session(), studio.id, for_update=False)
+    again = spaces.read_locked_space(db.session(), studio.id, for_update=False)
+
+    assert first is not None and again is not None and again.read is first.read

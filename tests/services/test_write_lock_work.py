@@ -348,3 +348,51 @@ def test_a_bookings_mail_is_created_at_the_clock_read_under_the_lock_its_lease_s
 
     message = db.session.scalars(select(OutboxMessage)).one()
     assert message.created_at == message.due_at - outbox.LEASE
+
+
+def test_a_desk_booking_next_to_taken_desks_renders_nothing_inside_the_lock(create_user, create_space,
+                                                                            create_booking, renders_in_lock):
+    member, pool = create_user(), create_space(kind="pooled", unit_count=6)
+    create_booking(pool, create_user(), MONDAY_TEN, MONDAY_TEN + timedelta(hours=1), units=(1, 2))
+
+    assert _book(member, pool, seats=2).unit_numbers == [3, 4]
+    assert renders_in_lock == []
+
+
+def test_staff_booking_for_a_member_where_requests_wait_renders_nothing_inside_the_lock(
+        create_user, create_space, renders_in_lock):
+    member, staff, hall = create_user(), create_user(role="staff"), create_space(requires_approval=True)
+    data = BookingInput(space_id=hall.id, start_dt=MONDAY_TEN, end_dt=MONDAY_TEN + timedelta(hours=1),
+                        title="Recording")
+
+    outcome = request_booking(member, data, now=NOW, booked_by=staff)
+
+    assert outcome.booking is not None and outcome.booking.status == "confirmed"
+    assert renders_in_lock == []
+
+
+def test_a_request_with_staff_to_tell_builds_its_receipt_and_staff_notice_before_the_lock(
+        create_user, create_space, monkeypatch):
+    from booking.services import notifications
+
+    member, hall = create_user(), create_space(requires_approval=True)
+    staff = create_user(role="staff")
+    built_in_lock: list[str] = []
+    in_lock = watch_the_lock(monkeypatch)
+    original_notices = notifications.new_booking_notices
+
+    def notices(*args: Any) -> Any:
+        if in_lock[0]:
+            built_in_lock.append(args[0].uid)
+        return original_notices(*args)
+
+    monkeypatch.setattr(notifications, "new_booking_notices", notices)
+
+    start = future_day(7) + timedelta(hours=1)  # booked at the real time: rows prepared at NOW are built again
+    outcome = request_booking(member, BookingInput(space_id=hall.id, start_dt=start, end_dt=start + timedelta(hours=1),
+                                                   title="Recording"))
+
+    assert outcome.booking is not None and outcome.booking.status == "pending"
+    assert built_in_lock == []
+    queued = db.session.execute(select(OutboxMessage.kind, OutboxMessage.recipient).order_by(OutboxMessage.id)).all()
+    assert [tuple(row) for row in queued] == [("booking.received", member.email), ("booking.waiting", staff.email)]

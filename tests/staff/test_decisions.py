@@ -402,3 +402,78 @@ def test_a_request_lists_its_rivals_oldest_first(create_space, create_user, memb
     [entry] = [e for e in staff_service.approval_queue() if e.booking.id == request.id]
 
     assert [b.id for b in entry.competing] == [b.id for b in rivals]
+
+
+def test_a_request_does_not_compete_with_one_starting_as_it_ends(create_space, create_user, member):
+    space = create_space(requires_approval=True, pending_holds=False)
+    request = ask(member, space, at(2), at(3))
+    ask(create_user(), space, at(3), at(4))
+
+    assert staff_service.competing_bookings(db.session, fresh(request)) == []
+
+
+def test_a_request_does_not_compete_with_one_ending_as_it_starts(create_space, create_user, member):
+    space = create_space(requires_approval=True, pending_holds=False)
+    request = ask(member, space, at(3), at(4))
+    ask(create_user(), space, at(2), at(3))
+
+    assert staff_service.competing_bookings(db.session, fresh(request)) == []
+
+
+def test_a_rejection_note_of_exactly_2000_characters_is_accepted(create_space, staff, member):
+    booking = ask(member, create_space(requires_approval=True), at(2), at(3))
+
+    staff_service.reject(staff, booking.id, "x" * 2000)
+
+    assert fresh(booking).status == "rejected"
+
+
+def test_a_proposed_change_waits_in_the_queue_asked_when_it_was_proposed(create_space, staff, member):
+    from booking.services.changes import BookingChange, change_booking
+
+    room = create_space(requires_approval=True)
+    booking = ask(member, room, at(2), at(3))
+    staff_service.approve(staff, booking.id)
+    proposed_at = fresh(booking).created_at + timedelta(minutes=5)
+    assert change_booking(member, booking.id, BookingChange(at(4), at(5), "Kick-off", False),
+                          now=proposed_at).is_proposal
+
+    queue = staff_service.approval_queue()
+
+    assert [(e.booking.id, e.is_change, e.asked_at) for e in queue] == [(booking.id, True, proposed_at)]
+
+
+def test_approving_raises_the_calendar_sequence_by_one_from_where_it_was(create_space, staff, member):
+    booking = ask(member, create_space(requires_approval=True), at(2), at(3))
+    stored = fresh(booking)
+    stored.sequence = 2  # calendars already have the request as SEQUENCE 2
+    db.session.commit()
+
+    staff_service.approve(staff, booking.id)
+
+    assert fresh(booking).sequence == 3
+
+
+def test_a_refused_approval_says_the_request_cannot_be_approved():
+    assert staff_service.Refused([]).message == "This request cannot be approved."
+
+
+def test_an_approval_answers_with_the_booking_it_approved(create_space, staff, member):
+    booking = ask(member, create_space(requires_approval=True), at(2), at(3))
+
+    approval = staff_service.approve(staff, booking.id)
+
+    assert (approval.booking.id, approval.booking.status, approval.auto_rejected) == (booking.id, "confirmed", [])
+
+
+def test_staff_blocking_a_holiday_are_told_its_name_in_their_language(create_space, staff):
+    from datetime import date, time
+    from zoneinfo import ZoneInfo
+
+    hall = create_space(close_on_holidays=True, holiday_country="JP")
+    new_year = datetime.combine(date(future_day(0).year + 1, 1, 1), time(10), ZoneInfo("Asia/Tokyo"))
+    data = BookingInput(hall.id, new_year, new_year + timedelta(hours=1), "Maintenance")
+
+    outcome = staff_service.book_as_staff(staff, data, reason="Lights", locale="en")
+
+    assert [c.params["reason"] for c in outcome.conflicts if c.code == "closed"] == ["New Year's Day"]

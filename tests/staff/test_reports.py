@@ -478,3 +478,59 @@ def test_the_member_table_gives_booked_hours_to_two_decimals(create_space, creat
     create_booking(space, member, tokyo(3, 10), tokyo(3, 10) + timedelta(minutes=20), status="confirmed")
     [row] = exports.member_table(db.session, Filters(JUNE))
     assert (row[0], row[-2], row[-1]) == (member.id, 1, 0.33)
+
+
+def test_the_bookings_export_names_the_space_in_the_exports_language(create_space, create_user, create_booking):
+    space = create_space(name_ja="スタジオ", name_en="Studio")
+    create_booking(space, create_user(), datetime(2026, 6, 1, 8, tzinfo=UTC), datetime(2026, 6, 1, 9, tzinfo=UTC))
+    rows = reports.booking_rows(db.session, Filters(JUNE))
+
+    names = [exports.booking_table(rows, locale, ["x"] * 12)[1][0][1] for locale in ("ja", "en")]
+
+    assert names == ["スタジオ", "Studio"]
+
+
+def test_a_space_never_open_in_the_period_has_no_occupancy_in_the_figures_table(create_space):
+    space = create_space(hours={})
+    report = reports.build_report(db.session, Filters(JUNE))
+
+    [row] = [row for row in exports.figures_table(report, "en") if row[0] == space.name("en")]
+
+    assert row[3:5] == [0, None]
+
+
+def test_the_export_log_records_the_period_the_spaces_and_the_kind_of_organisation(create_user, create_space):
+    staff, studio = create_user(role="staff"), create_space()
+    at = datetime(2026, 7, 1, tzinfo=UTC)
+
+    exports.log_export(db.session, staff, "bookings", "csv", Filters(JUNE, (studio.id,), "npo"), 0, at)
+    db.session.commit()
+
+    assert db.session.scalar(select(ExportLog.filters)) == json.dumps(
+        {"first": "2026-06-01", "last": "2026-06-30", "org_kind": "npo", "spaces": [studio.id]})
+
+
+def test_an_unknown_export_is_refused_naming_it(create_user):
+    with pytest.raises(ValueError, match=r"^unknown export guests\.pdf$"):
+        exports.export(create_user(role="staff"), "guests", "pdf", Filters(JUNE), "en", [],
+                       datetime(2026, 7, 1, tzinfo=UTC), sheet_title="x")
+
+
+def test_an_xlsx_sheet_title_is_cut_to_the_31_characters_spreadsheets_allow():
+    import openpyxl
+
+    data = exports.to_xlsx("x" * 40, ["a"], [["b"]])
+
+    assert openpyxl.load_workbook(io.BytesIO(data)).active.title == "x" * 31
+
+
+def test_the_figures_table_rounds_booked_and_open_hours_to_two_places(create_space, create_user, create_booking):
+    tokyo_zone = ZoneInfo("Asia/Tokyo")
+    room = create_space(slot_minutes=16, min_minutes=16, max_minutes=64, hours={0: ((time(8, 32), time(8, 48)),)})
+    monday = datetime(2026, 6, 1, 8, 32, tzinfo=tokyo_zone)
+    create_booking(room, create_user(), monday, monday + timedelta(minutes=16))
+    report = reports.build_report(db.session, Filters(JUNE))
+
+    [row] = [row for row in exports.figures_table(report, "en") if row[0] == room.name("en")]
+
+    assert row[2:4] == [round(16 / 60, 2), round(5 * 16 / 60, 2)]  # five Mondays in June 2026

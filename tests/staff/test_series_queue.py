@@ -101,3 +101,27 @@ def test_a_series_of_two_pending_dates_is_one_request_of_the_queue_page(app, cre
     page = staff_service.approval_queue_page(1)
 
     assert page.total == 1 and sorted(e.booking.id for e in page.entries) == sorted(ids)
+
+
+def test_a_series_of_two_pending_dates_is_one_series_request_of_the_grouped_queue(app, create_user, hall):
+    series, ids = request_series(create_user(), hall, count=2)
+
+    [request] = grouped_queue(staff_service.approval_queue())
+
+    assert request.series.id == series.id and [e.booking.id for e in request.entries] == ids
+
+
+def test_a_proposed_change_of_one_date_and_the_other_pending_date_stay_two_single_entries(app, create_user, hall):
+    from booking.services.changes import BookingChange, change_booking
+
+    member = create_user()
+    _series, ids = request_series(member, hall, count=2)
+    staff_service.approve(create_user(role="staff"), ids[0])
+    first = db.session.get(Booking, ids[0])
+    later = first.start_dt + timedelta(hours=3)
+    assert change_booking(member, first.id, BookingChange(later, later + timedelta(hours=2), first.title,
+                                                          False)).is_proposal
+
+    queue = grouped_queue(staff_service.approval_queue())
+
+    assert [(e.booking.id, e.is_change) for e in queue] == [(ids[0], True), (ids[1], False)]
