@@ -177,3 +177,17 @@ def test_the_mutant_hash_is_taken_over_the_mutated_functions_generated_source(ti
         start, end = spans[name.rpartition(".")[2]]
         assert hashes == (function_hash, ledger.mutant_hash("".join(lines[start - 1 : end])))
     assert len(set(current.values())) == len(current) >= 3
+
+
+def test_every_file_of_the_domain_and_the_services_is_mutated_by_some_pass():
+    """A file in no pass of mutation/passes.toml would be silently left out of the reported score."""
+    import fnmatch
+    import tomllib
+
+    with open(ROOT / "mutation" / "passes.toml", "rb") as file:
+        patterns = [p for settings in tomllib.load(file).values() for p in settings["only_mutate"]]
+    files = sorted(str(path.relative_to(ROOT)) for folder in ("booking/domain", "booking/services")
+                   for path in (ROOT / folder).glob("*.py"))
+    assert len(files) > 60  # the folders were found
+    assert [f for f in files if not any(fnmatch.fnmatch(f, p) for p in patterns)] == []
+
