@@ -199,20 +199,36 @@ def whole_folders(counts: dict[str, Counts], reported: list[str], patterns: dict
     reported is named, since the line then leaves its files out.
     """
     folders: dict[str, Counts] = {}
+    # The checked mutants of a folder are not one sample: some passes ran whole, others 5 a file.
+    # Each file's score of the checked, weighted by its mutants, estimates the folder's score
+    # (a --sample is a uniform draw within each file); files without a checked mutant stay out.
+    weighted: dict[str, list[float]] = {}  # folder: [estimated killed, mutants of the sampled files, unsampled files]
     for path, c in sorted(counts.items()):
-        total = folders.setdefault(path.rpartition("/")[0] + "/", Counts())
+        folder = path.rpartition("/")[0] + "/"
+        total = folders.setdefault(folder, Counts())
         total.mutants += c.mutants
         total.checked += c.checked
         total.killed += c.killed
         total.equivalent += c.equivalent
+        estimate = weighted.setdefault(folder, [0.0, 0.0, 0.0])
+        if c.checked > c.equivalent:
+            estimate[0] += c.killed / (c.checked - c.equivalent) * (c.mutants - c.equivalent)
+            estimate[1] += c.mutants - c.equivalent
+        else:
+            estimate[2] += 1
     lines = []
     for folder, t in folders.items():
         counted = t.checked - t.equivalent
         of_checked = f"{100.0 * t.killed / counted:.1f} %" if counted else "-"
         overall = f"{100.0 * t.killed / (t.mutants - t.equivalent):.1f} %" if t.mutants > t.equivalent else "-"
+        killed, sampled, unsampled = weighted[folder]
+        per_file = f"{100.0 * killed / sampled:.1f} %" if sampled else "-"
         lines.append(f"{folder}: {t.mutants} mutants, {t.checked} checked, {t.killed} killed, "
                      f"{t.equivalent} equivalent: {of_checked} of the checked non-equivalent killed; "
-                     f"{t.mutants - t.checked} not checked yet (counting them as survivors: {overall})")
+                     f"{t.mutants - t.checked} not checked yet (counting them as survivors: {overall}); "
+                     f"each file's score of the checked weighted by its mutants: {per_file}"
+                     + (f" (left out: {unsampled:.0f} file{'s' if unsampled > 1 else ''} with none checked)"
+                        if unsampled else ""))
         missing = [name for name, globs in patterns.items() if name not in reported
                    and any(g.rpartition("/")[0] + "/" == folder for g in globs)]
         if missing:

@@ -204,9 +204,15 @@ def test_the_report_adds_a_whole_folder_line_over_every_pass_and_names_a_pass_le
     lines = run_py.whole_folders(counts, ["domain", "one", "two"], patterns)
     assert lines == [
         "booking/domain/: 4 mutants, 4 checked, 4 killed, 0 equivalent: 100.0 % of the checked non-equivalent"
-        " killed; 0 not checked yet (counting them as survivors: 100.0 %)",
-        # 22 killed of 26 checked less 1 equivalent; 4 unchecked, and 22 of 29 counting them as survivors
+        " killed; 0 not checked yet (counting them as survivors: 100.0 %); each file's score of the checked"
+        " weighted by its mutants: 100.0 %",
+        # 22 killed of 26 checked less 1 equivalent; 4 unchecked, and 22 of 29 counting them as survivors;
+        # a.py 5 of 5 for its 9, b.py 17 of 20 for its 20: 26 of 29
         "booking/services/: 30 mutants, 26 checked, 22 killed, 1 equivalent: 88.0 % of the checked non-equivalent"
-        " killed; 4 not checked yet (counting them as survivors: 75.9 %)",
+        " killed; 4 not checked yet (counting them as survivors: 75.9 %); each file's score of the checked"
+        " weighted by its mutants: 89.7 %",
         "    (passes left out of this line, not in this run: three)",
     ]
+    counts["booking/services/d.py"] = Counts(mutants=7)
+    assert run_py.whole_folders(counts, ["domain", "one", "two", "three"], patterns)[1].endswith(
+        "89.7 % (left out: 1 file with none checked)")
