@@ -41,11 +41,12 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import subprocess
 import sys
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +178,64 @@ class FileScore:
         return 100.0 * self.killed / counted if counted else 100.0
 
 
+@dataclass
+class Counts:
+    """One file's (or folder's) mutants: all, checked, killed and equivalent (listed and not killed)."""
+
+    mutants: int = 0
+    checked: int = 0
+    killed: int = 0
+    equivalent: int = 0
+
+
+COUNTS = "file-counts.json"  # written by the report in its stage, read by main for the whole-folder lines
+
+
+def whole_folders(counts: dict[str, Counts], reported: list[str], patterns: dict[str, list[str]]) -> list[str]:
+    """One line per folder of mutated files, all reported passes together.
+
+    `counts` is per file (a file in two passes counts once), `reported` the passes whose counts
+    these are, `patterns` every pass's only_mutate: a pass that mutates the folder but was not
+    reported is named, since the line then leaves its files out.
+    """
+    folders: dict[str, Counts] = {}
+    # The checked mutants of a folder are not one sample: some passes ran whole, others 5 a file.
+    # Each file's score of the checked, weighted by its mutants, estimates the folder's score
+    # (a --sample is a uniform draw within each file); files without a checked mutant stay out.
+    weighted: dict[str, list[float]] = {}  # folder: [estimated killed, mutants of the sampled files, unsampled files]
+    for path, c in sorted(counts.items()):
+        folder = path.rpartition("/")[0] + "/"
+        total = folders.setdefault(folder, Counts())
+        total.mutants += c.mutants
+        total.checked += c.checked
+        total.killed += c.killed
+        total.equivalent += c.equivalent
+        estimate = weighted.setdefault(folder, [0.0, 0.0, 0.0])
+        if c.checked > c.equivalent:
+            estimate[0] += c.killed / (c.checked - c.equivalent) * (c.mutants - c.equivalent)
+            estimate[1] += c.mutants - c.equivalent
+        else:
+            estimate[2] += 1
+    lines = []
+    for folder, t in folders.items():
+        counted = t.checked - t.equivalent
+        of_checked = f"{100.0 * t.killed / counted:.1f} %" if counted else "-"
+        overall = f"{100.0 * t.killed / (t.mutants - t.equivalent):.1f} %" if t.mutants > t.equivalent else "-"
+        killed, sampled, unsampled = weighted[folder]
+        per_file = f"{100.0 * killed / sampled:.1f} %" if sampled else "-"
+        lines.append(f"{folder}: {t.mutants} mutants, {t.checked} checked, {t.killed} killed, "
+                     f"{t.equivalent} equivalent: {of_checked} of the checked non-equivalent killed; "
+                     f"{t.mutants - t.checked} not checked yet (counting them as survivors: {overall}); "
+                     f"each file's score of the checked weighted by its mutants: {per_file}"
+                     + (f" (left out: {unsampled:.0f} file{'s' if unsampled > 1 else ''} with none checked)"
+                        if unsampled else ""))
+        missing = [name for name, globs in patterns.items() if name not in reported
+                   and any(g.rpartition("/")[0] + "/" == folder for g in globs)]
+        if missing:
+            lines.append(f"    (passes left out of this line, not in this run: {', '.join(missing)})")
+    return lines
+
+
 def current_mutants() -> dict[str, dict[str, tuple[str, str]]]:
     """Inside a stage: {file: {mutant: (function hash, mutant hash)}} of the generated mutants."""
     from mutmut.mutation.data import MutantLineSpans, SourceFileMutationData
@@ -287,6 +346,8 @@ def report(name: str, stage_name: str, target: float) -> bool:
     print(f"{'all':<40} {total:>7} {checked:>7} {killed:>7} {'':>8} {'':>8} {equivalent:>6} {overall:>6.1f}%"
           f" {of_checked:>9.1f}%"
           f"   (without leaving equivalents out: {100.0 * killed / max(total, 1):.1f}%)")
+    counts = {s.path: Counts(len(s.statuses), s.checked, s.killed, len(s.equivalent)) for s in scores}
+    Path(COUNTS).write_text(json.dumps({path: asdict(c) for path, c in counts.items()}, indent=1))
     unchecked = [m for s in scores for m, v in s.statuses.items() if v == "not checked"]
     if unchecked:
         print(f"{len(unchecked)} mutants not checked yet: run the pass again")
@@ -327,6 +388,8 @@ def main() -> int:
         return inside(*args.here)
 
     ok = True
+    counts: dict[str, Counts] = {}
+    reported = []
     for name, settings in passes().items():
         if args.only_pass and name != args.only_pass:
             continue
@@ -348,7 +411,13 @@ def main() -> int:
             if not ((args.survivors or args.sample) and not names):
                 mutmut(folder, "run", "--max-children", str(args.max_children), *names,
                        clean_run=not args.no_clean_run, niceness=args.nice)
+        (folder / COUNTS).unlink(missing_ok=True)
         ok &= here(folder, "report", folder.name, name).returncode == 0
+        if (folder / COUNTS).exists():
+            counts.update({path: Counts(**c) for path, c in json.loads((folder / COUNTS).read_text()).items()})
+            reported.append(name)
+    print("\n== whole folders, every pass of this run together (ledgers in mutation/ledger/)")
+    print("\n".join(whole_folders(counts, reported, {n: s["only_mutate"] for n, s in passes().items()})))
     return 1 if args.check and not ok else 0
 
 

@@ -177,3 +177,42 @@ def test_the_mutant_hash_is_taken_over_the_mutated_functions_generated_source(ti
         start, end = spans[name.rpartition(".")[2]]
         assert hashes == (function_hash, ledger.mutant_hash("".join(lines[start - 1 : end])))
     assert len(set(current.values())) == len(current) >= 3
+
+
+def test_every_file_of_the_domain_and_the_services_is_mutated_by_some_pass():
+    """A file in no pass of mutation/passes.toml would be silently left out of the reported score."""
+    import fnmatch
+    import tomllib
+
+    with open(ROOT / "mutation" / "passes.toml", "rb") as file:
+        patterns = [p for settings in tomllib.load(file).values() for p in settings["only_mutate"]]
+    files = sorted(str(path.relative_to(ROOT)) for folder in ("booking/domain", "booking/services")
+                   for path in (ROOT / folder).glob("*.py"))
+    assert len(files) > 60  # the folders were found
+    assert [f for f in files if not any(fnmatch.fnmatch(f, p) for p in patterns)] == []
+
+
+
+def test_the_report_adds_a_whole_folder_line_over_every_pass_and_names_a_pass_left_out():
+    run_py = _load("mutation_run_folders", ROOT / "mutation" / "run.py")
+    Counts = run_py.Counts
+    counts = {"booking/services/a.py": Counts(mutants=10, checked=6, killed=5, equivalent=1),  # pass one
+              "booking/services/b.py": Counts(mutants=20, checked=20, killed=17, equivalent=0),  # pass two
+              "booking/domain/c.py": Counts(mutants=4, checked=4, killed=4, equivalent=0)}
+    patterns = {"domain": ["booking/domain/*"], "one": ["booking/services/a.py"],
+                "two": ["booking/services/b.py"], "three": ["booking/services/d.py"]}
+    lines = run_py.whole_folders(counts, ["domain", "one", "two"], patterns)
+    assert lines == [
+        "booking/domain/: 4 mutants, 4 checked, 4 killed, 0 equivalent: 100.0 % of the checked non-equivalent"
+        " killed; 0 not checked yet (counting them as survivors: 100.0 %); each file's score of the checked"
+        " weighted by its mutants: 100.0 %",
+        # 22 killed of 26 checked less 1 equivalent; 4 unchecked, and 22 of 29 counting them as survivors;
+        # a.py 5 of 5 for its 9, b.py 17 of 20 for its 20: 26 of 29
+        "booking/services/: 30 mutants, 26 checked, 22 killed, 1 equivalent: 88.0 % of the checked non-equivalent"
+        " killed; 4 not checked yet (counting them as survivors: 75.9 %); each file's score of the checked"
+        " weighted by its mutants: 89.7 %",
+        "    (passes left out of this line, not in this run: three)",
+    ]
+    counts["booking/services/d.py"] = Counts(mutants=7)
+    assert run_py.whole_folders(counts, ["domain", "one", "two", "three"], patterns)[1].endswith(
+        "89.7 % (left out: 1 file with none checked)")
