@@ -110,10 +110,15 @@ def change_fits(capacity: int, seats_taken: int, old_size: int, new_size: int) -
     return seats_taken - old_size + new_size <= capacity
 
 
+def registration_ends(closes_at: datetime, event_start: datetime) -> datetime:
+    """When registration really ends: at its closing time, or at the event's start when that comes first."""
+    return min(as_utc(closes_at), as_utc(event_start))
+
+
 def is_registration_open(now: datetime, opens_at: datetime, closes_at: datetime, event_start: datetime) -> bool:
     """Registration is open in [opens_at, closes_at), and never once the event has started."""
     now = as_utc(now)
-    return as_utc(opens_at) <= now < min(as_utc(closes_at), as_utc(event_start))
+    return as_utc(opens_at) <= now < registration_ends(closes_at, event_start)
 
 
 # Where an event's registration stands at a moment (registration_window): open, or why not.
@@ -147,7 +152,57 @@ def registration_window(now: datetime, opens_at: datetime, closes_at: datetime, 
         return RegistrationWindow(CLOSED, as_utc(closes_at))
     if now < as_utc(opens_at):
         return RegistrationWindow(NOT_YET, as_utc(opens_at))
-    return RegistrationWindow(OPEN, min(as_utc(closes_at), as_utc(event_start)))
+    return RegistrationWindow(OPEN, registration_ends(closes_at, event_start))
+
+
+def may_promote(now: datetime, event_start: datetime) -> bool:
+    """Whether freed seats may move the waiting list up at `now`: only while a promotion's deadline
+    (`offer_deadline`, never past the start) still lies after `now`, so never once the event has started.
+    Afterwards the waiting list stays as it is: nobody is offered seats they can no longer confirm."""
+    return offer_deadline(now, event_start) > as_utc(now)
+
+
+def may_change_party(window: RegistrationWindow, old_size: int, new_size: int) -> bool:
+    """A party may always shrink (or stay); it grows only while registration is open, as growing
+    registers more people (for a seated party and for one on the waiting list alike)."""
+    return new_size <= old_size or window.is_open
+
+
+# What the seats of an event are said to be (seat_wording): seats left; full, with the waiting list open
+# only while registration is; or, once registration has ended, how many of the seats were taken.
+SEATS_LEFT, FULL_WAITING, FULL, SEATS_TAKEN = "seats_left", "full_waiting", "full", "seats_taken"
+
+
+@dataclass(frozen=True)
+class SeatWording:
+    """`kind` (one of the four above) and its number: seats left, or seats taken of `capacity`."""
+
+    kind: str
+    count: int
+    capacity: int
+
+
+def seat_wording(window_state: str, capacity: int, seats_taken: int) -> SeatWording:
+    """What the seats row says in registration state `window_state`: never an invitation to register or to
+    join the waiting list unless registration is open (before it opens: the seats left, or full)."""
+    left = max(0, capacity - seats_taken)
+    if window_state not in (OPEN, NOT_YET):
+        return SeatWording(SEATS_TAKEN, min(seats_taken, capacity), capacity)
+    if left:
+        return SeatWording(SEATS_LEFT, left, capacity)
+    return SeatWording(FULL_WAITING if window_state == OPEN else FULL, 0, capacity)
+
+
+def offer_availability(window_state: str, seats_left: int, is_cancelled: bool) -> str:
+    """The schema.org ItemAvailability of an event's offer (its registration) in `window_state`:
+    Discontinued when the event is called off; InStock while open with seats left, SoldOut while open and
+    full (a waiting list is no seat); OutOfStock before registration opens (none to be had yet: the offer's
+    validFrom says from when); SoldOut once registration has ended (no more to be had)."""
+    if is_cancelled:
+        return "Discontinued"
+    if window_state == OPEN:
+        return "InStock" if seats_left else "SoldOut"
+    return "OutOfStock" if window_state == NOT_YET else "SoldOut"
 
 
 def agenda_problems(booking_start: datetime, booking_end: datetime,

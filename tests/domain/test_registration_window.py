@@ -34,3 +34,52 @@ def test_registration_closing_after_the_start_closes_at_the_start():
     window = rules.registration_window(at(11), at(9), at(13), at(11), at(14))
     assert (window.state, window.at) == (rules.STARTED, at(11))
     assert rules.registration_window(at(10), at(9), at(13), at(11), at(14)).at == at(11)
+
+
+def test_registration_ends_at_the_closing_time_or_at_the_start_whichever_comes_first():
+    assert rules.registration_ends(at(11), at(12)) == at(11)
+    assert rules.registration_ends(at(13), at(12)) == at(12)
+
+
+@pytest.mark.parametrize(("now", "allowed"), [(at(0), True), (at(11, 59), True), (at(12), False), (at(13), False)])
+def test_the_waiting_list_moves_up_only_while_an_offer_could_still_be_confirmed(now, allowed):
+    assert rules.may_promote(now, at(12)) is allowed
+    assert allowed is (rules.offer_deadline(now, at(12)) > now)
+
+
+@pytest.mark.parametrize(("state", "old", "new", "allowed"), [
+    ("open", 1, 2, True), ("open", 2, 1, True),
+    ("closed", 1, 2, False), ("started", 2, 3, False), ("not_yet", 1, 2, False), ("over", 1, 2, False),
+    ("closed", 2, 1, True), ("closed", 2, 2, True), ("started", 3, 1, True),
+])
+def test_a_party_grows_only_while_registration_is_open_and_may_always_shrink(state, old, new, allowed):
+    assert rules.may_change_party(rules.RegistrationWindow(state, at(11)), old, new) is allowed
+
+
+@pytest.mark.parametrize(("state", "taken", "wording"), [
+    ("open", 4, ("seats_left", 36, 40)),
+    ("open", 40, ("full_waiting", 0, 40)),
+    ("not_yet", 0, ("seats_left", 40, 40)),
+    ("not_yet", 40, ("full", 0, 40)),
+    ("closed", 40, ("seats_taken", 40, 40)),
+    ("closed", 4, ("seats_taken", 4, 40)),
+    ("started", 4, ("seats_taken", 4, 40)),
+    ("over", 0, ("seats_taken", 0, 40)),
+])
+def test_the_seats_invite_to_register_or_to_wait_only_while_registration_is_open(state, taken, wording):
+    found = rules.seat_wording(state, 40, taken)
+    assert (found.kind, found.count, found.capacity) == wording
+
+
+@pytest.mark.parametrize(("state", "left", "cancelled", "availability"), [
+    ("open", 36, False, "InStock"),
+    ("open", 0, False, "SoldOut"),
+    ("not_yet", 40, False, "OutOfStock"),
+    ("closed", 36, False, "SoldOut"),
+    ("started", 36, False, "SoldOut"),
+    ("over", 36, False, "SoldOut"),
+    ("open", 36, True, "Discontinued"),
+    ("closed", 36, True, "Discontinued"),
+])
+def test_the_offers_availability_follows_the_window(state, left, cancelled, availability):
+    assert rules.offer_availability(state, left, cancelled) == availability
