@@ -56,6 +56,24 @@ class RegistrationClosed(ServiceError):
         self.window = window
 
 
+class PartyCannotGrow(ServiceError):
+    """More people for a party while registration is not open: growing registers more people, so it is
+    refused like registering (rules.may_change_party); shrinking and cancelling stay allowed."""
+
+    status_code = 409
+    field = "companions"
+
+    def __init__(self) -> None:
+        super().__init__(N_("Registration is not open now, so you cannot add people; you can still reduce the "
+                            "number of accompanying people or cancel."))
+
+
+def window_of(event: PublicEvent, now: datetime) -> rules.RegistrationWindow:
+    """Where the event's registration stands at `now`."""
+    return rules.registration_window(now, event.registration_opens_at, event.registration_closes_at,
+                                     event.booking.start_dt, event.booking.end_dt)
+
+
 def _check_party(capacity: int, party_size: int) -> None:
     if not rules.party_can_ever_fit(capacity, party_size):
         raise PartyTooLarge(capacity)
@@ -168,8 +186,7 @@ def _register(session: Session, event_id: int, data: RegistrationInput, key: str
     from booking.services import event_mail
 
     event = visible_event(session, event_id, lock=True)
-    window = rules.registration_window(now, event.registration_opens_at, event.registration_closes_at,
-                                       event.booking.start_dt, event.booking.end_dt)
+    window = window_of(event, now)
     if not window.is_open:
         raise RegistrationClosed(window)
     email = data.email.strip().lower()
@@ -202,7 +219,8 @@ def change_party(secret: str, companions: int, key: str, now: datetime | None = 
 
     A seated party grows only into free seats (else nothing changes and the refusal
     says how many are free); one that shrinks frees seats for the waiting list. A
-    waiting party keeps its place in the queue.
+    waiting party keeps its place in the queue. No party grows while registration is
+    not open (PartyCannotGrow); shrinking stays allowed.
     """
     if not 0 <= companions < rules.MAX_PARTY:
         raise ServiceError(N_("At most %(count)s accompanying people."), count=rules.MAX_PARTY - 1)
@@ -213,6 +231,8 @@ def change_party(secret: str, companions: int, key: str, now: datetime | None = 
             raise Stale(N_("This registration was cancelled."))
         new_size = companions + 1
         _check_party(event.capacity, new_size)
+        if not rules.may_change_party(window_of(event, now), current.party_size, new_size):
+            raise PartyCannotGrow()
         if current.holds_seats and not rules.change_fits(event.capacity, event.seats_taken,
                                                          current.party_size, new_size):
             raise ServiceError(N_("Only %(free)s more seats are free."), free=event.seats_left)
@@ -287,11 +307,14 @@ def promote_waiting(session: Session, event: PublicEvent, key: str, now: datetim
 
     Within 48 hours of the start a promotion is an offer to confirm by a deadline
     (`offered`, holding the seats meanwhile). Each promoted person is mailed; a
-    party passed over for being too large is told once.
+    party passed over for being too large is told once. Once the event has started
+    nobody moves up (rules.may_promote): an offer could not be confirmed in time.
     """
     from booking.services import event_mail
 
     session.flush()
+    if not rules.may_promote(now, event.booking.start_dt):
+        return []
     session.refresh(event, ["seats_taken"])
     queue = _queue(session, event.id)
     result = rules.promote(event.capacity - event.seats_taken, [rules.Waiting(r.id, r.party_size) for r in queue])

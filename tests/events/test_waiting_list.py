@@ -151,3 +151,39 @@ def test_the_database_refuses_a_capacity_below_the_seats_taken(app, hall, create
         db.session.commit()
     db.session.rollback()
     assert service.is_seat_refusal(refused.value)
+
+
+def test_once_the_event_has_started_a_cancellation_offers_nobody_the_freed_seats(app, hall, create_user):
+    event = soon_event(hall, create_user)
+    for email in ("a@example.jp", "b@example.jp", "c@example.jp"):
+        service.register(event.id, visitor(email), KEY)
+
+    service.cancel(secret("a@example.jp"), KEY, now=event.booking.start_dt + timedelta(minutes=5))
+
+    assert status("a@example.jp") == "cancelled" and status("c@example.jp") == "waiting"
+    assert kinds("c@example.jp") == ["registration.waiting"]
+    assert db.session.scalar(select(Registration.offer_expires_at).where(Registration.email == "c@example.jp")) is None
+
+
+def test_once_the_event_has_started_a_smaller_party_frees_seats_for_nobody(app, hall, create_user):
+    event = soon_event(hall, create_user)
+    service.register(event.id, visitor("a@example.jp", companions=1), KEY)
+    service.register(event.id, visitor("c@example.jp"), KEY)
+
+    service.change_party(secret("a@example.jp"), 0, KEY, now=event.booking.start_dt + timedelta(minutes=5))
+
+    assert status("c@example.jp") == "waiting" and kinds("c@example.jp") == ["registration.waiting"]
+
+
+def test_an_offer_lapsing_at_the_start_passes_its_seats_to_nobody(app, hall, create_user):
+    event = soon_event(hall, create_user)
+    for email in ("a@example.jp", "b@example.jp", "c@example.jp", "d@example.jp"):
+        service.register(event.id, visitor(email), KEY)
+    start = event.booking.start_dt
+    service.cancel(secret("a@example.jp"), KEY, now=start - timedelta(hours=2))  # c is offered until the start
+    assert status("c@example.jp") == "offered"
+
+    assert service.expire_offers(KEY, start) == 1
+
+    assert status("c@example.jp") == "expired" and status("d@example.jp") == "waiting"
+    assert kinds("d@example.jp") == ["registration.waiting"]
