@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +23,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
+from flask_babel import lazy_pgettext, ngettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -37,7 +38,7 @@ from booking.models import PublicEvent
 from booking.services import NotFound, ServiceError, event_feeds, public_events, registrations
 from booking.urls import external_url
 from booking.views.feeds import ICS_TYPE, serve
-from booking.views.helpers import error_message, local, locale_code, shown_at
+from booking.views.helpers import error_message, local, locale_code, shown_at, text_aside
 from booking.views.kept import csrf_input, kept_body
 
 bp = Blueprint("events", __name__)
@@ -72,21 +73,43 @@ def _mine(event_id: int) -> tuple[Any, str]:
 WINDOW_MESSAGES = {
     rules.NOT_YET: N_("Registration opens on %(time)s."),
     rules.CLOSED: N_("Registration closed on %(time)s."),
-    rules.STARTED: N_("Registration closed when the event began (%(time)s)."),
+    rules.STARTED: N_("Registration closed when the event began, on %(time)s."),
     rules.OVER: N_("This event ended on %(time)s; registration is closed."),
 }
 
 
 def window_of(event: PublicEvent) -> rules.RegistrationWindow:
     """Where the event's registration stands now."""
-    return rules.registration_window(utcnow(), event.registration_opens_at, event.registration_closes_at,
-                                     event.booking.start_dt, event.booking.end_dt)
+    return registrations.window_of(event, utcnow())
+
+
+@bp.app_template_global()
+def registration_state(event: PublicEvent, now: datetime) -> str:
+    """Where the event's registration stands at `now` (the lists' clock, given by their page)."""
+    return registrations.window_of(event, now).state
 
 
 def window_message(window: rules.RegistrationWindow, zone: str) -> str:
-    """Why registration is not open and since or until when, in the viewer's language ("" when it is open)."""
+    """Why registration is not open and since or until when, in the viewer's language ("" when it is open),
+    the time with its zone as the page's other times."""
     text = WINDOW_MESSAGES.get(window.state)
-    return _(text, time=local(window.at, zone)) if text else ""
+    return _(text, time=text_aside(local(window.at, zone), zone)) if text else ""
+
+
+@bp.app_template_global()
+def seats_text(event: PublicEvent, window_state: str) -> str:
+    """What the event's seats row says while registration is in `window_state` (rules.seat_wording): an
+    invitation to register or to join the waiting list only while it is open."""
+    wording = rules.seat_wording(window_state, event.capacity, event.seats_taken)
+    if wording.kind == rules.SEATS_LEFT:
+        return ngettext("%(count)s seat left", "%(count)s seats left", wording.count, count=wording.count)
+    if wording.kind == rules.FULL_WAITING:
+        return _("Full (waiting list open)")
+    if wording.kind == rules.FULL:
+        return _("Full")
+    return ngettext("Registration closed: %(taken)s of %(count)s seat taken",
+                    "Registration closed: %(taken)s of %(count)s seats taken", wording.capacity,
+                    taken=wording.count, count=wording.capacity)
 
 
 @bp.get("/events/<int:event_id>")
@@ -115,19 +138,21 @@ PARTS = ("title", "head", "content")
 def page_parts(event: PublicEvent, form: RegistrationForm | None, member_form: MemberRegistrationForm | None,
                *, mine: Any = None, mine_secret: str = "", form_fields: Markup | None = None,
                hidden: Markup | None = None, window: rules.RegistrationWindow | None = None,
-               refused: bool = False) -> dict[str, Markup]:
+               refused: bool = False, reason: str = "") -> dict[str, Markup]:
     """The event page's title, head and content (the blocks of templates/events/_detail_parts.html).
 
     `hidden` stands for the registration form's hidden fields (else the form renders its own);
     `window` is where registration stands (else read from the clock): the form is shown only while it
-    is open, or when `refused` (a POST refused: the form comes back with the input and the reason).
+    is open; when `refused` (a POST refused) the page says why (`reason`, else the window's message) and shows
+    the input read only, with nothing to send it again.
     """
     window = window_of(event) if window is None else window
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     template = app.jinja_env.get_template("events/_detail_parts.html")
     context: dict[str, Any] = dict(
         event=event, locale=locale_code(), space=event.booking.space, is_cancelled=event.is_cancelled,
-        window=window, closed_message=window_message(window, event.booking.space.timezone), refused=refused,
+        window=window, closed_message=reason or window_message(window, event.booking.space.timezone),
+        refused=refused,
         form=form, member_form=member_form, mine=mine, mine_secret=mine_secret, form_fields=form_fields, hidden=hidden)
     app.update_template_context(context)
     blocks = template.new_context(context)
@@ -231,18 +256,28 @@ def register(event_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     return redirect(url_for("events.sent", event_id=event_id))
 
 
+@dataclass(frozen=True)
+class _Reason:
+    """The error summary's one line for a refused registration: a link to where the page says why
+    (booking.views.error_summary reads `refusal_groups`), so that the reason is said once."""
+
+    text: str
+    anchor: str
+
+
 def _refused(event: PublicEvent, form: RegistrationForm | None, member_form: MemberRegistrationForm | None,
              window: rules.RegistrationWindow) -> tuple[str, int]:
     """A registration refused because it is not open (cancelled, not yet, closed, begun, over): 409, the
-    reason above the form, the input kept, nothing written."""
-    chosen = form or member_form
-    assert chosen is not None
-    reason = (_("This event has been cancelled.") if event.is_cancelled
-              else window_message(window, event.booking.space.timezone))
-    chosen.form_errors.append(reason or _("Registration for this event is not open."))
+    reason in the page (the summary links to it), the input shown read only, nothing written."""
+    if event.is_cancelled:  # the page says so at its top
+        reason = _Reason(_("This event has been cancelled."), "event-cancelled")
+    else:
+        reason = _Reason(window_message(window, event.booking.space.timezone)
+                         or _("Registration for this event is not open."), "registration-closed")
     shown_at(url_for("events.detail", event_id=event.id))
-    return render_template("events/detail.html", failed=chosen, parts=page_parts(
-        event, form, member_form, window=window, refused=True)), 409
+    return render_template("events/detail.html", failed=form or member_form, refusal_groups=[reason],
+                           parts=page_parts(event, form, member_form, window=window, refused=True,
+                                            reason=reason.text)), 409
 
 
 @bp.get("/events/<int:event_id>/sent")
@@ -285,10 +320,11 @@ def _registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
             if action == "change" and form.validate_on_submit():
                 try:
                     registrations.change_party(secret, form.companions.data or 0, _key())
-                except registrations.PartyTooLarge as refusal:
+                except (registrations.PartyTooLarge, registrations.PartyCannotGrow) as refusal:
                     form.companions.errors = [*form.companions.errors, error_message(refusal)]
+                    status = 409 if isinstance(refusal, registrations.PartyCannotGrow) else 422
                     return render_template("events/registration.html", registration=found, form=form,
-                                           secret=secret), 422
+                                           secret=secret), status
                 flash(_("Your registration has been changed."), "success")
             elif action == "cancel" and form.validate_on_submit():
                 registrations.cancel(secret, _key())
@@ -332,9 +368,11 @@ REGISTRATION_STATUSES = {
 }
 
 
-def event_json_ld(event: PublicEvent, locale: str) -> dict[str, Any]:
-    """schema.org Event of a public event (seats left as remainingAttendeeCapacity, never names)."""
+def event_json_ld(event: PublicEvent, locale: str, window: rules.RegistrationWindow) -> dict[str, Any]:
+    """schema.org Event of a public event (seats left as remainingAttendeeCapacity, never names); its offer
+    (registration) is valid in the registration window and available as `window` says (rules.offer_availability)."""
     booking, space = event.booking, event.booking.space
+    zone = ZoneInfo(space.timezone)
     status = "EventCancelled" if event.is_cancelled else "EventScheduled"
     return {
         "@context": "https://schema.org", "@type": "Event", "name": event.title(locale),
@@ -351,18 +389,16 @@ def event_json_ld(event: PublicEvent, locale: str) -> dict[str, Any]:
         "isAccessibleForFree": event.fee_ja in ("無料", "") or event.fee_en.lower() == "free",
         "offers": {"@type": "Offer", "price": "0" if event.fee_ja in ("無料", "") else event.fee(locale),
                    "priceCurrency": "JPY", "url": external_url("events.detail", event_id=event.id),
-                   "availability": "https://schema.org/" + _availability(event)},
+                   "availability": "https://schema.org/" + rules.offer_availability(
+                       window.state, event.seats_left, event.is_cancelled),
+                   "validFrom": event.registration_opens_at.astimezone(zone).isoformat(),
+                   "validThrough": rules.registration_ends(event.registration_closes_at, booking.start_dt)
+                   .astimezone(zone).isoformat()},
         "url": external_url("events.detail", event_id=event.id),
         "subEvent": [{"@type": "Event", "name": item.title(locale), "startDate": item.start_dt.astimezone(
             ZoneInfo(space.timezone)).isoformat(), "duration": f"PT{item.minutes}M"}
             for item in event.agenda_items],
     }
-
-
-def _availability(event: PublicEvent) -> str:
-    if event.is_cancelled:
-        return "Discontinued"
-    return "InStock" if event.seats_left else "SoldOut"
 
 
 @bp.app_context_processor

@@ -1,7 +1,8 @@
 """The registration form is shown only while registration is open (rules.registration_window): before it
 opens, after it closes, once the event has begun or ended and when it is cancelled the page says why and
-since or until when instead; a registration sent anyway is refused with 409, the reason above the form,
-the input kept and nothing written. The kept visitor's page follows the clock (its key is the state)."""
+since or until when (with the time zone) instead; a registration sent anyway is refused with 409, the
+reason said once (the error summary links to it), the input shown read only with no button to send it
+again, and nothing written. The kept visitor's page follows the clock (its key is the state)."""
 
 from __future__ import annotations
 
@@ -57,8 +58,8 @@ def test_a_registration_sent_after_closing_is_refused_with_409_next_to_the_kept_
     page = response.get_data(as_text=True)
 
     assert response.status_code == 409
-    assert FORM.format(id=kick_off.id) in page and 'value="late@example.jp"' in page
-    assert 'id="error-summary"' in page and page.count("に締め切りました。") >= 2  # the summary and the form
+    assert 'value="late@example.jp"' in page and 'class="registration kept-input" disabled' in page
+    assert 'id="error-summary"' in page and page.count("に締め切りました。") == 2  # the summary's link, the reason
     assert registrations() == []
 
 
@@ -80,7 +81,8 @@ def test_registering_for_an_event_that_has_begun_is_refused_with_409(client, kic
     response = register(client, kick_off, "door@example.jp")
 
     assert response.status_code == 409
-    assert "イベントが始まったため" in response.get_data(as_text=True)
+    assert "イベントが始まった" in response.get_data(as_text=True)
+    assert "（Asia/Tokyo）に申込受付を締め切りました。" in response.get_data(as_text=True)
     assert registrations() == []
 
 
