@@ -235,3 +235,29 @@ def test_an_undo_from_the_results_is_confirmed_in_view_at_320_px_and_back_shows_
     expect(banner).to_contain_text(undone)
     expect(banner).not_to_contain_text(checked_in)
     expect(page.get_by_role("button", name=check_in_name)).to_be_visible()
+
+
+def test_what_a_code_or_a_walk_in_was_told_stays_in_view_above_the_code_field_at_320_px(
+        new_page: Callable[..., Page], create_event, register, create_user):  # noqa: F811
+    """door.js scrolled to the code field alone: at 320×640 a code's banner ended 8 px above the window and
+    the message "Walk-in counted" 139 px above it; the person saw neither."""
+    staff = create_user(role="staff")
+    event = create_event()
+    guest = register(event, name="佐藤 00", party_size=2)
+    page = new_page(viewport=NARROW)
+    sign_in(page, staff.email)
+    page.goto(f"/staff/events/{event.id}/door")
+
+    page.get_by_label("受付コード").fill(code_of(guest))
+    page.get_by_role("button", name="受付", exact=True).click()
+    page.wait_for_url("**/door?*outcome=accepted*")
+    expect(page.locator("#scan-result")).to_contain_text("佐藤 00")
+    expect(page.get_by_label("受付コード")).to_be_focused()
+    assert in_view(page, "#scan-result") and in_view(page, "#code")
+
+    page.get_by_role("button", name="当日参加 +1").click()
+    expect(page.locator("#count-walk-ins")).to_have_text("1")
+    expect(page.locator(".flash")).to_contain_text("当日参加")
+    expect(page.get_by_label("受付コード")).to_be_focused()
+    assert in_view(page, ".flash") and in_view(page, "#code")
+    fits(page)
