@@ -72,6 +72,7 @@ class Outcome(StrEnum):
     WAITING = "waiting"  # still on the waiting list: no seat, refused
     UNKNOWN = "unknown"  # no registration of this event has the code
     NOT_TODAY = "not_today"  # outside the event's day: the door is not open yet, or no longer
+    UNDONE = "undone"  # not a scan's: the check-in was taken back (said like the others)
 
 
 DOOR_OPENS_BEFORE = timedelta(hours=3)
@@ -112,6 +113,27 @@ def checkin_outcome(status: str | None, checked_in_at: datetime | None) -> Outco
     if checked_in_at is not None:
         return Outcome.ALREADY
     return Outcome.ACCEPTED
+
+
+def standing_outcome(claimed: Outcome, status: str | None, checked_in_at: datetime | None,
+                     is_open: bool) -> Outcome | None:
+    """What the door may say now of the outcome `claimed` by an address (opened again: Back, a reload, a link).
+
+    `status` and `checked_in_at` are the named registration's now (status None: the address names no
+    registration of the event); `is_open` whether the door is open now (read for NOT_TODAY only). The
+    claim while it is true; UNDONE for a check-in taken back since (the party is registered and not in);
+    None, no banner, for anything else: the address is never taken for the registration's state.
+    """
+    if status is None:
+        return claimed if claimed == Outcome.UNKNOWN else None
+    current = checkin_outcome(status, checked_in_at)
+    if claimed in (Outcome.ACCEPTED, Outcome.ALREADY, Outcome.UNDONE):
+        if current == Outcome.ALREADY:
+            return None if claimed == Outcome.UNDONE else claimed
+        return Outcome.UNDONE if current == Outcome.ACCEPTED else None
+    if claimed == Outcome.NOT_TODAY:
+        return claimed if current == Outcome.ACCEPTED and not is_open else None
+    return claimed if claimed == current else None
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from booking.domain.checkin import (
     is_door_open,
     new_code,
     normalise_code,
+    standing_outcome,
 )
 from booking.domain.values import N_
 from booking.extensions import db
@@ -283,14 +284,27 @@ def _admit(session: Session, registration: Registration, staff_id: int, now: dat
     return _scan(session, registration, checkin_outcome(registration.status, again.checked_in_at if again else None))
 
 
-def describe(event_id: int, outcome: Outcome, registration_id: int | None) -> Scan:
-    """The door's banner after a redirect: the outcome with the party's name and check-in time."""
+def describe(event_id: int, claimed: Outcome, registration_id: int | None,
+             now: datetime | None = None) -> Scan | None:
+    """The door's banner after a redirect, as true now: the outcome `claimed` by the address checked against
+    the registration's current state (booking.domain.checkin.standing_outcome), with the party's name and
+    check-in time; None when nothing true is left to say. A registration of another event counts as none."""
     registration = db.session.get(Registration, registration_id) if registration_id else None
     if registration is None or registration.event_id != event_id:
-        return Scan(outcome)
+        outcome = standing_outcome(claimed, None, None, is_open=False)
+        return None if outcome is None else Scan(outcome)
     attendee_pass = db.session.get(AttendeePass, registration.id)
-    return Scan(outcome, registration.id, registration.name, registration.party_size,
-                attendee_pass.checked_in_at if attendee_pass else None)
+    checked_in_at = attendee_pass.checked_in_at if attendee_pass else None
+    outcome = standing_outcome(claimed, registration.status, checked_in_at,
+                               is_open=claimed == Outcome.NOT_TODAY and _is_door_open(registration, now))
+    if outcome is None:
+        return None
+    return Scan(outcome, registration.id, registration.name, registration.party_size, checked_in_at)
+
+
+def _is_door_open(registration: Registration, now: datetime | None) -> bool:
+    booking = registration.event.booking
+    return is_door_open(booking.start_dt, booking.end_dt, booking.space.timezone, now or utcnow())
 
 
 def check_in_code(event_id: int, typed: str, staff_id: int, now: datetime | None = None) -> Scan:
@@ -323,7 +337,7 @@ def check_in(event_id: int, registration_id: int, staff_id: int, now: datetime |
 
 
 def undo_check_in(event_id: int, registration_id: int) -> Scan:
-    """Take a check-in back (a wrong tap); the code can be used again."""
+    """Take a check-in back (a wrong tap); the code can be used again. The Scan says UNDONE."""
 
     def work(session: Session) -> Scan:
         registration = session.get(Registration, registration_id)
@@ -332,7 +346,7 @@ def undo_check_in(event_id: int, registration_id: int) -> Scan:
         session.execute(update(AttendeePass).where(AttendeePass.registration_id == registration_id)
                         .values(checked_in_at=None, checked_in_by_id=None)
                         .execution_options(synchronize_session=False))
-        return _scan(session, registration, checkin_outcome(registration.status, None))
+        return _scan(session, registration, Outcome.UNDONE)
 
     return run_write(None, work)
 

@@ -14,8 +14,18 @@
   // the person already went to (typing a name while the page was still loading) keeps the focus: taking
   // it would send the rest of their typing into the code field. After a name search (or a check-in from
   // one) app.js, which runs first, has put the focus on the results (data-focus-first), and it stays there.
+  // What the last action said (the outcome banner at the top, or a message such as "Walk-in counted") is
+  // scrolled to the top of the window, the field under it: scrolling to the field alone put it above the
+  // window on a phone (320x640: a code's banner ended 8 px above it, a walk-in's message 139 px).
   var active = document.activeElement;
-  if (!document.getElementById("error-summary") && (!active || active === document.body)) { input.focus(); }
+  if (!document.getElementById("error-summary") && (!active || active === document.body)) {
+    var said = document.querySelector("main .flash, #scan-result");
+    input.focus({ preventScroll: !!said });
+    if (said) {
+      said.scrollIntoView({ block: "start" });
+      input.scrollIntoView({ block: "nearest" });
+    }
+  }
   if (!("BarcodeDetector" in window) || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { return; }
   button.hidden = false;
   var stream = null;

@@ -39,6 +39,7 @@ OUTCOME_MESSAGES = {
     Outcome.WAITING: _l("Refused: no seat (waiting list)"),
     Outcome.UNKNOWN: _l("Not a code of this event"),
     Outcome.NOT_TODAY: _l("Refused: check-in opens on the event's day, 3 hours before the start"),
+    Outcome.UNDONE: _l("The check-in was taken back."),
 }
 
 
@@ -177,6 +178,7 @@ def _door_page(event_id: int, walk_in_form: WalkInForm | None = None) -> str:
 
 
 def _last_scan(event_id: int) -> attendance.Scan | None:
+    """The banner of the outcome in the address, as far as it is still true (never taken on trust)."""
     outcome = choice_arg("outcome", OUTCOMES)
     if outcome is None:
         return None
@@ -184,8 +186,9 @@ def _last_scan(event_id: int) -> attendance.Scan | None:
 
 
 def _back(event_id: int, scan: attendance.Scan) -> Response:
-    """The door with the outcome; a check-in from a name search comes back to the same search (`q` of the
-    form's address), for the next person of a group."""
+    """The door with the outcome of a check-in or an undo, said in its banner; one from a name search comes
+    back to the same search (`q` of the form's address), the banner next to its results, for the next person
+    of a group."""
     return redirect(url_for(".door", event_id=event_id, outcome=scan.outcome.value, r=scan.registration_id or "",
                             q=text_arg("q") or None))
 
@@ -218,9 +221,7 @@ def undo(event_id: int, registration_id: int) -> Response:
     """Take a check-in back."""
     if not TapForm().validate():
         abort(400)
-    attendance.undo_check_in(event_id, registration_id)
-    flash(_("The check-in was taken back."), "success")
-    return redirect(url_for(".door", event_id=event_id, q=text_arg("q") or None))
+    return _back(event_id, attendance.undo_check_in(event_id, registration_id))
 
 
 @bp.route("/<int:event_id>/walk-ins", methods=["GET", "POST"])

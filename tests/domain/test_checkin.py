@@ -22,6 +22,7 @@ from booking.domain.checkin import (
     new_code,
     normalise_code,
     reminder_at,
+    standing_outcome,
     tally,
 )
 
@@ -214,3 +215,32 @@ def test_the_check_character_needs_exactly_seven_characters():
         with pytest.raises(ValueError):
             check_character(wrong)
 
+
+
+IN = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("claimed", "status", "checked_in_at", "is_open", "said"), [
+    (Outcome.ACCEPTED, "registered", IN, True, Outcome.ACCEPTED),
+    (Outcome.ALREADY, "registered", IN, True, Outcome.ALREADY),
+    (Outcome.ACCEPTED, "registered", None, True, Outcome.UNDONE),  # taken back since
+    (Outcome.ALREADY, "registered", None, True, Outcome.UNDONE),
+    (Outcome.UNDONE, "registered", None, True, Outcome.UNDONE),
+    (Outcome.UNDONE, "registered", IN, True, None),  # checked in again since
+    (Outcome.ACCEPTED, "cancelled", None, True, None),
+    (Outcome.ACCEPTED, "waiting", None, True, None),
+    (Outcome.UNDONE, "cancelled", None, True, None),
+    (Outcome.CANCELLED, "cancelled", None, True, Outcome.CANCELLED),
+    (Outcome.CANCELLED, "registered", None, True, None),
+    (Outcome.WAITING, "offered", None, True, Outcome.WAITING),
+    (Outcome.WAITING, "registered", IN, True, None),
+    (Outcome.NOT_TODAY, "registered", None, False, Outcome.NOT_TODAY),
+    (Outcome.NOT_TODAY, "registered", None, True, None),  # the door has opened since
+    (Outcome.NOT_TODAY, "registered", IN, True, None),
+    (Outcome.UNKNOWN, None, None, True, Outcome.UNKNOWN),  # a code no registration of the event has
+    (Outcome.UNKNOWN, "registered", None, True, None),
+    (Outcome.ACCEPTED, None, None, True, None),  # no registration of this event named
+    (Outcome.UNDONE, None, None, True, None),
+])
+def test_an_outcome_carried_by_an_address_is_said_only_while_true(claimed, status, checked_in_at, is_open, said):
+    assert standing_outcome(claimed, status, checked_in_at, is_open) == said

@@ -196,3 +196,68 @@ def test_an_attendee_search_puts_the_focus_on_its_results_at_320_px(
     page.keyboard.press("Tab")  # the download of what was found
     expect(page.get_by_role("link", name="CSV")).to_be_focused()
     assert "q=" in page.get_by_role("link", name="CSV").get_attribute("href")
+
+
+@pytest.mark.parametrize(("locale", "check_in_name", "undo_name", "undone", "checked_in"), [
+    ("ja", "佐藤 00さんを受付", "佐藤 00さんの受付を取り消す", "受付を取り消しました。", "受付済み"),
+    ("en", "Check in 佐藤 00", "Undo check-in of 佐藤 00", "The check-in was taken back.", "Checked in"),
+])
+def test_an_undo_from_the_results_is_confirmed_in_view_at_320_px_and_back_shows_no_false_check_in(
+        new_page: Callable[..., Page], create_event, register, create_user,  # noqa: F811
+        locale, check_in_name, undo_name, undone, checked_in):
+    """The undo's confirmation was a message at the top of the page, 647 px above the window at 320×640
+    with the focus on the results; Back to the check-in's page then said "Checked in" again."""
+    staff = create_user(role="staff", locale=locale)
+    event = create_event()
+    register(event, name="佐藤 00", party_size=2)
+    page = new_page(viewport=NARROW)
+    sign_in(page, staff.email)
+    page.goto(f"/staff/events/{event.id}/door?q=佐藤")
+    page.get_by_role("button", name=check_in_name).click()
+    page.wait_for_url("**/door?*outcome=accepted*")
+    banner = page.locator("#scan-result")
+    expect(banner).to_contain_text(checked_in)
+    expect(banner.get_by_role("button", name=undo_name)).to_be_visible()  # the banner's Undo names the party
+
+    page.locator(".door-hits").get_by_role("button", name=undo_name).click()
+    page.wait_for_url("**/door?*outcome=undone*")
+    expect(banner).to_be_focused()
+    expect(banner).to_have_attribute("role", "status")
+    expect(banner).to_contain_text(undone)
+    expect(banner).to_contain_text("佐藤 00")
+    assert in_view(page, "#scan-result")
+    expect(page.locator(".flash")).to_have_count(0)
+    expect(page.locator("#q")).to_have_value("佐藤")
+    fits(page)
+
+    page.go_back()
+    page.wait_for_url("**/door?*outcome=accepted*")
+    expect(banner).to_contain_text(undone)
+    expect(banner).not_to_contain_text(checked_in)
+    expect(page.get_by_role("button", name=check_in_name)).to_be_visible()
+
+
+def test_what_a_code_or_a_walk_in_was_told_stays_in_view_above_the_code_field_at_320_px(
+        new_page: Callable[..., Page], create_event, register, create_user):  # noqa: F811
+    """door.js scrolled to the code field alone: at 320×640 a code's banner ended 8 px above the window and
+    the message "Walk-in counted" 139 px above it; the person saw neither."""
+    staff = create_user(role="staff")
+    event = create_event()
+    guest = register(event, name="佐藤 00", party_size=2)
+    page = new_page(viewport=NARROW)
+    sign_in(page, staff.email)
+    page.goto(f"/staff/events/{event.id}/door")
+
+    page.get_by_label("受付コード").fill(code_of(guest))
+    page.get_by_role("button", name="受付", exact=True).click()
+    page.wait_for_url("**/door?*outcome=accepted*")
+    expect(page.locator("#scan-result")).to_contain_text("佐藤 00")
+    expect(page.get_by_label("受付コード")).to_be_focused()
+    assert in_view(page, "#scan-result") and in_view(page, "#code")
+
+    page.get_by_role("button", name="当日参加 +1").click()
+    expect(page.locator("#count-walk-ins")).to_have_text("1")
+    expect(page.locator(".flash")).to_contain_text("当日参加")
+    expect(page.get_by_label("受付コード")).to_be_focused()
+    assert in_view(page, ".flash") and in_view(page, "#code")
+    fits(page)
