@@ -34,6 +34,7 @@ PATHS = {"attendees": ("staff", "/staff/events/{event}/attendees"), "events": ("
          "door": ("staff", "/staff/events/{event}/door"), "staffevents": ("staff", "/staff/events/"),
          "day": ("staff", "/staff/calendar?day={week}"), "desks": ("staff", "/staff/calendar?day={week}&space=desks"),
          "reports": ("staff", "/staff/reports"), "proposals": ("staff", "/staff/event-proposals"),
+         "studio": ("member", "/spaces/studio?week={week}"),
          "onequery": ("reference", "/?category=7"), "base": ("staff", "/_base")}
 
 
