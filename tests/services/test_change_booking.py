@@ -380,24 +380,12 @@ def test_an_empty_title_is_refused_saying_the_limit(ask, create_space, member):
 
 
 def test_changing_and_approving_a_change_run_under_the_spaces_write_lock(ask, create_space, member, staff,
-                                                                         monkeypatch):
-    from contextlib import contextmanager
-
-    from booking.services import transactions
-
+                                                                         locked_spaces):
     room = create_space(requires_approval=True)
     booking = ask(member, room, at(1), at(2)).booking
     staff_service.approve(staff, booking.id)
-    locked = []
-    original = transactions.write_transaction
-
-    @contextmanager
-    def watched(space_id, **options):
-        locked.append(space_id)
-        with original(space_id, **options) as session:
-            yield session
-
-    monkeypatch.setattr(transactions, "write_transaction", watched)
+    locked = locked_spaces
+    locked.clear()  # what the setup locked
 
     assert change_booking(member, booking.id, moved(fresh(booking), at(4), at(5))).is_proposal
     assert locked[:1] == [room.id]

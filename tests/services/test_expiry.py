@@ -257,23 +257,11 @@ def test_a_change_into_the_time_of_a_request_past_its_deadline_succeeds_before_t
     assert (fresh(other).status, fresh(other).start_dt) == ("pending", at(2))
 
 
-def test_the_job_expires_each_spaces_requests_under_that_spaces_write_lock(ask, create_space, member, monkeypatch):
-    from contextlib import contextmanager
-
-    from booking.services import transactions
-
+def test_the_job_expires_each_spaces_requests_under_that_spaces_write_lock(ask, create_space, member, locked_spaces):
     hall = create_space(requires_approval=True, request_deadline_hours=24)
     booking = ask(member, hall, at(2), at(3), now=at(2) - timedelta(days=3)).booking
-    locked = []
-    original = transactions.write_transaction
-
-    @contextmanager
-    def watched(space_id, **options):
-        locked.append(space_id)
-        with original(space_id, **options) as session:
-            yield session
-
-    monkeypatch.setattr(transactions, "write_transaction", watched)
+    locked = locked_spaces
+    locked.clear()  # what the setup locked
 
     assert expire_due_requests(at(2) - timedelta(hours=24)) == [booking.id]
     assert hall.id in locked  # (the mail that follows is written under no space's lock)

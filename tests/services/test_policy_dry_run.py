@@ -129,22 +129,10 @@ def test_a_dry_run_names_the_holiday_a_victim_would_fall_on_in_the_given_languag
     assert [(c.code, c.params["reason"]) for c in victim.conflicts] == [("closed", holiday)]
 
 
-def test_a_dry_run_makes_its_change_under_the_spaces_write_lock(create_space, member, monkeypatch):
-    from contextlib import contextmanager
-
-    from booking.services import transactions
-
+def test_a_dry_run_makes_its_change_under_the_spaces_write_lock(create_space, member, locked_spaces):
     studio = create_space(max_minutes=240)
-    locked: list[int | None] = []
-    original = transactions.write_transaction
-
-    @contextmanager
-    def watched(space_id, **options):
-        locked.append(space_id)
-        with original(space_id, **options) as session:
-            yield session
-
-    monkeypatch.setattr(transactions, "write_transaction", watched)
+    locked = locked_spaces
+    locked.clear()  # what the setup locked
 
     assert policy_changes.dry_run(studio.id, shorter_limit) == []
     assert locked == [studio.id]

@@ -266,26 +266,6 @@ def test_a_single_booking_lists_itself_to_cancel_but_has_no_series_to_cancel(cre
         occurrences_to_cancel(member, single.id, Scope.ALL)
 
 
-@pytest.fixture
-def locked_spaces(monkeypatch):
-    """The space ids of the write transactions begun (None: a transaction under no space's lock)."""
-    from contextlib import contextmanager
-
-    from booking.services import transactions
-
-    locked = []
-    original = transactions.write_transaction
-
-    @contextmanager
-    def watched(space_id, **options):
-        locked.append(space_id)
-        with original(space_id, **options) as session:
-            yield session
-
-    monkeypatch.setattr(transactions, "write_transaction", watched)
-    return locked
-
-
 def test_booking_and_deciding_a_series_run_under_its_spaces_write_lock(create_user, create_space, locked_spaces):
     member, hall = create_user(), create_space(requires_approval=True)
     outcome = book_series(member, weekly(hall.id, count=2), [FIRST, FIRST + timedelta(weeks=1)])
