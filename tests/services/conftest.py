@@ -65,3 +65,16 @@ def locked_spaces(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
 
     monkeypatch.setattr(transactions, "write_transaction", watched)
     return locked
+
+
+def miss_the_first_lookup(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> None:
+    """`module.name` (a lookup of a form already sent) finds nothing the first time it is called, as a second
+    space's lock does that looks before the first space's write commits, and answers as itself afterwards."""
+    looked_up = getattr(module, name)
+    calls: list[tuple[Any, ...]] = []
+
+    def not_yet_committed(*args: Any) -> Any:
+        calls.append(args)
+        return None if len(calls) == 1 else looked_up(*args)
+
+    monkeypatch.setattr(module, name, not_yet_committed)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from booking.extensions import db
-from tests.services.conftest import hours, tokyo_day, written
+from tests.services.conftest import hours, miss_the_first_lookup, tokyo_day, written
 
 
 def test_a_form_sent_twice_books_once_and_the_repeat_returns_the_first_booking(app, ask, create_user, create_space):
@@ -34,14 +34,7 @@ def test_a_form_sent_at_once_to_a_second_space_returns_the_first_booking_as_the_
     member, studio, hall = create_user(), create_space(), create_space()
     start = tokyo_day() + hours(1)
     first = ask(member, studio, start, start + hours(1), submit_token="form-token-3")
-    looked_up = bookings.submitted_booking
-    calls = []
-
-    def not_yet_committed(*args):  # the hall's lock looks before the studio's booking commits
-        calls.append(args)
-        return None if len(calls) == 1 else looked_up(*args)
-
-    monkeypatch.setattr(bookings, "submitted_booking", not_yet_committed)
+    miss_the_first_lookup(monkeypatch, bookings, "submitted_booking")  # the hall's lock looks first
 
     again = ask(member, hall, start, start + hours(1), submit_token="form-token-3")
 

@@ -22,6 +22,7 @@ from booking.services.series import (
     decide_series,
     preview_series,
 )
+from tests.services.conftest import miss_the_first_lookup
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 FIRST = datetime.now(TOKYO).date() + timedelta(days=8)  # a Tokyo day: horizons count local days
@@ -328,14 +329,7 @@ def test_a_series_form_sent_at_once_to_a_second_space_books_again_under_its_lock
 
     member, studio, hall = create_user(), create_space(), create_space()
     first = book_series(member, weekly(studio.id, count=1, submit_token="series-token"), [FIRST])
-    looked_up = series_service.submitted_series
-    calls = []
-
-    def not_yet_committed(*args):  # the hall's lock looks before the studio's series commits
-        calls.append(args)
-        return None if len(calls) == 1 else looked_up(*args)
-
-    monkeypatch.setattr(series_service, "submitted_series", not_yet_committed)
+    miss_the_first_lookup(monkeypatch, series_service, "submitted_series")  # the hall's lock looks first
     locked_spaces.clear()
 
     again = book_series(member, weekly(hall.id, count=1, submit_token="series-token"), [FIRST])
