@@ -141,15 +141,16 @@ class RegistrationWindow:
 def registration_window(now: datetime, opens_at: datetime, closes_at: datetime, event_start: datetime,
                         event_end: datetime) -> RegistrationWindow:
     """Where registration stands at `now`: open exactly when `is_registration_open`, else why not and since
-    or until when. The event being over comes first, then its start, the closing time, the opening time.
-    A full event stays open: the party joins the waiting list."""
+    or until when. The event being over comes first; then whichever ended registration first, the closing
+    time (closed, also after the start) or the start (started: a closing time at or after it); then the
+    opening time. A full event stays open: the party joins the waiting list."""
     now = as_utc(now)
     if now >= as_utc(event_end):
         return RegistrationWindow(OVER, as_utc(event_end))
+    if now >= as_utc(closes_at) and as_utc(closes_at) < as_utc(event_start):
+        return RegistrationWindow(CLOSED, as_utc(closes_at))
     if now >= as_utc(event_start):
         return RegistrationWindow(STARTED, as_utc(event_start))
-    if now >= as_utc(closes_at):
-        return RegistrationWindow(CLOSED, as_utc(closes_at))
     if now < as_utc(opens_at):
         return RegistrationWindow(NOT_YET, as_utc(opens_at))
     return RegistrationWindow(OPEN, registration_ends(closes_at, event_start))

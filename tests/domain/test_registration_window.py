@@ -20,8 +20,8 @@ def at(hour: int, minute: int = 0) -> datetime:
     (at(10, 59), "open", at(11)),
     (at(11), "closed", at(11)),
     (at(11, 59), "closed", at(11)),
-    (at(12), "started", at(12)),
-    (at(13, 59), "started", at(12)),
+    (at(12), "closed", at(11)),  # closed before the start: still closed at 11:00, not "when it began"
+    (at(13, 59), "closed", at(11)),
     (at(14), "over", at(14)),
 ])
 def test_the_registration_window_says_why_it_is_not_open_and_since_or_until_when(now, state, instant):
@@ -34,6 +34,8 @@ def test_registration_closing_after_the_start_closes_at_the_start():
     window = rules.registration_window(at(11), at(9), at(13), at(11), at(14))
     assert (window.state, window.at) == (rules.STARTED, at(11))
     assert rules.registration_window(at(10), at(9), at(13), at(11), at(14)).at == at(11)
+    closing_at_the_start = rules.registration_window(at(12), at(9), at(12), at(12), at(14))
+    assert (closing_at_the_start.state, closing_at_the_start.at) == (rules.STARTED, at(12))
 
 
 def test_registration_ends_at_the_closing_time_or_at_the_start_whichever_comes_first():
