@@ -148,9 +148,10 @@ def _offers_follow(session: Session, booking: Booking) -> None:
     """An event moved earlier pulls in the deadlines of its open offers: never after its new start."""
     from booking.services.registrations import offers_follow_the_start
 
-    event = session.scalar(select(PublicEvent).where(PublicEvent.booking_id == booking.id))
-    if event is not None:
-        offers_follow_the_start(session, event)
+    with session.no_autoflush:  # the moved booking is written once, at the caller's flush (one SEQUENCE)
+        event = session.scalar(select(PublicEvent).where(PublicEvent.booking_id == booking.id))
+        if event is not None:
+            offers_follow_the_start(session, event)
 
 
 def _moved_agenda(session: Session, booking: Booking, start_dt: datetime,

@@ -90,7 +90,6 @@ def offers_follow_the_start(session: Session, event: PublicEvent, key: str = "")
         if deadline != registration.offer_expires_at:
             registration.offer_expires_at = deadline
             changed.append(registration)
-    session.flush()
     for registration in changed:
         event_mail.enqueue(session, "registration.offered", registration, key)
     return changed
