@@ -312,8 +312,7 @@ def _registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
                 except (registrations.PartyTooLarge, registrations.PartyCannotGrow) as refusal:
                     form.companions.errors = [*form.companions.errors, error_message(refusal)]
                     status = 409 if isinstance(refusal, registrations.PartyCannotGrow) else 422
-                    return render_template("events/registration.html", registration=found, form=form,
-                                           secret=secret), status
+                    return _registration_page(found, form, secret), status
                 flash(_("Your registration has been changed."), "success")
             elif action == "cancel" and form.validate_on_submit():
                 registrations.cancel(secret, _key())
@@ -322,12 +321,22 @@ def _registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
                 registrations.confirm_offer(secret, _key())
                 flash(_("Your seats are confirmed."), "success")
             else:
-                return render_template("events/registration.html", registration=found, form=form,
-                                       secret=secret), 422
+                return _registration_page(found, form, secret), 422
         except ServiceError as refusal:
             flash(error_message(refusal), "error")
         return redirect(url_for("events.registration", secret=secret))
-    return render_template("events/registration.html", registration=found, form=form, secret=secret)
+    return _registration_page(found, form, secret)
+
+
+def _registration_page(found: Any, form: PartyForm, secret: str) -> str:
+    """The personal page, offering only what may still be done now: growing the party only while
+    registration is open (rules.may_change_party; else shrinking, when there is anyone to leave out),
+    confirming an offer only before its deadline and the start (rules.may_confirm_offer)."""
+    now, start = utcnow(), found.event.booking.start_dt
+    return render_template(
+        "events/registration.html", registration=found, form=form, secret=secret,
+        may_grow=registrations.window_of(found.event, now).is_open,
+        may_confirm=found.status == rules.OFFERED and rules.may_confirm_offer(now, found.offer_expires_at, start))
 
 
 @bp.get("/events.ics")

@@ -55,10 +55,13 @@ def test_staff_moving_the_event_earlier_pulls_the_offer_deadline_in_to_the_new_s
 
     assert not outcome.conflicts
     assert _row("c@example.jp").offer_expires_at == EARLIER
-    last = mails("c@example.jp")[-1]
+    sent = mails("c@example.jp")
+    offers = [m for m in sent if m.kind == "registration.offered"]
     with app.test_request_context():
-        body = rendered(last)[1]
-    assert last.kind == "registration.offered" and "10:00" in body
+        body = rendered(offers[-1])[1]
+    assert len(offers) == 2  # the first offer, then its new deadline
+    assert offers[-1].payload["offer_expires_at"] == EARLIER.isoformat() and "10:00（Asia/Tokyo）" in body
+    assert sent[-1].kind == "event.updated"  # as for everyone registered: the moved calendar
     assert _row("b@example.jp").offer_expires_at is None  # seated registrations are left alone
 
 
