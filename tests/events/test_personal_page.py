@@ -96,3 +96,14 @@ def test_after_closing_a_party_of_one_is_offered_only_to_cancel(client, kick_off
 
     assert _buttons(page) == ["cancel"] and "変更する" not in page
     assert cancelled.status_code == 302 and "申込を取り消しました" in client.get(link).get_data(as_text=True)
+
+
+def test_the_staff_event_pages_name_the_time_zone_of_the_event(client, kick_off, create_user):
+    """The same fault on the staff's side: the attendees list, an event's attendees and the event form."""
+    client.login(create_user(role="staff").email)
+
+    pages = [client.get(path).get_data(as_text=True) for path in (
+        "/staff/events/", f"/staff/events/{kick_off.id}/attendees", f"/bookings/{kick_off.booking_id}/event")]
+
+    for page in pages:
+        assert re.search(r'class="meta">[^<]*\d{2}:\d{2}[^<]*（Asia/Tokyo）', page)
