@@ -280,9 +280,7 @@ def _with_proposal(session: Session, booking_id: int, now: datetime) -> Booking:
 def _approve_change(session: Session, staff: User, booking_id: int, now: datetime, locale: str) -> Booking:
     booking = _with_proposal(session, booking_id, now)
     start_dt, end_dt = booking.proposed_start_dt, booking.proposed_end_dt
-    assert start_dt is not None and end_dt is not None
-    if start_dt <= now:
-        raise Refused([Conflict("past", N_("The new time has already started; the change can only be rejected."))])
+    assert start_dt is not None and end_dt is not None  # open: before its deadline, never after its start
     seats = booking.proposed_seats or booking.seats
     units, conflicts = _checked_units(session, booking, start_dt, end_dt, seats, (), now, locale,
                                       REQUEST_TIME_RULES)
