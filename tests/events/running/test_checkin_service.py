@@ -155,3 +155,49 @@ def test_the_last_walk_in_can_be_taken_back_and_not_more_than_were_counted(creat
     attendance.undo_walk_in(event.id)
     with pytest.raises(ServiceError):
         attendance.undo_walk_in(event.id)
+
+
+def test_a_walk_in_records_who_counted_it(create_event, create_user):
+    from booking.models_attendance import WalkIn
+
+    event, staff = create_event(), create_user(role="staff")
+    attendance.add_walk_in(event.id, staff.id, "飛び入り")
+
+    db.session.rollback()
+    assert [w.recorded_by_id for w in db.session.scalars(select(WalkIn).where(WalkIn.event_id == event.id))] == [
+        staff.id]
+
+
+def test_the_attendee_list_without_a_search_shows_every_registration(create_event, register):
+    event = create_event()
+    register(event, name="佐藤 一郎")
+    register(event, name="鈴木 二郎", status="waiting")
+
+    assert [a.name for a in attendance.attendees(event.id)] == ["佐藤 一郎", "鈴木 二郎"]
+
+
+def test_the_event_page_names_the_event_and_its_space_in_the_viewers_language(create_event, create_space):
+    hall = create_space(max_people=80, name_ja="イベントホール", name_en="Event hall")
+    page = attendance.event_page(create_event(space=hall).id)
+
+    assert (page.title("en"), page.title("ja")) == ("Joint kick-off", "4自治体サテライトオフィス合同キックオフ")
+    assert (page.space_name("en"), page.space_name("ja")) == ("Event hall", "イベントホール")
+
+
+def test_the_staff_list_of_events_puts_the_latest_start_first_in_the_viewers_language(create_event, create_space):
+    from datetime import timedelta
+
+    from tests.events.running.conftest import starting_soon
+
+    hall = create_space(max_people=80, name_ja="イベントホール", name_en="")
+    first = create_event(space=hall)
+    later = create_event(start_dt=starting_soon() + timedelta(days=2), title_en="")
+
+    rows = attendance.events_for_staff()
+
+    assert [row.id for row in rows] == [later.id, first.id]
+    assert (rows[1].title("en"), rows[1].title("ja")) == ("Joint kick-off", "4自治体サテライトオフィス合同キックオフ")
+    assert rows[0].title("en") == "4自治体サテライトオフィス合同キックオフ"  # no English title
+    assert (rows[1].space_name("en"), rows[1].space_name("ja")) == ("イベントホール", "イベントホール")
+    assert rows[0].space_name("en") == later.booking.space.name_en != rows[0].space_name("ja")
+    assert [row.id for row in attendance.events_for_staff(limit=1)] == [later.id]
