@@ -72,6 +72,45 @@ def test_an_offer_confirmed_in_time_becomes_a_registration(app, hall, create_use
     assert status("c@example.jp") == "registered"
 
 
+def offered_event(hall, create_user):
+    """c@example.jp holds an offer (a cancelled, b registered); its deadline."""
+    event = soon_event(hall, create_user)
+    for email in ("a@example.jp", "b@example.jp", "c@example.jp"):
+        service.register(event.id, visitor(email), KEY)
+    service.cancel(secret("a@example.jp"), KEY)
+    deadline = db.session.scalar(select(Registration.offer_expires_at).where(Registration.email == "c@example.jp"))
+    return event, deadline
+
+
+def test_an_offer_lapses_at_its_deadline_itself(app, hall, create_user):
+    _, deadline = offered_event(hall, create_user)
+
+    assert service.expire_offers(KEY, deadline) == 1
+    assert status("c@example.jp") == "expired"
+
+
+def test_an_offer_past_its_deadline_cannot_be_confirmed_and_says_so(app, hall, create_user):
+    import pytest
+
+    from booking.services import Stale
+
+    _, deadline = offered_event(hall, create_user)
+
+    with pytest.raises(Stale) as refused:
+        service.confirm_offer(secret("c@example.jp"), KEY, now=deadline)
+    assert refused.value.message == "This offer is no longer open."
+    assert status("c@example.jp") == "offered"
+
+
+def test_the_seat_counts_read_from_the_rows_agree_with_the_seats_the_event_keeps(app, hall, create_user):
+    event, _ = offered_event(hall, create_user)  # a cancelled, b registered, c offered
+    service.register(event.id, visitor("d@example.jp", companions=1), KEY)
+
+    assert service.seat_counts(event.id) == (2, 2)
+    db.session.rollback()
+    assert db.session.get(PublicEvent, event.id).seats_taken == 2
+
+
 def test_the_job_runner_has_the_offer_expiry_job(app):
     import booking.schedules  # noqa: F401
 
