@@ -13,7 +13,7 @@ from sqlalchemy import select
 from booking import jobs
 from booking.domain.checkin import display_code
 from booking.extensions import db
-from booking.models import Booking, BookingEvent, Registration
+from booking.models import Booking, BookingEvent, PublicEvent, Registration
 from booking.models_attendance import AttendeePass
 from booking.services import ServiceError, attendee_mail
 from tests.mail.conftest import calendars_of, text_of
@@ -153,3 +153,36 @@ def test_cancelling_the_event_tells_everyone_with_a_calendar_cancel_and_releases
     assert "withdrawn" in actions
     with pytest.raises(ServiceError):
         attendee_mail.withdraw_event(event.id, staff, "", release_booking=False)
+
+
+def test_cancelling_the_event_writes_under_its_spaces_write_lock(app, create_event, create_user, monkeypatch):
+    from contextlib import contextmanager
+
+    from booking.services import transactions
+
+    event, staff = create_event(), create_user(role="staff")
+    locked, original = [], transactions.write_transaction
+
+    @contextmanager
+    def watched(space_id, **options):
+        locked.append(space_id)
+        with original(space_id, **options) as session:
+            yield session
+
+    monkeypatch.setattr(transactions, "write_transaction", watched)
+
+    attendee_mail.withdraw_event(event.id, staff, "", release_booking=True)
+
+    assert locked[0] == event.booking.space_id  # the withdrawal; the mail is sent after it, outside it
+
+
+def test_an_event_cannot_be_cancelled_from_its_start_on(app, create_event, create_user, monkeypatch):
+    event, staff = create_event(), create_user(role="staff")
+    monkeypatch.setattr(attendee_mail, "utcnow", lambda: event.booking.start_dt)
+
+    with pytest.raises(ServiceError) as refused:
+        attendee_mail.withdraw_event(event.id, staff, "", release_booking=False)
+
+    assert refused.value.message == attendee_mail.STARTED
+    db.session.rollback()
+    assert db.session.get(PublicEvent, event.id).status == "published"
