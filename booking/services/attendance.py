@@ -91,10 +91,6 @@ def get_event(event_id: int) -> PublicEvent:
     return found
 
 
-def pass_of(session: Session, registration_id: int) -> AttendeePass | None:
-    return session.get(AttendeePass, registration_id)
-
-
 def pass_for(registration_id: int) -> AttendeePass | None:
     return db.session.get(AttendeePass, registration_id)
 
