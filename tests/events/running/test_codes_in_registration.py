@@ -126,9 +126,10 @@ def test_each_registration_mail_written_in_one_flush_carries_its_own_registrants
     people = [Registration(event=event, event_id=event.id, email=f"{name}@example.jp", name=name, organisation="",
                            org_kind="company", party_size=1, status="registered", locale="ja", token_hash=name * 8,
                            consented_at=now, queued_at=now, created_at=now, updated_at=now) for name in ("aiko", "ben")]
-    db.session.add_all(people)
-    for person in people:
-        event_mail.enqueue(db.session, "registration.registered", person)
+    with db.session.no_autoflush:  # the registrations, their passes and their mail in one flush
+        db.session.add_all(people)
+        for person in people:
+            event_mail.enqueue(db.session, "registration.registered", person)
     db.session.commit()
 
     rows = {row.recipient: row for row in db.session.scalars(select(OutboxMessage))}
@@ -154,3 +155,18 @@ def test_a_registrant_whose_code_is_missing_gets_one_with_their_next_mail(app, c
     code = db.session.get(AttendeePass, person.id).code
     [row] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == person.email))
     assert row.payload["checkin_code"] == display_code(code)
+
+
+def test_the_code_paragraph_goes_before_the_last_separator_or_at_the_end_of_a_mail_without_one(app):
+    from booking.services.checkin_mail import with_code
+
+    payload = {"checkin_code": "ABCD-EFGH"}
+    with app.test_request_context():
+        _, quoted = with_code("s", "Hello\n--\nquoted\n--\nfooter\n", payload)
+        _, plain = with_code("s", "Hello\n", payload)
+        unchanged = with_code("s", "Hello\n--\nfooter\n", {})
+
+    assert quoted.startswith("Hello\n--\nquoted\n\n") and quoted.endswith("\n--\nfooter\n")
+    assert quoted.index("quoted") < quoted.index("ABCD-EFGH") < quoted.index("footer")
+    assert plain.startswith("Hello\n\n") and "ABCD-EFGH" in plain and plain.endswith("\n")
+    assert unchanged == ("s", "Hello\n--\nfooter\n")
