@@ -201,3 +201,41 @@ def test_the_staff_list_of_events_puts_the_latest_start_first_in_the_viewers_lan
     assert (rows[1].space_name("en"), rows[1].space_name("ja")) == ("イベントホール", "イベントホール")
     assert rows[0].space_name("en") == later.booking.space.name_en != rows[0].space_name("ja")
     assert [row.id for row in attendance.events_for_staff(limit=1)] == [later.id]
+
+
+def test_the_list_is_in_registration_order_and_stops_at_its_maximum(create_event, register, monkeypatch):
+    from datetime import timedelta
+
+    from booking.db import utcnow
+
+    event, now = create_event(), utcnow()
+    late = register(event, name="後から", now=now - timedelta(days=1))  # written first, registered last
+    early = register(event, name="先に", now=now - timedelta(days=2))
+
+    assert [a.registration_id for a in attendance.attendees(event.id)] == [early.id, late.id]
+    assert [r.registration_id for r in attendance.export_rows(event.id)] == [early.id, late.id]
+    monkeypatch.setattr(attendance, "LIST_MAX", 1)
+    attendance._statements.cache_clear()
+    assert [a.registration_id for a in attendance.attendees(event.id)] == [early.id]
+    attendance._statements.cache_clear()
+
+
+def test_each_listed_registration_shows_its_own_check_in(create_event, register, create_user):
+    event, staff = create_event(), create_user(role="staff")
+    came, absent = register(event, name="来た"), register(event, name="来ない")
+    attendance.check_in(event.id, came.id, staff.id, now=event.booking.start_dt)
+
+    listed = {a.registration_id: a.checked_in_at for a in attendance.attendees(event.id)}
+
+    assert set(listed) == {came.id, absent.id}
+    assert listed[came.id] is not None and listed[absent.id] is None
+
+
+def test_search_treats_wildcards_as_text_in_the_organisation_and_the_address_too(create_event, register):
+    event = create_event()
+    register(event, name="佐藤", organisation="100%出資", email="sato@example.jp")
+    register(event, name="鈴木", organisation="鈴木商店", email="suzu_ki@example.jp")
+    register(event, name="田中", organisation="1000出資", email="suzuxki@example.jp")
+
+    assert [r.name for r in attendance.attendees(event.id, "0%")] == ["佐藤"]
+    assert [r.name for r in attendance.attendees(event.id, "u_k")] == ["鈴木"]
