@@ -239,3 +239,17 @@ def test_search_treats_wildcards_as_text_in_the_organisation_and_the_address_too
 
     assert [r.name for r in attendance.attendees(event.id, "0%")] == ["佐藤"]
     assert [r.name for r in attendance.attendees(event.id, "u_k")] == ["鈴木"]
+
+
+def test_the_staff_list_of_events_shows_the_latest_hundred(create_event, create_space):
+    from datetime import timedelta
+
+    from tests.events.running.conftest import starting_soon
+
+    hall, start = create_space(max_people=80), starting_soon()
+    for day in range(101):
+        create_event(space=hall, start_dt=start + timedelta(days=day), end_dt=start + timedelta(days=day, hours=1))
+
+    rows = attendance.events_for_staff()
+
+    assert len(rows) == 100 and rows[-1].start_dt == start + timedelta(days=1)
