@@ -15,6 +15,7 @@ from booking.services.bookings import cancel_booking
 from tests.events.factories import make_event
 
 KEY = "test-secret"
+EXPECTED_LINK_SECRET = "fHvpQ8Y5Y4_tcnO_r76vU5GSaE5k-Hy9z_jryqqBQGY"  # event 7, a@example.jp, 2026-12-01 09:30 UTC
 
 
 def visitor(email, companions=0):
@@ -226,3 +227,27 @@ def test_an_offer_lapsing_at_the_start_passes_its_seats_to_nobody(app, hall, cre
 
     assert status("c@example.jp") == "expired" and status("d@example.jp") == "waiting"
     assert kinds("d@example.jp") == ["registration.waiting"]
+
+
+def test_a_registration_without_consent_or_after_closing_is_refused_and_says_why(app, hall, create_user):
+    import pytest
+
+    from booking.services import ServiceError
+
+    event = soon_event(hall, create_user)
+    with pytest.raises(ServiceError) as no_consent:
+        service.register(event.id, service.RegistrationInput(name="A", email="a@example.jp", consent=False), KEY)
+    assert no_consent.value.message == "Please agree to the privacy notice to register."
+
+    with pytest.raises(service.RegistrationClosed) as closed:
+        service.register(event.id, visitor("b@example.jp"), KEY, now=event.booking.start_dt + timedelta(minutes=1))
+    assert closed.value.message == "Registration for this event is not open."
+
+
+def test_a_personal_link_is_derived_the_same_way_across_releases():
+    """Links already mailed must keep working after an upgrade: the derivation is pinned."""
+    from datetime import UTC, datetime
+
+    secret = service.link_secret("test-secret", 7, "a@example.jp", datetime(2026, 12, 1, 9, 30, tzinfo=UTC))
+
+    assert secret == EXPECTED_LINK_SECRET

@@ -85,5 +85,5 @@ def test_control_characters_in_text_do_not_break_the_xlsx():
 
 
 def test_an_unknown_format_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^unknown format pdf$"):
         render("pdf", "attendees", HEADER, body())

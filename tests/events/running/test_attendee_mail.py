@@ -151,6 +151,8 @@ def test_cancelling_the_event_tells_everyone_with_a_calendar_cancel_and_releases
     assert db.session.get(Booking, event.booking_id).status == ("cancelled" if release else "confirmed")
     actions = db.session.scalars(select(BookingEvent.action).where(BookingEvent.booking_id == event.booking_id)).all()
     assert "withdrawn" in actions
+    assert db.session.scalar(select(BookingEvent.note).where(
+        BookingEvent.booking_id == event.booking_id, BookingEvent.action == "withdrawn")) == "Speaker is ill."
     with pytest.raises(ServiceError):
         attendee_mail.withdraw_event(event.id, staff, "", release_booking=False)
 

@@ -157,15 +157,15 @@ def test_the_last_walk_in_can_be_taken_back_and_not_more_than_were_counted(creat
         attendance.undo_walk_in(event.id)
 
 
-def test_a_walk_in_records_who_counted_it(create_event, create_user):
+def test_a_walk_in_records_who_counted_it_and_when(create_event, create_user):
     from booking.models_attendance import WalkIn
 
     event, staff = create_event(), create_user(role="staff")
-    attendance.add_walk_in(event.id, staff.id, "飛び入り")
+    attendance.add_walk_in(event.id, staff.id, "飛び入り", now=event.booking.start_dt)
 
     db.session.rollback()
-    assert [w.recorded_by_id for w in db.session.scalars(select(WalkIn).where(WalkIn.event_id == event.id))] == [
-        staff.id]
+    walk_ins = db.session.scalars(select(WalkIn).where(WalkIn.event_id == event.id))
+    assert [(w.recorded_by_id, w.at) for w in walk_ins] == [(staff.id, event.booking.start_dt)]
 
 
 def test_the_attendee_list_without_a_search_shows_every_registration(create_event, register):

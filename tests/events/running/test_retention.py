@@ -63,7 +63,7 @@ def test_each_event_is_anonymised_once_and_the_retention_is_configurable(app, cr
     assert anonymise_due(datetime.now(UTC), 30) == 0
     assert anonymise_due(datetime.now(UTC), 2) == 1
     assert anonymise_due(datetime.now(UTC), 2) == 0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^retention cannot be negative$"):
         anonymise_due(datetime.now(UTC), -1)
 
 
