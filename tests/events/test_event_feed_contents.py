@@ -77,3 +77,14 @@ def test_a_sequence_raised_within_the_same_clock_reading_gives_the_feed_a_new_et
     db.session.commit()
 
     assert events_feed().etag != before.etag
+
+
+def test_an_event_that_ended_long_ago_leaves_the_feed(client, kick_off, hall, create_user):
+    from tests.events.factories import make_event
+
+    start = utcnow().replace(microsecond=0) - timedelta(days=3 * 365)
+    old = make_event(hall, create_user(), start, start + timedelta(hours=2))
+
+    uids = [str(e["UID"]) for e in icalendar.Calendar.from_ical(client.get("/events.ics").data).walk("VEVENT")]
+
+    assert uids == [kick_off.uid] and old.uid not in uids

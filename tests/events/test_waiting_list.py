@@ -62,6 +62,9 @@ def test_within_48_hours_a_promotion_is_an_offer_that_lapses_and_passes_on(app, 
     assert status("c@example.jp") == "expired"
     assert status("d@example.jp") == "offered"
     assert "registration.expired" in kinds("c@example.jp")
+    [expired] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "c@example.jp",
+                                                                OutboxMessage.kind == "registration.expired"))
+    assert [dict(a["params"])["method"] for a in expired.attachments] == ["CANCEL"]  # the entry leaves calendars
 
 
 def test_an_offer_confirmed_in_time_becomes_a_registration(app, hall, create_user):

@@ -111,6 +111,7 @@ def test_the_code_paragraph_stands_before_the_footer_in_each_registrants_languag
     body, footer = english.rsplit("\n--\n", 1)
     assert CODE_RE.search(body.split("Your check-in code: ")[1]) and "check-in code" not in footer
     assert "Event hall" in body and "イベントホール" not in english
+    assert "Dear Anna," in body and "Event: Satellite offices kick-off" in body
     body, footer = japanese.rsplit("\n--\n", 1)
     assert CODE_RE.search(body.split("受付コード：")[1]) and "受付コード" not in footer
     assert "イベントホール" in body and "Event hall" not in japanese
