@@ -141,7 +141,7 @@ def test_cancelling_the_event_tells_everyone_with_a_calendar_cancel_and_releases
     assert {"seated@example.jp", "waiting@example.jp"} <= {m["To"] for m in inbox.messages}
     message = inbox.only_one_to("seated@example.jp")
     assert message["Subject"] == "Event cancelled: Joint kick-off"
-    assert "Speaker is ill." in text_of(message)
+    assert "Speaker is ill." in text_of(message) and "Event: Joint kick-off" in text_of(message)
     part, calendar, vevent = calendar_of(message)
     assert part.get_param("method") == str(calendar["METHOD"]) == "CANCEL"
     assert str(vevent["STATUS"]) == "CANCELLED" and str(vevent["UID"]) == event.uid
