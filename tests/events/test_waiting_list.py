@@ -159,6 +159,33 @@ def test_moving_the_booking_mails_everyone_the_calendar_update_with_a_higher_seq
     assert new["METHOD"] == "REQUEST" and new_event["UID"] == old_event["UID"]
     assert int(new_event["SEQUENCE"]) > int(old_event["SEQUENCE"])
     assert new_event.decoded("DTSTART") == old_event.decoded("DTSTART") + timedelta(hours=1)
+    from flask_babel import force_locale
+
+    from booking.services import outbox
+
+    with app.test_request_context(), force_locale("en"):
+        _, body = outbox.renderer_for(update.kind)(update.payload, "en")
+    assert "The time or place of this event has changed." in body
+
+
+def test_offers_lapse_under_their_spaces_write_lock(app, hall, create_user, monkeypatch):
+    from contextlib import contextmanager
+
+    from booking.services import transactions
+
+    _, deadline = offered_event(hall, create_user)
+    locked, original = [], transactions.write_transaction
+
+    @contextmanager
+    def watched(space_id, **options):
+        locked.append(space_id)
+        with original(space_id, **options) as session:
+            yield session
+
+    monkeypatch.setattr(transactions, "write_transaction", watched)
+
+    assert service.expire_offers(KEY, deadline) == 1
+    assert locked[0] == hall.id
 
 
 def test_raising_the_capacity_seats_the_waiting_list(app, hall, create_user):

@@ -253,3 +253,19 @@ def test_the_staff_list_of_events_shows_the_latest_hundred(create_event, create_
     rows = attendance.events_for_staff()
 
     assert len(rows) == 100 and rows[-1].start_dt == start + timedelta(days=1)
+
+
+def test_the_not_today_banner_is_checked_against_the_time_given(create_event, register):
+    from datetime import timedelta
+
+    from tests.conftest import future_day
+
+    start = future_day(9) + timedelta(hours=8)
+    event = create_event(start_dt=start, end_dt=start + timedelta(hours=2))
+    guest = register(event)
+
+    days_before = attendance.describe(event.id, Outcome.NOT_TODAY, guest.id, now=start - timedelta(days=5))
+    on_the_day = attendance.describe(event.id, Outcome.NOT_TODAY, guest.id, now=start)
+
+    assert days_before is not None and days_before.outcome == Outcome.NOT_TODAY
+    assert on_the_day != days_before  # the door is open at the start: "not today" is no longer true
