@@ -59,6 +59,25 @@ def test_change_moves_the_free_dates_keeps_the_conflicting_one_and_retitles_all(
     assert len(db.session.scalars(select(OutboxMessage)).all()) == outbox_before + 1
 
 
+def test_a_private_series_stays_private_on_the_dates_moved_and_on_the_date_kept(
+        create_user, create_space, create_booking):
+    member, studio = create_user(), create_space()
+    ids = [b.id for b in book(member, studio)]
+    create_booking(studio, create_user(), at(FIRST + timedelta(weeks=2), 13), at(FIRST + timedelta(weeks=2), 14))
+    db.session.rollback()
+    items = change_following(member, ids[1], SeriesChange(time(12), time(14), "Evening recording"))
+    assert [i.is_moved for i in items] == [True, False, True]
+    db.session.expire_all()
+    assert [db.session.get(Booking, i).is_public for i in ids] == [False] * 4
+
+
+def test_the_preview_names_each_following_date_by_its_local_day(create_user, create_space):
+    member, studio = create_user(), create_space()
+    ids = [b.id for b in book(member, studio)]
+    items = preview_change(member, ids[1], SeriesChange(time(12), time(14), "Evening recording"))
+    assert [i.day for i in items] == [FIRST + timedelta(weeks=n) for n in (1, 2, 3)]
+
+
 def test_a_date_taken_between_preview_and_change_keeps_its_time(create_user, create_space, create_booking):
     member, studio = create_user(), create_space()
     ids = [b.id for b in book(member, studio, count=2)]
