@@ -122,6 +122,14 @@ def test_a_date_the_month_lacks_is_no_such_date_and_never_booked(create_user, cr
         (1, ["horizon"]), (2, ["no_such_date"]), (3, ["horizon"]), (4, ["no_such_date"]), (5, ["horizon"])]
 
 
+def test_a_series_whose_only_date_the_month_lacks_is_previewed_as_no_such_date(create_user, create_space):
+    member, studio = create_user(), create_space()
+    february = date(FIRST.year + 1, 2, 1)
+    rule = RecurrenceRule(Freq.MONTHLY, month_day=31, until=date(february.year, 2, 28))
+    items = preview_series(member, SeriesInput(studio.id, "Month end", february, time(10), time(11), rule))
+    assert [[c.code for c in i.conflicts] for i in items] == [["no_such_date"]]
+
+
 def test_staff_override_the_horizon_with_a_reason(create_user, create_space):
     staff, studio = create_user(role="staff"), create_space(max_days_ahead=14)
     assert codes(preview_series(staff, weekly(studio.id))) == [[], ["horizon"], ["horizon"], ["horizon"]]
