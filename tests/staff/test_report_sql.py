@@ -6,7 +6,6 @@ import random
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from booking.domain.usage import Booked, heatmap, peak_units
 from booking.extensions import db
@@ -72,20 +71,3 @@ def test_spaces_in_different_zones_each_count_their_own_local_hours(create_space
     report = reports.build_report(db.session, Filters(Period.month(2026, 6)))
     assert {key: used for key, (used, _open) in report.heatmap.items() if used} == {(2, 10): 120, (2, 3): 60}
 
-
-def test_spaces_in_one_time_zone_load_the_periods_hour_pieces_once_per_report(create_space):
-    for _ in range(3):
-        create_space(hours=ROUND_THE_CLOCK)
-    loads: list[str] = []
-
-    def noted(_connection, _cursor, statement, *_args):
-        if statement.startswith("INSERT INTO report_pieces"):
-            loads.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", noted)
-    try:
-        report = reports.build_report(db.session, Filters(Period.month(2026, 6)))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", noted)
-    assert len(report.spaces) == 3
-    assert len(loads) == 1
