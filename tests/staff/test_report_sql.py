@@ -70,4 +70,3 @@ def test_spaces_in_different_zones_each_count_their_own_local_hours(create_space
         create_booking(space, member, start, start + timedelta(hours=1))
     report = reports.build_report(db.session, Filters(Period.month(2026, 6)))
     assert {key: used for key, (used, _open) in report.heatmap.items() if used} == {(2, 10): 120, (2, 3): 60}
-
