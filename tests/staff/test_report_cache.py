@@ -11,7 +11,7 @@ from sqlalchemy import select
 from booking.extensions import db
 from booking.models import Booking, Closure, PublicEvent, Registration
 from booking.models_attendance import AttendeePass, EventRecord, WalkIn
-from booking.services import reports
+from booking.services import attendance, reports
 from booking.services.report_cache import report_cache
 from booking.services.reports import Filters, Period
 from tests.conftest import PASSWORD, without_csrf_tokens
@@ -154,6 +154,33 @@ def test_kept_event_figures_follow_each_change_of_registrations_check_ins_walk_i
         assert reports.figures(june, now=when).events == before  # kept
         change()
         db.session.commit()
+        db.session.expire_all()
+        after = reports.figures(june, now=when).events
+        assert after != before, what
+        assert after == reports.build_report(db.session, june, now=when).events, what
+
+
+@pytest.mark.usefixtures("events")
+def test_kept_event_figures_follow_a_check_in_and_a_walk_in_taken_back_that_were_not_the_newest():
+    """Counts catch what the newest value misses: a check-in before the newest undone, the newest walk-in of
+    one event taken back after another event's."""
+    report_cache.clear()
+    june = Filters(Period.month(2026, 6))
+    when = datetime(2026, 7, 15, tzinfo=TOKYO)
+    held = db.session.scalars(select(PublicEvent).join(Booking).where(Booking.start_dt == tokyo(5, 18))).one()
+    coming = db.session.scalars(select(PublicEvent).join(Booking).where(
+        Booking.start_dt == datetime(2026, 7, 20, 10, tzinfo=TOKYO))).one()
+    db.session.add(WalkIn(event_id=coming.id, at=datetime(2026, 7, 20, 10, tzinfo=TOKYO)))
+    db.session.commit()
+    early = db.session.scalars(select(Registration).where(
+        Registration.event_id == held.id, Registration.party_size == 3)).one()  # checked in 5 June; 12 June the newest
+    changes = {
+        "an earlier check-in taken back": lambda: attendance.undo_check_in(held.id, early.id),
+        "a walk-in taken back": lambda: attendance.undo_walk_in(held.id),
+    }
+    for what, change in changes.items():
+        before = reports.figures(june, now=when).events
+        change()
         db.session.expire_all()
         after = reports.figures(june, now=when).events
         assert after != before, what
