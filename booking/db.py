@@ -319,9 +319,12 @@ class DriverStatement:
         found = self._compiled.get(dialect.name)
         if found is None:
             compiled: Any = self.statement.compile(dialect=dialect, column_keys=self.column_keys)
-            fixed = compiled.params  # the statement's own values (feed_version + 1); None for a parameter
+            fixed = compiled.params  # the statement's own values (feed_version + 1)
+            # None for a parameter: compiled.params gives an INSERT's given columns SQLAlchemy's REQUIRED
+            # marker (an int), which `values.get(name, fixed)` would have bound for a value left out.
             found = (compiled.string, tuple(
-                (name, fixed.get(name), compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+                (name, None if compiled.binds[name].required else fixed.get(name),
+                 compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
                 for name in compiled.positiontup))
             self._compiled[dialect.name] = found
         return found

@@ -22,6 +22,10 @@ Profiled (one services mutant, 0.25–0.5 CPU-s when the first test kills it; a 
   (notifications._template_body behind _kept_bodies survived tests that kill it), and the stats
   tied it only to the test that first filled each entry. `fresh_caches` empties them before every
   test, in the stats run and in each mutant's session, as a test of its own process would find them;
+  so are the plain dicts that keep a statement compiled once per process (`_MEMO_DICTS`: not
+  found by type, since other module-level dicts are registries that must stay): with them kept,
+  a mutant of what fills them (queue_version's compile, report_cache._compiled and the version
+  query it builds) was never run in a mutant's session and survived whatever the tests checked;
 - the cyclic collector's young collections of every app, engine and statement the tests build
   (threshold 700 -> 20,000). Nothing in the code under test depends on when a collection happens.
 """
@@ -73,6 +77,14 @@ def share_compiled_sql() -> None:
     create.create_engine = create_engine
 
 
+# Module-level dicts that memoise a statement per dialect (or per shape) for the life of the process.
+_MEMO_DICTS = (
+    ("booking.services.queue_version", "_SQL"),
+    ("booking.services.report_cache", "_COMPILED"),
+    ("booking.services.new_booking", "_statements"),
+)
+
+
 def _product_caches() -> list[Any]:
     from booking.caches import BoundedCache
 
@@ -83,6 +95,10 @@ def _product_caches() -> list[Any]:
         for value in list(vars(module).values()):
             if isinstance(value, BoundedCache) or callable(getattr(type(value), "cache_clear", None)):
                 found.append(value)
+    for module_name, attribute in _MEMO_DICTS:
+        module = sys.modules.get(module_name)
+        if module is not None:
+            found.append(getattr(module, attribute))  # an AttributeError here: the list is out of date
     return found
 
 

@@ -46,7 +46,7 @@ import os
 import subprocess
 import sys
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -141,11 +141,35 @@ def here(folder: Path, action: str, *arguments: str) -> subprocess.CompletedProc
     return done
 
 
-def mutmut(folder: Path, *arguments: str, clean_run: bool = True, niceness: int = 10) -> int:
+def mutmut(folder: Path, *arguments: str, clean_run: bool = True, niceness: int = 10,
+           database_url: str = "") -> int:
     program = [sys.executable, "-c", RUNNER.format(here=str(HERE), clean=clean_run)]
     command = ["nice", "-n", str(niceness), *program, *arguments]
-    print(f"$ (cd {folder.relative_to(ROOT)} && {' '.join(command)})", flush=True)
-    return subprocess.run(command, cwd=folder).returncode
+    environment = dict(os.environ)
+    if database_url:
+        environment["TEST_DATABASE_URL"] = database_url
+    shown = f"TEST_DATABASE_URL={database_url} " if database_url else ""
+    print(f"$ (cd {folder.relative_to(ROOT)} && {shown}{' '.join(command)})", flush=True)
+    return subprocess.run(command, cwd=folder, env=environment).returncode
+
+
+# A pass with `database = "postgresql"` runs its tests there, as CI's second run does: a database of
+# its own on the server of MUTATION_DATABASE_URL (default: the local server of the developers' guide).
+SERVER = os.environ.get("MUTATION_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def pass_database(name: str) -> str:
+    """The URL of pass `name`'s PostgreSQL database, created when missing (the tests migrate it)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    server = make_url(SERVER)
+    database = "mutation_" + name.replace("-", "_")
+    with psycopg.connect(server.set(drivername="postgresql").render_as_string(hide_password=False),
+                         autocommit=True) as connection:
+        if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone() is None:
+            connection.execute(f'CREATE DATABASE "{database}"')  # type: ignore[arg-type]
+    return server.set(database=database).render_as_string(hide_password=False)
 
 
 @dataclass
@@ -189,6 +213,28 @@ class Counts:
 
 
 COUNTS = "file-counts.json"  # written by the report in its stage, read by main for the whole-folder lines
+
+
+def merged_outcomes(first: dict[str, str], second: dict[str, str]) -> dict[str, str]:
+    """{mutant: status} of one file mutated by two passes: a kill in either wins, then a checked outcome.
+
+    Two passes mutate the same file when one runs the tests on another database (services-pg):
+    CI runs the suite on both, so a mutant either engine's tests kill is killed.
+    """
+    merged = dict(first)
+    for mutant, status in second.items():
+        kept = merged.get(mutant, "not checked")
+        if status in KILLED or kept == "not checked":
+            merged[mutant] = status
+    return merged
+
+
+def file_counts(statuses: dict[str, str], equivalent: set[str]) -> Counts:
+    """A file's Counts from its merged outcomes; a listed equivalent counts only while not killed."""
+    killed = sum(s in KILLED for s in statuses.values())
+    checked = sum(s != "not checked" for s in statuses.values())
+    listed = sum(1 for m in equivalent if statuses.get(m) not in KILLED and statuses.get(m) != "not checked")
+    return Counts(len(statuses), checked, killed, listed)
 
 
 def whole_folders(counts: dict[str, Counts], reported: list[str], patterns: dict[str, list[str]]) -> list[str]:
@@ -273,14 +319,20 @@ def checked_now() -> dict[str, str]:
     return statuses
 
 
-def seed(stage_name: str) -> int:
-    """Inside a stage: mark in mutmut's results the kills the ledger holds for unchanged mutants."""
+def seed(stage_name: str, reused: list[str] | None = None) -> int:
+    """Inside a stage: mark in mutmut's results the kills the ledger holds for unchanged mutants.
+
+    `reused` names other stages whose ledgers count too (a pass's `reuse`): a mutant the same file's
+    pass on SQLite killed, unchanged since, need not be tested on PostgreSQL.
+    """
     from mutmut.mutation.data import SourceFileMutationData
     from mutmut.utils.file_utils import walk_mutatable_files
 
     exit_codes = {"killed": 1, "timeout": 36, "caught by type check": 37}
     current = {m: h for mutants in current_mutants().values() for m, h in mutants.items()}
-    known = ledger.reusable(ledger.read(LEDGER / f"{stage_name}.txt"), current)
+    known = {}
+    for name in [*(reused or []), stage_name]:
+        known.update(ledger.reusable(ledger.read(LEDGER / f"{name}.txt"), current))
     count = 0
     for path in walk_mutatable_files():
         data = SourceFileMutationData(path=path)
@@ -346,8 +398,8 @@ def report(name: str, stage_name: str, target: float) -> bool:
     print(f"{'all':<40} {total:>7} {checked:>7} {killed:>7} {'':>8} {'':>8} {equivalent:>6} {overall:>6.1f}%"
           f" {of_checked:>9.1f}%"
           f"   (without leaving equivalents out: {100.0 * killed / max(total, 1):.1f}%)")
-    counts = {s.path: Counts(len(s.statuses), s.checked, s.killed, len(s.equivalent)) for s in scores}
-    Path(COUNTS).write_text(json.dumps({path: asdict(c) for path, c in counts.items()}, indent=1))
+    Path(COUNTS).write_text(json.dumps({s.path: {"statuses": s.statuses, "equivalent": sorted(s.equivalent)}
+                                        for s in scores}, indent=1))
     unchecked = [m for s in scores for m, v in s.statuses.items() if v == "not checked"]
     if unchecked:
         print(f"{len(unchecked)} mutants not checked yet: run the pass again")
@@ -388,7 +440,8 @@ def main() -> int:
         return inside(*args.here)
 
     ok = True
-    counts: dict[str, Counts] = {}
+    outcomes: dict[str, dict[str, str]] = {}  # file: {mutant: status}, every reported pass merged
+    equivalent: dict[str, set[str]] = {}
     reported = []
     for name, settings in passes().items():
         if args.only_pass and name != args.only_pass:
@@ -397,8 +450,10 @@ def main() -> int:
         generate(folder, args.nice)
         if not args.report:
             if not args.fresh:
-                print(f"pass {name}: {here(folder, 'seed', folder.name).stdout.strip()} mutants marked killed from "
-                      f"mutation/ledger/{folder.name}.txt (earlier sessions), not tested again")
+                reused = [*settings.get("reuse", [])]
+                print(f"pass {name}: {here(folder, 'seed', folder.name, *reused).stdout.strip()} mutants marked "
+                      f"killed from mutation/ledger/{folder.name}.txt (earlier sessions)"
+                      + "".join(f", {r}.txt" for r in reused) + ", not tested again")
             names: list[str] = []
             if args.file or args.mutants:
                 names = [f.removesuffix(".py").replace("/", ".") + ".*" for f in args.file] + args.mutants
@@ -409,13 +464,20 @@ def main() -> int:
                 names = here(folder, "sample", folder.name, str(args.sample)).stdout.split()
                 print(f"pass {name}: {len(names)} sampled mutants to test ({args.sample} a file)")
             if not ((args.survivors or args.sample) and not names):
-                mutmut(folder, "run", "--max-children", str(args.max_children), *names,
-                       clean_run=not args.no_clean_run, niceness=args.nice)
+                on_postgresql = settings.get("database") == "postgresql"
+                # One child at a time on PostgreSQL: every test session there migrates the one database.
+                children = 1 if on_postgresql else args.max_children
+                mutmut(folder, "run", "--max-children", str(children), *names,
+                       clean_run=not args.no_clean_run, niceness=args.nice,
+                       database_url=pass_database(name) if on_postgresql else "")
         (folder / COUNTS).unlink(missing_ok=True)
         ok &= here(folder, "report", folder.name, name).returncode == 0
         if (folder / COUNTS).exists():
-            counts.update({path: Counts(**c) for path, c in json.loads((folder / COUNTS).read_text()).items()})
+            for path, found in json.loads((folder / COUNTS).read_text()).items():
+                outcomes[path] = merged_outcomes(outcomes.get(path, {}), found["statuses"])
+                equivalent.setdefault(path, set()).update(found["equivalent"])
             reported.append(name)
+    counts = {path: file_counts(statuses, equivalent[path]) for path, statuses in outcomes.items()}
     print("\n== whole folders, every pass of this run together (ledgers in mutation/ledger/)")
     print("\n".join(whole_folders(counts, reported, {n: s["only_mutate"] for n, s in passes().items()})))
     return 1 if args.check and not ok else 0
@@ -424,7 +486,7 @@ def main() -> int:
 def inside(action: str, stage_name: str, *rest: str) -> int:
     """The steps that read mutmut's data, run in the stage folder (cwd) of `stage_name`."""
     if action == "seed":
-        print(seed(stage_name))
+        print(seed(stage_name, list(rest)))
     elif action == "survivors":
         print("\n".join(m for s in collect(equivalents(), stage_name) for m in s.survivors))
     elif action == "sample":

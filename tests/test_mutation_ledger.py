@@ -167,6 +167,20 @@ def test_a_new_session_marks_recorded_kills_in_mutmuts_results_and_records_its_o
     assert first in run_py.unchecked_sample("tiny", 100)
 
 
+def test_a_pass_that_reuses_another_stages_ledger_takes_its_kills_and_not_its_survivors(tiny_stage, tmp_path):
+    """services-pg reuses services-write2's ledger: a kill on SQLite is not tested again on PostgreSQL."""
+    run_py = tiny_stage
+    first, second = sorted(run_py.checked_now())[:2]
+    current = run_py.current_mutants()["pkg/due.py"]
+    ledger.write(tmp_path / "ledger" / "sqlite.txt",
+                 {first: Entry(*current[first], "killed"), second: Entry(*current[second], "survived")}, "t")
+    assert run_py.seed("tiny") == 0  # the stage's own ledger is empty
+    assert run_py.seed("tiny", ["sqlite"]) == 1
+    assert run_py.checked_now()[first] == "killed" and run_py.checked_now()[second] == "not checked"
+    run_py.record("tiny")
+    assert ledger.read(tmp_path / "ledger" / "tiny.txt")[first].status == "killed"
+
+
 def test_the_mutant_hash_is_taken_over_the_mutated_functions_generated_source(tiny_stage):
     run_py = tiny_stage
     current = run_py.current_mutants()["pkg/due.py"]
@@ -216,3 +230,17 @@ def test_the_report_adds_a_whole_folder_line_over_every_pass_and_names_a_pass_le
     counts["booking/services/d.py"] = Counts(mutants=7)
     assert run_py.whole_folders(counts, ["domain", "one", "two", "three"], patterns)[1].endswith(
         "89.7 % (left out: 1 file with none checked)")
+
+
+def test_a_file_in_two_passes_counts_each_mutant_once_killed_when_either_pass_killed_it():
+    """new_booking.py is mutated on SQLite (services-write2) and on PostgreSQL (services-pg)."""
+    run_py = _load("mutation_run_merge", ROOT / "mutation" / "run.py")
+    sqlite = {"m1": "killed", "m2": "no tests", "m3": "survived", "m4": "not checked", "m5": "killed"}
+    postgresql = {"m1": "not checked", "m2": "killed", "m3": "survived", "m4": "survived", "m5": "survived"}
+    merged = run_py.merged_outcomes(sqlite, postgresql)
+    assert merged == {"m1": "killed", "m2": "killed", "m3": "survived", "m4": "survived", "m5": "killed"}
+    assert run_py.merged_outcomes(postgresql, sqlite) == merged
+    # m3 is listed as equivalent (counted), m1 is listed but killed now (not counted)
+    assert run_py.file_counts(merged, {"m3", "m1"}) == run_py.Counts(mutants=5, checked=5, killed=3, equivalent=1)
+    assert run_py.file_counts({"m1": "not checked"}, {"m1"}) == run_py.Counts(mutants=1, checked=0, killed=0,
+                                                                               equivalent=0)

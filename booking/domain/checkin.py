@@ -115,6 +115,18 @@ def checkin_outcome(status: str | None, checked_in_at: datetime | None) -> Outco
     return Outcome.ACCEPTED
 
 
+def standing(status: str, checked_in_at: datetime | None) -> str:
+    """Where a registration stands on the event's day, as the attendee list and the door's rows say it.
+
+    "checked_in" for a registered party that has checked in, "expected" for one that has not yet; any other
+    status (waiting, offered, cancelled, expired) as it is: such a party has no seat, so a check-in left over
+    from before it lost its seat does not count (the tally counts registered parties only).
+    """
+    if status != "registered":
+        return status
+    return "expected" if checked_in_at is None else "checked_in"
+
+
 def standing_outcome(claimed: Outcome, status: str | None, checked_in_at: datetime | None,
                      is_open: bool) -> Outcome | None:
     """What the door may say now of the outcome `claimed` by an address (opened again: Back, a reload, a link).

@@ -163,6 +163,18 @@ def may_promote(now: datetime, event_start: datetime) -> bool:
     return offer_deadline(now, event_start) > as_utc(now)
 
 
+def moved_offer_deadline(expires_at: datetime, event_start: datetime) -> datetime:
+    """An open offer's deadline once its event (re)starts at `event_start`: as `offer_deadline`, never past
+    the start, so an event moved earlier pulls the deadlines of its open offers in with it."""
+    return min(as_utc(expires_at), as_utc(event_start))
+
+
+def may_confirm_offer(now: datetime, expires_at: datetime | None, event_start: datetime) -> bool:
+    """Whether an offer may be taken up at `now`: before its deadline and before the event starts (an offer
+    made before the event was moved earlier may still carry a deadline after the new start)."""
+    return expires_at is not None and as_utc(now) < as_utc(expires_at) and as_utc(now) < as_utc(event_start)
+
+
 def may_change_party(window: RegistrationWindow, old_size: int, new_size: int) -> bool:
     """A party may always shrink (or stay); it grows only while registration is open, as growing
     registers more people (for a seated party and for one on the waiting list alike)."""

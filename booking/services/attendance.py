@@ -14,6 +14,7 @@ one at a time).
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -90,10 +91,6 @@ def get_event(event_id: int) -> PublicEvent:
     return found
 
 
-def pass_of(session: Session, registration_id: int) -> AttendeePass | None:
-    return session.get(AttendeePass, registration_id)
-
-
 def pass_for(registration_id: int) -> AttendeePass | None:
     return db.session.get(AttendeePass, registration_id)
 
@@ -133,8 +130,14 @@ def _listing(*columns: Any) -> tuple[Select[Any], Select[Any]]:
                                   Registration.email.ilike(_PATTERN, escape="\\")))
 
 
-_LISTED = _listing(*_SHOWN, AttendeePass.checked_in_at)
-_EXPORTED = _listing(*_SHOWN, Registration.created_at, func.coalesce(AttendeePass.code, ""), AttendeePass.checked_in_at)
+@functools.lru_cache(maxsize=2)
+def _statements(exported: bool) -> tuple[Select[Any], Select[Any]]:
+    """The listed or the exported statements, built once a process on first use (at import, a change
+    to _listing would have been built before any test could see it: mutation/run.py's forks)."""
+    if exported:
+        return _listing(*_SHOWN, Registration.created_at, func.coalesce(AttendeePass.code, ""),
+                        AttendeePass.checked_in_at)
+    return _listing(*_SHOWN, AttendeePass.checked_in_at)
 
 
 def _rows(statements: tuple[Select[Any], Select[Any]], event_id: int, query: str) -> Sequence[Row[Any]]:
@@ -151,12 +154,12 @@ def _rows(statements: tuple[Select[Any], Select[Any]], event_id: int, query: str
 def attendees(event_id: int, query: str = "") -> list[ListedAttendee]:
     """Registrations of the event (with their check-in), in registration order, at most LIST_MAX; `query`
     searches name, organisation and address (its first SEARCH_MAX characters, case-insensitive)."""
-    return list(map(ListedAttendee._make, _rows(_LISTED, event_id, query)))
+    return list(map(ListedAttendee._make, _rows(_statements(False), event_id, query)))
 
 
 def export_rows(event_id: int, query: str = "") -> list[AttendeeRow]:
     """The same registrations as `attendees`, with their registration time (UTC) and check-in code."""
-    return list(map(AttendeeRow._make, _rows(_EXPORTED, event_id, query)))
+    return list(map(AttendeeRow._make, _rows(_statements(True), event_id, query)))
 
 
 # The tally in one statement, built once: the persons of the event's registrations summed by

@@ -141,6 +141,17 @@ def _move(session: Session, booking: Booking, start_dt: datetime, end_dt: dateti
                                          occupied_end=occupied_end, is_active=is_holding))
     booking.start_dt, booking.end_dt, booking.seats = start_dt, end_dt, len(units)
     _clear_proposal(booking)
+    _offers_follow(session, booking)
+
+
+def _offers_follow(session: Session, booking: Booking) -> None:
+    """An event moved earlier pulls in the deadlines of its open offers: never after its new start."""
+    from booking.services.registrations import offers_follow_the_start
+
+    with session.no_autoflush:  # the moved booking is written once, at the caller's flush (one SEQUENCE)
+        event = session.scalar(select(PublicEvent).where(PublicEvent.booking_id == booking.id))
+        if event is not None:
+            offers_follow_the_start(session, event)
 
 
 def _moved_agenda(session: Session, booking: Booking, start_dt: datetime,
@@ -269,9 +280,7 @@ def _with_proposal(session: Session, booking_id: int, now: datetime) -> Booking:
 def _approve_change(session: Session, staff: User, booking_id: int, now: datetime, locale: str) -> Booking:
     booking = _with_proposal(session, booking_id, now)
     start_dt, end_dt = booking.proposed_start_dt, booking.proposed_end_dt
-    assert start_dt is not None and end_dt is not None
-    if start_dt <= now:
-        raise Refused([Conflict("past", N_("The new time has already started; the change can only be rejected."))])
+    assert start_dt is not None and end_dt is not None  # open: before its deadline, never after its start
     seats = booking.proposed_seats or booking.seats
     units, conflicts = _checked_units(session, booking, start_dt, end_dt, seats, (), now, locale,
                                       REQUEST_TIME_RULES)

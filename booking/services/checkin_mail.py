@@ -12,6 +12,7 @@ about check-in. Two small seams add it, so neither side calls into the other:
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -73,19 +74,27 @@ def _add_codes(session: Session, _context: Any, _instances: Any) -> None:
         row.attachments = [*row.attachments, outbox.stored_attachment(qr_attachment(code))]
 
 
-def _with_code(original: outbox.Renderer) -> outbox.Renderer:
-    def render(payload: dict[str, Any], locale: str) -> tuple[str, str]:
-        subject, body = original(payload, locale)
-        code = payload.get("checkin_code")
-        if not code:
-            return subject, body
-        text = current_app.jinja_env.get_template("mail/_event_code.txt").render(p={"code": code}).strip()
-        head, footer, tail = body.rpartition(FOOTER)
-        return subject, (f"{head}\n\n{text}\n{footer}{tail}" if footer else f"{body}\n{text}\n")
+def with_code(subject: str, body: str, payload: dict[str, Any]) -> tuple[str, str]:
+    """A registration mail with the payload's check-in code paragraph before its footer (unchanged
+    when the payload carries no code)."""
+    code = payload.get("checkin_code")
+    if not code:
+        return subject, body
+    text = current_app.jinja_env.get_template("mail/_event_code.txt").render(p={"code": code}).strip()
+    head, footer, tail = body.rpartition(FOOTER)
+    return subject, (f"{head}\n\n{text}\n{footer}{tail}" if footer else f"{body}\n{text}\n")
 
-    return render
+
+# The wrapped renderers are made once, at import; they look up event_mail's renderer and call
+# with_code each time (a closure made at import would keep whatever code it was made with).
+_ORIGINALS: dict[str, outbox.Renderer] = {}
+
+
+def _render_with_code(kind: str, payload: dict[str, Any], locale: str) -> tuple[str, str]:
+    return with_code(*_ORIGINALS[kind](payload, locale), payload)
 
 
 for _kind in CODE_KINDS:
     if _kind in event_mail.SUBJECTS:
-        outbox.renderer(_kind)(_with_code(outbox.renderer_for(_kind)))
+        _ORIGINALS[_kind] = outbox.renderer_for(_kind)
+        outbox.renderer(_kind)(functools.partial(_render_with_code, _kind))

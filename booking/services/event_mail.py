@@ -27,7 +27,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from booking import ical, itip
-from booking.dates import format_span_in_zone, format_when
+from booking.dates import format_span_in_zone, format_when, with_aside
 from booking.domain.values import N_
 from booking.models import Booking, PublicEvent, Registration
 from booking.services import outbox
@@ -132,7 +132,8 @@ def render(kind: str, payload: dict[str, Any], locale: str) -> tuple[str, str]:
     deadline = ""
     if payload.get("offer_expires_at"):
         expires_at = datetime.fromisoformat(str(payload["offer_expires_at"]))
-        deadline = format_when(expires_at, str(payload["timezone"]), locale)
+        zone = str(payload["timezone"])
+        deadline = with_aside(format_when(expires_at, zone, locale), zone, locale)  # named as the event's time
     body = current_app.jinja_env.get_template("mail/registration.txt").render(
         kind=kind.split(".", 1)[1] if kind.startswith("registration.") else kind, payload=payload, title=title,
         when=_when(payload, locale), space=payload["space_en"] if locale == "en" else payload["space_ja"],

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from booking.db import utcnow
@@ -30,11 +30,6 @@ NO_NOTE = N_("Write a note for the member: why the event is not published.")
 LONG_NOTE = N_("The note is too long (at most %(max)s characters).")
 DECIDED = N_("This event proposal was already decided.")
 REVIEWED_BOOKINGS = ("pending", "confirmed")  # a proposal on a cancelled or rejected booking is moot
-
-
-def _waiting() -> Select[tuple[PublicEvent]]:
-    return (select(PublicEvent).join(Booking)
-            .where(PublicEvent.status == "pending", Booking.status.in_(REVIEWED_BOOKINGS)))
 
 
 # Built once: the notice is on every staff queue page. Each proposal's booking is looked up by its

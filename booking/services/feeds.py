@@ -33,7 +33,7 @@ from typing import Any, Final, cast
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Engine, Select, String, and_, bindparam, func, or_, select, true, type_coerce
+from sqlalchemy import Engine, Select, String, and_, bindparam, func, or_, select, true, type_coerce
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, joinedload, selectinload, undefer
 
@@ -177,13 +177,6 @@ class Scope:
     space_id: int | None = None
     user_id: int | None = None
     statuses: tuple[str, ...] = ACTIVE
-
-    def where(self) -> ColumnElement[bool]:
-        if self.space_id is not None:
-            return Booking.space_id == self.space_id
-        if self.user_id is not None:
-            return Booking.user_id == self.user_id
-        return true()
 
 
 BOOKINGS, SPACES, USERS, TOKENS = Booking.__table__, Space.__table__, User.__table__, FeedToken.__table__

@@ -25,9 +25,9 @@ expires by the clock.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select
 
 from booking.extensions import db
 from booking.models import Booking, BookingEvent, BookingHold, User
@@ -44,18 +44,21 @@ class QueueVersion(NamedTuple):
 
 
 _WAITING: ColumnElement[str] = literal_column("'pending'")
-# Built once: building it cost more than running it (as report_cache._VERSION).
-_VERSION = select(
-    highest(Booking.id), highest(Booking.updated_at),
-    select(func.count(Booking.id)).where(or_(Booking.status == _WAITING, Booking.proposed_start_dt.is_not(None)))
-    .scalar_subquery(),
-    highest(BookingEvent.id), highest(BookingHold.id),
-    highest(User.id), count_of(User.id),
-    spaces_text(), WAITING_COUNT.scalar_subquery(),
-)
 
 
-_SQL: dict[str, str] = {}  # _VERSION's text per dialect, with its few constants written in
+def _version_query() -> Select[Any]:
+    """The version's statement; built only when compiled, once per dialect (building it cost more than running it)."""
+    return select(
+        highest(Booking.id), highest(Booking.updated_at),
+        select(func.count(Booking.id)).where(or_(Booking.status == _WAITING, Booking.proposed_start_dt.is_not(None)))
+        .scalar_subquery(),
+        highest(BookingEvent.id), highest(BookingHold.id),
+        highest(User.id), count_of(User.id),
+        spaces_text(), WAITING_COUNT.scalar_subquery(),
+    )
+
+
+_SQL: dict[str, str] = {}  # the version's text per dialect, with its few constants written in
 
 
 def queue_version() -> QueueVersion:
@@ -70,6 +73,7 @@ def queue_version() -> QueueVersion:
     name = connection.dialect.name
     sql = _SQL.get(name)
     if sql is None:
-        sql = _SQL[name] = str(_VERSION.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+        sql = _SQL[name] = str(_version_query().compile(dialect=connection.dialect,
+                                                         compile_kwargs={"literal_binds": True}))
     row = tuple(connection.exec_driver_sql(sql).one())
     return QueueVersion(row[:-1], row[-1] or 0)

@@ -68,6 +68,33 @@ class PartyCannotGrow(ServiceError):
                             "number of accompanying people or cancel."))
 
 
+class OfferAfterStart(Stale):
+    """An offer confirmed once its event has begun (rules.may_confirm_offer): refused, nothing written."""
+
+    def __init__(self) -> None:
+        super().__init__(N_("The event has already begun, so the offered seats can no longer be confirmed."))
+
+
+def offers_follow_the_start(session: Session, event: PublicEvent, key: str = "") -> list[Registration]:
+    """After the event's start moved (inside the caller's transaction): every open offer whose deadline now
+    lies after the start gets the start as its deadline (rules.moved_offer_deadline) and is mailed the new
+    deadline. The offers changed."""
+    from booking.services import event_mail
+
+    changed = []
+    for registration in session.scalars(select(Registration).where(
+            Registration.event_id == event.id, Registration.status == rules.OFFERED)):
+        if registration.offer_expires_at is None:
+            continue
+        deadline = rules.moved_offer_deadline(registration.offer_expires_at, event.booking.start_dt)
+        if deadline != registration.offer_expires_at:
+            registration.offer_expires_at = deadline
+            changed.append(registration)
+    for registration in changed:
+        event_mail.enqueue(session, "registration.offered", registration, key)
+    return changed
+
+
 def window_of(event: PublicEvent, now: datetime) -> rules.RegistrationWindow:
     """Where the event's registration stands at `now`."""
     return rules.registration_window(now, event.registration_opens_at, event.registration_closes_at,
@@ -277,7 +304,11 @@ def confirm_offer(secret: str, key: str, now: datetime | None = None) -> Registr
     def work(session: Session, event: PublicEvent, current: Registration) -> Registration:
         from booking.services import event_mail
 
-        if current.status != "offered" or current.offer_expires_at is None or current.offer_expires_at <= now:
+        if current.status != "offered" or current.offer_expires_at is None:
+            raise Stale(N_("This offer is no longer open."))
+        if not rules.may_confirm_offer(now, current.offer_expires_at, event.booking.start_dt):
+            if now >= event.booking.start_dt:
+                raise OfferAfterStart()
             raise Stale(N_("This offer is no longer open."))
         current.status, current.offer_expires_at, current.updated_at = "registered", None, now
         session.flush()

@@ -101,9 +101,6 @@ def _version_query() -> Select[Any]:
     ).select_from(members)
 
 
-_VERSION = _version_query()  # built once: building it cost more than running it
-
-
 class _Statement(NamedTuple):
     """The version query compiled for one dialect, and how `now` is passed to its driver."""
 
@@ -116,7 +113,9 @@ _COMPILED: dict[str, _Statement] = {}  # per dialect name: at most the two engin
 
 
 def _compiled(dialect: Dialect) -> _Statement:
-    """The SQL text of `_VERSION` for `dialect`, compiled once per process: its only parameter is `now`.
+    """The SQL text of `_version_query()` for `dialect`, built and compiled once per process (building it
+    cost more than running it; built here rather than at import, so that what builds it runs under the
+    tests of the pages that read it, mutants included): its only parameter is `now`.
 
     Run as text, the statement's cache key (27 subqueries) is neither built nor hashed on every page
     view (profile lines 'sqlalchemy/sql/elements.py:695(_compile_w_cache)' and
@@ -124,7 +123,7 @@ def _compiled(dialect: Dialect) -> _Statement:
     """
     found = _COMPILED.get(dialect.name)
     if found is None:
-        compiled = _VERSION.compile(dialect=dialect)
+        compiled = _version_query().compile(dialect=dialect)
         assert list(compiled.binds) == ["now"], "the version query's constants are written into its text"
         to_driver = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
         found = _COMPILED[dialect.name] = _Statement(

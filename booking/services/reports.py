@@ -242,16 +242,6 @@ def _space_figures(session: Session, rules: SpaceRules, filters: Filters, locale
     )
 
 
-def _booked_seconds(session: Session, rules: SpaceRules, month: Period, org_kind: str) -> float:
-    """Booked unit-seconds of the space in the month (SQL; each month its own range on the start index:
-    one query grouped over all months made PostgreSQL scan every booking, the ranges being unknown to it)."""
-    start_dt, end_dt = month.bounds(rules.space.timezone)
-    query = select(func.coalesce(func.sum(clipped_seconds(start_dt, end_dt)), 0.0))
-    for target, on in _with_user(org_kind):
-        query = query.join(target, on)  # type: ignore[arg-type]
-    return float(session.scalar(query.where(*_booked_in(rules, month, org_kind))) or 0)
-
-
 def _open_per_month(session: Session, rules: SpaceRules, months: list[Period], locale: str) -> list[int]:
     """Open unit-minutes of each month: the rules in force read once over all the months, then cut."""
     zone = rules.space.timezone
@@ -290,18 +280,16 @@ def _trend(session: Session, spaces: list[SpaceRules], filters: Filters, locale:
            events: list[EventFigures], booked_at: dict[int, dict[datetime, int]]) -> list[TrendMonth]:
     """Booked unit-hours and occupancy of each month over the chosen spaces (minutes rounded per space).
 
-    Each month's booked time is read from the running sums of _space_figures (booked_at); a month
-    not found there would be one query per space and month."""
+    Each month's booked time is read from the running sums of _space_figures (booked_at), which
+    holds F at both bounds of every trend month of every space (its `marks`; booked_and_peak reads
+    F at each mark)."""
     months = trend_months(filters.period)
     opened = [_open_per_month(session, rules, months, locale) for rules in spaces]
 
     def booked_seconds(rules: SpaceRules, month: Period) -> float:
-        """From the running sums of _space_figures, else queried."""
-        before = booked_at.get(rules.space.id, {})
+        before = booked_at[rules.space.id]
         start_dt, end_dt = month.bounds(rules.space.timezone)
-        if start_dt in before and end_dt in before:
-            return (before[end_dt] - before[start_dt]) / 1000
-        return _booked_seconds(session, rules, month, filters.org_kind)
+        return (before[end_dt] - before[start_dt]) / 1000
 
     trend = []
     for number, (month, month_events) in enumerate(zip(months, events, strict=True), start=1):

@@ -407,9 +407,7 @@ def _outcompeted(session: Session, approved: Booking, locale: str) -> list[Booki
 
 
 def _approve(session: Session, staff: User, booking_id: int, now: datetime, locale: str) -> Approval:
-    booking = _pending(session, booking_id, now)
-    if booking.start_dt <= now:
-        raise Refused([Conflict("past", N_("This request has already started; it can only be rejected."))])
+    booking = _pending(session, booking_id, now)  # so before its deadline, which is never after its start
     units = _checked_units(session, booking, now, locale)
     start_dt, end_dt = occupied(
         Request(booking.start_dt, booking.end_dt, booking.seats), policy_of(booking.space)

@@ -6,7 +6,9 @@
 //    (data-focus-first: the results' heading, or the outcome above them): the focus goes there, its top
 //    at the top of the window, so the results are in view and one Tab away (on a phone they were below
 //    the fold, behind the page's other fields). Never from a field the person is already in, nor from
-//    an error summary.
+//    an error summary, nor when the page answers an action with a message (a flash other than a search's
+//    note, class "info"): a walk-in counted or a message sent on a searched page keeps the search, but
+//    what it said is at the top, where the page starts (door.js then readies the code field).
 (function () {
   "use strict";
   // The address may end in a fragment (the grid's links end in #main, and a form without an
@@ -34,7 +36,8 @@
   }
   var first = document.querySelector("[data-focus-first]");
   var here = document.activeElement;
-  if (first && !summary && (!here || here === document.body)) {
+  var acted = document.querySelector("main .flash:not(.info)");
+  if (first && !summary && !acted && (!here || here === document.body)) {
     first.focus({preventScroll: true});
     first.scrollIntoView({block: "start"});
   }

@@ -13,7 +13,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from booking.domain.checkin import Outcome, normalise_code
+from booking.domain.checkin import Outcome, normalise_code, standing
 from booking.forms_attendance import CodeForm, MessageForm, TapForm, WalkInForm, WithdrawForm
 from booking.services import NotFound, ServiceError, attendance, attendee_exports, attendee_mail
 from booking.services.exports import CSV_TYPE, XLSX_TYPE
@@ -31,6 +31,11 @@ EXPORT_HEADER = (
 STATUS_LABELS = {
     "registered": _l("Registered (has a seat)"), "offered": _l("Seat offered"), "waiting": _l("Waiting list"),
     "cancelled": _l("Cancelled"), "expired": _l("Offer expired"),
+}
+# What a row of the attendee list and of the door's search says of a party (booking.domain.checkin.standing):
+# whether a registered party is in, else its status.
+STANDING_LABELS = {
+    **STATUS_LABELS, "checked_in": _l("Checked in"), "expected": _l("Registered, not checked in yet"),
 }
 OUTCOME_MESSAGES = {
     Outcome.ACCEPTED: _l("Checked in"),
@@ -73,7 +78,7 @@ def _attendees_page(event_id: int, message_form: MessageForm | None = None,
             rows=attendance.attendees(event_id, query), zone=event.timezone, csrf=csrf,
             message_form=message_form or MessageForm(formdata=None),
             withdraw_form=withdraw_form or WithdrawForm(formdata=None), kind_label=translated(ORG_KIND_LABELS).get,
-            status_label=translated(STATUS_LABELS).get)
+            standing=standing, standing_label=translated(STANDING_LABELS).get)
 
     if message_form is None and withdraw_form is None:
         body = kept_body("booking_attendee_pages", KEPT_CHARACTERS, (event, query), render)
@@ -115,7 +120,7 @@ def export(event_id: int, file_format: str) -> Response:
 def message(event_id: int) -> Response | tuple[str, int]:
     """Send staff's message to every registrant (through the outbox)."""
     if request.method == "GET":
-        return redirect(url_for(".attendees", event_id=event_id))
+        return redirect(url_for(".attendees", event_id=event_id, q=text_arg("q") or None))
     form = MessageForm()
     if not form.validate():
         return _attendees_page(event_id, message_form=form), 422
@@ -123,7 +128,7 @@ def message(event_id: int) -> Response | tuple[str, int]:
                                         attendee_mail.Audience(include_waiting=bool(form.include_waiting.data)))
     flash(ngettext("The message goes to %(count)s person.", "The message goes to %(count)s people.", count,
                    count=count), "success")
-    return redirect(url_for(".attendees", event_id=event_id))
+    return redirect(url_for(".attendees", event_id=event_id, q=text_arg("q") or None))
 
 
 @bp.route("/<int:event_id>/withdraw", methods=["GET", "POST"])
@@ -131,7 +136,7 @@ def message(event_id: int) -> Response | tuple[str, int]:
 def withdraw(event_id: int) -> Response | tuple[str, int]:
     """Cancel the event: everyone is told; the booking is kept or released as chosen."""
     if request.method == "GET":
-        return redirect(url_for(".attendees", event_id=event_id))
+        return redirect(url_for(".attendees", event_id=event_id, q=text_arg("q") or None))
     form = WithdrawForm()
     if not form.validate():
         return _attendees_page(event_id, withdraw_form=form), 422
@@ -143,7 +148,7 @@ def withdraw(event_id: int) -> Response | tuple[str, int]:
         return _attendees_page(event_id, withdraw_form=form), 409
     flash(ngettext("The event is cancelled; %(count)s person is told.",
                    "The event is cancelled; %(count)s people are told.", told, count=told), "success")
-    return redirect(url_for(".attendees", event_id=event_id))
+    return redirect(url_for(".attendees", event_id=event_id, q=text_arg("q") or None))
 
 
 @bp.route("/<int:event_id>/door")
@@ -167,7 +172,7 @@ def _door_page(event_id: int, walk_in_form: WalkInForm | None = None) -> str:
                                code_form=code_form, walk_in_form=walk_in_form or WalkInForm(), csrf=csrf,
                                rows=attendance.attendees(event_id, query) if query else [], last=last,
                                outcome_message=OUTCOME_MESSAGES.get,
-                               status_label=translated(STATUS_LABELS).get)
+                               standing=standing, standing_label=translated(STANDING_LABELS).get)
 
     if walk_in_form is None:
         body = kept_body("booking_door_pages", KEPT_CHARACTERS, (event, query, typed, last), render)
@@ -198,7 +203,7 @@ def _back(event_id: int, scan: attendance.Scan) -> Response:
 def scan_code(event_id: int) -> Response:
     """Check in the party whose code was typed or scanned."""
     if request.method == "GET":
-        return redirect(url_for(".door", event_id=event_id))
+        return redirect(url_for(".door", event_id=event_id, q=text_arg("q") or None))
     attendance.get_event(event_id)
     form = CodeForm()
     if not form.validate():
@@ -229,7 +234,7 @@ def undo(event_id: int, registration_id: int) -> Response:
 def walk_in(event_id: int) -> Response | tuple[str, int]:
     """Count one walk-in (name and organisation optional); a refusal is shown next to the walk-in form."""
     if request.method == "GET":
-        return redirect(url_for(".door", event_id=event_id))
+        return redirect(url_for(".door", event_id=event_id, q=text_arg("q") or None))
     form = WalkInForm()
     if not form.validate():
         return _door_page(event_id, form), 422
@@ -241,7 +246,7 @@ def walk_in(event_id: int) -> Response | tuple[str, int]:
         form.form_errors.append(_(error.message, **error.params))
         return _door_page(event_id, form), 422
     flash(_("Walk-in counted."), "success")
-    return redirect(url_for(".door", event_id=event_id))
+    return redirect(url_for(".door", event_id=event_id, q=text_arg("q") or None))
 
 
 @bp.route("/<int:event_id>/walk-ins/undo", methods=["POST"])
@@ -256,4 +261,4 @@ def undo_walk_in(event_id: int) -> Response:
         flash(_(error.message), "error")
     else:
         flash(_("The last walk-in was taken back."), "success")
-    return redirect(url_for(".door", event_id=event_id))
+    return redirect(url_for(".door", event_id=event_id, q=text_arg("q") or None))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -256,28 +255,18 @@ def register(event_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     return redirect(url_for("events.sent", event_id=event_id))
 
 
-@dataclass(frozen=True)
-class _Reason:
-    """The error summary's one line for a refused registration: a link to where the page says why
-    (booking.views.error_summary reads `refusal_groups`), so that the reason is said once."""
-
-    text: str
-    anchor: str
-
-
 def _refused(event: PublicEvent, form: RegistrationForm | None, member_form: MemberRegistrationForm | None,
              window: rules.RegistrationWindow) -> tuple[str, int]:
     """A registration refused because it is not open (cancelled, not yet, closed, begun, over): 409, the
-    reason in the page (the summary links to it), the input shown read only, nothing written."""
-    if event.is_cancelled:  # the page says so at its top
-        reason = _Reason(_("This event has been cancelled."), "event-cancelled")
-    else:
-        reason = _Reason(window_message(window, event.booking.space.timezone)
-                         or _("Registration for this event is not open."), "registration-closed")
+    reason said once, where the page says it (an alert the read-only input points to, where the focus
+    lands: no error summary repeating it), the input shown read only, nothing written. `kept_input` lets
+    the language switch send the typed values again, as after any refused form."""
+    reason = "" if event.is_cancelled else (window_message(window, event.booking.space.timezone)
+                                            or _("Registration for this event is not open."))
     shown_at(url_for("events.detail", event_id=event.id))
-    return render_template("events/detail.html", failed=form or member_form, refusal_groups=[reason],
+    return render_template("events/detail.html", failed=form or member_form, kept_input=True,
                            parts=page_parts(event, form, member_form, window=window, refused=True,
-                                            reason=reason.text)), 409
+                                            reason=reason)), 409
 
 
 @bp.get("/events/<int:event_id>/sent")
@@ -323,8 +312,7 @@ def _registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
                 except (registrations.PartyTooLarge, registrations.PartyCannotGrow) as refusal:
                     form.companions.errors = [*form.companions.errors, error_message(refusal)]
                     status = 409 if isinstance(refusal, registrations.PartyCannotGrow) else 422
-                    return render_template("events/registration.html", registration=found, form=form,
-                                           secret=secret), status
+                    return _registration_page(found, form, secret), status
                 flash(_("Your registration has been changed."), "success")
             elif action == "cancel" and form.validate_on_submit():
                 registrations.cancel(secret, _key())
@@ -333,12 +321,22 @@ def _registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
                 registrations.confirm_offer(secret, _key())
                 flash(_("Your seats are confirmed."), "success")
             else:
-                return render_template("events/registration.html", registration=found, form=form,
-                                       secret=secret), 422
+                return _registration_page(found, form, secret), 422
         except ServiceError as refusal:
             flash(error_message(refusal), "error")
         return redirect(url_for("events.registration", secret=secret))
-    return render_template("events/registration.html", registration=found, form=form, secret=secret)
+    return _registration_page(found, form, secret)
+
+
+def _registration_page(found: Any, form: PartyForm, secret: str) -> str:
+    """The personal page, offering only what may still be done now: growing the party only while
+    registration is open (rules.may_change_party; else shrinking, when there is anyone to leave out),
+    confirming an offer only before its deadline and the start (rules.may_confirm_offer)."""
+    now, start = utcnow(), found.event.booking.start_dt
+    return render_template(
+        "events/registration.html", registration=found, form=form, secret=secret,
+        may_grow=registrations.window_of(found.event, now).is_open,
+        may_confirm=found.status == rules.OFFERED and rules.may_confirm_offer(now, found.offer_expires_at, start))
 
 
 @bp.get("/events.ics")

@@ -22,6 +22,7 @@ from booking.domain.checkin import (
     new_code,
     normalise_code,
     reminder_at,
+    standing,
     standing_outcome,
     tally,
 )
@@ -87,6 +88,20 @@ def test_what_cannot_be_a_code_is_none(typed):
 ])
 def test_only_a_registered_party_not_yet_in_is_accepted(status, checked_in_at, outcome):
     assert checkin_outcome(status, checked_in_at) == outcome
+
+
+@pytest.mark.parametrize(("status", "checked_in_at", "said"), [
+    ("registered", datetime(2026, 12, 1, tzinfo=UTC), "checked_in"),
+    ("registered", None, "expected"),
+    ("waiting", None, "waiting"),
+    ("offered", None, "offered"),
+    ("expired", None, "expired"),
+    ("cancelled", None, "cancelled"),
+    ("cancelled", datetime(2026, 12, 1, tzinfo=UTC), "cancelled"),
+    ("waiting", datetime(2026, 12, 1, tzinfo=UTC), "waiting"),
+])
+def test_a_row_says_checked_in_only_of_a_registered_party_that_is_in(status, checked_in_at, said):
+    assert standing(status, checked_in_at) == said
 
 
 def test_counts_are_persons_with_companions_and_no_shows_are_registered_not_checked_in():

@@ -190,3 +190,31 @@ def test_agenda_problems_name_the_item_by_its_number_as_given_even_out_of_order(
         EventProblem("agenda_overlap", "Agenda item %(number)s overlaps the one before it.", "agenda-3",
                      (("number", 3),)),
     ]
+
+
+# An event moved earlier pulls its open offers' deadlines in to the new start; an offer is confirmed only
+# before its deadline and before the start (break-it pass 2026-12-01).
+@pytest.mark.parametrize(("expires", "start", "expected"), [
+    ((18, 0), (10, 0), (10, 0)),  # moved earlier than the deadline: the start
+    ((18, 0), (18, 0), (18, 0)),  # at the deadline: unchanged
+    ((18, 0), (20, 0), (18, 0)),  # the start after the deadline: unchanged
+])
+def test_an_offers_deadline_never_outlives_the_moved_start(expires, start, expected):
+    from booking.domain.events import moved_offer_deadline
+
+    assert moved_offer_deadline(at(*expires), at(*start)) == at(*expected)
+
+
+@pytest.mark.parametrize(("now", "expires", "start", "allowed"), [
+    ((9, 59), (18, 0), (10, 0), True),  # before the start and the deadline
+    ((10, 0), (18, 0), (10, 0), False),  # the event began (a deadline left past a moved start)
+    ((10, 1), (18, 0), (10, 0), False),
+    ((17, 59), (18, 0), (20, 0), True),
+    ((18, 0), (18, 0), (20, 0), False),  # the deadline passed
+    ((9, 0), None, (20, 0), False),  # no offer
+])
+def test_an_offer_is_confirmed_only_before_its_deadline_and_the_start(now, expires, start, allowed):
+    from booking.domain.events import may_confirm_offer
+
+    deadline = at(*expires) if expires else None
+    assert may_confirm_offer(at(*now), deadline, at(*start)) is allowed

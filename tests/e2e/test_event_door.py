@@ -261,3 +261,25 @@ def test_what_a_code_or_a_walk_in_was_told_stays_in_view_above_the_code_field_at
     expect(page.get_by_label("受付コード")).to_be_focused()
     assert in_view(page, ".flash") and in_view(page, "#code")
     fits(page)
+
+
+def test_a_walk_in_on_a_searched_door_keeps_the_search_and_what_it_said_stays_in_view_at_320_px(
+        new_page: Callable[..., Page], create_event, register, create_user):  # noqa: F811
+    """The walk-in form lost the search (its address had no q); kept, the results' heading must not take the
+    focus from "Walk-in counted": the message and the code field stay in view, the results below."""
+    staff = create_user(role="staff")
+    event = create_event()
+    register(event, name="佐藤 一郎")
+    page = new_page(viewport=NARROW)
+    sign_in(page, staff.email)
+    page.goto(f"/staff/events/{event.id}/door?q=佐藤")
+    expect(page.locator("#door-results-title")).to_be_focused()
+
+    page.get_by_role("button", name="当日参加 +1").click()
+    page.wait_for_url("**/door?q=*")
+    expect(page.locator("#count-walk-ins")).to_have_text("1")
+    expect(page.locator(".flash")).to_contain_text("当日参加")
+    expect(page.locator(".door-hits")).to_contain_text("佐藤 一郎")
+    expect(page.get_by_label("受付コード")).to_be_focused()
+    assert in_view(page, ".flash") and in_view(page, "#code")
+    fits(page)

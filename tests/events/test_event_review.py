@@ -86,8 +86,9 @@ def test_rejecting_needs_a_note_keeps_the_event_from_visitors_and_queues_the_not
         client, proposal, staff):
     with pytest.raises(ServiceError):
         event_review.reject(staff, proposal.id, "   ")
-    with pytest.raises(ServiceError):
+    with pytest.raises(ServiceError) as too_long:
         event_review.reject(staff, proposal.id, "x" * (event_review.NOTE_MAX + 1))
+    assert (too_long.value.message, too_long.value.params) == (event_review.LONG_NOTE, {"max": 2000})
 
     event_review.reject(staff, proposal.id, "定員が会場の上限に近すぎます。")
 
@@ -95,6 +96,8 @@ def test_rejecting_needs_a_note_keeps_the_event_from_visitors_and_queues_the_not
     event = db.session.get(PublicEvent, proposal.id)
     assert event.status == "rejected"
     assert actions(proposal) == [("turned_down", "定員が会場の上限に近すぎます。")]
+    assert [e.actor_id for e in db.session.scalars(select(BookingEvent).where(
+        BookingEvent.booking_id == proposal.booking_id))] == [staff.id]
     assert event_review.rejection_note(event) == "定員が会場の上限に近すぎます。"
     [mail] = mails("events.proposal_rejected")
     assert mail.locale == "en" and mail.payload["note"] == "定員が会場の上限に近すぎます。"
@@ -102,6 +105,26 @@ def test_rejecting_needs_a_note_keeps_the_event_from_visitors_and_queues_the_not
     assert client.get(f"/events/{proposal.id}.ics").status_code == 404
     assert proposal.uid not in client.get("/events.ics").get_data(as_text=True)
     assert proposal.title_ja not in client.get("/events").get_data(as_text=True)
+
+
+def test_rejecting_writes_under_the_spaces_write_lock(proposal, staff, monkeypatch):
+    from contextlib import contextmanager
+
+    from booking.services import transactions
+
+    locked, original = [], transactions.write_transaction
+
+    @contextmanager
+    def watched(space_id, **options):
+        locked.append(space_id)
+        with original(space_id, **options) as session:
+            yield session
+
+    monkeypatch.setattr(transactions, "write_transaction", watched)
+
+    event_review.reject(staff, proposal.id, "日程を再検討してください")
+
+    assert locked[0] == proposal.booking.space_id  # the decision; its mail is sent after it
 
 
 def test_a_decided_proposal_is_not_decided_again(proposal, staff):
@@ -157,6 +180,7 @@ def test_once_published_a_members_event_is_changed_by_staff_only(proposal, staff
     db.session.rollback()
 
     assert not refused.ok and [p.code for p in refused.problems][:1] == ["published"]
+    assert refused.problems[0].message == public_events.PUBLISHED_BY_STAFF
     assert db.session.get(PublicEvent, proposal.id).title_ja == "地域DX勉強会"
     changed = public_events.save_event(staff, proposal.booking_id, data)
     assert changed.ok and changed.event.title_ja == "別の題名" and changed.event.status == "published"
@@ -322,3 +346,23 @@ def test_a_withdrawn_event_is_cancelled_in_its_ics_and_the_events_feed(client, k
                     if str(c["UID"]) == event.uid]
         assert str(vevent["STATUS"]) == "CANCELLED", url
         assert int(vevent["SEQUENCE"]) >= 1
+
+
+def test_a_new_event_is_written_at_the_time_given_and_only_on_a_pending_or_confirmed_booking(
+        hall, staff, create_booking):
+    from booking.db import utcnow
+
+    start = future_day(12) + timedelta(hours=8)
+    data = public_events.EventInput(title_ja="新しい催し", title_en="", capacity=40,
+                                    registration_opens_at=start - timedelta(days=5), registration_closes_at=start)
+    at = utcnow().replace(microsecond=0) - timedelta(minutes=3)
+
+    saved = public_events.save_event(staff, create_booking(hall, staff, start, start + timedelta(hours=2)).id, data,
+                                     now=at)
+    assert saved.ok and saved.event.created_at == at
+
+    cancelled = create_booking(hall, staff, start + timedelta(days=1), start + timedelta(days=1, hours=2),
+                               status="cancelled")
+    with pytest.raises(ServiceError) as refused:
+        public_events.save_event(staff, cancelled.id, data)
+    assert refused.value.message == "Only a pending or confirmed booking can carry a public event."

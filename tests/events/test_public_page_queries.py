@@ -54,3 +54,13 @@ def test_the_event_page_reads_the_same_queries_with_or_without_an_agenda(client,
 
     assert with_agenda == bare
     assert all(f"議題 {n}" in page for n in range(3))
+
+
+def test_a_spaces_upcoming_events_include_the_one_under_way(app, kick_off, hall):
+    from booking.services.public_events import upcoming_in
+
+    start = kick_off.booking.start_dt
+
+    assert [e.id for e in upcoming_in(hall, start + timedelta(minutes=30))] == [kick_off.id]
+    assert [e.id for e in upcoming_in(hall, start - timedelta(days=1))] == [kick_off.id]
+    assert upcoming_in(hall, kick_off.booking.end_dt) == []

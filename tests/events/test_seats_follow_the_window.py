@@ -134,7 +134,7 @@ def test_the_window_messages_name_the_time_zone(client, kick_off):
     assert "（Asia/Tokyo）に締め切りました。" in page
 
 
-def test_a_refused_registration_says_why_once_linked_from_the_summary_and_offers_no_button_to_send_it(
+def test_a_refused_registration_says_why_once_next_to_the_input_and_offers_no_button_to_send_it(
         client, kick_off):
     close_a_while_ago(kick_off)
 
@@ -142,8 +142,8 @@ def test_a_refused_registration_says_why_once_linked_from_the_summary_and_offers
     page = response.get_data(as_text=True)
 
     assert response.status_code == 409 and 'value="late@example.jp"' in page
-    assert 'href="#registration-closed"' in page and 'id="registration-closed"' in page
-    assert 'class="errors"' not in page and page.count("に締め切りました。") == 2  # the summary's link, the reason
+    assert 'id="error-summary"' not in page and 'id="registration-closed" role="alert"' in page
+    assert 'class="errors"' not in page and page.count("に締め切りました。") == 1
     assert f'action="/events/{kick_off.id}/register" class="registration"' not in page
     assert "参加を申し込む</button>" not in page
     assert registrations() == []
@@ -160,6 +160,6 @@ def test_a_registration_refused_for_a_withdrawn_event_has_no_form_to_send_again(
     assert response.status_code == 409 and 'value="late@example.jp"' in page
     assert f'action="/events/{kick_off.id}/register" class="registration"' not in page
     assert "参加を申し込む</button>" not in page
-    assert 'href="#event-cancelled"' in page
+    assert 'disabled aria-describedby="event-cancelled"' in page
     db.session.rollback()
     assert registrations() == []

@@ -15,6 +15,7 @@ from booking.services.bookings import cancel_booking
 from tests.events.factories import make_event
 
 KEY = "test-secret"
+EXPECTED_LINK_SECRET = "fHvpQ8Y5Y4_tcnO_r76vU5GSaE5k-Hy9z_jryqqBQGY"  # event 7, a@example.jp, 2026-12-01 09:30 UTC
 
 
 def visitor(email, companions=0):
@@ -61,6 +62,9 @@ def test_within_48_hours_a_promotion_is_an_offer_that_lapses_and_passes_on(app, 
     assert status("c@example.jp") == "expired"
     assert status("d@example.jp") == "offered"
     assert "registration.expired" in kinds("c@example.jp")
+    [expired] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "c@example.jp",
+                                                                OutboxMessage.kind == "registration.expired"))
+    assert [dict(a["params"])["method"] for a in expired.attachments] == ["CANCEL"]  # the entry leaves calendars
 
 
 def test_an_offer_confirmed_in_time_becomes_a_registration(app, hall, create_user):
@@ -70,6 +74,45 @@ def test_an_offer_confirmed_in_time_becomes_a_registration(app, hall, create_use
     service.cancel(secret("a@example.jp"), KEY)
     service.confirm_offer(secret("c@example.jp"), KEY)
     assert status("c@example.jp") == "registered"
+
+
+def offered_event(hall, create_user):
+    """c@example.jp holds an offer (a cancelled, b registered); its deadline."""
+    event = soon_event(hall, create_user)
+    for email in ("a@example.jp", "b@example.jp", "c@example.jp"):
+        service.register(event.id, visitor(email), KEY)
+    service.cancel(secret("a@example.jp"), KEY)
+    deadline = db.session.scalar(select(Registration.offer_expires_at).where(Registration.email == "c@example.jp"))
+    return event, deadline
+
+
+def test_an_offer_lapses_at_its_deadline_itself(app, hall, create_user):
+    _, deadline = offered_event(hall, create_user)
+
+    assert service.expire_offers(KEY, deadline) == 1
+    assert status("c@example.jp") == "expired"
+
+
+def test_an_offer_past_its_deadline_cannot_be_confirmed_and_says_so(app, hall, create_user):
+    import pytest
+
+    from booking.services import Stale
+
+    _, deadline = offered_event(hall, create_user)
+
+    with pytest.raises(Stale) as refused:
+        service.confirm_offer(secret("c@example.jp"), KEY, now=deadline)
+    assert refused.value.message == "This offer is no longer open."
+    assert status("c@example.jp") == "offered"
+
+
+def test_the_seat_counts_read_from_the_rows_agree_with_the_seats_the_event_keeps(app, hall, create_user):
+    event, _ = offered_event(hall, create_user)  # a cancelled, b registered, c offered
+    service.register(event.id, visitor("d@example.jp", companions=1), KEY)
+
+    assert service.seat_counts(event.id) == (2, 2)
+    db.session.rollback()
+    assert db.session.get(PublicEvent, event.id).seats_taken == 2
 
 
 def test_the_job_runner_has_the_offer_expiry_job(app):
@@ -116,6 +159,33 @@ def test_moving_the_booking_mails_everyone_the_calendar_update_with_a_higher_seq
     assert new["METHOD"] == "REQUEST" and new_event["UID"] == old_event["UID"]
     assert int(new_event["SEQUENCE"]) > int(old_event["SEQUENCE"])
     assert new_event.decoded("DTSTART") == old_event.decoded("DTSTART") + timedelta(hours=1)
+    from flask_babel import force_locale
+
+    from booking.services import outbox
+
+    with app.test_request_context(), force_locale("en"):
+        _, body = outbox.renderer_for(update.kind)(update.payload, "en")
+    assert "The time or place of this event has changed." in body
+
+
+def test_offers_lapse_under_their_spaces_write_lock(app, hall, create_user, monkeypatch):
+    from contextlib import contextmanager
+
+    from booking.services import transactions
+
+    _, deadline = offered_event(hall, create_user)
+    locked, original = [], transactions.write_transaction
+
+    @contextmanager
+    def watched(space_id, **options):
+        locked.append(space_id)
+        with original(space_id, **options) as session:
+            yield session
+
+    monkeypatch.setattr(transactions, "write_transaction", watched)
+
+    assert service.expire_offers(KEY, deadline) == 1
+    assert locked[0] == hall.id
 
 
 def test_raising_the_capacity_seats_the_waiting_list(app, hall, create_user):
@@ -187,3 +257,27 @@ def test_an_offer_lapsing_at_the_start_passes_its_seats_to_nobody(app, hall, cre
 
     assert status("c@example.jp") == "expired" and status("d@example.jp") == "waiting"
     assert kinds("d@example.jp") == ["registration.waiting"]
+
+
+def test_a_registration_without_consent_or_after_closing_is_refused_and_says_why(app, hall, create_user):
+    import pytest
+
+    from booking.services import ServiceError
+
+    event = soon_event(hall, create_user)
+    with pytest.raises(ServiceError) as no_consent:
+        service.register(event.id, service.RegistrationInput(name="A", email="a@example.jp", consent=False), KEY)
+    assert no_consent.value.message == "Please agree to the privacy notice to register."
+
+    with pytest.raises(service.RegistrationClosed) as closed:
+        service.register(event.id, visitor("b@example.jp"), KEY, now=event.booking.start_dt + timedelta(minutes=1))
+    assert closed.value.message == "Registration for this event is not open."
+
+
+def test_a_personal_link_is_derived_the_same_way_across_releases():
+    """Links already mailed must keep working after an upgrade: the derivation is pinned."""
+    from datetime import UTC, datetime
+
+    secret = service.link_secret("test-secret", 7, "a@example.jp", datetime(2026, 12, 1, 9, 30, tzinfo=UTC))
+
+    assert secret == EXPECTED_LINK_SECRET

@@ -73,3 +73,24 @@ def test_confirmation_promotion_change_cancellation_and_move_each_carry_the_even
     assert [r["events"][0]["uid"] for r in read] == [event.uid] * 5
     assert read[4]["events"][0]["start"]["utc"] == (start + timedelta(hours=1)).timestamp()
     assert "お席をご用意しました" in promoted["Subject"]
+
+
+def test_a_calendar_that_cannot_be_built_leaves_the_mail_without_it_and_the_log_names_the_registration(
+        inbox, create_user, create_space, monkeypatch, caplog):
+    from booking.services import event_mail
+
+    hall = create_space(slug="hall", max_people=80)
+    start = DAY + timedelta(hours=8)
+    event = make_event(hall, create_user(role="staff"), start, start + timedelta(hours=2), capacity=2)
+
+    def broken(*args, **kwargs):
+        raise ValueError("no calendar today")
+
+    monkeypatch.setattr(event_mail, "calendar_message", broken)
+
+    done = service.register(event.id, visitor("a@example.jp"), KEY)
+
+    message = inbox.only_one_to("a@example.jp")
+    assert calendars_of(message) == []
+    assert (f"could not build the calendar of event {event.id} for registration {done.registration.id}"
+            in caplog.messages)

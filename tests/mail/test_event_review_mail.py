@@ -33,6 +33,7 @@ def test_the_member_reads_the_rejection_with_the_note_in_english_and_the_approva
     body = text_of(rejected)
     assert "The hall is closed for repairs that week." in body and "<b>Sorry.</b>" in body
     assert "Event hall" in body and f"https://booking.example.jp/bookings/{turned.booking_id}" in body
+    assert "Event: English study group" in body
     approved = inbox.only_one_to(japanese.email)
     assert approved["Subject"] == "イベントを公開しました：地域DX勉強会"
     body = text_of(approved)

@@ -172,3 +172,51 @@ def test_the_staff_mail_of_a_series_request_names_the_member_their_organisation_
     lines = text_of(inbox.only_one_to(staff.email)).splitlines()
     assert "Requested by: Mori Aki (Prefecture Lab)" in lines
     assert [text for text in lines if text.startswith("Purpose")] == ([line] if line else [])
+
+
+def test_a_decision_lists_the_approved_dates_before_the_rejected_ones_whatever_their_order_in_time(
+        inbox, create_user, create_space):
+    member, staff = create_user(locale="en"), create_user(role="staff")
+    hall = create_space(requires_approval=True, pending_holds=False)
+    outcome = book_series(member, weekly(hall.id), days())
+    assert outcome.series is not None
+    ids = [b.id for b in outcome.booked]
+    inbox.messages.clear()
+    decide_series(staff, outcome.series.id, ids[2:], note="Booked out")  # the last date approved, the first two not
+    message = inbox.only_one_to(member.email)
+    text = text_of(message)
+    assert text.index("These dates were approved:") < text.index("These dates were rejected:")
+    assert [(m, str(e["UID"])) for m, e in events_of(message)] == [
+        ("REQUEST", outcome.booked[2].uid), ("CANCEL", outcome.booked[0].uid), ("CANCEL", outcome.booked[1].uid)]
+
+
+def test_each_date_of_a_series_mail_is_attached_as_its_own_booking_file(inbox, create_user, create_space):
+    member = create_user(locale="en")
+    inbox.messages.clear()
+    outcome = book_series(member, weekly(create_space().id), days())
+    parts = calendars_of(inbox.only_one_to(member.email))
+    assert [part.get_filename() for part in parts] == [f"booking-{b.id}.ics" for b in outcome.booked]
+
+
+def test_a_staff_note_that_reads_like_a_phrase_of_the_interface_reaches_the_member_as_written(
+        inbox, create_user, create_space):
+    member, staff = create_user(locale="ja"), create_user(role="staff")
+    hall = create_space(requires_approval=True, pending_holds=False)
+    outcome = book_series(member, weekly(hall.id), days())
+    assert outcome.series is not None
+    inbox.messages.clear()
+    decide_series(staff, outcome.series.id, [b.id for b in outcome.booked[:2]], note="Closed")
+    text = text_of(inbox.only_one_to(member.email))
+    assert "Closed" in text and "休止" not in text  # a member's words are not the interface's to translate
+
+
+def test_a_one_date_series_request_mails_the_member_and_the_staff(inbox, create_user, create_space):
+    member, staff = create_user(locale="en"), create_user(role="staff", locale="en")
+    hall = create_space(requires_approval=True)
+    inbox.messages.clear()
+    outcome = book_series(member, weekly(hall.id, count=1), days(1))
+    assert len(outcome.booked) == 1
+    inbox.wait_for(2)
+    inbox.only_one_to(member.email)
+    inbox.only_one_to(staff.email)
+    assert len(inbox.messages) == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from booking.db import unsaved
 from booking.extensions import db
@@ -52,3 +53,28 @@ def test_an_unsaved_row_is_in_no_session(app):
     assert row not in db.session
     db.session.flush()
     assert db.session.get(Booking, 1) is None
+
+
+def test_the_booking_a_request_returns_holds_every_column_it_wrote_without_reading_it_back(create_space, create_user):
+    space, member = create_space(), create_user()
+    outcome = request_booking(member, BookingInput(
+        space_id=space.id, start_dt=START, end_dt=START + timedelta(hours=1), title="録画", purpose="Open data",
+        attendees=3, is_public=True))
+    booking = outcome.booking
+    assert booking is not None
+    statements: list[str] = []
+
+    def noted(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", noted)
+    try:
+        values = {column.key: getattr(booking, column.key)
+                  for column in Booking.__mapper__.column_attrs if not column.deferred}
+    finally:
+        event.remove(db.engine, "before_cursor_execute", noted)
+    assert statements == []
+    assert (values["attendees"], values["purpose"], values["is_public"], values["sequence"]) == (
+        3, "Open data", True, 0)
+    assert values["updated_at"] == values["created_at"] and values["cancelled_at"] is None
+    assert values["proposed_start_dt"] is None and values["series_id"] is None

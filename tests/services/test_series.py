@@ -94,6 +94,24 @@ def test_quota_is_per_occurrence_and_the_preview_shows_which_exceed(create_user,
     assert codes(preview_series(member, weekly(studio.id, count=3))) == [[], [], ["quota"]]
 
 
+def test_an_hours_quota_counts_the_members_own_booking_the_day_before_a_date(
+        create_user, create_space, create_booking):
+    member, studio = create_user(), create_space(quota_hours_per_week=3)
+    day_before = FIRST - timedelta(days=1)
+    create_booking(studio, member, at(day_before, 10), at(day_before, 12))
+    # 2 h the day before and 2 h on the date are 4 h in a week; the next date, a week on, is free.
+    assert codes(preview_series(member, weekly(studio.id, count=2))) == [["quota"], []]
+
+
+def test_an_hours_quota_leaves_out_other_members_bookings_and_ones_own_cancelled_ones(
+        create_user, create_space, create_booking):
+    member, studio = create_user(), create_space(quota_hours_per_week=3)
+    day_before = FIRST - timedelta(days=1)
+    create_booking(studio, create_user(), at(day_before, 10), at(day_before, 12))
+    create_booking(studio, member, at(day_before, 14), at(day_before, 16), status="cancelled")
+    assert codes(preview_series(member, weekly(studio.id, count=2))) == [[], []]
+
+
 def test_a_date_the_month_lacks_is_no_such_date_and_never_booked(create_user, create_space):
     member, studio = create_user(), create_space(max_days_ahead=14)
     rule = RecurrenceRule(Freq.MONTHLY, month_day=31, count=3)
@@ -102,6 +120,14 @@ def test_a_date_the_month_lacks_is_no_such_date_and_never_booked(create_user, cr
     items = preview_series(member, data)
     assert [(i.day.month, [c.code for c in i.conflicts]) for i in items] == [
         (1, ["horizon"]), (2, ["no_such_date"]), (3, ["horizon"]), (4, ["no_such_date"]), (5, ["horizon"])]
+
+
+def test_a_series_whose_only_date_the_month_lacks_is_previewed_as_no_such_date(create_user, create_space):
+    member, studio = create_user(), create_space()
+    february = date(FIRST.year + 1, 2, 1)
+    rule = RecurrenceRule(Freq.MONTHLY, month_day=31, until=date(february.year, 2, 28))
+    items = preview_series(member, SeriesInput(studio.id, "Month end", february, time(10), time(11), rule))
+    assert [[c.code for c in i.conflicts] for i in items] == [["no_such_date"]]
 
 
 def test_staff_override_the_horizon_with_a_reason(create_user, create_space):

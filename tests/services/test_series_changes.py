@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from booking.domain.recurrence import Freq, RecurrenceRule
 from booking.extensions import db
 from booking.models import Booking, BookingEvent, OutboxMessage
 from booking.services import NotFound, ServiceError
-from booking.services.series import Scope, book_series, cancel_occurrences, decide_series
+from booking.services.series import Scope, SeriesInput, book_series, cancel_occurrences, decide_series
 from booking.services.series_changes import SeriesChange, change_following, preview_change
+from booking.services.spaces import national_holidays
 from tests.services.test_series import FIRST, TOKYO, at, weekly
 
 
@@ -57,6 +60,59 @@ def test_change_moves_the_free_dates_keeps_the_conflicting_one_and_retitles_all(
     assert sorted(edited) == ids[1:]
     # one mail for the whole change
     assert len(db.session.scalars(select(OutboxMessage)).all()) == outbox_before + 1
+
+
+def test_a_private_series_stays_private_on_the_dates_moved_and_on_the_date_kept(
+        create_user, create_space, create_booking):
+    member, studio = create_user(), create_space()
+    ids = [b.id for b in book(member, studio)]
+    create_booking(studio, create_user(), at(FIRST + timedelta(weeks=2), 13), at(FIRST + timedelta(weeks=2), 14))
+    db.session.rollback()
+    items = change_following(member, ids[1], SeriesChange(time(12), time(14), "Evening recording"))
+    assert [i.is_moved for i in items] == [True, False, True]
+    db.session.expire_all()
+    assert [db.session.get(Booking, i).is_public for i in ids] == [False] * 4
+
+
+def test_the_preview_names_each_following_date_by_its_local_day(create_user, create_space):
+    member, studio = create_user(), create_space()
+    ids = [b.id for b in book(member, studio)]
+    items = preview_change(member, ids[1], SeriesChange(time(12), time(14), "Evening recording"))
+    assert [i.day for i in items] == [FIRST + timedelta(weeks=n) for n in (1, 2, 3)]
+
+
+def test_a_date_whose_new_start_the_clock_change_skips_is_no_such_date(create_user, create_space):
+    berlin = ZoneInfo("Europe/Berlin")
+    today = datetime.now(berlin).date()
+    year = today.year if date(today.year, 3, 20) > today + timedelta(days=8) else today.year + 1
+    spring = max(date(year, 3, d) for d in range(25, 32) if date(year, 3, d).weekday() == 6)  # clocks forward
+    member = create_user()
+    studio = create_space(timezone="Europe/Berlin", max_days_ahead=400,
+                          hours={d: ((time(0), time(0)),) for d in range(7)})
+    rule = RecurrenceRule(Freq.WEEKLY, weekdays=(6,), count=2)
+    data = SeriesInput(studio.id, "Sunday recording", spring - timedelta(weeks=1), time(10), time(12), rule)
+    booked = book_series(member, data, [spring - timedelta(weeks=1), spring]).booked
+    items = preview_change(member, booked[0].id, SeriesChange(time(2, 30), time(4), "Night recording"))
+    assert [(i.day, [c.code for c in i.conflicts]) for i in items] == [
+        (spring - timedelta(weeks=1), []), (spring, ["no_such_date"])]
+
+
+def test_a_change_names_a_closed_holiday_in_the_language_asked(create_user, create_space):
+    first = FIRST + timedelta(days=7)
+    holiday, name = min((day, name) for day, name in national_holidays("JP", first.year + 1, "en_US").items()
+                        if day.weekday() == first.weekday())  # a holiday on the series' weekday, next year
+    member = create_user()
+    studio = create_space(max_days_ahead=800, close_on_holidays=False,
+                          hours={d: ((time(0), time(0)),) for d in range(7)})
+    rule = RecurrenceRule(Freq.WEEKLY, weekdays=(holiday.weekday(),), count=2)
+    data = SeriesInput(studio.id, "Weekly recording", holiday - timedelta(weeks=1), time(10), time(12), rule)
+    booked = book_series(member, data, [holiday - timedelta(weeks=1), holiday]).booked
+    studio.close_on_holidays = True
+    db.session.commit()
+    change = SeriesChange(time(13), time(15), "Afternoon recording")
+    for items in (preview_change(member, booked[0].id, change, locale="en"),
+                  change_following(member, booked[0].id, change, locale="en")):
+        assert [[(c.code, c.params.get("reason")) for c in i.conflicts] for i in items] == [[], [("closed", name)]]
 
 
 def test_a_date_taken_between_preview_and_change_keeps_its_time(create_user, create_space, create_booking):

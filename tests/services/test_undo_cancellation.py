@@ -15,6 +15,7 @@ from booking.db import utcnow
 from booking.domain.undo import UNDO_WINDOW
 from booking.extensions import db
 from booking.models import Booking, OutboxMessage
+from booking.services import undo as undo_module
 from booking.services.bookings import cancel_booking
 from booking.services.my_bookings import my_bookings
 from booking.services.undo import CannotUndo, undo_cancellation
@@ -181,3 +182,75 @@ def test_one_date_of_a_series_cancelled_alone_can_be_undone(create_user, create_
     cancel_occurrences(member, ids[0], Scope.ONE)
     assert [b.id for b in undoable(member)] == [ids[0]]
     assert undo_cancellation(member, ids[0]).status == "confirmed"
+
+
+def test_the_window_is_closed_at_exactly_its_length_after_the_cancellation(create_user, create_space, ask):
+    room, member = create_space(), create_user()
+    booking_id = ask(member, room, START, START + hours(1)).booking.id
+    cancelled_at = cancel_booking(member, booking_id).cancelled_at
+    assert cancelled_at is not None
+    assert [b.id for b in undoable(member, now=cancelled_at + UNDO_WINDOW - timedelta(microseconds=1))] == [booking_id]
+    assert undoable(member, now=cancelled_at + UNDO_WINDOW) == []
+    with pytest.raises(CannotUndo):
+        undo_cancellation(member, booking_id, now=cancelled_at + UNDO_WINDOW)
+
+
+def test_the_undo_offer_is_read_at_the_instant_asked_not_at_the_clock(create_user, create_space, ask):
+    room, member = create_space(), create_user()
+    booking_id = ask(member, room, START, START + hours(1)).booking.id
+    an_hour_ago = utcnow() - hours(1)
+    cancel_booking(member, booking_id, now=an_hour_ago)
+    # At the clock the window closed 55 minutes ago; a minute after the cancellation it was open.
+    assert undoable(member) == []
+    assert [b.id for b in undoable(member, now=an_hour_ago + timedelta(minutes=1))] == [booking_id]
+
+
+def test_a_desk_taken_by_someone_else_beside_ones_own_does_not_stop_the_undo(
+        create_user, create_space, create_booking, ask):
+    desks, member, other = create_space(kind="pooled", unit_count=3), create_user(), create_user()
+    booking_id = ask(member, desks, START, START + hours(1), units=(1,)).booking.id
+    cancel_booking(member, booking_id)
+    create_booking(desks, other, START, START + hours(1), units=(2,))  # desk 2, the same hour
+    assert [b.id for b in undoable(member)] == [booking_id]
+    assert undo_cancellation(member, booking_id).unit_numbers == [1]
+
+
+def test_an_undone_request_holds_its_time_again_where_requests_hold(create_user, create_space, ask):
+    hall, member = create_space(requires_approval=True, pending_holds=True), create_user()
+    booking_id = ask(member, hall, START, START + hours(1)).booking.id
+    cancel_booking(member, booking_id)
+    restored = undo_cancellation(member, booking_id)
+    assert restored.status == "pending"
+    assert [h.is_active for h in restored.holds] == [True]
+
+
+def test_the_latest_cancellation_decides_even_when_two_were_recorded_at_the_same_instant(
+        create_user, create_space, ask):
+    room, member, staff = create_space(), create_user(), create_user(role="staff")
+    booking_id = ask(member, room, START, START + hours(1)).booking.id
+    at = utcnow()
+    cancel_booking(member, booking_id, now=at)
+    undo_cancellation(member, booking_id, now=at)
+    cancel_booking(staff, booking_id, now=at, note="The studio is needed")
+    assert undoable(member, now=at) == []
+    with pytest.raises(CannotUndo):
+        undo_cancellation(member, booking_id, now=at)
+
+
+@pytest.mark.parametrize(("status", "cancelled_ago", "starts_in", "asked"), [
+    ("cancelled", timedelta(minutes=1), hours(1), True),
+    ("confirmed", None, hours(1), False),
+    ("cancelled", UNDO_WINDOW + timedelta(minutes=1), hours(1), False),
+    ("cancelled", UNDO_WINDOW, hours(1), False),
+    ("cancelled", timedelta(minutes=1), timedelta(0), False),
+], ids=["cancelled-a-minute-ago", "not-cancelled", "window-closed", "window-closing-now", "starting-now"])
+def test_the_my_bookings_page_reads_the_undo_offers_only_for_a_cancellation_still_in_its_window(
+        create_user, create_space, create_booking, monkeypatch, status, cancelled_ago, starts_in, asked):
+    room, member = create_space(), create_user()
+    now = START - hours(3)
+    create_booking(room, member, now + starts_in, now + starts_in + hours(1), status=status,
+                   cancelled_at=None if cancelled_ago is None else now - cancelled_ago)
+    calls = []
+    monkeypatch.setattr(undo_module, "undoable", lambda member, now: calls.append(now) or [])
+    my_bookings(member, now)
+    assert calls == ([now] if asked else [])

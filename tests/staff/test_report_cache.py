@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+from sqlalchemy import select
+
 from booking.extensions import db
-from booking.models import Closure, PublicEvent
-from booking.services import reports
+from booking.models import Booking, Closure, PublicEvent, Registration
+from booking.models_attendance import AttendeePass, EventRecord, WalkIn
+from booking.services import attendance, reports
 from booking.services.report_cache import report_cache
 from booking.services.reports import Filters, Period
 from tests.conftest import PASSWORD, without_csrf_tokens
+from tests.staff.test_report_events import events, register  # noqa: F401  (events: the fixture)
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 JUNE = Filters(Period.month(2026, 6))
@@ -112,3 +117,71 @@ def test_a_kept_page_shows_each_viewer_their_own_header_and_the_same_figures(app
     assert "職員 一" in seen_first and "職員 一" not in seen_second and "職員 二" in seen_second
     content = slice(seen_first.index("<h1>"), None)
     assert seen_second[seen_second.index("<h1>"):] == seen_first[content]
+
+
+@pytest.mark.usefixtures("events")
+def test_kept_event_figures_follow_each_change_of_registrations_check_ins_walk_ins_and_frozen_counts():
+    report_cache.clear()
+    june = Filters(Period.month(2026, 6))
+    when = datetime(2026, 7, 15, tzinfo=TOKYO)
+    held = db.session.scalars(select(PublicEvent).join(Booking).where(Booking.start_dt == tokyo(5, 18))).one()
+
+    def later(minutes: int) -> datetime:
+        """After every row the fixture wrote (the services write the clock's time: always the newest)."""
+        return datetime(2026, 8, 1, tzinfo=TOKYO) + timedelta(minutes=minutes)
+
+    def check_in() -> None:
+        no_show = db.session.scalars(select(Registration).where(
+            Registration.event_id == held.id, Registration.party_size == 2)).one()
+        db.session.get(AttendeePass, no_show.id).checked_in_at = held.booking.start_dt + timedelta(minutes=5)
+
+    def fewer_companions() -> None:
+        registration = db.session.scalars(select(Registration).where(
+            Registration.event_id == held.id, Registration.party_size == 4)).one()  # added above
+        registration.party_size, registration.updated_at = 1, later(1)
+
+    changes = {
+        "a registration": lambda: register(held, party_size=4),
+        "a check-in": check_in,
+        "a walk-in": lambda: db.session.add(WalkIn(event_id=held.id, at=tokyo(5, 19))),
+        "a registration for fewer persons": fewer_companions,
+        "the event's counts frozen": lambda: db.session.add(EventRecord(
+            event_id=held.id, registered=40, companions=0, waiting=0, checked_in=30, walk_ins=9,
+            anonymised_at=later(3))),
+    }
+    for what, change in changes.items():
+        before = reports.figures(june, now=when).events
+        assert reports.figures(june, now=when).events == before  # kept
+        change()
+        db.session.commit()
+        db.session.expire_all()
+        after = reports.figures(june, now=when).events
+        assert after != before, what
+        assert after == reports.build_report(db.session, june, now=when).events, what
+
+
+@pytest.mark.usefixtures("events")
+def test_kept_event_figures_follow_a_check_in_and_a_walk_in_taken_back_that_were_not_the_newest():
+    """Counts catch what the newest value misses: a check-in before the newest undone, the newest walk-in of
+    one event taken back after another event's."""
+    report_cache.clear()
+    june = Filters(Period.month(2026, 6))
+    when = datetime(2026, 7, 15, tzinfo=TOKYO)
+    held = db.session.scalars(select(PublicEvent).join(Booking).where(Booking.start_dt == tokyo(5, 18))).one()
+    coming = db.session.scalars(select(PublicEvent).join(Booking).where(
+        Booking.start_dt == datetime(2026, 7, 20, 10, tzinfo=TOKYO))).one()
+    db.session.add(WalkIn(event_id=coming.id, at=datetime(2026, 7, 20, 10, tzinfo=TOKYO)))
+    db.session.commit()
+    early = db.session.scalars(select(Registration).where(
+        Registration.event_id == held.id, Registration.party_size == 3)).one()  # checked in 5 June; 12 June the newest
+    changes = {
+        "an earlier check-in taken back": lambda: attendance.undo_check_in(held.id, early.id),
+        "a walk-in taken back": lambda: attendance.undo_walk_in(held.id),
+    }
+    for what, change in changes.items():
+        before = reports.figures(june, now=when).events
+        change()
+        db.session.expire_all()
+        after = reports.figures(june, now=when).events
+        assert after != before, what
+        assert after == reports.build_report(db.session, june, now=when).events, what

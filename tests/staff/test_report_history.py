@@ -157,3 +157,25 @@ def test_a_new_space_starts_with_one_version(staff):
     space = admin_spaces.create_space(data)
     version = db.session.scalar(select(SpaceVersion).where(SpaceVersion.space_id == space.id))
     assert (version.timezone, version.max_minutes, version.opening) == ("Europe/Berlin", 600, [])
+
+
+def test_a_closure_of_every_space_removed_part_way_counts_up_to_its_removal(create_space):
+    space = create_space(hours={d: ((time(0), time(0)),) for d in range(7)})
+    june = Period.month(2026, 6)
+    db.session.add(ClosureRemoval(closure_id=1, space_id=None, start_dt=datetime(2026, 6, 10, tzinfo=TOKYO),
+                                  end_dt=datetime(2026, 6, 20, tzinfo=TOKYO),
+                                  removed_at=datetime(2026, 6, 12, tzinfo=TOKYO)))
+    db.session.commit()
+    assert figures(space, june).open_hours == 30 * 24 - 2 * 24
+
+
+def test_a_version_places_its_opening_hours_in_its_own_time_zone(create_space):
+    """Open Mondays 00:00–02:00 UTC: June 2026 begins on a Monday, so it has five such openings, where
+    the same hours in Tokyo (Sunday 15:00–17:00 UTC) would fall four times in it."""
+    space = create_space(timezone="UTC", hours={0: ((time(0), time(2)),)})
+    db.session.add(SpaceVersion(
+        space_id=space.id, valid_from=datetime(1970, 1, 1, tzinfo=UTC), timezone="UTC", kind="exclusive",
+        unit_count=1, max_minutes=480, close_on_holidays=False, holiday_country="JP", holiday_openings=[],
+        opening=[[0, "00:00", "02:00"]]))
+    db.session.commit()
+    assert figures(space, Period.month(2026, 6)).open_hours == 5 * 2

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from booking.extensions import db
 from booking.models import Booking
+from booking.services.my_bookings import BookingLine
 from tests.views.conftest import at, cell_states, monday_ahead, tokyo_today
 
 MONDAY = monday_ahead()
@@ -169,3 +170,14 @@ def test_a_script_in_a_space_description_is_shown_as_text(client, create_space):
     for url in ("/", "/spaces/room"):
         page = client.get(url).get_data(as_text=True)
         assert ESCAPED in page and SCRIPT not in page
+
+
+@pytest.mark.parametrize(("locale", "name_en", "shown"), [
+    ("en", "Studio", "Studio"), ("ja", "Studio", "スタジオ"), ("en", "", "スタジオ"),
+])
+def test_a_line_names_its_space_in_english_only_for_an_english_reader_and_when_it_has_an_english_name(
+        locale, name_en, shown):
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    line = BookingLine(1, "Recording", "confirmed", start, start + timedelta(hours=1), None, "スタジオ", name_en,
+                       "Asia/Tokyo")
+    assert line.space_name(locale) == shown

@@ -41,6 +41,14 @@ def test_the_csv_starts_with_a_bom_and_reads_back_as_the_japanese_text():
     assert rows[1][10] == "2026-12-01 16:55"
 
 
+def test_a_registration_without_a_code_has_an_empty_code_cell_and_an_unlabelled_kind_shows_as_stored():
+    unlabelled = ROWS[2]._replace(org_kind="ngo")
+
+    [cells] = attendee_cells([unlabelled], "Asia/Tokyo", STATUS, KINDS)
+
+    assert (cells[4], cells[9], cells[10]) == ("ngo", "", None)
+
+
 def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised():
     rows = list(csv.reader(io.StringIO(render("csv", "attendees", HEADER, body()).decode("utf-8-sig"))))
     assert rows[2][1] == "'=HYPERLINK(\"http://evil.example\")"
@@ -77,5 +85,5 @@ def test_control_characters_in_text_do_not_break_the_xlsx():
 
 
 def test_an_unknown_format_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^unknown format pdf$"):
         render("pdf", "attendees", HEADER, body())

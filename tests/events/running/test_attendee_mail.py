@@ -13,7 +13,7 @@ from sqlalchemy import select
 from booking import jobs
 from booking.domain.checkin import display_code
 from booking.extensions import db
-from booking.models import Booking, BookingEvent, Registration
+from booking.models import Booking, BookingEvent, PublicEvent, Registration
 from booking.models_attendance import AttendeePass
 from booking.services import ServiceError, attendee_mail
 from tests.mail.conftest import calendars_of, text_of
@@ -141,7 +141,7 @@ def test_cancelling_the_event_tells_everyone_with_a_calendar_cancel_and_releases
     assert {"seated@example.jp", "waiting@example.jp"} <= {m["To"] for m in inbox.messages}
     message = inbox.only_one_to("seated@example.jp")
     assert message["Subject"] == "Event cancelled: Joint kick-off"
-    assert "Speaker is ill." in text_of(message)
+    assert "Speaker is ill." in text_of(message) and "Event: Joint kick-off" in text_of(message)
     part, calendar, vevent = calendar_of(message)
     assert part.get_param("method") == str(calendar["METHOD"]) == "CANCEL"
     assert str(vevent["STATUS"]) == "CANCELLED" and str(vevent["UID"]) == event.uid
@@ -151,5 +151,40 @@ def test_cancelling_the_event_tells_everyone_with_a_calendar_cancel_and_releases
     assert db.session.get(Booking, event.booking_id).status == ("cancelled" if release else "confirmed")
     actions = db.session.scalars(select(BookingEvent.action).where(BookingEvent.booking_id == event.booking_id)).all()
     assert "withdrawn" in actions
+    assert db.session.scalar(select(BookingEvent.note).where(
+        BookingEvent.booking_id == event.booking_id, BookingEvent.action == "withdrawn")) == "Speaker is ill."
     with pytest.raises(ServiceError):
         attendee_mail.withdraw_event(event.id, staff, "", release_booking=False)
+
+
+def test_cancelling_the_event_writes_under_its_spaces_write_lock(app, create_event, create_user, monkeypatch):
+    from contextlib import contextmanager
+
+    from booking.services import transactions
+
+    event, staff = create_event(), create_user(role="staff")
+    locked, original = [], transactions.write_transaction
+
+    @contextmanager
+    def watched(space_id, **options):
+        locked.append(space_id)
+        with original(space_id, **options) as session:
+            yield session
+
+    monkeypatch.setattr(transactions, "write_transaction", watched)
+
+    attendee_mail.withdraw_event(event.id, staff, "", release_booking=True)
+
+    assert locked[0] == event.booking.space_id  # the withdrawal; the mail is sent after it, outside it
+
+
+def test_an_event_cannot_be_cancelled_from_its_start_on(app, create_event, create_user, monkeypatch):
+    event, staff = create_event(), create_user(role="staff")
+    monkeypatch.setattr(attendee_mail, "utcnow", lambda: event.booking.start_dt)
+
+    with pytest.raises(ServiceError) as refused:
+        attendee_mail.withdraw_event(event.id, staff, "", release_booking=False)
+
+    assert refused.value.message == attendee_mail.STARTED
+    db.session.rollback()
+    assert db.session.get(PublicEvent, event.id).status == "published"

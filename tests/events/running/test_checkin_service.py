@@ -155,3 +155,117 @@ def test_the_last_walk_in_can_be_taken_back_and_not_more_than_were_counted(creat
     attendance.undo_walk_in(event.id)
     with pytest.raises(ServiceError):
         attendance.undo_walk_in(event.id)
+
+
+def test_a_walk_in_records_who_counted_it_and_when(create_event, create_user):
+    from booking.models_attendance import WalkIn
+
+    event, staff = create_event(), create_user(role="staff")
+    attendance.add_walk_in(event.id, staff.id, "飛び入り", now=event.booking.start_dt)
+
+    db.session.rollback()
+    walk_ins = db.session.scalars(select(WalkIn).where(WalkIn.event_id == event.id))
+    assert [(w.recorded_by_id, w.at) for w in walk_ins] == [(staff.id, event.booking.start_dt)]
+
+
+def test_the_attendee_list_without_a_search_shows_every_registration(create_event, register):
+    event = create_event()
+    register(event, name="佐藤 一郎")
+    register(event, name="鈴木 二郎", status="waiting")
+
+    assert [a.name for a in attendance.attendees(event.id)] == ["佐藤 一郎", "鈴木 二郎"]
+
+
+def test_the_event_page_names_the_event_and_its_space_in_the_viewers_language(create_event, create_space):
+    hall = create_space(max_people=80, name_ja="イベントホール", name_en="Event hall")
+    page = attendance.event_page(create_event(space=hall).id)
+
+    assert (page.title("en"), page.title("ja")) == ("Joint kick-off", "4自治体サテライトオフィス合同キックオフ")
+    assert (page.space_name("en"), page.space_name("ja")) == ("Event hall", "イベントホール")
+
+
+def test_the_staff_list_of_events_puts_the_latest_start_first_in_the_viewers_language(create_event, create_space):
+    from datetime import timedelta
+
+    from tests.events.running.conftest import starting_soon
+
+    hall = create_space(max_people=80, name_ja="イベントホール", name_en="")
+    first = create_event(space=hall)
+    later = create_event(start_dt=starting_soon() + timedelta(days=2), title_en="")
+
+    rows = attendance.events_for_staff()
+
+    assert [row.id for row in rows] == [later.id, first.id]
+    assert (rows[1].title("en"), rows[1].title("ja")) == ("Joint kick-off", "4自治体サテライトオフィス合同キックオフ")
+    assert rows[0].title("en") == "4自治体サテライトオフィス合同キックオフ"  # no English title
+    assert (rows[1].space_name("en"), rows[1].space_name("ja")) == ("イベントホール", "イベントホール")
+    assert rows[0].space_name("en") == later.booking.space.name_en != rows[0].space_name("ja")
+    assert [row.id for row in attendance.events_for_staff(limit=1)] == [later.id]
+
+
+def test_the_list_is_in_registration_order_and_stops_at_its_maximum(create_event, register, monkeypatch):
+    from datetime import timedelta
+
+    from booking.db import utcnow
+
+    event, now = create_event(), utcnow()
+    late = register(event, name="後から", now=now - timedelta(days=1))  # written first, registered last
+    early = register(event, name="先に", now=now - timedelta(days=2))
+
+    assert [a.registration_id for a in attendance.attendees(event.id)] == [early.id, late.id]
+    assert [r.registration_id for r in attendance.export_rows(event.id)] == [early.id, late.id]
+    monkeypatch.setattr(attendance, "LIST_MAX", 1)
+    attendance._statements.cache_clear()
+    assert [a.registration_id for a in attendance.attendees(event.id)] == [early.id]
+    attendance._statements.cache_clear()
+
+
+def test_each_listed_registration_shows_its_own_check_in(create_event, register, create_user):
+    event, staff = create_event(), create_user(role="staff")
+    came, absent = register(event, name="来た"), register(event, name="来ない")
+    attendance.check_in(event.id, came.id, staff.id, now=event.booking.start_dt)
+
+    listed = {a.registration_id: a.checked_in_at for a in attendance.attendees(event.id)}
+
+    assert set(listed) == {came.id, absent.id}
+    assert listed[came.id] is not None and listed[absent.id] is None
+
+
+def test_search_treats_wildcards_as_text_in_the_organisation_and_the_address_too(create_event, register):
+    event = create_event()
+    register(event, name="佐藤", organisation="100%出資", email="sato@example.jp")
+    register(event, name="鈴木", organisation="鈴木商店", email="suzu_ki@example.jp")
+    register(event, name="田中", organisation="1000出資", email="suzuxki@example.jp")
+
+    assert [r.name for r in attendance.attendees(event.id, "0%")] == ["佐藤"]
+    assert [r.name for r in attendance.attendees(event.id, "u_k")] == ["鈴木"]
+
+
+def test_the_staff_list_of_events_shows_the_latest_hundred(create_event, create_space):
+    from datetime import timedelta
+
+    from tests.events.running.conftest import starting_soon
+
+    hall, start = create_space(max_people=80), starting_soon()
+    for day in range(101):
+        create_event(space=hall, start_dt=start + timedelta(days=day), end_dt=start + timedelta(days=day, hours=1))
+
+    rows = attendance.events_for_staff()
+
+    assert len(rows) == 100 and rows[-1].start_dt == start + timedelta(days=1)
+
+
+def test_the_not_today_banner_is_checked_against_the_time_given(create_event, register):
+    from datetime import timedelta
+
+    from tests.conftest import future_day
+
+    start = future_day(9) + timedelta(hours=8)
+    event = create_event(start_dt=start, end_dt=start + timedelta(hours=2))
+    guest = register(event)
+
+    days_before = attendance.describe(event.id, Outcome.NOT_TODAY, guest.id, now=start - timedelta(days=5))
+    on_the_day = attendance.describe(event.id, Outcome.NOT_TODAY, guest.id, now=start)
+
+    assert days_before is not None and days_before.outcome == Outcome.NOT_TODAY
+    assert on_the_day != days_before  # the door is open at the start: "not today" is no longer true

@@ -92,3 +92,82 @@ def test_the_registration_form_links_the_privacy_notice_with_the_retention(clien
     assert 'href="/events/privacy"' in page
     notice = client.get("/events/privacy").get_data(as_text=True)
     assert "30" in notice
+
+
+def test_the_code_paragraph_stands_before_the_footer_in_each_registrants_language(
+        app, inbox, create_space, create_user):
+    hall = create_space(max_people=80, name_ja="イベントホール", name_en="Event hall")
+    start = future_day(10) + timedelta(hours=8)
+    event = make_event(hall, create_user(role="staff"), start, start + timedelta(hours=2), capacity=5)
+    inbox.messages.clear()
+
+    registrations.register(event.id, RegistrationInput(name="Anna", email="anna@example.jp", consent=True,
+                                                       locale="en"), KEY)
+    registrations.register(event.id, RegistrationInput(name="山田 花子", email="hanako@example.jp", consent=True,
+                                                       locale="ja"), KEY)
+    inbox.wait_for(2)
+
+    english, japanese = text_of(inbox.only_one_to("anna@example.jp")), text_of(inbox.only_one_to("hanako@example.jp"))
+    body, footer = english.rsplit("\n--\n", 1)
+    assert CODE_RE.search(body.split("Your check-in code: ")[1]) and "check-in code" not in footer
+    assert "Event hall" in body and "イベントホール" not in english
+    assert "Dear Anna," in body and "Event: Satellite offices kick-off" in body
+    body, footer = japanese.rsplit("\n--\n", 1)
+    assert CODE_RE.search(body.split("受付コード：")[1]) and "受付コード" not in footer
+    assert "イベントホール" in body and "Event hall" not in japanese
+
+
+def test_each_registration_mail_written_in_one_flush_carries_its_own_registrants_code_and_qr(app, create_event):
+    from booking.db import utcnow
+    from booking.domain.checkin import display_code
+    from booking.models import OutboxMessage
+    from booking.services import event_mail
+
+    event, now = create_event(), utcnow()
+    people = [Registration(event=event, event_id=event.id, email=f"{name}@example.jp", name=name, organisation="",
+                           org_kind="company", party_size=1, status="registered", locale="ja", token_hash=name * 8,
+                           consented_at=now, queued_at=now, created_at=now, updated_at=now) for name in ("aiko", "ben")]
+    with db.session.no_autoflush:  # the registrations, their passes and their mail in one flush
+        db.session.add_all(people)
+        for person in people:
+            event_mail.enqueue(db.session, "registration.registered", person)
+    db.session.commit()
+
+    rows = {row.recipient: row for row in db.session.scalars(select(OutboxMessage))}
+    for person in people:
+        code = db.session.get(AttendeePass, person.id).code
+        assert rows[person.email].payload["checkin_code"] == display_code(code)
+        assert [(a["filename"], a["content_type"]) for a in rows[person.email].attachments
+                if a["content_type"] == "image/png"] == [("checkin-code.png", "image/png")]
+
+
+def test_a_registrant_whose_code_is_missing_gets_one_with_their_next_mail(app, create_event, register):
+    from booking.domain.checkin import display_code
+    from booking.models import OutboxMessage
+    from booking.services import event_mail
+
+    person = register(create_event())
+    db.session.delete(db.session.get(AttendeePass, person.id))
+    db.session.commit()
+
+    event_mail.enqueue(db.session, "registration.link", person)
+    db.session.commit()
+
+    code = db.session.get(AttendeePass, person.id).code
+    [row] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == person.email))
+    assert row.payload["checkin_code"] == display_code(code)
+
+
+def test_the_code_paragraph_goes_before_the_last_separator_or_at_the_end_of_a_mail_without_one(app):
+    from booking.services.checkin_mail import with_code
+
+    payload = {"checkin_code": "ABCD-EFGH"}
+    with app.test_request_context():
+        _, quoted = with_code("s", "Hello\n--\nquoted\n--\nfooter\n", payload)
+        _, plain = with_code("s", "Hello\n", payload)
+        unchanged = with_code("s", "Hello\n--\nfooter\n", {})
+
+    assert quoted.startswith("Hello\n--\nquoted\n\n") and quoted.endswith("\n--\nfooter\n")
+    assert quoted.index("quoted") < quoted.index("ABCD-EFGH") < quoted.index("footer")
+    assert plain.startswith("Hello\n\n") and "ABCD-EFGH" in plain and plain.endswith("\n")
+    assert unchanged == ("s", "Hello\n--\nfooter\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -44,7 +45,8 @@ def test_the_job_removes_personal_data_of_events_past_retention_and_keeps_the_co
     people = db.session.scalars(select(Registration).where(Registration.event_id == old.id)).all()
     assert {(p.name, p.organisation) for p in people} == {("", "")}
     assert all(p.email.endswith("@invalid") and p.user_id is None for p in people)
-    assert {w.name for w in db.session.scalars(select(WalkIn).where(WalkIn.event_id == old.id))} == {""}
+    assert {(w.name, w.organisation) for w in db.session.scalars(select(WalkIn).where(WalkIn.event_id == old.id))} == {
+        ("", "")}
     assert attendance.counts(old.id) == before
     record = db.session.get(EventRecord, old.id)
     assert (record.registered, record.companions, record.waiting, record.checked_in, record.walk_ins) == (
@@ -61,5 +63,32 @@ def test_each_event_is_anonymised_once_and_the_retention_is_configurable(app, cr
     assert anonymise_due(datetime.now(UTC), 30) == 0
     assert anonymise_due(datetime.now(UTC), 2) == 1
     assert anonymise_due(datetime.now(UTC), 2) == 0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^retention cannot be negative$"):
         anonymise_due(datetime.now(UTC), -1)
+
+
+def test_a_retention_of_no_days_removes_the_data_once_the_event_has_ended(app, create_event, register):
+    event = past_event(create_event, 0)  # ended an hour ago
+    register(event, name="今日 参加")
+
+    assert anonymise_due(datetime.now(UTC), 0) == 1
+    db.session.rollback()
+    assert {p.name for p in db.session.scalars(select(Registration).where(Registration.event_id == event.id))} == {""}
+
+
+def test_a_waiting_registrant_who_deletes_their_registration_leaves_the_waiting_list(app, create_event, register):
+    from booking.services import registrations
+    from booking.services.retention import delete_registration
+
+    event = create_event(start_dt=datetime.now(UTC).replace(microsecond=0) + timedelta(days=5), capacity=1)
+    key = app.config["SECRET_KEY"]
+    register(event, name="席 あり")
+    waiting = register(event, name="待ち 次郎", status="waiting")
+    waiting.token_hash = hashlib.sha256(registrations.secret_of(key, waiting).encode()).hexdigest()
+    db.session.commit()
+
+    assert delete_registration(registrations.secret_of(key, waiting), key) == event.id
+
+    db.session.rollback()
+    gone = db.session.get(Registration, waiting.id)
+    assert (gone.status, gone.name, gone.organisation) == ("cancelled", "", "")

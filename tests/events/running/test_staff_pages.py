@@ -107,6 +107,8 @@ def test_the_attendee_csv_is_logged_and_on_the_audit_trail(staff_client, create_
                                                                               staff_client.staff.id)
     trail = db.session.scalars(select(BookingEvent).where(BookingEvent.booking_id == event.booking_id)).all()
     assert [(e.action, e.actor_id) for e in trail] == [("exported", staff_client.staff.id)]
+    assert (trail[0].from_status, trail[0].to_status, trail[0].note) == ("confirmed", "confirmed", "csv (1)")
+    assert trail[0].at == entry.at  # one export, one instant in both records
 
 
 def test_the_attendee_xlsx_round_trips_the_search(staff_client, create_event, register):
@@ -115,6 +117,18 @@ def test_the_attendee_xlsx_round_trips_the_search(staff_client, create_event, re
     register(event, name="鈴木 二郎")
     rows = read_xlsx(staff_client.get(f"/staff/events/{event.id}/attendees.xlsx?q=佐藤").data)
     assert [row[1] for row in rows[1:]] == ["佐藤 一郎"]
+
+
+def test_the_export_log_keeps_the_event_and_the_search_as_readable_text(staff_client, create_event, register):
+    event = create_event()
+    register(event, name="佐藤 一郎")
+
+    staff_client.get(f"/staff/events/{event.id}/attendees.xlsx?q=佐藤")
+
+    db.session.rollback()
+    [entry] = db.session.scalars(select(ExportLog)).all()
+    assert (entry.file_format, entry.row_count) == ("xlsx", 1)
+    assert entry.filters == f'{{"event": {event.id}, "search": "佐藤"}}'
 
 
 def test_the_attendee_page_shows_counts_and_searches(staff_client, create_event, register):
