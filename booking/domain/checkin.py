@@ -127,6 +127,12 @@ def standing(status: str, checked_in_at: datetime | None) -> str:
     return "expected" if checked_in_at is None else "checked_in"
 
 
+def is_checked_in(status: str, checked_in_at: datetime | None) -> bool:
+    """Whether a party counts as at the event (standing "checked_in"): such a registration is settled, so it
+    can no longer be cancelled or changed through its personal link, and only it has a check-in to undo."""
+    return standing(status, checked_in_at) == "checked_in"
+
+
 def standing_outcome(claimed: Outcome, status: str | None, checked_in_at: datetime | None,
                      is_open: bool) -> Outcome | None:
     """What the door may say now of the outcome `claimed` by an address (opened again: Back, a reload, a link).

@@ -340,12 +340,16 @@ def check_in(event_id: int, registration_id: int, staff_id: int, now: datetime |
 
 
 def undo_check_in(event_id: int, registration_id: int) -> Scan:
-    """Take a check-in back (a wrong tap); the code can be used again. The Scan says UNDONE."""
+    """Take a check-in back (a wrong tap); the code can be used again. The Scan says UNDONE; for a party
+    without a seat (cancelled, waiting: a left-over check-in does not count) nothing is written and the Scan
+    says where it stands."""
 
     def work(session: Session) -> Scan:
         registration = session.get(Registration, registration_id)
         if registration is None or registration.event_id != event_id:
             raise NotFound()
+        if registration.status != "registered":
+            return _scan(session, registration, checkin_outcome(registration.status, None))
         session.execute(update(AttendeePass).where(AttendeePass.registration_id == registration_id)
                         .values(checked_in_at=None, checked_in_by_id=None)
                         .execution_options(synchronize_session=False))

@@ -25,10 +25,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking.db import utcnow
+from booking.domain import checkin
 from booking.domain import events as rules
 from booking.domain.values import N_
 from booking.extensions import db
 from booking.models import Booking, PublicEvent, Registration, User
+from booking.models_attendance import AttendeePass
 from booking.services import NotFound, ServiceError, Stale, account_tokens
 from booking.services.transactions import run_write
 
@@ -73,6 +75,28 @@ class OfferAfterStart(Stale):
 
     def __init__(self) -> None:
         super().__init__(N_("The event has already begun, so the offered seats can no longer be confirmed."))
+
+
+class CheckedIn(ServiceError):
+    """A cancel or change through the personal link of a party already checked in (checkin.is_checked_in):
+    it has come, so the attendee list and the counts keep it as it is; refused, nothing written."""
+
+    status_code = 409
+
+    def __init__(self) -> None:
+        super().__init__(N_("You have already checked in at the event, so this registration can no longer be "
+                            "cancelled or changed."))
+
+
+def is_checked_in(registration: Registration, session: Session | None = None) -> bool:
+    """Whether the party stands checked in (checkin.is_checked_in): its personal link offers nothing more."""
+    attendee_pass = (session or db.session).get(AttendeePass, registration.id)
+    return checkin.is_checked_in(registration.status, attendee_pass.checked_in_at if attendee_pass else None)
+
+
+def _check_not_checked_in(session: Session, registration: Registration) -> None:
+    if is_checked_in(registration, session):
+        raise CheckedIn()
 
 
 def offers_follow_the_start(session: Session, event: PublicEvent, key: str = "") -> list[Registration]:
@@ -256,6 +280,7 @@ def change_party(secret: str, companions: int, key: str, now: datetime | None = 
     def work(session: Session, event: PublicEvent, current: Registration) -> Registration:
         if current.status not in ACTIVE:
             raise Stale(N_("This registration was cancelled."))
+        _check_not_checked_in(session, current)
         new_size = companions + 1
         _check_party(event.capacity, new_size)
         if not rules.may_change_party(window_of(event, now), current.party_size, new_size):
@@ -286,6 +311,7 @@ def cancel(secret: str, key: str, now: datetime | None = None) -> Registration:
 
         if current.status not in ACTIVE:
             raise Stale(N_("This registration was already cancelled."))
+        _check_not_checked_in(session, current)
         current.status, current.cancelled_at, current.updated_at = "cancelled", now, now
         current.offer_expires_at = None
         current.sequence += 1

@@ -322,20 +322,24 @@ def _registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
                 flash(_("Your seats are confirmed."), "success")
             else:
                 return _registration_page(found, form, secret), 422
+        except registrations.CheckedIn:
+            return _registration_page(found, form, secret, refused=True), 409
         except ServiceError as refusal:
             flash(error_message(refusal), "error")
         return redirect(url_for("events.registration", secret=secret))
     return _registration_page(found, form, secret)
 
 
-def _registration_page(found: Any, form: PartyForm, secret: str) -> str:
+def _registration_page(found: Any, form: PartyForm, secret: str, refused: bool = False) -> str:
     """The personal page, offering only what may still be done now: growing the party only while
     registration is open (rules.may_change_party; else shrinking, when there is anyone to leave out),
-    confirming an offer only before its deadline and the start (rules.may_confirm_offer)."""
+    confirming an offer only before its deadline and the start (rules.may_confirm_offer), and nothing once the
+    party has checked in (registrations.is_checked_in)."""
     now, start = utcnow(), found.event.booking.start_dt
     return render_template(
         "events/registration.html", registration=found, form=form, secret=secret,
-        may_grow=registrations.window_of(found.event, now).is_open,
+        may_grow=registrations.window_of(found.event, now).is_open, checked_in=registrations.is_checked_in(found),
+        refused=refused,
         may_confirm=found.status == rules.OFFERED and rules.may_confirm_offer(now, found.offer_expires_at, start))
 
 
