@@ -43,7 +43,8 @@ def attendee_cells(rows: Sequence[AttendeeRow], zone: str, status_label: dict[st
         [row.registration_id, row.name, row.email, row.organisation, kind_label.get(row.org_kind, row.org_kind),
          row.party_size, row.party_size - 1, status_label.get(row.status, row.status),
          local_time(row.registered_at, zone), display_code(row.code) if row.code else "",
-         local_time(row.checked_in_at, zone) if is_checked_in(row.status, row.checked_in_at) else None]
+         local_time(row.checked_in_at, zone) if row.checked_in_at and is_checked_in(row.status, row.checked_in_at)
+         else None]
         for row in rows
     ]
 
