@@ -121,8 +121,19 @@ def is_registration_open(now: datetime, opens_at: datetime, closes_at: datetime,
     return as_utc(opens_at) <= now < registration_ends(closes_at, event_start)
 
 
-# Where an event's registration stands at a moment (registration_window): open, or why not.
-OPEN, NOT_YET, CLOSED, STARTED, OVER = "open", "not_yet", "closed", "started", "over"
+def registration_period(opens_at: datetime, closes_at: datetime,
+                        event_start: datetime) -> tuple[datetime, datetime] | None:
+    """The registration period that holds for an event starting at `event_start`: [opens_at, ends) with
+    `registration_ends` (so an event moved earlier pulls the closing in to its new start), or None when
+    that leaves nothing (an event moved to before its registration was to open: it never opens, and no
+    page may say it opens on a date after the event)."""
+    ends = registration_ends(closes_at, event_start)
+    return (as_utc(opens_at), ends) if as_utc(opens_at) < ends else None
+
+
+# Where an event's registration stands at a moment (registration_window): open, or why not. NEVER: the
+# period is empty (registration_period), so registration does not open at all before the event.
+OPEN, NOT_YET, CLOSED, STARTED, OVER, NEVER = "open", "not_yet", "closed", "started", "over", "never"
 
 
 @dataclass(frozen=True)
@@ -142,7 +153,8 @@ def registration_window(now: datetime, opens_at: datetime, closes_at: datetime, 
                         event_end: datetime) -> RegistrationWindow:
     """Where registration stands at `now`: open exactly when `is_registration_open`, else why not and since
     or until when. The event being over comes first; then whichever ended registration first, the closing
-    time (closed, also after the start) or the start (started: a closing time at or after it); then the
+    time (closed, also after the start) or the start (started: a closing time at or after it); then an
+    empty period (never: the event was moved to before its opening, `at` is the start); then the
     opening time. A full event stays open: the party joins the waiting list."""
     now = as_utc(now)
     if now >= as_utc(event_end):
@@ -151,6 +163,8 @@ def registration_window(now: datetime, opens_at: datetime, closes_at: datetime, 
         return RegistrationWindow(CLOSED, as_utc(closes_at))
     if now >= as_utc(event_start):
         return RegistrationWindow(STARTED, as_utc(event_start))
+    if registration_period(opens_at, closes_at, event_start) is None:
+        return RegistrationWindow(NEVER, as_utc(event_start))
     if now < as_utc(opens_at):
         return RegistrationWindow(NOT_YET, as_utc(opens_at))
     return RegistrationWindow(OPEN, registration_ends(closes_at, event_start))

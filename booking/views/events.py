@@ -74,12 +74,21 @@ WINDOW_MESSAGES = {
     rules.CLOSED: N_("Registration closed on %(time)s."),
     rules.STARTED: N_("Registration closed when the event began, on %(time)s."),
     rules.OVER: N_("This event ended on %(time)s; registration is closed."),
+    rules.NEVER: N_("Registration for this event is not open: the event was moved to %(time)s, before "
+                    "registration was to open."),
 }
 
 
 def window_of(event: PublicEvent) -> rules.RegistrationWindow:
     """Where the event's registration stands now."""
     return registrations.window_of(event, utcnow())
+
+
+@bp.app_template_global()
+def registration_period_of(event: PublicEvent) -> tuple[datetime, datetime] | None:
+    """The event's registration period as it holds for its start now (rules.registration_period)."""
+    return rules.registration_period(event.registration_opens_at, event.registration_closes_at,
+                                     event.booking.start_dt)
 
 
 @bp.app_template_global()
@@ -393,14 +402,19 @@ def event_json_ld(event: PublicEvent, locale: str, window: rules.RegistrationWin
                    "priceCurrency": "JPY", "url": external_url("events.detail", event_id=event.id),
                    "availability": "https://schema.org/" + rules.offer_availability(
                        window.state, event.seats_left, event.is_cancelled),
-                   "validFrom": event.registration_opens_at.astimezone(zone).isoformat(),
-                   "validThrough": rules.registration_ends(event.registration_closes_at, booking.start_dt)
-                   .astimezone(zone).isoformat()},
+                   **_valid(registration_period_of(event), zone)},
         "url": external_url("events.detail", event_id=event.id),
         "subEvent": [{"@type": "Event", "name": item.title(locale), "startDate": item.start_dt.astimezone(
             ZoneInfo(space.timezone)).isoformat(), "duration": f"PT{item.minutes}M"}
             for item in event.agenda_items],
     }
+
+
+def _valid(period: tuple[datetime, datetime] | None, zone: ZoneInfo) -> dict[str, str]:
+    """The offer's validFrom and validThrough: the registration period that holds (none when it is empty)."""
+    if period is None:
+        return {}
+    return {"validFrom": period[0].astimezone(zone).isoformat(), "validThrough": period[1].astimezone(zone).isoformat()}
 
 
 @bp.app_context_processor
