@@ -19,6 +19,7 @@ import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +37,7 @@ from booking.services.transactions import run_write
 
 SEAT_GUARD = "seats_within_capacity"
 ACTIVE = ("registered", "offered", "waiting")
+Done = TypeVar("Done")
 
 
 class PartyTooLarge(ServiceError):
@@ -265,31 +267,43 @@ def _register(session: Session, event_id: int, data: RegistrationInput, key: str
     return Registered(registration)
 
 
-def change_party(secret: str, companions: int, key: str, now: datetime | None = None) -> Registration:
+@dataclass(frozen=True)
+class PartyChange:
+    """The outcome of change_party: the registration, and whether anything changed (the same size: nothing
+    written, no mail)."""
+
+    registration: Registration
+    changed: bool
+
+
+def change_party(secret: str, companions: int, key: str, now: datetime | None = None) -> PartyChange:
     """Change the number of accompanying people of the registration behind a personal link.
 
     A seated party grows only into free seats (else nothing changes and the refusal
     says how many are free); one that shrinks frees seats for the waiting list. A
     waiting party keeps its place in the queue. No party grows while registration is
-    not open (PartyCannotGrow); shrinking stays allowed.
+    not open (PartyCannotGrow, said before any other refusal); shrinking stays allowed. The same
+    size changes nothing (PartyChange.changed False).
     """
-    if not 0 <= companions < rules.MAX_PARTY:
-        raise ServiceError(N_("At most %(count)s accompanying people."), count=rules.MAX_PARTY - 1)
     now = now or utcnow()
 
-    def work(session: Session, event: PublicEvent, current: Registration) -> Registration:
+    def work(session: Session, event: PublicEvent, current: Registration) -> PartyChange:
         if current.status not in ACTIVE:
             raise Stale(N_("This registration was cancelled."))
         _check_not_checked_in(session, current)
         new_size = companions + 1
-        _check_party(event.capacity, new_size)
+        # the closed refusal first: while registration is not open, no size above the party's is worth
+        # weighing (a forged number must not be told about capacity or limits instead)
         if not rules.may_change_party(window_of(event, now), current.party_size, new_size):
             raise PartyCannotGrow()
+        if new_size == current.party_size:
+            return PartyChange(current, changed=False)
+        if not 0 <= companions < rules.MAX_PARTY:
+            raise ServiceError(N_("At most %(count)s accompanying people."), count=rules.MAX_PARTY - 1)
+        _check_party(event.capacity, new_size)
         if current.holds_seats and not rules.change_fits(event.capacity, event.seats_taken,
                                                          current.party_size, new_size):
             raise ServiceError(N_("Only %(free)s more seats are free."), free=event.seats_left)
-        if new_size == current.party_size:
-            return current
         current.party_size, current.updated_at = new_size, now
         current.sequence += 1
         session.flush()
@@ -297,7 +311,7 @@ def change_party(secret: str, companions: int, key: str, now: datetime | None = 
 
         event_mail.enqueue(session, "registration.changed", current, key)
         promote_waiting(session, event, key, now)
-        return current
+        return PartyChange(current, changed=True)
 
     return _under_event_lock(secret, work)
 
@@ -344,13 +358,13 @@ def confirm_offer(secret: str, key: str, now: datetime | None = None) -> Registr
     return _under_event_lock(secret, work)
 
 
-def _under_event_lock(secret: str, work: Callable[[Session, PublicEvent, Registration], Registration]) -> Registration:
+def _under_event_lock(secret: str, work: Callable[[Session, PublicEvent, Registration], Done]) -> Done:
     """Run `work` in one write transaction holding the event's space lock, on the fresh
     event and registration behind a personal link (NotFound for an unknown link)."""
     registration = find_by_secret(secret)
     event_id, registration_id = registration.event_id, registration.id
 
-    def locked(session: Session) -> Registration:
+    def locked(session: Session) -> Done:
         event = visible_event(session, event_id, lock=True)
         current = session.get(Registration, registration_id, populate_existing=True)
         assert current is not None

@@ -314,16 +314,10 @@ def _registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
         action = request.form.get("action", "")
         if action not in ("change", "cancel", "confirm"):
             abort(400)
+        if action == "change":
+            return _change(found, form, secret)
         try:
-            if action == "change" and form.validate_on_submit():
-                try:
-                    registrations.change_party(secret, form.companions.data or 0, _key())
-                except (registrations.PartyTooLarge, registrations.PartyCannotGrow) as refusal:
-                    form.companions.errors = [*form.companions.errors, error_message(refusal)]
-                    status = 409 if isinstance(refusal, registrations.PartyCannotGrow) else 422
-                    return _registration_page(found, form, secret), status
-                flash(_("Your registration has been changed."), "success")
-            elif action == "cancel" and form.validate_on_submit():
+            if action == "cancel" and form.validate_on_submit():
                 registrations.cancel(secret, _key())
                 flash(_("Your registration has been cancelled."), "success")
             elif action == "confirm" and form.validate_on_submit():
@@ -331,15 +325,50 @@ def _registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
                 flash(_("Your seats are confirmed."), "success")
             else:
                 return _registration_page(found, form, secret), 422
-        except registrations.CheckedIn:
-            return _registration_page(found, form, secret, refused=True), 409
+        except registrations.CheckedIn as refusal:
+            return _registration_page(found, form, secret, alert=error_message(refusal)), 409
         except ServiceError as refusal:
             flash(error_message(refusal), "error")
         return redirect(url_for("events.registration", secret=secret))
     return _registration_page(found, form, secret)
 
 
-def _registration_page(found: Any, form: PartyForm, secret: str, refused: bool = False) -> str:
+def _change(found: Any, form: PartyForm, secret: str) -> WerkzeugResponse | tuple[str, int]:
+    """Change the party's size. A refusal is said next to the field when the page shows one; a party of one
+    after closing has none (nothing to reduce), so whatever it posts is refused as closed, in an alert."""
+    shows_field = found.companions > 0 or registrations.window_of(found.event, utcnow()).is_open
+    if not form.validate_on_submit():
+        if shows_field:
+            return _registration_page(found, form, secret), 422
+        return _closed_alert(found, secret, registrations.PartyCannotGrow())
+    try:
+        outcome = registrations.change_party(secret, form.companions.data or 0, _key())
+    except (registrations.PartyTooLarge, registrations.PartyCannotGrow) as refusal:
+        status = 409 if isinstance(refusal, registrations.PartyCannotGrow) else 422
+        if not shows_field:
+            return _closed_alert(found, secret, refusal, status)
+        form.companions.errors = [*form.companions.errors, error_message(refusal)]
+        return _registration_page(found, form, secret), status
+    except registrations.CheckedIn as refusal:
+        return _registration_page(found, form, secret, alert=error_message(refusal)), 409
+    except ServiceError as refusal:
+        flash(error_message(refusal), "error")
+    else:
+        if outcome.changed:
+            flash(_("Your registration has been changed."), "success")
+        else:
+            flash(_("Nothing was changed: the number of people is the same as before."), "info")
+    return redirect(url_for("events.registration", secret=secret))
+
+
+def _closed_alert(found: Any, secret: str, refusal: ServiceError, status: int = 409) -> tuple[str, int]:
+    """The page again with `refusal` as its alert, its hidden field back at the stored size (a forged value
+    kept there would be posted again with the next cancel and refused as input no one can see)."""
+    form = PartyForm(formdata=None, data={"companions": found.companions})
+    return _registration_page(found, form, secret, alert=error_message(refusal)), status
+
+
+def _registration_page(found: Any, form: PartyForm, secret: str, alert: str = "") -> str:
     """The personal page, offering only what may still be done now: growing the party only while
     registration is open (rules.may_change_party; else shrinking, when there is anyone to leave out),
     confirming an offer only before its deadline and the start (rules.may_confirm_offer), and nothing once the
@@ -348,7 +377,7 @@ def _registration_page(found: Any, form: PartyForm, secret: str, refused: bool =
     return render_template(
         "events/registration.html", registration=found, form=form, secret=secret,
         may_grow=registrations.window_of(found.event, now).is_open, checked_in=registrations.is_checked_in(found),
-        refused=refused,
+        alert=alert,
         may_confirm=found.status == rules.OFFERED and rules.may_confirm_offer(now, found.offer_expires_at, start))
 
 
