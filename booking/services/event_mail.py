@@ -2,6 +2,7 @@
 
 Kinds: `registration.registered` (seated), `.waiting`, `.promoted` (moved up from the
 waiting list), `.offered` (moved up within 48 h of the start: confirm by a deadline),
+`.offer_moved` (an open offer's deadline pulled in because the event moved earlier),
 `.passed_over` (seats came free, too few for the party), `.changed`, `.cancelled`,
 `.expired` (an offer not confirmed in time), `.link` (registered again: the existing
 link), and `event.updated` / `event.cancelled` when the booking behind the event moves
@@ -40,6 +41,7 @@ SUBJECTS = {
     "registration.waiting": N_("On the waiting list: %(title)s"),
     "registration.promoted": N_("A seat for you: %(title)s"),
     "registration.offered": N_("A seat is free – please confirm: %(title)s"),
+    "registration.offer_moved": N_("The event moved – please confirm sooner: %(title)s"),
     "registration.passed_over": N_("Waiting list: %(title)s"),
     "registration.changed": N_("Registration changed: %(title)s"),
     "registration.cancelled": N_("Registration cancelled: %(title)s"),

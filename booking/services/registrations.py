@@ -104,7 +104,7 @@ def _check_not_checked_in(session: Session, registration: Registration) -> None:
 def offers_follow_the_start(session: Session, event: PublicEvent, key: str = "") -> list[Registration]:
     """After the event's start moved (inside the caller's transaction): every open offer whose deadline now
     lies after the start gets the start as its deadline (rules.moved_offer_deadline) and is mailed the new
-    deadline. The offers changed."""
+    deadline, saying it moved because the event did (registration.offer_moved). The offers changed."""
     from booking.services import event_mail
 
     changed = []
@@ -117,7 +117,7 @@ def offers_follow_the_start(session: Session, event: PublicEvent, key: str = "")
             registration.offer_expires_at = deadline
             changed.append(registration)
     for registration in changed:
-        event_mail.enqueue(session, "registration.offered", registration, key)
+        event_mail.enqueue(session, "registration.offer_moved", registration, key)
     return changed
 
 
