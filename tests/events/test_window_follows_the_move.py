@@ -9,30 +9,11 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
-from booking.domain import events as rules
 from booking.extensions import db
 from booking.models import Booking
 from tests.events.test_kept_event_page import visit
 from tests.events.test_registration_views import register
 from tests.events.test_registration_window import registrations, set_window
-
-
-def at(day: int, hour: int = 0) -> datetime:
-    return datetime(2030, 12, day, hour, tzinfo=UTC)
-
-
-def test_the_period_is_clipped_to_the_start_and_empty_when_the_opening_is_after_it():
-    assert rules.registration_period(at(1), at(10), at(4)) == (at(1), at(4))
-    assert rules.registration_period(at(1), at(3), at(4)) == (at(1), at(3))
-    assert rules.registration_period(at(7), at(10), at(4)) is None
-    assert rules.registration_period(at(4), at(10), at(4)) is None
-
-
-def test_an_event_moved_before_its_opening_never_opens_and_says_so_not_when_it_would_open():
-    window = rules.registration_window(at(1), at(7), at(10), at(4), at(4, 2))
-
-    assert (window.state, window.at, window.is_open) == (rules.NEVER, at(4), False)
-    assert rules.registration_window(at(4, 1), at(7), at(10), at(4), at(4, 2)).state == rules.STARTED
 
 
 def _move(event, start: datetime) -> None:
