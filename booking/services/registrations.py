@@ -90,14 +90,19 @@ class CheckedIn(ServiceError):
                             "cancelled or changed."))
 
 
-def is_checked_in(registration: Registration, session: Session | None = None) -> bool:
+def is_checked_in(registration: Registration) -> bool:
     """Whether the party stands checked in (checkin.is_checked_in): its personal link offers nothing more."""
-    attendee_pass = (session or db.session).get(AttendeePass, registration.id)
-    return checkin.is_checked_in(registration.status, attendee_pass.checked_in_at if attendee_pass else None)
+    return _is_checked_in(db.session(), registration)
+
+
+def _is_checked_in(session: Session, registration: Registration) -> bool:
+    checked_in_at = session.scalar(select(AttendeePass.checked_in_at)
+                                   .where(AttendeePass.registration_id == registration.id))
+    return checkin.is_checked_in(registration.status, checked_in_at)
 
 
 def _check_not_checked_in(session: Session, registration: Registration) -> None:
-    if is_checked_in(registration, session):
+    if _is_checked_in(session, registration):
         raise CheckedIn()
 
 
