@@ -14,6 +14,7 @@ from tests.events.test_party_after_closing import close, party_of
 from tests.events.test_registration_views import link_of, mails, register
 from tests.views.conftest import input_value
 
+KEY = "test-secret"
 CLOSED = {"ja": "人数を増やすことはできません", "en": "you cannot add people"}
 SAME = {"ja": "お申込内容は変更していません", "en": "Nothing was changed"}
 
@@ -68,3 +69,36 @@ def test_a_waiting_party_forging_a_confirm_is_told_in_japanese_the_offer_is_no_l
     assert "このご案内はもう受け付けていません。" in page and "期限は過ぎています" not in page
     db.session.rollback()
     assert db.session.scalar(select(Registration.status).where(Registration.email == "waits@example.jp")) == "waiting"
+
+
+def test_the_service_says_whether_a_change_changed_anything(app, kick_off):
+    from booking.services import registrations as service
+
+    found = service.register(kick_off.id, service.RegistrationInput(name="Same", email="s@example.jp", companions=1,
+                                                                    consent=True), KEY).registration
+    secret = service.secret_of(KEY, found)
+
+    same = service.change_party(secret, 1, KEY)
+    fewer = service.change_party(secret, 0, KEY)
+
+    assert (same.registration.id, same.changed) == (found.id, False)
+    assert (fewer.registration.id, fewer.changed) == (found.id, True)
+
+
+def test_the_service_refuses_a_size_out_of_range_as_closed_after_closing_and_as_too_many_while_open(app, kick_off):
+    from booking.services import ServiceError
+    from booking.services import registrations as service
+
+    found = service.register(kick_off.id, service.RegistrationInput(name="Big", email="b@example.jp", consent=True),
+                             KEY).registration
+    secret = service.secret_of(KEY, found)
+    after = close(kick_off)
+
+    with pytest.raises(service.PartyCannotGrow):
+        service.change_party(secret, 10, KEY, now=after)
+    for companions in (-1, 10):
+        with pytest.raises(ServiceError) as refused:
+            service.change_party(secret, companions, KEY)
+        assert (refused.value.message, refused.value.params) == ("At most %(count)s accompanying people.",
+                                                                 {"count": 9})
+    assert party_of("b@example.jp") == 1
