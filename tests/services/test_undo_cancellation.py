@@ -333,3 +333,13 @@ def test_an_undo_runs_under_its_spaces_write_lock(create_user, create_space, ask
     locked_spaces.clear()
     undo_cancellation(member, booking_id)
     assert locked_spaces[0] == room.id
+
+
+def test_each_undo_raises_the_sequence_again_so_calendars_take_the_latest(create_user, create_space, ask):
+    room, member = create_space(), create_user()
+    booking_id = ask(member, room, START, START + hours(1)).booking.id
+    sequences = []
+    for _ in range(2):
+        cancel_booking(member, booking_id)
+        sequences.append(undo_cancellation(member, booking_id).sequence)
+    assert sequences[1] > sequences[0] > 0 and sequences[1] >= 2
