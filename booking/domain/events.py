@@ -195,6 +195,22 @@ def may_change_party(window: RegistrationWindow, old_size: int, new_size: int) -
     return new_size <= old_size or window.is_open
 
 
+# Why a post to a personal page is refused whatever sizes it carries (refusal_before_input).
+REFUSED_CHECKED_IN, REFUSED_CLOSED = "checked_in", "closed"
+
+
+def refusal_before_input(action: str, is_checked_in: bool, window: RegistrationWindow, party_size: int) -> str | None:
+    """The refusal of a cancel or change that does not depend on the posted size, or None: a party that has
+    checked in may do neither; a party of one may not change while registration is not open (it has no one
+    to leave out, so every other size grows it). Said before the form is read, so a forged or missing size
+    is never answered with an error about a field the page does not show."""
+    if is_checked_in and action in ("cancel", "change"):
+        return REFUSED_CHECKED_IN
+    if action == "change" and party_size == 1 and not window.is_open:
+        return REFUSED_CLOSED
+    return None
+
+
 # What the seats of an event are said to be (seat_wording): seats left; full, with the waiting list open
 # only while registration is; or, once registration has ended, how many of the seats were taken.
 SEATS_LEFT, FULL_WAITING, FULL, SEATS_TAKEN = "seats_left", "full_waiting", "full", "seats_taken"
