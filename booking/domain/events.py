@@ -284,8 +284,13 @@ def capacity_problems(capacity: int, max_people: int | None, seats_taken: int) -
     return []
 
 
-def window_problems(opens_at: datetime, closes_at: datetime, event_end: datetime) -> list[EventProblem]:
-    """Registration opens before it closes, and closes no later than the event ends."""
+def window_problems(opens_at: datetime, closes_at: datetime, event_end: datetime,
+                    stored: tuple[datetime, datetime] | None = None) -> list[EventProblem]:
+    """Registration opens before it closes, and closes no later than the event ends. A period left as it is
+    `stored` is not checked again: moving the event already clipped it (registration_period), so other
+    changes to a moved event save without touching it."""
+    if stored is not None and (as_utc(opens_at), as_utc(closes_at)) == (as_utc(stored[0]), as_utc(stored[1])):
+        return []
     if as_utc(closes_at) <= as_utc(opens_at):
         return [EventProblem("window", N_("Registration must close after it opens."), "registration_closes")]
     if as_utc(closes_at) > as_utc(event_end):
