@@ -372,10 +372,11 @@ def _registration_page(found: Any, form: PartyForm, secret: str, alert: str = ""
     confirming an offer only before its deadline and the start (rules.may_confirm_offer), and nothing once the
     party has checked in (registrations.is_checked_in)."""
     now, start = utcnow(), found.event.booking.start_dt
+    window = registrations.window_of(found.event, now)
     return render_template(
         "events/registration.html", registration=found, form=form, secret=secret,
-        may_grow=registrations.window_of(found.event, now).is_open, checked_in=registrations.is_checked_in(found),
-        alert=alert,
+        may_grow=window.is_open, window_note=window_message(window, found.event.booking.space.timezone),
+        checked_in=registrations.is_checked_in(found), alert=alert,
         may_confirm=found.status == rules.OFFERED and rules.may_confirm_offer(now, found.offer_expires_at, start))
 
 
