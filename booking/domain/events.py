@@ -195,6 +195,22 @@ def may_change_party(window: RegistrationWindow, old_size: int, new_size: int) -
     return new_size <= old_size or window.is_open
 
 
+# Why a post to a personal page is refused whatever sizes it carries (refusal_before_input).
+REFUSED_CHECKED_IN, REFUSED_CLOSED = "checked_in", "closed"
+
+
+def refusal_before_input(action: str, is_checked_in: bool, window: RegistrationWindow, party_size: int) -> str | None:
+    """The refusal of a cancel or change that does not depend on the posted size, or None: a party that has
+    checked in may do neither; a party of one may not change while registration is not open (it has no one
+    to leave out, so every other size grows it). Said before the form is read, so a forged or missing size
+    is never answered with an error about a field the page does not show."""
+    if is_checked_in and action in ("cancel", "change"):
+        return REFUSED_CHECKED_IN
+    if action == "change" and party_size == 1 and not window.is_open:
+        return REFUSED_CLOSED
+    return None
+
+
 # What the seats of an event are said to be (seat_wording): seats left; full, with the waiting list open
 # only while registration is; or, once registration has ended, how many of the seats were taken.
 SEATS_LEFT, FULL_WAITING, FULL, SEATS_TAKEN = "seats_left", "full_waiting", "full", "seats_taken"
@@ -268,8 +284,13 @@ def capacity_problems(capacity: int, max_people: int | None, seats_taken: int) -
     return []
 
 
-def window_problems(opens_at: datetime, closes_at: datetime, event_end: datetime) -> list[EventProblem]:
-    """Registration opens before it closes, and closes no later than the event ends."""
+def window_problems(opens_at: datetime, closes_at: datetime, event_end: datetime,
+                    stored: tuple[datetime, datetime] | None = None) -> list[EventProblem]:
+    """Registration opens before it closes, and closes no later than the event ends. A period left as it is
+    `stored` is not checked again: moving the event already clipped it (registration_period), so other
+    changes to a moved event save without touching it."""
+    if stored is not None and (as_utc(opens_at), as_utc(closes_at)) == (as_utc(stored[0]), as_utc(stored[1])):
+        return []
     if as_utc(closes_at) <= as_utc(opens_at):
         return [EventProblem("window", N_("Registration must close after it opens."), "registration_closes")]
     if as_utc(closes_at) > as_utc(event_end):

@@ -132,6 +132,16 @@ def window_of(event: PublicEvent, now: datetime) -> rules.RegistrationWindow:
                                      event.booking.start_dt, event.booking.end_dt)
 
 
+def refusal_before_input(registration: Registration, action: str, now: datetime) -> ServiceError | None:
+    """The refusal a personal page gives `action` whatever its form holds (rules.refusal_before_input):
+    CheckedIn, PartyCannotGrow for a party of one after closing, or None."""
+    refusal = rules.refusal_before_input(action, is_checked_in(registration), window_of(registration.event, now),
+                                         registration.party_size)
+    if refusal == rules.REFUSED_CHECKED_IN:
+        return CheckedIn()
+    return PartyCannotGrow() if refusal == rules.REFUSED_CLOSED else None
+
+
 def _check_party(capacity: int, party_size: int) -> None:
     if not rules.party_can_ever_fit(capacity, party_size):
         raise PartyTooLarge(capacity)

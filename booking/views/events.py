@@ -314,6 +314,9 @@ def _registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
         action = request.form.get("action", "")
         if action not in ("change", "cancel", "confirm"):
             abort(400)
+        refusal = registrations.refusal_before_input(found, action, utcnow())
+        if refusal is not None:
+            return _closed_alert(found, secret, refusal)
         if action == "change":
             return _change(found, form, secret)
         try:
@@ -326,7 +329,7 @@ def _registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
             else:
                 return _registration_page(found, form, secret), 422
         except registrations.CheckedIn as refusal:
-            return _registration_page(found, form, secret, alert=error_message(refusal)), 409
+            return _closed_alert(found, secret, refusal)
         except ServiceError as refusal:
             flash(error_message(refusal), "error")
         return redirect(url_for("events.registration", secret=secret))
@@ -334,23 +337,18 @@ def _registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
 
 
 def _change(found: Any, form: PartyForm, secret: str) -> WerkzeugResponse | tuple[str, int]:
-    """Change the party's size. A refusal is said next to the field when the page shows one; a party of one
-    after closing has none (nothing to reduce), so whatever it posts is refused as closed, in an alert."""
-    shows_field = found.companions > 0 or registrations.window_of(found.event, utcnow()).is_open
+    """Change the party's size; a refusal of the size is said next to the field (what is refused whatever
+    the size, registrations.refusal_before_input, was said before)."""
     if not form.validate_on_submit():
-        if shows_field:
-            return _registration_page(found, form, secret), 422
-        return _closed_alert(found, secret, registrations.PartyCannotGrow())
+        return _registration_page(found, form, secret), 422
     try:
         outcome = registrations.change_party(secret, form.companions.data or 0, _key())
     except (registrations.PartyTooLarge, registrations.PartyCannotGrow) as refusal:
-        status = 409 if isinstance(refusal, registrations.PartyCannotGrow) else 422
-        if not shows_field:
-            return _closed_alert(found, secret, refusal, status)
         form.companions.errors = [*form.companions.errors, error_message(refusal)]
+        status = 409 if isinstance(refusal, registrations.PartyCannotGrow) else 422
         return _registration_page(found, form, secret), status
     except registrations.CheckedIn as refusal:
-        return _registration_page(found, form, secret, alert=error_message(refusal)), 409
+        return _closed_alert(found, secret, refusal)
     except ServiceError as refusal:
         flash(error_message(refusal), "error")
     else:
@@ -374,10 +372,11 @@ def _registration_page(found: Any, form: PartyForm, secret: str, alert: str = ""
     confirming an offer only before its deadline and the start (rules.may_confirm_offer), and nothing once the
     party has checked in (registrations.is_checked_in)."""
     now, start = utcnow(), found.event.booking.start_dt
+    window = registrations.window_of(found.event, now)
     return render_template(
         "events/registration.html", registration=found, form=form, secret=secret,
-        may_grow=registrations.window_of(found.event, now).is_open, checked_in=registrations.is_checked_in(found),
-        alert=alert,
+        may_grow=window.is_open, window_note=window_message(window, found.event.booking.space.timezone),
+        checked_in=registrations.is_checked_in(found), alert=alert,
         may_confirm=found.status == rules.OFFERED and rules.may_confirm_offer(now, found.offer_expires_at, start))
 
 
@@ -484,8 +483,10 @@ def _prefilled(event: PublicEvent | None, zone: str, booking: Any) -> EventForm:
     form = EventForm(obj=event)
     form.opens_day.data = event.registration_opens_at.astimezone(local).date()
     form.opens_time.data = event.registration_opens_at.astimezone(local).time()
-    form.closes_day.data = event.registration_closes_at.astimezone(local).date()
-    form.closes_time.data = event.registration_closes_at.astimezone(local).time()
+    # the closing that holds (an event moved earlier clipped it to its start), as the event page shows it
+    period = registration_period_of(event)
+    closes = (period[1] if period is not None else event.registration_closes_at).astimezone(local)
+    form.closes_day.data, form.closes_time.data = closes.date(), closes.time()
     for n, item in enumerate(event.agenda_items, start=1):
         form[f"agenda_{n}_time"].data = item.start_dt.astimezone(local).time()
         form[f"agenda_{n}_minutes"].data = item.minutes

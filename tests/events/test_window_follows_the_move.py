@@ -53,3 +53,45 @@ def test_an_event_moved_before_its_opening_says_registration_is_not_open_and_ref
     assert "validFrom" not in _json_ld(page)["offers"]
     assert response.status_code == 409 and "申込受付の開始前" in response.get_data(as_text=True)
     assert registrations() == []
+
+
+def _resubmitted(client, booking_id: int, **changes) -> tuple[str, object]:
+    """The staff event form as it is shown, posted back with `changes` (agenda rows left out: the move in these
+    tests shifts the booking only)."""
+    from tests.views.conftest import input_value
+
+    page = client.get(f"/bookings/{booking_id}/event").get_data(as_text=True)
+    names = set(re.findall(r'<(?:input|textarea)[^>]*\bname="([^"]+)"', page)) - {"csrf_token"}
+    values = {n: input_value(page, n) or "" for n in names if not n.startswith("agenda_")}
+    values["accepts_walk_ins"] = "y"
+    values.update(changes)
+    return page, client.submit(f"/bookings/{booking_id}/event", values)
+
+
+def test_staff_save_other_edits_of_an_event_moved_earlier_and_the_form_shows_the_closing_that_holds(
+        client, kick_off, create_user):
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    set_window(kick_off.id, now - timedelta(days=1), (now + timedelta(days=20)).replace(minute=13))
+    new_start = (now + timedelta(days=3)).replace(minute=47)
+    _move(kick_off, new_start)
+    client.login(create_user(role="staff").email)
+
+    page, saved = _resubmitted(client, kick_off.booking_id, title_en="Moved kick-off")
+
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    assert ":47" in re.search(r'name="closes_time"[^>]*>', page).group(0)
+    db.session.rollback()
+    assert db.session.get(type(kick_off), kick_off.id).title_en == "Moved kick-off"
+
+
+def test_staff_save_other_edits_of_an_event_moved_before_its_opening(client, kick_off, create_user):
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    set_window(kick_off.id, now + timedelta(days=6), now + timedelta(days=8))
+    _move(kick_off, now + timedelta(days=3))
+    client.login(create_user(role="staff").email)
+
+    _page, saved = _resubmitted(client, kick_off.booking_id, title_en="Moved kick-off")
+
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.get(type(kick_off), kick_off.id).title_en == "Moved kick-off"

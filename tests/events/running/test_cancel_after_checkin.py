@@ -97,3 +97,35 @@ def test_the_attendee_list_and_its_csv_show_no_check_in_time_beside_a_cancelled_
     cells = re.findall(r"<td>(.*?)</td>", listing.split("取消 残子")[1].split("</tr>")[0], re.S)
     assert cells[-1] == "" and "取り消し済み" in cells[-2]
     assert rows[1][-1] == ""
+
+
+@pytest.mark.parametrize("posted", [
+    {"action": "cancel"}, {"action": "cancel", "companions": "abc"},
+    {"action": "change"}, {"action": "change", "companions": "abc"}, {"action": "change", "companions": "-1"},
+    {"action": "change", "companions": "99999999999"},
+])
+def test_a_checked_in_party_posting_a_missing_or_bad_size_gets_the_checked_in_alert_not_a_field_error(
+        app, client, create_event, create_user, posted):
+    _event, registration_id, link = _checked_in_party(app, create_event, create_user, "ja")
+
+    refused = client.submit(link, posted)
+    page = refused.get_data(as_text=True)
+
+    assert refused.status_code == 409 and WORDS["ja"] in page and 'role="alert"' in page
+    assert 'id="error-summary"' not in page and "#companions" not in page
+    db.session.rollback()
+    assert db.session.get(Registration, registration_id).status == "registered"
+
+
+def test_the_refusal_before_input_is_said_for_checked_in_and_for_a_party_of_one_after_closing():
+    from datetime import UTC, datetime
+
+    from booking.domain import events as rules
+
+    open_now = rules.RegistrationWindow(rules.OPEN, datetime(2026, 12, 1, tzinfo=UTC))
+    closed = rules.RegistrationWindow(rules.CLOSED, datetime(2026, 12, 1, tzinfo=UTC))
+    refusal = rules.refusal_before_input
+
+    assert [refusal(a, True, open_now, 2) for a in ("cancel", "change", "confirm")] == ["checked_in"] * 2 + [None]
+    assert (refusal("change", False, closed, 1), refusal("change", False, closed, 2)) == ("closed", None)
+    assert (refusal("cancel", False, closed, 1), refusal("change", False, open_now, 1)) == (None, None)
