@@ -1,0 +1,53 @@
+"""space_hold_bound: spaces.hold_bound_minutes, an upper bound on every active hold's length in
+the space, read as the lower margin of the index-bounded hold range queries.
+
+Revision ID: 0026
+Revises: 0025
+Create Date: 2026-12-01 03:10:00
+
+Before, the reads used the current policy's longest duration and buffers, so lowering them hid
+the older, longer holds from the rules, the week grid and the quotas. The column is a high-water
+mark (models.Space): set here to the larger of the policy's bound and the longest active hold
+each space has now, raised by every later write of the policy or of a longer hold, never lowered.
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0026'
+down_revision = '0025'
+branch_labels = None
+depends_on = None
+
+# Minutes between two instants, per dialect (SQLite stores them as ISO text).
+LONGEST_SQL = {
+    "postgresql": "CAST(CEIL(EXTRACT(EPOCH FROM (h.occupied_end - h.occupied_start)) / 60) AS INTEGER)",
+    # No CEIL in every SQLite build: round up by hand (a bound one minute too long costs nothing).
+    "sqlite": "CAST((julianday(h.occupied_end) - julianday(h.occupied_start)) * 1440 + 0.999 AS INTEGER)",
+}
+
+
+def upgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    with op.batch_alter_table("spaces") as batch:
+        batch.add_column(sa.Column("hold_bound_minutes", sa.Integer(), nullable=True))
+    longest = LONGEST_SQL[dialect]
+    op.execute("""
+        UPDATE spaces SET hold_bound_minutes = max_minutes + setup_minutes + teardown_minutes
+    """)
+    op.execute(f"""
+        UPDATE spaces SET hold_bound_minutes = (
+            SELECT MAX({longest}) FROM booking_holds h WHERE h.space_id = spaces.id AND h.is_active
+        )
+        WHERE hold_bound_minutes < (
+            SELECT MAX({longest}) FROM booking_holds h WHERE h.space_id = spaces.id AND h.is_active
+        )
+    """)
+    with op.batch_alter_table("spaces") as batch:
+        batch.alter_column("hold_bound_minutes", existing_type=sa.Integer(), nullable=False)
+        batch.create_check_constraint("hold_bound_positive", "hold_bound_minutes > 0")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("spaces") as batch:
+        batch.drop_constraint("hold_bound_positive", type_="check")
+        batch.drop_column("hold_bound_minutes")
