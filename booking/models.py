@@ -112,7 +112,6 @@ class Space(db.Model):
         CheckConstraint("max_days_ahead >= 1", name="horizon"),
         CheckConstraint("request_deadline_hours >= 0", name="request_deadline"),
         CheckConstraint("max_people IS NULL OR max_people >= 1", name="max_people_positive"),
-        CheckConstraint("hold_bound_minutes > 0", name="hold_bound_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -155,7 +154,7 @@ class Space(db.Model):
     # Raised with every write of the policy (`_raise_hold_bound` below) and by any hold written
     # longer (policy_changes keeps bookings a lowered limit breaks); never lowered, as holds
     # written under an older, longer policy may still be active.
-    hold_bound_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    hold_bound_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     opening_hours: Mapped[list[OpeningPeriod]] = relationship(
         back_populates="space", cascade="all, delete-orphan", order_by="OpeningPeriod.weekday"

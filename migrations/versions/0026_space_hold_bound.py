@@ -28,8 +28,9 @@ LONGEST_SQL = {
 
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
-    with op.batch_alter_table("spaces") as batch:
-        batch.add_column(sa.Column("hold_bound_minutes", sa.Integer(), nullable=True))
+    # A plain ADD COLUMN with a default: rebuilding `spaces` (batch mode) would drop it under
+    # PRAGMA foreign_keys=ON (see 0008).
+    op.add_column("spaces", sa.Column("hold_bound_minutes", sa.Integer(), nullable=False, server_default="0"))
     longest = LONGEST_SQL[dialect]
     op.execute("""
         UPDATE spaces SET hold_bound_minutes = max_minutes + setup_minutes + teardown_minutes
@@ -42,12 +43,7 @@ def upgrade() -> None:
             SELECT MAX({longest}) FROM booking_holds h WHERE h.space_id = spaces.id AND h.is_active
         )
     """)
-    with op.batch_alter_table("spaces") as batch:
-        batch.alter_column("hold_bound_minutes", existing_type=sa.Integer(), nullable=False)
-        batch.create_check_constraint("hold_bound_positive", "hold_bound_minutes > 0")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("spaces") as batch:
-        batch.drop_constraint("hold_bound_positive", type_="check")
-        batch.drop_column("hold_bound_minutes")
+    op.execute("ALTER TABLE spaces DROP COLUMN hold_bound_minutes")
