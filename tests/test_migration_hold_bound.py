@@ -52,7 +52,9 @@ def test_the_bound_covers_the_longest_active_hold_or_else_the_policy(migration_a
     shortened, roomy = add_space("shortened", 120), add_space("roomy", 600)
     add_booking(shortened, member, START, 8)
     add_booking(roomy, member, START, 4)
-    add_booking(shortened, member, START + timedelta(days=1), 20, active=False)
+    add_booking(shortened, member, START - timedelta(days=3650), 20, active=False)
+    add_booking(roomy, member, START, 11, active=False)
     upgrade()
-    # An active eight-hour booking with its buffers; a cancelled (inactive) longer one does not count.
-    assert bounds() == {"shortened": 8 * 60 + 30, "roomy": 600 + 30}
+    # An active eight-hour booking with its buffers; an inactive longer one counts while it may be
+    # restored (not over yet), and not once it is over.
+    assert bounds() == {"shortened": 8 * 60 + 30, "roomy": 11 * 60 + 30}
