@@ -179,7 +179,7 @@ class Space(db.Model):
 def _policy_minutes(space: Space, key: str) -> int:
     value = getattr(space, key)
     if value is None:  # not set yet: the column's default, which the INSERT is about to write
-        value = Space.__table__.c[key].default.arg  # type: ignore[union-attr]
+        value = Space.__table__.c[key].default.arg
     return int(value)
 
 
