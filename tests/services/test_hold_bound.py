@@ -74,3 +74,16 @@ def test_the_bound_follows_a_raised_policy_and_keeps_its_height_when_it_is_lower
     admin_spaces.update_space(staff, room.id, as_input(room, max_minutes=60, setup_minutes=0), now=NOW)
     db.session.expire_all()
     assert longest_hold(db.session.get(Space, room.id)) == hours(10.5)
+
+
+def test_a_space_row_written_without_the_orm_is_still_bounded_by_its_policy(
+        create_space, create_user, create_booking):
+    """The mark's server default is 0; a row inserted or reset by plain SQL keeps the policy's bound."""
+    member, other = create_user(), create_user()
+    room = create_space(max_minutes=480)
+    create_booking(room, member, START, START + hours(4))
+    db.session.execute(db.update(Space).where(Space.id == room.id).values(hold_bound_minutes=0)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+
+    assert conflict_codes(room, other, START + hours(3), START + hours(4)) == ["overlap"]
