@@ -408,3 +408,20 @@ def test_a_second_undo_says_the_booking_is_back_after_staff_had_edited_it(create
     with pytest.raises(CannotUndo) as refused:
         undo_cancellation(member, booking_id)
     assert refused.value.message == "This cancellation was already undone; your booking is back."
+
+
+def test_the_count_of_registrants_a_cancellation_tells_leaves_out_a_forgotten_one(create_user, create_space):
+    from booking.models import Registration
+    from booking.services import registrations
+    from booking.services.retention import forget_person
+    from booking.services.undo import told_with_event
+    from tests.events.factories import make_event
+
+    event = make_event(create_space(slug="hall", max_people=80), create_user(), START, START + hours(1))
+    for email in ("visitor@example.jp", "gone@example.jp"):
+        registrations.register(event.id, registrations.RegistrationInput(
+            name=email, email=email, companions=0, consent=True), "key")
+    forget_person(db.session.scalar(select(Registration).where(Registration.email == "gone@example.jp")))
+    db.session.commit()
+
+    assert told_with_event(event.booking_id) == 1  # the placeholder address is never mailed
