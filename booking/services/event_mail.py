@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from booking import ical, itip
 from booking.dates import format_span_in_zone, format_when, with_aside
+from booking.domain.checkin import FORGOTTEN_PREFIX, FORGOTTEN_SUFFIX, is_forgotten
 from booking.domain.values import N_
 from booking.models import Booking, PublicEvent, Registration
 from booking.services import outbox
@@ -101,8 +102,21 @@ def _payload(kind: str, registration: Registration) -> dict[str, Any]:
     }
 
 
+# A forgotten registration (checkin.is_forgotten) keeps a placeholder address under the reserved TLD: no mail
+# of any kind is written to it (SQL form for the statements choosing whom to mail, so counts say who was told).
+FORGOTTEN = Registration.email.like(f"{FORGOTTEN_PREFIX}%{FORGOTTEN_SUFFIX}")
+
+
+def is_reachable(registration: Registration) -> bool:
+    """Whether mail to this registrant has an address to go to (not a forgotten person's placeholder)."""
+    return not is_forgotten(registration.email)
+
+
 def enqueue(session: Session, kind: str, registration: Registration, key: str = "") -> None:
-    """Add this registrant's mail of `kind` to the session's transaction (with its calendar part)."""
+    """Add this registrant's mail of `kind` to the session's transaction (with its calendar part); nothing
+    for a forgotten registrant (is_reachable)."""
+    if not is_reachable(registration):
+        return
     attachments = []
     try:
         calendar = _calendar_for(kind, registration)
@@ -195,7 +209,7 @@ def _tell_everyone(session: Session, public_event: PublicEvent) -> None:
     public_event.updated_at = booking.updated_at
     with session.no_autoflush:
         people = list(session.scalars(select(Registration).where(
-            Registration.event_id == public_event.id,
+            Registration.event_id == public_event.id, ~FORGOTTEN,
             Registration.status.in_(("registered", "offered", "waiting")))))
     for registration in people:
         enqueue(session, "event.cancelled" if ended else "event.updated", registration)

@@ -343,3 +343,85 @@ def test_each_undo_raises_the_sequence_again_so_calendars_take_the_latest(create
         cancel_booking(member, booking_id)
         sequences.append(undo_cancellation(member, booking_id).sequence)
     assert sequences[1] > sequences[0] > 0 and sequences[1] >= 2
+
+
+def test_two_undo_offers_are_listed_soonest_first_whatever_order_they_were_booked_in(
+        create_user, create_space, ask):
+    room, member = create_space(), create_user()
+    later = ask(member, room, START + hours(3), START + hours(4)).booking.id
+    sooner = ask(member, room, START, START + hours(1)).booking.id
+    at = utcnow()
+    cancel_booking(member, later, now=at)  # booked and cancelled first: first in the table on either engine
+    cancel_booking(member, sooner, now=at + timedelta(seconds=1))
+
+    assert [b.id for b in undoable(member, now=at + timedelta(seconds=2))] == [sooner, later]
+
+
+@pytest.mark.parametrize("after_start", [timedelta(0), timedelta(minutes=1)], ids=["starts-now", "started"])
+def test_no_undo_is_offered_for_a_cancelled_booking_from_its_start_on(create_user, create_space, ask, after_start):
+    room, member = create_space(), create_user()
+    booking_id = ask(member, room, START, START + hours(1)).booking.id
+    cancel_booking(member, booking_id, now=START - timedelta(minutes=2))
+
+    assert undoable_read(member, START - timedelta(minutes=1)) != []  # still in the window, before the start
+    assert undoable_read(member, START + after_start) == []
+
+
+def test_staff_exporting_after_the_cancellation_leaves_the_cancellation_final_for_its_public_event(
+        create_user, create_space):
+    from booking.services.attendee_exports import export_event
+    from tests.events.factories import make_event
+
+    hall, host, staff = create_space(slug="hall", max_people=80), create_user(), create_user(role="staff")
+    event = make_event(hall, host, START, START + hours(1))
+    cancel_booking(host, event.booking_id, now=utcnow() - timedelta(minutes=1))
+    export_event(staff.id, event.id, "csv", "", ["id"], {}, {}, sheet_title="attendees")
+
+    with pytest.raises(CannotUndo) as refused:
+        undo_cancellation(host, event.booking_id)
+    assert refused.value.message.startswith("This booking carried a public event")
+
+
+def test_undo_keeps_a_cancellation_mail_of_the_booking_already_sent(create_user, create_space, ask):
+    room, member = create_space(), create_user()
+    booking_id = ask(member, room, START, START + hours(1)).booking.id
+    cancel_booking(member, booking_id)
+    [mail] = cancellation_mail(booking_id)
+    mail.status = "sent"  # delivered (a record kept for staff): only a waiting one is taken back
+    db.session.commit()
+
+    undo_cancellation(member, booking_id)
+
+    assert [m.status for m in cancellation_mail(booking_id)] == ["sent"]
+
+
+def test_a_second_undo_says_the_booking_is_back_after_staff_had_edited_it(create_user, create_space, ask):
+    from booking.services.changes import BookingChange, change_booking
+
+    room, member, staff = create_space(), create_user(), create_user(role="staff")
+    booking_id = ask(member, room, START, START + hours(1)).booking.id
+    edited = change_booking(staff, booking_id, BookingChange(START, START + hours(1), "Edited by staff", False))
+    assert not edited.conflicts
+    cancel_booking(member, booking_id)
+    undo_cancellation(member, booking_id)
+
+    with pytest.raises(CannotUndo) as refused:
+        undo_cancellation(member, booking_id)
+    assert refused.value.message == "This cancellation was already undone; your booking is back."
+
+
+def test_the_count_of_registrants_a_cancellation_tells_leaves_out_a_forgotten_one(create_user, create_space):
+    from booking.models import Registration
+    from booking.services import registrations
+    from booking.services.retention import forget_person
+    from booking.services.undo import told_with_event
+    from tests.events.factories import make_event
+
+    event = make_event(create_space(slug="hall", max_people=80), create_user(), START, START + hours(1))
+    for email in ("visitor@example.jp", "gone@example.jp"):
+        registrations.register(event.id, registrations.RegistrationInput(
+            name=email, email=email, companions=0, consent=True), "key")
+    forget_person(db.session.scalar(select(Registration).where(Registration.email == "gone@example.jp")))
+    db.session.commit()
+
+    assert told_with_event(event.booking_id) == 1  # the placeholder address is never mailed
