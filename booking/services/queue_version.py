@@ -11,8 +11,10 @@ indexed maxima, small counts and the spaces' rows:
   cancelled or expired, a change proposed);
 - the trail: the newest entry (every change of status, decision, expiry and proposal writes one);
 - holds: the newest id (desks re-picked get new holds);
-- members: the newest id and their count. A member's name, organisation and e-mail are set at
-  registration and no service changes them (a service that starts to must add a version here);
+- no column of the members: a member shows on the page only through a booking, whose insert writes
+  a trail entry and raises its space's `feed_version` (in the spaces' string), and members are never
+  deleted; a change of a name, organisation or e-mail raises the `feed_version` of the spaces of
+  their bookings (booking.services.feed_events.USER_RENDERED);
 - every column of every space, as one string;
 - the event proposals waiting (event_review.WAITING_COUNT).
 
@@ -30,9 +32,9 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select
 
 from booking.extensions import db
-from booking.models import Booking, BookingEvent, BookingHold, User
+from booking.models import Booking, BookingEvent, BookingHold
 from booking.services.event_review import WAITING_COUNT
-from booking.services.report_cache import count_of, highest, spaces_text
+from booking.services.report_cache import highest, spaces_text
 
 
 class QueueVersion(NamedTuple):
@@ -53,7 +55,6 @@ def _version_query() -> Select[Any]:
         select(func.count(Booking.id)).where(or_(Booking.status == _WAITING, Booking.proposed_start_dt.is_not(None)))
         .scalar_subquery(),
         highest(BookingEvent.id), highest(BookingHold.id),
-        highest(User.id), count_of(User.id),
         spaces_text(), WAITING_COUNT.scalar_subquery(),
     )
 

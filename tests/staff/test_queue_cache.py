@@ -233,3 +233,23 @@ def test_a_changed_request_deadline_policy_reaches_the_kept_page_at_once(app, st
 
     assert tokenless(after) != tokenless(before)
     assert tokenless(after) == tokenless(anew(app, staff_client))
+
+
+def test_a_member_renamed_or_registered_after_the_page_was_kept_reaches_the_next_view(app, staff_client, space,
+                                                                                      member, create_user):
+    """The version holds no column of the members: a member shows only through a booking, and a change
+    of what the page shows of one raises the feed version of the spaces of their bookings."""
+    ask(member, space, at(2), at(4), title="Podcast")
+    assert "Suzuki Hanako" in view(staff_client)
+
+    member.name, member.organisation, member.email = "Suzuki Hana", "NPO Aso", "hana@example.jp"
+    db.session.commit()
+    renamed = view(staff_client)
+    assert "Suzuki Hanako" not in renamed and "NPO Aso" in renamed and "hana@example.jp" in renamed
+
+    newcomer = create_user(name="Newcomer Mori")
+    assert "Newcomer Mori" not in view(staff_client)
+    ask(newcomer, space, at(6), at(8), title="First visit")
+    db.session.expire_all()
+    assert "Newcomer Mori" in view(staff_client)
+    assert tokenless(view(staff_client)) == tokenless(anew(app, staff_client))
