@@ -253,3 +253,25 @@ def test_a_member_renamed_or_registered_after_the_page_was_kept_reaches_the_next
     db.session.expire_all()
     assert "Newcomer Mori" in view(staff_client)
     assert tokenless(view(staff_client)) == tokenless(anew(app, staff_client))
+
+
+def test_a_proposal_proposed_again_reaches_the_kept_page_behind_a_row_changed_ahead_of_the_clock(
+        app, staff_client, space, member, staff_user, create_booking, create_user):
+    """A second proposal changes no status, count, hold or feed: only its trail entry tells the version."""
+    from booking.services.changes import BookingChange, change_booking
+
+    booking = ask(member, space, at(2), at(3), title="Podcast")
+    staff_service.approve(staff_user, booking.id)
+    assert change_booking(member, booking.id, BookingChange(at(4), at(5), "Podcast", False)).is_proposal
+    seeded = create_booking(space, create_user(), at(20), at(21), title="Seeded")
+    db.session.execute(update(Booking).where(Booking.id == seeded.id)
+                       .values(updated_at=datetime(2100, 1, 1, tzinfo=UTC)))
+    db.session.commit()
+    before = view(staff_client)
+
+    assert change_booking(member, booking.id, BookingChange(at(6), at(8), "Podcast", False)).is_proposal
+    db.session.expire_all()
+    after = view(staff_client)
+
+    assert after != before
+    assert tokenless(after) == tokenless(anew(app, staff_client))
