@@ -275,3 +275,40 @@ def test_a_proposal_proposed_again_reaches_the_kept_page_behind_a_row_changed_ah
 
     assert after != before
     assert tokenless(after) == tokenless(anew(app, staff_client))
+
+
+def test_every_change_reaches_the_kept_page_behind_a_row_changed_ahead_of_the_clock(
+        app, staff_client, space, member, staff_user, create_booking, create_user):
+    """The version reads no newest booking or hold and no count of waiting bookings: with the latest
+    `updated_at` held still by a seeded row, the trail and the spaces' feed versions still tell each change."""
+    from booking.services.changes import BookingChange, approve_change, change_booking, decline_change
+
+    first = ask(member, space, at(2), at(3), title="Podcast")
+    second = ask(create_user(name="Tanaka"), space, at(6), at(7), title="Interview")
+    seeded = create_booking(space, create_user(), at(20), at(21), title="Seeded")
+    db.session.execute(update(Booking).where(Booking.id == seeded.id)
+                       .values(updated_at=datetime(2100, 1, 1, tzinfo=UTC)))
+    db.session.commit()
+
+    def propose(booking: Booking, hour: int) -> None:
+        assert change_booking(booking.user, booking.id, BookingChange(at(hour), at(hour + 1), booking.title,
+                                                                      False)).is_proposal
+    changes = {
+        "a new request": lambda: ask(create_user(), space, at(9), at(10), title="Late request"),
+        "a rival booked": lambda: create_booking(space, create_user(name="Rival Ito"), at(2), at(4),
+                                                 title="Confirmed rival"),
+        "a request approved": lambda: staff_service.approve(staff_user, second.id),
+        "a change proposed": lambda: propose(second, 4),
+        "a change declined": lambda: decline_change(staff_user, second.id),
+        "a change proposed again": lambda: propose(second, 10),
+        "a change approved": lambda: approve_change(staff_user, second.id),
+        "a request cancelled": lambda: cancel_booking(first.user, first.id),
+    }
+    for what, change in changes.items():
+        before = view(staff_client)
+        change()
+        db.session.expire_all()
+        after = view(staff_client)
+
+        assert after != before, what
+        assert tokenless(after) == tokenless(anew(app, staff_client)), what
