@@ -312,3 +312,11 @@ def test_every_change_reaches_the_kept_page_behind_a_row_changed_ahead_of_the_cl
 
         assert after != before, what
         assert tokenless(after) == tokenless(anew(app, staff_client)), what
+
+
+def test_the_queue_tells_of_no_event_proposal_when_none_waits(staff_client, space, member):
+    ask(member, space, at(2), at(4), title="Podcast")
+
+    page = view(staff_client)
+
+    assert "Podcast" in page and "event-proposals-notice" not in page
