@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    event,
     func,
     text,
 )
@@ -148,10 +149,21 @@ class Space(db.Model):
     # time of the last raise, taken under the space's lock, and never goes backwards.
     feed_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     feed_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A high-water mark: no active hold of this space has ever been longer (occupied, with its
+    # buffers) than this, so reads bound their index ranges by it (services.spaces.longest_hold).
+    # Raised with every write of the policy (`_raise_hold_bound` below) and by any hold written
+    # longer (policy_changes keeps bookings a lowered limit breaks); never lowered, as holds
+    # written under an older, longer policy may still be active.
+    hold_bound_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     opening_hours: Mapped[list[OpeningPeriod]] = relationship(
         back_populates="space", cascade="all, delete-orphan", order_by="OpeningPeriod.weekday"
     )
+
+    def cover_hold_minutes(self, minutes: int) -> None:
+        """Raise the hold bound to `minutes` if it is lower (call it under the space's lock)."""
+        if minutes > (self.hold_bound_minutes or 0):
+            self.hold_bound_minutes = minutes
 
     def name(self, locale: str) -> str:
         return self.name_en if locale == "en" and self.name_en else self.name_ja
@@ -162,6 +174,21 @@ class Space(db.Model):
     @property
     def is_pooled(self) -> bool:
         return self.kind == "pooled"
+
+
+def _policy_minutes(space: Space, key: str) -> int:
+    value = getattr(space, key)
+    if value is None:  # not set yet: the column's default, which the INSERT is about to write
+        value = Space.__table__.c[key].default.arg
+    return int(value)
+
+
+@event.listens_for(Space, "before_insert")
+@event.listens_for(Space, "before_update")
+def _raise_hold_bound(_mapper: object, _connection: object, space: Space) -> None:
+    """Keep the hold bound at least the current policy's longest hold, in the flush that writes the policy."""
+    space.cover_hold_minutes(sum(_policy_minutes(space, key)
+                                 for key in ("max_minutes", "setup_minutes", "teardown_minutes")))
 
 
 class OpeningPeriod(db.Model):

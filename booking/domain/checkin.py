@@ -77,6 +77,21 @@ class Outcome(StrEnum):
 
 DOOR_OPENS_BEFORE = timedelta(hours=3)
 
+# The address a registration keeps once its person is forgotten (deleted through the personal link, or the
+# event's data removed): unique per event as the column must be, under the reserved TLD, and never shown.
+FORGOTTEN_PREFIX, FORGOTTEN_SUFFIX = "deleted-", "@invalid"
+
+
+def forgotten_email(registration_id: int) -> str:
+    """The placeholder address of a forgotten registration."""
+    return f"{FORGOTTEN_PREFIX}{registration_id}{FORGOTTEN_SUFFIX}"
+
+
+def is_forgotten(email: str) -> bool:
+    """Whether `email` is a forgotten registration's placeholder: shown as nothing, never searched, and its
+    check-in is not undone (nobody could cancel the seats it would then hold)."""
+    return email.startswith(FORGOTTEN_PREFIX) and email.endswith(FORGOTTEN_SUFFIX)
+
 
 def door_window(event_start: datetime, event_end: datetime, zone: str) -> tuple[datetime, datetime]:
     """When the door accepts check-ins: [opens, closes), in UTC.
@@ -125,6 +140,12 @@ def standing(status: str, checked_in_at: datetime | None) -> str:
     if status != "registered":
         return status
     return "expected" if checked_in_at is None else "checked_in"
+
+
+def is_checked_in(status: str, checked_in_at: datetime | None) -> bool:
+    """Whether a party counts as at the event (standing "checked_in"): such a registration is settled, so it
+    can no longer be cancelled or changed through its personal link, and only it has a check-in to undo."""
+    return standing(status, checked_in_at) == "checked_in"
 
 
 def standing_outcome(claimed: Outcome, status: str | None, checked_in_at: datetime | None,

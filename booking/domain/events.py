@@ -121,8 +121,19 @@ def is_registration_open(now: datetime, opens_at: datetime, closes_at: datetime,
     return as_utc(opens_at) <= now < registration_ends(closes_at, event_start)
 
 
-# Where an event's registration stands at a moment (registration_window): open, or why not.
-OPEN, NOT_YET, CLOSED, STARTED, OVER = "open", "not_yet", "closed", "started", "over"
+def registration_period(opens_at: datetime, closes_at: datetime,
+                        event_start: datetime) -> tuple[datetime, datetime] | None:
+    """The registration period that holds for an event starting at `event_start`: [opens_at, ends) with
+    `registration_ends` (so an event moved earlier pulls the closing in to its new start), or None when
+    that leaves nothing (an event moved to before its registration was to open: it never opens, and no
+    page may say it opens on a date after the event)."""
+    ends = registration_ends(closes_at, event_start)
+    return (as_utc(opens_at), ends) if as_utc(opens_at) < ends else None
+
+
+# Where an event's registration stands at a moment (registration_window): open, or why not. NEVER: the
+# period is empty (registration_period), so registration does not open at all before the event.
+OPEN, NOT_YET, CLOSED, STARTED, OVER, NEVER = "open", "not_yet", "closed", "started", "over", "never"
 
 
 @dataclass(frozen=True)
@@ -142,7 +153,8 @@ def registration_window(now: datetime, opens_at: datetime, closes_at: datetime, 
                         event_end: datetime) -> RegistrationWindow:
     """Where registration stands at `now`: open exactly when `is_registration_open`, else why not and since
     or until when. The event being over comes first; then whichever ended registration first, the closing
-    time (closed, also after the start) or the start (started: a closing time at or after it); then the
+    time (closed, also after the start) or the start (started: a closing time at or after it); then an
+    empty period (never: the event was moved to before its opening, `at` is the start); then the
     opening time. A full event stays open: the party joins the waiting list."""
     now = as_utc(now)
     if now >= as_utc(event_end):
@@ -151,6 +163,8 @@ def registration_window(now: datetime, opens_at: datetime, closes_at: datetime, 
         return RegistrationWindow(CLOSED, as_utc(closes_at))
     if now >= as_utc(event_start):
         return RegistrationWindow(STARTED, as_utc(event_start))
+    if registration_period(opens_at, closes_at, event_start) is None:
+        return RegistrationWindow(NEVER, as_utc(event_start))
     if now < as_utc(opens_at):
         return RegistrationWindow(NOT_YET, as_utc(opens_at))
     return RegistrationWindow(OPEN, registration_ends(closes_at, event_start))
@@ -179,6 +193,22 @@ def may_change_party(window: RegistrationWindow, old_size: int, new_size: int) -
     """A party may always shrink (or stay); it grows only while registration is open, as growing
     registers more people (for a seated party and for one on the waiting list alike)."""
     return new_size <= old_size or window.is_open
+
+
+# Why a post to a personal page is refused whatever sizes it carries (refusal_before_input).
+REFUSED_CHECKED_IN, REFUSED_CLOSED = "checked_in", "closed"
+
+
+def refusal_before_input(action: str, is_checked_in: bool, window: RegistrationWindow, party_size: int) -> str | None:
+    """The refusal of a cancel or change that does not depend on the posted size, or None: a party that has
+    checked in may do neither; a party of one may not change while registration is not open (it has no one
+    to leave out, so every other size grows it). Said before the form is read, so a forged or missing size
+    is never answered with an error about a field the page does not show."""
+    if is_checked_in and action in ("cancel", "change"):
+        return REFUSED_CHECKED_IN
+    if action == "change" and party_size == 1 and not window.is_open:
+        return REFUSED_CLOSED
+    return None
 
 
 # What the seats of an event are said to be (seat_wording): seats left; full, with the waiting list open
@@ -254,8 +284,13 @@ def capacity_problems(capacity: int, max_people: int | None, seats_taken: int) -
     return []
 
 
-def window_problems(opens_at: datetime, closes_at: datetime, event_end: datetime) -> list[EventProblem]:
-    """Registration opens before it closes, and closes no later than the event ends."""
+def window_problems(opens_at: datetime, closes_at: datetime, event_end: datetime,
+                    stored: tuple[datetime, datetime] | None = None) -> list[EventProblem]:
+    """Registration opens before it closes, and closes no later than the event ends. A period left as it is
+    `stored` is not checked again: moving the event already clipped it (registration_period), so other
+    changes to a moved event save without touching it."""
+    if stored is not None and (as_utc(opens_at), as_utc(closes_at)) == (as_utc(stored[0]), as_utc(stored[1])):
+        return []
     if as_utc(closes_at) <= as_utc(opens_at):
         return [EventProblem("window", N_("Registration must close after it opens."), "registration_closes")]
     if as_utc(closes_at) > as_utc(event_end):

@@ -29,11 +29,14 @@ from sqlalchemy.sql.elements import BindParameter
 
 from booking.db import utcnow
 from booking.domain.checkin import (
+    FORGOTTEN_PREFIX,
+    FORGOTTEN_SUFFIX,
     Outcome,
     Tally,
     checkin_outcome,
     door_window,
     is_door_open,
+    is_forgotten,
     new_code,
     normalise_code,
     standing_outcome,
@@ -116,8 +119,10 @@ class ListedAttendee(NamedTuple):
 # an aware datetime for each row: 'sqlalchemy/sql/type_api.py:2270(process)', 'db.py:48(process_result_value)').
 _EVENT_ID: BindParameter[int] = bindparam("event_id")
 _PATTERN: BindParameter[str] = bindparam("pattern")
-_SHOWN = (Registration.id, Registration.name, Registration.email, Registration.organisation, Registration.org_kind,
-          Registration.party_size, Registration.status)
+# a forgotten person's placeholder address (checkin.is_forgotten) is listed, exported and searched as nothing
+_FORGOTTEN = Registration.email.like(f"{FORGOTTEN_PREFIX}%{FORGOTTEN_SUFFIX}")
+_SHOWN = (Registration.id, Registration.name, case((_FORGOTTEN, ""), else_=Registration.email).label("email"),
+          Registration.organisation, Registration.org_kind, Registration.party_size, Registration.status)
 
 
 def _listing(*columns: Any) -> tuple[Select[Any], Select[Any]]:
@@ -127,7 +132,7 @@ def _listing(*columns: Any) -> tuple[Select[Any], Select[Any]]:
              .order_by(Registration.created_at, Registration.id).limit(LIST_MAX))
     return every, every.where(or_(Registration.name.ilike(_PATTERN, escape="\\"),
                                   Registration.organisation.ilike(_PATTERN, escape="\\"),
-                                  Registration.email.ilike(_PATTERN, escape="\\")))
+                                  Registration.email.ilike(_PATTERN, escape="\\") & ~_FORGOTTEN))
 
 
 @functools.lru_cache(maxsize=2)
@@ -340,12 +345,19 @@ def check_in(event_id: int, registration_id: int, staff_id: int, now: datetime |
 
 
 def undo_check_in(event_id: int, registration_id: int) -> Scan:
-    """Take a check-in back (a wrong tap); the code can be used again. The Scan says UNDONE."""
+    """Take a check-in back (a wrong tap); the code can be used again. The Scan says UNDONE; for a party
+    without a seat (cancelled, waiting: a left-over check-in does not count) nothing is written and the Scan
+    says where it stands; for a forgotten person's (checkin.is_forgotten) too, saying ALREADY: undone, it would
+    hold seats that no personal link can cancel any more, so the count stays true only while it stays in."""
 
     def work(session: Session) -> Scan:
         registration = session.get(Registration, registration_id)
         if registration is None or registration.event_id != event_id:
             raise NotFound()
+        if registration.status != "registered":
+            return _scan(session, registration, checkin_outcome(registration.status, None))
+        if is_forgotten(registration.email):  # its seats would stay held with no link left to cancel them
+            return _scan(session, registration, Outcome.ALREADY)
         session.execute(update(AttendeePass).where(AttendeePass.registration_id == registration_id)
                         .values(checked_in_at=None, checked_in_by_id=None)
                         .execution_options(synchronize_session=False))

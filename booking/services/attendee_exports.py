@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
-from booking.domain.checkin import display_code
+from booking.domain.checkin import display_code, is_checked_in
 from booking.models import ExportLog, PublicEvent, User
 from booking.services.exports import Cell, local_time, to_csv, to_xlsx
 
@@ -37,12 +37,14 @@ class AttendeeRow(NamedTuple):
 
 def attendee_cells(rows: Sequence[AttendeeRow], zone: str, status_label: dict[str, str],
                    kind_label: dict[str, str]) -> list[list[Cell]]:
-    """The body of an attendee export: one row per registration, times local to `zone`."""
+    """The body of an attendee export: one row per registration, times local to `zone`; a check-in time only
+    for a party standing checked in (checkin.is_checked_in), never beside "cancelled"."""
     return [
         [row.registration_id, row.name, row.email, row.organisation, kind_label.get(row.org_kind, row.org_kind),
          row.party_size, row.party_size - 1, status_label.get(row.status, row.status),
          local_time(row.registered_at, zone), display_code(row.code) if row.code else "",
-         None if row.checked_in_at is None else local_time(row.checked_in_at, zone)]
+         local_time(row.checked_in_at, zone) if row.checked_in_at and is_checked_in(row.status, row.checked_in_at)
+         else None]
         for row in rows
     ]
 

@@ -88,12 +88,16 @@ def _attachments(found: PublicEvent, registration: Registration, code: str, stat
 
 
 def enqueue_to(session: Session, kind: str, found: PublicEvent, registration: Registration,
-               extra: dict[str, Any] | None = None, status: str = "confirmed", now: datetime | None = None) -> None:
-    """One message of `kind` to one registrant, with the calendar object (and code, if seated)."""
+               extra: dict[str, Any] | None = None, status: str = "confirmed", now: datetime | None = None) -> bool:
+    """One message of `kind` to one registrant, with the calendar object (and code, if seated); whether it was
+    queued (never to a forgotten registrant, event_mail.is_reachable)."""
+    if not event_mail.is_reachable(registration):
+        return False
     code = _code(session, registration) if registration.status in SEATED and status != "cancelled" else ""
     outbox.enqueue(session, kind=f"events.{kind}", to=registration.email, locale=registration.locale,
                    payload={**_facts(found, registration, code), **(extra or {})},
                    attachments=_attachments(found, registration, code, status), now=now)
+    return True
 
 
 def _when(payload: dict[str, Any], locale: str) -> str:
@@ -147,7 +151,8 @@ def mail_registrants(event_id: int, staff: User, subject: str, body: str, audien
         found = _event_for_update(session, event_id)
         now = utcnow()
         people = list(session.scalars(select(Registration).where(
-            Registration.event_id == event_id, Registration.status.in_(audience.statuses)).order_by(Registration.id)))
+            Registration.event_id == event_id, Registration.status.in_(audience.statuses), ~event_mail.FORGOTTEN)
+            .order_by(Registration.id)))
         for registration in people:
             enqueue_to(session, "message", found, registration, {"subject": subject, "body": body})
         audit.record(session, found.booking, "mailed", session.merge(staff), now, found.booking.status,
@@ -173,14 +178,15 @@ def withdraw_event(event_id: int, staff: User, note: str, release_booking: bool)
         found.status, found.sequence, found.updated_at = "withdrawn", found.sequence + 1, now
         people = list(session.scalars(select(Registration).where(
             Registration.event_id == event_id, Registration.status.in_(TOLD_OF_WITHDRAWAL))))
+        told = 0
         for registration in people:
             registration.status, registration.cancelled_at, registration.updated_at = "cancelled", now, now
-            enqueue_to(session, "withdrawn", found, registration, {"note": note}, status="cancelled")
+            told += enqueue_to(session, "withdrawn", found, registration, {"note": note}, status="cancelled")
         audit.record(session, found.booking, "withdrawn", actor, now, found.booking.status,
-                     note or str(len(people)))
+                     note or str(told))
         if release_booking and found.booking.is_active:
             mark_cancelled(session, found.booking, actor, now, note)
-        return len(people)
+        return told
 
     return run_write(space_id, work)
 
@@ -203,7 +209,7 @@ def send_reminders(now: datetime) -> int:
             .join(Booking, Booking.id == PublicEvent.booking_id)
             .outerjoin(AttendeePass, AttendeePass.registration_id == Registration.id)
             .where(PublicEvent.status == "published", Booking.status == "confirmed",
-                   Registration.status.in_(SEATED), AttendeePass.reminded_at.is_(None),
+                   Registration.status.in_(SEATED), ~event_mail.FORGOTTEN, AttendeePass.reminded_at.is_(None),
                    Booking.start_dt > now, Booking.start_dt <= now + REMINDER_HORIZON)
         ).all()
         sent = 0

@@ -2,6 +2,7 @@
 
 Kinds: `registration.registered` (seated), `.waiting`, `.promoted` (moved up from the
 waiting list), `.offered` (moved up within 48 h of the start: confirm by a deadline),
+`.offer_moved` (an open offer's deadline pulled in because the event moved earlier),
 `.passed_over` (seats came free, too few for the party), `.changed`, `.cancelled`,
 `.expired` (an offer not confirmed in time), `.link` (registered again: the existing
 link), and `event.updated` / `event.cancelled` when the booking behind the event moves
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from booking import ical, itip
 from booking.dates import format_span_in_zone, format_when, with_aside
+from booking.domain.checkin import FORGOTTEN_PREFIX, FORGOTTEN_SUFFIX, is_forgotten
 from booking.domain.values import N_
 from booking.models import Booking, PublicEvent, Registration
 from booking.services import outbox
@@ -40,6 +42,7 @@ SUBJECTS = {
     "registration.waiting": N_("On the waiting list: %(title)s"),
     "registration.promoted": N_("A seat for you: %(title)s"),
     "registration.offered": N_("A seat is free – please confirm: %(title)s"),
+    "registration.offer_moved": N_("The event moved – please confirm sooner: %(title)s"),
     "registration.passed_over": N_("Waiting list: %(title)s"),
     "registration.changed": N_("Registration changed: %(title)s"),
     "registration.cancelled": N_("Registration cancelled: %(title)s"),
@@ -99,8 +102,21 @@ def _payload(kind: str, registration: Registration) -> dict[str, Any]:
     }
 
 
+# A forgotten registration (checkin.is_forgotten) keeps a placeholder address under the reserved TLD: no mail
+# of any kind is written to it (SQL form for the statements choosing whom to mail, so counts say who was told).
+FORGOTTEN = Registration.email.like(f"{FORGOTTEN_PREFIX}%{FORGOTTEN_SUFFIX}")
+
+
+def is_reachable(registration: Registration) -> bool:
+    """Whether mail to this registrant has an address to go to (not a forgotten person's placeholder)."""
+    return not is_forgotten(registration.email)
+
+
 def enqueue(session: Session, kind: str, registration: Registration, key: str = "") -> None:
-    """Add this registrant's mail of `kind` to the session's transaction (with its calendar part)."""
+    """Add this registrant's mail of `kind` to the session's transaction (with its calendar part); nothing
+    for a forgotten registrant (is_reachable)."""
+    if not is_reachable(registration):
+        return
     attachments = []
     try:
         calendar = _calendar_for(kind, registration)
@@ -193,7 +209,7 @@ def _tell_everyone(session: Session, public_event: PublicEvent) -> None:
     public_event.updated_at = booking.updated_at
     with session.no_autoflush:
         people = list(session.scalars(select(Registration).where(
-            Registration.event_id == public_event.id,
+            Registration.event_id == public_event.id, ~FORGOTTEN,
             Registration.status.in_(("registered", "offered", "waiting")))))
     for registration in people:
         enqueue(session, "event.cancelled" if ended else "event.updated", registration)

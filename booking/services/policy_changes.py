@@ -194,6 +194,9 @@ def _reshape_holds(session: Session, bookings: Sequence[Booking], space: Space,
     session.flush()
     for booking, hold in staying:
         hold.occupied_start, hold.occupied_end = booking.start_dt - setup, booking.end_dt + teardown
+    # A kept booking may be longer than the new limit: its new buffers may take it past the bound.
+    for booking in bookings:
+        space.cover_hold_minutes((booking.end_dt - booking.start_dt + setup + teardown) // timedelta(minutes=1))
     session.flush()
     for booking in bookings:
         for unit in moves.get(booking.id, ()):

@@ -94,6 +94,10 @@ def save_event(user: User, booking_id: int, data: EventInput, now: datetime | No
     return run_write(space_id, lambda s: _save(s, user, booking_id, data, now, key))
 
 
+def _stored_period(event: PublicEvent | None) -> tuple[datetime, datetime] | None:
+    return (event.registration_opens_at, event.registration_closes_at) if event is not None else None
+
+
 def _save(session: Session, user: User, booking_id: int, data: EventInput, now: datetime, key: str) -> Saved:
     booking = editable_booking(user, booking_id)
     if booking.status not in ("confirmed", "pending"):
@@ -102,7 +106,8 @@ def _save(session: Session, user: User, booking_id: int, data: EventInput, now: 
     taken = event.seats_taken if event is not None else 0
     slots = [rules.AgendaSlot(item.start_dt, item.minutes) for item in data.agenda]
     problems = [*rules.capacity_problems(data.capacity, booking.space.max_people, taken),
-                *rules.window_problems(data.registration_opens_at, data.registration_closes_at, booking.end_dt),
+                *rules.window_problems(data.registration_opens_at, data.registration_closes_at, booking.end_dt,
+                                       _stored_period(event)),
                 *rules.agenda_problems(booking.start_dt, booking.end_dt, slots)]
     if user.is_staff and booking.status != "confirmed":  # staff's event is published at once: not on a pending one
         problems.insert(0, rules.EventProblem("booking_pending", NOT_CONFIRMED))

@@ -5,14 +5,16 @@ their members' name, organisation and e-mail, the spaces (names, time zones, kin
 and the links to book each), and the number of event proposals waiting. Read in one query of
 indexed maxima, small counts and the spaces' rows:
 
-- bookings: the newest id (a new request or rival) and the latest `updated_at` (every visible
-  change of a booking sets it to the time of the change: booking.services.feed_events.refresh);
-- the waiting bookings' count, by the partial index ix_bookings_waiting (a request decided,
-  cancelled or expired, a change proposed);
-- the trail: the newest entry (every change of status, decision, expiry and proposal writes one);
-- holds: the newest id (desks re-picked get new holds);
-- members: the newest id and their count. A member's name, organisation and e-mail are set at
-  registration and no service changes them (a service that starts to must add a version here);
+- bookings: the latest `updated_at` (every visible change of a booking sets it to the time of the
+  change: booking.services.feed_events.refresh; rows changed by plain SQL, as the seeds and tests do);
+- the trail: the newest entry. Every insert of a booking, change of status, decision, expiry and
+  proposal writes one (a second proposal changes nothing else the version reads);
+- not the newest booking or hold, nor the count of waiting bookings: each moves only with a trail
+  entry or a raised `feed_version` (a booking's insert writes both; holds are only ever added to a
+  booking as a visible change; the count moves with a status, which is visible, or a proposal);
+- no column of the members: a member shows on the page only through a booking, and members are never
+  deleted; a change of a name, organisation or e-mail raises the `feed_version` of the spaces of
+  their bookings (booking.services.feed_events.USER_RENDERED);
 - every column of every space, as one string;
 - the event proposals waiting (event_review.WAITING_COUNT).
 
@@ -27,35 +29,25 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select
+from sqlalchemy import Select, select
 
 from booking.extensions import db
-from booking.models import Booking, BookingEvent, BookingHold, User
+from booking.models import Booking, BookingEvent
 from booking.services.event_review import WAITING_COUNT
-from booking.services.report_cache import count_of, highest, spaces_text
+from booking.services.report_cache import highest, spaces_text
 
 
 class QueueVersion(NamedTuple):
-    """`data`: the ids, counts, instant and spaces string of the module docstring; `proposals`: how
+    """`data`: the latest change, newest trail entry and spaces string of the module docstring; `proposals`: how
     many event proposals wait (the page's notice shows it)."""
 
     data: tuple[object, ...]
     proposals: int
 
 
-_WAITING: ColumnElement[str] = literal_column("'pending'")
-
-
 def _version_query() -> Select[Any]:
     """The version's statement; built only when compiled, once per dialect (building it cost more than running it)."""
-    return select(
-        highest(Booking.id), highest(Booking.updated_at),
-        select(func.count(Booking.id)).where(or_(Booking.status == _WAITING, Booking.proposed_start_dt.is_not(None)))
-        .scalar_subquery(),
-        highest(BookingEvent.id), highest(BookingHold.id),
-        highest(User.id), count_of(User.id),
-        spaces_text(), WAITING_COUNT.scalar_subquery(),
-    )
+    return select(highest(Booking.updated_at), highest(BookingEvent.id), spaces_text(), WAITING_COUNT.scalar_subquery())
 
 
 _SQL: dict[str, str] = {}  # the version's text per dialect, with its few constants written in

@@ -19,21 +19,25 @@ import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking.db import utcnow
+from booking.domain import checkin
 from booking.domain import events as rules
 from booking.domain.values import N_
 from booking.extensions import db
 from booking.models import Booking, PublicEvent, Registration, User
+from booking.models_attendance import AttendeePass
 from booking.services import NotFound, ServiceError, Stale, account_tokens
 from booking.services.transactions import run_write
 
 SEAT_GUARD = "seats_within_capacity"
 ACTIVE = ("registered", "offered", "waiting")
+Done = TypeVar("Done")
 
 
 class PartyTooLarge(ServiceError):
@@ -75,10 +79,37 @@ class OfferAfterStart(Stale):
         super().__init__(N_("The event has already begun, so the offered seats can no longer be confirmed."))
 
 
+class CheckedIn(ServiceError):
+    """A cancel or change through the personal link of a party already checked in (checkin.is_checked_in):
+    it has come, so the attendee list and the counts keep it as it is; refused, nothing written."""
+
+    status_code = 409
+
+    def __init__(self) -> None:
+        super().__init__(N_("You have already checked in at the event, so this registration can no longer be "
+                            "cancelled or changed."))
+
+
+def is_checked_in(registration: Registration) -> bool:
+    """Whether the party stands checked in (checkin.is_checked_in): its personal link offers nothing more."""
+    return _is_checked_in(db.session(), registration)
+
+
+def _is_checked_in(session: Session, registration: Registration) -> bool:
+    checked_in_at = session.scalar(select(AttendeePass.checked_in_at)
+                                   .where(AttendeePass.registration_id == registration.id))
+    return checkin.is_checked_in(registration.status, checked_in_at)
+
+
+def _check_not_checked_in(session: Session, registration: Registration) -> None:
+    if _is_checked_in(session, registration):
+        raise CheckedIn()
+
+
 def offers_follow_the_start(session: Session, event: PublicEvent, key: str = "") -> list[Registration]:
     """After the event's start moved (inside the caller's transaction): every open offer whose deadline now
     lies after the start gets the start as its deadline (rules.moved_offer_deadline) and is mailed the new
-    deadline. The offers changed."""
+    deadline, saying it moved because the event did (registration.offer_moved). The offers changed."""
     from booking.services import event_mail
 
     changed = []
@@ -91,7 +122,7 @@ def offers_follow_the_start(session: Session, event: PublicEvent, key: str = "")
             registration.offer_expires_at = deadline
             changed.append(registration)
     for registration in changed:
-        event_mail.enqueue(session, "registration.offered", registration, key)
+        event_mail.enqueue(session, "registration.offer_moved", registration, key)
     return changed
 
 
@@ -99,6 +130,16 @@ def window_of(event: PublicEvent, now: datetime) -> rules.RegistrationWindow:
     """Where the event's registration stands at `now`."""
     return rules.registration_window(now, event.registration_opens_at, event.registration_closes_at,
                                      event.booking.start_dt, event.booking.end_dt)
+
+
+def refusal_before_input(registration: Registration, action: str, now: datetime) -> ServiceError | None:
+    """The refusal a personal page gives `action` whatever its form holds (rules.refusal_before_input):
+    CheckedIn, PartyCannotGrow for a party of one after closing, or None."""
+    refusal = rules.refusal_before_input(action, is_checked_in(registration), window_of(registration.event, now),
+                                         registration.party_size)
+    if refusal == rules.REFUSED_CHECKED_IN:
+        return CheckedIn()
+    return PartyCannotGrow() if refusal == rules.REFUSED_CLOSED else None
 
 
 def _check_party(capacity: int, party_size: int) -> None:
@@ -241,30 +282,43 @@ def _register(session: Session, event_id: int, data: RegistrationInput, key: str
     return Registered(registration)
 
 
-def change_party(secret: str, companions: int, key: str, now: datetime | None = None) -> Registration:
+@dataclass(frozen=True)
+class PartyChange:
+    """The outcome of change_party: the registration, and whether anything changed (the same size: nothing
+    written, no mail)."""
+
+    registration: Registration
+    changed: bool
+
+
+def change_party(secret: str, companions: int, key: str, now: datetime | None = None) -> PartyChange:
     """Change the number of accompanying people of the registration behind a personal link.
 
     A seated party grows only into free seats (else nothing changes and the refusal
     says how many are free); one that shrinks frees seats for the waiting list. A
     waiting party keeps its place in the queue. No party grows while registration is
-    not open (PartyCannotGrow); shrinking stays allowed.
+    not open (PartyCannotGrow, said before any other refusal); shrinking stays allowed. The same
+    size changes nothing (PartyChange.changed False).
     """
-    if not 0 <= companions < rules.MAX_PARTY:
-        raise ServiceError(N_("At most %(count)s accompanying people."), count=rules.MAX_PARTY - 1)
     now = now or utcnow()
 
-    def work(session: Session, event: PublicEvent, current: Registration) -> Registration:
+    def work(session: Session, event: PublicEvent, current: Registration) -> PartyChange:
         if current.status not in ACTIVE:
             raise Stale(N_("This registration was cancelled."))
+        _check_not_checked_in(session, current)
         new_size = companions + 1
-        _check_party(event.capacity, new_size)
+        # the closed refusal first: while registration is not open, no size above the party's is worth
+        # weighing (a forged number must not be told about capacity or limits instead)
         if not rules.may_change_party(window_of(event, now), current.party_size, new_size):
             raise PartyCannotGrow()
+        if new_size == current.party_size:
+            return PartyChange(current, changed=False)
+        if not 0 <= companions < rules.MAX_PARTY:
+            raise ServiceError(N_("At most %(count)s accompanying people."), count=rules.MAX_PARTY - 1)
+        _check_party(event.capacity, new_size)
         if current.holds_seats and not rules.change_fits(event.capacity, event.seats_taken,
                                                          current.party_size, new_size):
             raise ServiceError(N_("Only %(free)s more seats are free."), free=event.seats_left)
-        if new_size == current.party_size:
-            return current
         current.party_size, current.updated_at = new_size, now
         current.sequence += 1
         session.flush()
@@ -272,7 +326,7 @@ def change_party(secret: str, companions: int, key: str, now: datetime | None = 
 
         event_mail.enqueue(session, "registration.changed", current, key)
         promote_waiting(session, event, key, now)
-        return current
+        return PartyChange(current, changed=True)
 
     return _under_event_lock(secret, work)
 
@@ -286,6 +340,7 @@ def cancel(secret: str, key: str, now: datetime | None = None) -> Registration:
 
         if current.status not in ACTIVE:
             raise Stale(N_("This registration was already cancelled."))
+        _check_not_checked_in(session, current)
         current.status, current.cancelled_at, current.updated_at = "cancelled", now, now
         current.offer_expires_at = None
         current.sequence += 1
@@ -318,13 +373,13 @@ def confirm_offer(secret: str, key: str, now: datetime | None = None) -> Registr
     return _under_event_lock(secret, work)
 
 
-def _under_event_lock(secret: str, work: Callable[[Session, PublicEvent, Registration], Registration]) -> Registration:
+def _under_event_lock(secret: str, work: Callable[[Session, PublicEvent, Registration], Done]) -> Done:
     """Run `work` in one write transaction holding the event's space lock, on the fresh
     event and registration behind a personal link (NotFound for an unknown link)."""
     registration = find_by_secret(secret)
     event_id, registration_id = registration.event_id, registration.id
 
-    def locked(session: Session) -> Registration:
+    def locked(session: Session) -> Done:
         event = visible_event(session, event_id, lock=True)
         current = session.get(Registration, registration_id, populate_existing=True)
         assert current is not None

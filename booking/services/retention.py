@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from booking.domain import checkin
 from booking.models import Booking, PublicEvent, Registration
 from booking.models_attendance import EventRecord, WalkIn
 from booking.services import ServiceError
@@ -29,7 +30,7 @@ BATCH = 20  # events per run: a long backlog is worked off over several runs
 def forget_person(registration: Registration) -> None:
     """Blank what identifies the registrant; counts and statuses stay."""
     registration.name = ""
-    registration.email = f"deleted-{registration.id}@invalid"
+    registration.email = checkin.forgotten_email(registration.id)
     registration.organisation = ""
     registration.user_id = None
     registration.token_hash = hashlib.sha256(secrets.token_bytes(32)).hexdigest()

@@ -303,8 +303,14 @@ def policy_of(space: Space) -> Policy:
 
 
 def longest_hold(space: Space) -> timedelta:
-    """An upper bound on one hold's length, so range queries stay index-bounded."""
-    return timedelta(minutes=space.max_minutes + space.setup_minutes + space.teardown_minutes)
+    """An upper bound on every active hold's length in the space, so range queries stay index-bounded.
+
+    The space's high-water mark (`Space.hold_bound_minutes`), not its current policy: a booking
+    made before staff lowered the longest duration or a buffer may still hold longer.
+    """
+    # The policy's own bound too: a row written without the ORM (its listener raises the mark) reads 0.
+    return timedelta(minutes=max(space.hold_bound_minutes,
+                                 space.max_minutes + space.setup_minutes + space.teardown_minutes))
 
 
 # Built once, with bound values (composing them cost more than running them: profile line

@@ -21,6 +21,7 @@ from booking.extensions import db
 from booking.models import Booking, BookingEvent, BookingHold, OutboxMessage, PublicEvent, Registration, User
 from booking.services import ServiceError, audit
 from booking.services.bookings import get_own_booking
+from booking.services.event_mail import FORGOTTEN
 from booking.services.transactions import run_write
 
 CANCELLED_MAIL = "booking.cancelled"
@@ -50,7 +51,8 @@ def told_with_event(booking_id: int) -> int | None:
     if event_id is None:
         return None
     return len(list(session.scalars(select(Registration.id).where(
-        Registration.event_id == event_id, Registration.status.in_(("registered", "offered", "waiting"))))))
+        Registration.event_id == event_id, Registration.status.in_(("registered", "offered", "waiting")),
+        ~FORGOTTEN))))
 
 
 def _with_series(event: BookingEvent | None) -> bool:

@@ -7,7 +7,7 @@
 //    at the top of the window, so the results are in view and one Tab away (on a phone they were below
 //    the fold, behind the page's other fields). Never from a field the person is already in, nor from
 //    an error summary, nor when the page answers an action with a message (a flash other than a search's
-//    note, class "info"): a walk-in counted or a message sent on a searched page keeps the search, but
+//    note, class "info", and other than the marked answer itself, e.g. a refusal's alert): a walk-in counted or a message sent on a searched page keeps the search, but
 //    what it said is at the top, where the page starts (door.js then readies the code field).
 (function () {
   "use strict";
@@ -36,7 +36,12 @@
   }
   var first = document.querySelector("[data-focus-first]");
   var here = document.activeElement;
-  var acted = document.querySelector("main .flash:not(.info)");
+  // The page's own answer may itself be a flash (a refused registration's role=alert, class
+  // "flash error registration-closed"): that one is where the focus goes, not a message that
+  // keeps the start. Only a flash other than the marked answer (and not around it) counts.
+  var acted = Array.prototype.some.call(document.querySelectorAll("main .flash:not(.info)"), function (flash) {
+    return !first || (flash !== first && !flash.contains(first) && !first.contains(flash));
+  });
   if (first && !summary && !acted && (!here || here === document.body)) {
     first.focus({preventScroll: true});
     first.scrollIntoView({block: "start"});

@@ -74,12 +74,21 @@ WINDOW_MESSAGES = {
     rules.CLOSED: N_("Registration closed on %(time)s."),
     rules.STARTED: N_("Registration closed when the event began, on %(time)s."),
     rules.OVER: N_("This event ended on %(time)s; registration is closed."),
+    rules.NEVER: N_("Registration for this event is not open: the event was moved to %(time)s, before "
+                    "registration was to open."),
 }
 
 
 def window_of(event: PublicEvent) -> rules.RegistrationWindow:
     """Where the event's registration stands now."""
     return registrations.window_of(event, utcnow())
+
+
+@bp.app_template_global()
+def registration_period_of(event: PublicEvent) -> tuple[datetime, datetime] | None:
+    """The event's registration period as it holds for its start now (rules.registration_period)."""
+    return rules.registration_period(event.registration_opens_at, event.registration_closes_at,
+                                     event.booking.start_dt)
 
 
 @bp.app_template_global()
@@ -305,16 +314,13 @@ def _registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
         action = request.form.get("action", "")
         if action not in ("change", "cancel", "confirm"):
             abort(400)
+        refusal = registrations.refusal_before_input(found, action, utcnow())
+        if refusal is not None:
+            return _closed_alert(found, secret, refusal)
+        if action == "change":
+            return _change(found, form, secret)
         try:
-            if action == "change" and form.validate_on_submit():
-                try:
-                    registrations.change_party(secret, form.companions.data or 0, _key())
-                except (registrations.PartyTooLarge, registrations.PartyCannotGrow) as refusal:
-                    form.companions.errors = [*form.companions.errors, error_message(refusal)]
-                    status = 409 if isinstance(refusal, registrations.PartyCannotGrow) else 422
-                    return _registration_page(found, form, secret), status
-                flash(_("Your registration has been changed."), "success")
-            elif action == "cancel" and form.validate_on_submit():
+            if action == "cancel" and form.validate_on_submit():
                 registrations.cancel(secret, _key())
                 flash(_("Your registration has been cancelled."), "success")
             elif action == "confirm" and form.validate_on_submit():
@@ -322,20 +328,55 @@ def _registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
                 flash(_("Your seats are confirmed."), "success")
             else:
                 return _registration_page(found, form, secret), 422
+        except registrations.CheckedIn as refusal:
+            return _closed_alert(found, secret, refusal)
         except ServiceError as refusal:
             flash(error_message(refusal), "error")
         return redirect(url_for("events.registration", secret=secret))
     return _registration_page(found, form, secret)
 
 
-def _registration_page(found: Any, form: PartyForm, secret: str) -> str:
+def _change(found: Any, form: PartyForm, secret: str) -> WerkzeugResponse | tuple[str, int]:
+    """Change the party's size; a refusal of the size is said next to the field (what is refused whatever
+    the size, registrations.refusal_before_input, was said before)."""
+    if not form.validate_on_submit():
+        return _registration_page(found, form, secret), 422
+    try:
+        outcome = registrations.change_party(secret, form.companions.data or 0, _key())
+    except (registrations.PartyTooLarge, registrations.PartyCannotGrow) as refusal:
+        form.companions.errors = [*form.companions.errors, error_message(refusal)]
+        status = 409 if isinstance(refusal, registrations.PartyCannotGrow) else 422
+        return _registration_page(found, form, secret), status
+    except registrations.CheckedIn as refusal:
+        return _closed_alert(found, secret, refusal)
+    except ServiceError as refusal:
+        flash(error_message(refusal), "error")
+    else:
+        if outcome.changed:
+            flash(_("Your registration has been changed."), "success")
+        else:
+            flash(_("Nothing was changed: the number of people is the same as before."), "info")
+    return redirect(url_for("events.registration", secret=secret))
+
+
+def _closed_alert(found: Any, secret: str, refusal: ServiceError, status: int = 409) -> tuple[str, int]:
+    """The page again with `refusal` as its alert, its hidden field back at the stored size (a forged value
+    kept there would be posted again with the next cancel and refused as input no one can see)."""
+    form = PartyForm(formdata=None, data={"companions": found.companions})
+    return _registration_page(found, form, secret, alert=error_message(refusal)), status
+
+
+def _registration_page(found: Any, form: PartyForm, secret: str, alert: str = "") -> str:
     """The personal page, offering only what may still be done now: growing the party only while
     registration is open (rules.may_change_party; else shrinking, when there is anyone to leave out),
-    confirming an offer only before its deadline and the start (rules.may_confirm_offer)."""
+    confirming an offer only before its deadline and the start (rules.may_confirm_offer), and nothing once the
+    party has checked in (registrations.is_checked_in)."""
     now, start = utcnow(), found.event.booking.start_dt
+    window = registrations.window_of(found.event, now)
     return render_template(
         "events/registration.html", registration=found, form=form, secret=secret,
-        may_grow=registrations.window_of(found.event, now).is_open,
+        may_grow=window.is_open, window_note=window_message(window, found.event.booking.space.timezone),
+        checked_in=registrations.is_checked_in(found), alert=alert,
         may_confirm=found.status == rules.OFFERED and rules.may_confirm_offer(now, found.offer_expires_at, start))
 
 
@@ -389,14 +430,19 @@ def event_json_ld(event: PublicEvent, locale: str, window: rules.RegistrationWin
                    "priceCurrency": "JPY", "url": external_url("events.detail", event_id=event.id),
                    "availability": "https://schema.org/" + rules.offer_availability(
                        window.state, event.seats_left, event.is_cancelled),
-                   "validFrom": event.registration_opens_at.astimezone(zone).isoformat(),
-                   "validThrough": rules.registration_ends(event.registration_closes_at, booking.start_dt)
-                   .astimezone(zone).isoformat()},
+                   **_valid(registration_period_of(event), zone)},
         "url": external_url("events.detail", event_id=event.id),
         "subEvent": [{"@type": "Event", "name": item.title(locale), "startDate": item.start_dt.astimezone(
             ZoneInfo(space.timezone)).isoformat(), "duration": f"PT{item.minutes}M"}
             for item in event.agenda_items],
     }
+
+
+def _valid(period: tuple[datetime, datetime] | None, zone: ZoneInfo) -> dict[str, str]:
+    """The offer's validFrom and validThrough: the registration period that holds (none when it is empty)."""
+    if period is None:
+        return {}
+    return {"validFrom": period[0].astimezone(zone).isoformat(), "validThrough": period[1].astimezone(zone).isoformat()}
 
 
 @bp.app_context_processor
@@ -437,8 +483,10 @@ def _prefilled(event: PublicEvent | None, zone: str, booking: Any) -> EventForm:
     form = EventForm(obj=event)
     form.opens_day.data = event.registration_opens_at.astimezone(local).date()
     form.opens_time.data = event.registration_opens_at.astimezone(local).time()
-    form.closes_day.data = event.registration_closes_at.astimezone(local).date()
-    form.closes_time.data = event.registration_closes_at.astimezone(local).time()
+    # the closing that holds (an event moved earlier clipped it to its start), as the event page shows it
+    period = registration_period_of(event)
+    closes = (period[1] if period is not None else event.registration_closes_at).astimezone(local)
+    form.closes_day.data, form.closes_time.data = closes.date(), closes.time()
     for n, item in enumerate(event.agenda_items, start=1):
         form[f"agenda_{n}_time"].data = item.start_dt.astimezone(local).time()
         form[f"agenda_{n}_minutes"].data = item.minutes

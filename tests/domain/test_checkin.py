@@ -17,6 +17,7 @@ from booking.domain.checkin import (
     anonymise_at,
     checkin_outcome,
     display_code,
+    is_checked_in,
     is_due_for_anonymising,
     is_reminder_due,
     new_code,
@@ -102,6 +103,16 @@ def test_only_a_registered_party_not_yet_in_is_accepted(status, checked_in_at, o
 ])
 def test_a_row_says_checked_in_only_of_a_registered_party_that_is_in(status, checked_in_at, said):
     assert standing(status, checked_in_at) == said
+
+
+@pytest.mark.parametrize(("status", "checked_in_at", "settled"), [
+    ("registered", datetime(2026, 12, 1, tzinfo=UTC), True),
+    ("registered", None, False),
+    ("cancelled", datetime(2026, 12, 1, tzinfo=UTC), False),
+    ("waiting", datetime(2026, 12, 1, tzinfo=UTC), False),
+])
+def test_only_a_registered_party_that_is_in_counts_as_checked_in(status, checked_in_at, settled):
+    assert is_checked_in(status, checked_in_at) is settled
 
 
 def test_counts_are_persons_with_companions_and_no_shows_are_registered_not_checked_in():

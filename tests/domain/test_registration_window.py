@@ -85,3 +85,23 @@ def test_the_seats_invite_to_register_or_to_wait_only_while_registration_is_open
 ])
 def test_the_offers_availability_follows_the_window(state, left, cancelled, availability):
     assert rules.offer_availability(state, left, cancelled) == availability
+
+
+# An event moved (break-it pass 2026-12-01): the period holds up to the new start; one moved to before its
+# opening never opens (tests/events/test_window_follows_the_move.py: the pages).
+def on(day: int, hour: int = 0) -> datetime:
+    return datetime(2030, 12, day, hour, tzinfo=UTC)
+
+
+def test_the_period_is_clipped_to_the_start_and_empty_when_the_opening_is_after_it():
+    assert rules.registration_period(on(1), on(10), on(4)) == (on(1), on(4))
+    assert rules.registration_period(on(1), on(3), on(4)) == (on(1), on(3))
+    assert rules.registration_period(on(7), on(10), on(4)) is None
+    assert rules.registration_period(on(4), on(10), on(4)) is None
+
+
+def test_an_event_moved_before_its_opening_never_opens_and_says_so_not_when_it_would_open():
+    window = rules.registration_window(on(1), on(7), on(10), on(4), on(4, 2))
+
+    assert (window.state, window.at, window.is_open) == (rules.NEVER, on(4), False)
+    assert rules.registration_window(on(4, 1), on(7), on(10), on(4), on(4, 2)).state == rules.STARTED

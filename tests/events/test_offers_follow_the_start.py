@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from booking.extensions import db
 from booking.models import Booking, OutboxMessage, Registration
 from booking.services import registrations as service
 from booking.services.changes import BookingChange, approve_change, change_booking
+from booking.services.outbox import renderer_for
 from tests.conftest import future_day
 from tests.events.factories import make_event
 from tests.events.test_registration_views import mails, rendered
@@ -56,11 +58,17 @@ def test_staff_moving_the_event_earlier_pulls_the_offer_deadline_in_to_the_new_s
     assert not outcome.conflicts
     assert _row("c@example.jp").offer_expires_at == EARLIER
     sent = mails("c@example.jp")
-    offers = [m for m in sent if m.kind == "registration.offered"]
+    offers = [m.kind for m in sent if m.kind.startswith("registration.offer")]
+    moved = next(m for m in sent if m.kind == "registration.offer_moved")
     with app.test_request_context():
-        body = rendered(offers[-1])[1]
-    assert len(offers) == 2  # the first offer, then its new deadline
-    assert offers[-1].payload["offer_expires_at"] == EARLIER.isoformat() and "10:00（Asia/Tokyo）" in body
+        subject, body = rendered(moved)
+        with force_locale("en"):
+            en_subject, en_body = renderer_for(moved.kind)(moved.payload, "en")
+    assert offers == ["registration.offered", "registration.offer_moved"]  # the offer, then its new deadline
+    assert moved.payload["offer_expires_at"] == EARLIER.isoformat() and "10:00（Asia/Tokyo）" in body
+    # it says why the deadline moved, not the first offer's "a seat is free" again
+    assert subject.startswith("日時変更により確認期限が早まりました") and "イベントの日時が早まったため" in body
+    assert en_subject.startswith("The event moved") and "moved to an earlier time" in en_body
     assert sent[-1].kind == "event.updated"  # as for everyone registered: the moved calendar
     assert _row("b@example.jp").offer_expires_at is None  # seated registrations are left alone
 

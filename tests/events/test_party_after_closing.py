@@ -75,3 +75,23 @@ def test_a_waiting_party_cannot_grow_after_closing_but_can_shrink_and_cancel(app
     assert party_of("wait@example.jp") == 1
     service.cancel(secret_of("wait@example.jp"), KEY, now=after)
     assert status_of("wait@example.jp") == "cancelled"
+
+
+@pytest.mark.parametrize(("locale", "opens", "closed"), [("ja", "に始まります", "締め切りました"),
+                                                         ("en", "Registration opens on", "closed")])
+def test_a_party_whose_registration_opens_later_again_is_told_it_opens_as_the_event_page_says(
+        client, kick_off, locale, opens, closed):
+    from datetime import UTC, datetime
+
+    register(client, kick_off, "early@example.jp", companions=1)
+    link = link_of(mails("early@example.jp")[0])
+    later = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=2)
+    set_window(kick_off.id, later, kick_off.booking.start_dt - timedelta(hours=1))
+    if locale == "en":
+        client.submit("/language", {"locale": "en"})
+
+    page = client.get(link).get_data(as_text=True)
+    event_page = client.get(f"/events/{kick_off.id}").get_data(as_text=True)
+
+    assert opens in page and opens in event_page
+    assert closed not in page

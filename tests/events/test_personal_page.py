@@ -66,7 +66,7 @@ def test_an_offer_of_an_event_that_began_is_not_offered_for_confirmation(
 
 @pytest.mark.parametrize(("locale", "button", "hint"), [
     ("ja", "人数を減らす", "同伴者の人数を減らすことはできますが、増やすことはできません。"),
-    ("en", "Reduce the number of people", "you can reduce the number of accompanying people, not add to it"),
+    ("en", "Reduce the number of people", "You can reduce the number of accompanying people, not add to it"),
 ])
 def test_after_closing_a_party_with_companions_is_offered_only_to_shrink_or_cancel(
         client, kick_off, monkeypatch, locale, button, hint):

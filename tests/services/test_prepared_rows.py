@@ -78,3 +78,31 @@ def test_the_booking_a_request_returns_holds_every_column_it_wrote_without_readi
         3, "Open data", True, 0)
     assert values["updated_at"] == values["created_at"] and values["cancelled_at"] is None
     assert values["proposed_start_dt"] is None and values["series_id"] is None
+
+
+def test_the_booking_returned_carries_the_forms_token_and_its_mail_waits_with_no_error(create_space, create_user):
+    from sqlalchemy import select
+
+    from booking.models import OutboxMessage
+
+    outcome = request_booking(create_user(), BookingInput(
+        space_id=create_space().id, start_dt=START, end_dt=START + timedelta(hours=1), title="録画",
+        submit_token="form-1"))
+    assert outcome.booking is not None and outcome.booking.submit_token == "form-1"
+    mails = db.session.scalars(select(OutboxMessage)).all()
+    assert mails and [m.last_error for m in mails] == [""] * len(mails)
+
+
+def test_a_booking_whose_mail_cannot_be_built_is_made_without_mail_and_the_failure_logged(
+        create_space, create_user, monkeypatch, caplog):
+    from booking.services import notifications
+
+    def broken(*args):
+        raise RuntimeError("no template")
+
+    monkeypatch.setattr(notifications, "new_booking_notices", broken)
+    outcome = request_booking(create_user(), BookingInput(
+        space_id=create_space().id, start_dt=START, end_dt=START + timedelta(hours=1), title="録画"))
+    assert outcome.booking is not None
+    assert [r.getMessage() for r in caplog.records if r.name == new_booking.__name__] == [
+        f"could not prepare the e-mail for booking {outcome.booking.uid}"]

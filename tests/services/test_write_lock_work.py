@@ -396,3 +396,20 @@ def test_a_request_with_staff_to_tell_builds_its_receipt_and_staff_notice_before
     assert built_in_lock == []
     queued = db.session.execute(select(OutboxMessage.kind, OutboxMessage.recipient).order_by(OutboxMessage.id)).all()
     assert [tuple(row) for row in queued] == [("booking.received", member.email), ("booking.waiting", staff.email)]
+
+
+def test_a_bookings_mail_is_leased_as_a_copy_of_its_row_as_the_outbox_leases_one(create_user, create_space,
+                                                                                  monkeypatch):
+    from booking import delivery
+
+    handed: list[outbox.Claimed] = []
+    monkeypatch.setattr(delivery, "kick", lambda _app, _ids, leased=(): handed.extend(leased))
+    _book(create_user(), create_space())
+
+    row = db.session.scalars(select(OutboxMessage)).one()
+    [leased] = handed
+    # the Message-ID a retry after the lease reuses, and the attempt the lease counts (outbox.claim's copy)
+    assert (leased.id, leased.recipient, leased.message_uuid, leased.attempts) == (
+        row.id, row.recipient, row.message_uuid, row.attempts)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "")
+    assert re.fullmatch(r"[0-9a-f]{32}", row.message_uuid)

@@ -233,3 +233,90 @@ def test_a_changed_request_deadline_policy_reaches_the_kept_page_at_once(app, st
 
     assert tokenless(after) != tokenless(before)
     assert tokenless(after) == tokenless(anew(app, staff_client))
+
+
+def test_a_member_renamed_or_registered_after_the_page_was_kept_reaches_the_next_view(app, staff_client, space,
+                                                                                      member, create_user):
+    """The version holds no column of the members: a member shows only through a booking, and a change
+    of what the page shows of one raises the feed version of the spaces of their bookings."""
+    ask(member, space, at(2), at(4), title="Podcast")
+    assert "Suzuki Hanako" in view(staff_client)
+
+    member.name, member.organisation, member.email = "Suzuki Hana", "NPO Aso", "hana@example.jp"
+    db.session.commit()
+    renamed = view(staff_client)
+    assert "Suzuki Hanako" not in renamed and "NPO Aso" in renamed and "hana@example.jp" in renamed
+
+    newcomer = create_user(name="Newcomer Mori")
+    assert "Newcomer Mori" not in view(staff_client)
+    ask(newcomer, space, at(6), at(8), title="First visit")
+    db.session.expire_all()
+    assert "Newcomer Mori" in view(staff_client)
+    assert tokenless(view(staff_client)) == tokenless(anew(app, staff_client))
+
+
+def test_a_proposal_proposed_again_reaches_the_kept_page_behind_a_row_changed_ahead_of_the_clock(
+        app, staff_client, space, member, staff_user, create_booking, create_user):
+    """A second proposal changes no status, count, hold or feed: only its trail entry tells the version."""
+    from booking.services.changes import BookingChange, change_booking
+
+    booking = ask(member, space, at(2), at(3), title="Podcast")
+    staff_service.approve(staff_user, booking.id)
+    assert change_booking(member, booking.id, BookingChange(at(4), at(5), "Podcast", False)).is_proposal
+    seeded = create_booking(space, create_user(), at(20), at(21), title="Seeded")
+    db.session.execute(update(Booking).where(Booking.id == seeded.id)
+                       .values(updated_at=datetime(2100, 1, 1, tzinfo=UTC)))
+    db.session.commit()
+    before = view(staff_client)
+
+    assert change_booking(member, booking.id, BookingChange(at(6), at(8), "Podcast", False)).is_proposal
+    db.session.expire_all()
+    after = view(staff_client)
+
+    assert after != before
+    assert tokenless(after) == tokenless(anew(app, staff_client))
+
+
+def test_every_change_reaches_the_kept_page_behind_a_row_changed_ahead_of_the_clock(
+        app, staff_client, space, member, staff_user, create_booking, create_user):
+    """The version reads no newest booking or hold and no count of waiting bookings: with the latest
+    `updated_at` held still by a seeded row, the trail and the spaces' feed versions still tell each change."""
+    from booking.services.changes import BookingChange, approve_change, change_booking, decline_change
+
+    first = ask(member, space, at(2), at(3), title="Podcast")
+    second = ask(create_user(name="Tanaka"), space, at(6), at(7), title="Interview")
+    seeded = create_booking(space, create_user(), at(20), at(21), title="Seeded")
+    db.session.execute(update(Booking).where(Booking.id == seeded.id)
+                       .values(updated_at=datetime(2100, 1, 1, tzinfo=UTC)))
+    db.session.commit()
+
+    def propose(booking: Booking, hour: int) -> None:
+        assert change_booking(booking.user, booking.id, BookingChange(at(hour), at(hour + 1), booking.title,
+                                                                      False)).is_proposal
+    changes = {
+        "a new request": lambda: ask(create_user(), space, at(9), at(10), title="Late request"),
+        "a rival booked": lambda: create_booking(space, create_user(name="Rival Ito"), at(2), at(4),
+                                                 title="Confirmed rival"),
+        "a request approved": lambda: staff_service.approve(staff_user, second.id),
+        "a change proposed": lambda: propose(second, 4),
+        "a change declined": lambda: decline_change(staff_user, second.id),
+        "a change proposed again": lambda: propose(second, 10),
+        "a change approved": lambda: approve_change(staff_user, second.id),
+        "a request cancelled": lambda: cancel_booking(first.user, first.id),
+    }
+    for what, change in changes.items():
+        before = view(staff_client)
+        change()
+        db.session.expire_all()
+        after = view(staff_client)
+
+        assert after != before, what
+        assert tokenless(after) == tokenless(anew(app, staff_client)), what
+
+
+def test_the_queue_tells_of_no_event_proposal_when_none_waits(staff_client, space, member):
+    ask(member, space, at(2), at(4), title="Podcast")
+
+    page = view(staff_client)
+
+    assert "Podcast" in page and "event-proposals-notice" not in page

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import time, timedelta
+
+from booking.services import admin_spaces
+from booking.services.admin_spaces import SpaceInput
+from booking.services.policy_changes import Resolution
 from tests.views.conftest import at, cell_states, monday_ahead
 
 
@@ -32,3 +38,18 @@ def test_the_feed_address_under_the_kept_week_follows_the_base_url(app, client, 
     app.config["BASE_URL"] = "https://floor.example.org"
     page = client.get(url).get_data(as_text=True)
     assert "https://floor.example.org/spaces/studio/calendar.ics" in page and "booking.example.jp" not in page
+
+
+def test_a_long_booking_from_the_week_before_stays_taken_after_the_longest_booking_is_shortened(
+        client, create_user, create_space, create_booking):
+    space = create_space(slug="studio", hours={day: ((time(0), time(0)),) for day in range(7)})
+    monday = monday_ahead()
+    sunday = monday - timedelta(days=1)
+    # Sunday 19:00 to Monday 03:00: eight hours, three of them in the viewed week.
+    booking = create_booking(space, create_user(), at(sunday, 19), at(monday, 3))
+    shorter = replace(SpaceInput(**{name: getattr(space, name) for name in SpaceInput.__dataclass_fields__}),
+                      max_minutes=120)
+    admin_spaces.update_space(create_user(role="staff"), space.id, shorter,
+                              Resolution({booking.id: "keep"}, reason="Booked before the change"))
+    url = f"/spaces/studio?week={monday.isoformat()}"
+    assert cell_states(client.get(url).get_data(as_text=True))[f"{monday.isoformat()}T02:00"] == "taken"

@@ -60,9 +60,13 @@ def test_a_check_in_a_registration_and_a_cancellation_each_show_on_the_kept_page
 
     staff_client.submit(f"/staff/events/{event.id}/door/{hanako.id}/in")
     seen.append(kept_and_fresh(app, staff_client, path))
-    register(event, name="Hanako Two")
+    # the cancellation is Hanako Two's: Hanako has checked in, and a checked-in party cannot cancel
+    second = registrations.link_secret(key, event.id, "two@example.jp", registered_at)
+    register(event, name="Hanako Two", email="two@example.jp", now=registered_at,
+             token_hash=hashlib.sha256(second.encode()).hexdigest())
+    register(event, name="Hanako Three")  # so the page after the cancellation is not the one before the two
     seen.append(kept_and_fresh(app, staff_client, path))
-    registrations.cancel(secret, key)
+    registrations.cancel(second, key)
     db.session.expire_all()
     seen.append(kept_and_fresh(app, staff_client, path))
     staff_client.submit(f"/staff/events/{event.id}/walk-ins", {"name": "", "organisation": ""})

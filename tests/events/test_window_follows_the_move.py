@@ -1,0 +1,97 @@
+"""The registration period follows a moved event (break-it pass 2026-12-01): registration closes at the latest
+at the start (rules.registration_period), so an event moved earlier shows, offers in its JSON-LD and accepts
+registrations only up to its new start; one moved to before its registration was to open never opens, and
+says so truly, never "opens on" a date after the event."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+from booking.extensions import db
+from booking.models import Booking
+from tests.events.test_kept_event_page import visit
+from tests.events.test_registration_views import register
+from tests.events.test_registration_window import registrations, set_window
+
+
+def _move(event, start: datetime) -> None:
+    booking = db.session.get(Booking, event.booking_id)
+    booking.start_dt, booking.end_dt = start, start + timedelta(hours=1)
+    db.session.commit()
+
+
+def _json_ld(page: str) -> dict:
+    return json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1))
+
+
+def test_an_event_moved_earlier_shows_and_offers_registration_only_up_to_its_new_start(client, kick_off):
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    set_window(kick_off.id, (now - timedelta(days=1)).replace(minute=5), (now + timedelta(days=20)).replace(minute=13))
+    new_start = (now + timedelta(days=3)).replace(minute=47)
+    _move(kick_off, new_start)
+    client.submit("/language", {"locale": "en"})
+
+    page = visit(client, f"/events/{kick_off.id}")
+    offer = _json_ld(page)["offers"]
+
+    period = re.search(r'<dt>Registration</dt><dd[^>]*>(.*?)</dd>', page, re.S).group(1)
+    assert ":47" in period and ":13" not in period
+    assert datetime.fromisoformat(offer["validThrough"]) == new_start
+
+
+def test_an_event_moved_before_its_opening_says_registration_is_not_open_and_refuses_one(client, kick_off):
+    now = datetime.now(UTC)
+    set_window(kick_off.id, now + timedelta(days=6), now + timedelta(days=8))
+    _move(kick_off, now + timedelta(days=3))
+
+    page = visit(client, f"/events/{kick_off.id}")
+    response = register(client, kick_off, "early@example.jp")
+
+    assert "に始まります" not in page and "申込受付の開始前" in page
+    assert "validFrom" not in _json_ld(page)["offers"]
+    assert response.status_code == 409 and "申込受付の開始前" in response.get_data(as_text=True)
+    assert registrations() == []
+
+
+def _resubmitted(client, booking_id: int, **changes) -> tuple[str, object]:
+    """The staff event form as it is shown, posted back with `changes` (agenda rows left out: the move in these
+    tests shifts the booking only)."""
+    from tests.views.conftest import input_value
+
+    page = client.get(f"/bookings/{booking_id}/event").get_data(as_text=True)
+    names = set(re.findall(r'<(?:input|textarea)[^>]*\bname="([^"]+)"', page)) - {"csrf_token"}
+    values = {n: input_value(page, n) or "" for n in names if not n.startswith("agenda_")}
+    values["accepts_walk_ins"] = "y"
+    values.update(changes)
+    return page, client.submit(f"/bookings/{booking_id}/event", values)
+
+
+def test_staff_save_other_edits_of_an_event_moved_earlier_and_the_form_shows_the_closing_that_holds(
+        client, kick_off, create_user):
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    set_window(kick_off.id, now - timedelta(days=1), (now + timedelta(days=20)).replace(minute=13))
+    new_start = (now + timedelta(days=3)).replace(minute=47)
+    _move(kick_off, new_start)
+    client.login(create_user(role="staff").email)
+
+    page, saved = _resubmitted(client, kick_off.booking_id, title_en="Moved kick-off")
+
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    assert ":47" in re.search(r'name="closes_time"[^>]*>', page).group(0)
+    db.session.rollback()
+    assert db.session.get(type(kick_off), kick_off.id).title_en == "Moved kick-off"
+
+
+def test_staff_save_other_edits_of_an_event_moved_before_its_opening(client, kick_off, create_user):
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    set_window(kick_off.id, now + timedelta(days=6), now + timedelta(days=8))
+    _move(kick_off, now + timedelta(days=3))
+    client.login(create_user(role="staff").email)
+
+    _page, saved = _resubmitted(client, kick_off.booking_id, title_en="Moved kick-off")
+
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.get(type(kick_off), kick_off.id).title_en == "Moved kick-off"
