@@ -270,3 +270,12 @@ IN = datetime(2026, 12, 1, tzinfo=UTC)
 ])
 def test_an_outcome_carried_by_an_address_is_said_only_while_true(claimed, status, checked_in_at, is_open, said):
     assert standing_outcome(claimed, status, checked_in_at, is_open) == said
+
+
+def test_a_forgotten_registrations_address_is_recognised_and_no_real_address_is():
+    from booking.domain.checkin import forgotten_email, is_forgotten
+
+    assert forgotten_email(5) == "deleted-5@invalid" and is_forgotten(forgotten_email(5))
+    assert not is_forgotten("deleted-5@invalid.example.jp")  # the suffix must end the address
+    assert not is_forgotten("sato.deleted-5@invalid")  # and the prefix start it
+    assert not is_forgotten("hanako@example.jp")

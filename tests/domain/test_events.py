@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -218,3 +218,15 @@ def test_an_offer_is_confirmed_only_before_its_deadline_and_the_start(now, expir
 
     deadline = at(*expires) if expires else None
     assert may_confirm_offer(at(*now), deadline, at(*start)) is allowed
+
+
+def test_the_refusal_before_input_is_said_for_checked_in_and_for_a_party_of_one_after_closing():
+    from booking.domain import events as rules
+
+    open_now = rules.RegistrationWindow(rules.OPEN, datetime(2026, 12, 1, tzinfo=UTC))
+    closed = rules.RegistrationWindow(rules.CLOSED, datetime(2026, 12, 1, tzinfo=UTC))
+    refusal = rules.refusal_before_input
+
+    assert [refusal(a, True, open_now, 2) for a in ("cancel", "change", "confirm")] == ["checked_in"] * 2 + [None]
+    assert (refusal("change", False, closed, 1), refusal("change", False, closed, 2)) == ("closed", None)
+    assert (refusal("cancel", False, closed, 1), refusal("change", False, open_now, 1)) == (None, None)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
+import pytest
+
 from booking.domain.grid import CLOSED, FREE, MINE, PAST, TAKEN, build_week, grid_times, week_start
 from booking.domain.values import ClosedRange
 from tests.domain.builders import EARLY, MONDAY, at, hold, policy
@@ -127,3 +129,22 @@ def test_a_slot_of_mine_that_could_not_be_booked_again_shows_no_free_desks():
     held = [hold(at(10), at(11), unit=1, user_id=1)]
     grid = build_week(desks, MONDAY, held, [], [(at(10), at(11))], now=at(9))
     assert (grid.cell(MONDAY, time(10)).state, grid.cell(MONDAY, time(10)).free_count) == (MINE, 0)
+
+
+@pytest.mark.parametrize(("first", "today", "expected"), [
+    # a week well ahead: back seven days, forward seven days, never realigned to a Monday
+    (date(2026, 12, 17), date(2026, 12, 1), (date(2026, 12, 10), date(2026, 12, 24))),
+    # the seven days before would start in the past: back to today instead
+    (date(2026, 12, 4), date(2026, 12, 1), (date(2026, 12, 1), date(2026, 12, 11))),
+    # exactly seven days ahead: back to today, which is also seven days before
+    (date(2026, 12, 8), date(2026, 12, 1), (date(2026, 12, 1), date(2026, 12, 15))),
+    # the days shown start tomorrow: one step back is today
+    (date(2026, 12, 2), date(2026, 12, 1), (date(2026, 12, 1), date(2026, 12, 9))),
+    # the days shown start today, or before it: no earlier window
+    (date(2026, 12, 1), date(2026, 12, 1), (None, date(2026, 12, 8))),
+    (date(2026, 11, 28), date(2026, 12, 1), (None, date(2026, 12, 5))),
+])
+def test_the_neighbour_weeks_step_seven_days_and_never_back_into_days_all_past(first, today, expected):
+    from booking.domain.grid import neighbour_weeks
+
+    assert neighbour_weeks(first, today) == expected

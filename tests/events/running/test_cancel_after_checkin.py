@@ -115,17 +115,3 @@ def test_a_checked_in_party_posting_a_missing_or_bad_size_gets_the_checked_in_al
     assert 'id="error-summary"' not in page and "#companions" not in page
     db.session.rollback()
     assert db.session.get(Registration, registration_id).status == "registered"
-
-
-def test_the_refusal_before_input_is_said_for_checked_in_and_for_a_party_of_one_after_closing():
-    from datetime import UTC, datetime
-
-    from booking.domain import events as rules
-
-    open_now = rules.RegistrationWindow(rules.OPEN, datetime(2026, 12, 1, tzinfo=UTC))
-    closed = rules.RegistrationWindow(rules.CLOSED, datetime(2026, 12, 1, tzinfo=UTC))
-    refusal = rules.refusal_before_input
-
-    assert [refusal(a, True, open_now, 2) for a in ("cancel", "change", "confirm")] == ["checked_in"] * 2 + [None]
-    assert (refusal("change", False, closed, 1), refusal("change", False, closed, 2)) == ("closed", None)
-    assert (refusal("cancel", False, closed, 1), refusal("change", False, open_now, 1)) == (None, None)
