@@ -348,6 +348,27 @@ class Client(FlaskClient):
 
 
 @pytest.fixture
+def locked_spaces(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    """The space ids of the write transactions begun from here on (None: a transaction under no space's
+    lock); clear it after a test's setup to see only what the step under test locks."""
+    from contextlib import contextmanager
+
+    from booking.services import transactions
+
+    locked: list[int | None] = []
+    original = transactions.write_transaction
+
+    @contextmanager
+    def watched(space_id: int | None, **options: Any) -> Any:
+        locked.append(space_id)
+        with original(space_id, **options) as session:
+            yield session
+
+    monkeypatch.setattr(transactions, "write_transaction", watched)
+    return locked
+
+
+@pytest.fixture
 def client(app: Flask) -> Client:
     app.test_client_class = Client
     return app.test_client()  # type: ignore[return-value]

@@ -107,20 +107,9 @@ def test_rejecting_needs_a_note_keeps_the_event_from_visitors_and_queues_the_not
     assert proposal.title_ja not in client.get("/events").get_data(as_text=True)
 
 
-def test_rejecting_writes_under_the_spaces_write_lock(proposal, staff, monkeypatch):
-    from contextlib import contextmanager
-
-    from booking.services import transactions
-
-    locked, original = [], transactions.write_transaction
-
-    @contextmanager
-    def watched(space_id, **options):
-        locked.append(space_id)
-        with original(space_id, **options) as session:
-            yield session
-
-    monkeypatch.setattr(transactions, "write_transaction", watched)
+def test_rejecting_writes_under_the_spaces_write_lock(proposal, staff, locked_spaces):
+    locked = locked_spaces
+    locked.clear()
 
     event_review.reject(staff, proposal.id, "日程を再検討してください")
 

@@ -168,21 +168,10 @@ def test_moving_the_booking_mails_everyone_the_calendar_update_with_a_higher_seq
     assert "The time or place of this event has changed." in body
 
 
-def test_offers_lapse_under_their_spaces_write_lock(app, hall, create_user, monkeypatch):
-    from contextlib import contextmanager
-
-    from booking.services import transactions
-
+def test_offers_lapse_under_their_spaces_write_lock(app, hall, create_user, locked_spaces):
     _, deadline = offered_event(hall, create_user)
-    locked, original = [], transactions.write_transaction
-
-    @contextmanager
-    def watched(space_id, **options):
-        locked.append(space_id)
-        with original(space_id, **options) as session:
-            yield session
-
-    monkeypatch.setattr(transactions, "write_transaction", watched)
+    locked = locked_spaces
+    locked.clear()  # only what the lapse locks
 
     assert service.expire_offers(KEY, deadline) == 1
     assert locked[0] == hall.id

@@ -46,27 +46,6 @@ def hours(n: float) -> timedelta:
     return timedelta(hours=n)
 
 
-@pytest.fixture
-def locked_spaces(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
-    """The space ids of the write transactions begun from here on (None: a transaction under no space's
-    lock); clear it after a test's setup to see only what the step under test locks."""
-    from contextlib import contextmanager
-
-    from booking.services import transactions
-
-    locked: list[int | None] = []
-    original = transactions.write_transaction
-
-    @contextmanager
-    def watched(space_id: int | None, **options: Any) -> Any:
-        locked.append(space_id)
-        with original(space_id, **options) as session:
-            yield session
-
-    monkeypatch.setattr(transactions, "write_transaction", watched)
-    return locked
-
-
 def miss_the_first_lookup(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> None:
     """`module.name` (a lookup of a form already sent) finds nothing the first time it is called, as a second
     space's lock does that looks before the first space's write commits, and answers as itself afterwards."""

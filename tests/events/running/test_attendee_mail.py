@@ -157,21 +157,10 @@ def test_cancelling_the_event_tells_everyone_with_a_calendar_cancel_and_releases
         attendee_mail.withdraw_event(event.id, staff, "", release_booking=False)
 
 
-def test_cancelling_the_event_writes_under_its_spaces_write_lock(app, create_event, create_user, monkeypatch):
-    from contextlib import contextmanager
-
-    from booking.services import transactions
-
+def test_cancelling_the_event_writes_under_its_spaces_write_lock(app, create_event, create_user, locked_spaces):
     event, staff = create_event(), create_user(role="staff")
-    locked, original = [], transactions.write_transaction
-
-    @contextmanager
-    def watched(space_id, **options):
-        locked.append(space_id)
-        with original(space_id, **options) as session:
-            yield session
-
-    monkeypatch.setattr(transactions, "write_transaction", watched)
+    locked = locked_spaces
+    locked.clear()
 
     attendee_mail.withdraw_event(event.id, staff, "", release_booking=True)
 
