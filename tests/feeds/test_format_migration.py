@@ -19,6 +19,10 @@ SPACE = """INSERT INTO spaces (slug, name_ja, name_en, description_ja, descripti
   VALUES (:slug, 'デスク', 'Desks', '', '', 'pooled', 12, 'Asia/Tokyo', 30, 30, 540, 0, 0, :yes, 'JP', 0, 90,
   :no, :yes, :created, 7, :changed)"""
 
+# The columns these migrations write, not the whole model: a later migration's column (0026's
+# hold_bound_minutes) is not there yet at the revision under test.
+SPACE_COLUMNS = select(Space.slug, Space.feed_version, Space.feed_changed_at)
+
 
 def test_every_space_gets_a_higher_counter_and_a_later_change_time(migration_app):  # noqa: F811
     upgrade(revision="0020")
@@ -34,7 +38,7 @@ def test_every_space_gets_a_higher_counter_and_a_later_change_time(migration_app
 
     upgrade(revision="0021")
 
-    spaces = {space.slug: space for space in db.session.scalars(select(Space))}
+    spaces = {space.slug: space for space in db.session.execute(SPACE_COLUMNS)}
     assert {slug: space.feed_version for slug, space in spaces.items()} == {"desks": 8, "ahead": 8, "never": 8}
     assert spaces["desks"].feed_changed_at >= before
     assert spaces["never"].feed_changed_at >= before
@@ -60,7 +64,7 @@ def insert_three_spaces(conn, past: datetime, ahead: datetime) -> None:
 
 
 def assert_every_space_raised_once(before: datetime, ahead: datetime) -> None:
-    spaces = {space.slug: space for space in db.session.scalars(select(Space))}
+    spaces = {space.slug: space for space in db.session.execute(SPACE_COLUMNS)}
     assert {slug: space.feed_version for slug, space in spaces.items()} == {"desks": 8, "ahead": 8, "never": 8}
     assert spaces["desks"].feed_changed_at >= before and spaces["never"].feed_changed_at >= before
     assert spaces["ahead"].feed_changed_at == ahead.replace(microsecond=0) + timedelta(seconds=1)
