@@ -43,8 +43,12 @@ def test_a_value_left_out_is_refused_not_written_as_sqlalchemys_required_marker(
     values = booking_values(space.id, member.id, "c", START)
     statement = DriverStatement(insert(Booking.__table__), values.keys())
     del values["submit_token"]  # a nullable column: the marker (an int) was stored in it as text
-    with pytest.raises(KeyError, match="submit_token"):
-        statement.execute(db.session.connection(), values)
+    if db.engine.dialect.name == "sqlite":  # DriverStatement's own path refuses it
+        with pytest.raises(KeyError, match="submit_token"):
+            statement.execute(db.session.connection(), values)
+    else:  # elsewhere `execute` is SQLAlchemy's, which leaves the column to its default
+        new_id = statement.execute(db.session.connection(), values)
+        assert db.session.get(Booking, new_id).submit_token is None
 
 
 def test_a_booking_and_its_hold_are_stored_as_sqlalchemy_stores_them(create_space, create_user):
