@@ -174,12 +174,18 @@ def test_the_staff_mail_of_a_series_request_names_the_member_their_organisation_
     assert [text for text in lines if text.startswith("Purpose")] == ([line] if line else [])
 
 
-def test_a_decision_lists_the_approved_dates_before_the_rejected_ones_whatever_their_order_in_time(
-        inbox, create_user, create_space):
-    member, staff = create_user(locale="en"), create_user(role="staff")
+def requested_series(create_user, create_space, locale: str):
+    """(member, staff, outcome): a member's weekly series requested in a hall that needs approval."""
+    member, staff = create_user(locale=locale), create_user(role="staff")
     hall = create_space(requires_approval=True, pending_holds=False)
     outcome = book_series(member, weekly(hall.id), days())
     assert outcome.series is not None
+    return member, staff, outcome
+
+
+def test_a_decision_lists_the_approved_dates_before_the_rejected_ones_whatever_their_order_in_time(
+        inbox, create_user, create_space):
+    member, staff, outcome = requested_series(create_user, create_space, "en")
     ids = [b.id for b in outcome.booked]
     inbox.messages.clear()
     decide_series(staff, outcome.series.id, ids[2:], note="Booked out")  # the last date approved, the first two not
@@ -200,10 +206,7 @@ def test_each_date_of_a_series_mail_is_attached_as_its_own_booking_file(inbox, c
 
 def test_a_staff_note_that_reads_like_a_phrase_of_the_interface_reaches_the_member_as_written(
         inbox, create_user, create_space):
-    member, staff = create_user(locale="ja"), create_user(role="staff")
-    hall = create_space(requires_approval=True, pending_holds=False)
-    outcome = book_series(member, weekly(hall.id), days())
-    assert outcome.series is not None
+    member, staff, outcome = requested_series(create_user, create_space, "ja")
     inbox.messages.clear()
     decide_series(staff, outcome.series.id, [b.id for b in outcome.booked[:2]], note="Closed")
     text = text_of(inbox.only_one_to(member.email))

@@ -39,22 +39,24 @@ def shorten_to_two_hours(staff, space: Space, kept) -> None:
                               Resolution({kept.id: "keep"}, reason="Booked before the change"), now=NOW)
 
 
-def test_an_eight_hour_booking_still_conflicts_after_the_longest_booking_is_cut_to_two_hours(
-        create_space, create_user, create_booking):
+def eight_hours_kept_under_two(create_space, create_user, create_booking):
+    """(staff, another member, the room): an 8 h booking kept when staff cut the longest booking to 2 h."""
     staff, member, other = create_user(role="staff"), create_user(), create_user()
     room = create_space()
-    eight = create_booking(room, member, START, START + hours(8))
-    shorten_to_two_hours(staff, room, eight)
+    shorten_to_two_hours(staff, room, create_booking(room, member, START, START + hours(8)))
+    return staff, other, room
+
+
+def test_an_eight_hour_booking_still_conflicts_after_the_longest_booking_is_cut_to_two_hours(
+        create_space, create_user, create_booking):
+    staff, other, room = eight_hours_kept_under_two(create_space, create_user, create_booking)
 
     assert conflict_codes(room, other, START + hours(4), START + hours(5)) == ["overlap"]
 
 
 def test_a_kept_long_booking_given_a_longer_teardown_still_conflicts_at_its_end(
         create_space, create_user, create_booking):
-    staff, member, other = create_user(role="staff"), create_user(), create_user()
-    room = create_space()
-    eight = create_booking(room, member, START, START + hours(8))
-    shorten_to_two_hours(staff, room, eight)
+    staff, other, room = eight_hours_kept_under_two(create_space, create_user, create_booking)
     db.session.expire_all()
     room = db.session.get(Space, room.id)
     admin_spaces.update_space(staff, room.id, as_input(room, teardown_minutes=60), now=NOW)
