@@ -237,6 +237,35 @@ def file_counts(statuses: dict[str, str], equivalent: set[str]) -> Counts:
     return Counts(len(statuses), checked, killed, listed)
 
 
+def stratified_interval(counts: list[Counts]) -> tuple[float, float, float]:
+    """The folder's score estimated from its files' checked mutants, with a 95 % interval, in per cent:
+    (estimate, low, high).
+
+    Each file is a stratum: its checked non-equivalent mutants are taken as a uniform sample of its
+    non-equivalent ones (a --sample draws a prefix of a fixed shuffled order, see `shuffled`), and its
+    score of the checked is weighted by its mutants (Cochran, Sampling Techniques, 3rd ed., §5.3 and
+    eq. 5.6: the variance of a stratified mean with the finite population correction (N - n) / (N - 1),
+    which is 0 for a file checked whole). A file's proportion enters the variance as (k + 1) / (n + 2)
+    (Laplace's rule of succession), so that a sample with every mutant killed still says it is a
+    sample; the interval is the normal one, ± 1.96 standard errors, cut to 0..100. Files with none
+    checked are left out (`whole_folders` names how many).
+    """
+    weights = estimate = variance = 0.0
+    for c in counts:
+        sampled, population = c.checked - c.equivalent, c.mutants - c.equivalent
+        if sampled <= 0:
+            continue
+        share = (c.killed + 1) / (sampled + 2)
+        correction = (population - sampled) / (population - 1) if population > 1 else 0.0
+        weights += population
+        estimate += population * c.killed / sampled
+        variance += population ** 2 * share * (1 - share) / sampled * max(correction, 0.0)
+    if not weights:
+        return 100.0, 100.0, 100.0
+    middle, spread = estimate / weights, 1.96 * variance ** 0.5 / weights
+    return 100.0 * middle, 100.0 * max(middle - spread, 0.0), 100.0 * min(middle + spread, 1.0)
+
+
 def whole_folders(counts: dict[str, Counts], reported: list[str], patterns: dict[str, list[str]]) -> list[str]:
     """One line per folder of mutated files, all reported passes together.
 
@@ -245,10 +274,7 @@ def whole_folders(counts: dict[str, Counts], reported: list[str], patterns: dict
     reported is named, since the line then leaves its files out.
     """
     folders: dict[str, Counts] = {}
-    # The checked mutants of a folder are not one sample: some passes ran whole, others 5 a file.
-    # Each file's score of the checked, weighted by its mutants, estimates the folder's score
-    # (a --sample is a uniform draw within each file); files without a checked mutant stay out.
-    weighted: dict[str, list[float]] = {}  # folder: [estimated killed, mutants of the sampled files, unsampled files]
+    files: dict[str, list[Counts]] = {}  # folder: its files' counts, for the estimate (stratified_interval)
     for path, c in sorted(counts.items()):
         folder = path.rpartition("/")[0] + "/"
         total = folders.setdefault(folder, Counts())
@@ -256,24 +282,23 @@ def whole_folders(counts: dict[str, Counts], reported: list[str], patterns: dict
         total.checked += c.checked
         total.killed += c.killed
         total.equivalent += c.equivalent
-        estimate = weighted.setdefault(folder, [0.0, 0.0, 0.0])
-        if c.checked > c.equivalent:
-            estimate[0] += c.killed / (c.checked - c.equivalent) * (c.mutants - c.equivalent)
-            estimate[1] += c.mutants - c.equivalent
-        else:
-            estimate[2] += 1
+        files.setdefault(folder, []).append(c)
     lines = []
     for folder, t in folders.items():
         counted = t.checked - t.equivalent
         of_checked = f"{100.0 * t.killed / counted:.1f} %" if counted else "-"
         overall = f"{100.0 * t.killed / (t.mutants - t.equivalent):.1f} %" if t.mutants > t.equivalent else "-"
-        killed, sampled, unsampled = weighted[folder]
-        per_file = f"{100.0 * killed / sampled:.1f} %" if sampled else "-"
+        # The checked mutants of a folder are not one sample: some passes ran whole, others 5 a file.
+        # Each file's score of the checked, weighted by its mutants, estimates the folder's score.
+        unsampled = sum(c.checked <= c.equivalent for c in files[folder])
+        middle, low, high = stratified_interval(files[folder])
+        per_file = (f"{middle:.1f} % (95 % interval {low:.1f}–{high:.1f} %, each file's checked mutants taken as"
+                    " a uniform sample of it)" if unsampled < len(files[folder]) else "-")
         lines.append(f"{folder}: {t.mutants} mutants, {t.checked} checked, {t.killed} killed, "
                      f"{t.equivalent} equivalent: {of_checked} of the checked non-equivalent killed; "
                      f"{t.mutants - t.checked} not checked yet (counting them as survivors: {overall}); "
                      f"each file's score of the checked weighted by its mutants: {per_file}"
-                     + (f" (left out: {unsampled:.0f} file{'s' if unsampled > 1 else ''} with none checked)"
+                     + (f" (left out: {unsampled} file{'s' if unsampled > 1 else ''} with none checked)"
                         if unsampled else ""))
         missing = [name for name, globs in patterns.items() if name not in reported
                    and any(g.rpartition("/")[0] + "/" == folder for g in globs)]

@@ -219,17 +219,39 @@ def test_the_report_adds_a_whole_folder_line_over_every_pass_and_names_a_pass_le
     assert lines == [
         "booking/domain/: 4 mutants, 4 checked, 4 killed, 0 equivalent: 100.0 % of the checked non-equivalent"
         " killed; 0 not checked yet (counting them as survivors: 100.0 %); each file's score of the checked"
-        " weighted by its mutants: 100.0 %",
+        " weighted by its mutants: 100.0 % (95 % interval 100.0–100.0 %, each file's checked mutants taken as a"
+        " uniform sample of it)",
         # 22 killed of 26 checked less 1 equivalent; 4 unchecked, and 22 of 29 counting them as survivors;
         # a.py 5 of 5 for its 9, b.py 17 of 20 for its 20: 26 of 29
         "booking/services/: 30 mutants, 26 checked, 22 killed, 1 equivalent: 88.0 % of the checked non-equivalent"
         " killed; 4 not checked yet (counting them as survivors: 75.9 %); each file's score of the checked"
-        " weighted by its mutants: 89.7 %",
+        " weighted by its mutants: 89.7 % (95 % interval 82.9–96.4 %, each file's checked mutants taken as a"
+        " uniform sample of it)",
         "    (passes left out of this line, not in this run: three)",
     ]
     counts["booking/services/d.py"] = Counts(mutants=7)
     assert run_py.whole_folders(counts, ["domain", "one", "two", "three"], patterns)[1].endswith(
-        "89.7 % (left out: 1 file with none checked)")
+        "uniform sample of it) (left out: 1 file with none checked)")
+
+
+def test_the_folder_estimate_is_exact_for_files_checked_whole_and_an_interval_for_samples():
+    """Cochran's stratified estimate: a file checked whole adds no uncertainty; a sample adds some, even
+    when every sampled mutant was killed (rule of succession); the interval narrows as the sample grows."""
+    run_py = _load("mutation_run_interval", ROOT / "mutation" / "run.py")
+    Counts = run_py.Counts
+    assert run_py.stratified_interval([Counts(mutants=100, checked=100, killed=90)]) == (90.0, 90.0, 90.0)
+    # a.py: 5 of 5 sampled of its 9 (1 equivalent left out); b.py: 17 of 20, checked whole.
+    # Variance 9² · (6/7)(1/7) / 5 · (9 − 5)/(9 − 1) = 0.9918; ± 1.96 · √0.9918 / 29 = ± 6.73 points
+    middle, low, high = run_py.stratified_interval([Counts(mutants=10, checked=6, killed=5, equivalent=1),
+                                                    Counts(mutants=20, checked=20, killed=17)])
+    assert (round(middle, 2), round(low, 2), round(high, 2)) == (89.66, 82.92, 96.39)
+    small = run_py.stratified_interval([Counts(mutants=100, checked=10, killed=10)])
+    large = run_py.stratified_interval([Counts(mutants=100, checked=60, killed=60)])
+    assert small[0] == large[0] == 100.0 and small[1] < large[1] < 100.0 and small[2] == large[2] == 100.0
+    # files with none checked are left out; none at all is no evidence against the folder
+    assert run_py.stratified_interval([Counts(mutants=7), Counts(mutants=10, checked=10, killed=5)]) == (
+        50.0, 50.0, 50.0)
+    assert run_py.stratified_interval([]) == (100.0, 100.0, 100.0)
 
 
 def test_a_file_in_two_passes_counts_each_mutant_once_killed_when_either_pass_killed_it():
