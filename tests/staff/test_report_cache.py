@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from booking.extensions import db
-from booking.models import Booking, Closure, PublicEvent, Registration
+from booking.models import Booking, Closure, HolidayOpening, OpeningPeriod, PublicEvent, Registration, SpaceVersion
 from booking.models_attendance import AttendeePass, EventRecord, WalkIn
-from booking.services import attendance, reports
+from booking.services import admin_spaces, attendance, reports
 from booking.services.report_cache import report_cache
 from booking.services.reports import Filters, Period
+from booking.services.space_history import EPOCH, snapshot
 from tests.conftest import PASSWORD, without_csrf_tokens
 from tests.staff.test_report_events import events, register  # noqa: F401  (events: the fixture)
 
@@ -185,3 +186,102 @@ def test_kept_event_figures_follow_a_check_in_and_a_walk_in_taken_back_that_were
         after = reports.figures(june, now=when).events
         assert after != before, what
         assert after == reports.build_report(db.session, june, now=when).events, what
+
+
+JULY = Filters(Period.month(2026, 7))
+AFTER_JULY = datetime(2026, 8, 15, tzinfo=TOKYO)
+MARINE_DAY, MOUNTAIN_DAY = date(2026, 7, 20), date(2026, 8, 11)  # national holidays, in and after July
+
+
+def open_hours(filters: Filters, now: datetime) -> dict[int, float]:
+    return {row.space.id: row.open_hours for row in reports.figures(filters, now=now).spaces}
+
+
+def at_one_instant(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every change of a space's rules at the same instant (the one space_history.record_version is given)."""
+    monkeypatch.setattr("booking.services.admin_spaces.utcnow", lambda: datetime(2026, 5, 1, tzinfo=TOKYO))
+
+
+def test_kept_figures_follow_the_second_of_two_opening_hours_changes_made_at_the_same_instant(
+        create_space, create_user, monkeypatch):
+    """The second change rewrites the space's version in place and its periods come back under the same ids."""
+    report_cache.clear()
+    at_one_instant(monkeypatch)
+    staff, studio = create_user(role="staff"), create_space()
+    admin_spaces.set_opening_hours(staff, studio.id, {n: "09:00-17:00" for n in range(7)}, now=NOW)
+    assert open_hours(JUNE, NOW)[studio.id] == 8 * 30
+    admin_spaces.set_opening_hours(staff, studio.id, {n: "09:00-18:00" for n in range(7)}, now=NOW)
+    db.session.expire_all()
+    assert open_hours(JUNE, NOW)[studio.id] == 9 * 30
+
+
+def test_kept_figures_follow_a_holiday_opening_taken_back_and_another_made_at_the_same_instant(
+        create_space, create_user, monkeypatch):
+    """The new holiday opening gets the removed one's id, and the space's version is rewritten in place."""
+    report_cache.clear()
+    at_one_instant(monkeypatch)
+    staff, studio = create_user(role="staff"), create_space(close_on_holidays=True)
+    marine = admin_spaces.add_holiday_opening(studio.id, MARINE_DAY)
+    assert open_hours(JULY, AFTER_JULY)[studio.id] == 12 * 31
+    admin_spaces.remove_holiday_opening(staff, studio.id, marine.id, now=AFTER_JULY)
+    admin_spaces.add_holiday_opening(studio.id, MOUNTAIN_DAY)
+    db.session.expire_all()
+    assert open_hours(JULY, AFTER_JULY)[studio.id] == 12 * 30
+
+
+def test_kept_figures_follow_rules_rewritten_straight_in_the_database_under_the_same_ids(create_space):
+    """Rows no service rewrites this way (a script, a repair): a version changed in place, and a space
+    without versions whose periods or holiday opening are deleted and inserted again (the same ids)."""
+    report_cache.clear()
+    versioned = create_space()
+    db.session.add(SpaceVersion(space_id=versioned.id, valid_from=EPOCH, **snapshot(db.session, versioned)))
+    plain = create_space(close_on_holidays=True)  # created last: its periods hold the greatest ids
+    db.session.add(HolidayOpening(space_id=plain.id, day_date=MARINE_DAY))
+    db.session.commit()
+
+    def new_periods() -> None:
+        plain.opening_hours.clear()
+        db.session.flush()
+        plain.opening_hours.extend(OpeningPeriod(weekday=n, open_time=time(9), close_time=time(20))
+                                   for n in range(7))
+
+    def other_holiday() -> None:
+        db.session.delete(db.session.scalars(select(HolidayOpening)).one())
+        db.session.flush()
+        db.session.add(HolidayOpening(space_id=plain.id, day_date=MOUNTAIN_DAY))
+
+    def version_rewritten() -> None:
+        version = db.session.scalars(select(SpaceVersion)).one()
+        version.opening = [[n, "09:00", "12:00"] for n in range(7)]
+
+    changes = {"periods": new_periods, "a holiday opening": other_holiday, "a version": version_rewritten}
+    for what, change in changes.items():
+        before = open_hours(JULY, AFTER_JULY)
+        assert open_hours(JULY, AFTER_JULY) == before  # kept
+        change()
+        db.session.commit()
+        db.session.expire_all()
+        after = open_hours(JULY, AFTER_JULY)
+        assert after != before, what
+        assert after == {row.space.id: row.open_hours for row in
+                         reports.build_report(db.session, JULY, now=AFTER_JULY).spaces}, what
+
+
+@pytest.mark.usefixtures("events")
+def test_kept_event_figures_follow_a_walk_in_taken_back_and_one_for_another_event_under_the_same_id():
+    """On SQLite the new walk-in gets the id of the one taken back: their count and greatest id stay."""
+    report_cache.clear()
+    when = datetime(2026, 7, 15, tzinfo=TOKYO)
+    held = db.session.scalars(select(PublicEvent).join(Booking).where(Booking.start_dt == tokyo(5, 18))).one()
+    coming = db.session.scalars(select(PublicEvent).join(Booking).where(
+        Booking.start_dt == datetime(2026, 7, 20, 10, tzinfo=TOKYO))).one()
+    db.session.add(WalkIn(event_id=held.id, at=tokyo(5, 19)))
+    db.session.commit()
+    before = reports.figures(JUNE, now=when).events
+    attendance.undo_walk_in(held.id)
+    db.session.add(WalkIn(event_id=coming.id, at=datetime(2026, 7, 20, 10, tzinfo=TOKYO)))
+    db.session.commit()
+    db.session.expire_all()
+    after = reports.figures(JUNE, now=when).events
+    assert after.walk_ins == before.walk_ins - 1
+    assert after == reports.build_report(db.session, JUNE, now=when).events
