@@ -24,7 +24,6 @@ from operator import add
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
-    Column,
     ColumnElement,
     Dialect,
     Select,
@@ -81,8 +80,9 @@ def _text(value: str) -> ColumnElement[str]:
 _COMMA: Any = _text(",")
 
 
-def _encoded(column: Column[Any]) -> ColumnElement[str]:
-    """One value as text: prefixed by its length and ":", "~" for NULL, so that no two rows read the same."""
+def _encoded(column: ColumnElement[Any]) -> ColumnElement[str]:
+    """One value as text: prefixed by its length and ":", "~" for NULL, so that values written one after
+    another read back one way only (no two rows, or texts of rows, read the same)."""
     value = cast(column, String)
     return func.coalesce(cast(func.length(value), String) + _text(":") + value, _text("~"))
 
@@ -101,12 +101,12 @@ def spaces_text() -> ScalarSelect[Any]:
 
 
 def walk_ins_text() -> ScalarSelect[Any]:
-    """The number of walk-ins of each event, all the figures read of them, as one text ("event:n,…"):
-    taking back an event's newest walk-in and recording one for another event leaves their count
-    and greatest id as they were on SQLite (the id is used again)."""
+    """The number of walk-ins of each event, all the figures read of them, as one text (event id and
+    number, each encoded as rows_text's values): taking back an event's newest walk-in and recording
+    one for another event leaves their count and greatest id as they were on SQLite (the id is used again)."""
     per_event = select(WalkIn.event_id, func.count(WalkIn.id).label("n")).group_by(WalkIn.event_id).subquery()
-    pair = cast(per_event.c.event_id, String) + _text(":") + cast(per_event.c.n, String)
-    return select(func.aggregate_strings(pair, _COMMA)).scalar_subquery()
+    return select(func.aggregate_strings(_encoded(per_event.c.event_id) + _encoded(per_event.c.n), _COMMA)
+                  ).scalar_subquery()
 
 
 def _version_query() -> Select[Any]:
