@@ -75,7 +75,9 @@ def test_an_event_counts_once_it_is_over_and_not_before_even_when_figures_were_k
                                registration_opens_at=tokyo(1, 9), registration_closes_at=tokyo(2, 9)))
     db.session.commit()
     assert reports.figures(JUNE, now=tokyo(2, 12)).events.held == 0
-    assert reports.figures(JUNE, now=tokyo(2, 18)).events.held == 1
+    over = reports.figures(JUNE, now=tokyo(2, 18))
+    assert over.events.held == 1
+    assert reports.figures(JUNE, now=tokyo(2, 18)) is over  # kept too, read back at the same `now`
     assert reports.figures(JUNE, now=tokyo(2, 12)).events.held == 0
 
 
