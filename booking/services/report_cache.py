@@ -1,15 +1,18 @@
 """The staff page's usage figures kept per worker, keyed by the filters and by the data they are made of.
 
 A report is a pure function of the filters, the locale, the rows it reads and which events are
-over by `now`. `data_version` reads, in one query of indexed maxima and small counts, a value
-that changes whenever one of those rows does: bookings (newest id, latest updated_at, newest
-trail entry, which every change of status writes), members (their kind, organisation, role and
-registration, one short string per member), opening hours, closures and their removals, the
-versions of a space's rules, holiday openings, events, registrations, check-ins, walk-ins and
-frozen counts; the spaces' own columns (every column as text, in the same query); and the number
-of events over by `now`. So a kept
-report is never stale, and nothing expires by the clock: `now` enters only through the data
-(events whose booking has ended). Each worker process has its own cache (booking.caches).
+over by `now`. `data_version` reads, in one query, a value that changes whenever one of those
+rows does: bookings (newest id, latest updated_at, newest trail entry, which every change of
+status writes), members (their kind, organisation, role and registration, one short string per
+member), closures and their removals (counts and newest ids: a removal is never deleted), events,
+registrations, check-ins and frozen counts (counts, newest ids and times); and, as text, every
+column of the rows that are rewritten in place or deleted and inserted again under the same id
+(SQLite reuses a table's greatest rowid), which no count or greatest id follows: the spaces, their
+opening hours, holiday openings and versions (booking.services.space_history rewrites a space's
+latest version when two changes share an instant), and the walk-ins counted per event (taking
+one back deletes it); and the number of events over by `now`. So a kept report is never stale,
+and nothing expires by the clock: `now` enters only through the data (events whose booking has
+ended). Each worker process has its own cache (booking.caches).
 """
 
 from __future__ import annotations
@@ -20,7 +23,18 @@ from functools import reduce
 from operator import add
 from typing import Any, NamedTuple
 
-from sqlalchemy import Column, ColumnElement, Dialect, Select, String, bindparam, cast, func, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Dialect,
+    Select,
+    String,
+    Table,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.selectable import ScalarSelect
 
@@ -66,15 +80,33 @@ def _text(value: str) -> ColumnElement[str]:
 _COMMA: Any = _text(",")
 
 
-def spaces_text() -> ScalarSelect[Any]:
-    """Every column of every space as one text: each value prefixed by its length and ":", "~" for
-    NULL, so that no two different rows read the same; rows separated by ",". """
-    def encoded(column: Column[Any]) -> ColumnElement[str]:
-        value = cast(column, String)
-        return func.coalesce(cast(func.length(value), String) + _text(":") + value, _text("~"))
+def _encoded(column: ColumnElement[Any]) -> ColumnElement[str]:
+    """One value as text: prefixed by its length and ":", "~" for NULL, so that values written one after
+    another read back one way only (no two rows, or texts of rows, read the same)."""
+    value = cast(column, String)
+    return func.coalesce(cast(func.length(value), String) + _text(":") + value, _text("~"))
 
-    row = reduce(add, (encoded(column) for column in Space.__table__.c))
+
+def rows_text(table: Table) -> ScalarSelect[Any]:
+    """Every column of every row of the table as one text, rows separated by ",": unlike a count
+    and a greatest id, it changes when a row is rewritten in place, or deleted and inserted again
+    under the same id (SQLite reuses the greatest rowid of a table without AUTOINCREMENT)."""
+    row = reduce(add, (_encoded(column) for column in table.c))
     return select(func.aggregate_strings(row, _COMMA)).scalar_subquery()
+
+
+def spaces_text() -> ScalarSelect[Any]:
+    """Every column of every space as one text (rows_text)."""
+    return rows_text(Space.__table__)
+
+
+def walk_ins_text() -> ScalarSelect[Any]:
+    """The number of walk-ins of each event, all the figures read of them, as one text (event id and
+    number, each encoded as rows_text's values): taking back an event's newest walk-in and recording
+    one for another event leaves their count and greatest id as they were on SQLite (the id is used again)."""
+    per_event = select(WalkIn.event_id, func.count(WalkIn.id).label("n")).group_by(WalkIn.event_id).subquery()
+    return select(func.aggregate_strings(_encoded(per_event.c.event_id) + _encoded(per_event.c.n), _COMMA)
+                  ).scalar_subquery()
 
 
 def _version_query() -> Select[Any]:
@@ -89,14 +121,14 @@ def _version_query() -> Select[Any]:
     return select(
         highest(Booking.id), highest(Booking.updated_at), highest(BookingEvent.id),
         members.c[0], members.c[1],
-        count_of(OpeningPeriod.id), highest(OpeningPeriod.id), count_of(Closure.id), highest(Closure.id),
-        count_of(ClosureRemoval.id), highest(ClosureRemoval.id), count_of(SpaceVersion.id), highest(SpaceVersion.id),
-        count_of(HolidayOpening.id), highest(HolidayOpening.id),
+        rows_text(OpeningPeriod.__table__), count_of(Closure.id), highest(Closure.id),
+        count_of(ClosureRemoval.id), highest(ClosureRemoval.id), rows_text(SpaceVersion.__table__),
+        rows_text(HolidayOpening.__table__),
         count_of(PublicEvent.id), highest(PublicEvent.updated_at), count_of(Registration.id),
         highest(Registration.id), highest(Registration.updated_at),
         count_of(AttendeePass.registration_id), count_of(AttendeePass.checked_in_at),
         highest(AttendeePass.checked_in_at),
-        count_of(WalkIn.id), highest(WalkIn.id), count_of(EventRecord.event_id), highest(EventRecord.anonymised_at),
+        walk_ins_text(), count_of(EventRecord.event_id), highest(EventRecord.anonymised_at),
         over, spaces_text(),
     ).select_from(members)
 
@@ -117,7 +149,7 @@ def _compiled(dialect: Dialect) -> _Statement:
     cost more than running it; built here rather than at import, so that what builds it runs under the
     tests of the pages that read it, mutants included): its only parameter is `now`.
 
-    Run as text, the statement's cache key (27 subqueries) is neither built nor hashed on every page
+    Run as text, the statement's cache key (23 subqueries) is neither built nor hashed on every page
     view (profile lines 'sqlalchemy/sql/elements.py:695(_compile_w_cache)' and
     'sqlalchemy/util/_collections.py:499(get)').
     """
@@ -141,7 +173,7 @@ def data_version(session: Session, now: datetime) -> tuple[object, ...]:
     statement = _compiled(connection.dialect)
     value = statement.bind_now(now)
     parameters = (value,) if statement.positional else {"now": value}
-    # On the driver's connection, in the session's transaction: SQLAlchemy's result for a row of 29
+    # On the driver's connection, in the session's transaction: SQLAlchemy's result for a row of 25
     # plain values cost as much as the query (profile line 'sqlalchemy/engine/cursor.py:914(_merge_cols_by_none)').
     # Should the driver refuse, the statement goes again through SQLAlchemy, so that the error is its
     # own, classified as a disconnect and retried where it is one (booking.resilience; as booking.db's BEGIN).
