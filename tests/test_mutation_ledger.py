@@ -216,7 +216,7 @@ def test_every_postgresql_pass_mutates_only_files_that_a_sqlite_pass_it_reuses_m
     with open(ROOT / "mutation" / "passes.toml", "rb") as file:
         passes = tomllib.load(file)
     on_postgresql = {name for name, settings in passes.items() if settings.get("database") == "postgresql"}
-    assert {"services-pg", "events-pg", "reports-pg", "mail-pg"} <= on_postgresql
+    assert {"services-pg", "events-pg", "reports-pg", "mail-pg", "staff-pg"} <= on_postgresql
     assert all(settings.get("database", "sqlite") in ("sqlite", "postgresql") for settings in passes.values())
     assert [name for name, settings in passes.items() if settings.get("reuse") and name not in on_postgresql] == []
     for name in sorted(on_postgresql):
