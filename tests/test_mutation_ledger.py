@@ -207,6 +207,27 @@ def test_every_file_of_the_domain_and_the_services_is_mutated_by_some_pass():
 
 
 
+def test_every_postgresql_pass_mutates_only_files_that_a_sqlite_pass_it_reuses_mutates():
+    """A PostgreSQL pass tests only what SQLite could not kill: each of its files is in a SQLite pass named
+    in its `reuse` (whose kills it takes), and only a PostgreSQL pass reuses another."""
+    import fnmatch
+    import tomllib
+
+    with open(ROOT / "mutation" / "passes.toml", "rb") as file:
+        passes = tomllib.load(file)
+    on_postgresql = {name for name, settings in passes.items() if settings.get("database") == "postgresql"}
+    assert {"services-pg", "events-pg", "reports-pg", "mail-pg", "staff-pg"} <= on_postgresql
+    assert all(settings.get("database", "sqlite") in ("sqlite", "postgresql") for settings in passes.values())
+    assert [name for name, settings in passes.items() if settings.get("reuse") and name not in on_postgresql] == []
+    for name in sorted(on_postgresql):
+        reused = passes[name].get("reuse", [])
+        assert reused and all(r in passes and r not in on_postgresql for r in reused), name
+        patterns = [p for r in reused for p in passes[r]["only_mutate"]]
+        files = [str(path.relative_to(ROOT)) for glob in passes[name]["only_mutate"] for path in ROOT.glob(glob)]
+        assert files, name
+        assert [f for f in files if not any(fnmatch.fnmatch(f, p) for p in patterns)] == [], name
+
+
 def test_the_report_adds_a_whole_folder_line_over_every_pass_and_names_a_pass_left_out():
     run_py = _load("mutation_run_folders", ROOT / "mutation" / "run.py")
     Counts = run_py.Counts

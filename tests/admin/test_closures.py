@@ -15,6 +15,7 @@ from booking.services.admin_spaces import (
     add_closure,
     bookings_hit,
     cancel_hit_bookings,
+    delete_closure,
     upcoming_closures,
 )
 from booking.services.bookings import BookingInput, request_booking
@@ -288,6 +289,18 @@ def test_a_closure_form_sent_twice_adds_one_closure(app, studio):
     first, again = add_closure(data), add_closure(data)
 
     assert again.id == first.id and len(closures()) == 1
+
+
+def test_removing_a_closure_writes_under_its_spaces_lock(app, studio, locked_spaces):
+    """A removal reopens the space's time: ordered against that space's bookings by the space's lock."""
+    day = DAY.date()
+    closure = add_closure(ClosureInput(studio.id, datetime.combine(day, time(10)), datetime.combine(day, time(12)),
+                                       "Inspection"))
+    locked_spaces.clear()
+
+    delete_closure(closure.id)
+
+    assert locked_spaces == [studio.id] and closures() == []
 
 
 def test_the_bookings_a_closure_hits_are_listed_by_start(app, studio, members, create_booking):

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from flask import Flask
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from booking.extensions import db
 from booking.models import PublicEvent, Space
-from booking.services import registrations
+from booking.services import public_events, registrations
 from tests.events.test_visitor_form_cache import without_any_csrf_token
 
 
@@ -71,3 +72,21 @@ def test_a_signed_in_member_gets_their_own_page_not_a_visitors(app, client, kick
     page = visit(client, path)
 
     assert "アカウントで申し込む" in page and 'name="email"' not in page
+
+
+def test_the_event_a_page_shows_is_read_in_the_snapshot_of_its_facts_not_after_a_change_committed_between(
+        app, kick_off):
+    """page_facts starts the request's transaction as one snapshot (PostgreSQL: REPEATABLE READ), so the
+    kept page's key and the event rendered under it are the same data."""
+    event_id = kick_off.id
+    db.session.commit()
+    db.session.close()  # a request's session, not yet reading
+    facts = public_events.page_facts(event_id)
+    with Session(db.engine) as other:  # another request's edit, committed between the two reads
+        other.execute(update(PublicEvent).where(PublicEvent.id == event_id).values(title_en="Renamed"))
+        other.commit()
+
+    assert facts.is_snapshot
+    assert public_events.public_event(event_id).title_en == "Satellite offices kick-off"
+    db.session.rollback()  # the next request
+    assert public_events.public_event(event_id).title_en == "Renamed"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from booking.db import utcnow
@@ -85,6 +87,22 @@ def test_two_workers_claiming_at_once_never_lease_the_same_message(app):
         other.rollback()
         one.commit()
     assert leased == [first]
+
+
+def test_a_retry_holds_the_failed_message_until_it_commits_so_two_staff_retries_send_it_once(app):
+    """PostgreSQL: a second retry of the same message waits for the first and then finds it pending, not
+    failed (SQLite: retries run in write transactions begun IMMEDIATE, so two never overlap)."""
+    failed = _stored(utcnow() - timedelta(hours=1), status="failed")
+    with Session(db.engine) as one:
+        assert outbox.retry(one, failed, utcnow())
+        if engine_name() != "postgresql":
+            return
+        with Session(db.engine) as other:
+            with pytest.raises(OperationalError):  # the row is held: a second retry would wait for it
+                other.execute(text("SELECT id FROM outbox WHERE id = :id FOR UPDATE NOWAIT"), {"id": failed})
+            other.rollback()
+        one.commit()
+    assert not run_write(None, lambda session: outbox.retry(session, failed, utcnow()))
 
 
 def test_of_messages_due_together_the_first_written_is_claimed_first_whatever_order_the_table_keeps(app):

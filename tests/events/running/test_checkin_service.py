@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
+from booking.db import utcnow
 from booking.domain.checkin import Outcome, display_code
 from booking.extensions import db
 from booking.models_attendance import AttendeePass
@@ -269,3 +272,18 @@ def test_the_not_today_banner_is_checked_against_the_time_given(create_event, re
 
     assert days_before is not None and days_before.outcome == Outcome.NOT_TODAY
     assert on_the_day != days_before  # the door is open at the start: "not today" is no longer true
+
+
+def test_parties_registered_at_the_same_instant_are_listed_in_the_order_they_came_whatever_order_the_table_keeps(
+        create_event, register):
+    """The first party cancelled and registered again (its place in the queue is new, its registration
+    time is not): PostgreSQL then reads the second party's row first, in the table and in its index."""
+    event, at = create_event(), utcnow() - timedelta(days=1)
+    first, second = register(event, name="先着 一郎", now=at), register(event, name="次点 二郎", now=at)
+    first.status = "cancelled"
+    db.session.commit()
+    first.status, first.queued_at = "registered", at + timedelta(hours=1)
+    db.session.commit()
+
+    assert [row.name for row in attendance.attendees(event.id)] == ["先着 一郎", "次点 二郎"]
+    assert [row.registration_id for row in attendance.export_rows(event.id)] == [first.id, second.id]
