@@ -107,7 +107,8 @@ def window_message(window: rules.RegistrationWindow, zone: str) -> str:
 @bp.app_template_global()
 def seats_text(event: PublicEvent, window_state: str) -> str:
     """What the event's seats row says while registration is in `window_state` (rules.seat_wording): an
-    invitation to register or to join the waiting list only while it is open."""
+    invitation to register or to join the waiting list only while it is open, "closed" only once it closed
+    (never for an event whose registration never opens)."""
     wording = rules.seat_wording(window_state, event.capacity, event.seats_taken)
     if wording.kind == rules.SEATS_LEFT:
         return ngettext("%(count)s seat left", "%(count)s seats left", wording.count, count=wording.count)
@@ -115,6 +116,14 @@ def seats_text(event: PublicEvent, window_state: str) -> str:
         return _("Full (waiting list open)")
     if wording.kind == rules.FULL:
         return _("Full")
+    if wording.kind == rules.NO_REGISTRATION and not wording.count:
+        return ngettext("%(count)s seat; this event takes no registration",
+                        "%(count)s seats; this event takes no registration", wording.capacity,
+                        count=wording.capacity)
+    if wording.kind == rules.NO_REGISTRATION:
+        return ngettext("This event takes no registration: %(taken)s of %(count)s seat taken",
+                        "This event takes no registration: %(taken)s of %(count)s seats taken", wording.capacity,
+                        taken=wording.count, count=wording.capacity)
     return ngettext("Registration closed: %(taken)s of %(count)s seat taken",
                     "Registration closed: %(taken)s of %(count)s seats taken", wording.capacity,
                     taken=wording.count, count=wording.capacity)
