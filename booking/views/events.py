@@ -37,7 +37,7 @@ from booking.models import PublicEvent
 from booking.services import NotFound, ServiceError, event_feeds, public_events, registrations
 from booking.urls import external_url
 from booking.views.feeds import ICS_TYPE, serve
-from booking.views.helpers import error_message, local, locale_code, shown_at, text_aside
+from booking.views.helpers import error_message, local, locale_code, show_refusal, shown_at, text_aside
 from booking.views.kept import csrf_input, kept_body
 
 bp = Blueprint("events", __name__)
@@ -478,6 +478,22 @@ def _event_input(form: EventForm, zone: str, booking_start: datetime) -> public_
         accepts_walk_ins=bool(form.accepts_walk_ins.data), agenda=tuple(agenda))
 
 
+# The form's field for a problem's field (rules.EventProblem.field): the closing's day for the period (its
+# row's first input), an agenda item's start time for the item ("agenda-2").
+PROBLEM_FIELDS = {"registration_closes": "closes_day", "capacity": "capacity"}
+
+
+class _ProblemOnField:
+    """A save's problem as show_refusal takes it: said next to its field of the form, or in the summary
+    alone when it has none (the booking not confirmed, a published event)."""
+
+    def __init__(self, problem: rules.EventProblem) -> None:
+        self.message, self.params = problem.message, problem.params
+        number = problem.field.removeprefix("agenda-")
+        self.field = (f"agenda_{number}_time" if number != problem.field
+                      else PROBLEM_FIELDS.get(problem.field, ""))
+
+
 def _prefilled(event: PublicEvent | None, zone: str, booking: Any) -> EventForm:
     if event is None or request.method == "POST":
         form = EventForm()
@@ -517,7 +533,8 @@ def edit(booking_id: int) -> str | WerkzeugResponse | tuple[str, int]:
                                rows=range(1, AGENDA_ROWS + 1)), 422 if form.is_submitted() else 200
     saved = public_events.save_event(current_user, booking_id, data, key=_key())
     if not saved.ok:
-        form.form_errors.extend(error_message(p) for p in saved.problems)
+        for problem in saved.problems:
+            show_refusal(form, _ProblemOnField(problem))
         return render_template("events/form.html", form=form, booking=booking, rows=range(1, AGENDA_ROWS + 1)), 422
     assert saved.event is not None
     flash(_("The event is saved.") if saved.event.status == "published"
