@@ -297,6 +297,25 @@ def capacity_problems(capacity: int, max_people: int | None, seats_taken: int) -
     return []
 
 
+def shown_closing(closes_at: datetime, event_start: datetime) -> datetime:
+    """The closing the event form shows (and sends back when left alone): the one that holds for the event's
+    start, `registration_ends`, also when the period is empty (an event moved to before its opening: its
+    stored closing lies after the event, a value the form may not put there itself)."""
+    return registration_ends(closes_at, event_start)
+
+
+def kept_period(opens_at: datetime, closes_at: datetime, stored: tuple[datetime, datetime] | None,
+                event_start: datetime) -> tuple[datetime, datetime]:
+    """The registration period a save writes: the `stored` one when the form sent back what it showed for
+    it (the stored opening, and the stored closing or its `shown_closing`), else the one posted. So other
+    edits of an event moved to before its opening keep its stored period (the shown closing, its start,
+    is not after that opening and could not be written), and `window_problems` does not check it again."""
+    if stored is not None and as_utc(opens_at) == as_utc(stored[0]) and as_utc(closes_at) in (
+            as_utc(stored[1]), as_utc(shown_closing(stored[1], event_start))):
+        return stored
+    return opens_at, closes_at
+
+
 def window_problems(opens_at: datetime, closes_at: datetime, event_end: datetime,
                     stored: tuple[datetime, datetime] | None = None) -> list[EventProblem]:
     """Registration opens before it closes, and closes no later than the event ends. A period left as it is

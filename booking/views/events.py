@@ -508,9 +508,10 @@ def _prefilled(event: PublicEvent | None, zone: str, booking: Any) -> EventForm:
     form = EventForm(obj=event)
     form.opens_day.data = event.registration_opens_at.astimezone(local).date()
     form.opens_time.data = event.registration_opens_at.astimezone(local).time()
-    # the closing that holds (an event moved earlier clipped it to its start), as the event page shows it
-    period = registration_period_of(event)
-    closes = (period[1] if period is not None else event.registration_closes_at).astimezone(local)
+    # the closing that holds (an event moved earlier clipped it to its start), as the event page shows it;
+    # also for one moved to before its opening, whose stored closing lies after the event (rules.kept_period
+    # keeps the stored period when the form is sent back as shown)
+    closes = rules.shown_closing(event.registration_closes_at, event.booking.start_dt).astimezone(local)
     form.closes_day.data, form.closes_time.data = closes.date(), closes.time()
     for n, item in enumerate(event.agenda_items, start=1):
         form[f"agenda_{n}_time"].data = item.start_dt.astimezone(local).time()

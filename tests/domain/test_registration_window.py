@@ -110,3 +110,13 @@ def test_an_event_moved_before_its_opening_never_opens_and_says_so_not_when_it_w
     assert rules.registration_window(on(4, 1), on(7), on(10), on(4), on(4, 2)).state == rules.NEVER
     assert rules.registration_window(on(5), on(7), on(10), on(4), on(4, 2)).state == rules.NEVER
 
+
+def test_a_form_sent_back_as_shown_keeps_the_stored_period_even_when_its_shown_closing_is_the_start():
+    stored = (on(7), on(10))
+
+    assert rules.shown_closing(on(10), on(4)) == on(4)
+    assert rules.kept_period(on(7), on(4), stored, on(4)) == stored  # the closing the form showed
+    assert rules.kept_period(on(7), on(10), stored, on(4)) == stored
+    assert rules.kept_period(on(2), on(4), stored, on(4)) == (on(2), on(4))  # a new opening: as posted
+    assert rules.kept_period(on(7), on(4, 1), stored, on(4)) == (on(7), on(4, 1))
+    assert rules.kept_period(on(7), on(4), None, on(4)) == (on(7), on(4))

@@ -142,3 +142,25 @@ def test_staff_see_a_proposal_moved_before_its_opening_take_no_registration_not_
     period = re.search(r'<dt>申込受付</dt><dd[^>]*>(.*?)</dd>', page, re.S).group(1)
     assert period == "このイベントでは受け付けていません"
 
+
+def test_staff_reopen_an_event_moved_before_its_opening_by_changing_only_the_opening_day(
+        client, kick_off, create_user):
+    """The form showed the stored closing, after the moved event's end, and refused it (「申込終了はイベント終了
+    までにしてください」) when only the opening changed: it shows the closing that holds, the new start."""
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    set_window(kick_off.id, now + timedelta(days=6), now + timedelta(days=8))
+    new_start = (now + timedelta(days=3)).replace(minute=47)
+    _move(kick_off, new_start)
+    client.login(create_user(role="staff").email)
+    earlier = (now - timedelta(days=1)).astimezone(ZoneInfo("Asia/Tokyo")).date().isoformat()
+
+    page, saved = _resubmitted(client, kick_off.booking_id, opens_day=earlier)
+
+    assert ":47" in re.search(r'name="closes_time"[^>]*>', page).group(0)
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    db.session.rollback()
+    event = db.session.get(type(kick_off), kick_off.id)
+    assert event.registration_closes_at == new_start
+    assert _seats(visit(client, f"/events/{kick_off.id}")) == "残り3席"  # open now, up to the new start
