@@ -70,6 +70,8 @@ def _items(form: Form) -> Iterator[tuple[str, SummaryItem]]:
                 field = form[name]
                 # A tick box's label is a sentence (「…に同意します。」): its full stop would stand before the colon.
                 yield field.id, SummaryItem(message, field.id, str(field.label.text).rstrip("。."))
+            elif anchor := getattr(form, "refusal_anchor", ""):  # said beside the form's button: linked to
+                yield anchor, SummaryItem(message, anchor)
             else:  # a refusal of no field: said here only (no box above the form repeats it)
                 yield "", SummaryItem(message, not_booked=getattr(form, "says_not_booked", False) is True)
 
