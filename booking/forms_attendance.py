@@ -17,6 +17,8 @@ class TapForm(Form):
 
 
 class WalkInForm(Form):
+    # Its refusals are said beside its button (templates/attendance/_door_body.html): the summary links there.
+    refusal_anchor = "walk-in-errors"
     name = LineField(_l("Name (optional)"), max_length=100)
     organisation = LineField(_l("Organisation (optional)"), max_length=200)
 

@@ -132,7 +132,8 @@ def registration_period(opens_at: datetime, closes_at: datetime,
 
 
 # Where an event's registration stands at a moment (registration_window): open, or why not. NEVER: the
-# period is empty (registration_period), so registration does not open at all before the event.
+# period is empty (registration_period), so registration does not open at all for the event: never said
+# as closed (it was not open) nor as opening later.
 OPEN, NOT_YET, CLOSED, STARTED, OVER, NEVER = "open", "not_yet", "closed", "started", "over", "never"
 
 
@@ -152,19 +153,20 @@ class RegistrationWindow:
 def registration_window(now: datetime, opens_at: datetime, closes_at: datetime, event_start: datetime,
                         event_end: datetime) -> RegistrationWindow:
     """Where registration stands at `now`: open exactly when `is_registration_open`, else why not and since
-    or until when. The event being over comes first; then whichever ended registration first, the closing
-    time (closed, also after the start) or the start (started: a closing time at or after it); then an
-    empty period (never: the event was moved to before its opening, `at` is the start); then the
+    or until when. An empty period comes first (never: the event was moved to before its opening, `at` is
+    the start), at every moment of the event's life, also once it began or ended: registration that never
+    opened did not close. Then the event being over; then whichever ended registration first, the closing
+    time (closed, also after the start) or the start (started: a closing time at or after it); then the
     opening time. A full event stays open: the party joins the waiting list."""
     now = as_utc(now)
+    if registration_period(opens_at, closes_at, event_start) is None:
+        return RegistrationWindow(NEVER, as_utc(event_start))
     if now >= as_utc(event_end):
         return RegistrationWindow(OVER, as_utc(event_end))
     if now >= as_utc(closes_at) and as_utc(closes_at) < as_utc(event_start):
         return RegistrationWindow(CLOSED, as_utc(closes_at))
     if now >= as_utc(event_start):
         return RegistrationWindow(STARTED, as_utc(event_start))
-    if registration_period(opens_at, closes_at, event_start) is None:
-        return RegistrationWindow(NEVER, as_utc(event_start))
     if now < as_utc(opens_at):
         return RegistrationWindow(NOT_YET, as_utc(opens_at))
     return RegistrationWindow(OPEN, registration_ends(closes_at, event_start))
@@ -212,13 +214,15 @@ def refusal_before_input(action: str, is_checked_in: bool, window: RegistrationW
 
 
 # What the seats of an event are said to be (seat_wording): seats left; full, with the waiting list open
-# only while registration is; or, once registration has ended, how many of the seats were taken.
+# only while registration is; once registration has ended, how many of the seats were taken; or, when it
+# never opens (NEVER), that the event takes no registration, with the seats taken if any.
 SEATS_LEFT, FULL_WAITING, FULL, SEATS_TAKEN = "seats_left", "full_waiting", "full", "seats_taken"
+NO_REGISTRATION = "no_registration"
 
 
 @dataclass(frozen=True)
 class SeatWording:
-    """`kind` (one of the four above) and its number: seats left, or seats taken of `capacity`."""
+    """`kind` (one of the five above) and its number: seats left, or seats taken of `capacity`."""
 
     kind: str
     count: int
@@ -229,6 +233,8 @@ def seat_wording(window_state: str, capacity: int, seats_taken: int) -> SeatWord
     """What the seats row says in registration state `window_state`: never an invitation to register or to
     join the waiting list unless registration is open (before it opens: the seats left, or full)."""
     left = max(0, capacity - seats_taken)
+    if window_state == NEVER:  # not "closed": it was never open
+        return SeatWording(NO_REGISTRATION, min(seats_taken, capacity), capacity)
     if window_state not in (OPEN, NOT_YET):
         return SeatWording(SEATS_TAKEN, min(seats_taken, capacity), capacity)
     if left:
@@ -240,8 +246,15 @@ def offer_availability(window_state: str, seats_left: int, is_cancelled: bool) -
     """The schema.org ItemAvailability of an event's offer (its registration) in `window_state`:
     Discontinued when the event is called off; InStock while open with seats left, SoldOut while open and
     full (a waiting list is no seat); OutOfStock before registration opens (none to be had yet: the offer's
-    validFrom says from when); SoldOut once registration has ended (no more to be had)."""
-    if is_cancelled:
+    validFrom says from when); SoldOut once registration has ended (no more to be had).
+
+    When registration never opens (NEVER: the event was moved to before its opening), Discontinued, whose
+    schema.org definition is "Indicates that the item has been discontinued": the offer is withdrawn for
+    good, there is no period and no validFrom. Not SoldOut ("Indicates that the item has sold out"): no seat
+    was taken. Not OutOfStock ("Indicates that the item is out of stock"): that says the offer stands but is
+    short for now, as before an opening that will come; this one will never be made. The event itself stays
+    eventStatus EventScheduled, so only the registration reads as discontinued, not the event."""
+    if is_cancelled or window_state == NEVER:
         return "Discontinued"
     if window_state == OPEN:
         return "InStock" if seats_left else "SoldOut"
@@ -282,6 +295,25 @@ def capacity_problems(capacity: int, max_people: int | None, seats_taken: int) -
         return [EventProblem("seats_taken", N_("%(taken)s seats are already taken."), "capacity",
                              (("taken", seats_taken),))]
     return []
+
+
+def shown_closing(closes_at: datetime, event_start: datetime) -> datetime:
+    """The closing the event form shows (and sends back when left alone): the one that holds for the event's
+    start, `registration_ends`, also when the period is empty (an event moved to before its opening: its
+    stored closing lies after the event, a value the form may not put there itself)."""
+    return registration_ends(closes_at, event_start)
+
+
+def kept_period(opens_at: datetime, closes_at: datetime, stored: tuple[datetime, datetime] | None,
+                event_start: datetime) -> tuple[datetime, datetime]:
+    """The registration period a save writes: the `stored` one when the form sent back what it showed for
+    it (the stored opening, and the stored closing or its `shown_closing`), else the one posted. So other
+    edits of an event moved to before its opening keep its stored period (the shown closing, its start,
+    is not after that opening and could not be written), and `window_problems` does not check it again."""
+    if stored is not None and as_utc(opens_at) == as_utc(stored[0]) and as_utc(closes_at) in (
+            as_utc(stored[1]), as_utc(shown_closing(stored[1], event_start))):
+        return stored
+    return opens_at, closes_at
 
 
 def window_problems(opens_at: datetime, closes_at: datetime, event_end: datetime,

@@ -105,9 +105,10 @@ def _save(session: Session, user: User, booking_id: int, data: EventInput, now: 
     event = event_of(booking_id)
     taken = event.seats_taken if event is not None else 0
     slots = [rules.AgendaSlot(item.start_dt, item.minutes) for item in data.agenda]
+    opens, closes = rules.kept_period(data.registration_opens_at, data.registration_closes_at,
+                                      _stored_period(event), booking.start_dt)
     problems = [*rules.capacity_problems(data.capacity, booking.space.max_people, taken),
-                *rules.window_problems(data.registration_opens_at, data.registration_closes_at, booking.end_dt,
-                                       _stored_period(event)),
+                *rules.window_problems(opens, closes, booking.end_dt, _stored_period(event)),
                 *rules.agenda_problems(booking.start_dt, booking.end_dt, slots)]
     if user.is_staff and booking.status != "confirmed":  # staff's event is published at once: not on a pending one
         problems.insert(0, rules.EventProblem("booking_pending", NOT_CONFIRMED))
@@ -126,8 +127,9 @@ def _save(session: Session, user: User, booking_id: int, data: EventInput, now: 
         if event.status == "rejected":  # the member changed a rejected proposal: staff look again
             event.status = "pending"
     for name in ("title_ja", "title_en", "description_ja", "description_en", "organiser", "capacity",
-                 "fee_ja", "fee_en", "registration_opens_at", "registration_closes_at", "accepts_walk_ins"):
+                 "fee_ja", "fee_en", "accepts_walk_ins"):
         setattr(event, name, getattr(data, name))
+    event.registration_opens_at, event.registration_closes_at = opens, closes
     event.updated_at = now
     event.agenda_items = [AgendaItem(start_dt=a.start_dt, minutes=a.minutes, title_ja=a.title_ja,
                                      title_en=a.title_en, speakers=a.speakers) for a in data.agenda]

@@ -3,7 +3,8 @@
 Every form of a page that comes back with errors is found in the template's context, whatever
 its name, and its errors are listed in the order their fields appear on the page: the summary
 is drawn after the content, and each field's place is where its `id="…"` is in that markup
-(errors of no field, such as a refused rule, come first, as their box opens the form). A series
+(errors of no field, such as a refused rule, come first). An error of no field is said here
+only: the summary is the one place for it (templates/_forms.html has no box repeating it). A series
 preview's refused dates are there too, one line per refusal (booking/views/series_groups.py).
 """
 
@@ -22,9 +23,13 @@ from wtforms import Form
 
 @dataclass(frozen=True)
 class SummaryItem:
+    """One line of the summary; `not_booked`: a rule's refusal of a new booking (the form's `says_not_booked`),
+    which gives the summary its heading "This could not be booked"."""
+
     message: str
     anchor: str = ""
     label: str = ""
+    not_booked: bool = False
 
 
 def _messages(errors: Any) -> Iterator[str]:
@@ -65,8 +70,10 @@ def _items(form: Form) -> Iterator[tuple[str, SummaryItem]]:
                 field = form[name]
                 # A tick box's label is a sentence (「…に同意します。」): its full stop would stand before the colon.
                 yield field.id, SummaryItem(message, field.id, str(field.label.text).rstrip("。."))
-            else:
-                yield "", SummaryItem(message)
+            elif anchor := getattr(form, "refusal_anchor", ""):  # said beside the form's button: linked to
+                yield anchor, SummaryItem(message, anchor)
+            else:  # a refusal of no field: said here only (no box above the form repeats it)
+                yield "", SummaryItem(message, not_booked=getattr(form, "says_not_booked", False) is True)
 
 
 def form_summary(form: Form) -> list[SummaryItem]:

@@ -37,7 +37,7 @@ from booking.models import PublicEvent
 from booking.services import NotFound, ServiceError, event_feeds, public_events, registrations
 from booking.urls import external_url
 from booking.views.feeds import ICS_TYPE, serve
-from booking.views.helpers import error_message, local, locale_code, shown_at, text_aside
+from booking.views.helpers import error_message, local, locale_code, show_refusal, shown_at, text_aside
 from booking.views.kept import csrf_input, kept_body
 
 bp = Blueprint("events", __name__)
@@ -107,7 +107,8 @@ def window_message(window: rules.RegistrationWindow, zone: str) -> str:
 @bp.app_template_global()
 def seats_text(event: PublicEvent, window_state: str) -> str:
     """What the event's seats row says while registration is in `window_state` (rules.seat_wording): an
-    invitation to register or to join the waiting list only while it is open."""
+    invitation to register or to join the waiting list only while it is open, "closed" only once it closed
+    (never for an event whose registration never opens)."""
     wording = rules.seat_wording(window_state, event.capacity, event.seats_taken)
     if wording.kind == rules.SEATS_LEFT:
         return ngettext("%(count)s seat left", "%(count)s seats left", wording.count, count=wording.count)
@@ -115,6 +116,14 @@ def seats_text(event: PublicEvent, window_state: str) -> str:
         return _("Full (waiting list open)")
     if wording.kind == rules.FULL:
         return _("Full")
+    if wording.kind == rules.NO_REGISTRATION and not wording.count:
+        return ngettext("%(count)s seat; this event takes no registration",
+                        "%(count)s seats; this event takes no registration", wording.capacity,
+                        count=wording.capacity)
+    if wording.kind == rules.NO_REGISTRATION:
+        return ngettext("This event takes no registration: %(taken)s of %(count)s seat taken",
+                        "This event takes no registration: %(taken)s of %(count)s seats taken", wording.capacity,
+                        taken=wording.count, count=wording.capacity)
     return ngettext("Registration closed: %(taken)s of %(count)s seat taken",
                     "Registration closed: %(taken)s of %(count)s seats taken", wording.capacity,
                     taken=wording.count, count=wording.capacity)
@@ -469,6 +478,22 @@ def _event_input(form: EventForm, zone: str, booking_start: datetime) -> public_
         accepts_walk_ins=bool(form.accepts_walk_ins.data), agenda=tuple(agenda))
 
 
+# The form's field for a problem's field (rules.EventProblem.field): the closing's day for the period (its
+# row's first input), an agenda item's start time for the item ("agenda-2").
+PROBLEM_FIELDS = {"registration_closes": "closes_day", "capacity": "capacity"}
+
+
+class _ProblemOnField:
+    """A save's problem as show_refusal takes it: said next to its field of the form, or in the summary
+    alone when it has none (the booking not confirmed, a published event)."""
+
+    def __init__(self, problem: rules.EventProblem) -> None:
+        self.message, self.params = problem.message, problem.params
+        number = problem.field.removeprefix("agenda-")
+        self.field = (f"agenda_{number}_time" if number != problem.field
+                      else PROBLEM_FIELDS.get(problem.field, ""))
+
+
 def _prefilled(event: PublicEvent | None, zone: str, booking: Any) -> EventForm:
     if event is None or request.method == "POST":
         form = EventForm()
@@ -483,9 +508,10 @@ def _prefilled(event: PublicEvent | None, zone: str, booking: Any) -> EventForm:
     form = EventForm(obj=event)
     form.opens_day.data = event.registration_opens_at.astimezone(local).date()
     form.opens_time.data = event.registration_opens_at.astimezone(local).time()
-    # the closing that holds (an event moved earlier clipped it to its start), as the event page shows it
-    period = registration_period_of(event)
-    closes = (period[1] if period is not None else event.registration_closes_at).astimezone(local)
+    # the closing that holds (an event moved earlier clipped it to its start), as the event page shows it;
+    # also for one moved to before its opening, whose stored closing lies after the event (rules.kept_period
+    # keeps the stored period when the form is sent back as shown)
+    closes = rules.shown_closing(event.registration_closes_at, event.booking.start_dt).astimezone(local)
     form.closes_day.data, form.closes_time.data = closes.date(), closes.time()
     for n, item in enumerate(event.agenda_items, start=1):
         form[f"agenda_{n}_time"].data = item.start_dt.astimezone(local).time()
@@ -508,7 +534,8 @@ def edit(booking_id: int) -> str | WerkzeugResponse | tuple[str, int]:
                                rows=range(1, AGENDA_ROWS + 1)), 422 if form.is_submitted() else 200
     saved = public_events.save_event(current_user, booking_id, data, key=_key())
     if not saved.ok:
-        form.form_errors.extend(error_message(p) for p in saved.problems)
+        for problem in saved.problems:
+            show_refusal(form, _ProblemOnField(problem))
         return render_template("events/form.html", form=form, booking=booking, rows=range(1, AGENDA_ROWS + 1)), 422
     assert saved.event is not None
     flash(_("The event is saved.") if saved.event.status == "published"

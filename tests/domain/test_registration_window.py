@@ -67,6 +67,7 @@ def test_a_party_grows_only_while_registration_is_open_and_may_always_shrink(sta
     ("closed", 4, ("seats_taken", 4, 40)),
     ("started", 4, ("seats_taken", 4, 40)),
     ("over", 0, ("seats_taken", 0, 40)),
+    ("never", 0, ("no_registration", 0, 40)),  # not "closed: 0 of 40 taken": it was never open
 ])
 def test_the_seats_invite_to_register_or_to_wait_only_while_registration_is_open(state, taken, wording):
     found = rules.seat_wording(state, 40, taken)
@@ -82,6 +83,7 @@ def test_the_seats_invite_to_register_or_to_wait_only_while_registration_is_open
     ("over", 36, False, "SoldOut"),
     ("open", 36, True, "Discontinued"),
     ("closed", 36, True, "Discontinued"),
+    ("never", 40, False, "Discontinued"),  # not SoldOut with every seat free: the offer is never made
 ])
 def test_the_offers_availability_follows_the_window(state, left, cancelled, availability):
     assert rules.offer_availability(state, left, cancelled) == availability
@@ -104,4 +106,17 @@ def test_an_event_moved_before_its_opening_never_opens_and_says_so_not_when_it_w
     window = rules.registration_window(on(1), on(7), on(10), on(4), on(4, 2))
 
     assert (window.state, window.at, window.is_open) == (rules.NEVER, on(4), False)
-    assert rules.registration_window(on(4, 1), on(7), on(10), on(4), on(4, 2)).state == rules.STARTED
+    # also once the event began or ended: registration that never opened did not close
+    assert rules.registration_window(on(4, 1), on(7), on(10), on(4), on(4, 2)).state == rules.NEVER
+    assert rules.registration_window(on(5), on(7), on(10), on(4), on(4, 2)).state == rules.NEVER
+
+
+def test_a_form_sent_back_as_shown_keeps_the_stored_period_even_when_its_shown_closing_is_the_start():
+    stored = (on(7), on(10))
+
+    assert rules.shown_closing(on(10), on(4)) == on(4)
+    assert rules.kept_period(on(7), on(4), stored, on(4)) == stored  # the closing the form showed
+    assert rules.kept_period(on(7), on(10), stored, on(4)) == stored
+    assert rules.kept_period(on(2), on(4), stored, on(4)) == (on(2), on(4))  # a new opening: as posted
+    assert rules.kept_period(on(7), on(4, 1), stored, on(4)) == (on(7), on(4, 1))
+    assert rules.kept_period(on(7), on(4), None, on(4)) == (on(7), on(4))

@@ -115,7 +115,7 @@ def test_forgot_password_mail_new_password_then_sign_in(page: Page, inbox: Inbox
     page.get_by_label("E-mail").fill(member.email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("main").get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_contain_text("The e-mail address or the password is wrong.")
+    expect(page.locator("#error-summary")).to_contain_text("The e-mail address or the password is wrong.")
     page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
     page.get_by_role("main").get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("banner")).to_contain_text("Ken Sato")
@@ -140,7 +140,7 @@ def test_a_member_signs_out_and_back_in(page: Page, create_user):
     page.get_by_label("E-mail").fill("ken@example.jp")
     page.get_by_label("Password", exact=True).fill("not the password")
     page.get_by_role("main").get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_contain_text("The e-mail address or the password is wrong.")
+    expect(page.locator("#error-summary")).to_contain_text("The e-mail address or the password is wrong.")
     expect(page.get_by_label("E-mail")).to_have_value("ken@example.jp")
 
     page.get_by_label("Password", exact=True).fill(PASSWORD)

@@ -57,3 +57,28 @@ def test_staff_day_view_names_its_date_once(new_page: Callable[..., Page], creat
     heading = page.get_by_role("heading", level=1)
     label = f"{thursday.year}年{thursday.month}月{thursday.day}日(木)"
     expect(heading).to_have_text(f"{label}のカレンダー")
+
+
+def test_a_refused_event_form_says_each_problem_beside_its_field_at_320_px(
+    new_page: Callable[..., Page], create_space, create_user, create_booking
+):
+    """Break-it pass 2026-12-01, second round, item 2: a closing after the event is said beside the closing
+    day (and linked from the summary), not in a box of its own; the page still fits 320 px."""
+    hall = create_space(name_ja="イベントホール", name_en="Event hall", max_people=80)
+    thursday = next_week_day(3)
+    booking = create_booking(hall, create_user(), tokyo(thursday, 17), tokyo(thursday, 18), title="説明会")
+
+    page = new_page(viewport=NARROW)
+    sign_in(page, create_user(role="staff").email)
+    page.goto(f"/bookings/{booking.id}/event")
+    page.locator("#capacity").fill("30")
+    page.locator("#closes_time").fill("23:00")
+    page.locator("main form.event-form button[type=submit]").click()
+
+    expect(page.locator("#error-summary")).to_be_focused()
+    expect(page.locator("#error-summary a[href='#closes_day']")).to_have_count(1)
+    expect(page.locator("#closes_day")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#closes_day-errors")).to_be_visible()
+    expect(page.locator("main .errors")).to_have_count(0)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 320, f"the refused event form is {width} px wide at 320 px"

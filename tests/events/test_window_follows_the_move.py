@@ -95,3 +95,72 @@ def test_staff_save_other_edits_of_an_event_moved_before_its_opening(client, kic
     assert saved.status_code == 302, saved.get_data(as_text=True)
     db.session.rollback()
     assert db.session.get(type(kick_off), kick_off.id).title_en == "Moved kick-off"
+
+
+# Break-it pass 2026-12-01, second round, item 1: an event moved to before its opening (window "never") read as
+# closed ("Registration closed: 0 of 2 seats taken") and sold out (JSON-LD SoldOut) with every seat free.
+def _seats(page: str) -> str:
+    return re.search(r'<dd class="seats-left">(.*?)</dd>', page, re.S).group(1)
+
+
+def _moved_before_its_opening(kick_off) -> None:
+    now = datetime.now(UTC)
+    set_window(kick_off.id, now + timedelta(days=6), now + timedelta(days=8))
+    _move(kick_off, now + timedelta(days=3))
+
+
+def test_an_event_moved_before_its_opening_takes_no_registration_not_closed_nor_sold_out(client, kick_off):
+    _moved_before_its_opening(kick_off)
+
+    page, listed = visit(client, f"/events/{kick_off.id}"), visit(client, "/events")
+    client.submit("/language", {"locale": "en"})
+    page_en, listed_en = visit(client, f"/events/{kick_off.id}"), visit(client, "/events")
+
+    assert _seats(page) == "定員3席（このイベントは申込を受け付けていません）"
+    assert _seats(page_en) == "3 seats; this event takes no registration"
+    for shown in (page, listed):
+        assert "申込終了" not in shown and "定員3席（このイベントは申込を受け付けていません）" in shown
+    for shown in (page_en, listed_en):
+        assert "Registration closed" not in shown and "3 seats; this event takes no registration" in shown
+    assert _json_ld(page)["offers"]["availability"] == "https://schema.org/Discontinued"
+    assert _json_ld(page)["eventStatus"] == "https://schema.org/EventScheduled"
+
+
+def test_staff_see_a_proposal_moved_before_its_opening_take_no_registration_not_its_stored_period(
+        client, hall, create_user):
+    from tests.events.factories import make_event
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    start = now + timedelta(days=3)
+    member = create_user()
+    make_event(hall, member, start, start + timedelta(hours=1), status="pending", created_by_id=member.id,
+               registration_opens_at=now + timedelta(days=6), registration_closes_at=now + timedelta(days=8))
+    client.login(create_user(role="staff").email)
+
+    page = client.get("/staff/event-proposals").get_data(as_text=True)
+
+    period = re.search(r'<dt>申込受付</dt><dd[^>]*>(.*?)</dd>', page, re.S).group(1)
+    assert period == "このイベントでは受け付けていません"
+
+
+def test_staff_reopen_an_event_moved_before_its_opening_by_changing_only_the_opening_day(
+        client, kick_off, create_user):
+    """The form showed the stored closing, after the moved event's end, and refused it (「申込終了はイベント終了
+    までにしてください」) when only the opening changed: it shows the closing that holds, the new start."""
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    set_window(kick_off.id, now + timedelta(days=6), now + timedelta(days=8))
+    new_start = (now + timedelta(days=3)).replace(minute=47)
+    _move(kick_off, new_start)
+    client.login(create_user(role="staff").email)
+    earlier = (now - timedelta(days=1)).astimezone(ZoneInfo("Asia/Tokyo")).date().isoformat()
+
+    page, saved = _resubmitted(client, kick_off.booking_id, opens_day=earlier)
+
+    assert ":47" in re.search(r'name="closes_time"[^>]*>', page).group(0)
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    db.session.rollback()
+    event = db.session.get(type(kick_off), kick_off.id)
+    assert event.registration_closes_at == new_start
+    assert _seats(visit(client, f"/events/{kick_off.id}")) == "残り3席"  # open now, up to the new start

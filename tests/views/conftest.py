@@ -16,7 +16,6 @@ from booking.models import Booking, BookingHold
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 CELL_RE = re.compile(r'data-state="(\w+)" data-start="([^"]+)"')
-ERRORS_RE = re.compile(r'<div class="errors" role="alert">(.*?)</div>', re.S)
 FIELD_ERROR_RE = re.compile(r'<p class="error" role="alert">(.*?)</p>', re.S)
 
 
@@ -39,8 +38,11 @@ def cell_states(page: str) -> dict[str, str]:
 
 
 def form_errors(page: str) -> list[str]:
-    """Every error shown on a form page: the box above the form and those next to fields."""
-    found = [html.unescape(re.sub(r"<[^>]+>", " ", block)) for block in ERRORS_RE.findall(page)]
+    """Every error shown on a form page: those of no field (said in the error summary only) and those next
+    to fields (the summary's links to them are not counted again)."""
+    from tests.summary_html import summary_items
+
+    found = [text for target, text in summary_items(page) if not target]
     found += [html.unescape(text) for text in FIELD_ERROR_RE.findall(page)]
     return [" ".join(text.split()) for text in found]
 

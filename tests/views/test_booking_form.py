@@ -115,8 +115,9 @@ def test_a_taken_slot_says_it_overlaps_and_writes_nothing(client, create_user, c
     page = response.get_data(as_text=True)
     assert response.status_code == 409
     assert any("overlaps another booking" in error for error in form_errors(page))
-    # the error summary's heading names a refused booking (the member's form is MemberBookingForm)
-    assert "This could not be booked:" in page and "Please check:" not in page
+    # the error summary's heading names a refused booking (the member's form is MemberBookingForm); the summary
+    # is the one place that says it (tests/views/test_refusals_said_once.py)
+    assert "This could not be booked</h2>" in page and "Please correct the following" not in page
     assert input_value(page, "title") == "Open data study group"
     assert written() == (1, 1)
 

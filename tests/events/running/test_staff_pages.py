@@ -236,3 +236,20 @@ def test_a_japanese_attendee_xlsx_names_its_sheet_and_statuses_from_the_catalogu
     assert sheet is not None and sheet.title == "参加者一覧"
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert "申込済み" in rows[1] and not any(str(cell).isascii() and str(cell).isalpha() for cell in rows[0])
+
+
+def test_a_refused_walk_in_is_said_beside_the_form_and_the_summary_links_to_it(client, create_user, create_event):
+    """It was said twice: beside the form's button, and again as an unlinked line of the error summary."""
+    from datetime import timedelta
+
+    from tests.conftest import future_day
+    from tests.summary_html import summary_items
+
+    client.login(create_user(role="staff", locale="en").email)
+    start = future_day(9) + timedelta(hours=8)
+    event = create_event(start_dt=start, end_dt=start + timedelta(hours=2))
+
+    page = client.submit(f"/staff/events/{event.id}/walk-ins", {"name": "", "organisation": ""}).get_data(as_text=True)
+
+    assert [target for target, _text in summary_items(page)] == ["walk-in-errors"]
+    assert 'id="walk-in-errors"' in page
