@@ -223,3 +223,12 @@ def test_an_earlier_version_allowing_longer_bookings_still_reaches_back_for_them
     june_1 = datetime(2026, 6, 1, tzinfo=UTC)
     create_booking(space, create_user(), june_1 - timedelta(days=12), june_1 + timedelta(days=2))
     assert figures(space, Period.month(2026, 6)).booked_hours == 48
+
+
+def test_a_version_lists_its_holiday_openings_by_date_whatever_order_they_were_added(create_space):
+    space = create_space(close_on_holidays=True)
+    for day in (date(2030, 9, 16), date(2030, 7, 15), date(2030, 8, 12)):  # Respect for the Aged, Marine, Mountain Day
+        admin_spaces.add_holiday_opening(space.id, day)
+    db.session.expire_all()
+    assert db.session.scalar(select(SpaceVersion.holiday_openings).order_by(SpaceVersion.id.desc())) == [
+        "2030-07-15", "2030-08-12", "2030-09-16"]
