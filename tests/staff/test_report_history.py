@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import Closure, ClosureRemoval, HolidayOpening, Space, SpaceVersion
-from booking.services import admin_spaces, reports
+from booking.services import admin_spaces, reports, space_history
 from booking.services.admin_spaces import InvalidInput, SpaceInput
 from booking.services.reports import Filters, Period
 
@@ -179,3 +179,56 @@ def test_a_version_places_its_opening_hours_in_its_own_time_zone(create_space):
         opening=[[0, "00:00", "02:00"]]))
     db.session.commit()
     assert figures(space, Period.month(2026, 6)).open_hours == 5 * 2
+
+
+def test_removing_one_spaces_closure_leaves_another_spaces_figures_alone(booked_last_month, create_space):
+    """The removed closure is kept for its own space only, not as a closure of every space."""
+    desks, period = booked_last_month, last_month()
+    other = create_space(hours=NINE_TO_SIX)
+    day = period.first + timedelta(days=9)
+    closure = Closure(space_id=desks.id, start_dt=datetime.combine(day, time(0), TOKYO),
+                      end_dt=datetime.combine(day + timedelta(days=1), time(0), TOKYO), reason="点検")
+    db.session.add(closure)
+    db.session.commit()
+    whole = figures(other, period).open_hours
+    assert whole == 9 * ((period.last - period.first).days + 1)
+    admin_spaces.delete_closure(closure.id)
+    assert figures(other, period).open_hours == whole
+    assert db.session.scalar(select(ClosureRemoval.space_id)) == desks.id
+
+
+def test_a_second_change_at_the_same_instant_rewrites_that_version(create_space):
+    """Two changes recorded at one instant leave one version from it, with the rules of the last."""
+    space = create_space(kind="pooled", unit_count=4, hours=NINE_TO_SIX)
+    at = datetime(2026, 6, 1, tzinfo=UTC)
+    space_history.record_version(db.session, space, at)
+    space.max_minutes, space.unit_count = 600, 3
+    space_history.record_version(db.session, space, at)
+    db.session.commit()
+    rows = db.session.execute(select(SpaceVersion.valid_from, SpaceVersion.max_minutes, SpaceVersion.unit_count,
+                                     SpaceVersion.timezone).where(SpaceVersion.space_id == space.id)).all()
+    assert [tuple(row) for row in rows] == [(at, 600, 3, "Asia/Tokyo")]
+
+
+def test_an_earlier_version_allowing_longer_bookings_still_reaches_back_for_them(create_space, create_user,
+                                                                                 create_booking):
+    """Bookings of up to three weeks were allowed until today's 8 hours: one of two weeks that began in
+    May still counts its two days of June (the report looks back as far as the longest booking any
+    version allowed)."""
+    space = create_space(timezone="UTC", hours={d: ((time(0), time(0)),) for d in range(7)},
+                         max_minutes=3 * 7 * 24 * 60)
+    space_history.keep_baseline(db.session, space)
+    space.max_minutes = 480
+    db.session.commit()
+    june_1 = datetime(2026, 6, 1, tzinfo=UTC)
+    create_booking(space, create_user(), june_1 - timedelta(days=12), june_1 + timedelta(days=2))
+    assert figures(space, Period.month(2026, 6)).booked_hours == 48
+
+
+def test_a_version_lists_its_holiday_openings_by_date_whatever_order_they_were_added(create_space):
+    space = create_space(close_on_holidays=True)
+    for day in (date(2030, 9, 16), date(2030, 7, 15), date(2030, 8, 12)):  # Respect for the Aged, Marine, Mountain Day
+        admin_spaces.add_holiday_opening(space.id, day)
+    db.session.expire_all()
+    assert db.session.scalar(select(SpaceVersion.holiday_openings).order_by(SpaceVersion.id.desc())) == [
+        "2030-07-15", "2030-08-12", "2030-09-16"]

@@ -6,10 +6,12 @@ import random
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from booking.domain.usage import Booked, heatmap, peak_units
 from booking.extensions import db
-from booking.services import reports
+from booking.models import Booking
+from booking.services import report_sql, reports
 from booking.services.reports import Filters, Period
 from booking.services.spaces import policy_of
 
@@ -70,3 +72,55 @@ def test_spaces_in_different_zones_each_count_their_own_local_hours(create_space
         create_booking(space, member, start, start + timedelta(hours=1))
     report = reports.build_report(db.session, Filters(Period.month(2026, 6)))
     assert {key: used for key, (used, _open) in report.heatmap.items() if used} == {(2, 10): 120, (2, 3): 60}
+
+
+def test_spaces_in_one_zone_share_one_load_of_the_local_hours(create_space):
+    """load_hours' promise: the pieces of a period are written once per transaction for every space
+    of one zone, not once per space (a year is 8,760 rows)."""
+    create_space(hours=ROUND_THE_CLOCK)
+    create_space(hours=ROUND_THE_CLOCK)
+    statements: list[str] = []
+
+    def noted(_conn, _cursor, statement, _parameters, _context, _executemany) -> None:
+        statements.append(statement.lower())
+
+    event.listen(db.engine, "before_cursor_execute", noted)
+    try:
+        report = reports.build_report(db.session, Filters(Period.month(2026, 6)))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", noted)
+    assert len(report.spaces) == 2
+    assert len([s for s in statements if s.startswith("insert into report_pieces")]) == 1
+
+
+JUNE_10 = datetime(2026, 6, 10, tzinfo=UTC)  # a Wednesday (weekday 2)
+
+
+def _figures_of_june_10(space, where) -> tuple[dict[tuple[int, int], float], int]:
+    """booked_and_peak over the UTC day of 10 June 2026, for the bookings `where` lets in (no marks)."""
+    end = JUNE_10 + timedelta(days=1)
+    report_sql.load_hours(db.session, reports.hour_pieces("UTC", JUNE_10, end))
+    cells, peak, before = report_sql.booked_and_peak(db.session, [Booking.space_id == space.id, *where],
+                                                     JUNE_10, end)
+    assert before == {}
+    return cells, peak
+
+
+def test_a_first_booking_starting_inside_an_hour_counts_its_part_of_that_hour(create_space, create_user,
+                                                                                create_booking):
+    """Nothing booked before it and no marks: the hour's start reads F = 0, not no value at all."""
+    desks = create_space(kind="pooled", unit_count=4, timezone="UTC", hours=ROUND_THE_CLOCK)
+    create_booking(desks, create_user(), JUNE_10 + timedelta(hours=10, minutes=30), JUNE_10 + timedelta(hours=12))
+    assert _figures_of_june_10(desks, []) == ({(2, 10): 1800.0, (2, 11): 3600.0}, 1)
+
+
+def test_bookings_outside_the_period_add_nothing_to_its_peak(create_space, create_user, create_booking):
+    """`where` lets in bookings before the period and one starting as it ends: the peak is the
+    most units held at an instant of [start, end), here the two desks held from its very first instant."""
+    desks = create_space(kind="pooled", unit_count=10, timezone="UTC", hours=ROUND_THE_CLOCK)
+    member = create_user()
+    create_booking(desks, member, JUNE_10 - timedelta(hours=4), JUNE_10 - timedelta(hours=2), units=(1, 2, 3, 4, 5))
+    create_booking(desks, member, JUNE_10, JUNE_10 + timedelta(minutes=30), units=(1, 2))
+    end = JUNE_10 + timedelta(days=1)
+    create_booking(desks, member, end, end + timedelta(hours=1), units=(1, 2, 3, 4, 5, 6))
+    assert _figures_of_june_10(desks, []) == ({(2, 0): 3600.0}, 2)
