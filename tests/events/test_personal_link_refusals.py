@@ -40,7 +40,7 @@ def test_a_forged_size_for_a_party_of_one_after_closing_gets_the_closed_refusal_
     page = response.get_data(as_text=True)
 
     assert response.status_code == 409 and CLOSED[locale] in page and 'role="alert"' in page
-    assert 'id="error-summary"' not in page and "同行者は" not in page and "at most" not in page
+    assert 'id="error-summary"' not in page and "同伴者は" not in page and "at most" not in page
     assert party_of("one@example.jp") == 1
     assert input_value(page, "companions") == "0"  # the hidden field is not left holding the forged size
 
