@@ -28,7 +28,7 @@ from booking.services.attendance import tally_of
 from booking.services.transactions import run_write
 
 BATCH = 20  # events per run: a long backlog is worked off over several runs
-PERSONAL_PAYLOAD = ("name", "email", "code", "organisation")  # what an outbox payload may hold of the person
+PERSONAL_PAYLOAD = ("name", "email", "code", "checkin_code", "organisation")  # what a payload may hold of a person
 
 
 def _registrant_kinds() -> frozenset[str]:
