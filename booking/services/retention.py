@@ -56,8 +56,7 @@ def forget_mail(session: Session, registration: Registration, address: str) -> N
 def forget_person(registration: Registration) -> None:
     """Blank what identifies the registrant, here and in their mail; counts and statuses stay."""
     session = object_session(registration)
-    if session is None:
-        raise ValueError("forget_person needs a registration of a session")
+    assert session is not None  # a registration the caller's transaction read
     if not checkin.is_forgotten(registration.email):
         forget_mail(session, registration, registration.email)
     registration.name = ""
