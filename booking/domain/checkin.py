@@ -148,6 +148,12 @@ def is_checked_in(status: str, checked_in_at: datetime | None) -> bool:
     return standing(status, checked_in_at) == "checked_in"
 
 
+def can_undo_check_in(status: str, checked_in_at: datetime | None, forgotten: bool) -> bool:
+    """Whether the door may offer to take a check-in back: only a party standing checked in, and not one that
+    deleted its data (undone, it would hold seats that no personal link can cancel any more)."""
+    return is_checked_in(status, checked_in_at) and not forgotten
+
+
 def standing_outcome(claimed: Outcome, status: str | None, checked_in_at: datetime | None,
                      is_open: bool) -> Outcome | None:
     """What the door may say now of the outcome `claimed` by an address (opened again: Back, a reload, a link).

@@ -202,11 +202,12 @@ REFUSED_CHECKED_IN, REFUSED_CLOSED = "checked_in", "closed"
 
 
 def refusal_before_input(action: str, is_checked_in: bool, window: RegistrationWindow, party_size: int) -> str | None:
-    """The refusal of a cancel or change that does not depend on the posted size, or None: a party that has
-    checked in may do neither; a party of one may not change while registration is not open (it has no one
-    to leave out, so every other size grows it). Said before the form is read, so a forged or missing size
-    is never answered with an error about a field the page does not show."""
-    if is_checked_in and action in ("cancel", "change"):
+    """The refusal of a personal page's action (cancel, change, confirm) that does not depend on the posted
+    size, or None: a party that has checked in may do none of them (all refused alike); a party of one may not
+    change while registration is not open (it has no one to leave out, so every other size grows it). Said
+    before the form is read, so a forged or missing size is never answered with an error about a field the
+    page does not show."""
+    if is_checked_in:
         return REFUSED_CHECKED_IN
     if action == "change" and party_size == 1 and not window.is_open:
         return REFUSED_CLOSED

@@ -66,6 +66,7 @@ class Scan:
     name: str = ""
     party_size: int = 0
     checked_in_at: datetime | None = None
+    is_forgotten: bool = False  # the party deleted its data: its check-in stays (checkin.can_undo_check_in)
 
 
 def new_pass(registration: Registration) -> AttendeePass:
@@ -110,6 +111,7 @@ class ListedAttendee(NamedTuple):
     party_size: int
     status: str
     checked_in_at: datetime | None
+    is_forgotten: bool  # the party deleted its data: listed as nothing, its check-in kept
 
 
 # The attendee rows' statements (listed, exported; each whole or searched), built once (profile line
@@ -142,7 +144,7 @@ def _statements(exported: bool) -> tuple[Select[Any], Select[Any]]:
     if exported:
         return _listing(*_SHOWN, Registration.created_at, func.coalesce(AttendeePass.code, ""),
                         AttendeePass.checked_in_at)
-    return _listing(*_SHOWN, AttendeePass.checked_in_at)
+    return _listing(*_SHOWN, AttendeePass.checked_in_at, _FORGOTTEN.label("is_forgotten"))
 
 
 def _rows(statements: tuple[Select[Any], Select[Any]], event_id: int, query: str) -> Sequence[Row[Any]]:
@@ -259,7 +261,7 @@ def event_page(event_id: int) -> EventPage:
 def _scan(session: Session, registration: Registration, outcome: Outcome) -> Scan:
     attendee_pass = session.get(AttendeePass, registration.id, populate_existing=True)
     return Scan(outcome, registration.id, registration.name, registration.party_size,
-                attendee_pass.checked_in_at if attendee_pass else None)
+                attendee_pass.checked_in_at if attendee_pass else None, is_forgotten(registration.email))
 
 
 def _admit(session: Session, registration: Registration, staff_id: int, now: datetime | None) -> Scan:
@@ -307,7 +309,8 @@ def describe(event_id: int, claimed: Outcome, registration_id: int | None,
                                is_open=claimed == Outcome.NOT_TODAY and _is_door_open(registration, now))
     if outcome is None:
         return None
-    return Scan(outcome, registration.id, registration.name, registration.party_size, checked_in_at)
+    return Scan(outcome, registration.id, registration.name, registration.party_size, checked_in_at,
+                is_forgotten(registration.email))
 
 
 def _is_door_open(registration: Registration, now: datetime | None) -> bool:

@@ -17,6 +17,7 @@ registration's stamp with the application's secret key.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -52,6 +53,9 @@ SUBJECTS = {
     "event.cancelled": N_("Event cancelled: %(title)s"),
 }
 MOVED = "public_event_moves"
+# session.info: registrations already sent a mail of their own about the move being written (an open offer's
+# deadline pulled in: registration.offer_moved), so the generic event.updated does not tell them twice.
+TOLD_OF_MOVE = "public_event_told_of_move"
 WATCHED = ("start_dt", "end_dt", "space_id")
 
 
@@ -131,6 +135,11 @@ def enqueue(session: Session, kind: str, registration: Registration, key: str = 
                    payload=_payload(kind, registration), attachments=attachments)
 
 
+def told_of_move(session: Session, registration: Registration) -> None:
+    """Note (in the caller's transaction) that `registration` got its own mail about the event's move."""
+    session.info.setdefault(TOLD_OF_MOVE, set()).add(registration.id)
+
+
 def _when(payload: dict[str, Any], locale: str) -> str:
     zone = str(payload["timezone"])
     start = datetime.fromisoformat(str(payload["start_dt"]))
@@ -190,7 +199,10 @@ def _note_moves(session: Session, _context: Any) -> None:
 @sa_event.listens_for(Session, "after_flush_postexec")
 def _mail_registrants(session: Session, _context: Any) -> None:
     moved = session.info.pop(MOVED, None)
-    if not moved or not has_app_context():
+    if not moved:
+        return
+    told = session.info.pop(TOLD_OF_MOVE, set())
+    if not has_app_context():
         return
     from booking.services.notifications import _muted
 
@@ -199,10 +211,10 @@ def _mail_registrants(session: Session, _context: Any) -> None:
     with session.no_autoflush:
         events = list(session.scalars(select(PublicEvent).where(PublicEvent.booking_id.in_(moved))))
     for public_event in events:
-        _tell_everyone(session, public_event)
+        _tell_everyone(session, public_event, told)
 
 
-def _tell_everyone(session: Session, public_event: PublicEvent) -> None:
+def _tell_everyone(session: Session, public_event: PublicEvent, told: Collection[int] = ()) -> None:
     booking = public_event.booking
     ended = booking.status not in ("confirmed", "pending")
     public_event.sequence += 1
@@ -212,4 +224,5 @@ def _tell_everyone(session: Session, public_event: PublicEvent) -> None:
             Registration.event_id == public_event.id, ~FORGOTTEN,
             Registration.status.in_(("registered", "offered", "waiting")))))
     for registration in people:
-        enqueue(session, "event.cancelled" if ended else "event.updated", registration)
+        if registration.id not in told:  # one mail a person per change: theirs says what is true for them
+            enqueue(session, "event.cancelled" if ended else "event.updated", registration)

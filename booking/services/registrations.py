@@ -109,7 +109,8 @@ def _check_not_checked_in(session: Session, registration: Registration) -> None:
 def offers_follow_the_start(session: Session, event: PublicEvent, key: str = "") -> list[Registration]:
     """After the event's start moved (inside the caller's transaction): every open offer whose deadline now
     lies after the start gets the start as its deadline (rules.moved_offer_deadline) and is mailed the new
-    deadline, saying it moved because the event did (registration.offer_moved). The offers changed."""
+    deadline, saying it moved because the event did (registration.offer_moved), which is then the only mail
+    that person gets about the move (event_mail.told_of_move). The offers changed."""
     from booking.services import event_mail
 
     changed = []
@@ -120,9 +121,11 @@ def offers_follow_the_start(session: Session, event: PublicEvent, key: str = "")
         deadline = rules.moved_offer_deadline(registration.offer_expires_at, event.booking.start_dt)
         if deadline != registration.offer_expires_at:
             registration.offer_expires_at = deadline
+            registration.sequence += 1  # its calendar object changes in this mail, before the event's is raised
             changed.append(registration)
     for registration in changed:
         event_mail.enqueue(session, "registration.offer_moved", registration, key)
+        event_mail.told_of_move(session, registration)  # not told again by the move's event.updated
     return changed
 
 

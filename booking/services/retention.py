@@ -3,7 +3,10 @@
 Removing keeps the rows and their counts (status, party size, organisation kind,
 check-in time) and blanks what names a person: name, address, organisation, the
 member link and the personal link (its hash is replaced, so the link stops
-working). Walk-ins lose their names too. The event's counts are written to
+working). Walk-ins lose their names too. Mail to the person goes the same way, in the
+same transaction: what was not sent (pending, or failed for good) is dropped, and what
+was sent stays in the mail log as a row to the person's placeholder address, with no
+name, address, check-in code or attachment (the calendar object names them). The event's counts are written to
 `event_records` at that moment, for the usage figures. A registrant who deletes
 their registration through their link gets the same treatment at once.
 """
@@ -15,20 +18,47 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from booking.domain import checkin
-from booking.models import Booking, PublicEvent, Registration
+from booking.models import Booking, OutboxMessage, PublicEvent, Registration
 from booking.models_attendance import EventRecord, WalkIn
 from booking.services import ServiceError
 from booking.services.attendance import tally_of
 from booking.services.transactions import run_write
 
 BATCH = 20  # events per run: a long backlog is worked off over several runs
+PERSONAL_PAYLOAD = ("name", "email", "code", "checkin_code", "organisation")  # what a payload may hold of a person
+
+
+def _registrant_kinds() -> frozenset[str]:
+    from booking.services import attendee_mail, event_mail
+
+    return frozenset(event_mail.SUBJECTS) | {f"events.{kind}" for kind in ("message", *attendee_mail.SUBJECTS)}
+
+
+def forget_mail(session: Session, registration: Registration, address: str) -> None:
+    """Drop the registrant's unsent mail about this event and strip the sent mail of what names them
+    (the caller's transaction; `address` is the one the mail went to, before forgetting)."""
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == address,
+                                                       OutboxMessage.kind.in_(_registrant_kinds())))
+    for row in rows:
+        if row.payload.get("event_id") != registration.event_id:
+            continue  # the same address registered for another event: that registration is not forgotten
+        if row.status != "sent":
+            session.delete(row)  # never delivered: nothing to keep, and it must not go out now
+            continue
+        row.recipient = checkin.forgotten_email(registration.id)
+        row.payload = {key: value for key, value in row.payload.items() if key not in PERSONAL_PAYLOAD}
+        row.attachments = []
 
 
 def forget_person(registration: Registration) -> None:
-    """Blank what identifies the registrant; counts and statuses stay."""
+    """Blank what identifies the registrant, here and in their mail; counts and statuses stay."""
+    session = object_session(registration)
+    assert session is not None  # a registration the caller's transaction read
+    if not checkin.is_forgotten(registration.email):
+        forget_mail(session, registration, registration.email)
     registration.name = ""
     registration.email = checkin.forgotten_email(registration.id)
     registration.organisation = ""

@@ -13,7 +13,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from booking.domain.checkin import Outcome, normalise_code, standing
+from booking.domain.checkin import Outcome, can_undo_check_in, normalise_code, standing
 from booking.forms_attendance import CodeForm, MessageForm, TapForm, WalkInForm, WithdrawForm
 from booking.services import NotFound, ServiceError, attendance, attendee_exports, attendee_mail
 from booking.services.exports import CSV_TYPE, XLSX_TYPE
@@ -46,6 +46,8 @@ OUTCOME_MESSAGES = {
     Outcome.NOT_TODAY: _l("Refused: check-in opens on the event's day, 3 hours before the start"),
     Outcome.UNDONE: _l("The check-in was taken back."),
 }
+# Said where a checked-in party has no Undo (checkin.can_undo_check_in): why, so the door does not try again.
+KEPT_IN_NOTE = _l("This party deleted its personal data: its check-in stays and cannot be undone.")
 
 
 def translated(labels: Mapping[str, Any]) -> dict[str, str]:
@@ -172,7 +174,8 @@ def _door_page(event_id: int, walk_in_form: WalkInForm | None = None) -> str:
                                code_form=code_form, walk_in_form=walk_in_form or WalkInForm(), csrf=csrf,
                                rows=attendance.attendees(event_id, query) if query else [], last=last,
                                outcome_message=OUTCOME_MESSAGES.get,
-                               standing=standing, standing_label=translated(STANDING_LABELS).get)
+                               standing=standing, standing_label=translated(STANDING_LABELS).get,
+                               can_undo=can_undo_check_in, kept_in_note=str(KEPT_IN_NOTE))
 
     if walk_in_form is None:
         body = kept_body("booking_door_pages", KEPT_CHARACTERS, (event, query, typed, last), render)

@@ -328,15 +328,13 @@ def _registration(secret: str) -> str | WerkzeugResponse | tuple[str, int]:
             return _closed_alert(found, secret, refusal)
         if action == "change":
             return _change(found, form, secret)
-        try:
-            if action == "cancel" and form.validate_on_submit():
+        try:  # cancel and confirm read no field (CSRFProtect checked the token): a missing size is no matter
+            if action == "cancel":
                 registrations.cancel(secret, _key())
                 flash(_("Your registration has been cancelled."), "success")
-            elif action == "confirm" and form.validate_on_submit():
+            else:
                 registrations.confirm_offer(secret, _key())
                 flash(_("Your seats are confirmed."), "success")
-            else:
-                return _registration_page(found, form, secret), 422
         except registrations.CheckedIn as refusal:
             return _closed_alert(found, secret, refusal)
         except ServiceError as refusal:

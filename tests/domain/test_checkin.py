@@ -15,6 +15,7 @@ from booking.domain.checkin import (
     Outcome,
     Party,
     anonymise_at,
+    can_undo_check_in,
     checkin_outcome,
     display_code,
     is_checked_in,
@@ -113,6 +114,16 @@ def test_a_row_says_checked_in_only_of_a_registered_party_that_is_in(status, che
 ])
 def test_only_a_registered_party_that_is_in_counts_as_checked_in(status, checked_in_at, settled):
     assert is_checked_in(status, checked_in_at) is settled
+
+
+@pytest.mark.parametrize(("status", "checked_in_at", "forgotten", "undoable"), [
+    ("registered", datetime(2026, 12, 1, tzinfo=UTC), False, True),
+    ("registered", datetime(2026, 12, 1, tzinfo=UTC), True, False),
+    ("registered", None, False, False),
+    ("cancelled", datetime(2026, 12, 1, tzinfo=UTC), False, False),
+])
+def test_only_a_checked_in_party_that_kept_its_data_is_offered_undo(status, checked_in_at, forgotten, undoable):
+    assert can_undo_check_in(status, checked_in_at, forgotten) is undoable
 
 
 def test_counts_are_persons_with_companions_and_no_shows_are_registered_not_checked_in():

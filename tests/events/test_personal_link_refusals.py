@@ -17,6 +17,7 @@ from tests.views.conftest import input_value
 KEY = "test-secret"
 CLOSED = {"ja": "人数を増やすことはできません", "en": "you cannot add people"}
 SAME = {"ja": "お申込内容は変更していません", "en": "Nothing was changed"}
+NO_LONGER_OPEN = {"ja": "このご案内はもう受け付けていません。", "en": "This offer is no longer open."}
 
 
 def _in(client, locale):
@@ -39,7 +40,7 @@ def test_a_forged_size_for_a_party_of_one_after_closing_gets_the_closed_refusal_
     page = response.get_data(as_text=True)
 
     assert response.status_code == 409 and CLOSED[locale] in page and 'role="alert"' in page
-    assert 'id="error-summary"' not in page and "同行者は" not in page and "at most" not in page
+    assert 'id="error-summary"' not in page and "同伴者は" not in page and "at most" not in page
     assert party_of("one@example.jp") == 1
     assert input_value(page, "companions") == "0"  # the hidden field is not left holding the forged size
 
@@ -69,6 +70,25 @@ def test_a_waiting_party_forging_a_confirm_is_told_in_japanese_the_offer_is_no_l
     assert "このご案内はもう受け付けていません。" in page and "期限は過ぎています" not in page
     db.session.rollback()
     assert db.session.scalar(select(Registration.status).where(Registration.email == "waits@example.jp")) == "waiting"
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+def test_a_cancel_posted_without_the_hidden_size_cancels_and_a_confirm_without_it_is_answered_as_a_confirm(
+        client, kick_off, locale):
+    register(client, kick_off, "seated@example.jp", companions=2)
+    register(client, kick_off, "waits@example.jp")
+    register(client, kick_off, "leaves@example.jp")  # waits too: the event has 3 seats
+    waits, leaves = link_of(mails("waits@example.jp")[0]), link_of(mails("leaves@example.jp")[0])
+    _in(client, locale)
+
+    confirmed = client.submit(waits, {"action": "confirm"}, follow_redirects=True)
+    cancelled = client.submit(leaves, {"action": "cancel"})
+
+    assert confirmed.status_code == 200 and NO_LONGER_OPEN[locale] in confirmed.get_data(as_text=True)
+    assert cancelled.status_code == 302
+    db.session.rollback()
+    assert db.session.scalar(select(Registration.status).where(Registration.email == "leaves@example.jp")) == (
+        "cancelled")
 
 
 def test_the_service_says_whether_a_change_changed_anything(app, kick_off):

@@ -110,7 +110,7 @@ def test_a_party_larger_than_the_event_is_refused_next_to_the_companions_field(c
 
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "席は全部で3席" in page and "同行者は2名まで" in page
+    assert "席は全部で3席" in page and "同伴者は2名まで" in page
     db.session.rollback()
     assert db.session.scalar(select(Registration).where(Registration.email == "big@example.jp")) is None
 

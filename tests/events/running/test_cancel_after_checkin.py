@@ -102,9 +102,9 @@ def test_the_attendee_list_and_its_csv_show_no_check_in_time_beside_a_cancelled_
 @pytest.mark.parametrize("posted", [
     {"action": "cancel"}, {"action": "cancel", "companions": "abc"},
     {"action": "change"}, {"action": "change", "companions": "abc"}, {"action": "change", "companions": "-1"},
-    {"action": "change", "companions": "99999999999"},
+    {"action": "change", "companions": "99999999999"}, {"action": "confirm"}, {"action": "confirm", "companions": "0"},
 ])
-def test_a_checked_in_party_posting_a_missing_or_bad_size_gets_the_checked_in_alert_not_a_field_error(
+def test_a_checked_in_party_posting_any_action_or_size_gets_the_checked_in_alert_not_a_field_error(
         app, client, create_event, create_user, posted):
     _event, registration_id, link = _checked_in_party(app, create_event, create_user, "ja")
 

@@ -10,6 +10,7 @@ import io
 
 import pytest
 
+from booking.domain.checkin import can_undo_check_in
 from booking.extensions import db
 from booking.models_attendance import AttendeePass
 from booking.services import attendance, registrations
@@ -88,3 +89,29 @@ def test_the_delete_section_says_what_deleting_does_for_the_partys_standing(
     section = client.get(f"/events/r/{secret}").get_data(as_text=True).split('class="delete-registration"')[1]
 
     assert said in section and unsaid not in section
+
+
+@pytest.mark.parametrize(("locale", "why"), [
+    ("ja", "個人情報を削除したため、受付済みのまま残り、受付を取り消すことはできません"),
+    ("en", "This party deleted its personal data: its check-in stays and cannot be undone."),
+])
+def test_the_doors_banner_offers_a_deleted_party_no_undo_and_says_why(client, deleted, locale, why):
+    event, registration_id = deleted
+    if locale == "en":
+        client.submit("/language", {"locale": "en"})
+
+    refused = client.submit(f"/staff/events/{event.id}/door/{registration_id}/undo")
+    banner = client.get(refused.headers["Location"]).get_data(as_text=True).split('id="scan-result"')[1]
+
+    assert "outcome=already" in refused.headers["Location"]
+    assert f"/door/{registration_id}/undo" not in banner and why in banner
+
+
+def test_the_door_and_the_list_know_a_deleted_partys_check_in_cannot_be_undone(deleted):
+    event, registration_id = deleted
+
+    listed = [row for row in attendance.attendees(event.id) if row.registration_id == registration_id]
+    scan = attendance.describe(event.id, attendance.Outcome.ALREADY, registration_id)
+
+    assert [row.is_forgotten for row in listed] == [True] and scan.is_forgotten
+    assert not can_undo_check_in(listed[0].status, listed[0].checked_in_at, listed[0].is_forgotten)
