@@ -173,14 +173,16 @@ def test_the_code_paragraph_goes_before_the_last_separator_or_at_the_end_of_a_ma
     assert unchanged == ("s", "Hello\n--\nfooter\n")
 
 
-def test_a_registrants_mail_carries_the_code_of_this_events_registration_when_the_address_registered_elsewhere(
+def test_a_registrants_mail_carries_their_own_code_not_that_of_their_address_elsewhere_or_of_another_registrant(
         app, create_event, register):
     from booking.domain.checkin import display_code
     from booking.models import OutboxMessage
     from booking.services import event_mail
 
     register(create_event(), email="same@example.jp")  # an earlier event, the same address
-    person = register(create_event(), email="same@example.jp")
+    event = create_event()
+    register(event, email="first@example.jp")  # this event's earlier registrant, another address
+    person = register(event, email="same@example.jp")
 
     event_mail.enqueue(db.session, "registration.link", person)
     db.session.commit()
