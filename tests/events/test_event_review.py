@@ -395,3 +395,15 @@ def test_of_two_rejections_written_at_the_same_instant_the_later_note_is_shown(p
 
     db.session.rollback()
     assert event_review.rejection_note(db.session.get(PublicEvent, proposal.id)) == "二回目の返事"
+
+
+def test_the_proposals_come_with_their_booking_space_and_member_loaded(proposal):
+    from tests.feeds.conftest import counting_queries
+
+    db.session.expire_all()
+    [event] = event_review.proposals()
+
+    with counting_queries() as statements:
+        shown = (event.booking.space.name_ja, event.booking.user.name, [a.title_ja for a in event.agenda_items])
+
+    assert shown == (proposal.booking.space.name_ja, "提案 太郎", ["開会"]) and statements == []
