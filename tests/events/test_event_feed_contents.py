@@ -88,3 +88,27 @@ def test_an_event_that_ended_long_ago_leaves_the_feed(client, kick_off, hall, cr
     uids = [str(e["UID"]) for e in icalendar.Calendar.from_ical(client.get("/events.ics").data).walk("VEVENT")]
 
     assert uids == [kick_off.uid] and old.uid not in uids
+
+
+def test_the_agenda_in_an_english_feed_reads_in_english_with_its_speakers_in_brackets(app, client, kick_off):
+    app.config["FEED_LOCALE"] = "en"
+    event = db.session.get(PublicEvent, kick_off.id)
+    db.session.add(AgendaItem(event=event, start_dt=event.booking.start_dt, minutes=15, title_ja="開会",
+                              title_en="Opening", speakers="the mayors"))
+    db.session.commit()
+
+    [found] = icalendar.Calendar.from_ical(client.get("/events.ics").data).walk("VEVENT")
+
+    assert "17:00 Opening (the mayors)" in str(found["DESCRIPTION"])
+
+
+def test_the_feeds_answer_carries_the_last_modified_of_its_latest_change(client, kick_off):
+    from email.utils import parsedate_to_datetime
+
+    event = db.session.get(PublicEvent, kick_off.id)
+    event.updated_at = event.booking.updated_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+
+    response = client.get("/events.ics")
+
+    assert parsedate_to_datetime(response.headers["Last-Modified"]) == event.updated_at.replace(microsecond=0)

@@ -355,3 +355,55 @@ def test_a_new_event_is_written_at_the_time_given_and_only_on_a_pending_or_confi
     with pytest.raises(ServiceError) as refused:
         public_events.save_event(staff, cancelled.id, data)
     assert refused.value.message == "Only a pending or confirmed booking can carry a public event."
+
+
+def test_approving_records_the_staff_member_who_published_the_event(proposal, staff):
+    event_review.approve(staff, proposal.id)
+
+    db.session.rollback()
+    assert [(e.action, e.actor_id) for e in db.session.scalars(
+        select(BookingEvent).where(BookingEvent.booking_id == proposal.booking_id))] == [("published", staff.id)]
+
+
+def test_a_rejection_note_of_exactly_the_maximum_length_is_accepted(proposal, staff):
+    note = "x" * event_review.NOTE_MAX
+
+    event_review.reject(staff, proposal.id, note)
+
+    db.session.rollback()
+    assert event_review.rejection_note(db.session.get(PublicEvent, proposal.id)) == note
+
+
+def test_a_rejected_event_shows_its_own_note_not_that_of_another_rejected_event(proposal, staff, hall, member):
+    start = future_day(12) + timedelta(hours=8)
+    other = make_event(hall, member, start, start + timedelta(hours=1), status="pending")
+    event_review.reject(staff, proposal.id, "この提案への返事")
+    event_review.reject(staff, other.id, "別の提案への返事")  # newer
+
+    db.session.rollback()
+    assert event_review.rejection_note(db.session.get(PublicEvent, proposal.id)) == "この提案への返事"
+
+
+def test_of_two_rejections_written_at_the_same_instant_the_later_note_is_shown(proposal, staff, member):
+    at = future_day(1)
+    event_review.reject(staff, proposal.id, "一回目の返事", now=at)
+    start = proposal.booking.start_dt
+    public_events.save_event(member, proposal.booking_id, public_events.EventInput(
+        title_ja="地域DX勉強会", title_en="Local DX study group", capacity=40,
+        registration_opens_at=start - timedelta(days=5), registration_closes_at=start))  # proposed again
+    event_review.reject(staff, proposal.id, "二回目の返事", now=at)
+
+    db.session.rollback()
+    assert event_review.rejection_note(db.session.get(PublicEvent, proposal.id)) == "二回目の返事"
+
+
+def test_the_proposals_come_with_their_booking_space_and_member_loaded(proposal):
+    from tests.feeds.conftest import counting_queries
+
+    db.session.expire_all()
+    [event] = event_review.proposals()
+
+    with counting_queries() as statements:
+        shown = (event.booking.space.name_ja, event.booking.user.name, [a.title_ja for a in event.agenda_items])
+
+    assert shown == (proposal.booking.space.name_ja, "提案 太郎", ["開会"]) and statements == []

@@ -95,3 +95,14 @@ def test_a_party_whose_registration_opens_later_again_is_told_it_opens_as_the_ev
 
     assert opens in page and opens in event_page
     assert closed not in page
+
+
+def test_a_party_growing_past_the_free_seats_is_told_how_many_are_free_in_japanese(client, kick_off):
+    register(client, kick_off, "one@example.jp")
+    register(client, kick_off, "two@example.jp")  # capacity 3: one seat left
+
+    link = link_of(mails("one@example.jp")[0])
+    response = client.submit(link, {"action": "change", "companions": "2"})
+
+    assert "空席は残り1席です。" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert party_of("one@example.jp") == 1

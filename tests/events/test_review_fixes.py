@@ -207,3 +207,16 @@ def test_registering_for_a_withdrawn_event_says_it_was_cancelled_in_the_visitors
     assert "Not found." not in page and page.count("このイベントは中止になりました。") == 1  # said once, at the top
     db.session.rollback()
     assert db.session.scalar(select(Registration)) is None
+
+
+def test_a_member_not_registered_sees_the_form_not_somebody_elses_registration(client, kick_off, create_user):
+    from booking.services import registrations
+
+    registrations.register(kick_off.id, registrations.RegistrationInput(
+        name="他の 人", email="other@example.jp", consent=True), "test-secret")
+    member = create_user(name="会員 二郎")
+
+    assert registrations.member_registration(kick_off.id, member) is None
+    client.login(member.email)
+    page = client.get(f"/events/{kick_off.id}").get_data(as_text=True)
+    assert 'href="/events/r/' not in page and f'action="/events/{kick_off.id}/register"' in page

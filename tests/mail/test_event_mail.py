@@ -94,3 +94,20 @@ def test_a_calendar_that_cannot_be_built_leaves_the_mail_without_it_and_the_log_
     assert calendars_of(message) == []
     assert (f"could not build the calendar of event {event.id} for registration {done.registration.id}"
             in caplog.messages)
+
+
+def test_a_japanese_confirmation_names_the_event_in_its_subject_and_writes_the_time_in_japanese(
+        inbox, create_user, create_space):
+    from booking.dates import format_span_in_zone
+
+    hall = create_space(slug="hall", max_people=80)
+    start = DAY + timedelta(hours=8)
+    event = make_event(hall, create_user(role="staff"), start, start + timedelta(hours=2))
+
+    service.register(event.id, visitor("a@example.jp", locale="ja"), KEY)
+
+    confirmation = inbox.only_one_to("a@example.jp")
+    assert event.title_ja in confirmation["Subject"] and "None" not in confirmation["Subject"]
+    when = format_span_in_zone(start, start + timedelta(hours=2), "Asia/Tokyo", "ja")
+    assert "年" in when and "（Asia/Tokyo）" in when
+    assert when in text_of(confirmation)

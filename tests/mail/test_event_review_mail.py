@@ -109,3 +109,15 @@ def test_staff_hear_of_a_proposal_again_after_a_rejection_but_not_of_staffs_own_
 
     assert len(inbox.to(staff.email)) == 2
     assert len(inbox.to(colleague.email)) == 2
+
+
+def test_each_staff_member_is_greeted_by_name_in_the_proposal_mail(inbox, create_user, create_space, create_booking):
+    hall = create_space(slug="hall", members_may_host_events=True, max_people=80)
+    member = create_user(name="提案 太郎", locale="en")
+    staff = create_user(role="staff", name="Kei Tanaka", locale="en")
+    start = DAY + timedelta(hours=8)
+    booking = create_booking(hall, member, start, start + timedelta(hours=2))
+
+    assert public_events.save_event(member, booking.id, _proposal_input(start)).ok
+
+    assert "Dear Kei Tanaka," in text_of(inbox.only_one_to(staff.email))

@@ -87,3 +87,11 @@ def test_control_characters_in_text_do_not_break_the_xlsx():
 def test_an_unknown_format_is_refused():
     with pytest.raises(ValueError, match="^unknown format pdf$"):
         render("pdf", "attendees", HEADER, body())
+
+
+def test_a_status_without_a_label_shows_as_stored():
+    unlabelled = ROWS[0]._replace(status="expired")
+
+    [cells] = attendee_cells([unlabelled], "Asia/Tokyo", STATUS, KINDS)
+
+    assert cells[7] == "expired"

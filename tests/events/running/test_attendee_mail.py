@@ -177,3 +177,50 @@ def test_an_event_cannot_be_cancelled_from_its_start_on(app, create_event, creat
     assert refused.value.message == attendee_mail.STARTED
     db.session.rollback()
     assert db.session.get(PublicEvent, event.id).status == "published"
+
+
+def test_staff_message_to_the_waiting_list_carries_no_check_in_code_or_qr(app, create_event, create_user, register):
+    from booking.models import OutboxMessage
+
+    event = create_event()
+    seated = register(event, email="seated@example.jp")
+    register(event, email="waiting@example.jp", status="waiting")
+
+    attendee_mail.mail_registrants(event.id, create_user(role="staff"), "Hi", "All",
+                                   attendee_mail.Audience(include_waiting=True))
+
+    db.session.rollback()
+    rows = {row.recipient: row for row in db.session.scalars(select(OutboxMessage))}
+    assert rows["seated@example.jp"].payload["code"] == display_code(code_of(seated))
+    assert rows["waiting@example.jp"].payload["code"] == ""
+    assert [a["content_type"] for a in rows["waiting@example.jp"].attachments if a["content_type"] == "image/png"] == []
+
+
+def test_a_seated_registrant_whose_code_is_missing_gets_a_new_one_with_staffs_message(
+        app, create_event, create_user, register):
+    from booking.models import OutboxMessage
+
+    event = create_event()
+    person = register(event, email="seated@example.jp")
+    db.session.delete(db.session.get(AttendeePass, person.id))
+    db.session.commit()
+
+    attendee_mail.mail_registrants(event.id, create_user(role="staff"), "Hi", "All",
+                                   attendee_mail.Audience(include_waiting=False))
+
+    db.session.rollback()
+    code = code_of(person)
+    [row] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == person.email))
+    assert code and row.payload["code"] == display_code(code)
+
+
+def test_cancelling_the_event_and_releasing_its_booking_records_staffs_note_on_the_booking(
+        app, create_event, create_user):
+    staff = create_user(role="staff")
+    event = create_event()
+
+    attendee_mail.withdraw_event(event.id, staff, "Speaker is ill.", release_booking=True)
+
+    db.session.rollback()
+    assert db.session.scalar(select(BookingEvent.note).where(
+        BookingEvent.booking_id == event.booking_id, BookingEvent.action == "cancelled")) == "Speaker is ill."

@@ -287,3 +287,60 @@ def test_parties_registered_at_the_same_instant_are_listed_in_the_order_they_cam
 
     assert [row.name for row in attendance.attendees(event.id)] == ["先着 一郎", "次点 二郎"]
     assert [row.registration_id for row in attendance.export_rows(event.id)] == [first.id, second.id]
+
+
+def test_a_check_in_by_code_records_which_staff_member_let_the_party_in(create_event, register, create_user):
+    event, staff = create_event(), create_user(role="staff")
+    guest = register(event)
+
+    attendance.check_in_code(event.id, code_of(guest), staff.id)
+
+    db.session.rollback()
+    assert db.session.get(AttendeePass, guest.id).checked_in_by_id == staff.id
+
+
+def test_a_check_in_that_loses_the_race_says_already_with_the_winners_time(
+        create_event, register, create_user, monkeypatch):
+    """Another door checks the party in between this door's read and its UPDATE (which then changes no row)."""
+    from sqlalchemy import update
+
+    event, staff = create_event(), create_user(role="staff")
+    guest = register(event)
+    winner_time = event.booking.start_dt
+    real_is_door_open = attendance.is_door_open
+
+    def other_door_first(*args):
+        db.session.execute(update(AttendeePass).where(AttendeePass.registration_id == guest.id)
+                           .values(checked_in_at=winner_time, checked_in_by_id=staff.id)
+                           .execution_options(synchronize_session=False))
+        return real_is_door_open(*args)
+
+    monkeypatch.setattr(attendance, "is_door_open", other_door_first)
+    scan = attendance.check_in_code(event.id, code_of(guest), staff.id)
+
+    assert scan.outcome == Outcome.ALREADY
+    assert scan.checked_in_at == winner_time
+
+
+def test_undo_takes_back_the_walk_in_counted_latest_not_the_one_written_last(create_event, create_user):
+    from datetime import timedelta
+
+    event, staff = create_event(), create_user(role="staff")
+    start = event.booking.start_dt
+    attendance.add_walk_in(event.id, staff.id, "後から", now=start + timedelta(minutes=5))
+    attendance.add_walk_in(event.id, staff.id, "先に", now=start)  # written last, counted earlier
+
+    attendance.undo_walk_in(event.id)
+
+    assert [w.name for w in attendance.recent_walk_ins(event.id)] == ["先に"]
+
+
+def test_of_two_walk_ins_counted_at_the_same_instant_undo_takes_back_the_second(create_event, create_user):
+    event, staff = create_event(), create_user(role="staff")
+    start = event.booking.start_dt
+    attendance.add_walk_in(event.id, staff.id, "一人目", now=start)
+    attendance.add_walk_in(event.id, staff.id, "二人目", now=start)
+
+    attendance.undo_walk_in(event.id)
+
+    assert [w.name for w in attendance.recent_walk_ins(event.id)] == ["一人目"]

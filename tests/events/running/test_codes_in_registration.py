@@ -171,3 +171,21 @@ def test_the_code_paragraph_goes_before_the_last_separator_or_at_the_end_of_a_ma
     assert quoted.index("quoted") < quoted.index("ABCD-EFGH") < quoted.index("footer")
     assert plain.startswith("Hello\n\n") and "ABCD-EFGH" in plain and plain.endswith("\n")
     assert unchanged == ("s", "Hello\n--\nfooter\n")
+
+
+def test_a_registrants_mail_carries_their_own_code_not_that_of_their_address_elsewhere_or_of_another_registrant(
+        app, create_event, register):
+    from booking.domain.checkin import display_code
+    from booking.models import OutboxMessage
+    from booking.services import event_mail
+
+    register(create_event(), email="same@example.jp")  # an earlier event, the same address
+    event = create_event()
+    register(event, email="first@example.jp")  # this event's earlier registrant, another address
+    person = register(event, email="same@example.jp")
+
+    event_mail.enqueue(db.session, "registration.link", person)
+    db.session.commit()
+
+    [row] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == person.email))
+    assert row.payload["checkin_code"] == display_code(db.session.get(AttendeePass, person.id).code)
