@@ -127,12 +127,14 @@ def clipped_seconds(start_dt: datetime, end_dt: datetime) -> ColumnElement[float
 def load_hours(session: Session, pieces: Sequence[tuple[int, int, Span]]) -> None:
     """Fill this transaction's report_pieces with the local-hour pieces (weekday, hour, UTC span).
 
-    Spaces in one zone share the pieces of a period: loaded once per transaction.
+    Spaces in one zone share the pieces of a period: loaded once per transaction. The pieces
+    are compared whole: two zones' pieces of a period can begin, end and number alike and still
+    differ in between (Europe/Berlin and Africa/Casablanca over 2026). hour_pieces returns the
+    same tuple for a zone and period, which == recognises by identity, without reading it.
     """
     connection = session.connection()  # one per transaction: the rows live as long as it
-    key = (connection, tuple(pieces[:1]), tuple(pieces[-1:]), len(pieces))
-    loaded = session.info.get("report_pieces")
-    if loaded is not None and loaded[0] is connection and loaded[1:] == key[1:]:
+    key = (connection, tuple(pieces))  # Connection compares by identity
+    if session.info.get("report_pieces") == key:
         return
     dialect = session.get_bind().dialect.name
     for statement in _CREATE[dialect]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import event
@@ -72,6 +72,21 @@ def test_spaces_in_different_zones_each_count_their_own_local_hours(create_space
         create_booking(space, member, start, start + timedelta(hours=1))
     report = reports.build_report(db.session, Filters(Period.month(2026, 6)))
     assert {key: used for key, (used, _open) in report.heatmap.items() if used} == {(2, 10): 120, (2, 3): 60}
+
+
+def test_a_berlin_and_a_casablanca_space_together_count_the_casablanca_booking_in_its_own_local_hour(
+        create_space, create_user, create_booking):
+    """Over 2026 the two zones' local hours begin and end at the same instants and are as many
+    (UTC+1 at both ends; each clock goes forward once and back once), yet differ in between: in July
+    Berlin is UTC+2, Casablanca UTC+1. Each space reads its own zone's hours."""
+    berlin = create_space(timezone="Europe/Berlin", hours=ROUND_THE_CLOCK)
+    casablanca = create_space(timezone="Africa/Casablanca", hours=ROUND_THE_CLOCK)
+    member = create_user()
+    start = datetime(2026, 7, 15, 10, tzinfo=UTC)  # a Wednesday: 11:00 in Casablanca
+    create_booking(casablanca, member, start, start + timedelta(hours=1))
+    year = Period(date(2026, 1, 1), date(2026, 12, 31))
+    report = reports.build_report(db.session, Filters(year, (berlin.id, casablanca.id)))
+    assert {key: used for key, (used, _open) in report.heatmap.items() if used} == {(2, 11): 60}
 
 
 def test_spaces_in_one_zone_share_one_load_of_the_local_hours(create_space):
