@@ -572,3 +572,19 @@ def test_a_space_closed_on_holidays_is_closed_on_a_holiday_that_starts_the_perio
 
     # January 2026 has 31 days; New Year's Day (the 1st) and Coming of Age Day (the 12th) are closed.
     assert report.spaces[0].open_hours == (31 - 2) * 9
+
+
+def test_the_median_lead_time_counts_approvals_and_rejections_only(floor, create_booking, create_user):
+    studio, _desks = floor
+    member = create_user()
+    for n, (action, hours) in enumerate((("approved", 1), ("expired", 5))):
+        booking = create_booking(studio, member, tokyo(20 + n, 10), tokyo(20 + n, 11))
+        booking.created_at = tokyo(5, 9)
+        db.session.add(BookingEvent(booking=booking, action=action, from_status="pending", to_status="confirmed",
+                                    at=tokyo(5, 9) + timedelta(hours=hours)))
+    db.session.commit()
+
+    report = reports.build_report(db.session, Filters(JUNE, (studio.id,)))
+
+    assert report.decisions == {"approved": 1, "expired": 1}
+    assert report.median_lead_minutes == pytest.approx(60)
