@@ -280,3 +280,18 @@ def test_a_slot_length_the_hours_are_off_is_refused_next_to_the_slot_field(app, 
 
     assert errors == {"slot_minutes": ("The opening hours (%(time)s) are not on the %(slot)s grid; change them first.",
                                        {"time": "09:30", "slot": 60})}
+
+
+def test_renaming_a_space_stores_fresh_feed_events_for_its_bookings(app, create_space, create_user, create_booking):
+    from datetime import timedelta
+
+    from booking.services.admin_spaces import update_space
+    from booking.services.feeds import rebuild_events
+
+    room = create_space(slug="room")
+    start = future_day(3).replace(hour=1)
+    create_booking(room, create_user(), start, start + timedelta(hours=1))
+
+    update_space(create_user(role="staff"), room.id, policy(slug="room", name_en="Renamed hall", max_minutes=480))
+
+    assert rebuild_events(room.id) == 0  # the update re-rendered the booking's event: nothing is stale
