@@ -588,3 +588,22 @@ def test_the_median_lead_time_counts_approvals_and_rejections_only(floor, create
 
     assert report.decisions == {"approved": 1, "expired": 1}
     assert report.median_lead_minutes == pytest.approx(60)
+
+
+def test_xlsx_drops_control_characters_a_sheet_cannot_hold():
+    data = exports.to_xlsx("bookings", ["名前"], [["Bell\x07 and\x1b escape"]])
+
+    assert exports.read_xlsx(data) == [["名前"], ["Bell and escape"]]
+
+
+@pytest.mark.parametrize("kind", ["bookings", "figures"])
+def test_an_english_export_names_the_space_in_english(create_space, create_user, create_booking, kind):
+    space = create_space(name_ja="スタジオ", name_en="Studio")
+    create_booking(space, create_user(), tokyo(1, 10), tokyo(1, 11))
+    staff = create_user(role="staff")
+
+    data = exports.export(staff, kind, "csv", Filters(JUNE), "en", ["x"] * 12, datetime(2026, 7, 1, tzinfo=UTC),
+                          sheet_title="x")
+
+    names = {row[1] if kind == "bookings" else row[0] for row in read_csv(data)[1:]}
+    assert "Studio" in names and "スタジオ" not in names
