@@ -325,3 +325,91 @@ def test_the_week_of_a_day_two_weeks_ahead_is_that_days_week(app, floor):
     week = week_calendar(later, DAY)
 
     assert week.monday == later - timedelta(days=later.weekday()) and week.days[-1] == week.monday + timedelta(days=6)
+
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def tokyo(day, hour, minute=0):
+    return datetime.combine(day, time(hour, minute), TOKYO)
+
+
+def test_the_day_list_of_a_space_leaves_out_cancelled_bookings(app, floor):
+    studio, _desks = floor  # the studio's 13:00–14:00 booking was called off
+
+    day = day_calendar(LOCAL, DAY, studio.slug)
+
+    assert [entry.title for entries in day.starting.values() for entry in entries] == ["TV <recording>"]
+
+
+@pytest.mark.parametrize("space_list", [False, True])
+def test_bookings_ending_as_the_day_starts_or_starting_as_it_ends_leave_its_rows_to_the_opening_hours(
+        app, create_space, create_user, create_booking, space_list):
+    studio = create_space(name_en="Studio")  # 09:00–21:00 every day
+    member = create_user()
+    create_booking(studio, member, tokyo(LOCAL - timedelta(days=1), 23), tokyo(LOCAL, 0))
+    create_booking(studio, member, tokyo(LOCAL + timedelta(days=1), 0), tokyo(LOCAL + timedelta(days=1), 1))
+
+    day = day_calendar(LOCAL, DAY, studio.slug if space_list else None)
+
+    assert (day.times[0], day.times[-1]) == (time(9), time(20, 30))
+
+
+def test_a_day_ends_at_the_row_before_closing_time(app, create_space):
+    create_space(name_en="Studio", hours={d: ((time(9), time(18)),) for d in range(7)})
+
+    day = day_calendar(LOCAL, DAY)
+
+    assert (day.times[0], day.times[-1]) == (time(9), time(17, 30))
+
+
+def test_a_day_no_space_opens_shows_the_usual_hours(app, create_space):
+    create_space(name_en="Studio", hours={(LOCAL.weekday() + 1) % 7: ((time(7), time(23)),)})
+
+    day = day_calendar(LOCAL, DAY)
+
+    assert (day.times[0], day.times[-1]) == (time(9), time(17, 30))
+
+
+def test_a_booking_into_the_next_day_runs_the_day_to_its_last_row(app, create_space, create_user, create_booking):
+    studio = create_space(name_en="Studio")  # 09:00–21:00 every day
+    create_booking(studio, create_user(), tokyo(LOCAL, 22), tokyo(LOCAL + timedelta(days=1), 1))
+
+    day = day_calendar(LOCAL, DAY)
+
+    assert (day.times[0], day.times[-1]) == (time(9), time(23, 30))
+
+
+def test_on_a_one_minute_grid_a_night_space_starts_the_day_at_midnight(app, create_space):
+    create_space(name_en="Bar", slot_minutes=1, min_minutes=1, hours={d: ((time(22), time(2)),) for d in range(7)})
+
+    day = day_calendar(LOCAL, DAY)
+
+    assert (day.times[0], day.times[-1]) == (time(0), time(23, 59))
+
+
+def test_the_day_list_lists_bookings_from_the_day_before_by_start_whatever_order_they_were_made_in(
+        app, create_space, create_user, create_booking):
+    desks = create_space(name_en="Desks", kind="pooled", unit_count=2)
+    member = create_user()
+    later = create_booking(desks, member, tokyo(LOCAL - timedelta(days=1), 23), tokyo(LOCAL, 0, 30), units=(1,))
+    earlier = create_booking(desks, member, tokyo(LOCAL - timedelta(days=1), 22), tokyo(LOCAL, 0, 30), units=(2,))
+
+    day = day_calendar(LOCAL, DAY, desks.slug)
+
+    assert [entry.id for entry in day.starting[(desks.id, time(0))]] == [earlier.id, later.id]
+
+
+def test_a_booking_over_midnight_is_in_the_week_on_each_day_it_touches_and_no_other(
+        app, create_space, create_user, create_booking):
+    studio = create_space(name_en="Studio")
+    member = create_user()
+    monday = LOCAL - timedelta(days=LOCAL.weekday())
+    into_monday = create_booking(studio, member, tokyo(monday - timedelta(days=1), 23), tokyo(monday, 0, 30))
+    tuesday = monday + timedelta(days=1)
+    early_tuesday = create_booking(studio, member, tokyo(tuesday, 0, 30), tokyo(tuesday, 1, 30))
+
+    week = week_calendar(LOCAL, DAY)
+
+    assert {day: [entry.id for entry in week.cells[(studio.id, day)]] for day in week.days} == {
+        day: {monday: [into_monday.id], tuesday: [early_tuesday.id]}.get(day, []) for day in week.days}

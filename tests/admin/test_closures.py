@@ -347,3 +347,14 @@ def test_cancelling_a_booking_the_closure_no_longer_hits_asks_staff_to_choose_ag
 
     assert refused.value.message == "The bookings this closure hits changed; please choose again."
     assert (status_of(first.id), status_of(elsewhere.id)) == ("confirmed", "confirmed")
+
+
+def test_upcoming_closures_are_listed_by_start_whatever_order_they_were_added_in(app, studio):
+    later = Closure(space_id=studio.id, start_dt=at(6), end_dt=at(7), reason="Later")
+    earlier = Closure(space_id=None, start_dt=at(1), end_dt=at(2), reason="Earlier")
+    db.session.add(later)
+    db.session.commit()
+    db.session.add(earlier)
+    db.session.commit()
+
+    assert upcoming_closures(now=at(0)) == [earlier, later]

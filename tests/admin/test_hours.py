@@ -249,3 +249,34 @@ def test_a_period_written_otherwise_is_shown_how_to_write_it():
 
     assert raised.value.message == "Write periods like 09:00-12:00, 13:00-18:00 (not “%(part)s”)."
     assert raised.value.params == {"part": "9-18"}
+
+
+def test_a_holiday_opening_is_named_in_english_whatever_the_servers_language(app, create_space, monkeypatch,
+                                                                              request):
+    from booking.services.admin_spaces import holiday_name
+    from booking.services.spaces import national_holidays
+
+    monkeypatch.setenv("LANGUAGE", "de")  # gettext's first choice: the holidays' names follow it by default
+    national_holidays.cache_clear()
+    request.addfinalizer(national_holidays.cache_clear)
+    space = create_space(close_on_holidays=True, holiday_country="JP")
+
+    assert holiday_name(space, date(2027, 1, 1)) == "New Year's Day"
+
+
+def test_hours_read_for_a_slot_length_that_changed_meanwhile_are_refused_and_nothing_is_saved(
+        app, create_space, create_user, monkeypatch):
+    from types import SimpleNamespace
+
+    from booking.services import Stale, admin_spaces
+
+    space = create_space(slot_minutes=30, hours={0: ((time(9), time(12)),)})
+    space_id = space.id
+    monkeypatch.setattr(admin_spaces, "get_space", lambda _id: SimpleNamespace(slot_minutes=60))  # read before a change
+
+    with pytest.raises(Stale) as refused:
+        admin_spaces.set_opening_hours(create_user(role="staff"), space_id, {0: "10:00-14:00"})
+
+    assert refused.value.message == "The slot length changed meanwhile; please check the hours again."
+    db.session.expire_all()
+    assert [(p.open_time, p.close_time) for p in db.session.get(Space, space_id).opening_hours] == [(time(9), time(12))]

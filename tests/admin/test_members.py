@@ -381,3 +381,15 @@ def test_deactivating_without_cancelling_reports_nothing_cancelled_and_keeps_the
 
     assert (report.user.id, report.cancelled, report.skipped) == (gone.id, [], [])
     assert fresh(Booking, booking.id).status == "confirmed"
+
+
+def test_deactivating_with_cancellation_but_no_message_is_refused_and_changes_nothing(create_user, create_space,
+                                                                                      create_booking):
+    admin, member = create_user(role="admin"), create_user()
+    booking = create_booking(create_space(), member, START, START.replace(hour=3))
+
+    with pytest.raises(admin_members.InvalidInput) as refused:
+        admin_members.deactivate(admin, member.id, cancel_future=True)
+
+    assert refused.value.errors == {"message": ("Write a message to the member.", {})}
+    assert fresh(Booking, booking.id).status == "confirmed" and fresh(User, member.id).is_enabled

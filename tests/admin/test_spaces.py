@@ -213,6 +213,7 @@ def policy(**overrides):
      {"holiday_country": ("No holiday calendar is known for %(country)s.", {"country": "XX"})}),
     ({"slot_minutes": 7, "min_minutes": 7, "max_minutes": 70},
      {"slot_minutes": ("The slot length must divide a day evenly (e.g. 15, 30 or 60).", {})}),
+    ({"unit_count": 2}, {"unit_count": ("A whole-room space has exactly one unit.", {})}),
 ])
 def test_each_policy_error_names_its_field_and_says_what_is_wrong(app, overrides, errors):
     from booking.services.admin_spaces import policy_errors
@@ -241,3 +242,56 @@ def test_a_45_minute_slot_keeps_opening_hours_that_lie_on_its_grid(app, create_s
 
     db.session.expire_all()
     assert db.session.get(Space, room.id).slot_minutes == 45
+
+
+def refused_update(create_user, space_id, data):
+    from booking.services.admin_spaces import InvalidInput, update_space
+
+    with pytest.raises(InvalidInput) as refused:
+        update_space(create_user(role="staff"), space_id, data)
+    return refused.value.errors
+
+
+def test_an_update_with_a_wrong_policy_names_the_field_and_saves_nothing(app, create_space, create_user):
+    room = create_space(slug="room")
+
+    errors = refused_update(create_user, room.id, policy(slug="room", max_minutes=30))
+
+    assert errors == {"max_minutes": ("The longest booking cannot be shorter than the shortest.", {})}
+    db.session.expire_all()
+    assert db.session.get(Space, room.id).max_minutes == 480
+
+
+def test_an_update_to_the_slug_of_another_space_is_refused_next_to_the_slug_field(app, create_space, create_user):
+    create_space(slug="event-hall")
+    room = create_space(slug="room")
+
+    errors = refused_update(create_user, room.id, policy(slug="event-hall"))
+
+    assert errors == {"slug": ("Another space already uses %(slug)s.", {"slug": "event-hall"})}
+
+
+def test_a_slot_length_the_hours_are_off_is_refused_next_to_the_slot_field(app, create_space, create_user):
+    from datetime import time
+
+    room = create_space(slug="room", hours={0: ((time(9, 30), time(12)),)})
+
+    errors = refused_update(create_user, room.id, policy(slug="room", slot_minutes=60, min_minutes=60))
+
+    assert errors == {"slot_minutes": ("The opening hours (%(time)s) are not on the %(slot)s grid; change them first.",
+                                       {"time": "09:30", "slot": 60})}
+
+
+def test_renaming_a_space_stores_fresh_feed_events_for_its_bookings(app, create_space, create_user, create_booking):
+    from datetime import timedelta
+
+    from booking.services.admin_spaces import update_space
+    from booking.services.feeds import rebuild_events
+
+    room = create_space(slug="room")
+    start = future_day(3).replace(hour=1)
+    create_booking(room, create_user(), start, start + timedelta(hours=1))
+
+    update_space(create_user(role="staff"), room.id, policy(slug="room", name_en="Renamed hall", max_minutes=480))
+
+    assert rebuild_events(room.id) == 0  # the update re-rendered the booking's event: nothing is stale

@@ -477,3 +477,55 @@ def test_staff_blocking_a_holiday_are_told_its_name_in_their_language(create_spa
     outcome = staff_service.book_as_staff(staff, data, reason="Lights", locale="en")
 
     assert [c.params["reason"] for c in outcome.conflicts if c.code == "closed"] == ["New Year's Day"]
+
+
+def test_rejecting_without_a_note_says_to_write_one(create_space, staff, member):
+    booking = ask(member, create_space(requires_approval=True), at(2), at(3))
+
+    with pytest.raises(ServiceError) as refused:
+        staff_service.reject(staff, booking.id, "  ")
+
+    assert refused.value.message == "Write a note for the member: why the request is rejected."
+    assert fresh(booking).status == "pending"
+
+
+def test_the_trail_records_a_decision_at_the_time_it_was_made(create_space, staff, member):
+    from booking.models import BookingEvent
+
+    booking = ask(member, create_space(requires_approval=True), at(2), at(3))
+    decided = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=7)
+
+    staff_service.approve(staff, booking.id, now=decided)
+
+    events = db.session.scalars(db.select(BookingEvent).where(BookingEvent.booking_id == booking.id,
+                                                              BookingEvent.action == "approved")).all()
+    assert [event.at.astimezone(UTC) for event in events] == [decided]
+
+
+def test_approving_a_request_on_a_holiday_tells_its_name_in_the_staffs_language(create_space, create_user,
+                                                                                  create_booking, staff):
+    from datetime import date, time
+    from zoneinfo import ZoneInfo
+
+    hall = create_space(close_on_holidays=True, holiday_country="JP", requires_approval=True)
+    new_year = datetime.combine(date(future_day(0).year + 1, 1, 1), time(10), ZoneInfo("Asia/Tokyo"))
+    booking = create_booking(hall, create_user(), new_year, new_year + timedelta(hours=1), status="pending")
+
+    with pytest.raises(staff_service.Refused) as refused:
+        staff_service.approve(staff, booking.id, locale="en")
+
+    assert [c.params["reason"] for c in refused.value.conflicts if c.code == "closed"] == ["New Year's Day"]
+
+
+def test_approving_rejects_the_outcompeted_requests_in_the_order_they_were_made(create_space, create_user, staff,
+                                                                                 member):
+    space = create_space(requires_approval=True, pending_holds=False)
+    chosen = ask(member, space, at(2), at(4))
+    made_later = ask(create_user(), space, at(3), at(5))
+    made_earlier = ask(create_user(), space, at(2), at(3))  # a higher id, but dated first
+    made_earlier.created_at = made_later.created_at - timedelta(minutes=5)
+    db.session.commit()
+
+    approval = staff_service.approve(staff, chosen.id)
+
+    assert [rival.id for rival in approval.auto_rejected] == [made_earlier.id, made_later.id]

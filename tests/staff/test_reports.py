@@ -534,3 +534,76 @@ def test_the_figures_table_rounds_booked_and_open_hours_to_two_places(create_spa
     [row] = [row for row in exports.figures_table(report, "en") if row[0] == room.name("en")]
 
     assert row[2:4] == [round(16 / 60, 2), round(5 * 16 / 60, 2)]  # five Mondays in June 2026
+
+
+def test_organisations_are_counted_in_each_space_and_summed_over_the_spaces(floor):
+    report = reports.build_report(db.session, Filters(JUNE))
+
+    kinds = {row.org_kind: row for row in report.kinds}
+    assert (kinds["company"].organisations, kinds["npo"].organisations) == (2, 2)  # one in the studio, one at the desks
+
+
+def test_a_decision_at_the_first_instant_of_the_period_counts(floor, create_booking, create_user):
+    studio, _desks = floor
+    booking = create_booking(studio, create_user(), tokyo(20, 10), tokyo(20, 11))
+    booking.created_at = tokyo(1, 0) - timedelta(hours=2)
+    db.session.add(BookingEvent(booking=booking, action="approved", from_status="pending", to_status="confirmed",
+                                at=tokyo(1, 0)))
+    db.session.commit()
+
+    report = reports.build_report(db.session, Filters(JUNE, (studio.id,)))
+
+    assert report.decisions == {"approved": 1} and report.median_lead_minutes == pytest.approx(120)
+
+
+def test_new_members_of_a_kind_leave_out_the_other_kinds(create_user):
+    create_user(created_at=tokyo(3, 12), org_kind="research")
+    create_user(created_at=tokyo(4, 12), org_kind="research")
+    create_user(created_at=tokyo(5, 12), org_kind="company")
+
+    assert reports.build_report(db.session, Filters(JUNE, org_kind="research")).new_members == 2
+
+
+def test_a_space_closed_on_holidays_is_closed_on_a_holiday_that_starts_the_period(create_space):
+    space = create_space(hours={d: ((time(9), time(18)),) for d in range(7)}, close_on_holidays=True,
+                         holiday_country="JP")
+
+    report = reports.build_report(db.session, Filters(Period.month(2026, 1), (space.id,)))
+
+    # January 2026 has 31 days; New Year's Day (the 1st) and Coming of Age Day (the 12th) are closed.
+    assert report.spaces[0].open_hours == (31 - 2) * 9
+
+
+def test_the_median_lead_time_counts_approvals_and_rejections_only(floor, create_booking, create_user):
+    studio, _desks = floor
+    member = create_user()
+    for n, (action, hours) in enumerate((("approved", 1), ("expired", 5))):
+        booking = create_booking(studio, member, tokyo(20 + n, 10), tokyo(20 + n, 11))
+        booking.created_at = tokyo(5, 9)
+        db.session.add(BookingEvent(booking=booking, action=action, from_status="pending", to_status="confirmed",
+                                    at=tokyo(5, 9) + timedelta(hours=hours)))
+    db.session.commit()
+
+    report = reports.build_report(db.session, Filters(JUNE, (studio.id,)))
+
+    assert report.decisions == {"approved": 1, "expired": 1}
+    assert report.median_lead_minutes == pytest.approx(60)
+
+
+def test_xlsx_drops_control_characters_a_sheet_cannot_hold():
+    data = exports.to_xlsx("bookings", ["名前"], [["Bell\x07 and\x1b escape"]])
+
+    assert exports.read_xlsx(data) == [["名前"], ["Bell and escape"]]
+
+
+@pytest.mark.parametrize("kind", ["bookings", "figures"])
+def test_an_english_export_names_the_space_in_english(create_space, create_user, create_booking, kind):
+    space = create_space(name_ja="スタジオ", name_en="Studio")
+    create_booking(space, create_user(), tokyo(1, 10), tokyo(1, 11))
+    staff = create_user(role="staff")
+
+    data = exports.export(staff, kind, "csv", Filters(JUNE), "en", ["x"] * 12, datetime(2026, 7, 1, tzinfo=UTC),
+                          sheet_title="x")
+
+    names = {row[1] if kind == "bookings" else row[0] for row in read_csv(data)[1:]}
+    assert "Studio" in names and "スタジオ" not in names

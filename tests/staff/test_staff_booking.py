@@ -182,3 +182,15 @@ def test_blocking_time_without_a_reason_is_refused_beside_the_reason_field(studi
 
     assert (refused.value.field, refused.value.message) == ("override_reason", "Say why the time is blocked.")
     assert bookings_count() == 0
+
+
+def test_booking_for_a_deactivated_account_is_refused_beside_the_member_field(app, create_user):
+    from booking.services import InputRefused
+
+    create_user(email="gone@example.jp", is_enabled=False)
+
+    with pytest.raises(InputRefused) as refused:
+        staff_service.find_member("gone@example.jp")
+
+    assert refused.value.field == "member_email"
+    assert refused.value.message == "The account %(email)s is deactivated: it cannot be booked for."
