@@ -90,12 +90,8 @@ def test_decision_shares_and_median_lead_time(floor, create_booking, create_user
     studio, _desks = floor
     member = create_user()
     lead_hours = (1, 3, 8)
-    for n, (action, hours) in enumerate(zip(("approved", "approved", "rejected"), lead_hours, strict=True)):
-        booking = create_booking(studio, member, tokyo(20 + n, 10), tokyo(20 + n, 11), status="confirmed")
-        booking.created_at = tokyo(5, 9)
-        db.session.add(BookingEvent(booking=booking, action=action, from_status="pending", to_status="confirmed",
-                                    at=tokyo(5, 9) + timedelta(hours=hours)))
-    db.session.commit()
+    decisions = zip(("approved", "approved", "rejected"), lead_hours, strict=True)
+    _decided_on_the_5th(create_booking, studio, member, decisions, status="confirmed")
     report = reports.build_report(db.session, Filters(JUNE, (studio.id,)))
     assert report.decisions == {"approved": 2, "rejected": 1}
     assert report.share("approved") == pytest.approx(2 / 3)
@@ -577,12 +573,7 @@ def test_a_space_closed_on_holidays_is_closed_on_a_holiday_that_starts_the_perio
 def test_the_median_lead_time_counts_approvals_and_rejections_only(floor, create_booking, create_user):
     studio, _desks = floor
     member = create_user()
-    for n, (action, hours) in enumerate((("approved", 1), ("expired", 5))):
-        booking = create_booking(studio, member, tokyo(20 + n, 10), tokyo(20 + n, 11))
-        booking.created_at = tokyo(5, 9)
-        db.session.add(BookingEvent(booking=booking, action=action, from_status="pending", to_status="confirmed",
-                                    at=tokyo(5, 9) + timedelta(hours=hours)))
-    db.session.commit()
+    _decided_on_the_5th(create_booking, studio, member, (("approved", 1), ("expired", 5)))
 
     report = reports.build_report(db.session, Filters(JUNE, (studio.id,)))
 
@@ -607,3 +598,13 @@ def test_an_english_export_names_the_space_in_english(create_space, create_user,
 
     names = {row[1] if kind == "bookings" else row[0] for row in read_csv(data)[1:]}
     assert "Studio" in names and "スタジオ" not in names
+
+
+def _decided_on_the_5th(create_booking, studio, member, decisions, **booking_fields):
+    """One booking a day from 20 June, each requested on 5 June 09:00 and decided (action) that many hours later."""
+    for n, (action, hours) in enumerate(decisions):
+        booking = create_booking(studio, member, tokyo(20 + n, 10), tokyo(20 + n, 11), **booking_fields)
+        booking.created_at = tokyo(5, 9)
+        db.session.add(BookingEvent(booking=booking, action=action, from_status="pending", to_status="confirmed",
+                                    at=tokyo(5, 9) + timedelta(hours=hours)))
+    db.session.commit()
