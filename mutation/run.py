@@ -237,6 +237,17 @@ def file_counts(statuses: dict[str, str], equivalent: set[str]) -> Counts:
     return Counts(len(statuses), checked, killed, listed)
 
 
+def per_file(counts: dict[str, Counts]) -> list[str]:
+    """A table of each file's score with every reported pass merged (a mutant killed by any pass is
+    killed): the score of the checked non-equivalent mutants, in per cent, one line a file by path."""
+    lines = [f"{'file':<40} {'mutants':>7} {'checked':>7} {'killed':>7} {'equiv.':>6} {'score of checked':>16}"]
+    for path, c in sorted(counts.items()):
+        counted = c.checked - c.equivalent
+        score = f"{100.0 * c.killed / counted:.1f}%" if counted else "-"
+        lines.append(f"{path:<40} {c.mutants:>7} {c.checked:>7} {c.killed:>7} {c.equivalent:>6} {score:>16}")
+    return lines
+
+
 def stratified_interval(counts: list[Counts]) -> tuple[float, float, float]:
     """The folder's score estimated from its files' checked mutants, with a 95 % interval, in per cent:
     (estimate, low, high).
@@ -505,6 +516,8 @@ def main() -> int:
     counts = {path: file_counts(statuses, equivalent[path]) for path, statuses in outcomes.items()}
     print("\n== whole folders, every pass of this run together (ledgers in mutation/ledger/)")
     print("\n".join(whole_folders(counts, reported, {n: s["only_mutate"] for n, s in passes().items()})))
+    print("\n== score per file, every pass of this run together")
+    print("\n".join(per_file(counts)))
     return 1 if args.check and not ok else 0
 
 

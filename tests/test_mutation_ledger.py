@@ -287,3 +287,19 @@ def test_a_file_in_two_passes_counts_each_mutant_once_killed_when_either_pass_ki
     assert run_py.file_counts(merged, {"m3", "m1"}) == run_py.Counts(mutants=5, checked=5, killed=3, equivalent=1)
     assert run_py.file_counts({"m1": "not checked"}, {"m1"}) == run_py.Counts(mutants=1, checked=0, killed=0,
                                                                                equivalent=0)
+
+
+def test_the_per_file_table_scores_each_file_over_its_checked_non_equivalent_mutants():
+    """The table a closing note quotes: a file of every pass merged, equivalents left out of the score,
+    an unchecked file shown as '-' rather than 0 % or 100 %."""
+    run_py = _load("mutation_run_per_file", ROOT / "mutation" / "run.py")
+    counts = {"booking/services/b.py": run_py.Counts(mutants=10, checked=10, killed=8, equivalent=2),
+              "booking/services/a.py": run_py.Counts(mutants=4, checked=3, killed=1, equivalent=0),
+              "booking/services/c.py": run_py.Counts(mutants=2, checked=0, killed=0, equivalent=0)}
+    lines = run_py.per_file(counts)
+    assert lines[0].split()[0] == "file"
+    assert [line.split() for line in lines[1:]] == [
+        ["booking/services/a.py", "4", "3", "1", "0", "33.3%"],
+        ["booking/services/b.py", "10", "10", "8", "2", "100.0%"],
+        ["booking/services/c.py", "2", "0", "0", "0", "-"],
+    ]
