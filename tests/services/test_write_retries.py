@@ -200,3 +200,62 @@ def test_a_writer_waiting_for_the_turn_tries_again_within_a_millisecond(app: Any
         os.close(holder)
     assert clock.slept[:5] == [0.0001, 0.0002, 0.0004, 0.0008, 0.001]
     assert len(clock.slept) > 10 and set(clock.slept[5:]) == {0.001}
+
+
+def test_a_try_that_ends_exactly_at_the_time_limit_is_followed_by_one_more(app: Any, clock: _Clock,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limit is passed only after LIMIT_S: a try ending on it may still be followed by another."""
+    monkeypatch.setattr(transactions, "STALL_S", transactions.LIMIT_S * 10)  # SQLite's stall out of the way
+    tries: list[int] = []
+
+    def work(session: object) -> None:
+        tries.append(1)
+        clock.now = transactions.LIMIT_S * len(tries)
+        raise _busy()
+
+    with pytest.raises(OperationalError):
+        run_write(None, work)
+
+    assert len(tries) == 2
+
+
+def test_on_sqlite_a_lock_quiet_for_exactly_the_stall_time_is_tried_once_more(app: Any, clock: _Clock,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(transactions, "_touch", lambda suffix: None)
+    run_write(None, lambda session: None)
+    tries: list[int] = []
+
+    def work(session: object) -> None:
+        tries.append(1)
+        clock.now = STALL_S * len(tries)
+        raise _busy()
+
+    with pytest.raises(OperationalError):
+        run_write(None, work)
+
+    assert len(tries) == (2 if engine_name() == "sqlite" else math.floor(transactions.LIMIT_S / STALL_S) + 1)
+
+
+def test_on_sqlite_a_lock_held_by_a_writer_of_ours_is_waited_for_past_the_stall_time(
+        app: Any, clock: _Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer of ours inside the lock (went in, not out yet) is busy, not stuck, however long nobody commits:
+    the write goes on trying until the time limit, as on PostgreSQL."""
+    monkeypatch.setattr(transactions, "_touch", lambda suffix: None)
+    run_write(None, lambda session: None)
+    database = transactions._sqlite_path()
+    if database is not None:  # SQLite: another of ours went in after the last one came out
+        for suffix, mtime_ns in (("-writer-out", 1_000_000_000), ("-writer-in", 2_000_000_000)):
+            Path(database + suffix).touch()
+            os.utime(database + suffix, ns=(mtime_ns, mtime_ns))
+        assert transactions._is_ours_holding(transactions._commit_marker())
+    tries: list[int] = []
+
+    def work(session: object) -> None:
+        tries.append(1)
+        clock.now += STALL_S + 0.5
+        raise _busy()
+
+    with pytest.raises(OperationalError):
+        run_write(None, work)
+
+    assert len(tries) == math.floor(transactions.LIMIT_S / (STALL_S + 0.5)) + 1
