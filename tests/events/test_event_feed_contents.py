@@ -105,8 +105,15 @@ def test_the_agenda_in_an_english_feed_reads_in_english_with_its_speakers_in_bra
 def test_the_feeds_answer_carries_the_last_modified_of_its_latest_change(client, kick_off):
     from email.utils import parsedate_to_datetime
 
+    from booking.services.event_feeds import DEFAULT_ZONE
+    from booking.services.feeds import Window
+
     event = db.session.get(PublicEvent, kick_off.id)
-    event.updated_at = event.booking.updated_at = utcnow() - timedelta(hours=1)
+    now = utcnow()
+    # Today (Tokyo), so the change is later than the window's day start whatever the hour the test runs at:
+    # an hour ago falls on the day before between 15:00 and 16:00 UTC, and the day start is sent instead.
+    day_start = Window.around(now, DEFAULT_ZONE).day_start
+    event.updated_at = event.booking.updated_at = day_start + (now - day_start) / 2
     db.session.commit()
 
     response = client.get("/events.ics")
