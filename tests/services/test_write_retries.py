@@ -11,6 +11,7 @@ import math
 import os
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -49,18 +50,25 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> _Clock:
     return found
 
 
-def test_a_write_refused_as_busy_every_time_is_tried_twenty_times_then_the_refusal_is_raised(app: Any,
-                                                                                           clock: _Clock) -> None:
-    tries: list[int] = []
+def _tries(clock: _Clock, ends_at: Callable[[int], float]) -> int:
+    """How many times run_write tries a write refused as busy every time, its n-th try ending at
+    ends_at(n) on transactions' clock (seconds); the refusal must come out of it."""
+    tries = 0
 
     def work(session: object) -> None:
-        tries.append(1)
+        nonlocal tries
+        tries += 1
+        clock.now = ends_at(tries)
         raise _busy()
 
     with pytest.raises(OperationalError):
         run_write(None, work)
+    return tries
 
-    assert len(tries) == 20
+
+def test_a_write_refused_as_busy_every_time_is_tried_twenty_times_then_the_refusal_is_raised(app: Any,
+                                                                                           clock: _Clock) -> None:
+    assert _tries(clock, lambda n: 0.0) == 20
     # Between tries a random backoff of 10–50 ms times the tries so far, so crowded writers spread out.
     assert len(clock.slept) == 19
     assert all(0.01 * n <= seconds <= 0.05 * n for n, seconds in enumerate(clock.slept, start=1))
@@ -69,17 +77,7 @@ def test_a_write_refused_as_busy_every_time_is_tried_twenty_times_then_the_refus
 def test_a_busy_write_is_not_tried_again_once_the_time_limit_has_passed(app: Any, clock: _Clock,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """LIMIT_S (25 s) bounds the tries in time: gunicorn kills a worker at 30 s."""
-    tries: list[int] = []
-
-    def work(session: object) -> None:
-        tries.append(1)
-        clock.now = transactions.LIMIT_S + 1  # this try took past the limit
-        raise _busy()
-
-    with pytest.raises(OperationalError):
-        run_write(None, work)
-
-    assert len(tries) == 1
+    assert _tries(clock, lambda n: transactions.LIMIT_S + 1) == 1  # the first try took past the limit
 
 
 def test_on_sqlite_a_lock_nobody_commits_under_for_the_stall_time_is_given_up_on(app: Any, clock: _Clock,
@@ -89,18 +87,10 @@ def test_on_sqlite_a_lock_nobody_commits_under_for_the_stall_time_is_given_up_on
     # Refused at BEGIN IMMEDIATE, as a held lock refuses: before the try marks itself in and out.
     monkeypatch.setattr(transactions, "_touch", lambda suffix: None)
     run_write(None, lambda session: None)  # the database's write-ahead log is made, as on a floor in use
-    tries: list[int] = []
-
-    def work(session: object) -> None:
-        tries.append(1)
-        clock.now += STALL_S + 0.5  # each try waits out more than the stall time
-        raise _busy()
-
-    with pytest.raises(OperationalError):
-        run_write(None, work)
+    tries = _tries(clock, lambda n: n * (STALL_S + 0.5))  # each try waits out more than the stall time
 
     # PostgreSQL goes on until the tries have taken LIMIT_S: the try that ends past it is the last.
-    assert len(tries) == (1 if engine_name() == "sqlite" else math.floor(transactions.LIMIT_S / (STALL_S + 0.5)) + 1)
+    assert tries == (1 if engine_name() == "sqlite" else math.floor(transactions.LIMIT_S / (STALL_S + 0.5)) + 1)
 
 
 def test_a_write_is_given_its_space_in_the_session_unless_it_asks_for_the_shared_read(app: Any,
@@ -206,34 +196,15 @@ def test_a_try_that_ends_exactly_at_the_time_limit_is_followed_by_one_more(app: 
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """The limit is passed only after LIMIT_S: a try ending on it may still be followed by another."""
     monkeypatch.setattr(transactions, "STALL_S", transactions.LIMIT_S * 10)  # SQLite's stall out of the way
-    tries: list[int] = []
-
-    def work(session: object) -> None:
-        tries.append(1)
-        clock.now = transactions.LIMIT_S * len(tries)
-        raise _busy()
-
-    with pytest.raises(OperationalError):
-        run_write(None, work)
-
-    assert len(tries) == 2
+    assert _tries(clock, lambda n: transactions.LIMIT_S * n) == 2
 
 
 def test_on_sqlite_a_lock_quiet_for_exactly_the_stall_time_is_tried_once_more(app: Any, clock: _Clock,
                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(transactions, "_touch", lambda suffix: None)
     run_write(None, lambda session: None)
-    tries: list[int] = []
-
-    def work(session: object) -> None:
-        tries.append(1)
-        clock.now = STALL_S * len(tries)
-        raise _busy()
-
-    with pytest.raises(OperationalError):
-        run_write(None, work)
-
-    assert len(tries) == (2 if engine_name() == "sqlite" else math.floor(transactions.LIMIT_S / STALL_S) + 1)
+    expected = 2 if engine_name() == "sqlite" else math.floor(transactions.LIMIT_S / STALL_S) + 1
+    assert _tries(clock, lambda n: STALL_S * n) == expected
 
 
 def test_on_sqlite_a_lock_held_by_a_writer_of_ours_is_waited_for_past_the_stall_time(
@@ -248,14 +219,4 @@ def test_on_sqlite_a_lock_held_by_a_writer_of_ours_is_waited_for_past_the_stall_
             Path(database + suffix).touch()
             os.utime(database + suffix, ns=(mtime_ns, mtime_ns))
         assert transactions._is_ours_holding(transactions._commit_marker())
-    tries: list[int] = []
-
-    def work(session: object) -> None:
-        tries.append(1)
-        clock.now += STALL_S + 0.5
-        raise _busy()
-
-    with pytest.raises(OperationalError):
-        run_write(None, work)
-
-    assert len(tries) == math.floor(transactions.LIMIT_S / (STALL_S + 0.5)) + 1
+    assert _tries(clock, lambda n: n * (STALL_S + 0.5)) == math.floor(transactions.LIMIT_S / (STALL_S + 0.5)) + 1
