@@ -61,15 +61,23 @@ def _window_query(window: Window):  # type: ignore[no-untyped-def]
 
 
 def events_feed(now: datetime | None = None) -> Feed:
-    """The feed of every published event in the window (ended ones as CANCELLED for a while)."""
+    """The feed of every published event in the window (ended ones as CANCELLED for a while).
+
+    Its validators follow the last change of the events, their bookings and their spaces: a
+    space's feed change time (Space.feed_changed_at, raised with every change its feeds show,
+    booking.services.feed_events) moves with its name and time zone, which the events' LOCATION
+    and TZID show, and also with its other bookings, so the ETag may change when the body does
+    not (a poll then fetches the same events again), never the other way round.
+    """
     now = now or utcnow()
     window = Window.around(now, DEFAULT_ZONE)
     ids = _window_query(window).with_only_columns(PublicEvent.id)
-    count, changed_event, changed_booking, sequences = db.session.execute(
+    count, changed_event, changed_booking, changed_space, sequences = db.session.execute(
         select(func.count(PublicEvent.id), func.max(PublicEvent.updated_at), func.max(Booking.updated_at),
-               func.coalesce(func.sum(PublicEvent.sequence), 0))
-        .select_from(PublicEvent).join(Booking).where(PublicEvent.id.in_(ids))).one()
-    changed = max((c for c in (changed_event, changed_booking) if c is not None), default=None)
+               func.max(Space.feed_changed_at), func.coalesce(func.sum(PublicEvent.sequence), 0))
+        .select_from(PublicEvent).join(Booking).join(Space, Space.id == Booking.space_id)
+        .where(PublicEvent.id.in_(ids))).one()
+    changed = max((c for c in (changed_event, changed_booking, changed_space) if c is not None), default=None)
     if changed is not None and changed.tzinfo is None:
         changed = changed.replace(tzinfo=now.tzinfo)
     parts = ("events", count, sequences, changed.isoformat() if changed else "")

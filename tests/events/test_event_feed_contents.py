@@ -56,7 +56,7 @@ def test_the_feed_is_a_subscription_in_tokyo_time_and_the_event_file_an_import(c
 
 def test_an_edit_of_the_event_alone_gives_the_feed_a_new_etag_and_last_modified(app, kick_off):
     event = db.session.get(PublicEvent, kick_off.id)
-    event.updated_at = event.booking.updated_at = utcnow() - timedelta(hours=1)
+    event.updated_at = event.booking.updated_at = event.booking.space.feed_changed_at = utcnow() - timedelta(hours=1)
     db.session.commit()
     before = events_feed()
 
@@ -113,9 +113,34 @@ def test_the_feeds_answer_carries_the_last_modified_of_its_latest_change(client,
     # Today (Tokyo), so the change is later than the window's day start whatever the hour the test runs at:
     # an hour ago falls on the day before between 15:00 and 16:00 UTC, and the day start is sent instead.
     day_start = Window.around(now, DEFAULT_ZONE).day_start
-    event.updated_at = event.booking.updated_at = day_start + (now - day_start) / 2
+    changed_at = day_start + (now - day_start) / 2
+    event.updated_at = event.booking.updated_at = event.booking.space.feed_changed_at = changed_at
     db.session.commit()
 
     response = client.get("/events.ics")
 
-    assert parsedate_to_datetime(response.headers["Last-Modified"]) == event.updated_at.replace(microsecond=0)
+    assert parsedate_to_datetime(response.headers["Last-Modified"]) == changed_at.replace(microsecond=0)
+
+
+def test_renaming_the_events_space_gives_the_feed_a_new_etag_and_last_modified(client, kick_off):
+    """The events' LOCATION is their space's name (and TZID its time zone), though no row of an event or
+    its booking changes with it: a subscriber polling with If-None-Match or If-Modified-Since must get
+    the new name. Before 2026-12-02 the old ETag was answered 304 and the old LOCATION kept."""
+    event = db.session.get(PublicEvent, kick_off.id)
+    event.updated_at = event.booking.updated_at = event.booking.space.feed_changed_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    first = client.get("/events.ics")
+    assert first.status_code == 200
+    before = events_feed()
+
+    space = event.booking.space
+    space.name_ja, space.name_en = "イベントホール(改装後)", "Event hall (renovated)"
+    db.session.commit()  # raises the space's feed change time (booking.services.feed_events)
+    after = events_feed(space.feed_changed_at + timedelta(seconds=2))
+
+    assert after.etag != before.etag
+    assert after.last_modified == space.feed_changed_at.replace(microsecond=0) > before.last_modified
+    again = client.get("/events.ics", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200
+    (vevent,) = icalendar.Calendar.from_ical(again.data).walk("VEVENT")
+    assert str(vevent["LOCATION"]) == "イベントホール(改装後)"

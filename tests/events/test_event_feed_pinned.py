@@ -47,9 +47,11 @@ def _windowed(app) -> Window:
 
 
 def _age(event: PublicEvent, *, event_at: datetime, booking_at: datetime) -> None:
-    """Set the last change times of the event's row and of its booking's row."""
+    """Set the last change times of the event's row and of its booking's row; its space's feed change
+    time (also a validator of the feed) goes back to the earlier of the two."""
     event = db.session.get(PublicEvent, event.id)
     event.updated_at, event.booking.updated_at = event_at, booking_at
+    event.booking.space.feed_changed_at = min(event_at, booking_at)
     db.session.commit()
 
 
