@@ -29,8 +29,9 @@ write lock (from the lock taken to the commit done) is recorded by the product's
 processes and shown as median and p99.
 
 Feeds: a space's (1,000 events), a member's by token (50 bookings over 50 weeks, about 32 in its
-window) and the staff feed of every space (the whole seeded floor, about 3,400 events, 1.6 MB),
-each a full GET and a 304; under the table, each 304's rate ÷ hello-world's rate (issue 21: ≥ 0.7).
+window), the staff feed of every space (the whole seeded floor, about 3,400 events, 1.6 MB) and
+the public events feed (/events.ics: the events the registration benchmark seeds), each a full
+GET and a 304; under the table, each 304's rate ÷ hello-world's rate (issue 21: ≥ 0.7).
 
 Series (benchmarks/series.py): after the table, the benchmark process previews and books
 12-date weekly series against the same database, 10 (quick) or 30 of them; the time per
@@ -532,8 +533,9 @@ def get_targets(fixture: Fixture, port: int, attendee_event_id: int) -> list[Tar
     feed = f"/spaces/{fixture.feed_slug}/calendar.ics"
     member_feed = f"/feeds/{fixture.member_feed_token}/bookings.ics"
     staff_feed = f"/feeds/{fixture.staff_feed_token}/staff.ics"
+    events_feed = "/events.ics"
     etags = {}
-    for path in (feed, member_feed, staff_feed):
+    for path in (feed, member_feed, staff_feed, events_feed):
         etags[path] = {"If-None-Match": current_etag(port, path)}
     return [
         Target("hello-world (reference)", "hello", "/"),
@@ -566,6 +568,8 @@ def get_targets(fixture: Fixture, port: int, attendee_event_id: int) -> list[Tar
         Target("member feed 304", "product", member_feed, etags[member_feed]),
         Target("staff feed full GET, every space", "product", staff_feed),
         Target("staff feed 304", "product", staff_feed, etags[staff_feed]),
+        Target("events feed full GET (public)", "product", events_feed),
+        Target("events feed 304", "product", events_feed, etags[events_feed]),
     ]
 
 
@@ -681,7 +685,7 @@ def print_table(rows: list[tuple[str, list[Sample]]], lock_ms: list[float], show
               f"{cell(median([s.p50 for s in samples]))} {cell(median([s.p99 for s in samples]))} "
               f"{cpu / query_cpu:>9.1f} {cpu / hello_cpu:>8.1f} {sum(s.bad for s in samples):>4}")
     hello_rate = median([s.rate for s in by_name["hello-world (reference)"]])
-    for name in ("feed 304", "member feed 304", "staff feed 304"):
+    for name in ("feed 304", "member feed 304", "staff feed 304", "events feed 304"):
         if name in by_name:
             print(f"{name} rate ÷ hello-world's rate: {median([s.rate for s in by_name[name]]) / hello_rate:.2f}")
     if other_ms:
