@@ -455,6 +455,7 @@ def _lapse(session: Session, registration_id: int, event_id: int, key: str, now:
             or current.offer_expires_at > now:
         return 0
     current.status, current.updated_at = "expired", now
+    current.sequence += 1  # its calendar object becomes a CANCEL, which must follow the offer's REQUEST (RFC 5546)
     session.flush()
     event_mail.enqueue(session, "registration.expired", current, key)
     event = session.get(PublicEvent, event_id)

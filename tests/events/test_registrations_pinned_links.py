@@ -159,6 +159,24 @@ def test_a_cancellation_raises_the_calendar_sequence_by_one(app, event):
     assert int(after["SEQUENCE"]) == int(before["SEQUENCE"]) + 1
 
 
+def test_an_offer_that_lapses_is_cancelled_in_the_calendar_with_a_higher_sequence_than_the_offer(app, event):
+    """The lapse mail's METHOD:CANCEL replaces the offer's METHOD:REQUEST in the person's calendar only with a
+    higher SEQUENCE (RFC 5546 §2.1.4; ../shared/CALENDAR-CLIENTS.md): with the same one, a calendar app
+    may keep the offered event. Before 2026-12-02 the lapse sent the offer's SEQUENCE again."""
+    for email in ("a@example.jp", "b@example.jp", "c@example.jp"):
+        service.register(event.id, visitor(email), KEY, now=NOW)
+    service.cancel(secret("a@example.jp"), KEY, now=LATE)
+    deadline = row("c@example.jp").offer_expires_at
+    assert deadline is not None and service.expire_offers(KEY, deadline) == 1
+
+    offered, lapsed = [m for m in mails("c@example.jp") if m.kind in ("registration.offered", "registration.expired")]
+    [before] = calendar_of(offered).walk("VEVENT")
+    cancel_calendar = calendar_of(lapsed)
+    [after] = cancel_calendar.walk("VEVENT")
+    assert calendar_of(offered)["METHOD"] == "REQUEST" and cancel_calendar["METHOD"] == "CANCEL"
+    assert int(after["SEQUENCE"]) == int(before["SEQUENCE"]) + 1
+
+
 # -- an offer that lapsed ---------------------------------------------------------------------------------------
 
 def test_an_offer_that_lapsed_cannot_be_confirmed_even_before_its_old_deadline(app, event):
