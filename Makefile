@@ -148,7 +148,7 @@ bench: $(VENV)/.installed wrk $(COMPILED)
 
 # Not part of `make test`: it takes many minutes. MUTATION_ARGS="--pass domain", "--survivors", ...
 mutation: $(VENV)/.installed-test $(COMPILED)
-	$(BIN)/python mutation/run.py $(MUTATION_ARGS)
+	$(BIN)/python mutation/run.py --check $(MUTATION_ARGS)
 
 # The rate-limit tests count in a real Redis on 127.0.0.1:6379: install Debian's and start it
 # (without persistence) when nothing answers there.

@@ -306,3 +306,31 @@ def test_the_per_file_table_scores_each_file_over_its_checked_non_equivalent_mut
         ["booking/services/b.py", "10", "10", "8", "2", "100.0%"],
         ["booking/services/c.py", "2", "0", "0", "0", "-"],
     ]
+
+
+def test_the_gate_judges_each_folder_against_the_highest_target_of_its_passes_counting_unchecked_as_survivors():
+    """--check (make mutation): a folder misses when killed ÷ (mutants − equivalent) is below its target,
+    unchecked mutants counted as survivors; a folder with a pass left out of the run is not judged, and a
+    PostgreSQL pass that only tests what its SQLite pass left has no verdict of its own."""
+    run_py = _load("mutation_run_gate", ROOT / "mutation" / "run.py")
+    Counts = run_py.Counts
+    settings = {"domain": {"only_mutate": ["booking/domain/*"], "target": 95},
+                "one": {"only_mutate": ["booking/services/a.py"], "target": 90},
+                "one-pg": {"only_mutate": ["booking/services/a.py"], "target": 90, "database": "postgresql"}}
+    counts = {"booking/domain/c.py": Counts(mutants=100, checked=100, killed=95, equivalent=0),
+              "booking/services/a.py": Counts(mutants=21, checked=20, killed=18, equivalent=1)}
+
+    passed, lines = run_py.gate(counts, ["domain", "one", "one-pg"], settings)
+    assert passed
+    assert lines == ["booking/domain/: 95.0 % meets its target of 95 %",
+                     "booking/services/: 90.0 % meets its target of 90 %"]
+
+    counts["booking/domain/c.py"] = Counts(mutants=100, checked=99, killed=94, equivalent=0)  # one unchecked
+    passed, lines = run_py.gate(counts, ["domain", "one", "one-pg"], settings)
+    assert not passed
+    assert lines[0] == "booking/domain/: 94.0 % is below its target of 95 % (unchecked counted as survivors)"
+
+    passed, lines = run_py.gate(counts, ["one"], settings)
+    assert lines[1] == "booking/services/: not judged, passes not in this run: one-pg"
+    assert lines[0] == "booking/domain/: not judged, passes not in this run: domain"
+    assert passed
