@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from booking.extensions import db
 from booking.models import Registration
@@ -15,25 +15,12 @@ from booking.services import Stale
 from booking.services import registrations as service
 from tests.conftest import future_day
 from tests.events.factories import make_event
+from tests.events.registering import KEY, row, secret, visitor
 from tests.events.test_registration_views import calendar_of, mails
 
-KEY = "test-secret"
 START = future_day(10) + timedelta(hours=8)
 NOW = START - timedelta(days=5)
 LATE = START - timedelta(hours=30)  # within 48 hours of the start: a promotion is an offer
-
-
-def visitor(email, companions=0):
-    return service.RegistrationInput(name=email, email=email, companions=companions, consent=True)
-
-
-def row(email):
-    db.session.rollback()
-    return db.session.scalar(select(Registration).where(Registration.email == email))
-
-
-def secret(email):
-    return service.secret_of(KEY, row(email))
 
 
 @pytest.fixture

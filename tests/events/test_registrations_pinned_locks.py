@@ -7,37 +7,23 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from booking.domain import events as rules
 from booking.extensions import db
-from booking.models import Registration
 from booking.services import registrations as service
 from booking.services.attendee_mail import withdraw_event
 from tests.conftest import engine_name, future_day
 from tests.events.factories import make_event
+from tests.events.registering import KEY, row, secret, visitor
 from tests.events.test_registration_views import mails
 
-KEY = "test-secret"
 START = future_day(10) + timedelta(hours=11)
 AHEAD = START - timedelta(days=5)
 NOW = START - timedelta(hours=14)  # within 48 hours: a promotion is an offer until 18:00
 LOCK_NOW = "SELECT id FROM public_events WHERE id = :id FOR UPDATE NOWAIT"
-
-
-def visitor(email, companions=0):
-    return service.RegistrationInput(name=email, email=email, companions=companions, consent=True)
-
-
-def row(email):
-    db.session.rollback()
-    return db.session.scalar(select(Registration).where(Registration.email == email))
-
-
-def secret(email):
-    return service.secret_of(KEY, row(email))
 
 
 @pytest.fixture

@@ -17,20 +17,11 @@ from booking.services import NotFound, ServiceError
 from booking.services import registrations as service
 from tests.conftest import future_day
 from tests.events.factories import make_event
+from tests.events.registering import KEY, row, visitor
 from tests.events.test_registration_views import calendar_of, mails
 
-KEY = "test-secret"
 START = future_day(10) + timedelta(hours=8)
 NOW = START - timedelta(days=5)  # registration open, far from the 48 hours before the start
-
-
-def visitor(email, companions=0, locale="ja"):
-    return service.RegistrationInput(name=email, email=email, companions=companions, consent=True, locale=locale)
-
-
-def row(email):
-    db.session.rollback()
-    return db.session.scalar(select(Registration).where(Registration.email == email))
 
 
 def event_of(hall, create_user, **overrides):

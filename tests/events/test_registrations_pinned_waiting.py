@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from booking.extensions import db
 from booking.models import Booking, Registration
@@ -16,26 +16,13 @@ from booking.services.bookings import cancel_booking
 from booking.services.changes import BookingChange, change_booking
 from tests.conftest import future_day
 from tests.events.factories import make_event
+from tests.events.registering import KEY, row, secret, visitor
 from tests.events.test_registration_views import calendar_of, mails
 
-KEY = "test-secret"
 START = future_day(10) + timedelta(hours=11)  # 20:00 in Tokyo
 AHEAD = START - timedelta(days=5)  # more than 48 hours before the start: a promotion seats the party
 NOW = START - timedelta(hours=14)  # 06:00: within 48 hours, so a promotion is an offer until 18:00
 EARLIER = future_day(10) + timedelta(hours=1)  # 10:00 in Tokyo, before the offer's deadline
-
-
-def visitor(email, companions=0):
-    return service.RegistrationInput(name=email, email=email, companions=companions, consent=True)
-
-
-def row(email):
-    db.session.rollback()
-    return db.session.scalar(select(Registration).where(Registration.email == email))
-
-
-def secret(email):
-    return service.secret_of(KEY, row(email))
 
 
 def kinds(email):
