@@ -280,6 +280,18 @@ def stratified_interval(counts: list[Counts]) -> tuple[float, float, float]:
     return 100.0 * middle, 100.0 * max(middle - spread, 0.0), 100.0 * min(middle + spread, 1.0)
 
 
+def by_folder(counts: dict[str, Counts]) -> dict[str, Counts]:
+    """Per-file Counts summed per folder ("booking/services/"), in path order."""
+    folders: dict[str, Counts] = {}
+    for path, c in sorted(counts.items()):
+        total = folders.setdefault(path.rpartition("/")[0] + "/", Counts())
+        total.mutants += c.mutants
+        total.checked += c.checked
+        total.killed += c.killed
+        total.equivalent += c.equivalent
+    return folders
+
+
 def whole_folders(counts: dict[str, Counts], reported: list[str], patterns: dict[str, list[str]]) -> list[str]:
     """One line per folder of mutated files, all reported passes together.
 
@@ -287,16 +299,10 @@ def whole_folders(counts: dict[str, Counts], reported: list[str], patterns: dict
     these are, `patterns` every pass's only_mutate: a pass that mutates the folder but was not
     reported is named, since the line then leaves its files out.
     """
-    folders: dict[str, Counts] = {}
+    folders = by_folder(counts)
     files: dict[str, list[Counts]] = {}  # folder: its files' counts, for the estimate (stratified_interval)
     for path, c in sorted(counts.items()):
-        folder = path.rpartition("/")[0] + "/"
-        total = folders.setdefault(folder, Counts())
-        total.mutants += c.mutants
-        total.checked += c.checked
-        total.killed += c.killed
-        total.equivalent += c.equivalent
-        files.setdefault(folder, []).append(c)
+        files.setdefault(path.rpartition("/")[0] + "/", []).append(c)
     lines = []
     for folder, t in folders.items():
         counted = t.checked - t.equivalent
@@ -467,13 +473,7 @@ def gate(counts: dict[str, Counts], reported: list[str],
     a PostgreSQL pass tests only what its SQLite pass left, so only the merged folder means anything.
     """
     passed, lines = True, []
-    folders: dict[str, Counts] = {}
-    for path, c in counts.items():
-        total = folders.setdefault(path.rpartition("/")[0] + "/", Counts())
-        total.mutants += c.mutants
-        total.killed += c.killed
-        total.equivalent += c.equivalent
-    for folder, t in sorted(folders.items()):
+    for folder, t in sorted(by_folder(counts).items()):
         mutating = [name for name, s in settings.items()
                     if any(g.rpartition("/")[0] + "/" == folder for g in s["only_mutate"])]
         target = max(float(settings[name].get("target", 0)) for name in mutating) if mutating else 0.0

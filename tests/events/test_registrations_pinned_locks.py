@@ -7,23 +7,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from booking.domain import events as rules
-from booking.extensions import db
 from booking.services import registrations as service
 from booking.services.attendee_mail import withdraw_event
 from tests.conftest import engine_name, future_day
 from tests.events.factories import make_event
 from tests.events.registering import KEY, row, secret, visitor
+from tests.events.test_event_row_locks import _is_locked_by_another
 from tests.events.test_registration_views import mails
 
 START = future_day(10) + timedelta(hours=11)
 AHEAD = START - timedelta(days=5)
 NOW = START - timedelta(hours=14)  # within 48 hours: a promotion is an offer until 18:00
-LOCK_NOW = "SELECT id FROM public_events WHERE id = :id FOR UPDATE NOWAIT"
 
 
 @pytest.fixture
@@ -37,15 +33,6 @@ def event(hall, staff):
                       registration_opens_at=START - timedelta(days=10))
 
 
-def _is_locked_by_another(event_id):
-    with Session(db.engine) as other:
-        try:
-            other.execute(text(LOCK_NOW), {"id": event_id})
-        except OperationalError:
-            return True
-        finally:
-            other.rollback()
-    return False
 
 
 @pytest.fixture
